@@ -1,0 +1,31 @@
+import type { EventType } from "./events.js";
+
+/**
+ * Services that consume events. Each has exactly one queue, `<service>.events`.
+ * Renaming one abandons the jobs waiting in the live queue.
+ */
+export const consumerServices = ["pairing", "visits", "health", "notifications", "reporting"] as const;
+export type ConsumerService = (typeof consumerServices)[number];
+
+export function eventsQueue(service: ConsumerService | string): string {
+  return `${service}.events`;
+}
+
+/** Queue that keeps events whose consumer gave up, with the reason, for replay. */
+export function deadLetterQueue(queue: string): string {
+  return `${queue}.dead`;
+}
+
+/** Which services receive which events (DESIGN.md "Services"). The relay routes by this. */
+export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
+  "child.registered": ["pairing", "visits", "health", "notifications", "reporting"],
+  "child.updated": ["pairing", "visits", "health", "notifications", "reporting"],
+  "child.status-changed": ["pairing", "visits", "health", "notifications", "reporting"],
+};
+
+/** Queues for a service's own background work (not events). */
+export const jobQueues = {
+  registryImport: "registry.import",
+  registryExport: "registry.export",
+  registrySchedule: "registry.schedule",
+} as const;

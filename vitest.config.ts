@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// Tests import workspace packages from source (the "source" export condition),
+// so `vitest run` needs no prior build except generated Prisma clients.
+export default defineConfig({
+  resolve: { conditions: ["source"] },
+  ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts"],
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: ["default"],
+  },
+});
