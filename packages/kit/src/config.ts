@@ -1,0 +1,35 @@
+import { z } from "zod";
+
+/** Settings every service process shares. Services extend this with their own. */
+export const baseConfigSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HOST: z.string().default("127.0.0.1"),
+  ROLE: z.enum(["api", "worker", "all"]).default("all"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`Invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Validates the environment against a schema once, at start-up, so a missing or
+ * bad value stops the process with the variable's name instead of failing later.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      variable: issue.path.join(".") || "(env)",
+      message: issue.message,
+    })),
+  );
+}
+
+/** Port numbers as env strings. */
+export const portSchema = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);

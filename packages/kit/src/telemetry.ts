@@ -1,0 +1,74 @@
+import { context, propagation, trace, type Span, SpanStatusCode } from "@opentelemetry/api";
+import {
+  NodeTracerProvider,
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from "@opentelemetry/sdk-trace-node";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { FastifyOtelInstrumentation } from "@fastify/otel";
+
+let provider: NodeTracerProvider | undefined;
+let fastifyInstrumentation: FastifyOtelInstrumentation | undefined;
+
+export interface TelemetryOptions {
+  serviceName: string;
+  /** Where spans go: OTLP over HTTP when set. Without it spans still carry context, unexported. */
+  otlpEndpoint?: string;
+  /** Extra exporter (tests use an in-memory one). */
+  exporter?: SpanExporter;
+}
+
+/**
+ * Registers the tracer provider, the AsyncLocalStorage context manager and the
+ * W3C propagator once per process; trace context then flows through Fastify
+ * requests, outgoing calls and BullMQ jobs (via the event envelope).
+ */
+export function initTelemetry(options: TelemetryOptions): { instrumentation: FastifyOtelInstrumentation; shutdown: () => Promise<void> } {
+  if (!provider) {
+    const spanProcessors = [];
+    if (options.otlpEndpoint) {
+      spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces` })));
+    }
+    if (options.exporter) spanProcessors.push(new SimpleSpanProcessor(options.exporter));
+    provider = new NodeTracerProvider({
+      resource: resourceFromAttributes({ "service.name": options.serviceName }),
+      spanProcessors,
+    });
+    provider.register();
+    fastifyInstrumentation = new FastifyOtelInstrumentation({ ignorePaths: (r) => /^\/(healthz|readyz|metrics)/.test(r.url) });
+    fastifyInstrumentation.setTracerProvider(provider);
+  }
+  const p = provider;
+  return { instrumentation: fastifyInstrumentation!, shutdown: () => p.shutdown() };
+}
+
+export const tracer = () => trace.getTracer("shouhu");
+
+/** Runs `fn` in a child span of the active context, recording failures. */
+export async function withSpan<T>(name: string, fn: (span: Span) => Promise<T>, attributes?: Record<string, string | number | boolean>): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** The active trace context as W3C headers, for outgoing HTTP calls. */
+export function traceHeaders(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
+/** The active traceparent, for event envelopes. */
+export function currentTraceparent(): string | undefined {
+  return traceHeaders().traceparent;
+}
