@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// `npm start`: brings the whole system up on this machine with its defaults —
+// PostgreSQL and Redis (started if installed but stopped), a build, the
+// development issuer, every service and the gateway — and stops them on Ctrl-C.
+import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { ensureInfra } from "./ensure-infra.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const env = (name, fallback) => process.env[name] ?? fallback;
+
+const issuerPort = env("ISSUER_PORT", "8081");
+const issuerUrl = env("OIDC_ISSUER_URL", `http://127.0.0.1:${issuerPort}/realms/shouhu`);
+const redisUrl = env("REDIS_URL", "redis://127.0.0.1:6379");
+const pg = env("PG_BASE_URL", "postgresql://root@127.0.0.1:5432");
+
+/** Each process: name, entry point, env, health URL. Order matters: issuer first, gateway last. */
+const processes = [
+  {
+    name: "issuer",
+    entry: "packages/dev-issuer/dist/main.js",
+    env: { PORT: issuerPort, ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""), ISSUER_KEY_FILE: path.join(root, ".run/issuer-key.json") },
+    health: `${issuerUrl}/.well-known/openid-configuration`,
+  },
+  {
+    name: "registry",
+    entry: "services/registry/dist/main.js",
+    env: { PORT: env("REGISTRY_PORT", "3001"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` },
+    health: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}/readyz`,
+  },
+  {
+    name: "gateway",
+    entry: "services/gateway/dist/main.js",
+    env: { PORT: env("GATEWAY_PORT", "3000"), DATABASE_URL: `${pg}/shouhu_gateway`, REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}` },
+    health: `http://127.0.0.1:${env("GATEWAY_PORT", "3000")}/readyz`,
+  },
+];
+
+const children = [];
+let stopping = false;
+
+function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of [...children].reverse()) child.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 5000).unref();
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once("exit", r))))).then(() => process.exit(code));
+}
+
+async function waitHealthy(name, url, child, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start-up (see its log above)`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs / 1000}s`);
+}
+
+function prefixLines(name, stream, out) {
+  let buf = "";
+  stream.on("data", (chunk) => {
+    buf += chunk;
+    const lines = buf.split("\n");
+    buf = lines.pop() ?? "";
+    for (const line of lines) out.write(`[${name}] ${line}\n`);
+  });
+}
+
+await ensureInfra({ log: (m) => console.log(`[start] ${m}`) });
+
+if (process.env.SKIP_BUILD !== "1") {
+  console.log("[start] building (turbo run build)…");
+  const build = spawnSync("npx", ["turbo", "run", "build", "--output-logs=errors-only"], { cwd: root, stdio: "inherit" });
+  if (build.status !== 0) {
+    console.error("[start] build failed");
+    process.exit(build.status ?? 1);
+  }
+}
+
+process.on("SIGINT", () => stopAll(0));
+process.on("SIGTERM", () => stopAll(0));
+
+for (const p of processes) {
+  const child = spawn(process.execPath, [path.join(root, p.entry)], {
+    cwd: root,
+    env: { ...process.env, REDIS_URL: redisUrl, OIDC_ISSUER_URL: issuerUrl, LOG_LEVEL: env("LOG_LEVEL", "info"), ...p.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  prefixLines(p.name, child.stdout, process.stdout);
+  prefixLines(p.name, child.stderr, process.stderr);
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`[start] ${p.name} stopped (code ${code}, signal ${signal}); stopping everything`);
+      stopAll(1);
+    }
+  });
+  try {
+    await waitHealthy(p.name, p.health, child);
+    console.log(`[start] ${p.name} is up`);
+  } catch (err) {
+    console.error(`[start] ${err.message}`);
+    stopAll(1);
+    break;
+  }
+}
+
+if (!stopping) {
+  console.log(`
+[start] 守护 Shouhu is running:
+  gateway   http://127.0.0.1:${env("GATEWAY_PORT", "3000")}   (API docs: /api/docs)
+  registry  http://127.0.0.1:${env("REGISTRY_PORT", "3001")}
+  issuer    ${issuerUrl}
+  demo users: county.admin, changling.supervisor, changling.director, county.inspector … password Shouhu@2026
+  Ctrl-C stops everything.`);
+}
