@@ -1,0 +1,45 @@
+import type { FastifyOtelInstrumentation } from "@fastify/otel";
+import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
+import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import type { PrismaClient } from "./data/db.js";
+import { registerChildRoutes } from "./routes/children.js";
+import { registerOrgUnitRoutes } from "./routes/org-units.js";
+import { registerImportRoutes, type ImportRoutesDeps } from "./routes/imports.js";
+import { registerExportRoutes, type ExportRoutesDeps } from "./routes/exports.js";
+
+export interface RegistryAppDeps {
+  prisma: PrismaClient;
+  verifier: TokenVerifier;
+  logger: Logger;
+  readiness?: ReadinessCheck[];
+  instrumentation?: FastifyOtelInstrumentation;
+  /** The clock, injectable so tests can fix "today". */
+  now?: () => Date;
+  imports: ImportRoutesDeps["imports"];
+  exports: ExportRoutesDeps["exports"];
+}
+
+export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceApp> {
+  const app = await createServiceApp({
+    service: "registry",
+    logger: deps.logger,
+    readiness: deps.readiness,
+    instrumentation: deps.instrumentation,
+    openapi: { title: "守护 · 儿童档案 (registry)", description: "行政区划、学校、儿童档案、批量导入导出" },
+    // Register workbooks of a whole township can be several MB.
+    bodyLimit: 50 * 1024 * 1024,
+  });
+  const now = deps.now ?? (() => new Date());
+
+  // Every API route validates the bearer token again (the gateway already did):
+  // a service reachable inside the network must not trust the network.
+  app.addHook("onRequest", async (request) => {
+    if (request.url.startsWith("/api/")) await authenticate(deps.verifier)(request);
+  });
+
+  registerOrgUnitRoutes(app, deps.prisma);
+  registerChildRoutes(app, { prisma: deps.prisma, now });
+  await registerImportRoutes(app, { prisma: deps.prisma, imports: deps.imports });
+  registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports });
+  return app;
+}

@@ -1,0 +1,223 @@
+import { v7 as uuidv7 } from "uuid";
+import type { Actor, ChildStatus, EventType, EventData, ExitReason } from "@shouhu/contracts";
+import { ConflictError, NotFoundError, ValidationError, currentTraceparent } from "@shouhu/kit";
+import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import type { ChildInput, ChildPatch } from "../domain/child.js";
+import { type ChildRecord, type GuardianRecord, type ParentRecord, toSnapshot } from "../domain/child-record.js";
+import { diffFields } from "../domain/diff.js";
+import { countyOf, townshipOf } from "../domain/org-codes.js";
+import { assertStatusChange, type StatusChangeRequest } from "../domain/status-rules.js";
+import { childInclude, toChildRecord } from "./child-mapper.js";
+import type { PrismaClient, Tx } from "./db.js";
+
+export const PRODUCER = "registry";
+
+export function eventFor<T extends EventType>(type: T, child: ChildRecord, actor: Actor, data: EventData<T>) {
+  return buildEvent(type, { subject: child.id, orgUnit: child.villageCode, actor, data, traceparent: currentTraceparent() }, { producer: PRODUCER });
+}
+
+export async function loadChild(db: PrismaClient | Tx, id: string): Promise<ChildRecord | null> {
+  const row = await db.child.findUnique({ where: { id }, include: childInclude });
+  return row ? toChildRecord(row) : null;
+}
+
+export async function getChild(db: PrismaClient | Tx, id: string): Promise<ChildRecord> {
+  const child = await loadChild(db, id);
+  if (!child) throw new NotFoundError("儿童档案", id);
+  return child;
+}
+
+/** The duplicate rule: one ID number, one record. The error points at the existing one. */
+export function duplicateError(existing: { id: string; name: string; villageCode: string }): ConflictError {
+  return new ConflictError("DUPLICATE_CHILD", `该身份证号已建档：${existing.name}（档案 ${existing.id}），不能重复建档`, {
+    field: "idNumber",
+    existingChildId: existing.id,
+    existingChildName: existing.name,
+    existingVillageCode: existing.villageCode,
+  });
+}
+
+/** Village and school must exist and agree (a school belongs to a township). */
+export async function assertPlacement(db: PrismaClient | Tx, villageCode: string, schoolId: string | null | undefined): Promise<void> {
+  const village = await db.orgUnit.findUnique({ where: { code: villageCode } });
+  if (!village || village.level !== "village") throw ValidationError.field("villageCode", `村（社区）代码不存在：${villageCode}`);
+  if (schoolId) {
+    const school = await db.school.findUnique({ where: { id: schoolId } });
+    if (!school) throw ValidationError.field("schoolId", `学校不存在：${schoolId}`);
+  }
+}
+
+function childColumns(input: ChildInput | ChildPatch) {
+  const { guardians: _g, parents: _p, birthDate, villageCode, ...rest } = input;
+  return {
+    ...rest,
+    ...(birthDate === undefined ? {} : { birthDate: new Date(`${birthDate}T00:00:00Z`) }),
+    ...(villageCode === undefined ? {} : { villageCode, townshipCode: townshipOf(villageCode), countyCode: countyOf(villageCode) }),
+  };
+}
+
+const guardianRows = (childId: string, guardians: GuardianRecord[]) =>
+  guardians.map((g, position) => ({ id: uuidv7(), childId, position, name: g.name, relation: g.relation, phone: g.phone ?? null, age: g.age ?? null, health: g.health ?? null }));
+
+const parentRows = (childId: string, parents: ParentRecord[]) =>
+  parents.map((p) => ({
+    id: uuidv7(),
+    childId,
+    role: p.role,
+    name: p.name ?? null,
+    phone: p.phone ?? null,
+    workProvince: p.workProvince ?? null,
+    workCity: p.workCity ?? null,
+    employer: p.employer ?? null,
+    awaySince: p.awaySince ?? null,
+  }));
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002";
+}
+
+function historyActor(actor: Actor) {
+  return { actorId: actor.id, actorName: actor.name ?? null, actorRole: actor.role ?? null };
+}
+
+/** Registers a child: record, history and `child.registered` in one transaction. */
+export async function createChild(prisma: PrismaClient, input: ChildInput, actor: Actor): Promise<ChildRecord> {
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const existing = await tx.child.findUnique({ where: { idNumber: input.idNumber }, select: { id: true, name: true, villageCode: true } });
+      if (existing) throw duplicateError(existing);
+      await assertPlacement(tx, input.villageCode, input.schoolId);
+      const id = uuidv7();
+      await tx.child.create({
+        data: {
+          id,
+          ...(childColumns(input) as ReturnType<typeof childColumns> & { birthDate: Date; villageCode: string; townshipCode: string; countyCode: string }),
+          revision: 1,
+          createdBy: actor.id,
+        },
+      });
+      await tx.guardian.createMany({ data: guardianRows(id, input.guardians ?? []) });
+      await tx.parent.createMany({ data: parentRows(id, input.parents ?? []) });
+      const child = await getChild(tx, id);
+      await tx.childHistory.create({
+        data: { childId: id, revision: 1, action: "created", ...historyActor(actor), changes: diffFields({}, pickEditable(child)) as object },
+      });
+      await appendToOutbox(tx, [eventFor("child.registered", child, actor, { child: toSnapshot(child) })]);
+      return child;
+    });
+  } catch (err) {
+    // Two registrations of the same ID racing: the unique index decides, the loser gets the pointer.
+    if (isUniqueViolation(err)) {
+      const existing = await prisma.child.findUnique({ where: { idNumber: input.idNumber }, select: { id: true, name: true, villageCode: true } });
+      if (existing) throw duplicateError(existing);
+    }
+    throw err;
+  }
+}
+
+export function pickEditable(child: ChildRecord): Record<string, unknown> {
+  const { id: _i, townshipCode: _t, countyCode: _c, schoolName: _s, status: _st, exitReason: _e, exitNote: _n, exitedAt: _x, revision: _r, createdAt: _ca, updatedAt: _u, ...editable } = child;
+  return editable;
+}
+
+/** Locks the child row so concurrent edits serialise and revisions stay gap-free. */
+async function lockChild(tx: Tx, id: string): Promise<void> {
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>("SELECT id FROM children WHERE id = $1::uuid FOR UPDATE", id);
+  if (rows.length === 0) throw new NotFoundError("儿童档案", id);
+}
+
+/**
+ * Applies a partial update; records only the fields that really changed and
+ * publishes `child.updated`. An update that changes nothing writes nothing.
+ */
+export async function updateChild(
+  prisma: PrismaClient,
+  id: string,
+  patch: ChildPatch,
+  actor: Actor,
+  expectedRevision?: number,
+): Promise<{ child: ChildRecord; changed: boolean }> {
+  try {
+    return await prisma.$transaction(async (tx) => {
+      await lockChild(tx, id);
+      const before = await getChild(tx, id);
+      if (expectedRevision !== undefined && expectedRevision !== before.revision) {
+        throw new ConflictError("STALE_REVISION", `档案已被他人修改（当前版本 ${before.revision}），请刷新后重试`, { field: "revision", currentRevision: before.revision });
+      }
+      const changes = diffFields(pickEditable(before), patch as Record<string, unknown>);
+      if (changes.length === 0) return { child: before, changed: false };
+      if (patch.idNumber !== undefined && patch.idNumber !== before.idNumber) {
+        const other = await tx.child.findUnique({ where: { idNumber: patch.idNumber }, select: { id: true, name: true, villageCode: true } });
+        if (other) throw duplicateError(other);
+      }
+      if (patch.villageCode !== undefined || patch.schoolId !== undefined) {
+        await assertPlacement(tx, patch.villageCode ?? before.villageCode, patch.schoolId === undefined ? before.schoolId : patch.schoolId);
+      }
+      const revision = before.revision + 1;
+      await tx.child.update({ where: { id }, data: { ...childColumns(patch), revision } });
+      if (patch.guardians !== undefined) {
+        await tx.guardian.deleteMany({ where: { childId: id } });
+        await tx.guardian.createMany({ data: guardianRows(id, patch.guardians) });
+      }
+      if (patch.parents !== undefined) {
+        await tx.parent.deleteMany({ where: { childId: id } });
+        await tx.parent.createMany({ data: parentRows(id, patch.parents) });
+      }
+      const child = await getChild(tx, id);
+      await tx.childHistory.create({ data: { childId: id, revision, action: "updated", ...historyActor(actor), changes: changes as object } });
+      await appendToOutbox(tx, [eventFor("child.updated", child, actor, { child: toSnapshot(child), changes })]);
+      return { child, changed: true };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err) && patch.idNumber) {
+      const existing = await prisma.child.findUnique({ where: { idNumber: patch.idNumber }, select: { id: true, name: true, villageCode: true } });
+      if (existing) throw duplicateError(existing);
+    }
+    throw err;
+  }
+}
+
+export interface StatusChange extends StatusChangeRequest {
+  note?: string | null;
+}
+
+/** Within a caller's transaction, so the age-out job can batch many children. */
+export async function changeStatusInTx(tx: Tx, id: string, change: StatusChange, actor: Actor, today: string): Promise<ChildRecord> {
+  await lockChild(tx, id);
+  const before = await getChild(tx, id);
+  assertStatusChange(before, change, today);
+  const revision = before.revision + 1;
+  const exiting = change.status === "exited";
+  await tx.child.update({
+    where: { id },
+    data: {
+      status: change.status,
+      exitReason: exiting ? change.reason ?? null : null,
+      exitNote: change.note ?? null,
+      exitedAt: exiting ? new Date(`${today}T00:00:00Z`) : null,
+      revision,
+    },
+  });
+  const child = await getChild(tx, id);
+  const changes = diffFields(
+    { status: before.status, exitReason: before.exitReason, exitNote: before.exitNote },
+    { status: child.status, exitReason: child.exitReason, exitNote: child.exitNote },
+  );
+  await tx.childHistory.create({
+    data: { childId: id, revision, action: "status_changed", ...historyActor(actor), reason: change.note ?? change.reason ?? null, changes: changes as object },
+  });
+  await appendToOutbox(tx, [
+    eventFor("child.status-changed", child, actor, {
+      child: toSnapshot(child),
+      from: before.status as ChildStatus,
+      to: child.status,
+      reason: (change.reason ?? null) as ExitReason | null,
+      note: change.note ?? null,
+    }),
+  ]);
+  return child;
+}
+
+export async function changeStatus(prisma: PrismaClient, id: string, change: StatusChange, actor: Actor, today: string): Promise<ChildRecord> {
+  return prisma.$transaction((tx) => changeStatusInTx(tx, id, change, actor, today));
+}

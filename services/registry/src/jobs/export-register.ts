@@ -1,0 +1,63 @@
+import type { Prisma, PrismaClient } from "../data/db.js";
+import { childInclude, toChildRecord } from "../data/child-mapper.js";
+import type { ChildRecord } from "../domain/child-record.js";
+
+export const EXPORT_JOB = "export-register";
+
+/** Writes children to an .xlsx (same columns as the import template); injected. */
+export type WriteRegister = (children: AsyncIterable<ChildRecord>, options: { title: string }) => Promise<Buffer>;
+
+interface StoredFilters {
+  orgUnit: string;
+  leftBehindType?: string;
+  difficultyCategory?: string;
+  riskLevel?: string;
+  status?: string;
+  schoolId?: string;
+}
+
+function whereOf(f: StoredFilters): Prisma.ChildWhereInput {
+  return {
+    villageCode: { startsWith: f.orgUnit },
+    ...(f.leftBehindType ? { leftBehindType: f.leftBehindType } : {}),
+    ...(f.difficultyCategory ? { difficultyCategories: { has: f.difficultyCategory } } : {}),
+    ...(f.riskLevel ? { riskLevel: f.riskLevel } : {}),
+    ...(f.status ? { status: f.status } : {}),
+    ...(f.schoolId ? { schoolId: f.schoolId } : {}),
+  };
+}
+
+/** Streams the matching children page by page into the workbook, updating progress. */
+export async function runExport(prisma: PrismaClient, write: WriteRegister, exportId: string): Promise<void> {
+  const job = await prisma.exportJob.findUnique({ where: { id: exportId }, omit: { content: true } });
+  if (!job || job.status === "completed") return;
+  const filters = job.filters as unknown as StoredFilters;
+  const where = whereOf(filters);
+  const totalRows = await prisma.child.count({ where });
+  await prisma.exportJob.update({ where: { id: exportId }, data: { status: "running", totalRows, doneRows: 0 } });
+  const unit = await prisma.orgUnit.findUnique({ where: { code: filters.orgUnit } });
+
+  async function* pages(): AsyncIterable<ChildRecord> {
+    let cursor: string | undefined;
+    let done = 0;
+    for (;;) {
+      const rows = await prisma.child.findMany({
+        where: { ...where, ...(cursor ? { id: { gt: cursor } } : {}) },
+        include: childInclude,
+        orderBy: { id: "asc" },
+        take: 1000,
+      });
+      if (rows.length === 0) return;
+      cursor = rows[rows.length - 1]!.id;
+      for (const row of rows) yield toChildRecord(row);
+      done += rows.length;
+      await prisma.exportJob.update({ where: { id: exportId }, data: { doneRows: done } });
+    }
+  }
+
+  const content = await write(pages(), { title: `${unit?.name ?? filters.orgUnit}农村留守儿童信息登记表` });
+  await prisma.exportJob.update({
+    where: { id: exportId },
+    data: { status: "completed", content: new Uint8Array(content), doneRows: totalRows, finishedAt: new Date() },
+  });
+}

@@ -1,0 +1,113 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { jobQueues } from "@shouhu/contracts";
+import type { Logger } from "@shouhu/kit";
+import { createJobQueue, createJobWorker, upsertDailySchedule } from "@shouhu/messaging";
+import { parseRegisterWorkbook } from "../spreadsheet/register-import.js";
+import { writeRegisterWorkbook } from "../spreadsheet/register-export.js";
+import { todayInChina } from "../domain/age.js";
+import type { PrismaClient } from "../data/db.js";
+import { enqueueImport } from "../routes/imports.js";
+import { AGE_OUT_JOB, ageOutChildren } from "./age-out.js";
+import { IMPORT_JOB, runImport, type ParseRegister } from "./import-register.js";
+import { EXPORT_JOB, runExport, type WriteRegister } from "./export-register.js";
+
+export interface RegistryQueues {
+  imports: Queue;
+  exports: Queue;
+  schedule: Queue;
+}
+
+export function createRegistryQueues(connection: Redis, prefix?: string): RegistryQueues {
+  return {
+    imports: createJobQueue(jobQueues.registryImport, connection, prefix),
+    exports: createJobQueue(jobQueues.registryExport, connection, prefix),
+    schedule: createJobQueue(jobQueues.registrySchedule, connection, prefix),
+  };
+}
+
+export interface WorkerDeps {
+  prisma: PrismaClient;
+  connection: Redis;
+  prefix?: string;
+  queues: RegistryQueues;
+  logger: Logger;
+  ageOutCron: string;
+  now?: () => Date;
+  parse?: ParseRegister;
+  write?: WriteRegister;
+}
+
+const SWEEP_EVERY_MS = 5 * 60_000;
+
+/** Re-queues imports whose job was lost (process died between commit and enqueue). */
+export async function sweepImports(prisma: PrismaClient, queue: Queue): Promise<number> {
+  const pending = await prisma.importBatch.findMany({ where: { status: { in: ["queued", "running"] } }, select: { id: true } });
+  for (const { id } of pending) await enqueueImport(queue, id);
+  return pending.length;
+}
+
+export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: string; close: () => Promise<unknown> }[]> {
+  const { prisma, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const parse = deps.parse ?? parseRegisterWorkbook;
+  const write = deps.write ?? writeRegisterWorkbook;
+  const workerOptions = { connection: deps.connection, prefix: deps.prefix, logger };
+
+  const importWorker = createJobWorker(
+    jobQueues.registryImport,
+    async (job) => {
+      const { batchId } = job.data as { batchId: string };
+      const batch = await runImport({ prisma, parse, today: () => todayInChina(now()) }, batchId);
+      logger.info({ batchId, accepted: batch.acceptedRows, rejected: batch.rejectedRows }, "import finished");
+    },
+    {
+      ...workerOptions,
+      concurrency: 1,
+      onFailed: async (job, err, final) => {
+        if (!final) return;
+        const { batchId } = job.data as { batchId: string };
+        await prisma.importBatch.update({ where: { id: batchId }, data: { status: "failed", error: `导入失败：${err.message}` } });
+      },
+    },
+  );
+
+  const exportWorker = createJobWorker(
+    jobQueues.registryExport,
+    async (job) => runExport(prisma, write, (job.data as { exportId: string }).exportId),
+    {
+      ...workerOptions,
+      concurrency: 1,
+      onFailed: async (job, err, final) => {
+        if (!final) return;
+        await prisma.exportJob.update({ where: { id: (job.data as { exportId: string }).exportId }, data: { status: "failed", error: `导出失败：${err.message}` } });
+      },
+    },
+  );
+
+  const scheduleWorker = createJobWorker(
+    jobQueues.registrySchedule,
+    async (job) => {
+      if (job.name !== AGE_OUT_JOB) throw new Error(`no handler for scheduled job ${job.name}`);
+      const result = await ageOutChildren(prisma, todayInChina(now()));
+      logger.info(result, "age-out finished");
+    },
+    { ...workerOptions, concurrency: 1 },
+  );
+  await upsertDailySchedule(deps.queues.schedule, AGE_OUT_JOB, deps.ageOutCron, { name: AGE_OUT_JOB, data: {} });
+
+  await sweepImports(prisma, deps.queues.imports);
+  const sweep = setInterval(() => {
+    sweepImports(prisma, deps.queues.imports).catch((err) => logger.error({ err }, "import sweep failed"));
+  }, SWEEP_EVERY_MS);
+  sweep.unref();
+
+  return [
+    { name: "import-sweep", close: async () => clearInterval(sweep) },
+    { name: "import-worker", close: () => importWorker.close() },
+    { name: "export-worker", close: () => exportWorker.close() },
+    { name: "schedule-worker", close: () => scheduleWorker.close() },
+  ];
+}
+
+export { IMPORT_JOB, EXPORT_JOB };

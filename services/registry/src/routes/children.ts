@@ -1,0 +1,161 @@
+import { z } from "zod";
+import {
+  ChildStatus,
+  DifficultyCategory,
+  ExitReason,
+  LeftBehindType,
+  OrgUnitCode,
+  RiskLevel,
+  type Actor,
+} from "@shouhu/contracts";
+import { ValidationError, type ServiceApp } from "@shouhu/kit";
+import { fieldAccess, maskIdNumber, maskPhone, type Principal } from "@shouhu/auth";
+import { ChildInput, ChildPatch, validateChildInput, validateChildPatch } from "../domain/child.js";
+import { presentChild } from "../domain/present.js";
+import type { ChildRecord } from "../domain/child-record.js";
+import { todayInChina } from "../domain/age.js";
+import { changeStatus, createChild, updateChild } from "../data/children.js";
+import { childHistory, getVisibleChild, listChildren } from "../data/queries.js";
+import { contactCard } from "../data/contact-card.js";
+import type { PrismaClient } from "../data/db.js";
+import { markAudit } from "./audit-header.js";
+import { registrars, requireRole, requireWithin } from "./permissions.js";
+
+export interface ChildRoutesDeps {
+  prisma: PrismaClient;
+  now: () => Date;
+}
+
+export function actorOf(principal: Principal): Actor {
+  return { kind: "user", id: principal.userId, name: principal.name, role: principal.roles[0] };
+}
+
+const mask = { idNumber: maskIdNumber, phone: maskPhone };
+const show = (principal: Principal, child: ChildRecord) => presentChild(child, fieldAccess(principal), mask);
+
+const IdParams = z.object({ id: z.uuid({ message: "儿童档案编号格式不正确" }) });
+
+const ListQuery = z.object({
+  orgUnit: OrgUnitCode.optional(),
+  leftBehindType: LeftBehindType.optional(),
+  difficultyCategory: DifficultyCategory.optional(),
+  riskLevel: RiskLevel.optional(),
+  status: ChildStatus.optional(),
+  schoolId: z.string().max(32).optional(),
+  q: z.string().min(1).max(40).optional(),
+  cursor: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const StatusBody = z.object({
+  status: ChildStatus,
+  reason: ExitReason.nullish(),
+  note: z.string().max(500).nullish(),
+});
+
+const PatchBody = z.object({ revision: z.number().int().positive().optional() }).catchall(z.unknown());
+
+export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): void {
+  const { prisma } = deps;
+  const today = () => todayInChina(deps.now());
+
+  app.post(
+    "/api/v1/children",
+    { schema: { tags: ["children"], summary: "建档：登记一名儿童", body: ChildInput } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, registrars, "建档");
+      const input = validateChildInput(request.body, today());
+      if (!input.ok) throw new ValidationError(input.issues);
+      requireWithin(principal, input.value.villageCode);
+      const child = await createChild(prisma, input.value, actorOf(principal));
+      markAudit(reply, "create", [child.id]);
+      return reply.status(201).send(show(principal, child));
+    },
+  );
+
+  app.get(
+    "/api/v1/children",
+    { schema: { tags: ["children"], summary: "查询儿童名册（游标分页）", querystring: ListQuery } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const page = await listChildren(prisma, principal, request.query, fieldAccess(principal).idNumbers);
+      markAudit(reply, "list", page.items.map((c) => c.id));
+      return { items: page.items.map((c) => show(principal, c)), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    "/api/v1/children/:id",
+    { schema: { tags: ["children"], summary: "查看儿童档案", params: IdParams } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const child = await getVisibleChild(prisma, principal, request.params.id);
+      markAudit(reply, "read", [child.id]);
+      return show(principal, child);
+    },
+  );
+
+  app.patch(
+    "/api/v1/children/:id",
+    { schema: { tags: ["children"], summary: "修改儿童档案（动态管理，保留修改记录）", params: IdParams, body: ChildPatch.extend({ revision: z.number().int().positive().optional() }) } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, registrars, "修改档案");
+      const current = await getVisibleChild(prisma, principal, request.params.id);
+      const { revision, ...raw } = PatchBody.parse(request.body);
+      const patch = validateChildPatch(raw, current, today());
+      if (!patch.ok) throw new ValidationError(patch.issues);
+      if (patch.value.villageCode) requireWithin(principal, patch.value.villageCode);
+      const { child } = await updateChild(prisma, current.id, patch.value, actorOf(principal), revision);
+      markAudit(reply, "update", [child.id]);
+      return show(principal, child);
+    },
+  );
+
+  app.post(
+    "/api/v1/children/:id/status",
+    { schema: { tags: ["children"], summary: "变更在册状态（退出/恢复），须说明原因", params: IdParams, body: StatusBody } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, registrars, "变更状态");
+      const current = await getVisibleChild(prisma, principal, request.params.id);
+      const child = await changeStatus(prisma, current.id, request.body, actorOf(principal), today());
+      markAudit(reply, "status-change", [child.id]);
+      return show(principal, child);
+    },
+  );
+
+  app.get(
+    "/api/v1/children/:id/history",
+    { schema: { tags: ["children"], summary: "档案修改记录", params: IdParams } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const child = await getVisibleChild(prisma, principal, request.params.id);
+      markAudit(reply, "history", [child.id]);
+      const access = fieldAccess(principal);
+      // History must not leak what the current view masks.
+      const hidden = new Set<string>([
+        ...(access.idNumbers ? [] : ["idNumber"]),
+        ...(access.phones ? [] : ["guardians", "parents"]),
+        ...(access.sensitiveNotes ? [] : ["familySituation", "healthNotes", "psychologicalNotes"]),
+      ]);
+      const items = (await childHistory(prisma, child.id)).map((h) => ({
+        ...h,
+        changes: h.changes.map((c) => (hidden.has(c.field) ? { field: c.field, before: "***", after: "***" } : c)),
+      }));
+      return { childId: child.id, items };
+    },
+  );
+
+  app.get(
+    "/api/v1/children/:id/contact-card",
+    { schema: { tags: ["children"], summary: "联系卡：儿童、监护人、父母、学校、帮扶人", params: IdParams } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const child = show(principal, await getVisibleChild(prisma, principal, request.params.id));
+      markAudit(reply, "contact-card", [child.id]);
+      return contactCard(prisma, child);
+    },
+  );
+}

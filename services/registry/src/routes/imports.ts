@@ -1,0 +1,137 @@
+import { createHash } from "node:crypto";
+import { v7 as uuidv7 } from "uuid";
+import { z } from "zod";
+import type { Queue } from "bullmq";
+import fastifyMultipart from "@fastify/multipart";
+import { NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import type { Principal } from "@shouhu/auth";
+import type { PrismaClient } from "../data/db.js";
+import { IMPORT_JOB } from "../jobs/import-register.js";
+import { markAudit } from "./audit-header.js";
+import { registerKeepers, requireRole } from "./permissions.js";
+
+export interface ImportRoutesDeps {
+  prisma: PrismaClient;
+  imports: { queue: Queue };
+}
+
+const MAX_FILE_BYTES = 50 * 1024 * 1024;
+const IdParams = z.object({ id: z.uuid({ message: "导入批次编号格式不正确" }) });
+const PageQuery = z.object({ cursor: z.coerce.number().int().positive().optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+function presentBatch(b: { id: string; fileName: string; status: string; totalRows: number; processedRows: number; acceptedRows: number; rejectedRows: number; orgUnit: string; error: string | null; createdAt: Date; finishedAt: Date | null; createdByName: string | null }) {
+  return {
+    id: b.id,
+    fileName: b.fileName,
+    orgUnit: b.orgUnit,
+    status: b.status,
+    totalRows: b.totalRows,
+    processedRows: b.processedRows,
+    acceptedRows: b.acceptedRows,
+    rejectedRows: b.rejectedRows,
+    error: b.error,
+    createdBy: b.createdByName,
+    createdAt: b.createdAt.toISOString(),
+    finishedAt: b.finishedAt?.toISOString() ?? null,
+  };
+}
+
+async function visibleBatch(prisma: PrismaClient, principal: Principal, id: string) {
+  const batch = await prisma.importBatch.findUnique({ where: { id } });
+  if (!batch || !batch.orgUnit.startsWith(principal.orgUnit)) throw new NotFoundError("导入批次", id);
+  return batch;
+}
+
+export function enqueueImport(queue: Queue, batchId: string) {
+  return queue.add(IMPORT_JOB, { batchId }, { jobId: batchId, attempts: 5, backoff: { type: "exponential", delay: 2000 } });
+}
+
+export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDeps): Promise<void> {
+  const { prisma } = deps;
+  await app.register(fastifyMultipart, { limits: { fileSize: MAX_FILE_BYTES, files: 1, fields: 5 } });
+
+  app.post(
+    "/api/v1/imports",
+    {
+      schema: {
+        tags: ["imports"],
+        summary: "上传乡镇/学校留守儿童登记表（.xlsx），后台逐行校验导入",
+        description: "multipart/form-data，字段 file。同一文件重复上传返回同一批次，不会重复建档。",
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, registerKeepers, "批量导入");
+      if (!request.isMultipart()) throw ValidationError.field("file", "请以 multipart/form-data 上传 .xlsx 文件（字段名 file）");
+      const part = await request.file();
+      if (!part || part.fieldname !== "file") throw ValidationError.field("file", "缺少上传文件（字段名 file）");
+      const content = await part.toBuffer();
+      if (part.file.truncated) throw ValidationError.field("file", `文件超过 ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+      // .xlsx is a zip; .xls (BIFF) and CSV are refused here with a reason staff can act on.
+      if (content.length < 4 || content.readUInt32LE(0) !== 0x04034b50) {
+        throw ValidationError.field("file", "文件不是 .xlsx 格式（如为 .xls，请在 Excel 中另存为 .xlsx 后再上传）");
+      }
+      const sha = createHash("sha256").update(content).digest("hex");
+      const existing = await prisma.importBatch.findUnique({ where: { fileSha256_orgUnit: { fileSha256: sha, orgUnit: principal.orgUnit } } });
+      if (existing && existing.status !== "failed") {
+        markAudit(reply, "import", []);
+        return reply.status(200).send({ ...presentBatch(existing), duplicateUpload: true });
+      }
+      const batch = existing
+        ? await prisma.importBatch.update({
+            where: { id: existing.id },
+            data: { status: "queued", error: null, file: { upsert: { create: { content }, update: { content } } } },
+          })
+        : await prisma.importBatch.create({
+            data: {
+              id: uuidv7(),
+              fileSha256: sha,
+              fileName: part.filename || "register.xlsx",
+              orgUnit: principal.orgUnit,
+              status: "queued",
+              createdBy: principal.userId,
+              createdByName: principal.name,
+              file: { create: { content } },
+            },
+          });
+      // If the process dies before this add, the worker's sweep re-queues 'queued' batches.
+      await enqueueImport(deps.imports.queue, batch.id);
+      markAudit(reply, "import", []);
+      return reply.status(202).send({ ...presentBatch(batch), duplicateUpload: false });
+    },
+  );
+
+  app.get("/api/v1/imports", { schema: { tags: ["imports"], summary: "导入批次列表" } }, async (request) => {
+    const principal = request.principal!;
+    requireRole(principal, registerKeepers, "查看导入批次");
+    const items = await prisma.importBatch.findMany({ where: { orgUnit: { startsWith: principal.orgUnit } }, orderBy: { createdAt: "desc" }, take: 50 });
+    return { items: items.map(presentBatch) };
+  });
+
+  app.get("/api/v1/imports/:id", { schema: { tags: ["imports"], summary: "导入进度与结果", params: IdParams } }, async (request) => {
+    const principal = request.principal!;
+    requireRole(principal, registerKeepers, "查看导入批次");
+    return presentBatch(await visibleBatch(prisma, principal, request.params.id));
+  });
+
+  app.get(
+    "/api/v1/imports/:id/rejections",
+    { schema: { tags: ["imports"], summary: "未导入的行及原因", params: IdParams, querystring: PageQuery } },
+    async (request) => {
+      const principal = request.principal!;
+      requireRole(principal, registerKeepers, "查看导入批次");
+      const batch = await visibleBatch(prisma, principal, request.params.id);
+      const rows = await prisma.importRejection.findMany({
+        where: { batchId: batch.id, ...(request.query.cursor ? { id: { gt: BigInt(request.query.cursor) } } : {}) },
+        orderBy: { id: "asc" },
+        take: request.query.limit + 1,
+      });
+      const page = rows.slice(0, request.query.limit);
+      return {
+        items: page.map((r) => ({ sheet: r.sheet, rowNumber: r.rowNumber, name: r.name, reasons: r.reasons, existingChildId: r.existingChildId })),
+        nextCursor: rows.length > request.query.limit ? String(page[page.length - 1]!.id) : null,
+      };
+    },
+  );
+}
+
