@@ -1,0 +1,114 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { eventsQueue, parseEnvelope, subscriptions, type Envelope, type EventType } from "@shouhu/contracts";
+import { isFinalFailure, openDeadLetterQueue, sendToDeadLetter } from "./dead-letter.js";
+import { silentLogger, type MessagingLogger } from "./logger.js";
+import type { SqlTx } from "./outbox.js";
+
+export type EventHandler<Tx extends SqlTx> = (event: Envelope, tx: Tx) => Promise<void>;
+
+export interface EventConsumerOptions<Tx extends SqlTx> {
+  service: string;
+  connection: ConnectionOptions;
+  prefix?: string;
+  handlers: Partial<Record<EventType, EventHandler<Tx>>>;
+  /** Runs the handler and the inbox insert in one transaction (e.g. `prisma.$transaction`). */
+  runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+  concurrency?: number;
+  logger?: MessagingLogger;
+  /** Routing table; defaults to the one in contracts. */
+  routes?: Partial<Record<EventType, readonly string[]>>;
+  lockDuration?: number;
+  stalledInterval?: number;
+}
+
+export type ConsumeOutcome = "applied" | "duplicate";
+
+/** Like Immich: a service that is routed an event it cannot handle must not start. */
+export function assertHandlersMatchRoutes(service: string, handlers: object, routes: Partial<Record<EventType, readonly string[]>>): void {
+  const routed = Object.entries(routes)
+    .filter(([, services]) => services?.includes(service))
+    .map(([type]) => type);
+  const missing = routed.filter((type) => !(type in handlers));
+  const extra = Object.keys(handlers).filter((type) => !routed.includes(type));
+  if (missing.length || extra.length) {
+    throw new Error(
+      `event handlers for ${service} do not match the routing table:` +
+        (missing.length ? ` missing handlers for ${missing.join(", ")};` : "") +
+        (extra.length ? ` handlers for events never routed here: ${extra.join(", ")}` : ""),
+    );
+  }
+}
+
+/**
+ * Applies one event exactly once: the inbox row and the handler's effect commit
+ * together, so a redelivered event (relay retry, stalled job, replay) is a no-op.
+ */
+export async function consumeEvent<Tx extends SqlTx>(
+  raw: unknown,
+  handlers: Partial<Record<EventType, EventHandler<Tx>>>,
+  runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>,
+): Promise<ConsumeOutcome> {
+  let event: Envelope;
+  try {
+    event = parseEnvelope(raw);
+  } catch (err) {
+    throw new UnrecoverableError(`invalid event: ${(err as Error).message}`);
+  }
+  const handler = handlers[event.type];
+  if (!handler) throw new UnrecoverableError(`no handler for ${event.type}`);
+  return runInTransaction(async (tx) => {
+    const inserted = await tx.$executeRawUnsafe("INSERT INTO inbox (event_id, type) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", event.id, event.type);
+    if (inserted === 0) return "duplicate" as const;
+    await handler(event, tx);
+    return "applied" as const;
+  });
+}
+
+export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOptions<Tx>): Worker {
+  const routes = options.routes ?? subscriptions;
+  assertHandlersMatchRoutes(options.service, options.handlers, routes);
+  const logger = options.logger ?? silentLogger;
+  const queue = eventsQueue(options.service);
+  const dead = openDeadLetterQueue(queue, options.connection, options.prefix);
+  const tracer = trace.getTracer("shouhu-messaging");
+
+  const worker = new Worker(
+    queue,
+    async (job: Job) => {
+      const traceparent = (job.data as { traceparent?: string } | null)?.traceparent;
+      const parent = traceparent ? propagation.extract(context.active(), { traceparent }) : context.active();
+      return context.with(parent, () =>
+        tracer.startActiveSpan(`${queue} process ${job.name}`, { kind: SpanKind.CONSUMER, attributes: { "messaging.message.id": job.id ?? "" } }, async (span) => {
+          try {
+            const outcome = await consumeEvent(job.data, options.handlers, options.runInTransaction);
+            span.setAttribute("shouhu.outcome", outcome);
+            return outcome;
+          } catch (err) {
+            span.recordException(err as Error);
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            throw err;
+          } finally {
+            span.end();
+          }
+        }),
+      );
+    },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency ?? 8,
+      lockDuration: options.lockDuration,
+      stalledInterval: options.stalledInterval,
+    },
+  );
+  worker.on("error", (err) => logger.error({ err, queue }, "worker error"));
+  worker.on("failed", (job, err) => {
+    if (!job) return;
+    const final = isFinalFailure(job, err);
+    logger.warn({ err, queue, jobId: job.id, attempts: job.attemptsMade, final }, final ? "event moved to dead letters" : "event failed; will retry");
+    if (final) sendToDeadLetter(dead, job, err).catch((e) => logger.error({ err: e, jobId: job.id }, "could not write dead letter"));
+  });
+  worker.on("closed", () => void dead.close());
+  return worker;
+}

@@ -1,0 +1,59 @@
+import { context, propagation } from "@opentelemetry/api";
+import { eventSchemas, newEventId, type Actor, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
+
+/** What a Prisma interactive-transaction client offers; also easy to implement over `pg`. */
+export interface SqlTx {
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
+
+export interface EventFields<T extends EventType> {
+  subject: string;
+  orgUnit: string;
+  actor: Actor;
+  data: EventData<T>;
+  /** Defaults to the active trace context, so one request is one trace across services. */
+  traceparent?: string;
+}
+
+function activeTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
+
+/** A validated envelope: a payload that does not match its contract fails here, in the producer. */
+export function buildEvent<T extends EventType>(type: T, fields: EventFields<T>, options: { producer: string; now?: Date }): Envelope<T> {
+  const schema = eventSchemas[type];
+  const data = schema.data.parse(fields.data) as EventData<T>;
+  const traceparent = fields.traceparent ?? activeTraceparent();
+  return {
+    id: newEventId(),
+    type,
+    version: schema.version,
+    occurredAt: (options.now ?? new Date()).toISOString(),
+    producer: options.producer,
+    subject: fields.subject,
+    orgUnit: fields.orgUnit,
+    actor: fields.actor,
+    ...(traceparent ? { traceparent } : {}),
+    data,
+  };
+}
+
+/**
+ * Writes events to the outbox inside the caller's transaction, so they commit
+ * or roll back with the state change they describe. One statement for any count.
+ */
+export async function appendToOutbox(tx: SqlTx, events: Envelope[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO outbox (id, type, subject, org_unit, envelope)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]::jsonb[])`,
+    events.map((e) => e.id),
+    events.map((e) => e.type),
+    events.map((e) => e.subject),
+    events.map((e) => e.orgUnit),
+    events.map((e) => JSON.stringify(e)),
+  );
+}
