@@ -98,8 +98,9 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency ?? 8,
-      lockDuration: options.lockDuration,
-      stalledInterval: options.stalledInterval,
+      // Passing `undefined` would override BullMQ's defaults with nothing.
+      ...(options.lockDuration ? { lockDuration: options.lockDuration } : {}),
+      ...(options.stalledInterval ? { stalledInterval: options.stalledInterval } : {}),
     },
   );
   worker.on("error", (err) => logger.error({ err, queue }, "worker error"));
