@@ -1,0 +1,5 @@
+export { createTokenVerifier, type TokenVerifier, type VerifierOptions } from "./verifier.js";
+export { hasAnyRole, rolesFromClaims, type Principal } from "./principal.js";
+export { withinJurisdiction, assertWithinJurisdiction } from "./jurisdiction.js";
+export { fieldAccess, maskIdNumber, maskPhone, type FieldAccess } from "./masking.js";
+export { authenticate, bearerToken } from "./fastify.js";

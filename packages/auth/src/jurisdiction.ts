@@ -1,0 +1,14 @@
+import { ForbiddenError } from "@shouhu/kit";
+import type { Principal } from "./principal.js";
+
+/**
+ * DESIGN.md: a user may see exactly the records whose org-unit code starts with
+ * their own (county 6 digits ⊃ township 9 ⊃ village 12).
+ */
+export function withinJurisdiction(principal: Pick<Principal, "orgUnit">, orgUnitCode: string): boolean {
+  return principal.orgUnit.length > 0 && orgUnitCode.startsWith(principal.orgUnit);
+}
+
+export function assertWithinJurisdiction(principal: Pick<Principal, "orgUnit">, orgUnitCode: string): void {
+  if (!withinJurisdiction(principal, orgUnitCode)) throw new ForbiddenError(`无权访问该地区的记录：${orgUnitCode}`);
+}

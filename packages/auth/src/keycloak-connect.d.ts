@@ -1,0 +1,23 @@
+// keycloak-connect ships no types; these cover the parts verifier.ts uses.
+declare module "keycloak-connect/middleware/auth-utils/config.js" {
+  export default class Config {
+    constructor(config: Record<string, unknown>);
+    realmUrl: string;
+  }
+}
+declare module "keycloak-connect/middleware/auth-utils/grant-manager.js" {
+  import type Config from "keycloak-connect/middleware/auth-utils/config.js";
+  import type Token from "keycloak-connect/middleware/auth-utils/token.js";
+  export default class GrantManager {
+    constructor(config: Config);
+    validateToken(token: Token, expectedType: string): Promise<Token>;
+  }
+}
+declare module "keycloak-connect/middleware/auth-utils/token.js" {
+  export default class Token {
+    constructor(token: string, clientId?: string);
+    header?: { alg?: string; kid?: string; typ?: string };
+    content: Record<string, unknown>;
+    signed?: string;
+  }
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from "node:fs";
+
+/** The parts of a Keycloak realm export the issuer reads: the same file a real Keycloak imports. */
+export interface RealmUser {
+  id: string;
+  username: string;
+  enabled?: boolean;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  emailVerified?: boolean;
+  attributes?: Record<string, string[]>;
+  credentials?: { type: string; value?: string; temporary?: boolean }[];
+  groups?: string[];
+  realmRoles?: string[];
+  serviceAccountClientId?: string;
+}
+
+export interface ProtocolMapper {
+  name: string;
+  protocolMapper: string;
+  config: Record<string, string>;
+}
+
+export interface RealmClient {
+  clientId: string;
+  enabled?: boolean;
+  publicClient?: boolean;
+  bearerOnly?: boolean;
+  secret?: string;
+  directAccessGrantsEnabled?: boolean;
+  serviceAccountsEnabled?: boolean;
+  protocolMappers?: ProtocolMapper[];
+}
+
+export interface RealmExport {
+  realm: string;
+  accessTokenLifespan?: number;
+  roles?: { realm?: { name: string; composite?: boolean; composites?: { realm?: string[] } }[] };
+  groups?: { name: string; path?: string; realmRoles?: string[] }[];
+  clients?: RealmClient[];
+  users?: RealmUser[];
+}
+
+export function loadRealm(file: string): RealmExport {
+  const realm = JSON.parse(readFileSync(file, "utf8")) as RealmExport;
+  if (!realm.realm) throw new Error(`${file} is not a Keycloak realm export (no "realm")`);
+  return realm;
+}
+
+/** Realm roles of a user: direct, through groups, and composites expanded (as Keycloak does). */
+export function effectiveRoles(realm: RealmExport, user: RealmUser): string[] {
+  const direct = new Set(user.realmRoles ?? []);
+  for (const path of user.groups ?? []) {
+    const group = realm.groups?.find((g) => (g.path ?? `/${g.name}`) === path);
+    for (const r of group?.realmRoles ?? []) direct.add(r);
+  }
+  const all = new Set<string>();
+  const expand = (name: string) => {
+    if (all.has(name)) return;
+    all.add(name);
+    const role = realm.roles?.realm?.find((r) => r.name === name);
+    for (const c of role?.composites?.realm ?? []) expand(c);
+  };
+  for (const r of direct) expand(r);
+  return [...all];
+}
+
+/** Claims a client's protocol mappers add for a user (attribute and audience mappers). */
+export function mappedClaims(client: RealmClient, user: RealmUser): { claims: Record<string, unknown>; audiences: string[] } {
+  const claims: Record<string, unknown> = {};
+  const audiences: string[] = [];
+  for (const mapper of client.protocolMappers ?? []) {
+    if (mapper.config["access.token.claim"] !== "true") continue;
+    if (mapper.protocolMapper === "oidc-usermodel-attribute-mapper") {
+      const value = user.attributes?.[mapper.config["user.attribute"] ?? ""]?.[0];
+      if (value !== undefined) claims[mapper.config["claim.name"] ?? mapper.name] = value;
+    } else if (mapper.protocolMapper === "oidc-audience-mapper") {
+      const aud = mapper.config["included.client.audience"];
+      if (aud) audiences.push(aud);
+    }
+  }
+  return { claims, audiences };
+}
