@@ -1,3 +1,4 @@
+/// <reference path="./keycloak-connect.d.ts" />
 import Config from "keycloak-connect/middleware/auth-utils/config.js";
 import GrantManager from "keycloak-connect/middleware/auth-utils/grant-manager.js";
 import Token from "keycloak-connect/middleware/auth-utils/token.js";

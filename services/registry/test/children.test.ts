@@ -306,7 +306,7 @@ describe("listing", () => {
     const seen = new Set<string>();
     let cursor: string | null = null;
     do {
-      const res = await h.app.inject({ url: `/api/v1/children?limit=3${cursor ? `&cursor=${cursor}` : ""}`, headers });
+      const res: { statusCode: number; json: () => any } = await h.app.inject({ url: `/api/v1/children?limit=3${cursor ? `&cursor=${cursor}` : ""}`, headers });
       expect(res.statusCode).toBe(200);
       for (const c of res.json().items) seen.add(c.id);
       cursor = res.json().nextCursor;

@@ -49,17 +49,21 @@ export async function assertPlacement(db: PrismaClient | Tx, villageCode: string
 
 function childColumns(input: ChildInput | ChildPatch) {
   const { guardians: _g, parents: _p, birthDate, villageCode, ...rest } = input;
+  // Prisma wants `undefined` (leave alone) or a value; the API uses null for "clear".
   return {
-    ...rest,
+    ...(rest as Omit<ChildInput, "guardians" | "parents" | "birthDate" | "villageCode">),
     ...(birthDate === undefined ? {} : { birthDate: new Date(`${birthDate}T00:00:00Z`) }),
     ...(villageCode === undefined ? {} : { villageCode, townshipCode: townshipOf(villageCode), countyCode: countyOf(villageCode) }),
   };
 }
 
-const guardianRows = (childId: string, guardians: GuardianRecord[]) =>
+type GuardianIn = Pick<GuardianRecord, "name" | "relation"> & Partial<Omit<GuardianRecord, "name" | "relation">>;
+type ParentIn = Pick<ParentRecord, "role"> & Partial<Omit<ParentRecord, "role">>;
+
+const guardianRows = (childId: string, guardians: GuardianIn[]) =>
   guardians.map((g, position) => ({ id: uuidv7(), childId, position, name: g.name, relation: g.relation, phone: g.phone ?? null, age: g.age ?? null, health: g.health ?? null }));
 
-const parentRows = (childId: string, parents: ParentRecord[]) =>
+const parentRows = (childId: string, parents: ParentIn[]) =>
   parents.map((p) => ({
     id: uuidv7(),
     childId,

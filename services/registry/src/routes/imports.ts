@@ -65,10 +65,10 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       if (!request.isMultipart()) throw ValidationError.field("file", "请以 multipart/form-data 上传 .xlsx 文件（字段名 file）");
       const part = await request.file();
       if (!part || part.fieldname !== "file") throw ValidationError.field("file", "缺少上传文件（字段名 file）");
-      const content = await part.toBuffer();
+      const content = new Uint8Array(await part.toBuffer());
       if (part.file.truncated) throw ValidationError.field("file", `文件超过 ${MAX_FILE_BYTES / 1024 / 1024} MB`);
       // .xlsx is a zip; .xls (BIFF) and CSV are refused here with a reason staff can act on.
-      if (content.length < 4 || content.readUInt32LE(0) !== 0x04034b50) {
+      if (content.length < 4 || Buffer.from(content.buffer, content.byteOffset, 4).readUInt32LE(0) !== 0x04034b50) {
         throw ValidationError.field("file", "文件不是 .xlsx 格式（如为 .xls，请在 Excel 中另存为 .xlsx 后再上传）");
       }
       const sha = createHash("sha256").update(content).digest("hex");
