@@ -28,39 +28,48 @@ const Parent = z.object({
   awaySince: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "格式应为 yyyy-mm").nullish(),
 });
 
+const childFields = {
+  idNumber: z.string().min(1, "身份证号不能为空").max(40),
+  name: text(40).min(1, "姓名不能为空"),
+  sex: Sex.optional(),
+  birthDate: z.string().max(20).optional(),
+  ethnicity: text(20).optional(),
+  villageCode: z.string().regex(/^\d{12}$/, "应为12位村（社区）代码"),
+  address: optionalText(200),
+  schoolId: z.string().max(32).nullish(),
+  grade: optionalText(20),
+  className: optionalText(20),
+  leftBehindType: LeftBehindType,
+  difficultyCategories: z.array(DifficultyCategory).max(6),
+  riskLevel: RiskLevel,
+  guardians: z.array(Guardian).max(4),
+  parents: z.array(Parent).max(2),
+  familySituation: optionalText(2000),
+  healthNotes: optionalText(2000),
+  psychologicalNotes: optionalText(2000),
+  helperName: optionalText(40),
+  remarks: optionalText(500),
+};
+
 /**
  * A child as staff submit it (API body and import rows). Unknown fields are
  * refused so a misspelt field is an error, not silently lost data.
  */
 export const ChildInput = z
   .object({
-    idNumber: z.string().min(1, "身份证号不能为空").max(40),
-    name: text(40).min(1, "姓名不能为空"),
-    sex: Sex.optional(),
-    birthDate: z.string().max(20).optional(),
-    ethnicity: text(20).optional(),
-    villageCode: z.string().regex(/^\d{12}$/, "应为12位村（社区）代码"),
-    address: optionalText(200),
-    schoolId: z.string().max(32).nullish(),
-    grade: optionalText(20),
-    className: optionalText(20),
-    leftBehindType: LeftBehindType,
-    difficultyCategories: z.array(DifficultyCategory).max(6).default([]),
-    riskLevel: RiskLevel.default("low"),
-    guardians: z.array(Guardian).max(4).default([]),
-    parents: z.array(Parent).max(2).default([]),
-    familySituation: optionalText(2000),
-    healthNotes: optionalText(2000),
-    psychologicalNotes: optionalText(2000),
-    helperName: optionalText(40),
-    remarks: optionalText(500),
+    ...childFields,
+    difficultyCategories: childFields.difficultyCategories.default([]),
+    riskLevel: childFields.riskLevel.default("low"),
+    guardians: childFields.guardians.default([]),
+    parents: childFields.parents.default([]),
   })
   .strict();
 
 /** After validation: normalized, with sex and birth date settled from the ID number. */
 export type ChildInput = Omit<z.output<typeof ChildInput>, "sex" | "birthDate"> & { sex: "male" | "female"; birthDate: string };
 
-export const ChildPatch = ChildInput.partial().strict();
+// No defaults here: in a patch, an absent field means "leave it alone".
+export const ChildPatch = z.object(childFields).partial().strict();
 export type ChildPatch = Partial<ChildInput>;
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[] };
