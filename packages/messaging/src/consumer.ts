@@ -1,7 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type WorkerOptions } from "bullmq";
 import { eventsQueue, parseEnvelope, subscriptions, type Envelope, type EventType } from "@shouhu/contracts";
-import { isFinalFailure, openDeadLetterQueue, sendToDeadLetter } from "./dead-letter.js";
+import { deadLetterOnFinalFailure, openDeadLetterQueue, withDeadLetters } from "./dead-letter.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
 import type { SqlTx } from "./outbox.js";
 
@@ -18,19 +18,19 @@ export interface EventConsumerOptions<Tx extends SqlTx> {
   logger?: MessagingLogger;
   /** Routing table; defaults to the one in contracts. */
   routes?: Partial<Record<EventType, readonly string[]>>;
-  lockDuration?: number;
-  stalledInterval?: number;
+  /** Passed to the BullMQ Worker (lockDuration, stalledInterval, maxStalledCount...). */
+  workerOptions?: Partial<Omit<WorkerOptions, "connection" | "prefix" | "concurrency">>;
 }
 
 export type ConsumeOutcome = "applied" | "duplicate";
 
 /** Like Immich: a service that is routed an event it cannot handle must not start. */
-export function assertHandlersMatchRoutes(service: string, handlers: object, routes: Partial<Record<EventType, readonly string[]>>): void {
+export function assertHandlersMatchRoutes(service: string, handlers: Record<string, unknown>, routes: Partial<Record<EventType, readonly string[]>>): void {
   const routed = Object.entries(routes)
     .filter(([, services]) => services?.includes(service))
     .map(([type]) => type);
-  const missing = routed.filter((type) => !(type in handlers));
-  const extra = Object.keys(handlers).filter((type) => !routed.includes(type));
+  const missing = routed.filter((type) => typeof handlers[type] !== "function");
+  const extra = Object.keys(handlers).filter((type) => handlers[type] !== undefined && !routed.includes(type));
   if (missing.length || extra.length) {
     throw new Error(
       `event handlers for ${service} do not match the routing table:` +
@@ -70,46 +70,43 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
   assertHandlersMatchRoutes(options.service, options.handlers, routes);
   const logger = options.logger ?? silentLogger;
   const queue = eventsQueue(options.service);
-  const dead = openDeadLetterQueue(queue, options.connection, options.prefix);
+  const dead = openDeadLetterQueue(queue, options, logger);
   const tracer = trace.getTracer("shouhu-messaging");
 
-  const worker = new Worker(
-    queue,
-    async (job: Job) => {
-      const traceparent = (job.data as { traceparent?: string } | null)?.traceparent;
-      const parent = traceparent ? propagation.extract(context.active(), { traceparent }) : context.active();
-      return context.with(parent, () =>
-        tracer.startActiveSpan(`${queue} process ${job.name}`, { kind: SpanKind.CONSUMER, attributes: { "messaging.message.id": job.id ?? "" } }, async (span) => {
+  const processEvent = async (job: Job): Promise<ConsumeOutcome> => {
+    // The producer's request context, so one request is one trace across services.
+    const traceparent = (job.data as { traceparent?: unknown } | null)?.traceparent;
+    const parent = typeof traceparent === "string" ? propagation.extract(context.active(), { traceparent }) : context.active();
+    return context.with(parent, () =>
+      tracer.startActiveSpan(
+        `${queue} process ${job.name}`,
+        { kind: SpanKind.CONSUMER, attributes: { "messaging.system": "bullmq", "messaging.destination.name": queue, "messaging.message.id": job.id ?? "" } },
+        async (span) => {
           try {
             const outcome = await consumeEvent(job.data, options.handlers, options.runInTransaction);
             span.setAttribute("shouhu.outcome", outcome);
             return outcome;
           } catch (err) {
             span.recordException(err as Error);
-            span.setStatus({ code: SpanStatusCode.ERROR });
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
             throw err;
           } finally {
             span.end();
           }
-        }),
-      );
-    },
-    {
-      connection: options.connection,
-      prefix: options.prefix,
-      concurrency: options.concurrency ?? 8,
-      // Passing `undefined` would override BullMQ's defaults with nothing.
-      ...(options.lockDuration ? { lockDuration: options.lockDuration } : {}),
-      ...(options.stalledInterval ? { stalledInterval: options.stalledInterval } : {}),
-    },
-  );
-  worker.on("error", (err) => logger.error({ err, queue }, "worker error"));
-  worker.on("failed", (job, err) => {
-    if (!job) return;
-    const final = isFinalFailure(job, err);
-    logger.warn({ err, queue, jobId: job.id, attempts: job.attemptsMade, final }, final ? "event moved to dead letters" : "event failed; will retry");
-    if (final) sendToDeadLetter(dead, job, err).catch((e) => logger.error({ err: e, jobId: job.id }, "could not write dead letter"));
+        },
+      ),
+    );
+  };
+
+  const worker = new Worker(queue, withDeadLetters(processEvent, dead, logger), {
+    ...options.workerOptions,
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency ?? 8,
   });
+  worker.on("error", (err) => logger.error({ err, queue }, "worker error"));
+  worker.on("failed", deadLetterOnFinalFailure(dead, logger, queue));
+  worker.on("stalled", (jobId) => logger.warn({ queue, jobId }, "job stalled; redelivering"));
   worker.on("closed", () => void dead.close());
   return worker;
 }

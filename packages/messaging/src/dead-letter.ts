@@ -1,5 +1,7 @@
-import { Queue, type ConnectionOptions, type Job } from "bullmq";
+import { Queue, type ConnectionOptions, type Job, type JobsOptions } from "bullmq";
 import { deadLetterQueue } from "@shouhu/contracts";
+import { eventJobOptions } from "./defaults.js";
+import type { MessagingLogger } from "./logger.js";
 
 export interface DeadLetter {
   queue: string;
@@ -9,60 +11,119 @@ export interface DeadLetter {
   reason: string;
   attempts: number;
   failedAt: string;
+  /** Retry settings of the original job, reused on replay. */
+  opts?: Pick<JobsOptions, "attempts" | "backoff">;
 }
 
-/** Whether this failure was the job's last (no retries left, or unrecoverable). */
+export interface DeadLetterOptions {
+  connection: ConnectionOptions;
+  prefix?: string;
+}
+
+/** Whether this failure was the job's last (no retries left, or unrecoverable). Call after BullMQ counted it. */
 export function isFinalFailure(job: Job, err: Error): boolean {
   return err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
 }
 
-export async function sendToDeadLetter(dead: Queue, job: Job, err: Error): Promise<void> {
+/** Same question asked inside the processor, before BullMQ counts the attempt in progress. */
+function isLastAttempt(job: Job, err: Error): boolean {
+  return err.name === "UnrecoverableError" || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+export async function sendToDeadLetter(dead: Queue, job: Job, err: Error, attempts = job.attemptsMade): Promise<void> {
   const letter: DeadLetter = {
     queue: job.queueName,
     jobName: job.name,
     jobId: job.id,
     data: job.data,
     reason: err.message,
-    attempts: job.attemptsMade,
+    attempts,
     failedAt: new Date().toISOString(),
+    opts: { attempts: job.opts.attempts, backoff: job.opts.backoff },
   };
-  // Keyed by the original id: a second failure report of the same job is one letter.
+  // Keyed by the original id: the processor and the `failed` listener may both report
+  // the same failure, and `add` with an existing id is a no-op.
   await dead.add(job.name, letter, { jobId: job.id ? `dead-${job.id}` : undefined, removeOnComplete: false, removeOnFail: false });
 }
 
-export function openDeadLetterQueue(queue: string, connection: ConnectionOptions, prefix?: string): Queue {
-  const dead = new Queue(deadLetterQueue(queue), { connection, prefix });
-  dead.on("error", () => undefined);
+export function openDeadLetterQueue(queue: string, options: DeadLetterOptions, logger?: MessagingLogger): Queue {
+  const dead = new Queue(deadLetterQueue(queue), { connection: options.connection, prefix: options.prefix });
+  dead.on("error", (err) => logger?.error({ err, queue: dead.name }, "dead-letter queue error"));
   return dead;
 }
 
-/** Dead letters waiting for a decision, newest first. */
-export async function listDeadLetters(queue: string, connection: ConnectionOptions, prefix?: string): Promise<(DeadLetter & { id: string })[]> {
-  const dead = openDeadLetterQueue(queue, connection, prefix);
+/**
+ * Wraps a processor so that its last failure is written to the dead-letter queue
+ * before BullMQ marks the job failed. Doing it here rather than in the `failed`
+ * listener means a crash right after the failure cannot lose the letter (the job
+ * would stall, run again and fail again). The listener still covers failures the
+ * processor never sees: BullMQ 6 fails a job that stalled more than
+ * `maxStalledCount` times when a worker next picks it up, without calling us.
+ */
+export function withDeadLetters<R>(processor: (job: Job) => Promise<R>, dead: Queue, logger: MessagingLogger): (job: Job) => Promise<R> {
+  return async (job) => {
+    try {
+      return await processor(job);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (isLastAttempt(job, error)) {
+        await sendToDeadLetter(dead, job, error, job.attemptsMade + 1).catch((e) =>
+          logger.error({ err: e, jobId: job.id }, "could not write dead letter; the failed listener will retry"),
+        );
+      }
+      throw err;
+    }
+  };
+}
+
+/** The `failed` listener half of the above (see withDeadLetters). */
+export function deadLetterOnFinalFailure(dead: Queue, logger: MessagingLogger, queue: string) {
+  return (job: Job | undefined, err: Error) => {
+    if (!job) return;
+    const final = isFinalFailure(job, err);
+    logger.warn({ err, queue, jobId: job.id, attempts: job.attemptsMade, final }, final ? "job moved to dead letters" : "job failed; will retry");
+    if (final) sendToDeadLetter(dead, job, err).catch((e) => logger.error({ err: e, jobId: job.id }, "could not write dead letter"));
+  };
+}
+
+/** Dead letters waiting for a decision, oldest first. */
+export async function listDeadLetters(queue: string, options: DeadLetterOptions & { limit?: number }): Promise<(DeadLetter & { id: string })[]> {
+  const dead = openDeadLetterQueue(queue, options);
   try {
-    const jobs = await dead.getJobs(["waiting", "delayed", "prioritized"], 0, 999);
-    return jobs.map((j) => ({ ...(j.data as DeadLetter), id: j.id! }));
+    const jobs = await dead.getJobs(["waiting"], 0, (options.limit ?? 1000) - 1, true);
+    return jobs.filter(Boolean).map((j) => ({ ...(j.data as DeadLetter), id: j.id! }));
   } finally {
     await dead.close();
   }
 }
 
 /**
- * Puts dead letters back on their original queue (after the cause is fixed).
- * Consumers are idempotent, so a replay never doubles an effect.
+ * Puts dead letters (all, or those with the given letter ids) back on their
+ * original queue, after the cause is fixed. Consumers are idempotent (inbox), so a
+ * replay never doubles an effect. Returns how many were replayed.
  */
-export async function replayDeadLetters(queue: string, connection: ConnectionOptions, prefix?: string, ids?: string[]): Promise<number> {
-  const dead = openDeadLetterQueue(queue, connection, prefix);
-  const target = new Queue(queue, { connection, prefix });
+export async function replayDeadLetters(queue: string, options: DeadLetterOptions & { ids?: string[] }): Promise<number> {
+  const dead = openDeadLetterQueue(queue, options);
+  const target = new Queue(queue, { connection: options.connection, prefix: options.prefix });
   target.on("error", () => undefined);
   try {
-    const jobs = await dead.getJobs(["waiting", "delayed", "prioritized"], 0, 9999);
+    const jobs = options.ids
+      ? await Promise.all(options.ids.map((id) => dead.getJob(id)))
+      : await dead.getJobs(["waiting"], 0, -1, true);
     let replayed = 0;
     for (const job of jobs) {
-      if (ids && !ids.includes(job.id!)) continue;
+      if (!job) continue;
       const letter = job.data as DeadLetter;
-      // The failed original may still exist under its id; a fresh id makes the add real.
-      await target.add(letter.jobName, letter.data, { jobId: `${letter.jobId ?? job.id}-replay-${Date.now()}`, attempts: 8, backoff: { type: "exponential", delay: 1000 } });
+      // The failed original usually still exists under its id (removeOnFail keeps it a
+      // while), and adding with an existing id is a no-op: then use a fresh id. No ':'.
+      const original = letter.jobId ?? job.id!.replace(/^dead-/, "");
+      const jobId = (await target.getJob(original)) ? `${original}-replay-${Date.now()}` : original;
+      await target.add(letter.jobName, letter.data, {
+        ...eventJobOptions,
+        ...(letter.opts?.attempts ? { attempts: letter.opts.attempts } : {}),
+        ...(letter.opts?.backoff ? { backoff: letter.opts.backoff } : {}),
+        jobId,
+      });
       await job.remove();
       replayed += 1;
     }

@@ -1,15 +1,19 @@
-import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from "bullmq";
-import { isFinalFailure, openDeadLetterQueue, sendToDeadLetter } from "./dead-letter.js";
+import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions, type WorkerOptions } from "bullmq";
+import { deadLetterOnFinalFailure, isFinalFailure, openDeadLetterQueue, withDeadLetters } from "./dead-letter.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
 
+/** Retries with backoff and bounded history for a service's own jobs (BullMQ keeps everything by default). */
+export const backgroundJobOptions: JobsOptions = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 2000, jitter: 0.5 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+};
+
 /** A queue for a service's own background work (imports, exports, schedules). */
-export function createJobQueue(name: string, connection: ConnectionOptions, prefix?: string, defaultJobOptions?: JobsOptions): Queue {
-  const queue = new Queue(name, {
-    connection,
-    prefix,
-    defaultJobOptions: { attempts: 3, backoff: { type: "exponential", delay: 2000, jitter: 0.5 }, removeOnComplete: { age: 7 * 24 * 3600, count: 1000 }, removeOnFail: { age: 30 * 24 * 3600 }, ...defaultJobOptions },
-  });
-  queue.on("error", () => undefined);
+export function createJobQueue(name: string, connection: ConnectionOptions, prefix?: string, defaultJobOptions?: JobsOptions, logger: MessagingLogger = silentLogger): Queue {
+  const queue = new Queue(name, { connection, prefix, defaultJobOptions: { ...backgroundJobOptions, ...defaultJobOptions } });
+  queue.on("error", (err) => logger.error({ err, queue: name }, "queue error"));
   return queue;
 }
 
@@ -18,37 +22,48 @@ export interface JobWorkerOptions {
   prefix?: string;
   concurrency?: number;
   logger?: MessagingLogger;
-  /** Called on every failure; `final` when no retry is left (then the job is also dead-lettered). */
+  /** Called on every failure; `final` when no retry is left (the job is also dead-lettered). */
   onFailed?: (job: Job, err: Error, final: boolean) => Promise<void> | void;
+  /** Long jobs (imports) need a lock that outlives a busy event loop; default 120 s. */
   lockDuration?: number;
+  workerOptions?: Partial<Omit<WorkerOptions, "connection" | "prefix" | "concurrency">>;
 }
 
-export function createJobWorker(name: string, processor: (job: Job) => Promise<unknown>, options: JobWorkerOptions): Worker {
+/** A worker with the same error listeners, dead letters and shutdown behaviour as event consumers. */
+export function createJobWorker<R = unknown>(name: string, processor: (job: Job) => Promise<R>, options: JobWorkerOptions): Worker {
   const logger = options.logger ?? silentLogger;
-  const dead = openDeadLetterQueue(name, options.connection, options.prefix);
-  const worker = new Worker(name, processor, {
+  const dead = openDeadLetterQueue(name, options, logger);
+  const worker = new Worker(name, withDeadLetters(processor, dead, logger), {
+    lockDuration: options.lockDuration ?? 120_000,
+    ...options.workerOptions,
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency ?? 1,
-    lockDuration: options.lockDuration ?? 120_000,
   });
+  const toDeadLetter = deadLetterOnFinalFailure(dead, logger, name);
   worker.on("error", (err) => logger.error({ err, queue: name }, "worker error"));
   worker.on("failed", (job, err) => {
-    if (!job) return;
-    const final = isFinalFailure(job, err);
-    logger.warn({ err, queue: name, jobId: job.id, attempts: job.attemptsMade, final }, "job failed");
-    Promise.resolve(options.onFailed?.(job, err, final))
-      .then(() => (final ? sendToDeadLetter(dead, job, err) : undefined))
-      .catch((e) => logger.error({ err: e, jobId: job.id }, "failure handling failed"));
+    toDeadLetter(job, err);
+    if (job && options.onFailed) {
+      Promise.resolve(options.onFailed(job, err, isFinalFailure(job, err))).catch((e) => logger.error({ err: e, jobId: job.id }, "onFailed failed"));
+    }
   });
+  worker.on("stalled", (jobId) => logger.warn({ queue: name, jobId }, "job stalled; redelivering"));
   worker.on("closed", () => void dead.close());
   return worker;
 }
 
 /**
- * A daily (cron) schedule, via BullMQ v6 job schedulers: upserting is idempotent,
- * so every worker can declare it at start and there is still one schedule.
+ * A daily (cron) schedule, via BullMQ v6 job schedulers (`upsertJobScheduler`):
+ * upserting is idempotent, so every worker can declare it at start and there is
+ * still one schedule. Times are China time unless told otherwise.
  */
-export async function upsertDailySchedule(queue: Queue, schedulerId: string, cronPattern: string, template: { name: string; data: object }): Promise<void> {
-  await queue.upsertJobScheduler(schedulerId, { pattern: cronPattern, tz: "Asia/Shanghai" }, { name: template.name, data: template.data });
+export async function upsertDailySchedule(
+  queue: Queue,
+  schedulerId: string,
+  cronPattern: string,
+  template: { name: string; data: object; opts?: Omit<JobsOptions, "jobId" | "repeat" | "delay"> },
+  tz = "Asia/Shanghai",
+): Promise<void> {
+  await queue.upsertJobScheduler(schedulerId, { pattern: cronPattern, tz }, template);
 }

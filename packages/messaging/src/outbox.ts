@@ -41,15 +41,26 @@ export function buildEvent<T extends EventType>(type: T, fields: EventFields<T>,
   };
 }
 
+/** The channel relays LISTEN on; notifications are delivered only when the transaction commits. */
+export const OUTBOX_CHANNEL = "outbox";
+
 /**
  * Writes events to the outbox inside the caller's transaction, so they commit
- * or roll back with the state change they describe. One statement for any count.
+ * or roll back with the state change they describe. One statement for any count;
+ * it also notifies listening relays, which PostgreSQL delivers at commit (and
+ * never on rollback), so events go out without waiting for the next poll.
+ *
+ * Parameters are typed by casts (`$1::uuid[]`, `$5::text[]::jsonb[]`) rather than
+ * left to the driver: pg (and Prisma's adapter-pg, which hands values to pg)
+ * sends JS arrays as text arrays, and the envelope as JSON text.
  */
-export async function appendToOutbox(tx: SqlTx, events: Envelope[]): Promise<void> {
-  if (events.length === 0) return;
-  await tx.$executeRawUnsafe(
-    `INSERT INTO outbox (id, type, subject, org_unit, envelope)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]::jsonb[])`,
+export async function appendToOutbox(tx: SqlTx, events: Envelope[]): Promise<number> {
+  if (events.length === 0) return 0;
+  return tx.$executeRawUnsafe(
+    `WITH notify AS (SELECT pg_notify('${OUTBOX_CHANNEL}', ''))
+     INSERT INTO outbox (id, type, subject, org_unit, envelope)
+     SELECT e.* FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]::jsonb[]) AS e
+     CROSS JOIN notify`,
     events.map((e) => e.id),
     events.map((e) => e.type),
     events.map((e) => e.subject),

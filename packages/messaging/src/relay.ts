@@ -3,48 +3,69 @@ import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
 import { eventsQueue, type EventType } from "@shouhu/contracts";
 import { eventJobOptions } from "./defaults.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
+import { OUTBOX_CHANNEL } from "./outbox.js";
 
 export interface RelayOptions {
   pool: pg.Pool;
-  connection: ConnectionOptions;
+  /** ioredis options, an ioredis instance, or a redis:// URL. */
+  connection: ConnectionOptions | string;
   prefix?: string;
   producer: string;
   /** Event type → consuming services (`subscriptions` from contracts). */
   routes: Partial<Record<EventType, readonly string[]>>;
   batchSize?: number;
+  /** Fallback poll; with `listen` most events go out on the commit's NOTIFY. */
   pollIntervalMs?: number;
+  /** LISTEN on the `outbox` channel (holds one pool connection). Default true. */
+  listen?: boolean;
+  /** Published rows older than this are deleted by `prune()` (and hourly while started). Default 72 h. */
+  retentionHours?: number;
   jobOptions?: JobsOptions;
   logger?: MessagingLogger;
-  /** Test hook: runs after the events are in Redis and before they are marked published. */
+  /** Fault-injection hook for tests: runs after the events are in Redis, before they are marked published. */
   beforeMarkPublished?: (ids: string[]) => Promise<void> | void;
+}
+
+interface OutboxRow {
+  id: string;
+  type: string;
+  envelope: unknown;
 }
 
 /**
  * Moves committed outbox rows to each consuming service's queue. The job id is
  * the event id, so republishing after a crash (rows added but not yet marked)
  * does not create a second job while the first still exists; the consumer's
- * inbox covers the rest. Several relays can run at once (SKIP LOCKED).
+ * inbox covers the rest. Several relays can run at once: each batch is claimed
+ * with FOR UPDATE SKIP LOCKED and held until it is marked.
  */
 export class OutboxRelay {
   private readonly queues = new Map<string, Queue>();
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly connection: ConnectionOptions;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly logger: MessagingLogger;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  /** A kick that arrived while a batch was running: go again instead of sleeping. */
+  private kicked = false;
+  private listener: pg.PoolClient | undefined;
+  private lastPrune = 0;
 
   constructor(private readonly options: RelayOptions) {
+    this.connection = typeof options.connection === "string" ? { url: options.connection } : options.connection;
     this.batchSize = options.batchSize ?? 500;
-    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.logger = options.logger ?? silentLogger;
   }
 
   private queue(service: string): Queue {
     let queue = this.queues.get(service);
     if (!queue) {
-      queue = new Queue(eventsQueue(service), { connection: this.options.connection, prefix: this.options.prefix });
-      queue.on("error", (err) => this.logger.error({ err, queue: queue!.name }, "queue error"));
+      const name = eventsQueue(service);
+      queue = new Queue(name, { connection: this.connection, prefix: this.options.prefix });
+      queue.on("error", (err) => this.logger.error({ err, queue: name }, "queue error"));
       this.queues.set(service, queue);
     }
     return queue;
@@ -56,7 +77,7 @@ export class OutboxRelay {
     let ids: string[] = [];
     try {
       await client.query("BEGIN");
-      const { rows } = await client.query<{ id: string; type: EventType; envelope: unknown }>(
+      const { rows } = await client.query<OutboxRow>(
         `SELECT id, type, envelope FROM outbox WHERE published_at IS NULL
          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.batchSize],
@@ -67,19 +88,27 @@ export class OutboxRelay {
       }
       ids = rows.map((r) => r.id);
       const opts = { ...eventJobOptions, ...this.options.jobOptions };
+      // An event nobody subscribes to is still marked: there is nothing to deliver.
       await Promise.all(
-        rows.flatMap((row) => (this.options.routes[row.type] ?? []).map((service) => this.queue(service).add(row.type, row.envelope, { ...opts, jobId: row.id }))),
+        rows.flatMap((row) =>
+          (this.options.routes[row.type as EventType] ?? []).map((service) => this.queue(service).add(row.type, row.envelope, { ...opts, jobId: row.id })),
+        ),
       );
       await this.options.beforeMarkPublished?.(ids);
-      await client.query("UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1 WHERE id = ANY($1::uuid[])", [ids]);
+      await client.query(
+        "UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])",
+        [ids],
+      );
       await client.query("COMMIT");
+      this.logger.debug({ count: rows.length }, "outbox events published");
       return rows.length;
     } catch (err) {
       await client.query("ROLLBACK").catch(() => undefined);
+      // Some jobs may be in Redis already; the next attempt re-adds them under the same ids.
       if (ids.length) {
         await this.options.pool
           .query("UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])", [ids, String((err as Error).message)])
-          .catch(() => undefined);
+          .catch((e) => this.logger.error({ err: e }, "could not record the publish failure"));
       }
       throw err;
     } finally {
@@ -87,47 +116,81 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes now instead of at the next poll (call after a commit). */
+  /** Publishes now instead of at the next poll (e.g. right after a commit). */
   kick(): void {
+    this.kicked = true;
     this.wake?.();
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        let moved = 0;
-        try {
-          moved = await this.publishOnce();
-        } catch (err) {
-          this.logger.error({ err }, "outbox relay failed; will retry");
-        }
-        if (moved < this.batchSize && this.running) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, this.pollIntervalMs);
-            this.wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          this.wake = undefined;
-        }
-      }
-    })();
+    this.loop = this.run();
   }
 
-  /** Finishes the current batch, then closes its queues. */
+  private async run(): Promise<void> {
+    while (this.running) {
+      if (this.options.listen !== false && !this.listener) await this.startListening();
+      this.kicked = false;
+      let moved = 0;
+      try {
+        moved = await this.publishOnce();
+      } catch (err) {
+        this.logger.error({ err }, "outbox relay failed; will retry at the next poll");
+      }
+      if (Date.now() - this.lastPrune > 3600_000) {
+        this.lastPrune = Date.now();
+        await this.prune().catch((err) => this.logger.warn({ err }, "outbox prune failed"));
+      }
+      // A full batch means more are waiting: go on without sleeping.
+      if (moved < this.batchSize && !this.kicked && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollIntervalMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private async startListening(): Promise<void> {
+    try {
+      const client = await this.options.pool.connect();
+      client.on("notification", () => this.kick());
+      // A lost listening connection only costs latency: polling continues, and the next loop reconnects.
+      client.on("error", (err) => {
+        this.logger.warn({ err }, "outbox LISTEN connection lost");
+        if (this.listener === client) this.listener = undefined;
+        client.release(err);
+      });
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      this.listener = client;
+    } catch (err) {
+      this.logger.warn({ err }, "could not LISTEN for outbox notifications; polling only");
+    }
+  }
+
+  /** Finishes the current batch, then closes its queues and the LISTEN connection. */
   async stop(): Promise<void> {
     this.running = false;
-    this.kick();
+    this.wake?.();
     await this.loop;
+    this.loop = undefined;
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) {
+      await listener.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined);
+      listener.release();
+    }
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
   }
 
   /** Deletes published rows older than the retention; the outbox is not an archive. */
-  async prune(olderThanHours = 72): Promise<number> {
+  async prune(olderThanHours = this.options.retentionHours ?? 72): Promise<number> {
     const { rowCount } = await this.options.pool.query(
       "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < now() - make_interval(hours => $1)",
       [olderThanHours],

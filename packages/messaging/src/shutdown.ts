@@ -1,41 +1,84 @@
+import { Queue, Worker } from "bullmq";
 import { silentLogger, type MessagingLogger } from "./logger.js";
+import { OutboxRelay } from "./relay.js";
 
+/** Anything that must be closed at shutdown; `forceClose` runs if the timeout passes first. */
 export interface Closer {
   name: string;
   close: () => Promise<unknown>;
+  forceClose?: () => Promise<unknown>;
+}
+
+/** BullMQ workers and queues, relays, pg pools (`end`), ioredis clients (`quit`), or a Closer. */
+export type Closable = Closer | Worker | Queue | OutboxRelay | { end(): Promise<unknown> } | { quit(): Promise<unknown> };
+
+export function toCloser(item: Closable): Closer {
+  if (item instanceof Worker) {
+    // close() lets in-flight jobs finish; close(true) abandons them with their locks,
+    // which expire so another worker picks them up as stalled.
+    return { name: `worker ${item.name}`, close: () => item.close(), forceClose: () => item.close(true) };
+  }
+  if (item instanceof Queue) return { name: `queue ${item.name}`, close: () => item.close() };
+  if (item instanceof OutboxRelay) return { name: "outbox relay", close: () => item.stop() };
+  if ("close" in item && "name" in item) return item;
+  if ("end" in item) return { name: "pg pool", close: () => item.end() };
+  if ("quit" in item) return { name: "redis", close: () => item.quit() };
+  throw new Error("gracefulShutdown: cannot close this object");
+}
+
+export interface ShutdownOptions {
+  logger?: MessagingLogger;
+  /** After this, workers are force-closed and the process exits 1. Keep it below the orchestrator's grace period. Default 25 s. */
+  timeoutMs?: number;
+  signals?: NodeJS.Signals[];
+  /** Exit the process when done (default true; tests pass false). */
+  exit?: boolean;
 }
 
 /**
- * On SIGTERM/SIGINT closes everything in order: the HTTP server and relays
- * first, then workers (`worker.close()` waits for in-flight jobs; past the
- * timeout the process exits and BullMQ hands those jobs to another worker as
- * stalled), then queues, pools and connections.
+ * On SIGTERM/SIGINT closes everything in the order given — list the HTTP server
+ * and relays first, then workers (`worker.close()` waits for in-flight jobs),
+ * then queues, pools and Redis connections — and exits. Past the timeout,
+ * workers are force-closed and the process exits; their active jobs come back
+ * as stalled once the lock expires and run again (the inbox keeps that safe).
+ * Returns the shutdown function, for callers that stop for other reasons.
  */
-export function gracefulShutdown(closers: Closer[], options: { logger?: MessagingLogger; timeoutMs?: number; signals?: NodeJS.Signals[] } = {}): () => Promise<void> {
+export function gracefulShutdown(closables: Closable[], options: ShutdownOptions = {}): () => Promise<void> {
   const logger = options.logger ?? silentLogger;
-  let started = false;
-  const run = async () => {
-    if (started) return;
-    started = true;
-    const timer = setTimeout(() => {
-      logger.error({}, "shutdown timed out; exiting with jobs returned to their queues");
-      process.exit(1);
-    }, options.timeoutMs ?? 25_000);
-    timer.unref();
-    for (const closer of closers) {
-      try {
-        await closer.close();
-        logger.info({ closer: closer.name }, "closed");
-      } catch (err) {
-        logger.error({ err, closer: closer.name }, "close failed");
+  const closers = closables.map(toCloser);
+  const exit = options.exit ?? true;
+  let running: Promise<void> | undefined;
+
+  const run = (): Promise<void> => {
+    running ??= (async () => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        logger.error({ timeoutMs: options.timeoutMs ?? 25_000 }, "shutdown timed out; force-closing workers, their jobs will be redelivered");
+        void Promise.allSettled(closers.map((c) => c.forceClose?.())).then(() => {
+          if (exit) process.exit(1);
+        });
+      }, options.timeoutMs ?? 25_000);
+      for (const closer of closers) {
+        if (timedOut) break;
+        try {
+          await closer.close();
+          logger.info({ closer: closer.name }, "closed");
+        } catch (err) {
+          logger.error({ err, closer: closer.name }, "close failed");
+        }
       }
-    }
-    clearTimeout(timer);
+      if (timedOut) return;
+      clearTimeout(timer);
+      if (exit) process.exit(0);
+    })();
+    return running;
   };
+
   for (const signal of options.signals ?? ["SIGTERM", "SIGINT"]) {
     process.once(signal, () => {
       logger.info({ signal }, "shutting down");
-      void run().then(() => process.exit(0));
+      void run();
     });
   }
   return run;
