@@ -14,9 +14,10 @@ export type Closable = Closer | Worker | Queue | OutboxRelay | { end(): Promise<
 
 export function toCloser(item: Closable): Closer {
   if (item instanceof Worker) {
-    // close() lets in-flight jobs finish; close(true) abandons them with their locks,
-    // which expire so another worker picks them up as stalled.
-    return { name: `worker ${item.name}`, close: () => item.close(), forceClose: () => item.close(true) };
+    // close() lets in-flight jobs finish. No forceClose: BullMQ memoizes close(), so a
+    // close(true) after it is the same pending promise. On timeout the process exits;
+    // the abandoned jobs' locks expire and another worker takes them as stalled.
+    return { name: `worker ${item.name}`, close: () => item.close() };
   }
   if (item instanceof Queue) return { name: `queue ${item.name}`, close: () => item.close() };
   if (item instanceof OutboxRelay) return { name: "outbox relay", close: () => item.stop() };
@@ -38,9 +39,10 @@ export interface ShutdownOptions {
 /**
  * On SIGTERM/SIGINT closes everything in the order given — list the HTTP server
  * and relays first, then workers (`worker.close()` waits for in-flight jobs),
- * then queues, pools and Redis connections — and exits. Past the timeout,
- * workers are force-closed and the process exits; their active jobs come back
- * as stalled once the lock expires and run again (the inbox keeps that safe).
+ * then queues, pools and Redis connections — and exits 0. Past the timeout it
+ * runs any `forceClose` (bounded to 1 s) and exits 1: the jobs still running come
+ * back as stalled once their lock expires (lockDuration) and run again; their
+ * transactions never committed, and the inbox keeps any rerun safe.
  * Returns the shutdown function, for callers that stop for other reasons.
  */
 export function gracefulShutdown(closables: Closable[], options: ShutdownOptions = {}): () => Promise<void> {
@@ -54,8 +56,10 @@ export function gracefulShutdown(closables: Closable[], options: ShutdownOptions
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        logger.error({ timeoutMs: options.timeoutMs ?? 25_000 }, "shutdown timed out; force-closing workers, their jobs will be redelivered");
-        void Promise.allSettled(closers.map((c) => c.forceClose?.())).then(() => {
+        logger.error({ timeoutMs: options.timeoutMs ?? 25_000 }, "shutdown timed out; exiting, unfinished jobs will be redelivered as stalled");
+        const forced = Promise.allSettled(closers.map((c) => c.forceClose?.()));
+        // Open transactions roll back when the process dies, so exiting is safe.
+        void Promise.race([forced, new Promise((r) => setTimeout(r, 1000))]).then(() => {
           if (exit) process.exit(1);
         });
       }, options.timeoutMs ?? 25_000);

@@ -1,0 +1,73 @@
+import pg from "pg";
+import { Queue } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { childRegistered, connection, effectsFor, recordingConsumer, runFixture, setupFile, waitFor } from "./support.js";
+
+let pool: pg.Pool;
+let prefix: string;
+let dbUrl: string;
+let cleanup: () => Promise<void>;
+let queue: Queue;
+
+beforeAll(async () => {
+  const file = await setupFile("msg_crash");
+  ({ pool, prefix, cleanup } = file);
+  dbUrl = file.db.url;
+  queue = new Queue("proc.events", { connection, prefix });
+});
+afterAll(async () => {
+  await queue.close();
+  await cleanup();
+});
+
+/** A consumer in this process that notices stalled jobs quickly. */
+const rescuer = () => recordingConsumer(pool, "proc", prefix, {}, { workerOptions: { stalledInterval: 300 } });
+
+describe("crashes and shutdown", () => {
+  it("a consumer killed mid-handler (transaction open): the job is redelivered as stalled and applied exactly once", async () => {
+    const event = childRegistered();
+    await queue.add(event.type, event, { jobId: event.id });
+    const fixture = runFixture("consumer-process.ts", [dbUrl, prefix, "crash", "60000", "0"]);
+    await fixture.message("in-handler");
+    // The effect row is written but not committed.
+    expect(await effectsFor(pool, event.id)).toBe(0);
+    fixture.child.kill("SIGKILL");
+    await fixture.exited;
+
+    const worker = rescuer();
+    await waitFor(async () => (await queue.getJobState(event.id)) === "completed");
+    const job = await queue.getJob(event.id);
+    expect(job?.returnvalue).toBe("applied");
+    expect(job?.stalledCounter).toBe(1);
+    expect(await effectsFor(pool, event.id)).toBe(1);
+    await worker.close();
+  });
+
+  it("SIGTERM: graceful shutdown waits for the job in flight, then exits 0", async () => {
+    const fixture = runFixture("consumer-process.ts", [dbUrl, prefix, "shutdown", "800", "10000"]);
+    await fixture.message("ready");
+    const event = childRegistered();
+    await queue.add(event.type, event, { jobId: event.id });
+    await fixture.message("in-handler");
+    fixture.child.kill("SIGTERM");
+    expect(await fixture.exited).toEqual({ code: 0, signal: null });
+    expect(await effectsFor(pool, event.id)).toBe(1);
+    expect(await queue.getJobState(event.id)).toBe("completed");
+  });
+
+  it("SIGTERM past the shutdown timeout: exits 1, the job comes back as stalled and runs once", async () => {
+    const fixture = runFixture("consumer-process.ts", [dbUrl, prefix, "shutdown", "60000", "300"]);
+    await fixture.message("ready");
+    const event = childRegistered();
+    await queue.add(event.type, event, { jobId: event.id });
+    await fixture.message("in-handler");
+    fixture.child.kill("SIGTERM");
+    expect((await fixture.exited).code).toBe(1);
+    expect(await effectsFor(pool, event.id)).toBe(0);
+
+    const worker = rescuer();
+    await waitFor(async () => (await queue.getJobState(event.id)) === "completed");
+    expect(await effectsFor(pool, event.id)).toBe(1);
+    await worker.close();
+  });
+});
