@@ -1,6 +1,6 @@
--- The outbox and inbox tables every service's Prisma schema declares (models
--- OutboxEvent and InboxEvent, see services/registry/prisma/schema.prisma); this is
--- the SQL Prisma generates for them, used by this package's tests.
+-- The outbox and inbox tables: the SQL Prisma generates for the canonical models in
+-- prisma/messaging.prisma (identical to the registry init migration). Used by this
+-- package's tests; services get the tables from their own Prisma migrations.
 CREATE TABLE "outbox" (
     "id" UUID NOT NULL,
     "type" TEXT NOT NULL,

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listDeadLetters } from "../src/index.js";
 import { childRegistered, connection, effectsFor, recordingConsumer, runFixture, setupFile, waitFor } from "./support.js";
 
 let pool: pg.Pool;
@@ -40,6 +41,24 @@ describe("crashes and shutdown", () => {
     expect(job?.returnvalue).toBe("applied");
     expect(job?.stalledCounter).toBe(1);
     expect(await effectsFor(pool, event.id)).toBe(1);
+    await worker.close();
+  });
+
+  it("a job that stalls more than maxStalledCount is failed by the next worker and lands in dead letters", async () => {
+    const event = childRegistered();
+    await queue.add(event.type, event, { jobId: event.id });
+    const fixture = runFixture("consumer-process.ts", [dbUrl, prefix, "crash", "60000", "0"]);
+    await fixture.message("in-handler");
+    fixture.child.kill("SIGKILL");
+    await fixture.exited;
+    // BullMQ 6 does not fail it in the stall check: it flags it and the worker that next
+    // takes it fails it without running the handler, which only our `failed` listener sees.
+    const worker = recordingConsumer(pool, "proc", prefix, {}, { workerOptions: { stalledInterval: 300, maxStalledCount: 0 } });
+    await waitFor(async () => (await listDeadLetters("proc.events", { connection, prefix })).some((l) => l.jobId === event.id));
+    const letter = (await listDeadLetters("proc.events", { connection, prefix })).find((l) => l.jobId === event.id);
+    expect(letter?.reason).toBe("job stalled more than allowable limit");
+    expect(await queue.getJobState(event.id)).toBe("failed");
+    expect(await effectsFor(pool, event.id)).toBe(0);
     await worker.close();
   });
 
