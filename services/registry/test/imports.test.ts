@@ -1,0 +1,213 @@
+import ExcelJS from "exceljs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runImport } from "../src/jobs/import-register.js";
+import { runExport } from "../src/jobs/export-register.js";
+import { parseRegisterWorkbook } from "../src/spreadsheet/register-import.js";
+import { writeRegisterWorkbook } from "../src/spreadsheet/register-export.js";
+import { residentId, startRegistry, type Harness } from "./harness.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startRegistry("imports");
+});
+afterAll(async () => h?.close());
+
+const headers = ["序号", "姓名", "性别", "民族", "出生日期", "身份证号", "户籍地址", "就读学校", "年级", "班级", "留守类型", "困境类型", "监护人姓名", "与儿童关系", "监护人年龄", "监护人健康状况", "监护人电话", "父亲姓名", "父亲务工地", "父亲电话", "母亲姓名", "母亲务工地", "母亲电话", "家庭经济状况", "健康状况", "心理状况", "帮扶责任人", "备注"];
+
+type Row = Partial<Record<(typeof headers)[number], unknown>>;
+
+function person(seq: number, overrides: Row = {}): Row {
+  const birth = `2014-0${(seq % 9) + 1}-1${seq % 9}`;
+  const sex = seq % 2 ? "male" : "female";
+  return {
+    序号: seq,
+    姓名: `学生${seq}`,
+    性别: sex === "male" ? "男" : "女",
+    民族: "汉族",
+    出生日期: birth,
+    身份证号: residentId("360999", birth, 100 + seq, sex),
+    户籍地址: "长岭乡长岭村3组",
+    就读学校: "长岭乡中心小学",
+    年级: "三年级",
+    班级: "1班",
+    留守类型: "双留守",
+    监护人姓名: "王奶奶",
+    与儿童关系: "祖母",
+    监护人年龄: 66,
+    监护人电话: "139-0731-0002",
+    父亲姓名: "王父",
+    父亲务工地: "广东省东莞市",
+    父亲电话: "+86 138 0000 0003",
+    母亲姓名: "李母",
+    母亲务工地: "浙江省义乌市",
+    母亲电话: "13800000004",
+    ...overrides,
+  };
+}
+
+async function workbook(rows: Row[], extra?: (ws: ExcelJS.Worksheet) => void): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet("长岭乡");
+  ws.addRow(["长岭乡农村留守儿童信息登记表"]);
+  ws.mergeCells(1, 1, 1, headers.length);
+  ws.addRow(headers);
+  for (const r of rows) ws.addRow(headers.map((h) => r[h] ?? null));
+  extra?.(ws);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+async function upload(content: Buffer, username = "changling.supervisor", filename = "长岭乡登记表.xlsx") {
+  const boundary = "----shouhu" + Math.random().toString(16).slice(2);
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(filename)}"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return h.app.inject({
+    method: "POST",
+    url: "/api/v1/imports",
+    headers: { ...(await h.as(username)), "content-type": `multipart/form-data; boundary=${boundary}` },
+    payload: Buffer.concat([head, content, tail]),
+  });
+}
+
+const deps = () => ({ prisma: h.prisma, parse: parseRegisterWorkbook, today: () => "2026-11-22", batchSize: 3 });
+
+describe("bulk import of a township register", () => {
+  let batchId: string;
+  let content: Buffer;
+
+  beforeAll(async () => {
+    const good = [1, 2, 3, 4, 5].map((i) => person(i));
+    content = await workbook([
+      ...good,
+      person(6, { 身份证号: 4.31102e17 }), // Excel turned it into a number
+      person(7, { 身份证号: String(person(7).身份证号).slice(0, 17) + "0" }), // wrong check digit (unless it happens to be 0)
+      person(8, { 户籍地址: "某某镇某某村" }), // unknown village
+      { ...good[0], 序号: 9 }, // same child twice in one file
+      person(10, { 就读学校: "不存在的学校" }),
+      person(11, { 户籍地址: "石门镇石门村1组" }), // outside the uploader's township
+      person(12, { 出生日期: 41_500 }), // Excel serial date (2013-08-15) disagreeing with the ID
+      {},
+      { 序号: "合计", 姓名: "12人" },
+    ]);
+  });
+
+  it("accepts the upload as a background job and reports every rejected row with its reason", async () => {
+    const res = await upload(content);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ status: "queued", duplicateUpload: false });
+    batchId = res.json().id;
+    expect(await h.queues.imports.getJob(batchId)).toBeTruthy();
+
+    const batch = await runImport(deps(), batchId);
+    expect(batch).toMatchObject({ status: "completed", acceptedRows: 5 });
+
+    const progress = await h.app.inject({ url: `/api/v1/imports/${batchId}`, headers: await h.as("changling.supervisor") });
+    expect(progress.json()).toMatchObject({ status: "completed", acceptedRows: 5, rejectedRows: batch.rejectedRows });
+
+    const rejections = (await h.app.inject({ url: `/api/v1/imports/${batchId}/rejections`, headers: await h.as("changling.supervisor") })).json().items as { rowNumber: number; reasons: string[] }[];
+    const byRow = new Map(rejections.map((r) => [r.rowNumber, r.reasons.join("；")]));
+    // Excel row numbers: title row 1, header row 2, data from row 3.
+    expect(byRow.get(8)).toMatch(/Excel 存为数字/);
+    expect(byRow.get(10)).toMatch(/户籍地址/);
+    expect(byRow.get(11)).toMatch(/重复|第\s*3\s*行/);
+    expect(byRow.get(12)).toMatch(/学校/);
+    expect(byRow.get(13)).toMatch(/管辖/);
+    expect(byRow.get(14)).toMatch(/出生日期/);
+    // Blank row and totals row are not errors.
+    expect(byRow.has(15)).toBe(false);
+    expect(byRow.has(16)).toBe(false);
+
+    const stored = await h.prisma.child.findMany({ where: { importBatchId: batchId }, include: { guardians: true, parents: true } });
+    expect(stored).toHaveLength(5);
+    expect(stored[0]!.guardians[0]!.phone).toBe("13907310002");
+    expect(stored.flatMap((c) => c.parents.map((p) => p.phone))).toContain("13800000003");
+    const events = await h.prisma.outboxEvent.count({ where: { type: "child.registered", subject: { in: stored.map((c) => c.id) } } });
+    expect(events).toBe(5);
+    const history = await h.prisma.childHistory.findFirst({ where: { childId: stored[0]!.id } });
+    expect(history).toMatchObject({ action: "imported", revision: 1 });
+  });
+
+  it("uploading the same file again returns the same batch and stores nothing twice", async () => {
+    const again = await upload(content);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ id: batchId, duplicateUpload: true, status: "completed" });
+    expect(await h.prisma.child.count({ where: { importBatchId: batchId } })).toBe(5);
+  });
+
+  it("a different file with children already on file rejects them with a pointer to the record", async () => {
+    const existing = await h.prisma.child.findFirst({ where: { importBatchId: batchId } });
+    const res = await upload(await workbook([person(1), person(20)]), "changling.supervisor", "补录.xlsx");
+    expect(res.statusCode).toBe(202);
+    const batch = await runImport(deps(), res.json().id);
+    expect(batch).toMatchObject({ acceptedRows: 1, rejectedRows: 1 });
+    const [rejection] = (await h.app.inject({ url: `/api/v1/imports/${res.json().id}/rejections`, headers: await h.as("changling.supervisor") })).json().items;
+    expect(rejection.existingChildId).toBe(existing!.id);
+    expect(rejection.reasons[0]).toMatch(/已建档/);
+  });
+
+  it("re-running an import that crashed half-way finishes it without duplicates", async () => {
+    const res = await upload(await workbook([30, 31, 32, 33, 34, 35, 36].map((i) => person(i))), "changling.supervisor", "中断.xlsx");
+    const id = res.json().id;
+    let batches = 0;
+    await expect(
+      runImport(
+        {
+          ...deps(),
+          parse: (file, options) =>
+            parseRegisterWorkbook(file, {
+              ...options,
+              onBatch: async (rows) => {
+                if (++batches === 2) throw new Error("worker killed");
+                await options.onBatch(rows);
+              },
+            }),
+        },
+        id,
+      ),
+    ).rejects.toThrow("worker killed");
+    expect(await h.prisma.child.count({ where: { importBatchId: id } })).toBe(3);
+    const batch = await runImport(deps(), id);
+    expect(batch).toMatchObject({ status: "completed", acceptedRows: 7, rejectedRows: 0 });
+    expect(await h.prisma.child.count({ where: { importBatchId: id } })).toBe(7);
+  });
+
+  it("refuses what is not an .xlsx, with the field named", async () => {
+    const res = await upload(Buffer.from("序号,姓名\n1,张三\n"), "changling.supervisor", "名单.csv");
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details[0].field).toBe("file");
+  });
+
+  it("is not for village directors, teachers or inspectors", async () => {
+    for (const user of ["changling.teacher", "county.inspector"]) {
+      expect((await upload(content, user)).statusCode).toBe(403);
+    }
+  });
+});
+
+describe("export", () => {
+  it("writes the township's children with the import template's columns, and the file imports back", async () => {
+    const res = await h.app.inject({ method: "POST", url: "/api/v1/exports", headers: await h.as("changling.supervisor"), payload: { status: "active" } });
+    expect(res.statusCode).toBe(202);
+    const id = res.json().id;
+    await runExport(h.prisma, writeRegisterWorkbook, id);
+    const status = (await h.app.inject({ url: `/api/v1/exports/${id}`, headers: await h.as("changling.supervisor") })).json();
+    expect(status.status).toBe("completed");
+    const file = await h.app.inject({ url: `/api/v1/exports/${id}/file`, headers: await h.as("changling.supervisor") });
+    expect(file.statusCode).toBe(200);
+    expect(file.headers["content-type"]).toMatch(/spreadsheetml/);
+
+    const expected = await h.prisma.child.findMany({ where: { townshipCode: "360999101", status: "active" }, select: { idNumber: true } });
+    const seen: string[] = [];
+    await parseRegisterWorkbook(file.rawPayload, {
+      resolveVillage: () => ({ villageCode: "360999101201" }),
+      resolveSchool: () => ({ schoolId: "S360999101001" }),
+      today: "2026-11-22",
+      batchSize: 100,
+      onBatch: async (rows) => {
+        for (const r of rows) if (r.ok) seen.push(r.child.idNumber);
+      },
+    });
+    expect(seen.sort()).toEqual(expected.map((c) => c.idNumber).sort());
+    const other = await h.app.inject({ url: `/api/v1/exports/${id}/file`, headers: await h.as("county.admin") });
+    expect(other.statusCode).toBe(404);
+  });
+});
