@@ -5,21 +5,33 @@ import type { TokenVerifier } from "./verifier.js";
 
 declare module "fastify" {
   interface FastifyRequest {
+    /** Set by `authenticate`; absent on routes that do not use it. */
     principal?: Principal;
   }
 }
 
-export function bearerToken(request: FastifyRequest): string {
+export function bearerToken(request: Pick<FastifyRequest, "headers">): string {
   const header = request.headers.authorization;
   if (!header) throw new UnauthorizedError("未登录：缺少 Authorization: Bearer 令牌", "missing token");
-  const [scheme, token] = header.split(" ");
-  if (scheme?.toLowerCase() !== "bearer" || !token) throw new UnauthorizedError("登录凭证格式不正确", "not a bearer token");
-  return token;
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  if (!match) throw new UnauthorizedError("登录凭证格式不正确", "not a bearer token");
+  return match[1]!;
 }
 
-/** An onRequest/preHandler hook: validates the bearer token and sets `request.principal`. */
+/**
+ * An onRequest/preHandler hook: validates the bearer token and sets `request.principal`.
+ * Errors are thrown (UnauthorizedError → 401) for the service's error handler to render.
+ * The gateway forwards the same bearer token, and each service runs this again with
+ * its own verifier: keys are cached per verifier, so that costs one RSA verify.
+ */
 export function authenticate(verifier: TokenVerifier) {
   return async (request: FastifyRequest): Promise<void> => {
     request.principal = await verifier.verify(bearerToken(request));
   };
+}
+
+/** The principal `authenticate` set; throws 401 where a route forgot the hook. */
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new UnauthorizedError();
+  return request.principal;
 }

@@ -1,5 +1,5 @@
-export { createTokenVerifier, type TokenVerifier, type VerifierOptions } from "./verifier.js";
-export { hasAnyRole, rolesFromClaims, type Principal } from "./principal.js";
+export { createTokenVerifier, AuthUnavailableError, type TokenVerifier, type VerifierOptions } from "./verifier.js";
+export { hasAnyRole, rolesFromClaims, principalFromClaims, type Principal } from "./principal.js";
 export { withinJurisdiction, assertWithinJurisdiction } from "./jurisdiction.js";
 export { fieldAccess, maskIdNumber, maskPhone, type FieldAccess } from "./masking.js";
-export { authenticate, bearerToken } from "./fastify.js";
+export { authenticate, bearerToken, requirePrincipal } from "./fastify.js";

@@ -1,8 +1,12 @@
-// keycloak-connect ships no types; these cover the parts verifier.ts uses.
+// keycloak-connect ships no types; these cover the parts verifier.ts uses
+// (read from node_modules/keycloak-connect 26.1.1, middleware/auth-utils/*.js).
 declare module "keycloak-connect/middleware/auth-utils/config.js" {
   export default class Config {
     constructor(config: Record<string, unknown>);
     realmUrl: string;
+    clientId: string;
+    minTimeBetweenJwksRequests: number;
+    verifyTokenAudience: boolean;
   }
 }
 declare module "keycloak-connect/middleware/auth-utils/grant-manager.js" {
@@ -10,6 +14,8 @@ declare module "keycloak-connect/middleware/auth-utils/grant-manager.js" {
   import type Token from "keycloak-connect/middleware/auth-utils/token.js";
   export default class GrantManager {
     constructor(config: Config);
+    /** JWKS cache: `jwks` is the last fetched key list, `lastTimeRequesTime` (sic) in epoch seconds. */
+    rotation: { jwks: { kid?: string }[]; lastTimeRequesTime: number; minTimeBetweenJwksRequests: number };
     validateToken(token: Token, expectedType: string): Promise<Token>;
   }
 }

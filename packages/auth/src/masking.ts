@@ -11,9 +11,11 @@ export interface FieldAccess {
   sensitiveNotes: boolean;
 }
 
-// Case workers who keep the record need all of it; teachers and health workers
-// need to reach the family but not to identify the child by ID; inspectors
-// audit aggregates and records without contact details.
+// Case workers who keep the record need all of it. Teachers (proxy parents) and
+// health workers must reach the family and act on health/psychological/family
+// notes, but never need the full ID number. Deliberately not split per note kind
+// (health-worker → health notes only) to keep one flag; split here if that changes.
+// Inspectors audit records without ID numbers, contact details or notes.
 const byRole: Record<Role, FieldAccess> = {
   "county-admin": { idNumbers: true, phones: true, sensitiveNotes: true },
   "federation-officer": { idNumbers: true, phones: true, sensitiveNotes: true },

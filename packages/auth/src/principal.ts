@@ -2,25 +2,61 @@ import { Role } from "@shouhu/contracts";
 
 /** Who is calling, as the token says: the basis of every permission and jurisdiction check. */
 export interface Principal {
+  /** `sub`: the Keycloak user id (for a service account, its user's id). */
   userId: string;
   username: string;
+  /** Display name, Chinese order (family name first). */
   name: string;
+  /** Only the application roles (contracts `Role`); default-roles-shouhu etc. are dropped. */
   roles: Role[];
   /** Administrative-division code; the user sees records whose code starts with it. */
   orgUnit: string;
   /** Teachers: the school whose children they see. */
   schoolCode: string | null;
-  /** The client the token was issued to (azp). */
+  /** The client the token was issued to (`azp`). */
   clientId: string;
+  /** The raw bearer token, so a gateway can forward it and services validate it again. */
   token: string;
 }
 
+const ORG_UNIT = /^(\d{6}|\d{9}|\d{12})$/;
+const CJK = /[\u3400-\u9fff]/;
+
 export function rolesFromClaims(claims: Record<string, unknown>): Role[] {
   const realmAccess = claims.realm_access as { roles?: unknown } | undefined;
-  const roles = Array.isArray(realmAccess?.roles) ? realmAccess.roles : [];
+  const roles: unknown[] = Array.isArray(realmAccess?.roles) ? realmAccess.roles : [];
   return roles.filter((r): r is Role => Role.safeParse(r).success);
 }
 
-export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolean {
+const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);
+
+/**
+ * Keycloak's full-name mapper writes `name` as "given family" ("丽 王");
+ * staff expect "王丽", so Chinese names are rebuilt from family_name + given_name.
+ */
+function displayName(claims: Record<string, unknown>): string {
+  const given = str(claims.given_name);
+  const family = str(claims.family_name);
+  if (given && family && CJK.test(given + family)) return family + given;
+  return str(claims.name) ?? str(claims.preferred_username) ?? "";
+}
+
+/** The principal of validated claims, or null when the token has no usable `org_unit`. */
+export function principalFromClaims(claims: Record<string, unknown>, token: string): Principal | null {
+  const orgUnit = str(claims.org_unit);
+  if (!orgUnit || !ORG_UNIT.test(orgUnit)) return null;
+  return {
+    userId: str(claims.sub) ?? "",
+    username: str(claims.preferred_username) ?? "",
+    name: displayName(claims),
+    roles: rolesFromClaims(claims),
+    orgUnit,
+    schoolCode: str(claims.school_code) ?? null,
+    clientId: str(claims.azp) ?? "",
+    token,
+  };
+}
+
+export function hasAnyRole(principal: Pick<Principal, "roles">, roles: readonly Role[]): boolean {
   return principal.roles.some((r) => roles.includes(r));
 }

@@ -1,4 +1,15 @@
 export { createIssuerApp, type IssuerApp, type IssuerOptions } from "./app.js";
-export { KeySet } from "./keys.js";
-export { loadRealm, effectiveRoles, mappedClaims, type RealmExport, type RealmUser, type RealmClient } from "./realm.js";
-export { issueAccessToken, type IssueOptions } from "./tokens.js";
+export { KeySet, rotateSigningKey, type SigningKey } from "./keys.js";
+export {
+  loadRealm,
+  effectiveRoles,
+  mappedClaims,
+  findUser,
+  findClient,
+  type RealmExport,
+  type RealmUser,
+  type RealmClient,
+  type RealmGroup,
+  type ProtocolMapper,
+} from "./realm.js";
+export { issueAccessToken, issueToken, type IssueOptions, type MintOptions, type Grant } from "./tokens.js";

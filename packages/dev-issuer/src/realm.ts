@@ -30,14 +30,24 @@ export interface RealmClient {
   secret?: string;
   directAccessGrantsEnabled?: boolean;
   serviceAccountsEnabled?: boolean;
+  webOrigins?: string[];
   protocolMappers?: ProtocolMapper[];
+}
+
+export interface RealmGroup {
+  name: string;
+  path?: string;
+  realmRoles?: string[];
+  subGroups?: RealmGroup[];
 }
 
 export interface RealmExport {
   realm: string;
+  enabled?: boolean;
   accessTokenLifespan?: number;
+  ssoSessionIdleTimeout?: number;
   roles?: { realm?: { name: string; composite?: boolean; composites?: { realm?: string[] } }[] };
-  groups?: { name: string; path?: string; realmRoles?: string[] }[];
+  groups?: RealmGroup[];
   clients?: RealmClient[];
   users?: RealmUser[];
 }
@@ -48,12 +58,34 @@ export function loadRealm(file: string): RealmExport {
   return realm;
 }
 
-/** Realm roles of a user: direct, through groups, and composites expanded (as Keycloak does). */
+export const findUser = (realm: RealmExport, username: string): RealmUser | undefined =>
+  realm.users?.find((u) => u.username === username);
+
+export const findClient = (realm: RealmExport, clientId: string): RealmClient | undefined =>
+  realm.clients?.find((c) => c.clientId === clientId);
+
+/** The groups on a user's group path, outermost first: a member of /a/b inherits /a's roles. */
+function groupsOnPath(realm: RealmExport, path: string): RealmGroup[] {
+  const found: RealmGroup[] = [];
+  let level = realm.groups ?? [];
+  let prefix = "";
+  for (const name of path.split("/").filter(Boolean)) {
+    prefix += `/${name}`;
+    const group = level.find((g) => g.name === name || g.path === prefix);
+    if (!group) return [];
+    found.push(group);
+    level = group.subGroups ?? [];
+  }
+  return found;
+}
+
+/** Realm roles of a user: direct, through groups (and parent groups), composites expanded, as Keycloak does. */
 export function effectiveRoles(realm: RealmExport, user: RealmUser): string[] {
   const direct = new Set(user.realmRoles ?? []);
+  // No implicit default-roles-<realm>: Keycloak's import adds users without default
+  // roles (addDefaultRoles=false), so the export lists it on each user.
   for (const path of user.groups ?? []) {
-    const group = realm.groups?.find((g) => (g.path ?? `/${g.name}`) === path);
-    for (const r of group?.realmRoles ?? []) direct.add(r);
+    for (const group of groupsOnPath(realm, path)) for (const r of group.realmRoles ?? []) direct.add(r);
   }
   const all = new Set<string>();
   const expand = (name: string) => {

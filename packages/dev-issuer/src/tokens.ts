@@ -1,17 +1,28 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import type { KeySet } from "./keys.js";
-import { effectiveRoles, mappedClaims, type RealmClient, type RealmExport, type RealmUser } from "./realm.js";
+import { effectiveRoles, findClient, findUser, mappedClaims, type RealmClient, type RealmExport, type RealmUser } from "./realm.js";
 
+export type Grant = "password" | "client_credentials";
+
+/**
+ * Knobs for tests. Every default yields a valid token; a bad token (expired,
+ * wrong issuer, foreign key, missing claim) only comes from setting one of these.
+ */
 export interface IssueOptions {
-  /** Seconds; defaults to the realm's accessTokenLifespan. */
-  lifespan?: number;
-  /** Explicit claim overrides, for tests that need bad tokens (expired, wrong iss …). */
-  overrides?: Record<string, unknown>;
+  /** Lifetime in seconds (negative: already expired). Default: the realm's accessTokenLifespan. */
+  expiresIn?: number;
+  /** `iat` in epoch seconds. Default: now. */
   now?: number;
+  /** Claims to set or, with `undefined`, remove (wrong `iss`, `aud`, no `org_unit` …). */
+  overrides?: Record<string, unknown>;
+  /** Scopes the client asked for; "openid" is added to `scope` only when asked, as Keycloak does. */
+  scope?: string;
+  /** Default: client_credentials for a service-account user, else password. */
+  grant?: Grant;
 }
 
-/** An access token with Keycloak's shape (claims as Keycloak 26 puts them). */
+/** An access token with Keycloak 26's header and claims, built from the realm export. */
 export async function issueAccessToken(
   realm: RealmExport,
   keys: KeySet,
@@ -19,16 +30,18 @@ export async function issueAccessToken(
   client: RealmClient,
   user: RealmUser,
   options: IssueOptions = {},
-): Promise<{ token: string; expiresIn: number }> {
+): Promise<{ token: string; expiresIn: number; scope: string; sid: string }> {
   const now = options.now ?? Math.floor(Date.now() / 1000);
-  const expiresIn = options.lifespan ?? realm.accessTokenLifespan ?? 300;
+  const expiresIn = options.expiresIn ?? realm.accessTokenLifespan ?? 300;
+  const grant = options.grant ?? (user.serviceAccountClientId ? "client_credentials" : "password");
   const { claims, audiences } = mappedClaims(client, user);
+  const scope = [...(options.scope?.split(" ").includes("openid") ? ["openid"] : []), "profile", "email"].join(" ");
   const sid = randomUUID();
-  const name = [user.lastName, user.firstName].filter(Boolean).join("");
   const payload: Record<string, unknown> = {
     exp: now + expiresIn,
     iat: now,
-    jti: `onrtro:${randomUUID()}`,
+    // Keycloak 26 prefixes jti by grant (online resource-owner / transient client-credentials).
+    jti: `${grant === "password" ? "onrtro" : "trrtcc"}:${randomUUID()}`,
     iss: issuer,
     aud: audiences.length === 1 ? audiences[0] : audiences,
     sub: user.id,
@@ -36,17 +49,43 @@ export async function issueAccessToken(
     azp: client.clientId,
     sid,
     acr: "1",
-    "allowed-origins": ["+"],
+    ...(client.webOrigins?.length ? { "allowed-origins": client.webOrigins } : {}),
     realm_access: { roles: effectiveRoles(realm, user) },
-    scope: "openid profile email",
+    scope,
     email_verified: user.emailVerified ?? false,
+    // Keycloak's full-name mapper: "first last", each only when set.
+    ...(user.firstName || user.lastName ? { name: [user.firstName, user.lastName].filter(Boolean).join(" ") } : {}),
     preferred_username: user.username,
-    ...(name ? { name, given_name: user.firstName, family_name: user.lastName } : {}),
+    ...(user.firstName ? { given_name: user.firstName } : {}),
+    ...(user.lastName ? { family_name: user.lastName } : {}),
     ...(user.email ? { email: user.email } : {}),
     ...(user.serviceAccountClientId ? { client_id: user.serviceAccountClientId } : {}),
     ...claims,
     ...options.overrides,
   };
-  const token = await new SignJWT(payload).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: keys.signing.kid }).sign(keys.signing.privateKey);
-  return { token, expiresIn };
+  const signing = keys.signing;
+  const token = await new SignJWT(payload).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: signing.kid }).sign(signing.privateKey);
+  return { token, expiresIn, scope, sid };
+}
+
+export interface MintOptions extends IssueOptions {
+  realm: RealmExport;
+  keys: KeySet;
+  /** The realm URL to put in `iss`, e.g. http://127.0.0.1:8081/realms/shouhu. */
+  issuer: string;
+  /** A username, or a service-account client id (its service-account user is used). */
+  username: string;
+  /** Default: the service account's own client, else shouhu-web. */
+  clientId?: string;
+}
+
+/** Mints an access token without the HTTP endpoint (tests, scripts). */
+export async function issueToken(options: MintOptions): Promise<string> {
+  const { realm, keys, issuer, username, ...rest } = options;
+  const user = findUser(realm, username) ?? realm.users?.find((u) => u.serviceAccountClientId === username);
+  const clientId = options.clientId ?? user?.serviceAccountClientId ?? "shouhu-web";
+  const client = findClient(realm, clientId);
+  if (!user) throw new Error(`dev-issuer: no user ${username} in realm ${realm.realm}`);
+  if (!client) throw new Error(`dev-issuer: no client ${clientId} in realm ${realm.realm}`);
+  return (await issueAccessToken(realm, keys, issuer, client, user, rest)).token;
 }

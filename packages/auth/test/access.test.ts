@@ -1,0 +1,111 @@
+import { fileURLToPath } from "node:url";
+import Fastify from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorHandler, ForbiddenError } from "@shouhu/kit";
+import { createIssuerApp, type IssuerApp } from "@shouhu/dev-issuer";
+import {
+  assertWithinJurisdiction,
+  authenticate,
+  createTokenVerifier,
+  fieldAccess,
+  hasAnyRole,
+  maskIdNumber,
+  maskPhone,
+  requirePrincipal,
+  withinJurisdiction,
+} from "../src/index.js";
+
+const COUNTY = "360999";
+const CHANGLING = "360999101";
+const SHIMEN = "360999102";
+const CHANGLING_VILLAGE = "360999101201";
+const BAISHUI_VILLAGE = "360999101202";
+
+describe("jurisdiction is an org-code prefix test", () => {
+  it("county sees its townships and villages", () => {
+    for (const code of [COUNTY, CHANGLING, SHIMEN, CHANGLING_VILLAGE, BAISHUI_VILLAGE]) expect(withinJurisdiction({ orgUnit: COUNTY }, code)).toBe(true);
+    expect(withinJurisdiction({ orgUnit: COUNTY }, "360998101201")).toBe(false);
+  });
+
+  it("a township sees its villages, not another township or the county", () => {
+    expect(withinJurisdiction({ orgUnit: CHANGLING }, CHANGLING_VILLAGE)).toBe(true);
+    expect(withinJurisdiction({ orgUnit: CHANGLING }, SHIMEN)).toBe(false);
+    expect(withinJurisdiction({ orgUnit: CHANGLING }, "360999102201")).toBe(false);
+    expect(withinJurisdiction({ orgUnit: CHANGLING }, COUNTY)).toBe(false);
+  });
+
+  it("a village sees only itself", () => {
+    expect(withinJurisdiction({ orgUnit: CHANGLING_VILLAGE }, CHANGLING_VILLAGE)).toBe(true);
+    expect(withinJurisdiction({ orgUnit: CHANGLING_VILLAGE }, BAISHUI_VILLAGE)).toBe(false);
+    expect(withinJurisdiction({ orgUnit: CHANGLING_VILLAGE }, CHANGLING)).toBe(false);
+  });
+
+  it("an empty org unit sees nothing; assert throws 403", () => {
+    expect(withinJurisdiction({ orgUnit: "" }, CHANGLING_VILLAGE)).toBe(false);
+    expect(() => assertWithinJurisdiction({ orgUnit: CHANGLING }, SHIMEN)).toThrow(ForbiddenError);
+    expect(() => assertWithinJurisdiction({ orgUnit: CHANGLING }, CHANGLING_VILLAGE)).not.toThrow();
+  });
+
+  it("hasAnyRole", () => {
+    expect(hasAnyRole({ roles: ["teacher"] }, ["teacher", "village-director"])).toBe(true);
+    expect(hasAnyRole({ roles: ["inspector"] }, ["county-admin"])).toBe(false);
+  });
+});
+
+describe("field access and masking", () => {
+  it("by role", () => {
+    const none = { idNumbers: false, phones: false, sensitiveNotes: false };
+    const all = { idNumbers: true, phones: true, sensitiveNotes: true };
+    expect(fieldAccess({ roles: ["inspector"] })).toEqual(none);
+    expect(fieldAccess({ roles: ["teacher"] })).toEqual({ idNumbers: false, phones: true, sensitiveNotes: true });
+    expect(fieldAccess({ roles: ["health-worker"] })).toEqual({ idNumbers: false, phones: true, sensitiveNotes: true });
+    for (const role of ["county-admin", "federation-officer", "township-supervisor", "village-director"] as const) expect(fieldAccess({ roles: [role] })).toEqual(all);
+    expect(fieldAccess({ roles: [] })).toEqual(none);
+    expect(fieldAccess({ roles: ["inspector", "teacher"] })).toEqual({ idNumbers: false, phones: true, sensitiveNotes: true });
+  });
+
+  it("masks ID numbers and phones", () => {
+    expect(maskIdNumber("430102201205030017")).toBe("4301**********0017");
+    expect(maskIdNumber("43010220120503001X")).toBe("4301**********001X");
+    expect(maskPhone("13812345678")).toBe("138****5678");
+    expect(maskPhone("123")).toBe("***");
+  });
+});
+
+describe("authenticate (Fastify hook)", () => {
+  const realmFile = fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url));
+  let issuer: IssuerApp;
+  const app = Fastify();
+
+  beforeAll(async () => {
+    issuer = await createIssuerApp({ realmFile });
+    const issuerUrl = `${await issuer.listen({ port: 0, host: "127.0.0.1" })}/realms/shouhu`;
+    const verifier = createTokenVerifier({ issuerUrl, audience: "shouhu-api" });
+    app.setErrorHandler(errorHandler);
+    app.addHook("onRequest", authenticate(verifier));
+    app.get("/me", async (request) => {
+      const p = requirePrincipal(request);
+      return { username: p.username, orgUnit: p.orgUnit, roles: p.roles };
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await issuer.close();
+  });
+
+  it("sets request.principal from a bearer token", async () => {
+    const token = await issuer.issueToken("changling.director");
+    const res = await app.inject({ url: "/me", headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ username: "changling.director", orgUnit: CHANGLING_VILLAGE, roles: ["village-director"] });
+  });
+
+  it("401 in the one error shape without, or with a bad, Authorization header", async () => {
+    for (const authorization of [undefined, "Basic abc", "Bearer", "Bearer not-a-jwt"]) {
+      const res = await app.inject({ url: "/me", headers: authorization ? { authorization } : {} });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
+    }
+  });
+});
