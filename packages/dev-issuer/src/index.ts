@@ -3,6 +3,7 @@ export { KeySet, rotateSigningKey, type SigningKey } from "./keys.js";
 export {
   loadRealm,
   effectiveRoles,
+  clientScopes,
   mappedClaims,
   findUser,
   findClient,

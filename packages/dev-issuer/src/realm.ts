@@ -31,6 +31,8 @@ export interface RealmClient {
   directAccessGrantsEnabled?: boolean;
   serviceAccountsEnabled?: boolean;
   webOrigins?: string[];
+  /** Keycloak's built-in scopes (created on import when the export declares no clientScopes). */
+  defaultClientScopes?: string[];
   protocolMappers?: ProtocolMapper[];
 }
 
@@ -96,6 +98,13 @@ export function effectiveRoles(realm: RealmExport, user: RealmUser): string[] {
   };
   for (const r of direct) expand(r);
   return [...all];
+}
+
+/** What a client gets when its export lists no defaultClientScopes: the realm defaults Keycloak creates. */
+const REALM_DEFAULT_SCOPES = ["web-origins", "acr", "profile", "roles", "basic", "email"];
+
+export function clientScopes(client: RealmClient): string[] {
+  return client.defaultClientScopes ?? REALM_DEFAULT_SCOPES;
 }
 
 /** Claims a client's protocol mappers add for a user (attribute and audience mappers). */

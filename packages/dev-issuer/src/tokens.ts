@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import type { KeySet } from "./keys.js";
-import { effectiveRoles, findClient, findUser, mappedClaims, type RealmClient, type RealmExport, type RealmUser } from "./realm.js";
+import { clientScopes, effectiveRoles, findClient, findUser, mappedClaims, type RealmClient, type RealmExport, type RealmUser } from "./realm.js";
 
 export type Grant = "password" | "client_credentials";
 
@@ -35,8 +35,14 @@ export async function issueAccessToken(
   const expiresIn = options.expiresIn ?? realm.accessTokenLifespan ?? 300;
   const grant = options.grant ?? (user.serviceAccountClientId ? "client_credentials" : "password");
   const { claims, audiences } = mappedClaims(client, user);
-  const scope = [...(options.scope?.split(" ").includes("openid") ? ["openid"] : []), "profile", "email"].join(" ");
+  // Claims come from the client's default scopes, as Keycloak's built-in scopes write them:
+  // basic → sub, roles → realm_access, profile → names, email → email, acr → acr.
+  const scopes = new Set(clientScopes(client));
+  const has = (s: string) => scopes.has(s);
+  // Only profile and email are "include.in.token.scope" among the built-ins.
+  const scope = [...(options.scope?.split(" ").includes("openid") ? ["openid"] : []), ...["profile", "email"].filter(has)].join(" ");
   const sid = randomUUID();
+  const profile = has("profile");
   const payload: Record<string, unknown> = {
     exp: now + expiresIn,
     iat: now,
@@ -44,21 +50,20 @@ export async function issueAccessToken(
     jti: `${grant === "password" ? "onrtro" : "trrtcc"}:${randomUUID()}`,
     iss: issuer,
     aud: audiences.length === 1 ? audiences[0] : audiences,
-    sub: user.id,
+    ...(has("basic") ? { sub: user.id } : {}),
     typ: "Bearer",
     azp: client.clientId,
     sid,
-    acr: "1",
-    ...(client.webOrigins?.length ? { "allowed-origins": client.webOrigins } : {}),
-    realm_access: { roles: effectiveRoles(realm, user) },
+    ...(has("acr") ? { acr: "1" } : {}),
+    ...(has("web-origins") && client.webOrigins?.length ? { "allowed-origins": client.webOrigins } : {}),
+    ...(has("roles") ? { realm_access: { roles: effectiveRoles(realm, user) } } : {}),
     scope,
-    email_verified: user.emailVerified ?? false,
+    ...(has("email") ? { email_verified: user.emailVerified ?? false, ...(user.email ? { email: user.email } : {}) } : {}),
     // Keycloak's full-name mapper: "first last", each only when set.
-    ...(user.firstName || user.lastName ? { name: [user.firstName, user.lastName].filter(Boolean).join(" ") } : {}),
-    preferred_username: user.username,
-    ...(user.firstName ? { given_name: user.firstName } : {}),
-    ...(user.lastName ? { family_name: user.lastName } : {}),
-    ...(user.email ? { email: user.email } : {}),
+    ...(profile && (user.firstName || user.lastName) ? { name: [user.firstName, user.lastName].filter(Boolean).join(" ") } : {}),
+    ...(profile ? { preferred_username: user.username } : {}),
+    ...(profile && user.firstName ? { given_name: user.firstName } : {}),
+    ...(profile && user.lastName ? { family_name: user.lastName } : {}),
     ...(user.serviceAccountClientId ? { client_id: user.serviceAccountClientId } : {}),
     ...claims,
     ...options.overrides,

@@ -92,6 +92,8 @@ describe("the realm export", () => {
     expect(client("shouhu-web")).toMatchObject({ publicClient: true, directAccessGrantsEnabled: true });
     expect(client("shouhu-api")).toMatchObject({ bearerOnly: true });
     expect(client("shouhu-service")).toMatchObject({ publicClient: false, serviceAccountsEnabled: true, secret: "shouhu-service-secret" });
+    // Keycloak (25+) writes sub only through the built-in "basic" scope and realm_access through "roles".
+    for (const c of [client("shouhu-web"), client("shouhu-service")]) expect(c.defaultClientScopes).toEqual(expect.arrayContaining(["basic", "roles", "profile"]));
   });
 });
 
