@@ -119,6 +119,11 @@ describe("refused tokens → 401", () => {
     expect(await refusal(token)).toMatch(/wrong ISS/);
   });
 
+  it("from the same server under another hostname (the KC_HOSTNAME trap): iss must match exactly", async () => {
+    const viaLocalhost = createTokenVerifier({ issuerUrl: issuerUrl.replace("127.0.0.1", "localhost"), audience: "shouhu-api" });
+    expect(await refusal(await passwordToken("county.admin"), viaLocalhost)).toMatch(/wrong ISS/);
+  });
+
   it("not an access token (typ ID)", async () => {
     expect(await refusal(await issuer.issueToken("county.admin", "shouhu-web", { overrides: { typ: "ID" } }))).toMatch(/wrong type/);
   });
