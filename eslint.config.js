@@ -3,7 +3,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/src/generated/**", "**/*.mjs", "**/*.js", "bench/**", "**/samples/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/src/generated/**", "**/*.mjs", "**/*.js", "bench/**", "**/samples/**", "**/prisma.config.ts"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],

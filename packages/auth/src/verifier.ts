@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- ambient types for keycloak-connect must travel with this file into every program that compiles it from source
 /// <reference path="./keycloak-connect.d.ts" />
 // keycloak-connect is deprecated upstream: this is the only file that imports it,
 // so switching to `jose` (createRemoteJWKSet + jwtVerify) touches nothing else.
