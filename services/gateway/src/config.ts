@@ -1,0 +1,21 @@
+import { z } from "zod";
+import { baseConfigSchema, portSchema } from "@shouhu/kit";
+
+const commaList = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+
+export const gatewayConfigSchema = baseConfigSchema.extend({
+  PORT: portSchema(3000),
+  DATABASE_URL: z.url().default("postgresql://root@127.0.0.1:5432/shouhu_gateway"),
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
+  OIDC_AUDIENCE: z.string().default("shouhu-api"),
+  OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-service"]),
+  /** Browser origins allowed by CORS; empty means no cross-origin browser access. */
+  CORS_ORIGINS: commaList.default([]),
+  /** Requests per user per minute. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
+  REGISTRY_URL: z.url().default("http://127.0.0.1:3001"),
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+});
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -1,0 +1,48 @@
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { createLogger, initTelemetry, loadConfig } from "@shouhu/kit";
+import { createTokenVerifier } from "@shouhu/auth";
+import { createPrismaAdapter, migrate } from "@shouhu/db";
+import { gracefulShutdown } from "@shouhu/messaging";
+import { gatewayConfigSchema } from "./config.js";
+import { PrismaClient } from "./generated/prisma/client.js";
+import { buildGatewayApp } from "./app.js";
+import { upstreamTable } from "./upstreams.js";
+
+const config = loadConfig(gatewayConfigSchema);
+const logger = createLogger("gateway", config.LOG_LEVEL);
+const { instrumentation, shutdown: shutdownTelemetry } = initTelemetry({ serviceName: "gateway", otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+
+await migrate({ databaseUrl: config.DATABASE_URL, migrationsDir: fileURLToPath(new URL("../prisma/migrations", import.meta.url)), logger });
+const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });
+// Rate limiting must not hang requests when Redis is slow: fail fast.
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false });
+redis.on("error", (err) => logger.warn({ err }, "redis error"));
+
+const app = await buildGatewayApp({
+  prisma,
+  verifier: createTokenVerifier({ issuerUrl: config.OIDC_ISSUER_URL, audience: config.OIDC_AUDIENCE, allowedClients: config.OIDC_ALLOWED_CLIENTS }),
+  redis,
+  logger,
+  instrumentation,
+  upstreams: upstreamTable({ registry: config.REGISTRY_URL }),
+  corsOrigins: config.CORS_ORIGINS,
+  rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  readiness: [
+    { name: "postgres", check: async () => void (await prisma.$queryRawUnsafe("SELECT 1")) },
+    { name: "redis", check: async () => void (await redis.ping()) },
+  ],
+});
+await app.listen({ port: config.PORT, host: config.HOST });
+logger.info({ port: config.PORT }, "gateway started");
+
+gracefulShutdown(
+  [
+    { name: "http", close: () => app.close() },
+    { name: "prisma", close: () => prisma.$disconnect() },
+    { name: "redis", close: async () => redis.disconnect() },
+    { name: "telemetry", close: () => shutdownTelemetry() },
+  ],
+  { logger },
+);

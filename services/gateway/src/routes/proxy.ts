@@ -1,0 +1,91 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import replyFrom from "@fastify/reply-from";
+import { traceHeaders, type ServiceApp } from "@shouhu/kit";
+import type { AuditWriter } from "../audit/writer.js";
+import { findUpstream, type Upstream } from "../upstreams.js";
+
+/** The registry names the child records a response touched in this header; it never reaches clients. */
+export const AUDIT_HEADER = "x-shouhu-audit";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    audit?: { action: string; childIds: string[] };
+  }
+}
+
+const childPath = /^\/api\/v1\/children\/([0-9a-f-]{36})(\/[a-z-]+)?/;
+
+/** What to audit when a child endpoint answered without the header (belt and braces). */
+function auditFromPath(request: FastifyRequest): { action: string; childIds: string[] } | undefined {
+  const m = childPath.exec(request.url);
+  if (!m) return request.url.startsWith("/api/v1/children") ? { action: request.method === "GET" ? "list" : "create", childIds: [] } : undefined;
+  const action = request.method === "GET" ? (m[2] ? m[2].slice(1) : "read") : m[2] === "/status" ? "status-change" : "update";
+  return { action, childIds: [m[1]!] };
+}
+
+function upstreamError(reply: Pick<FastifyReply, "status">, error: { statusCode?: number; code?: string }) {
+  const timeout = error.statusCode === 504 || error.code === "FST_REPLY_FROM_GATEWAY_TIMEOUT";
+  return reply.status(timeout ? 504 : 502).send({
+    error: { code: timeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_UNAVAILABLE", message: timeout ? "后端服务响应超时，请稍后重试" : "后端服务暂不可用，请稍后重试" },
+  });
+}
+
+export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream[]; audit: AuditWriter; timeoutMs: number }): Promise<void> {
+  await app.register(replyFrom, {
+    undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: deps.timeoutMs, bodyTimeout: deps.timeoutMs },
+  });
+
+  // Bodies pass through untouched (JSON, multipart uploads): the service parses and validates them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+
+  app.all("/api/v1/*", { schema: { hide: true } }, async (request, reply) => {
+    const upstream = findUpstream(deps.upstreams, request.url);
+    if (!upstream) return reply.status(404).send({ error: { code: "NOT_FOUND", message: `接口不存在：${request.method} ${request.url.split("?")[0]}` } });
+    const principal = request.principal!;
+    return reply.from(`${upstream.url}${request.url}`, {
+      rewriteRequestHeaders: (_req, headers) => ({ ...headers, ...traceHeaders(), "x-request-id": request.id }),
+      rewriteHeaders: (headers) => {
+        const raw = headers[AUDIT_HEADER];
+        if (typeof raw === "string") {
+          try {
+            request.audit = JSON.parse(raw);
+          } catch {
+            request.audit = auditFromPath(request);
+          }
+        }
+        const { [AUDIT_HEADER]: _dropped, ...rest } = headers;
+        return rest;
+      },
+      onResponse: (_req, res, upstreamRes) => {
+        const audit = request.audit ?? auditFromPath(request);
+        if (!audit || upstreamRes.statusCode >= 400) return res.send(upstreamRes.stream);
+        deps.audit
+          .record({
+            userId: principal.userId,
+            username: principal.username,
+            roles: principal.roles,
+            orgUnit: principal.orgUnit,
+            action: audit.action,
+            childIds: audit.childIds,
+            method: request.method,
+            path: request.url.split("?")[0]!,
+            status: upstreamRes.statusCode,
+            requestId: request.id,
+          })
+          .then(
+            () => res.send(upstreamRes.stream),
+            (err: Error) => {
+              // An unaudited read of a minor's record must not be served.
+              request.log.error({ err }, "audit write failed; response withheld");
+              const body = upstreamRes.stream as NodeJS.ReadableStream & { destroy?: () => void };
+              body.on("error", () => undefined); // destroying an undici body aborts it; that is intended
+              body.destroy?.();
+              res.status(503).send({ error: { code: "AUDIT_UNAVAILABLE", message: "审计记录暂时无法写入，为保护儿童信息，本次请求未返回数据，请稍后重试" } });
+            },
+          );
+      },
+      onError: (res, { error }) => void upstreamError(res as unknown as FastifyReply, error as { statusCode?: number; code?: string }),
+    });
+  });
+}

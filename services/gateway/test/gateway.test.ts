@@ -1,0 +1,212 @@
+import { fileURLToPath } from "node:url";
+import Fastify, { type FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, type ServiceApp } from "@shouhu/kit";
+import { createTokenVerifier } from "@shouhu/auth";
+import { createPrismaAdapter, migrate } from "@shouhu/db";
+import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
+import { PrismaClient } from "../src/generated/prisma/client.js";
+import { buildGatewayApp } from "../src/app.js";
+import type { AuditWriter } from "../src/audit/writer.js";
+import { childBody, startRegistry, type Harness } from "../../registry/test/harness.js";
+
+const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+let registry: Harness;
+let registryUrl: string;
+let db: TestDatabase;
+let prisma: PrismaClient;
+let redis: Redis;
+let gateway: ServiceApp & { audit: AuditWriter };
+let fake: FastifyInstance;
+let fakeUrl: string;
+const seenByFake: { headers: Record<string, unknown> }[] = [];
+const namespace = `${testPrefix("gw")}-rl-`;
+
+async function gatewayWith(upstreams: { name: string; url: string; prefixes: string[] }[], extra: Partial<Parameters<typeof buildGatewayApp>[0]> = {}) {
+  const app = await buildGatewayApp({
+    prisma,
+    verifier: createTokenVerifier({ issuerUrl: registry.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
+    redis,
+    logger: createLogger("gateway-test", "silent"),
+    upstreams,
+    corsOrigins: ["https://shouhu.example.gov.cn"],
+    rateLimitPerMinute: 1000,
+    rateLimitNamespace: namespace,
+    timeoutMs: 2000,
+    ...extra,
+  });
+  await app.ready();
+  return app;
+}
+
+beforeAll(async () => {
+  registry = await startRegistry("gateway_e2e");
+  registryUrl = (await registry.app.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
+  db = await createTestDatabase("gateway");
+  await migrate({ databaseUrl: db.url, migrationsDir });
+  prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
+  redis = new Redis(REDIS_URL);
+
+  fake = Fastify();
+  fake.get("/api/v1/children/echo", async (request) => {
+    seenByFake.push({ headers: request.headers });
+    return { ok: true };
+  });
+  fakeUrl = await fake.listen({ port: 0, host: "127.0.0.1" });
+
+  gateway = await gatewayWith([
+    { name: "registry", url: registryUrl, prefixes: ["/api/v1/org-units", "/api/v1/schools", "/api/v1/children", "/api/v1/imports", "/api/v1/exports"] },
+  ]);
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await fake?.close();
+  const keys = await redis.keys(`${namespace}*`);
+  if (keys.length) await redis.del(...keys);
+  redis?.disconnect();
+  await prisma?.$disconnect();
+  await db?.drop();
+  await registry?.close();
+});
+
+const bearer = async (user: string) => ({ authorization: `Bearer ${await registry.token(user)}` });
+
+describe("authentication at the gateway", () => {
+  it("401 without a token, with a malformed one, an expired one, a foreign issuer's, or alg none", async () => {
+    const issuer = registry.issuer as unknown as { issueToken: (u: string, c?: string, o?: object) => Promise<string> };
+    const expired = await issuer.issueToken("county.admin", "shouhu-web", { issuer: registry.issuerUrl, now: Math.floor(Date.now() / 1000) - 3600 });
+    const foreign = await issuer.issueToken("county.admin", "shouhu-web", { issuer: "http://127.0.0.1:1/realms/shouhu" });
+    const payload = expired.split(".")[1];
+    const none = `${Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url")}.${payload}.`;
+    for (const authorization of [undefined, "Bearer abc", `Bearer ${expired}`, `Bearer ${foreign}`, `Bearer ${none}`, "Basic Y291bnR5"]) {
+      const res = await gateway.inject({ url: "/api/v1/children", headers: authorization ? { authorization } : {} });
+      expect(res.statusCode, String(authorization).slice(0, 20)).toBe(401);
+      expect(res.json().error.code).toBe("UNAUTHORIZED");
+    }
+  });
+
+  it("leaves health and docs open", async () => {
+    expect((await gateway.inject({ url: "/healthz" })).statusCode).toBe(200);
+    expect((await gateway.inject({ url: "/api/docs/json" })).statusCode).toBe(200);
+  });
+});
+
+describe("through the gateway to the registry", () => {
+  let childId: string;
+
+  it("registers a child, reads the card, lists — and audits each, without leaking the audit header", async () => {
+    const created = await gateway.inject({ method: "POST", url: "/api/v1/children", headers: await bearer("changling.supervisor"), payload: childBody({ seq: 300 }) });
+    expect(created.statusCode).toBe(201);
+    childId = created.json().id;
+    expect(created.headers["x-shouhu-audit"]).toBeUndefined();
+
+    const card = await gateway.inject({ url: `/api/v1/children/${childId}/contact-card`, headers: await bearer("changling.supervisor") });
+    expect(card.statusCode).toBe(200);
+    expect(card.json().child.id).toBe(childId);
+    expect(card.headers["x-shouhu-audit"]).toBeUndefined();
+
+    const list = await gateway.inject({ url: "/api/v1/children?orgUnit=360999101", headers: await bearer("changling.supervisor") });
+    expect(list.json().items.map((c: { id: string }) => c.id)).toContain(childId);
+
+    await gateway.audit.drain();
+    const rows = await prisma.auditEntry.findMany({ where: { childIds: { has: childId } }, orderBy: { id: "asc" } });
+    expect(rows.map((r) => r.action)).toEqual(["create", "contact-card", "list"]);
+    expect(rows[0]).toMatchObject({ username: "changling.supervisor", roles: ["township-supervisor"], orgUnit: "360999101", method: "POST", status: 201 });
+  });
+
+  it("keeps jurisdiction: another township gets 404, and a refused read is not audited as a read", async () => {
+    const res = await gateway.inject({ url: `/api/v1/children/${childId}`, headers: await bearer("shimen.supervisor") });
+    expect(res.statusCode).toBe(404);
+    expect(await prisma.auditEntry.count({ where: { childIds: { has: childId }, username: "shimen.supervisor" } })).toBe(0);
+  });
+
+  it("passes bad input through as the service's 4xx naming the field", async () => {
+    const res = await gateway.inject({ method: "POST", url: "/api/v1/children", headers: await bearer("county.admin"), payload: { ...childBody({ seq: 301 }), villageCode: "12" } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details[0].field).toBe("villageCode");
+  });
+
+  it("lets county admins query the audit trail, and nobody else", async () => {
+    const ok = await gateway.inject({ url: `/api/v1/audit?childId=${childId}`, headers: await bearer("county.admin") });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().items.length).toBeGreaterThanOrEqual(3);
+    const no = await gateway.inject({ url: "/api/v1/audit", headers: await bearer("changling.supervisor") });
+    expect(no.statusCode).toBe(403);
+  });
+
+  it("publishes the registry's paths in the merged OpenAPI document", async () => {
+    const doc = (await gateway.inject({ url: "/api/docs/json" })).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/children", "/api/v1/children/{id}/contact-card", "/api/v1/imports", "/api/v1/audit"]));
+    expect(doc.components.securitySchemes.bearer).toBeDefined();
+  });
+
+  it("sets security headers and restricts CORS to configured origins", async () => {
+    const allowed = await gateway.inject({ method: "OPTIONS", url: "/api/v1/children", headers: { origin: "https://shouhu.example.gov.cn", "access-control-request-method": "GET" } });
+    expect(allowed.headers["access-control-allow-origin"]).toBe("https://shouhu.example.gov.cn");
+    const other = await gateway.inject({ method: "OPTIONS", url: "/api/v1/children", headers: { origin: "https://evil.example", "access-control-request-method": "GET" } });
+    expect(other.headers["access-control-allow-origin"]).toBeUndefined();
+    const res = await gateway.inject({ url: "/healthz" });
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+    expect(res.headers["content-security-policy"]).toMatch(/default-src 'none'/);
+  });
+});
+
+describe("gateway behaviour with a stand-in upstream", () => {
+  it("forwards the token, a request id and the trace context", async () => {
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }]);
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const res = await app.inject({ url: "/api/v1/children/echo", headers: { ...(await bearer("county.admin")), traceparent: `00-${traceId}-00f067aa0ba902b7-01`, "x-request-id": "req-42" } });
+    expect(res.statusCode).toBe(200);
+    const seen = seenByFake.at(-1)!.headers;
+    expect(seen.authorization).toBe(`Bearer ${await registry.token("county.admin")}`);
+    expect(seen["x-request-id"]).toBe("req-42");
+    expect(String(seen.traceparent ?? "")).toMatch(new RegExp(`^00-${traceId}-`));
+    await app.close();
+  });
+
+  it("answers 502 in our shape when the upstream is down", async () => {
+    const app = await gatewayWith([{ name: "down", url: "http://127.0.0.1:1", prefixes: ["/api/v1/children"] }]);
+    const res = await app.inject({ url: "/api/v1/children", headers: await bearer("county.admin") });
+    expect(res.statusCode).toBe(502);
+    expect(res.json().error.code).toBe("UPSTREAM_UNAVAILABLE");
+    await app.close();
+  });
+
+  it("rate-limits per user, not per address", async () => {
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], { rateLimitPerMinute: 3, rateLimitNamespace: `${namespace}per-user-` });
+    const a = await bearer("changling.director");
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await app.inject({ url: "/api/v1/children/echo", headers: a })).statusCode);
+    expect(codes).toEqual([200, 200, 200, 429]);
+    const limited = await app.inject({ url: "/api/v1/children/echo", headers: a });
+    expect(limited.json().error.code).toBe("RATE_LIMITED");
+    expect((await app.inject({ url: "/api/v1/children/echo", headers: await bearer("changling.teacher") })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it("withholds a child record when the audit cannot be written (503)", async () => {
+    const broken = await createTestDatabase("gateway_noaudit");
+    const brokenPrisma = new PrismaClient({ adapter: createPrismaAdapter(broken.url) });
+    const app = await buildGatewayApp({
+      prisma: brokenPrisma, // no audit table in this database
+      verifier: createTokenVerifier({ issuerUrl: registry.issuerUrl, audience: "shouhu-api" }),
+      redis,
+      logger: createLogger("gateway-test", "silent"),
+      upstreams: [{ name: "registry", url: registryUrl, prefixes: ["/api/v1/children"] }],
+      corsOrigins: [],
+      rateLimitPerMinute: 1000,
+      rateLimitNamespace: `${namespace}broken-`,
+    });
+    const list = await app.inject({ url: "/api/v1/children", headers: await bearer("county.admin") });
+    expect(list.statusCode).toBe(503);
+    expect(list.json().error.code).toBe("AUDIT_UNAVAILABLE");
+    expect(list.body).not.toMatch(/李小花/);
+    await app.close();
+    await brokenPrisma.$disconnect();
+    await broken.drop();
+  });
+});
