@@ -68,6 +68,8 @@ async function upload(content: Buffer, username = "changling.supervisor", filena
   });
 }
 
+const wrongCheckDigit = (id: string) => id.slice(0, 17) + (id[17] === "0" ? "1" : "0");
+
 const deps = () => ({ prisma: h.prisma, parse: parseRegisterWorkbook, today: () => "2026-11-22", batchSize: 3 });
 
 describe("bulk import of a township register", () => {
@@ -79,12 +81,12 @@ describe("bulk import of a township register", () => {
     content = await workbook([
       ...good,
       person(6, { 身份证号: 4.31102e17 }), // Excel turned it into a number
-      person(7, { 身份证号: String(person(7).身份证号).slice(0, 17) + "0" }), // wrong check digit (unless it happens to be 0)
+      person(7, { 身份证号: wrongCheckDigit(String(person(7).身份证号)) }),
       person(8, { 户籍地址: "某某镇某某村" }), // unknown village
       { ...good[0], 序号: 9 }, // same child twice in one file
       person(10, { 就读学校: "不存在的学校" }),
       person(11, { 户籍地址: "石门镇石门村1组" }), // outside the uploader's township
-      person(12, { 出生日期: 41_500 }), // Excel serial date (2013-08-15) disagreeing with the ID
+      person(12, { 出生日期: 41_500 }), // Excel serial date (2013-08-14) disagreeing with the ID
       {},
       { 序号: "合计", 姓名: "12人" },
     ]);
@@ -107,6 +109,7 @@ describe("bulk import of a township register", () => {
     const byRow = new Map(rejections.map((r) => [r.rowNumber, r.reasons.join("；")]));
     // Excel row numbers: title row 1, header row 2, data from row 3.
     expect(byRow.get(8)).toMatch(/Excel 存为数字/);
+    expect(byRow.get(9)).toMatch(/校验位错误/);
     expect(byRow.get(10)).toMatch(/户籍地址/);
     expect(byRow.get(11)).toMatch(/重复|第\s*3\s*行/);
     expect(byRow.get(12)).toMatch(/学校/);

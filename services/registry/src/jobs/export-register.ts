@@ -5,7 +5,7 @@ import type { ChildRecord } from "../domain/child-record.js";
 export const EXPORT_JOB = "export-register";
 
 /** Writes children to an .xlsx (same columns as the import template); injected. */
-export type WriteRegister = (children: AsyncIterable<ChildRecord>, options: { title: string }) => Promise<Buffer>;
+export type WriteRegister = (children: AsyncIterable<ChildRecord>, options: { title: string; placeNames?: Map<string, string> }) => Promise<Buffer>;
 
 interface StoredFilters {
   orgUnit: string;
@@ -35,7 +35,8 @@ export async function runExport(prisma: PrismaClient, write: WriteRegister, expo
   const where = whereOf(filters);
   const totalRows = await prisma.child.count({ where });
   await prisma.exportJob.update({ where: { id: exportId }, data: { status: "running", totalRows, doneRows: 0 } });
-  const unit = await prisma.orgUnit.findUnique({ where: { code: filters.orgUnit } });
+  const units = await prisma.orgUnit.findMany({ where: { code: { startsWith: filters.orgUnit.slice(0, 6) } } });
+  const placeNames = new Map(units.map((u) => [u.code, u.name]));
 
   async function* pages(): AsyncIterable<ChildRecord> {
     let cursor: string | undefined;
@@ -55,7 +56,7 @@ export async function runExport(prisma: PrismaClient, write: WriteRegister, expo
     }
   }
 
-  const content = await write(pages(), { title: `${unit?.name ?? filters.orgUnit}农村留守儿童信息登记表` });
+  const content = await write(pages(), { title: `${placeNames.get(filters.orgUnit) ?? filters.orgUnit}农村留守儿童信息登记表`, placeNames });
   await prisma.exportJob.update({
     where: { id: exportId },
     data: { status: "completed", content: new Uint8Array(content), doneRows: totalRows, finishedAt: new Date() },
