@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "../src/jobs/import-register.js";
@@ -183,6 +184,33 @@ describe("bulk import of a township register", () => {
     for (const user of ["changling.teacher", "county.inspector"]) {
       expect((await upload(content, user)).statusCode).toBe(403);
     }
+  });
+});
+
+describe("the committed sample register (services/registry/samples)", () => {
+  it("imports 36 of 40 rows and explains each of the 4 it refuses", async () => {
+    const sample = readFileSync(new URL("../samples/长岭乡留守儿童登记表-示例.xlsx", import.meta.url));
+    const res = await upload(sample, "changling.supervisor", "长岭乡留守儿童登记表-示例.xlsx");
+    expect(res.statusCode).toBe(202);
+    const batch = await runImport({ ...deps(), batchSize: 500 }, res.json().id);
+    expect(batch).toMatchObject({ totalRows: 40, acceptedRows: 36, rejectedRows: 4 });
+    const rejections = await h.prisma.importRejection.findMany({ where: { batchId: batch.id }, orderBy: { rowNumber: "asc" } });
+    expect(rejections.map((r) => [r.rowNumber, r.reasons[0]])).toEqual([
+      [13, "身份证号：身份证号被 Excel 存为数字，末尾数字已丢失，无法恢复，请将该列设为文本后重新录入"],
+      [15, "身份证号：与第 14 行为同一儿童（身份证号重复），未重复导入"],
+      [16, "身份证号：身份证号校验位错误，应为 6"],
+      [17, "户籍地址：户籍地址“外县某某村”中找不到本县的村（社区）名称"],
+    ]);
+    const stored = await h.prisma.child.findMany({ where: { importBatchId: batch.id }, include: { guardians: true, parents: true } });
+    const byName = (name: string) => stored.find((c) => c.name === name)!;
+    expect(byName("张可欣").idNumber).toBe("360999201305070047"); // typed in full-width digits
+    expect(byName("李若曦").name).toBe("李若曦"); // typed with a space inside
+    expect(byName("王子涵").idNumber).toBe("36099920180727033X"); // lower-case x
+    expect(byName("马诗涵").birthDate.toISOString().slice(0, 10)).toBe("2015-11-09"); // Excel serial date
+    expect(byName("黄子涵").parents.find((p) => p.role === "father")!.phone).toBe("13628356623"); // +86 prefix
+    // Siblings sharing a merged guardian cell both get the guardian.
+    expect(byName("郭俊杰").guardians[0]).toMatchObject({ name: "高德明", phone: "13503767657" });
+    expect(byName("郭俊杰").villageCode).toBe("360999101202");
   });
 });
 

@@ -120,6 +120,8 @@ interface SheetState {
   preamble: Map<number, Cell[]>;
   columns: Map<number, ColumnKey> | null;
   headerRow: number;
+  /** The row after the header may be a sub-header (监护人情况 → 姓名/关系/电话): check it once. */
+  checkSubHeader: boolean;
 }
 
 function applyMerges(state: SheetState, rowNumber: number, cells: Cell[]): void {
@@ -145,9 +147,7 @@ function applyMerges(state: SheetState, rowNumber: number, cells: Cell[]): void 
   }
 }
 
-/** The header row is the first with 姓名 and an ID-number column; the row above may group sub-columns. */
-function detectHeader(state: SheetState, rowNumber: number, cells: Cell[]): boolean {
-  const above = state.preamble.get(rowNumber - 1) ?? [];
+function headerColumns(cells: Cell[], above: Cell[]): Map<number, ColumnKey> {
   const columns = new Map<number, ColumnKey>();
   for (let c = 1; c < cells.length; c++) {
     const label = text(cells[c] ?? null) ?? text(above[c] ?? null);
@@ -155,13 +155,31 @@ function detectHeader(state: SheetState, rowNumber: number, cells: Cell[]): bool
     const key = columnFor(label, text(above[c] ?? null) ?? "");
     if (key && ![...columns.values()].includes(key)) columns.set(c, key);
   }
+  return columns;
+}
+
+/** The header row is the first with 姓名 and an ID-number column; the row above may group sub-columns. */
+function detectHeader(state: SheetState, rowNumber: number, cells: Cell[]): boolean {
+  const columns = headerColumns(cells, state.preamble.get(rowNumber - 1) ?? []);
   const keys = new Set(columns.values());
   if (keys.has("name") && keys.has("idNumber")) {
     state.columns = columns;
     state.headerRow = rowNumber;
+    state.checkSubHeader = true;
+    state.preamble.set(rowNumber, cells);
     return true;
   }
   return false;
+}
+
+/** Two-row headers: group names above, column names below. The lower row wins if it names more columns. */
+function upgradeToSubHeader(state: SheetState, rowNumber: number, cells: Cell[]): boolean {
+  state.checkSubHeader = false;
+  const columns = headerColumns(cells, state.preamble.get(rowNumber - 1) ?? []);
+  if (columns.size <= state.columns!.size) return false;
+  state.columns = columns;
+  state.headerRow = rowNumber;
+  return true;
 }
 
 interface Seen {
@@ -299,7 +317,7 @@ export const parseRegisterWorkbook: ParseRegister = async (file, options) => {
   let totalRows = 0;
   for await (const worksheet of reader) {
     const ws = worksheet as unknown as AsyncIterable<{ number: number; values: unknown[] }> & { id: number; name: string };
-    const state: SheetState = { name: ws.name, merges: merges.get(ws.id) ?? [], fills: new Map(), preamble: new Map(), columns: null, headerRow: 0 };
+    const state: SheetState = { name: ws.name, merges: merges.get(ws.id) ?? [], fills: new Map(), preamble: new Map(), columns: null, headerRow: 0, checkSubHeader: false };
     for await (const row of ws) {
       const cells: Cell[] = (row.values as unknown[]).map(cellValue);
       applyMerges(state, row.number, cells);
@@ -310,6 +328,7 @@ export const parseRegisterWorkbook: ParseRegister = async (file, options) => {
         }
         continue;
       }
+      if (state.checkSubHeader && upgradeToSubHeader(state, row.number, cells)) continue;
       const parsed = toRow(state, row.number, cells, options, seen);
       if (parsed === "skip") continue;
       totalRows += 1;
