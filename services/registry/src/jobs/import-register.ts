@@ -6,7 +6,7 @@ import { type ChildRecord, toSnapshot } from "../domain/child-record.js";
 import { diffFields } from "../domain/diff.js";
 import { countyOf, townshipOf } from "../domain/org-codes.js";
 import { eventFor, pickEditable } from "../data/children.js";
-import type { PrismaClient } from "../data/db.js";
+import type { PrismaClient, Tx } from "../data/db.js";
 
 export const IMPORT_JOB = "import-register";
 
@@ -109,6 +109,91 @@ export async function loadResolvers(prisma: PrismaClient, orgUnit: string): Prom
   };
 }
 
+const col = <T>(rows: T[], f: (r: T) => unknown) => rows.map(f);
+
+/**
+ * One statement per table for a whole batch (unnest over column arrays): Prisma's
+ * createMany compiles a query per batch that costs more than the insert itself.
+ */
+async function insertChildren(tx: Tx, fresh: ChildRecord[], batchId: string, actor: Actor): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `INSERT INTO children (id, id_number, name, sex, birth_date, ethnicity, village_code, township_code, county_code, address, school_id, grade,
+       class_name, left_behind_type, difficulty_categories, risk_level, family_situation, health_notes, psychological_notes, helper_name, remarks,
+       revision, import_batch_id, created_by, updated_at)
+     SELECT u.id, u.id_number, u.name, u.sex, u.birth_date, u.ethnicity, u.village_code, u.township_code, u.county_code, u.address, u.school_id,
+       u.grade, u.class_name, u.left_behind_type, ARRAY(SELECT jsonb_array_elements_text(u.categories::jsonb)), u.risk_level, u.family_situation,
+       u.health_notes, u.psychological_notes, u.helper_name, u.remarks, 1, $22::uuid, $23::text, now()
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+       $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[])
+       AS u(id, id_number, name, sex, birth_date, ethnicity, village_code, township_code, county_code, address, school_id, grade, class_name,
+            left_behind_type, categories, risk_level, family_situation, health_notes, psychological_notes, helper_name, remarks)`,
+    col(fresh, (c) => c.id),
+    col(fresh, (c) => c.idNumber),
+    col(fresh, (c) => c.name),
+    col(fresh, (c) => c.sex),
+    col(fresh, (c) => c.birthDate),
+    col(fresh, (c) => c.ethnicity),
+    col(fresh, (c) => c.villageCode),
+    col(fresh, (c) => c.townshipCode),
+    col(fresh, (c) => c.countyCode),
+    col(fresh, (c) => c.address),
+    col(fresh, (c) => c.schoolId),
+    col(fresh, (c) => c.grade),
+    col(fresh, (c) => c.className),
+    col(fresh, (c) => c.leftBehindType),
+    col(fresh, (c) => JSON.stringify(c.difficultyCategories)),
+    col(fresh, (c) => c.riskLevel),
+    col(fresh, (c) => c.familySituation),
+    col(fresh, (c) => c.healthNotes),
+    col(fresh, (c) => c.psychologicalNotes),
+    col(fresh, (c) => c.helperName),
+    col(fresh, (c) => c.remarks),
+    batchId,
+    actor.id,
+  );
+  const guardians = fresh.flatMap((c) => c.guardians.map((g, position) => ({ childId: c.id, position, ...g })));
+  if (guardians.length) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO guardians (id, child_id, position, name, relation, phone, age, health)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[])`,
+      col(guardians, () => uuidv7()),
+      col(guardians, (g) => g.childId),
+      col(guardians, (g) => g.position),
+      col(guardians, (g) => g.name),
+      col(guardians, (g) => g.relation),
+      col(guardians, (g) => g.phone),
+      col(guardians, (g) => g.age),
+      col(guardians, (g) => g.health),
+    );
+  }
+  const parents = fresh.flatMap((c) => c.parents.map((p) => ({ childId: c.id, ...p })));
+  if (parents.length) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO parents (id, child_id, role, name, phone, work_province, work_city, employer, away_since)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+      col(parents, () => uuidv7()),
+      col(parents, (p) => p.childId),
+      col(parents, (p) => p.role),
+      col(parents, (p) => p.name),
+      col(parents, (p) => p.phone),
+      col(parents, (p) => p.workProvince),
+      col(parents, (p) => p.workCity),
+      col(parents, (p) => p.employer),
+      col(parents, (p) => p.awaySince),
+    );
+  }
+  await tx.$executeRawUnsafe(
+    `INSERT INTO child_history (child_id, revision, action, actor_id, actor_name, actor_role, reason, changes)
+     SELECT u.child_id, 1, 'imported', $2::text, $3::text, $4::text, $5::text, u.changes::jsonb FROM unnest($1::uuid[], $6::text[]) AS u(child_id, changes)`,
+    col(fresh, (c) => c.id),
+    actor.id,
+    actor.name ?? null,
+    actor.role ?? null,
+    `批量导入 ${batchId}`,
+    col(fresh, (c) => JSON.stringify(diffFields({}, pickEditable(c)))),
+  );
+}
+
 /**
  * Stores one parsed batch in one transaction: new children with history and
  * `child.registered`, rejected rows with reasons, progress. Re-running a batch
@@ -150,51 +235,8 @@ async function storeRows(prisma: PrismaClient, batchId: string, orgUnit: string,
         }
         fresh.push(recordFromInput(uuidv7(), child, child.schoolId ? schoolNames.get(child.schoolId) ?? null : null, now));
       }
+      if (fresh.length) await insertChildren(tx, fresh, batchId, actor);
       if (fresh.length) {
-        await tx.child.createMany({
-          data: fresh.map((c) => ({
-            id: c.id,
-            idNumber: c.idNumber,
-            name: c.name,
-            sex: c.sex,
-            birthDate: new Date(`${c.birthDate}T00:00:00Z`),
-            ethnicity: c.ethnicity,
-            villageCode: c.villageCode,
-            townshipCode: c.townshipCode,
-            countyCode: c.countyCode,
-            address: c.address,
-            schoolId: c.schoolId,
-            grade: c.grade,
-            className: c.className,
-            leftBehindType: c.leftBehindType,
-            difficultyCategories: c.difficultyCategories,
-            riskLevel: c.riskLevel,
-            familySituation: c.familySituation,
-            healthNotes: c.healthNotes,
-            psychologicalNotes: c.psychologicalNotes,
-            helperName: c.helperName,
-            remarks: c.remarks,
-            revision: 1,
-            importBatchId: batchId,
-            createdBy: actor.id,
-          })),
-        });
-        await tx.guardian.createMany({
-          data: fresh.flatMap((c) => c.guardians.map((g, position) => ({ id: uuidv7(), childId: c.id, position, ...g }))),
-        });
-        await tx.parent.createMany({ data: fresh.flatMap((c) => c.parents.map((p) => ({ id: uuidv7(), childId: c.id, ...p }))) });
-        await tx.childHistory.createMany({
-          data: fresh.map((c) => ({
-            childId: c.id,
-            revision: 1,
-            action: "imported",
-            actorId: actor.id,
-            actorName: actor.name ?? null,
-            actorRole: actor.role ?? null,
-            reason: `批量导入 ${batchId}`,
-            changes: diffFields({}, pickEditable(c)) as object,
-          })),
-        });
         await appendToOutbox(tx, fresh.map((c) => eventFor("child.registered", c, actor, { child: toSnapshot(c) })));
       }
       if (rejections.length) {

@@ -1,75 +1,13 @@
 import { createHash } from "node:crypto";
-import { PassThrough } from "node:stream";
-import ExcelJS from "exceljs";
-import JSZip from "jszip";
 import type { DifficultyCategory, LeftBehindType } from "@shouhu/contracts";
 import { validateChildInput } from "../domain/child.js";
 import { normalizeDate, normalizeName, toHalfWidth } from "../domain/normalize.js";
 import { normalizeResidentId } from "../domain/resident-id.js";
 import type { ParsedRow, ParseRegister } from "../jobs/import-register.js";
 import { columnFor, labelOf, type ColumnKey } from "./columns.js";
+import { readXlsx, type Cell, type Merge } from "./xlsx-reader.js";
 
-type Cell = string | number | Date | null;
-
-export function sha256(content: Uint8Array): string {
-  return createHash("sha256").update(content).digest("hex");
-}
-
-/** exceljs gives rich text, formulas, hyperlinks and errors as objects; staff typed plain values. */
-function cellValue(v: unknown): Cell {
-  if (v === null || v === undefined) return null;
-  if (typeof v === "string") return v.trim() === "" ? null : v.trim();
-  if (typeof v === "number" || v instanceof Date) return v;
-  if (typeof v === "boolean") return String(v);
-  if (typeof v === "object") {
-    const o = v as { richText?: { text: string }[]; result?: unknown; text?: unknown; error?: string };
-    if (o.richText) return cellValue(o.richText.map((r) => r.text).join(""));
-    if ("result" in o) return cellValue(o.result);
-    if (o.text !== undefined) return cellValue(o.text);
-    if (o.error) return null;
-  }
-  return String(v);
-}
-
-const text = (c: Cell): string | null => (c === null ? null : c instanceof Date ? c.toISOString().slice(0, 10) : toHalfWidth(String(c)).trim() || null);
-
-interface Merge {
-  top: number;
-  left: number;
-  bottom: number;
-  right: number;
-}
-
-function colNumber(letters: string): number {
-  let n = 0;
-  for (const ch of letters) n = n * 26 + (ch.charCodeAt(0) - 64);
-  return n;
-}
-
-/**
- * exceljs's streaming reader skips `<mergeCells>`, which sit after the rows in
- * each sheet's XML; read them from the zip first so merged cells (a guardian
- * shared by two siblings, grouped headers) can be filled while streaming.
- */
-async function readMerges(content: Uint8Array): Promise<Map<number, Merge[]>> {
-  const zip = await JSZip.loadAsync(content);
-  const merges = new Map<number, Merge[]>();
-  await Promise.all(
-    Object.keys(zip.files)
-      .filter((name) => /^xl\/worksheets\/sheet\d+\.xml$/.test(name))
-      .map(async (name) => {
-        const xml = await zip.file(name)!.async("string");
-        const start = xml.lastIndexOf("<mergeCells");
-        if (start < 0) return;
-        const list: Merge[] = [];
-        for (const m of xml.slice(start).matchAll(/<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"/g)) {
-          list.push({ left: colNumber(m[1]!), top: Number(m[2]), right: colNumber(m[3]!), bottom: Number(m[4]) });
-        }
-        merges.set(Number(/sheet(\d+)\.xml$/.exec(name)![1]), list);
-      }),
-  );
-  return merges;
-}
+const text = (c: Cell | Date): string | null => (c === null ? null : c instanceof Date ? c.toISOString().slice(0, 10) : toHalfWidth(String(c)).trim() || null);
 
 const leftBehindTypes: [RegExp, LeftBehindType][] = [
   [/无监护能力|无抚养能力/, "one_away_other_unable"],
@@ -236,7 +174,7 @@ function toRow(
   const birthCell = get.get("birthDate") ?? null;
   let birthDate: string | undefined;
   if (birthCell !== null) {
-    const d = normalizeDate(birthCell instanceof Date || typeof birthCell === "number" ? birthCell : String(birthCell));
+    const d = normalizeDate(typeof birthCell === "number" ? birthCell : String(birthCell));
     if (d.ok) birthDate = d.date;
     else reasons.push(`${labelOf.birthDate}：${d.reason}`);
   }
@@ -307,19 +245,14 @@ function toRow(
  * file, and hands rows to `onBatch` as it goes.
  */
 export const parseRegisterWorkbook: ParseRegister = async (file, options) => {
-  const content = file instanceof Uint8Array ? file : new Uint8Array(file);
-  const merges = await readMerges(content);
-  const input = new PassThrough();
-  input.end(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { sharedStrings: "cache", hyperlinks: "ignore", styles: "cache", worksheets: "emit", entries: "ignore" });
+  const sheets = await readXlsx(file instanceof Uint8Array ? file : new Uint8Array(file));
   const seen = new Map<string, Seen>();
   let batch: ParsedRow[] = [];
   let totalRows = 0;
-  for await (const worksheet of reader) {
-    const ws = worksheet as unknown as AsyncIterable<{ number: number; values: unknown[] }> & { id: number; name: string };
-    const state: SheetState = { name: ws.name, merges: merges.get(ws.id) ?? [], fills: new Map(), preamble: new Map(), columns: null, headerRow: 0, checkSubHeader: false };
-    for await (const row of ws) {
-      const cells: Cell[] = (row.values as unknown[]).map(cellValue);
+  for (const sheet of sheets) {
+    const state: SheetState = { name: sheet.name, merges: sheet.merges, fills: new Map(), preamble: new Map(), columns: null, headerRow: 0, checkSubHeader: false };
+    for (const row of sheet.rows()) {
+      const cells = row.cells;
       applyMerges(state, row.number, cells);
       if (!state.columns) {
         if (!detectHeader(state, row.number, cells)) {
