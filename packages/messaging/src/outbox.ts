@@ -56,15 +56,13 @@ export const OUTBOX_CHANNEL = "outbox";
  */
 export async function appendToOutbox(tx: SqlTx, events: Envelope[]): Promise<number> {
   if (events.length === 0) return 0;
+  // One JSON document for the batch: pg would otherwise escape every quote of
+  // every envelope into an array literal (the cost of a 1,000-row import batch).
   return tx.$executeRawUnsafe(
     `WITH notify AS (SELECT pg_notify('${OUTBOX_CHANNEL}', ''))
      INSERT INTO outbox (id, type, subject, org_unit, envelope)
-     SELECT e.* FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]::jsonb[]) AS e
+     SELECT (e->>'id')::uuid, e->>'type', e->>'subject', e->>'orgUnit', e FROM jsonb_array_elements($1::jsonb) AS e
      CROSS JOIN notify`,
-    events.map((e) => e.id),
-    events.map((e) => e.type),
-    events.map((e) => e.subject),
-    events.map((e) => e.orgUnit),
-    events.map((e) => JSON.stringify(e)),
+    JSON.stringify(events),
   );
 }

@@ -109,45 +109,25 @@ export async function loadResolvers(prisma: PrismaClient, orgUnit: string): Prom
   };
 }
 
-const col = <T>(rows: T[], f: (r: T) => unknown) => rows.map(f);
-
 /**
- * One statement per table for a whole batch (unnest over column arrays): Prisma's
- * createMany compiles a query per batch that costs more than the insert itself.
+ * One statement per table for a whole batch, the rows sent as a single JSON
+ * document expanded by jsonb_to_recordset: Prisma's createMany compiles a query
+ * per batch that costs more than the insert, and pg's array parameters escape
+ * every quote of every JSON value.
  */
 async function insertChildren(tx: Tx, fresh: ChildRecord[], batchId: string, actor: Actor): Promise<void> {
   await tx.$executeRawUnsafe(
     `INSERT INTO children (id, id_number, name, sex, birth_date, ethnicity, village_code, township_code, county_code, address, school_id, grade,
        class_name, left_behind_type, difficulty_categories, risk_level, family_situation, health_notes, psychological_notes, helper_name, remarks,
        revision, import_batch_id, created_by, updated_at)
-     SELECT u.id, u.id_number, u.name, u.sex, u.birth_date, u.ethnicity, u.village_code, u.township_code, u.county_code, u.address, u.school_id,
-       u.grade, u.class_name, u.left_behind_type, ARRAY(SELECT jsonb_array_elements_text(u.categories::jsonb)), u.risk_level, u.family_situation,
-       u.health_notes, u.psychological_notes, u.helper_name, u.remarks, 1, $22::uuid, $23::text, now()
-     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-       $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[])
-       AS u(id, id_number, name, sex, birth_date, ethnicity, village_code, township_code, county_code, address, school_id, grade, class_name,
-            left_behind_type, categories, risk_level, family_situation, health_notes, psychological_notes, helper_name, remarks)`,
-    col(fresh, (c) => c.id),
-    col(fresh, (c) => c.idNumber),
-    col(fresh, (c) => c.name),
-    col(fresh, (c) => c.sex),
-    col(fresh, (c) => c.birthDate),
-    col(fresh, (c) => c.ethnicity),
-    col(fresh, (c) => c.villageCode),
-    col(fresh, (c) => c.townshipCode),
-    col(fresh, (c) => c.countyCode),
-    col(fresh, (c) => c.address),
-    col(fresh, (c) => c.schoolId),
-    col(fresh, (c) => c.grade),
-    col(fresh, (c) => c.className),
-    col(fresh, (c) => c.leftBehindType),
-    col(fresh, (c) => JSON.stringify(c.difficultyCategories)),
-    col(fresh, (c) => c.riskLevel),
-    col(fresh, (c) => c.familySituation),
-    col(fresh, (c) => c.healthNotes),
-    col(fresh, (c) => c.psychologicalNotes),
-    col(fresh, (c) => c.helperName),
-    col(fresh, (c) => c.remarks),
+     SELECT u."id", u."idNumber", u."name", u."sex", u."birthDate", u."ethnicity", u."villageCode", u."townshipCode", u."countyCode", u."address",
+       u."schoolId", u."grade", u."className", u."leftBehindType", u."difficultyCategories", u."riskLevel", u."familySituation", u."healthNotes",
+       u."psychologicalNotes", u."helperName", u."remarks", 1, $2::uuid, $3::text, now()
+     FROM jsonb_to_recordset($1::jsonb) AS u("id" uuid, "idNumber" text, "name" text, "sex" text, "birthDate" date, "ethnicity" text,
+       "villageCode" text, "townshipCode" text, "countyCode" text, "address" text, "schoolId" text, "grade" text, "className" text,
+       "leftBehindType" text, "difficultyCategories" text[], "riskLevel" text, "familySituation" text, "healthNotes" text,
+       "psychologicalNotes" text, "helperName" text, "remarks" text)`,
+    JSON.stringify(fresh.map(({ guardians: _g, parents: _p, ...c }) => c)),
     batchId,
     actor.id,
   );
@@ -155,42 +135,30 @@ async function insertChildren(tx: Tx, fresh: ChildRecord[], batchId: string, act
   if (guardians.length) {
     await tx.$executeRawUnsafe(
       `INSERT INTO guardians (id, child_id, position, name, relation, phone, age, health)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[])`,
-      col(guardians, () => uuidv7()),
-      col(guardians, (g) => g.childId),
-      col(guardians, (g) => g.position),
-      col(guardians, (g) => g.name),
-      col(guardians, (g) => g.relation),
-      col(guardians, (g) => g.phone),
-      col(guardians, (g) => g.age),
-      col(guardians, (g) => g.health),
+       SELECT gen_random_uuid(), u."childId", u."position", u."name", u."relation", u."phone", u."age", u."health"
+       FROM jsonb_to_recordset($1::jsonb) AS u("childId" uuid, "position" int, "name" text, "relation" text, "phone" text, "age" int, "health" text)`,
+      JSON.stringify(guardians),
     );
   }
   const parents = fresh.flatMap((c) => c.parents.map((p) => ({ childId: c.id, ...p })));
   if (parents.length) {
     await tx.$executeRawUnsafe(
       `INSERT INTO parents (id, child_id, role, name, phone, work_province, work_city, employer, away_since)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
-      col(parents, () => uuidv7()),
-      col(parents, (p) => p.childId),
-      col(parents, (p) => p.role),
-      col(parents, (p) => p.name),
-      col(parents, (p) => p.phone),
-      col(parents, (p) => p.workProvince),
-      col(parents, (p) => p.workCity),
-      col(parents, (p) => p.employer),
-      col(parents, (p) => p.awaySince),
+       SELECT gen_random_uuid(), u."childId", u."role", u."name", u."phone", u."workProvince", u."workCity", u."employer", u."awaySince"
+       FROM jsonb_to_recordset($1::jsonb) AS u("childId" uuid, "role" text, "name" text, "phone" text, "workProvince" text,
+         "workCity" text, "employer" text, "awaySince" text)`,
+      JSON.stringify(parents),
     );
   }
   await tx.$executeRawUnsafe(
     `INSERT INTO child_history (child_id, revision, action, actor_id, actor_name, actor_role, reason, changes)
-     SELECT u.child_id, 1, 'imported', $2::text, $3::text, $4::text, $5::text, u.changes::jsonb FROM unnest($1::uuid[], $6::text[]) AS u(child_id, changes)`,
-    col(fresh, (c) => c.id),
+     SELECT (h->>'childId')::uuid, 1, 'imported', $2::text, $3::text, $4::text, $5::text, h->'changes'
+     FROM jsonb_array_elements($1::jsonb) AS h`,
+    JSON.stringify(fresh.map((c) => ({ childId: c.id, changes: diffFields({}, pickEditable(c)) }))),
     actor.id,
     actor.name ?? null,
     actor.role ?? null,
     `批量导入 ${batchId}`,
-    col(fresh, (c) => JSON.stringify(diffFields({}, pickEditable(c)))),
   );
 }
 
@@ -260,12 +228,24 @@ export async function runImport(deps: ImportDeps, batchId: string) {
   const actor: Actor = { kind: "user", id: batch.createdBy, name: batch.createdByName ?? undefined, role: "import" };
   const resolvers = await loadResolvers(prisma, batch.orgUnit);
   const schoolNames = new Map((await prisma.school.findMany({ select: { id: true, name: true } })).map((s) => [s.id, s.name]));
-  const { totalRows } = await deps.parse(Buffer.from(batch.file.content), {
+  // Parsing (this process) and storing (PostgreSQL) overlap: the parser goes on
+  // with the next batch while the previous one commits; batches still commit in order.
+  let storing: Promise<void> = Promise.resolve();
+  const parsing = deps.parse(Buffer.from(batch.file.content), {
     ...resolvers,
     today: deps.today(),
     batchSize: deps.batchSize ?? 1000,
-    onBatch: (rows) => storeRows(prisma, batchId, batch.orgUnit, rows, actor, schoolNames),
+    onBatch: async (rows) => {
+      await storing;
+      storing = storeRows(prisma, batchId, batch.orgUnit, rows, actor, schoolNames);
+      storing.catch(() => undefined); // surfaced by the await below or before the next batch
+    },
   });
+  // Whatever happens to the parse, the batch in flight finishes (or fails) before we report.
+  const [parsed] = await Promise.allSettled([parsing, storing]);
+  await storing;
+  if (parsed.status === "rejected") throw parsed.reason;
+  const { totalRows } = parsed.value;
 
   // Counts from what is stored, so a resumed import reports the same numbers.
   const [acceptedRows, rejectedRows] = await Promise.all([
