@@ -1,0 +1,73 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const read = (path: string) => readFileSync(`${root}/${path}`, "utf8");
+
+/**
+ * No Docker engine runs here, so the compose file is kept honest by the compose
+ * tool's own validation where it is installed (Debian's docker-compose 1.29
+ * validates without an engine), and by checking what it must contain.
+ */
+function resolvedCompose(): { services: Record<string, any>; volumes?: Record<string, unknown>; validatedBy: string } {
+  for (const cmd of [["docker-compose"], ["docker", "compose"]]) {
+    const probe = spawnSync(cmd[0]!, [...cmd.slice(1), "version"], { encoding: "utf8" });
+    if (probe.status !== 0) continue;
+    const out = execFileSync(cmd[0]!, [...cmd.slice(1), "-f", "docker-compose.yml", "config"], { cwd: root, encoding: "utf8" });
+    return { ...parse(out), validatedBy: cmd.join(" ") };
+  }
+  console.warn("no docker-compose / docker compose found: checking docker-compose.yml as YAML only");
+  return { ...parse(read("docker-compose.yml")), validatedBy: "yaml" };
+}
+
+describe("docker-compose.yml", () => {
+  const compose = resolvedCompose();
+
+  it("validates and runs the production shape", () => {
+    expect(Object.keys(compose.services).sort()).toEqual(["gateway", "keycloak", "postgres", "redis", "registry-api", "registry-worker"]);
+  });
+
+  it("gives every service its own database", () => {
+    const init = read("infra/postgres/init-databases.sh");
+    for (const svc of ["gateway", "registry", "pairing", "visits", "health", "notifications", "reporting"]) expect(init).toContain(`shouhu_${svc}`);
+    expect(compose.services["registry-api"].environment.DATABASE_URL).toMatch(/\/shouhu_registry$/);
+    expect(compose.services.gateway.environment.DATABASE_URL).toMatch(/\/shouhu_gateway$/);
+  });
+
+  it("configures Redis for BullMQ: AOF every second, never evict", () => {
+    const conf = read("infra/redis/redis.conf");
+    expect(conf).toMatch(/^maxmemory-policy noeviction$/m);
+    expect(conf).toMatch(/^appendonly yes$/m);
+    expect(conf).toMatch(/^appendfsync everysec$/m);
+    expect(JSON.stringify(compose.services.redis.volumes)).toContain("redis.conf");
+  });
+
+  it("imports the realm into Keycloak under the hostname the services expect in iss", () => {
+    const kc = compose.services.keycloak;
+    expect(kc.command.join(" ")).toContain("--import-realm");
+    expect(JSON.stringify(kc.volumes)).toContain("/opt/keycloak/data/import");
+    const issuer = compose.services.gateway.environment.OIDC_ISSUER_URL as string;
+    expect(issuer).toBe(`${kc.environment.KC_HOSTNAME}/realms/shouhu`);
+    expect(compose.services["registry-api"].environment.OIDC_ISSUER_URL).toBe(issuer);
+  });
+
+  it("runs the registry API and worker separately from one image", () => {
+    expect(compose.services["registry-api"].environment.ROLE).toBe("api");
+    expect(compose.services["registry-worker"].environment.ROLE).toBe("worker");
+    expect(compose.services["registry-worker"].image).toBe(compose.services["registry-api"].image);
+  });
+
+  it("builds services with a multi-stage, non-root Dockerfile that generates Prisma offline", () => {
+    for (const name of ["gateway", "registry-api"]) {
+      const build = compose.services[name].build;
+      const dockerfile = read(build.dockerfile);
+      expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(3);
+      expect(dockerfile).toMatch(/^USER node$/m);
+      expect(dockerfile).toMatch(/PRISMA_SCHEMA_ENGINE_BINARY/);
+      expect(build.args.SERVICE).toBeTruthy();
+    }
+  });
+});
