@@ -63,7 +63,9 @@ try {
     },
   });
   const t0 = performance.now();
-  const batch = await runImport({ prisma, parse: parseRegisterWorkbook, today: () => "2026-11-22" }, batchId);
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const batch = await runImport({ prisma, pool, parse: parseRegisterWorkbook, today: () => "2026-11-22" }, batchId);
+  await pool.end();
   const importMs = performance.now() - t0;
 
   // Baseline: COPY the very rows the import stored into same-shaped tables.

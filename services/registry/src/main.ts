@@ -49,7 +49,7 @@ if (config.ROLE === "worker" || config.ROLE === "all") {
   const relay = new OutboxRelay({ pool, connection: producerRedis, prefix: config.QUEUE_PREFIX, producer: PRODUCER, routes: subscriptions, logger });
   relay.start();
   closers.push({ name: "relay", close: () => relay.stop() });
-  const workers = await startRegistryWorkers({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, queues, logger, ageOutCron: config.AGE_OUT_CRON });
+  const workers = await startRegistryWorkers({ prisma, pool, connection: workerRedis, prefix: config.QUEUE_PREFIX, queues, logger, ageOutCron: config.AGE_OUT_CRON });
   closers.push(...workers);
 }
 

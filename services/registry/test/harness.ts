@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { Queue } from "bullmq";
+import pg from "pg";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createIssuerApp } from "@shouhu/dev-issuer";
@@ -18,6 +19,7 @@ export const PASSWORD = "Shouhu@2026";
 export interface Harness {
   db: TestDatabase;
   prisma: PrismaClient;
+  pool: pg.Pool;
   app: ServiceApp;
   issuer: FastifyInstance;
   issuerUrl: string;
@@ -39,6 +41,7 @@ export async function startRegistry(label: string): Promise<Harness> {
   await migrate({ databaseUrl: db.url, migrationsDir });
   const prisma = createPrisma(db.url);
   await seedDemoOrg(prisma);
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
 
   // Without a fixed public URL the issuer names itself after the Host it is called on.
   const issuerApp = await createIssuerApp({ realmFile });
@@ -80,6 +83,7 @@ export async function startRegistry(label: string): Promise<Harness> {
   return {
     db,
     prisma,
+    pool,
     app,
     issuer: issuerApp,
     issuerUrl,
@@ -96,6 +100,7 @@ export async function startRegistry(label: string): Promise<Harness> {
         await q.close();
       }
       await prisma.$disconnect();
+      await pool.end();
       await db.drop();
     },
   };

@@ -1,5 +1,8 @@
 /** Full-width digits, letters and common punctuation (１２３, Ｘ, －) to half-width. */
+const fullWidth = /[\uFF01-\uFF5E\u3000]/;
+
 export function toHalfWidth(value: string): string {
+  if (!fullWidth.test(value)) return value; // the common case: nothing to convert
   return value.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, " ");
 }
 

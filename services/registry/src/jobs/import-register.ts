@@ -1,3 +1,8 @@
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import copyStreams from "pg-copy-streams";
 import { v7 as uuidv7 } from "uuid";
 import { systemActor, type Actor } from "@shouhu/contracts";
 import { appendToOutbox } from "@shouhu/messaging";
@@ -6,7 +11,7 @@ import { type ChildRecord, toSnapshot } from "../domain/child-record.js";
 import { diffFields } from "../domain/diff.js";
 import { countyOf, townshipOf } from "../domain/org-codes.js";
 import { eventFor, pickEditable } from "../data/children.js";
-import type { PrismaClient, Tx } from "../data/db.js";
+import type { PrismaClient } from "../data/db.js";
 
 export const IMPORT_JOB = "import-register";
 
@@ -28,6 +33,8 @@ export type ParseRegister = (
 
 export interface ImportDeps {
   prisma: PrismaClient;
+  /** Batches are stored with COPY on a plain pg connection (Prisma cannot COPY). */
+  pool: pg.Pool;
   parse: ParseRegister;
   today: () => string;
   batchSize?: number;
@@ -109,58 +116,67 @@ export async function loadResolvers(prisma: PrismaClient, orgUnit: string): Prom
   };
 }
 
+const copySpecial = /[\\\t\n\r]/;
+
+/** A value in PostgreSQL's COPY text format. */
+function copyValue(v: unknown): string {
+  if (v === null || v === undefined) return "\\N";
+  const text = typeof v === "string" ? v : String(v);
+  if (!copySpecial.test(text)) return text;
+  return text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+}
+
+async function copyRows(client: pg.PoolClient, table: string, columns: string[], rows: unknown[][]): Promise<void> {
+  if (rows.length === 0) return;
+  const body = rows.map((r) => r.map(copyValue).join("\t")).join("\n") + "\n";
+  await pipeline(Readable.from([body]), client.query(copyStreams.from(`COPY ${table} (${columns.join(", ")}) FROM STDIN`)));
+}
+
 /**
- * One statement per table for a whole batch, the rows sent as a single JSON
- * document expanded by jsonb_to_recordset: Prisma's createMany compiles a query
- * per batch that costs more than the insert, and pg's array parameters escape
- * every quote of every JSON value.
+ * The new children of a batch with guardians, parents and their first history
+ * entry, written with COPY: an INSERT per row, or even one INSERT per table,
+ * costs several times what the rows do (bench/RESULTS.md).
  */
-async function insertChildren(tx: Tx, fresh: ChildRecord[], batchId: string, actor: Actor): Promise<void> {
-  await tx.$executeRawUnsafe(
-    `INSERT INTO children (id, id_number, name, sex, birth_date, ethnicity, village_code, township_code, county_code, address, school_id, grade,
-       class_name, left_behind_type, difficulty_categories, risk_level, family_situation, health_notes, psychological_notes, helper_name, remarks,
-       revision, import_batch_id, created_by, updated_at)
-     SELECT u."id", u."idNumber", u."name", u."sex", u."birthDate", u."ethnicity", u."villageCode", u."townshipCode", u."countyCode", u."address",
-       u."schoolId", u."grade", u."className", u."leftBehindType", u."difficultyCategories", u."riskLevel", u."familySituation", u."healthNotes",
-       u."psychologicalNotes", u."helperName", u."remarks", 1, $2::uuid, $3::text, now()
-     FROM jsonb_to_recordset($1::jsonb) AS u("id" uuid, "idNumber" text, "name" text, "sex" text, "birthDate" date, "ethnicity" text,
-       "villageCode" text, "townshipCode" text, "countyCode" text, "address" text, "schoolId" text, "grade" text, "className" text,
-       "leftBehindType" text, "difficultyCategories" text[], "riskLevel" text, "familySituation" text, "healthNotes" text,
-       "psychologicalNotes" text, "helperName" text, "remarks" text)`,
-    JSON.stringify(fresh.map(({ guardians: _g, parents: _p, ...c }) => c)),
-    batchId,
-    actor.id,
+async function copyChildren(client: pg.PoolClient, fresh: ChildRecord[], batchId: string, actor: Actor, now: string): Promise<void> {
+  await copyRows(
+    client,
+    "children",
+    ["id", "id_number", "name", "sex", "birth_date", "ethnicity", "village_code", "township_code", "county_code", "address", "school_id", "grade",
+      "class_name", "left_behind_type", "difficulty_categories", "risk_level", "family_situation", "health_notes", "psychological_notes",
+      "helper_name", "remarks", "revision", "import_batch_id", "created_by", "created_at", "updated_at"],
+    fresh.map((c) => [c.id, c.idNumber, c.name, c.sex, c.birthDate, c.ethnicity, c.villageCode, c.townshipCode, c.countyCode, c.address, c.schoolId,
+      c.grade, c.className, c.leftBehindType, `{${c.difficultyCategories.join(",")}}`, c.riskLevel, c.familySituation, c.healthNotes,
+      c.psychologicalNotes, c.helperName, c.remarks, 1, batchId, actor.id, now, now]),
   );
-  const guardians = fresh.flatMap((c) => c.guardians.map((g, position) => ({ childId: c.id, position, ...g })));
-  if (guardians.length) {
-    await tx.$executeRawUnsafe(
-      `INSERT INTO guardians (id, child_id, position, name, relation, phone, age, health)
-       SELECT gen_random_uuid(), u."childId", u."position", u."name", u."relation", u."phone", u."age", u."health"
-       FROM jsonb_to_recordset($1::jsonb) AS u("childId" uuid, "position" int, "name" text, "relation" text, "phone" text, "age" int, "health" text)`,
-      JSON.stringify(guardians),
-    );
-  }
-  const parents = fresh.flatMap((c) => c.parents.map((p) => ({ childId: c.id, ...p })));
-  if (parents.length) {
-    await tx.$executeRawUnsafe(
-      `INSERT INTO parents (id, child_id, role, name, phone, work_province, work_city, employer, away_since)
-       SELECT gen_random_uuid(), u."childId", u."role", u."name", u."phone", u."workProvince", u."workCity", u."employer", u."awaySince"
-       FROM jsonb_to_recordset($1::jsonb) AS u("childId" uuid, "role" text, "name" text, "phone" text, "workProvince" text,
-         "workCity" text, "employer" text, "awaySince" text)`,
-      JSON.stringify(parents),
-    );
-  }
-  await tx.$executeRawUnsafe(
-    `INSERT INTO child_history (child_id, revision, action, actor_id, actor_name, actor_role, reason, changes)
-     SELECT (h->>'childId')::uuid, 1, 'imported', $2::text, $3::text, $4::text, $5::text, h->'changes'
-     FROM jsonb_array_elements($1::jsonb) AS h`,
-    JSON.stringify(fresh.map((c) => ({ childId: c.id, changes: diffFields({}, pickEditable(c)) }))),
-    actor.id,
-    actor.name ?? null,
-    actor.role ?? null,
-    `批量导入 ${batchId}`,
+  await copyRows(
+    client,
+    "guardians",
+    ["id", "child_id", "position", "name", "relation", "phone", "age", "health"],
+    fresh.flatMap((c) => c.guardians.map((g, i) => [randomUUID(), c.id, i, g.name, g.relation, g.phone, g.age, g.health])),
+  );
+  await copyRows(
+    client,
+    "parents",
+    ["id", "child_id", "role", "name", "phone", "work_province", "work_city", "employer", "away_since"],
+    fresh.flatMap((c) => c.parents.map((p) => [randomUUID(), c.id, p.role, p.name, p.phone, p.workProvince, p.workCity, p.employer, p.awaySince])),
+  );
+  await copyRows(
+    client,
+    "child_history",
+    ["child_id", "revision", "action", "actor_id", "actor_name", "actor_role", "reason", "changes", "at"],
+    fresh.map((c) => [c.id, 1, "imported", actor.id, actor.name ?? null, actor.role ?? null, `批量导入 ${batchId}`, JSON.stringify(diffFields({}, pickEditable(c))), now]),
   );
 }
+
+/** A pg connection dressed as the transaction client `appendToOutbox` expects. */
+function sqlTx(client: pg.PoolClient) {
+  return {
+    $executeRawUnsafe: async (q: string, ...v: unknown[]) => (await client.query(q, v)).rowCount ?? 0,
+    $queryRawUnsafe: async <T>(q: string, ...v: unknown[]) => (await client.query(q, v)).rows as T,
+  };
+}
+
+type Rejection = { sheet: string; rowNumber: number; name: string | null; idNumber: string | null; reasons: string[]; existingChildId: string | null };
 
 /**
  * Stores one parsed batch in one transaction: new children with history and
@@ -168,52 +184,63 @@ async function insertChildren(tx: Tx, fresh: ChildRecord[], batchId: string, act
  * after a crash is safe: rows this import already stored are recognised by
  * their import batch id, rejections are keyed by (sheet, row).
  */
-async function storeRows(prisma: PrismaClient, batchId: string, orgUnit: string, rows: ParsedRow[], actor: Actor, schoolNames: Map<string, string>): Promise<void> {
+async function storeRows(pool: pg.Pool, batchId: string, orgUnit: string, rows: ParsedRow[], actor: Actor, schoolNames: Map<string, string>): Promise<void> {
   const candidates = rows.filter((r): r is Extract<ParsedRow, { ok: true }> => r.ok);
-  const rejections: { sheet: string; rowNumber: number; name: string | null; idNumber: string | null; reasons: string[]; existingChildId: string | null }[] = rows
+  const rejections: Rejection[] = rows
     .filter((r): r is Extract<ParsedRow, { ok: false }> => !r.ok)
     .map((r) => ({ sheet: r.sheet, rowNumber: r.rowNumber, name: r.name ?? null, idNumber: r.idNumber ?? null, reasons: r.reasons, existingChildId: null }));
-
-  await prisma.$transaction(
-    async (tx) => {
-      const existing = candidates.length
-        ? await tx.child.findMany({ where: { idNumber: { in: candidates.map((c) => c.child.idNumber) } }, select: { id: true, idNumber: true, name: true, importBatchId: true } })
-        : [];
-      const byIdNumber = new Map(existing.map((e) => [e.idNumber, e]));
-      const now = new Date();
-      const fresh: ChildRecord[] = [];
-      for (const row of candidates) {
-        const { child } = row;
-        if (!child.villageCode.startsWith(orgUnit)) {
-          rejections.push({ sheet: row.sheet, rowNumber: row.rowNumber, name: child.name, idNumber: child.idNumber, reasons: [`户籍地址不在您的管辖范围（${orgUnit}）内`], existingChildId: null });
-          continue;
-        }
-        const found = byIdNumber.get(child.idNumber);
-        if (found?.importBatchId === batchId) continue; // stored by an earlier attempt of this import
-        if (found) {
-          rejections.push({
-            sheet: row.sheet,
-            rowNumber: row.rowNumber,
-            name: child.name,
-            idNumber: child.idNumber,
-            reasons: [`身份证号已建档：${found.name}（档案 ${found.id}），未重复导入`],
-            existingChildId: found.id,
-          });
-          continue;
-        }
-        fresh.push(recordFromInput(uuidv7(), child, child.schoolId ? schoolNames.get(child.schoolId) ?? null : null, now));
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const existing = candidates.length
+      ? (await client.query<{ id: string; id_number: string; name: string; import_batch_id: string | null }>(
+          "SELECT id, id_number, name, import_batch_id FROM children WHERE id_number = ANY($1::text[])",
+          [candidates.map((c) => c.child.idNumber)],
+        )).rows
+      : [];
+    const byIdNumber = new Map(existing.map((e) => [e.id_number, e]));
+    const now = new Date();
+    const fresh: ChildRecord[] = [];
+    for (const row of candidates) {
+      const { child } = row;
+      if (!child.villageCode.startsWith(orgUnit)) {
+        rejections.push({ sheet: row.sheet, rowNumber: row.rowNumber, name: child.name, idNumber: child.idNumber, reasons: [`户籍地址不在您的管辖范围（${orgUnit}）内`], existingChildId: null });
+        continue;
       }
-      if (fresh.length) await insertChildren(tx, fresh, batchId, actor);
-      if (fresh.length) {
-        await appendToOutbox(tx, fresh.map((c) => eventFor("child.registered", c, actor, { child: toSnapshot(c) })));
+      const found = byIdNumber.get(child.idNumber);
+      if (found?.import_batch_id === batchId) continue; // stored by an earlier attempt of this import
+      if (found) {
+        rejections.push({
+          sheet: row.sheet,
+          rowNumber: row.rowNumber,
+          name: child.name,
+          idNumber: child.idNumber,
+          reasons: [`身份证号已建档：${found.name}（档案 ${found.id}），未重复导入`],
+          existingChildId: found.id,
+        });
+        continue;
       }
-      if (rejections.length) {
-        await tx.importRejection.createMany({ data: rejections.map((r) => ({ batchId, ...r })), skipDuplicates: true });
-      }
-      await tx.importBatch.update({ where: { id: batchId }, data: { processedRows: { increment: rows.length } } });
-    },
-    { timeout: 60_000, maxWait: 10_000 },
-  );
+      fresh.push(recordFromInput(uuidv7(), child, child.schoolId ? schoolNames.get(child.schoolId) ?? null : null, now));
+    }
+    await copyChildren(client, fresh, batchId, actor, now.toISOString());
+    await appendToOutbox(sqlTx(client), fresh.map((c) => eventFor("child.registered", c, actor, { child: toSnapshot(c) })));
+    if (rejections.length) {
+      await client.query(
+        `INSERT INTO import_rejections (batch_id, sheet, row_number, name, id_number, reasons, existing_child_id)
+         SELECT $1::uuid, r."sheet", r."rowNumber", r."name", r."idNumber", r."reasons", r."existingChildId"
+         FROM jsonb_to_recordset($2::jsonb) AS r("sheet" text, "rowNumber" int, "name" text, "idNumber" text, "reasons" text[], "existingChildId" uuid)
+         ON CONFLICT (batch_id, sheet, row_number) DO NOTHING`,
+        [batchId, JSON.stringify(rejections)],
+      );
+    }
+    await client.query("UPDATE import_batches SET processed_rows = processed_rows + $2 WHERE id = $1", [batchId, rows.length]);
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 /** Runs one queued import to completion. Returns the final counts. */
@@ -237,7 +264,7 @@ export async function runImport(deps: ImportDeps, batchId: string) {
     batchSize: deps.batchSize ?? 1000,
     onBatch: async (rows) => {
       await storing;
-      storing = storeRows(prisma, batchId, batch.orgUnit, rows, actor, schoolNames);
+      storing = storeRows(deps.pool, batchId, batch.orgUnit, rows, actor, schoolNames);
       storing.catch(() => undefined); // surfaced by the await below or before the next batch
     },
   });

@@ -1,4 +1,5 @@
 import type { Queue } from "bullmq";
+import type pg from "pg";
 import type { Redis } from "ioredis";
 import { jobQueues } from "@shouhu/contracts";
 import type { Logger } from "@shouhu/kit";
@@ -28,6 +29,7 @@ export function createRegistryQueues(connection: Redis, prefix?: string): Regist
 
 export interface WorkerDeps {
   prisma: PrismaClient;
+  pool: pg.Pool;
   connection: Redis;
   prefix?: string;
   queues: RegistryQueues;
@@ -58,7 +60,7 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
     jobQueues.registryImport,
     async (job) => {
       const { batchId } = job.data as { batchId: string };
-      const batch = await runImport({ prisma, parse, today: () => todayInChina(now()) }, batchId);
+      const batch = await runImport({ prisma, pool: deps.pool, parse, today: () => todayInChina(now()) }, batchId);
       logger.info({ batchId, accepted: batch.acceptedRows, rejected: batch.rejectedRows }, "import finished");
     },
     {
