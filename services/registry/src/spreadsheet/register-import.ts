@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { DifficultyCategory, LeftBehindType } from "@shouhu/contracts";
 import { validateChildInput } from "../domain/child.js";
 import { normalizeDate, normalizeName, toHalfWidth } from "../domain/normalize.js";
@@ -165,7 +164,9 @@ function toRow(
   const difficultyCategories: DifficultyCategory[] = [];
   for (const part of (t("difficulty") ?? "").split(/[、,，;；/\s]+/).filter((p) => p && !/^(无|否)$/.test(p))) {
     const d = difficulties.find(([re]) => re.test(part))?.[1];
-    if (d) difficultyCategories.includes(d) || difficultyCategories.push(d);
+    if (d) {
+      if (!difficultyCategories.includes(d)) difficultyCategories.push(d);
+    }
     else reasons.push(`${labelOf.difficulty}：无法识别“${part}”`);
   }
   const sexText = t("sex");
