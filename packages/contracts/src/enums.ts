@@ -83,4 +83,4 @@ export const labels = {
 export const OrgUnitLevel = z.enum(["county", "township", "village"]);
 export type OrgUnitLevel = z.infer<typeof OrgUnitLevel>;
 export const orgUnitCodeLength: Record<OrgUnitLevel, number> = { county: 6, township: 9, village: 12 };
-export const OrgUnitCode = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "org unit code must have 6, 9 or 12 digits");
+export const OrgUnitCode = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6位（县）、9位（乡镇）或12位（村/社区）行政区划代码");
