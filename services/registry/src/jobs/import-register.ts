@@ -255,22 +255,33 @@ export async function runImport(deps: ImportDeps, batchId: string) {
   const actor: Actor = { kind: "user", id: batch.createdBy, name: batch.createdByName ?? undefined, role: "import" };
   const resolvers = await loadResolvers(prisma, batch.orgUnit);
   const schoolNames = new Map((await prisma.school.findMany({ select: { id: true, name: true } })).map((s) => [s.id, s.name]));
-  // Parsing (this process) and storing (PostgreSQL) overlap: the parser goes on
-  // with the next batch while the previous one commits; batches still commit in order.
-  let storing: Promise<void> = Promise.resolve();
+  // Parsing (this process) and storing (PostgreSQL, on its own connections) overlap:
+  // up to three batches are in flight. They hold disjoint children (the parser
+  // already refused in-file repeats), and a resumed import recognises its own rows.
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
   const parsing = deps.parse(Buffer.from(batch.file.content), {
     ...resolvers,
     today: deps.today(),
     batchSize: deps.batchSize ?? 1000,
     onBatch: async (rows) => {
-      await storing;
-      storing = storeRows(deps.pool, batchId, batch.orgUnit, rows, actor, schoolNames);
-      storing.catch(() => undefined); // surfaced by the await below or before the next batch
+      if (failure) throw failure;
+      while (inFlight.size >= 3) await Promise.race(inFlight);
+      if (failure) throw failure;
+      const store = storeRows(deps.pool, batchId, batch.orgUnit, rows, actor, schoolNames).then(
+        () => void inFlight.delete(store),
+        (err) => {
+          failure ??= err;
+          inFlight.delete(store);
+        },
+      );
+      inFlight.add(store);
     },
   });
-  // Whatever happens to the parse, the batch in flight finishes (or fails) before we report.
-  const [parsed] = await Promise.allSettled([parsing, storing]);
-  await storing;
+  // Whatever happens to the parse, batches in flight finish (or fail) before we report.
+  const [parsed] = await Promise.allSettled([parsing]);
+  await Promise.all(inFlight);
+  if (failure) throw failure;
   if (parsed.status === "rejected") throw parsed.reason;
   const { totalRows } = parsed.value;
 
