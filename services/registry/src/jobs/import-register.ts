@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import copyStreams from "pg-copy-streams";
 import { v7 as uuidv7 } from "uuid";
-import { systemActor, type Actor } from "@shouhu/contracts";
+import type { Actor } from "@shouhu/contracts";
 import { appendToOutbox } from "@shouhu/messaging";
 import type { ChildInput } from "../domain/child.js";
 import { type ChildRecord, toSnapshot } from "../domain/child-record.js";
@@ -299,4 +299,3 @@ export async function runImport(deps: ImportDeps, batchId: string) {
   });
 }
 
-export { systemActor };

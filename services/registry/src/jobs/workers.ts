@@ -10,8 +10,8 @@ import { todayInChina } from "../domain/age.js";
 import type { PrismaClient } from "../data/db.js";
 import { enqueueImport } from "../routes/imports.js";
 import { AGE_OUT_JOB, ageOutChildren } from "./age-out.js";
-import { IMPORT_JOB, runImport, type ParseRegister } from "./import-register.js";
-import { EXPORT_JOB, runExport, type WriteRegister } from "./export-register.js";
+import { runImport, type ParseRegister } from "./import-register.js";
+import { runExport, type WriteRegister } from "./export-register.js";
 
 export interface RegistryQueues {
   imports: Queue;
@@ -112,4 +112,3 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
   ];
 }
 
-export { IMPORT_JOB, EXPORT_JOB };
