@@ -1,7 +1,5 @@
 import { z } from "zod";
-import { baseConfigSchema, portSchema } from "@shouhu/kit";
-
-const commaList = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+import { baseConfigSchema, commaList, portSchema } from "@shouhu/kit";
 
 export const gatewayConfigSchema = baseConfigSchema.extend({
   PORT: portSchema(3000),

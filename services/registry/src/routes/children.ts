@@ -1,13 +1,5 @@
 import { z } from "zod";
-import {
-  ChildStatus,
-  DifficultyCategory,
-  ExitReason,
-  LeftBehindType,
-  OrgUnitCode,
-  RiskLevel,
-  type Actor,
-} from "@shouhu/contracts";
+import { ChildStatus, ExitReason, type Actor } from "@shouhu/contracts";
 import { ValidationError, type ServiceApp } from "@shouhu/kit";
 import { fieldAccess, maskIdNumber, maskPhone, type Principal } from "@shouhu/auth";
 import { ChildInput, ChildPatch, validateChildInput, validateChildPatch } from "../domain/child.js";
@@ -19,6 +11,7 @@ import { childHistory, getVisibleChild, listChildren } from "../data/queries.js"
 import { contactCard } from "../data/contact-card.js";
 import type { PrismaClient } from "../data/db.js";
 import { markAudit } from "./audit-header.js";
+import { ChildFilterFields } from "./exports.js";
 import { registrars, requireRole, requireWithin } from "./permissions.js";
 
 export interface ChildRoutesDeps {
@@ -36,12 +29,7 @@ const show = (principal: Principal, child: ChildRecord) => presentChild(child, f
 const IdParams = z.object({ id: z.uuid({ message: "儿童档案编号格式不正确" }) });
 
 const ListQuery = z.object({
-  orgUnit: OrgUnitCode.optional(),
-  leftBehindType: LeftBehindType.optional(),
-  difficultyCategory: DifficultyCategory.optional(),
-  riskLevel: RiskLevel.optional(),
-  status: ChildStatus.optional(),
-  schoolId: z.string().max(32).optional(),
+  ...ChildFilterFields,
   q: z.string().min(1).max(40).optional(),
   cursor: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -13,14 +13,17 @@ export interface ExportRoutesDeps {
   exports: { queue: Queue };
 }
 
-export const ExportFilters = z.object({
+/** The filters a register list and an export share. */
+export const ChildFilterFields = {
   orgUnit: OrgUnitCode.optional(),
   leftBehindType: LeftBehindType.optional(),
   difficultyCategory: DifficultyCategory.optional(),
   riskLevel: RiskLevel.optional(),
   status: ChildStatus.optional(),
   schoolId: z.string().max(32).optional(),
-});
+};
+
+export const ExportFilters = z.object(ChildFilterFields);
 export type ExportFilters = z.infer<typeof ExportFilters>;
 
 const IdParams = z.object({ id: z.uuid({ message: "导出任务编号格式不正确" }) });
