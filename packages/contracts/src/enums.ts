@@ -51,6 +51,49 @@ export const ExitReason = z.enum([
 ]);
 export type ExitReason = z.infer<typeof ExitReason>;
 
+/** Who can be paired with a child (结对帮扶人). */
+export const HelperKind = z.enum([
+  "teacher", // 教师
+  "proxy_parent", // 代理家长（爱心妈妈/爸爸）
+  "volunteer", // 志愿者
+  "village_director", // 村儿童主任
+  "peer_student", // 手拉手好朋友（同伴学生）
+]);
+export type HelperKind = z.infer<typeof HelperKind>;
+
+/** An adult mentor (at most one active per child) or a peer buddy (at most one). */
+export const PairingKind = z.enum(["mentor", "peer"]);
+export type PairingKind = z.infer<typeof PairingKind>;
+
+export const PairingEndReason = z.enum([
+  "child_exited", // 儿童退出关爱对象
+  "child_moved", // 儿童迁至其他乡镇或转学
+  "helper_deactivated", // 帮扶人调离/停用（含学年交接）
+  "manual", // 人工解除
+]);
+export type PairingEndReason = z.infer<typeof PairingEndReason>;
+
+/** What a visit record is: the seed rhythm's kinds ("四个一次", "三个一") plus tutoring. */
+export const VisitKind = z.enum([
+  "home_visit", // 家访
+  "parent_call", // 与父母通话（亲情电话）
+  "talk", // 谈心
+  "guardian_contact", // 与监护人联系
+  "letter", // 书信
+  "tutoring", // 学业辅导
+]);
+export type VisitKind = z.infer<typeof VisitKind>;
+
+export const ConcernCategory = z.enum([
+  "safety", // 安全隐患
+  "abuse_suspected", // 疑似遭受侵害（强制报告）
+  "neglect", // 监护缺失
+  "health", // 健康
+  "psychological", // 心理
+  "other",
+]);
+export type ConcernCategory = z.infer<typeof ConcernCategory>;
+
 /** Chinese labels shown to staff (UI, exports, import reports). */
 export const labels = {
   leftBehindType: {
@@ -77,6 +120,36 @@ export const labels = {
     transferred_out: "转出本县",
     deceased: "死亡",
   } satisfies Record<ExitReason, string>,
+  helperKind: {
+    teacher: "教师",
+    proxy_parent: "代理家长",
+    volunteer: "志愿者",
+    village_director: "村儿童主任",
+    peer_student: "同伴学生",
+  } satisfies Record<HelperKind, string>,
+  pairingKind: { mentor: "结对帮扶人", peer: "手拉手伙伴" } satisfies Record<PairingKind, string>,
+  visitKind: {
+    home_visit: "家访",
+    parent_call: "与父母通话",
+    talk: "谈心",
+    guardian_contact: "与监护人联系",
+    letter: "书信",
+    tutoring: "学业辅导",
+  } satisfies Record<VisitKind, string>,
+  concernCategory: {
+    safety: "安全隐患",
+    abuse_suspected: "疑似遭受侵害",
+    neglect: "监护缺失",
+    health: "健康问题",
+    psychological: "心理问题",
+    other: "其他",
+  } satisfies Record<ConcernCategory, string>,
+  pairingEndReason: {
+    child_exited: "儿童已退出",
+    child_moved: "儿童迁出或转学",
+    helper_deactivated: "帮扶人调离或停用",
+    manual: "人工解除",
+  } satisfies Record<PairingEndReason, string>,
 } as const;
 
 /** Org-unit levels by code length (statistical administrative-division codes). */

@@ -2,12 +2,17 @@ import { z } from "zod";
 import { EnvelopeBase } from "./envelope.js";
 import {
   ChildStatus,
+  ConcernCategory,
   DifficultyCategory,
   ExitReason,
+  HelperKind,
   LeftBehindType,
+  PairingEndReason,
+  PairingKind,
   OrgUnitCode,
   RiskLevel,
   Sex,
+  VisitKind,
 } from "./enums.js";
 
 /**
@@ -55,11 +60,236 @@ export const ChildStatusChangedData = z.object({
   note: z.string().nullable(),
 });
 
+/** The child side of a pairing: enough for visits and notifications to act without calling back. */
+export const PairingChild = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  villageCode: OrgUnitCode,
+  townshipCode: OrgUnitCode,
+  schoolId: z.string().nullable(),
+});
+
+/** The helper side: who is responsible, and how to reach them. */
+export const PairingHelper = z.object({
+  id: z.uuid(),
+  kind: HelperKind,
+  name: z.string(),
+  phone: z.string().nullable(),
+  /** Keycloak username when the helper is a system user (teachers, village directors). */
+  username: z.string().nullable(),
+  orgUnitCode: OrgUnitCode,
+  schoolId: z.string().nullable(),
+});
+
+export const PairingStartedData = z.object({
+  pairingId: z.uuid(),
+  kind: PairingKind,
+  child: PairingChild,
+  helper: PairingHelper,
+  startDate: z.iso.date(),
+  approvedBy: z.string(),
+});
+
+export const PairingEndedData = z.object({
+  pairingId: z.uuid(),
+  kind: PairingKind,
+  child: PairingChild,
+  helper: PairingHelper,
+  endDate: z.iso.date(),
+  reason: PairingEndReason,
+  note: z.string().nullable(),
+});
+
+/**
+ * Who must act on a visit item: a paired helper, or — with nobody paired — the
+ * village child director of the child's village (a role, not a person).
+ */
+export const VisitResponsible = z.object({
+  kind: z.enum(["helper", "village_director"]),
+  helperId: z.uuid().nullable(),
+  name: z.string().nullable(),
+  phone: z.string().nullable(),
+  username: z.string().nullable(),
+  /** The village whose child director covers the child. */
+  villageCode: OrgUnitCode,
+});
+
+export const VisitChild = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  villageCode: OrgUnitCode,
+  townshipCode: OrgUnitCode,
+});
+
+const VisitItem = {
+  itemId: z.uuid(),
+  kind: VisitKind,
+  /** e.g. 2026-11 (month), 2026-autumn (semester), 2026 (year). */
+  period: z.string(),
+  dueDate: z.iso.date(),
+  child: VisitChild,
+  responsible: VisitResponsible,
+};
+
+export const VisitDueData = z.object({ ...VisitItem, daysLeft: z.number().int() });
+export const VisitOverdueData = z.object({
+  ...VisitItem,
+  daysOverdue: z.number().int().positive(),
+  /** 1: the responsible person is told; 2: escalated to the township supervisor. */
+  level: z.union([z.literal(1), z.literal(2)]),
+});
+export const VisitRecordedData = z.object({
+  recordId: z.uuid(),
+  kind: VisitKind,
+  date: z.iso.date(),
+  child: VisitChild,
+  visitor: z.object({ userId: z.string(), name: z.string() }),
+  /** The due item the record satisfied, if any, and whether in time. */
+  satisfied: z.object({ itemId: z.uuid(), period: z.string(), onTime: z.boolean() }).nullable(),
+  followUpNeeded: z.boolean(),
+  concernRaised: z.boolean(),
+});
+export const ConcernRaisedData = z.object({
+  concernId: z.uuid(),
+  recordId: z.uuid().nullable(),
+  category: ConcernCategory,
+  description: z.string(),
+  child: VisitChild,
+  raisedBy: z.object({ userId: z.string(), name: z.string() }),
+  /** Township supervisor's org unit: who owns the case until it is assigned. */
+  ownerOrgUnit: OrgUnitCode,
+  /** Concerns are always urgent (强制报告): notify at once, quiet hours or not. */
+  urgent: z.literal(true),
+});
+export const ConcernEscalatedData = z.object({
+  concernId: z.uuid(),
+  category: ConcernCategory,
+  child: VisitChild,
+  openDays: z.number().int().nonnegative(),
+  /** Escalated to the county: nobody acted on the case in time. */
+  escalatedTo: OrgUnitCode,
+});
+
+export const ConcernResolvedData = z.object({
+  concernId: z.uuid(),
+  category: ConcernCategory,
+  child: VisitChild,
+  resolution: z.string(),
+  resolvedAt: z.iso.datetime({ offset: true }),
+});
+
+/** A check-up finding by the national screening standards (health service). */
+export const CheckupFlag = z.object({
+  /** overweight | obese | wasting_mild | wasting_moderate_severe | stunting | low_vision | anaemia | dental_caries | blood_pressure … */
+  kind: z.string().min(1),
+  severity: z.enum(["mild", "moderate", "severe"]).nullable(),
+  /** zh-CN, as staff and guardians read it (超重, 视力低下（轻度）…). */
+  label: z.string(),
+});
+
+export const CheckupRecordedData = z.object({
+  examId: z.uuid(),
+  campaignId: z.uuid().nullable(),
+  date: z.iso.date(),
+  child: VisitChild,
+  flags: z.array(CheckupFlag),
+});
+
+export const CheckupFlaggedData = z.object({
+  examId: z.uuid(),
+  followUpId: z.uuid(),
+  campaignId: z.uuid().nullable(),
+  date: z.iso.date(),
+  child: VisitChild,
+  flag: CheckupFlag,
+  guardian: z.object({ name: z.string().nullable(), phone: z.string().nullable() }).nullable(),
+  helper: z.object({ name: z.string(), phone: z.string().nullable(), username: z.string().nullable() }).nullable(),
+});
+
+/**
+ * Snapshot events: a producer's current state, re-published on request so a
+ * read model (reporting) can be rebuilt from scratch. Routed to reporting only.
+ */
+export const SnapshotChildData = z.object({ runId: z.uuid(), child: ChildSnapshot });
+export const SnapshotPairingData = z.object({
+  runId: z.uuid(),
+  pairingId: z.uuid(),
+  kind: PairingKind,
+  status: z.enum(["active", "ended"]),
+  child: PairingChild,
+  startDate: z.iso.date(),
+  endDate: z.iso.date().nullable(),
+});
+export const SnapshotVisitItemData = z.object({
+  runId: z.uuid(),
+  itemId: z.uuid(),
+  kind: VisitKind,
+  period: z.string(),
+  dueDate: z.iso.date(),
+  child: VisitChild,
+  state: z.enum(["due", "overdue", "escalated", "done", "closed"]),
+  doneOn: z.iso.date().nullable(),
+  onTime: z.boolean().nullable(),
+});
+export const SnapshotVisitRecordData = z.object({ runId: z.uuid(), recordId: z.uuid(), kind: VisitKind, date: z.iso.date(), child: VisitChild });
+export const SnapshotConcernData = z.object({
+  runId: z.uuid(),
+  concernId: z.uuid(),
+  category: ConcernCategory,
+  child: VisitChild,
+  raisedAt: z.iso.datetime({ offset: true }),
+  escalated: z.boolean(),
+  resolvedAt: z.iso.datetime({ offset: true }).nullable(),
+});
+/** Org-unit and school names, for reports staff hand upward (codes alone are not a report). */
+export const SnapshotOrgUnitsData = z.object({
+  runId: z.uuid(),
+  units: z.array(z.object({ code: OrgUnitCode, name: z.string(), level: z.string(), parentCode: z.string().nullable() })),
+  schools: z.array(z.object({ id: z.string(), name: z.string(), townshipCode: OrgUnitCode })),
+});
+export const SnapshotCompletedData = z.object({ runId: z.uuid(), producer: z.string(), events: z.number().int().nonnegative() });
+
+export const NotificationChannel = z.enum(["inapp", "email", "sms", "wecom", "dingtalk"]);
+export type NotificationChannel = z.infer<typeof NotificationChannel>;
+
+const NotificationOutcome = {
+  messageId: z.uuid(),
+  /** The event the message was about. */
+  sourceEventId: z.string(),
+  sourceEventType: z.string(),
+  channel: NotificationChannel,
+  template: z.string(),
+  urgent: z.boolean(),
+  /** Recipient as far as reporting needs it: a username, or a masked phone/address. */
+  recipient: z.string(),
+};
+export const NotificationDeliveredData = z.object({ ...NotificationOutcome, attempts: z.number().int().nonnegative() });
+export const NotificationFailedData = z.object({ ...NotificationOutcome, attempts: z.number().int().nonnegative(), reason: z.string() });
+
 /** Every event type with its payload schema and current version. Renaming a type breaks live consumers. */
 export const eventSchemas = {
   "child.registered": { version: 1, data: ChildRegisteredData },
   "child.updated": { version: 1, data: ChildUpdatedData },
   "child.status-changed": { version: 1, data: ChildStatusChangedData },
+  "pairing.started": { version: 1, data: PairingStartedData },
+  "pairing.ended": { version: 1, data: PairingEndedData },
+  "visit.due": { version: 1, data: VisitDueData },
+  "visit.overdue": { version: 1, data: VisitOverdueData },
+  "visit.recorded": { version: 1, data: VisitRecordedData },
+  "concern.raised": { version: 1, data: ConcernRaisedData },
+  "concern.escalated": { version: 1, data: ConcernEscalatedData },
+  "notification.delivered": { version: 1, data: NotificationDeliveredData },
+  "notification.failed": { version: 1, data: NotificationFailedData },
+  "concern.resolved": { version: 1, data: ConcernResolvedData },
+  "checkup.recorded": { version: 1, data: CheckupRecordedData },
+  "checkup.flagged": { version: 1, data: CheckupFlaggedData },
+  "snapshot.child": { version: 1, data: SnapshotChildData },
+  "snapshot.pairing": { version: 1, data: SnapshotPairingData },
+  "snapshot.visit-item": { version: 1, data: SnapshotVisitItemData },
+  "snapshot.visit-record": { version: 1, data: SnapshotVisitRecordData },
+  "snapshot.concern": { version: 1, data: SnapshotConcernData },
+  "snapshot.org-units": { version: 1, data: SnapshotOrgUnitsData },
+  "snapshot.completed": { version: 1, data: SnapshotCompletedData },
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

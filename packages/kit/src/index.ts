@@ -5,3 +5,4 @@ export * from "./telemetry.js";
 export * from "./health.js";
 export * from "./app.js";
 export { errorHandler, notFoundHandler, validationIssues } from "./error-handler.js";
+export * from "./audit.js";

@@ -60,12 +60,18 @@ export function openDeadLetterQueue(queue: string, options: DeadLetterOptions, l
  * processor never sees: BullMQ 6 fails a job that stalled more than
  * `maxStalledCount` times when a worker next picks it up, without calling us.
  */
-export function withDeadLetters<R>(processor: (job: Job) => Promise<R>, dead: Queue, logger: MessagingLogger): (job: Job) => Promise<R> {
-  return async (job) => {
+export function withDeadLetters<R>(
+  processor: (job: Job, token?: string) => Promise<R>,
+  dead: Queue,
+  logger: MessagingLogger,
+): (job: Job, token?: string) => Promise<R> {
+  return async (job, token) => {
     try {
-      return await processor(job);
+      return await processor(job, token);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
+      // A processor that moved its job to later (quiet hours, a rate limit) has not failed.
+      if (error.name === "DelayedError") throw err;
       if (isLastAttempt(job, error)) {
         await sendToDeadLetter(dead, job, error, job.attemptsMade + 1).catch((e) =>
           logger.error({ err: e, jobId: job.id }, "could not write dead letter; the failed listener will retry"),

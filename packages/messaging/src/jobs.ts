@@ -30,7 +30,8 @@ export interface JobWorkerOptions {
 }
 
 /** A worker with the same error listeners, dead letters and shutdown behaviour as event consumers. */
-export function createJobWorker<R = unknown>(name: string, processor: (job: Job) => Promise<R>, options: JobWorkerOptions): Worker {
+/** The processor gets BullMQ's lock token too, for `job.moveToDelayed(timestamp, token)`. */
+export function createJobWorker<R = unknown>(name: string, processor: (job: Job, token?: string) => Promise<R>, options: JobWorkerOptions): Worker {
   const logger = options.logger ?? silentLogger;
   const dead = openDeadLetterQueue(name, options, logger);
   const worker = new Worker(name, withDeadLetters(processor, dead, logger), {

@@ -31,6 +31,15 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
       const c = new pg.Client({ connectionString: adminUrl() });
       await c.connect();
       try {
+        // Clients still closing (a pool's end() resolves before every socket is gone,
+        // and Prisma's $disconnect does not wait for its adapter's pool) would get
+        // "terminating connection due to administrator command" from a forced drop,
+        // an error nobody listens for: wait for them to leave first, force only after.
+        for (let i = 0; i < 40; i++) {
+          const { rows } = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name]);
+          if (rows[0]!.n === 0) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
         await c.end();

@@ -1,2 +1,3 @@
 export { createTestDatabase, type TestDatabase } from "./database.js";
 export { testPrefix } from "./prefix.js";
+export { startTestIssuer, realmFile, DEMO_PASSWORD, type TestIssuer } from "./issuer.js";

@@ -1,0 +1,2 @@
+export * from "./normalize.js";
+export * from "./dates.js";

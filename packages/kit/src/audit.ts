@@ -1,0 +1,27 @@
+import type { FastifyReply } from "fastify";
+
+/**
+ * Tells the gateway which child records a response read or changed; the gateway
+ * writes the audit row and strips this header (DESIGN.md: every read is audited).
+ * Every service that returns child data marks its responses this way.
+ */
+export const AUDIT_HEADER = "x-shouhu-audit";
+
+export type AuditAction =
+  | "read"
+  | "list"
+  | "create"
+  | "update"
+  | "status-change"
+  | "history"
+  | "contact-card"
+  | "import"
+  | "export"
+  | "pairing-read"
+  | "pairing-decision"
+  | "pairing-end"
+  | "matching";
+
+export function markAudit(reply: FastifyReply, action: AuditAction, childIds: string[]): void {
+  reply.header(AUDIT_HEADER, JSON.stringify({ action, childIds }));
+}
