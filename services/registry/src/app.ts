@@ -6,6 +6,8 @@ import { registerChildRoutes } from "./routes/children.js";
 import { registerOrgUnitRoutes } from "./routes/org-units.js";
 import { registerImportRoutes, type ImportRoutesDeps } from "./routes/imports.js";
 import { registerExportRoutes, type ExportRoutesDeps } from "./routes/exports.js";
+import { registerSnapshotRoutes } from "./routes/snapshots.js";
+import type { Queue } from "bullmq";
 
 export interface RegistryAppDeps {
   prisma: PrismaClient;
@@ -17,6 +19,8 @@ export interface RegistryAppDeps {
   now?: () => Date;
   imports: ImportRoutesDeps["imports"];
   exports: ExportRoutesDeps["exports"];
+  /** The schedule queue, where snapshot publishing runs as a background job. */
+  snapshots: { queue: Queue };
 }
 
 export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceApp> {
@@ -41,5 +45,6 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   registerChildRoutes(app, { prisma: deps.prisma, now });
   await registerImportRoutes(app, { prisma: deps.prisma, imports: deps.imports });
   registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports });
+  registerSnapshotRoutes(app, deps.snapshots);
   return app;
 }

@@ -7,6 +7,7 @@ import { OutboxRelay, createRedisConnection, gracefulShutdown } from "@shouhu/me
 import { registryConfigSchema } from "./config.js";
 import { createPrisma } from "./data/db.js";
 import { seedDemoOrg } from "./seed/demo-org.js";
+import { publishOrgUnits } from "./jobs/snapshot.js";
 import { buildRegistryApp } from "./app.js";
 import { startRegistryWorkers, createRegistryQueues } from "./jobs/workers.js";
 import { PRODUCER } from "./data/children.js";
@@ -20,6 +21,7 @@ await migrate({ databaseUrl: config.DATABASE_URL, migrationsDir, logger });
 
 const prisma = createPrisma(config.DATABASE_URL);
 if (config.SEED_DEMO_ORG) await seedDemoOrg(prisma);
+await publishOrgUnits(prisma);
 const pool = createPgPool(config.DATABASE_URL, { max: 4 });
 const producerRedis = createRedisConnection(config.REDIS_URL, { role: "producer" });
 const workerRedis = createRedisConnection(config.REDIS_URL, { role: "worker" });
@@ -40,6 +42,7 @@ if (config.ROLE === "api" || config.ROLE === "all") {
     ],
     imports: { queue: queues.imports },
     exports: { queue: queues.exports },
+    snapshots: { queue: queues.schedule },
   });
   await app.listen({ port: config.PORT, host: config.HOST });
   closers.push({ name: "http", close: () => app.close() });

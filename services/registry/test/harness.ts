@@ -1,30 +1,27 @@
 import { fileURLToPath } from "node:url";
-import type { FastifyInstance } from "fastify";
 import { Queue } from "bullmq";
 import pg from "pg";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createIssuerApp } from "@shouhu/dev-issuer";
+import type { IssuerApp } from "@shouhu/dev-issuer";
 import { migrate } from "@shouhu/db";
-import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
+import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase } from "@shouhu/testing";
 import { createPrisma, type PrismaClient } from "../src/data/db.js";
 import { seedDemoOrg } from "../src/seed/demo-org.js";
 import { buildRegistryApp } from "../src/app.js";
 
-export const realmFile = fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url));
 export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-export const PASSWORD = "Shouhu@2026";
 
 export interface Harness {
   db: TestDatabase;
   prisma: PrismaClient;
   pool: pg.Pool;
   app: ServiceApp;
-  issuer: FastifyInstance;
+  issuer: IssuerApp;
   issuerUrl: string;
   prefix: string;
-  queues: { imports: Queue; exports: Queue };
+  queues: { imports: Queue; exports: Queue; schedule: Queue };
   clock: { now: Date };
   token(username: string): Promise<string>;
   as(username: string): Promise<{ authorization: string }>;
@@ -43,15 +40,15 @@ export async function startRegistry(label: string): Promise<Harness> {
   await seedDemoOrg(prisma);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
 
-  // Without a fixed public URL the issuer names itself after the Host it is called on.
-  const issuerApp = await createIssuerApp({ realmFile });
-  const issuerUrl = `${await issuerApp.listen({ port: 0, host: "127.0.0.1" })}/realms/shouhu`;
+  const testIssuer = await startTestIssuer();
+  const issuerUrl = testIssuer.issuerUrl;
 
   const prefix = testPrefix(label);
   const connection = { url: REDIS_URL };
   const queues = {
     imports: new Queue("registry.import", { connection, prefix }),
     exports: new Queue("registry.export", { connection, prefix }),
+    schedule: new Queue("registry.schedule", { connection, prefix }),
   };
   const clock = { now: new Date("2026-11-22T02:00:00Z") };
   const verifier = createTokenVerifier({ issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] });
@@ -62,39 +59,25 @@ export async function startRegistry(label: string): Promise<Harness> {
     now: () => clock.now,
     imports: { queue: queues.imports },
     exports: { queue: queues.exports },
+    snapshots: { queue: queues.schedule },
   });
   await app.ready();
-
-  const tokens = new Map<string, string>();
-  async function token(username: string): Promise<string> {
-    const cached = tokens.get(username);
-    if (cached) return cached;
-    const res = await fetch(`${issuerUrl}/protocol/openid-connect/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "password", client_id: "shouhu-web", username, password: PASSWORD }),
-    });
-    if (!res.ok) throw new Error(`token for ${username}: ${res.status} ${await res.text()}`);
-    const { access_token } = (await res.json()) as { access_token: string };
-    tokens.set(username, access_token);
-    return access_token;
-  }
 
   return {
     db,
     prisma,
     pool,
     app,
-    issuer: issuerApp,
+    issuer: testIssuer.server,
     issuerUrl,
     prefix,
     queues,
     clock,
-    token,
-    as: async (username) => ({ authorization: `Bearer ${await token(username)}` }),
+    token: testIssuer.token,
+    as: testIssuer.as,
     async close() {
       await app.close();
-      await issuerApp.close();
+      await testIssuer.close();
       for (const q of Object.values(queues)) {
         await q.obliterate({ force: true }).catch(() => undefined);
         await q.close();

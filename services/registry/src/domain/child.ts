@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { DifficultyCategory, LeftBehindType, RiskLevel, Sex } from "@shouhu/contracts";
 import type { FieldIssue } from "@shouhu/kit";
-import { ageOn } from "./age.js";
-import { normalizeDate, normalizeName, normalizePhone, toHalfWidth } from "./normalize.js";
+import { ageOn } from "@shouhu/cn";
+import { normalizeDate, normalizeName, normalizePhone, toHalfWidth } from "@shouhu/cn";
 import { parseResidentId } from "./resident-id.js";
 import { PROGRAMME_AGE_LIMIT } from "./status-rules.js";
 import type { ChildRecord } from "./child-record.js";

@@ -1,4 +1,4 @@
-import { toHalfWidth } from "./normalize.js";
+import { toHalfWidth } from "@shouhu/cn";
 
 /** GB 11643-1999: weights of the first 17 digits and the ISO 7064 MOD 11-2 check characters. */
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];

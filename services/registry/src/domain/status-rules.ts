@@ -1,6 +1,6 @@
 import type { ChildStatus, ExitReason } from "@shouhu/contracts";
 import { ConflictError, ValidationError } from "@shouhu/kit";
-import { ageOn } from "./age.js";
+import { ageOn } from "@shouhu/cn";
 
 export const PROGRAMME_AGE_LIMIT = 16;
 

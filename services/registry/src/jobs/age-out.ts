@@ -1,5 +1,5 @@
 import { systemActor } from "@shouhu/contracts";
-import { bornOnOrBefore } from "../domain/age.js";
+import { bornOnOrBefore } from "@shouhu/cn";
 import { PROGRAMME_AGE_LIMIT } from "../domain/status-rules.js";
 import { changeStatusInTx } from "../data/children.js";
 import type { PrismaClient } from "../data/db.js";

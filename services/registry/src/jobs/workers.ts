@@ -6,10 +6,11 @@ import type { Logger } from "@shouhu/kit";
 import { createJobQueue, createJobWorker, upsertDailySchedule } from "@shouhu/messaging";
 import { parseRegisterWorkbook } from "../spreadsheet/register-import.js";
 import { writeRegisterWorkbook } from "../spreadsheet/register-export.js";
-import { todayInChina } from "../domain/age.js";
+import { todayInChina } from "@shouhu/cn";
 import type { PrismaClient } from "../data/db.js";
 import { enqueueImport } from "../routes/imports.js";
 import { AGE_OUT_JOB, ageOutChildren } from "./age-out.js";
+import { SNAPSHOT_JOB, publishRegistrySnapshot } from "./snapshot.js";
 import { runImport, type ParseRegister } from "./import-register.js";
 import { runExport, type WriteRegister } from "./export-register.js";
 
@@ -90,6 +91,11 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
   const scheduleWorker = createJobWorker(
     jobQueues.registrySchedule,
     async (job) => {
+      if (job.name === SNAPSHOT_JOB) {
+        const result = await publishRegistrySnapshot(prisma, (job.data as { runId: string }).runId);
+        logger.info(result, "snapshot published");
+        return;
+      }
       if (job.name !== AGE_OUT_JOB) throw new Error(`no handler for scheduled job ${job.name}`);
       const result = await ageOutChildren(prisma, todayInChina(now()));
       logger.info(result, "age-out finished");

@@ -1,16 +1,15 @@
 import { z } from "zod";
 import { ChildStatus, ExitReason, type Actor } from "@shouhu/contracts";
-import { ValidationError, type ServiceApp } from "@shouhu/kit";
+import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { fieldAccess, maskIdNumber, maskPhone, type Principal } from "@shouhu/auth";
 import { ChildInput, ChildPatch, validateChildInput, validateChildPatch } from "../domain/child.js";
 import { presentChild } from "../domain/present.js";
 import type { ChildRecord } from "../domain/child-record.js";
-import { todayInChina } from "../domain/age.js";
+import { todayInChina } from "@shouhu/cn";
 import { changeStatus, createChild, updateChild } from "../data/children.js";
 import { childHistory, getVisibleChild, listChildren } from "../data/queries.js";
 import { contactCard } from "../data/contact-card.js";
 import type { PrismaClient } from "../data/db.js";
-import { markAudit } from "./audit-header.js";
 import { ChildFilterFields } from "./exports.js";
 import { registrars, requireRole, requireWithin } from "./permissions.js";
 

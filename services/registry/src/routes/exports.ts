@@ -2,10 +2,9 @@ import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Queue } from "bullmq";
 import { ChildStatus, DifficultyCategory, LeftBehindType, OrgUnitCode, RiskLevel } from "@shouhu/contracts";
-import { ConflictError, ForbiddenError, NotFoundError, type ServiceApp } from "@shouhu/kit";
+import { ConflictError, ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { EXPORT_JOB } from "../jobs/export-register.js";
-import { markAudit } from "./audit-header.js";
 import { registerKeepers, requireRole } from "./permissions.js";
 
 export interface ExportRoutesDeps {

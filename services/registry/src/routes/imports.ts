@@ -3,11 +3,10 @@ import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Queue } from "bullmq";
 import fastifyMultipart from "@fastify/multipart";
-import { NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import { NotFoundError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { IMPORT_JOB } from "../jobs/import-register.js";
-import { markAudit } from "./audit-header.js";
 import { registerKeepers, requireRole } from "./permissions.js";
 
 export interface ImportRoutesDeps {

@@ -1,6 +1,6 @@
 import type { DifficultyCategory, LeftBehindType } from "@shouhu/contracts";
 import { validateChildInput } from "../domain/child.js";
-import { normalizeDate, normalizeName, toHalfWidth } from "../domain/normalize.js";
+import { normalizeDate, normalizeName, toHalfWidth } from "@shouhu/cn";
 import { normalizeResidentId } from "../domain/resident-id.js";
 import type { ParsedRow, ParseRegister } from "../jobs/import-register.js";
 import { columnFor, labelOf, type ColumnKey } from "./columns.js";
