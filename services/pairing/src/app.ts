@@ -1,0 +1,40 @@
+import type { FastifyOtelInstrumentation } from "@fastify/otel";
+import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
+import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import type { PrismaClient } from "./data/db.js";
+import { registerHelperRoutes } from "./routes/helpers.js";
+import { registerPairingRoutes } from "./routes/pairings.js";
+import { registerMatchingRoutes } from "./routes/matching.js";
+import { registerUnpairedRoutes } from "./routes/unpaired.js";
+
+export interface PairingAppDeps {
+  prisma: PrismaClient;
+  verifier: TokenVerifier;
+  logger: Logger;
+  readiness?: ReadinessCheck[];
+  instrumentation?: FastifyOtelInstrumentation;
+  /** The clock, injectable so tests can fix "today". */
+  now?: () => Date;
+}
+
+export async function buildPairingApp(deps: PairingAppDeps): Promise<ServiceApp> {
+  const app = await createServiceApp({
+    service: "pairing",
+    logger: deps.logger,
+    readiness: deps.readiness,
+    instrumentation: deps.instrumentation,
+    openapi: { title: "守护 · 结对帮扶 (pairing)", description: "帮扶人、结对建议（最优匹配）、审批、解除与交接、未结对儿童" },
+  });
+  const now = deps.now ?? (() => new Date());
+
+  // Every API route validates the bearer token again: the network is not trusted.
+  app.addHook("onRequest", async (request) => {
+    if (request.url.startsWith("/api/")) await authenticate(deps.verifier)(request);
+  });
+
+  registerHelperRoutes(app, { prisma: deps.prisma, now });
+  registerPairingRoutes(app, { prisma: deps.prisma, now });
+  registerMatchingRoutes(app, deps.prisma);
+  registerUnpairedRoutes(app, deps.prisma);
+  return app;
+}

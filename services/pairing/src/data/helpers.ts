@@ -1,0 +1,143 @@
+import { v7 as uuidv7 } from "uuid";
+import type { Actor, HelperKind } from "@shouhu/contracts";
+import { ConflictError, NotFoundError } from "@shouhu/kit";
+import type { HelperValues } from "../domain/helper.js";
+import type { PrismaClient } from "./db.js";
+import { endOpenPairings, type PairingView } from "./pairings.js";
+import { requestMatching } from "./match-requests.js";
+
+export interface HelperRow extends HelperValues {
+  id: string;
+  active: boolean;
+  deactivatedAt: Date | null;
+  deactivationReason: string | null;
+  createdAt: Date;
+  /** Open pairings: active ones count against capacity, proposals are reserved places. */
+  activeCount: number;
+  proposedCount: number;
+}
+
+const helperSelect = `
+  SELECT h.id, h.kind, h.name, h.sex, to_char(h.birth_date, 'YYYY-MM-DD') AS "birthDate", h.phone,
+         h.org_unit_code AS "orgUnitCode", h.township_code AS "townshipCode", h.school_id AS "schoolId",
+         h.username, h.capacity, h.active, h.deactivated_at AS "deactivatedAt",
+         h.deactivation_reason AS "deactivationReason", h.created_at AS "createdAt",
+         (SELECT count(*)::int FROM pairings p WHERE p.helper_id = h.id AND p.status = 'active') AS "activeCount",
+         (SELECT count(*)::int FROM pairings p WHERE p.helper_id = h.id AND p.status = 'proposed') AS "proposedCount"
+    FROM helpers h`;
+
+export async function getHelper(prisma: PrismaClient, id: string, orgUnit: string): Promise<HelperRow> {
+  const [row] = await prisma.$queryRawUnsafe<HelperRow[]>(`${helperSelect} WHERE h.id = $1::uuid`, id);
+  if (!row || !row.orgUnitCode.startsWith(orgUnit)) throw new NotFoundError("帮扶人", id);
+  return row;
+}
+
+export async function createHelper(prisma: PrismaClient, values: HelperValues): Promise<HelperRow> {
+  const id = uuidv7();
+  await prisma.$transaction(async (tx) => {
+    await tx.helper.create({
+      data: { id, ...values, birthDate: values.birthDate ? new Date(`${values.birthDate}T00:00:00Z`) : null },
+    });
+    // A new helper may be exactly who an unpaired child was waiting for.
+    await requestMatching(tx, values.townshipCode, "helper");
+  });
+  return getHelper(prisma, id, "");
+}
+
+export async function updateHelper(prisma: PrismaClient, id: string, values: HelperValues): Promise<HelperRow> {
+  await prisma.$transaction(async (tx) => {
+    const [locked] = await tx.$queryRawUnsafe<{ active: number }[]>(
+      `SELECT (SELECT count(*)::int FROM pairings WHERE helper_id = h.id AND status = 'active') AS active FROM helpers h WHERE h.id = $1::uuid FOR UPDATE`,
+      id,
+    );
+    if (!locked) throw new NotFoundError("帮扶人", id);
+    if (values.capacity < locked.active) {
+      throw new ConflictError("CAPACITY_BELOW_LOAD", `该帮扶人已结对${locked.active}名儿童，帮扶人数不能少于${locked.active}`, { field: "capacity" });
+    }
+    await tx.helper.update({
+      where: { id },
+      data: { ...values, birthDate: values.birthDate ? new Date(`${values.birthDate}T00:00:00Z`) : null },
+    });
+    await requestMatching(tx, values.townshipCode, "helper");
+  });
+  return getHelper(prisma, id, "");
+}
+
+/**
+ * A teacher transferred, a volunteer who stopped, the year-end handover (交接):
+ * the helper's pairings end (pairing.ended tells visits to move the schedule),
+ * proposals to them are withdrawn, and their township is matched again so each
+ * child gets a new proposal — or a note saying why none could be made.
+ */
+export async function deactivateHelper(
+  prisma: PrismaClient,
+  id: string,
+  reason: string,
+  actor: Actor,
+  today: string,
+): Promise<{ helper: HelperRow; ended: PairingView[]; withdrawn: number }> {
+  const result = await prisma.$transaction(async (tx) => {
+    const [helper] = await tx.$queryRawUnsafe<{ active: boolean; townshipCode: string }[]>(
+      `SELECT active, township_code AS "townshipCode" FROM helpers WHERE id = $1::uuid FOR UPDATE`,
+      id,
+    );
+    if (!helper) throw new NotFoundError("帮扶人", id);
+    if (!helper.active) throw new ConflictError("HELPER_INACTIVE", "该帮扶人已停用");
+    await tx.$executeRawUnsafe(
+      `UPDATE helpers SET active = false, deactivated_at = now(), deactivation_reason = $2, updated_at = now() WHERE id = $1::uuid`,
+      id,
+      reason,
+    );
+    const outcome = await endOpenPairings(tx, { helperId: id, kinds: ["mentor", "peer"], reason: "helper_deactivated", actor, today, note: reason });
+    await requestMatching(tx, helper.townshipCode, "handover");
+    return outcome;
+  });
+  return { helper: await getHelper(prisma, id, ""), ...result };
+}
+
+export async function reactivateHelper(prisma: PrismaClient, id: string): Promise<HelperRow> {
+  await prisma.$transaction(async (tx) => {
+    const [helper] = await tx.$queryRawUnsafe<{ townshipCode: string }[]>(
+      `UPDATE helpers SET active = true, deactivated_at = NULL, deactivation_reason = NULL, updated_at = now()
+        WHERE id = $1::uuid RETURNING township_code AS "townshipCode"`,
+      id,
+    );
+    if (!helper) throw new NotFoundError("帮扶人", id);
+    await requestMatching(tx, helper.townshipCode, "helper");
+  });
+  return getHelper(prisma, id, "");
+}
+
+export interface HelperFilter {
+  orgUnit: string;
+  kind?: HelperKind;
+  active?: boolean;
+  schoolId?: string;
+  q?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export async function listHelpers(prisma: PrismaClient, filter: HelperFilter): Promise<{ items: HelperRow[]; nextCursor: string | null }> {
+  const rows = await prisma.$queryRawUnsafe<HelperRow[]>(
+    `${helperSelect}
+      WHERE h.org_unit_code LIKE $1 || '%'
+        AND ($2::text IS NULL OR h.kind = $2)
+        AND ($3::boolean IS NULL OR h.active = $3)
+        AND ($4::text IS NULL OR h.school_id = $4)
+        AND ($5::text IS NULL OR h.name LIKE '%' || $5 || '%')
+        AND ($6::uuid IS NULL OR h.id > $6::uuid)
+      ORDER BY h.id
+      LIMIT $7`,
+    filter.orgUnit,
+    filter.kind ?? null,
+    filter.active ?? null,
+    filter.schoolId ?? null,
+    filter.q ?? null,
+    filter.cursor ?? null,
+    filter.limit + 1,
+  );
+  const more = rows.length > filter.limit;
+  const items = more ? rows.slice(0, filter.limit) : rows;
+  return { items, nextCursor: more ? items[items.length - 1]!.id : null };
+}

@@ -1,0 +1,173 @@
+import { v7 as uuidv7 } from "uuid";
+import type { PairingKind } from "@shouhu/contracts";
+import { optimiseMatching } from "../domain/matching.js";
+import type { MatchChild, MatchHelper } from "../domain/match-rules.js";
+import { unmatchedNote } from "../domain/notes.js";
+import type { PrismaClient, Tx } from "./db.js";
+
+export interface RunSummary {
+  runId: string;
+  townshipCode: string;
+  kind: PairingKind;
+  children: number;
+  proposed: number;
+  unmatched: number;
+  cost: number;
+  durationMs: number;
+}
+
+export interface MatchOptions {
+  trigger: string;
+  /** Withdraw the township's open proposals first and solve again from scratch. */
+  replan?: boolean;
+}
+
+/**
+ * One township, both kinds, one transaction: reads who needs a pairing and who
+ * has room, solves, writes proposals and the reason for each child left out.
+ * An advisory lock per township keeps two runs (two workers, or a run and an
+ * on-demand request) from proposing the same free place twice.
+ */
+export async function matchTownship(tx: Tx, townshipCode: string, options: MatchOptions): Promise<RunSummary[]> {
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('pairing-match:' || $1))`, townshipCode);
+  const summaries: RunSummary[] = [];
+  for (const kind of ["mentor", "peer"] as const) summaries.push(await matchKind(tx, townshipCode, kind, options));
+  return summaries;
+}
+
+async function matchKind(tx: Tx, townshipCode: string, kind: PairingKind, options: MatchOptions): Promise<RunSummary> {
+  const started = performance.now();
+  if (options.replan) {
+    await tx.$executeRawUnsafe(
+      `UPDATE pairings p SET status = 'withdrawn', end_note = '重新匹配'
+         FROM children c WHERE c.id = p.child_id AND c.township_code = $1 AND p.kind = $2 AND p.status = 'proposed'`,
+      townshipCode,
+      kind,
+    );
+  }
+  const children = await tx.$queryRawUnsafe<MatchChild[]>(
+    `SELECT c.id, c.sex, to_char(c.birth_date, 'YYYY-MM-DD') AS "birthDate", c.village_code AS "villageCode",
+            c.township_code AS "townshipCode", c.school_id AS "schoolId", c.risk_level AS "riskLevel",
+            c.left_behind_type AS "leftBehindType", c.difficulty_categories AS "difficultyCategories"
+       FROM children c
+      WHERE c.township_code = $1 AND c.status = 'active' AND ($2 = 'mentor' OR c.school_id IS NOT NULL)
+        AND NOT EXISTS (SELECT 1 FROM pairings p WHERE p.child_id = c.id AND p.kind = $2 AND p.status IN ('proposed', 'active'))
+      ORDER BY c.id`,
+    townshipCode,
+    kind,
+  );
+  const helpers = await tx.$queryRawUnsafe<MatchHelper[]>(
+    `SELECT h.id, h.kind, h.sex, to_char(h.birth_date, 'YYYY-MM-DD') AS "birthDate", h.org_unit_code AS "orgUnitCode",
+            h.township_code AS "townshipCode", h.school_id AS "schoolId", h.capacity,
+            (SELECT count(*)::int FROM pairings p WHERE p.helper_id = h.id AND p.status IN ('proposed', 'active')) AS load
+       FROM helpers h
+      WHERE h.township_code = $1 AND h.active AND (CASE WHEN $2 = 'peer' THEN h.kind = 'peer_student' ELSE h.kind <> 'peer_student' END)
+      ORDER BY h.id`,
+    townshipCode,
+    kind,
+  );
+  // A supervisor's rejection is final for that child and helper.
+  const rejected = await tx.$queryRawUnsafe<{ childId: string; helperId: string }[]>(
+    `SELECT p.child_id AS "childId", p.helper_id AS "helperId" FROM pairings p JOIN children c ON c.id = p.child_id
+      WHERE c.township_code = $1 AND p.kind = $2 AND p.status = 'rejected'`,
+    townshipCode,
+    kind,
+  );
+  const outcome = optimiseMatching({ kind, children, helpers, forbidden: new Set(rejected.map((r) => `${r.childId}:${r.helperId}`)) });
+
+  const runId = uuidv7();
+  if (outcome.assignments.length > 0) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO pairings (id, child_id, helper_id, kind, status, cost, match_reason, run_id, proposed_at)
+       SELECT x.id, x.child_id, x.helper_id, $2, 'proposed', x.cost, x.reason, $3::uuid, now()
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, child_id uuid, helper_id uuid, cost int, reason text)
+       ON CONFLICT DO NOTHING`,
+      JSON.stringify(outcome.assignments.map((a) => ({ id: uuidv7(), child_id: a.childId, helper_id: a.helperId, cost: a.cost, reason: a.reason }))),
+      kind,
+      runId,
+    );
+  }
+  const noteColumn = kind === "mentor" ? "mentor_match_note" : "peer_match_note";
+  // Children looked at this run: a note for those left out, none for the rest.
+  await tx.$executeRawUnsafe(
+    `UPDATE children c SET ${noteColumn} = n.note
+       FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, note text) WHERE c.id = n.id`,
+    JSON.stringify([
+      ...outcome.assignments.map((a) => ({ id: a.childId, note: null })),
+      ...outcome.unmatched.map((u) => ({ id: u.childId, note: unmatchedNote(kind, u.reason) })),
+    ]),
+  );
+  const summary: RunSummary = {
+    runId,
+    townshipCode,
+    kind,
+    children: children.length,
+    proposed: outcome.assignments.length,
+    unmatched: outcome.unmatched.length,
+    cost: outcome.score.pairingCost,
+    durationMs: Math.round(performance.now() - started),
+  };
+  await tx.$executeRawUnsafe(
+    `INSERT INTO match_runs (id, township_code, kind, trigger, children, proposed, unmatched, cost, duration_ms)
+     VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    runId,
+    townshipCode,
+    kind,
+    options.trigger,
+    summary.children,
+    summary.proposed,
+    summary.unmatched,
+    summary.cost,
+    summary.durationMs,
+  );
+  return summary;
+}
+
+/**
+ * Runs every township whose request has been quiet for `quietMs`, one at a
+ * time. The request row is taken with SKIP LOCKED and deleted in the run's
+ * transaction: two workers never run the same township, a crash leaves the
+ * request for the next poll, and a request made during the run waits for the
+ * row lock and then queues a fresh run.
+ */
+export async function runPendingMatches(prisma: PrismaClient, options: { quietMs: number; limit?: number }): Promise<RunSummary[]> {
+  const done: RunSummary[] = [];
+  for (let i = 0; i < (options.limit ?? 100); i++) {
+    const summaries = await prisma.$transaction(
+      async (tx) => {
+        const [request] = await tx.$queryRawUnsafe<{ townshipCode: string; reason: string }[]>(
+          `SELECT township_code AS "townshipCode", reason FROM match_requests
+            WHERE requested_at <= now() - ($1::int * interval '1 millisecond')
+            ORDER BY requested_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          options.quietMs,
+        );
+        if (!request) return null;
+        await tx.$executeRawUnsafe(`DELETE FROM match_requests WHERE township_code = $1`, request.townshipCode);
+        return matchTownship(tx, request.townshipCode, { trigger: request.reason });
+      },
+      { timeout: 60_000 },
+    );
+    if (!summaries) break;
+    done.push(...summaries);
+  }
+  return done;
+}
+
+/** On demand: every township in `orgUnit` (a county or one township) with children. */
+export async function matchOrgUnit(prisma: PrismaClient, orgUnit: string, options: MatchOptions): Promise<RunSummary[]> {
+  const townships = await prisma.$queryRawUnsafe<{ code: string }[]>(
+    `SELECT DISTINCT township_code AS code FROM children WHERE township_code LIKE $1 || '%' AND status = 'active'
+     UNION SELECT DISTINCT township_code FROM helpers WHERE township_code LIKE $1 || '%' AND active ORDER BY 1`,
+    orgUnit.slice(0, 9),
+  );
+  const summaries: RunSummary[] = [];
+  for (const { code } of townships) {
+    summaries.push(
+      ...(await prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`DELETE FROM match_requests WHERE township_code = $1`, code);
+        return matchTownship(tx, code, options);
+      }, { timeout: 60_000 })),
+    );
+  }
+  return summaries;
+}

@@ -1,0 +1,245 @@
+import type { Actor, PairingEndReason, PairingKind } from "@shouhu/contracts";
+import { ConflictError, NotFoundError } from "@shouhu/kit";
+import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import type { PrismaClient, Tx } from "./db.js";
+import { requestMatching } from "./match-requests.js";
+
+export const PRODUCER = "pairing";
+
+/** A pairing with the child and helper it joins, as routes and events need it. */
+export interface PairingView {
+  id: string;
+  kind: PairingKind;
+  status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+  cost: number | null;
+  matchReason: string | null;
+  proposedAt: Date;
+  decidedAt: Date | null;
+  decidedBy: string | null;
+  decisionNote: string | null;
+  startDate: string | null;
+  endDate: string | null;
+  endReason: PairingEndReason | null;
+  endNote: string | null;
+  child: {
+    id: string;
+    name: string;
+    villageCode: string;
+    townshipCode: string;
+    schoolId: string | null;
+    schoolName: string | null;
+    riskLevel: string;
+    leftBehindType: string;
+    status: string;
+  };
+  helper: {
+    id: string;
+    kind: string;
+    name: string;
+    phone: string | null;
+    username: string | null;
+    orgUnitCode: string;
+    schoolId: string | null;
+  };
+}
+
+export const pairingSelect = `
+  SELECT p.id, p.kind, p.status, p.cost, p.match_reason AS "matchReason", p.proposed_at AS "proposedAt",
+         p.decided_at AS "decidedAt", p.decided_by AS "decidedBy", p.decision_note AS "decisionNote",
+         to_char(p.start_date, 'YYYY-MM-DD') AS "startDate", to_char(p.end_date, 'YYYY-MM-DD') AS "endDate",
+         p.end_reason AS "endReason", p.end_note AS "endNote",
+         json_build_object('id', c.id, 'name', c.name, 'villageCode', c.village_code, 'townshipCode', c.township_code,
+           'schoolId', c.school_id, 'schoolName', c.school_name, 'riskLevel', c.risk_level,
+           'leftBehindType', c.left_behind_type, 'status', c.status) AS child,
+         json_build_object('id', h.id, 'kind', h.kind, 'name', h.name, 'phone', h.phone, 'username', h.username,
+           'orgUnitCode', h.org_unit_code, 'schoolId', h.school_id) AS helper
+    FROM pairings p
+    JOIN children c ON c.id = p.child_id
+    JOIN helpers h ON h.id = p.helper_id`;
+
+export async function loadPairings(db: Pick<Tx, "$queryRawUnsafe">, ids: string[]): Promise<PairingView[]> {
+  if (ids.length === 0) return [];
+  return db.$queryRawUnsafe<PairingView[]>(`${pairingSelect} WHERE p.id = ANY($1::uuid[]) ORDER BY p.id`, ids);
+}
+
+function eventParties(p: PairingView) {
+  return {
+    child: { id: p.child.id, name: p.child.name, villageCode: p.child.villageCode, townshipCode: p.child.townshipCode, schoolId: p.child.schoolId },
+    helper: {
+      id: p.helper.id,
+      kind: p.helper.kind as never,
+      name: p.helper.name,
+      phone: p.helper.phone,
+      username: p.helper.username,
+      orgUnitCode: p.helper.orgUnitCode,
+      schoolId: p.helper.schoolId,
+    },
+  };
+}
+
+function startedEvent(p: PairingView, actor: Actor) {
+  return buildEvent(
+    "pairing.started",
+    {
+      subject: p.child.id,
+      orgUnit: p.child.villageCode,
+      actor,
+      data: { pairingId: p.id, kind: p.kind, ...eventParties(p), startDate: p.startDate!, approvedBy: p.decidedBy ?? actor.id },
+    },
+    { producer: PRODUCER },
+  );
+}
+
+function endedEvent(p: PairingView, actor: Actor) {
+  return buildEvent(
+    "pairing.ended",
+    {
+      subject: p.child.id,
+      orgUnit: p.child.villageCode,
+      actor,
+      data: { pairingId: p.id, kind: p.kind, ...eventParties(p), endDate: p.endDate!, reason: p.endReason!, note: p.endNote },
+    },
+    { producer: PRODUCER },
+  );
+}
+
+export interface EndFilter {
+  childId?: string;
+  helperId?: string;
+  pairingId?: string;
+  kinds: PairingKind[];
+  reason: PairingEndReason;
+  actor: Actor;
+  today: string;
+  note?: string | null;
+  /** Only pairings with a teacher of this school (a child who changed school keeps other mentors). */
+  onlyTeacherOfSchool?: string;
+}
+
+/**
+ * Ends active pairings (publishing pairing.ended) and withdraws open proposals
+ * that match the filter, in the caller's transaction. Returns the ended ones.
+ */
+export async function endOpenPairings(tx: Tx, filter: EndFilter): Promise<{ ended: PairingView[]; withdrawn: number }> {
+  const rows = await tx.$queryRawUnsafe<{ id: string; status: string }[]>(
+    `UPDATE pairings p
+        SET status = CASE WHEN p.status = 'active' THEN 'ended' ELSE 'withdrawn' END,
+            end_date = CASE WHEN p.status = 'active' THEN $1::date END,
+            end_reason = $2, end_note = $3
+       FROM helpers h
+      WHERE h.id = p.helper_id AND p.status IN ('proposed', 'active') AND p.kind = ANY($4::text[])
+        AND ($5::uuid IS NULL OR p.child_id = $5::uuid)
+        AND ($6::uuid IS NULL OR p.helper_id = $6::uuid)
+        AND ($7::uuid IS NULL OR p.id = $7::uuid)
+        AND ($8::text IS NULL OR (h.kind = 'teacher' AND h.school_id = $8))
+      RETURNING p.id, p.status`,
+    filter.today,
+    filter.reason,
+    filter.note ?? null,
+    filter.kinds,
+    filter.childId ?? null,
+    filter.helperId ?? null,
+    filter.pairingId ?? null,
+    filter.onlyTeacherOfSchool ?? null,
+  );
+  const ended = await loadPairings(tx, rows.filter((r) => r.status === "ended").map((r) => r.id));
+  await appendToOutbox(tx, ended.map((p) => endedEvent(p, filter.actor)));
+  return { ended, withdrawn: rows.length - ended.length };
+}
+
+async function lockHelper(tx: Tx, helperId: string): Promise<{ active: boolean; capacity: number; kind: string }> {
+  const [helper] = await tx.$queryRawUnsafe<{ active: boolean; capacity: number; kind: string }[]>(
+    `SELECT active, capacity, kind FROM helpers WHERE id = $1::uuid FOR UPDATE`,
+    helperId,
+  );
+  if (!helper) throw new NotFoundError("帮扶人", helperId);
+  return helper;
+}
+
+export interface Decider {
+  actor: Actor;
+  /** Display name recorded as who decided. */
+  name: string;
+  /** The decider sees only pairings whose child's village code starts with this. */
+  orgUnit: string;
+}
+
+/** Finds a pairing the decider may act on; outside their jurisdiction it does not exist for them. */
+async function visiblePairing(db: Pick<Tx, "$queryRawUnsafe">, id: string, orgUnit: string): Promise<PairingView> {
+  const [p] = await loadPairings(db, [id]);
+  if (!p || !p.child.villageCode.startsWith(orgUnit)) throw new NotFoundError("结对记录", id);
+  return p;
+}
+
+/**
+ * Approves a proposal. The helper row is locked first (the same order as
+ * deactivation), so concurrent approvals for one helper are serialised and the
+ * capacity check cannot be raced; the partial unique index keeps one open
+ * pairing of each kind per child whatever happens.
+ */
+export async function approvePairing(prisma: PrismaClient, id: string, decider: Decider, today: string): Promise<PairingView> {
+  return prisma.$transaction(async (tx) => {
+    const seen = await visiblePairing(tx, id, decider.orgUnit);
+    const helper = await lockHelper(tx, seen.helper.id);
+    const [p] = await tx.$queryRawUnsafe<{ status: string; kind: string; childStatus: string }[]>(
+      `SELECT p.status, p.kind, c.status AS "childStatus" FROM pairings p JOIN children c ON c.id = p.child_id WHERE p.id = $1::uuid FOR UPDATE OF p`,
+      id,
+    );
+    if (p!.status !== "proposed") throw new ConflictError("NOT_PROPOSED", `该结对已处理（当前状态：${statusLabel[p!.status] ?? p!.status}），不能再审批`);
+    if (p!.childStatus !== "active") throw new ConflictError("CHILD_EXITED", "该儿童已退出关爱对象，不能结对");
+    if (!helper.active) throw new ConflictError("HELPER_INACTIVE", `帮扶人${seen.helper.name}已停用，不能结对`);
+    const [{ active }] = (await tx.$queryRawUnsafe<{ active: number }[]>(
+      `SELECT count(*)::int AS active FROM pairings WHERE helper_id = $1::uuid AND status = 'active'`,
+      seen.helper.id,
+    )) as [{ active: number }];
+    if (active >= helper.capacity) {
+      throw new ConflictError("HELPER_FULL", `帮扶人${seen.helper.name}已结对${active}名儿童，达到上限${helper.capacity}名`, { field: "helperId", active, capacity: helper.capacity });
+    }
+    await tx.$executeRawUnsafe(
+      `UPDATE pairings SET status = 'active', decided_at = now(), decided_by = $2, start_date = $3::date WHERE id = $1::uuid`,
+      id,
+      decider.name,
+      today,
+    );
+    const [approved] = await loadPairings(tx, [id]);
+    await appendToOutbox(tx, [startedEvent(approved!, decider.actor)]);
+    return approved!;
+  });
+}
+
+/** Rejects a proposal; the child's township is matched again without that helper. */
+export async function rejectPairing(prisma: PrismaClient, id: string, decider: Decider, note: string | null): Promise<PairingView> {
+  return prisma.$transaction(async (tx) => {
+    const seen = await visiblePairing(tx, id, decider.orgUnit);
+    const updated = await tx.$executeRawUnsafe(
+      `UPDATE pairings SET status = 'rejected', decided_at = now(), decided_by = $2, decision_note = $3 WHERE id = $1::uuid AND status = 'proposed'`,
+      id,
+      decider.name,
+      note,
+    );
+    if (updated === 0) throw new ConflictError("NOT_PROPOSED", "该结对已处理，不能再驳回");
+    await requestMatching(tx, seen.child.townshipCode, "rejected");
+    return (await loadPairings(tx, [id]))[0]!;
+  });
+}
+
+/** Ends an active pairing by hand (e.g. the family asked); the child is matched again. */
+export async function endPairing(prisma: PrismaClient, id: string, decider: Decider, today: string, note: string | null): Promise<PairingView> {
+  return prisma.$transaction(async (tx) => {
+    const seen = await visiblePairing(tx, id, decider.orgUnit);
+    await lockHelper(tx, seen.helper.id);
+    if (seen.status !== "active") throw new ConflictError("NOT_ACTIVE", `该结对不在进行中（当前状态：${statusLabel[seen.status] ?? seen.status}）`);
+    const { ended } = await endOpenPairings(tx, { pairingId: id, kinds: [seen.kind], reason: "manual", actor: decider.actor, today, note });
+    if (ended.length === 0) throw new ConflictError("NOT_ACTIVE", "该结对不在进行中");
+    await requestMatching(tx, seen.child.townshipCode, "ended");
+    return ended[0]!;
+  });
+}
+
+export const statusLabel: Record<string, string> = {
+  proposed: "待审批",
+  active: "结对中",
+  ended: "已解除",
+  rejected: "已驳回",
+  withdrawn: "已撤回",
+};

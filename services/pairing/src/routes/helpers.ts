@@ -1,0 +1,117 @@
+import { z } from "zod";
+import { HelperKind, labels } from "@shouhu/contracts";
+import { todayInChina } from "@shouhu/cn";
+import { ValidationError, type ServiceApp } from "@shouhu/kit";
+import { assertWithinJurisdiction, fieldAccess, maskPhone, type Principal } from "@shouhu/auth";
+import { HelperInput, HelperPatch, applyHelperPatch, validateHelper } from "../domain/helper.js";
+import { createHelper, deactivateHelper, getHelper, listHelpers, reactivateHelper, updateHelper, type HelperRow } from "../data/helpers.js";
+import { loadPairings } from "../data/pairings.js";
+import type { PrismaClient } from "../data/db.js";
+import { presentPairing } from "./present.js";
+import { actorOf, helperKeepers, requireRole, scopeOf } from "./permissions.js";
+
+export interface HelperRoutesDeps {
+  prisma: PrismaClient;
+  now: () => Date;
+}
+
+const IdParams = z.object({ id: z.uuid({ message: "帮扶人编号格式不正确" }) });
+
+const ListQuery = z.object({
+  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  kind: HelperKind.optional(),
+  active: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  schoolId: z.string().max(32).optional(),
+  q: z.string().min(1).max(40).optional(),
+  cursor: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const DeactivateBody = z.object({ reason: z.string().trim().min(1, "请说明停用原因（如调离、学年交接）").max(200) });
+
+export function presentHelper(principal: Principal, h: HelperRow) {
+  const phones = fieldAccess(principal).phones;
+  return {
+    id: h.id,
+    kind: h.kind,
+    kindLabel: labels.helperKind[h.kind],
+    name: h.name,
+    sex: h.sex,
+    birthDate: h.birthDate,
+    phone: h.phone && !phones ? maskPhone(h.phone) : h.phone,
+    orgUnitCode: h.orgUnitCode,
+    townshipCode: h.townshipCode,
+    schoolId: h.schoolId,
+    username: h.username,
+    capacity: h.capacity,
+    activeCount: h.activeCount,
+    proposedCount: h.proposedCount,
+    free: Math.max(0, h.capacity - h.activeCount - h.proposedCount),
+    active: h.active,
+    deactivatedAt: h.deactivatedAt,
+    deactivationReason: h.deactivationReason,
+    createdAt: h.createdAt,
+  };
+}
+
+export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): void {
+  const { prisma } = deps;
+  const today = () => todayInChina(deps.now());
+
+  app.post("/api/v1/helpers", { schema: { tags: ["helpers"], summary: "登记帮扶人（教师、代理家长、志愿者、村儿童主任、同伴学生）", body: HelperInput } }, async (request, reply) => {
+    const principal = request.principal!;
+    requireRole(principal, helperKeepers, "登记帮扶人");
+    const result = validateHelper(request.body, today());
+    if (!result.ok) throw new ValidationError(result.issues);
+    // Helper writes happen inside the writer's own org unit, like child records.
+    assertWithinJurisdiction(principal, result.value.orgUnitCode);
+    return reply.status(201).send(presentHelper(principal, await createHelper(prisma, result.value)));
+  });
+
+  app.get("/api/v1/helpers", { schema: { tags: ["helpers"], summary: "帮扶人名单", querystring: ListQuery } }, async (request) => {
+    const principal = request.principal!;
+    const { orgUnit, ...filter } = request.query;
+    const page = await listHelpers(prisma, { ...filter, orgUnit: scopeOf(principal, orgUnit) });
+    return { items: page.items.map((h) => presentHelper(principal, h)), nextCursor: page.nextCursor };
+  });
+
+  app.get("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "帮扶人详情（含当前结对）", params: IdParams } }, async (request) => {
+    const principal = request.principal!;
+    const helper = await getHelper(prisma, request.params.id, principal.orgUnit);
+    const pairings = await prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT id FROM pairings WHERE helper_id = $1::uuid AND status IN ('proposed', 'active') ORDER BY id`,
+      helper.id,
+    );
+    const open = await loadPairings(prisma, pairings.map((p) => p.id));
+    return { ...presentHelper(principal, helper), pairings: open.filter((p) => p.child.villageCode.startsWith(principal.orgUnit)).map((p) => presentPairing(principal, p)) };
+  });
+
+  app.patch("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "修改帮扶人信息", params: IdParams, body: HelperPatch } }, async (request) => {
+    const principal = request.principal!;
+    requireRole(principal, helperKeepers, "修改帮扶人");
+    const current = await getHelper(prisma, request.params.id, principal.orgUnit);
+    const result = applyHelperPatch(current, request.body, today());
+    if (!result.ok) throw new ValidationError(result.issues);
+    assertWithinJurisdiction(principal, result.value.orgUnitCode);
+    return presentHelper(principal, await updateHelper(prisma, current.id, result.value));
+  });
+
+  app.post(
+    "/api/v1/helpers/:id/deactivate",
+    { schema: { tags: ["helpers"], summary: "停用帮扶人（调离、学年交接）：结束其结对并为儿童重新匹配", params: IdParams, body: DeactivateBody } },
+    async (request) => {
+      const principal = request.principal!;
+      requireRole(principal, helperKeepers, "停用帮扶人");
+      const current = await getHelper(prisma, request.params.id, principal.orgUnit);
+      const result = await deactivateHelper(prisma, current.id, request.body.reason, actorOf(principal), today());
+      return { helper: presentHelper(principal, result.helper), endedPairings: result.ended.map((p) => presentPairing(principal, p)), withdrawnProposals: result.withdrawn };
+    },
+  );
+
+  app.post("/api/v1/helpers/:id/activate", { schema: { tags: ["helpers"], summary: "重新启用帮扶人", params: IdParams } }, async (request) => {
+    const principal = request.principal!;
+    requireRole(principal, helperKeepers, "启用帮扶人");
+    const current = await getHelper(prisma, request.params.id, principal.orgUnit);
+    return presentHelper(principal, await reactivateHelper(prisma, current.id));
+  });
+}

@@ -1,0 +1,138 @@
+import { z } from "zod";
+import { PairingKind } from "@shouhu/contracts";
+import { todayInChina } from "@shouhu/cn";
+import { AppError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
+import type { Principal } from "@shouhu/auth";
+import type { PrismaClient } from "../data/db.js";
+import { approvePairing, endPairing, loadPairings, pairingSelect, rejectPairing, type Decider, type PairingView } from "../data/pairings.js";
+import { presentPairing } from "./present.js";
+import { actorOf, approvers, requireRole, scopeOf, teacherOnly } from "./permissions.js";
+
+export interface PairingRoutesDeps {
+  prisma: PrismaClient;
+  now: () => Date;
+}
+
+const IdParams = z.object({ id: z.uuid({ message: "结对编号格式不正确" }) });
+const PairingStatus = z.enum(["proposed", "active", "ended", "rejected", "withdrawn"]);
+
+const ListQuery = z.object({
+  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  status: PairingStatus.optional(),
+  kind: PairingKind.optional(),
+  childId: z.uuid().optional(),
+  helperId: z.uuid().optional(),
+  /** Only pairings where the caller is the helper. */
+  mine: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  cursor: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+const NoteBody = z.object({ note: z.string().trim().max(500).nullish() });
+const DecisionsBody = z.object({
+  ids: z.array(z.uuid()).min(1, "请选择至少一条结对建议").max(500, "一次最多审批500条"),
+  action: z.enum(["approve", "reject"]),
+  note: z.string().trim().max(500).nullish(),
+});
+
+function deciderOf(principal: Principal): Decider {
+  return { actor: actorOf(principal), name: principal.name || principal.username, orgUnit: principal.orgUnit };
+}
+
+export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps): void {
+  const { prisma } = deps;
+  const today = () => todayInChina(deps.now());
+
+  app.get("/api/v1/pairings", { schema: { tags: ["pairings"], summary: "结对记录与待审批建议", querystring: ListQuery } }, async (request, reply) => {
+    const principal = request.principal!;
+    const q = request.query;
+    const teacher = teacherOnly(principal);
+    const rows = await prisma.$queryRawUnsafe<PairingView[]>(
+      `${pairingSelect}
+        WHERE c.village_code LIKE $1 || '%'
+          AND ($2::text IS NULL OR p.status = $2)
+          AND ($3::text IS NULL OR p.kind = $3)
+          AND ($4::uuid IS NULL OR p.child_id = $4::uuid)
+          AND ($5::uuid IS NULL OR p.helper_id = $5::uuid)
+          AND ($6::text IS NULL OR h.username = $6)
+          AND ($7::boolean IS NOT TRUE OR c.school_id = $8 OR h.username = $9)
+          AND ($10::uuid IS NULL OR p.id > $10::uuid)
+        ORDER BY p.id
+        LIMIT $11`,
+      scopeOf(principal, q.orgUnit),
+      q.status ?? null,
+      q.kind ?? null,
+      q.childId ?? null,
+      q.helperId ?? null,
+      q.mine ? principal.username : null,
+      teacher !== null,
+      teacher?.schoolId ?? null,
+      teacher?.username ?? null,
+      q.cursor ?? null,
+      q.limit + 1,
+    );
+    const more = rows.length > q.limit;
+    const items = more ? rows.slice(0, q.limit) : rows;
+    markAudit(reply, "pairing-read", [...new Set(items.map((p) => p.child.id))]);
+    return { items: items.map((p) => presentPairing(principal, p)), nextCursor: more ? items[items.length - 1]!.id : null };
+  });
+
+  app.get("/api/v1/pairings/:id", { schema: { tags: ["pairings"], summary: "结对详情", params: IdParams } }, async (request, reply) => {
+    const principal = request.principal!;
+    const [p] = await loadPairings(prisma, [request.params.id]);
+    const teacher = teacherOnly(principal);
+    const visible =
+      p && p.child.villageCode.startsWith(principal.orgUnit) && (!teacher || p.child.schoolId === teacher.schoolId || p.helper.username === teacher.username);
+    if (!visible) throw new NotFoundError("结对记录", request.params.id);
+    markAudit(reply, "pairing-read", [p.child.id]);
+    return presentPairing(principal, p);
+  });
+
+  app.post("/api/v1/pairings/:id/approve", { schema: { tags: ["pairings"], summary: "审批通过结对建议", params: IdParams } }, async (request, reply) => {
+    const principal = request.principal!;
+    requireRole(principal, approvers, "审批结对");
+    const p = await approvePairing(prisma, request.params.id, deciderOf(principal), today());
+    markAudit(reply, "pairing-decision", [p.child.id]);
+    return presentPairing(principal, p);
+  });
+
+  app.post("/api/v1/pairings/:id/reject", { schema: { tags: ["pairings"], summary: "驳回结对建议（将为该儿童另行匹配）", params: IdParams, body: NoteBody } }, async (request, reply) => {
+    const principal = request.principal!;
+    requireRole(principal, approvers, "审批结对");
+    const p = await rejectPairing(prisma, request.params.id, deciderOf(principal), request.body.note ?? null);
+    markAudit(reply, "pairing-decision", [p.child.id]);
+    return presentPairing(principal, p);
+  });
+
+  app.post(
+    "/api/v1/pairings/decisions",
+    { schema: { tags: ["pairings"], summary: "批量审批或驳回结对建议（逐条处理，逐条返回结果）", body: DecisionsBody } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, approvers, "审批结对");
+      const { ids, action, note } = request.body;
+      const decider = deciderOf(principal);
+      const results: { id: string; ok: boolean; pairing?: ReturnType<typeof presentPairing>; error?: { code: string; message: string } }[] = [];
+      // One transaction per proposal: one full helper or exited child must not block the rest.
+      for (const id of [...new Set(ids)]) {
+        try {
+          const p = action === "approve" ? await approvePairing(prisma, id, decider, today()) : await rejectPairing(prisma, id, decider, note ?? null);
+          results.push({ id, ok: true, pairing: presentPairing(principal, p) });
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          results.push({ id, ok: false, error: { code: err.code, message: err.message } });
+        }
+      }
+      markAudit(reply, "pairing-decision", results.flatMap((r) => (r.pairing ? [r.pairing.child.id] : [])));
+      return { succeeded: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, results };
+    },
+  );
+
+  app.post("/api/v1/pairings/:id/end", { schema: { tags: ["pairings"], summary: "解除结对（儿童将重新匹配）", params: IdParams, body: NoteBody } }, async (request, reply) => {
+    const principal = request.principal!;
+    requireRole(principal, approvers, "解除结对");
+    const p = await endPairing(prisma, request.params.id, deciderOf(principal), today(), request.body.note ?? null);
+    markAudit(reply, "pairing-end", [p.child.id]);
+    return presentPairing(principal, p);
+  });
+}

@@ -1,0 +1,38 @@
+import { labels, type PairingEndReason } from "@shouhu/contracts";
+import { fieldAccess, maskPhone, type Principal } from "@shouhu/auth";
+import { statusLabel, type PairingView } from "../data/pairings.js";
+
+const matchReasonLabel: Record<string, string> = {
+  same_school: "本校教师",
+  same_village: "本村帮扶人",
+  township: "本乡镇帮扶人",
+  township_teacher: "本乡镇其他学校教师",
+  village_director: "村儿童主任兜底",
+  peer: "同校同龄同伴",
+};
+
+/** A pairing as the API shows it, with zh-CN labels; phones masked for roles without contact access. */
+export function presentPairing(principal: Principal, p: PairingView) {
+  const phones = fieldAccess(principal).phones;
+  return {
+    id: p.id,
+    kind: p.kind,
+    kindLabel: labels.pairingKind[p.kind],
+    status: p.status,
+    statusLabel: statusLabel[p.status] ?? p.status,
+    matchReason: p.matchReason,
+    matchReasonLabel: p.matchReason ? (matchReasonLabel[p.matchReason] ?? p.matchReason) : null,
+    cost: p.cost,
+    proposedAt: p.proposedAt,
+    decidedAt: p.decidedAt,
+    decidedBy: p.decidedBy,
+    decisionNote: p.decisionNote,
+    startDate: p.startDate,
+    endDate: p.endDate,
+    endReason: p.endReason,
+    endReasonLabel: p.endReason ? labels.pairingEndReason[p.endReason as PairingEndReason] : null,
+    endNote: p.endNote,
+    child: p.child,
+    helper: { ...p.helper, phone: p.helper.phone && !phones ? maskPhone(p.helper.phone) : p.helper.phone },
+  };
+}

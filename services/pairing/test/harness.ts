@@ -1,0 +1,123 @@
+import { fileURLToPath } from "node:url";
+import { randomUUID } from "node:crypto";
+import { createLogger, type ServiceApp } from "@shouhu/kit";
+import { createTokenVerifier } from "@shouhu/auth";
+import { migrate } from "@shouhu/db";
+import type { ChildSnapshot, Envelope } from "@shouhu/contracts";
+import { buildEvent, consumeEvent } from "@shouhu/messaging";
+import { createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
+import { buildPairingApp } from "../src/app.js";
+import { childEventHandlers } from "../src/events/child-events.js";
+import { runPendingMatches } from "../src/data/matching.js";
+
+export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+
+export interface PairingHarness {
+  db: TestDatabase;
+  prisma: PrismaClient;
+  app: ServiceApp;
+  issuer: TestIssuer;
+  clock: { now: Date };
+  as(username: string): Promise<{ authorization: string }>;
+  /** Delivers an event as the BullMQ consumer would (inbox + handler in one transaction). */
+  deliver(event: Envelope): Promise<"applied" | "duplicate">;
+  /** Runs the queued township matches at once (the worker's poller, without its quiet period). */
+  match(): ReturnType<typeof runPendingMatches>;
+  outbox(type?: string): Promise<Envelope[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The pairing service as in production, against real PostgreSQL and the
+ * development issuer — its own, or one shared with other services in the test.
+ */
+export async function startPairing(label: string, options: { issuer?: TestIssuer } = {}): Promise<PairingHarness> {
+  const db = await createTestDatabase(label);
+  await migrate({ databaseUrl: db.url, migrationsDir });
+  const prisma = createPrisma(db.url);
+  const ownIssuer = !options.issuer;
+  const issuer = options.issuer ?? (await startTestIssuer());
+  const clock = { now: new Date("2026-11-22T02:00:00Z") };
+  const app = await buildPairingApp({
+    prisma,
+    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
+    logger: createLogger("pairing-test", "silent"),
+    now: () => clock.now,
+  });
+  await app.ready();
+  const handlers = childEventHandlers(() => clock.now);
+  return {
+    db,
+    prisma,
+    app,
+    issuer,
+    clock,
+    as: issuer.as,
+    deliver: (event) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn)),
+    match: () => runPendingMatches(prisma, { quietMs: 0 }),
+    outbox: async (type) =>
+      (await prisma.outboxEvent.findMany({ where: type ? { type } : {}, orderBy: { createdAt: "asc" } })).map((row) => row.envelope as unknown as Envelope),
+    async close() {
+      await app.close();
+      if (ownIssuer) await issuer.close();
+      await prisma.$disconnect();
+      await db.drop();
+    },
+  };
+}
+
+let seq = 0;
+
+/** A registry child snapshot (what child events carry), in Changling township by default. */
+export function snapshot(over: Partial<ChildSnapshot> = {}): ChildSnapshot {
+  seq += 1;
+  return {
+    id: randomUUID(),
+    name: `儿童${seq}`,
+    sex: "female",
+    birthDate: "2015-03-07",
+    villageCode: "360999101201",
+    townshipCode: "360999101",
+    countyCode: "360999",
+    schoolId: "S360999101001",
+    schoolName: "长岭乡中心小学",
+    grade: "四年级",
+    className: "2班",
+    leftBehindType: "both_parents_away",
+    difficultyCategories: [],
+    riskLevel: "medium",
+    status: "active",
+    exitReason: null,
+    guardian: { name: "李大山", relation: "祖父", phone: "13907310001" },
+    parents: [],
+    revision: 1,
+    ...over,
+  };
+}
+
+export function childEvent(type: "child.registered" | "child.updated", child: ChildSnapshot): Envelope {
+  return buildEvent(
+    type,
+    {
+      subject: child.id,
+      orgUnit: child.villageCode,
+      actor: { kind: "user", id: "registrar", name: "登记员" },
+      data: type === "child.registered" ? { child } : { child, changes: [] },
+    },
+    { producer: "registry" },
+  );
+}
+
+export function exitEvent(child: ChildSnapshot): Envelope {
+  return buildEvent(
+    "child.status-changed",
+    {
+      subject: child.id,
+      orgUnit: child.villageCode,
+      actor: { kind: "user", id: "registrar", name: "登记员" },
+      data: { child: { ...child, status: "exited", exitReason: "parent_returned" }, from: "active", to: "exited", reason: "parent_returned", note: null },
+    },
+    { producer: "registry" },
+  );
+}
