@@ -1,0 +1,45 @@
+import type { FastifyOtelInstrumentation } from "@fastify/otel";
+import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
+import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import type { PrismaClient } from "./data/db.js";
+import { registerRecordRoutes } from "./routes/records.js";
+import { registerItemRoutes } from "./routes/items.js";
+import { registerConcernRoutes } from "./routes/concerns.js";
+import { registerRuleRoutes, registerSnapshotRoute } from "./routes/rules.js";
+import type { Queue } from "bullmq";
+
+export interface VisitsAppDeps {
+  prisma: PrismaClient;
+  verifier: TokenVerifier;
+  logger: Logger;
+  readiness?: ReadinessCheck[];
+  instrumentation?: FastifyOtelInstrumentation;
+  /** The clock, injectable so tests can fix "today". */
+  now?: () => Date;
+  backdateDays?: number;
+  /** The schedule queue, where snapshot publishing runs as a background job. */
+  scheduleQueue: Queue;
+}
+
+export async function buildVisitsApp(deps: VisitsAppDeps): Promise<ServiceApp> {
+  const app = await createServiceApp({
+    service: "visits",
+    logger: deps.logger,
+    readiness: deps.readiness,
+    instrumentation: deps.instrumentation,
+    openapi: { title: "守护 · 走访关爱 (visits)", description: "走访节奏与规则、走访记录、到期与逾期、关注事项（强制报告）" },
+  });
+  const now = deps.now ?? (() => new Date());
+
+  // Every API route validates the bearer token again: the network is not trusted.
+  app.addHook("onRequest", async (request) => {
+    if (request.url.startsWith("/api/")) await authenticate(deps.verifier)(request);
+  });
+
+  registerRecordRoutes(app, { prisma: deps.prisma, now, backdateDays: deps.backdateDays ?? 31 });
+  registerItemRoutes(app, { prisma: deps.prisma, now });
+  registerConcernRoutes(app, { prisma: deps.prisma, now });
+  registerRuleRoutes(app, deps.prisma);
+  registerSnapshotRoute(app, deps.scheduleQueue);
+  return app;
+}

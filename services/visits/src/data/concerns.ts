@@ -1,0 +1,136 @@
+import { v7 as uuidv7 } from "uuid";
+import type { ConcernCategory } from "@shouhu/contracts";
+import { ConflictError } from "@shouhu/kit";
+import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import type { Tx } from "./db.js";
+import { PRODUCER } from "./scan.js";
+import type { Visitor } from "./records.js";
+
+export interface ConcernChild {
+  id: string;
+  name: string;
+  villageCode: string;
+  townshipCode: string;
+}
+
+/** Opens a case owned by the child's township (its supervisor) and publishes concern.raised, urgent. */
+export async function raiseConcern(
+  tx: Tx,
+  c: { child: ConcernChild; recordId: string | null; category: ConcernCategory; description: string; raisedBy: Visitor; at: Date },
+): Promise<string> {
+  const id = uuidv7();
+  await tx.$executeRawUnsafe(
+    `INSERT INTO concerns (id, child_id, record_id, category, description, status, owner_org_unit, raised_by, raised_by_name, raised_at)
+     VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, 'open', $6, $7, $8, $9)`,
+    id,
+    c.child.id,
+    c.recordId,
+    c.category,
+    c.description,
+    c.child.townshipCode,
+    c.raisedBy.userId,
+    c.raisedBy.name,
+    c.at,
+  );
+  await appendToOutbox(tx, [
+    buildEvent(
+      "concern.raised",
+      {
+        subject: c.child.id,
+        orgUnit: c.child.villageCode,
+        actor: c.raisedBy.actor,
+        data: {
+          concernId: id,
+          recordId: c.recordId,
+          category: c.category,
+          description: c.description,
+          child: c.child,
+          raisedBy: { userId: c.raisedBy.userId, name: c.raisedBy.name },
+          ownerOrgUnit: c.child.townshipCode,
+          urgent: true,
+        },
+      },
+      { producer: PRODUCER },
+    ),
+  ]);
+  return id;
+}
+
+export const ConcernStatuses = ["open", "acknowledged", "in_progress", "referred", "resolved"] as const;
+export type ConcernStatus = (typeof ConcernStatuses)[number];
+
+/** A case moves forward, never back to open; resolving needs the resolution written down and tells reporting (concern.resolved). */
+const allowed: Record<ConcernStatus, ConcernStatus[]> = {
+  open: ["acknowledged", "in_progress", "referred", "resolved"],
+  acknowledged: ["in_progress", "referred", "resolved"],
+  in_progress: ["referred", "resolved"],
+  referred: ["in_progress", "resolved"],
+  resolved: [],
+};
+
+export async function updateConcern(
+  tx: Tx,
+  id: string,
+  change: { status?: ConcernStatus; note: string; author: Visitor; ownerUsername: string; at: Date },
+): Promise<void> {
+  const [row] = await tx.$queryRawUnsafe<{ status: ConcernStatus }[]>(`SELECT status FROM concerns WHERE id = $1::uuid FOR UPDATE`, id);
+  if (!row) throw new ConflictError("CONCERN_GONE", "该关注事项不存在");
+  if (change.status && change.status !== row.status && !allowed[row.status].includes(change.status)) {
+    throw new ConflictError("CONCERN_STATUS", `关注事项不能从“${concernStatusLabel[row.status]}”改为“${concernStatusLabel[change.status]}”`, { field: "status" });
+  }
+  const status = change.status ?? row.status;
+  await tx.$executeRawUnsafe(
+    `UPDATE concerns SET status = $2::varchar, owner_username = COALESCE(owner_username, $3),
+            resolved_at = CASE WHEN $2::varchar = 'resolved' THEN $5::timestamptz ELSE resolved_at END,
+            resolution = CASE WHEN $2::varchar = 'resolved' THEN $4 ELSE resolution END
+      WHERE id = $1::uuid`,
+    id,
+    status,
+    change.ownerUsername,
+    change.note,
+    change.at,
+  );
+  if (status === "resolved" && row.status !== "resolved") {
+    const [c] = await tx.$queryRawUnsafe<{ category: ConcernCategory; resolvedAt: Date; childId: string; name: string; villageCode: string; townshipCode: string }[]>(
+      `SELECT k.category, k.resolved_at AS "resolvedAt", c.id AS "childId", c.name, c.village_code AS "villageCode", c.township_code AS "townshipCode"
+         FROM concerns k JOIN children c ON c.id = k.child_id WHERE k.id = $1::uuid`,
+      id,
+    );
+    await appendToOutbox(tx, [
+      buildEvent(
+        "concern.resolved",
+        {
+          subject: c!.childId,
+          orgUnit: c!.villageCode,
+          actor: change.author.actor,
+          data: {
+            concernId: id,
+            category: c!.category,
+            child: { id: c!.childId, name: c!.name, villageCode: c!.villageCode, townshipCode: c!.townshipCode },
+            resolution: change.note,
+            resolvedAt: c!.resolvedAt.toISOString(),
+          },
+        },
+        { producer: PRODUCER },
+      ),
+    ]);
+  }
+  await tx.$executeRawUnsafe(
+    `INSERT INTO concern_notes (id, concern_id, author_id, author_name, status, note, created_at) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7)`,
+    uuidv7(),
+    id,
+    change.author.userId,
+    change.author.name,
+    change.status ?? null,
+    change.note,
+    change.at,
+  );
+}
+
+export const concernStatusLabel: Record<ConcernStatus, string> = {
+  open: "待处理",
+  acknowledged: "已受理",
+  in_progress: "处理中",
+  referred: "已转介",
+  resolved: "已解决",
+};

@@ -1,0 +1,76 @@
+import { itemDates, periodOn } from "../domain/rhythm.js";
+import type { Tx } from "./db.js";
+import { ruleSetFor } from "./rules.js";
+
+type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;
+
+/**
+ * Creates the items due in the periods containing `date` for active children
+ * (all of a county, or one child), per the county's rules. Idempotent: the
+ * (child, kind, period) key makes a second run, or two at once, a no-op.
+ */
+export async function ensureItems(db: Db, date: string, scope: { countyCode: string; childId?: string }): Promise<number> {
+  const { rules, calendar } = await ruleSetFor(db, scope.countyCode);
+  let created = 0;
+  for (const rule of rules) {
+    const period = periodOn(rule.frequency, date, calendar);
+    if (!period) continue;
+    const dates = itemDates(period, rule);
+    created += await db.$executeRawUnsafe(
+      `INSERT INTO due_items (id, child_id, kind, period_key, period_start, period_end, due_date, remind_on, escalate_on, status)
+       SELECT gen_random_uuid(), c.id, $1, $2, $3::date, $4::date, $5::date, $6::date, $7::date, 'open'
+         FROM children c
+        WHERE c.county_code = $8 AND c.status = 'active' AND c.since <= $4::date
+          AND ($9::uuid IS NULL OR c.id = $9::uuid)
+       ON CONFLICT (child_id, kind, period_key) DO NOTHING`,
+      rule.kind,
+      period.key,
+      period.start,
+      period.end,
+      dates.dueDate,
+      dates.remindOn,
+      dates.escalateOn,
+      scope.countyCode,
+      scope.childId ?? null,
+    );
+  }
+  return created;
+}
+
+/** Every county with active children, for the daily scan. */
+export async function activeCounties(db: Pick<Tx, "$queryRawUnsafe">): Promise<string[]> {
+  const rows = await db.$queryRawUnsafe<{ code: string }[]>(`SELECT DISTINCT county_code AS code FROM children WHERE status = 'active' ORDER BY 1`);
+  return rows.map((r) => r.code);
+}
+
+export interface Satisfied {
+  itemId: string;
+  period: string;
+  onTime: boolean;
+}
+
+/**
+ * Marks as done the oldest open item of this kind whose period had begun by the
+ * record's date. A visit inside the period or its grace days is on time; one
+ * after the due date makes up (补访) the oldest missed item, late — so a missed
+ * month stays visible until someone actually makes the visit up.
+ */
+export async function satisfyItem(db: Db, childId: string, kind: string, date: string, recordId: string): Promise<Satisfied | null> {
+  const [row] = await db.$queryRawUnsafe<{ id: string; period: string; onTime: boolean }[]>(
+    `UPDATE due_items SET status = 'done', record_id = $4::uuid, done_on = $3::date
+      WHERE id = (SELECT id FROM due_items
+                   WHERE child_id = $1::uuid AND kind = $2 AND status = 'open' AND period_start <= $3::date
+                   ORDER BY period_start LIMIT 1 FOR UPDATE)
+      RETURNING id, period_key AS period, (done_on <= due_date) AS "onTime"`,
+    childId,
+    kind,
+    date,
+    recordId,
+  );
+  return row ? { itemId: row.id, period: row.period, onTime: row.onTime } : null;
+}
+
+/** A child who left the programme has nothing more due. */
+export async function closeOpenItems(db: Pick<Tx, "$executeRawUnsafe">, childId: string): Promise<number> {
+  return db.$executeRawUnsafe(`UPDATE due_items SET status = 'closed' WHERE child_id = $1::uuid AND status = 'open'`, childId);
+}

@@ -1,0 +1,35 @@
+import { seedCalendar, seedRules, type SemesterCalendar, type VisitRule } from "../domain/rhythm.js";
+import type { Tx } from "./db.js";
+
+export interface RuleSet {
+  countyCode: string;
+  rules: VisitRule[];
+  calendar: SemesterCalendar;
+  /** False when the county has not set its own and the seed rhythm applies. */
+  custom: boolean;
+  updatedBy: string | null;
+  updatedAt: Date | null;
+}
+
+type Db = Pick<Tx, "$queryRawUnsafe">;
+
+export async function ruleSetFor(db: Db, countyCode: string): Promise<RuleSet> {
+  const [row] = await db.$queryRawUnsafe<{ rules: VisitRule[]; calendar: SemesterCalendar; updatedBy: string; updatedAt: Date }[]>(
+    `SELECT rules, calendar, updated_by AS "updatedBy", updated_at AS "updatedAt" FROM rule_sets WHERE county_code = $1`,
+    countyCode,
+  );
+  return row
+    ? { countyCode, rules: row.rules, calendar: row.calendar, custom: true, updatedBy: row.updatedBy, updatedAt: row.updatedAt }
+    : { countyCode, rules: seedRules, calendar: seedCalendar, custom: false, updatedBy: null, updatedAt: null };
+}
+
+export async function saveRuleSet(db: Pick<Tx, "$executeRawUnsafe">, countyCode: string, rules: VisitRule[], calendar: SemesterCalendar, by: string): Promise<void> {
+  await db.$executeRawUnsafe(
+    `INSERT INTO rule_sets (county_code, rules, calendar, updated_at, updated_by) VALUES ($1, $2::jsonb, $3::jsonb, now(), $4)
+     ON CONFLICT (county_code) DO UPDATE SET rules = EXCLUDED.rules, calendar = EXCLUDED.calendar, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+    countyCode,
+    JSON.stringify(rules),
+    JSON.stringify(calendar),
+    by,
+  );
+}

@@ -1,0 +1,163 @@
+import type { Actor } from "@shouhu/contracts";
+import { systemActor } from "@shouhu/contracts";
+import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import { daysBetween } from "../domain/rhythm.js";
+import type { PrismaClient } from "./db.js";
+import { activeCounties, ensureItems } from "./items.js";
+
+export const PRODUCER = "visits";
+export const SCAN_JOB = "daily-visit-scan";
+
+interface ItemRow {
+  id: string;
+  kind: string;
+  period: string;
+  dueDate: string;
+  childId: string;
+  childName: string;
+  villageCode: string;
+  townshipCode: string;
+  helperId: string | null;
+  helperName: string | null;
+  helperPhone: string | null;
+  helperUsername: string | null;
+}
+
+export interface ScanResult {
+  itemsCreated: number;
+  reminded: number;
+  overdue: number;
+  escalated: number;
+  concernsEscalated: number;
+}
+
+/** Columns every item event needs: the child and whoever is responsible now. */
+const itemColumns = `u.id, u.kind, u.period_key AS period, to_char(u.due_date, 'YYYY-MM-DD') AS "dueDate",
+  c.id AS "childId", c.name AS "childName", c.village_code AS "villageCode", c.township_code AS "townshipCode",
+  a.helper_id AS "helperId", a.name AS "helperName", a.phone AS "helperPhone", a.username AS "helperUsername"`;
+
+function itemPayload(row: ItemRow) {
+  return {
+    itemId: row.id,
+    kind: row.kind as never,
+    period: row.period,
+    dueDate: row.dueDate,
+    child: { id: row.childId, name: row.childName, villageCode: row.villageCode, townshipCode: row.townshipCode },
+    responsible: {
+      kind: row.helperId ? ("helper" as const) : ("village_director" as const),
+      helperId: row.helperId,
+      name: row.helperName,
+      phone: row.helperPhone,
+      username: row.helperUsername,
+      villageCode: row.villageCode,
+    },
+  };
+}
+
+const stages = [
+  {
+    name: "reminded" as const,
+    flag: "reminded_at",
+    where: "i.reminded_at IS NULL AND i.remind_on <= $1::date AND i.due_date >= $1::date",
+    event: (row: ItemRow, today: string, actor: Actor) =>
+      buildEvent("visit.due", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysLeft: daysBetween(today, row.dueDate) } }, { producer: PRODUCER }),
+  },
+  {
+    name: "overdue" as const,
+    flag: "overdue_notified_at",
+    where: "i.overdue_notified_at IS NULL AND i.due_date < $1::date",
+    event: (row: ItemRow, today: string, actor: Actor) =>
+      buildEvent("visit.overdue", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 1 } }, { producer: PRODUCER }),
+  },
+  {
+    name: "escalated" as const,
+    flag: "escalated_at",
+    where: "i.escalated_at IS NULL AND i.escalate_on <= $1::date",
+    event: (row: ItemRow, today: string, actor: Actor) =>
+      buildEvent("visit.overdue", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 2 } }, { producer: PRODUCER }),
+  },
+];
+
+/**
+ * The daily scan: creates this period's items, then reminds, flags overdue and
+ * escalates, each item once. Items are claimed in batches with FOR UPDATE SKIP
+ * LOCKED and flagged in the same transaction as their events' outbox rows, so
+ * two scans at once (two workers, a retried job) split the work and never send
+ * the same event twice.
+ */
+export async function dailyScan(prisma: PrismaClient, today: string, options: { batchSize?: number; concernEscalationDays?: number } = {}): Promise<ScanResult> {
+  const batchSize = options.batchSize ?? 2000;
+  const actor = systemActor(SCAN_JOB);
+  const result: ScanResult = { itemsCreated: 0, reminded: 0, overdue: 0, escalated: 0, concernsEscalated: 0 };
+  for (const county of await activeCounties(prisma)) result.itemsCreated += await ensureItems(prisma, today, { countyCode: county });
+
+  for (const stage of stages) {
+    for (;;) {
+      const claimed = await prisma.$transaction(
+        async (tx) => {
+          const rows = await tx.$queryRawUnsafe<ItemRow[]>(
+            `WITH picked AS (
+               SELECT i.id FROM due_items i WHERE i.status = 'open' AND ${stage.where}
+                ORDER BY i.id LIMIT $2 FOR UPDATE SKIP LOCKED
+             ), u AS (
+               UPDATE due_items i SET ${stage.flag} = now() FROM picked WHERE i.id = picked.id
+               RETURNING i.id, i.kind, i.period_key, i.due_date, i.child_id
+             )
+             SELECT ${itemColumns} FROM u JOIN children c ON c.id = u.child_id LEFT JOIN assignments a ON a.child_id = u.child_id`,
+            today,
+            batchSize,
+          );
+          await appendToOutbox(tx, rows.map((row) => stage.event(row, today, actor)));
+          return rows.length;
+        },
+        { timeout: 120_000 },
+      );
+      result[stage.name] += claimed;
+      if (claimed < batchSize) break;
+    }
+  }
+  result.concernsEscalated = await escalateStaleConcerns(prisma, today, options.concernEscalationDays ?? 3, actor);
+  return result;
+}
+
+/** Concern cases nobody acknowledged within N days go up to the county. */
+async function escalateStaleConcerns(prisma: PrismaClient, today: string, days: number, actor: Actor): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRawUnsafe<{ id: string; category: string; raisedOn: string; childId: string; childName: string; villageCode: string; townshipCode: string; countyCode: string }[]>(
+      `WITH picked AS (
+         SELECT k.id FROM concerns k
+          WHERE k.status = 'open' AND k.escalated_at IS NULL AND (k.raised_at AT TIME ZONE 'Asia/Shanghai')::date <= $1::date - $2::int
+          FOR UPDATE SKIP LOCKED
+       ), u AS (
+         UPDATE concerns k SET escalated_at = now() FROM picked WHERE k.id = picked.id RETURNING k.id, k.category, k.raised_at, k.child_id
+       )
+       SELECT u.id, u.category, to_char((u.raised_at AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS "raisedOn", c.id AS "childId", c.name AS "childName",
+              c.village_code AS "villageCode", c.township_code AS "townshipCode", c.county_code AS "countyCode"
+         FROM u JOIN children c ON c.id = u.child_id`,
+      today,
+      days,
+    );
+    await appendToOutbox(
+      tx,
+      rows.map((r) =>
+        buildEvent(
+          "concern.escalated",
+          {
+            subject: r.childId,
+            orgUnit: r.villageCode,
+            actor,
+            data: {
+              concernId: r.id,
+              category: r.category as never,
+              child: { id: r.childId, name: r.childName, villageCode: r.villageCode, townshipCode: r.townshipCode },
+              openDays: daysBetween(r.raisedOn, today),
+              escalatedTo: r.countyCode,
+            },
+          },
+          { producer: PRODUCER },
+        ),
+      ),
+    );
+    return rows.length;
+  });
+}

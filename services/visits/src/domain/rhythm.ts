@@ -1,0 +1,115 @@
+import { z } from "zod";
+import { VisitKind } from "@shouhu/contracts";
+
+/** Kinds a rule can ask for; tutoring is recorded but never scheduled. */
+export const ScheduledKind = VisitKind.exclude(["tutoring"]);
+export type ScheduledKind = z.infer<typeof ScheduledKind>;
+
+export const Frequency = z.enum(["monthly", "semester", "yearly"]);
+export type Frequency = z.infer<typeof Frequency>;
+
+export const VisitRule = z.object({
+  kind: ScheduledKind,
+  frequency: Frequency,
+  /** Days after the period ends before the item counts as overdue. */
+  graceDays: z.number().int().min(0).max(31),
+  /** Days before the due date the responsible person is reminded (visit.due). */
+  remindDaysBefore: z.number().int().min(0).max(31),
+  /** Days after the due date an open item is escalated to the township supervisor. */
+  escalateAfterDays: z.number().int().min(1).max(90),
+});
+export type VisitRule = z.infer<typeof VisitRule>;
+
+const monthDay = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, "应为 MM-DD，如 03-01");
+
+/** Semesters as month-day ranges; autumn usually runs into January of the next year. */
+export const SemesterCalendar = z.object({
+  spring: z.object({ start: monthDay, end: monthDay }),
+  autumn: z.object({ start: monthDay, end: monthDay }),
+});
+export type SemesterCalendar = z.infer<typeof SemesterCalendar>;
+
+export const RuleSetInput = z
+  .object({ rules: z.array(VisitRule).min(1, "至少需要一条走访规则").max(20), calendar: SemesterCalendar })
+  .superRefine((value, ctx) => {
+    const seen = new Set<string>();
+    value.rules.forEach((rule, i) => {
+      if (seen.has(rule.kind)) ctx.addIssue({ code: "custom", path: ["rules", i, "kind"], message: "每种走访只能有一条规则" });
+      seen.add(rule.kind);
+    });
+  });
+export type RuleSetInput = z.infer<typeof RuleSetInput>;
+
+/**
+ * The seed documents' rhythm: a home visit and a call with the parents every
+ * month (每月一次家访、每月与家长通一次话); each semester a talk, a contact with
+ * the guardian and a letter ("四个一次", "三个一").
+ */
+export const seedRules: VisitRule[] = [
+  { kind: "home_visit", frequency: "monthly", graceDays: 5, remindDaysBefore: 7, escalateAfterDays: 7 },
+  { kind: "parent_call", frequency: "monthly", graceDays: 5, remindDaysBefore: 7, escalateAfterDays: 7 },
+  { kind: "talk", frequency: "semester", graceDays: 7, remindDaysBefore: 14, escalateAfterDays: 14 },
+  { kind: "guardian_contact", frequency: "semester", graceDays: 7, remindDaysBefore: 14, escalateAfterDays: 14 },
+  { kind: "letter", frequency: "semester", graceDays: 7, remindDaysBefore: 14, escalateAfterDays: 14 },
+];
+
+export const seedCalendar: SemesterCalendar = { spring: { start: "03-01", end: "07-31" }, autumn: { start: "09-01", end: "01-31" } };
+
+export interface Period {
+  /** 2026-11 | 2026-autumn | 2026 */
+  key: string;
+  start: string;
+  end: string;
+}
+
+/** Calendar arithmetic on ISO dates (UTC, no time of day). */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+function lastDayOfMonth(year: number, month: number): string {
+  return new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
+}
+
+/** The period of a frequency that contains `date`; null for a semester rule in the holidays. */
+export function periodOn(frequency: Frequency, date: string, calendar: SemesterCalendar): Period | null {
+  const year = Number(date.slice(0, 4));
+  const month = Number(date.slice(5, 7));
+  if (frequency === "monthly") return { key: date.slice(0, 7), start: `${date.slice(0, 7)}-01`, end: lastDayOfMonth(year, month) };
+  if (frequency === "yearly") return { key: String(year), start: `${year}-01-01`, end: `${year}-12-31` };
+  for (const [name, range] of [["spring", calendar.spring], ["autumn", calendar.autumn]] as const) {
+    const crosses = range.end < range.start;
+    // A semester running into the next year (autumn into January) belongs to the year it starts in.
+    for (const startYear of crosses ? [year, year - 1] : [year]) {
+      const start = `${startYear}-${range.start}`;
+      const end = `${crosses ? startYear + 1 : startYear}-${range.end}`;
+      if (start <= date && date <= end) return { key: `${startYear}-${name}`, start, end: validDate(end) };
+    }
+  }
+  return null;
+}
+
+/** "2027-02-29"-style ends (a calendar written without leap years in mind) become the month's last day. */
+function validDate(date: string): string {
+  const [y, m] = [Number(date.slice(0, 4)), Number(date.slice(5, 7))];
+  const last = lastDayOfMonth(y, m);
+  return date > last ? last : date;
+}
+
+export interface ItemDates {
+  dueDate: string;
+  remindOn: string;
+  escalateOn: string;
+}
+
+/** Due the period's last day plus grace; overdue the day after; escalated `escalateAfterDays` later. */
+export function itemDates(period: Period, rule: VisitRule): ItemDates {
+  const dueDate = addDays(period.end, rule.graceDays);
+  return { dueDate, remindOn: addDays(dueDate, -rule.remindDaysBefore), escalateOn: addDays(dueDate, rule.escalateAfterDays + 1) };
+}

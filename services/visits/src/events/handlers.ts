@@ -1,0 +1,26 @@
+import type { EventData, EventType } from "@shouhu/contracts";
+import { todayInChina } from "@shouhu/cn";
+import type { EventHandler } from "@shouhu/messaging";
+import type { Tx } from "../data/db.js";
+import { applyChildSnapshot } from "../data/children.js";
+import { endAssignment, startAssignment } from "../data/assignments.js";
+
+type Consumed = "child.registered" | "child.updated" | "child.status-changed" | "pairing.started" | "pairing.ended";
+
+/**
+ * Registry events keep the child projection and its items; pairing events say
+ * who is responsible. Each runs in the consumer's transaction with the inbox row.
+ */
+export function visitEventHandlers(now: () => Date = () => new Date()): Record<Consumed, EventHandler<Tx>> {
+  const child: EventHandler<Tx> = async (event, tx) => {
+    const { child: snapshot } = event.data as EventData<"child.registered">;
+    await applyChildSnapshot(tx, snapshot, todayInChina(now()));
+  };
+  return {
+    "child.registered": child,
+    "child.updated": child,
+    "child.status-changed": child,
+    "pairing.started": async (event, tx) => startAssignment(tx, event.data as EventData<"pairing.started">),
+    "pairing.ended": async (event, tx) => endAssignment(tx, event.data as EventData<"pairing.ended">),
+  } satisfies Partial<Record<EventType, EventHandler<Tx>>>;
+}

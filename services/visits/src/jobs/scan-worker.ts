@@ -1,0 +1,36 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { jobQueues } from "@shouhu/contracts";
+import { todayInChina } from "@shouhu/cn";
+import type { Logger } from "@shouhu/kit";
+import { createJobWorker, upsertDailySchedule } from "@shouhu/messaging";
+import type { PrismaClient } from "../data/db.js";
+import { SCAN_JOB, dailyScan } from "../data/scan.js";
+import { SNAPSHOT_JOB, publishVisitsSnapshot } from "../data/snapshot.js";
+
+/** The daily scan as a BullMQ job scheduler (one schedule however many workers upsert it); snapshot publishing runs here too. */
+export async function startScanWorker(deps: {
+  prisma: PrismaClient;
+  connection: Redis;
+  prefix?: string;
+  queue: Queue;
+  cron: string;
+  concernEscalationDays: number;
+  logger: Logger;
+  now?: () => Date;
+}): Promise<{ name: string; close: () => Promise<unknown> }> {
+  const now = deps.now ?? (() => new Date());
+  const worker = createJobWorker(
+    jobQueues.visitsSchedule,
+    async (job) => {
+      if (job.name === SNAPSHOT_JOB) return publishVisitsSnapshot(deps.prisma, (job.data as { runId: string }).runId);
+      if (job.name !== SCAN_JOB) throw new Error(`no handler for scheduled job ${job.name}`);
+      const result = await dailyScan(deps.prisma, todayInChina(now()), { concernEscalationDays: deps.concernEscalationDays });
+      deps.logger.info(result, "daily visit scan finished");
+      return result;
+    },
+    { connection: deps.connection, prefix: deps.prefix, logger: deps.logger, concurrency: 1 },
+  );
+  await upsertDailySchedule(deps.queue, SCAN_JOB, deps.cron, { name: SCAN_JOB, data: {} });
+  return { name: "scan-worker", close: () => worker.close() };
+}

@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { ConcernCategory, labels } from "@shouhu/contracts";
+import { NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
+import { fieldAccess } from "@shouhu/auth";
+import type { PrismaClient } from "../data/db.js";
+import { ConcernStatuses, concernStatusLabel, raiseConcern, updateConcern, type ConcernStatus } from "../data/concerns.js";
+import { teacherOnly, visibleChild } from "../data/visibility.js";
+import { caseWorkers, recorders, requireRole, scopeOf, visitorOf } from "./permissions.js";
+
+const IdParams = z.object({ id: z.uuid({ message: "关注事项编号格式不正确" }) });
+const RaiseBody = z.object({ childId: z.uuid(), category: ConcernCategory, description: z.string().trim().min(1, "请描述发现的情况").max(2000) });
+const UpdateBody = z.object({ status: z.enum(ConcernStatuses).optional(), note: z.string().trim().min(1, "请填写处理情况").max(2000) });
+const ListQuery = z.object({
+  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  status: z.enum(ConcernStatuses).optional(),
+  /** Only cases not yet resolved. */
+  open: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+interface ConcernRow {
+  id: string;
+  childId: string;
+  childName: string;
+  villageCode: string;
+  category: z.infer<typeof ConcernCategory>;
+  description: string;
+  status: ConcernStatus;
+  raisedAt: Date;
+}
+
+const select = `SELECT k.id, k.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", k.record_id AS "recordId",
+       k.category, k.description, k.status, k.owner_org_unit AS "ownerOrgUnit", k.owner_username AS "ownerUsername",
+       k.raised_by_name AS "raisedByName", k.raised_at AS "raisedAt", k.resolved_at AS "resolvedAt", k.resolution,
+       k.escalated_at AS "escalatedAt"
+  FROM concerns k JOIN children c ON c.id = k.child_id LEFT JOIN assignments a ON a.child_id = k.child_id`;
+
+export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date }): void {
+  const { prisma } = deps;
+  const present = (row: ConcernRow, notes: boolean) => ({
+    ...row,
+    description: notes ? row.description : null,
+    categoryLabel: labels.concernCategory[row.category],
+    statusLabel: concernStatusLabel[row.status],
+  });
+
+  app.post("/api/v1/concerns", { schema: { tags: ["concerns"], summary: "报告关注事项（强制报告，立即通知乡镇督导员）", body: RaiseBody } }, async (request, reply) => {
+    const principal = request.principal!;
+    requireRole(principal, recorders, "报告关注事项");
+    const child = await visibleChild(prisma, principal, request.body.childId);
+    const id = await prisma.$transaction((tx) =>
+      raiseConcern(tx, {
+        child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode },
+        recordId: null,
+        category: request.body.category,
+        description: request.body.description,
+        raisedBy: visitorOf(principal),
+        at: deps.now(),
+      }),
+    );
+    markAudit(reply, "update", [child.id]);
+    return reply.status(201).send({ id, status: "open", statusLabel: concernStatusLabel.open });
+  });
+
+  app.get("/api/v1/concerns", { schema: { tags: ["concerns"], summary: "关注事项（个案）列表", querystring: ListQuery } }, async (request, reply) => {
+    const principal = request.principal!;
+    const q = request.query;
+    const rows = await prisma.$queryRawUnsafe<ConcernRow[]>(
+      `${select} WHERE c.village_code LIKE $1 || '%' AND ($2::text IS NULL OR k.status = $2) AND ($3::boolean IS NOT TRUE OR k.status <> 'resolved')
+         AND ($4::text IS NULL OR a.username = $4) ORDER BY k.raised_at DESC LIMIT $5`,
+      scopeOf(principal, q.orgUnit),
+      q.status ?? null,
+      q.open ?? null,
+      teacherOnly(principal),
+      q.limit,
+    );
+    markAudit(reply, "list", [...new Set(rows.map((r) => r.childId))]);
+    return { items: rows.map((r) => present(r, fieldAccess(principal).sensitiveNotes)) };
+  });
+
+  app.get("/api/v1/concerns/:id", { schema: { tags: ["concerns"], summary: "关注事项详情与处理记录", params: IdParams } }, async (request, reply) => {
+    const principal = request.principal!;
+    const [row] = await prisma.$queryRawUnsafe<ConcernRow[]>(`${select} WHERE k.id = $1::uuid`, request.params.id);
+    if (!row) throw new NotFoundError("关注事项", request.params.id);
+    await visibleChild(prisma, principal, row.childId).catch(() => {
+      throw new NotFoundError("关注事项", request.params.id);
+    });
+    const notes = await prisma.concernNote.findMany({ where: { concernId: row.id }, orderBy: { createdAt: "asc" } });
+    markAudit(reply, "read", [row.childId]);
+    const sensitive = fieldAccess(principal).sensitiveNotes;
+    return { ...present(row, sensitive), notes: sensitive ? notes : [] };
+  });
+
+  app.post(
+    "/api/v1/concerns/:id/updates",
+    { schema: { tags: ["concerns"], summary: "处理关注事项：受理、处理中、转介、解决（须写明情况）", params: IdParams, body: UpdateBody } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, caseWorkers, "处理关注事项");
+      const [row] = await prisma.$queryRawUnsafe<ConcernRow[]>(`${select} WHERE k.id = $1::uuid`, request.params.id);
+      if (!row) throw new NotFoundError("关注事项", request.params.id);
+      await visibleChild(prisma, principal, row.childId).catch(() => {
+        throw new NotFoundError("关注事项", request.params.id);
+      });
+      await prisma.$transaction((tx) =>
+        updateConcern(tx, row.id, { status: request.body.status, note: request.body.note, author: visitorOf(principal), ownerUsername: principal.username, at: deps.now() }),
+      );
+      markAudit(reply, "update", [row.childId]);
+      const [updated] = await prisma.$queryRawUnsafe<ConcernRow[]>(`${select} WHERE k.id = $1::uuid`, row.id);
+      return present(updated!, true);
+    },
+  );
+}

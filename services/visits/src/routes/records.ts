@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { labels } from "@shouhu/contracts";
+import { todayInChina } from "@shouhu/cn";
+import { ConflictError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
+import { fieldAccess } from "@shouhu/auth";
+import type { PrismaClient } from "../data/db.js";
+import { RecordInput, checkFollowUp, checkRecordDate } from "../domain/record.js";
+import { createRecord } from "../data/records.js";
+import { teacherOnly, visibleChild } from "../data/visibility.js";
+import { recorders, requireRole, scopeOf, visitorOf } from "./permissions.js";
+
+export interface RecordRoutesDeps {
+  prisma: PrismaClient;
+  now: () => Date;
+  backdateDays: number;
+}
+
+const ListQuery = z.object({
+  childId: z.uuid().optional(),
+  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  from: z.iso.date().optional(),
+  to: z.iso.date().optional(),
+  cursor: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export function registerRecordRoutes(app: ServiceApp, deps: RecordRoutesDeps): void {
+  const { prisma } = deps;
+
+  app.post("/api/v1/visit-records", { schema: { tags: ["visits"], summary: "登记走访记录（家访、谈心、亲情电话等）", body: RecordInput } }, async (request, reply) => {
+    const principal = request.principal!;
+    requireRole(principal, recorders, "登记走访记录");
+    const input = request.body;
+    const issues = [checkRecordDate(input.date, todayInChina(deps.now()), deps.backdateDays), checkFollowUp(input)].filter((i) => i !== null);
+    if (issues.length) throw new ValidationError(issues);
+    const child = await visibleChild(prisma, principal, input.childId);
+    if (child.status !== "active") throw new ConflictError("CHILD_EXITED", "该儿童已退出关爱对象，不再登记走访");
+    const result = await createRecord(prisma, child, input, visitorOf(principal), deps.now());
+    markAudit(reply, "update", [child.id]);
+    return reply.status(201).send({
+      id: result.recordId,
+      childId: child.id,
+      kind: input.kind,
+      kindLabel: labels.visitKind[input.kind],
+      date: input.date,
+      satisfied: result.satisfied,
+      concernId: result.concernId,
+    });
+  });
+
+  app.get("/api/v1/visit-records", { schema: { tags: ["visits"], summary: "走访记录", querystring: ListQuery } }, async (request, reply) => {
+    const principal = request.principal!;
+    const q = request.query;
+    if (q.childId) await visibleChild(prisma, principal, q.childId);
+    const teacher = teacherOnly(principal);
+    const rows = await prisma.$queryRawUnsafe<{ id: string; childId: string }[]>(
+      `SELECT r.id, r.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", r.kind,
+              to_char(r.date, 'YYYY-MM-DD') AS date, r.visitor_name AS "visitorName", r.location, r.duration_minutes AS "durationMinutes",
+              r.findings, r.follow_up_needed AS "followUpNeeded", r.follow_up_note AS "followUpNote", r.item_id AS "itemId", r.created_at AS "createdAt"
+         FROM visit_records r JOIN children c ON c.id = r.child_id LEFT JOIN assignments a ON a.child_id = c.id
+        WHERE c.village_code LIKE $1 || '%'
+          AND ($2::uuid IS NULL OR r.child_id = $2::uuid)
+          AND ($3::date IS NULL OR r.date >= $3::date) AND ($4::date IS NULL OR r.date <= $4::date)
+          AND ($5::text IS NULL OR a.username = $5)
+          AND ($6::uuid IS NULL OR r.id < $6::uuid)
+        ORDER BY r.id DESC LIMIT $7`,
+      scopeOf(principal, q.orgUnit),
+      q.childId ?? null,
+      q.from ?? null,
+      q.to ?? null,
+      teacher,
+      q.cursor ?? null,
+      q.limit + 1,
+    );
+    const more = rows.length > q.limit;
+    // What was found in a home is a sensitive note: inspectors see that a visit happened, not what was seen.
+    const notes = fieldAccess(principal).sensitiveNotes;
+    const items = (more ? rows.slice(0, q.limit) : rows).map((r) => (notes ? r : { ...r, findings: null, followUpNote: null }));
+    markAudit(reply, "read", [...new Set(items.map((r) => r.childId))]);
+    return { items, nextCursor: more ? items[items.length - 1]!.id : null };
+  });
+}

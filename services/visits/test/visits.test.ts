@@ -1,0 +1,383 @@
+import { fileURLToPath } from "node:url";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, type ServiceApp } from "@shouhu/kit";
+import { createTokenVerifier } from "@shouhu/auth";
+import { migrate } from "@shouhu/db";
+import type { ChildSnapshot, Envelope, EventData } from "@shouhu/contracts";
+import { buildEvent, consumeEvent } from "@shouhu/messaging";
+import { createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
+import { buildVisitsApp } from "../src/app.js";
+import { visitEventHandlers } from "../src/events/handlers.js";
+import { SCAN_JOB, dailyScan } from "../src/data/scan.js";
+import { startScanWorker } from "../src/jobs/scan-worker.js";
+import { publishVisitsSnapshot } from "../src/data/snapshot.js";
+import { jobQueues } from "@shouhu/contracts";
+import { createJobQueue, createRedisConnection } from "@shouhu/messaging";
+import { testPrefix } from "@shouhu/testing";
+
+const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+const VILLAGE = "360999101201";
+const actor = { kind: "user" as const, id: "registrar", name: "登记员" };
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let issuer: TestIssuer;
+let app: ServiceApp;
+let scheduleQueue: ReturnType<typeof createJobQueue>;
+let queueConnection: ReturnType<typeof createRedisConnection>;
+const clock = { now: new Date("2026-11-22T02:00:00Z") };
+const setToday = (date: string) => (clock.now = new Date(`${date}T02:00:00Z`));
+const handlers = visitEventHandlers(() => clock.now);
+
+beforeAll(async () => {
+  db = await createTestDatabase("visits");
+  await migrate({ databaseUrl: db.url, migrationsDir });
+  prisma = createPrisma(db.url);
+  issuer = await startTestIssuer();
+  queueConnection = createRedisConnection(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { role: "producer" });
+  scheduleQueue = createJobQueue(jobQueues.visitsSchedule, queueConnection, testPrefix("visits_app"));
+  app = await buildVisitsApp({
+    scheduleQueue,
+    prisma,
+    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
+    logger: createLogger("visits-test", process.env.TEST_LOG_LEVEL ?? "silent"),
+    now: () => clock.now,
+    backdateDays: 31,
+  });
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app?.close();
+  await scheduleQueue?.obliterate({ force: true }).catch(() => undefined);
+  await scheduleQueue?.close();
+  queueConnection?.disconnect();
+  await issuer?.close();
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));
+
+function snapshot(over: Partial<ChildSnapshot> = {}): ChildSnapshot {
+  return {
+    id: randomUUID(),
+    name: "李小花",
+    sex: "female",
+    birthDate: "2015-03-07",
+    villageCode: VILLAGE,
+    townshipCode: "360999101",
+    countyCode: "360999",
+    schoolId: "S360999101001",
+    schoolName: "长岭乡中心小学",
+    grade: null,
+    className: null,
+    leftBehindType: "both_parents_away",
+    difficultyCategories: [],
+    riskLevel: "medium",
+    status: "active",
+    exitReason: null,
+    guardian: null,
+    parents: [],
+    revision: 1,
+    ...over,
+  };
+}
+
+async function register(over: Partial<ChildSnapshot> = {}): Promise<ChildSnapshot> {
+  const child = snapshot(over);
+  await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor, data: { child } }, { producer: "registry" }));
+  return child;
+}
+
+function pairing(type: "pairing.started" | "pairing.ended", child: ChildSnapshot, helper: { id: string; name: string; username: string | null }, pairingId: string, date = "2026-11-22"): Envelope {
+  const common = {
+    pairingId,
+    kind: "mentor" as const,
+    child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode, schoolId: child.schoolId },
+    helper: { id: helper.id, kind: "teacher" as const, name: helper.name, phone: "13907311111", username: helper.username, orgUnitCode: "360999101", schoolId: "S360999101001" },
+  };
+  const data: EventData<"pairing.started"> | EventData<"pairing.ended"> =
+    type === "pairing.started" ? { ...common, startDate: date, approvedBy: "督导员" } : { ...common, endDate: date, reason: "helper_deactivated", note: null };
+  return buildEvent(type, { subject: child.id, orgUnit: child.villageCode, actor, data } as never, { producer: "pairing" });
+}
+
+async function api(method: "GET" | "POST" | "PUT", url: string, user: string, payload?: object) {
+  const res = await app.inject({ method, url, headers: await issuer.as(user), ...(payload ? { payload } : {}) });
+  return { status: res.statusCode, body: res.json() as any };
+}
+
+async function items(childId: string, view = "open") {
+  return (await api("GET", `/api/v1/visit-items?childId=${childId}&view=${view}`, "changling.supervisor")).body.items as {
+    kind: string;
+    period: string;
+    dueDate: string;
+    status: string;
+    responsible: { kind: string; name: string | null; username: string | null };
+  }[];
+}
+
+async function outbox(type: string, childId: string) {
+  const rows = await prisma.outboxEvent.findMany({ where: { type, subject: childId }, orderBy: { createdAt: "asc" } });
+  return rows.map((r) => (r.envelope as unknown as Envelope).data as any);
+}
+
+const teacher = { id: randomUUID(), name: "王老师", username: "changling.teacher" };
+
+describe("schedules from registry and pairing events", () => {
+  it("creates this period's items for a new child, first for the village child director, then for the paired helper", async () => {
+    setToday("2026-11-22");
+    const child = await register();
+    const open = await items(child.id);
+    expect(open.map((i) => `${i.kind}:${i.period}:${i.dueDate}`).sort()).toEqual([
+      "guardian_contact:2026-autumn:2027-02-07",
+      "home_visit:2026-11:2026-12-05",
+      "letter:2026-autumn:2027-02-07",
+      "parent_call:2026-11:2026-12-05",
+      "talk:2026-autumn:2027-02-07",
+    ]);
+    expect(open.every((i) => i.responsible.kind === "village_director")).toBe(true);
+
+    await deliver(pairing("pairing.started", child, teacher, randomUUID()));
+    expect((await items(child.id)).every((i) => i.responsible.kind === "helper" && i.responsible.username === "changling.teacher")).toBe(true);
+  });
+
+  it("hands open items back to the village child director when the pairing ends, and to the next helper when one starts — in either order", async () => {
+    const child = await register();
+    const first = randomUUID();
+    const second = randomUUID();
+    await deliver(pairing("pairing.started", child, teacher, first));
+    await deliver(pairing("pairing.ended", child, teacher, first));
+    expect((await items(child.id)).every((i) => i.responsible.kind === "village_director")).toBe(true);
+
+    const next = { id: randomUUID(), name: "赵志愿", username: null };
+    await deliver(pairing("pairing.started", child, next, second, "2026-11-23"));
+    // A late pairing.ended of the first pairing must not take the child from the new helper.
+    await deliver(pairing("pairing.ended", child, teacher, first));
+    expect((await items(child.id)).every((i) => i.responsible.name === "赵志愿")).toBe(true);
+  });
+
+  it("closes a child's open items when the child exits", async () => {
+    const child = await register();
+    const exited = { ...child, status: "exited" as const, exitReason: "parent_returned" as const, revision: 2 };
+    await deliver(buildEvent("child.status-changed", { subject: child.id, orgUnit: VILLAGE, actor, data: { child: exited, from: "active", to: "exited", reason: "parent_returned", note: null } }, { producer: "registry" }));
+    expect(await items(child.id)).toEqual([]);
+    expect((await items(child.id, "closed")).length).toBe(5);
+  });
+});
+
+describe("records, the rhythm and the daily scan", () => {
+  it("a month with a visit and a month without: reminded, overdue the day after, escalated later — each once", async () => {
+    setToday("2026-11-22");
+    const child = await register({ villageCode: "360999101209" });
+    await deliver(pairing("pairing.started", child, teacher, randomUUID()));
+
+    // The teacher visits on the 20th (recorded two days later) but never calls the parents.
+    const rec = await api("POST", "/api/v1/visit-records", "changling.teacher", {
+      childId: child.id,
+      kind: "home_visit",
+      date: "2026-11-20",
+      location: "家中",
+      durationMinutes: 45,
+      findings: { livingConditions: "整洁", mood: "开朗" },
+    });
+    expect(rec.status, JSON.stringify(rec.body)).toBe(201);
+    expect(rec.body.satisfied).toMatchObject({ period: "2026-11", onTime: true });
+
+    await dailyScan(prisma, "2026-11-27");
+    expect(await outbox("visit.due", child.id)).toEqual([]);
+    await dailyScan(prisma, "2026-11-28"); // remind 7 days before the 12-05 due date
+    const due = await outbox("visit.due", child.id);
+    expect(due.map((d) => d.kind)).toEqual(["parent_call"]);
+    expect(due[0]).toMatchObject({ dueDate: "2026-12-05", daysLeft: 7, responsible: { kind: "helper", username: "changling.teacher", phone: "13907311111" } });
+
+    await dailyScan(prisma, "2026-12-05");
+    expect(await outbox("visit.overdue", child.id)).toEqual([]);
+    await dailyScan(prisma, "2026-12-06");
+    expect((await outbox("visit.overdue", child.id)).map((e) => [e.kind, e.level, e.daysOverdue])).toEqual([["parent_call", 1, 1]]);
+    await dailyScan(prisma, "2026-12-12");
+    await dailyScan(prisma, "2026-12-13");
+    await dailyScan(prisma, "2026-12-13");
+    expect((await outbox("visit.overdue", child.id)).map((e) => [e.kind, e.level, e.daysOverdue])).toEqual([
+      ["parent_call", 1, 1],
+      ["parent_call", 2, 8],
+    ]);
+    // The December items appeared with the month.
+    expect((await items(child.id)).filter((i) => i.period === "2026-12").length).toBe(2);
+
+    // The call made up on 12-10 (补访) settles November's item, late; December's call is still due.
+    setToday("2026-12-13");
+    const late = await api("POST", "/api/v1/visit-records", "changling.teacher", { childId: child.id, kind: "parent_call", date: "2026-12-10" });
+    expect(late.body.satisfied).toMatchObject({ period: "2026-11", onTime: false });
+    expect((await items(child.id)).filter((i) => i.kind === "parent_call").map((i) => i.period)).toEqual(["2026-12"]);
+    // November's two monthly items fell due on 12-05: the visit in time, the call made up late.
+    const summary = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&from=2026-11-01&to=2026-12-31", "changling.supervisor");
+    expect(summary.body.total).toEqual({ due: 2, onTime: 1, late: 1, missed: 0, punctuality: 0.5 });
+    const byHelper = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&groupBy=helper&from=2026-11-01&to=2026-12-31", "changling.supervisor");
+    expect(byHelper.body.groups).toEqual([expect.objectContaining({ key: "王老师", due: 2, onTime: 1, late: 1, punctuality: 0.5 })]);
+    // On 01-10 December's items are past due and still open: missed until made up.
+    setToday("2027-01-10");
+    const later = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&from=2026-11-01&to=2027-01-10", "changling.supervisor");
+    expect(later.body.total).toMatchObject({ due: 4, onTime: 1, late: 1, missed: 2, punctuality: 0.25 });
+    const overdueNow = await api("GET", "/api/v1/visit-items?orgUnit=360999101209&view=overdue", "changling.teacher");
+    expect(overdueNow.body.items.map((i: { kind: string; daysOverdue: number }) => [i.kind, i.daysOverdue]).sort()).toEqual([["home_visit", 5], ["parent_call", 5]]);
+    const recorded = await outbox("visit.recorded", child.id);
+    expect(recorded.map((r) => [r.kind, r.satisfied?.onTime])).toEqual([
+      ["home_visit", true],
+      ["parent_call", false],
+    ]);
+  });
+
+  it("two scans at once send each event once", async () => {
+    setToday("2026-11-22");
+    const children = await Promise.all(Array.from({ length: 30 }, () => register({ villageCode: "360999101202" })));
+    const results = await Promise.all([dailyScan(prisma, "2026-11-29", { batchSize: 7 }), dailyScan(prisma, "2026-11-29", { batchSize: 7 })]);
+    const sent = await prisma.outboxEvent.count({ where: { type: "visit.due", subject: { in: children.map((c) => c.id) } } });
+    // Two monthly items each are in their reminder window (semester items are not yet).
+    expect(sent).toBe(60);
+    expect(results[0]!.reminded + results[1]!.reminded).toBeGreaterThanOrEqual(60);
+    const perItem = await prisma.$queryRawUnsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM outbox WHERE type = 'visit.due' GROUP BY envelope->'data'->>'itemId' HAVING count(*) > 1`,
+    );
+    expect(perItem).toEqual([]);
+  });
+
+  it("semester boundaries: nothing for semesters in the holidays, the new semester's items from its first day", async () => {
+    setToday("2027-02-10");
+    const child = await register({ villageCode: "360999101203" });
+    expect((await items(child.id)).map((i) => i.kind).sort()).toEqual(["home_visit", "parent_call"]);
+    await dailyScan(prisma, "2027-03-01");
+    const spring = (await items(child.id)).filter((i) => i.period === "2027-spring");
+    expect(spring.map((i) => i.kind).sort()).toEqual(["guardian_contact", "letter", "talk"]);
+    expect(spring.every((i) => i.dueDate === "2027-08-07")).toBe(true);
+  });
+
+  it("a county's own rules and calendar apply to new periods", async () => {
+    setToday("2026-11-22");
+    const bad = await api("PUT", "/api/v1/visit-rules/360999", "county.admin", {
+      rules: [{ kind: "home_visit", frequency: "fortnightly", graceDays: 3, remindDaysBefore: 3, escalateAfterDays: 5 }],
+      calendar: { spring: { start: "03-01", end: "07-31" }, autumn: { start: "09-01", end: "13-31" } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(["calendar.autumn.end", "rules.0.frequency"]);
+    expect((await api("PUT", "/api/v1/visit-rules/360999", "changling.supervisor", { rules: [], calendar: {} })).status).toBe(400);
+    const ok = await api("PUT", "/api/v1/visit-rules/360999", "county.admin", {
+      rules: [{ kind: "home_visit", frequency: "monthly", graceDays: 0, remindDaysBefore: 3, escalateAfterDays: 3 }],
+      calendar: { spring: { start: "02-20", end: "07-10" }, autumn: { start: "08-25", end: "01-20" } },
+    });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect((await api("PUT", "/api/v1/visit-rules/360999", "changling.supervisor", ok.body)).status).toBe(403);
+    const child = await register({ villageCode: "360999101204" });
+    expect((await items(child.id)).map((i) => `${i.kind}:${i.dueDate}`)).toEqual(["home_visit:2026-11-30"]);
+    // Back to the seed rhythm for the other tests.
+    await prisma.ruleSet.deleteMany({});
+  });
+
+  it("rejects bad dates and bad input with the field named, and records only for visible children", async () => {
+    setToday("2026-11-22");
+    const child = await register({ villageCode: "360999101205" });
+    const post = (user: string, body: object) => api("POST", "/api/v1/visit-records", user, { childId: child.id, kind: "home_visit", date: "2026-11-21", ...body });
+    const fields = async (user: string, body: object) => (await post(user, body)).body.error?.details?.map((d: { field: string }) => d.field);
+    expect(await fields("changling.supervisor", { date: "2026-11-23" })).toEqual(["date"]);
+    expect(await fields("changling.supervisor", { date: "2026-10-01" })).toEqual(["date"]);
+    expect(await fields("changling.supervisor", { date: "2026-11-31" })).toEqual(["date"]);
+    expect(await fields("changling.supervisor", { date: "21/11/2026" })).toEqual(["date"]);
+    expect(await fields("changling.supervisor", { kind: "party" })).toEqual(["kind"]);
+    expect(await fields("changling.supervisor", { durationMinutes: -5 })).toEqual(["durationMinutes"]);
+    expect(await fields("changling.supervisor", { followUpNeeded: true })).toEqual(["followUpNote"]);
+    expect((await post("changling.supervisor", { childId: randomUUID() })).status).toBe(404);
+    expect((await post("shimen.supervisor", {})).status).toBe(404);
+    // Not paired to this teacher: invisible to them.
+    expect((await post("changling.teacher", {})).status).toBe(404);
+    expect((await post("county.inspector", {})).status).toBe(403);
+    // The village child director of 长岭村 (…201) does not see 205's children.
+    expect((await post("changling.director", {})).status).toBe(404);
+    expect((await post("changling.supervisor", {})).status).toBe(201);
+  });
+
+  it("shows a teacher only the items of children paired to them", async () => {
+    const mine = await register({ villageCode: "360999101206" });
+    const notMine = await register({ villageCode: "360999101206" });
+    await deliver(pairing("pairing.started", mine, teacher, randomUUID()));
+    const seen = (await api("GET", "/api/v1/visit-items?orgUnit=360999101206", "changling.teacher")).body.items.map((i: { childId: string }) => i.childId);
+    expect(new Set(seen)).toEqual(new Set([mine.id]));
+    expect(seen).not.toContain(notMine.id);
+  });
+});
+
+describe("the daily scan as a BullMQ job scheduler", () => {
+  it("is one schedule however many workers start, in China time, and its job runs the scan", async () => {
+    const prefix = testPrefix("visits_sched");
+    const connection = createRedisConnection(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { role: "worker" });
+    const queue = createJobQueue(jobQueues.visitsSchedule, connection, prefix);
+    const logger = createLogger("scan", "silent");
+    const deps = { prisma, connection, prefix, queue, cron: "30 6 * * *", concernEscalationDays: 3, logger, now: () => clock.now };
+    const workers = [await startScanWorker(deps), await startScanWorker(deps)];
+    try {
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers).toHaveLength(1);
+      expect(schedulers[0]).toMatchObject({ pattern: "30 6 * * *", tz: "Asia/Shanghai" });
+      const job = await queue.add(SCAN_JOB, {});
+      await expect.poll(async () => (await queue.getJob(job.id!))?.returnvalue ?? null, { timeout: 10_000 }).toMatchObject({ reminded: expect.any(Number) });
+    } finally {
+      for (const w of workers) await w.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+});
+
+describe("snapshots for a reporting rebuild", () => {
+  it("queues a background job for county admins, which re-publishes items, records and concerns", async () => {
+    expect((await api("POST", "/api/v1/snapshots/visits", "changling.supervisor")).status).toBe(403);
+    const queued = await api("POST", "/api/v1/snapshots/visits", "county.admin");
+    expect(queued.status).toBe(202);
+    expect((await scheduleQueue.getJob(`snapshot-${queued.body.runId}`))?.name).toBe("publish-snapshot");
+    const result = await publishVisitsSnapshot(prisma, queued.body.runId);
+    const [items, records, concerns] = await Promise.all([prisma.dueItem.count(), prisma.visitRecord.count(), prisma.concern.count()]);
+    expect(result.events).toBe(items + records + concerns);
+    const snap = await prisma.outboxEvent.findMany({ where: { type: "snapshot.visit-item" } });
+    const states = new Set(snap.map((r) => ((r.envelope as unknown as Envelope).data as { state: string }).state));
+    expect([...states].sort()).toEqual(expect.arrayContaining(["closed", "done", "due", "escalated"]));
+  });
+});
+
+describe("concerns (强制报告)", () => {
+  it("a record flagging abuse opens a case and publishes concern.raised at once; an unacknowledged case is escalated, an acknowledged one is not", async () => {
+    setToday("2026-11-22");
+    const child = await register({ villageCode: VILLAGE });
+    const rec = await api("POST", "/api/v1/visit-records", "changling.director", {
+      childId: child.id,
+      kind: "home_visit",
+      date: "2026-11-22",
+      findings: { safety: "手臂有多处淤青，孩子不愿说明原因" },
+      concern: { category: "abuse_suspected", description: "疑似遭受家庭暴力" },
+    });
+    expect(rec.status, JSON.stringify(rec.body)).toBe(201);
+    const [raised] = await outbox("concern.raised", child.id);
+    expect(raised).toMatchObject({ concernId: rec.body.concernId, category: "abuse_suspected", urgent: true, ownerOrgUnit: "360999101", child: { id: child.id } });
+
+    const other = await api("POST", "/api/v1/concerns", "changling.director", { childId: child.id, category: "safety", description: "房屋漏雨" });
+    expect(other.status).toBe(201);
+    const ack = await api("POST", `/api/v1/concerns/${other.body.id}/updates`, "changling.supervisor", { status: "acknowledged", note: "已联系村委" });
+    expect(ack.body).toMatchObject({ status: "acknowledged", ownerUsername: "changling.supervisor" });
+    expect((await api("POST", `/api/v1/concerns/${other.body.id}/updates`, "changling.supervisor", { status: "open", note: "x" })).status).toBe(409);
+    expect((await api("POST", `/api/v1/concerns/${other.body.id}/updates`, "changling.teacher", { note: "x" })).status).toBe(403);
+
+    await dailyScan(prisma, "2026-11-24", { concernEscalationDays: 3 });
+    expect(await outbox("concern.escalated", child.id)).toEqual([]);
+    await dailyScan(prisma, "2026-11-25", { concernEscalationDays: 3 });
+    await dailyScan(prisma, "2026-11-26", { concernEscalationDays: 3 });
+    const escalated = await outbox("concern.escalated", child.id);
+    expect(escalated).toEqual([expect.objectContaining({ concernId: rec.body.concernId, escalatedTo: "360999", openDays: 3 })]);
+
+    const resolve = await api("POST", `/api/v1/concerns/${rec.body.concernId}/updates`, "changling.supervisor", { status: "resolved", note: "已报警并转介妇联，儿童由祖母照顾" });
+    expect(resolve.body).toMatchObject({ status: "resolved", resolution: "已报警并转介妇联，儿童由祖母照顾" });
+    expect(await outbox("concern.resolved", child.id)).toEqual([expect.objectContaining({ concernId: rec.body.concernId, resolution: "已报警并转介妇联，儿童由祖母照顾" })]);
+    const inspector = await api("GET", `/api/v1/concerns/${rec.body.concernId}`, "county.inspector");
+    expect(inspector.body.description).toBeNull();
+  });
+});
