@@ -1,0 +1,43 @@
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { baseConfigSchema, commaList, portSchema } from "@shouhu/kit";
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((raw, ctx) => {
+    try {
+      return schema.parse(JSON.parse(raw)) as z.output<T>;
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: `must be JSON: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+export const notificationsConfigSchema = baseConfigSchema.extend({
+  PORT: portSchema(3005),
+  DATABASE_URL: z.url().default("postgresql://root@127.0.0.1:5432/shouhu_notifications"),
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
+  OIDC_AUDIENCE: z.string().default("shouhu-api"),
+  OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-service"]),
+  QUEUE_PREFIX: z.string().default("shouhu"),
+  /** Staff directory source: the realm export Keycloak imports. */
+  DIRECTORY_REALM_FILE: z.string().default(fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url))),
+  /** SMTP server for e-mail, e.g. smtp://user:pass@mail.example.gov.cn:587; empty disables e-mail. */
+  SMTP_URL: z.string().default(""),
+  MAIL_FROM: z.string().default("守护 <noreply@shouhu.local>"),
+  /** SMS provider (Alibaba Cloud SendSms shape); an empty endpoint disables SMS. */
+  SMS_ENDPOINT: z.string().default(""),
+  SMS_ACCESS_KEY_ID: z.string().default(""),
+  SMS_ACCESS_KEY_SECRET: z.string().default(""),
+  SMS_SIGN_NAME: z.string().default("守护"),
+  /** Our template id → the provider's approved template code, as JSON. */
+  SMS_TEMPLATE_CODES: json(z.record(z.string(), z.string())).default({}),
+  /** China time; SMS that is not urgent waits for the end. */
+  QUIET_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/, "应为 21:00-08:00 这样的时段").default("21:00-08:00"),
+  DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).default(30_000),
+  DISPATCH_POLL_MS: z.coerce.number().int().positive().default(500),
+  BIRTHDAY_CRON: z.string().default("0 8 * * *"),
+});
+
+export type NotificationsConfig = z.output<typeof notificationsConfigSchema>;

@@ -1,0 +1,133 @@
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { NotificationChannel } from "@shouhu/contracts";
+import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import { maskPhone } from "@shouhu/auth";
+import { ChannelError, type ChannelAdapters } from "../channels/types.js";
+import { earliestSend, type QuietHours } from "../domain/quiet-hours.js";
+import type { PrismaClient } from "./db.js";
+
+export const PRODUCER = "notifications";
+
+/** Per recipient and channel: how many messages per window (group robots allow 20 a minute). */
+export const defaultRateLimits: Partial<Record<NotificationChannel, { max: number; windowMs: number }>> = {
+  sms: { max: 5, windowMs: 3600_000 },
+  email: { max: 30, windowMs: 3600_000 },
+  wecom: { max: 20, windowMs: 60_000 },
+  dingtalk: { max: 20, windowMs: 60_000 },
+};
+
+export interface DeliveryDeps {
+  prisma: PrismaClient;
+  channels: ChannelAdapters;
+  redis: Redis;
+  keyPrefix: string;
+  quiet: QuietHours;
+  rateLimits?: typeof defaultRateLimits;
+  now?: () => Date;
+}
+
+interface MessageRow {
+  id: string;
+  status: string;
+  channel: NotificationChannel;
+  address: string;
+  recipientName: string | null;
+  recipientUsername: string | null;
+  template: string;
+  title: string;
+  body: string;
+  vars: Record<string, string | number>;
+  secret: string | null;
+  urgent: boolean;
+  attempts: number;
+  sourceEventId: string;
+  sourceEventType: string;
+  orgUnit: string;
+  childId: string | null;
+}
+
+const select = `SELECT id, status, channel, address, recipient_name AS "recipientName", recipient_username AS "recipientUsername", template, title, body, vars,
+  secret, urgent, attempts, source_event_id AS "sourceEventId", source_event_type AS "sourceEventType", org_unit AS "orgUnit", child_id AS "childId"
+  FROM messages WHERE id = $1::uuid`;
+
+/** What reporting may know of a recipient: a username, or a masked address. */
+function recipientLabel(m: MessageRow): string {
+  if (m.recipientUsername) return m.recipientUsername;
+  if (m.channel === "sms") return maskPhone(m.address);
+  if (m.channel === "email") return m.address.replace(/^(.).*(@.*)$/, "$1***$2");
+  return m.channel;
+}
+
+function outcome(m: MessageRow) {
+  return { messageId: m.id, sourceEventId: m.sourceEventId, sourceEventType: m.sourceEventType, channel: m.channel, template: m.template, urgent: m.urgent, recipient: recipientLabel(m) };
+}
+
+/** Per-recipient fixed-window counter in Redis; the instant the window frees when full. */
+async function takeRateSlot(deps: DeliveryDeps, m: MessageRow, now: Date): Promise<number | null> {
+  const limit = (deps.rateLimits ?? defaultRateLimits)[m.channel];
+  if (!limit) return null;
+  const window = Math.floor(now.getTime() / limit.windowMs);
+  const key = `${deps.keyPrefix}:notify-rate:${m.channel}:${m.address}:${window}`;
+  const count = await deps.redis.incr(key);
+  if (count === 1) await deps.redis.pexpire(key, limit.windowMs * 2);
+  return count > limit.max ? (window + 1) * limit.windowMs : null;
+}
+
+/**
+ * Delivers one message. Already sent (a redelivered job): nothing. Inside quiet
+ * hours (SMS, not urgent) or over the recipient's rate: the job waits. A
+ * permanent provider refusal is not retried (it goes to the dead letters); any
+ * other failure is retried with backoff.
+ */
+export function deliveryProcessor(deps: DeliveryDeps) {
+  const now = deps.now ?? (() => new Date());
+  return async (job: Job, token?: string): Promise<"sent" | "skipped"> => {
+    const { messageId } = job.data as { messageId: string };
+    const [m] = await deps.prisma.$queryRawUnsafe<MessageRow[]>(select, messageId);
+    if (!m || m.status !== "queued") return "skipped";
+
+    const at = now();
+    const wait = async (until: number) => {
+      await job.moveToDelayed(until, token);
+      throw new DelayedError();
+    };
+    const earliest = earliestSend(at, deps.quiet, m.channel === "sms" && !m.urgent);
+    if (earliest.getTime() > at.getTime()) await wait(earliest.getTime());
+    if (!m.urgent) {
+      const freeAt = await takeRateSlot(deps, m, at);
+      if (freeAt !== null) await wait(freeAt);
+    }
+
+    const adapter = m.channel === "inapp" ? undefined : deps.channels[m.channel];
+    if (!adapter) throw new UnrecoverableError(`渠道未配置：${m.channel}`);
+    await deps.prisma.$executeRawUnsafe(`UPDATE messages SET attempts = attempts + 1 WHERE id = $1::uuid`, m.id);
+    let providerId: string | null;
+    try {
+      ({ providerId } = await adapter.send({ id: m.id, channel: m.channel, address: m.address, recipientName: m.recipientName, template: m.template, title: m.title, body: m.body, vars: m.vars, secret: m.secret }));
+    } catch (err) {
+      await deps.prisma.$executeRawUnsafe(`UPDATE messages SET last_error = $2 WHERE id = $1::uuid`, m.id, (err as Error).message);
+      if (err instanceof ChannelError && err.permanent) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+    await deps.prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL WHERE id = $1::uuid`, m.id, providerId);
+      await appendToOutbox(tx, [
+        buildEvent("notification.delivered", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: m.attempts + 1 } }, { producer: PRODUCER }),
+      ]);
+    });
+    return "sent";
+  };
+}
+
+/** After the last attempt: the message is failed, with its reason, and notification.failed is published. */
+export async function markFailed(prisma: PrismaClient, messageId: string, reason: string): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const [m] = await tx.$queryRawUnsafe<MessageRow[]>(`${select} FOR UPDATE`, messageId);
+    if (!m || m.status !== "queued") return;
+    await tx.$executeRawUnsafe(`UPDATE messages SET status = 'failed', failed_at = now(), last_error = $2 WHERE id = $1::uuid`, m.id, reason);
+    await appendToOutbox(tx, [
+      buildEvent("notification.failed", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: m.attempts, reason } }, { producer: PRODUCER }),
+    ]);
+  });
+}

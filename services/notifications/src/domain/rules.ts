@@ -1,0 +1,135 @@
+import { labels, type Envelope, type EventData, type NotificationChannel, type Role } from "@shouhu/contracts";
+import type { TemplateId, TemplateVars } from "./templates.js";
+
+/** Who a message is for, before the directory turns roles into people. */
+export type Audience =
+  | { kind: "person"; username: string | null; name: string | null; phone: string | null; email: string | null }
+  | { kind: "role"; role: Role; orgUnit: string }
+  | { kind: "office"; orgUnit: string };
+
+/** One rule's outcome for one event: whom to tell, how, with which template, how urgently. */
+export interface Plan {
+  rule: string;
+  audience: Audience;
+  /** Channels to use where the recipient has an address for them (no phone, no SMS). */
+  channels: NotificationChannel[];
+  template: TemplateId;
+  vars: TemplateVars;
+  /** Urgent messages ignore quiet hours and rate limits (concerns: 强制报告). */
+  urgent: boolean;
+}
+
+export interface PlanContext {
+  /** The child's guardian as the registry last said (from child events). */
+  guardian: { name: string | null; phone: string | null } | null;
+  villageName?: string;
+}
+
+type VisitItem = Omit<EventData<"visit.due">, "daysLeft">;
+
+function responsible(item: VisitItem): Audience {
+  const r = item.responsible;
+  return r.kind === "helper"
+    ? { kind: "person", username: r.username, name: r.name, phone: r.phone, email: null }
+    : { kind: "role", role: "village-director", orgUnit: r.villageCode };
+}
+
+const visitVars = (item: VisitItem) => ({ child: item.child.name, kind: labels.visitKind[item.kind], dueDate: item.dueDate, village: item.child.villageCode });
+
+/**
+ * The notification rules (DESIGN.md: the right person told in time). Concerns
+ * are urgent and go to the township supervisor at once over every channel they
+ * have, and to the township office's group robots; reminders are quiet in-app
+ * messages; overdue visits reach the responsible person by SMS and, a week
+ * later, the township supervisor.
+ */
+export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
+  switch (event.type) {
+    case "visit.due": {
+      const d = event.data as EventData<"visit.due">;
+      return [{ rule: "visit-due", audience: responsible(d), channels: ["inapp"], template: "visit_due", vars: { ...visitVars(d), daysLeft: d.daysLeft }, urgent: false }];
+    }
+    case "visit.overdue": {
+      const d = event.data as EventData<"visit.overdue">;
+      if (d.level === 1) {
+        return [{ rule: "visit-overdue", audience: responsible(d), channels: ["inapp", "sms"], template: "visit_overdue", vars: { ...visitVars(d), days: d.daysOverdue }, urgent: false }];
+      }
+      return [
+        {
+          rule: "visit-escalated",
+          audience: { kind: "role", role: "township-supervisor", orgUnit: d.child.townshipCode },
+          channels: ["inapp", "email"],
+          template: "visit_escalated",
+          vars: { ...visitVars(d), days: d.daysOverdue, responsible: d.responsible.name ?? "村儿童主任" },
+          urgent: false,
+        },
+      ];
+    }
+    case "concern.raised": {
+      const d = event.data as EventData<"concern.raised">;
+      const vars = { child: d.child.name, village: d.child.villageCode, category: labels.concernCategory[d.category], description: d.description, raisedBy: d.raisedBy.name };
+      return [
+        { rule: "concern-supervisor", audience: { kind: "role", role: "township-supervisor", orgUnit: d.ownerOrgUnit }, channels: ["inapp", "sms", "email"], template: "concern_raised", vars, urgent: true },
+        { rule: "concern-office", audience: { kind: "office", orgUnit: d.ownerOrgUnit }, channels: ["wecom", "dingtalk"], template: "concern_raised", vars, urgent: true },
+        { rule: "concern-director", audience: { kind: "role", role: "village-director", orgUnit: d.child.villageCode }, channels: ["inapp"], template: "concern_raised", vars, urgent: true },
+      ];
+    }
+    case "concern.escalated": {
+      const d = event.data as EventData<"concern.escalated">;
+      const vars = { child: d.child.name, village: d.child.villageCode, category: labels.concernCategory[d.category], days: d.openDays };
+      return [
+        { rule: "concern-escalated-county", audience: { kind: "role", role: "county-admin", orgUnit: d.escalatedTo }, channels: ["inapp", "sms", "email"], template: "concern_escalated", vars, urgent: true },
+        { rule: "concern-escalated-federation", audience: { kind: "role", role: "federation-officer", orgUnit: d.escalatedTo }, channels: ["inapp"], template: "concern_escalated", vars, urgent: true },
+      ];
+    }
+    case "pairing.started": {
+      const d = event.data as EventData<"pairing.started">;
+      if (d.kind !== "mentor") return [];
+      const helper: Audience = { kind: "person", username: d.helper.username, name: d.helper.name, phone: d.helper.phone, email: null };
+      const plans: Plan[] = [
+        { rule: "pairing-helper", audience: helper, channels: ["inapp", "sms"], template: "pairing_started_helper", vars: { child: d.child.name, village: d.child.villageCode, startDate: d.startDate }, urgent: false },
+      ];
+      if (ctx.guardian?.phone && d.helper.phone) {
+        plans.push({
+          rule: "pairing-guardian",
+          audience: { kind: "person", username: null, name: ctx.guardian.name, phone: ctx.guardian.phone, email: null },
+          channels: ["sms"],
+          template: "pairing_started_guardian",
+          vars: { child: d.child.name, helper: d.helper.name, helperPhone: d.helper.phone },
+          urgent: false,
+        });
+      }
+      return plans;
+    }
+    case "pairing.ended": {
+      const d = event.data as EventData<"pairing.ended">;
+      if (d.kind !== "mentor") return [];
+      return [
+        {
+          rule: "pairing-ended-helper",
+          audience: { kind: "person", username: d.helper.username, name: d.helper.name, phone: d.helper.phone, email: null },
+          channels: ["inapp"],
+          template: "pairing_ended_helper",
+          vars: { child: d.child.name, endDate: d.endDate, reason: labels.pairingEndReason[d.reason] },
+          urgent: false,
+        },
+      ];
+    }
+    case "checkup.flagged": {
+      const d = event.data as EventData<"checkup.flagged">;
+      const vars = { child: d.child.name, date: d.date, finding: d.flag.label };
+      const plans: Plan[] = [];
+      if (d.guardian?.phone) {
+        plans.push({ rule: "checkup-guardian", audience: { kind: "person", username: null, name: d.guardian.name, phone: d.guardian.phone, email: null }, channels: ["sms"], template: "checkup_flagged_guardian", vars, urgent: false });
+      }
+      plans.push(
+        d.helper
+          ? { rule: "checkup-helper", audience: { kind: "person", username: d.helper.username, name: d.helper.name, phone: d.helper.phone, email: null }, channels: ["inapp"], template: "checkup_flagged_helper", vars, urgent: false }
+          : { rule: "checkup-helper", audience: { kind: "role", role: "village-director", orgUnit: d.child.villageCode }, channels: ["inapp"], template: "checkup_flagged_helper", vars, urgent: false },
+      );
+      return plans;
+    }
+    default:
+      return [];
+  }
+}

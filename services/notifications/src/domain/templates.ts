@@ -1,0 +1,32 @@
+/**
+ * Message templates staff, guardians and parents read: Simplified Chinese.
+ * `{name}` placeholders are filled from the event; SMS providers get the same
+ * variables with their own registered template (see channels/sms-aliyun.ts).
+ */
+export const templates = {
+  visit_due: { title: "走访提醒", body: "{child}的{kind}应在{dueDate}前完成（还有{daysLeft}天）。" },
+  visit_overdue: { title: "走访逾期", body: "{child}的{kind}已逾期{days}天（应于{dueDate}前完成），请尽快补访。" },
+  visit_escalated: { title: "走访逾期督办", body: "{child}的{kind}已逾期{days}天，责任人：{responsible}。请督促落实。" },
+  concern_raised: { title: "紧急：儿童关注事项", body: "{child}：{category}。{description}（报告人：{raisedBy}）请立即核实处置。" },
+  concern_escalated: { title: "关注事项超时未受理", body: "{child}的关注事项（{category}）已{days}天无人受理，已上报县级。" },
+  pairing_started_helper: { title: "结对帮扶通知", body: "您已与{child}结对帮扶，自{startDate}起。请按要求定期家访、谈心。" },
+  pairing_started_guardian: { title: "结对帮扶通知", body: "{child}的结对帮扶人为{helper}，联系电话{helperPhone}。" },
+  pairing_ended_helper: { title: "结对解除通知", body: "您与{child}的结对帮扶已于{endDate}解除（{reason}）。感谢您的付出。" },
+  checkup_flagged_guardian: { title: "体检结果提示", body: "{child}在{date}的体检中发现：{finding}。请带孩子到乡镇卫生院复查或就医。" },
+  checkup_flagged_helper: { title: "体检异常跟进", body: "{child}体检发现：{finding}。请督促监护人带孩子复查，并跟进结果。" },
+  birthday_helper: { title: "生日提醒", body: "{child}将于{date}（{weekday}）过{age}岁生日，记得送上祝福。" },
+} as const satisfies Record<string, { title: string; body: string }>;
+
+export type TemplateId = keyof typeof templates;
+export type TemplateVars = Record<string, string | number>;
+
+export function render(id: TemplateId, vars: TemplateVars): { title: string; body: string } {
+  const fill = (text: string) =>
+    text.replace(/\{(\w+)\}/g, (_, key: string) => {
+      const value = vars[key];
+      if (value === undefined) throw new Error(`template ${id} needs {${key}}`);
+      return String(value);
+    });
+  const t = templates[id];
+  return { title: fill(t.title), body: fill(t.body) };
+}

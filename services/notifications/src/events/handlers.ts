@@ -1,0 +1,53 @@
+import type { ChildSnapshot, Envelope, EventData, EventType } from "@shouhu/contracts";
+import type { EventHandler } from "@shouhu/messaging";
+import type { Tx } from "../data/db.js";
+import { applyChild, endMentor, guardianOf, startMentor } from "../data/projections.js";
+import { storeMessages } from "../data/messages.js";
+import { plansFor } from "../domain/rules.js";
+import type { QuietHours } from "../domain/quiet-hours.js";
+
+type Consumed =
+  | "child.registered"
+  | "child.updated"
+  | "child.status-changed"
+  | "pairing.started"
+  | "pairing.ended"
+  | "visit.due"
+  | "visit.overdue"
+  | "concern.raised"
+  | "concern.escalated"
+  | "checkup.flagged";
+
+/**
+ * Every event that asks to notify becomes messages in the consumer's
+ * transaction (with its inbox row); child and pairing events also keep the
+ * projections birthdays and guardian messages need.
+ */
+export function notificationHandlers(options: { now?: () => Date; quiet: QuietHours }): Record<Consumed, EventHandler<Tx>> {
+  const now = options.now ?? (() => new Date());
+  const notify = async (event: Envelope, tx: Tx) => {
+    const childId = event.subject;
+    const guardian = event.type === "pairing.started" ? await guardianOf(tx, (event.data as EventData<"pairing.started">).child.id) : null;
+    const plans = plansFor(event, { guardian });
+    await storeMessages(tx, { id: event.id, type: event.type, orgUnit: event.orgUnit, childId: /^[0-9a-f-]{36}$/.test(childId) ? childId : null }, plans, { now: now(), quiet: options.quiet });
+  };
+  const child: EventHandler<Tx> = async (event, tx) => applyChild(tx, (event.data as { child: ChildSnapshot }).child);
+  return {
+    "child.registered": child,
+    "child.updated": child,
+    "child.status-changed": child,
+    "pairing.started": async (event, tx) => {
+      await startMentor(tx, event.data as EventData<"pairing.started">);
+      await notify(event, tx);
+    },
+    "pairing.ended": async (event, tx) => {
+      await endMentor(tx, event.data as EventData<"pairing.ended">);
+      await notify(event, tx);
+    },
+    "visit.due": notify,
+    "visit.overdue": notify,
+    "concern.raised": notify,
+    "concern.escalated": notify,
+    "checkup.flagged": notify,
+  } satisfies Partial<Record<EventType, EventHandler<Tx>>>;
+}

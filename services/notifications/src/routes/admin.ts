@@ -1,0 +1,84 @@
+import { z } from "zod";
+import { NotificationChannel, jobQueues } from "@shouhu/contracts";
+import { ForbiddenError, type ServiceApp } from "@shouhu/kit";
+import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
+import { listDeadLetters, replayDeadLetters, type DeadLetterOptions } from "@shouhu/messaging";
+import type { PrismaClient } from "../data/db.js";
+
+const MessagesQuery = z.object({
+  status: z.enum(["queued", "sent", "failed", "read"]).optional(),
+  channel: NotificationChannel.optional(),
+  sourceEventType: z.string().max(40).optional(),
+  childId: z.uuid().optional(),
+  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  cursor: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const ReplayBody = z.object({ ids: z.array(z.string().min(1)).max(1000).optional() });
+const OfficeParams = z.object({ orgUnit: z.string().regex(/^(\d{6}|\d{9})$/, "应为6位县或9位乡镇代码"), kind: z.enum(["wecom", "dingtalk"]) });
+const OfficeBody = z.object({ url: z.url("应为群机器人的 Webhook 地址"), secret: z.string().max(200).nullish() });
+
+function requireCountyAdmin(principal: Principal): void {
+  if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以查看消息发送情况");
+}
+
+/** Delivery status, dead letters and office robots: for county admins. */
+export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions }): void {
+  const { prisma } = deps;
+
+  app.get("/api/v1/notifications/messages", { schema: { tags: ["notifications"], summary: "消息发送状态（排队、已发送、失败、已读）", querystring: MessagesQuery } }, async (request) => {
+    const principal = request.principal!;
+    requireCountyAdmin(principal);
+    const q = request.query;
+    if (q.orgUnit) assertWithinJurisdiction(principal, q.orgUnit);
+    const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT id, source_event_type AS "sourceEventType", rule, channel, template, urgent, recipient_username AS "recipientUsername",
+              recipient_name AS "recipientName", org_unit AS "orgUnit", child_id AS "childId", title, status, attempts,
+              last_error AS "lastError", not_before AS "notBefore", created_at AS "createdAt", sent_at AS "sentAt", read_at AS "readAt", failed_at AS "failedAt"
+         FROM messages
+        WHERE org_unit LIKE $1 || '%' AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR channel = $3)
+          AND ($4::text IS NULL OR source_event_type = $4) AND ($5::uuid IS NULL OR child_id = $5::uuid) AND ($6::uuid IS NULL OR id < $6::uuid)
+        ORDER BY id DESC LIMIT $7`,
+      q.orgUnit ?? principal.orgUnit,
+      q.status ?? null,
+      q.channel ?? null,
+      q.sourceEventType ?? null,
+      q.childId ?? null,
+      q.cursor ?? null,
+      q.limit + 1,
+    );
+    const more = rows.length > q.limit;
+    const items = more ? rows.slice(0, q.limit) : rows;
+    return { items, nextCursor: more ? items[items.length - 1]!.id : null };
+  });
+
+  app.get("/api/v1/notifications/dead-letters", { schema: { tags: ["notifications"], summary: "发送失败（死信）的消息及原因" } }, async (request) => {
+    requireCountyAdmin(request.principal!);
+    const letters = await listDeadLetters(jobQueues.notificationsDeliver, deps.deadLetters);
+    return { items: letters.map((l) => ({ id: l.id, messageId: (l.data as { messageId: string }).messageId, reason: l.reason, attempts: l.attempts, failedAt: l.failedAt })) };
+  });
+
+  app.post("/api/v1/notifications/dead-letters/replay", { schema: { tags: ["notifications"], summary: "重新发送死信（修复原因后）", body: ReplayBody } }, async (request) => {
+    requireCountyAdmin(request.principal!);
+    const letters = await listDeadLetters(jobQueues.notificationsDeliver, deps.deadLetters);
+    const chosen = request.body.ids ? letters.filter((l) => request.body.ids!.includes(l.id)) : letters;
+    const messageIds = chosen.map((l) => (l.data as { messageId: string }).messageId);
+    // Failed messages go back to the queue state the worker sends from.
+    await prisma.$executeRawUnsafe(`UPDATE messages SET status = 'queued', failed_at = NULL WHERE id = ANY($1::uuid[]) AND status = 'failed'`, messageIds);
+    const replayed = await replayDeadLetters(jobQueues.notificationsDeliver, { ...deps.deadLetters, ids: chosen.map((l) => l.id) });
+    return { replayed };
+  });
+
+  app.put("/api/v1/notifications/offices/:orgUnit/:kind", { schema: { tags: ["notifications"], summary: "设置乡镇/县办公群机器人（企业微信、钉钉）", params: OfficeParams, body: OfficeBody } }, async (request) => {
+    const principal = request.principal!;
+    if (!hasAnyRole(principal, ["county-admin", "township-supervisor"])) throw new ForbiddenError("当前角色无权设置办公群机器人");
+    assertWithinJurisdiction(principal, request.params.orgUnit);
+    const { orgUnit, kind } = request.params;
+    await prisma.officeChannel.upsert({
+      where: { orgUnit_kind: { orgUnit, kind } },
+      create: { orgUnit, kind, url: request.body.url, secret: request.body.secret ?? null },
+      update: { url: request.body.url, secret: request.body.secret ?? null },
+    });
+    return { orgUnit, kind, configured: true };
+  });
+}
