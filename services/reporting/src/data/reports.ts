@@ -1,0 +1,268 @@
+import type { Tx } from "./db.js";
+
+type Db = Pick<Tx, "$queryRawUnsafe">;
+
+export interface Figures {
+  code: string;
+  name: string;
+  /** Active children, and by left-behind type, risk level and difficulty category. */
+  children: number;
+  exited: number;
+  byType: Record<string, number>;
+  byRisk: Record<string, number>;
+  byCategory: Record<string, number>;
+  /** Active mentor pairings, and mentored / active children. */
+  mentored: number;
+  mentorCoverage: number | null;
+  peerBuddies: number;
+  visits: { month: string; records: number; due: number; onTime: number; late: number; missed: number; punctuality: number | null };
+  checkups: { year: string; examined: number; coverage: number | null; flags: Record<string, number> };
+  concerns: { open: number; escalated: number };
+}
+
+export function emptyFigures(code: string, name: string, month: string): Figures {
+  return {
+    code,
+    name,
+    children: 0,
+    exited: 0,
+    byType: {},
+    byRisk: {},
+    byCategory: {},
+    mentored: 0,
+    mentorCoverage: null,
+    peerBuddies: 0,
+    visits: { month, records: 0, due: 0, onTime: 0, late: 0, missed: 0, punctuality: null },
+    checkups: { year: month.slice(0, 4), examined: 0, coverage: null, flags: {} },
+    concerns: { open: 0, escalated: 0 },
+  };
+}
+
+const add = (map: Record<string, number>, key: string, n: number) => (map[key] = (map[key] ?? 0) + n);
+const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
+
+/** Derived figures (coverage, punctuality) once the counts are in. */
+export function finish(f: Figures): Figures {
+  f.mentorCoverage = ratio(f.mentored, f.children);
+  f.checkups.coverage = ratio(f.checkups.examined, f.children);
+  f.visits.punctuality = ratio(f.visits.onTime, f.visits.onTime + f.visits.late + f.visits.missed);
+  return f;
+}
+
+/** Adds one counter row to a unit's figures (counters and the raw query produce the same rows). */
+function apply(f: Figures, metric: string, dims: string, n: number): void {
+  const parts = dims.split("|");
+  switch (metric) {
+    case "children": {
+      const [status, type, risk] = parts as [string, string, string];
+      if (status !== "active") {
+        f.exited += n;
+        return;
+      }
+      f.children += n;
+      add(f.byType, type, n);
+      add(f.byRisk, risk, n);
+      return;
+    }
+    case "category":
+      if (parts[0] === "active") add(f.byCategory, parts[1]!, n);
+      return;
+    case "pairing":
+      if (dims === "mentor") f.mentored += n;
+      else f.peerBuddies += n;
+      return;
+    case "item": {
+      const [period, bucket] = parts as [string, string];
+      if (period !== f.visits.month || bucket === "closed") return;
+      f.visits.due += n;
+      if (bucket === "on_time") f.visits.onTime += n;
+      else if (bucket === "late") f.visits.late += n;
+      else if (bucket === "missed" || bucket === "escalated") f.visits.missed += n;
+      return;
+    }
+    case "record":
+      if (dims === f.visits.month) f.visits.records += n;
+      return;
+    case "examined":
+      if (dims === f.checkups.year) f.checkups.examined += n;
+      return;
+    case "flag":
+      if (parts[0] === f.checkups.year) add(f.checkups.flags, parts[1]!, n);
+      return;
+    case "concern":
+      if (dims === "open") f.concerns.open += n;
+      else if (dims === "escalated_open") f.concerns.escalated += n;
+      return;
+  }
+}
+
+export interface FigureQuery {
+  /** Org unit whose units are reported (a county's townships, a township's villages). */
+  orgUnit: string;
+  /** Length of the unit code each row is for: 9 (townships) or 12 (villages). */
+  unitLength: 6 | 9 | 12;
+  /** YYYY-MM: visits of this month, check-ups of its year. */
+  month: string;
+}
+
+async function names(db: Db, codes: string[]): Promise<Map<string, string>> {
+  const rows = await db.$queryRawUnsafe<{ code: string; name: string }[]>(`SELECT code, name FROM org_units WHERE code = ANY($1::text[])`, codes);
+  return new Map(rows.map((r) => [r.code, r.name]));
+}
+
+async function build(db: Db, q: FigureQuery, rows: { unit: string; metric: string; dims: string; n: number }[]): Promise<Figures[]> {
+  const byUnit = new Map<string, Figures>();
+  const known = await names(db, [...new Set(rows.map((r) => r.unit))]);
+  for (const r of rows) {
+    let f = byUnit.get(r.unit);
+    if (!f) byUnit.set(r.unit, (f = emptyFigures(r.unit, known.get(r.unit) ?? r.unit, q.month)));
+    apply(f, r.metric, r.dims, r.n);
+  }
+  return [...byUnit.values()].sort((a, b) => a.code.localeCompare(b.code)).map(finish);
+}
+
+/** The report from the counters: a few hundred rows whatever the county's size. */
+export async function figuresFromCounters(db: Db, q: FigureQuery): Promise<Figures[]> {
+  const rows = await db.$queryRawUnsafe<{ unit: string; metric: string; dims: string; n: number }[]>(
+    `SELECT substr(village_code, 1, $2) AS unit, metric, dims, sum(n)::int AS n
+       FROM counters WHERE village_code LIKE $1 || '%' AND n <> 0
+      GROUP BY 1, 2, 3`,
+    q.orgUnit,
+    q.unitLength,
+  );
+  return build(db, q, rows);
+}
+
+/**
+ * The same numbers by plain aggregates over the row projections: the baseline in
+ * the benchmark, and in tests the proof that the counters equal the rows.
+ */
+export async function figuresFromRows(db: Db, q: FigureQuery): Promise<Figures[]> {
+  const rows = await db.$queryRawUnsafe<{ unit: string; metric: string; dims: string; n: number }[]>(
+    `WITH scoped AS (SELECT $1::text AS prefix, $2::int AS len)
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)) AS unit, 'children' AS metric,
+            status || '|' || left_behind_type || '|' || risk_level || '|' || school_id AS dims, count(*)::int AS n
+       FROM children WHERE village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1, 3
+     UNION ALL
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'category', status || '|' || cat, count(*)::int
+       FROM children, unnest(categories) AS cat WHERE village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1, 3
+     UNION ALL
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'pairing', kind, count(*)::int
+       FROM pairings WHERE state = 'active' AND village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1, 3
+     UNION ALL
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'item', period || '|' || bucket, count(*)::int
+       FROM visit_items WHERE village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1, 3
+     UNION ALL
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'record', to_char(date, 'YYYY-MM'), count(*)::int
+       FROM visit_records WHERE village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1, 3
+     UNION ALL
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'concern', 'open', count(*)::int
+       FROM concerns WHERE resolved_at IS NULL AND village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1
+     UNION ALL
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'concern', 'escalated_open', count(*)::int
+       FROM concerns WHERE resolved_at IS NULL AND escalated AND village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1
+     UNION ALL
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'examined', y, count(*)::int
+       FROM (SELECT DISTINCT ON (child_id, date_part('year', date)) village_code, child_id, to_char(date, 'YYYY') AS y
+               FROM checkups WHERE village_code LIKE (SELECT prefix FROM scoped) || '%' ORDER BY child_id, date_part('year', date), date, id) first_exams
+      GROUP BY 1, 3
+     UNION ALL
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'flag', to_char(date, 'YYYY') || '|' || flag, count(*)::int
+       FROM (SELECT DISTINCT id, village_code, date, unnest(flags) AS flag FROM checkups WHERE village_code LIKE (SELECT prefix FROM scoped) || '%') f
+      GROUP BY 1, 3`,
+    q.orgUnit,
+    q.unitLength,
+  );
+  return build(db, q, rows);
+}
+
+/** A totals row: the sum of the units, with its own coverage and punctuality. */
+export function totals(units: Figures[], code: string, name: string, month: string): Figures {
+  const t = emptyFigures(code, name, month);
+  for (const f of units) {
+    t.children += f.children;
+    t.exited += f.exited;
+    for (const [k, v] of Object.entries(f.byType)) add(t.byType, k, v);
+    for (const [k, v] of Object.entries(f.byRisk)) add(t.byRisk, k, v);
+    for (const [k, v] of Object.entries(f.byCategory)) add(t.byCategory, k, v);
+    t.mentored += f.mentored;
+    t.peerBuddies += f.peerBuddies;
+    t.visits.records += f.visits.records;
+    t.visits.due += f.visits.due;
+    t.visits.onTime += f.visits.onTime;
+    t.visits.late += f.visits.late;
+    t.visits.missed += f.visits.missed;
+    t.checkups.examined += f.checkups.examined;
+    for (const [k, v] of Object.entries(f.checkups.flags)) add(t.checkups.flags, k, v);
+    t.concerns.open += f.concerns.open;
+    t.concerns.escalated += f.concerns.escalated;
+  }
+  return finish(t);
+}
+
+export async function orgUnitName(db: Db, code: string): Promise<string> {
+  return (await names(db, [code])).get(code) ?? code;
+}
+
+/** Monthly trend over the last `months` months ending with `month`: records, punctuality, concerns raised. */
+export async function trend(db: Db, orgUnit: string, month: string, months: number) {
+  const list: string[] = [];
+  const [y, m] = month.split("-").map(Number) as [number, number];
+  for (let i = months - 1; i >= 0; i--) {
+    const d = new Date(Date.UTC(y, m - 1 - i, 1));
+    list.push(d.toISOString().slice(0, 7));
+  }
+  const counters = await db.$queryRawUnsafe<{ metric: string; dims: string; n: number }[]>(
+    `SELECT metric, dims, sum(n)::int AS n FROM counters WHERE village_code LIKE $1 || '%' AND metric IN ('record', 'item') GROUP BY 1, 2`,
+    orgUnit,
+  );
+  const raised = await db.$queryRawUnsafe<{ month: string; n: number }[]>(
+    `SELECT to_char(raised_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month, count(*)::int AS n FROM concerns
+      WHERE village_code LIKE $1 || '%' AND raised_at IS NOT NULL GROUP BY 1`,
+    orgUnit,
+  );
+  return list.map((mm) => {
+    const f = emptyFigures(orgUnit, orgUnit, mm);
+    for (const c of counters) apply(f, c.metric, c.dims, c.n);
+    finish(f);
+    return { month: mm, visitRecords: f.visits.records, itemsDue: f.visits.due, onTime: f.visits.onTime, late: f.visits.late, missed: f.visits.missed, punctuality: f.visits.punctuality, concernsRaised: raised.find((r) => r.month === mm)?.n ?? 0 };
+  });
+}
+
+/** What a supervisor checks in one township: who is unpaired, overdue, unexamined, and which concerns are open. */
+export async function supervision(db: Db, township: string, year: string, now: Date) {
+  const unpaired = await db.$queryRawUnsafe<{ id: string; name: string; villageCode: string; riskLevel: string; leftBehindType: string }[]>(
+    `SELECT c.id, c.name, c.village_code AS "villageCode", c.risk_level AS "riskLevel", c.left_behind_type AS "leftBehindType"
+       FROM children c WHERE c.status = 'active' AND c.village_code LIKE $1 || '%'
+        AND NOT EXISTS (SELECT 1 FROM pairings p WHERE p.child_id = c.id AND p.kind = 'mentor' AND p.state = 'active')
+      ORDER BY c.village_code, c.name`,
+    township,
+  );
+  const overdue = await db.$queryRawUnsafe<{ childId: string; name: string; villageCode: string; kind: string; period: string; dueDate: string | null; escalated: boolean }[]>(
+    `SELECT i.child_id AS "childId", c.name, i.village_code AS "villageCode", i.kind, i.period, to_char(i.due_date, 'YYYY-MM-DD') AS "dueDate",
+            i.bucket = 'escalated' AS escalated
+       FROM visit_items i JOIN children c ON c.id = i.child_id
+      WHERE i.bucket IN ('missed', 'escalated') AND c.status = 'active' AND i.village_code LIKE $1 || '%'
+      ORDER BY i.due_date NULLS LAST, c.name`,
+    township,
+  );
+  const unexamined = await db.$queryRawUnsafe<{ id: string; name: string; villageCode: string }[]>(
+    `SELECT c.id, c.name, c.village_code AS "villageCode" FROM children c
+      WHERE c.status = 'active' AND c.village_code LIKE $1 || '%'
+        AND NOT EXISTS (SELECT 1 FROM checkups k WHERE k.child_id = c.id AND to_char(k.date, 'YYYY') = $2)
+      ORDER BY c.village_code, c.name`,
+    township,
+    year,
+  );
+  const concerns = await db.$queryRawUnsafe<{ id: string; childId: string; childName: string; villageCode: string; category: string; raisedAt: Date | null; escalated: boolean }[]>(
+    `SELECT id, child_id AS "childId", child_name AS "childName", village_code AS "villageCode", category, raised_at AS "raisedAt", escalated
+       FROM concerns WHERE resolved_at IS NULL AND village_code LIKE $1 || '%' ORDER BY raised_at NULLS LAST`,
+    township,
+  );
+  return {
+    unpaired,
+    overdue,
+    unexamined,
+    openConcerns: concerns.map((c) => ({ ...c, ageDays: c.raisedAt ? Math.floor((now.getTime() - c.raisedAt.getTime()) / 86_400_000) : null })),
+  };
+}

@@ -1,0 +1,133 @@
+import { z } from "zod";
+import type { Queue } from "bullmq";
+import { v7 as uuidv7 } from "uuid";
+import { todayInChina } from "@shouhu/cn";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
+import type { PrismaClient } from "../data/db.js";
+import { figuresFromCounters, orgUnitName, supervision, totals, trend } from "../data/reports.js";
+import { startRebuild } from "../data/rebuild.js";
+import { EXPORT_JOB } from "../jobs/export.js";
+
+const code = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码");
+const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "月份格式应为 YYYY-MM");
+
+const OverviewQuery = z.object({ orgUnit: code.optional(), month: month.optional() });
+const DrillQuery = z.object({ orgUnit: z.string().regex(/^\d{9}$/, "应为9位乡镇代码"), by: z.enum(["village", "school"]).default("village"), month: month.optional() });
+const TrendQuery = z.object({ orgUnit: code.optional(), month: month.optional(), months: z.coerce.number().int().min(1).max(36).default(12) });
+const SupervisionQuery = z.object({ orgUnit: z.string().regex(/^\d{9}$/, "督导报告按乡镇出具，应为9位乡镇代码") });
+const ExportBody = z.object({ report: z.enum(["overview", "supervision"]), orgUnit: code, month: month.optional() });
+const IdParams = z.object({ id: z.uuid({ message: "导出任务编号格式不正确" }) });
+
+/** Reports are for the people who supervise: county, federation, township, inspectors, and a village director for their village. */
+function requireReader(principal: Principal): void {
+  if (!hasAnyRole(principal, ["county-admin", "federation-officer", "township-supervisor", "village-director", "inspector"])) {
+    throw new ForbiddenError("当前角色无权查看统计报表");
+  }
+}
+
+function scope(principal: Principal, requested: string | undefined): string {
+  if (!requested || principal.orgUnit.startsWith(requested)) return principal.orgUnit;
+  assertWithinJurisdiction(principal, requested);
+  return requested;
+}
+
+export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date; exports: Queue }): void {
+  const { prisma } = deps;
+  const thisMonth = () => todayInChina(deps.now()).slice(0, 7);
+
+  app.get("/api/v1/reports/overview", { schema: { tags: ["reports"], summary: "总览：每个下级单位一行（县→乡镇，乡镇→村），含合计", querystring: OverviewQuery } }, async (request) => {
+    const principal = request.principal!;
+    requireReader(principal);
+    const orgUnit = scope(principal, request.query.orgUnit);
+    const m = request.query.month ?? thisMonth();
+    const unitLength = orgUnit.length === 6 ? 9 : 12;
+    const rows = await figuresFromCounters(prisma, { orgUnit, unitLength, month: m });
+    return { orgUnit, name: await orgUnitName(prisma, orgUnit), month: m, rows, total: totals(rows, orgUnit, "合计", m) };
+  });
+
+  app.get("/api/v1/reports/drilldown", { schema: { tags: ["reports"], summary: "乡镇下钻：按村或按学校", querystring: DrillQuery } }, async (request) => {
+    const principal = request.principal!;
+    requireReader(principal);
+    const orgUnit = scope(principal, request.query.orgUnit);
+    const m = request.query.month ?? thisMonth();
+    if (request.query.by === "village") {
+      const rows = await figuresFromCounters(prisma, { orgUnit, unitLength: 12, month: m });
+      return { orgUnit, by: "village", month: m, rows, total: totals(rows, orgUnit, "合计", m) };
+    }
+    // Schools: children and pairing from the rows (a township is a few thousand children).
+    const rows = await prisma.$queryRawUnsafe<{ schoolId: string; schoolName: string | null; children: number; mentored: number; examined: number }[]>(
+      `SELECT c.school_id AS "schoolId", s.name AS "schoolName", count(*)::int AS children,
+              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM pairings p WHERE p.child_id = c.id AND p.kind = 'mentor' AND p.state = 'active'))::int AS mentored,
+              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM checkups k WHERE k.child_id = c.id AND to_char(k.date, 'YYYY') = $2))::int AS examined
+         FROM children c LEFT JOIN schools s ON s.id = c.school_id
+        WHERE c.status = 'active' AND c.village_code LIKE $1 || '%'
+        GROUP BY 1, 2 ORDER BY 1`,
+      orgUnit,
+      m.slice(0, 4),
+    );
+    return {
+      orgUnit,
+      by: "school",
+      month: m,
+      rows: rows.map((r) => ({ ...r, schoolName: r.schoolId === "" ? "未入学" : (r.schoolName ?? r.schoolId), mentorCoverage: r.children ? Math.round((r.mentored / r.children) * 1000) / 1000 : null })),
+    };
+  });
+
+  app.get("/api/v1/reports/trend", { schema: { tags: ["reports"], summary: "近12个月趋势：走访记录、走访及时率、新增关注事项", querystring: TrendQuery } }, async (request) => {
+    const principal = request.principal!;
+    requireReader(principal);
+    const orgUnit = scope(principal, request.query.orgUnit);
+    return { orgUnit, months: await trend(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months) };
+  });
+
+  app.get("/api/v1/reports/supervision", { schema: { tags: ["reports"], summary: "乡镇督导报告：未结对、逾期未访、未体检、在办关注事项", querystring: SupervisionQuery } }, async (request) => {
+    const principal = request.principal!;
+    requireReader(principal);
+    const orgUnit = scope(principal, request.query.orgUnit);
+    if (orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具");
+    const report = await supervision(prisma, orgUnit, thisMonth().slice(0, 4), deps.now());
+    return { orgUnit, name: await orgUnitName(prisma, orgUnit), ...report };
+  });
+
+  app.post("/api/v1/reports/exports", { schema: { tags: ["reports"], summary: "导出报表（.xlsx，后台生成，可查询进度）", body: ExportBody } }, async (request, reply) => {
+    const principal = request.principal!;
+    requireReader(principal);
+    const orgUnit = scope(principal, request.body.orgUnit);
+    if (request.body.report === "supervision" && orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具，应为9位乡镇代码");
+    const id = uuidv7();
+    await prisma.exportJob.create({ data: { id, report: request.body.report, orgUnit, requestedBy: principal.username, status: "queued" } });
+    await deps.exports.add(EXPORT_JOB, { exportId: id, month: request.body.month ?? thisMonth() }, { jobId: id });
+    return reply.status(202).send({ id, status: "queued" });
+  });
+
+  app.get("/api/v1/reports/exports/:id", { schema: { tags: ["reports"], summary: "导出进度", params: IdParams } }, async (request) => {
+    const principal = request.principal!;
+    const job = await prisma.exportJob.findUnique({ where: { id: request.params.id }, omit: { file: true } });
+    if (!job || job.requestedBy !== principal.username) throw new NotFoundError("导出任务", request.params.id);
+    return { ...job, progress: job.total ? Math.round((job.done / job.total) * 100) / 100 : 0 };
+  });
+
+  app.get("/api/v1/reports/exports/:id/file", { schema: { tags: ["reports"], summary: "下载导出的报表", params: IdParams } }, async (request, reply) => {
+    const principal = request.principal!;
+    const job = await prisma.exportJob.findUnique({ where: { id: request.params.id } });
+    if (!job || job.requestedBy !== principal.username) throw new NotFoundError("导出任务", request.params.id);
+    if (job.status !== "done" || !job.file) throw new ConflictError("EXPORT_NOT_READY", "报表尚未生成完毕");
+    return reply
+      .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+      .header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(job.fileName ?? "report.xlsx")}`)
+      .send(Buffer.from(job.file));
+  });
+
+  app.post("/api/v1/reports/rebuild", { schema: { tags: ["reports"], summary: "从各服务的快照重建统计（县级管理员）" } }, async (request, reply) => {
+    const principal = request.principal!;
+    if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以重建统计");
+    const id = await startRebuild(prisma, principal.username);
+    return reply.status(202).send({ id, next: "请各服务发布快照：POST /api/v1/snapshots/{registry,pairing,visits,health}" });
+  });
+
+  app.get("/api/v1/reports/rebuild", { schema: { tags: ["reports"], summary: "最近一次重建的进度" } }, async () => {
+    const last = await prisma.rebuild.findFirst({ orderBy: { startedAt: "desc" } });
+    return last ?? { status: "never" };
+  });
+}

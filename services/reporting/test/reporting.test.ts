@@ -1,0 +1,343 @@
+import { fileURLToPath } from "node:url";
+import { randomUUID } from "node:crypto";
+import ExcelJS from "exceljs";
+import { Queue } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, type ServiceApp } from "@shouhu/kit";
+import { createTokenVerifier } from "@shouhu/auth";
+import { migrate } from "@shouhu/db";
+import type { ChildSnapshot, Envelope, EventData, EventType } from "@shouhu/contracts";
+import { buildEvent, consumeEvent } from "@shouhu/messaging";
+import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
+import { buildReportingApp } from "../src/app.js";
+import { reportingHandlers } from "../src/events/handlers.js";
+import { figuresFromCounters, figuresFromRows } from "../src/data/reports.js";
+import { startRebuild } from "../src/data/rebuild.js";
+import { runExport } from "../src/jobs/export.js";
+
+const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+let db: TestDatabase;
+let prisma: PrismaClient;
+let issuer: TestIssuer;
+let app: ServiceApp;
+let exportQueue: Queue;
+const now = new Date("2026-11-22T02:00:00Z");
+const handlers = reportingHandlers();
+
+beforeAll(async () => {
+  db = await createTestDatabase("reporting");
+  await migrate({ databaseUrl: db.url, migrationsDir });
+  prisma = createPrisma(db.url);
+  issuer = await startTestIssuer();
+  exportQueue = new Queue("reporting.export", { connection: { url: REDIS_URL }, prefix: testPrefix("reporting") });
+  app = await buildReportingApp({
+    prisma,
+    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
+    logger: createLogger("reporting-test", "silent"),
+    exports: exportQueue,
+    now: () => now,
+  });
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app?.close();
+  await exportQueue?.obliterate({ force: true }).catch(() => undefined);
+  await exportQueue?.close();
+  await issuer?.close();
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));
+const ev = <T extends EventType>(type: T, subject: string, orgUnit: string, data: EventData<T>, at = "2026-11-20T02:00:00Z") =>
+  buildEvent(type, { subject, orgUnit, actor: { kind: "system", id: "script" }, data }, { producer: "script", now: new Date(at) });
+
+// ---- The scripted county: 长岭乡 (101) and 石门镇 (102) ----
+const ids = { A: randomUUID(), B: randomUUID(), C: randomUUID(), D: randomUUID(), E: randomUUID() };
+function child(id: string, over: Partial<ChildSnapshot>): ChildSnapshot {
+  return {
+    id,
+    name: "儿童",
+    sex: "female",
+    birthDate: "2015-03-07",
+    villageCode: "360999101201",
+    townshipCode: "360999101",
+    countyCode: "360999",
+    schoolId: "S360999101001",
+    schoolName: "长岭乡中心小学",
+    grade: null,
+    className: null,
+    leftBehindType: "both_parents_away",
+    difficultyCategories: [],
+    riskLevel: "low",
+    status: "active",
+    exitReason: null,
+    guardian: null,
+    parents: [],
+    revision: 1,
+    ...over,
+  };
+}
+const kids = {
+  A: child(ids.A, { name: "甲", riskLevel: "high", difficultyCategories: ["de_facto_unattended"] }),
+  B: child(ids.B, { name: "乙", leftBehindType: "one_parent_away" }),
+  C: child(ids.C, { name: "丙", villageCode: "360999101202", schoolId: null, schoolName: null, riskLevel: "medium" }),
+  D: child(ids.D, { name: "丁", villageCode: "360999102201", townshipCode: "360999102", schoolId: "S360999102001", leftBehindType: "not_left_behind", difficultyCategories: ["disability"] }),
+  E: child(ids.E, { name: "戊", villageCode: "360999101202", schoolId: null }),
+};
+const vc = (k: ChildSnapshot) => ({ id: k.id, name: k.name, villageCode: k.villageCode, townshipCode: k.townshipCode });
+const pc = (k: ChildSnapshot) => ({ ...vc(k), schoolId: k.schoolId });
+const helper = { id: randomUUID(), kind: "teacher" as const, name: "王老师", phone: null, username: null, orgUnitCode: "360999101", schoolId: null };
+const p = { p1: randomUUID(), p2: randomUUID(), p3: randomUUID(), p4: randomUUID() };
+const i = { i1: randomUUID(), i2: randomUUID(), i3: randomUUID(), i4: randomUUID(), i5: randomUUID(), i6: randomUUID() };
+const k = { k1: randomUUID(), k2: randomUUID(), k3: randomUUID() };
+const resp = (k: ChildSnapshot) => ({ kind: "village_director" as const, helperId: null, name: null, phone: null, username: null, villageCode: k.villageCode });
+const item = (id: string, c: ChildSnapshot, kind: "home_visit" | "parent_call" = "home_visit") => ({ itemId: id, kind, period: "2026-11", dueDate: "2026-12-05", child: vc(c), responsible: resp(c) });
+const recorded = (rec: string, c: ChildSnapshot, date: string, satisfied: { itemId: string; onTime: boolean } | null, kind: "home_visit" | "tutoring" = "home_visit") =>
+  ev("visit.recorded", c.id, c.villageCode, { recordId: rec, kind, date, child: vc(c), visitor: { userId: "u", name: "王老师" }, satisfied: satisfied && { ...satisfied, period: "2026-11" }, followUpNeeded: false, concernRaised: false });
+
+function script(): Envelope[] {
+  const { A, B, C, D, E } = kids;
+  return [
+    ev("snapshot.org-units", "360999", "360999", {
+      runId: randomUUID(),
+      units: [
+        { code: "360999", name: "示范县", level: "county", parentCode: null },
+        { code: "360999101", name: "长岭乡", level: "township", parentCode: "360999" },
+        { code: "360999102", name: "石门镇", level: "township", parentCode: "360999" },
+        { code: "360999101201", name: "长岭村", level: "village", parentCode: "360999101" },
+        { code: "360999101202", name: "枫树村", level: "village", parentCode: "360999101" },
+      ],
+      schools: [{ id: "S360999101001", name: "长岭乡中心小学", townshipCode: "360999101" }],
+    }),
+    ...[A, B, C, D, E].map((c) => ev("child.registered", c.id, c.villageCode, { child: c })),
+    ev("pairing.started", A.id, A.villageCode, { pairingId: p.p1, kind: "mentor", child: pc(A), helper, startDate: "2026-11-01", approvedBy: "x" }),
+    ev("pairing.started", B.id, B.villageCode, { pairingId: p.p2, kind: "mentor", child: pc(B), helper, startDate: "2026-11-01", approvedBy: "x" }),
+    ev("pairing.ended", B.id, B.villageCode, { pairingId: p.p2, kind: "mentor", child: pc(B), helper, endDate: "2026-11-10", reason: "helper_deactivated", note: null }),
+    ev("pairing.started", C.id, C.villageCode, { pairingId: p.p3, kind: "peer", child: pc(C), helper: { ...helper, kind: "peer_student" }, startDate: "2026-11-01", approvedBy: "x" }),
+    ev("pairing.started", D.id, D.villageCode, { pairingId: p.p4, kind: "mentor", child: pc(D), helper, startDate: "2026-11-01", approvedBy: "x" }),
+    ev("visit.due", A.id, A.villageCode, { ...item(i.i1, A), daysLeft: 7 }),
+    recorded(randomUUID(), A, "2026-11-20", { itemId: i.i1, onTime: true }),
+    ev("visit.due", A.id, A.villageCode, { ...item(i.i2, A, "parent_call"), daysLeft: 7 }),
+    ev("visit.overdue", A.id, A.villageCode, { ...item(i.i2, A, "parent_call"), daysOverdue: 1, level: 1 }),
+    ev("visit.overdue", A.id, A.villageCode, { ...item(i.i2, A, "parent_call"), daysOverdue: 8, level: 2 }),
+    ev("visit.overdue", B.id, B.villageCode, { ...item(i.i3, B), daysOverdue: 1, level: 1 }),
+    recorded(randomUUID(), B, "2026-12-10", { itemId: i.i3, onTime: false }),
+    ev("visit.due", C.id, C.villageCode, { ...item(i.i4, C), daysLeft: 7 }),
+    ev("visit.due", D.id, D.villageCode, { ...item(i.i5, D), daysLeft: 7 }),
+    recorded(randomUUID(), D, "2026-11-15", { itemId: i.i5, onTime: true }),
+    recorded(randomUUID(), C, "2026-11-18", null, "tutoring"),
+    ev("visit.due", E.id, E.villageCode, { ...item(i.i6, E), daysLeft: 7 }),
+    ev("child.status-changed", E.id, E.villageCode, { child: { ...E, status: "exited", exitReason: "parent_returned", revision: 2 }, from: "active", to: "exited", reason: "parent_returned", note: null }),
+    ev("concern.raised", A.id, A.villageCode, { concernId: k.k1, recordId: null, category: "abuse_suspected", description: "x", child: vc(A), raisedBy: { userId: "u", name: "x" }, ownerOrgUnit: "360999101", urgent: true }, "2026-11-12T02:00:00Z"),
+    ev("concern.escalated", A.id, A.villageCode, { concernId: k.k1, category: "abuse_suspected", child: vc(A), openDays: 3, escalatedTo: "360999" }),
+    ev("concern.raised", C.id, C.villageCode, { concernId: k.k2, recordId: null, category: "safety", description: "x", child: vc(C), raisedBy: { userId: "u", name: "x" }, ownerOrgUnit: "360999101", urgent: true }),
+    ev("concern.resolved", C.id, C.villageCode, { concernId: k.k2, category: "safety", child: vc(C), resolution: "已修缮", resolvedAt: "2026-11-21T02:00:00.000Z" }),
+    ev("concern.raised", D.id, D.villageCode, { concernId: k.k3, recordId: null, category: "health", description: "x", child: vc(D), raisedBy: { userId: "u", name: "x" }, ownerOrgUnit: "360999102", urgent: true }),
+    ev("checkup.recorded", A.id, A.villageCode, { examId: randomUUID(), campaignId: null, date: "2026-10-10", child: vc(A), flags: [{ kind: "anaemia", severity: "moderate", label: "贫血（中度）" }] }),
+    ev("checkup.recorded", A.id, A.villageCode, { examId: randomUUID(), campaignId: null, date: "2026-11-01", child: vc(A), flags: [] }),
+    ev("checkup.recorded", C.id, C.villageCode, {
+      examId: randomUUID(),
+      campaignId: null,
+      date: "2026-09-01",
+      child: vc(C),
+      flags: [
+        { kind: "overweight", severity: null, label: "超重" },
+        { kind: "low_vision", severity: "mild", label: "视力低下（轻度）" },
+      ],
+    }),
+    ev("notification.delivered", A.id, A.villageCode, { messageId: randomUUID(), sourceEventId: "x", sourceEventType: "concern.raised", channel: "sms", template: "concern_raised", urgent: true, recipient: "139****0101", attempts: 1 }),
+  ];
+}
+const events = script();
+
+async function overview(user = "county.admin", query = "month=2026-11") {
+  const res = await app.inject({ url: `/api/v1/reports/overview?${query}`, headers: await issuer.as(user) });
+  return { status: res.statusCode, body: res.json() as any };
+}
+
+async function resetAll() {
+  await prisma.$executeRawUnsafe(`TRUNCATE children, pairings, visit_items, visit_records, concerns, checkups, counters, notification_stats, inbox`);
+}
+
+describe("numbers from a scripted sequence of events", () => {
+  it("equal the hand-computed totals", async () => {
+    for (const e of events) expect(await deliver(e)).toBe("applied");
+    const { body } = await overview();
+    const changling = body.rows.find((r: { code: string }) => r.code === "360999101");
+    expect(changling).toMatchObject({
+      name: "长岭乡",
+      children: 3,
+      exited: 1,
+      byType: { both_parents_away: 2, one_parent_away: 1 },
+      byRisk: { high: 1, low: 1, medium: 1 },
+      byCategory: { de_facto_unattended: 1 },
+      mentored: 1,
+      mentorCoverage: 0.333,
+      peerBuddies: 1,
+      visits: { month: "2026-11", records: 2, due: 4, onTime: 1, late: 1, missed: 1, punctuality: 0.333 },
+      checkups: { year: "2026", examined: 2, coverage: 0.667, flags: { anaemia: 1, overweight: 1, low_vision: 1 } },
+      concerns: { open: 1, escalated: 1 },
+    });
+    const shimen = body.rows.find((r: { code: string }) => r.code === "360999102");
+    expect(shimen).toMatchObject({ name: "石门镇", children: 1, mentored: 1, mentorCoverage: 1, visits: { due: 1, onTime: 1, records: 1, punctuality: 1 }, checkups: { examined: 0 }, concerns: { open: 1, escalated: 0 } });
+    expect(body.total).toMatchObject({ name: "合计", children: 4, mentored: 2, mentorCoverage: 0.5, visits: { due: 5, onTime: 2, late: 1, missed: 1, records: 3, punctuality: 0.5 }, checkups: { examined: 2, coverage: 0.5 }, concerns: { open: 2, escalated: 1 } });
+
+    // December holds the late make-up visit's record.
+    expect((await overview("county.admin", "month=2026-12")).body.total.visits.records).toBe(1);
+  });
+
+  it("keep counters equal to plain aggregates over the rows", async () => {
+    const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
+    expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
+  });
+
+  it("drill down to villages and schools, show the trend and the supervision report", async () => {
+    const headers = await issuer.as("changling.supervisor");
+    const villages = (await app.inject({ url: "/api/v1/reports/drilldown?orgUnit=360999101&month=2026-11", headers })).json();
+    expect(villages.rows.map((r: { name: string; children: number }) => [r.name, r.children])).toEqual([
+      ["长岭村", 2],
+      ["枫树村", 1],
+    ]);
+    const schools = (await app.inject({ url: "/api/v1/reports/drilldown?orgUnit=360999101&by=school&month=2026-11", headers })).json();
+    expect(schools.rows).toEqual([
+      expect.objectContaining({ schoolName: "未入学", children: 1, mentored: 0, examined: 1 }),
+      expect.objectContaining({ schoolName: "长岭乡中心小学", children: 2, mentored: 1, examined: 1 }),
+    ]);
+    const trend = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })).json();
+    expect(trend.months.map((m: { month: string; visitRecords: number; concernsRaised: number }) => [m.month, m.visitRecords, m.concernsRaised])).toEqual([
+      ["2026-10", 0, 0],
+      ["2026-11", 3, 3],
+      ["2026-12", 1, 0],
+    ]);
+    const sup = (await app.inject({ url: "/api/v1/reports/supervision?orgUnit=360999101", headers })).json();
+    expect(sup.unpaired.map((c: { name: string }) => c.name).sort()).toEqual(["丙", "乙"]);
+    expect(sup.overdue).toEqual([expect.objectContaining({ name: "甲", kind: "parent_call", escalated: true })]);
+    expect(sup.unexamined.map((c: { name: string }) => c.name)).toEqual(["乙"]);
+    expect(sup.openConcerns).toEqual([expect.objectContaining({ childName: "甲", category: "abuse_suspected", ageDays: 10, escalated: true })]);
+  });
+
+  it("respects jurisdiction: a township sees itself only; teachers and health workers see no reports", async () => {
+    const shimen = await overview("shimen.supervisor", "month=2026-11");
+    expect(shimen.body.orgUnit).toBe("360999102");
+    expect(shimen.body.rows.map((r: { code: string }) => r.code)).toEqual(["360999102201"]);
+    expect((await overview("shimen.supervisor", "orgUnit=360999101")).status).toBe(403);
+    expect((await overview("changling.teacher")).status).toBe(403);
+    expect((await overview("changling.doctor")).status).toBe(403);
+    expect((await overview("county.inspector")).status).toBe(200);
+    expect((await overview("county.admin", "month=2026-13")).body.error.details[0].field).toBe("month");
+  });
+
+  it("exports the overview as .xlsx in the layout handed upward, matching the JSON", async () => {
+    const headers = await issuer.as("county.admin");
+    const res = await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers, payload: { report: "overview", orgUnit: "360999", month: "2026-11" } });
+    expect(res.statusCode).toBe(202);
+    const id = res.json().id;
+    expect((await exportQueue.getJob(id))?.data).toEqual({ exportId: id, month: "2026-11" });
+    await runExport(prisma, id, "2026-11", now);
+    expect((await app.inject({ url: `/api/v1/reports/exports/${id}`, headers })).json()).toMatchObject({ status: "done", total: 2, done: 2, progress: 1 });
+    const file = await app.inject({ url: `/api/v1/reports/exports/${id}/file`, headers });
+    expect(file.headers["content-type"]).toContain("spreadsheetml");
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(file.rawPayload as unknown as ArrayBuffer);
+    const sheet = wb.worksheets[0]!;
+    expect(String(sheet.getCell(1, 1).value)).toContain("示范县");
+    const header = (sheet.getRow(2).values as unknown[]).slice(1);
+    expect(header.slice(0, 4)).toEqual(["单位", "行政区划代码", "在册儿童", "双留守"]);
+    const json = (await overview()).body;
+    const row3 = (sheet.getRow(3).values as unknown[]).slice(1);
+    expect(row3.slice(0, 3)).toEqual(["长岭乡", "360999101", json.rows[0].children]);
+    expect(row3[header.indexOf("结对率")]).toBe("33.3%");
+    const last = (sheet.getRow(5).values as unknown[]).slice(1);
+    expect(last[0]).toBe("合计");
+    expect(last[2]).toBe(json.total.children);
+    expect(last[header.indexOf("走访及时率")]).toBe("50.0%");
+    // Somebody else's export is not theirs to download.
+    expect((await app.inject({ url: `/api/v1/reports/exports/${id}/file`, headers: await issuer.as("federation.officer") })).statusCode).toBe(404);
+
+    const sup = await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers, payload: { report: "supervision", orgUnit: "360999101" } });
+    await runExport(prisma, sup.json().id, "2026-11", now);
+    const supFile = await app.inject({ url: `/api/v1/reports/exports/${sup.json().id}/file`, headers });
+    const wb2 = new ExcelJS.Workbook();
+    await wb2.xlsx.load(supFile.rawPayload as unknown as ArrayBuffer);
+    expect(wb2.worksheets.map((s) => s.name)).toEqual(["未结对儿童", "逾期未访", "未体检儿童", "在办关注事项"]);
+    expect(wb2.getWorksheet("未结对儿童")!.getRow(5).values).toEqual([undefined, "合计", "2人"]);
+  });
+});
+
+describe("idempotent and order-independent", () => {
+  it("a redelivered event never double-counts", async () => {
+    const before = (await overview()).body;
+    for (const e of events) expect(await deliver(e)).toBe("duplicate");
+    expect((await overview()).body).toEqual(before);
+  });
+
+  it("the same events in reverse order (updates before registrations, ends before starts) converge to the same numbers", async () => {
+    const before = (await overview()).body;
+    await resetAll();
+    for (const e of [...events].reverse()) await deliver(e);
+    expect((await overview()).body).toEqual(before);
+    const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
+    expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
+  });
+});
+
+describe("rebuild from snapshots", () => {
+  it("gives the same numbers as the live projection", async () => {
+    const live = (await overview()).body;
+    const liveTrend = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })).json();
+    const rebuildId = await startRebuild(prisma, "county.admin");
+    expect((await overview()).body.total.children).toBe(0);
+
+    // What each producer re-publishes: its current state, one snapshot event per record.
+    const runId = randomUUID();
+    const { A, B, C, D, E } = kids;
+    const snapshots: Envelope[] = [
+      events[0]!,
+      ...[A, B, C, D].map((c) => ev("snapshot.child", c.id, c.villageCode, { runId, child: c })),
+      ev("snapshot.child", E.id, E.villageCode, { runId, child: { ...E, status: "exited", exitReason: "parent_returned", revision: 2 } }),
+      ev("snapshot.completed", "360999", "360999", { runId, producer: "registry", events: 5 }),
+      ev("snapshot.pairing", A.id, A.villageCode, { runId, pairingId: p.p1, kind: "mentor", status: "active", child: pc(A), startDate: "2026-11-01", endDate: null }),
+      ev("snapshot.pairing", B.id, B.villageCode, { runId, pairingId: p.p2, kind: "mentor", status: "ended", child: pc(B), startDate: "2026-11-01", endDate: "2026-11-10" }),
+      ev("snapshot.pairing", C.id, C.villageCode, { runId, pairingId: p.p3, kind: "peer", status: "active", child: pc(C), startDate: "2026-11-01", endDate: null }),
+      ev("snapshot.pairing", D.id, D.villageCode, { runId, pairingId: p.p4, kind: "mentor", status: "active", child: pc(D), startDate: "2026-11-01", endDate: null }),
+      ev("snapshot.completed", "360999", "360999", { runId, producer: "pairing", events: 4 }),
+      ...(
+        [
+          [i.i1, A, "home_visit", "done", true],
+          [i.i2, A, "parent_call", "escalated", null],
+          [i.i3, B, "home_visit", "done", false],
+          [i.i4, C, "home_visit", "due", null],
+          [i.i5, D, "home_visit", "done", true],
+          [i.i6, E, "home_visit", "closed", null],
+        ] as const
+      ).map(([id, c, kind, state, onTime]) =>
+        ev("snapshot.visit-item", c.id, c.villageCode, { runId, itemId: id, kind, period: "2026-11", dueDate: "2026-12-05", child: vc(c), state, doneOn: null, onTime }),
+      ),
+      ...events
+        .filter((e) => e.type === "visit.recorded")
+        .map((e) => {
+          const d = e.data as EventData<"visit.recorded">;
+          return ev("snapshot.visit-record", d.child.id, d.child.villageCode, { runId, recordId: d.recordId, kind: d.kind, date: d.date, child: d.child });
+        }),
+      ev("snapshot.concern", A.id, A.villageCode, { runId, concernId: k.k1, category: "abuse_suspected", child: vc(A), raisedAt: "2026-11-12T02:00:00.000Z", escalated: true, resolvedAt: null }),
+      ev("snapshot.concern", C.id, C.villageCode, { runId, concernId: k.k2, category: "safety", child: vc(C), raisedAt: "2026-11-20T02:00:00.000Z", escalated: false, resolvedAt: "2026-11-21T02:00:00.000Z" }),
+      ev("snapshot.concern", D.id, D.villageCode, { runId, concernId: k.k3, category: "health", child: vc(D), raisedAt: "2026-11-20T02:00:00.000Z", escalated: false, resolvedAt: null }),
+      ev("snapshot.completed", "360999", "360999", { runId, producer: "visits", events: 13 }),
+      // Health re-publishes its exams as checkup.recorded (new event ids).
+      ...events.filter((e) => e.type === "checkup.recorded").map((e) => ev("checkup.recorded", e.subject, e.orgUnit, e.data as EventData<"checkup.recorded">)),
+      ev("snapshot.completed", "360999", "360999", { runId, producer: "health", events: 3 }),
+    ];
+    for (const e of snapshots) await deliver(e);
+    const rebuilt = (await overview()).body;
+    expect(rebuilt).toEqual(live);
+    const rebuiltTrend = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })).json();
+    expect(rebuiltTrend).toEqual(liveTrend);
+    const status = (await app.inject({ url: "/api/v1/reports/rebuild", headers: await issuer.as("county.admin") })).json();
+    expect(status).toMatchObject({ id: rebuildId, completed: ["registry", "pairing", "visits", "health"] });
+    expect(status.finishedAt).not.toBeNull();
+  });
+});
