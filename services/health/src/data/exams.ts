@@ -1,0 +1,183 @@
+import { v7 as uuidv7 } from "uuid";
+import type { Actor } from "@shouhu/contracts";
+import { ConflictError, NotFoundError, ValidationError } from "@shouhu/kit";
+import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import { evaluateExam, type Flag } from "../domain/evaluate.js";
+import { checkExam, type ExamInput } from "../domain/exam.js";
+import type { PrismaClient, Tx } from "./db.js";
+
+export const PRODUCER = "health";
+
+export interface HealthChild {
+  id: string;
+  name: string;
+  sex: "male" | "female";
+  birthDate: string;
+  villageCode: string;
+  townshipCode: string;
+  status: string;
+  guardianName: string | null;
+  guardianPhone: string | null;
+}
+
+export async function loadChild(db: Pick<Tx, "$queryRawUnsafe">, id: string, orgUnit: string): Promise<HealthChild> {
+  const [child] = await db.$queryRawUnsafe<HealthChild[]>(
+    `SELECT id, name, sex, to_char(birth_date, 'YYYY-MM-DD') AS "birthDate", village_code AS "villageCode", township_code AS "townshipCode",
+            status, guardian_name AS "guardianName", guardian_phone AS "guardianPhone"
+       FROM children WHERE id = $1::uuid`,
+    id,
+  );
+  if (!child || !child.villageCode.startsWith(orgUnit)) throw new NotFoundError("儿童", id);
+  return child;
+}
+
+export interface Recorder {
+  username: string;
+  name: string;
+  actor: Actor;
+  orgUnit: string;
+}
+
+export interface RecordedExam {
+  examId: string;
+  bmi: number | null;
+  ageBand: number;
+  flags: Flag[];
+  followUpsOpened: string[];
+  followUpsResolved: number;
+}
+
+/**
+ * Records an exam: evaluates it by the national standards, publishes
+ * checkup.recorded, opens a follow-up (and publishes checkup.flagged with the
+ * guardian's and mentor's contact) for each finding not already being followed
+ * up, and resolves open follow-ups this exam no longer shows.
+ */
+export async function recordExam(prisma: PrismaClient, input: ExamInput, recorder: Recorder, today: string): Promise<RecordedExam> {
+  return prisma.$transaction(async (tx) => {
+    const child = await loadChild(tx, input.childId, recorder.orgUnit);
+    if (child.status !== "active") throw new ConflictError("CHILD_EXITED", "该儿童已退出关爱对象");
+    let campaign: { startDate: string; endDate: string; orgUnits: string[] } | null = null;
+    if (input.campaignId) {
+      const [found] = await tx.$queryRawUnsafe<{ startDate: string; endDate: string; orgUnits: string[] }[]>(
+        `SELECT to_char(start_date, 'YYYY-MM-DD') AS "startDate", to_char(end_date, 'YYYY-MM-DD') AS "endDate", org_units AS "orgUnits" FROM campaigns WHERE id = $1::uuid`,
+        input.campaignId,
+      );
+      if (!found) throw ValidationError.field("campaignId", "体检活动不存在");
+      campaign = found;
+      if (!campaign.orgUnits.some((u) => child.villageCode.startsWith(u))) throw ValidationError.field("childId", "该儿童不在本次体检活动的范围内");
+    }
+    const issues = checkExam(input, { today, birthDate: child.birthDate, campaign });
+    if (issues.length) throw new ValidationError(issues);
+
+    const result = evaluateExam({
+      sex: child.sex,
+      birthDate: child.birthDate,
+      date: input.date,
+      heightCm: input.heightCm ?? null,
+      weightKg: input.weightKg ?? null,
+      visionLeft: input.visionLeft ?? null,
+      visionRight: input.visionRight ?? null,
+      hemoglobin: input.hemoglobin ?? null,
+      caries: input.caries ?? null,
+    });
+    const examId = uuidv7();
+    const inserted = await tx.$executeRawUnsafe(
+      `INSERT INTO exams (id, campaign_id, child_id, date, examiner, height_cm, weight_kg, vision_left, vision_right, hemoglobin, caries,
+                          bp_systolic, bp_diastolic, notes, bmi, flags, recorded_by)
+       VALUES ($1::uuid, $2::uuid, $3::uuid, $4::date, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17)
+       ON CONFLICT (campaign_id, child_id) DO NOTHING`,
+      examId,
+      input.campaignId ?? null,
+      child.id,
+      input.date,
+      input.examiner,
+      input.heightCm ?? null,
+      input.weightKg ?? null,
+      input.visionLeft ?? null,
+      input.visionRight ?? null,
+      input.hemoglobin ?? null,
+      input.caries ?? null,
+      input.bpSystolic ?? null,
+      input.bpDiastolic ?? null,
+      input.notes ?? null,
+      result.bmi,
+      JSON.stringify(result.flags),
+      recorder.username,
+    );
+    if (inserted === 0) throw new ConflictError("EXAM_EXISTS", "该儿童在本次体检活动中已有检查记录", { field: "childId" });
+
+    // Findings this exam no longer shows are resolved by it (复查正常).
+    const kinds = result.flags.map((f) => f.kind);
+    const resolved = await tx.$executeRawUnsafe(
+      `UPDATE follow_ups SET status = 'resolved', closed_by = $2, closed_at = now()
+        WHERE child_id = $1::uuid AND status = 'open' AND NOT (kind = ANY($3::text[]))`,
+      child.id,
+      `exam:${examId}`,
+      kinds,
+    );
+    const [mentor] = await tx.$queryRawUnsafe<{ name: string; phone: string | null; username: string | null }[]>(`SELECT name, phone, username FROM mentors WHERE child_id = $1::uuid`, child.id);
+    const eventChild = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };
+    const events = [
+      buildEvent("checkup.recorded", { subject: child.id, orgUnit: child.villageCode, actor: recorder.actor, data: { examId, campaignId: input.campaignId ?? null, date: input.date, child: eventChild, flags: result.flags } }, { producer: PRODUCER }),
+    ];
+    const opened: string[] = [];
+    for (const flag of result.flags) {
+      const [open] = await tx.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM follow_ups WHERE child_id = $1::uuid AND kind = $2 AND status = 'open'`, child.id, flag.kind);
+      if (open) continue; // already being followed up: one case per finding, not one per exam
+      const followUpId = uuidv7();
+      await tx.$executeRawUnsafe(
+        `INSERT INTO follow_ups (id, exam_id, child_id, village_code, kind, label, owner, owner_name, status) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, 'open')`,
+        followUpId,
+        examId,
+        child.id,
+        child.villageCode,
+        flag.kind,
+        flag.label,
+        mentor?.username ?? null,
+        mentor?.name ?? null,
+      );
+      opened.push(followUpId);
+      events.push(
+        buildEvent(
+          "checkup.flagged",
+          {
+            subject: child.id,
+            orgUnit: child.villageCode,
+            actor: recorder.actor,
+            data: {
+              examId,
+              followUpId,
+              campaignId: input.campaignId ?? null,
+              date: input.date,
+              child: eventChild,
+              flag,
+              guardian: child.guardianPhone || child.guardianName ? { name: child.guardianName, phone: child.guardianPhone } : null,
+              helper: mentor ? { name: mentor.name, phone: mentor.phone, username: mentor.username } : null,
+            },
+          },
+          { producer: PRODUCER },
+        ) as never,
+      );
+    }
+    await appendToOutbox(tx, events);
+    return { examId, bmi: result.bmi, ageBand: result.ageBand, flags: result.flags, followUpsOpened: opened, followUpsResolved: resolved };
+  });
+}
+
+/** A referral (转诊) closes a follow-up: the child is in a doctor's hands. */
+export async function referFollowUp(prisma: PrismaClient, id: string, referral: { hospital: string; date: string; note?: string | null }, by: Recorder): Promise<void> {
+  const updated = await prisma.$executeRawUnsafe(
+    `UPDATE follow_ups SET status = 'referred', referral = $2::jsonb, closed_by = $3, closed_at = now()
+      WHERE id = $1::uuid AND status = 'open' AND village_code LIKE $4 || '%'`,
+    id,
+    JSON.stringify({ ...referral, recordedBy: by.name }),
+    `referral:${by.username}`,
+    by.orgUnit,
+  );
+  if (updated === 0) {
+    const [exists] = await prisma.$queryRawUnsafe<{ status: string; villageCode: string }[]>(`SELECT status, village_code AS "villageCode" FROM follow_ups WHERE id = $1::uuid`, id);
+    if (!exists || !exists.villageCode.startsWith(by.orgUnit)) throw new NotFoundError("随访事项", id);
+    throw new ConflictError("FOLLOW_UP_CLOSED", "该随访事项已关闭");
+  }
+}

@@ -1,0 +1,256 @@
+import { fileURLToPath } from "node:url";
+import { randomUUID } from "node:crypto";
+import ExcelJS from "exceljs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, type ServiceApp } from "@shouhu/kit";
+import { createTokenVerifier } from "@shouhu/auth";
+import { migrate } from "@shouhu/db";
+import type { ChildSnapshot, Envelope, EventData } from "@shouhu/contracts";
+import { buildEvent, consumeEvent } from "@shouhu/messaging";
+import { createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
+import { buildHealthApp } from "../src/app.js";
+import { healthHandlers } from "../src/events/handlers.js";
+
+const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+let db: TestDatabase;
+let prisma: PrismaClient;
+let issuer: TestIssuer;
+let app: ServiceApp;
+const now = new Date("2026-11-22T02:00:00Z");
+const handlers = healthHandlers();
+const actor = { kind: "system" as const, id: "test" };
+
+beforeAll(async () => {
+  db = await createTestDatabase("health");
+  await migrate({ databaseUrl: db.url, migrationsDir });
+  prisma = createPrisma(db.url);
+  issuer = await startTestIssuer();
+  app = await buildHealthApp({
+    prisma,
+    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
+    logger: createLogger("health-test", "silent"),
+    now: () => now,
+  });
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app?.close();
+  await issuer?.close();
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));
+
+function child(over: Partial<ChildSnapshot> = {}): ChildSnapshot {
+  return {
+    id: randomUUID(),
+    name: "张小明",
+    sex: "male",
+    birthDate: "2015-03-07",
+    villageCode: "360999101201",
+    townshipCode: "360999101",
+    countyCode: "360999",
+    schoolId: "S360999101001",
+    schoolName: null,
+    grade: null,
+    className: null,
+    leftBehindType: "both_parents_away",
+    difficultyCategories: [],
+    riskLevel: "low",
+    status: "active",
+    exitReason: null,
+    guardian: { name: "张奶奶", relation: "祖母", phone: "13977778888" },
+    parents: [],
+    revision: 1,
+    ...over,
+  };
+}
+
+async function register(over: Partial<ChildSnapshot> = {}) {
+  const c = child(over);
+  await deliver(buildEvent("child.registered", { subject: c.id, orgUnit: c.villageCode, actor, data: { child: c } }, { producer: "registry" }));
+  return c;
+}
+
+async function api(method: "GET" | "POST", url: string, user: string, payload?: object) {
+  const res = await app.inject({ method, url, headers: await issuer.as(user), ...(payload ? { payload } : {}) });
+  return { status: res.statusCode, body: res.json() as any };
+}
+
+const outbox = async (type: string, subject: string) =>
+  (await prisma.outboxEvent.findMany({ where: { type, subject }, orderBy: { createdAt: "asc" } })).map((r) => (r.envelope as unknown as Envelope).data as any);
+
+let campaignId: string;
+
+describe("campaigns and scope from registry events", () => {
+  it("creates a campaign for the township and counts who is in scope, examined and missed", async () => {
+    const bad = await api("POST", "/api/v1/campaigns", "changling.doctor", { name: "秋季体检", orgUnits: ["360999101"], startDate: "2026-11-30", endDate: "2026-11-01", provider: "长岭乡卫生院" });
+    expect(bad.body.error.details[0].field).toBe("endDate");
+    expect((await api("POST", "/api/v1/campaigns", "changling.doctor", { name: "越界", orgUnits: ["360999102"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "x" })).status).toBe(403);
+    expect((await api("POST", "/api/v1/campaigns", "changling.teacher", { name: "x", orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "x" })).status).toBe(403);
+    const res = await api("POST", "/api/v1/campaigns", "changling.doctor", { name: "2026年秋季免费体检", orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "长岭乡卫生院" });
+    expect(res.status).toBe(201);
+    campaignId = res.body.id;
+  });
+});
+
+describe("exams, evaluation and follow-up", () => {
+  it("rejects values outside physical bounds and bad dates, naming the field", async () => {
+    const c = await register();
+    const post = (body: object) => api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-20", examiner: "李医生", heightCm: 140, weightKg: 35, ...body });
+    const fields = async (body: object) => (await post(body)).body.error.details.map((d: { field: string }) => d.field);
+    expect(await fields({ heightCm: 14 })).toEqual(["heightCm"]);
+    expect(await fields({ weightKg: 700 })).toEqual(["weightKg"]); // 斤 typed as kg
+    expect(await fields({ heightCm: 1.4 })).toEqual(["heightCm"]); // metres
+    expect(await fields({ visionLeft: 1.0 })).toEqual(["visionLeft"]); // decimal record, not 5-point
+    expect(await fields({ visionRight: 4.85 })).toEqual(["visionRight"]);
+    expect(await fields({ hemoglobin: 12.5 })).toEqual(["hemoglobin"]); // g/dL, not g/L
+    expect(await fields({ caries: -1 })).toEqual(["caries"]);
+    expect(await fields({ bpSystolic: 70, bpDiastolic: 90 })).toEqual(["bpDiastolic"]);
+    expect(await fields({ date: "2026-11-23" })).toEqual(["date"]); // future
+    expect(await fields({ date: "2026-10-30" })).toEqual(["date"]); // outside the campaign
+    expect(await fields({ heightCm: 60, weightKg: 80 })).toEqual(["weightKg"]); // impossible together
+    expect((await post({ childId: randomUUID() })).status).toBe(404);
+    expect(await prisma.exam.count({ where: { childId: c.id } })).toBe(0); // nothing stored by any of them
+  });
+
+  it("a finding publishes checkup.flagged with the guardian's and mentor's contact and opens a follow-up; a later normal exam closes it", async () => {
+    const c = await register({ name: "陈小雨", sex: "female" });
+    await deliver(
+      buildEvent(
+        "pairing.started",
+        {
+          subject: c.id,
+          orgUnit: c.villageCode,
+          actor,
+          data: {
+            pairingId: randomUUID(),
+            kind: "mentor",
+            child: { id: c.id, name: c.name, villageCode: c.villageCode, townshipCode: c.townshipCode, schoolId: c.schoolId },
+            helper: { id: randomUUID(), kind: "teacher", name: "王老师", phone: "13907300301", username: "changling.teacher", orgUnitCode: "360999101", schoolId: "S360999101001" },
+            startDate: "2026-11-01",
+            approvedBy: "x",
+          },
+        },
+        { producer: "pairing" },
+      ),
+    );
+    // 11 years 8 months (band 11.5): girls' anaemia threshold 115; vision 4.7 is moderate; BMI 13.9 ≤ 13.9 moderate-to-severe wasting.
+    const res = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-20", examiner: "李医生", heightCm: 140, weightKg: 27.2, visionLeft: 4.7, visionRight: 5.0, hemoglobin: 108 });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ ageBand: 11.5, bmi: 13.9 });
+    expect(res.body.flags.map((f: { label: string }) => f.label)).toEqual(["中重度消瘦", "视力低下（中度）", "贫血（中度）"]);
+
+    const recorded = await outbox("checkup.recorded", c.id);
+    expect(recorded).toHaveLength(1);
+    const flagged = await outbox("checkup.flagged", c.id);
+    expect(flagged.map((f: EventData<"checkup.flagged">) => f.flag.kind).sort()).toEqual(["anaemia", "low_vision", "wasting_moderate_severe"]);
+    expect(flagged[0]).toMatchObject({ guardian: { name: "张奶奶", phone: "13977778888" }, helper: { name: "王老师", username: "changling.teacher" } });
+
+    // The teacher sees the follow-ups of the children paired to them.
+    const mine = await api("GET", "/api/v1/follow-ups?status=open", "changling.teacher");
+    expect(mine.body.items.filter((f: { childId: string }) => f.childId === c.id)).toHaveLength(3);
+
+    // A referral closes the anaemia follow-up; a re-check with normal vision closes that one; wasting stays open (and is not opened twice).
+    const anaemia = (await prisma.followUp.findFirst({ where: { childId: c.id, kind: "anaemia" } }))!;
+    expect((await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" })).status).toBe(200);
+    expect((await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" })).status).toBe(409);
+    const recheck = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-22", examiner: "李医生", heightCm: 140, weightKg: 27.2, visionLeft: 5.0, visionRight: 5.0 });
+    expect(recheck.status, JSON.stringify(recheck.body)).toBe(201);
+    expect(recheck.body).toMatchObject({ followUpsOpened: [], followUpsResolved: 1 });
+    const states = await prisma.followUp.findMany({ where: { childId: c.id }, orderBy: { kind: "asc" } });
+    expect(states.map((f) => [f.kind, f.status])).toEqual([
+      ["anaemia", "referred"],
+      ["low_vision", "resolved"],
+      ["wasting_moderate_severe", "open"],
+    ]);
+    expect((await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-21", examiner: "李医生", heightCm: 141 })).body.error.code).toBe("EXAM_EXISTS");
+  });
+});
+
+describe("coverage and jurisdiction", () => {
+  it("counts examined and missed per village with findings by kind; inspectors see aggregates only; other townships see nothing", async () => {
+    const far = await register({ villageCode: "360999101205", name: "远村儿童" });
+    await register({ villageCode: "360999102201", townshipCode: "360999102", name: "石门儿童" }); // outside the campaign
+    const cov = await api("GET", `/api/v1/campaigns/${campaignId}/coverage`, "county.inspector");
+    expect(cov.status).toBe(200);
+    const v201 = cov.body.villages.find((v: { villageCode: string }) => v.villageCode === "360999101201");
+    // 201: the child of the bounds test (not examined) and 陈小雨 (examined).
+    expect(v201).toMatchObject({ inScope: 2, examined: 1, missed: 1, flags: { anaemia: 1, low_vision: 1, wasting_moderate_severe: 1 } });
+    expect(cov.body.villages.find((v: { villageCode: string }) => v.villageCode === "360999101205")).toMatchObject({ inScope: 1, examined: 0, missed: 1 });
+    expect(cov.body.total).toMatchObject({ inScope: 3, examined: 1, missed: 2 });
+    expect(cov.body.villages.some((v: { villageCode: string }) => v.villageCode.startsWith("360999102"))).toBe(false);
+
+    expect((await api("GET", `/api/v1/exams?campaignId=${campaignId}`, "county.inspector")).status).toBe(403);
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}/missed`, "county.inspector")).status).toBe(403);
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}/coverage`, "shimen.supervisor")).status).toBe(404);
+    const missed = await api("GET", `/api/v1/campaigns/${campaignId}/missed`, "changling.supervisor");
+    expect(missed.body.items.map((i: { id: string }) => i.id)).toContain(far.id);
+  });
+
+  it("applies a redelivered or stale child event once", async () => {
+    const c = child({ name: "原名" });
+    const registered = buildEvent("child.registered", { subject: c.id, orgUnit: c.villageCode, actor, data: { child: c } }, { producer: "registry" });
+    expect(await deliver(registered)).toBe("applied");
+    expect(await deliver(registered)).toBe("duplicate");
+    await deliver(buildEvent("child.updated", { subject: c.id, orgUnit: c.villageCode, actor, data: { child: { ...c, name: "新名", revision: 3 }, changes: [] } }, { producer: "registry" }));
+    await deliver(buildEvent("child.updated", { subject: c.id, orgUnit: c.villageCode, actor, data: { child: { ...c, name: "旧的更新", revision: 2 }, changes: [] } }, { producer: "registry" }));
+    expect((await prisma.child.findUnique({ where: { id: c.id } }))!.name).toBe("新名");
+  });
+});
+
+describe("snapshots for a reporting rebuild", () => {
+  it("re-publishes every exam as checkup.recorded, then snapshot.completed", async () => {
+    expect((await api("POST", "/api/v1/snapshots/health", "changling.doctor")).status).toBe(403);
+    const res = await api("POST", "/api/v1/snapshots/health", "county.admin");
+    expect(res.body.events).toBe(await prisma.exam.count());
+    const done = await prisma.outboxEvent.findFirst({ where: { type: "snapshot.completed" } });
+    expect((done!.envelope as unknown as Envelope).data).toEqual({ runId: res.body.runId, producer: "health", events: res.body.events });
+  });
+});
+
+describe("bulk entry from .xlsx", () => {
+  it("downloads the roster, reads the filled-in results back and reports each bad row", async () => {
+    const roster = await app.inject({ url: `/api/v1/campaigns/${campaignId}/roster.xlsx`, headers: await issuer.as("changling.doctor") });
+    expect(roster.statusCode).toBe(200);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(roster.rawPayload as unknown as ArrayBuffer);
+    const sheet = wb.worksheets[0]!;
+    expect((sheet.getRow(1).values as unknown[]).slice(1, 4)).toEqual(["编号", "姓名", "性别"]);
+    const ids = new Map<string, number>();
+    sheet.eachRow((row, n) => {
+      if (n > 1) ids.set(String(row.getCell(2).value), n);
+    });
+    const fill = (name: string, values: Record<string, unknown>) => {
+      const row = sheet.getRow(ids.get(name)!);
+      const col = (header: string) => (sheet.getRow(1).values as unknown[]).indexOf(header);
+      for (const [header, v] of Object.entries(values)) row.getCell(col(header)).value = v as ExcelJS.CellValue;
+      row.commit();
+    };
+    fill("张小明", { 检查日期: "2026-11-21", 检查医生: "李医生", "身高(cm)": 145, "体重(kg)": 38, 左眼视力: 5.0, 右眼视力: 4.9 });
+    fill("远村儿童", { 检查日期: "2026-11-21", 检查医生: "李医生", "身高(cm)": 145, "体重(kg)": "三十八" });
+    const buffer = Buffer.from(await wb.xlsx.writeBuffer());
+
+    const boundary = "----shouhu";
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`),
+      buffer,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const res = await app.inject({
+      method: "POST",
+      url: `/api/v1/campaigns/${campaignId}/results`,
+      headers: { ...(await issuer.as("changling.doctor")), "content-type": `multipart/form-data; boundary=${boundary}` },
+      payload: body,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const out = res.json();
+    expect(out).toMatchObject({ rows: 2, accepted: 1, rejected: 1 });
+    expect(out.errors[0]).toMatchObject({ row: ids.get("远村儿童"), issues: [expect.objectContaining({ field: "weightKg" })] });
+    const exam = await prisma.exam.findFirst({ where: { campaignId, heightCm: 145 } });
+    expect(exam?.flags).toEqual([{ kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }]);
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { wst586 } from "../src/domain/standards/wst-586-2018.js";
+import { wst456 } from "../src/domain/standards/wst-456-2014.js";
+import { ageBand, bmiOf, evaluateBmi, evaluateExam, evaluateHemoglobin, evaluateStunting, evaluateVision } from "../src/domain/evaluate.js";
+
+const sexes = ["male", "female"] as const;
+const down = (x: number) => Math.round((x - 0.1) * 10) / 10;
+const up = (x: number) => Math.round((x + 0.1) * 10) / 10;
+
+describe("WS/T 586-2018 overweight and obesity, every row, both sexes", () => {
+  for (const sex of sexes) {
+    it(`${sex}: overweight from the cut-off (≥), obesity from its cut-off (≥)`, () => {
+      expect(wst586[sex]).toHaveLength(25);
+      for (const row of wst586[sex]) {
+        expect(evaluateBmi(sex, row.age, row.overweight), `${sex} ${row.age}`).toBe("overweight");
+        expect(evaluateBmi(sex, row.age, down(row.overweight)), `${sex} ${row.age}`).not.toMatch(/overweight|obese/);
+        expect(evaluateBmi(sex, row.age, row.obese), `${sex} ${row.age}`).toBe("obese");
+        expect(evaluateBmi(sex, row.age, down(row.obese)), `${sex} ${row.age}`).toBe("overweight");
+      }
+    });
+  }
+
+  it("matches the published values at hand-checked rows", () => {
+    expect(wst586.male.find((r) => r.age === 6.0)).toEqual({ age: 6.0, overweight: 16.4, obese: 17.7 });
+    expect(wst586.female.find((r) => r.age === 6.0)).toEqual({ age: 6.0, overweight: 16.2, obese: 17.5 });
+    expect(wst586.male.find((r) => r.age === 12.0)).toEqual({ age: 12.0, overweight: 20.7, obese: 24.1 });
+    expect(wst586.female.find((r) => r.age === 14.0)).toEqual({ age: 14.0, overweight: 22.8, obese: 25.9 });
+    expect(wst586.male.find((r) => r.age === 18.0)).toEqual({ age: 18.0, overweight: 24.0, obese: 28.0 });
+    expect(wst586.female.find((r) => r.age === 18.0)).toEqual({ age: 18.0, overweight: 24.0, obese: 28.0 });
+  });
+});
+
+describe("WS/T 456-2014 wasting and stunting, every row, both sexes", () => {
+  for (const sex of sexes) {
+    it(`${sex}: moderate-to-severe wasting at or below its value, mild up to the mild value (≤)`, () => {
+      expect(wst456.wasting[sex]).toHaveLength(24);
+      for (const row of wst456.wasting[sex]) {
+        expect(evaluateBmi(sex, row.age, row.moderateSevere), `${sex} ${row.age}`).toBe("wasting_moderate_severe");
+        expect(evaluateBmi(sex, row.age, up(row.moderateSevere)), `${sex} ${row.age}`).toBe("wasting_mild");
+        expect(evaluateBmi(sex, row.age, row.mild), `${sex} ${row.age}`).toBe("wasting_mild");
+        expect(evaluateBmi(sex, row.age, up(row.mild)), `${sex} ${row.age}`).toBe("normal");
+      }
+    });
+
+    it(`${sex}: stunting at or below the height cut-off (≤)`, () => {
+      expect(wst456.stunting[sex]).toHaveLength(24);
+      for (const row of wst456.stunting[sex]) {
+        expect(evaluateStunting(sex, row.age, row.height), `${sex} ${row.age}`).toBe("stunting");
+        expect(evaluateStunting(sex, row.age, up(row.height)), `${sex} ${row.age}`).toBe("normal");
+      }
+    });
+  }
+
+  it("matches the published values at hand-checked rows", () => {
+    expect(wst456.wasting.male[0]).toEqual({ age: 6.0, moderateSevere: 13.2, mild: 13.4 });
+    expect(wst456.wasting.female[0]).toEqual({ age: 6.0, moderateSevere: 12.8, mild: 13.1 });
+    expect(wst456.wasting.female.find((r) => r.age === 14.0)).toEqual({ age: 14.0, moderateSevere: 15.3, mild: 16.0 });
+    expect(wst456.stunting.male[0]).toEqual({ age: 6.0, height: 106.3 });
+    expect(wst456.stunting.female[0]).toEqual({ age: 6.0, height: 105.7 });
+  });
+
+  it("does not apply outside 6–18 (wasting and stunting stop at 17.5, obesity at 18.0)", () => {
+    expect(evaluateBmi("male", 5.5, 30)).toBe("not_applicable");
+    expect(evaluateBmi("male", 18.5, 30)).toBe("not_applicable");
+    expect(evaluateBmi("female", 18.0, 10)).toBe("normal"); // 18.0 has only WS/T 586's row
+    expect(evaluateStunting("male", 18.0, 100)).toBe("not_applicable");
+  });
+});
+
+describe("age bands and BMI", () => {
+  it("round the exact age down to the half year, around birthdays", () => {
+    expect(ageBand("2015-03-07", "2022-09-06")).toBe(7.0); // 7 years 5 months
+    expect(ageBand("2015-03-07", "2022-09-07")).toBe(7.5); // 7 years 6 months
+    expect(ageBand("2015-03-07", "2023-03-06")).toBe(7.5);
+    expect(ageBand("2015-03-07", "2023-03-07")).toBe(8.0);
+  });
+
+  it("computes BMI to one decimal, rounding half up", () => {
+    expect(bmiOf(120, 23.04)).toBe(16.0);
+    expect(bmiOf(130, 28.73)).toBe(17.0);
+    expect(bmiOf(100, 16.45)).toBe(16.5);
+  });
+});
+
+describe("vision (5-point record) and haemoglobin (WHO 2011)", () => {
+  it("grades reduced vision by the worse eye", () => {
+    expect(evaluateVision(5.0, 5.1)).toBe("normal");
+    expect(evaluateVision(4.9, 5.0)).toBe("mild");
+    expect(evaluateVision(5.0, 4.8)).toBe("moderate");
+    expect(evaluateVision(4.6, 4.6)).toBe("moderate");
+    expect(evaluateVision(4.5, 5.0)).toBe("severe");
+    expect(evaluateVision(null, null)).toBe("not_tested");
+  });
+
+  it("uses the age group's thresholds and grades severity, at each boundary", () => {
+    // 5–11 years: anaemia below 115; mild 110–114; moderate 80–109; severe below 80.
+    expect(evaluateHemoglobin("male", 8 * 12, 115)).toBe("normal");
+    expect(evaluateHemoglobin("male", 8 * 12, 114)).toBe("mild");
+    expect(evaluateHemoglobin("male", 8 * 12, 110)).toBe("mild");
+    expect(evaluateHemoglobin("male", 8 * 12, 109)).toBe("moderate");
+    expect(evaluateHemoglobin("male", 8 * 12, 80)).toBe("moderate");
+    expect(evaluateHemoglobin("male", 8 * 12, 79)).toBe("severe");
+    // 6–59 months: below 110; mild 100–109; moderate 70–99.
+    expect(evaluateHemoglobin("female", 59, 110)).toBe("normal");
+    expect(evaluateHemoglobin("female", 59, 100)).toBe("mild");
+    expect(evaluateHemoglobin("female", 59, 99)).toBe("moderate");
+    expect(evaluateHemoglobin("female", 59, 69)).toBe("severe");
+    // 12–14: below 120.
+    expect(evaluateHemoglobin("female", 144, 119)).toBe("mild");
+    expect(evaluateHemoglobin("male", 143, 119)).toBe("normal");
+    // 15 and over: women below 120, men below 130.
+    expect(evaluateHemoglobin("female", 180, 120)).toBe("normal");
+    expect(evaluateHemoglobin("male", 180, 129)).toBe("mild");
+    expect(evaluateHemoglobin("male", 180, 130)).toBe("normal");
+    expect(evaluateHemoglobin("male", 5, 90)).toBe("not_applicable");
+  });
+});
+
+describe("a whole exam", () => {
+  it("lists every finding with a zh-CN label", () => {
+    const out = evaluateExam({ sex: "male", birthDate: "2015-03-07", date: "2026-11-20", heightCm: 140, weightKg: 40, visionLeft: 4.7, visionRight: 5.0, hemoglobin: 105, caries: 2 });
+    expect(out.ageBand).toBe(11.5);
+    expect(out.bmi).toBe(20.4);
+    expect(out.flags.map((f) => f.label)).toEqual(["超重", "视力低下（中度）", "贫血（中度）", "龋齿（2颗）"]);
+    const healthy = evaluateExam({ sex: "female", birthDate: "2015-03-07", date: "2026-11-20", heightCm: 145, weightKg: 36, visionLeft: 5.0, visionRight: 5.1, hemoglobin: 130, caries: 0 });
+    expect(healthy.flags).toEqual([]);
+  });
+});
