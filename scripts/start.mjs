@@ -30,9 +30,33 @@ const processes = [
     health: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}/readyz`,
   },
   {
+    name: "pairing",
+    entry: "services/pairing/dist/main.js",
+    env: { PORT: env("PAIRING_PORT", "3002"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_pairing` },
+    health: `http://127.0.0.1:${env("PAIRING_PORT", "3002")}/readyz`,
+  },
+  {
+    name: "visits",
+    entry: "services/visits/dist/main.js",
+    env: { PORT: env("VISITS_PORT", "3003"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits` },
+    health: `http://127.0.0.1:${env("VISITS_PORT", "3003")}/readyz`,
+  },
+  {
+    name: "notifications",
+    entry: "services/notifications/dist/main.js",
+    env: { PORT: env("NOTIFICATIONS_PORT", "3005"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_notifications` },
+    health: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}/readyz`,
+  },
+  {
+    name: "reporting",
+    entry: "services/reporting/dist/main.js",
+    env: { PORT: env("REPORTING_PORT", "3006"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_reporting` },
+    health: `http://127.0.0.1:${env("REPORTING_PORT", "3006")}/readyz`,
+  },
+  {
     name: "gateway",
     entry: "services/gateway/dist/main.js",
-    env: { PORT: env("GATEWAY_PORT", "3000"), DATABASE_URL: `${pg}/shouhu_gateway`, REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}` },
+    env: { PORT: env("GATEWAY_PORT", "3000"), DATABASE_URL: `${pg}/shouhu_gateway`, REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}`, PAIRING_URL: `http://127.0.0.1:${env("PAIRING_PORT", "3002")}`, VISITS_URL: `http://127.0.0.1:${env("VISITS_PORT", "3003")}`, NOTIFICATIONS_URL: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}`, REPORTING_URL: `http://127.0.0.1:${env("REPORTING_PORT", "3006")}` },
     health: `http://127.0.0.1:${env("GATEWAY_PORT", "3000")}/readyz`,
   },
 ];
@@ -117,6 +141,10 @@ if (!stopping) {
 [start] 守护 Shouhu is running:
   gateway   http://127.0.0.1:${env("GATEWAY_PORT", "3000")}   (API docs: /api/docs)
   registry  http://127.0.0.1:${env("REGISTRY_PORT", "3001")}
+  pairing   http://127.0.0.1:${env("PAIRING_PORT", "3002")}
+  visits    http://127.0.0.1:${env("VISITS_PORT", "3003")}
+  notifications http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}
+  reporting http://127.0.0.1:${env("REPORTING_PORT", "3006")}
   issuer    ${issuerUrl}
   demo users: county.admin, changling.supervisor, changling.director, county.inspector … password Shouhu@2026
   Ctrl-C stops everything.`);

@@ -17,8 +17,14 @@ COPY packages/messaging/package.json packages/messaging/
 COPY packages/auth/package.json packages/auth/
 COPY packages/dev-issuer/package.json packages/dev-issuer/
 COPY packages/testing/package.json packages/testing/
+COPY packages/cn/package.json packages/cn/
 COPY services/gateway/package.json services/gateway/
 COPY services/registry/package.json services/registry/
+COPY services/pairing/package.json services/pairing/
+COPY services/visits/package.json services/visits/
+COPY services/notifications/package.json services/notifications/
+COPY services/health/package.json services/health/
+COPY services/reporting/package.json services/reporting/
 RUN npm ci --no-audit --no-fund
 
 FROM deps AS build
@@ -40,6 +46,8 @@ COPY --from=build --chown=node:node /app/packages ./packages
 COPY --from=build --chown=node:node /app/services/${SERVICE}/package.json ./services/${SERVICE}/
 COPY --from=build --chown=node:node /app/services/${SERVICE}/dist ./services/${SERVICE}/dist
 COPY --from=build --chown=node:node /app/services/${SERVICE}/prisma ./services/${SERVICE}/prisma
+# The realm export: notifications reads its staff directory from it.
+COPY --from=build --chown=node:node /app/infra/keycloak ./infra/keycloak
 USER node
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

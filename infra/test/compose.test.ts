@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -20,14 +20,15 @@ function resolvedCompose(): { services: Record<string, any>; volumes?: Record<st
     return { ...parse(out), validatedBy: cmd.join(" ") };
   }
   console.warn("no docker-compose / docker compose found: checking docker-compose.yml as YAML only");
-  return { ...parse(read("docker-compose.yml")), validatedBy: "yaml" };
+  // YAML merge keys (`<<: *service-env`) are resolved as compose does.
+  return { ...parse(read("docker-compose.yml"), { merge: true }), validatedBy: "yaml" };
 }
 
 describe("docker-compose.yml", () => {
   const compose = resolvedCompose();
 
   it("validates and runs the production shape", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["gateway", "keycloak", "postgres", "redis", "registry-api", "registry-worker"]);
+    expect(Object.keys(compose.services).sort()).toEqual(["gateway", "keycloak", "notifications-api", "notifications-worker", "pairing-api", "pairing-worker", "postgres", "redis", "registry-api", "registry-worker", "reporting-api", "reporting-worker", "visits-api", "visits-worker"]);
   });
 
   it("gives every service its own database", () => {
@@ -35,6 +36,7 @@ describe("docker-compose.yml", () => {
     for (const svc of ["gateway", "registry", "pairing", "visits", "health", "notifications", "reporting"]) expect(init).toContain(`shouhu_${svc}`);
     expect(compose.services["registry-api"].environment.DATABASE_URL).toMatch(/\/shouhu_registry$/);
     expect(compose.services.gateway.environment.DATABASE_URL).toMatch(/\/shouhu_gateway$/);
+    expect(compose.services["pairing-api"].environment.DATABASE_URL).toMatch(/\/shouhu_pairing$/);
   });
 
   it("configures Redis for BullMQ: AOF every second, never evict", () => {
@@ -68,6 +70,23 @@ describe("docker-compose.yml", () => {
       expect(dockerfile).toMatch(/^USER node$/m);
       expect(dockerfile).toMatch(/PRISMA_SCHEMA_ENGINE_BINARY/);
       expect(build.args.SERVICE).toBeTruthy();
+    }
+  });
+
+  it("copies every workspace's manifest before npm ci (a missing one breaks the image build)", () => {
+    const dockerfile = read("infra/docker/service.Dockerfile");
+    const workspaces = ["packages", "services"].flatMap((dir) =>
+      readdirSync(`${root}/${dir}`).filter((name) => existsSync(`${root}/${dir}/${name}/package.json`)).map((name) => `${dir}/${name}`),
+    );
+    for (const ws of workspaces) expect(dockerfile, ws).toContain(`COPY ${ws}/package.json ${ws}/`);
+  });
+
+  it("runs every service's API and worker from one image, each on its own database", () => {
+    for (const svc of ["registry", "pairing", "visits", "notifications", "reporting"]) {
+      expect(compose.services[`${svc}-api`].environment.ROLE).toBe("api");
+      expect(compose.services[`${svc}-worker`].environment.ROLE).toBe("worker");
+      expect(compose.services[`${svc}-worker`].image).toBe(compose.services[`${svc}-api`].image);
+      expect(compose.services[`${svc}-api`].environment.DATABASE_URL).toMatch(new RegExp(`/shouhu_${svc}$`));
     }
   });
 });

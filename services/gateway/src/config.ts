@@ -13,6 +13,10 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   /** Requests per user per minute. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
   REGISTRY_URL: z.url().default("http://127.0.0.1:3001"),
+  PAIRING_URL: z.url().default("http://127.0.0.1:3002"),
+  VISITS_URL: z.url().default("http://127.0.0.1:3003"),
+  NOTIFICATIONS_URL: z.url().default("http://127.0.0.1:3005"),
+  REPORTING_URL: z.url().default("http://127.0.0.1:3006"),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 });
 

@@ -1,0 +1,120 @@
+/**
+ * In-app delivery benchmark: N `visit.due` events put on the notifications
+ * service's event queue as the relay would, consumed by the real consumer
+ * (envelope validation, inbox row, rules, directory, template, message insert —
+ * one transaction per event) until every in-app message is stored. Beside it, in
+ * the same run, a BullMQ worker that does nothing with the same number of jobs on
+ * the same Redis: the queue's own ceiling.
+ *
+ *   npx tsx --conditions source bench/notifications-delivery.ts [--events 20000] [--concurrency 16]
+ */
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { randomUUID } from "node:crypto";
+import { Queue, Worker } from "bullmq";
+import { migrate } from "@shouhu/db";
+import { eventsQueue, type Envelope } from "@shouhu/contracts";
+import { buildEvent, createEventConsumer, eventJobOptions } from "@shouhu/messaging";
+import { createTestDatabase, realmFile, testPrefix } from "@shouhu/testing";
+import { createPrisma, type Tx } from "../services/notifications/src/data/db.js";
+import { syncDirectoryFromRealm } from "../services/notifications/src/data/directory.js";
+import { notificationHandlers } from "../services/notifications/src/events/handlers.js";
+import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const N = arg("events", 20_000);
+const concurrency = arg("concurrency", 16);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const connection = { url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" };
+const prefix = testPrefix("bench_notify");
+
+function visitDue(i: number): Envelope {
+  const child = { id: randomUUID(), name: `儿童${i}`, villageCode: "360999101201", townshipCode: "360999101" };
+  return buildEvent(
+    "visit.due",
+    {
+      subject: child.id,
+      orgUnit: child.villageCode,
+      actor: { kind: "system", id: "bench" },
+      data: {
+        itemId: randomUUID(),
+        kind: "home_visit",
+        period: "2026-11",
+        dueDate: "2026-12-05",
+        child,
+        responsible: { kind: "helper", helperId: randomUUID(), name: "王老师", phone: null, username: "changling.teacher", villageCode: child.villageCode },
+        daysLeft: 7,
+      },
+    },
+    { producer: "visits" },
+  );
+}
+
+async function fill(queue: Queue, events: Envelope[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) {
+    await queue.addBulk(events.slice(i, i + 1000).map((e) => ({ name: e.type, data: e, opts: { ...eventJobOptions, jobId: e.id } })));
+  }
+}
+
+const db = await createTestDatabase("bench_notify");
+const prisma = createPrisma(db.url);
+const queues: Queue[] = [];
+try {
+  await migrate({ databaseUrl: db.url, migrationsDir: `${root}/services/notifications/prisma/migrations` });
+  await syncDirectoryFromRealm(prisma, realmFile);
+  const events = Array.from({ length: N }, (_, i) => visitDue(i));
+  console.log(`${N} visit.due events, concurrency ${concurrency}; ${os.cpus().length} × ${os.cpus()[0]?.model}, node ${process.version}`);
+
+  // Baseline: a no-op worker over the same number of jobs.
+  const noopQueue = new Queue("bench.noop", { connection, prefix });
+  queues.push(noopQueue);
+  await fill(noopQueue, events);
+  let done = 0;
+  const noopStart = performance.now();
+  const noop = new Worker("bench.noop", async () => undefined, { connection, prefix, concurrency });
+  await new Promise<void>((resolve) => noop.on("completed", () => ++done === N && resolve()));
+  const noopMs = performance.now() - noopStart;
+  await noop.close();
+
+  // Full path: the notifications consumer.
+  const queue = new Queue(eventsQueue("notifications"), { connection, prefix });
+  queues.push(queue);
+  await fill(queue, events);
+  const start = performance.now();
+  const consumer = createEventConsumer<Tx>({
+    service: "notifications",
+    connection,
+    prefix,
+    concurrency,
+    handlers: notificationHandlers({ quiet: parseQuietHours("21:00-08:00") }),
+    runInTransaction: (fn) => prisma.$transaction(fn),
+  });
+  for (;;) {
+    const stored = await prisma.message.count();
+    if (stored >= N) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const fullMs = performance.now() - start;
+  await consumer.close();
+
+  const rate = (ms: number) => Math.round(N / (ms / 1000));
+  console.log(
+    [
+      "| path | events | time | per second |",
+      "| --- | --: | --: | --: |",
+      `| BullMQ no-op worker (same Redis, same concurrency) | ${N} | ${(noopMs / 1000).toFixed(2)} s | ${rate(noopMs)} |`,
+      `| event in → in-app message stored (notifications consumer) | ${N} | ${(fullMs / 1000).toFixed(2)} s | ${rate(fullMs)} |`,
+      `| **ratio full path / no-op** | | | **${(rate(fullMs) / rate(noopMs)).toFixed(2)}** |`,
+    ].join("\n"),
+  );
+} finally {
+  for (const q of queues) {
+    await q.obliterate({ force: true }).catch(() => undefined);
+    await q.close();
+  }
+  await prisma.$disconnect();
+  await db.drop();
+}
