@@ -17,12 +17,84 @@ async function bump(db: Db, villageCode: string, metric: string, dims: string, d
 }
 
 /**
- * Serialises work on one entity across concurrent consumers: two first events
+ * Serialises work on one child across concurrent consumers: two first events
  * for the same item (visit.due and visit.overdue at once) must not both see "no
- * row yet" and both count it. Held to the end of the transaction.
+ * row yet" and both count it, and a child moving village must not miss a row
+ * being written for it. Every row hangs off one child, so the child's id is the
+ * key. Held to the end of the transaction.
  */
-async function lock(db: Db, key: string): Promise<void> {
-  await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext($1))`, key);
+async function lock(db: Db, childId: string): Promise<void> {
+  await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext($1))`, childId);
+}
+
+/**
+ * The village a child's rows are counted in: the child's current one when the
+ * child is known, else the one the event carries (applyChild moves the rows when
+ * the registration arrives). So live events, reordered events and a rebuild's
+ * snapshots (which carry the producers' current village) all end up alike.
+ */
+async function childState(db: Db, childId: string, fallbackVillage: string): Promise<{ villageCode: string; status: string | null }> {
+  const [row] = await db.$queryRawUnsafe<{ villageCode: string; status: string }[]>(
+    `SELECT village_code AS "villageCode", status FROM children WHERE id = $1::uuid`,
+    childId,
+  );
+  return row ?? { villageCode: fallbackVillage, status: null };
+}
+
+/** Years in which the child has a check-up (the examined counter counts active children once per year). */
+async function examinedYears(db: Db, childId: string): Promise<string[]> {
+  const rows = await db.$queryRawUnsafe<{ y: string }[]>(`SELECT DISTINCT to_char(date, 'YYYY') AS y FROM checkups WHERE child_id = $1::uuid`, childId);
+  return rows.map((r) => r.y);
+}
+
+const concernKeys = (c: { escalated: boolean; resolved: boolean }): string[] => (c.resolved ? [] : c.escalated ? ["open", "escalated_open"] : ["open"]);
+
+/**
+ * Moves every row of a child to its current village, with their counters:
+ * a child that moved village is counted, with its pairings, visits, concerns and
+ * check-ups, where it lives now (as the producers' snapshots have it).
+ */
+async function moveRows(db: Db, childId: string, to: string): Promise<void> {
+  const pairings = await db.$queryRawUnsafe<{ from: string; kind: string; state: string }[]>(
+    `UPDATE pairings p SET village_code = $2 FROM pairings o WHERE o.id = p.id AND p.child_id = $1::uuid AND p.village_code <> $2
+     RETURNING o.village_code AS "from", p.kind, p.state`,
+    childId,
+    to,
+  );
+  for (const r of pairings) if (r.state === "active") await shift(db, r.from, to, "pairing", r.kind);
+  const items = await db.$queryRawUnsafe<{ from: string; period: string; bucket: string }[]>(
+    `UPDATE visit_items i SET village_code = $2 FROM visit_items o WHERE o.id = i.id AND i.child_id = $1::uuid AND i.village_code <> $2
+     RETURNING o.village_code AS "from", i.period, i.bucket`,
+    childId,
+    to,
+  );
+  for (const r of items) await shift(db, r.from, to, "item", `${r.period}|${r.bucket}`);
+  const records = await db.$queryRawUnsafe<{ from: string; month: string }[]>(
+    `UPDATE visit_records r SET village_code = $2 FROM visit_records o WHERE o.id = r.id AND r.child_id = $1::uuid AND r.village_code <> $2
+     RETURNING o.village_code AS "from", to_char(r.date, 'YYYY-MM') AS month`,
+    childId,
+    to,
+  );
+  for (const r of records) await shift(db, r.from, to, "record", r.month);
+  const concerns = await db.$queryRawUnsafe<{ from: string; escalated: boolean; resolved: boolean }[]>(
+    `UPDATE concerns k SET village_code = $2 FROM concerns o WHERE o.id = k.id AND k.child_id = $1::uuid AND k.village_code <> $2
+     RETURNING o.village_code AS "from", k.escalated, k.resolved_at IS NOT NULL AS resolved`,
+    childId,
+    to,
+  );
+  for (const r of concerns) for (const key of concernKeys(r)) await shift(db, r.from, to, "concern", key);
+  const checkups = await db.$queryRawUnsafe<{ from: string; year: string; flags: string[] }[]>(
+    `UPDATE checkups k SET village_code = $2 FROM checkups o WHERE o.id = k.id AND k.child_id = $1::uuid AND k.village_code <> $2
+     RETURNING o.village_code AS "from", to_char(k.date, 'YYYY') AS year, k.flags`,
+    childId,
+    to,
+  );
+  for (const r of checkups) for (const flag of new Set(r.flags)) await shift(db, r.from, to, "flag", `${r.year}|${flag}`);
+}
+
+async function shift(db: Db, from: string, to: string, metric: string, dims: string): Promise<void> {
+  await bump(db, from, metric, dims, -1);
+  await bump(db, to, metric, dims, +1);
 }
 
 interface ChildRow {
@@ -80,6 +152,17 @@ export async function applyChild(db: Db, child: ChildSnapshot): Promise<void> {
   );
   if (old) for (const [metric, dims] of childKeys(old)) await bump(db, old.villageCode, metric, dims, -1);
   for (const [metric, dims] of childKeys(next)) await bump(db, next.villageCode, metric, dims, +1);
+  // Rows that arrived before the registration, or before a move, follow the child.
+  if (!old || old.villageCode !== next.villageCode) await moveRows(db, child.id, next.villageCode);
+  // Check-up coverage counts active children: examined moves with the child's village and status.
+  const wasCounted = old?.status === "active" ? old.villageCode : null;
+  const isCounted = next.status === "active" ? next.villageCode : null;
+  if (wasCounted !== isCounted) {
+    for (const year of await examinedYears(db, child.id)) {
+      if (wasCounted) await bump(db, wasCounted, "examined", year, -1);
+      if (isCounted) await bump(db, isCounted, "examined", year, +1);
+    }
+  }
   if (next.status === "exited") {
     const closed = await db.$queryRawUnsafe<{ villageCode: string; period: string }[]>(
       `UPDATE visit_items SET bucket = 'closed' WHERE child_id = $1::uuid AND bucket = 'pending' RETURNING village_code AS "villageCode", period`,
@@ -97,7 +180,8 @@ export async function applyPairing(
   db: Db,
   p: { id: string; childId: string; villageCode: string; kind: string; state: "active" | "ended"; startedOn?: string | null; endedOn?: string | null },
 ): Promise<void> {
-  await lock(db, p.id);
+  await lock(db, p.childId);
+  const { villageCode } = await childState(db, p.childId, p.villageCode);
   const [old] = await db.$queryRawUnsafe<{ state: string; villageCode: string; kind: string }[]>(
     `SELECT state, village_code AS "villageCode", kind FROM pairings WHERE id = $1::uuid FOR UPDATE`,
     p.id,
@@ -108,14 +192,14 @@ export async function applyPairing(
      ON CONFLICT (id) DO UPDATE SET state = $5, started_on = COALESCE(pairings.started_on, EXCLUDED.started_on), ended_on = COALESCE(pairings.ended_on, EXCLUDED.ended_on)`,
     p.id,
     p.childId,
-    p.villageCode,
+    villageCode,
     p.kind,
     state,
     p.startedOn ?? null,
     p.endedOn ?? null,
   );
   if (old?.state === "active" && state === "ended") await bump(db, old.villageCode, "pairing", old.kind, -1);
-  if (!old && state === "active") await bump(db, p.villageCode, "pairing", p.kind, +1);
+  if (!old && state === "active") await bump(db, villageCode, "pairing", p.kind, +1);
 }
 
 export type Bucket = "pending" | "closed" | "missed" | "escalated" | "late" | "on_time";
@@ -126,24 +210,22 @@ export async function applyItem(
   db: Db,
   item: { id: string; childId: string; villageCode: string; kind: string; period: string; dueDate: string | null; bucket: Bucket },
 ): Promise<void> {
-  await lock(db, item.id);
+  await lock(db, item.childId);
+  const child = await childState(db, item.childId, item.villageCode);
   const [old] = await db.$queryRawUnsafe<{ bucket: Bucket; villageCode: string; period: string }[]>(
     `SELECT bucket, village_code AS "villageCode", period FROM visit_items WHERE id = $1::uuid FOR UPDATE`,
     item.id,
   );
   // An item first heard of after its child left the programme is closed, as it would have been.
   let incoming = item.bucket;
-  if (incoming === "pending") {
-    const [child] = await db.$queryRawUnsafe<{ status: string }[]>(`SELECT status FROM children WHERE id = $1::uuid`, item.childId);
-    if (child?.status === "exited") incoming = "closed";
-  }
+  if (incoming === "pending" && child.status === "exited") incoming = "closed";
   const bucket = old && rank[old.bucket] >= rank[incoming] ? old.bucket : incoming;
   await db.$executeRawUnsafe(
     `INSERT INTO visit_items (id, child_id, village_code, kind, period, due_date, bucket) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::date, $7)
      ON CONFLICT (id) DO UPDATE SET bucket = $7, due_date = COALESCE(visit_items.due_date, EXCLUDED.due_date)`,
     item.id,
     item.childId,
-    item.villageCode,
+    child.villageCode,
     item.kind,
     item.period,
     item.dueDate,
@@ -153,33 +235,31 @@ export async function applyItem(
     await bump(db, old.villageCode, "item", `${old.period}|${old.bucket}`, -1);
     await bump(db, old.villageCode, "item", `${old.period}|${bucket}`, +1);
   }
-  if (!old) await bump(db, item.villageCode, "item", `${item.period}|${bucket}`, +1);
+  if (!old) await bump(db, child.villageCode, "item", `${item.period}|${bucket}`, +1);
 }
 
 export async function applyRecord(db: Db, r: { id: string; childId: string; villageCode: string; kind: string; date: string }): Promise<void> {
+  await lock(db, r.childId);
+  const { villageCode } = await childState(db, r.childId, r.villageCode);
   const inserted = await db.$executeRawUnsafe(
     `INSERT INTO visit_records (id, child_id, village_code, kind, date) VALUES ($1::uuid, $2::uuid, $3, $4, $5::date) ON CONFLICT (id) DO NOTHING`,
     r.id,
     r.childId,
-    r.villageCode,
+    villageCode,
     r.kind,
     r.date,
   );
-  if (inserted) await bump(db, r.villageCode, "record", r.date.slice(0, 7), +1);
+  if (inserted) await bump(db, villageCode, "record", r.date.slice(0, 7), +1);
 }
 
-interface ConcernState {
-  escalated: boolean;
-  resolved: boolean;
-}
-const concernKeys = (c: ConcernState): string[] => (c.resolved ? [] : c.escalated ? ["open", "escalated_open"] : ["open"]);
 
 /** Raised, escalated and resolved merge whatever their order; a resolved case stays resolved. */
 export async function applyConcern(
   db: Db,
   c: { id: string; childId: string; childName: string; villageCode: string; category: string; raisedAt?: string | null; escalated?: boolean; resolvedAt?: string | null },
 ): Promise<void> {
-  await lock(db, c.id);
+  await lock(db, c.childId);
+  const { villageCode } = await childState(db, c.childId, c.villageCode);
   const [old] = await db.$queryRawUnsafe<{ escalated: boolean; resolved: boolean; villageCode: string }[]>(
     `SELECT escalated, resolved_at IS NOT NULL AS resolved, village_code AS "villageCode" FROM concerns WHERE id = $1::uuid FOR UPDATE`,
     c.id,
@@ -192,7 +272,7 @@ export async function applyConcern(
     c.id,
     c.childId,
     c.childName,
-    c.villageCode,
+    villageCode,
     c.category,
     c.raisedAt ?? null,
     c.escalated ?? false,
@@ -200,12 +280,17 @@ export async function applyConcern(
   );
   const next = { escalated: (old?.escalated ?? false) || (c.escalated ?? false), resolved: (old?.resolved ?? false) || Boolean(c.resolvedAt) };
   if (old) for (const k of concernKeys(old)) await bump(db, old.villageCode, "concern", k, -1);
-  for (const k of concernKeys(next)) await bump(db, old?.villageCode ?? c.villageCode, "concern", k, +1);
+  for (const k of concernKeys(next)) await bump(db, old?.villageCode ?? villageCode, "concern", k, +1);
 }
 
-/** A check-up: the child counts as examined once per year; each finding counts per kind. */
+/**
+ * A check-up: an active child counts as examined once per year (coverage is of
+ * the children in the programme; applyChild moves the count when the child
+ * leaves or moves); each finding counts per kind.
+ */
 export async function applyCheckup(db: Db, e: { id: string; childId: string; villageCode: string; date: string; flags: string[] }): Promise<void> {
   await lock(db, e.childId);
+  const child = await childState(db, e.childId, e.villageCode);
   const year = e.date.slice(0, 4);
   const [{ seen }] = (await db.$queryRawUnsafe<{ seen: boolean }[]>(
     `SELECT EXISTS (SELECT 1 FROM checkups WHERE child_id = $1::uuid AND date_part('year', date) = $2::int) AS seen`,
@@ -216,13 +301,13 @@ export async function applyCheckup(db: Db, e: { id: string; childId: string; vil
     `INSERT INTO checkups (id, child_id, village_code, date, flags) VALUES ($1::uuid, $2::uuid, $3, $4::date, $5::text[]) ON CONFLICT (id) DO NOTHING`,
     e.id,
     e.childId,
-    e.villageCode,
+    child.villageCode,
     e.date,
     e.flags,
   );
   if (!inserted) return;
-  if (!seen) await bump(db, e.villageCode, "examined", year, +1);
-  for (const flag of new Set(e.flags)) await bump(db, e.villageCode, "flag", `${year}|${flag}`, +1);
+  if (!seen && child.status === "active") await bump(db, child.villageCode, "examined", year, +1);
+  for (const flag of new Set(e.flags)) await bump(db, child.villageCode, "flag", `${year}|${flag}`, +1);
 }
 
 export async function countNotification(db: Db, day: string, channel: string, outcome: "delivered" | "failed"): Promise<void> {

@@ -162,9 +162,9 @@ export async function figuresFromRows(db: Db, q: FigureQuery): Promise<Figures[]
      SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'concern', 'escalated_open', count(*)::int
        FROM concerns WHERE resolved_at IS NULL AND escalated AND village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1
      UNION ALL
-     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'examined', y, count(*)::int
-       FROM (SELECT DISTINCT ON (child_id, date_part('year', date)) village_code, child_id, to_char(date, 'YYYY') AS y
-               FROM checkups WHERE village_code LIKE (SELECT prefix FROM scoped) || '%' ORDER BY child_id, date_part('year', date), date, id) first_exams
+     SELECT substr(c.village_code, 1, (SELECT len FROM scoped)), 'examined', to_char(k.date, 'YYYY'), count(DISTINCT c.id)::int
+       FROM checkups k JOIN children c ON c.id = k.child_id
+      WHERE c.status = 'active' AND c.village_code LIKE (SELECT prefix FROM scoped) || '%'
       GROUP BY 1, 3
      UNION ALL
      SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'flag', to_char(date, 'YYYY') || '|' || flag, count(*)::int
