@@ -1,20 +1,20 @@
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import ExcelJS from "exceljs";
-import { Queue } from "bullmq";
+import { Queue, QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
-import type { ChildSnapshot, Envelope, EventData, EventType } from "@shouhu/contracts";
-import { buildEvent, consumeEvent } from "@shouhu/messaging";
+import { labels, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
+import { buildEvent, consumeEvent, createRedisConnection } from "@shouhu/messaging";
 import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildReportingApp } from "../src/app.js";
 import { reportingHandlers } from "../src/events/handlers.js";
 import { figuresFromCounters, figuresFromRows } from "../src/data/reports.js";
 import { startRebuild } from "../src/data/rebuild.js";
-import { runExport } from "../src/jobs/export.js";
+import { startExportWorker } from "../src/jobs/export.js";
 
 const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -23,6 +23,10 @@ let prisma: PrismaClient;
 let issuer: TestIssuer;
 let app: ServiceApp;
 let exportQueue: Queue;
+let exportEvents: QueueEvents;
+let exportWorker: ReturnType<typeof startExportWorker>;
+let workerRedis: ReturnType<typeof createRedisConnection>;
+const prefix = testPrefix("reporting");
 const now = new Date("2026-11-22T02:00:00Z");
 const handlers = reportingHandlers();
 
@@ -31,7 +35,12 @@ beforeAll(async () => {
   await migrate({ databaseUrl: db.url, migrationsDir });
   prisma = createPrisma(db.url);
   issuer = await startTestIssuer();
-  exportQueue = new Queue("reporting.export", { connection: { url: REDIS_URL }, prefix: testPrefix("reporting") });
+  exportQueue = new Queue("reporting.export", { connection: { url: REDIS_URL }, prefix });
+  exportEvents = new QueueEvents("reporting.export", { connection: { url: REDIS_URL }, prefix });
+  await exportEvents.waitUntilReady();
+  workerRedis = createRedisConnection(REDIS_URL, { role: "worker" });
+  // The real export worker, storing progress after every row so a small county shows it.
+  exportWorker = startExportWorker({ prisma, connection: workerRedis, prefix, logger: createLogger("reporting-test", "silent"), now: () => now, progressEvery: 1 });
   app = await buildReportingApp({
     prisma,
     verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
@@ -44,6 +53,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
+  await exportWorker?.close();
+  await exportEvents?.close();
+  workerRedis?.disconnect();
   await exportQueue?.obliterate({ force: true }).catch(() => undefined);
   await exportQueue?.close();
   await issuer?.close();
@@ -154,6 +166,36 @@ function script(): Envelope[] {
 }
 const events = script();
 
+/**
+ * The scripted county by hand. 长岭乡: 甲 (high, 事实无人抚养, mentor, home visit on
+ * time, parent call escalated, two exams with one anaemia finding, abuse concern
+ * escalated), 乙 (one parent away, mentor ended, visit made late in December), 丙
+ * (medium, peer buddy, visit pending, exam with two findings, safety concern
+ * resolved), 戊 exited (its pending item closed). 石门镇: 丁 (mentor, visit on
+ * time, health concern open).
+ */
+function expectScriptTotals(body: any): void {
+  const changling = body.rows.find((r: { code: string }) => r.code === "360999101");
+  expect(changling).toMatchObject({
+    name: "长岭乡",
+    children: 3,
+    exited: 1,
+    byType: { both_parents_away: 2, one_parent_away: 1 },
+    byRisk: { high: 1, low: 1, medium: 1 },
+    byCategory: { de_facto_unattended: 1 },
+    mentored: 1,
+    mentorCoverage: 0.333,
+    peerBuddies: 1,
+    visits: { month: "2026-11", records: 2, due: 4, onTime: 1, late: 1, missed: 1, punctuality: 0.333 },
+    checkups: { year: "2026", examined: 2, coverage: 0.667, flags: { anaemia: 1, overweight: 1, low_vision: 1 } },
+    concerns: { open: 1, escalated: 1 },
+  });
+  const shimen = body.rows.find((r: { code: string }) => r.code === "360999102");
+  expect(shimen).toMatchObject({ name: "石门镇", children: 1, mentored: 1, mentorCoverage: 1, visits: { due: 1, onTime: 1, records: 1, punctuality: 1 }, checkups: { examined: 0 }, concerns: { open: 1, escalated: 0 } });
+  expect(body.total).toMatchObject({ name: "合计", children: 4, mentored: 2, mentorCoverage: 0.5, visits: { due: 5, onTime: 2, late: 1, missed: 1, records: 3, punctuality: 0.5 }, checkups: { examined: 2, coverage: 0.5 }, concerns: { open: 2, escalated: 1 } });
+
+}
+
 async function overview(user = "county.admin", query = "month=2026-11") {
   const res = await app.inject({ url: `/api/v1/reports/overview?${query}`, headers: await issuer.as(user) });
   return { status: res.statusCode, body: res.json() as any };
@@ -167,24 +209,7 @@ describe("numbers from a scripted sequence of events", () => {
   it("equal the hand-computed totals", async () => {
     for (const e of events) expect(await deliver(e)).toBe("applied");
     const { body } = await overview();
-    const changling = body.rows.find((r: { code: string }) => r.code === "360999101");
-    expect(changling).toMatchObject({
-      name: "长岭乡",
-      children: 3,
-      exited: 1,
-      byType: { both_parents_away: 2, one_parent_away: 1 },
-      byRisk: { high: 1, low: 1, medium: 1 },
-      byCategory: { de_facto_unattended: 1 },
-      mentored: 1,
-      mentorCoverage: 0.333,
-      peerBuddies: 1,
-      visits: { month: "2026-11", records: 2, due: 4, onTime: 1, late: 1, missed: 1, punctuality: 0.333 },
-      checkups: { year: "2026", examined: 2, coverage: 0.667, flags: { anaemia: 1, overweight: 1, low_vision: 1 } },
-      concerns: { open: 1, escalated: 1 },
-    });
-    const shimen = body.rows.find((r: { code: string }) => r.code === "360999102");
-    expect(shimen).toMatchObject({ name: "石门镇", children: 1, mentored: 1, mentorCoverage: 1, visits: { due: 1, onTime: 1, records: 1, punctuality: 1 }, checkups: { examined: 0 }, concerns: { open: 1, escalated: 0 } });
-    expect(body.total).toMatchObject({ name: "合计", children: 4, mentored: 2, mentorCoverage: 0.5, visits: { due: 5, onTime: 2, late: 1, missed: 1, records: 3, punctuality: 0.5 }, checkups: { examined: 2, coverage: 0.5 }, concerns: { open: 2, escalated: 1 } });
+    expectScriptTotals(body);
 
     // December holds the late make-up visit's record.
     expect((await overview("county.admin", "month=2026-12")).body.total.visits.records).toBe(1);
@@ -231,40 +256,125 @@ describe("numbers from a scripted sequence of events", () => {
     expect((await overview("county.admin", "month=2026-13")).body.error.details[0].field).toBe("month");
   });
 
-  it("exports the overview as .xlsx in the layout handed upward, matching the JSON", async () => {
+  it("exports the overview as .xlsx through the background job, with progress, every cell matching the JSON", async () => {
     const headers = await issuer.as("county.admin");
+    const progress: { done: number; total: number }[] = [];
+    exportEvents.on("progress", ({ data }) => progress.push(data as { done: number; total: number }));
     const res = await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers, payload: { report: "overview", orgUnit: "360999", month: "2026-11" } });
     expect(res.statusCode).toBe(202);
     const id = res.json().id;
-    expect((await exportQueue.getJob(id))?.data).toEqual({ exportId: id, month: "2026-11" });
-    await runExport(prisma, id, "2026-11", now);
+    await (await exportQueue.getJob(id))!.waitUntilFinished(exportEvents, 30_000);
+    // Progress after each township row, then the end.
+    expect(progress).toEqual([
+      { done: 1, total: 2 },
+      { done: 2, total: 2 },
+      { done: 2, total: 2 },
+    ]);
     expect((await app.inject({ url: `/api/v1/reports/exports/${id}`, headers })).json()).toMatchObject({ status: "done", total: 2, done: 2, progress: 1 });
     const file = await app.inject({ url: `/api/v1/reports/exports/${id}/file`, headers });
     expect(file.headers["content-type"]).toContain("spreadsheetml");
+    expect(decodeURIComponent(String(file.headers["content-disposition"]))).toContain("示范县留守儿童统计表-2026-11.xlsx");
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(file.rawPayload as unknown as ArrayBuffer);
     const sheet = wb.worksheets[0]!;
-    expect(String(sheet.getCell(1, 1).value)).toContain("示范县");
-    const header = (sheet.getRow(2).values as unknown[]).slice(1);
-    expect(header.slice(0, 4)).toEqual(["单位", "行政区划代码", "在册儿童", "双留守"]);
+    expect(String(sheet.getCell(1, 1).value)).toBe("示范县农村留守儿童关爱保护工作统计表（2026-11）");
+
+    // Each Chinese header with where its number is in the JSON, written out independently of the workbook code.
+    const pct = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1)}%`);
+    const columns: [string, (r: any) => unknown][] = [
+      ["单位", (r) => r.name],
+      ["行政区划代码", (r) => r.code],
+      ["在册儿童", (r) => r.children],
+      ["双留守", (r) => r.byType.both_parents_away ?? 0],
+      ["单留守", (r) => r.byType.one_parent_away ?? 0],
+      ["一方外出另一方无监护能力", (r) => r.byType.one_away_other_unable ?? 0],
+      ["非留守", (r) => r.byType.not_left_behind ?? 0],
+      ["高风险", (r) => r.byRisk.high ?? 0],
+      ["中风险", (r) => r.byRisk.medium ?? 0],
+      ["低风险", (r) => r.byRisk.low ?? 0],
+      ["事实无人抚养", (r) => r.byCategory.de_facto_unattended ?? 0],
+      ["已结对帮扶", (r) => r.mentored],
+      ["结对率", (r) => pct(r.mentorCoverage)],
+      ["本月应访", (r) => r.visits.due],
+      ["按时走访", (r) => r.visits.onTime],
+      ["补访", (r) => r.visits.late],
+      ["逾期未访", (r) => r.visits.missed],
+      ["走访及时率", (r) => pct(r.visits.punctuality)],
+      ["本月走访记录", (r) => r.visits.records],
+      ["本年体检人数", (r) => r.checkups.examined],
+      ["体检覆盖率", (r) => pct(r.checkups.coverage)],
+      ["在办关注事项", (r) => r.concerns.open],
+      ["其中超时上报", (r) => r.concerns.escalated],
+    ];
+    const cells = (row: number) => (sheet.getRow(row).values as unknown[]).slice(1);
+    expect(cells(2)).toEqual(columns.map(([h]) => h));
     const json = (await overview()).body;
-    const row3 = (sheet.getRow(3).values as unknown[]).slice(1);
-    expect(row3.slice(0, 3)).toEqual(["长岭乡", "360999101", json.rows[0].children]);
-    expect(row3[header.indexOf("结对率")]).toBe("33.3%");
-    const last = (sheet.getRow(5).values as unknown[]).slice(1);
-    expect(last[0]).toBe("合计");
-    expect(last[2]).toBe(json.total.children);
-    expect(last[header.indexOf("走访及时率")]).toBe("50.0%");
+    expect(sheet.rowCount).toBe(2 + json.rows.length + 1);
+    json.rows.forEach((r: any, n: number) => expect(cells(3 + n)).toEqual(columns.map(([, v]) => v(r))));
+    expect(cells(3 + json.rows.length)).toEqual(columns.map(([, v], c) => (c === 0 ? "合计" : c === 1 ? "360999" : v(json.total))));
+    // Spot-check against the hand-computed totals, so the comparison above is not of two wrong things.
+    expect(cells(5).slice(2, 4)).toEqual([4, 2]);
+    expect(cells(5)[columns.findIndex(([h]) => h === "走访及时率")]).toBe("50.0%");
+
     // Somebody else's export is not theirs to download.
     expect((await app.inject({ url: `/api/v1/reports/exports/${id}/file`, headers: await issuer.as("federation.officer") })).statusCode).toBe(404);
+  });
 
-    const sup = await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers, payload: { report: "supervision", orgUnit: "360999101" } });
-    await runExport(prisma, sup.json().id, "2026-11", now);
-    const supFile = await app.inject({ url: `/api/v1/reports/exports/${sup.json().id}/file`, headers });
-    const wb2 = new ExcelJS.Workbook();
-    await wb2.xlsx.load(supFile.rawPayload as unknown as ArrayBuffer);
-    expect(wb2.worksheets.map((s) => s.name)).toEqual(["未结对儿童", "逾期未访", "未体检儿童", "在办关注事项"]);
-    expect(wb2.getWorksheet("未结对儿童")!.getRow(5).values).toEqual([undefined, "合计", "2人"]);
+  it("exports the supervision report as .xlsx, one sheet per list, matching the JSON", async () => {
+    const headers = await issuer.as("changling.supervisor");
+    const res = await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers, payload: { report: "supervision", orgUnit: "360999101", month: "2026-11" } });
+    expect(res.statusCode).toBe(202);
+    const id = res.json().id;
+    await (await exportQueue.getJob(id))!.waitUntilFinished(exportEvents, 30_000);
+    expect((await app.inject({ url: `/api/v1/reports/exports/${id}`, headers })).json()).toMatchObject({ status: "done", total: 5, done: 5, progress: 1 });
+    const file = await app.inject({ url: `/api/v1/reports/exports/${id}/file`, headers });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(file.rawPayload as unknown as ArrayBuffer);
+    expect(wb.worksheets.map((s) => s.name)).toEqual(["未结对儿童", "逾期未访", "未体检儿童", "在办关注事项"]);
+    const json = (await app.inject({ url: "/api/v1/reports/supervision?orgUnit=360999101", headers })).json();
+    const village = (code: string) => ({ "360999101201": "长岭村", "360999101202": "枫树村" })[code];
+    const body = (name: string) => {
+      const sheet = wb.getWorksheet(name)!;
+      const rows: unknown[][] = [];
+      for (let r = 3; r <= sheet.rowCount; r++) rows.push((sheet.getRow(r).values as unknown[]).slice(1));
+      return rows;
+    };
+    expect(body("未结对儿童")).toEqual([
+      ...json.unpaired.map((c: any, n: number) => [n + 1, c.name, village(c.villageCode), labels.leftBehindType[c.leftBehindType as "both_parents_away"], labels.riskLevel[c.riskLevel as "low"]]),
+      ["合计", `${json.unpaired.length}人`],
+    ]);
+    expect(body("逾期未访")).toEqual([...json.overdue.map((o: any, n: number) => [n + 1, o.name, village(o.villageCode), "与父母通话", o.period, o.dueDate, o.escalated ? "是" : "否"]), ["合计", "1人"]]);
+    expect(body("未体检儿童")).toEqual([...json.unexamined.map((c: any, n: number) => [n + 1, c.name, village(c.villageCode)]), ["合计", "1人"]]);
+    expect(body("在办关注事项")).toEqual([...json.openConcerns.map((c: any, n: number) => [n + 1, c.childName, village(c.villageCode), "疑似遭受侵害", c.ageDays, "是"]), ["合计", "1人"]]);
+    // The hand-computed lists: 乙 and 丙 unpaired, 甲's parent call escalated, 乙 unexamined, 甲's concern open 10 days.
+    expect(body("未结对儿童").map((r) => r[1]).slice(0, 2).sort()).toEqual(["丙", "乙"]);
+    expect(body("在办关注事项")[0]).toEqual([1, "甲", "长岭村", "疑似遭受侵害", 10, "是"]);
+  });
+
+  it("answers bad input with 4xx naming the field, never a 500", async () => {
+    const headers = await issuer.as("county.admin");
+    const field = async (url: string, method: "GET" | "POST" = "GET", payload?: object) => {
+      const res = await app.inject({ method, url, headers, payload });
+      expect(res.statusCode).toBe(400);
+      const body = res.json();
+      expect(body.error.code).toBe("VALIDATION_FAILED");
+      return body.error.details.map((d: { field: string }) => d.field);
+    };
+    expect(await field("/api/v1/reports/overview?month=2026-13")).toContain("month");
+    expect(await field("/api/v1/reports/overview?orgUnit=36099")).toContain("orgUnit");
+    expect(await field("/api/v1/reports/drilldown")).toContain("orgUnit");
+    expect(await field("/api/v1/reports/drilldown?orgUnit=360999101&by=class")).toContain("by");
+    expect(await field("/api/v1/reports/trend?months=0")).toContain("months");
+    expect(await field("/api/v1/reports/trend?months=abc")).toContain("months");
+    expect(await field("/api/v1/reports/supervision?orgUnit=360999")).toContain("orgUnit");
+    expect(await field("/api/v1/reports/exports", "POST", { report: "everything", orgUnit: "360999" })).toContain("report");
+    expect(await field("/api/v1/reports/exports", "POST", { report: "overview" })).toContain("orgUnit");
+    expect(await field("/api/v1/reports/exports", "POST", { report: "supervision", orgUnit: "360999" })).toContain("orgUnit");
+    expect(await field("/api/v1/reports/exports/not-an-id")).toContain("id");
+    // A well-formed id nobody exported: 404, not 500.
+    expect((await app.inject({ url: `/api/v1/reports/exports/${randomUUID()}`, headers })).statusCode).toBe(404);
+    // No token at all: 401.
+    expect((await app.inject({ url: "/api/v1/reports/overview" })).statusCode).toBe(401);
   });
 });
 

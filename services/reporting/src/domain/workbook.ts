@@ -34,8 +34,21 @@ function styleHeader(sheet: ExcelJS.Worksheet, row: number): void {
   sheet.getRow(row).alignment = { vertical: "middle", horizontal: "center", wrapText: true };
 }
 
+/**
+ * Called with the number of data rows written so far, every `every` rows and at
+ * the end; awaited, so a job can store its progress while a large sheet is built.
+ */
+export interface Progress {
+  every: number;
+  report: (done: number) => Promise<void>;
+}
+
+async function step(progress: Progress | undefined, done: number, last: boolean): Promise<void> {
+  if (progress && (last || done % progress.every === 0)) await progress.report(done);
+}
+
 /** 留守儿童关爱工作统计表: a title, the column headers, one row per unit, a totals row (合计). */
-export function overviewWorkbook(title: string, month: string, units: Figures[], total: Figures, onRow?: () => void): ExcelJS.Workbook {
+export async function overviewWorkbook(title: string, month: string, units: Figures[], total: Figures, progress?: Progress): Promise<ExcelJS.Workbook> {
   const wb = new ExcelJS.Workbook();
   wb.creator = "守护";
   const sheet = wb.addWorksheet("统计表");
@@ -45,10 +58,12 @@ export function overviewWorkbook(title: string, month: string, units: Figures[],
   sheet.getCell(1, 1).alignment = { horizontal: "center" };
   sheet.addRow(overviewColumns.map((c) => c.header));
   styleHeader(sheet, 2);
+  let done = 0;
   for (const f of units) {
     sheet.addRow(overviewColumns.map((c) => c.value(f)));
-    onRow?.();
+    await step(progress, ++done, false);
   }
+  await step(progress, done, true);
   const totals = sheet.addRow(overviewColumns.map((c, i) => (i === 0 ? "合计" : i === 1 ? total.code : c.value(total))));
   totals.font = { bold: true };
   sheet.columns.forEach((col, i) => (col.width = i === 0 ? 16 : 11));
@@ -62,35 +77,40 @@ export interface SupervisionData {
   openConcerns: { childName: string; villageCode: string; category: string; ageDays: number | null; escalated: boolean }[];
 }
 
-/** 督导检查清单: one sheet per list, each with a count row at the end. */
-export function supervisionWorkbook(title: string, data: SupervisionData, villageName: (code: string) => string): ExcelJS.Workbook {
+/** 督导检查清单: one sheet per list, each with a count row (合计) at the end. */
+export async function supervisionWorkbook(title: string, data: SupervisionData, villageName: (code: string) => string, progress?: Progress): Promise<ExcelJS.Workbook> {
   const wb = new ExcelJS.Workbook();
   wb.creator = "守护";
-  const sheet = (name: string, headers: string[], rows: (string | number)[][]) => {
+  let done = 0;
+  const sheet = async (name: string, headers: string[], rows: (string | number)[][]) => {
     const s = wb.addWorksheet(name);
     s.addRow([`${title}${name}`]);
     s.getCell(1, 1).font = { bold: true, size: 13 };
     s.addRow(["序号", ...headers]);
     styleHeader(s, 2);
-    rows.forEach((r, i) => s.addRow([i + 1, ...r]));
+    for (const [i, r] of rows.entries()) {
+      s.addRow([i + 1, ...r]);
+      await step(progress, ++done, false);
+    }
     s.addRow(["合计", `${rows.length}人`]).font = { bold: true };
     s.columns.forEach((col) => (col.width = 14));
   };
-  sheet(
+  await sheet(
     "未结对儿童",
     ["姓名", "村（社区）", "留守类型", "风险等级"],
     data.unpaired.map((c) => [c.name, villageName(c.villageCode), labels.leftBehindType[c.leftBehindType as keyof typeof labels.leftBehindType] ?? c.leftBehindType, labels.riskLevel[c.riskLevel as keyof typeof labels.riskLevel] ?? c.riskLevel]),
   );
-  sheet(
+  await sheet(
     "逾期未访",
     ["姓名", "村（社区）", "走访事项", "周期", "应完成日期", "是否已上报督办"],
     data.overdue.map((o) => [o.name, villageName(o.villageCode), labels.visitKind[o.kind as keyof typeof labels.visitKind] ?? o.kind, o.period, o.dueDate ?? "", o.escalated ? "是" : "否"]),
   );
-  sheet("未体检儿童", ["姓名", "村（社区）"], data.unexamined.map((c) => [c.name, villageName(c.villageCode)]));
-  sheet(
+  await sheet("未体检儿童", ["姓名", "村（社区）"], data.unexamined.map((c) => [c.name, villageName(c.villageCode)]));
+  await sheet(
     "在办关注事项",
     ["儿童", "村（社区）", "类别", "已持续天数", "是否超时上报"],
     data.openConcerns.map((c) => [c.childName, villageName(c.villageCode), labels.concernCategory[c.category as keyof typeof labels.concernCategory] ?? c.category, c.ageDays ?? "", c.escalated ? "是" : "否"]),
   );
+  await step(progress, done, true);
   return wb;
 }
