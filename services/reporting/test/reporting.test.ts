@@ -238,6 +238,10 @@ describe("numbers from a scripted sequence of events", () => {
       ["2026-11", 3, 3],
       ["2026-12", 1, 0],
     ]);
+    // By default the last 12 months, ending with this month (the injected clock: 2026-11).
+    const year = (await app.inject({ url: "/api/v1/reports/trend", headers: await issuer.as("county.admin") })).json();
+    expect(year.months.map((m: { month: string }) => m.month)).toEqual(["2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]);
+    expect(year.months.at(-1)).toMatchObject({ visitRecords: 3, itemsDue: 5, onTime: 2, late: 1, missed: 1, punctuality: 0.5, concernsRaised: 3 });
     const sup = (await app.inject({ url: "/api/v1/reports/supervision?orgUnit=360999101", headers })).json();
     expect(sup.unpaired.map((c: { name: string }) => c.name).sort()).toEqual(["丙", "乙"]);
     expect(sup.overdue).toEqual([expect.objectContaining({ name: "甲", kind: "parent_call", escalated: true })]);
@@ -253,6 +257,22 @@ describe("numbers from a scripted sequence of events", () => {
     expect((await overview("changling.teacher")).status).toBe(403);
     expect((await overview("changling.doctor")).status).toBe(403);
     expect((await overview("county.inspector")).status).toBe(200);
+    // A village director sees their village; the county narrows to a township's villages on request.
+    const village = await overview("changling.director");
+    expect(village.body.rows.map((r: { code: string; children: number }) => [r.code, r.children])).toEqual([["360999101201", 2]]);
+    expect((await overview("county.admin", "orgUnit=360999101&month=2026-11")).body.rows.map((r: { code: string }) => r.code)).toEqual(["360999101201", "360999101202"]);
+    // Asking for the county from inside a township gives the township, never more.
+    const changling = await issuer.as("changling.supervisor");
+    const narrowed = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-11", headers: changling })).json();
+    expect(narrowed.orgUnit).toBe("360999101");
+    expect(narrowed.months.at(-1)).toMatchObject({ month: "2026-11", visitRecords: 2, concernsRaised: 2 });
+    // Another township's drill-down, supervision report and export are refused.
+    expect((await app.inject({ url: "/api/v1/reports/drilldown?orgUnit=360999102", headers: changling })).statusCode).toBe(403);
+    expect((await app.inject({ url: "/api/v1/reports/supervision?orgUnit=360999102", headers: changling })).statusCode).toBe(403);
+    expect((await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers: changling, payload: { report: "overview", orgUnit: "360999102" } })).statusCode).toBe(403);
+    // Rebuilding is the county administrator's, and its status is for report readers.
+    expect((await app.inject({ method: "POST", url: "/api/v1/reports/rebuild", headers: changling })).statusCode).toBe(403);
+    expect((await app.inject({ url: "/api/v1/reports/rebuild", headers: await issuer.as("changling.teacher") })).statusCode).toBe(403);
     expect((await overview("county.admin", "month=2026-13")).body.error.details[0].field).toBe("month");
   });
 
@@ -395,10 +415,53 @@ describe("idempotent and order-independent", () => {
   });
 });
 
+/** A seeded shuffle, so a failing order can be replayed. */
+function shuffled<T>(list: T[], seed: number): T[] {
+  let x = seed;
+  const random = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const out = [...list];
+  for (let n = out.length - 1; n > 0; n--) {
+    const j = Math.floor(random() * (n + 1));
+    [out[n], out[j]] = [out[j]!, out[n]!];
+  }
+  return out;
+}
+
+describe("idempotent and order-independent, in any order", () => {
+  it.each([1, 2, 3, 4, 5])("shuffled order %i with redeliveries and re-published copies gives the hand-computed totals", async (seed) => {
+    await resetAll();
+    // Every third event redelivered (same id), and each record, exam and pairing re-published under a new event id (same entity).
+    const copies = events.filter((e) => ["visit.recorded", "checkup.recorded", "pairing.started", "concern.raised"].includes(e.type)).map((e) => ({ ...e, id: randomUUID() }));
+    const stream = shuffled([...events, ...events.filter((_, n) => n % 3 === 0), ...copies], seed);
+    const outcomes = { applied: 0, duplicate: 0 };
+    for (const e of stream) outcomes[(await deliver(e)) as "applied" | "duplicate"]++;
+    expect(outcomes.duplicate).toBe(events.filter((_, n) => n % 3 === 0).length);
+    expectScriptTotals((await overview()).body);
+    const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
+    expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
+  });
+
+  it("afterwards in script order again: everything is a duplicate", async () => {
+    await resetAll();
+    for (const e of events) await deliver(e);
+    for (const e of events) expect(await deliver(e)).toBe("duplicate");
+    expectScriptTotals((await overview()).body);
+  });
+});
+
 describe("rebuild from snapshots", () => {
   it("gives the same numbers as the live projection", async () => {
     const live = (await overview()).body;
     const liveTrend = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })).json();
+    const views = async () => {
+      const headers = await issuer.as("county.admin");
+      return Promise.all(
+        ["drilldown?orgUnit=360999101&month=2026-11", "drilldown?orgUnit=360999101&by=school&month=2026-11", "drilldown?orgUnit=360999102&month=2026-11", "supervision?orgUnit=360999101", "supervision?orgUnit=360999102"].map(
+          async (path) => (await app.inject({ url: `/api/v1/reports/${path}`, headers })).json(),
+        ),
+      );
+    };
+    const liveViews = await views();
     const rebuildId = await startRebuild(prisma, "county.admin");
     expect((await overview()).body.total.children).toBe(0);
 
@@ -446,6 +509,8 @@ describe("rebuild from snapshots", () => {
     expect(rebuilt).toEqual(live);
     const rebuiltTrend = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })).json();
     expect(rebuiltTrend).toEqual(liveTrend);
+    expect(await views()).toEqual(liveViews);
+    expectScriptTotals(rebuilt);
     const status = (await app.inject({ url: "/api/v1/reports/rebuild", headers: await issuer.as("county.admin") })).json();
     expect(status).toMatchObject({ id: rebuildId, completed: ["registry", "pairing", "visits", "health"] });
     expect(status.finishedAt).not.toBeNull();

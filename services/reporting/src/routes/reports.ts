@@ -126,7 +126,8 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     return reply.status(202).send({ id, next: "请各服务发布快照：POST /api/v1/snapshots/{registry,pairing,visits,health}" });
   });
 
-  app.get("/api/v1/reports/rebuild", { schema: { tags: ["reports"], summary: "最近一次重建的进度" } }, async () => {
+  app.get("/api/v1/reports/rebuild", { schema: { tags: ["reports"], summary: "最近一次重建的进度" } }, async (request) => {
+    requireReader(request.principal!);
     const last = await prisma.rebuild.findFirst({ orderBy: { startedAt: "desc" } });
     return last ?? { status: "never" };
   });
