@@ -516,3 +516,95 @@ describe("rebuild from snapshots", () => {
     expect(status.finishedAt).not.toBeNull();
   });
 });
+
+describe("a child who moves village, and one who leaves, with check-ups", () => {
+  // 己 registered in 长岭村 with a mentor, an on-time home visit, an open concern and an
+  // exam finding, then moves to 石门镇 (a record published before visits heard of the
+  // move still carries 长岭村); 庚 in 枫树村 is examined, then leaves the programme.
+  const F = child(randomUUID(), { name: "己" });
+  const G = child(randomUUID(), { name: "庚", villageCode: "360999101202" });
+  const moved: ChildSnapshot = { ...F, villageCode: "360999102201", townshipCode: "360999102", schoolId: "S360999102001", schoolName: "石门镇小学", revision: 2 };
+  const left: ChildSnapshot = { ...G, status: "exited", exitReason: "moved_away", revision: 2 };
+  const ids = { pairing: randomUUID(), item: randomUUID(), r1: randomUUID(), r2: randomUUID(), concern: randomUUID(), examF: randomUUID(), examG: randomUUID() };
+  const live: Envelope[] = [
+    ev("child.registered", F.id, F.villageCode, { child: F }),
+    ev("child.registered", G.id, G.villageCode, { child: G }),
+    ev("pairing.started", F.id, F.villageCode, { pairingId: ids.pairing, kind: "mentor", child: pc(F), helper, startDate: "2026-10-01", approvedBy: "x" }),
+    ev("visit.due", F.id, F.villageCode, { ...item(ids.item, F), daysLeft: 7 }),
+    recorded(ids.r1, F, "2026-11-05", { itemId: ids.item, onTime: true }),
+    ev("concern.raised", F.id, F.villageCode, { concernId: ids.concern, recordId: null, category: "neglect", description: "x", child: vc(F), raisedBy: { userId: "u", name: "x" }, ownerOrgUnit: "360999101", urgent: true }, "2026-11-06T02:00:00Z"),
+    ev("checkup.recorded", F.id, F.villageCode, { examId: ids.examF, campaignId: null, date: "2026-10-10", child: vc(F), flags: [{ kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }] }),
+    ev("checkup.recorded", G.id, G.villageCode, { examId: ids.examG, campaignId: null, date: "2026-09-01", child: vc(G), flags: [] }),
+    ev("child.updated", F.id, moved.villageCode, { child: moved, changes: [{ field: "villageCode", before: F.villageCode, after: moved.villageCode }] }),
+    ev("child.status-changed", G.id, G.villageCode, { child: left, from: "active", to: "exited", reason: "moved_away", note: null }),
+    recorded(ids.r2, F, "2026-11-25", null),
+  ];
+
+  async function expectHandTotals() {
+    const body = (await overview()).body;
+    expect(body.rows.find((r: { code: string }) => r.code === "360999101")).toMatchObject({
+      children: 0,
+      exited: 1,
+      mentored: 0,
+      visits: { due: 0, records: 0 },
+      checkups: { examined: 0, flags: {} },
+      concerns: { open: 0 },
+    });
+    expect(body.rows.find((r: { code: string }) => r.code === "360999102")).toMatchObject({
+      children: 1,
+      mentored: 1,
+      mentorCoverage: 1,
+      visits: { due: 1, onTime: 1, records: 2, punctuality: 1 },
+      checkups: { examined: 1, coverage: 1, flags: { low_vision: 1 } },
+      concerns: { open: 1 },
+    });
+    // Coverage never counts a child who left: 庚's exam no longer counts, and nobody is missing an exam.
+    expect(body.total).toMatchObject({ children: 1, exited: 1, mentored: 1, checkups: { examined: 1, coverage: 1 }, concerns: { open: 1 } });
+    const headers = await issuer.as("county.admin");
+    const shimen = (await app.inject({ url: "/api/v1/reports/supervision?orgUnit=360999102", headers })).json();
+    expect([shimen.unpaired, shimen.overdue, shimen.unexamined]).toEqual([[], [], []]);
+    expect(shimen.openConcerns.map((c: { childName: string; villageCode: string }) => [c.childName, c.villageCode])).toEqual([["己", "360999102201"]]);
+    const changling = (await app.inject({ url: "/api/v1/reports/supervision?orgUnit=360999101", headers })).json();
+    expect([changling.unpaired, changling.overdue, changling.unexamined, changling.openConcerns]).toEqual([[], [], [], []]);
+    const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
+    expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
+    return body;
+  }
+
+  it("counts the moved child and its rows where it lives now, in any order", async () => {
+    await resetAll();
+    for (const e of live) await deliver(e);
+    await expectHandTotals();
+    for (const order of [[...live].reverse(), shuffled(live, 7), shuffled(live, 11)]) {
+      await resetAll();
+      for (const e of order) await deliver(e);
+      await expectHandTotals();
+    }
+  });
+
+  it("a rebuild from the producers' current state gives the live numbers", async () => {
+    await resetAll();
+    for (const e of live) await deliver(e);
+    const before = await expectHandTotals();
+    await startRebuild(prisma, "county.admin");
+    const runId = randomUUID();
+    // Each producer re-publishes what it holds now: the moved child at 石门镇.
+    const snapshots: Envelope[] = [
+      ev("snapshot.child", F.id, moved.villageCode, { runId, child: moved }),
+      ev("snapshot.child", G.id, G.villageCode, { runId, child: left }),
+      ev("snapshot.completed", "360999", "360999", { runId, producer: "registry", events: 2 }),
+      ev("snapshot.pairing", F.id, moved.villageCode, { runId, pairingId: ids.pairing, kind: "mentor", status: "active", child: pc(moved), startDate: "2026-10-01", endDate: null }),
+      ev("snapshot.completed", "360999", "360999", { runId, producer: "pairing", events: 1 }),
+      ev("snapshot.visit-item", F.id, moved.villageCode, { runId, itemId: ids.item, kind: "home_visit", period: "2026-11", dueDate: "2026-12-05", child: vc(moved), state: "done", doneOn: "2026-11-05", onTime: true }),
+      ev("snapshot.visit-record", F.id, moved.villageCode, { runId, recordId: ids.r1, kind: "home_visit", date: "2026-11-05", child: vc(moved) }),
+      ev("snapshot.visit-record", F.id, moved.villageCode, { runId, recordId: ids.r2, kind: "home_visit", date: "2026-11-25", child: vc(moved) }),
+      ev("snapshot.concern", F.id, moved.villageCode, { runId, concernId: ids.concern, category: "neglect", child: vc(moved), raisedAt: "2026-11-06T02:00:00.000Z", escalated: false, resolvedAt: null }),
+      ev("snapshot.completed", "360999", "360999", { runId, producer: "visits", events: 4 }),
+      ev("checkup.recorded", F.id, moved.villageCode, { examId: ids.examF, campaignId: null, date: "2026-10-10", child: vc(moved), flags: [{ kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }] }),
+      ev("checkup.recorded", G.id, G.villageCode, { examId: ids.examG, campaignId: null, date: "2026-09-01", child: vc(G), flags: [] }),
+      ev("snapshot.completed", "360999", "360999", { runId, producer: "health", events: 2 }),
+    ];
+    for (const e of shuffled(snapshots, 3)) await deliver(e);
+    expect(await expectHandTotals()).toEqual(before);
+  });
+});
