@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
-import { labels, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
+import { labels, subscriptions, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createRedisConnection } from "@shouhu/messaging";
 import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
@@ -204,6 +204,18 @@ async function overview(user = "county.admin", query = "month=2026-11") {
 async function resetAll() {
   await prisma.$executeRawUnsafe(`TRUNCATE children, pairings, visit_items, visit_records, concerns, checkups, counters, notification_stats, inbox`);
 }
+
+describe("routing", () => {
+  it("every event routed to reporting has a handler, and every handler's event is routed here", () => {
+    const routed = Object.entries(subscriptions)
+      .filter(([, to]) => to.includes("reporting"))
+      .map(([type]) => type)
+      .sort();
+    expect(Object.keys(handlers).sort()).toEqual(routed);
+    // Findings reach reporting inside checkup.recorded (every exam's flags); checkup.flagged is a follow-up opened, for notifications.
+    expect(routed).toContain("checkup.recorded");
+  });
+});
 
 describe("numbers from a scripted sequence of events", () => {
   it("equal the hand-computed totals", async () => {
