@@ -42,6 +42,12 @@ const processes = [
     health: `http://127.0.0.1:${env("VISITS_PORT", "3003")}/readyz`,
   },
   {
+    name: "health",
+    entry: "services/health/dist/main.js",
+    env: { PORT: env("HEALTH_PORT", "3004"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_health` },
+    health: `http://127.0.0.1:${env("HEALTH_PORT", "3004")}/readyz`,
+  },
+  {
     name: "notifications",
     entry: "services/notifications/dist/main.js",
     env: { PORT: env("NOTIFICATIONS_PORT", "3005"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_notifications` },
@@ -56,7 +62,7 @@ const processes = [
   {
     name: "gateway",
     entry: "services/gateway/dist/main.js",
-    env: { PORT: env("GATEWAY_PORT", "3000"), DATABASE_URL: `${pg}/shouhu_gateway`, REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}`, PAIRING_URL: `http://127.0.0.1:${env("PAIRING_PORT", "3002")}`, VISITS_URL: `http://127.0.0.1:${env("VISITS_PORT", "3003")}`, NOTIFICATIONS_URL: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}`, REPORTING_URL: `http://127.0.0.1:${env("REPORTING_PORT", "3006")}` },
+    env: { PORT: env("GATEWAY_PORT", "3000"), DATABASE_URL: `${pg}/shouhu_gateway`, REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}`, PAIRING_URL: `http://127.0.0.1:${env("PAIRING_PORT", "3002")}`, VISITS_URL: `http://127.0.0.1:${env("VISITS_PORT", "3003")}`, HEALTH_URL: `http://127.0.0.1:${env("HEALTH_PORT", "3004")}`, NOTIFICATIONS_URL: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}`, REPORTING_URL: `http://127.0.0.1:${env("REPORTING_PORT", "3006")}` },
     health: `http://127.0.0.1:${env("GATEWAY_PORT", "3000")}/readyz`,
   },
 ];
@@ -143,9 +149,10 @@ if (!stopping) {
   registry  http://127.0.0.1:${env("REGISTRY_PORT", "3001")}
   pairing   http://127.0.0.1:${env("PAIRING_PORT", "3002")}
   visits    http://127.0.0.1:${env("VISITS_PORT", "3003")}
+  health    http://127.0.0.1:${env("HEALTH_PORT", "3004")}
   notifications http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}
   reporting http://127.0.0.1:${env("REPORTING_PORT", "3006")}
   issuer    ${issuerUrl}
-  demo users: county.admin, changling.supervisor, changling.director, county.inspector … password Shouhu@2026
+  demo users: county.admin, changling.supervisor, changling.director, changling.doctor, county.inspector … password Shouhu@2026
   Ctrl-C stops everything.`);
 }

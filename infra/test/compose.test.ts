@@ -28,7 +28,7 @@ describe("docker-compose.yml", () => {
   const compose = resolvedCompose();
 
   it("validates and runs the production shape", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["gateway", "keycloak", "notifications-api", "notifications-worker", "pairing-api", "pairing-worker", "postgres", "redis", "registry-api", "registry-worker", "reporting-api", "reporting-worker", "visits-api", "visits-worker"]);
+    expect(Object.keys(compose.services).sort()).toEqual(["gateway", "health-api", "health-worker", "keycloak", "notifications-api", "notifications-worker", "pairing-api", "pairing-worker", "postgres", "redis", "registry-api", "registry-worker", "reporting-api", "reporting-worker", "visits-api", "visits-worker"]);
   });
 
   it("gives every service its own database", () => {
@@ -82,11 +82,19 @@ describe("docker-compose.yml", () => {
   });
 
   it("runs every service's API and worker from one image, each on its own database", () => {
-    for (const svc of ["registry", "pairing", "visits", "notifications", "reporting"]) {
+    for (const svc of ["registry", "pairing", "visits", "health", "notifications", "reporting"]) {
       expect(compose.services[`${svc}-api`].environment.ROLE).toBe("api");
       expect(compose.services[`${svc}-worker`].environment.ROLE).toBe("worker");
       expect(compose.services[`${svc}-worker`].image).toBe(compose.services[`${svc}-api`].image);
       expect(compose.services[`${svc}-api`].environment.DATABASE_URL).toMatch(new RegExp(`/shouhu_${svc}$`));
+    }
+  });
+
+  it("points the gateway at every service's API and starts it after them", () => {
+    const gw = compose.services.gateway;
+    for (const [svc, port] of [["registry", 3001], ["pairing", 3002], ["visits", 3003], ["health", 3004], ["notifications", 3005], ["reporting", 3006]] as const) {
+      expect(gw.environment[`${svc.toUpperCase()}_URL`], svc).toBe(`http://${svc}-api:${port}`);
+      expect(gw.depends_on[`${svc}-api`], svc).toEqual({ condition: "service_healthy" });
     }
   });
 });

@@ -15,6 +15,7 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   REGISTRY_URL: z.url().default("http://127.0.0.1:3001"),
   PAIRING_URL: z.url().default("http://127.0.0.1:3002"),
   VISITS_URL: z.url().default("http://127.0.0.1:3003"),
+  HEALTH_URL: z.url().default("http://127.0.0.1:3004"),
   NOTIFICATIONS_URL: z.url().default("http://127.0.0.1:3005"),
   REPORTING_URL: z.url().default("http://127.0.0.1:3006"),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),

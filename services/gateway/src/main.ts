@@ -25,7 +25,7 @@ const app = await buildGatewayApp({
   redis,
   logger,
   instrumentation,
-  upstreams: upstreamTable({ registry: config.REGISTRY_URL, pairing: config.PAIRING_URL, visits: config.VISITS_URL, notifications: config.NOTIFICATIONS_URL, reporting: config.REPORTING_URL }),
+  upstreams: upstreamTable({ registry: config.REGISTRY_URL, pairing: config.PAIRING_URL, visits: config.VISITS_URL, health: config.HEALTH_URL, notifications: config.NOTIFICATIONS_URL, reporting: config.REPORTING_URL }),
   corsOrigins: config.CORS_ORIGINS,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   timeoutMs: config.UPSTREAM_TIMEOUT_MS,

@@ -76,7 +76,7 @@ beforeAll(async () => {
     verifier: createTokenVerifier({ issuerUrl: registry.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
     redis,
     logger: createLogger("gateway-test", "silent"),
-    upstreams: upstreamTable({ registry: registryUrl, pairing: pairingUrl, visits: visitsUrl, notifications: "http://127.0.0.1:9", reporting: "http://127.0.0.1:9" }),
+    upstreams: upstreamTable({ registry: registryUrl, pairing: pairingUrl, visits: visitsUrl, health: "http://127.0.0.1:9", notifications: "http://127.0.0.1:9", reporting: "http://127.0.0.1:9" }),
     corsOrigins: [],
     rateLimitPerMinute: 10_000,
     rateLimitNamespace: `${prefix}-rl-`,
