@@ -36,3 +36,22 @@ export const commaList = z.string().transform((s) => s.split(",").map((x) => x.t
 
 /** Port numbers as env strings. */
 export const portSchema = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);
+
+/**
+ * What every backend service reads beyond the base: its port and database (defaults
+ * for this machine), Redis, the realm it trusts and the queue prefix. Services extend
+ * it with their own settings, so the shared names are spelled once.
+ */
+export function serviceConfigSchema(defaults: { port: number; database: string }) {
+  return baseConfigSchema.extend({
+    PORT: portSchema(defaults.port),
+    DATABASE_URL: z.url().default(`postgresql://root@127.0.0.1:5432/${defaults.database}`),
+    REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+    OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
+    OIDC_AUDIENCE: z.string().default("shouhu-api"),
+    OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-service"]),
+    QUEUE_PREFIX: z.string().default("shouhu"),
+  });
+}
+
+export type ServiceConfig = z.output<ReturnType<typeof serviceConfigSchema>>;

@@ -1,0 +1,1 @@
+export { runService, type ServiceDefinition, type ServiceContext, type ServiceParts, type RunningService } from "./run-service.js";
