@@ -8,8 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
-import { type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
-import { buildEvent, consumeEvent, createRedisConnection } from "@shouhu/messaging";
+import { jobQueues, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
+import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
 import { createTestDatabase, realmFile, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import type { Redis } from "ioredis";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
@@ -22,7 +22,7 @@ import { parseQuietHours } from "../src/domain/quiet-hours.js";
 import { emailChannel } from "../src/channels/email.js";
 import { aliyunSignature, aliyunSmsChannel } from "../src/channels/sms-aliyun.js";
 import { dingtalkChannel, dingtalkSign, wecomChannel } from "../src/channels/robots.js";
-import { createDeliveryQueue, startDeliveryWorker } from "../src/jobs/workers.js";
+import { BIRTHDAY_JOB, createDeliveryQueue, startBirthdayWorker, startDeliveryWorker } from "../src/jobs/workers.js";
 
 const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -42,12 +42,12 @@ const handlers = notificationHandlers({ now: () => clock.now, quiet });
 
 // Real receivers: an SMTP server, an SMS provider endpoint, two group robots.
 let smtp: SMTPServer;
-const mails: { to: string[]; raw: string }[] = [];
+const mails: { from: string; to: string[]; raw: string }[] = [];
 let smsServer: Server;
 const sms: Record<string, string>[] = [];
 const smsAnswers: { status: number; body: object }[] = [];
 let robotServer: Server;
-const robots: { path: string; query: URLSearchParams; body: { text: { content: string } } }[] = [];
+const robots: { path: string; query: URLSearchParams; contentType: string | undefined; body: { msgtype: string; text: { content: string } } }[] = [];
 
 const readBody = (req: IncomingMessage) =>
   new Promise<string>((resolve) => {
@@ -55,6 +55,25 @@ const readBody = (req: IncomingMessage) =>
     req.on("data", (c) => (data += c));
     req.on("end", () => resolve(data));
   });
+/** Just enough MIME to read what nodemailer wrote: headers, RFC 2047 subject, base64 / quoted-printable text. */
+function parseMail(raw: string): { headers: Record<string, string>; subject: string; text: string } {
+  const [head, ...rest] = raw.split("\r\n\r\n");
+  const headers: Record<string, string> = {};
+  for (const line of head!.replace(/\r\n[ \t]+/g, " ").split("\r\n")) {
+    const i = line.indexOf(":");
+    headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+  }
+  const words = (v: string) =>
+    v.replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=\s*/gi, (_, enc: string, text: string) =>
+      enc.toUpperCase() === "B" ? Buffer.from(text, "base64").toString("utf8") : qp(text.replaceAll("_", " ")),
+    );
+  const qp = (v: string) => Buffer.from(v.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8");
+  const body = rest.join("\r\n\r\n");
+  const encoding = (headers["content-transfer-encoding"] ?? "7bit").toLowerCase();
+  const text = encoding === "base64" ? Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8") : encoding === "quoted-printable" ? qp(body) : body;
+  return { headers, subject: words(headers.subject ?? ""), text };
+}
+
 const listen = (server: Server) => new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 
 beforeAll(async () => {
@@ -84,7 +103,7 @@ beforeAll(async () => {
       let raw = "";
       stream.on("data", (c: Buffer) => (raw += c.toString("utf8")));
       stream.on("end", () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to: session.envelope.rcptTo.map((r) => r.address), raw });
         cb();
       });
     },
@@ -96,7 +115,7 @@ beforeAll(async () => {
     const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
     const { Signature, ...params } = form;
     const valid = Signature === aliyunSignature("POST", params as Record<string, string>, SECRET);
-    sms.push(form);
+    sms.push({ ...form, signatureValid: String(valid) });
     const answer = !valid ? { status: 400, body: { Code: "SignatureDoesNotMatch" } } : (smsAnswers.shift() ?? { status: 200, body: { Code: "OK", Message: "OK", BizId: `biz-${sms.length}` } });
     res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
   });
@@ -104,8 +123,8 @@ beforeAll(async () => {
 
   robotServer = createServer(async (req, res) => {
     const url = new URL(req.url!, "http://x");
-    robots.push({ path: url.pathname, query: url.searchParams, body: JSON.parse(await readBody(req)) });
-    if (url.pathname === "/dingtalk") {
+    robots.push({ path: url.pathname, query: url.searchParams, contentType: req.headers["content-type"], body: JSON.parse(await readBody(req)) });
+    if (url.pathname === "/dingtalk" && url.searchParams.has("sign")) {
       const ts = Number(url.searchParams.get("timestamp"));
       if (url.searchParams.get("sign") !== dingtalkSign(ts, "ding-secret")) return res.writeHead(200).end(JSON.stringify({ errcode: 310000, errmsg: "sign not match" }));
     }
@@ -116,6 +135,8 @@ beforeAll(async () => {
     data: [
       { orgUnit: "360999101", kind: "wecom", url: `${robotUrl}/wecom?key=abc` },
       { orgUnit: "360999101", kind: "dingtalk", url: `${robotUrl}/dingtalk?access_token=t`, secret: "ding-secret" },
+      // Shimen's robot has no 加签 secret: the URL carries no signature.
+      { orgUnit: "360999102", kind: "dingtalk", url: `${robotUrl}/dingtalk?access_token=shimen` },
     ],
   });
 
@@ -131,7 +152,7 @@ beforeAll(async () => {
     logger: createLogger("delivery", "silent"),
     channels: {
       email: emailChannel({ smtpUrl: `smtp://127.0.0.1:${smtpPort}`, from: "守护 <noreply@shouhu.test>" }),
-      sms: aliyunSmsChannel({ endpoint: smsUrl, accessKeyId: "test-id", accessKeySecret: SECRET, signName: "守护", templateCodes: { concern_raised: "SMS_1", visit_overdue: "SMS_2", pairing_started_helper: "SMS_3", pairing_started_guardian: "SMS_4" } }),
+      sms: aliyunSmsChannel({ endpoint: smsUrl, accessKeyId: "test-id", accessKeySecret: SECRET, signName: "守护", templateCodes: { concern_raised: "SMS_1", visit_overdue: "SMS_2", pairing_started_helper: "SMS_3", pairing_started_guardian: "SMS_4", checkup_flagged_guardian: "SMS_5", checkup_flagged_parent: "SMS_6", birthday_parent: "SMS_7" } }),
       wecom: wecomChannel(),
       dingtalk: dingtalkChannel(() => clock.now),
     },
@@ -214,15 +235,58 @@ describe("channels against real receivers", () => {
     ]);
     expect(all.filter((m) => m.channel === "wecom" || m.channel === "dingtalk")).toHaveLength(2);
 
+    // The SMTP server really received it: envelope, decoded subject and body, our message id.
+    const emailMessage = all.find((m) => m.channel === "email")!;
     const mail = mails.find((m) => m.to.includes("changling.supervisor@example.org"))!;
-    expect(mail.raw).toContain("Subject: =?UTF-8?");
+    expect(mail).toBeDefined();
+    const parsed = parseMail(mail.raw);
+    expect(parsed.headers["x-shouhu-message-id"]).toBe(emailMessage.id);
+    expect(parsed.subject).toBe("【守护】紧急：儿童关注事项");
+    expect(parsed.text).toContain("陈小雨：疑似遭受侵害。手臂有多处淤青（报告人：周主任）请立即核实处置。");
+    expect(mail.from).toBe("noreply@shouhu.test");
+
+    // SendSms as Alibaba Cloud's RPC API takes it: every common and API parameter, signature checked by the receiver.
     const smsSent = sms.find((s) => s.OutId === all.find((m) => m.channel === "sms")!.id)!;
-    expect(smsSent).toMatchObject({ Action: "SendSms", PhoneNumbers: "13907300101", TemplateCode: "SMS_1", SignName: "守护" });
+    expect(smsSent).toMatchObject({
+      Action: "SendSms",
+      Version: "2017-05-25",
+      Format: "JSON",
+      RegionId: "cn-hangzhou",
+      AccessKeyId: "test-id",
+      SignatureMethod: "HMAC-SHA1",
+      SignatureVersion: "1.0",
+      PhoneNumbers: "13907300101",
+      TemplateCode: "SMS_1",
+      SignName: "守护",
+      signatureValid: "true",
+    });
+    expect(smsSent.Timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(smsSent.SignatureNonce).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.parse(smsSent.TemplateParam!)).toMatchObject({ child: "陈小雨", category: "疑似遭受侵害" });
-    expect(robots.find((r) => r.path === "/wecom")!.body.text.content).toContain("陈小雨");
-    expect(robots.find((r) => r.path === "/dingtalk")!.query.get("sign")).toBeTruthy();
+    expect(all.find((m) => m.channel === "sms")!.providerId).toMatch(/^biz-/);
+
+    // Group robots: the text message shape both take; DingTalk signed with the robot's secret.
+    const wecom = robots.find((r) => r.path === "/wecom" && r.body.text.content.includes("手臂有多处淤青"))!;
+    expect(wecom).toMatchObject({ contentType: "application/json", body: { msgtype: "text" } });
+    expect(wecom.query.get("key")).toBe("abc");
+    const ding = robots.find((r) => r.path === "/dingtalk" && r.query.get("access_token") === "t" && r.body.text.content.includes("手臂有多处淤青"))!;
+    expect(ding.body.msgtype).toBe("text");
+    expect(ding.query.get("timestamp")).toBe(String(clock.now.getTime()));
+    expect(ding.query.get("sign")).toBe(dingtalkSign(clock.now.getTime(), "ding-secret"));
     // Delivered messages are published for reporting.
     expect(await prisma.outboxEvent.count({ where: { type: "notification.delivered", subject: e.subject } })).toBe(all.filter((m) => m.channel !== "inapp").length);
+  });
+
+  it("a DingTalk robot without a secret gets the message unsigned", async () => {
+    const e = concern({ id: randomUUID(), name: "赵小川", villageCode: "360999102201", townshipCode: "360999102" });
+    (e.data as EventData<"concern.raised">).ownerOrgUnit = "360999102";
+    await deliver(e);
+    const office = await settle(e.id, (ms) => ms.find((m) => m.channel === "dingtalk")?.status === "sent");
+    expect(office.filter((m) => m.channel === "dingtalk" || m.channel === "wecom").map((m) => m.channel)).toEqual(["dingtalk"]); // Shimen has no WeCom robot
+    const got = robots.find((r) => r.query.get("access_token") === "shimen" && r.body.text.content.includes("赵小川"))!;
+    expect(got.body).toEqual({ msgtype: "text", text: { content: "【守护】紧急：儿童关注事项\n赵小川：疑似遭受侵害。手臂有多处淤青（报告人：周主任）请立即核实处置。" } });
+    expect(got.query.has("sign")).toBe(false);
+    expect(got.query.has("timestamp")).toBe(false);
   });
 
   it("signs SMS requests as Alibaba Cloud documents (published example)", () => {
@@ -259,7 +323,40 @@ describe("quiet hours, retries and dead letters", () => {
     const job = await queue.getJob(text.id);
     expect(job!.opts.delay).toBe(9.5 * 3600_000);
     expect(await job!.getState()).toBe("delayed");
-    await job!.remove();
+    expect(sms.some((s) => s.OutId === text.id)).toBe(false);
+
+    // Morning comes (on the test's clock): the job runs and the SMS goes out.
+    clock.now = new Date("2026-11-23T00:00:00Z");
+    await job!.promote();
+    await expect.poll(async () => (await prisma.message.findUnique({ where: { id: text.id } }))!.status, { timeout: 10_000 }).toBe("sent");
+    expect(sms.filter((s) => s.OutId === text.id)).toHaveLength(1);
+  });
+
+  it("a job that comes up inside quiet hours (a retry, a held message) waits for the morning again", async () => {
+    const e = overdue(1, "13911110004");
+    await deliver(e); // created at 10:00: not held
+    clock.now = new Date("2026-11-22T13:30:00Z"); // 21:30 China before it runs
+    await dispatchQueued(prisma, queue, clock.now);
+    const text = (await messagesOf(e.id)).find((m) => m.channel === "sms")!;
+    await expect.poll(async () => (await queue.getJob(text.id))!.getState(), { timeout: 5_000 }).toBe("delayed");
+    // Delayed by the distance to 08:00 China on the test clock (10.5 h); the delayed set's score is the due time × 4096.
+    const score = Number(await redis.zscore(`${prefix}:notifications.deliver:delayed`, text.id));
+    const dueIn = Math.floor(score / 4096) - Date.now();
+    expect(dueIn).toBeGreaterThan(10.4 * 3600_000);
+    expect(dueIn).toBeLessThanOrEqual(10.5 * 3600_000);
+    expect((await prisma.message.findUnique({ where: { id: text.id } }))!.status).toBe("queued");
+    await (await queue.getJob(text.id))!.remove();
+  });
+
+  it("urgent concerns bypass quiet hours and the rate limit", async () => {
+    clock.now = new Date("2026-11-22T18:00:00Z"); // 02:00 China
+    const events = Array.from({ length: 7 }, () => concern());
+    for (const e of events) await deliver(e);
+    await dispatchQueued(prisma, queue, clock.now);
+    const texts = (await prisma.message.findMany({ where: { sourceEventId: { in: events.map((e) => e.id) }, channel: "sms" } }));
+    expect(texts).toHaveLength(7); // seven to one supervisor's phone within the hour, at night
+    for (const t of texts) expect(t.notBefore.getTime()).toBe(clock.now.getTime());
+    await expect.poll(async () => prisma.message.count({ where: { id: { in: texts.map((t) => t.id) }, status: "sent" } }), { timeout: 10_000 }).toBe(7);
   });
 
   it("retries a failing provider with backoff and succeeds", async () => {
@@ -268,6 +365,10 @@ describe("quiet hours, retries and dead letters", () => {
     await deliver(e);
     const [sent] = (await settle(e.id, (ms) => ms.find((m) => m.address === "13911110001")?.status === "sent")).filter((m) => m.channel === "sms");
     expect(sent).toMatchObject({ status: "sent", attempts: 3, lastError: null });
+    const job = (await queue.getJob(sent!.id))!;
+    expect(job.opts.backoff).toMatchObject({ type: "exponential", delay: 50 });
+    expect(job.attemptsMade).toBe(3);
+    expect(sms.filter((s) => s.OutId === sent!.id)).toHaveLength(3);
   });
 
   it("dead-letters a message after its last attempt, shows why, and replays it once the cause is fixed", async () => {
@@ -283,10 +384,16 @@ describe("quiet hours, retries and dead letters", () => {
     const letter = letters.find((l) => l.messageId === failed.id)!;
     expect(letter.reason).toContain("isp.SYSTEM_ERROR");
     expect((await app.inject({ url: "/api/v1/notifications/dead-letters", headers: await issuer.as("changling.supervisor") })).statusCode).toBe(403);
+    const failedList = (await app.inject({ url: "/api/v1/notifications/messages?status=failed&channel=sms", headers: admin })).json().items as { id: string; status: string; lastError: string; attempts: number }[];
+    expect(failedList.find((m) => m.id === failed.id)).toMatchObject({ status: "failed", attempts: 3 });
+    expect(failedList.find((m) => m.id === failed.id)!.lastError).toContain("isp.SYSTEM_ERROR");
+    expect(failedList.every((m) => m.status === "failed")).toBe(true);
 
     const replay = await app.inject({ method: "POST", url: "/api/v1/notifications/dead-letters/replay", headers: admin, payload: { ids: [letter.id] } });
     expect(replay.json()).toEqual({ replayed: 1 });
     await expect.poll(async () => (await prisma.message.findUnique({ where: { id: failed.id } }))!.status, { timeout: 10_000 }).toBe("sent");
+    const letters2 = (await app.inject({ url: "/api/v1/notifications/dead-letters", headers: admin })).json().items as { messageId: string }[];
+    expect(letters2.find((l) => l.messageId === failed.id)).toBeUndefined();
   });
 
   it("does not retry what the provider refuses for good (an invalid number)", async () => {
@@ -327,6 +434,33 @@ describe("never twice, and not too many", () => {
     expect(sms.length - before).toBe(1);
   });
 
+  it("the same event delivered concurrently — and two jobs for one message at once — still one message, one SMS", async () => {
+    const e = overdue(1, "13911110005");
+    const outcomes = await Promise.all([deliver(e), deliver(e), deliver(e)]);
+    expect(outcomes.sort()).toEqual(["applied", "duplicate", "duplicate"]);
+    expect((await messagesOf(e.id)).map((m) => m.channel)).toEqual(["inapp", "sms"]);
+
+    // Past the inbox too: two transactions storing the same event's messages at once.
+    await Promise.all([0, 1].map(() => prisma.$transaction((tx) => handlers["visit.overdue"](e, tx))));
+    const text = (await messagesOf(e.id)).find((m) => m.channel === "sms")!;
+    expect(await messagesOf(e.id)).toHaveLength(2);
+
+    // A replay racing the original: two jobs under different ids for the same message, two dispatchers.
+    await Promise.all([
+      dispatchQueued(prisma, queue, clock.now),
+      dispatchQueued(prisma, queue, clock.now),
+      queue.add("deliver", { messageId: text.id }, { jobId: `${text.id}-replay-1` }),
+      queue.add("deliver", { messageId: text.id }, { jobId: `${text.id}-replay-2` }),
+    ]);
+    await expect.poll(async () => (await prisma.message.findUnique({ where: { id: text.id } }))!.status, { timeout: 10_000 }).toBe("sent");
+    // Let the jobs that found the send lock taken come back and find the message sent.
+    await expect
+      .poll(async () => (await Promise.all([text.id, `${text.id}-replay-1`, `${text.id}-replay-2`].map(async (id) => (await queue.getJob(id))?.getState()))).every((s) => s === "completed"), { timeout: 10_000 })
+      .toBe(true);
+    expect(sms.filter((s) => s.OutId === text.id)).toHaveLength(1);
+    expect((await prisma.message.findUnique({ where: { id: text.id } }))!.attempts).toBe(1);
+  });
+
   it("holds back the sixth SMS to one phone within the hour", async () => {
     const events = Array.from({ length: 6 }, () => overdue(1, "13911110009"));
     for (const e of events) await deliver(e);
@@ -362,56 +496,136 @@ describe("in-app inbox", () => {
     const status = await app.inject({ url: `/api/v1/notifications/messages?childId=${e.subject}`, headers: await issuer.as("county.admin") });
     expect(status.json().items.map((m: { status: string }) => m.status)).toContain("read");
     expect((await app.inject({ url: "/api/v1/notifications/messages", headers: supervisor })).statusCode).toBe(403);
+    expect((await app.inject({ url: "/api/v1/notifications/messages" })).statusCode).toBe(401);
+  });
+
+  it("marks all of one user's messages read, and nobody else's", async () => {
+    const e = concern();
+    await deliver(e);
+    const director = await issuer.as("changling.director");
+    const supervisorUnreadBefore = (await app.inject({ url: "/api/v1/inbox", headers: await issuer.as("changling.supervisor") })).json().unread as number;
+    expect(supervisorUnreadBefore).toBeGreaterThan(0);
+    const marked = (await app.inject({ method: "POST", url: "/api/v1/inbox/read-all", headers: director })).json().marked as number;
+    expect(marked).toBeGreaterThan(0);
+    const after = (await app.inject({ url: "/api/v1/inbox", headers: director })).json();
+    expect(after.unread).toBe(0);
+    expect(after.items.every((m: { readAt: string | null; status: string }) => m.readAt !== null && m.status === "read")).toBe(true);
+    expect((await app.inject({ url: "/api/v1/inbox", headers: await issuer.as("changling.supervisor") })).json().unread).toBe(supervisorUnreadBefore);
+    expect((await app.inject({ url: "/api/v1/inbox" })).statusCode).toBe(401);
+  });
+
+  it("rejects bad input with 400 naming the field", async () => {
+    const teacher = await issuer.as("changling.teacher");
+    const bad = await app.inject({ method: "POST", url: "/api/v1/inbox/not-an-id/read", headers: teacher });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details).toEqual([expect.objectContaining({ field: "id", message: "消息编号格式不正确" })]);
+    const limit = await app.inject({ url: "/api/v1/inbox?limit=0", headers: teacher });
+    expect(limit.statusCode).toBe(400);
+    expect(limit.json().error.details[0].field).toBe("limit");
+    const status = await app.inject({ url: "/api/v1/notifications/messages?status=lost", headers: await issuer.as("county.admin") });
+    expect(status.statusCode).toBe(400);
+    expect(status.json().error.details[0].field).toBe("status");
   });
 });
 
+function childSnapshot(overrides: Partial<ChildSnapshot>): ChildSnapshot {
+  return {
+    id: randomUUID(),
+    name: "张小明",
+    sex: "male",
+    birthDate: "2016-03-01",
+    villageCode: "360999101201",
+    townshipCode: "360999101",
+    countyCode: "360999",
+    schoolId: null,
+    schoolName: null,
+    grade: null,
+    className: null,
+    leftBehindType: "both_parents_away",
+    difficultyCategories: [],
+    riskLevel: "low",
+    status: "active",
+    exitReason: null,
+    guardian: { name: "张奶奶", relation: "祖母", phone: "13977778888" },
+    parents: [],
+    revision: 1,
+    ...overrides,
+  };
+}
+
 describe("check-up results", () => {
-  it("tells the guardian by SMS and the mentor in-app what the check-up found", async () => {
-    const child = { id: randomUUID(), name: "张小明", villageCode: "360999101201", townshipCode: "360999101" };
+  it("tells the guardian and the parents away by SMS and the mentor in-app what the check-up found", async () => {
+    // The registry's child event gives notifications the parents' phones (health's payload has only the guardian).
+    const snapshot = childSnapshot({
+      parents: [
+        { role: "father", name: "张大军", phone: "13966660001" },
+        // The mother is also the guardian here: she hears it once, as the guardian.
+        { role: "mother", name: "李芳", phone: "13977778888" },
+      ],
+    });
+    await deliver(event("child.registered", { child: snapshot }, snapshot.id));
+    const child = { id: snapshot.id, name: snapshot.name, villageCode: snapshot.villageCode, townshipCode: snapshot.townshipCode };
+    const flagged = (guardian: EventData<"checkup.flagged">["guardian"]) =>
+      event(
+        "checkup.flagged",
+        {
+          examId: randomUUID(),
+          followUpId: randomUUID(),
+          campaignId: null,
+          date: "2026-11-20",
+          child,
+          flag: { kind: "anaemia", severity: "moderate", label: "贫血（中度）" },
+          guardian,
+          helper: { name: "王老师", phone: "13907300301", username: "changling.teacher" },
+        },
+        child.id,
+      );
+    const e = flagged({ name: "张奶奶", phone: "13977778888" });
+    await deliver(e);
+    const ms = await messagesOf(e.id);
+    expect(ms.map((m) => `${m.rule}:${m.channel}:${m.address}`).sort()).toEqual([
+      "checkup-guardian:sms:13977778888",
+      "checkup-helper:inapp:changling.teacher",
+      "checkup-parent:sms:13966660001",
+    ]);
+    expect(ms.find((m) => m.rule === "checkup-guardian")!.body).toBe("张小明在2026-11-20的体检中发现：贫血（中度）。请带孩子到乡镇卫生院复查或就医。");
+    expect(ms.find((m) => m.rule === "checkup-parent")!.body).toBe("您的孩子张小明在2026-11-20的体检中发现：贫血（中度）。已通知监护人带孩子复查，请多打电话关心孩子。");
+
+    // Through the SMS provider, with the templates registered for them.
+    await settle(e.id, (all) => all.every((m) => m.status === "sent"));
+    const texts = sms.filter((s) => ms.some((m) => m.id === s.OutId));
+    expect(texts.map((t) => `${t.PhoneNumbers}:${t.TemplateCode}`).sort()).toEqual(["13966660001:SMS_6", "13977778888:SMS_5"]);
+    expect(JSON.parse(texts[0]!.TemplateParam!)).toEqual({ child: "张小明", date: "2026-11-20", finding: "贫血（中度）" });
+
+    // Health had no guardian on file: the registry's guardian is told.
+    const noGuardian = flagged(null);
+    await deliver(noGuardian);
+    expect((await messagesOf(noGuardian.id)).filter((m) => m.rule === "checkup-guardian").map((m) => m.address)).toEqual(["13977778888"]);
+  });
+
+  it("a child without a mentor: the village director is told in-app", async () => {
+    const child = { id: randomUUID(), name: "孙小雨", villageCode: "360999101201", townshipCode: "360999101" };
     const e = event(
       "checkup.flagged",
-      {
-        examId: randomUUID(),
-        followUpId: randomUUID(),
-        campaignId: null,
-        date: "2026-11-20",
-        child,
-        flag: { kind: "anaemia", severity: "moderate", label: "贫血（中度）" },
-        guardian: { name: "张奶奶", phone: "13977778888" },
-        helper: { name: "王老师", phone: "13907300301", username: "changling.teacher" },
-      },
+      { examId: randomUUID(), followUpId: randomUUID(), campaignId: null, date: "2026-11-20", child, flag: { kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }, guardian: null, helper: null },
       child.id,
     );
     await deliver(e);
-    const ms = await messagesOf(e.id);
-    expect(ms.map((m) => `${m.rule}:${m.channel}:${m.address}`).sort()).toEqual(["checkup-guardian:sms:13977778888", "checkup-helper:inapp:changling.teacher"]);
-    expect(ms.find((m) => m.channel === "sms")!.body).toBe("张小明在2026-11-20的体检中发现：贫血（中度）。请带孩子到乡镇卫生院复查或就医。");
+    expect((await messagesOf(e.id)).map((m) => `${m.rule}:${m.channel}:${m.address}`)).toEqual(["checkup-helper:inapp:changling.director"]);
   });
 });
 
 describe("birthdays", () => {
   it("reminds the mentor of a birthday this week, once however often the job runs", async () => {
-    const child: ChildSnapshot = {
-      id: randomUUID(),
+    const child = childSnapshot({
       name: "刘小寿",
-      sex: "male",
       birthDate: "2016-11-25",
-      villageCode: "360999101201",
-      townshipCode: "360999101",
-      countyCode: "360999",
-      schoolId: null,
-      schoolName: null,
-      grade: null,
-      className: null,
-      leftBehindType: "both_parents_away",
-      difficultyCategories: [],
-      riskLevel: "low",
-      status: "active",
-      exitReason: null,
       guardian: { name: "刘奶奶", relation: "祖母", phone: "13955556666" },
-      parents: [],
-      revision: 1,
-    };
+      parents: [
+        { role: "father", name: "刘大山", phone: "13966660011" },
+        { role: "mother", name: "陈梅", phone: null },
+      ],
+    });
     await deliver(event("child.registered", { child }, child.id));
     const started = event(
       "pairing.started",
@@ -430,10 +644,37 @@ describe("birthdays", () => {
     expect((await messagesOf(started.id)).map((m) => `${m.rule}:${m.channel}`).sort()).toEqual(["pairing-guardian:sms", "pairing-helper:inapp", "pairing-helper:sms"]);
 
     expect(await remindBirthdays(prisma, "2026-11-17", { now: clock.now, quiet })).toBe(0); // 8 days ahead: not yet
-    expect(await remindBirthdays(prisma, "2026-11-22", { now: clock.now, quiet })).toBe(1);
+    expect(await remindBirthdays(prisma, "2026-11-22", { now: clock.now, quiet })).toBe(2);
     expect(await remindBirthdays(prisma, "2026-11-23", { now: clock.now, quiet })).toBe(0);
     const [wish] = await prisma.message.findMany({ where: { rule: "birthday-helper", childId: child.id } });
     expect(wish).toMatchObject({ recipientUsername: "changling.teacher", channel: "inapp", body: "刘小寿将于2026-11-25（星期三）过10岁生日，记得送上祝福。" });
+    // The father working away gets an SMS to call home; the mother has no phone on file.
+    const home = await prisma.message.findMany({ where: { rule: "birthday-parent", childId: child.id } });
+    expect(home.map((m) => `${m.channel}:${m.address}:${m.body}`)).toEqual(["sms:13966660011:刘小寿将于2026-11-25（星期三）过10岁生日，记得给孩子打个电话。"]);
+    // The mentor's inbox shows it.
+    const inbox = (await app.inject({ url: "/api/v1/inbox", headers: await issuer.as("changling.teacher") })).json();
+    expect(inbox.items.some((m: { id: string }) => m.id === wish!.id)).toBe(true);
+  });
+
+  it("runs daily as a BullMQ job scheduler (08:00 China time), and the job stores the reminders", async () => {
+    const scheduleQueue = createJobQueue(jobQueues.notificationsSchedule, redis, prefix);
+    const birthdayWorker = await startBirthdayWorker({ prisma, connection: redis, prefix, queue: scheduleQueue, cron: "0 8 * * *", quiet, logger: createLogger("birthdays", "silent"), now: () => clock.now });
+    try {
+      const schedulers = await scheduleQueue.getJobSchedulers();
+      expect(schedulers).toEqual([expect.objectContaining({ key: BIRTHDAY_JOB, pattern: "0 8 * * *", tz: "Asia/Shanghai" })]);
+
+      const child = childSnapshot({ name: "黄小晴", birthDate: "2015-11-28", parents: [{ role: "mother", name: "黄丽", phone: "13966660021" }] });
+      await deliver(event("child.registered", { child }, child.id));
+      const job = await scheduleQueue.add(BIRTHDAY_JOB, {});
+      await expect.poll(async () => (await scheduleQueue.getJob(job.id!))?.getState(), { timeout: 10_000 }).toBe("completed");
+      expect((await scheduleQueue.getJob(job.id!))!.returnvalue).toBeGreaterThanOrEqual(1);
+      // No mentor yet: the mother is told, nobody in-app.
+      expect((await prisma.message.findMany({ where: { childId: child.id } })).map((m) => `${m.rule}:${m.address}`)).toEqual(["birthday-parent:13966660021"]);
+    } finally {
+      await birthdayWorker.close();
+      await scheduleQueue.obliterate({ force: true }).catch(() => undefined);
+      await scheduleQueue.close();
+    }
   });
 });
 

@@ -1,21 +1,20 @@
 import { ageOn } from "@shouhu/cn";
-import type { Plan } from "../domain/rules.js";
+import { birthdayPlans, type Parent } from "../domain/rules.js";
 import type { QuietHours } from "../domain/quiet-hours.js";
 import type { PrismaClient } from "./db.js";
 import { storeMessages } from "./messages.js";
 
-const weekdays = ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"];
-
 /**
  * The daily birthday job: each active child with a birthday in the next 7 days
- * (today included) has their mentor reminded once — the message key holds the
- * child and the birthday's year, so daily runs, or two at once, send it once.
+ * (today included) has their mentor reminded in-app and their parents by SMS,
+ * once — the message key holds the child and the birthday's year, so daily
+ * runs, or two at once, send it once.
  */
 export async function remindBirthdays(prisma: PrismaClient, today: string, options: { now: Date; quiet: QuietHours }): Promise<number> {
-  const rows = await prisma.$queryRawUnsafe<{ id: string; name: string; birthDate: string; villageCode: string; mentorName: string; phone: string | null; username: string | null }[]>(
-    `SELECT c.id, c.name, to_char(c.birth_date, 'YYYY-MM-DD') AS "birthDate", c.village_code AS "villageCode",
+  const rows = await prisma.$queryRawUnsafe<{ id: string; name: string; birthDate: string; villageCode: string; parents: Parent[]; mentorName: string | null; phone: string | null; username: string | null }[]>(
+    `SELECT c.id, c.name, to_char(c.birth_date, 'YYYY-MM-DD') AS "birthDate", c.village_code AS "villageCode", c.parents,
             m.name AS "mentorName", m.phone, m.username
-       FROM children c JOIN mentors m ON m.child_id = c.id
+       FROM children c LEFT JOIN mentors m ON m.child_id = c.id
       WHERE c.status = 'active'`,
   );
   let stored = 0;
@@ -23,16 +22,11 @@ export async function remindBirthdays(prisma: PrismaClient, today: string, optio
     const next = nextBirthday(row.birthDate, today);
     const days = Math.round((Date.parse(next) - Date.parse(today)) / 86_400_000);
     if (days > 6) continue;
-    const plan: Plan = {
-      rule: "birthday-helper",
-      audience: { kind: "person", username: row.username, name: row.mentorName, phone: row.phone, email: null },
-      channels: ["inapp"],
-      template: "birthday_helper",
-      vars: { child: row.name, date: next, weekday: weekdays[new Date(`${next}T00:00:00Z`).getUTCDay()]!, age: ageOn(row.birthDate, next) },
-      urgent: false,
-    };
+    const mentor = row.mentorName ? { name: row.mentorName, username: row.username, phone: row.phone } : null;
+    const plans = birthdayPlans({ name: row.name, date: next, age: ageOn(row.birthDate, next) }, mentor, { guardian: null, parents: row.parents });
+    if (plans.length === 0) continue;
     stored += await prisma.$transaction((tx) =>
-      storeMessages(tx, { id: `birthday:${row.id}:${next.slice(0, 4)}`, type: "birthday", orgUnit: row.villageCode, childId: row.id }, [plan], options),
+      storeMessages(tx, { id: `birthday:${row.id}:${next.slice(0, 4)}`, type: "birthday", orgUnit: row.villageCode, childId: row.id }, plans, options),
     );
   }
   return stored;

@@ -9,6 +9,11 @@ import type { PrismaClient } from "./db.js";
 
 export const PRODUCER = "notifications";
 
+/** A send's lock: longer than a channel's request timeout (10 s). */
+const SEND_LOCK_MS = 60_000;
+/** How soon a job that found the lock taken looks again. */
+const LOCK_RETRY_MS = 1_000;
+
 /** Per recipient and channel: how many messages per window (group robots allow 20 a minute). */
 export const defaultRateLimits: Partial<Record<NotificationChannel, { max: number; windowMs: number }>> = {
   sms: { max: 5, windowMs: 3600_000 },
@@ -88,8 +93,9 @@ export function deliveryProcessor(deps: DeliveryDeps) {
     if (!m || m.status !== "queued") return "skipped";
 
     const at = now();
+    // `until` is on the injected clock; BullMQ delays on Redis' clock, so only the distance carries over.
     const wait = async (until: number) => {
-      await job.moveToDelayed(until, token);
+      await job.moveToDelayed(Date.now() + Math.max(0, until - at.getTime()), token);
       throw new DelayedError();
     };
     const earliest = earliestSend(at, deps.quiet, m.channel === "sms" && !m.urgent);
@@ -101,22 +107,36 @@ export function deliveryProcessor(deps: DeliveryDeps) {
 
     const adapter = m.channel === "inapp" ? undefined : deps.channels[m.channel];
     if (!adapter) throw new UnrecoverableError(`渠道未配置：${m.channel}`);
-    await deps.prisma.$executeRawUnsafe(`UPDATE messages SET attempts = attempts + 1 WHERE id = $1::uuid`, m.id);
-    let providerId: string | null;
+
+    // Two jobs for one message (a replay racing the original, a re-dispatch) must not both
+    // send: whoever holds the message's send lock sends; the other looks again later and
+    // finds it sent. The lock outlives a send's timeout; a crash mid-send frees it after that.
+    const lock = `${deps.keyPrefix}:notify-sending:${m.id}`;
+    if ((await deps.redis.set(lock, job.id ?? "job", "PX", SEND_LOCK_MS, "NX")) !== "OK") await wait(at.getTime() + LOCK_RETRY_MS);
     try {
-      ({ providerId } = await adapter.send({ id: m.id, channel: m.channel, address: m.address, recipientName: m.recipientName, template: m.template, title: m.title, body: m.body, vars: m.vars, secret: m.secret }));
-    } catch (err) {
-      await deps.prisma.$executeRawUnsafe(`UPDATE messages SET last_error = $2 WHERE id = $1::uuid`, m.id, (err as Error).message);
-      if (err instanceof ChannelError && err.permanent) throw new UnrecoverableError(err.message);
-      throw err;
+      const [fresh] = await deps.prisma.$queryRawUnsafe<{ status: string; attempts: number }[]>(
+        `UPDATE messages SET attempts = attempts + 1 WHERE id = $1::uuid AND status = 'queued' RETURNING status, attempts`,
+        m.id,
+      );
+      if (!fresh) return "skipped"; // sent by the other job while this one waited for the lock
+      let providerId: string | null;
+      try {
+        ({ providerId } = await adapter.send({ id: m.id, channel: m.channel, address: m.address, recipientName: m.recipientName, template: m.template, title: m.title, body: m.body, vars: m.vars, secret: m.secret }));
+      } catch (err) {
+        await deps.prisma.$executeRawUnsafe(`UPDATE messages SET last_error = $2 WHERE id = $1::uuid`, m.id, (err as Error).message);
+        if (err instanceof ChannelError && err.permanent) throw new UnrecoverableError(err.message);
+        throw err;
+      }
+      await deps.prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL WHERE id = $1::uuid`, m.id, providerId);
+        await appendToOutbox(tx, [
+          buildEvent("notification.delivered", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: fresh.attempts } }, { producer: PRODUCER }),
+        ]);
+      });
+      return "sent";
+    } finally {
+      await deps.redis.del(lock);
     }
-    await deps.prisma.$transaction(async (tx) => {
-      await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL WHERE id = $1::uuid`, m.id, providerId);
-      await appendToOutbox(tx, [
-        buildEvent("notification.delivered", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: m.attempts + 1 } }, { producer: PRODUCER }),
-      ]);
-    });
-    return "sent";
   };
 }
 

@@ -1,14 +1,15 @@
 import type { ChildSnapshot, EventData } from "@shouhu/contracts";
 import type { Tx } from "./db.js";
+import type { Family, Parent } from "../domain/rules.js";
 
 /** The child as the registry last said (older revisions ignored): birthdays and the guardian's phone. */
 export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, child: ChildSnapshot): Promise<void> {
   await tx.$executeRawUnsafe(
-    `INSERT INTO children (id, name, birth_date, village_code, township_code, status, guardian_name, guardian_phone, revision)
-     VALUES ($1::uuid, $2, $3::date, $4, $5, $6, $7, $8, $9)
+    `INSERT INTO children (id, name, birth_date, village_code, township_code, status, guardian_name, guardian_phone, parents, revision)
+     VALUES ($1::uuid, $2, $3::date, $4, $5, $6, $7, $8, $10::jsonb, $9)
      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, birth_date = EXCLUDED.birth_date, village_code = EXCLUDED.village_code,
        township_code = EXCLUDED.township_code, status = EXCLUDED.status, guardian_name = EXCLUDED.guardian_name,
-       guardian_phone = EXCLUDED.guardian_phone, revision = EXCLUDED.revision
+       guardian_phone = EXCLUDED.guardian_phone, parents = EXCLUDED.parents, revision = EXCLUDED.revision
      WHERE children.revision < EXCLUDED.revision`,
     child.id,
     child.name,
@@ -19,15 +20,18 @@ export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, child: Child
     child.guardian?.name ?? null,
     child.guardian?.phone ?? null,
     child.revision,
+    JSON.stringify(child.parents),
   );
 }
 
-export async function guardianOf(tx: Pick<Tx, "$queryRawUnsafe">, childId: string): Promise<{ name: string | null; phone: string | null } | null> {
-  const [row] = await tx.$queryRawUnsafe<{ name: string | null; phone: string | null }[]>(
-    `SELECT guardian_name AS name, guardian_phone AS phone FROM children WHERE id = $1::uuid`,
+/** The guardian and parents as the registry last said; nothing if the child was never seen. */
+export async function familyOf(tx: Pick<Tx, "$queryRawUnsafe">, childId: string): Promise<Family> {
+  const [row] = await tx.$queryRawUnsafe<{ name: string | null; phone: string | null; parents: Parent[] }[]>(
+    `SELECT guardian_name AS name, guardian_phone AS phone, parents FROM children WHERE id = $1::uuid`,
     childId,
   );
-  return row ?? null;
+  if (!row) return { guardian: null, parents: [] };
+  return { guardian: row.name || row.phone ? { name: row.name, phone: row.phone } : null, parents: row.parents };
 }
 
 export async function startMentor(tx: Pick<Tx, "$executeRawUnsafe">, d: EventData<"pairing.started">): Promise<void> {

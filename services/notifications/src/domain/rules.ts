@@ -19,10 +19,25 @@ export interface Plan {
   urgent: boolean;
 }
 
-export interface PlanContext {
-  /** The child's guardian as the registry last said (from child events). */
+export interface Parent {
+  role: "father" | "mother";
+  name: string | null;
+  phone: string | null;
+}
+
+/** The child's guardian and parents as the registry last said (from child events). */
+export interface Family {
   guardian: { name: string | null; phone: string | null } | null;
-  villageName?: string;
+  parents: Parent[];
+}
+
+export type PlanContext = Family;
+
+/** Parents reachable by SMS; one who is also the guardian (same phone) hears it once, as the guardian. */
+function parentsToText(family: Family, guardianPhone: string | null | undefined): Audience[] {
+  return family.parents
+    .filter((p): p is Parent & { phone: string } => !!p.phone && p.phone !== guardianPhone)
+    .map((p) => ({ kind: "person", username: null, name: p.name, phone: p.phone, email: null }));
 }
 
 type VisitItem = Omit<EventData<"visit.due">, "daysLeft">;
@@ -119,8 +134,13 @@ export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
       const d = event.data as EventData<"checkup.flagged">;
       const vars = { child: d.child.name, date: d.date, finding: d.flag.label };
       const plans: Plan[] = [];
-      if (d.guardian?.phone) {
-        plans.push({ rule: "checkup-guardian", audience: { kind: "person", username: null, name: d.guardian.name, phone: d.guardian.phone, email: null }, channels: ["sms"], template: "checkup_flagged_guardian", vars, urgent: false });
+      // Health's payload names the guardian; the registry's (our projection) fills in when it has none.
+      const guardian = d.guardian?.phone ? d.guardian : ctx.guardian;
+      if (guardian?.phone) {
+        plans.push({ rule: "checkup-guardian", audience: { kind: "person", username: null, name: guardian.name, phone: guardian.phone, email: null }, channels: ["sms"], template: "checkup_flagged_guardian", vars, urgent: false });
+      }
+      for (const parent of parentsToText(ctx, guardian?.phone)) {
+        plans.push({ rule: "checkup-parent", audience: parent, channels: ["sms"], template: "checkup_flagged_parent", vars, urgent: false });
       }
       plans.push(
         d.helper
@@ -132,4 +152,26 @@ export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
     default:
       return [];
   }
+}
+
+const weekdays = ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"];
+
+/**
+ * A birthday this week (the daily job): the mentor is reminded in-app, and the
+ * parents working away get an SMS so they call home that day (亲情电话).
+ */
+export function birthdayPlans(
+  child: { name: string; age: number; date: string },
+  mentor: { name: string; username: string | null; phone: string | null } | null,
+  family: Family,
+): Plan[] {
+  const vars = { child: child.name, date: child.date, weekday: weekdays[new Date(`${child.date}T00:00:00Z`).getUTCDay()]!, age: child.age };
+  const plans: Plan[] = [];
+  if (mentor) {
+    plans.push({ rule: "birthday-helper", audience: { kind: "person", username: mentor.username, name: mentor.name, phone: mentor.phone, email: null }, channels: ["inapp"], template: "birthday_helper", vars, urgent: false });
+  }
+  for (const parent of parentsToText(family, null)) {
+    plans.push({ rule: "birthday-parent", audience: parent, channels: ["sms"], template: "birthday_parent", vars, urgent: false });
+  }
+  return plans;
 }

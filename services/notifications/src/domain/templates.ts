@@ -13,8 +13,10 @@ export const templates = {
   pairing_started_guardian: { title: "结对帮扶通知", body: "{child}的结对帮扶人为{helper}，联系电话{helperPhone}。" },
   pairing_ended_helper: { title: "结对解除通知", body: "您与{child}的结对帮扶已于{endDate}解除（{reason}）。感谢您的付出。" },
   checkup_flagged_guardian: { title: "体检结果提示", body: "{child}在{date}的体检中发现：{finding}。请带孩子到乡镇卫生院复查或就医。" },
+  checkup_flagged_parent: { title: "孩子体检结果", body: "您的孩子{child}在{date}的体检中发现：{finding}。已通知监护人带孩子复查，请多打电话关心孩子。" },
   checkup_flagged_helper: { title: "体检异常跟进", body: "{child}体检发现：{finding}。请督促监护人带孩子复查，并跟进结果。" },
   birthday_helper: { title: "生日提醒", body: "{child}将于{date}（{weekday}）过{age}岁生日，记得送上祝福。" },
+  birthday_parent: { title: "孩子生日提醒", body: "{child}将于{date}（{weekday}）过{age}岁生日，记得给孩子打个电话。" },
 } as const satisfies Record<string, { title: string; body: string }>;
 
 export type TemplateId = keyof typeof templates;

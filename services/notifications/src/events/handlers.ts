@@ -1,7 +1,7 @@
 import type { ChildSnapshot, Envelope, EventData, EventType } from "@shouhu/contracts";
 import type { EventHandler } from "@shouhu/messaging";
 import type { Tx } from "../data/db.js";
-import { applyChild, endMentor, guardianOf, startMentor } from "../data/projections.js";
+import { applyChild, endMentor, familyOf, startMentor } from "../data/projections.js";
 import { storeMessages } from "../data/messages.js";
 import { plansFor } from "../domain/rules.js";
 import type { QuietHours } from "../domain/quiet-hours.js";
@@ -27,8 +27,9 @@ export function notificationHandlers(options: { now?: () => Date; quiet: QuietHo
   const now = options.now ?? (() => new Date());
   const notify = async (event: Envelope, tx: Tx) => {
     const childId = event.subject;
-    const guardian = event.type === "pairing.started" ? await guardianOf(tx, (event.data as EventData<"pairing.started">).child.id) : null;
-    const plans = plansFor(event, { guardian });
+    // Only rules that write to the family need it (guardian and parents' phones).
+    const family = event.type === "pairing.started" || event.type === "checkup.flagged" ? await familyOf(tx, (event.data as { child: { id: string } }).child.id) : { guardian: null, parents: [] };
+    const plans = plansFor(event, family);
     await storeMessages(tx, { id: event.id, type: event.type, orgUnit: event.orgUnit, childId: /^[0-9a-f-]{36}$/.test(childId) ? childId : null }, plans, { now: now(), quiet: options.quiet });
   };
   const child: EventHandler<Tx> = async (event, tx) => applyChild(tx, (event.data as { child: ChildSnapshot }).child);

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "children" ADD COLUMN     "parents" JSONB NOT NULL DEFAULT '[]';
