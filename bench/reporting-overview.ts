@@ -100,7 +100,7 @@ try {
   await prisma.$executeRawUnsafe(
     `INSERT INTO counters (village_code, metric, dims, n)
      SELECT village_code, 'children', status || '|' || left_behind_type || '|' || risk_level || '|' || school_id, count(*) FROM children GROUP BY 1, 3
-     UNION ALL SELECT village_code, 'category', status || '|' || cat, count(*) FROM children, unnest(categories) cat GROUP BY 1, 3
+     UNION ALL SELECT village_code, 'category', status || '|' || cat || '|' || left_behind_type || '|' || risk_level, count(*) FROM children, unnest(categories) cat GROUP BY 1, 3
      UNION ALL SELECT village_code, 'pairing', kind, count(*) FROM pairings WHERE state = 'active' GROUP BY 1, 3
      UNION ALL SELECT village_code, 'item', period || '|' || bucket, count(*) FROM visit_items GROUP BY 1, 3
      UNION ALL SELECT village_code, 'record', to_char(date, 'YYYY-MM'), count(*) FROM visit_records GROUP BY 1, 3

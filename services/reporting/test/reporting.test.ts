@@ -188,11 +188,17 @@ function expectScriptTotals(body: any): void {
     peerBuddies: 1,
     visits: { month: "2026-11", records: 2, due: 4, onTime: 1, late: 1, missed: 1, punctuality: 0.333 },
     checkups: { year: "2026", examined: 2, coverage: 0.667, flags: { anaemia: 1, overweight: 1, low_vision: 1 } },
-    concerns: { open: 1, escalated: 1 },
+    concerns: { open: 1, escalated: 1, age: { upTo7Days: 0, upTo30Days: 1, over30Days: 0, oldestDays: 10 } },
+    breakdown: {
+      children: { "active|both_parents_away|high": 1, "active|one_parent_away|low": 1, "active|both_parents_away|medium": 1, "exited|both_parents_away|low": 1 },
+      categories: { "active|de_facto_unattended|both_parents_away|high": 1 },
+    },
   });
   const shimen = body.rows.find((r: { code: string }) => r.code === "360999102");
-  expect(shimen).toMatchObject({ name: "石门镇", children: 1, mentored: 1, mentorCoverage: 1, visits: { due: 1, onTime: 1, records: 1, punctuality: 1 }, checkups: { examined: 0 }, concerns: { open: 1, escalated: 0 } });
-  expect(body.total).toMatchObject({ name: "合计", children: 4, mentored: 2, mentorCoverage: 0.5, visits: { due: 5, onTime: 2, late: 1, missed: 1, records: 3, punctuality: 0.5 }, checkups: { examined: 2, coverage: 0.5 }, concerns: { open: 2, escalated: 1 } });
+  expect(shimen).toMatchObject({ name: "石门镇", children: 1, mentored: 1, mentorCoverage: 1, visits: { due: 1, onTime: 1, records: 1, punctuality: 1 }, checkups: { examined: 0 }, concerns: { open: 1, escalated: 0, age: { upTo7Days: 1, upTo30Days: 0, over30Days: 0, oldestDays: 2 } } });
+  expect(shimen.breakdown).toEqual({ children: { "active|not_left_behind|low": 1 }, categories: { "active|disability|not_left_behind|low": 1 } });
+  expect(body.total).toMatchObject({ name: "合计", children: 4, mentored: 2, mentorCoverage: 0.5, visits: { due: 5, onTime: 2, late: 1, missed: 1, records: 3, punctuality: 0.5 }, checkups: { examined: 2, coverage: 0.5 }, concerns: { open: 2, escalated: 1, age: { upTo7Days: 1, upTo30Days: 1, over30Days: 0, oldestDays: 10 } } });
+  expect(Object.values(body.total.breakdown.children).reduce((a: number, b) => a + (b as number), 0)).toBe(5);
 
 }
 
@@ -337,6 +343,8 @@ describe("numbers from a scripted sequence of events", () => {
       ["体检覆盖率", (r) => pct(r.checkups.coverage)],
       ["在办关注事项", (r) => r.concerns.open],
       ["其中超时上报", (r) => r.concerns.escalated],
+      ["其中超过30天", (r) => r.concerns.age.over30Days],
+      ["最长已持续天数", (r) => r.concerns.age.oldestDays ?? "—"],
     ];
     const cells = (row: number) => (sheet.getRow(row).values as unknown[]).slice(1);
     expect(cells(2)).toEqual(columns.map(([h]) => h));

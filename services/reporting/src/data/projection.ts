@@ -108,7 +108,7 @@ interface ChildRow {
 }
 
 function childKeys(c: ChildRow): [string, string][] {
-  return [["children", `${c.status}|${c.leftBehindType}|${c.riskLevel}|${c.schoolId}`], ...c.categories.map((cat): [string, string] => ["category", `${c.status}|${cat}`])];
+  return [["children", `${c.status}|${c.leftBehindType}|${c.riskLevel}|${c.schoolId}`], ...c.categories.map((cat): [string, string] => ["category", `${c.status}|${cat}|${c.leftBehindType}|${c.riskLevel}`])];
 }
 
 /**

@@ -11,13 +11,27 @@ export interface Figures {
   byType: Record<string, number>;
   byRisk: Record<string, number>;
   byCategory: Record<string, number>;
+  /**
+   * The full cross of the child dimensions, exited children included: keys
+   * `status|leftBehindType|riskLevel` (children) and `status|category|leftBehindType|riskLevel`
+   * (difficulty categories; a child in two categories is in both).
+   */
+  breakdown: { children: Record<string, number>; categories: Record<string, number> };
   /** Active mentor pairings, and mentored / active children. */
   mentored: number;
   mentorCoverage: number | null;
   peerBuddies: number;
   visits: { month: string; records: number; due: number; onTime: number; late: number; missed: number; punctuality: number | null };
   checkups: { year: string; examined: number; coverage: number | null; flags: Record<string, number> };
-  concerns: { open: number; escalated: number };
+  /** Open concerns; `age` (how long open, by the clock) only where a report adds it (overview, drill-down). */
+  concerns: { open: number; escalated: number; age?: ConcernAge };
+}
+
+export interface ConcernAge {
+  upTo7Days: number;
+  upTo30Days: number;
+  over30Days: number;
+  oldestDays: number | null;
 }
 
 export function emptyFigures(code: string, name: string, month: string): Figures {
@@ -29,6 +43,7 @@ export function emptyFigures(code: string, name: string, month: string): Figures
     byType: {},
     byRisk: {},
     byCategory: {},
+    breakdown: { children: {}, categories: {} },
     mentored: 0,
     mentorCoverage: null,
     peerBuddies: 0,
@@ -55,6 +70,7 @@ function apply(f: Figures, metric: string, dims: string, n: number): void {
   switch (metric) {
     case "children": {
       const [status, type, risk] = parts as [string, string, string];
+      add(f.breakdown.children, `${status}|${type}|${risk}`, n);
       if (status !== "active") {
         f.exited += n;
         return;
@@ -65,6 +81,7 @@ function apply(f: Figures, metric: string, dims: string, n: number): void {
       return;
     }
     case "category":
+      add(f.breakdown.categories, dims, n);
       if (parts[0] === "active") add(f.byCategory, parts[1]!, n);
       return;
     case "pairing":
@@ -144,7 +161,7 @@ export async function figuresFromRows(db: Db, q: FigureQuery): Promise<Figures[]
             status || '|' || left_behind_type || '|' || risk_level || '|' || school_id AS dims, count(*)::int AS n
        FROM children WHERE village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1, 3
      UNION ALL
-     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'category', status || '|' || cat, count(*)::int
+     SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'category', status || '|' || cat || '|' || left_behind_type || '|' || risk_level, count(*)::int
        FROM children, unnest(categories) AS cat WHERE village_code LIKE (SELECT prefix FROM scoped) || '%' GROUP BY 1, 3
      UNION ALL
      SELECT substr(village_code, 1, (SELECT len FROM scoped)), 'pairing', kind, count(*)::int
@@ -185,6 +202,8 @@ export function totals(units: Figures[], code: string, name: string, month: stri
     for (const [k, v] of Object.entries(f.byType)) add(t.byType, k, v);
     for (const [k, v] of Object.entries(f.byRisk)) add(t.byRisk, k, v);
     for (const [k, v] of Object.entries(f.byCategory)) add(t.byCategory, k, v);
+    for (const [k, v] of Object.entries(f.breakdown.children)) add(t.breakdown.children, k, v);
+    for (const [k, v] of Object.entries(f.breakdown.categories)) add(t.breakdown.categories, k, v);
     t.mentored += f.mentored;
     t.peerBuddies += f.peerBuddies;
     t.visits.records += f.visits.records;
@@ -196,12 +215,43 @@ export function totals(units: Figures[], code: string, name: string, month: stri
     for (const [k, v] of Object.entries(f.checkups.flags)) add(t.checkups.flags, k, v);
     t.concerns.open += f.concerns.open;
     t.concerns.escalated += f.concerns.escalated;
+    if (f.concerns.age) {
+      const a = (t.concerns.age ??= { upTo7Days: 0, upTo30Days: 0, over30Days: 0, oldestDays: null });
+      a.upTo7Days += f.concerns.age.upTo7Days;
+      a.upTo30Days += f.concerns.age.upTo30Days;
+      a.over30Days += f.concerns.age.over30Days;
+      if (f.concerns.age.oldestDays !== null) a.oldestDays = Math.max(a.oldestDays ?? 0, f.concerns.age.oldestDays);
+    }
   }
   return finish(t);
 }
 
 export async function orgUnitName(db: Db, code: string): Promise<string> {
   return (await names(db, [code])).get(code) ?? code;
+}
+
+/**
+ * How long each unit's open concerns have been open, in whole days at `now`:
+ * up to 7 days, 8–30, over 30, and the oldest. From the concern rows (open cases
+ * are few), since age moves with the clock and no counter can hold it.
+ */
+export async function addConcernAges(db: Db, units: Figures[], orgUnit: string, unitLength: number, now: Date): Promise<void> {
+  const rows = await db.$queryRawUnsafe<{ unit: string; days: number }[]>(
+    `SELECT substr(village_code, 1, $2) AS unit, floor(extract(epoch FROM ($3::timestamptz - raised_at)) / 86400)::int AS days
+       FROM concerns WHERE resolved_at IS NULL AND raised_at IS NOT NULL AND village_code LIKE $1 || '%'`,
+    orgUnit,
+    unitLength,
+    now,
+  );
+  for (const f of units) f.concerns.age = { upTo7Days: 0, upTo30Days: 0, over30Days: 0, oldestDays: null };
+  for (const r of rows) {
+    const age = units.find((f) => f.code === r.unit)?.concerns.age;
+    if (!age) continue;
+    if (r.days <= 7) age.upTo7Days++;
+    else if (r.days <= 30) age.upTo30Days++;
+    else age.over30Days++;
+    age.oldestDays = Math.max(age.oldestDays ?? 0, r.days);
+  }
 }
 
 /** Monthly trend over the last `months` months ending with `month`: records, punctuality, concerns raised. */

@@ -27,6 +27,8 @@ export const overviewColumns: { header: string; value: (f: Figures) => string | 
   { header: "体检覆盖率", value: (f) => pct(f.checkups.coverage) },
   { header: "在办关注事项", value: (f) => f.concerns.open },
   { header: "其中超时上报", value: (f) => f.concerns.escalated },
+  { header: "其中超过30天", value: (f) => f.concerns.age?.over30Days ?? 0 },
+  { header: "最长已持续天数", value: (f) => f.concerns.age?.oldestDays ?? "—" },
 ];
 
 function styleHeader(sheet: ExcelJS.Worksheet, row: number): void {

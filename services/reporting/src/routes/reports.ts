@@ -5,7 +5,7 @@ import { todayInChina } from "@shouhu/cn";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { figuresFromCounters, orgUnitName, supervision, totals, trend } from "../data/reports.js";
+import { addConcernAges, figuresFromCounters, orgUnitName, supervision, totals, trend } from "../data/reports.js";
 import { startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB } from "../jobs/export.js";
 
@@ -43,6 +43,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     const m = request.query.month ?? thisMonth();
     const unitLength = orgUnit.length === 6 ? 9 : 12;
     const rows = await figuresFromCounters(prisma, { orgUnit, unitLength, month: m });
+    await addConcernAges(prisma, rows, orgUnit, unitLength, deps.now());
     return { orgUnit, name: await orgUnitName(prisma, orgUnit), month: m, rows, total: totals(rows, orgUnit, "合计", m) };
   });
 
@@ -53,6 +54,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     const m = request.query.month ?? thisMonth();
     if (request.query.by === "village") {
       const rows = await figuresFromCounters(prisma, { orgUnit, unitLength: 12, month: m });
+      await addConcernAges(prisma, rows, orgUnit, 12, deps.now());
       return { orgUnit, by: "village", month: m, rows, total: totals(rows, orgUnit, "合计", m) };
     }
     // Schools: children and pairing from the rows (a township is a few thousand children).
