@@ -8,9 +8,12 @@ import { registerImportRoutes, type ImportRoutesDeps } from "./routes/imports.js
 import { registerExportRoutes, type ExportRoutesDeps } from "./routes/exports.js";
 import { registerSnapshotRoutes } from "./routes/snapshots.js";
 import type { Queue } from "bullmq";
+import type pg from "pg";
 
 export interface RegistryAppDeps {
   prisma: PrismaClient;
+  /** Plain pg pool for the hot single-child read; optional (Prisma runs the same SQL without it). */
+  pool?: pg.Pool;
   verifier: TokenVerifier;
   logger: Logger;
   readiness?: ReadinessCheck[];
@@ -42,7 +45,7 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   });
 
   registerOrgUnitRoutes(app, deps.prisma);
-  registerChildRoutes(app, { prisma: deps.prisma, now });
+  registerChildRoutes(app, { prisma: deps.prisma, pool: deps.pool, now });
   await registerImportRoutes(app, { prisma: deps.prisma, imports: deps.imports });
   registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports });
   registerSnapshotRoutes(app, deps.snapshots);

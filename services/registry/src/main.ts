@@ -30,9 +30,13 @@ const queues = createRegistryQueues(producerRedis, config.QUEUE_PREFIX);
 const closers: { name: string; close: () => Promise<unknown> }[] = [];
 
 if (config.ROLE === "api" || config.ROLE === "all") {
+  // Its own pool, so child reads never queue behind import COPYs on the workers' pool.
+  const readPool = createPgPool(config.DATABASE_URL, { max: 4 });
+  closers.push({ name: "pg-api", close: () => readPool.end() });
   const verifier = createTokenVerifier({ issuerUrl: config.OIDC_ISSUER_URL, audience: config.OIDC_AUDIENCE, allowedClients: config.OIDC_ALLOWED_CLIENTS });
   const app = await buildRegistryApp({
     prisma,
+    pool: readPool,
     verifier,
     logger,
     instrumentation,

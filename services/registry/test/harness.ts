@@ -54,6 +54,7 @@ export async function startRegistry(label: string): Promise<Harness> {
   const verifier = createTokenVerifier({ issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] });
   const app = await buildRegistryApp({
     prisma,
+    pool,
     verifier,
     logger: createLogger("registry-test", "silent"),
     now: () => clock.now,

@@ -3,6 +3,7 @@ import { ForbiddenError, NotFoundError } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
 import type { ChildRecord } from "../domain/child-record.js";
 import { childInclude, toChildRecord } from "./child-mapper.js";
+import { readChild, type ChildReadDb } from "./child-read.js";
 import type { Prisma, PrismaClient } from "./db.js";
 
 export interface ChildFilters {
@@ -39,11 +40,9 @@ export function canSee(principal: Principal, child: Pick<ChildRecord, "villageCo
  * A record outside the caller's jurisdiction answers 404, not 403, so that
  * probing IDs reveals nothing about which children exist elsewhere.
  */
-export async function getVisibleChild(prisma: PrismaClient, principal: Principal, id: string): Promise<ChildRecord> {
-  const row = await prisma.child.findUnique({ where: { id }, include: childInclude });
-  if (!row) throw new NotFoundError("儿童档案", id);
-  const child = toChildRecord(row);
-  if (!canSee(principal, child)) throw new NotFoundError("儿童档案", id);
+export async function getVisibleChild(db: ChildReadDb, principal: Principal, id: string): Promise<ChildRecord> {
+  const child = await readChild(db, id);
+  if (!child || !canSee(principal, child)) throw new NotFoundError("儿童档案", id);
   return child;
 }
 

@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { z } from "zod";
 import { ChildStatus, ExitReason, type Actor } from "@shouhu/contracts";
 import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
@@ -15,6 +16,8 @@ import { registrars, requireRole, requireWithin } from "./permissions.js";
 
 export interface ChildRoutesDeps {
   prisma: PrismaClient;
+  /** Plain pg pool for single-child reads (one prepared statement); without it Prisma runs the same SQL. */
+  pool?: pg.Pool;
   now: () => Date;
 }
 
@@ -44,6 +47,7 @@ const PatchBody = z.object({ revision: z.number().int().positive().optional() })
 
 export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): void {
   const { prisma } = deps;
+  const reads = { prisma, pool: deps.pool };
   const today = () => todayInChina(deps.now());
 
   app.post(
@@ -77,7 +81,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     { schema: { tags: ["children"], summary: "查看儿童档案", params: IdParams } },
     async (request, reply) => {
       const principal = request.principal!;
-      const child = await getVisibleChild(prisma, principal, request.params.id);
+      const child = await getVisibleChild(reads, principal, request.params.id);
       markAudit(reply, "read", [child.id]);
       return show(principal, child);
     },
@@ -89,7 +93,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, registrars, "修改档案");
-      const current = await getVisibleChild(prisma, principal, request.params.id);
+      const current = await getVisibleChild(reads, principal, request.params.id);
       const { revision, ...raw } = PatchBody.parse(request.body);
       const patch = validateChildPatch(raw, current, today());
       if (!patch.ok) throw new ValidationError(patch.issues);
@@ -106,7 +110,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, registrars, "变更状态");
-      const current = await getVisibleChild(prisma, principal, request.params.id);
+      const current = await getVisibleChild(reads, principal, request.params.id);
       const child = await changeStatus(prisma, current.id, request.body, actorOf(principal), today());
       markAudit(reply, "status-change", [child.id]);
       return show(principal, child);
@@ -118,7 +122,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     { schema: { tags: ["children"], summary: "档案修改记录", params: IdParams } },
     async (request, reply) => {
       const principal = request.principal!;
-      const child = await getVisibleChild(prisma, principal, request.params.id);
+      const child = await getVisibleChild(reads, principal, request.params.id);
       markAudit(reply, "history", [child.id]);
       const access = fieldAccess(principal);
       // History must not leak what the current view masks.
@@ -140,7 +144,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     { schema: { tags: ["children"], summary: "联系卡：儿童、监护人、父母、学校、帮扶人", params: IdParams } },
     async (request, reply) => {
       const principal = request.principal!;
-      const child = show(principal, await getVisibleChild(prisma, principal, request.params.id));
+      const child = show(principal, await getVisibleChild(reads, principal, request.params.id));
       markAudit(reply, "contact-card", [child.id]);
       return contactCard(prisma, child);
     },
