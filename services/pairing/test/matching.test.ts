@@ -52,9 +52,9 @@ describe("match rules", () => {
     const c = child("c");
     expect(edgeFor("mentor", c, helper("h", { kind: "teacher", schoolId: "S1", orgUnitCode: T }))).toEqual({ cost: 10, reason: "same_school" });
     expect(edgeFor("mentor", c, helper("h", { orgUnitCode: V1 }))).toEqual({ cost: 10, reason: "same_village" });
-    expect(edgeFor("mentor", c, helper("h", { orgUnitCode: V2 }))).toEqual({ cost: 40, reason: "township" });
-    expect(edgeFor("mentor", c, helper("h", { kind: "teacher", schoolId: "S2", orgUnitCode: T }))).toEqual({ cost: 60, reason: "township_teacher" });
-    expect(edgeFor("mentor", c, helper("h", { kind: "village_director", orgUnitCode: V1 }))).toEqual({ cost: 100, reason: "village_director" });
+    expect(edgeFor("mentor", c, helper("h", { orgUnitCode: V2 }))).toEqual({ cost: 300, reason: "township" });
+    expect(edgeFor("mentor", c, helper("h", { kind: "teacher", schoolId: "S2", orgUnitCode: T }))).toEqual({ cost: 320, reason: "township_teacher" });
+    expect(edgeFor("mentor", c, helper("h", { kind: "village_director", orgUnitCode: V1 }))).toEqual({ cost: 600, reason: "village_director" });
     expect(edgeFor("mentor", c, helper("h", { kind: "village_director", orgUnitCode: V2 }))).toBeNull();
     expect(edgeFor("mentor", c, helper("h", { townshipCode: "360999102", orgUnitCode: "360999102201" }))).toBeNull();
     expect(edgeFor("mentor", c, helper("h", { kind: "peer_student" }))).toBeNull();
@@ -93,15 +93,16 @@ describe("optimal matching", () => {
   it("solves a hand-checked instance exactly", () => {
     // Helpers: A (village V1, capacity 2), B (township-level, capacity 1), D (V1 director, capacity 3).
     // Children in V1: c1 high risk both away, c2, c3, c4.
-    // By hand: A takes two (10 + 14 for its second place), B takes one (40), D the last (100):
-    // all four covered at cost 10 + 10+4 + 40 + 100 = 164; no cheaper cover exists.
+    // By hand: A takes two (10, then 10 + 4 for its second place), B takes one (300), D the last (600):
+    // all four covered at 10 + 14 + 300 + 600 = 924. Any other cover puts two children with D
+    // (600 + 604) or leaves one out (100,000): dearer.
     const input: MatchInput = {
       kind: "mentor",
       children: [child("c1", { riskLevel: "high", leftBehindType: "both_parents_away" }), child("c2"), child("c3"), child("c4")],
       helpers: [helper("A", { capacity: 2 }), helper("B", { orgUnitCode: T }), helper("D", { kind: "village_director", capacity: 3 })],
     };
     const out = optimiseMatching(input);
-    expect(out.score).toEqual({ covered: 4, uncovered: 0, pairingCost: 164, penaltyCost: 0, total: 164 });
+    expect(out.score).toEqual({ covered: 4, uncovered: 0, pairingCost: 924, penaltyCost: 0, total: 924 });
     const byHelper = (id: string) => out.assignments.filter((a) => a.helperId === id).length;
     expect([byHelper("A"), byHelper("B"), byHelper("D")]).toEqual([2, 1, 1]);
   });
@@ -123,16 +124,16 @@ describe("optimal matching", () => {
   });
 
   // Two children with no school: "urgent" (high risk) in V1, "next" in V3.
-  // P is a proxy parent in V3: same village for next (10), township for urgent (40).
+  // P is a proxy parent in V3: same village for next (10), township for urgent (300).
   const V3 = "360999101203";
   const urgent = child("urgent", { riskLevel: "high", villageCode: V1, schoolId: null });
   const next = child("next", { villageCode: V3, schoolId: null });
   const P = helper("P", { orgUnitCode: V3 });
-  const D1 = helper("D1", { kind: "village_director", orgUnitCode: V1 }); // urgent only (100)
-  const D3 = helper("D3", { kind: "village_director", orgUnitCode: V3 }); // next only (100)
+  const D1 = helper("D1", { kind: "village_director", orgUnitCode: V1 }); // urgent only (600)
+  const D3 = helper("D3", { kind: "village_director", orgUnitCode: V3 }); // next only (600)
 
   it("covers a child greedy leaves unpaired", () => {
-    // Greedy serves urgent first and gives it the cheaper P (40 < 100); next's only helper is then full.
+    // Greedy serves urgent first and gives it the cheaper P (300 < 600); next's only helper is then full.
     // Optimal: urgent → its village director D1, next → P.
     const input: MatchInput = { kind: "mentor", children: [urgent, next], helpers: [P, D1] };
     const greedy = greedyMatching(input);
@@ -142,33 +143,66 @@ describe("optimal matching", () => {
     expect(optimal.score.covered).toBe(2);
     expect(optimal.assignments).toEqual(
       expect.arrayContaining([
-        { childId: "urgent", helperId: "D1", cost: 100, reason: "village_director" },
+        { childId: "urgent", helperId: "D1", cost: 600, reason: "village_director" },
         { childId: "next", helperId: "P", cost: 10, reason: "same_village" },
       ]),
     );
   });
 
   it("costs less than greedy when both cover everyone", () => {
-    // Greedy: urgent → P (40), next → D3 (100) = 140. Optimal: urgent → D1 (100), next → P (10) = 110.
+    // Greedy: urgent → P (300), next → D3 (600) = 900. Optimal: urgent → D1 (600), next → P (10) = 610.
     const input: MatchInput = { kind: "mentor", children: [urgent, next], helpers: [P, D1, D3] };
     const greedy = greedyMatching(input);
     const optimal = optimiseMatching(input);
-    expect(greedy.score).toMatchObject({ covered: 2, pairingCost: 140 });
-    expect(optimal.score).toMatchObject({ covered: 2, pairingCost: 110 });
+    expect(greedy.score).toMatchObject({ covered: 2, pairingCost: 900 });
+    expect(optimal.score).toMatchObject({ covered: 2, pairingCost: 610 });
   });
 
-  it("spreads load over helpers of the same tier", () => {
+  it("spreads load evenly over helpers of the same tier", () => {
+    // Three proxy parents in the village with three places each, one already carrying a child; five children.
+    // Even spread: X 2, Y 2, Z 1 (+1 carried) — every helper ends with two.
     const input: MatchInput = {
       kind: "mentor",
-      children: [child("a"), child("b"), child("c"), child("d")],
-      helpers: [helper("X", { capacity: 3 }), helper("Y", { capacity: 3, load: 1 })],
+      children: ["a", "b", "c", "d", "e"].map((id) => child(id)),
+      helpers: [helper("X", { capacity: 3 }), helper("Y", { capacity: 3 }), helper("Z", { capacity: 3, load: 1 })],
     };
     const out = optimiseMatching(input);
     const count = (id: string) => out.assignments.filter((a) => a.helperId === id).length;
-    // Slots cost 0,4,8 for X and 4,8 for Y (one child already): X 0+4, Y 4+8 or X 0+4+8, Y 4: both 16 —
-    // either way no helper ends with more than one child above the other.
-    expect(count("X") + 1 - count("Y")).toBeLessThanOrEqual(1);
-    expect(out.score.covered).toBe(4);
+    expect([count("X"), count("Y"), count("Z") + 1]).toEqual([2, 2, 2]);
+    // Filling X up first covers the same children at a higher cost.
+    const fillFirst = ["X", "X", "X", "Y", "Y"].map((helperId, i) => ({ childId: "abcde"[i]!, helperId, cost: 10, reason: "same_village" as const }));
+    expect(out.score.pairingCost).toBeLessThan(scoreAssignments(input, fillFirst).pairingCost);
+  });
+
+  it("uses the child's own school or village before the township, and the director last, whatever the load", () => {
+    // The local volunteer already carries 49 of 50 children; the township one has none.
+    const local = helper("L", { kind: "volunteer", capacity: 50, load: 49 });
+    const township = helper("T", { kind: "volunteer", orgUnitCode: V2, capacity: 50 });
+    expect(optimiseMatching({ kind: "mentor", children: [child("c")], helpers: [local, township] }).assignments).toEqual([
+      { childId: "c", helperId: "L", cost: 10, reason: "same_village" },
+    ]);
+    // A teacher of the child's school, nearly full, beats an empty proxy parent from another village.
+    const teacher = helper("S", { kind: "teacher", schoolId: "S1", orgUnitCode: T, capacity: 50, load: 49 });
+    expect(optimiseMatching({ kind: "mentor", children: [child("c")], helpers: [teacher, township] }).assignments[0]!.helperId).toBe("S");
+    // A township helper with 49 children still comes before the village director with none.
+    const busy = helper("B", { kind: "volunteer", orgUnitCode: V2, capacity: 50, load: 49 });
+    const director = helper("D", { kind: "village_director", capacity: 300 });
+    expect(optimiseMatching({ kind: "mentor", children: [child("c")], helpers: [busy, director] }).assignments[0]!.helperId).toBe("B");
+  });
+
+  it("serves both-parents-away and de-facto-unattended children before others when places run out", () => {
+    const input: MatchInput = {
+      kind: "mentor",
+      children: [
+        child("one-away", { leftBehindType: "one_parent_away" }),
+        child("both-away", { leftBehindType: "both_parents_away" }),
+        child("unattended", { leftBehindType: "one_parent_away", difficultyCategories: ["de_facto_unattended"] }),
+      ],
+      helpers: [helper("A", { capacity: 2 })],
+    };
+    const out = optimiseMatching(input);
+    expect(out.assignments.map((a) => a.childId).sort()).toEqual(["both-away", "unattended"]);
+    expect(out.unmatched).toEqual([{ childId: "one-away", reason: "capacity" }]);
   });
 
   it("matches brute force on random small instances", () => {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { HelperKind, Sex } from "@shouhu/contracts";
 import { normalizeName, normalizePhone } from "@shouhu/cn";
 import type { FieldIssue } from "@shouhu/kit";
+import { MAX_CAPACITY } from "./match-rules.js";
 
 const code = z.string().regex(/^(\d{9}|\d{12})$/, "应为9位（乡镇）或12位（村/社区）行政区划代码");
 
@@ -13,7 +14,7 @@ const helperFields = {
   orgUnitCode: code,
   schoolId: z.string().trim().min(1).max(32).nullish(),
   username: z.string().trim().min(1).max(100).nullish(),
-  capacity: z.number().int().min(1, "帮扶人数至少为1").max(50, "帮扶人数不超过50").optional(),
+  capacity: z.number().int().min(1, "帮扶人数至少为1").max(MAX_CAPACITY, `帮扶人数不超过${MAX_CAPACITY}`).optional(),
 };
 
 export const HelperInput = z.object({ kind: HelperKind, ...helperFields }).strict();

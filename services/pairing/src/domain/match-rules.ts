@@ -34,18 +34,33 @@ export interface Edge {
   reason: MatchReason;
 }
 
+/** The most children one helper may take (the API refuses more). */
+export const MAX_CAPACITY = 50;
+
+/**
+ * The cost of a helper's (k+1)-th child. Rising, so the optimiser spreads
+ * children over helpers of the same tier before filling any one of them; flat
+ * after MAX_CAPACITY places (still never falling, which min-cost flow needs), so
+ * it stays below the tier gaps even for a director given a larger capacity.
+ */
+export function slotCost(k: number): number {
+  return 4 * Math.min(k, MAX_CAPACITY - 1);
+}
+
 /**
  * Edge costs, lower is better. The seed documents' order: adults from the child's
  * school or village first, then the township; the village child director covers
- * who is left. The gaps are wide enough that load (slotCost) only breaks ties
- * within a tier.
+ * who is left. Each gap between tiers (290, 280) is wider than the dearest place
+ * (slotCost(MAX_CAPACITY - 1) = 196), so load only ever breaks ties within a
+ * tier: a child's own school or village is used up before anyone from elsewhere
+ * is proposed, and the director only takes who the others cannot.
  */
 export const mentorCosts: Record<Exclude<MatchReason, "peer">, number> = {
   same_school: 10,
   same_village: 10,
-  township: 40,
-  township_teacher: 60,
-  village_director: 100,
+  township: 300,
+  township_teacher: 320,
+  village_director: 600,
 };
 
 export function mentorEdge(child: MatchChild, helper: MatchHelper): Edge | null {
@@ -98,14 +113,6 @@ export function edgeFor(kind: PairingKind, child: MatchChild, helper: MatchHelpe
 /** Helper kinds that can take each pairing kind. */
 export function servesKind(helperKind: HelperKind, kind: PairingKind): boolean {
   return kind === "peer" ? helperKind === "peer_student" : helperKind !== "peer_student";
-}
-
-/**
- * The cost of a helper's (k+1)-th child. Increasing, so the optimiser spreads
- * children over helpers of the same tier before filling any one of them.
- */
-export function slotCost(k: number): number {
-  return 4 * k;
 }
 
 /**
