@@ -32,7 +32,6 @@ const closers: { name: string; close: () => Promise<unknown> }[] = [];
 if (config.ROLE === "api" || config.ROLE === "all") {
   // Its own pool, so child reads never queue behind import COPYs on the workers' pool.
   const readPool = createPgPool(config.DATABASE_URL, { max: 4 });
-  closers.push({ name: "pg-api", close: () => readPool.end() });
   const verifier = createTokenVerifier({ issuerUrl: config.OIDC_ISSUER_URL, audience: config.OIDC_AUDIENCE, allowedClients: config.OIDC_ALLOWED_CLIENTS });
   const app = await buildRegistryApp({
     prisma,
@@ -49,7 +48,8 @@ if (config.ROLE === "api" || config.ROLE === "all") {
     snapshots: { queue: queues.schedule },
   });
   await app.listen({ port: config.PORT, host: config.HOST });
-  closers.push({ name: "http", close: () => app.close() });
+  // In order: stop taking requests, then close the pool they read from.
+  closers.push({ name: "http", close: () => app.close() }, { name: "pg-api", close: () => readPool.end() });
 }
 
 if (config.ROLE === "worker" || config.ROLE === "all") {
