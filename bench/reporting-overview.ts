@@ -19,7 +19,7 @@ import { eventsQueue, type Envelope } from "@shouhu/contracts";
 import { buildEvent, createEventConsumer, eventJobOptions } from "@shouhu/messaging";
 import { createTestDatabase, testPrefix } from "@shouhu/testing";
 import { createPrisma, type Tx } from "../services/reporting/src/data/db.js";
-import { figuresFromCounters, figuresFromRows } from "../services/reporting/src/data/reports.js";
+import { addConcernAges, figuresFromCounters, figuresFromRows, overviewReport, totals } from "../services/reporting/src/data/reports.js";
 import { reportingHandlers } from "../services/reporting/src/events/handlers.js";
 
 const arg = (name: string, fallback: number) => {
@@ -118,8 +118,13 @@ try {
 
   const county = { orgUnit: "360999", unitLength: 9 as const, month: "2026-11" };
   const same = isDeepStrictEqual(await figuresFromCounters(prisma, village12), await figuresFromRows(prisma, village12));
-  const served = await time(200, () => figuresFromCounters(prisma, county));
-  const raw = await time(10, () => figuresFromRows(prisma, county));
+  // As the endpoint serves it: counters, open-concern ages from the rows, totals row.
+  const served = await time(200, () => overviewReport(prisma, "360999", "2026-11", new Date()));
+  const raw = await time(10, async () => {
+    const rows = await figuresFromRows(prisma, county);
+    await addConcernAges(prisma, rows, "360999", 9, new Date());
+    return totals(rows, "360999", "合计", "2026-11");
+  });
 
   // Event ingest: the real consumer over a mix of the events a county produces
   // (records, due items, pairings, exams, child updates), each a row and counters.

@@ -254,6 +254,18 @@ export async function addConcernAges(db: Db, units: Figures[], orgUnit: string, 
   }
 }
 
+/**
+ * The overview as served: a row per unit one level down (county → townships,
+ * township → villages, a village → itself) from the counters, open-concern ages
+ * from the rows, and the totals row (合计).
+ */
+export async function overviewReport(db: Db, orgUnit: string, month: string, now: Date) {
+  const unitLength = orgUnit.length === 6 ? 9 : 12;
+  const rows = await figuresFromCounters(db, { orgUnit, unitLength, month });
+  await addConcernAges(db, rows, orgUnit, unitLength, now);
+  return { orgUnit, name: await orgUnitName(db, orgUnit), month, rows, total: totals(rows, orgUnit, "合计", month) };
+}
+
 /** Monthly trend over the last `months` months ending with `month`: records, punctuality, concerns raised. */
 export async function trend(db: Db, orgUnit: string, month: string, months: number) {
   const list: string[] = [];

@@ -4,7 +4,7 @@ import { jobQueues } from "@shouhu/contracts";
 import type { Logger } from "@shouhu/kit";
 import { createJobWorker } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
-import { addConcernAges, figuresFromCounters, orgUnitName, supervision, totals } from "../data/reports.js";
+import { orgUnitName, overviewReport, supervision } from "../data/reports.js";
 import { overviewWorkbook, supervisionWorkbook, type Progress } from "../domain/workbook.js";
 
 export const EXPORT_JOB = "report-export";
@@ -32,11 +32,9 @@ export async function runExport(prisma: PrismaClient, exportId: string, month: s
   let buffer: ArrayBuffer;
   let fileName: string;
   if (job.report === "overview") {
-    const unitLength = job.orgUnit.length === 6 ? 9 : 12;
-    const rows = await figuresFromCounters(prisma, { orgUnit: job.orgUnit, unitLength, month });
-    await addConcernAges(prisma, rows, job.orgUnit, unitLength, now);
+    const { rows, total } = await overviewReport(prisma, job.orgUnit, month, now);
     await prisma.exportJob.update({ where: { id: exportId }, data: { total: rows.length } });
-    const wb = await overviewWorkbook(name, month, rows, totals(rows, job.orgUnit, "合计", month), progress(rows.length));
+    const wb = await overviewWorkbook(name, month, rows, total, progress(rows.length));
     buffer = (await wb.xlsx.writeBuffer()) as ArrayBuffer;
     fileName = `${name}留守儿童统计表-${month}.xlsx`;
   } else {

@@ -5,7 +5,7 @@ import { todayInChina } from "@shouhu/cn";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { addConcernAges, figuresFromCounters, orgUnitName, supervision, totals, trend } from "../data/reports.js";
+import { addConcernAges, figuresFromCounters, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
 import { startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB } from "../jobs/export.js";
 
@@ -40,11 +40,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     const principal = request.principal!;
     requireReader(principal);
     const orgUnit = scope(principal, request.query.orgUnit);
-    const m = request.query.month ?? thisMonth();
-    const unitLength = orgUnit.length === 6 ? 9 : 12;
-    const rows = await figuresFromCounters(prisma, { orgUnit, unitLength, month: m });
-    await addConcernAges(prisma, rows, orgUnit, unitLength, deps.now());
-    return { orgUnit, name: await orgUnitName(prisma, orgUnit), month: m, rows, total: totals(rows, orgUnit, "合计", m) };
+    return overviewReport(prisma, orgUnit, request.query.month ?? thisMonth(), deps.now());
   });
 
   app.get("/api/v1/reports/drilldown", { schema: { tags: ["reports"], summary: "乡镇下钻：按村或按学校", querystring: DrillQuery } }, async (request) => {
