@@ -482,6 +482,8 @@ describe("rebuild from snapshots", () => {
       );
     };
     const liveViews = await views();
+    const notificationsBefore = await prisma.notificationStat.findMany();
+    expect(notificationsBefore).toEqual([expect.objectContaining({ channel: "sms", delivered: 1, failed: 0 })]);
     const rebuildId = await startRebuild(prisma, "county.admin");
     expect((await overview()).body.total.children).toBe(0);
 
@@ -530,6 +532,8 @@ describe("rebuild from snapshots", () => {
     const rebuiltTrend = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })).json();
     expect(rebuiltTrend).toEqual(liveTrend);
     expect(await views()).toEqual(liveViews);
+    // Nobody re-publishes notification outcomes: a rebuild keeps them as they were.
+    expect(await prisma.notificationStat.findMany()).toEqual(notificationsBefore);
     expectScriptTotals(rebuilt);
     const status = (await app.inject({ url: "/api/v1/reports/rebuild", headers: await issuer.as("county.admin") })).json();
     expect(status).toMatchObject({ id: rebuildId, completed: ["registry", "pairing", "visits", "health"] });

@@ -17,7 +17,8 @@ export const snapshotProducers = ["registry", "pairing", "visits", "health"] as 
 export async function startRebuild(prisma: PrismaClient, by: string): Promise<string> {
   const id = uuidv7();
   await prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe(`TRUNCATE children, pairings, visit_items, visit_records, concerns, checkups, counters, notification_stats`);
+    // Notification outcomes are kept: no producer re-publishes them, so emptying them would lose them for good.
+    await tx.$executeRawUnsafe(`TRUNCATE children, pairings, visit_items, visit_records, concerns, checkups, counters`);
     await tx.$executeRawUnsafe(`INSERT INTO rebuilds (id, started_by, completed) VALUES ($1::uuid, $2, '{}')`, id, by);
   });
   return id;
