@@ -11,6 +11,8 @@ import { createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildHealthApp } from "../src/app.js";
 import { healthHandlers } from "../src/events/handlers.js";
+import { MAX_RESULT_ROWS } from "../src/routes/health.js";
+import { rosterColumns } from "../src/domain/roster.js";
 
 const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 let db: TestDatabase;
@@ -182,6 +184,7 @@ describe("coverage and jurisdiction", () => {
     expect(v201).toMatchObject({ inScope: 2, examined: 1, missed: 1, flags: { anaemia: 1, low_vision: 1, wasting_moderate_severe: 1 } });
     expect(cov.body.villages.find((v: { villageCode: string }) => v.villageCode === "360999101205")).toMatchObject({ inScope: 1, examined: 0, missed: 1 });
     expect(cov.body.total).toMatchObject({ inScope: 3, examined: 1, missed: 2 });
+    expect(cov.body.townships).toEqual([{ townshipCode: "360999101", ...cov.body.total }]);
     expect(cov.body.villages.some((v: { villageCode: string }) => v.villageCode.startsWith("360999102"))).toBe(false);
 
     expect((await api("GET", `/api/v1/exams?campaignId=${campaignId}`, "county.inspector")).status).toBe(403);
@@ -252,5 +255,196 @@ describe("bulk entry from .xlsx", () => {
     expect(out.errors[0]).toMatchObject({ row: ids.get("远村儿童"), issues: [expect.objectContaining({ field: "weightKg" })] });
     const exam = await prisma.exam.findFirst({ where: { campaignId, heightCm: 145 } });
     expect(exam?.flags).toEqual([{ kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }]);
+  });
+});
+
+function pairingStarted(c: ChildSnapshot, helper: { name: string; username: string }, pairingId = randomUUID()) {
+  return buildEvent(
+    "pairing.started",
+    {
+      subject: c.id,
+      orgUnit: c.villageCode,
+      actor,
+      data: {
+        pairingId,
+        kind: "mentor",
+        child: { id: c.id, name: c.name, villageCode: c.villageCode, townshipCode: c.townshipCode, schoolId: c.schoolId },
+        helper: { id: randomUUID(), kind: "teacher", name: helper.name, phone: "13907300302", username: helper.username, orgUnitCode: "360999101", schoolId: "S360999101001" },
+        startDate: "2026-11-01",
+        approvedBy: "x",
+      },
+    },
+    { producer: "pairing" },
+  );
+}
+
+describe("follow-ups close only on evidence", () => {
+  it("an exam that did not measure a finding neither finds nor clears it; an older exam entered late closes nothing newer", async () => {
+    const c = await register({ name: "刘小兰", sex: "female" });
+    // 11 years 8 months, girls: haemoglobin 108 is moderate anaemia (5–11 years: below 115).
+    const first = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-18", examiner: "李医生", hemoglobin: 108, visionLeft: 4.8, visionRight: 5.0 });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.body.flags.map((f: { kind: string }) => f.kind)).toEqual(["low_vision", "anaemia"]);
+
+    // A vision-only re-check: vision is cleared, anaemia was not measured and stays open.
+    const visionOnly = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-19", examiner: "李医生", visionLeft: 5.0, visionRight: 5.0 });
+    expect(visionOnly.body).toMatchObject({ flags: [], followUpsResolved: 1 });
+    const older = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-10", examiner: "李医生", hemoglobin: 125 });
+    expect(older.status, JSON.stringify(older.body)).toBe(201);
+    expect(older.body).toMatchObject({ flags: [], followUpsResolved: 0 }); // dated before the finding
+    const states = await prisma.followUp.findMany({ where: { childId: c.id }, orderBy: { kind: "asc" } });
+    expect(states.map((f) => [f.kind, f.status, f.closedBy?.split(":")[0] ?? null])).toEqual([
+      ["anaemia", "open", null],
+      ["low_vision", "resolved", "exam"],
+    ]);
+    // A later haemoglobin of 116 (normal from 115) closes it.
+    const later = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-21", examiner: "李医生", hemoglobin: 116 });
+    expect(later.body).toMatchObject({ flags: [], followUpsResolved: 1 });
+    expect(await prisma.followUp.count({ where: { childId: c.id, status: "open" } })).toBe(0);
+  });
+
+  it("the owner is the child's mentor, passes to the next mentor and falls back to the village child director; redelivered pairing events change nothing twice", async () => {
+    const c = await register({ name: "赵小军" });
+    const res = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-20", examiner: "李医生", caries: 3 });
+    expect(res.body.followUpsOpened).toHaveLength(1);
+    const ownerOf = async () => (await api("GET", "/api/v1/follow-ups?status=open", "changling.director")).body.items.find((f: { childId: string }) => f.childId === c.id);
+    expect(await ownerOf()).toMatchObject({ kind: "dental_caries", owner: null, ownerRole: "village-director", ownerName: "村儿童主任", status: "open", statusLabel: "待随访" });
+
+    const started = pairingStarted(c, { name: "王老师", username: "changling.teacher" });
+    expect(await deliver(started)).toBe("applied");
+    expect(await deliver(started)).toBe("duplicate");
+    expect(await ownerOf()).toMatchObject({ owner: "changling.teacher", ownerRole: "mentor", ownerName: "王老师" });
+
+    const { pairingId, kind, child: pc, helper } = started.data as EventData<"pairing.started">;
+    const ended = buildEvent(
+      "pairing.ended",
+      { subject: c.id, orgUnit: c.villageCode, actor, data: { pairingId, kind, child: pc, helper, endDate: "2026-11-21", reason: "helper_deactivated", note: null } },
+      { producer: "pairing" },
+    );
+    expect(await deliver(ended)).toBe("applied");
+    expect(await deliver(ended)).toBe("duplicate");
+    expect(await ownerOf()).toMatchObject({ owner: null, ownerRole: "village-director" });
+  });
+});
+
+describe("jurisdiction", () => {
+  it("only health workers (and the county) record exams; inspectors read aggregates only; another township sees nothing", async () => {
+    const c = await register({ name: "孙小红", sex: "female" });
+    const exam = { childId: c.id, campaignId, date: "2026-11-20", examiner: "李医生", heightCm: 150, weightKg: 60 };
+    for (const user of ["changling.teacher", "changling.supervisor", "changling.director", "county.inspector", "federation.officer"]) {
+      expect((await api("POST", "/api/v1/exams", user, exam)).status, user).toBe(403);
+    }
+    const recorded = await api("POST", "/api/v1/exams", "changling.doctor", exam);
+    expect(recorded.status, JSON.stringify(recorded.body)).toBe(201);
+    const followUpId = recorded.body.followUpsOpened[0] as string;
+    expect(followUpId).toBeDefined();
+
+    // Inspectors: campaign list and coverage yes; names, exams, follow-ups, roster no.
+    expect((await api("GET", "/api/v1/campaigns", "county.inspector")).body.items.map((x: { id: string }) => x.id)).toContain(campaignId);
+    expect((await api("GET", "/api/v1/follow-ups", "county.inspector")).status).toBe(403);
+    expect((await api("GET", `/api/v1/exams?childId=${c.id}`, "county.inspector")).status).toBe(403);
+    expect((await app.inject({ url: `/api/v1/campaigns/${campaignId}/roster.xlsx`, headers: await issuer.as("county.inspector") })).statusCode).toBe(403);
+
+    // 石门镇's supervisor: no campaign, no exam, no follow-up of 长岭乡, and cannot act on one.
+    expect((await api("GET", "/api/v1/campaigns", "shimen.supervisor")).body.items).toEqual([]);
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}`, "shimen.supervisor")).status).toBe(404);
+    expect((await api("GET", `/api/v1/exams?childId=${c.id}`, "shimen.supervisor")).body.items).toEqual([]);
+    expect((await api("GET", "/api/v1/follow-ups", "shimen.supervisor")).body.items).toEqual([]);
+    expect((await api("GET", "/api/v1/follow-ups?orgUnit=360999101", "shimen.supervisor")).status).toBe(403);
+    expect((await api("POST", `/api/v1/follow-ups/${followUpId}/referral`, "shimen.supervisor", { hospital: "县医院", date: "2026-11-21" })).status).toBe(404);
+    expect((await api("POST", "/api/v1/campaigns", "shimen.supervisor", { name: "越界", orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "x" })).status).toBe(403);
+
+    // The township's own staff see it.
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}`, "changling.supervisor")).body).toMatchObject({ id: campaignId, orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30" });
+    expect((await api("GET", `/api/v1/exams?childId=${c.id}`, "changling.supervisor")).body.items).toHaveLength(1);
+  });
+});
+
+describe("OpenAPI", () => {
+  it("documents every health route", async () => {
+    const doc = (await app.inject({ url: "/openapi.json" })).json() as { paths: Record<string, Record<string, { summary?: string }>> };
+    for (const [path, method] of [
+      ["/api/v1/campaigns", "post"],
+      ["/api/v1/campaigns", "get"],
+      ["/api/v1/campaigns/{id}", "get"],
+      ["/api/v1/campaigns/{id}/coverage", "get"],
+      ["/api/v1/campaigns/{id}/missed", "get"],
+      ["/api/v1/campaigns/{id}/roster.xlsx", "get"],
+      ["/api/v1/campaigns/{id}/results", "post"],
+      ["/api/v1/exams", "post"],
+      ["/api/v1/exams", "get"],
+      ["/api/v1/follow-ups", "get"],
+      ["/api/v1/follow-ups/{id}/referral", "post"],
+      ["/api/v1/snapshots/health", "post"],
+    ] as const) {
+      expect(doc.paths[path]?.[method]?.summary, `${method} ${path}`).toBeTruthy();
+    }
+  });
+});
+
+async function upload(workbook: ExcelJS.Workbook, user = "changling.doctor") {
+  const boundary = "----shouhu-results";
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`),
+    Buffer.from(await workbook.xlsx.writeBuffer()),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const res = await app.inject({ method: "POST", url: `/api/v1/campaigns/${campaignId}/results`, headers: { ...(await issuer.as(user)), "content-type": `multipart/form-data; boundary=${boundary}` }, payload: body });
+  return { status: res.statusCode, body: res.json() as any };
+}
+
+function sheetOf(rows: Record<string, unknown>[], headers: readonly string[] = rosterColumns.map((c) => c.header)) {
+  const wb = new ExcelJS.Workbook();
+  const sheet = wb.addWorksheet("体检结果");
+  sheet.addRow([...headers]);
+  for (const r of rows) sheet.addRow(headers.map((h) => r[h] ?? null));
+  return wb;
+}
+
+describe("bulk entry: dates as typed, wrong files, limits", () => {
+  it("reads dates and digits as staff type them and names the field of each bad row in zh-CN", async () => {
+    const a = await register({ name: "周小花", sex: "female" });
+    const b = await register({ name: "吴小刚" });
+    const res = await upload(
+      sheetOf([
+        { 编号: a.id, 检查日期: "2026年11月21日", 检查医生: "李医生", "身高(cm)": "１４５", "体重(kg)": 36 },
+        { 编号: b.id, 检查日期: "2026.11.31", 检查医生: "李医生", "身高(cm)": 145 },
+        { 编号: randomUUID(), 检查日期: "2026-11-21", 检查医生: "李医生", "身高(cm)": 145 },
+        { 编号: b.id, 检查日期: "2026-11-21", 检查医生: "", "身高(cm)": 145 },
+        { 编号: a.id, 检查日期: "2026-11-21", 检查医生: "李医生", "身高(cm)": 146 }, // the same child twice
+      ]),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ rows: 5, accepted: 1, rejected: 4 });
+    const byRow = Object.fromEntries(res.body.errors.map((e: { row: number; issues: { field: string; message: string }[] }) => [e.row, e.issues]));
+    expect(byRow[3]).toEqual([{ field: "date", message: expect.stringContaining("日期无效") }]);
+    expect(byRow[4]).toEqual([{ field: "childId", message: expect.stringContaining("儿童不存在") }]);
+    expect(byRow[5]).toEqual([{ field: "examiner", message: "请填写检查医生" }]);
+    expect(byRow[6]).toEqual([{ field: "childId", message: "该儿童在本次体检活动中已有检查记录" }]);
+    const stored = await prisma.exam.findFirstOrThrow({ where: { childId: a.id, campaignId } });
+    expect([stored.date.toISOString().slice(0, 10), Number(stored.heightCm)]).toEqual(["2026-11-21", 145]);
+  });
+
+  it("refuses a file that is not the roster, and more rows than one upload takes, before recording anything", async () => {
+    const before = await prisma.exam.count();
+    const other = await upload(sheetOf([{ 姓名: "张三", 身份证号: "360999201503070021" }], ["序号", "姓名", "身份证号"]));
+    expect(other.status).toBe(400);
+    expect(other.body.error.details).toEqual([{ field: "file", message: expect.stringContaining("编号、检查日期、检查医生") }]);
+
+    const c = await register({ name: "郑小东" });
+    const many = Array.from({ length: MAX_RESULT_ROWS + 1 }, () => ({ 编号: c.id, 检查日期: "2026-11-21", 检查医生: "李医生", "身高(cm)": 145 }));
+    const big = await upload(sheetOf(many));
+    expect(big.status).toBe(400);
+    expect(big.body.error.details[0]).toMatchObject({ field: "file", message: expect.stringContaining(`${MAX_RESULT_ROWS + 1}行`) });
+    expect(await prisma.exam.count()).toBe(before);
+
+    const notXlsx = await app.inject({
+      method: "POST",
+      url: `/api/v1/campaigns/${campaignId}/results`,
+      headers: { ...(await issuer.as("changling.doctor")), "content-type": "multipart/form-data; boundary=x" },
+      payload: `--x\r\nContent-Disposition: form-data; name="file"; filename="a.xlsx"\r\n\r\nnot a workbook\r\n--x--\r\n`,
+    });
+    expect(notXlsx.statusCode).toBe(400);
+    expect(notXlsx.json().error.details[0].field).toBe("file");
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { wst586 } from "../src/domain/standards/wst-586-2018.js";
 import { wst456 } from "../src/domain/standards/wst-456-2014.js";
+import { whoHemoglobin } from "../src/domain/standards/who-hemoglobin.js";
 import { ageBand, bmiOf, evaluateBmi, evaluateExam, evaluateHemoglobin, evaluateStunting, evaluateVision } from "../src/domain/evaluate.js";
 
 const sexes = ["male", "female"] as const;
@@ -124,5 +125,70 @@ describe("a whole exam", () => {
     expect(out.flags.map((f) => f.label)).toEqual(["超重", "视力低下（中度）", "贫血（中度）", "龋齿（2颗）"]);
     const healthy = evaluateExam({ sex: "female", birthDate: "2015-03-07", date: "2026-11-20", heightCm: 145, weightKg: 36, visionLeft: 5.0, visionRight: 5.1, hemoglobin: 130, caries: 0 });
     expect(healthy.flags).toEqual([]);
+  });
+});
+
+describe("WHO 2011 haemoglobin, every group's thresholds, both sexes, at both ends of its age range", () => {
+  // Age ranges in months as the table names them (6–59 months, 5–11, 12–14, 15 and over).
+  const groups = [
+    { from: 6, to: 59, group: { male: whoHemoglobin.months6to59, female: whoHemoglobin.months6to59 } },
+    { from: 60, to: 143, group: { male: whoHemoglobin.years5to11, female: whoHemoglobin.years5to11 } },
+    { from: 144, to: 179, group: { male: whoHemoglobin.years12to14, female: whoHemoglobin.years12to14 } },
+    { from: 180, to: 216, group: { male: whoHemoglobin.male15plus, female: whoHemoglobin.female15plus } },
+  ] as const;
+  for (const sex of sexes) {
+    it(`${sex}: normal from the threshold, mild, moderate and severe below each cut-off (g/L)`, () => {
+      for (const { from, to, group } of groups) {
+        const g = group[sex];
+        for (const months of [from, to]) {
+          const at = (hb: number) => evaluateHemoglobin(sex, months, hb);
+          expect(at(g.normalFrom), `${sex} ${months}m`).toBe("normal");
+          expect(at(g.normalFrom - 1), `${sex} ${months}m`).toBe("mild");
+          expect(at(g.mildFrom), `${sex} ${months}m`).toBe("mild");
+          expect(at(g.mildFrom - 1), `${sex} ${months}m`).toBe("moderate");
+          expect(at(g.moderateFrom), `${sex} ${months}m`).toBe("moderate");
+          expect(at(g.moderateFrom - 1), `${sex} ${months}m`).toBe("severe");
+        }
+      }
+    });
+  }
+
+  it("matches the published thresholds (WHO/NMH/NHD/MNM/11.1, Table 1)", () => {
+    expect(whoHemoglobin.months6to59).toMatchObject({ normalFrom: 110, mildFrom: 100, moderateFrom: 70 });
+    expect(whoHemoglobin.years5to11).toMatchObject({ normalFrom: 115, mildFrom: 110, moderateFrom: 80 });
+    expect(whoHemoglobin.years12to14).toMatchObject({ normalFrom: 120, mildFrom: 110, moderateFrom: 80 });
+    expect(whoHemoglobin.female15plus).toMatchObject({ normalFrom: 120, mildFrom: 110, moderateFrom: 80 });
+    expect(whoHemoglobin.male15plus).toMatchObject({ normalFrom: 130, mildFrom: 110, moderateFrom: 80 });
+  });
+
+  it("switches group on the month the child reaches 5, 12 and 15 years", () => {
+    expect(evaluateHemoglobin("male", 59, 112)).toBe("normal"); // 6–59 months: from 110
+    expect(evaluateHemoglobin("male", 60, 112)).toBe("mild"); // 5–11: from 115
+    expect(evaluateHemoglobin("female", 143, 117)).toBe("normal");
+    expect(evaluateHemoglobin("female", 144, 117)).toBe("mild"); // 12–14: from 120
+    expect(evaluateHemoglobin("male", 179, 125)).toBe("normal");
+    expect(evaluateHemoglobin("male", 180, 125)).toBe("mild"); // men 15+: from 130
+    expect(evaluateHemoglobin("female", 180, 125)).toBe("normal"); // women 15+: from 120
+  });
+});
+
+describe("what an exam assessed", () => {
+  const base = { sex: "female" as const, birthDate: "2015-03-07", date: "2026-11-20", heightCm: null, weightKg: null, visionLeft: null, visionRight: null, hemoglobin: null, caries: null };
+
+  it("assesses only what was measured: no haemoglobin says nothing about anaemia, one eye nothing about vision", () => {
+    expect(evaluateExam({ ...base, visionLeft: 5.0 }).assessed).toEqual([]);
+    expect(evaluateExam({ ...base, visionLeft: 4.8 }).assessed).toEqual(["low_vision"]); // one eye can still find it
+    expect(evaluateExam({ ...base, visionLeft: 5.0, visionRight: 5.1 }).assessed).toEqual(["low_vision"]);
+    expect(evaluateExam({ ...base, hemoglobin: 130 }).assessed).toEqual(["anaemia"]);
+    expect(evaluateExam({ ...base, caries: 0 }).assessed).toEqual(["dental_caries"]);
+    expect(evaluateExam({ ...base, heightCm: 145 }).assessed).toEqual(["stunting"]);
+    expect(evaluateExam({ ...base, heightCm: 145, weightKg: 36 }).assessed.sort()).toEqual(["obese", "overweight", "stunting", "wasting_mild", "wasting_moderate_severe"]);
+  });
+
+  it("assesses no growth finding outside the standards' ages", () => {
+    const five = evaluateExam({ ...base, birthDate: "2021-03-07", heightCm: 110, weightKg: 19 }); // 5 years 8 months
+    expect(five.ageBand).toBe(5.5);
+    expect(five.assessed).toEqual([]);
+    expect(five.flags).toEqual([]);
   });
 });

@@ -107,14 +107,19 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
     );
     if (inserted === 0) throw new ConflictError("EXAM_EXISTS", "该儿童在本次体检活动中已有检查记录", { field: "childId" });
 
-    // Findings this exam no longer shows are resolved by it (复查正常).
+    // Findings this exam assessed and no longer shows are resolved by it (复查正常) —
+    // only those found on or before its date: a late-entered older exam closes nothing newer.
     const kinds = result.flags.map((f) => f.kind);
     const resolved = await tx.$executeRawUnsafe(
-      `UPDATE follow_ups SET status = 'resolved', closed_by = $2, closed_at = now()
-        WHERE child_id = $1::uuid AND status = 'open' AND NOT (kind = ANY($3::text[]))`,
+      `UPDATE follow_ups f SET status = 'resolved', closed_by = $2, closed_at = now()
+         FROM exams o
+        WHERE o.id = f.exam_id AND f.child_id = $1::uuid AND f.status = 'open'
+          AND f.kind = ANY($3::text[]) AND NOT (f.kind = ANY($4::text[])) AND o.date <= $5::date`,
       child.id,
       `exam:${examId}`,
+      result.assessed,
       kinds,
+      input.date,
     );
     const [mentor] = await tx.$queryRawUnsafe<{ name: string; phone: string | null; username: string | null }[]>(`SELECT name, phone, username FROM mentors WHERE child_id = $1::uuid`, child.id);
     const eventChild = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };

@@ -35,9 +35,13 @@ export async function startMentor(tx: Pick<Tx, "$executeRawUnsafe">, d: EventDat
     d.helper.phone,
     d.helper.username,
   );
+  // Open findings pass to the new mentor: the owner is whoever follows the child up now.
+  await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = $2, owner_name = $3 WHERE child_id = $1::uuid AND status = 'open'`, d.child.id, d.helper.username, d.helper.name);
 }
 
 export async function endMentor(tx: Pick<Tx, "$executeRawUnsafe">, d: EventData<"pairing.ended">): Promise<void> {
   if (d.kind !== "mentor") return;
-  await tx.$executeRawUnsafe(`DELETE FROM mentors WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, d.child.id, d.pairingId);
+  const removed = await tx.$executeRawUnsafe(`DELETE FROM mentors WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, d.child.id, d.pairingId);
+  // Without a mentor the village child director owns the child's open findings (owner null).
+  if (removed) await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = NULL, owner_name = NULL WHERE child_id = $1::uuid AND status = 'open'`, d.child.id);
 }

@@ -105,14 +105,25 @@ export interface ExamValues {
   caries: number | null;
 }
 
-/** Everything an exam's values say, as flags. Values not measured say nothing. */
-export function evaluateExam(e: ExamValues): { bmi: number | null; ageBand: number; flags: Flag[] } {
+export type FlagKind = Flag["kind"];
+
+/**
+ * Everything an exam's values say, as flags, and which findings it assessed at
+ * all. Values not measured say nothing: an exam without haemoglobin neither
+ * finds nor clears anaemia.
+ */
+export function evaluateExam(e: ExamValues): { bmi: number | null; ageBand: number; flags: Flag[]; assessed: FlagKind[] } {
   const flags: Flag[] = [];
+  const assessed = new Set<FlagKind>();
   const band = ageBand(e.birthDate, e.date);
   let bmi: number | null = null;
   if (e.heightCm !== null && e.weightKg !== null) {
     bmi = bmiOf(e.heightCm, e.weightKg);
     const result = evaluateBmi(e.sex, band, bmi);
+    if (result !== "not_applicable") {
+      if (rowFor(wst586[e.sex], band)) assessed.add("overweight").add("obese");
+      if (rowFor(wst456.wasting[e.sex], band)) assessed.add("wasting_mild").add("wasting_moderate_severe");
+    }
     const labels: Partial<Record<BmiResult, Flag>> = {
       overweight: { kind: "overweight", severity: null, label: "超重" },
       obese: { kind: "obese", severity: null, label: "肥胖" },
@@ -122,13 +133,22 @@ export function evaluateExam(e: ExamValues): { bmi: number | null; ageBand: numb
     const flag = labels[result];
     if (flag) flags.push(flag);
   }
-  if (e.heightCm !== null && evaluateStunting(e.sex, band, e.heightCm) === "stunting") flags.push({ kind: "stunting", severity: null, label: "生长迟缓" });
+  if (e.heightCm !== null) {
+    const stunting = evaluateStunting(e.sex, band, e.heightCm);
+    if (stunting !== "not_applicable") assessed.add("stunting");
+    if (stunting === "stunting") flags.push({ kind: "stunting", severity: null, label: "生长迟缓" });
+  }
   const vision = evaluateVision(e.visionLeft, e.visionRight);
+  // One eye tested says nothing about the other: only both eyes at 5.0 or better clear reduced vision.
+  if (e.visionLeft !== null && e.visionRight !== null) assessed.add("low_vision");
   if (vision === "mild" || vision === "moderate" || vision === "severe") flags.push({ kind: "low_vision", severity: vision, label: `视力低下（${severityLabel[vision]}）` });
   if (e.hemoglobin !== null) {
     const hb = evaluateHemoglobin(e.sex, ageInMonths(e.birthDate, e.date), e.hemoglobin);
+    if (hb !== "not_applicable") assessed.add("anaemia");
     if (hb === "mild" || hb === "moderate" || hb === "severe") flags.push({ kind: "anaemia", severity: hb, label: `贫血（${severityLabel[hb]}）` });
   }
+  if (e.caries !== null) assessed.add("dental_caries");
   if (e.caries !== null && e.caries > 0) flags.push({ kind: "dental_caries", severity: null, label: `龋齿（${e.caries}颗）` });
-  return { bmi, ageBand: band, flags };
+  for (const f of flags) assessed.add(f.kind);
+  return { bmi, ageBand: band, flags, assessed: [...assessed] };
 }

@@ -38,20 +38,28 @@ export interface ResultRow {
 
 const cellValue = (v: ExcelJS.CellValue): unknown => {
   if (v === null || v === undefined || v === "") return null;
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  if (v instanceof Date) return v;
   if (typeof v === "object" && "result" in v) return (v as { result: unknown }).result ?? null;
   if (typeof v === "object" && "text" in v) return (v as { text: unknown }).text;
   return v;
 };
 
-/** Reads the filled-in results sheet by its header names (column order may change). */
-export async function readResults(buffer: Buffer): Promise<ResultRow[]> {
+/** Columns without which no row can be recorded. */
+export const requiredHeaders = ["编号", "检查日期", "检查医生"] as const;
+
+/**
+ * Reads the filled-in results sheet by its header names (column order may change).
+ * `missing` names required columns the sheet lacks (someone uploaded another file).
+ */
+export async function readResults(buffer: Buffer): Promise<{ rows: ResultRow[]; missing: string[] }> {
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.load(buffer as unknown as ArrayBuffer);
   const sheet = wb.worksheets[0];
-  if (!sheet) return [];
+  if (!sheet) return { rows: [], missing: [...requiredHeaders] };
   const byHeader = new Map<string, number>();
   sheet.getRow(1).eachCell((cell, col) => byHeader.set(String(cell.value ?? "").trim(), col));
+  const missing = requiredHeaders.filter((h) => !byHeader.has(h));
+  if (missing.length) return { rows: [], missing };
   const rows: ResultRow[] = [];
   sheet.eachRow((row, n) => {
     if (n === 1) return;
@@ -63,5 +71,5 @@ export async function readResults(buffer: Buffer): Promise<ResultRow[]> {
     const filled = ["date", "heightCm", "weightKg", "visionLeft", "visionRight", "hemoglobin", "caries", "bpSystolic"].some((k) => values[k] !== null);
     if (filled) rows.push({ row: n, values });
   });
-  return rows;
+  return { rows, missing: [] };
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import multipart from "@fastify/multipart";
 import { v7 as uuidv7 } from "uuid";
-import { todayInChina } from "@shouhu/cn";
+import { normalizeDate, toHalfWidth, todayInChina } from "@shouhu/cn";
 import { AppError, ForbiddenError, NotFoundError, ValidationError, markAudit, type FieldIssue, type ServiceApp } from "@shouhu/kit";
 import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
@@ -44,6 +44,13 @@ function scope(principal: Principal, requested?: string): string {
   return requested;
 }
 
+type CampaignRow = Awaited<ReturnType<PrismaClient["campaign"]["findUniqueOrThrow"]>>;
+
+/** Dates as calendar days, the way they were entered. */
+function campaignView(c: CampaignRow) {
+  return { ...c, startDate: c.startDate.toISOString().slice(0, 10), endDate: c.endDate.toISOString().slice(0, 10) };
+}
+
 async function campaignFor(prisma: PrismaClient, id: string, principal: Principal) {
   const campaign = await prisma.campaign.findUnique({ where: { id } });
   // Visible when it covers something inside the caller's area, or the caller's area lies inside it.
@@ -51,24 +58,48 @@ async function campaignFor(prisma: PrismaClient, id: string, principal: Principa
   return campaign;
 }
 
-/** A row of the results sheet → the exam input (numbers from text, Excel dates). */
-function rowToInput(values: Record<string, unknown>, campaignId: string): unknown {
-  const num = (v: unknown) => (v === null || v === undefined || v === "" ? null : typeof v === "number" ? v : Number(String(v).trim()));
+/**
+ * Rows per upload. Results are recorded synchronously, one transaction per row (a
+ * bad row never blocks the good ones); a township campaign is a few hundred to
+ * two thousand children, well inside the gateway's timeout. Larger files: split
+ * by village.
+ */
+export const MAX_RESULT_ROWS = 2000;
+
+/** A row of the results sheet → the exam input (numbers and dates as staff type them), or the row's issues. */
+function rowToInput(values: Record<string, unknown>, campaignId: string): { input: unknown } | { issues: FieldIssue[] } {
+  const issues: FieldIssue[] = [];
+  const num = (v: unknown) => {
+    if (v === null || v === undefined || v === "") return null;
+    if (typeof v === "number") return v;
+    const text = toHalfWidth(String(v)).trim();
+    return text === "" ? null : Number(text);
+  };
   const str = (v: unknown) => (v === null || v === undefined ? null : String(v).trim());
+  let date: string | null = null;
+  if (values.date === null || values.date === undefined || values.date === "") issues.push({ field: "date", message: "请填写检查日期" });
+  else {
+    const parsed = normalizeDate(values.date);
+    if (parsed.ok) date = parsed.date;
+    else issues.push({ field: "date", message: parsed.reason });
+  }
+  if (issues.length) return { issues };
   return {
-    childId: str(values.childId),
-    campaignId,
-    date: str(values.date),
-    examiner: str(values.examiner) ?? "",
-    heightCm: num(values.heightCm),
-    weightKg: num(values.weightKg),
-    visionLeft: num(values.visionLeft),
-    visionRight: num(values.visionRight),
-    hemoglobin: num(values.hemoglobin),
-    caries: num(values.caries),
-    bpSystolic: num(values.bpSystolic),
-    bpDiastolic: num(values.bpDiastolic),
-    notes: str(values.notes),
+    input: {
+      childId: str(values.childId),
+      campaignId,
+      date,
+      examiner: str(values.examiner) ?? "",
+      heightCm: num(values.heightCm),
+      weightKg: num(values.weightKg),
+      visionLeft: num(values.visionLeft),
+      visionRight: num(values.visionRight),
+      hemoglobin: num(values.hemoglobin),
+      caries: num(values.caries),
+      bpSystolic: num(values.bpSystolic),
+      bpDiastolic: num(values.bpDiastolic),
+      notes: str(values.notes),
+    },
   };
 }
 
@@ -84,14 +115,16 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
     const campaign = await prisma.campaign.create({
       data: { id: uuidv7(), ...request.body, startDate: new Date(`${request.body.startDate}T00:00:00Z`), endDate: new Date(`${request.body.endDate}T00:00:00Z`), createdBy: principal.username },
     });
-    return reply.status(201).send(campaign);
+    return reply.status(201).send(campaignView(campaign));
   });
 
   app.get("/api/v1/campaigns", { schema: { tags: ["health"], summary: "体检活动列表" } }, async (request) => {
     const principal = request.principal!;
     const all = await prisma.campaign.findMany({ orderBy: { startDate: "desc" }, take: 200 });
-    return { items: all.filter((c) => c.orgUnits.some((u) => u.startsWith(principal.orgUnit) || principal.orgUnit.startsWith(u))) };
+    return { items: all.filter((c) => c.orgUnits.some((u) => u.startsWith(principal.orgUnit) || principal.orgUnit.startsWith(u))).map(campaignView) };
   });
+
+  app.get("/api/v1/campaigns/:id", { schema: { tags: ["health"], summary: "体检活动详情", params: IdParams } }, async (request) => campaignView(await campaignFor(prisma, request.params.id, request.principal!)));
 
   app.get("/api/v1/campaigns/:id/coverage", { schema: { tags: ["health"], summary: "体检覆盖：应检、已检、未检，按村；异常检出按类别", params: IdParams } }, async (request) => {
     const principal = request.principal!;
@@ -108,7 +141,7 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
     const flags = await prisma.$queryRawUnsafe<{ villageCode: string; kind: string; n: number }[]>(
       `SELECT c.village_code AS "villageCode", f->>'kind' AS kind, count(*)::int AS n
          FROM exams e JOIN children c ON c.id = e.child_id, jsonb_array_elements(e.flags) f
-        WHERE e.campaign_id = $1::uuid AND c.village_code LIKE $2 || '%' GROUP BY 1, 2`,
+        WHERE e.campaign_id = $1::uuid AND c.status = 'active' AND c.village_code LIKE $2 || '%' GROUP BY 1, 2`,
       campaign.id,
       principal.orgUnit,
     );
@@ -117,14 +150,20 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
       missed: r.inScope - r.examined,
       flags: Object.fromEntries(flags.filter((f) => f.villageCode === r.villageCode).map((f) => [f.kind, f.n])),
     }));
-    const total = byVillage.reduce(
-      (t, r) => {
-        for (const [k, n] of Object.entries(r.flags)) t.flags[k] = (t.flags[k] ?? 0) + n;
-        return { ...t, inScope: t.inScope + r.inScope, examined: t.examined + r.examined, missed: t.missed + r.missed };
-      },
-      { inScope: 0, examined: 0, missed: 0, flags: {} as Record<string, number> },
-    );
-    return { campaign: { id: campaign.id, name: campaign.name }, villages: byVillage, total };
+    type Sum = { inScope: number; examined: number; missed: number; flags: Record<string, number> };
+    const add = (t: Sum, r: Sum): Sum => {
+      for (const [k, n] of Object.entries(r.flags)) t.flags[k] = (t.flags[k] ?? 0) + n;
+      return { ...t, inScope: t.inScope + r.inScope, examined: t.examined + r.examined, missed: t.missed + r.missed };
+    };
+    const empty = (): Sum => ({ inScope: 0, examined: 0, missed: 0, flags: {} });
+    const townships = new Map<string, Sum>();
+    for (const v of byVillage) townships.set(v.villageCode.slice(0, 9), add(townships.get(v.villageCode.slice(0, 9)) ?? empty(), v));
+    return {
+      campaign: { id: campaign.id, name: campaign.name },
+      villages: byVillage,
+      townships: [...townships].map(([townshipCode, t]) => ({ townshipCode, ...t })),
+      total: byVillage.reduce(add, empty()),
+    };
   });
 
   app.get("/api/v1/campaigns/:id/missed", { schema: { tags: ["health"], summary: "本次体检未检儿童名单", params: IdParams } }, async (request, reply) => {
@@ -169,17 +208,25 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
     const file = await request.file();
     if (!file) throw ValidationError.field("file", "请上传填好的体检名单（.xlsx）");
     const buffer = await file.toBuffer();
-    let rows;
+    let sheet;
     try {
-      rows = await readResults(buffer);
+      sheet = await readResults(buffer);
     } catch {
       throw ValidationError.field("file", "无法读取该文件，请上传 .xlsx 格式的体检名单");
     }
+    if (sheet.missing.length) throw ValidationError.field("file", `表格缺少列：${sheet.missing.join("、")}。请使用本活动下载的体检名单填写`);
+    const rows = sheet.rows;
+    if (rows.length > MAX_RESULT_ROWS) throw ValidationError.field("file", `一次最多上传${MAX_RESULT_ROWS}行结果（本文件${rows.length}行），请按村分开上传`);
     const errors: { row: number; issues: FieldIssue[] }[] = [];
     let accepted = 0;
     const recorder = recorderOf(principal);
     for (const { row, values } of rows) {
-      const parsed = ExamInput.safeParse(rowToInput(values, campaign.id));
+      const mapped = rowToInput(values, campaign.id);
+      if ("issues" in mapped) {
+        errors.push({ row, issues: mapped.issues });
+        continue;
+      }
+      const parsed = ExamInput.safeParse(mapped.input);
       if (!parsed.success) {
         errors.push({ row, issues: parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message })) });
         continue;
@@ -189,7 +236,9 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
         accepted++;
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
-        const details = Array.isArray(err.details) ? (err.details as FieldIssue[]) : [{ field: (err.details as { field?: string } | undefined)?.field ?? "row", message: err.message }];
+        // A child not found (or outside the caller's area) is the row's 编号 that is wrong.
+        const field = (err.details as { field?: string } | undefined)?.field ?? (err.statusCode === 404 ? "childId" : "row");
+        const details = Array.isArray(err.details) ? (err.details as FieldIssue[]) : [{ field, message: err.message }];
         errors.push({ row, issues: details });
       }
     }
@@ -242,7 +291,18 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
       request.query.limit,
     );
     markAudit(reply, "list", [...new Set(rows.map((r) => r.childId))]);
-    return { items: rows.map((r) => ({ ...r, statusLabel: { open: "待随访", resolved: "复查正常", referred: "已转诊" }[(r as unknown as { status: string }).status] })) };
+    return {
+      items: rows.map((r) => {
+        const { owner, ownerName, status } = r as unknown as { owner: string | null; ownerName: string | null; status: "open" | "resolved" | "referred" };
+        return {
+          ...r,
+          // No mentor: the village child director of the child's village follows it up.
+          ownerRole: owner ? "mentor" : "village-director",
+          ownerName: ownerName ?? "村儿童主任",
+          statusLabel: { open: "待随访", resolved: "复查正常", referred: "已转诊" }[status],
+        };
+      }),
+    };
   });
 
   app.post("/api/v1/snapshots/health", { schema: { tags: ["snapshots"], summary: "发布全部体检记录的快照（供统计重建）" } }, async (request, reply) => {
