@@ -32,12 +32,20 @@ export const notificationsConfigSchema = baseConfigSchema.extend({
   SMS_SIGN_NAME: z.string().default("守护"),
   /** Our template id → the provider's approved template code, as JSON. */
   SMS_TEMPLATE_CODES: json(z.record(z.string(), z.string())).default({}),
+  /** Longest template variable value the provider accepts (Alibaba Cloud notification templates: 35). */
+  SMS_MAX_VAR_LENGTH: z.coerce.number().int().min(1).max(500).default(35),
   /** China time; SMS that is not urgent waits for the end. */
   QUIET_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/, "应为 21:00-08:00 这样的时段").default("21:00-08:00"),
   DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).default(30_000),
   DISPATCH_POLL_MS: z.coerce.number().int().positive().default(500),
   BIRTHDAY_CRON: z.string().default("0 8 * * *"),
+}).superRefine((c, ctx) => {
+  // An SMS endpoint without credentials would fail every message; say so at start.
+  if (!c.SMS_ENDPOINT) return;
+  for (const key of ["SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET"] as const) {
+    if (!c[key]) ctx.addIssue({ code: "custom", path: [key], message: "设置了 SMS_ENDPOINT 时必填" });
+  }
 });
 
 export type NotificationsConfig = z.output<typeof notificationsConfigSchema>;

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
 import type { Queue, Worker } from "bullmq";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createLogger, type ServiceApp } from "@shouhu/kit";
+import { createLogger, loadConfig, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
 import { jobQueues, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
@@ -20,6 +20,8 @@ import { dispatchQueued } from "../src/data/dispatch.js";
 import { remindBirthdays } from "../src/data/birthdays.js";
 import { parseQuietHours } from "../src/domain/quiet-hours.js";
 import { emailChannel } from "../src/channels/email.js";
+import { channelsFromConfig } from "../src/channels/index.js";
+import { notificationsConfigSchema } from "../src/config.js";
 import { aliyunSignature, aliyunSmsChannel } from "../src/channels/sms-aliyun.js";
 import { dingtalkChannel, dingtalkSign, wecomChannel } from "../src/channels/robots.js";
 import { BIRTHDAY_JOB, createDeliveryQueue, startBirthdayWorker, startDeliveryWorker } from "../src/jobs/workers.js";
@@ -44,6 +46,8 @@ const handlers = notificationHandlers({ now: () => clock.now, quiet });
 let smtp: SMTPServer;
 const mails: { from: string; to: string[]; raw: string }[] = [];
 let smsServer: Server;
+let smsUrl: string;
+let smtpUrl: string;
 const sms: Record<string, string>[] = [];
 const smsAnswers: { status: number; body: object }[] = [];
 let robotServer: Server;
@@ -109,7 +113,7 @@ beforeAll(async () => {
     },
   });
   await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
 
   smsServer = createServer(async (req, res) => {
     const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
@@ -119,7 +123,7 @@ beforeAll(async () => {
     const answer = !valid ? { status: 400, body: { Code: "SignatureDoesNotMatch" } } : (smsAnswers.shift() ?? { status: 200, body: { Code: "OK", Message: "OK", BizId: `biz-${sms.length}` } });
     res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
   });
-  const smsUrl = await listen(smsServer);
+  smsUrl = await listen(smsServer);
 
   robotServer = createServer(async (req, res) => {
     const url = new URL(req.url!, "http://x");
@@ -151,7 +155,7 @@ beforeAll(async () => {
     prefix,
     logger: createLogger("delivery", "silent"),
     channels: {
-      email: emailChannel({ smtpUrl: `smtp://127.0.0.1:${smtpPort}`, from: "守护 <noreply@shouhu.test>" }),
+      email: emailChannel({ smtpUrl, from: "守护 <noreply@shouhu.test>" }),
       sms: aliyunSmsChannel({ endpoint: smsUrl, accessKeyId: "test-id", accessKeySecret: SECRET, signName: "守护", templateCodes: { concern_raised: "SMS_1", visit_overdue: "SMS_2", pairing_started_helper: "SMS_3", pairing_started_guardian: "SMS_4", checkup_flagged_guardian: "SMS_5", checkup_flagged_parent: "SMS_6", birthday_parent: "SMS_7" } }),
       wecom: wecomChannel(),
       dingtalk: dingtalkChannel(() => clock.now),
@@ -287,6 +291,41 @@ describe("channels against real receivers", () => {
     expect(got.body).toEqual({ msgtype: "text", text: { content: "【守护】紧急：儿童关注事项\n赵小川：疑似遭受侵害。手臂有多处淤青（报告人：周主任）请立即核实处置。" } });
     expect(got.query.has("sign")).toBe(false);
     expect(got.query.has("timestamp")).toBe(false);
+  });
+
+  it("channels come from env: SendSms and SMTP configured by variables, bad values named at start", async () => {
+    const env = {
+      SMS_ENDPOINT: smsUrl,
+      SMS_ACCESS_KEY_ID: "test-id",
+      SMS_ACCESS_KEY_SECRET: SECRET,
+      SMS_SIGN_NAME: "长岭乡",
+      SMS_TEMPLATE_CODES: JSON.stringify({ concern_raised: "SMS_9" }),
+      SMTP_URL: smtpUrl,
+      MAIL_FROM: "长岭乡 <changling@shouhu.test>",
+    };
+    const { channels, close } = channelsFromConfig(loadConfig(notificationsConfigSchema, env));
+    try {
+      const id = randomUUID();
+      const description = "孩子反映晚上经常一个人在家，爷爷外出打工未归，邻居说已经有三天没有见到大人回来，家里没有吃的东西";
+      await channels.sms!.send({ id, channel: "sms", address: "13900001111", recipientName: null, template: "concern_raised", title: "t", body: "b", vars: { child: "陈小雨", description } });
+      const got = sms.find((s) => s.OutId === id)!;
+      expect(got).toMatchObject({ SignName: "长岭乡", TemplateCode: "SMS_9", signatureValid: "true" });
+      // Longer than a SendSms variable may be: cut with an ellipsis rather than refused for good.
+      const sent = JSON.parse(got.TemplateParam!) as Record<string, string>;
+      expect([...sent.description!]).toHaveLength(35);
+      expect(sent.description).toBe(description.slice(0, 34) + "…");
+      expect(sent.child).toBe("陈小雨");
+      await channels.email!.send({ id, channel: "email", address: "someone@example.org", recipientName: "某人", template: "concern_raised", title: "测试", body: "正文", vars: {} });
+      expect(mails.find((m) => m.to.includes("someone@example.org"))!.from).toBe("changling@shouhu.test");
+    } finally {
+      close();
+    }
+    expect(() => loadConfig(notificationsConfigSchema, { SMS_ENDPOINT: smsUrl })).toThrow(/SMS_ACCESS_KEY_ID/);
+    expect(() => loadConfig(notificationsConfigSchema, { SMS_TEMPLATE_CODES: "{not json" })).toThrow(/SMS_TEMPLATE_CODES/);
+    expect(() => loadConfig(notificationsConfigSchema, { QUIET_HOURS: "night" })).toThrow(/QUIET_HOURS/);
+    // Without an SMTP server or SMS endpoint those channels are absent: their messages fail with the reason.
+    const none = channelsFromConfig(loadConfig(notificationsConfigSchema, {}));
+    expect(Object.keys(none.channels).sort()).toEqual(["dingtalk", "wecom"]);
   });
 
   it("signs SMS requests as Alibaba Cloud documents (published example)", () => {

@@ -16,6 +16,7 @@ export function channelsFromConfig(config: NotificationsConfig): { channels: Cha
       accessKeySecret: config.SMS_ACCESS_KEY_SECRET,
       signName: config.SMS_SIGN_NAME,
       templateCodes: config.SMS_TEMPLATE_CODES,
+      maxVarLength: config.SMS_MAX_VAR_LENGTH,
     });
   }
   return { channels, close: () => email?.close() };

@@ -8,7 +8,15 @@ export interface AliyunSmsOptions {
   signName: string;
   /** Our template id → the provider's approved template code (SMS_123456789). */
   templateCodes: Record<string, string>;
+  /** Longest value a template variable may carry; the provider refuses longer ones for good (isv.PARAM_LENGTH_LIMIT). */
+  maxVarLength?: number;
   now?: () => Date;
+}
+
+/** Variables as SendSms takes them: strings, cut to the provider's length with an ellipsis (a concern's description can be long). */
+export function templateParam(vars: Record<string, string | number>, maxLength: number): string {
+  const cut = (v: string) => ([...v].length > maxLength ? [...v].slice(0, maxLength - 1).join("") + "…" : v);
+  return JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, cut(String(v))])));
 }
 
 /** RFC 3986 encoding as Alibaba Cloud's RPC signature wants it. */
@@ -64,7 +72,7 @@ export function aliyunSmsChannel(options: AliyunSmsOptions): ChannelAdapter {
         SignatureNonce: randomUUID(),
         SignatureVersion: "1.0",
         TemplateCode: code,
-        TemplateParam: JSON.stringify(Object.fromEntries(Object.entries(message.vars).map(([k, v]) => [k, String(v)]))),
+        TemplateParam: templateParam(message.vars, options.maxVarLength ?? 35),
         Timestamp: now().toISOString().replace(/\.\d{3}Z$/, "Z"),
         Version: "2017-05-25",
       };
