@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
-import { labels, subscriptions, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
-import { buildEvent, consumeEvent, createRedisConnection } from "@shouhu/messaging";
+import { eventsQueue, labels, subscriptions, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
+import { buildEvent, consumeEvent, createEventConsumer, createRedisConnection, eventJobOptions } from "@shouhu/messaging";
 import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildReportingApp } from "../src/app.js";
@@ -459,6 +459,28 @@ describe("idempotent and order-independent, in any order", () => {
     expectScriptTotals((await overview()).body);
     const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
     expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
+  });
+
+  it("through the real consumer (BullMQ, 8 at once, events of one child in parallel), with re-published copies, gives the hand-computed totals", async () => {
+    await resetAll();
+    const queue = new Queue(eventsQueue("reporting"), { connection: { url: REDIS_URL }, prefix });
+    const consumer = createEventConsumer<Tx>({ service: "reporting", connection: workerRedis, prefix, concurrency: 8, handlers, runInTransaction: (fn) => prisma.$transaction(fn) });
+    try {
+      const copies = events.filter((e) => ["visit.recorded", "checkup.recorded", "visit.overdue", "concern.raised"].includes(e.type)).map((e) => ({ ...e, id: randomUUID() }));
+      const stream = shuffled([...events, ...copies], 42);
+      for (const e of stream) await queue.add(e.type, e, { ...eventJobOptions, jobId: e.id });
+      for (let waited = 0; (await prisma.inboxEvent.count()) < stream.length; waited += 100) {
+        if (waited > 30_000) throw new Error(`consumer applied ${await prisma.inboxEvent.count()} of ${stream.length}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expectScriptTotals((await overview()).body);
+      const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
+      expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
+    } finally {
+      await consumer.close();
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+    }
   });
 
   it("afterwards in script order again: everything is a duplicate", async () => {
