@@ -4,19 +4,23 @@
  * (envelope validation, inbox row, rules, directory, template, message insert —
  * one transaction per event) until every in-app message is stored. Beside it, in
  * the same run, a BullMQ worker that does nothing with the same number of jobs on
- * the same Redis: the queue's own ceiling.
+ * the same Redis: the queue's own ceiling. The consumer runs its transaction on a
+ * plain pg client as the worker does (services/notifications/src/data/sql.ts);
+ * with `--prisma` the same events also go through a Prisma interactive
+ * transaction, the way it ran before, for comparison in the same run.
  *
- *   npx tsx --conditions source bench/notifications-delivery.ts [--events 20000] [--concurrency 16]
+ *   npx tsx --conditions source bench/notifications-delivery.ts [--events 20000] [--concurrency 16] [--prisma]
  */
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
-import { migrate } from "@shouhu/db";
+import { createPgPool, migrate } from "@shouhu/db";
 import { eventsQueue, type Envelope } from "@shouhu/contracts";
-import { buildEvent, createEventConsumer, eventJobOptions } from "@shouhu/messaging";
+import { buildEvent, createEventConsumer, eventJobOptions, type SqlTx } from "@shouhu/messaging";
 import { createTestDatabase, realmFile, testPrefix } from "@shouhu/testing";
-import { createPrisma, type Tx } from "../services/notifications/src/data/db.js";
+import { createPrisma } from "../services/notifications/src/data/db.js";
+import { inPgTransaction } from "../services/notifications/src/data/sql.js";
 import { syncDirectoryFromRealm } from "../services/notifications/src/data/directory.js";
 import { notificationHandlers } from "../services/notifications/src/events/handlers.js";
 import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
@@ -27,6 +31,7 @@ const arg = (name: string, fallback: number) => {
 };
 const N = arg("events", 20_000);
 const concurrency = arg("concurrency", 16);
+const withPrisma = process.argv.includes("--prisma");
 const root = fileURLToPath(new URL("..", import.meta.url));
 const connection = { url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" };
 const prefix = testPrefix("bench_notify");
@@ -61,6 +66,7 @@ async function fill(queue: Queue, events: Envelope[]): Promise<void> {
 
 const db = await createTestDatabase("bench_notify");
 const prisma = createPrisma(db.url);
+const pool = createPgPool(db.url, { max: concurrency });
 const queues: Queue[] = [];
 try {
   await migrate({ databaseUrl: db.url, migrationsDir: `${root}/services/notifications/prisma/migrations` });
@@ -79,26 +85,32 @@ try {
   const noopMs = performance.now() - noopStart;
   await noop.close();
 
-  // Full path: the notifications consumer.
+  // Full path: the notifications consumer, as the worker runs it.
   const queue = new Queue(eventsQueue("notifications"), { connection, prefix });
   queues.push(queue);
-  await fill(queue, events);
-  const start = performance.now();
-  const consumer = createEventConsumer<Tx>({
-    service: "notifications",
-    connection,
-    prefix,
-    concurrency,
-    handlers: notificationHandlers({ quiet: parseQuietHours("21:00-08:00") }),
-    runInTransaction: (fn) => prisma.$transaction(fn),
-  });
-  for (;;) {
-    const stored = await prisma.message.count();
-    if (stored >= N) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const fullMs = performance.now() - start;
-  await consumer.close();
+  const fullPath = async (batch: Envelope[], runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => Promise<T>): Promise<number> => {
+    const before = await prisma.message.count();
+    await fill(queue, batch);
+    const start = performance.now();
+    const consumer = createEventConsumer<SqlTx>({
+      service: "notifications",
+      connection,
+      prefix,
+      concurrency,
+      handlers: notificationHandlers({ quiet: parseQuietHours("21:00-08:00") }),
+      runInTransaction,
+    });
+    for (;;) {
+      const stored = await prisma.message.count();
+      if (stored >= before + batch.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const ms = performance.now() - start;
+    await consumer.close();
+    return ms;
+  };
+  const fullMs = await fullPath(events, (fn) => inPgTransaction(pool, fn));
+  const prismaMs = withPrisma ? await fullPath(Array.from({ length: N }, (_, i) => visitDue(i)), (fn) => prisma.$transaction(fn)) : null;
 
   const rate = (ms: number) => Math.round(N / (ms / 1000));
   console.log(
@@ -107,6 +119,7 @@ try {
       "| --- | --: | --: | --: |",
       `| BullMQ no-op worker (same Redis, same concurrency) | ${N} | ${(noopMs / 1000).toFixed(2)} s | ${rate(noopMs)} |`,
       `| event in → in-app message stored (notifications consumer) | ${N} | ${(fullMs / 1000).toFixed(2)} s | ${rate(fullMs)} |`,
+      ...(prismaMs === null ? [] : [`| same, consumer transaction in Prisma (before) | ${N} | ${(prismaMs / 1000).toFixed(2)} s | ${rate(prismaMs)} |`]),
       `| **ratio full path / no-op** | | | **${(rate(fullMs) / rate(noopMs)).toFixed(2)}** |`,
     ].join("\n"),
   );
@@ -116,5 +129,6 @@ try {
     await q.close();
   }
   await prisma.$disconnect();
+  await pool.end();
   await db.drop();
 }

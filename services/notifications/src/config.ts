@@ -38,6 +38,8 @@ export const notificationsConfigSchema = baseConfigSchema.extend({
   QUIET_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/, "应为 21:00-08:00 这样的时段").default("21:00-08:00"),
   DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).default(30_000),
+  /** Events handled at once by the consumer (each holds a database connection). */
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   DISPATCH_POLL_MS: z.coerce.number().int().positive().default(500),
   BIRTHDAY_CRON: z.string().default("0 8 * * *"),
 }).superRefine((c, ctx) => {

@@ -3,9 +3,10 @@ import { createLogger, initTelemetry, loadConfig } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool, migrate } from "@shouhu/db";
 import { jobQueues, subscriptions } from "@shouhu/contracts";
-import { OutboxRelay, createEventConsumer, createJobQueue, createRedisConnection, gracefulShutdown } from "@shouhu/messaging";
+import { OutboxRelay, createEventConsumer, createJobQueue, createRedisConnection, gracefulShutdown, type SqlTx } from "@shouhu/messaging";
 import { notificationsConfigSchema } from "./config.js";
-import { createPrisma, type Tx } from "./data/db.js";
+import { createPrisma } from "./data/db.js";
+import { inPgTransaction } from "./data/sql.js";
 import { PRODUCER } from "./data/delivery.js";
 import { syncDirectoryFromRealm } from "./data/directory.js";
 import { startDispatcher } from "./data/dispatch.js";
@@ -56,19 +57,22 @@ if (config.ROLE === "worker" || config.ROLE === "all") {
   const { channels, close: closeChannels } = channelsFromConfig(config);
   const relay = new OutboxRelay({ pool, connection: producerRedis, prefix: config.QUEUE_PREFIX, producer: PRODUCER, routes: subscriptions, logger });
   relay.start();
-  const consumer = createEventConsumer<Tx>({
+  // The consumer's own connections: one per concurrent event, on plain pg (data/sql.ts).
+  const consumerPool = createPgPool(config.DATABASE_URL, { max: config.CONSUMER_CONCURRENCY });
+  const consumer = createEventConsumer<SqlTx>({
     service: "notifications",
     connection: workerRedis,
     prefix: config.QUEUE_PREFIX,
     handlers: notificationHandlers({ quiet }),
-    runInTransaction: (fn) => prisma.$transaction(fn),
+    runInTransaction: (fn) => inPgTransaction(consumerPool, fn),
+    concurrency: config.CONSUMER_CONCURRENCY,
     logger,
   });
   const dispatcher = startDispatcher(prisma, deliveryQueue, { pollMs: config.DISPATCH_POLL_MS, logger });
   const delivery = startDeliveryWorker({ prisma, channels, redis: producerRedis, keyPrefix: config.QUEUE_PREFIX, quiet, connection: workerRedis, prefix: config.QUEUE_PREFIX, logger });
   const birthdays = await startBirthdayWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, queue: scheduleQueue, cron: config.BIRTHDAY_CRON, quiet, logger });
   closers.push(
-    { name: "consumer", close: () => consumer.close() },
+    { name: "consumer", close: async () => { await consumer.close(); await consumerPool.end(); } },
     { name: "dispatcher", close: () => dispatcher.close() },
     { name: "delivery", close: () => delivery.close() },
     { name: "birthdays", close: () => birthdays.close() },

@@ -7,12 +7,14 @@ import type { Queue, Worker } from "bullmq";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger, loadConfig, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { migrate } from "@shouhu/db";
+import { createPgPool, migrate } from "@shouhu/db";
 import { jobQueues, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
-import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
+import { buildEvent, consumeEvent, createJobQueue, createRedisConnection, type SqlTx } from "@shouhu/messaging";
 import { createTestDatabase, realmFile, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import type { Redis } from "ioredis";
-import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
+import type pg from "pg";
+import { createPrisma, type PrismaClient } from "../src/data/db.js";
+import { inPgTransaction } from "../src/data/sql.js";
 import { buildNotificationsApp } from "../src/app.js";
 import { notificationHandlers } from "../src/events/handlers.js";
 import { syncDirectoryFromRealm } from "../src/data/directory.js";
@@ -33,6 +35,7 @@ const SECRET = "test-secret";
 
 let db: TestDatabase;
 let prisma: PrismaClient;
+let pool: pg.Pool;
 let issuer: TestIssuer;
 let app: ServiceApp;
 let redis: Redis;
@@ -84,6 +87,7 @@ beforeAll(async () => {
   db = await createTestDatabase("notifications");
   await migrate({ databaseUrl: db.url, migrationsDir });
   prisma = createPrisma(db.url);
+  pool = createPgPool(db.url, { max: 4 });
   await syncDirectoryFromRealm(prisma, realmFile);
   issuer = await startTestIssuer();
   redis = createRedisConnection(REDIS_URL, { role: "worker" });
@@ -176,6 +180,7 @@ afterAll(async () => {
   smsServer?.close();
   robotServer?.close();
   await prisma?.$disconnect();
+  await pool?.end();
   await db?.drop();
 });
 
@@ -183,7 +188,8 @@ beforeEach(() => {
   clock.now = new Date("2026-11-22T02:00:00Z");
 });
 
-const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));
+// As the worker runs it: the consumer's transaction on a plain pg client.
+const deliver = (event: Envelope) => consumeEvent<SqlTx>(event, handlers, (fn) => inPgTransaction(pool, fn));
 const event = <T extends EventType>(type: T, data: EventData<T>, subject: string = randomUUID(), orgUnit = "360999101201") =>
   buildEvent(type, { subject, orgUnit, actor: { kind: "system", id: "test" }, data }, { producer: "test", now: clock.now });
 
@@ -480,7 +486,7 @@ describe("never twice, and not too many", () => {
     expect((await messagesOf(e.id)).map((m) => m.channel)).toEqual(["inapp", "sms"]);
 
     // Past the inbox too: two transactions storing the same event's messages at once.
-    await Promise.all([0, 1].map(() => prisma.$transaction((tx) => handlers["visit.overdue"](e, tx))));
+    await Promise.all([0, 1].map(() => inPgTransaction(pool, (tx) => handlers["visit.overdue"](e, tx))));
     const text = (await messagesOf(e.id)).find((m) => m.channel === "sms")!;
     expect(await messagesOf(e.id)).toHaveLength(2);
 

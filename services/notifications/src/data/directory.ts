@@ -1,6 +1,7 @@
 import { Role } from "@shouhu/contracts";
 import { effectiveRoles, loadRealm } from "@shouhu/dev-issuer";
-import type { PrismaClient, Tx } from "./db.js";
+import type { SqlTx } from "@shouhu/messaging";
+import type { PrismaClient } from "./db.js";
 
 export interface Person {
   username: string | null;
@@ -33,7 +34,7 @@ export async function syncDirectoryFromRealm(prisma: PrismaClient, realmFile: st
 }
 
 /** The people holding a role for exactly this org unit (the township supervisor of 360999101). */
-export async function peopleInRole(db: Pick<Tx, "$queryRawUnsafe">, role: Role, orgUnit: string): Promise<Person[]> {
+export async function peopleInRole(db: Pick<SqlTx, "$queryRawUnsafe">, role: Role, orgUnit: string): Promise<Person[]> {
   return db.$queryRawUnsafe<Person[]>(
     `SELECT username, name, phone, email FROM staff_users WHERE active AND org_unit = $1 AND $2 = ANY(roles) ORDER BY username`,
     orgUnit,
@@ -42,7 +43,7 @@ export async function peopleInRole(db: Pick<Tx, "$queryRawUnsafe">, role: Role, 
 }
 
 /** A person's e-mail from the directory when the event named them by username only. */
-export async function withDirectoryContacts(db: Pick<Tx, "$queryRawUnsafe">, person: Person): Promise<Person> {
+export async function withDirectoryContacts(db: Pick<SqlTx, "$queryRawUnsafe">, person: Person): Promise<Person> {
   if (!person.username) return person;
   const [found] = await db.$queryRawUnsafe<Person[]>(`SELECT username, name, phone, email FROM staff_users WHERE username = $1`, person.username);
   return found ? { username: person.username, name: person.name ?? found.name, phone: person.phone ?? found.phone, email: person.email ?? found.email } : person;

@@ -3,7 +3,7 @@ import type { NotificationChannel } from "@shouhu/contracts";
 import type { Plan } from "../domain/rules.js";
 import { render } from "../domain/templates.js";
 import { earliestSend, type QuietHours } from "../domain/quiet-hours.js";
-import type { Tx } from "./db.js";
+import type { SqlTx } from "@shouhu/messaging";
 import { peopleInRole, withDirectoryContacts, type Person } from "./directory.js";
 
 export interface MessageSource {
@@ -57,7 +57,7 @@ function addressFor(channel: NotificationChannel, person: Person): string | null
  * has a key made of its source, rule, channel and address: a redelivered event
  * (or a second birthday run) inserts nothing.
  */
-export async function storeMessages(tx: Tx, source: MessageSource, plans: Plan[], options: { now: Date; quiet: QuietHours }): Promise<number> {
+export async function storeMessages(tx: SqlTx, source: MessageSource, plans: Plan[], options: { now: Date; quiet: QuietHours }): Promise<number> {
   const rows: Row[] = [];
   const now = options.now.toISOString();
   for (const plan of plans) {

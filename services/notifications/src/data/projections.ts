@@ -1,9 +1,9 @@
 import type { ChildSnapshot, EventData } from "@shouhu/contracts";
-import type { Tx } from "./db.js";
+import type { SqlTx } from "@shouhu/messaging";
 import type { Family, Parent } from "../domain/rules.js";
 
 /** The child as the registry last said (older revisions ignored): birthdays and the guardian's phone. */
-export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, child: ChildSnapshot): Promise<void> {
+export async function applyChild(tx: Pick<SqlTx, "$executeRawUnsafe">, child: ChildSnapshot): Promise<void> {
   await tx.$executeRawUnsafe(
     `INSERT INTO children (id, name, birth_date, village_code, township_code, status, guardian_name, guardian_phone, parents, revision)
      VALUES ($1::uuid, $2, $3::date, $4, $5, $6, $7, $8, $10::jsonb, $9)
@@ -25,7 +25,7 @@ export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, child: Child
 }
 
 /** The guardian and parents as the registry last said; nothing if the child was never seen. */
-export async function familyOf(tx: Pick<Tx, "$queryRawUnsafe">, childId: string): Promise<Family> {
+export async function familyOf(tx: Pick<SqlTx, "$queryRawUnsafe">, childId: string): Promise<Family> {
   const [row] = await tx.$queryRawUnsafe<{ name: string | null; phone: string | null; parents: Parent[] }[]>(
     `SELECT guardian_name AS name, guardian_phone AS phone, parents FROM children WHERE id = $1::uuid`,
     childId,
@@ -34,7 +34,7 @@ export async function familyOf(tx: Pick<Tx, "$queryRawUnsafe">, childId: string)
   return { guardian: row.name || row.phone ? { name: row.name, phone: row.phone } : null, parents: row.parents };
 }
 
-export async function startMentor(tx: Pick<Tx, "$executeRawUnsafe">, d: EventData<"pairing.started">): Promise<void> {
+export async function startMentor(tx: Pick<SqlTx, "$executeRawUnsafe">, d: EventData<"pairing.started">): Promise<void> {
   if (d.kind !== "mentor") return;
   await tx.$executeRawUnsafe(
     `INSERT INTO mentors (child_id, pairing_id, name, phone, username) VALUES ($1::uuid, $2::uuid, $3, $4, $5)
@@ -47,7 +47,7 @@ export async function startMentor(tx: Pick<Tx, "$executeRawUnsafe">, d: EventDat
   );
 }
 
-export async function endMentor(tx: Pick<Tx, "$executeRawUnsafe">, d: EventData<"pairing.ended">): Promise<void> {
+export async function endMentor(tx: Pick<SqlTx, "$executeRawUnsafe">, d: EventData<"pairing.ended">): Promise<void> {
   if (d.kind !== "mentor") return;
   await tx.$executeRawUnsafe(`DELETE FROM mentors WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, d.child.id, d.pairingId);
 }
