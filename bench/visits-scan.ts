@@ -46,8 +46,10 @@ try {
     // Baseline first (the scan flags the items): items must exist to be counted, so
     // the count runs after this day's items were created by a dry pass of the same SQL.
     const { ensureItems } = await import("../services/visits/src/data/items.js");
+    // 10:00 China time on the scan day: the scan's clock.
+    const at = new Date(`${today}T02:00:00Z`);
     const createStart = performance.now();
-    const created = await ensureItems(prisma, today, { countyCode: "360999" });
+    const created = await ensureItems(prisma, today, at, { countyCode: "360999" });
     const createMs = performance.now() - createStart;
     const countStart = performance.now();
     const [{ n }] = (await prisma.$queryRawUnsafe<{ n: number }[]>(countSql, today)) as [{ n: number }];
@@ -55,7 +57,7 @@ try {
 
     const outboxBefore = await prisma.outboxEvent.count();
     const scanStart = performance.now();
-    const result = await dailyScan(prisma, today);
+    const result = await dailyScan(prisma, at);
     const scanMs = performance.now() - scanStart;
     const events = (await prisma.outboxEvent.count()) - outboxBefore;
     rows.push(

@@ -39,7 +39,7 @@ export async function buildVisitsApp(deps: VisitsAppDeps): Promise<ServiceApp> {
   registerRecordRoutes(app, { prisma: deps.prisma, now, backdateDays: deps.backdateDays ?? 31 });
   registerItemRoutes(app, { prisma: deps.prisma, now });
   registerConcernRoutes(app, { prisma: deps.prisma, now });
-  registerRuleRoutes(app, deps.prisma);
+  registerRuleRoutes(app, deps.prisma, now);
   registerSnapshotRoute(app, deps.scheduleQueue);
   return app;
 }

@@ -28,7 +28,9 @@ let app: ServiceApp;
 let scheduleQueue: ReturnType<typeof createJobQueue>;
 let queueConnection: ReturnType<typeof createRedisConnection>;
 const clock = { now: new Date("2026-11-22T02:00:00Z") };
-const setToday = (date: string) => (clock.now = new Date(`${date}T02:00:00Z`));
+/** 10:00 China time on that day: the scan's and the API's "today". */
+const at = (date: string) => new Date(`${date}T02:00:00Z`);
+const setToday = (date: string) => (clock.now = at(date));
 const handlers = visitEventHandlers(() => clock.now);
 
 beforeAll(async () => {
@@ -186,20 +188,20 @@ describe("records, the rhythm and the daily scan", () => {
     expect(rec.status, JSON.stringify(rec.body)).toBe(201);
     expect(rec.body.satisfied).toMatchObject({ period: "2026-11", onTime: true });
 
-    await dailyScan(prisma, "2026-11-27");
+    await dailyScan(prisma, at("2026-11-27"));
     expect(await outbox("visit.due", child.id)).toEqual([]);
-    await dailyScan(prisma, "2026-11-28"); // remind 7 days before the 12-05 due date
+    await dailyScan(prisma, at("2026-11-28")); // remind 7 days before the 12-05 due date
     const due = await outbox("visit.due", child.id);
     expect(due.map((d) => d.kind)).toEqual(["parent_call"]);
     expect(due[0]).toMatchObject({ dueDate: "2026-12-05", daysLeft: 7, responsible: { kind: "helper", username: "changling.teacher", phone: "13907311111" } });
 
-    await dailyScan(prisma, "2026-12-05");
+    await dailyScan(prisma, at("2026-12-05"));
     expect(await outbox("visit.overdue", child.id)).toEqual([]);
-    await dailyScan(prisma, "2026-12-06");
+    await dailyScan(prisma, at("2026-12-06"));
     expect((await outbox("visit.overdue", child.id)).map((e) => [e.kind, e.level, e.daysOverdue])).toEqual([["parent_call", 1, 1]]);
-    await dailyScan(prisma, "2026-12-12");
-    await dailyScan(prisma, "2026-12-13");
-    await dailyScan(prisma, "2026-12-13");
+    await dailyScan(prisma, at("2026-12-12"));
+    await dailyScan(prisma, at("2026-12-13"));
+    await dailyScan(prisma, at("2026-12-13"));
     expect((await outbox("visit.overdue", child.id)).map((e) => [e.kind, e.level, e.daysOverdue])).toEqual([
       ["parent_call", 1, 1],
       ["parent_call", 2, 8],
@@ -216,7 +218,7 @@ describe("records, the rhythm and the daily scan", () => {
     const summary = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&from=2026-11-01&to=2026-12-31", "changling.supervisor");
     expect(summary.body.total).toEqual({ due: 2, onTime: 1, late: 1, missed: 0, punctuality: 0.5 });
     const byHelper = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&groupBy=helper&from=2026-11-01&to=2026-12-31", "changling.supervisor");
-    expect(byHelper.body.groups).toEqual([expect.objectContaining({ key: "王老师", due: 2, onTime: 1, late: 1, punctuality: 0.5 })]);
+    expect(byHelper.body.groups).toEqual([expect.objectContaining({ key: teacher.id, name: "王老师", due: 2, onTime: 1, late: 1, punctuality: 0.5 })]);
     // On 01-10 December's items are past due and still open: missed until made up.
     setToday("2027-01-10");
     const later = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&from=2026-11-01&to=2027-01-10", "changling.supervisor");
@@ -233,7 +235,7 @@ describe("records, the rhythm and the daily scan", () => {
   it("two scans at once send each event once", async () => {
     setToday("2026-11-22");
     const children = await Promise.all(Array.from({ length: 30 }, () => register({ villageCode: "360999101202" })));
-    const results = await Promise.all([dailyScan(prisma, "2026-11-29", { batchSize: 7 }), dailyScan(prisma, "2026-11-29", { batchSize: 7 })]);
+    const results = await Promise.all([dailyScan(prisma, at("2026-11-29"), { batchSize: 7 }), dailyScan(prisma, at("2026-11-29"), { batchSize: 7 })]);
     const sent = await prisma.outboxEvent.count({ where: { type: "visit.due", subject: { in: children.map((c) => c.id) } } });
     // Two monthly items each are in their reminder window (semester items are not yet).
     expect(sent).toBe(60);
@@ -248,7 +250,7 @@ describe("records, the rhythm and the daily scan", () => {
     setToday("2027-02-10");
     const child = await register({ villageCode: "360999101203" });
     expect((await items(child.id)).map((i) => i.kind).sort()).toEqual(["home_visit", "parent_call"]);
-    await dailyScan(prisma, "2027-03-01");
+    await dailyScan(prisma, at("2027-03-01"));
     const spring = (await items(child.id)).filter((i) => i.period === "2027-spring");
     expect(spring.map((i) => i.kind).sort()).toEqual(["guardian_contact", "letter", "talk"]);
     expect(spring.every((i) => i.dueDate === "2027-08-07")).toBe(true);
@@ -367,10 +369,10 @@ describe("concerns (强制报告)", () => {
     expect((await api("POST", `/api/v1/concerns/${other.body.id}/updates`, "changling.supervisor", { status: "open", note: "x" })).status).toBe(409);
     expect((await api("POST", `/api/v1/concerns/${other.body.id}/updates`, "changling.teacher", { note: "x" })).status).toBe(403);
 
-    await dailyScan(prisma, "2026-11-24", { concernEscalationDays: 3 });
+    await dailyScan(prisma, at("2026-11-24"), { concernEscalationDays: 3 });
     expect(await outbox("concern.escalated", child.id)).toEqual([]);
-    await dailyScan(prisma, "2026-11-25", { concernEscalationDays: 3 });
-    await dailyScan(prisma, "2026-11-26", { concernEscalationDays: 3 });
+    await dailyScan(prisma, at("2026-11-25"), { concernEscalationDays: 3 });
+    await dailyScan(prisma, at("2026-11-26"), { concernEscalationDays: 3 });
     const escalated = await outbox("concern.escalated", child.id);
     expect(escalated).toEqual([expect.objectContaining({ concernId: rec.body.concernId, escalatedTo: "360999", openDays: 3 })]);
 

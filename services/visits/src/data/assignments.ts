@@ -1,17 +1,20 @@
 import type { EventData } from "@shouhu/contracts";
 import type { Tx } from "./db.js";
+import { ensureItems } from "./items.js";
 
 /**
  * A mentor's pairing makes them responsible for the child's open and future
- * items (items carry no owner: whoever the child's assignment names is
- * responsible, so a hand-over moves everything open at once). Peer buddies have
- * no visiting duties.
+ * mentor items (items carry no owner: whoever the child's assignment names is
+ * responsible, so a hand-over moves everything open at once), and the child's
+ * items for the current periods exist from that moment. Peer buddies have no
+ * visiting duties.
  */
-export async function startAssignment(tx: Pick<Tx, "$executeRawUnsafe">, data: EventData<"pairing.started">): Promise<void> {
+export async function startAssignment(tx: Tx, data: EventData<"pairing.started">, today: string, at: Date): Promise<void> {
   if (data.kind !== "mentor") return;
   await tx.$executeRawUnsafe(
     `INSERT INTO assignments (child_id, pairing_id, helper_id, name, phone, username, since)
-     VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::date)
+     SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::date
+      WHERE NOT EXISTS (SELECT 1 FROM ended_pairings WHERE pairing_id = $2::uuid)
      ON CONFLICT (child_id) DO UPDATE SET pairing_id = EXCLUDED.pairing_id, helper_id = EXCLUDED.helper_id, name = EXCLUDED.name,
        phone = EXCLUDED.phone, username = EXCLUDED.username, since = EXCLUDED.since
      WHERE assignments.since <= EXCLUDED.since`,
@@ -23,13 +26,24 @@ export async function startAssignment(tx: Pick<Tx, "$executeRawUnsafe">, data: E
     data.helper.username,
     data.startDate,
   );
+  // The child may not be known yet (registry's event still on its way): its items come with it then.
+  const [child] = await tx.$queryRawUnsafe<{ countyCode: string }[]>(`SELECT county_code AS "countyCode" FROM children WHERE id = $1::uuid AND status = 'active'`, data.child.id);
+  if (child) await ensureItems(tx, today, at, { countyCode: child.countyCode, childId: data.child.id });
 }
 
 /**
- * The pairing ended: its items fall back to the village child director — unless
- * a newer pairing already took over (events of two pairings may arrive in either order).
+ * The pairing ended: its items fall back to the village child director until the
+ * next pairing starts — unless a newer pairing already took over (events of two
+ * pairings may arrive in either order). Remembered, so a late pairing.started of
+ * this pairing is ignored.
  */
 export async function endAssignment(tx: Pick<Tx, "$executeRawUnsafe">, data: EventData<"pairing.ended">): Promise<void> {
   if (data.kind !== "mentor") return;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO ended_pairings (pairing_id, child_id, end_date) VALUES ($1::uuid, $2::uuid, $3::date) ON CONFLICT DO NOTHING`,
+    data.pairingId,
+    data.child.id,
+    data.endDate,
+  );
   await tx.$executeRawUnsafe(`DELETE FROM assignments WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, data.child.id, data.pairingId);
 }

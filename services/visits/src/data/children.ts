@@ -7,18 +7,18 @@ import { closeOpenItems, ensureItems } from "./items.js";
  * items with it: an active child has this period's items; an exited child has
  * none open.
  */
-export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, today: string): Promise<"applied" | "stale"> {
+export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, today: string, at: Date): Promise<"applied" | "stale"> {
   const [previous] = await tx.$queryRawUnsafe<{ revision: number }[]>(`SELECT revision FROM children WHERE id = $1::uuid FOR UPDATE`, child.id);
   if (previous && previous.revision >= child.revision) return "stale";
   await tx.$executeRawUnsafe(
     `INSERT INTO children (id, name, village_code, township_code, county_code, school_id, status, revision, since, updated_at)
-     VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9::date, now())
+     VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9::date, $10::timestamptz)
      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, village_code = EXCLUDED.village_code,
        township_code = EXCLUDED.township_code, county_code = EXCLUDED.county_code, school_id = EXCLUDED.school_id,
        status = EXCLUDED.status, revision = EXCLUDED.revision,
        -- re-admitted children start a new stretch: nothing is due for the time they were out
        since = CASE WHEN children.status = 'exited' AND EXCLUDED.status = 'active' THEN EXCLUDED.since ELSE children.since END,
-       updated_at = now()`,
+       updated_at = EXCLUDED.updated_at`,
     child.id,
     child.name,
     child.villageCode,
@@ -28,8 +28,9 @@ export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, today: st
     child.status,
     child.revision,
     today,
+    at,
   );
   if (child.status === "exited") await closeOpenItems(tx, child.id);
-  else await ensureItems(tx, today, { countyCode: child.countyCode, childId: child.id });
+  else await ensureItems(tx, today, at, { countyCode: child.countyCode, childId: child.id });
   return "applied";
 }

@@ -8,8 +8,9 @@ type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;
  * Creates the items due in the periods containing `date` for active children
  * (all of a county, or one child), per the county's rules. Idempotent: the
  * (child, kind, period) key makes a second run, or two at once, a no-op.
+ * `at` is the injected clock's time, stamped as created_at.
  */
-export async function ensureItems(db: Db, date: string, scope: { countyCode: string; childId?: string }): Promise<number> {
+export async function ensureItems(db: Db, date: string, at: Date, scope: { countyCode: string; childId?: string }): Promise<number> {
   const { rules, calendar } = await ruleSetFor(db, scope.countyCode);
   let created = 0;
   for (const rule of rules) {
@@ -17,8 +18,8 @@ export async function ensureItems(db: Db, date: string, scope: { countyCode: str
     if (!period) continue;
     const dates = itemDates(period, rule);
     created += await db.$executeRawUnsafe(
-      `INSERT INTO due_items (id, child_id, kind, period_key, period_start, period_end, due_date, remind_on, escalate_on, status)
-       SELECT gen_random_uuid(), c.id, $1, $2, $3::date, $4::date, $5::date, $6::date, $7::date, 'open'
+      `INSERT INTO due_items (id, child_id, kind, period_key, responsible, period_start, period_end, due_date, remind_on, escalate_on, status, created_at)
+       SELECT gen_random_uuid(), c.id, $1, $2, $10, $3::date, $4::date, $5::date, $6::date, $7::date, 'open', $11::timestamptz
          FROM children c
         WHERE c.county_code = $8 AND c.status = 'active' AND c.since <= $4::date
           AND ($9::uuid IS NULL OR c.id = $9::uuid)
@@ -32,6 +33,8 @@ export async function ensureItems(db: Db, date: string, scope: { countyCode: str
       dates.escalateOn,
       scope.countyCode,
       scope.childId ?? null,
+      rule.responsible,
+      at,
     );
   }
   return created;

@@ -30,12 +30,12 @@ export async function createRecord(
   return prisma.$transaction(async (tx) => {
     const recordId = uuidv7();
     // The item for the record's period may not exist yet (the scan runs once a day).
-    await ensureItems(tx, input.date, { countyCode: child.countyCode, childId: child.id });
+    await ensureItems(tx, input.date, at, { countyCode: child.countyCode, childId: child.id });
     const satisfied = await satisfyItem(tx, child.id, input.kind, input.date, recordId);
     await tx.$executeRawUnsafe(
       `INSERT INTO visit_records (id, child_id, kind, date, visitor_user_id, visitor_name, location, duration_minutes, findings,
-                                  follow_up_needed, follow_up_note, item_id)
-       VALUES ($1::uuid, $2::uuid, $3, $4::date, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::uuid)`,
+                                  follow_up_needed, follow_up_note, item_id, created_at)
+       VALUES ($1::uuid, $2::uuid, $3, $4::date, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::uuid, $13::timestamptz)`,
       recordId,
       child.id,
       input.kind,
@@ -48,6 +48,7 @@ export async function createRecord(
       input.followUpNeeded,
       input.followUpNote ?? null,
       satisfied?.itemId ?? null,
+      at,
     );
     const eventChild = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };
     const concernId = input.concern

@@ -1,4 +1,4 @@
-import { seedCalendar, seedRules, type SemesterCalendar, type VisitRule } from "../domain/rhythm.js";
+import { VisitRule, seedCalendar, seedRules, type SemesterCalendar } from "../domain/rhythm.js";
 import type { Tx } from "./db.js";
 
 export interface RuleSet {
@@ -19,17 +19,26 @@ export async function ruleSetFor(db: Db, countyCode: string): Promise<RuleSet> {
     countyCode,
   );
   return row
-    ? { countyCode, rules: row.rules, calendar: row.calendar, custom: true, updatedBy: row.updatedBy, updatedAt: row.updatedAt }
+    ? // Parsed again so rules stored before a field existed get its default (responsible: mentor).
+      { countyCode, rules: row.rules.map((r) => VisitRule.parse(r)), calendar: row.calendar, custom: true, updatedBy: row.updatedBy, updatedAt: row.updatedAt }
     : { countyCode, rules: seedRules, calendar: seedCalendar, custom: false, updatedBy: null, updatedAt: null };
 }
 
-export async function saveRuleSet(db: Pick<Tx, "$executeRawUnsafe">, countyCode: string, rules: VisitRule[], calendar: SemesterCalendar, by: string): Promise<void> {
+export async function saveRuleSet(
+  db: Pick<Tx, "$executeRawUnsafe">,
+  countyCode: string,
+  rules: VisitRule[],
+  calendar: SemesterCalendar,
+  by: string,
+  at: Date,
+): Promise<void> {
   await db.$executeRawUnsafe(
-    `INSERT INTO rule_sets (county_code, rules, calendar, updated_at, updated_by) VALUES ($1, $2::jsonb, $3::jsonb, now(), $4)
-     ON CONFLICT (county_code) DO UPDATE SET rules = EXCLUDED.rules, calendar = EXCLUDED.calendar, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+    `INSERT INTO rule_sets (county_code, rules, calendar, updated_at, updated_by) VALUES ($1, $2::jsonb, $3::jsonb, $5, $4)
+     ON CONFLICT (county_code) DO UPDATE SET rules = EXCLUDED.rules, calendar = EXCLUDED.calendar, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
     countyCode,
     JSON.stringify(rules),
     JSON.stringify(calendar),
     by,
+    at,
   );
 }

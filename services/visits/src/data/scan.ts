@@ -1,6 +1,7 @@
 import type { Actor } from "@shouhu/contracts";
 import { systemActor } from "@shouhu/contracts";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import { todayInChina } from "@shouhu/cn";
 import { daysBetween } from "../domain/rhythm.js";
 import type { PrismaClient } from "./db.js";
 import { activeCounties, ensureItems } from "./items.js";
@@ -23,12 +24,30 @@ interface ItemRow {
   helperUsername: string | null;
 }
 
+export interface ScanOptions {
+  batchSize?: number;
+  concernEscalationDays?: number;
+  /** Called after each committed batch (the worker reports job progress with it). */
+  onBatch?: (stage: ScanStage, claimed: number) => Promise<void> | void;
+}
+
+export type ScanStage = "reminded" | "overdue" | "escalated";
+
 export interface ScanResult {
   itemsCreated: number;
   reminded: number;
   overdue: number;
   escalated: number;
   concernsEscalated: number;
+}
+
+/**
+ * Whoever is responsible for item `i` now: the child's mentor for mentor rules
+ * (joined as `a`), else — no mentor, or a village-director rule — the village
+ * child director (a NULL `a`).
+ */
+export function responsibleJoin(item: string): string {
+  return `LEFT JOIN assignments a ON a.child_id = ${item}.child_id AND ${item}.responsible = 'mentor'`;
 }
 
 /** Columns every item event needs: the child and whoever is responsible now. */
@@ -85,11 +104,12 @@ const stages = [
  * two scans at once (two workers, a retried job) split the work and never send
  * the same event twice.
  */
-export async function dailyScan(prisma: PrismaClient, today: string, options: { batchSize?: number; concernEscalationDays?: number } = {}): Promise<ScanResult> {
+export async function dailyScan(prisma: PrismaClient, now: Date, options: ScanOptions = {}): Promise<ScanResult> {
+  const today = todayInChina(now);
   const batchSize = options.batchSize ?? 2000;
   const actor = systemActor(SCAN_JOB);
   const result: ScanResult = { itemsCreated: 0, reminded: 0, overdue: 0, escalated: 0, concernsEscalated: 0 };
-  for (const county of await activeCounties(prisma)) result.itemsCreated += await ensureItems(prisma, today, { countyCode: county });
+  for (const county of await activeCounties(prisma)) result.itemsCreated += await ensureItems(prisma, today, now, { countyCode: county });
 
   for (const stage of stages) {
     for (;;) {
@@ -100,12 +120,13 @@ export async function dailyScan(prisma: PrismaClient, today: string, options: { 
                SELECT i.id FROM due_items i WHERE i.status = 'open' AND ${stage.where}
                 ORDER BY i.id LIMIT $2 FOR UPDATE SKIP LOCKED
              ), u AS (
-               UPDATE due_items i SET ${stage.flag} = now() FROM picked WHERE i.id = picked.id
-               RETURNING i.id, i.kind, i.period_key, i.due_date, i.child_id
+               UPDATE due_items i SET ${stage.flag} = $3::timestamptz FROM picked WHERE i.id = picked.id
+               RETURNING i.id, i.kind, i.period_key, i.due_date, i.child_id, i.responsible
              )
-             SELECT ${itemColumns} FROM u JOIN children c ON c.id = u.child_id LEFT JOIN assignments a ON a.child_id = u.child_id`,
+             SELECT ${itemColumns} FROM u JOIN children c ON c.id = u.child_id ${responsibleJoin("u")}`,
             today,
             batchSize,
+            now,
           );
           await appendToOutbox(tx, rows.map((row) => stage.event(row, today, actor)));
           return rows.length;
@@ -113,15 +134,16 @@ export async function dailyScan(prisma: PrismaClient, today: string, options: { 
         { timeout: 120_000 },
       );
       result[stage.name] += claimed;
+      if (claimed > 0) await options.onBatch?.(stage.name, claimed);
       if (claimed < batchSize) break;
     }
   }
-  result.concernsEscalated = await escalateStaleConcerns(prisma, today, options.concernEscalationDays ?? 3, actor);
+  result.concernsEscalated = await escalateStaleConcerns(prisma, today, now, options.concernEscalationDays ?? 3, actor);
   return result;
 }
 
 /** Concern cases nobody acknowledged within N days go up to the county. */
-async function escalateStaleConcerns(prisma: PrismaClient, today: string, days: number, actor: Actor): Promise<number> {
+async function escalateStaleConcerns(prisma: PrismaClient, today: string, now: Date, days: number, actor: Actor): Promise<number> {
   return prisma.$transaction(async (tx) => {
     const rows = await tx.$queryRawUnsafe<{ id: string; category: string; raisedOn: string; childId: string; childName: string; villageCode: string; townshipCode: string; countyCode: string }[]>(
       `WITH picked AS (
@@ -129,13 +151,14 @@ async function escalateStaleConcerns(prisma: PrismaClient, today: string, days: 
           WHERE k.status = 'open' AND k.escalated_at IS NULL AND (k.raised_at AT TIME ZONE 'Asia/Shanghai')::date <= $1::date - $2::int
           FOR UPDATE SKIP LOCKED
        ), u AS (
-         UPDATE concerns k SET escalated_at = now() FROM picked WHERE k.id = picked.id RETURNING k.id, k.category, k.raised_at, k.child_id
+         UPDATE concerns k SET escalated_at = $3::timestamptz FROM picked WHERE k.id = picked.id RETURNING k.id, k.category, k.raised_at, k.child_id
        )
        SELECT u.id, u.category, to_char((u.raised_at AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS "raisedOn", c.id AS "childId", c.name AS "childName",
               c.village_code AS "villageCode", c.township_code AS "townshipCode", c.county_code AS "countyCode"
          FROM u JOIN children c ON c.id = u.child_id`,
       today,
       days,
+      now,
     );
     await appendToOutbox(
       tx,

@@ -8,9 +8,18 @@ export type ScheduledKind = z.infer<typeof ScheduledKind>;
 export const Frequency = z.enum(["monthly", "semester", "yearly"]);
 export type Frequency = z.infer<typeof Frequency>;
 
+/**
+ * Who must make the visit: the child's paired mentor (the village child director
+ * while there is none), or always the village child director (e.g. a county that
+ * keeps guardian contact with the village).
+ */
+export const Responsible = z.enum(["mentor", "village_director"]);
+export type Responsible = z.infer<typeof Responsible>;
+
 export const VisitRule = z.object({
   kind: ScheduledKind,
   frequency: Frequency,
+  responsible: Responsible.default("mentor"),
   /** Days after the period ends before the item counts as overdue. */
   graceDays: z.number().int().min(0).max(31),
   /** Days before the due date the responsible person is reminded (visit.due). */
@@ -18,9 +27,20 @@ export const VisitRule = z.object({
   /** Days after the due date an open item is escalated to the township supervisor. */
   escalateAfterDays: z.number().int().min(1).max(90),
 });
-export type VisitRule = z.infer<typeof VisitRule>;
+export type VisitRule = z.output<typeof VisitRule>;
 
-const monthDay = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, "应为 MM-DD，如 03-01");
+const MONTH_DAY = /^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** A day every year has: 02-29 would make the semester start or end on a day that does not exist three years in four. */
+const monthDay = z
+  .string()
+  .regex(MONTH_DAY, "应为 MM-DD，如 03-01")
+  // A malformed value already has the format issue; only a well-formed one can name a day that does not exist.
+  .refine((v) => !MONTH_DAY.test(v) || isRealMonthDay(v), "该月没有这一天（2月按28天计）");
+
+function isRealMonthDay(v: unknown): v is string {
+  return typeof v === "string" && MONTH_DAY.test(v) && Number(v.slice(3)) <= daysInMonth[Number(v.slice(0, 2)) - 1]!;
+}
 
 /** Semesters as month-day ranges; autumn usually runs into January of the next year. */
 export const SemesterCalendar = z.object({
@@ -29,14 +49,34 @@ export const SemesterCalendar = z.object({
 });
 export type SemesterCalendar = z.infer<typeof SemesterCalendar>;
 
+/** Days of the year (non-leap, 0-based) a semester covers; one crossing the year change wraps round. */
+function semesterDays(range: { start: string; end: string }): Set<number> {
+  const dayOfYear = (md: string) => daysInMonth.slice(0, Number(md.slice(0, 2)) - 1).reduce((a, b) => a + b, 0) + Number(md.slice(3)) - 1;
+  const [from, to] = [dayOfYear(range.start), dayOfYear(range.end)];
+  const days = new Set<number>();
+  for (let d = from; ; d = (d + 1) % 365) {
+    days.add(d);
+    if (d === to) return days;
+  }
+}
+
 export const RuleSetInput = z
   .object({ rules: z.array(VisitRule).min(1, "至少需要一条走访规则").max(20), calendar: SemesterCalendar })
   .superRefine((value, ctx) => {
     const seen = new Set<string>();
-    value.rules.forEach((rule, i) => {
+    // Refinements may see a half-valid value: nothing here may throw on it.
+    (Array.isArray(value.rules) ? value.rules : []).forEach((rule, i) => {
       if (seen.has(rule.kind)) ctx.addIssue({ code: "custom", path: ["rules", i, "kind"], message: "每种走访只能有一条规则" });
       seen.add(rule.kind);
     });
+    const { spring, autumn } = value.calendar ?? {};
+    // Only a calendar whose four days are real can overlap (the field issues above say what is wrong otherwise).
+    const days = [spring?.start, spring?.end, autumn?.start, autumn?.end];
+    if (!days.every(isRealMonthDay)) return;
+    const springDays = semesterDays(spring!);
+    if ([...semesterDays(autumn!)].some((d) => springDays.has(d))) {
+      ctx.addIssue({ code: "custom", path: ["calendar", "autumn", "start"], message: `秋季学期与春季学期（${spring.start}至${spring.end}）重叠` });
+    }
   });
 export type RuleSetInput = z.infer<typeof RuleSetInput>;
 
@@ -46,11 +86,11 @@ export type RuleSetInput = z.infer<typeof RuleSetInput>;
  * the guardian and a letter ("四个一次", "三个一").
  */
 export const seedRules: VisitRule[] = [
-  { kind: "home_visit", frequency: "monthly", graceDays: 5, remindDaysBefore: 7, escalateAfterDays: 7 },
-  { kind: "parent_call", frequency: "monthly", graceDays: 5, remindDaysBefore: 7, escalateAfterDays: 7 },
-  { kind: "talk", frequency: "semester", graceDays: 7, remindDaysBefore: 14, escalateAfterDays: 14 },
-  { kind: "guardian_contact", frequency: "semester", graceDays: 7, remindDaysBefore: 14, escalateAfterDays: 14 },
-  { kind: "letter", frequency: "semester", graceDays: 7, remindDaysBefore: 14, escalateAfterDays: 14 },
+  { kind: "home_visit", frequency: "monthly", responsible: "mentor", graceDays: 5, remindDaysBefore: 7, escalateAfterDays: 7 },
+  { kind: "parent_call", frequency: "monthly", responsible: "mentor", graceDays: 5, remindDaysBefore: 7, escalateAfterDays: 7 },
+  { kind: "talk", frequency: "semester", responsible: "mentor", graceDays: 7, remindDaysBefore: 14, escalateAfterDays: 14 },
+  { kind: "guardian_contact", frequency: "semester", responsible: "mentor", graceDays: 7, remindDaysBefore: 14, escalateAfterDays: 14 },
+  { kind: "letter", frequency: "semester", responsible: "mentor", graceDays: 7, remindDaysBefore: 14, escalateAfterDays: 14 },
 ];
 
 export const seedCalendar: SemesterCalendar = { spring: { start: "03-01", end: "07-31" }, autumn: { start: "09-01", end: "01-31" } };

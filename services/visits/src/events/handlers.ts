@@ -14,13 +14,17 @@ type Consumed = "child.registered" | "child.updated" | "child.status-changed" | 
 export function visitEventHandlers(now: () => Date = () => new Date()): Record<Consumed, EventHandler<Tx>> {
   const child: EventHandler<Tx> = async (event, tx) => {
     const { child: snapshot } = event.data as EventData<"child.registered">;
-    await applyChildSnapshot(tx, snapshot, todayInChina(now()));
+    const at = now();
+    await applyChildSnapshot(tx, snapshot, todayInChina(at), at);
   };
   return {
     "child.registered": child,
     "child.updated": child,
     "child.status-changed": child,
-    "pairing.started": async (event, tx) => startAssignment(tx, event.data as EventData<"pairing.started">),
+    "pairing.started": async (event, tx) => {
+      const at = now();
+      await startAssignment(tx, event.data as EventData<"pairing.started">, todayInChina(at), at);
+    },
     "pairing.ended": async (event, tx) => endAssignment(tx, event.data as EventData<"pairing.ended">),
   } satisfies Partial<Record<EventType, EventHandler<Tx>>>;
 }

@@ -1,7 +1,6 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { jobQueues } from "@shouhu/contracts";
-import { todayInChina } from "@shouhu/cn";
 import type { Logger } from "@shouhu/kit";
 import { createJobWorker, upsertDailySchedule } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
@@ -25,7 +24,11 @@ export async function startScanWorker(deps: {
     async (job) => {
       if (job.name === SNAPSHOT_JOB) return publishVisitsSnapshot(deps.prisma, (job.data as { runId: string }).runId);
       if (job.name !== SCAN_JOB) throw new Error(`no handler for scheduled job ${job.name}`);
-      const result = await dailyScan(deps.prisma, todayInChina(now()), { concernEscalationDays: deps.concernEscalationDays });
+      let done = 0;
+      const result = await dailyScan(deps.prisma, now(), {
+        concernEscalationDays: deps.concernEscalationDays,
+        onBatch: async (stage, claimed) => job.updateProgress({ stage, items: (done += claimed) }),
+      });
       deps.logger.info(result, "daily visit scan finished");
       return result;
     },

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { VisitKind, labels, type VisitKind as Kind } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
-import { markAudit, type ServiceApp } from "@shouhu/kit";
+import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { addDays } from "../domain/rhythm.js";
 import { teacherOnly, visibleChild } from "../data/visibility.js";
+import { responsibleJoin } from "../data/scan.js";
 import { scopeOf } from "./permissions.js";
 
 const orgUnit = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional();
@@ -16,7 +17,7 @@ const ItemsQuery = z.object({
   kind: VisitKind.optional(),
   /** due_this_week: open and due within 7 days; overdue: open and past due; done; closed. */
   view: z.enum(["open", "due_this_week", "overdue", "done", "closed"]).default("open"),
-  /** Only items the caller is responsible for (their paired children). */
+  /** Only items the caller is responsible for (their paired children's mentor items). */
   mine: bool.optional(),
   cursor: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -24,7 +25,8 @@ const ItemsQuery = z.object({
 
 const SummaryQuery = z.object({
   orgUnit,
-  groupBy: z.enum(["village", "helper"]).default("village"),
+  /** Per org unit (village or township) or per responsible person (helper; the village child director where none). */
+  groupBy: z.enum(["village", "township", "helper"]).default("village"),
   /** Items due from (inclusive) … to (inclusive); default: the last 90 days. */
   from: z.iso.date().optional(),
   to: z.iso.date().optional(),
@@ -58,13 +60,15 @@ export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient
               to_char(i.due_date, 'YYYY-MM-DD') AS "dueDate", i.status, to_char(i.done_on, 'YYYY-MM-DD') AS "doneOn",
               json_build_object('kind', CASE WHEN a.child_id IS NULL THEN 'village_director' ELSE 'helper' END,
                                 'name', a.name, 'username', a.username, 'helperId', a.helper_id) AS responsible
-         FROM due_items i JOIN children c ON c.id = i.child_id LEFT JOIN assignments a ON a.child_id = i.child_id
+         FROM due_items i JOIN children c ON c.id = i.child_id ${responsibleJoin("i")}
+              LEFT JOIN assignments p ON p.child_id = i.child_id
         WHERE c.village_code LIKE $1 || '%' AND i.status = $2
           AND ($3::text <> 'due_this_week' OR i.due_date BETWEEN $4::date AND $4::date + 6)
           AND ($3::text <> 'overdue' OR i.due_date < $4::date)
           AND ($5::uuid IS NULL OR i.child_id = $5::uuid)
           AND ($6::text IS NULL OR i.kind = $6)
-          AND ($7::text IS NULL OR a.username = $7)
+          AND ($7::text IS NULL OR p.username = $7)
+          AND ($10::text IS NULL OR a.username = $10)
           AND ($8::uuid IS NULL OR i.id > $8::uuid)
         ORDER BY i.id LIMIT $9`,
       scopeOf(principal, q.orgUnit),
@@ -73,9 +77,10 @@ export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       today,
       q.childId ?? null,
       q.kind ?? null,
-      teacher ?? (q.mine ? principal.username : null),
+      teacher,
       q.cursor ?? null,
       q.limit + 1,
+      q.mine ? principal.username : null,
     );
     const more = rows.length > q.limit;
     const items = (more ? rows.slice(0, q.limit) : rows).map((r) => ({
@@ -96,18 +101,25 @@ export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       const today = todayInChina(deps.now());
       const from = q.from ?? addDays(today, -90);
       const to = q.to ?? today;
+      if (from > to) throw new ValidationError([{ field: "from", message: `开始日期不能晚于结束日期（${to}）` }]);
       const teacher = teacherOnly(principal);
-      const group = q.groupBy === "village" ? "c.village_code" : "COALESCE(a.name, '村儿童主任')";
-      const rows = await prisma.$queryRawUnsafe<{ key: string; due: number; onTime: number; late: number; missed: number; open: number; dueThisWeek: number }[]>(
-        `SELECT ${group} AS key,
+      // Helpers by id (two 王老师 are two people); items nobody is paired for belong to each village's child director.
+      const [group, label] = {
+        village: ["c.village_code", "c.village_code"],
+        township: ["c.township_code", "c.township_code"],
+        helper: ["COALESCE(a.helper_id::text, 'village_director:' || c.village_code)", "COALESCE(max(a.name), '村儿童主任（' || max(c.village_code) || '）')"],
+      }[q.groupBy];
+      const rows = await prisma.$queryRawUnsafe<{ key: string; name: string; due: number; onTime: number; late: number; missed: number; open: number; dueThisWeek: number }[]>(
+        `SELECT ${group} AS key, ${label} AS name,
                 count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date)::int AS due,
                 count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date AND i.status = 'done' AND i.done_on <= i.due_date)::int AS "onTime",
                 count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date AND i.status = 'done' AND i.done_on > i.due_date)::int AS late,
                 count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date AND i.status = 'open' AND i.due_date < $4::date)::int AS missed,
                 count(*) FILTER (WHERE i.status = 'open' AND i.due_date < $4::date)::int AS open,
                 count(*) FILTER (WHERE i.status = 'open' AND i.due_date BETWEEN $4::date AND $4::date + 6)::int AS "dueThisWeek"
-           FROM due_items i JOIN children c ON c.id = i.child_id LEFT JOIN assignments a ON a.child_id = i.child_id
-          WHERE c.village_code LIKE $1 || '%' AND i.status <> 'closed' AND ($5::text IS NULL OR a.username = $5)
+           FROM due_items i JOIN children c ON c.id = i.child_id ${responsibleJoin("i")}
+                LEFT JOIN assignments p ON p.child_id = i.child_id
+          WHERE c.village_code LIKE $1 || '%' AND i.status <> 'closed' AND ($5::text IS NULL OR p.username = $5)
           GROUP BY 1 ORDER BY 1`,
         scopeOf(principal, q.orgUnit),
         from,

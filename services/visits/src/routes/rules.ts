@@ -19,7 +19,7 @@ export function registerSnapshotRoute(app: ServiceApp, queue: Queue): void {
   });
 }
 
-export function registerRuleRoutes(app: ServiceApp, prisma: PrismaClient): void {
+export function registerRuleRoutes(app: ServiceApp, prisma: PrismaClient, now: () => Date): void {
   app.get("/api/v1/visit-rules/:countyCode", { schema: { tags: ["visit-rules"], summary: "本县走访规则与学期设置（未设置时为默认节奏）", params: CountyParams } }, async (request) => {
     const principal = request.principal!;
     const county = request.params.countyCode;
@@ -35,7 +35,7 @@ export function registerRuleRoutes(app: ServiceApp, prisma: PrismaClient): void 
       const county = request.params.countyCode;
       if (!hasAnyRole(principal, ["county-admin"]) || principal.orgUnit !== county) throw new ForbiddenError("只有本县民政管理员可以设置走访规则");
       // New rules apply from the next item created; items already open keep their dates.
-      await saveRuleSet(prisma, county, request.body.rules, request.body.calendar, principal.name || principal.username);
+      await saveRuleSet(prisma, county, request.body.rules, request.body.calendar, principal.name || principal.username, now());
       return ruleSetFor(prisma, county);
     },
   );
