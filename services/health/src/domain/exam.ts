@@ -23,7 +23,7 @@ export const ExamInput = z.object({
   weightKg: between(8, 150, "体重", "千克"),
   visionLeft: vision,
   visionRight: vision,
-  hemoglobin: z.number().int("血红蛋白为整数（g/L）").min(30, "血红蛋白应在30–250 g/L之间").max(250, "血红蛋白应在30–250 g/L之间").nullish(),
+  hemoglobin: z.number().int("血红蛋白以g/L填写整数（如108），是否按g/dL填写了？").min(30, "血红蛋白应在30–250 g/L之间").max(250, "血红蛋白应在30–250 g/L之间").nullish(),
   caries: z.number().int("龋齿数为整数").min(0, "龋齿数不能为负").max(32, "龋齿数不超过32颗").nullish(),
   bpSystolic: z.number().int().min(50, "收缩压应在50–250 mmHg之间").max(250, "收缩压应在50–250 mmHg之间").nullish(),
   bpDiastolic: z.number().int().min(30, "舒张压应在30–150 mmHg之间").max(150, "舒张压应在30–150 mmHg之间").nullish(),
