@@ -209,26 +209,33 @@ describe("records, the rhythm and the daily scan", () => {
     // The December items appeared with the month.
     expect((await items(child.id)).filter((i) => i.period === "2026-12").length).toBe(2);
 
-    // The call made up on 12-10 (补访) settles November's item, late; December's call is still due.
+    // A call on 12-10 is December's call, on time; November's call stays missed (overdue) …
     setToday("2026-12-13");
-    const late = await api("POST", "/api/v1/visit-records", "changling.teacher", { childId: child.id, kind: "parent_call", date: "2026-12-10" });
+    const december = await api("POST", "/api/v1/visit-records", "changling.teacher", { childId: child.id, kind: "parent_call", date: "2026-12-10" });
+    expect(december.body.satisfied).toMatchObject({ period: "2026-12", onTime: true });
+    expect((await items(child.id)).filter((i) => i.kind === "parent_call").map((i) => i.period)).toEqual(["2026-11"]);
+    const missing = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&from=2026-11-01&to=2026-12-31", "changling.supervisor");
+    expect(missing.body.total).toEqual({ due: 2, onTime: 1, late: 0, missed: 1, punctuality: 0.5 });
+    // … until a second call makes it up (补访), late.
+    const late = await api("POST", "/api/v1/visit-records", "changling.teacher", { childId: child.id, kind: "parent_call", date: "2026-12-11" });
     expect(late.body.satisfied).toMatchObject({ period: "2026-11", onTime: false });
-    expect((await items(child.id)).filter((i) => i.kind === "parent_call").map((i) => i.period)).toEqual(["2026-12"]);
+    expect((await items(child.id)).filter((i) => i.kind === "parent_call")).toEqual([]);
     // November's two monthly items fell due on 12-05: the visit in time, the call made up late.
     const summary = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&from=2026-11-01&to=2026-12-31", "changling.supervisor");
     expect(summary.body.total).toEqual({ due: 2, onTime: 1, late: 1, missed: 0, punctuality: 0.5 });
     const byHelper = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&groupBy=helper&from=2026-11-01&to=2026-12-31", "changling.supervisor");
     expect(byHelper.body.groups).toEqual([expect.objectContaining({ key: teacher.id, name: "王老师", due: 2, onTime: 1, late: 1, punctuality: 0.5 })]);
-    // On 01-10 December's items are past due and still open: missed until made up.
+    // On 01-10 December's home visit is past due and still open: missed until made up; December's call was on time.
     setToday("2027-01-10");
     const later = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&from=2026-11-01&to=2027-01-10", "changling.supervisor");
-    expect(later.body.total).toMatchObject({ due: 4, onTime: 1, late: 1, missed: 2, punctuality: 0.25 });
+    expect(later.body.total).toMatchObject({ due: 4, onTime: 2, late: 1, missed: 1, punctuality: 0.5 });
     const overdueNow = await api("GET", "/api/v1/visit-items?orgUnit=360999101209&view=overdue", "changling.teacher");
-    expect(overdueNow.body.items.map((i: { kind: string; daysOverdue: number }) => [i.kind, i.daysOverdue]).sort()).toEqual([["home_visit", 5], ["parent_call", 5]]);
+    expect(overdueNow.body.items.map((i: { kind: string; period: string; daysOverdue: number }) => [i.kind, i.period, i.daysOverdue])).toEqual([["home_visit", "2026-12", 5]]);
     const recorded = await outbox("visit.recorded", child.id);
-    expect(recorded.map((r) => [r.kind, r.satisfied?.onTime])).toEqual([
-      ["home_visit", true],
-      ["parent_call", false],
+    expect(recorded.map((r) => [r.kind, r.satisfied?.period, r.satisfied?.onTime])).toEqual([
+      ["home_visit", "2026-11", true],
+      ["parent_call", "2026-12", true],
+      ["parent_call", "2026-11", false],
     ]);
   });
 

@@ -53,17 +53,19 @@ export interface Satisfied {
 }
 
 /**
- * Marks as done the oldest open item of this kind whose period had begun by the
- * record's date. A visit inside the period or its grace days is on time; one
- * after the due date makes up (补访) the oldest missed item, late — so a missed
- * month stays visible until someone actually makes the visit up.
+ * Marks as done the item the record matches: the oldest open item of this kind
+ * whose window (period start to due date, grace days included) holds the
+ * record's date — on time. With none (this period's item already done), the
+ * record makes up (补访) the oldest missed item, late. So a visit in December
+ * counts for December, and a missed November stays visible until someone makes
+ * a second visit for it.
  */
 export async function satisfyItem(db: Db, childId: string, kind: string, date: string, recordId: string): Promise<Satisfied | null> {
   const [row] = await db.$queryRawUnsafe<{ id: string; period: string; onTime: boolean }[]>(
     `UPDATE due_items SET status = 'done', record_id = $4::uuid, done_on = $3::date
       WHERE id = (SELECT id FROM due_items
                    WHERE child_id = $1::uuid AND kind = $2 AND status = 'open' AND period_start <= $3::date
-                   ORDER BY period_start LIMIT 1 FOR UPDATE)
+                   ORDER BY due_date >= $3::date DESC, period_start LIMIT 1 FOR UPDATE)
       RETURNING id, period_key AS period, (done_on <= due_date) AS "onTime"`,
     childId,
     kind,
