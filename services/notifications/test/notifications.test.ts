@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
-import type { Queue, Worker } from "bullmq";
+import type { Job, Queue, Worker } from "bullmq";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger, loadConfig, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
@@ -19,6 +19,7 @@ import { buildNotificationsApp } from "../src/app.js";
 import { notificationHandlers } from "../src/events/handlers.js";
 import { syncDirectoryFromRealm } from "../src/data/directory.js";
 import { dispatchQueued } from "../src/data/dispatch.js";
+import { deliveryProcessor, markFailed } from "../src/data/delivery.js";
 import { remindBirthdays } from "../src/data/birthdays.js";
 import { parseQuietHours } from "../src/domain/quiet-hours.js";
 import { emailChannel } from "../src/channels/email.js";
@@ -334,6 +335,31 @@ describe("channels against real receivers", () => {
     expect(Object.keys(none.channels).sort()).toEqual(["dingtalk", "wecom"]);
   });
 
+  it("office robots are set by county admins or the township's own supervisor", async () => {
+    const put = async (user: string, orgUnit: string, body: object, kind = "wecom") =>
+      app.inject({ method: "PUT", url: `/api/v1/notifications/offices/${orgUnit}/${kind}`, headers: await issuer.as(user), payload: body });
+    const url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=new";
+    expect((await put("changling.supervisor", "360999102", { url })).statusCode).toBe(403); // not their township
+    expect((await put("changling.teacher", "360999101", { url })).statusCode).toBe(403);
+    const bad = await put("county.admin", "360999103", { url: "not a url" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details[0]).toMatchObject({ field: "url", message: "应为群机器人的 Webhook 地址" });
+    expect((await put("county.admin", "360999103", { url }, "telegram")).statusCode).toBe(400);
+    expect((await put("county.admin", "360999103", { url })).json()).toEqual({ orgUnit: "360999103", kind: "wecom", configured: true });
+    expect(await prisma.officeChannel.findUnique({ where: { orgUnit_kind: { orgUnit: "360999103", kind: "wecom" } } })).toMatchObject({ url, secret: null });
+  });
+
+  it("a channel this deployment has not configured fails the message for good, with the reason", async () => {
+    const e = overdue(2);
+    await deliver(e);
+    const mail = (await messagesOf(e.id)).find((m) => m.channel === "email")!;
+    const process = deliveryProcessor({ prisma, redis, keyPrefix: prefix, quiet, now: () => clock.now, channels: {} });
+    await expect(process({ id: mail.id, data: { messageId: mail.id } } as unknown as Job)).rejects.toMatchObject({ name: "UnrecoverableError", message: "渠道未配置：email" });
+    await markFailed(prisma, mail.id, "渠道未配置：email");
+    expect(await prisma.message.findUnique({ where: { id: mail.id } })).toMatchObject({ status: "failed", lastError: "渠道未配置：email", attempts: 0 });
+    expect(await prisma.outboxEvent.count({ where: { type: "notification.failed", subject: e.subject } })).toBe(1);
+  });
+
   it("signs SMS requests as Alibaba Cloud documents (published example)", () => {
     const params = {
       AccessKeyId: "testId",
@@ -542,6 +568,8 @@ describe("in-app inbox", () => {
     expect(status.json().items.map((m: { status: string }) => m.status)).toContain("read");
     expect((await app.inject({ url: "/api/v1/notifications/messages", headers: supervisor })).statusCode).toBe(403);
     expect((await app.inject({ url: "/api/v1/notifications/messages" })).statusCode).toBe(401);
+    // The county's inspector reads reports, not delivery status.
+    expect((await app.inject({ url: "/api/v1/notifications/messages", headers: await issuer.as("county.inspector") })).statusCode).toBe(403);
   });
 
   it("marks all of one user's messages read, and nobody else's", async () => {
