@@ -20,40 +20,57 @@ interface Pending {
 }
 
 /**
- * Group commit: each audited request waits until its row is committed, but
- * rows of concurrent requests share one INSERT, so the trail is durable before
- * the response leaves without a database round trip per request.
+ * Group commit: each audited request waits until its row is committed (the
+ * response is released only then), but rows of concurrent requests share one
+ * INSERT. No timer: a row is written at once when fewer than `maxInFlight`
+ * INSERTs are running; otherwise it joins the batch that goes when one ends, so
+ * batches grow with load while a lone request pays one commit and nothing more.
  */
 export class AuditWriter {
   private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private writing = 0;
   private inFlight = new Set<Promise<void>>();
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly options: { maxBatch?: number; maxDelayMs?: number } = {},
-  ) {}
+    options: { maxBatch?: number; maxInFlight?: number } = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 200;
+    this.maxInFlight = options.maxInFlight ?? 2;
+  }
 
   record(record: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ record, resolve, reject });
-      if (this.pending.length >= (this.options.maxBatch ?? 200)) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.maxDelayMs ?? 5);
+      // setImmediate, not now: responses that completed in the same event-loop turn go together.
+      if (!this.scheduled && this.writing < this.maxInFlight) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
     });
   }
 
   private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    const write = this.insert(batch.map((p) => p.record)).then(
-      () => batch.forEach((p) => p.resolve()),
-      (err: Error) => batch.forEach((p) => p.reject(err)),
-    );
-    this.inFlight.add(write);
-    void write.finally(() => this.inFlight.delete(write));
+    while (this.pending.length > 0 && this.writing < this.maxInFlight) {
+      const batch = this.pending.splice(0, this.maxBatch);
+      this.writing++;
+      const write = this.insert(batch.map((p) => p.record)).then(
+        () => batch.forEach((p) => p.resolve()),
+        (err: Error) => batch.forEach((p) => p.reject(err)),
+      );
+      this.inFlight.add(write);
+      void write.finally(() => {
+        this.inFlight.delete(write);
+        this.writing--;
+        this.flush();
+      });
+    }
   }
 
   private async insert(rows: AuditRecord[]): Promise<void> {
@@ -80,6 +97,9 @@ export class AuditWriter {
   /** Writes what is queued and waits for writes in flight (shutdown). */
   async drain(): Promise<void> {
     this.flush();
-    await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0) {
+      await Promise.allSettled([...this.inFlight]);
+      this.flush();
+    }
   }
 }

@@ -23,6 +23,15 @@ function auditFromPath(request: FastifyRequest): { action: string; childIds: str
   return { action, childIds: [m[1]!] };
 }
 
+/** The request span's context as W3C headers (the handler runs outside it now that it has no span of its own). */
+function requestTraceHeaders(request: FastifyRequest): Record<string, string> {
+  const otel = (request as FastifyRequest & { opentelemetry?: () => { instrumented: boolean; inject: (carrier: Record<string, string>) => void } }).opentelemetry?.call(request);
+  if (!otel?.instrumented) return traceHeaders();
+  const carrier: Record<string, string> = {};
+  otel.inject(carrier);
+  return carrier;
+}
+
 function upstreamError(reply: Pick<FastifyReply, "status">, error: { statusCode?: number; code?: string }) {
   const timeout = error.statusCode === 504 || error.code === "FST_REPLY_FROM_GATEWAY_TIMEOUT";
   return reply.status(timeout ? 504 : 502).send({
@@ -39,12 +48,15 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
 
-  app.all("/api/v1/*", { schema: { hide: true } }, async (request, reply) => {
+  // One server span per proxied request (the trace's parent for the service), not
+  // one per hook and handler as well: at 1,000 requests/s those spans were ~5 % of
+  // the gateway's CPU and say nothing the service's own spans do not.
+  app.all("/api/v1/*", { schema: { hide: true }, config: { otel: { instrumentHooks: false, instrumentHandler: false } } }, async (request, reply) => {
     const upstream = findUpstream(deps.upstreams, request.url);
     if (!upstream) return reply.status(404).send({ error: { code: "NOT_FOUND", message: `接口不存在：${request.method} ${request.url.split("?")[0]}` } });
     const principal = request.principal!;
     return reply.from(`${upstream.url}${request.url}`, {
-      rewriteRequestHeaders: (_req, headers) => ({ ...headers, ...traceHeaders(), "x-request-id": request.id }),
+      rewriteRequestHeaders: (_req, headers) => ({ ...headers, ...requestTraceHeaders(request), "x-request-id": request.id }),
       rewriteHeaders: (headers) => {
         const raw = headers[AUDIT_HEADER];
         if (typeof raw === "string") {

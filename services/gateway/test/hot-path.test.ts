@@ -1,0 +1,133 @@
+import { fileURLToPath } from "node:url";
+import Fastify, { type FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, initTelemetry, markAudit, type ServiceApp } from "@shouhu/kit";
+import { createTokenVerifier } from "@shouhu/auth";
+import { createPrismaAdapter, migrate } from "@shouhu/db";
+import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { PrismaClient } from "../src/generated/prisma/client.js";
+import { buildGatewayApp } from "../src/app.js";
+import { AuditWriter, type AuditRecord } from "../src/audit/writer.js";
+
+// The gateway's per-request work, made cheaper for throughput, must keep its
+// guarantees: one trace across the hop, and every audited row committed before
+// the response leaves.
+const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const exporter = new InMemorySpanExporter();
+const { instrumentation } = initTelemetry({ serviceName: "gateway-hot-path-test", exporter });
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let redis: Redis;
+let issuer: TestIssuer;
+let upstream: FastifyInstance;
+let gateway: ServiceApp & { audit: AuditWriter };
+const namespace = `${testPrefix("gwhot")}-rl-`;
+const childId = "01900000-0000-7000-8000-0000000000aa";
+const seen: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase("gateway_hot");
+  await migrate({ databaseUrl: db.url, migrationsDir });
+  prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
+  redis = new Redis(REDIS_URL);
+  issuer = await startTestIssuer();
+  upstream = Fastify();
+  upstream.get("/api/v1/children/:id", async (request, reply) => {
+    seen.push(request.headers);
+    // What the registry does: name the child record in the audit header.
+    markAudit(reply, "read", [(request.params as { id: string }).id]);
+    return { id: (request.params as { id: string }).id };
+  });
+  const upstreamUrl = await upstream.listen({ port: 0, host: "127.0.0.1" });
+  gateway = await buildGatewayApp({
+    prisma,
+    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
+    redis,
+    logger: createLogger("gateway-test", "silent"),
+    instrumentation,
+    upstreams: [{ name: "registry", url: upstreamUrl, prefixes: ["/api/v1/children"] }],
+    corsOrigins: [],
+    rateLimitPerMinute: 100_000,
+    rateLimitNamespace: namespace,
+    timeoutMs: 2000,
+  });
+  await gateway.ready();
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await upstream?.close();
+  const keys = await redis.keys(`${namespace}*`);
+  if (keys.length) await redis.del(...keys);
+  redis?.disconnect();
+  await issuer?.close();
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+describe("tracing through the proxy", () => {
+  it("the upstream call is a child of the gateway's request span, in the caller's trace", async () => {
+    exporter.reset();
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const res = await gateway.inject({ url: `/api/v1/children/${childId}`, headers: { ...(await issuer.as("county.admin")), traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    expect(res.statusCode).toBe(200);
+    const sent = String(seen.at(-1)!.traceparent);
+    const [, sentTrace, sentParent] = sent.split("-");
+    expect(sentTrace).toBe(traceId);
+    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    const requestSpan = spans.find((s) => s.spanContext().spanId === sentParent);
+    expect(requestSpan, `a finished gateway span with id ${sentParent}`).toBeDefined();
+    expect(requestSpan!.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
+  });
+});
+
+describe("audit group commit", () => {
+  it("a response leaves only after its audit row is committed", async () => {
+    const res = await gateway.inject({ url: `/api/v1/children/${childId}`, headers: await issuer.as("county.admin") });
+    expect(res.statusCode).toBe(200);
+    // No drain: the row must already be there when the response is.
+    const rows = await prisma.auditEntry.findMany({ where: { requestId: String(res.headers["x-request-id"]) } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: "read", childIds: [childId], username: "county.admin", status: 200 });
+  });
+
+  it("concurrent records share INSERTs, each resolved only after its batch committed", async () => {
+    const writer = new AuditWriter(prisma, { maxInFlight: 1, maxBatch: 50 });
+    const record = (i: number): AuditRecord => ({
+      userId: "u1", username: "batch.test", roles: ["county-admin"], orgUnit: "360999", action: "read",
+      childIds: [childId], method: "GET", path: `/api/v1/children/${childId}`, status: 200, requestId: `batch-${i}`,
+    });
+    const committedWhenResolved: number[] = [];
+    await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        writer.record(record(i)).then(async () => {
+          committedWhenResolved.push(await prisma.auditEntry.count({ where: { requestId: `batch-${i}` } }));
+        }),
+      ),
+    );
+    expect(committedWhenResolved).toHaveLength(120);
+    expect(committedWhenResolved.every((n) => n === 1)).toBe(true);
+    // 120 rows in one event-loop turn, at most 50 a statement: three INSERTs, three transactions (xmin).
+    const times = await prisma.$queryRawUnsafe<{ n: bigint }[]>("SELECT count(DISTINCT xmin::text)::bigint AS n FROM audit_entries WHERE username = 'batch.test'");
+    expect(Number(times[0]!.n)).toBe(3);
+  });
+
+  it("a failed INSERT rejects every record of its batch (the proxy then withholds the responses)", async () => {
+    const broken = await createTestDatabase("gateway_hot_noaudit");
+    const brokenPrisma = new PrismaClient({ adapter: createPrismaAdapter(broken.url) });
+    try {
+      const writer = new AuditWriter(brokenPrisma);
+      const results = await Promise.allSettled(
+        [1, 2, 3].map((i) => writer.record({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `f${i}` })),
+      );
+      expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    } finally {
+      await brokenPrisma.$disconnect();
+      await broken.drop();
+    }
+  });
+});
