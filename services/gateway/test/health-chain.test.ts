@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Queue, type Worker } from "bullmq";
+import ExcelJS from "exceljs";
 import { Redis } from "ioredis";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -170,5 +171,48 @@ describe("registry → health → reporting and notifications, through the gatew
     await gateway.audit.drain();
     const audited = await prisma.auditEntry.findMany({ where: { childIds: { has: childId } } });
     expect(audited.map((a) => `${a.action} ${a.path}`)).toEqual(expect.arrayContaining(["update /api/v1/exams", "read /api/v1/exams"]));
+  });
+
+  it("bulk entry through the gateway: the roster downloads as .xlsx and the filled-in sheet uploads, with per-row errors", async () => {
+    const campaign = await call("POST", "/api/v1/campaigns", "changling.supervisor", { name: "2026年冬季复查", orgUnits: ["360999101201"], startDate: "2026-11-15", endDate: "2026-11-30", provider: "长岭乡卫生院" });
+    expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
+    const second = await call("POST", "/api/v1/children", "changling.supervisor", childBody({ seq: 52, sex: "male", name: "李小虎", birthDate: "2016-05-10" }));
+    expect(second.status, JSON.stringify(second.body)).toBe(201);
+    await expect
+      .poll(async () => (await call("GET", `/api/v1/campaigns/${campaign.body.id}/coverage`, "changling.doctor")).body.total?.inScope, { timeout: 15_000, interval: 100 })
+      .toBe(2);
+
+    const roster = await gateway.inject({ url: `/api/v1/campaigns/${campaign.body.id}/roster.xlsx`, headers: await registry.as("changling.doctor") });
+    expect([roster.statusCode, roster.headers["content-type"]]).toEqual([200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(roster.rawPayload as unknown as ArrayBuffer);
+    const sheet = wb.worksheets[0]!;
+    const col = (h: string) => (sheet.getRow(1).values as unknown[]).indexOf(h);
+    const rowOf = (name: string) => {
+      let found = 0;
+      sheet.eachRow((row, n) => {
+        if (row.getCell(col("姓名")).value === name) found = n;
+      });
+      return sheet.getRow(found);
+    };
+    const fill = (name: string, values: Record<string, ExcelJS.CellValue>) => {
+      const row = rowOf(name);
+      for (const [h, v] of Object.entries(values)) row.getCell(col(h)).value = v;
+      return row.number;
+    };
+    fill("李小虎", { 检查日期: "2026年11月20日", 检查医生: "李医生", "身高(cm)": 128, "体重(kg)": 26, 左眼视力: 5.0, 右眼视力: 5.0 });
+    const badRow = fill("李小花", { 检查日期: "2026-11-20", 检查医生: "李医生", "身高(cm)": 14.6 });
+    const boundary = "----gateway-upload";
+    const payload = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.xlsx"\r\n\r\n`),
+      Buffer.from(await wb.xlsx.writeBuffer()),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const res = await gateway.inject({ method: "POST", url: `/api/v1/campaigns/${campaign.body.id}/results`, headers: { ...(await registry.as("changling.doctor")), "content-type": `multipart/form-data; boundary=${boundary}` }, payload });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ rows: 2, accepted: 1, rejected: 1, errors: [{ row: badRow, issues: [{ field: "heightCm", message: "身高应在50–220厘米之间" }] }] });
+    // 8 years 6 months, boys: BMI 15.9 is normal by WS/T 586 and WS/T 456.
+    const exams = await call("GET", `/api/v1/exams?campaignId=${campaign.body.id}`, "changling.doctor");
+    expect(exams.body.items).toEqual([expect.objectContaining({ childId: second.body.id, date: "2026-11-20", bmi: 15.9, flags: [] })]);
   });
 });

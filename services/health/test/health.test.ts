@@ -158,6 +158,8 @@ describe("exams, evaluation and follow-up", () => {
 
     // A referral closes the anaemia follow-up; a re-check with normal vision closes that one; wasting stays open (and is not opened twice).
     const anaemia = (await prisma.followUp.findFirst({ where: { childId: c.id, kind: "anaemia" } }))!;
+    const future = await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-23" });
+    expect([future.status, future.body.error.details[0].field]).toEqual([400, "date"]);
     expect((await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" })).status).toBe(200);
     expect((await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" })).status).toBe(409);
     const recheck = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-22", examiner: "李医生", heightCm: 140, weightKg: 27.2, visionLeft: 5.0, visionRight: 5.0 });

@@ -313,6 +313,7 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
   app.post("/api/v1/follow-ups/:id/referral", { schema: { tags: ["health"], summary: "登记转诊（关闭随访事项）", params: IdParams, body: ReferralBody } }, async (request) => {
     const principal = request.principal!;
     require(principal, [...examiners, "township-supervisor", "village-director"], "登记转诊");
+    if (request.body.date > today()) throw ValidationError.field("date", `转诊日期不能晚于今天（${today()}）`);
     await referFollowUp(prisma, request.params.id, request.body, recorderOf(principal));
     return { id: request.params.id, status: "referred" };
   });
