@@ -390,3 +390,162 @@ describe("concerns (强制报告)", () => {
     expect(inspector.body.description).toBeNull();
   });
 });
+
+describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, OpenAPI", () => {
+  it("the seed rhythm is the default; a bad rule set is refused naming each field; a rule can make the village child director responsible", async () => {
+    setToday("2026-11-22");
+    const seed = await api("GET", "/api/v1/visit-rules/360999", "changling.supervisor");
+    expect(seed.body).toMatchObject({ custom: false, calendar: { spring: { start: "03-01", end: "07-31" }, autumn: { start: "09-01", end: "01-31" } } });
+    expect(seed.body.rules.map((r: { kind: string; frequency: string; responsible: string }) => `${r.kind}:${r.frequency}:${r.responsible}`)).toEqual([
+      "home_visit:monthly:mentor",
+      "parent_call:monthly:mentor",
+      "talk:semester:mentor",
+      "guardian_contact:semester:mentor",
+      "letter:semester:mentor",
+    ]);
+
+    const put = (body: object) => api("PUT", "/api/v1/visit-rules/360999", "county.admin", body);
+    const fieldsOf = (res: { body: { error?: { details?: { field: string; message: string }[] } } }) => res.body.error?.details?.map((d) => d.field).sort();
+    const rule = { kind: "home_visit", frequency: "monthly", graceDays: 3, remindDaysBefore: 3, escalateAfterDays: 5 };
+    const calendar = { spring: { start: "03-01", end: "07-31" }, autumn: { start: "09-01", end: "01-31" } };
+    const bad = await put({ rules: [{ ...rule, responsible: "headmaster", graceDays: -1 }, { ...rule, kind: "tutoring" }], calendar: { ...calendar, spring: { start: "02-30", end: "07-31" } } });
+    expect(bad.status).toBe(400);
+    expect(fieldsOf(bad)).toEqual(["calendar.spring.start", "rules.0.graceDays", "rules.0.responsible", "rules.1.kind"]);
+    expect(bad.body.error.details.find((d: { field: string }) => d.field === "calendar.spring.start").message).toContain("没有这一天");
+    const duplicate = await put({ rules: [rule, rule], calendar });
+    expect(fieldsOf(duplicate)).toEqual(["rules.1.kind"]);
+    const overlap = await put({ rules: [rule], calendar: { spring: { start: "03-01", end: "09-10" }, autumn: { start: "09-01", end: "01-31" } } });
+    expect(fieldsOf(overlap)).toEqual(["calendar.autumn.start"]);
+    expect(overlap.body.error.details[0].message).toContain("重叠");
+    expect((await api("PUT", "/api/v1/visit-rules/36099", "county.admin", { rules: [rule], calendar })).body.error.details[0].field).toBe("countyCode");
+
+    const ok = await put({ rules: [rule, { ...rule, kind: "guardian_contact", frequency: "semester", responsible: "village_director" }], calendar });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body).toMatchObject({ custom: true, updatedBy: expect.any(String), updatedAt: clock.now.toISOString() });
+    try {
+      const child = await register({ villageCode: "360999101211" });
+      await deliver(pairing("pairing.started", child, teacher, randomUUID()));
+      const open = await items(child.id);
+      expect(open.map((i) => `${i.kind}:${i.responsible.kind}:${i.responsible.name}`).sort()).toEqual(["guardian_contact:village_director:null", "home_visit:helper:王老师"]);
+      // The reminder for the guardian contact (due 01-31 + 3 grace days, reminded 3 days before) goes to the village child director, not the mentor.
+      await dailyScan(prisma, at("2027-01-31"));
+      const due = (await outbox("visit.due", child.id)).filter((d) => d.kind === "guardian_contact");
+      expect(due).toEqual([expect.objectContaining({ period: "2026-autumn", responsible: expect.objectContaining({ kind: "village_director", helperId: null, villageCode: "360999101211" }) })]);
+    } finally {
+      await prisma.ruleSet.deleteMany({});
+    }
+  });
+
+  it("pairing.started creates the child's items for the current periods, and a pairing.started arriving after its own pairing.ended is ignored", async () => {
+    setToday("2026-11-22");
+    const child = await register({ villageCode: "360999101212" });
+    // A new month begins; the daily scan has not run yet when the pairing is approved.
+    setToday("2026-12-02");
+    const pairingId = randomUUID();
+    await deliver(pairing("pairing.started", child, teacher, pairingId, "2026-12-02"));
+    const december = (await items(child.id)).filter((i) => i.period === "2026-12");
+    expect(december.map((i) => `${i.kind}:${i.responsible.username}`).sort()).toEqual(["home_visit:changling.teacher", "parent_call:changling.teacher"]);
+
+    // Another child's pairing: its end is delivered first, its start late.
+    const other = await register({ villageCode: "360999101212" });
+    const stale = randomUUID();
+    await deliver(pairing("pairing.ended", other, teacher, stale, "2026-12-02"));
+    await deliver(pairing("pairing.started", other, teacher, stale, "2026-12-01"));
+    expect((await items(other.id)).every((i) => i.responsible.kind === "village_director")).toBe(true);
+  });
+
+  it("semester boundaries through the scan: spring ends in July, nothing in August, autumn from September runs over the year change and is overdue in February", async () => {
+    setToday("2026-07-20");
+    const child = await register({ villageCode: "360999101213" });
+    const semesterItems = async () => (await api("GET", `/api/v1/visit-items?childId=${child.id}&kind=talk&view=open`, "changling.supervisor")).body.items.map((i: { period: string; dueDate: string }) => `${i.period}:${i.dueDate}`);
+    expect(await semesterItems()).toEqual(["2026-spring:2026-08-07"]);
+
+    await dailyScan(prisma, at("2026-08-01")); // summer holidays: a new month, no new semester
+    expect((await items(child.id)).filter((i) => i.period === "2026-08").map((i) => i.kind).sort()).toEqual(["home_visit", "parent_call"]);
+    expect(await semesterItems()).toEqual(["2026-spring:2026-08-07"]);
+    await dailyScan(prisma, at("2026-08-07"));
+    expect((await outbox("visit.overdue", child.id)).filter((e) => e.kind === "talk")).toEqual([]);
+    await dailyScan(prisma, at("2026-08-08")); // the day after spring's due date (07-31 + 7 grace days)
+    expect((await outbox("visit.overdue", child.id)).filter((e) => e.kind === "talk").map((e) => [e.period, e.level, e.daysOverdue])).toEqual([["2026-spring", 1, 1]]);
+
+    await dailyScan(prisma, at("2026-09-01"));
+    expect((await semesterItems()).sort()).toEqual(["2026-autumn:2027-02-07", "2026-spring:2026-08-07"]);
+    // A talk in January belongs to autumn (named for the year it starts in), on time.
+    setToday("2027-01-15");
+    const talk = await api("POST", "/api/v1/visit-records", "changling.supervisor", { childId: child.id, kind: "talk", date: "2027-01-15" });
+    expect(talk.body.satisfied).toMatchObject({ period: "2026-autumn", onTime: true });
+    await dailyScan(prisma, at("2027-02-01")); // winter holidays: January's and February's months, no semester
+    await dailyScan(prisma, at("2027-02-08"));
+    const letters = (await outbox("visit.overdue", child.id)).filter((e) => e.kind === "letter").map((e) => [e.period, e.dueDate, e.level]);
+    expect(letters).toEqual([["2026-spring", "2026-08-07", 1], ["2026-spring", "2026-08-07", 2], ["2026-autumn", "2027-02-07", 1]]);
+    expect((await outbox("visit.overdue", child.id)).filter((e) => e.kind === "talk" && e.period === "2026-autumn")).toEqual([]);
+  });
+
+  it("views: due this week per helper and per org unit, overdue, punctuality by township; bad query fields named", async () => {
+    setToday("2026-11-22");
+    const child = await register({ villageCode: "360999102201", townshipCode: "360999102" });
+    const helper = { id: randomUUID(), name: "孙老师", username: "shimen.teacher" };
+    await deliver(pairing("pairing.started", child, helper, randomUUID()));
+    // 11-29: November's items are due 12-05, within the week.
+    setToday("2026-11-29");
+    const week = await api("GET", "/api/v1/visit-items?orgUnit=360999102201&view=due_this_week", "shimen.supervisor");
+    expect(week.body.items.map((i: { kind: string; dueDate: string }) => `${i.kind}:${i.dueDate}`).sort()).toEqual(["home_visit:2026-12-05", "parent_call:2026-12-05"]);
+    setToday("2026-11-22");
+    expect((await api("GET", "/api/v1/visit-items?orgUnit=360999102201&view=due_this_week", "shimen.supervisor")).body.items).toEqual([]);
+
+    setToday("2026-12-07");
+    const township = await api("GET", "/api/v1/visit-summary?orgUnit=360999102&groupBy=township&from=2026-11-01&to=2026-12-31", "shimen.supervisor");
+    expect(township.body.groups).toEqual([expect.objectContaining({ key: "360999102", due: 2, onTime: 0, missed: 2, overdueNow: 2, punctuality: 0 })]);
+    const perHelper = await api("GET", "/api/v1/visit-summary?orgUnit=360999102&groupBy=helper", "shimen.supervisor");
+    expect(perHelper.body.groups).toEqual([expect.objectContaining({ key: helper.id, name: "孙老师", overdueNow: 2 })]);
+
+    const field = async (url: string) => (await api("GET", url, "shimen.supervisor")).body.error?.details?.[0]?.field;
+    expect(await field("/api/v1/visit-summary?from=2026-12-31&to=2026-11-01")).toBe("from");
+    expect(await field("/api/v1/visit-summary?groupBy=school")).toBe("groupBy");
+    expect(await field("/api/v1/visit-items?view=late")).toBe("view");
+    expect(await field("/api/v1/visit-items?orgUnit=3609")).toBe("orgUnit");
+    expect(await field("/api/v1/visit-items?limit=0")).toBe("limit");
+    expect((await api("GET", "/api/v1/visit-items?orgUnit=360999101", "shimen.supervisor")).status).toBe(403);
+  });
+
+  it("a teacher sees only their paired children's records and concerns", async () => {
+    setToday("2026-11-22");
+    const mine = await register({ villageCode: "360999101214" });
+    const notMine = await register({ villageCode: "360999101214" });
+    await deliver(pairing("pairing.started", mine, teacher, randomUUID()));
+    for (const child of [mine, notMine]) {
+      expect((await api("POST", "/api/v1/visit-records", "changling.supervisor", { childId: child.id, kind: "talk", date: "2026-11-22" })).status).toBe(201);
+      expect((await api("POST", "/api/v1/concerns", "changling.supervisor", { childId: child.id, category: "health", description: "咳嗽两周未就医" })).status).toBe(201);
+    }
+    const records = await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "changling.teacher");
+    expect(records.body.items.map((r: { childId: string }) => r.childId)).toEqual([mine.id]);
+    const concerns = await api("GET", "/api/v1/concerns?orgUnit=360999101214", "changling.teacher");
+    expect(concerns.body.items.map((r: { childId: string }) => r.childId)).toEqual([mine.id]);
+    expect((await api("GET", `/api/v1/visit-records?childId=${notMine.id}`, "changling.teacher")).status).toBe(404);
+    const all = await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "changling.supervisor");
+    expect(new Set(all.body.items.map((r: { childId: string }) => r.childId))).toEqual(new Set([mine.id, notMine.id]));
+  });
+
+  it("documents every route in OpenAPI with its summary and input schema", async () => {
+    const doc = (await app.inject({ url: "/openapi.json" })).json() as { paths: Record<string, Record<string, { summary?: string; parameters?: { name: string }[]; requestBody?: unknown }>> };
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    const api = routes.filter((r) => r.path.startsWith("/api/v1/"));
+    expect(api.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      "get /api/v1/concerns",
+      "get /api/v1/concerns/{id}",
+      "get /api/v1/visit-items",
+      "get /api/v1/visit-records",
+      "get /api/v1/visit-rules/{countyCode}",
+      "get /api/v1/visit-summary",
+      "post /api/v1/concerns",
+      "post /api/v1/concerns/{id}/updates",
+      "post /api/v1/snapshots/visits",
+      "post /api/v1/visit-records",
+      "put /api/v1/visit-rules/{countyCode}",
+    ]);
+    expect(api.every((r) => r.op.summary)).toBe(true);
+    const post = doc.paths["/api/v1/visit-records"]!.post!;
+    expect(JSON.stringify(post.requestBody)).toContain("durationMinutes");
+    expect(doc.paths["/api/v1/visit-items"]!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["view", "orgUnit", "mine"]));
+  });
+});
