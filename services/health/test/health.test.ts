@@ -329,6 +329,28 @@ describe("follow-ups close only on evidence", () => {
   });
 });
 
+describe("a child leaving the programme", () => {
+  it("closes their open follow-ups once, leaves them out of scope, and refuses new exams", async () => {
+    const c = await register({ name: "钱小梅", sex: "female" });
+    const res = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-20", examiner: "李医生", caries: 2 });
+    expect(res.body.followUpsOpened).toHaveLength(1);
+    const exited = buildEvent(
+      "child.status-changed",
+      { subject: c.id, orgUnit: c.villageCode, actor, data: { child: { ...c, status: "exited", exitReason: "parent_returned", revision: 2 }, from: "active", to: "exited", reason: "parent_returned", note: null } },
+      { producer: "registry" },
+    );
+    expect(await deliver(exited)).toBe("applied");
+    expect(await deliver(exited)).toBe("duplicate");
+    const items = (await api("GET", "/api/v1/follow-ups?status=closed", "changling.director")).body.items.filter((f: { childId: string }) => f.childId === c.id);
+    expect(items).toEqual([expect.objectContaining({ kind: "dental_caries", status: "closed", statusLabel: "儿童已退出" })]);
+    expect((await prisma.followUp.findFirstOrThrow({ where: { childId: c.id } })).closedBy).toBe("child:exited");
+    const again = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-21", examiner: "李医生", caries: 2 });
+    expect([again.status, again.body.error.code]).toEqual([409, "CHILD_EXITED"]);
+    const missed = await api("GET", `/api/v1/campaigns/${campaignId}/missed`, "changling.supervisor");
+    expect(missed.body.items.map((i: { id: string }) => i.id)).not.toContain(c.id);
+  });
+});
+
 describe("jurisdiction", () => {
   it("only health workers (and the county) record exams; inspectors read aggregates only; another township sees nothing", async () => {
     const c = await register({ name: "孙小红", sex: "female" });

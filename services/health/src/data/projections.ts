@@ -3,7 +3,7 @@ import type { Tx } from "./db.js";
 
 /** The child as the registry last said (older revisions ignored). */
 export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, c: ChildSnapshot): Promise<void> {
-  await tx.$executeRawUnsafe(
+  const applied = await tx.$executeRawUnsafe(
     `INSERT INTO children (id, name, sex, birth_date, village_code, township_code, school_id, status, guardian_name, guardian_phone, revision)
      VALUES ($1::uuid, $2, $3, $4::date, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date,
@@ -22,6 +22,14 @@ export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, c: ChildSnap
     c.guardian?.phone ?? null,
     c.revision,
   );
+  // A child who left the programme is no longer followed up here: their open findings close.
+  if (applied && c.status !== "active") {
+    await tx.$executeRawUnsafe(
+      `UPDATE follow_ups SET status = 'closed', closed_by = $2, closed_at = now() WHERE child_id = $1::uuid AND status = 'open'`,
+      c.id,
+      `child:${c.status}`,
+    );
+  }
 }
 
 export async function startMentor(tx: Pick<Tx, "$executeRawUnsafe">, d: EventData<"pairing.started">): Promise<void> {

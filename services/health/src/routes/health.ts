@@ -22,7 +22,7 @@ const CampaignInput = z
   .refine((c) => c.endDate >= c.startDate, { path: ["endDate"], message: "结束日期不能早于开始日期" });
 const IdParams = z.object({ id: z.uuid({ message: "编号格式不正确" }) });
 const ReferralBody = z.object({ hospital: z.string().trim().min(1, "请填写转诊医院").max(100), date: z.iso.date("日期格式应为 YYYY-MM-DD"), note: z.string().max(500).nullish() });
-const FollowUpQuery = z.object({ orgUnit: orgCode.optional(), status: z.enum(["open", "resolved", "referred"]).optional(), limit: z.coerce.number().int().min(1).max(500).default(200) });
+const FollowUpQuery = z.object({ orgUnit: orgCode.optional(), status: z.enum(["open", "resolved", "referred", "closed"]).optional(), limit: z.coerce.number().int().min(1).max(500).default(200) });
 const ExamQuery = z.object({ childId: z.uuid().optional(), campaignId: z.uuid().optional(), limit: z.coerce.number().int().min(1).max(500).default(200) });
 
 /** Health workers (卫生院) record exams; case workers read them; inspectors see aggregates only. */
@@ -293,13 +293,13 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
     markAudit(reply, "list", [...new Set(rows.map((r) => r.childId))]);
     return {
       items: rows.map((r) => {
-        const { owner, ownerName, status } = r as unknown as { owner: string | null; ownerName: string | null; status: "open" | "resolved" | "referred" };
+        const { owner, ownerName, status } = r as unknown as { owner: string | null; ownerName: string | null; status: "open" | "resolved" | "referred" | "closed" };
         return {
           ...r,
           // No mentor: the village child director of the child's village follows it up.
           ownerRole: owner ? "mentor" : "village-director",
           ownerName: ownerName ?? "村儿童主任",
-          statusLabel: { open: "待随访", resolved: "复查正常", referred: "已转诊" }[status],
+          statusLabel: { open: "待随访", resolved: "复查正常", referred: "已转诊", closed: "儿童已退出" }[status],
         };
       }),
     };
