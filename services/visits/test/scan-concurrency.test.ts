@@ -104,8 +104,11 @@ describe("two daily scans at once", () => {
     const perItem = await eventsPerItem("visit.due");
     expect(perItem).toHaveLength(CHILDREN * 2);
     expect(perItem.every((row) => row.n === 1)).toBe(true);
+    // Flags and events carry the injected clock's time, not the database's or the machine's.
     const flagged = await workerA.dueItem.count({ where: { remindedAt: at("2026-11-28") } });
     expect(flagged).toBe(CHILDREN * 2);
+    const stamps = await workerA.$queryRawUnsafe<{ occurredAt: string }[]>(`SELECT DISTINCT envelope->>'occurredAt' AS "occurredAt" FROM outbox WHERE type = 'visit.due'`);
+    expect(stamps).toEqual([{ occurredAt: at("2026-11-28").toISOString() }]);
   });
 
   it("run as two BullMQ jobs on two workers at the same time (a rerun while the scheduled one is active) send each overdue event once", async () => {

@@ -50,7 +50,7 @@ export async function raiseConcern(
           urgent: true,
         },
       },
-      { producer: PRODUCER },
+      { producer: PRODUCER, now: c.at },
     ),
   ]);
   return id;
@@ -111,7 +111,7 @@ export async function updateConcern(
             resolvedAt: c!.resolvedAt.toISOString(),
           },
         },
-        { producer: PRODUCER },
+        { producer: PRODUCER, now: change.at },
       ),
     ]);
   }

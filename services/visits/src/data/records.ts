@@ -72,7 +72,7 @@ export async function createRecord(
             concernRaised: concernId !== null,
           },
         },
-        { producer: PRODUCER },
+        { producer: PRODUCER, now: at },
       ),
     ]);
     return { recordId, satisfied, concernId };

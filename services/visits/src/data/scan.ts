@@ -78,22 +78,22 @@ const stages = [
     name: "reminded" as const,
     flag: "reminded_at",
     where: "i.reminded_at IS NULL AND i.remind_on <= $1::date AND i.due_date >= $1::date",
-    event: (row: ItemRow, today: string, actor: Actor) =>
-      buildEvent("visit.due", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysLeft: daysBetween(today, row.dueDate) } }, { producer: PRODUCER }),
+    event: (row: ItemRow, today: string, actor: Actor, now: Date) =>
+      buildEvent("visit.due", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysLeft: daysBetween(today, row.dueDate) } }, { producer: PRODUCER, now }),
   },
   {
     name: "overdue" as const,
     flag: "overdue_notified_at",
     where: "i.overdue_notified_at IS NULL AND i.due_date < $1::date",
-    event: (row: ItemRow, today: string, actor: Actor) =>
-      buildEvent("visit.overdue", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 1 } }, { producer: PRODUCER }),
+    event: (row: ItemRow, today: string, actor: Actor, now: Date) =>
+      buildEvent("visit.overdue", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 1 } }, { producer: PRODUCER, now }),
   },
   {
     name: "escalated" as const,
     flag: "escalated_at",
     where: "i.escalated_at IS NULL AND i.escalate_on <= $1::date",
-    event: (row: ItemRow, today: string, actor: Actor) =>
-      buildEvent("visit.overdue", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 2 } }, { producer: PRODUCER }),
+    event: (row: ItemRow, today: string, actor: Actor, now: Date) =>
+      buildEvent("visit.overdue", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 2 } }, { producer: PRODUCER, now }),
   },
 ];
 
@@ -128,7 +128,7 @@ export async function dailyScan(prisma: PrismaClient, now: Date, options: ScanOp
             batchSize,
             now,
           );
-          await appendToOutbox(tx, rows.map((row) => stage.event(row, today, actor)));
+          await appendToOutbox(tx, rows.map((row) => stage.event(row, today, actor, now)));
           return rows.length;
         },
         { timeout: 120_000 },
@@ -177,7 +177,7 @@ async function escalateStaleConcerns(prisma: PrismaClient, today: string, now: D
               escalatedTo: r.countyCode,
             },
           },
-          { producer: PRODUCER },
+          { producer: PRODUCER, now },
         ),
       ),
     );

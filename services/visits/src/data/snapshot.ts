@@ -29,8 +29,8 @@ const child = (r: ChildCols) => ({ id: r.childId, name: r.childName, villageCode
  * Re-publishes visits' state for a reporting rebuild: every item (with its
  * state), every record, every concern, then `snapshot.completed`.
  */
-export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string = uuidv7()): Promise<{ runId: string; events: number }> {
-  const producer = { producer: PRODUCER };
+export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string = uuidv7(), now?: Date): Promise<{ runId: string; events: number }> {
+  const producer = { producer: PRODUCER, now };
   let events = 0;
   events += await pages<{ id: string; kind: string; period: string; dueDate: string; status: string; remindedAt: Date | null; overdue: boolean; escalated: boolean; doneOn: string | null; onTime: boolean | null } & ChildCols>(
     prisma,

@@ -22,7 +22,7 @@ export async function startScanWorker(deps: {
   const worker = createJobWorker(
     jobQueues.visitsSchedule,
     async (job) => {
-      if (job.name === SNAPSHOT_JOB) return publishVisitsSnapshot(deps.prisma, (job.data as { runId: string }).runId);
+      if (job.name === SNAPSHOT_JOB) return publishVisitsSnapshot(deps.prisma, (job.data as { runId: string }).runId, now());
       if (job.name !== SCAN_JOB) throw new Error(`no handler for scheduled job ${job.name}`);
       let done = 0;
       const result = await dailyScan(deps.prisma, now(), {
