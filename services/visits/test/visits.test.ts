@@ -427,6 +427,10 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
       await deliver(pairing("pairing.started", child, teacher, randomUUID()));
       const open = await items(child.id);
       expect(open.map((i) => `${i.kind}:${i.responsible.kind}:${i.responsible.name}`).sort()).toEqual(["guardian_contact:village_director:null", "home_visit:helper:王老师"]);
+      // The teacher sees the paired child's items; "mine" narrows them to what the teacher must do.
+      const asTeacher = async (q: string) => (await api("GET", `/api/v1/visit-items?childId=${child.id}${q}`, "changling.teacher")).body.items.map((i: { kind: string }) => i.kind).sort();
+      expect(await asTeacher("")).toEqual(["guardian_contact", "home_visit"]);
+      expect(await asTeacher("&mine=true")).toEqual(["home_visit"]);
       // The reminder for the guardian contact (due 01-31 + 3 grace days, reminded 3 days before) goes to the village child director, not the mentor.
       await dailyScan(prisma, at("2027-01-31"));
       const due = (await outbox("visit.due", child.id)).filter((d) => d.kind === "guardian_contact");
