@@ -214,5 +214,9 @@ describe("registry → health → reporting and notifications, through the gatew
     // 8 years 6 months, boys: BMI 15.9 is normal by WS/T 586 and WS/T 456.
     const exams = await call("GET", `/api/v1/exams?campaignId=${campaign.body.id}`, "changling.doctor");
     expect(exams.body.items).toEqual([expect.objectContaining({ childId: second.body.id, date: "2026-11-20", bmi: 15.9, flags: [] })]);
+    // The upload is in the audit trail under the child whose record it wrote.
+    await gateway.audit.drain();
+    const audited = await prisma.auditEntry.findMany({ where: { childIds: { has: second.body.id }, action: "import" } });
+    expect(audited.map((a) => a.path)).toEqual([`/api/v1/campaigns/${campaign.body.id}/results`]);
   });
 });

@@ -219,6 +219,7 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
     if (rows.length > MAX_RESULT_ROWS) throw ValidationError.field("file", `一次最多上传${MAX_RESULT_ROWS}行结果（本文件${rows.length}行），请按村分开上传`);
     const errors: { row: number; issues: FieldIssue[] }[] = [];
     let accepted = 0;
+    const recordedFor: string[] = [];
     const recorder = recorderOf(principal);
     for (const { row, values } of rows) {
       const mapped = rowToInput(values, campaign.id);
@@ -234,6 +235,7 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
       try {
         await recordExam(prisma, parsed.data, recorder, today());
         accepted++;
+        recordedFor.push(parsed.data.childId);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         // A child not found (or outside the caller's area) is the row's 编号 that is wrong.
@@ -242,7 +244,7 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
         errors.push({ row, issues: details });
       }
     }
-    markAudit(reply, "import", []);
+    markAudit(reply, "import", recordedFor);
     return { rows: rows.length, accepted, rejected: errors.length, errors };
   });
 
