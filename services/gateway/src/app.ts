@@ -6,7 +6,7 @@ import type { Redis } from "ioredis";
 import { TooManyRequestsError, createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
 import { authenticate, type TokenVerifier } from "@shouhu/auth";
 import type { PrismaClient } from "./generated/prisma/client.js";
-import { AuditWriter } from "./audit/writer.js";
+import { AuditWriter, type AuditPool } from "./audit/writer.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { OpenApiAggregator, registerDocs } from "./routes/docs.js";
 import { registerProxy } from "./routes/proxy.js";
@@ -14,6 +14,8 @@ import type { Upstream } from "./upstreams.js";
 
 export interface GatewayDeps {
   prisma: PrismaClient;
+  /** Plain pg pool for the audit INSERTs; without it Prisma runs the same SQL. */
+  auditPool?: AuditPool;
   verifier: TokenVerifier;
   redis: Redis;
   logger: Logger;
@@ -41,7 +43,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
     instrumentation: deps.instrumentation,
     openapi: { title: "守护 Shouhu API" },
   });
-  const audit = deps.audit ?? new AuditWriter(deps.prisma);
+  const audit = deps.audit ?? new AuditWriter(deps.prisma, { pool: deps.auditPool });
 
   await app.register(fastifyHelmet, {
     // A JSON API loads nothing; the docs UI sets its own policy (staticCSP).

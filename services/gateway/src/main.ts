@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { createLogger, initTelemetry, loadConfig } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPrismaAdapter, migrate } from "@shouhu/db";
+import { createPgPool, createPrismaAdapter, migrate } from "@shouhu/db";
 import { gracefulShutdown } from "@shouhu/messaging";
 import { gatewayConfigSchema } from "./config.js";
 import { PrismaClient } from "./generated/prisma/client.js";
@@ -16,11 +16,15 @@ const { instrumentation, shutdown: shutdownTelemetry } = initTelemetry({ service
 await migrate({ databaseUrl: config.DATABASE_URL, migrationsDir: fileURLToPath(new URL("../prisma/migrations", import.meta.url)), logger });
 const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });
 // Rate limiting must not hang requests when Redis is slow: fail fast.
-const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false });
+// Auto-pipelining: rate-limit calls of requests handled in the same event-loop turn go in one write.
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false, enableAutoPipelining: true });
+// The audit INSERT on a plain pg pool (prepared statement): Prisma's raw query costs ~5x the CPU.
+const auditPool = createPgPool(config.DATABASE_URL, { max: 2 });
 redis.on("error", (err) => logger.warn({ err }, "redis error"));
 
 const app = await buildGatewayApp({
   prisma,
+  auditPool,
   verifier: createTokenVerifier({ issuerUrl: config.OIDC_ISSUER_URL, audience: config.OIDC_AUDIENCE, allowedClients: config.OIDC_ALLOWED_CLIENTS }),
   redis,
   logger,
@@ -40,6 +44,7 @@ logger.info({ port: config.PORT }, "gateway started");
 gracefulShutdown(
   [
     { name: "http", close: () => app.close() },
+    { name: "audit-pool", close: () => auditPool.end() },
     { name: "prisma", close: () => prisma.$disconnect() },
     { name: "redis", close: async () => redis.disconnect() },
     { name: "telemetry", close: () => shutdownTelemetry() },

@@ -5,7 +5,7 @@ import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, initTelemetry, markAudit, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPrismaAdapter, migrate } from "@shouhu/db";
+import { createPgPool, createPrismaAdapter, migrate } from "@shouhu/db";
 import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
@@ -21,6 +21,7 @@ const { instrumentation } = initTelemetry({ serviceName: "gateway-hot-path-test"
 
 let db: TestDatabase;
 let prisma: PrismaClient;
+let pool: ReturnType<typeof createPgPool>;
 let redis: Redis;
 let issuer: TestIssuer;
 let upstream: FastifyInstance;
@@ -33,6 +34,7 @@ beforeAll(async () => {
   db = await createTestDatabase("gateway_hot");
   await migrate({ databaseUrl: db.url, migrationsDir });
   prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
+  pool = createPgPool(db.url, { max: 2 });
   redis = new Redis(REDIS_URL);
   issuer = await startTestIssuer();
   upstream = Fastify();
@@ -45,6 +47,7 @@ beforeAll(async () => {
   const upstreamUrl = await upstream.listen({ port: 0, host: "127.0.0.1" });
   gateway = await buildGatewayApp({
     prisma,
+    auditPool: pool,
     verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
     redis,
     logger: createLogger("gateway-test", "silent"),
@@ -66,6 +69,7 @@ afterAll(async () => {
   redis?.disconnect();
   await issuer?.close();
   await prisma?.$disconnect();
+  await pool?.end();
   await db?.drop();
 });
 
@@ -95,37 +99,41 @@ describe("audit group commit", () => {
     expect(rows[0]).toMatchObject({ action: "read", childIds: [childId], username: "county.admin", status: 200 });
   });
 
-  it("concurrent records share INSERTs, each resolved only after its batch committed", async () => {
-    const writer = new AuditWriter(prisma, { maxInFlight: 1, maxBatch: 50 });
+  it.each(["pg pool", "prisma"])("concurrent records share INSERTs, each resolved only after its batch committed (%s)", async (via) => {
+    const writer = new AuditWriter(prisma, { maxInFlight: 1, maxBatch: 50, pool: via === "pg pool" ? pool : undefined });
+    const username = `batch.${via.replace(" ", "-")}`;
     const record = (i: number): AuditRecord => ({
-      userId: "u1", username: "batch.test", roles: ["county-admin"], orgUnit: "360999", action: "read",
-      childIds: [childId], method: "GET", path: `/api/v1/children/${childId}`, status: 200, requestId: `batch-${i}`,
+      userId: "u1", username, roles: ["county-admin"], orgUnit: "360999", action: "read",
+      childIds: [childId], method: "GET", path: `/api/v1/children/${childId}`, status: 200, requestId: `${username}-${i}`,
     });
     const committedWhenResolved: number[] = [];
     await Promise.all(
       Array.from({ length: 120 }, (_, i) =>
         writer.record(record(i)).then(async () => {
-          committedWhenResolved.push(await prisma.auditEntry.count({ where: { requestId: `batch-${i}` } }));
+          committedWhenResolved.push(await prisma.auditEntry.count({ where: { requestId: `${username}-${i}` } }));
         }),
       ),
     );
     expect(committedWhenResolved).toHaveLength(120);
     expect(committedWhenResolved.every((n) => n === 1)).toBe(true);
     // 120 rows in one event-loop turn, at most 50 a statement: three INSERTs, three transactions (xmin).
-    const times = await prisma.$queryRawUnsafe<{ n: bigint }[]>("SELECT count(DISTINCT xmin::text)::bigint AS n FROM audit_entries WHERE username = 'batch.test'");
+    const times = await prisma.$queryRawUnsafe<{ n: bigint }[]>("SELECT count(DISTINCT xmin::text)::bigint AS n FROM audit_entries WHERE username = $1", username);
     expect(Number(times[0]!.n)).toBe(3);
   });
 
   it("a failed INSERT rejects every record of its batch (the proxy then withholds the responses)", async () => {
     const broken = await createTestDatabase("gateway_hot_noaudit");
     const brokenPrisma = new PrismaClient({ adapter: createPrismaAdapter(broken.url) });
+    const brokenPool = createPgPool(broken.url, { max: 1 });
     try {
-      const writer = new AuditWriter(brokenPrisma);
-      const results = await Promise.allSettled(
-        [1, 2, 3].map((i) => writer.record({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `f${i}` })),
-      );
-      expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+      for (const writer of [new AuditWriter(brokenPrisma), new AuditWriter(brokenPrisma, { pool: brokenPool })]) {
+        const results = await Promise.allSettled(
+          [1, 2, 3].map((i) => writer.record({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `f${i}` })),
+        );
+        expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+      }
     } finally {
+      await brokenPool.end();
       await brokenPrisma.$disconnect();
       await broken.drop();
     }

@@ -13,11 +13,23 @@ export interface AuditRecord {
   requestId: string;
 }
 
+/** What the writer needs of a pg pool (`createPgPool` from @shouhu/db). */
+export interface AuditPool {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<unknown>;
+}
+
 interface Pending {
   record: AuditRecord;
   resolve: () => void;
   reject: (err: Error) => void;
 }
+
+const INSERT_SQL = `INSERT INTO audit_entries (user_id, username, roles, org_unit, action, child_ids, method, path, status, request_id)
+  SELECT u.user_id, u.username, string_to_array(u.roles, ','), u.org_unit, u.action,
+         CASE WHEN u.child_ids = '' THEN '{}'::uuid[] ELSE string_to_array(u.child_ids, ',')::uuid[] END,
+         u.method, u.path, u.status, u.request_id
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[])
+    AS u(user_id, username, roles, org_unit, action, child_ids, method, path, status, request_id)`;
 
 /**
  * Group commit: each audited request waits until its row is committed (the
@@ -33,13 +45,15 @@ export class AuditWriter {
   private inFlight = new Set<Promise<void>>();
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly pool: AuditPool | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
-    options: { maxBatch?: number; maxInFlight?: number } = {},
+    options: { maxBatch?: number; maxInFlight?: number; pool?: AuditPool | undefined } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 200;
     this.maxInFlight = options.maxInFlight ?? 2;
+    this.pool = options.pool;
   }
 
   record(record: AuditRecord): Promise<void> {
@@ -74,13 +88,7 @@ export class AuditWriter {
   }
 
   private async insert(rows: AuditRecord[]): Promise<void> {
-    await this.prisma.$executeRawUnsafe(
-      `INSERT INTO audit_entries (user_id, username, roles, org_unit, action, child_ids, method, path, status, request_id)
-       SELECT u.user_id, u.username, string_to_array(u.roles, ','), u.org_unit, u.action,
-              CASE WHEN u.child_ids = '' THEN '{}'::uuid[] ELSE string_to_array(u.child_ids, ',')::uuid[] END,
-              u.method, u.path, u.status, u.request_id
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[])
-         AS u(user_id, username, roles, org_unit, action, child_ids, method, path, status, request_id)`,
+    const values = [
       rows.map((r) => r.userId),
       rows.map((r) => r.username),
       rows.map((r) => r.roles.join(",")),
@@ -91,7 +99,9 @@ export class AuditWriter {
       rows.map((r) => r.path),
       rows.map((r) => r.status),
       rows.map((r) => r.requestId),
-    );
+    ];
+    if (this.pool) await this.pool.query({ name: "gateway-audit-insert", text: INSERT_SQL, values });
+    else await this.prisma.$executeRawUnsafe(INSERT_SQL, ...values);
   }
 
   /** Writes what is queued and waits for writes in flight (shutdown). */
