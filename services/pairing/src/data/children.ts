@@ -1,7 +1,7 @@
 import type { Actor, ChildSnapshot, PairingKind } from "@shouhu/contracts";
 import type { Tx } from "./db.js";
 import { endOpenPairings } from "./pairings.js";
-import { requestMatching } from "./match-requests.js";
+import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
 
 export interface ChildRow {
   id: string;
@@ -22,11 +22,15 @@ export interface ChildRow {
  * - an active child missing a pairing: its township is queued for matching.
  */
 export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, actor: Actor, today: string): Promise<"applied" | "stale"> {
-  const [previous] = await tx.$queryRawUnsafe<ChildRow[]>(
-    `SELECT id, township_code AS "townshipCode", school_id AS "schoolId", status, revision FROM children WHERE id = $1::uuid FOR UPDATE`,
-    child.id,
-  );
+  const select = `SELECT id, township_code AS "townshipCode", school_id AS "schoolId", status, revision FROM children WHERE id = $1::uuid`;
+  // The township lock comes before the child's row (see match-requests.ts): read where the child was, lock both townships, then the row.
+  const [seen] = await tx.$queryRawUnsafe<ChildRow[]>(select, child.id);
+  if (seen && seen.revision >= child.revision) return "stale";
+  await lockTownshipsForChange(tx, seen ? [seen.townshipCode, child.townshipCode] : [child.townshipCode]);
+  const [previous] = await tx.$queryRawUnsafe<ChildRow[]>(`${select} FOR NO KEY UPDATE`, child.id);
   if (previous && previous.revision >= child.revision) return "stale";
+  // Another event moved the child meanwhile: its township is not locked; the consumer retries.
+  if (previous && seen && previous.townshipCode !== seen.townshipCode) throw new Error(`child ${child.id} moved while being updated; retry`);
 
   await tx.$executeRawUnsafe(
     `INSERT INTO children (id, name, sex, birth_date, village_code, township_code, school_id, school_name, left_behind_type,

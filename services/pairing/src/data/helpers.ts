@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from "@shouhu/kit";
 import type { HelperValues } from "../domain/helper.js";
 import type { PrismaClient } from "./db.js";
 import { endOpenPairings, type PairingView } from "./pairings.js";
-import { requestMatching } from "./match-requests.js";
+import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
 
 export interface HelperRow extends HelperValues {
   id: string;
@@ -46,8 +46,11 @@ export async function createHelper(prisma: PrismaClient, values: HelperValues): 
 
 export async function updateHelper(prisma: PrismaClient, id: string, values: HelperValues): Promise<HelperRow> {
   await prisma.$transaction(async (tx) => {
+    const [seen] = await tx.$queryRawUnsafe<{ townshipCode: string }[]>(`SELECT township_code AS "townshipCode" FROM helpers WHERE id = $1::uuid`, id);
+    if (!seen) throw new NotFoundError("帮扶人", id);
+    await lockTownshipsForChange(tx, [seen.townshipCode, values.townshipCode]);
     const [locked] = await tx.$queryRawUnsafe<{ active: number }[]>(
-      `SELECT (SELECT count(*)::int FROM pairings WHERE helper_id = h.id AND status = 'active') AS active FROM helpers h WHERE h.id = $1::uuid FOR UPDATE`,
+      `SELECT (SELECT count(*)::int FROM pairings WHERE helper_id = h.id AND status = 'active') AS active FROM helpers h WHERE h.id = $1::uuid FOR NO KEY UPDATE OF h`,
       id,
     );
     if (!locked) throw new NotFoundError("帮扶人", id);
@@ -77,8 +80,11 @@ export async function deactivateHelper(
   today: string,
 ): Promise<{ helper: HelperRow; ended: PairingView[]; withdrawn: number }> {
   const result = await prisma.$transaction(async (tx) => {
+    const [seen] = await tx.$queryRawUnsafe<{ townshipCode: string }[]>(`SELECT township_code AS "townshipCode" FROM helpers WHERE id = $1::uuid`, id);
+    if (!seen) throw new NotFoundError("帮扶人", id);
+    await lockTownshipsForChange(tx, [seen.townshipCode]);
     const [helper] = await tx.$queryRawUnsafe<{ active: boolean; townshipCode: string }[]>(
-      `SELECT active, township_code AS "townshipCode" FROM helpers WHERE id = $1::uuid FOR UPDATE`,
+      `SELECT active, township_code AS "townshipCode" FROM helpers WHERE id = $1::uuid FOR NO KEY UPDATE`,
       id,
     );
     if (!helper) throw new NotFoundError("帮扶人", id);

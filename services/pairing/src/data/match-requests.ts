@@ -1,6 +1,33 @@
 import type { Tx } from "./db.js";
 
 /**
+ * Lock order, so concurrent work on a township cannot deadlock:
+ * 1. the township's advisory lock — a matching run holds it exclusively, every
+ *    other transaction that changes the township's pairings or helpers (events,
+ *    approvals, rejections, hand-overs) holds it shared, so a run never
+ *    interleaves with them (it touches many children's and pairings' rows at once);
+ * 2. a helper row (FOR NO KEY UPDATE: serialises capacity checks without blocking
+ *    the foreign-key checks of pairings being inserted) or a child row;
+ * 3. pairing rows; 4. the township's match_requests row.
+ */
+const townshipKey = `hashtext('pairing-match:' || $1)`;
+
+export async function lockTownshipForRun(tx: Pick<Tx, "$executeRawUnsafe">, townshipCode: string): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${townshipKey})`, townshipCode);
+}
+
+/** The run's lock without waiting: false when a run or a change is in progress there. */
+export async function tryLockTownshipForRun(tx: Pick<Tx, "$queryRawUnsafe">, townshipCode: string): Promise<boolean> {
+  const [row] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(${townshipKey}) AS locked`, townshipCode);
+  return row!.locked;
+}
+
+/** Shared locks on one or more townships, in a fixed order. */
+export async function lockTownshipsForChange(tx: Pick<Tx, "$executeRawUnsafe">, townshipCodes: readonly string[]): Promise<void> {
+  for (const code of [...new Set(townshipCodes)].sort()) await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock_shared(${townshipKey})`, code);
+}
+
+/**
  * Queues a township for matching, in the caller's transaction (so the request
  * commits with the change that caused it and survives a crash). Repeated
  * requests collapse into one row; the matcher picks it up after a short quiet

@@ -4,6 +4,7 @@ import { optimiseMatching } from "../domain/matching.js";
 import type { MatchChild, MatchHelper } from "../domain/match-rules.js";
 import { unmatchedNote } from "../domain/notes.js";
 import type { PrismaClient, Tx } from "./db.js";
+import { lockTownshipForRun, tryLockTownshipForRun } from "./match-requests.js";
 
 export interface RunSummary {
   runId: string;
@@ -25,11 +26,12 @@ export interface MatchOptions {
 /**
  * One township, both kinds, one transaction: reads who needs a pairing and who
  * has room, solves, writes proposals and the reason for each child left out.
- * An advisory lock per township keeps two runs (two workers, or a run and an
- * on-demand request) from proposing the same free place twice.
+ * The township's advisory lock, held exclusively, keeps two runs (two workers,
+ * or a run and an on-demand request) from proposing the same free place twice,
+ * and keeps events, approvals and hand-overs out while the run works.
  */
 export async function matchTownship(tx: Tx, townshipCode: string, options: MatchOptions): Promise<RunSummary[]> {
-  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('pairing-match:' || $1))`, townshipCode);
+  await lockTownshipForRun(tx, townshipCode);
   const summaries: RunSummary[] = [];
   for (const kind of ["mentor", "peer"] as const) summaries.push(await matchKind(tx, townshipCode, kind, options));
   return summaries;
@@ -125,30 +127,41 @@ async function matchKind(tx: Tx, townshipCode: string, kind: PairingKind, option
 
 /**
  * Runs every township whose request has been quiet for `quietMs`, one at a
- * time. The request row is taken with SKIP LOCKED and deleted in the run's
- * transaction: two workers never run the same township, a crash leaves the
- * request for the next poll, and a request made during the run waits for the
- * row lock and then queues a fresh run.
+ * time. The township's run lock is taken first, without waiting (busy townships
+ * are left for the next poll), then its request row, which is deleted in the
+ * run's transaction: two workers never run the same township, a crash leaves
+ * the request for the next poll, and a request made during the run waits for
+ * the lock and then queues a fresh run.
  */
 export async function runPendingMatches(prisma: PrismaClient, options: { quietMs: number; limit?: number }): Promise<RunSummary[]> {
   const done: RunSummary[] = [];
+  const busy: string[] = [];
   for (let i = 0; i < (options.limit ?? 100); i++) {
-    const summaries = await prisma.$transaction(
-      async (tx) => {
-        const [request] = await tx.$queryRawUnsafe<{ townshipCode: string; reason: string }[]>(
-          `SELECT township_code AS "townshipCode", reason FROM match_requests
-            WHERE requested_at <= now() - ($1::int * interval '1 millisecond')
-            ORDER BY requested_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+    const outcome = await prisma.$transaction(
+      async (tx): Promise<{ busy: string } | { runs: RunSummary[] } | null> => {
+        const [candidate] = await tx.$queryRawUnsafe<{ townshipCode: string }[]>(
+          `SELECT township_code AS "townshipCode" FROM match_requests
+            WHERE requested_at <= now() - ($1::int * interval '1 millisecond') AND NOT (township_code = ANY($2::text[]))
+            ORDER BY requested_at LIMIT 1`,
           options.quietMs,
+          busy,
         );
-        if (!request) return null;
-        await tx.$executeRawUnsafe(`DELETE FROM match_requests WHERE township_code = $1`, request.townshipCode);
-        return matchTownship(tx, request.townshipCode, { trigger: request.reason });
+        if (!candidate) return null;
+        if (!(await tryLockTownshipForRun(tx, candidate.townshipCode))) return { busy: candidate.townshipCode };
+        const [request] = await tx.$queryRawUnsafe<{ reason: string }[]>(
+          `SELECT reason FROM match_requests WHERE township_code = $1 FOR UPDATE SKIP LOCKED`,
+          candidate.townshipCode,
+        );
+        // Another worker ran it between the two reads.
+        if (!request) return { busy: candidate.townshipCode };
+        await tx.$executeRawUnsafe(`DELETE FROM match_requests WHERE township_code = $1`, candidate.townshipCode);
+        return { runs: await matchTownship(tx, candidate.townshipCode, { trigger: request.reason }) };
       },
       { timeout: 60_000 },
     );
-    if (!summaries) break;
-    done.push(...summaries);
+    if (!outcome) break;
+    if ("busy" in outcome) busy.push(outcome.busy);
+    else done.push(...outcome.runs);
   }
   return done;
 }
@@ -164,8 +177,10 @@ export async function matchOrgUnit(prisma: PrismaClient, orgUnit: string, option
   for (const { code } of townships) {
     summaries.push(
       ...(await prisma.$transaction(async (tx) => {
+        const runs = await matchTownship(tx, code, options);
+        // After the run lock (lock order in match-requests.ts): a queued request is answered by this run.
         await tx.$executeRawUnsafe(`DELETE FROM match_requests WHERE township_code = $1`, code);
-        return matchTownship(tx, code, options);
+        return runs;
       }, { timeout: 60_000 })),
     );
   }

@@ -2,7 +2,7 @@ import type { Actor, PairingEndReason, PairingKind } from "@shouhu/contracts";
 import { ConflictError, NotFoundError } from "@shouhu/kit";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
-import { requestMatching } from "./match-requests.js";
+import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
 
 export const PRODUCER = "pairing";
 
@@ -149,7 +149,7 @@ export async function endOpenPairings(tx: Tx, filter: EndFilter): Promise<{ ende
 
 async function lockHelper(tx: Tx, helperId: string): Promise<{ active: boolean; capacity: number; kind: string }> {
   const [helper] = await tx.$queryRawUnsafe<{ active: boolean; capacity: number; kind: string }[]>(
-    `SELECT active, capacity, kind FROM helpers WHERE id = $1::uuid FOR UPDATE`,
+    `SELECT active, capacity, kind FROM helpers WHERE id = $1::uuid FOR NO KEY UPDATE`,
     helperId,
   );
   if (!helper) throw new NotFoundError("帮扶人", helperId);
@@ -164,18 +164,22 @@ export interface Decider {
   orgUnit: string;
 }
 
-/** Finds a pairing the decider may act on; outside their jurisdiction it does not exist for them. */
-async function visiblePairing(db: Pick<Tx, "$queryRawUnsafe">, id: string, orgUnit: string): Promise<PairingView> {
-  const [p] = await loadPairings(db, [id]);
+/**
+ * Finds a pairing the decider may act on (outside their jurisdiction it does not
+ * exist for them) and takes its township's shared lock, before any row lock.
+ */
+async function visiblePairing(tx: Tx, id: string, orgUnit: string): Promise<PairingView> {
+  const [p] = await loadPairings(tx, [id]);
   if (!p || !p.child.villageCode.startsWith(orgUnit)) throw new NotFoundError("结对记录", id);
+  await lockTownshipsForChange(tx, [p.child.townshipCode]);
   return p;
 }
 
 /**
- * Approves a proposal. The helper row is locked first (the same order as
- * deactivation), so concurrent approvals for one helper are serialised and the
- * capacity check cannot be raced; the partial unique index keeps one open
- * pairing of each kind per child whatever happens.
+ * Approves a proposal. The helper row is locked before the count (the same
+ * order as deactivation), so concurrent approvals for one helper are serialised
+ * and the capacity check cannot be raced; the partial unique index keeps one
+ * open pairing of each kind per child whatever happens.
  */
 export async function approvePairing(prisma: PrismaClient, id: string, decider: Decider, today: string): Promise<PairingView> {
   return prisma.$transaction(async (tx) => {
