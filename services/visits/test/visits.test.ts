@@ -419,18 +419,22 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     expect(overlap.body.error.details[0].message).toContain("重叠");
     expect((await api("PUT", "/api/v1/visit-rules/36099", "county.admin", { rules: [rule], calendar })).body.error.details[0].field).toBe("countyCode");
 
-    const ok = await put({ rules: [rule, { ...rule, kind: "guardian_contact", frequency: "semester", responsible: "village_director" }], calendar });
+    const ok = await put({ rules: [rule, { ...rule, kind: "guardian_contact", frequency: "semester", responsible: "village_director" }, { ...rule, kind: "letter", frequency: "yearly" }], calendar });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect(ok.body).toMatchObject({ custom: true, updatedBy: expect.any(String), updatedAt: clock.now.toISOString() });
     try {
       const child = await register({ villageCode: "360999101211" });
       await deliver(pairing("pairing.started", child, teacher, randomUUID()));
       const open = await items(child.id);
-      expect(open.map((i) => `${i.kind}:${i.responsible.kind}:${i.responsible.name}`).sort()).toEqual(["guardian_contact:village_director:null", "home_visit:helper:王老师"]);
+      expect(open.map((i) => `${i.kind}:${i.period}:${i.dueDate}:${i.responsible.kind}:${i.responsible.name}`).sort()).toEqual([
+        "guardian_contact:2026-autumn:2027-02-03:village_director:null",
+        "home_visit:2026-11:2026-12-03:helper:王老师",
+        "letter:2026:2027-01-03:helper:王老师",
+      ]);
       // The teacher sees the paired child's items; "mine" narrows them to what the teacher must do.
       const asTeacher = async (q: string) => (await api("GET", `/api/v1/visit-items?childId=${child.id}${q}`, "changling.teacher")).body.items.map((i: { kind: string }) => i.kind).sort();
-      expect(await asTeacher("")).toEqual(["guardian_contact", "home_visit"]);
-      expect(await asTeacher("&mine=true")).toEqual(["home_visit"]);
+      expect(await asTeacher("")).toEqual(["guardian_contact", "home_visit", "letter"]);
+      expect(await asTeacher("&mine=true")).toEqual(["home_visit", "letter"]);
       // The reminder for the guardian contact (due 01-31 + 3 grace days, reminded 3 days before) goes to the village child director, not the mentor.
       await dailyScan(prisma, at("2027-01-31"));
       const due = (await outbox("visit.due", child.id)).filter((d) => d.kind === "guardian_contact");
