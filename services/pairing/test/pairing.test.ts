@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import { eventsQueue } from "@shouhu/contracts";
@@ -286,5 +287,179 @@ describe("life cycle", () => {
     expect(run.body.runs.map((r: { kind: string }) => r.kind).sort()).toEqual(["mentor", "peer"]);
     const runs = await api("GET", "/api/v1/pairing-runs", "changling.supervisor");
     expect(runs.body.items.length).toBeGreaterThan(0);
+  });
+});
+
+describe("jurisdiction on pairings", () => {
+  it("hides another township's pairings and refuses every decision on them (404 on the record, 403 on the scope)", async () => {
+    const village = "360999101221";
+    const helper = await addHelper({ kind: "volunteer", name: "辖区志愿者", phone: "13907313001", orgUnitCode: village, capacity: 3 });
+    const [a, b] = [snapshot({ villageCode: village, schoolId: null }), snapshot({ villageCode: village, schoolId: null })];
+    for (const c of [a!, b!]) await h.deliver(childEvent("child.registered", c));
+    await h.match();
+    const [proposed] = await openPairings(a!.id);
+    const [toApprove] = await openPairings(b!.id);
+    expect((await api("POST", `/api/v1/pairings/${toApprove!.id}/approve`, "changling.supervisor")).status).toBe(200);
+
+    // Reads: the record does not exist for another township; asking for Changling's scope is forbidden.
+    for (const id of [proposed!.id, toApprove!.id]) expect((await api("GET", `/api/v1/pairings/${id}`, "shimen.supervisor")).status).toBe(404);
+    expect((await api("GET", `/api/v1/pairings?orgUnit=${CHANGLING}`, "shimen.supervisor")).status).toBe(403);
+    expect((await api("GET", `/api/v1/unpaired-children?orgUnit=${CHANGLING}`, "shimen.supervisor")).status).toBe(403);
+    expect((await api("GET", `/api/v1/unpaired-children/summary?orgUnit=${CHANGLING}`, "shimen.supervisor")).status).toBe(403);
+    const own = await api("GET", "/api/v1/pairings", "shimen.supervisor");
+    expect(own.status).toBe(200);
+    expect(own.body.items.filter((p: { child: { villageCode: string } }) => p.child.villageCode.startsWith(CHANGLING))).toEqual([]);
+    // A village director sees only their own village, not a neighbour's.
+    expect((await api("GET", `/api/v1/pairings/${toApprove!.id}`, "changling.director")).status).toBe(404);
+
+    // Decisions: approve, reject, bulk, end and the helper's hand-over are all refused, and nothing changes.
+    expect((await api("POST", `/api/v1/pairings/${proposed!.id}/approve`, "shimen.supervisor")).status).toBe(404);
+    expect((await api("POST", `/api/v1/pairings/${proposed!.id}/reject`, "shimen.supervisor", { note: "越权" })).status).toBe(404);
+    expect((await api("POST", `/api/v1/pairings/${toApprove!.id}/end`, "shimen.supervisor", { note: "越权" })).status).toBe(404);
+    const bulk = await api("POST", "/api/v1/pairings/decisions", "shimen.supervisor", { ids: [proposed!.id], action: "approve" });
+    expect(bulk.body).toMatchObject({ succeeded: 0, failed: 1, results: [{ id: proposed!.id, ok: false, error: { code: "NOT_FOUND" } }] });
+    expect((await api("POST", `/api/v1/helpers/${helper.id}/deactivate`, "shimen.supervisor", { reason: "越权" })).status).toBe(404);
+    expect((await api("PATCH", `/api/v1/helpers/${helper.id}`, "shimen.supervisor", { capacity: 1 })).status).toBe(404);
+    expect((await h.prisma.pairing.findUnique({ where: { id: proposed!.id } }))!.status).toBe("proposed");
+    expect((await h.prisma.pairing.findUnique({ where: { id: toApprove!.id } }))!.status).toBe("active");
+    expect((await h.prisma.helper.findUnique({ where: { id: helper.id } }))!).toMatchObject({ active: true, capacity: 3 });
+
+    // The inspector (county, read-only) sees the pairing without the helper's phone, and cannot decide.
+    const inspected = await api("GET", `/api/v1/pairings/${toApprove!.id}`, "county.inspector");
+    expect(inspected.body.helper.phone).toBe("139****3001");
+    expect((await api("POST", `/api/v1/pairings/${proposed!.id}/approve`, "county.inspector")).status).toBe(403);
+  });
+});
+
+describe("matching rules through the service", () => {
+  // Townships of their own (no other test's helpers or children), worked by the county admin.
+  const school = "S360999105001";
+  const kid = (village: string, over: Parameters<typeof snapshot>[0] = {}) =>
+    snapshot({ villageCode: village, townshipCode: village.slice(0, 9), schoolId: null, schoolName: null, ...over });
+  const register = async (...children: ReturnType<typeof snapshot>[]) => {
+    for (const c of children) await h.deliver(childEvent("child.registered", c));
+    await h.match();
+  };
+  const proposalOf = async (childId: string, kind: "mentor" | "peer" = "mentor") => (await openPairings(childId)).find((p) => p.kind === kind) ?? null;
+
+  it("pairs a peer buddy only from the same school, of the same sex, at most two years apart, nearest in age", async () => {
+    const village = "360999105201";
+    const peer = (name: string, sex: string, birthDate: string, schoolId = school) =>
+      addHelper({ kind: "peer_student", name, sex, birthDate, orgUnitCode: village, schoolId }, "county.admin");
+    await peer("男同学", "male", "2015-04-01");
+    await peer("外校女同学", "female", "2015-04-01", "S360999105009");
+    await peer("大三岁女同学", "female", "2012-02-01");
+    const farther = await peer("大一岁半女同学", "female", "2013-09-07");
+    const nearest = await peer("同龄女同学", "female", "2015-05-07");
+    const girl = kid(village, { sex: "female", birthDate: "2015-03-07", schoolId: school, schoolName: "五号乡中心小学" });
+    const outOfSchool = kid(village, { sex: "female", birthDate: "2015-03-07" });
+    await register(girl, outOfSchool);
+    expect(await proposalOf(girl.id, "peer")).toMatchObject({ helperId: nearest.id, matchReason: "peer" });
+    // A second girl of the same age gets the only other eligible peer.
+    const second = kid(village, { sex: "female", birthDate: "2015-01-01", schoolId: school, schoolName: "五号乡中心小学" });
+    await register(second);
+    expect(await proposalOf(second.id, "peer")).toMatchObject({ helperId: farther.id });
+    // A third has no one left: listed as unpaired for peers, with the reason; the child out of school is not on the peer list.
+    const third = kid(village, { sex: "female", birthDate: "2015-06-01", schoolId: school, schoolName: "五号乡中心小学" });
+    await register(third);
+    expect(await proposalOf(third.id, "peer")).toBeNull();
+    expect(await proposalOf(outOfSchool.id, "peer")).toBeNull();
+    const list = await api("GET", `/api/v1/unpaired-children?orgUnit=${village}&kind=peer`, "county.admin");
+    const listed = list.body.items.filter((i: { proposal: unknown }) => i.proposal === null);
+    expect(listed.map((i: { id: string }) => i.id)).toEqual([third.id]);
+    expect(listed[0].note).toBe("本校同性别、年龄相差2岁以内的同伴学生均已结对");
+  });
+
+  it("takes adults from the child's village or school first, then the township, and spreads load evenly", async () => {
+    const village = "360999106202";
+    const local1 = await addHelper({ kind: "volunteer", name: "本村甲", phone: "13907315001", orgUnitCode: village, capacity: 3 }, "county.admin");
+    const local2 = await addHelper({ kind: "proxy_parent", name: "本村乙", phone: "13907315002", orgUnitCode: village, capacity: 3 }, "county.admin");
+    const elsewhere = await addHelper({ kind: "volunteer", name: "外村丙", phone: "13907315003", orgUnitCode: "360999106203", capacity: 3 }, "county.admin");
+    const children = [0, 1, 2, 3].map(() => kid(village));
+    await register(...children);
+    const proposals = await Promise.all(children.map((c) => proposalOf(c.id)));
+    const per = (id: string) => proposals.filter((p) => p!.helperId === id).length;
+    expect([per(local1.id), per(local2.id), per(elsewhere.id)]).toEqual([2, 2, 0]);
+    expect(proposals.every((p) => p!.matchReason === "same_village")).toBe(true);
+    // Two more: the village's last two places go first, only then the other village's helper.
+    const more = [0, 1, 2].map(() => kid(village));
+    await register(...more);
+    const reasons = (await Promise.all(more.map((c) => proposalOf(c.id)))).map((p) => p!.matchReason).sort();
+    expect(reasons).toEqual(["same_village", "same_village", "township"]);
+  });
+
+  it("serves the high-risk, both-parents-away child first when places run short, and says why the other waits", async () => {
+    const village = "360999107204";
+    const only = await addHelper({ kind: "volunteer", name: "唯一名额", phone: "13907315004", orgUnitCode: village, capacity: 1 }, "county.admin");
+    const ordinary = kid(village, { riskLevel: "low", leftBehindType: "one_parent_away" });
+    const urgent = kid(village, { riskLevel: "high", leftBehindType: "both_parents_away" });
+    // The ordinary child registers first: first come is not first served.
+    await h.deliver(childEvent("child.registered", ordinary));
+    await register(urgent);
+    expect(await proposalOf(urgent.id)).toMatchObject({ helperId: only.id });
+    // Nobody else in the township has a place; the ordinary child waits with the reason given.
+    const list = await api("GET", `/api/v1/unpaired-children?orgUnit=${village}`, "county.admin");
+    const waiting = list.body.items.find((i: { id: string }) => i.id === ordinary.id);
+    expect(waiting).toMatchObject({ proposal: null, waiting: "未能匹配" });
+    expect(waiting.note).toContain("名额已满");
+  });
+});
+
+describe("API contract", () => {
+  it("documents every route in OpenAPI, with request schemas", async () => {
+    const res = await h.app.inject({ method: "GET", url: "/openapi.json" });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json() as { paths: Record<string, Record<string, { summary?: string; requestBody?: unknown; parameters?: { name: string }[] }>> };
+    const routes: [string, string][] = [
+      ["/api/v1/helpers", "post"],
+      ["/api/v1/helpers", "get"],
+      ["/api/v1/helpers/{id}", "get"],
+      ["/api/v1/helpers/{id}", "patch"],
+      ["/api/v1/helpers/{id}/deactivate", "post"],
+      ["/api/v1/helpers/{id}/activate", "post"],
+      ["/api/v1/pairings", "get"],
+      ["/api/v1/pairings/{id}", "get"],
+      ["/api/v1/pairings/{id}/approve", "post"],
+      ["/api/v1/pairings/{id}/reject", "post"],
+      ["/api/v1/pairings/{id}/end", "post"],
+      ["/api/v1/pairings/decisions", "post"],
+      ["/api/v1/pairing-runs", "post"],
+      ["/api/v1/pairing-runs", "get"],
+      ["/api/v1/unpaired-children", "get"],
+      ["/api/v1/unpaired-children/summary", "get"],
+      ["/api/v1/snapshots/pairing", "post"],
+    ];
+    for (const [path, method] of routes) expect(doc.paths[path]?.[method]?.summary, `${method} ${path}`).toBeTruthy();
+    expect(JSON.stringify(doc.paths["/api/v1/helpers"]!.post!.requestBody)).toContain("capacity");
+    expect(doc.paths["/api/v1/pairings"]!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["orgUnit", "status", "kind", "childId"]));
+    expect(JSON.stringify(doc.paths["/api/v1/pairings/decisions"]!.post!.requestBody)).toContain("action");
+  });
+
+  it("answers bad input with 400 naming the field, never a 500", async () => {
+    const cases: [method: "GET" | "POST" | "PATCH", url: string, payload: unknown, field: string][] = [
+      ["GET", "/api/v1/pairings/not-a-uuid", undefined, "id"],
+      ["POST", "/api/v1/pairings/not-a-uuid/approve", undefined, "id"],
+      ["GET", "/api/v1/pairings?status=maybe", undefined, "status"],
+      ["GET", "/api/v1/pairings?limit=0", undefined, "limit"],
+      ["GET", "/api/v1/pairings?orgUnit=3609", undefined, "orgUnit"],
+      ["POST", "/api/v1/pairings/decisions", { ids: ["x"], action: "approve" }, "ids"],
+      ["POST", "/api/v1/pairings/decisions", { ids: [randomUUID()], action: "maybe" }, "action"],
+      ["POST", `/api/v1/pairings/${randomUUID()}/reject`, { note: "长".repeat(501) }, "note"],
+      ["POST", `/api/v1/helpers/${randomUUID()}/deactivate`, { reason: "" }, "reason"],
+      ["PATCH", `/api/v1/helpers/${randomUUID()}`, { capacity: 51 }, "capacity"],
+      ["PATCH", `/api/v1/helpers/${randomUUID()}`, { kind: "teacher" }, "kind"],
+      ["GET", "/api/v1/unpaired-children?cursor=abc", undefined, "cursor"],
+      ["GET", "/api/v1/unpaired-children?kind=uncle", undefined, "kind"],
+      ["POST", "/api/v1/pairing-runs", {}, "orgUnit"],
+    ];
+    for (const [method, url, payload, field] of cases) {
+      const res = await api(method, url, "changling.supervisor", payload);
+      expect(res.status, `${method} ${url} ${JSON.stringify(res.body)}`).toBe(400);
+      // The field is named in `details` (an unknown key is reported on its object, with the key in the message).
+      const named = res.body.error.details.some((d: { field: string; message: string }) => d.field.split(".").includes(field) || d.message.includes(`"${field}"`));
+      expect(named, `${method} ${url} ${JSON.stringify(res.body)}`).toBe(true);
+    }
+    // Unknown records are 404, not 500.
+    expect((await api("POST", `/api/v1/pairings/${randomUUID()}/approve`, "changling.supervisor")).status).toBe(404);
   });
 });
