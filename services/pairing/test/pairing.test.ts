@@ -263,8 +263,29 @@ describe("life cycle", () => {
     const ids = list.body.items.map((i: { id: string }) => i.id);
     expect(ids).toContain(mineSchool.id);
     expect(ids).not.toContain(otherSchool.id);
-    const pairings = await api("GET", "/api/v1/pairings?orgUnit=360999101208", "changling.teacher");
-    expect(pairings.body.items.every((p: { child: { schoolId: string }; helper: { username: string } }) => p.child.schoolId === "S360999101001" || p.helper.username === "changling.teacher")).toBe(true);
+
+    // A child of another school becomes visible to the teacher once paired to them, and only then.
+    const teacher = (await h.prisma.helper.findFirst({ where: { username: "changling.teacher" } }))!;
+    const [other] = await openPairings(otherSchool.id);
+    if (other) await h.prisma.pairing.update({ where: { id: other.id }, data: { status: "withdrawn" } });
+    const hidden = await api("GET", "/api/v1/pairings?orgUnit=360999101208", "changling.teacher");
+    expect(hidden.body.items.map((p: { child: { id: string } }) => p.child.id)).not.toContain(otherSchool.id);
+    // (The supervisor proposes the teacher by hand, e.g. after a hand-over; the proposal is approved as usual.)
+    const proposal = await h.prisma.pairing.create({ data: { childId: otherSchool.id, helperId: teacher.id, kind: "mentor", status: "proposed" } });
+    expect((await api("GET", `/api/v1/pairings/${proposal.id}`, "changling.teacher")).status).toBe(200);
+    expect((await api("POST", `/api/v1/pairings/${proposal.id}/approve`, "changling.supervisor")).status).toBe(200);
+    const pairings = await api("GET", "/api/v1/pairings?orgUnit=360999101208&status=active", "changling.teacher");
+    expect(pairings.body.items.map((p: { child: { id: string } }) => p.child.id)).toContain(otherSchool.id);
+    const mine = await api("GET", "/api/v1/pairings?mine=true", "changling.teacher");
+    expect(mine.body.items.map((p: { id: string }) => p.id)).toContain(proposal.id);
+    for (const p of pairings.body.items) expect(p.child.schoolId === "S360999101001" || p.helper.username === "changling.teacher").toBe(true);
+    // A pairing of another school's child with someone else stays hidden.
+    const stranger = snapshot({ villageCode: "360999101208", schoolId: "S360999101009" });
+    await h.deliver(childEvent("child.registered", stranger));
+    const volunteer = await addHelper({ kind: "volunteer", name: "他校志愿者", phone: "13907313101", orgUnitCode: "360999101208", capacity: 1 });
+    const strangers = await h.prisma.pairing.create({ data: { childId: stranger.id, helperId: volunteer.id, kind: "mentor", status: "proposed" } });
+    expect((await api("GET", `/api/v1/pairings/${strangers.id}`, "changling.teacher")).status).toBe(404);
+    expect((await api("GET", `/api/v1/pairings/${strangers.id}`, "changling.supervisor")).status).toBe(200);
   });
 
   it("re-publishes active pairings as snapshot events for a reporting rebuild", async () => {
