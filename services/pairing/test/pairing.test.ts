@@ -352,6 +352,30 @@ describe("jurisdiction on pairings", () => {
   });
 });
 
+describe("helpers moving township", () => {
+  it("refuses to move a helper with active pairings to another township, and withdraws their proposals when they move free", async () => {
+    const village = "360999101231";
+    const helper = await addHelper({ kind: "volunteer", name: "搬家志愿者", phone: "13907313201", orgUnitCode: village, capacity: 2 }, "county.admin");
+    const [a, b] = [snapshot({ villageCode: village, schoolId: null }), snapshot({ villageCode: village, schoolId: null })];
+    for (const c of [a!, b!]) await h.deliver(childEvent("child.registered", c));
+    await h.match();
+    const [pa] = await openPairings(a!.id);
+    const [pb] = await openPairings(b!.id);
+    expect([pa!.helperId, pb!.helperId]).toEqual([helper.id, helper.id]);
+    expect((await api("POST", `/api/v1/pairings/${pa!.id}/approve`, "county.admin")).status).toBe(200);
+
+    const refused = await api("PATCH", `/api/v1/helpers/${helper.id}`, "county.admin", { orgUnitCode: "360999102201" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: "HELPER_HAS_PAIRINGS", details: { field: "orgUnitCode" } });
+
+    expect((await api("POST", `/api/v1/pairings/${pa!.id}/end`, "county.admin", { note: "家长要求" })).status).toBe(200);
+    const moved = await api("PATCH", `/api/v1/helpers/${helper.id}`, "county.admin", { orgUnitCode: "360999102201" });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect((await h.prisma.pairing.findUnique({ where: { id: pb!.id } }))!.status).toBe("withdrawn");
+    expect(await h.prisma.matchRequest.count({ where: { townshipCode: CHANGLING } })).toBe(1);
+  });
+});
+
 describe("matching rules through the service", () => {
   // Townships of their own (no other test's helpers or children), worked by the county admin.
   const school = "S360999105001";

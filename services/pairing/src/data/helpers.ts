@@ -57,11 +57,23 @@ export async function updateHelper(prisma: PrismaClient, id: string, values: Hel
     if (values.capacity < locked.active) {
       throw new ConflictError("CAPACITY_BELOW_LOAD", `该帮扶人已结对${locked.active}名儿童，帮扶人数不能少于${locked.active}`, { field: "capacity" });
     }
+    const moved = seen.townshipCode !== values.townshipCode;
+    // Helpers serve their own township: pairings must not cross into another one.
+    if (moved && locked.active > 0) {
+      throw new ConflictError("HELPER_HAS_PAIRINGS", `该帮扶人仍有${locked.active}名结对儿童，调往其他乡镇前请先停用并交接`, { field: "orgUnitCode" });
+    }
+    if (moved) {
+      await tx.$executeRawUnsafe(
+        `UPDATE pairings SET status = 'withdrawn', end_reason = 'helper_deactivated', end_note = '帮扶人调往其他乡镇' WHERE helper_id = $1::uuid AND status = 'proposed'`,
+        id,
+      );
+    }
     await tx.helper.update({
       where: { id },
       data: { ...values, birthDate: values.birthDate ? new Date(`${values.birthDate}T00:00:00Z`) : null },
     });
     await requestMatching(tx, values.townshipCode, "helper");
+    if (moved) await requestMatching(tx, seen.townshipCode, "helper");
   });
   return getHelper(prisma, id, "");
 }
