@@ -8,7 +8,8 @@ import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool, createPrismaAdapter, migrate } from "@shouhu/db";
 import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
-import { buildGatewayApp } from "../src/app.js";
+import fastifyHelmet from "@fastify/helmet";
+import { buildGatewayApp, helmetOptions, securityHeaders } from "../src/app.js";
 import { AuditWriter, type AuditRecord } from "../src/audit/writer.js";
 
 // The gateway's per-request work, made cheaper for throughput, must keep its
@@ -86,6 +87,22 @@ describe("tracing through the proxy", () => {
     const requestSpan = spans.find((s) => s.spanContext().spanId === sentParent);
     expect(requestSpan, `a finished gateway span with id ${sentParent}`).toBeDefined();
     expect(requestSpan!.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
+  });
+});
+
+describe("security headers computed once", () => {
+  it("are exactly the headers @fastify/helmet sets with the same options", async () => {
+    const reference = Fastify();
+    await reference.register(fastifyHelmet, helmetOptions);
+    reference.get("/x", async () => ({ ok: true }));
+    const expected = (await reference.inject({ url: "/x" })).headers;
+    await reference.close();
+    const ours = securityHeaders(helmetOptions);
+    const plain = new Set(["content-type", "content-length", "date", "connection", "keep-alive"]);
+    expect(ours.map(([name]) => name).sort()).toEqual(Object.keys(expected).filter((h) => !plain.has(h)).sort());
+    const res = await gateway.inject({ url: `/api/v1/children/${childId}`, headers: await issuer.as("county.admin") });
+    for (const [name] of ours) expect(res.headers[name], name).toBe(expected[name]);
+    expect(res.headers["content-security-policy"]).toMatch(/default-src 'none'/);
   });
 });
 

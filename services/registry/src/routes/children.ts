@@ -78,7 +78,8 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
 
   app.get(
     "/api/v1/children/:id",
-    { schema: { tags: ["children"], summary: "查看儿童档案", params: IdParams } },
+    // The hottest read: one request span, not one per hook and handler too (~6 % of its CPU).
+    { schema: { tags: ["children"], summary: "查看儿童档案", params: IdParams }, config: { otel: { instrumentHooks: false, instrumentHandler: false } } },
     async (request, reply) => {
       const principal = request.principal!;
       const child = await getVisibleChild(reads, principal, request.params.id);
