@@ -117,6 +117,8 @@ describe("capacity under concurrent approvals", () => {
     expect(refused.map((r) => [r.status, r.body.error.code])).toEqual(Array(6).fill([409, "HELPER_FULL"]));
     expect(await h.prisma.pairing.count({ where: { helperId: helper.id, status: "active" } })).toBe(2);
     expect(new Set(children.map((c) => c.id))).toEqual(new Set(proposals.map((p) => p.childId)));
+    // pairing.started only for the two that were approved (refusals roll back whole).
+    expect((await h.outbox("pairing.started")).filter((e) => (e.data as { helper: { id: string } }).helper.id === helper.id)).toHaveLength(2);
   });
 
   it("keeps capacity when two supervisors send overlapping bulk approvals at once", async () => {
@@ -138,6 +140,8 @@ describe("capacity under concurrent approvals", () => {
     expect(two.status).toBe(200);
     expect(one.body.succeeded + two.body.succeeded).toBe(4);
     for (const id of [a.id, b.id]) expect(await h.prisma.pairing.count({ where: { helperId: id, status: "active" } })).toBe(2);
+    const started = (await h.outbox("pairing.started")).filter((e) => [a.id, b.id].includes((e.data as { helper: { id: string } }).helper.id));
+    expect(started).toHaveLength(4);
     // Each approved proposal is "already decided" for the other supervisor; the rest are full.
     const codes = [...one.body.results, ...two.body.results].filter((r: { ok: boolean }) => !r.ok).map((r: { error: { code: string } }) => r.error.code);
     expect(codes.filter((c: string) => c === "NOT_PROPOSED")).toHaveLength(4);
