@@ -246,7 +246,7 @@ function toRow(
  * file, and hands rows to `onBatch` as it goes.
  */
 export const parseRegisterWorkbook: ParseRegister = async (file, options) => {
-  const sheets = await readXlsx(file instanceof Uint8Array ? file : new Uint8Array(file));
+  const sheets = await readXlsx(file);
   const seen = new Map<string, Seen>();
   let batch: ParsedRow[] = [];
   let totalRows = 0;

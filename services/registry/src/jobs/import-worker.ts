@@ -1,0 +1,49 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { parseRegisterWorkbook } from "../spreadsheet/register-import.js";
+import { prepareBatch, transferList, type PrepareContext } from "./import-prepare.js";
+import { resolversFrom, type ResolverData } from "./import-resolvers.js";
+
+/** What `runImport` hands the parse worker. */
+export interface ImportWorkerData {
+  file: Uint8Array;
+  resolvers: ResolverData;
+  today: string;
+  batchSize: number;
+  context: PrepareContext;
+  /** Batches the worker may post before the store acknowledges one: bounds memory. */
+  credits: number;
+}
+
+export type ImportWorkerMessage =
+  | { type: "batch"; batch: ReturnType<typeof prepareBatch> }
+  | { type: "done"; totalRows: number };
+
+/**
+ * The parse worker: reads the workbook, validates every row and prepares each
+ * batch's COPY text and events, so the main thread only talks to PostgreSQL.
+ * An error ends the thread; `runImport` sees it as the worker's `error` event.
+ */
+const port = parentPort!;
+const data = workerData as ImportWorkerData;
+let credits = data.credits;
+let wake: (() => void) | undefined;
+port.on("message", (message: unknown) => {
+  if (message !== "credit") return;
+  credits += 1;
+  wake?.();
+  wake = undefined;
+});
+
+const { totalRows } = await parseRegisterWorkbook(data.file, {
+  ...resolversFrom(data.resolvers),
+  today: data.today,
+  batchSize: data.batchSize,
+  onBatch: async (rows) => {
+    const batch = prepareBatch(rows, data.context); // ready while earlier batches are stored
+    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+    credits -= 1;
+    port.postMessage({ type: "batch", batch } satisfies ImportWorkerMessage, transferList(batch));
+  },
+});
+port.postMessage({ type: "done", totalRows } satisfies ImportWorkerMessage);
+port.close();
