@@ -7,3 +7,4 @@ export { createJobQueue, createJobWorker, upsertDailySchedule, backgroundJobOpti
 export { gracefulShutdown, toCloser, type Closer, type Closable, type ShutdownOptions } from "./shutdown.js";
 export { eventJobOptions } from "./defaults.js";
 export { silentLogger, type MessagingLogger } from "./logger.js";
+export { inPgTransaction, sqlOn } from "./pg-transaction.js";

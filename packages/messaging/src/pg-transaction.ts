@@ -1,11 +1,11 @@
 import type pg from "pg";
-import type { SqlTx } from "@shouhu/messaging";
+import type { SqlTx } from "./outbox.js";
 
 /**
- * The consumer's transaction on a plain pg client. Its handlers use raw SQL
- * only, and Prisma's interactive-transaction machinery was a quarter of the
- * consumer's CPU (bench/RESULTS.md); the statements and their casts are the
- * same, so Prisma's `tx` and this one are interchangeable.
+ * A transaction on a plain pg client with the two raw-SQL methods of Prisma's `tx`
+ * (same statements, same casts), for hot paths whose handlers use raw SQL only:
+ * Prisma's interactive-transaction machinery was a quarter of the notifications
+ * consumer's CPU (bench/RESULTS.md).
  */
 export function sqlOn(client: pg.PoolClient): SqlTx {
   return {
