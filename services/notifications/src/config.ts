@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { baseConfigSchema, commaList, portSchema } from "@shouhu/kit";
+import { serviceConfigSchema } from "@shouhu/kit";
 
 const json = <T extends z.ZodType>(schema: T) =>
   z.string().transform((raw, ctx) => {
@@ -12,14 +12,7 @@ const json = <T extends z.ZodType>(schema: T) =>
     }
   });
 
-export const notificationsConfigSchema = baseConfigSchema.extend({
-  PORT: portSchema(3005),
-  DATABASE_URL: z.url().default("postgresql://root@127.0.0.1:5432/shouhu_notifications"),
-  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
-  OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
-  OIDC_AUDIENCE: z.string().default("shouhu-api"),
-  OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-service"]),
-  QUEUE_PREFIX: z.string().default("shouhu"),
+export const notificationsConfigSchema = serviceConfigSchema({ port: 3005, database: "shouhu_notifications" }).extend({
   /** Staff directory source: the realm export Keycloak imports. */
   DIRECTORY_REALM_FILE: z.string().default(fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url))),
   /** SMTP server for e-mail, e.g. smtp://user:pass@mail.example.gov.cn:587; empty disables e-mail. */

@@ -1,14 +1,7 @@
 import { z } from "zod";
-import { baseConfigSchema, commaList, portSchema } from "@shouhu/kit";
+import { serviceConfigSchema } from "@shouhu/kit";
 
-export const visitsConfigSchema = baseConfigSchema.extend({
-  PORT: portSchema(3003),
-  DATABASE_URL: z.url().default("postgresql://root@127.0.0.1:5432/shouhu_visits"),
-  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
-  OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
-  OIDC_AUDIENCE: z.string().default("shouhu-api"),
-  OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-service"]),
-  QUEUE_PREFIX: z.string().default("shouhu"),
+export const visitsConfigSchema = serviceConfigSchema({ port: 3003, database: "shouhu_visits" }).extend({
   /** Cron (China time) of the daily scan: items, reminders, overdue, escalation. */
   SCAN_CRON: z.string().default("30 6 * * *"),
   /** How many days back a visit may be recorded. */

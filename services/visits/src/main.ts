@@ -1,9 +1,6 @@
-import { fileURLToPath } from "node:url";
-import { createLogger, initTelemetry, loadConfig } from "@shouhu/kit";
-import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool, migrate } from "@shouhu/db";
-import { jobQueues, subscriptions } from "@shouhu/contracts";
-import { OutboxRelay, createEventConsumer, createJobQueue, createRedisConnection, gracefulShutdown } from "@shouhu/messaging";
+import { runService } from "@shouhu/runtime";
+import { jobQueues } from "@shouhu/contracts";
+import { createJobQueue } from "@shouhu/messaging";
 import { visitsConfigSchema } from "./config.js";
 import { createPrisma, type Tx } from "./data/db.js";
 import { PRODUCER } from "./data/scan.js";
@@ -11,63 +8,20 @@ import { buildVisitsApp } from "./app.js";
 import { visitEventHandlers } from "./events/handlers.js";
 import { startScanWorker } from "./jobs/scan-worker.js";
 
-const config = loadConfig(visitsConfigSchema);
-const logger = createLogger("visits", config.LOG_LEVEL);
-const { instrumentation, shutdown: shutdownTelemetry } = initTelemetry({ serviceName: "visits", otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
-
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
-await migrate({ databaseUrl: config.DATABASE_URL, migrationsDir, logger });
-
-const prisma = createPrisma(config.DATABASE_URL);
-const pool = createPgPool(config.DATABASE_URL, { max: 2 });
-const producerRedis = createRedisConnection(config.REDIS_URL, { role: "producer" });
-const workerRedis = createRedisConnection(config.REDIS_URL, { role: "worker" });
-const scheduleQueue = createJobQueue(jobQueues.visitsSchedule, producerRedis, config.QUEUE_PREFIX);
-
-const closers: { name: string; close: () => Promise<unknown> }[] = [];
-
-if (config.ROLE === "api" || config.ROLE === "all") {
-  const verifier = createTokenVerifier({ issuerUrl: config.OIDC_ISSUER_URL, audience: config.OIDC_AUDIENCE, allowedClients: config.OIDC_ALLOWED_CLIENTS });
-  const app = await buildVisitsApp({
-    prisma,
-    verifier,
-    logger,
-    instrumentation,
-    backdateDays: config.BACKDATE_DAYS,
-    scheduleQueue,
-    readiness: [
-      { name: "postgres", check: async () => void (await prisma.$queryRawUnsafe("SELECT 1")) },
-      { name: "redis", check: async () => void (await producerRedis.ping()) },
-    ],
-  });
-  await app.listen({ port: config.PORT, host: config.HOST });
-  closers.push({ name: "http", close: () => app.close() });
-}
-
-if (config.ROLE === "worker" || config.ROLE === "all") {
-  const relay = new OutboxRelay({ pool, connection: producerRedis, prefix: config.QUEUE_PREFIX, producer: PRODUCER, routes: subscriptions, logger });
-  relay.start();
-  closers.push({ name: "relay", close: () => relay.stop() });
-  const consumer = createEventConsumer<Tx>({
-    service: "visits",
-    connection: workerRedis,
-    prefix: config.QUEUE_PREFIX,
-    handlers: visitEventHandlers(),
-    runInTransaction: (fn) => prisma.$transaction(fn),
-    logger,
-  });
-  closers.push({ name: "consumer", close: () => consumer.close() });
-  closers.push(
-    await startScanWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, queue: scheduleQueue, cron: config.SCAN_CRON, concernEscalationDays: config.CONCERN_ESCALATION_DAYS, logger }),
-  );
-}
-
-closers.push(
-  { name: "queues", close: () => scheduleQueue.close() },
-  { name: "prisma", close: () => prisma.$disconnect() },
-  { name: "pg", close: () => pool.end() },
-  { name: "redis", close: async () => { producerRedis.disconnect(); workerRedis.disconnect(); } },
-  { name: "telemetry", close: () => shutdownTelemetry() },
-);
-gracefulShutdown(closers, { logger });
-logger.info({ role: config.ROLE, port: config.PORT }, "visits started");
+await runService({
+  name: "visits",
+  configSchema: visitsConfigSchema,
+  migrationsDir: new URL("../prisma/migrations", import.meta.url),
+  createPrisma,
+  producer: PRODUCER,
+  setup: ({ config, logger, instrumentation, prisma, readiness, producerRedis, workerRedis, own }) => {
+    const scheduleQueue = own(createJobQueue(jobQueues.visitsSchedule, producerRedis, config.QUEUE_PREFIX));
+    return {
+      api: (verifier) => buildVisitsApp({ prisma, verifier, logger, instrumentation, readiness, backdateDays: config.BACKDATE_DAYS, scheduleQueue }),
+      consumer: { handlers: visitEventHandlers(), runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn) },
+      workers: async () => [
+        await startScanWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, queue: scheduleQueue, cron: config.SCAN_CRON, concernEscalationDays: config.CONCERN_ESCALATION_DAYS, logger }),
+      ],
+    };
+  },
+});
