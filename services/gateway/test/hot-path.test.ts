@@ -11,6 +11,7 @@ import { PrismaClient } from "../src/generated/prisma/client.js";
 import fastifyHelmet from "@fastify/helmet";
 import { buildGatewayApp, helmetOptions, securityHeaders } from "../src/app.js";
 import { AuditWriter, type AuditRecord } from "../src/audit/writer.js";
+import { leasedRedisStore } from "../src/rate-limit-store.js";
 
 // The gateway's per-request work, made cheaper for throughput, must keep its
 // guarantees: one trace across the hop, and every audited row committed before
@@ -153,6 +154,63 @@ describe("audit group commit", () => {
       await brokenPool.end();
       await brokenPrisma.$disconnect();
       await broken.drop();
+    }
+  });
+});
+
+describe("rate limit permits taken from Redis in leases", () => {
+  type Store = { incr(key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow?: number, max?: number): void };
+  const take = (store: Store, key: string, max: number) =>
+    new Promise<number>((resolve, reject) => store.incr(key, (err, res) => (err ? reject(err) : resolve(res!.current)), 60_000, max));
+  const counted = () => {
+    const client = redis as Redis & { shouhuRateLease?: (...args: unknown[]) => Promise<[number, number]> };
+    const sizes: number[] = [];
+    const original = client.shouhuRateLease!;
+    client.shouhuRateLease = (...args: unknown[]) => {
+      sizes.push(args[1] as number);
+      return original.apply(client, args);
+    };
+    return { sizes, restore: () => void (client.shouhuRateLease = original) };
+  };
+
+  it("a busy user's permits are unique, in order, and cost far fewer Redis calls than requests", async () => {
+    const Store = leasedRedisStore(redis, `${namespace}lease-a-`);
+    const store = new Store();
+    const calls = counted();
+    try {
+      const permits: number[] = [];
+      for (let i = 0; i < 300; i++) permits.push(await take(store, "busy", 1_000_000));
+      expect(permits).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      expect(calls.sizes.length).toBeLessThan(20);
+      expect(Math.max(...calls.sizes)).toBeLessThanOrEqual(64);
+    } finally {
+      calls.restore();
+    }
+  });
+
+  it("two gateway instances on one Redis never let a user past max together", async () => {
+    const Store = leasedRedisStore(redis, `${namespace}lease-b-`);
+    const [a, b] = [new Store(), new Store()];
+    const max = 50;
+    const permits = await Promise.all(Array.from({ length: 160 }, (_, i) => take(i % 2 ? a : b, "shared", max)));
+    expect(new Set(permits).size).toBe(permits.length); // no permit handed out twice
+    const allowed = permits.filter((p) => p <= max).length;
+    expect(allowed).toBeLessThanOrEqual(max);
+    expect(allowed).toBeGreaterThan(0);
+  });
+
+  it("near the limit a lease never reaches past the permits left", async () => {
+    const Store = leasedRedisStore(redis, `${namespace}lease-c-`);
+    const store = new Store();
+    const calls = counted();
+    try {
+      const permits: number[] = [];
+      for (let i = 0; i < 12; i++) permits.push(await take(store, "near", 10));
+      // One instance alone wastes nothing: exactly permits 1…10 are ≤ max.
+      expect(permits.filter((p) => p <= 10)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(permits.slice(10).every((p) => p > 10)).toBe(true);
+    } finally {
+      calls.restore();
     }
   });
 });
