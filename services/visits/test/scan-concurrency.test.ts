@@ -52,7 +52,7 @@ beforeAll(async () => {
       parents: [],
       revision: 1,
     };
-    const event = buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor: { kind: "user", id: "r", name: "登记员" }, data: { child } }, { producer: "registry" });
+    const event = buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor: { kind: "user", id: "r", name: "登记员" }, data: { child } }, { producer: "registry", now: clock.now });
     await consumeEvent<Tx>(event, handlers, (fn) => workerA.$transaction(fn));
   }
 });

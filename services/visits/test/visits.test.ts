@@ -90,7 +90,7 @@ function snapshot(over: Partial<ChildSnapshot> = {}): ChildSnapshot {
 
 async function register(over: Partial<ChildSnapshot> = {}): Promise<ChildSnapshot> {
   const child = snapshot(over);
-  await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor, data: { child } }, { producer: "registry" }));
+  await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor, data: { child } }, { producer: "registry", now: clock.now }));
   return child;
 }
 
@@ -164,7 +164,7 @@ describe("schedules from registry and pairing events", () => {
   it("closes a child's open items when the child exits", async () => {
     const child = await register();
     const exited = { ...child, status: "exited" as const, exitReason: "parent_returned" as const, revision: 2 };
-    await deliver(buildEvent("child.status-changed", { subject: child.id, orgUnit: VILLAGE, actor, data: { child: exited, from: "active", to: "exited", reason: "parent_returned", note: null } }, { producer: "registry" }));
+    await deliver(buildEvent("child.status-changed", { subject: child.id, orgUnit: VILLAGE, actor, data: { child: exited, from: "active", to: "exited", reason: "parent_returned", note: null } }, { producer: "registry", now: clock.now }));
     expect(await items(child.id)).toEqual([]);
     expect((await items(child.id, "closed")).length).toBe(5);
   });

@@ -1,6 +1,6 @@
 import type { EventData } from "@shouhu/contracts";
 import type { Tx } from "./db.js";
-import { ensureItems } from "./items.js";
+import { ensureItems, onDay } from "./items.js";
 
 /**
  * A mentor's pairing makes them responsible for the child's open and future
@@ -28,7 +28,7 @@ export async function startAssignment(tx: Tx, data: EventData<"pairing.started">
   );
   // The child may not be known yet (registry's event still on its way): its items come with it then.
   const [child] = await tx.$queryRawUnsafe<{ countyCode: string }[]>(`SELECT county_code AS "countyCode" FROM children WHERE id = $1::uuid AND status = 'active'`, data.child.id);
-  if (child) await ensureItems(tx, today, at, { countyCode: child.countyCode, childId: data.child.id });
+  if (child) await ensureItems(tx, onDay(today), at, { countyCode: child.countyCode, childId: data.child.id });
 }
 
 /**

@@ -4,10 +4,13 @@ import { closeOpenItems, ensureItems } from "./items.js";
 
 /**
  * Keeps the child projection current (older revisions ignored) and the child's
- * items with it: an active child has this period's items; an exited child has
- * none open.
+ * items with it: an active child has the items of every period from its `since`
+ * (the day the registry registered or re-admitted it, `occurredOn`) to today —
+ * an event that waited out an outage still brings the periods it waited through,
+ * which the scan, catching up from before the child existed here, may have
+ * passed already; an exited child has none open.
  */
-export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, today: string, at: Date): Promise<"applied" | "stale"> {
+export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, today: string, at: Date, occurredOn: string = today): Promise<"applied" | "stale"> {
   const [previous] = await tx.$queryRawUnsafe<{ revision: number }[]>(`SELECT revision FROM children WHERE id = $1::uuid FOR UPDATE`, child.id);
   if (previous && previous.revision >= child.revision) return "stale";
   await tx.$executeRawUnsafe(
@@ -27,10 +30,17 @@ export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, today: st
     child.schoolId,
     child.status,
     child.revision,
-    today,
+    // A producer's clock ahead of ours must not start the child in the future.
+    occurredOn < today ? occurredOn : today,
     at,
   );
-  if (child.status === "exited") await closeOpenItems(tx, child.id);
-  else await ensureItems(tx, today, at, { countyCode: child.countyCode, childId: child.id });
+  if (child.status === "exited") {
+    await closeOpenItems(tx, child.id);
+    return "applied";
+  }
+  const [{ since }] = (await tx.$queryRawUnsafe<{ since: string }[]>(`SELECT to_char(since, 'YYYY-MM-DD') AS since FROM children WHERE id = $1::uuid`, child.id)) as [{ since: string }];
+  // Periods before today were the scan's to create for a child it knew; only a child new here (or re-admitted) needs its own.
+  const from = since < occurredOn ? today : since;
+  await ensureItems(tx, { from, to: today }, at, { countyCode: child.countyCode, childId: child.id });
   return "applied";
 }

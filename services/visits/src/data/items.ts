@@ -1,44 +1,56 @@
-import { itemDates, periodOn } from "../domain/rhythm.js";
+import { itemDates, periodsBetween } from "../domain/rhythm.js";
 import type { Tx } from "./db.js";
 import { ruleSetFor } from "./rules.js";
 
 type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;
 
+/** Days (China time, both included) whose periods must have items. */
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
 /**
- * Creates the items due in the periods containing `date` for active children
- * (all of a county, or one child), per the county's rules. Idempotent: the
- * (child, kind, period) key makes a second run, or two at once, a no-op.
- * `at` is the injected clock's time, stamped as created_at.
+ * Creates the items of every period holding a day of `days` for active children
+ * (all of a county, or one child; a single date means that day), per the county's rules — only for periods
+ * ending on or after the child's `since`. Idempotent: the (child, kind, period)
+ * key makes a second run, or two at once, a no-op. `at` is the injected clock's
+ * time, stamped as created_at.
  */
-export async function ensureItems(db: Db, date: string, at: Date, scope: { countyCode: string; childId?: string }): Promise<number> {
+export async function ensureItems(db: Db, days: DayRange | string, at: Date, scope: { countyCode: string; childId?: string }): Promise<number> {
+  // A single day is still accepted (bench/visits-scan.ts calls it so).
+  const range = typeof days === "string" ? onDay(days) : days;
   const { rules, calendar } = await ruleSetFor(db, scope.countyCode);
   let created = 0;
   for (const rule of rules) {
-    const period = periodOn(rule.frequency, date, calendar);
-    if (!period) continue;
-    const dates = itemDates(period, rule);
-    created += await db.$executeRawUnsafe(
-      `INSERT INTO due_items (id, child_id, kind, period_key, responsible, period_start, period_end, due_date, remind_on, escalate_on, status, created_at)
-       SELECT gen_random_uuid(), c.id, $1, $2, $10, $3::date, $4::date, $5::date, $6::date, $7::date, 'open', $11::timestamptz
-         FROM children c
-        WHERE c.county_code = $8 AND c.status = 'active' AND c.since <= $4::date
-          AND ($9::uuid IS NULL OR c.id = $9::uuid)
-       ON CONFLICT (child_id, kind, period_key) DO NOTHING`,
-      rule.kind,
-      period.key,
-      period.start,
-      period.end,
-      dates.dueDate,
-      dates.remindOn,
-      dates.escalateOn,
-      scope.countyCode,
-      scope.childId ?? null,
-      rule.responsible,
-      at,
-    );
+    for (const period of periodsBetween(rule.frequency, range.from, range.to, calendar)) {
+      const dates = itemDates(period, rule);
+      created += await db.$executeRawUnsafe(
+        `INSERT INTO due_items (id, child_id, kind, period_key, responsible, period_start, period_end, due_date, remind_on, escalate_on, status, created_at)
+         SELECT gen_random_uuid(), c.id, $1, $2, $10, $3::date, $4::date, $5::date, $6::date, $7::date, 'open', $11::timestamptz
+           FROM children c
+          WHERE c.county_code = $8 AND c.status = 'active' AND c.since <= $4::date
+            AND ($9::uuid IS NULL OR c.id = $9::uuid)
+         ON CONFLICT (child_id, kind, period_key) DO NOTHING`,
+        rule.kind,
+        period.key,
+        period.start,
+        period.end,
+        dates.dueDate,
+        dates.remindOn,
+        dates.escalateOn,
+        scope.countyCode,
+        scope.childId ?? null,
+        rule.responsible,
+        at,
+      );
+    }
   }
   return created;
 }
+
+/** The day itself: the periods containing it. */
+export const onDay = (date: string): DayRange => ({ from: date, to: date });
 
 /** Every county with active children, for the daily scan. */
 export async function activeCounties(db: Pick<Tx, "$queryRawUnsafe">): Promise<string[]> {

@@ -73,6 +73,14 @@ function itemPayload(row: ItemRow) {
   };
 }
 
+/**
+ * After an outage the missed periods' items arrive already past their due date:
+ * they get no visit.due (a reminder for a day gone by helps nobody — the
+ * reminder stage only takes items not yet due), only visit.overdue, and the
+ * escalation once its day has come (at once when that is past as well, so the
+ * township supervisor hears of a child nobody looked at). One event of each
+ * per item, as on any other day.
+ */
 const stages = [
   {
     name: "reminded" as const,
@@ -98,7 +106,42 @@ const stages = [
 ];
 
 /**
- * The daily scan: creates this period's items, then reminds, flags overdue and
+ * Creates the county's items for every period from the last day a scan finished
+ * creating them up to today, then records today: a scan that did not run for a
+ * day, a month or across a semester's end leaves no period without items, so
+ * what was missed is overdue and escalates like anything else. The day is moved
+ * on only after every insert succeeded (a failed scan is redone from the same
+ * day) and never backwards (two scans at once, or a late one, agree on the
+ * latest). Two scans at once insert the same keys: the unique key keeps one.
+ *
+ * A county never scanned (or a database from before scan_state) has no day:
+ * its items were made as far as the last day one was made (by a scan, or by
+ * the event that brought a child, which covers the child from its `since`), so
+ * that is where it starts; with no items at all, today.
+ */
+async function catchUpItems(prisma: PrismaClient, countyCode: string, today: string, now: Date): Promise<number> {
+  const [{ from }] = (await prisma.$queryRawUnsafe<{ from: string }[]>(
+    `SELECT to_char(LEAST($2::date, COALESCE(
+              (SELECT last_scanned_on FROM scan_state WHERE county_code = $1),
+              (SELECT max((i.created_at AT TIME ZONE 'Asia/Shanghai')::date) FROM due_items i JOIN children c ON c.id = i.child_id WHERE c.county_code = $1),
+              $2::date)), 'YYYY-MM-DD') AS "from"`,
+    countyCode,
+    today,
+  )) as [{ from: string }];
+  const created = await ensureItems(prisma, { from, to: today }, now, { countyCode });
+  await prisma.$executeRawUnsafe(
+    `INSERT INTO scan_state (county_code, last_scanned_on, updated_at) VALUES ($1, $2::date, $3::timestamptz)
+     ON CONFLICT (county_code) DO UPDATE SET last_scanned_on = GREATEST(scan_state.last_scanned_on, EXCLUDED.last_scanned_on), updated_at = EXCLUDED.updated_at`,
+    countyCode,
+    today,
+    now,
+  );
+  return created;
+}
+
+/**
+ * The daily scan: creates the items of every period since the last scan (see
+ * catchUpItems), then reminds, flags overdue and
  * escalates, each item once. Items are claimed in batches with FOR UPDATE SKIP
  * LOCKED and flagged in the same transaction as their events' outbox rows, so
  * two scans at once (two workers, a retried job) split the work and never send
@@ -109,7 +152,7 @@ export async function dailyScan(prisma: PrismaClient, now: Date, options: ScanOp
   const batchSize = options.batchSize ?? 2000;
   const actor = systemActor(SCAN_JOB);
   const result: ScanResult = { itemsCreated: 0, reminded: 0, overdue: 0, escalated: 0, concernsEscalated: 0 };
-  for (const county of await activeCounties(prisma)) result.itemsCreated += await ensureItems(prisma, today, now, { countyCode: county });
+  for (const county of await activeCounties(prisma)) result.itemsCreated += await catchUpItems(prisma, county, today, now);
 
   for (const stage of stages) {
     for (;;) {

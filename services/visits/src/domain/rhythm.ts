@@ -135,6 +135,26 @@ export function periodOn(frequency: Frequency, date: string, calendar: SemesterC
   return null;
 }
 
+/**
+ * Every period of a frequency that holds a day between `from` and `to` (both
+ * included), oldest first: what the scan must have created items for after not
+ * running since `from`. Empty when `from` is after `to`.
+ */
+export function periodsBetween(frequency: Frequency, from: string, to: string, calendar: SemesterCalendar): Period[] {
+  const periods: Period[] = [];
+  for (let day = from; day <= to; ) {
+    const period = periodOn(frequency, day, calendar);
+    // Holidays belong to no semester: step a day at a time to the next one (at most a few weeks).
+    if (!period) {
+      day = addDays(day, 1);
+      continue;
+    }
+    periods.push(period);
+    day = addDays(period.end, 1);
+  }
+  return periods;
+}
+
 /** "2027-02-29"-style ends (a calendar written without leap years in mind) become the month's last day. */
 function validDate(date: string): string {
   const [y, m] = [Number(date.slice(0, 4)), Number(date.slice(5, 7))];

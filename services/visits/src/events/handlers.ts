@@ -15,7 +15,8 @@ export function visitEventHandlers(now: () => Date = () => new Date()): Record<C
   const child: EventHandler<Tx> = async (event, tx) => {
     const { child: snapshot } = event.data as EventData<"child.registered">;
     const at = now();
-    await applyChildSnapshot(tx, snapshot, todayInChina(at), at);
+    // The child's `since` is the day the registry acted, not the day this worker got round to it.
+    await applyChildSnapshot(tx, snapshot, todayInChina(at), at, todayInChina(new Date(event.occurredAt)));
   };
   return {
     "child.registered": child,
