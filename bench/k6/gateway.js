@@ -1,5 +1,7 @@
 // k6 version of bench/gateway.mjs (k6 is not installable on the development
-// machines, so the numbers in RESULTS.md come from the autocannon script).
+// machines, so the numbers in RESULTS.md come from that script, whose steady
+// scenario runs the same open-loop constant arrival rate, timed from when each
+// request is due).
 //   k6 run -e TOKEN=... -e CHILD=... bench/k6/gateway.js
 import http from "k6/http";
 import { check } from "k6";
