@@ -125,5 +125,6 @@ try {
   console.log(`ratio import/COPY throughput: ${(copyMs / importMs).toFixed(3)}  (import takes ${(importMs / copyMs).toFixed(1)}× as long)`);
   console.log(`target: ${rows} rows under 15 s → ${importMs < 15_000 ? "met" : "NOT met"}`);
 } finally {
-  await db.drop();
+  if (!process.env.BENCH_KEEP_DB) await db.drop();
+  else console.log(`kept database ${db.url}`);
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Actor, Envelope, FieldChange } from "@shouhu/contracts";
-import { buildEvent } from "@shouhu/messaging";
+// The outbox module alone: the package's index would load BullMQ into the parse worker.
+import { buildEvent } from "@shouhu/messaging/outbox";
 import type { ChildInput } from "../domain/child.js";
-import { type ChildRecord, toSnapshot } from "../domain/child-record.js";
+import { type ChildRecord, editableFields, toSnapshot } from "../domain/child-record.js";
 import { countyOf, townshipOf } from "../domain/org-codes.js";
-import { PRODUCER, pickEditable } from "../data/children.js";
 
 /** One row of a parsed register: a valid child, or the reasons it was rejected (zh-CN). */
 export type ParsedRow =
@@ -18,6 +18,8 @@ export interface PrepareContext {
   batchId: string;
   orgUnit: string;
   actor: Actor;
+  /** The registry's producer name for events (`PRODUCER`). */
+  producer: string;
   /** School id → name, for the event snapshot. */
   schoolNames: Record<string, string>;
   /** The import job's trace, so events of a batch parsed in the worker join it. */
@@ -131,12 +133,15 @@ const copyJson = (value: unknown): string => {
 
 /**
  * The first history entry of a new child: what `diffFields({}, pickEditable(child))`
- * returns (every field that is not null, before null), built without its
- * JSON comparison of each value against null.
+ * returns for a manual registration (every editable field that is not null,
+ * before null), without diffFields' JSON comparison of each value against null.
  */
 export function firstHistory(child: ChildRecord): FieldChange[] {
   const changes: FieldChange[] = [];
-  for (const [field, after] of Object.entries(pickEditable(child))) if (after != null) changes.push({ field, before: null, after });
+  for (const field of editableFields) {
+    const after = child[field];
+    if (after != null) changes.push({ field, before: null, after });
+  }
   return changes;
 }
 
@@ -214,7 +219,7 @@ export function prepareBatch(rows: ParsedRow[], ctx: PrepareContext): PreparedBa
     const event = buildEvent(
       "child.registered",
       { subject: record.id, orgUnit: record.villageCode, actor: ctx.actor, data: { child: toSnapshot(record) }, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) },
-      { producer: PRODUCER },
+      { producer: ctx.producer },
     );
     const lines = linesOf(record, event, ctx, now);
     for (const t of tableNames) {

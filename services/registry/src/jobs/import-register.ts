@@ -8,6 +8,7 @@ import { currentTraceparent } from "@shouhu/kit";
 import { OUTBOX_CHANNEL } from "@shouhu/messaging";
 import { countyOf } from "../domain/org-codes.js";
 import type { PrismaClient } from "../data/db.js";
+import { PRODUCER } from "../data/children.js";
 import { copyTables, keptText, prepareBatch, type CopyTable, type ParsedRow, type PreparedBatch, type PrepareContext, type Rejection } from "./import-prepare.js";
 import { resolversFrom, type ResolverData, type Resolvers } from "./import-resolvers.js";
 import type { ImportWorkerData, ImportWorkerMessage } from "./import-worker.js";
@@ -178,11 +179,10 @@ async function parseHere(parse: ParseRegister, file: Uint8Array, resolvers: Reso
 }
 
 /** Where the parse worker starts: its TypeScript source through tsx in tests and benchmarks, else the built file. */
-function startWorker(data: ImportWorkerData): Worker {
+function startWorker(): Worker {
   const fromSource = import.meta.url.endsWith(".ts");
   return new Worker(new URL(fromSource ? "./import-worker-source.mjs" : "./import-worker.js", import.meta.url), {
-    workerData: data,
-    transferList: [data.file.buffer as ArrayBuffer],
+    // (--cpu-prof passed on, so profiling the benchmark profiles the worker too.)
     ...(fromSource ? { execArgv: [...process.execArgv.filter((a) => a.startsWith("--cpu-prof")), "--conditions=source"] } : {}),
   });
 }
@@ -190,37 +190,43 @@ function startWorker(data: ImportWorkerData): Worker {
 /**
  * Parses in the worker thread while this thread stores: both cores work (the
  * worker on the workbook, PostgreSQL on the batches). The worker runs at most
- * a few batches ahead of the store.
+ * STORES_IN_FLIGHT batches ahead of the store.
  */
-async function parseInWorker(file: Uint8Array, resolvers: ResolverData, today: string, batchSize: number, context: PrepareContext, store: BatchStore) {
-  const worker = startWorker({ file, resolvers, today, batchSize, context, credits: STORES_IN_FLIGHT });
-  try {
-    return await new Promise<{ totalRows: number }>((resolve, reject) => {
-      let done = false;
-      worker.on("message", (message: ImportWorkerMessage) => {
-        if (message.type === "done") {
-          done = true;
-          resolve({ totalRows: message.totalRows });
-        } else if (store.failure) reject(store.failure);
-        else store.add(message.batch);
-      });
-      worker.on("error", reject);
-      worker.on("exit", (code) => {
-        if (!done) reject(new Error(`import parse worker stopped (exit code ${code})`));
-      });
-      // A stored batch (or a failed one) makes room for the worker's next.
-      store.onSettled = () => {
-        if (store.failure) reject(store.failure);
-        else worker.postMessage("credit");
-      };
+async function parseInWorker(worker: Worker, data: Omit<ImportWorkerData, "credits">, store: BatchStore) {
+  return new Promise<{ totalRows: number }>((resolve, reject) => {
+    let done = false;
+    worker.on("message", (message: ImportWorkerMessage) => {
+      if (message.type === "done") {
+        done = true;
+        resolve({ totalRows: message.totalRows });
+      } else if (store.failure) reject(store.failure);
+      else store.add(message.batch);
     });
-  } finally {
-    await worker.terminate();
-  }
+    worker.on("error", reject);
+    worker.on("exit", (code) => {
+      if (!done) reject(new Error(`import parse worker stopped (exit code ${code})`));
+    });
+    // A stored batch (or a failed one) makes room for the worker's next.
+    store.onSettled = () => {
+      if (store.failure) reject(store.failure);
+      else worker.postMessage("credit");
+    };
+    worker.postMessage({ ...data, credits: STORES_IN_FLIGHT } satisfies ImportWorkerData, [data.file.buffer as ArrayBuffer]);
+  });
 }
 
 /** Runs one queued import to completion. Returns the final counts. */
 export async function runImport(deps: ImportDeps, batchId: string) {
+  // Started first: its modules load while we read the batch and the county's villages.
+  const worker = deps.parse ? undefined : startWorker();
+  try {
+    return await importBatch(deps, batchId, worker);
+  } finally {
+    await worker?.terminate();
+  }
+}
+
+async function importBatch(deps: ImportDeps, batchId: string, worker: Worker | undefined) {
   const { prisma } = deps;
   const batch = await prisma.importBatch.findUnique({ where: { id: batchId }, include: { file: true } });
   if (!batch) throw new Error(`import batch ${batchId} not found`);
@@ -232,13 +238,13 @@ export async function runImport(deps: ImportDeps, batchId: string) {
   const resolverData = await loadResolverData(prisma, batch.orgUnit);
   const schoolNames = Object.fromEntries((await prisma.school.findMany({ select: { id: true, name: true } })).map((s) => [s.id, s.name]));
   const traceparent = currentTraceparent();
-  const context: PrepareContext = { batchId, orgUnit: batch.orgUnit, actor, schoolNames, ...(traceparent ? { traceparent } : {}) };
+  const context: PrepareContext = { batchId, orgUnit: batch.orgUnit, actor, producer: PRODUCER, schoolNames, ...(traceparent ? { traceparent } : {}) };
   const file = new Uint8Array(batch.file.content); // our own copy, transferable to the worker
   const batchSize = deps.batchSize ?? 1000;
   const store = new BatchStore(deps.pool, batchId);
-  const parsing = deps.parse
-    ? parseHere(deps.parse, file, resolversFrom(resolverData), deps.today(), batchSize, context, store)
-    : parseInWorker(file, resolverData, deps.today(), batchSize, context, store);
+  const parsing = worker
+    ? parseInWorker(worker, { file, resolvers: resolverData, today: deps.today(), batchSize, context }, store)
+    : parseHere(deps.parse!, file, resolversFrom(resolverData), deps.today(), batchSize, context, store);
   // Whatever happens to the parse, batches in flight finish (or fail) before we report.
   const [parsed] = await Promise.allSettled([parsing]);
   await store.drain();

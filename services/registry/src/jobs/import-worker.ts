@@ -1,4 +1,4 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { parseRegisterWorkbook } from "../spreadsheet/register-import.js";
 import { prepareBatch, transferList, type PrepareContext } from "./import-prepare.js";
 import { resolversFrom, type ResolverData } from "./import-resolvers.js";
@@ -21,19 +21,27 @@ export type ImportWorkerMessage =
 /**
  * The parse worker: reads the workbook, validates every row and prepares each
  * batch's COPY text and events, so the main thread only talks to PostgreSQL.
- * An error ends the thread; `runImport` sees it as the worker's `error` event.
+ * It starts before the import's data is loaded (loading its modules takes a
+ * while) and waits for `ImportWorkerData`; then "credit" messages let it post
+ * more batches. An error ends the thread; `runImport` sees its `error` event.
  */
 const port = parentPort!;
-const data = workerData as ImportWorkerData;
-let credits = data.credits;
+let credits = 0;
 let wake: (() => void) | undefined;
-port.on("message", (message: unknown) => {
-  if (message !== "credit") return;
-  credits += 1;
-  wake?.();
-  wake = undefined;
+const started = new Promise<ImportWorkerData>((resolve) => {
+  port.on("message", (message: ImportWorkerData | "credit") => {
+    if (message !== "credit") {
+      credits = message.credits;
+      resolve(message);
+      return;
+    }
+    credits += 1;
+    wake?.();
+    wake = undefined;
+  });
 });
 
+const data = await started;
 const { totalRows } = await parseRegisterWorkbook(data.file, {
   ...resolversFrom(data.resolvers),
   today: data.today,
