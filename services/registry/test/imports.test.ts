@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import ExcelJS from "exceljs";
+import { parseEnvelope } from "@shouhu/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "../src/jobs/import-register.js";
+import { firstHistory, recordFromInput } from "../src/jobs/import-prepare.js";
+import { pickEditable } from "../src/data/children.js";
+import { diffFields } from "../src/domain/diff.js";
 import { runExport } from "../src/jobs/export-register.js";
 import { parseRegisterWorkbook } from "../src/spreadsheet/register-import.js";
 import { writeRegisterWorkbook } from "../src/spreadsheet/register-export.js";
@@ -173,6 +177,37 @@ describe("bulk import of a township register", () => {
     const batch = await runImport(deps(), id);
     expect(batch).toMatchObject({ status: "completed", acceptedRows: 7, rejectedRows: 0 });
     expect(await h.prisma.child.count({ where: { importBatchId: id } })).toBe(7);
+  });
+
+  it("stores text with tabs, line breaks and backslashes exactly, with its history and a valid event", async () => {
+    const remarks = "第一行\n第二行\t制表\\反斜杠\\N";
+    const res = await upload(await workbook([person(40, { 备注: remarks, 家庭经济状况: "a\\b", 监护人健康状况: "高血压\r\n糖尿病" })]), "changling.supervisor", "特殊字符.xlsx");
+    const batch = await runImport(deps(), res.json().id);
+    expect(batch).toMatchObject({ acceptedRows: 1, rejectedRows: 0 });
+    const child = await h.prisma.child.findFirstOrThrow({ where: { importBatchId: batch.id }, include: { guardians: true } });
+    expect(child.remarks).toBe(remarks);
+    expect(child.familySituation).toBe("a\\b");
+    expect(child.guardians[0]!.health).toBe("高血压\r\n糖尿病");
+    const history = await h.prisma.childHistory.findFirstOrThrow({ where: { childId: child.id } });
+    expect(history.changes).toContainEqual({ field: "remarks", before: null, after: remarks });
+    const outbox = await h.prisma.outboxEvent.findFirstOrThrow({ where: { subject: child.id } });
+    const event = parseEnvelope(outbox.envelope);
+    expect(event).toMatchObject({ id: outbox.id, type: "child.registered", subject: child.id, orgUnit: child.villageCode, data: { child: { id: child.id, name: child.name } } });
+  });
+
+  it("writes each imported child's first history entry as a manual registration would", () => {
+    const full = recordFromInput("0190c8a4-0000-7000-8000-000000000001", {
+      idNumber: "360999201405140011", name: "学生", sex: "male", birthDate: "2014-05-14", villageCode: "360999101201", address: "长岭村",
+      schoolId: "S360999101001", grade: null, className: "1班", leftBehindType: "both_parents_away", difficultyCategories: ["disability", "orphan"], riskLevel: "high",
+      guardians: [{ name: "王奶奶", relation: "祖母", phone: null, age: 66, health: null }],
+      parents: [{ role: "father", name: null, phone: "13800000003", workProvince: "广东省", workCity: null, employer: null, awaySince: null }],
+      familySituation: null, healthNotes: "", psychologicalNotes: null, helperName: null, remarks: null,
+    }, "长岭乡中心小学", "2026-11-22T00:00:00.000Z");
+    const bare = recordFromInput("0190c8a4-0000-7000-8000-000000000002", {
+      idNumber: "360999201405140011", name: "学生", sex: "female", birthDate: "2014-05-14", villageCode: "360999101201", leftBehindType: "not_left_behind",
+      riskLevel: "low", difficultyCategories: [], guardians: [], parents: [],
+    }, null, "2026-11-22T00:00:00.000Z");
+    for (const record of [full, bare]) expect(firstHistory(record)).toEqual(diffFields({}, pickEditable(record)));
   });
 
   it("refuses what is not an .xlsx, with the field named", async () => {
