@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { itemDates, periodOn, seedCalendar, seedRules, type SemesterCalendar } from "../src/domain/rhythm.js";
+import { itemDates, periodOn, periodsBetween, seedCalendar, seedRules, type SemesterCalendar } from "../src/domain/rhythm.js";
 import { checkRecordDate } from "../src/domain/record.js";
 
 describe("periods", () => {
@@ -56,5 +56,19 @@ describe("record dates", () => {
     expect(checkRecordDate("2026-11-23", "2026-11-22", 31)).toMatchObject({ field: "date", message: expect.stringContaining("不能晚于今天") });
     expect(checkRecordDate("2026-10-22", "2026-11-22", 31)).toBeNull();
     expect(checkRecordDate("2026-10-21", "2026-11-22", 31)).toMatchObject({ field: "date", message: expect.stringContaining("31天") });
+  });
+});
+
+describe("periods between two days (the scan catching up)", () => {
+  it("every month and semester holding a day of the range, holidays skipped, oldest first", () => {
+    const keys = (f: "monthly" | "semester" | "yearly", from: string, to: string) => periodsBetween(f, from, to, seedCalendar).map((p) => p.key);
+    expect(keys("monthly", "2026-11-30", "2027-01-03")).toEqual(["2026-11", "2026-12", "2027-01"]);
+    expect(keys("monthly", "2026-11-22", "2026-11-22")).toEqual(["2026-11"]);
+    // From the summer holidays to the winter holidays: the whole autumn semester, nothing for either holiday.
+    expect(keys("semester", "2026-08-25", "2027-02-10")).toEqual(["2026-autumn"]);
+    expect(keys("semester", "2026-07-20", "2027-03-01")).toEqual(["2026-spring", "2026-autumn", "2027-spring"]);
+    expect(keys("semester", "2026-08-01", "2026-08-31")).toEqual([]);
+    expect(keys("yearly", "2026-12-31", "2027-01-01")).toEqual(["2026", "2027"]);
+    expect(keys("monthly", "2027-01-03", "2026-12-01")).toEqual([]);
   });
 });
