@@ -195,13 +195,24 @@ export const CheckupRecordedData = z.object({
   flags: z.array(CheckupFlag),
 });
 
+/** One finding of an exam and the follow-up (待随访) health keeps for it: one follow-up per finding. */
+export const CheckupFinding = CheckupFlag.extend({
+  followUpId: z.uuid(),
+  /** false: the finding was already being followed up from an earlier exam (复查仍异常); this exam opened no second one. */
+  followUpOpened: z.boolean(),
+});
+
+/**
+ * An exam with findings: one event per exam listing all of them, so the
+ * guardian, parents and helper get one message per exam, not one per finding.
+ */
 export const CheckupFlaggedData = z.object({
   examId: z.uuid(),
-  followUpId: z.uuid(),
   campaignId: z.uuid().nullable(),
   date: z.iso.date(),
   child: VisitChild,
-  flag: CheckupFlag,
+  /** In the order the exam was evaluated (BMI, height, vision, haemoglobin, teeth). */
+  findings: z.array(CheckupFinding).min(1),
   guardian: z.object({ name: z.string().nullable(), phone: z.string().nullable() }).nullable(),
   helper: z.object({ name: z.string(), phone: z.string().nullable(), username: z.string().nullable() }).nullable(),
 });

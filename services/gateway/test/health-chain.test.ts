@@ -161,7 +161,7 @@ describe("registry → health → reporting and notifications, through the gatew
     expect(recorded!.data).toMatchObject({ producer: "health", subject: childId, orgUnit: "360999101201", data: { examId: exam.body.examId, campaignId, child: { id: childId, villageCode: "360999101201" }, flags: [{ kind: "anaemia" }] } });
     await expect.poll(async () => (await jobsIn("notifications", "checkup.flagged")).length, { timeout: 10_000, interval: 100 }).toBe(1);
     const [flagged] = await jobsIn("notifications", "checkup.flagged");
-    expect(flagged!.data.data).toMatchObject({ followUpId: followUps.body.items[0].id, flag: { kind: "anaemia" }, guardian: { name: "李大山", phone: "13907310001" }, helper: null });
+    expect(flagged!.data.data).toMatchObject({ examId: exam.body.examId, findings: [{ kind: "anaemia", followUpId: followUps.body.items[0].id, followUpOpened: true }], guardian: { name: "李大山", phone: "13907310001" }, helper: null });
 
     // A referral through the gateway closes it; reads of the child's exams are in the audit trail.
     const referral = await call("POST", `/api/v1/follow-ups/${followUps.body.items[0].id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" });

@@ -148,9 +148,26 @@ describe("exams, evaluation and follow-up", () => {
 
     const recorded = await outbox("checkup.recorded", c.id);
     expect(recorded).toHaveLength(1);
-    const flagged = await outbox("checkup.flagged", c.id);
-    expect(flagged.map((f: EventData<"checkup.flagged">) => f.flag.kind).sort()).toEqual(["anaemia", "low_vision", "wasting_moderate_severe"]);
-    expect(flagged[0]).toMatchObject({ guardian: { name: "张奶奶", phone: "13977778888" }, helper: { name: "王老师", username: "changling.teacher" } });
+    // Three findings, one exam: one checkup.flagged naming all three, each with the follow-up it opened.
+    const flagged: EventData<"checkup.flagged">[] = await outbox("checkup.flagged", c.id);
+    expect(flagged).toHaveLength(1);
+    const followUps = await prisma.followUp.findMany({ where: { childId: c.id } });
+    expect(followUps).toHaveLength(3);
+    const followUpOf = (kind: string) => followUps.find((f) => f.kind === kind)!.id;
+    expect(flagged[0]).toMatchObject({
+      examId: res.body.examId,
+      campaignId,
+      date: "2026-11-20",
+      child: { id: c.id, name: "陈小雨", villageCode: c.villageCode },
+      guardian: { name: "张奶奶", phone: "13977778888" },
+      helper: { name: "王老师", username: "changling.teacher" },
+    });
+    expect(flagged[0]!.findings).toEqual([
+      { kind: "wasting_moderate_severe", severity: "moderate", label: "中重度消瘦", followUpId: followUpOf("wasting_moderate_severe"), followUpOpened: true },
+      { kind: "low_vision", severity: "moderate", label: "视力低下（中度）", followUpId: followUpOf("low_vision"), followUpOpened: true },
+      { kind: "anaemia", severity: "moderate", label: "贫血（中度）", followUpId: followUpOf("anaemia"), followUpOpened: true },
+    ]);
+    expect(res.body.followUpsOpened.sort()).toEqual(followUps.map((f) => f.id).sort());
 
     // The teacher sees the follow-ups of the children paired to them.
     const mine = await api("GET", "/api/v1/follow-ups?status=open", "changling.teacher");
@@ -165,6 +182,11 @@ describe("exams, evaluation and follow-up", () => {
     const recheck = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-22", examiner: "李医生", heightCm: 140, weightKg: 27.2, visionLeft: 5.0, visionRight: 5.0 });
     expect(recheck.status, JSON.stringify(recheck.body)).toBe(201);
     expect(recheck.body).toMatchObject({ followUpsOpened: [], followUpsResolved: 1 });
+    // The re-check still shows the wasting: its message names it, under the follow-up already open.
+    const again: EventData<"checkup.flagged">[] = await outbox("checkup.flagged", c.id);
+    expect(again).toHaveLength(2);
+    expect(again[1]).toMatchObject({ examId: recheck.body.examId, campaignId: null });
+    expect(again[1]!.findings).toEqual([{ kind: "wasting_moderate_severe", severity: "moderate", label: "中重度消瘦", followUpId: followUpOf("wasting_moderate_severe"), followUpOpened: false }]);
     const states = await prisma.followUp.findMany({ where: { childId: c.id }, orderBy: { kind: "asc" } });
     expect(states.map((f) => [f.kind, f.status])).toEqual([
       ["anaemia", "referred"],
@@ -172,6 +194,12 @@ describe("exams, evaluation and follow-up", () => {
       ["wasting_moderate_severe", "open"],
     ]);
     expect((await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-21", examiner: "李医生", heightCm: 141 })).body.error.code).toBe("EXAM_EXISTS");
+
+    // An exam that finds nothing is recorded and publishes no checkup.flagged (nobody is texted).
+    const normal = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-22", examiner: "李医生", visionLeft: 5.0, visionRight: 5.1 });
+    expect([normal.status, normal.body.flags]).toEqual([201, []]);
+    expect((await outbox("checkup.recorded", c.id)).map((r: { examId: string }) => r.examId)).toContain(normal.body.examId);
+    expect((await outbox("checkup.flagged", c.id)).map((f: { examId: string }) => f.examId)).toEqual([res.body.examId, recheck.body.examId]);
   });
 });
 

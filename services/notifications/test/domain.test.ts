@@ -8,6 +8,7 @@ import { birthdayPlans, plansFor, type Family, type Plan } from "../src/domain/r
 import { render, templates } from "../src/domain/templates.js";
 import { earliestSend, parseQuietHours } from "../src/domain/quiet-hours.js";
 import { nextBirthday } from "../src/data/birthdays.js";
+import { fitList, templateParam } from "../src/channels/sms-aliyun.js";
 
 const child = { id: randomUUID(), name: "陈小雨", villageCode: "360999101201", townshipCode: "360999101" };
 const noFamily: Family = { guardian: null, parents: [] };
@@ -79,14 +80,14 @@ describe("rules: event → recipients, channel, template, urgency", () => {
     ]);
   });
 
-  it("a check-up finding tells the guardian and each parent with a phone by SMS, the helper in-app", () => {
+  it("an exam's findings tell the guardian and each parent with a phone by SMS, the helper in-app — one message each, naming every finding", () => {
+    const finding = (kind: string, severity: "mild" | "moderate" | null, label: string) => ({ kind, severity, label, followUpId: randomUUID(), followUpOpened: true });
     const e = ev("checkup.flagged", {
       examId: randomUUID(),
-      followUpId: randomUUID(),
       campaignId: null,
       date: "2026-11-20",
       child,
-      flag: { kind: "anaemia", severity: "mild", label: "贫血（轻度）" },
+      findings: [finding("low_vision", "moderate", "视力低下（中度）"), finding("anaemia", "mild", "贫血（轻度）"), finding("overweight", null, "超重")],
       guardian: { name: "陈奶奶", phone: "13955550000" },
       helper: { name: "王老师", phone: null, username: "changling.teacher" },
     });
@@ -97,11 +98,20 @@ describe("rules: event → recipients, channel, template, urgency", () => {
         { role: "mother", name: "李二", phone: null },
       ],
     };
-    expect(summary(plansFor(e, family))).toEqual([
+    const plans = plansFor(e, family);
+    expect(summary(plans)).toEqual([
       "checkup-guardian 13955550000 sms checkup_flagged_guardian",
       "checkup-parent 13966660000 sms checkup_flagged_parent",
       "checkup-helper changling.teacher inapp checkup_flagged_helper",
     ]);
+    const body = (template: string) => {
+      const plan = plans.find((p) => p.template === template)!;
+      return render(plan.template, plan.vars).body;
+    };
+    expect(body("checkup_flagged_guardian")).toBe("陈小雨在2026-11-20的体检中发现：视力低下（中度）、贫血（轻度）、超重。请带孩子到乡镇卫生院复查或就医。");
+    expect(body("checkup_flagged_helper")).toBe("陈小雨体检发现：视力低下（中度）、贫血（轻度）、超重。请督促监护人带孩子复查，并跟进结果。");
+    // The list stays a list in the stored variables, so the SMS channel can cut it at a finding.
+    expect(plans[0]!.vars.findings).toEqual(["视力低下（中度）", "贫血（轻度）", "超重"]);
   });
 
   it("events that ask nobody to be told yield nothing", () => {
@@ -151,5 +161,35 @@ describe("next birthday", () => {
     expect(nextBirthday("2016-11-20", "2026-11-22")).toBe("2027-11-20");
     expect(nextBirthday("2016-02-29", "2026-02-25")).toBe("2026-03-01");
     expect(nextBirthday("2016-02-29", "2027-12-30")).toBe("2028-02-29");
+  });
+});
+
+describe("SMS variables within the provider's length (SMS_MAX_VAR_LENGTH)", () => {
+  const findings = ["中重度消瘦", "生长迟缓", "视力低下（重度）", "贫血（重度）", "龋齿（3颗）"];
+  const chars = (v: string) => [...v].length;
+
+  it("a list that fits is sent whole, joined as a sentence reads", () => {
+    expect(fitList(findings, 33)).toBe("中重度消瘦、生长迟缓、视力低下（重度）、贫血（重度）、龋齿（3颗）");
+    expect(fitList(["贫血（中度）"], 6)).toBe("贫血（中度）");
+  });
+
+  it("a longer list is cut at a whole finding and says how many there are", () => {
+    // 33 characters in all; each cut keeps the most whole findings that fit beside 等N项.
+    expect(fitList(findings, 32)).toBe("中重度消瘦、生长迟缓、视力低下（重度）、贫血（重度）等5项");
+    expect(fitList(findings, 27)).toBe("中重度消瘦、生长迟缓、视力低下（重度）等5项");
+    expect(fitList(findings, 21)).toBe("中重度消瘦、生长迟缓等5项");
+    expect(fitList(findings, 13)).toBe("中重度消瘦、生长迟缓等5项");
+    expect(fitList(findings, 12)).toBe("中重度消瘦等5项");
+    for (let max = 1; max <= 40; max++) expect(chars(fitList(findings, max)), `max ${max}`).toBeLessThanOrEqual(max);
+  });
+
+  it("when not even one finding fits beside the count, the first is cut and the count kept", () => {
+    expect(fitList(["视力低下（重度）", "贫血（重度）"], 8)).toBe("视力低下…等2项");
+    expect(fitList(["视力低下（重度）", "贫血（重度）"], 4)).toBe("视力低…");
+  });
+
+  it("templateParam cuts lists at an item and other values with an ellipsis, each to the limit", () => {
+    const param = JSON.parse(templateParam({ child: "陈小雨", date: "2026-11-20", findings, note: "一二三四五六七八九十一二三四五" }, 12)) as Record<string, string>;
+    expect(param).toEqual({ child: "陈小雨", date: "2026-11-20", findings: "中重度消瘦等5项", note: "一二三四五六七八九十一…" });
   });
 });

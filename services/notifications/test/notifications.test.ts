@@ -626,7 +626,11 @@ function childSnapshot(overrides: Partial<ChildSnapshot>): ChildSnapshot {
 }
 
 describe("check-up results", () => {
-  it("tells the guardian and the parents away by SMS and the mentor in-app what the check-up found", async () => {
+  const finding = (kind: string, severity: "mild" | "moderate" | "severe" | null, label: string, followUpOpened = true) => ({ kind, severity, label, followUpId: randomUUID(), followUpOpened });
+  // Reduced vision, anaemia and overweight found in one exam.
+  const threeFindings = () => [finding("low_vision", "moderate", "视力低下（中度）"), finding("anaemia", "mild", "贫血（轻度）"), finding("overweight", null, "超重")];
+
+  it("one exam with three findings: one SMS to the guardian, one to the parent away, one in-app message to the mentor, each naming all three; redelivery sends nothing more", async () => {
     // The registry's child event gives notifications the parents' phones (health's payload has only the guardian).
     const snapshot = childSnapshot({
       parents: [
@@ -640,34 +644,47 @@ describe("check-up results", () => {
     const flagged = (guardian: EventData<"checkup.flagged">["guardian"]) =>
       event(
         "checkup.flagged",
-        {
-          examId: randomUUID(),
-          followUpId: randomUUID(),
-          campaignId: null,
-          date: "2026-11-20",
-          child,
-          flag: { kind: "anaemia", severity: "moderate", label: "贫血（中度）" },
-          guardian,
-          helper: { name: "王老师", phone: "13907300301", username: "changling.teacher" },
-        },
+        { examId: randomUUID(), campaignId: null, date: "2026-11-20", child, findings: threeFindings(), guardian, helper: { name: "王老师", phone: "13907300301", username: "changling.teacher" } },
         child.id,
       );
     const e = flagged({ name: "张奶奶", phone: "13977778888" });
-    await deliver(e);
+    expect(await deliver(e)).toBe("applied");
     const ms = await messagesOf(e.id);
     expect(ms.map((m) => `${m.rule}:${m.channel}:${m.address}`).sort()).toEqual([
       "checkup-guardian:sms:13977778888",
       "checkup-helper:inapp:changling.teacher",
       "checkup-parent:sms:13966660001",
     ]);
-    expect(ms.find((m) => m.rule === "checkup-guardian")!.body).toBe("张小明在2026-11-20的体检中发现：贫血（中度）。请带孩子到乡镇卫生院复查或就医。");
-    expect(ms.find((m) => m.rule === "checkup-parent")!.body).toBe("您的孩子张小明在2026-11-20的体检中发现：贫血（中度）。已通知监护人带孩子复查，请多打电话关心孩子。");
+    expect(ms.find((m) => m.rule === "checkup-guardian")!.body).toBe("张小明在2026-11-20的体检中发现：视力低下（中度）、贫血（轻度）、超重。请带孩子到乡镇卫生院复查或就医。");
+    expect(ms.find((m) => m.rule === "checkup-parent")!.body).toBe("您的孩子张小明在2026-11-20的体检中发现：视力低下（中度）、贫血（轻度）、超重。已通知监护人带孩子复查，请多打电话关心孩子。");
 
-    // Through the SMS provider, with the templates registered for them.
+    // The mentor's inbox: one message for the exam, naming all three.
+    const inbox = await app.inject({ url: "/api/v1/inbox", headers: await issuer.as("changling.teacher") });
+    const mine = (inbox.json() as { items: { title: string; body: string }[] }).items.filter((m) => m.body.startsWith("张小明体检发现"));
+    expect(mine).toEqual([expect.objectContaining({ title: "体检异常跟进", body: "张小明体检发现：视力低下（中度）、贫血（轻度）、超重。请督促监护人带孩子复查，并跟进结果。" })]);
+
+    // Through the SMS provider, with the templates registered for them: one text per phone, the findings as one variable.
     await settle(e.id, (all) => all.every((m) => m.status === "sent"));
-    const texts = sms.filter((s) => ms.some((m) => m.id === s.OutId));
+    const textsOf = () => sms.filter((s) => ms.some((m) => m.id === s.OutId));
+    const texts = textsOf();
     expect(texts.map((t) => `${t.PhoneNumbers}:${t.TemplateCode}`).sort()).toEqual(["13966660001:SMS_6", "13977778888:SMS_5"]);
-    expect(JSON.parse(texts[0]!.TemplateParam!)).toEqual({ child: "张小明", date: "2026-11-20", finding: "贫血（中度）" });
+    for (const t of texts) expect(JSON.parse(t.TemplateParam!)).toEqual({ child: "张小明", date: "2026-11-20", findings: "视力低下（中度）、贫血（轻度）、超重" });
+
+    // The same event delivered again (a retried relay, a redelivered job): nothing new stored, queued or sent.
+    expect(await deliver(e)).toBe("duplicate");
+    expect(await dispatchQueued(prisma, queue, clock.now)).toBe(0);
+    expect((await messagesOf(e.id)).map((m) => m.id).sort()).toEqual(ms.map((m) => m.id).sort());
+    const smsBefore = sms.length;
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a late second send would land here
+    expect(sms.length).toBe(smsBefore);
+    expect(textsOf()).toHaveLength(2);
+    const inboxAgain = await app.inject({ url: "/api/v1/inbox", headers: await issuer.as("changling.teacher") });
+    expect((inboxAgain.json() as { items: { body: string }[] }).items.filter((m) => m.body.startsWith("张小明体检发现"))).toHaveLength(1);
+
+    // Even past the consumer's inbox (its row lost, the handler run twice): the messages' keys hold.
+    await pool.query(`DELETE FROM inbox WHERE event_id = $1`, [e.id]);
+    expect(await deliver(e)).toBe("applied");
+    expect(await messagesOf(e.id)).toHaveLength(3);
 
     // Health had no guardian on file: the registry's guardian is told.
     const noGuardian = flagged(null);
@@ -675,15 +692,49 @@ describe("check-up results", () => {
     expect((await messagesOf(noGuardian.id)).filter((m) => m.rule === "checkup-guardian").map((m) => m.address)).toEqual(["13977778888"]);
   });
 
+  it("findings longer than an SMS variable may be are cut at a whole finding, with the count (SMS_MAX_VAR_LENGTH)", async () => {
+    const child = { id: randomUUID(), name: "周小林", villageCode: "360999101201", townshipCode: "360999101" };
+    const e = event(
+      "checkup.flagged",
+      {
+        examId: randomUUID(),
+        campaignId: null,
+        date: "2026-11-20",
+        child,
+        findings: [finding("wasting_moderate_severe", "moderate", "中重度消瘦"), finding("stunting", null, "生长迟缓"), finding("low_vision", "severe", "视力低下（重度）"), finding("anaemia", "severe", "贫血（重度）")],
+        guardian: { name: "周爷爷", phone: "13955557777" },
+        helper: null,
+      },
+      child.id,
+    );
+    await deliver(e);
+    const text = (await messagesOf(e.id)).find((m) => m.channel === "sms")!;
+    // Stored whole (the in-app and e-mail body, what staff read in the status list) ...
+    expect(text.body).toBe("周小林在2026-11-20的体检中发现：中重度消瘦、生长迟缓、视力低下（重度）、贫血（重度）。请带孩子到乡镇卫生院复查或就医。");
+    // ... and cut by the SMS channel as configured, here to 16 characters a variable.
+    const env = { SMS_ENDPOINT: smsUrl, SMS_ACCESS_KEY_ID: "test-id", SMS_ACCESS_KEY_SECRET: SECRET, SMS_TEMPLATE_CODES: JSON.stringify({ checkup_flagged_guardian: "SMS_5" }), SMS_MAX_VAR_LENGTH: "16" };
+    const { channels, close } = channelsFromConfig(loadConfig(notificationsConfigSchema, env));
+    try {
+      await channels.sms!.send({ id: text.id, channel: "sms", address: text.address, recipientName: null, template: text.template, title: text.title, body: text.body, vars: text.vars as Record<string, string> });
+    } finally {
+      close();
+    }
+    const got = sms.find((s) => s.OutId === text.id)!;
+    expect(got).toMatchObject({ PhoneNumbers: "13955557777", TemplateCode: "SMS_5", signatureValid: "true" });
+    expect(JSON.parse(got.TemplateParam!)).toEqual({ child: "周小林", date: "2026-11-20", findings: "中重度消瘦、生长迟缓等4项" });
+  });
+
   it("a child without a mentor: the village director is told in-app", async () => {
     const child = { id: randomUUID(), name: "孙小雨", villageCode: "360999101201", townshipCode: "360999101" };
     const e = event(
       "checkup.flagged",
-      { examId: randomUUID(), followUpId: randomUUID(), campaignId: null, date: "2026-11-20", child, flag: { kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }, guardian: null, helper: null },
+      { examId: randomUUID(), campaignId: null, date: "2026-11-20", child, findings: [finding("low_vision", "mild", "视力低下（轻度）")], guardian: null, helper: null },
       child.id,
     );
     await deliver(e);
-    expect((await messagesOf(e.id)).map((m) => `${m.rule}:${m.channel}:${m.address}`)).toEqual(["checkup-helper:inapp:changling.director"]);
+    const ms = await messagesOf(e.id);
+    expect(ms.map((m) => `${m.rule}:${m.channel}:${m.address}`)).toEqual(["checkup-helper:inapp:changling.director"]);
+    expect(ms[0]!.body).toBe("孙小雨体检发现：视力低下（轻度）。请督促监护人带孩子复查，并跟进结果。");
   });
 });
 

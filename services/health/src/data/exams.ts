@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import type { Actor } from "@shouhu/contracts";
+import type { Actor, Envelope, EventData } from "@shouhu/contracts";
 import { ConflictError, NotFoundError, ValidationError } from "@shouhu/kit";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import { evaluateExam, type Flag } from "../domain/evaluate.js";
@@ -49,9 +49,10 @@ export interface RecordedExam {
 
 /**
  * Records an exam: evaluates it by the national standards, publishes
- * checkup.recorded, opens a follow-up (and publishes checkup.flagged with the
- * guardian's and mentor's contact) for each finding not already being followed
- * up, and resolves open follow-ups this exam no longer shows.
+ * checkup.recorded, opens a follow-up for each finding not already being
+ * followed up, publishes one checkup.flagged listing all the exam's findings
+ * (with the guardian's and mentor's contact), and resolves open follow-ups
+ * this exam no longer shows.
  */
 export async function recordExam(prisma: PrismaClient, input: ExamInput, recorder: Recorder, today: string): Promise<RecordedExam> {
   return prisma.$transaction(async (tx) => {
@@ -123,13 +124,20 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
     );
     const [mentor] = await tx.$queryRawUnsafe<{ name: string; phone: string | null; username: string | null }[]>(`SELECT name, phone, username FROM mentors WHERE child_id = $1::uuid`, child.id);
     const eventChild = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };
-    const events = [
-      buildEvent("checkup.recorded", { subject: child.id, orgUnit: child.villageCode, actor: recorder.actor, data: { examId, campaignId: input.campaignId ?? null, date: input.date, child: eventChild, flags: result.flags } }, { producer: PRODUCER }),
-    ];
+    const recorded = buildEvent(
+      "checkup.recorded",
+      { subject: child.id, orgUnit: child.villageCode, actor: recorder.actor, data: { examId, campaignId: input.campaignId ?? null, date: input.date, child: eventChild, flags: result.flags } },
+      { producer: PRODUCER },
+    );
     const opened: string[] = [];
+    const findings: EventData<"checkup.flagged">["findings"] = [];
     for (const flag of result.flags) {
       const [open] = await tx.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM follow_ups WHERE child_id = $1::uuid AND kind = $2 AND status = 'open'`, child.id, flag.kind);
-      if (open) continue; // already being followed up: one case per finding, not one per exam
+      if (open) {
+        // Already being followed up: one case per finding, not one per exam — but the family still hears this exam found it again.
+        findings.push({ ...flag, followUpId: open.id, followUpOpened: false });
+        continue;
+      }
       const followUpId = uuidv7();
       await tx.$executeRawUnsafe(
         `INSERT INTO follow_ups (id, exam_id, child_id, village_code, kind, label, owner, owner_name, status) VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7, $8, 'open')`,
@@ -143,6 +151,11 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
         mentor?.name ?? null,
       );
       opened.push(followUpId);
+      findings.push({ ...flag, followUpId, followUpOpened: true });
+    }
+    const events: Envelope[] = [recorded];
+    // One checkup.flagged per exam, listing every finding: the family gets one message per exam.
+    if (findings.length > 0) {
       events.push(
         buildEvent(
           "checkup.flagged",
@@ -152,17 +165,16 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
             actor: recorder.actor,
             data: {
               examId,
-              followUpId,
               campaignId: input.campaignId ?? null,
               date: input.date,
               child: eventChild,
-              flag,
+              findings,
               guardian: child.guardianPhone || child.guardianName ? { name: child.guardianName, phone: child.guardianPhone } : null,
               helper: mentor ? { name: mentor.name, phone: mentor.phone, username: mentor.username } : null,
             },
           },
           { producer: PRODUCER },
-        ) as never,
+        ),
       );
     }
     await appendToOutbox(tx, events);

@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { LIST_SEPARATOR, type TemplateVars } from "../domain/templates.js";
 import { ChannelError, post, type ChannelAdapter } from "./types.js";
 
 export interface AliyunSmsOptions {
@@ -13,10 +14,31 @@ export interface AliyunSmsOptions {
   now?: () => Date;
 }
 
-/** Variables as SendSms takes them: strings, cut to the provider's length with an ellipsis (a concern's description can be long). */
-export function templateParam(vars: Record<string, string | number>, maxLength: number): string {
-  const cut = (v: string) => ([...v].length > maxLength ? [...v].slice(0, maxLength - 1).join("") + "…" : v);
-  return JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, cut(String(v))])));
+const length = (v: string) => [...v].length;
+/** Cut to maxLength characters (not UTF-16 units), the last one an ellipsis. */
+const cut = (v: string, maxLength: number) => (length(v) > maxLength ? [...v].slice(0, Math.max(0, maxLength - 1)).join("") + "…" : v);
+
+/**
+ * A list (an exam's findings) cut to maxLength at a whole item, saying how many
+ * there are: 中重度消瘦、视力低下（中度）等3项 — never half a finding with the rest
+ * silently gone. Only when not even the first item fits beside the count is
+ * that item cut.
+ */
+export function fitList(items: readonly string[], maxLength: number): string {
+  const all = items.join(LIST_SEPARATOR);
+  if (length(all) <= maxLength) return all;
+  const more = `等${items.length}项`;
+  for (let k = items.length - 1; k >= 1; k--) {
+    const text = items.slice(0, k).join(LIST_SEPARATOR) + more;
+    if (length(text) <= maxLength) return text;
+  }
+  const room = maxLength - length(more);
+  return room >= 2 ? cut(items[0]!, room) + more : cut(all, maxLength);
+}
+
+/** Variables as SendSms takes them: strings, cut to the provider's length (a concern's description can be long; lists at an item). */
+export function templateParam(vars: TemplateVars, maxLength: number): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? fitList(v, maxLength) : cut(String(v), maxLength)])));
 }
 
 /** RFC 3986 encoding as Alibaba Cloud's RPC signature wants it. */

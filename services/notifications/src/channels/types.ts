@@ -1,4 +1,5 @@
 import type { NotificationChannel } from "@shouhu/contracts";
+import type { TemplateVars } from "../domain/templates.js";
 
 export interface Outgoing {
   id: string;
@@ -9,8 +10,8 @@ export interface Outgoing {
   template: string;
   title: string;
   body: string;
-  /** Template variables, for providers that fill registered templates themselves (SMS). */
-  vars: Record<string, string | number>;
+  /** Template variables, for providers that fill registered templates themselves (SMS); lists stay lists so they can be cut at an item. */
+  vars: TemplateVars;
   /** Group-robot secret (DingTalk 加签). */
   secret?: string | null;
 }

@@ -5,6 +5,7 @@ import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import { maskPhone } from "@shouhu/auth";
 import { ChannelError, type ChannelAdapters } from "../channels/types.js";
 import { earliestSend, type QuietHours } from "../domain/quiet-hours.js";
+import type { TemplateVars } from "../domain/templates.js";
 import type { PrismaClient } from "./db.js";
 
 export const PRODUCER = "notifications";
@@ -42,7 +43,7 @@ interface MessageRow {
   template: string;
   title: string;
   body: string;
-  vars: Record<string, string | number>;
+  vars: TemplateVars;
   secret: string | null;
   urgent: boolean;
   attempts: number;

@@ -132,7 +132,8 @@ export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
     }
     case "checkup.flagged": {
       const d = event.data as EventData<"checkup.flagged">;
-      const vars = { child: d.child.name, date: d.date, finding: d.flag.label };
+      // One exam, one message per recipient, naming every finding (health sends them together).
+      const vars = { child: d.child.name, date: d.date, findings: d.findings.map((f) => f.label) };
       const plans: Plan[] = [];
       // Health's payload names the guardian; the registry's (our projection) fills in when it has none.
       const guardian = d.guardian?.phone ? d.guardian : ctx.guardian;
