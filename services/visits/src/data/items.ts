@@ -31,6 +31,8 @@ export async function ensureItems(db: Db, days: DayRange | string, at: Date, sco
            FROM children c
           WHERE c.county_code = $8 AND c.status = 'active' AND c.since <= $4::date
             AND ($9::uuid IS NULL OR c.id = $9::uuid)
+          -- One order for every inserter: two catch-up scans inserting the same keys wait for each other, never deadlock.
+          ORDER BY c.id
          ON CONFLICT (child_id, kind, period_key) DO NOTHING`,
         rule.kind,
         period.key,
