@@ -1,15 +1,18 @@
 import { readFileSync } from "node:fs";
 import ExcelJS from "exceljs";
+import { Redis } from "ioredis";
 import { parseEnvelope } from "@shouhu/contracts";
+import { createLogger } from "@shouhu/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "../src/jobs/import-register.js";
+import { startRegistryWorkers } from "../src/jobs/workers.js";
 import { firstHistory, recordFromInput } from "../src/jobs/import-prepare.js";
 import { pickEditable } from "../src/data/children.js";
 import { diffFields } from "../src/domain/diff.js";
 import { runExport } from "../src/jobs/export-register.js";
 import { parseRegisterWorkbook } from "../src/spreadsheet/register-import.js";
 import { writeRegisterWorkbook } from "../src/spreadsheet/register-export.js";
-import { residentId, startRegistry, type Harness } from "./harness.js";
+import { REDIS_URL, residentId, startRegistry, type Harness } from "./harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -276,5 +279,29 @@ describe("export", () => {
     expect(seen.sort()).toEqual(expected.map((c) => c.idNumber).sort());
     const other = await h.app.inject({ url: `/api/v1/exports/${id}/file`, headers: await h.as("county.admin") });
     expect(other.statusCode).toBe(404);
+  });
+});
+
+describe("the import job, as the service's worker process runs it", () => {
+  it("parses in its worker thread and completes a queued upload", async () => {
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const workers = await startRegistryWorkers({
+      prisma: h.prisma, pool: h.pool, connection, prefix: h.prefix, queues: h.queues,
+      logger: createLogger("registry-test", "silent"), ageOutCron: "0 1 * * *",
+    });
+    try {
+      const res = await upload(await workbook([50, 51, 52, 53].map((i) => person(i)).concat([person(54, { 性别: "未知" })])), "changling.supervisor", "后台任务.xlsx");
+      expect(res.statusCode).toBe(202);
+      const url = `/api/v1/imports/${res.json().id}`;
+      let status = (await h.app.inject({ url, headers: await h.as("changling.supervisor") })).json();
+      for (let i = 0; i < 100 && status.status !== "completed" && status.status !== "failed"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        status = (await h.app.inject({ url, headers: await h.as("changling.supervisor") })).json();
+      }
+      expect(status).toMatchObject({ status: "completed", acceptedRows: 4, rejectedRows: 1 });
+    } finally {
+      for (const w of workers) await w.close();
+      await connection.quit();
+    }
   });
 });

@@ -4,7 +4,6 @@ import type { Redis } from "ioredis";
 import { jobQueues } from "@shouhu/contracts";
 import type { Logger } from "@shouhu/kit";
 import { createJobQueue, createJobWorker, upsertDailySchedule } from "@shouhu/messaging";
-import { parseRegisterWorkbook } from "../spreadsheet/register-import.js";
 import { writeRegisterWorkbook } from "../spreadsheet/register-export.js";
 import { todayInChina } from "@shouhu/cn";
 import type { PrismaClient } from "../data/db.js";
@@ -37,6 +36,7 @@ export interface WorkerDeps {
   logger: Logger;
   ageOutCron: string;
   now?: () => Date;
+  /** Parse imports on this thread with this parser (tests); by default they parse in a worker thread. */
   parse?: ParseRegister;
   write?: WriteRegister;
 }
@@ -53,7 +53,6 @@ export async function sweepImports(prisma: PrismaClient, queue: Queue): Promise<
 export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: string; close: () => Promise<unknown> }[]> {
   const { prisma, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const parse = deps.parse ?? parseRegisterWorkbook;
   const write = deps.write ?? writeRegisterWorkbook;
   const workerOptions = { connection: deps.connection, prefix: deps.prefix, logger };
 
@@ -61,7 +60,8 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
     jobQueues.registryImport,
     async (job) => {
       const { batchId } = job.data as { batchId: string };
-      const batch = await runImport({ prisma, pool: deps.pool, parse, today: () => todayInChina(now()) }, batchId);
+      // No parser given: runImport parses in its worker thread while this one stores.
+      const batch = await runImport({ prisma, pool: deps.pool, ...(deps.parse ? { parse: deps.parse } : {}), today: () => todayInChina(now()) }, batchId);
       logger.info({ batchId, accepted: batch.acceptedRows, rejected: batch.rejectedRows }, "import finished");
     },
     {
