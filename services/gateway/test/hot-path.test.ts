@@ -31,6 +31,7 @@ let gateway: ServiceApp & { audit: AuditWriter };
 const namespace = `${testPrefix("gwhot")}-rl-`;
 const childId = "01900000-0000-7000-8000-0000000000aa";
 const seen: Record<string, unknown>[] = [];
+const manyChildIds = Array.from({ length: 2000 }, (_, i) => `01900000-0000-7000-8000-${String(i).padStart(12, "0")}`);
 
 beforeAll(async () => {
   db = await createTestDatabase("gateway_hot");
@@ -45,6 +46,11 @@ beforeAll(async () => {
     // What the registry does: name the child record in the audit header.
     markAudit(reply, "read", [(request.params as { id: string }).id]);
     return { id: (request.params as { id: string }).id };
+  });
+  upstream.get("/api/v1/children", async (_request, reply) => {
+    // A long list (a campaign roster, an export page): the header names every child.
+    markAudit(reply, "list", manyChildIds);
+    return { items: manyChildIds.map((id) => ({ id })) };
   });
   const upstreamUrl = await upstream.listen({ port: 0, host: "127.0.0.1" });
   gateway = await buildGatewayApp({
@@ -115,6 +121,15 @@ describe("audit group commit", () => {
     const rows = await prisma.auditEntry.findMany({ where: { requestId: String(res.headers["x-request-id"]) } });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ action: "read", childIds: [childId], username: "county.admin", status: 200 });
+  });
+
+  it("audits a response naming 2,000 children (a 80 kB audit header, past undici's 16 kB default)", async () => {
+    const res = await gateway.inject({ url: "/api/v1/children", headers: await issuer.as("county.admin") });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers["x-shouhu-audit"]).toBeUndefined();
+    const [row] = await prisma.auditEntry.findMany({ where: { requestId: String(res.headers["x-request-id"]) } });
+    expect(row?.childIds).toHaveLength(2000);
+    expect(row?.action).toBe("list");
   });
 
   it.each(["pg pool", "prisma"])("concurrent records share INSERTs, each resolved only after its batch committed (%s)", async (via) => {

@@ -1,11 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import replyFrom from "@fastify/reply-from";
-import { traceHeaders, type ServiceApp } from "@shouhu/kit";
+import { AUDIT_HEADER, traceHeaders, type ServiceApp } from "@shouhu/kit";
 import type { AuditWriter } from "../audit/writer.js";
 import { findUpstream, type Upstream } from "../upstreams.js";
-
-/** The registry names the child records a response touched in this header; it never reaches clients. */
-export const AUDIT_HEADER = "x-shouhu-audit";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -41,7 +38,9 @@ function upstreamError(reply: Pick<FastifyReply, "status">, error: { statusCode?
 
 export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream[]; audit: AuditWriter; timeoutMs: number }): Promise<void> {
   await app.register(replyFrom, {
-    undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: deps.timeoutMs, bodyTimeout: deps.timeoutMs },
+    // maxHeaderSize: the audit header names every child a response holds (~40 bytes
+    // each); undici's 16 kB default failed any list of more than ~400 children.
+    undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: deps.timeoutMs, bodyTimeout: deps.timeoutMs, maxHeaderSize: 1024 * 1024 },
   });
 
   // Bodies pass through untouched (JSON, multipart uploads): the service parses and validates them.
