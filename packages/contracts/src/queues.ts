@@ -4,7 +4,7 @@ import type { EventType } from "./events.js";
  * Services that consume events. Each has exactly one queue, `<service>.events`.
  * Renaming one abandons the jobs waiting in the live queue.
  */
-export const consumerServices = ["pairing", "visits", "health", "notifications", "reporting"] as const;
+export const consumerServices = ["pairing", "visits", "health", "notifications", "reporting", "registry"] as const;
 export type ConsumerService = (typeof consumerServices)[number];
 
 export function eventsQueue(service: ConsumerService | string): string {
@@ -21,8 +21,9 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "child.registered": ["pairing", "visits", "health", "notifications", "reporting"],
   "child.updated": ["pairing", "visits", "health", "notifications", "reporting"],
   "child.status-changed": ["pairing", "visits", "health", "notifications", "reporting"],
-  "pairing.started": ["visits", "notifications", "reporting", "health"],
-  "pairing.ended": ["visits", "notifications", "reporting", "health"],
+  // registry: who is paired with each child (contact card, teachers' scope).
+  "pairing.started": ["visits", "notifications", "reporting", "health", "registry"],
+  "pairing.ended": ["visits", "notifications", "reporting", "health", "registry"],
   "visit.due": ["notifications", "reporting"],
   "visit.overdue": ["notifications", "reporting"],
   "visit.recorded": ["reporting"],
