@@ -1,17 +1,32 @@
+import type pg from "pg";
 import { labels } from "@shouhu/contracts";
 import type { ChildRecord } from "../domain/child-record.js";
 import type { PrismaClient } from "./db.js";
+import { currentHelpers, type CurrentHelper } from "./pairings.js";
 
 /**
  * 联系卡 (one card per child): who the child is, who looks after them, how to
  * reach the parents, and where they go to school. `child` is already masked for
- * the caller. The helper is the 帮扶责任人 recorded on the register until the
- * pairing service owns pairings.
+ * the caller; `phones` says whether the caller may see phone numbers, so the
+ * helpers' phones follow the same rule as the family's. The helper is the mentor
+ * the pairing service paired (pairing.started), or — while it has none — the
+ * 帮扶责任人 written on the register, marked as such; the peer buddy comes from
+ * pairing only.
  */
-export async function contactCard(prisma: PrismaClient, child: ChildRecord) {
+export async function contactCard(db: { prisma: PrismaClient; pool?: pg.Pool }, child: ChildRecord, access: { phones: boolean }) {
   const codes = [child.villageCode, child.townshipCode];
-  const units = await prisma.orgUnit.findMany({ where: { code: { in: codes } } });
+  const [units, helpers] = await Promise.all([db.prisma.orgUnit.findMany({ where: { code: { in: codes } } }), currentHelpers(db, child.id)]);
   const nameOf = (code: string) => units.find((u) => u.code === code)?.name ?? null;
+  const paired = (h: CurrentHelper) => ({
+    name: h.name,
+    phone: access.phones ? h.phone : null,
+    helperKind: h.helperKind,
+    helperKindLabel: labels.helperKind[h.helperKind],
+    since: h.since,
+    source: "pairing" as const,
+  });
+  const mentor = helpers.find((h) => h.kind === "mentor");
+  const peer = helpers.find((h) => h.kind === "peer");
   return {
     child: {
       id: child.id,
@@ -34,6 +49,7 @@ export async function contactCard(prisma: PrismaClient, child: ChildRecord) {
     school: child.schoolId ? { id: child.schoolId, name: child.schoolName, grade: child.grade, className: child.className } : null,
     guardians: child.guardians,
     parents: child.parents,
-    helper: child.helperName ? { name: child.helperName, source: "register" as const } : null,
+    helper: mentor ? paired(mentor) : child.helperName ? { name: child.helperName, source: "register" as const } : null,
+    peerBuddy: peer ? paired(peer) : null,
   };
 }

@@ -5,6 +5,7 @@ import type { ChildRecord } from "../domain/child-record.js";
 import { childInclude, toChildRecord } from "./child-mapper.js";
 import { readChild, type ChildReadDb } from "./child-read.js";
 import type { Prisma, PrismaClient } from "./db.js";
+import { childIdsPairedTo, currentHelpers } from "./pairings.js";
 
 export interface ChildFilters {
   orgUnit?: string;
@@ -19,21 +20,40 @@ export interface ChildFilters {
   limit: number;
 }
 
+/** Teachers alone (no case-worker role) are scoped by school and pairing rather than by area. */
+export function isTeacherOnly(principal: Principal): boolean {
+  return principal.roles.length === 1 && principal.roles[0] === "teacher";
+}
+
 /**
  * The rows a principal may see (DESIGN.md "jurisdiction"): a code-prefix test on
- * the child's village code; teachers see their school's children.
+ * the child's village code; teachers, inside their area, see their school's
+ * children plus the children currently paired to them (`pairedIds`: their login is
+ * the helper's username — the rule pairing uses for "paired to me").
  */
-export function jurisdictionWhere(principal: Principal): Prisma.ChildWhereInput {
+export function jurisdictionWhere(principal: Principal, pairedIds: string[] = []): Prisma.ChildWhereInput {
   const byOrg: Prisma.ChildWhereInput = { villageCode: { startsWith: principal.orgUnit } };
-  if (principal.roles.length === 1 && principal.roles[0] === "teacher") {
-    return principal.schoolCode ? { schoolId: principal.schoolCode } : { id: { in: [] } };
+  if (isTeacherOnly(principal)) {
+    const mine: Prisma.ChildWhereInput[] = [
+      ...(principal.schoolCode ? [{ schoolId: principal.schoolCode }] : []),
+      ...(pairedIds.length ? [{ id: { in: pairedIds } }] : []),
+    ];
+    return mine.length ? { AND: [byOrg, { OR: mine }] } : { id: { in: [] } };
   }
   return byOrg;
 }
 
-export function canSee(principal: Principal, child: Pick<ChildRecord, "villageCode" | "schoolId">): boolean {
-  if (principal.roles.length === 1 && principal.roles[0] === "teacher") return child.schoolId !== null && child.schoolId === principal.schoolCode;
-  return child.villageCode.startsWith(principal.orgUnit);
+/** `pairedToCaller`: the child is currently paired to the caller (only asked for teachers outside their school). */
+export function canSee(principal: Principal, child: Pick<ChildRecord, "villageCode" | "schoolId">, pairedToCaller = false): boolean {
+  if (!child.villageCode.startsWith(principal.orgUnit)) return false;
+  if (isTeacherOnly(principal)) return (child.schoolId !== null && child.schoolId === principal.schoolCode) || pairedToCaller;
+  return true;
+}
+
+/** Whether the child is currently paired to this login (mentor or peer buddy). */
+async function pairedTo(db: ChildReadDb, childId: string, username: string): Promise<boolean> {
+  if (!username) return false;
+  return (await currentHelpers(db, childId)).some((h) => h.username === username);
 }
 
 /**
@@ -42,8 +62,11 @@ export function canSee(principal: Principal, child: Pick<ChildRecord, "villageCo
  */
 export async function getVisibleChild(db: ChildReadDb, principal: Principal, id: string): Promise<ChildRecord> {
   const child = await readChild(db, id);
-  if (!child || !canSee(principal, child)) throw new NotFoundError("儿童档案", id);
-  return child;
+  if (!child) throw new NotFoundError("儿童档案", id);
+  if (canSee(principal, child)) return child;
+  // Only a teacher outside their school costs the pairing lookup; every other read stays one statement.
+  if (isTeacherOnly(principal) && canSee(principal, child, await pairedTo(db, id, principal.username))) return child;
+  throw new NotFoundError("儿童档案", id);
 }
 
 export async function listChildren(
@@ -52,7 +75,8 @@ export async function listChildren(
   filters: ChildFilters,
   canSearchIdNumbers: boolean,
 ): Promise<{ items: ChildRecord[]; nextCursor: string | null }> {
-  const and: Prisma.ChildWhereInput[] = [jurisdictionWhere(principal)];
+  const paired = isTeacherOnly(principal) ? await childIdsPairedTo(prisma, principal.username) : [];
+  const and: Prisma.ChildWhereInput[] = [jurisdictionWhere(principal, paired)];
   if (filters.orgUnit) {
     const inside = filters.orgUnit.startsWith(principal.orgUnit) || principal.orgUnit.startsWith(filters.orgUnit);
     if (!inside) throw new ForbiddenError(`无权查看该地区的儿童：${filters.orgUnit}`);

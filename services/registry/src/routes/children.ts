@@ -142,12 +142,12 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
 
   app.get(
     "/api/v1/children/:id/contact-card",
-    { schema: { tags: ["children"], summary: "联系卡：儿童、监护人、父母、学校、帮扶人", params: IdParams } },
+    { schema: { tags: ["children"], summary: "联系卡：儿童、监护人、父母、学校、结对帮扶人与手拉手伙伴", params: IdParams } },
     async (request, reply) => {
       const principal = request.principal!;
       const child = show(principal, await getVisibleChild(reads, principal, request.params.id));
       markAudit(reply, "contact-card", [child.id]);
-      return contactCard(prisma, child);
+      return contactCard(reads, child, fieldAccess(principal));
     },
   );
 }
