@@ -2,22 +2,40 @@ import type { EventData } from "@shouhu/contracts";
 import type { Tx } from "./db.js";
 import { ensureItems, onDay } from "./items.js";
 
+type Exec = Pick<Tx, "$executeRawUnsafe">;
+
+/**
+ * One child's pairing events apply one at a time: without it a started and its
+ * ended handled at once (consumer concurrency, two workers) each miss the
+ * other's uncommitted row — the start does not see the tombstone, the end does
+ * not see the assignment — and the child keeps a ghost mentor who is handed
+ * every open item. Same lock as the registry's projection, in visits' own key space.
+ */
+export async function lockChildPairings(tx: Exec, childId: string): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('visits-pairing:' || $1))`, childId);
+}
+
 /**
  * A mentor's pairing makes them responsible for the child's open and future
  * mentor items (items carry no owner: whoever the child's assignment names is
  * responsible, so a hand-over moves everything open at once), and the child's
  * items for the current periods exist from that moment. Peer buddies have no
- * visiting duties.
+ * visiting duties. Ignored when the pairing already ended (its pairing.ended
+ * overtook this event) or a pairing that started later holds the place (two
+ * pairings' events may arrive in either order, also on the same day: ordered
+ * by when the start happened, not by its start date).
  */
-export async function startAssignment(tx: Tx, data: EventData<"pairing.started">, today: string, at: Date): Promise<void> {
+export async function startAssignment(tx: Tx, data: EventData<"pairing.started">, occurredAt: string, today: string, at: Date): Promise<void> {
   if (data.kind !== "mentor") return;
+  await lockChildPairings(tx, data.child.id);
   await tx.$executeRawUnsafe(
-    `INSERT INTO assignments (child_id, pairing_id, helper_id, name, phone, username, since)
-     SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::date
+    `INSERT INTO assignments (child_id, pairing_id, helper_id, name, phone, username, since, started_at)
+     SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::date, $8::timestamptz
       WHERE NOT EXISTS (SELECT 1 FROM ended_pairings WHERE pairing_id = $2::uuid)
      ON CONFLICT (child_id) DO UPDATE SET pairing_id = EXCLUDED.pairing_id, helper_id = EXCLUDED.helper_id, name = EXCLUDED.name,
-       phone = EXCLUDED.phone, username = EXCLUDED.username, since = EXCLUDED.since
-     WHERE assignments.since <= EXCLUDED.since`,
+       phone = EXCLUDED.phone, username = EXCLUDED.username, since = EXCLUDED.since, started_at = EXCLUDED.started_at
+     -- A row from before started_at existed is ordered by its start date.
+     WHERE COALESCE(assignments.started_at <= EXCLUDED.started_at, assignments.since <= EXCLUDED.since)`,
     data.child.id,
     data.pairingId,
     data.helper.id,
@@ -25,6 +43,7 @@ export async function startAssignment(tx: Tx, data: EventData<"pairing.started">
     data.helper.phone,
     data.helper.username,
     data.startDate,
+    occurredAt,
   );
   // The child may not be known yet (registry's event still on its way): its items come with it then.
   const [child] = await tx.$queryRawUnsafe<{ countyCode: string }[]>(`SELECT county_code AS "countyCode" FROM children WHERE id = $1::uuid AND status = 'active'`, data.child.id);
@@ -37,8 +56,9 @@ export async function startAssignment(tx: Tx, data: EventData<"pairing.started">
  * pairings may arrive in either order). Remembered, so a late pairing.started of
  * this pairing is ignored.
  */
-export async function endAssignment(tx: Pick<Tx, "$executeRawUnsafe">, data: EventData<"pairing.ended">): Promise<void> {
+export async function endAssignment(tx: Exec, data: EventData<"pairing.ended">): Promise<void> {
   if (data.kind !== "mentor") return;
+  await lockChildPairings(tx, data.child.id);
   await tx.$executeRawUnsafe(
     `INSERT INTO ended_pairings (pairing_id, child_id, end_date) VALUES ($1::uuid, $2::uuid, $3::date) ON CONFLICT DO NOTHING`,
     data.pairingId,

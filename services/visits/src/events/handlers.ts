@@ -24,7 +24,7 @@ export function visitEventHandlers(now: () => Date = () => new Date()): Record<C
     "child.status-changed": child,
     "pairing.started": async (event, tx) => {
       const at = now();
-      await startAssignment(tx, event.data as EventData<"pairing.started">, todayInChina(at), at);
+      await startAssignment(tx, event.data as EventData<"pairing.started">, event.occurredAt, todayInChina(at), at);
     },
     "pairing.ended": async (event, tx) => endAssignment(tx, event.data as EventData<"pairing.ended">),
   } satisfies Partial<Record<EventType, EventHandler<Tx>>>;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "assignments" ADD COLUMN     "started_at" TIMESTAMPTZ(3);
