@@ -1,4 +1,4 @@
-import type { FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { UnauthorizedError } from "@shouhu/kit";
 import type { Principal } from "./principal.js";
 import type { TokenVerifier } from "./verifier.js";
@@ -34,4 +34,15 @@ export function authenticate(verifier: TokenVerifier) {
 export function requirePrincipal(request: FastifyRequest): Principal {
   if (!request.principal) throw new UnauthorizedError();
   return request.principal;
+}
+
+/**
+ * Inside a service every `/api/` route validates the bearer token again (the network
+ * is not trusted, DESIGN.md); health, readiness and metrics stay open for probes.
+ */
+export function protectApiRoutes(app: Pick<FastifyInstance, "addHook">, verifier: TokenVerifier): void {
+  const check = authenticate(verifier);
+  app.addHook("onRequest", async (request: FastifyRequest) => {
+    if (request.url.startsWith("/api/")) await check(request);
+  });
 }

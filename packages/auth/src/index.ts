@@ -2,4 +2,4 @@ export { createTokenVerifier, AuthUnavailableError, type TokenVerifier, type Ver
 export { hasAnyRole, rolesFromClaims, principalFromClaims, type Principal } from "./principal.js";
 export { withinJurisdiction, assertWithinJurisdiction } from "./jurisdiction.js";
 export { fieldAccess, maskIdNumber, maskPhone, type FieldAccess } from "./masking.js";
-export { authenticate, bearerToken, requirePrincipal } from "./fastify.js";
+export { authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";

@@ -1,6 +1,6 @@
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
 import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
-import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import { protectApiRoutes, type TokenVerifier } from "@shouhu/auth";
 import type { PrismaClient } from "./data/db.js";
 import { registerHealthRoutes } from "./routes/health.js";
 
@@ -21,10 +21,7 @@ export async function buildHealthApp(deps: HealthAppDeps): Promise<ServiceApp> {
     instrumentation: deps.instrumentation,
     openapi: { title: "守护 · 健康体检 (health)", description: "体检活动、体检记录（国家标准评价）、异常随访、覆盖统计、批量录入" },
   });
-  // Every API route validates the bearer token again: the network is not trusted.
-  app.addHook("onRequest", async (request) => {
-    if (request.url.startsWith("/api/")) await authenticate(deps.verifier)(request);
-  });
+  protectApiRoutes(app, deps.verifier);
   await registerHealthRoutes(app, { prisma: deps.prisma, now: deps.now ?? (() => new Date()) });
   return app;
 }

@@ -1,6 +1,6 @@
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
 import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
-import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import { protectApiRoutes, type TokenVerifier } from "@shouhu/auth";
 import type { DeadLetterOptions } from "@shouhu/messaging";
 import type { PrismaClient } from "./data/db.js";
 import { registerInboxRoutes } from "./routes/inbox.js";
@@ -24,10 +24,7 @@ export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise
     instrumentation: deps.instrumentation,
     openapi: { title: "守护 · 通知 (notifications)", description: "站内消息、发送状态、死信重发、办公群机器人" },
   });
-  // Every API route validates the bearer token again: the network is not trusted.
-  app.addHook("onRequest", async (request) => {
-    if (request.url.startsWith("/api/")) await authenticate(deps.verifier)(request);
-  });
+  protectApiRoutes(app, deps.verifier);
   registerInboxRoutes(app, deps.prisma);
   registerAdminRoutes(app, { prisma: deps.prisma, deadLetters: deps.deadLetters });
   return app;

@@ -1,6 +1,6 @@
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
 import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
-import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import { protectApiRoutes, type TokenVerifier } from "@shouhu/auth";
 import type { PrismaClient } from "./data/db.js";
 import { registerHelperRoutes } from "./routes/helpers.js";
 import { registerPairingRoutes } from "./routes/pairings.js";
@@ -27,10 +27,7 @@ export async function buildPairingApp(deps: PairingAppDeps): Promise<ServiceApp>
   });
   const now = deps.now ?? (() => new Date());
 
-  // Every API route validates the bearer token again: the network is not trusted.
-  app.addHook("onRequest", async (request) => {
-    if (request.url.startsWith("/api/")) await authenticate(deps.verifier)(request);
-  });
+  protectApiRoutes(app, deps.verifier);
 
   registerHelperRoutes(app, { prisma: deps.prisma, now });
   registerPairingRoutes(app, { prisma: deps.prisma, now });

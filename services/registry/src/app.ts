@@ -1,6 +1,6 @@
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
 import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
-import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import { protectApiRoutes, type TokenVerifier } from "@shouhu/auth";
 import type { PrismaClient } from "./data/db.js";
 import { registerChildRoutes } from "./routes/children.js";
 import { registerOrgUnitRoutes } from "./routes/org-units.js";
@@ -39,10 +39,7 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   const now = deps.now ?? (() => new Date());
 
   // Every API route validates the bearer token again (the gateway already did):
-  // a service reachable inside the network must not trust the network.
-  app.addHook("onRequest", async (request) => {
-    if (request.url.startsWith("/api/")) await authenticate(deps.verifier)(request);
-  });
+  protectApiRoutes(app, deps.verifier);
 
   registerOrgUnitRoutes(app, deps.prisma);
   registerChildRoutes(app, { prisma: deps.prisma, pool: deps.pool, now });

@@ -1,7 +1,7 @@
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
 import type { Queue } from "bullmq";
 import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
-import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import { protectApiRoutes, type TokenVerifier } from "@shouhu/auth";
 import type { PrismaClient } from "./data/db.js";
 import { registerReportRoutes } from "./routes/reports.js";
 
@@ -23,10 +23,7 @@ export async function buildReportingApp(deps: ReportingAppDeps): Promise<Service
     instrumentation: deps.instrumentation,
     openapi: { title: "守护 · 统计报表 (reporting)", description: "县级总览、乡镇下钻、月度趋势、督导报告、报表导出、统计重建" },
   });
-  // Every API route validates the bearer token again: the network is not trusted.
-  app.addHook("onRequest", async (request) => {
-    if (request.url.startsWith("/api/")) await authenticate(deps.verifier)(request);
-  });
+  protectApiRoutes(app, deps.verifier);
   registerReportRoutes(app, { prisma: deps.prisma, now: deps.now ?? (() => new Date()), exports: deps.exports });
   return app;
 }

@@ -1,6 +1,6 @@
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
 import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
-import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import { protectApiRoutes, type TokenVerifier } from "@shouhu/auth";
 import type { PrismaClient } from "./data/db.js";
 import { registerRecordRoutes } from "./routes/records.js";
 import { registerItemRoutes } from "./routes/items.js";
@@ -31,10 +31,7 @@ export async function buildVisitsApp(deps: VisitsAppDeps): Promise<ServiceApp> {
   });
   const now = deps.now ?? (() => new Date());
 
-  // Every API route validates the bearer token again: the network is not trusted.
-  app.addHook("onRequest", async (request) => {
-    if (request.url.startsWith("/api/")) await authenticate(deps.verifier)(request);
-  });
+  protectApiRoutes(app, deps.verifier);
 
   registerRecordRoutes(app, { prisma: deps.prisma, now, backdateDays: deps.backdateDays ?? 31 });
   registerItemRoutes(app, { prisma: deps.prisma, now });
