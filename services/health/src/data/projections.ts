@@ -32,23 +32,63 @@ export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, c: ChildSnap
   }
 }
 
-export async function startMentor(tx: Pick<Tx, "$executeRawUnsafe">, d: EventData<"pairing.started">): Promise<void> {
+type Exec = Pick<Tx, "$executeRawUnsafe">;
+
+/**
+ * One child's pairing events apply one at a time: without it a started and its
+ * ended handled at once (consumer concurrency, two workers) each miss the
+ * other's uncommitted row — the start does not see the tombstone, the end does
+ * not see the mentor — and a ghost mentor keeps the child's open findings.
+ * Exams take it shared (see recordExam), so a finding opened while the mentor
+ * changes gets the owner the hand-over ends with, not the one before it.
+ */
+export async function lockChildPairings(tx: Exec, childId: string, mode: "exclusive" | "shared" = "exclusive"): Promise<void> {
+  const fn = mode === "shared" ? "pg_advisory_xact_lock_shared" : "pg_advisory_xact_lock";
+  await tx.$executeRawUnsafe(`SELECT ${fn}(hashtext('health-pairing:' || $1))`, childId);
+}
+
+/**
+ * A mentor pairing started: the child's mentor is now this helper and their open
+ * findings pass to them — unless the pairing already ended (its pairing.ended
+ * overtook this event) or a pairing that started later holds the place (two
+ * pairings' events may arrive in either order).
+ */
+export async function startMentor(tx: Exec, d: EventData<"pairing.started">, occurredAt: string): Promise<void> {
   if (d.kind !== "mentor") return;
-  await tx.$executeRawUnsafe(
-    `INSERT INTO mentors (child_id, pairing_id, name, phone, username) VALUES ($1::uuid, $2::uuid, $3, $4, $5)
-     ON CONFLICT (child_id) DO UPDATE SET pairing_id = EXCLUDED.pairing_id, name = EXCLUDED.name, phone = EXCLUDED.phone, username = EXCLUDED.username`,
+  await lockChildPairings(tx, d.child.id);
+  const applied = await tx.$executeRawUnsafe(
+    `INSERT INTO mentors (child_id, pairing_id, name, phone, username, started_at)
+     SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::timestamptz
+      WHERE NOT EXISTS (SELECT 1 FROM ended_pairings WHERE pairing_id = $2::uuid)
+     ON CONFLICT (child_id) DO UPDATE SET pairing_id = EXCLUDED.pairing_id, name = EXCLUDED.name, phone = EXCLUDED.phone,
+       username = EXCLUDED.username, started_at = EXCLUDED.started_at
+     -- A row from before started_at existed gives way to any start.
+     WHERE mentors.started_at IS NULL OR mentors.started_at <= EXCLUDED.started_at`,
     d.child.id,
     d.pairingId,
     d.helper.name,
     d.helper.phone,
     d.helper.username,
+    occurredAt,
   );
-  // Open findings pass to the new mentor: the owner is whoever follows the child up now.
-  await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = $2, owner_name = $3 WHERE child_id = $1::uuid AND status = 'open'`, d.child.id, d.helper.username, d.helper.name);
+  // Open findings pass to the new mentor: the owner is whoever follows the child up now (not a pairing that was ignored).
+  if (applied) await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = $2, owner_name = $3 WHERE child_id = $1::uuid AND status = 'open'`, d.child.id, d.helper.username, d.helper.name);
 }
 
-export async function endMentor(tx: Pick<Tx, "$executeRawUnsafe">, d: EventData<"pairing.ended">): Promise<void> {
+/**
+ * A mentor pairing ended: remembered (so its late pairing.started is ignored) and,
+ * if it is the child's current one, removed, handing open findings to the village
+ * child director; a newer pairing that took over keeps them.
+ */
+export async function endMentor(tx: Exec, d: EventData<"pairing.ended">): Promise<void> {
   if (d.kind !== "mentor") return;
+  await lockChildPairings(tx, d.child.id);
+  await tx.$executeRawUnsafe(
+    `INSERT INTO ended_pairings (pairing_id, child_id, end_date) VALUES ($1::uuid, $2::uuid, $3::date) ON CONFLICT DO NOTHING`,
+    d.pairingId,
+    d.child.id,
+    d.endDate,
+  );
   const removed = await tx.$executeRawUnsafe(`DELETE FROM mentors WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, d.child.id, d.pairingId);
   // Without a mentor the village child director owns the child's open findings (owner null).
   if (removed) await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = NULL, owner_name = NULL WHERE child_id = $1::uuid AND status = 'open'`, d.child.id);

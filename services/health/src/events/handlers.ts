@@ -12,7 +12,7 @@ export function healthHandlers(): Record<Consumed, EventHandler<Tx>> {
     "child.registered": child,
     "child.updated": child,
     "child.status-changed": child,
-    "pairing.started": async (event, tx) => startMentor(tx, event.data as EventData<"pairing.started">),
+    "pairing.started": async (event, tx) => startMentor(tx, event.data as EventData<"pairing.started">, event.occurredAt),
     "pairing.ended": async (event, tx) => endMentor(tx, event.data as EventData<"pairing.ended">),
   } satisfies Partial<Record<EventType, EventHandler<Tx>>>;
 }

@@ -298,8 +298,9 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
         const { owner, ownerName, status } = r as unknown as { owner: string | null; ownerName: string | null; status: "open" | "resolved" | "referred" | "closed" };
         return {
           ...r,
-          // No mentor: the village child director of the child's village follows it up.
-          ownerRole: owner ? "mentor" : "village-director",
+          // No mentor: the village child director of the child's village follows it up. A mentor without a login
+          // (a proxy parent) has a name but no username: still the mentor.
+          ownerRole: owner || ownerName ? "mentor" : "village-director",
           ownerName: ownerName ?? "村儿童主任",
           statusLabel: { open: "待随访", resolved: "复查正常", referred: "已转诊", closed: "儿童已退出" }[status],
         };
