@@ -158,6 +158,24 @@ async function responsibleForOpenItems(childId: string): Promise<string[]> {
 }
 
 const assignmentOf = (childId: string) => prismaA.assignment.findUnique({ where: { childId } });
+/**
+ * `first` applied on worker A and its transaction held open until `second`, on
+ * worker B, has finished (or half a second has passed, when B waits for A's lock):
+ * the one interleaving in which each misses the other's uncommitted rows.
+ */
+async function interleaved(first: Envelope, second: Envelope): Promise<void> {
+  let secondDone: Promise<unknown> | undefined;
+  await consumeEvent<Tx>(first, handlers, (fn) =>
+    prismaA.$transaction(async (tx) => {
+      const outcome = await fn(tx);
+      secondDone = deliver(second, prismaB);
+      await Promise.race([secondDone, new Promise((r) => setTimeout(r, 500))]);
+      return outcome;
+    }),
+  );
+  await secondDone;
+}
+
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
 describe("pairing events in any order converge on the right mentor and hand-over", () => {
@@ -194,6 +212,19 @@ describe("pairing events in any order converge on the right mentor and hand-over
     expect(await responsibleForOpenItems(child.id)).toEqual(["村儿童主任"]);
     expect(await deliver(started(child, older, olderId, minutesAgo(3)))).toBe("applied"); // another delivery of the same start under a new id (replay): still a tombstone
     expect(await assignmentOf(child.id)).toBeNull();
+  });
+
+  it("a start whose transaction is still open while its end commits on another worker, and the reverse, leave no mentor", async () => {
+    const wang = helper("王老师", "changling.teacher");
+    for (const order of ["start first", "end first"]) {
+      const child = await register();
+      const p = randomUUID();
+      const start = started(child, wang, p, minutesAgo(2));
+      const end = ended(child, wang, p, minutesAgo(1));
+      await (order === "start first" ? interleaved(start, end) : interleaved(end, start));
+      expect(await assignmentOf(child.id), order).toBeNull();
+      expect(await responsibleForOpenItems(child.id), order).toEqual(["村儿童主任"]);
+    }
   });
 
   it("a pairing's start and end handled at the same moment on two workers converge on no mentor, and no item is left with a ghost", async () => {
