@@ -3,6 +3,8 @@ import {
   NodeTracerProvider,
   BatchSpanProcessor,
   SimpleSpanProcessor,
+  AlwaysOffSampler,
+  ParentBasedSampler,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-node";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -14,7 +16,11 @@ let fastifyInstrumentation: FastifyOtelInstrumentation | undefined;
 
 export interface TelemetryOptions {
   serviceName: string;
-  /** Where spans go: OTLP over HTTP when set. Without it spans still carry context, unexported. */
+  /**
+   * Where spans go: OTLP over HTTP when set. Without it (and without `exporter`)
+   * traces this process starts are not recorded, but their context (trace id, a
+   * span id per hop) is still propagated through HTTP and jobs.
+   */
   otlpEndpoint?: string;
   /** Extra exporter (tests use an in-memory one). */
   exporter?: SpanExporter;
@@ -35,6 +41,10 @@ export function initTelemetry(options: TelemetryOptions): { instrumentation: Fas
     provider = new NodeTracerProvider({
       resource: resourceFromAttributes({ "service.name": options.serviceName }),
       spanProcessors,
+      // Nowhere to send spans: don't build them (attributes, timings, events on
+      // every request and hook for nothing). A caller's sampled trace is still
+      // recorded (ParentBased), so its flag reaches the next service unchanged.
+      ...(spanProcessors.length === 0 ? { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }) } : {}),
     });
     provider.register();
     fastifyInstrumentation = new FastifyOtelInstrumentation({ ignorePaths: (r) => /^\/(healthz|readyz|metrics)/.test(r.url) });

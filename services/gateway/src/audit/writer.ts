@@ -52,7 +52,7 @@ export class AuditWriter {
     options: { maxBatch?: number; maxInFlight?: number; pool?: AuditPool | undefined } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 200;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxInFlight = options.maxInFlight ?? 1;
     this.pool = options.pool;
   }
 

@@ -29,6 +29,25 @@ function requestTraceHeaders(request: FastifyRequest): Record<string, string> {
   return carrier;
 }
 
+/** Bodies up to this size with a content-length are read whole and sent as one Buffer. */
+const BUFFERED_BODY_LIMIT = 256 * 1024;
+
+type UpstreamBody = NodeJS.ReadableStream & { arrayBuffer?: () => Promise<ArrayBuffer>; destroy?: () => void };
+
+/**
+ * The upstream body as one Buffer when it is small and its length known (a
+ * record, a page of a list), else the stream (exports, uploads' reports). A
+ * Buffer goes out with `res.end(buffer)`, headers and body in one write, without
+ * the pipe between undici's body and the response (stream state, listeners,
+ * end-of-stream bookkeeping per request).
+ */
+async function upstreamBody(upstreamRes: { headers: Record<string, unknown>; stream: unknown }): Promise<Buffer | UpstreamBody> {
+  const body = upstreamRes.stream as UpstreamBody;
+  const length = Number(upstreamRes.headers["content-length"]);
+  if (typeof body.arrayBuffer !== "function" || !(length <= BUFFERED_BODY_LIMIT)) return body;
+  return Buffer.from(await body.arrayBuffer());
+}
+
 function upstreamError(reply: Pick<FastifyReply, "status">, error: { statusCode?: number; code?: string }) {
   const timeout = error.statusCode === 504 || error.code === "FST_REPLY_FROM_GATEWAY_TIMEOUT";
   return reply.status(timeout ? 504 : 502).send({
@@ -68,9 +87,24 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
         const { [AUDIT_HEADER]: _dropped, ...rest } = headers;
         return rest;
       },
-      onResponse: (_req, res, upstreamRes) => {
+      onResponse: (_req, res, raw) => {
+        // What reply-from passes at run time (its type names the raw response).
+        const upstreamRes = raw as unknown as { statusCode: number; headers: Record<string, unknown>; stream: unknown };
         const audit = request.audit ?? auditFromPath(request);
-        if (!audit || upstreamRes.statusCode >= 400) return res.send(upstreamRes.stream);
+        const send = (body: Buffer | UpstreamBody) => void res.send(body);
+        // A body that fails mid-read: the client gets what a broken upstream gives (502).
+        const failed = (err: Error) => {
+          request.log.warn({ err }, "upstream body failed");
+          res.removeHeader("content-length"); // the upstream's, copied already
+          void upstreamError(res as unknown as FastifyReply, {});
+        };
+        if (!audit || upstreamRes.statusCode >= 400) {
+          upstreamBody(upstreamRes).then(send, failed);
+          return;
+        }
+        // The body is read while the audit row is being committed; it is released only after the commit.
+        const body = upstreamBody(upstreamRes);
+        body.catch(() => undefined); // observed below, after the audit outcome
         deps.audit
           .record({
             userId: principal.userId,
@@ -85,13 +119,13 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
             requestId: request.id,
           })
           .then(
-            () => res.send(upstreamRes.stream),
+            () => body.then(send, failed),
             (err: Error) => {
               // An unaudited read of a minor's record must not be served.
               request.log.error({ err }, "audit write failed; response withheld");
-              const body = upstreamRes.stream as NodeJS.ReadableStream & { destroy?: () => void };
-              body.on("error", () => undefined); // destroying an undici body aborts it; that is intended
-              body.destroy?.();
+              const stream = upstreamRes.stream as UpstreamBody;
+              stream.on("error", () => undefined); // destroying an undici body aborts it; that is intended
+              stream.destroy?.();
               res.status(503).send({ error: { code: "AUDIT_UNAVAILABLE", message: "审计记录暂时无法写入，为保护儿童信息，本次请求未返回数据，请稍后重试" } });
             },
           );
