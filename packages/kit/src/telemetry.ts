@@ -13,6 +13,7 @@ import { FastifyOtelInstrumentation } from "@fastify/otel";
 
 let provider: NodeTracerProvider | undefined;
 let fastifyInstrumentation: FastifyOtelInstrumentation | undefined;
+let exporting = false;
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -31,13 +32,19 @@ export interface TelemetryOptions {
  * W3C propagator once per process; trace context then flows through Fastify
  * requests, outgoing calls and BullMQ jobs (via the event envelope).
  */
-export function initTelemetry(options: TelemetryOptions): { instrumentation: FastifyOtelInstrumentation; shutdown: () => Promise<void> } {
+export function initTelemetry(options: TelemetryOptions): {
+  instrumentation: FastifyOtelInstrumentation;
+  /** Whether spans go anywhere (an OTLP endpoint or an exporter was given to the first call). */
+  exporting: boolean;
+  shutdown: () => Promise<void>;
+} {
   if (!provider) {
     const spanProcessors = [];
     if (options.otlpEndpoint) {
       spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces` })));
     }
     if (options.exporter) spanProcessors.push(new SimpleSpanProcessor(options.exporter));
+    exporting = spanProcessors.length > 0;
     provider = new NodeTracerProvider({
       resource: resourceFromAttributes({ "service.name": options.serviceName }),
       spanProcessors,
@@ -51,7 +58,7 @@ export function initTelemetry(options: TelemetryOptions): { instrumentation: Fas
     fastifyInstrumentation.setTracerProvider(provider);
   }
   const p = provider;
-  return { instrumentation: fastifyInstrumentation!, shutdown: () => p.shutdown() };
+  return { instrumentation: fastifyInstrumentation!, exporting, shutdown: () => p.shutdown() };
 }
 
 export const tracer = () => trace.getTracer("shouhu");

@@ -11,7 +11,7 @@ import { upstreamTable } from "./upstreams.js";
 
 const config = loadConfig(gatewayConfigSchema);
 const logger = createLogger("gateway", config.LOG_LEVEL);
-const { instrumentation, shutdown: shutdownTelemetry } = initTelemetry({ serviceName: "gateway", otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+const { instrumentation, exporting, shutdown: shutdownTelemetry } = initTelemetry({ serviceName: "gateway", otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 await migrate({ databaseUrl: config.DATABASE_URL, migrationsDir: fileURLToPath(new URL("../prisma/migrations", import.meta.url)), logger });
 const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });
@@ -28,7 +28,10 @@ const app = await buildGatewayApp({
   verifier: createTokenVerifier({ issuerUrl: config.OIDC_ISSUER_URL, audience: config.OIDC_AUDIENCE, allowedClients: config.OIDC_ALLOWED_CLIENTS }),
   redis,
   logger,
-  instrumentation,
+  // Spans exported: the gateway's request span is the parent of the service's. None
+  // exported: no per-request span machinery; the caller's traceparent, if any, is
+  // forwarded as it came, so the service still continues the caller's trace.
+  instrumentation: exporting ? instrumentation : undefined,
   upstreams: upstreamTable({ registry: config.REGISTRY_URL, pairing: config.PAIRING_URL, visits: config.VISITS_URL, health: config.HEALTH_URL, notifications: config.NOTIFICATIONS_URL, reporting: config.REPORTING_URL }),
   corsOrigins: config.CORS_ORIGINS,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
