@@ -39,7 +39,7 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "snapshot.visit-item": ["reporting"],
   "snapshot.visit-record": ["reporting"],
   "snapshot.concern": ["reporting"],
-  "snapshot.org-units": ["reporting"],
+  "snapshot.org-units": ["reporting", "visits"],
   "snapshot.completed": ["reporting"],
 };
 

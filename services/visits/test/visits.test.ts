@@ -506,6 +506,31 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     expect(township.body.groups).toEqual([expect.objectContaining({ key: "360999102", due: 2, onTime: 0, missed: 2, overdueNow: 2, punctuality: 0 })]);
     const perHelper = await api("GET", "/api/v1/visit-summary?orgUnit=360999102&groupBy=helper", "shimen.supervisor");
     expect(perHelper.body.groups).toEqual([expect.objectContaining({ key: helper.id, name: "孙老师", overdueNow: 2 })]);
+    // Names come from the registry's org-unit snapshot; before it arrives the code stands in.
+    expect(township.body.groups[0].name).toBe("360999102");
+    await deliver(
+      buildEvent(
+        "snapshot.org-units",
+        {
+          subject: "360999",
+          orgUnit: "360999",
+          actor,
+          data: {
+            runId: randomUUID(),
+            units: [
+              { code: "360999102", name: "石门镇", level: "township", parentCode: "360999" },
+              { code: "360999102201", name: "石门村", level: "village", parentCode: "360999102" },
+            ],
+            schools: [],
+          },
+        },
+        { producer: "registry" },
+      ),
+    );
+    const named = await api("GET", "/api/v1/visit-summary?orgUnit=360999102&groupBy=township&from=2026-11-01&to=2026-12-31", "shimen.supervisor");
+    expect(named.body.groups).toEqual([expect.objectContaining({ key: "360999102", name: "石门镇", due: 2 })]);
+    const byVillage = await api("GET", "/api/v1/visit-summary?orgUnit=360999102&groupBy=village&from=2026-11-01&to=2026-12-31", "shimen.supervisor");
+    expect(byVillage.body.groups).toEqual([expect.objectContaining({ key: "360999102201", name: "石门村" })]);
 
     const field = async (url: string) => (await api("GET", url, "shimen.supervisor")).body.error?.details?.[0]?.field;
     expect(await field("/api/v1/visit-summary?from=2026-12-31&to=2026-11-01")).toBe("from");

@@ -4,8 +4,9 @@ import type { EventHandler } from "@shouhu/messaging";
 import type { Tx } from "../data/db.js";
 import { applyChildSnapshot } from "../data/children.js";
 import { endAssignment, startAssignment } from "../data/assignments.js";
+import { applyOrgUnitNames } from "../data/org-units.js";
 
-type Consumed = "child.registered" | "child.updated" | "child.status-changed" | "pairing.started" | "pairing.ended";
+type Consumed = "child.registered" | "child.updated" | "child.status-changed" | "pairing.started" | "pairing.ended" | "snapshot.org-units";
 
 /**
  * Registry events keep the child projection and its items; pairing events say
@@ -27,5 +28,6 @@ export function visitEventHandlers(now: () => Date = () => new Date()): Record<C
       await startAssignment(tx, event.data as EventData<"pairing.started">, event.occurredAt, todayInChina(at), at);
     },
     "pairing.ended": async (event, tx) => endAssignment(tx, event.data as EventData<"pairing.ended">),
+    "snapshot.org-units": async (event, tx) => applyOrgUnitNames(tx, event.data as EventData<"snapshot.org-units">),
   } satisfies Partial<Record<EventType, EventHandler<Tx>>>;
 }

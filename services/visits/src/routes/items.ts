@@ -105,9 +105,9 @@ export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       const teacher = teacherOnly(principal);
       // Helpers by id (two 王老师 are two people); items nobody is paired for belong to each village's child director.
       const [group, label] = {
-        village: ["c.village_code", "c.village_code"],
-        township: ["c.township_code", "c.township_code"],
-        helper: ["COALESCE(a.helper_id::text, 'village_director:' || c.village_code)", "COALESCE(max(a.name), '村儿童主任（' || max(c.village_code) || '）')"],
+        village: ["c.village_code", "COALESCE(max(v.name), c.village_code)"],
+        township: ["c.township_code", "COALESCE(max(t.name), c.township_code)"],
+        helper: ["COALESCE(a.helper_id::text, 'village_director:' || c.village_code)", "COALESCE(max(a.name), '村儿童主任（' || COALESCE(max(v.name), max(c.village_code)) || '）')"],
       }[q.groupBy];
       const rows = await prisma.$queryRawUnsafe<{ key: string; name: string; due: number; onTime: number; late: number; missed: number; open: number; dueThisWeek: number }[]>(
         `SELECT ${group} AS key, ${label} AS name,
@@ -119,6 +119,7 @@ export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient
                 count(*) FILTER (WHERE i.status = 'open' AND i.due_date BETWEEN $4::date AND $4::date + 6)::int AS "dueThisWeek"
            FROM due_items i JOIN children c ON c.id = i.child_id ${responsibleJoin("i")}
                 LEFT JOIN assignments p ON p.child_id = i.child_id
+                LEFT JOIN org_units v ON v.code = c.village_code LEFT JOIN org_units t ON t.code = c.township_code
           WHERE c.village_code LIKE $1 || '%' AND i.status <> 'closed' AND ($5::text IS NULL OR p.username = $5)
           GROUP BY 1 ORDER BY 1`,
         scopeOf(principal, q.orgUnit),
