@@ -18,6 +18,7 @@ import { z } from "zod";
 import type { Logger } from "pino";
 import { errorHandler, notFoundHandler } from "./error-handler.js";
 import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
+import { lazyChildLogger } from "./logger.js";
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
 
 // Validation messages reach staff: zod's built-in zh-CN messages.
@@ -56,6 +57,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
+  // Typed for Fastify's base logger; the children it makes are pino's own.
+  app.setChildLoggerFactory(lazyChildLogger as unknown as Parameters<typeof app.setChildLoggerFactory>[0]);
 
   if (options.instrumentation) await app.register(options.instrumentation.plugin());
   app.setValidatorCompiler(validatorCompiler);

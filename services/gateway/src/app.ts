@@ -3,7 +3,6 @@ import { createRequire } from "node:module";
 import fastifyCors from "@fastify/cors";
 import fastifyRateLimit from "@fastify/rate-limit";
 import type { Redis } from "ioredis";
-import type { FastifyBaseLogger } from "fastify";
 import { TooManyRequestsError, createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
 import { authenticate, type TokenVerifier } from "@shouhu/auth";
 import type { PrismaClient } from "./generated/prisma/client.js";
@@ -52,31 +51,6 @@ export function securityHeaders(options: object): [string, string][] {
   return headers;
 }
 
-const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
-type Bindings = Parameters<FastifyBaseLogger["child"]>[0];
-type ChildLoggerOptions = NonNullable<Parameters<FastifyBaseLogger["child"]>[1]>;
-
-/**
- * Request loggers made on first use at an enabled level. Fastify gives every
- * request a pino child (`{reqId}`, serialised through redaction), ~3 % of the
- * gateway's CPU, although at the production level (warn) almost no request
- * logs anything; the child, when it is made, is pino's own, with the same bindings.
- */
-export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions): FastifyBaseLogger {
-  if (opts.level) return logger.child(bindings, opts); // a route's own level: nothing to save
-  const enabled = (level: string) => (logger as Partial<Logger>).isLevelEnabled?.(level) ?? true;
-  let child: FastifyBaseLogger | undefined;
-  const real = () => (child ??= logger.child(bindings, opts));
-  const lazy = { child: (b: Bindings, o?: ChildLoggerOptions) => real().child(b, o), silent: () => undefined } as unknown as FastifyBaseLogger;
-  for (const level of LEVELS) {
-    (lazy as unknown as Record<string, unknown>)[level] = (...args: unknown[]) => {
-      if (child || enabled(level)) (real()[level] as (...a: unknown[]) => void)(...args);
-    };
-  }
-  Object.defineProperty(lazy, "level", { get: () => (child ?? logger).level, set: (level: string) => void (real().level = level), enumerable: true });
-  return lazy;
-}
-
 /**
  * The one public entry: security headers and CORS, bearer-token validation on
  * every `/api/v1` route, per-user rate limits in Redis, the audit trail of child
@@ -90,7 +64,6 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
     instrumentation: deps.instrumentation,
     openapi: { title: "守护 Shouhu API" },
   });
-  app.setChildLoggerFactory(lazyChildLogger);
   const audit = deps.audit ?? new AuditWriter(deps.prisma, { pool: deps.auditPool });
 
   const security = securityHeaders(helmetOptions);

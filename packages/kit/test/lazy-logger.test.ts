@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { redactPaths } from "@shouhu/kit";
-import { lazyChildLogger } from "../src/app.js";
+import { lazyChildLogger, redactPaths } from "../src/index.js";
 
 function capture(level: string) {
   const lines: Record<string, unknown>[] = [];
