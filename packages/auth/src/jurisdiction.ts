@@ -12,3 +12,13 @@ export function withinJurisdiction(principal: Pick<Principal, "orgUnit">, orgUni
 export function assertWithinJurisdiction(principal: Pick<Principal, "orgUnit">, orgUnitCode: string): void {
   if (!withinJurisdiction(principal, orgUnitCode)) throw new ForbiddenError(`无权访问该地区的记录：${orgUnitCode}`);
 }
+
+/**
+ * The org unit a query covers: the caller's own, a narrower one inside it, or —
+ * asked for a wider one above it — still the caller's own; 403 elsewhere.
+ */
+export function scopeOf(principal: Pick<Principal, "orgUnit">, requested: string | undefined): string {
+  if (!requested || principal.orgUnit.startsWith(requested)) return principal.orgUnit;
+  assertWithinJurisdiction(principal, requested);
+  return requested;
+}

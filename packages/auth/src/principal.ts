@@ -1,4 +1,5 @@
-import { Role } from "@shouhu/contracts";
+import { Role, type Actor } from "@shouhu/contracts";
+import { ForbiddenError } from "@shouhu/kit";
 
 /** Who is calling, as the token says: the basis of every permission and jurisdiction check. */
 export interface Principal {
@@ -59,4 +60,14 @@ export function principalFromClaims(claims: Record<string, unknown>, token: stri
 
 export function hasAnyRole(principal: Pick<Principal, "roles">, roles: readonly Role[]): boolean {
   return principal.roles.some((r) => roles.includes(r));
+}
+
+/** 403 unless the caller has one of the roles; `what` completes "当前角色无权…" for staff. */
+export function requireRole(principal: Principal, roles: readonly Role[], what: string): void {
+  if (!hasAnyRole(principal, roles)) throw new ForbiddenError(`当前角色无权${what}`);
+}
+
+/** The caller as the actor of an event they cause. */
+export function actorOf(principal: Principal): Actor {
+  return { kind: "user", id: principal.userId, name: principal.name, role: principal.roles[0] };
 }

@@ -12,6 +12,8 @@ import {
   maskIdNumber,
   maskPhone,
   requirePrincipal,
+  requireRole,
+  scopeOf,
   withinJurisdiction,
 } from "../src/index.js";
 
@@ -20,6 +22,21 @@ const CHANGLING = "360999101";
 const SHIMEN = "360999102";
 const CHANGLING_VILLAGE = "360999101201";
 const BAISHUI_VILLAGE = "360999101202";
+
+describe("a query's scope and a role check, shared by every service", () => {
+  it("scopeOf: own unit by default, a narrower one inside it, own for a wider one, 403 elsewhere", () => {
+    const supervisor = { orgUnit: CHANGLING };
+    expect(scopeOf(supervisor, undefined)).toBe(CHANGLING);
+    expect(scopeOf(supervisor, CHANGLING_VILLAGE)).toBe(CHANGLING_VILLAGE);
+    expect(scopeOf(supervisor, COUNTY)).toBe(CHANGLING);
+    expect(() => scopeOf(supervisor, SHIMEN)).toThrow(ForbiddenError);
+  });
+  it("requireRole: 403 naming what was refused", () => {
+    const teacher = { roles: ["teacher" as const] } as Parameters<typeof requireRole>[0];
+    expect(() => requireRole(teacher, ["teacher"], "登记")).not.toThrow();
+    expect(() => requireRole(teacher, ["county-admin"], "审批结对")).toThrow("当前角色无权审批结对");
+  });
+});
 
 describe("jurisdiction is an org-code prefix test", () => {
   it("county sees its townships and villages", () => {

@@ -3,7 +3,7 @@ import multipart from "@fastify/multipart";
 import { v7 as uuidv7 } from "uuid";
 import { normalizeDate, toHalfWidth, todayInChina } from "@shouhu/cn";
 import { AppError, ForbiddenError, NotFoundError, ValidationError, markAudit, type FieldIssue, type ServiceApp } from "@shouhu/kit";
-import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
+import { actorOf, assertWithinJurisdiction, hasAnyRole, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { ExamInput } from "../domain/exam.js";
 import { recordExam, referFollowUp, type Recorder } from "../data/exams.js";
@@ -35,13 +35,7 @@ function require(principal: Principal, roles: readonly string[], what: string): 
 }
 
 function recorderOf(principal: Principal): Recorder {
-  return { username: principal.username, name: principal.name || principal.username, orgUnit: principal.orgUnit, actor: { kind: "user", id: principal.userId, name: principal.name, role: principal.roles[0] } };
-}
-
-function scope(principal: Principal, requested?: string): string {
-  if (!requested || principal.orgUnit.startsWith(requested)) return principal.orgUnit;
-  assertWithinJurisdiction(principal, requested);
-  return requested;
+  return { username: principal.username, name: principal.name || principal.username, orgUnit: principal.orgUnit, actor: actorOf(principal) };
 }
 
 type CampaignRow = Awaited<ReturnType<PrismaClient["campaign"]["findUniqueOrThrow"]>>;
@@ -287,7 +281,7 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
          FROM follow_ups f JOIN children c ON c.id = f.child_id
         WHERE f.village_code LIKE $1 || '%' AND ($2::text IS NULL OR f.status = $2) AND ($3::text IS NULL OR f.owner = $3)
         ORDER BY f.created_at DESC LIMIT $4`,
-      scope(principal, request.query.orgUnit),
+      scopeOf(principal, request.query.orgUnit),
       request.query.status ?? null,
       teacherOnly ? principal.username : null,
       request.query.limit,

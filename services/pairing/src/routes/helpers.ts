@@ -2,13 +2,13 @@ import { z } from "zod";
 import { HelperKind, labels } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ValidationError, type ServiceApp } from "@shouhu/kit";
-import { assertWithinJurisdiction, fieldAccess, maskPhone, type Principal } from "@shouhu/auth";
+import { actorOf, assertWithinJurisdiction, fieldAccess, maskPhone, type Principal, requireRole, scopeOf } from "@shouhu/auth";
 import { HelperInput, HelperPatch, applyHelperPatch, validateHelper } from "../domain/helper.js";
 import { createHelper, deactivateHelper, getHelper, listHelpers, reactivateHelper, updateHelper, type HelperRow } from "../data/helpers.js";
 import { loadPairings } from "../data/pairings.js";
 import type { PrismaClient } from "../data/db.js";
 import { presentPairing } from "./present.js";
-import { actorOf, helperKeepers, requireRole, scopeOf } from "./permissions.js";
+import { helperKeepers } from "./permissions.js";
 
 export interface HelperRoutesDeps {
   prisma: PrismaClient;

@@ -3,7 +3,8 @@ import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { matchOrgUnit } from "../data/matching.js";
 import { publishPairingSnapshot } from "../data/snapshot.js";
-import { matchers, requireRole, scopeOf } from "./permissions.js";
+import { matchers } from "./permissions.js";
+import { requireRole, scopeOf } from "@shouhu/auth";
 
 const RunBody = z.object({
   orgUnit: z.string().regex(/^(\d{6}|\d{9})$/, "应为6位县或9位乡镇代码（按乡镇匹配）"),

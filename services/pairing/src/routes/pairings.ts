@@ -6,7 +6,8 @@ import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { approvePairing, endPairing, loadPairings, pairingSelect, rejectPairing, type Decider, type PairingView } from "../data/pairings.js";
 import { presentPairing } from "./present.js";
-import { actorOf, approvers, requireRole, scopeOf, teacherOnly } from "./permissions.js";
+import { approvers, teacherOnly } from "./permissions.js";
+import { actorOf, requireRole, scopeOf } from "@shouhu/auth";
 
 export interface PairingRoutesDeps {
   prisma: PrismaClient;

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { PairingKind, labels, type LeftBehindType, type RiskLevel } from "@shouhu/contracts";
 import { markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
-import { scopeOf, teacherOnly } from "./permissions.js";
+import { teacherOnly } from "./permissions.js";
+import { scopeOf } from "@shouhu/auth";
 
 const ListQuery = z.object({
   orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),

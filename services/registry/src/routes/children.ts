@@ -1,8 +1,8 @@
 import type pg from "pg";
 import { z } from "zod";
-import { ChildStatus, ExitReason, type Actor } from "@shouhu/contracts";
+import { ChildStatus, ExitReason } from "@shouhu/contracts";
 import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
-import { fieldAccess, maskIdNumber, maskPhone, type Principal } from "@shouhu/auth";
+import { actorOf, fieldAccess, maskIdNumber, maskPhone, type Principal, requireRole } from "@shouhu/auth";
 import { ChildInput, ChildPatch, validateChildInput, validateChildPatch } from "../domain/child.js";
 import { presentChild } from "../domain/present.js";
 import type { ChildRecord } from "../domain/child-record.js";
@@ -12,17 +12,13 @@ import { childHistory, getVisibleChild, listChildren } from "../data/queries.js"
 import { contactCard } from "../data/contact-card.js";
 import type { PrismaClient } from "../data/db.js";
 import { ChildFilterFields } from "./exports.js";
-import { registrars, requireRole, requireWithin } from "./permissions.js";
+import { registrars, requireWithin } from "./permissions.js";
 
 export interface ChildRoutesDeps {
   prisma: PrismaClient;
   /** Plain pg pool for single-child reads (one prepared statement); without it Prisma runs the same SQL. */
   pool?: pg.Pool;
   now: () => Date;
-}
-
-export function actorOf(principal: Principal): Actor {
-  return { kind: "user", id: principal.userId, name: principal.name, role: principal.roles[0] };
 }
 
 const mask = { idNumber: maskIdNumber, phone: maskPhone };

@@ -5,7 +5,8 @@ import { ChildStatus, DifficultyCategory, LeftBehindType, OrgUnitCode, RiskLevel
 import { ConflictError, ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { EXPORT_JOB } from "../jobs/export-register.js";
-import { registerKeepers, requireRole } from "./permissions.js";
+import { registerKeepers } from "./permissions.js";
+import { requireRole } from "@shouhu/auth";
 
 export interface ExportRoutesDeps {
   prisma: PrismaClient;

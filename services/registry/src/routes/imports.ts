@@ -7,7 +7,8 @@ import { NotFoundError, ValidationError, markAudit, type ServiceApp } from "@sho
 import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { IMPORT_JOB } from "../jobs/import-register.js";
-import { registerKeepers, requireRole } from "./permissions.js";
+import { registerKeepers } from "./permissions.js";
+import { requireRole } from "@shouhu/auth";
 
 export interface ImportRoutesDeps {
   prisma: PrismaClient;

@@ -1,15 +1,11 @@
 import type { Role } from "@shouhu/contracts";
 import { ForbiddenError } from "@shouhu/kit";
-import { hasAnyRole, type Principal } from "@shouhu/auth";
+import type { Principal } from "@shouhu/auth";
 
 /** Who may create or change child records: the people who keep the register. */
 export const registrars: Role[] = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
 /** Who may bulk-import or export registers. */
 export const registerKeepers: Role[] = ["county-admin", "federation-officer", "township-supervisor"];
-
-export function requireRole(principal: Principal, roles: Role[], what: string): void {
-  if (!hasAnyRole(principal, roles)) throw new ForbiddenError(`当前角色无权${what}`);
-}
 
 /** Writes are only allowed inside the writer's own org unit. */
 export function requireWithin(principal: Principal, villageCode: string): void {

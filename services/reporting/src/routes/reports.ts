@@ -3,7 +3,7 @@ import type { Queue } from "bullmq";
 import { v7 as uuidv7 } from "uuid";
 import { todayInChina } from "@shouhu/cn";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
-import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
+import { hasAnyRole, type Principal, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { addConcernAges, figuresFromCounters, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
 import { startRebuild } from "../data/rebuild.js";
@@ -26,12 +26,6 @@ function requireReader(principal: Principal): void {
   }
 }
 
-function scope(principal: Principal, requested: string | undefined): string {
-  if (!requested || principal.orgUnit.startsWith(requested)) return principal.orgUnit;
-  assertWithinJurisdiction(principal, requested);
-  return requested;
-}
-
 export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date; exports: Queue }): void {
   const { prisma } = deps;
   const thisMonth = () => todayInChina(deps.now()).slice(0, 7);
@@ -39,14 +33,14 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
   app.get("/api/v1/reports/overview", { schema: { tags: ["reports"], summary: "总览：每个下级单位一行（县→乡镇，乡镇→村），含合计", querystring: OverviewQuery } }, async (request) => {
     const principal = request.principal!;
     requireReader(principal);
-    const orgUnit = scope(principal, request.query.orgUnit);
+    const orgUnit = scopeOf(principal, request.query.orgUnit);
     return overviewReport(prisma, orgUnit, request.query.month ?? thisMonth(), deps.now());
   });
 
   app.get("/api/v1/reports/drilldown", { schema: { tags: ["reports"], summary: "乡镇下钻：按村或按学校", querystring: DrillQuery } }, async (request) => {
     const principal = request.principal!;
     requireReader(principal);
-    const orgUnit = scope(principal, request.query.orgUnit);
+    const orgUnit = scopeOf(principal, request.query.orgUnit);
     const m = request.query.month ?? thisMonth();
     if (request.query.by === "village") {
       const rows = await figuresFromCounters(prisma, { orgUnit, unitLength: 12, month: m });
@@ -75,14 +69,14 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
   app.get("/api/v1/reports/trend", { schema: { tags: ["reports"], summary: "近12个月趋势：走访记录、走访及时率、新增关注事项", querystring: TrendQuery } }, async (request) => {
     const principal = request.principal!;
     requireReader(principal);
-    const orgUnit = scope(principal, request.query.orgUnit);
+    const orgUnit = scopeOf(principal, request.query.orgUnit);
     return { orgUnit, months: await trend(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months) };
   });
 
   app.get("/api/v1/reports/supervision", { schema: { tags: ["reports"], summary: "乡镇督导报告：未结对、逾期未访、未体检、在办关注事项", querystring: SupervisionQuery } }, async (request) => {
     const principal = request.principal!;
     requireReader(principal);
-    const orgUnit = scope(principal, request.query.orgUnit);
+    const orgUnit = scopeOf(principal, request.query.orgUnit);
     if (orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具");
     const report = await supervision(prisma, orgUnit, thisMonth().slice(0, 4), deps.now());
     return { orgUnit, name: await orgUnitName(prisma, orgUnit), ...report };
@@ -91,7 +85,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
   app.post("/api/v1/reports/exports", { schema: { tags: ["reports"], summary: "导出报表（.xlsx，后台生成，可查询进度）", body: ExportBody } }, async (request, reply) => {
     const principal = request.principal!;
     requireReader(principal);
-    const orgUnit = scope(principal, request.body.orgUnit);
+    const orgUnit = scopeOf(principal, request.body.orgUnit);
     if (request.body.report === "supervision" && orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具，应为9位乡镇代码");
     const id = uuidv7();
     await prisma.exportJob.create({ data: { id, report: request.body.report, orgUnit, requestedBy: principal.username, status: "queued" } });

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { ConcernCategory, labels } from "@shouhu/contracts";
 import { NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
-import { fieldAccess } from "@shouhu/auth";
+import { fieldAccess, requireRole, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { ConcernStatuses, concernStatusLabel, raiseConcern, updateConcern, type ConcernStatus } from "../data/concerns.js";
 import { teacherOnly, visibleChild } from "../data/visibility.js";
-import { caseWorkers, recorders, requireRole, scopeOf, visitorOf } from "./permissions.js";
+import { caseWorkers, recorders, visitorOf } from "./permissions.js";
 
 const IdParams = z.object({ id: z.uuid({ message: "关注事项编号格式不正确" }) });
 const RaiseBody = z.object({ childId: z.uuid(), category: ConcernCategory, description: z.string().trim().min(1, "请描述发现的情况").max(2000) });

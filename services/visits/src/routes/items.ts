@@ -6,7 +6,7 @@ import type { PrismaClient } from "../data/db.js";
 import { addDays } from "../domain/rhythm.js";
 import { teacherOnly, visibleChild } from "../data/visibility.js";
 import { responsibleJoin } from "../data/scan.js";
-import { scopeOf } from "./permissions.js";
+import { scopeOf } from "@shouhu/auth";
 
 const orgUnit = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional();
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");

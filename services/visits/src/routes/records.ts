@@ -2,12 +2,12 @@ import { z } from "zod";
 import { labels } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ConflictError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
-import { fieldAccess } from "@shouhu/auth";
+import { fieldAccess, requireRole, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { RecordInput, checkFollowUp, checkRecordDate } from "../domain/record.js";
 import { createRecord } from "../data/records.js";
 import { teacherOnly, visibleChild } from "../data/visibility.js";
-import { recorders, requireRole, scopeOf, visitorOf } from "./permissions.js";
+import { recorders, visitorOf } from "./permissions.js";
 
 export interface RecordRoutesDeps {
   prisma: PrismaClient;
