@@ -8,3 +8,4 @@ export { gracefulShutdown, toCloser, type Closer, type Closable, type ShutdownOp
 export { eventJobOptions } from "./defaults.js";
 export { silentLogger, type MessagingLogger } from "./logger.js";
 export { inPgTransaction, sqlOn } from "./pg-transaction.js";
+export { lockChildPairings, rememberEndedPairing } from "./pairing-order.js";

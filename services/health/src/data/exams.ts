@@ -5,7 +5,7 @@ import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import { evaluateExam, type Flag } from "../domain/evaluate.js";
 import { checkExam, type ExamInput } from "../domain/exam.js";
 import type { PrismaClient, Tx } from "./db.js";
-import { lockChildPairings } from "./projections.js";
+import { lockChildPairings } from "@shouhu/messaging";
 
 export const PRODUCER = "health";
 
@@ -60,7 +60,8 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
     const child = await loadChild(tx, input.childId, recorder.orgUnit);
     if (child.status !== "active") throw new ConflictError("CHILD_EXITED", "该儿童已退出关爱对象");
     // Shared with other exams, exclusive with pairing events: the mentor read below and the findings' owner stay one.
-    await lockChildPairings(tx, child.id, "shared");
+    // Exams see a settled mentor (see lockChildPairings): a finding opened while the mentor changes gets the owner the hand-over ends with.
+    await lockChildPairings(tx, "health", child.id, "shared");
     let campaign: { startDate: string; endDate: string; orgUnits: string[] } | null = null;
     if (input.campaignId) {
       const [found] = await tx.$queryRawUnsafe<{ startDate: string; endDate: string; orgUnits: string[] }[]>(

@@ -1,4 +1,5 @@
 import type { ChildSnapshot, EventData } from "@shouhu/contracts";
+import { lockChildPairings, rememberEndedPairing } from "@shouhu/messaging";
 import type { Tx } from "./db.js";
 
 /** The child as the registry last said (older revisions ignored). */
@@ -35,19 +36,6 @@ export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, c: ChildSnap
 type Exec = Pick<Tx, "$executeRawUnsafe">;
 
 /**
- * One child's pairing events apply one at a time: without it a started and its
- * ended handled at once (consumer concurrency, two workers) each miss the
- * other's uncommitted row — the start does not see the tombstone, the end does
- * not see the mentor — and a ghost mentor keeps the child's open findings.
- * Exams take it shared (see recordExam), so a finding opened while the mentor
- * changes gets the owner the hand-over ends with, not the one before it.
- */
-export async function lockChildPairings(tx: Exec, childId: string, mode: "exclusive" | "shared" = "exclusive"): Promise<void> {
-  const fn = mode === "shared" ? "pg_advisory_xact_lock_shared" : "pg_advisory_xact_lock";
-  await tx.$executeRawUnsafe(`SELECT ${fn}(hashtext('health-pairing:' || $1))`, childId);
-}
-
-/**
  * A mentor pairing started: the child's mentor is now this helper and their open
  * findings pass to them — unless the pairing already ended (its pairing.ended
  * overtook this event) or a pairing that started later holds the place (two
@@ -55,7 +43,7 @@ export async function lockChildPairings(tx: Exec, childId: string, mode: "exclus
  */
 export async function startMentor(tx: Exec, d: EventData<"pairing.started">, occurredAt: string): Promise<void> {
   if (d.kind !== "mentor") return;
-  await lockChildPairings(tx, d.child.id);
+  await lockChildPairings(tx, "health", d.child.id);
   const applied = await tx.$executeRawUnsafe(
     `INSERT INTO mentors (child_id, pairing_id, name, phone, username, started_at)
      SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::timestamptz
@@ -82,13 +70,8 @@ export async function startMentor(tx: Exec, d: EventData<"pairing.started">, occ
  */
 export async function endMentor(tx: Exec, d: EventData<"pairing.ended">): Promise<void> {
   if (d.kind !== "mentor") return;
-  await lockChildPairings(tx, d.child.id);
-  await tx.$executeRawUnsafe(
-    `INSERT INTO ended_pairings (pairing_id, child_id, end_date) VALUES ($1::uuid, $2::uuid, $3::date) ON CONFLICT DO NOTHING`,
-    d.pairingId,
-    d.child.id,
-    d.endDate,
-  );
+  await lockChildPairings(tx, "health", d.child.id);
+  await rememberEndedPairing(tx, d);
   const removed = await tx.$executeRawUnsafe(`DELETE FROM mentors WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, d.child.id, d.pairingId);
   // Without a mentor the village child director owns the child's open findings (owner null).
   if (removed) await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = NULL, owner_name = NULL WHERE child_id = $1::uuid AND status = 'open'`, d.child.id);

@@ -1,17 +1,9 @@
 import type pg from "pg";
 import type { EventData, HelperKind, PairingKind } from "@shouhu/contracts";
+import { lockChildPairings, rememberEndedPairing } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
 
 type Exec = Pick<Tx, "$executeRawUnsafe">;
-
-/**
- * One child's pairing events apply one at a time: without it a started and its
- * ended handled at once (consumer concurrency) each miss the other's uncommitted
- * row and leave a ghost pairing.
- */
-async function lockChild(tx: Exec, childId: string): Promise<void> {
-  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('registry-pairing:' || $1))`, childId);
-}
 
 /**
  * A pairing started: the child's helper of that kind is now this one — unless the
@@ -19,7 +11,7 @@ async function lockChild(tx: Exec, childId: string): Promise<void> {
  * started later holds the place (two pairings' events may arrive in either order).
  */
 export async function startPairing(tx: Exec, data: EventData<"pairing.started">, occurredAt: string): Promise<void> {
-  await lockChild(tx, data.child.id);
+  await lockChildPairings(tx, "registry", data.child.id);
   await tx.$executeRawUnsafe(
     `INSERT INTO current_pairings (child_id, kind, pairing_id, helper_id, helper_kind, name, phone, username, since, started_at)
      SELECT $1::uuid, $2, $3::uuid, $4::uuid, $5, $6, $7, $8, $9::date, $10::timestamptz
@@ -46,13 +38,8 @@ export async function startPairing(tx: Exec, data: EventData<"pairing.started">,
  * if it is the child's current one; a newer pairing that took over stays.
  */
 export async function endPairing(tx: Exec, data: EventData<"pairing.ended">): Promise<void> {
-  await lockChild(tx, data.child.id);
-  await tx.$executeRawUnsafe(
-    `INSERT INTO ended_pairings (pairing_id, child_id, end_date) VALUES ($1::uuid, $2::uuid, $3::date) ON CONFLICT DO NOTHING`,
-    data.pairingId,
-    data.child.id,
-    data.endDate,
-  );
+  await lockChildPairings(tx, "registry", data.child.id);
+  await rememberEndedPairing(tx, data);
   await tx.$executeRawUnsafe(`DELETE FROM current_pairings WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, data.child.id, data.pairingId);
 }
 

@@ -1,19 +1,9 @@
 import type { EventData } from "@shouhu/contracts";
+import { lockChildPairings, rememberEndedPairing } from "@shouhu/messaging";
 import type { Tx } from "./db.js";
 import { ensureItems, onDay } from "./items.js";
 
 type Exec = Pick<Tx, "$executeRawUnsafe">;
-
-/**
- * One child's pairing events apply one at a time: without it a started and its
- * ended handled at once (consumer concurrency, two workers) each miss the
- * other's uncommitted row — the start does not see the tombstone, the end does
- * not see the assignment — and the child keeps a ghost mentor who is handed
- * every open item. Same lock as the registry's projection, in visits' own key space.
- */
-export async function lockChildPairings(tx: Exec, childId: string): Promise<void> {
-  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('visits-pairing:' || $1))`, childId);
-}
 
 /**
  * A mentor's pairing makes them responsible for the child's open and future
@@ -27,7 +17,7 @@ export async function lockChildPairings(tx: Exec, childId: string): Promise<void
  */
 export async function startAssignment(tx: Tx, data: EventData<"pairing.started">, occurredAt: string, today: string, at: Date): Promise<void> {
   if (data.kind !== "mentor") return;
-  await lockChildPairings(tx, data.child.id);
+  await lockChildPairings(tx, "visits", data.child.id);
   await tx.$executeRawUnsafe(
     `INSERT INTO assignments (child_id, pairing_id, helper_id, name, phone, username, since, started_at)
      SELECT $1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::date, $8::timestamptz
@@ -58,12 +48,7 @@ export async function startAssignment(tx: Tx, data: EventData<"pairing.started">
  */
 export async function endAssignment(tx: Exec, data: EventData<"pairing.ended">): Promise<void> {
   if (data.kind !== "mentor") return;
-  await lockChildPairings(tx, data.child.id);
-  await tx.$executeRawUnsafe(
-    `INSERT INTO ended_pairings (pairing_id, child_id, end_date) VALUES ($1::uuid, $2::uuid, $3::date) ON CONFLICT DO NOTHING`,
-    data.pairingId,
-    data.child.id,
-    data.endDate,
-  );
+  await lockChildPairings(tx, "visits", data.child.id);
+  await rememberEndedPairing(tx, data);
   await tx.$executeRawUnsafe(`DELETE FROM assignments WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, data.child.id, data.pairingId);
 }
