@@ -12,7 +12,11 @@
  *
  * Needs the system running (`npm start`; for a fair run
  * `RATE_LIMIT_PER_MINUTE=100000000 LOG_LEVEL=warn npm start`).
- *   node bench/gateway.mjs [--seconds 15] [--rate 1000] [--connections 50] [--warmup 3] [--only steady|max] [--target direct|gateway]
+ * A third target, a bare proxy (bench/bare-proxy.mjs: forwards and nothing else),
+ * measures what any HTTP hop costs here, so the gateway's own share is visible.
+ * Runs alternate direct / gateway / bare `--rounds` times (this machine's speed
+ * drifts by ±30 % within minutes; ratios are taken within a round).
+ *   node bench/gateway.mjs [--seconds 15] [--rate 1000] [--connections 50] [--warmup 3] [--rounds 1] [--only steady|max] [--target direct|gateway|bare]
  * URLs: GATEWAY_URL, REGISTRY_URL, OIDC_ISSUER_URL (defaults: the npm start ports).
  *
  * Why not autocannon for the steady rate: its `overallRate` gives each connection
@@ -20,6 +24,7 @@
  * requests in a burst, then silence), and its coordinated-omission correction
  * then assumes 1 ms between requests; the p99 it prints is of neither.
  */
+import { fork } from "node:child_process";
 import net from "node:net";
 import os from "node:os";
 import autocannon from "autocannon";
@@ -32,6 +37,7 @@ const seconds = arg("--seconds", 15);
 const rate = arg("--rate", 1000);
 const connections = arg("--connections", 50);
 const warmup = arg("--warmup", 3);
+const rounds = arg("--rounds", 1);
 const option = (name) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -155,22 +161,39 @@ const rows = [];
 const record = (scenario, target, r, loadBefore) =>
   rows.push({ scenario, target, "req/s": Math.round(r.rps), "p50 ms": round(r.p50), "p90 ms": round(r.p90), "p99 ms": round(r.p99), "max ms": round(r.max), non2xx: r.non2xx, errors: r.errors, "load avg before": loadBefore });
 
-const targets = [["direct registry", registry], ["via gateway", gateway]].filter(([t]) => !onlyTarget || t.includes(onlyTarget));
+const bareProxy = fork(new URL("./bare-proxy.mjs", import.meta.url), ["3199", registry], { stdio: "inherit" });
+await new Promise((resolve) => bareProxy.once("message", resolve));
+const targets = [["direct registry", registry], ["via gateway", gateway], ["via bare proxy (floor)", "http://127.0.0.1:3199"]].filter(([t]) => !onlyTarget || t.includes(onlyTarget));
 for (const [, base] of targets) {
   if (warmup > 0) await closed(base, { duration: warmup });
 }
-const results = {};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const ratios = {};
 for (const [label, run] of [
   [`steady ${rate} req/s (open loop)`, (base) => steady(base, { rate, seconds })],
   ["max throughput (closed loop)", (base) => closed(base, { duration: seconds })],
 ].filter(([l]) => !only || l.startsWith(only))) {
-  for (const [target, base] of targets) {
-    const before = load();
-    const r = await run(base);
-    results[`${label}/${target}`] = r;
-    record(label, target, r, before);
+  for (let round = 1; round <= rounds; round++) {
+    const results = {};
+    for (const [target, base] of targets) {
+      const before = load();
+      const r = await run(base);
+      results[target] = r;
+      record(rounds > 1 ? `${label} #${round}` : label, target, r, before);
+    }
+    if (!results["direct registry"]) continue;
+    for (const [target, name] of [["via gateway", "gateway/direct"], ["via bare proxy (floor)", "bare proxy/direct"]]) {
+      if (!results[target]) continue;
+      const ratio = results[target].rps / results["direct registry"].rps;
+      (ratios[`${label}|${name}`] ??= []).push(ratio);
+      rows.push({ scenario: rounds > 1 ? `${label} #${round}` : label, target: `ratio ${name}`, "req/s": +ratio.toFixed(2) });
+    }
   }
-  if (targets.length === 2) rows.push({ scenario: label, target: "ratio gateway/direct", "req/s": +(results[`${label}/via gateway`].rps / results[`${label}/direct registry`].rps).toFixed(2) });
 }
+if (rounds > 1) for (const [key, xs] of Object.entries(ratios)) {
+  const [scenario, name] = key.split("|");
+  rows.push({ scenario: `${scenario} (median of ${xs.length})`, target: `ratio ${name}`, "req/s": +median(xs).toFixed(2) });
+}
+bareProxy.kill("SIGTERM");
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, node ${process.version}; ${seconds}s per run, ${connections} connections, GET ${path}; load average now ${load()}`);
 console.table(rows);
