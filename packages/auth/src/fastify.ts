@@ -18,15 +18,32 @@ export function bearerToken(request: Pick<FastifyRequest, "headers">): string {
   return match[1]!;
 }
 
+type HookDone = (err?: Error) => void;
+
 /**
  * An onRequest/preHandler hook: validates the bearer token and sets `request.principal`.
- * Errors are thrown (UnauthorizedError → 401) for the service's error handler to render.
+ * Errors (UnauthorizedError → 401) go to the service's error handler to render.
  * The gateway forwards the same bearer token, and each service runs this again with
  * its own verifier: keys are cached per verifier, so that costs one RSA verify.
+ * Callback-style, and synchronous for a token seen before: every request passes here.
  */
 export function authenticate(verifier: TokenVerifier) {
-  return async (request: FastifyRequest): Promise<void> => {
-    request.principal = await verifier.verify(bearerToken(request));
+  return (request: FastifyRequest, _reply: unknown, done: HookDone): void => {
+    let raw: string;
+    try {
+      raw = bearerToken(request);
+    } catch (err) {
+      return done(err as Error);
+    }
+    const known = verifier.verified?.(raw);
+    if (known) {
+      request.principal = known;
+      return done();
+    }
+    verifier.verify(raw).then((principal) => {
+      request.principal = principal;
+      done();
+    }, done);
   };
 }
 
@@ -42,7 +59,8 @@ export function requirePrincipal(request: FastifyRequest): Principal {
  */
 export function protectApiRoutes(app: Pick<FastifyInstance, "addHook">, verifier: TokenVerifier): void {
   const check = authenticate(verifier);
-  app.addHook("onRequest", async (request: FastifyRequest) => {
-    if (request.url.startsWith("/api/")) await check(request);
+  app.addHook("onRequest", (request: FastifyRequest, reply: unknown, done: HookDone) => {
+    if (request.url.startsWith("/api/")) check(request, reply, done);
+    else done();
   });
 }

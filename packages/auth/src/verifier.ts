@@ -25,6 +25,8 @@ export interface VerifierOptions {
 
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
+  /** The principal of a token verified before and not yet expired, without waiting; else undefined. */
+  verified?(token: string): Principal | undefined;
 }
 
 /** The realm's JWKS could not be fetched: an outage, not the caller's fault, so not 401. */
@@ -111,13 +113,19 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   const verified = new Map<string, { principal: Principal; exp: number }>();
   const maxCached = options.cacheSize ?? 10_000;
 
+  const cachedPrincipal = (raw: string): Principal | undefined => {
+    const hit = verified.get(raw);
+    if (!hit) return undefined;
+    if (hit.exp * 1000 > Date.now()) return hit.principal;
+    verified.delete(raw);
+    return undefined;
+  };
+
   return {
+    verified: cachedPrincipal,
     async verify(raw: string): Promise<Principal> {
-      const hit = verified.get(raw);
-      if (hit) {
-        if (hit.exp * 1000 > Date.now()) return hit.principal;
-        verified.delete(raw);
-      }
+      const hit = cachedPrincipal(raw);
+      if (hit) return hit;
       const principal = await verifyUncached(raw);
       const exp = decodePart(raw.split(".")[1]!)?.exp as number;
       if (verified.size >= maxCached) verified.delete(verified.keys().next().value!);

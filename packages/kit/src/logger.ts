@@ -36,17 +36,40 @@ type ChildLoggerOptions = NonNullable<Parameters<FastifyBaseLogger["child"]>[1]>
  * gateway's CPU (every service's request path pays the same), although at the production level (warn) almost no request
  * logs anything; the child, when it is made, is pino's own, with the same bindings.
  */
+class LazyChildLogger {
+  private made: FastifyBaseLogger | undefined;
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly opts: ChildLoggerOptions,
+  ) {}
+  private real(): FastifyBaseLogger {
+    return (this.made ??= this.parent.child(this.bindings, this.opts));
+  }
+  isLevelEnabled(level: string): boolean {
+    return this.made ? (this.made as unknown as Logger).isLevelEnabled(level) : ((this.parent as Partial<Logger>).isLevelEnabled?.(level) ?? true);
+  }
+  get level(): string {
+    return (this.made ?? this.parent).level;
+  }
+  set level(level: string) {
+    this.real().level = level;
+  }
+  child(bindings: Bindings, opts?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.real().child(bindings, opts);
+  }
+  silent(): void {}
+}
+// The level methods on the prototype: a request logger is one small object, no closures.
+for (const level of LEVELS) {
+  Object.defineProperty(LazyChildLogger.prototype, level, {
+    value(this: LazyChildLogger, ...args: unknown[]) {
+      if (this.isLevelEnabled(level)) ((this as unknown as { real(): FastifyBaseLogger }).real()[level] as (...a: unknown[]) => void)(...args);
+    },
+  });
+}
+
 export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions): FastifyBaseLogger {
   if (opts.level) return logger.child(bindings, opts); // a route's own level: nothing to save
-  const enabled = (level: string) => (logger as Partial<Logger>).isLevelEnabled?.(level) ?? true;
-  let child: FastifyBaseLogger | undefined;
-  const real = () => (child ??= logger.child(bindings, opts));
-  const lazy = { child: (b: Bindings, o?: ChildLoggerOptions) => real().child(b, o), silent: () => undefined } as unknown as FastifyBaseLogger;
-  for (const level of LEVELS) {
-    (lazy as unknown as Record<string, unknown>)[level] = (...args: unknown[]) => {
-      if (child || enabled(level)) (real()[level] as (...a: unknown[]) => void)(...args);
-    };
-  }
-  Object.defineProperty(lazy, "level", { get: () => (child ?? logger).level, set: (level: string) => void (real().level = level), enumerable: true });
-  return lazy;
+  return new LazyChildLogger(logger, bindings, opts) as unknown as FastifyBaseLogger;
 }

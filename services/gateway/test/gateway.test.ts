@@ -55,6 +55,18 @@ beforeAll(async () => {
     seenByFake.push({ headers: request.headers });
     return { ok: true };
   });
+  fake.get("/api/v1/children/slow", async () => {
+    await new Promise((r) => setTimeout(r, 2500));
+    return { ok: true };
+  });
+  fake.get("/api/v1/children/hop", async (_request, reply) => {
+    // A per-connection header named by `connection`, and one of the fixed ones.
+    return reply.header("connection", "keep-alive, x-conn-secret").header("x-conn-secret", "1").header("x-kept", "yes").send({ ok: true });
+  });
+  fake.post("/api/v1/children/upload", async (request) => {
+    seenByFake.push({ headers: request.headers });
+    return { got: request.body };
+  });
   fakeUrl = await fake.listen({ port: 0, host: "127.0.0.1" });
 
   gateway = await gatewayWith([
@@ -176,6 +188,35 @@ describe("gateway behaviour with a stand-in upstream", () => {
     await app.close();
   });
 
+  it("answers 504 in our shape when the upstream is too slow", async () => {
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], { timeoutMs: 300 });
+    const res = await app.inject({ url: "/api/v1/children/slow", headers: await bearer("county.admin") });
+    expect(res.statusCode).toBe(504);
+    expect(res.json().error.code).toBe("UPSTREAM_TIMEOUT");
+    await app.close();
+  });
+
+  it("drops per-connection headers both ways and passes the rest, bodies included", async () => {
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }]);
+    const headers = await bearer("county.admin");
+    const hop = await app.inject({ url: "/api/v1/children/hop", headers });
+    expect(hop.statusCode).toBe(200);
+    expect(hop.headers["x-kept"]).toBe("yes");
+    expect(hop.headers["x-conn-secret"]).toBeUndefined();
+    const up = await app.inject({
+      method: "POST",
+      url: "/api/v1/children/upload",
+      headers: { ...headers, "content-type": "application/json", connection: "keep-alive, x-client-secret", "x-client-secret": "s", "x-client-kept": "k" },
+      payload: JSON.stringify({ name: "李小花" }),
+    });
+    expect(up.statusCode).toBe(200);
+    expect(up.json()).toEqual({ got: { name: "李小花" } });
+    const seen = seenByFake.at(-1)!.headers;
+    expect(seen["x-client-secret"]).toBeUndefined();
+    expect(seen["x-client-kept"]).toBe("k");
+    await app.close();
+  });
+
   it("rate-limits per user, not per address", async () => {
     const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], { rateLimitPerMinute: 3, rateLimitNamespace: `${namespace}per-user-` });
     const a = await bearer("changling.director");
@@ -205,6 +246,7 @@ describe("gateway behaviour with a stand-in upstream", () => {
     expect(list.statusCode).toBe(503);
     expect(list.json().error.code).toBe("AUDIT_UNAVAILABLE");
     expect(list.body).not.toMatch(/李小花/);
+    expect(list.headers["content-length"]).toBe(String(Buffer.byteLength(list.body))); // ours, not the withheld body's
     await app.close();
     await brokenPrisma.$disconnect();
     await broken.drop();

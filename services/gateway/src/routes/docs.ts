@@ -45,8 +45,9 @@ export class OpenApiAggregator {
 }
 
 export async function registerDocs(app: ServiceApp, aggregator: OpenApiAggregator): Promise<void> {
-  app.addHook("onRequest", async (request) => {
-    if (request.url.startsWith("/api/docs")) await aggregator.refresh();
+  app.addHook("onRequest", (request, _reply, done) => {
+    if (!request.url.startsWith("/api/docs")) return done();
+    aggregator.refresh().then(() => done(), done);
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: "/api/docs",
