@@ -154,6 +154,25 @@ describe("audit group commit", () => {
     expect(Number(times[0]!.n)).toBe(3);
   });
 
+  it("a lone row is written at once; rows soon after one INSERT wait out the interval and share the next", async () => {
+    const batches: number[] = [];
+    const counting = { query: async (config: { values: unknown[] }) => void batches.push((config.values[0] as unknown[]).length) };
+    const writer = new AuditWriter(prisma, { pool: counting, minIntervalMs: 300 });
+    const row = (i: number): AuditRecord => ({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `i${i}` });
+    const t0 = performance.now();
+    await writer.record(row(0));
+    expect(performance.now() - t0).toBeLessThan(200); // not held back by the interval
+    const started = performance.now();
+    await Promise.all([writer.record(row(1)), writer.record(row(2)), new Promise((r) => setTimeout(r, 10)).then(() => writer.record(row(3)))]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250); // waited for the interval since the first INSERT
+    expect(batches).toEqual([1, 3]);
+    await new Promise((r) => setTimeout(r, 350));
+    const lone = performance.now();
+    await writer.record(row(4));
+    expect(performance.now() - lone).toBeLessThan(200);
+    expect(batches).toEqual([1, 3, 1]);
+  });
+
   it("a failed INSERT rejects every record of its batch (the proxy then withholds the responses)", async () => {
     const broken = await createTestDatabase("gateway_hot_noaudit");
     const brokenPrisma = new PrismaClient({ adapter: createPrismaAdapter(broken.url) });

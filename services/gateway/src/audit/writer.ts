@@ -34,9 +34,12 @@ const INSERT_SQL = `INSERT INTO audit_entries (user_id, username, roles, org_uni
 /**
  * Group commit: each audited request waits until its row is committed (the
  * response is released only then), but rows of concurrent requests share one
- * INSERT. No timer: a row is written at once when fewer than `maxInFlight`
- * INSERTs are running; otherwise it joins the batch that goes when one ends, so
- * batches grow with load while a lone request pays one commit and nothing more.
+ * INSERT. A row is written at once when fewer than `maxInFlight` INSERTs are
+ * running and none started in the last `minIntervalMs`; otherwise it joins the
+ * next batch. A lone request pays one commit and nothing more; under load an
+ * INSERT goes at most every `minIntervalMs` carrying all rows since: at 1,000
+ * reads/s a commit per row was a fifth of the gateway's CPU (a socket write and
+ * read per row) and as much again in PostgreSQL, for at most 3 ms of waiting.
  */
 export class AuditWriter {
   private pending: Pending[] = [];
@@ -45,35 +48,45 @@ export class AuditWriter {
   private inFlight = new Set<Promise<void>>();
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly minIntervalMs: number;
+  private lastStart = -Infinity;
   private readonly pool: AuditPool | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
-    options: { maxBatch?: number; maxInFlight?: number; pool?: AuditPool | undefined } = {},
+    options: { maxBatch?: number; maxInFlight?: number; minIntervalMs?: number; pool?: AuditPool | undefined } = {},
   ) {
     this.maxBatch = options.maxBatch ?? 200;
     this.maxInFlight = options.maxInFlight ?? 1;
+    this.minIntervalMs = options.minIntervalMs ?? 3;
     this.pool = options.pool;
   }
 
   record(record: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ record, resolve, reject });
-      // setImmediate, not now: responses that completed in the same event-loop turn go together.
-      if (!this.scheduled && this.writing < this.maxInFlight) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.flush();
-        });
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.writing >= this.maxInFlight || this.pending.length === 0) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      this.flush();
+    };
+    const wait = this.lastStart + this.minIntervalMs - performance.now();
+    // setImmediate at the least: responses that completed in the same event-loop turn go together.
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   private flush(): void {
     while (this.pending.length > 0 && this.writing < this.maxInFlight) {
       const batch = this.pending.splice(0, this.maxBatch);
       this.writing++;
+      this.lastStart = performance.now();
       const write = this.insert(batch.map((p) => p.record)).then(
         () => batch.forEach((p) => p.resolve()),
         (err: Error) => batch.forEach((p) => p.reject(err)),
@@ -82,7 +95,7 @@ export class AuditWriter {
       void write.finally(() => {
         this.inFlight.delete(write);
         this.writing--;
-        this.flush();
+        this.schedule();
       });
     }
   }
