@@ -73,6 +73,16 @@ const path = `/api/v1/children/${list.items[0].id}`;
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
 const round = (ms) => Math.round(ms * 10) / 10;
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
+/** CPU time the hypervisor gave to other guests (/proc/stat "steal"), as a share of the run: this VM's noise. */
+const cpuTimes = async () => {
+  const fs = await import("node:fs");
+  const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  return { steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
+};
+const stealSince = async (before) => {
+  const now = await cpuTimes();
+  return `${Math.round((100 * (now.steal - before.steal)) / Math.max(1, now.total - before.total))} %`;
+};
 
 /**
  * Open loop: request i is due at start + i/rate; latency = end − due (a request
@@ -158,8 +168,8 @@ function closed(base, opts) {
 }
 
 const rows = [];
-const record = (scenario, target, r, loadBefore) =>
-  rows.push({ scenario, target, "req/s": Math.round(r.rps), "p50 ms": round(r.p50), "p90 ms": round(r.p90), "p99 ms": round(r.p99), "max ms": round(r.max), non2xx: r.non2xx, errors: r.errors, "load avg before": loadBefore });
+const record = (scenario, target, r, loadBefore, steal) =>
+  rows.push({ scenario, target, "req/s": Math.round(r.rps), "p50 ms": round(r.p50), "p90 ms": round(r.p90), "p99 ms": round(r.p99), "max ms": round(r.max), non2xx: r.non2xx, errors: r.errors, "load avg before": loadBefore, "cpu stolen": steal });
 
 const bareProxy = fork(new URL("./bare-proxy.mjs", import.meta.url), ["3199", registry], { stdio: "inherit" });
 await new Promise((resolve) => bareProxy.once("message", resolve));
@@ -177,9 +187,10 @@ for (const [label, run] of [
     const results = {};
     for (const [target, base] of targets) {
       const before = load();
+      const cpuBefore = await cpuTimes();
       const r = await run(base);
       results[target] = r;
-      record(rounds > 1 ? `${label} #${round}` : label, target, r, before);
+      record(rounds > 1 ? `${label} #${round}` : label, target, r, before, await stealSince(cpuBefore));
     }
     if (!results["direct registry"]) continue;
     for (const [target, name] of [["via gateway", "gateway/direct"], ["via bare proxy (floor)", "bare proxy/direct"]]) {
