@@ -17,6 +17,8 @@ export interface GatewayDeps {
   prisma: PrismaClient;
   /** Plain pg pool for the audit INSERTs; without it Prisma runs the same SQL. */
   auditPool?: AuditPool;
+  /** AuditWriter's minIntervalMs (config AUDIT_BATCH_INTERVAL_MS). */
+  auditBatchIntervalMs?: number;
   verifier: TokenVerifier;
   redis: Redis;
   logger: Logger;
@@ -64,7 +66,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
     instrumentation: deps.instrumentation,
     openapi: { title: "守护 Shouhu API" },
   });
-  const audit = deps.audit ?? new AuditWriter(deps.prisma, { pool: deps.auditPool });
+  const audit = deps.audit ?? new AuditWriter(deps.prisma, { pool: deps.auditPool, minIntervalMs: deps.auditBatchIntervalMs });
 
   const security = securityHeaders(helmetOptions);
   app.addHook("onRequest", (_request, reply, done) => {

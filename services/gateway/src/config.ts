@@ -19,6 +19,8 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   NOTIFICATIONS_URL: z.url().default("http://127.0.0.1:3005"),
   REPORTING_URL: z.url().default("http://127.0.0.1:3006"),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Under load, the longest an audited response waits for its batch's INSERT (0: one INSERT per row when idle). */
+  AUDIT_BATCH_INTERVAL_MS: z.coerce.number().min(0).max(50).default(3),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

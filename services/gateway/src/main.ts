@@ -25,6 +25,7 @@ redis.on("error", (err) => logger.warn({ err }, "redis error"));
 const app = await buildGatewayApp({
   prisma,
   auditPool,
+  auditBatchIntervalMs: config.AUDIT_BATCH_INTERVAL_MS,
   verifier: createTokenVerifier({ issuerUrl: config.OIDC_ISSUER_URL, audience: config.OIDC_AUDIENCE, allowedClients: config.OIDC_ALLOWED_CLIENTS }),
   redis,
   logger,
