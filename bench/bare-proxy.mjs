@@ -12,6 +12,7 @@ import { Pool } from "undici";
 
 const [port, upstream] = process.argv.slice(2);
 const pool = new Pool(upstream, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
+const seen = new Set();
 const hopByHop = new Set(["connection", "keep-alive", "transfer-encoding", "host"]);
 
 http
@@ -25,8 +26,11 @@ http
       for (const [k, v] of Object.entries(up.headers)) if (!hopByHop.has(k)) out[k] = v;
       out["content-length"] = body.length;
       res.writeHead(up.statusCode, out).end(body);
-    } catch {
-      res.writeHead(502).end();
+    } catch (err) {
+      // Said once per kind of failure, so a run with failures is visibly not a floor.
+      if (!seen.has(err?.code ?? String(err))) console.error(`bare proxy: ${err?.code ?? ""} ${err?.message ?? err}`);
+      seen.add(err?.code ?? String(err));
+      res.writeHead(502, { "content-length": 0 }).end();
     }
   })
   .listen(Number(port), "127.0.0.1", () => process.send?.("ready"));

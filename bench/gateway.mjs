@@ -124,24 +124,38 @@ function steady(base, { rate, seconds }) {
       conn.buf = Buffer.alloc(0);
       conn.socket.write(request);
     };
-    const open = () => {
-      const conn = { socket: net.connect(Number(url.port), url.hostname), due: undefined, buf: Buffer.alloc(0) };
-      conn.socket.setNoDelay(true);
-      conn.socket.on("data", (chunk) => {
+    // A connection whose answer cannot be framed (no content-length) or that the
+    // server closes mid-request counts an error and is replaced by a fresh socket.
+    const attach = (conn) => {
+      const socket = net.connect(Number(url.port), url.hostname);
+      conn.socket = socket;
+      conn.buf = Buffer.alloc(0);
+      socket.setNoDelay(true);
+      socket.on("data", (chunk) => {
         conn.buf = conn.buf.length ? Buffer.concat([conn.buf, chunk]) : chunk;
         const end = conn.buf.indexOf("\r\n\r\n");
         if (end < 0) return;
         const head = conn.buf.subarray(0, end).toString("latin1");
         const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? NaN);
-        if (Number.isNaN(length)) throw new Error(`response without content-length from ${base}`);
+        if (Number.isNaN(length)) {
+          socket.destroy();
+          return;
+        }
         if (conn.buf.length < end + 4 + length) return;
         finish(conn, true, Number(head.slice(9, 12)));
       });
-      conn.socket.on("error", () => undefined);
-      conn.socket.on("close", () => {
-        if (conn.due !== undefined && finished < total) finish(conn, false, 0);
+      socket.on("error", () => undefined);
+      socket.on("close", () => {
+        if (finished >= total || conn.socket !== socket) return;
+        const lost = conn.due !== undefined;
+        attach(conn);
+        if (lost) finish(conn, false, 0);
       });
-      sockets.push(conn.socket);
+      sockets.push(socket);
+    };
+    const open = () => {
+      const conn = { socket: undefined, due: undefined, buf: Buffer.alloc(0) };
+      attach(conn);
       return conn;
     };
     for (let i = 0; i < connections; i++) idle.push(open());
@@ -172,6 +186,7 @@ const record = (scenario, target, r, loadBefore, steal) =>
   rows.push({ scenario, target, "req/s": Math.round(r.rps), "p50 ms": round(r.p50), "p90 ms": round(r.p90), "p99 ms": round(r.p99), "max ms": round(r.max), non2xx: r.non2xx, errors: r.errors, "load avg before": loadBefore, "cpu stolen": steal });
 
 const bareProxy = fork(new URL("./bare-proxy.mjs", import.meta.url), ["3199", registry], { stdio: "inherit" });
+process.on("exit", () => bareProxy.kill());
 await new Promise((resolve) => bareProxy.once("message", resolve));
 const targets = [["direct registry", registry], ["via gateway", gateway], ["via bare proxy (floor)", "http://127.0.0.1:3199"]].filter(([t]) => !onlyTarget || t.includes(onlyTarget));
 for (const [, base] of targets) {
