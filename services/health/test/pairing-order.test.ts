@@ -10,9 +10,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
-import { eventsQueue, type ChildSnapshot, type Envelope, type EventData } from "@shouhu/contracts";
+import { eventsQueue, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createEventConsumer } from "@shouhu/messaging";
-import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import {
+  childSnapshot,
+  createTestDatabase,
+  mentorPairing,
+  pairingEndedData,
+  pairingStartedData,
+  startTestIssuer,
+  teacherHelper,
+  testPrefix,
+  until,
+  type TestDatabase,
+  type TestHelper,
+  type TestIssuer,
+} from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildHealthApp } from "../src/app.js";
 import { healthHandlers } from "../src/events/handlers.js";
@@ -64,14 +77,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Through Redis as the relay sends it (job id = event id), in this order, to the two consumers; waits for every inbox row. */
 async function publish(...envelopes: Envelope[]): Promise<void> {
   for (const e of envelopes) await events.add(e.type, e, { jobId: e.id });
@@ -88,27 +93,7 @@ async function api(method: "GET" | "POST", url: string, user: string, payload?: 
 }
 
 async function register(name = "赵小军"): Promise<ChildSnapshot> {
-  const c: ChildSnapshot = {
-    id: randomUUID(),
-    name,
-    sex: "male",
-    birthDate: "2015-03-07",
-    villageCode: "360999101201",
-    townshipCode: "360999101",
-    countyCode: "360999",
-    schoolId: "S360999101001",
-    schoolName: null,
-    grade: null,
-    className: null,
-    leftBehindType: "both_parents_away",
-    difficultyCategories: [],
-    riskLevel: "low",
-    status: "active",
-    exitReason: null,
-    guardian: { name: "赵奶奶", relation: "祖母", phone: "13977778888" },
-    parents: [],
-    revision: 1,
-  };
+  const c = childSnapshot({ name, sex: "male", schoolName: null, riskLevel: "low", guardian: { name: "赵奶奶", relation: "祖母", phone: "13977778888" } });
   await deliver(buildEvent("child.registered", { subject: c.id, orgUnit: c.villageCode, actor, data: { child: c } }, { producer: "registry" }));
   return c;
 }
@@ -121,33 +106,11 @@ async function examWithFinding(childId: string): Promise<string> {
   return res.body.followUpsOpened[0];
 }
 
-interface Helper {
-  id: string;
-  name: string;
-  username: string | null;
-}
-const helper = (name: string, username: string | null): Helper => ({ id: randomUUID(), name, username });
-
-function pairingData(c: ChildSnapshot, h: Helper, pairingId: string) {
-  return {
-    pairingId,
-    kind: "mentor" as const,
-    child: { id: c.id, name: c.name, villageCode: c.villageCode, townshipCode: c.townshipCode, schoolId: c.schoolId },
-    helper: { id: h.id, kind: "teacher" as const, name: h.name, phone: "13907300302", username: h.username, orgUnitCode: "360999101", schoolId: "S360999101001" },
-  };
-}
-const started = (c: ChildSnapshot, h: Helper, pairingId: string, at: Date): Envelope =>
-  buildEvent(
-    "pairing.started",
-    { subject: c.id, orgUnit: c.villageCode, actor, data: { ...pairingData(c, h, pairingId), startDate: "2026-11-20", approvedBy: "督导员" } satisfies EventData<"pairing.started"> },
-    { producer: "pairing", now: at },
-  );
-const ended = (c: ChildSnapshot, h: Helper, pairingId: string, at: Date): Envelope =>
-  buildEvent(
-    "pairing.ended",
-    { subject: c.id, orgUnit: c.villageCode, actor, data: { ...pairingData(c, h, pairingId), endDate: "2026-11-21", reason: "helper_deactivated", note: null } satisfies EventData<"pairing.ended"> },
-    { producer: "pairing", now: at },
-  );
+const helper = teacherHelper;
+const started = (c: ChildSnapshot, h: TestHelper, pairingId: string, at: Date): Envelope =>
+  buildEvent("pairing.started", { subject: c.id, orgUnit: c.villageCode, actor, data: pairingStartedData(mentorPairing(c, h, pairingId)) }, { producer: "pairing", now: at });
+const ended = (c: ChildSnapshot, h: TestHelper, pairingId: string, at: Date): Envelope =>
+  buildEvent("pairing.ended", { subject: c.id, orgUnit: c.villageCode, actor, data: pairingEndedData(mentorPairing(c, h, pairingId)) }, { producer: "pairing", now: at });
 
 /** The owner of a follow-up as the follow-ups API shows it to the village child director. */
 async function ownerOf(followUpId: string): Promise<string> {

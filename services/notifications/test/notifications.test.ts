@@ -10,7 +10,7 @@ import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool, migrate } from "@shouhu/db";
 import { jobQueues, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection, inPgTransaction, type SqlTx } from "@shouhu/messaging";
-import { createTestDatabase, realmFile, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { childSnapshot, createTestDatabase, realmFile, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { createPrisma, type PrismaClient } from "../src/data/db.js";
@@ -600,30 +600,9 @@ describe("in-app inbox", () => {
   });
 });
 
-function childSnapshot(overrides: Partial<ChildSnapshot>): ChildSnapshot {
-  return {
-    id: randomUUID(),
-    name: "张小明",
-    sex: "male",
-    birthDate: "2016-03-01",
-    villageCode: "360999101201",
-    townshipCode: "360999101",
-    countyCode: "360999",
-    schoolId: null,
-    schoolName: null,
-    grade: null,
-    className: null,
-    leftBehindType: "both_parents_away",
-    difficultyCategories: [],
-    riskLevel: "low",
-    status: "active",
-    exitReason: null,
-    guardian: { name: "张奶奶", relation: "祖母", phone: "13977778888" },
-    parents: [],
-    revision: 1,
-    ...overrides,
-  };
-}
+/** 张小明 of 长岭村, not at school, with his grandmother as guardian; `overrides` as the test needs. */
+const demoChild = (overrides: Partial<ChildSnapshot>): ChildSnapshot =>
+  childSnapshot({ name: "张小明", sex: "male", birthDate: "2016-03-01", schoolId: null, schoolName: null, riskLevel: "low", guardian: { name: "张奶奶", relation: "祖母", phone: "13977778888" }, ...overrides });
 
 describe("check-up results", () => {
   const finding = (kind: string, severity: "mild" | "moderate" | "severe" | null, label: string, followUpOpened = true) => ({ kind, severity, label, followUpId: randomUUID(), followUpOpened });
@@ -632,7 +611,7 @@ describe("check-up results", () => {
 
   it("one exam with three findings: one SMS to the guardian, one to the parent away, one in-app message to the mentor, each naming all three; redelivery sends nothing more", async () => {
     // The registry's child event gives notifications the parents' phones (health's payload has only the guardian).
-    const snapshot = childSnapshot({
+    const snapshot = demoChild({
       parents: [
         { role: "father", name: "张大军", phone: "13966660001" },
         // The mother is also the guardian here: she hears it once, as the guardian.
@@ -740,7 +719,7 @@ describe("check-up results", () => {
 
 describe("birthdays", () => {
   it("reminds the mentor of a birthday this week, once however often the job runs", async () => {
-    const child = childSnapshot({
+    const child = demoChild({
       name: "刘小寿",
       birthDate: "2016-11-25",
       guardian: { name: "刘奶奶", relation: "祖母", phone: "13955556666" },

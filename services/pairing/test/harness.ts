@@ -1,11 +1,10 @@
 import { fileURLToPath } from "node:url";
-import { randomUUID } from "node:crypto";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
 import type { ChildSnapshot, Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
-import { createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { childSnapshot, createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildPairingApp } from "../src/app.js";
 import { childEventHandlers } from "../src/events/child-events.js";
@@ -72,28 +71,7 @@ let seq = 0;
 /** A registry child snapshot (what child events carry), in Changling township by default. */
 export function snapshot(over: Partial<ChildSnapshot> = {}): ChildSnapshot {
   seq += 1;
-  return {
-    id: randomUUID(),
-    name: `儿童${seq}`,
-    sex: "female",
-    birthDate: "2015-03-07",
-    villageCode: "360999101201",
-    townshipCode: "360999101",
-    countyCode: "360999",
-    schoolId: "S360999101001",
-    schoolName: "长岭乡中心小学",
-    grade: "四年级",
-    className: "2班",
-    leftBehindType: "both_parents_away",
-    difficultyCategories: [],
-    riskLevel: "medium",
-    status: "active",
-    exitReason: null,
-    guardian: { name: "李大山", relation: "祖父", phone: "13907310001" },
-    parents: [],
-    revision: 1,
-    ...over,
-  };
+  return childSnapshot({ name: `儿童${seq}`, grade: "四年级", className: "2班", guardian: { name: "李大山", relation: "祖父", phone: "13907310001" }, ...over });
 }
 
 export function childEvent(type: "child.registered" | "child.updated", child: ChildSnapshot): Envelope {

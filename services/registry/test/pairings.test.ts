@@ -3,6 +3,7 @@ import { Queue, type Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventsQueue, type Envelope, type EventData, type HelperKind, type PairingKind } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createEventConsumer } from "@shouhu/messaging";
+import { until } from "@shouhu/testing";
 import type { Tx } from "../src/data/db.js";
 import { registryEventHandlers } from "../src/events/pairing-events.js";
 import { REDIS_URL, childBody, startRegistry, type Harness } from "./harness.js";
@@ -69,14 +70,6 @@ const ended = (p: Pairing, at = new Date(), endDate = "2026-11-21") =>
     { subject: p.child.id, orgUnit: p.child.villageCode, actor, data: { ...p, endDate, reason: "helper_deactivated", note: null } },
     { producer: "pairing", now: at },
   );
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Through Redis as the relay sends it (job id = event id), consumed by the registry's consumer; waits for its inbox row. */
 async function publish(...envelopes: Envelope[]): Promise<void> {

@@ -8,7 +8,7 @@ import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
 import { eventsQueue, labels, subscriptions, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createEventConsumer, createRedisConnection, eventJobOptions } from "@shouhu/messaging";
-import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { childSnapshot, createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildReportingApp } from "../src/app.js";
 import { reportingHandlers } from "../src/events/handlers.js";
@@ -69,30 +69,7 @@ const ev = <T extends EventType>(type: T, subject: string, orgUnit: string, data
 
 // ---- The scripted county: 长岭乡 (101) and 石门镇 (102) ----
 const ids = { A: randomUUID(), B: randomUUID(), C: randomUUID(), D: randomUUID(), E: randomUUID() };
-function child(id: string, over: Partial<ChildSnapshot>): ChildSnapshot {
-  return {
-    id,
-    name: "儿童",
-    sex: "female",
-    birthDate: "2015-03-07",
-    villageCode: "360999101201",
-    townshipCode: "360999101",
-    countyCode: "360999",
-    schoolId: "S360999101001",
-    schoolName: "长岭乡中心小学",
-    grade: null,
-    className: null,
-    leftBehindType: "both_parents_away",
-    difficultyCategories: [],
-    riskLevel: "low",
-    status: "active",
-    exitReason: null,
-    guardian: null,
-    parents: [],
-    revision: 1,
-    ...over,
-  };
-}
+const child = (id: string, over: Partial<ChildSnapshot>): ChildSnapshot => childSnapshot({ id, name: "儿童", riskLevel: "low", ...over });
 const kids = {
   A: child(ids.A, { name: "甲", riskLevel: "high", difficultyCategories: ["de_facto_unattended"] }),
   B: child(ids.B, { name: "乙", leftBehindType: "one_parent_away" }),

@@ -10,9 +10,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
-import { eventsQueue, jobQueues, type ChildSnapshot, type Envelope, type EventData } from "@shouhu/contracts";
+import { eventsQueue, jobQueues, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createEventConsumer, createJobQueue, createRedisConnection } from "@shouhu/messaging";
-import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import {
+  childSnapshot,
+  createTestDatabase,
+  mentorPairing,
+  pairingEndedData,
+  pairingStartedData,
+  startTestIssuer,
+  teacherHelper,
+  testPrefix,
+  until,
+  type TestDatabase,
+  type TestHelper,
+  type TestIssuer,
+} from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildVisitsApp } from "../src/app.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
@@ -76,14 +89,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Through Redis as the relay sends it (job id = event id), in this order, to the two consumers; waits for every inbox row. */
 async function publish(...envelopes: Envelope[]): Promise<void> {
   for (const e of envelopes) await events.add(e.type, e, { jobId: e.id });
@@ -95,58 +100,16 @@ async function publish(...envelopes: Envelope[]): Promise<void> {
 const deliver = (e: Envelope, prisma: PrismaClient = prismaA) => consumeEvent<Tx>(e, handlers, (fn) => prisma.$transaction(fn));
 
 async function register(name = "李小花"): Promise<ChildSnapshot> {
-  const child: ChildSnapshot = {
-    id: randomUUID(),
-    name,
-    sex: "female",
-    birthDate: "2015-03-07",
-    villageCode: VILLAGE,
-    townshipCode: "360999101",
-    countyCode: "360999",
-    schoolId: "S360999101001",
-    schoolName: "长岭乡中心小学",
-    grade: null,
-    className: null,
-    leftBehindType: "both_parents_away",
-    difficultyCategories: [],
-    riskLevel: "medium",
-    status: "active",
-    exitReason: null,
-    guardian: null,
-    parents: [],
-    revision: 1,
-  };
+  const child = childSnapshot({ name });
   await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: VILLAGE, actor, data: { child } }, { producer: "registry", now: clock.now }));
   return child;
 }
 
-interface Helper {
-  id: string;
-  name: string;
-  username: string | null;
-}
-const helper = (name: string, username: string | null): Helper => ({ id: randomUUID(), name, username });
-
-function pairingData(child: ChildSnapshot, h: Helper, pairingId: string) {
-  return {
-    pairingId,
-    kind: "mentor" as const,
-    child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode, schoolId: child.schoolId },
-    helper: { id: h.id, kind: "teacher" as const, name: h.name, phone: "13907311111", username: h.username, orgUnitCode: "360999101", schoolId: "S360999101001" },
-  };
-}
-const started = (child: ChildSnapshot, h: Helper, pairingId: string, at: Date, startDate = "2026-11-22"): Envelope =>
-  buildEvent(
-    "pairing.started",
-    { subject: child.id, orgUnit: child.villageCode, actor, data: { ...pairingData(child, h, pairingId), startDate, approvedBy: "督导员" } satisfies EventData<"pairing.started"> },
-    { producer: "pairing", now: at },
-  );
-const ended = (child: ChildSnapshot, h: Helper, pairingId: string, at: Date, endDate = "2026-11-22"): Envelope =>
-  buildEvent(
-    "pairing.ended",
-    { subject: child.id, orgUnit: child.villageCode, actor, data: { ...pairingData(child, h, pairingId), endDate, reason: "helper_deactivated", note: null } satisfies EventData<"pairing.ended"> },
-    { producer: "pairing", now: at },
-  );
+const helper = teacherHelper;
+const started = (child: ChildSnapshot, h: TestHelper, pairingId: string, at: Date, startDate = "2026-11-22"): Envelope =>
+  buildEvent("pairing.started", { subject: child.id, orgUnit: child.villageCode, actor, data: pairingStartedData(mentorPairing(child, h, pairingId, "13907311111"), startDate) }, { producer: "pairing", now: at });
+const ended = (child: ChildSnapshot, h: TestHelper, pairingId: string, at: Date, endDate = "2026-11-22"): Envelope =>
+  buildEvent("pairing.ended", { subject: child.id, orgUnit: child.villageCode, actor, data: pairingEndedData(mentorPairing(child, h, pairingId, "13907311111"), endDate) }, { producer: "pairing", now: at });
 
 /** Who the visit-items API says is responsible for each of the child's open items, as staff see it. */
 async function responsibleForOpenItems(childId: string): Promise<string[]> {

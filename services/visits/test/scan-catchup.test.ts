@@ -4,12 +4,11 @@
 // Each scenario has its own database: a scan covers every county, and the
 // scenarios' clocks overlap.
 import { fileURLToPath } from "node:url";
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "@shouhu/db";
 import type { ChildSnapshot, Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
-import { createTestDatabase, type TestDatabase } from "@shouhu/testing";
+import { childSnapshot, createTestDatabase, type TestDatabase } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
 import { dailyScan, type ScanResult } from "../src/data/scan.js";
@@ -40,8 +39,7 @@ function scenario(name: string) {
     },
     /** The registry registered the child on `registeredOn`; this worker consumes the event now (clock). */
     async register(countyCode: string, registeredOn = s.clock.now.toISOString().slice(0, 10)): Promise<ChildSnapshot> {
-      const child: ChildSnapshot = {
-        id: randomUUID(),
+      const child = childSnapshot({
         name: "张小明",
         sex: "male",
         birthDate: "2014-05-01",
@@ -50,17 +48,8 @@ function scenario(name: string) {
         countyCode,
         schoolId: null,
         schoolName: null,
-        grade: null,
-        className: null,
-        leftBehindType: "both_parents_away",
-        difficultyCategories: [],
         riskLevel: "low",
-        status: "active",
-        exitReason: null,
-        guardian: null,
-        parents: [],
-        revision: 1,
-      };
+      });
       const event = buildEvent(
         "child.registered",
         { subject: child.id, orgUnit: child.villageCode, actor: { kind: "user", id: "r", name: "登记员" }, data: { child } },

@@ -2,13 +2,12 @@
 // while the first is still going — must split the work and send each event once.
 // Its own database, so the scans' totals are exactly this file's items.
 import { fileURLToPath } from "node:url";
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@shouhu/kit";
 import { migrate } from "@shouhu/db";
-import { jobQueues, type ChildSnapshot } from "@shouhu/contracts";
+import { jobQueues } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
-import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
+import { childSnapshot, createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
 import { SCAN_JOB, dailyScan, type ScanResult } from "../src/data/scan.js";
@@ -31,27 +30,7 @@ beforeAll(async () => {
   workerB = createPrisma(db.url);
   const handlers = visitEventHandlers(() => clock.now);
   for (let i = 0; i < CHILDREN; i++) {
-    const child: ChildSnapshot = {
-      id: randomUUID(),
-      name: `儿童${i}`,
-      sex: "male",
-      birthDate: "2014-05-01",
-      villageCode: "360999101201",
-      townshipCode: "360999101",
-      countyCode: "360999",
-      schoolId: null,
-      schoolName: null,
-      grade: null,
-      className: null,
-      leftBehindType: "both_parents_away",
-      difficultyCategories: [],
-      riskLevel: "low",
-      status: "active",
-      exitReason: null,
-      guardian: null,
-      parents: [],
-      revision: 1,
-    };
+    const child = childSnapshot({ name: `儿童${i}`, sex: "male", birthDate: "2014-05-01", schoolId: null, schoolName: null, riskLevel: "low" });
     const event = buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor: { kind: "user", id: "r", name: "登记员" }, data: { child } }, { producer: "registry", now: clock.now });
     await consumeEvent<Tx>(event, handlers, (fn) => workerA.$transaction(fn));
   }

@@ -4,18 +4,26 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
-import type { ChildSnapshot, Envelope, EventData } from "@shouhu/contracts";
-import { buildEvent, consumeEvent } from "@shouhu/messaging";
-import { createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { jobQueues, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
+import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
+import {
+  childSnapshot,
+  createTestDatabase,
+  mentorPairing,
+  pairingEndedData,
+  pairingStartedData,
+  startTestIssuer,
+  testPrefix,
+  type TestDatabase,
+  type TestHelper,
+  type TestIssuer,
+} from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildVisitsApp } from "../src/app.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
 import { SCAN_JOB, dailyScan } from "../src/data/scan.js";
 import { startScanWorker } from "../src/jobs/scan-worker.js";
 import { publishVisitsSnapshot } from "../src/data/snapshot.js";
-import { jobQueues } from "@shouhu/contracts";
-import { createJobQueue, createRedisConnection } from "@shouhu/messaging";
-import { testPrefix } from "@shouhu/testing";
 
 const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const VILLAGE = "360999101201";
@@ -63,47 +71,18 @@ afterAll(async () => {
 
 const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));
 
-function snapshot(over: Partial<ChildSnapshot> = {}): ChildSnapshot {
-  return {
-    id: randomUUID(),
-    name: "李小花",
-    sex: "female",
-    birthDate: "2015-03-07",
-    villageCode: VILLAGE,
-    townshipCode: "360999101",
-    countyCode: "360999",
-    schoolId: "S360999101001",
-    schoolName: "长岭乡中心小学",
-    grade: null,
-    className: null,
-    leftBehindType: "both_parents_away",
-    difficultyCategories: [],
-    riskLevel: "medium",
-    status: "active",
-    exitReason: null,
-    guardian: null,
-    parents: [],
-    revision: 1,
-    ...over,
-  };
-}
-
 async function register(over: Partial<ChildSnapshot> = {}): Promise<ChildSnapshot> {
-  const child = snapshot(over);
+  const child = childSnapshot(over);
   await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor, data: { child } }, { producer: "registry", now: clock.now }));
   return child;
 }
 
-function pairing(type: "pairing.started" | "pairing.ended", child: ChildSnapshot, helper: { id: string; name: string; username: string | null }, pairingId: string, date = "2026-11-22"): Envelope {
-  const common = {
-    pairingId,
-    kind: "mentor" as const,
-    child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode, schoolId: child.schoolId },
-    helper: { id: helper.id, kind: "teacher" as const, name: helper.name, phone: "13907311111", username: helper.username, orgUnitCode: "360999101", schoolId: "S360999101001" },
-  };
-  const data: EventData<"pairing.started"> | EventData<"pairing.ended"> =
-    type === "pairing.started" ? { ...common, startDate: date, approvedBy: "督导员" } : { ...common, endDate: date, reason: "helper_deactivated", note: null };
-  return buildEvent(type, { subject: child.id, orgUnit: child.villageCode, actor, data } as never, { producer: "pairing" });
+function pairing(type: "pairing.started" | "pairing.ended", child: ChildSnapshot, helper: TestHelper, pairingId: string, date = "2026-11-22"): Envelope {
+  const fields = { subject: child.id, orgUnit: child.villageCode, actor };
+  const p = mentorPairing(child, helper, pairingId, "13907311111");
+  return type === "pairing.started"
+    ? buildEvent(type, { ...fields, data: pairingStartedData(p, date) }, { producer: "pairing" })
+    : buildEvent(type, { ...fields, data: pairingEndedData(p, date) }, { producer: "pairing" });
 }
 
 async function api(method: "GET" | "POST" | "PUT", url: string, user: string, payload?: object) {
