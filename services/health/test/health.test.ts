@@ -7,7 +7,7 @@ import { createTokenVerifier } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
 import type { ChildSnapshot, Envelope, EventData } from "@shouhu/contracts";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
-import { createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createTestDatabase, mentorPairing, pairingStartedData, startTestIssuer, teacherHelper, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildHealthApp } from "../src/app.js";
 import { healthHandlers } from "../src/events/handlers.js";
@@ -289,23 +289,8 @@ describe("bulk entry from .xlsx", () => {
 });
 
 function pairingStarted(c: ChildSnapshot, helper: { name: string; username: string }, pairingId = randomUUID()) {
-  return buildEvent(
-    "pairing.started",
-    {
-      subject: c.id,
-      orgUnit: c.villageCode,
-      actor,
-      data: {
-        pairingId,
-        kind: "mentor",
-        child: { id: c.id, name: c.name, villageCode: c.villageCode, townshipCode: c.townshipCode, schoolId: c.schoolId },
-        helper: { id: randomUUID(), kind: "teacher", name: helper.name, phone: "13907300302", username: helper.username, orgUnitCode: "360999101", schoolId: "S360999101001" },
-        startDate: "2026-11-01",
-        approvedBy: "x",
-      },
-    },
-    { producer: "pairing" },
-  );
+  const data = pairingStartedData(mentorPairing(c, teacherHelper(helper.name, helper.username), pairingId), "2026-11-01");
+  return buildEvent("pairing.started", { subject: c.id, orgUnit: c.villageCode, actor, data }, { producer: "pairing" });
 }
 
 describe("follow-ups close only on evidence", () => {
