@@ -106,7 +106,6 @@ async function examWithFinding(childId: string): Promise<string> {
   return res.body.followUpsOpened[0];
 }
 
-const helper = teacherHelper;
 const started = (c: ChildSnapshot, h: TestHelper, pairingId: string, at: Date): Envelope =>
   buildEvent("pairing.started", { subject: c.id, orgUnit: c.villageCode, actor, data: pairingStartedData(mentorPairing(c, h, pairingId)) }, { producer: "pairing", now: at });
 const ended = (c: ChildSnapshot, h: TestHelper, pairingId: string, at: Date): Envelope =>
@@ -146,7 +145,7 @@ describe("pairing events in any order converge on the right mentor and follow-up
   it("a pairing.ended delivered before its pairing.started leaves no ghost mentor: findings stay with the village child director, later exams name no helper", async () => {
     const c = await register();
     const followUp = await examWithFinding(c.id);
-    const wang = helper("王老师", "changling.teacher");
+    const wang = teacherHelper("王老师", "changling.teacher");
     const p = randomUUID();
     await publish(ended(c, wang, p, minutesAgo(1)));
     await publish(started(c, wang, p, minutesAgo(2)));
@@ -163,8 +162,8 @@ describe("pairing events in any order converge on the right mentor and follow-up
   it("a late pairing.started of an older pairing neither displaces the newer mentor nor takes the findings; its late pairing.ended leaves them too", async () => {
     const c = await register();
     const followUp = await examWithFinding(c.id);
-    const older = helper("旧老师", "old.teacher");
-    const newer = helper("王老师", "changling.teacher");
+    const older = teacherHelper("旧老师", "old.teacher");
+    const newer = teacherHelper("王老师", "changling.teacher");
     const olderId = randomUUID();
     const newerId = randomUUID();
     // Happened: older start → older end → newer start. Arrive: newer start → older start → older end.
@@ -183,7 +182,7 @@ describe("pairing events in any order converge on the right mentor and follow-up
   });
 
   it("a start whose transaction is still open while its end commits on another worker, and the reverse, leave no mentor", async () => {
-    const wang = helper("王老师", "changling.teacher");
+    const wang = teacherHelper("王老师", "changling.teacher");
     for (const order of ["start first", "end first"]) {
       const c = await register();
       const followUp = await examWithFinding(c.id);
@@ -199,7 +198,7 @@ describe("pairing events in any order converge on the right mentor and follow-up
   it("a pairing's start and end handled at the same moment on two workers converge on no mentor, and no finding is left with a ghost", async () => {
     const children = await Promise.all(Array.from({ length: 16 }, (_, i) => register(`并发${i}`)));
     const followUps = await Promise.all(children.map((c) => examWithFinding(c.id)));
-    const wang = helper("王老师", "changling.teacher");
+    const wang = teacherHelper("王老师", "changling.teacher");
     const t = Date.now();
     // Each child's start on one worker and its end on the other, all at once: the exact interleaving the lock is for.
     await Promise.all(
@@ -217,7 +216,7 @@ describe("pairing events in any order converge on the right mentor and follow-up
   it("the same through Redis: start and end queued back to back for many children, consumed by two workers at concurrency 8", async () => {
     const children = await Promise.all(Array.from({ length: 16 }, (_, i) => register(`队列${i}`)));
     const followUps = await Promise.all(children.map((c) => examWithFinding(c.id)));
-    const wang = helper("王老师", "changling.teacher");
+    const wang = teacherHelper("王老师", "changling.teacher");
     const t = Date.now();
     await publish(
       ...children.flatMap((c) => {
@@ -232,8 +231,8 @@ describe("pairing events in any order converge on the right mentor and follow-up
   it("a redelivered event has one effect: one inbox row, and old events delivered again take nothing from the next mentor", async () => {
     const c = await register();
     const followUp = await examWithFinding(c.id);
-    const wang = helper("王老师", "changling.teacher");
-    const liu = helper("刘爱心", null);
+    const wang = teacherHelper("王老师", "changling.teacher");
+    const liu = teacherHelper("刘爱心", null);
     const first = randomUUID();
     const start = started(c, wang, first, minutesAgo(3));
     await publish(start);
@@ -251,7 +250,7 @@ describe("pairing events in any order converge on the right mentor and follow-up
 
   it("an exam recorded while a mentor's pairing starts gives its finding to that mentor, whichever commits first", async () => {
     const children = await Promise.all(Array.from({ length: 12 }, (_, i) => register(`体检${i}`)));
-    const wang = helper("王老师", "changling.teacher");
+    const wang = teacherHelper("王老师", "changling.teacher");
     await Promise.all(
       children.flatMap((c, i) => [
         api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-20", examiner: "李医生", caries: 3 }),

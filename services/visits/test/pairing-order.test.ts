@@ -105,7 +105,6 @@ async function register(name = "李小花"): Promise<ChildSnapshot> {
   return child;
 }
 
-const helper = teacherHelper;
 const started = (child: ChildSnapshot, h: TestHelper, pairingId: string, at: Date, startDate = "2026-11-22"): Envelope =>
   buildEvent("pairing.started", { subject: child.id, orgUnit: child.villageCode, actor, data: pairingStartedData(mentorPairing(child, h, pairingId, "13907311111"), startDate) }, { producer: "pairing", now: at });
 const ended = (child: ChildSnapshot, h: TestHelper, pairingId: string, at: Date, endDate = "2026-11-22"): Envelope =>
@@ -144,7 +143,7 @@ const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 describe("pairing events in any order converge on the right mentor and hand-over", () => {
   it("a pairing.ended delivered before its pairing.started leaves no mentor: the items stay with the village child director", async () => {
     const child = await register();
-    const wang = helper("王老师", "changling.teacher");
+    const wang = teacherHelper("王老师", "changling.teacher");
     const p = randomUUID();
     const start = started(child, wang, p, minutesAgo(2));
     const end = ended(child, wang, p, minutesAgo(1));
@@ -156,8 +155,8 @@ describe("pairing events in any order converge on the right mentor and hand-over
 
   it("a late pairing.started of an older pairing (same start date) neither displaces the newer mentor nor takes the items; its late pairing.ended leaves them too", async () => {
     const child = await register();
-    const older = helper("旧老师", "old.teacher");
-    const newer = helper("王老师", "changling.teacher");
+    const older = teacherHelper("旧老师", "old.teacher");
+    const newer = teacherHelper("王老师", "changling.teacher");
     const olderId = randomUUID();
     const newerId = randomUUID();
     // Happened: older start → older end → newer start, all on 2026-11-22. Arrive: newer start → older start → older end.
@@ -178,7 +177,7 @@ describe("pairing events in any order converge on the right mentor and hand-over
   });
 
   it("a start whose transaction is still open while its end commits on another worker, and the reverse, leave no mentor", async () => {
-    const wang = helper("王老师", "changling.teacher");
+    const wang = teacherHelper("王老师", "changling.teacher");
     for (const order of ["start first", "end first"]) {
       const child = await register();
       const p = randomUUID();
@@ -192,7 +191,7 @@ describe("pairing events in any order converge on the right mentor and hand-over
 
   it("a pairing's start and end handled at the same moment on two workers converge on no mentor, and no item is left with a ghost", async () => {
     const children = await Promise.all(Array.from({ length: 16 }, (_, i) => register(`并发${i}`)));
-    const wang = helper("王老师", "changling.teacher");
+    const wang = teacherHelper("王老师", "changling.teacher");
     const t = Date.now();
     // Each child's start on one worker and its end on the other, all at once: the exact interleaving the lock is for.
     await Promise.all(
@@ -209,7 +208,7 @@ describe("pairing events in any order converge on the right mentor and hand-over
 
   it("the same through Redis: start and end queued back to back for many children, consumed by two workers at concurrency 8", async () => {
     const children = await Promise.all(Array.from({ length: 16 }, (_, i) => register(`队列${i}`)));
-    const wang = helper("王老师", "changling.teacher");
+    const wang = teacherHelper("王老师", "changling.teacher");
     const t = Date.now();
     await publish(
       ...children.flatMap((c) => {
@@ -222,8 +221,8 @@ describe("pairing events in any order converge on the right mentor and hand-over
 
   it("a redelivered event has one effect: no second hand-over, no duplicate items, one inbox row", async () => {
     const child = await register();
-    const wang = helper("王老师", "changling.teacher");
-    const liu = helper("刘爱心", null);
+    const wang = teacherHelper("王老师", "changling.teacher");
+    const liu = teacherHelper("刘爱心", null);
     const first = randomUUID();
     const start = started(child, wang, first, minutesAgo(3));
     await publish(start);
