@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { context, propagation, trace, type TextMapPropagator } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { until } from "@shouhu/testing";
 import { createEventConsumer, createJobQueue, createJobWorker, listDeadLetters, replayDeadLetters, upsertDailySchedule, type SqlTx } from "../src/index.js";
-import { childRegistered, connection, effectsFor, recordingConsumer, setupFile, transactionRunner, waitFor } from "./support.js";
+import { childRegistered, connection, effectsFor, recordingConsumer, setupFile, transactionRunner } from "./support.js";
 
 let pool: pg.Pool;
 let prefix: string;
@@ -24,7 +25,7 @@ describe("idempotent consumer", () => {
     await queue.add(event.type, event, { jobId: `${event.id}-a` });
     await queue.add(event.type, event, { jobId: `${event.id}-b` });
     const done = async (id: string) => (await queue.getJobState(id)) === "completed";
-    await waitFor(async () => (await done(`${event.id}-a`)) && (await done(`${event.id}-b`)));
+    await until("both consumers done", async () => (await done(`${event.id}-a`)) && (await done(`${event.id}-b`)));
     expect(await effectsFor(pool, event.id)).toBe(1);
     const outcomes = await Promise.all([`${event.id}-a`, `${event.id}-b`].map(async (id) => (await queue.getJob(id))?.returnvalue));
     expect(outcomes.sort()).toEqual(["applied", "duplicate"]);
@@ -38,7 +39,7 @@ describe("idempotent consumer", () => {
     const worker = recordingConsumer(pool, "retry", prefix, { failures: new Map([[event.subject, 2]]) });
     const queue = new Queue("retry.events", { connection, prefix });
     await queue.add(event.type, event, { jobId: event.id, attempts: 4, backoff: { type: "exponential", delay: 50, jitter: 0.5 } });
-    await waitFor(async () => (await queue.getJobState(event.id)) === "completed");
+    await until("the job completed", async () => (await queue.getJobState(event.id)) === "completed");
     const job = await queue.getJob(event.id);
     expect(job?.attemptsMade).toBe(3);
     // Backoff held the retries back: at least ~25 ms + ~50 ms with jitter 0.5.
@@ -56,24 +57,24 @@ describe("idempotent consumer", () => {
     let worker = recordingConsumer(pool, "dlq", prefix, behaviour);
     const queue = new Queue("dlq.events", { connection, prefix });
     await queue.add(event.type, event, { jobId: event.id, attempts: 3, backoff: { type: "fixed", delay: 20 } });
-    await waitFor(async () => (await listDeadLetters("dlq.events", { connection, prefix })).length === 1);
+    await until("one dead letter", async () => (await listDeadLetters("dlq.events", { connection, prefix })).length === 1);
     const [letter] = await listDeadLetters("dlq.events", { connection, prefix });
     expect(letter).toMatchObject({ id: `dead-${event.id}`, reason: "下游暂不可用", attempts: 3, jobName: "child.registered", jobId: event.id, data: { id: event.id } });
-    await waitFor(async () => (await queue.getJobState(event.id)) === "failed");
+    await until("the job failed", async () => (await queue.getJobState(event.id)) === "failed");
     expect(await effectsFor(pool, event.id)).toBe(0);
 
     await worker.close();
     behaviour.always.clear();
     worker = recordingConsumer(pool, "dlq", prefix, behaviour);
     expect(await replayDeadLetters("dlq.events", { connection, prefix })).toBe(1);
-    await waitFor(async () => (await effectsFor(pool, event.id)) === 1);
+    await until("one effect", async () => (await effectsFor(pool, event.id)) === 1);
     expect(await listDeadLetters("dlq.events", { connection, prefix })).toHaveLength(0);
     // The failed original still exists, so the replay went out under a fresh id (no ':').
     const replayed = (await queue.getJobs(["completed"])).find((j) => j.id?.startsWith(`${event.id}-replay-`));
     expect(replayed?.returnvalue).toBe("applied");
     // Replaying the same letter again (say, a double click) changes nothing.
     await queue.add(event.type, event, { jobId: `${event.id}-again` });
-    await waitFor(async () => (await queue.getJobState(`${event.id}-again`)) === "completed");
+    await until("the redelivery completed", async () => (await queue.getJobState(`${event.id}-again`)) === "completed");
     expect(await effectsFor(pool, event.id)).toBe(1);
     await worker.close();
     await queue.close();
@@ -83,7 +84,7 @@ describe("idempotent consumer", () => {
     const worker = recordingConsumer(pool, "bad", prefix);
     const queue = new Queue("bad.events", { connection, prefix });
     await queue.add("child.registered", { id: "not-a-uuid" }, { jobId: "bad-payload", attempts: 5 });
-    await waitFor(async () => (await listDeadLetters("bad.events", { connection, prefix })).some((l) => l.jobId === "bad-payload"));
+    await until("the bad payload dead-lettered", async () => (await listDeadLetters("bad.events", { connection, prefix })).some((l) => l.jobId === "bad-payload"));
     const [letter] = await listDeadLetters("bad.events", { connection, prefix });
     expect(letter!.reason).toMatch(/^invalid event/);
     expect((await queue.getJob("bad-payload"))?.attemptsMade).toBe(1);
@@ -100,7 +101,7 @@ describe("idempotent consumer", () => {
       const worker = recordingConsumer(pool, "traced", prefix, { inside: async () => void (seen = trace.getSpanContext(context.active())?.traceId) });
       const queue = new Queue("traced.events", { connection, prefix });
       await queue.add(event.type, event, { jobId: event.id });
-      await waitFor(async () => (await effectsFor(pool, event.id)) === 1);
+      await until("one effect", async () => (await effectsFor(pool, event.id)) === 1);
       expect(seen).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
       await worker.close();
       await queue.close();
@@ -125,10 +126,10 @@ describe("background jobs", () => {
     const seen: boolean[] = [];
     const worker = createJobWorker("test.jobs", async () => { throw new Error("导入文件损坏"); }, { connection, prefix, onFailed: (_j, _e, final) => void seen.push(final) });
     await queue.add("import", { batchId: "b1" }, { jobId: "import-b1" });
-    await waitFor(async () => (await listDeadLetters("test.jobs", { connection, prefix })).length === 1);
+    await until("one dead letter", async () => (await listDeadLetters("test.jobs", { connection, prefix })).length === 1);
     const [letter] = await listDeadLetters("test.jobs", { connection, prefix });
     expect(letter).toMatchObject({ reason: "导入文件损坏", attempts: 2, data: { batchId: "b1" } });
-    await waitFor(async () => seen.length === 2);
+    await until("two deliveries seen", async () => seen.length === 2);
     expect(seen).toEqual([false, true]);
     const job = await queue.getJob("import-b1");
     expect(job?.opts.removeOnComplete).toMatchObject({ count: 1000 });

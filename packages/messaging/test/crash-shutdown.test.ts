@@ -1,8 +1,9 @@
 import pg from "pg";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "@shouhu/testing";
 import { listDeadLetters } from "../src/index.js";
-import { childRegistered, connection, effectsFor, recordingConsumer, runFixture, setupFile, waitFor } from "./support.js";
+import { childRegistered, connection, effectsFor, recordingConsumer, runFixture, setupFile } from "./support.js";
 
 let pool: pg.Pool;
 let prefix: string;
@@ -36,7 +37,7 @@ describe("crashes and shutdown", () => {
     await fixture.exited;
 
     const worker = rescuer();
-    await waitFor(async () => (await queue.getJobState(event.id)) === "completed");
+    await until("the job completed", async () => (await queue.getJobState(event.id)) === "completed");
     const job = await queue.getJob(event.id);
     expect(job?.returnvalue).toBe("applied");
     expect(job?.stalledCounter).toBe(1);
@@ -54,7 +55,7 @@ describe("crashes and shutdown", () => {
     // BullMQ 6 does not fail it in the stall check: it flags it and the worker that next
     // takes it fails it without running the handler, which only our `failed` listener sees.
     const worker = recordingConsumer(pool, "proc", prefix, {}, { workerOptions: { stalledInterval: 300, maxStalledCount: 0 } });
-    await waitFor(async () => (await listDeadLetters("proc.events", { connection, prefix })).some((l) => l.jobId === event.id));
+    await until("the event dead-lettered", async () => (await listDeadLetters("proc.events", { connection, prefix })).some((l) => l.jobId === event.id));
     const letter = (await listDeadLetters("proc.events", { connection, prefix })).find((l) => l.jobId === event.id);
     expect(letter?.reason).toBe("job stalled more than allowable limit");
     expect(await queue.getJobState(event.id)).toBe("failed");
@@ -85,7 +86,7 @@ describe("crashes and shutdown", () => {
     expect(await effectsFor(pool, event.id)).toBe(0);
 
     const worker = rescuer();
-    await waitFor(async () => (await queue.getJobState(event.id)) === "completed");
+    await until("the job completed", async () => (await queue.getJobState(event.id)) === "completed");
     expect(await effectsFor(pool, event.id)).toBe(1);
     await worker.close();
   });

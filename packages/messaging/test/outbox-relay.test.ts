@@ -5,8 +5,9 @@ import { v7 as uuidv7 } from "uuid";
 import { context, propagation, trace, TraceFlags, type TextMapPropagator } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { until } from "@shouhu/testing";
 import { OutboxRelay, appendToOutbox } from "../src/index.js";
-import { REDIS_URL, childRegistered, connection, effectsFor, recordingConsumer, runFixture, setupFile, transactionRunner, waitFor } from "./support.js";
+import { REDIS_URL, childRegistered, connection, effectsFor, recordingConsumer, runFixture, setupFile, transactionRunner } from "./support.js";
 
 let pool: pg.Pool;
 let prefix: string;
@@ -34,7 +35,7 @@ describe("outbox and relay", () => {
     const relay = new OutboxRelay({ pool, connection, prefix, producer: "test", routes });
     relay.start();
     try {
-      await waitFor(async () => (await effectsFor(pool, eventId)) === 1);
+      await until("one effect", async () => (await effectsFor(pool, eventId)) === 1);
       expect((await published(eventId)).published_at).not.toBeNull();
     } finally {
       await relay.stop();
@@ -56,13 +57,13 @@ describe("outbox and relay", () => {
     expect(await relay.publishOnce()).toBe(1);
     expect(await queue.getJobCounts("waiting")).toMatchObject({ waiting: 1 });
     const worker = recordingConsumer(pool, "reporting", prefix);
-    await waitFor(async () => (await effectsFor(pool, eventId)) === 1);
-    await waitFor(async () => (await queue.getJobState(eventId)) === "completed");
+    await until("one effect", async () => (await effectsFor(pool, eventId)) === 1);
+    await until("the job completed", async () => (await queue.getJobState(eventId)) === "completed");
     // Once the job is gone (removeOnComplete), a republish is a real second delivery: the inbox absorbs it.
     await queue.remove(eventId);
     await pool.query("UPDATE outbox SET published_at = NULL WHERE id = $1", [eventId]);
     expect(await relay.publishOnce()).toBe(1);
-    await waitFor(async () => (await queue.getJob(eventId))?.returnvalue === "duplicate");
+    await until("the redelivery seen as a duplicate", async () => (await queue.getJob(eventId))?.returnvalue === "duplicate");
     expect(await effectsFor(pool, eventId)).toBe(1);
     await relay.stop();
     await worker.close();
@@ -114,7 +115,7 @@ describe("outbox and relay", () => {
     const queue = new Queue("notified.events", { connection, prefix });
     const t0 = Date.now();
     await transactionRunner(pool)((tx) => appendToOutbox(tx, [event]));
-    await waitFor(async () => Boolean(await queue.getJob(event.id)), 5000);
+    await until("the relay queued the event", async () => Boolean(await queue.getJob(event.id)), 5000);
     expect(Date.now() - t0).toBeLessThan(2000);
     await relay.stop();
     await queue.close();

@@ -135,15 +135,6 @@ export async function effectsFor(pool: pg.Pool, eventId: string): Promise<number
   return (await pool.query("SELECT 1 FROM effects WHERE event_id = $1", [eventId])).rowCount ?? 0;
 }
 
-export async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("condition not met in time");
-}
-
 /** Runs a test/fixtures script in its own Node process (tsx, source conditions), reading its JSON lines. */
 export function runFixture(name: string, args: string[]) {
   const file = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
