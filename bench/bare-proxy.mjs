@@ -28,8 +28,9 @@ http
       res.writeHead(up.statusCode, out).end(body);
     } catch (err) {
       // Said once per kind of failure, so a run with failures is visibly not a floor.
-      if (!seen.has(err?.code ?? String(err))) console.error(`bare proxy: ${err?.code ?? ""} ${err?.message ?? err}`);
-      seen.add(err?.code ?? String(err));
+      const kind = err?.code ?? String(err);
+      if (!seen.has(kind)) console.error(`bare proxy: ${kind} ${err?.message ?? ""}`);
+      seen.add(kind);
       res.writeHead(502, { "content-length": 0 }).end();
     }
   })

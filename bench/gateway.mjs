@@ -156,7 +156,7 @@ function steady(base, { rate, seconds }) {
       sockets.push(socket);
     };
     const open = () => {
-      const conn = { socket: undefined, due: undefined, buf: Buffer.alloc(0) };
+      const conn = { socket: undefined, due: undefined, buf: undefined };
       attach(conn);
       return conn;
     };
@@ -203,9 +203,9 @@ for (const [label, run] of [
   for (let round = 1; round <= rounds; round++) {
     const results = {};
     for (const [target, base] of targets) {
+      await freshToken(); // before the sampling starts: the token request is not part of the run
       const before = load();
       const cpuBefore = await cpuTimes();
-      await freshToken();
       const r = await run(base);
       results[target] = r;
       record(rounds > 1 ? `${label} #${round}` : label, target, r, before, await stealSince(cpuBefore));
