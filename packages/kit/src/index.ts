@@ -6,3 +6,4 @@ export * from "./health.js";
 export * from "./app.js";
 export { errorHandler, notFoundHandler, validationIssues } from "./error-handler.js";
 export * from "./audit.js";
+export { isDependencyUnavailable, RETRY_AFTER_SECONDS } from "./unavailable.js";

@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type WorkerOptions } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type WorkerOptions } from "bullmq";
+import { isDependencyUnavailable } from "@shouhu/kit/unavailable";
 import { eventsQueue, parseEnvelope, subscriptions, type Envelope, type EventType } from "@shouhu/contracts";
 import { deadLetterOnFinalFailure, openDeadLetterQueue, withDeadLetters } from "./dead-letter.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
@@ -23,6 +24,9 @@ export interface EventConsumerOptions<Tx extends SqlTx> {
 }
 
 export type ConsumeOutcome = "applied" | "duplicate";
+
+/** How long an event waits while its database is unreachable before it is tried again. */
+const DEPENDENCY_RETRY_MS = 2_000;
 
 /** Like Immich: a service that is routed an event it cannot handle must not start. */
 export function assertHandlersMatchRoutes(service: string, handlers: Record<string, unknown>, routes: Partial<Record<EventType, readonly string[]>>): void {
@@ -73,7 +77,22 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
   const dead = openDeadLetterQueue(queue, options, logger);
   const tracer = trace.getTracer("shouhu-messaging");
 
-  const processEvent = async (job: Job): Promise<ConsumeOutcome> => {
+  const processEvent = async (job: Job, token?: string): Promise<ConsumeOutcome> => {
+    try {
+      return await processTraced(job);
+    } catch (err) {
+      // PostgreSQL down or restarting: not the event's fault. Wait and try again without
+      // spending one of its attempts, so an outage of any length dead-letters nothing.
+      if (token && isDependencyUnavailable(err)) {
+        logger.warn({ err, queue, jobId: job.id }, "database unavailable; event postponed");
+        await job.moveToDelayed(Date.now() + DEPENDENCY_RETRY_MS, token);
+        throw new DelayedError();
+      }
+      throw err;
+    }
+  };
+
+  const processTraced = async (job: Job): Promise<ConsumeOutcome> => {
     // The producer's request context, so one request is one trace across services.
     const traceparent = (job.data as { traceparent?: unknown } | null)?.traceparent;
     const parent = typeof traceparent === "string" ? propagation.extract(context.active(), { traceparent }) : context.active();
