@@ -53,14 +53,21 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** The routes a service answers without a token: probes, metrics and its API description. */
+export const OPEN_ROUTES: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json"]);
+
 /**
- * Inside a service every `/api/` route validates the bearer token again (the network
- * is not trusted, DESIGN.md); health, readiness and metrics stay open for probes.
+ * Inside a service every route validates the bearer token again (the network is not
+ * trusted, DESIGN.md), except the open ones above. The decision is made on the route
+ * the router matched — after it decoded and normalized the path — never on the raw
+ * URL: `/%61pi/v1/children` matches `/api/v1/children` and so needs a token too, and an
+ * unmatched path answers 401 before it can say whether anything lives there.
  */
 export function protectApiRoutes(app: Pick<FastifyInstance, "addHook">, verifier: TokenVerifier): void {
   const check = authenticate(verifier);
   app.addHook("onRequest", (request: FastifyRequest, reply: unknown, done: HookDone) => {
-    if (request.url.startsWith("/api/")) check(request, reply, done);
-    else done();
+    const route = request.routeOptions.url;
+    if (route !== undefined && OPEN_ROUTES.has(route)) done();
+    else check(request, reply, done);
   });
 }

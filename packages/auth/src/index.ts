@@ -2,4 +2,4 @@ export { createTokenVerifier, AuthUnavailableError, type TokenVerifier, type Ver
 export { actorOf, hasAnyRole, requireRole, rolesFromClaims, principalFromClaims, type Principal } from "./principal.js";
 export { withinJurisdiction, assertWithinJurisdiction, scopeOf } from "./jurisdiction.js";
 export { fieldAccess, maskIdNumber, maskPhone, type FieldAccess } from "./masking.js";
-export { authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";
+export { OPEN_ROUTES, authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";
