@@ -72,6 +72,18 @@ describe("registering a child", () => {
     expect(await h.prisma.child.count({ where: { idNumber: body.idNumber } })).toBe(1);
   });
 
+  it("a duplicate outside the caller's jurisdiction answers REGISTERED_ELSEWHERE and nothing about the record", async () => {
+    const body = childBody({ seq: 41 });
+    const first = await create("changling.supervisor", body);
+    expect(first.statusCode).toBe(201);
+    // 石门镇's supervisor registers the same ID number in their own village.
+    const second = await create("shimen.supervisor", { ...body, villageCode: "360999102201", schoolId: undefined, name: "李小花" });
+    expect(second.statusCode).toBe(409);
+    expect(second.json()).toEqual({ error: { code: "REGISTERED_ELSEWHERE", message: "该儿童已在其他辖区登记,请联系县民政局办理转移", details: { field: "idNumber" } } });
+    for (const leak of [first.json().id, "360999101", "长岭"]) expect(second.body).not.toContain(leak);
+    expect(await h.prisma.child.count({ where: { idNumber: body.idNumber } })).toBe(1);
+  });
+
   it("refuses two concurrent registrations of the same ID with one record", async () => {
     const body = childBody({ seq: 21 });
     const results = await Promise.all([create("changling.supervisor", body), create("county.admin", body), create("changling.director", body)]);

@@ -156,6 +156,22 @@ describe("bulk import of a township register", () => {
     expect(rejection.reasons[0]).toMatch(/已建档/);
   });
 
+  it("a row whose child is registered in another township says only that", async () => {
+    const existing = await h.prisma.child.findFirst({ where: { importBatchId: batchId, name: "学生2" } });
+    const row = person(2, { 户籍地址: "石门镇石门村1组", 就读学校: "" });
+    const res = await upload(await workbook([row]), "shimen.supervisor", "石门.xlsx");
+    expect(res.statusCode).toBe(202);
+    const batch = await runImport(deps(), res.json().id);
+    expect(batch).toMatchObject({ acceptedRows: 0, rejectedRows: 1 });
+    const listed = await h.app.inject({ url: `/api/v1/imports/${res.json().id}/rejections`, headers: await h.as("shimen.supervisor") });
+    const [rejection] = listed.json().items;
+    expect(rejection.reasons).toEqual(["该儿童已在其他辖区登记,请联系县民政局办理转移"]);
+    expect(rejection.existingChildId).toBeNull();
+    expect(listed.body).not.toContain(existing!.id);
+    expect(listed.body).not.toContain(existing!.villageCode);
+    expect(listed.body).not.toContain("长岭村");
+  });
+
   it("re-running an import that crashed half-way finishes it without duplicates", async () => {
     const res = await upload(await workbook([30, 31, 32, 33, 34, 35, 36].map((i) => person(i))), "changling.supervisor", "中断.xlsx");
     const id = res.json().id;

@@ -8,6 +8,7 @@ import { currentTraceparent } from "@shouhu/kit";
 import { OUTBOX_CHANNEL } from "@shouhu/messaging";
 import { countyOf } from "../domain/org-codes.js";
 import type { PrismaClient } from "../data/db.js";
+import { REGISTERED_ELSEWHERE_MESSAGE } from "../data/children.js";
 import { PRODUCER } from "../data/children.js";
 import { copyTables, keptText, prepareBatch, type CopyTable, type ParsedRow, type PreparedBatch, type PrepareContext, type Rejection } from "./import-prepare.js";
 import { resolversFrom, type ResolverData, type Resolvers } from "./import-resolvers.js";
@@ -69,14 +70,14 @@ async function copyInto(client: pg.PoolClient, table: CopyTable, parts: Uint8Arr
  * Re-running a batch after a crash is safe: rows this import already stored are
  * recognised by their import batch id, rejections are keyed by (sheet, row).
  */
-async function storeBatch(pool: pg.Pool, batchId: string, batch: PreparedBatch): Promise<void> {
+async function storeBatch(pool: pg.Pool, batchId: string, orgUnit: string, batch: PreparedBatch): Promise<void> {
   const rejections: Rejection[] = [...batch.rejections];
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
     const existing = batch.candidates.length
-      ? (await client.query<{ id: string; id_number: string; name: string; import_batch_id: string | null }>(
-          "SELECT id, id_number, name, import_batch_id FROM children WHERE id_number = ANY($1::text[])",
+      ? (await client.query<{ id: string; id_number: string; name: string; village_code: string; import_batch_id: string | null }>(
+          "SELECT id, id_number, name, village_code, import_batch_id FROM children WHERE id_number = ANY($1::text[])",
           [batch.candidates.map((c) => c.idNumber)],
         )).rows
       : [];
@@ -86,13 +87,16 @@ async function storeBatch(pool: pg.Pool, batchId: string, batch: PreparedBatch):
       const found = byIdNumber.get(c.idNumber);
       if (!found) kept.push(i);
       else if (found.import_batch_id !== batchId) {
+        // As at registration: the existing record is named only inside the import's
+        // jurisdiction; elsewhere the row says "registered elsewhere" and nothing more.
+        const inside = found.village_code.startsWith(orgUnit);
         rejections.push({
           sheet: c.sheet,
           rowNumber: c.rowNumber,
           name: c.name,
           idNumber: c.idNumber,
-          reasons: [`身份证号已建档：${found.name}（档案 ${found.id}），未重复导入`],
-          existingChildId: found.id,
+          reasons: [inside ? `身份证号已建档：${found.name}（档案 ${found.id}），未重复导入` : REGISTERED_ELSEWHERE_MESSAGE],
+          existingChildId: inside ? found.id : null,
         });
       } // else: stored by an earlier attempt of this import
     });
@@ -133,6 +137,7 @@ class BatchStore {
   constructor(
     private pool: pg.Pool,
     private batchId: string,
+    private orgUnit: string,
   ) {}
 
   get full(): boolean {
@@ -140,7 +145,7 @@ class BatchStore {
   }
 
   add(batch: PreparedBatch): void {
-    const store: Promise<void> = storeBatch(this.pool, this.batchId, batch).then(
+    const store: Promise<void> = storeBatch(this.pool, this.batchId, this.orgUnit, batch).then(
       () => {
         this.inFlight.delete(store);
         this.onSettled();
@@ -241,7 +246,7 @@ async function importBatch(deps: ImportDeps, batchId: string, worker: Worker | u
   const context: PrepareContext = { batchId, orgUnit: batch.orgUnit, actor, producer: PRODUCER, schoolNames, ...(traceparent ? { traceparent } : {}) };
   const file = new Uint8Array(batch.file.content); // our own copy, transferable to the worker
   const batchSize = deps.batchSize ?? 1000;
-  const store = new BatchStore(deps.pool, batchId);
+  const store = new BatchStore(deps.pool, batchId, batch.orgUnit);
   const parsing = worker
     ? parseInWorker(worker, { file, resolvers: resolverData, today: deps.today(), batchSize, context }, store)
     : parseHere(deps.parse!, file, resolversFrom(resolverData), deps.today(), batchSize, context, store);

@@ -7,7 +7,7 @@ import { ChildInput, ChildPatch, validateChildInput, validateChildPatch } from "
 import { presentChild } from "../domain/present.js";
 import type { ChildRecord } from "../domain/child-record.js";
 import { todayInChina } from "@shouhu/cn";
-import { changeStatus, createChild, updateChild } from "../data/children.js";
+import { DuplicateChildError, changeStatus, createChild, duplicateFor, updateChild } from "../data/children.js";
 import { childHistory, getVisibleChild, listChildren } from "../data/queries.js";
 import { contactCard } from "../data/contact-card.js";
 import type { PrismaClient } from "../data/db.js";
@@ -41,6 +41,11 @@ const StatusBody = z.object({
 
 const PatchBody = z.object({ revision: z.number().int().positive().optional() }).catchall(z.unknown());
 
+/** A duplicate ID number, told to this caller only as far as their jurisdiction reaches. */
+const rethrowDuplicateFor = (principal: Principal) => (err: unknown): never => {
+  throw err instanceof DuplicateChildError ? duplicateFor(principal.orgUnit, err) : err;
+};
+
 export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): void {
   const { prisma } = deps;
   const reads = { prisma, pool: deps.pool };
@@ -55,7 +60,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
       const input = validateChildInput(request.body, today());
       if (!input.ok) throw new ValidationError(input.issues);
       requireWithin(principal, input.value.villageCode);
-      const child = await createChild(prisma, input.value, actorOf(principal));
+      const child = await createChild(prisma, input.value, actorOf(principal)).catch(rethrowDuplicateFor(principal));
       markAudit(reply, "create", [child.id]);
       return reply.status(201).send(show(principal, child));
     },
@@ -95,7 +100,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
       const patch = validateChildPatch(raw, current, today());
       if (!patch.ok) throw new ValidationError(patch.issues);
       if (patch.value.villageCode) requireWithin(principal, patch.value.villageCode);
-      const { child } = await updateChild(prisma, current.id, patch.value, actorOf(principal), revision);
+      const { child } = await updateChild(prisma, current.id, patch.value, actorOf(principal), revision).catch(rethrowDuplicateFor(principal));
       markAudit(reply, "update", [child.id]);
       return show(principal, child);
     },
