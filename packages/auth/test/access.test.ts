@@ -7,9 +7,10 @@ import {
   assertWithinJurisdiction,
   authenticate,
   createTokenVerifier,
-  fieldAccess,
+  childView,
+  recordAccess,
+  regionOnly,
   hasAnyRole,
-  maskIdNumber,
   maskPhone,
   requirePrincipal,
   requireRole,
@@ -71,19 +72,25 @@ describe("jurisdiction is an org-code prefix test", () => {
 
 describe("field access and masking", () => {
   it("by role", () => {
-    const none = { idNumbers: false, phones: false, sensitiveNotes: false };
-    const all = { idNumbers: true, phones: true, sensitiveNotes: true };
-    expect(fieldAccess({ roles: ["inspector"] })).toEqual(none);
-    expect(fieldAccess({ roles: ["teacher"] })).toEqual({ idNumbers: false, phones: true, sensitiveNotes: true });
-    expect(fieldAccess({ roles: ["health-worker"] })).toEqual({ idNumbers: false, phones: true, sensitiveNotes: true });
-    for (const role of ["county-admin", "federation-officer", "township-supervisor", "village-director"] as const) expect(fieldAccess({ roles: [role] })).toEqual(all);
-    expect(fieldAccess({ roles: [] })).toEqual(none);
-    expect(fieldAccess({ roles: ["inspector", "teacher"] })).toEqual({ idNumbers: false, phones: true, sensitiveNotes: true });
+    // Spot checks of the table's consequences; the generated tests walk all of it.
+    expect(childView({ roles: ["inspector"] })).toMatchObject({ idNumber: "region", guardianPhone: "none", familyNotes: "none", healthNotes: "none" });
+    expect(childView({ roles: ["teacher"] }, { paired: false })).toMatchObject({ idNumber: "region", guardianPhone: "none", address: "none", familyNotes: "none" });
+    expect(childView({ roles: ["teacher"] }, { paired: true })).toMatchObject({ idNumber: "region", guardianPhone: "full", address: "full", familyNotes: "full" });
+    expect(childView({ roles: ["health-worker"] })).toMatchObject({ guardianName: "full", guardianPhone: "full", parentPhone: "none", healthNotes: "full", familyNotes: "none" });
+    expect(childView({ roles: ["federation-officer"] })).toMatchObject({ idNumber: "region", guardianPhone: "masked", parentPhone: "masked", familyNotes: "full" });
+    expect(childView({ roles: ["county-admin"] })).toMatchObject({ idNumber: "full", guardianPhone: "full" });
+    expect(childView({ roles: [] })).toMatchObject({ idNumber: "none", guardianName: "none" });
+    // Several roles: the most any of them allows.
+    expect(childView({ roles: ["inspector", "health-worker"] })).toMatchObject({ guardianPhone: "full", idNumber: "region" });
+    expect(recordAccess({ roles: ["teacher", "inspector"] }, "visitRecords")).toBe("own-and-paired");
+    expect(recordAccess({ roles: ["federation-officer"] }, "checkups")).toBe("flags");
+    expect(recordAccess({ roles: [] }, "concerns")).toBe("none");
   });
 
   it("masks ID numbers and phones", () => {
-    expect(maskIdNumber("430102201205030017")).toBe("4301**********0017");
-    expect(maskIdNumber("43010220120503001X")).toBe("4301**********001X");
+    // Region only: a partial mask plus the birth date would rebuild the number.
+    expect(regionOnly("430102201205030017")).toBe("430102************");
+    expect(regionOnly("43010220120503001X")).toBe("430102************");
     expect(maskPhone("13812345678")).toBe("138****5678");
     expect(maskPhone("123")).toBe("***");
   });

@@ -54,7 +54,7 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
       const filters = request.body;
       if (filters.orgUnit && !filters.orgUnit.startsWith(principal.orgUnit)) throw new ForbiddenError(`无权导出该地区：${filters.orgUnit}`);
       const job = await prisma.exportJob.create({
-        data: { id: uuidv7(), status: "queued", filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit }, orgUnit: principal.orgUnit, createdBy: principal.userId },
+        data: { id: uuidv7(), status: "queued", filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit, roles: principal.roles }, orgUnit: principal.orgUnit, createdBy: principal.userId },
       });
       await deps.exports.queue.add(EXPORT_JOB, { exportId: job.id }, { jobId: job.id, attempts: 3, backoff: { type: "exponential", delay: 2000 } });
       return reply.status(202).send(presentJob(job));
