@@ -161,8 +161,9 @@ beforeAll(async () => {
     channels: {
       email: emailChannel({ smtpUrl, from: "守护 <noreply@shouhu.test>" }),
       sms: aliyunSmsChannel({ endpoint: smsUrl, accessKeyId: "test-id", accessKeySecret: SECRET, signName: "守护", templateCodes: { concern_raised: "SMS_1", visit_overdue: "SMS_2", pairing_started_helper: "SMS_3", pairing_started_guardian: "SMS_4", checkup_flagged_guardian: "SMS_5", checkup_flagged_parent: "SMS_6", birthday_parent: "SMS_7" } }),
-      wecom: wecomChannel(),
-      dingtalk: dingtalkChannel(() => clock.now),
+      // The fake robots listen on 127.0.0.1: allowed for tests only (WEBHOOK_ALLOWED_HOSTS).
+      wecom: wecomChannel({ allowedHosts: ["127.0.0.1"] }),
+      dingtalk: dingtalkChannel(() => clock.now, { allowedHosts: ["127.0.0.1"] }),
     },
   });
 });
@@ -340,6 +341,23 @@ describe("channels against real receivers", () => {
     const url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=new";
     expect((await put("changling.supervisor", "360999102", { url })).statusCode).toBe(403); // not their township
     expect((await put("changling.teacher", "360999101", { url })).statusCode).toBe(403);
+    // Server-side request forgery: only the providers' own HTTPS hosts.
+    for (const [target, kind] of [
+      ["http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x", "wecom"],
+      ["https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send", "wecom"],
+      ["https://oapi.dingtalk.com/robot/send?access_token=x", "wecom"],
+      ["https://qyapi.weixin.qq.com:8443/cgi-bin/webhook/send", "wecom"],
+      ["https://admin:pw@qyapi.weixin.qq.com/cgi-bin/webhook/send", "wecom"],
+      ["http://127.0.0.1:3001/api/v1/children", "dingtalk"],
+      ["http://169.254.169.254/latest/meta-data/", "dingtalk"],
+      ["https://registry:3001/api/v1/children", "dingtalk"],
+    ] as const) {
+      const refused = await put("county.admin", "360999103", { url: target }, kind);
+      expect(refused.statusCode, target).toBe(400);
+      expect(refused.json().error.details[0].field).toBe("url");
+    }
+    expect(await prisma.officeChannel.findUnique({ where: { orgUnit_kind: { orgUnit: "360999103", kind: "dingtalk" } } })).toBeNull();
+    expect((await put("county.admin", "360999103", { url: "https://oapi.dingtalk.com/robot/send?access_token=x" }, "dingtalk")).statusCode).toBe(200);
     const bad = await put("county.admin", "360999103", { url: "not a url" });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.details[0]).toMatchObject({ field: "url", message: "应为群机器人的 Webhook 地址" });

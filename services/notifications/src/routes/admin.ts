@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { NotificationChannel, jobQueues } from "@shouhu/contracts";
-import { ForbiddenError, type ServiceApp } from "@shouhu/kit";
+import { ForbiddenError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
 import { listDeadLetters, replayDeadLetters, type DeadLetterOptions } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
+import { webhookUrlProblem } from "../channels/outbound.js";
 
 const MessagesQuery = z.object({
   status: z.enum(["queued", "sent", "failed", "read"]).optional(),
@@ -23,7 +24,7 @@ function requireCountyAdmin(principal: Principal): void {
 }
 
 /** Delivery status, dead letters and office robots: for county admins. */
-export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions }): void {
+export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions; webhookAllowedHosts?: readonly string[] }): void {
   const { prisma } = deps;
 
   app.get("/api/v1/notifications/messages", { schema: { tags: ["notifications"], summary: "消息发送状态（排队、已发送、失败、已读）", querystring: MessagesQuery } }, async (request) => {
@@ -74,6 +75,9 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     if (!hasAnyRole(principal, ["county-admin", "township-supervisor"])) throw new ForbiddenError("当前角色无权设置办公群机器人");
     assertWithinJurisdiction(principal, request.params.orgUnit);
     const { orgUnit, kind } = request.params;
+    // Only the provider's own HTTPS host: anything else would let this setting point our server inside the deployment.
+    const problem = webhookUrlProblem(kind, request.body.url, deps.webhookAllowedHosts);
+    if (problem) throw ValidationError.field("url", problem);
     await prisma.officeChannel.upsert({
       where: { orgUnit_kind: { orgUnit, kind } },
       create: { orgUnit, kind, url: request.body.url, secret: request.body.secret ?? null },
