@@ -5,6 +5,7 @@ import { errorHandler, ForbiddenError } from "@shouhu/kit";
 import { createIssuerApp, type IssuerApp } from "@shouhu/dev-issuer";
 import {
   assertWithinJurisdiction,
+  FailedAuthLimiter,
   authenticate,
   createTokenVerifier,
   childView,
@@ -131,5 +132,27 @@ describe("authenticate (Fastify hook)", () => {
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
     }
+  });
+
+  it("bad or expired tokens from one address are limited: 429 with Retry-After, other addresses unaffected, lifted after the window", async () => {
+    let now = 5_000_000;
+    const limiter = new FailedAuthLimiter(3, 60_000, () => now);
+    const limited = Fastify();
+    limited.setErrorHandler(errorHandler);
+    const issuerUrl = `${issuer.issuerUrl()}`;
+    limited.addHook("onRequest", authenticate(createTokenVerifier({ issuerUrl, audience: "shouhu-api" }), limiter));
+    limited.get("/me", async (request) => ({ username: requirePrincipal(request).username }));
+    const expired = await issuer.issueToken("changling.director", "shouhu-web", { expiresIn: -60 });
+    const good = await issuer.issueToken("changling.director");
+    const from = (ip: string, token: string) => limited.inject({ url: "/me", remoteAddress: ip, headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 3; i++) expect((await from("10.0.0.9", i === 0 ? expired : "x.y.z")).statusCode).toBe(401);
+    const blocked = await from("10.0.0.9", good);
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.headers["retry-after"]).toBe("60");
+    expect(blocked.json().error.code).toBe("RATE_LIMITED");
+    expect((await from("10.0.0.10", good)).statusCode).toBe(200);
+    now += 60_001;
+    expect((await from("10.0.0.9", good)).statusCode).toBe(200);
+    await limited.close();
   });
 });

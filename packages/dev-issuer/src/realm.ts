@@ -45,6 +45,12 @@ export interface RealmGroup {
 
 export interface RealmExport {
   realm: string;
+  /** Keycloak's brute-force detection (BruteForceDetector). */
+  bruteForceProtected?: boolean;
+  failureFactor?: number;
+  waitIncrementSeconds?: number;
+  maxFailureWaitSeconds?: number;
+  maxDeltaTimeSeconds?: number;
   enabled?: boolean;
   accessTokenLifespan?: number;
   ssoSessionIdleTimeout?: number;
