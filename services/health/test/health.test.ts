@@ -1,4 +1,5 @@
 import { Role } from "@shouhu/contracts";
+import { handMadeXlsx, sheetRows, sheetXml } from "@shouhu/testing";
 import { recordAccess } from "@shouhu/auth";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
@@ -421,11 +422,11 @@ describe("OpenAPI", () => {
   });
 });
 
-async function upload(workbook: ExcelJS.Workbook, user = "changling.doctor") {
+async function upload(workbook: ExcelJS.Workbook | Buffer, user = "changling.doctor") {
   const boundary = "----shouhu-results";
   const body = Buffer.concat([
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`),
-    Buffer.from(await workbook.xlsx.writeBuffer()),
+    Buffer.isBuffer(workbook) ? workbook : Buffer.from(await workbook.xlsx.writeBuffer()),
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
   const res = await app.inject({ method: "POST", url: `/api/v1/campaigns/${campaignId}/results`, headers: { ...(await issuer.as(user)), "content-type": `multipart/form-data; boundary=${boundary}` }, payload: body });
@@ -527,6 +528,20 @@ describe("need-to-know for check-ups, generated from the table", () => {
         expect(followUps.status, role).toBe(200);
         expect(new Set(ours(followUps.body.items).map((i) => i.childId)), role).toEqual(new Set(access === "paired-flags" ? [paired.id] : [paired.id, other.id]));
       }
+    }
+  });
+});
+
+describe("hostile result files", () => {
+  it("a whole-sheet merge or a zip bomb is refused before exceljs loads it, naming the file field", async () => {
+    for (const [file, reason] of [
+      [handMadeXlsx(sheetXml(sheetRows(3), `<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>`)), /合并单元格/],
+      [handMadeXlsx(Buffer.concat([Buffer.from(sheetXml("")), Buffer.alloc(8 * 1024 * 1024, 0x20)]), { "xl/worksheets/sheet1.xml": 2048 }), /声明的大小/],
+      [handMadeXlsx(sheetXml(sheetRows(2100, 2))), /行/],
+    ] as const) {
+      const res = await upload(file);
+      expect(res.status).toBe(400);
+      expect(res.body.error.details[0]).toMatchObject({ field: "file", message: expect.stringMatching(reason) });
     }
   });
 });

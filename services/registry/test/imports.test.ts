@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { handMadeXlsx, sheetRows, sheetXml } from "@shouhu/testing";
 import ExcelJS from "exceljs";
 import { Redis } from "ioredis";
 import { parseEnvelope } from "@shouhu/contracts";
@@ -319,5 +321,31 @@ describe("the import job, as the service's worker process runs it", () => {
       for (const w of workers) await w.close();
       await connection.quit();
     }
+  });
+});
+
+describe("hostile spreadsheets", () => {
+  const wholeSheetMerge = () => handMadeXlsx(sheetXml(sheetRows(3), `<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>`));
+
+  it("an upload over a limit is a 400 naming the file, with the reason in zh-CN, and stores nothing", async () => {
+    const before = await h.prisma.importBatch.count();
+    for (const [file, reason] of [
+      [wholeSheetMerge(), /合并单元格/],
+      [handMadeXlsx(Buffer.concat([Buffer.from(sheetXml("")), Buffer.alloc(40 * 1024 * 1024, 0x20)])), /压缩比异常/],
+    ] as const) {
+      const res = await upload(file, "changling.supervisor", "炸弹.xlsx");
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.details[0].field).toBe("file");
+      expect(res.json().error.details[0].message).toMatch(reason);
+    }
+    expect(await h.prisma.importBatch.count()).toBe(before);
+  });
+
+  it("a stored batch over a limit fails at once, unrecoverably, with the reason, before anything parses it", async () => {
+    const batch = await h.prisma.importBatch.create({
+      data: { id: randomUUID(), status: "queued", fileSha256: randomUUID(), fileName: "炸弹.xlsx", orgUnit: "360999101", createdBy: "test", file: { create: { content: wholeSheetMerge() } } },
+    });
+    await expect(runImport(deps(), batch.id)).rejects.toMatchObject({ name: "UnrecoverableError" });
+    expect(await h.prisma.importBatch.findUnique({ where: { id: batch.id } })).toMatchObject({ status: "failed", error: expect.stringMatching(/合并单元格/) });
   });
 });

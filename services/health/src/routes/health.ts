@@ -3,6 +3,7 @@ import multipart from "@fastify/multipart";
 import { v7 as uuidv7 } from "uuid";
 import { normalizeDate, toHalfWidth, todayInChina } from "@shouhu/cn";
 import { AppError, ForbiddenError, NotFoundError, ValidationError, markAudit, type FieldIssue, type ServiceApp } from "@shouhu/kit";
+import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
 import { actorOf, assertWithinJurisdiction, hasAnyRole, recordAccess, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { ExamInput } from "../domain/exam.js";
@@ -202,6 +203,13 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
     const file = await request.file();
     if (!file) throw ValidationError.field("file", "请上传填好的体检名单（.xlsx）");
     const buffer = await file.toBuffer();
+    // Before exceljs loads it whole: a township's results are a few hundred kB; a bomb or a whole-sheet merge is refused here.
+    try {
+      inspectXlsx(buffer, { maxFileBytes: 10 * 1024 * 1024, maxRows: MAX_RESULT_ROWS + 50, maxMergedCells: 10_000 });
+    } catch (err) {
+      if (err instanceof SpreadsheetLimitError) throw ValidationError.field("file", err.message);
+      throw err;
+    }
     let sheet;
     try {
       sheet = await readResults(buffer);

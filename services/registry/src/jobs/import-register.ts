@@ -5,6 +5,8 @@ import type pg from "pg";
 import copyStreams from "pg-copy-streams";
 import type { Actor } from "@shouhu/contracts";
 import { currentTraceparent } from "@shouhu/kit";
+import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
+import { UnrecoverableError } from "bullmq";
 import { OUTBOX_CHANNEL } from "@shouhu/messaging";
 import { countyOf } from "../domain/org-codes.js";
 import type { PrismaClient } from "../data/db.js";
@@ -237,6 +239,15 @@ async function importBatch(deps: ImportDeps, batchId: string, worker: Worker | u
   if (!batch) throw new Error(`import batch ${batchId} not found`);
   if (batch.status === "completed") return batch;
   if (!batch.file) throw new Error(`import batch ${batchId} has no file`);
+  // Over a limit (a bomb, a whole-sheet merge): failed at once with the reason, never
+  // retried, before anything parses it — a crash here would re-queue it without end.
+  try {
+    inspectXlsx(new Uint8Array(batch.file.content));
+  } catch (err) {
+    if (!(err instanceof SpreadsheetLimitError)) throw err;
+    await prisma.importBatch.update({ where: { id: batchId }, data: { status: "failed", error: err.message, finishedAt: new Date() } });
+    throw new UnrecoverableError(err.message);
+  }
   await prisma.importBatch.update({ where: { id: batchId }, data: { status: "running", startedAt: new Date(), processedRows: 0, error: null } });
 
   const actor: Actor = { kind: "user", id: batch.createdBy, name: batch.createdByName ?? undefined, role: "import" };
