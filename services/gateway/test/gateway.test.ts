@@ -50,7 +50,7 @@ beforeAll(async () => {
   prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
   redis = new Redis(REDIS_URL);
 
-  fake = Fastify();
+  fake = Fastify({ bodyLimit: 10 * 1024 * 1024 });
   fake.get("/api/v1/children/echo", async (request) => {
     seenByFake.push({ headers: request.headers });
     return { ok: true };
@@ -255,6 +255,32 @@ describe("gateway behaviour with a stand-in upstream", () => {
     const seen = seenByFake.at(-1)!.headers;
     expect(seen["x-client-secret"]).toBeUndefined();
     expect(seen["x-client-kept"]).toBe("k");
+    await app.close();
+  });
+
+  it("passes a large upload sent with Expect: 100-continue (curl's default above 1 MB)", async () => {
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }]);
+    const url = new URL(await app.listen({ port: 0, host: "127.0.0.1" }));
+    const { request } = await import("node:http");
+    const payload = JSON.stringify({ name: "李小花", blob: "x".repeat(2 * 1024 * 1024) });
+    const headers = { ...(await bearer("county.admin")), "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)), expect: "100-continue" };
+    const result = await new Promise<{ status: number; continued: boolean; body: string }>((resolve, reject) => {
+      let continued = false;
+      const req = request({ host: url.hostname, port: url.port, path: "/api/v1/children/upload", method: "POST", headers }, (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode!, continued, body }));
+      });
+      req.on("continue", () => {
+        continued = true;
+        req.end(payload);
+      });
+      req.on("error", reject);
+    });
+    expect(result.continued).toBe(true);
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).got.blob).toHaveLength(2 * 1024 * 1024);
+    expect(seenByFake.at(-1)!.headers.expect).toBeUndefined();
     await app.close();
   });
 

@@ -27,8 +27,12 @@ function requestTraceHeaders(request: FastifyRequest): Record<string, string> {
 /** Bodies up to this size with a content-length are read whole and sent as one Buffer. */
 const BUFFERED_BODY_LIMIT = 256 * 1024;
 
-/** Per-connection headers (RFC 9110 §7.6.1): never forwarded in either direction. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host"]);
+/**
+ * Per-connection headers (RFC 9110 §7.6.1): never forwarded in either direction. `expect`
+ * too: the client's `Expect: 100-continue` (curl sends it above 1 MB) was answered by
+ * this server already, and undici refuses a request carrying it (a 502 before).
+ */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host", "expect"]);
 
 type Headers = Record<string, string | string[] | undefined>;
 
