@@ -477,6 +477,13 @@ describe("quiet hours, retries and dead letters", () => {
     expect(failedList.find((m) => m.id === failed.id)!.lastError).toContain("isp.SYSTEM_ERROR");
     expect(failedList.every((m) => m.status === "failed")).toBe(true);
 
+    // Another county's admin neither sees nor replays this county's dead letters.
+    const elsewhere = { authorization: `Bearer ${await issuer.server.issueToken("county.admin", "shouhu-web", { issuer: issuer.issuerUrl, overrides: { org_unit: "360888" } })}` };
+    const theirs = (await app.inject({ url: "/api/v1/notifications/dead-letters", headers: elsewhere })).json().items as { messageId: string }[];
+    expect(theirs.find((l) => l.messageId === failed.id)).toBeUndefined();
+    expect((await app.inject({ method: "POST", url: "/api/v1/notifications/dead-letters/replay", headers: elsewhere, payload: { ids: [letter.id] } })).json()).toEqual({ replayed: 0 });
+    expect((await prisma.message.findUnique({ where: { id: failed.id } }))!.status).toBe("failed");
+
     const replay = await app.inject({ method: "POST", url: "/api/v1/notifications/dead-letters/replay", headers: admin, payload: { ids: [letter.id] } });
     expect(replay.json()).toEqual({ replayed: 1 });
     await expect.poll(async () => (await prisma.message.findUnique({ where: { id: failed.id } }))!.status, { timeout: 10_000 }).toBe("sent");

@@ -27,6 +27,19 @@ function requireCountyAdmin(principal: Principal): void {
 export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions; webhookAllowedHosts?: readonly string[] }): void {
   const { prisma } = deps;
 
+  /**
+   * The dead letters of messages about the admin's own county: the queue holds every
+   * county's, and an admin may neither read nor replay another county's messages.
+   */
+  async function lettersOfCounty(principal: Principal) {
+    const letters = await listDeadLetters(jobQueues.notificationsDeliver, deps.deadLetters);
+    const ids = letters.map((l) => (l.data as { messageId: string }).messageId);
+    const mine = new Set(
+      (await prisma.message.findMany({ where: { id: { in: ids }, orgUnit: { startsWith: principal.orgUnit } }, select: { id: true } })).map((m) => m.id),
+    );
+    return letters.filter((l) => mine.has((l.data as { messageId: string }).messageId));
+  }
+
   app.get("/api/v1/notifications/messages", { schema: { tags: ["notifications"], summary: "消息发送状态（排队、已发送、失败、已读）", querystring: MessagesQuery } }, async (request) => {
     const principal = request.principal!;
     requireCountyAdmin(principal);
@@ -54,14 +67,16 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
   });
 
   app.get("/api/v1/notifications/dead-letters", { schema: { tags: ["notifications"], summary: "发送失败（死信）的消息及原因" } }, async (request) => {
-    requireCountyAdmin(request.principal!);
-    const letters = await listDeadLetters(jobQueues.notificationsDeliver, deps.deadLetters);
+    const principal = request.principal!;
+    requireCountyAdmin(principal);
+    const letters = await lettersOfCounty(principal);
     return { items: letters.map((l) => ({ id: l.id, messageId: (l.data as { messageId: string }).messageId, reason: l.reason, attempts: l.attempts, failedAt: l.failedAt })) };
   });
 
   app.post("/api/v1/notifications/dead-letters/replay", { schema: { tags: ["notifications"], summary: "重新发送死信（修复原因后）", body: ReplayBody } }, async (request) => {
-    requireCountyAdmin(request.principal!);
-    const letters = await listDeadLetters(jobQueues.notificationsDeliver, deps.deadLetters);
+    const principal = request.principal!;
+    requireCountyAdmin(principal);
+    const letters = await lettersOfCounty(principal);
     const chosen = request.body.ids ? letters.filter((l) => request.body.ids!.includes(l.id)) : letters;
     const messageIds = chosen.map((l) => (l.data as { messageId: string }).messageId);
     // Failed messages go back to the queue state the worker sends from.

@@ -69,3 +69,19 @@ export async function runExport(prisma: PrismaClient, write: WriteRegister, expo
     data: { status: "completed", content: new Uint8Array(content), doneRows: totalRows, finishedAt: new Date() },
   });
 }
+
+/** Export files are kept this long after they are made, then deleted (issue: exports never expired). */
+export const EXPORT_TTL_MS = 24 * 3600 * 1000;
+export const PURGE_EXPORTS_JOB = "purge-exports";
+
+/** When an export stops being downloadable. */
+export function exportExpiresAt(job: { createdAt: Date; finishedAt: Date | null }, ttlMs = EXPORT_TTL_MS): Date {
+  return new Date((job.finishedAt ?? job.createdAt).getTime() + ttlMs);
+}
+
+/** Deletes exports past their time, file and record; returns how many. */
+export async function purgeExpiredExports(prisma: PrismaClient, now: Date, ttlMs = EXPORT_TTL_MS): Promise<number> {
+  const cutoff = new Date(now.getTime() - ttlMs);
+  const { count } = await prisma.exportJob.deleteMany({ where: { OR: [{ finishedAt: { lt: cutoff } }, { finishedAt: null, createdAt: { lt: cutoff } }] } });
+  return count;
+}
