@@ -176,6 +176,20 @@ describe("the development issuer serves Keycloak's endpoints", () => {
   });
 });
 
+describe("secrets out of the repository", () => {
+  it("the committed realm export holds placeholders for client secrets, resolved from the environment as Keycloak does", async () => {
+    const { readFileSync } = await import("node:fs");
+    const raw = JSON.parse(readFileSync(realmFile, "utf8")) as { clients: { clientId: string; secret?: string }[] };
+    const secrets = raw.clients.filter((c) => c.secret !== undefined);
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const c of secrets) expect(c.secret, c.clientId).toMatch(/^\$\{[A-Z_]+\}$/);
+    const { resolvePlaceholders } = await import("../src/realm.js");
+    expect(resolvePlaceholders('{"secret":"${SHOUHU_SERVICE_SECRET}"}', { SHOUHU_SERVICE_SECRET: 'pr0d"secret' })).toBe('{"secret":"pr0d\\"secret"}');
+    expect(resolvePlaceholders('"${NOT_SET:fallback}"', {})).toBe('"fallback"');
+    expect(resolvePlaceholders('"${role_uma_authorization}"', {})).toBe('"${role_uma_authorization}"'); // a message key, left as is
+  });
+});
+
 describe("brute-force detection (the realm's bruteForceProtected)", () => {
   it("locks a user out after failureFactor wrong passwords, answering exactly as for a wrong password, and lifts it after the wait", async () => {
     const { BruteForceDetector } = await import("../src/brute-force.js");

@@ -3,7 +3,7 @@ import type pg from "pg";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
-import { createLogger, initTelemetry, loadConfig, shutdownReadiness, type Logger, type ReadinessCheck, type ServiceApp, type ServiceConfig } from "@shouhu/kit";
+import { createLogger, createServiceApp, initTelemetry, loadConfig, shutdownReadiness, type Logger, type ReadinessCheck, type ServiceApp, type ServiceConfig } from "@shouhu/kit";
 import { createTokenVerifier, type TokenVerifier } from "@shouhu/auth";
 import { createPgPool, migrate } from "@shouhu/db";
 import { subscriptions, type EventType } from "@shouhu/contracts";
@@ -139,6 +139,13 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
     app = built;
     await built.listen({ port: config.PORT, host: config.HOST });
     front.push({ name: "http", close: () => built.close() });
+  }
+  if (config.ROLE === "worker") {
+    // Workers answer probes too (/healthz, /readyz, /metrics): orchestrators restart a
+    // worker whose PostgreSQL or Redis checks fail, and compose waits on its health.
+    const probes = await createServiceApp({ service: def.name, logger, readiness: ctx.readiness });
+    await probes.listen({ port: config.PORT, host: config.HOST });
+    front.push({ name: "probes", close: () => probes.close() });
   }
   if (config.ROLE !== "api") {
     if (parts.workers) front.push(...(await parts.workers()).map(toCloser));
