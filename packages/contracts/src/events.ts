@@ -259,6 +259,19 @@ export const SnapshotOrgUnitsData = z.object({
   schools: z.array(z.object({ id: z.string(), name: z.string(), townshipCode: OrgUnitCode })),
 });
 export const SnapshotCompletedData = z.object({ runId: z.uuid(), producer: z.string(), events: z.number().int().nonnegative() });
+/** The services that re-publish their state as snapshots for a rebuild. */
+export const SnapshotProducer = z.enum(["registry", "pairing", "visits", "health"]);
+export type SnapshotProducer = z.infer<typeof SnapshotProducer>;
+/**
+ * A rebuild asks the producers for their state (reporting's outbox → each producer's
+ * queue): one county's, under the rebuild's id as runId, so each snapshot.completed
+ * names the rebuild it answers.
+ */
+export const SnapshotRequestedData = z.object({
+  runId: z.uuid(),
+  county: z.string().regex(/^\d{6}$/, "应为6位县级行政区划代码"),
+  producers: z.array(SnapshotProducer).min(1),
+});
 
 export const NotificationChannel = z.enum(["inapp", "email", "sms", "wecom", "dingtalk"]);
 export type NotificationChannel = z.infer<typeof NotificationChannel>;
@@ -301,6 +314,7 @@ export const eventSchemas = {
   "snapshot.concern": { version: 1, data: SnapshotConcernData },
   "snapshot.org-units": { version: 1, data: SnapshotOrgUnitsData },
   "snapshot.completed": { version: 1, data: SnapshotCompletedData },
+  "snapshot.requested": { version: 1, data: SnapshotRequestedData },
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

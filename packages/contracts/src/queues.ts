@@ -41,6 +41,8 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "snapshot.concern": ["reporting"],
   "snapshot.org-units": ["reporting", "visits"],
   "snapshot.completed": ["reporting"],
+  // A rebuild (reporting) asks every producer to re-publish its county's state.
+  "snapshot.requested": ["registry", "pairing", "visits", "health"],
 };
 
 /** Queues for a service's own background work (not events). */
@@ -53,4 +55,7 @@ export const jobQueues = {
   notificationsSchedule: "notifications.schedule",
   reportingExport: "reporting.export",
   healthImport: "health.import",
+  /** Snapshot runs a rebuild asked for (pairing and health have no other job queue). */
+  pairingSnapshot: "pairing.snapshot",
+  healthSnapshot: "health.snapshot",
 } as const;

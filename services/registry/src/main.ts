@@ -4,7 +4,7 @@ import { registryConfigSchema } from "./config.js";
 import { createPrisma, type Tx } from "./data/db.js";
 import { PRODUCER } from "./data/children.js";
 import { seedDemoOrg } from "./seed/demo-org.js";
-import { publishOrgUnits } from "./jobs/snapshot.js";
+import { SNAPSHOT_JOB, publishOrgUnits } from "./jobs/snapshot.js";
 import { buildRegistryApp } from "./app.js";
 import { registryEventHandlers } from "./events/pairing-events.js";
 import { createRegistryQueues, startRegistryWorkers } from "./jobs/workers.js";
@@ -42,7 +42,9 @@ await runService({
           snapshots: { queue: queues.schedule },
         });
       },
-      consumer: { handlers: registryEventHandlers(), runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn) },
+      consumer: {
+        handlers: registryEventHandlers({ requestSnapshot: (runId, county) => queues.schedule.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }) }),
+        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn) },
       workers: () => startRegistryWorkers({ prisma, pool: ctx.pool, connection: workerRedis, prefix: config.QUEUE_PREFIX, queues, logger, ageOutCron: config.AGE_OUT_CRON }),
     };
   },

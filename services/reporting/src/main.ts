@@ -6,13 +6,15 @@ import { createPrisma, type Tx } from "./data/db.js";
 import { buildReportingApp } from "./app.js";
 import { reportingHandlers } from "./events/handlers.js";
 import { startExportWorker } from "./jobs/export.js";
+import { PRODUCER } from "./data/rebuild.js";
 
-// Reporting publishes nothing: no outbox relay.
+// Reporting publishes one thing: a rebuild's snapshot.requested, through its outbox.
 await runService({
   name: "reporting",
   configSchema: reportingConfigSchema,
   migrationsDir: new URL("../prisma/migrations", import.meta.url),
   createPrisma,
+  producer: PRODUCER,
   setup: ({ config, logger, instrumentation, prisma, readiness, producerRedis, workerRedis, own }) => {
     const exports = own(createJobQueue(jobQueues.reportingExport, producerRedis, config.QUEUE_PREFIX));
     return {

@@ -7,6 +7,7 @@ import { PRODUCER } from "./data/scan.js";
 import { buildVisitsApp } from "./app.js";
 import { visitEventHandlers } from "./events/handlers.js";
 import { startScanWorker } from "./jobs/scan-worker.js";
+import { SNAPSHOT_JOB } from "./data/snapshot.js";
 
 await runService({
   name: "visits",
@@ -18,7 +19,9 @@ await runService({
     const scheduleQueue = own(createJobQueue(jobQueues.visitsSchedule, producerRedis, config.QUEUE_PREFIX));
     return {
       api: (verifier) => buildVisitsApp({ prisma, verifier, logger, instrumentation, readiness, backdateDays: config.BACKDATE_DAYS, scheduleQueue }),
-      consumer: { handlers: visitEventHandlers(), runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn) },
+      consumer: {
+        handlers: visitEventHandlers(undefined, { requestSnapshot: (runId, county) => scheduleQueue.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }) }),
+        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn) },
       workers: async () => [
         await startScanWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, queue: scheduleQueue, cron: config.SCAN_CRON, concernEscalationDays: config.CONCERN_ESCALATION_DAYS, logger }),
       ],

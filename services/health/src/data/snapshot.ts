@@ -9,18 +9,21 @@ import { PRODUCER } from "./exams.js";
  * For a reporting rebuild: every exam re-published as checkup.recorded (routed
  * to reporting only; it merges by exam id), then snapshot.completed.
  */
-export async function publishHealthSnapshot(prisma: PrismaClient): Promise<{ runId: string; events: number }> {
-  const runId = uuidv7();
+export async function publishHealthSnapshot(prisma: PrismaClient, options: { runId?: string; county?: string } = {}): Promise<{ runId: string; events: number }> {
+  const runId = options.runId ?? uuidv7();
   const actor = systemActor("publish-snapshot");
   let after = "00000000-0000-0000-0000-000000000000";
   let events = 0;
-  let county = "000000";
+  // One county's exams (a rebuild is per county); '' matches every county.
+  const scope = options.county ?? "";
+  let county = options.county ?? "000000";
   for (;;) {
     const rows = await prisma.$queryRawUnsafe<{ id: string; campaignId: string | null; date: string; flags: Flag[]; childId: string; name: string; villageCode: string; townshipCode: string }[]>(
       `SELECT e.id, e.campaign_id AS "campaignId", to_char(e.date, 'YYYY-MM-DD') AS date, e.flags, c.id AS "childId", c.name,
               c.village_code AS "villageCode", c.township_code AS "townshipCode"
-         FROM exams e JOIN children c ON c.id = e.child_id WHERE e.id > $1::uuid ORDER BY e.id LIMIT 1000`,
+         FROM exams e JOIN children c ON c.id = e.child_id WHERE e.id > $1::uuid AND c.village_code LIKE $2 || '%' ORDER BY e.id LIMIT 1000`,
       after,
+      scope,
     );
     if (rows.length === 0) break;
     county = rows[0]!.villageCode.slice(0, 6);

@@ -321,7 +321,8 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
 
   app.post("/api/v1/snapshots/health", { schema: { tags: ["snapshots"], summary: "发布全部体检记录的快照（供统计重建）" } }, async (request, reply) => {
     require(request.principal!, ["county-admin"], "发布快照");
-    return reply.status(201).send(await publishHealthSnapshot(prisma));
+    // The admin's own county only.
+    return reply.status(201).send(await publishHealthSnapshot(prisma, { county: request.principal!.orgUnit.slice(0, 6) }));
   });
 
   app.post("/api/v1/follow-ups/:id/referral", { schema: { tags: ["health"], summary: "登记转诊（关闭随访事项）", params: IdParams, body: ReferralBody } }, async (request) => {

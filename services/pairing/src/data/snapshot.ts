@@ -9,19 +9,22 @@ import { PRODUCER } from "./pairings.js";
  * `snapshot.completed`, for a reporting rebuild. A county has tens of thousands
  * of pairings at most: batches of 1,000, each committed with its events.
  */
-export async function publishPairingSnapshot(prisma: PrismaClient): Promise<{ runId: string; events: number }> {
-  const runId = uuidv7();
+export async function publishPairingSnapshot(prisma: PrismaClient, options: { runId?: string; county?: string } = {}): Promise<{ runId: string; events: number }> {
+  const runId = options.runId ?? uuidv7();
   const actor = systemActor("publish-snapshot");
   let events = 0;
   let after = "00000000-0000-0000-0000-000000000000";
-  let county = "000000";
+  // One county's pairings (a rebuild is per county); '' matches every county.
+  const scope = options.county ?? "";
+  let county = options.county ?? "000000";
   for (;;) {
     const rows = await prisma.$queryRawUnsafe<{ id: string; kind: "mentor" | "peer"; startDate: string; childId: string; name: string; villageCode: string; townshipCode: string; schoolId: string | null }[]>(
       `SELECT p.id, p.kind, to_char(p.start_date, 'YYYY-MM-DD') AS "startDate", c.id AS "childId", c.name, c.village_code AS "villageCode",
               c.township_code AS "townshipCode", c.school_id AS "schoolId"
          FROM pairings p JOIN children c ON c.id = p.child_id
-        WHERE p.status = 'active' AND p.id > $1::uuid ORDER BY p.id LIMIT 1000`,
+        WHERE p.status = 'active' AND p.id > $1::uuid AND c.village_code LIKE $2 || '%' ORDER BY p.id LIMIT 1000`,
       after,
+      scope,
     );
     if (rows.length === 0) break;
     county = rows[0]!.villageCode.slice(0, 6);

@@ -1,4 +1,4 @@
-import type { Envelope } from "@shouhu/contracts";
+import type { Envelope, EventData } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import type { EventHandler } from "@shouhu/messaging";
 import type { Tx } from "../data/db.js";
@@ -9,10 +9,24 @@ import { applyChildSnapshot } from "../data/children.js";
  * a registration queues matching, an exit ends pairings, a move re-pairs.
  * Each runs in the consumer's transaction with the inbox row (exactly-once effect).
  */
-export function childEventHandlers(now: () => Date = () => new Date()): Record<"child.registered" | "child.updated" | "child.status-changed", EventHandler<Tx>> {
+export function childEventHandlers(
+  now: () => Date = () => new Date(),
+  deps: { requestSnapshot?: (runId: string, county: string) => Promise<unknown> } = {},
+): Record<"child.registered" | "child.updated" | "child.status-changed" | "snapshot.requested", EventHandler<Tx>> {
   const apply: EventHandler<Tx> = async (event: Envelope, tx) => {
     const { child } = event.data as { child: Parameters<typeof applyChildSnapshot>[1] };
     await applyChildSnapshot(tx, child, event.actor, todayInChina(now()));
   };
-  return { "child.registered": apply, "child.updated": apply, "child.status-changed": apply };
+  return {
+    "child.registered": apply,
+    "child.updated": apply,
+    "child.status-changed": apply,
+    // A rebuild (reporting) asks for this county's active pairings: queued as a job (jobs/snapshot.ts).
+    "snapshot.requested": async (event) => {
+      const d = event.data as EventData<"snapshot.requested">;
+      if (!d.producers.includes("pairing")) return;
+      if (!deps.requestSnapshot) throw new Error("snapshot.requested: no snapshot queue wired");
+      await deps.requestSnapshot(d.runId, d.county);
+    },
+  };
 }

@@ -37,7 +37,8 @@ export function registerMatchingRoutes(app: ServiceApp, prisma: PrismaClient): v
 
   app.post("/api/v1/snapshots/pairing", { schema: { tags: ["snapshots"], summary: "发布全部在办结对的快照（供统计重建）" } }, async (request, reply) => {
     requireRole(request.principal!, ["county-admin"], "发布快照");
-    return reply.status(201).send(await publishPairingSnapshot(prisma));
+    // The admin's own county only.
+    return reply.status(201).send(await publishPairingSnapshot(prisma, { county: request.principal!.orgUnit.slice(0, 6) }));
   });
 
   app.get("/api/v1/pairing-runs", { schema: { tags: ["matching"], summary: "最近的匹配记录", querystring: RunsQuery } }, async (request) => {

@@ -3,11 +3,23 @@ import type { EventHandler } from "@shouhu/messaging";
 import type { Tx } from "../data/db.js";
 import { endPairing, startPairing } from "../data/pairings.js";
 
-type Consumed = "pairing.started" | "pairing.ended";
+type Consumed = "pairing.started" | "pairing.ended" | "snapshot.requested";
 
-/** Pairing events tell the registry who is paired with each child: the contact card's helper, teachers' scope. */
-export function registryEventHandlers(): Record<Consumed, EventHandler<Tx>> {
+/** Queues a county's snapshot for a rebuild; the job id is the run's, so a redelivered request is the same job. */
+export type RequestSnapshot = (runId: string, county: string) => Promise<unknown>;
+
+/**
+ * Pairing events tell the registry who is paired with each child: the contact card's helper, teachers' scope.
+ * A rebuild's snapshot.requested queues the registry's snapshot of that county.
+ */
+export function registryEventHandlers(deps: { requestSnapshot?: RequestSnapshot } = {}): Record<Consumed, EventHandler<Tx>> {
   return {
+    "snapshot.requested": async (event) => {
+      const d = event.data as EventData<"snapshot.requested">;
+      if (!d.producers.includes("registry")) return;
+      if (!deps.requestSnapshot) throw new Error("snapshot.requested: no snapshot queue wired");
+      await deps.requestSnapshot(d.runId, d.county);
+    },
     "pairing.started": async (event, tx) => startPairing(tx, event.data as EventData<"pairing.started">, event.occurredAt),
     "pairing.ended": async (event, tx) => endPairing(tx, event.data as EventData<"pairing.ended">),
   } satisfies Partial<Record<EventType, EventHandler<Tx>>>;

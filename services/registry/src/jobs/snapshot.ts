@@ -19,10 +19,10 @@ const BATCH = 1000;
  * Org-unit and school names for read models (reports name townships, not codes).
  * Also published at every start, so a new reporting database has them.
  */
-export async function publishOrgUnits(prisma: PrismaClient, runId: string = uuidv7()): Promise<string> {
+export async function publishOrgUnits(prisma: PrismaClient, runId: string = uuidv7(), only?: string): Promise<string> {
   const actor = systemActor(SNAPSHOT_JOB);
-  const units = await prisma.orgUnit.findMany({ orderBy: { code: "asc" } });
-  const schools = await prisma.school.findMany({ orderBy: { id: "asc" } });
+  const units = await prisma.orgUnit.findMany({ where: only ? { code: { startsWith: only } } : {}, orderBy: { code: "asc" } });
+  const schools = await prisma.school.findMany({ where: only ? { townshipCode: { startsWith: only } } : {}, orderBy: { id: "asc" } });
   const county = units.find((u) => u.level === "county")?.code ?? units[0]?.code ?? "000000";
   if (units.length === 0) return county;
   await prisma.$transaction((tx) =>
@@ -46,15 +46,17 @@ export async function publishOrgUnits(prisma: PrismaClient, runId: string = uuid
   return county;
 }
 
-export async function publishRegistrySnapshot(prisma: PrismaClient, runId: string = uuidv7()): Promise<{ runId: string; events: number }> {
+/** One county's registry (a rebuild is per county), or all of it when no county is given. */
+export async function publishRegistrySnapshot(prisma: PrismaClient, runId: string = uuidv7(), only?: string): Promise<{ runId: string; events: number }> {
   const actor = systemActor(SNAPSHOT_JOB);
   const producer = { producer: PRODUCER };
 
-  const county = await publishOrgUnits(prisma, runId);
+  const county = only ?? (await publishOrgUnits(prisma, runId));
+  if (only) await publishOrgUnits(prisma, runId, only);
   let events = 1;
   let cursor: string | undefined;
   for (;;) {
-    const rows = await prisma.child.findMany({ include: childInclude, orderBy: { id: "asc" }, take: BATCH, ...(cursor ? { skip: 1, cursor: { id: cursor } } : {}) });
+    const rows = await prisma.child.findMany({ where: only ? { villageCode: { startsWith: only } } : {}, include: childInclude, orderBy: { id: "asc" }, take: BATCH, ...(cursor ? { skip: 1, cursor: { id: cursor } } : {}) });
     if (rows.length === 0) break;
     const batch = rows.map((row) => {
       const child = toSnapshot(toChildRecord(row));

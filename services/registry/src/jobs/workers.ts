@@ -92,7 +92,8 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
     jobQueues.registrySchedule,
     async (job) => {
       if (job.name === SNAPSHOT_JOB) {
-        const result = await publishRegistrySnapshot(prisma, (job.data as { runId: string }).runId);
+        const { runId, county } = job.data as { runId: string; county?: string };
+        const result = await publishRegistrySnapshot(prisma, runId, county);
         logger.info(result, "snapshot published");
         return;
       }

@@ -4,12 +4,16 @@ import { ForbiddenError, type ServiceApp } from "@shouhu/kit";
 import { hasAnyRole } from "@shouhu/auth";
 import { SNAPSHOT_JOB } from "../jobs/snapshot.js";
 
-/** Re-publish everything as snapshot events, for a reporting rebuild (county admin or the service account). */
+/**
+ * Re-publish the admin's own county as snapshot events, for a reporting rebuild. A
+ * rebuild asks for this itself (snapshot.requested); the route remains for a manual run.
+ */
 export function registerSnapshotRoutes(app: ServiceApp, deps: { queue: Queue }): void {
   app.post("/api/v1/snapshots/registry", { schema: { tags: ["snapshots"], summary: "发布全部档案快照（供统计重建）" } }, async (request, reply) => {
-    if (!hasAnyRole(request.principal!, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以发布快照");
+    const principal = request.principal!;
+    if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以发布快照");
     const runId = uuidv7();
-    await deps.queue.add(SNAPSHOT_JOB, { runId }, { jobId: `snapshot-${runId}` });
+    await deps.queue.add(SNAPSHOT_JOB, { runId, county: principal.orgUnit.slice(0, 6) }, { jobId: `snapshot-${runId}` });
     return reply.status(202).send({ runId, status: "queued" });
   });
 }

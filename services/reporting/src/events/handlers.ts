@@ -86,6 +86,6 @@ export function reportingHandlers(): Handlers {
     "notification.failed": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), data(e, "notification.failed").channel, "failed"),
 
     "snapshot.org-units": async (e, tx) => applyOrgUnits(tx, data(e, "snapshot.org-units")),
-    "snapshot.completed": async (e, tx) => completeSnapshot(tx, data(e, "snapshot.completed")),
+    "snapshot.completed": async (e, tx) => completeSnapshot(tx, data(e, "snapshot.completed"), e.orgUnit),
   };
 }

@@ -6,7 +6,7 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError
 import { hasAnyRole, type Principal, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { addConcernAges, figuresFromCounters, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
-import { startRebuild } from "../data/rebuild.js";
+import { rebuildStatus, startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB } from "../jobs/export.js";
 
 const code = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码");
@@ -124,12 +124,13 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     const principal = request.principal!;
     if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以重建统计");
     const id = await startRebuild(prisma, principal.username, principal.orgUnit.slice(0, 6));
-    return reply.status(202).send({ id, next: "请各服务发布快照：POST /api/v1/snapshots/{registry,pairing,visits,health}" });
+    // Every producer is asked by the rebuild itself (snapshot.requested); nothing to post by hand.
+    return reply.status(202).send({ id, county: principal.orgUnit.slice(0, 6), status: "running" });
   });
 
-  app.get("/api/v1/reports/rebuild", { schema: { tags: ["reports"], summary: "最近一次重建的进度" } }, async (request) => {
-    requireReader(request.principal!);
-    const last = await prisma.rebuild.findFirst({ orderBy: { startedAt: "desc" } });
-    return last ?? { status: "never" };
+  app.get("/api/v1/reports/rebuild", { schema: { tags: ["reports"], summary: "本县最近一次重建的进度（各服务快照是否完成）" } }, async (request) => {
+    const principal = request.principal!;
+    requireReader(principal);
+    return rebuildStatus(prisma, principal.orgUnit.slice(0, 6));
   });
 }

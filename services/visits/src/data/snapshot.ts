@@ -9,11 +9,11 @@ const BATCH = 2000;
 const actor = systemActor(SNAPSHOT_JOB);
 
 /** Pages through a table by id, turning each page into snapshot events committed together. */
-async function pages<R extends { id: string }>(prisma: PrismaClient, sql: string, toEvent: (row: R) => Envelope): Promise<number> {
+async function pages<R extends { id: string }>(prisma: PrismaClient, sql: string, county: string, toEvent: (row: R) => Envelope): Promise<number> {
   let after = "00000000-0000-0000-0000-000000000000";
   let count = 0;
   for (;;) {
-    const rows = await prisma.$queryRawUnsafe<R[]>(sql, after, BATCH);
+    const rows = await prisma.$queryRawUnsafe<R[]>(sql, after, BATCH, county);
     if (rows.length === 0) return count;
     await prisma.$transaction((tx) => appendToOutbox(tx, rows.map(toEvent)));
     count += rows.length;
@@ -29,7 +29,9 @@ const child = (r: ChildCols) => ({ id: r.childId, name: r.childName, villageCode
  * Re-publishes visits' state for a reporting rebuild: every item (with its
  * state), every record, every concern, then `snapshot.completed`.
  */
-export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string = uuidv7(), now?: Date): Promise<{ runId: string; events: number }> {
+export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string = uuidv7(), now?: Date, only?: string): Promise<{ runId: string; events: number }> {
+  // One county's state (a rebuild is per county); '' matches every county.
+  const scope = only ?? "";
   const producer = { producer: PRODUCER, now };
   let events = 0;
   events += await pages<{ id: string; kind: string; period: string; dueDate: string; status: string; remindedAt: Date | null; overdue: boolean; escalated: boolean; doneOn: string | null; onTime: boolean | null } & ChildCols>(
@@ -37,7 +39,8 @@ export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string 
     `SELECT i.id, i.kind, i.period_key AS period, to_char(i.due_date, 'YYYY-MM-DD') AS "dueDate", i.status,
             i.overdue_notified_at IS NOT NULL AS overdue, i.escalated_at IS NOT NULL AS escalated,
             to_char(i.done_on, 'YYYY-MM-DD') AS "doneOn", (i.done_on <= i.due_date) AS "onTime", ${childCols}
-       FROM due_items i JOIN children c ON c.id = i.child_id WHERE i.id > $1::uuid ORDER BY i.id LIMIT $2`,
+       FROM due_items i JOIN children c ON c.id = i.child_id WHERE i.id > $1::uuid AND c.village_code LIKE $3 || '%' ORDER BY i.id LIMIT $2`,
+    scope,
     (r) => {
       const state = r.status === "done" ? "done" : r.status === "closed" ? "closed" : r.escalated ? "escalated" : r.overdue ? "overdue" : "due";
       return buildEvent(
@@ -50,13 +53,15 @@ export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string 
   events += await pages<{ id: string; kind: string; date: string } & ChildCols>(
     prisma,
     `SELECT r.id, r.kind, to_char(r.date, 'YYYY-MM-DD') AS date, ${childCols}
-       FROM visit_records r JOIN children c ON c.id = r.child_id WHERE r.id > $1::uuid ORDER BY r.id LIMIT $2`,
+       FROM visit_records r JOIN children c ON c.id = r.child_id WHERE r.id > $1::uuid AND c.village_code LIKE $3 || '%' ORDER BY r.id LIMIT $2`,
+    scope,
     (r) => buildEvent("snapshot.visit-record", { subject: r.childId, orgUnit: r.villageCode, actor, data: { runId, recordId: r.id, kind: r.kind as never, date: r.date, child: child(r) } }, producer),
   );
   events += await pages<{ id: string; category: string; raisedAt: Date; escalated: boolean; resolvedAt: Date | null } & ChildCols>(
     prisma,
     `SELECT k.id, k.category, k.raised_at AS "raisedAt", k.escalated_at IS NOT NULL AS escalated, k.resolved_at AS "resolvedAt", ${childCols}
-       FROM concerns k JOIN children c ON c.id = k.child_id WHERE k.id > $1::uuid ORDER BY k.id LIMIT $2`,
+       FROM concerns k JOIN children c ON c.id = k.child_id WHERE k.id > $1::uuid AND c.village_code LIKE $3 || '%' ORDER BY k.id LIMIT $2`,
+    scope,
     (r) =>
       buildEvent(
         "snapshot.concern",
@@ -64,7 +69,7 @@ export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string 
         producer,
       ),
   );
-  const [first] = await prisma.$queryRawUnsafe<{ county: string }[]>(`SELECT county_code AS county FROM children LIMIT 1`);
+  const [first] = only ? [{ county: only }] : await prisma.$queryRawUnsafe<{ county: string }[]>(`SELECT county_code AS county FROM children LIMIT 1`);
   const county = first?.county ?? "000000";
   await prisma.$transaction((tx) => appendToOutbox(tx, [buildEvent("snapshot.completed", { subject: county, orgUnit: county, actor, data: { runId, producer: PRODUCER, events } }, producer)]));
   return { runId, events };

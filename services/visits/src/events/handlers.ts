@@ -6,13 +6,16 @@ import { applyChildSnapshot } from "../data/children.js";
 import { endAssignment, startAssignment } from "../data/assignments.js";
 import { applyOrgUnitNames } from "../data/org-units.js";
 
-type Consumed = "child.registered" | "child.updated" | "child.status-changed" | "pairing.started" | "pairing.ended" | "snapshot.org-units";
+type Consumed = "child.registered" | "child.updated" | "child.status-changed" | "pairing.started" | "pairing.ended" | "snapshot.org-units" | "snapshot.requested";
+
+/** Queues a county's snapshot for a rebuild; the job id is the run's, so a redelivered request is the same job. */
+export type RequestSnapshot = (runId: string, county: string) => Promise<unknown>;
 
 /**
  * Registry events keep the child projection and its items; pairing events say
  * who is responsible. Each runs in the consumer's transaction with the inbox row.
  */
-export function visitEventHandlers(now: () => Date = () => new Date()): Record<Consumed, EventHandler<Tx>> {
+export function visitEventHandlers(now: () => Date = () => new Date(), deps: { requestSnapshot?: RequestSnapshot } = {}): Record<Consumed, EventHandler<Tx>> {
   const child: EventHandler<Tx> = async (event, tx) => {
     const { child: snapshot } = event.data as EventData<"child.registered">;
     const at = now();
@@ -29,5 +32,12 @@ export function visitEventHandlers(now: () => Date = () => new Date()): Record<C
     },
     "pairing.ended": async (event, tx) => endAssignment(tx, event.data as EventData<"pairing.ended">),
     "snapshot.org-units": async (event, tx) => applyOrgUnitNames(tx, event.data as EventData<"snapshot.org-units">),
+    // A rebuild asks for this county's items, records and concerns.
+    "snapshot.requested": async (event) => {
+      const d = event.data as EventData<"snapshot.requested">;
+      if (!d.producers.includes("visits")) return;
+      if (!deps.requestSnapshot) throw new Error("snapshot.requested: no snapshot queue wired");
+      await deps.requestSnapshot(d.runId, d.county);
+    },
   } satisfies Partial<Record<EventType, EventHandler<Tx>>>;
 }

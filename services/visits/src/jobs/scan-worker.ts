@@ -22,7 +22,10 @@ export async function startScanWorker(deps: {
   const worker = createJobWorker(
     jobQueues.visitsSchedule,
     async (job) => {
-      if (job.name === SNAPSHOT_JOB) return publishVisitsSnapshot(deps.prisma, (job.data as { runId: string }).runId, now());
+      if (job.name === SNAPSHOT_JOB) {
+        const { runId, county } = job.data as { runId: string; county?: string };
+        return publishVisitsSnapshot(deps.prisma, runId, now(), county);
+      }
       if (job.name !== SCAN_JOB) throw new Error(`no handler for scheduled job ${job.name}`);
       let done = 0;
       const result = await dailyScan(deps.prisma, now(), {

@@ -12,9 +12,11 @@ const CountyParams = z.object({ countyCode: z.string().regex(/^\d{6}$/, "应为6
 
 export function registerSnapshotRoute(app: ServiceApp, queue: Queue): void {
   app.post("/api/v1/snapshots/visits", { schema: { tags: ["snapshots"], summary: "发布全部走访事项、记录和关注事项的快照（供统计重建）" } }, async (request, reply) => {
-    if (!hasAnyRole(request.principal!, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以发布快照");
+    const principal = request.principal!;
+    if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以发布快照");
     const runId = uuidv7();
-    await queue.add(SNAPSHOT_JOB, { runId }, { jobId: `snapshot-${runId}` });
+    // The admin's own county only.
+    await queue.add(SNAPSHOT_JOB, { runId, county: principal.orgUnit.slice(0, 6) }, { jobId: `snapshot-${runId}` });
     return reply.status(202).send({ runId, status: "queued" });
   });
 }
