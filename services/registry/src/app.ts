@@ -22,6 +22,8 @@ export interface RegistryAppDeps {
   now?: () => Date;
   imports: ImportRoutesDeps["imports"];
   exports: ExportRoutesDeps["exports"];
+  /** EXPORT_TTL_HOURS in ms (default 24 h). */
+  exportTtlMs?: number;
   /** The schedule queue, where snapshot publishing runs as a background job. */
   snapshots: { queue: Queue };
 }
@@ -44,7 +46,7 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   registerOrgUnitRoutes(app, deps.prisma);
   registerChildRoutes(app, { prisma: deps.prisma, pool: deps.pool, now });
   await registerImportRoutes(app, { prisma: deps.prisma, imports: deps.imports });
-  registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports, now });
+  registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports, now, ...(deps.exportTtlMs ? { exportTtlMs: deps.exportTtlMs } : {}) });
   registerSnapshotRoutes(app, deps.snapshots);
   return app;
 }

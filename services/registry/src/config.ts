@@ -6,6 +6,8 @@ export const registryConfigSchema = serviceConfigSchema({ port: 3001, database: 
   SEED_DEMO_ORG: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** Cron for the daily age-out job (children turning 16 leave the programme), China time. */
   AGE_OUT_CRON: z.string().default("15 1 * * *"),
+  /** How long an export file may be downloaded; then a scheduled job deletes it (file and record). */
+  EXPORT_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
 });
 
 export type RegistryConfig = z.output<typeof registryConfigSchema>;

@@ -40,12 +40,13 @@ await runService({
           imports: { queue: queues.imports },
           exports: { queue: queues.exports },
           snapshots: { queue: queues.schedule },
+          exportTtlMs: config.EXPORT_TTL_HOURS * 3600_000,
         });
       },
       consumer: {
         handlers: registryEventHandlers({ requestSnapshot: (runId, county) => queues.schedule.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }) }),
         runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn) },
-      workers: () => startRegistryWorkers({ prisma, pool: ctx.pool, connection: workerRedis, prefix: config.QUEUE_PREFIX, queues, logger, ageOutCron: config.AGE_OUT_CRON }),
+      workers: () => startRegistryWorkers({ prisma, pool: ctx.pool, connection: workerRedis, prefix: config.QUEUE_PREFIX, queues, logger, ageOutCron: config.AGE_OUT_CRON, exportTtlMs: config.EXPORT_TTL_HOURS * 3600_000 }),
     };
   },
 });

@@ -35,6 +35,8 @@ export interface WorkerDeps {
   queues: RegistryQueues;
   logger: Logger;
   ageOutCron: string;
+  /** EXPORT_TTL_HOURS in ms (default 24 h): older exports are deleted by the hourly purge. */
+  exportTtlMs?: number;
   now?: () => Date;
   /** Parse imports on this thread with this parser (tests); by default they parse in a worker thread. */
   parse?: ParseRegister;
@@ -98,7 +100,7 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
         return;
       }
       if (job.name === PURGE_EXPORTS_JOB) {
-        logger.info({ deleted: await purgeExpiredExports(prisma, now()) }, "expired exports deleted");
+        logger.info({ deleted: await purgeExpiredExports(prisma, now(), deps.exportTtlMs) }, "expired exports deleted");
         return;
       }
       if (job.name !== AGE_OUT_JOB) throw new Error(`no handler for scheduled job ${job.name}`);

@@ -2,9 +2,9 @@ import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Queue } from "bullmq";
 import { ChildStatus, DifficultyCategory, LeftBehindType, OrgUnitCode, RiskLevel } from "@shouhu/contracts";
-import { AppError, ConflictError, ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
+import { AUDIT_HEADER, AppError, ConflictError, ForbiddenError, NotFoundError, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
-import { EXPORT_JOB, exportExpiresAt } from "../jobs/export-register.js";
+import { EXPORT_JOB, EXPORT_TTL_MS, exportExpiresAt } from "../jobs/export-register.js";
 import { registerKeepers } from "./permissions.js";
 import { requireRole, type Principal } from "@shouhu/auth";
 
@@ -12,6 +12,8 @@ export interface ExportRoutesDeps {
   prisma: PrismaClient;
   exports: { queue: Queue };
   now?: () => Date;
+  /** EXPORT_TTL_HOURS in ms (default 24 h). */
+  exportTtlMs?: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export type ExportFilters = z.infer<typeof ExportFilters>;
 
 const IdParams = z.object({ id: z.uuid({ message: "导出任务编号格式不正确" }) });
 
-function presentJob(j: { id: string; status: string; totalRows: number; doneRows: number; error: string | null; createdAt: Date; finishedAt: Date | null; filters: unknown }) {
+function presentJob(j: { id: string; status: string; totalRows: number; doneRows: number; error: string | null; createdAt: Date; finishedAt: Date | null; filters: unknown }, ttlMs: number) {
   return {
     id: j.id,
     status: j.status,
@@ -55,12 +57,13 @@ function presentJob(j: { id: string; status: string; totalRows: number; doneRows
     createdAt: j.createdAt.toISOString(),
     finishedAt: j.finishedAt?.toISOString() ?? null,
     fileUrl: j.status === "completed" ? `/api/v1/exports/${j.id}/file` : null,
-    expiresAt: exportExpiresAt(j).toISOString(),
+    expiresAt: exportExpiresAt(j, ttlMs).toISOString(),
   };
 }
 
 export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): void {
   const { prisma } = deps;
+  const ttlMs = deps.exportTtlMs ?? EXPORT_TTL_MS;
 
   app.post(
     "/api/v1/exports",
@@ -74,15 +77,15 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
         data: { id: uuidv7(), status: "queued", filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit, roles: principal.roles }, orgUnit: principal.orgUnit, createdBy: principal.userId },
       });
       await deps.exports.queue.add(EXPORT_JOB, { exportId: job.id }, { jobId: job.id, attempts: 3, backoff: { type: "exponential", delay: 2000 } });
-      return reply.status(202).send(presentJob(job));
+      return reply.status(202).send(presentJob(job, ttlMs));
     },
   );
 
   app.get("/api/v1/exports/:id", { schema: { tags: ["exports"], summary: "导出进度", params: IdParams } }, async (request) => {
     const principal = request.principal!;
-    const job = await prisma.exportJob.findUnique({ where: { id: request.params.id }, omit: { content: true } });
+    const job = await prisma.exportJob.findUnique({ where: { id: request.params.id }, omit: { content: true, childIds: true } });
     if (!job || job.createdBy !== principal.userId) throw new NotFoundError("导出任务", request.params.id);
-    return presentJob(job);
+    return presentJob(job, ttlMs);
   });
 
   app.get("/api/v1/exports/:id/file", { schema: { tags: ["exports"], summary: "下载导出文件", params: IdParams } }, async (request, reply) => {
@@ -90,10 +93,14 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
     const job = await prisma.exportJob.findUnique({ where: { id: request.params.id } });
     if (!job || job.createdBy !== principal.userId) throw new NotFoundError("导出任务", request.params.id);
     assertMayDownload(principal, job);
-    if (exportExpiresAt(job) <= (deps.now?.() ?? new Date())) throw new AppError(410, "EXPORT_EXPIRED", "导出文件已过期（保留 24 小时后删除），请重新导出");
+    if (exportExpiresAt(job, ttlMs) <= (deps.now?.() ?? new Date())) {
+      throw new AppError(410, "EXPORT_EXPIRED", `导出文件已过期（保留 ${Math.round(ttlMs / 3600_000)} 小时后删除），请重新导出`);
+    }
     if (job.status !== "completed" || !job.content) throw new ConflictError("EXPORT_NOT_READY", "导出文件尚未生成，请稍后再试");
-    // The download is audited (the gateway records user, time, path with the export id, outcome).
-    markAudit(reply, "export", []);
+    // The download is audited by the gateway: the children the file holds, by id, or for a
+    // big export (ids not kept) the export id and its child count. markAudit carries ids
+    // only, so the header is written here with the two extra fields.
+    reply.header(AUDIT_HEADER, JSON.stringify({ action: "export", childIds: job.childIds, exportId: job.id, childCount: job.totalRows }));
     const name = encodeURIComponent(`儿童登记表-${job.orgUnit}-${job.createdAt.toISOString().slice(0, 10)}.xlsx`);
     return reply
       .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
