@@ -7,6 +7,8 @@ import { registerReportRoutes } from "./routes/reports.js";
 
 export interface ReportingAppDeps {
   prisma: PrismaClient;
+  /** REPORT_EXPORT_TTL_HOURS in ms (default 24 h). */
+  exportTtlMs?: number;
   verifier: TokenVerifier;
   logger: Logger;
   exports: Queue;
@@ -24,6 +26,6 @@ export async function buildReportingApp(deps: ReportingAppDeps): Promise<Service
     openapi: { title: "守护 · 统计报表 (reporting)", description: "县级总览、乡镇下钻、月度趋势、督导报告、报表导出、统计重建" },
   });
   protectApiRoutes(app, deps.verifier);
-  registerReportRoutes(app, { prisma: deps.prisma, now: deps.now ?? (() => new Date()), exports: deps.exports });
+  registerReportRoutes(app, { prisma: deps.prisma, now: deps.now ?? (() => new Date()), exports: deps.exports, ...(deps.exportTtlMs ? { exportTtlMs: deps.exportTtlMs } : {}) });
   return app;
 }

@@ -1,11 +1,11 @@
 import { runService } from "@shouhu/runtime";
 import { jobQueues } from "@shouhu/contracts";
-import { createJobQueue } from "@shouhu/messaging";
+import { createJobQueue, upsertDailySchedule } from "@shouhu/messaging";
 import { reportingConfigSchema } from "./config.js";
 import { createPrisma, type Tx } from "./data/db.js";
 import { buildReportingApp } from "./app.js";
 import { reportingHandlers } from "./events/handlers.js";
-import { startExportWorker } from "./jobs/export.js";
+import { PURGE_REPORTS_JOB, startExportWorker } from "./jobs/export.js";
 import { PRODUCER } from "./data/rebuild.js";
 
 // Reporting publishes one thing: a rebuild's snapshot.requested, through its outbox.
@@ -18,13 +18,18 @@ await runService({
   setup: ({ config, logger, instrumentation, prisma, readiness, producerRedis, workerRedis, own }) => {
     const exports = own(createJobQueue(jobQueues.reportingExport, producerRedis, config.QUEUE_PREFIX));
     return {
-      api: (verifier) => buildReportingApp({ prisma, verifier, logger, instrumentation, readiness, exports }),
+      api: (verifier) => buildReportingApp({ prisma, verifier, logger, instrumentation, readiness, exports, exportTtlMs: config.REPORT_EXPORT_TTL_HOURS * 3600_000 }),
       consumer: {
         handlers: reportingHandlers(),
         runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn),
         concurrency: config.CONSUMER_CONCURRENCY,
       },
-      workers: async () => [startExportWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, logger })],
+      workers: async () => {
+        const worker = startExportWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, logger, exportTtlMs: config.REPORT_EXPORT_TTL_HOURS * 3600_000 });
+        // Hourly: a report file is gone within an hour of its time.
+        await upsertDailySchedule(exports, PURGE_REPORTS_JOB, "17 * * * *", { name: PURGE_REPORTS_JOB, data: {} });
+        return [worker];
+      },
     };
   },
 });

@@ -14,7 +14,7 @@ import { buildReportingApp } from "../src/app.js";
 import { reportingHandlers } from "../src/events/handlers.js";
 import { figuresFromCounters, figuresFromRows } from "../src/data/reports.js";
 import { startRebuild } from "../src/data/rebuild.js";
-import { startExportWorker } from "../src/jobs/export.js";
+import { purgeExpiredReports, startExportWorker } from "../src/jobs/export.js";
 
 const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -366,6 +366,26 @@ describe("numbers from a scripted sequence of events", () => {
     // The hand-computed lists: 乙 and 丙 unpaired, 甲's parent call escalated, 乙 unexamined, 甲's concern open 10 days.
     expect(body("未结对儿童").map((r) => r[1]).slice(0, 2).sort()).toEqual(["丙", "乙"]);
     expect(body("在办关注事项")[0]).toEqual([1, "甲", "长岭村", "疑似遭受侵害", 10, "是"]);
+
+    // The download is audited with every child the lists name (issue 14.8).
+    const named = new Set<string>([...json.unpaired.map((c: any) => c.id), ...json.overdue.map((o: any) => o.childId), ...json.unexamined.map((c: any) => c.id), ...json.openConcerns.map((c: any) => c.childId)]);
+    const audit = JSON.parse(String(file.headers["x-shouhu-audit"]));
+    expect(audit).toMatchObject({ action: "export", exportId: id, childCount: named.size });
+    expect([...audit.childIds].sort()).toEqual([...named].sort());
+
+    // Kept 24 hours, then 410 with the reason, and the hourly purge deletes row and file.
+    const after = new Date(Date.now() + 24 * 3600_000 + 1000);
+    const expired = await buildReportingApp({ prisma, verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web"] }), logger: createLogger("reporting-test", "silent"), exports: exportQueue, now: () => after });
+    try {
+      const gone = await expired.inject({ url: `/api/v1/reports/exports/${id}/file`, headers });
+      expect(gone.statusCode).toBe(410);
+      expect(gone.json().error).toMatchObject({ code: "EXPORT_EXPIRED", message: expect.stringContaining("24 小时") });
+    } finally {
+      await expired.close();
+    }
+    expect(await purgeExpiredReports(prisma, new Date(), 24 * 3600_000)).toBe(0);
+    expect(await purgeExpiredReports(prisma, after)).toBeGreaterThanOrEqual(1);
+    expect(await prisma.exportJob.findUnique({ where: { id } })).toBeNull();
   });
 
   it("answers bad input with 4xx naming the field, never a 500", async () => {

@@ -8,6 +8,16 @@ import { orgUnitName, overviewReport, supervision } from "../data/reports.js";
 import { overviewWorkbook, supervisionWorkbook, type Progress } from "../domain/workbook.js";
 
 export const EXPORT_JOB = "report-export";
+/** Hourly: deletes report files past their time, row and file. */
+export const PURGE_REPORTS_JOB = "purge-report-exports";
+/** Report files are kept this long (REPORT_EXPORT_TTL_HOURS, default 24), then deleted. */
+export const REPORT_EXPORT_TTL_MS = 24 * 3600 * 1000;
+
+/** Deletes report exports made before now − ttl; returns how many. */
+export async function purgeExpiredReports(prisma: PrismaClient, now: Date, ttlMs = REPORT_EXPORT_TTL_MS): Promise<number> {
+  const { count } = await prisma.exportJob.deleteMany({ where: { createdAt: { lt: new Date(now.getTime() - ttlMs) } } });
+  return count;
+}
 
 export interface ExportOptions {
   /** Progress is stored every this many rows (not for every row of a large township). */
@@ -31,6 +41,7 @@ export async function runExport(prisma: PrismaClient, exportId: string, month: s
   });
   let buffer: ArrayBuffer;
   let fileName: string;
+  let childIds: string[] = [];
   if (job.report === "overview") {
     const { rows, total } = await overviewReport(prisma, job.orgUnit, month, now);
     await prisma.exportJob.update({ where: { id: exportId }, data: { total: rows.length } });
@@ -45,15 +56,21 @@ export async function runExport(prisma: PrismaClient, exportId: string, month: s
     const wb = await supervisionWorkbook(name, data, (code) => villages.get(code) ?? code, progress(total));
     buffer = (await wb.xlsx.writeBuffer()) as ArrayBuffer;
     fileName = `${name}督导检查清单-${month}.xlsx`;
+    // The children the list names, for the download's audit row.
+    childIds = [...new Set([...data.unpaired.map((c) => c.id), ...data.overdue.map((i) => i.childId), ...data.unexamined.map((c) => c.id), ...data.openConcerns.map((k) => k.childId)])];
   }
-  await prisma.exportJob.update({ where: { id: exportId }, data: { status: "done", file: new Uint8Array(buffer), fileName, finishedAt: new Date() } });
+  await prisma.exportJob.update({ where: { id: exportId }, data: { status: "done", file: new Uint8Array(buffer), fileName, finishedAt: new Date(), childIds } });
 }
 
-export function startExportWorker(deps: { prisma: PrismaClient; connection: Redis; prefix?: string; logger: Logger; now?: () => Date; progressEvery?: number }) {
+export function startExportWorker(deps: { prisma: PrismaClient; connection: Redis; prefix?: string; logger: Logger; now?: () => Date; progressEvery?: number; exportTtlMs?: number }) {
   const now = deps.now ?? (() => new Date());
   return createJobWorker(
     jobQueues.reportingExport,
     async (job) => {
+      if (job.name === PURGE_REPORTS_JOB) {
+        deps.logger.info({ deleted: await purgeExpiredReports(deps.prisma, now(), deps.exportTtlMs) }, "expired report exports deleted");
+        return;
+      }
       const { exportId, month } = job.data as { exportId: string; month: string };
       await runExport(deps.prisma, exportId, month, now(), { job, progressEvery: deps.progressEvery });
     },

@@ -2,12 +2,12 @@ import { z } from "zod";
 import type { Queue } from "bullmq";
 import { v7 as uuidv7 } from "uuid";
 import { todayInChina } from "@shouhu/cn";
-import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import { AUDIT_HEADER, AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { hasAnyRole, type Principal, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { addConcernAges, figuresFromCounters, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
-import { EXPORT_JOB } from "../jobs/export.js";
+import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports } from "../jobs/export.js";
 
 const code = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码");
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "月份格式应为 YYYY-MM");
@@ -26,11 +26,9 @@ function requireReader(principal: Principal): void {
   }
 }
 
-/** Report files are kept this long, then deleted. */
-const REPORT_EXPORT_TTL_MS = 24 * 3600 * 1000;
-
-export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date; exports: Queue }): void {
+export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date; exports: Queue; exportTtlMs?: number }): void {
   const { prisma } = deps;
+  const ttlMs = deps.exportTtlMs ?? REPORT_EXPORT_TTL_MS;
   const thisMonth = () => todayInChina(deps.now()).slice(0, 7);
 
   app.get("/api/v1/reports/overview", { schema: { tags: ["reports"], summary: "总览：每个下级单位一行（县→乡镇，乡镇→村），含合计", querystring: OverviewQuery } }, async (request) => {
@@ -91,8 +89,8 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     const orgUnit = scopeOf(principal, request.body.orgUnit);
     if (request.body.report === "supervision" && orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具，应为9位乡镇代码");
     const id = uuidv7();
-    // Reports kept 24 hours, then deleted: each new export clears the expired ones.
-    await prisma.exportJob.deleteMany({ where: { createdAt: { lt: new Date(deps.now().getTime() - REPORT_EXPORT_TTL_MS) } } });
+    // Expired reports are deleted by the hourly purge job; a new export clears them too.
+    await purgeExpiredReports(prisma, deps.now(), ttlMs);
     await prisma.exportJob.create({ data: { id, report: request.body.report, orgUnit, requestedBy: principal.username, status: "queued" } });
     await deps.exports.add(EXPORT_JOB, { exportId: id, month: request.body.month ?? thisMonth() }, { jobId: id });
     return reply.status(202).send({ id, status: "queued" });
@@ -112,8 +110,12 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     // Re-checked at download with the token presented now: still a reader, still over that area.
     requireReader(principal);
     if (!job.orgUnit.startsWith(principal.orgUnit)) throw new ForbiddenError("导出范围已不在您的管辖范围内，无法下载");
-    if (job.createdAt.getTime() + REPORT_EXPORT_TTL_MS <= deps.now().getTime()) throw new AppError(410, "EXPORT_EXPIRED", "报表文件已过期（保留 24 小时后删除），请重新导出");
+    if (job.createdAt.getTime() + ttlMs <= deps.now().getTime()) {
+      throw new AppError(410, "EXPORT_EXPIRED", `报表文件已过期（保留 ${Math.round(ttlMs / 3600_000)} 小时后删除），请重新导出`);
+    }
     if (job.status !== "done" || !job.file) throw new ConflictError("EXPORT_NOT_READY", "报表尚未生成完毕");
+    // Audited by the gateway: the children a supervision list names (an overview names none), the export id.
+    reply.header(AUDIT_HEADER, JSON.stringify({ action: "export", childIds: job.childIds, exportId: job.id, childCount: job.childIds.length }));
     return reply
       .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
       .header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(job.fileName ?? "report.xlsx")}`)
