@@ -92,12 +92,33 @@ export function deadLetterOnFinalFailure(dead: Queue, logger: MessagingLogger, q
   };
 }
 
-/** Dead letters waiting for a decision, oldest first. */
-export async function listDeadLetters(queue: string, options: DeadLetterOptions & { limit?: number }): Promise<(DeadLetter & { id: string })[]> {
+/** Page size when a filter reads through the dead letters. */
+const LETTER_PAGE = 500;
+
+/**
+ * Dead letters waiting for a decision, oldest first, at most `limit`. With `filter`
+ * (e.g. the letters of one county, when the queue holds every county's), the letters
+ * are read page by page and only those it keeps count towards the limit, so other
+ * letters cannot crowd the kept ones out.
+ */
+export async function listDeadLetters(
+  queue: string,
+  options: DeadLetterOptions & { limit?: number; filter?: (letters: (DeadLetter & { id: string })[]) => Promise<(DeadLetter & { id: string })[]> },
+): Promise<(DeadLetter & { id: string })[]> {
   const dead = openDeadLetterQueue(queue, options);
+  const limit = options.limit ?? 1000;
   try {
-    const jobs = await dead.getJobs(["waiting"], 0, (options.limit ?? 1000) - 1, true);
-    return jobs.filter(Boolean).map((j) => ({ ...(j.data as DeadLetter), id: j.id! }));
+    if (!options.filter) {
+      const jobs = await dead.getJobs(["waiting"], 0, limit - 1, true);
+      return jobs.filter(Boolean).map((j) => ({ ...(j.data as DeadLetter), id: j.id! }));
+    }
+    const kept: (DeadLetter & { id: string })[] = [];
+    for (let start = 0; kept.length < limit; start += LETTER_PAGE) {
+      const jobs = (await dead.getJobs(["waiting"], start, start + LETTER_PAGE - 1, true)).filter(Boolean);
+      if (jobs.length === 0) break;
+      kept.push(...(await options.filter(jobs.map((j) => ({ ...(j.data as DeadLetter), id: j.id! })))));
+    }
+    return kept.slice(0, limit);
   } finally {
     await dead.close();
   }

@@ -42,12 +42,17 @@ export function registerAdminRoutes(
    * county's, and an admin may neither read nor replay another county's messages.
    */
   async function lettersOfCounty(principal: Principal) {
-    const letters = await listDeadLetters(jobQueues.notificationsDeliver, deps.deadLetters);
-    const ids = letters.map((l) => (l.data as { messageId: string }).messageId);
-    const mine = new Set(
-      (await prisma.message.findMany({ where: { id: { in: ids }, orgUnit: { startsWith: principal.orgUnit } }, select: { id: true } })).map((m) => m.id),
-    );
-    return letters.filter((l) => mine.has((l.data as { messageId: string }).messageId));
+    // Filtered page by page, so other counties' letters cannot crowd this county's out of the list.
+    return listDeadLetters(jobQueues.notificationsDeliver, {
+      ...deps.deadLetters,
+      filter: async (letters) => {
+        const ids = letters.map((l) => (l.data as { messageId: string }).messageId);
+        const mine = new Set(
+          (await prisma.message.findMany({ where: { id: { in: ids }, orgUnit: { startsWith: principal.orgUnit } }, select: { id: true } })).map((m) => m.id),
+        );
+        return letters.filter((l) => mine.has((l.data as { messageId: string }).messageId));
+      },
+    });
   }
 
   app.get("/api/v1/notifications/messages", { schema: { tags: ["notifications"], summary: "消息发送状态（排队、已发送、失败、已读）", querystring: MessagesQuery } }, async (request) => {
