@@ -16,8 +16,6 @@ export interface NotificationsAppDeps {
   instrumentation?: FastifyOtelInstrumentation;
   /** WEBHOOK_ALLOWED_HOSTS: robot hosts allowed besides the providers' (tests). */
   webhookAllowedHosts?: readonly string[];
-  /** DELIVERY_ATTEMPTS / DELIVERY_BACKOFF_MS, for a resend an admin decides on. */
-  deliveryRetry?: { attempts: number; backoffMs: number };
 }
 
 export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise<ServiceApp> {
@@ -30,6 +28,6 @@ export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise
   });
   protectApiRoutes(app, deps.verifier);
   registerInboxRoutes(app, deps.prisma);
-  registerAdminRoutes(app, { prisma: deps.prisma, deadLetters: deps.deadLetters, webhookAllowedHosts: deps.webhookAllowedHosts, deliveryRetry: deps.deliveryRetry });
+  registerAdminRoutes(app, { prisma: deps.prisma, deadLetters: deps.deadLetters, webhookAllowedHosts: deps.webhookAllowedHosts });
   return app;
 }

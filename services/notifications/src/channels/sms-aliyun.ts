@@ -11,8 +11,6 @@ export interface AliyunSmsOptions {
   templateCodes: Record<string, string>;
   /** Longest value a template variable may carry; the provider refuses longer ones for good (isv.PARAM_LENGTH_LIMIT). */
   maxVarLength?: number;
-  /** How long to wait for SendSms' answer; past it the outcome is unknown (default 10 s). */
-  timeoutMs?: number;
   now?: () => Date;
 }
 
@@ -101,7 +99,7 @@ export function aliyunSmsChannel(options: AliyunSmsOptions): ChannelAdapter {
         Version: "2017-05-25",
       };
       const body = new URLSearchParams({ ...params, Signature: aliyunSignature("POST", params, options.accessKeySecret) });
-      const res = await post(options.endpoint, { headers: { "content-type": "application/x-www-form-urlencoded" }, body }, options.timeoutMs);
+      const res = await post(options.endpoint, { headers: { "content-type": "application/x-www-form-urlencoded" }, body });
       const json = (await res.json().catch(() => ({}))) as { Code?: string; Message?: string; BizId?: string };
       if (res.ok && json.Code === "OK") return { providerId: json.BizId ?? null };
       const reason = `短信发送失败：${json.Code ?? res.status} ${json.Message ?? ""}`.trim();

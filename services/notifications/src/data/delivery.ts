@@ -83,14 +83,12 @@ async function takeRateSlot(deps: DeliveryDeps, m: MessageRow, now: Date): Promi
 /**
  * Delivers one message. Already sent (a redelivered job): nothing. Inside quiet
  * hours (SMS, not urgent) or over the recipient's rate: the job waits. A
- * permanent provider refusal is not retried (it goes to the dead letters); a
- * known "not sent" is retried with backoff; an unknown outcome (timeout, crash
- * or stall after the call began) is never retried blindly: the message becomes
- * `unknown` for a county admin to decide, unless the provider is idempotent.
+ * permanent provider refusal is not retried (it goes to the dead letters); any
+ * other failure is retried with backoff.
  */
 export function deliveryProcessor(deps: DeliveryDeps) {
   const now = deps.now ?? (() => new Date());
-  return async (job: Job, token?: string): Promise<"sent" | "skipped" | "unknown"> => {
+  return async (job: Job, token?: string): Promise<"sent" | "skipped"> => {
     const { messageId } = job.data as { messageId: string };
     const [m] = await deps.prisma.$queryRawUnsafe<MessageRow[]>(select, messageId);
     if (!m || m.status !== "queued") return "skipped";
@@ -117,44 +115,23 @@ export function deliveryProcessor(deps: DeliveryDeps) {
     const lock = `${deps.keyPrefix}:notify-sending:${m.id}`;
     if ((await deps.redis.set(lock, job.id ?? "job", "PX", SEND_LOCK_MS, "NX")) !== "OK") await wait(at.getTime() + LOCK_RETRY_MS);
     try {
-      // At most once per intent: the attempt is recorded (committed) before the provider is
-      // called. Finding it already recorded means an earlier call's outcome was never learnt
-      // (a crash, a stall, a lost answer): the provider may have taken it.
-      const claimed = await claimAttempt(deps.prisma, m.id, adapter.idempotent === true);
-      if (claimed === "done") return "skipped"; // sent (or decided) by another job meanwhile
-      if (claimed === "unknown") {
-        await markUnknown(deps.prisma, m.id, "上次发送已开始但未得到结果（进程中断或卡住），为免重复发送未再发送");
-        return "unknown";
-      }
+      const [fresh] = await deps.prisma.$queryRawUnsafe<{ status: string; attempts: number }[]>(
+        `UPDATE messages SET attempts = attempts + 1 WHERE id = $1::uuid AND status = 'queued' RETURNING status, attempts`,
+        m.id,
+      );
+      if (!fresh) return "skipped"; // sent by the other job while this one waited for the lock
       let providerId: string | null;
       try {
         ({ providerId } = await adapter.send({ id: m.id, channel: m.channel, address: m.address, recipientName: m.recipientName, template: m.template, title: m.title, body: m.body, vars: m.vars, secret: m.secret }));
       } catch (err) {
-        const known = err instanceof ChannelError && err.outcome === "not-sent";
-        if (!known && adapter.idempotent !== true) {
-          // It may have gone out: a person decides (resend or mark sent), never a blind retry.
-          await markUnknown(deps.prisma, m.id, (err as Error).message);
-          return "unknown";
-        }
-        // Not sent (the provider said no, or refused the connection): the attempt is over and
-        // may be retried. An idempotent provider keeps the attempt open: it drops a repeat itself.
-        await deps.prisma.$executeRawUnsafe(
-          `UPDATE messages SET last_error = $2, send_started_at = CASE WHEN $3 THEN NULL ELSE send_started_at END WHERE id = $1::uuid`,
-          m.id,
-          (err as Error).message,
-          known,
-        );
+        await deps.prisma.$executeRawUnsafe(`UPDATE messages SET last_error = $2 WHERE id = $1::uuid`, m.id, (err as Error).message);
         if (err instanceof ChannelError && err.permanent) throw new UnrecoverableError(err.message);
         throw err;
       }
       await deps.prisma.$transaction(async (tx) => {
-        const [sent] = await tx.$queryRawUnsafe<{ attempts: number }[]>(
-          `UPDATE messages SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL, send_started_at = NULL WHERE id = $1::uuid RETURNING attempts`,
-          m.id,
-          providerId,
-        );
+        await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL WHERE id = $1::uuid`, m.id, providerId);
         await appendToOutbox(tx, [
-          buildEvent("notification.delivered", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: sent!.attempts } }, { producer: PRODUCER }),
+          buildEvent("notification.delivered", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: fresh.attempts } }, { producer: PRODUCER }),
         ]);
       });
       return "sent";
@@ -162,64 +139,6 @@ export function deliveryProcessor(deps: DeliveryDeps) {
       await deps.redis.del(lock);
     }
   };
-}
-
-/**
- * Records an attempt before the provider call. "go": recorded, send now. "unknown":
- * an earlier attempt began and never recorded its outcome (unless the provider is
- * idempotent, which makes repeating it safe: then "go"). "done": no longer queued.
- */
-async function claimAttempt(prisma: PrismaClient, id: string, idempotent: boolean): Promise<"go" | "unknown" | "done"> {
-  const [fresh] = await prisma.$queryRawUnsafe<{ attempts: number }[]>(
-    `UPDATE messages SET attempts = attempts + 1, send_started_at = now()
-      WHERE id = $1::uuid AND status = 'queued' AND (send_started_at IS NULL OR $2) RETURNING attempts`,
-    id,
-    idempotent,
-  );
-  if (fresh) return "go";
-  const [row] = await prisma.$queryRawUnsafe<{ status: string }[]>(`SELECT status FROM messages WHERE id = $1::uuid`, id);
-  return row?.status === "queued" ? "unknown" : "done";
-}
-
-/** The send's outcome is unknown: shown to the county admin (发送结果未知) to resend or mark sent. */
-async function markUnknown(prisma: PrismaClient, id: string, reason: string): Promise<void> {
-  await prisma.$executeRawUnsafe(`UPDATE messages SET status = 'unknown', last_error = $2 WHERE id = $1::uuid AND status = 'queued'`, id, reason);
-}
-
-export type UnknownDecision = "resend" | "mark-sent";
-
-/**
- * A person's decision on a message whose outcome is unknown. "resend": back to the
- * queue with a fresh job (the old job id is kept a day); "mark-sent": sent, and
- * notification.delivered published as for any send. Returns the new status, or null
- * when the message is not (or no longer) unknown.
- */
-export async function decideUnknown(
-  prisma: PrismaClient,
-  id: string,
-  decision: UnknownDecision,
-  by: string,
-  enqueue: (jobId: string, messageId: string) => Promise<unknown>,
-): Promise<"queued" | "sent" | null> {
-  return prisma.$transaction(async (tx) => {
-    const [m] = await tx.$queryRawUnsafe<MessageRow[]>(`${select} FOR UPDATE`, id);
-    if (!m || m.status !== "unknown") return null;
-    if (decision === "resend") {
-      await tx.$executeRawUnsafe(
-        `UPDATE messages SET status = 'queued', send_started_at = NULL, enqueued_at = now(), not_before = now(), last_error = $2 WHERE id = $1::uuid`,
-        id,
-        `由 ${by} 决定重发`,
-      );
-      // Added before the row commits (as the dispatcher does); a failed add rolls the decision back.
-      await enqueue(`${id}-resend-${m.attempts}`, id);
-      return "queued";
-    }
-    await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), send_started_at = NULL, last_error = $2 WHERE id = $1::uuid`, id, `由 ${by} 确认已发送`);
-    await appendToOutbox(tx, [
-      buildEvent("notification.delivered", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "user", id: by }, data: { ...outcome(m), attempts: m.attempts } }, { producer: PRODUCER }),
-    ]);
-    return "sent";
-  });
 }
 
 /** After the last attempt: the message is failed, with its reason, and notification.failed is published. */

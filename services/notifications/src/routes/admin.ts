@@ -1,16 +1,13 @@
 import { z } from "zod";
 import { NotificationChannel, jobQueues } from "@shouhu/contracts";
-import { Queue } from "bullmq";
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import { ForbiddenError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
 import { listDeadLetters, replayDeadLetters, type DeadLetterOptions } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
-import { decideUnknown } from "../data/delivery.js";
-import { DELIVER_JOB } from "../data/dispatch.js";
 import { webhookUrlProblem } from "../channels/outbound.js";
 
 const MessagesQuery = z.object({
-  status: z.enum(["queued", "sent", "failed", "read", "unknown"]).optional(),
+  status: z.enum(["queued", "sent", "failed", "read"]).optional(),
   channel: NotificationChannel.optional(),
   sourceEventType: z.string().max(40).optional(),
   childId: z.uuid().optional(),
@@ -18,10 +15,6 @@ const MessagesQuery = z.object({
   cursor: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
-/** What county admins read for each status. */
-export const statusLabels: Record<string, string> = { queued: "排队中", sent: "已发送", failed: "发送失败", read: "已读", unknown: "发送结果未知" };
-const IdParams = z.object({ id: z.uuid({ message: "消息编号格式不正确" }) });
-const DecisionBody = z.object({ decision: z.enum(["resend", "mark-sent"], { message: "decision 应为 resend（重新发送）或 mark-sent（确认已发送）" }) });
 const ReplayBody = z.object({ ids: z.array(z.string().min(1)).max(1000).optional() });
 const OfficeParams = z.object({ orgUnit: z.string().regex(/^(\d{6}|\d{9})$/, "应为6位县或9位乡镇代码"), kind: z.enum(["wecom", "dingtalk"]) });
 const OfficeBody = z.object({ url: z.url("应为群机器人的 Webhook 地址"), secret: z.string().max(200).nullish() });
@@ -31,10 +24,7 @@ function requireCountyAdmin(principal: Principal): void {
 }
 
 /** Delivery status, dead letters and office robots: for county admins. */
-export function registerAdminRoutes(
-  app: ServiceApp,
-  deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions; webhookAllowedHosts?: readonly string[]; deliveryRetry?: { attempts: number; backoffMs: number } },
-): void {
+export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions; webhookAllowedHosts?: readonly string[] }): void {
   const { prisma } = deps;
 
   /**
@@ -77,33 +67,9 @@ export function registerAdminRoutes(
       q.limit + 1,
     );
     const more = rows.length > q.limit;
-    const items = (more ? rows.slice(0, q.limit) : rows).map((r) => ({ ...r, statusLabel: statusLabels[(r as { status?: string }).status ?? ""] ?? null }));
+    const items = more ? rows.slice(0, q.limit) : rows;
     return { items, nextCursor: more ? items[items.length - 1]!.id : null };
   });
-
-  // One queue handle for decisions to resend, closed with the app; retried as the dispatcher's jobs are.
-  const retry = deps.deliveryRetry ?? { attempts: 6, backoffMs: 30_000 };
-  const delivery = new Queue(jobQueues.notificationsDeliver, { connection: deps.deadLetters.connection, prefix: deps.deadLetters.prefix });
-  delivery.on("error", (err) => app.log.error({ err }, "delivery queue error"));
-  app.addHook("onClose", async () => delivery.close());
-
-  app.post(
-    "/api/v1/notifications/messages/:id/decision",
-    { schema: { tags: ["notifications"], summary: "处理“发送结果未知”的消息：重新发送或确认已发送", params: IdParams, body: DecisionBody } },
-    async (request) => {
-      const principal = request.principal!;
-      requireCountyAdmin(principal);
-      const { id } = request.params;
-      const message = await prisma.message.findUnique({ where: { id }, select: { orgUnit: true, status: true } });
-      // Another county's message answers as if it did not exist.
-      if (!message || !message.orgUnit.startsWith(principal.orgUnit)) throw new NotFoundError("消息", id);
-      const status = await decideUnknown(prisma, id, request.body.decision, principal.username, (jobId, messageId) =>
-        delivery.add(DELIVER_JOB, { messageId }, { jobId, priority: 1, attempts: retry.attempts, backoff: { type: "exponential", delay: retry.backoffMs, jitter: 0.2 } }),
-      );
-      if (!status) throw new ConflictError("MESSAGE_NOT_UNKNOWN", `该消息当前为“${statusLabels[message.status] ?? message.status}”，只有“发送结果未知”的消息需要处理`);
-      return { id, status, statusLabel: statusLabels[status] };
-    },
-  );
 
   app.get("/api/v1/notifications/dead-letters", { schema: { tags: ["notifications"], summary: "发送失败（死信）的消息及原因" } }, async (request) => {
     const principal = request.principal!;

@@ -1,2 +1,0 @@
--- AlterTable
-ALTER TABLE "messages" ADD COLUMN     "send_started_at" TIMESTAMPTZ(3);
