@@ -2,12 +2,17 @@ import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions, type
 import { deadLetterOnFinalFailure, isFinalFailure, openDeadLetterQueue, withDeadLetters } from "./dead-letter.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
 
-/** Retries with backoff and bounded history for a service's own jobs (BullMQ keeps everything by default). */
+/**
+ * Retries with backoff and bounded history for a service's own jobs (BullMQ keeps
+ * everything by default): their outcome lives in the service's own tables (import
+ * batches, exports, messages), so Redis keeps a day and the last 500; failed ones a
+ * month and the last 5,000, for whoever looks into them.
+ */
 export const backgroundJobOptions: JobsOptions = {
   attempts: 3,
   backoff: { type: "exponential", delay: 2000, jitter: 0.5 },
-  removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
-  removeOnFail: { age: 30 * 24 * 3600 },
+  removeOnComplete: { age: 24 * 3600, count: 500 },
+  removeOnFail: { age: 30 * 24 * 3600, count: 5000 },
 };
 
 /** A queue for a service's own background work (imports, exports, schedules). */
