@@ -28,7 +28,6 @@ export function startDeliveryWorker(deps: DeliveryDeps & { connection: Redis; pr
     prefix: deps.prefix,
     logger: deps.logger,
     concurrency: deps.concurrency ?? 8,
-    lockDuration: 30_000,
     onFailed: async (job, err, final) => {
       if (final) await markFailed(deps.prisma, (job.data as { messageId: string }).messageId, err.message);
     },
