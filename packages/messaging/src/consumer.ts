@@ -25,6 +25,16 @@ export interface EventConsumerOptions<Tx extends SqlTx> {
 
 export type ConsumeOutcome = "applied" | "duplicate";
 
+/**
+ * Locks of event consumers. A killed consumer's in-flight events come back once the lock
+ * expires (lockDuration) and a worker's stall check (every stalledInterval) sees it:
+ * at most 10 + 5 s, then the next worker runs them (BullMQ's defaults, 30 s + 30 s, took
+ * ~76 s). An event handler is one short transaction, so a live worker renews its lock
+ * (every lockDuration / 2) long before 10 s even on a busy 2-core machine; a handler
+ * blocked past that would be redelivered, which the inbox makes harmless.
+ */
+export const EVENT_WORKER_LOCKS = { lockDuration: 10_000, stalledInterval: 5_000 } as const;
+
 /** How long an event waits while its database is unreachable before it is tried again. */
 const DEPENDENCY_RETRY_MS = 2_000;
 
@@ -118,6 +128,7 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
   };
 
   const worker = new Worker(queue, withDeadLetters(processEvent, dead, logger), {
+    ...EVENT_WORKER_LOCKS,
     ...options.workerOptions,
     connection: options.connection,
     prefix: options.prefix,

@@ -19,6 +19,7 @@ import { notificationHandlers } from "../src/events/handlers.js";
 import { syncDirectoryFromRealm } from "../src/data/directory.js";
 import { dispatchQueued } from "../src/data/dispatch.js";
 import { deliveryProcessor, markFailed } from "../src/data/delivery.js";
+import { ChannelError } from "../src/channels/types.js";
 import { remindBirthdays } from "../src/data/birthdays.js";
 import { parseQuietHours } from "../src/domain/quiet-hours.js";
 import { emailChannel } from "../src/channels/email.js";
@@ -567,6 +568,69 @@ describe("never twice, and not too many", () => {
     expect(await prisma.message.count({ where: { address: "13911110009", status: "queued" } })).toBe(1);
     const held = await prisma.message.findFirst({ where: { address: "13911110009", status: "queued" } });
     await expect.poll(async () => (await queue.getJob(held!.id))!.getState(), { timeout: 5_000 }).toBe("delayed");
+  });
+});
+
+describe("at most once per intent: a send whose outcome is unknown is never repeated blindly", () => {
+  const stored = async (status: string, orgUnit = "360999101201") =>
+    prisma.message.create({
+      data: {
+        id: randomUUID(), dedupKey: randomUUID(), sourceEventId: randomUUID(), sourceEventType: "visit.overdue", rule: "test", channel: "sms", template: "visit_overdue",
+        urgent: true, address: "13900009999", orgUnit, title: "走访逾期", body: "请尽快走访", vars: {}, status, notBefore: clock.now, enqueuedAt: clock.now,
+      },
+    });
+  const counting = () => {
+    const calls: string[] = [];
+    return {
+      calls,
+      ok: { send: async (m: { id: string }) => (calls.push(m.id), { providerId: "biz-1" }) },
+      // The provider took it, then the answer never came (a timeout): it may well be on the phone.
+      timeout: { send: async (m: { id: string }) => { calls.push(m.id); throw new ChannelError("连接失败：timeout", false, "unknown"); } },
+      refused: { send: async (m: { id: string }) => { calls.push(m.id); throw new ChannelError("连接失败：ECONNREFUSED", false, "no"); } },
+    };
+  };
+  const run = (adapter: object, id: string) =>
+    deliveryProcessor({ prisma, redis, keyPrefix: prefix, quiet, now: () => clock.now, channels: { sms: adapter as never } })({ id, data: { messageId: id } } as unknown as Job, "token");
+
+  it("a send interrupted mid-way (the process died: the row says 'sending') is marked unknown, not sent again", async () => {
+    const c = counting();
+    const m = await stored("sending");
+    expect(await run(c.ok, m.id)).toBe("unknown");
+    expect(c.calls).toEqual([]);
+    expect(await prisma.message.findUnique({ where: { id: m.id } })).toMatchObject({ status: "unknown", lastError: expect.stringMatching(/无法确认/) });
+  });
+
+  it("a provider timeout is unknown and not retried; a refused connection is retried", async () => {
+    const c = counting();
+    const m = await stored("queued");
+    expect(await run(c.timeout, m.id)).toBe("unknown");
+    expect(await run(c.ok, m.id)).toBe("skipped"); // the job again (a retry, a stall): nothing sent
+    expect(c.calls).toEqual([m.id]);
+    expect(await prisma.message.findUnique({ where: { id: m.id } })).toMatchObject({ status: "unknown", attempts: 1 });
+
+    const n = await stored("queued");
+    await expect(run(c.refused, n.id)).rejects.toThrow(/ECONNREFUSED/);
+    expect(await prisma.message.findUnique({ where: { id: n.id } })).toMatchObject({ status: "queued" });
+    expect(await run(c.ok, n.id)).toBe("sent");
+  });
+
+  it("the county admin sees unknown messages and decides: mark sent, or resend; other counties and other states are refused", async () => {
+    const admin = await issuer.as("county.admin");
+    const a = await stored("unknown");
+    const b = await stored("unknown");
+    const listed = (await app.inject({ url: "/api/v1/notifications/messages?status=unknown", headers: admin })).json().items as { id: string }[];
+    expect(listed.map((x) => x.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+    const decide = async (id: string, decision: string, headers = admin) => app.inject({ method: "POST", url: `/api/v1/notifications/messages/${id}/decision`, headers, payload: { decision } });
+    const elsewhere = { authorization: `Bearer ${await issuer.server.issueToken("county.admin", "shouhu-web", { issuer: issuer.issuerUrl, overrides: { org_unit: "360888" } })}` };
+    expect((await decide(a.id, "mark-sent", elsewhere)).statusCode).toBe(404);
+    expect((await decide(a.id, "maybe")).statusCode).toBe(400);
+    expect((await decide(a.id, "mark-sent")).json()).toEqual({ id: a.id, status: "sent" });
+    expect(await prisma.message.findUnique({ where: { id: a.id } })).toMatchObject({ status: "sent" });
+    expect(await prisma.outboxEvent.count({ where: { type: "notification.delivered", envelope: { path: ["data", "messageId"], equals: a.id } } })).toBe(1);
+    expect((await decide(a.id, "resend")).statusCode).toBe(409);
+    expect((await decide(b.id, "resend")).json()).toEqual({ id: b.id, status: "queued" });
+    expect(await prisma.message.findUnique({ where: { id: b.id } })).toMatchObject({ status: "queued", enqueuedAt: null });
+    expect((await decide(b.id, "resend", await issuer.as("changling.supervisor"))).statusCode).toBe(403);
   });
 });
 

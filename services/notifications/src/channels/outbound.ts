@@ -1,7 +1,7 @@
 import { lookup as dnsLookup } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
 import { Agent, fetch } from "undici";
-import { ChannelError } from "./types.js";
+import { ChannelError, deliveredOnNetworkError } from "./types.js";
 
 /**
  * Outbound calls to the office robots' webhooks go only where they should: the
@@ -94,7 +94,7 @@ export function robotPoster(allowedHosts: readonly string[] = [], timeoutMs = 10
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       if (cause?.code === "EADDRNOTPUBLIC") throw new ChannelError(cause.message ?? "拒绝连接内部地址", true);
-      throw new ChannelError(`连接失败：${cause?.message ?? (err as Error).message}`, false);
+      throw new ChannelError(`连接失败：${cause?.message ?? (err as Error).message}`, false, deliveredOnNetworkError(err));
     }
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel();

@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { NotificationChannel, jobQueues } from "@shouhu/contracts";
-import { ForbiddenError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import { Queue } from "bullmq";
 import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
 import { listDeadLetters, replayDeadLetters, type DeadLetterOptions } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
 import { webhookUrlProblem } from "../channels/outbound.js";
+import { decideUnknown } from "../data/delivery.js";
 
 const MessagesQuery = z.object({
-  status: z.enum(["queued", "sent", "failed", "read"]).optional(),
+  status: z.enum(["queued", "sending", "sent", "failed", "unknown", "read"]).optional(),
   channel: NotificationChannel.optional(),
   sourceEventType: z.string().max(40).optional(),
   childId: z.uuid().optional(),
@@ -16,6 +18,9 @@ const MessagesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 const ReplayBody = z.object({ ids: z.array(z.string().min(1)).max(1000).optional() });
+const MessageParams = z.object({ id: z.uuid({ message: "消息编号格式不正确" }) });
+const DecisionBody = z.object({ decision: z.enum(["resend", "mark-sent"], { message: "应为 resend（重发）或 mark-sent（确认已送达）" }) });
+
 const OfficeParams = z.object({ orgUnit: z.string().regex(/^(\d{6}|\d{9})$/, "应为6位县或9位乡镇代码"), kind: z.enum(["wecom", "dingtalk"]) });
 const OfficeBody = z.object({ url: z.url("应为群机器人的 Webhook 地址"), secret: z.string().max(200).nullish() });
 
@@ -89,6 +94,33 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     const replayed = await replayDeadLetters(jobQueues.notificationsDeliver, { ...deps.deadLetters, ids: chosen.map((l) => l.id) });
     return { replayed };
   });
+
+  // 发送结果未知: the send may have reached the provider (a timeout, a crash mid-send). It is
+  // never retried by itself; the county admin resends it or confirms it arrived.
+  app.post(
+    "/api/v1/notifications/messages/:id/decision",
+    { schema: { tags: ["notifications"], summary: "处理发送结果未知的消息：重发或确认已送达", params: MessageParams, body: DecisionBody } },
+    async (request) => {
+      const principal = request.principal!;
+      requireCountyAdmin(principal);
+      const message = await prisma.message.findUnique({ where: { id: request.params.id }, select: { id: true, orgUnit: true, status: true } });
+      if (!message || !message.orgUnit.startsWith(principal.orgUnit)) throw new NotFoundError("消息", request.params.id);
+      if (message.status !== "unknown") throw new ConflictError("NOT_UNKNOWN", "只有“发送结果未知”的消息需要人工处理");
+      if (request.body.decision === "resend") {
+        // The finished job keeps the message id as its job id; it goes, so the dispatcher can add the resend.
+        const queue = new Queue(jobQueues.notificationsDeliver, { connection: deps.deadLetters.connection, prefix: deps.deadLetters.prefix });
+        queue.on("error", () => undefined);
+        try {
+          await queue.remove(message.id);
+        } finally {
+          await queue.close();
+        }
+      }
+      await decideUnknown(prisma, message.id, request.body.decision, principal.name || principal.username);
+      if (request.body.decision === "resend") await prisma.$executeRawUnsafe(`UPDATE messages SET enqueued_at = NULL WHERE id = $1::uuid`, message.id);
+      return { id: message.id, status: request.body.decision === "resend" ? "queued" : "sent" };
+    },
+  );
 
   app.put("/api/v1/notifications/offices/:orgUnit/:kind", { schema: { tags: ["notifications"], summary: "设置乡镇/县办公群机器人（企业微信、钉钉）", params: OfficeParams, body: OfficeBody } }, async (request) => {
     const principal = request.principal!;
