@@ -10,6 +10,8 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Removes each file's Redis keys (its test prefixes) after the file: runs leave none behind.
+    setupFiles: ["packages/testing/src/vitest-setup.ts"],
     reporters: ["default"],
   },
 });

@@ -70,12 +70,29 @@ const processes = [
 const children = [];
 let stopping = false;
 
+/**
+ * Forwards the stop to every child (gateway first, so no request reaches a service
+ * that is already gone), waits for each to finish its graceful shutdown, and exits
+ * only after all have: nothing outlives `npm start`. A child still running after
+ * its grace period (SHUTDOWN_GRACE_MS, default 25 s) plus 5 s is killed.
+ */
 function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  for (const child of [...children].reverse()) child.kill("SIGTERM");
-  setTimeout(() => process.exit(code), 5000).unref();
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once("exit", r))))).then(() => process.exit(code));
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const child of [...running].reverse()) child.kill("SIGTERM");
+  const graceMs = Number(env("SHUTDOWN_GRACE_MS", "25000")) + 5000;
+  const killer = setTimeout(() => {
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) {
+      console.error(`[start] pid ${child.pid} still running after ${graceMs / 1000}s; killing it`);
+      child.kill("SIGKILL");
+    }
+  }, graceMs);
+  Promise.all(running.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", r))))).then(() => {
+    clearTimeout(killer);
+    console.log("[start] every process has stopped");
+    process.exit(code);
+  });
 }
 
 async function waitHealthy(name, url, child, timeoutMs = 60_000) {
@@ -103,6 +120,10 @@ function prefixLines(name, stream, out) {
   });
 }
 
+process.on("SIGINT", () => stopAll(0));
+process.on("SIGTERM", () => stopAll(0));
+process.on("SIGHUP", () => stopAll(0));
+
 await ensureInfra({ log: (m) => console.log(`[start] ${m}`) });
 
 if (process.env.SKIP_BUILD !== "1") {
@@ -114,10 +135,8 @@ if (process.env.SKIP_BUILD !== "1") {
   }
 }
 
-process.on("SIGINT", () => stopAll(0));
-process.on("SIGTERM", () => stopAll(0));
-
 for (const p of processes) {
+  if (stopping) break;
   const child = spawn(process.execPath, [path.join(root, p.entry)], {
     cwd: root,
     env: { ...process.env, REDIS_URL: redisUrl, OIDC_ISSUER_URL: issuerUrl, LOG_LEVEL: env("LOG_LEVEL", "info"), ...p.env },

@@ -18,6 +18,7 @@ COPY packages/auth/package.json packages/auth/
 COPY packages/dev-issuer/package.json packages/dev-issuer/
 COPY packages/testing/package.json packages/testing/
 COPY packages/cn/package.json packages/cn/
+COPY packages/spreadsheet/package.json packages/spreadsheet/
 COPY packages/runtime/package.json packages/runtime/
 COPY services/gateway/package.json services/gateway/
 COPY services/registry/package.json services/registry/

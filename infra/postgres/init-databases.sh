@@ -1,7 +1,16 @@
 #!/bin/sh
-# One database per service (DESIGN.md: no service reads another's tables).
+# One database per service (DESIGN.md: no service reads another's tables), each owned
+# by the service's own login role: a compromised service reaches its own data only.
+# Passwords come from the environment (docker-compose passes them from .env).
 # Runs once, when the postgres volume is first initialised.
 set -eu
-for db in shouhu_gateway shouhu_registry shouhu_pairing shouhu_visits shouhu_health shouhu_notifications shouhu_reporting; do
-  psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres -c "CREATE DATABASE $db"
+for svc in gateway registry pairing visits health notifications reporting; do
+  var=$(echo "${svc}_DB_PASSWORD" | tr '[:lower:]' '[:upper:]')
+  eval "password=\${$var:?$var is not set}"
+  psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
+    -v role="shouhu_$svc" -v db="shouhu_$svc" -v password="$password" <<'SQL'
+CREATE ROLE :"role" LOGIN PASSWORD :'password';
+CREATE DATABASE :"db" OWNER :"role";
+REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
+SQL
 done

@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import pg from "pg";
+import { postgresBinDir, startScratchPostgres } from "@shouhu/testing";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const read = (path: string) => readFileSync(`${root}/${path}`, "utf8");
@@ -16,7 +18,8 @@ function resolvedCompose(): { services: Record<string, any>; volumes?: Record<st
   for (const cmd of [["docker-compose"], ["docker", "compose"]]) {
     const probe = spawnSync(cmd[0]!, [...cmd.slice(1), "version"], { encoding: "utf8" });
     if (probe.status !== 0) continue;
-    const out = execFileSync(cmd[0]!, [...cmd.slice(1), "-f", "docker-compose.yml", "config"], { cwd: root, encoding: "utf8" });
+    // The committed .env.example stands in for the uncommitted .env that holds the secrets.
+    const out = execFileSync(cmd[0]!, [...cmd.slice(1), "-f", "docker-compose.yml", "--env-file", ".env.example", "config"], { cwd: root, encoding: "utf8" });
     return { ...parse(out), validatedBy: cmd.join(" ") };
   }
   console.warn("no docker-compose / docker compose found: checking docker-compose.yml as YAML only");
@@ -33,7 +36,7 @@ describe("docker-compose.yml", () => {
 
   it("gives every service its own database", () => {
     const init = read("infra/postgres/init-databases.sh");
-    for (const svc of ["gateway", "registry", "pairing", "visits", "health", "notifications", "reporting"]) expect(init).toContain(`shouhu_${svc}`);
+    for (const svc of ["gateway", "registry", "pairing", "visits", "health", "notifications", "reporting"]) expect(init).toMatch(new RegExp(`for svc in .*\\b${svc}\\b`));
     expect(compose.services["registry-api"].environment.DATABASE_URL).toMatch(/\/shouhu_registry$/);
     expect(compose.services.gateway.environment.DATABASE_URL).toMatch(/\/shouhu_gateway$/);
     expect(compose.services["pairing-api"].environment.DATABASE_URL).toMatch(/\/shouhu_pairing$/);
@@ -95,6 +98,70 @@ describe("docker-compose.yml", () => {
     for (const [svc, port] of [["registry", 3001], ["pairing", 3002], ["visits", 3003], ["health", 3004], ["notifications", 3005], ["reporting", 3006]] as const) {
       expect(gw.environment[`${svc.toUpperCase()}_URL`], svc).toBe(`http://${svc}-api:${port}`);
       expect(gw.depends_on[`${svc}-api`], svc).toEqual({ condition: "service_healthy" });
+    }
+  });
+  it("keeps secrets out of the repository: every one comes from .env, required, and .env.example names them all", () => {
+    const raw = read("docker-compose.yml");
+    expect(raw).not.toMatch(/postgresql:\/\/shouhu:shouhu@|PASSWORD: (admin|shouhu)\b/);
+    const required = new Set([...raw.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]!));
+    for (const name of ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "KEYCLOAK_ADMIN_PASSWORD", "SHOUHU_SERVICE_SECRET", "REGISTRY_DB_PASSWORD", "GATEWAY_DB_PASSWORD"]) expect(required).toContain(name);
+    const example = new Set([...read(".env.example").matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]!));
+    for (const name of required) expect(example, name).toContain(name);
+    expect(read(".gitignore")).toMatch(/^\.env$/m);
+  });
+
+  it("publishes only the gateway and Keycloak; Redis needs a password", () => {
+    const published = Object.entries(compose.services).filter(([, svc]) => svc.ports?.length).map(([name]) => name).sort();
+    expect(published).toEqual(["gateway", "keycloak"]);
+    expect(compose.services.redis.command.join(" ")).toContain("--requirepass");
+    expect(compose.services["registry-api"].environment.REDIS_URL).toMatch(/^redis:\/\/:[^@]+@redis:6379$/);
+  });
+
+  it("connects each service with its own PostgreSQL role, owner of its database only", () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      const url = svc.environment?.DATABASE_URL as string | undefined;
+      if (!url) continue;
+      const m = /^postgresql:\/\/(shouhu_[a-z]+):[^@]+@postgres:5432\/(shouhu_[a-z]+)$/.exec(url);
+      expect(m, name).not.toBeNull();
+      expect(m![1], name).toBe(m![2]);
+    }
+    const init = read("infra/postgres/init-databases.sh");
+    expect(init).toMatch(/CREATE ROLE :"role" LOGIN PASSWORD/);
+    expect(init).toMatch(/CREATE DATABASE :"db" OWNER :"role"/);
+    expect(init).toMatch(/REVOKE ALL ON DATABASE :"db" FROM PUBLIC/);
+  });
+
+  it("restarts every container by itself, checks each one's health, and starts services after their dependencies are healthy", () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      expect(svc.restart, name).toBe("unless-stopped");
+      expect(svc.healthcheck?.test, name).toBeDefined();
+      for (const [dep, cond] of Object.entries((svc.depends_on ?? {}) as Record<string, { condition: string }>)) expect(cond.condition, `${name} → ${dep}`).toBe("service_healthy");
+    }
+  });
+  it("the PostgreSQL init script, run for real: each service's role reaches its own database and no other", async () => {
+    if (!postgresBinDir()) return;
+    const pgc = await startScratchPostgres();
+    try {
+      const env = { ...process.env, POSTGRES_USER: "root", PGHOST: "127.0.0.1", PGPORT: String(pgc.port) } as Record<string, string>;
+      for (const svc of ["GATEWAY", "REGISTRY", "PAIRING", "VISITS", "HEALTH", "NOTIFICATIONS", "REPORTING"]) env[`${svc}_DB_PASSWORD`] = `pw-${svc}`;
+      execFileSync("sh", [`${root}/infra/postgres/init-databases.sh`], { env, stdio: "pipe" });
+      const as = async (user: string, db: string, sql: string) => {
+        const c = new pg.Client({ connectionString: `postgresql://${user}@127.0.0.1:${pgc.port}/${db}` });
+        await c.connect();
+        try {
+          return await c.query(sql);
+        } finally {
+          await c.end();
+        }
+      };
+      await as("shouhu_registry", "shouhu_registry", "CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
+      await expect(as("shouhu_registry", "shouhu_pairing", "SELECT 1")).rejects.toThrow(/permission denied/);
+      await expect(as("shouhu_pairing", "shouhu_registry", "SELECT 1")).rejects.toThrow(/permission denied/);
+      const owners = await as("root", "postgres", "SELECT datname, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname LIKE 'shouhu_%' ORDER BY 1");
+      expect(owners.rows.every((r: { datname: string; owner: string }) => r.owner === r.datname)).toBe(true);
+      expect(owners.rows).toHaveLength(7);
+    } finally {
+      pgc.destroy();
     }
   });
 });

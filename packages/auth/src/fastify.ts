@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { UnauthorizedError } from "@shouhu/kit";
+import { TooManyRequestsError, UnauthorizedError } from "@shouhu/kit";
 import type { Principal } from "./principal.js";
 import type { TokenVerifier } from "./verifier.js";
 
@@ -21,14 +21,58 @@ export function bearerToken(request: Pick<FastifyRequest, "headers">): string {
 type HookDone = (err?: Error) => void;
 
 /**
+ * Failed token checks per source address (token guessing, replaying stolen expired
+ * tokens): past `max` in a window, the address gets 429 with Retry-After until the
+ * window ends, before its token is even looked at. Per process, in memory: the check
+ * must not depend on Redis being up, and each gateway or service counts what it sees.
+ */
+export class FailedAuthLimiter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  constructor(
+    readonly max = 20,
+    readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Seconds until the address may try again; 0 when it may now. */
+  blockedFor(address: string): number {
+    if (this.windows.size === 0) return 0;
+    const w = this.windows.get(address);
+    if (!w) return 0;
+    const now = this.now();
+    if (w.resetAt <= now) {
+      this.windows.delete(address);
+      return 0;
+    }
+    return w.count >= this.max ? Math.ceil((w.resetAt - now) / 1000) : 0;
+  }
+
+  fail(address: string): void {
+    const now = this.now();
+    let w = this.windows.get(address);
+    if (!w || w.resetAt <= now) {
+      if (this.windows.size > 50_000) for (const [k, v] of this.windows) if (v.resetAt <= now) this.windows.delete(k);
+      w = { count: 0, resetAt: now + this.windowMs };
+      this.windows.set(address, w);
+    }
+    w.count++;
+  }
+}
+
+/**
  * An onRequest/preHandler hook: validates the bearer token and sets `request.principal`.
  * Errors (UnauthorizedError → 401) go to the service's error handler to render.
  * The gateway forwards the same bearer token, and each service runs this again with
  * its own verifier: keys are cached per verifier, so that costs one RSA verify.
  * Callback-style, and synchronous for a token seen before: every request passes here.
  */
-export function authenticate(verifier: TokenVerifier) {
-  return (request: FastifyRequest, _reply: unknown, done: HookDone): void => {
+export function authenticate(verifier: TokenVerifier, limiter: FailedAuthLimiter = new FailedAuthLimiter()) {
+  return (request: FastifyRequest, reply: unknown, done: HookDone): void => {
+    const wait = limiter.blockedFor(request.ip);
+    if (wait > 0) {
+      (reply as { header(name: string, value: string): void }).header("retry-after", String(wait));
+      return done(new TooManyRequestsError(`登录凭证校验失败次数过多，请 ${wait} 秒后再试`));
+    }
     let raw: string;
     try {
       raw = bearerToken(request);
@@ -40,10 +84,17 @@ export function authenticate(verifier: TokenVerifier) {
       request.principal = known;
       return done();
     }
-    verifier.verify(raw).then((principal) => {
-      request.principal = principal;
-      done();
-    }, done);
+    verifier.verify(raw).then(
+      (principal) => {
+        request.principal = principal;
+        done();
+      },
+      (err: Error) => {
+        // A bad, forged or expired token counts; an outage of the identity provider (503) does not.
+        if (err instanceof UnauthorizedError) limiter.fail(request.ip);
+        done(err);
+      },
+    );
   };
 }
 
@@ -53,14 +104,21 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** The routes a service answers without a token: probes, metrics and its API description. */
+export const OPEN_ROUTES: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json"]);
+
 /**
- * Inside a service every `/api/` route validates the bearer token again (the network
- * is not trusted, DESIGN.md); health, readiness and metrics stay open for probes.
+ * Inside a service every route validates the bearer token again (the network is not
+ * trusted, DESIGN.md), except the open ones above. The decision is made on the route
+ * the router matched — after it decoded and normalized the path — never on the raw
+ * URL: `/%61pi/v1/children` matches `/api/v1/children` and so needs a token too, and an
+ * unmatched path answers 401 before it can say whether anything lives there.
  */
 export function protectApiRoutes(app: Pick<FastifyInstance, "addHook">, verifier: TokenVerifier): void {
   const check = authenticate(verifier);
   app.addHook("onRequest", (request: FastifyRequest, reply: unknown, done: HookDone) => {
-    if (request.url.startsWith("/api/")) check(request, reply, done);
-    else done();
+    const route = request.routeOptions.url;
+    if (route !== undefined && OPEN_ROUTES.has(route)) done();
+    else check(request, reply, done);
   });
 }

@@ -1,5 +1,23 @@
 export { createTokenVerifier, AuthUnavailableError, type TokenVerifier, type VerifierOptions } from "./verifier.js";
 export { actorOf, hasAnyRole, requireRole, rolesFromClaims, principalFromClaims, type Principal } from "./principal.js";
 export { withinJurisdiction, assertWithinJurisdiction, scopeOf } from "./jurisdiction.js";
-export { fieldAccess, maskIdNumber, maskPhone, type FieldAccess } from "./masking.js";
-export { authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";
+export {
+  CHILD_FIELDS,
+  NEED_TO_KNOW,
+  RECORD_ACCESS,
+  applyLevel,
+  childView,
+  maskPhone,
+  needsPairing,
+  recordAccess,
+  regionOnly,
+  resolveLevel,
+  seesContacts,
+  type ChildField,
+  type ChildView,
+  type Level,
+  type RecordKind,
+  type RecordLevel,
+  type Resolved,
+} from "./need-to-know.js";
+export { FailedAuthLimiter, OPEN_ROUTES, authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";

@@ -5,11 +5,13 @@ import { errorHandler, ForbiddenError } from "@shouhu/kit";
 import { createIssuerApp, type IssuerApp } from "@shouhu/dev-issuer";
 import {
   assertWithinJurisdiction,
+  FailedAuthLimiter,
   authenticate,
   createTokenVerifier,
-  fieldAccess,
+  childView,
+  recordAccess,
+  regionOnly,
   hasAnyRole,
-  maskIdNumber,
   maskPhone,
   requirePrincipal,
   requireRole,
@@ -71,19 +73,25 @@ describe("jurisdiction is an org-code prefix test", () => {
 
 describe("field access and masking", () => {
   it("by role", () => {
-    const none = { idNumbers: false, phones: false, sensitiveNotes: false };
-    const all = { idNumbers: true, phones: true, sensitiveNotes: true };
-    expect(fieldAccess({ roles: ["inspector"] })).toEqual(none);
-    expect(fieldAccess({ roles: ["teacher"] })).toEqual({ idNumbers: false, phones: true, sensitiveNotes: true });
-    expect(fieldAccess({ roles: ["health-worker"] })).toEqual({ idNumbers: false, phones: true, sensitiveNotes: true });
-    for (const role of ["county-admin", "federation-officer", "township-supervisor", "village-director"] as const) expect(fieldAccess({ roles: [role] })).toEqual(all);
-    expect(fieldAccess({ roles: [] })).toEqual(none);
-    expect(fieldAccess({ roles: ["inspector", "teacher"] })).toEqual({ idNumbers: false, phones: true, sensitiveNotes: true });
+    // Spot checks of the table's consequences; the generated tests walk all of it.
+    expect(childView({ roles: ["inspector"] })).toMatchObject({ idNumber: "region", guardianPhone: "none", familyNotes: "none", healthNotes: "none" });
+    expect(childView({ roles: ["teacher"] }, { paired: false })).toMatchObject({ idNumber: "region", guardianPhone: "none", address: "none", familyNotes: "none" });
+    expect(childView({ roles: ["teacher"] }, { paired: true })).toMatchObject({ idNumber: "region", guardianPhone: "full", address: "full", familyNotes: "full" });
+    expect(childView({ roles: ["health-worker"] })).toMatchObject({ guardianName: "full", guardianPhone: "full", parentPhone: "none", healthNotes: "full", familyNotes: "none" });
+    expect(childView({ roles: ["federation-officer"] })).toMatchObject({ idNumber: "region", guardianPhone: "masked", parentPhone: "masked", familyNotes: "full" });
+    expect(childView({ roles: ["county-admin"] })).toMatchObject({ idNumber: "full", guardianPhone: "full" });
+    expect(childView({ roles: [] })).toMatchObject({ idNumber: "none", guardianName: "none" });
+    // Several roles: the most any of them allows.
+    expect(childView({ roles: ["inspector", "health-worker"] })).toMatchObject({ guardianPhone: "full", idNumber: "region" });
+    expect(recordAccess({ roles: ["teacher", "inspector"] }, "visitRecords")).toBe("own-and-paired");
+    expect(recordAccess({ roles: ["federation-officer"] }, "checkups")).toBe("flags");
+    expect(recordAccess({ roles: [] }, "concerns")).toBe("none");
   });
 
   it("masks ID numbers and phones", () => {
-    expect(maskIdNumber("430102201205030017")).toBe("4301**********0017");
-    expect(maskIdNumber("43010220120503001X")).toBe("4301**********001X");
+    // Region only: a partial mask plus the birth date would rebuild the number.
+    expect(regionOnly("430102201205030017")).toBe("430102************");
+    expect(regionOnly("43010220120503001X")).toBe("430102************");
     expect(maskPhone("13812345678")).toBe("138****5678");
     expect(maskPhone("123")).toBe("***");
   });
@@ -124,5 +132,27 @@ describe("authenticate (Fastify hook)", () => {
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
     }
+  });
+
+  it("bad or expired tokens from one address are limited: 429 with Retry-After, other addresses unaffected, lifted after the window", async () => {
+    let now = 5_000_000;
+    const limiter = new FailedAuthLimiter(3, 60_000, () => now);
+    const limited = Fastify();
+    limited.setErrorHandler(errorHandler);
+    const issuerUrl = `${issuer.issuerUrl()}`;
+    limited.addHook("onRequest", authenticate(createTokenVerifier({ issuerUrl, audience: "shouhu-api" }), limiter));
+    limited.get("/me", async (request) => ({ username: requirePrincipal(request).username }));
+    const expired = await issuer.issueToken("changling.director", "shouhu-web", { expiresIn: -60 });
+    const good = await issuer.issueToken("changling.director");
+    const from = (ip: string, token: string) => limited.inject({ url: "/me", remoteAddress: ip, headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 3; i++) expect((await from("10.0.0.9", i === 0 ? expired : "x.y.z")).statusCode).toBe(401);
+    const blocked = await from("10.0.0.9", good);
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.headers["retry-after"]).toBe("60");
+    expect(blocked.json().error.code).toBe("RATE_LIMITED");
+    expect((await from("10.0.0.10", good)).statusCode).toBe(200);
+    now += 60_001;
+    expect((await from("10.0.0.9", good)).statusCode).toBe(200);
+    await limited.close();
   });
 });

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { KeySet } from "./keys.js";
 import { findClient, loadRealm, type RealmClient, type RealmExport, type RealmUser } from "./realm.js";
 import { issueAccessToken, issueToken, type IssueOptions } from "./tokens.js";
+import { BruteForceDetector } from "./brute-force.js";
 
 export interface IssuerOptions {
   realmFile: string;
@@ -58,6 +59,7 @@ function clientCredentials(request: FastifyRequest, form: Record<string, string>
  */
 export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp> {
   const realm = loadRealm(options.realmFile);
+  const bruteForce = new BruteForceDetector(realm);
   const keys = options.keys ?? (await KeySet.create(options.keyFile));
   const app = Fastify({ logger: false }) as unknown as IssuerApp;
   const base = `/realms/${realm.realm}`;
@@ -123,7 +125,13 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
       if (!client.directAccessGrantsEnabled) return oauthError(reply, 400, "unauthorized_client", "Client not allowed for direct access grants");
       user = realm.users?.find((u) => u.username === form.username?.toLowerCase() && !u.serviceAccountClientId);
       const stored = user?.credentials?.find((c) => c.type === "password")?.value;
-      if (!user || !sameSecret(stored, form.password)) return oauthError(reply, 401, "invalid_grant", "Invalid user credentials");
+      // A temporarily locked user gets the answer of a wrong password, even with the right one.
+      if (user && bruteForce.isLocked(user.username)) return oauthError(reply, 401, "invalid_grant", "Invalid user credentials");
+      if (!user || !sameSecret(stored, form.password)) {
+        if (user) bruteForce.failure(user.username);
+        return oauthError(reply, 401, "invalid_grant", "Invalid user credentials");
+      }
+      bruteForce.success(user.username);
       if (user.enabled === false) return oauthError(reply, 400, "invalid_grant", "Account disabled");
     } else if (form.grant_type === "client_credentials") {
       if (client.publicClient) return oauthError(reply, 400, "unauthorized_client", "Public client not allowed to retrieve service account");

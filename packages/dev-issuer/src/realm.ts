@@ -45,6 +45,12 @@ export interface RealmGroup {
 
 export interface RealmExport {
   realm: string;
+  /** Keycloak's brute-force detection (BruteForceDetector). */
+  bruteForceProtected?: boolean;
+  failureFactor?: number;
+  waitIncrementSeconds?: number;
+  maxFailureWaitSeconds?: number;
+  maxDeltaTimeSeconds?: number;
   enabled?: boolean;
   accessTokenLifespan?: number;
   ssoSessionIdleTimeout?: number;
@@ -54,8 +60,25 @@ export interface RealmExport {
   users?: RealmUser[];
 }
 
+/**
+ * Secrets a development run may fall back to when its environment does not set them.
+ * Dev only: the realm export holds placeholders, never values, and a real Keycloak
+ * resolves them from its own environment (docker-compose's .env).
+ */
+const DEV_DEFAULTS: Record<string, string> = { SHOUHU_SERVICE_SECRET: "shouhu-service-secret" };
+
+/** Keycloak's `${NAME}` / `${NAME:default}` placeholders in a realm export, from the environment. */
+export function resolvePlaceholders(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  // Unset names stay as written, as Keycloak leaves them (e.g. ${role_uma_authorization}, a message key).
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::([^}]*))?\}/g, (whole, name: string, fallback: string | undefined) => {
+    const key = name.replace(/^env\./, "");
+    const value = env[key] ?? fallback ?? DEV_DEFAULTS[key];
+    return value === undefined ? whole : JSON.stringify(value).slice(1, -1);
+  });
+}
+
 export function loadRealm(file: string): RealmExport {
-  const realm = JSON.parse(readFileSync(file, "utf8")) as RealmExport;
+  const realm = JSON.parse(resolvePlaceholders(readFileSync(file, "utf8"))) as RealmExport;
   if (!realm.realm) throw new Error(`${file} is not a Keycloak realm export (no "realm")`);
   return realm;
 }

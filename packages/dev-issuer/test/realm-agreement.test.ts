@@ -176,6 +176,46 @@ describe("the development issuer serves Keycloak's endpoints", () => {
   });
 });
 
+describe("secrets out of the repository", () => {
+  it("the committed realm export holds placeholders for client secrets, resolved from the environment as Keycloak does", async () => {
+    const { readFileSync } = await import("node:fs");
+    const raw = JSON.parse(readFileSync(realmFile, "utf8")) as { clients: { clientId: string; secret?: string }[] };
+    const secrets = raw.clients.filter((c) => c.secret !== undefined);
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const c of secrets) expect(c.secret, c.clientId).toMatch(/^\$\{[A-Z_]+\}$/);
+    const { resolvePlaceholders } = await import("../src/realm.js");
+    expect(resolvePlaceholders('{"secret":"${SHOUHU_SERVICE_SECRET}"}', { SHOUHU_SERVICE_SECRET: 'pr0d"secret' })).toBe('{"secret":"pr0d\\"secret"}');
+    expect(resolvePlaceholders('"${NOT_SET:fallback}"', {})).toBe('"fallback"');
+    expect(resolvePlaceholders('"${role_uma_authorization}"', {})).toBe('"${role_uma_authorization}"'); // a message key, left as is
+  });
+});
+
+describe("brute-force detection (the realm's bruteForceProtected)", () => {
+  it("locks a user out after failureFactor wrong passwords, answering exactly as for a wrong password, and lifts it after the wait", async () => {
+    const { BruteForceDetector } = await import("../src/brute-force.js");
+    let now = 1_000_000;
+    const settings = { bruteForceProtected: true, failureFactor: 5, waitIncrementSeconds: 60, maxFailureWaitSeconds: 900, maxDeltaTimeSeconds: 43_200 };
+    const bf = new BruteForceDetector(settings, () => now);
+    for (let i = 0; i < 4; i++) bf.failure("a");
+    expect(bf.isLocked("a")).toBe(false);
+    bf.failure("a");
+    expect(bf.isLocked("a")).toBe(true);
+    now += 61_000;
+    expect(bf.isLocked("a")).toBe(false);
+    bf.success("a");
+    expect(new BruteForceDetector({ ...settings, bruteForceProtected: false }, () => now).isLocked("a")).toBe(false);
+  });
+
+  it("the token endpoint refuses the right password while the user is locked, and other users are unaffected", async () => {
+    expect(realm.bruteForceProtected).toBe(true);
+    const form = (username: string, password: string) => ({ grant_type: "password", client_id: "shouhu-web", username, password });
+    for (let i = 0; i < realm.failureFactor!; i++) expect((await post(form("shimen.supervisor", `guess-${i}`))).status).toBe(401);
+    const locked = await post(form("shimen.supervisor", "Shouhu@2026"));
+    expect(locked).toEqual({ status: 401, body: { error: "invalid_grant", error_description: "Invalid user credentials" } });
+    expect((await post(form("changling.supervisor", "Shouhu@2026"))).status).toBe(200);
+  });
+});
+
 describe("signing keys", () => {
   it("rotation adds a kid and keeps the old one published", async () => {
     const keys = await KeySet.create();

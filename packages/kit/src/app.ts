@@ -21,6 +21,13 @@ import { registerHealthRoutes, type ReadinessCheck } from "./health.js";
 import { lazyChildLogger } from "./logger.js";
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
 
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The Prometheus registry behind `/metrics`, for a service's own metrics. */
+    metrics: import("prom-client").Registry;
+  }
+}
+
 // Validation messages reach staff: zod's built-in zh-CN messages.
 z.config(z.locales.zhCN());
 
@@ -96,6 +103,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   });
   app.get("/openapi.json", { schema: { hide: true }, config: { otel: false } }, async () => app.swagger());
 
-  registerHealthRoutes(app as unknown as FastifyInstance, options.service, options.readiness ?? []);
+  const metrics = registerHealthRoutes(app as unknown as FastifyInstance, options.service, options.readiness ?? []);
+  app.decorate("metrics", metrics);
   return app as unknown as ServiceApp;
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
-import { AppError, type FieldIssue, ValidationError } from "./errors.js";
+import { AppError, type FieldIssue, ServiceUnavailableError, ValidationError } from "./errors.js";
+import { isDependencyUnavailable, RETRY_AFTER_SECONDS } from "./unavailable.js";
 
 /** `/guardians/0/phone` → `guardians.0.phone`; the request part (body/query) as prefix when empty. */
 function fieldFromPath(instancePath: string, context: string | undefined): string {
@@ -31,8 +32,16 @@ export function validationIssues(error: FastifyError): FieldIssue[] {
  */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof AppError) {
-    if (error.statusCode >= 500) request.log.error({ err: error }, error.message);
+    if (error.statusCode === 503) {
+      request.log.warn({ err: error }, error.message);
+      reply.header("retry-after", String(error instanceof ServiceUnavailableError ? error.retryAfterSeconds : RETRY_AFTER_SECONDS));
+    } else if (error.statusCode >= 500) request.log.error({ err: error }, error.message);
     return reply.status(error.statusCode).send(error.toJSON());
+  }
+  // PostgreSQL or Redis down: the request did nothing wrong and may simply be retried.
+  if (isDependencyUnavailable(error)) {
+    request.log.warn({ err: error }, "dependency unavailable");
+    return reply.status(503).header("retry-after", String(RETRY_AFTER_SECONDS)).send(new ServiceUnavailableError().toJSON());
   }
   if (hasZodFastifySchemaValidationErrors(error) || error.validation) {
     return reply.status(400).send(new ValidationError(validationIssues(error)).toJSON());

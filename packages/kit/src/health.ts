@@ -1,6 +1,18 @@
 import type { FastifyInstance } from "fastify";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 
+/** Turns `/readyz` false for good once the process starts shutting down. */
+export function shutdownReadiness(): ReadinessCheck & { begin(): void } {
+  let stopping = false;
+  return {
+    name: "shutdown",
+    check: async () => {
+      if (stopping) throw new Error("shutting down");
+    },
+    begin: () => void (stopping = true),
+  };
+}
+
 /** A dependency `/readyz` checks, e.g. the database or Redis. */
 export interface ReadinessCheck {
   name: string;

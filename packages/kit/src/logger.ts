@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import { pino, type Logger, type LoggerOptions } from "pino";
+import { scrubText, scrubValue } from "./redact.js";
 
 export type { Logger };
 
@@ -16,10 +17,22 @@ export const redactPaths = [
   "*.access_token",
 ];
 
+/** Every depth of a logged object, and the message text, scrubbed of minors' personal data (redact.ts). */
+export const scrubbingOptions: Pick<LoggerOptions, "formatters" | "hooks"> = {
+  formatters: { log: (obj) => scrubValue(obj) as Record<string, unknown> },
+  hooks: {
+    logMethod(args, method) {
+      for (let i = 0; i < args.length; i++) if (typeof args[i] === "string") args[i] = scrubText(args[i] as string);
+      return method.apply(this, args);
+    },
+  },
+};
+
 export function createLogger(service: string, level: LoggerOptions["level"] = "info"): Logger {
   return pino({
     name: service,
     level,
+    ...scrubbingOptions,
     redact: { paths: redactPaths, censor: "[redacted]" },
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,

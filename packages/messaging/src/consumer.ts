@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type WorkerOptions } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type WorkerOptions } from "bullmq";
+import { isDependencyUnavailable } from "@shouhu/kit/unavailable";
 import { eventsQueue, parseEnvelope, subscriptions, type Envelope, type EventType } from "@shouhu/contracts";
 import { deadLetterOnFinalFailure, openDeadLetterQueue, withDeadLetters } from "./dead-letter.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
@@ -23,6 +24,19 @@ export interface EventConsumerOptions<Tx extends SqlTx> {
 }
 
 export type ConsumeOutcome = "applied" | "duplicate";
+
+/**
+ * Locks of event consumers. A killed consumer's in-flight events come back once the lock
+ * expires (lockDuration) and a worker's stall check (every stalledInterval) sees it:
+ * at most 10 + 5 s, then the next worker runs them (BullMQ's defaults, 30 s + 30 s, took
+ * ~76 s). An event handler is one short transaction, so a live worker renews its lock
+ * (every lockDuration / 2) long before 10 s even on a busy 2-core machine; a handler
+ * blocked past that would be redelivered, which the inbox makes harmless.
+ */
+export const EVENT_WORKER_LOCKS = { lockDuration: 10_000, stalledInterval: 5_000 } as const;
+
+/** How long an event waits while its database is unreachable before it is tried again. */
+const DEPENDENCY_RETRY_MS = 2_000;
 
 /** Like Immich: a service that is routed an event it cannot handle must not start. */
 export function assertHandlersMatchRoutes(service: string, handlers: Record<string, unknown>, routes: Partial<Record<EventType, readonly string[]>>): void {
@@ -73,7 +87,22 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
   const dead = openDeadLetterQueue(queue, options, logger);
   const tracer = trace.getTracer("shouhu-messaging");
 
-  const processEvent = async (job: Job): Promise<ConsumeOutcome> => {
+  const processEvent = async (job: Job, token?: string): Promise<ConsumeOutcome> => {
+    try {
+      return await processTraced(job);
+    } catch (err) {
+      // PostgreSQL down or restarting: not the event's fault. Wait and try again without
+      // spending one of its attempts, so an outage of any length dead-letters nothing.
+      if (token && isDependencyUnavailable(err)) {
+        logger.warn({ err, queue, jobId: job.id }, "database unavailable; event postponed");
+        await job.moveToDelayed(Date.now() + DEPENDENCY_RETRY_MS, token);
+        throw new DelayedError();
+      }
+      throw err;
+    }
+  };
+
+  const processTraced = async (job: Job): Promise<ConsumeOutcome> => {
     // The producer's request context, so one request is one trace across services.
     const traceparent = (job.data as { traceparent?: unknown } | null)?.traceparent;
     const parent = typeof traceparent === "string" ? propagation.extract(context.active(), { traceparent }) : context.active();
@@ -99,6 +128,7 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
   };
 
   const worker = new Worker(queue, withDeadLetters(processEvent, dead, logger), {
+    ...EVENT_WORKER_LOCKS,
     ...options.workerOptions,
     connection: options.connection,
     prefix: options.prefix,

@@ -51,6 +51,7 @@ export class OutboxRelay {
   /** A kick that arrived while a batch was running: go again instead of sleeping. */
   private kicked = false;
   private listener: pg.PoolClient | undefined;
+  private failing = false;
   private lastPrune = 0;
 
   constructor(private readonly options: RelayOptions) {
@@ -135,8 +136,12 @@ export class OutboxRelay {
       let moved = 0;
       try {
         moved = await this.publishOnce();
+        if (this.failing) this.logger.info({}, "outbox relay publishing again");
+        this.failing = false;
       } catch (err) {
-        this.logger.error({ err }, "outbox relay failed; will retry at the next poll");
+        // Once per outage (PostgreSQL or Redis down), not once per poll.
+        if (!this.failing) this.logger.error({ err }, "outbox relay failed; retrying at every poll until it works");
+        this.failing = true;
       }
       if (Date.now() - this.lastPrune > 3600_000) {
         this.lastPrune = Date.now();

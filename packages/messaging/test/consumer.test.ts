@@ -132,7 +132,7 @@ describe("background jobs", () => {
     await until("two deliveries seen", async () => seen.length === 2);
     expect(seen).toEqual([false, true]);
     const job = await queue.getJob("import-b1");
-    expect(job?.opts.removeOnComplete).toMatchObject({ count: 1000 });
+    expect(job?.opts.removeOnComplete).toMatchObject({ age: 24 * 3600, count: 500 });
     await worker.close();
     await queue.close();
   });

@@ -2,7 +2,7 @@ import pg from "pg";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "@shouhu/testing";
-import { listDeadLetters } from "../src/index.js";
+import { EVENT_WORKER_LOCKS, listDeadLetters } from "../src/index.js";
 import { childRegistered, connection, effectsFor, recordingConsumer, runFixture, setupFile } from "./support.js";
 
 let pool: pg.Pool;
@@ -44,6 +44,22 @@ describe("crashes and shutdown", () => {
     expect(await effectsFor(pool, event.id)).toBe(1);
     await worker.close();
   });
+
+  it("with the production locks, a killed consumer's event is redelivered and applied within 30 s of the kill", async () => {
+    expect(EVENT_WORKER_LOCKS.lockDuration + EVENT_WORKER_LOCKS.stalledInterval).toBeLessThanOrEqual(30_000);
+    const event = childRegistered();
+    await queue.add(event.type, event, { jobId: event.id });
+    const fixture = runFixture("consumer-process.ts", [dbUrl, prefix, "crash", "60000", "0", "default-locks"]);
+    await fixture.message("in-handler");
+    fixture.child.kill("SIGKILL");
+    await fixture.exited;
+    const killedAt = Date.now();
+    const worker = recordingConsumer(pool, "proc", prefix); // default locks, as a restarted consumer has
+    await until("the killed consumer's event applied", async () => (await effectsFor(pool, event.id)) === 1, 30_000);
+    console.log(`event redelivered and applied ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
+    expect(await effectsFor(pool, event.id)).toBe(1);
+    await worker.close();
+  }, 45_000);
 
   it("a job that stalls more than maxStalledCount is failed by the next worker and lands in dead letters", async () => {
     const event = childRegistered();

@@ -3,7 +3,7 @@ import type pg from "pg";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
-import { createLogger, initTelemetry, loadConfig, type Logger, type ReadinessCheck, type ServiceApp, type ServiceConfig } from "@shouhu/kit";
+import { createLogger, createServiceApp, initTelemetry, loadConfig, shutdownReadiness, type Logger, type ReadinessCheck, type ServiceApp, type ServiceConfig } from "@shouhu/kit";
 import { createTokenVerifier, type TokenVerifier } from "@shouhu/auth";
 import { createPgPool, migrate } from "@shouhu/db";
 import { subscriptions, type EventType } from "@shouhu/contracts";
@@ -102,6 +102,7 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
   await migrate({ databaseUrl: config.DATABASE_URL, migrationsDir, logger });
 
   const prisma = def.createPrisma(config.DATABASE_URL);
+  const draining = shutdownReadiness();
   const producerRedis = createRedisConnection(config.REDIS_URL, { role: "producer" });
   const workerRedis = createRedisConnection(config.REDIS_URL, { role: "worker" });
   await untilReady(producerRedis, config.REDIS_URL);
@@ -113,12 +114,13 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
     instrumentation: telemetry.instrumentation,
     prisma,
     get pool() {
-      pool ??= createPgPool(config.DATABASE_URL, { max: def.poolMax ?? 2 });
+      pool ??= createPgPool(config.DATABASE_URL, { max: def.poolMax ?? 2, onError: (err) => logger.warn({ err }, "postgres connection lost; reconnecting on next use") });
       return pool;
     },
     producerRedis,
     workerRedis,
     readiness: [
+      draining,
       { name: "postgres", check: async () => void (await prisma.$queryRawUnsafe("SELECT 1")) },
       { name: "redis", check: async () => void (await producerRedis.ping()) },
     ],
@@ -137,6 +139,13 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
     app = built;
     await built.listen({ port: config.PORT, host: config.HOST });
     front.push({ name: "http", close: () => built.close() });
+  }
+  if (config.ROLE === "worker") {
+    // Workers answer probes too (/healthz, /readyz, /metrics): orchestrators restart a
+    // worker whose PostgreSQL or Redis checks fail, and compose waits on its health.
+    const probes = await createServiceApp({ service: def.name, logger, readiness: ctx.readiness });
+    await probes.listen({ port: config.PORT, host: config.HOST });
+    front.push({ name: "probes", close: () => probes.close() });
   }
   if (config.ROLE !== "api") {
     if (parts.workers) front.push(...(await parts.workers()).map(toCloser));
@@ -162,6 +171,9 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
 
   const stop = gracefulShutdown(
     [
+      // Not ready first, so load balancers stop sending; then the server stops taking
+      // connections and waits for in-flight requests (Fastify answers 503 meanwhile).
+      { name: "drain", close: async () => { draining.begin(); await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS)); } },
       ...front,
       ...owned,
       { name: "prisma", close: () => prisma.$disconnect() },
@@ -169,7 +181,7 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
       { name: "redis", close: async () => { producerRedis.disconnect(); workerRedis.disconnect(); } },
       { name: "telemetry", close: () => telemetry.shutdown() },
     ],
-    { logger, exit: def.exitOnShutdown ?? true, ...(def.exitOnShutdown === false ? { signals: [] } : {}) },
+    { logger, timeoutMs: config.SHUTDOWN_GRACE_MS, exit: def.exitOnShutdown ?? true, ...(def.exitOnShutdown === false ? { signals: [] } : {}) },
   );
   logger.info({ role: config.ROLE, port: app ? config.PORT : undefined }, `${def.name} started`);
   return { config, prisma, logger, app, stop };

@@ -3,7 +3,7 @@ import pg from "pg";
 import { randomUUID } from "node:crypto";
 import { createServiceApp, serviceConfigSchema } from "@shouhu/kit";
 import { appendToOutbox, buildEvent, type SqlTx } from "@shouhu/messaging";
-import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
+import { createTestDatabase, freePort, testPrefix, type TestDatabase } from "@shouhu/testing";
 import { runService, type RunningService } from "../src/index.js";
 
 // A small real service on the shared process: its own database and migrations, an
@@ -118,5 +118,23 @@ describe("runService", () => {
     expect(closed).toEqual(["http", "worker"]);
     await expect(service.prisma.$queryRawUnsafe("SELECT 1")).rejects.toThrow();
     service = undefined;
+  });
+  it("a worker-role process answers probes on its port, and stops answering when it stops", async () => {
+    const port = await freePort();
+    const worker = await runService({
+      name: SERVICE,
+      configSchema: serviceConfigSchema({ port: 0, database: "unused" }),
+      env: { DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: "silent", QUEUE_PREFIX: testPrefix("runtime_w"), ROLE: "worker", SHUTDOWN_DRAIN_MS: "0" },
+      migrationsDir: new URL("./fixtures/migrations", import.meta.url),
+      createPrisma: pgDb,
+      exitOnShutdown: false,
+      setup: () => ({ workers: async () => [] }),
+    });
+    expect(worker.app).toBeUndefined();
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: "ready", service: SERVICE });
+    await worker.stop();
+    await expect(fetch(`http://127.0.0.1:${port}/readyz`)).rejects.toThrow();
   });
 });

@@ -10,7 +10,8 @@ import { AuditWriter, type AuditPool } from "./audit/writer.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { OpenApiAggregator, registerDocs } from "./routes/docs.js";
 import { registerProxy } from "./routes/proxy.js";
-import { leasedRedisStore } from "./rate-limit-store.js";
+import { Counter, Gauge } from "prom-client";
+import { MemoryFallback, leasedRedisStore } from "./rate-limit-store.js";
 import type { Upstream } from "./upstreams.js";
 
 export interface GatewayDeps {
@@ -76,6 +77,13 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
   await app.register(fastifyCors, { origin: deps.corsOrigins.length ? deps.corsOrigins : false, credentials: false, maxAge: 600 });
   await registerDocs(app, new OpenApiAggregator(deps.upstreams));
 
+  // Redis down: per-instance counting, said once in the log and visible in metrics.
+  const fallback = new MemoryFallback((active, err) =>
+    active ? deps.logger.warn({ err }, "rate limiting in memory: Redis unreachable") : deps.logger.info("rate limiting back on Redis"),
+  );
+  new Gauge({ name: "gateway_rate_limit_fallback_active", help: "1 while rate limits are counted in memory because Redis is unreachable", registers: [app.metrics], collect() { this.set(fallback.active ? 1 : 0); } });
+  new Counter({ name: "gateway_rate_limit_fallback_total", help: "Requests rate-limited in memory because Redis was unreachable", registers: [app.metrics], collect() { this.reset(); this.inc(fallback.uses); } });
+
   await app.register(async (api) => {
     const scoped = api as unknown as ServiceApp;
     scoped.addHook("onRequest", authenticate(deps.verifier));
@@ -85,7 +93,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
       max: deps.rateLimitPerMinute,
       timeWindow: 60_000,
       // Same Redis counters, taken in leases: no Redis round trip per request for a busy user.
-      store: leasedRedisStore(deps.redis, deps.rateLimitNamespace ?? "shouhu-gw-rl-"),
+      store: leasedRedisStore(deps.redis, deps.rateLimitNamespace ?? "shouhu-gw-rl-", fallback),
       keyGenerator: (request) => request.principal?.userId ?? request.ip,
       // Thrown by the plugin, rendered by our error handler in the one error shape.
       errorResponseBuilder: (_request, context) => new TooManyRequestsError(`请求过于频繁，请 ${Math.ceil(context.ttl / 1000)} 秒后再试`),

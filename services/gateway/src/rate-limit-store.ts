@@ -42,14 +42,54 @@ type LeaseRedis = Redis & { shouhuRateLease?: (key: string, size: number, window
  * early, never late). A user at ordinary rates leases one permit at a time:
  * exactly the plugin's own Redis store.
  */
-export function leasedRedisStore(redis: Redis, prefix: string): new (params?: StoreParams) => LeasedRedisStore {
+export function leasedRedisStore(redis: Redis, prefix: string, fallback: MemoryFallback = new MemoryFallback()): new (params?: StoreParams) => LeasedRedisStore {
   const client = redis as LeaseRedis;
   if (!client.shouhuRateLease) client.defineCommand("shouhuRateLease", { numberOfKeys: 1, lua: LEASE_LUA });
   return class extends LeasedRedisStore {
     constructor(params?: StoreParams) {
-      super(client, prefix, params);
+      super(client, prefix, params, fallback);
     }
   };
+}
+
+/**
+ * While Redis is unreachable the gateway keeps serving: each instance counts in its
+ * own fixed window instead (a user may then get up to max per instance, which beats
+ * refusing every request because a counter store is down). Redis is tried again on
+ * every lease, so the shared counters return as soon as it is back.
+ */
+export class MemoryFallback {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  /** Is the fallback in use now (the last Redis attempt failed)? */
+  active = false;
+  /** Requests counted in memory since start (the `gateway_rate_limit_fallback_total` metric). */
+  uses = 0;
+
+  constructor(private readonly onChange: (active: boolean, err?: Error) => void = () => undefined) {}
+
+  take(key: string, timeWindow: number, now = Date.now()): { current: number; ttl: number } {
+    let w = this.windows.get(key);
+    if (!w || w.resetAt <= now) {
+      if (this.windows.size > 10_000) for (const [k, v] of this.windows) if (v.resetAt <= now) this.windows.delete(k);
+      w = { count: 0, resetAt: now + timeWindow };
+      this.windows.set(key, w);
+    }
+    this.uses++;
+    return { current: ++w.count, ttl: w.resetAt - now };
+  }
+
+  failed(err: Error): void {
+    if (this.active) return;
+    this.active = true;
+    this.onChange(true, err);
+  }
+
+  recovered(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.windows.clear();
+    this.onChange(false);
+  }
 }
 
 type StoreParams = { timeWindow?: unknown; max?: unknown };
@@ -64,6 +104,7 @@ export class LeasedRedisStore {
     private readonly client: LeaseRedis,
     private readonly keyPrefix: string,
     params?: StoreParams,
+    private readonly fallback: MemoryFallback = new MemoryFallback(),
   ) {
     this.defaults = {
       timeWindow: typeof params?.timeWindow === "number" ? params.timeWindow : 60_000,
@@ -87,8 +128,14 @@ export class LeasedRedisStore {
     }
     // Requests that arrived while the lease was fetched take from it in arrival order (or fetch the next).
     fetching.then(
-      () => this.incr(key, cb, timeWindow, max),
-      (err: Error) => cb(err),
+      () => {
+        this.fallback.recovered();
+        this.incr(key, cb, timeWindow, max);
+      },
+      (err: Error) => {
+        this.fallback.failed(err);
+        cb(null, this.fallback.take(fullKey, timeWindow));
+      },
     );
   }
 
@@ -112,6 +159,6 @@ export class LeasedRedisStore {
   // At run time the plugin passes the merged params with `routeInfo` (its typings say RouteOptions).
   child(routeOptions: object) {
     const { routeInfo } = routeOptions as { routeInfo?: { method?: string; url?: string } };
-    return new LeasedRedisStore(this.client, `${this.keyPrefix}${routeInfo?.method}${routeInfo?.url}-`, { ...this.defaults, ...routeOptions });
+    return new LeasedRedisStore(this.client, `${this.keyPrefix}${routeInfo?.method}${routeInfo?.url}-`, { ...this.defaults, ...routeOptions }, this.fallback);
   }
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPrismaAdapter, migrate } from "@shouhu/db";
-import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
+import { createTestDatabase, startScratchRedis, testPrefix, until, type TestDatabase } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
 import type { AuditWriter } from "../src/audit/writer.js";
@@ -50,7 +50,7 @@ beforeAll(async () => {
   prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
   redis = new Redis(REDIS_URL);
 
-  fake = Fastify();
+  fake = Fastify({ bodyLimit: 10 * 1024 * 1024 });
   fake.get("/api/v1/children/echo", async (request) => {
     seenByFake.push({ headers: request.headers });
     return { ok: true };
@@ -180,12 +180,53 @@ describe("gateway behaviour with a stand-in upstream", () => {
     await app.close();
   });
 
-  it("answers 502 in our shape when the upstream is down", async () => {
+  it("answers 503 with Retry-After in our shape when the upstream is down", async () => {
     const app = await gatewayWith([{ name: "down", url: "http://127.0.0.1:1", prefixes: ["/api/v1/children"] }]);
     const res = await app.inject({ url: "/api/v1/children", headers: await bearer("county.admin") });
-    expect(res.statusCode).toBe(502);
-    expect(res.json().error.code).toBe("UPSTREAM_UNAVAILABLE");
+    expect(res.statusCode).toBe(503);
+    expect(res.headers["retry-after"]).toBe("5");
+    expect(res.json().error.code).toBe("SERVICE_UNAVAILABLE");
     await app.close();
+  });
+
+  it("retries a GET once when the upstream resets the connection, and never retries a POST", async () => {
+    // A server that drops the first connection of each request kind without answering, then answers.
+    const { createServer } = await import("node:http");
+    const attempts: Record<string, number> = {};
+    const flaky = createServer((req, res) => {
+      const n = (attempts[req.method!] = (attempts[req.method!] ?? 0) + 1);
+      if (n === 1) return req.socket.destroy();
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ ok: true, method: req.method }));
+    });
+    await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(flaky.address() as { port: number }).port}`;
+    const app = await gatewayWith([{ name: "flaky", url, prefixes: ["/api/v1/children"] }]);
+    const headers = await bearer("county.admin");
+    const read = await app.inject({ url: "/api/v1/children/flaky", headers });
+    expect(read.statusCode).toBe(200);
+    expect(attempts.GET).toBe(2);
+    const write = await app.inject({ method: "POST", url: "/api/v1/children/flaky", headers: { ...headers, "content-type": "application/json" }, payload: "{}" });
+    expect(write.statusCode).toBe(503);
+    expect(attempts.POST).toBe(1);
+    await app.close();
+    await new Promise((r) => flaky.close(r));
+  });
+
+  it("keeps serving when Redis is unreachable: limits counted in memory, said in metrics, back on Redis when it returns", async () => {
+    // A Redis client pointed at a port nobody listens on behaves like Redis being down.
+    const deadRedis = new Redis("redis://127.0.0.1:1", { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => 200 });
+    deadRedis.on("error", () => undefined);
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], { redis: deadRedis, rateLimitPerMinute: 3, rateLimitNamespace: `${namespace}dead-` });
+    const a = await bearer("changling.director");
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await app.inject({ url: "/api/v1/children/echo", headers: a })).statusCode);
+    expect(codes).toEqual([200, 200, 200, 429]);
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    expect(metrics).toMatch(/gateway_rate_limit_fallback_active\{[^}]*\} 1/);
+    expect(metrics).toMatch(/gateway_rate_limit_fallback_total\{[^}]*\} 4/);
+    await app.close();
+    deadRedis.disconnect();
   });
 
   it("answers 504 in our shape when the upstream is too slow", async () => {
@@ -217,6 +258,32 @@ describe("gateway behaviour with a stand-in upstream", () => {
     await app.close();
   });
 
+  it("passes a large upload sent with Expect: 100-continue (curl's default above 1 MB)", async () => {
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }]);
+    const url = new URL(await app.listen({ port: 0, host: "127.0.0.1" }));
+    const { request } = await import("node:http");
+    const payload = JSON.stringify({ name: "李小花", blob: "x".repeat(2 * 1024 * 1024) });
+    const headers = { ...(await bearer("county.admin")), "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)), expect: "100-continue" };
+    const result = await new Promise<{ status: number; continued: boolean; body: string }>((resolve, reject) => {
+      let continued = false;
+      const req = request({ host: url.hostname, port: url.port, path: "/api/v1/children/upload", method: "POST", headers }, (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode!, continued, body }));
+      });
+      req.on("continue", () => {
+        continued = true;
+        req.end(payload);
+      });
+      req.on("error", reject);
+    });
+    expect(result.continued).toBe(true);
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body).got.blob).toHaveLength(2 * 1024 * 1024);
+    expect(seenByFake.at(-1)!.headers.expect).toBeUndefined();
+    await app.close();
+  });
+
   it("rate-limits per user, not per address", async () => {
     const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], { rateLimitPerMinute: 3, rateLimitNamespace: `${namespace}per-user-` });
     const a = await bearer("changling.director");
@@ -227,6 +294,31 @@ describe("gateway behaviour with a stand-in upstream", () => {
     expect(limited.json().error.code).toBe("RATE_LIMITED");
     expect((await app.inject({ url: "/api/v1/children/echo", headers: await bearer("changling.teacher") })).statusCode).toBe(200);
     await app.close();
+  });
+
+  it("rate limiting moves to memory when Redis dies and back to Redis when it returns", async () => {
+    const scratch = await startScratchRedis();
+    const own = new Redis(scratch.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 100 });
+    own.on("error", () => undefined);
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], { redis: own, rateLimitNamespace: `${namespace}flip-` });
+    const a = await bearer("changling.director");
+    const active = async () => /gateway_rate_limit_fallback_active\{[^}]*\} 1/.test((await app.inject({ url: "/metrics" })).body);
+    expect((await app.inject({ url: "/api/v1/children/echo", headers: a })).statusCode).toBe(200);
+    expect(await active()).toBe(false);
+    await scratch.kill();
+    await until("Redis seen down", async () => own.status !== "ready");
+    expect((await app.inject({ url: "/api/v1/children/echo", headers: a })).statusCode).toBe(200);
+    expect(await active()).toBe(true);
+    await scratch.start();
+    await until("Redis reconnected", async () => own.status === "ready", 10_000);
+    // Leases renew after a quiet second; the next lease comes from Redis again.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await app.inject({ url: "/api/v1/children/echo", headers: a })).statusCode).toBe(200);
+    expect(await active()).toBe(false);
+    expect(await own.keys(`${namespace}flip-*`)).not.toHaveLength(0);
+    await app.close();
+    own.disconnect();
+    await scratch.destroy();
   });
 
   it("withholds a child record when the audit cannot be written (503)", async () => {

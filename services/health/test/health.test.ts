@@ -1,3 +1,6 @@
+import { Role } from "@shouhu/contracts";
+import { handMadeXlsx, sheetRows, sheetXml } from "@shouhu/testing";
+import { recordAccess } from "@shouhu/auth";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import ExcelJS from "exceljs";
@@ -419,11 +422,11 @@ describe("OpenAPI", () => {
   });
 });
 
-async function upload(workbook: ExcelJS.Workbook, user = "changling.doctor") {
+async function upload(workbook: ExcelJS.Workbook | Buffer, user = "changling.doctor") {
   const boundary = "----shouhu-results";
   const body = Buffer.concat([
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`),
-    Buffer.from(await workbook.xlsx.writeBuffer()),
+    Buffer.isBuffer(workbook) ? workbook : Buffer.from(await workbook.xlsx.writeBuffer()),
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
   const res = await app.inject({ method: "POST", url: `/api/v1/campaigns/${campaignId}/results`, headers: { ...(await issuer.as(user)), "content-type": `multipart/form-data; boundary=${boundary}` }, payload: body });
@@ -483,5 +486,62 @@ describe("bulk entry: dates as typed, wrong files, limits", () => {
     });
     expect(notXlsx.statusCode).toBe(400);
     expect(notXlsx.json().error.details[0].field).toBe("file");
+  });
+});
+
+describe("need-to-know for check-ups, generated from the table", () => {
+  it("each role gets results, flags, its paired children's flags, or coverage only (403 on individual records)", async () => {
+    const users: Record<Role, string> = {
+      "county-admin": "county.admin",
+      "federation-officer": "federation.officer",
+      "township-supervisor": "changling.supervisor",
+      "village-director": "changling.director",
+      teacher: "changling.teacher",
+      "health-worker": "changling.doctor",
+      inspector: "county.inspector",
+    };
+    const paired = await register({ name: "需知甲" });
+    const other = await register({ name: "需知乙" });
+    await deliver(pairingStarted(paired, { name: "王老师", username: "changling.teacher" }));
+    for (const c of [paired, other]) {
+      const res = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-21", examiner: "李医生", heightCm: 130, weightKg: 28, hemoglobin: 100 });
+      expect(res.status).toBe(201);
+    }
+    const ours = (items: { childId: string }[]) => items.filter((i) => i.childId === paired.id || i.childId === other.id);
+    for (const role of Role.options) {
+      const access = recordAccess({ roles: [role] }, "checkups");
+      const exams = await api("GET", "/api/v1/exams?limit=500", users[role]);
+      const followUps = await api("GET", "/api/v1/follow-ups?limit=500", users[role]);
+      if (access === "coverage" || access === "none") {
+        expect([exams.status, followUps.status], role).toEqual([403, 403]);
+        continue;
+      }
+      expect(exams.status, role).toBe(200);
+      const seen = ours(exams.body.items);
+      expect(new Set(seen.map((i) => i.childId)), role).toEqual(new Set(access === "paired-flags" ? [paired.id] : [paired.id, other.id]));
+      for (const item of seen) {
+        if (access === "full") expect(item, role).toMatchObject({ heightCm: 130, hemoglobin: 100 });
+        else expect(Object.keys(item).sort(), role).toEqual(["campaignId", "childId", "childName", "date", "flags", "id"]);
+      }
+      if (access === "flags") expect(followUps.status, role).toBe(403);
+      else {
+        expect(followUps.status, role).toBe(200);
+        expect(new Set(ours(followUps.body.items).map((i) => i.childId)), role).toEqual(new Set(access === "paired-flags" ? [paired.id] : [paired.id, other.id]));
+      }
+    }
+  });
+});
+
+describe("hostile result files", () => {
+  it("a whole-sheet merge or a zip bomb is refused before exceljs loads it, naming the file field", async () => {
+    for (const [file, reason] of [
+      [handMadeXlsx(sheetXml(sheetRows(3), `<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>`)), /合并单元格/],
+      [handMadeXlsx(Buffer.concat([Buffer.from(sheetXml("")), Buffer.alloc(8 * 1024 * 1024, 0x20)]), { "xl/worksheets/sheet1.xml": 2048 }), /声明的大小/],
+      [handMadeXlsx(sheetXml(sheetRows(2100, 2))), /行/],
+    ] as const) {
+      const res = await upload(file);
+      expect(res.status).toBe(400);
+      expect(res.body.error.details[0]).toMatchObject({ field: "file", message: expect.stringMatching(reason) });
+    }
   });
 });

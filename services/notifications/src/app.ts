@@ -14,6 +14,8 @@ export interface NotificationsAppDeps {
   deadLetters: DeadLetterOptions;
   readiness?: ReadinessCheck[];
   instrumentation?: FastifyOtelInstrumentation;
+  /** WEBHOOK_ALLOWED_HOSTS: robot hosts allowed besides the providers' (tests). */
+  webhookAllowedHosts?: readonly string[];
 }
 
 export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise<ServiceApp> {
@@ -26,6 +28,6 @@ export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise
   });
   protectApiRoutes(app, deps.verifier);
   registerInboxRoutes(app, deps.prisma);
-  registerAdminRoutes(app, { prisma: deps.prisma, deadLetters: deps.deadLetters });
+  registerAdminRoutes(app, { prisma: deps.prisma, deadLetters: deps.deadLetters, webhookAllowedHosts: deps.webhookAllowedHosts });
   return app;
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { serviceConfigSchema } from "@shouhu/kit";
+import { commaList, serviceConfigSchema } from "@shouhu/kit";
 
 const json = <T extends z.ZodType>(schema: T) =>
   z.string().transform((raw, ctx) => {
@@ -35,6 +35,8 @@ export const notificationsConfigSchema = serviceConfigSchema({ port: 3005, datab
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   DISPATCH_POLL_MS: z.coerce.number().int().positive().default(500),
   BIRTHDAY_CRON: z.string().default("0 8 * * *"),
+  /** Hosts office robots may post to besides qyapi.weixin.qq.com and oapi.dingtalk.com (tests, a private relay); empty in production. */
+  WEBHOOK_ALLOWED_HOSTS: commaList.default([]),
 }).superRefine((c, ctx) => {
   // An SMS endpoint without credentials would fail every message; say so at start.
   if (!c.SMS_ENDPOINT) return;

@@ -29,7 +29,7 @@ await runService({
     const consumerPool = own(createPgPool(config.DATABASE_URL, { max: config.CONSUMER_CONCURRENCY }));
     return {
       api: (verifier) =>
-        buildNotificationsApp({ prisma, verifier, logger, instrumentation, readiness, deadLetters: { connection: producerRedis, prefix: config.QUEUE_PREFIX } }),
+        buildNotificationsApp({ prisma, verifier, logger, instrumentation, readiness, deadLetters: { connection: producerRedis, prefix: config.QUEUE_PREFIX }, webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS }),
       consumer: {
         handlers: notificationHandlers({ quiet }),
         runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, fn),

@@ -19,6 +19,7 @@ import { notificationHandlers } from "../src/events/handlers.js";
 import { syncDirectoryFromRealm } from "../src/data/directory.js";
 import { dispatchQueued } from "../src/data/dispatch.js";
 import { deliveryProcessor, markFailed } from "../src/data/delivery.js";
+import { ChannelError } from "../src/channels/types.js";
 import { remindBirthdays } from "../src/data/birthdays.js";
 import { parseQuietHours } from "../src/domain/quiet-hours.js";
 import { emailChannel } from "../src/channels/email.js";
@@ -161,8 +162,9 @@ beforeAll(async () => {
     channels: {
       email: emailChannel({ smtpUrl, from: "守护 <noreply@shouhu.test>" }),
       sms: aliyunSmsChannel({ endpoint: smsUrl, accessKeyId: "test-id", accessKeySecret: SECRET, signName: "守护", templateCodes: { concern_raised: "SMS_1", visit_overdue: "SMS_2", pairing_started_helper: "SMS_3", pairing_started_guardian: "SMS_4", checkup_flagged_guardian: "SMS_5", checkup_flagged_parent: "SMS_6", birthday_parent: "SMS_7" } }),
-      wecom: wecomChannel(),
-      dingtalk: dingtalkChannel(() => clock.now),
+      // The fake robots listen on 127.0.0.1: allowed for tests only (WEBHOOK_ALLOWED_HOSTS).
+      wecom: wecomChannel({ allowedHosts: ["127.0.0.1"] }),
+      dingtalk: dingtalkChannel(() => clock.now, { allowedHosts: ["127.0.0.1"] }),
     },
   });
 });
@@ -340,6 +342,23 @@ describe("channels against real receivers", () => {
     const url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=new";
     expect((await put("changling.supervisor", "360999102", { url })).statusCode).toBe(403); // not their township
     expect((await put("changling.teacher", "360999101", { url })).statusCode).toBe(403);
+    // Server-side request forgery: only the providers' own HTTPS hosts.
+    for (const [target, kind] of [
+      ["http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x", "wecom"],
+      ["https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send", "wecom"],
+      ["https://oapi.dingtalk.com/robot/send?access_token=x", "wecom"],
+      ["https://qyapi.weixin.qq.com:8443/cgi-bin/webhook/send", "wecom"],
+      ["https://admin:pw@qyapi.weixin.qq.com/cgi-bin/webhook/send", "wecom"],
+      ["http://127.0.0.1:3001/api/v1/children", "dingtalk"],
+      ["http://169.254.169.254/latest/meta-data/", "dingtalk"],
+      ["https://registry:3001/api/v1/children", "dingtalk"],
+    ] as const) {
+      const refused = await put("county.admin", "360999103", { url: target }, kind);
+      expect(refused.statusCode, target).toBe(400);
+      expect(refused.json().error.details[0].field).toBe("url");
+    }
+    expect(await prisma.officeChannel.findUnique({ where: { orgUnit_kind: { orgUnit: "360999103", kind: "dingtalk" } } })).toBeNull();
+    expect((await put("county.admin", "360999103", { url: "https://oapi.dingtalk.com/robot/send?access_token=x" }, "dingtalk")).statusCode).toBe(200);
     const bad = await put("county.admin", "360999103", { url: "not a url" });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.details[0]).toMatchObject({ field: "url", message: "应为群机器人的 Webhook 地址" });
@@ -459,6 +478,13 @@ describe("quiet hours, retries and dead letters", () => {
     expect(failedList.find((m) => m.id === failed.id)!.lastError).toContain("isp.SYSTEM_ERROR");
     expect(failedList.every((m) => m.status === "failed")).toBe(true);
 
+    // Another county's admin neither sees nor replays this county's dead letters.
+    const elsewhere = { authorization: `Bearer ${await issuer.server.issueToken("county.admin", "shouhu-web", { issuer: issuer.issuerUrl, overrides: { org_unit: "360888" } })}` };
+    const theirs = (await app.inject({ url: "/api/v1/notifications/dead-letters", headers: elsewhere })).json().items as { messageId: string }[];
+    expect(theirs.find((l) => l.messageId === failed.id)).toBeUndefined();
+    expect((await app.inject({ method: "POST", url: "/api/v1/notifications/dead-letters/replay", headers: elsewhere, payload: { ids: [letter.id] } })).json()).toEqual({ replayed: 0 });
+    expect((await prisma.message.findUnique({ where: { id: failed.id } }))!.status).toBe("failed");
+
     const replay = await app.inject({ method: "POST", url: "/api/v1/notifications/dead-letters/replay", headers: admin, payload: { ids: [letter.id] } });
     expect(replay.json()).toEqual({ replayed: 1 });
     await expect.poll(async () => (await prisma.message.findUnique({ where: { id: failed.id } }))!.status, { timeout: 10_000 }).toBe("sent");
@@ -542,6 +568,69 @@ describe("never twice, and not too many", () => {
     expect(await prisma.message.count({ where: { address: "13911110009", status: "queued" } })).toBe(1);
     const held = await prisma.message.findFirst({ where: { address: "13911110009", status: "queued" } });
     await expect.poll(async () => (await queue.getJob(held!.id))!.getState(), { timeout: 5_000 }).toBe("delayed");
+  });
+});
+
+describe("at most once per intent: a send whose outcome is unknown is never repeated blindly", () => {
+  const stored = async (status: string, orgUnit = "360999101201") =>
+    prisma.message.create({
+      data: {
+        id: randomUUID(), dedupKey: randomUUID(), sourceEventId: randomUUID(), sourceEventType: "visit.overdue", rule: "test", channel: "sms", template: "visit_overdue",
+        urgent: true, address: "13900009999", orgUnit, title: "走访逾期", body: "请尽快走访", vars: {}, status, notBefore: clock.now, enqueuedAt: clock.now,
+      },
+    });
+  const counting = () => {
+    const calls: string[] = [];
+    return {
+      calls,
+      ok: { send: async (m: { id: string }) => (calls.push(m.id), { providerId: "biz-1" }) },
+      // The provider took it, then the answer never came (a timeout): it may well be on the phone.
+      timeout: { send: async (m: { id: string }) => { calls.push(m.id); throw new ChannelError("连接失败：timeout", false, "unknown"); } },
+      refused: { send: async (m: { id: string }) => { calls.push(m.id); throw new ChannelError("连接失败：ECONNREFUSED", false, "no"); } },
+    };
+  };
+  const run = (adapter: object, id: string) =>
+    deliveryProcessor({ prisma, redis, keyPrefix: prefix, quiet, now: () => clock.now, channels: { sms: adapter as never } })({ id, data: { messageId: id } } as unknown as Job, "token");
+
+  it("a send interrupted mid-way (the process died: the row says 'sending') is marked unknown, not sent again", async () => {
+    const c = counting();
+    const m = await stored("sending");
+    expect(await run(c.ok, m.id)).toBe("unknown");
+    expect(c.calls).toEqual([]);
+    expect(await prisma.message.findUnique({ where: { id: m.id } })).toMatchObject({ status: "unknown", lastError: expect.stringMatching(/无法确认/) });
+  });
+
+  it("a provider timeout is unknown and not retried; a refused connection is retried", async () => {
+    const c = counting();
+    const m = await stored("queued");
+    expect(await run(c.timeout, m.id)).toBe("unknown");
+    expect(await run(c.ok, m.id)).toBe("skipped"); // the job again (a retry, a stall): nothing sent
+    expect(c.calls).toEqual([m.id]);
+    expect(await prisma.message.findUnique({ where: { id: m.id } })).toMatchObject({ status: "unknown", attempts: 1 });
+
+    const n = await stored("queued");
+    await expect(run(c.refused, n.id)).rejects.toThrow(/ECONNREFUSED/);
+    expect(await prisma.message.findUnique({ where: { id: n.id } })).toMatchObject({ status: "queued" });
+    expect(await run(c.ok, n.id)).toBe("sent");
+  });
+
+  it("the county admin sees unknown messages and decides: mark sent, or resend; other counties and other states are refused", async () => {
+    const admin = await issuer.as("county.admin");
+    const a = await stored("unknown");
+    const b = await stored("unknown");
+    const listed = (await app.inject({ url: "/api/v1/notifications/messages?status=unknown", headers: admin })).json().items as { id: string }[];
+    expect(listed.map((x) => x.id)).toEqual(expect.arrayContaining([a.id, b.id]));
+    const decide = async (id: string, decision: string, headers = admin) => app.inject({ method: "POST", url: `/api/v1/notifications/messages/${id}/decision`, headers, payload: { decision } });
+    const elsewhere = { authorization: `Bearer ${await issuer.server.issueToken("county.admin", "shouhu-web", { issuer: issuer.issuerUrl, overrides: { org_unit: "360888" } })}` };
+    expect((await decide(a.id, "mark-sent", elsewhere)).statusCode).toBe(404);
+    expect((await decide(a.id, "maybe")).statusCode).toBe(400);
+    expect((await decide(a.id, "mark-sent")).json()).toEqual({ id: a.id, status: "sent" });
+    expect(await prisma.message.findUnique({ where: { id: a.id } })).toMatchObject({ status: "sent" });
+    expect(await prisma.outboxEvent.count({ where: { type: "notification.delivered", envelope: { path: ["data", "messageId"], equals: a.id } } })).toBe(1);
+    expect((await decide(a.id, "resend")).statusCode).toBe(409);
+    expect((await decide(b.id, "resend")).json()).toEqual({ id: b.id, status: "queued" });
+    expect(await prisma.message.findUnique({ where: { id: b.id } })).toMatchObject({ status: "queued", enqueuedAt: null });
+    expect((await decide(b.id, "resend", await issuer.as("changling.supervisor"))).statusCode).toBe(403);
   });
 });
 

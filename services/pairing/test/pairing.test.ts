@@ -73,7 +73,24 @@ describe("helpers", () => {
     expect((await api("POST", "/api/v1/helpers", "changling.teacher", { kind: "volunteer", name: "无权", phone: "13907315555", orgUnitCode: V202 })).status).toBe(403);
     // Inspectors read without contact details.
     const seen = await api("GET", `/api/v1/helpers/${helper.id}`, "county.inspector");
-    expect(seen.body.phone).toBe("139****4444");
+    expect(seen.body.phone).toBeNull(); // inspectors: no contact details at all
+  });
+
+  it("teachers see the helpers of their own school only", async () => {
+    const own = await api("POST", "/api/v1/helpers", "changling.supervisor", { kind: "teacher", name: "本校老师", phone: "13907316001", orgUnitCode: "360999101", schoolId: "S360999101001" });
+    const other = await api("POST", "/api/v1/helpers", "county.admin", { kind: "teacher", name: "外校老师", phone: "13907316002", orgUnitCode: "360999102", schoolId: "S360999102001" });
+    const village = await api("POST", "/api/v1/helpers", "changling.supervisor", { kind: "volunteer", name: "村志愿者", phone: "13907316003", orgUnitCode: V202 });
+    for (const r of [own, other, village]) expect(r.status).toBe(201);
+    const listed = await api("GET", "/api/v1/helpers?limit=200", "changling.teacher");
+    expect(listed.status).toBe(200);
+    const ids = listed.body.items.map((x: { id: string }) => x.id);
+    expect(ids).toContain(own.body.id);
+    expect(ids).not.toContain(village.body.id);
+    expect(ids).not.toContain(other.body.id);
+    expect(listed.body.items.every((x: { schoolId: string | null }) => x.schoolId === "S360999101001")).toBe(true);
+    expect((await api("GET", "/api/v1/helpers?schoolId=S360999102001", "changling.teacher")).body.items).toEqual([]);
+    expect((await api("GET", `/api/v1/helpers/${village.body.id}`, "changling.teacher")).status).toBe(404);
+    expect((await api("GET", `/api/v1/helpers/${own.body.id}`, "changling.teacher")).status).toBe(200);
   });
 });
 
@@ -347,7 +364,7 @@ describe("jurisdiction on pairings", () => {
 
     // The inspector (county, read-only) sees the pairing without the helper's phone, and cannot decide.
     const inspected = await api("GET", `/api/v1/pairings/${toApprove!.id}`, "county.inspector");
-    expect(inspected.body.helper.phone).toBe("139****3001");
+    expect(inspected.body.helper.phone).toBeNull();
     expect((await api("POST", `/api/v1/pairings/${proposed!.id}/approve`, "county.inspector")).status).toBe(403);
   });
 });

@@ -44,7 +44,7 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   registerOrgUnitRoutes(app, deps.prisma);
   registerChildRoutes(app, { prisma: deps.prisma, pool: deps.pool, now });
   await registerImportRoutes(app, { prisma: deps.prisma, imports: deps.imports });
-  registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports });
+  registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports, now });
   registerSnapshotRoutes(app, deps.snapshots);
   return app;
 }

@@ -72,6 +72,18 @@ describe("registering a child", () => {
     expect(await h.prisma.child.count({ where: { idNumber: body.idNumber } })).toBe(1);
   });
 
+  it("a duplicate outside the caller's jurisdiction answers REGISTERED_ELSEWHERE and nothing about the record", async () => {
+    const body = childBody({ seq: 41 });
+    const first = await create("changling.supervisor", body);
+    expect(first.statusCode).toBe(201);
+    // 石门镇's supervisor registers the same ID number in their own village.
+    const second = await create("shimen.supervisor", { ...body, villageCode: "360999102201", schoolId: undefined, name: "李小花" });
+    expect(second.statusCode).toBe(409);
+    expect(second.json()).toEqual({ error: { code: "REGISTERED_ELSEWHERE", message: "该儿童已在其他辖区登记,请联系县民政局办理转移", details: { field: "idNumber" } } });
+    for (const leak of [first.json().id, "360999101", "长岭"]) expect(second.body).not.toContain(leak);
+    expect(await h.prisma.child.count({ where: { idNumber: body.idNumber } })).toBe(1);
+  });
+
   it("refuses two concurrent registrations of the same ID with one record", async () => {
     const body = childBody({ seq: 21 });
     const results = await Promise.all([create("changling.supervisor", body), create("county.admin", body), create("changling.director", body)]);
@@ -164,23 +176,25 @@ describe("masking by role", () => {
     id = (await create("county.admin", childBody({ seq: 40, name: "遮挡测试" }))).json().id;
   });
 
-  it("an inspector sees no ID number, phones or sensitive notes", async () => {
+  it("an inspector sees the ID number's region only, and no contacts or notes", async () => {
     const res = await h.app.inject({ url: `/api/v1/children/${id}`, headers: await h.as("county.inspector") });
     expect(res.statusCode).toBe(200);
     const child = res.json();
-    expect(child.idNumber).toBeNull();
-    expect(child.guardians[0].phone).toBeNull();
-    expect(child.parents.every((p: { phone: string | null }) => p.phone === null)).toBe(true);
+    expect(child.idNumber).toBe("360999************");
+    expect(child.guardians).toEqual([]);
+    expect(child.parents).toEqual([]);
+    expect(child.address).toBeNull();
     expect(child.healthNotes).toBeNull();
     expect(child.psychologicalNotes).toBeNull();
-    expect(JSON.stringify(child)).not.toMatch(/1390731/);
+    expect(JSON.stringify(child)).not.toMatch(/1390731|20150307/);
   });
 
-  it("a teacher sees phones but a masked ID number", async () => {
+  it("a teacher not paired with the child sees the ID number's region and no family contacts", async () => {
     const res = await h.app.inject({ url: `/api/v1/children/${id}`, headers: await h.as("changling.teacher") });
     const child = res.json();
-    expect(child.idNumber).toMatch(/^3609\*+\d{4}$/);
-    expect(child.guardians[0].phone).toBe("13907310001");
+    expect(child.idNumber).toBe("360999************");
+    expect(child.guardians).toEqual([]);
+    expect(child.psychologicalNotes).toBeNull();
   });
 
   it("a township supervisor sees everything", async () => {

@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { handMadeXlsx, sheetRows, sheetXml } from "@shouhu/testing";
 import ExcelJS from "exceljs";
 import { Redis } from "ioredis";
 import { parseEnvelope } from "@shouhu/contracts";
@@ -9,7 +11,8 @@ import { startRegistryWorkers } from "../src/jobs/workers.js";
 import { firstHistory, recordFromInput } from "../src/jobs/import-prepare.js";
 import { pickEditable } from "../src/data/children.js";
 import { diffFields } from "../src/domain/diff.js";
-import { runExport } from "../src/jobs/export-register.js";
+import { purgeExpiredExports, runExport } from "../src/jobs/export-register.js";
+import { readXlsx } from "../src/spreadsheet/xlsx-reader.js";
 import { parseRegisterWorkbook } from "../src/spreadsheet/register-import.js";
 import { writeRegisterWorkbook } from "../src/spreadsheet/register-export.js";
 import { REDIS_URL, residentId, startRegistry, type Harness } from "./harness.js";
@@ -156,6 +159,22 @@ describe("bulk import of a township register", () => {
     expect(rejection.reasons[0]).toMatch(/已建档/);
   });
 
+  it("a row whose child is registered in another township says only that", async () => {
+    const existing = await h.prisma.child.findFirst({ where: { importBatchId: batchId, name: "学生2" } });
+    const row = person(2, { 户籍地址: "石门镇石门村1组", 就读学校: "" });
+    const res = await upload(await workbook([row]), "shimen.supervisor", "石门.xlsx");
+    expect(res.statusCode).toBe(202);
+    const batch = await runImport(deps(), res.json().id);
+    expect(batch).toMatchObject({ acceptedRows: 0, rejectedRows: 1 });
+    const listed = await h.app.inject({ url: `/api/v1/imports/${res.json().id}/rejections`, headers: await h.as("shimen.supervisor") });
+    const [rejection] = listed.json().items;
+    expect(rejection.reasons).toEqual(["该儿童已在其他辖区登记,请联系县民政局办理转移"]);
+    expect(rejection.existingChildId).toBeNull();
+    expect(listed.body).not.toContain(existing!.id);
+    expect(listed.body).not.toContain(existing!.villageCode);
+    expect(listed.body).not.toContain("长岭村");
+  });
+
   it("re-running an import that crashed half-way finishes it without duplicates", async () => {
     const res = await upload(await workbook([30, 31, 32, 33, 34, 35, 36].map((i) => person(i))), "changling.supervisor", "中断.xlsx");
     const id = res.json().id;
@@ -280,6 +299,42 @@ describe("export", () => {
     const other = await h.app.inject({ url: `/api/v1/exports/${id}/file`, headers: await h.as("county.admin") });
     expect(other.statusCode).toBe(404);
   });
+
+  it("a download re-checks the requester's jurisdiction and role, and the file expires after 24 hours, then is deleted", async () => {
+    const res = await h.app.inject({ method: "POST", url: "/api/v1/exports", headers: await h.as("changling.supervisor"), payload: {} });
+    const id = res.json().id;
+    await runExport(h.prisma, writeRegisterWorkbook, id);
+    const job = (await h.app.inject({ url: `/api/v1/exports/${id}`, headers: await h.as("changling.supervisor") })).json();
+    expect(job.expiresAt).toBeDefined();
+    // The same person, moved to 石门镇 (their token says so now): no longer theirs to take.
+    const moved = await h.issuer.issueToken("changling.supervisor", "shouhu-web", { issuer: h.issuerUrl, overrides: { org_unit: "360999102" } });
+    expect((await h.app.inject({ url: `/api/v1/exports/${id}/file`, headers: { authorization: `Bearer ${moved}` } })).statusCode).toBe(403);
+    const demoted = await h.issuer.issueToken("changling.supervisor", "shouhu-web", { issuer: h.issuerUrl, overrides: { realm_access: { roles: ["inspector"] } } });
+    expect((await h.app.inject({ url: `/api/v1/exports/${id}/file`, headers: { authorization: `Bearer ${demoted}` } })).statusCode).toBe(403);
+    const saved = h.clock.now;
+    try {
+      h.clock.now = new Date(new Date(job.expiresAt).getTime() + 1000);
+      const expired = await h.app.inject({ url: `/api/v1/exports/${id}/file`, headers: await h.as("changling.supervisor") });
+      expect(expired.statusCode).toBe(410);
+      expect(expired.json().error.code).toBe("EXPORT_EXPIRED");
+      expect(await purgeExpiredExports(h.prisma, h.clock.now)).toBeGreaterThanOrEqual(1);
+      expect(await h.prisma.exportJob.findUnique({ where: { id } })).toBeNull();
+    } finally {
+      h.clock.now = saved;
+    }
+  });
+
+  it("an export holds what the requester's role may see: a federation officer's file has ID numbers as region only", async () => {
+    const res = await h.app.inject({ method: "POST", url: "/api/v1/exports", headers: await h.as("federation.officer"), payload: { orgUnit: "360999101" } });
+    expect(res.statusCode).toBe(202);
+    await runExport(h.prisma, writeRegisterWorkbook, res.json().id);
+    const file = await h.app.inject({ url: `/api/v1/exports/${res.json().id}/file`, headers: await h.as("federation.officer") });
+    expect(file.statusCode).toBe(200);
+    const cells: string[] = [];
+    for (const sheet of await readXlsx(file.rawPayload)) for (const row of sheet.rows()) for (const c of row.cells) if (c !== null && c !== undefined) cells.push(String(c));
+    expect(cells.some((c) => /^360999\*{12}$/.test(c))).toBe(true);
+    expect(cells.filter((c) => /^\d{17}[\dX]$/.test(c))).toEqual([]);
+  });
 });
 
 describe("the import job, as the service's worker process runs it", () => {
@@ -303,5 +358,31 @@ describe("the import job, as the service's worker process runs it", () => {
       for (const w of workers) await w.close();
       await connection.quit();
     }
+  });
+});
+
+describe("hostile spreadsheets", () => {
+  const wholeSheetMerge = () => handMadeXlsx(sheetXml(sheetRows(3), `<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>`));
+
+  it("an upload over a limit is a 400 naming the file, with the reason in zh-CN, and stores nothing", async () => {
+    const before = await h.prisma.importBatch.count();
+    for (const [file, reason] of [
+      [wholeSheetMerge(), /合并单元格/],
+      [handMadeXlsx(Buffer.concat([Buffer.from(sheetXml("")), Buffer.alloc(40 * 1024 * 1024, 0x20)])), /压缩比异常/],
+    ] as const) {
+      const res = await upload(file, "changling.supervisor", "炸弹.xlsx");
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.details[0].field).toBe("file");
+      expect(res.json().error.details[0].message).toMatch(reason);
+    }
+    expect(await h.prisma.importBatch.count()).toBe(before);
+  });
+
+  it("a stored batch over a limit fails at once, unrecoverably, with the reason, before anything parses it", async () => {
+    const batch = await h.prisma.importBatch.create({
+      data: { id: randomUUID(), status: "queued", fileSha256: randomUUID(), fileName: "炸弹.xlsx", orgUnit: "360999101", createdBy: "test", file: { create: { content: new Uint8Array(wholeSheetMerge()) } } },
+    });
+    await expect(runImport(deps(), batch.id)).rejects.toMatchObject({ name: "UnrecoverableError" });
+    expect(await h.prisma.importBatch.findUnique({ where: { id: batch.id } })).toMatchObject({ status: "failed", error: expect.stringMatching(/合并单元格/) });
   });
 });

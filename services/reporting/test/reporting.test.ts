@@ -483,8 +483,14 @@ describe("rebuild from snapshots", () => {
     const liveViews = await views();
     const notificationsBefore = await prisma.notificationStat.findMany();
     expect(notificationsBefore).toEqual([expect.objectContaining({ channel: "sms", delivered: 1, failed: 0 })]);
-    const rebuildId = await startRebuild(prisma, "county.admin");
+    // Another county's read model, which this county's rebuild must leave alone.
+    await prisma.$executeRawUnsafe(`INSERT INTO counters (village_code, metric, dims, n) VALUES ('360888101201', 'children', 'active|both_parents_away|low|', 7) ON CONFLICT DO NOTHING`);
+    const otherCountyBefore = await prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM counters WHERE village_code LIKE '360888%'`);
+    const rebuildId = await startRebuild(prisma, "county.admin", "360999");
     expect((await overview()).body.total.children).toBe(0);
+    expect(otherCountyBefore).toEqual([{ n: 1 }]);
+    expect(await prisma.$queryRawUnsafe(`SELECT count(*)::int AS n FROM counters WHERE village_code LIKE '360888%'`)).toEqual(otherCountyBefore);
+    await prisma.$executeRawUnsafe(`DELETE FROM counters WHERE village_code LIKE '360888%'`);
 
     // What each producer re-publishes: its current state, one snapshot event per record.
     const runId = randomUUID();
@@ -609,7 +615,7 @@ describe("a child who moves village, and one who leaves, with check-ups", () => 
     await resetAll();
     for (const e of live) await deliver(e);
     const before = await expectHandTotals();
-    await startRebuild(prisma, "county.admin");
+    await startRebuild(prisma, "county.admin", "360999");
     const runId = randomUUID();
     // Each producer re-publishes what it holds now: the moved child at 石门镇.
     const snapshots: Envelope[] = [

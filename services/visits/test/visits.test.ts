@@ -365,8 +365,14 @@ describe("concerns (强制报告)", () => {
     const resolve = await api("POST", `/api/v1/concerns/${rec.body.concernId}/updates`, "changling.supervisor", { status: "resolved", note: "已报警并转介妇联，儿童由祖母照顾" });
     expect(resolve.body).toMatchObject({ status: "resolved", resolution: "已报警并转介妇联，儿童由祖母照顾" });
     expect(await outbox("concern.resolved", child.id)).toEqual([expect.objectContaining({ concernId: rec.body.concernId, resolution: "已报警并转介妇联，儿童由祖母照顾" })]);
+    // Inspectors: counts and timeliness only — no child, description, resolution or notes.
     const inspector = await api("GET", `/api/v1/concerns/${rec.body.concernId}`, "county.inspector");
-    expect(inspector.body.description).toBeNull();
+    expect(inspector.status).toBe(200);
+    expect(Object.keys(inspector.body).sort()).toEqual(["category", "categoryLabel", "escalatedAt", "id", "raisedAt", "resolvedAt", "status", "statusLabel", "villageCode"]);
+    expect(inspector.body).toMatchObject({ status: "resolved" });
+    expect(inspector.body.escalatedAt).not.toBeNull();
+    // A health worker raised nothing here, so sees nothing of it.
+    expect((await api("GET", `/api/v1/concerns/${rec.body.concernId}`, "changling.doctor")).status).toBe(404);
   });
 });
 
@@ -520,7 +526,7 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     expect((await api("GET", "/api/v1/visit-items?orgUnit=360999101", "shimen.supervisor")).status).toBe(403);
   });
 
-  it("a teacher sees only their paired children's records and concerns", async () => {
+  it("a teacher sees their paired children's records and their own, and only the concerns they raised", async () => {
     setToday("2026-11-22");
     const mine = await register({ villageCode: "360999101214" });
     const notMine = await register({ villageCode: "360999101214" });
@@ -531,11 +537,21 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     }
     const records = await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "changling.teacher");
     expect(records.body.items.map((r: { childId: string }) => r.childId)).toEqual([mine.id]);
+    // Concerns: only those the teacher raised, none of the supervisor's.
+    expect((await api("GET", "/api/v1/concerns?orgUnit=360999101214", "changling.teacher")).body.items).toEqual([]);
+    const raised = await api("POST", "/api/v1/concerns", "changling.teacher", { childId: mine.id, category: "safety", description: "放学后独自去河边" });
+    expect(raised.status).toBe(201);
     const concerns = await api("GET", "/api/v1/concerns?orgUnit=360999101214", "changling.teacher");
-    expect(concerns.body.items.map((r: { childId: string }) => r.childId)).toEqual([mine.id]);
-    expect((await api("GET", `/api/v1/visit-records?childId=${notMine.id}`, "changling.teacher")).status).toBe(404);
+    expect(concerns.body.items.map((r: { id: string }) => r.id)).toEqual([raised.body.id]);
+    expect(concerns.body.items[0]).toMatchObject({ description: "放学后独自去河边", resolution: null });
+    expect((await api("GET", `/api/v1/visit-records?childId=${notMine.id}`, "changling.teacher")).body.items).toEqual([]);
     const all = await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "changling.supervisor");
     expect(new Set(all.body.items.map((r: { childId: string }) => r.childId))).toEqual(new Set([mine.id, notMine.id]));
+    // Visit records: inspectors get date, kind and on-time only; health workers none.
+    const inspected = await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "county.inspector");
+    expect(inspected.status).toBe(200);
+    for (const r of inspected.body.items) expect(Object.keys(r).sort()).toEqual(["childId", "childName", "date", "id", "itemId", "kind", "onTime", "villageCode"]);
+    expect((await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "changling.doctor")).status).toBe(403);
   });
 
   it("documents every route in OpenAPI with its summary and input schema", async () => {

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Pool } from "undici";
-import { AUDIT_HEADER, traceHeaders, type ServiceApp } from "@shouhu/kit";
+import { AUDIT_HEADER, RETRY_AFTER_SECONDS, traceHeaders, type ServiceApp } from "@shouhu/kit";
 import type { AuditWriter } from "../audit/writer.js";
 import { findUpstream, type Upstream } from "../upstreams.js";
 
@@ -27,8 +27,12 @@ function requestTraceHeaders(request: FastifyRequest): Record<string, string> {
 /** Bodies up to this size with a content-length are read whole and sent as one Buffer. */
 const BUFFERED_BODY_LIMIT = 256 * 1024;
 
-/** Per-connection headers (RFC 9110 §7.6.1): never forwarded in either direction. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host"]);
+/**
+ * Per-connection headers (RFC 9110 §7.6.1): never forwarded in either direction. `expect`
+ * too: the client's `Expect: 100-continue` (curl sends it above 1 MB) was answered by
+ * this server already, and undici refuses a request carrying it (a 502 before).
+ */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host", "expect"]);
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -43,11 +47,34 @@ function forwardable(headers: Headers, drop?: string): Headers {
   return out;
 }
 
-function upstreamError(reply: Pick<FastifyReply, "status">, error: { code?: string }) {
+/** The service could not be reached or dropped the connection: it is restarting or down, and the client may retry. */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
+
+function upstreamError(reply: Pick<FastifyReply, "status" | "header">, error: { code?: string }) {
   const timeout = error.code === "UND_ERR_HEADERS_TIMEOUT" || error.code === "UND_ERR_BODY_TIMEOUT" || error.code === "UND_ERR_CONNECT_TIMEOUT";
-  return reply.status(timeout ? 504 : 502).send({
-    error: { code: timeout ? "UPSTREAM_TIMEOUT" : "UPSTREAM_UNAVAILABLE", message: timeout ? "后端服务响应超时，请稍后重试" : "后端服务暂不可用，请稍后重试" },
-  });
+  if (timeout) return reply.status(504).send({ error: { code: "UPSTREAM_TIMEOUT", message: "后端服务响应超时，请稍后重试" } });
+  if (error.code && UNREACHABLE.has(error.code)) {
+    return reply.status(503).header("retry-after", String(RETRY_AFTER_SECONDS)).send({ error: { code: "SERVICE_UNAVAILABLE", message: "后端服务暂不可用，请稍后重试" } });
+  }
+  return reply.status(502).send({ error: { code: "UPSTREAM_UNAVAILABLE", message: "后端服务暂不可用，请稍后重试" } });
+}
+
+/**
+ * One retry of a GET or HEAD whose connection was refused or reset before any answer:
+ * a keep-alive socket the service closed while shutting down, or a replica that just
+ * went away. Reads have no effect to double; anything else is never retried.
+ */
+async function requestOnce(pool: Pool, options: Parameters<Pool["request"]>[0]): ReturnType<Pool["request"]> {
+  try {
+    return await pool.request(options);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if ((options.method === "GET" || options.method === "HEAD") && code && UNREACHABLE.has(code)) {
+      await new Promise((r) => setTimeout(r, 50));
+      return pool.request(options);
+    }
+    throw err;
+  }
 }
 
 /**
@@ -87,7 +114,7 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
 
     let upstreamRes: Awaited<ReturnType<Pool["request"]>>;
     try {
-      upstreamRes = await pools.get(upstream)!.request({ path: request.url, method: request.method as "GET", headers, body: body ?? null });
+      upstreamRes = await requestOnce(pools.get(upstream)!, { path: request.url, method: request.method as "GET", headers, body: body ?? null });
     } catch (err) {
       request.log.warn({ err, upstream: upstream.name }, "upstream request failed");
       return upstreamError(reply, err as { code?: string });

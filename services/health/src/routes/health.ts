@@ -3,7 +3,8 @@ import multipart from "@fastify/multipart";
 import { v7 as uuidv7 } from "uuid";
 import { normalizeDate, toHalfWidth, todayInChina } from "@shouhu/cn";
 import { AppError, ForbiddenError, NotFoundError, ValidationError, markAudit, type FieldIssue, type ServiceApp } from "@shouhu/kit";
-import { actorOf, assertWithinJurisdiction, hasAnyRole, scopeOf, type Principal } from "@shouhu/auth";
+import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
+import { actorOf, assertWithinJurisdiction, hasAnyRole, recordAccess, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { ExamInput } from "../domain/exam.js";
 import { recordExam, referFollowUp, type Recorder } from "../data/exams.js";
@@ -202,6 +203,13 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
     const file = await request.file();
     if (!file) throw ValidationError.field("file", "请上传填好的体检名单（.xlsx）");
     const buffer = await file.toBuffer();
+    // Before exceljs loads it whole: a township's results are a few hundred kB; a bomb or a whole-sheet merge is refused here.
+    try {
+      inspectXlsx(buffer, { maxFileBytes: 10 * 1024 * 1024, maxRows: MAX_RESULT_ROWS + 50, maxMergedCells: 10_000 });
+    } catch (err) {
+      if (err instanceof SpreadsheetLimitError) throw ValidationError.field("file", err.message);
+      throw err;
+    }
     let sheet;
     try {
       sheet = await readResults(buffer);
@@ -252,7 +260,10 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
 
   app.get("/api/v1/exams", { schema: { tags: ["health"], summary: "体检记录（按儿童或活动）", querystring: ExamQuery } }, async (request, reply) => {
     const principal = request.principal!;
-    require(principal, readers, "查看个人体检记录");
+    // Need-to-know: results (case workers, health workers) | flags only (federation) |
+    // flags of the children paired to them (teachers) | coverage only (inspectors: 403 here).
+    const access = recordAccess(principal, "checkups");
+    if (access === "coverage" || access === "none") throw new ForbiddenError("当前角色无权查看个人体检记录");
     const q = request.query;
     const rows = await prisma.$queryRawUnsafe<{ childId: string }[]>(
       `SELECT e.id, e.campaign_id AS "campaignId", e.child_id AS "childId", c.name AS "childName", to_char(e.date, 'YYYY-MM-DD') AS date,
@@ -261,20 +272,26 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
               e.bp_systolic AS "bpSystolic", e.bp_diastolic AS "bpDiastolic", e.flags, e.notes
          FROM exams e JOIN children c ON c.id = e.child_id
         WHERE c.village_code LIKE $1 || '%' AND ($2::uuid IS NULL OR e.child_id = $2::uuid) AND ($3::uuid IS NULL OR e.campaign_id = $3::uuid)
+          AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM mentors m WHERE m.child_id = e.child_id AND m.username = $5))
         ORDER BY e.date DESC LIMIT $4`,
       principal.orgUnit,
       q.childId ?? null,
       q.campaignId ?? null,
       q.limit,
+      access === "paired-flags" ? principal.username : null,
     );
     markAudit(reply, "read", [...new Set(rows.map((r) => r.childId))]);
-    return { items: rows };
+    if (access === "full") return { items: rows };
+    const flagsOnly = rows as unknown as { id: string; campaignId: string; childId: string; childName: string; date: string; flags: unknown }[];
+    return { items: flagsOnly.map(({ id, campaignId, childId, childName, date, flags }) => ({ id, campaignId, childId, childName, date, flags })) };
   });
 
   app.get("/api/v1/follow-ups", { schema: { tags: ["health"], summary: "体检异常随访事项", querystring: FollowUpQuery } }, async (request, reply) => {
     const principal = request.principal!;
-    require(principal, [...readers, "teacher"], "查看随访事项");
-    const teacherOnly = !hasAnyRole(principal, readers as never);
+    // Follow-ups: case workers and health workers all; teachers those of their paired children (they own them).
+    const access = recordAccess(principal, "checkups");
+    if (access !== "full" && access !== "paired-flags") throw new ForbiddenError("当前角色无权查看随访事项");
+    const teacherOnly = access === "paired-flags";
     const rows = await prisma.$queryRawUnsafe<{ childId: string; kind: string }[]>(
       `SELECT f.id, f.child_id AS "childId", c.name AS "childName", f.village_code AS "villageCode", f.kind, f.label, f.owner,
               f.owner_name AS "ownerName", f.status, f.referral, f.created_at AS "createdAt", f.closed_at AS "closedAt"

@@ -1,5 +1,5 @@
 import nodemailer from "nodemailer";
-import { ChannelError, type ChannelAdapter } from "./types.js";
+import { ChannelError, deliveredOnNetworkError, type ChannelAdapter } from "./types.js";
 
 /** E-mail over SMTP (nodemailer). SMTP 5xx answers (no such mailbox) are permanent; the rest is retried. */
 export function emailChannel(options: { smtpUrl: string; from: string }): ChannelAdapter & { close(): void } {
@@ -17,7 +17,9 @@ export function emailChannel(options: { smtpUrl: string; from: string }): Channe
         return { providerId: info.messageId ?? null };
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode;
-        throw new ChannelError(`邮件发送失败：${(err as Error).message}`, code !== undefined && code >= 500 && code < 600);
+        // An SMTP reply is a refusal (not sent); no reply at all may have been after the message went out.
+        const delivered = code !== undefined ? "no" : deliveredOnNetworkError(err);
+        throw new ChannelError(`邮件发送失败：${(err as Error).message}`, code !== undefined && code >= 500 && code < 600, delivered);
       }
     },
     close: () => transport.close(),

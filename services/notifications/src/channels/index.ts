@@ -7,7 +7,8 @@ import type { ChannelAdapters } from "./types.js";
 /** The channels this deployment has configured; a message for a missing one fails permanently, with the reason. */
 export function channelsFromConfig(config: NotificationsConfig): { channels: ChannelAdapters; close: () => void } {
   const email = config.SMTP_URL ? emailChannel({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM }) : undefined;
-  const channels: ChannelAdapters = { wecom: wecomChannel(), dingtalk: dingtalkChannel() };
+  const robots = { allowedHosts: config.WEBHOOK_ALLOWED_HOSTS };
+  const channels: ChannelAdapters = { wecom: wecomChannel(robots), dingtalk: dingtalkChannel(undefined, robots) };
   if (email) channels.email = email;
   if (config.SMS_ENDPOINT) {
     channels.sms = aliyunSmsChannel({

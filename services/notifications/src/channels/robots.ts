@@ -1,5 +1,11 @@
 import { createHmac } from "node:crypto";
-import { ChannelError, post, type ChannelAdapter } from "./types.js";
+import { ChannelError, type ChannelAdapter } from "./types.js";
+import { robotPoster } from "./outbound.js";
+
+/** Hosts (tests, private deployments) allowed besides the providers' own; see outbound.ts. */
+export interface RobotOptions {
+  allowedHosts?: readonly string[];
+}
 
 interface RobotAnswer {
   errcode?: number;
@@ -10,7 +16,7 @@ interface RobotAnswer {
 const wecomPermanent = new Set([93000, 40008, 40058, 300005]);
 const dingtalkPermanent = new Set([300001, 310000, 400101, 400102]);
 
-async function answer(res: Response, what: string, permanent: Set<number>): Promise<{ providerId: null }> {
+async function answer(res: { ok: boolean; status: number; json: () => Promise<unknown> }, what: string, permanent: Set<number>): Promise<{ providerId: null }> {
   const json = (await res.json().catch(() => ({}))) as RobotAnswer;
   if (res.ok && json.errcode === 0) return { providerId: null };
   const code = json.errcode ?? res.status;
@@ -18,13 +24,11 @@ async function answer(res: Response, what: string, permanent: Set<number>): Prom
 }
 
 /** 企业微信群机器人: POST {msgtype:"text"} to the robot's webhook URL. */
-export function wecomChannel(): ChannelAdapter {
+export function wecomChannel(options: RobotOptions = {}): ChannelAdapter {
+  const post = robotPoster(options.allowedHosts);
   return {
     async send(message) {
-      const res = await post(message.address, {
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ msgtype: "text", text: { content: `【守护】${message.title}\n${message.body}` } }),
-      });
+      const res = await post("wecom", message.address, JSON.stringify({ msgtype: "text", text: { content: `【守护】${message.title}\n${message.body}` } }));
       return answer(res, "企业微信群消息", wecomPermanent);
     },
   };
@@ -35,7 +39,8 @@ export function dingtalkSign(timestamp: number, secret: string): string {
   return createHmac("sha256", secret).update(`${timestamp}\n${secret}`).digest("base64");
 }
 
-export function dingtalkChannel(now: () => Date = () => new Date()): ChannelAdapter {
+export function dingtalkChannel(now: () => Date = () => new Date(), options: RobotOptions = {}): ChannelAdapter {
+  const post = robotPoster(options.allowedHosts);
   return {
     async send(message) {
       let url = message.address;
@@ -43,10 +48,7 @@ export function dingtalkChannel(now: () => Date = () => new Date()): ChannelAdap
         const timestamp = now().getTime();
         url += `${url.includes("?") ? "&" : "?"}timestamp=${timestamp}&sign=${encodeURIComponent(dingtalkSign(timestamp, message.secret))}`;
       }
-      const res = await post(url, {
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ msgtype: "text", text: { content: `【守护】${message.title}\n${message.body}` } }),
-      });
+      const res = await post("dingtalk", url, JSON.stringify({ msgtype: "text", text: { content: `【守护】${message.title}\n${message.body}` } }));
       return answer(res, "钉钉群消息", dingtalkPermanent);
     },
   };

@@ -88,9 +88,15 @@ async function takeRateSlot(deps: DeliveryDeps, m: MessageRow, now: Date): Promi
  */
 export function deliveryProcessor(deps: DeliveryDeps) {
   const now = deps.now ?? (() => new Date());
-  return async (job: Job, token?: string): Promise<"sent" | "skipped"> => {
+  return async (job: Job, token?: string): Promise<"sent" | "skipped" | "unknown"> => {
     const { messageId } = job.data as { messageId: string };
     const [m] = await deps.prisma.$queryRawUnsafe<MessageRow[]>(select, messageId);
+    // A send that began and never finished (the process died or the job stalled mid-send):
+    // the provider may have it. Never send blindly again; a person decides (resend / mark sent).
+    if (m?.status === "sending") {
+      await markUnknown(deps.prisma, m.id, "发送过程中断（进程退出或超时），无法确认对方是否收到");
+      return "unknown";
+    }
     if (!m || m.status !== "queued") return "skipped";
 
     const at = now();
@@ -115,8 +121,10 @@ export function deliveryProcessor(deps: DeliveryDeps) {
     const lock = `${deps.keyPrefix}:notify-sending:${m.id}`;
     if ((await deps.redis.set(lock, job.id ?? "job", "PX", SEND_LOCK_MS, "NX")) !== "OK") await wait(at.getTime() + LOCK_RETRY_MS);
     try {
+      // The attempt is recorded (committed) before the provider is called: from here until
+      // the outcome is written, the message is 'sending', and a rerun will not send it again.
       const [fresh] = await deps.prisma.$queryRawUnsafe<{ status: string; attempts: number }[]>(
-        `UPDATE messages SET attempts = attempts + 1 WHERE id = $1::uuid AND status = 'queued' RETURNING status, attempts`,
+        `UPDATE messages SET attempts = attempts + 1, status = 'sending' WHERE id = $1::uuid AND status = 'queued' RETURNING status, attempts`,
         m.id,
       );
       if (!fresh) return "skipped"; // sent by the other job while this one waited for the lock
@@ -124,9 +132,16 @@ export function deliveryProcessor(deps: DeliveryDeps) {
       try {
         ({ providerId } = await adapter.send({ id: m.id, channel: m.channel, address: m.address, recipientName: m.recipientName, template: m.template, title: m.title, body: m.body, vars: m.vars, secret: m.secret }));
       } catch (err) {
-        await deps.prisma.$executeRawUnsafe(`UPDATE messages SET last_error = $2 WHERE id = $1::uuid`, m.id, (err as Error).message);
-        if (err instanceof ChannelError && err.permanent) throw new UnrecoverableError(err.message);
-        throw err;
+        const message = (err as Error).message;
+        if (err instanceof ChannelError && err.delivered === "no") {
+          // Surely not sent: back in the queue for the next attempt (or failed for good).
+          await deps.prisma.$executeRawUnsafe(`UPDATE messages SET status = 'queued', last_error = $2 WHERE id = $1::uuid AND status = 'sending'`, m.id, message);
+          if (err.permanent) throw new UnrecoverableError(message);
+          throw err;
+        }
+        // Maybe sent (a timeout, a connection lost mid-request): no retry; a person decides.
+        await markUnknown(deps.prisma, m.id, `发送结果未知：${message}`);
+        return "unknown";
       }
       await deps.prisma.$transaction(async (tx) => {
         await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL WHERE id = $1::uuid`, m.id, providerId);
@@ -150,5 +165,31 @@ export async function markFailed(prisma: PrismaClient, messageId: string, reason
     await appendToOutbox(tx, [
       buildEvent("notification.failed", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: m.attempts, reason } }, { producer: PRODUCER }),
     ]);
+  });
+}
+
+/** 发送结果未知: the send may have reached the provider; shown to the county admin to resend or mark sent. */
+export async function markUnknown(prisma: PrismaClient, messageId: string, reason: string): Promise<void> {
+  await prisma.$executeRawUnsafe(`UPDATE messages SET status = 'unknown', last_error = $2 WHERE id = $1::uuid AND status = 'sending'`, messageId, reason);
+}
+
+/**
+ * A county admin's decision on a message whose outcome is unknown: "resend" puts it back
+ * in the queue (the caller enqueues its job); "mark-sent" records it as delivered, with
+ * notification.delivered, as if the provider had confirmed it.
+ */
+export async function decideUnknown(prisma: PrismaClient, messageId: string, decision: "resend" | "mark-sent", by: string): Promise<boolean> {
+  return prisma.$transaction(async (tx) => {
+    const [m] = await tx.$queryRawUnsafe<MessageRow[]>(`${select} FOR UPDATE`, messageId);
+    if (!m || m.status !== "unknown") return false;
+    if (decision === "resend") {
+      await tx.$executeRawUnsafe(`UPDATE messages SET status = 'queued', last_error = $2 WHERE id = $1::uuid`, m.id, `${by} 决定重发`);
+      return true;
+    }
+    await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), last_error = $2 WHERE id = $1::uuid`, m.id, `${by} 确认已送达`);
+    await appendToOutbox(tx, [
+      buildEvent("notification.delivered", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: m.attempts } }, { producer: PRODUCER }),
+    ]);
+    return true;
   });
 }

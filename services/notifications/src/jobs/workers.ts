@@ -16,8 +16,9 @@ export function createDeliveryQueue(connection: Redis, prefix: string | undefine
   return createJobQueue(jobQueues.notificationsDeliver, connection, prefix, {
     attempts: retry.attempts,
     backoff: { type: "exponential", delay: retry.backoffMs, jitter: 0.2 },
-    // Completed jobs stay a day, so a re-dispatch of the same message id is a no-op.
-    removeOnComplete: { age: 24 * 3600 },
+    // Completed jobs stay a day (at most the last 5,000), so a re-dispatch of the same
+    // message id is usually a no-op; the message's own status is what prevents a resend.
+    removeOnComplete: { age: 24 * 3600, count: 5000 },
   });
 }
 
@@ -27,7 +28,6 @@ export function startDeliveryWorker(deps: DeliveryDeps & { connection: Redis; pr
     prefix: deps.prefix,
     logger: deps.logger,
     concurrency: deps.concurrency ?? 8,
-    lockDuration: 30_000,
     onFailed: async (job, err, final) => {
       if (final) await markFailed(deps.prisma, (job.data as { messageId: string }).messageId, err.message);
     },

@@ -1,12 +1,15 @@
 import { z } from "zod";
 import { NotificationChannel, jobQueues } from "@shouhu/contracts";
-import { ForbiddenError, type ServiceApp } from "@shouhu/kit";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import { Queue } from "bullmq";
 import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
 import { listDeadLetters, replayDeadLetters, type DeadLetterOptions } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
+import { webhookUrlProblem } from "../channels/outbound.js";
+import { decideUnknown } from "../data/delivery.js";
 
 const MessagesQuery = z.object({
-  status: z.enum(["queued", "sent", "failed", "read"]).optional(),
+  status: z.enum(["queued", "sending", "sent", "failed", "unknown", "read"]).optional(),
   channel: NotificationChannel.optional(),
   sourceEventType: z.string().max(40).optional(),
   childId: z.uuid().optional(),
@@ -15,6 +18,9 @@ const MessagesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 const ReplayBody = z.object({ ids: z.array(z.string().min(1)).max(1000).optional() });
+const MessageParams = z.object({ id: z.uuid({ message: "消息编号格式不正确" }) });
+const DecisionBody = z.object({ decision: z.enum(["resend", "mark-sent"], { message: "应为 resend（重发）或 mark-sent（确认已送达）" }) });
+
 const OfficeParams = z.object({ orgUnit: z.string().regex(/^(\d{6}|\d{9})$/, "应为6位县或9位乡镇代码"), kind: z.enum(["wecom", "dingtalk"]) });
 const OfficeBody = z.object({ url: z.url("应为群机器人的 Webhook 地址"), secret: z.string().max(200).nullish() });
 
@@ -23,8 +29,21 @@ function requireCountyAdmin(principal: Principal): void {
 }
 
 /** Delivery status, dead letters and office robots: for county admins. */
-export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions }): void {
+export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions; webhookAllowedHosts?: readonly string[] }): void {
   const { prisma } = deps;
+
+  /**
+   * The dead letters of messages about the admin's own county: the queue holds every
+   * county's, and an admin may neither read nor replay another county's messages.
+   */
+  async function lettersOfCounty(principal: Principal) {
+    const letters = await listDeadLetters(jobQueues.notificationsDeliver, deps.deadLetters);
+    const ids = letters.map((l) => (l.data as { messageId: string }).messageId);
+    const mine = new Set(
+      (await prisma.message.findMany({ where: { id: { in: ids }, orgUnit: { startsWith: principal.orgUnit } }, select: { id: true } })).map((m) => m.id),
+    );
+    return letters.filter((l) => mine.has((l.data as { messageId: string }).messageId));
+  }
 
   app.get("/api/v1/notifications/messages", { schema: { tags: ["notifications"], summary: "消息发送状态（排队、已发送、失败、已读）", querystring: MessagesQuery } }, async (request) => {
     const principal = request.principal!;
@@ -53,14 +72,16 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
   });
 
   app.get("/api/v1/notifications/dead-letters", { schema: { tags: ["notifications"], summary: "发送失败（死信）的消息及原因" } }, async (request) => {
-    requireCountyAdmin(request.principal!);
-    const letters = await listDeadLetters(jobQueues.notificationsDeliver, deps.deadLetters);
+    const principal = request.principal!;
+    requireCountyAdmin(principal);
+    const letters = await lettersOfCounty(principal);
     return { items: letters.map((l) => ({ id: l.id, messageId: (l.data as { messageId: string }).messageId, reason: l.reason, attempts: l.attempts, failedAt: l.failedAt })) };
   });
 
   app.post("/api/v1/notifications/dead-letters/replay", { schema: { tags: ["notifications"], summary: "重新发送死信（修复原因后）", body: ReplayBody } }, async (request) => {
-    requireCountyAdmin(request.principal!);
-    const letters = await listDeadLetters(jobQueues.notificationsDeliver, deps.deadLetters);
+    const principal = request.principal!;
+    requireCountyAdmin(principal);
+    const letters = await lettersOfCounty(principal);
     const chosen = request.body.ids ? letters.filter((l) => request.body.ids!.includes(l.id)) : letters;
     const messageIds = chosen.map((l) => (l.data as { messageId: string }).messageId);
     // Failed messages go back to the queue state the worker sends from.
@@ -69,11 +90,41 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     return { replayed };
   });
 
+  // 发送结果未知: the send may have reached the provider (a timeout, a crash mid-send). It is
+  // never retried by itself; the county admin resends it or confirms it arrived.
+  app.post(
+    "/api/v1/notifications/messages/:id/decision",
+    { schema: { tags: ["notifications"], summary: "处理发送结果未知的消息：重发或确认已送达", params: MessageParams, body: DecisionBody } },
+    async (request) => {
+      const principal = request.principal!;
+      requireCountyAdmin(principal);
+      const message = await prisma.message.findUnique({ where: { id: request.params.id }, select: { id: true, orgUnit: true, status: true } });
+      if (!message || !message.orgUnit.startsWith(principal.orgUnit)) throw new NotFoundError("消息", request.params.id);
+      if (message.status !== "unknown") throw new ConflictError("NOT_UNKNOWN", "只有“发送结果未知”的消息需要人工处理");
+      if (request.body.decision === "resend") {
+        // The finished job keeps the message id as its job id; it goes, so the dispatcher can add the resend.
+        const queue = new Queue(jobQueues.notificationsDeliver, { connection: deps.deadLetters.connection, prefix: deps.deadLetters.prefix });
+        queue.on("error", () => undefined);
+        try {
+          await queue.remove(message.id);
+        } finally {
+          await queue.close();
+        }
+      }
+      await decideUnknown(prisma, message.id, request.body.decision, principal.name || principal.username);
+      if (request.body.decision === "resend") await prisma.$executeRawUnsafe(`UPDATE messages SET enqueued_at = NULL WHERE id = $1::uuid`, message.id);
+      return { id: message.id, status: request.body.decision === "resend" ? "queued" : "sent" };
+    },
+  );
+
   app.put("/api/v1/notifications/offices/:orgUnit/:kind", { schema: { tags: ["notifications"], summary: "设置乡镇/县办公群机器人（企业微信、钉钉）", params: OfficeParams, body: OfficeBody } }, async (request) => {
     const principal = request.principal!;
     if (!hasAnyRole(principal, ["county-admin", "township-supervisor"])) throw new ForbiddenError("当前角色无权设置办公群机器人");
     assertWithinJurisdiction(principal, request.params.orgUnit);
     const { orgUnit, kind } = request.params;
+    // Only the provider's own HTTPS host: anything else would let this setting point our server inside the deployment.
+    const problem = webhookUrlProblem(kind, request.body.url, deps.webhookAllowedHosts);
+    if (problem) throw ValidationError.field("url", problem);
     await prisma.officeChannel.upsert({
       where: { orgUnit_kind: { orgUnit, kind } },
       create: { orgUnit, kind, url: request.body.url, secret: request.body.secret ?? null },

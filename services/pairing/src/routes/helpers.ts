@@ -2,13 +2,14 @@ import { z } from "zod";
 import { HelperKind, labels } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ValidationError, type ServiceApp } from "@shouhu/kit";
-import { actorOf, assertWithinJurisdiction, fieldAccess, maskPhone, type Principal, requireRole, scopeOf } from "@shouhu/auth";
+import { actorOf, assertWithinJurisdiction, seesContacts, type Principal, requireRole, scopeOf } from "@shouhu/auth";
+import { NotFoundError } from "@shouhu/kit";
 import { HelperInput, HelperPatch, applyHelperPatch, validateHelper } from "../domain/helper.js";
 import { createHelper, deactivateHelper, getHelper, listHelpers, reactivateHelper, updateHelper, type HelperRow } from "../data/helpers.js";
 import { loadPairings } from "../data/pairings.js";
 import type { PrismaClient } from "../data/db.js";
 import { presentPairing } from "./present.js";
-import { helperKeepers } from "./permissions.js";
+import { helperKeepers, teacherOnly } from "./permissions.js";
 
 export interface HelperRoutesDeps {
   prisma: PrismaClient;
@@ -30,7 +31,8 @@ const ListQuery = z.object({
 const DeactivateBody = z.object({ reason: z.string().trim().min(1, "请说明停用原因（如调离、学年交接）").max(200) });
 
 export function presentHelper(principal: Principal, h: HelperRow) {
-  const phones = fieldAccess(principal).phones;
+  // No contact details for roles that see none (inspectors), as for families.
+  const phones = seesContacts(principal);
   return {
     id: h.id,
     kind: h.kind,
@@ -38,7 +40,7 @@ export function presentHelper(principal: Principal, h: HelperRow) {
     name: h.name,
     sex: h.sex,
     birthDate: h.birthDate,
-    phone: h.phone && !phones ? maskPhone(h.phone) : h.phone,
+    phone: phones ? h.phone : null,
     orgUnitCode: h.orgUnitCode,
     townshipCode: h.townshipCode,
     schoolId: h.schoolId,
@@ -71,6 +73,12 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
   app.get("/api/v1/helpers", { schema: { tags: ["helpers"], summary: "帮扶人名单", querystring: ListQuery } }, async (request) => {
     const principal = request.principal!;
     const { orgUnit, ...filter } = request.query;
+    // Teachers see the helpers of their own school only (need-to-know).
+    const teacher = teacherOnly(principal);
+    if (teacher) {
+      if (!teacher.schoolId || (filter.schoolId && filter.schoolId !== teacher.schoolId)) return { items: [], nextCursor: null };
+      filter.schoolId = teacher.schoolId;
+    }
     const page = await listHelpers(prisma, { ...filter, orgUnit: scopeOf(principal, orgUnit) });
     return { items: page.items.map((h) => presentHelper(principal, h)), nextCursor: page.nextCursor };
   });
@@ -78,6 +86,8 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
   app.get("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "帮扶人详情（含当前结对）", params: IdParams } }, async (request) => {
     const principal = request.principal!;
     const helper = await getHelper(prisma, request.params.id, principal.orgUnit);
+    const teacher = teacherOnly(principal);
+    if (teacher && (!teacher.schoolId || helper.schoolId !== teacher.schoolId)) throw new NotFoundError("帮扶人", request.params.id);
     const pairings = await prisma.$queryRawUnsafe<{ id: string }[]>(
       `SELECT id FROM pairings WHERE helper_id = $1::uuid AND status IN ('proposed', 'active') ORDER BY id`,
       helper.id,

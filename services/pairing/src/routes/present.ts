@@ -1,5 +1,5 @@
 import { labels, type PairingEndReason } from "@shouhu/contracts";
-import { fieldAccess, maskPhone, type Principal } from "@shouhu/auth";
+import { seesContacts, type Principal } from "@shouhu/auth";
 import { statusLabel, type PairingView } from "../data/pairings.js";
 
 const matchReasonLabel: Record<string, string> = {
@@ -11,9 +11,9 @@ const matchReasonLabel: Record<string, string> = {
   peer: "同校同龄同伴",
 };
 
-/** A pairing as the API shows it, with zh-CN labels; phones masked for roles without contact access. */
+/** A pairing as the API shows it, with zh-CN labels; no phones for roles without contact access (inspectors). */
 export function presentPairing(principal: Principal, p: PairingView) {
-  const phones = fieldAccess(principal).phones;
+  const phones = seesContacts(principal);
   return {
     id: p.id,
     kind: p.kind,
@@ -33,6 +33,6 @@ export function presentPairing(principal: Principal, p: PairingView) {
     endReasonLabel: p.endReason ? labels.pairingEndReason[p.endReason as PairingEndReason] : null,
     endNote: p.endNote,
     child: p.child,
-    helper: { ...p.helper, phone: p.helper.phone && !phones ? maskPhone(p.helper.phone) : p.helper.phone },
+    helper: { ...p.helper, phone: phones ? p.helper.phone : null },
   };
 }

@@ -27,14 +27,41 @@ export async function getChild(db: PrismaClient | Tx, id: string): Promise<Child
   return child;
 }
 
-/** The duplicate rule: one ID number, one record. The error points at the existing one. */
-export function duplicateError(existing: { id: string; name: string; villageCode: string }): ConflictError {
-  return new ConflictError("DUPLICATE_CHILD", `该身份证号已建档：${existing.name}（档案 ${existing.id}），不能重复建档`, {
-    field: "idNumber",
-    existingChildId: existing.id,
-    existingChildName: existing.name,
-    existingVillageCode: existing.villageCode,
-  });
+/**
+ * The duplicate rule: one ID number, one record. The error knows the existing record,
+ * but what the caller is told depends on their jurisdiction (`duplicateFor`), so the
+ * data layer never decides what leaks.
+ */
+export class DuplicateChildError extends ConflictError {
+  constructor(readonly existing: { id: string; name: string; villageCode: string }) {
+    super("DUPLICATE_CHILD", "该身份证号已建档，不能重复建档", { field: "idNumber" });
+  }
+}
+
+export function duplicateError(existing: { id: string; name: string; villageCode: string }): DuplicateChildError {
+  return new DuplicateChildError(existing);
+}
+
+/** What a duplicate ID number found outside the caller's jurisdiction answers: that, and nothing about the record. */
+export const REGISTERED_ELSEWHERE_MESSAGE = "该儿童已在其他辖区登记,请联系县民政局办理转移";
+
+/**
+ * The duplicate as this caller may see it (DESIGN.md need-to-know): inside their
+ * jurisdiction it names the existing record so they can open it; outside, only
+ * "registered elsewhere" — no id, name or village, or the 409 would tell anyone
+ * who is registered where.
+ */
+export function duplicateFor(orgUnit: string, err: DuplicateChildError): ConflictError {
+  const { existing } = err;
+  if (orgUnit.length > 0 && existing.villageCode.startsWith(orgUnit)) {
+    return new ConflictError("DUPLICATE_CHILD", `该身份证号已建档：${existing.name}（档案 ${existing.id}），不能重复建档`, {
+      field: "idNumber",
+      existingChildId: existing.id,
+      existingChildName: existing.name,
+      existingVillageCode: existing.villageCode,
+    });
+  }
+  return new ConflictError("REGISTERED_ELSEWHERE", REGISTERED_ELSEWHERE_MESSAGE, { field: "idNumber" });
 }
 
 /** Village and school must exist and agree (a school belongs to a township). */

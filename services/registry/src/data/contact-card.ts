@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { labels } from "@shouhu/contracts";
+import { applyLevel, type ChildView } from "@shouhu/auth";
 import type { ChildRecord } from "../domain/child-record.js";
 import type { PrismaClient } from "./db.js";
 import { currentHelpers, type CurrentHelper } from "./pairings.js";
@@ -7,19 +8,20 @@ import { currentHelpers, type CurrentHelper } from "./pairings.js";
 /**
  * 联系卡 (one card per child): who the child is, who looks after them, how to
  * reach the parents, and where they go to school. `child` is already masked for
- * the caller; `phones` says whether the caller may see phone numbers, so the
- * helpers' phones follow the same rule as the family's. The helper is the mentor
+ * the caller; `view` (need-to-know) decides the helpers' phones by the same
+ * rule as the family's. The helper is the mentor
  * the pairing service paired (pairing.started), or — while it has none — the
  * 帮扶责任人 written on the register, marked as such; the peer buddy comes from
  * pairing only.
  */
-export async function contactCard(db: { prisma: PrismaClient; pool?: pg.Pool }, child: ChildRecord, access: { phones: boolean }) {
+export async function contactCard(db: { prisma: PrismaClient; pool?: pg.Pool }, child: ChildRecord, view: ChildView) {
   const codes = [child.villageCode, child.townshipCode];
   const [units, helpers] = await Promise.all([db.prisma.orgUnit.findMany({ where: { code: { in: codes } } }), currentHelpers(db, child.id)]);
   const nameOf = (code: string) => units.find((u) => u.code === code)?.name ?? null;
   const paired = (h: CurrentHelper) => ({
     name: h.name,
-    phone: access.phones ? h.phone : null,
+    // A helper's phone as the family's: no contact details for those who see none.
+    phone: applyLevel(view.guardianPhone, h.phone, "phone"),
     helperKind: h.helperKind,
     helperKindLabel: labels.helperKind[h.helperKind],
     since: h.since,

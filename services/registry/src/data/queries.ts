@@ -1,6 +1,6 @@
 import type { ChildStatus, DifficultyCategory, LeftBehindType, RiskLevel } from "@shouhu/contracts";
 import { ForbiddenError, NotFoundError } from "@shouhu/kit";
-import type { Principal } from "@shouhu/auth";
+import { childView, needsPairing, type ChildView, type Principal } from "@shouhu/auth";
 import type { ChildRecord } from "../domain/child-record.js";
 import { childInclude, toChildRecord } from "./child-mapper.js";
 import { readChild, type ChildReadDb } from "./child-read.js";
@@ -61,12 +61,20 @@ async function pairedTo(db: ChildReadDb, childId: string, username: string): Pro
  * probing IDs reveals nothing about which children exist elsewhere.
  */
 export async function getVisibleChild(db: ChildReadDb, principal: Principal, id: string): Promise<ChildRecord> {
+  return (await getVisibleChildAndView(db, principal, id)).child;
+}
+
+/**
+ * The child and the caller's view of it (need-to-know). The pairing is looked up only
+ * for roles whose view depends on it (teachers); every other read stays one statement.
+ */
+export async function getVisibleChildAndView(db: ChildReadDb, principal: Principal, id: string): Promise<{ child: ChildRecord; view: ChildView }> {
   const child = await readChild(db, id);
   if (!child) throw new NotFoundError("儿童档案", id);
-  if (canSee(principal, child)) return child;
-  // Only a teacher outside their school costs the pairing lookup; every other read stays one statement.
-  if (isTeacherOnly(principal) && canSee(principal, child, await pairedTo(db, id, principal.username))) return child;
-  throw new NotFoundError("儿童档案", id);
+  const lookup = needsPairing(principal) || isTeacherOnly(principal);
+  const paired = lookup ? await pairedTo(db, id, principal.username) : false;
+  if (!canSee(principal, child, paired)) throw new NotFoundError("儿童档案", id);
+  return { child, view: childView(principal, { paired }) };
 }
 
 export async function listChildren(
@@ -74,8 +82,8 @@ export async function listChildren(
   principal: Principal,
   filters: ChildFilters,
   canSearchIdNumbers: boolean,
-): Promise<{ items: ChildRecord[]; nextCursor: string | null }> {
-  const paired = isTeacherOnly(principal) ? await childIdsPairedTo(prisma, principal.username) : [];
+): Promise<{ items: ChildRecord[]; nextCursor: string | null; pairedIds: Set<string> }> {
+  const paired = isTeacherOnly(principal) || needsPairing(principal) ? await childIdsPairedTo(prisma, principal.username) : [];
   const and: Prisma.ChildWhereInput[] = [jurisdictionWhere(principal, paired)];
   if (filters.orgUnit) {
     const inside = filters.orgUnit.startsWith(principal.orgUnit) || principal.orgUnit.startsWith(filters.orgUnit);
@@ -103,7 +111,7 @@ export async function listChildren(
     take: filters.limit + 1,
   });
   const page = rows.slice(0, filters.limit).map(toChildRecord);
-  return { items: page, nextCursor: rows.length > filters.limit ? page[page.length - 1]!.id : null };
+  return { items: page, nextCursor: rows.length > filters.limit ? page[page.length - 1]!.id : null, pairedIds: new Set(paired) };
 }
 
 export async function childHistory(prisma: PrismaClient, childId: string) {

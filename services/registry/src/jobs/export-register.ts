@@ -1,6 +1,9 @@
 import type { Prisma, PrismaClient } from "../data/db.js";
 import { childInclude, toChildRecord } from "../data/child-mapper.js";
 import type { ChildRecord } from "../domain/child-record.js";
+import { childView } from "@shouhu/auth";
+import type { Role } from "@shouhu/contracts";
+import { presentChild } from "../domain/present.js";
 
 export const EXPORT_JOB = "export-register";
 
@@ -14,6 +17,8 @@ interface StoredFilters {
   riskLevel?: string;
   status?: string;
   schoolId?: string;
+  /** The requester's roles: the export holds what the need-to-know table gives them, as the API would. */
+  roles?: Role[];
 }
 
 function whereOf(f: StoredFilters): Prisma.ChildWhereInput {
@@ -37,6 +42,8 @@ export async function runExport(prisma: PrismaClient, write: WriteRegister, expo
   await prisma.exportJob.update({ where: { id: exportId }, data: { status: "running", totalRows, doneRows: 0 } });
   const units = await prisma.orgUnit.findMany({ where: { code: { startsWith: filters.orgUnit.slice(0, 6) } } });
   const placeNames = new Map(units.map((u) => [u.code, u.name]));
+  // An export from before roles were stored gets the narrowest view, not the widest.
+  const view = childView({ roles: filters.roles ?? [] });
 
   async function* pages(): AsyncIterable<ChildRecord> {
     let cursor: string | undefined;
@@ -50,7 +57,7 @@ export async function runExport(prisma: PrismaClient, write: WriteRegister, expo
       });
       if (rows.length === 0) return;
       cursor = rows[rows.length - 1]!.id;
-      for (const row of rows) yield toChildRecord(row);
+      for (const row of rows) yield presentChild(toChildRecord(row), view);
       done += rows.length;
       await prisma.exportJob.update({ where: { id: exportId }, data: { doneRows: done } });
     }
@@ -61,4 +68,20 @@ export async function runExport(prisma: PrismaClient, write: WriteRegister, expo
     where: { id: exportId },
     data: { status: "completed", content: new Uint8Array(content), doneRows: totalRows, finishedAt: new Date() },
   });
+}
+
+/** Export files are kept this long after they are made, then deleted (issue: exports never expired). */
+export const EXPORT_TTL_MS = 24 * 3600 * 1000;
+export const PURGE_EXPORTS_JOB = "purge-exports";
+
+/** When an export stops being downloadable. */
+export function exportExpiresAt(job: { createdAt: Date; finishedAt: Date | null }, ttlMs = EXPORT_TTL_MS): Date {
+  return new Date((job.finishedAt ?? job.createdAt).getTime() + ttlMs);
+}
+
+/** Deletes exports past their time, file and record; returns how many. */
+export async function purgeExpiredExports(prisma: PrismaClient, now: Date, ttlMs = EXPORT_TTL_MS): Promise<number> {
+  const cutoff = new Date(now.getTime() - ttlMs);
+  const { count } = await prisma.exportJob.deleteMany({ where: { OR: [{ finishedAt: { lt: cutoff } }, { finishedAt: null, createdAt: { lt: cutoff } }] } });
+  return count;
 }

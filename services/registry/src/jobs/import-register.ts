@@ -5,9 +5,12 @@ import type pg from "pg";
 import copyStreams from "pg-copy-streams";
 import type { Actor } from "@shouhu/contracts";
 import { currentTraceparent } from "@shouhu/kit";
+import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
+import { UnrecoverableError } from "bullmq";
 import { OUTBOX_CHANNEL } from "@shouhu/messaging";
 import { countyOf } from "../domain/org-codes.js";
 import type { PrismaClient } from "../data/db.js";
+import { REGISTERED_ELSEWHERE_MESSAGE } from "../data/children.js";
 import { PRODUCER } from "../data/children.js";
 import { copyTables, keptText, prepareBatch, type CopyTable, type ParsedRow, type PreparedBatch, type PrepareContext, type Rejection } from "./import-prepare.js";
 import { resolversFrom, type ResolverData, type Resolvers } from "./import-resolvers.js";
@@ -69,14 +72,14 @@ async function copyInto(client: pg.PoolClient, table: CopyTable, parts: Uint8Arr
  * Re-running a batch after a crash is safe: rows this import already stored are
  * recognised by their import batch id, rejections are keyed by (sheet, row).
  */
-async function storeBatch(pool: pg.Pool, batchId: string, batch: PreparedBatch): Promise<void> {
+async function storeBatch(pool: pg.Pool, batchId: string, orgUnit: string, batch: PreparedBatch): Promise<void> {
   const rejections: Rejection[] = [...batch.rejections];
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
     const existing = batch.candidates.length
-      ? (await client.query<{ id: string; id_number: string; name: string; import_batch_id: string | null }>(
-          "SELECT id, id_number, name, import_batch_id FROM children WHERE id_number = ANY($1::text[])",
+      ? (await client.query<{ id: string; id_number: string; name: string; village_code: string; import_batch_id: string | null }>(
+          "SELECT id, id_number, name, village_code, import_batch_id FROM children WHERE id_number = ANY($1::text[])",
           [batch.candidates.map((c) => c.idNumber)],
         )).rows
       : [];
@@ -86,13 +89,16 @@ async function storeBatch(pool: pg.Pool, batchId: string, batch: PreparedBatch):
       const found = byIdNumber.get(c.idNumber);
       if (!found) kept.push(i);
       else if (found.import_batch_id !== batchId) {
+        // As at registration: the existing record is named only inside the import's
+        // jurisdiction; elsewhere the row says "registered elsewhere" and nothing more.
+        const inside = found.village_code.startsWith(orgUnit);
         rejections.push({
           sheet: c.sheet,
           rowNumber: c.rowNumber,
           name: c.name,
           idNumber: c.idNumber,
-          reasons: [`身份证号已建档：${found.name}（档案 ${found.id}），未重复导入`],
-          existingChildId: found.id,
+          reasons: [inside ? `身份证号已建档：${found.name}（档案 ${found.id}），未重复导入` : REGISTERED_ELSEWHERE_MESSAGE],
+          existingChildId: inside ? found.id : null,
         });
       } // else: stored by an earlier attempt of this import
     });
@@ -133,6 +139,7 @@ class BatchStore {
   constructor(
     private pool: pg.Pool,
     private batchId: string,
+    private orgUnit: string,
   ) {}
 
   get full(): boolean {
@@ -140,7 +147,7 @@ class BatchStore {
   }
 
   add(batch: PreparedBatch): void {
-    const store: Promise<void> = storeBatch(this.pool, this.batchId, batch).then(
+    const store: Promise<void> = storeBatch(this.pool, this.batchId, this.orgUnit, batch).then(
       () => {
         this.inFlight.delete(store);
         this.onSettled();
@@ -232,6 +239,15 @@ async function importBatch(deps: ImportDeps, batchId: string, worker: Worker | u
   if (!batch) throw new Error(`import batch ${batchId} not found`);
   if (batch.status === "completed") return batch;
   if (!batch.file) throw new Error(`import batch ${batchId} has no file`);
+  // Over a limit (a bomb, a whole-sheet merge): failed at once with the reason, never
+  // retried, before anything parses it — a crash here would re-queue it without end.
+  try {
+    inspectXlsx(new Uint8Array(batch.file.content));
+  } catch (err) {
+    if (!(err instanceof SpreadsheetLimitError)) throw err;
+    await prisma.importBatch.update({ where: { id: batchId }, data: { status: "failed", error: err.message, finishedAt: new Date() } });
+    throw new UnrecoverableError(err.message);
+  }
   await prisma.importBatch.update({ where: { id: batchId }, data: { status: "running", startedAt: new Date(), processedRows: 0, error: null } });
 
   const actor: Actor = { kind: "user", id: batch.createdBy, name: batch.createdByName ?? undefined, role: "import" };
@@ -241,7 +257,7 @@ async function importBatch(deps: ImportDeps, batchId: string, worker: Worker | u
   const context: PrepareContext = { batchId, orgUnit: batch.orgUnit, actor, producer: PRODUCER, schoolNames, ...(traceparent ? { traceparent } : {}) };
   const file = new Uint8Array(batch.file.content); // our own copy, transferable to the worker
   const batchSize = deps.batchSize ?? 1000;
-  const store = new BatchStore(deps.pool, batchId);
+  const store = new BatchStore(deps.pool, batchId, batch.orgUnit);
   const parsing = worker
     ? parseInWorker(worker, { file, resolvers: resolverData, today: deps.today(), batchSize, context }, store)
     : parseHere(deps.parse!, file, resolversFrom(resolverData), deps.today(), batchSize, context, store);

@@ -11,7 +11,7 @@ import { enqueueImport } from "../routes/imports.js";
 import { AGE_OUT_JOB, ageOutChildren } from "./age-out.js";
 import { SNAPSHOT_JOB, publishRegistrySnapshot } from "./snapshot.js";
 import { runImport, type ParseRegister } from "./import-register.js";
-import { runExport, type WriteRegister } from "./export-register.js";
+import { PURGE_EXPORTS_JOB, purgeExpiredExports, runExport, type WriteRegister } from "./export-register.js";
 
 export interface RegistryQueues {
   imports: Queue;
@@ -96,6 +96,10 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
         logger.info(result, "snapshot published");
         return;
       }
+      if (job.name === PURGE_EXPORTS_JOB) {
+        logger.info({ deleted: await purgeExpiredExports(prisma, now()) }, "expired exports deleted");
+        return;
+      }
       if (job.name !== AGE_OUT_JOB) throw new Error(`no handler for scheduled job ${job.name}`);
       const result = await ageOutChildren(prisma, todayInChina(now()));
       logger.info(result, "age-out finished");
@@ -103,6 +107,8 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
     { ...workerOptions, concurrency: 1 },
   );
   await upsertDailySchedule(deps.queues.schedule, AGE_OUT_JOB, deps.ageOutCron, { name: AGE_OUT_JOB, data: {} });
+  // Hourly: an export is gone within an hour of its 24 hours.
+  await upsertDailySchedule(deps.queues.schedule, PURGE_EXPORTS_JOB, "7 * * * *", { name: PURGE_EXPORTS_JOB, data: {} });
 
   await sweepImports(prisma, deps.queues.imports);
   const sweep = setInterval(() => {

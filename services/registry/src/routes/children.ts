@@ -2,13 +2,13 @@ import type pg from "pg";
 import { z } from "zod";
 import { ChildStatus, ExitReason } from "@shouhu/contracts";
 import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
-import { actorOf, fieldAccess, maskIdNumber, maskPhone, type Principal, requireRole } from "@shouhu/auth";
+import { actorOf, childView, type Principal, requireRole } from "@shouhu/auth";
 import { ChildInput, ChildPatch, validateChildInput, validateChildPatch } from "../domain/child.js";
-import { presentChild } from "../domain/present.js";
+import { historyFieldLevel, presentChild } from "../domain/present.js";
 import type { ChildRecord } from "../domain/child-record.js";
 import { todayInChina } from "@shouhu/cn";
-import { changeStatus, createChild, updateChild } from "../data/children.js";
-import { childHistory, getVisibleChild, listChildren } from "../data/queries.js";
+import { DuplicateChildError, changeStatus, createChild, duplicateFor, updateChild } from "../data/children.js";
+import { childHistory, getVisibleChild, getVisibleChildAndView, listChildren } from "../data/queries.js";
 import { contactCard } from "../data/contact-card.js";
 import type { PrismaClient } from "../data/db.js";
 import { ChildFilterFields } from "./exports.js";
@@ -21,8 +21,8 @@ export interface ChildRoutesDeps {
   now: () => Date;
 }
 
-const mask = { idNumber: maskIdNumber, phone: maskPhone };
-const show = (principal: Principal, child: ChildRecord) => presentChild(child, fieldAccess(principal), mask);
+/** The child as this caller may see it (need-to-know table); `paired`: the caller is its current helper. */
+const show = (principal: Principal, child: ChildRecord, paired = false) => presentChild(child, childView(principal, { paired }));
 
 const IdParams = z.object({ id: z.uuid({ message: "儿童档案编号格式不正确" }) });
 
@@ -41,6 +41,11 @@ const StatusBody = z.object({
 
 const PatchBody = z.object({ revision: z.number().int().positive().optional() }).catchall(z.unknown());
 
+/** A duplicate ID number, told to this caller only as far as their jurisdiction reaches. */
+const rethrowDuplicateFor = (principal: Principal) => (err: unknown): never => {
+  throw err instanceof DuplicateChildError ? duplicateFor(principal.orgUnit, err) : err;
+};
+
 export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): void {
   const { prisma } = deps;
   const reads = { prisma, pool: deps.pool };
@@ -55,7 +60,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
       const input = validateChildInput(request.body, today());
       if (!input.ok) throw new ValidationError(input.issues);
       requireWithin(principal, input.value.villageCode);
-      const child = await createChild(prisma, input.value, actorOf(principal));
+      const child = await createChild(prisma, input.value, actorOf(principal)).catch(rethrowDuplicateFor(principal));
       markAudit(reply, "create", [child.id]);
       return reply.status(201).send(show(principal, child));
     },
@@ -66,9 +71,10 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     { schema: { tags: ["children"], summary: "查询儿童名册（游标分页）", querystring: ListQuery } },
     async (request, reply) => {
       const principal = request.principal!;
-      const page = await listChildren(prisma, principal, request.query, fieldAccess(principal).idNumbers);
+      // Searching by ID number only for those who see it whole: a search is an oracle too.
+      const page = await listChildren(prisma, principal, request.query, childView(principal).idNumber === "full");
       markAudit(reply, "list", page.items.map((c) => c.id));
-      return { items: page.items.map((c) => show(principal, c)), nextCursor: page.nextCursor };
+      return { items: page.items.map((c) => show(principal, c, page.pairedIds.has(c.id))), nextCursor: page.nextCursor };
     },
   );
 
@@ -78,9 +84,9 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     { schema: { tags: ["children"], summary: "查看儿童档案", params: IdParams }, config: { otel: { instrumentHooks: false, instrumentHandler: false } } },
     async (request, reply) => {
       const principal = request.principal!;
-      const child = await getVisibleChild(reads, principal, request.params.id);
+      const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);
       markAudit(reply, "read", [child.id]);
-      return show(principal, child);
+      return presentChild(child, view);
     },
   );
 
@@ -95,7 +101,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
       const patch = validateChildPatch(raw, current, today());
       if (!patch.ok) throw new ValidationError(patch.issues);
       if (patch.value.villageCode) requireWithin(principal, patch.value.villageCode);
-      const { child } = await updateChild(prisma, current.id, patch.value, actorOf(principal), revision);
+      const { child } = await updateChild(prisma, current.id, patch.value, actorOf(principal), revision).catch(rethrowDuplicateFor(principal));
       markAudit(reply, "update", [child.id]);
       return show(principal, child);
     },
@@ -119,18 +125,12 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     { schema: { tags: ["children"], summary: "档案修改记录", params: IdParams } },
     async (request, reply) => {
       const principal = request.principal!;
-      const child = await getVisibleChild(reads, principal, request.params.id);
+      const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);
       markAudit(reply, "history", [child.id]);
-      const access = fieldAccess(principal);
-      // History must not leak what the current view masks.
-      const hidden = new Set<string>([
-        ...(access.idNumbers ? [] : ["idNumber"]),
-        ...(access.phones ? [] : ["guardians", "parents"]),
-        ...(access.sensitiveNotes ? [] : ["familySituation", "healthNotes", "psychologicalNotes"]),
-      ]);
+      // History must not leak what the current view withholds or masks.
       const items = (await childHistory(prisma, child.id)).map((h) => ({
         ...h,
-        changes: h.changes.map((c) => (hidden.has(c.field) ? { field: c.field, before: "***", after: "***" } : c)),
+        changes: h.changes.map((c) => (historyFieldLevel(view, c.field) === "full" ? c : { field: c.field, before: "***", after: "***" })),
       }));
       return { childId: child.id, items };
     },
@@ -141,9 +141,9 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     { schema: { tags: ["children"], summary: "联系卡：儿童、监护人、父母、学校、结对帮扶人与手拉手伙伴", params: IdParams } },
     async (request, reply) => {
       const principal = request.principal!;
-      const child = show(principal, await getVisibleChild(reads, principal, request.params.id));
+      const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);
       markAudit(reply, "contact-card", [child.id]);
-      return contactCard(reads, child, fieldAccess(principal));
+      return contactCard(reads, presentChild(child, view), view);
     },
   );
 }

@@ -2,15 +2,31 @@ import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Queue } from "bullmq";
 import { ChildStatus, DifficultyCategory, LeftBehindType, OrgUnitCode, RiskLevel } from "@shouhu/contracts";
-import { ConflictError, ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
+import { AppError, ConflictError, ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
-import { EXPORT_JOB } from "../jobs/export-register.js";
+import { EXPORT_JOB, exportExpiresAt } from "../jobs/export-register.js";
 import { registerKeepers } from "./permissions.js";
-import { requireRole } from "@shouhu/auth";
+import { requireRole, type Principal } from "@shouhu/auth";
 
 export interface ExportRoutesDeps {
   prisma: PrismaClient;
   exports: { queue: Queue };
+  now?: () => Date;
+}
+
+/**
+ * An export is the requester's alone, and only while they still may make it: the
+ * download re-checks role and jurisdiction against the token presented now (a user
+ * moved to another township or role gets 403), and the roles it was made for (the
+ * file holds what they could see) must be the caller's roles still.
+ */
+function assertMayDownload(principal: Principal, job: { orgUnit: string; filters: unknown }): void {
+  requireRole(principal, registerKeepers, "下载导出文件");
+  const filters = job.filters as { orgUnit?: string; roles?: string[] };
+  const scope = filters.orgUnit ?? job.orgUnit;
+  if (!scope.startsWith(principal.orgUnit)) throw new ForbiddenError("导出范围已不在您的管辖范围内，无法下载");
+  const madeFor = [...(filters.roles ?? [])].sort().join(",");
+  if (madeFor !== [...principal.roles].sort().join(",")) throw new ForbiddenError("您的角色已变更，请重新导出");
 }
 
 /** The filters a register list and an export share. */
@@ -39,6 +55,7 @@ function presentJob(j: { id: string; status: string; totalRows: number; doneRows
     createdAt: j.createdAt.toISOString(),
     finishedAt: j.finishedAt?.toISOString() ?? null,
     fileUrl: j.status === "completed" ? `/api/v1/exports/${j.id}/file` : null,
+    expiresAt: exportExpiresAt(j).toISOString(),
   };
 }
 
@@ -54,7 +71,7 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
       const filters = request.body;
       if (filters.orgUnit && !filters.orgUnit.startsWith(principal.orgUnit)) throw new ForbiddenError(`无权导出该地区：${filters.orgUnit}`);
       const job = await prisma.exportJob.create({
-        data: { id: uuidv7(), status: "queued", filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit }, orgUnit: principal.orgUnit, createdBy: principal.userId },
+        data: { id: uuidv7(), status: "queued", filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit, roles: principal.roles }, orgUnit: principal.orgUnit, createdBy: principal.userId },
       });
       await deps.exports.queue.add(EXPORT_JOB, { exportId: job.id }, { jobId: job.id, attempts: 3, backoff: { type: "exponential", delay: 2000 } });
       return reply.status(202).send(presentJob(job));
@@ -72,7 +89,10 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
     const principal = request.principal!;
     const job = await prisma.exportJob.findUnique({ where: { id: request.params.id } });
     if (!job || job.createdBy !== principal.userId) throw new NotFoundError("导出任务", request.params.id);
+    assertMayDownload(principal, job);
+    if (exportExpiresAt(job) <= (deps.now?.() ?? new Date())) throw new AppError(410, "EXPORT_EXPIRED", "导出文件已过期（保留 24 小时后删除），请重新导出");
     if (job.status !== "completed" || !job.content) throw new ConflictError("EXPORT_NOT_READY", "导出文件尚未生成，请稍后再试");
+    // The download is audited (the gateway records user, time, path with the export id, outcome).
     markAudit(reply, "export", []);
     const name = encodeURIComponent(`儿童登记表-${job.orgUnit}-${job.createdAt.toISOString().slice(0, 10)}.xlsx`);
     return reply

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Queue } from "bullmq";
 import fastifyMultipart from "@fastify/multipart";
 import { NotFoundError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
+import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
 import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { IMPORT_JOB } from "../jobs/import-register.js";
@@ -70,6 +71,13 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       // .xlsx is a zip; .xls (BIFF) and CSV are refused here with a reason staff can act on.
       if (content.length < 4 || Buffer.from(content.buffer, content.byteOffset, 4).readUInt32LE(0) !== 0x04034b50) {
         throw ValidationError.field("file", "文件不是 .xlsx 格式（如为 .xls，请在 Excel 中另存为 .xlsx 后再上传）");
+      }
+      // Limits before anything parses it (size, zip inflation, rows, columns, merged cells): a clear 400 now, nothing stored.
+      try {
+        inspectXlsx(content, { maxFileBytes: MAX_FILE_BYTES });
+      } catch (err) {
+        if (err instanceof SpreadsheetLimitError) throw ValidationError.field("file", err.message);
+        throw err;
       }
       const sha = createHash("sha256").update(content).digest("hex");
       const existing = await prisma.importBatch.findUnique({ where: { fileSha256_orgUnit: { fileSha256: sha, orgUnit: principal.orgUnit } } });

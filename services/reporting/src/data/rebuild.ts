@@ -14,11 +14,14 @@ export const snapshotProducers = ["registry", "pairing", "visits", "health"] as 
  * keep flowing meanwhile; merges by revision and by forward-only state make the
  * order irrelevant. Finished when every producer's snapshot.completed has arrived.
  */
-export async function startRebuild(prisma: PrismaClient, by: string): Promise<string> {
+export async function startRebuild(prisma: PrismaClient, by: string, county: string): Promise<string> {
   const id = uuidv7();
   await prisma.$transaction(async (tx) => {
+    // Only the requesting county's rows: an admin rebuilds their own county, never another's.
     // Notification outcomes are kept: no producer re-publishes them, so emptying them would lose them for good.
-    await tx.$executeRawUnsafe(`TRUNCATE children, pairings, visit_items, visit_records, concerns, checkups, counters`);
+    for (const table of ["children", "pairings", "visit_items", "visit_records", "concerns", "checkups", "counters"]) {
+      await tx.$executeRawUnsafe(`DELETE FROM ${table} WHERE village_code LIKE $1 || '%'`, county);
+    }
     await tx.$executeRawUnsafe(`INSERT INTO rebuilds (id, started_by, completed) VALUES ($1::uuid, $2, '{}')`, id, by);
   });
   return id;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Queue } from "bullmq";
 import { v7 as uuidv7 } from "uuid";
 import { todayInChina } from "@shouhu/cn";
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { hasAnyRole, type Principal, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { addConcernAges, figuresFromCounters, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
@@ -25,6 +25,9 @@ function requireReader(principal: Principal): void {
     throw new ForbiddenError("当前角色无权查看统计报表");
   }
 }
+
+/** Report files are kept this long, then deleted. */
+const REPORT_EXPORT_TTL_MS = 24 * 3600 * 1000;
 
 export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date; exports: Queue }): void {
   const { prisma } = deps;
@@ -88,6 +91,8 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     const orgUnit = scopeOf(principal, request.body.orgUnit);
     if (request.body.report === "supervision" && orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具，应为9位乡镇代码");
     const id = uuidv7();
+    // Reports kept 24 hours, then deleted: each new export clears the expired ones.
+    await prisma.exportJob.deleteMany({ where: { createdAt: { lt: new Date(deps.now().getTime() - REPORT_EXPORT_TTL_MS) } } });
     await prisma.exportJob.create({ data: { id, report: request.body.report, orgUnit, requestedBy: principal.username, status: "queued" } });
     await deps.exports.add(EXPORT_JOB, { exportId: id, month: request.body.month ?? thisMonth() }, { jobId: id });
     return reply.status(202).send({ id, status: "queued" });
@@ -104,6 +109,10 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     const principal = request.principal!;
     const job = await prisma.exportJob.findUnique({ where: { id: request.params.id } });
     if (!job || job.requestedBy !== principal.username) throw new NotFoundError("导出任务", request.params.id);
+    // Re-checked at download with the token presented now: still a reader, still over that area.
+    requireReader(principal);
+    if (!job.orgUnit.startsWith(principal.orgUnit)) throw new ForbiddenError("导出范围已不在您的管辖范围内，无法下载");
+    if (job.createdAt.getTime() + REPORT_EXPORT_TTL_MS <= deps.now().getTime()) throw new AppError(410, "EXPORT_EXPIRED", "报表文件已过期（保留 24 小时后删除），请重新导出");
     if (job.status !== "done" || !job.file) throw new ConflictError("EXPORT_NOT_READY", "报表尚未生成完毕");
     return reply
       .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -114,7 +123,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
   app.post("/api/v1/reports/rebuild", { schema: { tags: ["reports"], summary: "从各服务的快照重建统计（县级管理员）" } }, async (request, reply) => {
     const principal = request.principal!;
     if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以重建统计");
-    const id = await startRebuild(prisma, principal.username);
+    const id = await startRebuild(prisma, principal.username, principal.orgUnit.slice(0, 6));
     return reply.status(202).send({ id, next: "请各服务发布快照：POST /api/v1/snapshots/{registry,pairing,visits,health}" });
   });
 

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { ConcernCategory, labels } from "@shouhu/contracts";
-import { NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
-import { fieldAccess, requireRole, scopeOf } from "@shouhu/auth";
+import { ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
+import { recordAccess, requireRole, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { ConcernStatuses, concernStatusLabel, raiseConcern, updateConcern, type ConcernStatus } from "../data/concerns.js";
-import { teacherOnly, visibleChild } from "../data/visibility.js";
+import { visibleChild } from "../data/visibility.js";
 import { caseWorkers, recorders, visitorOf } from "./permissions.js";
 
 const IdParams = z.object({ id: z.uuid({ message: "关注事项编号格式不正确" }) });
@@ -27,22 +27,44 @@ interface ConcernRow {
   description: string;
   status: ConcernStatus;
   raisedAt: Date;
+  raisedBy: string;
+  resolvedAt: Date | null;
+  escalatedAt: Date | null;
+  resolution: string | null;
 }
 
 const select = `SELECT k.id, k.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", k.record_id AS "recordId",
        k.category, k.description, k.status, k.owner_org_unit AS "ownerOrgUnit", k.owner_username AS "ownerUsername",
-       k.raised_by_name AS "raisedByName", k.raised_at AS "raisedAt", k.resolved_at AS "resolvedAt", k.resolution,
+       k.raised_by AS "raisedBy", k.raised_by_name AS "raisedByName", k.raised_at AS "raisedAt", k.resolved_at AS "resolvedAt", k.resolution,
        k.escalated_at AS "escalatedAt"
   FROM concerns k JOIN children c ON c.id = k.child_id LEFT JOIN assignments a ON a.child_id = k.child_id`;
 
 export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date }): void {
   const { prisma } = deps;
-  const present = (row: ConcernRow, notes: boolean) => ({
-    ...row,
-    description: notes ? row.description : null,
+  // Need-to-know: case workers see every case with its notes; a teacher or health worker
+  // the cases they raised (what they reported, where it stands — not the case work);
+  // an inspector counts and timeliness only: no child, no description, no notes.
+  const present = (row: ConcernRow, access: "all" | "own") => {
+    const { raisedBy: _raisedBy, ...rest } = row;
+    return {
+      ...rest,
+      resolution: access === "all" ? row.resolution : null,
+      categoryLabel: labels.concernCategory[row.category],
+      statusLabel: concernStatusLabel[row.status],
+    };
+  };
+  const timeliness = (row: ConcernRow) => ({
+    id: row.id,
+    villageCode: row.villageCode,
+    category: row.category,
     categoryLabel: labels.concernCategory[row.category],
+    status: row.status,
     statusLabel: concernStatusLabel[row.status],
+    raisedAt: row.raisedAt,
+    resolvedAt: row.resolvedAt,
+    escalatedAt: row.escalatedAt,
   });
+  const accessOf = (principal: Principal) => recordAccess(principal, "concerns");
 
   app.post("/api/v1/concerns", { schema: { tags: ["concerns"], summary: "报告关注事项（强制报告，立即通知乡镇督导员）", body: RaiseBody } }, async (request, reply) => {
     const principal = request.principal!;
@@ -65,30 +87,33 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
   app.get("/api/v1/concerns", { schema: { tags: ["concerns"], summary: "关注事项（个案）列表", querystring: ListQuery } }, async (request, reply) => {
     const principal = request.principal!;
     const q = request.query;
+    const access = accessOf(principal);
+    if (access === "none") throw new ForbiddenError("当前角色无权查看关注事项");
     const rows = await prisma.$queryRawUnsafe<ConcernRow[]>(
       `${select} WHERE c.village_code LIKE $1 || '%' AND ($2::text IS NULL OR k.status = $2) AND ($3::boolean IS NOT TRUE OR k.status <> 'resolved')
-         AND ($4::text IS NULL OR a.username = $4) ORDER BY k.raised_at DESC LIMIT $5`,
+         AND ($4::text IS NULL OR k.raised_by = $4) ORDER BY k.raised_at DESC LIMIT $5`,
       scopeOf(principal, q.orgUnit),
       q.status ?? null,
       q.open ?? null,
-      teacherOnly(principal),
+      access === "own" ? principal.userId : null,
       q.limit,
     );
+    if (access === "counts") return { items: rows.map(timeliness) };
     markAudit(reply, "list", [...new Set(rows.map((r) => r.childId))]);
-    return { items: rows.map((r) => present(r, fieldAccess(principal).sensitiveNotes)) };
+    return { items: rows.map((r) => present(r, access)) };
   });
 
   app.get("/api/v1/concerns/:id", { schema: { tags: ["concerns"], summary: "关注事项详情与处理记录", params: IdParams } }, async (request, reply) => {
     const principal = request.principal!;
+    const access = accessOf(principal);
     const [row] = await prisma.$queryRawUnsafe<ConcernRow[]>(`${select} WHERE k.id = $1::uuid`, request.params.id);
-    if (!row) throw new NotFoundError("关注事项", request.params.id);
-    await visibleChild(prisma, principal, row.childId).catch(() => {
+    if (!row || access === "none" || (access === "own" && row.raisedBy !== principal.userId) || !row.villageCode.startsWith(principal.orgUnit)) {
       throw new NotFoundError("关注事项", request.params.id);
-    });
-    const notes = await prisma.concernNote.findMany({ where: { concernId: row.id }, orderBy: { createdAt: "asc" } });
+    }
+    if (access === "counts") return timeliness(row);
+    const notes = access === "all" ? await prisma.concernNote.findMany({ where: { concernId: row.id }, orderBy: { createdAt: "asc" } }) : [];
     markAudit(reply, "read", [row.childId]);
-    const sensitive = fieldAccess(principal).sensitiveNotes;
-    return { ...present(row, sensitive), notes: sensitive ? notes : [] };
+    return { ...present(row, access), notes };
   });
 
   app.post(
@@ -107,7 +132,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
       );
       markAudit(reply, "update", [row.childId]);
       const [updated] = await prisma.$queryRawUnsafe<ConcernRow[]>(`${select} WHERE k.id = $1::uuid`, row.id);
-      return present(updated!, true);
+      return present(updated!, "all");
     },
   );
 }

@@ -1,0 +1,1 @@
+export { DEFAULT_LIMITS, SpreadsheetLimitError, inspectXlsx, type SpreadsheetLimits, type XlsxSummary } from "./limits.js";
