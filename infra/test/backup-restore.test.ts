@@ -9,14 +9,12 @@
 // POST /api/v1/snapshots/…; here the registry is the only producer running).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, startTestIssuer, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createTestDatabase, freePort, startTestIssuer, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 // @ts-expect-error plain ESM scripts without type declarations
 import { backup } from "../../scripts/backup.mjs";
 // @ts-expect-error plain ESM scripts without type declarations
@@ -26,16 +24,6 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PG_BASE = (process.env.TEST_DATABASE_ADMIN_URL ?? "postgresql://root@127.0.0.1:5432/postgres").replace(/\/[^/]*$/, "");
 const prefix = testPrefix("backup");
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 interface Service {
   name: string;
@@ -130,11 +118,7 @@ afterAll(async () => {
   await registry?.db.drop();
   await reporting?.db.drop();
   if (backupDir) rmSync(backupDir, { recursive: true, force: true });
-  // This run's queues: every key under its own prefix.
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  // This prefix's Redis keys go with the vitest setup file's removeTestKeys().
 }, 120_000);
 
 describe("backup and restore of one service (reporting) while the registry moved on", () => {

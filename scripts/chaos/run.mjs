@@ -13,7 +13,7 @@
 // stops by itself within its time bound and removes every process and temp dir, also
 // on failure or Ctrl-C. Exit code 0 only when every check holds.
 import { spawn, spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chownSync, mkdirSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,10 +31,9 @@ const T = short
   : { phase: 10_000, outage: 5_000, importRows: 6_000, importResume: 240_000, settle: 180_000, total: 14 * 60_000, workers: 3 };
 
 const PORTS = { gateway: 4500, registry: 4501, pairing: 4502, visits: 4503, health: 4504, notifications: 4505, reporting: 4506, issuer: 4507 };
-const PG_PORT = 15432;
-const REDIS_PORT = 16379;
-const PG_BASE = `postgresql://root@127.0.0.1:${PG_PORT}`;
-const REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}`;
+// PostgreSQL and Redis get free ports from the scratch helpers (set once they are up).
+let PG_BASE = "";
+let REDIS_URL = "";
 const ISSUER_URL = `http://127.0.0.1:${PORTS.issuer}/realms/shouhu`;
 const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
 const SERVICES = ["registry", "pairing", "visits", "health", "notifications", "reporting"];
@@ -42,7 +41,7 @@ const SERVICES = ["registry", "pairing", "visits", "health", "notifications", "r
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => console.log(`[chaos ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)}s] ${m}`);
 
-for (const p of ["packages/dev-issuer/dist/main.js", "packages/contracts/dist/index.js", ...SERVICES.map((s) => `services/${s}/dist/main.js`), "services/gateway/dist/main.js"]) {
+for (const p of ["packages/dev-issuer/dist/main.js", "packages/testing/dist/index.js", "packages/contracts/dist/index.js", ...SERVICES.map((s) => `services/${s}/dist/main.js`), "services/gateway/dist/main.js"]) {
   if (!existsSync(path.join(root, p))) {
     console.error(`[chaos] ${p} is missing: build first (npx turbo run build)`);
     process.exit(2);
@@ -82,7 +81,6 @@ function keepLogs() {
     const keep = path.join(os.tmpdir(), `shouhu-chaos-logs-${startedAt.toISOString().replace(/[:.]/g, "-")}`);
     mkdirSync(keep, { recursive: true });
     for (const f of readdirSync(path.join(tmp, "logs"))) writeFileSync(path.join(keep, f), readFileSync(path.join(tmp, "logs", f)));
-    if (existsSync(path.join(tmp, "pg.log"))) writeFileSync(path.join(keep, "pg.log"), readFileSync(path.join(tmp, "pg.log")));
     return keep;
   } catch {
     return null;
@@ -94,62 +92,21 @@ const watchdog = setTimeout(() => {
 }, T.total);
 watchdog.unref();
 
-// ── PostgreSQL: a throwaway cluster (initdb refuses root, so it runs as postgres) ─────
-const asRoot = process.getuid?.() === 0;
-const pgBinDir = (() => {
-  const base = "/usr/lib/postgresql";
-  const v = existsSync(base) ? readdirSync(base).sort((a, b) => Number(a) - Number(b)).at(-1) : undefined;
-  if (v) return path.join(base, v, "bin");
-  const which = spawnSync("sh", ["-c", "dirname $(command -v pg_ctl)"], { encoding: "utf8" });
-  if (which.status === 0) return which.stdout.trim();
-  throw new Error("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin or pg_ctl on PATH)");
-})();
-function pgCmd(cmd, cmdArgs, opts = {}) {
-  const bin = path.join(pgBinDir, cmd);
-  const r = asRoot ? spawnSync("runuser", ["-u", "postgres", "--", bin, ...cmdArgs], { encoding: "utf8", ...opts }) : spawnSync(bin, cmdArgs, { encoding: "utf8", ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(" ")} exited ${r.status}: ${r.stderr || r.stdout}`);
-  return r;
-}
-const pgDir = path.join(tmp, "pg");
-mkdirSync(pgDir);
-if (asRoot) {
-  const uid = Number(spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }).stdout.trim());
-  const gid = Number(spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim());
-  chownSync(tmp, uid, gid);
-  chownSync(pgDir, uid, gid);
-}
-const pgStart = () => pgCmd("pg_ctl", ["-D", pgDir, "-l", path.join(tmp, "pg.log"), "-w", "-t", "60", "-o", `-p ${PG_PORT} -k ${tmp} -c listen_addresses=127.0.0.1 -c max_connections=200`, "start"]);
-const pgStop = (mode) => pgCmd("pg_ctl", ["-D", pgDir, "-m", mode, "-w", "stop"]);
-
-// ── Redis with AOF ─────────────────────────────────────────────────────────────────
-const redisDir = path.join(tmp, "redis");
-mkdirSync(redisDir);
-let redis = null;
-function redisStart() {
-  redis = spawn("redis-server", ["--port", String(REDIS_PORT), "--bind", "127.0.0.1", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction", "--save", "", "--dir", redisDir, "--logfile", path.join(redisDir, "redis.log")], { stdio: "ignore" });
-}
-const redisCli = (...a) => spawnSync("redis-cli", ["-p", String(REDIS_PORT), ...a], { encoding: "utf8" });
-async function waitRedis() {
-  for (let i = 0; i < 120; i++) {
-    if (redisCli("ping").stdout?.trim() === "PONG") return;
-    await sleep(250);
-  }
-  throw new Error("Redis did not come up");
-}
-async function redisStopGracefully() {
-  const r = redis;
-  const exited = new Promise((res) => (r.exitCode !== null ? res() : r.once("exit", res)));
-  // NOSAVE: no RDB, so the restart reads the AOF only (SHUTDOWN still fsyncs it).
-  redisCli("shutdown", "nosave");
-  await Promise.race([exited, sleep(10_000)]);
-}
+// ── PostgreSQL and Redis: throwaway servers (@shouhu/testing scratch), own ports and temp dirs ──
+const { startScratchPostgres, startScratchRedis } = await import(path.join(root, "packages/testing/dist/index.js"));
+let scratchPg = null;
+let scratchRedis = null;
+cleanups.push(async () => {
+  await scratchRedis?.destroy();
+  scratchPg?.destroy();
+});
 
 // ── the system's processes ─────────────────────────────────────────────────────────
 const serviceUrls = Object.fromEntries(SERVICES.map((s) => [`${s.toUpperCase()}_URL`, `http://127.0.0.1:${PORTS[s]}`]));
 const defs = [
   { name: "issuer", entry: "packages/dev-issuer/dist/main.js", env: { PORT: String(PORTS.issuer), ISSUER_PUBLIC_URL: ISSUER_URL.replace(/\/realms\/shouhu$/, ""), ISSUER_KEY_FILE: path.join(tmp, "issuer-key.json") }, health: `${ISSUER_URL}/.well-known/openid-configuration` },
-  ...SERVICES.map((s) => ({ name: s, entry: `services/${s}/dist/main.js`, env: { PORT: String(PORTS[s]), ROLE: "all", DATABASE_URL: `${PG_BASE}/shouhu_${s}` }, health: `http://127.0.0.1:${PORTS[s]}/readyz` })),
-  { name: "gateway", entry: "services/gateway/dist/main.js", env: { PORT: String(PORTS.gateway), DATABASE_URL: `${PG_BASE}/shouhu_gateway`, ...serviceUrls }, health: `${GATEWAY}/readyz` },
+  ...SERVICES.map((s) => ({ name: s, entry: `services/${s}/dist/main.js`, env: { PORT: String(PORTS[s]), ROLE: "all" }, database: `shouhu_${s}`, health: `http://127.0.0.1:${PORTS[s]}/readyz` })),
+  { name: "gateway", entry: "services/gateway/dist/main.js", env: { PORT: String(PORTS.gateway), ...serviceUrls }, database: "shouhu_gateway", health: `${GATEWAY}/readyz` },
 ];
 /** name → { def, child, pid, deliberate: number (planned restarts), unexpected: [{phase, code, signal}] } */
 const procs = new Map();
@@ -161,7 +118,7 @@ function spawnProc(def) {
   const out = createWriteStream(path.join(logDir, `${def.name}.log`), { flags: "a" });
   const child = spawn(process.execPath, [path.join(root, def.entry)], {
     cwd: root,
-    env: { ...process.env, REDIS_URL, OIDC_ISSUER_URL: ISSUER_URL, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...def.env },
+    env: { ...process.env, REDIS_URL, OIDC_ISSUER_URL: ISSUER_URL, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...def.env, ...(def.database ? { DATABASE_URL: `${PG_BASE}/${def.database}` } : {}) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.pipe(out);
@@ -240,23 +197,6 @@ cleanups.push(async () => {
     }),
   );
 });
-cleanups.push(async () => {
-  if (redis && redis.exitCode === null && redis.signalCode === null) {
-    const exited = new Promise((res) => redis.once("exit", res));
-    redis.kill("SIGKILL");
-    await exited;
-  }
-});
-cleanups.push(async () => {
-  if (existsSync(path.join(pgDir, "postmaster.pid"))) {
-    try {
-      pgStop("immediate");
-    } catch (err) {
-      console.error(`[chaos] pg_ctl stop: ${err.message}`);
-    }
-  }
-});
-
 // ── traffic ────────────────────────────────────────────────────────────────────────
 let stopTraffic = false;
 /** phase → { total, ok2xx, c4xx: {status: n}, s503, other5xx: {status: n}, net: n } */
@@ -416,11 +356,11 @@ const faults = []; // { phase, what, detail }
 let exitCode = 1;
 let report = "";
 try {
-  log(`temp dir ${tmp}; PostgreSQL ${pgBinDir} on ${PG_PORT}, Redis on ${REDIS_PORT}, HTTP ${PORTS.gateway}–${PORTS.issuer}${short ? " (short run)" : ""}`);
-  pgCmd("initdb", ["-D", pgDir, "-A", "trust", "-U", "root", "--no-sync", "-E", "UTF8", "--locale", "C"]);
-  pgStart();
-  redisStart();
-  await waitRedis();
+  scratchPg = await startScratchPostgres();
+  scratchRedis = await startScratchRedis({ appendonly: true });
+  PG_BASE = scratchPg.url("").replace(/\/$/, "");
+  REDIS_URL = scratchRedis.url;
+  log(`temp dir ${tmp}; PostgreSQL on ${scratchPg.port}, Redis (AOF) on ${scratchRedis.port}, HTTP ${PORTS.gateway}–${PORTS.issuer}${short ? " (short run)" : ""}`);
   // Issuer first, the services side by side (each migrates its own database), gateway last.
   const bringUp = async (def) => {
     spawnProc(def);
@@ -501,19 +441,19 @@ try {
   phase = "Redis restart from AOF";
   statFor(phase);
   log(`phase: ${phase}`);
-  await redisStopGracefully();
+  // kill -9: what the OS had of the AOF survives a process crash; the restart reloads it (no RDB is written).
+  await scratchRedis.kill();
   await sleep(T.outage);
-  redisStart();
-  await waitRedis();
-  faults.push({ phase, what: "redis SHUTDOWN NOSAVE, restart from AOF", detail: `down ${T.outage / 1000} s` });
+  await scratchRedis.start();
+  faults.push({ phase, what: "redis kill -9, restart from its AOF", detail: `down ${T.outage / 1000} s` });
   await sleep(T.phase);
 
   phase = "PostgreSQL stop -m immediate, start";
   statFor(phase);
   log(`phase: ${phase}`);
-  pgStop("immediate");
+  scratchPg.stop("immediate");
   await sleep(T.outage);
-  pgStart();
+  await scratchPg.start();
   faults.push({ phase, what: "pg_ctl stop -m immediate; start", detail: `down ${T.outage / 1000} s` });
   await sleep(T.phase);
 
