@@ -319,10 +319,16 @@ async function countEvents() {
   const inbox = new Map(); // consumer → Map(event_id → rows)
   for (const s of SERVICES) {
     await withDb(`shouhu_${s}`, async (c) => {
-      const { rows: out } = await c.query("SELECT id::text, type, published_at IS NOT NULL AS published FROM outbox");
-      for (const r of out) produced.push({ ...r, producer: s });
-      const { rows: inb } = await c.query("SELECT event_id::text AS id, count(*)::int AS n FROM inbox GROUP BY event_id");
-      inbox.set(s, new Map(inb.map((r) => [r.id, r.n])));
+      // Not every service both produces and consumes (a pure consumer has no outbox).
+      const { rows: [has] } = await c.query("SELECT to_regclass('outbox') IS NOT NULL AS outbox, to_regclass('inbox') IS NOT NULL AS inbox");
+      if (has.outbox) {
+        const { rows: out } = await c.query("SELECT id::text, type, published_at IS NOT NULL AS published FROM outbox");
+        for (const r of out) produced.push({ ...r, producer: s });
+      }
+      if (has.inbox) {
+        const { rows: inb } = await c.query("SELECT event_id::text AS id, count(*)::int AS n FROM inbox GROUP BY event_id");
+        inbox.set(s, new Map(inb.map((r) => [r.id, r.n])));
+      }
     });
   }
   const rows = new Map(); // `${type} → ${consumer}` → { expected, present, missing, duplicated }
