@@ -45,6 +45,9 @@ export interface WorkerDeps {
 
 const SWEEP_EVERY_MS = 5 * 60_000;
 
+/** The import job's lock (see the worker's options). */
+export const IMPORT_LOCK_MS = 45_000;
+
 /** Re-queues imports whose job was lost (process died between commit and enqueue). */
 export async function sweepImports(prisma: PrismaClient, queue: Queue): Promise<number> {
   const pending = await prisma.importBatch.findMany({ where: { status: { in: ["queued", "running"] } }, select: { id: true } });
@@ -69,6 +72,11 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
     {
       ...workerOptions,
       concurrency: 1,
+      // Longer than other jobs' 20 s: on a starved machine (load 25 on 2 cores) the import's
+      // lock renewals timed out and a live import was taken over as stalled. 45 s + a stall
+      // check every 15 s still resumes a crashed import within 60 s of a worker running.
+      lockDuration: IMPORT_LOCK_MS,
+      workerOptions: { stalledInterval: 15_000, maxStalledCount: 3 },
       onFailed: async (job, err, final) => {
         if (!final) return;
         const { batchId } = job.data as { batchId: string };
