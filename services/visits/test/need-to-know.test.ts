@@ -1,0 +1,182 @@
+import { fileURLToPath } from "node:url";
+import { createHash, randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, type ServiceApp } from "@shouhu/kit";
+import { createTokenVerifier, recordAccess } from "@shouhu/auth";
+import { migrate } from "@shouhu/db";
+import { Role, jobQueues } from "@shouhu/contracts";
+import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
+import { childSnapshot, createTestDatabase, mentorPairing, pairingStartedData, startTestIssuer, teacherHelper, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
+import { buildVisitsApp } from "../src/app.js";
+import { visitEventHandlers } from "../src/events/handlers.js";
+
+/**
+ * Generated from the need-to-know table (@shouhu/auth RECORD_ACCESS): every role ×
+ * every visits route that returns child records × inside / outside the caller's
+ * jurisdiction (teachers also paired with the child or not). The expected status and
+ * what the body may hold follow from `recordAccess`; every withheld text (findings,
+ * the visitor, a concern's description and case notes) must appear nowhere in the body.
+ */
+const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+const now = new Date("2026-11-22T02:00:00Z");
+const FINDING = "祖父腿伤未愈需人照看";
+const CONCERN = "疑似被邻村青年勒索零花钱";
+const NOTE = "已联系派出所与学校";
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+let issuer: TestIssuer;
+let app: ServiceApp;
+let queue: ReturnType<typeof createJobQueue>;
+let connection: ReturnType<typeof createRedisConnection>;
+const child = childSnapshot({ name: "需知走访" });
+let recordId: string;
+let concernId: string;
+
+const places: Record<Role, { inside: string; outside: string }> = {
+  "county-admin": { inside: "360999", outside: "360888" },
+  "federation-officer": { inside: "360999", outside: "360888" },
+  "township-supervisor": { inside: "360999101", outside: "360999102" },
+  "village-director": { inside: "360999101201", outside: "360999101202" },
+  teacher: { inside: "360999101", outside: "360999102" },
+  "health-worker": { inside: "360999101", outside: "360999102" },
+  inspector: { inside: "360999", outside: "360888" },
+};
+
+type Case = { role: Role; where: "inside" | "outside"; paired: boolean; username: string };
+const cases: Case[] = Role.options.flatMap((role) => [
+  { role, where: "inside" as const, paired: false, username: `ntk.${role}.in` },
+  { role, where: "outside" as const, paired: false, username: `ntk.${role}.out` },
+  ...(role === "teacher" ? [{ role, where: "inside" as const, paired: true, username: "ntk.teacher.paired" }] : []),
+]);
+
+/** A stable subject per login, as Keycloak gives (records and concerns remember who wrote them by it). */
+const subOf = (username: string) => {
+  const h = createHash("sha256").update(username).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+async function headersFor(c: Case) {
+  const p = places[c.role];
+  const token = await issuer.server.issueToken("changling.teacher", "shouhu-web", {
+    issuer: issuer.issuerUrl,
+    overrides: { realm_access: { roles: [c.role] }, org_unit: c.where === "inside" ? p.inside : p.outside, preferred_username: c.username, sub: subOf(c.username) },
+  });
+  return { authorization: `Bearer ${token}` };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase("visits_ntk");
+  await migrate({ databaseUrl: db.url, migrationsDir });
+  prisma = createPrisma(db.url);
+  issuer = await startTestIssuer();
+  connection = createRedisConnection(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { role: "producer" });
+  queue = createJobQueue(jobQueues.visitsSchedule, connection, testPrefix("visits_ntk"));
+  app = await buildVisitsApp({
+    scheduleQueue: queue,
+    prisma,
+    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
+    logger: createLogger("visits-ntk", process.env.TEST_LOG_LEVEL ?? "silent"),
+    now: () => now,
+    backdateDays: 31,
+  });
+  await app.ready();
+
+  const handlers = visitEventHandlers(() => now);
+  const deliver = (event: Parameters<typeof consumeEvent<Tx>>[0]) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));
+  const actor = { kind: "system" as const, id: "test" };
+  await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor, data: { child } }, { producer: "registry", now }));
+  const helper = teacherHelper("需知老师", "ntk.teacher.paired");
+  await deliver(buildEvent("pairing.started", { subject: child.id, orgUnit: child.villageCode, actor, data: pairingStartedData(mentorPairing(child, helper, randomUUID())) }, { producer: "pairing" }));
+
+  // What the case workers wrote: a visit with findings and a concern with its case notes.
+  const admin = await issuer.as("county.admin");
+  const record = await app.inject({
+    method: "POST",
+    url: "/api/v1/visit-records",
+    headers: admin,
+    payload: { childId: child.id, kind: "home_visit", date: "2026-11-21", findings: { livingConditions: FINDING }, followUpNeeded: true, followUpNote: FINDING },
+  });
+  expect(record.statusCode, record.body).toBe(201);
+  recordId = record.json().id;
+  const concern = await app.inject({ method: "POST", url: "/api/v1/concerns", headers: admin, payload: { childId: child.id, category: "safety", description: CONCERN } });
+  expect(concern.statusCode, concern.body).toBe(201);
+  concernId = concern.json().id;
+  const note = await app.inject({ method: "POST", url: `/api/v1/concerns/${concernId}/updates`, headers: admin, payload: { status: "in_progress", note: NOTE } });
+  expect(note.statusCode, note.body).toBe(200);
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await queue?.obliterate({ force: true }).catch(() => undefined);
+  await queue?.close();
+  connection?.disconnect();
+  await issuer?.close();
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
+  const visits = recordAccess({ roles: [c.role] }, "visitRecords");
+  const concerns = recordAccess({ roles: [c.role] }, "concerns");
+  const inside = c.where === "inside";
+  const get = async (url: string) => app.inject({ url, headers: await headersFor(c) });
+
+  it(`GET /visit-records?childId (${visits})`, async () => {
+    const res = await get(`/api/v1/visit-records?childId=${child.id}`);
+    if (visits === "none") return expect(res.statusCode).toBe(403);
+    if (visits === "own-and-paired") {
+      // A teacher is answered with their own and their paired children's records, and nothing of anyone else's.
+      expect(res.statusCode).toBe(200);
+      if (c.paired) expect(res.json().items.map((r: { id: string }) => r.id)).toEqual([recordId]);
+      else expect(res.body).not.toContain(recordId);
+      if (!c.paired) expect(res.body).not.toContain(FINDING);
+      return;
+    }
+    if (!inside) return expect(res.statusCode).toBe(404);
+    expect(res.statusCode).toBe(200);
+    const [item] = res.json().items;
+    expect(item).toMatchObject({ id: recordId, childId: child.id, kind: "home_visit", date: "2026-11-21" });
+    if (visits === "all") expect(item.findings).toMatchObject({ livingConditions: FINDING });
+    else {
+      // summary: date, kind and on-time only — no narrative, no visitor.
+      expect(Object.keys(item).sort()).toEqual(["childId", "childName", "date", "id", "itemId", "kind", "onTime", "villageCode"]);
+      expect(res.body).not.toContain(FINDING);
+    }
+  });
+
+  it(`GET /visit-records in the caller's area (${visits})`, async () => {
+    const res = await get(`/api/v1/visit-records`);
+    if (visits === "none") return expect(res.statusCode).toBe(403);
+    expect(res.statusCode).toBe(200);
+    const sees = inside && (visits !== "own-and-paired" || c.paired);
+    expect(res.body.includes(recordId)).toBe(sees);
+    if (!sees || visits === "summary") expect(res.body).not.toContain(FINDING);
+  });
+
+  it(`GET /concerns (${concerns})`, async () => {
+    const res = await get(`/api/v1/concerns`);
+    expect(res.statusCode).toBe(200);
+    // Only case workers see a case someone else raised with its description; an inspector sees it counted.
+    const listed = inside && (concerns === "all" || concerns === "counts");
+    expect(res.body.includes(concernId)).toBe(listed);
+    if (concerns !== "all") {
+      expect(res.body).not.toContain(CONCERN);
+      expect(res.body).not.toContain(child.name);
+      expect(res.body).not.toContain(child.id);
+    }
+  });
+
+  it(`GET /concerns/:id (${concerns})`, async () => {
+    const res = await get(`/api/v1/concerns/${concernId}`);
+    if (!inside || concerns === "own") return expect(res.statusCode).toBe(404);
+    expect(res.statusCode).toBe(200);
+    if (concerns === "all") {
+      expect(res.json()).toMatchObject({ id: concernId, childId: child.id, description: CONCERN });
+      expect(res.json().notes.map((n: { note?: string; text?: string; body?: string }) => JSON.stringify(n)).join()).toContain(NOTE);
+    } else {
+      for (const secret of [CONCERN, NOTE, child.name, child.id]) expect(res.body).not.toContain(secret);
+    }
+  });
+});
