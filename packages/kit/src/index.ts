@@ -7,4 +7,4 @@ export * from "./app.js";
 export { errorHandler, notFoundHandler, validationIssues } from "./error-handler.js";
 export * from "./audit.js";
 export { isDependencyUnavailable, RETRY_AFTER_SECONDS } from "./unavailable.js";
-export { scrubText, scrubValue } from "./redact.js";
+export { scrubBindings, scrubText, scrubValue } from "./redact.js";

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import { pino, type Logger, type LoggerOptions } from "pino";
-import { scrubText, scrubValue } from "./redact.js";
+import { scrubBindings, scrubText, scrubValue } from "./redact.js";
 
 export type { Logger };
 
@@ -18,8 +18,11 @@ export const redactPaths = [
 ];
 
 /** Every depth of a logged object, and the message text, scrubbed of minors' personal data (redact.ts). */
-export const scrubbingOptions: Pick<LoggerOptions, "formatters" | "hooks"> = {
-  formatters: { log: (obj) => scrubValue(obj) as Record<string, unknown> },
+export const scrubbingOptions: Pick<LoggerOptions, "formatters" | "hooks" | "onChild"> = {
+  formatters: { log: (obj) => scrubValue(obj) as Record<string, unknown>, bindings: scrubBindings },
+  // pino drops the bindings formatter for children (`logger.child({ row })`) and writes their
+  // bindings on every line as they are: scrub them once here, when the child is made.
+  onChild: scrubChildBindings,
   hooks: {
     logMethod(args, method) {
       for (let i = 0; i < args.length; i++) if (typeof args[i] === "string") args[i] = scrubText(args[i] as string);
@@ -27,6 +30,14 @@ export const scrubbingOptions: Pick<LoggerOptions, "formatters" | "hooks"> = {
     },
   },
 };
+
+function scrubChildBindings(child: Logger): void {
+  const target = child as unknown as Record<symbol, string>;
+  const serialised = target[pino.symbols.chindingsSym];
+  if (!serialised) return;
+  const bindings = JSON.parse(`{${serialised.slice(1)}}`) as Record<string, unknown>;
+  target[pino.symbols.chindingsSym] = `,${JSON.stringify(scrubBindings(bindings)).slice(1, -1)}`;
+}
 
 export function createLogger(service: string, level: LoggerOptions["level"] = "info"): Logger {
   return pino({

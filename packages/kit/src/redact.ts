@@ -42,6 +42,21 @@ export function scrubValue(value: unknown, depth = 0, seen: WeakSet<object> = ne
   return out;
 }
 
+// A logger's own bindings that name the process, not a person.
+const LOGGER_KEYS = new Set(["name", "service", "pid", "hostname", "reqId"]);
+
+/**
+ * A child logger's bindings (`logger.child({ child })`) are serialised once and then
+ * written on every line, past the `log` formatter: scrub them the same way, keeping
+ * the logger's own name and service.
+ */
+export function scrubBindings(bindings: Record<string, unknown>): Record<string, unknown> {
+  const seen = new WeakSet<object>();
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(bindings)) out[key] = LOGGER_KEYS.has(key) ? scrubValue(bindings[key], 1, seen) : scrubEntry(key, bindings[key], 0, seen);
+  return out;
+}
+
 function scrubEntry(key: string, v: unknown, depth: number, seen: WeakSet<object>): unknown {
   if (v !== undefined && v !== null && v !== "" && SENSITIVE_KEY.test(key) && !SAFE_KEY.test(key)) return REDACTED;
   return scrubValue(v, depth + 1, seen);

@@ -52,4 +52,18 @@ describe("log redaction at every depth", () => {
     logger.warn({ a }, "circular");
     expect(lines.join("")).not.toContain(PHONE);
   });
+
+  it("scrubs a child logger's bindings too, keeping the logger's own name", () => {
+    const lines: string[] = [];
+    const stream = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const root = pino({ name: "registry", level: "info", ...scrubbingOptions, redact: { paths: redactPaths, censor: "[redacted]" } }, stream);
+    const child = root.child({ row: { name: "李小花", idNumber: ID, guardian: { phone: PHONE } }, step: `监护人 ${PHONE}`, batchId: "b1" });
+    child.info("row rejected");
+    child.child({ guardianName: "李大山" }).warn("nested child");
+    const text = lines.join("");
+    for (const secret of [ID, PHONE, "李小花", "李大山"]) expect(text).not.toContain(secret);
+    const first = JSON.parse(lines[0]!);
+    expect(first).toMatchObject({ name: "registry", batchId: "b1", step: "监护人 139****0001" });
+    expect(first.row).toMatchObject({ name: "[redacted]", idNumber: "[redacted]" });
+  });
 });
