@@ -21,6 +21,8 @@ export interface SpreadsheetLimits {
   maxRows: number;
   /** Columns per sheet (the register has ~30). Default 256. */
   maxColumns: number;
+  /** Cells written in a sheet. Default 8,000,000 (a 100,000-row register has ~3,000,000). */
+  maxCells: number;
   /** Cells covered by merged ranges, per sheet. Default 100,000. */
   maxMergedCells: number;
 }
@@ -32,6 +34,7 @@ export const DEFAULT_LIMITS: SpreadsheetLimits = {
   maxParts: 1000,
   maxRows: 200_000,
   maxColumns: 256,
+  maxCells: 8_000_000,
   maxMergedCells: 100_000,
 };
 
@@ -90,21 +93,29 @@ export function inspectXlsx(content: Uint8Array, overrides: Partial<SpreadsheetL
     }
     inflatedTotal += declared;
     if (inflatedTotal > limits.maxInflatedBytes) throw new SpreadsheetLimitError(`文件解压后超过 ${mb(limits.maxInflatedBytes)}，请拆分后上传`);
-    if (!/^xl\/worksheets\/[^/]+\.xml$/.test(name)) continue;
     if (local + 30 > bytes.length || bytes.readUInt32LE(local) !== 0x04034b50) throw notXlsx();
     const start = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
     const data = bytes.subarray(start, start + compressed);
-    let xml: string;
+    // Every part is inflated, not just the ones named like sheets: a reader follows the
+    // workbook's relationships to any path, and inflates shared strings or styles fully
+    // whatever size they declare. The declared size is a claim; inflation stops at it
+    // (and at the ratio bound), so a part that holds more than it declares is refused.
+    let part: Buffer;
     try {
-      // The declared size is a claim; inflation stops at it (and at the ratio bound) whatever the data holds.
       const bound = Math.min(declared, compressed * limits.maxRatio + 1024 * 1024, limits.maxInflatedBytes);
-      xml = (method === 0 ? data : inflateRawSync(data, { maxOutputLength: Math.max(bound, 1) })).toString("utf8");
+      if (method === 0) part = data;
+      else if (method === 8) part = inflateRawSync(data, { maxOutputLength: Math.max(bound, 1) });
+      else throw notXlsx();
     } catch (err) {
       if (err instanceof RangeError || (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
         throw new SpreadsheetLimitError(`文件中 ${name} 解压后超过其声明的大小，疑似压缩炸弹，已拒绝`);
       }
+      if (err instanceof SpreadsheetLimitError) throw err;
       throw notXlsx();
     }
+    // A worksheet is known by what it holds, not by where it sits in the zip.
+    if (part.indexOf("<sheetData") < 0) continue;
+    const xml = part.toString("utf8");
     sheets.push(inspectSheet(name, xml, limits));
   }
   return { sheets, inflatedBytes: inflatedTotal };
@@ -122,7 +133,15 @@ function inspectSheet(path: string, xml: string, limits: SpreadsheetLimits): Xls
   const dimension = /<dimension ref="[A-Z]+\d+:([A-Z]+)\d+"/.exec(xml);
   if (dimension) columns = colNumber(dimension[1]!);
   // The columns cells really use (a dimension may be missing or wrong).
-  for (const m of xml.matchAll(/<c r="([A-Z]{2,})\d+"/g)) columns = Math.max(columns, colNumber(m[1]!));
+  // `r` need not be the first attribute (`<c s="1" r="XFD1">`).
+  for (const m of xml.matchAll(/<c\b[^>]*?\sr="([A-Z]{2,})\d+"/g)) columns = Math.max(columns, colNumber(m[1]!));
+  // Cells without an `r` are placed one after another by readers: count them, too.
+  let cells = 0;
+  for (let i = xml.indexOf("<c"); i >= 0; i = xml.indexOf("<c", i + 2)) {
+    const c = xml.charCodeAt(i + 2);
+    if (c === 32 || c === 62 || c === 47 || c === 9 || c === 10 || c === 13) cells++;
+  }
+  if (cells > limits.maxCells) throw new SpreadsheetLimitError(`工作表 ${sheet} 有 ${cells} 个单元格，超过上限 ${limits.maxCells} 个，请拆分后上传`);
   if (columns > limits.maxColumns) throw new SpreadsheetLimitError(`工作表 ${sheet} 有 ${columns} 列，超过上限 ${limits.maxColumns} 列，请删除多余的列后上传`);
   let mergedCells = 0;
   const mergeStart = xml.lastIndexOf("<mergeCells");

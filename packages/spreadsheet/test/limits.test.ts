@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { handMadeXlsx as xlsx, sheetXml as sheet, sheetRows as rows } from "@shouhu/testing";
+import { handMadeXlsx as xlsx, sheetXml as sheet, sheetRows as rows, zip } from "@shouhu/testing";
 import { SpreadsheetLimitError, inspectXlsx } from "../src/index.js";
 
 const refused = (file: Buffer, message: RegExp, limits = {}) => {
@@ -36,4 +36,16 @@ describe("spreadsheet limits before parsing", () => {
   });
 
   it("says what is wrong with something that is not an .xlsx", () => refused(Buffer.from("姓名,身份证号\n"), /不是有效的 .xlsx/));
+
+  it("finds a sheet by what it holds wherever it sits, and reads a cell's column whatever the attribute order", () => {
+    const hidden = zip({ "xl/workbook.xml": "<workbook/>", "xl/elsewhere/data.xml": sheet(`<row r="1"><c r="ZZ1"><v>1</v></c></row>`) });
+    refused(hidden, /data\.xml.*列/);
+    refused(xlsx(sheet(`<row r="1"><c s="1" t="n" r="XFD1"><v>1</v></c></row>`)), /16384 列/);
+  });
+
+  it("refuses a shared-strings part that holds more than it declares, and counts cells without a reference", () => {
+    const strings = Buffer.concat([Buffer.from("<sst>"), Buffer.alloc(8 * 1024 * 1024, 0x41), Buffer.from("</sst>")]);
+    refused(zip({ "xl/workbook.xml": "<workbook/>", "xl/sharedStrings.xml": strings, "xl/worksheets/sheet1.xml": sheet(rows(2)) }, { "xl/sharedStrings.xml": 1024 }), /sharedStrings\.xml 解压后超过其声明的大小/);
+    refused(xlsx(sheet(`<row>${"<c><v>1</v></c>".repeat(500)}</row>`)), /500 个单元格/, { maxCells: 400 });
+  });
 });
