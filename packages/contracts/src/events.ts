@@ -324,6 +324,9 @@ export type Envelope<T extends EventType = EventType> = Omit<EnvelopeBase, "type
   data: EventData<T>;
 };
 
+/** One envelope of any type, as a union that `switch (event.type)` narrows (Envelope<EventType> does not). */
+export type AnyEnvelope = { [T in EventType]: Envelope<T> }[EventType];
+
 export const eventTypes = Object.keys(eventSchemas) as EventType[];
 
 export function isEventType(type: string): type is EventType {

@@ -6,13 +6,16 @@ import { deadLetterOnFinalFailure, openDeadLetterQueue, withDeadLetters } from "
 import { silentLogger, type MessagingLogger } from "./logger.js";
 import type { SqlTx } from "./outbox.js";
 
-export type EventHandler<Tx extends SqlTx> = (event: Envelope, tx: Tx) => Promise<void>;
+/** A handler of one event type: its envelope's `data` is that type's payload from contracts, so producers and consumers are checked by the compiler. */
+export type EventHandler<Tx extends SqlTx, T extends EventType = EventType> = (event: Envelope<T>, tx: Tx) => Promise<void>;
+/** A service's handlers, keyed by event type. */
+export type EventHandlers<Tx extends SqlTx> = { [T in EventType]?: EventHandler<Tx, T> };
 
 export interface EventConsumerOptions<Tx extends SqlTx> {
   service: string;
   connection: ConnectionOptions;
   prefix?: string;
-  handlers: Partial<Record<EventType, EventHandler<Tx>>>;
+  handlers: EventHandlers<Tx>;
   /** Runs the handler and the inbox insert in one transaction (e.g. `prisma.$transaction`). */
   runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
   concurrency?: number;
@@ -60,7 +63,7 @@ export function assertHandlersMatchRoutes(service: string, handlers: Record<stri
  */
 export async function consumeEvent<Tx extends SqlTx>(
   raw: unknown,
-  handlers: Partial<Record<EventType, EventHandler<Tx>>>,
+  handlers: EventHandlers<Tx>,
   runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>,
 ): Promise<ConsumeOutcome> {
   let event: Envelope;
@@ -69,7 +72,8 @@ export async function consumeEvent<Tx extends SqlTx>(
   } catch (err) {
     throw new UnrecoverableError(`invalid event: ${(err as Error).message}`);
   }
-  const handler = handlers[event.type];
+  // parseEnvelope checked `data` against `type`'s schema; TypeScript cannot correlate the two through the lookup.
+  const handler = handlers[event.type] as EventHandler<Tx> | undefined;
   if (!handler) throw new UnrecoverableError(`no handler for ${event.type}`);
   return runInTransaction(async (tx) => {
     const inserted = await tx.$executeRawUnsafe("INSERT INTO inbox (event_id, type) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", event.id, event.type);

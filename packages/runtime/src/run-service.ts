@@ -15,7 +15,7 @@ import {
   toCloser,
   type Closable,
   type Closer,
-  type EventHandler,
+  type EventHandlers,
   type SqlTx,
 } from "@shouhu/messaging";
 
@@ -49,7 +49,7 @@ export interface ServiceParts<Tx extends SqlTx> {
   api?: (verifier: TokenVerifier) => Promise<ServiceApp>;
   /** ROLE=worker|all: consumes `<name>.events`, the handler and the inbox row in one transaction. */
   consumer?: {
-    handlers: Partial<Record<EventType, EventHandler<Tx>>>;
+    handlers: EventHandlers<Tx>;
     runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
     concurrency?: number;
   };

@@ -1,4 +1,4 @@
-import { labels, type Envelope, type EventData, type NotificationChannel, type Role } from "@shouhu/contracts";
+import { labels, type AnyEnvelope, type EventData, type NotificationChannel, type Role } from "@shouhu/contracts";
 import type { TemplateId, TemplateVars } from "./templates.js";
 
 /** Who a message is for, before the directory turns roles into people. */
@@ -58,14 +58,14 @@ const visitVars = (item: VisitItem) => ({ child: item.child.name, kind: labels.v
  * messages; overdue visits reach the responsible person by SMS and, a week
  * later, the township supervisor.
  */
-export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
+export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
   switch (event.type) {
     case "visit.due": {
-      const d = event.data as EventData<"visit.due">;
+      const d = event.data;
       return [{ rule: "visit-due", audience: responsible(d), channels: ["inapp"], template: "visit_due", vars: { ...visitVars(d), daysLeft: d.daysLeft }, urgent: false }];
     }
     case "visit.overdue": {
-      const d = event.data as EventData<"visit.overdue">;
+      const d = event.data;
       if (d.level === 1) {
         return [{ rule: "visit-overdue", audience: responsible(d), channels: ["inapp", "sms"], template: "visit_overdue", vars: { ...visitVars(d), days: d.daysOverdue }, urgent: false }];
       }
@@ -81,7 +81,7 @@ export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
       ];
     }
     case "concern.raised": {
-      const d = event.data as EventData<"concern.raised">;
+      const d = event.data;
       const vars = { child: d.child.name, village: d.child.villageCode, category: labels.concernCategory[d.category], description: d.description, raisedBy: d.raisedBy.name };
       return [
         { rule: "concern-supervisor", audience: { kind: "role", role: "township-supervisor", orgUnit: d.ownerOrgUnit }, channels: ["inapp", "sms", "email"], template: "concern_raised", vars, urgent: true },
@@ -90,7 +90,7 @@ export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
       ];
     }
     case "concern.escalated": {
-      const d = event.data as EventData<"concern.escalated">;
+      const d = event.data;
       const vars = { child: d.child.name, village: d.child.villageCode, category: labels.concernCategory[d.category], days: d.openDays };
       return [
         { rule: "concern-escalated-county", audience: { kind: "role", role: "county-admin", orgUnit: d.escalatedTo }, channels: ["inapp", "sms", "email"], template: "concern_escalated", vars, urgent: true },
@@ -98,7 +98,7 @@ export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
       ];
     }
     case "pairing.started": {
-      const d = event.data as EventData<"pairing.started">;
+      const d = event.data;
       if (d.kind !== "mentor") return [];
       const helper: Audience = { kind: "person", username: d.helper.username, name: d.helper.name, phone: d.helper.phone, email: null };
       const plans: Plan[] = [
@@ -117,7 +117,7 @@ export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
       return plans;
     }
     case "pairing.ended": {
-      const d = event.data as EventData<"pairing.ended">;
+      const d = event.data;
       if (d.kind !== "mentor") return [];
       return [
         {
@@ -131,7 +131,7 @@ export function plansFor(event: Envelope, ctx: PlanContext): Plan[] {
       ];
     }
     case "checkup.flagged": {
-      const d = event.data as EventData<"checkup.flagged">;
+      const d = event.data;
       // One exam, one message per recipient, naming every finding (health sends them together).
       const vars = { child: d.child.name, date: d.date, findings: d.findings.map((f) => f.label) };
       const plans: Plan[] = [];

@@ -1,5 +1,5 @@
-import type { ChildSnapshot, Envelope, EventData, EventType } from "@shouhu/contracts";
-import type { EventHandler, SqlTx } from "@shouhu/messaging";
+import type { AnyEnvelope } from "@shouhu/contracts";
+import type { EventHandler, EventHandlers, SqlTx } from "@shouhu/messaging";
 import { applyChild, endMentor, familyOf, startMentor } from "../data/projections.js";
 import { storeMessages } from "../data/messages.js";
 import { plansFor } from "../domain/rules.js";
@@ -22,26 +22,26 @@ type Consumed =
  * transaction (with its inbox row); child and pairing events also keep the
  * projections birthdays and guardian messages need.
  */
-export function notificationHandlers(options: { now?: () => Date; quiet: QuietHours }): Record<Consumed, EventHandler<SqlTx>> {
+export function notificationHandlers(options: { now?: () => Date; quiet: QuietHours }): Required<Pick<EventHandlers<SqlTx>, Consumed>> {
   const now = options.now ?? (() => new Date());
-  const notify = async (event: Envelope, tx: SqlTx) => {
+  const notify = async (event: AnyEnvelope, tx: SqlTx) => {
     const childId = event.subject;
     // Only rules that write to the family need it (guardian and parents' phones).
-    const family = event.type === "pairing.started" || event.type === "checkup.flagged" ? await familyOf(tx, (event.data as { child: { id: string } }).child.id) : { guardian: null, parents: [] };
+    const family = event.type === "pairing.started" || event.type === "checkup.flagged" ? await familyOf(tx, event.data.child.id) : { guardian: null, parents: [] };
     const plans = plansFor(event, family);
     await storeMessages(tx, { id: event.id, type: event.type, orgUnit: event.orgUnit, childId: /^[0-9a-f-]{36}$/.test(childId) ? childId : null }, plans, { now: now(), quiet: options.quiet });
   };
-  const child: EventHandler<SqlTx> = async (event, tx) => applyChild(tx, (event.data as { child: ChildSnapshot }).child);
+  const child: EventHandler<SqlTx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => applyChild(tx, event.data.child);
   return {
     "child.registered": child,
     "child.updated": child,
     "child.status-changed": child,
     "pairing.started": async (event, tx) => {
-      await startMentor(tx, event.data as EventData<"pairing.started">);
+      await startMentor(tx, event.data);
       await notify(event, tx);
     },
     "pairing.ended": async (event, tx) => {
-      await endMentor(tx, event.data as EventData<"pairing.ended">);
+      await endMentor(tx, event.data);
       await notify(event, tx);
     },
     "visit.due": notify,
@@ -49,5 +49,5 @@ export function notificationHandlers(options: { now?: () => Date; quiet: QuietHo
     "concern.raised": notify,
     "concern.escalated": notify,
     "checkup.flagged": notify,
-  } satisfies Partial<Record<EventType, EventHandler<SqlTx>>>;
+  };
 }

@@ -1,6 +1,5 @@
-import type { Envelope, EventData } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
-import type { EventHandler } from "@shouhu/messaging";
+import type { EventHandler, EventHandlers } from "@shouhu/messaging";
 import type { Tx } from "../data/db.js";
 import { applyChildSnapshot } from "../data/children.js";
 
@@ -12,10 +11,9 @@ import { applyChildSnapshot } from "../data/children.js";
 export function childEventHandlers(
   now: () => Date = () => new Date(),
   deps: { requestSnapshot?: (runId: string, county: string) => Promise<unknown> } = {},
-): Record<"child.registered" | "child.updated" | "child.status-changed" | "snapshot.requested", EventHandler<Tx>> {
-  const apply: EventHandler<Tx> = async (event: Envelope, tx) => {
-    const { child } = event.data as { child: Parameters<typeof applyChildSnapshot>[1] };
-    await applyChildSnapshot(tx, child, event.actor, todayInChina(now()));
+): Required<Pick<EventHandlers<Tx>, "child.registered" | "child.updated" | "child.status-changed" | "snapshot.requested">> {
+  const apply: EventHandler<Tx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => {
+    await applyChildSnapshot(tx, event.data.child, event.actor, todayInChina(now()));
   };
   return {
     "child.registered": apply,
@@ -23,7 +21,7 @@ export function childEventHandlers(
     "child.status-changed": apply,
     // A rebuild (reporting) asks for this county's active pairings: queued as a job (jobs/snapshot.ts).
     "snapshot.requested": async (event) => {
-      const d = event.data as EventData<"snapshot.requested">;
+      const d = event.data;
       if (!d.producers.includes("pairing")) return;
       if (!deps.requestSnapshot) throw new Error("snapshot.requested: no snapshot queue wired");
       await deps.requestSnapshot(d.runId, d.county);

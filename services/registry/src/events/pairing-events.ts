@@ -1,5 +1,4 @@
-import type { EventData, EventType } from "@shouhu/contracts";
-import type { EventHandler } from "@shouhu/messaging";
+import type { EventHandlers } from "@shouhu/messaging";
 import type { Tx } from "../data/db.js";
 import { endPairing, startPairing } from "../data/pairings.js";
 
@@ -12,15 +11,15 @@ export type RequestSnapshot = (runId: string, county: string) => Promise<unknown
  * Pairing events tell the registry who is paired with each child: the contact card's helper, teachers' scope.
  * A rebuild's snapshot.requested queues the registry's snapshot of that county.
  */
-export function registryEventHandlers(deps: { requestSnapshot?: RequestSnapshot } = {}): Record<Consumed, EventHandler<Tx>> {
+export function registryEventHandlers(deps: { requestSnapshot?: RequestSnapshot } = {}): Required<Pick<EventHandlers<Tx>, Consumed>> {
   return {
     "snapshot.requested": async (event) => {
-      const d = event.data as EventData<"snapshot.requested">;
+      const d = event.data;
       if (!d.producers.includes("registry")) return;
       if (!deps.requestSnapshot) throw new Error("snapshot.requested: no snapshot queue wired");
       await deps.requestSnapshot(d.runId, d.county);
     },
-    "pairing.started": async (event, tx) => startPairing(tx, event.data as EventData<"pairing.started">, event.occurredAt),
-    "pairing.ended": async (event, tx) => endPairing(tx, event.data as EventData<"pairing.ended">),
-  } satisfies Partial<Record<EventType, EventHandler<Tx>>>;
+    "pairing.started": async (event, tx) => startPairing(tx, event.data, event.occurredAt),
+    "pairing.ended": async (event, tx) => endPairing(tx, event.data),
+  };
 }

@@ -1,11 +1,10 @@
-import type { Envelope, EventData, EventType } from "@shouhu/contracts";
-import type { EventHandler } from "@shouhu/messaging";
+import type { EventData } from "@shouhu/contracts";
+import type { EventHandlers } from "@shouhu/messaging";
 import type { Tx } from "../data/db.js";
 import { applyCheckup, applyChild, applyConcern, applyItem, applyPairing, applyRecord, countNotification, type Bucket } from "../data/projection.js";
 import { completeSnapshot, applyOrgUnits } from "../data/rebuild.js";
 
-type Handlers = Partial<Record<EventType, EventHandler<Tx>>>;
-const data = <T extends EventType>(event: Envelope, _type: T) => event.data as EventData<T>;
+type Handlers = EventHandlers<Tx>;
 
 const snapshotBucket = (d: EventData<"snapshot.visit-item">): Bucket =>
   d.state === "due" ? "pending" : d.state === "overdue" ? "missed" : d.state === "done" ? (d.onTime ? "on_time" : "late") : d.state;
@@ -18,74 +17,74 @@ const snapshotBucket = (d: EventData<"snapshot.visit-item">): Bucket =>
  */
 export function reportingHandlers(): Handlers {
   return {
-    "child.registered": async (e, tx) => applyChild(tx, data(e, "child.registered").child),
-    "child.updated": async (e, tx) => applyChild(tx, data(e, "child.updated").child),
-    "child.status-changed": async (e, tx) => applyChild(tx, data(e, "child.status-changed").child),
-    "snapshot.child": async (e, tx) => applyChild(tx, data(e, "snapshot.child").child),
+    "child.registered": async (e, tx) => applyChild(tx, e.data.child),
+    "child.updated": async (e, tx) => applyChild(tx, e.data.child),
+    "child.status-changed": async (e, tx) => applyChild(tx, e.data.child),
+    "snapshot.child": async (e, tx) => applyChild(tx, e.data.child),
 
     "pairing.started": async (e, tx) => {
-      const d = data(e, "pairing.started");
+      const d = e.data;
       await applyPairing(tx, { id: d.pairingId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, state: "active", startedOn: d.startDate });
     },
     "pairing.ended": async (e, tx) => {
-      const d = data(e, "pairing.ended");
+      const d = e.data;
       await applyPairing(tx, { id: d.pairingId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, state: "ended", endedOn: d.endDate });
     },
     "snapshot.pairing": async (e, tx) => {
-      const d = data(e, "snapshot.pairing");
+      const d = e.data;
       await applyPairing(tx, { id: d.pairingId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, state: d.status, startedOn: d.startDate, endedOn: d.endDate });
     },
 
     "visit.due": async (e, tx) => {
-      const d = data(e, "visit.due");
+      const d = e.data;
       await applyItem(tx, { id: d.itemId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, period: d.period, dueDate: d.dueDate, bucket: "pending" });
     },
     "visit.overdue": async (e, tx) => {
-      const d = data(e, "visit.overdue");
+      const d = e.data;
       await applyItem(tx, { id: d.itemId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, period: d.period, dueDate: d.dueDate, bucket: d.level === 1 ? "missed" : "escalated" });
     },
     "visit.recorded": async (e, tx) => {
-      const d = data(e, "visit.recorded");
+      const d = e.data;
       await applyRecord(tx, { id: d.recordId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, date: d.date });
       if (d.satisfied) {
         await applyItem(tx, { id: d.satisfied.itemId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, period: d.satisfied.period, dueDate: null, bucket: d.satisfied.onTime ? "on_time" : "late" });
       }
     },
     "snapshot.visit-item": async (e, tx) => {
-      const d = data(e, "snapshot.visit-item");
+      const d = e.data;
       await applyItem(tx, { id: d.itemId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, period: d.period, dueDate: d.dueDate, bucket: snapshotBucket(d) });
     },
     "snapshot.visit-record": async (e, tx) => {
-      const d = data(e, "snapshot.visit-record");
+      const d = e.data;
       await applyRecord(tx, { id: d.recordId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, date: d.date });
     },
 
     "concern.raised": async (e, tx) => {
-      const d = data(e, "concern.raised");
+      const d = e.data;
       await applyConcern(tx, { id: d.concernId, childId: d.child.id, childName: d.child.name, villageCode: d.child.villageCode, category: d.category, raisedAt: e.occurredAt });
     },
     "concern.escalated": async (e, tx) => {
-      const d = data(e, "concern.escalated");
+      const d = e.data;
       await applyConcern(tx, { id: d.concernId, childId: d.child.id, childName: d.child.name, villageCode: d.child.villageCode, category: d.category, escalated: true });
     },
     "concern.resolved": async (e, tx) => {
-      const d = data(e, "concern.resolved");
+      const d = e.data;
       await applyConcern(tx, { id: d.concernId, childId: d.child.id, childName: d.child.name, villageCode: d.child.villageCode, category: d.category, resolvedAt: d.resolvedAt });
     },
     "snapshot.concern": async (e, tx) => {
-      const d = data(e, "snapshot.concern");
+      const d = e.data;
       await applyConcern(tx, { id: d.concernId, childId: d.child.id, childName: d.child.name, villageCode: d.child.villageCode, category: d.category, raisedAt: d.raisedAt, escalated: d.escalated, resolvedAt: d.resolvedAt });
     },
 
     "checkup.recorded": async (e, tx) => {
-      const d = data(e, "checkup.recorded");
+      const d = e.data;
       await applyCheckup(tx, { id: d.examId, childId: d.child.id, villageCode: d.child.villageCode, date: d.date, flags: d.flags.map((f) => f.kind) });
     },
 
-    "notification.delivered": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), data(e, "notification.delivered").channel, "delivered"),
-    "notification.failed": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), data(e, "notification.failed").channel, "failed"),
+    "notification.delivered": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "delivered"),
+    "notification.failed": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "failed"),
 
-    "snapshot.org-units": async (e, tx) => applyOrgUnits(tx, data(e, "snapshot.org-units")),
-    "snapshot.completed": async (e, tx) => completeSnapshot(tx, data(e, "snapshot.completed"), e.orgUnit),
+    "snapshot.org-units": async (e, tx) => applyOrgUnits(tx, e.data),
+    "snapshot.completed": async (e, tx) => completeSnapshot(tx, e.data, e.orgUnit),
   };
 }

@@ -1,6 +1,5 @@
-import type { EventData, EventType } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
-import type { EventHandler } from "@shouhu/messaging";
+import type { EventHandler, EventHandlers } from "@shouhu/messaging";
 import type { Tx } from "../data/db.js";
 import { applyChildSnapshot } from "../data/children.js";
 import { endAssignment, startAssignment } from "../data/assignments.js";
@@ -15,9 +14,9 @@ export type RequestSnapshot = (runId: string, county: string) => Promise<unknown
  * Registry events keep the child projection and its items; pairing events say
  * who is responsible. Each runs in the consumer's transaction with the inbox row.
  */
-export function visitEventHandlers(now: () => Date = () => new Date(), deps: { requestSnapshot?: RequestSnapshot } = {}): Record<Consumed, EventHandler<Tx>> {
-  const child: EventHandler<Tx> = async (event, tx) => {
-    const { child: snapshot } = event.data as EventData<"child.registered">;
+export function visitEventHandlers(now: () => Date = () => new Date(), deps: { requestSnapshot?: RequestSnapshot } = {}): Required<Pick<EventHandlers<Tx>, Consumed>> {
+  const child: EventHandler<Tx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => {
+    const { child: snapshot } = event.data;
     const at = now();
     // The child's `since` is the day the registry acted, not the day this worker got round to it.
     await applyChildSnapshot(tx, snapshot, todayInChina(at), at, todayInChina(new Date(event.occurredAt)));
@@ -28,16 +27,16 @@ export function visitEventHandlers(now: () => Date = () => new Date(), deps: { r
     "child.status-changed": child,
     "pairing.started": async (event, tx) => {
       const at = now();
-      await startAssignment(tx, event.data as EventData<"pairing.started">, event.occurredAt, todayInChina(at), at);
+      await startAssignment(tx, event.data, event.occurredAt, todayInChina(at), at);
     },
-    "pairing.ended": async (event, tx) => endAssignment(tx, event.data as EventData<"pairing.ended">),
-    "snapshot.org-units": async (event, tx) => applyOrgUnitNames(tx, event.data as EventData<"snapshot.org-units">),
+    "pairing.ended": async (event, tx) => endAssignment(tx, event.data),
+    "snapshot.org-units": async (event, tx) => applyOrgUnitNames(tx, event.data),
     // A rebuild asks for this county's items, records and concerns.
     "snapshot.requested": async (event) => {
-      const d = event.data as EventData<"snapshot.requested">;
+      const d = event.data;
       if (!d.producers.includes("visits")) return;
       if (!deps.requestSnapshot) throw new Error("snapshot.requested: no snapshot queue wired");
       await deps.requestSnapshot(d.runId, d.county);
     },
-  } satisfies Partial<Record<EventType, EventHandler<Tx>>>;
+  };
 }
