@@ -15,6 +15,11 @@ const PG_STATES = /^(08...|57P0[123]|53300)$/;
 const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
 // Prisma's driver-adapter error kinds for the same conditions.
 const ADAPTER_KINDS = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections", "TransactionAlreadyClosed"]);
+// Prisma P2028 (interactive transaction) when the database is saturated: no connection
+// within maxWait, or the transaction outlived its timeout waiting on a busy server. Either
+// way nothing was committed, so trying again later is right. Other P2028s (a transaction
+// used after it closed) are our bugs and stay 500.
+const PRISMA_TX_SATURATED = ["Unable to start a transaction in the given time", "on an expired transaction"];
 // Messages of pg and ioredis that carry no code.
 const MESSAGES = [
   "Connection terminated",
@@ -37,6 +42,7 @@ export function isDependencyUnavailable(err: unknown): boolean {
     if (typeof kind === "string" && ADAPTER_KINDS.has(kind)) return true;
     if (e.name === "PrismaClientInitializationError" || e.name === "MaxRetriesPerRequestError") return true;
     const message = typeof e.message === "string" ? e.message : "";
+    if (code === "P2028" && PRISMA_TX_SATURATED.some((m) => message.includes(m))) return true;
     if (MESSAGES.some((m) => message.includes(m))) return true;
     current = e.cause;
   }
