@@ -26,5 +26,30 @@ export function createPgPool(url: string, options: PoolOptions = {}): pg.Pool {
 
 /** The one way services build the Prisma driver adapter: `new PrismaClient({ adapter })`, on a pool as above. */
 export function createPrismaAdapter(url: string, options: PoolOptions = {}): PrismaPg {
-  return new PrismaPg(createPgPool(url, options), { disposeExternalPool: true });
+  const pool = createPgPool(url, options);
+  pool.on("connect", serialiseQueries);
+  return new PrismaPg(pool, { disposeExternalPool: true });
+}
+
+type Query = (...args: unknown[]) => unknown;
+
+/**
+ * Prisma's query interpreter runs the child queries of a nested read concurrently, also
+ * inside an interactive transaction, where they share one pg client. pg queues them in
+ * order but warns on every process that pg@9 will refuse (prisma/orm#29646; the adapter's
+ * fix, #29468, is not released). Chaining promise-style queries here keeps the same order
+ * and results without the deprecated path. Callback and submittable queries (COPY
+ * streams) pass through untouched.
+ */
+export function serialiseQueries(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as Query;
+  let tail: Promise<unknown> = Promise.resolve();
+  (client as unknown as { query: Query }).query = (...args) => {
+    const first = args[0] as { submit?: unknown } | null | undefined;
+    const submittable = typeof first === "object" && first !== null && typeof first.submit === "function";
+    if (submittable || typeof args[args.length - 1] === "function") return query(...args);
+    const run = tail.then(() => query(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  };
 }
