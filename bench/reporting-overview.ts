@@ -14,9 +14,9 @@ import { isDeepStrictEqual } from "node:util";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
-import { migrate } from "@shouhu/db";
+import { createPgPool, migrate } from "@shouhu/db";
 import { eventsQueue, type Envelope } from "@shouhu/contracts";
-import { buildEvent, createEventConsumer, eventJobOptions } from "@shouhu/messaging";
+import { CONSUMER_TRANSACTION, buildEvent, createEventConsumer, eventJobOptions, inPgTransaction } from "@shouhu/messaging";
 import { createTestDatabase, testPrefix } from "@shouhu/testing";
 import { createPrisma, type Tx } from "../services/reporting/src/data/db.js";
 import { addConcernAges, figuresFromCounters, figuresFromRows, overviewReport, totals } from "../services/reporting/src/data/reports.js";
@@ -133,38 +133,59 @@ try {
     EVENTS,
   );
   const actor = { kind: "system" as const, id: "bench" };
-  const events: Envelope[] = childRows.map((c, i) => {
-    const child = { id: c.id, name: `儿童${i}`, villageCode: c.villageCode, townshipCode: c.villageCode.slice(0, 9) };
-    const base = { subject: c.id, orgUnit: c.villageCode, actor };
-    switch (i % 5) {
-      case 0:
-        return buildEvent("visit.recorded", { ...base, data: { recordId: randomUUID(), kind: "home_visit", date: "2026-11-20", child, visitor: { userId: "u", name: "x" }, satisfied: null, followUpNeeded: false, concernRaised: false } }, { producer: "visits" });
-      case 1:
-        return buildEvent("visit.due", { ...base, data: { itemId: randomUUID(), kind: "letter", period: "2026-autumn", dueDate: "2026-12-31", child, responsible: { kind: "village_director", helperId: null, name: null, phone: null, username: null, villageCode: c.villageCode }, daysLeft: 40 } }, { producer: "visits" });
-      case 2:
-        return buildEvent("pairing.started", { ...base, data: { pairingId: randomUUID(), kind: "peer", child: { ...child, schoolId: null }, helper: { id: randomUUID(), kind: "peer_student", name: "x", phone: null, username: null, orgUnitCode: child.townshipCode, schoolId: null }, startDate: "2026-11-01", approvedBy: "x" } }, { producer: "pairing" });
-      case 3:
-        return buildEvent("checkup.recorded", { ...base, data: { examId: randomUUID(), campaignId: null, date: "2026-11-10", child, flags: [{ kind: "dental_caries", severity: null, label: "龋齿" }] } }, { producer: "health" });
-      default:
-        return buildEvent(
-          "child.updated",
-          {
-            ...base,
-            data: {
-              child: { ...child, sex: "male", birthDate: "2015-01-01", countyCode: "360999", schoolId: null, schoolName: null, grade: null, className: null, leftBehindType: c.leftBehindType as never, difficultyCategories: [], riskLevel: "high", status: "active", exitReason: null, guardian: null, parents: [], revision: 2 },
-              changes: [{ field: "riskLevel", before: c.riskLevel, after: "high" }],
+  const makeEvents = (revision: number): Envelope[] =>
+    childRows.map((c, i) => {
+      const child = { id: c.id, name: `儿童${i}`, villageCode: c.villageCode, townshipCode: c.villageCode.slice(0, 9) };
+      const base = { subject: c.id, orgUnit: c.villageCode, actor };
+      switch (i % 5) {
+        case 0:
+          return buildEvent("visit.recorded", { ...base, data: { recordId: randomUUID(), kind: "home_visit", date: "2026-11-20", child, visitor: { userId: "u", name: "x" }, satisfied: null, followUpNeeded: false, concernRaised: false } }, { producer: "visits" });
+        case 1:
+          return buildEvent("visit.due", { ...base, data: { itemId: randomUUID(), kind: "letter", period: "2026-autumn", dueDate: "2026-12-31", child, responsible: { kind: "village_director", helperId: null, name: null, phone: null, username: null, villageCode: c.villageCode }, daysLeft: 40 } }, { producer: "visits" });
+        case 2:
+          return buildEvent("pairing.started", { ...base, data: { pairingId: randomUUID(), kind: "peer", child: { ...child, schoolId: null }, helper: { id: randomUUID(), kind: "peer_student", name: "x", phone: null, username: null, orgUnitCode: child.townshipCode, schoolId: null }, startDate: "2026-11-01", approvedBy: "x" } }, { producer: "pairing" });
+        case 3:
+          return buildEvent("checkup.recorded", { ...base, data: { examId: randomUUID(), campaignId: null, date: "2026-11-10", child, flags: [{ kind: "dental_caries", severity: null, label: "龋齿" }] } }, { producer: "health" });
+        default:
+          return buildEvent(
+            "child.updated",
+            {
+              ...base,
+              data: {
+                child: { ...child, sex: "male", birthDate: "2015-01-01", countyCode: "360999", schoolId: null, schoolName: null, grade: null, className: null, leftBehindType: c.leftBehindType as never, difficultyCategories: [], riskLevel: "high", status: "active", exitReason: null, guardian: null, parents: [], revision },
+                changes: [{ field: "riskLevel", before: c.riskLevel, after: "high" }],
+              },
             },
-          },
-          { producer: "registry" },
-        );
-    }
-  });
-  for (let i = 0; i < events.length; i += 1000) await queue.addBulk(events.slice(i, i + 1000).map((e) => ({ name: e.type, data: e, opts: { ...eventJobOptions, jobId: e.id } })));
-  const ingestStart = performance.now();
-  const consumer = createEventConsumer<Tx>({ service: "reporting", connection, prefix, concurrency: 8, handlers: reportingHandlers(), runInTransaction: (fn) => prisma.$transaction(fn) });
-  while ((await prisma.inboxEvent.count()) < events.length) await new Promise((r) => setTimeout(r, 200));
-  const ingestMs = performance.now() - ingestStart;
-  await consumer.close();
+            { producer: "registry" },
+          );
+      }
+    });
+  // The same mix ingested twice side by side: one event per transaction (the consumer before
+  // batching: concurrency 8, batch 1) as the baseline, then batches of 50 in one transaction each.
+  const pgPool = createPgPool(db.url, { max: 2 });
+  const ingest = async (events: Envelope[], options: { concurrency: number; batch: number; plainPg?: boolean }) => {
+    for (let i = 0; i < events.length; i += 1000) await queue.addBulk(events.slice(i, i + 1000).map((e) => ({ name: e.type, data: e, opts: { ...eventJobOptions, jobId: e.id } })));
+    const before = await prisma.inboxEvent.count();
+    const start = performance.now();
+    const consumer = createEventConsumer<Tx>({
+      service: "reporting",
+      connection,
+      prefix,
+      concurrency: options.concurrency,
+      batch: { size: options.batch },
+      handlers: reportingHandlers(),
+      runInTransaction: options.plainPg ? (fn) => inPgTransaction(pgPool, fn as never) : (fn) => prisma.$transaction(fn, CONSUMER_TRANSACTION),
+    });
+    while ((await prisma.inboxEvent.count()) < before + events.length) await new Promise((r) => setTimeout(r, 100));
+    const ms = performance.now() - start;
+    await consumer.close();
+    return { ms, perSecond: Math.round(events.length / (ms / 1000)) };
+  };
+  const single = await ingest(makeEvents(2), { concurrency: 8, batch: 1 });
+  const batched = await ingest(makeEvents(3), { concurrency: 100, batch: 50 });
+  // As the service runs it: batches on a plain pg transaction (its handlers are raw SQL).
+  const plain = await ingest(makeEvents(4), { concurrency: 100, batch: 50, plainPg: true });
+  await pgPool.end();
   // The consumer's counters still equal the rows after the ingest.
   const stillSame = isDeepStrictEqual(await figuresFromCounters(prisma, village12), await figuresFromRows(prisma, village12));
 
@@ -179,7 +200,14 @@ try {
   );
   console.log(`identical figures (per village, counters vs rows): ${same}; after the ingest: ${stillSame}`);
   console.log(
-    `event ingest: ${events.length} events (visit.recorded, visit.due, pairing.started, checkup.recorded, child.updated in equal parts) in ${(ingestMs / 1000).toFixed(1)} s = ${Math.round(events.length / (ingestMs / 1000))} events/s (concurrency 8)`,
+    [
+      `event ingest, ${childRows.length} events each run (visit.recorded, visit.due, pairing.started, checkup.recorded, child.updated in equal parts):`,
+      "| consumer | s | events/s | × one per transaction |",
+      "| --- | --: | --: | --: |",
+      `| one event per transaction (concurrency 8) | ${(single.ms / 1000).toFixed(1)} | ${single.perSecond} | 1.00 |`,
+      `| batches of 50 per transaction | ${(batched.ms / 1000).toFixed(1)} | ${batched.perSecond} | ${(batched.perSecond / single.perSecond).toFixed(2)} |`,
+      `| batches of 50 on a plain pg transaction (the service) | ${(plain.ms / 1000).toFixed(1)} | ${plain.perSecond} | ${(plain.perSecond / single.perSecond).toFixed(2)} |`,
+    ].join("\n"),
   );
 } finally {
   await queue.obliterate({ force: true }).catch(() => undefined);

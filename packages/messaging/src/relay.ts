@@ -90,11 +90,16 @@ export class OutboxRelay {
       ids = rows.map((r) => r.id);
       const opts = { ...eventJobOptions, ...this.options.jobOptions };
       // An event nobody subscribes to is still marked: there is nothing to deliver.
-      await Promise.all(
-        rows.flatMap((row) =>
-          (this.options.routes[row.type as EventType] ?? []).map((service) => this.queue(service).add(row.type, row.envelope, { ...opts, jobId: row.id })),
-        ),
-      );
+      // One addBulk per consuming queue (one Redis round trip each), not one add per event and queue.
+      const perQueue = new Map<string, { name: string; data: unknown; opts: typeof opts & { jobId: string } }[]>();
+      for (const row of rows) {
+        for (const service of this.options.routes[row.type as EventType] ?? []) {
+          const jobs = perQueue.get(service) ?? [];
+          jobs.push({ name: row.type, data: row.envelope, opts: { ...opts, jobId: row.id } });
+          perQueue.set(service, jobs);
+        }
+      }
+      await Promise.all([...perQueue].map(([service, jobs]) => this.queue(service).addBulk(jobs)));
       await this.options.beforeMarkPublished?.(ids);
       await client.query(
         "UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])",

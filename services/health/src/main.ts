@@ -5,7 +5,7 @@ import { PRODUCER } from "./data/exams.js";
 import { buildHealthApp } from "./app.js";
 import { healthHandlers } from "./events/handlers.js";
 import { jobQueues } from "@shouhu/contracts";
-import { createJobQueue } from "@shouhu/messaging";
+import { createJobQueue, CONSUMER_TRANSACTION } from "@shouhu/messaging";
 import { requestSnapshot, startSnapshotWorker } from "./jobs/snapshot.js";
 
 await runService({
@@ -18,7 +18,7 @@ await runService({
     const snapshots = own(createJobQueue(jobQueues.healthSnapshot, producerRedis, config.QUEUE_PREFIX));
     return {
       api: (verifier) => buildHealthApp({ prisma, verifier, logger, instrumentation, readiness }),
-      consumer: { handlers: healthHandlers({ requestSnapshot: requestSnapshot(snapshots) }), runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn) },
+      consumer: { handlers: healthHandlers({ requestSnapshot: requestSnapshot(snapshots) }), runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION) },
       workers: async () => {
         const snapshotWorker = startSnapshotWorker(prisma, { connection: workerRedis, prefix: config.QUEUE_PREFIX, logger });
         return [{ name: "snapshots", close: () => snapshotWorker.close() }];

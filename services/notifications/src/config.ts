@@ -32,7 +32,8 @@ export const notificationsConfigSchema = serviceConfigSchema({ port: 3005, datab
   DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).default(30_000),
   /** Events handled at once by the consumer (each holds a database connection). */
-  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  // Events in hand at once; the consumer applies them in batches of up to half of this.
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(100),
   DISPATCH_POLL_MS: z.coerce.number().int().positive().default(500),
   BIRTHDAY_CRON: z.string().default("0 8 * * *"),
   /** Hosts office robots may post to besides qyapi.weixin.qq.com and oapi.dingtalk.com (tests, a private relay); empty in production. */

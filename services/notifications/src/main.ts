@@ -25,8 +25,8 @@ await runService({
     logger.info({ users: synced, file: config.DIRECTORY_REALM_FILE }, "staff directory synced from the realm export");
     const deliveryQueue = own(createDeliveryQueue(producerRedis, config.QUEUE_PREFIX, { attempts: config.DELIVERY_ATTEMPTS, backoffMs: config.DELIVERY_BACKOFF_MS }));
     const scheduleQueue = own(createJobQueue(jobQueues.notificationsSchedule, producerRedis, config.QUEUE_PREFIX));
-    // The consumer's own connections, one per concurrent event, on plain pg: its handlers are raw SQL.
-    const consumerPool = own(createPgPool(config.DATABASE_URL, { max: config.CONSUMER_CONCURRENCY }));
+    // The consumer's own connections on plain pg (its handlers are raw SQL); it commits one batch at a time.
+    const consumerPool = own(createPgPool(config.DATABASE_URL, { max: 2 }));
     return {
       api: (verifier) =>
         buildNotificationsApp({ prisma, verifier, logger, instrumentation, readiness, deadLetters: { connection: producerRedis, prefix: config.QUEUE_PREFIX }, webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS }),

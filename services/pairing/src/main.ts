@@ -6,7 +6,7 @@ import { buildPairingApp } from "./app.js";
 import { childEventHandlers } from "./events/child-events.js";
 import { startMatchPoller } from "./jobs/match-poller.js";
 import { jobQueues } from "@shouhu/contracts";
-import { createJobQueue } from "@shouhu/messaging";
+import { createJobQueue, CONSUMER_TRANSACTION } from "@shouhu/messaging";
 import { requestSnapshot, startSnapshotWorker } from "./jobs/snapshot.js";
 
 await runService({
@@ -19,7 +19,7 @@ await runService({
     const snapshots = own(createJobQueue(jobQueues.pairingSnapshot, producerRedis, config.QUEUE_PREFIX));
     return {
       api: (verifier) => buildPairingApp({ prisma, verifier, logger, instrumentation, readiness }),
-      consumer: { handlers: childEventHandlers(undefined, { requestSnapshot: requestSnapshot(snapshots) }), runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn) },
+      consumer: { handlers: childEventHandlers(undefined, { requestSnapshot: requestSnapshot(snapshots) }), runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION) },
       workers: async () => {
         const poller = startMatchPoller(prisma, { quietMs: config.MATCH_QUIET_MS, pollMs: config.MATCH_POLL_MS, logger });
         const snapshotWorker = startSnapshotWorker(prisma, { connection: workerRedis, prefix: config.QUEUE_PREFIX, logger });

@@ -1,8 +1,9 @@
 import { runService } from "@shouhu/runtime";
 import { jobQueues } from "@shouhu/contracts";
-import { createJobQueue, upsertDailySchedule } from "@shouhu/messaging";
+import { createPgPool } from "@shouhu/db";
+import { createJobQueue, inPgTransaction, upsertDailySchedule, type SqlTx } from "@shouhu/messaging";
 import { reportingConfigSchema } from "./config.js";
-import { createPrisma, type Tx } from "./data/db.js";
+import { createPrisma } from "./data/db.js";
 import { buildReportingApp } from "./app.js";
 import { reportingHandlers } from "./events/handlers.js";
 import { PURGE_REPORTS_JOB, startExportWorker } from "./jobs/export.js";
@@ -17,11 +18,14 @@ await runService({
   producer: PRODUCER,
   setup: ({ config, logger, instrumentation, prisma, readiness, producerRedis, workerRedis, own }) => {
     const exports = own(createJobQueue(jobQueues.reportingExport, producerRedis, config.QUEUE_PREFIX));
+    // The consumer's handlers are raw SQL: plain pg transactions, without Prisma's
+    // interactive-transaction machinery (as in notifications). One batch commits at a time.
+    const consumerPool = own(createPgPool(config.DATABASE_URL, { max: 2 }));
     return {
       api: (verifier) => buildReportingApp({ prisma, verifier, logger, instrumentation, readiness, exports, exportTtlMs: config.REPORT_EXPORT_TTL_HOURS * 3600_000 }),
       consumer: {
         handlers: reportingHandlers(),
-        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn),
+        runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, fn),
         concurrency: config.CONSUMER_CONCURRENCY,
       },
       workers: async () => {

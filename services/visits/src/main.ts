@@ -1,6 +1,6 @@
 import { runService } from "@shouhu/runtime";
 import { jobQueues } from "@shouhu/contracts";
-import { createJobQueue } from "@shouhu/messaging";
+import { createJobQueue, CONSUMER_TRANSACTION } from "@shouhu/messaging";
 import { visitsConfigSchema } from "./config.js";
 import { createPrisma, type Tx } from "./data/db.js";
 import { PRODUCER } from "./data/scan.js";
@@ -21,7 +21,7 @@ await runService({
       api: (verifier) => buildVisitsApp({ prisma, verifier, logger, instrumentation, readiness, backdateDays: config.BACKDATE_DAYS, scheduleQueue }),
       consumer: {
         handlers: visitEventHandlers(undefined, { requestSnapshot: (runId, county) => scheduleQueue.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }) }),
-        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn) },
+        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION) },
       workers: async () => [
         await startScanWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, queue: scheduleQueue, cron: config.SCAN_CRON, concernEscalationDays: config.CONCERN_ESCALATION_DAYS, logger }),
       ],

@@ -1,7 +1,7 @@
+import type { SqlTx } from "@shouhu/messaging";
 import type { ChildSnapshot } from "@shouhu/contracts";
-import type { Tx } from "./db.js";
 
-type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;
+type Db = SqlTx;
 
 /** Moves a counter by delta; counters always equal the aggregate over the rows they summarise. */
 async function bump(db: Db, villageCode: string, metric: string, dims: string, delta: number): Promise<void> {

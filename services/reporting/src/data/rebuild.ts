@@ -1,11 +1,11 @@
 import { v7 as uuidv7 } from "uuid";
-import { SnapshotProducer, systemActor, type EventData } from "@shouhu/contracts";
-import { appendToOutbox, buildEvent } from "@shouhu/messaging";
-import type { PrismaClient, Tx } from "./db.js";
+import { SnapshotProducer, type EventData } from "@shouhu/contracts";
+import { appendToOutbox, buildEvent, type SqlTx } from "@shouhu/messaging";
+import type { PrismaClient } from "./db.js";
 
 export const PRODUCER = "reporting";
 
-type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;
+type Db = SqlTx;
 
 /** Producers whose snapshots make a complete rebuild. */
 export const snapshotProducers = SnapshotProducer.options;

@@ -1,10 +1,9 @@
 import type { EventData } from "@shouhu/contracts";
-import type { EventHandlers } from "@shouhu/messaging";
-import type { Tx } from "../data/db.js";
+import type { EventHandlers, SqlTx } from "@shouhu/messaging";
 import { applyCheckup, applyChild, applyConcern, applyItem, applyPairing, applyRecord, countNotification, type Bucket } from "../data/projection.js";
 import { completeSnapshot, applyOrgUnits } from "../data/rebuild.js";
 
-type Handlers = EventHandlers<Tx>;
+type Handlers = EventHandlers<SqlTx>;
 
 const snapshotBucket = (d: EventData<"snapshot.visit-item">): Bucket =>
   d.state === "due" ? "pending" : d.state === "overdue" ? "missed" : d.state === "done" ? (d.onTime ? "on_time" : "late") : d.state;
