@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
+import { processMetrics } from "./metrics.js";
 
 /** Turns `/readyz` false for good once the process starts shutting down. */
 export function shutdownReadiness(): ReadinessCheck & { begin(): void } {
@@ -63,7 +64,9 @@ export function registerHealthRoutes(app: FastifyInstance, service: string, chec
     return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", service, checks: results });
   });
   app.get("/metrics", hidden, async (_request, reply) => {
-    return reply.header("content-type", registry.contentType).send(await registry.metrics());
+    // The app's HTTP and process metrics, then the process's queue, outbox and consumer metrics.
+    const background = await processMetrics.metrics();
+    return reply.header("content-type", registry.contentType).send(`${await registry.metrics()}\n${background}`);
   });
   return registry;
 }

@@ -1,10 +1,11 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type WorkerOptions } from "bullmq";
 import { isDependencyUnavailable } from "@shouhu/kit/unavailable";
-import { eventsQueue, parseEnvelope, subscriptions, type Envelope, type EventType } from "@shouhu/contracts";
+import { deadLetterQueue, eventsQueue, parseEnvelope, subscriptions, type Envelope, type EventType } from "@shouhu/contracts";
 import { deadLetterOnFinalFailure, openDeadLetterQueue, withDeadLetters } from "./dead-letter.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
 import type { SqlTx } from "./outbox.js";
+import { consumerBatchSize, consumerLag, watchQueue } from "./metrics.js";
 
 /** A handler of one event type: its envelope's `data` is that type's payload from contracts, so producers and consumers are checked by the compiler. */
 export type EventHandler<Tx extends SqlTx, T extends EventType = EventType> = (event: Envelope<T>, tx: Tx) => Promise<void>;
@@ -147,20 +148,25 @@ interface Pending {
  * a time so events keep the order they were taken in. A batch that fails is applied
  * again event by event, so one bad event fails alone and the rest go through.
  */
-function eventBatcher<Tx extends SqlTx>(options: EventConsumerOptions<Tx>, size: number, waitMs: number) {
+function eventBatcher<Tx extends SqlTx>(options: EventConsumerOptions<Tx>, queue: string, size: number, waitMs: number) {
   let pending: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
   const inContext = (entry: Pending, apply: () => Promise<void>) => context.with(entry.context, apply);
+  const settle = (entry: Pending, outcome: ConsumeOutcome) => {
+    if (outcome === "applied") consumerLag.observe({ queue, type: entry.event.type }, Math.max(0, Date.now() - Date.parse(entry.event.occurredAt)) / 1000);
+    entry.resolve(outcome);
+  };
 
   const applyBatch = async (batch: Pending[]) => {
     try {
       const outcomes = await consumeEvents(batch.map((b) => b.event), options.handlers, options.runInTransaction, (i, apply) => inContext(batch[i]!, apply));
-      batch.forEach((b, i) => b.resolve(outcomes[i]!));
+      consumerBatchSize.observe({ queue }, batch.length);
+      batch.forEach((b, i) => settle(b, outcomes[i]!));
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);
       for (const b of batch) {
-        await consumeEvents([b.event], options.handlers, options.runInTransaction, (_i, apply) => inContext(b, apply)).then(([outcome]) => b.resolve(outcome!), b.reject);
+        await consumeEvents([b.event], options.handlers, options.runInTransaction, (_i, apply) => inContext(b, apply)).then(([outcome]) => settle(b, outcome!), b.reject);
       }
     }
   };
@@ -187,7 +193,9 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
   const dead = openDeadLetterQueue(queue, options, logger);
   const tracer = trace.getTracer("shouhu-messaging");
   const batchSize = Math.max(1, options.batch?.size ?? 50);
-  const apply = eventBatcher(options, batchSize, options.batch?.waitMs ?? 5);
+  const apply = eventBatcher(options, queue, batchSize, options.batch?.waitMs ?? 5);
+  watchQueue(queue, options.connection, options.prefix);
+  watchQueue(deadLetterQueue(queue), options.connection, options.prefix);
 
   const processEvent = async (job: Job, token?: string): Promise<ConsumeOutcome> => {
     try {

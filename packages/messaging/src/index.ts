@@ -9,3 +9,4 @@ export { eventJobOptions } from "./defaults.js";
 export { silentLogger, type MessagingLogger } from "./logger.js";
 export { inPgTransaction, sqlOn } from "./pg-transaction.js";
 export { lockChildPairings, rememberEndedPairing } from "./pairing-order.js";
+export { closeWatchedQueues, watchOutbox, watchQueue } from "./metrics.js";

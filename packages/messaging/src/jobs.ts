@@ -1,6 +1,7 @@
 import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions, type WorkerOptions } from "bullmq";
 import { deadLetterOnFinalFailure, isFinalFailure, openDeadLetterQueue, withDeadLetters } from "./dead-letter.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
+import { jobDuration, watchQueue } from "./metrics.js";
 
 /**
  * Retries with backoff and bounded history for a service's own jobs (BullMQ keeps
@@ -30,6 +31,7 @@ export const JOB_WORKER_LOCKS = { lockDuration: 20_000, stalledInterval: 10_000,
 export function createJobQueue(name: string, connection: ConnectionOptions, prefix?: string, defaultJobOptions?: JobsOptions, logger: MessagingLogger = silentLogger): Queue {
   const queue = new Queue(name, { connection, prefix, defaultJobOptions: { ...backgroundJobOptions, ...defaultJobOptions } });
   queue.on("error", (err) => logger.error({ err, queue: name }, "queue error"));
+  watchQueue(name, connection, prefix, queue);
   return queue;
 }
 
@@ -67,6 +69,11 @@ export function createJobWorker<R = unknown>(name: string, processor: (job: Job,
     }
   });
   worker.on("stalled", (jobId) => logger.warn({ queue: name, jobId }, "job stalled; redelivering"));
+  const observe = (job: Job | undefined, outcome: "completed" | "failed") => {
+    if (job?.processedOn && job.finishedOn) jobDuration.observe({ queue: name, outcome }, (job.finishedOn - job.processedOn) / 1000);
+  };
+  worker.on("completed", (job) => observe(job, "completed"));
+  worker.on("failed", (job) => observe(job, "failed"));
   worker.on("closed", () => void dead.close());
   return worker;
 }

@@ -4,6 +4,7 @@ import { eventsQueue, type EventType } from "@shouhu/contracts";
 import { eventJobOptions } from "./defaults.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
 import { OUTBOX_CHANNEL } from "./outbox.js";
+import { watchOutbox } from "./metrics.js";
 
 export interface RelayOptions {
   pool: pg.Pool;
@@ -59,6 +60,7 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.logger = options.logger ?? silentLogger;
+    watchOutbox(options.producer, options.pool);
   }
 
   private queue(service: string): Queue {

@@ -3,12 +3,13 @@ import type pg from "pg";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
-import { createLogger, createServiceApp, initTelemetry, loadConfig, shutdownReadiness, type Logger, type ReadinessCheck, type ServiceApp, type ServiceConfig } from "@shouhu/kit";
+import { createLogger, createServiceApp, initTelemetry, loadConfig, processMetrics, shutdownReadiness, type Logger, type ReadinessCheck, type ServiceApp, type ServiceConfig } from "@shouhu/kit";
 import { createTokenVerifier, type TokenVerifier } from "@shouhu/auth";
 import { createPgPool, migrate } from "@shouhu/db";
 import { subscriptions, type EventType } from "@shouhu/contracts";
 import {
   OutboxRelay,
+  closeWatchedQueues,
   createEventConsumer,
   createRedisConnection,
   gracefulShutdown,
@@ -102,6 +103,7 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
   await migrate({ databaseUrl: config.DATABASE_URL, migrationsDir, logger });
 
   const prisma = def.createPrisma(config.DATABASE_URL);
+  processMetrics.setDefaultLabels({ service: def.name });
   const draining = shutdownReadiness();
   const producerRedis = createRedisConnection(config.REDIS_URL, { role: "producer" });
   const workerRedis = createRedisConnection(config.REDIS_URL, { role: "worker" });
@@ -176,6 +178,7 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
       { name: "drain", close: async () => { draining.begin(); await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS)); } },
       ...front,
       ...owned,
+      { name: "metrics", close: () => closeWatchedQueues() },
       { name: "prisma", close: () => prisma.$disconnect() },
       { name: "pg", close: async () => pool?.end() },
       { name: "redis", close: async () => { producerRedis.disconnect(); workerRedis.disconnect(); } },
