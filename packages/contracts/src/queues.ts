@@ -54,7 +54,6 @@ export const jobQueues = {
   notificationsDeliver: "notifications.deliver",
   notificationsSchedule: "notifications.schedule",
   reportingExport: "reporting.export",
-  healthImport: "health.import",
   /** Snapshot runs a rebuild asked for (pairing and health have no other job queue). */
   pairingSnapshot: "pairing.snapshot",
   healthSnapshot: "health.snapshot",

@@ -415,6 +415,22 @@ describe("numbers from a scripted sequence of events", () => {
   });
 });
 
+describe("notification delivery statistics", () => {
+  it("counts deliveries and failures per day and channel for the county admin only, with bad input a 400 naming the field", async () => {
+    const outcome = { sourceEventId: "x", sourceEventType: "visit.overdue", template: "visit_overdue", urgent: false, recipient: "139****0101", attempts: 1 };
+    await deliver(ev("notification.delivered", ids.A, kids.A.villageCode, { ...outcome, messageId: randomUUID(), channel: "email" }, "2026-11-21T02:00:00Z"));
+    await deliver(ev("notification.delivered", ids.A, kids.A.villageCode, { ...outcome, messageId: randomUUID(), channel: "email" }, "2026-11-21T03:00:00Z"));
+    await deliver(ev("notification.failed", ids.A, kids.A.villageCode, { ...outcome, messageId: randomUUID(), channel: "email", reason: "邮箱不存在" }, "2026-11-21T04:00:00Z"));
+    const res = await app.inject({ url: "/api/v1/reports/notifications?days=366", headers: await issuer.as("county.admin") });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toContainEqual({ day: "2026-11-21", channel: "email", channelLabel: "电子邮件", delivered: 2, failed: 1 });
+    expect((await app.inject({ url: "/api/v1/reports/notifications", headers: await issuer.as("changling.supervisor") })).statusCode).toBe(403);
+    const bad = await app.inject({ url: "/api/v1/reports/notifications?days=0", headers: await issuer.as("county.admin") });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details[0].field).toBe("days");
+  });
+});
+
 describe("idempotent and order-independent", () => {
   it("a redelivered event never double-counts", async () => {
     const before = (await overview()).body;

@@ -328,3 +328,13 @@ export async function supervision(db: Db, township: string, year: string, now: D
     openConcerns: concerns.map((c) => ({ ...c, ageDays: c.raisedAt ? Math.floor((now.getTime() - c.raisedAt.getTime()) / 86_400_000) : null })),
   };
 }
+
+/** Deliveries and failures per day and channel, newest first (notification.delivered / failed). */
+export async function notificationStats(db: Db, from: string, to: string) {
+  return db.$queryRawUnsafe<{ day: string; channel: string; delivered: number; failed: number }[]>(
+    `SELECT to_char(day, 'YYYY-MM-DD') AS day, channel, delivered, failed FROM notification_stats
+      WHERE day BETWEEN $1::date AND $2::date ORDER BY day DESC, channel`,
+    from,
+    to,
+  );
+}

@@ -5,7 +5,7 @@ import { todayInChina } from "@shouhu/cn";
 import { AUDIT_HEADER, AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { hasAnyRole, type Principal, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { addConcernAges, figuresFromCounters, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
+import { addConcernAges, figuresFromCounters, notificationStats, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports } from "../jobs/export.js";
 
@@ -18,6 +18,8 @@ const TrendQuery = z.object({ orgUnit: code.optional(), month: month.optional(),
 const SupervisionQuery = z.object({ orgUnit: z.string().regex(/^\d{9}$/, "督导报告按乡镇出具，应为9位乡镇代码") });
 const ExportBody = z.object({ report: z.enum(["overview", "supervision"]), orgUnit: code, month: month.optional() });
 const IdParams = z.object({ id: z.uuid({ message: "导出任务编号格式不正确" }) });
+const NotificationStatsQuery = z.object({ days: z.coerce.number().int().min(1, "天数至少为1").max(366, "最多查询366天").default(30) });
+const channelLabel: Record<string, string> = { inapp: "站内消息", sms: "短信", email: "电子邮件", wecom: "企业微信", dingtalk: "钉钉" };
 
 /** Reports are for the people who supervise: county, federation, township, inspectors, and a village director for their village. */
 function requireReader(principal: Principal): void {
@@ -65,6 +67,15 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       month: m,
       rows: rows.map((r) => ({ ...r, schoolName: r.schoolId === "" ? "未入学" : (r.schoolName ?? r.schoolId), mentorCoverage: r.children ? Math.round((r.mentored / r.children) * 1000) / 1000 : null })),
     };
+  });
+
+  // Whether the right person is being told: deliveries and failures by channel (the deployment's, so county admins only).
+  app.get("/api/v1/reports/notifications", { schema: { tags: ["reports"], summary: "通知送达统计：按日、按渠道的送达与失败条数", querystring: NotificationStatsQuery } }, async (request) => {
+    if (!hasAnyRole(request.principal!, ["county-admin"])) throw new ForbiddenError("仅县级管理员可查看通知送达统计");
+    const today = todayInChina(deps.now());
+    const from = new Date(Date.parse(`${today}T00:00:00Z`) - (request.query.days - 1) * 86_400_000).toISOString().slice(0, 10);
+    const rows = await notificationStats(prisma, from, today);
+    return { from, to: today, items: rows.map((r) => ({ ...r, channelLabel: channelLabel[r.channel] ?? r.channel })) };
   });
 
   app.get("/api/v1/reports/trend", { schema: { tags: ["reports"], summary: "近12个月趋势：走访记录、走访及时率、新增关注事项", querystring: TrendQuery } }, async (request) => {
