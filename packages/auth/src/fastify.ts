@@ -1,3 +1,4 @@
+import { isIPv6 } from "node:net";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { TooManyRequestsError, UnauthorizedError } from "@shouhu/kit";
 import type { Principal } from "./principal.js";
@@ -26,6 +27,22 @@ type HookDone = (err?: Error) => void;
  * window ends, before its token is even looked at. Per process, in memory: the check
  * must not depend on Redis being up, and each gateway or service counts what it sees.
  */
+/**
+ * The key an address is limited under: an IPv4 address itself (also when written as
+ * IPv4-mapped IPv6), an IPv6 address by its /64 — one host or customer usually holds a
+ * whole /64, so keying by the full address would give an attacker 2^64 fresh budgets.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return address;
+  const [head = "", tail = ""] = address.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = address.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}
+
 export class FailedAuthLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   constructor(
@@ -37,11 +54,12 @@ export class FailedAuthLimiter {
   /** Seconds until the address may try again; 0 when it may now. */
   blockedFor(address: string): number {
     if (this.windows.size === 0) return 0;
-    const w = this.windows.get(address);
+    const key = addressKey(address);
+    const w = this.windows.get(key);
     if (!w) return 0;
     const now = this.now();
     if (w.resetAt <= now) {
-      this.windows.delete(address);
+      this.windows.delete(key);
       return 0;
     }
     return w.count >= this.max ? Math.ceil((w.resetAt - now) / 1000) : 0;
@@ -49,11 +67,12 @@ export class FailedAuthLimiter {
 
   fail(address: string): void {
     const now = this.now();
-    let w = this.windows.get(address);
+    const key = addressKey(address);
+    let w = this.windows.get(key);
     if (!w || w.resetAt <= now) {
       if (this.windows.size > 50_000) for (const [k, v] of this.windows) if (v.resetAt <= now) this.windows.delete(k);
       w = { count: 0, resetAt: now + this.windowMs };
-      this.windows.set(address, w);
+      this.windows.set(key, w);
     }
     w.count++;
   }

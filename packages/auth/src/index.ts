@@ -20,4 +20,4 @@ export {
   type RecordLevel,
   type Resolved,
 } from "./need-to-know.js";
-export { FailedAuthLimiter, OPEN_ROUTES, authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";
+export { FailedAuthLimiter, OPEN_ROUTES, addressKey, authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";

@@ -6,6 +6,7 @@ import { createIssuerApp, type IssuerApp } from "@shouhu/dev-issuer";
 import {
   assertWithinJurisdiction,
   FailedAuthLimiter,
+  addressKey,
   authenticate,
   createTokenVerifier,
   childView,
@@ -153,6 +154,18 @@ describe("authenticate (Fastify hook)", () => {
     expect((await from("10.0.0.10", good)).statusCode).toBe(200);
     now += 60_001;
     expect((await from("10.0.0.9", good)).statusCode).toBe(200);
+    // IPv6: one budget per /64, whichever of its 2^64 addresses the attempts come from.
+    for (let i = 1; i <= 3; i++) expect((await from(`2001:db8:1:2::${i}`, "x.y.z")).statusCode).toBe(401);
+    expect((await from("2001:db8:1:2:ffff::9", good)).statusCode).toBe(429);
+    expect((await from("2001:db8:1:3::1", good)).statusCode).toBe(200);
     await limited.close();
+  });
+
+  it("keys IPv4 by address (also IPv4-mapped) and IPv6 by its /64", () => {
+    expect(addressKey("10.0.0.9")).toBe("10.0.0.9");
+    expect(addressKey("::ffff:10.0.0.9")).toBe("10.0.0.9");
+    expect(addressKey("2001:0db8:0001:0002:aaaa:bbbb:cccc:dddd")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressKey("::1")).toBe("0:0:0:0::/64");
   });
 });
