@@ -3,7 +3,7 @@ export * from "./config.js";
 export * from "./logger.js";
 export * from "./telemetry.js";
 export * from "./health.js";
-export { processGauge, processHistogram, processMetrics } from "./metrics.js";
+export { processCounter, processGauge, processHistogram, processMetrics } from "./metrics.js";
 export * from "./app.js";
 export { errorHandler, notFoundHandler, validationIssues } from "./error-handler.js";
 export * from "./audit.js";

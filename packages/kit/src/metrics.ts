@@ -1,4 +1,4 @@
-import { Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
  * Metrics of the process's background work (queues, outbox, consumers, jobs), kept in
@@ -8,7 +8,7 @@ import { Gauge, Histogram, Registry } from "prom-client";
  */
 export const processMetrics = new Registry();
 
-const made = new Map<string, Gauge | Histogram>();
+const made = new Map<string, Gauge | Histogram | Counter>();
 
 export function processGauge(name: string, help: string, labelNames: string[], collect?: (gauge: Gauge) => Promise<void> | void): Gauge {
   const existing = made.get(name);
@@ -30,4 +30,12 @@ export function processHistogram(name: string, help: string, labelNames: string[
   const histogram = new Histogram({ name, help, labelNames, buckets, registers: [processMetrics] });
   made.set(name, histogram);
   return histogram;
+}
+
+export function processCounter(name: string, help: string, labelNames: string[]): Counter {
+  const existing = made.get(name);
+  if (existing) return existing as Counter;
+  const counter = new Counter({ name, help, labelNames, registers: [processMetrics] });
+  made.set(name, counter);
+  return counter;
 }

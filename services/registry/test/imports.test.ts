@@ -1,3 +1,4 @@
+import { processMetrics } from "@shouhu/kit";
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { handMadeXlsx, sheetRows, sheetXml } from "@shouhu/testing";
@@ -104,6 +105,12 @@ describe("bulk import of a township register", () => {
     ]);
   });
 
+  const importedRows = async () => {
+    const metric = (await processMetrics.getMetricsAsJSON()).find((m) => m.name === "import_rows_total");
+    const of = (outcome: string) => Number(metric?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0);
+    return { accepted: of("accepted"), rejected: of("rejected") };
+  };
+
   it("accepts the upload as a background job and reports every rejected row with its reason", async () => {
     const res = await upload(content);
     expect(res.statusCode).toBe(202);
@@ -111,8 +118,12 @@ describe("bulk import of a township register", () => {
     batchId = res.json().id;
     expect(await h.queues.imports.getJob(batchId)).toBeTruthy();
 
+    const rowsBefore = await importedRows();
     const batch = await runImport(deps(), batchId);
     expect(batch).toMatchObject({ status: "completed", acceptedRows: 5 });
+    // /metrics counts committed rows by outcome (rows per second = its rate).
+    expect((await importedRows()).accepted - rowsBefore.accepted).toBe(5);
+    expect((await importedRows()).rejected - rowsBefore.rejected).toBe(batch.rejectedRows);
 
     const progress = await h.app.inject({ url: `/api/v1/imports/${batchId}`, headers: await h.as("changling.supervisor") });
     expect(progress.json()).toMatchObject({ status: "completed", acceptedRows: 5, rejectedRows: batch.rejectedRows });

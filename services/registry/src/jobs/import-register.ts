@@ -4,7 +4,7 @@ import { Worker } from "node:worker_threads";
 import type pg from "pg";
 import copyStreams from "pg-copy-streams";
 import type { Actor } from "@shouhu/contracts";
-import { currentTraceparent } from "@shouhu/kit";
+import { currentTraceparent, processCounter } from "@shouhu/kit";
 import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
 import { UnrecoverableError } from "bullmq";
 import { OUTBOX_CHANNEL } from "@shouhu/messaging";
@@ -17,6 +17,8 @@ import { resolversFrom, type ResolverData, type Resolvers } from "./import-resol
 import type { ImportWorkerData, ImportWorkerMessage } from "./import-worker.js";
 
 export const IMPORT_JOB = "import-register";
+// rate(import_rows_total[1m]) is the import's rows per second, by outcome.
+const importedRows = processCounter("import_rows_total", "Register rows committed by imports, by outcome", ["outcome"]);
 export type { ParsedRow } from "./import-prepare.js";
 export type { Resolvers } from "./import-resolvers.js";
 
@@ -118,6 +120,8 @@ async function storeBatch(pool: pg.Pool, batchId: string, orgUnit: string, batch
     }
     await client.query("UPDATE import_batches SET processed_rows = processed_rows + $2 WHERE id = $1", [batchId, batch.rowCount]);
     await client.query("COMMIT");
+    importedRows.inc({ outcome: "accepted" }, kept.length);
+    importedRows.inc({ outcome: "rejected" }, rejections.length);
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;
