@@ -31,7 +31,8 @@ describe("docker-compose.yml", () => {
   const compose = resolvedCompose();
 
   it("validates and runs the production shape", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["gateway", "health-api", "health-worker", "keycloak", "notifications-api", "notifications-worker", "pairing-api", "pairing-worker", "postgres", "redis", "registry-api", "registry-worker", "reporting-api", "reporting-worker", "visits-api", "visits-worker"]);
+    const production = Object.entries(compose.services).filter(([, s]) => !s.profiles).map(([n]) => n);
+    expect(production.sort()).toEqual(["gateway", "health-api", "health-worker", "keycloak", "notifications-api", "notifications-worker", "pairing-api", "pairing-worker", "postgres", "redis", "registry-api", "registry-worker", "reporting-api", "reporting-worker", "visits-api", "visits-worker"]);
   });
 
   it("gives every service its own database", () => {
@@ -111,8 +112,15 @@ describe("docker-compose.yml", () => {
   });
 
   it("publishes only the gateway and Keycloak; Redis needs a password", () => {
-    const published = Object.entries(compose.services).filter(([, svc]) => svc.ports?.length).map(([name]) => name).sort();
+    const published = Object.entries(compose.services)
+      .filter(([, svc]) => svc.ports?.length && !svc.profiles?.includes("observability"))
+      .map(([name]) => name)
+      .sort();
     expect(published).toEqual(["gateway", "keycloak"]);
+    // The observability UIs are on the host's loopback only.
+    for (const [name, svc] of Object.entries(compose.services).filter(([, s]) => s.profiles?.includes("observability"))) {
+      for (const port of svc.ports ?? []) expect(JSON.stringify(port), name).toMatch(/127\.0\.0\.1/);
+    }
     expect(compose.services.redis.command.join(" ")).toContain("--requirepass");
     expect(compose.services["registry-api"].environment.REDIS_URL).toMatch(/^redis:\/\/:[^@]+@redis:6379$/);
   });
@@ -129,6 +137,24 @@ describe("docker-compose.yml", () => {
     expect(init).toMatch(/CREATE ROLE :"role" LOGIN PASSWORD/);
     expect(init).toMatch(/CREATE DATABASE :"db" OWNER :"role"/);
     expect(init).toMatch(/REVOKE ALL ON DATABASE :"db" FROM PUBLIC/);
+  });
+
+  it("has an observability profile: Prometheus scraping every API and worker, Grafana provisioned with dashboards, Jaeger for traces", () => {
+    const profiled = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes("observability")).map(([n]) => n).sort();
+    expect(profiled).toEqual(["grafana", "jaeger", "prometheus"]);
+    const prometheus = parse(read("infra/observability/prometheus.yml"));
+    const targets = prometheus.scrape_configs.flatMap((c: { static_configs: { targets: string[] }[] }) => c.static_configs.flatMap((s) => s.targets));
+    const apps = Object.entries(compose.services).filter(([, s]) => !s.profiles && s.environment?.DATABASE_URL).map(([n, s]) => `${n}:${s.environment.PORT}`);
+    expect(targets.sort()).toEqual(apps.sort());
+    for (const file of readdirSync(`${root}/infra/observability/grafana/dashboards`)) {
+      const dashboard = JSON.parse(read(`infra/observability/grafana/dashboards/${file}`));
+      const exprs = dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr)).join(" ");
+      // Every metric a dashboard plots is one the services export.
+      for (const metric of exprs.match(/[a-z_]+(?=\{|\[)/g) ?? []) {
+        if (["sum", "rate", "max", "histogram_quantile", "by"].includes(metric)) continue;
+        expect(read("packages/messaging/src/metrics.ts") + read("packages/kit/src/health.ts") + read("services/registry/src/jobs/import-register.ts") + "process_resident_memory_bytes", `${file}: ${metric}`).toContain(metric.replace(/_(bucket|sum|count)$/, ""));
+      }
+    }
   });
 
   it("restarts every container by itself, checks each one's health, and starts services after their dependencies are healthy", () => {

@@ -6,7 +6,8 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   HOST: z.string().default("127.0.0.1"),
   ROLE: z.enum(["api", "worker", "all"]).default("all"),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  // Empty means "no tracing backend" (compose passes `${OTEL_EXPORTER_OTLP_ENDPOINT:-}`).
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === "" ? undefined : v), z.url().optional()),
   /** On SIGTERM: in-flight requests and jobs get this long to finish before the process exits 1 (below Kubernetes' 30 s). */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
   /** On SIGTERM: how long /readyz says "not ready" before the server stops taking connections, so load balancers look elsewhere first. */
