@@ -1,3 +1,4 @@
+import { contains } from "@shouhu/contracts";
 import { ForbiddenError } from "@shouhu/kit";
 import type { Principal } from "./principal.js";
 
@@ -6,7 +7,7 @@ import type { Principal } from "./principal.js";
  * their own (county 6 digits ⊃ township 9 ⊃ village 12).
  */
 export function withinJurisdiction(principal: Pick<Principal, "orgUnit">, orgUnitCode: string): boolean {
-  return principal.orgUnit.length > 0 && orgUnitCode.startsWith(principal.orgUnit);
+  return contains(principal.orgUnit, orgUnitCode);
 }
 
 export function assertWithinJurisdiction(principal: Pick<Principal, "orgUnit">, orgUnitCode: string): void {
@@ -18,7 +19,7 @@ export function assertWithinJurisdiction(principal: Pick<Principal, "orgUnit">, 
  * asked for a wider one above it — still the caller's own; 403 elsewhere.
  */
 export function scopeOf(principal: Pick<Principal, "orgUnit">, requested: string | undefined): string {
-  if (!requested || principal.orgUnit.startsWith(requested)) return principal.orgUnit;
+  if (!requested || contains(requested, principal.orgUnit)) return principal.orgUnit;
   assertWithinJurisdiction(principal, requested);
   return requested;
 }

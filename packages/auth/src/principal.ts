@@ -1,4 +1,4 @@
-import { Role, type Actor } from "@shouhu/contracts";
+import { Role, type Actor, orgLevel } from "@shouhu/contracts";
 import { ForbiddenError } from "@shouhu/kit";
 
 /** Who is calling, as the token says: the basis of every permission and jurisdiction check. */
@@ -20,7 +20,6 @@ export interface Principal {
   token: string;
 }
 
-const ORG_UNIT = /^(\d{6}|\d{9}|\d{12})$/;
 const CJK = /[\u3400-\u9fff]/;
 
 export function rolesFromClaims(claims: Record<string, unknown>): Role[] {
@@ -45,7 +44,7 @@ function displayName(claims: Record<string, unknown>): string {
 /** The principal of validated claims, or null when the token has no usable `org_unit`. */
 export function principalFromClaims(claims: Record<string, unknown>, token: string): Principal | null {
   const orgUnit = str(claims.org_unit);
-  if (!orgUnit || !ORG_UNIT.test(orgUnit)) return null;
+  if (!orgUnit || orgLevel(orgUnit) === null) return null;
   return {
     userId: str(claims.sub) ?? "",
     username: str(claims.preferred_username) ?? "",

@@ -155,5 +155,4 @@ export const labels = {
 /** Org-unit levels by code length (statistical administrative-division codes). */
 export const OrgUnitLevel = z.enum(["county", "township", "village"]);
 export type OrgUnitLevel = z.infer<typeof OrgUnitLevel>;
-export const orgUnitCodeLength: Record<OrgUnitLevel, number> = { county: 6, township: 9, village: 12 };
-export const OrgUnitCode = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6位（县）、9位（乡镇）或12位（村/社区）行政区划代码");
+export { OrgUnitCode } from "./org-unit.js";

@@ -1,3 +1,4 @@
+import { orgUnitCode } from "./org-unit.js";
 import { z } from "zod";
 import { EnvelopeBase } from "./envelope.js";
 import {
@@ -269,7 +270,7 @@ export type SnapshotProducer = z.infer<typeof SnapshotProducer>;
  */
 export const SnapshotRequestedData = z.object({
   runId: z.uuid(),
-  county: z.string().regex(/^\d{6}$/, "应为6位县级行政区划代码"),
+  county: orgUnitCode(["county"], "应为6位县级行政区划代码"),
   producers: z.array(SnapshotProducer).min(1),
 });
 

@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Span, SpanStatusCode } from "@opentelemetry/api";
+import { context, propagation, trace } from "@opentelemetry/api";
 import {
   NodeTracerProvider,
   BatchSpanProcessor,
@@ -62,21 +62,6 @@ export function initTelemetry(options: TelemetryOptions): {
 }
 
 export const tracer = () => trace.getTracer("shouhu");
-
-/** Runs `fn` in a child span of the active context, recording failures. */
-export async function withSpan<T>(name: string, fn: (span: Span) => Promise<T>, attributes?: Record<string, string | number | boolean>): Promise<T> {
-  return tracer().startActiveSpan(name, { attributes }, async (span) => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
-}
 
 /** The active trace context as W3C headers, for outgoing HTTP calls. */
 export function traceHeaders(): Record<string, string> {

@@ -6,6 +6,7 @@ import { evaluateExam, type Flag } from "../domain/evaluate.js";
 import { checkExam, type ExamInput } from "../domain/exam.js";
 import type { PrismaClient, Tx } from "./db.js";
 import { lockChildPairings } from "@shouhu/messaging";
+import { contains } from "@shouhu/contracts";
 
 export const PRODUCER = "health";
 
@@ -28,7 +29,7 @@ export async function loadChild(db: Pick<Tx, "$queryRawUnsafe">, id: string, org
        FROM children WHERE id = $1::uuid`,
     id,
   );
-  if (!child || !child.villageCode.startsWith(orgUnit)) throw new NotFoundError("儿童", id);
+  if (!child || !contains(orgUnit, child.villageCode)) throw new NotFoundError("儿童", id);
   return child;
 }
 
@@ -198,7 +199,7 @@ export async function referFollowUp(prisma: PrismaClient, id: string, referral: 
   );
   if (updated === 0) {
     const [exists] = await prisma.$queryRawUnsafe<{ status: string; villageCode: string }[]>(`SELECT status, village_code AS "villageCode" FROM follow_ups WHERE id = $1::uuid`, id);
-    if (!exists || !exists.villageCode.startsWith(by.orgUnit)) throw new NotFoundError("随访事项", id);
+    if (!exists || !contains(by.orgUnit, exists.villageCode)) throw new NotFoundError("随访事项", id);
     throw new ConflictError("FOLLOW_UP_CLOSED", "该随访事项已关闭");
   }
 }

@@ -10,8 +10,9 @@ import { ExamInput } from "../domain/exam.js";
 import { recordExam, referFollowUp, type Recorder } from "../data/exams.js";
 import { readResults, rosterWorkbook } from "../domain/roster.js";
 import { publishHealthSnapshot } from "../data/snapshot.js";
+import { overlaps, orgUnitCode } from "@shouhu/contracts";
 
-const orgCode = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码");
+const orgCode = orgUnitCode();
 const CampaignInput = z
   .object({
     name: z.string().trim().min(1, "请填写体检活动名称").max(100),
@@ -49,7 +50,7 @@ function campaignView(c: CampaignRow) {
 async function campaignFor(prisma: PrismaClient, id: string, principal: Principal) {
   const campaign = await prisma.campaign.findUnique({ where: { id } });
   // Visible when it covers something inside the caller's area, or the caller's area lies inside it.
-  if (!campaign || !campaign.orgUnits.some((u) => u.startsWith(principal.orgUnit) || principal.orgUnit.startsWith(u))) throw new NotFoundError("体检活动", id);
+  if (!campaign || !campaign.orgUnits.some((u) => overlaps(principal.orgUnit, u))) throw new NotFoundError("体检活动", id);
   return campaign;
 }
 
@@ -116,7 +117,7 @@ export async function registerHealthRoutes(app: ServiceApp, deps: { prisma: Pris
   app.get("/api/v1/campaigns", { schema: { tags: ["health"], summary: "体检活动列表" } }, async (request) => {
     const principal = request.principal!;
     const all = await prisma.campaign.findMany({ orderBy: { startDate: "desc" }, take: 200 });
-    return { items: all.filter((c) => c.orgUnits.some((u) => u.startsWith(principal.orgUnit) || principal.orgUnit.startsWith(u))).map(campaignView) };
+    return { items: all.filter((c) => c.orgUnits.some((u) => overlaps(principal.orgUnit, u))).map(campaignView) };
   });
 
   app.get("/api/v1/campaigns/:id", { schema: { tags: ["health"], summary: "体检活动详情", params: IdParams } }, async (request) => campaignView(await campaignFor(prisma, request.params.id, request.principal!)));

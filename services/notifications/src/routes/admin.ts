@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { NotificationChannel, jobQueues } from "@shouhu/contracts";
+import { NotificationChannel, jobQueues, contains, orgUnitCode } from "@shouhu/contracts";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { Queue } from "bullmq";
 import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
@@ -13,7 +13,7 @@ const MessagesQuery = z.object({
   channel: NotificationChannel.optional(),
   sourceEventType: z.string().max(40).optional(),
   childId: z.uuid().optional(),
-  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  orgUnit: orgUnitCode().optional(),
   cursor: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
@@ -21,7 +21,7 @@ const ReplayBody = z.object({ ids: z.array(z.string().min(1)).max(1000).optional
 const MessageParams = z.object({ id: z.uuid({ message: "消息编号格式不正确" }) });
 const DecisionBody = z.object({ decision: z.enum(["resend", "mark-sent"], { message: "应为 resend（重发）或 mark-sent（确认已送达）" }) });
 
-const OfficeParams = z.object({ orgUnit: z.string().regex(/^(\d{6}|\d{9})$/, "应为6位县或9位乡镇代码"), kind: z.enum(["wecom", "dingtalk"]) });
+const OfficeParams = z.object({ orgUnit: orgUnitCode(["county", "township"], "应为6位县或9位乡镇代码"), kind: z.enum(["wecom", "dingtalk"]) });
 const OfficeBody = z.object({ url: z.url("应为群机器人的 Webhook 地址"), secret: z.string().max(200).nullish() });
 
 function requireCountyAdmin(principal: Principal): void {
@@ -104,7 +104,7 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
       const principal = request.principal!;
       requireCountyAdmin(principal);
       const message = await prisma.message.findUnique({ where: { id: request.params.id }, select: { id: true, orgUnit: true, status: true } });
-      if (!message || !message.orgUnit.startsWith(principal.orgUnit)) throw new NotFoundError("消息", request.params.id);
+      if (!message || !contains(principal.orgUnit, message.orgUnit)) throw new NotFoundError("消息", request.params.id);
       if (message.status !== "unknown") throw new ConflictError("NOT_UNKNOWN", "只有“发送结果未知”的消息需要人工处理");
       if (request.body.decision === "resend") {
         // The finished job keeps the message id as its job id; it goes, so the dispatcher can add the resend.

@@ -5,6 +5,7 @@ import type { HelperValues } from "../domain/helper.js";
 import type { PrismaClient } from "./db.js";
 import { endOpenPairings, type PairingView } from "./pairings.js";
 import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
+import { contains } from "@shouhu/contracts";
 
 export interface HelperRow extends HelperValues {
   id: string;
@@ -26,9 +27,10 @@ const helperSelect = `
          (SELECT count(*)::int FROM pairings p WHERE p.helper_id = h.id AND p.status = 'proposed') AS "proposedCount"
     FROM helpers h`;
 
-export async function getHelper(prisma: PrismaClient, id: string, orgUnit: string): Promise<HelperRow> {
+/** A helper, if inside `orgUnit` (null: our own reads, unrestricted). */
+export async function getHelper(prisma: PrismaClient, id: string, orgUnit: string | null): Promise<HelperRow> {
   const [row] = await prisma.$queryRawUnsafe<HelperRow[]>(`${helperSelect} WHERE h.id = $1::uuid`, id);
-  if (!row || !row.orgUnitCode.startsWith(orgUnit)) throw new NotFoundError("帮扶人", id);
+  if (!row || (orgUnit !== null && !contains(orgUnit, row.orgUnitCode))) throw new NotFoundError("帮扶人", id);
   return row;
 }
 
@@ -41,7 +43,7 @@ export async function createHelper(prisma: PrismaClient, values: HelperValues): 
     // A new helper may be exactly who an unpaired child was waiting for.
     await requestMatching(tx, values.townshipCode, "helper");
   });
-  return getHelper(prisma, id, "");
+  return getHelper(prisma, id, null);
 }
 
 export async function updateHelper(prisma: PrismaClient, id: string, values: HelperValues): Promise<HelperRow> {
@@ -75,7 +77,7 @@ export async function updateHelper(prisma: PrismaClient, id: string, values: Hel
     await requestMatching(tx, values.townshipCode, "helper");
     if (moved) await requestMatching(tx, seen.townshipCode, "helper");
   });
-  return getHelper(prisma, id, "");
+  return getHelper(prisma, id, null);
 }
 
 /**
@@ -110,7 +112,7 @@ export async function deactivateHelper(
     await requestMatching(tx, helper.townshipCode, "handover");
     return outcome;
   });
-  return { helper: await getHelper(prisma, id, ""), ...result };
+  return { helper: await getHelper(prisma, id, null), ...result };
 }
 
 export async function reactivateHelper(prisma: PrismaClient, id: string): Promise<HelperRow> {
@@ -123,7 +125,7 @@ export async function reactivateHelper(prisma: PrismaClient, id: string): Promis
     if (!helper) throw new NotFoundError("帮扶人", id);
     await requestMatching(tx, helper.townshipCode, "helper");
   });
-  return getHelper(prisma, id, "");
+  return getHelper(prisma, id, null);
 }
 
 export interface HelperFilter {

@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from "@shouhu/kit";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
 import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
+import { contains } from "@shouhu/contracts";
 
 export const PRODUCER = "pairing";
 
@@ -170,7 +171,7 @@ export interface Decider {
  */
 async function visiblePairing(tx: Tx, id: string, orgUnit: string): Promise<PairingView> {
   const [p] = await loadPairings(tx, [id]);
-  if (!p || !p.child.villageCode.startsWith(orgUnit)) throw new NotFoundError("结对记录", id);
+  if (!p || !contains(orgUnit, p.child.villageCode)) throw new NotFoundError("结对记录", id);
   await lockTownshipsForChange(tx, [p.child.townshipCode]);
   return p;
 }

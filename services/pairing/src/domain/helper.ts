@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { HelperKind, Sex } from "@shouhu/contracts";
+import { HelperKind, Sex, orgUnitCode } from "@shouhu/contracts";
 import { normalizeName, normalizePhone } from "@shouhu/cn";
 import type { FieldIssue } from "@shouhu/kit";
 import { MAX_CAPACITY } from "./match-rules.js";
 
-const code = z.string().regex(/^(\d{9}|\d{12})$/, "应为9位（乡镇）或12位（村/社区）行政区划代码");
+const code = orgUnitCode(["township", "village"]);
 
 const helperFields = {
   name: z.string().trim().min(1, "姓名不能为空").max(40),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HelperKind, labels } from "@shouhu/contracts";
+import { HelperKind, labels, contains, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ValidationError, type ServiceApp } from "@shouhu/kit";
 import { actorOf, assertWithinJurisdiction, seesContacts, type Principal, requireRole, scopeOf } from "@shouhu/auth";
@@ -19,7 +19,7 @@ export interface HelperRoutesDeps {
 const IdParams = z.object({ id: z.uuid({ message: "帮扶人编号格式不正确" }) });
 
 const ListQuery = z.object({
-  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  orgUnit: orgUnitCode().optional(),
   kind: HelperKind.optional(),
   active: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
   schoolId: z.string().max(32).optional(),
@@ -93,7 +93,7 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
       helper.id,
     );
     const open = await loadPairings(prisma, pairings.map((p) => p.id));
-    return { ...presentHelper(principal, helper), pairings: open.filter((p) => p.child.villageCode.startsWith(principal.orgUnit)).map((p) => presentPairing(principal, p)) };
+    return { ...presentHelper(principal, helper), pairings: open.filter((p) => contains(principal.orgUnit, p.child.villageCode)).map((p) => presentPairing(principal, p)) };
   });
 
   app.patch("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "修改帮扶人信息", params: IdParams, body: HelperPatch } }, async (request) => {

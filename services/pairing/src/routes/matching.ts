@@ -5,14 +5,15 @@ import { matchOrgUnit } from "../data/matching.js";
 import { publishPairingSnapshot } from "../data/snapshot.js";
 import { matchers } from "./permissions.js";
 import { requireRole, scopeOf } from "@shouhu/auth";
+import { orgUnitCode } from "@shouhu/contracts";
 
 const RunBody = z.object({
-  orgUnit: z.string().regex(/^(\d{6}|\d{9})$/, "应为6位县或9位乡镇代码（按乡镇匹配）"),
+  orgUnit: orgUnitCode(["county", "township"], "应为6位县或9位乡镇代码（按乡镇匹配）"),
   /** Withdraw open proposals first and solve again from scratch. */
   replan: z.boolean().default(false),
 });
 const RunsQuery = z.object({
-  orgUnit: z.string().regex(/^(\d{6}|\d{9})$/, "应为6位县或9位乡镇代码").optional(),
+  orgUnit: orgUnitCode(["county", "township"], "应为6位县或9位乡镇代码").optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PairingKind } from "@shouhu/contracts";
+import { PairingKind, contains, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { AppError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
@@ -18,7 +18,7 @@ const IdParams = z.object({ id: z.uuid({ message: "结对编号格式不正确" 
 const PairingStatus = z.enum(["proposed", "active", "ended", "rejected", "withdrawn"]);
 
 const ListQuery = z.object({
-  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  orgUnit: orgUnitCode().optional(),
   status: PairingStatus.optional(),
   kind: PairingKind.optional(),
   childId: z.uuid().optional(),
@@ -83,7 +83,7 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
     const [p] = await loadPairings(prisma, [request.params.id]);
     const teacher = teacherOnly(principal);
     const visible =
-      p && p.child.villageCode.startsWith(principal.orgUnit) && (!teacher || p.child.schoolId === teacher.schoolId || p.helper.username === teacher.username);
+      p && contains(principal.orgUnit, p.child.villageCode) && (!teacher || p.child.schoolId === teacher.schoolId || p.helper.username === teacher.username);
     if (!visible) throw new NotFoundError("结对记录", request.params.id);
     markAudit(reply, "pairing-read", [p.child.id]);
     return presentPairing(principal, p);

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { PairingKind, labels, type LeftBehindType, type RiskLevel } from "@shouhu/contracts";
+import { PairingKind, labels, type LeftBehindType, type RiskLevel, orgUnitCode } from "@shouhu/contracts";
 import { markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { teacherOnly } from "./permissions.js";
 import { scopeOf } from "@shouhu/auth";
 
 const ListQuery = z.object({
-  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  orgUnit: orgUnitCode().optional(),
   kind: PairingKind.default("mentor"),
   /** `<villageCode>_<childId>` of the last item of the previous page. */
   cursor: z.string().regex(/^\d{12}_[0-9a-f-]{36}$/, "分页游标格式不正确").optional(),

@@ -5,10 +5,10 @@ import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { ChildInput, ChildPatch } from "../domain/child.js";
 import { type ChildRecord, type GuardianRecord, type ParentRecord, toSnapshot } from "../domain/child-record.js";
 import { diffFields } from "../domain/diff.js";
-import { countyOf, townshipOf } from "../domain/org-codes.js";
 import { assertStatusChange, type StatusChangeRequest } from "../domain/status-rules.js";
 import { childInclude, toChildRecord } from "./child-mapper.js";
 import type { PrismaClient, Tx } from "./db.js";
+import { contains, countyOf, townshipOf } from "@shouhu/contracts";
 
 export const PRODUCER = "registry";
 
@@ -53,7 +53,7 @@ export const REGISTERED_ELSEWHERE_MESSAGE = "该儿童已在其他辖区登记,�
  */
 export function duplicateFor(orgUnit: string, err: DuplicateChildError): ConflictError {
   const { existing } = err;
-  if (orgUnit.length > 0 && existing.villageCode.startsWith(orgUnit)) {
+  if (contains(orgUnit, existing.villageCode)) {
     return new ConflictError("DUPLICATE_CHILD", `该身份证号已建档：${existing.name}（档案 ${existing.id}），不能重复建档`, {
       field: "idNumber",
       existingChildId: existing.id,

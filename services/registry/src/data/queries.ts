@@ -6,6 +6,7 @@ import { childInclude, toChildRecord } from "./child-mapper.js";
 import { readChild, type ChildReadDb } from "./child-read.js";
 import type { Prisma, PrismaClient } from "./db.js";
 import { childIdsPairedTo, currentHelpers } from "./pairings.js";
+import { contains, overlaps } from "@shouhu/contracts";
 
 export interface ChildFilters {
   orgUnit?: string;
@@ -45,7 +46,7 @@ export function jurisdictionWhere(principal: Principal, pairedIds: string[] = []
 
 /** `pairedToCaller`: the child is currently paired to the caller (only asked for teachers outside their school). */
 export function canSee(principal: Principal, child: Pick<ChildRecord, "villageCode" | "schoolId">, pairedToCaller = false): boolean {
-  if (!child.villageCode.startsWith(principal.orgUnit)) return false;
+  if (!contains(principal.orgUnit, child.villageCode)) return false;
   if (isTeacherOnly(principal)) return (child.schoolId !== null && child.schoolId === principal.schoolCode) || pairedToCaller;
   return true;
 }
@@ -86,7 +87,7 @@ export async function listChildren(
   const paired = isTeacherOnly(principal) || needsPairing(principal) ? await childIdsPairedTo(prisma, principal.username) : [];
   const and: Prisma.ChildWhereInput[] = [jurisdictionWhere(principal, paired)];
   if (filters.orgUnit) {
-    const inside = filters.orgUnit.startsWith(principal.orgUnit) || principal.orgUnit.startsWith(filters.orgUnit);
+    const inside = overlaps(principal.orgUnit, filters.orgUnit);
     if (!inside) throw new ForbiddenError(`无权查看该地区的儿童：${filters.orgUnit}`);
     and.push({ villageCode: { startsWith: filters.orgUnit } });
   }

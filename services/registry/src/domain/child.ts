@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DifficultyCategory, LeftBehindType, RiskLevel, Sex } from "@shouhu/contracts";
+import { DifficultyCategory, LeftBehindType, RiskLevel, Sex, orgUnitCode } from "@shouhu/contracts";
 import type { FieldIssue } from "@shouhu/kit";
 import { ageOn } from "@shouhu/cn";
 import { normalizeDate, normalizeName, normalizePhone, toHalfWidth } from "@shouhu/cn";
@@ -34,7 +34,7 @@ const childFields = {
   sex: Sex.optional(),
   birthDate: z.string().max(20).optional(),
   ethnicity: text(20).optional(),
-  villageCode: z.string().regex(/^\d{12}$/, "应为12位村（社区）代码"),
+  villageCode: orgUnitCode(["village"], "应为12位村（社区）代码"),
   address: optionalText(200),
   schoolId: z.string().max(32).nullish(),
   grade: optionalText(20),

@@ -4,7 +4,7 @@ import type { Actor, Envelope, FieldChange } from "@shouhu/contracts";
 import { buildEvent } from "@shouhu/messaging/outbox";
 import type { ChildInput } from "../domain/child.js";
 import { type ChildRecord, editableFields, toSnapshot } from "../domain/child-record.js";
-import { countyOf, townshipOf } from "../domain/org-codes.js";
+import { contains, countyOf, townshipOf } from "@shouhu/contracts";
 
 /** One row of a parsed register: a valid child, or the reasons it was rejected (zh-CN). */
 export type ParsedRow =
@@ -211,7 +211,7 @@ export function prepareBatch(rows: ParsedRow[], ctx: PrepareContext): PreparedBa
       continue;
     }
     const { child } = row;
-    if (!child.villageCode.startsWith(ctx.orgUnit)) {
+    if (!contains(ctx.orgUnit, child.villageCode)) {
       rejections.push({ sheet: row.sheet, rowNumber: row.rowNumber, name: child.name, idNumber: child.idNumber, reasons: [`户籍地址不在您的管辖范围（${ctx.orgUnit}）内`], existingChildId: null });
       continue;
     }

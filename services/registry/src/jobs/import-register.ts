@@ -8,13 +8,13 @@ import { currentTraceparent, processCounter } from "@shouhu/kit";
 import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
 import { UnrecoverableError } from "bullmq";
 import { OUTBOX_CHANNEL } from "@shouhu/messaging";
-import { countyOf } from "../domain/org-codes.js";
 import type { PrismaClient } from "../data/db.js";
 import { REGISTERED_ELSEWHERE_MESSAGE } from "../data/children.js";
 import { PRODUCER } from "../data/children.js";
 import { copyTables, keptText, prepareBatch, type CopyTable, type ParsedRow, type PreparedBatch, type PrepareContext, type Rejection } from "./import-prepare.js";
 import { resolversFrom, type ResolverData, type Resolvers } from "./import-resolvers.js";
 import type { ImportWorkerData, ImportWorkerMessage } from "./import-worker.js";
+import { contains, countyOf } from "@shouhu/contracts";
 
 export const IMPORT_JOB = "import-register";
 // rate(import_rows_total[1m]) is the import's rows per second, by outcome.
@@ -56,11 +56,6 @@ export async function loadResolverData(prisma: PrismaClient, orgUnit: string): P
   };
 }
 
-/** Village and school lookups for the uploader's org unit. */
-export async function loadResolvers(prisma: PrismaClient, orgUnit: string): Promise<Resolvers> {
-  return resolversFrom(await loadResolverData(prisma, orgUnit));
-}
-
 async function copyInto(client: pg.PoolClient, table: CopyTable, parts: Uint8Array[]): Promise<void> {
   if (parts.length === 0 || parts.every((p) => p.length === 0)) return;
   await pipeline(Readable.from(parts), client.query(copyStreams.from(`COPY ${table} (${copyTables[table].join(", ")}) FROM STDIN`)));
@@ -93,7 +88,7 @@ async function storeBatch(pool: pg.Pool, batchId: string, orgUnit: string, batch
       else if (found.import_batch_id !== batchId) {
         // As at registration: the existing record is named only inside the import's
         // jurisdiction; elsewhere the row says "registered elsewhere" and nothing more.
-        const inside = found.village_code.startsWith(orgUnit);
+        const inside = contains(orgUnit, found.village_code);
         rejections.push({
           sheet: c.sheet,
           rowNumber: c.rowNumber,

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Queue } from "bullmq";
-import { ChildStatus, DifficultyCategory, LeftBehindType, OrgUnitCode, RiskLevel } from "@shouhu/contracts";
+import { ChildStatus, DifficultyCategory, LeftBehindType, OrgUnitCode, RiskLevel, contains } from "@shouhu/contracts";
 import { AUDIT_HEADER, AppError, ConflictError, ForbiddenError, NotFoundError, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { EXPORT_JOB, EXPORT_TTL_MS, exportExpiresAt } from "../jobs/export-register.js";
@@ -26,7 +26,7 @@ function assertMayDownload(principal: Principal, job: { orgUnit: string; filters
   requireRole(principal, registerKeepers, "下载导出文件");
   const filters = job.filters as { orgUnit?: string; roles?: string[] };
   const scope = filters.orgUnit ?? job.orgUnit;
-  if (!scope.startsWith(principal.orgUnit)) throw new ForbiddenError("导出范围已不在您的管辖范围内，无法下载");
+  if (!contains(principal.orgUnit, scope)) throw new ForbiddenError("导出范围已不在您的管辖范围内，无法下载");
   const madeFor = [...(filters.roles ?? [])].sort().join(",");
   if (madeFor !== [...principal.roles].sort().join(",")) throw new ForbiddenError("您的角色已变更，请重新导出");
 }
@@ -72,7 +72,7 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
       const principal = request.principal!;
       requireRole(principal, registerKeepers, "导出");
       const filters = request.body;
-      if (filters.orgUnit && !filters.orgUnit.startsWith(principal.orgUnit)) throw new ForbiddenError(`无权导出该地区：${filters.orgUnit}`);
+      if (filters.orgUnit && !contains(principal.orgUnit, filters.orgUnit)) throw new ForbiddenError(`无权导出该地区：${filters.orgUnit}`);
       const job = await prisma.exportJob.create({
         data: { id: uuidv7(), status: "queued", filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit, roles: principal.roles }, orgUnit: principal.orgUnit, createdBy: principal.userId },
       });

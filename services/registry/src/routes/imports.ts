@@ -10,6 +10,7 @@ import type { PrismaClient } from "../data/db.js";
 import { IMPORT_JOB } from "../jobs/import-register.js";
 import { registerKeepers } from "./permissions.js";
 import { requireRole } from "@shouhu/auth";
+import { contains } from "@shouhu/contracts";
 
 export interface ImportRoutesDeps {
   prisma: PrismaClient;
@@ -39,7 +40,7 @@ function presentBatch(b: { id: string; fileName: string; status: string; totalRo
 
 async function visibleBatch(prisma: PrismaClient, principal: Principal, id: string) {
   const batch = await prisma.importBatch.findUnique({ where: { id } });
-  if (!batch || !batch.orgUnit.startsWith(principal.orgUnit)) throw new NotFoundError("导入批次", id);
+  if (!batch || !contains(principal.orgUnit, batch.orgUnit)) throw new NotFoundError("导入批次", id);
   return batch;
 }
 

@@ -1,6 +1,7 @@
 import type { Role } from "@shouhu/contracts";
 import { ForbiddenError } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
+import { contains } from "@shouhu/contracts";
 
 /** Who may create or change child records: the people who keep the register. */
 export const registrars: Role[] = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
@@ -9,5 +10,5 @@ export const registerKeepers: Role[] = ["county-admin", "federation-officer", "t
 
 /** Writes are only allowed inside the writer's own org unit. */
 export function requireWithin(principal: Principal, villageCode: string): void {
-  if (!villageCode.startsWith(principal.orgUnit)) throw new ForbiddenError(`无权在该地区建档或修改：${villageCode}`);
+  if (!contains(principal.orgUnit, villageCode)) throw new ForbiddenError(`无权在该地区建档或修改：${villageCode}`);
 }

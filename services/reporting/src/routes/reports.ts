@@ -8,14 +8,15 @@ import type { PrismaClient } from "../data/db.js";
 import { addConcernAges, figuresFromCounters, notificationStats, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports } from "../jobs/export.js";
+import { contains, orgUnitCode } from "@shouhu/contracts";
 
-const code = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码");
+const code = orgUnitCode();
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "月份格式应为 YYYY-MM");
 
 const OverviewQuery = z.object({ orgUnit: code.optional(), month: month.optional() });
-const DrillQuery = z.object({ orgUnit: z.string().regex(/^\d{9}$/, "应为9位乡镇代码"), by: z.enum(["village", "school"]).default("village"), month: month.optional() });
+const DrillQuery = z.object({ orgUnit: orgUnitCode(["township"], "应为9位乡镇代码"), by: z.enum(["village", "school"]).default("village"), month: month.optional() });
 const TrendQuery = z.object({ orgUnit: code.optional(), month: month.optional(), months: z.coerce.number().int().min(1).max(36).default(12) });
-const SupervisionQuery = z.object({ orgUnit: z.string().regex(/^\d{9}$/, "督导报告按乡镇出具，应为9位乡镇代码") });
+const SupervisionQuery = z.object({ orgUnit: orgUnitCode(["township"], "督导报告按乡镇出具，应为9位乡镇代码") });
 const ExportBody = z.object({ report: z.enum(["overview", "supervision"]), orgUnit: code, month: month.optional() });
 const IdParams = z.object({ id: z.uuid({ message: "导出任务编号格式不正确" }) });
 const NotificationStatsQuery = z.object({ days: z.coerce.number().int().min(1, "天数至少为1").max(366, "最多查询366天").default(30) });
@@ -120,7 +121,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     if (!job || job.requestedBy !== principal.username) throw new NotFoundError("导出任务", request.params.id);
     // Re-checked at download with the token presented now: still a reader, still over that area.
     requireReader(principal);
-    if (!job.orgUnit.startsWith(principal.orgUnit)) throw new ForbiddenError("导出范围已不在您的管辖范围内，无法下载");
+    if (!contains(principal.orgUnit, job.orgUnit)) throw new ForbiddenError("导出范围已不在您的管辖范围内，无法下载");
     if (job.createdAt.getTime() + ttlMs <= deps.now().getTime()) {
       throw new AppError(410, "EXPORT_EXPIRED", `报表文件已过期（保留 ${Math.round(ttlMs / 3600_000)} 小时后删除），请重新导出`);
     }

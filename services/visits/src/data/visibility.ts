@@ -1,6 +1,7 @@
 import { NotFoundError } from "@shouhu/kit";
 import { hasAnyRole, type Principal } from "@shouhu/auth";
 import type { Tx } from "./db.js";
+import { contains } from "@shouhu/contracts";
 
 export interface VisibleChild {
   id: string;
@@ -27,6 +28,6 @@ export async function visibleChild(db: Pick<Tx, "$queryRawUnsafe">, principal: P
     childId,
   );
   const teacher = teacherOnly(principal);
-  if (!child || !child.villageCode.startsWith(principal.orgUnit) || (teacher && child.helperUsername !== teacher)) throw new NotFoundError("儿童", childId);
+  if (!child || !contains(principal.orgUnit, child.villageCode) || (teacher && child.helperUsername !== teacher)) throw new NotFoundError("儿童", childId);
   return child;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConcernCategory, labels } from "@shouhu/contracts";
+import { ConcernCategory, labels, contains, orgUnitCode } from "@shouhu/contracts";
 import { ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { recordAccess, requireRole, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
@@ -11,7 +11,7 @@ const IdParams = z.object({ id: z.uuid({ message: "关注事项编号格式不�
 const RaiseBody = z.object({ childId: z.uuid(), category: ConcernCategory, description: z.string().trim().min(1, "请描述发现的情况").max(2000) });
 const UpdateBody = z.object({ status: z.enum(ConcernStatuses).optional(), note: z.string().trim().min(1, "请填写处理情况").max(2000) });
 const ListQuery = z.object({
-  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  orgUnit: orgUnitCode().optional(),
   status: z.enum(ConcernStatuses).optional(),
   /** Only cases not yet resolved. */
   open: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
@@ -107,7 +107,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     const principal = request.principal!;
     const access = accessOf(principal);
     const [row] = await prisma.$queryRawUnsafe<ConcernRow[]>(`${select} WHERE k.id = $1::uuid`, request.params.id);
-    if (!row || access === "none" || (access === "own" && row.raisedBy !== principal.userId) || !row.villageCode.startsWith(principal.orgUnit)) {
+    if (!row || access === "none" || (access === "own" && row.raisedBy !== principal.userId) || !contains(principal.orgUnit, row.villageCode)) {
       throw new NotFoundError("关注事项", request.params.id);
     }
     if (access === "counts") return timeliness(row);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { VisitKind, labels, type VisitKind as Kind } from "@shouhu/contracts";
+import { VisitKind, labels, type VisitKind as Kind, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
@@ -8,7 +8,7 @@ import { teacherOnly, visibleChild } from "../data/visibility.js";
 import { responsibleJoin } from "../data/scan.js";
 import { scopeOf } from "@shouhu/auth";
 
-const orgUnit = z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional();
+const orgUnit = orgUnitCode().optional();
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 
 const ItemsQuery = z.object({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { labels } from "@shouhu/contracts";
+import { labels, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ConflictError, ForbiddenError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { recordAccess, requireRole, scopeOf } from "@shouhu/auth";
@@ -17,7 +17,7 @@ export interface RecordRoutesDeps {
 
 const ListQuery = z.object({
   childId: z.uuid().optional(),
-  orgUnit: z.string().regex(/^(\d{6}|\d{9}|\d{12})$/, "应为6、9或12位行政区划代码").optional(),
+  orgUnit: orgUnitCode().optional(),
   from: z.iso.date().optional(),
   to: z.iso.date().optional(),
   cursor: z.uuid().optional(),

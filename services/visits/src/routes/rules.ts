@@ -7,8 +7,9 @@ import { ruleSetFor, saveRuleSet } from "../data/rules.js";
 import { SNAPSHOT_JOB } from "../data/snapshot.js";
 import type { Queue } from "bullmq";
 import { v7 as uuidv7 } from "uuid";
+import { overlaps, orgUnitCode } from "@shouhu/contracts";
 
-const CountyParams = z.object({ countyCode: z.string().regex(/^\d{6}$/, "应为6位县级行政区划代码") });
+const CountyParams = z.object({ countyCode: orgUnitCode(["county"], "应为6位县级行政区划代码") });
 
 export function registerSnapshotRoute(app: ServiceApp, queue: Queue): void {
   app.post("/api/v1/snapshots/visits", { schema: { tags: ["snapshots"], summary: "发布全部走访事项、记录和关注事项的快照（供统计重建）" } }, async (request, reply) => {
@@ -25,7 +26,7 @@ export function registerRuleRoutes(app: ServiceApp, prisma: PrismaClient, now: (
   app.get("/api/v1/visit-rules/:countyCode", { schema: { tags: ["visit-rules"], summary: "本县走访规则与学期设置（未设置时为默认节奏）", params: CountyParams } }, async (request) => {
     const principal = request.principal!;
     const county = request.params.countyCode;
-    if (!principal.orgUnit.startsWith(county) && !county.startsWith(principal.orgUnit)) throw new ForbiddenError(`无权查看该县的走访规则：${county}`);
+    if (!overlaps(principal.orgUnit, county)) throw new ForbiddenError(`无权查看该县的走访规则：${county}`);
     return ruleSetFor(prisma, county);
   });
 
