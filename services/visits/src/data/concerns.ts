@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from "uuid";
 import type { ConcernCategory } from "@shouhu/contracts";
 import { ConflictError } from "@shouhu/kit";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
-import type { Tx } from "./db.js";
+import type { PrismaClient, Tx } from "./db.js";
 import { PRODUCER } from "./scan.js";
 import type { Visitor } from "./records.js";
 
@@ -134,3 +134,48 @@ export const concernStatusLabel: Record<ConcernStatus, string> = {
   referred: "已转介",
   resolved: "已解决",
 };
+
+export interface ConcernRow {
+  id: string;
+  childId: string;
+  childName: string;
+  villageCode: string;
+  category: ConcernCategory;
+  description: string;
+  status: ConcernStatus;
+  raisedAt: Date;
+  raisedBy: string;
+  resolvedAt: Date | null;
+  escalatedAt: Date | null;
+  resolution: string | null;
+}
+
+const concernSelect = `SELECT k.id, k.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", k.record_id AS "recordId",
+       k.category, k.description, k.status, k.owner_org_unit AS "ownerOrgUnit", k.owner_username AS "ownerUsername",
+       k.raised_by AS "raisedBy", k.raised_by_name AS "raisedByName", k.raised_at AS "raisedAt", k.resolved_at AS "resolvedAt", k.resolution,
+       k.escalated_at AS "escalatedAt"
+  FROM concerns k JOIN children c ON c.id = k.child_id LEFT JOIN assignments a ON a.child_id = k.child_id`;
+
+type Reader = Pick<PrismaClient, "$queryRawUnsafe">;
+
+export async function findConcern(db: Reader, id: string): Promise<ConcernRow | undefined> {
+  const [row] = await db.$queryRawUnsafe<ConcernRow[]>(`${concernSelect} WHERE k.id = $1::uuid`, id);
+  return row;
+}
+
+/** Cases in an org unit, newest first; `raisedBy`: only those that user raised; `open`: not yet resolved. */
+export async function listConcerns(db: Reader, f: { orgUnit: string; status: ConcernStatus | null; open: boolean | null; raisedBy: string | null; limit: number }): Promise<ConcernRow[]> {
+  return db.$queryRawUnsafe<ConcernRow[]>(
+    `${concernSelect} WHERE c.village_code LIKE $1 || '%' AND ($2::text IS NULL OR k.status = $2) AND ($3::boolean IS NOT TRUE OR k.status <> 'resolved')
+       AND ($4::text IS NULL OR k.raised_by = $4) ORDER BY k.raised_at DESC LIMIT $5`,
+    f.orgUnit,
+    f.status,
+    f.open,
+    f.raisedBy,
+    f.limit,
+  );
+}
+
+export async function concernNotes(prisma: PrismaClient, concernId: string) {
+  return prisma.concernNote.findMany({ where: { concernId }, orderBy: { createdAt: "asc" } });
+}

@@ -78,3 +78,37 @@ export async function createRecord(
     return { recordId, satisfied, concernId };
   });
 }
+
+export type RecordRow = { id: string; childId: string; childName?: string; villageCode?: string; kind?: string; date?: string; itemId?: string | null; onTime?: boolean | null };
+
+/**
+ * Visit records in an org unit, newest first. `helperUsername`: only records of the
+ * children paired with that helper or written by `visitorUserId` (a teacher's own).
+ */
+export async function listRecords(
+  prisma: Pick<PrismaClient, "$queryRawUnsafe">,
+  f: { orgUnit: string; childId: string | null; from: string | null; to: string | null; helperUsername: string | null; visitorUserId: string; cursor: string | null; limit: number },
+): Promise<RecordRow[]> {
+  return prisma.$queryRawUnsafe<RecordRow[]>(
+    `SELECT r.id, r.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", r.kind,
+            to_char(r.date, 'YYYY-MM-DD') AS date, r.visitor_name AS "visitorName", r.location, r.duration_minutes AS "durationMinutes",
+            r.findings, r.follow_up_needed AS "followUpNeeded", r.follow_up_note AS "followUpNote", r.item_id AS "itemId", r.created_at AS "createdAt",
+            CASE WHEN i.id IS NULL THEN NULL ELSE r.date <= i.due_date END AS "onTime"
+       FROM visit_records r JOIN children c ON c.id = r.child_id LEFT JOIN assignments a ON a.child_id = c.id
+       LEFT JOIN due_items i ON i.id = r.item_id
+      WHERE c.village_code LIKE $1 || '%'
+        AND ($2::uuid IS NULL OR r.child_id = $2::uuid)
+        AND ($3::date IS NULL OR r.date >= $3::date) AND ($4::date IS NULL OR r.date <= $4::date)
+        AND ($5::text IS NULL OR a.username = $5 OR r.visitor_user_id = $8)
+        AND ($6::uuid IS NULL OR r.id < $6::uuid)
+      ORDER BY r.id DESC LIMIT $7`,
+    f.orgUnit,
+    f.childId,
+    f.from,
+    f.to,
+    f.helperUsername,
+    f.cursor,
+    f.limit,
+    f.visitorUserId,
+  );
+}

@@ -3,7 +3,7 @@ import { ConcernCategory, labels, contains, orgUnitCode } from "@shouhu/contract
 import { ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { recordAccess, requireRole, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { ConcernStatuses, concernStatusLabel, raiseConcern, updateConcern, type ConcernStatus } from "../data/concerns.js";
+import { ConcernStatuses, concernNotes, concernStatusLabel, findConcern, listConcerns, raiseConcern, updateConcern, type ConcernRow } from "../data/concerns.js";
 import { visibleChild } from "../data/visibility.js";
 import { caseWorkers, recorders, visitorOf } from "./permissions.js";
 
@@ -17,27 +17,6 @@ const ListQuery = z.object({
   open: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
-
-interface ConcernRow {
-  id: string;
-  childId: string;
-  childName: string;
-  villageCode: string;
-  category: z.infer<typeof ConcernCategory>;
-  description: string;
-  status: ConcernStatus;
-  raisedAt: Date;
-  raisedBy: string;
-  resolvedAt: Date | null;
-  escalatedAt: Date | null;
-  resolution: string | null;
-}
-
-const select = `SELECT k.id, k.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", k.record_id AS "recordId",
-       k.category, k.description, k.status, k.owner_org_unit AS "ownerOrgUnit", k.owner_username AS "ownerUsername",
-       k.raised_by AS "raisedBy", k.raised_by_name AS "raisedByName", k.raised_at AS "raisedAt", k.resolved_at AS "resolvedAt", k.resolution,
-       k.escalated_at AS "escalatedAt"
-  FROM concerns k JOIN children c ON c.id = k.child_id LEFT JOIN assignments a ON a.child_id = k.child_id`;
 
 export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date }): void {
   const { prisma } = deps;
@@ -89,15 +68,13 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     const q = request.query;
     const access = accessOf(principal);
     if (access === "none") throw new ForbiddenError("当前角色无权查看关注事项");
-    const rows = await prisma.$queryRawUnsafe<ConcernRow[]>(
-      `${select} WHERE c.village_code LIKE $1 || '%' AND ($2::text IS NULL OR k.status = $2) AND ($3::boolean IS NOT TRUE OR k.status <> 'resolved')
-         AND ($4::text IS NULL OR k.raised_by = $4) ORDER BY k.raised_at DESC LIMIT $5`,
-      scopeOf(principal, q.orgUnit),
-      q.status ?? null,
-      q.open ?? null,
-      access === "own" ? principal.userId : null,
-      q.limit,
-    );
+    const rows = await listConcerns(prisma, {
+      orgUnit: scopeOf(principal, q.orgUnit),
+      status: q.status ?? null,
+      open: q.open ?? null,
+      raisedBy: access === "own" ? principal.userId : null,
+      limit: q.limit,
+    });
     if (access === "counts") return { items: rows.map(timeliness) };
     markAudit(reply, "list", [...new Set(rows.map((r) => r.childId))]);
     return { items: rows.map((r) => present(r, access)) };
@@ -106,12 +83,12 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
   app.get("/api/v1/concerns/:id", { schema: { tags: ["concerns"], summary: "关注事项详情与处理记录", params: IdParams } }, async (request, reply) => {
     const principal = request.principal!;
     const access = accessOf(principal);
-    const [row] = await prisma.$queryRawUnsafe<ConcernRow[]>(`${select} WHERE k.id = $1::uuid`, request.params.id);
+    const row = await findConcern(prisma, request.params.id);
     if (!row || access === "none" || (access === "own" && row.raisedBy !== principal.userId) || !contains(principal.orgUnit, row.villageCode)) {
       throw new NotFoundError("关注事项", request.params.id);
     }
     if (access === "counts") return timeliness(row);
-    const notes = access === "all" ? await prisma.concernNote.findMany({ where: { concernId: row.id }, orderBy: { createdAt: "asc" } }) : [];
+    const notes = access === "all" ? await concernNotes(prisma, row.id) : [];
     markAudit(reply, "read", [row.childId]);
     return { ...present(row, access), notes };
   });
@@ -122,7 +99,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, caseWorkers, "处理关注事项");
-      const [row] = await prisma.$queryRawUnsafe<ConcernRow[]>(`${select} WHERE k.id = $1::uuid`, request.params.id);
+      const row = await findConcern(prisma, request.params.id);
       if (!row) throw new NotFoundError("关注事项", request.params.id);
       await visibleChild(prisma, principal, row.childId).catch(() => {
         throw new NotFoundError("关注事项", request.params.id);
@@ -131,8 +108,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
         updateConcern(tx, row.id, { status: request.body.status, note: request.body.note, author: visitorOf(principal), ownerUsername: principal.username, at: deps.now() }),
       );
       markAudit(reply, "update", [row.childId]);
-      const [updated] = await prisma.$queryRawUnsafe<ConcernRow[]>(`${select} WHERE k.id = $1::uuid`, row.id);
-      return present(updated!, "all");
+      return present((await findConcern(prisma, row.id))!, "all");
     },
   );
 }

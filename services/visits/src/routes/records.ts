@@ -5,7 +5,7 @@ import { ConflictError, ForbiddenError, ValidationError, markAudit, type Service
 import { recordAccess, requireRole, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { RecordInput, checkFollowUp, checkRecordDate } from "../domain/record.js";
-import { createRecord } from "../data/records.js";
+import { createRecord, listRecords, type RecordRow } from "../data/records.js";
 import { teacherOnly, visibleChild } from "../data/visibility.js";
 import { recorders, visitorOf } from "./permissions.js";
 
@@ -24,7 +24,6 @@ const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-type RecordRow = { id: string; childId: string; childName?: string; villageCode?: string; kind?: string; date?: string; itemId?: string | null; onTime?: boolean | null };
 
 /** A visit record as "date, kind, on time — no narrative" (need-to-know, inspectors). */
 function summaryOf(r: RecordRow) {
@@ -63,28 +62,16 @@ export function registerRecordRoutes(app: ServiceApp, deps: RecordRoutesDeps): v
     if (access === "none") throw new ForbiddenError("当前角色无权查看走访记录");
     if (q.childId && access !== "own-and-paired") await visibleChild(prisma, principal, q.childId);
     const teacher = access === "own-and-paired" ? (teacherOnly(principal) ?? principal.username) : null;
-    const rows = await prisma.$queryRawUnsafe<RecordRow[]>(
-      `SELECT r.id, r.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", r.kind,
-              to_char(r.date, 'YYYY-MM-DD') AS date, r.visitor_name AS "visitorName", r.location, r.duration_minutes AS "durationMinutes",
-              r.findings, r.follow_up_needed AS "followUpNeeded", r.follow_up_note AS "followUpNote", r.item_id AS "itemId", r.created_at AS "createdAt",
-              CASE WHEN i.id IS NULL THEN NULL ELSE r.date <= i.due_date END AS "onTime"
-         FROM visit_records r JOIN children c ON c.id = r.child_id LEFT JOIN assignments a ON a.child_id = c.id
-         LEFT JOIN due_items i ON i.id = r.item_id
-        WHERE c.village_code LIKE $1 || '%'
-          AND ($2::uuid IS NULL OR r.child_id = $2::uuid)
-          AND ($3::date IS NULL OR r.date >= $3::date) AND ($4::date IS NULL OR r.date <= $4::date)
-          AND ($5::text IS NULL OR a.username = $5 OR r.visitor_user_id = $8)
-          AND ($6::uuid IS NULL OR r.id < $6::uuid)
-        ORDER BY r.id DESC LIMIT $7`,
-      scopeOf(principal, q.orgUnit),
-      q.childId ?? null,
-      q.from ?? null,
-      q.to ?? null,
-      teacher,
-      q.cursor ?? null,
-      q.limit + 1,
-      principal.userId,
-    );
+    const rows = await listRecords(prisma, {
+      orgUnit: scopeOf(principal, q.orgUnit),
+      childId: q.childId ?? null,
+      from: q.from ?? null,
+      to: q.to ?? null,
+      helperUsername: teacher,
+      visitorUserId: principal.userId,
+      cursor: q.cursor ?? null,
+      limit: q.limit + 1,
+    });
     const more = rows.length > q.limit;
     // Inspectors see that a visit happened, when, of what kind and whether on time — not what was seen or who said what.
     const page = more ? rows.slice(0, q.limit) : rows;
