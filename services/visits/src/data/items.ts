@@ -1,5 +1,7 @@
 import { itemDates, periodsBetween } from "../domain/rhythm.js";
-import type { Tx } from "./db.js";
+import type { VisitKind } from "@shouhu/contracts";
+import type { PrismaClient, Tx } from "./db.js";
+import { responsibleJoin } from "./scan.js";
 import { ruleSetFor } from "./rules.js";
 
 type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;
@@ -92,4 +94,98 @@ export async function satisfyItem(db: Db, childId: string, kind: string, date: s
 /** A child who left the programme has nothing more due. */
 export async function closeOpenItems(db: Pick<Tx, "$executeRawUnsafe">, childId: string): Promise<number> {
   return db.$executeRawUnsafe(`UPDATE due_items SET status = 'closed' WHERE child_id = $1::uuid AND status = 'open'`, childId);
+}
+
+export interface ItemRow {
+  id: string;
+  childId: string;
+  childName: string;
+  villageCode: string;
+  kind: VisitKind;
+  period: string;
+  dueDate: string;
+  status: string;
+  doneOn: string | null;
+  responsible: { kind: "helper" | "village_director"; name: string | null; username: string | null };
+}
+
+/**
+ * Due items in an org unit by view (open, due this week, overdue, done, closed), with who
+ * is responsible. `helperUsername`: only the children paired with that helper (a teacher);
+ * `responsibleUsername`: only the items that person answers for ("mine").
+ */
+export async function listItems(
+  db: Pick<PrismaClient, "$queryRawUnsafe">,
+  f: { orgUnit: string; status: string; view: string; today: string; childId: string | null; kind: string | null; helperUsername: string | null; responsibleUsername: string | null; cursor: string | null; limit: number },
+): Promise<ItemRow[]> {
+  return db.$queryRawUnsafe<ItemRow[]>(
+    `SELECT i.id, c.id AS "childId", c.name AS "childName", c.village_code AS "villageCode", i.kind, i.period_key AS period,
+            to_char(i.due_date, 'YYYY-MM-DD') AS "dueDate", i.status, to_char(i.done_on, 'YYYY-MM-DD') AS "doneOn",
+            json_build_object('kind', CASE WHEN a.child_id IS NULL THEN 'village_director' ELSE 'helper' END,
+                              'name', a.name, 'username', a.username, 'helperId', a.helper_id) AS responsible
+       FROM due_items i JOIN children c ON c.id = i.child_id ${responsibleJoin("i")}
+            LEFT JOIN assignments p ON p.child_id = i.child_id
+      WHERE c.village_code LIKE $1 || '%' AND i.status = $2
+        AND ($3::text <> 'due_this_week' OR i.due_date BETWEEN $4::date AND $4::date + 6)
+        AND ($3::text <> 'overdue' OR i.due_date < $4::date)
+        AND ($5::uuid IS NULL OR i.child_id = $5::uuid)
+        AND ($6::text IS NULL OR i.kind = $6)
+        AND ($7::text IS NULL OR p.username = $7)
+        AND ($10::text IS NULL OR a.username = $10)
+        AND ($8::uuid IS NULL OR i.id > $8::uuid)
+      ORDER BY i.id LIMIT $9`,
+    f.orgUnit,
+    f.status,
+    f.view,
+    f.today,
+    f.childId,
+    f.kind,
+    f.helperUsername,
+    f.cursor,
+    f.limit,
+    f.responsibleUsername,
+  );
+}
+
+export interface ItemSummaryRow {
+  key: string;
+  name: string;
+  due: number;
+  onTime: number;
+  late: number;
+  missed: number;
+  open: number;
+  dueThisWeek: number;
+}
+
+/** Due, on time, late, missed, open and due-this-week counts per village, township or helper. */
+export async function itemSummary(
+  db: Pick<PrismaClient, "$queryRawUnsafe">,
+  f: { groupBy: "village" | "township" | "helper"; orgUnit: string; from: string; to: string; today: string; helperUsername: string | null },
+): Promise<ItemSummaryRow[]> {
+  // Helpers by id (two 王老师 are two people); items nobody is paired for belong to each village's child director.
+  const [group, label] = {
+    village: ["c.village_code", "COALESCE(max(v.name), c.village_code)"],
+    township: ["c.township_code", "COALESCE(max(t.name), c.township_code)"],
+    helper: ["COALESCE(a.helper_id::text, 'village_director:' || c.village_code)", "COALESCE(max(a.name), '村儿童主任（' || COALESCE(max(v.name), max(c.village_code)) || '）')"],
+  }[f.groupBy];
+  return db.$queryRawUnsafe<ItemSummaryRow[]>(
+    `SELECT ${group} AS key, ${label} AS name,
+            count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date)::int AS due,
+            count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date AND i.status = 'done' AND i.done_on <= i.due_date)::int AS "onTime",
+            count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date AND i.status = 'done' AND i.done_on > i.due_date)::int AS late,
+            count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date AND i.status = 'open' AND i.due_date < $4::date)::int AS missed,
+            count(*) FILTER (WHERE i.status = 'open' AND i.due_date < $4::date)::int AS open,
+            count(*) FILTER (WHERE i.status = 'open' AND i.due_date BETWEEN $4::date AND $4::date + 6)::int AS "dueThisWeek"
+       FROM due_items i JOIN children c ON c.id = i.child_id ${responsibleJoin("i")}
+            LEFT JOIN assignments p ON p.child_id = i.child_id
+            LEFT JOIN org_units v ON v.code = c.village_code LEFT JOIN org_units t ON t.code = c.township_code
+      WHERE c.village_code LIKE $1 || '%' AND i.status <> 'closed' AND ($5::text IS NULL OR p.username = $5)
+      GROUP BY 1 ORDER BY 1`,
+    f.orgUnit,
+    f.from,
+    f.to,
+    f.today,
+    f.helperUsername,
+  );
 }

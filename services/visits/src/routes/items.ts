@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { VisitKind, labels, type VisitKind as Kind, orgUnitCode } from "@shouhu/contracts";
+import { VisitKind, labels, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { addDays } from "../domain/rhythm.js";
 import { teacherOnly, visibleChild } from "../data/visibility.js";
-import { responsibleJoin } from "../data/scan.js";
+import { itemSummary, listItems } from "../data/items.js";
 import { scopeOf } from "@shouhu/auth";
 
 const orgUnit = orgUnitCode().optional();
@@ -32,19 +32,6 @@ const SummaryQuery = z.object({
   to: z.iso.date().optional(),
 });
 
-interface ItemRow {
-  id: string;
-  childId: string;
-  childName: string;
-  villageCode: string;
-  kind: Kind;
-  period: string;
-  dueDate: string;
-  status: string;
-  doneOn: string | null;
-  responsible: { kind: "helper" | "village_director"; name: string | null; username: string | null };
-}
-
 export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date }): void {
   const { prisma } = deps;
 
@@ -55,33 +42,18 @@ export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient
     if (q.childId) await visibleChild(prisma, principal, q.childId);
     const teacher = teacherOnly(principal);
     const status = q.view === "done" ? "done" : q.view === "closed" ? "closed" : "open";
-    const rows = await prisma.$queryRawUnsafe<ItemRow[]>(
-      `SELECT i.id, c.id AS "childId", c.name AS "childName", c.village_code AS "villageCode", i.kind, i.period_key AS period,
-              to_char(i.due_date, 'YYYY-MM-DD') AS "dueDate", i.status, to_char(i.done_on, 'YYYY-MM-DD') AS "doneOn",
-              json_build_object('kind', CASE WHEN a.child_id IS NULL THEN 'village_director' ELSE 'helper' END,
-                                'name', a.name, 'username', a.username, 'helperId', a.helper_id) AS responsible
-         FROM due_items i JOIN children c ON c.id = i.child_id ${responsibleJoin("i")}
-              LEFT JOIN assignments p ON p.child_id = i.child_id
-        WHERE c.village_code LIKE $1 || '%' AND i.status = $2
-          AND ($3::text <> 'due_this_week' OR i.due_date BETWEEN $4::date AND $4::date + 6)
-          AND ($3::text <> 'overdue' OR i.due_date < $4::date)
-          AND ($5::uuid IS NULL OR i.child_id = $5::uuid)
-          AND ($6::text IS NULL OR i.kind = $6)
-          AND ($7::text IS NULL OR p.username = $7)
-          AND ($10::text IS NULL OR a.username = $10)
-          AND ($8::uuid IS NULL OR i.id > $8::uuid)
-        ORDER BY i.id LIMIT $9`,
-      scopeOf(principal, q.orgUnit),
+    const rows = await listItems(prisma, {
+      orgUnit: scopeOf(principal, q.orgUnit),
       status,
-      q.view,
+      view: q.view,
       today,
-      q.childId ?? null,
-      q.kind ?? null,
-      teacher,
-      q.cursor ?? null,
-      q.limit + 1,
-      q.mine ? principal.username : null,
-    );
+      childId: q.childId ?? null,
+      kind: q.kind ?? null,
+      helperUsername: teacher,
+      responsibleUsername: q.mine ? principal.username : null,
+      cursor: q.cursor ?? null,
+      limit: q.limit + 1,
+    });
     const more = rows.length > q.limit;
     const items = (more ? rows.slice(0, q.limit) : rows).map((r) => ({
       ...r,
@@ -103,31 +75,7 @@ export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       const to = q.to ?? today;
       if (from > to) throw new ValidationError([{ field: "from", message: `开始日期不能晚于结束日期（${to}）` }]);
       const teacher = teacherOnly(principal);
-      // Helpers by id (two 王老师 are two people); items nobody is paired for belong to each village's child director.
-      const [group, label] = {
-        village: ["c.village_code", "COALESCE(max(v.name), c.village_code)"],
-        township: ["c.township_code", "COALESCE(max(t.name), c.township_code)"],
-        helper: ["COALESCE(a.helper_id::text, 'village_director:' || c.village_code)", "COALESCE(max(a.name), '村儿童主任（' || COALESCE(max(v.name), max(c.village_code)) || '）')"],
-      }[q.groupBy];
-      const rows = await prisma.$queryRawUnsafe<{ key: string; name: string; due: number; onTime: number; late: number; missed: number; open: number; dueThisWeek: number }[]>(
-        `SELECT ${group} AS key, ${label} AS name,
-                count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date)::int AS due,
-                count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date AND i.status = 'done' AND i.done_on <= i.due_date)::int AS "onTime",
-                count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date AND i.status = 'done' AND i.done_on > i.due_date)::int AS late,
-                count(*) FILTER (WHERE i.due_date BETWEEN $2::date AND $3::date AND i.status = 'open' AND i.due_date < $4::date)::int AS missed,
-                count(*) FILTER (WHERE i.status = 'open' AND i.due_date < $4::date)::int AS open,
-                count(*) FILTER (WHERE i.status = 'open' AND i.due_date BETWEEN $4::date AND $4::date + 6)::int AS "dueThisWeek"
-           FROM due_items i JOIN children c ON c.id = i.child_id ${responsibleJoin("i")}
-                LEFT JOIN assignments p ON p.child_id = i.child_id
-                LEFT JOIN org_units v ON v.code = c.village_code LEFT JOIN org_units t ON t.code = c.township_code
-          WHERE c.village_code LIKE $1 || '%' AND i.status <> 'closed' AND ($5::text IS NULL OR p.username = $5)
-          GROUP BY 1 ORDER BY 1`,
-        scopeOf(principal, q.orgUnit),
-        from,
-        to,
-        today,
-        teacher,
-      );
+      const rows = await itemSummary(prisma, { groupBy: q.groupBy, orgUnit: scopeOf(principal, q.orgUnit), from, to, today, helperUsername: teacher });
       // Punctuality counts items already settled: done (on time or late) or past due and still open.
       const rate = (r: { onTime: number; late: number; missed: number }) => {
         const settled = r.onTime + r.late + r.missed;
