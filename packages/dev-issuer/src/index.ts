@@ -14,3 +14,4 @@ export {
   type ProtocolMapper,
 } from "./realm.js";
 export { issueAccessToken, issueIdToken, issueRefreshToken, issueToken, type IssueOptions, type MintOptions, type Grant } from "./tokens.js";
+export { browserSignIn, formAction, pkcePair, type BrowserSignIn } from "./browser-client.js";
