@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { browserSignIn, createIssuerApp, type IssuerApp } from "@shouhu/dev-issuer";
+import { serviceConfigSchema } from "@shouhu/kit";
 import { createTokenVerifier } from "../src/index.js";
 
 // The console signs in with the code flow; its tokens must pass the services' verifier with the default allowed clients.
@@ -17,7 +18,10 @@ afterAll(async () => issuer.close());
 it("accepts an access token the shouhu-console client got through the browser flow", async () => {
   const { status, tokens } = await browserSignIn({ issuerUrl, username: "county.admin", password: "Shouhu@2026" });
   expect(status).toBe(200);
-  const verifier = createTokenVerifier({ issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-console", "shouhu-service"] });
+  // The allowed clients every service gets when OIDC_ALLOWED_CLIENTS is not set.
+  const config = serviceConfigSchema({ port: 0, database: "x" }).parse({});
+  expect(config.OIDC_ALLOWED_CLIENTS).toContain("shouhu-console");
+  const verifier = createTokenVerifier({ issuerUrl, audience: config.OIDC_AUDIENCE, allowedClients: config.OIDC_ALLOWED_CLIENTS });
   const principal = await verifier.verify(String(tokens.access_token));
   expect(principal).toMatchObject({ username: "county.admin" });
 });
