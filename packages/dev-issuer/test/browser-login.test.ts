@@ -108,6 +108,17 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     expect((await login(pkcePair().challenge, "wrong")).status).toBe(200);
   });
 
+  it("locks the form like the password grant after the realm's failureFactor, even for the right password", async () => {
+    const attempt = async (password: string) => {
+      const page = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
+      return fetch(formAction(await page.text()), form({ username: "changling.teacher", password }));
+    };
+    for (let i = 0; i < (issuer.realm.failureFactor ?? 30); i++) expect((await attempt("wrong")).status).toBe(200);
+    const locked = await attempt("Shouhu@2026");
+    expect(locked.status).toBe(200);
+    expect(await locked.text()).toContain('id="input-error"');
+  });
+
   it("refuses a wrong verifier, a foreign redirect_uri at the token endpoint and a code of another client", async () => {
     const { verifier, challenge } = pkcePair();
     let code = new URL((await login(challenge)).headers.get("location")!).searchParams.get("code")!;
