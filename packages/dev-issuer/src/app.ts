@@ -9,6 +9,8 @@ import { clientOrigins, redeemCode, redeemRefresh, registerBrowserFlow, type Gra
 
 export interface IssuerOptions {
   realmFile: string;
+  /** Human users (Keycloak directory-export users file); default: DEV_USERS_FILE, else dev/<realm>-users-0.json next to the realm if present. `false`: none. */
+  usersFile?: string | false;
   /**
    * Base URL tokens name as issuer: `iss` = `${publicBaseUrl}/realms/${realm}` exactly.
    * Without it, the request's Host is used (as Keycloak does without a configured
@@ -61,7 +63,7 @@ function clientCredentials(request: FastifyRequest, form: Record<string, string>
  * RP-initiated logout are served too (authorize.ts). Not implemented: introspection, userinfo.
  */
 export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp> {
-  const realm = loadRealm(options.realmFile);
+  const realm = loadRealm(options.realmFile, options.usersFile === undefined ? {} : { usersFile: options.usersFile });
   const bruteForce = new BruteForceDetector(realm);
   const sessions = new SessionStore(realm.ssoSessionIdleTimeout ?? 1800);
   const keys = options.keys ?? (await KeySet.create(options.keyFile));

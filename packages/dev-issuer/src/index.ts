@@ -2,6 +2,7 @@ export { createIssuerApp, type IssuerApp, type IssuerOptions } from "./app.js";
 export { KeySet, rotateSigningKey, type SigningKey } from "./keys.js";
 export {
   loadRealm,
+  defaultUsersFile,
   effectiveRoles,
   clientScopes,
   mappedClaims,
