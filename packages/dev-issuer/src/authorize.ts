@@ -12,11 +12,14 @@ export const SESSION_COOKIE = "KEYCLOAK_SESSION";
 /** Keycloak's redirect URI match: exact, or a trailing `*` matches any suffix. */
 export function redirectUriAllowed(allowed: readonly string[] | undefined, uri: string | undefined): boolean {
   if (!uri) return false;
+  let url: URL;
   try {
-    new URL(uri);
+    url = new URL(uri);
   } catch {
     return false;
   }
+  // "http://localhost:*" must not let "http://localhost:@evil.example/" through (userinfo trick).
+  if (url.username || url.password || !/^https?:$/.test(url.protocol)) return false;
   // Keycloak compares without the query string and fragment only for wildcard entries.
   const bare = uri.split("#")[0]!;
   return (allowed ?? []).some((pattern) => (pattern.endsWith("*") ? bare.startsWith(pattern.slice(0, -1)) : pattern === bare));

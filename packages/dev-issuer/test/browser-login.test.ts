@@ -133,12 +133,15 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
   });
 
   it("never redirects to a redirect_uri the client does not list; requires PKCE S256", async () => {
-    for (const uri of ["https://evil.example/cb", "http://127.0.0.1:3001/cb", "http://127.0.0.1:3000.evil.example/"]) {
+    for (const uri of ["http://127.0.0.1:3000@evil.example/cb", "https://evil.example/cb", "http://127.0.0.1:3001/cb", "http://127.0.0.1:3000.evil.example/"]) {
       const res = await fetch(authUrl({ redirect_uri: uri, code_challenge: pkcePair().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
       expect(res.status).toBe(400);
       expect(res.headers.get("location")).toBeNull();
       expect(await res.text()).toContain("无效的参数：redirect_uri");
     }
+    // shouhu-web's "http://localhost:*" pattern must not admit a userinfo trick either.
+    const trick = await fetch(authUrl({ client_id: "shouhu-web", redirect_uri: "http://localhost:@evil.example/", code_challenge: pkcePair().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
+    expect(trick.status).toBe(400);
     const unknown = await fetch(authUrl({ client_id: "<nope>" }), { redirect: "manual" });
     expect(unknown.status).toBe(400);
     expect(await unknown.text()).not.toContain("<nope>");
