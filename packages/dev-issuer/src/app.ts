@@ -60,7 +60,7 @@ function clientCredentials(request: FastifyRequest, form: Record<string, string>
  * users, roles, groups, clients and mappers from the realm export a real
  * Keycloak imports. Moving to Keycloak changes only the issuer URL.
  * Browser login (authorization code + PKCE), refresh tokens, id tokens and
- * RP-initiated logout are served too (authorize.ts). Not implemented: introspection, userinfo.
+ * RP-initiated logout are served too (authorize.ts). Not implemented: introspection.
  */
 export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp> {
   const realm = loadRealm(options.realmFile, options.usersFile === undefined ? {} : { usersFile: options.usersFile });

@@ -198,6 +198,29 @@ export function registerBrowserFlow(app: FastifyInstance, ctx: BrowserFlowContex
     if (redirect) return reply.redirect(withParams(redirect, { state: params.state }), 302);
     return html(reply, 200, loggedOutPage());
   };
+  // Userinfo as Keycloak answers it: a live access token with the openid scope; the profile claims it carries.
+  const userinfo = async (request: FastifyRequest, reply: FastifyReply) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+    const refuse = (status: number, error: string, description: string) =>
+      reply.status(status).header("www-authenticate", `Bearer realm="${realm.realm}", error="${error}"`).send({ error, error_description: description });
+    let claims: Record<string, unknown>;
+    try {
+      const { payload } = await compactVerify(bearer ?? "", jwks());
+      claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    } catch {
+      return refuse(401, "invalid_token", "Token verification failed");
+    }
+    const live = typeof claims.exp === "number" && claims.exp * 1000 > Date.now() && claims.typ === "Bearer" && claims.iss === ctx.issuerFor(request);
+    // Service-account tokens belong to no browser session; every other token needs its session.
+    const sessionOk = claims.client_id !== undefined || sessions.get(typeof claims.sid === "string" ? claims.sid : undefined) !== undefined;
+    if (!live || !sessionOk) return refuse(401, "invalid_token", "Token verification failed");
+    if (!String(claims.scope ?? "").split(" ").includes("openid")) return refuse(403, "insufficient_scope", "Missing openid scope");
+    const keep = ["sub", "email_verified", "name", "preferred_username", "given_name", "family_name", "email", "org_unit", "school_code"];
+    return reply.header("cache-control", "no-store").send(Object.fromEntries(keep.filter((k) => claims[k] !== undefined).map((k) => [k, claims[k]])));
+  };
+  app.get(`${base}/protocol/openid-connect/userinfo`, userinfo);
+  app.post(`${base}/protocol/openid-connect/userinfo`, userinfo);
+
   app.get(`${base}/protocol/openid-connect/logout`, logout);
   app.post(`${base}/protocol/openid-connect/logout`, logout);
 }

@@ -70,6 +70,11 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     const again = await token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: verifier });
     expect(again).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Code not valid" } });
 
+    const info = await fetch(`${base}/protocol/openid-connect/userinfo`, { headers: { authorization: `Bearer ${String(exchanged.body.access_token)}`, origin: "http://127.0.0.1:5173" } });
+    expect(info.status).toBe(200);
+    expect(info.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:5173");
+    expect(await info.json()).toMatchObject({ sub: access.sub, preferred_username: "county.admin" });
+
     const refreshed = await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(exchanged.body.refresh_token) });
     expect(refreshed.status).toBe(200);
     expect(decode(String(refreshed.body.access_token))).toMatchObject({ azp: "shouhu-console", sid: sessionState });
@@ -92,6 +97,8 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
 
     const refused = await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(refreshed.body.refresh_token) });
     expect(refused).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Session not active" } });
+    const infoAfter = await fetch(`${base}/protocol/openid-connect/userinfo`, { headers: { authorization: `Bearer ${String(exchanged.body.access_token)}` } });
+    expect(infoAfter.status).toBe(401);
     // The ended session no longer signs in silently.
     const after = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), { redirect: "manual", headers: { cookie: cookie.split(";")[0]! } });
     expect(new URL(after.headers.get("location")!).searchParams.get("error")).toBe("login_required");
