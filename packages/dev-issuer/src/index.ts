@@ -2,6 +2,7 @@ export { createIssuerApp, type IssuerApp, type IssuerOptions } from "./app.js";
 export { KeySet, rotateSigningKey, type SigningKey } from "./keys.js";
 export {
   loadRealm,
+  defaultUsersFile,
   effectiveRoles,
   clientScopes,
   mappedClaims,
@@ -13,4 +14,5 @@ export {
   type RealmGroup,
   type ProtocolMapper,
 } from "./realm.js";
-export { issueAccessToken, issueToken, type IssueOptions, type MintOptions, type Grant } from "./tokens.js";
+export { issueAccessToken, issueIdToken, issueRefreshToken, issueToken, type IssueOptions, type MintOptions, type Grant } from "./tokens.js";
+export { browserSignIn, formAction, pkcePair, type BrowserSignIn } from "./browser-client.js";

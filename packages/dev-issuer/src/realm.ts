@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 
 /** The parts of a Keycloak realm export the issuer reads: the same file a real Keycloak imports. */
 export interface RealmUser {
@@ -31,6 +32,9 @@ export interface RealmClient {
   directAccessGrantsEnabled?: boolean;
   serviceAccountsEnabled?: boolean;
   webOrigins?: string[];
+  standardFlowEnabled?: boolean;
+  redirectUris?: string[];
+  attributes?: Record<string, string>;
   /** Keycloak's built-in scopes (created on import when the export declares no clientScopes). */
   defaultClientScopes?: string[];
   protocolMappers?: ProtocolMapper[];
@@ -77,9 +81,29 @@ export function resolvePlaceholders(text: string, env: NodeJS.ProcessEnv = proce
   });
 }
 
-export function loadRealm(file: string): RealmExport {
+/**
+ * Where the dev-only human users live by default: Keycloak's directory-export users file
+ * (`<realm>-users-0.json`) in `dev/` next to the realm export. The realm export itself
+ * holds only service accounts, so a production import creates no demo logins.
+ */
+export function defaultUsersFile(realmFile: string, realmName = "shouhu"): string {
+  return path.join(path.dirname(realmFile), "dev", `${realmName}-users-0.json`);
+}
+
+/**
+ * The realm export plus its users file. `usersFile`: a path (must exist), `false` for
+ * none, or undefined for DEV_USERS_FILE, else the default file when it exists.
+ */
+export function loadRealm(file: string, options: { usersFile?: string | false } = {}): RealmExport {
   const realm = JSON.parse(resolvePlaceholders(readFileSync(file, "utf8"))) as RealmExport;
   if (!realm.realm) throw new Error(`${file} is not a Keycloak realm export (no "realm")`);
+  const explicit = options.usersFile ?? process.env.DEV_USERS_FILE;
+  const usersFile = options.usersFile === false ? undefined : (explicit || (existsSync(defaultUsersFile(file, realm.realm)) ? defaultUsersFile(file, realm.realm) : undefined));
+  if (usersFile) {
+    const extra = JSON.parse(resolvePlaceholders(readFileSync(usersFile, "utf8"))) as { realm?: string; users?: RealmUser[] };
+    if (extra.realm !== realm.realm) throw new Error(`${usersFile} holds users of realm ${extra.realm}, not ${realm.realm}`);
+    realm.users = [...(realm.users ?? []), ...(extra.users ?? [])];
+  }
   return realm;
 }
 

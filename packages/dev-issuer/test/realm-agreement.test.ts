@@ -1,11 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Role } from "@shouhu/contracts";
-import { createIssuerApp, KeySet, loadRealm, type IssuerApp, type RealmClient, type RealmUser } from "../src/index.js";
+import { createIssuerApp, defaultUsersFile, KeySet, loadRealm, type IssuerApp, type RealmClient, type RealmUser } from "../src/index.js";
 
 const realmFile = fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url));
 const realm = loadRealm(realmFile);
@@ -122,7 +122,9 @@ describe("the development issuer serves Keycloak's endpoints", () => {
     it(`password grant: ${user.username}'s token carries what the export defines`, async () => {
       const { status, body } = await post({ grant_type: "password", client_id: "shouhu-web", username: user.username, password: user.credentials![0]!.value! });
       expect(status).toBe(200);
-      expect(body).toMatchObject({ token_type: "Bearer", expires_in: realm.accessTokenLifespan, refresh_expires_in: 0, "not-before-policy": 0, scope: "profile email" });
+      expect(body).toMatchObject({ token_type: "Bearer", expires_in: realm.accessTokenLifespan, refresh_expires_in: realm.ssoSessionIdleTimeout, "not-before-policy": 0, scope: "profile email" });
+      // Keycloak answers a password grant with a refresh token of the session.
+      expect(typeof body.refresh_token).toBe("string");
       const token = String(body.access_token);
       const { payload, protectedHeader } = await verifyWithJwks(token);
       expect(protectedHeader).toEqual({ alg: "RS256", typ: "JWT", kid: issuer.keys.signing.kid });
@@ -167,7 +169,8 @@ describe("the development issuer serves Keycloak's endpoints", () => {
       [{ grant_type: "password", client_id: "shouhu-service", client_secret: "shouhu-service-secret", username: "county.admin", password: "Shouhu@2026" }, 400, "unauthorized_client", "Client not allowed for direct access grants"],
       [{ grant_type: "client_credentials", client_id: "shouhu-service", client_secret: "wrong" }, 401, "unauthorized_client", "Invalid client or Invalid client credentials"],
       [{ grant_type: "client_credentials", client_id: "shouhu-web" }, 400, "unauthorized_client", "Public client not allowed to retrieve service account"],
-      [{ grant_type: "authorization_code", client_id: "shouhu-web" }, 400, "unsupported_grant_type", "Unsupported grant_type"],
+      [{ grant_type: "authorization_code", client_id: "shouhu-web" }, 400, "invalid_request", "Missing parameter: code"],
+      [{ grant_type: "implicit", client_id: "shouhu-web" }, 400, "unsupported_grant_type", "Unsupported grant_type"],
       [{ client_id: "shouhu-web" }, 400, "invalid_request", "Missing form parameter: grant_type"],
     ];
     for (const [form, status, error, description] of cases) {
@@ -178,7 +181,6 @@ describe("the development issuer serves Keycloak's endpoints", () => {
 
 describe("secrets out of the repository", () => {
   it("the committed realm export holds placeholders for client secrets, resolved from the environment as Keycloak does", async () => {
-    const { readFileSync } = await import("node:fs");
     const raw = JSON.parse(readFileSync(realmFile, "utf8")) as { clients: { clientId: string; secret?: string }[] };
     const secrets = raw.clients.filter((c) => c.secret !== undefined);
     expect(secrets.length).toBeGreaterThan(0);
@@ -252,5 +254,37 @@ describe("signing keys", () => {
     const foreign = decode((await issuer.issueToken("county.admin", "shouhu-web", { issuer: "http://evil/realms/shouhu" })).split(".")[1]!);
     expect(foreign.iss).toBe("http://evil/realms/shouhu");
     await expect(issuer.issueToken("nobody")).rejects.toThrow(/no user/);
+  });
+});
+
+describe("the production realm export and the dev users file", () => {
+  const raw = JSON.parse(readFileSync(realmFile, "utf8")) as { users?: RealmUser[] };
+  const devUsersFile = fileURLToPath(new URL("../../../infra/keycloak/dev/shouhu-users-0.json", import.meta.url));
+
+  it("the realm Keycloak imports in production holds service accounts only, no human logins", () => {
+    expect(raw.users?.length).toBeGreaterThan(0);
+    expect(raw.users!.filter((u) => !u.serviceAccountClientId)).toEqual([]);
+    expect(loadRealm(realmFile, { usersFile: false }).users!.every((u) => u.serviceAccountClientId)).toBe(true);
+  });
+
+  it("the demo users sit in a Keycloak directory-export users file that the issuer loads by default", () => {
+    const dev = JSON.parse(readFileSync(devUsersFile, "utf8")) as { realm: string; users: RealmUser[] };
+    expect(dev.realm).toBe("shouhu");
+    expect(dev.users.length).toBeGreaterThan(0);
+    expect(dev.users.every((u) => !u.serviceAccountClientId)).toBe(true);
+    expect(defaultUsersFile(realmFile)).toBe(devUsersFile);
+    expect(humans.map((u) => u.username).sort()).toEqual(dev.users.map((u) => u.username).sort());
+  });
+
+  it("an issuer without the users file signs in no human", async () => {
+    const bare = await createIssuerApp({ realmFile, usersFile: false, keys: issuer.keys });
+    const res = await bare.inject({
+      method: "POST",
+      url: "/realms/shouhu/protocol/openid-connect/token",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: "grant_type=password&client_id=shouhu-web&username=county.admin&password=Shouhu%402026",
+    });
+    expect(res.statusCode).toBe(401);
+    await bare.close();
   });
 });

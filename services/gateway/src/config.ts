@@ -7,7 +7,7 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
   OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
   OIDC_AUDIENCE: z.string().default("shouhu-api"),
-  OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-service"]),
+  OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-console", "shouhu-service"]),
   /** Browser origins allowed by CORS; empty means no cross-origin browser access. */
   CORS_ORIGINS: commaList.default([]),
   /** Requests per user per minute. */
