@@ -3,7 +3,7 @@ import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "@shouhu/testing";
 import { consumeEvents, type SqlTx } from "../src/index.js";
-import { childRegistered, connection, effectsFor, pgTx, recordingConsumer, setupFile } from "./support.js";
+import { childRegistered, connection, effectsFor, recordingConsumer, setupFile, transactionRunner } from "./support.js";
 
 /** Batched consumers: many events in one transaction, each still exactly once, one bad event failing alone. */
 let pool: pg.Pool;
@@ -15,24 +15,11 @@ beforeAll(async () => {
 });
 afterAll(async () => cleanup());
 
-/** A transaction runner that counts the transactions it opened. */
+/** The shared transaction runner, counting the transactions it opened. */
 function countingRunner() {
   const counter = { transactions: 0 };
-  const run = async <T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> => {
-    counter.transactions++;
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      const result = await fn(pgTx(client));
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      await client.query("ROLLBACK");
-      throw err;
-    } finally {
-      client.release();
-    }
-  };
+  const inner = transactionRunner(pool);
+  const run = <T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> => (counter.transactions++, inner(fn));
   return { counter, run };
 }
 
@@ -71,22 +58,7 @@ describe("a batched consumer on BullMQ", () => {
   it("takes 200 events in a handful of transactions; an event that always fails fails alone and the rest apply once", async () => {
     const events = Array.from({ length: 200 }, () => childRegistered());
     const bad = events[57]!;
-    let transactions = 0;
-    const runner = async <T>(fn: (tx: SqlTx) => Promise<T>) => {
-      transactions++;
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
-        const r = await fn(pgTx(client));
-        await client.query("COMMIT");
-        return r;
-      } catch (err) {
-        await client.query("ROLLBACK");
-        throw err;
-      } finally {
-        client.release();
-      }
-    };
+    const { counter, run: runner } = countingRunner();
     const worker = recordingConsumer(pool, "batched", prefix, { always: new Set([bad.subject]) }, { runInTransaction: runner, batch: { size: 50, waitMs: 20 } });
     const queue = new Queue("batched.events", { connection, prefix });
     await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.id, attempts: 2, backoff: { type: "fixed", delay: 10 } } })));
@@ -96,7 +68,7 @@ describe("a batched consumer on BullMQ", () => {
     expect(await effectsFor(pool, bad.id)).toBe(0);
     expect(await queue.getJobState(bad.id)).toBe("failed");
     // 200 events: a few batches, plus one transaction per event of the batch the bad one spoiled (each attempt).
-    expect(transactions).toBeLessThan(200 / 2);
+    expect(counter.transactions).toBeLessThan(200 / 2);
     await worker.close();
     await queue.close();
   });
