@@ -53,7 +53,7 @@ export function serviceConfigSchema(defaults: { port: number; database: string }
     REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
     OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
     OIDC_AUDIENCE: z.string().default("shouhu-api"),
-    OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-service"]),
+    OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-console", "shouhu-service"]),
     QUEUE_PREFIX: z.string().default("shouhu"),
   });
 }

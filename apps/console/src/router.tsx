@@ -1,0 +1,19 @@
+import { createBrowserRouter } from "react-router";
+import { BasicLayout } from "./layouts/BasicLayout";
+import { NotFound } from "./pages/exception/NotFound";
+
+/** Each page is its own chunk: the first screen loads the layout and 工作台 only. */
+const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
+
+export const router = createBrowserRouter([
+  {
+    path: "/",
+    Component: BasicLayout,
+    children: [
+      { index: true, lazy: page(() => import("./pages/workbench")) },
+      { path: "children", lazy: page(() => import("./pages/children/ChildList")) },
+      { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
+      { path: "*", Component: NotFound },
+    ],
+  },
+]);
