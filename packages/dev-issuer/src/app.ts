@@ -2,8 +2,10 @@ import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { KeySet } from "./keys.js";
 import { findClient, loadRealm, type RealmClient, type RealmExport, type RealmUser } from "./realm.js";
-import { issueAccessToken, issueToken, type IssueOptions } from "./tokens.js";
+import { issueAccessToken, issueIdToken, issueRefreshToken, issueToken, type Grant, type IssueOptions } from "./tokens.js";
 import { BruteForceDetector } from "./brute-force.js";
+import { SessionStore } from "./sessions.js";
+import { clientOrigins, redeemCode, redeemRefresh, registerBrowserFlow, type GrantResult } from "./authorize.js";
 
 export interface IssuerOptions {
   realmFile: string;
@@ -55,11 +57,13 @@ function clientCredentials(request: FastifyRequest, form: Record<string, string>
  * JWKS and token endpoint (password and client_credentials grants), reading
  * users, roles, groups, clients and mappers from the realm export a real
  * Keycloak imports. Moving to Keycloak changes only the issuer URL.
- * Not implemented: browser login, refresh tokens, id tokens, introspection.
+ * Browser login (authorization code + PKCE), refresh tokens, id tokens and
+ * RP-initiated logout are served too (authorize.ts). Not implemented: introspection, userinfo.
  */
 export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp> {
   const realm = loadRealm(options.realmFile);
   const bruteForce = new BruteForceDetector(realm);
+  const sessions = new SessionStore(realm.ssoSessionIdleTimeout ?? 1800);
   const keys = options.keys ?? (await KeySet.create(options.keyFile));
   const app = Fastify({ logger: false }) as unknown as IssuerApp;
   const base = `/realms/${realm.realm}`;
@@ -83,6 +87,56 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
+  /** A human user by username and password, through brute-force detection (form and password grant alike). */
+  const checkPassword = (username: string, password: string | undefined): RealmUser | "disabled" | undefined => {
+    const user = realm.users?.find((u) => u.username === username.toLowerCase() && !u.serviceAccountClientId);
+    const stored = user?.credentials?.find((c) => c.type === "password")?.value;
+    // A temporarily locked user gets the answer of a wrong password, even with the right one.
+    if (user && bruteForce.isLocked(user.username)) return undefined;
+    if (!user || !sameSecret(stored, password)) {
+      if (user) bruteForce.failure(user.username);
+      return undefined;
+    }
+    bruteForce.success(user.username);
+    return user.enabled === false ? "disabled" : user;
+  };
+
+  registerBrowserFlow(app, {
+    realm,
+    keys,
+    base,
+    sessions,
+    bruteForce,
+    issuerFor,
+    checkPassword: (username, password) => {
+      const user = checkPassword(username, password);
+      // A disabled account is refused on the form like a wrong password.
+      return user === "disabled" ? undefined : user;
+    },
+  });
+
+  // CORS as Keycloak answers browsers: origins a client's webOrigins allow ("+" = its redirect URIs' origins).
+  const allowedOrigins = new Set((realm.clients ?? []).filter((c) => c.enabled !== false).flatMap(clientOrigins));
+  const oidc = `${base}/protocol/openid-connect`;
+  const corsPaths = new Set([`${oidc}/token`, `${oidc}/userinfo`, `${oidc}/logout`, `${oidc}/certs`, `${base}/.well-known/openid-configuration`]);
+  app.addHook("onRequest", async (request, reply) => {
+    const origin = request.headers.origin;
+    if (!origin || !allowedOrigins.has(origin) || !corsPaths.has(request.url.split("?")[0]!)) return;
+    reply.header("access-control-allow-origin", origin).header("access-control-allow-credentials", "true").header("vary", "Origin");
+  });
+  for (const path of corsPaths) {
+    app.options(path, async (request, reply) => {
+      const origin = request.headers.origin;
+      if (!origin || !allowedOrigins.has(origin)) return reply.status(403).send();
+      return reply
+        .status(200)
+        .header("access-control-allow-methods", "GET, POST, OPTIONS")
+        .header("access-control-allow-headers", "Authorization, Content-Type, Accept, DPoP")
+        .header("access-control-max-age", "3600")
+        .send();
+    });
+  }
+
   app.get(`${base}/.well-known/openid-configuration`, async (request) => {
     const issuer = issuerFor(request);
     const oidc = `${issuer}/protocol/openid-connect`;
@@ -94,11 +148,14 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
       userinfo_endpoint: `${oidc}/userinfo`,
       end_session_endpoint: `${oidc}/logout`,
       jwks_uri: `${oidc}/certs`,
-      grant_types_supported: ["password", "client_credentials"],
+      grant_types_supported: ["authorization_code", "refresh_token", "password", "client_credentials"],
+      response_modes_supported: ["query"],
+      code_challenge_methods_supported: ["S256"],
+      frontchannel_logout_session_supported: false,
       response_types_supported: ["code"],
       subject_types_supported: ["public", "pairwise"],
       id_token_signing_alg_values_supported: ["RS256"],
-      token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+      token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
       scopes_supported: ["openid", "profile", "email"],
       claims_supported: ["sub", "iss", "aud", "exp", "iat", "name", "given_name", "family_name", "preferred_username", "email", "org_unit", "school_code"],
     };
@@ -121,19 +178,31 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
     if (client.bearerOnly) return oauthError(reply, 400, "invalid_client", "Bearer-only not allowed");
 
     let user: RealmUser | undefined;
-    if (form.grant_type === "password") {
+    let sid: string | undefined;
+    let scope = form.scope;
+    let nonce: string | undefined;
+    const grant = form.grant_type;
+    if (grant === "password") {
       if (!client.directAccessGrantsEnabled) return oauthError(reply, 400, "unauthorized_client", "Client not allowed for direct access grants");
-      user = realm.users?.find((u) => u.username === form.username?.toLowerCase() && !u.serviceAccountClientId);
-      const stored = user?.credentials?.find((c) => c.type === "password")?.value;
-      // A temporarily locked user gets the answer of a wrong password, even with the right one.
-      if (user && bruteForce.isLocked(user.username)) return oauthError(reply, 401, "invalid_grant", "Invalid user credentials");
-      if (!user || !sameSecret(stored, form.password)) {
-        if (user) bruteForce.failure(user.username);
-        return oauthError(reply, 401, "invalid_grant", "Invalid user credentials");
+      const found = checkPassword(form.username ?? "", form.password);
+      if (!found) return oauthError(reply, 401, "invalid_grant", "Invalid user credentials");
+      if (found === "disabled") return oauthError(reply, 400, "invalid_grant", "Account disabled");
+      user = found;
+      // Keycloak opens a user session for a password grant too, so its refresh token works.
+      sid = sessions.start(user.id, user.username).id;
+    } else if (grant === "authorization_code" || grant === "refresh_token") {
+      let result: GrantResult;
+      if (grant === "authorization_code") {
+        if (client.standardFlowEnabled === false) return oauthError(reply, 400, "unauthorized_client", "Client not allowed to exchange code");
+        result = redeemCode({ realm, sessions }, client, form);
+      } else {
+        result = await redeemRefresh({ realm, sessions, keys }, client, form);
       }
-      bruteForce.success(user.username);
-      if (user.enabled === false) return oauthError(reply, 400, "invalid_grant", "Account disabled");
-    } else if (form.grant_type === "client_credentials") {
+      if (!result.ok) return oauthError(reply, 400, result.error, result.description);
+      ({ user, sid } = result);
+      scope = result.scope;
+      nonce = result.nonce;
+    } else if (grant === "client_credentials") {
       if (client.publicClient) return oauthError(reply, 400, "unauthorized_client", "Public client not allowed to retrieve service account");
       if (!client.serviceAccountsEnabled) return oauthError(reply, 400, "unauthorized_client", "Client not enabled to retrieve service account");
       user = realm.users?.find((u) => u.serviceAccountClientId === client.clientId);
@@ -142,19 +211,28 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
       return oauthError(reply, 400, "unsupported_grant_type", "Unsupported grant_type");
     }
 
-    const issued = await issueAccessToken(realm, keys, issuerFor(request), client, user, {
-      grant: form.grant_type,
-      ...(form.scope ? { scope: form.scope } : {}),
+    const issuer = issuerFor(request);
+    const issued = await issueAccessToken(realm, keys, issuer, client, user, {
+      grant: grant as Grant,
+      ...(scope ? { scope } : {}),
+      ...(sid ? { sid } : {}),
     });
     reply.header("cache-control", "no-store").header("pragma", "no-cache");
-    // No refresh token is issued, so refresh_expires_in is 0 (as Keycloak answers client_credentials).
+    if (!sid) {
+      // client_credentials: no session, no refresh token (refresh_expires_in 0, as Keycloak answers).
+      return { access_token: issued.token, expires_in: issued.expiresIn, refresh_expires_in: 0, token_type: "Bearer", "not-before-policy": 0, scope: issued.scope };
+    }
+    const openid = scope?.split(" ").includes("openid") ?? false;
+    const refresh = await issueRefreshToken(realm, keys, issuer, client, user, { sid, scope: scope ?? "", ...(nonce ? { nonce } : {}) });
     return {
       access_token: issued.token,
       expires_in: issued.expiresIn,
-      refresh_expires_in: 0,
+      refresh_expires_in: refresh.expiresIn,
+      refresh_token: refresh.token,
       token_type: "Bearer",
+      ...(openid ? { id_token: await issueIdToken(realm, keys, issuer, client, user, { sid, ...(nonce ? { nonce } : {}) }) } : {}),
       "not-before-policy": 0,
-      ...(form.grant_type === "password" ? { session_state: issued.sid } : {}),
+      session_state: sid,
       scope: issued.scope,
     };
   });

@@ -13,4 +13,4 @@ export {
   type RealmGroup,
   type ProtocolMapper,
 } from "./realm.js";
-export { issueAccessToken, issueToken, type IssueOptions, type MintOptions, type Grant } from "./tokens.js";
+export { issueAccessToken, issueIdToken, issueRefreshToken, issueToken, type IssueOptions, type MintOptions, type Grant } from "./tokens.js";

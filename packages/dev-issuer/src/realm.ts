@@ -31,6 +31,9 @@ export interface RealmClient {
   directAccessGrantsEnabled?: boolean;
   serviceAccountsEnabled?: boolean;
   webOrigins?: string[];
+  standardFlowEnabled?: boolean;
+  redirectUris?: string[];
+  attributes?: Record<string, string>;
   /** Keycloak's built-in scopes (created on import when the export declares no clientScopes). */
   defaultClientScopes?: string[];
   protocolMappers?: ProtocolMapper[];

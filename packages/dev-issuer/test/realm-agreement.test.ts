@@ -122,7 +122,9 @@ describe("the development issuer serves Keycloak's endpoints", () => {
     it(`password grant: ${user.username}'s token carries what the export defines`, async () => {
       const { status, body } = await post({ grant_type: "password", client_id: "shouhu-web", username: user.username, password: user.credentials![0]!.value! });
       expect(status).toBe(200);
-      expect(body).toMatchObject({ token_type: "Bearer", expires_in: realm.accessTokenLifespan, refresh_expires_in: 0, "not-before-policy": 0, scope: "profile email" });
+      expect(body).toMatchObject({ token_type: "Bearer", expires_in: realm.accessTokenLifespan, refresh_expires_in: realm.ssoSessionIdleTimeout, "not-before-policy": 0, scope: "profile email" });
+      // Keycloak answers a password grant with a refresh token of the session.
+      expect(typeof body.refresh_token).toBe("string");
       const token = String(body.access_token);
       const { payload, protectedHeader } = await verifyWithJwks(token);
       expect(protectedHeader).toEqual({ alg: "RS256", typ: "JWT", kid: issuer.keys.signing.kid });
@@ -167,7 +169,8 @@ describe("the development issuer serves Keycloak's endpoints", () => {
       [{ grant_type: "password", client_id: "shouhu-service", client_secret: "shouhu-service-secret", username: "county.admin", password: "Shouhu@2026" }, 400, "unauthorized_client", "Client not allowed for direct access grants"],
       [{ grant_type: "client_credentials", client_id: "shouhu-service", client_secret: "wrong" }, 401, "unauthorized_client", "Invalid client or Invalid client credentials"],
       [{ grant_type: "client_credentials", client_id: "shouhu-web" }, 400, "unauthorized_client", "Public client not allowed to retrieve service account"],
-      [{ grant_type: "authorization_code", client_id: "shouhu-web" }, 400, "unsupported_grant_type", "Unsupported grant_type"],
+      [{ grant_type: "authorization_code", client_id: "shouhu-web" }, 400, "invalid_request", "Missing parameter: code"],
+      [{ grant_type: "implicit", client_id: "shouhu-web" }, 400, "unsupported_grant_type", "Unsupported grant_type"],
       [{ client_id: "shouhu-web" }, 400, "invalid_request", "Missing form parameter: grant_type"],
     ];
     for (const [form, status, error, description] of cases) {
