@@ -6,7 +6,8 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { RouterProvider } from "react-router/dom";
 import type { User } from "oidc-client-ts";
 import { SessionProvider } from "./auth/session";
-import { router } from "./router";
+import { useState } from "react";
+import { createRouter } from "./router";
 import { ApiError } from "./services/client";
 import "./global.css";
 
@@ -24,6 +25,7 @@ const queryClient = new QueryClient({
 });
 
 export function App({ user }: { user: User }) {
+  const [router] = useState(createRouter);
   return (
     <ConfigProvider locale={zhCN} theme={{ token: { colorPrimary: "#1677ff", borderRadius: 6 } }}>
       <AntApp>

@@ -5,7 +5,8 @@ import { NotFound } from "./pages/exception/NotFound";
 /** Each page is its own chunk: the first screen loads the layout and 工作台 only. */
 const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
 
-export const router = createBrowserRouter([
+/** Created after start-up (sign-in callback handled, URL replaced), so it reads the final location. */
+export const createRouter = () => createBrowserRouter([
   {
     path: "/",
     Component: BasicLayout,

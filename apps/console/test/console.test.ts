@@ -108,14 +108,21 @@ afterAll(async () => {
 });
 
 async function signIn(page: Page, username: string) {
+  page.on("console", (m) => consoleLog.push(m.text()));
+  page.on("requestfailed", (r) => consoleLog.push(`failed ${r.url()}`));
+  page.on("response", (r) => r.status() >= 400 && consoleLog.push(`${r.status()} ${r.url()}`));
   await page.goto(`${base}/children`);
   await page.waitForSelector("#kc-login", { timeout: 30_000 });
   await page.fill("input[name=username]", username);
   await page.fill("input[name=password]", DEMO_PASSWORD);
   await page.click("#kc-login");
   await page.waitForURL(`${base}/children`, { timeout: 30_000 });
-  await page.waitForSelector("[data-testid=children-table] .ant-table-row", { timeout: 30_000 });
+  await page.waitForSelector("[data-testid=children-table] .ant-table-row", { timeout: 30_000 }).catch(async (err) => {
+    await page.screenshot({ path: path.join(os.tmpdir(), `console-fail-${username}.png`) });
+    throw new Error(`${err.message}\n${(await page.locator("body").innerText()).slice(0, 1500)}\n${consoleLog.join("\n")}`);
+  });
 }
+const consoleLog: string[] = [];
 
 const ID_FULL = /\b\d{17}[\dX]\b/;
 

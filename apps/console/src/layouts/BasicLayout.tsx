@@ -79,11 +79,11 @@ export function BasicLayout() {
         <Header className={`${styles.header} no-print`}>
           {phone ? <Button type="text" icon={<MenuOutlined />} aria-label="打开菜单" onClick={() => setDrawerOpen(true)} /> : <span />}
           <Space size={phone ? 8 : 16}>
-            <Link to="/inbox" aria-label={`消息，未读 ${unread.data ?? 0} 条`}>
+            <span aria-label={`消息，未读 ${unread.data ?? 0} 条`}>
               <Badge count={unread.data ?? 0} size="small">
                 <BellOutlined className={styles.bell} />
               </Badge>
-            </Link>
+            </span>
             <Dropdown menu={userMenu} trigger={["click"]}>
               <Button type="text" className={styles.user} data-testid="current-user">
                 <UserOutlined />

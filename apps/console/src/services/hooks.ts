@@ -52,6 +52,7 @@ export function useUnreadCount() {
   return useQuery({
     queryKey: ["inbox", "unread"],
     refetchInterval: 60_000,
+    retry: false,
     queryFn: async () => (await unwrap<{ unread: number; items: InboxMessage[] }>(api.GET("/api/v1/inbox", { params: { query: { unread: "true", limit: 5 } } }))).unread,
   });
 }
