@@ -72,7 +72,8 @@ export function claimsOf(user: User): Claims {
   const realmRoles = ((payload.realm_access as { roles?: string[] } | undefined)?.roles ?? []).filter((r) => typeof r === "string");
   return {
     username: String(payload.preferred_username ?? user.profile.preferred_username ?? ""),
-    name: String(payload.name ?? user.profile.name ?? payload.preferred_username ?? ""),
+    // Chinese names are family name first (陈建华); Keycloak's `name` is "given family".
+    name: payload.family_name && payload.given_name ? `${String(payload.family_name)}${String(payload.given_name)}` : String(payload.name ?? user.profile.name ?? payload.preferred_username ?? ""),
     roles: realmRoles,
     orgUnit: String(payload.org_unit ?? ""),
     schoolId: typeof payload.school_code === "string" ? payload.school_code : undefined,

@@ -88,7 +88,7 @@ export function BasicLayout() {
               <Button type="text" className={styles.user} data-testid="current-user">
                 <UserOutlined />
                 <span className={styles.userName}>{claims.name || claims.username}</span>
-                {!phone && <Tag color="blue">{access.roleLabel}</Tag>}
+                <Tag color="blue" style={{ marginInlineEnd: 0 }}>{access.roleLabel}</Tag>
                 {!phone && <Typography.Text type="secondary">{org.data?.name ?? access.orgUnit}</Typography.Text>}
               </Button>
             </Dropdown>

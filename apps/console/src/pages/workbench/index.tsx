@@ -49,13 +49,13 @@ export default function Workbench() {
         {claims.name || claims.username}，您好。您以「{access.roleLabel}」身份查看本辖区的数据。
       </Typography.Paragraph>
       <Row gutter={[16, 16]}>
-        <Col xs={24} sm={8}>
+        <Col xs={8}>
           <Card><Statistic title="在册儿童" value={fmt(all)} data-testid="count-active" /></Card>
         </Col>
-        <Col xs={24} sm={8}>
+        <Col xs={8}>
           <Card><Statistic title="高风险儿童" value={fmt(high)} valueStyle={{ color: "#cf1322" }} /></Card>
         </Col>
-        <Col xs={24} sm={8}>
+        <Col xs={8}>
           <Card><Statistic title="双留守儿童" value={fmt(both)} /></Card>
         </Col>
         <Col xs={24} lg={12}>
