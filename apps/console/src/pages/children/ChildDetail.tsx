@@ -18,7 +18,9 @@ function useChildList(path: string, childId: string) {
         // The paths are checked against the schema where used below.
         api.GET(path as "/api/v1/pairings", { params: { query: { childId } } }),
       );
-      return Array.isArray(res) ? res : res.items;
+      const rows = Array.isArray(res) ? res : res.items;
+      // /concerns takes no childId filter (it lists the org unit's): keep this child's.
+      return rows.filter((r) => !("childId" in r) || r.childId === childId);
     },
   });
 }
