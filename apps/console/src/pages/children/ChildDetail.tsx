@@ -5,6 +5,9 @@ import { api, unwrap } from "../../services/client";
 import type { Child, HistoryEntry } from "../../services/models";
 import { label, riskColor } from "../../services/labels";
 import { Field } from "../../components/Masked";
+import { useSession } from "../../auth/session";
+// Type-only imports inside: the need-to-know table itself, so 无权查看 is told from 未填写.
+import { childView } from "../../../../../packages/auth/src/need-to-know";
 
 type Row = Record<string, unknown> & { id?: string };
 
@@ -45,6 +48,10 @@ const day = (v: unknown) => (typeof v === "string" ? v.slice(0, 10) : "—");
 
 export default function ChildDetail() {
   const { id = "" } = useParams();
+  const { claims } = useSession();
+  // A field the caller's roles do not see (unless paired with the child) comes as null.
+  const view = childView({ roles: claims.roles as never }, { paired: false });
+  const withheld = (f: keyof typeof view) => view[f] === "none";
   const child = useQuery({ queryKey: ["child", id], queryFn: () => unwrap<Child>(api.GET("/api/v1/children/{id}", { params: { path: { id } } })) });
   const history = useQuery({
     queryKey: ["child-history", id],
@@ -66,15 +73,15 @@ export default function ChildDetail() {
           <Descriptions.Item label="性别">{label("sex", c.sex)}</Descriptions.Item>
           <Descriptions.Item label="出生日期">{c.birthDate}</Descriptions.Item>
           <Descriptions.Item label="民族">{c.ethnicity}</Descriptions.Item>
-          <Descriptions.Item label="住址"><Field value={c.address} /></Descriptions.Item>
+          <Descriptions.Item label="住址"><Field value={c.address} withheld={withheld("address")} /></Descriptions.Item>
           <Descriptions.Item label="学校">{c.schoolName ?? "—"} {c.grade ?? ""} {c.className ?? ""}</Descriptions.Item>
           <Descriptions.Item label="留守类型">{label("leftBehindType", c.leftBehindType)}</Descriptions.Item>
           <Descriptions.Item label="困境类别">{c.difficultyCategories.length ? c.difficultyCategories.map((d) => <Tag key={d}>{label("difficultyCategory", d)}</Tag>) : "无"}</Descriptions.Item>
           <Descriptions.Item label="风险等级"><Tag color={riskColor[c.riskLevel]}>{label("riskLevel", c.riskLevel)}</Tag></Descriptions.Item>
           <Descriptions.Item label="状态">{label("status", c.status)}{c.exitReason ? `（${label("exitReason", c.exitReason)}）` : ""}</Descriptions.Item>
-          <Descriptions.Item label="健康情况"><Field value={c.healthNotes} /></Descriptions.Item>
-          <Descriptions.Item label="心理情况"><Field value={c.psychologicalNotes} /></Descriptions.Item>
-          <Descriptions.Item label="备注"><Field value={c.remarks} /></Descriptions.Item>
+          <Descriptions.Item label="健康情况"><Field value={c.healthNotes} withheld={withheld("healthNotes")} /></Descriptions.Item>
+          <Descriptions.Item label="心理情况"><Field value={c.psychologicalNotes} withheld={withheld("psychologicalNotes")} /></Descriptions.Item>
+          <Descriptions.Item label="备注"><Field value={c.remarks} withheld={withheld("familyNotes")} /></Descriptions.Item>
         </Descriptions>
       ),
     },
@@ -84,7 +91,7 @@ export default function ChildDetail() {
       children: (
         <>
           <Descriptions bordered column={1} size="small" style={{ marginBottom: 16 }}>
-            <Descriptions.Item label="家庭情况"><Field value={c.familySituation} /></Descriptions.Item>
+            <Descriptions.Item label="家庭情况"><Field value={c.familySituation} withheld={withheld("familyNotes")} /></Descriptions.Item>
           </Descriptions>
           <Typography.Title level={5}>监护人</Typography.Title>
           <Table rowKey={(g) => g.name + g.relation} pagination={false} size="small" dataSource={c.guardians} scroll={{ x: 500 }}
