@@ -187,6 +187,9 @@ describe.skipIf(!run)("console", () => {
     await page.waitForSelector(".ant-tabs");
     expect(await page.locator(".ant-tabs").innerText()).not.toMatch(ID_FULL);
     await page.screenshot({ path: path.join(shots, "child-detail-teacher-desktop.png"), fullPage: true });
+    // 退出登录 ends the issuer's session (end_session): back at the console, it asks to sign in again.
+    await page.getByRole("button", { name: "退出登录" }).click();
+    await page.waitForSelector("#kc-login", { timeout: 30_000 });
     await ctx.close();
   }, 90_000);
 });
