@@ -10,6 +10,7 @@ import { AuditWriter, type AuditPool } from "./audit/writer.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { OpenApiAggregator, registerDocs } from "./routes/docs.js";
 import { registerProxy } from "./routes/proxy.js";
+import { registerConsole, type ConsoleOptions } from "./routes/console.js";
 import { Counter, Gauge } from "prom-client";
 import { MemoryFallback, leasedRedisStore } from "./rate-limit-store.js";
 import type { Upstream } from "./upstreams.js";
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   readiness?: ReadinessCheck[];
   instrumentation?: FastifyOtelInstrumentation;
   audit?: AuditWriter;
+  /** The staff console at `/` (built files, issuer, client id); absent: not served. */
+  console?: Omit<ConsoleOptions, "logger">;
 }
 
 /** Security headers; a JSON API loads nothing, and the docs UI sets its own policy (staticCSP). */
@@ -101,6 +104,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
     registerAuditRoutes(scoped, deps.prisma);
     await registerProxy(scoped, { upstreams: deps.upstreams, audit, timeoutMs: deps.timeoutMs ?? 30_000 });
   });
+
+  if (deps.console) await registerConsole(app, { ...deps.console, logger: deps.logger });
 
   app.addHook("onClose", async () => audit.drain());
   return Object.assign(app, { audit });

@@ -8,6 +8,12 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
   OIDC_AUDIENCE: z.string().default("shouhu-api"),
   OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-console", "shouhu-service"]),
+  /** The console's built files; default: apps/console/dist of this checkout (absent: / not served). */
+  CONSOLE_DIR: z.string().optional(),
+  /** The issuer as browsers reach it (default OIDC_ISSUER_URL), handed to the console in /config.json. */
+  CONSOLE_OIDC_ISSUER_URL: z.url().optional(),
+  /** The console's public OIDC client (authorization code + PKCE). */
+  CONSOLE_CLIENT_ID: z.string().default("shouhu-console"),
   /** Browser origins allowed by CORS; empty means no cross-origin browser access. */
   CORS_ORIGINS: commaList.default([]),
   /** Requests per user per minute. */

@@ -38,6 +38,11 @@ const app = await buildGatewayApp({
   corsOrigins: config.CORS_ORIGINS,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  console: {
+    dir: config.CONSOLE_DIR ?? fileURLToPath(new URL("../../../apps/console/dist", import.meta.url)),
+    issuerUrl: config.CONSOLE_OIDC_ISSUER_URL ?? config.OIDC_ISSUER_URL,
+    clientId: config.CONSOLE_CLIENT_ID,
+  },
   readiness: [
     draining,
     { name: "postgres", check: async () => void (await prisma.$queryRawUnsafe("SELECT 1")) },

@@ -1,0 +1,64 @@
+import type { Claims } from "./auth/oidc";
+
+/**
+ * What the signed-in user may see and do in the console, decided in one place from the
+ * access token's realm roles and org_unit. It only hides what the API would refuse
+ * anyway (the API decides; test/access.test.ts keeps these lists equal to the
+ * services' permission lists); data itself comes already reduced by need-to-know.
+ */
+export const ROLE_LABELS: Record<string, string> = {
+  "county-admin": "县级管理员",
+  "federation-officer": "妇联工作人员",
+  "township-supervisor": "乡镇儿童督导员",
+  "village-director": "村儿童主任",
+  teacher: "教师",
+  "health-worker": "卫生院工作人员",
+  inspector: "督导检查人员",
+};
+
+/** services/registry/src/routes/permissions.ts */
+export const registrars = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
+export const registerKeepers = ["county-admin", "federation-officer", "township-supervisor"];
+/** services/pairing/src/routes/permissions.ts */
+export const helperKeepers = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
+export const approvers = ["county-admin", "township-supervisor"];
+export const matchers = ["county-admin", "federation-officer", "township-supervisor"];
+
+/** Highest first: the role a person is shown as when they hold several. */
+const rolePrecedence = Object.keys(ROLE_LABELS);
+
+export interface Access {
+  primaryRole: string;
+  roleLabel: string;
+  orgUnit: string;
+  orgLevel: "county" | "township" | "village";
+  canListChildren: boolean;
+  canEditChildren: boolean;
+  canImport: boolean;
+  canSeePairing: boolean;
+  canApprovePairings: boolean;
+  canManageHelpers: boolean;
+  canRunMatching: boolean;
+  /** Inspectors get counts, not files (DESIGN.md need-to-know). */
+  readOnly: boolean;
+}
+
+export function accessFor(claims: Claims): Access {
+  const has = (roles: string[]) => claims.roles.some((r) => roles.includes(r));
+  const primaryRole = rolePrecedence.find((r) => claims.roles.includes(r)) ?? claims.roles[0] ?? "";
+  const code = claims.orgUnit;
+  return {
+    primaryRole,
+    roleLabel: ROLE_LABELS[primaryRole] ?? "未分配角色",
+    orgUnit: code,
+    orgLevel: code.length >= 12 ? "village" : code.length >= 9 ? "township" : "county",
+    canListChildren: claims.roles.length > 0,
+    canEditChildren: has(registrars),
+    canImport: has(registerKeepers),
+    canSeePairing: has([...helperKeepers, "teacher", "inspector"]),
+    canApprovePairings: has(approvers),
+    canManageHelpers: has(helperKeepers),
+    canRunMatching: has(matchers),
+    readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
+  };
+}

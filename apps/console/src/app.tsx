@@ -1,0 +1,40 @@
+import { ConfigProvider, App as AntApp } from "antd";
+import zhCN from "antd/locale/zh_CN";
+import dayjs from "dayjs";
+import "dayjs/locale/zh-cn";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { RouterProvider } from "react-router/dom";
+import type { User } from "oidc-client-ts";
+import { SessionProvider } from "./auth/session";
+import { useState } from "react";
+import { createRouter } from "./router";
+import { ApiError } from "./services/client";
+import "./global.css";
+
+dayjs.locale("zh-cn");
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 30_000,
+      // A 4xx will not change on retry; a 5xx/503 may (weak signal, a service restarting).
+      retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+export function App({ user }: { user: User }) {
+  const [router] = useState(createRouter);
+  return (
+    <ConfigProvider locale={zhCN} theme={{ token: { colorPrimary: "#1677ff", borderRadius: 6 } }}>
+      <AntApp>
+        <SessionProvider user={user}>
+          <QueryClientProvider client={queryClient}>
+            <RouterProvider router={router} />
+          </QueryClientProvider>
+        </SessionProvider>
+      </AntApp>
+    </ConfigProvider>
+  );
+}

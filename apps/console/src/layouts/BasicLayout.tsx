@@ -1,0 +1,112 @@
+import { Suspense, useState } from "react";
+import { Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
+import { BellOutlined, DashboardOutlined, LogoutOutlined, MenuOutlined, MessageOutlined, TeamOutlined, UploadOutlined, UserOutlined, HeartOutlined } from "@ant-design/icons";
+import { Link, Outlet, useLocation, useNavigate, useNavigation } from "react-router";
+import { useSession } from "../auth/session";
+import { signOut } from "../auth/oidc";
+import { useOrgUnit, useUnreadCount } from "../services/hooks";
+import type { Access } from "../access";
+import styles from "./BasicLayout.module.css";
+
+const { Header, Sider, Content } = Layout;
+
+function menuItems(access: Access): MenuProps["items"] {
+  return [
+    { key: "/", icon: <DashboardOutlined />, label: "工作台" },
+    access.canListChildren && { key: "/children", icon: <TeamOutlined />, label: "儿童档案" },
+  ].filter(Boolean) as MenuProps["items"];
+}
+
+/** The menu key of the current page: its first path segment. */
+const selectedKey = (pathname: string) => (pathname === "/" ? "/" : `/${pathname.split("/")[1]}`);
+
+/**
+ * Ant Design Pro's shape: a sider menu on wide screens, a drawer behind a menu button
+ * on phones (village directors work on phones), the user and the inbox in the header.
+ */
+export function BasicLayout() {
+  const { claims, access } = useSession();
+  const screens = Grid.useBreakpoint();
+  const phone = !screens.md;
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const location = useLocation();
+  const navigate = useNavigate();
+  const navigation = useNavigation();
+  const org = useOrgUnit(access.orgUnit);
+  const unread = useUnreadCount();
+
+  const menu = (
+    <Menu
+      mode="inline"
+      theme="dark"
+      selectedKeys={[selectedKey(location.pathname)]}
+      items={menuItems(access)}
+      onClick={({ key }) => {
+        setDrawerOpen(false);
+        void navigate(key);
+      }}
+    />
+  );
+  const brand = (
+    <div className={styles.brand}>
+      <img src="/favicon.svg" alt="" width={28} height={28} />
+      <span>守护 · 关爱服务平台</span>
+    </div>
+  );
+  const userMenu: MenuProps = {
+    items: [
+      { key: "who", disabled: true, label: `${access.roleLabel} · ${org.data?.name ?? access.orgUnit}` },
+      { type: "divider" },
+      { key: "logout", icon: <LogoutOutlined />, label: "退出登录", onClick: () => void signOut() },
+    ],
+  };
+
+  return (
+    <Layout className={styles.root}>
+      {!phone && (
+        <Sider width={208} breakpoint="lg" collapsible={false} className={`${styles.sider} no-print`}>
+          {brand}
+          {menu}
+        </Sider>
+      )}
+      {phone && (
+        <Drawer placement="left" open={drawerOpen} onClose={() => setDrawerOpen(false)} size={240} closable={false} styles={{ body: { padding: 0, background: "#001529" } }} title={null}>
+          {brand}
+          {menu}
+        </Drawer>
+      )}
+      <Layout>
+        <Header className={`${styles.header} no-print`}>
+          {phone ? <Button type="text" icon={<MenuOutlined />} aria-label="打开菜单" onClick={() => setDrawerOpen(true)} /> : <span />}
+          <Space size={phone ? 8 : 16}>
+            <span aria-label={`消息，未读 ${unread.data ?? 0} 条`}>
+              <Badge count={unread.data ?? 0} size="small">
+                <BellOutlined className={styles.bell} />
+              </Badge>
+            </span>
+            <Dropdown menu={userMenu} trigger={["click"]}>
+              <Button type="text" className={styles.user} data-testid="current-user">
+                <UserOutlined />
+                <span className={styles.userName}>{claims.name || claims.username}</span>
+                <Tag color="blue" style={{ marginInlineEnd: 0 }}>{access.roleLabel}</Tag>
+                {!phone && <Typography.Text type="secondary">{org.data?.name ?? access.orgUnit}</Typography.Text>}
+              </Button>
+            </Dropdown>
+            {!phone && (
+              <Button icon={<LogoutOutlined />} onClick={() => void signOut()}>
+                退出登录
+              </Button>
+            )}
+          </Space>
+        </Header>
+        <Content className={styles.content}>
+          <Spin spinning={navigation.state === "loading"} delay={200}>
+            <Suspense fallback={<Spin />}>
+              <Outlet />
+            </Suspense>
+          </Spin>
+        </Content>
+      </Layout>
+    </Layout>
+  );
+}

@@ -1,0 +1,20 @@
+import { createBrowserRouter } from "react-router";
+import { BasicLayout } from "./layouts/BasicLayout";
+import { NotFound } from "./pages/exception/NotFound";
+
+/** Each page is its own chunk: the first screen loads the layout and 工作台 only. */
+const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
+
+/** Created after start-up (sign-in callback handled, URL replaced), so it reads the final location. */
+export const createRouter = () => createBrowserRouter([
+  {
+    path: "/",
+    Component: BasicLayout,
+    children: [
+      { index: true, lazy: page(() => import("./pages/workbench")) },
+      { path: "children", lazy: page(() => import("./pages/children/ChildList")) },
+      { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
+      { path: "*", Component: NotFound },
+    ],
+  },
+]);

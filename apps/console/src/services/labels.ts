@@ -1,0 +1,23 @@
+/**
+ * zh-CN labels of the API's codes. Kept equal to `labels` in @shouhu/contracts by
+ * test/access.test.ts (importing contracts here would bundle zod into the app).
+ */
+export const labels = {
+  leftBehindType: { both_parents_away: "双留守", one_parent_away: "单留守", one_away_other_unable: "一方外出另一方无监护能力", not_left_behind: "非留守" },
+  difficultyCategory: { de_facto_unattended: "事实无人抚养", severe_illness: "重病", disability: "残疾", economic_hardship: "家庭经济困难", orphan: "孤儿", other: "其他" },
+  riskLevel: { low: "低", medium: "中", high: "高" },
+  sex: { male: "男", female: "女" },
+  status: { active: "在册", exited: "已退出" },
+  exitReason: { parent_returned: "父母返乡", turned_16: "年满16周岁", moved_away: "迁出", transferred_out: "转出本县", deceased: "死亡" },
+  helperKind: { teacher: "教师", proxy_parent: "代理家长", volunteer: "志愿者", village_director: "村儿童主任", peer_student: "同伴学生" },
+  pairingKind: { mentor: "结对帮扶人", peer: "手拉手伙伴" },
+} as const;
+
+export const riskColor: Record<string, string> = { low: "green", medium: "orange", high: "red" };
+
+export const options = (map: Record<string, string>) => Object.entries(map).map(([value, label]) => ({ value, label }));
+
+export function label<K extends keyof typeof labels>(kind: K, code: string | null | undefined): string {
+  if (!code) return "—";
+  return (labels[kind] as Record<string, string>)[code] ?? code;
+}

@@ -1,0 +1,87 @@
+/**
+ * Response shapes. The OpenAPI document describes requests but no responses yet, so
+ * these come from the services' own TypeScript (type-only imports, nothing bundled):
+ * when a service changes what it returns, this stops compiling.
+ */
+import type { ChildRecord } from "../../../../services/registry/src/domain/child-record";
+import type { presentPairing } from "../../../../services/pairing/src/routes/present";
+import type { presentHelper } from "../../../../services/pairing/src/routes/helpers";
+
+/** Dates travel as ISO strings. */
+type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+
+export type Child = ChildRecord;
+export type Pairing = Json<ReturnType<typeof presentPairing>>;
+export type Helper = Json<ReturnType<typeof presentHelper>>;
+export type { GuardianRecord, ParentRecord } from "../../../../services/registry/src/domain/child-record";
+import type { contactCard } from "../../../../services/registry/src/data/contact-card";
+import type { childHistory } from "../../../../services/registry/src/data/queries";
+
+export type ContactCard = Json<Awaited<ReturnType<typeof contactCard>>>;
+export type HistoryEntry = Json<Awaited<ReturnType<typeof childHistory>>[number]>;
+
+// The routes below build their answer inline (nothing exported to import); these
+// mirror them field for field — services/registry/src/routes/imports.ts presentBatch,
+// org-units.ts (Prisma rows), pairing/src/routes/unpaired.ts, notifications/src/routes/inbox.ts.
+export interface OrgUnit {
+  code: string;
+  name: string;
+  level: "county" | "township" | "village";
+  parentCode: string | null;
+}
+export interface School {
+  id: string;
+  name: string;
+  townshipCode: string;
+}
+export interface ImportBatch {
+  id: string;
+  fileName: string;
+  orgUnit: string;
+  status: string;
+  totalRows: number;
+  processedRows: number;
+  acceptedRows: number;
+  rejectedRows: number;
+  error: string | null;
+  createdBy: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  duplicateUpload?: boolean;
+}
+export interface ImportRejection {
+  sheet: string;
+  rowNumber: number;
+  name: string | null;
+  reasons: string[];
+  existingChildId: string | null;
+}
+export interface UnpairedChild {
+  id: string;
+  name: string;
+  villageCode: string;
+  schoolName: string | null;
+  riskLevelLabel: string;
+  leftBehindTypeLabel: string;
+  note: string | null;
+  proposal: { pairingId: string; helperId: string; helperName: string; matchReason: string } | null;
+  waiting: string;
+}
+export interface UnpairedSummary {
+  kind: "mentor" | "peer";
+  orgUnits: { villageCode: string; children: number; paired: number; proposed: number; unmatched: number }[];
+  totals: { children: number; paired: number; proposed: number; unmatched: number };
+}
+export interface InboxMessage {
+  id: string;
+  title: string;
+  body: string;
+  urgent: boolean;
+  childId: string | null;
+  createdAt: string;
+  readAt: string | null;
+}
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
