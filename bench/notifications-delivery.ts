@@ -18,7 +18,7 @@ import { Queue, Worker } from "bullmq";
 import { createPgPool, migrate } from "@shouhu/db";
 import { eventsQueue, type Envelope } from "@shouhu/contracts";
 import { buildEvent, createEventConsumer, eventJobOptions, inPgTransaction, type SqlTx } from "@shouhu/messaging";
-import { createTestDatabase, realmFile, testPrefix } from "@shouhu/testing";
+import { createTestDatabase, devUsersFile, realmFile, testPrefix } from "@shouhu/testing";
 import { createPrisma } from "../services/notifications/src/data/db.js";
 import { syncDirectoryFromRealm } from "../services/notifications/src/data/directory.js";
 import { notificationHandlers } from "../services/notifications/src/events/handlers.js";
@@ -69,7 +69,7 @@ const pool = createPgPool(db.url, { max: concurrency });
 const queues: Queue[] = [];
 try {
   await migrate({ databaseUrl: db.url, migrationsDir: `${root}/services/notifications/prisma/migrations` });
-  await syncDirectoryFromRealm(prisma, realmFile);
+  await syncDirectoryFromRealm(prisma, realmFile, devUsersFile);
   const events = Array.from({ length: N }, (_, i) => visitDue(i));
   console.log(`${N} visit.due events, concurrency ${concurrency}; ${os.cpus().length} × ${os.cpus()[0]?.model}, node ${process.version}`);
 

@@ -14,13 +14,15 @@ const issuerPort = env("ISSUER_PORT", "8081");
 const issuerUrl = env("OIDC_ISSUER_URL", `http://127.0.0.1:${issuerPort}/realms/shouhu`);
 const redisUrl = env("REDIS_URL", "redis://127.0.0.1:6379");
 const pg = env("PG_BASE_URL", "postgresql://root@127.0.0.1:5432");
+// The demo users (password Shouhu@2026) live outside the production realm export; this is a dev run.
+const devUsersFile = env("DEV_USERS_FILE", path.join(root, "infra/keycloak/dev/shouhu-users-0.json"));
 
 /** Each process: name, entry point, env, health URL. Order matters: issuer first, gateway last. */
 const processes = [
   {
     name: "issuer",
     entry: "packages/dev-issuer/dist/main.js",
-    env: { PORT: issuerPort, ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""), ISSUER_KEY_FILE: path.join(root, ".run/issuer-key.json") },
+    env: { PORT: issuerPort, ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""), ISSUER_KEY_FILE: path.join(root, ".run/issuer-key.json"), DEV_USERS_FILE: devUsersFile },
     health: `${issuerUrl}/.well-known/openid-configuration`,
   },
   {
@@ -50,7 +52,7 @@ const processes = [
   {
     name: "notifications",
     entry: "services/notifications/dist/main.js",
-    env: { PORT: env("NOTIFICATIONS_PORT", "3005"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_notifications` },
+    env: { PORT: env("NOTIFICATIONS_PORT", "3005"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_notifications`, DEV_USERS_FILE: devUsersFile },
     health: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}/readyz`,
   },
   {

@@ -111,6 +111,25 @@ describe("docker-compose.yml", () => {
     expect(read(".gitignore")).toMatch(/^\.env$/m);
   });
 
+  it("imports no human users in the production shape; docker-compose.dev.yml adds the demo users file", () => {
+    expect(JSON.stringify(compose.services.keycloak.volumes)).not.toContain("users");
+    expect(compose.services["notifications-api"].environment.DEV_USERS_FILE).toBeUndefined();
+    expect(read(".dockerignore")).toMatch(/^infra\/keycloak\/dev$/m);
+    const dev = parse(read("docker-compose.dev.yml")) as { services: Record<string, { volumes?: string[]; environment?: Record<string, string> }> };
+    expect(dev.services.keycloak!.volumes).toEqual(["./infra/keycloak/dev/shouhu-users-0.json:/opt/keycloak/data/import/shouhu-users-0.json:ro"]);
+    for (const svc of ["notifications-api", "notifications-worker"]) {
+      const file = dev.services[svc]!.environment!.DEV_USERS_FILE!;
+      expect(dev.services[svc]!.volumes!.some((v) => v.split(":")[1] === file), svc).toBe(true);
+    }
+    for (const cmd of [["docker-compose"], ["docker", "compose"]]) {
+      if (spawnSync(cmd[0]!, [...cmd.slice(1), "version"], { encoding: "utf8" }).status !== 0) continue;
+      const merged = parse(execFileSync(cmd[0]!, [...cmd.slice(1), "-f", "docker-compose.yml", "-f", "docker-compose.dev.yml", "--env-file", ".env.example", "config"], { cwd: root, encoding: "utf8" }));
+      expect(JSON.stringify(merged.services.keycloak.volumes)).toContain("shouhu-users-0.json");
+      expect(JSON.stringify(merged.services.keycloak.volumes)).toContain("shouhu-realm.json");
+      break;
+    }
+  });
+
   it("publishes only the gateway and Keycloak; Redis needs a password", () => {
     const published = Object.entries(compose.services)
       .filter(([, svc]) => svc.ports?.length && !svc.profiles?.includes("observability"))

@@ -1,15 +1,25 @@
 import { timingSafeEqual } from "node:crypto";
+import { existsSync } from "node:fs";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { KeySet } from "./keys.js";
-import { findClient, loadRealm, type RealmClient, type RealmExport, type RealmUser } from "./realm.js";
+import { findClient, loadRealm, repoDevUsersFile, type RealmClient, type RealmExport, type RealmUser } from "./realm.js";
 import { issueAccessToken, issueIdToken, issueRefreshToken, issueToken, type Grant, type IssueOptions } from "./tokens.js";
 import { BruteForceDetector } from "./brute-force.js";
-import { SessionStore } from "./sessions.js";
-import { clientOrigins, redeemCode, redeemRefresh, registerBrowserFlow, type GrantResult } from "./authorize.js";
+import { SessionStore, type UserSession } from "./sessions.js";
+import { registerAuthorize } from "./authorize.js";
+import { registerLogout } from "./logout.js";
+import { registerUserinfo } from "./userinfo.js";
+import { registerCors } from "./cors.js";
+import { redeemCode, redeemRefresh, type GrantResult } from "./grants.js";
+import type { BrowserFlowContext } from "./browser-http.js";
 
 export interface IssuerOptions {
   realmFile: string;
-  /** Human users (Keycloak directory-export users file); default: DEV_USERS_FILE, else dev/<realm>-users-0.json next to the realm if present. `false`: none. */
+  /**
+   * Human users (Keycloak directory-export users file). Default: DEV_USERS_FILE, else the
+   * repository's infra/keycloak/dev/<realm>-users-0.json when it exists — this issuer is for
+   * development only, so it signs the demo users in unless told otherwise. `false`: none.
+   */
   usersFile?: string | false;
   /**
    * Base URL tokens name as issuer: `iss` = `${publicBaseUrl}/realms/${realm}` exactly.
@@ -49,9 +59,26 @@ function clientCredentials(request: FastifyRequest, form: Record<string, string>
     const decoded = Buffer.from(basic, "base64").toString("utf8");
     const at = decoded.indexOf(":");
     // RFC 6749 §2.3.1: both parts are form-urlencoded inside Basic.
-    if (at > 0) return { clientId: decodeURIComponent(decoded.slice(0, at)), secret: decodeURIComponent(decoded.slice(at + 1)) };
+    try {
+      if (at > 0) return { clientId: decodeURIComponent(decoded.slice(0, at)), secret: decodeURIComponent(decoded.slice(at + 1)) };
+    } catch {
+      return {};
+    }
   }
   return { clientId: form.client_id, secret: form.client_secret };
+}
+
+type ClientAuth = { client: RealmClient } | { status: number; error: string; description: string };
+
+/** Keycloak's client authentication at the token endpoint: public clients name themselves, confidential ones prove it. */
+function authenticateClient(realm: RealmExport, request: FastifyRequest, form: Record<string, string>): ClientAuth {
+  const { clientId, secret } = clientCredentials(request, form);
+  if (!clientId) return { status: 400, error: "invalid_client", description: "Missing client_id parameter" };
+  const client = findClient(realm, clientId);
+  if (!client || client.enabled === false) return { status: 401, error: "invalid_client", description: "Invalid client or Invalid client credentials" };
+  if (client.bearerOnly) return { status: 400, error: "invalid_client", description: "Bearer-only not allowed" };
+  if (!client.publicClient && !sameSecret(client.secret, secret)) return { status: 401, error: "unauthorized_client", description: "Invalid client or Invalid client credentials" };
+  return { client };
 }
 
 /**
@@ -60,12 +87,12 @@ function clientCredentials(request: FastifyRequest, form: Record<string, string>
  * users, roles, groups, clients and mappers from the realm export a real
  * Keycloak imports. Moving to Keycloak changes only the issuer URL.
  * Browser login (authorization code + PKCE), refresh tokens, id tokens and
- * RP-initiated logout are served too (authorize.ts). Not implemented: introspection.
+ * RP-initiated logout are served too (authorize.ts, logout.ts, userinfo.ts).
  */
 export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp> {
-  const realm = loadRealm(options.realmFile, options.usersFile === undefined ? {} : { usersFile: options.usersFile });
+  const realm = loadRealm(options.realmFile, { usersFile: options.usersFile ?? defaultDevUsers(options.realmFile) });
   const bruteForce = new BruteForceDetector(realm);
-  const sessions = new SessionStore(realm.ssoSessionIdleTimeout ?? 1800);
+  const sessions = new SessionStore({ idleSeconds: realm.ssoSessionIdleTimeout ?? 1800, maxSeconds: realm.ssoSessionMaxLifespan ?? 36_000 });
   const keys = options.keys ?? (await KeySet.create(options.keyFile));
   const app = Fastify({ logger: false }) as unknown as IssuerApp;
   const base = `/realms/${realm.realm}`;
@@ -103,41 +130,25 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
     return user.enabled === false ? "disabled" : user;
   };
 
-  registerBrowserFlow(app, {
+  const browser: BrowserFlowContext = {
     realm,
     keys,
     base,
     sessions,
-    bruteForce,
     issuerFor,
     checkPassword: (username, password) => {
       const user = checkPassword(username, password);
       // A disabled account is refused on the form like a wrong password.
       return user === "disabled" ? undefined : user;
     },
+  };
+  registerCors(app, realm, base);
+  registerAuthorize(app, browser);
+  registerUserinfo(app, browser);
+  registerLogout(app, browser, (request, form) => {
+    const auth = authenticateClient(realm, request, form);
+    return "client" in auth ? auth.client : auth.description;
   });
-
-  // CORS as Keycloak answers browsers: origins a client's webOrigins allow ("+" = its redirect URIs' origins).
-  const allowedOrigins = new Set((realm.clients ?? []).filter((c) => c.enabled !== false).flatMap(clientOrigins));
-  const oidc = `${base}/protocol/openid-connect`;
-  const corsPaths = new Set([`${oidc}/token`, `${oidc}/userinfo`, `${oidc}/logout`, `${oidc}/certs`, `${base}/.well-known/openid-configuration`]);
-  app.addHook("onRequest", async (request, reply) => {
-    const origin = request.headers.origin;
-    if (!origin || !allowedOrigins.has(origin) || !corsPaths.has(request.url.split("?")[0]!)) return;
-    reply.header("access-control-allow-origin", origin).header("access-control-allow-credentials", "true").header("vary", "Origin");
-  });
-  for (const path of corsPaths) {
-    app.options(path, async (request, reply) => {
-      const origin = request.headers.origin;
-      if (!origin || !allowedOrigins.has(origin)) return reply.status(403).send();
-      return reply
-        .status(200)
-        .header("access-control-allow-methods", "GET, POST, OPTIONS")
-        .header("access-control-allow-headers", "Authorization, Content-Type, Accept, DPoP")
-        .header("access-control-max-age", "3600")
-        .send();
-    });
-  }
 
   app.get(`${base}/.well-known/openid-configuration`, async (request) => {
     const issuer = issuerFor(request);
@@ -149,17 +160,24 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
       introspection_endpoint: `${oidc}/token/introspect`,
       userinfo_endpoint: `${oidc}/userinfo`,
       end_session_endpoint: `${oidc}/logout`,
+      frontchannel_logout_session_supported: false,
+      frontchannel_logout_supported: false,
       jwks_uri: `${oidc}/certs`,
       grant_types_supported: ["authorization_code", "refresh_token", "password", "client_credentials"],
-      response_modes_supported: ["query"],
-      code_challenge_methods_supported: ["S256"],
-      frontchannel_logout_session_supported: false,
       response_types_supported: ["code"],
+      response_modes_supported: ["query", "fragment"],
       subject_types_supported: ["public", "pairwise"],
       id_token_signing_alg_values_supported: ["RS256"],
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
-      scopes_supported: ["openid", "profile", "email"],
-      claims_supported: ["sub", "iss", "aud", "exp", "iat", "name", "given_name", "family_name", "preferred_username", "email", "org_unit", "school_code"],
+      code_challenge_methods_supported: ["S256"],
+      scopes_supported: ["openid", "profile", "email", "roles", "web-origins", "acr", "basic"],
+      claims_supported: ["aud", "sub", "iss", "auth_time", "name", "given_name", "family_name", "preferred_username", "email", "email_verified", "acr", "org_unit", "school_code"],
+      claims_parameter_supported: false,
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      require_request_uri_registration: false,
+      authorization_response_iss_parameter_supported: true,
+      backchannel_logout_supported: false,
     };
   });
 
@@ -169,18 +187,12 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
   app.post(`${base}/protocol/openid-connect/token`, async (request, reply) => {
     const form = (request.body && typeof request.body === "object" ? request.body : {}) as Record<string, string>;
     if (!form.grant_type) return oauthError(reply, 400, "invalid_request", "Missing form parameter: grant_type");
-    const { clientId, secret } = clientCredentials(request, form);
-    if (!clientId) return oauthError(reply, 400, "invalid_client", "Missing client_id parameter");
-    const client: RealmClient | undefined = findClient(realm, clientId);
-    if (!client) return oauthError(reply, 401, "invalid_client", "Invalid client or Invalid client credentials");
-    if (client.enabled === false) return oauthError(reply, 401, "invalid_client", "Invalid client or Invalid client credentials");
-    if (!client.publicClient && !client.bearerOnly && !sameSecret(client.secret, secret)) {
-      return oauthError(reply, 401, "unauthorized_client", "Invalid client or Invalid client credentials");
-    }
-    if (client.bearerOnly) return oauthError(reply, 400, "invalid_client", "Bearer-only not allowed");
+    const auth = authenticateClient(realm, request, form);
+    if (!("client" in auth)) return oauthError(reply, auth.status, auth.error, auth.description);
+    const client = auth.client;
 
     let user: RealmUser | undefined;
-    let sid: string | undefined;
+    let session: UserSession | undefined;
     let scope = form.scope;
     let nonce: string | undefined;
     const grant = form.grant_type;
@@ -191,17 +203,17 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
       if (found === "disabled") return oauthError(reply, 400, "invalid_grant", "Account disabled");
       user = found;
       // Keycloak opens a user session for a password grant too, so its refresh token works.
-      sid = sessions.start(user.id, user.username).id;
+      session = sessions.start(user.id, user.username, client.clientId);
     } else if (grant === "authorization_code" || grant === "refresh_token") {
       let result: GrantResult;
       if (grant === "authorization_code") {
         if (client.standardFlowEnabled === false) return oauthError(reply, 400, "unauthorized_client", "Client not allowed to exchange code");
         result = redeemCode({ realm, sessions }, client, form);
       } else {
-        result = await redeemRefresh({ realm, sessions, keys }, client, form);
+        result = await redeemRefresh({ realm, sessions, keys, issuer: issuerFor(request) }, client, form);
       }
       if (!result.ok) return oauthError(reply, 400, result.error, result.description);
-      ({ user, sid } = result);
+      ({ user, session } = result);
       scope = result.scope;
       nonce = result.nonce;
     } else if (grant === "client_credentials") {
@@ -217,22 +229,24 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
     const issued = await issueAccessToken(realm, keys, issuer, client, user, {
       grant: grant as Grant,
       ...(scope ? { scope } : {}),
-      ...(sid ? { sid } : {}),
+      ...(session ? { sid: session.id } : {}),
     });
     reply.header("cache-control", "no-store").header("pragma", "no-cache");
-    if (!sid) {
+    if (!session) {
       // client_credentials: no session, no refresh token (refresh_expires_in 0, as Keycloak answers).
       return { access_token: issued.token, expires_in: issued.expiresIn, refresh_expires_in: 0, token_type: "Bearer", "not-before-policy": 0, scope: issued.scope };
     }
+    const sid = session.id;
     const openid = scope?.split(" ").includes("openid") ?? false;
-    const refresh = await issueRefreshToken(realm, keys, issuer, client, user, { sid, scope: scope ?? "", ...(nonce ? { nonce } : {}) });
+    const refresh = await issueRefreshToken(realm, keys, issuer, client, user, { sid, scope: scope ?? "", expiresIn: sessions.refreshSeconds(session), ...(nonce ? { nonce } : {}) });
+    const authTime = Math.floor(session.started / 1000);
     return {
       access_token: issued.token,
       expires_in: issued.expiresIn,
       refresh_expires_in: refresh.expiresIn,
       refresh_token: refresh.token,
       token_type: "Bearer",
-      ...(openid ? { id_token: await issueIdToken(realm, keys, issuer, client, user, { sid, ...(nonce ? { nonce } : {}) }) } : {}),
+      ...(openid ? { id_token: await issueIdToken(realm, keys, issuer, client, user, { sid, authTime, ...(nonce ? { nonce } : {}) }) } : {}),
       "not-before-policy": 0,
       session_state: sid,
       scope: issued.scope,
@@ -241,4 +255,12 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
 
   app.get("/healthz", async () => ({ status: "ok", service: "dev-issuer" }));
   return app;
+}
+
+/** DEV_USERS_FILE, else the repository's dev users file for this realm when it exists (see IssuerOptions.usersFile). */
+function defaultDevUsers(realmFile: string): string | false {
+  if (process.env.DEV_USERS_FILE) return process.env.DEV_USERS_FILE;
+  const realmName = loadRealm(realmFile, { usersFile: false }).realm;
+  const file = repoDevUsersFile(realmName);
+  return existsSync(file) ? file : false;
 }

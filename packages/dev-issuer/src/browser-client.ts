@@ -17,6 +17,14 @@ export function pkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
 }
 
+/** `name=value` pairs of a response's Set-Cookie headers, as a Cookie header sends them back. */
+export function cookiesOf(res: Response): string {
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0]!)
+    .join("; ");
+}
+
 export function formAction(html: string): string {
   const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(html)?.[1];
   if (!action) throw new Error("no kc-form-login form on the page");
@@ -41,12 +49,13 @@ export async function browserSignIn(options: {
   const login = await fetch(formAction(await page.text()), {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
+    // The browser sends back the AUTH_SESSION_ID cookie the form came with.
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookiesOf(page) },
     body: new URLSearchParams({ username: options.username, password: options.password }),
   });
   if (login.status !== 302) throw new Error(`sign-in refused (${login.status})`);
   const redirect = new URL(login.headers.get("location")!);
-  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+  const cookie = login.headers.getSetCookie().find((c) => c.startsWith("KEYCLOAK_SESSION="))?.split(";")[0] ?? "";
   const res = await fetch(`${options.issuerUrl}/protocol/openid-connect/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },

@@ -2,7 +2,7 @@ export { createIssuerApp, type IssuerApp, type IssuerOptions } from "./app.js";
 export { KeySet, rotateSigningKey, type SigningKey } from "./keys.js";
 export {
   loadRealm,
-  defaultUsersFile,
+  repoDevUsersFile,
   effectiveRoles,
   clientScopes,
   mappedClaims,
@@ -15,4 +15,5 @@ export {
   type ProtocolMapper,
 } from "./realm.js";
 export { issueAccessToken, issueIdToken, issueRefreshToken, issueToken, type IssueOptions, type MintOptions, type Grant } from "./tokens.js";
-export { browserSignIn, formAction, pkcePair, type BrowserSignIn } from "./browser-client.js";
+export { browserSignIn, cookiesOf, formAction, pkcePair, type BrowserSignIn } from "./browser-client.js";
+export { redirectUriAllowed, clientOrigins } from "./browser-http.js";

@@ -10,7 +10,7 @@ const STYLE = `body{margin:0;font-family:system-ui,"PingFang SC","Microsoft YaHe
 main{max-width:360px;margin:10vh auto;background:#fff;padding:32px;border-radius:8px;box-shadow:0 2px 8px rgba(0,0,0,.12)}
 h1{font-size:22px;margin:0 0 24px;text-align:center}label{display:block;margin:12px 0 4px}
 input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:8px;font-size:16px;border:1px solid #bbb;border-radius:4px}
-input[type=submit]{width:100%;margin-top:24px;padding:10px;font-size:16px;background:#1677ff;color:#fff;border:0;border-radius:4px;cursor:pointer}
+p{text-align:center}input[type=submit]{width:100%;margin-top:24px;padding:10px;font-size:16px;background:#1677ff;color:#fff;border:0;border-radius:4px;cursor:pointer}
 #input-error,.error{color:#c00;display:block;margin-top:12px}`;
 
 function page(title: string, body: string): string {
@@ -25,8 +25,8 @@ function page(title: string, body: string): string {
 export function loginPage(options: { action: string; username?: string; error?: boolean }): string {
   const error = options.error ? `<span id="input-error" aria-live="polite">用户名或密码无效。</span>` : "";
   return page(
-    "登录 · 守护",
-    `<h1>登录 · 守护</h1>
+    "登录 守护",
+    `<h1 id="kc-page-title">登录 守护</h1>
 <form id="kc-form-login" action="${escapeHtml(options.action)}" method="post">
 <label for="username">用户名</label>
 <input id="username" name="username" type="text" value="${escapeHtml(options.username ?? "")}" autocomplete="username" autofocus${options.error ? ' aria-invalid="true"' : ""}>
@@ -42,6 +42,18 @@ export function errorPage(message: string): string {
   return page("错误 · 守护", `<h1>出错了</h1><p class="error" id="kc-error-message">${escapeHtml(message)}</p>`);
 }
 
+/** Keycloak's logout confirmation (no id_token_hint): a GET alone must not end a session, a same-site POST does. */
+export function logoutConfirmPage(action: string, sessionCode: string): string {
+  return page(
+    "正在登出 · 守护",
+    `<h1 id="kc-page-title">正在登出</h1><p>您是否要登出？</p>
+<form id="kc-logout-confirm" action="${escapeHtml(action)}" method="post">
+<input type="hidden" name="session_code" value="${escapeHtml(sessionCode)}">
+<input id="kc-logout" name="confirmLogout" type="submit" value="登出">
+</form>`,
+  );
+}
+
 export function loggedOutPage(): string {
-  return page("已退出 · 守护", `<h1>您已退出登录</h1><p>您已退出登录。</p>`);
+  return page("已登出 · 守护", `<h1 id="kc-page-title">您已登出</h1><p id="kc-info-message">您已登出。</p>`);
 }

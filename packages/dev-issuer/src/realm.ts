@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 /** The parts of a Keycloak realm export the issuer reads: the same file a real Keycloak imports. */
 export interface RealmUser {
@@ -58,6 +58,7 @@ export interface RealmExport {
   enabled?: boolean;
   accessTokenLifespan?: number;
   ssoSessionIdleTimeout?: number;
+  ssoSessionMaxLifespan?: number;
   roles?: { realm?: { name: string; composite?: boolean; composites?: { realm?: string[] } }[] };
   groups?: RealmGroup[];
   clients?: RealmClient[];
@@ -82,26 +83,30 @@ export function resolvePlaceholders(text: string, env: NodeJS.ProcessEnv = proce
 }
 
 /**
- * Where the dev-only human users live by default: Keycloak's directory-export users file
- * (`<realm>-users-0.json`) in `dev/` next to the realm export. The realm export itself
- * holds only service accounts, so a production import creates no demo logins.
+ * The repository's dev-only human users for a realm: Keycloak's directory-export users file
+ * (`<realm>-users-0.json`) in infra/keycloak/dev/. The realm export itself holds only
+ * service accounts, so a production import creates no demo logins.
  */
-export function defaultUsersFile(realmFile: string, realmName = "shouhu"): string {
-  return path.join(path.dirname(realmFile), "dev", `${realmName}-users-0.json`);
+export function repoDevUsersFile(realmName = "shouhu"): string {
+  // src/ and dist/ both sit two levels below the repository's packages/.
+  return fileURLToPath(new URL(`../../../infra/keycloak/dev/${realmName}-users-0.json`, import.meta.url));
 }
 
 /**
- * The realm export plus its users file. `usersFile`: a path (must exist), `false` for
- * none, or undefined for DEV_USERS_FILE, else the default file when it exists.
+ * The realm export plus, when asked, a users file: option `usersFile` (a path, or `false`
+ * for none), else env DEV_USERS_FILE, else none — never implicitly, so a production reader
+ * of the realm (notifications' staff directory) gets no demo users by accident.
  */
 export function loadRealm(file: string, options: { usersFile?: string | false } = {}): RealmExport {
   const realm = JSON.parse(resolvePlaceholders(readFileSync(file, "utf8"))) as RealmExport;
   if (!realm.realm) throw new Error(`${file} is not a Keycloak realm export (no "realm")`);
-  const explicit = options.usersFile ?? process.env.DEV_USERS_FILE;
-  const usersFile = options.usersFile === false ? undefined : (explicit || (existsSync(defaultUsersFile(file, realm.realm)) ? defaultUsersFile(file, realm.realm) : undefined));
+  const usersFile = options.usersFile === false ? undefined : options.usersFile || process.env.DEV_USERS_FILE || undefined;
   if (usersFile) {
     const extra = JSON.parse(resolvePlaceholders(readFileSync(usersFile, "utf8"))) as { realm?: string; users?: RealmUser[] };
     if (extra.realm !== realm.realm) throw new Error(`${usersFile} holds users of realm ${extra.realm}, not ${realm.realm}`);
+    const known = new Set((realm.users ?? []).map((u) => u.username));
+    const clash = (extra.users ?? []).find((u) => known.has(u.username));
+    if (clash) throw new Error(`${usersFile}: user ${clash.username} is already in ${file}`);
     realm.users = [...(realm.users ?? []), ...(extra.users ?? [])];
   }
   return realm;

@@ -111,7 +111,7 @@ export async function issueIdToken(
   issuer: string,
   client: RealmClient,
   user: RealmUser,
-  options: { sid: string; nonce?: string; now?: number },
+  options: { sid: string; nonce?: string; now?: number; /** When the user typed the password (epoch s); default now. */ authTime?: number },
 ): Promise<string> {
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const scopes = new Set(clientScopes(client));
@@ -125,7 +125,7 @@ export async function issueIdToken(
   const payload: Record<string, unknown> = {
     exp: now + (realm.accessTokenLifespan ?? 300),
     iat: now,
-    auth_time: now,
+    auth_time: options.authTime ?? now,
     jti: `${randomUUID()}`,
     iss: issuer,
     aud: client.clientId,
@@ -155,10 +155,10 @@ export async function issueRefreshToken(
   issuer: string,
   client: RealmClient,
   user: RealmUser,
-  options: { sid: string; scope: string; nonce?: string; now?: number },
+  options: { sid: string; scope: string; nonce?: string; now?: number; /** Default: the realm's ssoSessionIdleTimeout. */ expiresIn?: number },
 ): Promise<{ token: string; expiresIn: number }> {
   const now = options.now ?? Math.floor(Date.now() / 1000);
-  const expiresIn = realm.ssoSessionIdleTimeout ?? 1800;
+  const expiresIn = options.expiresIn ?? realm.ssoSessionIdleTimeout ?? 1800;
   const payload = {
     exp: now + expiresIn,
     iat: now,

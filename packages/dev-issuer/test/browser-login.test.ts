@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createIssuerApp, formAction, pkcePair, type IssuerApp } from "../src/index.js";
+import { cookiesOf, createIssuerApp, formAction, pkcePair, type IssuerApp } from "../src/index.js";
 
 const realmFile = fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url));
 const REDIRECT = "http://127.0.0.1:5173/callback";
@@ -22,7 +22,14 @@ function authUrl(params: Record<string, string | undefined>): string {
   return url.toString();
 }
 
-const form = (body: Record<string, string>) => ({ method: "POST", redirect: "manual" as const, headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(body) });
+const form = (body: Record<string, string>, cookie = "") => ({
+  method: "POST",
+  redirect: "manual" as const,
+  headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie } : {}) },
+  body: new URLSearchParams(body),
+});
+/** POSTs the login form of an /auth page as the browser does: to its action, with the cookie the page set. */
+const submit = async (page: Response, body: Record<string, string>) => fetch(formAction(await page.text()), form(body, cookiesOf(page)));
 const token = async (body: Record<string, string>, headers: Record<string, string> = {}) => {
   const res = await fetch(`${base}/protocol/openid-connect/token`, { ...form(body), headers: { "content-type": "application/x-www-form-urlencoded", ...headers } });
   return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
@@ -32,7 +39,7 @@ const token = async (body: Record<string, string>, headers: Record<string, strin
 async function login(challenge: string, password = "Shouhu@2026", extra: Record<string, string> = {}) {
   const page = await fetch(authUrl({ code_challenge: challenge, code_challenge_method: "S256", ...extra }), { redirect: "manual" });
   expect(page.status).toBe(200);
-  return fetch(formAction(await page.text()), form({ username: "county.admin", password }));
+  return submit(page, { username: "county.admin", password });
 }
 
 describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => {
@@ -41,12 +48,14 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     const page = await fetch(authUrl({ code_challenge: challenge, code_challenge_method: "S256" }), { redirect: "manual" });
     const html = await page.text();
     expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(page.headers.getSetCookie()[0]).toMatch(/^AUTH_SESSION_ID=[\w-]{43}; Path=\/realms\/shouhu\/; HttpOnly; SameSite=Lax$/);
     expect(html).toContain('lang="zh-CN"');
-    expect(html).toContain("<title>登录 · 守护</title>");
+    expect(html).toContain("<title>登录 守护</title>");
+    expect(html).toMatch(/<form id="kc-form-login" action="[^"]+\/login-actions\/authenticate\?session_code=/);
     for (const part of ['id="username" name="username"', 'id="password" name="password"', '<label for="username">', '<label for="password">', 'id="kc-login"', 'value="登录"']) expect(html).toContain(part);
     expect(html).not.toMatch(/<script|<link/);
 
-    const res = await fetch(formAction(html), form({ username: "county.admin", password: "Shouhu@2026" }));
+    const res = await fetch(formAction(html), form({ username: "county.admin", password: "Shouhu@2026" }, cookiesOf(page)));
     expect(res.status).toBe(302);
     const cookie = res.headers.get("set-cookie")!;
     expect(cookie).toMatch(/^KEYCLOAK_SESSION=[^;]+; Path=\/realms\/shouhu\/;.*HttpOnly; SameSite=Lax/);
@@ -63,12 +72,12 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     const access = decode(String(exchanged.body.access_token));
     expect(access).toMatchObject({ azp: "shouhu-console", aud: "shouhu-api", preferred_username: "county.admin", sid: sessionState, typ: "Bearer" });
     expect(Number(access.exp) - Number(access.iat)).toBe(300);
-    expect(decode(String(exchanged.body.id_token))).toMatchObject({ aud: "shouhu-console", nonce: "nn", sid: sessionState, typ: "ID", iss: base });
+    const id = decode(String(exchanged.body.id_token));
+    expect(id).toMatchObject({ aud: "shouhu-console", nonce: "nn", sid: sessionState, typ: "ID", iss: base, sub: access.sub, preferred_username: "county.admin", org_unit: "360999" });
+    expect(Math.abs(Number(id.auth_time) - Date.now() / 1000)).toBeLessThan(10);
+    // The claims the services read, as the password grant gives them.
+    expect(access).toMatchObject({ org_unit: "360999", realm_access: { roles: expect.arrayContaining(["county-admin"]) } });
     expect(decode(String(exchanged.body.refresh_token))).toMatchObject({ typ: "Refresh", azp: "shouhu-console", sid: sessionState });
-
-    // The code is single use.
-    const again = await token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: verifier });
-    expect(again).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Code not valid" } });
 
     const info = await fetch(`${base}/protocol/openid-connect/userinfo`, { headers: { authorization: `Bearer ${String(exchanged.body.access_token)}`, origin: "http://127.0.0.1:5173" } });
     expect(info.status).toBe(200);
@@ -99,6 +108,9 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     expect(refused).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Session not active" } });
     const infoAfter = await fetch(`${base}/protocol/openid-connect/userinfo`, { headers: { authorization: `Bearer ${String(exchanged.body.access_token)}` } });
     expect(infoAfter.status).toBe(401);
+    // The code is single use.
+    const again = await token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: verifier });
+    expect(again).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Code not valid" } });
     // The ended session no longer signs in silently.
     const after = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), { redirect: "manual", headers: { cookie: cookie.split(";")[0]! } });
     expect(new URL(after.headers.get("location")!).searchParams.get("error")).toBe("login_required");
@@ -106,7 +118,7 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
 
   it("shows the form again with #input-error for a wrong password, escaping what it echoes", async () => {
     const page = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
-    const res = await fetch(formAction(await page.text()), form({ username: '"><script>x</script>', password: "nope" }));
+    const res = await submit(page, { username: '"><script>x</script>', password: "nope" });
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('<span id="input-error" aria-live="polite">用户名或密码无效。</span>');
@@ -118,7 +130,7 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
   it("locks the form like the password grant after the realm's failureFactor, even for the right password", async () => {
     const attempt = async (password: string) => {
       const page = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
-      return fetch(formAction(await page.text()), form({ username: "changling.teacher", password }));
+      return submit(page, { username: "changling.teacher", password });
     };
     for (let i = 0; i < (issuer.realm.failureFactor ?? 30); i++) expect((await attempt("wrong")).status).toBe(200);
     const locked = await attempt("Shouhu@2026");
@@ -169,10 +181,34 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     expect(location.searchParams.get("state")).toBe("st<1>");
   });
 
-  it("logout without a redirect shows the zh-CN page; a foreign post_logout_redirect_uri is refused", async () => {
-    const plain = await fetch(`${base}/protocol/openid-connect/logout`, { redirect: "manual" });
+  it("logout without id_token_hint asks first, then ends the session and shows 您已登出; a foreign post_logout_redirect_uri is refused", async () => {
+    const signedIn = await login(pkcePair().challenge);
+    const sso = signedIn.headers.getSetCookie().find((c) => c.startsWith("KEYCLOAK_SESSION="))!.split(";")[0]!;
+    const ask = await fetch(`${base}/protocol/openid-connect/logout?client_id=shouhu-console&post_logout_redirect_uri=${encodeURIComponent("http://localhost:5173/")}`, { redirect: "manual", headers: { cookie: sso } });
+    expect(ask.status).toBe(200);
+    const page = await ask.text();
+    expect(page).toContain("您是否要登出？");
+    expect(page).toContain('id="kc-logout"');
+    // The GET alone ended nothing.
+    const still = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), { redirect: "manual", headers: { cookie: sso } });
+    expect(new URL(still.headers.get("location")!).searchParams.get("code")).toBeTruthy();
+    const action = /<form id="kc-logout-confirm" action="([^"]+)"/.exec(page)![1]!;
+    const sessionCode = /name="session_code" value="([^"]+)"/.exec(page)![1]!;
+    const confirmed = await fetch(action, form({ session_code: sessionCode, confirmLogout: "登出" }, sso));
+    expect(confirmed.status).toBe(302);
+    expect(confirmed.headers.get("location")).toBe("http://localhost:5173/");
+    const gone = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), { redirect: "manual", headers: { cookie: sso } });
+    expect(new URL(gone.headers.get("location")!).searchParams.get("error")).toBe("login_required");
+    // The confirmation is single use.
+    expect((await fetch(action, form({ session_code: sessionCode }, sso))).status).toBe(400);
+
+    const plainAsk = await fetch(`${base}/protocol/openid-connect/logout`, { redirect: "manual" });
+    const plainPage = await plainAsk.text();
+    const plain = await fetch(/<form id="kc-logout-confirm" action="([^"]+)"/.exec(plainPage)![1]!, form({ session_code: /name="session_code" value="([^"]+)"/.exec(plainPage)![1]! }));
     expect(plain.status).toBe(200);
-    expect(await plain.text()).toContain("您已退出登录");
+    const bye = await plain.text();
+    expect(bye).toContain("您已登出");
+    expect(bye).toContain('lang="zh-CN"');
     const foreign = await fetch(`${base}/protocol/openid-connect/logout?client_id=shouhu-console&post_logout_redirect_uri=${encodeURIComponent("https://evil.example/")}`, { redirect: "manual" });
     expect(foreign.status).toBe(400);
     expect(foreign.headers.get("location")).toBeNull();
@@ -204,5 +240,116 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     expect(refreshed.status).toBe(200);
     expect(decode(String(refreshed.body.access_token)).sid).toBe(pw.body.session_state);
     expect(await token({ grant_type: "refresh_token", client_id: "shouhu-web", refresh_token: "garbage" })).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
+  });
+});
+
+describe("what Keycloak refuses or revokes in the browser flow", () => {
+  const exchange = (code: string, verifier: string) => token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: verifier });
+  const codeOf = (res: Response) => new URL(res.headers.get("location")!).searchParams.get("code")!;
+
+  it("a replayed code is refused and what its first use got stops refreshing", async () => {
+    const { verifier, challenge } = pkcePair();
+    const code = codeOf(await login(challenge));
+    const first = await exchange(code, verifier);
+    expect(first.status).toBe(200);
+    expect(await exchange(code, verifier)).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Code not valid" } });
+    const refresh = await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(first.body.refresh_token) });
+    expect(refresh).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Session doesn't have required client" } });
+  });
+
+  it("a missing or malformed verifier, and a code without its verifier, in Keycloak's words", async () => {
+    const { challenge } = pkcePair();
+    expect(await exchange(codeOf(await login(challenge)), "")).toMatchObject({ status: 400, body: { error_description: "PKCE code verifier not specified" } });
+    expect(await exchange(codeOf(await login(challenge)), "short")).toMatchObject({ status: 400, body: { error_description: "PKCE invalid code verifier" } });
+    expect(await token({ grant_type: "authorization_code", client_id: "shouhu-console", redirect_uri: REDIRECT })).toMatchObject({ status: 400, body: { error: "invalid_request", error_description: "Missing parameter: code" } });
+    expect(await exchange("made-up", pkcePair().verifier)).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Code not valid" } });
+  });
+
+  it("/auth names the missing PKCE part as Keycloak does for a client that enforces S256", async () => {
+    const error = async (params: Record<string, string>) => new URL((await fetch(authUrl(params), { redirect: "manual" })).headers.get("location")!).searchParams.get("error_description");
+    expect(await error({})).toBe("Missing parameter: code_challenge_method");
+    expect(await error({ code_challenge_method: "plain", code_challenge: pkcePair().challenge })).toBe("Invalid parameter: code challenge method is not configured one");
+    expect(await error({ code_challenge_method: "S256" })).toBe("Missing parameter: code_challenge");
+    expect(await error({ code_challenge_method: "S256", code_challenge: "bad challenge" })).toBe("Invalid parameter: code_challenge");
+  });
+
+  it("a login form posted without the browser's AUTH_SESSION_ID cookie (login CSRF) signs nobody in", async () => {
+    const page = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
+    const action = formAction(await page.text());
+    for (const cookie of ["", "AUTH_SESSION_ID=someone-elses-browser-id-aaaaaaaaaaaaaaaaaaaaa"]) {
+      const res = await fetch(action, form({ username: "county.admin", password: "Shouhu@2026" }, cookie));
+      expect(res.status).toBe(400);
+      expect(res.headers.get("location")).toBeNull();
+      expect(res.headers.getSetCookie().some((c) => c.startsWith("KEYCLOAK_SESSION="))).toBe(false);
+    }
+    // Unknown or finished login sessions too.
+    expect((await fetch(`${base}/login-actions/authenticate?session_code=nope`, form({ username: "county.admin", password: "Shouhu@2026" }, cookiesOf(page)))).status).toBe(400);
+  });
+
+  it("response_mode=fragment puts the answer in the fragment; login_hint fills in the user name", async () => {
+    const { verifier, challenge } = pkcePair();
+    const page = await fetch(authUrl({ code_challenge: challenge, code_challenge_method: "S256", response_mode: "fragment", login_hint: "county.admin" }), { redirect: "manual" });
+    const html = await page.clone().text();
+    expect(html).toContain('value="county.admin"');
+    const res = await submit(page, { username: "county.admin", password: "Shouhu@2026" });
+    const location = new URL(res.headers.get("location")!);
+    expect(location.search).toBe("");
+    const params = new URLSearchParams(location.hash.slice(1));
+    expect(params.get("state")).toBe("st<1>");
+    expect((await exchange(params.get("code")!, verifier)).status).toBe(200);
+  });
+
+  it("a user disabled after signing in can no longer refresh", async () => {
+    const { verifier, challenge } = pkcePair();
+    const tokens = await exchange(codeOf(await login(challenge)), verifier);
+    const user = issuer.realm.users!.find((u) => u.username === "county.admin")!;
+    user.enabled = false;
+    try {
+      const res = await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(tokens.body.refresh_token) });
+      expect(res).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "User disabled" } });
+    } finally {
+      user.enabled = true;
+    }
+  });
+
+  it("logout with id_token_hint but no cookie ends the hinted session; POST with a refresh token is the adapters' back-channel logout", async () => {
+    const { verifier, challenge } = pkcePair();
+    const a = await exchange(codeOf(await login(challenge)), verifier);
+    const out = await fetch(`${base}/protocol/openid-connect/logout?id_token_hint=${String(a.body.id_token)}`, { redirect: "manual" });
+    expect(out.status).toBe(200);
+    expect(await out.text()).toContain("您已登出");
+    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(a.body.refresh_token) })).toMatchObject({ status: 400, body: { error_description: "Session not active" } });
+
+    const b = await exchange(codeOf(await login(challenge)), verifier);
+    const back = await fetch(`${base}/protocol/openid-connect/logout`, form({ client_id: "shouhu-console", refresh_token: String(b.body.refresh_token) }));
+    expect(back.status).toBe(204);
+    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(b.body.refresh_token) })).toMatchObject({ status: 400, body: { error_description: "Session not active" } });
+    // A forged hint is refused with a page, never followed.
+    const forged = await fetch(`${base}/protocol/openid-connect/logout?id_token_hint=e30.e30.sig&post_logout_redirect_uri=${encodeURIComponent("http://localhost:5173/")}`, { redirect: "manual" });
+    expect(forged.status).toBe(400);
+    expect(forged.headers.get("location")).toBeNull();
+  });
+});
+
+describe("SessionStore clocks (idle timeout, maximum life, code life)", () => {
+  it("expires codes after 60 s, sessions when idle or past their maximum life, and cuts refresh tokens at the maximum", async () => {
+    const { SessionStore } = await import("../src/sessions.js");
+    let now = 1_000_000_000;
+    const store = new SessionStore({ idleSeconds: 1800, maxSeconds: 3000 }, () => now);
+    const session = store.start("u1", "someone", "shouhu-console");
+    const request = { clientId: "shouhu-console", redirectUri: REDIRECT, responseMode: "query" as const, codeChallenge: pkcePair().challenge };
+    const code = store.issueCode(request, session);
+    now += 61_000;
+    expect(store.takeCode(code)).toEqual({ expired: true });
+    expect(store.refreshSeconds(session)).toBe(1800);
+    now += 1700_000;
+    expect(store.get(session.id)).toBe(session);
+    store.touch(session);
+    expect(store.refreshSeconds(session)).toBe(3000 - 1761);
+    now += 1300_000;
+    expect(store.get(session.id)).toBeUndefined(); // past its maximum life, though not idle
+    const idle = store.start("u2", "other", "shouhu-console");
+    now += 1801_000;
+    expect(store.get(idle.id)).toBeUndefined();
   });
 });

@@ -1,14 +1,14 @@
 import { fileURLToPath } from "node:url";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Role } from "@shouhu/contracts";
-import { createIssuerApp, defaultUsersFile, KeySet, loadRealm, type IssuerApp, type RealmClient, type RealmUser } from "../src/index.js";
+import { createIssuerApp, KeySet, loadRealm, repoDevUsersFile, type IssuerApp, type RealmClient, type RealmUser } from "../src/index.js";
 
 const realmFile = fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url));
-const realm = loadRealm(realmFile);
+const realm = loadRealm(realmFile, { usersFile: repoDevUsersFile() });
 let issuer: IssuerApp;
 let base: string;
 
@@ -265,6 +265,36 @@ describe("the production realm export and the dev users file", () => {
     expect(raw.users?.length).toBeGreaterThan(0);
     expect(raw.users!.filter((u) => !u.serviceAccountClientId)).toEqual([]);
     expect(loadRealm(realmFile, { usersFile: false }).users!.every((u) => u.serviceAccountClientId)).toBe(true);
+    // Nothing that signs in is spelled out: no credentials at all, client secrets only as placeholders.
+    const text = readFileSync(realmFile, "utf8");
+    expect(text).not.toContain('"credentials"');
+    expect(text).not.toContain("Shouhu@2026");
+    expect(text).not.toMatch(/"(secret|value|password)"\s*:\s*"(?!\$\{)[^"]+"/);
+  });
+
+  it("loadRealm adds users only when asked (option or DEV_USERS_FILE), and refuses another realm's users or a clash", () => {
+    const saved = process.env.DEV_USERS_FILE;
+    try {
+      delete process.env.DEV_USERS_FILE;
+      expect(loadRealm(realmFile).users!.some((u) => !u.serviceAccountClientId)).toBe(false);
+      process.env.DEV_USERS_FILE = devUsersFile;
+      expect(loadRealm(realmFile).users!.some((u) => u.username === "county.admin")).toBe(true);
+      expect(loadRealm(realmFile, { usersFile: false }).users!.some((u) => !u.serviceAccountClientId)).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.DEV_USERS_FILE;
+      else process.env.DEV_USERS_FILE = saved;
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), "users-"));
+    try {
+      const other = path.join(dir, "other-users-0.json");
+      writeFileSync(other, JSON.stringify({ realm: "other", users: [] }));
+      expect(() => loadRealm(realmFile, { usersFile: other })).toThrow(/realm other/);
+      const clash = path.join(dir, "shouhu-users-1.json");
+      writeFileSync(clash, JSON.stringify({ realm: "shouhu", users: [{ id: "x", username: "service-account-shouhu-service" }] }));
+      expect(() => loadRealm(realmFile, { usersFile: clash })).toThrow(/already/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the demo users sit in a Keycloak directory-export users file that the issuer loads by default", () => {
@@ -272,7 +302,8 @@ describe("the production realm export and the dev users file", () => {
     expect(dev.realm).toBe("shouhu");
     expect(dev.users.length).toBeGreaterThan(0);
     expect(dev.users.every((u) => !u.serviceAccountClientId)).toBe(true);
-    expect(defaultUsersFile(realmFile)).toBe(devUsersFile);
+    expect(repoDevUsersFile()).toBe(devUsersFile);
+    expect(dev.users.every((u) => u.credentials?.every((c) => c.type === "password" && c.value === "Shouhu@2026"))).toBe(true);
     expect(humans.map((u) => u.username).sort()).toEqual(dev.users.map((u) => u.username).sort());
   });
 

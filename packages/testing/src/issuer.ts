@@ -1,9 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { createIssuerApp, type IssuerApp } from "@shouhu/dev-issuer";
 
-/** The realm export every test signs in against: the file a real Keycloak imports. */
+/** The realm export every test signs in against: the file a real Keycloak imports (service accounts only). */
 export const realmFile = fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url));
-/** Every demo user's password in the realm export. */
+/** The demo users (Keycloak directory-export users file), kept out of the production realm export. */
+export const devUsersFile = fileURLToPath(new URL("../../../infra/keycloak/dev/shouhu-users-0.json", import.meta.url));
+/** Every demo user's password in the dev users file. */
 export const DEMO_PASSWORD = "Shouhu@2026";
 
 export interface TestIssuer {
@@ -19,7 +21,7 @@ export interface TestIssuer {
 
 /** The development issuer on a free port, with a per-user token cache (password grant, as the web client signs in). */
 export async function startTestIssuer(): Promise<TestIssuer> {
-  const app = await createIssuerApp({ realmFile });
+  const app = await createIssuerApp({ realmFile, usersFile: devUsersFile });
   // Without a fixed public URL the issuer names itself after the Host it is called on.
   const issuerUrl = `${await app.listen({ port: 0, host: "127.0.0.1" })}/realms/shouhu`;
   const tokens = new Map<string, string>();

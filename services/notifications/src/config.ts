@@ -15,6 +15,8 @@ const json = <T extends z.ZodType>(schema: T) =>
 export const notificationsConfigSchema = serviceConfigSchema({ port: 3005, database: "shouhu_notifications" }).extend({
   /** Staff directory source: the realm export Keycloak imports. */
   DIRECTORY_REALM_FILE: z.string().default(fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url))),
+  /** Development only: the demo users file (infra/keycloak/dev/shouhu-users-0.json) added to the directory; unset in production. */
+  DEV_USERS_FILE: z.string().optional(),
   /** SMTP server for e-mail, e.g. smtp://user:pass@mail.example.gov.cn:587; empty disables e-mail. */
   SMTP_URL: z.string().default(""),
   MAIL_FROM: z.string().default("守护 <noreply@shouhu.local>"),

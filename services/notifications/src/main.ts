@@ -21,8 +21,8 @@ await runService({
   producer: PRODUCER,
   setup: async ({ config, logger, instrumentation, prisma, readiness, producerRedis, workerRedis, own }) => {
     const quiet = parseQuietHours(config.QUIET_HOURS);
-    const synced = await syncDirectoryFromRealm(prisma, config.DIRECTORY_REALM_FILE);
-    logger.info({ users: synced, file: config.DIRECTORY_REALM_FILE }, "staff directory synced from the realm export");
+    const synced = await syncDirectoryFromRealm(prisma, config.DIRECTORY_REALM_FILE, config.DEV_USERS_FILE);
+    logger.info({ users: synced, file: config.DIRECTORY_REALM_FILE, devUsersFile: config.DEV_USERS_FILE }, "staff directory synced from the realm export");
     const deliveryQueue = own(createDeliveryQueue(producerRedis, config.QUEUE_PREFIX, { attempts: config.DELIVERY_ATTEMPTS, backoffMs: config.DELIVERY_BACKOFF_MS }));
     const scheduleQueue = own(createJobQueue(jobQueues.notificationsSchedule, producerRedis, config.QUEUE_PREFIX));
     // The consumer's own connections on plain pg (its handlers are raw SQL); it commits one batch at a time.

@@ -10,7 +10,7 @@ import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool, migrate } from "@shouhu/db";
 import { jobQueues, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection, inPgTransaction, type SqlTx } from "@shouhu/messaging";
-import { childSnapshot, createTestDatabase, realmFile, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { childSnapshot, createTestDatabase, devUsersFile, realmFile, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { createPrisma, type PrismaClient } from "../src/data/db.js";
@@ -89,7 +89,7 @@ beforeAll(async () => {
   await migrate({ databaseUrl: db.url, migrationsDir });
   prisma = createPrisma(db.url);
   pool = createPgPool(db.url, { max: 4 });
-  await syncDirectoryFromRealm(prisma, realmFile);
+  await syncDirectoryFromRealm(prisma, realmFile, devUsersFile);
   issuer = await startTestIssuer();
   redis = createRedisConnection(REDIS_URL, { role: "worker" });
   app = await buildNotificationsApp({

@@ -16,10 +16,11 @@ const CJK = /[\u3400-\u9fff]/;
  * Loads staff (username, roles, org unit, e-mail, phone) from the realm export —
  * the file Keycloak imports — so role recipients ("the township supervisor of
  * 长岭乡") resolve to people. Against a live Keycloak the same rows would come
- * from its admin API; the table is the seam.
+ * from its admin API; the table is the seam. The production export holds no
+ * human users; development adds the demo users file (`usersFile`).
  */
-export async function syncDirectoryFromRealm(prisma: PrismaClient, realmFile: string): Promise<number> {
-  const realm = loadRealm(realmFile);
+export async function syncDirectoryFromRealm(prisma: PrismaClient, realmFile: string, usersFile?: string): Promise<number> {
+  const realm = loadRealm(realmFile, { usersFile: usersFile || false });
   let count = 0;
   for (const user of realm.users ?? []) {
     const orgUnit = user.attributes?.org_unit?.[0];
