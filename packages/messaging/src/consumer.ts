@@ -86,15 +86,9 @@ export async function consumeEvent<Tx extends SqlTx>(
   } catch (err) {
     throw new UnrecoverableError(`invalid event: ${(err as Error).message}`);
   }
-  // parseEnvelope checked `data` against `type`'s schema; TypeScript cannot correlate the two through the lookup.
-  const handler = handlers[event.type] as EventHandler<Tx> | undefined;
-  if (!handler) throw new UnrecoverableError(`no handler for ${event.type}`);
-  return runInTransaction(async (tx) => {
-    const inserted = await tx.$executeRawUnsafe("INSERT INTO inbox (event_id, type) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", event.id, event.type);
-    if (inserted === 0) return "duplicate" as const;
-    await handler(event, tx);
-    return "applied" as const;
-  });
+  // One event is a batch of one: the same inbox insert and handler call as a batch.
+  const [outcome] = await consumeEvents([event], handlers, runInTransaction);
+  return outcome!;
 }
 
 /**

@@ -35,7 +35,7 @@ describe("background-work metrics", () => {
     const worker = createJobWorker("metrics.jobs", async () => new Promise((r) => setTimeout(r, 20)), { connection, prefix });
     await until("the job ran", async () => (await queue.getCompletedCount()) === 1);
     const durations = (await processMetrics.getMetricsAsJSON()).find((m) => m.name === "job_duration_seconds");
-    expect(durations?.values.some((v) => v.metricName === "job_duration_seconds_count" && v.labels.queue === "metrics.jobs" && v.value === 1)).toBe(true);
+    expect(durations?.values.some((v) => (v as { metricName?: string }).metricName === "job_duration_seconds_count" && v.labels.queue === "metrics.jobs" && v.value === 1)).toBe(true);
     await worker.close();
     await queue.close();
 
@@ -58,7 +58,7 @@ describe("background-work metrics", () => {
     await queue.add(event.type, event, { jobId: event.id });
     await until("applied", async () => (await queue.getJobState(event.id)) === "completed");
     const lag = (await processMetrics.getMetricsAsJSON()).find((m) => m.name === "event_consumer_lag_seconds");
-    const sum = lag?.values.find((v) => v.metricName === "event_consumer_lag_seconds_sum" && v.labels.queue === "lagged.events");
+    const sum = lag?.values.find((v) => (v as { metricName?: string }).metricName === "event_consumer_lag_seconds_sum" && v.labels.queue === "lagged.events");
     expect(sum?.value).toBeGreaterThanOrEqual(5);
     expect(await value("bullmq_queue_jobs", { queue: "lagged.events", state: "completed" })).toBe(1);
     await worker.close();
