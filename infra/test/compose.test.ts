@@ -158,9 +158,17 @@ describe("docker-compose.yml", () => {
     expect(init).toMatch(/REVOKE ALL ON DATABASE :"db" FROM PUBLIC/);
   });
 
-  it("has an observability profile: Prometheus scraping every API and worker, Grafana provisioned with dashboards, Jaeger for traces", () => {
+  it("has an observability profile: Prometheus scraping every API and worker, Grafana provisioned with dashboards, an OpenTelemetry collector in front of Jaeger", () => {
     const profiled = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes("observability")).map(([n]) => n).sort();
-    expect(profiled).toEqual(["grafana", "jaeger", "prometheus"]);
+    expect(profiled).toEqual(["grafana", "jaeger", "otel-collector", "prometheus"]);
+    // Traces: OTLP in on 4318 (what the services' exporter sends), batched, to Jaeger's OTLP port, with credentials scrubbed.
+    const collector = parse(read("infra/observability/otel-collector.yaml"));
+    expect(collector.receivers.otlp.protocols.http.endpoint).toMatch(/:4318$/);
+    expect(collector.exporters["otlp/jaeger"].endpoint).toBe("jaeger:4317");
+    expect(collector.service.pipelines.traces).toEqual({ receivers: ["otlp"], processors: ["memory_limiter", "attributes/scrub", "batch"], exporters: ["otlp/jaeger"] });
+    expect(collector.processors["attributes/scrub"].actions.map((a: { key: string }) => a.key)).toContain("http.request.header.authorization");
+    expect(read("infra/observability/otel-collector.Dockerfile")).toContain("COPY otel-collector.yaml /etc/otelcol/config.yaml");
+    expect(collector.extensions.health_check.endpoint).toMatch(/:13133$/);
     const prometheus = parse(read("infra/observability/prometheus.yml"));
     const targets = prometheus.scrape_configs.flatMap((c: { static_configs: { targets: string[] }[] }) => c.static_configs.flatMap((s) => s.targets));
     const apps = Object.entries(compose.services).filter(([, s]) => !s.profiles && s.environment?.DATABASE_URL).map(([n, s]) => `${n}:${s.environment.PORT}`);

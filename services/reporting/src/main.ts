@@ -6,6 +6,7 @@ import { reportingConfigSchema } from "./config.js";
 import { createPrisma } from "./data/db.js";
 import { buildReportingApp } from "./app.js";
 import { reportingHandlers } from "./events/handlers.js";
+import { inBatch } from "./data/projection.js";
 import { PURGE_REPORTS_JOB, startExportWorker } from "./jobs/export.js";
 import { PRODUCER } from "./data/rebuild.js";
 
@@ -25,7 +26,7 @@ await runService({
       api: (verifier) => buildReportingApp({ prisma, verifier, logger, instrumentation, readiness, exports, exportTtlMs: config.REPORT_EXPORT_TTL_HOURS * 3600_000 }),
       consumer: {
         handlers: reportingHandlers(),
-        runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, fn),
+        runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, (tx) => inBatch(tx, fn)),
         concurrency: config.CONSUMER_CONCURRENCY,
       },
       workers: async () => {

@@ -5,14 +5,15 @@ import { Queue, QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { migrate } from "@shouhu/db";
+import { createPgPool, migrate } from "@shouhu/db";
 import { eventsQueue, labels, subscriptions, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
-import { buildEvent, consumeEvent, createEventConsumer, createRedisConnection, eventJobOptions } from "@shouhu/messaging";
+import { buildEvent, consumeEvent, createEventConsumer, createRedisConnection, eventJobOptions, inPgTransaction } from "@shouhu/messaging";
 import { childSnapshot, createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildReportingApp } from "../src/app.js";
 import { reportingHandlers } from "../src/events/handlers.js";
 import { figuresFromCounters, figuresFromRows } from "../src/data/reports.js";
+import { inBatch } from "../src/data/projection.js";
 import { startRebuild } from "../src/data/rebuild.js";
 import { purgeExpiredReports, startExportWorker } from "../src/jobs/export.js";
 
@@ -474,10 +475,14 @@ describe("idempotent and order-independent, in any order", () => {
     expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
   });
 
-  it("through the real consumer (BullMQ, 8 at once, events of one child in parallel), with re-published copies, gives the hand-computed totals", async () => {
+  it.each(["prisma", "service"] as const)("through the real consumer (%s transactions; BullMQ, events of one child in one batch and across batches), with re-published copies, gives the hand-computed totals", async (mode) => {
     await resetAll();
     const queue = new Queue(eventsQueue("reporting"), { connection: { url: REDIS_URL }, prefix });
-    const consumer = createEventConsumer<Tx>({ service: "reporting", connection: workerRedis, prefix, concurrency: 8, handlers, runInTransaction: (fn) => prisma.$transaction(fn) });
+    // "service": as main.ts runs it, a plain pg transaction per batch with counters summed and written at its end.
+    const pool = createPgPool(db.url, { max: 2 });
+    const runInTransaction =
+      mode === "service" ? <T,>(fn: (tx: Tx) => Promise<T>) => inPgTransaction(pool, (tx) => inBatch(tx, fn as never)) : <T,>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn);
+    const consumer = createEventConsumer<Tx>({ service: "reporting", connection: workerRedis, prefix, concurrency: mode === "service" ? 40 : 8, batch: { size: mode === "service" ? 20 : 50 }, handlers, runInTransaction });
     try {
       const copies = events.filter((e) => ["visit.recorded", "checkup.recorded", "visit.overdue", "concern.raised"].includes(e.type)).map((e) => ({ ...e, id: randomUUID() }));
       const stream = shuffled([...events, ...copies], 42);
@@ -491,6 +496,7 @@ describe("idempotent and order-independent, in any order", () => {
       expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
     } finally {
       await consumer.close();
+      await pool.end();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
     }
