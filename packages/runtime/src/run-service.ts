@@ -11,6 +11,7 @@ import {
   OutboxRelay,
   closeWatchedQueues,
   createEventConsumer,
+  type BatchPrepare,
   createRedisConnection,
   gracefulShutdown,
   toCloser,
@@ -53,6 +54,8 @@ export interface ServiceParts<Tx extends SqlTx> {
     handlers: EventHandlers<Tx>;
     runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
     concurrency?: number;
+    /** Loads what a batch's handlers read, once per batch (see EventConsumerOptions.prepare). */
+    prepare?: BatchPrepare<Tx>;
   };
   /** ROLE=worker|all: scheduled jobs, background job workers, pollers. */
   workers?: () => Promise<Closable[]>;
@@ -159,6 +162,7 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
         handlers: parts.consumer.handlers,
         runInTransaction: parts.consumer.runInTransaction,
         concurrency: parts.consumer.concurrency,
+        prepare: parts.consumer.prepare,
         routes: def.routes,
         logger,
       });

@@ -7,11 +7,11 @@ import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool, migrate } from "@shouhu/db";
 import { eventsQueue, labels, subscriptions, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
-import { buildEvent, consumeEvent, createEventConsumer, createRedisConnection, eventJobOptions, inPgTransaction } from "@shouhu/messaging";
+import { buildEvent, consumeEvent, createEventConsumer, createRedisConnection, eventJobOptions, inPgTransaction, consumeEvents, type BatchPrepare, type SqlTx } from "@shouhu/messaging";
 import { childSnapshot, createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildReportingApp } from "../src/app.js";
-import { reportingHandlers } from "../src/events/handlers.js";
+import { prepareReportingBatch, reportingHandlers } from "../src/events/handlers.js";
 import { figuresFromCounters, figuresFromRows } from "../src/data/reports.js";
 import { inBatch } from "../src/data/projection.js";
 import { startRebuild } from "../src/data/rebuild.js";
@@ -475,14 +475,37 @@ describe("idempotent and order-independent, in any order", () => {
     expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
   });
 
+  it.each([1, 2, 3, 4, 5])("shuffled order %i in batches of 7 as the service applies them (rows preloaded, counters summed per batch) gives the hand-computed totals", async (seed) => {
+    await resetAll();
+    const copies = events.filter((e) => ["visit.recorded", "checkup.recorded", "pairing.started", "concern.raised"].includes(e.type)).map((e) => ({ ...e, id: randomUUID() }));
+    const stream = shuffled([...events, ...events.filter((_, n) => n % 3 === 0), ...copies], seed + 10);
+    const pool = createPgPool(db.url, { max: 1 });
+    const outcomes = { applied: 0, duplicate: 0 };
+    try {
+      for (let i = 0; i < stream.length; i += 7) {
+        const batch = await consumeEvents<SqlTx>(stream.slice(i, i + 7), handlers, (fn) => inPgTransaction(pool, (tx) => inBatch(tx, fn)), undefined, prepareReportingBatch);
+        for (const o of batch) outcomes[o]++;
+      }
+    } finally {
+      await pool.end();
+    }
+    expect(outcomes.duplicate).toBe(events.filter((_, n) => n % 3 === 0).length);
+    expectScriptTotals((await overview()).body);
+    const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
+    expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
+  });
+
   it.each(["prisma", "service"] as const)("through the real consumer (%s transactions; BullMQ, events of one child in one batch and across batches), with re-published copies, gives the hand-computed totals", async (mode) => {
     await resetAll();
     const queue = new Queue(eventsQueue("reporting"), { connection: { url: REDIS_URL }, prefix });
     // "service": as main.ts runs it, a plain pg transaction per batch with counters summed and written at its end.
     const pool = createPgPool(db.url, { max: 2 });
     const runInTransaction =
-      mode === "service" ? <T,>(fn: (tx: Tx) => Promise<T>) => inPgTransaction(pool, (tx) => inBatch(tx, fn as never)) : <T,>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn);
-    const consumer = createEventConsumer<Tx>({ service: "reporting", connection: workerRedis, prefix, concurrency: mode === "service" ? 40 : 8, batch: { size: mode === "service" ? 20 : 50 }, handlers, runInTransaction });
+      mode === "service"
+        ? <T,>(fn: (tx: Tx) => Promise<T>) => inPgTransaction(pool, (tx) => inBatch(tx, (t) => fn(t as unknown as Tx)))
+        : <T,>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn);
+    const prepare = mode === "service" ? (prepareReportingBatch as unknown as BatchPrepare<Tx>) : undefined;
+    const consumer = createEventConsumer<Tx>({ service: "reporting", connection: workerRedis, prefix, concurrency: mode === "service" ? 40 : 8, batch: { size: mode === "service" ? 20 : 50 }, handlers, runInTransaction, prepare });
     try {
       const copies = events.filter((e) => ["visit.recorded", "checkup.recorded", "visit.overdue", "concern.raised"].includes(e.type)).map((e) => ({ ...e, id: randomUUID() }));
       const stream = shuffled([...events, ...copies], 42);

@@ -1,6 +1,6 @@
-import type { EventData } from "@shouhu/contracts";
-import type { EventHandlers, SqlTx } from "@shouhu/messaging";
-import { applyCheckup, applyChild, applyConcern, applyItem, applyPairing, applyRecord, countNotification, type Bucket } from "../data/projection.js";
+import type { AnyEnvelope, EventData } from "@shouhu/contracts";
+import type { BatchPrepare, EventHandlers, SqlTx } from "@shouhu/messaging";
+import { applyCheckup, applyChild, applyConcern, applyItem, applyPairing, applyRecord, countNotification, preload, type Bucket } from "../data/projection.js";
 import { completeSnapshot, applyOrgUnits } from "../data/rebuild.js";
 
 type Handlers = EventHandlers<SqlTx>;
@@ -87,3 +87,47 @@ export function reportingHandlers(): Handlers {
     "snapshot.completed": async (e, tx) => completeSnapshot(tx, e.data, e.orgUnit),
   };
 }
+
+/**
+ * The ids a batch of events will touch, so `preload` reads their rows and takes their
+ * children's locks in a few set queries before the handlers run (see `inBatch`).
+ */
+export const prepareReportingBatch: BatchPrepare<SqlTx> = async (events, tx) => {
+  const keys = { children: new Set<string>(), items: new Set<string>(), pairings: new Set<string>(), concerns: new Set<string>() };
+  for (const e of events as AnyEnvelope[]) {
+    switch (e.type) {
+      case "child.registered":
+      case "child.updated":
+      case "child.status-changed":
+      case "snapshot.child":
+      case "visit.recorded":
+      case "snapshot.visit-record":
+      case "checkup.recorded":
+        keys.children.add(e.data.child.id);
+        if (e.type === "visit.recorded" && e.data.satisfied) keys.items.add(e.data.satisfied.itemId);
+        break;
+      case "pairing.started":
+      case "pairing.ended":
+      case "snapshot.pairing":
+        keys.children.add(e.data.child.id);
+        keys.pairings.add(e.data.pairingId);
+        break;
+      case "visit.due":
+      case "visit.overdue":
+      case "snapshot.visit-item":
+        keys.children.add(e.data.child.id);
+        keys.items.add(e.data.itemId);
+        break;
+      case "concern.raised":
+      case "concern.escalated":
+      case "concern.resolved":
+      case "snapshot.concern":
+        keys.children.add(e.data.child.id);
+        keys.concerns.add(e.data.concernId);
+        break;
+      default:
+        break;
+    }
+  }
+  await preload(tx, keys);
+};
