@@ -12,14 +12,12 @@
 // It never touches the dev system, builds nothing (run `npx turbo run build` first),
 // stops by itself within its time bound and removes every process and temp dir, also
 // on failure or Ctrl-C. Exit code 0 only when every check holds.
-import { spawn, spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import pg from "pg";
+import { createSystem, requireBuilt, root, sleep } from "../lib/system.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const args = process.argv.slice(2);
 const short = args.includes("--short");
 const record = args.includes("--record");
@@ -31,22 +29,10 @@ const T = short
   : { phase: 10_000, outage: 5_000, importRows: 6_000, importResume: 240_000, settle: 180_000, total: 14 * 60_000, workers: 3 };
 
 const PORTS = { gateway: 4500, registry: 4501, pairing: 4502, visits: 4503, health: 4504, notifications: 4505, reporting: 4506, issuer: 4507 };
-// PostgreSQL and Redis get free ports from the scratch helpers (set once they are up).
-let PG_BASE = "";
-let REDIS_URL = "";
-const ISSUER_URL = `http://127.0.0.1:${PORTS.issuer}/realms/shouhu`;
 const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
-const SERVICES = ["registry", "pairing", "visits", "health", "notifications", "reporting"];
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (m) => console.log(`[chaos ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)}s] ${m}`);
 
-for (const p of ["packages/dev-issuer/dist/main.js", "packages/testing/dist/index.js", "packages/contracts/dist/index.js", ...SERVICES.map((s) => `services/${s}/dist/main.js`), "services/gateway/dist/main.js"]) {
-  if (!existsSync(path.join(root, p))) {
-    console.error(`[chaos] ${p} is missing: build first (npx turbo run build)`);
-    process.exit(2);
-  }
-}
+requireBuilt("chaos");
 const { subscriptions } = await import(path.join(root, "packages/contracts/dist/index.js"));
 
 // ── cleanup, whatever happens ──────────────────────────────────────────────────────
@@ -75,128 +61,29 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
     void cleanup().finally(() => process.exit(130));
   });
 }
-function keepLogs() {
-  // The services' logs outlive the temp dir when something failed.
-  try {
-    const keep = path.join(os.tmpdir(), `shouhu-chaos-logs-${startedAt.toISOString().replace(/[:.]/g, "-")}`);
-    mkdirSync(keep, { recursive: true });
-    for (const f of readdirSync(path.join(tmp, "logs"))) writeFileSync(path.join(keep, f), readFileSync(path.join(tmp, "logs", f)));
-    return keep;
-  } catch {
-    return null;
-  }
-}
+let sys = null;
+const keepLogs = () => sys?.keepLogs("chaos", startedAt) ?? null;
 const watchdog = setTimeout(() => {
   console.error(`[chaos] time bound of ${T.total / 60_000} min exceeded in phase "${phase}": cleaning up; logs kept in ${keepLogs()}`);
   void cleanup().finally(() => process.exit(3));
 }, T.total);
 watchdog.unref();
 
-// ── PostgreSQL and Redis: throwaway servers (@shouhu/testing scratch), own ports and temp dirs ──
-const { startScratchPostgres, startScratchRedis } = await import(path.join(root, "packages/testing/dist/index.js"));
-let scratchPg = null;
-let scratchRedis = null;
-cleanups.push(async () => {
-  await scratchRedis?.destroy();
-  scratchPg?.destroy();
-});
-
-// ── the system's processes ─────────────────────────────────────────────────────────
-const serviceUrls = Object.fromEntries(SERVICES.map((s) => [`${s.toUpperCase()}_URL`, `http://127.0.0.1:${PORTS[s]}`]));
-const defs = [
-  { name: "issuer", entry: "packages/dev-issuer/dist/main.js", env: { PORT: String(PORTS.issuer), ISSUER_PUBLIC_URL: ISSUER_URL.replace(/\/realms\/shouhu$/, ""), ISSUER_KEY_FILE: path.join(tmp, "issuer-key.json") }, health: `${ISSUER_URL}/.well-known/openid-configuration` },
-  ...SERVICES.map((s) => ({ name: s, entry: `services/${s}/dist/main.js`, env: { PORT: String(PORTS[s]), ROLE: "all" }, database: `shouhu_${s}`, health: `http://127.0.0.1:${PORTS[s]}/readyz` })),
-  { name: "gateway", entry: "services/gateway/dist/main.js", env: { PORT: String(PORTS.gateway), ...serviceUrls }, database: "shouhu_gateway", health: `${GATEWAY}/readyz` },
-];
-/** name → { def, child, pid, deliberate: number (planned restarts), unexpected: [{phase, code, signal}] } */
-const procs = new Map();
+// ── the system: throwaway PostgreSQL and Redis (AOF), issuer, services, gateway (scripts/lib/system.mjs) ──
 let phase = "start-up";
-const logDir = path.join(tmp, "logs");
-mkdirSync(logDir);
-
-function spawnProc(def) {
-  const out = createWriteStream(path.join(logDir, `${def.name}.log`), { flags: "a" });
-  const child = spawn(process.execPath, [path.join(root, def.entry)], {
-    cwd: root,
-    env: { ...process.env, REDIS_URL, OIDC_ISSUER_URL: ISSUER_URL, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...def.env, ...(def.database ? { DATABASE_URL: `${PG_BASE}/${def.database}` } : {}) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
-  const p = procs.get(def.name) ?? { def, deliberate: 0, unexpected: [] };
-  p.child = child;
-  p.pid = child.pid;
-  p.expectingExit = false;
-  procs.set(def.name, p);
-  child.once("exit", (code, signal) => {
-    if (p.child !== child || p.expectingExit || cleaned) return;
-    // Not killed by us: the suite records it and brings the process back so the run goes on.
-    p.unexpected.push({ phase, code, signal });
-    log(`!! ${def.name} (pid ${child.pid}) exited by itself in phase "${phase}" (code ${code}, signal ${signal}); restarting it`);
-    setTimeout(() => {
-      if (!cleaned) spawnProc(def);
-    }, 1000);
-  });
-  return p;
-}
-
-async function waitReady(name, timeoutMs = 90_000) {
-  const p = procs.get(name);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(p.def.health, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(300);
-  }
-  throw new Error(`${name} not ready at ${p.def.health} within ${timeoutMs / 1000}s (log: ${path.join(logDir, `${name}.log`)})`);
-}
-
-async function stopProc(name, signal) {
-  const p = procs.get(name);
-  p.expectingExit = true;
-  const child = p.child;
-  const exited = new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res([child.exitCode, child.signalCode]) : child.once("exit", (c, s) => res([c, s]))));
-  child.kill(signal);
-  const t0 = Date.now();
-  const result = await Promise.race([exited, sleep(40_000).then(() => null)]);
-  if (!result) {
-    child.kill("SIGKILL");
-    await exited;
-    return { code: null, signal: "SIGKILL (after 40 s)", ms: Date.now() - t0 };
-  }
-  return { code: result[0], signal: result[1], ms: Date.now() - t0 };
-}
-
-async function restartProc(name, signal) {
-  const stopped = await stopProc(name, signal);
-  const p = procs.get(name);
-  p.deliberate++;
-  spawnProc(p.def);
-  await waitReady(name);
-  return stopped;
-}
-
-cleanups.push(async () => {
-  // Services first (gateway last-started, first stopped), then Redis, then PostgreSQL.
-  const all = [...procs.values()].reverse();
-  for (const p of all) p.expectingExit = true;
-  await Promise.all(
-    all.map(async (p) => {
-      const c = p.child;
-      if (c.exitCode !== null || c.signalCode !== null) return;
-      const exited = new Promise((res) => c.once("exit", res));
-      c.kill("SIGTERM");
-      if (!(await Promise.race([exited.then(() => true), sleep(8000).then(() => false)]))) {
-        c.kill("SIGKILL");
-        await exited;
-      }
-    }),
-  );
+sys = createSystem({
+  ports: PORTS,
+  tmp,
+  redis: { appendonly: true },
+  log,
+  onUnexpectedExit: (name, code, signal) => {
+    sys.procs.get(name).unexpected.at(-1).phase = phase;
+    log(`!! ${name} exited by itself in phase "${phase}" (code ${code}, signal ${signal}); restarting it`);
+  },
 });
+const procs = sys.procs;
+const restartProc = (name, signal) => sys.restartProc(name, signal);
+cleanups.push(() => sys.down());
 // ── traffic ────────────────────────────────────────────────────────────────────────
 let stopTraffic = false;
 /** phase → { total, ok2xx, c4xx: {status: n}, s503, other5xx: {status: n}, net: n } */
@@ -227,12 +114,7 @@ let tokenAt = 0;
 async function auth() {
   // The realm's tokens live 5 minutes; the issuer itself is never faulted.
   if (!token || Date.now() - tokenAt > 120_000) {
-    const res = await fetch(`${ISSUER_URL}/protocol/openid-connect/token`, {
-      method: "POST",
-      body: new URLSearchParams({ grant_type: "password", client_id: "shouhu-web", username: "county.admin", password: "Shouhu@2026" }),
-    });
-    if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
-    token = (await res.json()).access_token;
+    token = await sys.token("county.admin");
     tokenAt = Date.now();
   }
   return { authorization: `Bearer ${token}` };
@@ -304,16 +186,7 @@ async function trafficWorker(w) {
 }
 
 // ── events: outbox vs inbox, exactly once ──────────────────────────────────────────
-async function withDb(name, fn) {
-  const c = new pg.Client({ connectionString: `${PG_BASE}/${name}`, connectionTimeoutMillis: 5000 });
-  c.on("error", () => {});
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
+const withDb = (name, fn) => sys.withDb(name, fn);
 async function countEvents() {
   const produced = []; // { id, type, producer, published }
   const inbox = new Map(); // consumer → Map(event_id → rows)
@@ -362,20 +235,9 @@ const faults = []; // { phase, what, detail }
 let exitCode = 1;
 let report = "";
 try {
-  scratchPg = await startScratchPostgres();
-  scratchRedis = await startScratchRedis({ appendonly: true });
-  PG_BASE = scratchPg.url("").replace(/\/$/, "");
-  REDIS_URL = scratchRedis.url;
-  log(`temp dir ${tmp}; PostgreSQL on ${scratchPg.port}, Redis (AOF) on ${scratchRedis.port}, HTTP ${PORTS.gateway}–${PORTS.issuer}${short ? " (short run)" : ""}`);
-  // Issuer first, the services side by side (each migrates its own database), gateway last.
-  const bringUp = async (def) => {
-    spawnProc(def);
-    await waitReady(def.name);
-    log(`${def.name} up (pid ${procs.get(def.name).pid})`);
-  };
-  await bringUp(defs[0]);
-  await Promise.all(defs.slice(1, -1).map(bringUp));
-  await bringUp(defs.at(-1));
+  await sys.startInfra();
+  log(`temp dir ${tmp}; PostgreSQL on ${sys.pg.port}, Redis (AOF) on ${sys.redis.port}, HTTP ${PORTS.gateway}–${PORTS.issuer}${short ? " (short run)" : ""}`);
+  await sys.up();
 
   // The register workbook for the import, generated before any fault (tsx, from source).
   const xlsx = path.join(tmp, "register.xlsx");
@@ -453,18 +315,18 @@ try {
   statFor(phase);
   log(`phase: ${phase}`);
   // kill -9: what the OS had of the AOF survives a process crash; the restart reloads it (no RDB is written).
-  await scratchRedis.kill();
+  await sys.redis.kill();
   await sleep(T.outage);
-  await scratchRedis.start();
+  await sys.redis.start();
   faults.push({ phase, what: "redis kill -9, restart from its AOF", detail: `down ${T.outage / 1000} s` });
   await sleep(T.phase);
 
   phase = "PostgreSQL stop -m immediate, start";
   statFor(phase);
   log(`phase: ${phase}`);
-  scratchPg.stop("immediate");
+  sys.pg.stop("immediate");
   await sleep(T.outage);
-  await scratchPg.start();
+  await sys.pg.start();
   faults.push({ phase, what: "pg_ctl stop -m immediate; start", detail: `down ${T.outage / 1000} s` });
   await sleep(T.phase);
 
