@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createSystem, requireBuilt, root, sleep } from "../lib/system.mjs";
+import { createSystem, requireBuilt, root, SERVICES, sleep } from "../lib/system.mjs";
 
 const args = process.argv.slice(2);
 const short = args.includes("--short");
