@@ -1,4 +1,4 @@
-import { Role, type Actor, orgLevel } from "@shouhu/contracts";
+import { OperationalRole, Role, type Actor, orgLevel } from "@shouhu/contracts";
 import { ForbiddenError } from "@shouhu/kit";
 
 /** Who is calling, as the token says: the basis of every permission and jurisdiction check. */
@@ -26,6 +26,23 @@ export function rolesFromClaims(claims: Record<string, unknown>): Role[] {
   const realmAccess = claims.realm_access as { roles?: unknown } | undefined;
   const roles: unknown[] = Array.isArray(realmAccess?.roles) ? realmAccess.roles : [];
   return roles.filter((r): r is Role => Role.safeParse(r).success);
+}
+
+/**
+ * The operational realm roles (contracts `OperationalRole`, e.g. `ops`) of a principal whose
+ * token has been verified: read from the token's own claims, so `Principal.roles` keeps only
+ * the application roles every need-to-know rule is written against.
+ */
+export function operationalRoles(principal: Pick<Principal, "token">): OperationalRole[] {
+  const payload = principal.token.split(".")[1];
+  if (!payload) return [];
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { realm_access?: { roles?: unknown } };
+    const roles: unknown[] = Array.isArray(claims.realm_access?.roles) ? claims.realm_access.roles : [];
+    return roles.filter((r): r is OperationalRole => OperationalRole.safeParse(r).success);
+  } catch {
+    return [];
+  }
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);

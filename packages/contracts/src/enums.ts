@@ -12,6 +12,14 @@ export const Role = z.enum([
 ]);
 export type Role = z.infer<typeof Role>;
 
+/**
+ * Realm roles that are not application roles: `ops` runs the queues (Bull Board in the
+ * gateway) and sees no child data — a token with only this role holds no `Role`, so every
+ * child route refuses it.
+ */
+export const OperationalRole = z.enum(["ops"]);
+export type OperationalRole = z.infer<typeof OperationalRole>;
+
 /** 留守类型. */
 export const LeftBehindType = z.enum([
   "both_parents_away", // 双留守 / 纯留守

@@ -11,6 +11,7 @@ import { registerAuditRoutes } from "./routes/audit.js";
 import { OpenApiAggregator, registerDocs } from "./routes/docs.js";
 import { registerProxy } from "./routes/proxy.js";
 import { registerConsole, type ConsoleOptions } from "./routes/console.js";
+import { registerOps, registerOpsSession, type OpsOptions } from "./routes/ops.js";
 import { Counter, Gauge } from "prom-client";
 import { MemoryFallback, leasedRedisStore } from "./rate-limit-store.js";
 import type { Upstream } from "./upstreams.js";
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   readiness?: ReadinessCheck[];
   instrumentation?: FastifyOtelInstrumentation;
   audit?: AuditWriter;
+  /** Bull Board at /ops/queues for the realm role `ops` (queues' Redis and prefix); absent: not mounted. */
+  ops?: Omit<OpsOptions, "verifier">;
   /** The staff console at `/` (built files, issuer, client id); absent: not served. */
   console?: Omit<ConsoleOptions, "logger">;
 }
@@ -102,9 +105,14 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
       errorResponseBuilder: (_request, context) => new TooManyRequestsError(`请求过于频繁，请 ${Math.ceil(context.ttl / 1000)} 秒后再试`),
     });
     registerAuditRoutes(scoped, deps.prisma);
+    registerOpsSession(scoped);
     await registerProxy(scoped, { upstreams: deps.upstreams, audit, timeoutMs: deps.timeoutMs ?? 30_000 });
   });
 
+  if (deps.ops) {
+    const ops = await registerOps(app, { ...deps.ops, verifier: deps.verifier });
+    app.addHook("onClose", () => ops.close());
+  }
   if (deps.console) await registerConsole(app, { ...deps.console, logger: deps.logger });
 
   app.addHook("onClose", async () => audit.drain());

@@ -5,6 +5,8 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   PORT: portSchema(3000),
   DATABASE_URL: z.url().default("postgresql://root@127.0.0.1:5432/shouhu_gateway"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** The services' BullMQ prefix (Bull Board at /ops/queues shows their queues). */
+  QUEUE_PREFIX: z.string().default("shouhu"),
   OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
   OIDC_AUDIENCE: z.string().default("shouhu-api"),
   OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-console", "shouhu-service"]),

@@ -38,6 +38,7 @@ const app = await buildGatewayApp({
   corsOrigins: config.CORS_ORIGINS,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  ops: { connection: { url: config.REDIS_URL, maxRetriesPerRequest: 1, connectTimeout: 2000 }, prefix: config.QUEUE_PREFIX },
   console: {
     dir: config.CONSOLE_DIR ?? fileURLToPath(new URL("../../../apps/console/dist", import.meta.url)),
     issuerUrl: config.CONSOLE_OIDC_ISSUER_URL ?? config.OIDC_ISSUER_URL,
