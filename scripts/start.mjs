@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import pgClient from "pg";
 import { ensureInfra } from "./ensure-infra.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -16,6 +17,25 @@ const redisUrl = env("REDIS_URL", "redis://127.0.0.1:6379");
 const pg = env("PG_BASE_URL", "postgresql://root@127.0.0.1:5432");
 // The demo users (password Shouhu@2026) live outside the production realm export; this is a dev run.
 const devUsersFile = env("DEV_USERS_FILE", path.join(root, "infra/keycloak/dev/shouhu-users-0.json"));
+
+/** The same server as `base`, as another role (trust auth on this machine: no password). */
+function runtimeUrl(base, role, db) {
+  const url = new URL(`${base}/${db}`);
+  url.username = role;
+  url.password = "";
+  return url.toString();
+}
+
+/** The gateway serves requests as a role that may only read and append the audit trail. */
+async function ensureRole(role) {
+  const client = new pgClient.Client({ connectionString: `${pg}/postgres` });
+  await client.connect();
+  try {
+    await client.query(`DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE "${role}" LOGIN; END IF; END$$`);
+  } finally {
+    await client.end();
+  }
+}
 
 /** Each process: name, entry point, env, health URL. Order matters: issuer first, gateway last. */
 const processes = [
@@ -64,7 +84,7 @@ const processes = [
   {
     name: "gateway",
     entry: "services/gateway/dist/main.js",
-    env: { PORT: env("GATEWAY_PORT", "3000"), DATABASE_URL: `${pg}/shouhu_gateway`, REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}`, PAIRING_URL: `http://127.0.0.1:${env("PAIRING_PORT", "3002")}`, VISITS_URL: `http://127.0.0.1:${env("VISITS_PORT", "3003")}`, HEALTH_URL: `http://127.0.0.1:${env("HEALTH_PORT", "3004")}`, NOTIFICATIONS_URL: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}`, REPORTING_URL: `http://127.0.0.1:${env("REPORTING_PORT", "3006")}` },
+    env: { PORT: env("GATEWAY_PORT", "3000"), DATABASE_URL: `${pg}/shouhu_gateway`, DATABASE_RUNTIME_URL: runtimeUrl(pg, "shouhu_gateway_app", "shouhu_gateway"), REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}`, PAIRING_URL: `http://127.0.0.1:${env("PAIRING_PORT", "3002")}`, VISITS_URL: `http://127.0.0.1:${env("VISITS_PORT", "3003")}`, HEALTH_URL: `http://127.0.0.1:${env("HEALTH_PORT", "3004")}`, NOTIFICATIONS_URL: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}`, REPORTING_URL: `http://127.0.0.1:${env("REPORTING_PORT", "3006")}` },
     health: `http://127.0.0.1:${env("GATEWAY_PORT", "3000")}/readyz`,
   },
 ];
@@ -127,6 +147,7 @@ process.on("SIGTERM", () => stopAll(0));
 process.on("SIGHUP", () => stopAll(0));
 
 await ensureInfra({ log: (m) => console.log(`[start] ${m}`) });
+await ensureRole("shouhu_gateway_app");
 
 if (process.env.SKIP_BUILD !== "1") {
   console.log("[start] building (turbo run build)…");

@@ -14,3 +14,12 @@ CREATE DATABASE :"db" OWNER :"role";
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 SQL
 done
+
+# The gateway runs as a second role that may only read and append the audit trail (the
+# gateway, connected as the owner, grants exactly that at every start): the append-only
+# rule then binds the process that serves requests.
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
+  -v password="${GATEWAY_APP_DB_PASSWORD:?GATEWAY_APP_DB_PASSWORD is not set}" <<'SQL'
+CREATE ROLE shouhu_gateway_app LOGIN PASSWORD :'password';
+GRANT CONNECT ON DATABASE shouhu_gateway TO shouhu_gateway_app;
+SQL

@@ -197,6 +197,7 @@ describe("docker-compose.yml", () => {
     try {
       const env = { ...process.env, POSTGRES_USER: "root", PGHOST: "127.0.0.1", PGPORT: String(pgc.port) } as Record<string, string>;
       for (const svc of ["GATEWAY", "REGISTRY", "PAIRING", "VISITS", "HEALTH", "NOTIFICATIONS", "REPORTING"]) env[`${svc}_DB_PASSWORD`] = `pw-${svc}`;
+      env.GATEWAY_APP_DB_PASSWORD = "pw-gateway-app";
       execFileSync("sh", [`${root}/infra/postgres/init-databases.sh`], { env, stdio: "pipe" });
       const as = async (user: string, db: string, sql: string) => {
         const c = new pg.Client({ connectionString: `postgresql://${user}@127.0.0.1:${pgc.port}/${db}` });
@@ -210,6 +211,10 @@ describe("docker-compose.yml", () => {
       await as("shouhu_registry", "shouhu_registry", "CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
       await expect(as("shouhu_registry", "shouhu_pairing", "SELECT 1")).rejects.toThrow(/permission denied/);
       await expect(as("shouhu_pairing", "shouhu_registry", "SELECT 1")).rejects.toThrow(/permission denied/);
+      // The gateway's runtime role reaches the gateway's database only, and owns nothing there.
+      await as("shouhu_gateway_app", "shouhu_gateway", "SELECT 1");
+      await expect(as("shouhu_gateway_app", "shouhu_registry", "SELECT 1")).rejects.toThrow(/permission denied/);
+      await expect(as("shouhu_gateway_app", "shouhu_gateway", "CREATE TABLE x (id int)")).rejects.toThrow(/permission denied/);
       const owners = await as("root", "postgres", "SELECT datname, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname LIKE 'shouhu_%' ORDER BY 1");
       expect(owners.rows.every((r: { datname: string; owner: string }) => r.owner === r.datname)).toBe(true);
       expect(owners.rows).toHaveLength(7);

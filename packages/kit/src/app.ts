@@ -47,6 +47,14 @@ export interface ServiceAppOptions {
   instrumentation?: FastifyOtelInstrumentation;
   openapi?: { title: string; version?: string; description?: string };
   bodyLimit?: number;
+  /**
+   * "header" (services behind the gateway): an incoming `x-request-id` is the request's id,
+   * so the gateway's id joins the logs of every hop. "generate" (the public edge): every id
+   * is made here; a client's header is never the id (the audit trail keeps it beside it).
+   */
+  requestIds?: "header" | "generate";
+  /** Fastify's trustProxy: whose X-Forwarded-For sets `request.ip` (the load balancers' addresses or CIDRs); default none. */
+  trustProxy?: boolean | string | string[];
 }
 
 /**
@@ -58,8 +66,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    requestIdHeader: "x-request-id",
+    requestIdHeader: options.requestIds === "generate" ? false : "x-request-id",
     genReqId: () => randomUUID(),
+    trustProxy: options.trustProxy ?? false,
     // One access-log line per request (onResponse below) instead of two.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },

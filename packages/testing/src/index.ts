@@ -1,4 +1,4 @@
-export { createTestDatabase, type TestDatabase } from "./database.js";
+export { adminUrl, createTestDatabase, type TestDatabase } from "./database.js";
 export { removeTestKeys, testPrefix } from "./prefix.js";
 export { startTestIssuer, realmFile, devUsersFile, DEMO_PASSWORD, type TestIssuer } from "./issuer.js";
 export { childSnapshot, teacherHelper, mentorPairing, pairingStartedData, pairingEndedData, until, type TestHelper } from "./fixtures.js";

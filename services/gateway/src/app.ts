@@ -9,7 +9,7 @@ import type { PrismaClient } from "./generated/prisma/client.js";
 import { AuditWriter, type AuditPool } from "./audit/writer.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { OpenApiAggregator, registerDocs } from "./routes/docs.js";
-import { registerProxy } from "./routes/proxy.js";
+import { auditUnauthenticated, registerProxy } from "./routes/proxy.js";
 import { registerConsole, type ConsoleOptions } from "./routes/console.js";
 import { registerOps, registerOpsSession, type OpsOptions } from "./routes/ops.js";
 import { Counter, Gauge } from "prom-client";
@@ -34,6 +34,8 @@ export interface GatewayDeps {
   readiness?: ReadinessCheck[];
   instrumentation?: FastifyOtelInstrumentation;
   audit?: AuditWriter;
+  /** Load balancers whose X-Forwarded-For is believed (config TRUST_PROXY); default none. */
+  trustProxy?: boolean | string | string[];
   /** Bull Board at /ops/queues for the realm role `ops` (queues' Redis and prefix); absent: not mounted. */
   ops?: Omit<OpsOptions, "verifier">;
   /** The staff console at `/` (built files, issuer, client id); absent: not served. */
@@ -72,6 +74,9 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
     readiness: deps.readiness,
     instrumentation: deps.instrumentation,
     openapi: { title: "守护 Shouhu API" },
+    // The public edge: request ids are made here, never taken from a client.
+    requestIds: "generate",
+    trustProxy: deps.trustProxy,
   });
   const audit = deps.audit ?? new AuditWriter(deps.prisma, { pool: deps.auditPool, minIntervalMs: deps.auditBatchIntervalMs });
 
@@ -93,6 +98,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
   await app.register(async (api) => {
     const scoped = api as unknown as ServiceApp;
     scoped.addHook("onRequest", authenticate(deps.verifier));
+    scoped.addHook("onResponse", auditUnauthenticated(audit));
     await scoped.register(fastifyRateLimit, {
       // After authentication, so the limit is per user, not per shared township NAT address.
       hook: "preHandler",

@@ -3,7 +3,21 @@ import { baseConfigSchema, commaList, portSchema } from "@shouhu/kit";
 
 export const gatewayConfigSchema = baseConfigSchema.extend({
   PORT: portSchema(3000),
+  /** The owner role: migrations, and the audit archive command. */
   DATABASE_URL: z.url().default("postgresql://root@127.0.0.1:5432/shouhu_gateway"),
+  /**
+   * The role the gateway runs as: SELECT and INSERT on the audit trail, nothing else, so the
+   * append-only rule binds it (infra/postgres/init-databases.sh). Unset: DATABASE_URL.
+   */
+  DATABASE_RUNTIME_URL: z.url().optional(),
+  /**
+   * Load balancers whose X-Forwarded-For gives the client address (audit source_ip, the
+   * failed-token limiter): "true", or comma-separated addresses/CIDRs. Unset: none.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === "" || v === "false" ? false : v === "true" ? true : v.split(",").map((s) => s.trim()).filter(Boolean))),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
   /** The services' BullMQ prefix (Bull Board at /ops/queues shows their queues). */
   QUEUE_PREFIX: z.string().default("shouhu"),

@@ -8,18 +8,26 @@ import { gatewayConfigSchema } from "./config.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { buildGatewayApp } from "./app.js";
 import { upstreamTable } from "./upstreams.js";
+import { grantRuntimeRole } from "./audit/grants.js";
 
 const config = loadConfig(gatewayConfigSchema);
 const logger = createLogger("gateway", config.LOG_LEVEL);
 const { instrumentation, exporting, shutdown: shutdownTelemetry } = initTelemetry({ serviceName: "gateway", otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 await migrate({ databaseUrl: config.DATABASE_URL, migrationsDir: fileURLToPath(new URL("../prisma/migrations", import.meta.url)), logger });
-const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });
+// Migrated as the owner; run as the runtime role, which cannot change or delete audit rows.
+const runtimeUrl = config.DATABASE_RUNTIME_URL ?? config.DATABASE_URL;
+if (config.DATABASE_RUNTIME_URL) {
+  const owner = createPgPool(config.DATABASE_URL, { max: 1 });
+  await grantRuntimeRole(owner, decodeURIComponent(new URL(config.DATABASE_RUNTIME_URL).username));
+  await owner.end();
+}
+const prisma = new PrismaClient({ adapter: createPrismaAdapter(runtimeUrl) });
 // Rate limiting must not hang requests when Redis is slow: fail fast.
 // Auto-pipelining: rate-limit calls of requests handled in the same event-loop turn go in one write.
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false, enableAutoPipelining: true });
 // The audit INSERT on a plain pg pool (prepared statement): Prisma's raw query costs ~5x the CPU.
-const auditPool = createPgPool(config.DATABASE_URL, { max: 2, onError: (err) => logger.warn({ err }, "postgres connection lost; reconnecting on next use") });
+const auditPool = createPgPool(runtimeUrl, { max: 2, onError: (err) => logger.warn({ err }, "postgres connection lost; reconnecting on next use") });
 const draining = shutdownReadiness();
 redis.on("error", (err) => logger.warn({ err }, "redis error"));
 
@@ -36,6 +44,7 @@ const app = await buildGatewayApp({
   instrumentation: exporting ? instrumentation : undefined,
   upstreams: upstreamTable({ registry: config.REGISTRY_URL, pairing: config.PAIRING_URL, visits: config.VISITS_URL, health: config.HEALTH_URL, notifications: config.NOTIFICATIONS_URL, reporting: config.REPORTING_URL }),
   corsOrigins: config.CORS_ORIGINS,
+  trustProxy: config.TRUST_PROXY,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   timeoutMs: config.UPSTREAM_TIMEOUT_MS,
   ops: { connection: { url: config.REDIS_URL, maxRetriesPerRequest: 1, connectTimeout: 2000 }, prefix: config.QUEUE_PREFIX },

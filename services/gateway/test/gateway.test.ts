@@ -168,14 +168,16 @@ describe("through the gateway to the registry", () => {
 });
 
 describe("gateway behaviour with a stand-in upstream", () => {
-  it("forwards the token, a request id and the trace context", async () => {
+  it("forwards the token, its own request id (never the client's) and the trace context", async () => {
     const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }]);
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const res = await app.inject({ url: "/api/v1/children/echo", headers: { ...(await bearer("county.admin")), traceparent: `00-${traceId}-00f067aa0ba902b7-01`, "x-request-id": "req-42" } });
     expect(res.statusCode).toBe(200);
     const seen = seenByFake.at(-1)!.headers;
     expect(seen.authorization).toBe(`Bearer ${await registry.token("county.admin")}`);
-    expect(seen["x-request-id"]).toBe("req-42");
+    // The id is the gateway's (issue 14: a client's x-request-id is kept in the audit row, never trusted).
+    expect(seen["x-request-id"]).toBe(res.headers["x-request-id"]);
+    expect(seen["x-request-id"]).not.toBe("req-42");
     expect(String(seen.traceparent ?? "")).toMatch(new RegExp(`^00-${traceId}-`));
     await app.close();
   });

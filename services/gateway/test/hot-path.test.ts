@@ -137,7 +137,7 @@ describe("audit group commit", () => {
     const username = `batch.${via.replace(" ", "-")}`;
     const record = (i: number): AuditRecord => ({
       userId: "u1", username, roles: ["county-admin"], orgUnit: "360999", action: "read",
-      childIds: [childId], method: "GET", path: `/api/v1/children/${childId}`, status: 200, requestId: `${username}-${i}`,
+      childIds: [childId], method: "GET", path: `/api/v1/children/${childId}`, status: 200, requestId: `${username}-${i}`, outcome: "allowed", sourceIp: "127.0.0.1",
     });
     const committedWhenResolved: number[] = [];
     await Promise.all(
@@ -158,7 +158,7 @@ describe("audit group commit", () => {
     const batches: number[] = [];
     const counting = { query: async (config: { values: unknown[] }) => void batches.push((config.values[0] as unknown[]).length) };
     const writer = new AuditWriter(prisma, { pool: counting, minIntervalMs: 300 });
-    const row = (i: number): AuditRecord => ({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `i${i}` });
+    const row = (i: number): AuditRecord => ({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `i${i}`, outcome: "allowed", sourceIp: null });
     const t0 = performance.now();
     await writer.record(row(0));
     expect(performance.now() - t0).toBeLessThan(200); // not held back by the interval
@@ -180,7 +180,7 @@ describe("audit group commit", () => {
     try {
       for (const writer of [new AuditWriter(brokenPrisma), new AuditWriter(brokenPrisma, { pool: brokenPool })]) {
         const results = await Promise.allSettled(
-          [1, 2, 3].map((i) => writer.record({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `f${i}` })),
+          [1, 2, 3].map((i) => writer.record({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `f${i}`, outcome: "allowed", sourceIp: null })),
         );
         expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
       }

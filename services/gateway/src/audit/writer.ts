@@ -10,7 +10,14 @@ export interface AuditRecord {
   method: string;
   path: string;
   status: number;
+  /** The gateway's own id of the request. */
   requestId: string;
+  /** What the client sent as x-request-id, kept for correlation, never used as the id. */
+  clientRequestId?: string | null;
+  /** allowed: the data was served; refused: the request was answered 401/403/404. */
+  outcome: "allowed" | "refused";
+  /** The client's address (request.ip: X-Forwarded-For only from a trusted proxy). */
+  sourceIp: string | null;
 }
 
 /** What the writer needs of a pg pool (`createPgPool` from @shouhu/db). */
@@ -24,12 +31,14 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-const INSERT_SQL = `INSERT INTO audit_entries (user_id, username, roles, org_unit, action, child_ids, method, path, status, request_id)
+// seq, prev_hash and hash are set by the audit_chain trigger (one order across replicas).
+const INSERT_SQL = `INSERT INTO audit_entries (user_id, username, roles, org_unit, action, child_ids, method, path, status, request_id, client_request_id, outcome, source_ip)
   SELECT u.user_id, u.username, string_to_array(u.roles, ','), u.org_unit, u.action,
          CASE WHEN u.child_ids = '' THEN '{}'::uuid[] ELSE string_to_array(u.child_ids, ',')::uuid[] END,
-         u.method, u.path, u.status, u.request_id
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[])
-    AS u(user_id, username, roles, org_unit, action, child_ids, method, path, status, request_id)`;
+         u.method, u.path, u.status, u.request_id, u.client_request_id, u.outcome, u.source_ip
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[])
+    WITH ORDINALITY AS u(user_id, username, roles, org_unit, action, child_ids, method, path, status, request_id, client_request_id, outcome, source_ip, n)
+  ORDER BY u.n`;
 
 /**
  * Group commit: each audited request waits until its row is committed (the
@@ -112,6 +121,10 @@ export class AuditWriter {
       rows.map((r) => r.path),
       rows.map((r) => r.status),
       rows.map((r) => r.requestId),
+      // Bounded: a client's header is its own business, not a way to grow the audit table.
+      rows.map((r) => r.clientRequestId?.slice(0, 128) ?? null),
+      rows.map((r) => r.outcome),
+      rows.map((r) => r.sourceIp?.slice(0, 45) ?? null),
     ];
     if (this.pool) await this.pool.query({ name: "gateway-audit-insert", text: INSERT_SQL, values });
     else await this.prisma.$executeRawUnsafe(INSERT_SQL, ...values);

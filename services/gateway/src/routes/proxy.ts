@@ -2,7 +2,8 @@ import type { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Pool } from "undici";
 import { AUDIT_HEADER, RETRY_AFTER_SECONDS, traceHeaders, type ServiceApp } from "@shouhu/kit";
-import type { AuditWriter } from "../audit/writer.js";
+import type { Principal } from "@shouhu/auth";
+import type { AuditRecord, AuditWriter } from "../audit/writer.js";
 import { findUpstream, type Upstream } from "../upstreams.js";
 
 const childPath = /^\/api\/v1\/children\/([0-9a-f-]{36})(\/[a-z-]+)?/;
@@ -13,6 +14,47 @@ function auditFromPath(request: FastifyRequest): { action: string; childIds: str
   if (!m) return request.url.startsWith("/api/v1/children") ? { action: request.method === "GET" ? "list" : "create", childIds: [] } : undefined;
   const action = request.method === "GET" ? (m[2] ? m[2].slice(1) : "read") : m[2] === "/status" ? "status-change" : "update";
   return { action, childIds: [m[1]!] };
+}
+
+type Audited = { action: string; childIds: string[] };
+type Who = Pick<Principal, "userId" | "username" | "roles" | "orgUnit">;
+const NOBODY: Who = { userId: "", username: "", roles: [], orgUnit: "" };
+
+export function auditRecord(request: FastifyRequest, who: Who, what: Audited, status: number, outcome: AuditRecord["outcome"]): AuditRecord {
+  const client = request.headers["x-request-id"];
+  return {
+    userId: who.userId,
+    username: who.username,
+    roles: who.roles,
+    orgUnit: who.orgUnit,
+    action: what.action,
+    childIds: what.childIds,
+    method: request.method,
+    path: request.url.split("?")[0]!,
+    status,
+    requestId: request.id,
+    clientRequestId: typeof client === "string" ? client : null,
+    outcome,
+    sourceIp: request.ip ?? null,
+  };
+}
+
+function recordRefused(audit: AuditWriter, request: FastifyRequest, record: AuditRecord): void {
+  audit.record(record).catch((err: unknown) => request.log.error({ err }, "audit of a refused attempt failed"));
+}
+
+/**
+ * A request for a child's record answered 401 (no or a bad token) is recorded as a refused
+ * attempt with its source address, after the answer has gone.
+ */
+export function auditUnauthenticated(audit: AuditWriter) {
+  return (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (reply.statusCode === 401) {
+      const attempt = auditFromPath(request);
+      if (attempt) recordRefused(audit, request, auditRecord(request, request.principal ?? NOBODY, attempt, 401, "refused"));
+    }
+    done();
+  };
 }
 
 /** The request span's context as W3C headers (the handler runs outside it now that it has no span of its own). */
@@ -136,18 +178,7 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
     payload.catch(() => undefined); // observed below, after the audit outcome
     if (audit && statusCode < 400) {
       try {
-        await deps.audit.record({
-          userId: principal.userId,
-          username: principal.username,
-          roles: principal.roles,
-          orgUnit: principal.orgUnit,
-          action: audit.action,
-          childIds: audit.childIds,
-          method: request.method,
-          path: request.url.split("?")[0]!,
-          status: statusCode,
-          requestId: request.id,
-        });
+        await deps.audit.record(auditRecord(request, principal, audit, statusCode, "allowed"));
       } catch (err) {
         // An unaudited read of a minor's record must not be served.
         request.log.error({ err }, "audit write failed; response withheld");
@@ -155,6 +186,12 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
         resBody.destroy();
         return reply.status(503).send({ error: { code: "AUDIT_UNAVAILABLE", message: "审计记录暂时无法写入，为保护儿童信息，本次请求未返回数据，请稍后重试" } });
       }
+    }
+    // A refused attempt on a child's record is evidence too (who probed what); it does not
+    // hold the answer, which carries no child data.
+    if (statusCode === 403 || statusCode === 404) {
+      const attempt = auditFromPath(request);
+      if (attempt) recordRefused(deps.audit, request, auditRecord(request, principal, attempt, statusCode, "refused"));
     }
     let out: Buffer | Readable;
     try {
