@@ -9,4 +9,5 @@ export { eventJobOptions } from "./defaults.js";
 export { silentLogger, type MessagingLogger } from "./logger.js";
 export { inPgTransaction, sqlOn } from "./pg-transaction.js";
 export { lockChildPairings, rememberEndedPairing } from "./pairing-order.js";
+export { helperEnded, helperStarted, type HelperProjection } from "./helper-projection.js";
 export { closeWatchedQueues, watchOutbox, watchQueue } from "./metrics.js";

@@ -1,5 +1,5 @@
 import type { ChildSnapshot, EventData } from "@shouhu/contracts";
-import { lockChildPairings, rememberEndedPairing } from "@shouhu/messaging";
+import { helperEnded, helperStarted, type HelperProjection } from "@shouhu/messaging";
 import type { Tx } from "./db.js";
 
 /** The child as the registry last said (older revisions ignored). */
@@ -35,44 +35,25 @@ export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, c: ChildSnap
 
 type Exec = Pick<Tx, "$executeRawUnsafe">;
 
-/**
- * A mentor pairing started: the child's mentor is now this helper and their open
- * findings pass to them — unless the pairing already ended (its pairing.ended
- * overtook this event) or a pairing that started later holds the place (two
- * pairings' events may arrive in either order).
- */
+/** The child's mentor, who follows up open findings (the shared rules: @shouhu/messaging helper-projection). */
+export const mentors: HelperProjection = {
+  service: "health",
+  table: "mentors",
+  key: ["child_id"],
+  kinds: ["mentor"],
+  columns: (d) => ({ name: { value: d.helper.name }, phone: { value: d.helper.phone }, username: { value: d.helper.username } }),
+};
+
+/** A mentor pairing started (and holds the place): the child's open findings pass to the new mentor. */
 export async function startMentor(tx: Exec, d: EventData<"pairing.started">, occurredAt: string): Promise<void> {
-  if (d.kind !== "mentor") return;
-  await lockChildPairings(tx, "health", d.child.id);
-  const applied = await tx.$executeRawUnsafe(
-    `INSERT INTO mentors (child_id, pairing_id, name, phone, username, started_at)
-     SELECT $1::uuid, $2::uuid, $3, $4, $5, $6::timestamptz
-      WHERE NOT EXISTS (SELECT 1 FROM ended_pairings WHERE pairing_id = $2::uuid)
-     ON CONFLICT (child_id) DO UPDATE SET pairing_id = EXCLUDED.pairing_id, name = EXCLUDED.name, phone = EXCLUDED.phone,
-       username = EXCLUDED.username, started_at = EXCLUDED.started_at
-     -- A row from before started_at existed gives way to any start.
-     WHERE mentors.started_at IS NULL OR mentors.started_at <= EXCLUDED.started_at`,
-    d.child.id,
-    d.pairingId,
-    d.helper.name,
-    d.helper.phone,
-    d.helper.username,
-    occurredAt,
-  );
-  // Open findings pass to the new mentor: the owner is whoever follows the child up now (not a pairing that was ignored).
-  if (applied) await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = $2, owner_name = $3 WHERE child_id = $1::uuid AND status = 'open'`, d.child.id, d.helper.username, d.helper.name);
+  if (await helperStarted(tx, mentors, d, occurredAt)) {
+    await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = $2, owner_name = $3 WHERE child_id = $1::uuid AND status = 'open'`, d.child.id, d.helper.username, d.helper.name);
+  }
 }
 
-/**
- * A mentor pairing ended: remembered (so its late pairing.started is ignored) and,
- * if it is the child's current one, removed, handing open findings to the village
- * child director; a newer pairing that took over keeps them.
- */
+/** The current mentor's pairing ended: the village child director owns the child's open findings (owner null). */
 export async function endMentor(tx: Exec, d: EventData<"pairing.ended">): Promise<void> {
-  if (d.kind !== "mentor") return;
-  await lockChildPairings(tx, "health", d.child.id);
-  await rememberEndedPairing(tx, d);
-  const removed = await tx.$executeRawUnsafe(`DELETE FROM mentors WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, d.child.id, d.pairingId);
-  // Without a mentor the village child director owns the child's open findings (owner null).
-  if (removed) await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = NULL, owner_name = NULL WHERE child_id = $1::uuid AND status = 'open'`, d.child.id);
+  if (await helperEnded(tx, mentors, d)) {
+    await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = NULL, owner_name = NULL WHERE child_id = $1::uuid AND status = 'open'`, d.child.id);
+  }
 }

@@ -1,5 +1,5 @@
 import type { ChildSnapshot, EventData } from "@shouhu/contracts";
-import type { SqlTx } from "@shouhu/messaging";
+import { helperEnded, helperStarted, type HelperProjection, type SqlTx } from "@shouhu/messaging";
 import type { Family, Parent } from "../domain/rules.js";
 
 /** The child as the registry last said (older revisions ignored): birthdays and the guardian's phone. */
@@ -34,20 +34,23 @@ export async function familyOf(tx: Pick<SqlTx, "$queryRawUnsafe">, childId: stri
   return { guardian: row.name || row.phone ? { name: row.name, phone: row.phone } : null, parents: row.parents };
 }
 
-export async function startMentor(tx: Pick<SqlTx, "$executeRawUnsafe">, d: EventData<"pairing.started">): Promise<void> {
-  if (d.kind !== "mentor") return;
-  await tx.$executeRawUnsafe(
-    `INSERT INTO mentors (child_id, pairing_id, name, phone, username) VALUES ($1::uuid, $2::uuid, $3, $4, $5)
-     ON CONFLICT (child_id) DO UPDATE SET pairing_id = EXCLUDED.pairing_id, name = EXCLUDED.name, phone = EXCLUDED.phone, username = EXCLUDED.username`,
-    d.child.id,
-    d.pairingId,
-    d.helper.name,
-    d.helper.phone,
-    d.helper.username,
-  );
+/**
+ * The child's mentor, reminded of what is due (the shared rules: @shouhu/messaging
+ * helper-projection). This copy used to take the events as they came: a pairing.ended
+ * overtaken by its own pairing.started left a mentor who no longer was one.
+ */
+export const mentors: HelperProjection = {
+  service: "notifications",
+  table: "mentors",
+  key: ["child_id"],
+  kinds: ["mentor"],
+  columns: (d) => ({ name: { value: d.helper.name }, phone: { value: d.helper.phone }, username: { value: d.helper.username } }),
+};
+
+export async function startMentor(tx: Pick<SqlTx, "$executeRawUnsafe">, d: EventData<"pairing.started">, occurredAt: string): Promise<void> {
+  await helperStarted(tx, mentors, d, occurredAt);
 }
 
 export async function endMentor(tx: Pick<SqlTx, "$executeRawUnsafe">, d: EventData<"pairing.ended">): Promise<void> {
-  if (d.kind !== "mentor") return;
-  await tx.$executeRawUnsafe(`DELETE FROM mentors WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, d.child.id, d.pairingId);
+  await helperEnded(tx, mentors, d);
 }

@@ -37,7 +37,7 @@ export function notificationHandlers(options: { now?: () => Date; quiet: QuietHo
     "child.updated": child,
     "child.status-changed": child,
     "pairing.started": async (event, tx) => {
-      await startMentor(tx, event.data);
+      await startMentor(tx, event.data, event.occurredAt);
       await notify(event, tx);
     },
     "pairing.ended": async (event, tx) => {
