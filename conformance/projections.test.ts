@@ -1,5 +1,5 @@
 /**
- * One conformance test for every copy of "the child's current mentor" (issue 16.3): the
+ * One conformance test for every copy of the child and of its current mentor (issue 16.3): the
  * registry (contact card), visits (who is responsible), health (who follows up) and
  * notifications (whom to remind) each get the same shuffled, redelivered streams of
  * pairing events through their real handlers and real migrated databases, and must all
@@ -18,6 +18,9 @@ import { createPrisma as healthPrisma } from "../services/health/src/data/db.js"
 import { registryEventHandlers } from "../services/registry/src/events/pairing-events.js";
 import { visitEventHandlers } from "../services/visits/src/events/handlers.js";
 import { healthHandlers } from "../services/health/src/events/handlers.js";
+import { createPrisma as pairingPrisma } from "../services/pairing/src/data/db.js";
+import { childEventHandlers } from "../services/pairing/src/events/child-events.js";
+import { reportingHandlers } from "../services/reporting/src/events/handlers.js";
 import { notificationHandlers } from "../services/notifications/src/events/handlers.js";
 import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
 
@@ -25,24 +28,37 @@ interface Consumer {
   name: string;
   db: TestDatabase;
   deliver: (e: Envelope) => Promise<unknown>;
-  /** child id → the pairing id the service holds as the child's current mentor. */
-  mentors: (childIds: string[]) => Promise<Map<string, string>>;
+  /** child id → the pairing id the service holds as the child's current mentor (services that keep one). */
+  mentors?: (childIds: string[]) => Promise<Map<string, string>>;
+  /** child id → the revision and village the service holds (services that keep the child). */
+  children?: (childIds: string[]) => Promise<Map<string, string>>;
   close: () => Promise<void>;
 }
 
 const migrations = (service: string) => fileURLToPath(new URL(`../services/${service}/prisma/migrations`, import.meta.url));
 const consumers: Consumer[] = [];
 
-async function prismaConsumer(name: string, create: (url: string) => { $transaction: (fn: (tx: never) => Promise<unknown>) => Promise<unknown>; $queryRawUnsafe: <T>(sql: string, ...v: unknown[]) => Promise<T>; $disconnect: () => Promise<void> }, handlers: EventHandlers<never>, table: string, where = "") {
+const CHILDREN_SQL = "SELECT id::text, revision || '@' || village_code AS state FROM children WHERE id = ANY($1::uuid[])";
+
+async function prismaConsumer(
+  name: string,
+  create: (url: string) => { $transaction: (fn: (tx: never) => Promise<unknown>) => Promise<unknown>; $queryRawUnsafe: <T>(sql: string, ...v: unknown[]) => Promise<T>; $disconnect: () => Promise<void> },
+  handlers: EventHandlers<never>,
+  keeps: { mentors?: { table: string; where?: string }; children?: boolean },
+) {
   const db = await createTestDatabase(`conf_${name}`);
   await migrate({ databaseUrl: db.url, migrationsDir: migrations(name) });
   const prisma = create(db.url);
+  const m = keeps.mentors;
   consumers.push({
     name,
     db,
     deliver: (e) => consumeEvent<never>(e, handlers, (fn) => prisma.$transaction(fn) as never),
-    mentors: async (ids) =>
-      new Map((await prisma.$queryRawUnsafe<{ child_id: string; pairing_id: string }[]>(`SELECT child_id::text, pairing_id::text FROM ${table} WHERE child_id = ANY($1::uuid[]) ${where}`, ids)).map((r) => [r.child_id, r.pairing_id])),
+    mentors: m
+      ? async (ids) =>
+          new Map((await prisma.$queryRawUnsafe<{ child_id: string; pairing_id: string }[]>(`SELECT child_id::text, pairing_id::text FROM ${m.table} WHERE child_id = ANY($1::uuid[]) ${m.where ?? ""}`, ids)).map((r) => [r.child_id, r.pairing_id]))
+      : undefined,
+    children: keeps.children ? async (ids) => new Map((await prisma.$queryRawUnsafe<{ id: string; state: string }[]>(CHILDREN_SQL, ids)).map((r) => [r.id, r.state])) : undefined,
     close: async () => {
       await prisma.$disconnect();
       await db.drop();
@@ -52,9 +68,26 @@ async function prismaConsumer(name: string, create: (url: string) => { $transact
 
 beforeAll(async () => {
   await Promise.all([
-    prismaConsumer("registry", registryPrisma as never, registryEventHandlers() as never, "current_pairings", "AND kind = 'mentor'"),
-    prismaConsumer("visits", visitsPrisma as never, visitEventHandlers() as never, "assignments"),
-    prismaConsumer("health", healthPrisma as never, healthHandlers() as never, "mentors"),
+    prismaConsumer("registry", registryPrisma as never, registryEventHandlers() as never, { mentors: { table: "current_pairings", where: "AND kind = 'mentor'" } }),
+    prismaConsumer("visits", visitsPrisma as never, visitEventHandlers() as never, { mentors: { table: "assignments" }, children: true }),
+    prismaConsumer("health", healthPrisma as never, healthHandlers() as never, { mentors: { table: "mentors" }, children: true }),
+    prismaConsumer("pairing", pairingPrisma as never, childEventHandlers() as never, { children: true }),
+    (async () => {
+      const db = await createTestDatabase("conf_reporting");
+      await migrate({ databaseUrl: db.url, migrationsDir: migrations("reporting") });
+      const pool = createPgPool(db.url, { max: 2 });
+      const handlers = reportingHandlers();
+      consumers.push({
+        name: "reporting",
+        db,
+        deliver: (e) => consumeEvent<SqlTx>(e, handlers, (fn) => inPgTransaction(pool, fn)),
+        children: async (ids) => new Map((await pool.query(CHILDREN_SQL, [ids])).rows.map((r) => [r.id, r.state])),
+        close: async () => {
+          await pool.end();
+          await db.drop();
+        },
+      });
+    })(),
     (async () => {
       const db = await createTestDatabase("conf_notifications");
       await migrate({ databaseUrl: db.url, migrationsDir: migrations("notifications") });
@@ -65,6 +98,7 @@ beforeAll(async () => {
         db,
         deliver: (e) => consumeEvent<SqlTx>(e, handlers, (fn) => inPgTransaction(pool, fn)),
         mentors: async (ids) => new Map((await pool.query("SELECT child_id::text, pairing_id::text FROM mentors WHERE child_id = ANY($1::uuid[])", [ids])).rows.map((r) => [r.child_id, r.pairing_id])),
+        children: async (ids) => new Map((await pool.query(CHILDREN_SQL, [ids])).rows.map((r) => [r.id, r.state])),
         close: async () => {
           await pool.end();
           await db.drop();
@@ -119,24 +153,52 @@ function histories(children: number) {
 
 describe("every service's current mentor ends in the same state, whatever the order", () => {
   it.each([1, 2, 3, 4])("shuffled stream %i with every third event redelivered", async (seed) => {
-    expect(consumers.map((c) => c.name).sort()).toEqual(["health", "notifications", "registry", "visits"]);
+    const keepers = consumers.filter((c) => c.mentors);
+    expect(keepers.map((c) => c.name).sort()).toEqual(["health", "notifications", "registry", "visits"]);
     const { events, expected } = histories(9);
     const stream = shuffled([...events, ...events.filter((_, n) => n % 3 === 0)], seed);
     const ids = [...expected.keys()];
     const want = new Map([...expected].filter(([, p]) => p !== null) as [string, string][]);
     await Promise.all(
-      consumers.map(async (c) => {
+      keepers.map(async (c) => {
         for (const e of stream) await c.deliver(e);
       }),
     );
-    for (const c of consumers) expect(Object.fromEntries(await c.mentors(ids)), c.name).toEqual(Object.fromEntries(want));
+    for (const c of keepers) expect(Object.fromEntries(await c.mentors!(ids)), c.name).toEqual(Object.fromEntries(want));
   });
 
   it("the same stream delivered concurrently (start and end of one pairing at once) ends the same", async () => {
     const { events, expected } = histories(6);
     const ids = [...expected.keys()];
     const want = new Map([...expected].filter(([, p]) => p !== null) as [string, string][]);
-    await Promise.all(consumers.map((c) => Promise.all(shuffled(events, 99).map((e) => c.deliver(e).catch(() => c.deliver(e))))));
-    for (const c of consumers) expect(Object.fromEntries(await c.mentors(ids)), c.name).toEqual(Object.fromEntries(want));
+    const keepers = consumers.filter((c) => c.mentors);
+    await Promise.all(keepers.map((c) => Promise.all(shuffled(events, 99).map((e) => c.deliver(e).catch(() => c.deliver(e))))));
+    for (const c of keepers) expect(Object.fromEntries(await c.mentors!(ids)), c.name).toEqual(Object.fromEntries(want));
+  });
+});
+
+describe("every service's copy of the child ends at the registry's latest revision, whatever the order", () => {
+  it.each([5, 6, 7])("registered, updated twice (moving village), status changed: shuffled stream %i, redelivered", async (seed) => {
+    const keepers = consumers.filter((c) => c.children);
+    expect(keepers.map((c) => c.name).sort()).toEqual(["health", "notifications", "pairing", "reporting", "visits"]);
+    const events: Envelope[] = [];
+    const want = new Map<string, string>();
+    for (let i = 0; i < 8; i++) {
+      const id = randomUUID();
+      const rev = (revision: number, villageCode: string, status: "active" | "exited" = "active") => childSnapshot({ id, revision, villageCode, townshipCode: villageCode.slice(0, 9), status });
+      const ev = (type: "child.registered" | "child.updated" | "child.status-changed", child: ReturnType<typeof childSnapshot>) =>
+        buildEvent(type, { subject: id, orgUnit: child.villageCode, actor: { kind: "system", id: "registry" }, data: (type === "child.registered" ? { child } : type === "child.updated" ? { child, changes: [] } : { child, from: "active", to: child.status, reason: "moved_away", note: null }) as never }, { producer: "registry" });
+      events.push(ev("child.registered", rev(1, "360999101201")), ev("child.updated", rev(2, "360999101202")), ev("child.updated", rev(3, "360999102201")));
+      const last = i % 2 ? rev(4, "360999102201", "exited") : rev(4, "360999102202");
+      events.push(ev(i % 2 ? "child.status-changed" : "child.updated", last));
+      want.set(id, `4@${last.villageCode}`);
+    }
+    const stream = shuffled([...events, ...events.filter((_, n) => n % 2 === 0)], seed);
+    await Promise.all(
+      keepers.map(async (c) => {
+        for (const e of stream) await c.deliver(e);
+      }),
+    );
+    for (const c of keepers) expect(Object.fromEntries(await c.children!([...want.keys()])), c.name).toEqual(Object.fromEntries(want));
   });
 });
