@@ -14,7 +14,7 @@ import { createTestDatabase, mentorPairing, pairingStartedData, startTestIssuer,
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildHealthApp } from "../src/app.js";
 import { healthHandlers } from "../src/events/handlers.js";
-import { MAX_RESULT_ROWS } from "../src/routes/health.js";
+import { MAX_RESULT_ROWS } from "../src/domain/results-sheet.js";
 import { rosterColumns } from "../src/domain/roster.js";
 
 const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));

@@ -203,3 +203,65 @@ export async function referFollowUp(prisma: PrismaClient, id: string, referral: 
     throw new ConflictError("FOLLOW_UP_CLOSED", "该随访事项已关闭");
   }
 }
+
+export interface ExamListRow {
+  id: string;
+  campaignId: string;
+  childId: string;
+  childName: string;
+  date: string;
+  flags: unknown;
+  [field: string]: unknown;
+}
+
+/** Exams within the caller's area, by child or campaign; `pairedTo`: only children whose mentor is this login (teachers). */
+export async function listExams(
+  prisma: PrismaClient,
+  q: { orgUnit: string; childId: string | null; campaignId: string | null; limit: number; pairedTo: string | null },
+): Promise<ExamListRow[]> {
+  return prisma.$queryRawUnsafe<ExamListRow[]>(
+    `SELECT e.id, e.campaign_id AS "campaignId", e.child_id AS "childId", c.name AS "childName", to_char(e.date, 'YYYY-MM-DD') AS date,
+            e.examiner, e.height_cm::float AS "heightCm", e.weight_kg::float AS "weightKg", e.bmi::float AS bmi,
+            e.vision_left::float AS "visionLeft", e.vision_right::float AS "visionRight", e.hemoglobin, e.caries,
+            e.bp_systolic AS "bpSystolic", e.bp_diastolic AS "bpDiastolic", e.flags, e.notes
+       FROM exams e JOIN children c ON c.id = e.child_id
+      WHERE c.village_code LIKE $1 || '%' AND ($2::uuid IS NULL OR e.child_id = $2::uuid) AND ($3::uuid IS NULL OR e.campaign_id = $3::uuid)
+        AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM mentors m WHERE m.child_id = e.child_id AND m.username = $5))
+      ORDER BY e.date DESC LIMIT $4`,
+    q.orgUnit,
+    q.childId,
+    q.campaignId,
+    q.limit,
+    q.pairedTo,
+  );
+}
+
+export interface FollowUpRow {
+  id: string;
+  childId: string;
+  childName: string;
+  villageCode: string;
+  kind: string;
+  label: string;
+  owner: string | null;
+  ownerName: string | null;
+  status: "open" | "resolved" | "referred" | "closed";
+  referral: unknown;
+  createdAt: Date;
+  closedAt: Date | null;
+}
+
+/** Follow-ups within `scope`, by status; `owner`: only those this login owns (teachers). */
+export async function listFollowUps(prisma: PrismaClient, q: { scope: string; status: string | null; owner: string | null; limit: number }): Promise<FollowUpRow[]> {
+  return prisma.$queryRawUnsafe<FollowUpRow[]>(
+    `SELECT f.id, f.child_id AS "childId", c.name AS "childName", f.village_code AS "villageCode", f.kind, f.label, f.owner,
+            f.owner_name AS "ownerName", f.status, f.referral, f.created_at AS "createdAt", f.closed_at AS "closedAt"
+       FROM follow_ups f JOIN children c ON c.id = f.child_id
+      WHERE f.village_code LIKE $1 || '%' AND ($2::text IS NULL OR f.status = $2) AND ($3::text IS NULL OR f.owner = $3)
+      ORDER BY f.created_at DESC LIMIT $4`,
+    q.scope,
+    q.status,
+    q.owner,
+    q.limit,
+  );
+}
