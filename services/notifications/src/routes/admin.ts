@@ -7,6 +7,7 @@ import { listDeadLetters, replayDeadLetters, type DeadLetterOptions } from "@sho
 import type { PrismaClient } from "../data/db.js";
 import { webhookUrlProblem } from "../channels/outbound.js";
 import { decideUnknown } from "../data/delivery.js";
+import { findMessage, listMessages, markForDispatch, messagesWithin, requeueFailed, setOfficeChannel } from "../data/message-admin.js";
 
 const MessagesQuery = z.object({
   status: z.enum(["queued", "sending", "sent", "failed", "unknown", "read"]).optional(),
@@ -42,9 +43,7 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
       ...deps.deadLetters,
       filter: async (letters) => {
         const ids = letters.map((l) => (l.data as { messageId: string }).messageId);
-        const mine = new Set(
-          (await prisma.message.findMany({ where: { id: { in: ids }, orgUnit: { startsWith: principal.orgUnit } }, select: { id: true } })).map((m) => m.id),
-        );
+        const mine = await messagesWithin(prisma, ids, principal.orgUnit);
         return letters.filter((l) => mine.has((l.data as { messageId: string }).messageId));
       },
     });
@@ -55,22 +54,15 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     requireCountyAdmin(principal);
     const q = request.query;
     if (q.orgUnit) assertWithinJurisdiction(principal, q.orgUnit);
-    const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT id, source_event_type AS "sourceEventType", rule, channel, template, urgent, recipient_username AS "recipientUsername",
-              recipient_name AS "recipientName", org_unit AS "orgUnit", child_id AS "childId", title, status, attempts,
-              last_error AS "lastError", not_before AS "notBefore", created_at AS "createdAt", sent_at AS "sentAt", read_at AS "readAt", failed_at AS "failedAt"
-         FROM messages
-        WHERE org_unit LIKE $1 || '%' AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR channel = $3)
-          AND ($4::text IS NULL OR source_event_type = $4) AND ($5::uuid IS NULL OR child_id = $5::uuid) AND ($6::uuid IS NULL OR id < $6::uuid)
-        ORDER BY id DESC LIMIT $7`,
-      q.orgUnit ?? principal.orgUnit,
-      q.status ?? null,
-      q.channel ?? null,
-      q.sourceEventType ?? null,
-      q.childId ?? null,
-      q.cursor ?? null,
-      q.limit + 1,
-    );
+    const rows = await listMessages(prisma, {
+      orgUnit: q.orgUnit ?? principal.orgUnit,
+      status: q.status ?? null,
+      channel: q.channel ?? null,
+      sourceEventType: q.sourceEventType ?? null,
+      childId: q.childId ?? null,
+      cursor: q.cursor ?? null,
+      limit: q.limit,
+    });
     const more = rows.length > q.limit;
     const items = more ? rows.slice(0, q.limit) : rows;
     return { items, nextCursor: more ? items[items.length - 1]!.id : null };
@@ -90,7 +82,7 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     const chosen = request.body.ids ? letters.filter((l) => request.body.ids!.includes(l.id)) : letters;
     const messageIds = chosen.map((l) => (l.data as { messageId: string }).messageId);
     // Failed messages go back to the queue state the worker sends from.
-    await prisma.$executeRawUnsafe(`UPDATE messages SET status = 'queued', failed_at = NULL WHERE id = ANY($1::uuid[]) AND status = 'failed'`, messageIds);
+    await requeueFailed(prisma, messageIds);
     const replayed = await replayDeadLetters(jobQueues.notificationsDeliver, { ...deps.deadLetters, ids: chosen.map((l) => l.id) });
     return { replayed };
   });
@@ -103,7 +95,7 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     async (request) => {
       const principal = request.principal!;
       requireCountyAdmin(principal);
-      const message = await prisma.message.findUnique({ where: { id: request.params.id }, select: { id: true, orgUnit: true, status: true } });
+      const message = await findMessage(prisma, request.params.id);
       if (!message || !contains(principal.orgUnit, message.orgUnit)) throw new NotFoundError("消息", request.params.id);
       if (message.status !== "unknown") throw new ConflictError("NOT_UNKNOWN", "只有“发送结果未知”的消息需要人工处理");
       if (request.body.decision === "resend") {
@@ -117,7 +109,7 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
         }
       }
       await decideUnknown(prisma, message.id, request.body.decision, principal.name || principal.username);
-      if (request.body.decision === "resend") await prisma.$executeRawUnsafe(`UPDATE messages SET enqueued_at = NULL WHERE id = $1::uuid`, message.id);
+      if (request.body.decision === "resend") await markForDispatch(prisma, message.id);
       return { id: message.id, status: request.body.decision === "resend" ? "queued" : "sent" };
     },
   );
@@ -130,11 +122,7 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     // Only the provider's own HTTPS host: anything else would let this setting point our server inside the deployment.
     const problem = webhookUrlProblem(kind, request.body.url, deps.webhookAllowedHosts);
     if (problem) throw ValidationError.field("url", problem);
-    await prisma.officeChannel.upsert({
-      where: { orgUnit_kind: { orgUnit, kind } },
-      create: { orgUnit, kind, url: request.body.url, secret: request.body.secret ?? null },
-      update: { url: request.body.url, secret: request.body.secret ?? null },
-    });
+    await setOfficeChannel(prisma, { orgUnit, kind, url: request.body.url, secret: request.body.secret ?? null });
     return { orgUnit, kind, configured: true };
   });
 }
