@@ -161,3 +161,9 @@ export async function listHelpers(prisma: PrismaClient, filter: HelperFilter): P
   const items = more ? rows.slice(0, filter.limit) : rows;
   return { items, nextCursor: more ? items[items.length - 1]!.id : null };
 }
+
+/** A helper's proposed and active pairings. */
+export async function openPairingIds(prisma: PrismaClient, helperId: string): Promise<string[]> {
+  const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM pairings WHERE helper_id = $1::uuid AND status IN ('proposed', 'active') ORDER BY id`, helperId);
+  return rows.map((r) => r.id);
+}

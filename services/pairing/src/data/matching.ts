@@ -186,3 +186,8 @@ export async function matchOrgUnit(prisma: PrismaClient, orgUnit: string, option
   }
   return summaries;
 }
+
+/** The latest matching runs of the townships under `prefix` (a township, or a county's 6 digits). */
+export async function recentRuns(prisma: PrismaClient, prefix: string, limit: number) {
+  return prisma.matchRun.findMany({ where: { townshipCode: { startsWith: prefix } }, orderBy: { createdAt: "desc" }, take: limit });
+}

@@ -248,3 +248,44 @@ export const statusLabel: Record<string, string> = {
   rejected: "已驳回",
   withdrawn: "已撤回",
 };
+
+/** Pairings and proposals within `scope`, by id (keyset paged); a teacher sees their school's children and their own pairings. */
+export async function listPairingViews(
+  prisma: PrismaClient,
+  q: {
+    scope: string;
+    status: string | null;
+    kind: string | null;
+    childId: string | null;
+    helperId: string | null;
+    mine: string | null;
+    teacher: { schoolId: string | null; username: string } | null;
+    cursor: string | null;
+    limit: number;
+  },
+): Promise<PairingView[]> {
+  return prisma.$queryRawUnsafe<PairingView[]>(
+    `${pairingSelect}
+    WHERE c.village_code LIKE $1 || '%'
+      AND ($2::text IS NULL OR p.status = $2)
+      AND ($3::text IS NULL OR p.kind = $3)
+      AND ($4::uuid IS NULL OR p.child_id = $4::uuid)
+      AND ($5::uuid IS NULL OR p.helper_id = $5::uuid)
+      AND ($6::text IS NULL OR h.username = $6)
+      AND ($7::boolean IS NOT TRUE OR c.school_id = $8 OR h.username = $9)
+      AND ($10::uuid IS NULL OR p.id > $10::uuid)
+    ORDER BY p.id
+    LIMIT $11`,
+    q.scope,
+    q.status,
+    q.kind,
+    q.childId,
+    q.helperId,
+    q.mine,
+    q.teacher !== null,
+    q.teacher?.schoolId ?? null,
+    q.teacher?.username ?? null,
+    q.cursor,
+    q.limit + 1,
+  );
+}

@@ -5,7 +5,7 @@ import { ValidationError, type ServiceApp } from "@shouhu/kit";
 import { actorOf, assertWithinJurisdiction, seesContacts, type Principal, requireRole, scopeOf } from "@shouhu/auth";
 import { NotFoundError } from "@shouhu/kit";
 import { HelperInput, HelperPatch, applyHelperPatch, validateHelper } from "../domain/helper.js";
-import { createHelper, deactivateHelper, getHelper, listHelpers, reactivateHelper, updateHelper, type HelperRow } from "../data/helpers.js";
+import { createHelper, deactivateHelper, getHelper, listHelpers, openPairingIds, reactivateHelper, updateHelper, type HelperRow } from "../data/helpers.js";
 import { loadPairings } from "../data/pairings.js";
 import type { PrismaClient } from "../data/db.js";
 import { presentPairing } from "./present.js";
@@ -88,11 +88,7 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
     const helper = await getHelper(prisma, request.params.id, principal.orgUnit);
     const teacher = teacherOnly(principal);
     if (teacher && (!teacher.schoolId || helper.schoolId !== teacher.schoolId)) throw new NotFoundError("帮扶人", request.params.id);
-    const pairings = await prisma.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT id FROM pairings WHERE helper_id = $1::uuid AND status IN ('proposed', 'active') ORDER BY id`,
-      helper.id,
-    );
-    const open = await loadPairings(prisma, pairings.map((p) => p.id));
+    const open = await loadPairings(prisma, await openPairingIds(prisma, helper.id));
     return { ...presentHelper(principal, helper), pairings: open.filter((p) => contains(principal.orgUnit, p.child.villageCode)).map((p) => presentPairing(principal, p)) };
   });
 

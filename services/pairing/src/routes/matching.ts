@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
-import { matchOrgUnit } from "../data/matching.js";
+import { matchOrgUnit, recentRuns } from "../data/matching.js";
 import { publishPairingSnapshot } from "../data/snapshot.js";
 import { matchers } from "./permissions.js";
 import { requireRole, scopeOf } from "@shouhu/auth";
-import { orgUnitCode } from "@shouhu/contracts";
+import { countyOf, orgUnitCode, townshipOf } from "@shouhu/contracts";
 
 const RunBody = z.object({
   orgUnit: orgUnitCode(["county", "township"], "应为6位县或9位乡镇代码（按乡镇匹配）"),
@@ -39,17 +39,13 @@ export function registerMatchingRoutes(app: ServiceApp, prisma: PrismaClient): v
   app.post("/api/v1/snapshots/pairing", { schema: { tags: ["snapshots"], summary: "发布全部在办结对的快照（供统计重建）" } }, async (request, reply) => {
     requireRole(request.principal!, ["county-admin"], "发布快照");
     // The admin's own county only.
-    return reply.status(201).send(await publishPairingSnapshot(prisma, { county: request.principal!.orgUnit.slice(0, 6) }));
+    return reply.status(201).send(await publishPairingSnapshot(prisma, { county: countyOf(request.principal!.orgUnit) }));
   });
 
   app.get("/api/v1/pairing-runs", { schema: { tags: ["matching"], summary: "最近的匹配记录", querystring: RunsQuery } }, async (request) => {
     const principal = request.principal!;
     const scope = scopeOf(principal, request.query.orgUnit);
-    const items = await prisma.matchRun.findMany({
-      where: { townshipCode: { startsWith: scope.slice(0, 9) } },
-      orderBy: { createdAt: "desc" },
-      take: request.query.limit,
-    });
+    const items = await recentRuns(prisma, townshipOf(scope), request.query.limit);
     return { items };
   });
 }

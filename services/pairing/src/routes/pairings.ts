@@ -4,7 +4,7 @@ import { todayInChina } from "@shouhu/cn";
 import { AppError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { approvePairing, endPairing, loadPairings, pairingSelect, rejectPairing, type Decider, type PairingView } from "../data/pairings.js";
+import { approvePairing, endPairing, listPairingViews, loadPairings, rejectPairing, type Decider } from "../data/pairings.js";
 import { presentPairing } from "./present.js";
 import { approvers, teacherOnly } from "./permissions.js";
 import { actorOf, requireRole, scopeOf } from "@shouhu/auth";
@@ -48,30 +48,17 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
     const principal = request.principal!;
     const q = request.query;
     const teacher = teacherOnly(principal);
-    const rows = await prisma.$queryRawUnsafe<PairingView[]>(
-      `${pairingSelect}
-        WHERE c.village_code LIKE $1 || '%'
-          AND ($2::text IS NULL OR p.status = $2)
-          AND ($3::text IS NULL OR p.kind = $3)
-          AND ($4::uuid IS NULL OR p.child_id = $4::uuid)
-          AND ($5::uuid IS NULL OR p.helper_id = $5::uuid)
-          AND ($6::text IS NULL OR h.username = $6)
-          AND ($7::boolean IS NOT TRUE OR c.school_id = $8 OR h.username = $9)
-          AND ($10::uuid IS NULL OR p.id > $10::uuid)
-        ORDER BY p.id
-        LIMIT $11`,
-      scopeOf(principal, q.orgUnit),
-      q.status ?? null,
-      q.kind ?? null,
-      q.childId ?? null,
-      q.helperId ?? null,
-      q.mine ? principal.username : null,
-      teacher !== null,
-      teacher?.schoolId ?? null,
-      teacher?.username ?? null,
-      q.cursor ?? null,
-      q.limit + 1,
-    );
+    const rows = await listPairingViews(prisma, {
+      scope: scopeOf(principal, q.orgUnit),
+      status: q.status ?? null,
+      kind: q.kind ?? null,
+      childId: q.childId ?? null,
+      helperId: q.helperId ?? null,
+      mine: q.mine ? principal.username : null,
+      teacher: teacher ? { schoolId: teacher.schoolId ?? null, username: teacher.username } : null,
+      cursor: q.cursor ?? null,
+      limit: q.limit,
+    });
     const more = rows.length > q.limit;
     const items = more ? rows.slice(0, q.limit) : rows;
     markAudit(reply, "pairing-read", [...new Set(items.map((p) => p.child.id))]);

@@ -3,6 +3,7 @@ import { PairingKind, labels, type LeftBehindType, type RiskLevel, orgUnitCode }
 import { markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { teacherOnly } from "./permissions.js";
+import { unpairedByVillage, unpairedChildren } from "../data/unpaired.js";
 import { scopeOf } from "@shouhu/auth";
 
 const ListQuery = z.object({
@@ -39,28 +40,7 @@ export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): v
       const { kind, cursor, limit } = request.query;
       const teacher = teacherOnly(principal);
       const [afterVillage, afterId] = cursor ? cursor.split("_") : [null, null];
-      const rows = await prisma.$queryRawUnsafe<UnpairedRow[]>(
-        `SELECT c.id, c.name, c.village_code AS "villageCode", c.school_id AS "schoolId", c.school_name AS "schoolName",
-                c.risk_level AS "riskLevel", c.left_behind_type AS "leftBehindType",
-                CASE WHEN $2 = 'mentor' THEN c.mentor_match_note ELSE c.peer_match_note END AS note,
-                (SELECT json_build_object('pairingId', p.id, 'helperId', h.id, 'helperName', h.name, 'matchReason', p.match_reason)
-                   FROM pairings p JOIN helpers h ON h.id = p.helper_id
-                  WHERE p.child_id = c.id AND p.kind = $2 AND p.status = 'proposed') AS proposal
-           FROM children c
-          WHERE c.status = 'active' AND c.village_code LIKE $1 || '%'
-            AND ($2 = 'mentor' OR c.school_id IS NOT NULL)
-            AND NOT EXISTS (SELECT 1 FROM pairings p WHERE p.child_id = c.id AND p.kind = $2 AND p.status = 'active')
-            AND ($3::text IS NULL OR c.school_id = $3)
-            AND ($4::text IS NULL OR (c.village_code, c.id) > ($4, $5::uuid))
-          ORDER BY c.village_code, c.id
-          LIMIT $6`,
-        scopeOf(principal, request.query.orgUnit),
-        kind,
-        teacher ? (teacher.schoolId ?? "-") : null,
-        afterVillage,
-        afterId,
-        limit + 1,
-      );
+      const rows = await unpairedChildren<UnpairedRow>(prisma, { scope: scopeOf(principal, request.query.orgUnit), kind, schoolId: teacher ? (teacher.schoolId ?? "-") : null, afterVillage, afterId, limit });
       const more = rows.length > limit;
       const items = (more ? rows.slice(0, limit) : rows).map((r) => ({
         ...r,
@@ -81,21 +61,7 @@ export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): v
       const principal = request.principal!;
       const kind = request.query.kind;
       const teacher = teacherOnly(principal);
-      const rows = await prisma.$queryRawUnsafe<{ villageCode: string; children: number; paired: number; proposed: number; unmatched: number }[]>(
-        `SELECT c.village_code AS "villageCode", count(*)::int AS children,
-                count(*) FILTER (WHERE s.state = 'active')::int AS paired,
-                count(*) FILTER (WHERE s.state = 'proposed')::int AS proposed,
-                count(*) FILTER (WHERE s.state IS NULL)::int AS unmatched
-           FROM children c
-           LEFT JOIN LATERAL (SELECT p.status AS state FROM pairings p
-                               WHERE p.child_id = c.id AND p.kind = $2 AND p.status IN ('active', 'proposed')) s ON true
-          WHERE c.status = 'active' AND c.village_code LIKE $1 || '%' AND ($2 = 'mentor' OR c.school_id IS NOT NULL)
-            AND ($3::text IS NULL OR c.school_id = $3)
-          GROUP BY c.village_code ORDER BY c.village_code`,
-        scopeOf(principal, request.query.orgUnit),
-        kind,
-        teacher ? (teacher.schoolId ?? "-") : null,
-      );
+      const rows = await unpairedByVillage(prisma, { scope: scopeOf(principal, request.query.orgUnit), kind, schoolId: teacher ? (teacher.schoolId ?? "-") : null });
       const totals = rows.reduce(
         (t, r) => ({ children: t.children + r.children, paired: t.paired + r.paired, proposed: t.proposed + r.proposed, unmatched: t.unmatched + r.unmatched }),
         { children: 0, paired: 0, proposed: 0, unmatched: 0 },
