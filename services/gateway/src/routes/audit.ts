@@ -2,7 +2,8 @@ import { z } from "zod";
 import { ForbiddenError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { hasAnyRole } from "@shouhu/auth";
 import { countyOf } from "@shouhu/contracts";
-import type { PrismaClient, Prisma } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { queryAudit } from "../audit/query.js";
 
 const AuditQuery = z.object({
   childId: z.uuid().optional(),
@@ -28,17 +29,8 @@ export function registerAuditRoutes(app: ServiceApp, prisma: PrismaClient): void
       if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以查看审计记录");
       const q = request.query;
       if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) throw ValidationError.field("from", "起始时间不能晚于结束时间");
-      const where: Prisma.AuditEntryWhereInput = {
-        ...(q.childId ? { childIds: { has: q.childId } } : {}),
-        ...(q.userId ? { userId: q.userId } : {}),
-        ...(q.action ? { action: q.action } : {}),
-        ...(q.outcome ? { outcome: q.outcome } : {}),
-        ...(q.from || q.to ? { at: { ...(q.from ? { gte: new Date(q.from) } : {}), ...(q.to ? { lt: new Date(q.to) } : {}) } } : {}),
-        ...(q.cursor ? { id: { lt: BigInt(q.cursor) } } : {}),
-        // The admin's own county: entries by its staff (an unauthenticated attempt has no org unit and no county).
-        orgUnit: { startsWith: countyOf(principal.orgUnit) },
-      };
-      const rows = await prisma.auditEntry.findMany({ where, orderBy: { id: "desc" }, take: q.limit + 1 });
+      // The admin's own county: entries by its staff (an unauthenticated attempt has no org unit and no county).
+      const rows = await queryAudit(prisma, { ...q, orgUnit: countyOf(principal.orgUnit) });
       const page = rows.slice(0, q.limit);
       return {
         items: page.map((r) => ({

@@ -1,9 +1,9 @@
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Queue } from "bullmq";
 import { ChildStatus, DifficultyCategory, LeftBehindType, OrgUnitCode, RiskLevel, contains } from "@shouhu/contracts";
 import { AUDIT_HEADER, AppError, ConflictError, ForbiddenError, NotFoundError, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
+import { createExportJob, exportJobState, exportJobWithFile } from "../data/export-jobs.js";
 import { EXPORT_JOB, EXPORT_TTL_MS, exportExpiresAt } from "../jobs/export-register.js";
 import { registerKeepers } from "./permissions.js";
 import { requireRole, type Principal } from "@shouhu/auth";
@@ -73,9 +73,7 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
       requireRole(principal, registerKeepers, "导出");
       const filters = request.body;
       if (filters.orgUnit && !contains(principal.orgUnit, filters.orgUnit)) throw new ForbiddenError(`无权导出该地区：${filters.orgUnit}`);
-      const job = await prisma.exportJob.create({
-        data: { id: uuidv7(), status: "queued", filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit, roles: principal.roles }, orgUnit: principal.orgUnit, createdBy: principal.userId },
-      });
+      const job = await createExportJob(prisma, { filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit, roles: principal.roles }, orgUnit: principal.orgUnit, createdBy: principal.userId });
       await deps.exports.queue.add(EXPORT_JOB, { exportId: job.id }, { jobId: job.id, attempts: 3, backoff: { type: "exponential", delay: 2000 } });
       return reply.status(202).send(presentJob(job, ttlMs));
     },
@@ -83,14 +81,14 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
 
   app.get("/api/v1/exports/:id", { schema: { tags: ["exports"], summary: "导出进度", params: IdParams } }, async (request) => {
     const principal = request.principal!;
-    const job = await prisma.exportJob.findUnique({ where: { id: request.params.id }, omit: { content: true, childIds: true } });
+    const job = await exportJobState(prisma, request.params.id);
     if (!job || job.createdBy !== principal.userId) throw new NotFoundError("导出任务", request.params.id);
     return presentJob(job, ttlMs);
   });
 
   app.get("/api/v1/exports/:id/file", { schema: { tags: ["exports"], summary: "下载导出文件", params: IdParams } }, async (request, reply) => {
     const principal = request.principal!;
-    const job = await prisma.exportJob.findUnique({ where: { id: request.params.id } });
+    const job = await exportJobWithFile(prisma, request.params.id);
     if (!job || job.createdBy !== principal.userId) throw new NotFoundError("导出任务", request.params.id);
     assertMayDownload(principal, job);
     if (exportExpiresAt(job, ttlMs) <= (deps.now?.() ?? new Date())) {

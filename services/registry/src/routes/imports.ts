@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Queue } from "bullmq";
 import fastifyMultipart from "@fastify/multipart";
@@ -7,6 +6,7 @@ import { NotFoundError, ValidationError, markAudit, type ServiceApp } from "@sho
 import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
 import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
+import { createBatch, findBatch, findBatchOfFile, recentBatches, rejectionsPage, requeueBatch } from "../data/import-batches.js";
 import { IMPORT_JOB } from "../jobs/import-register.js";
 import { registerKeepers } from "./permissions.js";
 import { requireRole } from "@shouhu/auth";
@@ -39,7 +39,7 @@ function presentBatch(b: { id: string; fileName: string; status: string; totalRo
 }
 
 async function visibleBatch(prisma: PrismaClient, principal: Principal, id: string) {
-  const batch = await prisma.importBatch.findUnique({ where: { id } });
+  const batch = await findBatch(prisma, id);
   if (!batch || !contains(principal.orgUnit, batch.orgUnit)) throw new NotFoundError("导入批次", id);
   return batch;
 }
@@ -81,28 +81,14 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
         throw err;
       }
       const sha = createHash("sha256").update(content).digest("hex");
-      const existing = await prisma.importBatch.findUnique({ where: { fileSha256_orgUnit: { fileSha256: sha, orgUnit: principal.orgUnit } } });
+      const existing = await findBatchOfFile(prisma, sha, principal.orgUnit);
       if (existing && existing.status !== "failed") {
         markAudit(reply, "import", []);
         return reply.status(200).send({ ...presentBatch(existing), duplicateUpload: true });
       }
       const batch = existing
-        ? await prisma.importBatch.update({
-            where: { id: existing.id },
-            data: { status: "queued", error: null, file: { upsert: { create: { content }, update: { content } } } },
-          })
-        : await prisma.importBatch.create({
-            data: {
-              id: uuidv7(),
-              fileSha256: sha,
-              fileName: part.filename || "register.xlsx",
-              orgUnit: principal.orgUnit,
-              status: "queued",
-              createdBy: principal.userId,
-              createdByName: principal.name,
-              file: { create: { content } },
-            },
-          });
+        ? await requeueBatch(prisma, existing.id, content)
+        : await createBatch(prisma, { sha256: sha, fileName: part.filename || "register.xlsx", orgUnit: principal.orgUnit, createdBy: principal.userId, createdByName: principal.name, content });
       // If the process dies before this add, the worker's sweep re-queues 'queued' batches.
       await enqueueImport(deps.imports.queue, batch.id);
       markAudit(reply, "import", []);
@@ -113,7 +99,7 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
   app.get("/api/v1/imports", { schema: { tags: ["imports"], summary: "导入批次列表" } }, async (request) => {
     const principal = request.principal!;
     requireRole(principal, registerKeepers, "查看导入批次");
-    const items = await prisma.importBatch.findMany({ where: { orgUnit: { startsWith: principal.orgUnit } }, orderBy: { createdAt: "desc" }, take: 50 });
+    const items = await recentBatches(prisma, principal.orgUnit);
     return { items: items.map(presentBatch) };
   });
 
@@ -130,11 +116,7 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       const principal = request.principal!;
       requireRole(principal, registerKeepers, "查看导入批次");
       const batch = await visibleBatch(prisma, principal, request.params.id);
-      const rows = await prisma.importRejection.findMany({
-        where: { batchId: batch.id, ...(request.query.cursor ? { id: { gt: BigInt(request.query.cursor) } } : {}) },
-        orderBy: { id: "asc" },
-        take: request.query.limit + 1,
-      });
+      const rows = await rejectionsPage(prisma, batch.id, request.query.cursor, request.query.limit);
       const page = rows.slice(0, request.query.limit);
       return {
         items: page.map((r) => ({ sheet: r.sheet, rowNumber: r.rowNumber, name: r.name, reasons: r.reasons, existingChildId: r.existingChildId })),

@@ -6,6 +6,7 @@ import { AUDIT_HEADER, AppError, ConflictError, ForbiddenError, NotFoundError, V
 import { hasAnyRole, type Principal, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { addConcernAges, figuresFromCounters, notificationStats, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
+import { createReportExport, figuresBySchool, reportExportState, reportExportWithFile } from "../data/report-exports.js";
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports } from "../jobs/export.js";
 import { contains, orgUnitCode } from "@shouhu/contracts";
@@ -52,16 +53,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       return { orgUnit, by: "village", month: m, rows, total: totals(rows, orgUnit, "合计", m) };
     }
     // Schools: children and pairing from the rows (a township is a few thousand children).
-    const rows = await prisma.$queryRawUnsafe<{ schoolId: string; schoolName: string | null; children: number; mentored: number; examined: number }[]>(
-      `SELECT c.school_id AS "schoolId", s.name AS "schoolName", count(*)::int AS children,
-              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM pairings p WHERE p.child_id = c.id AND p.kind = 'mentor' AND p.state = 'active'))::int AS mentored,
-              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM checkups k WHERE k.child_id = c.id AND to_char(k.date, 'YYYY') = $2))::int AS examined
-         FROM children c LEFT JOIN schools s ON s.id = c.school_id
-        WHERE c.status = 'active' AND c.village_code LIKE $1 || '%'
-        GROUP BY 1, 2 ORDER BY 1`,
-      orgUnit,
-      m.slice(0, 4),
-    );
+    const rows = await figuresBySchool(prisma, orgUnit, m.slice(0, 4));
     return {
       orgUnit,
       by: "school",
@@ -103,21 +95,21 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     const id = uuidv7();
     // Expired reports are deleted by the hourly purge job; a new export clears them too.
     await purgeExpiredReports(prisma, deps.now(), ttlMs);
-    await prisma.exportJob.create({ data: { id, report: request.body.report, orgUnit, requestedBy: principal.username, status: "queued" } });
+    await createReportExport(prisma, { id, report: request.body.report, orgUnit, requestedBy: principal.username });
     await deps.exports.add(EXPORT_JOB, { exportId: id, month: request.body.month ?? thisMonth() }, { jobId: id });
     return reply.status(202).send({ id, status: "queued" });
   });
 
   app.get("/api/v1/reports/exports/:id", { schema: { tags: ["reports"], summary: "导出进度", params: IdParams } }, async (request) => {
     const principal = request.principal!;
-    const job = await prisma.exportJob.findUnique({ where: { id: request.params.id }, omit: { file: true } });
+    const job = await reportExportState(prisma, request.params.id);
     if (!job || job.requestedBy !== principal.username) throw new NotFoundError("导出任务", request.params.id);
     return { ...job, progress: job.total ? Math.round((job.done / job.total) * 100) / 100 : 0 };
   });
 
   app.get("/api/v1/reports/exports/:id/file", { schema: { tags: ["reports"], summary: "下载导出的报表", params: IdParams } }, async (request, reply) => {
     const principal = request.principal!;
-    const job = await prisma.exportJob.findUnique({ where: { id: request.params.id } });
+    const job = await reportExportWithFile(prisma, request.params.id);
     if (!job || job.requestedBy !== principal.username) throw new NotFoundError("导出任务", request.params.id);
     // Re-checked at download with the token presented now: still a reader, still over that area.
     requireReader(principal);

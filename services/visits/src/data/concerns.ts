@@ -179,3 +179,13 @@ export async function listConcerns(db: Reader, f: { orgUnit: string; status: Con
 export async function concernNotes(prisma: PrismaClient, concernId: string) {
   return prisma.concernNote.findMany({ where: { concernId }, orderBy: { createdAt: "asc" } });
 }
+
+/** A concern raised on its own (not with a visit record): the case and its event in one transaction. */
+export async function raiseConcernAlone(prisma: PrismaClient, c: Parameters<typeof raiseConcern>[1]): Promise<string> {
+  return prisma.$transaction((tx) => raiseConcern(tx, c));
+}
+
+/** An update of a concern and its note (and event) in one transaction. */
+export async function updateConcernAlone(prisma: PrismaClient, id: string, change: Parameters<typeof updateConcern>[2]): Promise<void> {
+  await prisma.$transaction((tx) => updateConcern(tx, id, change));
+}

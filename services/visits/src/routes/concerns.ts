@@ -3,7 +3,7 @@ import { ConcernCategory, labels, contains, orgUnitCode } from "@shouhu/contract
 import { ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { recordAccess, requireRole, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { ConcernStatuses, concernNotes, concernStatusLabel, findConcern, listConcerns, raiseConcern, updateConcern, type ConcernRow } from "../data/concerns.js";
+import { ConcernStatuses, concernNotes, concernStatusLabel, findConcern, listConcerns, raiseConcernAlone, updateConcernAlone, type ConcernRow } from "../data/concerns.js";
 import { visibleChild } from "../data/visibility.js";
 import { caseWorkers, recorders, visitorOf } from "./permissions.js";
 
@@ -49,16 +49,14 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     const principal = request.principal!;
     requireRole(principal, recorders, "报告关注事项");
     const child = await visibleChild(prisma, principal, request.body.childId);
-    const id = await prisma.$transaction((tx) =>
-      raiseConcern(tx, {
-        child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode },
-        recordId: null,
-        category: request.body.category,
-        description: request.body.description,
-        raisedBy: visitorOf(principal),
-        at: deps.now(),
-      }),
-    );
+    const id = await raiseConcernAlone(prisma, {
+      child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode },
+      recordId: null,
+      category: request.body.category,
+      description: request.body.description,
+      raisedBy: visitorOf(principal),
+      at: deps.now(),
+    });
     markAudit(reply, "update", [child.id]);
     return reply.status(201).send({ id, status: "open", statusLabel: concernStatusLabel.open });
   });
@@ -104,9 +102,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
       await visibleChild(prisma, principal, row.childId).catch(() => {
         throw new NotFoundError("关注事项", request.params.id);
       });
-      await prisma.$transaction((tx) =>
-        updateConcern(tx, row.id, { status: request.body.status, note: request.body.note, author: visitorOf(principal), ownerUsername: principal.username, at: deps.now() }),
-      );
+      await updateConcernAlone(prisma, row.id, { status: request.body.status, note: request.body.note, author: visitorOf(principal), ownerUsername: principal.username, at: deps.now() });
       markAudit(reply, "update", [row.childId]);
       return present((await findConcern(prisma, row.id))!, "all");
     },
