@@ -6,7 +6,13 @@ export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
   test: {
-    include: ["apps/*/test/**/*.test.ts", "packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "infra/test/**/*.test.ts", "conformance/**/*.test.ts"],
+    include: [
+      "apps/*/test/**/*.test.ts",
+      "packages/*/test/**/*.test.ts",
+      "services/*/test/**/*.test.ts",
+      "infra/test/**/*.test.ts",
+      "conformance/**/*.test.ts",
+    ],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,

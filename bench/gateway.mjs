@@ -74,7 +74,11 @@ const path = `/api/v1/children/${list.items[0].id}`;
 
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
 const round = (ms) => Math.round(ms * 10) / 10;
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 /** CPU time the hypervisor gave to other guests (/proc/stat "steal"), as a share of the run: this VM's noise. */
 const cpuTimes = async () => {
   const fs = await import("node:fs");
@@ -115,7 +119,15 @@ function steady(base, { rate, seconds }) {
         for (const s of sockets) s.destroy();
         latencies.sort((a, b) => a - b);
         const wall = (performance.now() - t0) / 1000;
-        resolve({ rps: finished / wall, p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1), non2xx, errors });
+        resolve({
+          rps: finished / wall,
+          p50: percentile(latencies, 50),
+          p90: percentile(latencies, 90),
+          p99: percentile(latencies, 99),
+          max: latencies.at(-1),
+          non2xx,
+          errors,
+        });
         return;
       }
       if (waiting.length) send(conn, waiting.shift());
@@ -178,19 +190,45 @@ function steady(base, { rate, seconds }) {
 function closed(base, opts) {
   return new Promise((resolve, reject) =>
     autocannon({ url: `${base}${path}`, headers, connections, ...opts }, (err, r) =>
-      err ? reject(err) : resolve({ rps: r.requests.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, non2xx: r.non2xx, errors: r.errors }),
+      err
+        ? reject(err)
+        : resolve({
+            rps: r.requests.average,
+            p50: r.latency.p50,
+            p90: r.latency.p90,
+            p99: r.latency.p99,
+            max: r.latency.max,
+            non2xx: r.non2xx,
+            errors: r.errors,
+          }),
     ),
   );
 }
 
 const rows = [];
 const record = (scenario, target, r, loadBefore, steal) =>
-  rows.push({ scenario, target, "req/s": Math.round(r.rps), "p50 ms": round(r.p50), "p90 ms": round(r.p90), "p99 ms": round(r.p99), "max ms": round(r.max), non2xx: r.non2xx, errors: r.errors, "load avg before": loadBefore, "cpu stolen": steal });
+  rows.push({
+    scenario,
+    target,
+    "req/s": Math.round(r.rps),
+    "p50 ms": round(r.p50),
+    "p90 ms": round(r.p90),
+    "p99 ms": round(r.p99),
+    "max ms": round(r.max),
+    non2xx: r.non2xx,
+    errors: r.errors,
+    "load avg before": loadBefore,
+    "cpu stolen": steal,
+  });
 
 const bareProxy = fork(new URL("./bare-proxy.mjs", import.meta.url), ["3199", registry], { stdio: "inherit" });
 process.on("exit", () => bareProxy.kill());
 await new Promise((resolve) => bareProxy.once("message", resolve));
-const targets = [["direct registry", registry], ["via gateway", gateway], ["via bare proxy (floor)", "http://127.0.0.1:3199"]].filter(([t]) => !onlyTarget || t.includes(onlyTarget));
+const targets = [
+  ["direct registry", registry],
+  ["via gateway", gateway],
+  ["via bare proxy (floor)", "http://127.0.0.1:3199"],
+].filter(([t]) => !onlyTarget || t.includes(onlyTarget));
 for (const [, base] of targets) {
   if (warmup > 0) await closed(base, { duration: warmup });
 }
@@ -217,7 +255,10 @@ for (const [label, run] of [
       rows.push({ scenario: rounds > 1 ? `${label} #${round}` : label, target: `no ratio: non-2xx or errors via ${failed.map(([t]) => t).join(", ")}` });
       continue;
     }
-    for (const [target, name] of [["via gateway", "gateway/direct"], ["via bare proxy (floor)", "bare proxy/direct"]]) {
+    for (const [target, name] of [
+      ["via gateway", "gateway/direct"],
+      ["via bare proxy (floor)", "bare proxy/direct"],
+    ]) {
       if (!results[target]) continue;
       const ratio = results[target].rps / results["direct registry"].rps;
       (ratios[`${label}|${name}`] ??= []).push(ratio);
@@ -225,10 +266,13 @@ for (const [label, run] of [
     }
   }
 }
-if (rounds > 1) for (const [key, xs] of Object.entries(ratios)) {
-  const [scenario, name] = key.split("|");
-  rows.push({ scenario: `${scenario} (median of ${xs.length})`, target: `ratio ${name}`, "req/s": +median(xs).toFixed(2) });
-}
+if (rounds > 1)
+  for (const [key, xs] of Object.entries(ratios)) {
+    const [scenario, name] = key.split("|");
+    rows.push({ scenario: `${scenario} (median of ${xs.length})`, target: `ratio ${name}`, "req/s": +median(xs).toFixed(2) });
+  }
 bareProxy.kill("SIGTERM");
-console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, node ${process.version}; ${seconds}s per run, ${connections} connections, GET ${path}; load average now ${load()}`);
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, node ${process.version}; ${seconds}s per run, ${connections} connections, GET ${path}; load average now ${load()}`,
+);
 console.table(rows);

@@ -49,7 +49,10 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const file = `${os.tmpdir()}/shouhu-bench-register-${rows}.xlsx`;
 
 console.log(`generating a ${rows}-row register workbook → ${file}`);
-execFileSync("npx", ["tsx", "--conditions=source", "services/registry/samples/generate-register.ts", "--rows", String(rows), "--out", file, "--clean"], { cwd: root, stdio: "inherit" });
+execFileSync("npx", ["tsx", "--conditions=source", "services/registry/samples/generate-register.ts", "--rows", String(rows), "--out", file, "--clean"], {
+  cwd: root,
+  stdio: "inherit",
+});
 const content = readFileSync(file);
 
 const db = await createTestDatabase("bench_import");
@@ -61,13 +64,14 @@ try {
   // Parse only, to show where the time goes.
   let parsed = 0;
   const p0 = performance.now();
-  if (!process.argv.includes("--no-parse-only")) await parseRegisterWorkbook(content, {
-    resolveVillage: () => ({ villageCode: "360999101201" }),
-    resolveSchool: () => ({ schoolId: "S360999101001" }),
-    today: "2026-11-22",
-    batchSize: 1000,
-    onBatch: async (batch) => void (parsed += batch.length),
-  });
+  if (!process.argv.includes("--no-parse-only"))
+    await parseRegisterWorkbook(content, {
+      resolveVillage: () => ({ villageCode: "360999101201" }),
+      resolveSchool: () => ({ schoolId: "S360999101001" }),
+      today: "2026-11-22",
+      batchSize: 1000,
+      onBatch: async (batch) => void (parsed += batch.length),
+    });
   const parseMs = performance.now() - p0;
 
   const batchId = randomUUID();
@@ -120,7 +124,9 @@ try {
   console.log(`accepted / rejected:        ${batch.acceptedRows} / ${batch.rejectedRows}`);
   console.log(`parse only:                 ${(parseMs / 1000).toFixed(2)} s  (${perSec(parsed, parseMs)} rows/s)`);
   console.log(`import (parse+validate+store+events): ${(importMs / 1000).toFixed(2)} s  (${perSec(rows, importMs)} rows/s)`);
-  console.log(`  CPU during import: this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (main thread and workers), PostgreSQL backends ${pgCpuMs === null ? "?" : (pgCpuMs / 1000).toFixed(1)} s, whole machine ${(busy / 1000).toFixed(1)} s of ${((importMs * os.cpus().length) / 1000).toFixed(1)} s available`);
+  console.log(
+    `  CPU during import: this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (main thread and workers), PostgreSQL backends ${pgCpuMs === null ? "?" : (pgCpuMs / 1000).toFixed(1)} s, whole machine ${(busy / 1000).toFixed(1)} s of ${((importMs * os.cpus().length) / 1000).toFixed(1)} s available`,
+  );
   console.log(`PostgreSQL COPY of same rows (children+guardians+parents): ${(copyMs / 1000).toFixed(2)} s  (${perSec(batch.acceptedRows, copyMs)} rows/s)`);
   console.log(`ratio import/COPY throughput: ${(copyMs / importMs).toFixed(3)}  (import takes ${(importMs / copyMs).toFixed(1)}× as long)`);
   console.log(`target: ${rows} rows under 15 s → ${importMs < 15_000 ? "met" : "NOT met"}`);

@@ -30,7 +30,12 @@ const log = (m) => console.log(`[visibility ${((Date.now() - startedAt.getTime()
 requireBuilt("visibility");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "shouhu-visibility-"));
 const PORTS = { gateway: 4600, registry: 4601, pairing: 4602, visits: 4603, health: 4604, notifications: 4605, reporting: 4606, issuer: 4607 };
-const sys = createSystem({ ports: PORTS, tmp, log, onUnexpectedExit: (name, code, signal) => log(`!! ${name} exited by itself (code ${code}, signal ${signal})`) });
+const sys = createSystem({
+  ports: PORTS,
+  tmp,
+  log,
+  onUnexpectedExit: (name, code, signal) => log(`!! ${name} exited by itself (code ${code}, signal ${signal})`),
+});
 const readModels = SERVICES.filter((s) => s !== "registry");
 let stop = false;
 let exitCode = 1;
@@ -66,7 +71,11 @@ try {
   await sys.startInfra();
   await sys.up();
   const xlsx = path.join(tmp, "register.xlsx");
-  const gen = spawnSync(process.execPath, ["--import", "tsx", "services/registry/samples/generate-register.ts", "--rows", String(ROWS), "--out", xlsx, "--clean"], { cwd: root, encoding: "utf8" });
+  const gen = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "services/registry/samples/generate-register.ts", "--rows", String(ROWS), "--out", xlsx, "--clean"],
+    { cwd: root, encoding: "utf8" },
+  );
   if (gen.status !== 0) throw new Error(`generate-register: ${gen.stderr}`);
   const before = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await countChildren(s)])));
   const token = await sys.token("county.admin");
@@ -109,16 +118,24 @@ try {
   await Promise.all(clients);
 
   const lines = [
-    `import of ${ROWS} rows (${target} accepted) through the gateway, ${LOAD ? `${LOAD} township-day clients running` : "no other load"}; ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,
+    `import of ${ROWS} rows (${target} accepted) through the gateway, ${LOAD ? `${LOAD} township-day clients running` : "no other load"}; ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
     "| read model | children visible after the import completed (s) | × the import's own duration |",
     "| --- | --: | --: |",
     `| (baseline) registry: the import itself | ${(importMs / 1000).toFixed(1)} | 1.00 |`,
-    ...readModels.map((s) => `| ${s} | ${lag[s] === undefined ? `not within ${DEADLINE_MS / 1000}` : (lag[s] / 1000).toFixed(1)} | ${lag[s] === undefined ? "–" : (lag[s] / importMs).toFixed(2)} |`),
+    ...readModels.map(
+      (s) =>
+        `| ${s} | ${lag[s] === undefined ? `not within ${DEADLINE_MS / 1000}` : (lag[s] / 1000).toFixed(1)} | ${lag[s] === undefined ? "–" : (lag[s] / importMs).toFixed(2)} |`,
+    ),
   ];
   if (LOAD) {
     const ms = stats.map((s) => s.ms).sort((a, b) => a - b);
     const p = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]?.toFixed(0);
-    lines.push(`township-day clients: ${stats.length} requests, p50 ${p(0.5)} ms, p95 ${p(0.95)} ms, p99 ${p(0.99)} ms, non-2xx ${stats.filter((s) => s.status < 200 || s.status >= 300).length}`);
+    lines.push(
+      `township-day clients: ${stats.length} requests, p50 ${p(0.5)} ms, p95 ${p(0.95)} ms, p99 ${p(0.99)} ms, non-2xx ${stats.filter((s) => s.status < 200 || s.status >= 300).length}`,
+    );
   }
   console.log(`\n${lines.join("\n")}\n`);
   const slowest = Math.max(...readModels.map((s) => lag[s] ?? Infinity));

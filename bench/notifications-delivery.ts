@@ -109,7 +109,12 @@ try {
     return ms;
   };
   const fullMs = await fullPath(events, (fn) => inPgTransaction(pool, fn));
-  const prismaMs = withPrisma ? await fullPath(Array.from({ length: N }, (_, i) => visitDue(i)), (fn) => prisma.$transaction(fn)) : null;
+  const prismaMs = withPrisma
+    ? await fullPath(
+        Array.from({ length: N }, (_, i) => visitDue(i)),
+        (fn) => prisma.$transaction(fn),
+      )
+    : null;
 
   const rate = (ms: number) => Math.round(N / (ms / 1000));
   console.log(

@@ -84,7 +84,17 @@ function generateCounty(directorCapacity: number): { children: MatchChild[]; hel
     for (let i = 0; i < adultsLeft; i++) {
       const kind = pick(["teacher", "proxy_parent", "volunteer"] as const, [50, 32, 18]);
       if (kind === "teacher") helpers.push(adult(`t${seq++}`, "teacher", township, township, pick(schools), 3));
-      else helpers.push(adult(`p${seq++}`, kind, random() < 0.85 ? pick(activeVillages.length ? activeVillages : villages) : township, township, null, kind === "proxy_parent" ? 3 : 2));
+      else
+        helpers.push(
+          adult(
+            `p${seq++}`,
+            kind,
+            random() < 0.85 ? pick(activeVillages.length ? activeVillages : villages) : township,
+            township,
+            null,
+            kind === "proxy_parent" ? 3 : 2,
+          ),
+        );
     }
     for (let i = 0; i < peers; i++) {
       helpers.push({
@@ -132,7 +142,9 @@ let slowest = 0;
 for (const scenario of scenarios) {
   const county = generateCounty(scenario.directorCapacity);
   const places = county.helpers.filter((h) => h.kind !== "peer_student").reduce((n, h) => n + h.capacity - h.load, 0);
-  console.log(`\n### ${scenario.name}\ncounty: ${county.children.length} children, ${county.helpers.length} helpers (${places} free mentor places), ${townships} townships; ${os.cpus().length} × ${os.cpus()[0]?.model}, node ${process.version}`);
+  console.log(
+    `\n### ${scenario.name}\ncounty: ${county.children.length} children, ${county.helpers.length} helpers (${places} free mentor places), ${townships} townships; ${os.cpus().length} × ${os.cpus()[0]?.model}, node ${process.version}`,
+  );
   const rows: string[] = [];
   let totalOptimalMs = 0;
   for (const kind of ["mentor", "peer"] as const) {

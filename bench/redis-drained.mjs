@@ -58,7 +58,11 @@ const child = (i) =>
   });
 const envelope = (i) => {
   const c = child(i);
-  return buildEvent("child.registered", { subject: c.id, orgUnit: c.villageCode, actor: { kind: "user", id: "bench", name: "县管理员" }, data: { child: c } }, { producer: "registry" });
+  return buildEvent(
+    "child.registered",
+    { subject: c.id, orgUnit: c.villageCode, actor: { kind: "user", id: "bench", name: "县管理员" }, data: { child: c } },
+    { producer: "registry" },
+  );
 };
 const sample = JSON.stringify(envelope(0));
 
@@ -100,8 +104,12 @@ await Promise.all(queues.map((q) => q.close()));
 client.disconnect();
 await redis.destroy();
 
-console.log(`\n# Redis after a ${rows.toLocaleString("en")}-child import's events are consumed (${consumers.length} queues, ${(rows * consumers.length).toLocaleString("en")} jobs)\n`);
-console.log(`envelope ${sample.length} B of JSON; published in ${((published - t0) / 1000).toFixed(0)} s, drained ${((drainedAt - t0) / 1000).toFixed(0)} s after the first publish\n`);
+console.log(
+  `\n# Redis after a ${rows.toLocaleString("en")}-child import's events are consumed (${consumers.length} queues, ${(rows * consumers.length).toLocaleString("en")} jobs)\n`,
+);
+console.log(
+  `envelope ${sample.length} B of JSON; published in ${((published - t0) / 1000).toFixed(0)} s, drained ${((drainedAt - t0) / 1000).toFixed(0)} s after the first publish\n`,
+);
 console.log("| moment | used_memory | × empty | keys |");
 console.log("| --- | --- | --- | --- |");
 console.log(`| empty (queues and workers ready) | ${mb(before.used)} | 1.00 | ${before.keys} |`);

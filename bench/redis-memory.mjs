@@ -100,7 +100,15 @@ async function outboxPending() {
 
 async function sample() {
   const [mem, dbsize, qs, pending] = await Promise.all([memory(), redis.dbsize(), queues(), outboxPending()]);
-  return { at: Date.now(), ...mem, dbsize, queues: qs, backlog: qs.reduce((s, q) => s + q.backlog, 0), delayed: qs.reduce((s, q) => s + q.delayed, 0), pending };
+  return {
+    at: Date.now(),
+    ...mem,
+    dbsize,
+    queues: qs,
+    backlog: qs.reduce((s, q) => s + q.backlog, 0),
+    delayed: qs.reduce((s, q) => s + q.delayed, 0),
+    pending,
+  };
 }
 
 const line = (label, s) =>
@@ -122,7 +130,10 @@ console.log(line("before", before));
 const file = `${os.tmpdir()}/shouhu-redis-bench-register-${rows}.xlsx`;
 if (!existsSync(file)) {
   console.log(`generating a ${rows}-row register workbook → ${file}`);
-  execFileSync("npx", ["tsx", "--conditions=source", "services/registry/samples/generate-register.ts", "--rows", String(rows), "--out", file, "--clean"], { cwd: root, stdio: "inherit" });
+  execFileSync("npx", ["tsx", "--conditions=source", "services/registry/samples/generate-register.ts", "--rows", String(rows), "--out", file, "--clean"], {
+    cwd: root,
+    stdio: "inherit",
+  });
 }
 const content = readFileSync(file);
 
@@ -180,7 +191,12 @@ for (const key of await allKeys()) {
   kinds.set(kind, k);
 }
 
-console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}, node ${process.version}`);
+console.log(
+  `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}, node ${process.version}`,
+);
 console.log(`rows: ${rows}; import + relay + consumers drained in ${((drained.at - t0) / 1000).toFixed(0)} s\n`);
 console.log(line("before", before));
 console.log(line("import done", imported));
@@ -188,9 +204,13 @@ console.log(line(`peak (t+${((peak.at - t0) / 1000).toFixed(0)} s)`, peak));
 console.log(line("drained", drained));
 console.log(`used_memory_peak (server's own): ${mb(drained.peak)} MB`);
 console.log("\nqueues after drain (kept finished jobs are bounded by removeOnComplete/removeOnFail):");
-for (const q of drained.queues) console.log(`  ${q.queue.padEnd(44)} completed ${String(q.completed).padStart(6)}  failed ${String(q.failed).padStart(5)}  delayed ${String(q.delayed).padStart(4)}  events stream ${q.events}`);
+for (const q of drained.queues)
+  console.log(
+    `  ${q.queue.padEnd(44)} completed ${String(q.completed).padStart(6)}  failed ${String(q.failed).padStart(5)}  delayed ${String(q.delayed).padStart(4)}  events stream ${q.events}`,
+  );
 console.log("\nbytes by key kind after drain (MEMORY USAGE):");
-for (const [kind, k] of [...kinds].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 12)) console.log(`  ${kind.padEnd(20)} ${String(k.keys).padStart(7)} keys  ${mb(k.bytes).padStart(7)} MB`);
+for (const [kind, k] of [...kinds].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 12))
+  console.log(`  ${kind.padEnd(20)} ${String(k.keys).padStart(7)} keys  ${mb(k.bytes).padStart(7)} MB`);
 
 await redis.quit();
 for (const pool of Object.values(pools)) await pool.end();

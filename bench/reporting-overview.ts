@@ -142,20 +142,89 @@ try {
       const base = { subject: c.id, orgUnit: c.villageCode, actor };
       switch (i % 5) {
         case 0:
-          return buildEvent("visit.recorded", { ...base, data: { recordId: randomUUID(), kind: "home_visit", date: "2026-11-20", child, visitor: { userId: "u", name: "x" }, satisfied: null, followUpNeeded: false, concernRaised: false } }, { producer: "visits" });
+          return buildEvent(
+            "visit.recorded",
+            {
+              ...base,
+              data: {
+                recordId: randomUUID(),
+                kind: "home_visit",
+                date: "2026-11-20",
+                child,
+                visitor: { userId: "u", name: "x" },
+                satisfied: null,
+                followUpNeeded: false,
+                concernRaised: false,
+              },
+            },
+            { producer: "visits" },
+          );
         case 1:
-          return buildEvent("visit.due", { ...base, data: { itemId: randomUUID(), kind: "letter", period: "2026-autumn", dueDate: "2026-12-31", child, responsible: { kind: "village_director", helperId: null, name: null, phone: null, username: null, villageCode: c.villageCode }, daysLeft: 40 } }, { producer: "visits" });
+          return buildEvent(
+            "visit.due",
+            {
+              ...base,
+              data: {
+                itemId: randomUUID(),
+                kind: "letter",
+                period: "2026-autumn",
+                dueDate: "2026-12-31",
+                child,
+                responsible: { kind: "village_director", helperId: null, name: null, phone: null, username: null, villageCode: c.villageCode },
+                daysLeft: 40,
+              },
+            },
+            { producer: "visits" },
+          );
         case 2:
-          return buildEvent("pairing.started", { ...base, data: { pairingId: randomUUID(), kind: "peer", child: { ...child, schoolId: null }, helper: { id: randomUUID(), kind: "peer_student", name: "x", phone: null, username: null, orgUnitCode: child.townshipCode, schoolId: null }, startDate: "2026-11-01", approvedBy: "x" } }, { producer: "pairing" });
+          return buildEvent(
+            "pairing.started",
+            {
+              ...base,
+              data: {
+                pairingId: randomUUID(),
+                kind: "peer",
+                child: { ...child, schoolId: null },
+                helper: { id: randomUUID(), kind: "peer_student", name: "x", phone: null, username: null, orgUnitCode: child.townshipCode, schoolId: null },
+                startDate: "2026-11-01",
+                approvedBy: "x",
+              },
+            },
+            { producer: "pairing" },
+          );
         case 3:
-          return buildEvent("checkup.recorded", { ...base, data: { examId: randomUUID(), campaignId: null, date: "2026-11-10", child, flags: [{ kind: "dental_caries", severity: null, label: "龋齿" }] } }, { producer: "health" });
+          return buildEvent(
+            "checkup.recorded",
+            {
+              ...base,
+              data: { examId: randomUUID(), campaignId: null, date: "2026-11-10", child, flags: [{ kind: "dental_caries", severity: null, label: "龋齿" }] },
+            },
+            { producer: "health" },
+          );
         default:
           return buildEvent(
             "child.updated",
             {
               ...base,
               data: {
-                child: { ...child, sex: "male", birthDate: "2015-01-01", countyCode: "360999", schoolId: null, schoolName: null, grade: null, className: null, leftBehindType: c.leftBehindType as never, difficultyCategories: [], riskLevel: "high", status: "active", exitReason: null, guardian: null, parents: [], revision },
+                child: {
+                  ...child,
+                  sex: "male",
+                  birthDate: "2015-01-01",
+                  countyCode: "360999",
+                  schoolId: null,
+                  schoolName: null,
+                  grade: null,
+                  className: null,
+                  leftBehindType: c.leftBehindType as never,
+                  difficultyCategories: [],
+                  riskLevel: "high",
+                  status: "active",
+                  exitReason: null,
+                  guardian: null,
+                  parents: [],
+                  revision,
+                },
                 changes: [{ field: "riskLevel", before: c.riskLevel, after: "high" }],
               },
             },
@@ -167,7 +236,8 @@ try {
   // batching: concurrency 8, batch 1) as the baseline, then batches of 50 in one transaction each.
   const pgPool = createPgPool(db.url, { max: 2 });
   const ingest = async (events: Envelope[], options: { concurrency: number; batch: number; plainPg?: boolean; deferred?: boolean; preload?: boolean }) => {
-    for (let i = 0; i < events.length; i += 1000) await queue.addBulk(events.slice(i, i + 1000).map((e) => ({ name: e.type, data: e, opts: { ...eventJobOptions, jobId: e.id } })));
+    for (let i = 0; i < events.length; i += 1000)
+      await queue.addBulk(events.slice(i, i + 1000).map((e) => ({ name: e.type, data: e, opts: { ...eventJobOptions, jobId: e.id } })));
     const before = await prisma.inboxEvent.count();
     const start = performance.now();
     const consumer = createEventConsumer<Tx>({

@@ -49,7 +49,11 @@ const rowCount = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 100_000;
 const tmp = os.tmpdir();
 const register = `${tmp}/shouhu-bench-register-${rowCount}.xlsx`;
 console.log(`generating a ${rowCount}-row register → ${register}`);
-execFileSync("npx", ["tsx", "--conditions=source", "services/registry/samples/generate-register.ts", "--rows", String(rowCount), "--out", register, "--clean"], { cwd: root, stdio: "inherit" });
+execFileSync(
+  "npx",
+  ["tsx", "--conditions=source", "services/registry/samples/generate-register.ts", "--rows", String(rowCount), "--out", register, "--clean"],
+  { cwd: root, stdio: "inherit" },
+);
 
 const { handMadeXlsx, sheetRows, sheetXml } = await import("../packages/testing/src/xlsx.js");
 const mergeBomb = `${tmp}/shouhu-bench-merge-bomb.xlsx`;
@@ -58,13 +62,27 @@ const zipBomb = `${tmp}/shouhu-bench-zip-bomb.xlsx`;
 writeFileSync(zipBomb, handMadeXlsx(Buffer.concat([Buffer.from(sheetXml("")), Buffer.alloc(50 * 1024 * 1024, 0x20)]), { "xl/worksheets/sheet1.xml": 4096 }));
 
 function run(kind: string, file = "", heapMb?: number) {
-  const args = [...(heapMb ? [`--max-old-space-size=${heapMb}`] : []), "--import", "tsx", "--conditions=source", fileURLToPath(import.meta.url), "--child", kind, file];
+  const args = [
+    ...(heapMb ? [`--max-old-space-size=${heapMb}`] : []),
+    "--import",
+    "tsx",
+    "--conditions=source",
+    fileURLToPath(import.meta.url),
+    "--child",
+    kind,
+    file,
+  ];
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", timeout: 300_000 });
   const line = r.stdout.trim().split("\n").pop() ?? "";
   try {
     return JSON.parse(line) as { outcome: string; rows: number; ms: number; maxRssMb: number };
   } catch {
-    return { outcome: `process died (${r.signal ?? `exit ${r.status}`}): ${r.stderr.split("\n").find((l) => /heap|memory/i.test(l)) ?? ""}`.slice(0, 90), rows: 0, ms: 0, maxRssMb: NaN };
+    return {
+      outcome: `process died (${r.signal ?? `exit ${r.status}`}): ${r.stderr.split("\n").find((l) => /heap|memory/i.test(l)) ?? ""}`.slice(0, 90),
+      rows: 0,
+      ms: 0,
+      maxRssMb: NaN,
+    };
   }
 }
 

@@ -40,7 +40,11 @@ try {
 
   const rows: string[] = [];
   for (const [today, stage, countSql] of [
-    ["2026-11-28", "reminders", `SELECT count(*)::int AS n FROM due_items WHERE status = 'open' AND reminded_at IS NULL AND remind_on <= $1::date AND due_date >= $1::date`],
+    [
+      "2026-11-28",
+      "reminders",
+      `SELECT count(*)::int AS n FROM due_items WHERE status = 'open' AND reminded_at IS NULL AND remind_on <= $1::date AND due_date >= $1::date`,
+    ],
     ["2026-12-06", "overdue", `SELECT count(*)::int AS n FROM due_items WHERE status = 'open' AND overdue_notified_at IS NULL AND due_date < $1::date`],
   ] as const) {
     // Baseline first (the scan flags the items): items must exist to be counted, so

@@ -42,7 +42,11 @@ const CHILDREN_SQL = "SELECT id::text, revision || '@' || village_code AS state 
 
 async function prismaConsumer(
   name: string,
-  create: (url: string) => { $transaction: (fn: (tx: never) => Promise<unknown>) => Promise<unknown>; $queryRawUnsafe: <T>(sql: string, ...v: unknown[]) => Promise<T>; $disconnect: () => Promise<void> },
+  create: (url: string) => {
+    $transaction: (fn: (tx: never) => Promise<unknown>) => Promise<unknown>;
+    $queryRawUnsafe: <T>(sql: string, ...v: unknown[]) => Promise<T>;
+    $disconnect: () => Promise<void>;
+  },
   handlers: EventHandlers<never>,
   keeps: { mentors?: { table: string; where?: string }; children?: boolean },
 ) {
@@ -56,9 +60,18 @@ async function prismaConsumer(
     deliver: (e) => consumeEvent<never>(e, handlers, (fn) => prisma.$transaction(fn) as never),
     mentors: m
       ? async (ids) =>
-          new Map((await prisma.$queryRawUnsafe<{ child_id: string; pairing_id: string }[]>(`SELECT child_id::text, pairing_id::text FROM ${m.table} WHERE child_id = ANY($1::uuid[]) ${m.where ?? ""}`, ids)).map((r) => [r.child_id, r.pairing_id]))
+          new Map(
+            (
+              await prisma.$queryRawUnsafe<{ child_id: string; pairing_id: string }[]>(
+                `SELECT child_id::text, pairing_id::text FROM ${m.table} WHERE child_id = ANY($1::uuid[]) ${m.where ?? ""}`,
+                ids,
+              )
+            ).map((r) => [r.child_id, r.pairing_id]),
+          )
       : undefined,
-    children: keeps.children ? async (ids) => new Map((await prisma.$queryRawUnsafe<{ id: string; state: string }[]>(CHILDREN_SQL, ids)).map((r) => [r.id, r.state])) : undefined,
+    children: keeps.children
+      ? async (ids) => new Map((await prisma.$queryRawUnsafe<{ id: string; state: string }[]>(CHILDREN_SQL, ids)).map((r) => [r.id, r.state]))
+      : undefined,
     close: async () => {
       await prisma.$disconnect();
       await db.drop();
@@ -68,7 +81,9 @@ async function prismaConsumer(
 
 beforeAll(async () => {
   await Promise.all([
-    prismaConsumer("registry", registryPrisma as never, registryEventHandlers() as never, { mentors: { table: "current_pairings", where: "AND kind = 'mentor'" } }),
+    prismaConsumer("registry", registryPrisma as never, registryEventHandlers() as never, {
+      mentors: { table: "current_pairings", where: "AND kind = 'mentor'" },
+    }),
     prismaConsumer("visits", visitsPrisma as never, visitEventHandlers() as never, { mentors: { table: "assignments" }, children: true }),
     prismaConsumer("health", healthPrisma as never, healthHandlers() as never, { mentors: { table: "mentors" }, children: true }),
     prismaConsumer("pairing", pairingPrisma as never, childEventHandlers() as never, { children: true }),
@@ -97,7 +112,13 @@ beforeAll(async () => {
         name: "notifications",
         db,
         deliver: (e) => consumeEvent<SqlTx>(e, handlers, (fn) => inPgTransaction(pool, fn)),
-        mentors: async (ids) => new Map((await pool.query("SELECT child_id::text, pairing_id::text FROM mentors WHERE child_id = ANY($1::uuid[])", [ids])).rows.map((r) => [r.child_id, r.pairing_id])),
+        mentors: async (ids) =>
+          new Map(
+            (await pool.query("SELECT child_id::text, pairing_id::text FROM mentors WHERE child_id = ANY($1::uuid[])", [ids])).rows.map((r) => [
+              r.child_id,
+              r.pairing_id,
+            ]),
+          ),
         children: async (ids) => new Map((await pool.query(CHILDREN_SQL, [ids])).rows.map((r) => [r.id, r.state])),
         close: async () => {
           await pool.end();
@@ -114,7 +135,7 @@ afterAll(async () => {
 
 function shuffled<T>(list: T[], seed: number): T[] {
   let s = seed;
-  const random = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const out = [...list];
   for (let n = out.length - 1; n > 0; n--) {
     const j = Math.floor(random() * (n + 1));
@@ -137,9 +158,21 @@ function histories(children: number) {
   for (let i = 0; i < children; i++) {
     const child = childSnapshot();
     const ev = (type: "pairing.started" | "pairing.ended", data: ReturnType<typeof pairingStartedData> | ReturnType<typeof pairingEndedData>) =>
-      buildEvent(type, { subject: child.id, orgUnit: child.villageCode, actor: { kind: "system", id: "pairing" }, data: data as never }, { producer: "pairing", now: at() });
-    const [a, b, c] = [mentorPairing(child, helper(1), randomUUID()), mentorPairing(child, helper(2), randomUUID()), mentorPairing(child, helper(3), randomUUID())];
-    events.push(ev("pairing.started", pairingStartedData(a, "2026-11-01")), ev("pairing.ended", pairingEndedData(a, "2026-11-05")), ev("pairing.started", pairingStartedData(b, "2026-11-05")));
+      buildEvent(
+        type,
+        { subject: child.id, orgUnit: child.villageCode, actor: { kind: "system", id: "pairing" }, data: data as never },
+        { producer: "pairing", now: at() },
+      );
+    const [a, b, c] = [
+      mentorPairing(child, helper(1), randomUUID()),
+      mentorPairing(child, helper(2), randomUUID()),
+      mentorPairing(child, helper(3), randomUUID()),
+    ];
+    events.push(
+      ev("pairing.started", pairingStartedData(a, "2026-11-01")),
+      ev("pairing.ended", pairingEndedData(a, "2026-11-05")),
+      ev("pairing.started", pairingStartedData(b, "2026-11-05")),
+    );
     if (i % 3 === 0) {
       events.push(ev("pairing.ended", pairingEndedData(b, "2026-11-10")));
       expected.set(child.id, null);
@@ -185,9 +218,23 @@ describe("every service's copy of the child ends at the registry's latest revisi
     const want = new Map<string, string>();
     for (let i = 0; i < 8; i++) {
       const id = randomUUID();
-      const rev = (revision: number, villageCode: string, status: "active" | "exited" = "active") => childSnapshot({ id, revision, villageCode, townshipCode: villageCode.slice(0, 9), status });
+      const rev = (revision: number, villageCode: string, status: "active" | "exited" = "active") =>
+        childSnapshot({ id, revision, villageCode, townshipCode: villageCode.slice(0, 9), status });
       const ev = (type: "child.registered" | "child.updated" | "child.status-changed", child: ReturnType<typeof childSnapshot>) =>
-        buildEvent(type, { subject: id, orgUnit: child.villageCode, actor: { kind: "system", id: "registry" }, data: (type === "child.registered" ? { child } : type === "child.updated" ? { child, changes: [] } : { child, from: "active", to: child.status, reason: "moved_away", note: null }) as never }, { producer: "registry" });
+        buildEvent(
+          type,
+          {
+            subject: id,
+            orgUnit: child.villageCode,
+            actor: { kind: "system", id: "registry" },
+            data: (type === "child.registered"
+              ? { child }
+              : type === "child.updated"
+                ? { child, changes: [] }
+                : { child, from: "active", to: child.status, reason: "moved_away", note: null }) as never,
+          },
+          { producer: "registry" },
+        );
       events.push(ev("child.registered", rev(1, "360999101201")), ev("child.updated", rev(2, "360999101202")), ev("child.updated", rev(3, "360999102201")));
       const last = i % 2 ? rev(4, "360999102201", "exited") : rev(4, "360999102202");
       events.push(ev(i % 2 ? "child.status-changed" : "child.updated", last));

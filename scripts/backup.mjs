@@ -22,14 +22,14 @@ export function parseCommon(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
-    if (a === "--pg") (opts.pg = v), i++;
-    else if (a === "--service") opts.services.push(v), i++;
+    if (a === "--pg") ((opts.pg = v), i++);
+    else if (a === "--service") (opts.services.push(v), i++);
     else if (a === "--db") {
       const [svc, name] = (v ?? "").split("=");
       if (!svc || !name) throw new Error(`--db expects service=database, got ${v}`);
       opts.dbs[svc] = name;
       i++;
-    } else if (a.startsWith("--")) (opts.rest[a.slice(2)] = v), i++;
+    } else if (a.startsWith("--")) ((opts.rest[a.slice(2)] = v), i++);
     else throw new Error(`unexpected argument ${a}`);
   }
   for (const s of opts.services) if (!ALL_SERVICES.includes(s)) throw new Error(`unknown service ${s} (one of ${ALL_SERVICES.join(", ")})`);

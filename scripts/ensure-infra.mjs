@@ -42,7 +42,9 @@ const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "igno
 class MissingError extends Error {}
 
 function missing(what, pkg) {
-  return new MissingError(`${what} is not reachable and not installed. Install it with: sudo apt-get install -y ${pkg}  (or point ${what === "PostgreSQL" ? "TEST_DATABASE_ADMIN_URL" : "REDIS_URL"} at a running server)`);
+  return new MissingError(
+    `${what} is not reachable and not installed. Install it with: sudo apt-get install -y ${pkg}  (or point ${what === "PostgreSQL" ? "TEST_DATABASE_ADMIN_URL" : "REDIS_URL"} at a running server)`,
+  );
 }
 
 function psqlAsPostgres(sql) {
@@ -65,17 +67,25 @@ async function ensurePostgres(log) {
 /** A fresh Debian install has only the `postgres` role, with password auth on TCP. */
 function ensurePostgresRole(log) {
   const user = decodeURIComponent(pgUrl.username || "root");
-  const probe = spawnSync("psql", ["-h", pgHost, "-p", String(pgPort), "-U", user, "-d", "postgres", "-qAtc", "SELECT 1"], { encoding: "utf8", env: { ...process.env, PGCONNECT_TIMEOUT: "3" } });
+  const probe = spawnSync("psql", ["-h", pgHost, "-p", String(pgPort), "-U", user, "-d", "postgres", "-qAtc", "SELECT 1"], {
+    encoding: "utf8",
+    env: { ...process.env, PGCONNECT_TIMEOUT: "3" },
+  });
   if (probe.status === 0) return;
   if (!local(pgHost) || process.getuid?.() !== 0) {
     throw new Error(`cannot connect to PostgreSQL as ${user}: ${probe.stderr.trim()}`);
   }
   log(`creating PostgreSQL superuser role ${user} and allowing local trust auth (development/CI machines only)…`);
-  const create = psqlAsPostgres(`DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='${user}') THEN CREATE ROLE "${user}" SUPERUSER LOGIN; END IF; END$$;`);
+  const create = psqlAsPostgres(
+    `DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='${user}') THEN CREATE ROLE "${user}" SUPERUSER LOGIN; END IF; END$$;`,
+  );
   if (create.status !== 0) throw new Error(`could not create role ${user}: ${create.stderr}`);
   const hba = psqlAsPostgres("SHOW hba_file").stdout.trim();
   if (hba) {
-    execFileSync("sh", ["-c", `grep -q '^host all all 127.0.0.1/32 trust' ${hba} || sed -i '1i host all all 127.0.0.1/32 trust\\nhost all all ::1/128 trust' ${hba}`]);
+    execFileSync("sh", [
+      "-c",
+      `grep -q '^host all all 127.0.0.1/32 trust' ${hba} || sed -i '1i host all all 127.0.0.1/32 trust\\nhost all all ::1/128 trust' ${hba}`,
+    ]);
     psqlAsPostgres("SELECT pg_reload_conf()");
   }
   // psql as `root` defaults to a database named root; fails harmlessly if it exists.
@@ -91,7 +101,24 @@ async function ensureRedis(log) {
     log(`starting redis-server on ${redisPort} (AOF everysec, noeviction, data in .run/redis)…`);
     const r = spawnSync(
       "redis-server",
-      ["--daemonize", "yes", "--bind", "127.0.0.1", "--port", String(redisPort), "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction", "--dir", dir, "--logfile", path.join(dir, "redis.log")],
+      [
+        "--daemonize",
+        "yes",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(redisPort),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--maxmemory-policy",
+        "noeviction",
+        "--dir",
+        dir,
+        "--logfile",
+        path.join(dir, "redis.log"),
+      ],
       { stdio: "inherit" },
     );
     if (r.status !== 0) throw new Error(`redis-server exited ${r.status}`);
@@ -99,10 +126,16 @@ async function ensureRedis(log) {
   }
   // BullMQ loses jobs under any eviction policy but noeviction.
   if (has("redis-cli")) {
-    const policy = spawnSync("redis-cli", ["-h", redisHost, "-p", String(redisPort), "config", "get", "maxmemory-policy"], { encoding: "utf8" }).stdout.split("\n")[1]?.trim();
+    const policy = spawnSync("redis-cli", ["-h", redisHost, "-p", String(redisPort), "config", "get", "maxmemory-policy"], { encoding: "utf8" })
+      .stdout.split("\n")[1]
+      ?.trim();
     if (policy && policy !== "noeviction") {
       const set = spawnSync("redis-cli", ["-h", redisHost, "-p", String(redisPort), "config", "set", "maxmemory-policy", "noeviction"], { encoding: "utf8" });
-      log(set.status === 0 ? `set Redis maxmemory-policy ${policy} → noeviction (BullMQ requires it)` : `WARNING: Redis maxmemory-policy is ${policy}; BullMQ requires noeviction`);
+      log(
+        set.status === 0
+          ? `set Redis maxmemory-policy ${policy} → noeviction (BullMQ requires it)`
+          : `WARNING: Redis maxmemory-policy is ${policy}; BullMQ requires noeviction`,
+      );
     }
   }
 }

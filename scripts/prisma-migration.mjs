@@ -40,7 +40,11 @@ function toPrisma6(schema) {
     .replace(/(datasource\s+\w+\s*\{[^}]*provider\s*=\s*"postgresql")/, '$1\n  url = env("DATABASE_URL")');
 }
 
-const existing = existsSync(migrationsDir) ? readdirSync(migrationsDir).filter((d) => /^\d{14}_/.test(d)).sort() : [];
+const existing = existsSync(migrationsDir)
+  ? readdirSync(migrationsDir)
+      .filter((d) => /^\d{14}_/.test(d))
+      .sort()
+  : [];
 const latest = existing.at(-1);
 const work = mkdtempSync(path.join(os.tmpdir(), "shouhu-migration-"));
 const fromFile = path.join(work, "from.prisma");

@@ -37,7 +37,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   try {
     const opts = parseCommon(process.argv.slice(2));
     if (!opts.rest.from) throw new Error("--from DIR is required (a directory written by scripts/backup.mjs)");
-    for (const r of restore({ from: path.resolve(opts.rest.from), ...opts })) console.log(`[restore] ${r.database} ← ${r.from} (backup of ${r.backupCreatedAt})`);
+    for (const r of restore({ from: path.resolve(opts.rest.from), ...opts }))
+      console.log(`[restore] ${r.database} ← ${r.from} (backup of ${r.backupCreatedAt})`);
   } catch (err) {
     console.error(`[restore] ${err.message}`);
     process.exit(1);

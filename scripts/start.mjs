@@ -42,7 +42,12 @@ const processes = [
   {
     name: "issuer",
     entry: "packages/dev-issuer/dist/main.js",
-    env: { PORT: issuerPort, ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""), ISSUER_KEY_FILE: path.join(root, ".run/issuer-key.json"), DEV_USERS_FILE: devUsersFile },
+    env: {
+      PORT: issuerPort,
+      ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""),
+      ISSUER_KEY_FILE: path.join(root, ".run/issuer-key.json"),
+      DEV_USERS_FILE: devUsersFile,
+    },
     health: `${issuerUrl}/.well-known/openid-configuration`,
   },
   {
@@ -84,7 +89,17 @@ const processes = [
   {
     name: "gateway",
     entry: "services/gateway/dist/main.js",
-    env: { PORT: env("GATEWAY_PORT", "3000"), DATABASE_URL: `${pg}/shouhu_gateway`, DATABASE_RUNTIME_URL: runtimeUrl(pg, "shouhu_gateway_app", "shouhu_gateway"), REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}`, PAIRING_URL: `http://127.0.0.1:${env("PAIRING_PORT", "3002")}`, VISITS_URL: `http://127.0.0.1:${env("VISITS_PORT", "3003")}`, HEALTH_URL: `http://127.0.0.1:${env("HEALTH_PORT", "3004")}`, NOTIFICATIONS_URL: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}`, REPORTING_URL: `http://127.0.0.1:${env("REPORTING_PORT", "3006")}` },
+    env: {
+      PORT: env("GATEWAY_PORT", "3000"),
+      DATABASE_URL: `${pg}/shouhu_gateway`,
+      DATABASE_RUNTIME_URL: runtimeUrl(pg, "shouhu_gateway_app", "shouhu_gateway"),
+      REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}`,
+      PAIRING_URL: `http://127.0.0.1:${env("PAIRING_PORT", "3002")}`,
+      VISITS_URL: `http://127.0.0.1:${env("VISITS_PORT", "3003")}`,
+      HEALTH_URL: `http://127.0.0.1:${env("HEALTH_PORT", "3004")}`,
+      NOTIFICATIONS_URL: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}`,
+      REPORTING_URL: `http://127.0.0.1:${env("REPORTING_PORT", "3006")}`,
+    },
     health: `http://127.0.0.1:${env("GATEWAY_PORT", "3000")}/readyz`,
   },
 ];
@@ -105,10 +120,11 @@ function stopAll(code) {
   for (const child of [...running].reverse()) child.kill("SIGTERM");
   const graceMs = Number(env("SHUTDOWN_GRACE_MS", "25000")) + 5000;
   const killer = setTimeout(() => {
-    for (const child of running) if (child.exitCode === null && child.signalCode === null) {
-      console.error(`[start] pid ${child.pid} still running after ${graceMs / 1000}s; killing it`);
-      child.kill("SIGKILL");
-    }
+    for (const child of running)
+      if (child.exitCode === null && child.signalCode === null) {
+        console.error(`[start] pid ${child.pid} still running after ${graceMs / 1000}s; killing it`);
+        child.kill("SIGKILL");
+      }
   }, graceMs);
   Promise.all(running.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", r))))).then(() => {
     clearTimeout(killer);

@@ -8,10 +8,7 @@ import { compression } from "vite-plugin-compression2";
 const gateway = process.env.GATEWAY_URL ?? "http://127.0.0.1:3000";
 
 export default defineConfig({
-  plugins: [
-    react(),
-    compression({ algorithms: ["gzip", "brotliCompress"], threshold: 1024, exclude: [/\.(png|jpg|woff2)$/] }),
-  ],
+  plugins: [react(), compression({ algorithms: ["gzip", "brotliCompress"], threshold: 1024, exclude: [/\.(png|jpg|woff2)$/] })],
   build: {
     target: "es2022",
     chunkSizeWarningLimit: 1200,

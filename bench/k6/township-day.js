@@ -17,8 +17,11 @@ const ISSUER = __ENV.ISSUER_URL || "http://127.0.0.1:8081/realms/shouhu";
 const PASSWORD = __ENV.PASSWORD || "Shouhu@2026";
 // Who works in a township on a normal day, by how many of them there are.
 const STAFF = new SharedArray("staff", () => [
-  "changling.director", "changling.director", "changling.director",
-  "changling.teacher", "changling.teacher",
+  "changling.director",
+  "changling.director",
+  "changling.director",
+  "changling.teacher",
+  "changling.teacher",
   "changling.supervisor",
   "county.admin",
 ]);
@@ -26,8 +29,19 @@ const register = __ENV.REGISTER ? open(__ENV.REGISTER, "b") : null;
 
 export const options = {
   scenarios: {
-    township_day: { executor: "ramping-arrival-rate", startRate: 5, timeUnit: "1s", preAllocatedVUs: 50, maxVUs: 200,
-      stages: [{ target: 20, duration: "2m" }, { target: 20, duration: "6m" }, { target: 0, duration: "1m" }], exec: "townshipDay" },
+    township_day: {
+      executor: "ramping-arrival-rate",
+      startRate: 5,
+      timeUnit: "1s",
+      preAllocatedVUs: 50,
+      maxVUs: 200,
+      stages: [
+        { target: 20, duration: "2m" },
+        { target: 20, duration: "6m" },
+        { target: 0, duration: "1m" },
+      ],
+      exec: "townshipDay",
+    },
     import_spike: { executor: "constant-arrival-rate", rate: 1, timeUnit: "20s", duration: "8m", preAllocatedVUs: 2, startTime: "1m", exec: "importSpike" },
   },
   thresholds: {
@@ -40,7 +54,11 @@ export const options = {
 };
 
 function signIn(username) {
-  const res = http.post(`${ISSUER}/protocol/openid-connect/token`, { grant_type: "password", client_id: "shouhu-web", username, password: PASSWORD }, { tags: { kind: "signin" } });
+  const res = http.post(
+    `${ISSUER}/protocol/openid-connect/token`,
+    { grant_type: "password", client_id: "shouhu-web", username, password: PASSWORD },
+    { tags: { kind: "signin" } },
+  );
   check(res, { "signed in": (r) => r.status === 200 });
   return { Authorization: `Bearer ${res.json("access_token")}` };
 }
@@ -87,6 +105,10 @@ export function townshipDay() {
 export function importSpike() {
   if (!register) return;
   const headers = signIn("changling.supervisor");
-  const res = http.post(`${GATEWAY}/api/v1/imports`, { file: http.file(register, "register.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") }, { headers });
+  const res = http.post(
+    `${GATEWAY}/api/v1/imports`,
+    { file: http.file(register, "register.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") },
+    { headers },
+  );
   check(res, { "import accepted": (r) => r.status === 202 });
 }

@@ -52,7 +52,10 @@ function deployment(svc, role) {
       selector: { matchLabels: labels(svc.name, role) },
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: labels(svc.name, role), annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(svc.port), "prometheus.io/path": "/metrics" } },
+        metadata: {
+          labels: labels(svc.name, role),
+          annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(svc.port), "prometheus.io/path": "/metrics" },
+        },
         spec: {
           // SHUTDOWN_GRACE_MS (25 s) + drain fits inside the 30 s Kubernetes gives.
           terminationGracePeriodSeconds: 30,
@@ -67,7 +70,10 @@ function deployment(svc, role) {
               readinessProbe: probe("/readyz", "http", 5),
               livenessProbe: probe("/healthz", "http", 10),
               startupProbe: { ...probe("/healthz", "http", 2), failureThreshold: 60 },
-              resources: role === "api" ? { requests: { cpu: "200m", memory: "256Mi" }, limits: { memory: "512Mi" } } : { requests: { cpu: "300m", memory: "384Mi" }, limits: { memory: "1Gi" } },
+              resources:
+                role === "api"
+                  ? { requests: { cpu: "200m", memory: "256Mi" }, limits: { memory: "512Mi" } }
+                  : { requests: { cpu: "300m", memory: "384Mi" }, limits: { memory: "1Gi" } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
               volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
             },
@@ -175,7 +181,14 @@ const common = {
   apiVersion: "v1",
   kind: "ConfigMap",
   metadata: { name: "shouhu-common" },
-  data: { NODE_ENV: "production", LOG_LEVEL: "warn", QUEUE_PREFIX: PREFIX, OIDC_ISSUER_URL: "https://sso.example.gov.cn/realms/shouhu", OIDC_AUDIENCE: "shouhu-api", REDIS_ADDRESS: "redis:6379" },
+  data: {
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    QUEUE_PREFIX: PREFIX,
+    OIDC_ISSUER_URL: "https://sso.example.gov.cn/realms/shouhu",
+    OIDC_AUDIENCE: "shouhu-api",
+    REDIS_ADDRESS: "redis:6379",
+  },
 };
 
 export function resources() {

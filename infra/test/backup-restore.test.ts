@@ -41,7 +41,16 @@ let backupDir: string;
 async function start(s: Service): Promise<void> {
   const child = spawn(process.execPath, ["--import", "tsx", "--conditions", "source", `services/${s.name}/src/main.ts`], {
     cwd: root,
-    env: { ...process.env, PORT: String(s.port), ROLE: "all", DATABASE_URL: s.db.url, REDIS_URL, QUEUE_PREFIX: prefix, OIDC_ISSUER_URL: issuer.issuerUrl, LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      PORT: String(s.port),
+      ROLE: "all",
+      DATABASE_URL: s.db.url,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      OIDC_ISSUER_URL: issuer.issuerUrl,
+      LOG_LEVEL: "warn",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => (s.log += d));
@@ -52,7 +61,10 @@ async function start(s: Service): Promise<void> {
     async () => {
       if (child.exitCode !== null) throw new Error(`${s.name} exited ${child.exitCode}: ${s.log.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 200));
-      return fetch(`http://127.0.0.1:${s.port}/readyz`).then((r) => r.ok, () => false);
+      return fetch(`http://127.0.0.1:${s.port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
     },
     90_000,
   );
@@ -88,8 +100,17 @@ async function registerChild(): Promise<string> {
     method: "POST",
     headers: { ...(await issuer.as("county.admin")), "content-type": "application/json" },
     body: JSON.stringify({
-      idNumber, name: "备份测", sex: Number(idNumber[16]) % 2 ? "male" : "female", birthDate: "2014-01-01", villageCode: "360999101201", address: "长岭村3组",
-      schoolId: "S360999101001", grade: "四年级", className: "2班", leftBehindType: "both_parents_away", riskLevel: "medium",
+      idNumber,
+      name: "备份测",
+      sex: Number(idNumber[16]) % 2 ? "male" : "female",
+      birthDate: "2014-01-01",
+      villageCode: "360999101201",
+      address: "长岭村3组",
+      schoolId: "S360999101001",
+      grade: "四年级",
+      className: "2班",
+      leftBehindType: "both_parents_away",
+      riskLevel: "medium",
       guardians: [{ name: "李大山", relation: "祖父", phone: "13907310001", age: 68, health: "良好" }],
       parents: [{ role: "father", name: "李建国", phone: "13800000001", workProvince: "广东省", workCity: "东莞市" }],
     }),
@@ -99,10 +120,14 @@ async function registerChild(): Promise<string> {
 }
 
 const level = (what: string) =>
-  until(what, async () => {
-    await new Promise((r) => setTimeout(r, 200));
-    return JSON.stringify(await ids(reporting.db)) === JSON.stringify(await ids(registry.db));
-  }, 60_000);
+  until(
+    what,
+    async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      return JSON.stringify(await ids(reporting.db)) === JSON.stringify(await ids(registry.db));
+    },
+    60_000,
+  );
 
 beforeAll(async () => {
   issuer = await startTestIssuer();

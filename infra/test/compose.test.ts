@@ -31,13 +31,33 @@ describe("docker-compose.yml", () => {
   const compose = resolvedCompose();
 
   it("validates and runs the production shape", () => {
-    const production = Object.entries(compose.services).filter(([, s]) => !s.profiles).map(([n]) => n);
-    expect(production.sort()).toEqual(["gateway", "health-api", "health-worker", "keycloak", "notifications-api", "notifications-worker", "pairing-api", "pairing-worker", "postgres", "redis", "registry-api", "registry-worker", "reporting-api", "reporting-worker", "visits-api", "visits-worker"]);
+    const production = Object.entries(compose.services)
+      .filter(([, s]) => !s.profiles)
+      .map(([n]) => n);
+    expect(production.sort()).toEqual([
+      "gateway",
+      "health-api",
+      "health-worker",
+      "keycloak",
+      "notifications-api",
+      "notifications-worker",
+      "pairing-api",
+      "pairing-worker",
+      "postgres",
+      "redis",
+      "registry-api",
+      "registry-worker",
+      "reporting-api",
+      "reporting-worker",
+      "visits-api",
+      "visits-worker",
+    ]);
   });
 
   it("gives every service its own database", () => {
     const init = read("infra/postgres/init-databases.sh");
-    for (const svc of ["gateway", "registry", "pairing", "visits", "health", "notifications", "reporting"]) expect(init).toMatch(new RegExp(`for svc in .*\\b${svc}\\b`));
+    for (const svc of ["gateway", "registry", "pairing", "visits", "health", "notifications", "reporting"])
+      expect(init).toMatch(new RegExp(`for svc in .*\\b${svc}\\b`));
     expect(compose.services["registry-api"].environment.DATABASE_URL).toMatch(/\/shouhu_registry$/);
     expect(compose.services.gateway.environment.DATABASE_URL).toMatch(/\/shouhu_gateway$/);
     expect(compose.services["pairing-api"].environment.DATABASE_URL).toMatch(/\/shouhu_pairing$/);
@@ -80,7 +100,9 @@ describe("docker-compose.yml", () => {
   it("copies every workspace's manifest before npm ci (a missing one breaks the image build)", () => {
     const dockerfile = read("infra/docker/service.Dockerfile");
     const workspaces = ["packages", "services"].flatMap((dir) =>
-      readdirSync(`${root}/${dir}`).filter((name) => existsSync(`${root}/${dir}/${name}/package.json`)).map((name) => `${dir}/${name}`),
+      readdirSync(`${root}/${dir}`)
+        .filter((name) => existsSync(`${root}/${dir}/${name}/package.json`))
+        .map((name) => `${dir}/${name}`),
     );
     for (const ws of workspaces) expect(dockerfile, ws).toContain(`COPY ${ws}/package.json ${ws}/`);
   });
@@ -96,7 +118,14 @@ describe("docker-compose.yml", () => {
 
   it("points the gateway at every service's API and starts it after them", () => {
     const gw = compose.services.gateway;
-    for (const [svc, port] of [["registry", 3001], ["pairing", 3002], ["visits", 3003], ["health", 3004], ["notifications", 3005], ["reporting", 3006]] as const) {
+    for (const [svc, port] of [
+      ["registry", 3001],
+      ["pairing", 3002],
+      ["visits", 3003],
+      ["health", 3004],
+      ["notifications", 3005],
+      ["reporting", 3006],
+    ] as const) {
       expect(gw.environment[`${svc.toUpperCase()}_URL`], svc).toBe(`http://${svc}-api:${port}`);
       expect(gw.depends_on[`${svc}-api`], svc).toEqual({ condition: "service_healthy" });
     }
@@ -105,7 +134,15 @@ describe("docker-compose.yml", () => {
     const raw = read("docker-compose.yml");
     expect(raw).not.toMatch(/postgresql:\/\/shouhu:shouhu@|PASSWORD: (admin|shouhu)\b/);
     const required = new Set([...raw.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]!));
-    for (const name of ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "KEYCLOAK_ADMIN_PASSWORD", "SHOUHU_SERVICE_SECRET", "REGISTRY_DB_PASSWORD", "GATEWAY_DB_PASSWORD"]) expect(required).toContain(name);
+    for (const name of [
+      "POSTGRES_PASSWORD",
+      "REDIS_PASSWORD",
+      "KEYCLOAK_ADMIN_PASSWORD",
+      "SHOUHU_SERVICE_SECRET",
+      "REGISTRY_DB_PASSWORD",
+      "GATEWAY_DB_PASSWORD",
+    ])
+      expect(required).toContain(name);
     const example = new Set([...read(".env.example").matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]!));
     for (const name of required) expect(example, name).toContain(name);
     expect(read(".gitignore")).toMatch(/^\.env$/m);
@@ -119,11 +156,19 @@ describe("docker-compose.yml", () => {
     expect(dev.services.keycloak!.volumes).toEqual(["./infra/keycloak/dev/shouhu-users-0.json:/opt/keycloak/data/import/shouhu-users-0.json:ro"]);
     for (const svc of ["notifications-api", "notifications-worker"]) {
       const file = dev.services[svc]!.environment!.DEV_USERS_FILE!;
-      expect(dev.services[svc]!.volumes!.some((v) => v.split(":")[1] === file), svc).toBe(true);
+      expect(
+        dev.services[svc]!.volumes!.some((v) => v.split(":")[1] === file),
+        svc,
+      ).toBe(true);
     }
     for (const cmd of [["docker-compose"], ["docker", "compose"]]) {
       if (spawnSync(cmd[0]!, [...cmd.slice(1), "version"], { encoding: "utf8" }).status !== 0) continue;
-      const merged = parse(execFileSync(cmd[0]!, [...cmd.slice(1), "-f", "docker-compose.yml", "-f", "docker-compose.dev.yml", "--env-file", ".env.example", "config"], { cwd: root, encoding: "utf8" }));
+      const merged = parse(
+        execFileSync(cmd[0]!, [...cmd.slice(1), "-f", "docker-compose.yml", "-f", "docker-compose.dev.yml", "--env-file", ".env.example", "config"], {
+          cwd: root,
+          encoding: "utf8",
+        }),
+      );
       expect(JSON.stringify(merged.services.keycloak.volumes)).toContain("shouhu-users-0.json");
       expect(JSON.stringify(merged.services.keycloak.volumes)).toContain("shouhu-realm.json");
       break;
@@ -159,19 +204,28 @@ describe("docker-compose.yml", () => {
   });
 
   it("has an observability profile: Prometheus scraping every API and worker, Grafana provisioned with dashboards, an OpenTelemetry collector in front of Jaeger", () => {
-    const profiled = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes("observability")).map(([n]) => n).sort();
+    const profiled = Object.entries(compose.services)
+      .filter(([, s]) => s.profiles?.includes("observability"))
+      .map(([n]) => n)
+      .sort();
     expect(profiled).toEqual(["grafana", "jaeger", "otel-collector", "prometheus"]);
     // Traces: OTLP in on 4318 (what the services' exporter sends), batched, to Jaeger's OTLP port, with credentials scrubbed.
     const collector = parse(read("infra/observability/otel-collector.yaml"));
     expect(collector.receivers.otlp.protocols.http.endpoint).toMatch(/:4318$/);
     expect(collector.exporters["otlp/jaeger"].endpoint).toBe("jaeger:4317");
-    expect(collector.service.pipelines.traces).toEqual({ receivers: ["otlp"], processors: ["memory_limiter", "attributes/scrub", "batch"], exporters: ["otlp/jaeger"] });
+    expect(collector.service.pipelines.traces).toEqual({
+      receivers: ["otlp"],
+      processors: ["memory_limiter", "attributes/scrub", "batch"],
+      exporters: ["otlp/jaeger"],
+    });
     expect(collector.processors["attributes/scrub"].actions.map((a: { key: string }) => a.key)).toContain("http.request.header.authorization");
     expect(read("infra/observability/otel-collector.Dockerfile")).toContain("COPY otel-collector.yaml /etc/otelcol/config.yaml");
     expect(collector.extensions.health_check.endpoint).toMatch(/:13133$/);
     const prometheus = parse(read("infra/observability/prometheus.yml"));
     const targets = prometheus.scrape_configs.flatMap((c: { static_configs: { targets: string[] }[] }) => c.static_configs.flatMap((s) => s.targets));
-    const apps = Object.entries(compose.services).filter(([, s]) => !s.profiles && s.environment?.DATABASE_URL).map(([n, s]) => `${n}:${s.environment.PORT}`);
+    const apps = Object.entries(compose.services)
+      .filter(([, s]) => !s.profiles && s.environment?.DATABASE_URL)
+      .map(([n, s]) => `${n}:${s.environment.PORT}`);
     expect(targets.sort()).toEqual(apps.sort());
     for (const file of readdirSync(`${root}/infra/observability/grafana/dashboards`)) {
       const dashboard = JSON.parse(read(`infra/observability/grafana/dashboards/${file}`));
@@ -179,7 +233,13 @@ describe("docker-compose.yml", () => {
       // Every metric a dashboard plots is one the services export.
       for (const metric of exprs.match(/[a-z_]+(?=\{|\[)/g) ?? []) {
         if (["sum", "rate", "max", "histogram_quantile", "by"].includes(metric)) continue;
-        expect(read("packages/messaging/src/metrics.ts") + read("packages/kit/src/health.ts") + read("services/registry/src/jobs/import-register.ts") + "process_resident_memory_bytes", `${file}: ${metric}`).toContain(metric.replace(/_(bucket|sum|count)$/, ""));
+        expect(
+          read("packages/messaging/src/metrics.ts") +
+            read("packages/kit/src/health.ts") +
+            read("services/registry/src/jobs/import-register.ts") +
+            "process_resident_memory_bytes",
+          `${file}: ${metric}`,
+        ).toContain(metric.replace(/_(bucket|sum|count)$/, ""));
       }
     }
   });
@@ -188,7 +248,8 @@ describe("docker-compose.yml", () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       expect(svc.restart, name).toBe("unless-stopped");
       expect(svc.healthcheck?.test, name).toBeDefined();
-      for (const [dep, cond] of Object.entries((svc.depends_on ?? {}) as Record<string, { condition: string }>)) expect(cond.condition, `${name} → ${dep}`).toBe("service_healthy");
+      for (const [dep, cond] of Object.entries((svc.depends_on ?? {}) as Record<string, { condition: string }>))
+        expect(cond.condition, `${name} → ${dep}`).toBe("service_healthy");
     }
   });
   it("the PostgreSQL init script, run for real: each service's role reaches its own database and no other", async () => {

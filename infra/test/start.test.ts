@@ -55,7 +55,10 @@ describe.skipIf(!built || !postgresBinDir() || !redisServerBinary())("npm start"
       if (start.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${out.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    const pids = execFileSync("pgrep", ["-P", String(start.pid)], { encoding: "utf8" }).trim().split("\n").map(Number);
+    const pids = execFileSync("pgrep", ["-P", String(start.pid)], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map(Number);
     expect(pids).toHaveLength(8);
     const ready = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/readyz`);
     expect(ready.status).toBe(200);

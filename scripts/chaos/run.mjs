@@ -127,15 +127,28 @@ function residentId(n) {
   const body = `360999${day}${seq}`;
   const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
   const sum = [...body].reduce((acc, d, i) => acc + Number(d) * w[i], 0);
-  return { id: body + "10X98765432"[sum % 11], birthDate: `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`, sex: Number(seq) % 2 === 1 ? "male" : "female" };
+  return {
+    id: body + "10X98765432"[sum % 11],
+    birthDate: `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`,
+    sex: Number(seq) % 2 === 1 ? "male" : "female",
+  };
 }
 let childSeq = 0;
 const registered = [];
 function childBody() {
   const { id, birthDate, sex } = residentId(childSeq++);
   return {
-    idNumber: id, name: "混沌测", sex, birthDate, villageCode: "360999101201", address: "长岭村3组", schoolId: "S360999101001", grade: "四年级", className: "2班",
-    leftBehindType: "both_parents_away", riskLevel: "medium",
+    idNumber: id,
+    name: "混沌测",
+    sex,
+    birthDate,
+    villageCode: "360999101201",
+    address: "长岭村3组",
+    schoolId: "S360999101001",
+    grade: "四年级",
+    className: "2班",
+    leftBehindType: "both_parents_away",
+    riskLevel: "medium",
     guardians: [{ name: "李大山", relation: "祖父", phone: "13907310001", age: 68, health: "良好" }],
     parents: [{ role: "father", name: "李建国", phone: "13800000001", workProvince: "广东省", workCity: "东莞市" }],
   };
@@ -193,7 +206,9 @@ async function countEvents() {
   for (const s of SERVICES) {
     await withDb(`shouhu_${s}`, async (c) => {
       // Not every service both produces and consumes (a pure consumer has no outbox).
-      const { rows: [has] } = await c.query("SELECT to_regclass('outbox') IS NOT NULL AS outbox, to_regclass('inbox') IS NOT NULL AS inbox");
+      const {
+        rows: [has],
+      } = await c.query("SELECT to_regclass('outbox') IS NOT NULL AS outbox, to_regclass('inbox') IS NOT NULL AS inbox");
       if (has.outbox) {
         const { rows: out } = await c.query("SELECT id::text, type, published_at IS NOT NULL AS published FROM outbox");
         for (const r of out) produced.push({ ...r, producer: s });
@@ -222,7 +237,12 @@ async function countEvents() {
   const known = new Set(produced.map((e) => e.id));
   let strangers = 0;
   for (const m of inbox.values()) for (const id of m.keys()) if (!known.has(id)) strangers++;
-  return { produced: produced.length, unpublished, rows: [...rows.values()].sort((a, b) => a.type.localeCompare(b.type) || a.consumer.localeCompare(b.consumer)), strangers };
+  return {
+    produced: produced.length,
+    unpublished,
+    rows: [...rows.values()].sort((a, b) => a.type.localeCompare(b.type) || a.consumer.localeCompare(b.consumer)),
+    strangers,
+  };
 }
 
 async function importStatus(id) {
@@ -241,7 +261,11 @@ try {
 
   // The register workbook for the import, generated before any fault (tsx, from source).
   const xlsx = path.join(tmp, "register.xlsx");
-  const gen = spawnSync(process.execPath, ["--import", "tsx", "services/registry/samples/generate-register.ts", "--rows", String(T.importRows), "--out", xlsx, "--clean"], { cwd: root, encoding: "utf8" });
+  const gen = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "services/registry/samples/generate-register.ts", "--rows", String(T.importRows), "--out", xlsx, "--clean"],
+    { cwd: root, encoding: "utf8" },
+  );
   if (gen.status !== 0) throw new Error(`generate-register: ${gen.stderr}`);
 
   const workers = Array.from({ length: T.workers }, (_, w) => trafficWorker(w));
@@ -281,7 +305,11 @@ try {
     const killedAt = Date.now();
     const stopped = await restartProc("registry", "SIGKILL");
     const backAt = Date.now();
-    faults.push({ phase, what: "kill -9 registry", detail: `${before} of ${T.importRows} rows processed at the kill; back ready in ${((backAt - killedAt) / 1000).toFixed(1)} s (${stopped.signal})` });
+    faults.push({
+      phase,
+      what: "kill -9 registry",
+      detail: `${before} of ${T.importRows} rows processed at the kill; back ready in ${((backAt - killedAt) / 1000).toFixed(1)} s (${stopped.signal})`,
+    });
     let done = null;
     let resumedAt = null;
     while (Date.now() - killedAt < T.importResume) {
@@ -295,7 +323,14 @@ try {
       await sleep(1000);
     }
     importResult = done
-      ? { killedMidImport: true, status: done.status, accepted: done.acceptedRows, rejected: done.rejectedRows, resumeSeconds: (Date.now() - killedAt) / 1000, resumedAfterBackSeconds: resumedAt ? (resumedAt - backAt) / 1000 : null }
+      ? {
+          killedMidImport: true,
+          status: done.status,
+          accepted: done.acceptedRows,
+          rejected: done.rejectedRows,
+          resumeSeconds: (Date.now() - killedAt) / 1000,
+          resumedAfterBackSeconds: resumedAt ? (resumedAt - backAt) / 1000 : null,
+        }
       : { killedMidImport: true, status: "not finished", resumeSeconds: null, note: `not finished ${T.importResume / 1000} s after the kill` };
   }
   importResult.totalSeconds = (Date.now() - importT0) / 1000;
@@ -335,7 +370,11 @@ try {
   log(`phase: ${phase}`);
   const t0 = Date.now();
   const term = await restartProc("registry", "SIGTERM");
-  faults.push({ phase, what: "SIGTERM registry", detail: `exited with code ${term.code}${term.signal ? ` signal ${term.signal}` : ""} after ${(term.ms / 1000).toFixed(1)} s; ready again after ${((Date.now() - t0) / 1000).toFixed(1)} s` });
+  faults.push({
+    phase,
+    what: "SIGTERM registry",
+    detail: `exited with code ${term.code}${term.signal ? ` signal ${term.signal}` : ""} after ${(term.ms / 1000).toFixed(1)} s; ready again after ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  });
   await sleep(T.phase);
 
   await run("after faults", T.phase);
@@ -372,19 +411,48 @@ try {
     bad: Object.values(s.other5xx).reduce((a, b) => a + b, 0) + (name === "kill -9 gateway" ? 0 : s.net),
   }));
   const checks = [
-    ["every produced event in every subscribed inbox", missing === 0 && events.unpublished === 0, `${expected - missing}/${expected} deliveries present, ${missing} missing, ${events.unpublished} outbox rows unpublished (settled in ${settleSeconds.toFixed(0)} s)`],
+    [
+      "every produced event in every subscribed inbox",
+      missing === 0 && events.unpublished === 0,
+      `${expected - missing}/${expected} deliveries present, ${missing} missing, ${events.unpublished} outbox rows unpublished (settled in ${settleSeconds.toFixed(0)} s)`,
+    ],
     ["no event twice", dup === 0, `${dup} duplicated`],
-    ["no process died except those killed on purpose", procRows.every((p) => p.alive && p.unexpected.length === 0), procRows.filter((p) => p.unexpected.length).map((p) => `${p.name} ×${p.unexpected.length} (${p.unexpected.map((u) => `${u.phase}: code ${u.code}${u.signal ? ` ${u.signal}` : ""}`).join("; ")})`).join(", ") || "none"],
-    ["every client-visible failure a 503", badStatus.every((b) => b.bad === 0), badStatus.filter((b) => b.bad).map((b) => `${b.name}: ${b.bad}`).join(", ") || "none"],
-    ["crashed import resumed within 60 s and finished", importResult.status === "completed" && (importResult.resumedAfterBackSeconds ?? Infinity) <= 60, importResult.resumeSeconds ? `${importResult.status} ${importResult.resumeSeconds.toFixed(0)} s after the kill; first chunk after the restart ${importResult.resumedAfterBackSeconds?.toFixed(0) ?? "?"} s after the registry was ready again` : (importResult.note ?? importResult.status)],
+    [
+      "no process died except those killed on purpose",
+      procRows.every((p) => p.alive && p.unexpected.length === 0),
+      procRows
+        .filter((p) => p.unexpected.length)
+        .map((p) => `${p.name} ×${p.unexpected.length} (${p.unexpected.map((u) => `${u.phase}: code ${u.code}${u.signal ? ` ${u.signal}` : ""}`).join("; ")})`)
+        .join(", ") || "none",
+    ],
+    [
+      "every client-visible failure a 503",
+      badStatus.every((b) => b.bad === 0),
+      badStatus
+        .filter((b) => b.bad)
+        .map((b) => `${b.name}: ${b.bad}`)
+        .join(", ") || "none",
+    ],
+    [
+      "crashed import resumed within 60 s and finished",
+      importResult.status === "completed" && (importResult.resumedAfterBackSeconds ?? Infinity) <= 60,
+      importResult.resumeSeconds
+        ? `${importResult.status} ${importResult.resumeSeconds.toFixed(0)} s after the kill; first chunk after the restart ${importResult.resumedAfterBackSeconds?.toFixed(0) ?? "?"} s after the registry was ready again`
+        : (importResult.note ?? importResult.status),
+    ],
   ];
 
   // ── the table ──
-  const fmt = (o) => Object.entries(o).map(([k, v]) => `${k}×${v}`).join(" ") || "0";
+  const fmt = (o) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(" ") || "0";
   const lines = [];
   lines.push(`### Chaos run ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC${short ? " (--short)" : ""}`);
   lines.push("");
-  lines.push(`Commit ${spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim()}, ${os.cpus().length} cores, ${T.workers} traffic workers, import of ${T.importRows} rows, total ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s.`);
+  lines.push(
+    `Commit ${spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim()}, ${os.cpus().length} cores, ${T.workers} traffic workers, import of ${T.importRows} rows, total ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s.`,
+  );
   lines.push("");
   lines.push("| check | result | detail |");
   lines.push("|---|---|---|");
@@ -403,13 +471,17 @@ try {
   lines.push("");
   lines.push("| process | final pid | alive | deliberate restarts | exits on its own |");
   lines.push("|---|---:|---|---:|---|");
-  for (const p of procRows) lines.push(`| ${p.name} | ${p.pid} | ${p.alive ? "yes" : "**no**"} | ${p.deliberate} | ${p.unexpected.length ? `**${p.unexpected.length}**: ${p.unexpected.map((u) => u.phase).join("; ")}` : "0"} |`);
+  for (const p of procRows)
+    lines.push(
+      `| ${p.name} | ${p.pid} | ${p.alive ? "yes" : "**no**"} | ${p.deliberate} | ${p.unexpected.length ? `**${p.unexpected.length}**: ${p.unexpected.map((u) => u.phase).join("; ")}` : "0"} |`,
+    );
   lines.push("");
   lines.push(`Events: ${events.produced} produced, ${expected} deliveries expected by the routing table, ${events.strangers} inbox rows with no outbox row.`);
   lines.push("");
   lines.push("| event → consumer | expected | present | missing | twice |");
   lines.push("|---|---:|---:|---:|---:|");
-  for (const r of events.rows) lines.push(`| ${r.type} → ${r.consumer} | ${r.expected} | ${r.present} | ${r.missing ? `**${r.missing}**` : 0} | ${r.duplicated} |`);
+  for (const r of events.rows)
+    lines.push(`| ${r.type} → ${r.consumer} | ${r.expected} | ${r.present} | ${r.missing ? `**${r.missing}**` : 0} | ${r.duplicated} |`);
   report = lines.join("\n");
   console.log(`\n${report}\n`);
   exitCode = checks.every(([, ok]) => ok) ? 0 : 1;

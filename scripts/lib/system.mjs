@@ -15,7 +15,13 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Exits with code 2 when a built entry point is missing (run `npx turbo run build` first). */
 export function requireBuilt(tag) {
-  for (const p of ["packages/dev-issuer/dist/main.js", "packages/testing/dist/index.js", "packages/contracts/dist/index.js", ...SERVICES.map((s) => `services/${s}/dist/main.js`), "services/gateway/dist/main.js"]) {
+  for (const p of [
+    "packages/dev-issuer/dist/main.js",
+    "packages/testing/dist/index.js",
+    "packages/contracts/dist/index.js",
+    ...SERVICES.map((s) => `services/${s}/dist/main.js`),
+    "services/gateway/dist/main.js",
+  ]) {
     if (!existsSync(path.join(root, p))) {
       console.error(`[${tag}] ${p} is missing: build first (npx turbo run build)`);
       process.exit(2);
@@ -35,9 +41,26 @@ export function createSystem(options) {
   mkdirSync(logDir, { recursive: true });
   const serviceUrls = Object.fromEntries(SERVICES.map((s) => [`${s.toUpperCase()}_URL`, `http://127.0.0.1:${ports[s]}`]));
   const defs = [
-    { name: "issuer", entry: "packages/dev-issuer/dist/main.js", env: { PORT: String(ports.issuer), ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""), ISSUER_KEY_FILE: path.join(tmp, "issuer-key.json") }, health: `${issuerUrl}/.well-known/openid-configuration` },
-    ...SERVICES.map((s) => ({ name: s, entry: `services/${s}/dist/main.js`, env: { PORT: String(ports[s]), ROLE: "all" }, database: `shouhu_${s}`, health: `http://127.0.0.1:${ports[s]}/readyz` })),
-    { name: "gateway", entry: "services/gateway/dist/main.js", env: { PORT: String(ports.gateway), ...serviceUrls }, database: "shouhu_gateway", health: `${gateway}/readyz` },
+    {
+      name: "issuer",
+      entry: "packages/dev-issuer/dist/main.js",
+      env: { PORT: String(ports.issuer), ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""), ISSUER_KEY_FILE: path.join(tmp, "issuer-key.json") },
+      health: `${issuerUrl}/.well-known/openid-configuration`,
+    },
+    ...SERVICES.map((s) => ({
+      name: s,
+      entry: `services/${s}/dist/main.js`,
+      env: { PORT: String(ports[s]), ROLE: "all" },
+      database: `shouhu_${s}`,
+      health: `http://127.0.0.1:${ports[s]}/readyz`,
+    })),
+    {
+      name: "gateway",
+      entry: "services/gateway/dist/main.js",
+      env: { PORT: String(ports.gateway), ...serviceUrls },
+      database: "shouhu_gateway",
+      health: `${gateway}/readyz`,
+    },
   ];
   /** name → { def, child, pid, deliberate: number (planned restarts), unexpected: [{code, signal}] } */
   const procs = new Map();
@@ -64,7 +87,15 @@ export function createSystem(options) {
       const out = createWriteStream(path.join(logDir, `${def.name}.log`), { flags: "a" });
       const child = spawn(process.execPath, [path.join(root, def.entry)], {
         cwd: root,
-        env: { ...process.env, REDIS_URL: sys.redisUrl, OIDC_ISSUER_URL: issuerUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...options.env, ...def.env, ...(def.database ? { DATABASE_URL: `${sys.pgBase}/${def.database}` } : {}) },
+        env: {
+          ...process.env,
+          REDIS_URL: sys.redisUrl,
+          OIDC_ISSUER_URL: issuerUrl,
+          LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+          ...options.env,
+          ...def.env,
+          ...(def.database ? { DATABASE_URL: `${sys.pgBase}/${def.database}` } : {}),
+        },
         stdio: ["ignore", "pipe", "pipe"],
       });
       child.stdout.pipe(out);
@@ -117,7 +148,9 @@ export function createSystem(options) {
       const p = procs.get(name);
       p.expectingExit = true;
       const child = p.child;
-      const exited = new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res([child.exitCode, child.signalCode]) : child.once("exit", (c, s) => res([c, s]))));
+      const exited = new Promise((res) =>
+        child.exitCode !== null || child.signalCode !== null ? res([child.exitCode, child.signalCode]) : child.once("exit", (c, s) => res([c, s])),
+      );
       child.kill(signal);
       const t0 = Date.now();
       const result = await Promise.race([exited, sleep(40_000).then(() => null)]);

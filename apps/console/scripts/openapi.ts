@@ -58,7 +58,14 @@ const gateway = await buildGatewayApp({
 const res = await gateway.inject({ method: "GET", url: "/api/docs/json" });
 if (res.statusCode !== 200) throw new Error(`gateway answered ${res.statusCode}: ${res.body}`);
 const doc = res.json() as { paths: Record<string, unknown> };
-const missing = Object.keys(urls).filter((name) => !Object.keys(doc.paths).some((p) => upstreamTable(urls as never).find((u) => u.name === name)!.prefixes.some((x) => p.startsWith(x))));
+const missing = Object.keys(urls).filter(
+  (name) =>
+    !Object.keys(doc.paths).some((p) =>
+      upstreamTable(urls as never)
+        .find((u) => u.name === name)!
+        .prefixes.some((x) => p.startsWith(x)),
+    ),
+);
 if (missing.length) throw new Error(`no paths from ${missing.join(", ")}`);
 
 const out = fileURLToPath(new URL("../openapi.json", import.meta.url));

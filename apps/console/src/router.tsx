@@ -6,15 +6,16 @@ import { NotFound } from "./pages/exception/NotFound";
 const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
 
 /** Created after start-up (sign-in callback handled, URL replaced), so it reads the final location. */
-export const createRouter = () => createBrowserRouter([
-  {
-    path: "/",
-    Component: BasicLayout,
-    children: [
-      { index: true, lazy: page(() => import("./pages/workbench")) },
-      { path: "children", lazy: page(() => import("./pages/children/ChildList")) },
-      { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
-      { path: "*", Component: NotFound },
-    ],
-  },
-]);
+export const createRouter = () =>
+  createBrowserRouter([
+    {
+      path: "/",
+      Component: BasicLayout,
+      children: [
+        { index: true, lazy: page(() => import("./pages/workbench")) },
+        { path: "children", lazy: page(() => import("./pages/children/ChildList")) },
+        { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
+        { path: "*", Component: NotFound },
+      ],
+    },
+  ]);

@@ -5,7 +5,17 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { DEMO_PASSWORD, freePort, postgresBinDir, realmFile, redisServerBinary, startScratchPostgres, startScratchRedis, type ScratchPostgres, type ScratchRedis } from "@shouhu/testing";
+import {
+  DEMO_PASSWORD,
+  freePort,
+  postgresBinDir,
+  realmFile,
+  redisServerBinary,
+  startScratchPostgres,
+  startScratchRedis,
+  type ScratchPostgres,
+  type ScratchRedis,
+} from "@shouhu/testing";
 import { childBody } from "../../../services/registry/test/harness.js";
 
 /**
@@ -15,7 +25,9 @@ import { childBody } from "../../../services/registry/test/harness.js";
  */
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const chromiumPath = "/usr/bin/chromium";
-const built = ["services/gateway/dist/main.js", "services/registry/dist/main.js", "packages/dev-issuer/dist/main.js", "apps/console/dist/index.html"].every((f) => existsSync(path.join(root, f)));
+const built = ["services/gateway/dist/main.js", "services/registry/dist/main.js", "packages/dev-issuer/dist/main.js", "apps/console/dist/index.html"].every(
+  (f) => existsSync(path.join(root, f)),
+);
 const shots = path.join(root, "docs/screenshots");
 
 let pgc: ScratchPostgres | undefined;
@@ -40,7 +52,11 @@ async function waitOk(url: string, child: ChildProcess, ms = 90_000) {
 }
 
 function start(entry: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [path.join(root, entry)], { cwd: root, env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [path.join(root, entry)], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
   procs.push(child);
@@ -62,7 +78,13 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, "realm.json"), JSON.stringify(realm));
   const pg = `postgresql://root@127.0.0.1:${pgc.port}`;
   const common = { REDIS_URL: redis.url, OIDC_ISSUER_URL: issuerUrl, PG_BASE_URL: pg, TEST_DATABASE_ADMIN_URL: pgc.url(), SHUTDOWN_DRAIN_MS: "200" };
-  const issuer = start("packages/dev-issuer/dist/main.js", { ...common, PORT: String(iss), REALM_FILE: path.join(dir, "realm.json"), ISSUER_PUBLIC_URL: `http://127.0.0.1:${iss}`, ISSUER_KEY_FILE: path.join(dir, "key.json") });
+  const issuer = start("packages/dev-issuer/dist/main.js", {
+    ...common,
+    PORT: String(iss),
+    REALM_FILE: path.join(dir, "realm.json"),
+    ISSUER_PUBLIC_URL: `http://127.0.0.1:${iss}`,
+    ISSUER_KEY_FILE: path.join(dir, "key.json"),
+  });
   await waitOk(`${issuerUrl}/.well-known/openid-configuration`, issuer);
   const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
   await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);

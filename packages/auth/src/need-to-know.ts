@@ -52,11 +52,35 @@ export const NEED_TO_KNOW: Record<ChildField, Record<Role, Level>> = {
 /** What a role sees of the records kept about a child (visits, concerns, check-ups). */
 export const RECORD_ACCESS = {
   /** all | own and paired | none | date, kind and on-time only (no narrative). */
-  visitRecords: { "county-admin": "all", "township-supervisor": "all", "village-director": "all", "federation-officer": "all", teacher: "own-and-paired", "health-worker": "none", inspector: "summary" },
+  visitRecords: {
+    "county-admin": "all",
+    "township-supervisor": "all",
+    "village-director": "all",
+    "federation-officer": "all",
+    teacher: "own-and-paired",
+    "health-worker": "none",
+    inspector: "summary",
+  },
   /** all, with notes | those they raised | counts and timeliness only. */
-  concerns: { "county-admin": "all", "township-supervisor": "all", "village-director": "all", "federation-officer": "all", teacher: "own", "health-worker": "own", inspector: "counts" },
+  concerns: {
+    "county-admin": "all",
+    "township-supervisor": "all",
+    "village-director": "all",
+    "federation-officer": "all",
+    teacher: "own",
+    "health-worker": "own",
+    inspector: "counts",
+  },
   /** results and follow-ups | flags only | paired: flags + follow-up | coverage only. */
-  checkups: { "county-admin": "full", "township-supervisor": "full", "village-director": "full", "federation-officer": "flags", teacher: "paired-flags", "health-worker": "full", inspector: "coverage" },
+  checkups: {
+    "county-admin": "full",
+    "township-supervisor": "full",
+    "village-director": "full",
+    "federation-officer": "flags",
+    teacher: "paired-flags",
+    "health-worker": "full",
+    inspector: "coverage",
+  },
 } as const satisfies Record<string, Record<Role, string>>;
 export type RecordKind = keyof typeof RECORD_ACCESS;
 export type RecordLevel<K extends RecordKind> = (typeof RECORD_ACCESS)[K][Role];

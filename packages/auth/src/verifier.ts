@@ -135,26 +135,26 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   };
 
   async function verifyUncached(raw: string): Promise<Principal> {
-      if (!raw) throw new UnauthorizedError("未登录：缺少登录凭证", "missing token");
-      const parts = raw.split(".");
-      const header = parts.length === 3 ? decodePart(parts[0]!) : null;
-      const claims = parts.length === 3 ? decodePart(parts[1]!) : null;
-      if (!header || !claims) throw new UnauthorizedError("登录凭证格式不正确", "malformed token");
-      if (header.alg !== "RS256") throw invalid(`alg ${String(header.alg)} not allowed`);
-      if (typeof header.kid !== "string" || !header.kid) throw invalid("token header has no kid");
-      if (typeof claims.exp !== "number") throw invalid("token has no exp");
+    if (!raw) throw new UnauthorizedError("未登录：缺少登录凭证", "missing token");
+    const parts = raw.split(".");
+    const header = parts.length === 3 ? decodePart(parts[0]!) : null;
+    const claims = parts.length === 3 ? decodePart(parts[1]!) : null;
+    if (!header || !claims) throw new UnauthorizedError("登录凭证格式不正确", "malformed token");
+    if (header.alg !== "RS256") throw invalid(`alg ${String(header.alg)} not allowed`);
+    if (typeof header.kid !== "string" || !header.kid) throw invalid("token header has no kid");
+    if (typeof claims.exp !== "number") throw invalid("token has no exp");
 
-      const token = new Token(raw, options.audience);
-      await validate(token, header.kid);
+    const token = new Token(raw, options.audience);
+    await validate(token, header.kid);
 
-      const clientId = typeof token.content.azp === "string" ? token.content.azp : "";
-      if (options.allowedClients && !options.allowedClients.includes(clientId)) {
-        throw invalid(`client ${clientId || "(none)"} not allowed`);
-      }
-      const principal = principalFromClaims(token.content, raw);
-      // A valid login whose account lacks its org unit: an admin must fix the account,
-      // re-login will not help, so 403 rather than 401.
-      if (!principal) throw new ForbiddenError("账号未配置所属单位（org_unit），请联系管理员");
-      return principal;
+    const clientId = typeof token.content.azp === "string" ? token.content.azp : "";
+    if (options.allowedClients && !options.allowedClients.includes(clientId)) {
+      throw invalid(`client ${clientId || "(none)"} not allowed`);
+    }
+    const principal = principalFromClaims(token.content, raw);
+    // A valid login whose account lacks its org unit: an admin must fix the account,
+    // re-login will not help, so 403 rather than 401.
+    if (!principal) throw new ForbiddenError("账号未配置所属单位（org_unit），请联系管理员");
+    return principal;
   }
 }

@@ -76,10 +76,31 @@ describe("field access and masking", () => {
   it("by role", () => {
     // Spot checks of the table's consequences; the generated tests walk all of it.
     expect(childView({ roles: ["inspector"] })).toMatchObject({ idNumber: "region", guardianPhone: "none", familyNotes: "none", healthNotes: "none" });
-    expect(childView({ roles: ["teacher"] }, { paired: false })).toMatchObject({ idNumber: "region", guardianPhone: "none", address: "none", familyNotes: "none" });
-    expect(childView({ roles: ["teacher"] }, { paired: true })).toMatchObject({ idNumber: "region", guardianPhone: "full", address: "full", familyNotes: "full" });
-    expect(childView({ roles: ["health-worker"] })).toMatchObject({ guardianName: "full", guardianPhone: "full", parentPhone: "none", healthNotes: "full", familyNotes: "none" });
-    expect(childView({ roles: ["federation-officer"] })).toMatchObject({ idNumber: "region", guardianPhone: "masked", parentPhone: "masked", familyNotes: "full" });
+    expect(childView({ roles: ["teacher"] }, { paired: false })).toMatchObject({
+      idNumber: "region",
+      guardianPhone: "none",
+      address: "none",
+      familyNotes: "none",
+    });
+    expect(childView({ roles: ["teacher"] }, { paired: true })).toMatchObject({
+      idNumber: "region",
+      guardianPhone: "full",
+      address: "full",
+      familyNotes: "full",
+    });
+    expect(childView({ roles: ["health-worker"] })).toMatchObject({
+      guardianName: "full",
+      guardianPhone: "full",
+      parentPhone: "none",
+      healthNotes: "full",
+      familyNotes: "none",
+    });
+    expect(childView({ roles: ["federation-officer"] })).toMatchObject({
+      idNumber: "region",
+      guardianPhone: "masked",
+      parentPhone: "masked",
+      familyNotes: "full",
+    });
     expect(childView({ roles: ["county-admin"] })).toMatchObject({ idNumber: "full", guardianPhone: "full" });
     expect(childView({ roles: [] })).toMatchObject({ idNumber: "none", guardianName: "none" });
     // Several roles: the most any of them allows.

@@ -78,7 +78,10 @@ describe("valid tokens (keycloak-connect GrantManager, offline JWKS)", () => {
   });
 
   it("client_credentials (HTTP Basic and form secret) → the service account as county-admin", async () => {
-    const basic = await tokenRequest({ grant_type: "client_credentials" }, { authorization: `Basic ${Buffer.from("shouhu-service:shouhu-service-secret").toString("base64")}` });
+    const basic = await tokenRequest(
+      { grant_type: "client_credentials" },
+      { authorization: `Basic ${Buffer.from("shouhu-service:shouhu-service-secret").toString("base64")}` },
+    );
     const post = await tokenRequest({ grant_type: "client_credentials", client_id: "shouhu-service", client_secret: "shouhu-service-secret" });
     for (const { status, body } of [basic, post]) {
       expect(status).toBe(200);

@@ -8,7 +8,9 @@ export function toHalfWidth(value: string): string {
 
 /** Names: no spaces inside (Chinese names have none; typists add them); keeps the · of minority names. */
 export function normalizeName(value: string): string {
-  return toHalfWidth(value).replace(/\s+/g, "").replace(/[.．・]/g, "·");
+  return toHalfWidth(value)
+    .replace(/\s+/g, "")
+    .replace(/[.．・]/g, "·");
 }
 
 export type PhoneResult = { ok: true; phone: string } | { ok: false; reason: string };
@@ -18,7 +20,9 @@ export type PhoneResult = { ok: true; phone: string } | { ok: false; reason: str
  * landlines keep `area-number` (e.g. 0797-1234567).
  */
 export function normalizePhone(raw: string): PhoneResult {
-  let s = toHalfWidth(raw).trim().replace(/[\s()（）]/g, "");
+  let s = toHalfWidth(raw)
+    .trim()
+    .replace(/[\s()（）]/g, "");
   s = s.replace(/^(\+|00)86-?/, "");
   const digits = s.replace(/-/g, "");
   if (/^1[3-9]\d{9}$/.test(digits)) return { ok: true, phone: digits };

@@ -1,15 +1,7 @@
 import { z } from "zod";
 
 /** Keycloak realm roles (DESIGN.md "Who uses it"). */
-export const Role = z.enum([
-  "county-admin",
-  "federation-officer",
-  "township-supervisor",
-  "village-director",
-  "teacher",
-  "health-worker",
-  "inspector",
-]);
+export const Role = z.enum(["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher", "health-worker", "inspector"]);
 export type Role = z.infer<typeof Role>;
 
 /**

@@ -37,12 +37,8 @@ export const ChildSnapshot = z.object({
   riskLevel: RiskLevel,
   status: ChildStatus,
   exitReason: ExitReason.nullable(),
-  guardian: z
-    .object({ name: z.string(), relation: z.string(), phone: z.string().nullable() })
-    .nullable(),
-  parents: z.array(
-    z.object({ role: z.enum(["father", "mother"]), name: z.string().nullable(), phone: z.string().nullable() }),
-  ),
+  guardian: z.object({ name: z.string(), relation: z.string(), phone: z.string().nullable() }).nullable(),
+  parents: z.array(z.object({ role: z.enum(["father", "mother"]), name: z.string().nullable(), phone: z.string().nullable() })),
   /** Monotonic per child; lets consumers drop stale or reordered updates. */
   revision: z.number().int().nonnegative(),
 });

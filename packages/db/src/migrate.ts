@@ -16,7 +16,10 @@ export interface MigrateOptions {
 }
 
 export class MigrationError extends Error {
-  constructor(message: string, readonly migration: string) {
+  constructor(
+    message: string,
+    readonly migration: string,
+  ) {
     super(message);
     this.name = "MigrationError";
   }

@@ -70,7 +70,10 @@ describe("migrate", () => {
     await expect(migrate({ databaseUrl: db.url, migrationsDir: dir })).rejects.toThrow(/20260102000000_broken failed/);
     const tables = (await query<{ tablename: string }>(db.url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).map((t) => t.tablename).sort();
     expect(tables).toEqual(["_prisma_migrations", "a"]);
-    const failed = await query<{ finished_at: Date | null }>(db.url, `SELECT finished_at FROM "_prisma_migrations" WHERE migration_name = '20260102000000_broken'`);
+    const failed = await query<{ finished_at: Date | null }>(
+      db.url,
+      `SELECT finished_at FROM "_prisma_migrations" WHERE migration_name = '20260102000000_broken'`,
+    );
     expect(failed).toEqual([{ finished_at: null }]);
   });
 

@@ -33,7 +33,9 @@ describe("queries on one client run one after another (Prisma's concurrent reads
   it("passes callback-style queries through", async () => {
     const client = await pool.connect();
     try {
-      const n = await new Promise<number>((resolve, reject) => client.query("SELECT 7 AS n", (err: Error | null, res: { rows: { n: number }[] }) => (err ? reject(err) : resolve(res.rows[0]!.n))));
+      const n = await new Promise<number>((resolve, reject) =>
+        client.query("SELECT 7 AS n", (err: Error | null, res: { rows: { n: number }[] }) => (err ? reject(err) : resolve(res.rows[0]!.n))),
+      );
       expect(n).toBe(7);
     } finally {
       client.release();

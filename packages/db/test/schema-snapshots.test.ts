@@ -23,7 +23,9 @@ describe("every service's migrations match its Prisma schema", () => {
   for (const service of services) {
     it(`${service}: schema.prisma equals the snapshot of its latest migration, and every migration has one`, () => {
       const dir = path.join(root, "services", service, "prisma/migrations");
-      const migrations = readdirSync(dir).filter((d) => /^\d{14}_/.test(d)).sort();
+      const migrations = readdirSync(dir)
+        .filter((d) => /^\d{14}_/.test(d))
+        .sort();
       expect(migrations.length).toBeGreaterThan(0);
       for (const m of migrations) {
         expect(existsSync(path.join(dir, m, "migration.sql")), `${m}/migration.sql`).toBe(true);
@@ -31,7 +33,10 @@ describe("every service's migrations match its Prisma schema", () => {
       }
       const latest = readFileSync(path.join(dir, ".snapshots", `${migrations.at(-1)}.prisma`), "utf8");
       const schema = readFileSync(path.join(root, "services", service, "prisma/schema.prisma"), "utf8");
-      expect(meaning(schema), `services/${service}/prisma/schema.prisma changed without a migration: run npm run migration -w @shouhu/${service} -- <name>`).toBe(meaning(latest));
+      expect(
+        meaning(schema),
+        `services/${service}/prisma/schema.prisma changed without a migration: run npm run migration -w @shouhu/${service} -- <name>`,
+      ).toBe(meaning(latest));
     });
   }
 });

@@ -77,7 +77,8 @@ function authenticateClient(realm: RealmExport, request: FastifyRequest, form: R
   const client = findClient(realm, clientId);
   if (!client || client.enabled === false) return { status: 401, error: "invalid_client", description: "Invalid client or Invalid client credentials" };
   if (client.bearerOnly) return { status: 400, error: "invalid_client", description: "Bearer-only not allowed" };
-  if (!client.publicClient && !sameSecret(client.secret, secret)) return { status: 401, error: "unauthorized_client", description: "Invalid client or Invalid client credentials" };
+  if (!client.publicClient && !sameSecret(client.secret, secret))
+    return { status: 401, error: "unauthorized_client", description: "Invalid client or Invalid client credentials" };
   return { client };
 }
 
@@ -171,7 +172,21 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
       code_challenge_methods_supported: ["S256"],
       scopes_supported: ["openid", "profile", "email", "roles", "web-origins", "acr", "basic"],
-      claims_supported: ["aud", "sub", "iss", "auth_time", "name", "given_name", "family_name", "preferred_username", "email", "email_verified", "acr", "org_unit", "school_code"],
+      claims_supported: [
+        "aud",
+        "sub",
+        "iss",
+        "auth_time",
+        "name",
+        "given_name",
+        "family_name",
+        "preferred_username",
+        "email",
+        "email_verified",
+        "acr",
+        "org_unit",
+        "school_code",
+      ],
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
@@ -234,11 +249,23 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
     reply.header("cache-control", "no-store").header("pragma", "no-cache");
     if (!session) {
       // client_credentials: no session, no refresh token (refresh_expires_in 0, as Keycloak answers).
-      return { access_token: issued.token, expires_in: issued.expiresIn, refresh_expires_in: 0, token_type: "Bearer", "not-before-policy": 0, scope: issued.scope };
+      return {
+        access_token: issued.token,
+        expires_in: issued.expiresIn,
+        refresh_expires_in: 0,
+        token_type: "Bearer",
+        "not-before-policy": 0,
+        scope: issued.scope,
+      };
     }
     const sid = session.id;
     const openid = scope?.split(" ").includes("openid") ?? false;
-    const refresh = await issueRefreshToken(realm, keys, issuer, client, user, { sid, scope: scope ?? "", expiresIn: sessions.refreshSeconds(session), ...(nonce ? { nonce } : {}) });
+    const refresh = await issueRefreshToken(realm, keys, issuer, client, user, {
+      sid,
+      scope: scope ?? "",
+      expiresIn: sessions.refreshSeconds(session),
+      ...(nonce ? { nonce } : {}),
+    });
     const authTime = Math.floor(session.started / 1000);
     return {
       access_token: issued.token,

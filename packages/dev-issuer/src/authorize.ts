@@ -3,16 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { findClient, type RealmClient } from "./realm.js";
 import type { AuthRequest, UserSession } from "./sessions.js";
 import { errorPage, loginPage } from "./login-page.js";
-import {
-  AUTH_SESSION_COOKIE,
-  cookie,
-  html,
-  readCookie,
-  redirectUriAllowed,
-  SESSION_COOKIE,
-  withParams,
-  type BrowserFlowContext,
-} from "./browser-http.js";
+import { AUTH_SESSION_COOKIE, cookie, html, readCookie, redirectUriAllowed, SESSION_COOKIE, withParams, type BrowserFlowContext } from "./browser-http.js";
 
 type Query = Record<string, string | undefined>;
 
@@ -50,7 +41,13 @@ export function registerAuthorize(app: FastifyInstance, ctx: BrowserFlowContext)
     return reply.header("cache-control", "no-store").redirect(withParams(auth.redirectUri, params, auth.responseMode), 302);
   };
 
-  const showLogin = (request: FastifyRequest, reply: FastifyReply, sessionCode: string, clientId: string, opts: { username?: string; error?: boolean } = {}) => {
+  const showLogin = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    sessionCode: string,
+    clientId: string,
+    opts: { username?: string; error?: boolean } = {},
+  ) => {
     const action = `${ctx.issuerFor(request)}/login-actions/authenticate?${new URLSearchParams({ session_code: sessionCode, client_id: clientId })}`;
     return html(reply, 200, loginPage({ action, ...opts }));
   };
@@ -73,8 +70,13 @@ export function registerAuthorize(app: FastifyInstance, ctx: BrowserFlowContext)
       reply.redirect(withParams(redirectUri, { error, error_description: description, state: q.state, iss: ctx.issuerFor(request) }, mode), 302);
     if (q.response_mode && q.response_mode !== "query" && q.response_mode !== "fragment") return fail("invalid_request", "Invalid parameter: response_mode");
     if (!q.response_type) return fail("invalid_request", "Missing parameter: response_type");
-    if (q.response_type !== "code") return fail("unsupported_response_type", "Client is not allowed to initiate browser login with given response_type. Implicit flow is disabled for the client.");
-    if (client.standardFlowEnabled === false) return fail("unauthorized_client", "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client.");
+    if (q.response_type !== "code")
+      return fail(
+        "unsupported_response_type",
+        "Client is not allowed to initiate browser login with given response_type. Implicit flow is disabled for the client.",
+      );
+    if (client.standardFlowEnabled === false)
+      return fail("unauthorized_client", "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client.");
     const pkce = pkceProblem(client, q);
     if (pkce) return fail("invalid_request", pkce);
 

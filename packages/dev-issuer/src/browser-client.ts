@@ -43,7 +43,16 @@ export async function browserSignIn(options: {
   const redirectUri = options.redirectUri ?? "http://127.0.0.1:3000/callback";
   const { verifier, challenge } = pkcePair();
   const auth = new URL(`${options.issuerUrl}/protocol/openid-connect/auth`);
-  const query = { client_id: clientId, redirect_uri: redirectUri, response_type: "code", scope: "openid profile email", state: "s1", nonce: "n1", code_challenge: challenge, code_challenge_method: "S256" };
+  const query = {
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: "code",
+    scope: "openid profile email",
+    state: "s1",
+    nonce: "n1",
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+  };
   for (const [k, v] of Object.entries(query)) auth.searchParams.set(k, v);
   const page = await fetch(auth, { redirect: "manual" });
   const login = await fetch(formAction(await page.text()), {
@@ -55,11 +64,21 @@ export async function browserSignIn(options: {
   });
   if (login.status !== 302) throw new Error(`sign-in refused (${login.status})`);
   const redirect = new URL(login.headers.get("location")!);
-  const cookie = login.headers.getSetCookie().find((c) => c.startsWith("KEYCLOAK_SESSION="))?.split(";")[0] ?? "";
+  const cookie =
+    login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith("KEYCLOAK_SESSION="))
+      ?.split(";")[0] ?? "";
   const res = await fetch(`${options.issuerUrl}/protocol/openid-connect/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "authorization_code", client_id: clientId, code: redirect.searchParams.get("code")!, redirect_uri: redirectUri, code_verifier: verifier }),
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      client_id: clientId,
+      code: redirect.searchParams.get("code")!,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    }),
   });
   return { status: res.status, tokens: (await res.json()) as Record<string, unknown>, cookie, redirect };
 }

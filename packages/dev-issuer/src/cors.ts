@@ -30,7 +30,10 @@ export function registerCors(app: FastifyInstance, realm: RealmExport, base: str
       return reply
         .status(200)
         .header("access-control-allow-methods", "GET, POST, OPTIONS")
-        .header("access-control-allow-headers", "Origin, Accept, X-Requested-With, Content-Type, Access-Control-Request-Method, Access-Control-Request-Headers, DPoP, Authorization")
+        .header(
+          "access-control-allow-headers",
+          "Origin, Accept, X-Requested-With, Content-Type, Access-Control-Request-Method, Access-Control-Request-Headers, DPoP, Authorization",
+        )
         .header("access-control-max-age", "3600")
         .send();
     });

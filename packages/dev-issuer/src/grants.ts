@@ -5,8 +5,7 @@ import type { RealmClient, RealmExport, RealmUser } from "./realm.js";
 import type { SessionStore, UserSession } from "./sessions.js";
 
 export type GrantResult =
-  | { ok: true; user: RealmUser; session: UserSession; scope?: string; nonce?: string }
-  | { ok: false; error: string; description: string };
+  { ok: true; user: RealmUser; session: UserSession; scope?: string; nonce?: string } | { ok: false; error: string; description: string };
 
 interface GrantContext {
   realm: RealmExport;
@@ -62,7 +61,11 @@ export function redeemCode(ctx: GrantContext, client: RealmClient, form: Record<
 }
 
 /** grant_type=refresh_token: this issuer's token, same client, live session holding the client, enabled user. */
-export async function redeemRefresh(ctx: GrantContext & { keys: KeySet; issuer: string }, client: RealmClient, form: Record<string, string>): Promise<GrantResult> {
+export async function redeemRefresh(
+  ctx: GrantContext & { keys: KeySet; issuer: string },
+  client: RealmClient,
+  form: Record<string, string>,
+): Promise<GrantResult> {
   if (!form.refresh_token) return refuse("Missing parameter: refresh_token", "invalid_request");
   let claims: Record<string, unknown>;
   try {

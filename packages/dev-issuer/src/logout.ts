@@ -22,7 +22,11 @@ import {
  * Keycloak asks first, so a cross-site link cannot end a session. A POST carrying a
  * `refresh_token` is the back-channel logout of adapters: 204.
  */
-export function registerLogout(app: FastifyInstance, ctx: BrowserFlowContext, authenticateClient: (request: FastifyRequest, form: Record<string, string>) => RealmClient | string): void {
+export function registerLogout(
+  app: FastifyInstance,
+  ctx: BrowserFlowContext,
+  authenticateClient: (request: FastifyRequest, form: Record<string, string>) => RealmClient | string,
+): void {
   const { realm, base, sessions } = ctx;
   const path = `${base}/protocol/openid-connect/logout`;
 

@@ -112,11 +112,9 @@ export function loadRealm(file: string, options: { usersFile?: string | false } 
   return realm;
 }
 
-export const findUser = (realm: RealmExport, username: string): RealmUser | undefined =>
-  realm.users?.find((u) => u.username === username);
+export const findUser = (realm: RealmExport, username: string): RealmUser | undefined => realm.users?.find((u) => u.username === username);
 
-export const findClient = (realm: RealmExport, clientId: string): RealmClient | undefined =>
-  realm.clients?.find((c) => c.clientId === clientId);
+export const findClient = (realm: RealmExport, clientId: string): RealmClient | undefined => realm.clients?.find((c) => c.clientId === clientId);
 
 /** The groups on a user's group path, outermost first: a member of /a/b inherits /a's roles. */
 function groupsOnPath(realm: RealmExport, path: string): RealmGroup[] {

@@ -21,7 +21,12 @@ export function registerUserinfo(app: FastifyInstance, ctx: BrowserFlowContext):
     // Service-account tokens belong to no browser session; every other token needs its session.
     const sessionOk = claims.client_id !== undefined || ctx.sessions.get(typeof claims.sid === "string" ? claims.sid : undefined) !== undefined;
     if (!live || !sessionOk) return refuse(401, "invalid_token", "Token verification failed");
-    if (!String(claims.scope ?? "").split(" ").includes("openid")) return refuse(403, "insufficient_scope", "Missing openid scope");
+    if (
+      !String(claims.scope ?? "")
+        .split(" ")
+        .includes("openid")
+    )
+      return refuse(403, "insufficient_scope", "Missing openid scope");
     return reply.header("cache-control", "no-store").send(Object.fromEntries(PROFILE_CLAIMS.filter((k) => claims[k] !== undefined).map((k) => [k, claims[k]])));
   };
   app.get(`${ctx.base}/protocol/openid-connect/userinfo`, userinfo);

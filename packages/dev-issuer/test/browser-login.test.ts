@@ -17,7 +17,15 @@ afterAll(async () => issuer.close());
 
 function authUrl(params: Record<string, string | undefined>): string {
   const url = new URL(`${base}/protocol/openid-connect/auth`);
-  const all = { client_id: "shouhu-console", redirect_uri: REDIRECT, response_type: "code", scope: "openid profile email", state: "st<1>", nonce: "nn", ...params };
+  const all = {
+    client_id: "shouhu-console",
+    redirect_uri: REDIRECT,
+    response_type: "code",
+    scope: "openid profile email",
+    state: "st<1>",
+    nonce: "nn",
+    ...params,
+  };
   for (const [k, v] of Object.entries(all)) if (v !== undefined) url.searchParams.set(k, v);
   return url.toString();
 }
@@ -31,7 +39,10 @@ const form = (body: Record<string, string>, cookie = "") => ({
 /** POSTs the login form of an /auth page as the browser does: to its action, with the cookie the page set. */
 const submit = async (page: Response, body: Record<string, string>) => fetch(formAction(await page.text()), form(body, cookiesOf(page)));
 const token = async (body: Record<string, string>, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${base}/protocol/openid-connect/token`, { ...form(body), headers: { "content-type": "application/x-www-form-urlencoded", ...headers } });
+  const res = await fetch(`${base}/protocol/openid-connect/token`, {
+    ...form(body),
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+  });
   return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
 };
 
@@ -52,7 +63,15 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     expect(html).toContain('lang="zh-CN"');
     expect(html).toContain("<title>登录 守护</title>");
     expect(html).toMatch(/<form id="kc-form-login" action="[^"]+\/login-actions\/authenticate\?session_code=/);
-    for (const part of ['id="username" name="username"', 'id="password" name="password"', '<label for="username">', '<label for="password">', 'id="kc-login"', 'value="登录"']) expect(html).toContain(part);
+    for (const part of [
+      'id="username" name="username"',
+      'id="password" name="password"',
+      '<label for="username">',
+      '<label for="password">',
+      'id="kc-login"',
+      'value="登录"',
+    ])
+      expect(html).toContain(part);
     expect(html).not.toMatch(/<script|<link/);
 
     const res = await fetch(formAction(html), form({ username: "county.admin", password: "Shouhu@2026" }, cookiesOf(page)));
@@ -68,18 +87,35 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
 
     const exchanged = await token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: verifier });
     expect(exchanged.status).toBe(200);
-    expect(exchanged.body).toMatchObject({ token_type: "Bearer", expires_in: 300, refresh_expires_in: 1800, session_state: sessionState, scope: "openid profile email" });
+    expect(exchanged.body).toMatchObject({
+      token_type: "Bearer",
+      expires_in: 300,
+      refresh_expires_in: 1800,
+      session_state: sessionState,
+      scope: "openid profile email",
+    });
     const access = decode(String(exchanged.body.access_token));
     expect(access).toMatchObject({ azp: "shouhu-console", aud: "shouhu-api", preferred_username: "county.admin", sid: sessionState, typ: "Bearer" });
     expect(Number(access.exp) - Number(access.iat)).toBe(300);
     const id = decode(String(exchanged.body.id_token));
-    expect(id).toMatchObject({ aud: "shouhu-console", nonce: "nn", sid: sessionState, typ: "ID", iss: base, sub: access.sub, preferred_username: "county.admin", org_unit: "360999" });
+    expect(id).toMatchObject({
+      aud: "shouhu-console",
+      nonce: "nn",
+      sid: sessionState,
+      typ: "ID",
+      iss: base,
+      sub: access.sub,
+      preferred_username: "county.admin",
+      org_unit: "360999",
+    });
     expect(Math.abs(Number(id.auth_time) - Date.now() / 1000)).toBeLessThan(10);
     // The claims the services read, as the password grant gives them.
     expect(access).toMatchObject({ org_unit: "360999", realm_access: { roles: expect.arrayContaining(["county-admin"]) } });
     expect(decode(String(exchanged.body.refresh_token))).toMatchObject({ typ: "Refresh", azp: "shouhu-console", sid: sessionState });
 
-    const info = await fetch(`${base}/protocol/openid-connect/userinfo`, { headers: { authorization: `Bearer ${String(exchanged.body.access_token)}`, origin: "http://127.0.0.1:5173" } });
+    const info = await fetch(`${base}/protocol/openid-connect/userinfo`, {
+      headers: { authorization: `Bearer ${String(exchanged.body.access_token)}`, origin: "http://127.0.0.1:5173" },
+    });
     expect(info.status).toBe(200);
     expect(info.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:5173");
     expect(await info.json()).toMatchObject({ sub: access.sub, preferred_username: "county.admin" });
@@ -88,10 +124,16 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     expect(refreshed.status).toBe(200);
     expect(decode(String(refreshed.body.access_token))).toMatchObject({ azp: "shouhu-console", sid: sessionState });
     // A refresh token is bound to its client.
-    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-web", refresh_token: String(refreshed.body.refresh_token) })).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
+    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-web", refresh_token: String(refreshed.body.refresh_token) })).toMatchObject({
+      status: 400,
+      body: { error: "invalid_grant" },
+    });
 
     // With a live session /auth skips the form.
-    const sso = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), { redirect: "manual", headers: { cookie: cookie.split(";")[0]! } });
+    const sso = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), {
+      redirect: "manual",
+      headers: { cookie: cookie.split(";")[0]! },
+    });
     expect(sso.status).toBe(302);
     expect(new URL(sso.headers.get("location")!).searchParams.get("code")).toBeTruthy();
 
@@ -112,7 +154,10 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     const again = await token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: verifier });
     expect(again).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Code not valid" } });
     // The ended session no longer signs in silently.
-    const after = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), { redirect: "manual", headers: { cookie: cookie.split(";")[0]! } });
+    const after = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), {
+      redirect: "manual",
+      headers: { cookie: cookie.split(";")[0]! },
+    });
     expect(new URL(after.headers.get("location")!).searchParams.get("error")).toBe("login_required");
   });
 
@@ -141,14 +186,27 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
   it("refuses a wrong verifier, a foreign redirect_uri at the token endpoint and a code of another client", async () => {
     const { verifier, challenge } = pkcePair();
     let code = new URL((await login(challenge)).headers.get("location")!).searchParams.get("code")!;
-    expect(await token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: pkcePair().verifier })).toMatchObject({
+    expect(
+      await token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: pkcePair().verifier }),
+    ).toMatchObject({
       status: 400,
       body: { error: "invalid_grant", error_description: "PKCE verification failed: Invalid code verifier" },
     });
     code = new URL((await login(challenge)).headers.get("location")!).searchParams.get("code")!;
-    expect(await token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: "http://127.0.0.1:5173/other", code_verifier: verifier })).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
+    expect(
+      await token({
+        grant_type: "authorization_code",
+        client_id: "shouhu-console",
+        code,
+        redirect_uri: "http://127.0.0.1:5173/other",
+        code_verifier: verifier,
+      }),
+    ).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
     code = new URL((await login(challenge)).headers.get("location")!).searchParams.get("code")!;
-    expect(await token({ grant_type: "authorization_code", client_id: "shouhu-web", code, redirect_uri: REDIRECT, code_verifier: verifier })).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Code not valid" } });
+    expect(await token({ grant_type: "authorization_code", client_id: "shouhu-web", code, redirect_uri: REDIRECT, code_verifier: verifier })).toMatchObject({
+      status: 400,
+      body: { error: "invalid_grant", error_description: "Code not valid" },
+    });
   });
 
   it("never redirects to a redirect_uri the client does not list; requires PKCE S256", async () => {
@@ -159,7 +217,15 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
       expect(await res.text()).toContain("无效的参数：redirect_uri");
     }
     // shouhu-web's "http://localhost:*" pattern must not admit a userinfo trick either.
-    const trick = await fetch(authUrl({ client_id: "shouhu-web", redirect_uri: "http://localhost:@evil.example/", code_challenge: pkcePair().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
+    const trick = await fetch(
+      authUrl({
+        client_id: "shouhu-web",
+        redirect_uri: "http://localhost:@evil.example/",
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: "S256",
+      }),
+      { redirect: "manual" },
+    );
     expect(trick.status).toBe(400);
     const unknown = await fetch(authUrl({ client_id: "<nope>" }), { redirect: "manual" });
     expect(unknown.status).toBe(400);
@@ -169,7 +235,9 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
       expect(res.status).toBe(302);
       expect(new URL(res.headers.get("location")!).searchParams.get("error")).toBe("invalid_request");
     }
-    const implicit = await fetch(authUrl({ response_type: "token", code_challenge: pkcePair().challenge, code_challenge_method: "S256" }), { redirect: "manual" });
+    const implicit = await fetch(authUrl({ response_type: "token", code_challenge: pkcePair().challenge, code_challenge_method: "S256" }), {
+      redirect: "manual",
+    });
     expect(new URL(implicit.headers.get("location")!).searchParams.get("error")).toBe("unsupported_response_type");
   });
 
@@ -183,33 +251,51 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
 
   it("logout without id_token_hint asks first, then ends the session and shows 您已登出; a foreign post_logout_redirect_uri is refused", async () => {
     const signedIn = await login(pkcePair().challenge);
-    const sso = signedIn.headers.getSetCookie().find((c) => c.startsWith("KEYCLOAK_SESSION="))!.split(";")[0]!;
-    const ask = await fetch(`${base}/protocol/openid-connect/logout?client_id=shouhu-console&post_logout_redirect_uri=${encodeURIComponent("http://localhost:5173/")}`, { redirect: "manual", headers: { cookie: sso } });
+    const sso = signedIn.headers
+      .getSetCookie()
+      .find((c) => c.startsWith("KEYCLOAK_SESSION="))!
+      .split(";")[0]!;
+    const ask = await fetch(
+      `${base}/protocol/openid-connect/logout?client_id=shouhu-console&post_logout_redirect_uri=${encodeURIComponent("http://localhost:5173/")}`,
+      { redirect: "manual", headers: { cookie: sso } },
+    );
     expect(ask.status).toBe(200);
     const page = await ask.text();
     expect(page).toContain("您是否要登出？");
     expect(page).toContain('id="kc-logout"');
     // The GET alone ended nothing.
-    const still = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), { redirect: "manual", headers: { cookie: sso } });
+    const still = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), {
+      redirect: "manual",
+      headers: { cookie: sso },
+    });
     expect(new URL(still.headers.get("location")!).searchParams.get("code")).toBeTruthy();
     const action = /<form id="kc-logout-confirm" action="([^"]+)"/.exec(page)![1]!;
     const sessionCode = /name="session_code" value="([^"]+)"/.exec(page)![1]!;
     const confirmed = await fetch(action, form({ session_code: sessionCode, confirmLogout: "登出" }, sso));
     expect(confirmed.status).toBe(302);
     expect(confirmed.headers.get("location")).toBe("http://localhost:5173/");
-    const gone = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), { redirect: "manual", headers: { cookie: sso } });
+    const gone = await fetch(authUrl({ code_challenge: pkcePair().challenge, code_challenge_method: "S256", prompt: "none" }), {
+      redirect: "manual",
+      headers: { cookie: sso },
+    });
     expect(new URL(gone.headers.get("location")!).searchParams.get("error")).toBe("login_required");
     // The confirmation is single use.
     expect((await fetch(action, form({ session_code: sessionCode }, sso))).status).toBe(400);
 
     const plainAsk = await fetch(`${base}/protocol/openid-connect/logout`, { redirect: "manual" });
     const plainPage = await plainAsk.text();
-    const plain = await fetch(/<form id="kc-logout-confirm" action="([^"]+)"/.exec(plainPage)![1]!, form({ session_code: /name="session_code" value="([^"]+)"/.exec(plainPage)![1]! }));
+    const plain = await fetch(
+      /<form id="kc-logout-confirm" action="([^"]+)"/.exec(plainPage)![1]!,
+      form({ session_code: /name="session_code" value="([^"]+)"/.exec(plainPage)![1]! }),
+    );
     expect(plain.status).toBe(200);
     const bye = await plain.text();
     expect(bye).toContain("您已登出");
     expect(bye).toContain('lang="zh-CN"');
-    const foreign = await fetch(`${base}/protocol/openid-connect/logout?client_id=shouhu-console&post_logout_redirect_uri=${encodeURIComponent("https://evil.example/")}`, { redirect: "manual" });
+    const foreign = await fetch(
+      `${base}/protocol/openid-connect/logout?client_id=shouhu-console&post_logout_redirect_uri=${encodeURIComponent("https://evil.example/")}`,
+      { redirect: "manual" },
+    );
     expect(foreign.status).toBe(400);
     expect(foreign.headers.get("location")).toBeNull();
   });
@@ -229,7 +315,10 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     expect(body.code_challenge_methods_supported).toEqual(["S256"]);
     const certs = await fetch(`${base}/protocol/openid-connect/certs`, { headers: { origin: "https://evil.example" } });
     expect(certs.headers.get("access-control-allow-origin")).toBeNull();
-    const evil = await fetch(`${base}/protocol/openid-connect/token`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    const evil = await fetch(`${base}/protocol/openid-connect/token`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
     expect(evil.headers.get("access-control-allow-origin")).toBeNull();
   });
 
@@ -239,12 +328,16 @@ describe("browser sign-in of shouhu-console (authorization code + PKCE)", () => 
     const refreshed = await token({ grant_type: "refresh_token", client_id: "shouhu-web", refresh_token: String(pw.body.refresh_token) });
     expect(refreshed.status).toBe(200);
     expect(decode(String(refreshed.body.access_token)).sid).toBe(pw.body.session_state);
-    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-web", refresh_token: "garbage" })).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
+    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-web", refresh_token: "garbage" })).toMatchObject({
+      status: 400,
+      body: { error: "invalid_grant" },
+    });
   });
 });
 
 describe("what Keycloak refuses or revokes in the browser flow", () => {
-  const exchange = (code: string, verifier: string) => token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: verifier });
+  const exchange = (code: string, verifier: string) =>
+    token({ grant_type: "authorization_code", client_id: "shouhu-console", code, redirect_uri: REDIRECT, code_verifier: verifier });
   const codeOf = (res: Response) => new URL(res.headers.get("location")!).searchParams.get("code")!;
 
   it("a replayed code is refused and what its first use got stops refreshing", async () => {
@@ -261,14 +354,23 @@ describe("what Keycloak refuses or revokes in the browser flow", () => {
     const { challenge } = pkcePair();
     expect(await exchange(codeOf(await login(challenge)), "")).toMatchObject({ status: 400, body: { error_description: "PKCE code verifier not specified" } });
     expect(await exchange(codeOf(await login(challenge)), "short")).toMatchObject({ status: 400, body: { error_description: "PKCE invalid code verifier" } });
-    expect(await token({ grant_type: "authorization_code", client_id: "shouhu-console", redirect_uri: REDIRECT })).toMatchObject({ status: 400, body: { error: "invalid_request", error_description: "Missing parameter: code" } });
-    expect(await exchange("made-up", pkcePair().verifier)).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "Code not valid" } });
+    expect(await token({ grant_type: "authorization_code", client_id: "shouhu-console", redirect_uri: REDIRECT })).toMatchObject({
+      status: 400,
+      body: { error: "invalid_request", error_description: "Missing parameter: code" },
+    });
+    expect(await exchange("made-up", pkcePair().verifier)).toMatchObject({
+      status: 400,
+      body: { error: "invalid_grant", error_description: "Code not valid" },
+    });
   });
 
   it("/auth names the missing PKCE part as Keycloak does for a client that enforces S256", async () => {
-    const error = async (params: Record<string, string>) => new URL((await fetch(authUrl(params), { redirect: "manual" })).headers.get("location")!).searchParams.get("error_description");
+    const error = async (params: Record<string, string>) =>
+      new URL((await fetch(authUrl(params), { redirect: "manual" })).headers.get("location")!).searchParams.get("error_description");
     expect(await error({})).toBe("Missing parameter: code_challenge_method");
-    expect(await error({ code_challenge_method: "plain", code_challenge: pkcePair().challenge })).toBe("Invalid parameter: code challenge method is not configured one");
+    expect(await error({ code_challenge_method: "plain", code_challenge: pkcePair().challenge })).toBe(
+      "Invalid parameter: code challenge method is not configured one",
+    );
     expect(await error({ code_challenge_method: "S256" })).toBe("Missing parameter: code_challenge");
     expect(await error({ code_challenge_method: "S256", code_challenge: "bad challenge" })).toBe("Invalid parameter: code_challenge");
   });
@@ -283,12 +385,17 @@ describe("what Keycloak refuses or revokes in the browser flow", () => {
       expect(res.headers.getSetCookie().some((c) => c.startsWith("KEYCLOAK_SESSION="))).toBe(false);
     }
     // Unknown or finished login sessions too.
-    expect((await fetch(`${base}/login-actions/authenticate?session_code=nope`, form({ username: "county.admin", password: "Shouhu@2026" }, cookiesOf(page)))).status).toBe(400);
+    expect(
+      (await fetch(`${base}/login-actions/authenticate?session_code=nope`, form({ username: "county.admin", password: "Shouhu@2026" }, cookiesOf(page))))
+        .status,
+    ).toBe(400);
   });
 
   it("response_mode=fragment puts the answer in the fragment; login_hint fills in the user name", async () => {
     const { verifier, challenge } = pkcePair();
-    const page = await fetch(authUrl({ code_challenge: challenge, code_challenge_method: "S256", response_mode: "fragment", login_hint: "county.admin" }), { redirect: "manual" });
+    const page = await fetch(authUrl({ code_challenge: challenge, code_challenge_method: "S256", response_mode: "fragment", login_hint: "county.admin" }), {
+      redirect: "manual",
+    });
     const html = await page.clone().text();
     expect(html).toContain('value="county.admin"');
     const res = await submit(page, { username: "county.admin", password: "Shouhu@2026" });
@@ -318,14 +425,23 @@ describe("what Keycloak refuses or revokes in the browser flow", () => {
     const out = await fetch(`${base}/protocol/openid-connect/logout?id_token_hint=${String(a.body.id_token)}`, { redirect: "manual" });
     expect(out.status).toBe(200);
     expect(await out.text()).toContain("您已登出");
-    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(a.body.refresh_token) })).toMatchObject({ status: 400, body: { error_description: "Session not active" } });
+    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(a.body.refresh_token) })).toMatchObject({
+      status: 400,
+      body: { error_description: "Session not active" },
+    });
 
     const b = await exchange(codeOf(await login(challenge)), verifier);
     const back = await fetch(`${base}/protocol/openid-connect/logout`, form({ client_id: "shouhu-console", refresh_token: String(b.body.refresh_token) }));
     expect(back.status).toBe(204);
-    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(b.body.refresh_token) })).toMatchObject({ status: 400, body: { error_description: "Session not active" } });
+    expect(await token({ grant_type: "refresh_token", client_id: "shouhu-console", refresh_token: String(b.body.refresh_token) })).toMatchObject({
+      status: 400,
+      body: { error_description: "Session not active" },
+    });
     // A forged hint is refused with a page, never followed.
-    const forged = await fetch(`${base}/protocol/openid-connect/logout?id_token_hint=e30.e30.sig&post_logout_redirect_uri=${encodeURIComponent("http://localhost:5173/")}`, { redirect: "manual" });
+    const forged = await fetch(
+      `${base}/protocol/openid-connect/logout?id_token_hint=e30.e30.sig&post_logout_redirect_uri=${encodeURIComponent("http://localhost:5173/")}`,
+      { redirect: "manual" },
+    );
     expect(forged.status).toBe(400);
     expect(forged.headers.get("location")).toBeNull();
   });

@@ -96,14 +96,19 @@ describe("the realm export", () => {
     expect(client("shouhu-api")).toMatchObject({ bearerOnly: true });
     expect(client("shouhu-service")).toMatchObject({ publicClient: false, serviceAccountsEnabled: true, secret: "shouhu-service-secret" });
     // Keycloak (25+) writes sub only through the built-in "basic" scope and realm_access through "roles".
-    for (const c of [client("shouhu-web"), client("shouhu-service")]) expect(c.defaultClientScopes).toEqual(expect.arrayContaining(["basic", "roles", "profile"]));
+    for (const c of [client("shouhu-web"), client("shouhu-service")])
+      expect(c.defaultClientScopes).toEqual(expect.arrayContaining(["basic", "roles", "profile"]));
   });
 });
 
 describe("the development issuer serves Keycloak's endpoints", () => {
   it("discovery and JWKS", async () => {
     const discovery = await getJson(`${base}/.well-known/openid-configuration`);
-    expect(discovery).toMatchObject({ issuer: base, jwks_uri: `${base}/protocol/openid-connect/certs`, token_endpoint: `${base}/protocol/openid-connect/token` });
+    expect(discovery).toMatchObject({
+      issuer: base,
+      jwks_uri: `${base}/protocol/openid-connect/certs`,
+      token_endpoint: `${base}/protocol/openid-connect/token`,
+    });
     const jwks = (await getJson(String(discovery.jwks_uri))) as { keys: Json[] };
     expect(jwks.keys[0]).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig", kid: issuer.keys.signing.kid });
     expect(jwks.keys[0]).not.toHaveProperty("d");
@@ -125,7 +130,13 @@ describe("the development issuer serves Keycloak's endpoints", () => {
     it(`password grant: ${user.username}'s token carries what the export defines`, async () => {
       const { status, body } = await post({ grant_type: "password", client_id: "shouhu-web", username: user.username, password: user.credentials![0]!.value! });
       expect(status).toBe(200);
-      expect(body).toMatchObject({ token_type: "Bearer", expires_in: realm.accessTokenLifespan, refresh_expires_in: realm.ssoSessionIdleTimeout, "not-before-policy": 0, scope: "profile email" });
+      expect(body).toMatchObject({
+        token_type: "Bearer",
+        expires_in: realm.accessTokenLifespan,
+        refresh_expires_in: realm.ssoSessionIdleTimeout,
+        "not-before-policy": 0,
+        scope: "profile email",
+      });
       // Keycloak answers a password grant with a refresh token of the session.
       expect(typeof body.refresh_token).toBe("string");
       const token = String(body.access_token);
@@ -166,11 +177,31 @@ describe("the development issuer serves Keycloak's endpoints", () => {
     const cases: [Record<string, string>, number, string, string][] = [
       [{ grant_type: "password", client_id: "shouhu-web", username: "county.admin", password: "nope" }, 401, "invalid_grant", "Invalid user credentials"],
       [{ grant_type: "password", client_id: "shouhu-web", username: "nobody", password: "Shouhu@2026" }, 401, "invalid_grant", "Invalid user credentials"],
-      [{ grant_type: "password", client_id: "nope", username: "county.admin", password: "Shouhu@2026" }, 401, "invalid_client", "Invalid client or Invalid client credentials"],
+      [
+        { grant_type: "password", client_id: "nope", username: "county.admin", password: "Shouhu@2026" },
+        401,
+        "invalid_client",
+        "Invalid client or Invalid client credentials",
+      ],
       [{ grant_type: "password", username: "county.admin", password: "Shouhu@2026" }, 400, "invalid_client", "Missing client_id parameter"],
-      [{ grant_type: "password", client_id: "shouhu-api", username: "county.admin", password: "Shouhu@2026" }, 400, "invalid_client", "Bearer-only not allowed"],
-      [{ grant_type: "password", client_id: "shouhu-service", client_secret: "shouhu-service-secret", username: "county.admin", password: "Shouhu@2026" }, 400, "unauthorized_client", "Client not allowed for direct access grants"],
-      [{ grant_type: "client_credentials", client_id: "shouhu-service", client_secret: "wrong" }, 401, "unauthorized_client", "Invalid client or Invalid client credentials"],
+      [
+        { grant_type: "password", client_id: "shouhu-api", username: "county.admin", password: "Shouhu@2026" },
+        400,
+        "invalid_client",
+        "Bearer-only not allowed",
+      ],
+      [
+        { grant_type: "password", client_id: "shouhu-service", client_secret: "shouhu-service-secret", username: "county.admin", password: "Shouhu@2026" },
+        400,
+        "unauthorized_client",
+        "Client not allowed for direct access grants",
+      ],
+      [
+        { grant_type: "client_credentials", client_id: "shouhu-service", client_secret: "wrong" },
+        401,
+        "unauthorized_client",
+        "Invalid client or Invalid client credentials",
+      ],
       [{ grant_type: "client_credentials", client_id: "shouhu-web" }, 400, "unauthorized_client", "Public client not allowed to retrieve service account"],
       [{ grant_type: "authorization_code", client_id: "shouhu-web" }, 400, "invalid_request", "Missing parameter: code"],
       [{ grant_type: "implicit", client_id: "shouhu-web" }, 400, "unsupported_grant_type", "Unsupported grant_type"],

@@ -8,12 +8,7 @@ import Fastify, {
   type RawReplyDefaultExpression,
 } from "fastify";
 import fastifySwagger from "@fastify/swagger";
-import {
-  serializerCompiler,
-  validatorCompiler,
-  jsonSchemaTransform,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler, jsonSchemaTransform, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Logger } from "pino";
 import { errorHandler, notFoundHandler } from "./error-handler.js";
@@ -31,13 +26,7 @@ declare module "fastify" {
 // Validation messages reach staff: zod's built-in zh-CN messages.
 z.config(z.locales.zhCN());
 
-export type ServiceApp = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  ZodTypeProvider
->;
+export type ServiceApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 export interface ServiceAppOptions {
   service: string;

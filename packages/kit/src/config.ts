@@ -37,7 +37,12 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
 }
 
 /** `a,b, c` → `["a", "b", "c"]` (lists in env variables). */
-export const commaList = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+export const commaList = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 /** Port numbers as env strings. */
 export const portSchema = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);

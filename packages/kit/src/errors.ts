@@ -66,7 +66,10 @@ export class TooManyRequestsError extends AppError {
 
 /** A dependency (PostgreSQL, Redis, the identity provider) is down for now: retry later. */
 export class ServiceUnavailableError extends AppError {
-  constructor(message = "服务暂时不可用，请稍后重试", readonly retryAfterSeconds = 5) {
+  constructor(
+    message = "服务暂时不可用，请稍后重试",
+    readonly retryAfterSeconds = 5,
+  ) {
     super(503, "SERVICE_UNAVAILABLE", message);
   }
 }

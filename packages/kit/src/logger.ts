@@ -8,14 +8,7 @@ export type { Logger };
  * Paths never written to logs: tokens, and minors' identifiers and contacts
  * (DESIGN.md: personal data of minors is sensitive).
  */
-export const redactPaths = [
-  "req.headers.authorization",
-  'req.headers["x-forwarded-authorization"]',
-  "*.idNumber",
-  "*.phone",
-  "*.password",
-  "*.access_token",
-];
+export const redactPaths = ["req.headers.authorization", 'req.headers["x-forwarded-authorization"]', "*.idNumber", "*.phone", "*.password", "*.access_token"];
 
 /** Every depth of a logged object, and the message text, scrubbed of minors' personal data (redact.ts). */
 export const scrubbingOptions: Pick<LoggerOptions, "formatters" | "hooks" | "onChild"> = {

@@ -18,7 +18,13 @@ export function processGauge(name: string, help: string, labelNames: string[], c
     help,
     labelNames,
     registers: [processMetrics],
-    ...(collect ? { collect: async function (this: Gauge) { await collect(this); } } : {}),
+    ...(collect
+      ? {
+          collect: async function (this: Gauge) {
+            await collect(this);
+          },
+        }
+      : {}),
   });
   made.set(name, gauge);
   return gauge;

@@ -11,7 +11,8 @@ const REDACTED = "[redacted]";
 const SENSITIVE_KEY =
   /^(id_?number|idNumbers?|phones?|mobile|tel|.*(Phone|_phone|Mobile)|password|passwd|secret|.*(Secret|_secret)|access_token|refresh_token|id_token|token|authorization|cookie|set-cookie|name|names|.*(Name|_name)|address|description|notes?|narrative|findings|remarks?|content|comment|reasons?)$/;
 // Keys that end like a sensitive one but name no person (queue, route, service, logger names).
-const SAFE_KEY = /^(queue(Name)?|jobName|route(Name)?|service(Name)?|closer|type(Name)?|event(Name)?|span(Name)?|table(Name)?|file(Name)?|sheet(Name)?|hostname|host(Name)?|pathname|realm(Name)?|client(Name)?)$/;
+const SAFE_KEY =
+  /^(queue(Name)?|jobName|route(Name)?|service(Name)?|closer|type(Name)?|event(Name)?|span(Name)?|table(Name)?|file(Name)?|sheet(Name)?|hostname|host(Name)?|pathname|realm(Name)?|client(Name)?)$/;
 
 // 18-digit resident ID (GB 11643): keep the 6-digit region, as the need-to-know rule allows.
 const ID_NUMBER = /(?<![0-9A-Za-z])(\d{6})\d{11}[\dXx](?![0-9A-Za-z])/g;

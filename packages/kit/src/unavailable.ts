@@ -35,7 +35,14 @@ const MESSAGES = [
 export function isDependencyUnavailable(err: unknown): boolean {
   let current: unknown = err;
   for (let depth = 0; current && typeof current === "object" && depth < 6; depth++) {
-    const e = current as { code?: unknown; name?: unknown; message?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown } } }; kind?: unknown; cause?: unknown };
+    const e = current as {
+      code?: unknown;
+      name?: unknown;
+      message?: unknown;
+      meta?: { driverAdapterError?: { cause?: { kind?: unknown } } };
+      kind?: unknown;
+      cause?: unknown;
+    };
     const code = typeof e.code === "string" ? e.code : "";
     if (SOCKET_CODES.has(code) || PG_STATES.test(code) || PRISMA_CODES.has(code)) return true;
     const kind = e.meta?.driverAdapterError?.cause?.kind ?? e.kind;

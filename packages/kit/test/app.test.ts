@@ -46,7 +46,14 @@ describe("createServiceApp", () => {
       service: "kit-test",
       logger: createLogger("kit-test", "silent"),
       instrumentation,
-      readiness: [{ name: "db", check: async () => { if (!dbUp) throw new Error("down"); } }],
+      readiness: [
+        {
+          name: "db",
+          check: async () => {
+            if (!dbUp) throw new Error("down");
+          },
+        },
+      ],
     });
     app.post(
       "/things",

@@ -23,7 +23,10 @@ describe("lazyChildLogger (per-request loggers made on first use)", () => {
     log.warn({ guardian: { phone: "13907310001" } }, "slow upstream");
     log.error("failed");
     expect(children).toBe(1);
-    expect(lines.map((l) => [l.reqId, l.msg, l.level])).toEqual([["req-1", "slow upstream", 40], ["req-1", "failed", 50]]);
+    expect(lines.map((l) => [l.reqId, l.msg, l.level])).toEqual([
+      ["req-1", "slow upstream", 40],
+      ["req-1", "failed", 50],
+    ]);
     expect((lines[0]!.guardian as { phone: string }).phone).toBe("[redacted]");
     expect(log.level).toBe("warn");
   });

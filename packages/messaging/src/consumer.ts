@@ -124,7 +124,11 @@ export async function consumeEvents<Tx extends SqlTx>(
       events.map((e) => e.type),
     );
     const fresh = new Set(inserted.map((r) => r.event_id));
-    if (prepare && fresh.size > 0) await prepare(events.filter((e) => fresh.has(e.id.toLowerCase())), tx);
+    if (prepare && fresh.size > 0)
+      await prepare(
+        events.filter((e) => fresh.has(e.id.toLowerCase())),
+        tx,
+      );
     const outcomes: ConsumeOutcome[] = [];
     for (const [i, event] of events.entries()) {
       // `delete`: the same event twice in one batch (a redelivery beside the original) applies once.
@@ -164,13 +168,22 @@ function eventBatcher<Tx extends SqlTx>(options: EventConsumerOptions<Tx>, queue
 
   const applyBatch = async (batch: Pending[]) => {
     try {
-      const outcomes = await consumeEvents(batch.map((b) => b.event), options.handlers, options.runInTransaction, (i, apply) => inContext(batch[i]!, apply), options.prepare);
+      const outcomes = await consumeEvents(
+        batch.map((b) => b.event),
+        options.handlers,
+        options.runInTransaction,
+        (i, apply) => inContext(batch[i]!, apply),
+        options.prepare,
+      );
       consumerBatchSize.observe({ queue }, batch.length);
       batch.forEach((b, i) => settle(b, outcomes[i]!));
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);
       for (const b of batch) {
-        await consumeEvents([b.event], options.handlers, options.runInTransaction, (_i, apply) => inContext(b, apply), options.prepare).then(([outcome]) => settle(b, outcome!), b.reject);
+        await consumeEvents([b.event], options.handlers, options.runInTransaction, (_i, apply) => inContext(b, apply), options.prepare).then(
+          ([outcome]) => settle(b, outcome!),
+          b.reject,
+        );
       }
     }
   };

@@ -134,9 +134,7 @@ export async function replayDeadLetters(queue: string, options: DeadLetterOption
   const target = new Queue(queue, { connection: options.connection, prefix: options.prefix });
   target.on("error", () => undefined);
   try {
-    const jobs = options.ids
-      ? await Promise.all(options.ids.map((id) => dead.getJob(id)))
-      : await dead.getJobs(["waiting"], 0, -1, true);
+    const jobs = options.ids ? await Promise.all(options.ids.map((id) => dead.getJob(id))) : await dead.getJobs(["waiting"], 0, -1, true);
     let replayed = 0;
     for (const job of jobs) {
       if (!job) continue;

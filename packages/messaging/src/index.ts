@@ -1,7 +1,19 @@
 export { createRedisConnection } from "./redis.js";
 export { buildEvent, appendToOutbox, OUTBOX_CHANNEL, type SqlTx, type EventFields } from "./outbox.js";
 export { OutboxRelay, type RelayOptions } from "./relay.js";
-export { EVENT_WORKER_LOCKS, createEventConsumer, consumeEvent, consumeEvents, CONSUMER_TRANSACTION, assertHandlersMatchRoutes, type EventHandler, type EventHandlers, type EventConsumerOptions, type ConsumeOutcome, type BatchPrepare } from "./consumer.js";
+export {
+  EVENT_WORKER_LOCKS,
+  createEventConsumer,
+  consumeEvent,
+  consumeEvents,
+  CONSUMER_TRANSACTION,
+  assertHandlersMatchRoutes,
+  type EventHandler,
+  type EventHandlers,
+  type EventConsumerOptions,
+  type ConsumeOutcome,
+  type BatchPrepare,
+} from "./consumer.js";
 export { listDeadLetters, replayDeadLetters, isFinalFailure, type DeadLetter, type DeadLetterOptions } from "./dead-letter.js";
 export { JOB_WORKER_LOCKS, createJobQueue, createJobWorker, upsertDailySchedule, backgroundJobOptions, type JobWorkerOptions } from "./jobs.js";
 export { gracefulShutdown, toCloser, type Closer, type Closable, type ShutdownOptions } from "./shutdown.js";

@@ -28,7 +28,13 @@ export const backgroundJobOptions: JobsOptions = {
 export const JOB_WORKER_LOCKS = { lockDuration: 20_000, stalledInterval: 10_000, maxStalledCount: 2 } as const;
 
 /** A queue for a service's own background work (imports, exports, schedules). */
-export function createJobQueue(name: string, connection: ConnectionOptions, prefix?: string, defaultJobOptions?: JobsOptions, logger: MessagingLogger = silentLogger): Queue {
+export function createJobQueue(
+  name: string,
+  connection: ConnectionOptions,
+  prefix?: string,
+  defaultJobOptions?: JobsOptions,
+  logger: MessagingLogger = silentLogger,
+): Queue {
   const queue = new Queue(name, { connection, prefix, defaultJobOptions: { ...backgroundJobOptions, ...defaultJobOptions } });
   queue.on("error", (err) => logger.error({ err, queue: name }, "queue error"));
   watchQueue(name, connection, prefix, queue);

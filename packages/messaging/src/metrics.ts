@@ -44,7 +44,9 @@ processGauge("outbox_lag_seconds", "Age of the oldest event not yet published fr
   await Promise.all(
     [...outboxes].map(async ([producer, pool]) => {
       try {
-        const { rows } = await pool.query<{ lag: number | null }>("SELECT extract(epoch FROM now() - min(created_at))::float AS lag FROM outbox WHERE published_at IS NULL");
+        const { rows } = await pool.query<{ lag: number | null }>(
+          "SELECT extract(epoch FROM now() - min(created_at))::float AS lag FROM outbox WHERE published_at IS NULL",
+        );
         gauge.set({ producer }, rows[0]?.lag ?? 0);
       } catch {
         gauge.remove({ producer });
@@ -59,6 +61,21 @@ export function watchOutbox(producer: string, pool: pg.Pool): void {
 
 const lagBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
 /** From the event's occurrence at its producer to its effect committed here. */
-export const consumerLag = processHistogram("event_consumer_lag_seconds", "Time from an event's occurrence to its being applied by this consumer", ["queue", "type"], lagBuckets);
-export const consumerBatchSize = processHistogram("event_consumer_batch_size", "Events applied per consumer transaction", ["queue"], [1, 2, 5, 10, 20, 50, 100]);
-export const jobDuration = processHistogram("job_duration_seconds", "Run time of background jobs by queue and outcome", ["queue", "outcome"], [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800]);
+export const consumerLag = processHistogram(
+  "event_consumer_lag_seconds",
+  "Time from an event's occurrence to its being applied by this consumer",
+  ["queue", "type"],
+  lagBuckets,
+);
+export const consumerBatchSize = processHistogram(
+  "event_consumer_batch_size",
+  "Events applied per consumer transaction",
+  ["queue"],
+  [1, 2, 5, 10, 20, 50, 100],
+);
+export const jobDuration = processHistogram(
+  "job_duration_seconds",
+  "Run time of background jobs by queue and outcome",
+  ["queue", "outcome"],
+  [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800],
+);

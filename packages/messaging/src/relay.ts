@@ -103,10 +103,9 @@ export class OutboxRelay {
       }
       await Promise.all([...perQueue].map(([service, jobs]) => this.queue(service).addBulk(jobs)));
       await this.options.beforeMarkPublished?.(ids);
-      await client.query(
-        "UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])",
-        [ids],
-      );
+      await client.query("UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])", [
+        ids,
+      ]);
       await client.query("COMMIT");
       this.logger.debug({ count: rows.length }, "outbox events published");
       return rows.length;

@@ -23,7 +23,10 @@ function countingRunner() {
   return { counter, run };
 }
 
-const effectHandler = { "child.registered": async (e: { id: string; type: string }, tx: SqlTx) => void (await tx.$executeRawUnsafe("INSERT INTO effects (event_id, note) VALUES ($1::uuid, $2)", e.id, e.type)) };
+const effectHandler = {
+  "child.registered": async (e: { id: string; type: string }, tx: SqlTx) =>
+    void (await tx.$executeRawUnsafe("INSERT INTO effects (event_id, note) VALUES ($1::uuid, $2)", e.id, e.type)),
+};
 
 describe("consumeEvents", () => {
   it("applies a batch in one transaction, in order, and an event twice in the batch or already applied only once", async () => {
@@ -59,7 +62,13 @@ describe("a batched consumer on BullMQ", () => {
     const events = Array.from({ length: 200 }, () => childRegistered());
     const bad = events[57]!;
     const { counter, run: runner } = countingRunner();
-    const worker = recordingConsumer(pool, "batched", prefix, { always: new Set([bad.subject]) }, { runInTransaction: runner, batch: { size: 50, waitMs: 20 } });
+    const worker = recordingConsumer(
+      pool,
+      "batched",
+      prefix,
+      { always: new Set([bad.subject]) },
+      { runInTransaction: runner, batch: { size: 50, waitMs: 20 } },
+    );
     const queue = new Queue("batched.events", { connection, prefix });
     await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.id, attempts: 2, backoff: { type: "fixed", delay: 10 } } })));
     await until("199 applied and one failed", async () => (await queue.getCompletedCount()) === 199 && (await queue.getFailedCount()) === 1, 30_000);

@@ -59,7 +59,14 @@ describe("idempotent consumer", () => {
     await queue.add(event.type, event, { jobId: event.id, attempts: 3, backoff: { type: "fixed", delay: 20 } });
     await until("one dead letter", async () => (await listDeadLetters("dlq.events", { connection, prefix })).length === 1);
     const [letter] = await listDeadLetters("dlq.events", { connection, prefix });
-    expect(letter).toMatchObject({ id: `dead-${event.id}`, reason: "下游暂不可用", attempts: 3, jobName: "child.registered", jobId: event.id, data: { id: event.id } });
+    expect(letter).toMatchObject({
+      id: `dead-${event.id}`,
+      reason: "下游暂不可用",
+      attempts: 3,
+      jobName: "child.registered",
+      jobId: event.id,
+      data: { id: event.id },
+    });
     await until("the job failed", async () => (await queue.getJobState(event.id)) === "failed");
     expect(await effectsFor(pool, event.id)).toBe(0);
 
@@ -84,7 +91,9 @@ describe("idempotent consumer", () => {
     const worker = recordingConsumer(pool, "bad", prefix);
     const queue = new Queue("bad.events", { connection, prefix });
     await queue.add("child.registered", { id: "not-a-uuid" }, { jobId: "bad-payload", attempts: 5 });
-    await until("the bad payload dead-lettered", async () => (await listDeadLetters("bad.events", { connection, prefix })).some((l) => l.jobId === "bad-payload"));
+    await until("the bad payload dead-lettered", async () =>
+      (await listDeadLetters("bad.events", { connection, prefix })).some((l) => l.jobId === "bad-payload"),
+    );
     const [letter] = await listDeadLetters("bad.events", { connection, prefix });
     expect(letter!.reason).toMatch(/^invalid event/);
     expect((await queue.getJob("bad-payload"))?.attemptsMade).toBe(1);
@@ -113,10 +122,12 @@ describe("idempotent consumer", () => {
 
   it("refuses to start without a handler for an event routed to it, or with one for an event never routed to it", () => {
     const base = { connection, prefix, runInTransaction: transactionRunner(pool) };
-    expect(() => createEventConsumer<SqlTx>({ ...base, service: "reporting", handlers: {} })).toThrow(/missing handlers for child.registered, child.updated, child.status-changed/);
-    expect(() =>
-      createEventConsumer<SqlTx>({ ...base, service: "gateway", handlers: { "child.registered": async () => undefined } }),
-    ).toThrow(/handlers for events never routed here: child.registered/);
+    expect(() => createEventConsumer<SqlTx>({ ...base, service: "reporting", handlers: {} })).toThrow(
+      /missing handlers for child.registered, child.updated, child.status-changed/,
+    );
+    expect(() => createEventConsumer<SqlTx>({ ...base, service: "gateway", handlers: { "child.registered": async () => undefined } })).toThrow(
+      /handlers for events never routed here: child.registered/,
+    );
   });
 });
 
@@ -124,7 +135,13 @@ describe("background jobs", () => {
   it("retries with the shared defaults, then dead-letters the last failure", async () => {
     const queue = createJobQueue("test.jobs", connection, prefix, { attempts: 2, backoff: { type: "fixed", delay: 20 } });
     const seen: boolean[] = [];
-    const worker = createJobWorker("test.jobs", async () => { throw new Error("导入文件损坏"); }, { connection, prefix, onFailed: (_j, _e, final) => void seen.push(final) });
+    const worker = createJobWorker(
+      "test.jobs",
+      async () => {
+        throw new Error("导入文件损坏");
+      },
+      { connection, prefix, onFailed: (_j, _e, final) => void seen.push(final) },
+    );
     await queue.add("import", { batchId: "b1" }, { jobId: "import-b1" });
     await until("one dead letter", async () => (await listDeadLetters("test.jobs", { connection, prefix })).length === 1);
     const [letter] = await listDeadLetters("test.jobs", { connection, prefix });

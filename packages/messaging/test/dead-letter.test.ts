@@ -17,7 +17,15 @@ afterAll(async () => {
   }
 });
 
-const letter = (county: string, n: number): DeadLetter => ({ queue, jobName: "deliver", jobId: `${county}-${n}`, data: { county }, reason: "down", attempts: 3, failedAt: new Date().toISOString() });
+const letter = (county: string, n: number): DeadLetter => ({
+  queue,
+  jobName: "deliver",
+  jobId: `${county}-${n}`,
+  data: { county },
+  reason: "down",
+  attempts: 3,
+  failedAt: new Date().toISOString(),
+});
 
 describe("dead letters of one county", () => {
   it("a filter reads through every page, so 600 letters of another county do not hide this county's two", async () => {

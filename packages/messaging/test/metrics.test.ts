@@ -35,7 +35,11 @@ describe("background-work metrics", () => {
     const worker = createJobWorker("metrics.jobs", async () => new Promise((r) => setTimeout(r, 20)), { connection, prefix });
     await until("the job ran", async () => (await queue.getCompletedCount()) === 1);
     const durations = (await processMetrics.getMetricsAsJSON()).find((m) => m.name === "job_duration_seconds");
-    expect(durations?.values.some((v) => (v as { metricName?: string }).metricName === "job_duration_seconds_count" && v.labels.queue === "metrics.jobs" && v.value === 1)).toBe(true);
+    expect(
+      durations?.values.some(
+        (v) => (v as { metricName?: string }).metricName === "job_duration_seconds_count" && v.labels.queue === "metrics.jobs" && v.value === 1,
+      ),
+    ).toBe(true);
     await worker.close();
     await queue.close();
 

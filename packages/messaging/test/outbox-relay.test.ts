@@ -84,8 +84,17 @@ describe("outbox and relay", () => {
   it("several relays at once publish every event once (SKIP LOCKED), in order of creation per relay", async () => {
     const events = Array.from({ length: 60 }, () => childRegistered());
     await transactionRunner(pool)((tx) => appendToOutbox(tx, events));
-    const relays = [1, 2, 3].map(() => new OutboxRelay({ pool, connection, prefix, producer: "test", routes: { "child.registered": ["multi"] }, batchSize: 7, listen: false }));
-    const moved = await Promise.all(relays.map(async (r) => { let n = 0, m; while ((m = await r.publishOnce()) > 0) n += m; return n; }));
+    const relays = [1, 2, 3].map(
+      () => new OutboxRelay({ pool, connection, prefix, producer: "test", routes: { "child.registered": ["multi"] }, batchSize: 7, listen: false }),
+    );
+    const moved = await Promise.all(
+      relays.map(async (r) => {
+        let n = 0,
+          m;
+        while ((m = await r.publishOnce()) > 0) n += m;
+        return n;
+      }),
+    );
     expect(moved.reduce((a, b) => a + b, 0)).toBe(60);
     const queue = new Queue("multi.events", { connection, prefix });
     expect(await queue.getWaitingCount()).toBe(60);
@@ -97,7 +106,15 @@ describe("outbox and relay", () => {
     const event = childRegistered();
     await transactionRunner(pool)((tx) => appendToOutbox(tx, [event]));
     // BullMQ rejects this priority, standing in for Redis refusing the add.
-    const broken = new OutboxRelay({ pool, connection, prefix, producer: "test", routes: { "child.registered": ["failing"] }, jobOptions: { priority: 1e9 }, listen: false });
+    const broken = new OutboxRelay({
+      pool,
+      connection,
+      prefix,
+      producer: "test",
+      routes: { "child.registered": ["failing"] },
+      jobOptions: { priority: 1e9 },
+      listen: false,
+    });
     await expect(broken.publishOnce()).rejects.toThrow(/Priority/);
     expect(await published(event.id)).toMatchObject({ published_at: null, publish_attempts: 1, last_error: expect.stringMatching(/Priority/) });
     await broken.stop();

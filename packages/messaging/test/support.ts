@@ -77,9 +77,25 @@ export function childRegistered(childId = uuidv7()): Envelope<"child.registered"
       actor: { kind: "user", id: "u1" },
       data: {
         child: {
-          id: childId, name: "李小花", sex: "female", birthDate: "2015-03-07", villageCode: "360999101201", townshipCode: "360999101", countyCode: "360999",
-          schoolId: null, schoolName: null, grade: null, className: null, leftBehindType: "both_parents_away", difficultyCategories: [], riskLevel: "low",
-          status: "active", exitReason: null, guardian: null, parents: [], revision: 1,
+          id: childId,
+          name: "李小花",
+          sex: "female",
+          birthDate: "2015-03-07",
+          villageCode: "360999101201",
+          townshipCode: "360999101",
+          countyCode: "360999",
+          schoolId: null,
+          schoolName: null,
+          grade: null,
+          className: null,
+          leftBehindType: "both_parents_away",
+          difficultyCategories: [],
+          riskLevel: "low",
+          status: "active",
+          exitReason: null,
+          guardian: null,
+          parents: [],
+          revision: 1,
         },
       },
     },
@@ -149,7 +165,9 @@ export function runFixture(name: string, args: string[]) {
       // not one of ours
     }
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     exited,

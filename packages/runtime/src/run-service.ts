@@ -3,7 +3,18 @@ import type pg from "pg";
 import type { Redis } from "ioredis";
 import type { z } from "zod";
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
-import { createLogger, createServiceApp, initTelemetry, loadConfig, processMetrics, shutdownReadiness, type Logger, type ReadinessCheck, type ServiceApp, type ServiceConfig } from "@shouhu/kit";
+import {
+  createLogger,
+  createServiceApp,
+  initTelemetry,
+  loadConfig,
+  processMetrics,
+  shutdownReadiness,
+  type Logger,
+  type ReadinessCheck,
+  type ServiceApp,
+  type ServiceConfig,
+} from "@shouhu/kit";
 import { createTokenVerifier, type TokenVerifier } from "@shouhu/auth";
 import { createPgPool, migrate } from "@shouhu/db";
 import { subscriptions, type EventType } from "@shouhu/contracts";
@@ -119,7 +130,10 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
     instrumentation: telemetry.instrumentation,
     prisma,
     get pool() {
-      pool ??= createPgPool(config.DATABASE_URL, { max: def.poolMax ?? 2, onError: (err) => logger.warn({ err }, "postgres connection lost; reconnecting on next use") });
+      pool ??= createPgPool(config.DATABASE_URL, {
+        max: def.poolMax ?? 2,
+        onError: (err) => logger.warn({ err }, "postgres connection lost; reconnecting on next use"),
+      });
       return pool;
     },
     producerRedis,
@@ -169,7 +183,14 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
       front.push({ name: "consumer", close: () => consumer.close() });
     }
     if (def.producer) {
-      const relay = new OutboxRelay({ pool: ctx.pool, connection: producerRedis, prefix: config.QUEUE_PREFIX, producer: def.producer, routes: def.routes ?? subscriptions, logger });
+      const relay = new OutboxRelay({
+        pool: ctx.pool,
+        connection: producerRedis,
+        prefix: config.QUEUE_PREFIX,
+        producer: def.producer,
+        routes: def.routes ?? subscriptions,
+        logger,
+      });
       relay.start();
       front.push({ name: "relay", close: () => relay.stop() });
     }
@@ -179,13 +200,25 @@ export async function runService<S extends z.ZodType<ServiceConfig>, P extends S
     [
       // Not ready first, so load balancers stop sending; then the server stops taking
       // connections and waits for in-flight requests (Fastify answers 503 meanwhile).
-      { name: "drain", close: async () => { draining.begin(); await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS)); } },
+      {
+        name: "drain",
+        close: async () => {
+          draining.begin();
+          await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS));
+        },
+      },
       ...front,
       ...owned,
       { name: "metrics", close: () => closeWatchedQueues() },
       { name: "prisma", close: () => prisma.$disconnect() },
       { name: "pg", close: async () => pool?.end() },
-      { name: "redis", close: async () => { producerRedis.disconnect(); workerRedis.disconnect(); } },
+      {
+        name: "redis",
+        close: async () => {
+          producerRedis.disconnect();
+          workerRedis.disconnect();
+        },
+      },
       { name: "telemetry", close: () => telemetry.shutdown() },
     ],
     { logger, timeoutMs: config.SHUTDOWN_GRACE_MS, exit: def.exitOnShutdown ?? true, ...(def.exitOnShutdown === false ? { signals: [] } : {}) },

@@ -16,7 +16,7 @@ function pgDb(url: string) {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   const asTx = (c: pg.PoolClient | pg.Pool): SqlTx => ({
     $executeRawUnsafe: async (q, ...v) => (await c.query(q, v)).rowCount ?? 0,
-    $queryRawUnsafe: async <T,>(q: string, ...v: unknown[]) => (await c.query(q, v)).rows as T,
+    $queryRawUnsafe: async <T>(q: string, ...v: unknown[]) => (await c.query(q, v)).rows as T,
   });
   return {
     ...asTx(pool),
@@ -82,7 +82,13 @@ describe("runService", () => {
           app.post("/probe", async () => {
             const runId = randomUUID();
             await ctx.prisma.$transaction((tx) =>
-              appendToOutbox(tx, [buildEvent("snapshot.completed", { subject: runId, orgUnit: "360999", actor: { kind: "system", id: SERVICE }, data: { runId, producer: SERVICE, events: 0 } }, { producer: SERVICE })]),
+              appendToOutbox(tx, [
+                buildEvent(
+                  "snapshot.completed",
+                  { subject: runId, orgUnit: "360999", actor: { kind: "system", id: SERVICE }, data: { runId, producer: SERVICE, events: 0 } },
+                  { producer: SERVICE },
+                ),
+              ]),
             );
             return { runId };
           });
@@ -103,7 +109,9 @@ describe("runService", () => {
     const app = service.app!;
     const ready = await app.inject({ method: "GET", url: "/readyz" });
     expect(ready.statusCode, ready.body).toBe(200);
-    const migrations = await service.prisma.$queryRawUnsafe<{ migration_name: string }[]>(`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL`);
+    const migrations = await service.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
+      `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL`,
+    );
     expect(migrations.map((m) => m.migration_name)).toEqual(["20260101000000_init"]);
 
     const { runId } = (await app.inject({ method: "POST", url: "/probe" })).json<{ runId: string }>();

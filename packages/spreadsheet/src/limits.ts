@@ -151,7 +151,9 @@ function inspectSheet(path: string, xml: string, limits: SpreadsheetLimits): Xls
       const height = Math.abs(Number(m[4]) - Number(m[2])) + 1;
       mergedCells += width * height;
       if (mergedCells > limits.maxMergedCells) {
-        throw new SpreadsheetLimitError(`工作表 ${sheet} 的合并单元格共覆盖超过 ${limits.maxMergedCells} 个单元格（如 ${m[1]}${m[2]}:${m[3]}${m[4]}），请取消整表合并后上传`);
+        throw new SpreadsheetLimitError(
+          `工作表 ${sheet} 的合并单元格共覆盖超过 ${limits.maxMergedCells} 个单元格（如 ${m[1]}${m[2]}:${m[3]}${m[4]}），请取消整表合并后上传`,
+        );
       }
     }
   }

@@ -45,7 +45,10 @@ describe("spreadsheet limits before parsing", () => {
 
   it("refuses a shared-strings part that holds more than it declares, and counts cells without a reference", () => {
     const strings = Buffer.concat([Buffer.from("<sst>"), Buffer.alloc(8 * 1024 * 1024, 0x41), Buffer.from("</sst>")]);
-    refused(zip({ "xl/workbook.xml": "<workbook/>", "xl/sharedStrings.xml": strings, "xl/worksheets/sheet1.xml": sheet(rows(2)) }, { "xl/sharedStrings.xml": 1024 }), /sharedStrings\.xml 解压后超过其声明的大小/);
+    refused(
+      zip({ "xl/workbook.xml": "<workbook/>", "xl/sharedStrings.xml": strings, "xl/worksheets/sheet1.xml": sheet(rows(2)) }, { "xl/sharedStrings.xml": 1024 }),
+      /sharedStrings\.xml 解压后超过其声明的大小/,
+    );
     refused(xlsx(sheet(`<row>${"<c><v>1</v></c>".repeat(500)}</row>`)), /500 个单元格/, { maxCells: 400 });
   });
 });

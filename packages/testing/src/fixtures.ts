@@ -56,9 +56,18 @@ export function mentorPairing(child: ChildSnapshot, helper: TestHelper, pairingI
   };
 }
 
-export const pairingStartedData = (pairing: MentorPairing, startDate = "2026-11-20"): EventData<"pairing.started"> => ({ ...pairing, startDate, approvedBy: "督导员" });
+export const pairingStartedData = (pairing: MentorPairing, startDate = "2026-11-20"): EventData<"pairing.started"> => ({
+  ...pairing,
+  startDate,
+  approvedBy: "督导员",
+});
 
-export const pairingEndedData = (pairing: MentorPairing, endDate = "2026-11-21"): EventData<"pairing.ended"> => ({ ...pairing, endDate, reason: "helper_deactivated", note: null });
+export const pairingEndedData = (pairing: MentorPairing, endDate = "2026-11-21"): EventData<"pairing.ended"> => ({
+  ...pairing,
+  endDate,
+  reason: "helper_deactivated",
+  note: null,
+});
 
 /** Polls `check` every 25 ms until it holds; fails naming `what` after `timeoutMs`. */
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {

@@ -6,7 +6,10 @@ const handedOut = new Set<string>();
 
 /** A short unique name for one test file: database names, queue prefixes. */
 export function testPrefix(label: string): string {
-  const safe = label.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 20);
+  const safe = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .slice(0, 20);
   const prefix = `t_${safe}_${randomBytes(4).toString("hex")}`;
   handedOut.add(prefix);
   return prefix;

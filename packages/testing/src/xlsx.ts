@@ -43,7 +43,11 @@ const workbook = `<?xml version="1.0"?><workbook xmlns:r="r"><sheets><sheet name
 const rels = `<?xml version="1.0"?><Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>`;
 export const sheetXml = (body: string, extra = "") => `<?xml version="1.0"?><worksheet><sheetData>${body}</sheetData>${extra}</worksheet>`;
 export const sheetRows = (n: number, cols = 3) =>
-  Array.from({ length: n }, (_, i) => `<row r="${i + 1}">${Array.from({ length: cols }, (_, c) => `<c r="${String.fromCharCode(65 + (c % 26))}${i + 1}"><v>${i}</v></c>`).join("")}</row>`).join("");
+  Array.from(
+    { length: n },
+    (_, i) =>
+      `<row r="${i + 1}">${Array.from({ length: cols }, (_, c) => `<c r="${String.fromCharCode(65 + (c % 26))}${i + 1}"><v>${i}</v></c>`).join("")}</row>`,
+  ).join("");
 /** A one-sheet .xlsx built by hand (bombs and malformed files no spreadsheet library would write). */
-export const handMadeXlsx = (sheet: string | Buffer, lie: Record<string, number> = {}) => zip({ "xl/workbook.xml": workbook, "xl/_rels/workbook.xml.rels": rels, "xl/worksheets/sheet1.xml": sheet }, lie);
-
+export const handMadeXlsx = (sheet: string | Buffer, lie: Record<string, number> = {}) =>
+  zip({ "xl/workbook.xml": workbook, "xl/_rels/workbook.xml.rels": rels, "xl/worksheets/sheet1.xml": sheet }, lie);

@@ -92,8 +92,23 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
   const fallback = new MemoryFallback((active, err) =>
     active ? deps.logger.warn({ err }, "rate limiting in memory: Redis unreachable") : deps.logger.info("rate limiting back on Redis"),
   );
-  new Gauge({ name: "gateway_rate_limit_fallback_active", help: "1 while rate limits are counted in memory because Redis is unreachable", registers: [app.metrics], collect() { this.set(fallback.active ? 1 : 0); } });
-  new Counter({ name: "gateway_rate_limit_fallback_total", help: "Requests rate-limited in memory because Redis was unreachable", registers: [app.metrics], collect() { this.reset(); this.inc(fallback.uses); } });
+  new Gauge({
+    name: "gateway_rate_limit_fallback_active",
+    help: "1 while rate limits are counted in memory because Redis is unreachable",
+    registers: [app.metrics],
+    collect() {
+      this.set(fallback.active ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: "gateway_rate_limit_fallback_total",
+    help: "Requests rate-limited in memory because Redis was unreachable",
+    registers: [app.metrics],
+    collect() {
+      this.reset();
+      this.inc(fallback.uses);
+    },
+  });
 
   await app.register(async (api) => {
     const scoped = api as unknown as ServiceApp;

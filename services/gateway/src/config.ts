@@ -17,7 +17,16 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   TRUST_PROXY: z
     .string()
     .optional()
-    .transform((v) => (v === undefined || v === "" || v === "false" ? false : v === "true" ? true : v.split(",").map((s) => s.trim()).filter(Boolean))),
+    .transform((v) =>
+      v === undefined || v === "" || v === "false"
+        ? false
+        : v === "true"
+          ? true
+          : v
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean),
+    ),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
   /** The services' BullMQ prefix (Bull Board at /ops/queues shows their queues). */
   QUEUE_PREFIX: z.string().default("shouhu"),

@@ -42,7 +42,14 @@ const app = await buildGatewayApp({
   // exported: no per-request span machinery; the caller's traceparent, if any, is
   // forwarded as it came, so the service still continues the caller's trace.
   instrumentation: exporting ? instrumentation : undefined,
-  upstreams: upstreamTable({ registry: config.REGISTRY_URL, pairing: config.PAIRING_URL, visits: config.VISITS_URL, health: config.HEALTH_URL, notifications: config.NOTIFICATIONS_URL, reporting: config.REPORTING_URL }),
+  upstreams: upstreamTable({
+    registry: config.REGISTRY_URL,
+    pairing: config.PAIRING_URL,
+    visits: config.VISITS_URL,
+    health: config.HEALTH_URL,
+    notifications: config.NOTIFICATIONS_URL,
+    reporting: config.REPORTING_URL,
+  }),
   corsOrigins: config.CORS_ORIGINS,
   trustProxy: config.TRUST_PROXY,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -64,7 +71,13 @@ logger.info({ port: config.PORT }, "gateway started");
 
 gracefulShutdown(
   [
-    { name: "drain", close: async () => { draining.begin(); await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS)); } },
+    {
+      name: "drain",
+      close: async () => {
+        draining.begin();
+        await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS));
+      },
+    },
     { name: "http", close: () => app.close() },
     { name: "audit-pool", close: () => auditPool.end() },
     { name: "prisma", close: () => prisma.$disconnect() },

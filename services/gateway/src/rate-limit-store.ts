@@ -42,7 +42,11 @@ type LeaseRedis = Redis & { shouhuRateLease?: (key: string, size: number, window
  * early, never late). A user at ordinary rates leases one permit at a time:
  * exactly the plugin's own Redis store.
  */
-export function leasedRedisStore(redis: Redis, prefix: string, fallback: MemoryFallback = new MemoryFallback()): new (params?: StoreParams) => LeasedRedisStore {
+export function leasedRedisStore(
+  redis: Redis,
+  prefix: string,
+  fallback: MemoryFallback = new MemoryFallback(),
+): new (params?: StoreParams) => LeasedRedisStore {
   const client = redis as LeaseRedis;
   if (!client.shouhuRateLease) client.defineCommand("shouhuRateLease", { numberOfKeys: 1, lua: LEASE_LUA });
   return class extends LeasedRedisStore {

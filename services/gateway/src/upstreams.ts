@@ -9,11 +9,37 @@ export interface Upstream {
   prefixes: string[];
 }
 
-export function upstreamTable(urls: { registry: string; pairing: string; visits: string; health: string; notifications: string; reporting: string }): Upstream[] {
+export function upstreamTable(urls: {
+  registry: string;
+  pairing: string;
+  visits: string;
+  health: string;
+  notifications: string;
+  reporting: string;
+}): Upstream[] {
   return [
-    { name: "registry", url: urls.registry, prefixes: ["/api/v1/org-units", "/api/v1/schools", "/api/v1/children", "/api/v1/imports", "/api/v1/exports", "/api/v1/snapshots/registry"] },
-    { name: "pairing", url: urls.pairing, prefixes: ["/api/v1/helpers", "/api/v1/pairings", "/api/v1/pairing-runs", "/api/v1/unpaired-children", "/api/v1/snapshots/pairing"] },
-    { name: "visits", url: urls.visits, prefixes: ["/api/v1/visit-records", "/api/v1/visit-items", "/api/v1/visit-summary", "/api/v1/visit-rules", "/api/v1/concerns", "/api/v1/snapshots/visits"] },
+    {
+      name: "registry",
+      url: urls.registry,
+      prefixes: ["/api/v1/org-units", "/api/v1/schools", "/api/v1/children", "/api/v1/imports", "/api/v1/exports", "/api/v1/snapshots/registry"],
+    },
+    {
+      name: "pairing",
+      url: urls.pairing,
+      prefixes: ["/api/v1/helpers", "/api/v1/pairings", "/api/v1/pairing-runs", "/api/v1/unpaired-children", "/api/v1/snapshots/pairing"],
+    },
+    {
+      name: "visits",
+      url: urls.visits,
+      prefixes: [
+        "/api/v1/visit-records",
+        "/api/v1/visit-items",
+        "/api/v1/visit-summary",
+        "/api/v1/visit-rules",
+        "/api/v1/concerns",
+        "/api/v1/snapshots/visits",
+      ],
+    },
     { name: "health", url: urls.health, prefixes: ["/api/v1/campaigns", "/api/v1/exams", "/api/v1/follow-ups", "/api/v1/snapshots/health"] },
     { name: "notifications", url: urls.notifications, prefixes: ["/api/v1/inbox", "/api/v1/notifications"] },
     { name: "reporting", url: urls.reporting, prefixes: ["/api/v1/reports"] },

@@ -35,8 +35,19 @@ let gateway: ServiceApp & { audit: AuditWriter };
 let tmp: string;
 
 const record = (i: number, over: Partial<AuditRecord> = {}): AuditRecord => ({
-  userId: "u1", username: "changling.supervisor", roles: ["township-supervisor"], orgUnit: "360999101", action: "read",
-  childIds: [CHILD], method: "GET", path: `/api/v1/children/${CHILD}`, status: 200, requestId: `r-${i}`, outcome: "allowed", sourceIp: "10.0.0.7", ...over,
+  userId: "u1",
+  username: "changling.supervisor",
+  roles: ["township-supervisor"],
+  orgUnit: "360999101",
+  action: "read",
+  childIds: [CHILD],
+  method: "GET",
+  path: `/api/v1/children/${CHILD}`,
+  status: 200,
+  requestId: `r-${i}`,
+  outcome: "allowed",
+  sourceIp: "10.0.0.7",
+  ...over,
 });
 
 async function asRuntime<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -55,7 +66,9 @@ beforeAll(async () => {
   // The runtime role is cluster-wide (as in a deployment): made once, granted per database.
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
-  await admin.query(`DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${ROLE}') THEN CREATE ROLE ${ROLE} LOGIN; END IF; EXCEPTION WHEN duplicate_object THEN NULL; END$$`);
+  await admin.query(
+    `DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${ROLE}') THEN CREATE ROLE ${ROLE} LOGIN; END IF; EXCEPTION WHEN duplicate_object THEN NULL; END$$`,
+  );
   await admin.end();
   owner = createPgPool(db.url, { max: 2 });
   await grantRuntimeRole(owner, ROLE);
@@ -104,11 +117,19 @@ afterAll(async () => {
 
 describe("the audit trail as an inspection needs it", () => {
   it("each request gets the server's own id; a client's x-request-id is kept beside it, with the source address and outcome", async () => {
-    const res = await gateway.inject({ url: `/api/v1/children/${CHILD}`, headers: { ...(await issuer.as("changling.supervisor")), "x-request-id": "client-chosen-id", "x-forwarded-for": "203.0.113.9" } });
+    const res = await gateway.inject({
+      url: `/api/v1/children/${CHILD}`,
+      headers: { ...(await issuer.as("changling.supervisor")), "x-request-id": "client-chosen-id", "x-forwarded-for": "203.0.113.9" },
+    });
     expect(res.statusCode).toBe(200);
     const id = String(res.headers["x-request-id"]);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    const [row] = (await owner.query("SELECT request_id, client_request_id, source_ip, outcome, child_ids::text[] AS child_ids, seq FROM audit_entries WHERE request_id = $1", [id])).rows;
+    const [row] = (
+      await owner.query(
+        "SELECT request_id, client_request_id, source_ip, outcome, child_ids::text[] AS child_ids, seq FROM audit_entries WHERE request_id = $1",
+        [id],
+      )
+    ).rows;
     expect(row).toMatchObject({ request_id: id, client_request_id: "client-chosen-id", source_ip: "203.0.113.9", outcome: "allowed", child_ids: [CHILD] });
     expect(row.seq).not.toBeNull();
   });
@@ -118,8 +139,13 @@ describe("the audit trail as an inspection needs it", () => {
     expect(anonymous.statusCode).toBe(401);
     const missing = await gateway.inject({ url: `/api/v1/children/${MISSING}`, headers: await issuer.as("changling.supervisor") });
     expect(missing.statusCode).toBe(404);
-    await until("both refused attempts recorded", async () => (await owner.query("SELECT count(*)::int AS n FROM audit_entries WHERE outcome = 'refused'")).rows[0].n === 2);
-    const { rows } = await owner.query("SELECT status, user_id, username, source_ip, child_ids::text[] AS child_ids FROM audit_entries WHERE outcome = 'refused' ORDER BY seq");
+    await until(
+      "both refused attempts recorded",
+      async () => (await owner.query("SELECT count(*)::int AS n FROM audit_entries WHERE outcome = 'refused'")).rows[0].n === 2,
+    );
+    const { rows } = await owner.query(
+      "SELECT status, user_id, username, source_ip, child_ids::text[] AS child_ids FROM audit_entries WHERE outcome = 'refused' ORDER BY seq",
+    );
     expect(rows[0]).toMatchObject({ status: 401, user_id: "", source_ip: "198.51.100.4", child_ids: [CHILD] });
     expect(rows[1]).toMatchObject({ status: 404, username: "changling.supervisor", child_ids: [MISSING] });
   });

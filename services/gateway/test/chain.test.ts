@@ -76,7 +76,14 @@ beforeAll(async () => {
     verifier: createTokenVerifier({ issuerUrl: registry.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
     redis,
     logger: createLogger("gateway-test", "silent"),
-    upstreams: upstreamTable({ registry: registryUrl, pairing: pairingUrl, visits: visitsUrl, health: "http://127.0.0.1:9", notifications: "http://127.0.0.1:9", reporting: "http://127.0.0.1:9" }),
+    upstreams: upstreamTable({
+      registry: registryUrl,
+      pairing: pairingUrl,
+      visits: visitsUrl,
+      health: "http://127.0.0.1:9",
+      notifications: "http://127.0.0.1:9",
+      reporting: "http://127.0.0.1:9",
+    }),
     corsOrigins: [],
     rateLimitPerMinute: 10_000,
     rateLimitNamespace: `${prefix}-rl-`,
@@ -105,7 +112,13 @@ beforeAll(async () => {
     handlers: visitEventHandlers(() => registry.clock.now),
     runInTransaction: (fn) => visitsPrisma.$transaction(fn),
   });
-  stoppers.push(() => registryRelay.stop(), () => consumer.close(), () => poller.close(), () => pairingRelay.stop(), () => visitsConsumer.close());
+  stoppers.push(
+    () => registryRelay.stop(),
+    () => consumer.close(),
+    () => poller.close(),
+    () => pairingRelay.stop(),
+    () => visitsConsumer.close(),
+  );
 });
 
 afterAll(async () => {
@@ -147,13 +160,27 @@ async function jobsIn(service: string, type: string): Promise<{ data: any }[]> {
 describe("registry → pairing → visits, through the gateway and the queues", () => {
   it("serves the pairing API's paths in the merged OpenAPI document", async () => {
     const doc = (await gateway.inject({ url: "/api/docs/json" })).json() as { paths: Record<string, unknown> };
-    for (const path of ["/api/v1/helpers", "/api/v1/pairings/{id}/approve", "/api/v1/pairings/decisions", "/api/v1/pairing-runs", "/api/v1/unpaired-children", "/api/v1/children", "/api/v1/visit-records", "/api/v1/concerns"]) {
+    for (const path of [
+      "/api/v1/helpers",
+      "/api/v1/pairings/{id}/approve",
+      "/api/v1/pairings/decisions",
+      "/api/v1/pairing-runs",
+      "/api/v1/unpaired-children",
+      "/api/v1/children",
+      "/api/v1/visit-records",
+      "/api/v1/concerns",
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
   });
 
   it("pairs a newly registered child, and ends the pairing when the child exits", async () => {
-    const helper = await call("POST", "/api/v1/helpers", "changling.supervisor", { kind: "proxy_parent", name: "黄爱心", phone: "13907318888", orgUnitCode: "360999101201" });
+    const helper = await call("POST", "/api/v1/helpers", "changling.supervisor", {
+      kind: "proxy_parent",
+      name: "黄爱心",
+      phone: "13907318888",
+      orgUnitCode: "360999101201",
+    });
     expect(helper.status, JSON.stringify(helper.body)).toBe(201);
 
     const child = await call("POST", "/api/v1/children", "changling.supervisor", childBody({ seq: 41, riskLevel: "high" }));
@@ -163,10 +190,13 @@ describe("registry → pairing → visits, through the gateway and the queues", 
     // The proposal appears once the event has travelled outbox → relay → BullMQ → consumer → matcher.
     let proposal: { id: string; helper: { id: string } } | undefined;
     await expect
-      .poll(async () => {
-        proposal = (await call("GET", `/api/v1/pairings?childId=${childId}&status=proposed`, "changling.supervisor")).body.items[0];
-        return proposal !== undefined;
-      }, { timeout: 15_000, interval: 100 })
+      .poll(
+        async () => {
+          proposal = (await call("GET", `/api/v1/pairings?childId=${childId}&status=proposed`, "changling.supervisor")).body.items[0];
+          return proposal !== undefined;
+        },
+        { timeout: 15_000, interval: 100 },
+      )
       .toBe(true);
     expect(proposal!.helper.id).toBe(helper.body.id);
 
@@ -179,10 +209,15 @@ describe("registry → pairing → visits, through the gateway and the queues", 
     expect(started!.data.data).toMatchObject({ child: { id: childId }, helper: { name: "黄爱心", phone: "13907318888" } });
     // Visits consumed it: the child's items now name the helper.
     await expect
-      .poll(async () => {
-        const items = (await call("GET", `/api/v1/visit-items?childId=${childId}`, "changling.supervisor")).body.items as { responsible: { name: string | null } }[];
-        return items.length === 5 && items.every((i) => i.responsible.name === "黄爱心");
-      }, { timeout: 10_000, interval: 100 })
+      .poll(
+        async () => {
+          const items = (await call("GET", `/api/v1/visit-items?childId=${childId}`, "changling.supervisor")).body.items as {
+            responsible: { name: string | null };
+          }[];
+          return items.length === 5 && items.every((i) => i.responsible.name === "黄爱心");
+        },
+        { timeout: 10_000, interval: 100 },
+      )
       .toBe(true);
 
     // Reads and decisions on the child's pairings are in the gateway's audit trail.
@@ -196,6 +231,8 @@ describe("registry → pairing → visits, through the gateway and the queues", 
     const [ended] = await jobsIn("notifications", "pairing.ended");
     expect(ended!.data.data).toMatchObject({ pairingId: proposal!.id, reason: "child_exited" });
     // And visits closed what was due for the child.
-    await expect.poll(async () => (await call("GET", `/api/v1/visit-items?childId=${childId}`, "changling.supervisor")).body.items.length, { timeout: 10_000 }).toBe(0);
+    await expect
+      .poll(async () => (await call("GET", `/api/v1/visit-items?childId=${childId}`, "changling.supervisor")).body.items.length, { timeout: 10_000 })
+      .toBe(0);
   });
 });

@@ -111,7 +111,12 @@ describe("through the gateway to the registry", () => {
   let childId: string;
 
   it("registers a child, reads the card, lists — and audits each, without leaking the audit header", async () => {
-    const created = await gateway.inject({ method: "POST", url: "/api/v1/children", headers: await bearer("changling.supervisor"), payload: childBody({ seq: 300 }) });
+    const created = await gateway.inject({
+      method: "POST",
+      url: "/api/v1/children",
+      headers: await bearer("changling.supervisor"),
+      payload: childBody({ seq: 300 }),
+    });
     expect(created.statusCode).toBe(201);
     childId = created.json().id;
     expect(created.headers["x-shouhu-audit"]).toBeUndefined();
@@ -137,7 +142,12 @@ describe("through the gateway to the registry", () => {
   });
 
   it("passes bad input through as the service's 4xx naming the field", async () => {
-    const res = await gateway.inject({ method: "POST", url: "/api/v1/children", headers: await bearer("county.admin"), payload: { ...childBody({ seq: 301 }), villageCode: "12" } });
+    const res = await gateway.inject({
+      method: "POST",
+      url: "/api/v1/children",
+      headers: await bearer("county.admin"),
+      payload: { ...childBody({ seq: 301 }), villageCode: "12" },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.details[0].field).toBe("villageCode");
   });
@@ -152,14 +162,24 @@ describe("through the gateway to the registry", () => {
 
   it("publishes the registry's paths in the merged OpenAPI document", async () => {
     const doc = (await gateway.inject({ url: "/api/docs/json" })).json();
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/children", "/api/v1/children/{id}/contact-card", "/api/v1/imports", "/api/v1/audit"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/api/v1/children", "/api/v1/children/{id}/contact-card", "/api/v1/imports", "/api/v1/audit"]),
+    );
     expect(doc.components.securitySchemes.bearer).toBeDefined();
   });
 
   it("sets security headers and restricts CORS to configured origins", async () => {
-    const allowed = await gateway.inject({ method: "OPTIONS", url: "/api/v1/children", headers: { origin: "https://shouhu.example.gov.cn", "access-control-request-method": "GET" } });
+    const allowed = await gateway.inject({
+      method: "OPTIONS",
+      url: "/api/v1/children",
+      headers: { origin: "https://shouhu.example.gov.cn", "access-control-request-method": "GET" },
+    });
     expect(allowed.headers["access-control-allow-origin"]).toBe("https://shouhu.example.gov.cn");
-    const other = await gateway.inject({ method: "OPTIONS", url: "/api/v1/children", headers: { origin: "https://evil.example", "access-control-request-method": "GET" } });
+    const other = await gateway.inject({
+      method: "OPTIONS",
+      url: "/api/v1/children",
+      headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
+    });
     expect(other.headers["access-control-allow-origin"]).toBeUndefined();
     const res = await gateway.inject({ url: "/healthz" });
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
@@ -171,7 +191,10 @@ describe("gateway behaviour with a stand-in upstream", () => {
   it("forwards the token, its own request id (never the client's) and the trace context", async () => {
     const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }]);
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const res = await app.inject({ url: "/api/v1/children/echo", headers: { ...(await bearer("county.admin")), traceparent: `00-${traceId}-00f067aa0ba902b7-01`, "x-request-id": "req-42" } });
+    const res = await app.inject({
+      url: "/api/v1/children/echo",
+      headers: { ...(await bearer("county.admin")), traceparent: `00-${traceId}-00f067aa0ba902b7-01`, "x-request-id": "req-42" },
+    });
     expect(res.statusCode).toBe(200);
     const seen = seenByFake.at(-1)!.headers;
     expect(seen.authorization).toBe(`Bearer ${await registry.token("county.admin")}`);
@@ -208,7 +231,12 @@ describe("gateway behaviour with a stand-in upstream", () => {
     const read = await app.inject({ url: "/api/v1/children/flaky", headers });
     expect(read.statusCode).toBe(200);
     expect(attempts.GET).toBe(2);
-    const write = await app.inject({ method: "POST", url: "/api/v1/children/flaky", headers: { ...headers, "content-type": "application/json" }, payload: "{}" });
+    const write = await app.inject({
+      method: "POST",
+      url: "/api/v1/children/flaky",
+      headers: { ...headers, "content-type": "application/json" },
+      payload: "{}",
+    });
     expect(write.statusCode).toBe(503);
     expect(attempts.POST).toBe(1);
     await app.close();
@@ -219,7 +247,11 @@ describe("gateway behaviour with a stand-in upstream", () => {
     // A Redis client pointed at a port nobody listens on behaves like Redis being down.
     const deadRedis = new Redis("redis://127.0.0.1:1", { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => 200 });
     deadRedis.on("error", () => undefined);
-    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], { redis: deadRedis, rateLimitPerMinute: 3, rateLimitNamespace: `${namespace}dead-` });
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], {
+      redis: deadRedis,
+      rateLimitPerMinute: 3,
+      rateLimitNamespace: `${namespace}dead-`,
+    });
     const a = await bearer("changling.director");
     const codes = [];
     for (let i = 0; i < 4; i++) codes.push((await app.inject({ url: "/api/v1/children/echo", headers: a })).statusCode);
@@ -265,7 +297,12 @@ describe("gateway behaviour with a stand-in upstream", () => {
     const url = new URL(await app.listen({ port: 0, host: "127.0.0.1" }));
     const { request } = await import("node:http");
     const payload = JSON.stringify({ name: "李小花", blob: "x".repeat(2 * 1024 * 1024) });
-    const headers = { ...(await bearer("county.admin")), "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)), expect: "100-continue" };
+    const headers = {
+      ...(await bearer("county.admin")),
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(payload)),
+      expect: "100-continue",
+    };
     const result = await new Promise<{ status: number; continued: boolean; body: string }>((resolve, reject) => {
       let continued = false;
       const req = request({ host: url.hostname, port: url.port, path: "/api/v1/children/upload", method: "POST", headers }, (res) => {
@@ -287,7 +324,10 @@ describe("gateway behaviour with a stand-in upstream", () => {
   });
 
   it("rate-limits per user, not per address", async () => {
-    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], { rateLimitPerMinute: 3, rateLimitNamespace: `${namespace}per-user-` });
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children"] }], {
+      rateLimitPerMinute: 3,
+      rateLimitNamespace: `${namespace}per-user-`,
+    });
     const a = await bearer("changling.director");
     const codes = [];
     for (let i = 0; i < 4; i++) codes.push((await app.inject({ url: "/api/v1/children/echo", headers: a })).statusCode);

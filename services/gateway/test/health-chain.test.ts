@@ -48,7 +48,12 @@ beforeAll(async () => {
   healthDb = await createTestDatabase("hchain_health");
   await migrate({ databaseUrl: healthDb.url, migrationsDir: fileURLToPath(new URL("../../health/prisma/migrations", import.meta.url)) });
   healthPrisma = createHealthPrisma(healthDb.url);
-  healthApp = await buildHealthApp({ prisma: healthPrisma, verifier: verifier(), logger: createLogger("health-test", "silent"), now: () => registry.clock.now });
+  healthApp = await buildHealthApp({
+    prisma: healthPrisma,
+    verifier: verifier(),
+    logger: createLogger("health-test", "silent"),
+    now: () => registry.clock.now,
+  });
   const healthUrl = (await healthApp.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
 
   db = await createTestDatabase("hchain_gateway");
@@ -60,7 +65,14 @@ beforeAll(async () => {
     verifier: verifier(),
     redis,
     logger: createLogger("gateway-test", "silent"),
-    upstreams: upstreamTable({ registry: registryUrl, pairing: "http://127.0.0.1:9", visits: "http://127.0.0.1:9", health: healthUrl, notifications: "http://127.0.0.1:9", reporting: "http://127.0.0.1:9" }),
+    upstreams: upstreamTable({
+      registry: registryUrl,
+      pairing: "http://127.0.0.1:9",
+      visits: "http://127.0.0.1:9",
+      health: healthUrl,
+      notifications: "http://127.0.0.1:9",
+      reporting: "http://127.0.0.1:9",
+    }),
     corsOrigins: [],
     rateLimitPerMinute: 10_000,
     rateLimitNamespace: `${prefix}-rl-`,
@@ -81,7 +93,11 @@ beforeAll(async () => {
   healthPool = createPgPool(healthDb.url, { max: 2 });
   const healthRelay = new OutboxRelay({ pool: healthPool, connection, prefix, producer: "health", routes: subscriptions, pollIntervalMs: 200 });
   healthRelay.start();
-  stoppers.push(() => registryRelay.stop(), () => consumer.close(), () => healthRelay.stop());
+  stoppers.push(
+    () => registryRelay.stop(),
+    () => consumer.close(),
+    () => healthRelay.stop(),
+  );
 });
 
 afterAll(async () => {
@@ -119,13 +135,27 @@ async function jobsIn(service: string, type: string): Promise<{ data: any }[]> {
 describe("registry → health → reporting and notifications, through the gateway and the queues", () => {
   it("serves health's paths in the merged OpenAPI document", async () => {
     const doc = (await gateway.inject({ url: "/api/docs/json" })).json() as { paths: Record<string, unknown> };
-    for (const path of ["/api/v1/campaigns", "/api/v1/campaigns/{id}/coverage", "/api/v1/campaigns/{id}/results", "/api/v1/exams", "/api/v1/follow-ups", "/api/v1/follow-ups/{id}/referral", "/api/v1/snapshots/health"]) {
+    for (const path of [
+      "/api/v1/campaigns",
+      "/api/v1/campaigns/{id}/coverage",
+      "/api/v1/campaigns/{id}/results",
+      "/api/v1/exams",
+      "/api/v1/follow-ups",
+      "/api/v1/follow-ups/{id}/referral",
+      "/api/v1/snapshots/health",
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
   });
 
   it("a registered child is in the campaign's scope; an abnormal exam opens a follow-up and publishes checkup.recorded and checkup.flagged", async () => {
-    const campaign = await call("POST", "/api/v1/campaigns", "changling.doctor", { name: "2026年秋季免费体检", orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "长岭乡卫生院" });
+    const campaign = await call("POST", "/api/v1/campaigns", "changling.doctor", {
+      name: "2026年秋季免费体检",
+      orgUnits: ["360999101"],
+      startDate: "2026-11-01",
+      endDate: "2026-11-30",
+      provider: "长岭乡卫生院",
+    });
     expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
     const campaignId = campaign.body.id as string;
 
@@ -135,11 +165,24 @@ describe("registry → health → reporting and notifications, through the gatew
 
     // In scope once child.registered has travelled outbox → relay → BullMQ → health's consumer.
     await expect
-      .poll(async () => (await call("GET", `/api/v1/campaigns/${campaignId}/coverage`, "changling.doctor")).body.total?.inScope, { timeout: 15_000, interval: 100 })
+      .poll(async () => (await call("GET", `/api/v1/campaigns/${campaignId}/coverage`, "changling.doctor")).body.total?.inScope, {
+        timeout: 15_000,
+        interval: 100,
+      })
       .toBe(1);
 
     // Girl of 11 years 8 months: haemoglobin 108 g/L is moderate anaemia (WHO, 5–11 years: below 115).
-    const exam = await call("POST", "/api/v1/exams", "changling.doctor", { childId, campaignId, date: "2026-11-20", examiner: "李医生", heightCm: 146, weightKg: 38, visionLeft: 5.0, visionRight: 5.0, hemoglobin: 108 });
+    const exam = await call("POST", "/api/v1/exams", "changling.doctor", {
+      childId,
+      campaignId,
+      date: "2026-11-20",
+      examiner: "李医生",
+      heightCm: 146,
+      weightKg: 38,
+      visionLeft: 5.0,
+      visionRight: 5.0,
+      hemoglobin: 108,
+    });
     expect(exam.status, JSON.stringify(exam.body)).toBe(201);
     expect(exam.body.flags).toEqual([{ kind: "anaemia", severity: "moderate", label: "贫血（中度）" }]);
     // Out-of-bounds values are refused through the gateway too, naming the field.
@@ -158,13 +201,26 @@ describe("registry → health → reporting and notifications, through the gatew
     // Health's relay delivered what it published to the services that consume it.
     await expect.poll(async () => (await jobsIn("reporting", "checkup.recorded")).length, { timeout: 10_000, interval: 100 }).toBe(1);
     const [recorded] = await jobsIn("reporting", "checkup.recorded");
-    expect(recorded!.data).toMatchObject({ producer: "health", subject: childId, orgUnit: "360999101201", data: { examId: exam.body.examId, campaignId, child: { id: childId, villageCode: "360999101201" }, flags: [{ kind: "anaemia" }] } });
+    expect(recorded!.data).toMatchObject({
+      producer: "health",
+      subject: childId,
+      orgUnit: "360999101201",
+      data: { examId: exam.body.examId, campaignId, child: { id: childId, villageCode: "360999101201" }, flags: [{ kind: "anaemia" }] },
+    });
     await expect.poll(async () => (await jobsIn("notifications", "checkup.flagged")).length, { timeout: 10_000, interval: 100 }).toBe(1);
     const [flagged] = await jobsIn("notifications", "checkup.flagged");
-    expect(flagged!.data.data).toMatchObject({ examId: exam.body.examId, findings: [{ kind: "anaemia", followUpId: followUps.body.items[0].id, followUpOpened: true }], guardian: { name: "李大山", phone: "13907310001" }, helper: null });
+    expect(flagged!.data.data).toMatchObject({
+      examId: exam.body.examId,
+      findings: [{ kind: "anaemia", followUpId: followUps.body.items[0].id, followUpOpened: true }],
+      guardian: { name: "李大山", phone: "13907310001" },
+      helper: null,
+    });
 
     // A referral through the gateway closes it; reads of the child's exams are in the audit trail.
-    const referral = await call("POST", `/api/v1/follow-ups/${followUps.body.items[0].id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" });
+    const referral = await call("POST", `/api/v1/follow-ups/${followUps.body.items[0].id}/referral`, "changling.doctor", {
+      hospital: "县人民医院",
+      date: "2026-11-21",
+    });
     expect(referral.status, JSON.stringify(referral.body)).toBe(200);
     expect((await call("GET", "/api/v1/follow-ups?status=open", "changling.director")).body.items).toEqual([]);
     expect((await call("GET", `/api/v1/exams?childId=${childId}`, "changling.supervisor")).body.items).toHaveLength(1);
@@ -174,12 +230,21 @@ describe("registry → health → reporting and notifications, through the gatew
   });
 
   it("bulk entry through the gateway: the roster downloads as .xlsx and the filled-in sheet uploads, with per-row errors", async () => {
-    const campaign = await call("POST", "/api/v1/campaigns", "changling.supervisor", { name: "2026年冬季复查", orgUnits: ["360999101201"], startDate: "2026-11-15", endDate: "2026-11-30", provider: "长岭乡卫生院" });
+    const campaign = await call("POST", "/api/v1/campaigns", "changling.supervisor", {
+      name: "2026年冬季复查",
+      orgUnits: ["360999101201"],
+      startDate: "2026-11-15",
+      endDate: "2026-11-30",
+      provider: "长岭乡卫生院",
+    });
     expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
     const second = await call("POST", "/api/v1/children", "changling.supervisor", childBody({ seq: 52, sex: "male", name: "李小虎", birthDate: "2016-05-10" }));
     expect(second.status, JSON.stringify(second.body)).toBe(201);
     await expect
-      .poll(async () => (await call("GET", `/api/v1/campaigns/${campaign.body.id}/coverage`, "changling.doctor")).body.total?.inScope, { timeout: 15_000, interval: 100 })
+      .poll(async () => (await call("GET", `/api/v1/campaigns/${campaign.body.id}/coverage`, "changling.doctor")).body.total?.inScope, {
+        timeout: 15_000,
+        interval: 100,
+      })
       .toBe(2);
 
     const roster = await gateway.inject({ url: `/api/v1/campaigns/${campaign.body.id}/roster.xlsx`, headers: await registry.as("changling.doctor") });
@@ -208,9 +273,19 @@ describe("registry → health → reporting and notifications, through the gatew
       Buffer.from(await wb.xlsx.writeBuffer()),
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    const res = await gateway.inject({ method: "POST", url: `/api/v1/campaigns/${campaign.body.id}/results`, headers: { ...(await registry.as("changling.doctor")), "content-type": `multipart/form-data; boundary=${boundary}` }, payload });
+    const res = await gateway.inject({
+      method: "POST",
+      url: `/api/v1/campaigns/${campaign.body.id}/results`,
+      headers: { ...(await registry.as("changling.doctor")), "content-type": `multipart/form-data; boundary=${boundary}` },
+      payload,
+    });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ rows: 2, accepted: 1, rejected: 1, errors: [{ row: badRow, issues: [{ field: "heightCm", message: "身高应在50–220厘米之间" }] }] });
+    expect(res.json()).toEqual({
+      rows: 2,
+      accepted: 1,
+      rejected: 1,
+      errors: [{ row: badRow, issues: [{ field: "heightCm", message: "身高应在50–220厘米之间" }] }],
+    });
     // 8 years 6 months, boys: BMI 15.9 is normal by WS/T 586 and WS/T 456.
     const exams = await call("GET", `/api/v1/exams?campaignId=${campaign.body.id}`, "changling.doctor");
     expect(exams.body.items).toEqual([expect.objectContaining({ childId: second.body.id, date: "2026-11-20", bmi: 15.9, flags: [] })]);

@@ -85,7 +85,10 @@ describe("tracing through the proxy", () => {
   it("the upstream call is a child of the gateway's request span, in the caller's trace", async () => {
     exporter.reset();
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const res = await gateway.inject({ url: `/api/v1/children/${childId}`, headers: { ...(await issuer.as("county.admin")), traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    const res = await gateway.inject({
+      url: `/api/v1/children/${childId}`,
+      headers: { ...(await issuer.as("county.admin")), traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
     expect(res.statusCode).toBe(200);
     const sent = String(seen.at(-1)!.traceparent);
     const [, sentTrace, sentParent] = sent.split("-");
@@ -106,7 +109,11 @@ describe("security headers computed once", () => {
     await reference.close();
     const ours = securityHeaders(helmetOptions);
     const plain = new Set(["content-type", "content-length", "date", "connection", "keep-alive"]);
-    expect(ours.map(([name]) => name).sort()).toEqual(Object.keys(expected).filter((h) => !plain.has(h)).sort());
+    expect(ours.map(([name]) => name).sort()).toEqual(
+      Object.keys(expected)
+        .filter((h) => !plain.has(h))
+        .sort(),
+    );
     const res = await gateway.inject({ url: `/api/v1/children/${childId}`, headers: await issuer.as("county.admin") });
     for (const [name] of ours) expect(res.headers[name], name).toBe(expected[name]);
     expect(res.headers["content-security-policy"]).toMatch(/default-src 'none'/);
@@ -136,8 +143,18 @@ describe("audit group commit", () => {
     const writer = new AuditWriter(prisma, { maxInFlight: 1, maxBatch: 50, pool: via === "pg pool" ? pool : undefined });
     const username = `batch.${via.replace(" ", "-")}`;
     const record = (i: number): AuditRecord => ({
-      userId: "u1", username, roles: ["county-admin"], orgUnit: "360999", action: "read",
-      childIds: [childId], method: "GET", path: `/api/v1/children/${childId}`, status: 200, requestId: `${username}-${i}`, outcome: "allowed", sourceIp: "127.0.0.1",
+      userId: "u1",
+      username,
+      roles: ["county-admin"],
+      orgUnit: "360999",
+      action: "read",
+      childIds: [childId],
+      method: "GET",
+      path: `/api/v1/children/${childId}`,
+      status: 200,
+      requestId: `${username}-${i}`,
+      outcome: "allowed",
+      sourceIp: "127.0.0.1",
     });
     const committedWhenResolved: number[] = [];
     await Promise.all(
@@ -150,7 +167,10 @@ describe("audit group commit", () => {
     expect(committedWhenResolved).toHaveLength(120);
     expect(committedWhenResolved.every((n) => n === 1)).toBe(true);
     // 120 rows in one event-loop turn, at most 50 a statement: three INSERTs, three transactions (xmin).
-    const times = await prisma.$queryRawUnsafe<{ n: bigint }[]>("SELECT count(DISTINCT xmin::text)::bigint AS n FROM audit_entries WHERE username = $1", username);
+    const times = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
+      "SELECT count(DISTINCT xmin::text)::bigint AS n FROM audit_entries WHERE username = $1",
+      username,
+    );
     expect(Number(times[0]!.n)).toBe(3);
   });
 
@@ -158,7 +178,20 @@ describe("audit group commit", () => {
     const batches: number[] = [];
     const counting = { query: async (config: { values: unknown[] }) => void batches.push((config.values[0] as unknown[]).length) };
     const writer = new AuditWriter(prisma, { pool: counting, minIntervalMs: 300 });
-    const row = (i: number): AuditRecord => ({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `i${i}`, outcome: "allowed", sourceIp: null });
+    const row = (i: number): AuditRecord => ({
+      userId: "u",
+      username: "x",
+      roles: [],
+      orgUnit: "360999",
+      action: "read",
+      childIds: [],
+      method: "GET",
+      path: "/",
+      status: 200,
+      requestId: `i${i}`,
+      outcome: "allowed",
+      sourceIp: null,
+    });
     const t0 = performance.now();
     await writer.record(row(0));
     expect(performance.now() - t0).toBeLessThan(200); // not held back by the interval
@@ -180,7 +213,22 @@ describe("audit group commit", () => {
     try {
       for (const writer of [new AuditWriter(brokenPrisma), new AuditWriter(brokenPrisma, { pool: brokenPool })]) {
         const results = await Promise.allSettled(
-          [1, 2, 3].map((i) => writer.record({ userId: "u", username: "x", roles: [], orgUnit: "360999", action: "read", childIds: [], method: "GET", path: "/", status: 200, requestId: `f${i}`, outcome: "allowed", sourceIp: null })),
+          [1, 2, 3].map((i) =>
+            writer.record({
+              userId: "u",
+              username: "x",
+              roles: [],
+              orgUnit: "360999",
+              action: "read",
+              childIds: [],
+              method: "GET",
+              path: "/",
+              status: 200,
+              requestId: `f${i}`,
+              outcome: "allowed",
+              sourceIp: null,
+            }),
+          ),
         );
         expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
       }

@@ -61,7 +61,8 @@ afterAll(async () => {
 describe("Bull Board for the ops role", () => {
   it("lists every queue of the deployment: events, dead letters and jobs", () => {
     const names = opsQueueNames();
-    for (const name of ["registry.events", "reporting.events", "reporting.events.dead", "registry.import", "notifications.deliver"]) expect(names).toContain(name);
+    for (const name of ["registry.events", "reporting.events", "reporting.events.dead", "registry.import", "notifications.deliver"])
+      expect(names).toContain(name);
   });
 
   it("an ops token holds no application role (every child route refuses it) and the realm role ops", async () => {
@@ -104,7 +105,14 @@ describe("Bull Board for the ops role", () => {
 
   it("shows job payloads scrubbed of names, ID numbers and phones; allows retries and nothing that loses or reorders events", async () => {
     const q = queue();
-    await q.add("child.registered", { type: "child.registered", data: { child: { name: "王小明", idNumber: "360999201201011234", guardian: { name: "王大山", phone: "13907310001" }, villageCode: "360999101201" } } }, { jobId: "ops-e1" });
+    await q.add(
+      "child.registered",
+      {
+        type: "child.registered",
+        data: { child: { name: "王小明", idNumber: "360999201201011234", guardian: { name: "王大山", phone: "13907310001" }, villageCode: "360999101201" } },
+      },
+      { jobId: "ops-e1" },
+    );
     // One failed job to retry: a worker that throws once.
     const failing = new Worker("notifications.events", async () => Promise.reject(new Error("处理失败")), { connection, prefix, autorun: true });
     await until("the job to fail", async () => (await q.getJobState("ops-e1")) === "failed");

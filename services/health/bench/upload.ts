@@ -34,14 +34,42 @@ try {
   const handlers = healthHandlers();
   for (let i = 0; i < rows; i++) {
     const child: ChildSnapshot = {
-      id: randomUUID(), name: `儿童${i}`, sex: i % 2 ? "male" : "female", birthDate: `201${i % 8}-0${1 + (i % 9)}-1${i % 10}`,
-      villageCode: `3609991012${String(1 + (i % 20)).padStart(2, "0")}`, townshipCode: "360999101", countyCode: "360999", schoolId: null, schoolName: null, grade: null, className: null,
-      leftBehindType: "both_parents_away", difficultyCategories: [], riskLevel: "low", status: "active", exitReason: null,
-      guardian: { name: "监护人", relation: "祖母", phone: "13900000000" }, parents: [], revision: 1,
+      id: randomUUID(),
+      name: `儿童${i}`,
+      sex: i % 2 ? "male" : "female",
+      birthDate: `201${i % 8}-0${1 + (i % 9)}-1${i % 10}`,
+      villageCode: `3609991012${String(1 + (i % 20)).padStart(2, "0")}`,
+      townshipCode: "360999101",
+      countyCode: "360999",
+      schoolId: null,
+      schoolName: null,
+      grade: null,
+      className: null,
+      leftBehindType: "both_parents_away",
+      difficultyCategories: [],
+      riskLevel: "low",
+      status: "active",
+      exitReason: null,
+      guardian: { name: "监护人", relation: "祖母", phone: "13900000000" },
+      parents: [],
+      revision: 1,
     };
-    await consumeEvent<Tx>(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor: { kind: "system", id: "bench" }, data: { child } }, { producer: "registry" }), handlers, (fn) => prisma.$transaction(fn));
+    await consumeEvent<Tx>(
+      buildEvent(
+        "child.registered",
+        { subject: child.id, orgUnit: child.villageCode, actor: { kind: "system", id: "bench" }, data: { child } },
+        { producer: "registry" },
+      ),
+      handlers,
+      (fn) => prisma.$transaction(fn),
+    );
   }
-  const campaign = await app.inject({ method: "POST", url: "/api/v1/campaigns", headers, payload: { name: "基准", orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "卫生院" } });
+  const campaign = await app.inject({
+    method: "POST",
+    url: "/api/v1/campaigns",
+    headers,
+    payload: { name: "基准", orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "卫生院" },
+  });
   const id = campaign.json().id as string;
   const roster = await app.inject({ url: `/api/v1/campaigns/${id}/roster.xlsx`, headers });
   const wb = new ExcelJS.Workbook();
@@ -60,12 +88,31 @@ try {
   });
   const buffer = Buffer.from(await wb.xlsx.writeBuffer());
   const boundary = "----bench";
-  const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="r.xlsx"\r\n\r\n`), buffer, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="r.xlsx"\r\n\r\n`),
+    buffer,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
   const started = performance.now();
-  const res = await app.inject({ method: "POST", url: `/api/v1/campaigns/${id}/results`, headers: { ...headers, "content-type": `multipart/form-data; boundary=${boundary}` }, payload: body });
+  const res = await app.inject({
+    method: "POST",
+    url: `/api/v1/campaigns/${id}/results`,
+    headers: { ...headers, "content-type": `multipart/form-data; boundary=${boundary}` },
+    payload: body,
+  });
   const ms = performance.now() - started;
   const out = res.json();
-  console.log(JSON.stringify({ rows, status: res.statusCode, accepted: out.accepted, rejected: out.rejected, uploadMs: Math.round(ms), msPerRow: +(ms / rows).toFixed(2), followUps: await prisma.followUp.count() }));
+  console.log(
+    JSON.stringify({
+      rows,
+      status: res.statusCode,
+      accepted: out.accepted,
+      rejected: out.rejected,
+      uploadMs: Math.round(ms),
+      msPerRow: +(ms / rows).toFixed(2),
+      followUps: await prisma.followUp.count(),
+    }),
+  );
 } finally {
   await app.close();
   await issuer.close();

@@ -18,7 +18,10 @@ await runService({
     const snapshots = own(createJobQueue(jobQueues.healthSnapshot, producerRedis, config.QUEUE_PREFIX));
     return {
       api: (verifier) => buildHealthApp({ prisma, verifier, logger, instrumentation, readiness }),
-      consumer: { handlers: healthHandlers({ requestSnapshot: requestSnapshot(snapshots) }), runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION) },
+      consumer: {
+        handlers: healthHandlers({ requestSnapshot: requestSnapshot(snapshots) }),
+        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION),
+      },
       workers: async () => {
         const snapshotWorker = startSnapshotWorker(prisma, { connection: workerRedis, prefix: config.QUEUE_PREFIX, logger });
         return [{ name: "snapshots", close: () => snapshotWorker.close() }];

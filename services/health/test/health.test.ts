@@ -92,11 +92,43 @@ let campaignId: string;
 
 describe("campaigns and scope from registry events", () => {
   it("creates a campaign for the township and counts who is in scope, examined and missed", async () => {
-    const bad = await api("POST", "/api/v1/campaigns", "changling.doctor", { name: "秋季体检", orgUnits: ["360999101"], startDate: "2026-11-30", endDate: "2026-11-01", provider: "长岭乡卫生院" });
+    const bad = await api("POST", "/api/v1/campaigns", "changling.doctor", {
+      name: "秋季体检",
+      orgUnits: ["360999101"],
+      startDate: "2026-11-30",
+      endDate: "2026-11-01",
+      provider: "长岭乡卫生院",
+    });
     expect(bad.body.error.details[0].field).toBe("endDate");
-    expect((await api("POST", "/api/v1/campaigns", "changling.doctor", { name: "越界", orgUnits: ["360999102"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "x" })).status).toBe(403);
-    expect((await api("POST", "/api/v1/campaigns", "changling.teacher", { name: "x", orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "x" })).status).toBe(403);
-    const res = await api("POST", "/api/v1/campaigns", "changling.doctor", { name: "2026年秋季免费体检", orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "长岭乡卫生院" });
+    expect(
+      (
+        await api("POST", "/api/v1/campaigns", "changling.doctor", {
+          name: "越界",
+          orgUnits: ["360999102"],
+          startDate: "2026-11-01",
+          endDate: "2026-11-30",
+          provider: "x",
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await api("POST", "/api/v1/campaigns", "changling.teacher", {
+          name: "x",
+          orgUnits: ["360999101"],
+          startDate: "2026-11-01",
+          endDate: "2026-11-30",
+          provider: "x",
+        })
+      ).status,
+    ).toBe(403);
+    const res = await api("POST", "/api/v1/campaigns", "changling.doctor", {
+      name: "2026年秋季免费体检",
+      orgUnits: ["360999101"],
+      startDate: "2026-11-01",
+      endDate: "2026-11-30",
+      provider: "长岭乡卫生院",
+    });
     expect(res.status).toBe(201);
     campaignId = res.body.id;
   });
@@ -105,7 +137,16 @@ describe("campaigns and scope from registry events", () => {
 describe("exams, evaluation and follow-up", () => {
   it("rejects values outside physical bounds and bad dates, naming the field", async () => {
     const c = await register();
-    const post = (body: object) => api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-20", examiner: "李医生", heightCm: 140, weightKg: 35, ...body });
+    const post = (body: object) =>
+      api("POST", "/api/v1/exams", "changling.doctor", {
+        childId: c.id,
+        campaignId,
+        date: "2026-11-20",
+        examiner: "李医生",
+        heightCm: 140,
+        weightKg: 35,
+        ...body,
+      });
     const fields = async (body: object) => (await post(body)).body.error.details.map((d: { field: string }) => d.field);
     expect(await fields({ heightCm: 14 })).toEqual(["heightCm"]);
     expect(await fields({ weightKg: 700 })).toEqual(["weightKg"]); // 斤 typed as kg
@@ -135,7 +176,15 @@ describe("exams, evaluation and follow-up", () => {
             pairingId: randomUUID(),
             kind: "mentor",
             child: { id: c.id, name: c.name, villageCode: c.villageCode, townshipCode: c.townshipCode, schoolId: c.schoolId },
-            helper: { id: randomUUID(), kind: "teacher", name: "王老师", phone: "13907300301", username: "changling.teacher", orgUnitCode: "360999101", schoolId: "S360999101001" },
+            helper: {
+              id: randomUUID(),
+              kind: "teacher",
+              name: "王老师",
+              phone: "13907300301",
+              username: "changling.teacher",
+              orgUnitCode: "360999101",
+              schoolId: "S360999101001",
+            },
             startDate: "2026-11-01",
             approvedBy: "x",
           },
@@ -144,7 +193,17 @@ describe("exams, evaluation and follow-up", () => {
       ),
     );
     // 11 years 8 months (band 11.5): girls' anaemia threshold 115; vision 4.7 is moderate; BMI 13.9 ≤ 13.9 moderate-to-severe wasting.
-    const res = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-20", examiner: "李医生", heightCm: 140, weightKg: 27.2, visionLeft: 4.7, visionRight: 5.0, hemoglobin: 108 });
+    const res = await api("POST", "/api/v1/exams", "changling.doctor", {
+      childId: c.id,
+      campaignId,
+      date: "2026-11-20",
+      examiner: "李医生",
+      heightCm: 140,
+      weightKg: 27.2,
+      visionLeft: 4.7,
+      visionRight: 5.0,
+      hemoglobin: 108,
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body).toMatchObject({ ageBand: 11.5, bmi: 13.9 });
     expect(res.body.flags.map((f: { label: string }) => f.label)).toEqual(["中重度消瘦", "视力低下（中度）", "贫血（中度）"]);
@@ -180,26 +239,49 @@ describe("exams, evaluation and follow-up", () => {
     const anaemia = (await prisma.followUp.findFirst({ where: { childId: c.id, kind: "anaemia" } }))!;
     const future = await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-23" });
     expect([future.status, future.body.error.details[0].field]).toEqual([400, "date"]);
-    expect((await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" })).status).toBe(200);
-    expect((await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" })).status).toBe(409);
-    const recheck = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-22", examiner: "李医生", heightCm: 140, weightKg: 27.2, visionLeft: 5.0, visionRight: 5.0 });
+    expect((await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" })).status).toBe(
+      200,
+    );
+    expect((await api("POST", `/api/v1/follow-ups/${anaemia.id}/referral`, "changling.doctor", { hospital: "县人民医院", date: "2026-11-21" })).status).toBe(
+      409,
+    );
+    const recheck = await api("POST", "/api/v1/exams", "changling.doctor", {
+      childId: c.id,
+      date: "2026-11-22",
+      examiner: "李医生",
+      heightCm: 140,
+      weightKg: 27.2,
+      visionLeft: 5.0,
+      visionRight: 5.0,
+    });
     expect(recheck.status, JSON.stringify(recheck.body)).toBe(201);
     expect(recheck.body).toMatchObject({ followUpsOpened: [], followUpsResolved: 1 });
     // The re-check still shows the wasting: its message names it, under the follow-up already open.
     const again: EventData<"checkup.flagged">[] = await outbox("checkup.flagged", c.id);
     expect(again).toHaveLength(2);
     expect(again[1]).toMatchObject({ examId: recheck.body.examId, campaignId: null });
-    expect(again[1]!.findings).toEqual([{ kind: "wasting_moderate_severe", severity: "moderate", label: "中重度消瘦", followUpId: followUpOf("wasting_moderate_severe"), followUpOpened: false }]);
+    expect(again[1]!.findings).toEqual([
+      { kind: "wasting_moderate_severe", severity: "moderate", label: "中重度消瘦", followUpId: followUpOf("wasting_moderate_severe"), followUpOpened: false },
+    ]);
     const states = await prisma.followUp.findMany({ where: { childId: c.id }, orderBy: { kind: "asc" } });
     expect(states.map((f) => [f.kind, f.status])).toEqual([
       ["anaemia", "referred"],
       ["low_vision", "resolved"],
       ["wasting_moderate_severe", "open"],
     ]);
-    expect((await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-21", examiner: "李医生", heightCm: 141 })).body.error.code).toBe("EXAM_EXISTS");
+    expect(
+      (await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-21", examiner: "李医生", heightCm: 141 })).body.error
+        .code,
+    ).toBe("EXAM_EXISTS");
 
     // An exam that finds nothing is recorded and publishes no checkup.flagged (nobody is texted).
-    const normal = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-22", examiner: "李医生", visionLeft: 5.0, visionRight: 5.1 });
+    const normal = await api("POST", "/api/v1/exams", "changling.doctor", {
+      childId: c.id,
+      date: "2026-11-22",
+      examiner: "李医生",
+      visionLeft: 5.0,
+      visionRight: 5.1,
+    });
     expect([normal.status, normal.body.flags]).toEqual([201, []]);
     expect((await outbox("checkup.recorded", c.id)).map((r: { examId: string }) => r.examId)).toContain(normal.body.examId);
     expect((await outbox("checkup.flagged", c.id)).map((f: { examId: string }) => f.examId)).toEqual([res.body.examId, recheck.body.examId]);
@@ -232,8 +314,20 @@ describe("coverage and jurisdiction", () => {
     const registered = buildEvent("child.registered", { subject: c.id, orgUnit: c.villageCode, actor, data: { child: c } }, { producer: "registry" });
     expect(await deliver(registered)).toBe("applied");
     expect(await deliver(registered)).toBe("duplicate");
-    await deliver(buildEvent("child.updated", { subject: c.id, orgUnit: c.villageCode, actor, data: { child: { ...c, name: "新名", revision: 3 }, changes: [] } }, { producer: "registry" }));
-    await deliver(buildEvent("child.updated", { subject: c.id, orgUnit: c.villageCode, actor, data: { child: { ...c, name: "旧的更新", revision: 2 }, changes: [] } }, { producer: "registry" }));
+    await deliver(
+      buildEvent(
+        "child.updated",
+        { subject: c.id, orgUnit: c.villageCode, actor, data: { child: { ...c, name: "新名", revision: 3 }, changes: [] } },
+        { producer: "registry" },
+      ),
+    );
+    await deliver(
+      buildEvent(
+        "child.updated",
+        { subject: c.id, orgUnit: c.villageCode, actor, data: { child: { ...c, name: "旧的更新", revision: 2 }, changes: [] } },
+        { producer: "registry" },
+      ),
+    );
     expect((await prisma.child.findUnique({ where: { id: c.id } }))!.name).toBe("新名");
   });
 });
@@ -272,7 +366,9 @@ describe("bulk entry from .xlsx", () => {
 
     const boundary = "----shouhu";
     const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`,
+      ),
       buffer,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
@@ -300,12 +396,25 @@ describe("follow-ups close only on evidence", () => {
   it("an exam that did not measure a finding neither finds nor clears it; an older exam entered late closes nothing newer", async () => {
     const c = await register({ name: "刘小兰", sex: "female" });
     // 11 years 8 months, girls: haemoglobin 108 is moderate anaemia (5–11 years: below 115).
-    const first = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-18", examiner: "李医生", hemoglobin: 108, visionLeft: 4.8, visionRight: 5.0 });
+    const first = await api("POST", "/api/v1/exams", "changling.doctor", {
+      childId: c.id,
+      date: "2026-11-18",
+      examiner: "李医生",
+      hemoglobin: 108,
+      visionLeft: 4.8,
+      visionRight: 5.0,
+    });
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     expect(first.body.flags.map((f: { kind: string }) => f.kind)).toEqual(["low_vision", "anaemia"]);
 
     // A vision-only re-check: vision is cleared, anaemia was not measured and stays open.
-    const visionOnly = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-19", examiner: "李医生", visionLeft: 5.0, visionRight: 5.0 });
+    const visionOnly = await api("POST", "/api/v1/exams", "changling.doctor", {
+      childId: c.id,
+      date: "2026-11-19",
+      examiner: "李医生",
+      visionLeft: 5.0,
+      visionRight: 5.0,
+    });
     expect(visionOnly.body).toMatchObject({ flags: [], followUpsResolved: 1 });
     const older = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-10", examiner: "李医生", hemoglobin: 125 });
     expect(older.status, JSON.stringify(older.body)).toBe(201);
@@ -325,8 +434,16 @@ describe("follow-ups close only on evidence", () => {
     const c = await register({ name: "赵小军" });
     const res = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-20", examiner: "李医生", caries: 3 });
     expect(res.body.followUpsOpened).toHaveLength(1);
-    const ownerOf = async () => (await api("GET", "/api/v1/follow-ups?status=open", "changling.director")).body.items.find((f: { childId: string }) => f.childId === c.id);
-    expect(await ownerOf()).toMatchObject({ kind: "dental_caries", owner: null, ownerRole: "village-director", ownerName: "村儿童主任", status: "open", statusLabel: "待随访" });
+    const ownerOf = async () =>
+      (await api("GET", "/api/v1/follow-ups?status=open", "changling.director")).body.items.find((f: { childId: string }) => f.childId === c.id);
+    expect(await ownerOf()).toMatchObject({
+      kind: "dental_caries",
+      owner: null,
+      ownerRole: "village-director",
+      ownerName: "村儿童主任",
+      status: "open",
+      statusLabel: "待随访",
+    });
 
     const started = pairingStarted(c, { name: "王老师", username: "changling.teacher" });
     expect(await deliver(started)).toBe("applied");
@@ -336,7 +453,12 @@ describe("follow-ups close only on evidence", () => {
     const { pairingId, kind, child: pc, helper } = started.data as EventData<"pairing.started">;
     const ended = buildEvent(
       "pairing.ended",
-      { subject: c.id, orgUnit: c.villageCode, actor, data: { pairingId, kind, child: pc, helper, endDate: "2026-11-21", reason: "helper_deactivated", note: null } },
+      {
+        subject: c.id,
+        orgUnit: c.villageCode,
+        actor,
+        data: { pairingId, kind, child: pc, helper, endDate: "2026-11-21", reason: "helper_deactivated", note: null },
+      },
       { producer: "pairing" },
     );
     expect(await deliver(ended)).toBe("applied");
@@ -352,12 +474,25 @@ describe("a child leaving the programme", () => {
     expect(res.body.followUpsOpened).toHaveLength(1);
     const exited = buildEvent(
       "child.status-changed",
-      { subject: c.id, orgUnit: c.villageCode, actor, data: { child: { ...c, status: "exited", exitReason: "parent_returned", revision: 2 }, from: "active", to: "exited", reason: "parent_returned", note: null } },
+      {
+        subject: c.id,
+        orgUnit: c.villageCode,
+        actor,
+        data: {
+          child: { ...c, status: "exited", exitReason: "parent_returned", revision: 2 },
+          from: "active",
+          to: "exited",
+          reason: "parent_returned",
+          note: null,
+        },
+      },
       { producer: "registry" },
     );
     expect(await deliver(exited)).toBe("applied");
     expect(await deliver(exited)).toBe("duplicate");
-    const items = (await api("GET", "/api/v1/follow-ups?status=closed", "changling.director")).body.items.filter((f: { childId: string }) => f.childId === c.id);
+    const items = (await api("GET", "/api/v1/follow-ups?status=closed", "changling.director")).body.items.filter(
+      (f: { childId: string }) => f.childId === c.id,
+    );
     expect(items).toEqual([expect.objectContaining({ kind: "dental_caries", status: "closed", statusLabel: "儿童已退出" })]);
     expect((await prisma.followUp.findFirstOrThrow({ where: { childId: c.id } })).closedBy).toBe("child:exited");
     const again = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-21", examiner: "李医生", caries: 2 });
@@ -392,10 +527,25 @@ describe("jurisdiction", () => {
     expect((await api("GET", "/api/v1/follow-ups", "shimen.supervisor")).body.items).toEqual([]);
     expect((await api("GET", "/api/v1/follow-ups?orgUnit=360999101", "shimen.supervisor")).status).toBe(403);
     expect((await api("POST", `/api/v1/follow-ups/${followUpId}/referral`, "shimen.supervisor", { hospital: "县医院", date: "2026-11-21" })).status).toBe(404);
-    expect((await api("POST", "/api/v1/campaigns", "shimen.supervisor", { name: "越界", orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30", provider: "x" })).status).toBe(403);
+    expect(
+      (
+        await api("POST", "/api/v1/campaigns", "shimen.supervisor", {
+          name: "越界",
+          orgUnits: ["360999101"],
+          startDate: "2026-11-01",
+          endDate: "2026-11-30",
+          provider: "x",
+        })
+      ).status,
+    ).toBe(403);
 
     // The township's own staff see it.
-    expect((await api("GET", `/api/v1/campaigns/${campaignId}`, "changling.supervisor")).body).toMatchObject({ id: campaignId, orgUnits: ["360999101"], startDate: "2026-11-01", endDate: "2026-11-30" });
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}`, "changling.supervisor")).body).toMatchObject({
+      id: campaignId,
+      orgUnits: ["360999101"],
+      startDate: "2026-11-01",
+      endDate: "2026-11-30",
+    });
     expect((await api("GET", `/api/v1/exams?childId=${c.id}`, "changling.supervisor")).body.items).toHaveLength(1);
   });
 });
@@ -425,11 +575,18 @@ describe("OpenAPI", () => {
 async function upload(workbook: ExcelJS.Workbook | Buffer, user = "changling.doctor") {
   const boundary = "----shouhu-results";
   const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="results.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`,
+    ),
     Buffer.isBuffer(workbook) ? workbook : Buffer.from(await workbook.xlsx.writeBuffer()),
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
-  const res = await app.inject({ method: "POST", url: `/api/v1/campaigns/${campaignId}/results`, headers: { ...(await issuer.as(user)), "content-type": `multipart/form-data; boundary=${boundary}` }, payload: body });
+  const res = await app.inject({
+    method: "POST",
+    url: `/api/v1/campaigns/${campaignId}/results`,
+    headers: { ...(await issuer.as(user)), "content-type": `multipart/form-data; boundary=${boundary}` },
+    payload: body,
+  });
   return { status: res.statusCode, body: res.json() as any };
 }
 
@@ -504,7 +661,15 @@ describe("need-to-know for check-ups, generated from the table", () => {
     const other = await register({ name: "需知乙" });
     await deliver(pairingStarted(paired, { name: "王老师", username: "changling.teacher" }));
     for (const c of [paired, other]) {
-      const res = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, campaignId, date: "2026-11-21", examiner: "李医生", heightCm: 130, weightKg: 28, hemoglobin: 100 });
+      const res = await api("POST", "/api/v1/exams", "changling.doctor", {
+        childId: c.id,
+        campaignId,
+        date: "2026-11-21",
+        examiner: "李医生",
+        heightCm: 130,
+        weightKg: 28,
+        hemoglobin: 100,
+      });
       expect(res.status).toBe(201);
     }
     const ours = (items: { childId: string }[]) => items.filter((i) => i.childId === paired.id || i.childId === other.id);
@@ -526,7 +691,9 @@ describe("need-to-know for check-ups, generated from the table", () => {
       if (access === "flags") expect(followUps.status, role).toBe(403);
       else {
         expect(followUps.status, role).toBe(200);
-        expect(new Set(ours(followUps.body.items).map((i) => i.childId)), role).toEqual(new Set(access === "paired-flags" ? [paired.id] : [paired.id, other.id]));
+        expect(new Set(ours(followUps.body.items).map((i) => i.childId)), role).toEqual(
+          new Set(access === "paired-flags" ? [paired.id] : [paired.id, other.id]),
+        );
       }
     }
   });

@@ -107,9 +107,17 @@ async function examWithFinding(childId: string): Promise<string> {
 }
 
 const started = (c: ChildSnapshot, h: TestHelper, pairingId: string, at: Date): Envelope =>
-  buildEvent("pairing.started", { subject: c.id, orgUnit: c.villageCode, actor, data: pairingStartedData(mentorPairing(c, h, pairingId)) }, { producer: "pairing", now: at });
+  buildEvent(
+    "pairing.started",
+    { subject: c.id, orgUnit: c.villageCode, actor, data: pairingStartedData(mentorPairing(c, h, pairingId)) },
+    { producer: "pairing", now: at },
+  );
 const ended = (c: ChildSnapshot, h: TestHelper, pairingId: string, at: Date): Envelope =>
-  buildEvent("pairing.ended", { subject: c.id, orgUnit: c.villageCode, actor, data: pairingEndedData(mentorPairing(c, h, pairingId)) }, { producer: "pairing", now: at });
+  buildEvent(
+    "pairing.ended",
+    { subject: c.id, orgUnit: c.villageCode, actor, data: pairingEndedData(mentorPairing(c, h, pairingId)) },
+    { producer: "pairing", now: at },
+  );
 
 /** The owner of a follow-up as the follow-ups API shows it to the village child director. */
 async function ownerOf(followUpId: string): Promise<string> {
@@ -152,9 +160,18 @@ describe("pairing events in any order converge on the right mentor and follow-up
     expect(await mentorOf(c.id)).toBeNull();
     expect(await ownerOf(followUp)).toBe("村儿童主任");
 
-    const again = await api("POST", "/api/v1/exams", "changling.doctor", { childId: c.id, date: "2026-11-21", examiner: "李医生", caries: 4, visionLeft: 4.6, visionRight: 4.6 });
+    const again = await api("POST", "/api/v1/exams", "changling.doctor", {
+      childId: c.id,
+      date: "2026-11-21",
+      examiner: "李医生",
+      caries: 4,
+      visionLeft: 4.6,
+      visionRight: 4.6,
+    });
     expect(again.status, JSON.stringify(again.body)).toBe(201);
-    const flagged = (await prismaA.outboxEvent.findMany({ where: { type: "checkup.flagged", subject: c.id }, orderBy: { createdAt: "asc" } })).map((r) => (r.envelope as any).data);
+    const flagged = (await prismaA.outboxEvent.findMany({ where: { type: "checkup.flagged", subject: c.id }, orderBy: { createdAt: "asc" } })).map(
+      (r) => (r.envelope as any).data,
+    );
     expect(flagged.at(-1)).toMatchObject({ helper: null });
     expect(await prismaA.followUp.findMany({ where: { childId: c.id, status: "open" }, select: { owner: true } })).toEqual([{ owner: null }, { owner: null }]);
   });

@@ -119,11 +119,31 @@ describe("vision (5-point record) and haemoglobin (WHO 2011)", () => {
 
 describe("a whole exam", () => {
   it("lists every finding with a zh-CN label", () => {
-    const out = evaluateExam({ sex: "male", birthDate: "2015-03-07", date: "2026-11-20", heightCm: 140, weightKg: 40, visionLeft: 4.7, visionRight: 5.0, hemoglobin: 105, caries: 2 });
+    const out = evaluateExam({
+      sex: "male",
+      birthDate: "2015-03-07",
+      date: "2026-11-20",
+      heightCm: 140,
+      weightKg: 40,
+      visionLeft: 4.7,
+      visionRight: 5.0,
+      hemoglobin: 105,
+      caries: 2,
+    });
     expect(out.ageBand).toBe(11.5);
     expect(out.bmi).toBe(20.4);
     expect(out.flags.map((f) => f.label)).toEqual(["超重", "视力低下（中度）", "贫血（中度）", "龋齿（2颗）"]);
-    const healthy = evaluateExam({ sex: "female", birthDate: "2015-03-07", date: "2026-11-20", heightCm: 145, weightKg: 36, visionLeft: 5.0, visionRight: 5.1, hemoglobin: 130, caries: 0 });
+    const healthy = evaluateExam({
+      sex: "female",
+      birthDate: "2015-03-07",
+      date: "2026-11-20",
+      heightCm: 145,
+      weightKg: 36,
+      visionLeft: 5.0,
+      visionRight: 5.1,
+      hemoglobin: 130,
+      caries: 0,
+    });
     expect(healthy.flags).toEqual([]);
   });
 });
@@ -173,7 +193,17 @@ describe("WHO 2011 haemoglobin, every group's thresholds, both sexes, at both en
 });
 
 describe("what an exam assessed", () => {
-  const base = { sex: "female" as const, birthDate: "2015-03-07", date: "2026-11-20", heightCm: null, weightKg: null, visionLeft: null, visionRight: null, hemoglobin: null, caries: null };
+  const base = {
+    sex: "female" as const,
+    birthDate: "2015-03-07",
+    date: "2026-11-20",
+    heightCm: null,
+    weightKg: null,
+    visionLeft: null,
+    visionRight: null,
+    hemoglobin: null,
+    caries: null,
+  };
 
   it("assesses only what was measured: no haemoglobin says nothing about anaemia, one eye nothing about vision", () => {
     expect(evaluateExam({ ...base, visionLeft: 5.0 }).assessed).toEqual([]);
@@ -182,7 +212,13 @@ describe("what an exam assessed", () => {
     expect(evaluateExam({ ...base, hemoglobin: 130 }).assessed).toEqual(["anaemia"]);
     expect(evaluateExam({ ...base, caries: 0 }).assessed).toEqual(["dental_caries"]);
     expect(evaluateExam({ ...base, heightCm: 145 }).assessed).toEqual(["stunting"]);
-    expect(evaluateExam({ ...base, heightCm: 145, weightKg: 36 }).assessed.sort()).toEqual(["obese", "overweight", "stunting", "wasting_mild", "wasting_moderate_severe"]);
+    expect(evaluateExam({ ...base, heightCm: 145, weightKg: 36 }).assessed.sort()).toEqual([
+      "obese",
+      "overweight",
+      "stunting",
+      "wasting_mild",
+      "wasting_moderate_severe",
+    ]);
   });
 
   it("assesses no growth finding outside the standards' ages", () => {

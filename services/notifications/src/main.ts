@@ -23,13 +23,23 @@ await runService({
     const quiet = parseQuietHours(config.QUIET_HOURS);
     const synced = await syncDirectoryFromRealm(prisma, config.DIRECTORY_REALM_FILE, config.DEV_USERS_FILE);
     logger.info({ users: synced, file: config.DIRECTORY_REALM_FILE, devUsersFile: config.DEV_USERS_FILE }, "staff directory synced from the realm export");
-    const deliveryQueue = own(createDeliveryQueue(producerRedis, config.QUEUE_PREFIX, { attempts: config.DELIVERY_ATTEMPTS, backoffMs: config.DELIVERY_BACKOFF_MS }));
+    const deliveryQueue = own(
+      createDeliveryQueue(producerRedis, config.QUEUE_PREFIX, { attempts: config.DELIVERY_ATTEMPTS, backoffMs: config.DELIVERY_BACKOFF_MS }),
+    );
     const scheduleQueue = own(createJobQueue(jobQueues.notificationsSchedule, producerRedis, config.QUEUE_PREFIX));
     // The consumer's own connections on plain pg (its handlers are raw SQL); it commits one batch at a time.
     const consumerPool = own(createPgPool(config.DATABASE_URL, { max: 2 }));
     return {
       api: (verifier) =>
-        buildNotificationsApp({ prisma, verifier, logger, instrumentation, readiness, deadLetters: { connection: producerRedis, prefix: config.QUEUE_PREFIX }, webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS }),
+        buildNotificationsApp({
+          prisma,
+          verifier,
+          logger,
+          instrumentation,
+          readiness,
+          deadLetters: { connection: producerRedis, prefix: config.QUEUE_PREFIX },
+          webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+        }),
       consumer: {
         handlers: notificationHandlers({ quiet }),
         runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, fn),
@@ -38,8 +48,25 @@ await runService({
       workers: async () => {
         const { channels, close: closeChannels } = channelsFromConfig(config);
         const dispatcher = startDispatcher(prisma, deliveryQueue, { pollMs: config.DISPATCH_POLL_MS, logger });
-        const delivery = startDeliveryWorker({ prisma, channels, redis: producerRedis, keyPrefix: config.QUEUE_PREFIX, quiet, connection: workerRedis, prefix: config.QUEUE_PREFIX, logger });
-        const birthdays = await startBirthdayWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, queue: scheduleQueue, cron: config.BIRTHDAY_CRON, quiet, logger });
+        const delivery = startDeliveryWorker({
+          prisma,
+          channels,
+          redis: producerRedis,
+          keyPrefix: config.QUEUE_PREFIX,
+          quiet,
+          connection: workerRedis,
+          prefix: config.QUEUE_PREFIX,
+          logger,
+        });
+        const birthdays = await startBirthdayWorker({
+          prisma,
+          connection: workerRedis,
+          prefix: config.QUEUE_PREFIX,
+          queue: scheduleQueue,
+          cron: config.BIRTHDAY_CRON,
+          quiet,
+          logger,
+        });
         return [
           { name: "dispatcher", close: () => dispatcher.close() },
           { name: "delivery", close: () => delivery.close() },

@@ -12,7 +12,8 @@ import { fitList, templateParam } from "../src/channels/sms-aliyun.js";
 
 const child = { id: randomUUID(), name: "陈小雨", villageCode: "360999101201", townshipCode: "360999101" };
 const noFamily: Family = { guardian: null, parents: [] };
-const ev = <T extends EventType>(type: T, data: EventData<T>) => buildEvent(type, { subject: child.id, orgUnit: child.villageCode, actor: { kind: "system", id: "test" }, data }, { producer: "test" });
+const ev = <T extends EventType>(type: T, data: EventData<T>) =>
+  buildEvent(type, { subject: child.id, orgUnit: child.villageCode, actor: { kind: "system", id: "test" }, data }, { producer: "test" });
 
 /** rule → audience → channels → template, urgency: the table the issue asks for. */
 function summary(plans: Plan[]) {
@@ -23,19 +24,40 @@ function summary(plans: Plan[]) {
   });
 }
 
-const helper = { kind: "helper" as const, helperId: randomUUID(), name: "王老师", phone: "13907300301", username: "changling.teacher", villageCode: child.villageCode };
+const helper = {
+  kind: "helper" as const,
+  helperId: randomUUID(),
+  name: "王老师",
+  phone: "13907300301",
+  username: "changling.teacher",
+  villageCode: child.villageCode,
+};
 const director = { kind: "village_director" as const, helperId: null, name: null, phone: null, username: null, villageCode: child.villageCode };
 const item = { itemId: randomUUID(), kind: "home_visit" as const, period: "2026-11", dueDate: "2026-11-30", child };
-const pairingHelper = { id: randomUUID(), kind: "teacher" as const, name: "王老师", phone: "13907300301", username: "changling.teacher", orgUnitCode: "360999101", schoolId: null };
+const pairingHelper = {
+  id: randomUUID(),
+  kind: "teacher" as const,
+  name: "王老师",
+  phone: "13907300301",
+  username: "changling.teacher",
+  orgUnitCode: "360999101",
+  schoolId: null,
+};
 
 describe("rules: event → recipients, channel, template, urgency", () => {
   it("a due visit reminds the helper in-app, not urgent; with nobody paired the village child director", () => {
-    expect(summary(plansFor(ev("visit.due", { ...item, responsible: helper, daysLeft: 3 }), noFamily))).toEqual(["visit-due changling.teacher inapp visit_due"]);
-    expect(summary(plansFor(ev("visit.due", { ...item, responsible: director, daysLeft: 3 }), noFamily))).toEqual(["visit-due village-director@360999101201 inapp visit_due"]);
+    expect(summary(plansFor(ev("visit.due", { ...item, responsible: helper, daysLeft: 3 }), noFamily))).toEqual([
+      "visit-due changling.teacher inapp visit_due",
+    ]);
+    expect(summary(plansFor(ev("visit.due", { ...item, responsible: director, daysLeft: 3 }), noFamily))).toEqual([
+      "visit-due village-director@360999101201 inapp visit_due",
+    ]);
   });
 
   it("an overdue visit reaches the responsible person by SMS too; a week later the township supervisor", () => {
-    expect(summary(plansFor(ev("visit.overdue", { ...item, responsible: helper, daysOverdue: 1, level: 1 }), noFamily))).toEqual(["visit-overdue changling.teacher inapp+sms visit_overdue"]);
+    expect(summary(plansFor(ev("visit.overdue", { ...item, responsible: helper, daysOverdue: 1, level: 1 }), noFamily))).toEqual([
+      "visit-overdue changling.teacher inapp+sms visit_overdue",
+    ]);
     expect(summary(plansFor(ev("visit.overdue", { ...item, responsible: helper, daysOverdue: 8, level: 2 }), noFamily))).toEqual([
       "visit-escalated township-supervisor@360999101 inapp+email visit_escalated",
     ]);
@@ -68,7 +90,14 @@ describe("rules: event → recipients, channel, template, urgency", () => {
   });
 
   it("a pairing tells the helper, and the guardian who the helper is; a peer buddy pairing tells nobody", () => {
-    const data = { pairingId: randomUUID(), kind: "mentor" as const, child: { ...child, schoolId: null }, helper: pairingHelper, startDate: "2026-11-22", approvedBy: "督导员" };
+    const data = {
+      pairingId: randomUUID(),
+      kind: "mentor" as const,
+      child: { ...child, schoolId: null },
+      helper: pairingHelper,
+      startDate: "2026-11-22",
+      approvedBy: "督导员",
+    };
     const family: Family = { guardian: { name: "陈奶奶", phone: "13955550000" }, parents: [] };
     expect(summary(plansFor(ev("pairing.started", data), family))).toEqual([
       "pairing-helper changling.teacher inapp+sms pairing_started_helper",
@@ -81,7 +110,13 @@ describe("rules: event → recipients, channel, template, urgency", () => {
   });
 
   it("an exam's findings tell the guardian and each parent with a phone by SMS, the helper in-app — one message each, naming every finding", () => {
-    const finding = (kind: string, severity: "mild" | "moderate" | null, label: string) => ({ kind, severity, label, followUpId: randomUUID(), followUpOpened: true });
+    const finding = (kind: string, severity: "mild" | "moderate" | null, label: string) => ({
+      kind,
+      severity,
+      label,
+      followUpId: randomUUID(),
+      followUpOpened: true,
+    });
     const e = ev("checkup.flagged", {
       examId: randomUUID(),
       campaignId: null,
@@ -115,12 +150,33 @@ describe("rules: event → recipients, channel, template, urgency", () => {
   });
 
   it("events that ask nobody to be told yield nothing", () => {
-    const snapshot: ChildSnapshot = { ...child, sex: "female", birthDate: "2015-01-01", countyCode: "360999", schoolId: null, schoolName: null, grade: null, className: null, leftBehindType: "both_parents_away", difficultyCategories: [], riskLevel: "low", status: "active", exitReason: null, guardian: null, parents: [], revision: 1 };
+    const snapshot: ChildSnapshot = {
+      ...child,
+      sex: "female",
+      birthDate: "2015-01-01",
+      countyCode: "360999",
+      schoolId: null,
+      schoolName: null,
+      grade: null,
+      className: null,
+      leftBehindType: "both_parents_away",
+      difficultyCategories: [],
+      riskLevel: "low",
+      status: "active",
+      exitReason: null,
+      guardian: null,
+      parents: [],
+      revision: 1,
+    };
     expect(plansFor(ev("child.registered", { child: snapshot }), noFamily)).toEqual([]);
   });
 
   it("birthdays: the mentor in-app, parents by SMS", () => {
-    const plans = birthdayPlans({ name: "陈小雨", date: "2026-11-25", age: 10 }, { name: "王老师", username: "changling.teacher", phone: null }, { guardian: null, parents: [{ role: "mother", name: "李二", phone: "13966660001" }] });
+    const plans = birthdayPlans(
+      { name: "陈小雨", date: "2026-11-25", age: 10 },
+      { name: "王老师", username: "changling.teacher", phone: null },
+      { guardian: null, parents: [{ role: "mother", name: "李二", phone: "13966660001" }] },
+    );
     expect(summary(plans)).toEqual(["birthday-helper changling.teacher inapp birthday_helper", "birthday-parent 13966660001 sms birthday_parent"]);
     expect(render("birthday_parent", plans[1]!.vars).body).toBe("陈小雨将于2026-11-25（星期三）过10岁生日，记得给孩子打个电话。");
   });
@@ -189,7 +245,10 @@ describe("SMS variables within the provider's length (SMS_MAX_VAR_LENGTH)", () =
   });
 
   it("templateParam cuts lists at an item and other values with an ellipsis, each to the limit", () => {
-    const param = JSON.parse(templateParam({ child: "陈小雨", date: "2026-11-20", findings, note: "一二三四五六七八九十一二三四五" }, 12)) as Record<string, string>;
+    const param = JSON.parse(templateParam({ child: "陈小雨", date: "2026-11-20", findings, note: "一二三四五六七八九十一二三四五" }, 12)) as Record<
+      string,
+      string
+    >;
     expect(param).toEqual({ child: "陈小雨", date: "2026-11-20", findings: "中重度消瘦等5项", note: "一二三四五六七八九十一…" });
   });
 });

@@ -75,14 +75,19 @@ function parseMail(raw: string): { headers: Record<string, string>; subject: str
     v.replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=\s*/gi, (_, enc: string, text: string) =>
       enc.toUpperCase() === "B" ? Buffer.from(text, "base64").toString("utf8") : qp(text.replaceAll("_", " ")),
     );
-  const qp = (v: string) => Buffer.from(v.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8");
+  const qp = (v: string) =>
+    Buffer.from(
+      v.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+      "latin1",
+    ).toString("utf8");
   const body = rest.join("\r\n\r\n");
   const encoding = (headers["content-transfer-encoding"] ?? "7bit").toLowerCase();
   const text = encoding === "base64" ? Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8") : encoding === "quoted-printable" ? qp(body) : body;
   return { headers, subject: words(headers.subject ?? ""), text };
 }
 
-const listen = (server: Server) => new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+const listen = (server: Server) =>
+  new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 
 beforeAll(async () => {
   db = await createTestDatabase("notifications");
@@ -125,7 +130,9 @@ beforeAll(async () => {
     const { Signature, ...params } = form;
     const valid = Signature === aliyunSignature("POST", params as Record<string, string>, SECRET);
     sms.push({ ...form, signatureValid: String(valid) });
-    const answer = !valid ? { status: 400, body: { Code: "SignatureDoesNotMatch" } } : (smsAnswers.shift() ?? { status: 200, body: { Code: "OK", Message: "OK", BizId: `biz-${sms.length}` } });
+    const answer = !valid
+      ? { status: 400, body: { Code: "SignatureDoesNotMatch" } }
+      : (smsAnswers.shift() ?? { status: 200, body: { Code: "OK", Message: "OK", BizId: `biz-${sms.length}` } });
     res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
   });
   smsUrl = await listen(smsServer);
@@ -135,7 +142,8 @@ beforeAll(async () => {
     robots.push({ path: url.pathname, query: url.searchParams, contentType: req.headers["content-type"], body: JSON.parse(await readBody(req)) });
     if (url.pathname === "/dingtalk" && url.searchParams.has("sign")) {
       const ts = Number(url.searchParams.get("timestamp"));
-      if (url.searchParams.get("sign") !== dingtalkSign(ts, "ding-secret")) return res.writeHead(200).end(JSON.stringify({ errcode: 310000, errmsg: "sign not match" }));
+      if (url.searchParams.get("sign") !== dingtalkSign(ts, "ding-secret"))
+        return res.writeHead(200).end(JSON.stringify({ errcode: 310000, errmsg: "sign not match" }));
     }
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ errcode: 0, errmsg: "ok" }));
   });
@@ -161,7 +169,21 @@ beforeAll(async () => {
     logger: createLogger("delivery", "silent"),
     channels: {
       email: emailChannel({ smtpUrl, from: "守护 <noreply@shouhu.test>" }),
-      sms: aliyunSmsChannel({ endpoint: smsUrl, accessKeyId: "test-id", accessKeySecret: SECRET, signName: "守护", templateCodes: { concern_raised: "SMS_1", visit_overdue: "SMS_2", pairing_started_helper: "SMS_3", pairing_started_guardian: "SMS_4", checkup_flagged_guardian: "SMS_5", checkup_flagged_parent: "SMS_6", birthday_parent: "SMS_7" } }),
+      sms: aliyunSmsChannel({
+        endpoint: smsUrl,
+        accessKeyId: "test-id",
+        accessKeySecret: SECRET,
+        signName: "守护",
+        templateCodes: {
+          concern_raised: "SMS_1",
+          visit_overdue: "SMS_2",
+          pairing_started_helper: "SMS_3",
+          pairing_started_guardian: "SMS_4",
+          checkup_flagged_guardian: "SMS_5",
+          checkup_flagged_parent: "SMS_6",
+          birthday_parent: "SMS_7",
+        },
+      }),
       // The fake robots listen on 127.0.0.1: allowed for tests only (WEBHOOK_ALLOWED_HOSTS).
       wecom: wecomChannel({ allowedHosts: ["127.0.0.1"] }),
       dingtalk: dingtalkChannel(() => clock.now, { allowedHosts: ["127.0.0.1"] }),
@@ -208,7 +230,16 @@ async function settle(sourceEventId: string, done: (m: Stored) => boolean, timeo
 function concern(child = { id: randomUUID(), name: "陈小雨", villageCode: "360999101201", townshipCode: "360999101" }) {
   return event(
     "concern.raised",
-    { concernId: randomUUID(), recordId: null, category: "abuse_suspected", description: "手臂有多处淤青", child, raisedBy: { userId: "u1", name: "周主任" }, ownerOrgUnit: "360999101", urgent: true },
+    {
+      concernId: randomUUID(),
+      recordId: null,
+      category: "abuse_suspected",
+      description: "手臂有多处淤青",
+      child,
+      raisedBy: { userId: "u1", name: "周主任" },
+      ownerOrgUnit: "360999101",
+      urgent: true,
+    },
     child.id,
   );
 }
@@ -286,7 +317,9 @@ describe("channels against real receivers", () => {
     expect(ding.query.get("timestamp")).toBe(String(clock.now.getTime()));
     expect(ding.query.get("sign")).toBe(dingtalkSign(clock.now.getTime(), "ding-secret"));
     // Delivered messages are published for reporting.
-    expect(await prisma.outboxEvent.count({ where: { type: "notification.delivered", subject: e.subject } })).toBe(all.filter((m) => m.channel !== "inapp").length);
+    expect(await prisma.outboxEvent.count({ where: { type: "notification.delivered", subject: e.subject } })).toBe(
+      all.filter((m) => m.channel !== "inapp").length,
+    );
   });
 
   it("a DingTalk robot without a secret gets the message unsigned", async () => {
@@ -296,7 +329,10 @@ describe("channels against real receivers", () => {
     const office = await settle(e.id, (ms) => ms.find((m) => m.channel === "dingtalk")?.status === "sent");
     expect(office.filter((m) => m.channel === "dingtalk" || m.channel === "wecom").map((m) => m.channel)).toEqual(["dingtalk"]); // Shimen has no WeCom robot
     const got = robots.find((r) => r.query.get("access_token") === "shimen" && r.body.text.content.includes("赵小川"))!;
-    expect(got.body).toEqual({ msgtype: "text", text: { content: "【守护】紧急：儿童关注事项\n赵小川：疑似遭受侵害。手臂有多处淤青（报告人：周主任）请立即核实处置。" } });
+    expect(got.body).toEqual({
+      msgtype: "text",
+      text: { content: "【守护】紧急：儿童关注事项\n赵小川：疑似遭受侵害。手臂有多处淤青（报告人：周主任）请立即核实处置。" },
+    });
     expect(got.query.has("sign")).toBe(false);
     expect(got.query.has("timestamp")).toBe(false);
   });
@@ -315,7 +351,16 @@ describe("channels against real receivers", () => {
     try {
       const id = randomUUID();
       const description = "孩子反映晚上经常一个人在家，爷爷外出打工未归，邻居说已经有三天没有见到大人回来，家里没有吃的东西";
-      await channels.sms!.send({ id, channel: "sms", address: "13900001111", recipientName: null, template: "concern_raised", title: "t", body: "b", vars: { child: "陈小雨", description } });
+      await channels.sms!.send({
+        id,
+        channel: "sms",
+        address: "13900001111",
+        recipientName: null,
+        template: "concern_raised",
+        title: "t",
+        body: "b",
+        vars: { child: "陈小雨", description },
+      });
       const got = sms.find((s) => s.OutId === id)!;
       expect(got).toMatchObject({ SignName: "长岭乡", TemplateCode: "SMS_9", signatureValid: "true" });
       // Longer than a SendSms variable may be: cut with an ellipsis rather than refused for good.
@@ -323,7 +368,16 @@ describe("channels against real receivers", () => {
       expect([...sent.description!]).toHaveLength(35);
       expect(sent.description).toBe(description.slice(0, 34) + "…");
       expect(sent.child).toBe("陈小雨");
-      await channels.email!.send({ id, channel: "email", address: "someone@example.org", recipientName: "某人", template: "concern_raised", title: "测试", body: "正文", vars: {} });
+      await channels.email!.send({
+        id,
+        channel: "email",
+        address: "someone@example.org",
+        recipientName: "某人",
+        template: "concern_raised",
+        title: "测试",
+        body: "正文",
+        vars: {},
+      });
       expect(mails.find((m) => m.to.includes("someone@example.org"))!.from).toBe("changling@shouhu.test");
     } finally {
       close();
@@ -372,7 +426,10 @@ describe("channels against real receivers", () => {
     await deliver(e);
     const mail = (await messagesOf(e.id)).find((m) => m.channel === "email")!;
     const process = deliveryProcessor({ prisma, redis, keyPrefix: prefix, quiet, now: () => clock.now, channels: {} });
-    await expect(process({ id: mail.id, data: { messageId: mail.id } } as unknown as Job)).rejects.toMatchObject({ name: "UnrecoverableError", message: "渠道未配置：email" });
+    await expect(process({ id: mail.id, data: { messageId: mail.id } } as unknown as Job)).rejects.toMatchObject({
+      name: "UnrecoverableError",
+      message: "渠道未配置：email",
+    });
     await markFailed(prisma, mail.id, "渠道未配置：email");
     expect(await prisma.message.findUnique({ where: { id: mail.id } })).toMatchObject({ status: "failed", lastError: "渠道未配置：email", attempts: 0 });
     expect(await prisma.outboxEvent.count({ where: { type: "notification.failed", subject: e.subject } })).toBe(1);
@@ -442,14 +499,17 @@ describe("quiet hours, retries and dead letters", () => {
     const events = Array.from({ length: 7 }, () => concern());
     for (const e of events) await deliver(e);
     await dispatchQueued(prisma, queue, clock.now);
-    const texts = (await prisma.message.findMany({ where: { sourceEventId: { in: events.map((e) => e.id) }, channel: "sms" } }));
+    const texts = await prisma.message.findMany({ where: { sourceEventId: { in: events.map((e) => e.id) }, channel: "sms" } });
     expect(texts).toHaveLength(7); // seven to one supervisor's phone within the hour, at night
     for (const t of texts) expect(t.notBefore.getTime()).toBe(clock.now.getTime());
     await expect.poll(async () => prisma.message.count({ where: { id: { in: texts.map((t) => t.id) }, status: "sent" } }), { timeout: 10_000 }).toBe(7);
   });
 
   it("retries a failing provider with backoff and succeeds", async () => {
-    smsAnswers.push({ status: 500, body: { Code: "isp.SYSTEM_ERROR", Message: "busy" } }, { status: 200, body: { Code: "isv.BUSINESS_LIMIT_CONTROL", Message: "flow control" } });
+    smsAnswers.push(
+      { status: 500, body: { Code: "isp.SYSTEM_ERROR", Message: "busy" } },
+      { status: 200, body: { Code: "isv.BUSINESS_LIMIT_CONTROL", Message: "flow control" } },
+    );
     const e = overdue(1, "13911110001");
     await deliver(e);
     const [sent] = (await settle(e.id, (ms) => ms.find((m) => m.address === "13911110001")?.status === "sent")).filter((m) => m.channel === "sms");
@@ -469,20 +529,33 @@ describe("quiet hours, retries and dead letters", () => {
     expect(await prisma.outboxEvent.count({ where: { type: "notification.failed", subject: e.subject } })).toBe(1);
 
     const admin = await issuer.as("county.admin");
-    const letters = (await app.inject({ url: "/api/v1/notifications/dead-letters", headers: admin })).json().items as { id: string; messageId: string; reason: string }[];
+    const letters = (await app.inject({ url: "/api/v1/notifications/dead-letters", headers: admin })).json().items as {
+      id: string;
+      messageId: string;
+      reason: string;
+    }[];
     const letter = letters.find((l) => l.messageId === failed.id)!;
     expect(letter.reason).toContain("isp.SYSTEM_ERROR");
     expect((await app.inject({ url: "/api/v1/notifications/dead-letters", headers: await issuer.as("changling.supervisor") })).statusCode).toBe(403);
-    const failedList = (await app.inject({ url: "/api/v1/notifications/messages?status=failed&channel=sms", headers: admin })).json().items as { id: string; status: string; lastError: string; attempts: number }[];
+    const failedList = (await app.inject({ url: "/api/v1/notifications/messages?status=failed&channel=sms", headers: admin })).json().items as {
+      id: string;
+      status: string;
+      lastError: string;
+      attempts: number;
+    }[];
     expect(failedList.find((m) => m.id === failed.id)).toMatchObject({ status: "failed", attempts: 3 });
     expect(failedList.find((m) => m.id === failed.id)!.lastError).toContain("isp.SYSTEM_ERROR");
     expect(failedList.every((m) => m.status === "failed")).toBe(true);
 
     // Another county's admin neither sees nor replays this county's dead letters.
-    const elsewhere = { authorization: `Bearer ${await issuer.server.issueToken("county.admin", "shouhu-web", { issuer: issuer.issuerUrl, overrides: { org_unit: "360888" } })}` };
+    const elsewhere = {
+      authorization: `Bearer ${await issuer.server.issueToken("county.admin", "shouhu-web", { issuer: issuer.issuerUrl, overrides: { org_unit: "360888" } })}`,
+    };
     const theirs = (await app.inject({ url: "/api/v1/notifications/dead-letters", headers: elsewhere })).json().items as { messageId: string }[];
     expect(theirs.find((l) => l.messageId === failed.id)).toBeUndefined();
-    expect((await app.inject({ method: "POST", url: "/api/v1/notifications/dead-letters/replay", headers: elsewhere, payload: { ids: [letter.id] } })).json()).toEqual({ replayed: 0 });
+    expect(
+      (await app.inject({ method: "POST", url: "/api/v1/notifications/dead-letters/replay", headers: elsewhere, payload: { ids: [letter.id] } })).json(),
+    ).toEqual({ replayed: 0 });
     expect((await prisma.message.findUnique({ where: { id: failed.id } }))!.status).toBe("failed");
 
     const replay = await app.inject({ method: "POST", url: "/api/v1/notifications/dead-letters/replay", headers: admin, payload: { ids: [letter.id] } });
@@ -551,7 +624,13 @@ describe("never twice, and not too many", () => {
     await expect.poll(async () => (await prisma.message.findUnique({ where: { id: text.id } }))!.status, { timeout: 10_000 }).toBe("sent");
     // Let the jobs that found the send lock taken come back and find the message sent.
     await expect
-      .poll(async () => (await Promise.all([text.id, `${text.id}-replay-1`, `${text.id}-replay-2`].map(async (id) => (await queue.getJob(id))?.getState()))).every((s) => s === "completed"), { timeout: 10_000 })
+      .poll(
+        async () =>
+          (await Promise.all([text.id, `${text.id}-replay-1`, `${text.id}-replay-2`].map(async (id) => (await queue.getJob(id))?.getState()))).every(
+            (s) => s === "completed",
+          ),
+        { timeout: 10_000 },
+      )
       .toBe(true);
     expect(sms.filter((s) => s.OutId === text.id)).toHaveLength(1);
     expect((await prisma.message.findUnique({ where: { id: text.id } }))!.attempts).toBe(1);
@@ -561,9 +640,7 @@ describe("never twice, and not too many", () => {
     const events = Array.from({ length: 6 }, () => overdue(1, "13911110009"));
     for (const e of events) await deliver(e);
     await dispatchQueued(prisma, queue, clock.now);
-    await expect
-      .poll(async () => prisma.message.count({ where: { address: "13911110009", status: "sent" } }), { timeout: 10_000 })
-      .toBe(5);
+    await expect.poll(async () => prisma.message.count({ where: { address: "13911110009", status: "sent" } }), { timeout: 10_000 }).toBe(5);
     await new Promise((r) => setTimeout(r, 300));
     expect(await prisma.message.count({ where: { address: "13911110009", status: "queued" } })).toBe(1);
     const held = await prisma.message.findFirst({ where: { address: "13911110009", status: "queued" } });
@@ -575,8 +652,22 @@ describe("at most once per intent: a send whose outcome is unknown is never repe
   const stored = async (status: string, orgUnit = "360999101201") =>
     prisma.message.create({
       data: {
-        id: randomUUID(), dedupKey: randomUUID(), sourceEventId: randomUUID(), sourceEventType: "visit.overdue", rule: "test", channel: "sms", template: "visit_overdue",
-        urgent: true, address: "13900009999", orgUnit, title: "走访逾期", body: "请尽快走访", vars: {}, status, notBefore: clock.now, enqueuedAt: clock.now,
+        id: randomUUID(),
+        dedupKey: randomUUID(),
+        sourceEventId: randomUUID(),
+        sourceEventType: "visit.overdue",
+        rule: "test",
+        channel: "sms",
+        template: "visit_overdue",
+        urgent: true,
+        address: "13900009999",
+        orgUnit,
+        title: "走访逾期",
+        body: "请尽快走访",
+        vars: {},
+        status,
+        notBefore: clock.now,
+        enqueuedAt: clock.now,
       },
     });
   const counting = () => {
@@ -585,12 +676,25 @@ describe("at most once per intent: a send whose outcome is unknown is never repe
       calls,
       ok: { send: async (m: { id: string }) => (calls.push(m.id), { providerId: "biz-1" }) },
       // The provider took it, then the answer never came (a timeout): it may well be on the phone.
-      timeout: { send: async (m: { id: string }) => { calls.push(m.id); throw new ChannelError("连接失败：timeout", false, "unknown"); } },
-      refused: { send: async (m: { id: string }) => { calls.push(m.id); throw new ChannelError("连接失败：ECONNREFUSED", false, "no"); } },
+      timeout: {
+        send: async (m: { id: string }) => {
+          calls.push(m.id);
+          throw new ChannelError("连接失败：timeout", false, "unknown");
+        },
+      },
+      refused: {
+        send: async (m: { id: string }) => {
+          calls.push(m.id);
+          throw new ChannelError("连接失败：ECONNREFUSED", false, "no");
+        },
+      },
     };
   };
   const run = (adapter: object, id: string) =>
-    deliveryProcessor({ prisma, redis, keyPrefix: prefix, quiet, now: () => clock.now, channels: { sms: adapter as never } })({ id, data: { messageId: id } } as unknown as Job, "token");
+    deliveryProcessor({ prisma, redis, keyPrefix: prefix, quiet, now: () => clock.now, channels: { sms: adapter as never } })(
+      { id, data: { messageId: id } } as unknown as Job,
+      "token",
+    );
 
   it("a send interrupted mid-way (the process died: the row says 'sending') is marked unknown, not sent again", async () => {
     const c = counting();
@@ -620,8 +724,11 @@ describe("at most once per intent: a send whose outcome is unknown is never repe
     const b = await stored("unknown");
     const listed = (await app.inject({ url: "/api/v1/notifications/messages?status=unknown", headers: admin })).json().items as { id: string }[];
     expect(listed.map((x) => x.id)).toEqual(expect.arrayContaining([a.id, b.id]));
-    const decide = async (id: string, decision: string, headers = admin) => app.inject({ method: "POST", url: `/api/v1/notifications/messages/${id}/decision`, headers, payload: { decision } });
-    const elsewhere = { authorization: `Bearer ${await issuer.server.issueToken("county.admin", "shouhu-web", { issuer: issuer.issuerUrl, overrides: { org_unit: "360888" } })}` };
+    const decide = async (id: string, decision: string, headers = admin) =>
+      app.inject({ method: "POST", url: `/api/v1/notifications/messages/${id}/decision`, headers, payload: { decision } });
+    const elsewhere = {
+      authorization: `Bearer ${await issuer.server.issueToken("county.admin", "shouhu-web", { issuer: issuer.issuerUrl, overrides: { org_unit: "360888" } })}`,
+    };
     expect((await decide(a.id, "mark-sent", elsewhere)).statusCode).toBe(404);
     expect((await decide(a.id, "maybe")).statusCode).toBe(400);
     expect((await decide(a.id, "mark-sent")).json()).toEqual({ id: a.id, status: "sent" });
@@ -691,12 +798,31 @@ describe("in-app inbox", () => {
 
 /** 张小明 of 长岭村, not at school, with his grandmother as guardian; `overrides` as the test needs. */
 const demoChild = (overrides: Partial<ChildSnapshot>): ChildSnapshot =>
-  childSnapshot({ name: "张小明", sex: "male", birthDate: "2016-03-01", schoolId: null, schoolName: null, riskLevel: "low", guardian: { name: "张奶奶", relation: "祖母", phone: "13977778888" }, ...overrides });
+  childSnapshot({
+    name: "张小明",
+    sex: "male",
+    birthDate: "2016-03-01",
+    schoolId: null,
+    schoolName: null,
+    riskLevel: "low",
+    guardian: { name: "张奶奶", relation: "祖母", phone: "13977778888" },
+    ...overrides,
+  });
 
 describe("check-up results", () => {
-  const finding = (kind: string, severity: "mild" | "moderate" | "severe" | null, label: string, followUpOpened = true) => ({ kind, severity, label, followUpId: randomUUID(), followUpOpened });
+  const finding = (kind: string, severity: "mild" | "moderate" | "severe" | null, label: string, followUpOpened = true) => ({
+    kind,
+    severity,
+    label,
+    followUpId: randomUUID(),
+    followUpOpened,
+  });
   // Reduced vision, anaemia and overweight found in one exam.
-  const threeFindings = () => [finding("low_vision", "moderate", "视力低下（中度）"), finding("anaemia", "mild", "贫血（轻度）"), finding("overweight", null, "超重")];
+  const threeFindings = () => [
+    finding("low_vision", "moderate", "视力低下（中度）"),
+    finding("anaemia", "mild", "贫血（轻度）"),
+    finding("overweight", null, "超重"),
+  ];
 
   it("one exam with three findings: one SMS to the guardian, one to the parent away, one in-app message to the mentor, each naming all three; redelivery sends nothing more", async () => {
     // The registry's child event gives notifications the parents' phones (health's payload has only the guardian).
@@ -712,7 +838,15 @@ describe("check-up results", () => {
     const flagged = (guardian: EventData<"checkup.flagged">["guardian"]) =>
       event(
         "checkup.flagged",
-        { examId: randomUUID(), campaignId: null, date: "2026-11-20", child, findings: threeFindings(), guardian, helper: { name: "王老师", phone: "13907300301", username: "changling.teacher" } },
+        {
+          examId: randomUUID(),
+          campaignId: null,
+          date: "2026-11-20",
+          child,
+          findings: threeFindings(),
+          guardian,
+          helper: { name: "王老师", phone: "13907300301", username: "changling.teacher" },
+        },
         child.id,
       );
     const e = flagged({ name: "张奶奶", phone: "13977778888" });
@@ -723,20 +857,27 @@ describe("check-up results", () => {
       "checkup-helper:inapp:changling.teacher",
       "checkup-parent:sms:13966660001",
     ]);
-    expect(ms.find((m) => m.rule === "checkup-guardian")!.body).toBe("张小明在2026-11-20的体检中发现：视力低下（中度）、贫血（轻度）、超重。请带孩子到乡镇卫生院复查或就医。");
-    expect(ms.find((m) => m.rule === "checkup-parent")!.body).toBe("您的孩子张小明在2026-11-20的体检中发现：视力低下（中度）、贫血（轻度）、超重。已通知监护人带孩子复查，请多打电话关心孩子。");
+    expect(ms.find((m) => m.rule === "checkup-guardian")!.body).toBe(
+      "张小明在2026-11-20的体检中发现：视力低下（中度）、贫血（轻度）、超重。请带孩子到乡镇卫生院复查或就医。",
+    );
+    expect(ms.find((m) => m.rule === "checkup-parent")!.body).toBe(
+      "您的孩子张小明在2026-11-20的体检中发现：视力低下（中度）、贫血（轻度）、超重。已通知监护人带孩子复查，请多打电话关心孩子。",
+    );
 
     // The mentor's inbox: one message for the exam, naming all three.
     const inbox = await app.inject({ url: "/api/v1/inbox", headers: await issuer.as("changling.teacher") });
     const mine = (inbox.json() as { items: { title: string; body: string }[] }).items.filter((m) => m.body.startsWith("张小明体检发现"));
-    expect(mine).toEqual([expect.objectContaining({ title: "体检异常跟进", body: "张小明体检发现：视力低下（中度）、贫血（轻度）、超重。请督促监护人带孩子复查，并跟进结果。" })]);
+    expect(mine).toEqual([
+      expect.objectContaining({ title: "体检异常跟进", body: "张小明体检发现：视力低下（中度）、贫血（轻度）、超重。请督促监护人带孩子复查，并跟进结果。" }),
+    ]);
 
     // Through the SMS provider, with the templates registered for them: one text per phone, the findings as one variable.
     await settle(e.id, (all) => all.every((m) => m.status === "sent"));
     const textsOf = () => sms.filter((s) => ms.some((m) => m.id === s.OutId));
     const texts = textsOf();
     expect(texts.map((t) => `${t.PhoneNumbers}:${t.TemplateCode}`).sort()).toEqual(["13966660001:SMS_6", "13977778888:SMS_5"]);
-    for (const t of texts) expect(JSON.parse(t.TemplateParam!)).toEqual({ child: "张小明", date: "2026-11-20", findings: "视力低下（中度）、贫血（轻度）、超重" });
+    for (const t of texts)
+      expect(JSON.parse(t.TemplateParam!)).toEqual({ child: "张小明", date: "2026-11-20", findings: "视力低下（中度）、贫血（轻度）、超重" });
 
     // The same event delivered again (a retried relay, a redelivered job): nothing new stored, queued or sent.
     expect(await deliver(e)).toBe("duplicate");
@@ -769,7 +910,12 @@ describe("check-up results", () => {
         campaignId: null,
         date: "2026-11-20",
         child,
-        findings: [finding("wasting_moderate_severe", "moderate", "中重度消瘦"), finding("stunting", null, "生长迟缓"), finding("low_vision", "severe", "视力低下（重度）"), finding("anaemia", "severe", "贫血（重度）")],
+        findings: [
+          finding("wasting_moderate_severe", "moderate", "中重度消瘦"),
+          finding("stunting", null, "生长迟缓"),
+          finding("low_vision", "severe", "视力低下（重度）"),
+          finding("anaemia", "severe", "贫血（重度）"),
+        ],
         guardian: { name: "周爷爷", phone: "13955557777" },
         helper: null,
       },
@@ -780,10 +926,25 @@ describe("check-up results", () => {
     // Stored whole (the in-app and e-mail body, what staff read in the status list) ...
     expect(text.body).toBe("周小林在2026-11-20的体检中发现：中重度消瘦、生长迟缓、视力低下（重度）、贫血（重度）。请带孩子到乡镇卫生院复查或就医。");
     // ... and cut by the SMS channel as configured, here to 16 characters a variable.
-    const env = { SMS_ENDPOINT: smsUrl, SMS_ACCESS_KEY_ID: "test-id", SMS_ACCESS_KEY_SECRET: SECRET, SMS_TEMPLATE_CODES: JSON.stringify({ checkup_flagged_guardian: "SMS_5" }), SMS_MAX_VAR_LENGTH: "16" };
+    const env = {
+      SMS_ENDPOINT: smsUrl,
+      SMS_ACCESS_KEY_ID: "test-id",
+      SMS_ACCESS_KEY_SECRET: SECRET,
+      SMS_TEMPLATE_CODES: JSON.stringify({ checkup_flagged_guardian: "SMS_5" }),
+      SMS_MAX_VAR_LENGTH: "16",
+    };
     const { channels, close } = channelsFromConfig(loadConfig(notificationsConfigSchema, env));
     try {
-      await channels.sms!.send({ id: text.id, channel: "sms", address: text.address, recipientName: null, template: text.template, title: text.title, body: text.body, vars: text.vars as Record<string, string> });
+      await channels.sms!.send({
+        id: text.id,
+        channel: "sms",
+        address: text.address,
+        recipientName: null,
+        template: text.template,
+        title: text.title,
+        body: text.body,
+        vars: text.vars as Record<string, string>,
+      });
     } finally {
       close();
     }
@@ -796,7 +957,15 @@ describe("check-up results", () => {
     const child = { id: randomUUID(), name: "孙小雨", villageCode: "360999101201", townshipCode: "360999101" };
     const e = event(
       "checkup.flagged",
-      { examId: randomUUID(), campaignId: null, date: "2026-11-20", child, findings: [finding("low_vision", "mild", "视力低下（轻度）")], guardian: null, helper: null },
+      {
+        examId: randomUUID(),
+        campaignId: null,
+        date: "2026-11-20",
+        child,
+        findings: [finding("low_vision", "mild", "视力低下（轻度）")],
+        guardian: null,
+        helper: null,
+      },
       child.id,
     );
     await deliver(e);
@@ -824,7 +993,15 @@ describe("birthdays", () => {
         pairingId: randomUUID(),
         kind: "mentor",
         child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode, schoolId: null },
-        helper: { id: randomUUID(), kind: "teacher", name: "王老师", phone: "13907300301", username: "changling.teacher", orgUnitCode: "360999101", schoolId: "S360999101001" },
+        helper: {
+          id: randomUUID(),
+          kind: "teacher",
+          name: "王老师",
+          phone: "13907300301",
+          username: "changling.teacher",
+          orgUnitCode: "360999101",
+          schoolId: "S360999101001",
+        },
         startDate: "2026-11-22",
         approvedBy: "督导员",
       },
@@ -832,7 +1009,11 @@ describe("birthdays", () => {
     );
     await deliver(started);
     // The guardian hears who the mentor is (SMS), the mentor is told in-app and by SMS.
-    expect((await messagesOf(started.id)).map((m) => `${m.rule}:${m.channel}`).sort()).toEqual(["pairing-guardian:sms", "pairing-helper:inapp", "pairing-helper:sms"]);
+    expect((await messagesOf(started.id)).map((m) => `${m.rule}:${m.channel}`).sort()).toEqual([
+      "pairing-guardian:sms",
+      "pairing-helper:inapp",
+      "pairing-helper:sms",
+    ]);
 
     expect(await remindBirthdays(prisma, "2026-11-17", { now: clock.now, quiet })).toBe(0); // 8 days ahead: not yet
     expect(await remindBirthdays(prisma, "2026-11-22", { now: clock.now, quiet })).toBe(2);
@@ -849,7 +1030,16 @@ describe("birthdays", () => {
 
   it("runs daily as a BullMQ job scheduler (08:00 China time), and the job stores the reminders", async () => {
     const scheduleQueue = createJobQueue(jobQueues.notificationsSchedule, redis, prefix);
-    const birthdayWorker = await startBirthdayWorker({ prisma, connection: redis, prefix, queue: scheduleQueue, cron: "0 8 * * *", quiet, logger: createLogger("birthdays", "silent"), now: () => clock.now });
+    const birthdayWorker = await startBirthdayWorker({
+      prisma,
+      connection: redis,
+      prefix,
+      queue: scheduleQueue,
+      cron: "0 8 * * *",
+      quiet,
+      logger: createLogger("birthdays", "silent"),
+      now: () => clock.now,
+    });
     try {
       const schedulers = await scheduleQueue.getJobSchedulers();
       expect(schedulers).toEqual([expect.objectContaining({ key: BIRTHDAY_JOB, pattern: "0 8 * * *", tz: "Asia/Shanghai" })]);
@@ -868,4 +1058,3 @@ describe("birthdays", () => {
     }
   });
 });
-

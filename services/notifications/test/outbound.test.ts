@@ -26,11 +26,35 @@ afterAll(async () => {
   await new Promise((r) => redirector.close(r));
 });
 
-const message = (address: string) => ({ id: "m1", channel: "wecom" as const, address, recipientName: null, template: "t", title: "标题", body: "正文", vars: {} });
+const message = (address: string) => ({
+  id: "m1",
+  channel: "wecom" as const,
+  address,
+  recipientName: null,
+  template: "t",
+  title: "标题",
+  body: "正文",
+  vars: {},
+});
 
 describe("outbound webhook rules", () => {
   it("knows which addresses are public", () => {
-    for (const a of ["127.0.0.1", "10.1.2.3", "172.20.0.5", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "224.0.0.1", "not an ip"]) {
+    for (const a of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.20.0.5",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "::1",
+      "fe80::1",
+      "fd00::1",
+      "::ffff:127.0.0.1",
+      "::ffff:10.0.0.1",
+      "224.0.0.1",
+      "not an ip",
+    ]) {
       expect(isPublicAddress(a), a).toBe(false);
     }
     for (const a of ["101.226.4.6", "203.119.169.1", "2408:8000::1", "::ffff:101.226.4.6"]) expect(isPublicAddress(a), a).toBe(true);
@@ -48,7 +72,9 @@ describe("outbound webhook rules", () => {
     const lookup = publicOnlyLookup();
     const err = await new Promise<Error | null>((resolve) => lookup("localhost", {}, (e) => resolve(e)));
     expect(err?.message).toMatch(/拒绝连接内部地址/);
-    const allowed = await new Promise<string>((resolve, reject) => publicOnlyLookup(["localhost"])("localhost", {}, (e, address) => (e ? reject(e) : resolve(address as string))));
+    const allowed = await new Promise<string>((resolve, reject) =>
+      publicOnlyLookup(["localhost"])("localhost", {}, (e, address) => (e ? reject(e) : resolve(address as string))),
+    );
     expect(["127.0.0.1", "::1"]).toContain(allowed);
   });
 
@@ -60,7 +86,10 @@ describe("outbound webhook rules", () => {
 
   it("never follows a redirect, even from an allowed host", async () => {
     const channel = wecomChannel({ allowedHosts: ["127.0.0.1"] });
-    await expect(channel.send(message(`http://127.0.0.1:${redirectPort}/hook`))).rejects.toMatchObject({ permanent: true, message: expect.stringContaining("跳转") });
+    await expect(channel.send(message(`http://127.0.0.1:${redirectPort}/hook`))).rejects.toMatchObject({
+      permanent: true,
+      message: expect.stringContaining("跳转"),
+    });
     expect(internalHits).toBe(0);
   });
 });

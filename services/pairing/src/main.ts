@@ -19,7 +19,10 @@ await runService({
     const snapshots = own(createJobQueue(jobQueues.pairingSnapshot, producerRedis, config.QUEUE_PREFIX));
     return {
       api: (verifier) => buildPairingApp({ prisma, verifier, logger, instrumentation, readiness }),
-      consumer: { handlers: childEventHandlers(undefined, { requestSnapshot: requestSnapshot(snapshots) }), runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION) },
+      consumer: {
+        handlers: childEventHandlers(undefined, { requestSnapshot: requestSnapshot(snapshots) }),
+        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION),
+      },
       workers: async () => {
         const poller = startMatchPoller(prisma, { quietMs: config.MATCH_QUIET_MS, pollMs: config.MATCH_POLL_MS, logger });
         const snapshotWorker = startSnapshotWorker(prisma, { connection: workerRedis, prefix: config.QUEUE_PREFIX, logger });

@@ -45,7 +45,12 @@ afterAll(async () => {
 });
 
 async function call(replica: number, method: "GET" | "POST" | "PATCH", url: string, user: string, payload?: unknown) {
-  const res = await replicas[replica % REPLICAS]!.app.inject({ method, url, headers: await h.as(user), ...(payload === undefined ? {} : { payload: payload as object }) });
+  const res = await replicas[replica % REPLICAS]!.app.inject({
+    method,
+    url,
+    headers: await h.as(user),
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
   return { status: res.statusCode, body: res.json() as any };
 }
 

@@ -71,7 +71,13 @@ let seq = 0;
 /** A registry child snapshot (what child events carry), in Changling township by default. */
 export function snapshot(over: Partial<ChildSnapshot> = {}): ChildSnapshot {
   seq += 1;
-  return childSnapshot({ name: `儿童${seq}`, grade: "四年级", className: "2班", guardian: { name: "李大山", relation: "祖父", phone: "13907310001" }, ...over });
+  return childSnapshot({
+    name: `儿童${seq}`,
+    grade: "四年级",
+    className: "2班",
+    guardian: { name: "李大山", relation: "祖父", phone: "13907310001" },
+    ...over,
+  });
 }
 
 export function childEvent(type: "child.registered" | "child.updated", child: ChildSnapshot): Envelope {

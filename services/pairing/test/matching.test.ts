@@ -62,7 +62,8 @@ describe("match rules", () => {
 
   it("pairs peers only in the same school, of the same sex, at most two years apart", () => {
     const c = child("c", { birthDate: "2015-03-07" });
-    const peer = (over: Partial<MatchHelper>) => helper("p", { kind: "peer_student", sex: "female", birthDate: "2015-09-07", schoolId: "S1", orgUnitCode: V1, ...over });
+    const peer = (over: Partial<MatchHelper>) =>
+      helper("p", { kind: "peer_student", sex: "female", birthDate: "2015-09-07", schoolId: "S1", orgUnitCode: V1, ...over });
     expect(peerEdge(c, peer({}))).toEqual({ cost: 10 + 6, reason: "peer" });
     expect(peerEdge(c, peer({ orgUnitCode: V2 }))).toEqual({ cost: 10 + 6 + 10, reason: "peer" });
     expect(peerEdge(c, peer({ sex: "male" }))).toBeNull();
@@ -119,7 +120,11 @@ describe("optimal matching", () => {
   });
 
   it("says when nobody in reach could take a child", () => {
-    const out = optimiseMatching({ kind: "mentor", children: [child("c", { villageCode: V2 })], helpers: [helper("D", { kind: "village_director", orgUnitCode: V1 })] });
+    const out = optimiseMatching({
+      kind: "mentor",
+      children: [child("c", { villageCode: V2 })],
+      helpers: [helper("D", { kind: "village_director", orgUnitCode: V1 })],
+    });
     expect(out.unmatched).toEqual([{ childId: "c", reason: "no_candidate" }]);
   });
 

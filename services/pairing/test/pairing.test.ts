@@ -40,7 +40,14 @@ async function openPairings(childId: string) {
 
 describe("helpers", () => {
   it("registers helpers with kind defaults and rejects bad input naming the field", async () => {
-    const teacher = await addHelper({ kind: "teacher", name: "王 老师", phone: "139-0731-1111", orgUnitCode: CHANGLING, schoolId: SCHOOL, username: "changling.teacher" });
+    const teacher = await addHelper({
+      kind: "teacher",
+      name: "王 老师",
+      phone: "139-0731-1111",
+      orgUnitCode: CHANGLING,
+      schoolId: SCHOOL,
+      username: "changling.teacher",
+    });
     expect(teacher).toMatchObject({ name: "王老师", capacity: 3, phone: "13907311111", kindLabel: "教师" });
     const peer = await addHelper({ kind: "peer_student", name: "小明", sex: "male", birthDate: "2014-05-01", orgUnitCode: V201, schoolId: SCHOOL });
     expect(peer.capacity).toBe(1);
@@ -59,7 +66,10 @@ describe("helpers", () => {
     for (const [body, field] of cases) {
       const res = await api("POST", "/api/v1/helpers", "changling.supervisor", body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.details.map((d: { field: string }) => d.field), JSON.stringify(res.body)).toContain(field);
+      expect(
+        res.body.error.details.map((d: { field: string }) => d.field),
+        JSON.stringify(res.body),
+      ).toContain(field);
     }
   });
 
@@ -69,17 +79,38 @@ describe("helpers", () => {
     expect((await api("GET", `/api/v1/helpers?orgUnit=${CHANGLING}`, "shimen.supervisor")).status).toBe(403);
     const mine = await api("GET", "/api/v1/helpers", "shimen.supervisor");
     expect(mine.body.items.find((x: { id: string }) => x.id === helper.id)).toBeUndefined();
-    expect((await api("POST", "/api/v1/helpers", "shimen.supervisor", { kind: "volunteer", name: "越界", phone: "13907315555", orgUnitCode: V202 })).status).toBe(403);
-    expect((await api("POST", "/api/v1/helpers", "changling.teacher", { kind: "volunteer", name: "无权", phone: "13907315555", orgUnitCode: V202 })).status).toBe(403);
+    expect(
+      (await api("POST", "/api/v1/helpers", "shimen.supervisor", { kind: "volunteer", name: "越界", phone: "13907315555", orgUnitCode: V202 })).status,
+    ).toBe(403);
+    expect(
+      (await api("POST", "/api/v1/helpers", "changling.teacher", { kind: "volunteer", name: "无权", phone: "13907315555", orgUnitCode: V202 })).status,
+    ).toBe(403);
     // Inspectors read without contact details.
     const seen = await api("GET", `/api/v1/helpers/${helper.id}`, "county.inspector");
     expect(seen.body.phone).toBeNull(); // inspectors: no contact details at all
   });
 
   it("teachers see the helpers of their own school only", async () => {
-    const own = await api("POST", "/api/v1/helpers", "changling.supervisor", { kind: "teacher", name: "本校老师", phone: "13907316001", orgUnitCode: "360999101", schoolId: "S360999101001" });
-    const other = await api("POST", "/api/v1/helpers", "county.admin", { kind: "teacher", name: "外校老师", phone: "13907316002", orgUnitCode: "360999102", schoolId: "S360999102001" });
-    const village = await api("POST", "/api/v1/helpers", "changling.supervisor", { kind: "volunteer", name: "村志愿者", phone: "13907316003", orgUnitCode: V202 });
+    const own = await api("POST", "/api/v1/helpers", "changling.supervisor", {
+      kind: "teacher",
+      name: "本校老师",
+      phone: "13907316001",
+      orgUnitCode: "360999101",
+      schoolId: "S360999101001",
+    });
+    const other = await api("POST", "/api/v1/helpers", "county.admin", {
+      kind: "teacher",
+      name: "外校老师",
+      phone: "13907316002",
+      orgUnitCode: "360999102",
+      schoolId: "S360999102001",
+    });
+    const village = await api("POST", "/api/v1/helpers", "changling.supervisor", {
+      kind: "volunteer",
+      name: "村志愿者",
+      phone: "13907316003",
+      orgUnitCode: V202,
+    });
     for (const r of [own, other, village]) expect(r.status).toBe(201);
     const listed = await api("GET", "/api/v1/helpers?limit=200", "changling.teacher");
     expect(listed.status).toBe(200);
@@ -126,7 +157,11 @@ describe("matching from registry events", () => {
       // The relay publishes with job id = event id; a replay from the dead-letter queue comes with another id.
       await queue.add(event.type, event, { ...eventJobOptions, jobId: event.id });
       await queue.add(event.type, event, { ...eventJobOptions, jobId: `${event.id}-replay` });
-      await expect.poll(async () => (await h.prisma.inboxEvent.count({ where: { eventId: event.id } })) === 1 && (await queue.getCompletedCount()) === 2, { timeout: 10_000 }).toBe(true);
+      await expect
+        .poll(async () => (await h.prisma.inboxEvent.count({ where: { eventId: event.id } })) === 1 && (await queue.getCompletedCount()) === 2, {
+          timeout: 10_000,
+        })
+        .toBe(true);
       await h.match();
       expect(await openPairings(child.id)).toHaveLength(1);
     } finally {
@@ -167,9 +202,7 @@ describe("approval", () => {
 
     expect((await api("POST", `/api/v1/pairings/${proposal!.id}/approve`, "changling.supervisor")).body.error.code).toBe("NOT_PROPOSED");
     // The database itself refuses a second open mentor pairing for the child.
-    await expect(
-      h.prisma.pairing.create({ data: { childId: child.id, helperId: helper.id, kind: "mentor", status: "proposed" } }),
-    ).rejects.toThrow();
+    await expect(h.prisma.pairing.create({ data: { childId: child.id, helperId: helper.id, kind: "mentor", status: "proposed" } })).rejects.toThrow();
   });
 
   it("never exceeds a helper's capacity under concurrent approvals", async () => {
@@ -233,7 +266,14 @@ describe("life cycle", () => {
 
   it("re-proposes a deactivated helper's children to others, and lists who could not be re-paired", async () => {
     const village = "360999101207";
-    const leaving = await addHelper({ kind: "teacher", name: "调离教师", phone: "13907310011", orgUnitCode: CHANGLING, schoolId: "S360999101007", capacity: 3 });
+    const leaving = await addHelper({
+      kind: "teacher",
+      name: "调离教师",
+      phone: "13907310011",
+      orgUnitCode: CHANGLING,
+      schoolId: "S360999101007",
+      capacity: 3,
+    });
     const children = [0, 1, 2].map(() => snapshot({ villageCode: village, schoolId: "S360999101007" }));
     for (const c of children) await h.deliver(childEvent("child.registered", c));
     await h.match();
@@ -518,7 +558,9 @@ describe("API contract", () => {
       const res = await api(method, url, "changling.supervisor", payload);
       expect(res.status, `${method} ${url} ${JSON.stringify(res.body)}`).toBe(400);
       // The field is named in `details` (an unknown key is reported on its object, with the key in the message).
-      const named = res.body.error.details.some((d: { field: string; message: string }) => d.field.split(".").includes(field) || d.message.includes(`"${field}"`));
+      const named = res.body.error.details.some(
+        (d: { field: string; message: string }) => d.field.split(".").includes(field) || d.message.includes(`"${field}"`),
+      );
       expect(named, `${method} ${url} ${JSON.stringify(res.body)}`).toBe(true);
     }
     // Unknown records are 404, not 500.

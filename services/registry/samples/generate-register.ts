@@ -23,7 +23,7 @@ const clean = args.includes("--clean");
 const out = arg("--out") ?? path.join(path.dirname(fileURLToPath(import.meta.url)), "长岭乡留守儿童登记表-示例.xlsx");
 
 let seed = 20261122;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
 const surnames = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗"];
@@ -42,7 +42,10 @@ const relations = ["祖父", "祖母", "外祖父", "外祖母"];
 let serial = 0;
 function idFor(birth: string, male: boolean): string {
   serial += 1;
-  const seq = String(serial % 1000).padStart(3, "0").slice(0, 2) + String((serial % 5) * 2 + (male ? 1 : 0));
+  const seq =
+    String(serial % 1000)
+      .padStart(3, "0")
+      .slice(0, 2) + String((serial % 5) * 2 + (male ? 1 : 0));
   const body = `360999${birth.replaceAll("-", "")}${seq}`;
   return body + checkDigit(body);
 }
@@ -126,13 +129,29 @@ async function main() {
     return registerColumns.find((c) => c.key === k)!.label;
   });
   const subRow = keys.map((k) => {
-    const sub: Record<string, string> = { guardianName: "姓名", guardianRelation: "与儿童关系", guardianAge: "年龄", guardianHealth: "健康状况", guardianPhone: "联系电话", fatherName: "姓名", fatherWork: "务工地", fatherPhone: "电话", motherName: "姓名", motherWork: "务工地", motherPhone: "电话" };
+    const sub: Record<string, string> = {
+      guardianName: "姓名",
+      guardianRelation: "与儿童关系",
+      guardianAge: "年龄",
+      guardianHealth: "健康状况",
+      guardianPhone: "联系电话",
+      fatherName: "姓名",
+      fatherWork: "务工地",
+      fatherPhone: "电话",
+      motherName: "姓名",
+      motherWork: "务工地",
+      motherPhone: "电话",
+    };
     return sub[k] ?? null;
   });
   ws.addRow(groupRow);
   ws.addRow(subRow);
   const col = (k: string) => keys.indexOf(k as never) + 1;
-  for (const [start, end] of [["guardianName", "guardianPhone"], ["fatherName", "fatherPhone"], ["motherName", "motherPhone"]] as const) {
+  for (const [start, end] of [
+    ["guardianName", "guardianPhone"],
+    ["fatherName", "fatherPhone"],
+    ["motherName", "motherPhone"],
+  ] as const) {
     ws.mergeCells(2, col(start), 2, col(end));
   }
   // Single columns span both header rows.
@@ -147,7 +166,10 @@ async function main() {
     if (i === 1) values.idNumber = String(c.idNumber).replace(/\d/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0)); // full-width
     if (i === 2) values.idNumber = `${String(c.idNumber).slice(0, 6)} ${String(c.idNumber).slice(6, 14)} ${String(c.idNumber).slice(14)}`; // spaces
     if (i === 3) {
-      values.birthDate = (Date.UTC(...(c.birthDate.split("-").map(Number) as [number, number, number]).map((v, j) => (j === 1 ? v - 1 : v)) as [number, number, number]) - Date.UTC(1899, 11, 30)) / 86_400_000; // Excel serial
+      values.birthDate =
+        (Date.UTC(...((c.birthDate.split("-").map(Number) as [number, number, number]).map((v, j) => (j === 1 ? v - 1 : v)) as [number, number, number])) -
+          Date.UTC(1899, 11, 30)) /
+        86_400_000; // Excel serial
     }
     if (i === 4) values.birthDate = c.birthDate.replace(/-0?/g, ".").replace(/\.(\d)\./, ".$1."); // 2012.5.3
     if (i === 5) {
@@ -167,7 +189,8 @@ async function main() {
     ws.addRow(keys.map((k) => values[k] ?? null));
     // Siblings 15 and 16 share a guardian: the guardian cells are merged over both rows.
     if (i === 16) {
-      for (const k of ["guardianName", "guardianRelation", "guardianAge", "guardianHealth", "guardianPhone", "address"]) ws.mergeCells(r - 1, col(k), r, col(k));
+      for (const k of ["guardianName", "guardianRelation", "guardianAge", "guardianHealth", "guardianPhone", "address"])
+        ws.mergeCells(r - 1, col(k), r, col(k));
     }
     r += 1;
     if (i === 19) {

@@ -3,7 +3,10 @@ import { serviceConfigSchema } from "@shouhu/kit";
 
 export const registryConfigSchema = serviceConfigSchema({ port: 3001, database: "shouhu_registry" }).extend({
   /** Load the demo county's org units and schools at start (development and demos). */
-  SEED_DEMO_ORG: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  SEED_DEMO_ORG: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   /** Cron for the daily age-out job (children turning 16 leave the programme), China time. */
   AGE_OUT_CRON: z.string().default("15 1 * * *"),
   /** How long an export file may be downloaded; then a scheduled job deletes it (file and record). */

@@ -45,9 +45,22 @@ await runService({
         });
       },
       consumer: {
-        handlers: registryEventHandlers({ requestSnapshot: (runId, county) => queues.schedule.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }) }),
-        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION) },
-      workers: () => startRegistryWorkers({ prisma, pool: ctx.pool, connection: workerRedis, prefix: config.QUEUE_PREFIX, queues, logger, ageOutCron: config.AGE_OUT_CRON, exportTtlMs: config.EXPORT_TTL_HOURS * 3600_000 }),
+        handlers: registryEventHandlers({
+          requestSnapshot: (runId, county) => queues.schedule.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }),
+        }),
+        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION),
+      },
+      workers: () =>
+        startRegistryWorkers({
+          prisma,
+          pool: ctx.pool,
+          connection: workerRedis,
+          prefix: config.QUEUE_PREFIX,
+          queues,
+          logger,
+          ageOutCron: config.AGE_OUT_CRON,
+          exportTtlMs: config.EXPORT_TTL_HOURS * 3600_000,
+        }),
     };
   },
 });

@@ -30,7 +30,12 @@ describe("reading one child in one statement", () => {
         ],
       }),
     );
-    const exited = await h.app.inject({ method: "POST", url: `/api/v1/children/${id}/status`, headers: await h.as("county.admin"), payload: { status: "exited", reason: "moved_away", note: "随父母迁居" } });
+    const exited = await h.app.inject({
+      method: "POST",
+      url: `/api/v1/children/${id}/status`,
+      headers: await h.as("county.admin"),
+      payload: { status: "exited", reason: "moved_away", note: "随父母迁居" },
+    });
     expect(exited.statusCode).toBe(200);
 
     const viaPrisma = await loadChild(h.prisma, id);

@@ -28,7 +28,14 @@ describe("registering a child", () => {
     const res = await create("changling.supervisor", childBody({ seq: 10 }));
     expect(res.statusCode).toBe(201);
     const child = res.json();
-    expect(child).toMatchObject({ name: "李小花", villageCode: "360999101201", townshipCode: "360999101", status: "active", revision: 1, schoolName: "长岭乡中心小学" });
+    expect(child).toMatchObject({
+      name: "李小花",
+      villageCode: "360999101201",
+      townshipCode: "360999101",
+      status: "active",
+      revision: 1,
+      schoolName: "长岭乡中心小学",
+    });
     expect(res.headers["x-shouhu-audit"]).toBe(JSON.stringify({ action: "create", childIds: [child.id] }));
     expect(await outboxTypes(child.id)).toEqual(["child.registered"]);
     const event = (await h.prisma.outboxEvent.findFirst({ where: { subject: child.id } }))!.envelope as Record<string, any>;
@@ -79,7 +86,9 @@ describe("registering a child", () => {
     // 石门镇's supervisor registers the same ID number in their own village.
     const second = await create("shimen.supervisor", { ...body, villageCode: "360999102201", schoolId: undefined, name: "李小花" });
     expect(second.statusCode).toBe(409);
-    expect(second.json()).toEqual({ error: { code: "REGISTERED_ELSEWHERE", message: "该儿童已在其他辖区登记,请联系县民政局办理转移", details: { field: "idNumber" } } });
+    expect(second.json()).toEqual({
+      error: { code: "REGISTERED_ELSEWHERE", message: "该儿童已在其他辖区登记,请联系县民政局办理转移", details: { field: "idNumber" } },
+    });
     for (const leak of [first.json().id, "360999101", "长岭"]) expect(second.body).not.toContain(leak);
     expect(await h.prisma.child.count({ where: { idNumber: body.idNumber } })).toBe(1);
   });
@@ -116,7 +125,12 @@ describe("registering a child", () => {
   });
 
   it("never answers bad JSON with a 500", async () => {
-    const res = await h.app.inject({ method: "POST", url: "/api/v1/children", headers: { ...(await h.as("county.admin")), "content-type": "application/json" }, payload: "{" });
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/v1/children",
+      headers: { ...(await h.as("county.admin")), "content-type": "application/json" },
+      payload: "{",
+    });
     expect(res.statusCode).toBe(400);
     const res2 = await create("county.admin", { name: 5 });
     expect(res2.statusCode).toBe(400);
@@ -130,7 +144,9 @@ describe("jurisdiction", () => {
   beforeAll(async () => {
     changlingChild = (await create("county.admin", childBody({ seq: 30, name: "长岭甲" }))).json().id;
     baishuiChild = (await create("county.admin", childBody({ seq: 31, name: "白水乙", villageCode: "360999101202", address: "白水村1组" }))).json().id;
-    shimenChild = (await create("county.admin", childBody({ seq: 32, name: "石门丙", villageCode: "360999102201", address: "石门村2组", schoolId: "S360999102001" }))).json().id;
+    shimenChild = (
+      await create("county.admin", childBody({ seq: 32, name: "石门丙", villageCode: "360999102201", address: "石门村2组", schoolId: "S360999102001" }))
+    ).json().id;
   });
 
   it("a township user cannot read another township's child (404, nothing revealed)", async () => {
@@ -238,7 +254,12 @@ describe("changes and history", () => {
   it("a stale revision is refused with 409 and changes nothing", async () => {
     const id = (await create("county.admin", childBody({ seq: 51 }))).json().id;
     await h.app.inject({ method: "PATCH", url: `/api/v1/children/${id}`, headers: await h.as("county.admin"), payload: { grade: "五年级", revision: 1 } });
-    const stale = await h.app.inject({ method: "PATCH", url: `/api/v1/children/${id}`, headers: await h.as("county.admin"), payload: { grade: "六年级", revision: 1 } });
+    const stale = await h.app.inject({
+      method: "PATCH",
+      url: `/api/v1/children/${id}`,
+      headers: await h.as("county.admin"),
+      payload: { grade: "六年级", revision: 1 },
+    });
     expect(stale.statusCode).toBe(409);
     expect(stale.json().error.code).toBe("STALE_REVISION");
   });

@@ -20,7 +20,12 @@ beforeAll(async () => {
     ids.push(res.json().id);
   }
   // A child elsewhere (石门镇), which the supervisor's export must not hold.
-  const elsewhere = await h.app.inject({ method: "POST", url: "/api/v1/children", headers: await h.as("county.admin"), payload: childBody({ seq: 73, villageCode: "360999102201", schoolId: "S360999102001" }) });
+  const elsewhere = await h.app.inject({
+    method: "POST",
+    url: "/api/v1/children",
+    headers: await h.as("county.admin"),
+    payload: childBody({ seq: 73, villageCode: "360999102201", schoolId: "S360999102001" }),
+  });
   expect(elsewhere.statusCode, elsewhere.body).toBe(201);
 });
 afterAll(async () => h?.close());

@@ -2,7 +2,18 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, postgresBinDir, redisServerBinary, startScratchPostgres, startScratchRedis, startTestIssuer, until, type ScratchPostgres, type ScratchRedis, type TestIssuer } from "@shouhu/testing";
+import {
+  freePort,
+  postgresBinDir,
+  redisServerBinary,
+  startScratchPostgres,
+  startScratchRedis,
+  startTestIssuer,
+  until,
+  type ScratchPostgres,
+  type ScratchRedis,
+  type TestIssuer,
+} from "@shouhu/testing";
 
 // The real registry process (ROLE=all: API, relay, consumer, workers) on a PostgreSQL
 // cluster and a Redis of its own, which this test stops and starts: the process must

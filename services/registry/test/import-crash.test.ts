@@ -21,7 +21,15 @@ const processes: ChildProcess[] = [];
 
 function startRegistry(): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", fileURLToPath(new URL("../src/main.ts", import.meta.url))], {
-    env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), OIDC_ISSUER_URL: issuer.issuerUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: "silent", SHUTDOWN_DRAIN_MS: "0" },
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      OIDC_ISSUER_URL: issuer.issuerUrl,
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: "silent",
+      SHUTDOWN_DRAIN_MS: "0",
+    },
     stdio: "ignore",
   });
   processes.push(child);
@@ -29,7 +37,9 @@ function startRegistry(): ChildProcess {
 }
 
 async function batch(id: string) {
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/imports/${id}`, { headers: { authorization: `Bearer ${await issuer.token("changling.supervisor")}` } });
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/imports/${id}`, {
+    headers: { authorization: `Bearer ${await issuer.token("changling.supervisor")}` },
+  });
   return (await res.json()) as { status: string; processedRows: number; acceptedRows: number; rejectedRows: number };
 }
 
@@ -38,7 +48,10 @@ beforeAll(async () => {
   port = await freePort();
   prefix = testPrefix("import_crash");
   const out = `${tmpdir()}/shouhu-crash-register-${ROWS}.xlsx`;
-  execFileSync("npx", ["tsx", "--conditions=source", "services/registry/samples/generate-register.ts", "--rows", String(ROWS), "--out", out, "--clean"], { cwd: root, stdio: "ignore" });
+  execFileSync("npx", ["tsx", "--conditions=source", "services/registry/samples/generate-register.ts", "--rows", String(ROWS), "--out", out, "--clean"], {
+    cwd: root,
+    stdio: "ignore",
+  });
   file = readFileSync(out);
 }, 120_000);
 
@@ -54,7 +67,11 @@ describe("an import survives its process being killed", () => {
     await until("the registry is ready", async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 60_000);
     const form = new FormData();
     form.append("file", new Blob([file]), "长岭乡登记表.xlsx");
-    const upload = await fetch(`http://127.0.0.1:${port}/api/v1/imports`, { method: "POST", headers: { authorization: `Bearer ${await issuer.token("changling.supervisor")}` }, body: form });
+    const upload = await fetch(`http://127.0.0.1:${port}/api/v1/imports`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await issuer.token("changling.supervisor")}` },
+      body: form,
+    });
     expect(upload.status).toBe(202);
     const { id } = (await upload.json()) as { id: string };
     await until("some rows committed", async () => (await batch(id)).processedRows > 0, 60_000);
@@ -74,7 +91,9 @@ describe("an import survives its process being killed", () => {
     await until("the registry is ready again", async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 60_000);
     const backAt = Date.now();
     await until("the import completed after the restart", async () => (await batch(id).catch(() => ({ status: "" }))).status === "completed", 150_000);
-    console.log(`import completed ${((Date.now() - backAt) / 1000).toFixed(1)} s after the registry was back (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill; rows committed before it: ${committedAtKill})`);
+    console.log(
+      `import completed ${((Date.now() - backAt) / 1000).toFixed(1)} s after the registry was back (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill; rows committed before it: ${committedAtKill})`,
+    );
 
     const done = await batch(id);
     expect(done.acceptedRows + done.rejectedRows).toBe(done.processedRows);

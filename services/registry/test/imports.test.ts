@@ -24,7 +24,36 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const headers = ["序号", "姓名", "性别", "民族", "出生日期", "身份证号", "户籍地址", "就读学校", "年级", "班级", "留守类型", "困境类型", "监护人姓名", "与儿童关系", "监护人年龄", "监护人健康状况", "监护人电话", "父亲姓名", "父亲务工地", "父亲电话", "母亲姓名", "母亲务工地", "母亲电话", "家庭经济状况", "健康状况", "心理状况", "帮扶责任人", "备注"];
+const headers = [
+  "序号",
+  "姓名",
+  "性别",
+  "民族",
+  "出生日期",
+  "身份证号",
+  "户籍地址",
+  "就读学校",
+  "年级",
+  "班级",
+  "留守类型",
+  "困境类型",
+  "监护人姓名",
+  "与儿童关系",
+  "监护人年龄",
+  "监护人健康状况",
+  "监护人电话",
+  "父亲姓名",
+  "父亲务工地",
+  "父亲电话",
+  "母亲姓名",
+  "母亲务工地",
+  "母亲电话",
+  "家庭经济状况",
+  "健康状况",
+  "心理状况",
+  "帮扶责任人",
+  "备注",
+];
 
 type Row = Partial<Record<(typeof headers)[number], unknown>>;
 
@@ -70,7 +99,9 @@ async function workbook(rows: Row[], extra?: (ws: ExcelJS.Worksheet) => void): P
 
 async function upload(content: Buffer, username = "changling.supervisor", filename = "长岭乡登记表.xlsx") {
   const boundary = "----shouhu" + Math.random().toString(16).slice(2);
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(filename)}"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(filename)}"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return h.app.inject({
     method: "POST",
@@ -128,7 +159,10 @@ describe("bulk import of a township register", () => {
     const progress = await h.app.inject({ url: `/api/v1/imports/${batchId}`, headers: await h.as("changling.supervisor") });
     expect(progress.json()).toMatchObject({ status: "completed", acceptedRows: 5, rejectedRows: batch.rejectedRows });
 
-    const rejections = (await h.app.inject({ url: `/api/v1/imports/${batchId}/rejections`, headers: await h.as("changling.supervisor") })).json().items as { rowNumber: number; reasons: string[] }[];
+    const rejections = (await h.app.inject({ url: `/api/v1/imports/${batchId}/rejections`, headers: await h.as("changling.supervisor") })).json().items as {
+      rowNumber: number;
+      reasons: string[];
+    }[];
     const byRow = new Map(rejections.map((r) => [r.rowNumber, r.reasons.join("；")]));
     // Excel row numbers: title row 1, header row 2, data from row 3.
     expect(byRow.get(8)).toMatch(/Excel 存为数字/);
@@ -214,7 +248,11 @@ describe("bulk import of a township register", () => {
 
   it("stores text with tabs, line breaks and backslashes exactly, with its history and a valid event", async () => {
     const remarks = "第一行\n第二行\t制表\\反斜杠\\N";
-    const res = await upload(await workbook([person(40, { 备注: remarks, 家庭经济状况: "a\\b", 监护人健康状况: "高血压\r\n糖尿病" })]), "changling.supervisor", "特殊字符.xlsx");
+    const res = await upload(
+      await workbook([person(40, { 备注: remarks, 家庭经济状况: "a\\b", 监护人健康状况: "高血压\r\n糖尿病" })]),
+      "changling.supervisor",
+      "特殊字符.xlsx",
+    );
     const batch = await runImport(deps(), res.json().id);
     expect(batch).toMatchObject({ acceptedRows: 1, rejectedRows: 0 });
     const child = await h.prisma.child.findFirstOrThrow({ where: { importBatchId: batch.id }, include: { guardians: true } });
@@ -225,21 +263,59 @@ describe("bulk import of a township register", () => {
     expect(history.changes).toContainEqual({ field: "remarks", before: null, after: remarks });
     const outbox = await h.prisma.outboxEvent.findFirstOrThrow({ where: { subject: child.id } });
     const event = parseEnvelope(outbox.envelope);
-    expect(event).toMatchObject({ id: outbox.id, type: "child.registered", subject: child.id, orgUnit: child.villageCode, data: { child: { id: child.id, name: child.name } } });
+    expect(event).toMatchObject({
+      id: outbox.id,
+      type: "child.registered",
+      subject: child.id,
+      orgUnit: child.villageCode,
+      data: { child: { id: child.id, name: child.name } },
+    });
   });
 
   it("writes each imported child's first history entry as a manual registration would", () => {
-    const full = recordFromInput("0190c8a4-0000-7000-8000-000000000001", {
-      idNumber: "360999201405140011", name: "学生", sex: "male", birthDate: "2014-05-14", villageCode: "360999101201", address: "长岭村",
-      schoolId: "S360999101001", grade: null, className: "1班", leftBehindType: "both_parents_away", difficultyCategories: ["disability", "orphan"], riskLevel: "high",
-      guardians: [{ name: "王奶奶", relation: "祖母", phone: null, age: 66, health: null }],
-      parents: [{ role: "father", name: null, phone: "13800000003", workProvince: "广东省", workCity: null, employer: null, awaySince: null }],
-      familySituation: null, healthNotes: "", psychologicalNotes: null, helperName: null, remarks: null,
-    }, "长岭乡中心小学", "2026-11-22T00:00:00.000Z");
-    const bare = recordFromInput("0190c8a4-0000-7000-8000-000000000002", {
-      idNumber: "360999201405140011", name: "学生", sex: "female", birthDate: "2014-05-14", villageCode: "360999101201", leftBehindType: "not_left_behind",
-      riskLevel: "low", difficultyCategories: [], guardians: [], parents: [],
-    }, null, "2026-11-22T00:00:00.000Z");
+    const full = recordFromInput(
+      "0190c8a4-0000-7000-8000-000000000001",
+      {
+        idNumber: "360999201405140011",
+        name: "学生",
+        sex: "male",
+        birthDate: "2014-05-14",
+        villageCode: "360999101201",
+        address: "长岭村",
+        schoolId: "S360999101001",
+        grade: null,
+        className: "1班",
+        leftBehindType: "both_parents_away",
+        difficultyCategories: ["disability", "orphan"],
+        riskLevel: "high",
+        guardians: [{ name: "王奶奶", relation: "祖母", phone: null, age: 66, health: null }],
+        parents: [{ role: "father", name: null, phone: "13800000003", workProvince: "广东省", workCity: null, employer: null, awaySince: null }],
+        familySituation: null,
+        healthNotes: "",
+        psychologicalNotes: null,
+        helperName: null,
+        remarks: null,
+      },
+      "长岭乡中心小学",
+      "2026-11-22T00:00:00.000Z",
+    );
+    const bare = recordFromInput(
+      "0190c8a4-0000-7000-8000-000000000002",
+      {
+        idNumber: "360999201405140011",
+        name: "学生",
+        sex: "female",
+        birthDate: "2014-05-14",
+        villageCode: "360999101201",
+        leftBehindType: "not_left_behind",
+        riskLevel: "low",
+        difficultyCategories: [],
+        guardians: [],
+        parents: [],
+      },
+      null,
+      "2026-11-22T00:00:00.000Z",
+    );
     for (const record of [full, bare]) expect(firstHistory(record)).toEqual(diffFields({}, pickEditable(record)));
   });
 
@@ -320,7 +396,10 @@ describe("export", () => {
     // The same person, moved to 石门镇 (their token says so now): no longer theirs to take.
     const moved = await h.issuer.issueToken("changling.supervisor", "shouhu-web", { issuer: h.issuerUrl, overrides: { org_unit: "360999102" } });
     expect((await h.app.inject({ url: `/api/v1/exports/${id}/file`, headers: { authorization: `Bearer ${moved}` } })).statusCode).toBe(403);
-    const demoted = await h.issuer.issueToken("changling.supervisor", "shouhu-web", { issuer: h.issuerUrl, overrides: { realm_access: { roles: ["inspector"] } } });
+    const demoted = await h.issuer.issueToken("changling.supervisor", "shouhu-web", {
+      issuer: h.issuerUrl,
+      overrides: { realm_access: { roles: ["inspector"] } },
+    });
     expect((await h.app.inject({ url: `/api/v1/exports/${id}/file`, headers: { authorization: `Bearer ${demoted}` } })).statusCode).toBe(403);
     const saved = h.clock.now;
     try {
@@ -342,7 +421,8 @@ describe("export", () => {
     const file = await h.app.inject({ url: `/api/v1/exports/${res.json().id}/file`, headers: await h.as("federation.officer") });
     expect(file.statusCode).toBe(200);
     const cells: string[] = [];
-    for (const sheet of await readXlsx(file.rawPayload)) for (const row of sheet.rows()) for (const c of row.cells) if (c !== null && c !== undefined) cells.push(String(c));
+    for (const sheet of await readXlsx(file.rawPayload))
+      for (const row of sheet.rows()) for (const c of row.cells) if (c !== null && c !== undefined) cells.push(String(c));
     expect(cells.some((c) => /^360999\*{12}$/.test(c))).toBe(true);
     expect(cells.filter((c) => /^\d{17}[\dX]$/.test(c))).toEqual([]);
   });
@@ -352,11 +432,20 @@ describe("the import job, as the service's worker process runs it", () => {
   it("parses in its worker thread and completes a queued upload", async () => {
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const workers = await startRegistryWorkers({
-      prisma: h.prisma, pool: h.pool, connection, prefix: h.prefix, queues: h.queues,
-      logger: createLogger("registry-test", "silent"), ageOutCron: "0 1 * * *",
+      prisma: h.prisma,
+      pool: h.pool,
+      connection,
+      prefix: h.prefix,
+      queues: h.queues,
+      logger: createLogger("registry-test", "silent"),
+      ageOutCron: "0 1 * * *",
     });
     try {
-      const res = await upload(await workbook([50, 51, 52, 53].map((i) => person(i)).concat([person(54, { 性别: "未知" })])), "changling.supervisor", "后台任务.xlsx");
+      const res = await upload(
+        await workbook([50, 51, 52, 53].map((i) => person(i)).concat([person(54, { 性别: "未知" })])),
+        "changling.supervisor",
+        "后台任务.xlsx",
+      );
       expect(res.statusCode).toBe(202);
       const url = `/api/v1/imports/${res.json().id}`;
       let status = (await h.app.inject({ url, headers: await h.as("changling.supervisor") })).json();
@@ -391,7 +480,15 @@ describe("hostile spreadsheets", () => {
 
   it("a stored batch over a limit fails at once, unrecoverably, with the reason, before anything parses it", async () => {
     const batch = await h.prisma.importBatch.create({
-      data: { id: randomUUID(), status: "queued", fileSha256: randomUUID(), fileName: "炸弹.xlsx", orgUnit: "360999101", createdBy: "test", file: { create: { content: new Uint8Array(wholeSheetMerge()) } } },
+      data: {
+        id: randomUUID(),
+        status: "queued",
+        fileSha256: randomUUID(),
+        fileName: "炸弹.xlsx",
+        orgUnit: "360999101",
+        createdBy: "test",
+        file: { create: { content: new Uint8Array(wholeSheetMerge()) } },
+      },
     });
     await expect(runImport(deps(), batch.id)).rejects.toMatchObject({ name: "UnrecoverableError" });
     expect(await h.prisma.importBatch.findUnique({ where: { id: batch.id } })).toMatchObject({ status: "failed", error: expect.stringMatching(/合并单元格/) });

@@ -83,7 +83,16 @@ function withheld(view: ChildView): string[] {
 
 function checkChild(child: Record<string, any>, view: ChildView) {
   // Seen by every role that sees the child at all.
-  expect(child).toMatchObject({ id: childId, name: raw.name, sex: raw.sex, birthDate: raw.birthDate, villageCode: raw.villageCode, schoolId: raw.schoolId, className: raw.className, riskLevel: raw.riskLevel });
+  expect(child).toMatchObject({
+    id: childId,
+    name: raw.name,
+    sex: raw.sex,
+    birthDate: raw.birthDate,
+    villageCode: raw.villageCode,
+    schoolId: raw.schoolId,
+    className: raw.className,
+    riskLevel: raw.riskLevel,
+  });
   expect(child.idNumber).toBe(shown(view.idNumber, raw.idNumber, "id"));
   expect(child.address).toBe(shown(view.address, raw.address, "text"));
   expect(child.familySituation).toBe(shown(view.familyNotes, raw.familySituation, "text"));
@@ -108,7 +117,14 @@ function checkFamily(holder: Record<string, any>, view: ChildView) {
   if ([view.parentName, view.parentPhone, view.workPlace].every((l) => l === "none")) expect(holder.parents).toEqual([]);
   else
     expect(holder.parents).toEqual(
-      raw.parents.map((p) => expect.objectContaining({ role: p.role, name: shown(view.parentName, p.name, "text"), phone: shown(view.parentPhone, p.phone, "phone"), workCity: shown(view.workPlace, p.workCity, "text") })),
+      raw.parents.map((p) =>
+        expect.objectContaining({
+          role: p.role,
+          name: shown(view.parentName, p.name, "text"),
+          phone: shown(view.parentPhone, p.phone, "phone"),
+          workCity: shown(view.workPlace, p.workCity, "text"),
+        }),
+      ),
     );
 }
 
@@ -122,18 +138,33 @@ beforeAll(async () => {
     method: "PATCH",
     url: `/api/v1/children/${childId}`,
     headers: await h.as("county.admin"),
-    payload: { familySituation: `${raw.familySituation}。`, address: `${raw.address}5号`, guardians: [{ ...raw.guardians[0], phone: "13907319999" }], psychologicalNotes: "性格内向，爱画画" },
+    payload: {
+      familySituation: `${raw.familySituation}。`,
+      address: `${raw.address}5号`,
+      guardians: [{ ...raw.guardians[0], phone: "13907319999" }],
+      psychologicalNotes: "性格内向，爱画画",
+    },
   });
   expect(patch.statusCode).toBe(200);
   // …and back, so the raw values above are the current ones again.
-  const back = await h.app.inject({ method: "PATCH", url: `/api/v1/children/${childId}`, headers: await h.as("county.admin"), payload: { familySituation: raw.familySituation, address: raw.address, guardians: raw.guardians, psychologicalNotes: raw.psychologicalNotes } });
+  const back = await h.app.inject({
+    method: "PATCH",
+    url: `/api/v1/children/${childId}`,
+    headers: await h.as("county.admin"),
+    payload: { familySituation: raw.familySituation, address: raw.address, guardians: raw.guardians, psychologicalNotes: raw.psychologicalNotes },
+  });
   expect(back.statusCode).toBe(200);
   // The paired teacher: pairing.started names their login.
   const child = back.json();
   const helper = teacherHelper("需知老师", "ntk.teacher.paired");
   const event = buildEvent(
     "pairing.started",
-    { subject: childId, orgUnit: child.villageCode, actor: { kind: "system", id: "test" }, data: pairingStartedData(mentorPairing({ ...child, townshipCode: "360999101" }, helper, randomUUID())) },
+    {
+      subject: childId,
+      orgUnit: child.villageCode,
+      actor: { kind: "system", id: "test" },
+      data: pairingStartedData(mentorPairing({ ...child, townshipCode: "360999101" }, helper, randomUUID())),
+    },
     { producer: "pairing" },
   );
   await consumeEvent<Tx>(event, registryEventHandlers(), (fn) => h.prisma.$transaction(fn));
@@ -195,7 +226,10 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     starred("familySituation", view.familyNotes === "full");
     starred("address", view.address === "full");
     starred("psychologicalNotes", view.psychologicalNotes === "full");
-    starred("guardians", [view.guardianName, view.guardianPhone, view.guardianDetails].every((l) => l === "full"));
+    starred(
+      "guardians",
+      [view.guardianName, view.guardianPhone, view.guardianDetails].every((l) => l === "full"),
+    );
     noLeaks(res.body);
     if (view.guardianPhone !== "full") expect(res.body).not.toContain("13907319999");
   });

@@ -63,7 +63,11 @@ async function pairingOf(childId: string, kind: PairingKind, helper: HelperField
 }
 
 const started = (p: Pairing, at = new Date(), startDate = "2026-11-20") =>
-  buildEvent("pairing.started", { subject: p.child.id, orgUnit: p.child.villageCode, actor, data: { ...p, startDate, approvedBy: "督导员" } }, { producer: "pairing", now: at });
+  buildEvent(
+    "pairing.started",
+    { subject: p.child.id, orgUnit: p.child.villageCode, actor, data: { ...p, startDate, approvedBy: "督导员" } },
+    { producer: "pairing", now: at },
+  );
 const ended = (p: Pairing, at = new Date(), endDate = "2026-11-21") =>
   buildEvent(
     "pairing.ended",
@@ -74,7 +78,10 @@ const ended = (p: Pairing, at = new Date(), endDate = "2026-11-21") =>
 /** Through Redis as the relay sends it (job id = event id), consumed by the registry's consumer; waits for its inbox row. */
 async function publish(...envelopes: Envelope[]): Promise<void> {
   for (const e of envelopes) await events.add(e.type, e, { jobId: e.id });
-  await until(`${envelopes.map((e) => e.type).join(", ")} consumed`, async () => (await h.prisma.inboxEvent.count({ where: { eventId: { in: envelopes.map((e) => e.id) } } })) === envelopes.length);
+  await until(
+    `${envelopes.map((e) => e.type).join(", ")} consumed`,
+    async () => (await h.prisma.inboxEvent.count({ where: { eventId: { in: envelopes.map((e) => e.id) } } })) === envelopes.length,
+  );
 }
 
 /** A second delivery of an event already consumed (relay retry after the job was removed, stalled job, replay). */
@@ -95,8 +102,22 @@ describe("contact card with pairing", () => {
     await publish(started(mentor), started(peer));
     const paired = await card(id);
     expect(paired.status).toBe(200);
-    expect(paired.body.helper).toEqual({ name: "王老师", phone: "13907300301", helperKind: "teacher", helperKindLabel: "教师", since: "2026-11-20", source: "pairing" });
-    expect(paired.body.peerBuddy).toEqual({ name: "周小军", phone: null, helperKind: "peer_student", helperKindLabel: "同伴学生", since: "2026-11-20", source: "pairing" });
+    expect(paired.body.helper).toEqual({
+      name: "王老师",
+      phone: "13907300301",
+      helperKind: "teacher",
+      helperKindLabel: "教师",
+      since: "2026-11-20",
+      source: "pairing",
+    });
+    expect(paired.body.peerBuddy).toEqual({
+      name: "周小军",
+      phone: null,
+      helperKind: "peer_student",
+      helperKindLabel: "同伴学生",
+      since: "2026-11-20",
+      source: "pairing",
+    });
     // The helper's phone follows the family's: an inspector sees neither.
     const inspector = await card(id, "county.inspector");
     expect(inspector.status).toBe(200);
@@ -202,7 +223,10 @@ describe("teacher scope", () => {
 
   it("a child paired to someone else, or a peer buddy's pairing without a login, gives a teacher nothing", async () => {
     const id = await create(childBody({ seq: 132, villageCode: "360999101202", address: "白水村2组", schoolId: "S360999101002" }));
-    await publish(started(await pairingOf(id, "mentor", { ...teacher, name: "赵老师", username: "baishui.teacher" })), started(await pairingOf(id, "peer", peerStudent)));
+    await publish(
+      started(await pairingOf(id, "mentor", { ...teacher, name: "赵老师", username: "baishui.teacher" })),
+      started(await pairingOf(id, "peer", peerStudent)),
+    );
     expect((await asTeacher(`/api/v1/children/${id}`)).status).toBe(404);
     expect(await listed()).not.toContain(id);
   });

@@ -26,6 +26,11 @@ export async function buildReportingApp(deps: ReportingAppDeps): Promise<Service
     openapi: { title: "守护 · 统计报表 (reporting)", description: "县级总览、乡镇下钻、月度趋势、督导报告、报表导出、统计重建" },
   });
   protectApiRoutes(app, deps.verifier);
-  registerReportRoutes(app, { prisma: deps.prisma, now: deps.now ?? (() => new Date()), exports: deps.exports, ...(deps.exportTtlMs ? { exportTtlMs: deps.exportTtlMs } : {}) });
+  registerReportRoutes(app, {
+    prisma: deps.prisma,
+    now: deps.now ?? (() => new Date()),
+    exports: deps.exports,
+    ...(deps.exportTtlMs ? { exportTtlMs: deps.exportTtlMs } : {}),
+  });
   return app;
 }

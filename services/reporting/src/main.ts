@@ -23,7 +23,8 @@ await runService({
     // interactive-transaction machinery (as in notifications). One batch commits at a time.
     const consumerPool = own(createPgPool(config.DATABASE_URL, { max: 2 }));
     return {
-      api: (verifier) => buildReportingApp({ prisma, verifier, logger, instrumentation, readiness, exports, exportTtlMs: config.REPORT_EXPORT_TTL_HOURS * 3600_000 }),
+      api: (verifier) =>
+        buildReportingApp({ prisma, verifier, logger, instrumentation, readiness, exports, exportTtlMs: config.REPORT_EXPORT_TTL_HOURS * 3600_000 }),
       consumer: {
         handlers: reportingHandlers(),
         // Per batch: rows and locks read by set queries up front, counters summed and written at the end.
@@ -32,7 +33,13 @@ await runService({
         concurrency: config.CONSUMER_CONCURRENCY,
       },
       workers: async () => {
-        const worker = startExportWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, logger, exportTtlMs: config.REPORT_EXPORT_TTL_HOURS * 3600_000 });
+        const worker = startExportWorker({
+          prisma,
+          connection: workerRedis,
+          prefix: config.QUEUE_PREFIX,
+          logger,
+          exportTtlMs: config.REPORT_EXPORT_TTL_HOURS * 3600_000,
+        });
         // Hourly: a report file is gone within an hour of its time.
         await upsertDailySchedule(exports, PURGE_REPORTS_JOB, "17 * * * *", { name: PURGE_REPORTS_JOB, data: {} });
         return [worker];

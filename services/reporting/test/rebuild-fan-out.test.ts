@@ -84,7 +84,13 @@ beforeAll(async () => {
 
   // Each service's worker side, as its main.ts wires it: relay, consumer (with the
   // snapshot.requested handler queuing its snapshot job), the job's worker.
-  for (const [producer, url] of [["registry", registry.db.url], ["pairing", pairing.db.url], ["visits", visitsDb.url], ["health", healthDb.url], ["reporting", reportingDb.url]] as const) {
+  for (const [producer, url] of [
+    ["registry", registry.db.url],
+    ["pairing", pairing.db.url],
+    ["visits", visitsDb.url],
+    ["health", healthDb.url],
+    ["reporting", reportingDb.url],
+  ] as const) {
     const pool = createPgPool(url, { max: 2 });
     pools.push(pool);
     const relay = new OutboxRelay({ pool, connection, prefix, producer, routes: subscriptions, pollIntervalMs: 100 });
@@ -100,7 +106,9 @@ beforeAll(async () => {
       service: "registry",
       connection,
       prefix,
-      handlers: registryEventHandlers({ requestSnapshot: (runId, county) => registry.queues.schedule.add(REGISTRY_SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }) }),
+      handlers: registryEventHandlers({
+        requestSnapshot: (runId, county) => registry.queues.schedule.add(REGISTRY_SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }),
+      }),
       runInTransaction: (fn) => registry.prisma.$transaction(fn),
     }),
     createEventConsumer<PairingTx>({
@@ -114,7 +122,9 @@ beforeAll(async () => {
       service: "visits",
       connection,
       prefix,
-      handlers: visitEventHandlers(clock, { requestSnapshot: (runId, county) => visitsSchedule.add(VISITS_SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }) }),
+      handlers: visitEventHandlers(clock, {
+        requestSnapshot: (runId, county) => visitsSchedule.add(VISITS_SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }),
+      }),
       runInTransaction: (fn) => visits.$transaction(fn),
     }),
     createEventConsumer<HealthTx>({
@@ -127,14 +137,38 @@ beforeAll(async () => {
     createEventConsumer<Tx>({ service: "reporting", connection, prefix, handlers: reportingHandlers(), runInTransaction: (fn) => reporting.$transaction(fn) }),
   ];
   for (const c of consumers) stoppers.push(() => c.close());
-  const registryWorkers = await startRegistryWorkers({ prisma: registry.prisma, pool: registry.pool, connection: workerRedis, prefix, queues: registry.queues, logger, ageOutCron: "0 3 1 1 *", now: clock });
-  const scan = await startScanWorker({ prisma: visits, connection: workerRedis, prefix, queue: visitsSchedule, cron: "0 3 1 1 *", concernEscalationDays: 3, logger, now: clock });
+  const registryWorkers = await startRegistryWorkers({
+    prisma: registry.prisma,
+    pool: registry.pool,
+    connection: workerRedis,
+    prefix,
+    queues: registry.queues,
+    logger,
+    ageOutCron: "0 3 1 1 *",
+    now: clock,
+  });
+  const scan = await startScanWorker({
+    prisma: visits,
+    connection: workerRedis,
+    prefix,
+    queue: visitsSchedule,
+    cron: "0 3 1 1 *",
+    concernEscalationDays: 3,
+    logger,
+    now: clock,
+  });
   const pairingWorker = startPairingSnapshots(pairing.prisma, { connection: workerRedis, prefix, logger });
   const healthWorker = startHealthSnapshots(health, { connection: workerRedis, prefix, logger });
   const matcher = startMatchPoller(pairing.prisma, { quietMs: 0, pollMs: 100, logger });
   // As the registry's main.ts does at every start: org-unit names for reports.
   await publishOrgUnits(registry.prisma);
-  stoppers.push(...registryWorkers.map((w) => () => w.close()), () => scan.close(), () => pairingWorker.close(), () => healthWorker.close(), () => matcher.close());
+  stoppers.push(
+    ...registryWorkers.map((w) => () => w.close()),
+    () => scan.close(),
+    () => pairingWorker.close(),
+    () => healthWorker.close(),
+    () => matcher.close(),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -143,7 +177,15 @@ afterAll(async () => {
     const q = new Queue(eventsQueue(service), { connection: { url: REDIS_URL }, prefix });
     queues.push(q, new Queue(`${eventsQueue(service)}.dead`, { connection: { url: REDIS_URL }, prefix }));
   }
-  for (const name of [jobQueues.visitsSchedule, jobQueues.pairingSnapshot, jobQueues.healthSnapshot, jobQueues.registryImport, jobQueues.registryExport, jobQueues.registrySchedule]) queues.push(new Queue(`${name}.dead`, { connection: { url: REDIS_URL }, prefix }));
+  for (const name of [
+    jobQueues.visitsSchedule,
+    jobQueues.pairingSnapshot,
+    jobQueues.healthSnapshot,
+    jobQueues.registryImport,
+    jobQueues.registryExport,
+    jobQueues.registrySchedule,
+  ])
+    queues.push(new Queue(`${name}.dead`, { connection: { url: REDIS_URL }, prefix }));
   for (const q of queues) {
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close();
@@ -175,15 +217,19 @@ async function api(app: ServiceApp, method: "GET" | "POST", url: string, user: s
 /** Every outbox published and every event queue empty: nothing left in flight. */
 async function settled() {
   const dbs = [registry.prisma, pairing.prisma, visits, health, reporting] as unknown as { $queryRawUnsafe<T>(sql: string): Promise<T> }[];
-  const events = ["registry", "pairing", "visits", "health", "notifications", "reporting"].map((s) => new Queue(eventsQueue(s), { connection: { url: REDIS_URL }, prefix }));
+  const events = ["registry", "pairing", "visits", "health", "notifications", "reporting"].map(
+    (s) => new Queue(eventsQueue(s), { connection: { url: REDIS_URL }, prefix }),
+  );
   try {
     await expect
       .poll(
         async () => {
           let pending = 0;
-          for (const db of dbs) pending += (await db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`))[0]!.n;
+          for (const db of dbs)
+            pending += (await db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`))[0]!.n;
           // Notifications has no consumer here: its queue only fills.
-          for (const q of events.slice(0, 4).concat(events[5]!)) pending += Object.values(await q.getJobCounts("waiting", "active", "delayed", "prioritized")).reduce((a, b) => a + b, 0);
+          for (const q of events.slice(0, 4).concat(events[5]!))
+            pending += Object.values(await q.getJobCounts("waiting", "active", "delayed", "prioritized")).reduce((a, b) => a + b, 0);
           return pending;
         },
         { timeout: 30_000, interval: 200 },
@@ -197,17 +243,25 @@ async function settled() {
 /** What a county admin reads: the overview and the township drill-downs. */
 async function figures() {
   const [overview, drilldown, supervision] = await Promise.all(
-    ["overview?month=2026-11", "drilldown?orgUnit=360999101&month=2026-11", "supervision?orgUnit=360999101"].map(async (path) => (await api(reportingApp, "GET", `/api/v1/reports/${path}`, "county.admin")).body),
+    ["overview?month=2026-11", "drilldown?orgUnit=360999101&month=2026-11", "supervision?orgUnit=360999101"].map(
+      async (path) => (await api(reportingApp, "GET", `/api/v1/reports/${path}`, "county.admin")).body,
+    ),
   );
   // Supervision lists children by name; two 李小花 may come in either order.
-  for (const list of ["unpaired", "overdue", "unexamined", "openConcerns"]) supervision[list] = [...supervision[list]].sort((a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id));
+  for (const list of ["unpaired", "overdue", "unexamined", "openConcerns"])
+    supervision[list] = [...supervision[list]].sort((a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id));
   return [overview, drilldown, supervision];
 }
 
 describe("a rebuild fans out to every producer by itself", () => {
   it("rebuild → every producer publishes its county → the read models equal the live numbers, with no snapshot posted by hand", async () => {
     // Live traffic: a helper, three children, one pairing approved, one exam.
-    const helper = await api(pairing.app, "POST", "/api/v1/helpers", "changling.supervisor", { kind: "proxy_parent", name: "黄爱心", phone: "13907318888", orgUnitCode: "360999101201" });
+    const helper = await api(pairing.app, "POST", "/api/v1/helpers", "changling.supervisor", {
+      kind: "proxy_parent",
+      name: "黄爱心",
+      phone: "13907318888",
+      orgUnitCode: "360999101201",
+    });
     expect(helper.status, JSON.stringify(helper.body)).toBe(201);
     const ids: string[] = [];
     for (const seq of [61, 62, 63]) {
@@ -217,11 +271,22 @@ describe("a rebuild fans out to every producer by itself", () => {
     }
     let proposal: { id: string } | undefined;
     await expect
-      .poll(async () => (proposal = (await api(pairing.app, "GET", "/api/v1/pairings?status=proposed", "changling.supervisor")).body.items[0]) !== undefined, { timeout: 20_000, interval: 100 })
+      .poll(async () => (proposal = (await api(pairing.app, "GET", "/api/v1/pairings?status=proposed", "changling.supervisor")).body.items[0]) !== undefined, {
+        timeout: 20_000,
+        interval: 100,
+      })
       .toBe(true);
     expect((await api(pairing.app, "POST", `/api/v1/pairings/${proposal!.id}/approve`, "changling.supervisor")).status).toBe(200);
     await expect.poll(async () => health.child.count(), { timeout: 15_000, interval: 100 }).toBe(3);
-    const exam = await api(healthApp, "POST", "/api/v1/exams", "changling.doctor", { childId: ids[0], date: "2026-11-20", examiner: "李医生", heightCm: 140, weightKg: 27.2, visionLeft: 4.7, visionRight: 5.0 });
+    const exam = await api(healthApp, "POST", "/api/v1/exams", "changling.doctor", {
+      childId: ids[0],
+      date: "2026-11-20",
+      examiner: "李医生",
+      heightCm: 140,
+      weightKg: 27.2,
+      visionLeft: 4.7,
+      visionRight: 5.0,
+    });
     expect(exam.status, JSON.stringify(exam.body)).toBe(201);
 
     // The daily scan announces what is due (visit.due), as it does every morning.
@@ -229,13 +294,16 @@ describe("a rebuild fans out to every producer by itself", () => {
 
     // Reporting has heard it all: three children, a pairing, visit items, the check-up.
     await expect
-      .poll(async () => {
-        const [overview] = await figures();
-        const counts = await reporting.$queryRawUnsafe<{ c: number; p: number; i: number; k: number }[]>(
-          `SELECT (SELECT count(*) FROM children)::int AS c, (SELECT count(*) FROM pairings)::int AS p, (SELECT count(*) FROM visit_items)::int AS i, (SELECT count(*) FROM checkups)::int AS k`,
-        );
-        return overview.total?.children === 3 && counts[0]!.p === 1 && counts[0]!.k === 1;
-      }, { timeout: 20_000, interval: 200 })
+      .poll(
+        async () => {
+          const [overview] = await figures();
+          const counts = await reporting.$queryRawUnsafe<{ c: number; p: number; i: number; k: number }[]>(
+            `SELECT (SELECT count(*) FROM children)::int AS c, (SELECT count(*) FROM pairings)::int AS p, (SELECT count(*) FROM visit_items)::int AS i, (SELECT count(*) FROM checkups)::int AS k`,
+          );
+          return overview.total?.children === 3 && counts[0]!.p === 1 && counts[0]!.k === 1;
+        },
+        { timeout: 20_000, interval: 200 },
+      )
       .toBe(true);
     await settled();
     const live = await figures();
@@ -246,7 +314,11 @@ describe("a rebuild fans out to every producer by itself", () => {
     const rebuildId = started.body.id as string;
     // The request itself went out through reporting's outbox, for this county.
     const [request] = await reporting.outboxEvent.findMany({ where: { type: "snapshot.requested" } });
-    expect((request!.envelope as unknown as Envelope).data).toEqual({ runId: rebuildId, county: "360999", producers: ["registry", "pairing", "visits", "health"] });
+    expect((request!.envelope as unknown as Envelope).data).toEqual({
+      runId: rebuildId,
+      county: "360999",
+      producers: ["registry", "pairing", "visits", "health"],
+    });
 
     // Each producer's part shows as it completes; all four without anyone posting a snapshot.
     let status: any;
@@ -264,8 +336,15 @@ describe("a rebuild fans out to every producer by itself", () => {
     await settled();
     expect(await figures()).toEqual(live);
     // The numbers came back from the producers' snapshots (the rebuild emptied them first).
-    const applied = await reporting.$queryRawUnsafe<{ type: string; n: number }[]>(`SELECT type, count(*)::int AS n FROM inbox WHERE type LIKE 'snapshot.%' GROUP BY type ORDER BY type`);
-    expect(Object.fromEntries(applied.map((a) => [a.type, a.n]))).toMatchObject({ "snapshot.child": 3, "snapshot.pairing": 1, "snapshot.completed": 4, "snapshot.visit-item": expect.any(Number) });
+    const applied = await reporting.$queryRawUnsafe<{ type: string; n: number }[]>(
+      `SELECT type, count(*)::int AS n FROM inbox WHERE type LIKE 'snapshot.%' GROUP BY type ORDER BY type`,
+    );
+    expect(Object.fromEntries(applied.map((a) => [a.type, a.n]))).toMatchObject({
+      "snapshot.child": 3,
+      "snapshot.pairing": 1,
+      "snapshot.completed": 4,
+      "snapshot.visit-item": expect.any(Number),
+    });
   });
 
   it("a rebuild's status is the requester's county's: another county sees none of it", async () => {
@@ -273,7 +352,9 @@ describe("a rebuild fans out to every producer by itself", () => {
     expect(other.body.county).toBe("360999");
     const res = await reportingApp.inject({
       url: "/api/v1/reports/rebuild",
-      headers: { authorization: `Bearer ${await registry.issuer.issueToken("county.admin", "shouhu-web", { issuer: registry.issuerUrl, overrides: { org_unit: "360888" } })}` },
+      headers: {
+        authorization: `Bearer ${await registry.issuer.issueToken("county.admin", "shouhu-web", { issuer: registry.issuerUrl, overrides: { org_unit: "360888" } })}`,
+      },
     });
     expect(res.json()).toEqual({ status: "never" });
   });

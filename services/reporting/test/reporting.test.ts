@@ -7,7 +7,17 @@ import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool, migrate } from "@shouhu/db";
 import { eventsQueue, labels, subscriptions, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
-import { buildEvent, consumeEvent, createEventConsumer, createRedisConnection, eventJobOptions, inPgTransaction, consumeEvents, type BatchPrepare, type SqlTx } from "@shouhu/messaging";
+import {
+  buildEvent,
+  consumeEvent,
+  createEventConsumer,
+  createRedisConnection,
+  eventJobOptions,
+  inPgTransaction,
+  consumeEvents,
+  type BatchPrepare,
+  type SqlTx,
+} from "@shouhu/messaging";
 import { childSnapshot, createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildReportingApp } from "../src/app.js";
@@ -41,7 +51,14 @@ beforeAll(async () => {
   await exportEvents.waitUntilReady();
   workerRedis = createRedisConnection(REDIS_URL, { role: "worker" });
   // The real export worker, storing progress after every row so a small county shows it.
-  exportWorker = startExportWorker({ prisma, connection: workerRedis, prefix, logger: createLogger("reporting-test", "silent"), now: () => now, progressEvery: 1 });
+  exportWorker = startExportWorker({
+    prisma,
+    connection: workerRedis,
+    prefix,
+    logger: createLogger("reporting-test", "silent"),
+    now: () => now,
+    progressEvery: 1,
+  });
   app = await buildReportingApp({
     prisma,
     verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
@@ -75,7 +92,14 @@ const kids = {
   A: child(ids.A, { name: "甲", riskLevel: "high", difficultyCategories: ["de_facto_unattended"] }),
   B: child(ids.B, { name: "乙", leftBehindType: "one_parent_away" }),
   C: child(ids.C, { name: "丙", villageCode: "360999101202", schoolId: null, schoolName: null, riskLevel: "medium" }),
-  D: child(ids.D, { name: "丁", villageCode: "360999102201", townshipCode: "360999102", schoolId: "S360999102001", leftBehindType: "not_left_behind", difficultyCategories: ["disability"] }),
+  D: child(ids.D, {
+    name: "丁",
+    villageCode: "360999102201",
+    townshipCode: "360999102",
+    schoolId: "S360999102001",
+    leftBehindType: "not_left_behind",
+    difficultyCategories: ["disability"],
+  }),
   E: child(ids.E, { name: "戊", villageCode: "360999101202", schoolId: null }),
 };
 const vc = (k: ChildSnapshot) => ({ id: k.id, name: k.name, villageCode: k.villageCode, townshipCode: k.townshipCode });
@@ -85,9 +109,31 @@ const p = { p1: randomUUID(), p2: randomUUID(), p3: randomUUID(), p4: randomUUID
 const i = { i1: randomUUID(), i2: randomUUID(), i3: randomUUID(), i4: randomUUID(), i5: randomUUID(), i6: randomUUID() };
 const k = { k1: randomUUID(), k2: randomUUID(), k3: randomUUID() };
 const resp = (k: ChildSnapshot) => ({ kind: "village_director" as const, helperId: null, name: null, phone: null, username: null, villageCode: k.villageCode });
-const item = (id: string, c: ChildSnapshot, kind: "home_visit" | "parent_call" = "home_visit") => ({ itemId: id, kind, period: "2026-11", dueDate: "2026-12-05", child: vc(c), responsible: resp(c) });
-const recorded = (rec: string, c: ChildSnapshot, date: string, satisfied: { itemId: string; onTime: boolean } | null, kind: "home_visit" | "tutoring" = "home_visit") =>
-  ev("visit.recorded", c.id, c.villageCode, { recordId: rec, kind, date, child: vc(c), visitor: { userId: "u", name: "王老师" }, satisfied: satisfied && { ...satisfied, period: "2026-11" }, followUpNeeded: false, concernRaised: false });
+const item = (id: string, c: ChildSnapshot, kind: "home_visit" | "parent_call" = "home_visit") => ({
+  itemId: id,
+  kind,
+  period: "2026-11",
+  dueDate: "2026-12-05",
+  child: vc(c),
+  responsible: resp(c),
+});
+const recorded = (
+  rec: string,
+  c: ChildSnapshot,
+  date: string,
+  satisfied: { itemId: string; onTime: boolean } | null,
+  kind: "home_visit" | "tutoring" = "home_visit",
+) =>
+  ev("visit.recorded", c.id, c.villageCode, {
+    recordId: rec,
+    kind,
+    date,
+    child: vc(c),
+    visitor: { userId: "u", name: "王老师" },
+    satisfied: satisfied && { ...satisfied, period: "2026-11" },
+    followUpNeeded: false,
+    concernRaised: false,
+  });
 
 function script(): Envelope[] {
   const { A, B, C, D, E } = kids;
@@ -106,8 +152,23 @@ function script(): Envelope[] {
     ...[A, B, C, D, E].map((c) => ev("child.registered", c.id, c.villageCode, { child: c })),
     ev("pairing.started", A.id, A.villageCode, { pairingId: p.p1, kind: "mentor", child: pc(A), helper, startDate: "2026-11-01", approvedBy: "x" }),
     ev("pairing.started", B.id, B.villageCode, { pairingId: p.p2, kind: "mentor", child: pc(B), helper, startDate: "2026-11-01", approvedBy: "x" }),
-    ev("pairing.ended", B.id, B.villageCode, { pairingId: p.p2, kind: "mentor", child: pc(B), helper, endDate: "2026-11-10", reason: "helper_deactivated", note: null }),
-    ev("pairing.started", C.id, C.villageCode, { pairingId: p.p3, kind: "peer", child: pc(C), helper: { ...helper, kind: "peer_student" }, startDate: "2026-11-01", approvedBy: "x" }),
+    ev("pairing.ended", B.id, B.villageCode, {
+      pairingId: p.p2,
+      kind: "mentor",
+      child: pc(B),
+      helper,
+      endDate: "2026-11-10",
+      reason: "helper_deactivated",
+      note: null,
+    }),
+    ev("pairing.started", C.id, C.villageCode, {
+      pairingId: p.p3,
+      kind: "peer",
+      child: pc(C),
+      helper: { ...helper, kind: "peer_student" },
+      startDate: "2026-11-01",
+      approvedBy: "x",
+    }),
     ev("pairing.started", D.id, D.villageCode, { pairingId: p.p4, kind: "mentor", child: pc(D), helper, startDate: "2026-11-01", approvedBy: "x" }),
     ev("visit.due", A.id, A.villageCode, { ...item(i.i1, A), daysLeft: 7 }),
     recorded(randomUUID(), A, "2026-11-20", { itemId: i.i1, onTime: true }),
@@ -121,13 +182,64 @@ function script(): Envelope[] {
     recorded(randomUUID(), D, "2026-11-15", { itemId: i.i5, onTime: true }),
     recorded(randomUUID(), C, "2026-11-18", null, "tutoring"),
     ev("visit.due", E.id, E.villageCode, { ...item(i.i6, E), daysLeft: 7 }),
-    ev("child.status-changed", E.id, E.villageCode, { child: { ...E, status: "exited", exitReason: "parent_returned", revision: 2 }, from: "active", to: "exited", reason: "parent_returned", note: null }),
-    ev("concern.raised", A.id, A.villageCode, { concernId: k.k1, recordId: null, category: "abuse_suspected", description: "x", child: vc(A), raisedBy: { userId: "u", name: "x" }, ownerOrgUnit: "360999101", urgent: true }, "2026-11-12T02:00:00Z"),
+    ev("child.status-changed", E.id, E.villageCode, {
+      child: { ...E, status: "exited", exitReason: "parent_returned", revision: 2 },
+      from: "active",
+      to: "exited",
+      reason: "parent_returned",
+      note: null,
+    }),
+    ev(
+      "concern.raised",
+      A.id,
+      A.villageCode,
+      {
+        concernId: k.k1,
+        recordId: null,
+        category: "abuse_suspected",
+        description: "x",
+        child: vc(A),
+        raisedBy: { userId: "u", name: "x" },
+        ownerOrgUnit: "360999101",
+        urgent: true,
+      },
+      "2026-11-12T02:00:00Z",
+    ),
     ev("concern.escalated", A.id, A.villageCode, { concernId: k.k1, category: "abuse_suspected", child: vc(A), openDays: 3, escalatedTo: "360999" }),
-    ev("concern.raised", C.id, C.villageCode, { concernId: k.k2, recordId: null, category: "safety", description: "x", child: vc(C), raisedBy: { userId: "u", name: "x" }, ownerOrgUnit: "360999101", urgent: true }),
-    ev("concern.resolved", C.id, C.villageCode, { concernId: k.k2, category: "safety", child: vc(C), resolution: "已修缮", resolvedAt: "2026-11-21T02:00:00.000Z" }),
-    ev("concern.raised", D.id, D.villageCode, { concernId: k.k3, recordId: null, category: "health", description: "x", child: vc(D), raisedBy: { userId: "u", name: "x" }, ownerOrgUnit: "360999102", urgent: true }),
-    ev("checkup.recorded", A.id, A.villageCode, { examId: randomUUID(), campaignId: null, date: "2026-10-10", child: vc(A), flags: [{ kind: "anaemia", severity: "moderate", label: "贫血（中度）" }] }),
+    ev("concern.raised", C.id, C.villageCode, {
+      concernId: k.k2,
+      recordId: null,
+      category: "safety",
+      description: "x",
+      child: vc(C),
+      raisedBy: { userId: "u", name: "x" },
+      ownerOrgUnit: "360999101",
+      urgent: true,
+    }),
+    ev("concern.resolved", C.id, C.villageCode, {
+      concernId: k.k2,
+      category: "safety",
+      child: vc(C),
+      resolution: "已修缮",
+      resolvedAt: "2026-11-21T02:00:00.000Z",
+    }),
+    ev("concern.raised", D.id, D.villageCode, {
+      concernId: k.k3,
+      recordId: null,
+      category: "health",
+      description: "x",
+      child: vc(D),
+      raisedBy: { userId: "u", name: "x" },
+      ownerOrgUnit: "360999102",
+      urgent: true,
+    }),
+    ev("checkup.recorded", A.id, A.villageCode, {
+      examId: randomUUID(),
+      campaignId: null,
+      date: "2026-10-10",
+      child: vc(A),
+      flags: [{ kind: "anaemia", severity: "moderate", label: "贫血（中度）" }],
+    }),
     ev("checkup.recorded", A.id, A.villageCode, { examId: randomUUID(), campaignId: null, date: "2026-11-01", child: vc(A), flags: [] }),
     ev("checkup.recorded", C.id, C.villageCode, {
       examId: randomUUID(),
@@ -139,7 +251,16 @@ function script(): Envelope[] {
         { kind: "low_vision", severity: "mild", label: "视力低下（轻度）" },
       ],
     }),
-    ev("notification.delivered", A.id, A.villageCode, { messageId: randomUUID(), sourceEventId: "x", sourceEventType: "concern.raised", channel: "sms", template: "concern_raised", urgent: true, recipient: "139****0101", attempts: 1 }),
+    ev("notification.delivered", A.id, A.villageCode, {
+      messageId: randomUUID(),
+      sourceEventId: "x",
+      sourceEventType: "concern.raised",
+      channel: "sms",
+      template: "concern_raised",
+      urgent: true,
+      recipient: "139****0101",
+      attempts: 1,
+    }),
   ];
 }
 const events = script();
@@ -168,16 +289,36 @@ function expectScriptTotals(body: any): void {
     checkups: { year: "2026", examined: 2, coverage: 0.667, flags: { anaemia: 1, overweight: 1, low_vision: 1 } },
     concerns: { open: 1, escalated: 1, age: { upTo7Days: 0, upTo30Days: 1, over30Days: 0, oldestDays: 10 } },
     breakdown: {
-      children: { "active|both_parents_away|high": 1, "active|one_parent_away|low": 1, "active|both_parents_away|medium": 1, "exited|both_parents_away|low": 1 },
+      children: {
+        "active|both_parents_away|high": 1,
+        "active|one_parent_away|low": 1,
+        "active|both_parents_away|medium": 1,
+        "exited|both_parents_away|low": 1,
+      },
       categories: { "active|de_facto_unattended|both_parents_away|high": 1 },
     },
   });
   const shimen = body.rows.find((r: { code: string }) => r.code === "360999102");
-  expect(shimen).toMatchObject({ name: "石门镇", children: 1, mentored: 1, mentorCoverage: 1, visits: { due: 1, onTime: 1, records: 1, punctuality: 1 }, checkups: { examined: 0 }, concerns: { open: 1, escalated: 0, age: { upTo7Days: 1, upTo30Days: 0, over30Days: 0, oldestDays: 2 } } });
+  expect(shimen).toMatchObject({
+    name: "石门镇",
+    children: 1,
+    mentored: 1,
+    mentorCoverage: 1,
+    visits: { due: 1, onTime: 1, records: 1, punctuality: 1 },
+    checkups: { examined: 0 },
+    concerns: { open: 1, escalated: 0, age: { upTo7Days: 1, upTo30Days: 0, over30Days: 0, oldestDays: 2 } },
+  });
   expect(shimen.breakdown).toEqual({ children: { "active|not_left_behind|low": 1 }, categories: { "active|disability|not_left_behind|low": 1 } });
-  expect(body.total).toMatchObject({ name: "合计", children: 4, mentored: 2, mentorCoverage: 0.5, visits: { due: 5, onTime: 2, late: 1, missed: 1, records: 3, punctuality: 0.5 }, checkups: { examined: 2, coverage: 0.5 }, concerns: { open: 2, escalated: 1, age: { upTo7Days: 1, upTo30Days: 1, over30Days: 0, oldestDays: 10 } } });
+  expect(body.total).toMatchObject({
+    name: "合计",
+    children: 4,
+    mentored: 2,
+    mentorCoverage: 0.5,
+    visits: { due: 5, onTime: 2, late: 1, missed: 1, records: 3, punctuality: 0.5 },
+    checkups: { examined: 2, coverage: 0.5 },
+    concerns: { open: 2, escalated: 1, age: { upTo7Days: 1, upTo30Days: 1, over30Days: 0, oldestDays: 10 } },
+  });
   expect(Object.values(body.total.breakdown.children).reduce((a: number, b) => a + (b as number), 0)).toBe(5);
-
 }
 
 async function overview(user = "county.admin", query = "month=2026-11") {
@@ -236,7 +377,20 @@ describe("numbers from a scripted sequence of events", () => {
     ]);
     // By default the last 12 months, ending with this month (the injected clock: 2026-11).
     const year = (await app.inject({ url: "/api/v1/reports/trend", headers: await issuer.as("county.admin") })).json();
-    expect(year.months.map((m: { month: string }) => m.month)).toEqual(["2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]);
+    expect(year.months.map((m: { month: string }) => m.month)).toEqual([
+      "2025-12",
+      "2026-01",
+      "2026-02",
+      "2026-03",
+      "2026-04",
+      "2026-05",
+      "2026-06",
+      "2026-07",
+      "2026-08",
+      "2026-09",
+      "2026-10",
+      "2026-11",
+    ]);
     expect(year.months.at(-1)).toMatchObject({ visitRecords: 3, itemsDue: 5, onTime: 2, late: 1, missed: 1, punctuality: 0.5, concernsRaised: 3 });
     const sup = (await app.inject({ url: "/api/v1/reports/supervision?orgUnit=360999101", headers })).json();
     expect(sup.unpaired.map((c: { name: string }) => c.name).sort()).toEqual(["丙", "乙"]);
@@ -256,7 +410,10 @@ describe("numbers from a scripted sequence of events", () => {
     // A village director sees their village; the county narrows to a township's villages on request.
     const village = await overview("changling.director");
     expect(village.body.rows.map((r: { code: string; children: number }) => [r.code, r.children])).toEqual([["360999101201", 2]]);
-    expect((await overview("county.admin", "orgUnit=360999101&month=2026-11")).body.rows.map((r: { code: string }) => r.code)).toEqual(["360999101201", "360999101202"]);
+    expect((await overview("county.admin", "orgUnit=360999101&month=2026-11")).body.rows.map((r: { code: string }) => r.code)).toEqual([
+      "360999101201",
+      "360999101202",
+    ]);
     // Asking for the county from inside a township gives the township, never more.
     const changling = await issuer.as("changling.supervisor");
     const narrowed = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-11", headers: changling })).json();
@@ -265,7 +422,10 @@ describe("numbers from a scripted sequence of events", () => {
     // Another township's drill-down, supervision report and export are refused.
     expect((await app.inject({ url: "/api/v1/reports/drilldown?orgUnit=360999102", headers: changling })).statusCode).toBe(403);
     expect((await app.inject({ url: "/api/v1/reports/supervision?orgUnit=360999102", headers: changling })).statusCode).toBe(403);
-    expect((await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers: changling, payload: { report: "overview", orgUnit: "360999102" } })).statusCode).toBe(403);
+    expect(
+      (await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers: changling, payload: { report: "overview", orgUnit: "360999102" } }))
+        .statusCode,
+    ).toBe(403);
     // Rebuilding is the county administrator's, and its status is for report readers.
     expect((await app.inject({ method: "POST", url: "/api/v1/reports/rebuild", headers: changling })).statusCode).toBe(403);
     expect((await app.inject({ url: "/api/v1/reports/rebuild", headers: await issuer.as("changling.teacher") })).statusCode).toBe(403);
@@ -276,7 +436,12 @@ describe("numbers from a scripted sequence of events", () => {
     const headers = await issuer.as("county.admin");
     const progress: { done: number; total: number }[] = [];
     exportEvents.on("progress", ({ data }) => progress.push(data as { done: number; total: number }));
-    const res = await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers, payload: { report: "overview", orgUnit: "360999", month: "2026-11" } });
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/reports/exports",
+      headers,
+      payload: { report: "overview", orgUnit: "360999", month: "2026-11" },
+    });
     expect(res.statusCode).toBe(202);
     const id = res.json().id;
     await (await exportQueue.getJob(id))!.waitUntilFinished(exportEvents, 30_000);
@@ -340,7 +505,12 @@ describe("numbers from a scripted sequence of events", () => {
 
   it("exports the supervision report as .xlsx, one sheet per list, matching the JSON", async () => {
     const headers = await issuer.as("changling.supervisor");
-    const res = await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers, payload: { report: "supervision", orgUnit: "360999101", month: "2026-11" } });
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/reports/exports",
+      headers,
+      payload: { report: "supervision", orgUnit: "360999101", month: "2026-11" },
+    });
     expect(res.statusCode).toBe(202);
     const id = res.json().id;
     await (await exportQueue.getJob(id))!.waitUntilFinished(exportEvents, 30_000);
@@ -358,25 +528,53 @@ describe("numbers from a scripted sequence of events", () => {
       return rows;
     };
     expect(body("未结对儿童")).toEqual([
-      ...json.unpaired.map((c: any, n: number) => [n + 1, c.name, village(c.villageCode), labels.leftBehindType[c.leftBehindType as "both_parents_away"], labels.riskLevel[c.riskLevel as "low"]]),
+      ...json.unpaired.map((c: any, n: number) => [
+        n + 1,
+        c.name,
+        village(c.villageCode),
+        labels.leftBehindType[c.leftBehindType as "both_parents_away"],
+        labels.riskLevel[c.riskLevel as "low"],
+      ]),
       ["合计", `${json.unpaired.length}人`],
     ]);
-    expect(body("逾期未访")).toEqual([...json.overdue.map((o: any, n: number) => [n + 1, o.name, village(o.villageCode), "与父母通话", o.period, o.dueDate, o.escalated ? "是" : "否"]), ["合计", "1人"]]);
+    expect(body("逾期未访")).toEqual([
+      ...json.overdue.map((o: any, n: number) => [n + 1, o.name, village(o.villageCode), "与父母通话", o.period, o.dueDate, o.escalated ? "是" : "否"]),
+      ["合计", "1人"],
+    ]);
     expect(body("未体检儿童")).toEqual([...json.unexamined.map((c: any, n: number) => [n + 1, c.name, village(c.villageCode)]), ["合计", "1人"]]);
-    expect(body("在办关注事项")).toEqual([...json.openConcerns.map((c: any, n: number) => [n + 1, c.childName, village(c.villageCode), "疑似遭受侵害", c.ageDays, "是"]), ["合计", "1人"]]);
+    expect(body("在办关注事项")).toEqual([
+      ...json.openConcerns.map((c: any, n: number) => [n + 1, c.childName, village(c.villageCode), "疑似遭受侵害", c.ageDays, "是"]),
+      ["合计", "1人"],
+    ]);
     // The hand-computed lists: 乙 and 丙 unpaired, 甲's parent call escalated, 乙 unexamined, 甲's concern open 10 days.
-    expect(body("未结对儿童").map((r) => r[1]).slice(0, 2).sort()).toEqual(["丙", "乙"]);
+    expect(
+      body("未结对儿童")
+        .map((r) => r[1])
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(["丙", "乙"]);
     expect(body("在办关注事项")[0]).toEqual([1, "甲", "长岭村", "疑似遭受侵害", 10, "是"]);
 
     // The download is audited with every child the lists name (issue 14.8).
-    const named = new Set<string>([...json.unpaired.map((c: any) => c.id), ...json.overdue.map((o: any) => o.childId), ...json.unexamined.map((c: any) => c.id), ...json.openConcerns.map((c: any) => c.childId)]);
+    const named = new Set<string>([
+      ...json.unpaired.map((c: any) => c.id),
+      ...json.overdue.map((o: any) => o.childId),
+      ...json.unexamined.map((c: any) => c.id),
+      ...json.openConcerns.map((c: any) => c.childId),
+    ]);
     const audit = JSON.parse(String(file.headers["x-shouhu-audit"]));
     expect(audit).toMatchObject({ action: "export", exportId: id, childCount: named.size });
     expect([...audit.childIds].sort()).toEqual([...named].sort());
 
     // Kept 24 hours, then 410 with the reason, and the hourly purge deletes row and file.
     const after = new Date(Date.now() + 24 * 3600_000 + 1000);
-    const expired = await buildReportingApp({ prisma, verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web"] }), logger: createLogger("reporting-test", "silent"), exports: exportQueue, now: () => after });
+    const expired = await buildReportingApp({
+      prisma,
+      verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web"] }),
+      logger: createLogger("reporting-test", "silent"),
+      exports: exportQueue,
+      now: () => after,
+    });
     try {
       const gone = await expired.inject({ url: `/api/v1/reports/exports/${id}/file`, headers });
       expect(gone.statusCode).toBe(410);
@@ -421,7 +619,15 @@ describe("notification delivery statistics", () => {
     const outcome = { sourceEventId: "x", sourceEventType: "visit.overdue", template: "visit_overdue", urgent: false, recipient: "139****0101", attempts: 1 };
     await deliver(ev("notification.delivered", ids.A, kids.A.villageCode, { ...outcome, messageId: randomUUID(), channel: "email" }, "2026-11-21T02:00:00Z"));
     await deliver(ev("notification.delivered", ids.A, kids.A.villageCode, { ...outcome, messageId: randomUUID(), channel: "email" }, "2026-11-21T03:00:00Z"));
-    await deliver(ev("notification.failed", ids.A, kids.A.villageCode, { ...outcome, messageId: randomUUID(), channel: "email", reason: "邮箱不存在" }, "2026-11-21T04:00:00Z"));
+    await deliver(
+      ev(
+        "notification.failed",
+        ids.A,
+        kids.A.villageCode,
+        { ...outcome, messageId: randomUUID(), channel: "email", reason: "邮箱不存在" },
+        "2026-11-21T04:00:00Z",
+      ),
+    );
     const res = await app.inject({ url: "/api/v1/reports/notifications?days=366", headers: await issuer.as("county.admin") });
     expect(res.statusCode).toBe(200);
     expect(res.json().items).toContainEqual({ day: "2026-11-21", channel: "email", channelLabel: "电子邮件", delivered: 2, failed: 1 });
@@ -452,7 +658,7 @@ describe("idempotent and order-independent", () => {
 /** A seeded shuffle, so a failing order can be replayed. */
 function shuffled<T>(list: T[], seed: number): T[] {
   let x = seed;
-  const random = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   const out = [...list];
   for (let n = out.length - 1; n > 0; n--) {
     const j = Math.floor(random() * (n + 1));
@@ -465,7 +671,9 @@ describe("idempotent and order-independent, in any order", () => {
   it.each([1, 2, 3, 4, 5])("shuffled order %i with redeliveries and re-published copies gives the hand-computed totals", async (seed) => {
     await resetAll();
     // Every third event redelivered (same id), and each record, exam and pairing re-published under a new event id (same entity).
-    const copies = events.filter((e) => ["visit.recorded", "checkup.recorded", "pairing.started", "concern.raised"].includes(e.type)).map((e) => ({ ...e, id: randomUUID() }));
+    const copies = events
+      .filter((e) => ["visit.recorded", "checkup.recorded", "pairing.started", "concern.raised"].includes(e.type))
+      .map((e) => ({ ...e, id: randomUUID() }));
     const stream = shuffled([...events, ...events.filter((_, n) => n % 3 === 0), ...copies], seed);
     const outcomes = { applied: 0, duplicate: 0 };
     for (const e of stream) outcomes[(await deliver(e)) as "applied" | "duplicate"]++;
@@ -475,55 +683,80 @@ describe("idempotent and order-independent, in any order", () => {
     expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
   });
 
-  it.each([1, 2, 3, 4, 5])("shuffled order %i in batches of 7 as the service applies them (rows preloaded, counters summed per batch) gives the hand-computed totals", async (seed) => {
-    await resetAll();
-    const copies = events.filter((e) => ["visit.recorded", "checkup.recorded", "pairing.started", "concern.raised"].includes(e.type)).map((e) => ({ ...e, id: randomUUID() }));
-    const stream = shuffled([...events, ...events.filter((_, n) => n % 3 === 0), ...copies], seed + 10);
-    const pool = createPgPool(db.url, { max: 1 });
-    const outcomes = { applied: 0, duplicate: 0 };
-    try {
-      for (let i = 0; i < stream.length; i += 7) {
-        const batch = await consumeEvents<SqlTx>(stream.slice(i, i + 7), handlers, (fn) => inPgTransaction(pool, (tx) => inBatch(tx, fn)), undefined, prepareReportingBatch);
-        for (const o of batch) outcomes[o]++;
+  it.each([1, 2, 3, 4, 5])(
+    "shuffled order %i in batches of 7 as the service applies them (rows preloaded, counters summed per batch) gives the hand-computed totals",
+    async (seed) => {
+      await resetAll();
+      const copies = events
+        .filter((e) => ["visit.recorded", "checkup.recorded", "pairing.started", "concern.raised"].includes(e.type))
+        .map((e) => ({ ...e, id: randomUUID() }));
+      const stream = shuffled([...events, ...events.filter((_, n) => n % 3 === 0), ...copies], seed + 10);
+      const pool = createPgPool(db.url, { max: 1 });
+      const outcomes = { applied: 0, duplicate: 0 };
+      try {
+        for (let i = 0; i < stream.length; i += 7) {
+          const batch = await consumeEvents<SqlTx>(
+            stream.slice(i, i + 7),
+            handlers,
+            (fn) => inPgTransaction(pool, (tx) => inBatch(tx, fn)),
+            undefined,
+            prepareReportingBatch,
+          );
+          for (const o of batch) outcomes[o]++;
+        }
+      } finally {
+        await pool.end();
       }
-    } finally {
-      await pool.end();
-    }
-    expect(outcomes.duplicate).toBe(events.filter((_, n) => n % 3 === 0).length);
-    expectScriptTotals((await overview()).body);
-    const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
-    expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
-  });
-
-  it.each(["prisma", "service"] as const)("through the real consumer (%s transactions; BullMQ, events of one child in one batch and across batches), with re-published copies, gives the hand-computed totals", async (mode) => {
-    await resetAll();
-    const queue = new Queue(eventsQueue("reporting"), { connection: { url: REDIS_URL }, prefix });
-    // "service": as main.ts runs it, a plain pg transaction per batch with counters summed and written at its end.
-    const pool = createPgPool(db.url, { max: 2 });
-    const runInTransaction =
-      mode === "service"
-        ? <T,>(fn: (tx: Tx) => Promise<T>) => inPgTransaction(pool, (tx) => inBatch(tx, (t) => fn(t as unknown as Tx)))
-        : <T,>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn);
-    const prepare = mode === "service" ? (prepareReportingBatch as unknown as BatchPrepare<Tx>) : undefined;
-    const consumer = createEventConsumer<Tx>({ service: "reporting", connection: workerRedis, prefix, concurrency: mode === "service" ? 40 : 8, batch: { size: mode === "service" ? 20 : 50 }, handlers, runInTransaction, prepare });
-    try {
-      const copies = events.filter((e) => ["visit.recorded", "checkup.recorded", "visit.overdue", "concern.raised"].includes(e.type)).map((e) => ({ ...e, id: randomUUID() }));
-      const stream = shuffled([...events, ...copies], 42);
-      for (const e of stream) await queue.add(e.type, e, { ...eventJobOptions, jobId: e.id });
-      for (let waited = 0; (await prisma.inboxEvent.count()) < stream.length; waited += 100) {
-        if (waited > 30_000) throw new Error(`consumer applied ${await prisma.inboxEvent.count()} of ${stream.length}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      expect(outcomes.duplicate).toBe(events.filter((_, n) => n % 3 === 0).length);
       expectScriptTotals((await overview()).body);
       const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
       expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
-    } finally {
-      await consumer.close();
-      await pool.end();
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-    }
-  });
+    },
+  );
+
+  it.each(["prisma", "service"] as const)(
+    "through the real consumer (%s transactions; BullMQ, events of one child in one batch and across batches), with re-published copies, gives the hand-computed totals",
+    async (mode) => {
+      await resetAll();
+      const queue = new Queue(eventsQueue("reporting"), { connection: { url: REDIS_URL }, prefix });
+      // "service": as main.ts runs it, a plain pg transaction per batch with counters summed and written at its end.
+      const pool = createPgPool(db.url, { max: 2 });
+      const runInTransaction =
+        mode === "service"
+          ? <T>(fn: (tx: Tx) => Promise<T>) => inPgTransaction(pool, (tx) => inBatch(tx, (t) => fn(t as unknown as Tx)))
+          : <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn);
+      const prepare = mode === "service" ? (prepareReportingBatch as unknown as BatchPrepare<Tx>) : undefined;
+      const consumer = createEventConsumer<Tx>({
+        service: "reporting",
+        connection: workerRedis,
+        prefix,
+        concurrency: mode === "service" ? 40 : 8,
+        batch: { size: mode === "service" ? 20 : 50 },
+        handlers,
+        runInTransaction,
+        prepare,
+      });
+      try {
+        const copies = events
+          .filter((e) => ["visit.recorded", "checkup.recorded", "visit.overdue", "concern.raised"].includes(e.type))
+          .map((e) => ({ ...e, id: randomUUID() }));
+        const stream = shuffled([...events, ...copies], 42);
+        for (const e of stream) await queue.add(e.type, e, { ...eventJobOptions, jobId: e.id });
+        for (let waited = 0; (await prisma.inboxEvent.count()) < stream.length; waited += 100) {
+          if (waited > 30_000) throw new Error(`consumer applied ${await prisma.inboxEvent.count()} of ${stream.length}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expectScriptTotals((await overview()).body);
+        const q = { orgUnit: "360999", unitLength: 12 as const, month: "2026-11" };
+        expect(await figuresFromCounters(prisma, q)).toEqual(await figuresFromRows(prisma, q));
+      } finally {
+        await consumer.close();
+        await pool.end();
+        await queue.obliterate({ force: true }).catch(() => undefined);
+        await queue.close();
+      }
+    },
+  );
 
   it("afterwards in script order again: everything is a duplicate", async () => {
     await resetAll();
@@ -536,20 +769,28 @@ describe("idempotent and order-independent, in any order", () => {
 describe("rebuild from snapshots", () => {
   it("gives the same numbers as the live projection", async () => {
     const live = (await overview()).body;
-    const liveTrend = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })).json();
+    const liveTrend = (
+      await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })
+    ).json();
     const views = async () => {
       const headers = await issuer.as("county.admin");
       return Promise.all(
-        ["drilldown?orgUnit=360999101&month=2026-11", "drilldown?orgUnit=360999101&by=school&month=2026-11", "drilldown?orgUnit=360999102&month=2026-11", "supervision?orgUnit=360999101", "supervision?orgUnit=360999102"].map(
-          async (path) => (await app.inject({ url: `/api/v1/reports/${path}`, headers })).json(),
-        ),
+        [
+          "drilldown?orgUnit=360999101&month=2026-11",
+          "drilldown?orgUnit=360999101&by=school&month=2026-11",
+          "drilldown?orgUnit=360999102&month=2026-11",
+          "supervision?orgUnit=360999101",
+          "supervision?orgUnit=360999102",
+        ].map(async (path) => (await app.inject({ url: `/api/v1/reports/${path}`, headers })).json()),
       );
     };
     const liveViews = await views();
     const notificationsBefore = await prisma.notificationStat.findMany();
     expect(notificationsBefore).toEqual([expect.objectContaining({ channel: "sms", delivered: 1, failed: 0 })]);
     // Another county's read model, which this county's rebuild must leave alone.
-    await prisma.$executeRawUnsafe(`INSERT INTO counters (village_code, metric, dims, n) VALUES ('360888101201', 'children', 'active|both_parents_away|low|', 7) ON CONFLICT DO NOTHING`);
+    await prisma.$executeRawUnsafe(
+      `INSERT INTO counters (village_code, metric, dims, n) VALUES ('360888101201', 'children', 'active|both_parents_away|low|', 7) ON CONFLICT DO NOTHING`,
+    );
     const otherCountyBefore = await prisma.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM counters WHERE village_code LIKE '360888%'`);
     const rebuildId = await startRebuild(prisma, "county.admin", "360999");
     expect((await overview()).body.total.children).toBe(0);
@@ -565,10 +806,42 @@ describe("rebuild from snapshots", () => {
       ...[A, B, C, D].map((c) => ev("snapshot.child", c.id, c.villageCode, { runId, child: c })),
       ev("snapshot.child", E.id, E.villageCode, { runId, child: { ...E, status: "exited", exitReason: "parent_returned", revision: 2 } }),
       ev("snapshot.completed", "360999", "360999", { runId, producer: "registry", events: 5 }),
-      ev("snapshot.pairing", A.id, A.villageCode, { runId, pairingId: p.p1, kind: "mentor", status: "active", child: pc(A), startDate: "2026-11-01", endDate: null }),
-      ev("snapshot.pairing", B.id, B.villageCode, { runId, pairingId: p.p2, kind: "mentor", status: "ended", child: pc(B), startDate: "2026-11-01", endDate: "2026-11-10" }),
-      ev("snapshot.pairing", C.id, C.villageCode, { runId, pairingId: p.p3, kind: "peer", status: "active", child: pc(C), startDate: "2026-11-01", endDate: null }),
-      ev("snapshot.pairing", D.id, D.villageCode, { runId, pairingId: p.p4, kind: "mentor", status: "active", child: pc(D), startDate: "2026-11-01", endDate: null }),
+      ev("snapshot.pairing", A.id, A.villageCode, {
+        runId,
+        pairingId: p.p1,
+        kind: "mentor",
+        status: "active",
+        child: pc(A),
+        startDate: "2026-11-01",
+        endDate: null,
+      }),
+      ev("snapshot.pairing", B.id, B.villageCode, {
+        runId,
+        pairingId: p.p2,
+        kind: "mentor",
+        status: "ended",
+        child: pc(B),
+        startDate: "2026-11-01",
+        endDate: "2026-11-10",
+      }),
+      ev("snapshot.pairing", C.id, C.villageCode, {
+        runId,
+        pairingId: p.p3,
+        kind: "peer",
+        status: "active",
+        child: pc(C),
+        startDate: "2026-11-01",
+        endDate: null,
+      }),
+      ev("snapshot.pairing", D.id, D.villageCode, {
+        runId,
+        pairingId: p.p4,
+        kind: "mentor",
+        status: "active",
+        child: pc(D),
+        startDate: "2026-11-01",
+        endDate: null,
+      }),
       ev("snapshot.completed", "360999", "360999", { runId, producer: "pairing", events: 4 }),
       ...(
         [
@@ -580,7 +853,17 @@ describe("rebuild from snapshots", () => {
           [i.i6, E, "home_visit", "closed", null],
         ] as const
       ).map(([id, c, kind, state, onTime]) =>
-        ev("snapshot.visit-item", c.id, c.villageCode, { runId, itemId: id, kind, period: "2026-11", dueDate: "2026-12-05", child: vc(c), state, doneOn: null, onTime }),
+        ev("snapshot.visit-item", c.id, c.villageCode, {
+          runId,
+          itemId: id,
+          kind,
+          period: "2026-11",
+          dueDate: "2026-12-05",
+          child: vc(c),
+          state,
+          doneOn: null,
+          onTime,
+        }),
       ),
       ...events
         .filter((e) => e.type === "visit.recorded")
@@ -588,9 +871,33 @@ describe("rebuild from snapshots", () => {
           const d = e.data as EventData<"visit.recorded">;
           return ev("snapshot.visit-record", d.child.id, d.child.villageCode, { runId, recordId: d.recordId, kind: d.kind, date: d.date, child: d.child });
         }),
-      ev("snapshot.concern", A.id, A.villageCode, { runId, concernId: k.k1, category: "abuse_suspected", child: vc(A), raisedAt: "2026-11-12T02:00:00.000Z", escalated: true, resolvedAt: null }),
-      ev("snapshot.concern", C.id, C.villageCode, { runId, concernId: k.k2, category: "safety", child: vc(C), raisedAt: "2026-11-20T02:00:00.000Z", escalated: false, resolvedAt: "2026-11-21T02:00:00.000Z" }),
-      ev("snapshot.concern", D.id, D.villageCode, { runId, concernId: k.k3, category: "health", child: vc(D), raisedAt: "2026-11-20T02:00:00.000Z", escalated: false, resolvedAt: null }),
+      ev("snapshot.concern", A.id, A.villageCode, {
+        runId,
+        concernId: k.k1,
+        category: "abuse_suspected",
+        child: vc(A),
+        raisedAt: "2026-11-12T02:00:00.000Z",
+        escalated: true,
+        resolvedAt: null,
+      }),
+      ev("snapshot.concern", C.id, C.villageCode, {
+        runId,
+        concernId: k.k2,
+        category: "safety",
+        child: vc(C),
+        raisedAt: "2026-11-20T02:00:00.000Z",
+        escalated: false,
+        resolvedAt: "2026-11-21T02:00:00.000Z",
+      }),
+      ev("snapshot.concern", D.id, D.villageCode, {
+        runId,
+        concernId: k.k3,
+        category: "health",
+        child: vc(D),
+        raisedAt: "2026-11-20T02:00:00.000Z",
+        escalated: false,
+        resolvedAt: null,
+      }),
       ev("snapshot.completed", "360999", "360999", { runId, producer: "visits", events: 13 }),
       // Health re-publishes its exams as checkup.recorded (new event ids).
       ...events.filter((e) => e.type === "checkup.recorded").map((e) => ev("checkup.recorded", e.subject, e.orgUnit, e.data as EventData<"checkup.recorded">)),
@@ -599,7 +906,9 @@ describe("rebuild from snapshots", () => {
     for (const e of snapshots) await deliver(e);
     const rebuilt = (await overview()).body;
     expect(rebuilt).toEqual(live);
-    const rebuiltTrend = (await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })).json();
+    const rebuiltTrend = (
+      await app.inject({ url: "/api/v1/reports/trend?orgUnit=360999&month=2026-12&months=3", headers: await issuer.as("county.admin") })
+    ).json();
     expect(rebuiltTrend).toEqual(liveTrend);
     expect(await views()).toEqual(liveViews);
     // Nobody re-publishes notification outcomes: a rebuild keeps them as they were.
@@ -617,17 +926,53 @@ describe("a child who moves village, and one who leaves, with check-ups", () => 
   // move still carries 长岭村); 庚 in 枫树村 is examined, then leaves the programme.
   const F = child(randomUUID(), { name: "己" });
   const G = child(randomUUID(), { name: "庚", villageCode: "360999101202" });
-  const moved: ChildSnapshot = { ...F, villageCode: "360999102201", townshipCode: "360999102", schoolId: "S360999102001", schoolName: "石门镇小学", revision: 2 };
+  const moved: ChildSnapshot = {
+    ...F,
+    villageCode: "360999102201",
+    townshipCode: "360999102",
+    schoolId: "S360999102001",
+    schoolName: "石门镇小学",
+    revision: 2,
+  };
   const left: ChildSnapshot = { ...G, status: "exited", exitReason: "moved_away", revision: 2 };
-  const ids = { pairing: randomUUID(), item: randomUUID(), r1: randomUUID(), r2: randomUUID(), concern: randomUUID(), examF: randomUUID(), examG: randomUUID() };
+  const ids = {
+    pairing: randomUUID(),
+    item: randomUUID(),
+    r1: randomUUID(),
+    r2: randomUUID(),
+    concern: randomUUID(),
+    examF: randomUUID(),
+    examG: randomUUID(),
+  };
   const live: Envelope[] = [
     ev("child.registered", F.id, F.villageCode, { child: F }),
     ev("child.registered", G.id, G.villageCode, { child: G }),
     ev("pairing.started", F.id, F.villageCode, { pairingId: ids.pairing, kind: "mentor", child: pc(F), helper, startDate: "2026-10-01", approvedBy: "x" }),
     ev("visit.due", F.id, F.villageCode, { ...item(ids.item, F), daysLeft: 7 }),
     recorded(ids.r1, F, "2026-11-05", { itemId: ids.item, onTime: true }),
-    ev("concern.raised", F.id, F.villageCode, { concernId: ids.concern, recordId: null, category: "neglect", description: "x", child: vc(F), raisedBy: { userId: "u", name: "x" }, ownerOrgUnit: "360999101", urgent: true }, "2026-11-06T02:00:00Z"),
-    ev("checkup.recorded", F.id, F.villageCode, { examId: ids.examF, campaignId: null, date: "2026-10-10", child: vc(F), flags: [{ kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }] }),
+    ev(
+      "concern.raised",
+      F.id,
+      F.villageCode,
+      {
+        concernId: ids.concern,
+        recordId: null,
+        category: "neglect",
+        description: "x",
+        child: vc(F),
+        raisedBy: { userId: "u", name: "x" },
+        ownerOrgUnit: "360999101",
+        urgent: true,
+      },
+      "2026-11-06T02:00:00Z",
+    ),
+    ev("checkup.recorded", F.id, F.villageCode, {
+      examId: ids.examF,
+      campaignId: null,
+      date: "2026-10-10",
+      child: vc(F),
+      flags: [{ kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }],
+    }),
     ev("checkup.recorded", G.id, G.villageCode, { examId: ids.examG, campaignId: null, date: "2026-09-01", child: vc(G), flags: [] }),
     ev("child.updated", F.id, moved.villageCode, { child: moved, changes: [{ field: "villageCode", before: F.villageCode, after: moved.villageCode }] }),
     ev("child.status-changed", G.id, G.villageCode, { child: left, from: "active", to: "exited", reason: "moved_away", note: null }),
@@ -687,14 +1032,46 @@ describe("a child who moves village, and one who leaves, with check-ups", () => 
       ev("snapshot.child", F.id, moved.villageCode, { runId, child: moved }),
       ev("snapshot.child", G.id, G.villageCode, { runId, child: left }),
       ev("snapshot.completed", "360999", "360999", { runId, producer: "registry", events: 2 }),
-      ev("snapshot.pairing", F.id, moved.villageCode, { runId, pairingId: ids.pairing, kind: "mentor", status: "active", child: pc(moved), startDate: "2026-10-01", endDate: null }),
+      ev("snapshot.pairing", F.id, moved.villageCode, {
+        runId,
+        pairingId: ids.pairing,
+        kind: "mentor",
+        status: "active",
+        child: pc(moved),
+        startDate: "2026-10-01",
+        endDate: null,
+      }),
       ev("snapshot.completed", "360999", "360999", { runId, producer: "pairing", events: 1 }),
-      ev("snapshot.visit-item", F.id, moved.villageCode, { runId, itemId: ids.item, kind: "home_visit", period: "2026-11", dueDate: "2026-12-05", child: vc(moved), state: "done", doneOn: "2026-11-05", onTime: true }),
+      ev("snapshot.visit-item", F.id, moved.villageCode, {
+        runId,
+        itemId: ids.item,
+        kind: "home_visit",
+        period: "2026-11",
+        dueDate: "2026-12-05",
+        child: vc(moved),
+        state: "done",
+        doneOn: "2026-11-05",
+        onTime: true,
+      }),
       ev("snapshot.visit-record", F.id, moved.villageCode, { runId, recordId: ids.r1, kind: "home_visit", date: "2026-11-05", child: vc(moved) }),
       ev("snapshot.visit-record", F.id, moved.villageCode, { runId, recordId: ids.r2, kind: "home_visit", date: "2026-11-25", child: vc(moved) }),
-      ev("snapshot.concern", F.id, moved.villageCode, { runId, concernId: ids.concern, category: "neglect", child: vc(moved), raisedAt: "2026-11-06T02:00:00.000Z", escalated: false, resolvedAt: null }),
+      ev("snapshot.concern", F.id, moved.villageCode, {
+        runId,
+        concernId: ids.concern,
+        category: "neglect",
+        child: vc(moved),
+        raisedAt: "2026-11-06T02:00:00.000Z",
+        escalated: false,
+        resolvedAt: null,
+      }),
       ev("snapshot.completed", "360999", "360999", { runId, producer: "visits", events: 4 }),
-      ev("checkup.recorded", F.id, moved.villageCode, { examId: ids.examF, campaignId: null, date: "2026-10-10", child: vc(moved), flags: [{ kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }] }),
+      ev("checkup.recorded", F.id, moved.villageCode, {
+        examId: ids.examF,
+        campaignId: null,
+        date: "2026-10-10",
+        child: vc(moved),
+        flags: [{ kind: "low_vision", severity: "mild", label: "视力低下（轻度）" }],
+      }),
       ev("checkup.recorded", G.id, G.villageCode, { examId: ids.examG, campaignId: null, date: "2026-09-01", child: vc(G), flags: [] }),
       ev("snapshot.completed", "360999", "360999", { runId, producer: "health", events: 2 }),
     ];

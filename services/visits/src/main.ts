@@ -20,10 +20,21 @@ await runService({
     return {
       api: (verifier) => buildVisitsApp({ prisma, verifier, logger, instrumentation, readiness, backdateDays: config.BACKDATE_DAYS, scheduleQueue }),
       consumer: {
-        handlers: visitEventHandlers(undefined, { requestSnapshot: (runId, county) => scheduleQueue.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }) }),
-        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION) },
+        handlers: visitEventHandlers(undefined, {
+          requestSnapshot: (runId, county) => scheduleQueue.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }),
+        }),
+        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION),
+      },
       workers: async () => [
-        await startScanWorker({ prisma, connection: workerRedis, prefix: config.QUEUE_PREFIX, queue: scheduleQueue, cron: config.SCAN_CRON, concernEscalationDays: config.CONCERN_ESCALATION_DAYS, logger }),
+        await startScanWorker({
+          prisma,
+          connection: workerRedis,
+          prefix: config.QUEUE_PREFIX,
+          queue: scheduleQueue,
+          cron: config.SCAN_CRON,
+          concernEscalationDays: config.CONCERN_ESCALATION_DAYS,
+          logger,
+        }),
       ],
     };
   },

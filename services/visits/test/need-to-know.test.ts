@@ -6,7 +6,17 @@ import { createTokenVerifier, recordAccess } from "@shouhu/auth";
 import { migrate } from "@shouhu/db";
 import { Role, jobQueues } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
-import { childSnapshot, createTestDatabase, mentorPairing, pairingStartedData, startTestIssuer, teacherHelper, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import {
+  childSnapshot,
+  createTestDatabase,
+  mentorPairing,
+  pairingStartedData,
+  startTestIssuer,
+  teacherHelper,
+  testPrefix,
+  type TestDatabase,
+  type TestIssuer,
+} from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildVisitsApp } from "../src/app.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
@@ -61,7 +71,12 @@ async function headersFor(c: Case) {
   const p = places[c.role];
   const token = await issuer.server.issueToken("changling.teacher", "shouhu-web", {
     issuer: issuer.issuerUrl,
-    overrides: { realm_access: { roles: [c.role] }, org_unit: c.where === "inside" ? p.inside : p.outside, preferred_username: c.username, sub: subOf(c.username) },
+    overrides: {
+      realm_access: { roles: [c.role] },
+      org_unit: c.where === "inside" ? p.inside : p.outside,
+      preferred_username: c.username,
+      sub: subOf(c.username),
+    },
   });
   return { authorization: `Bearer ${token}` };
 }
@@ -88,7 +103,13 @@ beforeAll(async () => {
   const actor = { kind: "system" as const, id: "test" };
   await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor, data: { child } }, { producer: "registry", now }));
   const helper = teacherHelper("需知老师", "ntk.teacher.paired");
-  await deliver(buildEvent("pairing.started", { subject: child.id, orgUnit: child.villageCode, actor, data: pairingStartedData(mentorPairing(child, helper, randomUUID())) }, { producer: "pairing" }));
+  await deliver(
+    buildEvent(
+      "pairing.started",
+      { subject: child.id, orgUnit: child.villageCode, actor, data: pairingStartedData(mentorPairing(child, helper, randomUUID())) },
+      { producer: "pairing" },
+    ),
+  );
 
   // What the case workers wrote: a visit with findings and a concern with its case notes.
   const admin = await issuer.as("county.admin");
@@ -96,14 +117,31 @@ beforeAll(async () => {
     method: "POST",
     url: "/api/v1/visit-records",
     headers: admin,
-    payload: { childId: child.id, kind: "home_visit", date: "2026-11-21", findings: { livingConditions: FINDING }, followUpNeeded: true, followUpNote: FINDING },
+    payload: {
+      childId: child.id,
+      kind: "home_visit",
+      date: "2026-11-21",
+      findings: { livingConditions: FINDING },
+      followUpNeeded: true,
+      followUpNote: FINDING,
+    },
   });
   expect(record.statusCode, record.body).toBe(201);
   recordId = record.json().id;
-  const concern = await app.inject({ method: "POST", url: "/api/v1/concerns", headers: admin, payload: { childId: child.id, category: "safety", description: CONCERN } });
+  const concern = await app.inject({
+    method: "POST",
+    url: "/api/v1/concerns",
+    headers: admin,
+    payload: { childId: child.id, category: "safety", description: CONCERN },
+  });
   expect(concern.statusCode, concern.body).toBe(201);
   concernId = concern.json().id;
-  const note = await app.inject({ method: "POST", url: `/api/v1/concerns/${concernId}/updates`, headers: admin, payload: { status: "in_progress", note: NOTE } });
+  const note = await app.inject({
+    method: "POST",
+    url: `/api/v1/concerns/${concernId}/updates`,
+    headers: admin,
+    payload: { status: "in_progress", note: NOTE },
+  });
   expect(note.statusCode, note.body).toBe(200);
 }, 60_000);
 
@@ -174,7 +212,12 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     expect(res.statusCode).toBe(200);
     if (concerns === "all") {
       expect(res.json()).toMatchObject({ id: concernId, childId: child.id, description: CONCERN });
-      expect(res.json().notes.map((n: { note?: string; text?: string; body?: string }) => JSON.stringify(n)).join()).toContain(NOTE);
+      expect(
+        res
+          .json()
+          .notes.map((n: { note?: string; text?: string; body?: string }) => JSON.stringify(n))
+          .join(),
+      ).toContain(NOTE);
     } else {
       for (const secret of [CONCERN, NOTE, child.name, child.id]) expect(res.body).not.toContain(secret);
     }

@@ -106,9 +106,17 @@ async function register(name = "李小花"): Promise<ChildSnapshot> {
 }
 
 const started = (child: ChildSnapshot, h: TestHelper, pairingId: string, at: Date, startDate = "2026-11-22"): Envelope =>
-  buildEvent("pairing.started", { subject: child.id, orgUnit: child.villageCode, actor, data: pairingStartedData(mentorPairing(child, h, pairingId, "13907311111"), startDate) }, { producer: "pairing", now: at });
+  buildEvent(
+    "pairing.started",
+    { subject: child.id, orgUnit: child.villageCode, actor, data: pairingStartedData(mentorPairing(child, h, pairingId, "13907311111"), startDate) },
+    { producer: "pairing", now: at },
+  );
 const ended = (child: ChildSnapshot, h: TestHelper, pairingId: string, at: Date, endDate = "2026-11-22"): Envelope =>
-  buildEvent("pairing.ended", { subject: child.id, orgUnit: child.villageCode, actor, data: pairingEndedData(mentorPairing(child, h, pairingId, "13907311111"), endDate) }, { producer: "pairing", now: at });
+  buildEvent(
+    "pairing.ended",
+    { subject: child.id, orgUnit: child.villageCode, actor, data: pairingEndedData(mentorPairing(child, h, pairingId, "13907311111"), endDate) },
+    { producer: "pairing", now: at },
+  );
 
 /** Who the visit-items API says is responsible for each of the child's open items, as staff see it. */
 async function responsibleForOpenItems(childId: string): Promise<string[]> {

@@ -55,7 +55,11 @@ function scenario(name: string) {
         { subject: child.id, orgUnit: child.villageCode, actor: { kind: "user", id: "r", name: "登记员" }, data: { child } },
         { producer: "registry", now: at(registeredOn) },
       );
-      await consumeEvent<Tx>(event, visitEventHandlers(() => s.clock.now), (fn) => s.prisma.$transaction(fn));
+      await consumeEvent<Tx>(
+        event,
+        visitEventHandlers(() => s.clock.now),
+        (fn) => s.prisma.$transaction(fn),
+      );
       return child;
     },
     scan: (date: string): Promise<ScanResult> => dailyScan(s.prisma, at(date)),
@@ -145,7 +149,14 @@ describe("worker down for all of December (seed rhythm: due 5 days after the mon
 describe("worker down for all of December (a county whose month's visit is due within the month)", () => {
   const s = scenario("visits_catchup_dec0");
   const county = "360998";
-  const rule = (kind: "home_visit" | "parent_call"): VisitRule => ({ kind, frequency: "monthly", responsible: "mentor", graceDays: 0, remindDaysBefore: 3, escalateAfterDays: 5 });
+  const rule = (kind: "home_visit" | "parent_call"): VisitRule => ({
+    kind,
+    frequency: "monthly",
+    responsible: "mentor",
+    graceDays: 0,
+    remindDaysBefore: 3,
+    escalateAfterDays: 5,
+  });
 
   it("on 2027-01-03 December's items exist and are overdue, with no reminder for a day gone by, and escalate on 01-06; a child registered mid-outage has items only from its since", async () => {
     s.setToday("2026-11-22");
@@ -174,7 +185,10 @@ describe("worker down for all of December (a county whose month's visit is due w
     expect((await s.events("visit.due", child.id)).map((e) => e[1])).toEqual(["2026-11", "2026-11"]);
 
     // Registered on 12-20 (the event's day), not on the day the worker got to it: December and January, never November.
-    const since = await s.prisma.$queryRawUnsafe<{ since: string }[]>(`SELECT to_char(since, 'YYYY-MM-DD') AS since FROM children WHERE id = $1::uuid`, lateEvent.id);
+    const since = await s.prisma.$queryRawUnsafe<{ since: string }[]>(
+      `SELECT to_char(since, 'YYYY-MM-DD') AS since FROM children WHERE id = $1::uuid`,
+      lateEvent.id,
+    );
     expect(since).toEqual([{ since: "2026-12-20" }]);
     expect(keys(await s.items(lateEvent.id))).toEqual(monthly(["2026-12", "2027-01"]));
     expect(keys(await s.items(consumedAtOnce.id))).toEqual(monthly(["2026-12", "2027-01"]));
@@ -215,7 +229,11 @@ describe("worker down from the summer holidays to the winter holidays (the whole
 
     const overdue = await s.events("visit.overdue", child.id);
     // Level 1 once for every item past due; level 2 only where the escalation day (due + 7 + 1 for months) has passed: not January's (02-13).
-    const level = (l: number) => overdue.filter((e) => e[2] === l && e[0] !== "talk" && e[0] !== "letter" && e[0] !== "guardian_contact").map((e) => `${e[0]}:${e[1]}`).sort();
+    const level = (l: number) =>
+      overdue
+        .filter((e) => e[2] === l && e[0] !== "talk" && e[0] !== "letter" && e[0] !== "guardian_contact")
+        .map((e) => `${e[0]}:${e[1]}`)
+        .sort();
     expect(level(1)).toEqual(monthly(["2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12", "2027-01"]).sort());
     expect(level(2)).toEqual(monthly(["2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12"]).sort());
     expect(overdue.filter((e) => e[1] === "2026-autumn")).toEqual([
@@ -228,12 +246,22 @@ describe("worker down from the summer holidays to the winter holidays (the whole
 
     // A child the registry registered on 10-15, whose event waited out the outage too: autumn and October on, nothing of spring or September.
     const late = await s.register("360997", "2026-10-15");
-    expect(keys(await s.items(late.id)).sort()).toEqual([...monthly(["2026-10", "2026-11", "2026-12", "2027-01", "2027-02"]), ...semester("2026-autumn")].sort());
+    expect(keys(await s.items(late.id)).sort()).toEqual(
+      [...monthly(["2026-10", "2026-11", "2026-12", "2027-01", "2027-02"]), ...semester("2026-autumn")].sort(),
+    );
 
     await s.scan("2027-02-22"); // autumn's escalation day: 02-07 + 14 + 1
-    expect((await s.events("visit.overdue", child.id)).filter((e) => e[1] === "2026-autumn" && e[2] === 2).map((e) => e[0])).toEqual(["guardian_contact", "letter", "talk"]);
+    expect((await s.events("visit.overdue", child.id)).filter((e) => e[1] === "2026-autumn" && e[2] === 2).map((e) => e[0])).toEqual([
+      "guardian_contact",
+      "letter",
+      "talk",
+    ]);
     await s.scan("2027-03-01");
-    expect(keys(await s.items(child.id)).filter((k) => k.endsWith("2027-spring")).sort()).toEqual(semester("2027-spring"));
+    expect(
+      keys(await s.items(child.id))
+        .filter((k) => k.endsWith("2027-spring"))
+        .sort(),
+    ).toEqual(semester("2027-spring"));
   });
 });
 
@@ -257,11 +285,12 @@ describe("two catch-up scans at once", () => {
       );
       expect(perItem).toHaveLength(children.length * 4 + children.length * 2); // level 1 for four, level 2 for November's two (12-13)
       expect(perItem.every((r) => r.n === 1)).toBe(true);
-      const state = await s.prisma.$queryRawUnsafe<{ day: string }[]>(`SELECT to_char(last_scanned_on, 'YYYY-MM-DD') AS day FROM scan_state WHERE county_code = '360996'`);
+      const state = await s.prisma.$queryRawUnsafe<{ day: string }[]>(
+        `SELECT to_char(last_scanned_on, 'YYYY-MM-DD') AS day FROM scan_state WHERE county_code = '360996'`,
+      );
       expect(state).toEqual([{ day: "2027-01-08" }]);
     } finally {
       await other.$disconnect();
     }
   });
 });
-

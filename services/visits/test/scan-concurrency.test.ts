@@ -31,7 +31,11 @@ beforeAll(async () => {
   const handlers = visitEventHandlers(() => clock.now);
   for (let i = 0; i < CHILDREN; i++) {
     const child = childSnapshot({ name: `儿童${i}`, sex: "male", birthDate: "2014-05-01", schoolId: null, schoolName: null, riskLevel: "low" });
-    const event = buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor: { kind: "user", id: "r", name: "登记员" }, data: { child } }, { producer: "registry", now: clock.now });
+    const event = buildEvent(
+      "child.registered",
+      { subject: child.id, orgUnit: child.villageCode, actor: { kind: "user", id: "r", name: "登记员" }, data: { child } },
+      { producer: "registry", now: clock.now },
+    );
     await consumeEvent<Tx>(event, handlers, (fn) => workerA.$transaction(fn));
   }
 });
@@ -86,7 +90,9 @@ describe("two daily scans at once", () => {
     // Flags and events carry the injected clock's time, not the database's or the machine's.
     const flagged = await workerA.dueItem.count({ where: { remindedAt: at("2026-11-28") } });
     expect(flagged).toBe(CHILDREN * 2);
-    const stamps = await workerA.$queryRawUnsafe<{ occurredAt: string }[]>(`SELECT DISTINCT envelope->>'occurredAt' AS "occurredAt" FROM outbox WHERE type = 'visit.due'`);
+    const stamps = await workerA.$queryRawUnsafe<{ occurredAt: string }[]>(
+      `SELECT DISTINCT envelope->>'occurredAt' AS "occurredAt" FROM outbox WHERE type = 'visit.due'`,
+    );
     expect(stamps).toEqual([{ occurredAt: at("2026-11-28").toISOString() }]);
   });
 

@@ -73,7 +73,9 @@ const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => p
 
 async function register(over: Partial<ChildSnapshot> = {}): Promise<ChildSnapshot> {
   const child = childSnapshot(over);
-  await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor, data: { child } }, { producer: "registry", now: clock.now }));
+  await deliver(
+    buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor, data: { child } }, { producer: "registry", now: clock.now }),
+  );
   return child;
 }
 
@@ -143,7 +145,13 @@ describe("schedules from registry and pairing events", () => {
   it("closes a child's open items when the child exits", async () => {
     const child = await register();
     const exited = { ...child, status: "exited" as const, exitReason: "parent_returned" as const, revision: 2 };
-    await deliver(buildEvent("child.status-changed", { subject: child.id, orgUnit: VILLAGE, actor, data: { child: exited, from: "active", to: "exited", reason: "parent_returned", note: null } }, { producer: "registry", now: clock.now }));
+    await deliver(
+      buildEvent(
+        "child.status-changed",
+        { subject: child.id, orgUnit: VILLAGE, actor, data: { child: exited, from: "active", to: "exited", reason: "parent_returned", note: null } },
+        { producer: "registry", now: clock.now },
+      ),
+    );
     expect(await items(child.id)).toEqual([]);
     expect((await items(child.id, "closed")).length).toBe(5);
   });
@@ -209,7 +217,9 @@ describe("records, the rhythm and the daily scan", () => {
     const later = await api("GET", "/api/v1/visit-summary?orgUnit=360999101209&from=2026-11-01&to=2027-01-10", "changling.supervisor");
     expect(later.body.total).toMatchObject({ due: 4, onTime: 2, late: 1, missed: 1, punctuality: 0.5 });
     const overdueNow = await api("GET", "/api/v1/visit-items?orgUnit=360999101209&view=overdue", "changling.teacher");
-    expect(overdueNow.body.items.map((i: { kind: string; period: string; daysOverdue: number }) => [i.kind, i.period, i.daysOverdue])).toEqual([["home_visit", "2026-12", 5]]);
+    expect(overdueNow.body.items.map((i: { kind: string; period: string; daysOverdue: number }) => [i.kind, i.period, i.daysOverdue])).toEqual([
+      ["home_visit", "2026-12", 5],
+    ]);
     const recorded = await outbox("visit.recorded", child.id);
     expect(recorded.map((r) => [r.kind, r.satisfied?.period, r.satisfied?.onTime])).toEqual([
       ["home_visit", "2026-11", true],
@@ -266,7 +276,8 @@ describe("records, the rhythm and the daily scan", () => {
   it("rejects bad dates and bad input with the field named, and records only for visible children", async () => {
     setToday("2026-11-22");
     const child = await register({ villageCode: "360999101205" });
-    const post = (user: string, body: object) => api("POST", "/api/v1/visit-records", user, { childId: child.id, kind: "home_visit", date: "2026-11-21", ...body });
+    const post = (user: string, body: object) =>
+      api("POST", "/api/v1/visit-records", user, { childId: child.id, kind: "home_visit", date: "2026-11-21", ...body });
     const fields = async (user: string, body: object) => (await post(user, body)).body.error?.details?.map((d: { field: string }) => d.field);
     expect(await fields("changling.supervisor", { date: "2026-11-23" })).toEqual(["date"]);
     expect(await fields("changling.supervisor", { date: "2026-10-01" })).toEqual(["date"]);
@@ -346,7 +357,13 @@ describe("concerns (强制报告)", () => {
     });
     expect(rec.status, JSON.stringify(rec.body)).toBe(201);
     const [raised] = await outbox("concern.raised", child.id);
-    expect(raised).toMatchObject({ concernId: rec.body.concernId, category: "abuse_suspected", urgent: true, ownerOrgUnit: "360999101", child: { id: child.id } });
+    expect(raised).toMatchObject({
+      concernId: rec.body.concernId,
+      category: "abuse_suspected",
+      urgent: true,
+      ownerOrgUnit: "360999101",
+      child: { id: child.id },
+    });
 
     const other = await api("POST", "/api/v1/concerns", "changling.director", { childId: child.id, category: "safety", description: "房屋漏雨" });
     expect(other.status).toBe(201);
@@ -362,13 +379,28 @@ describe("concerns (强制报告)", () => {
     const escalated = await outbox("concern.escalated", child.id);
     expect(escalated).toEqual([expect.objectContaining({ concernId: rec.body.concernId, escalatedTo: "360999", openDays: 3 })]);
 
-    const resolve = await api("POST", `/api/v1/concerns/${rec.body.concernId}/updates`, "changling.supervisor", { status: "resolved", note: "已报警并转介妇联，儿童由祖母照顾" });
+    const resolve = await api("POST", `/api/v1/concerns/${rec.body.concernId}/updates`, "changling.supervisor", {
+      status: "resolved",
+      note: "已报警并转介妇联，儿童由祖母照顾",
+    });
     expect(resolve.body).toMatchObject({ status: "resolved", resolution: "已报警并转介妇联，儿童由祖母照顾" });
-    expect(await outbox("concern.resolved", child.id)).toEqual([expect.objectContaining({ concernId: rec.body.concernId, resolution: "已报警并转介妇联，儿童由祖母照顾" })]);
+    expect(await outbox("concern.resolved", child.id)).toEqual([
+      expect.objectContaining({ concernId: rec.body.concernId, resolution: "已报警并转介妇联，儿童由祖母照顾" }),
+    ]);
     // Inspectors: counts and timeliness only — no child, description, resolution or notes.
     const inspector = await api("GET", `/api/v1/concerns/${rec.body.concernId}`, "county.inspector");
     expect(inspector.status).toBe(200);
-    expect(Object.keys(inspector.body).sort()).toEqual(["category", "categoryLabel", "escalatedAt", "id", "raisedAt", "resolvedAt", "status", "statusLabel", "villageCode"]);
+    expect(Object.keys(inspector.body).sort()).toEqual([
+      "category",
+      "categoryLabel",
+      "escalatedAt",
+      "id",
+      "raisedAt",
+      "resolvedAt",
+      "status",
+      "statusLabel",
+      "villageCode",
+    ]);
     expect(inspector.body).toMatchObject({ status: "resolved" });
     expect(inspector.body.escalatedAt).not.toBeNull();
     // A health worker raised nothing here, so sees nothing of it.
@@ -393,7 +425,13 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     const fieldsOf = (res: { body: { error?: { details?: { field: string; message: string }[] } } }) => res.body.error?.details?.map((d) => d.field).sort();
     const rule = { kind: "home_visit", frequency: "monthly", graceDays: 3, remindDaysBefore: 3, escalateAfterDays: 5 };
     const calendar = { spring: { start: "03-01", end: "07-31" }, autumn: { start: "09-01", end: "01-31" } };
-    const bad = await put({ rules: [{ ...rule, responsible: "headmaster", graceDays: -1 }, { ...rule, kind: "tutoring" }], calendar: { ...calendar, spring: { start: "02-30", end: "07-31" } } });
+    const bad = await put({
+      rules: [
+        { ...rule, responsible: "headmaster", graceDays: -1 },
+        { ...rule, kind: "tutoring" },
+      ],
+      calendar: { ...calendar, spring: { start: "02-30", end: "07-31" } },
+    });
     expect(bad.status).toBe(400);
     expect(fieldsOf(bad)).toEqual(["calendar.spring.start", "rules.0.graceDays", "rules.0.responsible", "rules.1.kind"]);
     expect(bad.body.error.details.find((d: { field: string }) => d.field === "calendar.spring.start").message).toContain("没有这一天");
@@ -404,7 +442,14 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     expect(overlap.body.error.details[0].message).toContain("重叠");
     expect((await api("PUT", "/api/v1/visit-rules/36099", "county.admin", { rules: [rule], calendar })).body.error.details[0].field).toBe("countyCode");
 
-    const ok = await put({ rules: [rule, { ...rule, kind: "guardian_contact", frequency: "semester", responsible: "village_director" }, { ...rule, kind: "letter", frequency: "yearly" }], calendar });
+    const ok = await put({
+      rules: [
+        rule,
+        { ...rule, kind: "guardian_contact", frequency: "semester", responsible: "village_director" },
+        { ...rule, kind: "letter", frequency: "yearly" },
+      ],
+      calendar,
+    });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect(ok.body).toMatchObject({ custom: true, updatedBy: expect.any(String), updatedAt: clock.now.toISOString() });
     try {
@@ -417,13 +462,19 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
         "letter:2026:2027-01-03:helper:王老师",
       ]);
       // The teacher sees the paired child's items; "mine" narrows them to what the teacher must do.
-      const asTeacher = async (q: string) => (await api("GET", `/api/v1/visit-items?childId=${child.id}${q}`, "changling.teacher")).body.items.map((i: { kind: string }) => i.kind).sort();
+      const asTeacher = async (q: string) =>
+        (await api("GET", `/api/v1/visit-items?childId=${child.id}${q}`, "changling.teacher")).body.items.map((i: { kind: string }) => i.kind).sort();
       expect(await asTeacher("")).toEqual(["guardian_contact", "home_visit", "letter"]);
       expect(await asTeacher("&mine=true")).toEqual(["home_visit", "letter"]);
       // The reminder for the guardian contact (due 01-31 + 3 grace days, reminded 3 days before) goes to the village child director, not the mentor.
       await dailyScan(prisma, at("2027-01-31"));
       const due = (await outbox("visit.due", child.id)).filter((d) => d.kind === "guardian_contact");
-      expect(due).toEqual([expect.objectContaining({ period: "2026-autumn", responsible: expect.objectContaining({ kind: "village_director", helperId: null, villageCode: "360999101211" }) })]);
+      expect(due).toEqual([
+        expect.objectContaining({
+          period: "2026-autumn",
+          responsible: expect.objectContaining({ kind: "village_director", helperId: null, villageCode: "360999101211" }),
+        }),
+      ]);
     } finally {
       await prisma.ruleSet.deleteMany({});
     }
@@ -450,16 +501,26 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
   it("semester boundaries through the scan: spring ends in July, nothing in August, autumn from September runs over the year change and is overdue in February", async () => {
     setToday("2026-07-20");
     const child = await register({ villageCode: "360999101213" });
-    const semesterItems = async () => (await api("GET", `/api/v1/visit-items?childId=${child.id}&kind=talk&view=open`, "changling.supervisor")).body.items.map((i: { period: string; dueDate: string }) => `${i.period}:${i.dueDate}`);
+    const semesterItems = async () =>
+      (await api("GET", `/api/v1/visit-items?childId=${child.id}&kind=talk&view=open`, "changling.supervisor")).body.items.map(
+        (i: { period: string; dueDate: string }) => `${i.period}:${i.dueDate}`,
+      );
     expect(await semesterItems()).toEqual(["2026-spring:2026-08-07"]);
 
     await dailyScan(prisma, at("2026-08-01")); // summer holidays: a new month, no new semester
-    expect((await items(child.id)).filter((i) => i.period === "2026-08").map((i) => i.kind).sort()).toEqual(["home_visit", "parent_call"]);
+    expect(
+      (await items(child.id))
+        .filter((i) => i.period === "2026-08")
+        .map((i) => i.kind)
+        .sort(),
+    ).toEqual(["home_visit", "parent_call"]);
     expect(await semesterItems()).toEqual(["2026-spring:2026-08-07"]);
     await dailyScan(prisma, at("2026-08-07"));
     expect((await outbox("visit.overdue", child.id)).filter((e) => e.kind === "talk")).toEqual([]);
     await dailyScan(prisma, at("2026-08-08")); // the day after spring's due date (07-31 + 7 grace days)
-    expect((await outbox("visit.overdue", child.id)).filter((e) => e.kind === "talk").map((e) => [e.period, e.level, e.daysOverdue])).toEqual([["2026-spring", 1, 1]]);
+    expect((await outbox("visit.overdue", child.id)).filter((e) => e.kind === "talk").map((e) => [e.period, e.level, e.daysOverdue])).toEqual([
+      ["2026-spring", 1, 1],
+    ]);
 
     await dailyScan(prisma, at("2026-09-01"));
     expect((await semesterItems()).sort()).toEqual(["2026-autumn:2027-02-07", "2026-spring:2026-08-07"]);
@@ -470,7 +531,11 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     await dailyScan(prisma, at("2027-02-01")); // winter holidays: January's and February's months, no semester
     await dailyScan(prisma, at("2027-02-08"));
     const letters = (await outbox("visit.overdue", child.id)).filter((e) => e.kind === "letter").map((e) => [e.period, e.dueDate, e.level]);
-    expect(letters).toEqual([["2026-spring", "2026-08-07", 1], ["2026-spring", "2026-08-07", 2], ["2026-autumn", "2027-02-07", 1]]);
+    expect(letters).toEqual([
+      ["2026-spring", "2026-08-07", 1],
+      ["2026-spring", "2026-08-07", 2],
+      ["2026-autumn", "2027-02-07", 1],
+    ]);
     expect((await outbox("visit.overdue", child.id)).filter((e) => e.kind === "talk" && e.period === "2026-autumn")).toEqual([]);
   });
 
@@ -482,7 +547,10 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     // 11-29: November's items are due 12-05, within the week.
     setToday("2026-11-29");
     const week = await api("GET", "/api/v1/visit-items?orgUnit=360999102201&view=due_this_week", "shimen.supervisor");
-    expect(week.body.items.map((i: { kind: string; dueDate: string }) => `${i.kind}:${i.dueDate}`).sort()).toEqual(["home_visit:2026-12-05", "parent_call:2026-12-05"]);
+    expect(week.body.items.map((i: { kind: string; dueDate: string }) => `${i.kind}:${i.dueDate}`).sort()).toEqual([
+      "home_visit:2026-12-05",
+      "parent_call:2026-12-05",
+    ]);
     setToday("2026-11-22");
     expect((await api("GET", "/api/v1/visit-items?orgUnit=360999102201&view=due_this_week", "shimen.supervisor")).body.items).toEqual([]);
 
@@ -533,7 +601,9 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     await deliver(pairing("pairing.started", mine, teacher, randomUUID()));
     for (const child of [mine, notMine]) {
       expect((await api("POST", "/api/v1/visit-records", "changling.supervisor", { childId: child.id, kind: "talk", date: "2026-11-22" })).status).toBe(201);
-      expect((await api("POST", "/api/v1/concerns", "changling.supervisor", { childId: child.id, category: "health", description: "咳嗽两周未就医" })).status).toBe(201);
+      expect(
+        (await api("POST", "/api/v1/concerns", "changling.supervisor", { childId: child.id, category: "health", description: "咳嗽两周未就医" })).status,
+      ).toBe(201);
     }
     const records = await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "changling.teacher");
     expect(records.body.items.map((r: { childId: string }) => r.childId)).toEqual([mine.id]);
@@ -550,12 +620,15 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     // Visit records: inspectors get date, kind and on-time only; health workers none.
     const inspected = await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "county.inspector");
     expect(inspected.status).toBe(200);
-    for (const r of inspected.body.items) expect(Object.keys(r).sort()).toEqual(["childId", "childName", "date", "id", "itemId", "kind", "onTime", "villageCode"]);
+    for (const r of inspected.body.items)
+      expect(Object.keys(r).sort()).toEqual(["childId", "childName", "date", "id", "itemId", "kind", "onTime", "villageCode"]);
     expect((await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "changling.doctor")).status).toBe(403);
   });
 
   it("documents every route in OpenAPI with its summary and input schema", async () => {
-    const doc = (await app.inject({ url: "/openapi.json" })).json() as { paths: Record<string, Record<string, { summary?: string; parameters?: { name: string }[]; requestBody?: unknown }>> };
+    const doc = (await app.inject({ url: "/openapi.json" })).json() as {
+      paths: Record<string, Record<string, { summary?: string; parameters?: { name: string }[]; requestBody?: unknown }>>;
+    };
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
     const api = routes.filter((r) => r.path.startsWith("/api/v1/"));
     expect(api.map((r) => `${r.method} ${r.path}`).sort()).toEqual([

@@ -73,7 +73,10 @@ export function claimsOf(user: User): Claims {
   return {
     username: String(payload.preferred_username ?? user.profile.preferred_username ?? ""),
     // Chinese names are family name first (陈建华); Keycloak's `name` is "given family".
-    name: payload.family_name && payload.given_name ? `${String(payload.family_name)}${String(payload.given_name)}` : String(payload.name ?? user.profile.name ?? payload.preferred_username ?? ""),
+    name:
+      payload.family_name && payload.given_name
+        ? `${String(payload.family_name)}${String(payload.given_name)}`
+        : String(payload.name ?? user.profile.name ?? payload.preferred_username ?? ""),
     roles: realmRoles,
     orgUnit: String(payload.org_unit ?? ""),
     schoolId: typeof payload.school_code === "string" ? payload.school_code : undefined,
@@ -81,6 +84,9 @@ export function claimsOf(user: User): Claims {
 }
 
 function decodeBase64Url(part: string): string {
-  const b64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
+  const b64 = part
+    .replace(/-/g, "+")
+    .replace(/_/g, "/")
+    .padEnd(Math.ceil(part.length / 4) * 4, "=");
   return new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
 }

@@ -16,7 +16,10 @@ export function Field({ value, withheld = false }: { value: string | number | nu
   if (isMasked(text))
     return (
       <span>
-        {text} <Tag color="default" data-testid="masked">已脱敏</Tag>
+        {text}{" "}
+        <Tag color="default" data-testid="masked">
+          已脱敏
+        </Tag>
       </span>
     );
   return <span>{text}</span>;

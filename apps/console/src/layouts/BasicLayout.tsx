@@ -1,7 +1,7 @@
 import { Suspense, useState } from "react";
 import { Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
-import { BellOutlined, DashboardOutlined, LogoutOutlined, MenuOutlined, MessageOutlined, TeamOutlined, UploadOutlined, UserOutlined, HeartOutlined } from "@ant-design/icons";
-import { Link, Outlet, useLocation, useNavigate, useNavigation } from "react-router";
+import { BellOutlined, DashboardOutlined, LogoutOutlined, MenuOutlined, TeamOutlined, UserOutlined } from "@ant-design/icons";
+import { Outlet, useLocation, useNavigate, useNavigation } from "react-router";
 import { useSession } from "../auth/session";
 import { signOut } from "../auth/oidc";
 import { useOrgUnit, useUnreadCount } from "../services/hooks";
@@ -70,7 +70,15 @@ export function BasicLayout() {
         </Sider>
       )}
       {phone && (
-        <Drawer placement="left" open={drawerOpen} onClose={() => setDrawerOpen(false)} size={240} closable={false} styles={{ body: { padding: 0, background: "#001529" } }} title={null}>
+        <Drawer
+          placement="left"
+          open={drawerOpen}
+          onClose={() => setDrawerOpen(false)}
+          size={240}
+          closable={false}
+          styles={{ body: { padding: 0, background: "#001529" } }}
+          title={null}
+        >
           {brand}
           {menu}
         </Drawer>
@@ -88,7 +96,9 @@ export function BasicLayout() {
               <Button type="text" className={styles.user} data-testid="current-user">
                 <UserOutlined />
                 <span className={styles.userName}>{claims.name || claims.username}</span>
-                <Tag color="blue" style={{ marginInlineEnd: 0 }}>{access.roleLabel}</Tag>
+                <Tag color="blue" style={{ marginInlineEnd: 0 }}>
+                  {access.roleLabel}
+                </Tag>
                 {!phone && <Typography.Text type="secondary">{org.data?.name ?? access.orgUnit}</Typography.Text>}
               </Button>
             </Dropdown>

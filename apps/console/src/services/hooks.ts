@@ -17,7 +17,8 @@ export function useOrgUnits(parent: string | undefined, level?: "township" | "vi
     queryKey: ["org-units", parent, level],
     enabled: Boolean(parent),
     staleTime: Infinity,
-    queryFn: async () => (await unwrap<{ items: OrgUnit[] }>(api.GET("/api/v1/org-units", { params: { query: { parent: parent!, ...(level ? { level } : {}) } } }))).items,
+    queryFn: async () =>
+      (await unwrap<{ items: OrgUnit[] }>(api.GET("/api/v1/org-units", { params: { query: { parent: parent!, ...(level ? { level } : {}) } } }))).items,
   });
 }
 
@@ -40,7 +41,9 @@ export function useVillageNames(orgUnit: string) {
       const townships = (await unwrap<{ items: OrgUnit[] }>(api.GET("/api/v1/org-units", { params: { query: { parent: county } } }))).items;
       for (const t of townships) names.set(t.code, t.name);
       const wanted = townships.filter((t) => t.code.startsWith(orgUnit.slice(0, 9)) || orgUnit.length === 6);
-      const villages = await Promise.all(wanted.map((t) => unwrap<{ items: OrgUnit[] }>(api.GET("/api/v1/org-units", { params: { query: { parent: t.code } } }))));
+      const villages = await Promise.all(
+        wanted.map((t) => unwrap<{ items: OrgUnit[] }>(api.GET("/api/v1/org-units", { params: { query: { parent: t.code } } }))),
+      );
       for (const v of villages.flatMap((r) => r.items)) names.set(v.code, v.name);
       return names;
     },
@@ -53,6 +56,7 @@ export function useUnreadCount() {
     queryKey: ["inbox", "unread"],
     refetchInterval: 60_000,
     retry: false,
-    queryFn: async () => (await unwrap<{ unread: number; items: InboxMessage[] }>(api.GET("/api/v1/inbox", { params: { query: { unread: "true", limit: 5 } } }))).unread,
+    queryFn: async () =>
+      (await unwrap<{ unread: number; items: InboxMessage[] }>(api.GET("/api/v1/inbox", { params: { query: { unread: "true", limit: 5 } } }))).unread,
   });
 }

@@ -4,7 +4,14 @@
  */
 export const labels = {
   leftBehindType: { both_parents_away: "双留守", one_parent_away: "单留守", one_away_other_unable: "一方外出另一方无监护能力", not_left_behind: "非留守" },
-  difficultyCategory: { de_facto_unattended: "事实无人抚养", severe_illness: "重病", disability: "残疾", economic_hardship: "家庭经济困难", orphan: "孤儿", other: "其他" },
+  difficultyCategory: {
+    de_facto_unattended: "事实无人抚养",
+    severe_illness: "重病",
+    disability: "残疾",
+    economic_hardship: "家庭经济困难",
+    orphan: "孤儿",
+    other: "其他",
+  },
   riskLevel: { low: "低", medium: "中", high: "高" },
   sex: { male: "男", female: "女" },
   status: { active: "在册", exited: "已退出" },

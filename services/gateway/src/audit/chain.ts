@@ -45,7 +45,23 @@ export interface ChainRow {
 }
 
 export function canonical(r: ChainRow): string {
-  return [r.seq, r.at, r.user_id, r.username, r.roles, r.org_unit, r.action, r.outcome, r.child_ids, r.method, r.path, r.status, r.request_id, r.client_request_id, r.source_ip].join("\x1f");
+  return [
+    r.seq,
+    r.at,
+    r.user_id,
+    r.username,
+    r.roles,
+    r.org_unit,
+    r.action,
+    r.outcome,
+    r.child_ids,
+    r.method,
+    r.path,
+    r.status,
+    r.request_id,
+    r.client_request_id,
+    r.source_ip,
+  ].join("\x1f");
 }
 
 export function rowHash(prev: Buffer, r: ChainRow): Buffer {
@@ -86,7 +102,9 @@ async function* pages(pool: pg.Pool, pageSize = 5000): AsyncGenerator<ChainRow> 
 
 /** The chain in the database, from the genesis or from the newest archive's anchor. */
 export async function verifyChain(pool: pg.Pool): Promise<VerifyResult> {
-  const { rows: anchors } = await pool.query<{ last_seq: string; last_hash: Buffer }>("SELECT last_seq::text, last_hash FROM audit_anchors ORDER BY last_seq DESC LIMIT 1");
+  const { rows: anchors } = await pool.query<{ last_seq: string; last_hash: Buffer }>(
+    "SELECT last_seq::text, last_hash FROM audit_anchors ORDER BY last_seq DESC LIMIT 1",
+  );
   const anchor = anchors[0];
   return walk(pages(pool), anchor ? anchor.last_hash : GENESIS, anchor ? BigInt(anchor.last_seq) : 0n);
 }
@@ -97,10 +115,17 @@ export async function verifyChain(pool: pg.Pool): Promise<VerifyResult> {
  * database swaps them for one anchor row (`audit_archive_cut`, the owner's function).
  * Runs as the owner role; the gateway's runtime role cannot delete.
  */
-export async function archiveChain(pool: pg.Pool, options: { dir: string; retentionDays: number; now?: Date }): Promise<{ rows: number; file: string | null; lastSeq: string | null }> {
-  if (!Number.isInteger(options.retentionDays) || options.retentionDays < 180) throw new Error(`retention ${options.retentionDays} days is under the 180 days MLPS level 3 requires`);
+export async function archiveChain(
+  pool: pg.Pool,
+  options: { dir: string; retentionDays: number; now?: Date },
+): Promise<{ rows: number; file: string | null; lastSeq: string | null }> {
+  if (!Number.isInteger(options.retentionDays) || options.retentionDays < 180)
+    throw new Error(`retention ${options.retentionDays} days is under the 180 days MLPS level 3 requires`);
   const cutoff = new Date((options.now ?? new Date()).getTime() - options.retentionDays * 86_400_000);
-  const { rows: bound } = await pool.query<{ last: string | null; n: string }>("SELECT max(seq)::text AS last, count(*)::text AS n FROM audit_entries WHERE at < $1", [cutoff]);
+  const { rows: bound } = await pool.query<{ last: string | null; n: string }>(
+    "SELECT max(seq)::text AS last, count(*)::text AS n FROM audit_entries WHERE at < $1",
+    [cutoff],
+  );
   // Only a prefix of the chain can go: the newest seq before the cutoff, and everything before it.
   const lastSeq = bound[0]?.last ?? null;
   if (!lastSeq) return { rows: 0, file: null, lastSeq: null };
@@ -119,18 +144,28 @@ export async function archiveChain(pool: pg.Pool, options: { dir: string; retent
     }
   }
   const out = createWriteStream(partial, { flags: "wx" });
-  await pipeline(Readable.from(lines()), createGzip(), async function* (source) {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      yield chunk;
-    }
-  }, out);
+  await pipeline(
+    Readable.from(lines()),
+    createGzip(),
+    async function* (source) {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    },
+    out,
+  );
   await rename(partial, file);
   const sha = hash.digest("hex");
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
-    const { rows } = await client.query<{ n: string }>("SELECT audit_archive_cut($1, $2, $3, make_interval(days => $4)) AS n", [lastSeq, name, sha, options.retentionDays]);
+    const { rows } = await client.query<{ n: string }>("SELECT audit_archive_cut($1, $2, $3, make_interval(days => $4)) AS n", [
+      lastSeq,
+      name,
+      sha,
+      options.retentionDays,
+    ]);
     await client.query("COMMIT");
     return { rows: Number(rows[0]!.n), file, lastSeq };
   } catch (err) {
@@ -156,7 +191,9 @@ export async function verifyArchive(pool: pg.Pool, file: string): Promise<Verify
   const sha = createHash("sha256");
   for await (const chunk of createReadStream(file)) sha.update(chunk as Buffer);
   if (sha.digest("hex") !== anchor.file_sha256) return { ok: false, rows: 0, seq: anchor.first_seq, reason: "归档文件的 SHA-256 与锚点记录不符（文件被改动）" };
-  const { rows: before } = await pool.query<{ last_hash: Buffer }>("SELECT last_hash FROM audit_anchors WHERE last_seq < $1 ORDER BY last_seq DESC LIMIT 1", [anchor.first_seq]);
+  const { rows: before } = await pool.query<{ last_hash: Buffer }>("SELECT last_hash FROM audit_anchors WHERE last_seq < $1 ORDER BY last_seq DESC LIMIT 1", [
+    anchor.first_seq,
+  ]);
   const prev = before[0]?.last_hash ?? GENESIS;
   const rows = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
   async function* parsed() {
@@ -164,6 +201,7 @@ export async function verifyArchive(pool: pg.Pool, file: string): Promise<Verify
   }
   const result = await walk(parsed(), prev, BigInt(anchor.first_seq) - 1n);
   if (!result.ok) return result;
-  if (result.toSeq !== anchor.last_seq || String(result.rows) !== anchor.rows) return { ok: false, rows: result.rows, seq: result.toSeq ?? "-", reason: "归档文件的行数或末条序号与锚点记录不符" };
+  if (result.toSeq !== anchor.last_seq || String(result.rows) !== anchor.rows)
+    return { ok: false, rows: result.rows, seq: result.toSeq ?? "-", reason: "归档文件的行数或末条序号与锚点记录不符" };
   return result;
 }

@@ -12,7 +12,10 @@ export class OpenApiAggregator {
   private cache = new Map<string, OpenApi>();
   private fetchedAt = 0;
 
-  constructor(private readonly upstreams: Upstream[], private readonly ttlMs = 60_000) {}
+  constructor(
+    private readonly upstreams: Upstream[],
+    private readonly ttlMs = 60_000,
+  ) {}
 
   async refresh(force = false): Promise<void> {
     if (!force && Date.now() - this.fetchedAt < this.ttlMs && this.cache.size === this.upstreams.length) return;
@@ -30,7 +33,14 @@ export class OpenApiAggregator {
   }
 
   merge(own: OpenApi): OpenApi {
-    const merged: OpenApi = { ...own, info: { title: "守护 Shouhu API", version: "1.0.0", description: "所有接口均需 Bearer 令牌（Keycloak 签发）；数据范围按所属单位代码（org_unit）前缀限定。" } };
+    const merged: OpenApi = {
+      ...own,
+      info: {
+        title: "守护 Shouhu API",
+        version: "1.0.0",
+        description: "所有接口均需 Bearer 令牌（Keycloak 签发）；数据范围按所属单位代码（org_unit）前缀限定。",
+      },
+    };
     merged.paths = { ...(own.paths ?? {}) };
     merged.components = { ...(own.components ?? {}), schemas: { ...(own.components?.schemas ?? {}) } };
     const tags = new Map((own.tags ?? []).map((t) => [t.name, t]));

@@ -11,7 +11,8 @@ import { operationalRoles, type Principal, type TokenVerifier } from "@shouhu/au
 /** Where Bull Board is mounted. Outside `/api/v1`: a browser page, reached with the session cookie. */
 export const OPS_PATH = "/ops/queues";
 const COOKIE = "shouhu_ops";
-const OPS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'none'";
+const OPS_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'none'";
 
 /** Every queue of the deployment: each consumer's events and dead letters, and the job queues. */
 export function opsQueueNames(): string[] {
@@ -44,15 +45,19 @@ export interface OpsOptions {
  * role. Job payloads are shown scrubbed of personal data at every depth.
  */
 export function registerOpsSession(api: ServiceApp): void {
-  api.post("/api/v1/ops/session", { schema: { tags: ["ops"], summary: "进入队列运维（仅运维角色）：设置只用于 /ops 的会话 Cookie" } }, async (request, reply) => {
-    const principal = request.principal!;
-    if (!isOps(principal)) throw new ForbiddenError("只有运维人员可以查看队列");
-    const exp = tokenExpiry(principal.token);
-    const maxAge = Math.max(0, exp - Math.floor(Date.now() / 1000));
-    const secure = request.protocol === "https" ? "; Secure" : "";
-    reply.header("set-cookie", `${COOKIE}=${principal.token}; Path=/ops; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`);
-    return { url: `${OPS_PATH}/`, expiresIn: maxAge };
-  });
+  api.post(
+    "/api/v1/ops/session",
+    { schema: { tags: ["ops"], summary: "进入队列运维（仅运维角色）：设置只用于 /ops 的会话 Cookie" } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      if (!isOps(principal)) throw new ForbiddenError("只有运维人员可以查看队列");
+      const exp = tokenExpiry(principal.token);
+      const maxAge = Math.max(0, exp - Math.floor(Date.now() / 1000));
+      const secure = request.protocol === "https" ? "; Secure" : "";
+      reply.header("set-cookie", `${COOKIE}=${principal.token}; Path=/ops; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`);
+      return { url: `${OPS_PATH}/`, expiresIn: maxAge };
+    },
+  );
 }
 
 export async function registerOps(app: FastifyInstance, options: OpsOptions): Promise<{ close: () => Promise<void> }> {

@@ -59,7 +59,9 @@ export function auditUnauthenticated(audit: AuditWriter) {
 
 /** The request span's context as W3C headers (the handler runs outside it now that it has no span of its own). */
 function requestTraceHeaders(request: FastifyRequest): Record<string, string> {
-  const otel = (request as FastifyRequest & { opentelemetry?: () => { instrumented: boolean; inject: (carrier: Record<string, string>) => void } }).opentelemetry?.call(request);
+  const otel = (
+    request as FastifyRequest & { opentelemetry?: () => { instrumented: boolean; inject: (carrier: Record<string, string>) => void } }
+  ).opentelemetry?.call(request);
   if (!otel?.instrumented) return traceHeaders();
   const carrier: Record<string, string> = {};
   otel.inject(carrier);
@@ -81,7 +83,13 @@ type Headers = Record<string, string | string[] | undefined>;
 function forwardable(headers: Headers, drop?: string): Headers {
   const out: Headers = {};
   // Headers that `connection` names are per-connection too.
-  const named = typeof headers.connection === "string" ? headers.connection.toLowerCase().split(",").map((h) => h.trim()) : [];
+  const named =
+    typeof headers.connection === "string"
+      ? headers.connection
+          .toLowerCase()
+          .split(",")
+          .map((h) => h.trim())
+      : [];
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || name === drop || (named.length && named.includes(name))) continue;
     out[name] = headers[name];
@@ -96,7 +104,10 @@ function upstreamError(reply: Pick<FastifyReply, "status" | "header">, error: { 
   const timeout = error.code === "UND_ERR_HEADERS_TIMEOUT" || error.code === "UND_ERR_BODY_TIMEOUT" || error.code === "UND_ERR_CONNECT_TIMEOUT";
   if (timeout) return reply.status(504).send({ error: { code: "UPSTREAM_TIMEOUT", message: "后端服务响应超时，请稍后重试" } });
   if (error.code && UNREACHABLE.has(error.code)) {
-    return reply.status(503).header("retry-after", String(RETRY_AFTER_SECONDS)).send({ error: { code: "SERVICE_UNAVAILABLE", message: "后端服务暂不可用，请稍后重试" } });
+    return reply
+      .status(503)
+      .header("retry-after", String(RETRY_AFTER_SECONDS))
+      .send({ error: { code: "SERVICE_UNAVAILABLE", message: "后端服务暂不可用，请稍后重试" } });
   }
   return reply.status(502).send({ error: { code: "UPSTREAM_UNAVAILABLE", message: "后端服务暂不可用，请稍后重试" } });
 }
@@ -132,7 +143,17 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
   for (const upstream of deps.upstreams) {
     // maxHeaderSize: the audit header names every child a response holds (~40 bytes
     // each); undici's 16 kB default failed any list of more than ~400 children.
-    pools.set(upstream, new Pool(upstream.url, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: deps.timeoutMs, bodyTimeout: deps.timeoutMs, maxHeaderSize: 1024 * 1024 }));
+    pools.set(
+      upstream,
+      new Pool(upstream.url, {
+        connections: 128,
+        pipelining: 1,
+        keepAliveTimeout: 60_000,
+        headersTimeout: deps.timeoutMs,
+        bodyTimeout: deps.timeoutMs,
+        maxHeaderSize: 1024 * 1024,
+      }),
+    );
   }
   app.addHook("onClose", async () => {
     await Promise.all([...pools.values()].map((pool) => pool.close()));
@@ -184,7 +205,9 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
         request.log.error({ err }, "audit write failed; response withheld");
         resBody.on("error", () => undefined); // destroying an undici body aborts it; that is intended
         resBody.destroy();
-        return reply.status(503).send({ error: { code: "AUDIT_UNAVAILABLE", message: "审计记录暂时无法写入，为保护儿童信息，本次请求未返回数据，请稍后重试" } });
+        return reply
+          .status(503)
+          .send({ error: { code: "AUDIT_UNAVAILABLE", message: "审计记录暂时无法写入，为保护儿童信息，本次请求未返回数据，请稍后重试" } });
       }
     }
     // A refused attempt on a child's record is evidence too (who probed what); it does not

@@ -73,7 +73,11 @@ export async function missedChildren(prisma: PrismaClient, c: Campaign, orgUnit:
 }
 
 /** The roster to fill in: active children in the campaign's and the caller's area. */
-export async function rosterChildren(prisma: PrismaClient, c: Campaign, orgUnit: string): Promise<{ id: string; name: string; sex: string; birthDate: string; village: string }[]> {
+export async function rosterChildren(
+  prisma: PrismaClient,
+  c: Campaign,
+  orgUnit: string,
+): Promise<{ id: string; name: string; sex: string; birthDate: string; village: string }[]> {
   return prisma.$queryRawUnsafe(
     `SELECT id, name, sex, to_char(birth_date, 'YYYY-MM-DD') AS "birthDate", village_code AS village FROM children
       WHERE status = 'active' AND village_code LIKE ANY($1::text[]) AND village_code LIKE $2 || '%' ORDER BY village_code, name`,

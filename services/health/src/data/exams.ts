@@ -127,17 +127,29 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
       kinds,
       input.date,
     );
-    const [mentor] = await tx.$queryRawUnsafe<{ name: string; phone: string | null; username: string | null }[]>(`SELECT name, phone, username FROM mentors WHERE child_id = $1::uuid`, child.id);
+    const [mentor] = await tx.$queryRawUnsafe<{ name: string; phone: string | null; username: string | null }[]>(
+      `SELECT name, phone, username FROM mentors WHERE child_id = $1::uuid`,
+      child.id,
+    );
     const eventChild = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };
     const recorded = buildEvent(
       "checkup.recorded",
-      { subject: child.id, orgUnit: child.villageCode, actor: recorder.actor, data: { examId, campaignId: input.campaignId ?? null, date: input.date, child: eventChild, flags: result.flags } },
+      {
+        subject: child.id,
+        orgUnit: child.villageCode,
+        actor: recorder.actor,
+        data: { examId, campaignId: input.campaignId ?? null, date: input.date, child: eventChild, flags: result.flags },
+      },
       { producer: PRODUCER },
     );
     const opened: string[] = [];
     const findings: EventData<"checkup.flagged">["findings"] = [];
     for (const flag of result.flags) {
-      const [open] = await tx.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM follow_ups WHERE child_id = $1::uuid AND kind = $2 AND status = 'open'`, child.id, flag.kind);
+      const [open] = await tx.$queryRawUnsafe<{ id: string }[]>(
+        `SELECT id FROM follow_ups WHERE child_id = $1::uuid AND kind = $2 AND status = 'open'`,
+        child.id,
+        flag.kind,
+      );
       if (open) {
         // Already being followed up: one case per finding, not one per exam — but the family still hears this exam found it again.
         findings.push({ ...flag, followUpId: open.id, followUpOpened: false });
@@ -188,7 +200,12 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
 }
 
 /** A referral (转诊) closes a follow-up: the child is in a doctor's hands. */
-export async function referFollowUp(prisma: PrismaClient, id: string, referral: { hospital: string; date: string; note?: string | null }, by: Recorder): Promise<void> {
+export async function referFollowUp(
+  prisma: PrismaClient,
+  id: string,
+  referral: { hospital: string; date: string; note?: string | null },
+  by: Recorder,
+): Promise<void> {
   const updated = await prisma.$executeRawUnsafe(
     `UPDATE follow_ups SET status = 'referred', referral = $2::jsonb, closed_by = $3, closed_at = now()
       WHERE id = $1::uuid AND status = 'open' AND village_code LIKE $4 || '%'`,
@@ -198,7 +215,10 @@ export async function referFollowUp(prisma: PrismaClient, id: string, referral: 
     by.orgUnit,
   );
   if (updated === 0) {
-    const [exists] = await prisma.$queryRawUnsafe<{ status: string; villageCode: string }[]>(`SELECT status, village_code AS "villageCode" FROM follow_ups WHERE id = $1::uuid`, id);
+    const [exists] = await prisma.$queryRawUnsafe<{ status: string; villageCode: string }[]>(
+      `SELECT status, village_code AS "villageCode" FROM follow_ups WHERE id = $1::uuid`,
+      id,
+    );
     if (!exists || !contains(by.orgUnit, exists.villageCode)) throw new NotFoundError("随访事项", id);
     throw new ConflictError("FOLLOW_UP_CLOSED", "该随访事项已关闭");
   }
@@ -252,7 +272,10 @@ export interface FollowUpRow {
 }
 
 /** Follow-ups within `scope`, by status; `owner`: only those this login owns (teachers). */
-export async function listFollowUps(prisma: PrismaClient, q: { scope: string; status: string | null; owner: string | null; limit: number }): Promise<FollowUpRow[]> {
+export async function listFollowUps(
+  prisma: PrismaClient,
+  q: { scope: string; status: string | null; owner: string | null; limit: number },
+): Promise<FollowUpRow[]> {
   return prisma.$queryRawUnsafe<FollowUpRow[]>(
     `SELECT f.id, f.child_id AS "childId", c.name AS "childName", f.village_code AS "villageCode", f.kind, f.label, f.owner,
             f.owner_name AS "ownerName", f.status, f.referral, f.created_at AS "createdAt", f.closed_at AS "closedAt"

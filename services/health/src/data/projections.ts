@@ -47,7 +47,12 @@ export const mentors: HelperProjection = {
 /** A mentor pairing started (and holds the place): the child's open findings pass to the new mentor. */
 export async function startMentor(tx: Exec, d: EventData<"pairing.started">, occurredAt: string): Promise<void> {
   if (await helperStarted(tx, mentors, d, occurredAt)) {
-    await tx.$executeRawUnsafe(`UPDATE follow_ups SET owner = $2, owner_name = $3 WHERE child_id = $1::uuid AND status = 'open'`, d.child.id, d.helper.username, d.helper.name);
+    await tx.$executeRawUnsafe(
+      `UPDATE follow_ups SET owner = $2, owner_name = $3 WHERE child_id = $1::uuid AND status = 'open'`,
+      d.child.id,
+      d.helper.username,
+      d.helper.name,
+    );
   }
 }
 

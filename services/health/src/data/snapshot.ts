@@ -9,7 +9,10 @@ import { PRODUCER } from "./exams.js";
  * For a reporting rebuild: every exam re-published as checkup.recorded (routed
  * to reporting only; it merges by exam id), then snapshot.completed.
  */
-export async function publishHealthSnapshot(prisma: PrismaClient, options: { runId?: string; county?: string } = {}): Promise<{ runId: string; events: number }> {
+export async function publishHealthSnapshot(
+  prisma: PrismaClient,
+  options: { runId?: string; county?: string } = {},
+): Promise<{ runId: string; events: number }> {
   const runId = options.runId ?? uuidv7();
   const actor = systemActor("publish-snapshot");
   let after = "00000000-0000-0000-0000-000000000000";
@@ -18,7 +21,9 @@ export async function publishHealthSnapshot(prisma: PrismaClient, options: { run
   const scope = options.county ?? "";
   let county = options.county ?? "000000";
   for (;;) {
-    const rows = await prisma.$queryRawUnsafe<{ id: string; campaignId: string | null; date: string; flags: Flag[]; childId: string; name: string; villageCode: string; townshipCode: string }[]>(
+    const rows = await prisma.$queryRawUnsafe<
+      { id: string; campaignId: string | null; date: string; flags: Flag[]; childId: string; name: string; villageCode: string; townshipCode: string }[]
+    >(
       `SELECT e.id, e.campaign_id AS "campaignId", to_char(e.date, 'YYYY-MM-DD') AS date, e.flags, c.id AS "childId", c.name,
               c.village_code AS "villageCode", c.township_code AS "townshipCode"
          FROM exams e JOIN children c ON c.id = e.child_id WHERE e.id > $1::uuid AND c.village_code LIKE $2 || '%' ORDER BY e.id LIMIT 1000`,
@@ -33,7 +38,18 @@ export async function publishHealthSnapshot(prisma: PrismaClient, options: { run
         rows.map((r) =>
           buildEvent(
             "checkup.recorded",
-            { subject: r.childId, orgUnit: r.villageCode, actor, data: { examId: r.id, campaignId: r.campaignId, date: r.date, child: { id: r.childId, name: r.name, villageCode: r.villageCode, townshipCode: r.townshipCode }, flags: r.flags } },
+            {
+              subject: r.childId,
+              orgUnit: r.villageCode,
+              actor,
+              data: {
+                examId: r.id,
+                campaignId: r.campaignId,
+                date: r.date,
+                child: { id: r.childId, name: r.name, villageCode: r.villageCode, townshipCode: r.townshipCode },
+                flags: r.flags,
+              },
+            },
             { producer: PRODUCER },
           ),
         ),
@@ -42,6 +58,10 @@ export async function publishHealthSnapshot(prisma: PrismaClient, options: { run
     events += rows.length;
     after = rows[rows.length - 1]!.id;
   }
-  await prisma.$transaction((tx) => appendToOutbox(tx, [buildEvent("snapshot.completed", { subject: county, orgUnit: county, actor, data: { runId, producer: PRODUCER, events } }, { producer: PRODUCER })]));
+  await prisma.$transaction((tx) =>
+    appendToOutbox(tx, [
+      buildEvent("snapshot.completed", { subject: county, orgUnit: county, actor, data: { runId, producer: PRODUCER, events } }, { producer: PRODUCER }),
+    ]),
+  );
   return { runId, events };
 }

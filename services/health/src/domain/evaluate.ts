@@ -141,7 +141,8 @@ export function evaluateExam(e: ExamValues): { bmi: number | null; ageBand: numb
   const vision = evaluateVision(e.visionLeft, e.visionRight);
   // One eye tested says nothing about the other: only both eyes at 5.0 or better clear reduced vision.
   if (e.visionLeft !== null && e.visionRight !== null) assessed.add("low_vision");
-  if (vision === "mild" || vision === "moderate" || vision === "severe") flags.push({ kind: "low_vision", severity: vision, label: `视力低下（${severityLabel[vision]}）` });
+  if (vision === "mild" || vision === "moderate" || vision === "severe")
+    flags.push({ kind: "low_vision", severity: vision, label: `视力低下（${severityLabel[vision]}）` });
   if (e.hemoglobin !== null) {
     const hb = evaluateHemoglobin(e.sex, ageInMonths(e.birthDate, e.date), e.hemoglobin);
     if (hb !== "not_applicable") assessed.add("anaemia");

@@ -23,7 +23,12 @@ export const ExamInput = z.object({
   weightKg: between(8, 150, "体重", "千克"),
   visionLeft: vision,
   visionRight: vision,
-  hemoglobin: z.number().int("血红蛋白以g/L填写整数（如108），是否按g/dL填写了？").min(30, "血红蛋白应在30–250 g/L之间").max(250, "血红蛋白应在30–250 g/L之间").nullish(),
+  hemoglobin: z
+    .number()
+    .int("血红蛋白以g/L填写整数（如108），是否按g/dL填写了？")
+    .min(30, "血红蛋白应在30–250 g/L之间")
+    .max(250, "血红蛋白应在30–250 g/L之间")
+    .nullish(),
   caries: z.number().int("龋齿数为整数").min(0, "龋齿数不能为负").max(32, "龋齿数不超过32颗").nullish(),
   bpSystolic: z.number().int().min(50, "收缩压应在50–250 mmHg之间").max(250, "收缩压应在50–250 mmHg之间").nullish(),
   bpDiastolic: z.number().int().min(30, "舒张压应在30–150 mmHg之间").max(150, "舒张压应在30–150 mmHg之间").nullish(),
@@ -44,9 +49,12 @@ export function checkExam(input: ExamInput, ctx: { today: string; birthDate: str
   }
   if (input.heightCm != null && input.weightKg != null) {
     const bmi = input.weightKg / (input.heightCm / 100) ** 2;
-    if (bmi < 8 || bmi > 60) issues.push({ field: "weightKg", message: `身高${input.heightCm}厘米、体重${input.weightKg}千克不可能同时成立，请核对（是否以斤或米填写）` });
+    if (bmi < 8 || bmi > 60)
+      issues.push({ field: "weightKg", message: `身高${input.heightCm}厘米、体重${input.weightKg}千克不可能同时成立，请核对（是否以斤或米填写）` });
   }
-  const measured = [input.heightCm, input.weightKg, input.visionLeft, input.visionRight, input.hemoglobin, input.caries, input.bpSystolic].some((v) => v != null);
+  const measured = [input.heightCm, input.weightKg, input.visionLeft, input.visionRight, input.hemoglobin, input.caries, input.bpSystolic].some(
+    (v) => v != null,
+  );
   if (!measured) issues.push({ field: "heightCm", message: "至少填写一项检查结果" });
   return issues;
 }

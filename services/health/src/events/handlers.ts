@@ -5,7 +5,9 @@ import { applyChild, endMentor, startMentor } from "../data/projections.js";
 type Consumed = "child.registered" | "child.updated" | "child.status-changed" | "pairing.started" | "pairing.ended" | "snapshot.requested";
 
 /** Registry events say who is in scope for check-ups; pairing events who follows findings up. */
-export function healthHandlers(deps: { requestSnapshot?: (runId: string, county: string) => Promise<unknown> } = {}): Required<Pick<EventHandlers<Tx>, Consumed>> {
+export function healthHandlers(
+  deps: { requestSnapshot?: (runId: string, county: string) => Promise<unknown> } = {},
+): Required<Pick<EventHandlers<Tx>, Consumed>> {
   const child: EventHandler<Tx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => applyChild(tx, event.data.child);
   return {
     "child.registered": child,

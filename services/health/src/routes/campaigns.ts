@@ -35,46 +35,73 @@ export function registerCampaignRoutes(app: ServiceApp, deps: { prisma: PrismaCl
     return reply.status(201).send(await createCampaign(prisma, request.body, principal.username));
   });
 
-  app.get("/api/v1/campaigns", { schema: { tags: ["health"], summary: "体检活动列表" } }, async (request) => ({ items: await listCampaigns(prisma, request.principal!.orgUnit) }));
+  app.get("/api/v1/campaigns", { schema: { tags: ["health"], summary: "体检活动列表" } }, async (request) => ({
+    items: await listCampaigns(prisma, request.principal!.orgUnit),
+  }));
 
-  app.get("/api/v1/campaigns/:id", { schema: { tags: ["health"], summary: "体检活动详情", params: IdParams } }, async (request) => campaignFor(prisma, request.params.id, request.principal!.orgUnit));
+  app.get("/api/v1/campaigns/:id", { schema: { tags: ["health"], summary: "体检活动详情", params: IdParams } }, async (request) =>
+    campaignFor(prisma, request.params.id, request.principal!.orgUnit),
+  );
 
-  app.get("/api/v1/campaigns/:id/coverage", { schema: { tags: ["health"], summary: "体检覆盖：应检、已检、未检，按村；异常检出按类别", params: IdParams } }, async (request) => {
-    const { orgUnit } = request.principal!;
-    const campaign = await campaignFor(prisma, request.params.id, orgUnit);
-    const { rows, flags } = await coverage(prisma, campaign, orgUnit);
-    return { campaign: { id: campaign.id, name: campaign.name }, ...summariseCoverage(rows, flags) };
-  });
+  app.get(
+    "/api/v1/campaigns/:id/coverage",
+    { schema: { tags: ["health"], summary: "体检覆盖：应检、已检、未检，按村；异常检出按类别", params: IdParams } },
+    async (request) => {
+      const { orgUnit } = request.principal!;
+      const campaign = await campaignFor(prisma, request.params.id, orgUnit);
+      const { rows, flags } = await coverage(prisma, campaign, orgUnit);
+      return { campaign: { id: campaign.id, name: campaign.name }, ...summariseCoverage(rows, flags) };
+    },
+  );
 
   app.get("/api/v1/campaigns/:id/missed", { schema: { tags: ["health"], summary: "本次体检未检儿童名单", params: IdParams } }, async (request, reply) => {
     const principal = request.principal!;
     requireRole(principal, readers, "查看儿童名单");
     const items = await missedChildren(prisma, await campaignFor(prisma, request.params.id, principal.orgUnit), principal.orgUnit);
-    markAudit(reply, "list", items.map((i) => i.id));
+    markAudit(
+      reply,
+      "list",
+      items.map((i) => i.id),
+    );
     return { items };
   });
 
-  app.get("/api/v1/campaigns/:id/roster.xlsx", { schema: { tags: ["health"], summary: "下载体检名单（填写结果后上传）", params: IdParams } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireRole(principal, examiners, "下载体检名单");
-    const campaign = await campaignFor(prisma, request.params.id, principal.orgUnit);
-    const children = await rosterChildren(prisma, campaign, principal.orgUnit);
-    markAudit(reply, "export", children.map((c) => c.id));
-    const buffer = Buffer.from(await rosterWorkbook(campaign.name, children).xlsx.writeBuffer());
-    return reply.header("content-type", XLSX).header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(`${campaign.name}-体检名单.xlsx`)}`).send(buffer);
-  });
+  app.get(
+    "/api/v1/campaigns/:id/roster.xlsx",
+    { schema: { tags: ["health"], summary: "下载体检名单（填写结果后上传）", params: IdParams } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, examiners, "下载体检名单");
+      const campaign = await campaignFor(prisma, request.params.id, principal.orgUnit);
+      const children = await rosterChildren(prisma, campaign, principal.orgUnit);
+      markAudit(
+        reply,
+        "export",
+        children.map((c) => c.id),
+      );
+      const buffer = Buffer.from(await rosterWorkbook(campaign.name, children).xlsx.writeBuffer());
+      return reply
+        .header("content-type", XLSX)
+        .header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(`${campaign.name}-体检名单.xlsx`)}`)
+        .send(buffer);
+    },
+  );
 
-  app.post("/api/v1/campaigns/:id/results", { schema: { tags: ["health"], summary: "批量录入体检结果（上传填好的名单 .xlsx，逐行返回错误）", params: IdParams } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireRole(principal, examiners, "录入体检结果");
-    const campaign = await campaignFor(prisma, request.params.id, principal.orgUnit);
-    const file = await request.file();
-    if (!file) throw ValidationError.field("file", "请上传填好的体检名单（.xlsx）");
-    const rows = await resultRows(await file.toBuffer());
-    const { accepted, recordedFor, errors } = await recordResults(prisma, rows, campaign.id, recorderOf(principal), deps.today());
-    markAudit(reply, "import", recordedFor);
-    return { rows: rows.length, accepted, rejected: errors.length, errors };
-  });
+  app.post(
+    "/api/v1/campaigns/:id/results",
+    { schema: { tags: ["health"], summary: "批量录入体检结果（上传填好的名单 .xlsx，逐行返回错误）", params: IdParams } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, examiners, "录入体检结果");
+      const campaign = await campaignFor(prisma, request.params.id, principal.orgUnit);
+      const file = await request.file();
+      if (!file) throw ValidationError.field("file", "请上传填好的体检名单（.xlsx）");
+      const rows = await resultRows(await file.toBuffer());
+      const { accepted, recordedFor, errors } = await recordResults(prisma, rows, campaign.id, recorderOf(principal), deps.today());
+      markAudit(reply, "import", recordedFor);
+      return { rows: rows.length, accepted, rejected: errors.length, errors };
+    },
+  );
 }
 
 /** The sheet's rows, or a 400 naming the file: limits checked before exceljs loads it whole (a bomb or a whole-sheet merge is refused here). */
@@ -92,6 +119,7 @@ async function resultRows(buffer: Buffer) {
     throw ValidationError.field("file", "无法读取该文件，请上传 .xlsx 格式的体检名单");
   }
   if (sheet.missing.length) throw ValidationError.field("file", `表格缺少列：${sheet.missing.join("、")}。请使用本活动下载的体检名单填写`);
-  if (sheet.rows.length > MAX_RESULT_ROWS) throw ValidationError.field("file", `一次最多上传${MAX_RESULT_ROWS}行结果（本文件${sheet.rows.length}行），请按村分开上传`);
+  if (sheet.rows.length > MAX_RESULT_ROWS)
+    throw ValidationError.field("file", `一次最多上传${MAX_RESULT_ROWS}行结果（本文件${sheet.rows.length}行），请按村分开上传`);
   return sheet.rows;
 }

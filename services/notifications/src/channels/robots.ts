@@ -20,7 +20,10 @@ async function answer(res: { ok: boolean; status: number; json: () => Promise<un
   const json = (await res.json().catch(() => ({}))) as RobotAnswer;
   if (res.ok && json.errcode === 0) return { providerId: null };
   const code = json.errcode ?? res.status;
-  throw new ChannelError(`${what}发送失败：${code} ${json.errmsg ?? ""}`.trim(), (res.status >= 400 && res.status < 500 && res.status !== 429) || permanent.has(code));
+  throw new ChannelError(
+    `${what}发送失败：${code} ${json.errmsg ?? ""}`.trim(),
+    (res.status >= 400 && res.status < 500 && res.status !== 429) || permanent.has(code),
+  );
 }
 
 /** 企业微信群机器人: POST {msgtype:"text"} to the robot's webhook URL. */

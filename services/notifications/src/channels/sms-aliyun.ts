@@ -95,7 +95,9 @@ export function aliyunSmsChannel(options: AliyunSmsOptions): ChannelAdapter {
         SignatureVersion: "1.0",
         TemplateCode: code,
         TemplateParam: templateParam(message.vars, options.maxVarLength ?? 35),
-        Timestamp: now().toISOString().replace(/\.\d{3}Z$/, "Z"),
+        Timestamp: now()
+          .toISOString()
+          .replace(/\.\d{3}Z$/, "Z"),
         Version: "2017-05-25",
       };
       const body = new URLSearchParams({ ...params, Signature: aliyunSignature("POST", params, options.accessKeySecret) });

@@ -11,7 +11,18 @@ import { storeMessages } from "./messages.js";
  * runs, or two at once, send it once.
  */
 export async function remindBirthdays(prisma: PrismaClient, today: string, options: { now: Date; quiet: QuietHours }): Promise<number> {
-  const rows = await prisma.$queryRawUnsafe<{ id: string; name: string; birthDate: string; villageCode: string; parents: Parent[]; mentorName: string | null; phone: string | null; username: string | null }[]>(
+  const rows = await prisma.$queryRawUnsafe<
+    {
+      id: string;
+      name: string;
+      birthDate: string;
+      villageCode: string;
+      parents: Parent[];
+      mentorName: string | null;
+      phone: string | null;
+      username: string | null;
+    }[]
+  >(
     `SELECT c.id, c.name, to_char(c.birth_date, 'YYYY-MM-DD') AS "birthDate", c.village_code AS "villageCode", c.parents,
             m.name AS "mentorName", m.phone, m.username
        FROM children c LEFT JOIN mentors m ON m.child_id = c.id

@@ -66,7 +66,15 @@ function recipientLabel(m: MessageRow): string {
 }
 
 function outcome(m: MessageRow) {
-  return { messageId: m.id, sourceEventId: m.sourceEventId, sourceEventType: m.sourceEventType, channel: m.channel, template: m.template, urgent: m.urgent, recipient: recipientLabel(m) };
+  return {
+    messageId: m.id,
+    sourceEventId: m.sourceEventId,
+    sourceEventType: m.sourceEventType,
+    channel: m.channel,
+    template: m.template,
+    urgent: m.urgent,
+    recipient: recipientLabel(m),
+  };
 }
 
 /** Per-recipient fixed-window counter in Redis; the instant the window frees when full. */
@@ -130,12 +138,26 @@ export function deliveryProcessor(deps: DeliveryDeps) {
       if (!fresh) return "skipped"; // sent by the other job while this one waited for the lock
       let providerId: string | null;
       try {
-        ({ providerId } = await adapter.send({ id: m.id, channel: m.channel, address: m.address, recipientName: m.recipientName, template: m.template, title: m.title, body: m.body, vars: m.vars, secret: m.secret }));
+        ({ providerId } = await adapter.send({
+          id: m.id,
+          channel: m.channel,
+          address: m.address,
+          recipientName: m.recipientName,
+          template: m.template,
+          title: m.title,
+          body: m.body,
+          vars: m.vars,
+          secret: m.secret,
+        }));
       } catch (err) {
         const message = (err as Error).message;
         if (err instanceof ChannelError && err.delivered === "no") {
           // Surely not sent: back in the queue for the next attempt (or failed for good).
-          await deps.prisma.$executeRawUnsafe(`UPDATE messages SET status = 'queued', last_error = $2 WHERE id = $1::uuid AND status = 'sending'`, m.id, message);
+          await deps.prisma.$executeRawUnsafe(
+            `UPDATE messages SET status = 'queued', last_error = $2 WHERE id = $1::uuid AND status = 'sending'`,
+            m.id,
+            message,
+          );
           if (err.permanent) throw new UnrecoverableError(message);
           throw err;
         }
@@ -144,9 +166,22 @@ export function deliveryProcessor(deps: DeliveryDeps) {
         return "unknown";
       }
       await deps.prisma.$transaction(async (tx) => {
-        await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL WHERE id = $1::uuid`, m.id, providerId);
+        await tx.$executeRawUnsafe(
+          `UPDATE messages SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL WHERE id = $1::uuid`,
+          m.id,
+          providerId,
+        );
         await appendToOutbox(tx, [
-          buildEvent("notification.delivered", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: fresh.attempts } }, { producer: PRODUCER }),
+          buildEvent(
+            "notification.delivered",
+            {
+              subject: m.childId ?? m.id,
+              orgUnit: m.orgUnit,
+              actor: { kind: "system", id: "notifications" },
+              data: { ...outcome(m), attempts: fresh.attempts },
+            },
+            { producer: PRODUCER },
+          ),
         ]);
       });
       return "sent";
@@ -163,7 +198,16 @@ export async function markFailed(prisma: PrismaClient, messageId: string, reason
     if (!m || m.status !== "queued") return;
     await tx.$executeRawUnsafe(`UPDATE messages SET status = 'failed', failed_at = now(), last_error = $2 WHERE id = $1::uuid`, m.id, reason);
     await appendToOutbox(tx, [
-      buildEvent("notification.failed", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: m.attempts, reason } }, { producer: PRODUCER }),
+      buildEvent(
+        "notification.failed",
+        {
+          subject: m.childId ?? m.id,
+          orgUnit: m.orgUnit,
+          actor: { kind: "system", id: "notifications" },
+          data: { ...outcome(m), attempts: m.attempts, reason },
+        },
+        { producer: PRODUCER },
+      ),
     ]);
   });
 }
@@ -188,7 +232,11 @@ export async function decideUnknown(prisma: PrismaClient, messageId: string, dec
     }
     await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), last_error = $2 WHERE id = $1::uuid`, m.id, `${by} 确认已送达`);
     await appendToOutbox(tx, [
-      buildEvent("notification.delivered", { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: m.attempts } }, { producer: PRODUCER }),
+      buildEvent(
+        "notification.delivered",
+        { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: m.attempts } },
+        { producer: PRODUCER },
+      ),
     ]);
     return true;
   });

@@ -26,7 +26,10 @@ export async function syncDirectoryFromRealm(prisma: PrismaClient, realmFile: st
     const orgUnit = user.attributes?.org_unit?.[0];
     if (!orgUnit || user.serviceAccountClientId || user.enabled === false) continue;
     const roles = effectiveRoles(realm, user).filter((r) => Role.safeParse(r).success);
-    const name = user.lastName && user.firstName && CJK.test(user.lastName + user.firstName) ? user.lastName + user.firstName : [user.firstName, user.lastName].filter(Boolean).join(" ") || user.username;
+    const name =
+      user.lastName && user.firstName && CJK.test(user.lastName + user.firstName)
+        ? user.lastName + user.firstName
+        : [user.firstName, user.lastName].filter(Boolean).join(" ") || user.username;
     const row = { name, roles, orgUnit, email: user.email ?? null, phone: user.attributes?.phone?.[0] ?? null, active: true };
     await prisma.staffUser.upsert({ where: { username: user.username }, create: { username: user.username, ...row }, update: row });
     count++;
@@ -47,5 +50,7 @@ export async function peopleInRole(db: Pick<SqlTx, "$queryRawUnsafe">, role: Rol
 export async function withDirectoryContacts(db: Pick<SqlTx, "$queryRawUnsafe">, person: Person): Promise<Person> {
   if (!person.username) return person;
   const [found] = await db.$queryRawUnsafe<Person[]>(`SELECT username, name, phone, email FROM staff_users WHERE username = $1`, person.username);
-  return found ? { username: person.username, name: person.name ?? found.name, phone: person.phone ?? found.phone, email: person.email ?? found.email } : person;
+  return found
+    ? { username: person.username, name: person.name ?? found.name, phone: person.phone ?? found.phone, email: person.email ?? found.email }
+    : person;
 }

@@ -28,7 +28,10 @@ export async function dispatchQueued(prisma: PrismaClient, queue: Queue, now: Da
           opts: { jobId: r.id, delay: Math.max(0, r.notBefore.getTime() - now.getTime()), priority: r.urgent ? 1 : 5 },
         })),
       );
-      await tx.$executeRawUnsafe(`UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::uuid[])`, rows.map((r) => r.id));
+      await tx.$executeRawUnsafe(
+        `UPDATE messages SET enqueued_at = now() WHERE id = ANY($1::uuid[])`,
+        rows.map((r) => r.id),
+      );
       return rows.length;
     });
     total += n;
@@ -36,7 +39,11 @@ export async function dispatchQueued(prisma: PrismaClient, queue: Queue, now: Da
   }
 }
 
-export function startDispatcher(prisma: PrismaClient, queue: Queue, options: { pollMs: number; logger: Logger; now?: () => Date }): { close: () => Promise<void> } {
+export function startDispatcher(
+  prisma: PrismaClient,
+  queue: Queue,
+  options: { pollMs: number; logger: Logger; now?: () => Date },
+): { close: () => Promise<void> } {
   const now = options.now ?? (() => new Date());
   let busy = false;
   let running: Promise<void> = Promise.resolve();

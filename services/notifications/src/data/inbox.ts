@@ -14,7 +14,11 @@ export interface InboxItem {
 }
 
 /** One user's in-app messages, newest first (uuidv7 ids: the id is the cursor); limit + 1 rows tell whether more follow. */
-export async function inboxPage(prisma: PrismaClient, username: string, q: { unread: boolean | null; cursor: string | null; limit: number }): Promise<InboxItem[]> {
+export async function inboxPage(
+  prisma: PrismaClient,
+  username: string,
+  q: { unread: boolean | null; cursor: string | null; limit: number },
+): Promise<InboxItem[]> {
   return prisma.$queryRawUnsafe<InboxItem[]>(
     `SELECT id, title, body, template, urgent, status, source_event_type AS "sourceEventType", child_id AS "childId",
             created_at AS "createdAt", read_at AS "readAt"
@@ -48,5 +52,8 @@ export async function markRead(prisma: PrismaClient, username: string, id: strin
 }
 
 export async function markAllRead(prisma: PrismaClient, username: string): Promise<number> {
-  return prisma.$executeRawUnsafe(`UPDATE messages SET read_at = now(), status = 'read' WHERE channel = 'inapp' AND recipient_username = $1 AND read_at IS NULL`, username);
+  return prisma.$executeRawUnsafe(
+    `UPDATE messages SET read_at = now(), status = 'read' WHERE channel = 'inapp' AND recipient_username = $1 AND read_at IS NULL`,
+    username,
+  );
 }

@@ -98,7 +98,8 @@ export async function storeMessages(tx: SqlTx, source: MessageSource, plans: Pla
       for (const office of offices) if (plan.channels.includes(office.kind)) push(office.kind, office.url, null, null, office.secret);
       continue;
     }
-    const people = plan.audience.kind === "role" ? await peopleInRole(tx, plan.audience.role, plan.audience.orgUnit) : [await withDirectoryContacts(tx, plan.audience)];
+    const people =
+      plan.audience.kind === "role" ? await peopleInRole(tx, plan.audience.role, plan.audience.orgUnit) : [await withDirectoryContacts(tx, plan.audience)];
     for (const person of people) {
       for (const channel of plan.channels) {
         const address = addressFor(channel, person);

@@ -62,12 +62,30 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
   switch (event.type) {
     case "visit.due": {
       const d = event.data;
-      return [{ rule: "visit-due", audience: responsible(d), channels: ["inapp"], template: "visit_due", vars: { ...visitVars(d), daysLeft: d.daysLeft }, urgent: false }];
+      return [
+        {
+          rule: "visit-due",
+          audience: responsible(d),
+          channels: ["inapp"],
+          template: "visit_due",
+          vars: { ...visitVars(d), daysLeft: d.daysLeft },
+          urgent: false,
+        },
+      ];
     }
     case "visit.overdue": {
       const d = event.data;
       if (d.level === 1) {
-        return [{ rule: "visit-overdue", audience: responsible(d), channels: ["inapp", "sms"], template: "visit_overdue", vars: { ...visitVars(d), days: d.daysOverdue }, urgent: false }];
+        return [
+          {
+            rule: "visit-overdue",
+            audience: responsible(d),
+            channels: ["inapp", "sms"],
+            template: "visit_overdue",
+            vars: { ...visitVars(d), days: d.daysOverdue },
+            urgent: false,
+          },
+        ];
       }
       return [
         {
@@ -82,19 +100,60 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
     }
     case "concern.raised": {
       const d = event.data;
-      const vars = { child: d.child.name, village: d.child.villageCode, category: labels.concernCategory[d.category], description: d.description, raisedBy: d.raisedBy.name };
+      const vars = {
+        child: d.child.name,
+        village: d.child.villageCode,
+        category: labels.concernCategory[d.category],
+        description: d.description,
+        raisedBy: d.raisedBy.name,
+      };
       return [
-        { rule: "concern-supervisor", audience: { kind: "role", role: "township-supervisor", orgUnit: d.ownerOrgUnit }, channels: ["inapp", "sms", "email"], template: "concern_raised", vars, urgent: true },
-        { rule: "concern-office", audience: { kind: "office", orgUnit: d.ownerOrgUnit }, channels: ["wecom", "dingtalk"], template: "concern_raised", vars, urgent: true },
-        { rule: "concern-director", audience: { kind: "role", role: "village-director", orgUnit: d.child.villageCode }, channels: ["inapp"], template: "concern_raised", vars, urgent: true },
+        {
+          rule: "concern-supervisor",
+          audience: { kind: "role", role: "township-supervisor", orgUnit: d.ownerOrgUnit },
+          channels: ["inapp", "sms", "email"],
+          template: "concern_raised",
+          vars,
+          urgent: true,
+        },
+        {
+          rule: "concern-office",
+          audience: { kind: "office", orgUnit: d.ownerOrgUnit },
+          channels: ["wecom", "dingtalk"],
+          template: "concern_raised",
+          vars,
+          urgent: true,
+        },
+        {
+          rule: "concern-director",
+          audience: { kind: "role", role: "village-director", orgUnit: d.child.villageCode },
+          channels: ["inapp"],
+          template: "concern_raised",
+          vars,
+          urgent: true,
+        },
       ];
     }
     case "concern.escalated": {
       const d = event.data;
       const vars = { child: d.child.name, village: d.child.villageCode, category: labels.concernCategory[d.category], days: d.openDays };
       return [
-        { rule: "concern-escalated-county", audience: { kind: "role", role: "county-admin", orgUnit: d.escalatedTo }, channels: ["inapp", "sms", "email"], template: "concern_escalated", vars, urgent: true },
-        { rule: "concern-escalated-federation", audience: { kind: "role", role: "federation-officer", orgUnit: d.escalatedTo }, channels: ["inapp"], template: "concern_escalated", vars, urgent: true },
+        {
+          rule: "concern-escalated-county",
+          audience: { kind: "role", role: "county-admin", orgUnit: d.escalatedTo },
+          channels: ["inapp", "sms", "email"],
+          template: "concern_escalated",
+          vars,
+          urgent: true,
+        },
+        {
+          rule: "concern-escalated-federation",
+          audience: { kind: "role", role: "federation-officer", orgUnit: d.escalatedTo },
+          channels: ["inapp"],
+          template: "concern_escalated",
+          vars,
+          urgent: true,
+        },
       ];
     }
     case "pairing.started": {
@@ -102,7 +161,14 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
       if (d.kind !== "mentor") return [];
       const helper: Audience = { kind: "person", username: d.helper.username, name: d.helper.name, phone: d.helper.phone, email: null };
       const plans: Plan[] = [
-        { rule: "pairing-helper", audience: helper, channels: ["inapp", "sms"], template: "pairing_started_helper", vars: { child: d.child.name, village: d.child.villageCode, startDate: d.startDate }, urgent: false },
+        {
+          rule: "pairing-helper",
+          audience: helper,
+          channels: ["inapp", "sms"],
+          template: "pairing_started_helper",
+          vars: { child: d.child.name, village: d.child.villageCode, startDate: d.startDate },
+          urgent: false,
+        },
       ];
       if (ctx.guardian?.phone && d.helper.phone) {
         plans.push({
@@ -138,15 +204,36 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
       // Health's payload names the guardian; the registry's (our projection) fills in when it has none.
       const guardian = d.guardian?.phone ? d.guardian : ctx.guardian;
       if (guardian?.phone) {
-        plans.push({ rule: "checkup-guardian", audience: { kind: "person", username: null, name: guardian.name, phone: guardian.phone, email: null }, channels: ["sms"], template: "checkup_flagged_guardian", vars, urgent: false });
+        plans.push({
+          rule: "checkup-guardian",
+          audience: { kind: "person", username: null, name: guardian.name, phone: guardian.phone, email: null },
+          channels: ["sms"],
+          template: "checkup_flagged_guardian",
+          vars,
+          urgent: false,
+        });
       }
       for (const parent of parentsToText(ctx, guardian?.phone)) {
         plans.push({ rule: "checkup-parent", audience: parent, channels: ["sms"], template: "checkup_flagged_parent", vars, urgent: false });
       }
       plans.push(
         d.helper
-          ? { rule: "checkup-helper", audience: { kind: "person", username: d.helper.username, name: d.helper.name, phone: d.helper.phone, email: null }, channels: ["inapp"], template: "checkup_flagged_helper", vars, urgent: false }
-          : { rule: "checkup-helper", audience: { kind: "role", role: "village-director", orgUnit: d.child.villageCode }, channels: ["inapp"], template: "checkup_flagged_helper", vars, urgent: false },
+          ? {
+              rule: "checkup-helper",
+              audience: { kind: "person", username: d.helper.username, name: d.helper.name, phone: d.helper.phone, email: null },
+              channels: ["inapp"],
+              template: "checkup_flagged_helper",
+              vars,
+              urgent: false,
+            }
+          : {
+              rule: "checkup-helper",
+              audience: { kind: "role", role: "village-director", orgUnit: d.child.villageCode },
+              channels: ["inapp"],
+              template: "checkup_flagged_helper",
+              vars,
+              urgent: false,
+            },
       );
       return plans;
     }
@@ -169,7 +256,14 @@ export function birthdayPlans(
   const vars = { child: child.name, date: child.date, weekday: weekdays[new Date(`${child.date}T00:00:00Z`).getUTCDay()]!, age: child.age };
   const plans: Plan[] = [];
   if (mentor) {
-    plans.push({ rule: "birthday-helper", audience: { kind: "person", username: mentor.username, name: mentor.name, phone: mentor.phone, email: null }, channels: ["inapp"], template: "birthday_helper", vars, urgent: false });
+    plans.push({
+      rule: "birthday-helper",
+      audience: { kind: "person", username: mentor.username, name: mentor.name, phone: mentor.phone, email: null },
+      channels: ["inapp"],
+      template: "birthday_helper",
+      vars,
+      urgent: false,
+    });
   }
   for (const parent of parentsToText(family, null)) {
     plans.push({ rule: "birthday-parent", audience: parent, channels: ["sms"], template: "birthday_parent", vars, urgent: false });

@@ -27,9 +27,13 @@ export function notificationHandlers(options: { now?: () => Date; quiet: QuietHo
   const notify = async (event: AnyEnvelope, tx: SqlTx) => {
     const childId = event.subject;
     // Only rules that write to the family need it (guardian and parents' phones).
-    const family = event.type === "pairing.started" || event.type === "checkup.flagged" ? await familyOf(tx, event.data.child.id) : { guardian: null, parents: [] };
+    const family =
+      event.type === "pairing.started" || event.type === "checkup.flagged" ? await familyOf(tx, event.data.child.id) : { guardian: null, parents: [] };
     const plans = plansFor(event, family);
-    await storeMessages(tx, { id: event.id, type: event.type, orgUnit: event.orgUnit, childId: /^[0-9a-f-]{36}$/.test(childId) ? childId : null }, plans, { now: now(), quiet: options.quiet });
+    await storeMessages(tx, { id: event.id, type: event.type, orgUnit: event.orgUnit, childId: /^[0-9a-f-]{36}$/.test(childId) ? childId : null }, plans, {
+      now: now(),
+      quiet: options.quiet,
+    });
   };
   const child: EventHandler<SqlTx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => applyChild(tx, event.data.child);
   return {

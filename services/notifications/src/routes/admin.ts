@@ -30,7 +30,10 @@ function requireCountyAdmin(principal: Principal): void {
 }
 
 /** Delivery status, dead letters and office robots: for county admins. */
-export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions; webhookAllowedHosts?: readonly string[] }): void {
+export function registerAdminRoutes(
+  app: ServiceApp,
+  deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions; webhookAllowedHosts?: readonly string[] },
+): void {
   const { prisma } = deps;
 
   /**
@@ -49,43 +52,59 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     });
   }
 
-  app.get("/api/v1/notifications/messages", { schema: { tags: ["notifications"], summary: "消息发送状态（排队、已发送、失败、已读）", querystring: MessagesQuery } }, async (request) => {
-    const principal = request.principal!;
-    requireCountyAdmin(principal);
-    const q = request.query;
-    if (q.orgUnit) assertWithinJurisdiction(principal, q.orgUnit);
-    const rows = await listMessages(prisma, {
-      orgUnit: q.orgUnit ?? principal.orgUnit,
-      status: q.status ?? null,
-      channel: q.channel ?? null,
-      sourceEventType: q.sourceEventType ?? null,
-      childId: q.childId ?? null,
-      cursor: q.cursor ?? null,
-      limit: q.limit,
-    });
-    const more = rows.length > q.limit;
-    const items = more ? rows.slice(0, q.limit) : rows;
-    return { items, nextCursor: more ? items[items.length - 1]!.id : null };
-  });
+  app.get(
+    "/api/v1/notifications/messages",
+    { schema: { tags: ["notifications"], summary: "消息发送状态（排队、已发送、失败、已读）", querystring: MessagesQuery } },
+    async (request) => {
+      const principal = request.principal!;
+      requireCountyAdmin(principal);
+      const q = request.query;
+      if (q.orgUnit) assertWithinJurisdiction(principal, q.orgUnit);
+      const rows = await listMessages(prisma, {
+        orgUnit: q.orgUnit ?? principal.orgUnit,
+        status: q.status ?? null,
+        channel: q.channel ?? null,
+        sourceEventType: q.sourceEventType ?? null,
+        childId: q.childId ?? null,
+        cursor: q.cursor ?? null,
+        limit: q.limit,
+      });
+      const more = rows.length > q.limit;
+      const items = more ? rows.slice(0, q.limit) : rows;
+      return { items, nextCursor: more ? items[items.length - 1]!.id : null };
+    },
+  );
 
   app.get("/api/v1/notifications/dead-letters", { schema: { tags: ["notifications"], summary: "发送失败（死信）的消息及原因" } }, async (request) => {
     const principal = request.principal!;
     requireCountyAdmin(principal);
     const letters = await lettersOfCounty(principal);
-    return { items: letters.map((l) => ({ id: l.id, messageId: (l.data as { messageId: string }).messageId, reason: l.reason, attempts: l.attempts, failedAt: l.failedAt })) };
+    return {
+      items: letters.map((l) => ({
+        id: l.id,
+        messageId: (l.data as { messageId: string }).messageId,
+        reason: l.reason,
+        attempts: l.attempts,
+        failedAt: l.failedAt,
+      })),
+    };
   });
 
-  app.post("/api/v1/notifications/dead-letters/replay", { schema: { tags: ["notifications"], summary: "重新发送死信（修复原因后）", body: ReplayBody } }, async (request) => {
-    const principal = request.principal!;
-    requireCountyAdmin(principal);
-    const letters = await lettersOfCounty(principal);
-    const chosen = request.body.ids ? letters.filter((l) => request.body.ids!.includes(l.id)) : letters;
-    const messageIds = chosen.map((l) => (l.data as { messageId: string }).messageId);
-    // Failed messages go back to the queue state the worker sends from.
-    await requeueFailed(prisma, messageIds);
-    const replayed = await replayDeadLetters(jobQueues.notificationsDeliver, { ...deps.deadLetters, ids: chosen.map((l) => l.id) });
-    return { replayed };
-  });
+  app.post(
+    "/api/v1/notifications/dead-letters/replay",
+    { schema: { tags: ["notifications"], summary: "重新发送死信（修复原因后）", body: ReplayBody } },
+    async (request) => {
+      const principal = request.principal!;
+      requireCountyAdmin(principal);
+      const letters = await lettersOfCounty(principal);
+      const chosen = request.body.ids ? letters.filter((l) => request.body.ids!.includes(l.id)) : letters;
+      const messageIds = chosen.map((l) => (l.data as { messageId: string }).messageId);
+      // Failed messages go back to the queue state the worker sends from.
+      await requeueFailed(prisma, messageIds);
+      const replayed = await replayDeadLetters(jobQueues.notificationsDeliver, { ...deps.deadLetters, ids: chosen.map((l) => l.id) });
+      return { replayed };
+    },
+  );
 
   // 发送结果未知: the send may have reached the provider (a timeout, a crash mid-send). It is
   // never retried by itself; the county admin resends it or confirms it arrived.
@@ -114,15 +133,19 @@ export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     },
   );
 
-  app.put("/api/v1/notifications/offices/:orgUnit/:kind", { schema: { tags: ["notifications"], summary: "设置乡镇/县办公群机器人（企业微信、钉钉）", params: OfficeParams, body: OfficeBody } }, async (request) => {
-    const principal = request.principal!;
-    if (!hasAnyRole(principal, ["county-admin", "township-supervisor"])) throw new ForbiddenError("当前角色无权设置办公群机器人");
-    assertWithinJurisdiction(principal, request.params.orgUnit);
-    const { orgUnit, kind } = request.params;
-    // Only the provider's own HTTPS host: anything else would let this setting point our server inside the deployment.
-    const problem = webhookUrlProblem(kind, request.body.url, deps.webhookAllowedHosts);
-    if (problem) throw ValidationError.field("url", problem);
-    await setOfficeChannel(prisma, { orgUnit, kind, url: request.body.url, secret: request.body.secret ?? null });
-    return { orgUnit, kind, configured: true };
-  });
+  app.put(
+    "/api/v1/notifications/offices/:orgUnit/:kind",
+    { schema: { tags: ["notifications"], summary: "设置乡镇/县办公群机器人（企业微信、钉钉）", params: OfficeParams, body: OfficeBody } },
+    async (request) => {
+      const principal = request.principal!;
+      if (!hasAnyRole(principal, ["county-admin", "township-supervisor"])) throw new ForbiddenError("当前角色无权设置办公群机器人");
+      assertWithinJurisdiction(principal, request.params.orgUnit);
+      const { orgUnit, kind } = request.params;
+      // Only the provider's own HTTPS host: anything else would let this setting point our server inside the deployment.
+      const problem = webhookUrlProblem(kind, request.body.url, deps.webhookAllowedHosts);
+      if (problem) throw ValidationError.field("url", problem);
+      await setOfficeChannel(prisma, { orgUnit, kind, url: request.body.url, secret: request.body.secret ?? null });
+      return { orgUnit, kind, configured: true };
+    },
+  );
 }

@@ -4,7 +4,10 @@ import type { PrismaClient } from "../data/db.js";
 import { inboxPage, markAllRead, markRead, unreadCount } from "../data/inbox.js";
 
 const ListQuery = z.object({
-  unread: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  unread: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
   cursor: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
@@ -27,5 +30,7 @@ export function registerInboxRoutes(app: ServiceApp, prisma: PrismaClient): void
     return read;
   });
 
-  app.post("/api/v1/inbox/read-all", { schema: { tags: ["inbox"], summary: "全部标记为已读" } }, async (request) => ({ marked: await markAllRead(prisma, request.principal!.username) }));
+  app.post("/api/v1/inbox/read-all", { schema: { tags: ["inbox"], summary: "全部标记为已读" } }, async (request) => ({
+    marked: await markAllRead(prisma, request.principal!.username),
+  }));
 }

@@ -71,13 +71,13 @@ export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, actor: Ac
     if (previous.schoolId) await end(["mentor"], "child_moved", previous.schoolId);
   }
 
-  const [{ needs }] = await tx.$queryRawUnsafe<{ needs: boolean }[]>(
+  const [{ needs }] = (await tx.$queryRawUnsafe<{ needs: boolean }[]>(
     `SELECT NOT EXISTS (SELECT 1 FROM pairings WHERE child_id = $1::uuid AND kind = 'mentor' AND status IN ('proposed', 'active'))
          OR ($2::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pairings WHERE child_id = $1::uuid AND kind = 'peer' AND status IN ('proposed', 'active')))
          AS needs`,
     child.id,
     child.schoolId,
-  ) as [{ needs: boolean }];
+  )) as [{ needs: boolean }];
   // Any change to an unpaired child (risk, village, school) can change the best answer.
   if (needs) await requestMatching(tx, child.townshipCode, "child");
   return "applied";

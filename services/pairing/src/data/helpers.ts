@@ -164,6 +164,9 @@ export async function listHelpers(prisma: PrismaClient, filter: HelperFilter): P
 
 /** A helper's proposed and active pairings. */
 export async function openPairingIds(prisma: PrismaClient, helperId: string): Promise<string[]> {
-  const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM pairings WHERE helper_id = $1::uuid AND status IN ('proposed', 'active') ORDER BY id`, helperId);
+  const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT id FROM pairings WHERE helper_id = $1::uuid AND status IN ('proposed', 'active') ORDER BY id`,
+    helperId,
+  );
   return rows.map((r) => r.id);
 }

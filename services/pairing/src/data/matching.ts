@@ -176,12 +176,15 @@ export async function matchOrgUnit(prisma: PrismaClient, orgUnit: string, option
   const summaries: RunSummary[] = [];
   for (const { code } of townships) {
     summaries.push(
-      ...(await prisma.$transaction(async (tx) => {
-        const runs = await matchTownship(tx, code, options);
-        // After the run lock (lock order in match-requests.ts): a queued request is answered by this run.
-        await tx.$executeRawUnsafe(`DELETE FROM match_requests WHERE township_code = $1`, code);
-        return runs;
-      }, { timeout: 60_000 })),
+      ...(await prisma.$transaction(
+        async (tx) => {
+          const runs = await matchTownship(tx, code, options);
+          // After the run lock (lock order in match-requests.ts): a queued request is answered by this run.
+          await tx.$executeRawUnsafe(`DELETE FROM match_requests WHERE township_code = $1`, code);
+          return runs;
+        },
+        { timeout: 60_000 },
+      )),
     );
   }
   return summaries;

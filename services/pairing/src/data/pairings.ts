@@ -143,8 +143,14 @@ export async function endOpenPairings(tx: Tx, filter: EndFilter): Promise<{ ende
     filter.pairingId ?? null,
     filter.onlyTeacherOfSchool ?? null,
   );
-  const ended = await loadPairings(tx, rows.filter((r) => r.status === "ended").map((r) => r.id));
-  await appendToOutbox(tx, ended.map((p) => endedEvent(p, filter.actor)));
+  const ended = await loadPairings(
+    tx,
+    rows.filter((r) => r.status === "ended").map((r) => r.id),
+  );
+  await appendToOutbox(
+    tx,
+    ended.map((p) => endedEvent(p, filter.actor)),
+  );
   return { ended, withdrawn: rows.length - ended.length };
 }
 
@@ -198,7 +204,11 @@ export async function approvePairing(prisma: PrismaClient, id: string, decider: 
       seen.helper.id,
     )) as [{ active: number }];
     if (active >= helper.capacity) {
-      throw new ConflictError("HELPER_FULL", `帮扶人${seen.helper.name}已结对${active}名儿童，达到上限${helper.capacity}名`, { field: "helperId", active, capacity: helper.capacity });
+      throw new ConflictError("HELPER_FULL", `帮扶人${seen.helper.name}已结对${active}名儿童，达到上限${helper.capacity}名`, {
+        field: "helperId",
+        active,
+        capacity: helper.capacity,
+      });
     }
     await tx.$executeRawUnsafe(
       `UPDATE pairings SET status = 'active', decided_at = now(), decided_by = $2, start_date = $3::date WHERE id = $1::uuid`,

@@ -9,7 +9,10 @@ import { PRODUCER } from "./pairings.js";
  * `snapshot.completed`, for a reporting rebuild. A county has tens of thousands
  * of pairings at most: batches of 1,000, each committed with its events.
  */
-export async function publishPairingSnapshot(prisma: PrismaClient, options: { runId?: string; county?: string } = {}): Promise<{ runId: string; events: number }> {
+export async function publishPairingSnapshot(
+  prisma: PrismaClient,
+  options: { runId?: string; county?: string } = {},
+): Promise<{ runId: string; events: number }> {
   const runId = options.runId ?? uuidv7();
   const actor = systemActor("publish-snapshot");
   let events = 0;
@@ -18,7 +21,18 @@ export async function publishPairingSnapshot(prisma: PrismaClient, options: { ru
   const scope = options.county ?? "";
   let county = options.county ?? "000000";
   for (;;) {
-    const rows = await prisma.$queryRawUnsafe<{ id: string; kind: "mentor" | "peer"; startDate: string; childId: string; name: string; villageCode: string; townshipCode: string; schoolId: string | null }[]>(
+    const rows = await prisma.$queryRawUnsafe<
+      {
+        id: string;
+        kind: "mentor" | "peer";
+        startDate: string;
+        childId: string;
+        name: string;
+        villageCode: string;
+        townshipCode: string;
+        schoolId: string | null;
+      }[]
+    >(
       `SELECT p.id, p.kind, to_char(p.start_date, 'YYYY-MM-DD') AS "startDate", c.id AS "childId", c.name, c.village_code AS "villageCode",
               c.township_code AS "townshipCode", c.school_id AS "schoolId"
          FROM pairings p JOIN children c ON c.id = p.child_id
@@ -38,7 +52,15 @@ export async function publishPairingSnapshot(prisma: PrismaClient, options: { ru
               subject: r.childId,
               orgUnit: r.villageCode,
               actor,
-              data: { runId, pairingId: r.id, kind: r.kind, status: "active", child: { id: r.childId, name: r.name, villageCode: r.villageCode, townshipCode: r.townshipCode, schoolId: r.schoolId }, startDate: r.startDate, endDate: null },
+              data: {
+                runId,
+                pairingId: r.id,
+                kind: r.kind,
+                status: "active",
+                child: { id: r.childId, name: r.name, villageCode: r.villageCode, townshipCode: r.townshipCode, schoolId: r.schoolId },
+                startDate: r.startDate,
+                endDate: null,
+              },
             },
             { producer: PRODUCER },
           ),
@@ -49,7 +71,9 @@ export async function publishPairingSnapshot(prisma: PrismaClient, options: { ru
     after = rows[rows.length - 1]!.id;
   }
   await prisma.$transaction((tx) =>
-    appendToOutbox(tx, [buildEvent("snapshot.completed", { subject: county, orgUnit: county, actor, data: { runId, producer: PRODUCER, events } }, { producer: PRODUCER })]),
+    appendToOutbox(tx, [
+      buildEvent("snapshot.completed", { subject: county, orgUnit: county, actor, data: { runId, producer: PRODUCER, events } }, { producer: PRODUCER }),
+    ]),
   );
   return { runId, events };
 }

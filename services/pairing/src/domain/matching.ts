@@ -1,15 +1,6 @@
 import type { PairingKind } from "@shouhu/contracts";
 import { MinCostFlow } from "./min-cost-flow.js";
-import {
-  edgeFor,
-  mentorCosts,
-  servesKind,
-  slotCost,
-  unpairedPenalty,
-  type MatchChild,
-  type MatchHelper,
-  type MatchReason,
-} from "./match-rules.js";
+import { edgeFor, mentorCosts, servesKind, slotCost, unpairedPenalty, type MatchChild, type MatchHelper, type MatchReason } from "./match-rules.js";
 
 export interface MatchInput {
   kind: PairingKind;
@@ -202,7 +193,11 @@ function solveTownship(kind: PairingKind, children: MatchChild[], allHelpers: Ma
   const pools =
     kind === "mentor"
       ? [
-          { reason: "township" as const, cost: mentorCosts.township, members: indexesWhere(helpers, (h) => h.kind === "proxy_parent" || h.kind === "volunteer") },
+          {
+            reason: "township" as const,
+            cost: mentorCosts.township,
+            members: indexesWhere(helpers, (h) => h.kind === "proxy_parent" || h.kind === "volunteer"),
+          },
           { reason: "township_teacher" as const, cost: mentorCosts.township_teacher, members: indexesWhere(helpers, (h) => h.kind === "teacher") },
         ].filter((p) => p.members.length > 0)
       : [];
@@ -236,7 +231,7 @@ function solveTownship(kind: PairingKind, children: MatchChild[], allHelpers: Ma
 
   // Each class supplies its size; its own unpaired edge always reaches the sink.
   classes.forEach((cls, i) => {
-    for (let supply = cls.members.length; supply > 0; ) supply -= graph.augment(classNode(i), SINK, supply)!.flow;
+    for (let supply = cls.members.length; supply > 0;) supply -= graph.augment(classNode(i), SINK, supply)!.flow;
   });
 
   const result: Assignment[] = [];
@@ -281,8 +276,8 @@ function localIndex(kind: PairingKind, helpers: MatchHelper[]): (child: MatchChi
   const none: number[] = [];
   return (child) =>
     kind === "peer"
-      ? (child.schoolId ? byKey.get(`peer:${child.schoolId}:${child.sex}`) : undefined) ?? none
-      : [...(child.schoolId ? byKey.get(`school:${child.schoolId}`) ?? none : none), ...(byKey.get(`village:${child.villageCode}`) ?? none)];
+      ? ((child.schoolId ? byKey.get(`peer:${child.schoolId}:${child.sex}`) : undefined) ?? none)
+      : [...(child.schoolId ? (byKey.get(`school:${child.schoolId}`) ?? none) : none), ...(byKey.get(`village:${child.villageCode}`) ?? none)];
 }
 
 function unmatchedOf(kind: PairingKind, children: MatchChild[], helpers: MatchHelper[], assigned: Assignment[], forbidden: ReadonlySet<string>): Unmatched[] {

@@ -27,7 +27,10 @@ export class MinCostFlow {
   private run = 0;
   private readonly heap: BinaryHeap;
 
-  constructor(readonly nodeCount: number, expectedEdges = 16) {
+  constructor(
+    readonly nodeCount: number,
+    expectedEdges = 16,
+  ) {
     this.head = new Int32Array(nodeCount).fill(-1);
     const size = Math.max(16, expectedEdges * 2);
     this.next = new Int32Array(size);

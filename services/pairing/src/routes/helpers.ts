@@ -21,7 +21,10 @@ const IdParams = z.object({ id: z.uuid({ message: "帮扶人编号格式不正�
 const ListQuery = z.object({
   orgUnit: orgUnitCode().optional(),
   kind: HelperKind.optional(),
-  active: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  active: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
   schoolId: z.string().max(32).optional(),
   q: z.string().min(1).max(40).optional(),
   cursor: z.uuid().optional(),
@@ -60,15 +63,19 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
   const { prisma } = deps;
   const today = () => todayInChina(deps.now());
 
-  app.post("/api/v1/helpers", { schema: { tags: ["helpers"], summary: "登记帮扶人（教师、代理家长、志愿者、村儿童主任、同伴学生）", body: HelperInput } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireRole(principal, helperKeepers, "登记帮扶人");
-    const result = validateHelper(request.body, today());
-    if (!result.ok) throw new ValidationError(result.issues);
-    // Helper writes happen inside the writer's own org unit, like child records.
-    assertWithinJurisdiction(principal, result.value.orgUnitCode);
-    return reply.status(201).send(presentHelper(principal, await createHelper(prisma, result.value)));
-  });
+  app.post(
+    "/api/v1/helpers",
+    { schema: { tags: ["helpers"], summary: "登记帮扶人（教师、代理家长、志愿者、村儿童主任、同伴学生）", body: HelperInput } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, helperKeepers, "登记帮扶人");
+      const result = validateHelper(request.body, today());
+      if (!result.ok) throw new ValidationError(result.issues);
+      // Helper writes happen inside the writer's own org unit, like child records.
+      assertWithinJurisdiction(principal, result.value.orgUnitCode);
+      return reply.status(201).send(presentHelper(principal, await createHelper(prisma, result.value)));
+    },
+  );
 
   app.get("/api/v1/helpers", { schema: { tags: ["helpers"], summary: "帮扶人名单", querystring: ListQuery } }, async (request) => {
     const principal = request.principal!;
@@ -89,7 +96,10 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
     const teacher = teacherOnly(principal);
     if (teacher && (!teacher.schoolId || helper.schoolId !== teacher.schoolId)) throw new NotFoundError("帮扶人", request.params.id);
     const open = await loadPairings(prisma, await openPairingIds(prisma, helper.id));
-    return { ...presentHelper(principal, helper), pairings: open.filter((p) => contains(principal.orgUnit, p.child.villageCode)).map((p) => presentPairing(principal, p)) };
+    return {
+      ...presentHelper(principal, helper),
+      pairings: open.filter((p) => contains(principal.orgUnit, p.child.villageCode)).map((p) => presentPairing(principal, p)),
+    };
   });
 
   app.patch("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "修改帮扶人信息", params: IdParams, body: HelperPatch } }, async (request) => {
@@ -110,7 +120,11 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
       requireRole(principal, helperKeepers, "停用帮扶人");
       const current = await getHelper(prisma, request.params.id, principal.orgUnit);
       const result = await deactivateHelper(prisma, current.id, request.body.reason, actorOf(principal), today());
-      return { helper: presentHelper(principal, result.helper), endedPairings: result.ended.map((p) => presentPairing(principal, p)), withdrawnProposals: result.withdrawn };
+      return {
+        helper: presentHelper(principal, result.helper),
+        endedPairings: result.ended.map((p) => presentPairing(principal, p)),
+        withdrawnProposals: result.withdrawn,
+      };
     },
   );
 

@@ -24,7 +24,10 @@ const ListQuery = z.object({
   childId: z.uuid().optional(),
   helperId: z.uuid().optional(),
   /** Only pairings where the caller is the helper. */
-  mine: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  mine: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
   cursor: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
@@ -84,13 +87,17 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
     return presentPairing(principal, p);
   });
 
-  app.post("/api/v1/pairings/:id/reject", { schema: { tags: ["pairings"], summary: "驳回结对建议（将为该儿童另行匹配）", params: IdParams, body: NoteBody } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireRole(principal, approvers, "审批结对");
-    const p = await rejectPairing(prisma, request.params.id, deciderOf(principal), request.body.note ?? null);
-    markAudit(reply, "pairing-decision", [p.child.id]);
-    return presentPairing(principal, p);
-  });
+  app.post(
+    "/api/v1/pairings/:id/reject",
+    { schema: { tags: ["pairings"], summary: "驳回结对建议（将为该儿童另行匹配）", params: IdParams, body: NoteBody } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, approvers, "审批结对");
+      const p = await rejectPairing(prisma, request.params.id, deciderOf(principal), request.body.note ?? null);
+      markAudit(reply, "pairing-decision", [p.child.id]);
+      return presentPairing(principal, p);
+    },
+  );
 
   app.post(
     "/api/v1/pairings/decisions",
@@ -111,16 +118,24 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
           results.push({ id, ok: false, error: { code: err.code, message: err.message } });
         }
       }
-      markAudit(reply, "pairing-decision", results.flatMap((r) => (r.pairing ? [r.pairing.child.id] : [])));
+      markAudit(
+        reply,
+        "pairing-decision",
+        results.flatMap((r) => (r.pairing ? [r.pairing.child.id] : [])),
+      );
       return { succeeded: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, results };
     },
   );
 
-  app.post("/api/v1/pairings/:id/end", { schema: { tags: ["pairings"], summary: "解除结对（儿童将重新匹配）", params: IdParams, body: NoteBody } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireRole(principal, approvers, "解除结对");
-    const p = await endPairing(prisma, request.params.id, deciderOf(principal), today(), request.body.note ?? null);
-    markAudit(reply, "pairing-end", [p.child.id]);
-    return presentPairing(principal, p);
-  });
+  app.post(
+    "/api/v1/pairings/:id/end",
+    { schema: { tags: ["pairings"], summary: "解除结对（儿童将重新匹配）", params: IdParams, body: NoteBody } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, approvers, "解除结对");
+      const p = await endPairing(prisma, request.params.id, deciderOf(principal), today(), request.body.note ?? null);
+      markAudit(reply, "pairing-end", [p.child.id]);
+      return presentPairing(principal, p);
+    },
+  );
 }

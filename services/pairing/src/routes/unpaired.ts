@@ -10,7 +10,10 @@ const ListQuery = z.object({
   orgUnit: orgUnitCode().optional(),
   kind: PairingKind.default("mentor"),
   /** `<villageCode>_<childId>` of the last item of the previous page. */
-  cursor: z.string().regex(/^\d{12}_[0-9a-f-]{36}$/, "分页游标格式不正确").optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{12}_[0-9a-f-]{36}$/, "分页游标格式不正确")
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(200),
 });
 const SummaryQuery = ListQuery.pick({ orgUnit: true, kind: true });
@@ -40,7 +43,14 @@ export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): v
       const { kind, cursor, limit } = request.query;
       const teacher = teacherOnly(principal);
       const [afterVillage, afterId] = cursor ? cursor.split("_") : [null, null];
-      const rows = await unpairedChildren<UnpairedRow>(prisma, { scope: scopeOf(principal, request.query.orgUnit), kind, schoolId: teacher ? (teacher.schoolId ?? "-") : null, afterVillage, afterId, limit });
+      const rows = await unpairedChildren<UnpairedRow>(prisma, {
+        scope: scopeOf(principal, request.query.orgUnit),
+        kind,
+        schoolId: teacher ? (teacher.schoolId ?? "-") : null,
+        afterVillage,
+        afterId,
+        limit,
+      });
       const more = rows.length > limit;
       const items = (more ? rows.slice(0, limit) : rows).map((r) => ({
         ...r,
@@ -48,7 +58,11 @@ export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): v
         leftBehindTypeLabel: labels.leftBehindType[r.leftBehindType],
         waiting: r.proposal ? "待审批" : "未能匹配",
       }));
-      markAudit(reply, "list", items.map((i) => i.id));
+      markAudit(
+        reply,
+        "list",
+        items.map((i) => i.id),
+      );
       const last = items[items.length - 1];
       return { items, nextCursor: more && last ? `${last.villageCode}_${last.id}` : null };
     },
@@ -61,7 +75,11 @@ export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): v
       const principal = request.principal!;
       const kind = request.query.kind;
       const teacher = teacherOnly(principal);
-      const rows = await unpairedByVillage(prisma, { scope: scopeOf(principal, request.query.orgUnit), kind, schoolId: teacher ? (teacher.schoolId ?? "-") : null });
+      const rows = await unpairedByVillage(prisma, {
+        scope: scopeOf(principal, request.query.orgUnit),
+        kind,
+        schoolId: teacher ? (teacher.schoolId ?? "-") : null,
+      });
       const totals = rows.reduce(
         (t, r) => ({ children: t.children + r.children, paired: t.paired + r.paired, proposed: t.proposed + r.proposed, unmatched: t.unmatched + r.unmatched }),
         { children: 0, paired: 0, proposed: 0, unmatched: 0 },

@@ -88,7 +88,16 @@ type GuardianIn = Pick<GuardianRecord, "name" | "relation"> & Partial<Omit<Guard
 type ParentIn = Pick<ParentRecord, "role"> & Partial<Omit<ParentRecord, "role">>;
 
 const guardianRows = (childId: string, guardians: GuardianIn[]) =>
-  guardians.map((g, position) => ({ id: uuidv7(), childId, position, name: g.name, relation: g.relation, phone: g.phone ?? null, age: g.age ?? null, health: g.health ?? null }));
+  guardians.map((g, position) => ({
+    id: uuidv7(),
+    childId,
+    position,
+    name: g.name,
+    relation: g.relation,
+    phone: g.phone ?? null,
+    age: g.age ?? null,
+    health: g.health ?? null,
+  }));
 
 const parentRows = (childId: string, parents: ParentIn[]) =>
   parents.map((p) => ({
@@ -147,7 +156,20 @@ export async function createChild(prisma: PrismaClient, input: ChildInput, actor
 }
 
 export function pickEditable(child: ChildRecord): Record<string, unknown> {
-  const { id: _i, townshipCode: _t, countyCode: _c, schoolName: _s, status: _st, exitReason: _e, exitNote: _n, exitedAt: _x, revision: _r, createdAt: _ca, updatedAt: _u, ...editable } = child;
+  const {
+    id: _i,
+    townshipCode: _t,
+    countyCode: _c,
+    schoolName: _s,
+    status: _st,
+    exitReason: _e,
+    exitNote: _n,
+    exitedAt: _x,
+    revision: _r,
+    createdAt: _ca,
+    updatedAt: _u,
+    ...editable
+  } = child;
   return editable;
 }
 
@@ -173,7 +195,10 @@ export async function updateChild(
       await lockChild(tx, id);
       const before = await getChild(tx, id);
       if (expectedRevision !== undefined && expectedRevision !== before.revision) {
-        throw new ConflictError("STALE_REVISION", `档案已被他人修改（当前版本 ${before.revision}），请刷新后重试`, { field: "revision", currentRevision: before.revision });
+        throw new ConflictError("STALE_REVISION", `档案已被他人修改（当前版本 ${before.revision}），请刷新后重试`, {
+          field: "revision",
+          currentRevision: before.revision,
+        });
       }
       const changes = diffFields(pickEditable(before), patch as Record<string, unknown>);
       if (changes.length === 0) return { child: before, changed: false };
@@ -223,7 +248,7 @@ export async function changeStatusInTx(tx: Tx, id: string, change: StatusChange,
     where: { id },
     data: {
       status: change.status,
-      exitReason: exiting ? change.reason ?? null : null,
+      exitReason: exiting ? (change.reason ?? null) : null,
       exitNote: change.note ?? null,
       exitedAt: exiting ? new Date(`${today}T00:00:00Z`) : null,
       revision,

@@ -22,7 +22,16 @@ export async function createBatch(
   b: { sha256: string; fileName: string; orgUnit: string; createdBy: string; createdByName: string; content: Uint8Array<ArrayBuffer> },
 ): Promise<ImportBatchRow> {
   return prisma.importBatch.create({
-    data: { id: uuidv7(), fileSha256: b.sha256, fileName: b.fileName, orgUnit: b.orgUnit, status: "queued", createdBy: b.createdBy, createdByName: b.createdByName, file: { create: { content: b.content } } },
+    data: {
+      id: uuidv7(),
+      fileSha256: b.sha256,
+      fileName: b.fileName,
+      orgUnit: b.orgUnit,
+      status: "queued",
+      createdBy: b.createdBy,
+      createdByName: b.createdByName,
+      file: { create: { content: b.content } },
+    },
   });
 }
 

@@ -98,11 +98,7 @@ export async function listChildren(
   if (filters.schoolId) and.push({ schoolId: filters.schoolId });
   if (filters.q) {
     const q = filters.q.trim();
-    and.push(
-      canSearchIdNumbers
-        ? { OR: [{ name: { contains: q } }, { idNumber: { contains: q.toUpperCase() } }] }
-        : { name: { contains: q } },
-    );
+    and.push(canSearchIdNumbers ? { OR: [{ name: { contains: q } }, { idNumber: { contains: q.toUpperCase() } }] } : { name: { contains: q } });
   }
   if (filters.cursor) and.push({ id: { gt: filters.cursor } });
   const rows = await prisma.child.findMany({

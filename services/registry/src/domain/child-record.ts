@@ -1,12 +1,4 @@
-import type {
-  ChildSnapshot,
-  ChildStatus,
-  DifficultyCategory,
-  ExitReason,
-  LeftBehindType,
-  RiskLevel,
-  Sex,
-} from "@shouhu/contracts";
+import type { ChildSnapshot, ChildStatus, DifficultyCategory, ExitReason, LeftBehindType, RiskLevel, Sex } from "@shouhu/contracts";
 
 export interface GuardianRecord {
   name: string;

@@ -25,7 +25,10 @@ const Parent = z.object({
   workProvince: optionalText(20),
   workCity: optionalText(40),
   employer: optionalText(100),
-  awaySince: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "格式应为 yyyy-mm").nullish(),
+  awaySince: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "格式应为 yyyy-mm")
+    .nullish(),
 });
 
 const childFields = {

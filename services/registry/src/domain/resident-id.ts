@@ -4,9 +4,7 @@ import { toHalfWidth } from "@shouhu/cn";
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECKS = "10X98765432";
 
-export type ResidentIdResult =
-  | { ok: true; idNumber: string; birthDate: string; sex: "male" | "female" }
-  | { ok: false; reason: string };
+export type ResidentIdResult = { ok: true; idNumber: string; birthDate: string; sex: "male" | "female" } | { ok: false; reason: string };
 
 export const EXCEL_NUMBER_REASON = "身份证号被 Excel 存为数字，末尾数字已丢失，无法恢复，请将该列设为文本后重新录入";
 

@@ -77,7 +77,13 @@ export async function runExport(prisma: PrismaClient, write: WriteRegister, expo
   const content = await write(pages(), { title: `${placeNames.get(filters.orgUnit) ?? filters.orgUnit}农村留守儿童信息登记表`, placeNames });
   await prisma.exportJob.update({
     where: { id: exportId },
-    data: { status: "completed", content: new Uint8Array(content), doneRows: totalRows, finishedAt: new Date(), childIds: childIds.length <= AUDIT_NAMED_MAX ? childIds : [] },
+    data: {
+      status: "completed",
+      content: new Uint8Array(content),
+      doneRows: totalRows,
+      finishedAt: new Date(),
+      childIds: childIds.length <= AUDIT_NAMED_MAX ? childIds : [],
+    },
   });
 }
 

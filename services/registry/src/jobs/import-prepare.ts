@@ -28,9 +28,34 @@ export interface PrepareContext {
 
 /** The tables a batch writes with COPY, in the order they are written (children first: the others reference it). */
 export const copyTables = {
-  children: ["id", "id_number", "name", "sex", "birth_date", "ethnicity", "village_code", "township_code", "county_code", "address", "school_id", "grade",
-    "class_name", "left_behind_type", "difficulty_categories", "risk_level", "family_situation", "health_notes", "psychological_notes",
-    "helper_name", "remarks", "revision", "import_batch_id", "created_by", "created_at", "updated_at"],
+  children: [
+    "id",
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "village_code",
+    "township_code",
+    "county_code",
+    "address",
+    "school_id",
+    "grade",
+    "class_name",
+    "left_behind_type",
+    "difficulty_categories",
+    "risk_level",
+    "family_situation",
+    "health_notes",
+    "psychological_notes",
+    "helper_name",
+    "remarks",
+    "revision",
+    "import_batch_id",
+    "created_by",
+    "created_at",
+    "updated_at",
+  ],
   guardians: ["id", "child_id", "position", "name", "relation", "phone", "age", "health"],
   parents: ["id", "child_id", "role", "name", "phone", "work_province", "work_city", "employer", "away_since"],
   child_history: ["child_id", "revision", "action", "actor_id", "actor_name", "actor_role", "reason", "changes", "at"],
@@ -99,7 +124,13 @@ export function recordFromInput(id: string, input: ChildInput, schoolName: strin
     psychologicalNotes: input.psychologicalNotes ?? null,
     helperName: input.helperName ?? null,
     remarks: input.remarks ?? null,
-    guardians: (input.guardians ?? []).map((g) => ({ name: g.name, relation: g.relation, phone: g.phone ?? null, age: g.age ?? null, health: g.health ?? null })),
+    guardians: (input.guardians ?? []).map((g) => ({
+      name: g.name,
+      relation: g.relation,
+      phone: g.phone ?? null,
+      age: g.age ?? null,
+      health: g.health ?? null,
+    })),
     parents: (input.parents ?? []).map((p) => ({
       role: p.role,
       name: p.name ?? null,
@@ -207,18 +238,38 @@ export function prepareBatch(rows: ParsedRow[], ctx: PrepareContext): PreparedBa
   const ends = Object.fromEntries(tableNames.map((t) => [t, [] as number[]])) as Record<CopyTable, number[]>;
   for (const row of rows) {
     if (!row.ok) {
-      rejections.push({ sheet: row.sheet, rowNumber: row.rowNumber, name: row.name ?? null, idNumber: row.idNumber ?? null, reasons: row.reasons, existingChildId: null });
+      rejections.push({
+        sheet: row.sheet,
+        rowNumber: row.rowNumber,
+        name: row.name ?? null,
+        idNumber: row.idNumber ?? null,
+        reasons: row.reasons,
+        existingChildId: null,
+      });
       continue;
     }
     const { child } = row;
     if (!contains(ctx.orgUnit, child.villageCode)) {
-      rejections.push({ sheet: row.sheet, rowNumber: row.rowNumber, name: child.name, idNumber: child.idNumber, reasons: [`户籍地址不在您的管辖范围（${ctx.orgUnit}）内`], existingChildId: null });
+      rejections.push({
+        sheet: row.sheet,
+        rowNumber: row.rowNumber,
+        name: child.name,
+        idNumber: child.idNumber,
+        reasons: [`户籍地址不在您的管辖范围（${ctx.orgUnit}）内`],
+        existingChildId: null,
+      });
       continue;
     }
-    const record = recordFromInput(uuidV7(), child, child.schoolId ? ctx.schoolNames[child.schoolId] ?? null : null, now);
+    const record = recordFromInput(uuidV7(), child, child.schoolId ? (ctx.schoolNames[child.schoolId] ?? null) : null, now);
     const event = buildEvent(
       "child.registered",
-      { subject: record.id, orgUnit: record.villageCode, actor: ctx.actor, data: { child: toSnapshot(record) }, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) },
+      {
+        subject: record.id,
+        orgUnit: record.villageCode,
+        actor: ctx.actor,
+        data: { child: toSnapshot(record) },
+        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+      },
       { producer: ctx.producer },
     );
     const lines = linesOf(record, event, ctx, now);

@@ -11,7 +11,16 @@ import { OUTBOX_CHANNEL } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
 import { REGISTERED_ELSEWHERE_MESSAGE } from "../data/children.js";
 import { PRODUCER } from "../data/children.js";
-import { copyTables, keptText, prepareBatch, type CopyTable, type ParsedRow, type PreparedBatch, type PrepareContext, type Rejection } from "./import-prepare.js";
+import {
+  copyTables,
+  keptText,
+  prepareBatch,
+  type CopyTable,
+  type ParsedRow,
+  type PreparedBatch,
+  type PrepareContext,
+  type Rejection,
+} from "./import-prepare.js";
 import { resolversFrom, type ResolverData, type Resolvers } from "./import-resolvers.js";
 import type { ImportWorkerData, ImportWorkerMessage } from "./import-worker.js";
 import { contains, countyOf } from "@shouhu/contracts";
@@ -75,10 +84,12 @@ async function storeBatch(pool: pg.Pool, batchId: string, orgUnit: string, batch
   try {
     await client.query("BEGIN");
     const existing = batch.candidates.length
-      ? (await client.query<{ id: string; id_number: string; name: string; village_code: string; import_batch_id: string | null }>(
-          "SELECT id, id_number, name, village_code, import_batch_id FROM children WHERE id_number = ANY($1::text[])",
-          [batch.candidates.map((c) => c.idNumber)],
-        )).rows
+      ? (
+          await client.query<{ id: string; id_number: string; name: string; village_code: string; import_batch_id: string | null }>(
+            "SELECT id, id_number, name, village_code, import_batch_id FROM children WHERE id_number = ANY($1::text[])",
+            [batch.candidates.map((c) => c.idNumber)],
+          )
+        ).rows
       : [];
     const byIdNumber = new Map(existing.map((e) => [e.id_number, e]));
     const kept: number[] = [];
@@ -170,7 +181,15 @@ class BatchStore {
 }
 
 /** Parses on this thread with an injected parser; each batch is prepared here too. */
-async function parseHere(parse: ParseRegister, file: Uint8Array, resolvers: Resolvers, today: string, batchSize: number, context: PrepareContext, store: BatchStore) {
+async function parseHere(
+  parse: ParseRegister,
+  file: Uint8Array,
+  resolvers: Resolvers,
+  today: string,
+  batchSize: number,
+  context: PrepareContext,
+  store: BatchStore,
+) {
   return parse(file, {
     ...resolvers,
     today,

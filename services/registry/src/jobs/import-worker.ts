@@ -14,9 +14,7 @@ export interface ImportWorkerData {
   credits: number;
 }
 
-export type ImportWorkerMessage =
-  | { type: "batch"; batch: ReturnType<typeof prepareBatch> }
-  | { type: "done"; totalRows: number };
+export type ImportWorkerMessage = { type: "batch"; batch: ReturnType<typeof prepareBatch> } | { type: "done"; totalRows: number };
 
 /**
  * The parse worker: reads the workbook, validates every row and prepares each

@@ -56,7 +56,13 @@ export async function publishRegistrySnapshot(prisma: PrismaClient, runId: strin
   let events = 1;
   let cursor: string | undefined;
   for (;;) {
-    const rows = await prisma.child.findMany({ where: only ? { villageCode: { startsWith: only } } : {}, include: childInclude, orderBy: { id: "asc" }, take: BATCH, ...(cursor ? { skip: 1, cursor: { id: cursor } } : {}) });
+    const rows = await prisma.child.findMany({
+      where: only ? { villageCode: { startsWith: only } } : {},
+      include: childInclude,
+      orderBy: { id: "asc" },
+      take: BATCH,
+      ...(cursor ? { skip: 1, cursor: { id: cursor } } : {}),
+    });
     if (rows.length === 0) break;
     const batch = rows.map((row) => {
       const child = toSnapshot(toChildRecord(row));

@@ -85,18 +85,17 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
     },
   );
 
-  const exportWorker = createJobWorker(
-    jobQueues.registryExport,
-    async (job) => runExport(prisma, write, (job.data as { exportId: string }).exportId),
-    {
-      ...workerOptions,
-      concurrency: 1,
-      onFailed: async (job, err, final) => {
-        if (!final) return;
-        await prisma.exportJob.update({ where: { id: (job.data as { exportId: string }).exportId }, data: { status: "failed", error: `导出失败：${err.message}` } });
-      },
+  const exportWorker = createJobWorker(jobQueues.registryExport, async (job) => runExport(prisma, write, (job.data as { exportId: string }).exportId), {
+    ...workerOptions,
+    concurrency: 1,
+    onFailed: async (job, err, final) => {
+      if (!final) return;
+      await prisma.exportJob.update({
+        where: { id: (job.data as { exportId: string }).exportId },
+        data: { status: "failed", error: `导出失败：${err.message}` },
+      });
     },
-  );
+  });
 
   const scheduleWorker = createJobWorker(
     jobQueues.registrySchedule,
@@ -134,4 +133,3 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
     { name: "schedule-worker", close: () => scheduleWorker.close() },
   ];
 }
-

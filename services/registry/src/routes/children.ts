@@ -42,41 +42,39 @@ const StatusBody = z.object({
 const PatchBody = z.object({ revision: z.number().int().positive().optional() }).catchall(z.unknown());
 
 /** A duplicate ID number, told to this caller only as far as their jurisdiction reaches. */
-const rethrowDuplicateFor = (principal: Principal) => (err: unknown): never => {
-  throw err instanceof DuplicateChildError ? duplicateFor(principal.orgUnit, err) : err;
-};
+const rethrowDuplicateFor =
+  (principal: Principal) =>
+  (err: unknown): never => {
+    throw err instanceof DuplicateChildError ? duplicateFor(principal.orgUnit, err) : err;
+  };
 
 export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): void {
   const { prisma } = deps;
   const reads = { prisma, pool: deps.pool };
   const today = () => todayInChina(deps.now());
 
-  app.post(
-    "/api/v1/children",
-    { schema: { tags: ["children"], summary: "建档：登记一名儿童", body: ChildInput } },
-    async (request, reply) => {
-      const principal = request.principal!;
-      requireRole(principal, registrars, "建档");
-      const input = validateChildInput(request.body, today());
-      if (!input.ok) throw new ValidationError(input.issues);
-      requireWithin(principal, input.value.villageCode);
-      const child = await createChild(prisma, input.value, actorOf(principal)).catch(rethrowDuplicateFor(principal));
-      markAudit(reply, "create", [child.id]);
-      return reply.status(201).send(show(principal, child));
-    },
-  );
+  app.post("/api/v1/children", { schema: { tags: ["children"], summary: "建档：登记一名儿童", body: ChildInput } }, async (request, reply) => {
+    const principal = request.principal!;
+    requireRole(principal, registrars, "建档");
+    const input = validateChildInput(request.body, today());
+    if (!input.ok) throw new ValidationError(input.issues);
+    requireWithin(principal, input.value.villageCode);
+    const child = await createChild(prisma, input.value, actorOf(principal)).catch(rethrowDuplicateFor(principal));
+    markAudit(reply, "create", [child.id]);
+    return reply.status(201).send(show(principal, child));
+  });
 
-  app.get(
-    "/api/v1/children",
-    { schema: { tags: ["children"], summary: "查询儿童名册（游标分页）", querystring: ListQuery } },
-    async (request, reply) => {
-      const principal = request.principal!;
-      // Searching by ID number only for those who see it whole: a search is an oracle too.
-      const page = await listChildren(prisma, principal, request.query, childView(principal).idNumber === "full");
-      markAudit(reply, "list", page.items.map((c) => c.id));
-      return { items: page.items.map((c) => show(principal, c, page.pairedIds.has(c.id))), nextCursor: page.nextCursor };
-    },
-  );
+  app.get("/api/v1/children", { schema: { tags: ["children"], summary: "查询儿童名册（游标分页）", querystring: ListQuery } }, async (request, reply) => {
+    const principal = request.principal!;
+    // Searching by ID number only for those who see it whole: a search is an oracle too.
+    const page = await listChildren(prisma, principal, request.query, childView(principal).idNumber === "full");
+    markAudit(
+      reply,
+      "list",
+      page.items.map((c) => c.id),
+    );
+    return { items: page.items.map((c) => show(principal, c, page.pairedIds.has(c.id))), nextCursor: page.nextCursor };
+  });
 
   app.get(
     "/api/v1/children/:id",
@@ -92,7 +90,14 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
 
   app.patch(
     "/api/v1/children/:id",
-    { schema: { tags: ["children"], summary: "修改儿童档案（动态管理，保留修改记录）", params: IdParams, body: ChildPatch.extend({ revision: z.number().int().positive().optional() }) } },
+    {
+      schema: {
+        tags: ["children"],
+        summary: "修改儿童档案（动态管理，保留修改记录）",
+        params: IdParams,
+        body: ChildPatch.extend({ revision: z.number().int().positive().optional() }),
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, registrars, "修改档案");
@@ -120,21 +125,17 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     },
   );
 
-  app.get(
-    "/api/v1/children/:id/history",
-    { schema: { tags: ["children"], summary: "档案修改记录", params: IdParams } },
-    async (request, reply) => {
-      const principal = request.principal!;
-      const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);
-      markAudit(reply, "history", [child.id]);
-      // History must not leak what the current view withholds or masks.
-      const items = (await childHistory(prisma, child.id)).map((h) => ({
-        ...h,
-        changes: h.changes.map((c) => (historyFieldLevel(view, c.field) === "full" ? c : { field: c.field, before: "***", after: "***" })),
-      }));
-      return { childId: child.id, items };
-    },
-  );
+  app.get("/api/v1/children/:id/history", { schema: { tags: ["children"], summary: "档案修改记录", params: IdParams } }, async (request, reply) => {
+    const principal = request.principal!;
+    const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);
+    markAudit(reply, "history", [child.id]);
+    // History must not leak what the current view withholds or masks.
+    const items = (await childHistory(prisma, child.id)).map((h) => ({
+      ...h,
+      changes: h.changes.map((c) => (historyFieldLevel(view, c.field) === "full" ? c : { field: c.field, before: "***", after: "***" })),
+    }));
+    return { childId: child.id, items };
+  });
 
   app.get(
     "/api/v1/children/:id/contact-card",

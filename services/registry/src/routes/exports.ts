@@ -46,7 +46,10 @@ export type ExportFilters = z.infer<typeof ExportFilters>;
 
 const IdParams = z.object({ id: z.uuid({ message: "导出任务编号格式不正确" }) });
 
-function presentJob(j: { id: string; status: string; totalRows: number; doneRows: number; error: string | null; createdAt: Date; finishedAt: Date | null; filters: unknown }, ttlMs: number) {
+function presentJob(
+  j: { id: string; status: string; totalRows: number; doneRows: number; error: string | null; createdAt: Date; finishedAt: Date | null; filters: unknown },
+  ttlMs: number,
+) {
   return {
     id: j.id,
     status: j.status,
@@ -73,7 +76,11 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
       requireRole(principal, registerKeepers, "导出");
       const filters = request.body;
       if (filters.orgUnit && !contains(principal.orgUnit, filters.orgUnit)) throw new ForbiddenError(`无权导出该地区：${filters.orgUnit}`);
-      const job = await createExportJob(prisma, { filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit, roles: principal.roles }, orgUnit: principal.orgUnit, createdBy: principal.userId });
+      const job = await createExportJob(prisma, {
+        filters: { ...filters, orgUnit: filters.orgUnit ?? principal.orgUnit, roles: principal.roles },
+        orgUnit: principal.orgUnit,
+        createdBy: principal.userId,
+      });
       await deps.exports.queue.add(EXPORT_JOB, { exportId: job.id }, { jobId: job.id, attempts: 3, backoff: { type: "exponential", delay: 2000 } });
       return reply.status(202).send(presentJob(job, ttlMs));
     },

@@ -21,7 +21,20 @@ const MAX_FILE_BYTES = 50 * 1024 * 1024;
 const IdParams = z.object({ id: z.uuid({ message: "导入批次编号格式不正确" }) });
 const PageQuery = z.object({ cursor: z.coerce.number().int().positive().optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
 
-function presentBatch(b: { id: string; fileName: string; status: string; totalRows: number; processedRows: number; acceptedRows: number; rejectedRows: number; orgUnit: string; error: string | null; createdAt: Date; finishedAt: Date | null; createdByName: string | null }) {
+function presentBatch(b: {
+  id: string;
+  fileName: string;
+  status: string;
+  totalRows: number;
+  processedRows: number;
+  acceptedRows: number;
+  rejectedRows: number;
+  orgUnit: string;
+  error: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+  createdByName: string | null;
+}) {
   return {
     id: b.id,
     fileName: b.fileName,
@@ -88,7 +101,14 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       }
       const batch = existing
         ? await requeueBatch(prisma, existing.id, content)
-        : await createBatch(prisma, { sha256: sha, fileName: part.filename || "register.xlsx", orgUnit: principal.orgUnit, createdBy: principal.userId, createdByName: principal.name, content });
+        : await createBatch(prisma, {
+            sha256: sha,
+            fileName: part.filename || "register.xlsx",
+            orgUnit: principal.orgUnit,
+            createdBy: principal.userId,
+            createdByName: principal.name,
+            content,
+          });
       // If the process dies before this add, the worker's sweep re-queues 'queued' batches.
       await enqueueImport(deps.imports.queue, batch.id);
       markAudit(reply, "import", []);
@@ -125,4 +145,3 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
     },
   );
 }
-

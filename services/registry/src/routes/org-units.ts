@@ -13,15 +13,11 @@ export function registerOrgUnitRoutes(app: ServiceApp, prisma: PrismaClient): vo
     return { items: await listOrgUnits(prisma, request.query) };
   });
 
-  app.get(
-    "/api/v1/org-units/:code",
-    { schema: { tags: ["org-units"], params: z.object({ code: OrgUnitCode }) } },
-    async (request) => {
-      const unit = await orgUnitWithChildren(prisma, request.params.code);
-      if (!unit) throw new NotFoundError("行政区划", request.params.code);
-      return unit;
-    },
-  );
+  app.get("/api/v1/org-units/:code", { schema: { tags: ["org-units"], params: z.object({ code: OrgUnitCode }) } }, async (request) => {
+    const unit = await orgUnitWithChildren(prisma, request.params.code);
+    if (!unit) throw new NotFoundError("行政区划", request.params.code);
+    return unit;
+  });
 
   app.get("/api/v1/schools", { schema: { tags: ["org-units"], summary: "学校", querystring: SchoolQuery } }, async (request) => {
     return { items: await listSchools(prisma, request.query.townshipCode) };

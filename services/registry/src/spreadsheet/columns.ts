@@ -38,14 +38,43 @@ export type ColumnKey = (typeof registerColumns)[number]["key"];
 
 /** Sub-columns under a grouped header ("监护人情况" over 姓名/关系/电话 …). */
 const grouped: Record<"guardian" | "father" | "mother", Record<string, ColumnKey>> = {
-  guardian: { 姓名: "guardianName", 关系: "guardianRelation", 与儿童关系: "guardianRelation", 年龄: "guardianAge", 健康状况: "guardianHealth", 身体状况: "guardianHealth", 电话: "guardianPhone", 联系电话: "guardianPhone", 手机: "guardianPhone" },
-  father: { 姓名: "fatherName", 务工地: "fatherWork", 务工地点: "fatherWork", 工作地: "fatherWork", 电话: "fatherPhone", 联系电话: "fatherPhone", 手机: "fatherPhone" },
-  mother: { 姓名: "motherName", 务工地: "motherWork", 务工地点: "motherWork", 工作地: "motherWork", 电话: "motherPhone", 联系电话: "motherPhone", 手机: "motherPhone" },
+  guardian: {
+    姓名: "guardianName",
+    关系: "guardianRelation",
+    与儿童关系: "guardianRelation",
+    年龄: "guardianAge",
+    健康状况: "guardianHealth",
+    身体状况: "guardianHealth",
+    电话: "guardianPhone",
+    联系电话: "guardianPhone",
+    手机: "guardianPhone",
+  },
+  father: {
+    姓名: "fatherName",
+    务工地: "fatherWork",
+    务工地点: "fatherWork",
+    工作地: "fatherWork",
+    电话: "fatherPhone",
+    联系电话: "fatherPhone",
+    手机: "fatherPhone",
+  },
+  mother: {
+    姓名: "motherName",
+    务工地: "motherWork",
+    务工地点: "motherWork",
+    工作地: "motherWork",
+    电话: "motherPhone",
+    联系电话: "motherPhone",
+    手机: "motherPhone",
+  },
 };
 
 /** Header text without spaces, line breaks, or notes in brackets: "留守类型\n(单留守/双留守)" → "留守类型". */
 export function cleanHeader(text: string): string {
-  return text.replace(/[（(][^）)]*[）)]/g, "").replace(/\s+/g, "").replace(/[:：*＊]/g, "");
+  return text
+    .replace(/[（(][^）)]*[）)]/g, "")
+    .replace(/\s+/g, "")
+    .replace(/[:：*＊]/g, "");
 }
 
 const byAlias = new Map<string, ColumnKey>(registerColumns.flatMap((c) => c.aliases.map((a) => [a, c.key] as const)));

@@ -40,10 +40,23 @@ function columnLabel(field: string, parentRoles: ("father" | "mother")[]): strin
     return labelOf[(tail === "phone" ? `${prefix}Phone` : tail === "name" ? `${prefix}Name` : `${prefix}Work`) as ColumnKey];
   }
   const direct: Record<string, ColumnKey> = {
-    idNumber: "idNumber", name: "name", sex: "sex", birthDate: "birthDate", villageCode: "address", address: "address",
-    schoolId: "school", grade: "grade", className: "className", leftBehindType: "leftBehindType", difficultyCategories: "difficulty",
-    ethnicity: "ethnicity", familySituation: "familySituation", healthNotes: "healthNotes", psychologicalNotes: "psychologicalNotes",
-    helperName: "helperName", remarks: "remarks",
+    idNumber: "idNumber",
+    name: "name",
+    sex: "sex",
+    birthDate: "birthDate",
+    villageCode: "address",
+    address: "address",
+    schoolId: "school",
+    grade: "grade",
+    className: "className",
+    leftBehindType: "leftBehindType",
+    difficultyCategories: "difficulty",
+    ethnicity: "ethnicity",
+    familySituation: "familySituation",
+    healthNotes: "healthNotes",
+    psychologicalNotes: "psychologicalNotes",
+    helperName: "helperName",
+    remarks: "remarks",
   };
   return direct[head ?? ""] ? labelOf[direct[head!]!] : field;
 }
@@ -124,13 +137,7 @@ interface Seen {
   rowNumber: number;
 }
 
-function toRow(
-  state: SheetState,
-  rowNumber: number,
-  cells: Cell[],
-  options: Parameters<ParseRegister>[1],
-  seen: Map<string, Seen>,
-): ParsedRow | "skip" {
+function toRow(state: SheetState, rowNumber: number, cells: Cell[], options: Parameters<ParseRegister>[1], seen: Map<string, Seen>): ParsedRow | "skip" {
   const get = new Map<ColumnKey, Cell>();
   for (const [col, key] of state.columns!) get.set(key, cells[col] ?? null);
   const t = (k: ColumnKey) => text(get.get(k) ?? null);
@@ -166,8 +173,7 @@ function toRow(
     const d = difficulties.find(([re]) => re.test(part))?.[1];
     if (d) {
       if (!difficultyCategories.includes(d)) difficultyCategories.push(d);
-    }
-    else reasons.push(`${labelOf.difficulty}：无法识别“${part}”`);
+    } else reasons.push(`${labelOf.difficulty}：无法识别“${part}”`);
   }
   const sexText = t("sex");
   const sex = sexText === "男" ? "male" : sexText === "女" ? "female" : undefined;
@@ -183,7 +189,15 @@ function toRow(
   const guardianAge = get.get("guardianAge");
   const ageNumber = typeof guardianAge === "number" ? Math.round(guardianAge) : guardianAge ? Number.parseInt(String(text(guardianAge)), 10) : null;
   const guardians = guardianName
-    ? [{ name: guardianName, relation: t("guardianRelation") ?? "其他", phone: t("guardianPhone"), age: Number.isFinite(ageNumber) ? ageNumber : null, health: t("guardianHealth") }]
+    ? [
+        {
+          name: guardianName,
+          relation: t("guardianRelation") ?? "其他",
+          phone: t("guardianPhone"),
+          age: Number.isFinite(ageNumber) ? ageNumber : null,
+          health: t("guardianHealth"),
+        },
+      ]
     : [];
   const parentRoles: ("father" | "mother")[] = [];
   const parents = (["father", "mother"] as const).flatMap((role) => {
@@ -228,7 +242,15 @@ function toRow(
     } else {
       const first = seen.get(validated.value.idNumber);
       if (first) {
-        return { ...base, ok: false, name, idNumber: validated.value.idNumber, reasons: [`${labelOf.idNumber}：与${first.sheet === state.name ? "" : `工作表“${first.sheet}”`}第 ${first.rowNumber} 行为同一儿童（身份证号重复），未重复导入`] };
+        return {
+          ...base,
+          ok: false,
+          name,
+          idNumber: validated.value.idNumber,
+          reasons: [
+            `${labelOf.idNumber}：与${first.sheet === state.name ? "" : `工作表“${first.sheet}”`}第 ${first.rowNumber} 行为同一儿童（身份证号重复），未重复导入`,
+          ],
+        };
       }
       seen.set(validated.value.idNumber, { sheet: state.name, rowNumber });
       return { ...base, ok: true, child: validated.value };
@@ -251,7 +273,15 @@ export const parseRegisterWorkbook: ParseRegister = async (file, options) => {
   let batch: ParsedRow[] = [];
   let totalRows = 0;
   for (const sheet of sheets) {
-    const state: SheetState = { name: sheet.name, merges: sheet.merges, fills: new Map(), preamble: new Map(), columns: null, headerRow: 0, checkSubHeader: false };
+    const state: SheetState = {
+      name: sheet.name,
+      merges: sheet.merges,
+      fills: new Map(),
+      preamble: new Map(),
+      columns: null,
+      headerRow: 0,
+      checkSubHeader: false,
+    };
     for (const row of sheet.rows()) {
       const cells = row.cells;
       applyMerges(state, row.number, cells);

@@ -91,8 +91,16 @@ export async function preload(db: Db, keys: BatchKeys): Promise<void> {
     if (!ids.length) return;
     fill(map, ids, await db.$queryRawUnsafe<(R & { id: string })[]>(sql, ids));
   };
-  await load(batch.items, lower(keys.items), `SELECT id::text, child_id::text AS "childId", bucket, village_code AS "villageCode", period FROM visit_items WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
-  await load(batch.pairings, lower(keys.pairings), `SELECT id::text, child_id::text AS "childId", state, village_code AS "villageCode", kind FROM pairings WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
+  await load(
+    batch.items,
+    lower(keys.items),
+    `SELECT id::text, child_id::text AS "childId", bucket, village_code AS "villageCode", period FROM visit_items WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+  );
+  await load(
+    batch.pairings,
+    lower(keys.pairings),
+    `SELECT id::text, child_id::text AS "childId", state, village_code AS "villageCode", kind FROM pairings WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+  );
   await load(
     batch.concerns,
     lower(keys.concerns),
@@ -256,7 +264,10 @@ interface ChildRow {
 }
 
 function childKeys(c: ChildRow): [string, string][] {
-  return [["children", `${c.status}|${c.leftBehindType}|${c.riskLevel}|${c.schoolId}`], ...c.categories.map((cat): [string, string] => ["category", `${c.status}|${cat}|${c.leftBehindType}|${c.riskLevel}`])];
+  return [
+    ["children", `${c.status}|${c.leftBehindType}|${c.riskLevel}|${c.schoolId}`],
+    ...c.categories.map((cat): [string, string] => ["category", `${c.status}|${cat}|${c.leftBehindType}|${c.riskLevel}`]),
+  ];
 }
 
 /**
@@ -399,7 +410,12 @@ export async function applyItem(
     item.dueDate,
     bucket,
   );
-  remember(db, (b) => b.items, item.id, { childId: item.childId, bucket, villageCode: old?.villageCode ?? child.villageCode, period: old?.period ?? item.period });
+  remember(db, (b) => b.items, item.id, {
+    childId: item.childId,
+    bucket,
+    villageCode: old?.villageCode ?? child.villageCode,
+    period: old?.period ?? item.period,
+  });
   if (old && old.bucket !== bucket) {
     await bump(db, old.villageCode, "item", `${old.period}|${old.bucket}`, -1);
     await bump(db, old.villageCode, "item", `${old.period}|${bucket}`, +1);
@@ -421,11 +437,19 @@ export async function applyRecord(db: Db, r: { id: string; childId: string; vill
   if (inserted) await bump(db, villageCode, "record", r.date.slice(0, 7), +1);
 }
 
-
 /** Raised, escalated and resolved merge whatever their order; a resolved case stays resolved. */
 export async function applyConcern(
   db: Db,
-  c: { id: string; childId: string; childName: string; villageCode: string; category: string; raisedAt?: string | null; escalated?: boolean; resolvedAt?: string | null },
+  c: {
+    id: string;
+    childId: string;
+    childName: string;
+    villageCode: string;
+    category: string;
+    raisedAt?: string | null;
+    escalated?: boolean;
+    resolvedAt?: string | null;
+  },
 ): Promise<void> {
   await lock(db, c.childId);
   const { villageCode } = await childState(db, c.childId, c.villageCode);

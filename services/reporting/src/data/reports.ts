@@ -287,7 +287,16 @@ export async function trend(db: Db, orgUnit: string, month: string, months: numb
     const f = emptyFigures(orgUnit, orgUnit, mm);
     for (const c of counters) apply(f, c.metric, c.dims, c.n);
     finish(f);
-    return { month: mm, visitRecords: f.visits.records, itemsDue: f.visits.due, onTime: f.visits.onTime, late: f.visits.late, missed: f.visits.missed, punctuality: f.visits.punctuality, concernsRaised: raised.find((r) => r.month === mm)?.n ?? 0 };
+    return {
+      month: mm,
+      visitRecords: f.visits.records,
+      itemsDue: f.visits.due,
+      onTime: f.visits.onTime,
+      late: f.visits.late,
+      missed: f.visits.missed,
+      punctuality: f.visits.punctuality,
+      concernsRaised: raised.find((r) => r.month === mm)?.n ?? 0,
+    };
   });
 }
 
@@ -300,7 +309,9 @@ export async function supervision(db: Db, township: string, year: string, now: D
       ORDER BY c.village_code, c.name`,
     township,
   );
-  const overdue = await db.$queryRawUnsafe<{ childId: string; name: string; villageCode: string; kind: string; period: string; dueDate: string | null; escalated: boolean }[]>(
+  const overdue = await db.$queryRawUnsafe<
+    { childId: string; name: string; villageCode: string; kind: string; period: string; dueDate: string | null; escalated: boolean }[]
+  >(
     `SELECT i.child_id AS "childId", c.name, i.village_code AS "villageCode", i.kind, i.period, to_char(i.due_date, 'YYYY-MM-DD') AS "dueDate",
             i.bucket = 'escalated' AS escalated
        FROM visit_items i JOIN children c ON c.id = i.child_id
@@ -316,7 +327,9 @@ export async function supervision(db: Db, township: string, year: string, now: D
     township,
     year,
   );
-  const concerns = await db.$queryRawUnsafe<{ id: string; childId: string; childName: string; villageCode: string; category: string; raisedAt: Date | null; escalated: boolean }[]>(
+  const concerns = await db.$queryRawUnsafe<
+    { id: string; childId: string; childName: string; villageCode: string; category: string; raisedAt: Date | null; escalated: boolean }[]
+  >(
     `SELECT id, child_id AS "childId", child_name AS "childName", village_code AS "villageCode", category, raised_at AS "raisedAt", escalated
        FROM concerns WHERE resolved_at IS NULL AND village_code LIKE $1 || '%' ORDER BY raised_at NULLS LAST`,
     township,

@@ -80,7 +80,12 @@ export interface SupervisionData {
 }
 
 /** 督导检查清单: one sheet per list, each with a count row (合计) at the end. */
-export async function supervisionWorkbook(title: string, data: SupervisionData, villageName: (code: string) => string, progress?: Progress): Promise<ExcelJS.Workbook> {
+export async function supervisionWorkbook(
+  title: string,
+  data: SupervisionData,
+  villageName: (code: string) => string,
+  progress?: Progress,
+): Promise<ExcelJS.Workbook> {
   const wb = new ExcelJS.Workbook();
   wb.creator = "守护";
   let done = 0;
@@ -100,18 +105,40 @@ export async function supervisionWorkbook(title: string, data: SupervisionData, 
   await sheet(
     "未结对儿童",
     ["姓名", "村（社区）", "留守类型", "风险等级"],
-    data.unpaired.map((c) => [c.name, villageName(c.villageCode), labels.leftBehindType[c.leftBehindType as keyof typeof labels.leftBehindType] ?? c.leftBehindType, labels.riskLevel[c.riskLevel as keyof typeof labels.riskLevel] ?? c.riskLevel]),
+    data.unpaired.map((c) => [
+      c.name,
+      villageName(c.villageCode),
+      labels.leftBehindType[c.leftBehindType as keyof typeof labels.leftBehindType] ?? c.leftBehindType,
+      labels.riskLevel[c.riskLevel as keyof typeof labels.riskLevel] ?? c.riskLevel,
+    ]),
   );
   await sheet(
     "逾期未访",
     ["姓名", "村（社区）", "走访事项", "周期", "应完成日期", "是否已上报督办"],
-    data.overdue.map((o) => [o.name, villageName(o.villageCode), labels.visitKind[o.kind as keyof typeof labels.visitKind] ?? o.kind, o.period, o.dueDate ?? "", o.escalated ? "是" : "否"]),
+    data.overdue.map((o) => [
+      o.name,
+      villageName(o.villageCode),
+      labels.visitKind[o.kind as keyof typeof labels.visitKind] ?? o.kind,
+      o.period,
+      o.dueDate ?? "",
+      o.escalated ? "是" : "否",
+    ]),
   );
-  await sheet("未体检儿童", ["姓名", "村（社区）"], data.unexamined.map((c) => [c.name, villageName(c.villageCode)]));
+  await sheet(
+    "未体检儿童",
+    ["姓名", "村（社区）"],
+    data.unexamined.map((c) => [c.name, villageName(c.villageCode)]),
+  );
   await sheet(
     "在办关注事项",
     ["儿童", "村（社区）", "类别", "已持续天数", "是否超时上报"],
-    data.openConcerns.map((c) => [c.childName, villageName(c.villageCode), labels.concernCategory[c.category as keyof typeof labels.concernCategory] ?? c.category, c.ageDays ?? "", c.escalated ? "是" : "否"]),
+    data.openConcerns.map((c) => [
+      c.childName,
+      villageName(c.villageCode),
+      labels.concernCategory[c.category as keyof typeof labels.concernCategory] ?? c.category,
+      c.ageDays ?? "",
+      c.escalated ? "是" : "否",
+    ]),
   );
   await step(progress, done, true);
   return wb;

@@ -31,27 +31,67 @@ export function reportingHandlers(): Handlers {
     },
     "snapshot.pairing": async (e, tx) => {
       const d = e.data;
-      await applyPairing(tx, { id: d.pairingId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, state: d.status, startedOn: d.startDate, endedOn: d.endDate });
+      await applyPairing(tx, {
+        id: d.pairingId,
+        childId: d.child.id,
+        villageCode: d.child.villageCode,
+        kind: d.kind,
+        state: d.status,
+        startedOn: d.startDate,
+        endedOn: d.endDate,
+      });
     },
 
     "visit.due": async (e, tx) => {
       const d = e.data;
-      await applyItem(tx, { id: d.itemId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, period: d.period, dueDate: d.dueDate, bucket: "pending" });
+      await applyItem(tx, {
+        id: d.itemId,
+        childId: d.child.id,
+        villageCode: d.child.villageCode,
+        kind: d.kind,
+        period: d.period,
+        dueDate: d.dueDate,
+        bucket: "pending",
+      });
     },
     "visit.overdue": async (e, tx) => {
       const d = e.data;
-      await applyItem(tx, { id: d.itemId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, period: d.period, dueDate: d.dueDate, bucket: d.level === 1 ? "missed" : "escalated" });
+      await applyItem(tx, {
+        id: d.itemId,
+        childId: d.child.id,
+        villageCode: d.child.villageCode,
+        kind: d.kind,
+        period: d.period,
+        dueDate: d.dueDate,
+        bucket: d.level === 1 ? "missed" : "escalated",
+      });
     },
     "visit.recorded": async (e, tx) => {
       const d = e.data;
       await applyRecord(tx, { id: d.recordId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, date: d.date });
       if (d.satisfied) {
-        await applyItem(tx, { id: d.satisfied.itemId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, period: d.satisfied.period, dueDate: null, bucket: d.satisfied.onTime ? "on_time" : "late" });
+        await applyItem(tx, {
+          id: d.satisfied.itemId,
+          childId: d.child.id,
+          villageCode: d.child.villageCode,
+          kind: d.kind,
+          period: d.satisfied.period,
+          dueDate: null,
+          bucket: d.satisfied.onTime ? "on_time" : "late",
+        });
       }
     },
     "snapshot.visit-item": async (e, tx) => {
       const d = e.data;
-      await applyItem(tx, { id: d.itemId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, period: d.period, dueDate: d.dueDate, bucket: snapshotBucket(d) });
+      await applyItem(tx, {
+        id: d.itemId,
+        childId: d.child.id,
+        villageCode: d.child.villageCode,
+        kind: d.kind,
+        period: d.period,
+        dueDate: d.dueDate,
+        bucket: snapshotBucket(d),
+      });
     },
     "snapshot.visit-record": async (e, tx) => {
       const d = e.data;
@@ -60,19 +100,49 @@ export function reportingHandlers(): Handlers {
 
     "concern.raised": async (e, tx) => {
       const d = e.data;
-      await applyConcern(tx, { id: d.concernId, childId: d.child.id, childName: d.child.name, villageCode: d.child.villageCode, category: d.category, raisedAt: e.occurredAt });
+      await applyConcern(tx, {
+        id: d.concernId,
+        childId: d.child.id,
+        childName: d.child.name,
+        villageCode: d.child.villageCode,
+        category: d.category,
+        raisedAt: e.occurredAt,
+      });
     },
     "concern.escalated": async (e, tx) => {
       const d = e.data;
-      await applyConcern(tx, { id: d.concernId, childId: d.child.id, childName: d.child.name, villageCode: d.child.villageCode, category: d.category, escalated: true });
+      await applyConcern(tx, {
+        id: d.concernId,
+        childId: d.child.id,
+        childName: d.child.name,
+        villageCode: d.child.villageCode,
+        category: d.category,
+        escalated: true,
+      });
     },
     "concern.resolved": async (e, tx) => {
       const d = e.data;
-      await applyConcern(tx, { id: d.concernId, childId: d.child.id, childName: d.child.name, villageCode: d.child.villageCode, category: d.category, resolvedAt: d.resolvedAt });
+      await applyConcern(tx, {
+        id: d.concernId,
+        childId: d.child.id,
+        childName: d.child.name,
+        villageCode: d.child.villageCode,
+        category: d.category,
+        resolvedAt: d.resolvedAt,
+      });
     },
     "snapshot.concern": async (e, tx) => {
       const d = e.data;
-      await applyConcern(tx, { id: d.concernId, childId: d.child.id, childName: d.child.name, villageCode: d.child.villageCode, category: d.category, raisedAt: d.raisedAt, escalated: d.escalated, resolvedAt: d.resolvedAt });
+      await applyConcern(tx, {
+        id: d.concernId,
+        childId: d.child.id,
+        childName: d.child.name,
+        villageCode: d.child.villageCode,
+        category: d.category,
+        raisedAt: d.raisedAt,
+        escalated: d.escalated,
+        resolvedAt: d.resolvedAt,
+      });
     },
 
     "checkup.recorded": async (e, tx) => {

@@ -57,12 +57,30 @@ export async function runExport(prisma: PrismaClient, exportId: string, month: s
     buffer = (await wb.xlsx.writeBuffer()) as ArrayBuffer;
     fileName = `${name}督导检查清单-${month}.xlsx`;
     // The children the list names, for the download's audit row.
-    childIds = [...new Set([...data.unpaired.map((c) => c.id), ...data.overdue.map((i) => i.childId), ...data.unexamined.map((c) => c.id), ...data.openConcerns.map((k) => k.childId)])];
+    childIds = [
+      ...new Set([
+        ...data.unpaired.map((c) => c.id),
+        ...data.overdue.map((i) => i.childId),
+        ...data.unexamined.map((c) => c.id),
+        ...data.openConcerns.map((k) => k.childId),
+      ]),
+    ];
   }
-  await prisma.exportJob.update({ where: { id: exportId }, data: { status: "done", file: new Uint8Array(buffer), fileName, finishedAt: new Date(), childIds } });
+  await prisma.exportJob.update({
+    where: { id: exportId },
+    data: { status: "done", file: new Uint8Array(buffer), fileName, finishedAt: new Date(), childIds },
+  });
 }
 
-export function startExportWorker(deps: { prisma: PrismaClient; connection: Redis; prefix?: string; logger: Logger; now?: () => Date; progressEvery?: number; exportTtlMs?: number }) {
+export function startExportWorker(deps: {
+  prisma: PrismaClient;
+  connection: Redis;
+  prefix?: string;
+  logger: Logger;
+  now?: () => Date;
+  progressEvery?: number;
+  exportTtlMs?: number;
+}) {
   const now = deps.now ?? (() => new Date());
   return createJobWorker(
     jobQueues.reportingExport,
@@ -79,7 +97,11 @@ export function startExportWorker(deps: { prisma: PrismaClient; connection: Redi
       prefix: deps.prefix,
       logger: deps.logger,
       onFailed: async (job, err, final) => {
-        if (final) await deps.prisma.exportJob.update({ where: { id: (job.data as { exportId: string }).exportId }, data: { status: "failed", error: `导出失败：${err.message}` } });
+        if (final)
+          await deps.prisma.exportJob.update({
+            where: { id: (job.data as { exportId: string }).exportId },
+            data: { status: "failed", error: `导出失败：${err.message}` },
+          });
       },
     },
   );

@@ -15,7 +15,11 @@ const code = orgUnitCode();
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "月份格式应为 YYYY-MM");
 
 const OverviewQuery = z.object({ orgUnit: code.optional(), month: month.optional() });
-const DrillQuery = z.object({ orgUnit: orgUnitCode(["township"], "应为9位乡镇代码"), by: z.enum(["village", "school"]).default("village"), month: month.optional() });
+const DrillQuery = z.object({
+  orgUnit: orgUnitCode(["township"], "应为9位乡镇代码"),
+  by: z.enum(["village", "school"]).default("village"),
+  month: month.optional(),
+});
 const TrendQuery = z.object({ orgUnit: code.optional(), month: month.optional(), months: z.coerce.number().int().min(1).max(36).default(12) });
 const SupervisionQuery = z.object({ orgUnit: orgUnitCode(["township"], "督导报告按乡镇出具，应为9位乡镇代码") });
 const ExportBody = z.object({ report: z.enum(["overview", "supervision"]), orgUnit: code, month: month.optional() });
@@ -35,12 +39,16 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
   const ttlMs = deps.exportTtlMs ?? REPORT_EXPORT_TTL_MS;
   const thisMonth = () => todayInChina(deps.now()).slice(0, 7);
 
-  app.get("/api/v1/reports/overview", { schema: { tags: ["reports"], summary: "总览：每个下级单位一行（县→乡镇，乡镇→村），含合计", querystring: OverviewQuery } }, async (request) => {
-    const principal = request.principal!;
-    requireReader(principal);
-    const orgUnit = scopeOf(principal, request.query.orgUnit);
-    return overviewReport(prisma, orgUnit, request.query.month ?? thisMonth(), deps.now());
-  });
+  app.get(
+    "/api/v1/reports/overview",
+    { schema: { tags: ["reports"], summary: "总览：每个下级单位一行（县→乡镇，乡镇→村），含合计", querystring: OverviewQuery } },
+    async (request) => {
+      const principal = request.principal!;
+      requireReader(principal);
+      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      return overviewReport(prisma, orgUnit, request.query.month ?? thisMonth(), deps.now());
+    },
+  );
 
   app.get("/api/v1/reports/drilldown", { schema: { tags: ["reports"], summary: "乡镇下钻：按村或按学校", querystring: DrillQuery } }, async (request) => {
     const principal = request.principal!;
@@ -58,47 +66,67 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       orgUnit,
       by: "school",
       month: m,
-      rows: rows.map((r) => ({ ...r, schoolName: r.schoolId === "" ? "未入学" : (r.schoolName ?? r.schoolId), mentorCoverage: r.children ? Math.round((r.mentored / r.children) * 1000) / 1000 : null })),
+      rows: rows.map((r) => ({
+        ...r,
+        schoolName: r.schoolId === "" ? "未入学" : (r.schoolName ?? r.schoolId),
+        mentorCoverage: r.children ? Math.round((r.mentored / r.children) * 1000) / 1000 : null,
+      })),
     };
   });
 
   // Whether the right person is being told: deliveries and failures by channel (the deployment's, so county admins only).
-  app.get("/api/v1/reports/notifications", { schema: { tags: ["reports"], summary: "通知送达统计：按日、按渠道的送达与失败条数", querystring: NotificationStatsQuery } }, async (request) => {
-    if (!hasAnyRole(request.principal!, ["county-admin"])) throw new ForbiddenError("仅县级管理员可查看通知送达统计");
-    const today = todayInChina(deps.now());
-    const from = new Date(Date.parse(`${today}T00:00:00Z`) - (request.query.days - 1) * 86_400_000).toISOString().slice(0, 10);
-    const rows = await notificationStats(prisma, from, today);
-    return { from, to: today, items: rows.map((r) => ({ ...r, channelLabel: channelLabel[r.channel] ?? r.channel })) };
-  });
+  app.get(
+    "/api/v1/reports/notifications",
+    { schema: { tags: ["reports"], summary: "通知送达统计：按日、按渠道的送达与失败条数", querystring: NotificationStatsQuery } },
+    async (request) => {
+      if (!hasAnyRole(request.principal!, ["county-admin"])) throw new ForbiddenError("仅县级管理员可查看通知送达统计");
+      const today = todayInChina(deps.now());
+      const from = new Date(Date.parse(`${today}T00:00:00Z`) - (request.query.days - 1) * 86_400_000).toISOString().slice(0, 10);
+      const rows = await notificationStats(prisma, from, today);
+      return { from, to: today, items: rows.map((r) => ({ ...r, channelLabel: channelLabel[r.channel] ?? r.channel })) };
+    },
+  );
 
-  app.get("/api/v1/reports/trend", { schema: { tags: ["reports"], summary: "近12个月趋势：走访记录、走访及时率、新增关注事项", querystring: TrendQuery } }, async (request) => {
-    const principal = request.principal!;
-    requireReader(principal);
-    const orgUnit = scopeOf(principal, request.query.orgUnit);
-    return { orgUnit, months: await trend(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months) };
-  });
+  app.get(
+    "/api/v1/reports/trend",
+    { schema: { tags: ["reports"], summary: "近12个月趋势：走访记录、走访及时率、新增关注事项", querystring: TrendQuery } },
+    async (request) => {
+      const principal = request.principal!;
+      requireReader(principal);
+      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      return { orgUnit, months: await trend(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months) };
+    },
+  );
 
-  app.get("/api/v1/reports/supervision", { schema: { tags: ["reports"], summary: "乡镇督导报告：未结对、逾期未访、未体检、在办关注事项", querystring: SupervisionQuery } }, async (request) => {
-    const principal = request.principal!;
-    requireReader(principal);
-    const orgUnit = scopeOf(principal, request.query.orgUnit);
-    if (orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具");
-    const report = await supervision(prisma, orgUnit, thisMonth().slice(0, 4), deps.now());
-    return { orgUnit, name: await orgUnitName(prisma, orgUnit), ...report };
-  });
+  app.get(
+    "/api/v1/reports/supervision",
+    { schema: { tags: ["reports"], summary: "乡镇督导报告：未结对、逾期未访、未体检、在办关注事项", querystring: SupervisionQuery } },
+    async (request) => {
+      const principal = request.principal!;
+      requireReader(principal);
+      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      if (orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具");
+      const report = await supervision(prisma, orgUnit, thisMonth().slice(0, 4), deps.now());
+      return { orgUnit, name: await orgUnitName(prisma, orgUnit), ...report };
+    },
+  );
 
-  app.post("/api/v1/reports/exports", { schema: { tags: ["reports"], summary: "导出报表（.xlsx，后台生成，可查询进度）", body: ExportBody } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireReader(principal);
-    const orgUnit = scopeOf(principal, request.body.orgUnit);
-    if (request.body.report === "supervision" && orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具，应为9位乡镇代码");
-    const id = uuidv7();
-    // Expired reports are deleted by the hourly purge job; a new export clears them too.
-    await purgeExpiredReports(prisma, deps.now(), ttlMs);
-    await createReportExport(prisma, { id, report: request.body.report, orgUnit, requestedBy: principal.username });
-    await deps.exports.add(EXPORT_JOB, { exportId: id, month: request.body.month ?? thisMonth() }, { jobId: id });
-    return reply.status(202).send({ id, status: "queued" });
-  });
+  app.post(
+    "/api/v1/reports/exports",
+    { schema: { tags: ["reports"], summary: "导出报表（.xlsx，后台生成，可查询进度）", body: ExportBody } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireReader(principal);
+      const orgUnit = scopeOf(principal, request.body.orgUnit);
+      if (request.body.report === "supervision" && orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具，应为9位乡镇代码");
+      const id = uuidv7();
+      // Expired reports are deleted by the hourly purge job; a new export clears them too.
+      await purgeExpiredReports(prisma, deps.now(), ttlMs);
+      await createReportExport(prisma, { id, report: request.body.report, orgUnit, requestedBy: principal.username });
+      await deps.exports.add(EXPORT_JOB, { exportId: id, month: request.body.month ?? thisMonth() }, { jobId: id });
+      return reply.status(202).send({ id, status: "queued" });
+    },
+  );
 
   app.get("/api/v1/reports/exports/:id", { schema: { tags: ["reports"], summary: "导出进度", params: IdParams } }, async (request) => {
     const principal = request.principal!;

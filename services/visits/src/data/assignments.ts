@@ -31,7 +31,10 @@ export const assignments: HelperProjection = {
 export async function startAssignment(tx: Tx, data: EventData<"pairing.started">, occurredAt: string, today: string, at: Date): Promise<void> {
   if (!(await helperStarted(tx, assignments, data, occurredAt))) return;
   // The child may not be known yet (registry's event still on its way): its items come with it then.
-  const [child] = await tx.$queryRawUnsafe<{ countyCode: string }[]>(`SELECT county_code AS "countyCode" FROM children WHERE id = $1::uuid AND status = 'active'`, data.child.id);
+  const [child] = await tx.$queryRawUnsafe<{ countyCode: string }[]>(
+    `SELECT county_code AS "countyCode" FROM children WHERE id = $1::uuid AND status = 'active'`,
+    data.child.id,
+  );
   if (child) await ensureItems(tx, onDay(today), at, { countyCode: child.countyCode, childId: data.child.id });
 }
 

@@ -38,7 +38,10 @@ export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, today: st
     await closeOpenItems(tx, child.id);
     return "applied";
   }
-  const [{ since }] = (await tx.$queryRawUnsafe<{ since: string }[]>(`SELECT to_char(since, 'YYYY-MM-DD') AS since FROM children WHERE id = $1::uuid`, child.id)) as [{ since: string }];
+  const [{ since }] = (await tx.$queryRawUnsafe<{ since: string }[]>(
+    `SELECT to_char(since, 'YYYY-MM-DD') AS since FROM children WHERE id = $1::uuid`,
+    child.id,
+  )) as [{ since: string }];
   // Periods before today were the scan's to create for a child it knew; only a child new here (or re-admitted) needs its own.
   const from = since < occurredOn ? today : since;
   await ensureItems(tx, { from, to: today }, at, { countyCode: child.countyCode, childId: child.id });

@@ -76,7 +76,9 @@ export async function updateConcern(
   const [row] = await tx.$queryRawUnsafe<{ status: ConcernStatus }[]>(`SELECT status FROM concerns WHERE id = $1::uuid FOR UPDATE`, id);
   if (!row) throw new ConflictError("CONCERN_GONE", "该关注事项不存在");
   if (change.status && change.status !== row.status && !allowed[row.status].includes(change.status)) {
-    throw new ConflictError("CONCERN_STATUS", `关注事项不能从“${concernStatusLabel[row.status]}”改为“${concernStatusLabel[change.status]}”`, { field: "status" });
+    throw new ConflictError("CONCERN_STATUS", `关注事项不能从“${concernStatusLabel[row.status]}”改为“${concernStatusLabel[change.status]}”`, {
+      field: "status",
+    });
   }
   const status = change.status ?? row.status;
   await tx.$executeRawUnsafe(
@@ -91,7 +93,9 @@ export async function updateConcern(
     change.at,
   );
   if (status === "resolved" && row.status !== "resolved") {
-    const [c] = await tx.$queryRawUnsafe<{ category: ConcernCategory; resolvedAt: Date; childId: string; name: string; villageCode: string; townshipCode: string }[]>(
+    const [c] = await tx.$queryRawUnsafe<
+      { category: ConcernCategory; resolvedAt: Date; childId: string; name: string; villageCode: string; townshipCode: string }[]
+    >(
       `SELECT k.category, k.resolved_at AS "resolvedAt", c.id AS "childId", c.name, c.village_code AS "villageCode", c.township_code AS "townshipCode"
          FROM concerns k JOIN children c ON c.id = k.child_id WHERE k.id = $1::uuid`,
       id,
@@ -164,7 +168,10 @@ export async function findConcern(db: Reader, id: string): Promise<ConcernRow | 
 }
 
 /** Cases in an org unit, newest first; `raisedBy`: only those that user raised; `open`: not yet resolved. */
-export async function listConcerns(db: Reader, f: { orgUnit: string; status: ConcernStatus | null; open: boolean | null; raisedBy: string | null; limit: number }): Promise<ConcernRow[]> {
+export async function listConcerns(
+  db: Reader,
+  f: { orgUnit: string; status: ConcernStatus | null; open: boolean | null; raisedBy: string | null; limit: number },
+): Promise<ConcernRow[]> {
   return db.$queryRawUnsafe<ConcernRow[]>(
     `${concernSelect} WHERE c.village_code LIKE $1 || '%' AND ($2::text IS NULL OR k.status = $2) AND ($3::boolean IS NOT TRUE OR k.status <> 'resolved')
        AND ($4::text IS NULL OR k.raised_by = $4) ORDER BY k.raised_at DESC LIMIT $5`,

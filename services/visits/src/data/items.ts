@@ -116,7 +116,18 @@ export interface ItemRow {
  */
 export async function listItems(
   db: Pick<PrismaClient, "$queryRawUnsafe">,
-  f: { orgUnit: string; status: string; view: string; today: string; childId: string | null; kind: string | null; helperUsername: string | null; responsibleUsername: string | null; cursor: string | null; limit: number },
+  f: {
+    orgUnit: string;
+    status: string;
+    view: string;
+    today: string;
+    childId: string | null;
+    kind: string | null;
+    helperUsername: string | null;
+    responsibleUsername: string | null;
+    cursor: string | null;
+    limit: number;
+  },
 ): Promise<ItemRow[]> {
   return db.$queryRawUnsafe<ItemRow[]>(
     `SELECT i.id, c.id AS "childId", c.name AS "childName", c.village_code AS "villageCode", i.kind, i.period_key AS period,
@@ -167,7 +178,10 @@ export async function itemSummary(
   const [group, label] = {
     village: ["c.village_code", "COALESCE(max(v.name), c.village_code)"],
     township: ["c.township_code", "COALESCE(max(t.name), c.township_code)"],
-    helper: ["COALESCE(a.helper_id::text, 'village_director:' || c.village_code)", "COALESCE(max(a.name), '村儿童主任（' || COALESCE(max(v.name), max(c.village_code)) || '）')"],
+    helper: [
+      "COALESCE(a.helper_id::text, 'village_director:' || c.village_code)",
+      "COALESCE(max(a.name), '村儿童主任（' || COALESCE(max(v.name), max(c.village_code)) || '）')",
+    ],
   }[f.groupBy];
   return db.$queryRawUnsafe<ItemSummaryRow[]>(
     `SELECT ${group} AS key, ${label} AS name,

@@ -79,7 +79,16 @@ export async function createRecord(
   });
 }
 
-export type RecordRow = { id: string; childId: string; childName?: string; villageCode?: string; kind?: string; date?: string; itemId?: string | null; onTime?: boolean | null };
+export type RecordRow = {
+  id: string;
+  childId: string;
+  childName?: string;
+  villageCode?: string;
+  kind?: string;
+  date?: string;
+  itemId?: string | null;
+  onTime?: boolean | null;
+};
 
 /**
  * Visit records in an org unit, newest first. `helperUsername`: only records of the
@@ -87,7 +96,16 @@ export type RecordRow = { id: string; childId: string; childName?: string; villa
  */
 export async function listRecords(
   prisma: Pick<PrismaClient, "$queryRawUnsafe">,
-  f: { orgUnit: string; childId: string | null; from: string | null; to: string | null; helperUsername: string | null; visitorUserId: string; cursor: string | null; limit: number },
+  f: {
+    orgUnit: string;
+    childId: string | null;
+    from: string | null;
+    to: string | null;
+    helperUsername: string | null;
+    visitorUserId: string;
+    cursor: string | null;
+    limit: number;
+  },
 ): Promise<RecordRow[]> {
   return prisma.$queryRawUnsafe<RecordRow[]>(
     `SELECT r.id, r.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", r.kind,

@@ -87,21 +87,33 @@ const stages = [
     flag: "reminded_at",
     where: "i.reminded_at IS NULL AND i.remind_on <= $1::date AND i.due_date >= $1::date",
     event: (row: ItemRow, today: string, actor: Actor, now: Date) =>
-      buildEvent("visit.due", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysLeft: daysBetween(today, row.dueDate) } }, { producer: PRODUCER, now }),
+      buildEvent(
+        "visit.due",
+        { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysLeft: daysBetween(today, row.dueDate) } },
+        { producer: PRODUCER, now },
+      ),
   },
   {
     name: "overdue" as const,
     flag: "overdue_notified_at",
     where: "i.overdue_notified_at IS NULL AND i.due_date < $1::date",
     event: (row: ItemRow, today: string, actor: Actor, now: Date) =>
-      buildEvent("visit.overdue", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 1 } }, { producer: PRODUCER, now }),
+      buildEvent(
+        "visit.overdue",
+        { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 1 } },
+        { producer: PRODUCER, now },
+      ),
   },
   {
     name: "escalated" as const,
     flag: "escalated_at",
     where: "i.escalated_at IS NULL AND i.escalate_on <= $1::date",
     event: (row: ItemRow, today: string, actor: Actor, now: Date) =>
-      buildEvent("visit.overdue", { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 2 } }, { producer: PRODUCER, now }),
+      buildEvent(
+        "visit.overdue",
+        { subject: row.childId, orgUnit: row.villageCode, actor, data: { ...itemPayload(row), daysOverdue: daysBetween(row.dueDate, today), level: 2 } },
+        { producer: PRODUCER, now },
+      ),
   },
 ];
 
@@ -171,7 +183,10 @@ export async function dailyScan(prisma: PrismaClient, now: Date, options: ScanOp
             batchSize,
             now,
           );
-          await appendToOutbox(tx, rows.map((row) => stage.event(row, today, actor, now)));
+          await appendToOutbox(
+            tx,
+            rows.map((row) => stage.event(row, today, actor, now)),
+          );
           return rows.length;
         },
         { timeout: 120_000 },
@@ -188,7 +203,9 @@ export async function dailyScan(prisma: PrismaClient, now: Date, options: ScanOp
 /** Concern cases nobody acknowledged within N days go up to the county. */
 async function escalateStaleConcerns(prisma: PrismaClient, today: string, now: Date, days: number, actor: Actor): Promise<number> {
   return prisma.$transaction(async (tx) => {
-    const rows = await tx.$queryRawUnsafe<{ id: string; category: string; raisedOn: string; childId: string; childName: string; villageCode: string; townshipCode: string; countyCode: string }[]>(
+    const rows = await tx.$queryRawUnsafe<
+      { id: string; category: string; raisedOn: string; childId: string; childName: string; villageCode: string; townshipCode: string; countyCode: string }[]
+    >(
       `WITH picked AS (
          SELECT k.id FROM concerns k
           WHERE k.status = 'open' AND k.escalated_at IS NULL AND (k.raised_at AT TIME ZONE 'Asia/Shanghai')::date <= $1::date - $2::int

@@ -29,12 +29,30 @@ const child = (r: ChildCols) => ({ id: r.childId, name: r.childName, villageCode
  * Re-publishes visits' state for a reporting rebuild: every item (with its
  * state), every record, every concern, then `snapshot.completed`.
  */
-export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string = uuidv7(), now?: Date, only?: string): Promise<{ runId: string; events: number }> {
+export async function publishVisitsSnapshot(
+  prisma: PrismaClient,
+  runId: string = uuidv7(),
+  now?: Date,
+  only?: string,
+): Promise<{ runId: string; events: number }> {
   // One county's state (a rebuild is per county); '' matches every county.
   const scope = only ?? "";
   const producer = { producer: PRODUCER, now };
   let events = 0;
-  events += await pages<{ id: string; kind: string; period: string; dueDate: string; status: string; remindedAt: Date | null; overdue: boolean; escalated: boolean; doneOn: string | null; onTime: boolean | null } & ChildCols>(
+  events += await pages<
+    {
+      id: string;
+      kind: string;
+      period: string;
+      dueDate: string;
+      status: string;
+      remindedAt: Date | null;
+      overdue: boolean;
+      escalated: boolean;
+      doneOn: string | null;
+      onTime: boolean | null;
+    } & ChildCols
+  >(
     prisma,
     `SELECT i.id, i.kind, i.period_key AS period, to_char(i.due_date, 'YYYY-MM-DD') AS "dueDate", i.status,
             i.overdue_notified_at IS NOT NULL AS overdue, i.escalated_at IS NOT NULL AS escalated,
@@ -45,7 +63,22 @@ export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string 
       const state = r.status === "done" ? "done" : r.status === "closed" ? "closed" : r.escalated ? "escalated" : r.overdue ? "overdue" : "due";
       return buildEvent(
         "snapshot.visit-item",
-        { subject: r.childId, orgUnit: r.villageCode, actor, data: { runId, itemId: r.id, kind: r.kind as never, period: r.period, dueDate: r.dueDate, child: child(r), state, doneOn: r.doneOn, onTime: r.status === "done" ? r.onTime : null } },
+        {
+          subject: r.childId,
+          orgUnit: r.villageCode,
+          actor,
+          data: {
+            runId,
+            itemId: r.id,
+            kind: r.kind as never,
+            period: r.period,
+            dueDate: r.dueDate,
+            child: child(r),
+            state,
+            doneOn: r.doneOn,
+            onTime: r.status === "done" ? r.onTime : null,
+          },
+        },
         producer,
       );
     },
@@ -55,7 +88,12 @@ export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string 
     `SELECT r.id, r.kind, to_char(r.date, 'YYYY-MM-DD') AS date, ${childCols}
        FROM visit_records r JOIN children c ON c.id = r.child_id WHERE r.id > $1::uuid AND c.village_code LIKE $3 || '%' ORDER BY r.id LIMIT $2`,
     scope,
-    (r) => buildEvent("snapshot.visit-record", { subject: r.childId, orgUnit: r.villageCode, actor, data: { runId, recordId: r.id, kind: r.kind as never, date: r.date, child: child(r) } }, producer),
+    (r) =>
+      buildEvent(
+        "snapshot.visit-record",
+        { subject: r.childId, orgUnit: r.villageCode, actor, data: { runId, recordId: r.id, kind: r.kind as never, date: r.date, child: child(r) } },
+        producer,
+      ),
   );
   events += await pages<{ id: string; category: string; raisedAt: Date; escalated: boolean; resolvedAt: Date | null } & ChildCols>(
     prisma,
@@ -65,12 +103,27 @@ export async function publishVisitsSnapshot(prisma: PrismaClient, runId: string 
     (r) =>
       buildEvent(
         "snapshot.concern",
-        { subject: r.childId, orgUnit: r.villageCode, actor, data: { runId, concernId: r.id, category: r.category as never, child: child(r), raisedAt: r.raisedAt.toISOString(), escalated: r.escalated, resolvedAt: r.resolvedAt?.toISOString() ?? null } },
+        {
+          subject: r.childId,
+          orgUnit: r.villageCode,
+          actor,
+          data: {
+            runId,
+            concernId: r.id,
+            category: r.category as never,
+            child: child(r),
+            raisedAt: r.raisedAt.toISOString(),
+            escalated: r.escalated,
+            resolvedAt: r.resolvedAt?.toISOString() ?? null,
+          },
+        },
         producer,
       ),
   );
   const [first] = only ? [{ county: only }] : await prisma.$queryRawUnsafe<{ county: string }[]>(`SELECT county_code AS county FROM children LIMIT 1`);
   const county = first?.county ?? "000000";
-  await prisma.$transaction((tx) => appendToOutbox(tx, [buildEvent("snapshot.completed", { subject: county, orgUnit: county, actor, data: { runId, producer: PRODUCER, events } }, producer)]));
+  await prisma.$transaction((tx) =>
+    appendToOutbox(tx, [buildEvent("snapshot.completed", { subject: county, orgUnit: county, actor, data: { runId, producer: PRODUCER, events } }, producer)]),
+  );
   return { runId, events };
 }

@@ -10,11 +10,13 @@ export const RecordInput = z.object({
   kind: VisitKind,
   date: z.iso.date("日期格式应为 YYYY-MM-DD"),
   location: z.string().trim().max(200).nullish(),
-  durationMinutes: z.number().int().min(1, "时长至少1分钟").max(24 * 60, "时长不超过24小时").nullish(),
-  findings: z
-    .object({ livingConditions: finding, study: finding, health: finding, mood: finding, safety: finding })
-    .strict()
-    .default({}),
+  durationMinutes: z
+    .number()
+    .int()
+    .min(1, "时长至少1分钟")
+    .max(24 * 60, "时长不超过24小时")
+    .nullish(),
+  findings: z.object({ livingConditions: finding, study: finding, health: finding, mood: finding, safety: finding }).strict().default({}),
   followUpNeeded: z.boolean().default(false),
   followUpNote: z.string().trim().max(1000).nullish(),
   /** A safety or abuse suspicion found on the visit: opens a concern case at once (强制报告). */

@@ -123,7 +123,10 @@ export function periodOn(frequency: Frequency, date: string, calendar: SemesterC
   const month = Number(date.slice(5, 7));
   if (frequency === "monthly") return { key: date.slice(0, 7), start: `${date.slice(0, 7)}-01`, end: lastDayOfMonth(year, month) };
   if (frequency === "yearly") return { key: String(year), start: `${year}-01-01`, end: `${year}-12-31` };
-  for (const [name, range] of [["spring", calendar.spring], ["autumn", calendar.autumn]] as const) {
+  for (const [name, range] of [
+    ["spring", calendar.spring],
+    ["autumn", calendar.autumn],
+  ] as const) {
     const crosses = range.end < range.start;
     // A semester running into the next year (autumn into January) belongs to the year it starts in.
     for (const startYear of crosses ? [year, year - 1] : [year]) {
@@ -142,7 +145,7 @@ export function periodOn(frequency: Frequency, date: string, calendar: SemesterC
  */
 export function periodsBetween(frequency: Frequency, from: string, to: string, calendar: SemesterCalendar): Period[] {
   const periods: Period[] = [];
-  for (let day = from; day <= to; ) {
+  for (let day = from; day <= to;) {
     const period = periodOn(frequency, day, calendar);
     // Holidays belong to no semester: step a day at a time to the next one (at most a few weeks).
     if (!period) {

@@ -5,7 +5,8 @@ import { applyChildSnapshot } from "../data/children.js";
 import { endAssignment, startAssignment } from "../data/assignments.js";
 import { applyOrgUnitNames } from "../data/org-units.js";
 
-type Consumed = "child.registered" | "child.updated" | "child.status-changed" | "pairing.started" | "pairing.ended" | "snapshot.org-units" | "snapshot.requested";
+type Consumed =
+  "child.registered" | "child.updated" | "child.status-changed" | "pairing.started" | "pairing.ended" | "snapshot.org-units" | "snapshot.requested";
 
 /** Queues a county's snapshot for a rebuild; the job id is the run's, so a redelivered request is the same job. */
 export type RequestSnapshot = (runId: string, county: string) => Promise<unknown>;
@@ -14,7 +15,10 @@ export type RequestSnapshot = (runId: string, county: string) => Promise<unknown
  * Registry events keep the child projection and its items; pairing events say
  * who is responsible. Each runs in the consumer's transaction with the inbox row.
  */
-export function visitEventHandlers(now: () => Date = () => new Date(), deps: { requestSnapshot?: RequestSnapshot } = {}): Required<Pick<EventHandlers<Tx>, Consumed>> {
+export function visitEventHandlers(
+  now: () => Date = () => new Date(),
+  deps: { requestSnapshot?: RequestSnapshot } = {},
+): Required<Pick<EventHandlers<Tx>, Consumed>> {
   const child: EventHandler<Tx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => {
     const { child: snapshot } = event.data;
     const at = now();

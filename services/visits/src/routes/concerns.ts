@@ -3,7 +3,16 @@ import { ConcernCategory, labels, contains, orgUnitCode } from "@shouhu/contract
 import { ForbiddenError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { recordAccess, requireRole, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { ConcernStatuses, concernNotes, concernStatusLabel, findConcern, listConcerns, raiseConcernAlone, updateConcernAlone, type ConcernRow } from "../data/concerns.js";
+import {
+  ConcernStatuses,
+  concernNotes,
+  concernStatusLabel,
+  findConcern,
+  listConcerns,
+  raiseConcernAlone,
+  updateConcernAlone,
+  type ConcernRow,
+} from "../data/concerns.js";
 import { visibleChild } from "../data/visibility.js";
 import { caseWorkers, recorders, visitorOf } from "./permissions.js";
 
@@ -14,7 +23,10 @@ const ListQuery = z.object({
   orgUnit: orgUnitCode().optional(),
   status: z.enum(ConcernStatuses).optional(),
   /** Only cases not yet resolved. */
-  open: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  open: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -45,21 +57,25 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
   });
   const accessOf = (principal: Principal) => recordAccess(principal, "concerns");
 
-  app.post("/api/v1/concerns", { schema: { tags: ["concerns"], summary: "报告关注事项（强制报告，立即通知乡镇督导员）", body: RaiseBody } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireRole(principal, recorders, "报告关注事项");
-    const child = await visibleChild(prisma, principal, request.body.childId);
-    const id = await raiseConcernAlone(prisma, {
-      child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode },
-      recordId: null,
-      category: request.body.category,
-      description: request.body.description,
-      raisedBy: visitorOf(principal),
-      at: deps.now(),
-    });
-    markAudit(reply, "update", [child.id]);
-    return reply.status(201).send({ id, status: "open", statusLabel: concernStatusLabel.open });
-  });
+  app.post(
+    "/api/v1/concerns",
+    { schema: { tags: ["concerns"], summary: "报告关注事项（强制报告，立即通知乡镇督导员）", body: RaiseBody } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, recorders, "报告关注事项");
+      const child = await visibleChild(prisma, principal, request.body.childId);
+      const id = await raiseConcernAlone(prisma, {
+        child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode },
+        recordId: null,
+        category: request.body.category,
+        description: request.body.description,
+        raisedBy: visitorOf(principal),
+        at: deps.now(),
+      });
+      markAudit(reply, "update", [child.id]);
+      return reply.status(201).send({ id, status: "open", statusLabel: concernStatusLabel.open });
+    },
+  );
 
   app.get("/api/v1/concerns", { schema: { tags: ["concerns"], summary: "关注事项（个案）列表", querystring: ListQuery } }, async (request, reply) => {
     const principal = request.principal!;
@@ -102,7 +118,13 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
       await visibleChild(prisma, principal, row.childId).catch(() => {
         throw new NotFoundError("关注事项", request.params.id);
       });
-      await updateConcernAlone(prisma, row.id, { status: request.body.status, note: request.body.note, author: visitorOf(principal), ownerUsername: principal.username, at: deps.now() });
+      await updateConcernAlone(prisma, row.id, {
+        status: request.body.status,
+        note: request.body.note,
+        author: visitorOf(principal),
+        ownerUsername: principal.username,
+        at: deps.now(),
+      });
       markAudit(reply, "update", [row.childId]);
       return present((await findConcern(prisma, row.id))!, "all");
     },

@@ -35,34 +35,38 @@ const SummaryQuery = z.object({
 export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date }): void {
   const { prisma } = deps;
 
-  app.get("/api/v1/visit-items", { schema: { tags: ["visits"], summary: "走访事项：本周到期、已逾期、已完成", querystring: ItemsQuery } }, async (request, reply) => {
-    const principal = request.principal!;
-    const q = request.query;
-    const today = todayInChina(deps.now());
-    if (q.childId) await visibleChild(prisma, principal, q.childId);
-    const teacher = teacherOnly(principal);
-    const status = q.view === "done" ? "done" : q.view === "closed" ? "closed" : "open";
-    const rows = await listItems(prisma, {
-      orgUnit: scopeOf(principal, q.orgUnit),
-      status,
-      view: q.view,
-      today,
-      childId: q.childId ?? null,
-      kind: q.kind ?? null,
-      helperUsername: teacher,
-      responsibleUsername: q.mine ? principal.username : null,
-      cursor: q.cursor ?? null,
-      limit: q.limit + 1,
-    });
-    const more = rows.length > q.limit;
-    const items = (more ? rows.slice(0, q.limit) : rows).map((r) => ({
-      ...r,
-      kindLabel: labels.visitKind[r.kind],
-      daysOverdue: r.status === "open" && r.dueDate < today ? Math.round((Date.parse(today) - Date.parse(r.dueDate)) / 86_400_000) : 0,
-    }));
-    markAudit(reply, "list", [...new Set(items.map((i) => i.childId))]);
-    return { today, items, nextCursor: more ? items[items.length - 1]!.id : null };
-  });
+  app.get(
+    "/api/v1/visit-items",
+    { schema: { tags: ["visits"], summary: "走访事项：本周到期、已逾期、已完成", querystring: ItemsQuery } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const q = request.query;
+      const today = todayInChina(deps.now());
+      if (q.childId) await visibleChild(prisma, principal, q.childId);
+      const teacher = teacherOnly(principal);
+      const status = q.view === "done" ? "done" : q.view === "closed" ? "closed" : "open";
+      const rows = await listItems(prisma, {
+        orgUnit: scopeOf(principal, q.orgUnit),
+        status,
+        view: q.view,
+        today,
+        childId: q.childId ?? null,
+        kind: q.kind ?? null,
+        helperUsername: teacher,
+        responsibleUsername: q.mine ? principal.username : null,
+        cursor: q.cursor ?? null,
+        limit: q.limit + 1,
+      });
+      const more = rows.length > q.limit;
+      const items = (more ? rows.slice(0, q.limit) : rows).map((r) => ({
+        ...r,
+        kindLabel: labels.visitKind[r.kind],
+        daysOverdue: r.status === "open" && r.dueDate < today ? Math.round((Date.parse(today) - Date.parse(r.dueDate)) / 86_400_000) : 0,
+      }));
+      markAudit(reply, "list", [...new Set(items.map((i) => i.childId))]);
+      return { today, items, nextCursor: more ? items[items.length - 1]!.id : null };
+    },
+  );
 
   app.get(
     "/api/v1/visit-summary",
@@ -82,7 +86,12 @@ export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient
         return settled > 0 ? round(r.onTime / settled) : null;
       };
       const withRate = rows.map((r) => ({ ...r, overdueNow: r.open, punctuality: rate(r) }));
-      const total = withRate.reduce((t, r) => ({ due: t.due + r.due, onTime: t.onTime + r.onTime, late: t.late + r.late, missed: t.missed + r.missed }), { due: 0, onTime: 0, late: 0, missed: 0 });
+      const total = withRate.reduce((t, r) => ({ due: t.due + r.due, onTime: t.onTime + r.onTime, late: t.late + r.late, missed: t.missed + r.missed }), {
+        due: 0,
+        onTime: 0,
+        late: 0,
+        missed: 0,
+      });
       return {
         from,
         to,

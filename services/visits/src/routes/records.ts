@@ -24,7 +24,6 @@ const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-
 /** A visit record as "date, kind, on time — no narrative" (need-to-know, inspectors). */
 function summaryOf(r: RecordRow) {
   return { id: r.id, childId: r.childId, childName: r.childName, villageCode: r.villageCode, kind: r.kind, date: r.date, itemId: r.itemId, onTime: r.onTime };
@@ -33,26 +32,30 @@ function summaryOf(r: RecordRow) {
 export function registerRecordRoutes(app: ServiceApp, deps: RecordRoutesDeps): void {
   const { prisma } = deps;
 
-  app.post("/api/v1/visit-records", { schema: { tags: ["visits"], summary: "登记走访记录（家访、谈心、亲情电话等）", body: RecordInput } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireRole(principal, recorders, "登记走访记录");
-    const input = request.body;
-    const issues = [checkRecordDate(input.date, todayInChina(deps.now()), deps.backdateDays), checkFollowUp(input)].filter((i) => i !== null);
-    if (issues.length) throw new ValidationError(issues);
-    const child = await visibleChild(prisma, principal, input.childId);
-    if (child.status !== "active") throw new ConflictError("CHILD_EXITED", "该儿童已退出关爱对象，不再登记走访");
-    const result = await createRecord(prisma, child, input, visitorOf(principal), deps.now());
-    markAudit(reply, "update", [child.id]);
-    return reply.status(201).send({
-      id: result.recordId,
-      childId: child.id,
-      kind: input.kind,
-      kindLabel: labels.visitKind[input.kind],
-      date: input.date,
-      satisfied: result.satisfied,
-      concernId: result.concernId,
-    });
-  });
+  app.post(
+    "/api/v1/visit-records",
+    { schema: { tags: ["visits"], summary: "登记走访记录（家访、谈心、亲情电话等）", body: RecordInput } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, recorders, "登记走访记录");
+      const input = request.body;
+      const issues = [checkRecordDate(input.date, todayInChina(deps.now()), deps.backdateDays), checkFollowUp(input)].filter((i) => i !== null);
+      if (issues.length) throw new ValidationError(issues);
+      const child = await visibleChild(prisma, principal, input.childId);
+      if (child.status !== "active") throw new ConflictError("CHILD_EXITED", "该儿童已退出关爱对象，不再登记走访");
+      const result = await createRecord(prisma, child, input, visitorOf(principal), deps.now());
+      markAudit(reply, "update", [child.id]);
+      return reply.status(201).send({
+        id: result.recordId,
+        childId: child.id,
+        kind: input.kind,
+        kindLabel: labels.visitKind[input.kind],
+        date: input.date,
+        satisfied: result.satisfied,
+        concernId: result.concernId,
+      });
+    },
+  );
 
   app.get("/api/v1/visit-records", { schema: { tags: ["visits"], summary: "走访记录", querystring: ListQuery } }, async (request, reply) => {
     const principal = request.principal!;

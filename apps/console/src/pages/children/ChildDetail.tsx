@@ -28,7 +28,15 @@ function useChildList(path: string, childId: string) {
   });
 }
 
-function RemoteTable({ path, childId, columns }: { path: string; childId: string; columns: { title: string; key: string; render?: (r: Row) => React.ReactNode }[] }) {
+function RemoteTable({
+  path,
+  childId,
+  columns,
+}: {
+  path: string;
+  childId: string;
+  columns: { title: string; key: string; render?: (r: Row) => React.ReactNode }[];
+}) {
   const q = useChildList(path, childId);
   if (q.isError) return <Alert type="warning" showIcon title={(q.error as Error).message} />;
   return (
@@ -58,7 +66,8 @@ export default function ChildDetail() {
     queryFn: () => unwrap<{ items: HistoryEntry[] } | HistoryEntry[]>(api.GET("/api/v1/children/{id}/history", { params: { path: { id } } })),
   });
   if (child.isLoading) return <Skeleton active />;
-  if (child.isError || !child.data) return <Result status="warning" title={(child.error as Error)?.message ?? "无法加载档案"} extra={<Link to="/children">返回列表</Link>} />;
+  if (child.isError || !child.data)
+    return <Result status="warning" title={(child.error as Error)?.message ?? "无法加载档案"} extra={<Link to="/children">返回列表</Link>} />;
   const c = child.data;
   const historyItems = history.data ? (Array.isArray(history.data) ? history.data : history.data.items) : [];
 
@@ -69,19 +78,38 @@ export default function ChildDetail() {
       children: (
         <Descriptions bordered column={{ xs: 1, md: 2 }} size="small">
           <Descriptions.Item label="姓名">{c.name}</Descriptions.Item>
-          <Descriptions.Item label="身份证号"><Field value={c.idNumber} /></Descriptions.Item>
+          <Descriptions.Item label="身份证号">
+            <Field value={c.idNumber} />
+          </Descriptions.Item>
           <Descriptions.Item label="性别">{label("sex", c.sex)}</Descriptions.Item>
           <Descriptions.Item label="出生日期">{c.birthDate}</Descriptions.Item>
           <Descriptions.Item label="民族">{c.ethnicity}</Descriptions.Item>
-          <Descriptions.Item label="住址"><Field value={c.address} withheld={withheld("address")} /></Descriptions.Item>
-          <Descriptions.Item label="学校">{c.schoolName ?? "—"} {c.grade ?? ""} {c.className ?? ""}</Descriptions.Item>
+          <Descriptions.Item label="住址">
+            <Field value={c.address} withheld={withheld("address")} />
+          </Descriptions.Item>
+          <Descriptions.Item label="学校">
+            {c.schoolName ?? "—"} {c.grade ?? ""} {c.className ?? ""}
+          </Descriptions.Item>
           <Descriptions.Item label="留守类型">{label("leftBehindType", c.leftBehindType)}</Descriptions.Item>
-          <Descriptions.Item label="困境类别">{c.difficultyCategories.length ? c.difficultyCategories.map((d) => <Tag key={d}>{label("difficultyCategory", d)}</Tag>) : "无"}</Descriptions.Item>
-          <Descriptions.Item label="风险等级"><Tag color={riskColor[c.riskLevel]}>{label("riskLevel", c.riskLevel)}</Tag></Descriptions.Item>
-          <Descriptions.Item label="状态">{label("status", c.status)}{c.exitReason ? `（${label("exitReason", c.exitReason)}）` : ""}</Descriptions.Item>
-          <Descriptions.Item label="健康情况"><Field value={c.healthNotes} withheld={withheld("healthNotes")} /></Descriptions.Item>
-          <Descriptions.Item label="心理情况"><Field value={c.psychologicalNotes} withheld={withheld("psychologicalNotes")} /></Descriptions.Item>
-          <Descriptions.Item label="备注"><Field value={c.remarks} withheld={withheld("familyNotes")} /></Descriptions.Item>
+          <Descriptions.Item label="困境类别">
+            {c.difficultyCategories.length ? c.difficultyCategories.map((d) => <Tag key={d}>{label("difficultyCategory", d)}</Tag>) : "无"}
+          </Descriptions.Item>
+          <Descriptions.Item label="风险等级">
+            <Tag color={riskColor[c.riskLevel]}>{label("riskLevel", c.riskLevel)}</Tag>
+          </Descriptions.Item>
+          <Descriptions.Item label="状态">
+            {label("status", c.status)}
+            {c.exitReason ? `（${label("exitReason", c.exitReason)}）` : ""}
+          </Descriptions.Item>
+          <Descriptions.Item label="健康情况">
+            <Field value={c.healthNotes} withheld={withheld("healthNotes")} />
+          </Descriptions.Item>
+          <Descriptions.Item label="心理情况">
+            <Field value={c.psychologicalNotes} withheld={withheld("psychologicalNotes")} />
+          </Descriptions.Item>
+          <Descriptions.Item label="备注">
+            <Field value={c.remarks} withheld={withheld("familyNotes")} />
+          </Descriptions.Item>
         </Descriptions>
       ),
     },
@@ -91,79 +119,140 @@ export default function ChildDetail() {
       children: (
         <>
           <Descriptions bordered column={1} size="small" style={{ marginBottom: 16 }}>
-            <Descriptions.Item label="家庭情况"><Field value={c.familySituation} withheld={withheld("familyNotes")} /></Descriptions.Item>
+            <Descriptions.Item label="家庭情况">
+              <Field value={c.familySituation} withheld={withheld("familyNotes")} />
+            </Descriptions.Item>
           </Descriptions>
           <Typography.Title level={5}>监护人</Typography.Title>
-          <Table rowKey={(g) => g.name + g.relation} pagination={false} size="small" dataSource={c.guardians} scroll={{ x: 500 }}
+          <Table
+            rowKey={(g) => g.name + g.relation}
+            pagination={false}
+            size="small"
+            dataSource={c.guardians}
+            scroll={{ x: 500 }}
             columns={[
               { title: "姓名", dataIndex: "name" },
               { title: "关系", dataIndex: "relation" },
               { title: "电话", dataIndex: "phone", render: (v) => <Field value={v} /> },
               { title: "年龄", dataIndex: "age", render: (v) => v ?? "—" },
               { title: "健康状况", dataIndex: "health", render: (v) => v ?? "—" },
-            ]} />
-          <Typography.Title level={5} style={{ marginTop: 16 }}>父母</Typography.Title>
-          <Table rowKey="role" pagination={false} size="small" dataSource={c.parents} scroll={{ x: 500 }}
+            ]}
+          />
+          <Typography.Title level={5} style={{ marginTop: 16 }}>
+            父母
+          </Typography.Title>
+          <Table
+            rowKey="role"
+            pagination={false}
+            size="small"
+            dataSource={c.parents}
+            scroll={{ x: 500 }}
             columns={[
               { title: "", dataIndex: "role", render: (v) => (v === "father" ? "父亲" : "母亲") },
               { title: "姓名", dataIndex: "name", render: (v) => <Field value={v} /> },
               { title: "电话", dataIndex: "phone", render: (v) => <Field value={v} /> },
               { title: "务工地", render: (_, p) => [p.workProvince, p.workCity].filter(Boolean).join(" ") || "—" },
               { title: "外出时间", dataIndex: "awaySince", render: (v) => v ?? "—" },
-            ]} />
+            ]}
+          />
         </>
       ),
     },
     {
       key: "pairing",
       label: "结对帮扶",
-      children: <RemoteTable path="/api/v1/pairings" childId={id} columns={[
-        { title: "类型", key: "kind", render: (r) => label("pairingKind", r.kind as string) },
-        { title: "帮扶人", key: "helperName" },
-        { title: "状态", key: "status" },
-        { title: "开始", key: "startedAt", render: (r) => day(r.startedAt ?? r.createdAt) },
-      ]} />,
+      children: (
+        <RemoteTable
+          path="/api/v1/pairings"
+          childId={id}
+          columns={[
+            { title: "类型", key: "kind", render: (r) => label("pairingKind", r.kind as string) },
+            { title: "帮扶人", key: "helperName" },
+            { title: "状态", key: "status" },
+            { title: "开始", key: "startedAt", render: (r) => day(r.startedAt ?? r.createdAt) },
+          ]}
+        />
+      ),
     },
     {
       key: "visits",
       label: "走访",
-      children: <RemoteTable path="/api/v1/visit-records" childId={id} columns={[
-        { title: "走访日期", key: "visitedAt", render: (r) => day(r.visitedAt ?? r.visitDate) },
-        { title: "走访人", key: "visitorName" },
-        { title: "方式", key: "method" },
-        { title: "情况", key: "summary" },
-      ]} />,
+      children: (
+        <RemoteTable
+          path="/api/v1/visit-records"
+          childId={id}
+          columns={[
+            { title: "走访日期", key: "visitedAt", render: (r) => day(r.visitedAt ?? r.visitDate) },
+            { title: "走访人", key: "visitorName" },
+            { title: "方式", key: "method" },
+            { title: "情况", key: "summary" },
+          ]}
+        />
+      ),
     },
     {
       key: "exams",
       label: "体检",
-      children: <RemoteTable path="/api/v1/exams" childId={id} columns={[
-        { title: "体检日期", key: "examinedAt", render: (r) => day(r.examinedAt ?? r.examDate) },
-        { title: "身高(cm)", key: "heightCm" },
-        { title: "体重(kg)", key: "weightKg" },
-        { title: "结论", key: "conclusion" },
-      ]} />,
+      children: (
+        <RemoteTable
+          path="/api/v1/exams"
+          childId={id}
+          columns={[
+            { title: "体检日期", key: "examinedAt", render: (r) => day(r.examinedAt ?? r.examDate) },
+            { title: "身高(cm)", key: "heightCm" },
+            { title: "体重(kg)", key: "weightKg" },
+            { title: "结论", key: "conclusion" },
+          ]}
+        />
+      ),
     },
     {
       key: "concerns",
       label: "关注事项",
-      children: <RemoteTable path="/api/v1/concerns" childId={id} columns={[
-        { title: "登记日期", key: "createdAt", render: (r) => day(r.createdAt) },
-        { title: "类别", key: "category" },
-        { title: "状态", key: "status" },
-        { title: "说明", key: "description" },
-      ]} />,
+      children: (
+        <RemoteTable
+          path="/api/v1/concerns"
+          childId={id}
+          columns={[
+            { title: "登记日期", key: "createdAt", render: (r) => day(r.createdAt) },
+            { title: "类别", key: "category" },
+            { title: "状态", key: "status" },
+            { title: "说明", key: "description" },
+          ]}
+        />
+      ),
     },
     {
       key: "history",
       label: "变更记录",
-      children: history.isError ? <Alert type="warning" showIcon title={(history.error as Error).message} /> : (
-        <Table<HistoryEntry> rowKey={(h, i) => `${i}`} loading={history.isLoading} dataSource={historyItems} size="small" scroll={{ x: 600 }}
+      children: history.isError ? (
+        <Alert type="warning" showIcon title={(history.error as Error).message} />
+      ) : (
+        <Table<HistoryEntry>
+          rowKey={(h, i) => `${i}`}
+          loading={history.isLoading}
+          dataSource={historyItems}
+          size="small"
+          scroll={{ x: 600 }}
           columns={[
-            { title: "时间", render: (_, h) => String((h as Record<string, unknown>).at ?? (h as Record<string, unknown>).createdAt ?? "").replace("T", " ").slice(0, 19) },
+            {
+              title: "时间",
+              render: (_, h) =>
+                String((h as Record<string, unknown>).at ?? (h as Record<string, unknown>).createdAt ?? "")
+                  .replace("T", " ")
+                  .slice(0, 19),
+            },
             { title: "操作人", render: (_, h) => String((h as Record<string, unknown>).actorName ?? (h as Record<string, unknown>).actor ?? "—") },
-            { title: "内容", render: (_, h) => <Typography.Text style={{ fontSize: 12 }}>{JSON.stringify((h as Record<string, unknown>).changes ?? (h as Record<string, unknown>).type ?? "")}</Typography.Text> },
-          ]} />
+            {
+              title: "内容",
+              render: (_, h) => (
+                <Typography.Text style={{ fontSize: 12 }}>
+                  {JSON.stringify((h as Record<string, unknown>).changes ?? (h as Record<string, unknown>).type ?? "")}
+                </Typography.Text>
+              ),
+            },
+          ]}
+        />
       ),
     },
   ];

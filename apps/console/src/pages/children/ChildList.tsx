@@ -30,9 +30,7 @@ export default function ChildList() {
     queryKey: ["children", filters, cursor],
     placeholderData: keepPreviousData,
     queryFn: () =>
-      unwrap<Page<Child>>(
-        api.GET("/api/v1/children", { params: { query: { ...(filters as object), limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) } } }),
-      ),
+      unwrap<Page<Child>>(api.GET("/api/v1/children", { params: { query: { ...(filters as object), limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) } } })),
   });
   const [form] = Form.useForm();
   const apply = (values: Record<string, string | undefined>) => {
@@ -65,11 +63,27 @@ export default function ChildList() {
             <Select allowClear options={options(labels.status)} style={{ width: 100 }} placeholder="全部" />
           </Form.Item>
           <Form.Item name="schoolId" label="学校">
-            <Select allowClear showSearch optionFilterProp="label" options={(schools.data ?? []).map((s) => ({ value: s.id, label: s.name }))} style={{ width: 180 }} placeholder="全部" />
+            <Select
+              allowClear
+              showSearch
+              optionFilterProp="label"
+              options={(schools.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
+              style={{ width: 180 }}
+              placeholder="全部"
+            />
           </Form.Item>
           <Space>
-            <Button type="primary" htmlType="submit">查询</Button>
-            <Button onClick={() => { form.resetFields(); apply({}); }}>重置</Button>
+            <Button type="primary" htmlType="submit">
+              查询
+            </Button>
+            <Button
+              onClick={() => {
+                form.resetFields();
+                apply({});
+              }}
+            >
+              重置
+            </Button>
           </Space>
         </Form>
       </Card>
@@ -95,8 +109,12 @@ export default function ChildList() {
         />
         <Space style={{ marginTop: 16, justifyContent: "flex-end", width: "100%" }}>
           <Typography.Text type="secondary">第 {pageIndex + 1} 页</Typography.Text>
-          <Button disabled={pageIndex === 0} onClick={() => setCursors(cursors.slice(0, -1))}>上一页</Button>
-          <Button disabled={!list.data?.nextCursor} onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>下一页</Button>
+          <Button disabled={pageIndex === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+            上一页
+          </Button>
+          <Button disabled={!list.data?.nextCursor} onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
+            下一页
+          </Button>
         </Space>
       </Card>
     </div>

@@ -2,9 +2,30 @@ import { Button, Result } from "antd";
 import { Link } from "react-router";
 
 export function NotFound() {
-  return <Result status="404" title="页面不存在" extra={<Link to="/"><Button type="primary">返回工作台</Button></Link>} />;
+  return (
+    <Result
+      status="404"
+      title="页面不存在"
+      extra={
+        <Link to="/">
+          <Button type="primary">返回工作台</Button>
+        </Link>
+      }
+    />
+  );
 }
 
 export function Forbidden() {
-  return <Result status="403" title="无权访问" subTitle="您的角色不能使用此功能。" extra={<Link to="/"><Button type="primary">返回工作台</Button></Link>} />;
+  return (
+    <Result
+      status="403"
+      title="无权访问"
+      subTitle="您的角色不能使用此功能。"
+      extra={
+        <Link to="/">
+          <Button type="primary">返回工作台</Button>
+        </Link>
+      }
+    />
+  );
 }

@@ -50,13 +50,19 @@ export default function Workbench() {
       </Typography.Paragraph>
       <Row gutter={[16, 16]}>
         <Col xs={8}>
-          <Card><Statistic title="在册儿童" value={fmt(all)} data-testid="count-active" /></Card>
+          <Card>
+            <Statistic title="在册儿童" value={fmt(all)} data-testid="count-active" />
+          </Card>
         </Col>
         <Col xs={8}>
-          <Card><Statistic title="高风险儿童" value={fmt(high)} valueStyle={{ color: "#cf1322" }} /></Card>
+          <Card>
+            <Statistic title="高风险儿童" value={fmt(high)} valueStyle={{ color: "#cf1322" }} />
+          </Card>
         </Col>
         <Col xs={8}>
-          <Card><Statistic title="双留守儿童" value={fmt(both)} /></Card>
+          <Card>
+            <Statistic title="双留守儿童" value={fmt(both)} />
+          </Card>
         </Col>
         <Col xs={24} lg={12}>
           <Card title="待关注：高风险儿童" extra={<Link to="/children?riskLevel=high">查看全部</Link>}>
@@ -67,7 +73,9 @@ export default function Workbench() {
               renderItem={(c) => (
                 <List.Item extra={<Tag color={riskColor[c.riskLevel]}>{label("riskLevel", c.riskLevel)}风险</Tag>}>
                   <Link to={`/children/${c.id}`}>{c.name}</Link>
-                  <Typography.Text type="secondary" style={{ marginLeft: 8 }}>{label("leftBehindType", c.leftBehindType)}</Typography.Text>
+                  <Typography.Text type="secondary" style={{ marginLeft: 8 }}>
+                    {label("leftBehindType", c.leftBehindType)}
+                  </Typography.Text>
                 </List.Item>
               )}
             />
