@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildEvent, consumeEvent, inPgTransaction, type EventHandlers, type SqlTx } from "@shouhu/messaging";
-import { createPgPool, migrate } from "@shouhu/db";
+import { createPgPool } from "@shouhu/db";
 import type { Envelope } from "@shouhu/contracts";
 import { childSnapshot, createTestDatabase, mentorPairing, pairingEndedData, pairingStartedData, type TestDatabase } from "@shouhu/testing";
 import { createPrisma as registryPrisma } from "../services/registry/src/data/db.js";
@@ -50,8 +50,7 @@ async function prismaConsumer(
   handlers: EventHandlers<never>,
   keeps: { mentors?: { table: string; where?: string }; children?: boolean },
 ) {
-  const db = await createTestDatabase(`conf_${name}`);
-  await migrate({ databaseUrl: db.url, migrationsDir: migrations(name) });
+  const db = await createTestDatabase(`conf_${name}`, { migrationsDir: migrations(name) });
   const prisma = create(db.url);
   const m = keeps.mentors;
   consumers.push({
@@ -88,8 +87,7 @@ beforeAll(async () => {
     prismaConsumer("health", healthPrisma as never, healthHandlers() as never, { mentors: { table: "mentors" }, children: true }),
     prismaConsumer("pairing", pairingPrisma as never, childEventHandlers() as never, { children: true }),
     (async () => {
-      const db = await createTestDatabase("conf_reporting");
-      await migrate({ databaseUrl: db.url, migrationsDir: migrations("reporting") });
+      const db = await createTestDatabase("conf_reporting", { migrationsDir: migrations("reporting") });
       const pool = createPgPool(db.url, { max: 2 });
       const handlers = reportingHandlers();
       consumers.push({
@@ -104,8 +102,7 @@ beforeAll(async () => {
       });
     })(),
     (async () => {
-      const db = await createTestDatabase("conf_notifications");
-      await migrate({ databaseUrl: db.url, migrationsDir: migrations("notifications") });
+      const db = await createTestDatabase("conf_notifications", { migrationsDir: migrations("notifications") });
       const pool = createPgPool(db.url, { max: 2 });
       const handlers = notificationHandlers({ quiet: parseQuietHours("22:00-07:00") });
       consumers.push({

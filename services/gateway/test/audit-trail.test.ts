@@ -9,7 +9,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUDIT_HEADER, createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool, createPrismaAdapter, migrate } from "@shouhu/db";
+import { createPgPool, createPrismaAdapter } from "@shouhu/db";
 import { adminUrl, createTestDatabase, startTestIssuer, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
@@ -61,8 +61,7 @@ async function asRuntime<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), "shouhu-audit-"));
-  db = await createTestDatabase("gateway_audit");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("gateway_audit", { migrationsDir });
   // The runtime role is cluster-wide (as in a deployment): made once, granted per database.
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();

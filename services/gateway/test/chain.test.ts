@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPrismaAdapter, createPgPool, migrate } from "@shouhu/db";
+import { createPrismaAdapter, createPgPool } from "@shouhu/db";
 import { eventsQueue, subscriptions } from "@shouhu/contracts";
 import { OutboxRelay, createEventConsumer } from "@shouhu/messaging";
 import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
@@ -54,8 +54,7 @@ beforeAll(async () => {
   });
   const registryUrl = (await registry.app.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
   const pairingUrl = (await pairing.app.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
-  visitsDb = await createTestDatabase("chain_visits");
-  await migrate({ databaseUrl: visitsDb.url, migrationsDir: fileURLToPath(new URL("../../visits/prisma/migrations", import.meta.url)) });
+  visitsDb = await createTestDatabase("chain_visits", { migrationsDir: fileURLToPath(new URL("../../visits/prisma/migrations", import.meta.url)) });
   visitsPrisma = createVisitsPrisma(visitsDb.url);
   visitsSchedule = new Queue("visits.schedule", { connection, prefix });
   visitsApp = await buildVisitsApp({
@@ -67,8 +66,7 @@ beforeAll(async () => {
   });
   const visitsUrl = (await visitsApp.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
 
-  db = await createTestDatabase("chain_gateway");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("chain_gateway", { migrationsDir });
   prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
   redis = new Redis(REDIS_URL);
   gateway = await buildGatewayApp({

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPrismaAdapter, migrate } from "@shouhu/db";
+import { createPrismaAdapter } from "@shouhu/db";
 import { createTestDatabase, startScratchRedis, testPrefix, until, type TestDatabase } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
@@ -45,8 +45,7 @@ async function gatewayWith(upstreams: { name: string; url: string; prefixes: str
 beforeAll(async () => {
   registry = await startRegistry("gateway_e2e");
   registryUrl = (await registry.app.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
-  db = await createTestDatabase("gateway");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("gateway", { migrationsDir });
   prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
   redis = new Redis(REDIS_URL);
 

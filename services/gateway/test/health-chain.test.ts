@@ -6,7 +6,7 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool, createPrismaAdapter, migrate } from "@shouhu/db";
+import { createPgPool, createPrismaAdapter } from "@shouhu/db";
 import { eventsQueue, subscriptions } from "@shouhu/contracts";
 import { OutboxRelay, createEventConsumer } from "@shouhu/messaging";
 import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
@@ -45,8 +45,7 @@ beforeAll(async () => {
   const registryUrl = (await registry.app.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
   const verifier = () => createTokenVerifier({ issuerUrl: registry.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] });
 
-  healthDb = await createTestDatabase("hchain_health");
-  await migrate({ databaseUrl: healthDb.url, migrationsDir: fileURLToPath(new URL("../../health/prisma/migrations", import.meta.url)) });
+  healthDb = await createTestDatabase("hchain_health", { migrationsDir: fileURLToPath(new URL("../../health/prisma/migrations", import.meta.url)) });
   healthPrisma = createHealthPrisma(healthDb.url);
   healthApp = await buildHealthApp({
     prisma: healthPrisma,
@@ -56,8 +55,7 @@ beforeAll(async () => {
   });
   const healthUrl = (await healthApp.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
 
-  db = await createTestDatabase("hchain_gateway");
-  await migrate({ databaseUrl: db.url, migrationsDir: fileURLToPath(new URL("../prisma/migrations", import.meta.url)) });
+  db = await createTestDatabase("hchain_gateway", { migrationsDir: fileURLToPath(new URL("../prisma/migrations", import.meta.url)) });
   prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
   redis = new Redis(REDIS_URL);
   gateway = await buildGatewayApp({

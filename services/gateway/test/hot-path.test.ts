@@ -5,7 +5,7 @@ import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, initTelemetry, markAudit, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool, createPrismaAdapter, migrate } from "@shouhu/db";
+import { createPgPool, createPrismaAdapter } from "@shouhu/db";
 import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import fastifyHelmet from "@fastify/helmet";
@@ -34,8 +34,7 @@ const seen: Record<string, unknown>[] = [];
 const manyChildIds = Array.from({ length: 2000 }, (_, i) => `01900000-0000-7000-8000-${String(i).padStart(12, "0")}`);
 
 beforeAll(async () => {
-  db = await createTestDatabase("gateway_hot");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("gateway_hot", { migrationsDir });
   prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
   pool = createPgPool(db.url, { max: 2 });
   redis = new Redis(REDIS_URL);

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier, operationalRoles } from "@shouhu/auth";
-import { createPrismaAdapter, migrate } from "@shouhu/db";
+import { createPrismaAdapter } from "@shouhu/db";
 import { createTestDatabase, startTestIssuer, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
@@ -27,8 +27,7 @@ const cookieOf = (setCookie: string | string[] | undefined) => String(setCookie)
 
 beforeAll(async () => {
   issuer = await startTestIssuer();
-  db = await createTestDatabase("gateway_ops");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("gateway_ops", { migrationsDir });
   prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
   redis = new Redis(REDIS_URL);
   gateway = await buildGatewayApp({

@@ -7,7 +7,6 @@ import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { migrate } from "@shouhu/db";
 import type { ChildSnapshot, Envelope, EventData } from "@shouhu/contracts";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
 import { createTestDatabase, mentorPairing, pairingStartedData, startTestIssuer, teacherHelper, type TestDatabase, type TestIssuer } from "@shouhu/testing";
@@ -27,8 +26,7 @@ const handlers = healthHandlers();
 const actor = { kind: "system" as const, id: "test" };
 
 beforeAll(async () => {
-  db = await createTestDatabase("health");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("health", { migrationsDir });
   prisma = createPrisma(db.url);
   issuer = await startTestIssuer();
   app = await buildHealthApp({

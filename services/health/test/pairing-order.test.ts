@@ -9,7 +9,6 @@ import { Queue, type Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { migrate } from "@shouhu/db";
 import { eventsQueue, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createEventConsumer } from "@shouhu/messaging";
 import {
@@ -46,8 +45,7 @@ let events: Queue;
 let consumers: Worker[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase("health_pairing_order");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("health_pairing_order", { migrationsDir });
   prismaA = createPrisma(db.url);
   prismaB = createPrisma(db.url);
   issuer = await startTestIssuer();

@@ -7,7 +7,7 @@ import type { Job, Queue, Worker } from "bullmq";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger, loadConfig, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool, migrate } from "@shouhu/db";
+import { createPgPool } from "@shouhu/db";
 import { jobQueues, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection, inPgTransaction, type SqlTx } from "@shouhu/messaging";
 import { childSnapshot, createTestDatabase, devUsersFile, realmFile, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
@@ -90,8 +90,7 @@ const listen = (server: Server) =>
   new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 
 beforeAll(async () => {
-  db = await createTestDatabase("notifications");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("notifications", { migrationsDir });
   prisma = createPrisma(db.url);
   pool = createPgPool(db.url, { max: 4 });
   await syncDirectoryFromRealm(prisma, realmFile, devUsersFile);

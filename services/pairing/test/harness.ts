@@ -1,7 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { migrate } from "@shouhu/db";
 import type { ChildSnapshot, Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
 import { childSnapshot, createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from "@shouhu/testing";
@@ -32,8 +31,7 @@ export interface PairingHarness {
  * development issuer — its own, or one shared with other services in the test.
  */
 export async function startPairing(label: string, options: { issuer?: TestIssuer } = {}): Promise<PairingHarness> {
-  const db = await createTestDatabase(label);
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  const db = await createTestDatabase(label, { migrationsDir });
   const prisma = createPrisma(db.url);
   const ownIssuer = !options.issuer;
   const issuer = options.issuer ?? (await startTestIssuer());

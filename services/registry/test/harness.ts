@@ -4,7 +4,6 @@ import pg from "pg";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import type { IssuerApp } from "@shouhu/dev-issuer";
-import { migrate } from "@shouhu/db";
 import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase } from "@shouhu/testing";
 import { createPrisma, type PrismaClient } from "../src/data/db.js";
 import { seedDemoOrg } from "../src/seed/demo-org.js";
@@ -34,8 +33,7 @@ export interface Harness {
  * prefix of its own so test files run in parallel.
  */
 export async function startRegistry(label: string): Promise<Harness> {
-  const db = await createTestDatabase(label);
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  const db = await createTestDatabase(label, { migrationsDir });
   const prisma = createPrisma(db.url);
   await seedDemoOrg(prisma);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });

@@ -5,7 +5,7 @@ import { Queue, QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool, migrate } from "@shouhu/db";
+import { createPgPool } from "@shouhu/db";
 import { eventsQueue, labels, subscriptions, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
 import {
   buildEvent,
@@ -42,8 +42,7 @@ const now = new Date("2026-11-22T02:00:00Z");
 const handlers = reportingHandlers();
 
 beforeAll(async () => {
-  db = await createTestDatabase("reporting");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("reporting", { migrationsDir });
   prisma = createPrisma(db.url);
   issuer = await startTestIssuer();
   exportQueue = new Queue("reporting.export", { connection: { url: REDIS_URL }, prefix });

@@ -3,7 +3,6 @@ import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier, recordAccess } from "@shouhu/auth";
-import { migrate } from "@shouhu/db";
 import { Role, jobQueues } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
 import {
@@ -82,8 +81,7 @@ async function headersFor(c: Case) {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase("visits_ntk");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("visits_ntk", { migrationsDir });
   prisma = createPrisma(db.url);
   issuer = await startTestIssuer();
   connection = createRedisConnection(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { role: "producer" });

@@ -9,7 +9,6 @@ import { Queue, type Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { migrate } from "@shouhu/db";
 import { eventsQueue, jobQueues, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createEventConsumer, createJobQueue, createRedisConnection } from "@shouhu/messaging";
 import {
@@ -51,8 +50,7 @@ let scheduleQueue: ReturnType<typeof createJobQueue>;
 let producerRedis: ReturnType<typeof createRedisConnection>;
 
 beforeAll(async () => {
-  db = await createTestDatabase("visits_pairing_order");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("visits_pairing_order", { migrationsDir });
   prismaA = createPrisma(db.url);
   prismaB = createPrisma(db.url);
   issuer = await startTestIssuer();

@@ -4,7 +4,6 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@shouhu/kit";
-import { migrate } from "@shouhu/db";
 import { jobQueues } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
 import { childSnapshot, createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
@@ -24,8 +23,7 @@ let workerB: PrismaClient;
 const clock = { now: at("2026-11-22") };
 
 beforeAll(async () => {
-  db = await createTestDatabase("visits_scan");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("visits_scan", { migrationsDir });
   workerA = createPrisma(db.url);
   workerB = createPrisma(db.url);
   const handlers = visitEventHandlers(() => clock.now);

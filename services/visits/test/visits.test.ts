@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { migrate } from "@shouhu/db";
 import { jobQueues, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
 import {
@@ -42,8 +41,7 @@ const setToday = (date: string) => (clock.now = at(date));
 const handlers = visitEventHandlers(() => clock.now);
 
 beforeAll(async () => {
-  db = await createTestDatabase("visits");
-  await migrate({ databaseUrl: db.url, migrationsDir });
+  db = await createTestDatabase("visits", { migrationsDir });
   prisma = createPrisma(db.url);
   issuer = await startTestIssuer();
   queueConnection = createRedisConnection(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { role: "producer" });
