@@ -1,7 +1,7 @@
 import { Alert, Button, Card, Descriptions, Empty, Result, Skeleton, Space, Table, Tabs, Tag, Typography } from "antd";
 import { EditOutlined, PrinterOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { api, unwrap } from "../../services/client";
 import type { Child, HistoryEntry } from "../../services/models";
 import { label, riskColor } from "../../services/labels";
@@ -52,6 +52,7 @@ const day = (v: unknown) => (typeof v === "string" ? v.slice(0, 10) : "—");
 export default function ChildDetail() {
   const { id = "" } = useParams();
   const { claims, access } = useSession();
+  const navigate = useNavigate();
   // A field the caller's roles do not see (unless paired with the child) comes as null.
   const view = childView({ roles: claims.roles as never }, { paired: false });
   const withheld = (f: keyof typeof view) => view[f] === "none";
@@ -171,8 +172,8 @@ export default function ChildDetail() {
           {c.status === "exited" && <Tag style={{ marginLeft: 8 }}>已退出</Tag>}
         </Typography.Title>
         <Space wrap>
-          <Link to={`/print/cards/${c.id}`} target="_blank"><Button icon={<PrinterOutlined />}>联系卡</Button></Link>
-          {access.canEditChildren && <Link to={`/children/${c.id}/edit`}><Button type="primary" icon={<EditOutlined />}>编辑</Button></Link>}
+          <Button icon={<PrinterOutlined />} onClick={() => navigate(`/print/cards/${c.id}`)}>联系卡</Button>
+          {access.canEditChildren && <Button type="primary" icon={<EditOutlined />} onClick={() => navigate(`/children/${c.id}/edit`)}>编辑</Button>}
           {access.canEditChildren && c.status === "active" && <ExitProgramme child={c} />}
         </Space>
       </Space>

@@ -26,7 +26,7 @@ interface FormValues {
   difficultyCategories?: string[];
   riskLevel?: string;
   guardians?: { name: string; relation: string; phone?: string; age?: number; health?: string }[];
-  parents: { role: "father" | "mother"; name?: string; phone?: string; workProvince?: string; workCity?: string; employer?: string; awaySince?: string }[];
+  parents: { role?: "father" | "mother"; name?: string; phone?: string; workProvince?: string; workCity?: string; employer?: string; awaySince?: string }[];
   familySituation?: string;
   healthNotes?: string;
   psychologicalNotes?: string;
@@ -37,6 +37,14 @@ interface FormValues {
 const blank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
 /** Optional text the API takes as null when empty. */
 const orNull = (v: unknown) => (blank(v) ? null : typeof v === "string" ? v.trim() : v);
+
+/**
+ * The form always shows 父亲 (row 0) and 母亲 (row 1); only a row with something in it
+ * is sent, so `parents.N` in a 400 is mapped back through this list to the row on screen.
+ */
+function parentRows(v: FormValues) {
+  return (v.parents ?? []).map((p, i) => ({ p: p ?? {}, i })).filter(({ p }) => Object.entries(p).some(([k, x]) => k !== "role" && !blank(x)));
+}
 
 function toBody(v: FormValues): Record<string, unknown> {
   const body: Record<string, unknown> = {
@@ -52,7 +60,7 @@ function toBody(v: FormValues): Record<string, unknown> {
     riskLevel: v.riskLevel,
     // Every row is sent, in order, so `guardians.1.phone` in a 400 names the row on screen.
     guardians: (v.guardians ?? []).map((g) => ({ name: g?.name?.trim() ?? "", relation: g?.relation?.trim() ?? "", phone: orNull(g?.phone), age: g?.age ?? null, health: orNull(g?.health) })),
-    parents: v.parents.map((p) => ({ role: p.role, name: orNull(p.name), phone: orNull(p.phone), workProvince: orNull(p.workProvince), workCity: orNull(p.workCity), employer: orNull(p.employer), awaySince: orNull(p.awaySince) })),
+    parents: parentRows(v).map(({ p, i }) => ({ role: i === 0 ? "father" : "mother", name: orNull(p.name), phone: orNull(p.phone), workProvince: orNull(p.workProvince), workCity: orNull(p.workCity), employer: orNull(p.employer), awaySince: orNull(p.awaySince) })),
     familySituation: orNull(v.familySituation),
     healthNotes: orNull(v.healthNotes),
     psychologicalNotes: orNull(v.psychologicalNotes),
@@ -100,8 +108,9 @@ const formFields = new Set(["name", "idNumber", "sex", "birthDate", "ethnicity",
 const listLeaf = new Set(["name", "relation", "phone", "age", "health", "workProvince", "workCity", "employer", "awaySince"]);
 
 /** `guardians.0.phone` → ["guardians", 0, "phone"] when the form has that field. */
-function formPath(field: string): (string | number)[] | null {
+function formPath(field: string, sentParents: number[]): (string | number)[] | null {
   const parts = field.split(".").map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  if (parts[0] === "parents" && typeof parts[1] === "number") parts[1] = sentParents[parts[1]] ?? parts[1];
   if (!formFields.has(String(parts[0]))) return null;
   if (parts[0] === "guardians" || parts[0] === "parents") return parts.length === 3 && listLeaf.has(String(parts[2])) ? parts : null;
   return parts.length === 1 ? parts : null;
@@ -169,13 +178,14 @@ export default function ChildForm() {
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       const issues = err.fieldIssues;
+      const sentParents = parentRows(values).map(({ i }) => i);
       const placed = issues.flatMap((i) => {
-        const p = formPath(i.field);
+        const p = formPath(i.field, sentParents);
         return p ? [{ path: p, message: i.message }] : [];
       });
       // The API's message as it is, under the field it names.
       form.setFields(placed.map((p) => ({ name: p.path as never, errors: [p.message] })));
-      const rest = issues.filter((i) => !formPath(i.field)).map((i) => i.message);
+      const rest = issues.filter((i) => !formPath(i.field, sentParents)).map((i) => i.message);
       const details = (err.details ?? {}) as { field?: string; existingChildId?: string };
       if (err.status === 409) {
         setBanner({ title: err.message, items: [], existingChildId: details.existingChildId });

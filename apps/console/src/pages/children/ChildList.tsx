@@ -53,6 +53,7 @@ export default function ChildList() {
   });
   const [form] = Form.useForm();
   const access = useAccess();
+  const navigate = useNavigate();
   const apply = (values: Record<string, string | undefined>) => {
     const next = new URLSearchParams();
     for (const [k, v] of Object.entries(values)) if (v) next.set(k, v);
@@ -68,7 +69,7 @@ export default function ChildList() {
         </Typography.Title>
         <Space wrap>
           {!access.readOnly && <PrintVillageCards />}
-          {access.canEditChildren && <Link to="/children/new"><Button type="primary" icon={<PlusOutlined />}>新增儿童</Button></Link>}
+          {access.canEditChildren && <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate("/children/new")}>新增儿童</Button>}
         </Space>
       </Space>
       <Card style={{ marginBottom: 16 }}>

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Alert, Button, Radio, Result, Space, Spin, Typography } from "antd";
 import { PrinterOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, unwrap } from "../../services/client";
 import type { Child, ContactCard, Page } from "../../services/models";
 import { label } from "../../services/labels";
@@ -86,6 +86,7 @@ export default function ContactCards() {
   const { id } = useParams();
   const [params] = useSearchParams();
   const village = params.get("village") ?? undefined;
+  const navigate = useNavigate();
   const [size, setSize] = useState<"A5" | "A4">("A5");
   const { claims } = useSession();
   const view = childView({ roles: claims.roles as never }, { paired: false });
@@ -110,7 +111,7 @@ export default function ContactCards() {
           <Space wrap>
             <Radio.Group value={size} onChange={(e) => setSize(e.target.value)} optionType="button" options={[{ value: "A5", label: "A5" }, { value: "A4", label: "A4" }]} aria-label="纸张" />
             <Button type="primary" icon={<PrinterOutlined />} onClick={() => window.print()} disabled={!cards.data?.length}>打印</Button>
-            <Link to={id ? `/children/${id}` : "/children"}><Button>返回</Button></Link>
+            <Button onClick={() => navigate(id ? `/children/${id}` : "/children")}>返回</Button>
           </Space>
         </Space>
       </div>
