@@ -40,7 +40,8 @@ const errors: string[] = [];
 async function open(viewport: { width: number; height: number }, username: string, at = "/children"): Promise<{ ctx: BrowserContext; page: Page }> {
   const ctx = await stack.browser.newContext({ viewport, locale: "zh-CN" });
   const page = await ctx.newPage();
-  page.on("response", (r) => r.status() >= 500 && errors.push(`${r.status()} ${r.url()}`));
+  // Only the registry runs here (the inbox, pairing etc. answer 503 by design): its routes must not fail.
+  page.on("response", (r) => r.status() >= 500 && /\/api\/v1\/(children|org-units|schools)/.test(r.url()) && errors.push(`${r.status()} ${r.url()}`));
   page.on("pageerror", (e) => errors.push(`pageerror ${e.message}`));
   await signIn(page, stack.base, username, at);
   return { ctx, page };
@@ -81,7 +82,7 @@ describe.skipIf(!canRun)("console: create, edit, exit, print", () => {
     expect(direct.status).toBe(400);
     const apiMessage = ((await direct.json()) as { error: { details: { field: string; message: string }[] } }).error.details.find((d) => d.field === "guardians.0.phone")!.message;
     await fillNewChild(page, newId, "12345");
-    await page.getByRole("button", { name: "建 档" }).or(page.getByRole("button", { name: "建档" })).click();
+    await page.getByRole("button", { name: /建\s?档/ }).click();
     await expect.poll(() => errorUnder(page, "guardians_0_phone").innerText(), { timeout: 10_000 }).toBe(apiMessage);
     expect(apiMessage).toMatch(/[\u4e00-\u9fa5]/);
     await shot(page, "child-new-error-desktop");
@@ -205,7 +206,7 @@ describe.skipIf(!canRun)("console: create, edit, exit, print", () => {
     await page.getByRole("button", { name: "打印联系卡" }).click();
     await page.waitForURL(/\/print\/cards\?village=360999101201/);
     await expect.poll(() => page.getByTestId("contact-card").count(), { timeout: 15_000 }).toBe(3);
-    const names = await page.locator("[data-testid=contact-card] tr:first-child td:nth-child(2)").allInnerTexts();
+    const names = await page.getByTestId("card-name").allInnerTexts();
     expect(names.sort()).toEqual(["张婷婷", "李小花", "王明"].sort());
     await shot(page, "contact-cards-village-desktop");
     const batch = (await page.pdf({ preferCSSPageSize: true })).toString("latin1");

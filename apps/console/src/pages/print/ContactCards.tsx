@@ -39,7 +39,7 @@ function Card({ card, view, printedAt }: { card: ContactCard; view: View; printe
       <div className="card-sub">{[card.address.township, card.address.village].filter(Boolean).join(" ")}</div>
       <table>
         <tbody>
-          <tr><th>姓名</th><td>{c.name}</td><th>性别</th><td>{c.sexLabel}</td></tr>
+          <tr><th>姓名</th><td data-testid="card-name">{c.name}</td><th>性别</th><td>{c.sexLabel}</td></tr>
           <tr><th>出生日期</th><td>{c.birthDate}</td><th>留守类型</th><td>{c.leftBehindTypeLabel}</td></tr>
           <tr><th>身份证号</th><td colSpan={3}><Field value={c.idNumber} withheld={no("idNumber")} /></td></tr>
           <tr><th>家庭住址</th><td colSpan={3}>{[card.address.township, card.address.village].filter(Boolean).join("")} <Field value={card.address.detail} withheld={no("address")} /></td></tr>
