@@ -48,7 +48,12 @@ async function open(viewport: { width: number; height: number }, username: strin
 }
 const desktop = { width: 1440, height: 900 };
 const phone = { width: 390, height: 844 };
-const shot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+/** The pointer moved away (no hover colours) and animations (tabs' ink bar, modals) settled first. */
+async function shot(page: Page, name: string, fullPage = true) {
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+}
 
 /** An AntD Select by its form field id: open it, click the option. */
 async function pick(page: Page, id: string, option: string) {
@@ -85,7 +90,7 @@ describe.skipIf(!canRun)("console: create, edit, exit, print", () => {
     await page.getByRole("button", { name: /建\s?档/ }).click();
     await expect.poll(() => errorUnder(page, "guardians_0_phone").innerText(), { timeout: 10_000 }).toBe(apiMessage);
     expect(apiMessage).toMatch(/[\u4e00-\u9fa5]/);
-    await shot(page, "child-new-error-desktop");
+    await shot(page, "child-new-error-desktop", false);
     const none = (await (await stack.api("changling.supervisor", "GET", `/api/v1/children?q=${encodeURIComponent("赵小雨")}`)).json()) as { items: unknown[] };
     expect(none.items).toHaveLength(0);
 
@@ -124,6 +129,7 @@ describe.skipIf(!canRun)("console: create, edit, exit, print", () => {
     await shot(page, "child-exit-dialog-desktop", false);
     await page.getByRole("button", { name: /下一步/ }).click();
     await page.getByRole("button", { name: "确认退出" }).waitFor();
+    await page.locator(".ant-message-notice").waitFor({ state: "detached", timeout: 10_000 });
     await shot(page, "child-exit-confirm-desktop", false);
     await page.getByRole("button", { name: "确认退出" }).click();
     await page.locator("h4 .ant-tag", { hasText: "已退出" }).waitFor({ timeout: 10_000 });

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import dayjs from "dayjs";
 import { Alert, Button, Radio, Result, Space, Spin, Typography } from "antd";
 import { PrinterOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
@@ -52,7 +53,7 @@ function Card({ card, view, printedAt }: { card: ContactCard; view: View; printe
         <tbody>
           {card.guardians.length ? card.guardians.map((g, i) => (
             <tr key={i}><td><Field value={g.name} withheld={no("guardianName")} /></td><td>{g.relation}</td><td><Field value={g.phone} withheld={no("guardianPhone")} /></td></tr>
-          )) : <tr><td colSpan={3}>未登记</td></tr>}
+          )) : <tr><td colSpan={3}><Field value={null} withheld={no("guardianName")} /></td></tr>}
         </tbody>
       </table>
       <div className="section">父母</div>
@@ -66,7 +67,7 @@ function Card({ card, view, printedAt }: { card: ContactCard; view: View; printe
               <td><Field value={p.phone} withheld={no("parentPhone")} /></td>
               <td><Field value={[p.workProvince, p.workCity].filter(Boolean).join(" ")} withheld={no("workPlace")} /></td>
             </tr>
-          )) : <tr><td colSpan={4}>未登记</td></tr>}
+          )) : <tr><td colSpan={4}><Field value={null} withheld={no("parentName")} /></td></tr>}
         </tbody>
       </table>
       <div className="section">帮扶</div>
@@ -96,7 +97,7 @@ export default function ContactCards() {
     enabled: Boolean(id || village),
     queryFn: async () => (id ? [await cardOf(id)] : villageCards(village!)),
   });
-  const printedAt = new Date().toLocaleString("zh-CN", { hour12: false }).slice(0, 16);
+  const printedAt = dayjs().format("YYYY-MM-DD HH:mm");
   if (!id && !village) return <Result status="warning" title="请指定儿童或村（社区）" extra={<Link to="/children">返回儿童档案</Link>} />;
   return (
     <div className="cards-page">
