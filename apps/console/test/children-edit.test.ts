@@ -90,6 +90,7 @@ describe.skipIf(!canRun)("console: create, edit, exit, print", () => {
     await page.getByRole("button", { name: /建\s?档/ }).click();
     await expect.poll(() => errorUnder(page, "guardians_0_phone").innerText(), { timeout: 10_000 }).toBe(apiMessage);
     expect(apiMessage).toMatch(/[\u4e00-\u9fa5]/);
+    await page.locator("#guardians_0_phone").evaluate((el) => el.scrollIntoView({ block: "center" }));
     await shot(page, "child-new-error-desktop", false);
     const none = (await (await stack.api("changling.supervisor", "GET", `/api/v1/children?q=${encodeURIComponent("赵小雨")}`)).json()) as { items: unknown[] };
     expect(none.items).toHaveLength(0);
@@ -230,7 +231,8 @@ describe.skipIf(!canRun)("console: create, edit, exit, print", () => {
     await fillNewChild(page, residentId("360999", "2017-01-02", 78, "female"), "12345");
     await page.getByRole("button", { name: /建\s?档/ }).click();
     await errorUnder(page, "guardians_0_phone").waitFor({ timeout: 10_000 });
-    await errorUnder(page, "guardians_0_phone").scrollIntoViewIfNeeded();
+    await page.waitForTimeout(600); // the form's own scroll to the first error, then ours
+    await page.locator("#guardians_0_phone").evaluate((el) => el.scrollIntoView({ block: "center" }));
     await shot(page, "child-new-error-phone", false);
     await page.goto(`${stack.base}/children/${createdId}/edit`);
     await page.waitForSelector("#riskLevel");
