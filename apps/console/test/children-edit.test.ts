@@ -51,6 +51,8 @@ const phone = { width: 390, height: 844 };
 /** The pointer moved away (no hover colours) and animations (tabs' ink bar, modals) settled first. */
 async function shot(page: Page, name: string, fullPage = true) {
   await page.mouse.move(0, 0);
+  // A full-page shot of a scrolled page draws the fixed header and menu mid-page.
+  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
 }
