@@ -1,4 +1,6 @@
 import path from "node:path";
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
 import { childBody, residentId } from "../../../services/registry/test/harness.js";
@@ -55,6 +57,17 @@ async function shot(page: Page, name: string, fullPage = true) {
   if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+/** axe-core's serious and critical violations on the page as it is now (WCAG 2 A/AA rules). */
+async function axeSerious(page: Page): Promise<string[]> {
+  // Evaluated over CDP: the console's CSP (script-src 'self') rightly refuses an injected <script>.
+  await page.evaluate(axeSource);
+  const result = (await page.evaluate(() => (window as unknown as { axe: { run: (o: unknown) => Promise<unknown> } }).axe.run({ runOnly: ["wcag2a", "wcag2aa"] }))) as {
+    violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
+  };
+  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
 }
 
 /** An AntD Select by its form field id: open it, click the option. */
@@ -222,6 +235,23 @@ describe.skipIf(!canRun)("console: create, edit, exit, print", () => {
     expect(batch.match(/\/Type\s*\/Page\b/g)).toHaveLength(3);
     await ctx.close();
   }, 120_000);
+
+  it("the form, the exit dialog and the card have no serious accessibility violations (axe-core)", async () => {
+    const { ctx, page } = await open(desktop, "changling.supervisor", "/children/new");
+    await page.waitForSelector("#villageCode");
+    expect(await axeSerious(page)).toEqual([]);
+    await page.goto(`${stack.base}/children`);
+    await page.getByRole("link", { name: "李小花" }).click();
+    await page.getByRole("button", { name: "退出关爱服务" }).click();
+    await page.waitForSelector(".ant-modal #reason");
+    await page.waitForTimeout(400);
+    expect(await axeSerious(page)).toEqual([]);
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: "联系卡" }).click();
+    await page.getByTestId("contact-card").waitFor({ timeout: 15_000 });
+    expect(await axeSerious(page)).toEqual([]);
+    await ctx.close();
+  }, 90_000);
 
   it("phone-sized screenshots of the new pages and dialogs", async () => {
     const { ctx, page } = await open(phone, "changling.supervisor", "/children");
