@@ -15,7 +15,12 @@ export const createRouter = () =>
         { index: true, lazy: page(() => import("./pages/workbench")) },
         { path: "children", lazy: page(() => import("./pages/children/ChildList")) },
         { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
+        { path: "children/new", lazy: page(() => import("./pages/children/ChildForm")) },
+        { path: "children/:id/edit", lazy: page(() => import("./pages/children/ChildForm")) },
         { path: "*", Component: NotFound },
       ],
     },
+    // 联系卡 print without the console's menu and header.
+    { path: "/print/cards", lazy: page(() => import("./pages/print/ContactCards")) },
+    { path: "/print/cards/:id", lazy: page(() => import("./pages/print/ContactCards")) },
   ]);

@@ -1,6 +1,7 @@
 /**
- * Response shapes. The OpenAPI document describes requests but no responses yet, so
- * these come from the services' own TypeScript (type-only imports, nothing bundled):
+ * Response shapes. Where a route documents its response (history, contact-card) the
+ * type is generated from the OpenAPI document (`Ok` below); the rest still come from
+ * the services' own TypeScript (type-only imports, nothing bundled):
  * when a service changes what it returns, this stops compiling.
  */
 import type { ChildRecord } from "../../../../services/registry/src/domain/child-record";
@@ -14,11 +15,17 @@ export type Child = ChildRecord;
 export type Pairing = Json<ReturnType<typeof presentPairing>>;
 export type Helper = Json<ReturnType<typeof presentHelper>>;
 export type { GuardianRecord, ParentRecord } from "../../../../services/registry/src/domain/child-record";
-import type { contactCard } from "../../../../services/registry/src/data/contact-card";
-import type { childHistory } from "../../../../services/registry/src/data/queries";
+import type { paths } from "./schema";
 
-export type ContactCard = Json<Awaited<ReturnType<typeof contactCard>>>;
-export type HistoryEntry = Json<Awaited<ReturnType<typeof childHistory>>[number]>;
+/** A route's documented 200 body, from the generated OpenAPI types (routes that declare a response schema). */
+export type Ok<P extends keyof paths, M extends "get" | "post" | "patch" = "get"> = paths[P][M] extends {
+  responses: { 200: { content: { "application/json": infer T } } };
+}
+  ? T
+  : never;
+
+export type ContactCard = Ok<"/api/v1/children/{id}/contact-card">;
+export type HistoryEntry = Ok<"/api/v1/children/{id}/history">["items"][number];
 
 // The routes below build their answer inline (nothing exported to import); these
 // mirror them field for field — services/registry/src/routes/imports.ts presentBatch,

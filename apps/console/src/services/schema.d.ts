@@ -434,7 +434,29 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            childId: string;
+                            items: {
+                                revision: number;
+                                /** @enum {string} */
+                                action: "created" | "updated" | "status_changed";
+                                actor: {
+                                    id: string;
+                                    name: string | null;
+                                    role: string | null;
+                                };
+                                reason: string | null;
+                                at: string;
+                                changes: {
+                                    field: string;
+                                    before: unknown;
+                                    after: unknown;
+                                }[];
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -470,7 +492,73 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** @enum {string} */
+                                sex: "male" | "female";
+                                sexLabel: string;
+                                birthDate: string;
+                                idNumber: string | null;
+                                /** @enum {string} */
+                                status: "active" | "exited";
+                                leftBehindType: string;
+                                leftBehindTypeLabel: string;
+                                /** @enum {string} */
+                                riskLevel: "low" | "medium" | "high";
+                            };
+                            address: {
+                                villageCode: string;
+                                village: string | null;
+                                township: string | null;
+                                detail?: string | null;
+                            };
+                            school: {
+                                id: string;
+                                name?: string | null;
+                                grade?: string | null;
+                                className?: string | null;
+                            } | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone?: string | null;
+                                age?: number | null;
+                                health?: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name?: string | null;
+                                phone?: string | null;
+                                workProvince?: string | null;
+                                workCity?: string | null;
+                                employer?: string | null;
+                                awaySince?: string | null;
+                            }[];
+                            helper: {
+                                name: string;
+                                phone?: string | null;
+                                helperKind?: string;
+                                helperKindLabel?: string;
+                                since?: string;
+                                /** @enum {string} */
+                                source: "pairing" | "register";
+                            } | null;
+                            peerBuddy: {
+                                name: string;
+                                phone?: string | null;
+                                helperKind?: string;
+                                helperKindLabel?: string;
+                                since?: string;
+                                /** @enum {string} */
+                                source: "pairing" | "register";
+                            } | null;
+                        };
+                    };
                 };
             };
         };
@@ -2639,6 +2727,42 @@ export interface paths {
                     orgUnit: string;
                     by?: "village" | "school";
                     month?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 通知送达统计：按日、按渠道的送达与失败条数 */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
                 };
                 header?: never;
                 path?: never;

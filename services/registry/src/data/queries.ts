@@ -115,7 +115,8 @@ export async function childHistory(prisma: PrismaClient, childId: string) {
   const rows = await prisma.childHistory.findMany({ where: { childId }, orderBy: { revision: "asc" } });
   return rows.map((h) => ({
     revision: h.revision,
-    action: h.action,
+    // Written only by data/children.ts, with these three values.
+    action: h.action as "created" | "updated" | "status_changed",
     actor: { id: h.actorId, name: h.actorName, role: h.actorRole },
     reason: h.reason,
     at: h.at.toISOString(),

@@ -39,6 +39,63 @@ const StatusBody = z.object({
   note: z.string().max(500).nullish(),
 });
 
+/** GET /children/:id/history (data/queries.ts childHistory, masked per view); documented so the console's types are generated. */
+const HistoryResponse = z.object({
+  childId: z.uuid(),
+  items: z.array(
+    z.object({
+      revision: z.number().int(),
+      action: z.enum(["created", "updated", "status_changed"]),
+      actor: z.object({ id: z.string(), name: z.string().nullable(), role: z.string().nullable() }),
+      reason: z.string().nullable(),
+      at: z.string(),
+      changes: z.array(z.object({ field: z.string(), before: z.unknown(), after: z.unknown() })),
+    }),
+  ),
+});
+
+/** GET /children/:id/contact-card (data/contact-card.ts); nullish where stored JSON may lack a key. */
+const ContactHelper = z.object({
+  name: z.string(),
+  phone: z.string().nullish(),
+  helperKind: z.string().optional(),
+  helperKindLabel: z.string().optional(),
+  since: z.string().optional(),
+  source: z.enum(["pairing", "register"]),
+});
+const ContactCardResponse = z.object({
+  child: z.object({
+    id: z.uuid(),
+    name: z.string(),
+    sex: z.enum(["male", "female"]),
+    sexLabel: z.string(),
+    birthDate: z.string(),
+    idNumber: z.string().nullable(),
+    status: ChildStatus,
+    leftBehindType: z.string(),
+    leftBehindTypeLabel: z.string(),
+    riskLevel: z.enum(["low", "medium", "high"]),
+  }),
+  address: z.object({ villageCode: z.string(), village: z.string().nullable(), township: z.string().nullable(), detail: z.string().nullish() }),
+  school: z.object({ id: z.string(), name: z.string().nullish(), grade: z.string().nullish(), className: z.string().nullish() }).nullable(),
+  guardians: z.array(
+    z.object({ name: z.string(), relation: z.string(), phone: z.string().nullish(), age: z.number().nullish(), health: z.string().nullish() }),
+  ),
+  parents: z.array(
+    z.object({
+      role: z.enum(["father", "mother"]),
+      name: z.string().nullish(),
+      phone: z.string().nullish(),
+      workProvince: z.string().nullish(),
+      workCity: z.string().nullish(),
+      employer: z.string().nullish(),
+      awaySince: z.string().nullish(),
+    }),
+  ),
+  helper: ContactHelper.nullable(),
+  peerBuddy: ContactHelper.nullable(),
+});
+
 const PatchBody = z.object({ revision: z.number().int().positive().optional() }).catchall(z.unknown());
 
 /** A duplicate ID number, told to this caller only as far as their jurisdiction reaches. */
@@ -125,21 +182,32 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     },
   );
 
-  app.get("/api/v1/children/:id/history", { schema: { tags: ["children"], summary: "档案修改记录", params: IdParams } }, async (request, reply) => {
-    const principal = request.principal!;
-    const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);
-    markAudit(reply, "history", [child.id]);
-    // History must not leak what the current view withholds or masks.
-    const items = (await childHistory(prisma, child.id)).map((h) => ({
-      ...h,
-      changes: h.changes.map((c) => (historyFieldLevel(view, c.field) === "full" ? c : { field: c.field, before: "***", after: "***" })),
-    }));
-    return { childId: child.id, items };
-  });
+  app.get(
+    "/api/v1/children/:id/history",
+    { schema: { tags: ["children"], summary: "档案修改记录", params: IdParams, response: { 200: HistoryResponse } } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);
+      markAudit(reply, "history", [child.id]);
+      // History must not leak what the current view withholds or masks.
+      const items = (await childHistory(prisma, child.id)).map((h) => ({
+        ...h,
+        changes: h.changes.map((c) => (historyFieldLevel(view, c.field) === "full" ? c : { field: c.field, before: "***", after: "***" })),
+      }));
+      return { childId: child.id, items };
+    },
+  );
 
   app.get(
     "/api/v1/children/:id/contact-card",
-    { schema: { tags: ["children"], summary: "联系卡：儿童、监护人、父母、学校、结对帮扶人与手拉手伙伴", params: IdParams } },
+    {
+      schema: {
+        tags: ["children"],
+        summary: "联系卡：儿童、监护人、父母、学校、结对帮扶人与手拉手伙伴",
+        params: IdParams,
+        response: { 200: ContactCardResponse },
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);

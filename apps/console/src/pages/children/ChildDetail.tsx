@@ -1,11 +1,14 @@
-import { Alert, Card, Descriptions, Empty, Result, Skeleton, Table, Tabs, Tag, Typography } from "antd";
+import { Alert, Button, Card, Descriptions, Empty, Result, Skeleton, Space, Table, Tabs, Tag, Typography } from "antd";
+import { EditOutlined, PrinterOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { api, unwrap } from "../../services/client";
 import type { Child, HistoryEntry } from "../../services/models";
 import { label, riskColor } from "../../services/labels";
 import { Field } from "../../components/Masked";
 import { useSession } from "../../auth/session";
+import { ChangeHistory } from "./ChangeHistory";
+import { ExitProgramme } from "./ExitProgramme";
 // Type-only imports inside: the need-to-know table itself, so 无权查看 is told from 未填写.
 import { childView } from "../../../../../packages/auth/src/need-to-know";
 
@@ -56,20 +59,20 @@ const day = (v: unknown) => (typeof v === "string" ? v.slice(0, 10) : "—");
 
 export default function ChildDetail() {
   const { id = "" } = useParams();
-  const { claims } = useSession();
+  const { claims, access } = useSession();
+  const navigate = useNavigate();
   // A field the caller's roles do not see (unless paired with the child) comes as null.
   const view = childView({ roles: claims.roles as never }, { paired: false });
   const withheld = (f: keyof typeof view) => view[f] === "none";
   const child = useQuery({ queryKey: ["child", id], queryFn: () => unwrap<Child>(api.GET("/api/v1/children/{id}", { params: { path: { id } } })) });
   const history = useQuery({
     queryKey: ["child-history", id],
-    queryFn: () => unwrap<{ items: HistoryEntry[] } | HistoryEntry[]>(api.GET("/api/v1/children/{id}/history", { params: { path: { id } } })),
+    queryFn: () => unwrap<{ items: HistoryEntry[] }>(api.GET("/api/v1/children/{id}/history", { params: { path: { id } } })),
   });
   if (child.isLoading) return <Skeleton active />;
   if (child.isError || !child.data)
     return <Result status="warning" title={(child.error as Error)?.message ?? "无法加载档案"} extra={<Link to="/children">返回列表</Link>} />;
   const c = child.data;
-  const historyItems = history.data ? (Array.isArray(history.data) ? history.data : history.data.items) : [];
 
   const tabs = [
     {
@@ -225,43 +228,29 @@ export default function ChildDetail() {
     {
       key: "history",
       label: "变更记录",
-      children: history.isError ? (
-        <Alert type="warning" showIcon title={(history.error as Error).message} />
-      ) : (
-        <Table<HistoryEntry>
-          rowKey={(h, i) => `${i}`}
-          loading={history.isLoading}
-          dataSource={historyItems}
-          size="small"
-          scroll={{ x: 600 }}
-          columns={[
-            {
-              title: "时间",
-              render: (_, h) =>
-                String((h as Record<string, unknown>).at ?? (h as Record<string, unknown>).createdAt ?? "")
-                  .replace("T", " ")
-                  .slice(0, 19),
-            },
-            { title: "操作人", render: (_, h) => String((h as Record<string, unknown>).actorName ?? (h as Record<string, unknown>).actor ?? "—") },
-            {
-              title: "内容",
-              render: (_, h) => (
-                <Typography.Text style={{ fontSize: 12 }}>
-                  {JSON.stringify((h as Record<string, unknown>).changes ?? (h as Record<string, unknown>).type ?? "")}
-                </Typography.Text>
-              ),
-            },
-          ]}
-        />
-      ),
+      children: <ChangeHistory items={history.data?.items ?? []} loading={history.isLoading} error={history.isError ? (history.error as Error) : null} />,
     },
   ];
 
   return (
     <div>
-      <Typography.Title level={4} style={{ marginTop: 0 }}>
-        <Link to="/children">儿童档案</Link> / {c.name}
-      </Typography.Title>
+      <Space wrap style={{ width: "100%", justifyContent: "space-between", marginBottom: 12 }}>
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          <Link to="/children">儿童档案</Link> / {c.name}
+          {c.status === "exited" && <Tag style={{ marginLeft: 8 }}>已退出</Tag>}
+        </Typography.Title>
+        <Space wrap>
+          <Button icon={<PrinterOutlined />} onClick={() => navigate(`/print/cards/${c.id}`)}>
+            联系卡
+          </Button>
+          {access.canEditChildren && (
+            <Button type="primary" icon={<EditOutlined />} onClick={() => navigate(`/children/${c.id}/edit`)}>
+              编辑
+            </Button>
+          )}
+          {access.canEditChildren && c.status === "active" && <ExitProgramme child={c} />}
+        </Space>
+      </Space>
       <Card>
         <Tabs items={tabs} />
       </Card>

@@ -1,12 +1,41 @@
 import { useState } from "react";
 import { Button, Card, Form, Input, Select, Space, Table, Tag, Typography } from "antd";
 import { useQuery, keepPreviousData } from "@tanstack/react-query";
-import { Link, useSearchParams } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { PlusOutlined, PrinterOutlined } from "@ant-design/icons";
+import { useAccess } from "../../auth/session";
 import { api, unwrap } from "../../services/client";
 import type { Child, Page } from "../../services/models";
 import { label, labels, options, riskColor } from "../../services/labels";
 import { Field } from "../../components/Masked";
-import { useSchools } from "../../services/hooks";
+import { useSchools, useVillageNames } from "../../services/hooks";
+
+/** 批量打印联系卡: one village's cards, villages limited to the user's jurisdiction. */
+function PrintVillageCards() {
+  const access = useAccess();
+  const navigate = useNavigate();
+  const names = useVillageNames(access.orgUnit);
+  const [village, setVillage] = useState<string>();
+  const villages = [...(names.data ?? new Map<string, string>())]
+    .filter(([code]) => code.length === 12 && code.startsWith(access.orgUnit))
+    .map(([value, label]) => ({ value, label }));
+  return (
+    <Space.Compact>
+      <Select
+        aria-label="选择村（社区）"
+        placeholder="选择村（社区）"
+        style={{ width: 150 }}
+        options={villages}
+        value={village}
+        onChange={setVillage}
+        showSearch={{ optionFilterProp: "label" }}
+      />
+      <Button icon={<PrinterOutlined />} disabled={!village} onClick={() => navigate(`/print/cards?village=${village}`)}>
+        打印联系卡
+      </Button>
+    </Space.Compact>
+  );
+}
 
 const PAGE_SIZE = 20;
 const filterKeys = ["q", "leftBehindType", "difficultyCategory", "riskLevel", "status", "schoolId", "orgUnit"] as const;
@@ -33,6 +62,8 @@ export default function ChildList() {
       unwrap<Page<Child>>(api.GET("/api/v1/children", { params: { query: { ...(filters as object), limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) } } })),
   });
   const [form] = Form.useForm();
+  const access = useAccess();
+  const navigate = useNavigate();
   const apply = (values: Record<string, string | undefined>) => {
     const next = new URLSearchParams();
     for (const [k, v] of Object.entries(values)) if (v) next.set(k, v);
@@ -42,9 +73,19 @@ export default function ChildList() {
 
   return (
     <div>
-      <Typography.Title level={4} style={{ marginTop: 0 }}>
-        儿童档案
-      </Typography.Title>
+      <Space wrap style={{ width: "100%", justifyContent: "space-between", marginBottom: 12 }}>
+        <Typography.Title level={4} style={{ margin: 0 }}>
+          儿童档案
+        </Typography.Title>
+        <Space wrap>
+          {!access.readOnly && <PrintVillageCards />}
+          {access.canEditChildren && (
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate("/children/new")}>
+              新增儿童
+            </Button>
+          )}
+        </Space>
+      </Space>
       <Card style={{ marginBottom: 16 }}>
         <Form form={form} layout="inline" initialValues={filters} onFinish={apply} style={{ rowGap: 12 }}>
           <Form.Item name="q" label="姓名">

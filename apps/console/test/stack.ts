@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import {
+  DEMO_PASSWORD,
+  freePort,
+  postgresBinDir,
+  realmFile,
+  redisServerBinary,
+  startScratchPostgres,
+  startScratchRedis,
+  type ScratchPostgres,
+  type ScratchRedis,
+} from "@shouhu/testing";
+
+/**
+ * The console's end-to-end stack, as console.test.ts starts it: the built gateway
+ * (serving apps/console/dist), registry and dev issuer on free ports, scratch
+ * PostgreSQL and Redis, and Debian's Chromium. Other services point at a dead port.
+ */
+export const root = fileURLToPath(new URL("../../..", import.meta.url));
+export const shots = path.join(root, "docs/screenshots");
+const chromiumPath = "/usr/bin/chromium";
+const built = ["services/gateway/dist/main.js", "services/registry/dist/main.js", "packages/dev-issuer/dist/main.js", "apps/console/dist/index.html"].every(
+  (f) => existsSync(path.join(root, f)),
+);
+export const canRun = Boolean(built && existsSync(chromiumPath) && postgresBinDir() && redisServerBinary());
+
+export interface Stack {
+  base: string;
+  browser: Browser;
+  /** A password-grant token for a demo user (API calls the test makes itself). */
+  token(username: string): Promise<string>;
+  api(username: string, method: string, url: string, body?: unknown): Promise<Response>;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export async function startStack(): Promise<Stack> {
+  let log = "";
+  const procs: ChildProcess[] = [];
+  const [pgc, redis]: [ScratchPostgres, ScratchRedis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
+  const start = (entry: string, env: Record<string, string>) => {
+    const child = spawn(process.execPath, [path.join(root, entry)], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: "warn", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d) => (log += d));
+    child.stderr!.on("data", (d) => (log += d));
+    procs.push(child);
+    return child;
+  };
+  const waitOk = async (url: string, child: ChildProcess, ms = 90_000) => {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`exited during start-up:\n${log.slice(-3000)}`);
+      try {
+        if ((await fetch(url)).ok) return;
+      } catch {
+        /* not up yet */
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    throw new Error(`${url} not healthy:\n${log.slice(-3000)}`);
+  };
+  const [gw, reg, iss] = await Promise.all([freePort(), freePort(), freePort()]);
+  const base = `http://127.0.0.1:${gw}`;
+  const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
+  const realm = JSON.parse(readFileSync(realmFile, "utf8"));
+  for (const c of realm.clients) if (c.clientId === "shouhu-console") c.redirectUris.push(`${base}/*`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "console-test-"));
+  writeFileSync(path.join(dir, "realm.json"), JSON.stringify(realm));
+  const pg = `postgresql://root@127.0.0.1:${pgc.port}`;
+  const common = { REDIS_URL: redis.url, OIDC_ISSUER_URL: issuerUrl, PG_BASE_URL: pg, TEST_DATABASE_ADMIN_URL: pgc.url(), SHUTDOWN_DRAIN_MS: "200" };
+  const issuer = start("packages/dev-issuer/dist/main.js", {
+    ...common,
+    PORT: String(iss),
+    REALM_FILE: path.join(dir, "realm.json"),
+    ISSUER_PUBLIC_URL: `http://127.0.0.1:${iss}`,
+    ISSUER_KEY_FILE: path.join(dir, "key.json"),
+  });
+  await waitOk(`${issuerUrl}/.well-known/openid-configuration`, issuer);
+  const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
+  await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
+  const dead = "http://127.0.0.1:9";
+  const gateway = start("services/gateway/dist/main.js", {
+    ...common,
+    PORT: String(gw),
+    DATABASE_URL: `${pg}/shouhu_gateway`,
+    REGISTRY_URL: `http://127.0.0.1:${reg}`,
+    PAIRING_URL: dead,
+    VISITS_URL: dead,
+    HEALTH_URL: dead,
+    NOTIFICATIONS_URL: dead,
+    REPORTING_URL: dead,
+  });
+  await waitOk(`${base}/healthz`, gateway);
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
+  const tokens = new Map<string, string>();
+  const token = async (username: string) => {
+    if (!tokens.has(username)) {
+      const res = await fetch(`${issuerUrl}/protocol/openid-connect/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "password", client_id: "shouhu-web", username, password: DEMO_PASSWORD, scope: "openid" }),
+      });
+      tokens.set(username, ((await res.json()) as { access_token: string }).access_token);
+    }
+    return tokens.get(username)!;
+  };
+  return {
+    base,
+    browser,
+    token,
+    api: async (username, method, url, body) =>
+      fetch(`${base}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${await token(username)}`, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      }),
+    log: () => log,
+    stop: async () => {
+      await browser.close();
+      for (const p of procs.reverse()) p.kill("SIGTERM");
+      await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise((r) => p.once("exit", r)))));
+      await redis.destroy();
+      pgc.destroy();
+    },
+  };
+}
+
+/** Signs in on the dev issuer's login page and lands on `path`. */
+export async function signIn(page: Page, base: string, username: string, path = "/children") {
+  await page.goto(`${base}${path}`);
+  await page.waitForSelector("#kc-login", { timeout: 30_000 });
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", DEMO_PASSWORD);
+  await page.click("#kc-login");
+  await page.waitForURL(`${base}${path}`, { timeout: 30_000 });
+}
