@@ -17,12 +17,12 @@ export const ROLE_LABELS: Record<string, string> = {
 };
 
 /** services/registry/src/routes/permissions.ts */
-export const registrars = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
-export const registerKeepers = ["county-admin", "federation-officer", "township-supervisor"];
+const registrars = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
+const registerKeepers = ["county-admin", "federation-officer", "township-supervisor"];
 /** services/pairing/src/routes/permissions.ts */
-export const helperKeepers = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
-export const approvers = ["county-admin", "township-supervisor"];
-export const matchers = ["county-admin", "federation-officer", "township-supervisor"];
+const helperKeepers = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
+const approvers = ["county-admin", "township-supervisor"];
+const matchers = ["county-admin", "federation-officer", "township-supervisor"];
 
 /** Highest first: the role a person is shown as when they hold several. */
 const rolePrecedence = Object.keys(ROLE_LABELS);

@@ -4,7 +4,7 @@ import path from "node:path";
 import pg from "pg";
 import { ensureDatabase } from "./ensure-database.js";
 
-export interface MigrateLogger {
+interface MigrateLogger {
   info(obj: object, msg?: string): void;
 }
 

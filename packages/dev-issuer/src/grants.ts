@@ -14,7 +14,7 @@ interface GrantContext {
 
 const refuse = (description: string, error = "invalid_grant"): GrantResult => ({ ok: false, error, description });
 
-export function s256(verifier: string): string {
+function s256(verifier: string): string {
   return createHash("sha256").update(verifier).digest("base64url");
 }
 

@@ -30,7 +30,7 @@ function isLastAttempt(job: Job, err: Error): boolean {
   return err.name === "UnrecoverableError" || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-export async function sendToDeadLetter(dead: Queue, job: Job, err: Error, attempts = job.attemptsMade): Promise<void> {
+async function sendToDeadLetter(dead: Queue, job: Job, err: Error, attempts = job.attemptsMade): Promise<void> {
   const letter: DeadLetter = {
     queue: job.queueName,
     jobName: job.name,

@@ -53,5 +53,3 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   /** Under load, the longest an audited response waits for its batch's INSERT (0: one INSERT per row when idle). */
   AUDIT_BATCH_INTERVAL_MS: z.coerce.number().min(0).max(50).default(3),
 });
-
-export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -7,5 +7,3 @@ export const pairingConfigSchema = serviceConfigSchema({ port: 3002, database: "
   /** How often the worker looks for townships to match. */
   MATCH_POLL_MS: z.coerce.number().int().positive().default(1_000),
 });
-
-export type PairingConfig = z.output<typeof pairingConfigSchema>;

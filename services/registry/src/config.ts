@@ -12,5 +12,3 @@ export const registryConfigSchema = serviceConfigSchema({ port: 3001, database: 
   /** How long an export file may be downloaded; then a scheduled job deletes it (file and record). */
   EXPORT_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
 });
-
-export type RegistryConfig = z.output<typeof registryConfigSchema>;

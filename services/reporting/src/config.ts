@@ -8,5 +8,3 @@ export const reportingConfigSchema = serviceConfigSchema({ port: 3006, database:
   /** How long a report file may be downloaded; then the hourly purge deletes it. */
   REPORT_EXPORT_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
 });
-
-export type ReportingConfig = z.output<typeof reportingConfigSchema>;

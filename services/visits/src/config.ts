@@ -9,5 +9,3 @@ export const visitsConfigSchema = serviceConfigSchema({ port: 3003, database: "s
   /** Days an unacknowledged concern waits before it is escalated to the county. */
   CONCERN_ESCALATION_DAYS: z.coerce.number().int().min(1).max(60).default(3),
 });
-
-export type VisitsConfig = z.output<typeof visitsConfigSchema>;

@@ -1,7 +1,7 @@
 import { Tag, Typography } from "antd";
 
 /** Masks as the API applies them: 138****0001, 360999************, ***. */
-export const isMasked = (v: string | null | undefined) => typeof v === "string" && v.includes("*");
+const isMasked = (v: string | null | undefined) => typeof v === "string" && v.includes("*");
 
 /**
  * A value exactly as the API returned it. A masked one says so (已脱敏); a withheld

@@ -5,20 +5,12 @@
  * when a service changes what it returns, this stops compiling.
  */
 import type { ChildRecord } from "../../../../services/registry/src/domain/child-record";
-import type { presentPairing } from "../../../../services/pairing/src/routes/present";
-import type { presentHelper } from "../../../../services/pairing/src/routes/helpers";
-
-/** Dates travel as ISO strings. */
-type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
 
 export type Child = ChildRecord;
-export type Pairing = Json<ReturnType<typeof presentPairing>>;
-export type Helper = Json<ReturnType<typeof presentHelper>>;
-export type { GuardianRecord, ParentRecord } from "../../../../services/registry/src/domain/child-record";
 import type { paths } from "./schema";
 
 /** A route's documented 200 body, from the generated OpenAPI types (routes that declare a response schema). */
-export type Ok<P extends keyof paths, M extends "get" | "post" | "patch" = "get"> = paths[P][M] extends {
+type Ok<P extends keyof paths, M extends "get" | "post" | "patch" = "get"> = paths[P][M] extends {
   responses: { 200: { content: { "application/json": infer T } } };
 }
   ? T
@@ -40,44 +32,6 @@ export interface School {
   id: string;
   name: string;
   townshipCode: string;
-}
-export interface ImportBatch {
-  id: string;
-  fileName: string;
-  orgUnit: string;
-  status: string;
-  totalRows: number;
-  processedRows: number;
-  acceptedRows: number;
-  rejectedRows: number;
-  error: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  duplicateUpload?: boolean;
-}
-export interface ImportRejection {
-  sheet: string;
-  rowNumber: number;
-  name: string | null;
-  reasons: string[];
-  existingChildId: string | null;
-}
-export interface UnpairedChild {
-  id: string;
-  name: string;
-  villageCode: string;
-  schoolName: string | null;
-  riskLevelLabel: string;
-  leftBehindTypeLabel: string;
-  note: string | null;
-  proposal: { pairingId: string; helperId: string; helperName: string; matchReason: string } | null;
-  waiting: string;
-}
-export interface UnpairedSummary {
-  kind: "mentor" | "peer";
-  orgUnits: { villageCode: string; children: number; paired: number; proposed: number; unmatched: number }[];
-  totals: { children: number; paired: number; proposed: number; unmatched: number };
 }
 export interface InboxMessage {
   id: string;

@@ -15,7 +15,7 @@ import type pg from "pg";
  * trigger uses (prisma/migrations/…_audit_chain). A row changed, removed or inserted out of
  * order breaks the chain at that row.
  */
-export const GENESIS = createHash("sha256").update("shouhu-audit-genesis", "utf8").digest();
+const GENESIS = createHash("sha256").update("shouhu-audit-genesis", "utf8").digest();
 
 /** The columns as the chain reads them; `at` already formatted by SQL exactly as the trigger formats it. */
 const ROW_SQL = `SELECT seq::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, user_id, username,
@@ -24,7 +24,7 @@ const ROW_SQL = `SELECT seq::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"
   encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash
   FROM audit_entries`;
 
-export interface ChainRow {
+interface ChainRow {
   seq: string;
   at: string;
   user_id: string;
@@ -44,7 +44,7 @@ export interface ChainRow {
   hash: string;
 }
 
-export function canonical(r: ChainRow): string {
+function canonical(r: ChainRow): string {
   return [
     r.seq,
     r.at,
@@ -64,7 +64,7 @@ export function canonical(r: ChainRow): string {
   ].join("\x1f");
 }
 
-export function rowHash(prev: Buffer, r: ChainRow): Buffer {
+function rowHash(prev: Buffer, r: ChainRow): Buffer {
   return createHash("sha256").update(prev).update(canonical(r), "utf8").digest();
 }
 

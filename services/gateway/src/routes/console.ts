@@ -17,7 +17,7 @@ export interface ConsoleOptions {
  * need 'unsafe-inline'; scripts are only our own files. The issuer is reached by fetch
  * (token and refresh-token requests) and by navigation (login page, end_session).
  */
-export function consoleCsp(issuerUrl: string): string {
+function consoleCsp(issuerUrl: string): string {
   const issuer = new URL(issuerUrl).origin;
   return [
     "default-src 'self'",

@@ -9,7 +9,7 @@ import { ForbiddenError, UnauthorizedError, scrubValue, type ServiceApp } from "
 import { operationalRoles, type Principal, type TokenVerifier } from "@shouhu/auth";
 
 /** Where Bull Board is mounted. Outside `/api/v1`: a browser page, reached with the session cookie. */
-export const OPS_PATH = "/ops/queues";
+const OPS_PATH = "/ops/queues";
 const COOKIE = "shouhu_ops";
 const OPS_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'none'";

@@ -10,7 +10,7 @@ import { contains } from "@shouhu/contracts";
 
 export const PRODUCER = "health";
 
-export interface HealthChild {
+interface HealthChild {
   id: string;
   name: string;
   sex: "male" | "female";
@@ -22,7 +22,7 @@ export interface HealthChild {
   guardianPhone: string | null;
 }
 
-export async function loadChild(db: Pick<Tx, "$queryRawUnsafe">, id: string, orgUnit: string): Promise<HealthChild> {
+async function loadChild(db: Pick<Tx, "$queryRawUnsafe">, id: string, orgUnit: string): Promise<HealthChild> {
   const [child] = await db.$queryRawUnsafe<HealthChild[]>(
     `SELECT id, name, sex, to_char(birth_date, 'YYYY-MM-DD') AS "birthDate", village_code AS "villageCode", township_code AS "townshipCode",
             status, guardian_name AS "guardianName", guardian_phone AS "guardianPhone"

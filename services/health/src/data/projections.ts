@@ -36,7 +36,7 @@ export async function applyChild(tx: Pick<Tx, "$executeRawUnsafe">, c: ChildSnap
 type Exec = Pick<Tx, "$executeRawUnsafe">;
 
 /** The child's mentor, who follows up open findings (the shared rules: @shouhu/messaging helper-projection). */
-export const mentors: HelperProjection = {
+const mentors: HelperProjection = {
   service: "health",
   table: "mentors",
   key: ["child_id"],

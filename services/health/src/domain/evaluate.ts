@@ -14,7 +14,7 @@ export interface Flag {
 const severityLabel: Record<Severity, string> = { mild: "轻度", moderate: "中度", severe: "重度" };
 
 /** Whole months of age on the exam date (a birthday later in the month is not yet reached). */
-export function ageInMonths(birthDate: string, examDate: string): number {
+function ageInMonths(birthDate: string, examDate: string): number {
   const [by, bm, bd] = birthDate.split("-").map(Number) as [number, number, number];
   const [ey, em, ed] = examDate.split("-").map(Number) as [number, number, number];
   return (ey - by) * 12 + (em - bm) - (ed < bd ? 1 : 0);
@@ -75,7 +75,7 @@ export function evaluateVision(left: number | null, right: number | null): Sever
   return "severe";
 }
 
-export function hemoglobinGroup(sex: Sex, ageMonths: number): HbGroup | null {
+function hemoglobinGroup(sex: Sex, ageMonths: number): HbGroup | null {
   if (ageMonths < 6) return null;
   if (ageMonths < 60) return whoHemoglobin.months6to59;
   if (ageMonths < 144) return whoHemoglobin.years5to11;

@@ -45,7 +45,7 @@ const cellValue = (v: ExcelJS.CellValue): unknown => {
 };
 
 /** Columns without which no row can be recorded. */
-export const requiredHeaders = ["编号", "检查日期", "检查医生"] as const;
+const requiredHeaders = ["编号", "检查日期", "检查医生"] as const;
 
 /**
  * Reads the filled-in results sheet by its header names (column order may change).

@@ -5,7 +5,7 @@ import { createJobWorker } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
 import { publishHealthSnapshot } from "../data/snapshot.js";
 
-export const SNAPSHOT_JOB = "publish-snapshot";
+const SNAPSHOT_JOB = "publish-snapshot";
 
 /**
  * Queues one county's snapshot for a rebuild (snapshot.requested). The job id is the

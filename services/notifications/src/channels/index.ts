@@ -23,4 +23,4 @@ export function channelsFromConfig(config: NotificationsConfig): { channels: Cha
   return { channels, close: () => email?.close() };
 }
 
-export { ChannelError, type ChannelAdapter, type ChannelAdapters, type Outgoing } from "./types.js";
+export { type ChannelAdapters } from "./types.js";

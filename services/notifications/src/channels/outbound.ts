@@ -11,7 +11,7 @@ import { ChannelError, deliveredOnNetworkError } from "./types.js";
  * inside the deployment (server-side request forgery).
  */
 
-export const ROBOT_HOSTS = { wecom: "qyapi.weixin.qq.com", dingtalk: "oapi.dingtalk.com" } as const;
+const ROBOT_HOSTS = { wecom: "qyapi.weixin.qq.com", dingtalk: "oapi.dingtalk.com" } as const;
 export type RobotKind = keyof typeof ROBOT_HOSTS;
 
 // Addresses no webhook of a public provider can have: this host, private networks,

@@ -42,7 +42,7 @@ export function templateParam(vars: TemplateVars, maxLength: number): string {
 }
 
 /** RFC 3986 encoding as Alibaba Cloud's RPC signature wants it. */
-export function percentEncode(value: string): string {
+function percentEncode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

@@ -1,7 +1,7 @@
 import type { NotificationChannel } from "@shouhu/contracts";
 import type { TemplateVars } from "../domain/templates.js";
 
-export interface Outgoing {
+interface Outgoing {
   id: string;
   channel: NotificationChannel;
   /** Phone, e-mail address or webhook URL. */

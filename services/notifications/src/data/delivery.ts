@@ -16,7 +16,7 @@ const SEND_LOCK_MS = 60_000;
 const LOCK_RETRY_MS = 1_000;
 
 /** Per recipient and channel: how many messages per window (group robots allow 20 a minute). */
-export const defaultRateLimits: Partial<Record<NotificationChannel, { max: number; windowMs: number }>> = {
+const defaultRateLimits: Partial<Record<NotificationChannel, { max: number; windowMs: number }>> = {
   sms: { max: 5, windowMs: 3600_000 },
   email: { max: 30, windowMs: 3600_000 },
   wecom: { max: 20, windowMs: 60_000 },
@@ -213,7 +213,7 @@ export async function markFailed(prisma: PrismaClient, messageId: string, reason
 }
 
 /** 发送结果未知: the send may have reached the provider; shown to the county admin to resend or mark sent. */
-export async function markUnknown(prisma: PrismaClient, messageId: string, reason: string): Promise<void> {
+async function markUnknown(prisma: PrismaClient, messageId: string, reason: string): Promise<void> {
   await prisma.$executeRawUnsafe(`UPDATE messages SET status = 'unknown', last_error = $2 WHERE id = $1::uuid AND status = 'sending'`, messageId, reason);
 }
 

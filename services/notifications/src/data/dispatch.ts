@@ -2,7 +2,7 @@ import type { Queue } from "bullmq";
 import type { Logger } from "@shouhu/kit";
 import type { PrismaClient } from "./db.js";
 
-export const DELIVER_JOB = "deliver";
+const DELIVER_JOB = "deliver";
 
 /**
  * Moves queued messages to the delivery queue, one job per message, job id =

@@ -39,7 +39,7 @@ export async function familyOf(tx: Pick<SqlTx, "$queryRawUnsafe">, childId: stri
  * helper-projection). This copy used to take the events as they came: a pairing.ended
  * overtaken by its own pairing.started left a mentor who no longer was one.
  */
-export const mentors: HelperProjection = {
+const mentors: HelperProjection = {
   service: "notifications",
   table: "mentors",
   key: ["child_id"],

@@ -2,7 +2,7 @@ import { labels, type AnyEnvelope, type EventData, type NotificationChannel, typ
 import type { TemplateId, TemplateVars } from "./templates.js";
 
 /** Who a message is for, before the directory turns roles into people. */
-export type Audience =
+type Audience =
   | { kind: "person"; username: string | null; name: string | null; phone: string | null; email: string | null }
   | { kind: "role"; role: Role; orgUnit: string }
   | { kind: "office"; orgUnit: string };

@@ -21,7 +21,7 @@ export const templates = {
 } as const satisfies Record<string, { title: string; body: string }>;
 
 export type TemplateId = keyof typeof templates;
-export type TemplateVar = string | number | readonly string[];
+type TemplateVar = string | number | readonly string[];
 export type TemplateVars = Record<string, TemplateVar>;
 
 /** How a list reads in a sentence: 视力低下（中度）、贫血（轻度）. */

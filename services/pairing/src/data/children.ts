@@ -3,7 +3,7 @@ import type { Tx } from "./db.js";
 import { endOpenPairings } from "./pairings.js";
 import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
 
-export interface ChildRow {
+interface ChildRow {
   id: string;
   townshipCode: string;
   schoolId: string | null;

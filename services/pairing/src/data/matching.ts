@@ -30,7 +30,7 @@ export interface MatchOptions {
  * or a run and an on-demand request) from proposing the same free place twice,
  * and keeps events, approvals and hand-overs out while the run works.
  */
-export async function matchTownship(tx: Tx, townshipCode: string, options: MatchOptions): Promise<RunSummary[]> {
+async function matchTownship(tx: Tx, townshipCode: string, options: MatchOptions): Promise<RunSummary[]> {
   await lockTownshipForRun(tx, townshipCode);
   const summaries: RunSummary[] = [];
   for (const kind of ["mentor", "peer"] as const) summaries.push(await matchKind(tx, townshipCode, kind, options));

@@ -44,7 +44,7 @@ export interface PairingView {
   };
 }
 
-export const pairingSelect = `
+const pairingSelect = `
   SELECT p.id, p.kind, p.status, p.cost, p.match_reason AS "matchReason", p.proposed_at AS "proposedAt",
          p.decided_at AS "decidedAt", p.decided_by AS "decidedBy", p.decision_note AS "decisionNote",
          to_char(p.start_date, 'YYYY-MM-DD') AS "startDate", to_char(p.end_date, 'YYYY-MM-DD') AS "endDate",

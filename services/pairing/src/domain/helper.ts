@@ -37,7 +37,7 @@ export interface HelperValues {
 }
 
 /** Seed documents: a teacher or proxy parent takes 2–3 children; a peer buddy one. */
-export function defaultCapacity(kind: HelperKind): number {
+function defaultCapacity(kind: HelperKind): number {
   return kind === "peer_student" ? 1 : 3;
 }
 

@@ -63,7 +63,7 @@ export const mentorCosts: Record<Exclude<MatchReason, "peer">, number> = {
   village_director: 600,
 };
 
-export function mentorEdge(child: MatchChild, helper: MatchHelper): Edge | null {
+function mentorEdge(child: MatchChild, helper: MatchHelper): Edge | null {
   if (helper.townshipCode !== child.townshipCode) return null;
   switch (helper.kind) {
     case "teacher":

@@ -33,7 +33,7 @@ const ListQuery = z.object({
 
 const DeactivateBody = z.object({ reason: z.string().trim().min(1, "请说明停用原因（如调离、学年交接）").max(200) });
 
-export function presentHelper(principal: Principal, h: HelperRow) {
+function presentHelper(principal: Principal, h: HelperRow) {
   // No contact details for roles that see none (inspectors), as for families.
   const phones = seesContacts(principal);
   return {

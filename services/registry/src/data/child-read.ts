@@ -19,7 +19,7 @@ const utc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
  * formats; timestamps are timestamptz(3), so .MS loses nothing). Prisma's include
  * costs four round trips and ~0.4 ms of Node CPU; this one ~0.06 ms.
  */
-export const READ_CHILD_SQL = `SELECT json_build_object(
+const READ_CHILD_SQL = `SELECT json_build_object(
   'id', c.id, 'idNumber', c.id_number, 'name', c.name, 'sex', c.sex,
   'birthDate', to_char(c.birth_date, 'YYYY-MM-DD'), 'ethnicity', c.ethnicity,
   'villageCode', c.village_code, 'townshipCode', c.township_code, 'countyCode', c.county_code,

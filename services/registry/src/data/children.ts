@@ -12,7 +12,7 @@ import { contains, countyOf, townshipOf } from "@shouhu/contracts";
 
 export const PRODUCER = "registry";
 
-export function eventFor<T extends EventType>(type: T, child: ChildRecord, actor: Actor, data: EventData<T>) {
+function eventFor<T extends EventType>(type: T, child: ChildRecord, actor: Actor, data: EventData<T>) {
   return buildEvent(type, { subject: child.id, orgUnit: child.villageCode, actor, data, traceparent: currentTraceparent() }, { producer: PRODUCER });
 }
 
@@ -21,7 +21,7 @@ export async function loadChild(db: PrismaClient | Tx, id: string): Promise<Chil
   return row ? toChildRecord(row) : null;
 }
 
-export async function getChild(db: PrismaClient | Tx, id: string): Promise<ChildRecord> {
+async function getChild(db: PrismaClient | Tx, id: string): Promise<ChildRecord> {
   const child = await loadChild(db, id);
   if (!child) throw new NotFoundError("儿童档案", id);
   return child;
@@ -38,7 +38,7 @@ export class DuplicateChildError extends ConflictError {
   }
 }
 
-export function duplicateError(existing: { id: string; name: string; villageCode: string }): DuplicateChildError {
+function duplicateError(existing: { id: string; name: string; villageCode: string }): DuplicateChildError {
   return new DuplicateChildError(existing);
 }
 
@@ -65,7 +65,7 @@ export function duplicateFor(orgUnit: string, err: DuplicateChildError): Conflic
 }
 
 /** Village and school must exist and agree (a school belongs to a township). */
-export async function assertPlacement(db: PrismaClient | Tx, villageCode: string, schoolId: string | null | undefined): Promise<void> {
+async function assertPlacement(db: PrismaClient | Tx, villageCode: string, schoolId: string | null | undefined): Promise<void> {
   const village = await db.orgUnit.findUnique({ where: { code: villageCode } });
   if (!village || village.level !== "village") throw ValidationError.field("villageCode", `村（社区）代码不存在：${villageCode}`);
   if (schoolId) {

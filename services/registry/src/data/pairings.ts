@@ -6,7 +6,7 @@ import type { PrismaClient, Tx } from "./db.js";
 type Exec = Pick<Tx, "$executeRawUnsafe">;
 
 /** The child's current mentor and peer buddy for the contact card (the shared rules: @shouhu/messaging helper-projection). */
-export const currentPairings: HelperProjection = {
+const currentPairings: HelperProjection = {
   service: "registry",
   table: "current_pairings",
   key: ["child_id", "kind"],

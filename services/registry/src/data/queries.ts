@@ -22,7 +22,7 @@ export interface ChildFilters {
 }
 
 /** Teachers alone (no case-worker role) are scoped by school and pairing rather than by area. */
-export function isTeacherOnly(principal: Principal): boolean {
+function isTeacherOnly(principal: Principal): boolean {
   return principal.roles.length === 1 && principal.roles[0] === "teacher";
 }
 
@@ -32,7 +32,7 @@ export function isTeacherOnly(principal: Principal): boolean {
  * children plus the children currently paired to them (`pairedIds`: their login is
  * the helper's username — the rule pairing uses for "paired to me").
  */
-export function jurisdictionWhere(principal: Principal, pairedIds: string[] = []): Prisma.ChildWhereInput {
+function jurisdictionWhere(principal: Principal, pairedIds: string[] = []): Prisma.ChildWhereInput {
   const byOrg: Prisma.ChildWhereInput = { villageCode: { startsWith: principal.orgUnit } };
   if (isTeacherOnly(principal)) {
     const mine: Prisma.ChildWhereInput[] = [
@@ -45,7 +45,7 @@ export function jurisdictionWhere(principal: Principal, pairedIds: string[] = []
 }
 
 /** `pairedToCaller`: the child is currently paired to the caller (only asked for teachers outside their school). */
-export function canSee(principal: Principal, child: Pick<ChildRecord, "villageCode" | "schoolId">, pairedToCaller = false): boolean {
+function canSee(principal: Principal, child: Pick<ChildRecord, "villageCode" | "schoolId">, pairedToCaller = false): boolean {
   if (!contains(principal.orgUnit, child.villageCode)) return false;
   if (isTeacherOnly(principal)) return (child.schoolId !== null && child.schoolId === principal.schoolCode) || pairedToCaller;
   return true;

@@ -76,7 +76,6 @@ export const editableFields = [
   "guardians",
   "parents",
 ] as const satisfies readonly (keyof ChildRecord)[];
-export type EditableField = (typeof editableFields)[number];
 
 /** What consumers of child events need (DESIGN.md: events carry names, org unit, phones). */
 export function toSnapshot(child: ChildRecord): ChildSnapshot {

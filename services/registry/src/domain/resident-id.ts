@@ -6,7 +6,7 @@ const CHECKS = "10X98765432";
 
 export type ResidentIdResult = { ok: true; idNumber: string; birthDate: string; sex: "male" | "female" } | { ok: false; reason: string };
 
-export const EXCEL_NUMBER_REASON = "身份证号被 Excel 存为数字，末尾数字已丢失，无法恢复，请将该列设为文本后重新录入";
+const EXCEL_NUMBER_REASON = "身份证号被 Excel 存为数字，末尾数字已丢失，无法恢复，请将该列设为文本后重新录入";
 
 export function checkDigit(first17: string): string {
   const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * WEIGHTS[i]!, 0);

@@ -85,7 +85,7 @@ let msHex = "";
  * the right edge of their primary-key index, and ~20× cheaper than `uuid`'s v7
  * (which asks the OS for 16 random bytes per id).
  */
-export function uuidV7(): string {
+function uuidV7(): string {
   const ms = Date.now();
   if (ms !== lastMs) {
     lastMs = ms;
@@ -149,7 +149,7 @@ export function recordFromInput(id: string, input: ChildInput, schoolName: strin
 const copySpecial = /[\\\t\n\r]/;
 
 /** A value in PostgreSQL's COPY text format. */
-export function copyValue(v: unknown): string {
+function copyValue(v: unknown): string {
   if (v === null || v === undefined) return "\\N";
   const text = typeof v === "string" ? v : String(v);
   if (!copySpecial.test(text)) return text;

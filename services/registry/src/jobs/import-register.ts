@@ -29,7 +29,6 @@ export const IMPORT_JOB = "import-register";
 // rate(import_rows_total[1m]) is the import's rows per second, by outcome.
 const importedRows = processCounter("import_rows_total", "Register rows committed by imports, by outcome", ["outcome"]);
 export type { ParsedRow } from "./import-prepare.js";
-export type { Resolvers } from "./import-resolvers.js";
 
 /** The parser, injected so this module holds only the storing logic. */
 export type ParseRegister = (
@@ -54,7 +53,7 @@ export interface ImportDeps {
 const STORES_IN_FLIGHT = 3;
 
 /** Village and school names of the uploader's county, from the registry's own tables. */
-export async function loadResolverData(prisma: PrismaClient, orgUnit: string): Promise<ResolverData> {
+async function loadResolverData(prisma: PrismaClient, orgUnit: string): Promise<ResolverData> {
   const county = countyOf(orgUnit);
   const units = await prisma.orgUnit.findMany({ where: { code: { startsWith: county } } });
   const schools = await prisma.school.findMany({ where: { townshipCode: { startsWith: county } }, select: { id: true, name: true } });

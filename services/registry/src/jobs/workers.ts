@@ -49,7 +49,7 @@ const SWEEP_EVERY_MS = 5 * 60_000;
 export const IMPORT_LOCK_MS = 45_000;
 
 /** Re-queues imports whose job was lost (process died between commit and enqueue). */
-export async function sweepImports(prisma: PrismaClient, queue: Queue): Promise<number> {
+async function sweepImports(prisma: PrismaClient, queue: Queue): Promise<number> {
   const pending = await prisma.importBatch.findMany({ where: { status: { in: ["queued", "running"] } }, select: { id: true } });
   for (const { id } of pending) await enqueueImport(queue, id);
   return pending.length;

@@ -41,8 +41,8 @@ export const ChildFilterFields = {
   schoolId: z.string().max(32).optional(),
 };
 
-export const ExportFilters = z.object(ChildFilterFields);
-export type ExportFilters = z.infer<typeof ExportFilters>;
+const ExportFilters = z.object(ChildFilterFields);
+type ExportFilters = z.infer<typeof ExportFilters>;
 
 const IdParams = z.object({ id: z.uuid({ message: "导出任务编号格式不正确" }) });
 

@@ -4,7 +4,7 @@ import type { PrismaClient } from "../data/db.js";
  * The demo county the realm's demo users belong to (infra/keycloak). In a real
  * deployment org units come from the national division list for the county.
  */
-export const demoOrgUnits = [
+const demoOrgUnits = [
   { code: "360999", name: "示范县", level: "county", parentCode: null },
   { code: "360999100", name: "城关镇", level: "township", parentCode: "360999" },
   { code: "360999101", name: "长岭乡", level: "township", parentCode: "360999" },
@@ -17,7 +17,7 @@ export const demoOrgUnits = [
   { code: "360999102202", name: "青山村", level: "village", parentCode: "360999102" },
 ] as const;
 
-export const demoSchools = [
+const demoSchools = [
   { id: "S360999100001", name: "城关第一小学", townshipCode: "360999100" },
   { id: "S360999101001", name: "长岭乡中心小学", townshipCode: "360999101" },
   { id: "S360999102001", name: "石门镇中学", townshipCode: "360999102" },

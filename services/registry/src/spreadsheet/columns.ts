@@ -70,7 +70,7 @@ const grouped: Record<"guardian" | "father" | "mother", Record<string, ColumnKey
 };
 
 /** Header text without spaces, line breaks, or notes in brackets: "留守类型\n(单留守/双留守)" → "留守类型". */
-export function cleanHeader(text: string): string {
+function cleanHeader(text: string): string {
   return text
     .replace(/[（(][^）)]*[）)]/g, "")
     .replace(/\s+/g, "")

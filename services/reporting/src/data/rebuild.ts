@@ -8,7 +8,7 @@ export const PRODUCER = "reporting";
 type Db = SqlTx;
 
 /** Producers whose snapshots make a complete rebuild. */
-export const snapshotProducers = SnapshotProducer.options;
+const snapshotProducers = SnapshotProducer.options;
 
 /**
  * Starts a rebuild of one county: its read models and counters are emptied, and a

@@ -27,14 +27,14 @@ export interface Figures {
   concerns: { open: number; escalated: number; age?: ConcernAge };
 }
 
-export interface ConcernAge {
+interface ConcernAge {
   upTo7Days: number;
   upTo30Days: number;
   over30Days: number;
   oldestDays: number | null;
 }
 
-export function emptyFigures(code: string, name: string, month: string): Figures {
+function emptyFigures(code: string, name: string, month: string): Figures {
   return {
     code,
     name,
@@ -57,7 +57,7 @@ const add = (map: Record<string, number>, key: string, n: number) => (map[key] =
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
 
 /** Derived figures (coverage, punctuality) once the counts are in. */
-export function finish(f: Figures): Figures {
+function finish(f: Figures): Figures {
   f.mentorCoverage = ratio(f.mentored, f.children);
   f.checkups.coverage = ratio(f.checkups.examined, f.children);
   f.visits.punctuality = ratio(f.visits.onTime, f.visits.onTime + f.visits.late + f.visits.missed);

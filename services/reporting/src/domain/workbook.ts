@@ -5,7 +5,7 @@ import type { Figures } from "../data/reports.js";
 const pct = (x: number | null) => (x === null ? "—" : `${(x * 100).toFixed(1)}%`);
 
 /** The overview table's columns, as county staff hand it upward. */
-export const overviewColumns: { header: string; value: (f: Figures) => string | number }[] = [
+const overviewColumns: { header: string; value: (f: Figures) => string | number }[] = [
   { header: "单位", value: (f) => f.name },
   { header: "行政区划代码", value: (f) => f.code },
   { header: "在册儿童", value: (f) => f.children },

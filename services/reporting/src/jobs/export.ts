@@ -19,7 +19,7 @@ export async function purgeExpiredReports(prisma: PrismaClient, now: Date, ttlMs
   return count;
 }
 
-export interface ExportOptions {
+interface ExportOptions {
   /** Progress is stored every this many rows (not for every row of a large township). */
   progressEvery?: number;
   /** The BullMQ job, told the same progress ({ done, total }) for anyone listening on the queue. */
@@ -27,7 +27,7 @@ export interface ExportOptions {
 }
 
 /** Builds the workbook, storing progress (rows written / rows to write) as it goes. */
-export async function runExport(prisma: PrismaClient, exportId: string, month: string, now: Date, options: ExportOptions = {}): Promise<void> {
+async function runExport(prisma: PrismaClient, exportId: string, month: string, now: Date, options: ExportOptions = {}): Promise<void> {
   const job = await prisma.exportJob.findUniqueOrThrow({ where: { id: exportId } });
   if (job.status === "done") return;
   await prisma.exportJob.update({ where: { id: exportId }, data: { status: "running", done: 0 } });

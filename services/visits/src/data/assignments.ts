@@ -6,7 +6,7 @@ import { ensureItems, onDay } from "./items.js";
 type Exec = Pick<Tx, "$executeRawUnsafe">;
 
 /** Who is responsible for a child's mentor visits (the shared rules: @shouhu/messaging helper-projection). */
-export const assignments: HelperProjection = {
+const assignments: HelperProjection = {
   service: "visits",
   table: "assignments",
   key: ["child_id"],

@@ -31,7 +31,7 @@ export interface ScanOptions {
   onBatch?: (stage: ScanStage, claimed: number) => Promise<void> | void;
 }
 
-export type ScanStage = "reminded" | "overdue" | "escalated";
+type ScanStage = "reminded" | "overdue" | "escalated";
 
 export interface ScanResult {
   itemsCreated: number;

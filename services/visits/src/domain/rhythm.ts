@@ -2,8 +2,8 @@ import { z } from "zod";
 import { VisitKind } from "@shouhu/contracts";
 
 /** Kinds a rule can ask for; tutoring is recorded but never scheduled. */
-export const ScheduledKind = VisitKind.exclude(["tutoring"]);
-export type ScheduledKind = z.infer<typeof ScheduledKind>;
+const ScheduledKind = VisitKind.exclude(["tutoring"]);
+type ScheduledKind = z.infer<typeof ScheduledKind>;
 
 export const Frequency = z.enum(["monthly", "semester", "yearly"]);
 export type Frequency = z.infer<typeof Frequency>;
@@ -13,8 +13,8 @@ export type Frequency = z.infer<typeof Frequency>;
  * while there is none), or always the village child director (e.g. a county that
  * keeps guardian contact with the village).
  */
-export const Responsible = z.enum(["mentor", "village_director"]);
-export type Responsible = z.infer<typeof Responsible>;
+const Responsible = z.enum(["mentor", "village_director"]);
+type Responsible = z.infer<typeof Responsible>;
 
 export const VisitRule = z.object({
   kind: ScheduledKind,

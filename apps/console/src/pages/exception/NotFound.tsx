@@ -14,18 +14,3 @@ export function NotFound() {
     />
   );
 }
-
-export function Forbidden() {
-  return (
-    <Result
-      status="403"
-      title="无权访问"
-      subTitle="您的角色不能使用此功能。"
-      extra={
-        <Link to="/">
-          <Button type="primary">返回工作台</Button>
-        </Link>
-      }
-    />
-  );
-}
