@@ -1,7 +1,7 @@
 import { itemDates, periodsBetween } from "../domain/rhythm.js";
 import type { VisitKind } from "@shouhu/contracts";
 import type { PrismaClient, Tx } from "./db.js";
-import { responsibleJoin } from "./scan.js";
+import { responsibleJoin } from "./responsible.js";
 import { ruleSetFor } from "./rules.js";
 
 type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;

@@ -5,6 +5,7 @@ import { todayInChina } from "@shouhu/cn";
 import { daysBetween } from "../domain/rhythm.js";
 import type { PrismaClient } from "./db.js";
 import { activeCounties, ensureItems } from "./items.js";
+import { responsibleJoin } from "./responsible.js";
 
 export const PRODUCER = "visits";
 export const SCAN_JOB = "daily-visit-scan";
@@ -39,15 +40,6 @@ export interface ScanResult {
   overdue: number;
   escalated: number;
   concernsEscalated: number;
-}
-
-/**
- * Whoever is responsible for item `i` now: the child's mentor for mentor rules
- * (joined as `a`), else — no mentor, or a village-director rule — the village
- * child director (a NULL `a`).
- */
-export function responsibleJoin(item: string): string {
-  return `LEFT JOIN assignments a ON a.child_id = ${item}.child_id AND ${item}.responsible = 'mentor'`;
 }
 
 /** Columns every item event needs: the child and whoever is responsible now. */
