@@ -14,6 +14,7 @@ export const createRouter = () => createBrowserRouter([
       { index: true, lazy: page(() => import("./pages/workbench")) },
       { path: "children", lazy: page(() => import("./pages/children/ChildList")) },
       { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
+      { path: "messages", lazy: page(() => import("./pages/messages")) },
       { path: "*", Component: NotFound },
     ],
   },
