@@ -17,6 +17,7 @@ export const createRouter = () =>
         { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
         { path: "children/new", lazy: page(() => import("./pages/children/ChildForm")) },
         { path: "children/:id/edit", lazy: page(() => import("./pages/children/ChildForm")) },
+        { path: "messages", lazy: page(() => import("./pages/messages")) },
         { path: "*", Component: NotFound },
       ],
     },
