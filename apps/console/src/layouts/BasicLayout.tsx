@@ -1,7 +1,7 @@
 import { Suspense, useState } from "react";
 import { Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
-import { BellOutlined, DashboardOutlined, LogoutOutlined, MenuOutlined, TeamOutlined, UserOutlined } from "@ant-design/icons";
-import { Outlet, useLocation, useNavigate, useNavigation } from "react-router";
+import { BellOutlined, DashboardOutlined, LogoutOutlined, MenuOutlined, MessageOutlined, TeamOutlined, UserOutlined } from "@ant-design/icons";
+import { Link, Outlet, useLocation, useNavigate, useNavigation } from "react-router";
 import { useSession } from "../auth/session";
 import { signOut } from "../auth/oidc";
 import { useOrgUnit, useUnreadCount } from "../services/hooks";
