@@ -9,7 +9,7 @@ import type { PrismaClient } from "./generated/prisma/client.js";
 import { AuditWriter, type AuditPool } from "./audit/writer.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { OpenApiAggregator, registerDocs } from "./routes/docs.js";
-import { auditUnauthenticated, registerProxy } from "./routes/proxy.js";
+import { auditUnauthenticated, registerProxy, rememberSourceIp } from "./routes/proxy.js";
 import { registerConsole, type ConsoleOptions } from "./routes/console.js";
 import { registerOps, registerOpsSession, type OpsOptions } from "./routes/ops.js";
 import { Counter, Gauge } from "prom-client";
@@ -112,6 +112,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
 
   await app.register(async (api) => {
     const scoped = api as unknown as ServiceApp;
+    scoped.addHook("onRequest", rememberSourceIp);
     scoped.addHook("onRequest", authenticate(deps.verifier));
     scoped.addHook("onResponse", auditUnauthenticated(audit));
     await scoped.register(fastifyRateLimit, {

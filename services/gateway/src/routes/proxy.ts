@@ -35,8 +35,18 @@ function auditRecord(request: FastifyRequest, who: Who, what: Audited, status: n
     requestId: request.id,
     clientRequestId: typeof client === "string" ? client : null,
     outcome,
-    sourceIp: request.ip ?? null,
+    sourceIp: sourceIps.get(request) ?? request.ip ?? null,
   };
+}
+
+/**
+ * The client's address as the request arrived: after an `Expect: 100-continue` upload the
+ * socket behind `request.ip` may already be gone when the audit row is written.
+ */
+const sourceIps = new WeakMap<FastifyRequest, string>();
+export function rememberSourceIp(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  if (request.ip) sourceIps.set(request, request.ip);
+  done();
 }
 
 function recordRefused(audit: AuditWriter, request: FastifyRequest, record: AuditRecord): void {

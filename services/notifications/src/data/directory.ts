@@ -1,5 +1,5 @@
 import { Role } from "@shouhu/contracts";
-import { effectiveRoles, loadRealm } from "@shouhu/dev-issuer";
+import { effectiveRoles, loadRealm } from "@shouhu/kit/realm";
 import type { SqlTx } from "@shouhu/messaging";
 import type { PrismaClient } from "./db.js";
 
