@@ -14,6 +14,8 @@ export const createRouter = () => createBrowserRouter([
       { index: true, lazy: page(() => import("./pages/workbench")) },
       { path: "children", lazy: page(() => import("./pages/children/ChildList")) },
       { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
+      { path: "imports", lazy: page(() => import("./pages/imports")) },
+      { path: "inbox", lazy: page(() => import("./pages/inbox")) },
       { path: "*", Component: NotFound },
     ],
   },

@@ -14,6 +14,8 @@ function menuItems(access: Access): MenuProps["items"] {
   return [
     { key: "/", icon: <DashboardOutlined />, label: "工作台" },
     access.canListChildren && { key: "/children", icon: <TeamOutlined />, label: "儿童档案" },
+    access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
+    { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
   ].filter(Boolean) as MenuProps["items"];
 }
 
@@ -79,11 +81,11 @@ export function BasicLayout() {
         <Header className={`${styles.header} no-print`}>
           {phone ? <Button type="text" icon={<MenuOutlined />} aria-label="打开菜单" onClick={() => setDrawerOpen(true)} /> : <span />}
           <Space size={phone ? 8 : 16}>
-            <span aria-label={`消息，未读 ${unread.data ?? 0} 条`}>
+            <Link to="/inbox" aria-label={`消息，未读 ${unread.data ?? 0} 条`} data-testid="unread-badge" data-unread={unread.data ?? 0}>
               <Badge count={unread.data ?? 0} size="small">
                 <BellOutlined className={styles.bell} />
               </Badge>
-            </span>
+            </Link>
             <Dropdown menu={userMenu} trigger={["click"]}>
               <Button type="text" className={styles.user} data-testid="current-user">
                 <UserOutlined />

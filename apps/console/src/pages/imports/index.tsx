@@ -79,7 +79,7 @@ export default function ImportPage() {
     mutationFn: async (file: File) => {
       const body = new FormData();
       body.append("file", file);
-      return unwrap<ImportBatch>(api.POST("/api/v1/imports", { body: body as never, bodySerializer: (b) => b as FormData }));
+      return unwrap<ImportBatch>(api.POST("/api/v1/imports", { body: body as never, bodySerializer: () => body }));
     },
     onSuccess: (b) => {
       setCurrent(b.id);
