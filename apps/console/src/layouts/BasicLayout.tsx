@@ -81,7 +81,7 @@ export function BasicLayout() {
         <Header className={`${styles.header} no-print`}>
           {phone ? <Button type="text" icon={<MenuOutlined />} aria-label="打开菜单" onClick={() => setDrawerOpen(true)} /> : <span />}
           <Space size={phone ? 8 : 16}>
-            <Link to="/inbox" aria-label={`消息，未读 ${unread.data ?? 0} 条`} data-testid="unread-badge" data-unread={unread.data ?? 0}>
+            <Link to="/inbox" aria-label={`消息，未读 ${unread.data ?? 0} 条`} data-testid="unread-badge" data-unread={String(unread.data ?? "")}>
               <Badge count={unread.data ?? 0} size="small">
                 <BellOutlined className={styles.bell} />
               </Badge>
