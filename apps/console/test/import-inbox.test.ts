@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { DEMO_PASSWORD, freePort, postgresBinDir, realmFile, redisServerBinary, startScratchPostgres, startScratchRedis, type ScratchPostgres, type ScratchRedis } from "@shouhu/testing";
-import pg from "pg";
+import pgLib from "pg";
 
 /**
  * 导入 and 消息 end to end: the built gateway (serving apps/console/dist), registry
@@ -85,7 +85,7 @@ beforeAll(async () => {
 
   // Three in-app messages for the township supervisor, as the notification rules write them
   // (the rules and the event flow have their own tests; here the inbox is what is under test).
-  const db = new pg.Client({ connectionString: `${pg}/shouhu_notifications` });
+  const db = new pgLib.Client({ connectionString: `${pg}/shouhu_notifications` });
   await db.connect();
   const notes = [
     ["走访已逾期 14 天，已提醒村儿童主任", "李小花（长岭村）的定期走访已逾期 14 天，负责人：村儿童主任。请督促尽快走访。", false],

@@ -109,6 +109,7 @@ export default function ImportPage() {
           </Button>
         }
       >
+        <div data-testid="import-upload">
         <Upload.Dragger
           accept=".xlsx"
           multiple={false}
@@ -118,7 +119,6 @@ export default function ImportPage() {
             upload.mutate(file);
             return false;
           }}
-          data-testid="import-upload"
         >
           <p className="ant-upload-drag-icon">
             <InboxOutlined />
@@ -126,6 +126,7 @@ export default function ImportPage() {
           <p className="ant-upload-text">点击或将登记表（.xlsx）拖到此处上传</p>
           <p className="ant-upload-hint">请使用模板填写；同一文件重复上传不会重复建档。单个文件不超过 50 MB。</p>
         </Upload.Dragger>
+        </div>
       </Card>
 
       {b && (
