@@ -160,13 +160,31 @@ export default function ImportPage() {
             dataSource={rejections.data}
             size="small"
             pagination={{ pageSize: 20, hideOnSinglePage: true }}
-            scroll={{ x: screens.md ? undefined : 560 }}
-            columns={[
-              { title: "工作表", dataIndex: "sheet", width: 110 },
-              { title: "行号", dataIndex: "rowNumber", width: 70 },
-              { title: "姓名", dataIndex: "name", width: 100, render: (v: string | null) => v ?? "—" },
-              { title: "未导入原因", dataIndex: "reasons", render: (rs: string[]) => rs.map((r) => <div key={r}>{r}</div>) },
-            ]}
+            columns={
+              screens.md
+                ? [
+                    { title: "工作表", dataIndex: "sheet", width: 110 },
+                    { title: "行号", dataIndex: "rowNumber", width: 70 },
+                    { title: "姓名", dataIndex: "name", width: 100, render: (v: string | null) => v ?? "—" },
+                    { title: "未导入原因", dataIndex: "reasons", render: (rs: string[]) => rs.map((r) => <div key={r}>{r}</div>) },
+                  ]
+                : // A phone has room for one column: the row, then its reasons.
+                  [
+                    {
+                      title: "行与原因",
+                      render: (_: unknown, r: ImportRejection) => (
+                        <>
+                          <Typography.Text strong>
+                            第 {r.rowNumber} 行 · {r.name ?? "—"}
+                          </Typography.Text>
+                          {r.reasons.map((x) => (
+                            <div key={x}>{x}</div>
+                          ))}
+                        </>
+                      ),
+                    },
+                  ]
+            }
           />
         </Card>
       )}
@@ -179,16 +197,33 @@ export default function ImportPage() {
           dataSource={batches.data}
           size="small"
           pagination={{ pageSize: 10, hideOnSinglePage: true }}
-          scroll={{ x: screens.md ? undefined : 640 }}
           onRow={(r) => ({ onClick: () => setCurrent(r.id), style: { cursor: "pointer" } })}
           locale={{ emptyText: "暂无导入记录" }}
-          columns={[
-            { title: "文件", dataIndex: "fileName", ellipsis: true },
-            { title: "状态", dataIndex: "status", width: 90, render: (s: string) => <Tag color={statusOf(s).color}>{statusOf(s).text}</Tag> },
-            { title: "导入 / 未导入", width: 120, render: (_: unknown, r) => `${r.acceptedRows} / ${r.rejectedRows}` },
-            { title: "上传人", dataIndex: "createdBy", width: 100, render: (v: string | null) => v ?? "—" },
-            { title: "上传时间", dataIndex: "createdAt", width: 150, render: (v: string) => dayjs(v).format("YYYY-MM-DD HH:mm") },
-          ]}
+          columns={
+            screens.md
+              ? [
+                  { title: "文件", dataIndex: "fileName", ellipsis: true },
+                  { title: "状态", dataIndex: "status", width: 90, render: (s: string) => <Tag color={statusOf(s).color}>{statusOf(s).text}</Tag> },
+                  { title: "导入 / 未导入", width: 120, render: (_: unknown, r: ImportBatch) => `${r.acceptedRows} / ${r.rejectedRows}` },
+                  { title: "上传人", dataIndex: "createdBy", width: 100, render: (v: string | null) => v ?? "—" },
+                  { title: "上传时间", dataIndex: "createdAt", width: 150, render: (v: string) => dayjs(v).format("YYYY-MM-DD HH:mm") },
+                ]
+              : [
+                  {
+                    title: "批次",
+                    render: (_: unknown, r: ImportBatch) => (
+                      <>
+                        <div style={{ wordBreak: "break-all" }}>{r.fileName}</div>
+                        <Space size={8} wrap>
+                          <Tag color={statusOf(r.status).color}>{statusOf(r.status).text}</Tag>
+                          <span>{`${r.acceptedRows} / ${r.rejectedRows}`}</span>
+                          <Typography.Text type="secondary">{dayjs(r.createdAt).format("MM-DD HH:mm")}</Typography.Text>
+                        </Space>
+                      </>
+                    ),
+                  },
+                ]
+          }
         />
       </Card>
     </Flex>
