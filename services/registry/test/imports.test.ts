@@ -360,6 +360,17 @@ describe("the committed sample register (services/registry/samples)", () => {
 });
 
 describe("export", () => {
+  it("the template is an empty register with the importer's headers, for register keepers only", async () => {
+    const res = await h.app.inject({ url: "/api/v1/imports/template", headers: await h.as("changling.supervisor") });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/spreadsheetml/);
+    expect(res.headers["content-disposition"]).toContain(encodeURIComponent("留守儿童登记表模板.xlsx"));
+    const [sheet] = await readXlsx(res.rawPayload);
+    const rows = [...sheet!.rows()];
+    expect(rows[1]!.cells.slice(1).map((c) => String(c ?? ""))).toEqual(headers);
+    expect((await h.app.inject({ url: "/api/v1/imports/template", headers: await h.as("changling.teacher") })).statusCode).toBe(403);
+  });
+
   it("writes the township's children with the import template's columns, and the file imports back", async () => {
     const res = await h.app.inject({ method: "POST", url: "/api/v1/exports", headers: await h.as("changling.supervisor"), payload: { status: "active" } });
     expect(res.statusCode).toBe(202);

@@ -1,6 +1,6 @@
 import { Suspense, useState } from "react";
 import { Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
-import { BellOutlined, DashboardOutlined, LogoutOutlined, MenuOutlined, MessageOutlined, TeamOutlined, UserOutlined } from "@ant-design/icons";
+import { BellOutlined, DashboardOutlined, LogoutOutlined, MenuOutlined, MessageOutlined, TeamOutlined, UploadOutlined, UserOutlined } from "@ant-design/icons";
 import { Link, Outlet, useLocation, useNavigate, useNavigation } from "react-router";
 import { useSession } from "../auth/session";
 import { signOut } from "../auth/oidc";
@@ -14,7 +14,8 @@ function menuItems(access: Access): MenuProps["items"] {
   return [
     { key: "/", icon: <DashboardOutlined />, label: "工作台" },
     access.canListChildren && { key: "/children", icon: <TeamOutlined />, label: "儿童档案" },
-    { key: "/messages", icon: <MessageOutlined />, label: "消息" },
+    access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
+    { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
   ].filter(Boolean) as MenuProps["items"];
 }
 
@@ -88,7 +89,7 @@ export function BasicLayout() {
         <Header className={`${styles.header} no-print`}>
           {phone ? <Button type="text" icon={<MenuOutlined />} aria-label="打开菜单" onClick={() => setDrawerOpen(true)} /> : <span />}
           <Space size={phone ? 8 : 16}>
-            <Link to="/messages" aria-label={`消息，未读 ${unread.data ?? 0} 条`} data-testid="inbox-bell">
+            <Link to="/inbox" aria-label={`消息，未读 ${unread.data ?? 0} 条`} data-testid="unread-badge" data-unread={String(unread.data ?? "")}>
               <Badge count={unread.data ?? 0} size="small">
                 <BellOutlined className={styles.bell} />
               </Badge>

@@ -50,3 +50,11 @@ export async function unwrap<T>(call: Promise<{ data?: unknown; error?: unknown;
   const message = body.error?.message ?? (response.status >= 500 ? "服务暂时不可用，请稍后再试" : `请求失败（${response.status}）`);
   throw new ApiError(response.status, body.error?.code ?? String(response.status), message, body.error?.details);
 }
+
+/** For downloads (xlsx) that openapi-fetch would parse as JSON. */
+export async function fetchBlob(path: string): Promise<Blob> {
+  const token = await currentAccessToken();
+  const res = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  if (!res.ok) throw new ApiError(res.status, String(res.status), `下载失败（${res.status}）`);
+  return res.blob();
+}

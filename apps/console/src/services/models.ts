@@ -46,3 +46,27 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/** An import batch and its rejected rows, as the registry's imports API returns them. */
+export interface ImportBatch {
+  id: string;
+  fileName: string;
+  orgUnit: string;
+  status: string;
+  totalRows: number;
+  processedRows: number;
+  acceptedRows: number;
+  rejectedRows: number;
+  error: string | null;
+  createdBy: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  duplicateUpload?: boolean;
+}
+export interface ImportRejection {
+  sheet: string;
+  rowNumber: number;
+  name: string | null;
+  reasons: string[];
+  existingChildId: string | null;
+}

@@ -11,13 +11,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 审计记录：谁在何时查看或修改了哪个儿童档案（仅县级管理员） */
+        /** 审计记录：谁在何时查看、导出、修改（或试图查看）了哪个儿童档案（仅县级管理员，本县） */
         get: {
             parameters: {
                 query?: {
                     childId?: string;
                     userId?: string;
                     action?: string;
+                    outcome?: "allowed" | "refused";
                     from?: string;
                     to?: string;
                     cursor?: number;
@@ -40,6 +41,40 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ops/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 进入队列运维（仅运维角色）：设置只用于 /ops 的会话 Cookie */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -619,6 +654,40 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载留守儿童登记表模板（.xlsx） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

@@ -11,6 +11,7 @@ import { IMPORT_JOB } from "../jobs/import-register.js";
 import { registerKeepers } from "./permissions.js";
 import { requireRole } from "@shouhu/auth";
 import { contains } from "@shouhu/contracts";
+import { writeRegisterWorkbook } from "../spreadsheet/register-export.js";
 
 export interface ImportRoutesDeps {
   prisma: PrismaClient;
@@ -115,6 +116,17 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       return reply.status(202).send({ ...presentBatch(batch), duplicateUpload: false });
     },
   );
+
+  // The empty register: the same title row and headers the importer reads and exports write.
+  app.get("/api/v1/imports/template", { schema: { tags: ["imports"], summary: "下载留守儿童登记表模板（.xlsx）" } }, async (request, reply) => {
+    requireRole(request.principal!, registerKeepers, "下载导入模板");
+    const none: AsyncIterable<never> = { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined as never }) }) };
+    const body = await writeRegisterWorkbook(none, { title: "农村留守儿童信息登记表" });
+    return reply
+      .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+      .header("content-disposition", `attachment; filename="register-template.xlsx"; filename*=UTF-8''${encodeURIComponent("留守儿童登记表模板.xlsx")}`)
+      .send(body);
+  });
 
   app.get("/api/v1/imports", { schema: { tags: ["imports"], summary: "导入批次列表" } }, async (request) => {
     const principal = request.principal!;
