@@ -4,3 +4,4 @@ export { startTestIssuer, realmFile, devUsersFile, DEMO_PASSWORD, type TestIssue
 export { childSnapshot, teacherHelper, mentorPairing, pairingStartedData, pairingEndedData, until, type TestHelper } from "./fixtures.js";
 export { freePort, postgresBinDir, redisServerBinary, startScratchPostgres, startScratchRedis, type ScratchPostgres, type ScratchRedis } from "./scratch.js";
 export { handMadeXlsx, sheetRows, sheetXml, zip } from "./xlsx.js";
+export { places, roleCases, roleHeaders, stableSub, type Place, type RoleCase } from "./need-to-know.js";

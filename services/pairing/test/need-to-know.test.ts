@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Role } from "@shouhu/contracts";
 import { seesContacts } from "@shouhu/auth";
+import { places, roleCases, roleHeaders, type Place, type RoleCase } from "@shouhu/testing";
 import { childEvent, snapshot, startPairing, type PairingHarness } from "./harness.js";
 
 /**
@@ -18,39 +18,12 @@ let helperId: string;
 let pairingId: string;
 let childId: string;
 
-const places: Record<Role, { inside: string; outside: string; school?: [string, string] }> = {
-  "county-admin": { inside: "360999", outside: "360888" },
-  "federation-officer": { inside: "360999", outside: "360888" },
-  "township-supervisor": { inside: "360999101", outside: "360999102" },
-  "village-director": { inside: "360999101201", outside: "360999101202" },
-  // A teacher of another school in the same township is "outside" here: schools are their boundary.
-  teacher: { inside: "360999101", outside: "360999101", school: [SCHOOL, "S360999101002"] },
-  "health-worker": { inside: "360999101", outside: "360999102" },
-  inspector: { inside: "360999", outside: "360888" },
-};
-
-const cases = Role.options.flatMap((role) => (["inside", "outside"] as const).map((where) => ({ role, where, username: `ntk.${role}.${where}` })));
-type Case = (typeof cases)[number];
-
-const subOf = (username: string) => {
-  const x = createHash("sha256").update(username).digest("hex");
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-4${x.slice(13, 16)}-8${x.slice(17, 20)}-${x.slice(20, 32)}`;
-};
-
-async function headersFor(c: Case) {
-  const p = places[c.role];
-  const token = await h.issuer.server.issueToken("changling.teacher", "shouhu-web", {
-    issuer: h.issuer.issuerUrl,
-    overrides: {
-      realm_access: { roles: [c.role] },
-      org_unit: c.where === "inside" ? p.inside : p.outside,
-      school_code: p.school ? (c.where === "inside" ? p.school[0] : p.school[1]) : undefined,
-      preferred_username: c.username,
-      sub: subOf(c.username),
-    },
-  });
-  return { authorization: `Bearer ${token}` };
-}
+// One caller per role inside and outside (@shouhu/testing need-to-know); a teacher of another
+// school in the same township is "outside" here: schools are their boundary.
+const pairingPlaces: Record<Role, Place> = { ...places, teacher: { inside: "360999101", outside: "360999101", school: [SCHOOL, "S360999101002"] } };
+const cases = roleCases();
+type Case = RoleCase;
+const headersFor = (c: Case) => roleHeaders(h.issuer.server, h.issuer.issuerUrl, c, pairingPlaces);
 
 beforeAll(async () => {
   h = await startPairing("pairing_ntk");
@@ -81,7 +54,7 @@ describe.each(cases)("$role $where", (c) => {
   const phones = seesContacts({ roles: [c.role] });
   // Helpers are kept in their own org unit (this one in the township): a village director
   // sees them through the pairings of the village's children, not in the helper register.
-  const seesHelper = inside && HELPER_ORG.startsWith(places[c.role].inside);
+  const seesHelper = inside && HELPER_ORG.startsWith(pairingPlaces[c.role].inside);
   const get = async (url: string) => h.app.inject({ url, headers: await headersFor(c) });
   const phoneRule = (body: string) => {
     if (!phones) expect(body, "no contact details for this role").not.toContain(HELPER_PHONE);

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Role } from "@shouhu/contracts";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
 import { childView, maskPhone, regionOnly, type ChildView, type Resolved } from "@shouhu/auth";
-import { mentorPairing, pairingStartedData, teacherHelper } from "@shouhu/testing";
+import { mentorPairing, pairingStartedData, roleCases, roleHeaders, teacherHelper, type RoleCase } from "@shouhu/testing";
 import { registryEventHandlers } from "../src/events/pairing-events.js";
 import type { Tx } from "../src/data/db.js";
 import { childBody, startRegistry, type Harness } from "./harness.js";
@@ -26,37 +25,10 @@ const body = childBody({
 });
 const raw = body as typeof body & { familySituation: string; remarks: string };
 
-// One caller per role inside the child's jurisdiction (长岭乡长岭村, 长岭乡中心小学) and one outside it.
-const places: Record<Role, { inside: string; outside: string; school?: [string, string] }> = {
-  "county-admin": { inside: "360999", outside: "360888" },
-  "federation-officer": { inside: "360999", outside: "360888" },
-  "township-supervisor": { inside: "360999101", outside: "360999102" },
-  "village-director": { inside: "360999101201", outside: "360999101202" },
-  teacher: { inside: "360999101", outside: "360999102", school: ["S360999101001", "S360999102001"] },
-  "health-worker": { inside: "360999101", outside: "360999102" },
-  inspector: { inside: "360999", outside: "360888" },
-};
-
-type Case = { role: Role; where: "inside" | "outside"; paired: boolean; username: string };
-const cases: Case[] = Role.options.flatMap((role) => [
-  { role, where: "inside" as const, paired: false, username: `ntk.${role}.in` },
-  { role, where: "outside" as const, paired: false, username: `ntk.${role}.out` },
-  ...(role === "teacher" ? [{ role, where: "inside" as const, paired: true, username: "ntk.teacher.paired" }] : []),
-]);
-
-async function tokenFor(c: Case): Promise<string> {
-  const p = places[c.role];
-  return h.issuer.issueToken("changling.teacher", "shouhu-web", {
-    issuer: h.issuerUrl,
-    overrides: {
-      realm_access: { roles: [c.role] },
-      org_unit: c.where === "inside" ? p.inside : p.outside,
-      school_code: p.school ? (c.where === "inside" ? p.school[0] : p.school[1]) : undefined,
-      preferred_username: c.username,
-      sub: randomUUID(),
-    },
-  });
-}
+// One caller per role inside the child's jurisdiction and one outside it (@shouhu/testing need-to-know), and a teacher paired with the child.
+const cases = roleCases({ pairedTeacher: true });
+type Case = RoleCase;
+const tokenFor = async (c: Case) => (await roleHeaders(h.issuer, h.issuerUrl, c)).authorization.slice("Bearer ".length);
 
 /** What a field of the raw record should look like under a resolved level. */
 function shown(level: Resolved, value: string | null, kind: "id" | "phone" | "text"): string | null {

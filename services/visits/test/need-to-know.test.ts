@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier, recordAccess } from "@shouhu/auth";
-import { Role, jobQueues } from "@shouhu/contracts";
+import { jobQueues } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
 import {
   childSnapshot,
@@ -15,6 +15,9 @@ import {
   testPrefix,
   type TestDatabase,
   type TestIssuer,
+  roleCases,
+  roleHeaders,
+  type RoleCase,
 } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildVisitsApp } from "../src/app.js";
@@ -43,42 +46,10 @@ const child = childSnapshot({ name: "需知走访" });
 let recordId: string;
 let concernId: string;
 
-const places: Record<Role, { inside: string; outside: string }> = {
-  "county-admin": { inside: "360999", outside: "360888" },
-  "federation-officer": { inside: "360999", outside: "360888" },
-  "township-supervisor": { inside: "360999101", outside: "360999102" },
-  "village-director": { inside: "360999101201", outside: "360999101202" },
-  teacher: { inside: "360999101", outside: "360999102" },
-  "health-worker": { inside: "360999101", outside: "360999102" },
-  inspector: { inside: "360999", outside: "360888" },
-};
-
-type Case = { role: Role; where: "inside" | "outside"; paired: boolean; username: string };
-const cases: Case[] = Role.options.flatMap((role) => [
-  { role, where: "inside" as const, paired: false, username: `ntk.${role}.in` },
-  { role, where: "outside" as const, paired: false, username: `ntk.${role}.out` },
-  ...(role === "teacher" ? [{ role, where: "inside" as const, paired: true, username: "ntk.teacher.paired" }] : []),
-]);
-
-/** A stable subject per login, as Keycloak gives (records and concerns remember who wrote them by it). */
-const subOf = (username: string) => {
-  const h = createHash("sha256").update(username).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-};
-
-async function headersFor(c: Case) {
-  const p = places[c.role];
-  const token = await issuer.server.issueToken("changling.teacher", "shouhu-web", {
-    issuer: issuer.issuerUrl,
-    overrides: {
-      realm_access: { roles: [c.role] },
-      org_unit: c.where === "inside" ? p.inside : p.outside,
-      preferred_username: c.username,
-      sub: subOf(c.username),
-    },
-  });
-  return { authorization: `Bearer ${token}` };
-}
+// One caller per role inside and outside (@shouhu/testing need-to-know), and a teacher paired with the child.
+const cases = roleCases({ pairedTeacher: true });
+type Case = RoleCase;
+const headersFor = (c: Case) => roleHeaders(issuer.server, issuer.issuerUrl, c);
 
 beforeAll(async () => {
   db = await createTestDatabase("visits_ntk", { migrationsDir });
