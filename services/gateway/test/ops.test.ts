@@ -1,36 +1,25 @@
 import { fileURLToPath } from "node:url";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, type ServiceApp } from "@shouhu/kit";
+import { describe, expect } from "vitest";
+import { createLogger } from "@shouhu/kit";
 import { createTokenVerifier, operationalRoles } from "@shouhu/auth";
 import { createPrismaAdapter } from "@shouhu/db";
-import { createTestDatabase, startTestIssuer, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { until, type TestIssuer } from "@shouhu/testing";
+import { serviceTest } from "@shouhu/testing/vitest";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
 import { opsQueueNames, opsRequestAllowed } from "../src/routes/ops.js";
 
 const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const prefix = testPrefix("ops");
 const connection = { url: REDIS_URL };
 
-let issuer: TestIssuer;
-let db: TestDatabase;
-let prisma: PrismaClient;
-let redis: Redis;
-let gateway: ServiceApp;
-const queue = () => new Queue("notifications.events", { connection, prefix });
-
-const bearer = async (username: string) => (await issuer.as(username)).authorization;
-const cookieOf = (setCookie: string | string[] | undefined) => String(setCookie).split(";")[0]!;
-
-beforeAll(async () => {
-  issuer = await startTestIssuer();
-  db = await createTestDatabase("gateway_ops", { migrationsDir });
-  prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
-  redis = new Redis(REDIS_URL);
-  gateway = await buildGatewayApp({
+/** The file's gateway, with Bull Board mounted, on the fixtures' database, issuer and queue prefix. */
+const test = serviceTest("gateway_ops", migrationsDir).extend("gateway", { scope: "file" }, async ({ db, issuer, prefix }, { onCleanup }) => {
+  const prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
+  const redis = new Redis(REDIS_URL);
+  const gateway = await buildGatewayApp({
     prisma,
     verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web"] }),
     redis,
@@ -42,44 +31,44 @@ beforeAll(async () => {
     ops: { connection, prefix },
   });
   await gateway.ready();
+  onCleanup(async () => {
+    await gateway.close();
+    const q = queue(prefix);
+    await q.obliterate({ force: true }).catch(() => undefined);
+    await q.close();
+    redis.disconnect();
+    await prisma.$disconnect();
+  });
+  return gateway;
 });
+const queue = (prefix: string) => new Queue("notifications.events", { connection, prefix });
 
-afterAll(async () => {
-  await gateway?.close();
-  const q = queue();
-  await q.obliterate({ force: true }).catch(() => undefined);
-  await q.close();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis?.disconnect();
-  await prisma?.$disconnect();
-  await db?.drop();
-  await issuer?.close();
-});
+const bearer = async (issuer: TestIssuer, username: string) => (await issuer.as(username)).authorization;
+const cookieOf = (setCookie: string | string[] | undefined) => String(setCookie).split(";")[0]!;
 
 describe("Bull Board for the ops role", () => {
-  it("lists every queue of the deployment: events, dead letters and jobs", () => {
+  test("lists every queue of the deployment: events, dead letters and jobs", () => {
     const names = opsQueueNames();
     for (const name of ["registry.events", "reporting.events", "reporting.events.dead", "registry.import", "notifications.deliver"])
       expect(names).toContain(name);
   });
 
-  it("an ops token holds no application role (every child route refuses it) and the realm role ops", async () => {
+  test("an ops token holds no application role (every child route refuses it) and the realm role ops", async ({ issuer }) => {
     const verifier = createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web"] });
-    const principal = await verifier.verify((await bearer("county.ops")).slice("Bearer ".length));
+    const principal = await verifier.verify((await bearer(issuer, "county.ops")).slice("Bearer ".length));
     expect(principal.roles).toEqual([]);
     expect(operationalRoles(principal)).toEqual(["ops"]);
-    expect(operationalRoles(await verifier.verify((await bearer("county.admin")).slice("Bearer ".length)))).toEqual([]);
+    expect(operationalRoles(await verifier.verify((await bearer(issuer, "county.admin")).slice("Bearer ".length)))).toEqual([]);
   });
 
-  it("gives an ops user a cookie for /ops only (HttpOnly, SameSite=Strict, as long as the token), and refuses others", async () => {
-    const ok = await gateway.inject({ method: "POST", url: "/api/v1/ops/session", headers: { authorization: await bearer("county.ops") } });
+  test("gives an ops user a cookie for /ops only (HttpOnly, SameSite=Strict, as long as the token), and refuses others", async ({ gateway, issuer }) => {
+    const ok = await gateway.inject({ method: "POST", url: "/api/v1/ops/session", headers: { authorization: await bearer(issuer, "county.ops") } });
     expect(ok.statusCode).toBe(200);
     const setCookie = String(ok.headers["set-cookie"]);
     expect(setCookie).toMatch(/^shouhu_ops=[\w-]+\.[\w-]+\.[\w-]+; Path=\/ops; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
     expect(ok.json()).toMatchObject({ url: "/ops/queues/" });
     for (const user of ["county.admin", "changling.supervisor", "county.inspector"]) {
-      const denied = await gateway.inject({ method: "POST", url: "/api/v1/ops/session", headers: { authorization: await bearer(user) } });
+      const denied = await gateway.inject({ method: "POST", url: "/api/v1/ops/session", headers: { authorization: await bearer(issuer, user) } });
       expect(denied.statusCode, user).toBe(403);
       expect(denied.json().error.message).toBe("只有运维人员可以查看队列");
       expect(denied.headers["set-cookie"]).toBeUndefined();
@@ -87,13 +76,13 @@ describe("Bull Board for the ops role", () => {
     expect((await gateway.inject({ method: "POST", url: "/api/v1/ops/session" })).statusCode).toBe(401);
   });
 
-  it("serves the board only with an ops cookie: none → 401, another role's token as cookie → 403, a forged token → 401", async () => {
+  test("serves the board only with an ops cookie: none → 401, another role's token as cookie → 403, a forged token → 401", async ({ gateway, issuer }) => {
     expect((await gateway.inject({ url: "/ops/queues/" })).statusCode).toBe(401);
-    const admin = (await bearer("county.admin")).slice("Bearer ".length);
+    const admin = (await bearer(issuer, "county.admin")).slice("Bearer ".length);
     expect((await gateway.inject({ url: "/ops/queues/", headers: { cookie: `shouhu_ops=${admin}` } })).statusCode).toBe(403);
     const [h, p] = admin.split(".");
     expect((await gateway.inject({ url: "/ops/queues/", headers: { cookie: `shouhu_ops=${h}.${p}.forged` } })).statusCode).toBe(401);
-    const session = await gateway.inject({ method: "POST", url: "/api/v1/ops/session", headers: { authorization: await bearer("county.ops") } });
+    const session = await gateway.inject({ method: "POST", url: "/api/v1/ops/session", headers: { authorization: await bearer(issuer, "county.ops") } });
     const page = await gateway.inject({ url: "/ops/queues/", headers: { cookie: cookieOf(session.headers["set-cookie"]) } });
     expect(page.statusCode).toBe(200);
     expect(page.headers["content-type"]).toMatch(/text\/html/);
@@ -102,8 +91,12 @@ describe("Bull Board for the ops role", () => {
     expect(page.headers["cache-control"]).toBe("no-store");
   });
 
-  it("shows job payloads scrubbed of names, ID numbers and phones; allows retries and nothing that loses or reorders events", async () => {
-    const q = queue();
+  test("shows job payloads scrubbed of names, ID numbers and phones; allows retries and nothing that loses or reorders events", async ({
+    gateway,
+    issuer,
+    prefix,
+  }) => {
+    const q = queue(prefix);
     await q.add(
       "child.registered",
       {
@@ -117,7 +110,7 @@ describe("Bull Board for the ops role", () => {
     await until("the job to fail", async () => (await q.getJobState("ops-e1")) === "failed");
     await failing.close();
 
-    const session = await gateway.inject({ method: "POST", url: "/api/v1/ops/session", headers: { authorization: await bearer("county.ops") } });
+    const session = await gateway.inject({ method: "POST", url: "/api/v1/ops/session", headers: { authorization: await bearer(issuer, "county.ops") } });
     const cookie = cookieOf(session.headers["set-cookie"]);
     const list = await gateway.inject({ url: "/ops/queues/api/queues?activeQueue=notifications.events&status=failed&page=1", headers: { cookie } });
     expect(list.statusCode).toBe(200);
@@ -150,7 +143,7 @@ describe("Bull Board for the ops role", () => {
     await q.close();
   });
 
-  it("lets through only reads and the two retry routes", () => {
+  test("lets through only reads and the two retry routes", () => {
     expect(opsRequestAllowed("GET", "/ops/queues/api/queues")).toBe(true);
     expect(opsRequestAllowed("PUT", "/ops/queues/api/queues/visits.events/retry/failed")).toBe(true);
     expect(opsRequestAllowed("PUT", "/ops/queues/api/queues/visits.events/abc/retry")).toBe(true);
