@@ -1,21 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
-import {
-  DEMO_PASSWORD,
-  freePort,
-  postgresBinDir,
-  realmFile,
-  redisServerBinary,
-  startScratchPostgres,
-  startScratchRedis,
-  type ScratchPostgres,
-  type ScratchRedis,
-} from "@shouhu/testing";
+import type { Browser, Page } from "playwright-core";
+import { canRun, shots, signIn as signInAt, startStack, type Stack } from "./stack.js";
 import { childBody } from "../../../services/registry/test/harness.js";
 
 /**
@@ -23,122 +10,37 @@ import { childBody } from "../../../services/registry/test/harness.js";
  * dev issuer on free ports, a real Chromium signing in on the issuer's login page
  * (authorization code + PKCE). Screenshots of each page go to docs/screenshots/.
  */
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const chromiumPath = "/usr/bin/chromium";
-const built = ["services/gateway/dist/main.js", "services/registry/dist/main.js", "packages/dev-issuer/dist/main.js", "apps/console/dist/index.html"].every(
-  (f) => existsSync(path.join(root, f)),
-);
-const shots = path.join(root, "docs/screenshots");
-
-let pgc: ScratchPostgres | undefined;
-let redis: ScratchRedis | undefined;
-const procs: ChildProcess[] = [];
+let stack: Stack | undefined;
 let browser: Browser | undefined;
 let base = "";
-let log = "";
-
-async function waitOk(url: string, child: ChildProcess, ms = 90_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited during start-up:\n${log.slice(-3000)}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${url} not healthy:\n${log.slice(-3000)}`);
-}
-
-function start(entry: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [path.join(root, entry)], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (log += d));
-  child.stderr!.on("data", (d) => (log += d));
-  procs.push(child);
-  return child;
-}
-
-const run = built && existsSync(chromiumPath) && postgresBinDir() && redisServerBinary();
 
 beforeAll(async () => {
-  if (!run) return;
-  [pgc, redis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
-  const [gw, reg, iss] = await Promise.all([freePort(), freePort(), freePort()]);
-  base = `http://127.0.0.1:${gw}`;
-  const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
-  // The realm's console client allows redirects to port 3000/5173; this run's port too.
-  const realm = JSON.parse(readFileSync(realmFile, "utf8"));
-  for (const c of realm.clients) if (c.clientId === "shouhu-console") c.redirectUris.push(`${base}/*`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), "console-test-"));
-  writeFileSync(path.join(dir, "realm.json"), JSON.stringify(realm));
-  const pg = `postgresql://root@127.0.0.1:${pgc.port}`;
-  const common = { REDIS_URL: redis.url, OIDC_ISSUER_URL: issuerUrl, PG_BASE_URL: pg, TEST_DATABASE_ADMIN_URL: pgc.url(), SHUTDOWN_DRAIN_MS: "200" };
-  const issuer = start("packages/dev-issuer/dist/main.js", {
-    ...common,
-    PORT: String(iss),
-    REALM_FILE: path.join(dir, "realm.json"),
-    ISSUER_PUBLIC_URL: `http://127.0.0.1:${iss}`,
-    ISSUER_KEY_FILE: path.join(dir, "key.json"),
-  });
-  await waitOk(`${issuerUrl}/.well-known/openid-configuration`, issuer);
-  const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
-  await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
-  const dead = "http://127.0.0.1:9";
-  const gateway = start("services/gateway/dist/main.js", {
-    ...common,
-    PORT: String(gw),
-    DATABASE_URL: `${pg}/shouhu_gateway`,
-    REGISTRY_URL: `http://127.0.0.1:${reg}`,
-    PAIRING_URL: dead,
-    VISITS_URL: dead,
-    HEALTH_URL: dead,
-    NOTIFICATIONS_URL: dead,
-    REPORTING_URL: dead,
-  });
-  await waitOk(`${base}/healthz`, gateway);
-
+  if (!canRun) return;
+  stack = await startStack();
+  base = stack.base;
+  browser = stack.browser;
   // Children to list: registered through the gateway as the county admin.
-  const tok = await fetch(`${issuerUrl}/protocol/openid-connect/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "password", client_id: "shouhu-web", username: "county.admin", password: DEMO_PASSWORD, scope: "openid" }),
-  });
-  const { access_token } = (await tok.json()) as { access_token: string };
   const names = ["李小花", "王明", "张婷婷", "刘洋", "陈思雨", "赵磊"];
   for (let i = 0; i < names.length; i++) {
-    const res = await fetch(`${base}/api/v1/children`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${access_token}`, "content-type": "application/json" },
-      body: JSON.stringify(childBody({ seq: i + 1, name: names[i], riskLevel: i % 3 === 0 ? "high" : "medium", sex: i % 2 ? "male" : "female" })),
-    });
+    const res = await stack.api(
+      "county.admin",
+      "POST",
+      "/api/v1/children",
+      childBody({ seq: i + 1, name: names[i], riskLevel: i % 3 === 0 ? "high" : "medium", sex: i % 2 ? "male" : "female" }),
+    );
     if (res.status !== 201) throw new Error(`register child: ${res.status} ${await res.text()}`);
   }
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  for (const p of procs.reverse()) p.kill("SIGTERM");
-  await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise((r) => p.once("exit", r)))));
-  await redis?.destroy();
-  pgc?.destroy();
+  await stack?.stop();
 });
 
 async function signIn(page: Page, username: string) {
   page.on("console", (m) => consoleLog.push(m.text()));
   page.on("requestfailed", (r) => consoleLog.push(`failed ${r.url()}`));
   page.on("response", (r) => r.status() >= 400 && consoleLog.push(`${r.status()} ${r.url()}`));
-  await page.goto(`${base}/children`);
-  await page.waitForSelector("#kc-login", { timeout: 30_000 });
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", DEMO_PASSWORD);
-  await page.click("#kc-login");
-  await page.waitForURL(`${base}/children`, { timeout: 30_000 });
+  await signInAt(page, base, username, "/children");
   await page.waitForSelector("[data-testid=children-table] .ant-table-row", { timeout: 30_000 }).catch(async (err) => {
     await page.screenshot({ path: path.join(os.tmpdir(), `console-fail-${username}.png`) });
     throw new Error(`${err.message}\n${(await page.locator("body").innerText()).slice(0, 1500)}\n${consoleLog.join("\n")}`);
@@ -148,7 +50,7 @@ const consoleLog: string[] = [];
 
 const ID_FULL = /\b\d{17}[\dX]\b/;
 
-describe.skipIf(!run)("console", () => {
+describe.skipIf(!canRun)("console", () => {
   it("serves the app with its headers and /config.json", async () => {
     const index = await fetch(`${base}/children/abc`);
     expect(index.status).toBe(200);

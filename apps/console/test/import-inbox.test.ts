@@ -1,22 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
-import {
-  DEMO_PASSWORD,
-  freePort,
-  postgresBinDir,
-  realmFile,
-  redisServerBinary,
-  startScratchPostgres,
-  startScratchRedis,
-  type ScratchPostgres,
-  type ScratchRedis,
-} from "@shouhu/testing";
+import type { Browser, Page } from "playwright-core";
+import { canRunWithNotifications, root, shots, signIn as signInAt, startStack, type Stack } from "./stack.js";
 import pgLib from "pg";
 
 /**
@@ -24,94 +11,19 @@ import pgLib from "pg";
  * (with its import worker), notifications and dev issuer on free ports, a real
  * Chromium signing in on the issuer's login page. Screenshots go to docs/screenshots/.
  */
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const chromiumPath = "/usr/bin/chromium";
-const built = [
-  "services/gateway/dist/main.js",
-  "services/registry/dist/main.js",
-  "services/notifications/dist/main.js",
-  "packages/dev-issuer/dist/main.js",
-  "apps/console/dist/index.html",
-].every((f) => existsSync(path.join(root, f)));
-const shots = path.join(root, "docs/screenshots");
-
-let pgc: ScratchPostgres | undefined;
-let redis: ScratchRedis | undefined;
-const procs: ChildProcess[] = [];
+let stack: Stack | undefined;
 let browser: Browser | undefined;
 let base = "";
-let log = "";
-
-async function waitOk(url: string, child: ChildProcess, ms = 90_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited during start-up:\n${log.slice(-3000)}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${url} not healthy:\n${log.slice(-3000)}`);
-}
-
-function start(entry: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [path.join(root, entry)], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (log += d));
-  child.stderr!.on("data", (d) => (log += d));
-  procs.push(child);
-  return child;
-}
-
-const run = built && existsSync(chromiumPath) && postgresBinDir() && redisServerBinary();
 
 beforeAll(async () => {
-  if (!run) return;
-  [pgc, redis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
-  const [gw, reg, iss, ntf] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  base = `http://127.0.0.1:${gw}`;
-  const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
-  // The realm's console client allows redirects to port 3000/5173; this run's port too.
-  const realm = JSON.parse(readFileSync(realmFile, "utf8"));
-  for (const c of realm.clients) if (c.clientId === "shouhu-console") c.redirectUris.push(`${base}/*`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), "console-test-"));
-  writeFileSync(path.join(dir, "realm.json"), JSON.stringify(realm));
-  const pg = `postgresql://root@127.0.0.1:${pgc.port}`;
-  const common = { REDIS_URL: redis.url, OIDC_ISSUER_URL: issuerUrl, PG_BASE_URL: pg, TEST_DATABASE_ADMIN_URL: pgc.url(), SHUTDOWN_DRAIN_MS: "200" };
-  const issuer = start("packages/dev-issuer/dist/main.js", {
-    ...common,
-    PORT: String(iss),
-    REALM_FILE: path.join(dir, "realm.json"),
-    ISSUER_PUBLIC_URL: `http://127.0.0.1:${iss}`,
-    ISSUER_KEY_FILE: path.join(dir, "key.json"),
-  });
-  await waitOk(`${issuerUrl}/.well-known/openid-configuration`, issuer);
-  const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
-  await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
-  const notifications = start("services/notifications/dist/main.js", { ...common, PORT: String(ntf), ROLE: "all", DATABASE_URL: `${pg}/shouhu_notifications` });
-  await waitOk(`http://127.0.0.1:${ntf}/readyz`, notifications);
-  const dead = "http://127.0.0.1:9";
-  const gateway = start("services/gateway/dist/main.js", {
-    ...common,
-    PORT: String(gw),
-    DATABASE_URL: `${pg}/shouhu_gateway`,
-    REGISTRY_URL: `http://127.0.0.1:${reg}`,
-    PAIRING_URL: dead,
-    VISITS_URL: dead,
-    HEALTH_URL: dead,
-    NOTIFICATIONS_URL: `http://127.0.0.1:${ntf}`,
-    REPORTING_URL: dead,
-  });
-  await waitOk(`${base}/healthz`, gateway);
+  if (!canRunWithNotifications) return;
+  stack = await startStack({ notifications: true });
+  base = stack.base;
+  browser = stack.browser;
 
   // Three in-app messages for the township supervisor, as the notification rules write them
   // (the rules and the event flow have their own tests; here the inbox is what is under test).
-  const db = new pgLib.Client({ connectionString: `${pg}/shouhu_notifications` });
+  const db = new pgLib.Client({ connectionString: `${stack.pgBase}/shouhu_notifications` });
   await db.connect();
   const notes = [
     ["走访已逾期 14 天，已提醒村儿童主任", "李小花（长岭村）的定期走访已逾期 14 天，负责人：村儿童主任。请督促尽快走访。", false],
@@ -128,15 +40,10 @@ beforeAll(async () => {
     );
   }
   await db.end();
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  for (const p of procs.reverse()) p.kill("SIGTERM");
-  await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise((r) => p.once("exit", r)))));
-  await redis?.destroy();
-  pgc?.destroy();
+  await stack?.stop();
 });
 
 const consoleLog: string[] = [];
@@ -145,12 +52,7 @@ const sample = path.join(root, "services/registry/samples/长岭乡留守儿童�
 async function signIn(page: Page, username: string, at: string) {
   page.on("console", (m) => consoleLog.push(m.text()));
   page.on("response", (r) => r.status() >= 400 && consoleLog.push(`${r.status()} ${r.url()}`));
-  await page.goto(`${base}${at}`);
-  await page.waitForSelector("#kc-login", { timeout: 30_000 });
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", DEMO_PASSWORD);
-  await page.click("#kc-login");
-  await page.waitForURL(`${base}${at}`, { timeout: 30_000 });
+  await signInAt(page, base, username, at);
   await page.waitForSelector("[data-testid=current-user]", { timeout: 30_000 });
 }
 
@@ -158,7 +60,7 @@ const fail = (page: Page) => async (err: Error) => {
   throw new Error(`${err.message}\n${(await page.locator("body").innerText()).slice(0, 1500)}\n${consoleLog.slice(-20).join("\n")}`);
 };
 
-describe.skipIf(!run)("console: 导入 and 消息", () => {
+describe.skipIf(!canRunWithNotifications)("console: 导入 and 消息", () => {
   it("a township supervisor uploads a register, watches it finish, reads and downloads the rejections", async () => {
     const ctx = await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: "zh-CN", acceptDownloads: true });
     const page = await ctx.newPage();

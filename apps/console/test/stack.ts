@@ -17,9 +17,10 @@ import {
 } from "@shouhu/testing";
 
 /**
- * The console's end-to-end stack, as console.test.ts starts it: the built gateway
- * (serving apps/console/dist), registry and dev issuer on free ports, scratch
- * PostgreSQL and Redis, and Debian's Chromium. Other services point at a dead port.
+ * The console's end-to-end stack, for every browser test file: the built gateway
+ * (serving apps/console/dist), registry (with its import worker) and dev issuer on free
+ * ports — and notifications when asked — scratch PostgreSQL and Redis, and Debian's
+ * Chromium. Other services point at a dead port.
  */
 export const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const shots = path.join(root, "docs/screenshots");
@@ -28,9 +29,13 @@ const built = ["services/gateway/dist/main.js", "services/registry/dist/main.js"
   (f) => existsSync(path.join(root, f)),
 );
 export const canRun = Boolean(built && existsSync(chromiumPath) && postgresBinDir() && redisServerBinary());
+/** The stack with the notifications service too (the inbox). */
+export const canRunWithNotifications = canRun && existsSync(path.join(root, "services/notifications/dist/main.js"));
 
 export interface Stack {
   base: string;
+  /** The scratch PostgreSQL server's base URL (`${pgBase}/shouhu_notifications` …), for seeding. */
+  pgBase: string;
   browser: Browser;
   /** A password-grant token for a demo user (API calls the test makes itself). */
   token(username: string): Promise<string>;
@@ -39,7 +44,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: { notifications?: boolean } = {}): Promise<Stack> {
   let log = "";
   const procs: ChildProcess[] = [];
   const [pgc, redis]: [ScratchPostgres, ScratchRedis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
@@ -67,7 +72,7 @@ export async function startStack(): Promise<Stack> {
     }
     throw new Error(`${url} not healthy:\n${log.slice(-3000)}`);
   };
-  const [gw, reg, iss] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [gw, reg, iss, ntf] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const base = `http://127.0.0.1:${gw}`;
   const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
   const realm = JSON.parse(readFileSync(realmFile, "utf8"));
@@ -87,6 +92,17 @@ export async function startStack(): Promise<Stack> {
   const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
   await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
   const dead = "http://127.0.0.1:9";
+  let notificationsUrl = dead;
+  if (options.notifications) {
+    notificationsUrl = `http://127.0.0.1:${ntf}`;
+    const notifications = start("services/notifications/dist/main.js", {
+      ...common,
+      PORT: String(ntf),
+      ROLE: "all",
+      DATABASE_URL: `${pg}/shouhu_notifications`,
+    });
+    await waitOk(`${notificationsUrl}/readyz`, notifications);
+  }
   const gateway = start("services/gateway/dist/main.js", {
     ...common,
     PORT: String(gw),
@@ -95,7 +111,7 @@ export async function startStack(): Promise<Stack> {
     PAIRING_URL: dead,
     VISITS_URL: dead,
     HEALTH_URL: dead,
-    NOTIFICATIONS_URL: dead,
+    NOTIFICATIONS_URL: notificationsUrl,
     REPORTING_URL: dead,
   });
   await waitOk(`${base}/healthz`, gateway);
@@ -114,6 +130,7 @@ export async function startStack(): Promise<Stack> {
   };
   return {
     base,
+    pgBase: pg,
     browser,
     token,
     api: async (username, method, url, body) =>
