@@ -46,7 +46,6 @@ const countChildren = (service) => sys.withDb(`shouhu_${service}`, async (c) => 
 async function client(w, token, stats) {
   const headers = { authorization: `Bearer ${token}` };
   let i = w;
-  let seq = 0;
   while (!stop) {
     const op = i++ % 5;
     const t0 = performance.now();
@@ -62,7 +61,6 @@ async function client(w, token, stats) {
     } catch {
       stats.push({ ms: performance.now() - t0, status: 0 });
     }
-    seq++;
     await sleep(50);
   }
 }

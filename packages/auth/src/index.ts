@@ -1,5 +1,5 @@
 export { createTokenVerifier, AuthUnavailableError, type TokenVerifier, type VerifierOptions } from "./verifier.js";
-export { actorOf, hasAnyRole, operationalRoles, requireRole, rolesFromClaims, principalFromClaims, type Principal } from "./principal.js";
+export { actorOf, hasAnyRole, operationalRoles, requireRole, tokenClaims, rolesFromClaims, principalFromClaims, type Principal } from "./principal.js";
 export { withinJurisdiction, assertWithinJurisdiction, scopeOf } from "./jurisdiction.js";
 export {
   CHILD_FIELDS,

@@ -28,21 +28,30 @@ export function rolesFromClaims(claims: Record<string, unknown>): Role[] {
   return roles.filter((r): r is Role => Role.safeParse(r).success);
 }
 
+/** One base64url JSON part of a JWT as an object, or null when it is not one. */
+export function decodeJwtPart(part: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The claims of a principal's token, already verified (for claims `Principal` does not carry: `exp`, operational roles). */
+export function tokenClaims(principal: Pick<Principal, "token">): Record<string, unknown> {
+  return decodeJwtPart(principal.token.split(".")[1] ?? "") ?? {};
+}
+
 /**
  * The operational realm roles (contracts `OperationalRole`, e.g. `ops`) of a principal whose
  * token has been verified: read from the token's own claims, so `Principal.roles` keeps only
  * the application roles every need-to-know rule is written against.
  */
 export function operationalRoles(principal: Pick<Principal, "token">): OperationalRole[] {
-  const payload = principal.token.split(".")[1];
-  if (!payload) return [];
-  try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { realm_access?: { roles?: unknown } };
-    const roles: unknown[] = Array.isArray(claims.realm_access?.roles) ? claims.realm_access.roles : [];
-    return roles.filter((r): r is OperationalRole => OperationalRole.safeParse(r).success);
-  } catch {
-    return [];
-  }
+  const realmAccess = tokenClaims(principal).realm_access as { roles?: unknown } | undefined;
+  const roles: unknown[] = Array.isArray(realmAccess?.roles) ? realmAccess.roles : [];
+  return roles.filter((r): r is OperationalRole => OperationalRole.safeParse(r).success);
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);

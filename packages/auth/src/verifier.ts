@@ -6,7 +6,7 @@ import Config from "keycloak-connect/middleware/auth-utils/config.js";
 import GrantManager from "keycloak-connect/middleware/auth-utils/grant-manager.js";
 import Token from "keycloak-connect/middleware/auth-utils/token.js";
 import { AppError, ForbiddenError, UnauthorizedError } from "@shouhu/kit";
-import { principalFromClaims, type Principal } from "./principal.js";
+import { decodeJwtPart, principalFromClaims, type Principal } from "./principal.js";
 
 export interface VerifierOptions {
   /** The realm URL, exactly as tokens carry it in `iss`, e.g. http://127.0.0.1:8081/realms/shouhu. */
@@ -37,15 +37,6 @@ export class AuthUnavailableError extends AppError {
 }
 
 const invalid = (reason: string) => new UnauthorizedError("登录凭证无效", reason);
-
-function decodePart(part: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Validates Keycloak access tokens offline with keycloak-connect 26's
@@ -127,7 +118,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       const hit = cachedPrincipal(raw);
       if (hit) return hit;
       const principal = await verifyUncached(raw);
-      const exp = decodePart(raw.split(".")[1]!)?.exp as number;
+      const exp = decodeJwtPart(raw.split(".")[1]!)?.exp as number;
       if (verified.size >= maxCached) verified.delete(verified.keys().next().value!);
       verified.set(raw, { principal, exp });
       return principal;
@@ -137,8 +128,8 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   async function verifyUncached(raw: string): Promise<Principal> {
     if (!raw) throw new UnauthorizedError("未登录：缺少登录凭证", "missing token");
     const parts = raw.split(".");
-    const header = parts.length === 3 ? decodePart(parts[0]!) : null;
-    const claims = parts.length === 3 ? decodePart(parts[1]!) : null;
+    const header = parts.length === 3 ? decodeJwtPart(parts[0]!) : null;
+    const claims = parts.length === 3 ? decodeJwtPart(parts[1]!) : null;
     if (!header || !claims) throw new UnauthorizedError("登录凭证格式不正确", "malformed token");
     if (header.alg !== "RS256") throw invalid(`alg ${String(header.alg)} not allowed`);
     if (typeof header.kid !== "string" || !header.kid) throw invalid("token header has no kid");

@@ -6,7 +6,7 @@ import { Queue, type ConnectionOptions } from "bullmq";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { deadLetterQueue, eventsQueue, jobQueues, subscriptions } from "@shouhu/contracts";
 import { ForbiddenError, UnauthorizedError, scrubValue, type ServiceApp } from "@shouhu/kit";
-import { operationalRoles, type Principal, type TokenVerifier } from "@shouhu/auth";
+import { operationalRoles, tokenClaims, type Principal, type TokenVerifier } from "@shouhu/auth";
 
 /** Where Bull Board is mounted. Outside `/api/v1`: a browser page, reached with the session cookie. */
 const OPS_PATH = "/ops/queues";
@@ -51,7 +51,7 @@ export function registerOpsSession(api: ServiceApp): void {
     async (request, reply) => {
       const principal = request.principal!;
       if (!isOps(principal)) throw new ForbiddenError("只有运维人员可以查看队列");
-      const exp = tokenExpiry(principal.token);
+      const exp = Number(tokenClaims(principal).exp ?? 0);
       const maxAge = Math.max(0, exp - Math.floor(Date.now() / 1000));
       const secure = request.protocol === "https" ? "; Secure" : "";
       reply.header("set-cookie", `${COOKIE}=${principal.token}; Path=/ops; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`);
@@ -92,13 +92,4 @@ export async function registerOps(app: FastifyInstance, options: OpsOptions): Pr
     await ops.register(serverAdapter.registerPlugin(), { prefix: OPS_PATH });
   });
   return { close: async () => void (await Promise.all(queues.map((q) => q.close()))) };
-}
-
-function tokenExpiry(token: string): number {
-  try {
-    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { exp?: unknown };
-    return typeof claims.exp === "number" ? claims.exp : 0;
-  } catch {
-    return 0;
-  }
 }
