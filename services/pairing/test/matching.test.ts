@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { greedyMatching, optimiseMatching, scoreAssignments, type MatchInput } from "../src/domain/matching.js";
 import { MinCostFlow } from "../src/domain/min-cost-flow.js";
-import { edgeFor, monthsBetween, peerEdge, unpairedPenalty, withinTwoYears, type MatchChild, type MatchHelper } from "../src/domain/match-rules.js";
+import { edgeFor, monthsBetween, peerEdge, proximityOf, unpairedPenalty, withinTwoYears, type MatchChild, type MatchHelper } from "../src/domain/match-rules.js";
 
 const T = "360999101";
 const V1 = "360999101201";
@@ -282,3 +282,13 @@ function bruteForce(input: MatchInput): number {
   walk(0);
   return best;
 }
+
+describe("proximity shown to approvers", () => {
+  it("grades a helper by village, school, township", () => {
+    const c = { villageCode: V1, townshipCode: T, schoolId: "S1" };
+    expect(proximityOf(c, { orgUnitCode: V1, schoolId: null })).toBe("same_village");
+    expect(proximityOf(c, { orgUnitCode: V2, schoolId: "S1" })).toBe("same_school");
+    expect(proximityOf(c, { orgUnitCode: T, schoolId: "S2" })).toBe("same_township");
+    expect(proximityOf(c, { orgUnitCode: "360999102201", schoolId: null })).toBe("other_township");
+  });
+});

@@ -174,8 +174,16 @@ describe("matching from registry events", () => {
 
 describe("approval", () => {
   it("approves a proposal, publishes pairing.started with what visits and notifications need, and keeps one mentor per child", async () => {
-    const helper = await addHelper({ kind: "proxy_parent", name: "刘妈妈", phone: "13907316666", orgUnitCode: "360999101203", capacity: 2 });
-    const child = snapshot({ villageCode: "360999101203", schoolId: null, name: "陈小雨" });
+    const helper = await addHelper({
+      kind: "proxy_parent",
+      name: "刘妈妈",
+      phone: "13907316666",
+      orgUnitCode: "360999101203",
+      capacity: 2,
+      sex: "female",
+      birthDate: "1980-05-01",
+    });
+    const child = snapshot({ villageCode: "360999101203", schoolId: null, name: "陈小雨", birthDate: "2016-03-01" });
     await h.deliver(childEvent("child.registered", child));
     await h.match();
     const [proposal] = await openPairings(child.id);
@@ -187,7 +195,9 @@ describe("approval", () => {
 
     const approved = await api("POST", `/api/v1/pairings/${proposal!.id}/approve`, "changling.supervisor");
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
-    expect(approved.body).toMatchObject({ status: "active", statusLabel: "结对中", startDate: "2026-11-22" });
+    // What the approver weighs: how near (by the register's geography) and the age gap, never the birth dates.
+    expect(approved.body).toMatchObject({ status: "active", statusLabel: "结对中", startDate: "2026-11-22", proximityLabel: "同村", ageGapYears: 35 });
+    expect(JSON.stringify(approved.body)).not.toContain("1980-05-01");
     expect(JSON.parse(approved.headers["x-shouhu-audit"] as string)).toEqual({ action: "pairing-decision", childIds: [child.id] });
 
     const started = (await h.outbox("pairing.started")).find((e) => e.subject === child.id)!;

@@ -1,72 +1,39 @@
 /**
- * Response shapes. Where a route documents its response (history, contact-card) the
- * type is generated from the OpenAPI document (`Ok` below); the rest still come from
- * the services' own TypeScript (type-only imports, nothing bundled):
- * when a service changes what it returns, this stops compiling.
+ * Response shapes, all generated from the gateway's OpenAPI document (schema.d.ts,
+ * `npm run openapi -w apps/console`): every route the console reads documents its
+ * answer, so when a service changes what it returns, this stops compiling.
  */
-import type { ChildRecord } from "../../../../services/registry/src/domain/child-record";
-
-export type Child = ChildRecord;
 import type { paths } from "./schema";
 
-/** A route's documented 200 body, from the generated OpenAPI types (routes that declare a response schema). */
-type Ok<P extends keyof paths, M extends "get" | "post" | "patch" = "get"> = paths[P][M] extends {
+type Method = "get" | "post" | "patch";
+/** A route's documented success body (200, else 201/202). */
+type Ok<P extends keyof paths, M extends Method = "get"> = paths[P][M] extends {
   responses: { 200: { content: { "application/json": infer T } } };
 }
   ? T
-  : never;
+  : paths[P][M] extends { responses: { 201: { content: { "application/json": infer T } } } }
+    ? T
+    : never;
 
+export type Child = Ok<"/api/v1/children/{id}">;
+export type ChildPage = Ok<"/api/v1/children">;
 export type ContactCard = Ok<"/api/v1/children/{id}/contact-card">;
 export type HistoryEntry = Ok<"/api/v1/children/{id}/history">["items"][number];
-
-// The routes below build their answer inline (nothing exported to import); these
-// mirror them field for field — services/registry/src/routes/imports.ts presentBatch,
-// org-units.ts (Prisma rows), pairing/src/routes/unpaired.ts, notifications/src/routes/inbox.ts.
-export interface OrgUnit {
-  code: string;
-  name: string;
-  level: "county" | "township" | "village";
-  parentCode: string | null;
-}
-export interface School {
-  id: string;
-  name: string;
-  townshipCode: string;
-}
-export interface InboxMessage {
-  id: string;
-  title: string;
-  body: string;
-  urgent: boolean;
-  childId: string | null;
-  createdAt: string;
-  readAt: string | null;
-}
+export type OrgUnit = Ok<"/api/v1/org-units">["items"][number];
+export type OrgUnitDetail = Ok<"/api/v1/org-units/{code}">;
+export type School = Ok<"/api/v1/schools">["items"][number];
+export type InboxPage = Ok<"/api/v1/inbox">;
+export type InboxMessage = InboxPage["items"][number];
+export type ImportBatch = Ok<"/api/v1/imports/{id}">;
+export type ImportRejection = Ok<"/api/v1/imports/{id}/rejections">["items"][number];
+export type Pairing = Ok<"/api/v1/pairings/{id}">;
+export type PairingPage = Ok<"/api/v1/pairings">;
+export type Decisions = Ok<"/api/v1/pairings/decisions", "post">;
+export type Helper = Ok<"/api/v1/helpers/{id}">;
+export type HelperPage = Ok<"/api/v1/helpers">;
+export type UnpairedPage = Ok<"/api/v1/unpaired-children">;
+export type UnpairedSummary = Ok<"/api/v1/unpaired-children/summary">;
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-/** An import batch and its rejected rows, as the registry's imports API returns them. */
-export interface ImportBatch {
-  id: string;
-  fileName: string;
-  orgUnit: string;
-  status: string;
-  totalRows: number;
-  processedRows: number;
-  acceptedRows: number;
-  rejectedRows: number;
-  error: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  duplicateUpload?: boolean;
-}
-export interface ImportRejection {
-  sheet: string;
-  rowNumber: number;
-  name: string | null;
-  reasons: string[];
-  existingChildId: string | null;
 }

@@ -106,7 +106,17 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                code: string;
+                                name: string;
+                                /** @description county | township | village */
+                                level: string;
+                                parentCode: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -125,6 +135,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** 行政区划及其下级 */
         get: {
             parameters: {
                 query?: never;
@@ -141,7 +152,22 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description county | township | village */
+                            level: string;
+                            parentCode: string | null;
+                            children: {
+                                code: string;
+                                name: string;
+                                /** @description county | township | village */
+                                level: string;
+                                parentCode: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -177,7 +203,15 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                name: string;
+                                townshipCode: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -221,7 +255,64 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                idNumber: string;
+                                name: string;
+                                /** @enum {string} */
+                                sex: "male" | "female";
+                                birthDate: string;
+                                ethnicity: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                countyCode: string;
+                                address: string | null;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                grade: string | null;
+                                className: string | null;
+                                /** @enum {string} */
+                                leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                                difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                                /** @enum {string} */
+                                riskLevel: "low" | "medium" | "high";
+                                /** @enum {string} */
+                                status: "active" | "exited";
+                                exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                                exitNote: string | null;
+                                exitedAt: string | null;
+                                familySituation: string | null;
+                                healthNotes: string | null;
+                                psychologicalNotes: string | null;
+                                helperName: string | null;
+                                remarks: string | null;
+                                guardians: {
+                                    name: string;
+                                    relation: string;
+                                    phone: string | null;
+                                    age: number | null;
+                                    health: string | null;
+                                }[];
+                                parents: {
+                                    /** @enum {string} */
+                                    role: "father" | "mother";
+                                    name: string | null;
+                                    phone: string | null;
+                                    workProvince: string | null;
+                                    workCity: string | null;
+                                    employer: string | null;
+                                    awaySince: string | null;
+                                }[];
+                                revision: number;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -286,11 +377,65 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            idNumber: string;
+                            name: string;
+                            /** @enum {string} */
+                            sex: "male" | "female";
+                            birthDate: string;
+                            ethnicity: string;
+                            villageCode: string;
+                            townshipCode: string;
+                            countyCode: string;
+                            address: string | null;
+                            schoolId: string | null;
+                            schoolName: string | null;
+                            grade: string | null;
+                            className: string | null;
+                            /** @enum {string} */
+                            leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                            difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                            /** @enum {string} */
+                            riskLevel: "low" | "medium" | "high";
+                            /** @enum {string} */
+                            status: "active" | "exited";
+                            exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                            exitNote: string | null;
+                            exitedAt: string | null;
+                            familySituation: string | null;
+                            healthNotes: string | null;
+                            psychologicalNotes: string | null;
+                            helperName: string | null;
+                            remarks: string | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone: string | null;
+                                age: number | null;
+                                health: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name: string | null;
+                                phone: string | null;
+                                workProvince: string | null;
+                                workCity: string | null;
+                                employer: string | null;
+                                awaySince: string | null;
+                            }[];
+                            revision: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
                 };
             };
         };
@@ -324,7 +469,61 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            idNumber: string;
+                            name: string;
+                            /** @enum {string} */
+                            sex: "male" | "female";
+                            birthDate: string;
+                            ethnicity: string;
+                            villageCode: string;
+                            townshipCode: string;
+                            countyCode: string;
+                            address: string | null;
+                            schoolId: string | null;
+                            schoolName: string | null;
+                            grade: string | null;
+                            className: string | null;
+                            /** @enum {string} */
+                            leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                            difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                            /** @enum {string} */
+                            riskLevel: "low" | "medium" | "high";
+                            /** @enum {string} */
+                            status: "active" | "exited";
+                            exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                            exitNote: string | null;
+                            exitedAt: string | null;
+                            familySituation: string | null;
+                            healthNotes: string | null;
+                            psychologicalNotes: string | null;
+                            helperName: string | null;
+                            remarks: string | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone: string | null;
+                                age: number | null;
+                                health: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name: string | null;
+                                phone: string | null;
+                                workProvince: string | null;
+                                workCity: string | null;
+                                employer: string | null;
+                                awaySince: string | null;
+                            }[];
+                            revision: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
                 };
             };
         };
@@ -394,7 +593,61 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            idNumber: string;
+                            name: string;
+                            /** @enum {string} */
+                            sex: "male" | "female";
+                            birthDate: string;
+                            ethnicity: string;
+                            villageCode: string;
+                            townshipCode: string;
+                            countyCode: string;
+                            address: string | null;
+                            schoolId: string | null;
+                            schoolName: string | null;
+                            grade: string | null;
+                            className: string | null;
+                            /** @enum {string} */
+                            leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                            difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                            /** @enum {string} */
+                            riskLevel: "low" | "medium" | "high";
+                            /** @enum {string} */
+                            status: "active" | "exited";
+                            exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                            exitNote: string | null;
+                            exitedAt: string | null;
+                            familySituation: string | null;
+                            healthNotes: string | null;
+                            psychologicalNotes: string | null;
+                            helperName: string | null;
+                            remarks: string | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone: string | null;
+                                age: number | null;
+                                health: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name: string | null;
+                                phone: string | null;
+                                workProvince: string | null;
+                                workCity: string | null;
+                                employer: string | null;
+                                awaySince: string | null;
+                            }[];
+                            revision: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
                 };
             };
         };
@@ -435,7 +688,61 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            idNumber: string;
+                            name: string;
+                            /** @enum {string} */
+                            sex: "male" | "female";
+                            birthDate: string;
+                            ethnicity: string;
+                            villageCode: string;
+                            townshipCode: string;
+                            countyCode: string;
+                            address: string | null;
+                            schoolId: string | null;
+                            schoolName: string | null;
+                            grade: string | null;
+                            className: string | null;
+                            /** @enum {string} */
+                            leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                            difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                            /** @enum {string} */
+                            riskLevel: "low" | "medium" | "high";
+                            /** @enum {string} */
+                            status: "active" | "exited";
+                            exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                            exitNote: string | null;
+                            exitedAt: string | null;
+                            familySituation: string | null;
+                            healthNotes: string | null;
+                            psychologicalNotes: string | null;
+                            helperName: string | null;
+                            remarks: string | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone: string | null;
+                                age: number | null;
+                                health: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name: string | null;
+                                phone: string | null;
+                                workProvince: string | null;
+                                workCity: string | null;
+                                employer: string | null;
+                                awaySince: string | null;
+                            }[];
+                            revision: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
                 };
             };
         };
@@ -627,7 +934,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                fileName: string;
+                                orgUnit: string;
+                                /** @description queued | running | completed | failed */
+                                status: string;
+                                totalRows: number;
+                                processedRows: number;
+                                acceptedRows: number;
+                                rejectedRows: number;
+                                error: string | null;
+                                createdBy: string | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                                duplicateUpload?: boolean;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -650,7 +977,50 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            fileName: string;
+                            orgUnit: string;
+                            /** @description queued | running | completed | failed */
+                            status: string;
+                            totalRows: number;
+                            processedRows: number;
+                            acceptedRows: number;
+                            rejectedRows: number;
+                            error: string | null;
+                            createdBy: string | null;
+                            createdAt: string;
+                            finishedAt: string | null;
+                            duplicateUpload?: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            fileName: string;
+                            orgUnit: string;
+                            /** @description queued | running | completed | failed */
+                            status: string;
+                            totalRows: number;
+                            processedRows: number;
+                            acceptedRows: number;
+                            rejectedRows: number;
+                            error: string | null;
+                            createdBy: string | null;
+                            createdAt: string;
+                            finishedAt: string | null;
+                            duplicateUpload?: boolean;
+                        };
+                    };
                 };
             };
         };
@@ -718,7 +1088,25 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            fileName: string;
+                            orgUnit: string;
+                            /** @description queued | running | completed | failed */
+                            status: string;
+                            totalRows: number;
+                            processedRows: number;
+                            acceptedRows: number;
+                            rejectedRows: number;
+                            error: string | null;
+                            createdBy: string | null;
+                            createdAt: string;
+                            finishedAt: string | null;
+                            duplicateUpload?: boolean;
+                        };
+                    };
                 };
             };
         };
@@ -757,7 +1145,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                sheet: string;
+                                rowNumber: number;
+                                name: string | null;
+                                reasons: string[];
+                                existingChildId: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -954,7 +1353,33 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                kindLabel: string;
+                                name: string;
+                                sex: ("male" | "female") | null;
+                                birthDate: string | null;
+                                phone: string | null;
+                                orgUnitCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                username: string | null;
+                                capacity: number;
+                                activeCount: number;
+                                proposedCount: number;
+                                free: number;
+                                active: boolean;
+                                deactivatedAt: string | null;
+                                deactivationReason: string | null;
+                                createdAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -985,11 +1410,34 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            kindLabel: string;
+                            name: string;
+                            sex: ("male" | "female") | null;
+                            birthDate: string | null;
+                            phone: string | null;
+                            orgUnitCode: string;
+                            townshipCode: string;
+                            schoolId: string | null;
+                            username: string | null;
+                            capacity: number;
+                            activeCount: number;
+                            proposedCount: number;
+                            free: number;
+                            active: boolean;
+                            deactivatedAt: string | null;
+                            deactivationReason: string | null;
+                            createdAt: string;
+                        };
+                    };
                 };
             };
         };
@@ -1023,7 +1471,78 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            kindLabel: string;
+                            name: string;
+                            sex: ("male" | "female") | null;
+                            birthDate: string | null;
+                            phone: string | null;
+                            orgUnitCode: string;
+                            townshipCode: string;
+                            schoolId: string | null;
+                            username: string | null;
+                            capacity: number;
+                            activeCount: number;
+                            proposedCount: number;
+                            free: number;
+                            active: boolean;
+                            deactivatedAt: string | null;
+                            deactivationReason: string | null;
+                            createdAt: string;
+                            pairings: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1062,7 +1581,30 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            kindLabel: string;
+                            name: string;
+                            sex: ("male" | "female") | null;
+                            birthDate: string | null;
+                            phone: string | null;
+                            orgUnitCode: string;
+                            townshipCode: string;
+                            schoolId: string | null;
+                            username: string | null;
+                            capacity: number;
+                            activeCount: number;
+                            proposedCount: number;
+                            free: number;
+                            active: boolean;
+                            deactivatedAt: string | null;
+                            deactivationReason: string | null;
+                            createdAt: string;
+                        };
+                    };
                 };
             };
         };
@@ -1100,7 +1642,81 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                kindLabel: string;
+                                name: string;
+                                sex: ("male" | "female") | null;
+                                birthDate: string | null;
+                                phone: string | null;
+                                orgUnitCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                username: string | null;
+                                capacity: number;
+                                activeCount: number;
+                                proposedCount: number;
+                                free: number;
+                                active: boolean;
+                                deactivatedAt: string | null;
+                                deactivationReason: string | null;
+                                createdAt: string;
+                            };
+                            endedPairings: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
+                            }[];
+                            withdrawnProposals: number;
+                        };
+                    };
                 };
             };
         };
@@ -1136,7 +1752,30 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            kindLabel: string;
+                            name: string;
+                            sex: ("male" | "female") | null;
+                            birthDate: string | null;
+                            phone: string | null;
+                            orgUnitCode: string;
+                            townshipCode: string;
+                            schoolId: string | null;
+                            username: string | null;
+                            capacity: number;
+                            activeCount: number;
+                            proposedCount: number;
+                            free: number;
+                            active: boolean;
+                            deactivatedAt: string | null;
+                            deactivationReason: string | null;
+                            createdAt: string;
+                        };
+                    };
                 };
             };
         };
@@ -1177,7 +1816,59 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -1213,7 +1904,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -1251,7 +1991,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -1293,7 +2082,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -1336,7 +2174,69 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            succeeded: number;
+                            failed: number;
+                            results: {
+                                /** Format: uuid */
+                                id: string;
+                                ok: boolean;
+                                pairing?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** @enum {string} */
+                                    kind: "mentor" | "peer";
+                                    kindLabel: string;
+                                    /** @enum {string} */
+                                    status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                    statusLabel: string;
+                                    matchReason: string | null;
+                                    matchReasonLabel: string | null;
+                                    cost: number | null;
+                                    /** @enum {string} */
+                                    proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                    proximityLabel: string;
+                                    ageGapYears: number | null;
+                                    proposedAt: string;
+                                    decidedAt: string | null;
+                                    decidedBy: string | null;
+                                    decisionNote: string | null;
+                                    startDate: string | null;
+                                    endDate: string | null;
+                                    endReason: string | null;
+                                    endReasonLabel: string | null;
+                                    endNote: string | null;
+                                    child: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                        villageCode: string;
+                                        townshipCode: string;
+                                        schoolId: string | null;
+                                        schoolName: string | null;
+                                        riskLevel: string;
+                                        leftBehindType: string;
+                                        status: string;
+                                    };
+                                    helper: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        kind: string;
+                                        name: string;
+                                        phone: string | null;
+                                        username: string | null;
+                                        orgUnitCode: string;
+                                        schoolId: string | null;
+                                    };
+                                };
+                                error?: {
+                                    code: string;
+                                    message: string;
+                                };
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -1378,7 +2278,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -1512,7 +2461,34 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                /** @enum {string} */
+                                riskLevel: "low" | "medium" | "high";
+                                riskLevelLabel: string;
+                                leftBehindType: string;
+                                leftBehindTypeLabel: string;
+                                note: string | null;
+                                waiting: string;
+                                proposal: {
+                                    /** Format: uuid */
+                                    pairingId: string;
+                                    /** Format: uuid */
+                                    helperId: string;
+                                    helperName: string;
+                                    matchReason: string;
+                                } | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -1549,7 +2525,25 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            orgUnits: {
+                                children: number;
+                                paired: number;
+                                proposed: number;
+                                unmatched: number;
+                                villageCode: string;
+                            }[];
+                            totals: {
+                                children: number;
+                                paired: number;
+                                proposed: number;
+                                unmatched: number;
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -2354,40 +3348,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/snapshots/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** 发布全部体检记录的快照（供统计重建） */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/follow-ups/{id}/referral": {
         parameters: {
             query?: never;
@@ -2433,6 +3393,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/snapshots/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发布全部体检记录的快照（供统计重建） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/inbox": {
         parameters: {
             query?: never;
@@ -2459,7 +3453,25 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            unread: number;
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                title: string;
+                                body: string;
+                                template: string;
+                                urgent: boolean;
+                                status: string;
+                                sourceEventType: string | null;
+                                childId: string | null;
+                                createdAt: string;
+                                readAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -2497,7 +3509,13 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            readAt: string;
+                        };
+                    };
                 };
             };
         };
@@ -2531,7 +3549,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            marked: number;
+                        };
+                    };
                 };
             };
         };

@@ -14,6 +14,8 @@ export interface PairingView {
   status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
   cost: number | null;
   matchReason: string | null;
+  /** Whole years between the child's and the helper's birth dates (birth dates themselves are not shown); null when the helper's is unknown. */
+  ageGapYears: number | null;
   proposedAt: Date;
   decidedAt: Date | null;
   decidedBy: string | null;
@@ -49,6 +51,8 @@ const pairingSelect = `
          p.decided_at AS "decidedAt", p.decided_by AS "decidedBy", p.decision_note AS "decisionNote",
          to_char(p.start_date, 'YYYY-MM-DD') AS "startDate", to_char(p.end_date, 'YYYY-MM-DD') AS "endDate",
          p.end_reason AS "endReason", p.end_note AS "endNote",
+         CASE WHEN h.birth_date IS NULL THEN NULL
+              ELSE extract(year FROM age(greatest(c.birth_date, h.birth_date), least(c.birth_date, h.birth_date)))::int END AS "ageGapYears",
          json_build_object('id', c.id, 'name', c.name, 'villageCode', c.village_code, 'townshipCode', c.township_code,
            'schoolId', c.school_id, 'schoolName', c.school_name, 'riskLevel', c.risk_level,
            'leftBehindType', c.left_behind_type, 'status', c.status) AS child,

@@ -1,4 +1,4 @@
-import type { DifficultyCategory, HelperKind, LeftBehindType, PairingKind, RiskLevel, Sex } from "@shouhu/contracts";
+import { contains, type DifficultyCategory, type HelperKind, type LeftBehindType, type PairingKind, type RiskLevel, type Sex } from "@shouhu/contracts";
 
 /** A child as the optimiser sees it. */
 export interface MatchChild {
@@ -130,3 +130,26 @@ export function unpairedPenalty(child: MatchChild): number {
   if (child.difficultyCategories.some((c) => c === "de_facto_unattended" || c === "orphan")) penalty += 20_000;
   return penalty;
 }
+
+export type Proximity = "same_village" | "same_school" | "same_township" | "other_township";
+
+/**
+ * How near a helper is to a child, by the register's own geography: the register
+ * holds no coordinates, so distance is the administrative one staff reason with
+ * (同村 is walking distance, 同乡镇 a ride, 跨乡镇 rarely workable).
+ */
+export function proximityOf(
+  child: { villageCode: string; townshipCode: string; schoolId: string | null },
+  helper: { orgUnitCode: string; schoolId: string | null },
+): Proximity {
+  if (helper.orgUnitCode === child.villageCode) return "same_village";
+  if (helper.schoolId !== null && helper.schoolId === child.schoolId) return "same_school";
+  return contains(child.townshipCode, helper.orgUnitCode) ? "same_township" : "other_township";
+}
+
+export const proximityLabel: Record<Proximity, string> = {
+  same_village: "同村",
+  same_school: "同校",
+  same_township: "同乡镇",
+  other_township: "跨乡镇",
+};

@@ -9,6 +9,7 @@ import { createHelper, deactivateHelper, getHelper, listHelpers, openPairingIds,
 import { loadPairings } from "../data/pairings.js";
 import type { PrismaClient } from "../data/db.js";
 import { presentPairing } from "./present.js";
+import { DeactivateResponse, HelperDetail, HelperPage, HelperResponse } from "./schemas.js";
 import { helperKeepers, teacherOnly } from "./permissions.js";
 
 export interface HelperRoutesDeps {
@@ -53,9 +54,9 @@ function presentHelper(principal: Principal, h: HelperRow) {
     proposedCount: h.proposedCount,
     free: Math.max(0, h.capacity - h.activeCount - h.proposedCount),
     active: h.active,
-    deactivatedAt: h.deactivatedAt,
+    deactivatedAt: h.deactivatedAt?.toISOString() ?? null,
     deactivationReason: h.deactivationReason,
-    createdAt: h.createdAt,
+    createdAt: h.createdAt.toISOString(),
   };
 }
 
@@ -65,7 +66,7 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
 
   app.post(
     "/api/v1/helpers",
-    { schema: { tags: ["helpers"], summary: "登记帮扶人（教师、代理家长、志愿者、村儿童主任、同伴学生）", body: HelperInput } },
+    { schema: { tags: ["helpers"], summary: "登记帮扶人（教师、代理家长、志愿者、村儿童主任、同伴学生）", body: HelperInput, response: { 201: HelperResponse } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, helperKeepers, "登记帮扶人");
@@ -77,7 +78,7 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
     },
   );
 
-  app.get("/api/v1/helpers", { schema: { tags: ["helpers"], summary: "帮扶人名单", querystring: ListQuery } }, async (request) => {
+  app.get("/api/v1/helpers", { schema: { tags: ["helpers"], summary: "帮扶人名单", querystring: ListQuery, response: { 200: HelperPage } } }, async (request) => {
     const principal = request.principal!;
     const { orgUnit, ...filter } = request.query;
     // Teachers see the helpers of their own school only (need-to-know).
@@ -90,7 +91,7 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
     return { items: page.items.map((h) => presentHelper(principal, h)), nextCursor: page.nextCursor };
   });
 
-  app.get("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "帮扶人详情（含当前结对）", params: IdParams } }, async (request) => {
+  app.get("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "帮扶人详情（含当前结对）", params: IdParams, response: { 200: HelperDetail } } }, async (request) => {
     const principal = request.principal!;
     const helper = await getHelper(prisma, request.params.id, principal.orgUnit);
     const teacher = teacherOnly(principal);
@@ -102,7 +103,7 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
     };
   });
 
-  app.patch("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "修改帮扶人信息", params: IdParams, body: HelperPatch } }, async (request) => {
+  app.patch("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "修改帮扶人信息", params: IdParams, body: HelperPatch, response: { 200: HelperResponse } } }, async (request) => {
     const principal = request.principal!;
     requireRole(principal, helperKeepers, "修改帮扶人");
     const current = await getHelper(prisma, request.params.id, principal.orgUnit);
@@ -114,7 +115,7 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
 
   app.post(
     "/api/v1/helpers/:id/deactivate",
-    { schema: { tags: ["helpers"], summary: "停用帮扶人（调离、学年交接）：结束其结对并为儿童重新匹配", params: IdParams, body: DeactivateBody } },
+    { schema: { tags: ["helpers"], summary: "停用帮扶人（调离、学年交接）：结束其结对并为儿童重新匹配", params: IdParams, body: DeactivateBody, response: { 200: DeactivateResponse } } },
     async (request) => {
       const principal = request.principal!;
       requireRole(principal, helperKeepers, "停用帮扶人");
@@ -128,7 +129,7 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
     },
   );
 
-  app.post("/api/v1/helpers/:id/activate", { schema: { tags: ["helpers"], summary: "重新启用帮扶人", params: IdParams } }, async (request) => {
+  app.post("/api/v1/helpers/:id/activate", { schema: { tags: ["helpers"], summary: "重新启用帮扶人", params: IdParams, response: { 200: HelperResponse } } }, async (request) => {
     const principal = request.principal!;
     requireRole(principal, helperKeepers, "启用帮扶人");
     const current = await getHelper(prisma, request.params.id, principal.orgUnit);

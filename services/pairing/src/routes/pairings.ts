@@ -6,6 +6,7 @@ import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { approvePairing, endPairing, listPairingViews, loadPairings, rejectPairing, type Decider } from "../data/pairings.js";
 import { presentPairing } from "./present.js";
+import { DecisionsResponse, PairingPage, PairingResponse } from "./schemas.js";
 import { approvers, teacherOnly } from "./permissions.js";
 import { actorOf, requireRole, scopeOf } from "@shouhu/auth";
 
@@ -47,7 +48,7 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
   const { prisma } = deps;
   const today = () => todayInChina(deps.now());
 
-  app.get("/api/v1/pairings", { schema: { tags: ["pairings"], summary: "结对记录与待审批建议", querystring: ListQuery } }, async (request, reply) => {
+  app.get("/api/v1/pairings", { schema: { tags: ["pairings"], summary: "结对记录与待审批建议", querystring: ListQuery, response: { 200: PairingPage } } }, async (request, reply) => {
     const principal = request.principal!;
     const q = request.query;
     const teacher = teacherOnly(principal);
@@ -68,7 +69,7 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
     return { items: items.map((p) => presentPairing(principal, p)), nextCursor: more ? items[items.length - 1]!.id : null };
   });
 
-  app.get("/api/v1/pairings/:id", { schema: { tags: ["pairings"], summary: "结对详情", params: IdParams } }, async (request, reply) => {
+  app.get("/api/v1/pairings/:id", { schema: { tags: ["pairings"], summary: "结对详情", params: IdParams, response: { 200: PairingResponse } } }, async (request, reply) => {
     const principal = request.principal!;
     const [p] = await loadPairings(prisma, [request.params.id]);
     const teacher = teacherOnly(principal);
@@ -79,7 +80,7 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
     return presentPairing(principal, p);
   });
 
-  app.post("/api/v1/pairings/:id/approve", { schema: { tags: ["pairings"], summary: "审批通过结对建议", params: IdParams } }, async (request, reply) => {
+  app.post("/api/v1/pairings/:id/approve", { schema: { tags: ["pairings"], summary: "审批通过结对建议", params: IdParams, response: { 200: PairingResponse } } }, async (request, reply) => {
     const principal = request.principal!;
     requireRole(principal, approvers, "审批结对");
     const p = await approvePairing(prisma, request.params.id, deciderOf(principal), today());
@@ -89,7 +90,7 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
 
   app.post(
     "/api/v1/pairings/:id/reject",
-    { schema: { tags: ["pairings"], summary: "驳回结对建议（将为该儿童另行匹配）", params: IdParams, body: NoteBody } },
+    { schema: { tags: ["pairings"], summary: "驳回结对建议（将为该儿童另行匹配）", params: IdParams, body: NoteBody, response: { 200: PairingResponse } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, approvers, "审批结对");
@@ -101,7 +102,7 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
 
   app.post(
     "/api/v1/pairings/decisions",
-    { schema: { tags: ["pairings"], summary: "批量审批或驳回结对建议（逐条处理，逐条返回结果）", body: DecisionsBody } },
+    { schema: { tags: ["pairings"], summary: "批量审批或驳回结对建议（逐条处理，逐条返回结果）", body: DecisionsBody, response: { 200: DecisionsResponse } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, approvers, "审批结对");
@@ -129,7 +130,7 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
 
   app.post(
     "/api/v1/pairings/:id/end",
-    { schema: { tags: ["pairings"], summary: "解除结对（儿童将重新匹配）", params: IdParams, body: NoteBody } },
+    { schema: { tags: ["pairings"], summary: "解除结对（儿童将重新匹配）", params: IdParams, body: NoteBody, response: { 200: PairingResponse } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, approvers, "解除结对");

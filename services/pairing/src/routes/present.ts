@@ -1,6 +1,7 @@
 import { labels, type PairingEndReason } from "@shouhu/contracts";
 import { seesContacts, type Principal } from "@shouhu/auth";
 import { statusLabel, type PairingView } from "../data/pairings.js";
+import { proximityLabel, proximityOf } from "../domain/match-rules.js";
 
 const matchReasonLabel: Record<string, string> = {
   same_school: "本校教师",
@@ -14,6 +15,7 @@ const matchReasonLabel: Record<string, string> = {
 /** A pairing as the API shows it, with zh-CN labels; no phones for roles without contact access (inspectors). */
 export function presentPairing(principal: Principal, p: PairingView) {
   const phones = seesContacts(principal);
+  const proximity = proximityOf(p.child, p.helper);
   return {
     id: p.id,
     kind: p.kind,
@@ -23,8 +25,11 @@ export function presentPairing(principal: Principal, p: PairingView) {
     matchReason: p.matchReason,
     matchReasonLabel: p.matchReason ? (matchReasonLabel[p.matchReason] ?? p.matchReason) : null,
     cost: p.cost,
-    proposedAt: p.proposedAt,
-    decidedAt: p.decidedAt,
+    proximity,
+    proximityLabel: proximityLabel[proximity],
+    ageGapYears: p.ageGapYears,
+    proposedAt: p.proposedAt.toISOString(),
+    decidedAt: p.decidedAt?.toISOString() ?? null,
     decidedBy: p.decidedBy,
     decisionNote: p.decisionNote,
     startDate: p.startDate,

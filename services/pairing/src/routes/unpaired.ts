@@ -5,6 +5,7 @@ import type { PrismaClient } from "../data/db.js";
 import { teacherOnly } from "./permissions.js";
 import { unpairedByVillage, unpairedChildren } from "../data/unpaired.js";
 import { scopeOf } from "@shouhu/auth";
+import { UnpairedPage, UnpairedSummary } from "./schemas.js";
 
 const ListQuery = z.object({
   orgUnit: orgUnitCode().optional(),
@@ -37,7 +38,7 @@ interface UnpairedRow {
 export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): void {
   app.get(
     "/api/v1/unpaired-children",
-    { schema: { tags: ["matching"], summary: "未结对儿童名单（按村排列，含待审批建议或未能匹配的原因）", querystring: ListQuery } },
+    { schema: { tags: ["matching"], summary: "未结对儿童名单（按村排列，含待审批建议或未能匹配的原因）", querystring: ListQuery, response: { 200: UnpairedPage } } },
     async (request, reply) => {
       const principal = request.principal!;
       const { kind, cursor, limit } = request.query;
@@ -70,7 +71,7 @@ export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): v
 
   app.get(
     "/api/v1/unpaired-children/summary",
-    { schema: { tags: ["matching"], summary: "各村结对情况汇总：在册、已结对、待审批、未能匹配", querystring: SummaryQuery } },
+    { schema: { tags: ["matching"], summary: "各村结对情况汇总：在册、已结对、待审批、未能匹配", querystring: SummaryQuery, response: { 200: UnpairedSummary } } },
     async (request) => {
       const principal = request.principal!;
       const kind = request.query.kind;

@@ -13,6 +13,7 @@ import { contactCard } from "../data/contact-card.js";
 import type { PrismaClient } from "../data/db.js";
 import { ChildFilterFields } from "./exports.js";
 import { registrars, requireWithin } from "./permissions.js";
+import { ChildPage, ChildResponse } from "./schemas.js";
 
 export interface ChildRoutesDeps {
   prisma: PrismaClient;
@@ -110,7 +111,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
   const reads = { prisma, pool: deps.pool };
   const today = () => todayInChina(deps.now());
 
-  app.post("/api/v1/children", { schema: { tags: ["children"], summary: "建档：登记一名儿童", body: ChildInput } }, async (request, reply) => {
+  app.post("/api/v1/children", { schema: { tags: ["children"], summary: "建档：登记一名儿童", body: ChildInput, response: { 201: ChildResponse } } }, async (request, reply) => {
     const principal = request.principal!;
     requireRole(principal, registrars, "建档");
     const input = validateChildInput(request.body, today());
@@ -121,7 +122,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
     return reply.status(201).send(show(principal, child));
   });
 
-  app.get("/api/v1/children", { schema: { tags: ["children"], summary: "查询儿童名册（游标分页）", querystring: ListQuery } }, async (request, reply) => {
+  app.get("/api/v1/children", { schema: { tags: ["children"], summary: "查询儿童名册（游标分页）", querystring: ListQuery, response: { 200: ChildPage } } }, async (request, reply) => {
     const principal = request.principal!;
     // Searching by ID number only for those who see it whole: a search is an oracle too.
     const page = await listChildren(prisma, principal, request.query, childView(principal).idNumber === "full");
@@ -136,7 +137,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
   app.get(
     "/api/v1/children/:id",
     // The hottest read: one request span, not one per hook and handler too (~6 % of its CPU).
-    { schema: { tags: ["children"], summary: "查看儿童档案", params: IdParams }, config: { otel: { instrumentHooks: false, instrumentHandler: false } } },
+    { schema: { tags: ["children"], summary: "查看儿童档案", params: IdParams, response: { 200: ChildResponse } }, config: { otel: { instrumentHooks: false, instrumentHandler: false } } },
     async (request, reply) => {
       const principal = request.principal!;
       const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);
@@ -153,6 +154,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
         summary: "修改儿童档案（动态管理，保留修改记录）",
         params: IdParams,
         body: ChildPatch.extend({ revision: z.number().int().positive().optional() }),
+        response: { 200: ChildResponse },
       },
     },
     async (request, reply) => {
@@ -171,7 +173,7 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
 
   app.post(
     "/api/v1/children/:id/status",
-    { schema: { tags: ["children"], summary: "变更在册状态（退出/恢复），须说明原因", params: IdParams, body: StatusBody } },
+    { schema: { tags: ["children"], summary: "变更在册状态（退出/恢复），须说明原因", params: IdParams, body: StatusBody, response: { 200: ChildResponse } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, registrars, "变更状态");

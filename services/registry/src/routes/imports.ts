@@ -12,6 +12,7 @@ import { registerKeepers } from "./permissions.js";
 import { requireRole } from "@shouhu/auth";
 import { contains } from "@shouhu/contracts";
 import { writeRegisterWorkbook } from "../spreadsheet/register-export.js";
+import { ImportBatchList, ImportBatchResponse, RejectionPage } from "./schemas.js";
 
 export interface ImportRoutesDeps {
   prisma: PrismaClient;
@@ -73,6 +74,7 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
         tags: ["imports"],
         summary: "上传乡镇/学校留守儿童登记表（.xlsx），后台逐行校验导入",
         description: "multipart/form-data，字段 file。同一文件重复上传返回同一批次，不会重复建档。",
+        response: { 200: ImportBatchResponse, 202: ImportBatchResponse },
       },
     },
     async (request, reply) => {
@@ -128,14 +130,14 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       .send(body);
   });
 
-  app.get("/api/v1/imports", { schema: { tags: ["imports"], summary: "导入批次列表" } }, async (request) => {
+  app.get("/api/v1/imports", { schema: { tags: ["imports"], summary: "导入批次列表", response: { 200: ImportBatchList } } }, async (request) => {
     const principal = request.principal!;
     requireRole(principal, registerKeepers, "查看导入批次");
     const items = await recentBatches(prisma, principal.orgUnit);
     return { items: items.map(presentBatch) };
   });
 
-  app.get("/api/v1/imports/:id", { schema: { tags: ["imports"], summary: "导入进度与结果", params: IdParams } }, async (request) => {
+  app.get("/api/v1/imports/:id", { schema: { tags: ["imports"], summary: "导入进度与结果", params: IdParams, response: { 200: ImportBatchResponse } } }, async (request) => {
     const principal = request.principal!;
     requireRole(principal, registerKeepers, "查看导入批次");
     return presentBatch(await visibleBatch(prisma, principal, request.params.id));
@@ -143,7 +145,7 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
 
   app.get(
     "/api/v1/imports/:id/rejections",
-    { schema: { tags: ["imports"], summary: "未导入的行及原因", params: IdParams, querystring: PageQuery } },
+    { schema: { tags: ["imports"], summary: "未导入的行及原因", params: IdParams, querystring: PageQuery, response: { 200: RejectionPage } } },
     async (request) => {
       const principal = request.principal!;
       requireRole(principal, registerKeepers, "查看导入批次");
