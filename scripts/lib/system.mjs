@@ -44,7 +44,13 @@ export function createSystem(options) {
     {
       name: "issuer",
       entry: "packages/dev-issuer/dist/main.js",
-      env: { PORT: String(ports.issuer), ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""), ISSUER_KEY_FILE: path.join(tmp, "issuer-key.json") },
+      env: {
+        PORT: String(ports.issuer),
+        ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""),
+        ISSUER_KEY_FILE: path.join(tmp, "issuer-key.json"),
+        // A realm whose console client accepts this system's gateway as redirect target (the browser bench signs in).
+        ...(options.realmFile ? { REALM_FILE: options.realmFile } : {}),
+      },
       health: `${issuerUrl}/.well-known/openid-configuration`,
     },
     ...SERVICES.map((s) => ({

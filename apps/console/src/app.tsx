@@ -29,6 +29,8 @@ const theme = {
   token: {
     colorPrimary: "#0958d9",
     colorLink: "#0958d9",
+    // AntD's #ff4d4f is 3.9:1 on white (danger buttons, 驳回): red-7 passes.
+    colorError: "#cf1322",
     colorTextDescription: "rgba(0, 0, 0, 0.62)",
     colorTextPlaceholder: "rgba(0, 0, 0, 0.56)",
     borderRadius: 6,

@@ -1,6 +1,7 @@
 import { createBrowserRouter } from "react-router";
 import { BasicLayout } from "./layouts/BasicLayout";
 import { NotFound } from "./pages/exception/NotFound";
+import { PageError } from "./pages/exception/PageError";
 
 /** Each page is its own chunk: the first screen loads the layout and 工作台 only. */
 const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
@@ -12,14 +13,21 @@ export const createRouter = () =>
       path: "/",
       Component: BasicLayout,
       children: [
-        { index: true, lazy: page(() => import("./pages/workbench")) },
-        { path: "children", lazy: page(() => import("./pages/children/ChildList")) },
-        { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
-        { path: "children/new", lazy: page(() => import("./pages/children/ChildForm")) },
-        { path: "children/:id/edit", lazy: page(() => import("./pages/children/ChildForm")) },
-        { path: "imports", lazy: page(() => import("./pages/imports")) },
-        { path: "inbox", lazy: page(() => import("./pages/inbox")) },
-        { path: "*", Component: NotFound },
+        {
+          // Errors of any page render inside the layout (menu stays usable).
+          ErrorBoundary: PageError,
+          children: [
+            { index: true, lazy: page(() => import("./pages/workbench")) },
+            { path: "children", lazy: page(() => import("./pages/children/ChildList")) },
+            { path: "children/:id", lazy: page(() => import("./pages/children/ChildDetail")) },
+            { path: "children/new", lazy: page(() => import("./pages/children/ChildForm")) },
+            { path: "children/:id/edit", lazy: page(() => import("./pages/children/ChildForm")) },
+            { path: "pairing", lazy: page(() => import("./pages/pairing")) },
+            { path: "imports", lazy: page(() => import("./pages/imports")) },
+            { path: "inbox", lazy: page(() => import("./pages/inbox")) },
+            { path: "*", Component: NotFound },
+          ],
+        },
       ],
     },
     // 联系卡 print without the console's menu and header.

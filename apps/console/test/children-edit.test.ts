@@ -1,10 +1,8 @@
 import path from "node:path";
-import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
 import { childBody, residentId } from "../../../services/registry/test/harness.js";
-import { canRun, shots, signIn, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRun, shot, signIn, startStack, type Stack } from "./stack.js";
 
 /**
  * 新增/编辑儿童, 退出关爱服务, 变更记录 and 联系卡 through the real gateway, registry and
@@ -50,35 +48,6 @@ async function open(viewport: { width: number; height: number }, username: strin
 }
 const desktop = { width: 1440, height: 900 };
 const phone = { width: 390, height: 844 };
-/** The pointer moved away (no hover colours) and animations (tabs' ink bar, modals) settled first. */
-async function shot(page: Page, name: string, fullPage = true) {
-  await page.mouse.move(0, 0);
-  // A full-page shot of a scrolled page draws the fixed header and menu mid-page.
-  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
-  await page.waitForTimeout(500);
-  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
-}
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-/** axe-core's serious and critical violations on the page as it is now (WCAG 2 A/AA rules). */
-async function axeSerious(page: Page): Promise<string[]> {
-  // Evaluated over CDP: the console's CSP (script-src 'self') rightly refuses an injected <script>.
-  await page.evaluate(axeSource);
-  const result = (await page.evaluate(() =>
-    (window as unknown as { axe: { run: (o: unknown) => Promise<unknown> } }).axe.run({ runOnly: ["wcag2a", "wcag2aa"] }),
-  )) as {
-    violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
-  };
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map(
-      (v) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.target.join(" "))
-          .slice(0, 3)
-          .join(", ")}`,
-    );
-}
 
 /** An AntD Select by its form field id: open it, click the option. */
 async function pick(page: Page, id: string, option: string) {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +32,8 @@ const built = ["services/gateway/dist/main.js", "services/registry/dist/main.js"
 export const canRun = Boolean(built && existsSync(chromiumPath) && postgresBinDir() && redisServerBinary());
 /** The stack with the notifications service too (the inbox). */
 export const canRunWithNotifications = canRun && existsSync(path.join(root, "services/notifications/dist/main.js"));
+/** The stack with the pairing service too (结对帮扶). */
+export const canRunWithPairing = canRun && existsSync(path.join(root, "services/pairing/dist/main.js"));
 
 export interface Stack {
   base: string;
@@ -44,7 +47,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { notifications?: boolean } = {}): Promise<Stack> {
+export async function startStack(options: { notifications?: boolean; pairing?: boolean } = {}): Promise<Stack> {
   let log = "";
   const procs: ChildProcess[] = [];
   const [pgc, redis]: [ScratchPostgres, ScratchRedis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
@@ -72,7 +75,7 @@ export async function startStack(options: { notifications?: boolean } = {}): Pro
     }
     throw new Error(`${url} not healthy:\n${log.slice(-3000)}`);
   };
-  const [gw, reg, iss, ntf] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [gw, reg, iss, ntf, par] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const base = `http://127.0.0.1:${gw}`;
   const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
   const realm = JSON.parse(readFileSync(realmFile, "utf8"));
@@ -103,12 +106,18 @@ export async function startStack(options: { notifications?: boolean } = {}): Pro
     });
     await waitOk(`${notificationsUrl}/readyz`, notifications);
   }
+  let pairingUrl = dead;
+  if (options.pairing) {
+    pairingUrl = `http://127.0.0.1:${par}`;
+    const pairing = start("services/pairing/dist/main.js", { ...common, PORT: String(par), ROLE: "all", DATABASE_URL: `${pg}/shouhu_pairing` });
+    await waitOk(`${pairingUrl}/readyz`, pairing);
+  }
   const gateway = start("services/gateway/dist/main.js", {
     ...common,
     PORT: String(gw),
     DATABASE_URL: `${pg}/shouhu_gateway`,
     REGISTRY_URL: `http://127.0.0.1:${reg}`,
-    PAIRING_URL: dead,
+    PAIRING_URL: pairingUrl,
     VISITS_URL: dead,
     HEALTH_URL: dead,
     NOTIFICATIONS_URL: notificationsUrl,
@@ -158,4 +167,34 @@ export async function signIn(page: Page, base: string, username: string, path = 
   await page.fill("input[name=password]", DEMO_PASSWORD);
   await page.click("#kc-login");
   await page.waitForURL(`${base}${path}`, { timeout: 30_000 });
+}
+
+/** The pointer moved away (no hover colours) and animations (tabs' ink bar, modals) settled first. */
+export async function shot(page: Page, name: string, fullPage = true) {
+  await page.mouse.move(0, 0);
+  // A full-page shot of a scrolled page draws the fixed header and menu mid-page.
+  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+/** axe-core's serious and critical violations on the page as it is now (WCAG 2 A/AA rules). */
+export async function axeSerious(page: Page): Promise<string[]> {
+  // Evaluated over CDP: the console's CSP (script-src 'self') rightly refuses an injected <script>.
+  await page.evaluate(axeSource);
+  const result = (await page.evaluate(() =>
+    (window as unknown as { axe: { run: (o: unknown) => Promise<unknown> } }).axe.run({ runOnly: ["wcag2a", "wcag2aa"] }),
+  )) as {
+    violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
+  };
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map(
+      (v) =>
+        `${v.id}: ${v.nodes
+          .map((n) => n.target.join(" "))
+          .slice(0, 3)
+          .join(", ")}`,
+    );
 }

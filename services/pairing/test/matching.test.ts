@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { greedyMatching, optimiseMatching, scoreAssignments, type MatchInput } from "../src/domain/matching.js";
 import { MinCostFlow } from "../src/domain/min-cost-flow.js";
-import { edgeFor, monthsBetween, peerEdge, proximityOf, unpairedPenalty, withinTwoYears, type MatchChild, type MatchHelper } from "../src/domain/match-rules.js";
+import {
+  edgeFor,
+  monthsBetween,
+  peerEdge,
+  proximityOf,
+  unpairedPenalty,
+  withinTwoYears,
+  type MatchChild,
+  type MatchHelper,
+} from "../src/domain/match-rules.js";
 
 const T = "360999101";
 const V1 = "360999101201";

@@ -174,6 +174,16 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     noLeaks(res.body);
   });
 
+  it("GET /children/counts counts exactly the children the list shows", async () => {
+    const [counts, list] = await Promise.all([get(`/api/v1/children/counts`), get(`/api/v1/children?status=active&limit=200`)]);
+    expect(counts.statusCode).toBe(200);
+    const items = list.statusCode === 200 ? (list.json().items as { riskLevel: string }[]) : [];
+    const body = counts.json();
+    expect(body.active).toBe(items.length);
+    expect(body.byRiskLevel.high ?? 0).toBe(items.filter((i) => i.riskLevel === "high").length);
+    if (c.where === "inside") expect(body.active).toBeGreaterThan(0);
+  });
+
   it("GET /children/:id/contact-card", async () => {
     const res = await get(`/api/v1/children/${childId}/contact-card`);
     if (c.where === "outside") return expect(res.statusCode).toBe(404);

@@ -1,6 +1,16 @@
 import { Suspense, useState } from "react";
 import { Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
-import { BellOutlined, DashboardOutlined, LogoutOutlined, MenuOutlined, MessageOutlined, TeamOutlined, UploadOutlined, UserOutlined } from "@ant-design/icons";
+import {
+  BellOutlined,
+  DashboardOutlined,
+  HeartOutlined,
+  LogoutOutlined,
+  MenuOutlined,
+  MessageOutlined,
+  TeamOutlined,
+  UploadOutlined,
+  UserOutlined,
+} from "@ant-design/icons";
 import { Link, Outlet, useLocation, useNavigate, useNavigation } from "react-router";
 import { useSession } from "../auth/session";
 import { signOut } from "../auth/oidc";
@@ -14,6 +24,7 @@ function menuItems(access: Access): MenuProps["items"] {
   return [
     { key: "/", icon: <DashboardOutlined />, label: "工作台" },
     access.canListChildren && { key: "/children", icon: <TeamOutlined />, label: "儿童档案" },
+    access.canSeePairing && { key: "/pairing", icon: <HeartOutlined />, label: "结对帮扶" },
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
     { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
   ].filter(Boolean) as MenuProps["items"];

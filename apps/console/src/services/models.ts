@@ -29,7 +29,8 @@ export type ImportRejection = Ok<"/api/v1/imports/{id}/rejections">["items"][num
 export type Pairing = Ok<"/api/v1/pairings/{id}">;
 export type PairingPage = Ok<"/api/v1/pairings">;
 export type Decisions = Ok<"/api/v1/pairings/decisions", "post">;
-export type Helper = Ok<"/api/v1/helpers/{id}">;
+export type Helper = Ok<"/api/v1/helpers">["items"][number];
+export type HelperDetail = Ok<"/api/v1/helpers/{id}">;
 export type HelperPage = Ok<"/api/v1/helpers">;
 export type UnpairedPage = Ok<"/api/v1/unpaired-children">;
 export type UnpairedSummary = Ok<"/api/v1/unpaired-children/summary">;
@@ -37,3 +38,6 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+export type MatchRun = Ok<"/api/v1/pairing-runs", "post">;
+export type ChildCounts = Ok<"/api/v1/children/counts">;
+export type ImportBatchList = Ok<"/api/v1/imports">;

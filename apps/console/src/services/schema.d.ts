@@ -445,6 +445,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/children/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 辖区在册儿童数（按风险等级、留守类型） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: number;
+                            byRiskLevel: {
+                                [key: string]: number;
+                            };
+                            byLeftBehindType: {
+                                [key: string]: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/children/{id}": {
         parameters: {
             query?: never;
@@ -2386,11 +2430,28 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            runs: {
+                                /** Format: uuid */
+                                runId: string;
+                                townshipCode: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                children: number;
+                                proposed: number;
+                                unmatched: number;
+                                cost: number;
+                                durationMs: number;
+                            }[];
+                            proposed: number;
+                            unmatched: number;
+                        };
+                    };
                 };
             };
         };

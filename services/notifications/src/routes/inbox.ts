@@ -43,11 +43,15 @@ export function registerInboxRoutes(app: ServiceApp, prisma: PrismaClient): void
     return { unread: await unreadCount(prisma, username), items: items.map(present), nextCursor: more ? items[items.length - 1]!.id : null };
   });
 
-  app.post("/api/v1/inbox/:id/read", { schema: { tags: ["inbox"], summary: "标记为已读", params: IdParams, response: { 200: ReadResponse } } }, async (request) => {
-    const read = await markRead(prisma, request.principal!.username, request.params.id);
-    if (!read) throw new NotFoundError("消息", request.params.id);
-    return { id: read.id, readAt: read.readAt.toISOString() };
-  });
+  app.post(
+    "/api/v1/inbox/:id/read",
+    { schema: { tags: ["inbox"], summary: "标记为已读", params: IdParams, response: { 200: ReadResponse } } },
+    async (request) => {
+      const read = await markRead(prisma, request.principal!.username, request.params.id);
+      if (!read) throw new NotFoundError("消息", request.params.id);
+      return { id: read.id, readAt: read.readAt.toISOString() };
+    },
+  );
 
   app.post("/api/v1/inbox/read-all", { schema: { tags: ["inbox"], summary: "全部标记为已读", response: { 200: ReadAllResponse } } }, async (request) => ({
     marked: await markAllRead(prisma, request.principal!.username),

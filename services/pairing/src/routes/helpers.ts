@@ -66,7 +66,14 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
 
   app.post(
     "/api/v1/helpers",
-    { schema: { tags: ["helpers"], summary: "登记帮扶人（教师、代理家长、志愿者、村儿童主任、同伴学生）", body: HelperInput, response: { 201: HelperResponse } } },
+    {
+      schema: {
+        tags: ["helpers"],
+        summary: "登记帮扶人（教师、代理家长、志愿者、村儿童主任、同伴学生）",
+        body: HelperInput,
+        response: { 201: HelperResponse },
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, helperKeepers, "登记帮扶人");
@@ -78,44 +85,64 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
     },
   );
 
-  app.get("/api/v1/helpers", { schema: { tags: ["helpers"], summary: "帮扶人名单", querystring: ListQuery, response: { 200: HelperPage } } }, async (request) => {
-    const principal = request.principal!;
-    const { orgUnit, ...filter } = request.query;
-    // Teachers see the helpers of their own school only (need-to-know).
-    const teacher = teacherOnly(principal);
-    if (teacher) {
-      if (!teacher.schoolId || (filter.schoolId && filter.schoolId !== teacher.schoolId)) return { items: [], nextCursor: null };
-      filter.schoolId = teacher.schoolId;
-    }
-    const page = await listHelpers(prisma, { ...filter, orgUnit: scopeOf(principal, orgUnit) });
-    return { items: page.items.map((h) => presentHelper(principal, h)), nextCursor: page.nextCursor };
-  });
+  app.get(
+    "/api/v1/helpers",
+    { schema: { tags: ["helpers"], summary: "帮扶人名单", querystring: ListQuery, response: { 200: HelperPage } } },
+    async (request) => {
+      const principal = request.principal!;
+      const { orgUnit, ...filter } = request.query;
+      // Teachers see the helpers of their own school only (need-to-know).
+      const teacher = teacherOnly(principal);
+      if (teacher) {
+        if (!teacher.schoolId || (filter.schoolId && filter.schoolId !== teacher.schoolId)) return { items: [], nextCursor: null };
+        filter.schoolId = teacher.schoolId;
+      }
+      const page = await listHelpers(prisma, { ...filter, orgUnit: scopeOf(principal, orgUnit) });
+      return { items: page.items.map((h) => presentHelper(principal, h)), nextCursor: page.nextCursor };
+    },
+  );
 
-  app.get("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "帮扶人详情（含当前结对）", params: IdParams, response: { 200: HelperDetail } } }, async (request) => {
-    const principal = request.principal!;
-    const helper = await getHelper(prisma, request.params.id, principal.orgUnit);
-    const teacher = teacherOnly(principal);
-    if (teacher && (!teacher.schoolId || helper.schoolId !== teacher.schoolId)) throw new NotFoundError("帮扶人", request.params.id);
-    const open = await loadPairings(prisma, await openPairingIds(prisma, helper.id));
-    return {
-      ...presentHelper(principal, helper),
-      pairings: open.filter((p) => contains(principal.orgUnit, p.child.villageCode)).map((p) => presentPairing(principal, p)),
-    };
-  });
+  app.get(
+    "/api/v1/helpers/:id",
+    { schema: { tags: ["helpers"], summary: "帮扶人详情（含当前结对）", params: IdParams, response: { 200: HelperDetail } } },
+    async (request) => {
+      const principal = request.principal!;
+      const helper = await getHelper(prisma, request.params.id, principal.orgUnit);
+      const teacher = teacherOnly(principal);
+      if (teacher && (!teacher.schoolId || helper.schoolId !== teacher.schoolId)) throw new NotFoundError("帮扶人", request.params.id);
+      const open = await loadPairings(prisma, await openPairingIds(prisma, helper.id));
+      return {
+        ...presentHelper(principal, helper),
+        pairings: open.filter((p) => contains(principal.orgUnit, p.child.villageCode)).map((p) => presentPairing(principal, p)),
+      };
+    },
+  );
 
-  app.patch("/api/v1/helpers/:id", { schema: { tags: ["helpers"], summary: "修改帮扶人信息", params: IdParams, body: HelperPatch, response: { 200: HelperResponse } } }, async (request) => {
-    const principal = request.principal!;
-    requireRole(principal, helperKeepers, "修改帮扶人");
-    const current = await getHelper(prisma, request.params.id, principal.orgUnit);
-    const result = applyHelperPatch(current, request.body, today());
-    if (!result.ok) throw new ValidationError(result.issues);
-    assertWithinJurisdiction(principal, result.value.orgUnitCode);
-    return presentHelper(principal, await updateHelper(prisma, current.id, result.value));
-  });
+  app.patch(
+    "/api/v1/helpers/:id",
+    { schema: { tags: ["helpers"], summary: "修改帮扶人信息", params: IdParams, body: HelperPatch, response: { 200: HelperResponse } } },
+    async (request) => {
+      const principal = request.principal!;
+      requireRole(principal, helperKeepers, "修改帮扶人");
+      const current = await getHelper(prisma, request.params.id, principal.orgUnit);
+      const result = applyHelperPatch(current, request.body, today());
+      if (!result.ok) throw new ValidationError(result.issues);
+      assertWithinJurisdiction(principal, result.value.orgUnitCode);
+      return presentHelper(principal, await updateHelper(prisma, current.id, result.value));
+    },
+  );
 
   app.post(
     "/api/v1/helpers/:id/deactivate",
-    { schema: { tags: ["helpers"], summary: "停用帮扶人（调离、学年交接）：结束其结对并为儿童重新匹配", params: IdParams, body: DeactivateBody, response: { 200: DeactivateResponse } } },
+    {
+      schema: {
+        tags: ["helpers"],
+        summary: "停用帮扶人（调离、学年交接）：结束其结对并为儿童重新匹配",
+        params: IdParams,
+        body: DeactivateBody,
+        response: { 200: DeactivateResponse },
+      },
+    },
     async (request) => {
       const principal = request.principal!;
       requireRole(principal, helperKeepers, "停用帮扶人");
@@ -129,10 +156,14 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
     },
   );
 
-  app.post("/api/v1/helpers/:id/activate", { schema: { tags: ["helpers"], summary: "重新启用帮扶人", params: IdParams, response: { 200: HelperResponse } } }, async (request) => {
-    const principal = request.principal!;
-    requireRole(principal, helperKeepers, "启用帮扶人");
-    const current = await getHelper(prisma, request.params.id, principal.orgUnit);
-    return presentHelper(principal, await reactivateHelper(prisma, current.id));
-  });
+  app.post(
+    "/api/v1/helpers/:id/activate",
+    { schema: { tags: ["helpers"], summary: "重新启用帮扶人", params: IdParams, response: { 200: HelperResponse } } },
+    async (request) => {
+      const principal = request.principal!;
+      requireRole(principal, helperKeepers, "启用帮扶人");
+      const current = await getHelper(prisma, request.params.id, principal.orgUnit);
+      return presentHelper(principal, await reactivateHelper(prisma, current.id));
+    },
+  );
 }

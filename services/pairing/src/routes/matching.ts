@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RunResponse } from "./schemas.js";
 import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { matchOrgUnit, recentRuns } from "../data/matching.js";
@@ -20,7 +21,7 @@ const RunsQuery = z.object({
 export function registerMatchingRoutes(app: ServiceApp, prisma: PrismaClient): void {
   app.post(
     "/api/v1/pairing-runs",
-    { schema: { tags: ["matching"], summary: "按乡镇为未结对儿童生成结对建议（最优匹配）", body: RunBody } },
+    { schema: { tags: ["matching"], summary: "按乡镇为未结对儿童生成结对建议（最优匹配）", body: RunBody, response: { 201: RunResponse } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, matchers, "发起结对匹配");

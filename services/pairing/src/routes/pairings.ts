@@ -48,45 +48,57 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
   const { prisma } = deps;
   const today = () => todayInChina(deps.now());
 
-  app.get("/api/v1/pairings", { schema: { tags: ["pairings"], summary: "结对记录与待审批建议", querystring: ListQuery, response: { 200: PairingPage } } }, async (request, reply) => {
-    const principal = request.principal!;
-    const q = request.query;
-    const teacher = teacherOnly(principal);
-    const rows = await listPairingViews(prisma, {
-      scope: scopeOf(principal, q.orgUnit),
-      status: q.status ?? null,
-      kind: q.kind ?? null,
-      childId: q.childId ?? null,
-      helperId: q.helperId ?? null,
-      mine: q.mine ? principal.username : null,
-      teacher: teacher ? { schoolId: teacher.schoolId ?? null, username: teacher.username } : null,
-      cursor: q.cursor ?? null,
-      limit: q.limit,
-    });
-    const more = rows.length > q.limit;
-    const items = more ? rows.slice(0, q.limit) : rows;
-    markAudit(reply, "pairing-read", [...new Set(items.map((p) => p.child.id))]);
-    return { items: items.map((p) => presentPairing(principal, p)), nextCursor: more ? items[items.length - 1]!.id : null };
-  });
+  app.get(
+    "/api/v1/pairings",
+    { schema: { tags: ["pairings"], summary: "结对记录与待审批建议", querystring: ListQuery, response: { 200: PairingPage } } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const q = request.query;
+      const teacher = teacherOnly(principal);
+      const rows = await listPairingViews(prisma, {
+        scope: scopeOf(principal, q.orgUnit),
+        status: q.status ?? null,
+        kind: q.kind ?? null,
+        childId: q.childId ?? null,
+        helperId: q.helperId ?? null,
+        mine: q.mine ? principal.username : null,
+        teacher: teacher ? { schoolId: teacher.schoolId ?? null, username: teacher.username } : null,
+        cursor: q.cursor ?? null,
+        limit: q.limit,
+      });
+      const more = rows.length > q.limit;
+      const items = more ? rows.slice(0, q.limit) : rows;
+      markAudit(reply, "pairing-read", [...new Set(items.map((p) => p.child.id))]);
+      return { items: items.map((p) => presentPairing(principal, p)), nextCursor: more ? items[items.length - 1]!.id : null };
+    },
+  );
 
-  app.get("/api/v1/pairings/:id", { schema: { tags: ["pairings"], summary: "结对详情", params: IdParams, response: { 200: PairingResponse } } }, async (request, reply) => {
-    const principal = request.principal!;
-    const [p] = await loadPairings(prisma, [request.params.id]);
-    const teacher = teacherOnly(principal);
-    const visible =
-      p && contains(principal.orgUnit, p.child.villageCode) && (!teacher || p.child.schoolId === teacher.schoolId || p.helper.username === teacher.username);
-    if (!visible) throw new NotFoundError("结对记录", request.params.id);
-    markAudit(reply, "pairing-read", [p.child.id]);
-    return presentPairing(principal, p);
-  });
+  app.get(
+    "/api/v1/pairings/:id",
+    { schema: { tags: ["pairings"], summary: "结对详情", params: IdParams, response: { 200: PairingResponse } } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const [p] = await loadPairings(prisma, [request.params.id]);
+      const teacher = teacherOnly(principal);
+      const visible =
+        p && contains(principal.orgUnit, p.child.villageCode) && (!teacher || p.child.schoolId === teacher.schoolId || p.helper.username === teacher.username);
+      if (!visible) throw new NotFoundError("结对记录", request.params.id);
+      markAudit(reply, "pairing-read", [p.child.id]);
+      return presentPairing(principal, p);
+    },
+  );
 
-  app.post("/api/v1/pairings/:id/approve", { schema: { tags: ["pairings"], summary: "审批通过结对建议", params: IdParams, response: { 200: PairingResponse } } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireRole(principal, approvers, "审批结对");
-    const p = await approvePairing(prisma, request.params.id, deciderOf(principal), today());
-    markAudit(reply, "pairing-decision", [p.child.id]);
-    return presentPairing(principal, p);
-  });
+  app.post(
+    "/api/v1/pairings/:id/approve",
+    { schema: { tags: ["pairings"], summary: "审批通过结对建议", params: IdParams, response: { 200: PairingResponse } } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, approvers, "审批结对");
+      const p = await approvePairing(prisma, request.params.id, deciderOf(principal), today());
+      markAudit(reply, "pairing-decision", [p.child.id]);
+      return presentPairing(principal, p);
+    },
+  );
 
   app.post(
     "/api/v1/pairings/:id/reject",

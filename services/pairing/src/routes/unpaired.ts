@@ -38,7 +38,14 @@ interface UnpairedRow {
 export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): void {
   app.get(
     "/api/v1/unpaired-children",
-    { schema: { tags: ["matching"], summary: "未结对儿童名单（按村排列，含待审批建议或未能匹配的原因）", querystring: ListQuery, response: { 200: UnpairedPage } } },
+    {
+      schema: {
+        tags: ["matching"],
+        summary: "未结对儿童名单（按村排列，含待审批建议或未能匹配的原因）",
+        querystring: ListQuery,
+        response: { 200: UnpairedPage },
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       const { kind, cursor, limit } = request.query;
@@ -71,7 +78,14 @@ export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): v
 
   app.get(
     "/api/v1/unpaired-children/summary",
-    { schema: { tags: ["matching"], summary: "各村结对情况汇总：在册、已结对、待审批、未能匹配", querystring: SummaryQuery, response: { 200: UnpairedSummary } } },
+    {
+      schema: {
+        tags: ["matching"],
+        summary: "各村结对情况汇总：在册、已结对、待审批、未能匹配",
+        querystring: SummaryQuery,
+        response: { 200: UnpairedSummary },
+      },
+    },
     async (request) => {
       const principal = request.principal!;
       const kind = request.query.kind;

@@ -111,6 +111,21 @@ export async function listChildren(
   return { items: page, nextCursor: rows.length > filters.limit ? page[page.length - 1]!.id : null, pairedIds: new Set(paired) };
 }
 
+/** Active children the caller may see, by risk level and by left-behind type (the 工作台's key counts). */
+export async function childCounts(prisma: PrismaClient, principal: Principal) {
+  const paired = isTeacherOnly(principal) || needsPairing(principal) ? await childIdsPairedTo(prisma, principal.username) : [];
+  const where: Prisma.ChildWhereInput = { AND: [jurisdictionWhere(principal, paired), { status: "active" }] };
+  const [byRisk, byType] = await Promise.all([
+    prisma.child.groupBy({ by: ["riskLevel"], where, _count: { _all: true } }),
+    prisma.child.groupBy({ by: ["leftBehindType"], where, _count: { _all: true } }),
+  ]);
+  return {
+    active: byRisk.reduce((n, r) => n + r._count._all, 0),
+    byRiskLevel: Object.fromEntries(byRisk.map((r) => [r.riskLevel, r._count._all])) as Record<string, number>,
+    byLeftBehindType: Object.fromEntries(byType.map((r) => [r.leftBehindType, r._count._all])) as Record<string, number>,
+  };
+}
+
 export async function childHistory(prisma: PrismaClient, childId: string) {
   const rows = await prisma.childHistory.findMany({ where: { childId }, orderBy: { revision: "asc" } });
   return rows.map((h) => ({

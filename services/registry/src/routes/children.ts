@@ -8,12 +8,12 @@ import { historyFieldLevel, presentChild } from "../domain/present.js";
 import type { ChildRecord } from "../domain/child-record.js";
 import { todayInChina } from "@shouhu/cn";
 import { DuplicateChildError, changeStatus, createChild, duplicateFor, updateChild } from "../data/children.js";
-import { childHistory, getVisibleChild, getVisibleChildAndView, listChildren } from "../data/queries.js";
+import { childCounts, childHistory, getVisibleChild, getVisibleChildAndView, listChildren } from "../data/queries.js";
 import { contactCard } from "../data/contact-card.js";
 import type { PrismaClient } from "../data/db.js";
 import { ChildFilterFields } from "./exports.js";
 import { registrars, requireWithin } from "./permissions.js";
-import { ChildPage, ChildResponse } from "./schemas.js";
+import { ChildCounts, ChildPage, ChildResponse } from "./schemas.js";
 
 export interface ChildRoutesDeps {
   prisma: PrismaClient;
@@ -111,33 +111,51 @@ export function registerChildRoutes(app: ServiceApp, deps: ChildRoutesDeps): voi
   const reads = { prisma, pool: deps.pool };
   const today = () => todayInChina(deps.now());
 
-  app.post("/api/v1/children", { schema: { tags: ["children"], summary: "建档：登记一名儿童", body: ChildInput, response: { 201: ChildResponse } } }, async (request, reply) => {
-    const principal = request.principal!;
-    requireRole(principal, registrars, "建档");
-    const input = validateChildInput(request.body, today());
-    if (!input.ok) throw new ValidationError(input.issues);
-    requireWithin(principal, input.value.villageCode);
-    const child = await createChild(prisma, input.value, actorOf(principal)).catch(rethrowDuplicateFor(principal));
-    markAudit(reply, "create", [child.id]);
-    return reply.status(201).send(show(principal, child));
-  });
+  app.post(
+    "/api/v1/children",
+    { schema: { tags: ["children"], summary: "建档：登记一名儿童", body: ChildInput, response: { 201: ChildResponse } } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, registrars, "建档");
+      const input = validateChildInput(request.body, today());
+      if (!input.ok) throw new ValidationError(input.issues);
+      requireWithin(principal, input.value.villageCode);
+      const child = await createChild(prisma, input.value, actorOf(principal)).catch(rethrowDuplicateFor(principal));
+      markAudit(reply, "create", [child.id]);
+      return reply.status(201).send(show(principal, child));
+    },
+  );
 
-  app.get("/api/v1/children", { schema: { tags: ["children"], summary: "查询儿童名册（游标分页）", querystring: ListQuery, response: { 200: ChildPage } } }, async (request, reply) => {
-    const principal = request.principal!;
-    // Searching by ID number only for those who see it whole: a search is an oracle too.
-    const page = await listChildren(prisma, principal, request.query, childView(principal).idNumber === "full");
-    markAudit(
-      reply,
-      "list",
-      page.items.map((c) => c.id),
-    );
-    return { items: page.items.map((c) => show(principal, c, page.pairedIds.has(c.id))), nextCursor: page.nextCursor };
-  });
+  app.get(
+    "/api/v1/children",
+    { schema: { tags: ["children"], summary: "查询儿童名册（游标分页）", querystring: ListQuery, response: { 200: ChildPage } } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      // Searching by ID number only for those who see it whole: a search is an oracle too.
+      const page = await listChildren(prisma, principal, request.query, childView(principal).idNumber === "full");
+      markAudit(
+        reply,
+        "list",
+        page.items.map((c) => c.id),
+      );
+      return { items: page.items.map((c) => show(principal, c, page.pairedIds.has(c.id))), nextCursor: page.nextCursor };
+    },
+  );
+
+  // Counts only, no child's data: every role may see how many children its jurisdiction holds.
+  app.get(
+    "/api/v1/children/counts",
+    { schema: { tags: ["children"], summary: "辖区在册儿童数（按风险等级、留守类型）", response: { 200: ChildCounts } } },
+    async (request) => childCounts(prisma, request.principal!),
+  );
 
   app.get(
     "/api/v1/children/:id",
     // The hottest read: one request span, not one per hook and handler too (~6 % of its CPU).
-    { schema: { tags: ["children"], summary: "查看儿童档案", params: IdParams, response: { 200: ChildResponse } }, config: { otel: { instrumentHooks: false, instrumentHandler: false } } },
+    {
+      schema: { tags: ["children"], summary: "查看儿童档案", params: IdParams, response: { 200: ChildResponse } },
+      config: { otel: { instrumentHooks: false, instrumentHandler: false } },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       const { child, view } = await getVisibleChildAndView(reads, principal, request.params.id);

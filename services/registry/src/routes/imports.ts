@@ -137,11 +137,15 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
     return { items: items.map(presentBatch) };
   });
 
-  app.get("/api/v1/imports/:id", { schema: { tags: ["imports"], summary: "导入进度与结果", params: IdParams, response: { 200: ImportBatchResponse } } }, async (request) => {
-    const principal = request.principal!;
-    requireRole(principal, registerKeepers, "查看导入批次");
-    return presentBatch(await visibleBatch(prisma, principal, request.params.id));
-  });
+  app.get(
+    "/api/v1/imports/:id",
+    { schema: { tags: ["imports"], summary: "导入进度与结果", params: IdParams, response: { 200: ImportBatchResponse } } },
+    async (request) => {
+      const principal = request.principal!;
+      requireRole(principal, registerKeepers, "查看导入批次");
+      return presentBatch(await visibleBatch(prisma, principal, request.params.id));
+    },
+  );
 
   app.get(
     "/api/v1/imports/:id/rejections",
