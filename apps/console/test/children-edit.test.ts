@@ -122,6 +122,7 @@ describe.skipIf(!canRun)("console: create, edit, exit, print", () => {
     expect(text).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
     expect(text).toContain("建档");
     await shot(page, "child-history-desktop");
+    expect((await axeSerious(page)).join("\n"), "变更记录").toBe("");
 
     // 退出关爱服务: a reason, a confirmation, then the record says so.
     await page.getByRole("button", { name: "退出关爱服务" }).click();

@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { canRun, shots, signIn as signInAt, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRun, shots, signIn as signInAt, startStack, type Stack } from "./stack.js";
 import { childBody } from "../../../services/registry/test/harness.js";
 
 /**
@@ -78,11 +78,14 @@ describe.skipIf(!canRun)("console", () => {
       expect(await rows.count()).toBe(6);
       await page.screenshot({ path: path.join(shots, `children-list-${who}.png`), fullPage: true });
       if (who === "desktop") await expect(page.getByText("退出登录").first().isVisible()).resolves.toBe(true);
+      if (who === "desktop") expect((await axeSerious(page)).join("\n"), "儿童档案 list").toBe("");
       await page.getByRole("link", { name: "李小花" }).click();
       await page.waitForSelector(".ant-tabs");
       await page.screenshot({ path: path.join(shots, `child-detail-${who}.png`), fullPage: true });
+      if (who === "desktop") expect((await axeSerious(page)).join("\n"), "child detail").toBe("");
       await page.getByRole("tab", { name: "家庭与监护" }).click();
       await page.screenshot({ path: path.join(shots, `child-family-${who}.png`), fullPage: true });
+      if (who === "desktop") expect((await axeSerious(page)).join("\n"), "家庭与监护").toBe("");
       // The 工作台's screenshots come from pairing.test.ts, whose stack runs the pairing service its to-dos read.
       await page.goto(`${base}/`);
       await page.waitForSelector("text=在册儿童");

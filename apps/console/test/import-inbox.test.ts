@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { canRunWithNotifications, root, shots, signIn as signInAt, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRunWithNotifications, root, shots, signIn as signInAt, startStack, type Stack } from "./stack.js";
 import pgLib from "pg";
 
 /**
@@ -95,6 +95,7 @@ describe.skipIf(!canRunWithNotifications)("console: 导入 and 消息", () => {
     // Reasons are the registry's zh-CN words, one per problem.
     expect(await rows.first().innerText()).toMatch(/[\u4e00-\u9fa5]{4,}/);
     await page.waitForTimeout(500);
+    expect((await axeSerious(page)).join("\n")).toBe("");
     await page.screenshot({ path: path.join(shots, "imports-desktop.png"), fullPage: true });
 
     const download = page.waitForEvent("download");
@@ -128,6 +129,7 @@ describe.skipIf(!canRunWithNotifications)("console: 导入 and 消息", () => {
     expect(await items.count()).toBe(3);
     expect(await page.locator("[data-testid=inbox-item][data-unread=true]").count()).toBe(3);
     await page.waitForTimeout(300);
+    expect((await axeSerious(page)).join("\n")).toBe("");
     await page.screenshot({ path: path.join(shots, "inbox-desktop.png"), fullPage: true });
 
     await items.filter({ hasText: "新的关注事项" }).click();

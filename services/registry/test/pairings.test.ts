@@ -118,6 +118,12 @@ describe("contact card with pairing", () => {
       since: "2026-11-20",
       source: "pairing",
     });
+    // 已结对 / 未结对 filter the list by the mentor pairing.
+    const list = async (paired: string) =>
+      (await h.app.inject({ url: `/api/v1/children?paired=${paired}&limit=200`, headers: await h.as("county.admin") })).json() as { items: { id: string }[] };
+    expect((await list("true")).items.map((c) => c.id)).toContain(id);
+    expect((await list("false")).items.map((c) => c.id)).not.toContain(id);
+    expect((await h.app.inject({ url: `/api/v1/children?paired=yes`, headers: await h.as("county.admin") })).json().error.message).toContain("paired");
     // The helper's phone follows the family's: an inspector sees neither.
     const inspector = await card(id, "county.inspector");
     expect(inspector.status).toBe(200);

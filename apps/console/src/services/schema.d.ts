@@ -241,6 +241,7 @@ export interface paths {
                     status?: "active" | "exited";
                     schoolId?: string;
                     q?: string;
+                    paired?: "true" | "false";
                     cursor?: string;
                     limit?: number;
                 };

@@ -53,6 +53,17 @@ export async function currentHelpers(db: { prisma: PrismaClient; pool?: pg.Pool 
 }
 
 /** Children currently paired to a staff user (a teacher's own pairings), by login. */
+/**
+ * Children within `scope` that have a mentor now (the 已结对/未结对 filter of the list).
+ * One id per paired child of a county: tens of thousands at most, passed as one array.
+ */
+export async function childIdsWithMentor(prisma: PrismaClient, scope: string): Promise<string[]> {
+  const rows = await prisma.$queryRaw<{ childId: string }[]>`
+    SELECT p.child_id AS "childId" FROM current_pairings p JOIN children c ON c.id = p.child_id
+     WHERE p.kind = 'mentor' AND c.village_code LIKE ${scope} || '%'`;
+  return rows.map((r) => r.childId);
+}
+
 export async function childIdsPairedTo(prisma: PrismaClient, username: string): Promise<string[]> {
   if (!username) return [];
   const rows = await prisma.currentPairing.findMany({ where: { username }, select: { childId: true }, distinct: ["childId"] });

@@ -5,7 +5,7 @@ import type { ChildRecord } from "../domain/child-record.js";
 import { childInclude, toChildRecord } from "./child-mapper.js";
 import { readChild, type ChildReadDb } from "./child-read.js";
 import type { Prisma, PrismaClient } from "./db.js";
-import { childIdsPairedTo, currentHelpers } from "./pairings.js";
+import { childIdsPairedTo, childIdsWithMentor, currentHelpers } from "./pairings.js";
 import { contains, overlaps } from "@shouhu/contracts";
 
 export interface ChildFilters {
@@ -15,6 +15,8 @@ export interface ChildFilters {
   riskLevel?: RiskLevel;
   status?: ChildStatus;
   schoolId?: string;
+  /** Has a mentor now (true) or not (false). */
+  paired?: boolean;
   /** Name fragment, or ID-number fragment for roles allowed to see ID numbers. */
   q?: string;
   cursor?: string;
@@ -96,6 +98,10 @@ export async function listChildren(
   if (filters.riskLevel) and.push({ riskLevel: filters.riskLevel });
   if (filters.status) and.push({ status: filters.status });
   if (filters.schoolId) and.push({ schoolId: filters.schoolId });
+  if (filters.paired !== undefined) {
+    const ids = await childIdsWithMentor(prisma, filters.orgUnit ?? principal.orgUnit);
+    and.push(filters.paired ? { id: { in: ids } } : { id: { notIn: ids } });
+  }
   if (filters.q) {
     const q = filters.q.trim();
     and.push(canSearchIdNumbers ? { OR: [{ name: { contains: q } }, { idNumber: { contains: q.toUpperCase() } }] } : { name: { contains: q } });

@@ -30,6 +30,10 @@ const IdParams = z.object({ id: z.uuid({ message: "儿童档案编号格式不�
 const ListQuery = z.object({
   ...ChildFilterFields,
   q: z.string().min(1).max(40).optional(),
+  paired: z
+    .enum(["true", "false"], { message: "paired 应为 true 或 false" })
+    .transform((v) => v === "true")
+    .optional(),
   cursor: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

@@ -38,7 +38,7 @@ function PrintVillageCards() {
 }
 
 const PAGE_SIZE = 20;
-const filterKeys = ["q", "leftBehindType", "difficultyCategory", "riskLevel", "status", "schoolId", "orgUnit"] as const;
+const filterKeys = ["q", "orgUnit", "leftBehindType", "difficultyCategory", "riskLevel", "status", "schoolId", "paired"] as const;
 
 /**
  * 儿童档案: the registry's list route, paged on the server by its cursor (the cursors
@@ -55,6 +55,8 @@ export default function ChildList() {
   const pageIndex = cursors.length - 1;
   const cursor = cursors[pageIndex];
   const schools = useSchools();
+  const myUnit = useAccess().orgUnit;
+  const places = useVillageNames(myUnit);
   const list = useQuery({
     queryKey: ["children", filters, cursor],
     placeholderData: keepPreviousData,
@@ -91,6 +93,19 @@ export default function ChildList() {
           <Form.Item name="q" label="姓名">
             <Input placeholder="姓名或身份证号" allowClear style={{ width: 180 }} />
           </Form.Item>
+          <Form.Item name="orgUnit" label="地区">
+            <Select
+              allowClear
+              showSearch={{ optionFilterProp: "label" }}
+              style={{ width: 180 }}
+              placeholder="全部"
+              // Townships then their villages, within the user's own jurisdiction.
+              options={[...(places.data ?? new Map<string, string>())]
+                .filter(([code]) => code.length > 6 && code.startsWith(myUnit))
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([code, name]) => ({ value: code, label: code.length === 9 ? name : `${places.data?.get(code.slice(0, 9)) ?? ""} / ${name}` }))}
+            />
+          </Form.Item>
           <Form.Item name="leftBehindType" label="留守类型">
             <Select allowClear options={options(labels.leftBehindType)} style={{ width: 160 }} placeholder="全部" />
           </Form.Item>
@@ -110,6 +125,17 @@ export default function ChildList() {
               optionFilterProp="label"
               options={(schools.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
               style={{ width: 180 }}
+              placeholder="全部"
+            />
+          </Form.Item>
+          <Form.Item name="paired" label="结对">
+            <Select
+              allowClear
+              options={[
+                { value: "true", label: "已结对" },
+                { value: "false", label: "未结对" },
+              ]}
+              style={{ width: 100 }}
               placeholder="全部"
             />
           </Form.Item>
