@@ -31,6 +31,8 @@ const theme = {
     colorLink: "#0958d9",
     // AntD's #ff4d4f is 3.9:1 on white (danger buttons, 驳回): red-7 passes.
     colorError: "#cf1322",
+    // Likewise #52c41a (success tags, 已完成 text) is 2.3:1: green-8.
+    colorSuccess: "#237804",
     colorTextDescription: "rgba(0, 0, 0, 0.62)",
     colorTextPlaceholder: "rgba(0, 0, 0, 0.56)",
     borderRadius: 6,

@@ -181,6 +181,9 @@ export async function shot(page: Page, name: string, fullPage = true) {
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 /** axe-core's serious and critical violations on the page as it is now (WCAG 2 A/AA rules). */
 export async function axeSerious(page: Page): Promise<string[]> {
+  // No hover colours, and transitions (fades of buttons and tags just rendered) settled: contrast is measured as seen.
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(400);
   // Evaluated over CDP: the console's CSP (script-src 'self') rightly refuses an injected <script>.
   await page.evaluate(axeSource);
   const result = (await page.evaluate(() =>

@@ -18,6 +18,7 @@ export const labels = {
   exitReason: { parent_returned: "父母返乡", turned_16: "年满16周岁", moved_away: "迁出", transferred_out: "转出本县", deceased: "死亡" },
   helperKind: { teacher: "教师", proxy_parent: "代理家长", volunteer: "志愿者", village_director: "村儿童主任", peer_student: "同伴学生" },
   pairingKind: { mentor: "结对帮扶人", peer: "手拉手伙伴" },
+  visitKind: { home_visit: "家访", parent_call: "与父母通话", talk: "谈心", guardian_contact: "与监护人联系", letter: "书信", tutoring: "学业辅导" },
 } as const;
 
 export const riskColor: Record<string, string> = { low: "green", medium: "orange", high: "red" };

@@ -169,10 +169,16 @@ export default function ChildDetail() {
           path="/api/v1/pairings"
           childId={id}
           columns={[
-            { title: "类型", key: "kind", render: (r) => label("pairingKind", r.kind as string) },
-            { title: "帮扶人", key: "helperName" },
-            { title: "状态", key: "status" },
-            { title: "开始", key: "startedAt", render: (r) => day(r.startedAt ?? r.createdAt) },
+            { title: "类型", key: "kindLabel" },
+            { title: "帮扶人", key: "helper", render: (r) => (r.helper as { name?: string } | undefined)?.name ?? "—" },
+            { title: "距离", key: "proximityLabel" },
+            { title: "状态", key: "statusLabel" },
+            { title: "开始", key: "startDate", render: (r) => day(r.startDate ?? r.proposedAt) },
+            {
+              title: "结束",
+              key: "endDate",
+              render: (r) => (r.endDate ? `${day(r.endDate)}${r.endReasonLabel ? `（${String(r.endReasonLabel)}）` : ""}` : "—"),
+            },
           ]}
         />
       ),
@@ -185,10 +191,10 @@ export default function ChildDetail() {
           path="/api/v1/visit-records"
           childId={id}
           columns={[
-            { title: "走访日期", key: "visitedAt", render: (r) => day(r.visitedAt ?? r.visitDate) },
+            { title: "走访日期", key: "date", render: (r) => day(r.date) },
             { title: "走访人", key: "visitorName" },
-            { title: "方式", key: "method" },
-            { title: "情况", key: "summary" },
+            { title: "方式", key: "kind", render: (r) => label("visitKind", r.kind as string) },
+            { title: "情况", key: "findings" },
           ]}
         />
       ),
@@ -201,10 +207,14 @@ export default function ChildDetail() {
           path="/api/v1/exams"
           childId={id}
           columns={[
-            { title: "体检日期", key: "examinedAt", render: (r) => day(r.examinedAt ?? r.examDate) },
+            { title: "体检日期", key: "date", render: (r) => day(r.date) },
             { title: "身高(cm)", key: "heightCm" },
             { title: "体重(kg)", key: "weightKg" },
-            { title: "结论", key: "conclusion" },
+            {
+              title: "异常提示",
+              key: "flags",
+              render: (r) => (Array.isArray(r.flags) && r.flags.length ? (r.flags as { label: string }[]).map((f) => f.label).join("、") : "无"),
+            },
           ]}
         />
       ),
@@ -217,9 +227,9 @@ export default function ChildDetail() {
           path="/api/v1/concerns"
           childId={id}
           columns={[
-            { title: "登记日期", key: "createdAt", render: (r) => day(r.createdAt) },
-            { title: "类别", key: "category" },
-            { title: "状态", key: "status" },
+            { title: "登记日期", key: "raisedAt", render: (r) => day(r.raisedAt) },
+            { title: "类别", key: "categoryLabel" },
+            { title: "状态", key: "statusLabel" },
             { title: "说明", key: "description" },
           ]}
         />

@@ -131,7 +131,11 @@ export default function ImportPage() {
 
       {b && (
         <Card title={`导入进度：${b.fileName}`} data-testid="import-progress">
-          <Progress percent={percent} aria-label={`导入进度 ${percent}%`} status={b.status === "failed" || b.status === "rejected" ? "exception" : finished ? "success" : "active"} />
+          <Progress
+            percent={percent}
+            aria-label={`导入进度 ${percent}%`}
+            status={b.status === "failed" || b.status === "rejected" ? "exception" : finished ? "success" : "active"}
+          />
           <Space wrap size={[16, 8]} style={{ marginTop: 8 }}>
             <Tag color={statusOf(b.status).color}>{statusOf(b.status).text}</Tag>
             <span>共 {b.totalRows} 行</span>

@@ -1,0 +1,11 @@
+import { writeFileSync, readFileSync } from "node:fs";
+import { startStack } from "./stack.ts";
+const stack = await startStack({});
+const token = await stack.token("changling.supervisor");
+const form = new FormData();
+form.append("file", new Blob([readFileSync("services/registry/samples/长岭乡留守儿童登记表-示例.xlsx")]), "r.xlsx");
+const up = await fetch(`${stack.base}/api/v1/imports`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
+console.log("upload", up.status);
+writeFileSync("/tmp/dbg-base", stack.base);
+console.log("READY", stack.base);
+await new Promise(() => {});
