@@ -107,6 +107,7 @@ export async function startStack(options: { notifications?: boolean } = {}): Pro
     ...common,
     PORT: String(gw),
     DATABASE_URL: `${pg}/shouhu_gateway`,
+    AUDIT_JOURNAL_DIR: path.join(dir, "audit-journal"),
     REGISTRY_URL: `http://127.0.0.1:${reg}`,
     PAIRING_URL: dead,
     VISITS_URL: dead,

@@ -12,6 +12,11 @@ import { grantRuntimeRole } from "./audit/grants.js";
 import { AuditWriter } from "./audit/writer.js";
 
 const config = loadConfig(gatewayConfigSchema);
+/** host:port/database, without the credentials: whose rows an audit journal holds. */
+const databaseIdentity = (url: string) => {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || "5432"}${u.pathname}`;
+};
 const logger = createLogger("gateway", config.LOG_LEVEL);
 const { instrumentation, exporting, shutdown: shutdownTelemetry } = initTelemetry({ serviceName: "gateway", otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
@@ -33,7 +38,9 @@ const auditPool = createPgPool(runtimeUrl, { max: 2, onError: (err) => logger.wa
 const audit = new AuditWriter(prisma, {
   pool: auditPool,
   minIntervalMs: config.AUDIT_BATCH_INTERVAL_MS,
-  dir: config.AUDIT_JOURNAL_DIR ?? fileURLToPath(new URL("../var/audit-journal", import.meta.url)),
+  // Per port by default: several gateways of one checkout (npm start, test stacks) each have their own.
+  dir: config.AUDIT_JOURNAL_DIR ?? fileURLToPath(new URL(`../var/audit-journal/port-${config.PORT}`, import.meta.url)),
+  database: databaseIdentity(runtimeUrl),
   maxBytes: config.AUDIT_JOURNAL_MAX_MB * 1024 * 1024,
   sync: config.AUDIT_JOURNAL_SYNC,
   logger,

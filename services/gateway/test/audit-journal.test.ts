@@ -131,6 +131,19 @@ describe("a crash of the gateway", () => {
     rmSync(path.join(dir, "journal.lock"));
   });
 
+  it("rows journaled for one database are not replayed into another", async () => {
+    const dir = path.join(tmp, "other-db");
+    const down = { query: async () => Promise.reject(new Error("connect ECONNREFUSED")) };
+    const left = new AuditWriter(prisma, { pool: down, dir, database: "10.0.0.1:5432/shouhu_gateway" });
+    left.record(record("other-db-1"));
+    await left.close(50); // PostgreSQL away at shutdown: the row stays in the journal
+    expect(() => new AuditWriter(prisma, { pool: owner, dir, database: "127.0.0.1:5432/elsewhere" })).toThrow(/holds unwritten rows for 10\.0\.0\.1/);
+    const right = new AuditWriter(prisma, { pool: owner, dir, database: "10.0.0.1:5432/shouhu_gateway" });
+    await right.drain();
+    await right.close();
+    expect(await rowsLike("other-db-")).toEqual(["other-db-1"]);
+  });
+
   it("with sync group, a record resolves once an fdatasync covers it", async () => {
     const writer = new AuditWriter(prisma, { pool: owner, dir: path.join(tmp, "group"), sync: "group" });
     const durable = [0, 1, 2].map((i) => writer.record(record(`group-${i}`)));

@@ -81,6 +81,11 @@ export interface AuditWriterOptions {
   /** Waiting after a failed INSERT: doubles from the first value to the second. */
   retryMs?: [number, number];
   logger?: Pick<Logger, "info" | "warn" | "error"> | undefined;
+  /**
+   * The database the rows are for (host:port/name, no credentials), kept beside the journal:
+   * a journal left with rows for another database is refused rather than replayed into this one.
+   */
+  database?: string | undefined;
 }
 
 // seq, prev_hash and hash are set by the audit_chain trigger (one order across replicas).
@@ -99,6 +104,7 @@ const INSERT_SQL = `INSERT INTO audit_entries (at, user_id, username, roles, org
 const SEGMENT = /^audit-(\d{12})\.jsonl$/;
 const segmentName = (no: number) => `audit-${String(no).padStart(12, "0")}.jsonl`;
 const LOCK = "journal.lock";
+const META = "journal.json";
 const READ_WINDOW = 1024 * 1024;
 
 interface Segment {
@@ -181,7 +187,13 @@ export class AuditWriter {
     this.dir = path.resolve(options.dir ?? mkdtempSync(path.join(os.tmpdir(), "shouhu-audit-journal-")));
     mkdirSync(this.dir, { recursive: true });
     this.lock();
-    this.recover();
+    try {
+      this.recover();
+      this.claim(options.database);
+    } catch (err) {
+      this.release();
+      throw err;
+    }
     this.open(this.segments.reduce((n, s) => Math.max(n, s.no), 0) + 1);
     if (this.written > this.committed) {
       this.logger?.warn({ dir: this.dir, bytes: this.written - this.committed, segments: this.segments.length - 1 }, "replaying the audit journal");
@@ -267,8 +279,7 @@ export class AuditWriter {
       if (seg.flushed >= seg.size) unlinkSync(seg.file);
     }
     this.segments.length = 0;
-    unlinkSync(path.join(this.dir, LOCK));
-    held.delete(this.dir);
+    this.release();
     if (this.ownDir && empty) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -288,6 +299,30 @@ export class AuditWriter {
       writeFileSync(file, String(process.pid));
     }
     held.add(this.dir);
+  }
+
+  private release(): void {
+    for (const seg of this.segments) closeSync(seg.fd);
+    this.segments.length = 0;
+    rmSync(path.join(this.dir, LOCK), { force: true });
+    held.delete(this.dir);
+  }
+
+  /** Rows left for another database are not replayed into this one; the journal is then marked as this database's. */
+  private claim(database: string | undefined): void {
+    const file = path.join(this.dir, META);
+    let previous: string | undefined;
+    try {
+      previous = (JSON.parse(readFileSync(file, "utf8")) as { database?: string }).database;
+    } catch {
+      previous = undefined;
+    }
+    if (this.written > 0 && previous && database && previous !== database) {
+      throw new Error(
+        `audit journal ${this.dir} holds unwritten rows for ${previous}, not ${database}: start a gateway on that database to write them, or move the journal away`,
+      );
+    }
+    if (database && database !== previous) writeFileSync(file, JSON.stringify({ database }));
   }
 
   /** Segments left by an earlier run: all unwritten as far as this process knows; the INSERT skips what is there. */
