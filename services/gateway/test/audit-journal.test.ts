@@ -216,8 +216,9 @@ describe("PostgreSQL unreachable, then back", () => {
 
   it("reads are served while the journal grows, refused with 503 past its bound, and the journal drains by itself", async () => {
     const dir = path.join(tmp, "outage");
-    // Room for a few records only (each ~450 bytes), so the bound is reached in a few requests.
-    const audit = new AuditWriter(prisma, { pool, dir, maxBytes: 4096, retryMs: [20, 200] });
+    // Room for a few records only (each ~450 bytes), so the bound is reached in a few requests;
+    // the first two kept as objects too, the rest read back from the file when PostgreSQL returns.
+    const audit = new AuditWriter(prisma, { pool, dir, maxBytes: 4096, cacheBytes: 1000, retryMs: [20, 200] });
     const gateway = await buildGatewayApp({
       prisma,
       audit,

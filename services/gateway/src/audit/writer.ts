@@ -70,6 +70,8 @@ export interface AuditWriterOptions {
   minIntervalMs?: number;
   /** Unwritten bytes past which a record is refused (AuditJournalFullError → 503). */
   maxBytes?: number;
+  /** Journal bytes whose records are also kept as objects; unwritten records beyond it (an outage) are read back from the files. */
+  cacheBytes?: number;
   /** A segment file is closed for appends past this size; it is deleted once all its rows are in PostgreSQL. */
   segmentBytes?: number;
   /**
@@ -115,7 +117,15 @@ interface Segment {
   size: number;
   /** Bytes from the start whose rows are committed (or skipped as unreadable). */
   flushed: number;
+  /**
+   * The records appended by this process not yet written, as objects, so the flusher need not
+   * read and parse back what it just wrote: `next` is the first unwritten. Null for segments
+   * found at start, and once the cache outgrew its bound (an outage): then the file is read.
+   */
+  cache: { entries: JournalEntry[]; sizes: number[]; next: number } | null;
 }
+
+const emptyCache = () => ({ entries: [] as JournalEntry[], sizes: [] as number[], next: 0 });
 
 /** Directories held by a writer of this process (the lock file names the process only). */
 const held = new Set<string>();
@@ -151,6 +161,7 @@ export class AuditWriter {
   private readonly minIntervalMs: number;
   private readonly maxBytes: number;
   private readonly segmentBytes: number;
+  private readonly cacheBytes: number;
   private readonly sync: "none" | "group";
   private readonly retryMs: [number, number];
   private readonly logger: AuditWriterOptions["logger"];
@@ -170,6 +181,8 @@ export class AuditWriter {
   readonly counts = { inserted: 0, duplicates: 0, unreadable: 0, failures: 0 };
   /** When the oldest unwritten record was journaled (ms since epoch); undefined when none. */
   private oldestAt: number | undefined;
+  /** Journal bytes of the cached, unwritten records. */
+  private cachedBytes = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -180,6 +193,7 @@ export class AuditWriter {
     this.minIntervalMs = options.minIntervalMs ?? 10;
     this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
     this.segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
+    this.cacheBytes = options.cacheBytes ?? 16 * 1024 * 1024;
     this.sync = options.sync ?? "none";
     this.retryMs = options.retryMs ?? [100, 5000];
     this.logger = options.logger;
@@ -223,7 +237,8 @@ export class AuditWriter {
    */
   record(record: AuditRecord): Promise<void> | undefined {
     if (this.closed) throw new Error("audit writer is closed");
-    const line = Buffer.from(`${JSON.stringify({ ...record, at: new Date().toISOString() })}\n`, "utf8");
+    const entry: JournalEntry = { ...record, at: new Date().toISOString() };
+    const line = Buffer.from(`${JSON.stringify(entry)}\n`, "utf8");
     if (this.pendingBytes + line.length > this.maxBytes) throw new AuditJournalFullError(this.pendingBytes, this.maxBytes);
     let seg = this.segments.at(-1)!;
     if (seg.size > 0 && seg.size + line.length > this.segmentBytes) seg = this.rotate();
@@ -237,6 +252,13 @@ export class AuditWriter {
     if (n !== line.length) throw new Error(`audit journal write was short (${n} of ${line.length} bytes)`);
     seg.size += n;
     this.written += n;
+    if (seg.cache) {
+      if (this.cachedBytes + n <= this.cacheBytes) {
+        seg.cache.entries.push(entry);
+        seg.cache.sizes.push(n);
+        this.cachedBytes += n;
+      } else this.dropCache(seg);
+    }
     this.oldestAt ??= Date.now();
     this.kick();
     return this.sync === "group" ? this.durable() : undefined;
@@ -339,14 +361,14 @@ export class AuditWriter {
         unlinkSync(file);
         continue;
       }
-      this.segments.push({ no, file, fd: openSync(file, "r"), size, flushed: 0 });
+      this.segments.push({ no, file, fd: openSync(file, "r"), size, flushed: 0, cache: null });
       this.written += size;
     }
   }
 
   private open(no: number): Segment {
     const file = path.join(this.dir, segmentName(no));
-    const seg = { no, file, fd: openSync(file, "a+"), size: 0, flushed: 0 };
+    const seg: Segment = { no, file, fd: openSync(file, "a+"), size: 0, flushed: 0, cache: emptyCache() };
     if (this.sync === "group") {
       // The new file's directory entry must be on disk too, or its records are not.
       const dirFd = openSync(this.dir, "r");
@@ -412,7 +434,8 @@ export class AuditWriter {
     this.dropFlushed();
     const seg = this.segments.find((s) => s.flushed < s.size);
     if (!seg) return;
-    const { rows, bytes, unreadable } = this.read(seg);
+    const cache = seg.cache;
+    const { rows, bytes, unreadable } = cache ? this.fromCache(cache) : this.read(seg);
     if (unreadable) {
       this.counts.unreadable += unreadable;
       this.logger?.error({ file: seg.file, offset: seg.flushed, lines: unreadable }, "unreadable lines in the audit journal skipped (a torn write?)");
@@ -435,6 +458,16 @@ export class AuditWriter {
     }
     seg.flushed += bytes;
     this.committed += bytes;
+    // Still the same cache (not dropped meanwhile): move past the rows just written.
+    if (cache && seg.cache === cache) {
+      cache.next += rows.length;
+      this.cachedBytes -= bytes;
+      if (cache.next === cache.entries.length || cache.next >= 4096) {
+        cache.entries = cache.entries.slice(cache.next);
+        cache.sizes = cache.sizes.slice(cache.next);
+        cache.next = 0;
+      }
+    }
     this.settle(rows.at(-1)?.at);
   }
 
@@ -456,6 +489,7 @@ export class AuditWriter {
         const seg = this.segments[0]!;
         ftruncateSync(seg.fd, 0);
         seg.size = seg.flushed = 0;
+        if (!seg.cache) seg.cache = emptyCache(); // everything is in: caching can start again
       }
     } else if (lastAt) {
       // The next unwritten record was journaled no earlier than the last one written.
@@ -466,6 +500,21 @@ export class AuditWriter {
       this.waiters = this.waiters.filter((w) => w.upTo > this.committed);
       for (const w of ready) w.resolve();
     }
+  }
+
+  /** The next rows from a segment's cache and the journal bytes they span. */
+  private fromCache(cache: NonNullable<Segment["cache"]>): { rows: JournalEntry[]; bytes: number; unreadable: number } {
+    const end = Math.min(cache.entries.length, cache.next + this.maxBatch);
+    let bytes = 0;
+    for (let i = cache.next; i < end; i++) bytes += cache.sizes[i]!;
+    return { rows: cache.entries.slice(cache.next, end), bytes, unreadable: 0 };
+  }
+
+  /** Past the bound (a long outage): this segment's unwritten records are read back from its file from now on. */
+  private dropCache(seg: Segment): void {
+    const cache = seg.cache!;
+    for (let i = cache.next; i < cache.sizes.length; i++) this.cachedBytes -= cache.sizes[i]!;
+    seg.cache = null;
   }
 
   /** Whole lines from the segment's flushed position: up to maxBatch rows, the bytes they span, and lines that did not parse. */
