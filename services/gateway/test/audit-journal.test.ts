@@ -257,10 +257,12 @@ describe("PostgreSQL unreachable, then back", () => {
       expect(refused?.json().error.code).toBe("AUDIT_UNAVAILABLE");
       expect(refused?.body).not.toContain("李小花");
       expect(() => audit.record(record("x".repeat(5000)))).toThrow(AuditJournalFullError);
+      expect(audit.full).toBe(true); // /readyz fails (main.ts)
 
       await hop.restore();
       // No drain(): the writer's own retries empty the journal.
       await until("the journal drained by itself", async () => audit.pendingBytes === 0);
+      expect(audit.full).toBe(false);
       expect(await owner.query("SELECT request_id FROM audit_entries WHERE request_id = ANY($1)", [served]).then((r) => r.rowCount)).toBe(served.length);
       expect((await read()).statusCode).toBe(200);
       expect(await verifyChain(owner)).toMatchObject({ ok: true });

@@ -183,6 +183,7 @@ export class AuditWriter {
   private oldestAt: number | undefined;
   /** Journal bytes of the cached, unwritten records. */
   private cachedBytes = 0;
+  private refusing = false;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -226,9 +227,9 @@ export class AuditWriter {
     return this.oldestAt === undefined ? 0 : (Date.now() - this.oldestAt) / 1000;
   }
 
-  /** Whether records are being refused. */
+  /** Whether a record was refused for want of room since PostgreSQL last took rows. */
   get full(): boolean {
-    return this.pendingBytes >= this.maxBytes;
+    return this.refusing;
   }
 
   /**
@@ -239,7 +240,10 @@ export class AuditWriter {
     if (this.closed) throw new Error("audit writer is closed");
     const entry: JournalEntry = { ...record, at: new Date().toISOString() };
     const line = Buffer.from(`${JSON.stringify(entry)}\n`, "utf8");
-    if (this.pendingBytes + line.length > this.maxBytes) throw new AuditJournalFullError(this.pendingBytes, this.maxBytes);
+    if (this.pendingBytes + line.length > this.maxBytes) {
+      this.refusing = true;
+      throw new AuditJournalFullError(this.pendingBytes, this.maxBytes);
+    }
     let seg = this.segments.at(-1)!;
     if (seg.size > 0 && seg.size + line.length > this.segmentBytes) seg = this.rotate();
     let n = 0;
@@ -482,6 +486,7 @@ export class AuditWriter {
 
   /** After a batch: wake drain() callers, and empty the journal when everything is in. */
   private settle(lastAt: string | undefined): void {
+    this.refusing = false;
     if (this.committed >= this.written) {
       this.oldestAt = undefined;
       this.dropFlushed();
