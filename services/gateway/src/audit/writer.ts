@@ -232,11 +232,8 @@ export class AuditWriter {
     return this.refusing;
   }
 
-  /**
-   * Journals the record; throws if it cannot be (journal full, disk error, closed). With
-   * `sync: "group"` the promise resolves once the record is on disk.
-   */
-  record(record: AuditRecord): Promise<void> | undefined {
+  /** Journals the record; throws if it cannot be (journal full, disk error, closed). */
+  record(record: AuditRecord): void {
     if (this.closed) throw new Error("audit writer is closed");
     const entry: JournalEntry = { ...record, at: new Date().toISOString() };
     const line = Buffer.from(`${JSON.stringify(entry)}\n`, "utf8");
@@ -265,6 +262,13 @@ export class AuditWriter {
     }
     this.oldestAt ??= Date.now();
     this.kick();
+  }
+
+  /**
+   * With `sync: "group"`: resolves once every record journaled so far is on disk (one
+   * fdatasync for all records written meanwhile). With "none": undefined, nothing to wait for.
+   */
+  onDisk(): Promise<void> | undefined {
     return this.sync === "group" ? this.durable() : undefined;
   }
 

@@ -51,7 +51,7 @@ export function rememberSourceIp(request: FastifyRequest, _reply: FastifyReply, 
 
 function recordRefused(audit: AuditWriter, request: FastifyRequest, record: AuditRecord): void {
   try {
-    audit.record(record)?.catch((err: unknown) => request.log.error({ err }, "audit of a refused attempt failed"));
+    audit.record(record);
   } catch (err) {
     request.log.error({ err }, "audit of a refused attempt failed");
   }
@@ -214,8 +214,9 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
     if (audit && statusCode < 400) {
       try {
         // In the journal before the answer leaves (on disk too with AUDIT_JOURNAL_SYNC=group); PostgreSQL follows.
-        const durable = deps.audit.record(auditRecord(request, principal, audit, statusCode, "allowed"));
-        if (durable) await durable;
+        deps.audit.record(auditRecord(request, principal, audit, statusCode, "allowed"));
+        const onDisk = deps.audit.onDisk();
+        if (onDisk) await onDisk;
       } catch (err) {
         // An unaudited read of a minor's record must not be served (journal full or unwritable).
         request.log.error({ err }, "audit record not journaled; response withheld");
