@@ -17,7 +17,8 @@
  * Runs alternate direct / gateway / bare `--rounds` times (this machine's speed
  * drifts by ±30 % within minutes; ratios are taken within a round).
  *   node bench/gateway.mjs [--seconds 15] [--rate 1000] [--connections 50] [--warmup 3] [--rounds 1] [--only steady|max] [--target direct|gateway|bare]
- * URLs: GATEWAY_URL, REGISTRY_URL, OIDC_ISSUER_URL (defaults: the npm start ports).
+ * URLs: GATEWAY_URL, REGISTRY_URL, OIDC_ISSUER_URL (defaults: the npm start ports); GATEWAY_B_URL
+ * adds a second gateway (another build) to every round, so an A/B shares the machine's moments.
  *
  * Why not autocannon for the steady rate: its `overallRate` gives each connection
  * a quota per second that it spends at once at the start of each second (1,000
@@ -224,9 +225,12 @@ const record = (scenario, target, r, loadBefore, steal) =>
 const bareProxy = fork(new URL("./bare-proxy.mjs", import.meta.url), ["3199", registry], { stdio: "inherit" });
 process.on("exit", () => bareProxy.kill());
 await new Promise((resolve) => bareProxy.once("message", resolve));
+// GATEWAY_B_URL: a second gateway (another build of it) measured in the same rounds, for an A/B.
+const gatewayB = process.env.GATEWAY_B_URL;
 const targets = [
   ["direct registry", registry],
   ["via gateway", gateway],
+  ...(gatewayB ? [["via gateway B", gatewayB]] : []),
   ["via bare proxy (floor)", "http://127.0.0.1:3199"],
 ].filter(([t]) => !onlyTarget || t.includes(onlyTarget));
 for (const [, base] of targets) {
@@ -257,6 +261,7 @@ for (const [label, run] of [
     }
     for (const [target, name] of [
       ["via gateway", "gateway/direct"],
+      ["via gateway B", "gateway B/direct"],
       ["via bare proxy (floor)", "bare proxy/direct"],
     ]) {
       if (!results[target]) continue;

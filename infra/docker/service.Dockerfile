@@ -50,6 +50,9 @@ COPY --from=build --chown=node:node /app/services/${SERVICE}/dist ./services/${S
 COPY --from=build --chown=node:node /app/services/${SERVICE}/prisma ./services/${SERVICE}/prisma
 # The realm export: notifications reads its staff directory from it.
 COPY --from=build --chown=node:node /app/infra/keycloak ./infra/keycloak
+# The gateway's audit journal (AUDIT_JOURNAL_DIR in compose): a volume mounted here starts
+# out with this directory's owner, so the node user can write it.
+RUN mkdir -p /var/lib/shouhu/audit-journal && chown -R node:node /var/lib/shouhu
 USER node
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -40,8 +40,16 @@ function deployment(svc, role) {
     { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "shouhu-database-urls", key: svc.name } } },
     { name: "REDIS_URL", valueFrom: { secretKeyRef: { name: "shouhu-redis", key: "url" } } },
   ];
+  // The gateway journals audited responses before they leave (AUDIT_JOURNAL_DIR): on an emptyDir,
+  // which outlives a crashed container (the restart replays it) but not the pod; a pod that is
+  // deleted writes its journal out during its graceful shutdown.
+  const mounts = [{ name: "tmp", mountPath: "/tmp" }];
+  const volumes = [{ name: "tmp", emptyDir: {} }];
   if (svc.name === "gateway") {
     for (const s of services.filter((x) => x.name !== "gateway")) env.push({ name: `${s.name.toUpperCase()}_URL`, value: `http://${s.name}-api:${s.port}` });
+    env.push({ name: "AUDIT_JOURNAL_DIR", value: "/var/lib/shouhu/audit-journal" });
+    mounts.push({ name: "audit-journal", mountPath: "/var/lib/shouhu/audit-journal" });
+    volumes.push({ name: "audit-journal", emptyDir: {} });
   }
   return {
     apiVersion: "apps/v1",
@@ -75,10 +83,10 @@ function deployment(svc, role) {
                   ? { requests: { cpu: "200m", memory: "256Mi" }, limits: { memory: "512Mi" } }
                   : { requests: { cpu: "300m", memory: "384Mi" }, limits: { memory: "1Gi" } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+              volumeMounts: mounts,
             },
           ],
-          volumes: [{ name: "tmp", emptyDir: {} }],
+          volumes,
         },
       },
     },

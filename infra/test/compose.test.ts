@@ -130,6 +130,14 @@ describe("docker-compose.yml", () => {
       expect(gw.depends_on[`${svc}-api`], svc).toEqual({ condition: "service_healthy" });
     }
   });
+
+  it("keeps the gateway's audit journal on a named volume, so a recreated container replays what was not yet written", () => {
+    const gw = compose.services.gateway;
+    const dir = gw.environment.AUDIT_JOURNAL_DIR as string;
+    expect(dir).toBe("/var/lib/shouhu/audit-journal");
+    expect(JSON.stringify(gw.volumes)).toContain(dir);
+    expect(Object.keys(compose.volumes ?? {})).toContain("gateway-audit-journal");
+  });
   it("keeps secrets out of the repository: every one comes from .env, required, and .env.example names them all", () => {
     const raw = read("docker-compose.yml");
     expect(raw).not.toMatch(/postgresql:\/\/shouhu:shouhu@|PASSWORD: (admin|shouhu)\b/);

@@ -63,7 +63,8 @@ export function createSystem(options) {
     {
       name: "gateway",
       entry: "services/gateway/dist/main.js",
-      env: { PORT: String(ports.gateway), ...serviceUrls },
+      // The audit journal with the rest of this throwaway system: never replayed into another's database.
+      env: { PORT: String(ports.gateway), AUDIT_JOURNAL_DIR: path.join(tmp, "audit-journal"), ...serviceUrls },
       database: "shouhu_gateway",
       health: `${gateway}/readyz`,
     },

@@ -116,6 +116,7 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
     ...common,
     PORT: String(gw),
     DATABASE_URL: `${pg}/shouhu_gateway`,
+    AUDIT_JOURNAL_DIR: path.join(dir, "audit-journal"),
     REGISTRY_URL: `http://127.0.0.1:${reg}`,
     PAIRING_URL: pairingUrl,
     VISITS_URL: dead,

@@ -22,6 +22,8 @@ export interface GatewayDeps {
   auditPool?: AuditPool;
   /** AuditWriter's minIntervalMs (config AUDIT_BATCH_INTERVAL_MS). */
   auditBatchIntervalMs?: number;
+  /** The audit journal (config AUDIT_JOURNAL_*); no dir: a private temporary one (tests). */
+  auditJournal?: { dir?: string; maxBytes?: number; sync?: "none" | "group" };
   verifier: TokenVerifier;
   redis: Redis;
   logger: Logger;
@@ -78,7 +80,16 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
     requestIds: "generate",
     trustProxy: deps.trustProxy,
   });
-  const audit = deps.audit ?? new AuditWriter(deps.prisma, { pool: deps.auditPool, minIntervalMs: deps.auditBatchIntervalMs });
+  const audit =
+    deps.audit ??
+    new AuditWriter(deps.prisma, {
+      pool: deps.auditPool,
+      minIntervalMs: deps.auditBatchIntervalMs,
+      dir: deps.auditJournal?.dir,
+      maxBytes: deps.auditJournal?.maxBytes,
+      sync: deps.auditJournal?.sync,
+      logger: deps.logger,
+    });
 
   const security = securityHeaders(helmetOptions);
   app.addHook("onRequest", (_request, reply, done) => {
@@ -110,6 +121,33 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
     },
   });
 
+  // The audit journal: what PostgreSQL has yet to receive (an outage shows here first).
+  new Gauge({
+    name: "gateway_audit_journal_bytes",
+    help: "Audit records journaled and not yet written to PostgreSQL, in bytes",
+    registers: [app.metrics],
+    collect() {
+      this.set(audit.pendingBytes);
+    },
+  });
+  new Gauge({
+    name: "gateway_audit_journal_lag_seconds",
+    help: "Age of the oldest audit record not yet written to PostgreSQL",
+    registers: [app.metrics],
+    collect() {
+      this.set(audit.lagSeconds);
+    },
+  });
+  new Counter({
+    name: "gateway_audit_insert_failures_total",
+    help: "Audit INSERTs that failed and were retried from the journal",
+    registers: [app.metrics],
+    collect() {
+      this.reset();
+      this.inc(audit.counts.failures);
+    },
+  });
+
   await app.register(async (api) => {
     const scoped = api as unknown as ServiceApp;
     scoped.addHook("onRequest", rememberSourceIp);
@@ -137,6 +175,7 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
   }
   if (deps.console) await registerConsole(app, { ...deps.console, logger: deps.logger });
 
-  app.addHook("onClose", async () => audit.drain());
+  // After the HTTP server: what PostgreSQL does not take within the grace stays in the journal for the next start.
+  app.addHook("onClose", async () => audit.close());
   return Object.assign(app, { audit });
 }

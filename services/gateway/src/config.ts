@@ -50,6 +50,20 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   NOTIFICATIONS_URL: z.url().default("http://127.0.0.1:3005"),
   REPORTING_URL: z.url().default("http://127.0.0.1:3006"),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  /** Under load, the longest an audited response waits for its batch's INSERT (0: one INSERT per row when idle). */
-  AUDIT_BATCH_INTERVAL_MS: z.coerce.number().min(0).max(50).default(3),
+  /** Least time between two audit INSERTs: under load each carries every row journaled meanwhile (no response waits for it). */
+  AUDIT_BATCH_INTERVAL_MS: z.coerce.number().min(0).max(1000).default(10),
+  /**
+   * The audit journal: each audited response is appended here before it is released, and
+   * written to PostgreSQL from here (replayed at start after a crash). One directory per
+   * gateway instance, on a disk that survives restarts. Unset: var/audit-journal beside dist/.
+   */
+  AUDIT_JOURNAL_DIR: z.string().optional(),
+  /** Unwritten audit (PostgreSQL unreachable) past which audited requests are refused with 503. */
+  AUDIT_JOURNAL_MAX_MB: z.coerce.number().positive().default(256),
+  /**
+   * none: a journaled record survives a crash of the gateway, not a power loss of the host within the
+   * OS's writeback window. group: each audited response also waits for an fdatasync (shared by all
+   * records written meanwhile), and survives that too.
+   */
+  AUDIT_JOURNAL_SYNC: z.enum(["none", "group"]).default("none"),
 });

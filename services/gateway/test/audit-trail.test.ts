@@ -50,6 +50,13 @@ const record = (i: number, over: Partial<AuditRecord> = {}): AuditRecord => ({
   ...over,
 });
 
+/** Records through a writer of their own and waits until they are in PostgreSQL. */
+async function written(...records: AuditRecord[]): Promise<void> {
+  const writer = new AuditWriter(prisma, { pool: runtime });
+  for (const r of records) writer.record(r);
+  await writer.close();
+}
+
 async function asRuntime<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await runtime.connect();
   try {
@@ -123,6 +130,7 @@ describe("the audit trail as an inspection needs it", () => {
     expect(res.statusCode).toBe(200);
     const id = String(res.headers["x-request-id"]);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    await gateway.audit.drain();
     const [row] = (
       await owner.query(
         "SELECT request_id, client_request_id, source_ip, outcome, child_ids::text[] AS child_ids, seq FROM audit_entries WHERE request_id = $1",
@@ -150,8 +158,7 @@ describe("the audit trail as an inspection needs it", () => {
   });
 
   it("the runtime role may append and read, never change, delete or truncate; not even the owner may change a row", async () => {
-    const writer = new AuditWriter(prisma, { pool: runtime });
-    await writer.record(record(1));
+    await written(record(1));
     await asRuntime(async (c) => {
       await expect(c.query("UPDATE audit_entries SET path = '/x'")).rejects.toThrow(/permission denied/);
       await expect(c.query("DELETE FROM audit_entries")).rejects.toThrow(/permission denied/);
@@ -169,7 +176,8 @@ describe("the audit trail as an inspection needs it", () => {
     try {
       const a = new AuditWriter(prisma, { pool: runtime, maxBatch: 20 });
       const b = new AuditWriter(prisma, { pool: other, maxBatch: 20 });
-      await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).record(record(100 + i))));
+      for (let i = 0; i < 300; i++) (i % 2 ? a : b).record(record(100 + i));
+      await Promise.all([a.close(), b.close()]);
     } finally {
       await other.end();
     }
@@ -180,7 +188,7 @@ describe("the audit trail as an inspection needs it", () => {
   });
 
   it("the county admin queries by child, user, outcome and period, own county only; bad filters get a 400 naming the field", async () => {
-    await new AuditWriter(prisma, { pool: runtime }).record(record(900, { orgUnit: "360888101", username: "other.county" }));
+    await written(record(900, { orgUnit: "360888101", username: "other.county" }));
     const admin = await issuer.as("county.admin");
     const res = await gateway.inject({ url: `/api/v1/audit?childId=${CHILD}&limit=500`, headers: admin });
     expect(res.statusCode).toBe(200);
@@ -222,7 +230,7 @@ describe("the audit trail as an inspection needs it", () => {
         UPDATE audit_head SET hash = h WHERE id = 1; END $$`);
     expect(await verifyChain(owner)).toMatchObject({ ok: true });
     const before = (await owner.query("SELECT count(*)::int AS n FROM audit_entries")).rows[0].n as number;
-    await new AuditWriter(prisma, { pool: runtime }).record(record(1000)); // today's: stays
+    await written(record(1000)); // today's: stays
 
     await expect(archiveChain(owner, { dir: tmp, retentionDays: 30 })).rejects.toThrow(/180/);
     const archived = await archiveChain(owner, { dir: tmp, retentionDays: 180 });
@@ -241,8 +249,7 @@ describe("the audit trail as an inspection needs it", () => {
   });
 
   it("a deleted row breaks the chain at the next one", async () => {
-    const writer = new AuditWriter(prisma, { pool: runtime });
-    for (let i = 0; i < 3; i++) await writer.record(record(2000 + i));
+    await written(record(2000), record(2001), record(2002));
     const { rows } = await owner.query("SELECT seq::text FROM audit_entries ORDER BY seq");
     const victim = rows[rows.length - 2].seq as string;
     await owner.query("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only");

@@ -362,11 +362,13 @@ describe("gateway behaviour with a stand-in upstream", () => {
     await scratch.destroy();
   });
 
-  it("withholds a child record when the audit cannot be written (503)", async () => {
+  it("withholds a child record when the audit cannot be journaled (503)", async () => {
     const broken = await createTestDatabase("gateway_noaudit");
     const brokenPrisma = new PrismaClient({ adapter: createPrismaAdapter(broken.url) });
     const app = await buildGatewayApp({
       prisma: brokenPrisma, // no audit table in this database
+      // Full already: as after PostgreSQL was away long enough to fill AUDIT_JOURNAL_MAX_MB.
+      auditJournal: { maxBytes: 1 },
       verifier: createTokenVerifier({ issuerUrl: registry.issuerUrl, audience: "shouhu-api" }),
       redis,
       logger: createLogger("gateway-test", "silent"),

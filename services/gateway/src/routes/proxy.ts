@@ -50,7 +50,11 @@ export function rememberSourceIp(request: FastifyRequest, _reply: FastifyReply, 
 }
 
 function recordRefused(audit: AuditWriter, request: FastifyRequest, record: AuditRecord): void {
-  audit.record(record).catch((err: unknown) => request.log.error({ err }, "audit of a refused attempt failed"));
+  try {
+    audit.record(record);
+  } catch (err) {
+    request.log.error({ err }, "audit of a refused attempt failed");
+  }
 }
 
 /**
@@ -143,8 +147,8 @@ async function requestOnce(pool: Pool, options: Parameters<Pool["request"]>[0]):
 /**
  * Proxying with undici's Pool, one per service: path preserved, token and
  * request id forwarded, hop-by-hop headers dropped both ways, bodies streamed
- * (uploads in, exports out) except small responses, which are read whole and
- * held until their audit row is committed. @fastify/reply-from did the same with
+ * (uploads in, exports out) except small responses, which are read whole; a response
+ * is released once its audit record is in the gateway's journal. @fastify/reply-from did the same with
  * ~10 % of the gateway's CPU on top (its header rewriting, retry wrapper and
  * per-request closures), and the gateway's throughput ratio is CPU-bound here.
  */
@@ -203,16 +207,19 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
       }
     } else audit = auditFromPath(request);
 
-    // Small bodies are read while the audit row is being committed; large ones stream after it.
+    // Small bodies are read whole (one send); large ones stream after the audit record.
     const length = Number(resHeaders["content-length"]);
     const payload: Promise<Buffer | Readable> = length <= BUFFERED_BODY_LIMIT ? resBody.arrayBuffer().then((b) => Buffer.from(b)) : Promise.resolve(resBody);
     payload.catch(() => undefined); // observed below, after the audit outcome
     if (audit && statusCode < 400) {
       try {
-        await deps.audit.record(auditRecord(request, principal, audit, statusCode, "allowed"));
+        // In the journal before the answer leaves (on disk too with AUDIT_JOURNAL_SYNC=group); PostgreSQL follows.
+        deps.audit.record(auditRecord(request, principal, audit, statusCode, "allowed"));
+        const onDisk = deps.audit.onDisk();
+        if (onDisk) await onDisk;
       } catch (err) {
-        // An unaudited read of a minor's record must not be served.
-        request.log.error({ err }, "audit write failed; response withheld");
+        // An unaudited read of a minor's record must not be served (journal full or unwritable).
+        request.log.error({ err }, "audit record not journaled; response withheld");
         resBody.on("error", () => undefined); // destroying an undici body aborts it; that is intended
         resBody.destroy();
         return reply
