@@ -20,7 +20,7 @@ import { inChildBatch as visitsChildBatch, visitEventHandlers } from "../service
 import { healthHandlers, inChildBatch as healthChildBatch } from "../services/health/src/events/handlers.js";
 import { createPrisma as pairingPrisma } from "../services/pairing/src/data/db.js";
 import { childEventHandlers, inChildBatch as pairingChildBatch } from "../services/pairing/src/events/child-events.js";
-import { prepareReportingBatch, reportingHandlers } from "../services/reporting/src/events/handlers.js";
+import { inChildBatch as reportingChildBatch, prepareReportingBatch, reportingHandlers } from "../services/reporting/src/events/handlers.js";
 import { inBatch as reportingBatch } from "../services/reporting/src/data/projection.js";
 import { notificationHandlers } from "../services/notifications/src/events/handlers.js";
 import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
@@ -137,7 +137,12 @@ beforeAll(async () => {
     prismaConsumer("visits", visitsPrisma as never, visitEventHandlers() as never, { mentors: { table: "assignments" }, children: true }, visitsChildBatch),
     prismaConsumer("health", healthPrisma as never, healthHandlers() as never, { mentors: { table: "mentors" }, children: true }, healthChildBatch),
     prismaConsumer("pairing", pairingPrisma as never, childEventHandlers() as never, { children: true }, pairingChildBatch),
-    pgConsumer("reporting", reportingHandlers(), {}, { inBatch: reportingBatch, prepare: prepareReportingBatch }),
+    pgConsumer(
+      "reporting",
+      reportingHandlers(),
+      {},
+      { inBatch: (tx, fn) => reportingBatch(tx, (t) => reportingChildBatch(t, fn)), prepare: prepareReportingBatch },
+    ),
     pgConsumer("notifications", notificationHandlers({ quiet: parseQuietHours("22:00-07:00") }), { mentors: true }),
   ]);
 });

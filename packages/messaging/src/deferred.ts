@@ -1,3 +1,5 @@
+import type { EventType } from "@shouhu/contracts";
+
 /**
  * Work of one kind that a consumer batch applies together, by a few set statements,
  * instead of a few statements per event (a 10,000-child import is 10,000 child events
@@ -58,4 +60,26 @@ export function rounds<T>(items: readonly T[], key: (item: T) => string): T[][] 
     (out[n] ??= []).push(item);
   }
   return out;
+}
+
+/**
+ * The handlers, each of a type not in `deferredTypes` flushing first: the effects of a
+ * batch's deferred events come before those of any later event, whatever its type.
+ */
+export function flushingFirst<Tx extends object, H extends Partial<Record<EventType, ((event: never, tx: Tx) => Promise<void>) | undefined>>>(
+  handlers: H,
+  flush: (tx: Tx) => Promise<void>,
+  deferredTypes: readonly EventType[],
+): H {
+  const wrapped: Record<string, unknown> = {};
+  for (const [type, handler] of Object.entries(handlers)) {
+    wrapped[type] =
+      !handler || deferredTypes.includes(type as EventType)
+        ? handler
+        : async (event: never, tx: Tx) => {
+            await flush(tx);
+            await handler(event, tx);
+          };
+  }
+  return wrapped as H;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deferred, rounds } from "../src/index.js";
+import { deferred, flushingFirst, rounds } from "../src/index.js";
 
 /** A consumer batch's deferred work: applied together, in order with the batch's other handlers, and at once outside a batch. */
 describe("deferred", () => {
@@ -61,5 +61,28 @@ describe("rounds", () => {
     ];
     expect(rounds(items, (i) => i.k).map((r) => r.map((i) => `${i.k}${i.n}`))).toEqual([["a1", "b1", "c1"], ["a2", "b2"], ["a3"]]);
     expect(rounds([], (i: string) => i)).toEqual([]);
+  });
+});
+
+describe("flushingFirst", () => {
+  it("makes every handler but the deferred types flush first", async () => {
+    const log: string[] = [];
+    const d = deferred<object, string>(async (_tx, items) => void log.push(`apply ${items.join(",")}`));
+    const handlers = flushingFirst<object, Record<string, (e: never, tx: object) => Promise<void>>>(
+      {
+        "child.registered": async (e: never, tx) => d.defer(tx, (e as { id: string }).id),
+        "pairing.started": async () => void log.push("pairing.started"),
+      },
+      d.flush,
+      ["child.registered"],
+    );
+    const tx = {};
+    await d.inBatch(tx, async () => {
+      await handlers["child.registered"]!({ id: "a" } as never, tx);
+      await handlers["child.registered"]!({ id: "b" } as never, tx);
+      await handlers["pairing.started"]!({} as never, tx);
+      await handlers["child.registered"]!({ id: "c" } as never, tx);
+    });
+    expect(log).toEqual(["apply a,b", "pairing.started", "apply c"]);
   });
 });
