@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildEvent, consumeEvent, inPgTransaction, type EventHandlers, type SqlTx } from "@shouhu/messaging";
+import { buildEvent, consumeEvent, consumeEvents, inPgTransaction, type BatchPrepare, type EventHandlers, type SqlTx } from "@shouhu/messaging";
 import { createPgPool } from "@shouhu/db";
 import type { Envelope } from "@shouhu/contracts";
 import { childSnapshot, createTestDatabase, mentorPairing, pairingEndedData, pairingStartedData, type TestDatabase } from "@shouhu/testing";
@@ -16,11 +16,12 @@ import { createPrisma as registryPrisma } from "../services/registry/src/data/db
 import { createPrisma as visitsPrisma } from "../services/visits/src/data/db.js";
 import { createPrisma as healthPrisma } from "../services/health/src/data/db.js";
 import { registryEventHandlers } from "../services/registry/src/events/pairing-events.js";
-import { visitEventHandlers } from "../services/visits/src/events/handlers.js";
-import { healthHandlers } from "../services/health/src/events/handlers.js";
+import { inChildBatch as visitsChildBatch, visitEventHandlers } from "../services/visits/src/events/handlers.js";
+import { healthHandlers, inChildBatch as healthChildBatch } from "../services/health/src/events/handlers.js";
 import { createPrisma as pairingPrisma } from "../services/pairing/src/data/db.js";
-import { childEventHandlers } from "../services/pairing/src/events/child-events.js";
-import { reportingHandlers } from "../services/reporting/src/events/handlers.js";
+import { childEventHandlers, inChildBatch as pairingChildBatch } from "../services/pairing/src/events/child-events.js";
+import { inChildBatch as reportingChildBatch, prepareReportingBatch, reportingHandlers } from "../services/reporting/src/events/handlers.js";
+import { inBatch as reportingBatch } from "../services/reporting/src/data/projection.js";
 import { notificationHandlers } from "../services/notifications/src/events/handlers.js";
 import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
 
@@ -28,6 +29,12 @@ interface Consumer {
   name: string;
   db: TestDatabase;
   deliver: (e: Envelope) => Promise<unknown>;
+  /** Several events in one transaction, as the service's consumer applies a batch (its `runInTransaction` and `prepare`). */
+  deliverBatch: (events: Envelope[]) => Promise<unknown>;
+  /** The event types it handles. */
+  handles: Set<string>;
+  /** Rows of the database, for comparing side effects. */
+  query: <T>(sql: string, ...values: unknown[]) => Promise<T[]>;
   /** child id → the pairing id the service holds as the child's current mentor (services that keep one). */
   mentors?: (childIds: string[]) => Promise<Map<string, string>>;
   /** child id → the revision and village the service holds (services that keep the child). */
@@ -49,14 +56,23 @@ async function prismaConsumer(
   },
   handlers: EventHandlers<never>,
   keeps: { mentors?: { table: string; where?: string }; children?: boolean },
+  /** The service's consumer batch on a plain pg transaction (its main.ts); without, batches run in a Prisma transaction as registry's do. */
+  inBatch?: <T>(tx: SqlTx, fn: (tx: SqlTx) => Promise<T>) => Promise<T>,
 ) {
   const db = await createTestDatabase(`conf_${name}`, { migrationsDir: migrations(name) });
   const prisma = create(db.url);
+  const pool = inBatch ? createPgPool(db.url, { max: 2 }) : undefined;
   const m = keeps.mentors;
   consumers.push({
     name,
     db,
+    handles: new Set(Object.keys(handlers)),
     deliver: (e) => consumeEvent<never>(e, handlers, (fn) => prisma.$transaction(fn) as never),
+    deliverBatch: (events) =>
+      pool && inBatch
+        ? consumeEvents<SqlTx>(events, handlers as EventHandlers<SqlTx>, (fn) => inPgTransaction(pool, (tx) => inBatch(tx, fn)))
+        : consumeEvents<never>(events, handlers, (fn) => prisma.$transaction(fn) as never),
+    query: (sql, ...values) => prisma.$queryRawUnsafe(sql, ...values),
     mentors: m
       ? async (ids) =>
           new Map(
@@ -72,7 +88,42 @@ async function prismaConsumer(
       ? async (ids) => new Map((await prisma.$queryRawUnsafe<{ id: string; state: string }[]>(CHILDREN_SQL, ids)).map((r) => [r.id, r.state]))
       : undefined,
     close: async () => {
+      await pool?.end();
       await prisma.$disconnect();
+      await db.drop();
+    },
+  });
+}
+
+/** A consumer on a plain pg pool (reporting, notifications), with its batch wrapper and prepare step. */
+async function pgConsumer(
+  name: string,
+  handlers: EventHandlers<SqlTx>,
+  keeps: { mentors?: boolean },
+  batch: { inBatch?: <T>(tx: SqlTx, fn: (tx: SqlTx) => Promise<T>) => Promise<T>; prepare?: BatchPrepare<SqlTx> } = {},
+) {
+  const db = await createTestDatabase(`conf_${name}`, { migrationsDir: migrations(name) });
+  const pool = createPgPool(db.url, { max: 2 });
+  const run = <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(pool, (tx) => (batch.inBatch ? batch.inBatch(tx, fn) : fn(tx)));
+  consumers.push({
+    name,
+    db,
+    handles: new Set(Object.keys(handlers)),
+    deliver: (e) => consumeEvent<SqlTx>(e, handlers, (fn) => inPgTransaction(pool, fn)),
+    deliverBatch: (events) => consumeEvents<SqlTx>(events, handlers, run, undefined, batch.prepare),
+    query: async (sql, ...values) => (await pool.query(sql, values)).rows,
+    mentors: keeps.mentors
+      ? async (ids) =>
+          new Map(
+            (await pool.query("SELECT child_id::text, pairing_id::text FROM mentors WHERE child_id = ANY($1::uuid[])", [ids])).rows.map((r) => [
+              r.child_id,
+              r.pairing_id,
+            ]),
+          )
+      : undefined,
+    children: async (ids) => new Map((await pool.query(CHILDREN_SQL, [ids])).rows.map((r) => [r.id, r.state])),
+    close: async () => {
+      await pool.end();
       await db.drop();
     },
   });
@@ -83,46 +134,16 @@ beforeAll(async () => {
     prismaConsumer("registry", registryPrisma as never, registryEventHandlers() as never, {
       mentors: { table: "current_pairings", where: "AND kind = 'mentor'" },
     }),
-    prismaConsumer("visits", visitsPrisma as never, visitEventHandlers() as never, { mentors: { table: "assignments" }, children: true }),
-    prismaConsumer("health", healthPrisma as never, healthHandlers() as never, { mentors: { table: "mentors" }, children: true }),
-    prismaConsumer("pairing", pairingPrisma as never, childEventHandlers() as never, { children: true }),
-    (async () => {
-      const db = await createTestDatabase("conf_reporting", { migrationsDir: migrations("reporting") });
-      const pool = createPgPool(db.url, { max: 2 });
-      const handlers = reportingHandlers();
-      consumers.push({
-        name: "reporting",
-        db,
-        deliver: (e) => consumeEvent<SqlTx>(e, handlers, (fn) => inPgTransaction(pool, fn)),
-        children: async (ids) => new Map((await pool.query(CHILDREN_SQL, [ids])).rows.map((r) => [r.id, r.state])),
-        close: async () => {
-          await pool.end();
-          await db.drop();
-        },
-      });
-    })(),
-    (async () => {
-      const db = await createTestDatabase("conf_notifications", { migrationsDir: migrations("notifications") });
-      const pool = createPgPool(db.url, { max: 2 });
-      const handlers = notificationHandlers({ quiet: parseQuietHours("22:00-07:00") });
-      consumers.push({
-        name: "notifications",
-        db,
-        deliver: (e) => consumeEvent<SqlTx>(e, handlers, (fn) => inPgTransaction(pool, fn)),
-        mentors: async (ids) =>
-          new Map(
-            (await pool.query("SELECT child_id::text, pairing_id::text FROM mentors WHERE child_id = ANY($1::uuid[])", [ids])).rows.map((r) => [
-              r.child_id,
-              r.pairing_id,
-            ]),
-          ),
-        children: async (ids) => new Map((await pool.query(CHILDREN_SQL, [ids])).rows.map((r) => [r.id, r.state])),
-        close: async () => {
-          await pool.end();
-          await db.drop();
-        },
-      });
-    })(),
+    prismaConsumer("visits", visitsPrisma as never, visitEventHandlers() as never, { mentors: { table: "assignments" }, children: true }, visitsChildBatch),
+    prismaConsumer("health", healthPrisma as never, healthHandlers() as never, { mentors: { table: "mentors" }, children: true }, healthChildBatch),
+    prismaConsumer("pairing", pairingPrisma as never, childEventHandlers() as never, { children: true }, pairingChildBatch),
+    pgConsumer(
+      "reporting",
+      reportingHandlers(),
+      {},
+      { inBatch: (tx, fn) => reportingBatch(tx, (t) => reportingChildBatch(t, fn)), prepare: prepareReportingBatch },
+    ),
+    pgConsumer("notifications", notificationHandlers({ quiet: parseQuietHours("22:00-07:00") }), { mentors: true }),
   ]);
 });
 
@@ -207,36 +228,45 @@ describe("every service's current mentor ends in the same state, whatever the or
   });
 });
 
+/**
+ * Per child, registered, updated twice (moving village, then township), then updated again
+ * (every other child) or exited. Returns the events and each child's last revision and village.
+ */
+function childHistories(children: number) {
+  const events: Envelope[] = [];
+  const want = new Map<string, string>();
+  for (let i = 0; i < children; i++) {
+    const id = randomUUID();
+    const rev = (revision: number, villageCode: string, status: "active" | "exited" = "active") =>
+      childSnapshot({ id, revision, villageCode, townshipCode: villageCode.slice(0, 9), status });
+    const ev = (type: "child.registered" | "child.updated" | "child.status-changed", child: ReturnType<typeof childSnapshot>) =>
+      buildEvent(
+        type,
+        {
+          subject: id,
+          orgUnit: child.villageCode,
+          actor: { kind: "system", id: "registry" },
+          data: (type === "child.registered"
+            ? { child }
+            : type === "child.updated"
+              ? { child, changes: [] }
+              : { child, from: "active", to: child.status, reason: "moved_away", note: null }) as never,
+        },
+        { producer: "registry" },
+      );
+    events.push(ev("child.registered", rev(1, "360999101201")), ev("child.updated", rev(2, "360999101202")), ev("child.updated", rev(3, "360999102201")));
+    const last = i % 2 ? rev(4, "360999102201", "exited") : rev(4, "360999102202");
+    events.push(ev(i % 2 ? "child.status-changed" : "child.updated", last));
+    want.set(id, `4@${last.villageCode}`);
+  }
+  return { events, want };
+}
+
 describe("every service's copy of the child ends at the registry's latest revision, whatever the order", () => {
   it.each([5, 6, 7])("registered, updated twice (moving village), status changed: shuffled stream %i, redelivered", async (seed) => {
     const keepers = consumers.filter((c) => c.children);
     expect(keepers.map((c) => c.name).sort()).toEqual(["health", "notifications", "pairing", "reporting", "visits"]);
-    const events: Envelope[] = [];
-    const want = new Map<string, string>();
-    for (let i = 0; i < 8; i++) {
-      const id = randomUUID();
-      const rev = (revision: number, villageCode: string, status: "active" | "exited" = "active") =>
-        childSnapshot({ id, revision, villageCode, townshipCode: villageCode.slice(0, 9), status });
-      const ev = (type: "child.registered" | "child.updated" | "child.status-changed", child: ReturnType<typeof childSnapshot>) =>
-        buildEvent(
-          type,
-          {
-            subject: id,
-            orgUnit: child.villageCode,
-            actor: { kind: "system", id: "registry" },
-            data: (type === "child.registered"
-              ? { child }
-              : type === "child.updated"
-                ? { child, changes: [] }
-                : { child, from: "active", to: child.status, reason: "moved_away", note: null }) as never,
-          },
-          { producer: "registry" },
-        );
-      events.push(ev("child.registered", rev(1, "360999101201")), ev("child.updated", rev(2, "360999101202")), ev("child.updated", rev(3, "360999102201")));
-      const last = i % 2 ? rev(4, "360999102201", "exited") : rev(4, "360999102202");
-      events.push(ev(i % 2 ? "child.status-changed" : "child.updated", last));
-      want.set(id, `4@${last.villageCode}`);
-    }
+    const { events, want } = childHistories(8);
     const stream = shuffled([...events, ...events.filter((_, n) => n % 2 === 0)], seed);
     await Promise.all(
       keepers.map(async (c) => {
@@ -244,5 +274,57 @@ describe("every service's copy of the child ends at the registry's latest revisi
       }),
     );
     for (const c of keepers) expect(Object.fromEntries(await c.children!([...want.keys()])), c.name).toEqual(Object.fromEntries(want));
+  });
+});
+
+/** Consecutive slices of `size`: the batches a consumer would take. */
+const batchesOf = <T>(list: T[], size: number) => Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+
+describe("the same streams applied in consumer batches (many events per transaction, as the services run them)", () => {
+  it.each([11, 12])("child and mentor histories mixed, shuffled %i, redelivered, in batches of 16: every copy ends where the events say", async (seed) => {
+    const kids = childHistories(8);
+    const mentors = histories(9);
+    const all = [...kids.events, ...mentors.events];
+    const stream = shuffled([...all, ...all.filter((_, n) => n % 3 === 0)], seed);
+    await Promise.all(
+      consumers.map(async (c) => {
+        for (const batch of batchesOf(
+          stream.filter((e) => c.handles.has(e.type)),
+          16,
+        ))
+          await c.deliverBatch(batch);
+      }),
+    );
+    const wantMentors = new Map([...mentors.expected].filter(([, p]) => p !== null) as [string, string][]);
+    for (const c of consumers.filter((k) => k.children))
+      expect(Object.fromEntries(await c.children!([...kids.want.keys()])), c.name).toEqual(Object.fromEntries(kids.want));
+    for (const c of consumers.filter((k) => k.mentors))
+      expect(Object.fromEntries(await c.mentors!([...mentors.expected.keys()])), c.name).toEqual(Object.fromEntries(wantMentors));
+  });
+
+  it("visits creates and closes the same items in batches as one event at a time", async () => {
+    const visits = consumers.find((c) => c.name === "visits")!;
+    // Two copies of one history shape (the same order by position), one delivered event by event, one in batches.
+    const [one, two] = [childHistories(8), childHistories(8)];
+    const order = shuffled(
+      one.events.map((_, n) => n),
+      21,
+    );
+    for (const n of order) await visits.deliver(one.events[n]!);
+    for (const batch of batchesOf(
+      order.map((n) => two.events[n]!),
+      10,
+    ))
+      await visits.deliverBatch(batch);
+    const items = async (ids: string[]) => {
+      const rows = await visits.query<{ child: string; item: string }>(
+        `SELECT child_id::text AS child, kind || ' ' || period_key || ' ' || status AS item FROM due_items WHERE child_id = ANY($1::uuid[]) ORDER BY 1, 2`,
+        ids,
+      );
+      return ids.map((id) => rows.filter((r) => r.child === id).map((r) => r.item));
+    };
+    const [byEvent, byBatch] = [await items([...one.want.keys()]), await items([...two.want.keys()])];
+    expect(byEvent.flat().length).toBeGreaterThan(0);
+    expect(byBatch).toEqual(byEvent);
   });
 });

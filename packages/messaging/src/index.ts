@@ -23,3 +23,4 @@ export { inPgTransaction, sqlOn } from "./pg-transaction.js";
 export { lockChildPairings, rememberEndedPairing } from "./pairing-order.js";
 export { helperEnded, helperStarted, type HelperProjection } from "./helper-projection.js";
 export { closeWatchedQueues, watchOutbox, watchQueue } from "./metrics.js";
+export { deferred, flushingFirst, rounds, type Deferred } from "./deferred.js";

@@ -5,7 +5,7 @@ import { createJobQueue, inPgTransaction, upsertDailySchedule, type SqlTx } from
 import { reportingConfigSchema } from "./config.js";
 import { createPrisma } from "./data/db.js";
 import { buildReportingApp } from "./app.js";
-import { prepareReportingBatch, reportingHandlers } from "./events/handlers.js";
+import { inChildBatch, prepareReportingBatch, reportingHandlers } from "./events/handlers.js";
 import { inBatch } from "./data/projection.js";
 import { PURGE_REPORTS_JOB, startExportWorker } from "./jobs/export.js";
 import { PRODUCER } from "./data/rebuild.js";
@@ -27,8 +27,8 @@ await runService({
         buildReportingApp({ prisma, verifier, logger, instrumentation, readiness, exports, exportTtlMs: config.REPORT_EXPORT_TTL_HOURS * 3600_000 }),
       consumer: {
         handlers: reportingHandlers(),
-        // Per batch: rows and locks read by set queries up front, counters summed and written at the end.
-        runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, (tx) => inBatch(tx, fn)),
+        // Per batch: rows and locks read by set queries up front, child snapshots applied together, counters summed and written at the end.
+        runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, (tx) => inBatch(tx, (t) => inChildBatch(t, fn))),
         prepare: prepareReportingBatch,
         concurrency: config.CONSUMER_CONCURRENCY,
       },

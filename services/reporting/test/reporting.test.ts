@@ -21,7 +21,7 @@ import {
 import { childSnapshot, createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildReportingApp } from "../src/app.js";
-import { prepareReportingBatch, reportingHandlers } from "../src/events/handlers.js";
+import { inChildBatch, prepareReportingBatch, reportingHandlers } from "../src/events/handlers.js";
 import { figuresFromCounters, figuresFromRows } from "../src/data/reports.js";
 import { inBatch } from "../src/data/projection.js";
 import { startRebuild } from "../src/data/rebuild.js";
@@ -683,7 +683,7 @@ describe("idempotent and order-independent, in any order", () => {
   });
 
   it.each([1, 2, 3, 4, 5])(
-    "shuffled order %i in batches of 7 as the service applies them (rows preloaded, counters summed per batch) gives the hand-computed totals",
+    "shuffled order %i in batches of 7 as the service applies them (rows preloaded, child snapshots together, counters summed per batch) gives the hand-computed totals",
     async (seed) => {
       await resetAll();
       const copies = events
@@ -697,7 +697,7 @@ describe("idempotent and order-independent, in any order", () => {
           const batch = await consumeEvents<SqlTx>(
             stream.slice(i, i + 7),
             handlers,
-            (fn) => inPgTransaction(pool, (tx) => inBatch(tx, fn)),
+            (fn) => inPgTransaction(pool, (tx) => inBatch(tx, (t) => inChildBatch(t, fn))),
             undefined,
             prepareReportingBatch,
           );
@@ -718,11 +718,11 @@ describe("idempotent and order-independent, in any order", () => {
     async (mode) => {
       await resetAll();
       const queue = new Queue(eventsQueue("reporting"), { connection: { url: REDIS_URL }, prefix });
-      // "service": as main.ts runs it, a plain pg transaction per batch with counters summed and written at its end.
+      // "service": as main.ts runs it, a plain pg transaction per batch, child snapshots applied together, counters summed and written at its end.
       const pool = createPgPool(db.url, { max: 2 });
       const runInTransaction =
         mode === "service"
-          ? <T>(fn: (tx: Tx) => Promise<T>) => inPgTransaction(pool, (tx) => inBatch(tx, (t) => fn(t as unknown as Tx)))
+          ? <T>(fn: (tx: Tx) => Promise<T>) => inPgTransaction(pool, (tx) => inBatch(tx, (t) => inChildBatch(t, (c) => fn(c as unknown as Tx))))
           : <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn);
       const prepare = mode === "service" ? (prepareReportingBatch as unknown as BatchPrepare<Tx>) : undefined;
       const consumer = createEventConsumer<Tx>({

@@ -1,11 +1,12 @@
 import { runService } from "@shouhu/runtime";
 import { jobQueues } from "@shouhu/contracts";
-import { createJobQueue, CONSUMER_TRANSACTION } from "@shouhu/messaging";
+import { createPgPool } from "@shouhu/db";
+import { createJobQueue, inPgTransaction, type SqlTx } from "@shouhu/messaging";
 import { visitsConfigSchema } from "./config.js";
-import { createPrisma, type Tx } from "./data/db.js";
+import { createPrisma } from "./data/db.js";
 import { PRODUCER } from "./data/scan.js";
 import { buildVisitsApp } from "./app.js";
-import { visitEventHandlers } from "./events/handlers.js";
+import { inChildBatch, visitEventHandlers } from "./events/handlers.js";
 import { startScanWorker } from "./jobs/scan-worker.js";
 import { SNAPSHOT_JOB } from "./data/snapshot.js";
 
@@ -17,13 +18,15 @@ await runService({
   producer: PRODUCER,
   setup: ({ config, logger, instrumentation, prisma, readiness, producerRedis, workerRedis, own }) => {
     const scheduleQueue = own(createJobQueue(jobQueues.visitsSchedule, producerRedis, config.QUEUE_PREFIX));
+    // The consumer's handlers are raw SQL: plain pg transactions (as in reporting and notifications), a batch's child events applied together.
+    const consumerPool = own(createPgPool(config.DATABASE_URL, { max: 2 }));
     return {
       api: (verifier) => buildVisitsApp({ prisma, verifier, logger, instrumentation, readiness, backdateDays: config.BACKDATE_DAYS, scheduleQueue }),
       consumer: {
         handlers: visitEventHandlers(undefined, {
           requestSnapshot: (runId, county) => scheduleQueue.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }),
         }),
-        runInTransaction: <T>(fn: (tx: Tx) => Promise<T>) => prisma.$transaction(fn, CONSUMER_TRANSACTION),
+        runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, (tx) => inChildBatch(tx, fn)),
       },
       workers: async () => [
         await startScanWorker({

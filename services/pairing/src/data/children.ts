@@ -1,7 +1,7 @@
 import type { Actor, ChildSnapshot, PairingKind } from "@shouhu/contracts";
-import type { Tx } from "./db.js";
+import type { SqlTx } from "@shouhu/messaging";
 import { endOpenPairings } from "./pairings.js";
-import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
+import { lockTownshipsForChange, requestMatchingIn } from "./match-requests.js";
 
 interface ChildRow {
   id: string;
@@ -11,8 +11,18 @@ interface ChildRow {
   revision: number;
 }
 
+/** A registry snapshot as a child event brought it, with who acted and the consumer's day. */
+export interface ChildChange {
+  child: ChildSnapshot;
+  actor: Actor;
+  today: string;
+}
+
+const SELECT = `SELECT id::text, township_code AS "townshipCode", school_id AS "schoolId", status, revision FROM children WHERE id = ANY($1::uuid[]) ORDER BY id`;
+const key = (c: ChildChange) => c.child.id.toLowerCase();
+
 /**
- * Applies a registry snapshot to the local projection and to the child's
+ * Applies registry snapshots to the local projection and to the children's
  * pairings. Older revisions are ignored, so redelivered or reordered events
  * converge on the newest state.
  *
@@ -20,65 +30,107 @@ interface ChildRow {
  * - moved to another township: everything open ends, the new township is matched;
  * - changed school: the peer buddy and a teacher mentor of the old school end;
  * - an active child missing a pairing: its township is queued for matching.
+ *
+ * Many children at once (a consumer batch's child events): rows read and locked by one
+ * query each, written by one upsert, the pairing checks by one query and the matching
+ * requests by one statement; only the rarer ends run per child. At most one change per
+ * child (the batch passes them in rounds).
  */
-export async function applyChildSnapshot(tx: Tx, child: ChildSnapshot, actor: Actor, today: string): Promise<"applied" | "stale"> {
-  const select = `SELECT id, township_code AS "townshipCode", school_id AS "schoolId", status, revision FROM children WHERE id = $1::uuid`;
-  // The township lock comes before the child's row (see match-requests.ts): read where the child was, lock both townships, then the row.
-  const [seen] = await tx.$queryRawUnsafe<ChildRow[]>(select, child.id);
-  if (seen && seen.revision >= child.revision) return "stale";
-  await lockTownshipsForChange(tx, seen ? [seen.townshipCode, child.townshipCode] : [child.townshipCode]);
-  const [previous] = await tx.$queryRawUnsafe<ChildRow[]>(`${select} FOR NO KEY UPDATE`, child.id);
-  if (previous && previous.revision >= child.revision) return "stale";
-  // Another event moved the child meanwhile: its township is not locked; the consumer retries.
-  if (previous && seen && previous.townshipCode !== seen.townshipCode) throw new Error(`child ${child.id} moved while being updated; retry`);
+export async function applyChildSnapshots(tx: SqlTx, changes: readonly ChildChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const rows = async (sql: string, list: readonly ChildChange[]) =>
+    new Map(
+      (
+        await tx.$queryRawUnsafe<ChildRow[]>(
+          sql,
+          list.map((c) => c.child.id),
+        )
+      ).map((r) => [r.id, r]),
+    );
+  const newer = (held: Map<string, ChildRow>) => (c: ChildChange) => (held.get(key(c))?.revision ?? -1) < c.child.revision;
+  // The township locks come before the children's rows (see match-requests.ts): read where each child was, lock both townships, then the rows.
+  const seen = await rows(SELECT, changes);
+  let fresh = changes.filter(newer(seen));
+  if (fresh.length === 0) return;
+  await lockTownshipsForChange(
+    tx,
+    fresh.flatMap((c) => [c.child.townshipCode, ...(seen.has(key(c)) ? [seen.get(key(c))!.townshipCode] : [])]),
+  );
+  const previous = await rows(`${SELECT} FOR NO KEY UPDATE`, fresh);
+  fresh = fresh.filter(newer(previous));
+  if (fresh.length === 0) return;
+  for (const c of fresh) {
+    const [was, is] = [seen.get(key(c)), previous.get(key(c))];
+    // Another event moved the child meanwhile: its township is not locked; the consumer retries.
+    if (was && is && was.townshipCode !== is.townshipCode) throw new Error(`child ${c.child.id} moved while being updated; retry`);
+  }
 
   await tx.$executeRawUnsafe(
     `INSERT INTO children (id, name, sex, birth_date, village_code, township_code, school_id, school_name, left_behind_type,
                            difficulty_categories, risk_level, status, revision, updated_at)
-     VALUES ($1::uuid, $2, $3, $4::date, $5, $6, $7, $8, $9, $10::text[], $11, $12, $13, now())
+     SELECT id, name, sex, birth_date, village_code, township_code, school_id, school_name, left_behind_type,
+            difficulty_categories, risk_level, status, revision, now()
+       FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, name text, sex text, birth_date date, village_code text, township_code text, school_id text,
+                                               school_name text, left_behind_type text, difficulty_categories text[], risk_level text, status text, revision int)
+      ORDER BY id
      ON CONFLICT (id) DO UPDATE SET
        name = EXCLUDED.name, sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date, village_code = EXCLUDED.village_code,
        township_code = EXCLUDED.township_code, school_id = EXCLUDED.school_id, school_name = EXCLUDED.school_name,
        left_behind_type = EXCLUDED.left_behind_type, difficulty_categories = EXCLUDED.difficulty_categories,
        risk_level = EXCLUDED.risk_level, status = EXCLUDED.status, revision = EXCLUDED.revision, updated_at = now()`,
-    child.id,
-    child.name,
-    child.sex,
-    child.birthDate,
-    child.villageCode,
-    child.townshipCode,
-    child.schoolId,
-    child.schoolName,
-    child.leftBehindType,
-    child.difficultyCategories,
-    child.riskLevel,
-    child.status,
-    child.revision,
+    JSON.stringify(
+      fresh.map(({ child }) => ({
+        id: child.id,
+        name: child.name,
+        sex: child.sex,
+        birth_date: child.birthDate,
+        village_code: child.villageCode,
+        township_code: child.townshipCode,
+        school_id: child.schoolId,
+        school_name: child.schoolName,
+        left_behind_type: child.leftBehindType,
+        difficulty_categories: child.difficultyCategories,
+        risk_level: child.riskLevel,
+        status: child.status,
+        revision: child.revision,
+      })),
+    ),
   );
 
-  const end = (kinds: PairingKind[], reason: "child_exited" | "child_moved", onlyTeacherOfSchool?: string) =>
-    endOpenPairings(tx, { childId: child.id, kinds, reason, actor, today, onlyTeacherOfSchool });
+  const end = (c: ChildChange, kinds: PairingKind[], reason: "child_exited" | "child_moved", onlyTeacherOfSchool?: string) =>
+    endOpenPairings(tx, { childId: c.child.id, kinds, reason, actor: c.actor, today: c.today, onlyTeacherOfSchool });
 
-  if (child.status === "exited") {
-    await end(["mentor", "peer"], "child_exited");
-    await tx.$executeRawUnsafe(`UPDATE children SET mentor_match_note = NULL, peer_match_note = NULL WHERE id = $1::uuid`, child.id);
-    return "applied";
+  const exited = fresh.filter((c) => c.child.status === "exited");
+  for (const c of exited) await end(c, ["mentor", "peer"], "child_exited");
+  if (exited.length) {
+    await tx.$executeRawUnsafe(
+      `UPDATE children SET mentor_match_note = NULL, peer_match_note = NULL WHERE id = ANY($1::uuid[])`,
+      exited.map((c) => c.child.id),
+    );
   }
-  if (previous && previous.townshipCode !== child.townshipCode) {
-    await end(["mentor", "peer"], "child_moved");
-  } else if (previous && previous.schoolId !== child.schoolId) {
-    await end(["peer"], "child_moved");
-    if (previous.schoolId) await end(["mentor"], "child_moved", previous.schoolId);
+  const staying = fresh.filter((c) => c.child.status !== "exited");
+  for (const c of staying) {
+    const before = previous.get(key(c));
+    if (before && before.townshipCode !== c.child.townshipCode) {
+      await end(c, ["mentor", "peer"], "child_moved");
+    } else if (before && before.schoolId !== c.child.schoolId) {
+      await end(c, ["peer"], "child_moved");
+      if (before.schoolId) await end(c, ["mentor"], "child_moved", before.schoolId);
+    }
   }
+  if (staying.length === 0) return;
 
-  const [{ needs }] = (await tx.$queryRawUnsafe<{ needs: boolean }[]>(
-    `SELECT NOT EXISTS (SELECT 1 FROM pairings WHERE child_id = $1::uuid AND kind = 'mentor' AND status IN ('proposed', 'active'))
-         OR ($2::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pairings WHERE child_id = $1::uuid AND kind = 'peer' AND status IN ('proposed', 'active')))
-         AS needs`,
-    child.id,
-    child.schoolId,
-  )) as [{ needs: boolean }];
+  const needing = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT x.id::text FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, school_id text)
+      WHERE NOT EXISTS (SELECT 1 FROM pairings WHERE child_id = x.id AND kind = 'mentor' AND status IN ('proposed', 'active'))
+         OR (x.school_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pairings WHERE child_id = x.id AND kind = 'peer' AND status IN ('proposed', 'active')))`,
+    JSON.stringify(staying.map((c) => ({ id: c.child.id, school_id: c.child.schoolId }))),
+  );
   // Any change to an unpaired child (risk, village, school) can change the best answer.
-  if (needs) await requestMatching(tx, child.townshipCode, "child");
-  return "applied";
+  const needs = new Set(needing.map((r) => r.id));
+  await requestMatchingIn(
+    tx,
+    staying.filter((c) => needs.has(key(c))).map((c) => c.child.townshipCode),
+    "child",
+  );
 }

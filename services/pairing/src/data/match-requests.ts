@@ -1,4 +1,4 @@
-import type { Tx } from "./db.js";
+import type { SqlTx } from "@shouhu/messaging";
 
 /**
  * Lock order, so concurrent work on a township cannot deadlock:
@@ -12,18 +12,18 @@ import type { Tx } from "./db.js";
  */
 const townshipKey = `hashtext('pairing-match:' || $1)`;
 
-export async function lockTownshipForRun(tx: Pick<Tx, "$executeRawUnsafe">, townshipCode: string): Promise<void> {
+export async function lockTownshipForRun(tx: Pick<SqlTx, "$executeRawUnsafe">, townshipCode: string): Promise<void> {
   await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${townshipKey})`, townshipCode);
 }
 
 /** The run's lock without waiting: false when a run or a change is in progress there. */
-export async function tryLockTownshipForRun(tx: Pick<Tx, "$queryRawUnsafe">, townshipCode: string): Promise<boolean> {
+export async function tryLockTownshipForRun(tx: Pick<SqlTx, "$queryRawUnsafe">, townshipCode: string): Promise<boolean> {
   const [row] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(${townshipKey}) AS locked`, townshipCode);
   return row!.locked;
 }
 
 /** Shared locks on one or more townships, in a fixed order. */
-export async function lockTownshipsForChange(tx: Pick<Tx, "$executeRawUnsafe">, townshipCodes: readonly string[]): Promise<void> {
+export async function lockTownshipsForChange(tx: Pick<SqlTx, "$executeRawUnsafe">, townshipCodes: readonly string[]): Promise<void> {
   for (const code of [...new Set(townshipCodes)].sort()) await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock_shared(${townshipKey})`, code);
 }
 
@@ -33,11 +33,18 @@ export async function lockTownshipsForChange(tx: Pick<Tx, "$executeRawUnsafe">, 
  * requests collapse into one row; the matcher picks it up after a short quiet
  * period, so a 1,000-row import is matched once, not 1,000 times.
  */
-export async function requestMatching(tx: Pick<Tx, "$executeRawUnsafe">, townshipCode: string, reason: string): Promise<void> {
+export async function requestMatching(tx: Pick<SqlTx, "$executeRawUnsafe">, townshipCode: string, reason: string): Promise<void> {
+  await requestMatchingIn(tx, [townshipCode], reason);
+}
+
+/** Queues several townships for matching (the townships of a batch of children), by one statement. */
+export async function requestMatchingIn(tx: Pick<SqlTx, "$executeRawUnsafe">, townshipCodes: readonly string[], reason: string): Promise<void> {
+  const codes = [...new Set(townshipCodes)].sort();
+  if (codes.length === 0) return;
   await tx.$executeRawUnsafe(
-    `INSERT INTO match_requests (township_code, requested_at, reason) VALUES ($1, now(), $2)
+    `INSERT INTO match_requests (township_code, requested_at, reason) SELECT code, now(), $2 FROM unnest($1::text[]) AS code
      ON CONFLICT (township_code) DO UPDATE SET requested_at = now(), reason = EXCLUDED.reason`,
-    townshipCode,
+    codes,
     reason,
   );
 }

@@ -1,6 +1,6 @@
 import type { Actor, PairingEndReason, PairingKind } from "@shouhu/contracts";
 import { ConflictError, NotFoundError } from "@shouhu/kit";
-import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import { appendToOutbox, buildEvent, type SqlTx } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
 import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
 import { contains } from "@shouhu/contracts";
@@ -62,7 +62,7 @@ const pairingSelect = `
     JOIN children c ON c.id = p.child_id
     JOIN helpers h ON h.id = p.helper_id`;
 
-export async function loadPairings(db: Pick<Tx, "$queryRawUnsafe">, ids: string[]): Promise<PairingView[]> {
+export async function loadPairings(db: Pick<SqlTx, "$queryRawUnsafe">, ids: string[]): Promise<PairingView[]> {
   if (ids.length === 0) return [];
   return db.$queryRawUnsafe<PairingView[]>(`${pairingSelect} WHERE p.id = ANY($1::uuid[]) ORDER BY p.id`, ids);
 }
@@ -125,7 +125,7 @@ export interface EndFilter {
  * Ends active pairings (publishing pairing.ended) and withdraws open proposals
  * that match the filter, in the caller's transaction. Returns the ended ones.
  */
-export async function endOpenPairings(tx: Tx, filter: EndFilter): Promise<{ ended: PairingView[]; withdrawn: number }> {
+export async function endOpenPairings(tx: SqlTx, filter: EndFilter): Promise<{ ended: PairingView[]; withdrawn: number }> {
   const rows = await tx.$queryRawUnsafe<{ id: string; status: string }[]>(
     `UPDATE pairings p
         SET status = CASE WHEN p.status = 'active' THEN 'ended' ELSE 'withdrawn' END,

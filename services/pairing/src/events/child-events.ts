@@ -1,20 +1,30 @@
 import { todayInChina } from "@shouhu/cn";
-import type { EventHandler, EventHandlers } from "@shouhu/messaging";
-import type { Tx } from "../data/db.js";
-import { applyChildSnapshot } from "../data/children.js";
+import { deferred, rounds, type EventHandler, type EventHandlers, type SqlTx } from "@shouhu/messaging";
+import { applyChildSnapshots, type ChildChange } from "../data/children.js";
+
+/**
+ * A consumer batch's child events, applied together: one pass per round (a child's
+ * second event in the batch goes in the next round, after its first).
+ */
+const childBatch = deferred<SqlTx, ChildChange>(async (tx, changes) => {
+  for (const round of rounds(changes, (c) => c.child.id.toLowerCase())) await applyChildSnapshots(tx, round);
+});
+
+/** Runs a consumer batch's handlers with its child events applied together (the service's `runInTransaction`). */
+export const inChildBatch = <T>(tx: SqlTx, fn: (tx: SqlTx) => Promise<T>): Promise<T> => childBatch.inBatch(tx, fn);
 
 /**
  * Registry events keep the local child projection current and drive pairings:
  * a registration queues matching, an exit ends pairings, a move re-pairs.
- * Each runs in the consumer's transaction with the inbox row (exactly-once effect).
+ * Each runs in the consumer's transaction with the inbox row (exactly-once effect);
+ * a batch's child events are applied together.
  */
 export function childEventHandlers(
   now: () => Date = () => new Date(),
   deps: { requestSnapshot?: (runId: string, county: string) => Promise<unknown> } = {},
-): Required<Pick<EventHandlers<Tx>, "child.registered" | "child.updated" | "child.status-changed" | "snapshot.requested">> {
-  const apply: EventHandler<Tx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => {
-    await applyChildSnapshot(tx, event.data.child, event.actor, todayInChina(now()));
-  };
+): Required<Pick<EventHandlers<SqlTx>, "child.registered" | "child.updated" | "child.status-changed" | "snapshot.requested">> {
+  const apply: EventHandler<SqlTx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) =>
+    childBatch.defer(tx, { child: event.data.child, actor: event.actor, today: todayInChina(now()) });
   return {
     "child.registered": apply,
     "child.updated": apply,

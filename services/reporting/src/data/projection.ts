@@ -190,60 +190,53 @@ async function childState(db: Db, childId: string, fallbackVillage: string): Pro
   return row ?? { villageCode: fallbackVillage, status: null };
 }
 
-/** Years in which the child has a check-up (the examined counter counts active children once per year). */
-async function examinedYears(db: Db, childId: string): Promise<string[]> {
-  const rows = await db.$queryRawUnsafe<{ y: string }[]>(`SELECT DISTINCT to_char(date, 'YYYY') AS y FROM checkups WHERE child_id = $1::uuid`, childId);
-  return rows.map((r) => r.y);
+/** Years in which each child has a check-up (the examined counter counts active children once per year). */
+async function examinedYears(db: Db, childIds: readonly string[]): Promise<Map<string, string[]>> {
+  const years = new Map<string, string[]>();
+  if (childIds.length === 0) return years;
+  const rows = await db.$queryRawUnsafe<{ childId: string; y: string }[]>(
+    `SELECT DISTINCT child_id::text AS "childId", to_char(date, 'YYYY') AS y FROM checkups WHERE child_id = ANY($1::uuid[])`,
+    childIds,
+  );
+  for (const r of rows) years.set(r.childId, [...(years.get(r.childId) ?? []), r.y]);
+  return years;
 }
 
 const concernKeys = (c: { escalated: boolean; resolved: boolean }): string[] => (c.resolved ? [] : c.escalated ? ["open", "escalated_open"] : ["open"]);
 
 /**
- * Moves every row of a child to its current village, with their counters:
+ * Moves every row of the children to their current village, with their counters:
  * a child that moved village is counted, with its pairings, visits, concerns and
- * check-ups, where it lives now (as the producers' snapshots have it).
+ * check-ups, where it lives now (as the producers' snapshots have it). One statement
+ * per table for all the children.
  */
-async function moveRows(db: Db, childId: string, to: string): Promise<void> {
-  const pairings = await db.$queryRawUnsafe<{ from: string; kind: string; state: string }[]>(
-    `UPDATE pairings p SET village_code = $2 FROM pairings o WHERE o.id = p.id AND p.child_id = $1::uuid AND p.village_code <> $2
-     RETURNING o.village_code AS "from", p.kind, p.state`,
-    childId,
-    to,
-  );
-  for (const r of pairings) if (r.state === "active") await shift(db, r.from, to, "pairing", r.kind);
-  const items = await db.$queryRawUnsafe<{ from: string; period: string; bucket: string }[]>(
-    `UPDATE visit_items i SET village_code = $2 FROM visit_items o WHERE o.id = i.id AND i.child_id = $1::uuid AND i.village_code <> $2
-     RETURNING o.village_code AS "from", i.period, i.bucket`,
-    childId,
-    to,
-  );
-  for (const r of items) await shift(db, r.from, to, "item", `${r.period}|${r.bucket}`);
-  const records = await db.$queryRawUnsafe<{ from: string; month: string }[]>(
-    `UPDATE visit_records r SET village_code = $2 FROM visit_records o WHERE o.id = r.id AND r.child_id = $1::uuid AND r.village_code <> $2
-     RETURNING o.village_code AS "from", to_char(r.date, 'YYYY-MM') AS month`,
-    childId,
-    to,
-  );
-  for (const r of records) await shift(db, r.from, to, "record", r.month);
-  const concerns = await db.$queryRawUnsafe<{ from: string; escalated: boolean; resolved: boolean }[]>(
-    `UPDATE concerns k SET village_code = $2 FROM concerns o WHERE o.id = k.id AND k.child_id = $1::uuid AND k.village_code <> $2
-     RETURNING o.village_code AS "from", k.escalated, k.resolved_at IS NOT NULL AS resolved`,
-    childId,
-    to,
-  );
-  for (const r of concerns) for (const key of concernKeys(r)) await shift(db, r.from, to, "concern", key);
-  const checkups = await db.$queryRawUnsafe<{ from: string; year: string; flags: string[] }[]>(
-    `UPDATE checkups k SET village_code = $2 FROM checkups o WHERE o.id = k.id AND k.child_id = $1::uuid AND k.village_code <> $2
-     RETURNING o.village_code AS "from", to_char(k.date, 'YYYY') AS year, k.flags`,
-    childId,
-    to,
-  );
-  for (const r of checkups) for (const flag of new Set(r.flags)) await shift(db, r.from, to, "flag", `${r.year}|${flag}`);
+async function moveRows(db: Db, moves: readonly { childId: string; to: string }[]): Promise<void> {
+  if (moves.length === 0) return;
+  const m = JSON.stringify(moves.map((x) => ({ id: x.childId, to: x.to })));
+  const moved = <R>(table: string, alias: string, returning: string) =>
+    db.$queryRawUnsafe<(R & { from: string; to: string })[]>(
+      `UPDATE ${table} ${alias} SET village_code = m.to FROM ${table} o, jsonb_to_recordset($1::jsonb) AS m(id uuid, "to" text)
+        WHERE o.id = ${alias}.id AND ${alias}.child_id = m.id AND ${alias}.village_code <> m.to
+       RETURNING o.village_code AS "from", m.to AS "to", ${returning}`,
+      m,
+    );
+  for (const r of await moved<{ kind: string; state: string }>("pairings", "p", "p.kind, p.state"))
+    if (r.state === "active") await shift(db, r.from, r.to, "pairing", r.kind);
+  for (const r of await moved<{ period: string; bucket: string }>("visit_items", "i", "i.period, i.bucket"))
+    await shift(db, r.from, r.to, "item", `${r.period}|${r.bucket}`);
+  for (const r of await moved<{ month: string }>("visit_records", "r", "to_char(r.date, 'YYYY-MM') AS month")) await shift(db, r.from, r.to, "record", r.month);
+  for (const r of await moved<{ escalated: boolean; resolved: boolean }>("concerns", "k", "k.escalated, k.resolved_at IS NOT NULL AS resolved"))
+    for (const key of concernKeys(r)) await shift(db, r.from, r.to, "concern", key);
+  for (const r of await moved<{ year: string; flags: string[] }>("checkups", "k", "to_char(k.date, 'YYYY') AS year, k.flags"))
+    for (const flag of new Set(r.flags)) await shift(db, r.from, r.to, "flag", `${r.year}|${flag}`);
   const batch = batches.get(db);
   if (batch) {
-    const id = childId.toLowerCase();
+    const to = new Map(moves.map((x) => [x.childId.toLowerCase(), x.to]));
     for (const map of [batch.items, batch.pairings, batch.concerns] as Map<string, { childId: string; villageCode: string } | null>[]) {
-      for (const row of map.values()) if (row && row.childId.toLowerCase() === id) row.villageCode = to;
+      for (const row of map.values()) {
+        const village = row && to.get(row.childId.toLowerCase());
+        if (row && village) row.villageCode = village;
+      }
     }
   }
 }
@@ -271,68 +264,104 @@ function childKeys(c: ChildRow): [string, string][] {
 }
 
 /**
- * A child snapshot (registration, update, status change, or a rebuild's
- * snapshot): applied only if newer than what is held, so redelivered and
+ * Child snapshots (registration, update, status change, or a rebuild's
+ * snapshot): each applied only if newer than what is held, so redelivered and
  * reordered events converge. A child leaving the programme closes its items
- * not yet due.
+ * not yet due. Many children at once (a consumer batch's child events) by one
+ * statement per step; at most one snapshot per child (the batch passes them in rounds).
  */
-export async function applyChild(db: Db, child: ChildSnapshot): Promise<void> {
-  await lock(db, child.id);
-  const known = cached(db, (b) => b.children, child.id);
-  const [old] =
-    known !== undefined
-      ? known
-        ? [known]
-        : []
-      : await db.$queryRawUnsafe<ChildRow[]>(
-          `SELECT village_code AS "villageCode", school_id AS "schoolId", left_behind_type AS "leftBehindType", categories, risk_level AS "riskLevel", status, revision
-             FROM children WHERE id = $1::uuid FOR UPDATE`,
-          child.id,
-        );
-  if (old && old.revision >= child.revision) return;
-  const next: ChildRow = {
-    villageCode: child.villageCode,
-    schoolId: child.schoolId ?? "",
-    leftBehindType: child.leftBehindType,
-    categories: child.difficultyCategories,
-    riskLevel: child.riskLevel,
-    status: child.status,
-    revision: child.revision,
-  };
+export async function applyChildren(db: Db, children: readonly ChildSnapshot[]): Promise<void> {
+  if (children.length === 0) return;
+  // In id order, like `preload` (a batch's children are locked already).
+  for (const id of lower(children.map((c) => c.id))) await lock(db, id);
+  const held = new Map<string, ChildRow | null>();
+  const unknown: string[] = [];
+  for (const c of children) {
+    const known = cached(db, (b) => b.children, c.id);
+    if (known === undefined) unknown.push(c.id.toLowerCase());
+    else held.set(c.id.toLowerCase(), known);
+  }
+  if (unknown.length) {
+    const rows = await db.$queryRawUnsafe<(ChildRow & { id: string })[]>(
+      `SELECT id::text, village_code AS "villageCode", school_id AS "schoolId", left_behind_type AS "leftBehindType", categories, risk_level AS "riskLevel", status, revision
+         FROM children WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      unknown,
+    );
+    fill(held, unknown, rows);
+  }
+  const changes = children
+    .map((child) => ({ child, old: held.get(child.id.toLowerCase()) ?? null }))
+    .filter(({ child, old }) => !(old && old.revision >= child.revision))
+    .map(({ child, old }) => ({
+      id: child.id,
+      name: child.name,
+      old,
+      next: {
+        villageCode: child.villageCode,
+        schoolId: child.schoolId ?? "",
+        leftBehindType: child.leftBehindType,
+        categories: child.difficultyCategories,
+        riskLevel: child.riskLevel,
+        status: child.status,
+        revision: child.revision,
+      } satisfies ChildRow,
+    }));
+  if (changes.length === 0) return;
   await db.$executeRawUnsafe(
     `INSERT INTO children (id, name, village_code, school_id, left_behind_type, categories, risk_level, status, revision)
-     VALUES ($1::uuid, $2, $3, $4, $5, $6::text[], $7, $8, $9)
+     SELECT id, name, village_code, school_id, left_behind_type, categories, risk_level, status, revision
+       FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, name text, village_code text, school_id text, left_behind_type text, categories text[],
+                                               risk_level text, status text, revision int)
+      ORDER BY id
      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, village_code = EXCLUDED.village_code, school_id = EXCLUDED.school_id,
        left_behind_type = EXCLUDED.left_behind_type, categories = EXCLUDED.categories, risk_level = EXCLUDED.risk_level,
        status = EXCLUDED.status, revision = EXCLUDED.revision`,
-    child.id,
-    child.name,
-    next.villageCode,
-    next.schoolId,
-    next.leftBehindType,
-    next.categories,
-    next.riskLevel,
-    next.status,
-    next.revision,
+    JSON.stringify(
+      changes.map(({ id, name, next }) => ({
+        id,
+        name,
+        village_code: next.villageCode,
+        school_id: next.schoolId,
+        left_behind_type: next.leftBehindType,
+        categories: next.categories,
+        risk_level: next.riskLevel,
+        status: next.status,
+        revision: next.revision,
+      })),
+    ),
   );
-  remember(db, (b) => b.children, child.id, next);
-  if (old) for (const [metric, dims] of childKeys(old)) await bump(db, old.villageCode, metric, dims, -1);
-  for (const [metric, dims] of childKeys(next)) await bump(db, next.villageCode, metric, dims, +1);
+  for (const { id, old, next } of changes) {
+    remember(db, (b) => b.children, id, next);
+    if (old) for (const [metric, dims] of childKeys(old)) await bump(db, old.villageCode, metric, dims, -1);
+    for (const [metric, dims] of childKeys(next)) await bump(db, next.villageCode, metric, dims, +1);
+  }
   // Rows that arrived before the registration, or before a move, follow the child.
-  if (!old || old.villageCode !== next.villageCode) await moveRows(db, child.id, next.villageCode);
+  await moveRows(
+    db,
+    changes.filter(({ old, next }) => !old || old.villageCode !== next.villageCode).map(({ id, next }) => ({ childId: id, to: next.villageCode })),
+  );
   // Check-up coverage counts active children: examined moves with the child's village and status.
-  const wasCounted = old?.status === "active" ? old.villageCode : null;
-  const isCounted = next.status === "active" ? next.villageCode : null;
-  if (wasCounted !== isCounted) {
-    for (const year of await examinedYears(db, child.id)) {
-      if (wasCounted) await bump(db, wasCounted, "examined", year, -1);
-      if (isCounted) await bump(db, isCounted, "examined", year, +1);
+  const counted = changes.map(({ id, old, next }) => ({
+    id,
+    was: old?.status === "active" ? old.villageCode : null,
+    is: next.status === "active" ? next.villageCode : null,
+  }));
+  const recount = counted.filter((c) => c.was !== c.is);
+  const years = await examinedYears(
+    db,
+    recount.map((c) => c.id),
+  );
+  for (const c of recount) {
+    for (const year of years.get(c.id.toLowerCase()) ?? []) {
+      if (c.was) await bump(db, c.was, "examined", year, -1);
+      if (c.is) await bump(db, c.is, "examined", year, +1);
     }
   }
-  if (next.status === "exited") {
+  const exited = changes.filter(({ next }) => next.status === "exited").map(({ id }) => id);
+  if (exited.length) {
     const closed = await db.$queryRawUnsafe<{ villageCode: string; period: string }[]>(
-      `UPDATE visit_items SET bucket = 'closed' WHERE child_id = $1::uuid AND bucket = 'pending' RETURNING village_code AS "villageCode", period`,
-      child.id,
+      `UPDATE visit_items SET bucket = 'closed' WHERE child_id = ANY($1::uuid[]) AND bucket = 'pending' RETURNING village_code AS "villageCode", period`,
+      exited,
     );
     for (const item of closed) {
       await bump(db, item.villageCode, "item", `${item.period}|pending`, -1);

@@ -1,6 +1,16 @@
-import type { AnyEnvelope, EventData } from "@shouhu/contracts";
-import type { BatchPrepare, EventHandlers, SqlTx } from "@shouhu/messaging";
-import { applyCheckup, applyChild, applyConcern, applyItem, applyPairing, applyRecord, countNotification, preload, type Bucket } from "../data/projection.js";
+import type { AnyEnvelope, ChildSnapshot, EventData } from "@shouhu/contracts";
+import { deferred, flushingFirst, rounds, type BatchPrepare, type EventHandlers, type SqlTx } from "@shouhu/messaging";
+import {
+  applyCheckup,
+  applyChildren,
+  applyConcern,
+  applyItem,
+  applyPairing,
+  applyRecord,
+  countNotification,
+  preload,
+  type Bucket,
+} from "../data/projection.js";
 import { completeSnapshot, applyOrgUnits } from "../data/rebuild.js";
 
 type Handlers = EventHandlers<SqlTx>;
@@ -8,18 +18,37 @@ type Handlers = EventHandlers<SqlTx>;
 const snapshotBucket = (d: EventData<"snapshot.visit-item">): Bucket =>
   d.state === "due" ? "pending" : d.state === "overdue" ? "missed" : d.state === "done" ? (d.onTime ? "on_time" : "late") : d.state;
 
+const CHILD_EVENTS = ["child.registered", "child.updated", "child.status-changed", "snapshot.child"] as const;
+
+/**
+ * A consumer batch's child snapshots, applied together: one pass per round (a child's
+ * second snapshot in the batch goes in the next round, after its first).
+ */
+const childBatch = deferred<SqlTx, ChildSnapshot>(async (tx, children) => {
+  for (const round of rounds(children, (c) => c.id.toLowerCase())) await applyChildren(tx, round);
+});
+
+/** Runs a consumer batch's handlers with its child events applied together (inside `inBatch`, so before the counters are written). */
+export const inChildBatch = <T>(tx: SqlTx, fn: (tx: SqlTx) => Promise<T>): Promise<T> => childBatch.inBatch(tx, fn);
+
 /**
  * Every event reporting is routed, applied to the row projections and their
  * counters in the consumer's transaction (with the inbox row: a redelivered
  * event has no effect). Live events and a rebuild's snapshot events go through
  * the same merge functions, which is why a rebuild ends with the live numbers.
+ * A batch's child snapshots are applied together; every other handler applies
+ * the ones before it first.
  */
 export function reportingHandlers(): Handlers {
+  return flushingFirst<SqlTx, Handlers>(handlers(), childBatch.flush, CHILD_EVENTS);
+}
+
+function handlers(): Handlers {
   return {
-    "child.registered": async (e, tx) => applyChild(tx, e.data.child),
-    "child.updated": async (e, tx) => applyChild(tx, e.data.child),
-    "child.status-changed": async (e, tx) => applyChild(tx, e.data.child),
-    "snapshot.child": async (e, tx) => applyChild(tx, e.data.child),
+    "child.registered": async (e, tx) => childBatch.defer(tx, e.data.child),
+    "child.updated": async (e, tx) => childBatch.defer(tx, e.data.child),
+    "child.status-changed": async (e, tx) => childBatch.defer(tx, e.data.child),
+    "snapshot.child": async (e, tx) => childBatch.defer(tx, e.data.child),
 
     "pairing.started": async (e, tx) => {
       const d = e.data;

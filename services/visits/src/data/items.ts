@@ -1,10 +1,11 @@
+import type { SqlTx } from "@shouhu/messaging";
 import { itemDates, periodsBetween } from "../domain/rhythm.js";
 import type { VisitKind } from "@shouhu/contracts";
 import type { PrismaClient, Tx } from "./db.js";
 import { responsibleJoin } from "./responsible.js";
 import { ruleSetFor } from "./rules.js";
 
-type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;
+type Db = Pick<SqlTx, "$queryRawUnsafe" | "$executeRawUnsafe">;
 
 /** Days (China time, both included) whose periods must have items. */
 export interface DayRange {
@@ -14,12 +15,12 @@ export interface DayRange {
 
 /**
  * Creates the items of every period holding a day of `days` for active children
- * (all of a county, or one child; a single date means that day), per the county's rules — only for periods
+ * (all of a county, or some of its children; a single date means that day), per the county's rules — only for periods
  * ending on or after the child's `since`. Idempotent: the (child, kind, period)
  * key makes a second run, or two at once, a no-op. `at` is the injected clock's
  * time, stamped as created_at.
  */
-export async function ensureItems(db: Db, days: DayRange | string, at: Date, scope: { countyCode: string; childId?: string }): Promise<number> {
+export async function ensureItems(db: Db, days: DayRange | string, at: Date, scope: { countyCode: string; childIds?: readonly string[] }): Promise<number> {
   // A single day is still accepted (bench/visits-scan.ts calls it so).
   const range = typeof days === "string" ? onDay(days) : days;
   const { rules, calendar } = await ruleSetFor(db, scope.countyCode);
@@ -32,7 +33,7 @@ export async function ensureItems(db: Db, days: DayRange | string, at: Date, sco
          SELECT gen_random_uuid(), c.id, $1, $2, $10, $3::date, $4::date, $5::date, $6::date, $7::date, 'open', $11::timestamptz
            FROM children c
           WHERE c.county_code = $8 AND c.status = 'active' AND c.since <= $4::date
-            AND ($9::uuid IS NULL OR c.id = $9::uuid)
+            AND ($9::uuid[] IS NULL OR c.id = ANY($9::uuid[]))
           -- One order for every inserter: two catch-up scans inserting the same keys wait for each other, never deadlock.
           ORDER BY c.id
          ON CONFLICT (child_id, kind, period_key) DO NOTHING`,
@@ -44,7 +45,7 @@ export async function ensureItems(db: Db, days: DayRange | string, at: Date, sco
         dates.remindOn,
         dates.escalateOn,
         scope.countyCode,
-        scope.childId ?? null,
+        scope.childIds ?? null,
         rule.responsible,
         at,
       );
@@ -91,9 +92,9 @@ export async function satisfyItem(db: Db, childId: string, kind: string, date: s
   return row ? { itemId: row.id, period: row.period, onTime: row.onTime } : null;
 }
 
-/** A child who left the programme has nothing more due. */
-export async function closeOpenItems(db: Pick<Tx, "$executeRawUnsafe">, childId: string): Promise<number> {
-  return db.$executeRawUnsafe(`UPDATE due_items SET status = 'closed' WHERE child_id = $1::uuid AND status = 'open'`, childId);
+/** Children who left the programme have nothing more due. */
+export async function closeOpenItems(db: Pick<SqlTx, "$executeRawUnsafe">, childIds: readonly string[]): Promise<number> {
+  return db.$executeRawUnsafe(`UPDATE due_items SET status = 'closed' WHERE child_id = ANY($1::uuid[]) AND status = 'open'`, childIds);
 }
 
 export interface ItemRow {

@@ -30,7 +30,7 @@ export async function createRecord(
   return prisma.$transaction(async (tx) => {
     const recordId = uuidv7();
     // The item for the record's period may not exist yet (the scan runs once a day).
-    await ensureItems(tx, onDay(input.date), at, { countyCode: child.countyCode, childId: child.id });
+    await ensureItems(tx, onDay(input.date), at, { countyCode: child.countyCode, childIds: [child.id] });
     const satisfied = await satisfyItem(tx, child.id, input.kind, input.date, recordId);
     await tx.$executeRawUnsafe(
       `INSERT INTO visit_records (id, child_id, kind, date, visitor_user_id, visitor_name, location, duration_minutes, findings,

@@ -1,3 +1,4 @@
+import type { SqlTx } from "@shouhu/messaging";
 import { VisitRule, seedCalendar, seedRules, type SemesterCalendar } from "../domain/rhythm.js";
 import type { Tx } from "./db.js";
 
@@ -11,7 +12,7 @@ export interface RuleSet {
   updatedAt: Date | null;
 }
 
-type Db = Pick<Tx, "$queryRawUnsafe">;
+type Db = Pick<SqlTx, "$queryRawUnsafe">;
 
 export async function ruleSetFor(db: Db, countyCode: string): Promise<RuleSet> {
   const [row] = await db.$queryRawUnsafe<{ rules: VisitRule[]; calendar: SemesterCalendar; updatedBy: string; updatedAt: Date }[]>(

@@ -1,7 +1,6 @@
 import { todayInChina } from "@shouhu/cn";
-import type { EventHandler, EventHandlers } from "@shouhu/messaging";
-import type { Tx } from "../data/db.js";
-import { applyChildSnapshot } from "../data/children.js";
+import { deferred, rounds, type EventHandler, type EventHandlers, type SqlTx } from "@shouhu/messaging";
+import { applyChildSnapshots, type ChildChange } from "../data/children.js";
 import { endAssignment, startAssignment } from "../data/assignments.js";
 import { applyOrgUnitNames } from "../data/org-units.js";
 
@@ -12,28 +11,43 @@ type Consumed =
 export type RequestSnapshot = (runId: string, county: string) => Promise<unknown>;
 
 /**
+ * A consumer batch's child events, applied together: one pass per round (a child's
+ * second event in the batch goes in the next round, after its first).
+ */
+const childBatch = deferred<SqlTx, ChildChange>(async (tx, changes) => {
+  for (const round of rounds(changes, (c) => c.child.id.toLowerCase())) await applyChildSnapshots(tx, round);
+});
+
+/** Runs a consumer batch's handlers with its child events applied together (the service's `runInTransaction`). */
+export const inChildBatch = <T>(tx: SqlTx, fn: (tx: SqlTx) => Promise<T>): Promise<T> => childBatch.inBatch(tx, fn);
+
+/**
  * Registry events keep the child projection and its items; pairing events say
- * who is responsible. Each runs in the consumer's transaction with the inbox row.
+ * who is responsible. Each runs in the consumer's transaction with the inbox row;
+ * a batch's child events are applied together, before any later event of the batch.
  */
 export function visitEventHandlers(
   now: () => Date = () => new Date(),
   deps: { requestSnapshot?: RequestSnapshot } = {},
-): Required<Pick<EventHandlers<Tx>, Consumed>> {
-  const child: EventHandler<Tx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => {
-    const { child: snapshot } = event.data;
+): Required<Pick<EventHandlers<SqlTx>, Consumed>> {
+  const child: EventHandler<SqlTx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => {
     const at = now();
     // The child's `since` is the day the registry acted, not the day this worker got round to it.
-    await applyChildSnapshot(tx, snapshot, todayInChina(at), at, todayInChina(new Date(event.occurredAt)));
+    await childBatch.defer(tx, { child: event.data.child, today: todayInChina(at), at, occurredOn: todayInChina(new Date(event.occurredAt)) });
   };
   return {
     "child.registered": child,
     "child.updated": child,
     "child.status-changed": child,
     "pairing.started": async (event, tx) => {
+      await childBatch.flush(tx);
       const at = now();
       await startAssignment(tx, event.data, event.occurredAt, todayInChina(at), at);
     },
-    "pairing.ended": async (event, tx) => endAssignment(tx, event.data),
+    "pairing.ended": async (event, tx) => {
+      await childBatch.flush(tx);
+      await endAssignment(tx, event.data);
+    },
     "snapshot.org-units": async (event, tx) => applyOrgUnitNames(tx, event.data),
     // A rebuild asks for this county's items, records and concerns.
     "snapshot.requested": async (event) => {
