@@ -33,6 +33,11 @@ const theme = {
     colorError: "#cf1322",
     // Likewise #52c41a (success tags, 已完成 text) is 2.3:1: green-8.
     colorSuccess: "#237804",
+    // The light backgrounds stay AntD's own (derived from the darker seeds they turn grey).
+    colorSuccessBg: "#f6ffed",
+    colorSuccessBorder: "#b7eb8f",
+    colorErrorBg: "#fff2f0",
+    colorErrorBorder: "#ffccc7",
     colorTextDescription: "rgba(0, 0, 0, 0.62)",
     colorTextPlaceholder: "rgba(0, 0, 0, 0.56)",
     borderRadius: 6,
