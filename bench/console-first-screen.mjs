@@ -51,16 +51,24 @@ try {
   if (gen.status !== 0) throw new Error(`generate-register: ${gen.stderr}`);
   const form = new FormData();
   form.append("file", new Blob([readFileSync(xlsx)]), "register.xlsx");
-  const up = await fetch(`${sys.gateway}/api/v1/imports`, { method: "POST", headers: { authorization: `Bearer ${await sys.token("county.admin")}` }, body: form });
+  const up = await fetch(`${sys.gateway}/api/v1/imports`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${await sys.token("county.admin")}` },
+    body: form,
+  });
   const batch = await up.json();
   if (up.status !== 202) throw new Error(`upload: ${up.status} ${JSON.stringify(batch)}`);
   let status;
   for (;;) {
-    status = await (await fetch(`${sys.gateway}/api/v1/imports/${batch.id}`, { headers: { authorization: `Bearer ${await sys.token("county.admin")}` } })).json();
+    status = await (
+      await fetch(`${sys.gateway}/api/v1/imports/${batch.id}`, { headers: { authorization: `Bearer ${await sys.token("county.admin")}` } })
+    ).json();
     if (status.status === "completed" || status.status === "failed") break;
     await sleep(500);
   }
-  const counts = await (await fetch(`${sys.gateway}/api/v1/children/counts`, { headers: { authorization: `Bearer ${await sys.token("county.admin")}` } })).json();
+  const counts = await (
+    await fetch(`${sys.gateway}/api/v1/children/counts`, { headers: { authorization: `Bearer ${await sys.token("county.admin")}` } })
+  ).json();
   log(`import ${status.status}: ${status.acceptedRows} accepted; county admin's jurisdiction holds ${counts.active} active children`);
 
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -118,7 +126,10 @@ try {
   console.log(
     [
       "",
-      `## console: ${counts.active} children in the county admin's jurisdiction; ${ROUNDS} rounds, medians; ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,
+      `## console: ${counts.active} children in the county admin's jurisdiction; ${ROUNDS} rounds, medians; ${os.cpus().length} × ${os.cpus()[0]?.model}, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
       "",
       "| measure | value | baseline | ratio |",
       "| --- | --- | --- | --- |",

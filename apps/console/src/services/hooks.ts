@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "./client";
-import type { InboxMessage, OrgUnit, School } from "./models";
+import type { InboxMessage, OrgUnit, OrgUnitDetail, School } from "./models";
 
 /** Org units change rarely; cached for the session. */
 export function useOrgUnit(code: string | undefined) {
@@ -8,7 +8,7 @@ export function useOrgUnit(code: string | undefined) {
     queryKey: ["org-unit", code],
     enabled: Boolean(code),
     staleTime: Infinity,
-    queryFn: () => unwrap<OrgUnit & { children: OrgUnit[] }>(api.GET("/api/v1/org-units/{code}", { params: { path: { code: code! } } })),
+    queryFn: () => unwrap<OrgUnitDetail>(api.GET("/api/v1/org-units/{code}", { params: { path: { code: code! } } })),
   });
 }
 

@@ -30,7 +30,6 @@ export type Pairing = Ok<"/api/v1/pairings/{id}">;
 export type PairingPage = Ok<"/api/v1/pairings">;
 export type Decisions = Ok<"/api/v1/pairings/decisions", "post">;
 export type Helper = Ok<"/api/v1/helpers">["items"][number];
-export type HelperDetail = Ok<"/api/v1/helpers/{id}">;
 export type HelperPage = Ok<"/api/v1/helpers">;
 export type UnpairedPage = Ok<"/api/v1/unpaired-children">;
 export type UnpairedSummary = Ok<"/api/v1/unpaired-children/summary">;

@@ -66,7 +66,7 @@ export const ChildCounts = z.object({
   byLeftBehindType: z.record(z.string(), z.number().int()),
 });
 
-export const OrgUnitResponse = z.object({
+const OrgUnitResponse = z.object({
   code: z.string(),
   name: z.string(),
   level: z.string().describe("county | township | village"),
