@@ -134,7 +134,8 @@ describe.skipIf(!canRunWithNotifications)("console: 导入 and 消息", () => {
 
     await items.filter({ hasText: "新的关注事项" }).click();
     await expect.poll(() => badge.getAttribute("data-unread"), { timeout: 10_000 }).toBe("2");
-    expect(await page.locator("[data-testid=inbox-item][data-unread=true]").count()).toBe(2);
+    // The list refetches after the badge: wait for it rather than read it once.
+    await expect.poll(() => page.locator("[data-testid=inbox-item][data-unread=true]").count(), { timeout: 10_000 }).toBe(2);
     expect(await items.filter({ hasText: "新的关注事项" }).getAttribute("data-unread")).toBe("false");
 
     await page.setViewportSize({ width: 390, height: 844 });
