@@ -6,7 +6,7 @@
 //     children in the jurisdiction, and a cold load of /children, each against the
 //     baseline of the same first page read straight from the API through the gateway.
 //
-//   npx turbo run build && node bench/console-first-screen.mjs [--rows 10000] [--rounds 5]
+//   npx turbo run build && node bench/console-first-screen.mjs [--rows 10000] [--rounds 5] [--settle 60]
 //
 // Brings up a throwaway system (scripts/lib/system.mjs, ports 4700–4707), imports a
 // generated township register of --rows children through the gateway, and drives
@@ -23,6 +23,7 @@ const arg = (name, fallback) => {
 };
 const ROWS = arg("rows", 10_000);
 const ROUNDS = arg("rounds", 5);
+const SETTLE_S = arg("settle", 60);
 const startedAt = Date.now();
 const log = (m) => console.log(`[console-bench ${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)}s] ${m}`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -71,26 +72,30 @@ try {
   ).json();
   log(`import ${status.status}: ${status.acceptedRows} accepted; county admin's jurisdiction holds ${counts.active} active children`);
 
+  // The import's events keep every consumer busy for a while: browse once they are through (--settle s).
+  await sleep(SETTLE_S * 1000);
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     // A fresh context each round: nothing cached, as for a person signing in on a new machine.
     const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "zh-CN" });
     const page = await ctx.newPage();
-    let signedIn = false;
-    const js = [];
+    // Every script the gateway sends on the way to the first screen, from a cold cache: the app
+    // shell loads before sign-in (it starts the OIDC redirect) and comes from the cache after it,
+    // so both phases count; the issuer's login page is not the console's.
+    let phase = "before";
+    const js = { before: [], after: [] };
     page.on("requestfinished", async (req) => {
-      if (!signedIn || req.resourceType() !== "script" || !req.url().startsWith(sys.gateway)) return;
+      if (req.resourceType() !== "script" || !req.url().startsWith(sys.gateway)) return;
+      const at = phase;
       const sizes = await req.sizes().catch(() => null);
-      if (sizes) js.push(sizes.responseBodySize + sizes.responseHeadersSize);
+      if (sizes) js[at].push(sizes.responseBodySize + sizes.responseHeadersSize);
     });
     await page.goto(`${sys.gateway}/`);
     await page.waitForSelector("#kc-login");
     await page.fill("input[name=username]", "county.admin");
     await page.fill("input[name=password]", DEMO_PASSWORD);
-    // From here on every script the gateway sends counts: the app shell after the login redirect and the 工作台's chunks.
-    await page.evaluate(() => performance.clearResourceTimings());
-    signedIn = true;
+    phase = "after";
     const t0 = Date.now();
     await page.click("#kc-login");
     await page.waitForURL(`${sys.gateway}/`);
@@ -98,7 +103,10 @@ try {
     await page.waitForFunction(() => /\d/.test(document.querySelector("[data-testid=count-active]")?.textContent ?? ""), null, { timeout: 60_000 });
     const firstScreenMs = Date.now() - t0;
     await page.waitForLoadState("networkidle");
-    const jsBytes = js.reduce((a, b) => a + b, 0);
+    const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+    const jsBytes = sum(js.before) + sum(js.after);
+    const jsAfterBytes = sum(js.after);
+    const scripts = js.before.length + js.after.length;
 
     // Client-side navigation, as staff move: click the menu, wait for rows.
     const t1 = performance.now();
@@ -116,9 +124,9 @@ try {
     const res = await fetch(`${sys.gateway}/api/v1/children?limit=20`, { headers: { authorization: `Bearer ${token}` } });
     await res.arrayBuffer();
     const apiMs = performance.now() - t3;
-    rounds.push({ jsBytes, scripts: js.length, firstScreenMs, listMs, reloadMs, apiMs });
+    rounds.push({ jsBytes, jsAfterBytes, scripts, firstScreenMs, listMs, reloadMs, apiMs });
     log(
-      `round ${r + 1}: first screen ${firstScreenMs} ms, ${js.length} scripts ${(jsBytes / 1024).toFixed(1)} KB; list ${listMs.toFixed(0)} ms, reload ${reloadMs.toFixed(0)} ms, API ${apiMs.toFixed(1)} ms`,
+      `round ${r + 1}: first screen ${firstScreenMs} ms, ${scripts} scripts ${(jsBytes / 1024).toFixed(1)} KB (${(jsAfterBytes / 1024).toFixed(1)} KB after sign-in); list ${listMs.toFixed(0)} ms, reload ${reloadMs.toFixed(0)} ms, API ${apiMs.toFixed(1)} ms`,
     );
     await ctx.close();
   }
@@ -133,7 +141,8 @@ try {
       "",
       "| measure | value | baseline | ratio |",
       "| --- | --- | --- | --- |",
-      `| JS transferred for the first screen after sign-in (compressed, ${m("scripts")} files) | ${(m("jsBytes") / 1024).toFixed(1)} KB | target 500 KB | ${(m("jsBytes") / 1024 / 500).toFixed(2)} |`,
+      `| JS transferred to reach the first screen, cold cache (compressed as sent, ${m("scripts")} files) | ${(m("jsBytes") / 1024).toFixed(1)} KB | target 500 KB | ${(m("jsBytes") / 1024 / 500).toFixed(2)} |`,
+      `| … of which after the sign-in redirect (工作台's own chunks) | ${(m("jsAfterBytes") / 1024).toFixed(1)} KB | – | – |`,
       `| sign-in click → 工作台 counts shown | ${m("firstScreenMs").toFixed(0)} ms | – | – |`,
       `| 儿童档案 clicked → first rows shown | ${m("listMs").toFixed(0)} ms | API first page ${m("apiMs").toFixed(1)} ms | ${(m("listMs") / m("apiMs")).toFixed(1)} |`,
       `| /children reloaded → first rows shown | ${m("reloadMs").toFixed(0)} ms | API first page ${m("apiMs").toFixed(1)} ms | ${(m("reloadMs") / m("apiMs")).toFixed(1)} |`,
