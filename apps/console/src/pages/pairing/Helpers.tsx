@@ -49,8 +49,20 @@ export default function Helpers() {
       ),
   });
   const columns: TableColumnsType<Helper> = [
-    { title: "姓名", dataIndex: "name" },
-    { title: "类别", dataIndex: "kindLabel" },
+    {
+      title: "姓名",
+      key: "name",
+      // On a phone the kind goes under the name instead of a column of its own.
+      render: (_, h) => (
+        <Space direction="vertical" size={0}>
+          <span style={{ whiteSpace: "nowrap" }}>{h.name}</span>
+          <Typography.Text type="secondary" className="helper-kind-inline">
+            {h.kindLabel}
+          </Typography.Text>
+        </Space>
+      ),
+    },
+    { title: "类别", dataIndex: "kindLabel", responsive: ["sm"] },
     { title: "所在村（乡镇）", key: "org", responsive: ["md"], render: (_, h) => names.data?.get(h.orgUnitCode) ?? h.orgUnitCode },
     { title: "联系电话", key: "phone", responsive: ["lg"], render: (_, h) => <Field value={h.phone} withheld /> },
     { title: "帮扶负担", key: "load", render: (_, h) => <Load h={h} /> },
