@@ -365,6 +365,11 @@ describe("concerns (强制报告)", () => {
 
     const other = await api("POST", "/api/v1/concerns", "changling.director", { childId: child.id, category: "safety", description: "房屋漏雨" });
     expect(other.status).toBe(201);
+    // One child's cases (the console's child page), not the first page of the township's.
+    const mine = await api("GET", `/api/v1/concerns?childId=${child.id}`, "changling.supervisor");
+    expect(mine.body.items.map((c: { id: string }) => c.id).sort()).toEqual([rec.body.concernId, other.body.id].sort());
+    expect((await api("GET", `/api/v1/concerns?childId=${randomUUID()}`, "changling.supervisor")).body.items).toEqual([]);
+    expect((await api("GET", `/api/v1/concerns?childId=nope`, "changling.supervisor")).body.error.message).toContain("儿童编号格式不正确");
     const ack = await api("POST", `/api/v1/concerns/${other.body.id}/updates`, "changling.supervisor", { status: "acknowledged", note: "已联系村委" });
     expect(ack.body).toMatchObject({ status: "acknowledged", ownerUsername: "changling.supervisor" });
     expect((await api("POST", `/api/v1/concerns/${other.body.id}/updates`, "changling.supervisor", { status: "open", note: "x" })).status).toBe(409);

@@ -170,16 +170,17 @@ export async function findConcern(db: Reader, id: string): Promise<ConcernRow | 
 /** Cases in an org unit, newest first; `raisedBy`: only those that user raised; `open`: not yet resolved. */
 export async function listConcerns(
   db: Reader,
-  f: { orgUnit: string; status: ConcernStatus | null; open: boolean | null; raisedBy: string | null; limit: number },
+  f: { orgUnit: string; childId: string | null; status: ConcernStatus | null; open: boolean | null; raisedBy: string | null; limit: number },
 ): Promise<ConcernRow[]> {
   return db.$queryRawUnsafe<ConcernRow[]>(
     `${concernSelect} WHERE c.village_code LIKE $1 || '%' AND ($2::text IS NULL OR k.status = $2) AND ($3::boolean IS NOT TRUE OR k.status <> 'resolved')
-       AND ($4::text IS NULL OR k.raised_by = $4) ORDER BY k.raised_at DESC LIMIT $5`,
+       AND ($4::text IS NULL OR k.raised_by = $4) AND ($6::uuid IS NULL OR k.child_id = $6::uuid) ORDER BY k.raised_at DESC LIMIT $5`,
     f.orgUnit,
     f.status,
     f.open,
     f.raisedBy,
     f.limit,
+    f.childId,
   );
 }
 

@@ -22,6 +22,8 @@ const UpdateBody = z.object({ status: z.enum(ConcernStatuses).optional(), note: 
 const ListQuery = z.object({
   orgUnit: orgUnitCode().optional(),
   status: z.enum(ConcernStatuses).optional(),
+  /** One child's cases (the child's page). */
+  childId: z.uuid({ message: "儿童编号格式不正确" }).optional(),
   /** Only cases not yet resolved. */
   open: z
     .enum(["true", "false"])
@@ -84,6 +86,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     if (access === "none") throw new ForbiddenError("当前角色无权查看关注事项");
     const rows = await listConcerns(prisma, {
       orgUnit: scopeOf(principal, q.orgUnit),
+      childId: q.childId ?? null,
       status: q.status ?? null,
       open: q.open ?? null,
       raisedBy: access === "own" ? principal.userId : null,

@@ -25,7 +25,7 @@ function useChildList(path: string, childId: string) {
         api.GET(path as "/api/v1/pairings", { params: { query: { childId } } }),
       );
       const rows = Array.isArray(res) ? res : res.items;
-      // /concerns takes no childId filter (it lists the org unit's): keep this child's.
+      // Every route filters by childId on the server; the check stays as a guard.
       return rows.filter((r) => !("childId" in r) || r.childId === childId);
     },
   });
