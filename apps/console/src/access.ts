@@ -39,6 +39,8 @@ export interface Access {
   canApprovePairings: boolean;
   canManageHelpers: boolean;
   canRunMatching: boolean;
+  /** services/gateway/src/routes/audit.ts: county admins, their own county. */
+  canReadAudit: boolean;
   /** Inspectors get counts, not files (DESIGN.md need-to-know). */
   readOnly: boolean;
 }
@@ -59,6 +61,7 @@ export function accessFor(claims: Claims): Access {
     canApprovePairings: has(approvers),
     canManageHelpers: has(helperKeepers),
     canRunMatching: has(matchers),
+    canReadAudit: has(["county-admin"]),
     readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
   };
 }

@@ -118,4 +118,55 @@ describe.skipIf(!canRun)("console", () => {
     await page.waitForSelector("#kc-login", { timeout: 30_000 });
     await ctx.close();
   }, 90_000);
+
+  it("审计: the county admin sees who read which child, a refused attempt, filters by user and outcome; others have no 审计", async () => {
+    // A refused attempt: a supervisor of another township asks for a child of 长岭 (404, recorded as refused).
+    const list = (await (await stack!.api("county.admin", "GET", "/api/v1/children?limit=1")).json()) as { items: { id: string }[] };
+    const childId = list.items[0]!.id;
+    expect((await stack!.api("shimen.supervisor", "GET", `/api/v1/children/${childId}`)).status).toBe(404);
+
+    for (const [who, viewport] of [
+      ["desktop", { width: 1440, height: 900 }],
+      ["phone", { width: 390, height: 844 }],
+    ] as const) {
+      const ctx = await browser!.newContext({ viewport, locale: "zh-CN" });
+      const page = await ctx.newPage();
+      await signInAt(page, base, "county.admin", "/audit");
+      const rows = page.locator("[data-testid=audit-table] .ant-table-row");
+      await rows.first().waitFor({ timeout: 30_000 });
+      const text = await page.locator("[data-testid=audit-table]").innerText();
+      expect(text).toContain("county.admin");
+      expect(text).toContain("建档");
+      expect(text).toMatch(/被拒绝 404/);
+      expect(text).toContain("shimen.supervisor");
+      if (who === "desktop") {
+        expect((await axeSerious(page)).join("\n"), "审计").toBe("");
+        await page.screenshot({ path: path.join(shots, "audit-desktop.png"), fullPage: true });
+        // Only refused attempts on that child's record.
+        await page.getByLabel("儿童编号").fill(childId);
+        await page.getByLabel("结果").click();
+        await page.getByTitle("被拒绝").click();
+        await page.getByRole("button", { name: /查\s*询/ }).click();
+        await expect.poll(async () => (await rows.allInnerTexts()).every((r) => r.includes("被拒绝")) && (await rows.count()) >= 1).toBe(true);
+        await page.getByLabel("儿童编号").fill("");
+        await page.getByLabel("用户").fill("county.admin");
+        await page.getByLabel("结果").click();
+        await page.getByTitle("已允许").click();
+        await page.getByRole("button", { name: /查\s*询/ }).click();
+        await expect.poll(async () => (await rows.allInnerTexts()).every((r) => r.includes("county.admin") && r.includes("已允许"))).toBe(true);
+      } else {
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: path.join(shots, "audit-phone.png"), fullPage: true });
+      }
+      await ctx.close();
+    }
+
+    // A township supervisor: no 审计 in the menu, and the page says why.
+    const ctx = await browser!.newContext({ viewport: { width: 1440, height: 900 }, locale: "zh-CN" });
+    const page = await ctx.newPage();
+    await signInAt(page, base, "changling.supervisor", "/audit");
+    await page.getByText("只有县级管理员可以查看审计记录").waitFor();
+    expect(await page.getByRole("menuitem", { name: "审计" }).count()).toBe(0);
+    await ctx.close();
+  }, 120_000);
 });

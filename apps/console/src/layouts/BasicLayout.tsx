@@ -1,6 +1,7 @@
 import { Suspense, useState } from "react";
 import { Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
 import {
+  AuditOutlined,
   BellOutlined,
   DashboardOutlined,
   HeartOutlined,
@@ -27,6 +28,7 @@ function menuItems(access: Access): MenuProps["items"] {
     access.canSeePairing && { key: "/pairing", icon: <HeartOutlined />, label: "结对帮扶" },
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
     { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
+    access.canReadAudit && { key: "/audit", icon: <AuditOutlined />, label: "审计" },
   ].filter(Boolean) as MenuProps["items"];
 }
 

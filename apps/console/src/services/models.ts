@@ -40,3 +40,5 @@ export interface Page<T> {
 export type MatchRun = Ok<"/api/v1/pairing-runs", "post">;
 export type ChildCounts = Ok<"/api/v1/children/counts">;
 export type ImportBatchList = Ok<"/api/v1/imports">;
+export type AuditPage = Ok<"/api/v1/audit">;
+export type AuditEntry = AuditPage["items"][number];

@@ -17,6 +17,7 @@ export interface paths {
                 query?: {
                     childId?: string;
                     userId?: string;
+                    username?: string;
                     action?: string;
                     outcome?: "allowed" | "refused";
                     from?: string;
@@ -35,7 +36,29 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                seq: string | null;
+                                at: string;
+                                userId: string | null;
+                                username: string | null;
+                                roles: string[];
+                                orgUnit: string | null;
+                                action: string;
+                                outcome: string;
+                                childIds: string[];
+                                method: string;
+                                path: string;
+                                status: number;
+                                requestId: string | null;
+                                clientRequestId: string | null;
+                                sourceIp: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
             };
         };

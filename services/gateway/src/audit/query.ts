@@ -5,6 +5,8 @@ export interface AuditFilter {
   orgUnit: string;
   childId?: string;
   userId?: string;
+  /** The sign-in name staff know each other by. */
+  username?: string;
   action?: string;
   outcome?: "allowed" | "refused";
   from?: string;
@@ -18,6 +20,7 @@ export async function queryAudit(prisma: PrismaClient, q: AuditFilter) {
   const where: Prisma.AuditEntryWhereInput = {
     ...(q.childId ? { childIds: { has: q.childId } } : {}),
     ...(q.userId ? { userId: q.userId } : {}),
+    ...(q.username ? { username: q.username } : {}),
     ...(q.action ? { action: q.action } : {}),
     ...(q.outcome ? { outcome: q.outcome } : {}),
     ...(q.from || q.to ? { at: { ...(q.from ? { gte: new Date(q.from) } : {}), ...(q.to ? { lt: new Date(q.to) } : {}) } } : {}),

@@ -5,9 +5,30 @@ import { countyOf } from "@shouhu/contracts";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { queryAudit } from "../audit/query.js";
 
+const AuditEntry = z.object({
+  id: z.string(),
+  seq: z.string().nullable(),
+  at: z.string(),
+  userId: z.string().nullable(),
+  username: z.string().nullable(),
+  roles: z.array(z.string()),
+  orgUnit: z.string().nullable(),
+  action: z.string(),
+  outcome: z.string(),
+  childIds: z.array(z.string()),
+  method: z.string(),
+  path: z.string(),
+  status: z.number().int(),
+  requestId: z.string().nullable(),
+  clientRequestId: z.string().nullable(),
+  sourceIp: z.string().nullable(),
+});
+const AuditPage = z.object({ items: z.array(AuditEntry), nextCursor: z.string().nullable() });
+
 const AuditQuery = z.object({
   childId: z.uuid().optional(),
   userId: z.string().max(64).optional(),
+  username: z.string().trim().min(1).max(100).optional(),
   action: z.string().max(20).optional(),
   outcome: z.enum(["allowed", "refused"]).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
@@ -23,7 +44,7 @@ const AuditQuery = z.object({
 export function registerAuditRoutes(app: ServiceApp, prisma: PrismaClient): void {
   app.get(
     "/api/v1/audit",
-    { schema: { tags: ["audit"], summary: "审计记录：谁在何时查看、导出、修改（或试图查看）了哪个儿童档案（仅县级管理员，本县）", querystring: AuditQuery } },
+    { schema: { tags: ["audit"], summary: "审计记录：谁在何时查看、导出、修改（或试图查看）了哪个儿童档案（仅县级管理员，本县）", querystring: AuditQuery, response: { 200: AuditPage } } },
     async (request) => {
       const principal = request.principal!;
       if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以查看审计记录");
