@@ -44,7 +44,14 @@ const AuditQuery = z.object({
 export function registerAuditRoutes(app: ServiceApp, prisma: PrismaClient): void {
   app.get(
     "/api/v1/audit",
-    { schema: { tags: ["audit"], summary: "审计记录：谁在何时查看、导出、修改（或试图查看）了哪个儿童档案（仅县级管理员，本县）", querystring: AuditQuery, response: { 200: AuditPage } } },
+    {
+      schema: {
+        tags: ["audit"],
+        summary: "审计记录：谁在何时查看、导出、修改（或试图查看）了哪个儿童档案（仅县级管理员，本县）",
+        querystring: AuditQuery,
+        response: { 200: AuditPage },
+      },
+    },
     async (request) => {
       const principal = request.principal!;
       if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以查看审计记录");
