@@ -73,10 +73,11 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
       ...workerOptions,
       concurrency: 1,
       // Longer than other jobs' 20 s: on a starved machine (load 25 on 2 cores) the import's
-      // lock renewals timed out and a live import was taken over as stalled. 45 s + a stall
-      // check every 15 s still resumes a crashed import within 60 s of a worker running.
+      // lock renewals timed out and a live import was taken over as stalled. The lock is renewed
+      // every 22.5 s, so a crashed import's lock runs out 22.5–45 s after the crash; a stall check
+      // every 5 s (15 s left chaos runs at 62 s, over the 60-s promise) takes it over by 50 s.
       lockDuration: IMPORT_LOCK_MS,
-      workerOptions: { stalledInterval: 15_000, maxStalledCount: 3 },
+      workerOptions: { stalledInterval: 5_000, maxStalledCount: 3 },
       onFailed: async (job, err, final) => {
         if (!final) return;
         const { batchId } = job.data as { batchId: string };
