@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IMPORT_LOCK_MS } from "../src/jobs/workers.js";
+import { IMPORT_LOCK_MS, IMPORT_STALL_CHECK_MS } from "../src/jobs/workers.js";
 import { createTestDatabase, freePort, startTestIssuer, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 
 // A registry process killed with SIGKILL part-way through an import: once a registry runs
@@ -85,7 +85,7 @@ describe("an import survives its process being killed", () => {
 
     // By design the job is taken over within lock + stall check of a worker running again;
     // the wait below is generous only so a CPU-starved CI machine does not fail it.
-    expect(IMPORT_LOCK_MS + 15_000).toBeLessThanOrEqual(60_000); // lock + stall check interval of the import worker
+    expect(IMPORT_LOCK_MS + IMPORT_STALL_CHECK_MS).toBeLessThanOrEqual(60_000); // lock + stall check interval of the import worker
     const killedAt = Date.now();
     startRegistry();
     await until("the registry is ready again", async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 60_000);

@@ -47,6 +47,8 @@ const SWEEP_EVERY_MS = 5 * 60_000;
 
 /** The import job's lock (see the worker's options). */
 export const IMPORT_LOCK_MS = 45_000;
+/** How often the import worker looks for a stalled (crashed) import. */
+export const IMPORT_STALL_CHECK_MS = 5_000;
 
 /** Re-queues imports whose job was lost (process died between commit and enqueue). */
 async function sweepImports(prisma: PrismaClient, queue: Queue): Promise<number> {
@@ -77,7 +79,7 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
       // every 22.5 s, so a crashed import's lock runs out 22.5–45 s after the crash; a stall check
       // every 5 s (15 s left chaos runs at 62 s, over the 60-s promise) takes it over by 50 s.
       lockDuration: IMPORT_LOCK_MS,
-      workerOptions: { stalledInterval: 5_000, maxStalledCount: 3 },
+      workerOptions: { stalledInterval: IMPORT_STALL_CHECK_MS, maxStalledCount: 3 },
       onFailed: async (job, err, final) => {
         if (!final) return;
         const { batchId } = job.data as { batchId: string };
