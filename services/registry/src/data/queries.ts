@@ -67,6 +67,11 @@ export async function getVisibleChild(db: ChildReadDb, principal: Principal, id:
   return (await getVisibleChildAndView(db, principal, id)).child;
 }
 
+/** Children paired with the caller, for the roles whose jurisdiction that widens or narrows (teachers, helpers). */
+async function childIdsPairedToCaller(prisma: PrismaClient, principal: Principal): Promise<string[]> {
+  return isTeacherOnly(principal) || needsPairing(principal) ? childIdsPairedTo(prisma, principal.username) : [];
+}
+
 /**
  * The child and the caller's view of it (need-to-know). The pairing is looked up only
  * for roles whose view depends on it (teachers); every other read stays one statement.
@@ -86,7 +91,7 @@ export async function listChildren(
   filters: ChildFilters,
   canSearchIdNumbers: boolean,
 ): Promise<{ items: ChildRecord[]; nextCursor: string | null; pairedIds: Set<string> }> {
-  const paired = isTeacherOnly(principal) || needsPairing(principal) ? await childIdsPairedTo(prisma, principal.username) : [];
+  const paired = await childIdsPairedToCaller(prisma, principal);
   const and: Prisma.ChildWhereInput[] = [jurisdictionWhere(principal, paired)];
   if (filters.orgUnit) {
     const inside = overlaps(principal.orgUnit, filters.orgUnit);
@@ -119,7 +124,7 @@ export async function listChildren(
 
 /** Active children the caller may see, by risk level and by left-behind type (the 工作台's key counts). */
 export async function childCounts(prisma: PrismaClient, principal: Principal) {
-  const paired = isTeacherOnly(principal) || needsPairing(principal) ? await childIdsPairedTo(prisma, principal.username) : [];
+  const paired = await childIdsPairedToCaller(prisma, principal);
   const where: Prisma.ChildWhereInput = { AND: [jurisdictionWhere(principal, paired), { status: "active" }] };
   const [byRisk, byType] = await Promise.all([
     prisma.child.groupBy({ by: ["riskLevel"], where, _count: { _all: true } }),
