@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { CursorPager, useCursorPages } from "../../components/CursorPager";
 import { Button, Card, DatePicker, Form, Input, Result, Select, Space, Table, Tag, Typography } from "antd";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
@@ -49,8 +50,8 @@ interface Filters {
 export default function AuditPageView() {
   const access = useAccess();
   const [filters, setFilters] = useState<Filters>({});
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useQuery({
     queryKey: ["audit", filters, cursor],
     enabled: access.canReadAudit,
@@ -62,7 +63,7 @@ export default function AuditPageView() {
 
   const apply = (v: { childId?: string; username?: string; outcome?: "allowed" | "refused"; period?: [Dayjs | null, Dayjs | null] | null }) => {
     const [from, to] = v.period ?? [null, null];
-    setCursors([undefined]);
+    pages.reset();
     setFilters({
       ...(v.childId?.trim() ? { childId: v.childId.trim() } : {}),
       ...(v.username?.trim() ? { username: v.username.trim() } : {}),
@@ -146,14 +147,7 @@ export default function AuditPageView() {
             { title: "来源地址", dataIndex: "sourceIp", width: 130, render: (v: string | null) => v ?? "—" },
           ]}
         />
-        <Space style={{ marginTop: 16 }}>
-          <Button disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-            上一页
-          </Button>
-          <Button disabled={!list.data?.nextCursor} onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
-            下一页
-          </Button>
-        </Space>
+        <CursorPager pages={pages} nextCursor={list.data?.nextCursor} style={{ marginTop: 16 }} />
       </Card>
     </div>
   );

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { CursorPager, useCursorPages } from "../../components/CursorPager";
 import { Button, Card, Form, Input, Select, Space, Table, Tag, Typography } from "antd";
 import { useQuery, keepPreviousData } from "@tanstack/react-query";
 import { Link, useNavigate, useSearchParams } from "react-router";
@@ -41,8 +42,8 @@ const PAGE_SIZE = 20;
 const filterKeys = ["q", "orgUnit", "leftBehindType", "difficultyCategory", "riskLevel", "status", "schoolId", "paired"] as const;
 
 /**
- * 儿童档案: the registry's list route, paged on the server by its cursor (the cursors
- * of pages already seen are kept so 上一页 works), filtered by what the route supports.
+ * 儿童档案: the registry's list route, paged on the server by its cursor
+ * (useCursorPages), filtered by what the route supports.
  */
 export default function ChildList() {
   const [params, setParams] = useSearchParams();
@@ -51,9 +52,8 @@ export default function ChildList() {
     const v = params.get(k);
     if (v) filters[k] = v;
   }
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const pageIndex = cursors.length - 1;
-  const cursor = cursors[pageIndex];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const schools = useSchools();
   const myUnit = useAccess().orgUnit;
   const places = useVillageNames(myUnit);
@@ -69,7 +69,7 @@ export default function ChildList() {
   const apply = (values: Record<string, string | undefined>) => {
     const next = new URLSearchParams();
     for (const [k, v] of Object.entries(values)) if (v) next.set(k, v);
-    setCursors([undefined]);
+    pages.reset();
     setParams(next);
   };
 
@@ -174,15 +174,7 @@ export default function ChildList() {
             { title: "状态", dataIndex: "status", width: 80, render: (v) => label("status", v) },
           ]}
         />
-        <Space style={{ marginTop: 16, justifyContent: "flex-end", width: "100%" }}>
-          <Typography.Text type="secondary">第 {pageIndex + 1} 页</Typography.Text>
-          <Button disabled={pageIndex === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-            上一页
-          </Button>
-          <Button disabled={!list.data?.nextCursor} onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
-            下一页
-          </Button>
-        </Space>
+        <CursorPager pages={pages} nextCursor={list.data?.nextCursor} showPage style={{ marginTop: 16, justifyContent: "flex-end", width: "100%" }} />
       </Card>
     </div>
   );

@@ -1,5 +1,6 @@
 import { useState } from "react";
-import { Button, Empty, Input, Progress, Select, Space, Table, Tag, Typography, type TableColumnsType } from "antd";
+import { CursorPager, useCursorPages } from "../../components/CursorPager";
+import { Empty, Input, Progress, Select, Space, Table, Tag, Typography, type TableColumnsType } from "antd";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../../services/client";
 import type { Helper, HelperPage } from "../../services/models";
@@ -36,8 +37,8 @@ export default function Helpers() {
   const names = useVillageNames(access.orgUnit);
   const [kind, setKind] = useState<string>();
   const [q, setQ] = useState<string>();
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useQuery({
     queryKey: ["helpers", kind, q, cursor],
     placeholderData: keepPreviousData,
@@ -84,7 +85,7 @@ export default function Helpers() {
           value={kind}
           onChange={(v) => {
             setKind(v);
-            setCursors([undefined]);
+            pages.reset();
           }}
         />
         <Input.Search
@@ -94,7 +95,7 @@ export default function Helpers() {
           style={{ width: 200 }}
           onSearch={(v) => {
             setQ(v.trim() || undefined);
-            setCursors([undefined]);
+            pages.reset();
           }}
         />
       </Space>
@@ -107,14 +108,7 @@ export default function Helpers() {
         pagination={false}
         locale={{ emptyText: <Empty description="本辖区暂无在岗帮扶人" /> }}
       />
-      <Space style={{ marginTop: 12 }}>
-        <Button disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          上一页
-        </Button>
-        <Button disabled={!list.data?.nextCursor} onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
-          下一页
-        </Button>
-      </Space>
+      <CursorPager pages={pages} nextCursor={list.data?.nextCursor} style={{ marginTop: 12 }} />
     </div>
   );
 }

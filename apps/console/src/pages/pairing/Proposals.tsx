@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { CursorPager, useCursorPages } from "../../components/CursorPager";
 import { App, Button, Empty, Grid, Input, List, Modal, Space, Table, Tag, Typography, type TableColumnsType } from "antd";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
@@ -50,8 +51,8 @@ export default function Proposals({ canDecide }: { canDecide: boolean }) {
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const names = useVillageNames(access.orgUnit);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const [selected, setSelected] = useState<string[]>([]);
   const [failures, setFailures] = useState<Decisions["results"]>([]);
   const askNote = useRejectNote();
@@ -200,14 +201,7 @@ export default function Proposals({ canDecide }: { canDecide: boolean }) {
           rowSelection={canDecide ? { selectedRowKeys: selected, onChange: (keys) => setSelected(keys as string[]) } : undefined}
         />
       )}
-      <Space style={{ marginTop: 12 }}>
-        <Button disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          上一页
-        </Button>
-        <Button disabled={!list.data?.nextCursor} onClick={() => setCursors([...cursors, list.data!.nextCursor!])}>
-          下一页
-        </Button>
-      </Space>
+      <CursorPager pages={pages} nextCursor={list.data?.nextCursor} style={{ marginTop: 12 }} />
       <Modal
         open={failures.length > 0}
         title="以下结对建议未能处理"
