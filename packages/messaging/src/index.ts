@@ -22,5 +22,6 @@ export { silentLogger, type MessagingLogger } from "./logger.js";
 export { inPgTransaction, sqlOn } from "./pg-transaction.js";
 export { lockChildPairings, rememberEndedPairing } from "./pairing-order.js";
 export { helperEnded, helperStarted, type HelperProjection } from "./helper-projection.js";
+export { upsertChildren, type ChildProjection } from "./child-projection.js";
 export { closeWatchedQueues, watchOutbox, watchQueue } from "./metrics.js";
 export { deferred, flushingFirst, rounds, type Deferred } from "./deferred.js";

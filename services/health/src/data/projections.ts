@@ -1,40 +1,30 @@
 import type { ChildSnapshot, EventData } from "@shouhu/contracts";
-import { helperEnded, helperStarted, type HelperProjection, type SqlTx } from "@shouhu/messaging";
+import { helperEnded, helperStarted, upsertChildren, type ChildProjection, type HelperProjection, type SqlTx } from "@shouhu/messaging";
+
+/** The children this service holds: who is in a campaign's scope, and whom to tell of a finding. */
+const children: ChildProjection<ChildSnapshot> = {
+  table: "children",
+  child: (c) => c,
+  columns: {
+    name: { type: "text", value: (c) => c.name },
+    sex: { type: "text", value: (c) => c.sex },
+    birth_date: { type: "date", value: (c) => c.birthDate },
+    village_code: { type: "text", value: (c) => c.villageCode },
+    township_code: { type: "text", value: (c) => c.townshipCode },
+    school_id: { type: "text", value: (c) => c.schoolId },
+    status: { type: "text", value: (c) => c.status },
+    guardian_name: { type: "text", value: (c) => c.guardian?.name ?? null },
+    guardian_phone: { type: "text", value: (c) => c.guardian?.phone ?? null },
+  },
+  returning: { status: "status" },
+};
 
 /**
- * Children as the registry last said (older revisions ignored), by one multi-row upsert;
- * at most one snapshot per child (a consumer batch passes them in rounds, see `rounds`).
+ * Children as the registry last said (the shared rules: @shouhu/messaging child-projection);
+ * at most one snapshot per child (a consumer batch passes them in `rounds`).
  */
-export async function applyChildren(tx: Pick<SqlTx, "$queryRawUnsafe" | "$executeRawUnsafe">, children: readonly ChildSnapshot[]): Promise<void> {
-  if (children.length === 0) return;
-  const applied = await tx.$queryRawUnsafe<{ id: string; status: string }[]>(
-    `INSERT INTO children (id, name, sex, birth_date, village_code, township_code, school_id, status, guardian_name, guardian_phone, revision)
-     SELECT id, name, sex, birth_date, village_code, township_code, school_id, status, guardian_name, guardian_phone, revision
-       FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, name text, sex text, birth_date date, village_code text, township_code text, school_id text,
-                                               status text, guardian_name text, guardian_phone text, revision int)
-      -- One order for every writer: two batches upserting the same children wait for each other, never deadlock.
-      ORDER BY id
-     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date,
-       village_code = EXCLUDED.village_code, township_code = EXCLUDED.township_code, school_id = EXCLUDED.school_id,
-       status = EXCLUDED.status, guardian_name = EXCLUDED.guardian_name, guardian_phone = EXCLUDED.guardian_phone, revision = EXCLUDED.revision
-     WHERE children.revision < EXCLUDED.revision
-     RETURNING id::text, status`,
-    JSON.stringify(
-      children.map((c) => ({
-        id: c.id,
-        name: c.name,
-        sex: c.sex,
-        birth_date: c.birthDate,
-        village_code: c.villageCode,
-        township_code: c.townshipCode,
-        school_id: c.schoolId,
-        status: c.status,
-        guardian_name: c.guardian?.name ?? null,
-        guardian_phone: c.guardian?.phone ?? null,
-        revision: c.revision,
-      })),
-    ),
-  );
+export async function applyChildren(tx: Pick<SqlTx, "$queryRawUnsafe" | "$executeRawUnsafe">, snapshots: readonly ChildSnapshot[]): Promise<void> {
+  const applied = await upsertChildren<ChildSnapshot, { status: string }>(tx, children, snapshots);
   // A child who left the programme is no longer followed up here: their open findings close.
   const left = applied.filter((c) => c.status !== "active");
   if (left.length) {

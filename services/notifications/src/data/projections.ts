@@ -1,27 +1,26 @@
 import type { ChildSnapshot, EventData } from "@shouhu/contracts";
-import { helperEnded, helperStarted, type HelperProjection, type SqlTx } from "@shouhu/messaging";
+import { helperEnded, helperStarted, upsertChildren, type ChildProjection, type HelperProjection, type SqlTx } from "@shouhu/messaging";
 import type { Family, Parent } from "../domain/rules.js";
 
-/** The child as the registry last said (older revisions ignored): birthdays and the guardian's phone. */
-export async function applyChild(tx: Pick<SqlTx, "$executeRawUnsafe">, child: ChildSnapshot): Promise<void> {
-  await tx.$executeRawUnsafe(
-    `INSERT INTO children (id, name, birth_date, village_code, township_code, status, guardian_name, guardian_phone, parents, revision)
-     VALUES ($1::uuid, $2, $3::date, $4, $5, $6, $7, $8, $10::jsonb, $9)
-     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, birth_date = EXCLUDED.birth_date, village_code = EXCLUDED.village_code,
-       township_code = EXCLUDED.township_code, status = EXCLUDED.status, guardian_name = EXCLUDED.guardian_name,
-       guardian_phone = EXCLUDED.guardian_phone, parents = EXCLUDED.parents, revision = EXCLUDED.revision
-     WHERE children.revision < EXCLUDED.revision`,
-    child.id,
-    child.name,
-    child.birthDate,
-    child.villageCode,
-    child.townshipCode,
-    child.status,
-    child.guardian?.name ?? null,
-    child.guardian?.phone ?? null,
-    child.revision,
-    JSON.stringify(child.parents),
-  );
+/** The children this service holds: birthdays, the guardian's phone, the parents to text. */
+const children: ChildProjection<ChildSnapshot> = {
+  table: "children",
+  child: (c) => c,
+  columns: {
+    name: { type: "text", value: (c) => c.name },
+    birth_date: { type: "date", value: (c) => c.birthDate },
+    village_code: { type: "text", value: (c) => c.villageCode },
+    township_code: { type: "text", value: (c) => c.townshipCode },
+    status: { type: "text", value: (c) => c.status },
+    guardian_name: { type: "text", value: (c) => c.guardian?.name ?? null },
+    guardian_phone: { type: "text", value: (c) => c.guardian?.phone ?? null },
+    parents: { type: "jsonb", value: (c) => c.parents },
+  },
+};
+
+/** The child as the registry last said (the shared rules: @shouhu/messaging child-projection). */
+export async function applyChild(tx: Pick<SqlTx, "$queryRawUnsafe">, child: ChildSnapshot): Promise<void> {
+  await upsertChildren(tx, children, [child]);
 }
 
 /** The guardian and parents as the registry last said; nothing if the child was never seen. */

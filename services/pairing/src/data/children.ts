@@ -1,5 +1,5 @@
 import type { Actor, ChildSnapshot, PairingKind } from "@shouhu/contracts";
-import type { SqlTx } from "@shouhu/messaging";
+import { upsertChildren, type ChildProjection, type SqlTx } from "@shouhu/messaging";
 import { endOpenPairings } from "./pairings.js";
 import { lockTownshipsForChange, requestMatchingIn } from "./match-requests.js";
 
@@ -17,6 +17,26 @@ export interface ChildChange {
   actor: Actor;
   today: string;
 }
+
+/** The children this service holds: whom to match, with what (school, risk, category). */
+const children: ChildProjection<ChildChange> = {
+  table: "children",
+  child: (c) => c.child,
+  columns: {
+    name: { type: "text", value: (c) => c.child.name },
+    sex: { type: "text", value: (c) => c.child.sex },
+    birth_date: { type: "date", value: (c) => c.child.birthDate },
+    village_code: { type: "text", value: (c) => c.child.villageCode },
+    township_code: { type: "text", value: (c) => c.child.townshipCode },
+    school_id: { type: "text", value: (c) => c.child.schoolId },
+    school_name: { type: "text", value: (c) => c.child.schoolName },
+    left_behind_type: { type: "text", value: (c) => c.child.leftBehindType },
+    difficulty_categories: { type: "text[]", value: (c) => c.child.difficultyCategories },
+    risk_level: { type: "text", value: (c) => c.child.riskLevel },
+    status: { type: "text", value: (c) => c.child.status },
+    updated_at: { type: "timestamptz", value: () => new Date() },
+  },
+};
 
 const SELECT = `SELECT id::text, township_code AS "townshipCode", school_id AS "schoolId", status, revision FROM children WHERE id = ANY($1::uuid[]) ORDER BY id`;
 const key = (c: ChildChange) => c.child.id.toLowerCase();
@@ -65,37 +85,7 @@ export async function applyChildSnapshots(tx: SqlTx, changes: readonly ChildChan
     if (was && is && was.townshipCode !== is.townshipCode) throw new Error(`child ${c.child.id} moved while being updated; retry`);
   }
 
-  await tx.$executeRawUnsafe(
-    `INSERT INTO children (id, name, sex, birth_date, village_code, township_code, school_id, school_name, left_behind_type,
-                           difficulty_categories, risk_level, status, revision, updated_at)
-     SELECT id, name, sex, birth_date, village_code, township_code, school_id, school_name, left_behind_type,
-            difficulty_categories, risk_level, status, revision, now()
-       FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, name text, sex text, birth_date date, village_code text, township_code text, school_id text,
-                                               school_name text, left_behind_type text, difficulty_categories text[], risk_level text, status text, revision int)
-      ORDER BY id
-     ON CONFLICT (id) DO UPDATE SET
-       name = EXCLUDED.name, sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date, village_code = EXCLUDED.village_code,
-       township_code = EXCLUDED.township_code, school_id = EXCLUDED.school_id, school_name = EXCLUDED.school_name,
-       left_behind_type = EXCLUDED.left_behind_type, difficulty_categories = EXCLUDED.difficulty_categories,
-       risk_level = EXCLUDED.risk_level, status = EXCLUDED.status, revision = EXCLUDED.revision, updated_at = now()`,
-    JSON.stringify(
-      fresh.map(({ child }) => ({
-        id: child.id,
-        name: child.name,
-        sex: child.sex,
-        birth_date: child.birthDate,
-        village_code: child.villageCode,
-        township_code: child.townshipCode,
-        school_id: child.schoolId,
-        school_name: child.schoolName,
-        left_behind_type: child.leftBehindType,
-        difficulty_categories: child.difficultyCategories,
-        risk_level: child.riskLevel,
-        status: child.status,
-        revision: child.revision,
-      })),
-    ),
-  );
+  await upsertChildren(tx, children, fresh);
 
   const end = (c: ChildChange, kinds: PairingKind[], reason: "child_exited" | "child_moved", onlyTeacherOfSchool?: string) =>
     endOpenPairings(tx, { childId: c.child.id, kinds, reason, actor: c.actor, today: c.today, onlyTeacherOfSchool });

@@ -1,4 +1,4 @@
-import type { SqlTx } from "@shouhu/messaging";
+import { upsertChildren, type ChildProjection, type SqlTx } from "@shouhu/messaging";
 import type { ChildSnapshot } from "@shouhu/contracts";
 
 type Db = SqlTx;
@@ -263,6 +263,21 @@ function childKeys(c: ChildRow): [string, string][] {
   ];
 }
 
+/** The children the counts are kept for (the shared rules: @shouhu/messaging child-projection). */
+const childRows: ChildProjection<{ id: string; name: string; next: ChildRow }> = {
+  table: "children",
+  child: (c) => ({ id: c.id, revision: c.next.revision }),
+  columns: {
+    name: { type: "text", value: (c) => c.name },
+    village_code: { type: "text", value: (c) => c.next.villageCode },
+    school_id: { type: "text", value: (c) => c.next.schoolId },
+    left_behind_type: { type: "text", value: (c) => c.next.leftBehindType },
+    categories: { type: "text[]", value: (c) => c.next.categories },
+    risk_level: { type: "text", value: (c) => c.next.riskLevel },
+    status: { type: "text", value: (c) => c.next.status },
+  },
+};
+
 /**
  * Child snapshots (registration, update, status change, or a rebuild's
  * snapshot): each applied only if newer than what is held, so redelivered and
@@ -307,29 +322,7 @@ export async function applyChildren(db: Db, children: readonly ChildSnapshot[]):
       } satisfies ChildRow,
     }));
   if (changes.length === 0) return;
-  await db.$executeRawUnsafe(
-    `INSERT INTO children (id, name, village_code, school_id, left_behind_type, categories, risk_level, status, revision)
-     SELECT id, name, village_code, school_id, left_behind_type, categories, risk_level, status, revision
-       FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, name text, village_code text, school_id text, left_behind_type text, categories text[],
-                                               risk_level text, status text, revision int)
-      ORDER BY id
-     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, village_code = EXCLUDED.village_code, school_id = EXCLUDED.school_id,
-       left_behind_type = EXCLUDED.left_behind_type, categories = EXCLUDED.categories, risk_level = EXCLUDED.risk_level,
-       status = EXCLUDED.status, revision = EXCLUDED.revision`,
-    JSON.stringify(
-      changes.map(({ id, name, next }) => ({
-        id,
-        name,
-        village_code: next.villageCode,
-        school_id: next.schoolId,
-        left_behind_type: next.leftBehindType,
-        categories: next.categories,
-        risk_level: next.riskLevel,
-        status: next.status,
-        revision: next.revision,
-      })),
-    ),
-  );
+  await upsertChildren(db, childRows, changes);
   for (const { id, old, next } of changes) {
     remember(db, (b) => b.children, id, next);
     if (old) for (const [metric, dims] of childKeys(old)) await bump(db, old.villageCode, metric, dims, -1);

@@ -1,5 +1,5 @@
 import type { ChildSnapshot } from "@shouhu/contracts";
-import type { SqlTx } from "@shouhu/messaging";
+import { upsertChildren, type ChildProjection, type SqlTx } from "@shouhu/messaging";
 import { closeOpenItems, ensureItems } from "./items.js";
 
 type Db = Pick<SqlTx, "$queryRawUnsafe" | "$executeRawUnsafe">;
@@ -11,6 +11,28 @@ export interface ChildChange {
   at: Date;
   occurredOn: string;
 }
+
+/** The children this service holds: whose visits are due, from when, under which county's rules. */
+const children: ChildProjection<ChildChange> = {
+  table: "children",
+  child: (c) => c.child,
+  columns: {
+    name: { type: "text", value: (c) => c.child.name },
+    village_code: { type: "text", value: (c) => c.child.villageCode },
+    township_code: { type: "text", value: (c) => c.child.townshipCode },
+    county_code: { type: "text", value: (c) => c.child.countyCode },
+    school_id: { type: "text", value: (c) => c.child.schoolId },
+    status: { type: "text", value: (c) => c.child.status },
+    // A producer's clock ahead of ours must not start the child in the future.
+    since: { type: "date", value: (c) => (c.occurredOn < c.today ? c.occurredOn : c.today) },
+    updated_at: { type: "timestamptz", value: (c) => c.at },
+  },
+  onUpdate: {
+    // re-admitted children start a new stretch: nothing is due for the time they were out
+    since: "CASE WHEN children.status = 'exited' AND EXCLUDED.status = 'active' THEN EXCLUDED.since ELSE children.since END",
+  },
+  returning: { since: "to_char(since, 'YYYY-MM-DD')" },
+};
 
 /**
  * Keeps the child projection current (older revisions ignored) and the children's
@@ -36,35 +58,7 @@ export async function applyChildSnapshots(tx: Db, changes: readonly ChildChange[
   );
   const fresh = changes.filter((c) => (previous.get(c.child.id.toLowerCase()) ?? -1) < c.child.revision);
   if (fresh.length === 0) return;
-  const rows = await tx.$queryRawUnsafe<{ id: string; since: string }[]>(
-    `INSERT INTO children (id, name, village_code, township_code, county_code, school_id, status, revision, since, updated_at)
-     SELECT id, name, village_code, township_code, county_code, school_id, status, revision, since, updated_at
-       FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, name text, village_code text, township_code text, county_code text, school_id text,
-                                               status text, revision int, since date, updated_at timestamptz)
-      ORDER BY id
-     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, village_code = EXCLUDED.village_code,
-       township_code = EXCLUDED.township_code, county_code = EXCLUDED.county_code, school_id = EXCLUDED.school_id,
-       status = EXCLUDED.status, revision = EXCLUDED.revision,
-       -- re-admitted children start a new stretch: nothing is due for the time they were out
-       since = CASE WHEN children.status = 'exited' AND EXCLUDED.status = 'active' THEN EXCLUDED.since ELSE children.since END,
-       updated_at = EXCLUDED.updated_at
-     RETURNING id::text, to_char(since, 'YYYY-MM-DD') AS since`,
-    JSON.stringify(
-      fresh.map(({ child, today, at, occurredOn }) => ({
-        id: child.id,
-        name: child.name,
-        village_code: child.villageCode,
-        township_code: child.townshipCode,
-        county_code: child.countyCode,
-        school_id: child.schoolId,
-        status: child.status,
-        revision: child.revision,
-        // A producer's clock ahead of ours must not start the child in the future.
-        since: occurredOn < today ? occurredOn : today,
-        updated_at: at,
-      })),
-    ),
-  );
+  const rows = await upsertChildren<ChildChange, { since: string }>(tx, children, fresh);
   const since = new Map(rows.map((r) => [r.id, r.since]));
 
   const exited = fresh.filter((c) => c.child.status === "exited");
