@@ -10,6 +10,7 @@ import { createReportExport, figuresBySchool, reportExportState, reportExportWit
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports } from "../jobs/export.js";
 import { contains, orgUnitCode } from "@shouhu/contracts";
+import { DrilldownResponse, ExportStartedResponse, ExportStateResponse, OverviewResponse, SupervisionResponse, TrendResponse } from "./schemas.js";
 
 const code = orgUnitCode();
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "月份格式应为 YYYY-MM");
@@ -41,7 +42,14 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
 
   app.get(
     "/api/v1/reports/overview",
-    { schema: { tags: ["reports"], summary: "总览：每个下级单位一行（县→乡镇，乡镇→村），含合计", querystring: OverviewQuery } },
+    {
+      schema: {
+        tags: ["reports"],
+        summary: "总览：每个下级单位一行（县→乡镇，乡镇→村），含合计",
+        querystring: OverviewQuery,
+        response: { 200: OverviewResponse },
+      },
+    },
     async (request) => {
       const principal = request.principal!;
       requireReader(principal);
@@ -50,29 +58,33 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     },
   );
 
-  app.get("/api/v1/reports/drilldown", { schema: { tags: ["reports"], summary: "乡镇下钻：按村或按学校", querystring: DrillQuery } }, async (request) => {
-    const principal = request.principal!;
-    requireReader(principal);
-    const orgUnit = scopeOf(principal, request.query.orgUnit);
-    const m = request.query.month ?? thisMonth();
-    if (request.query.by === "village") {
-      const rows = await figuresFromCounters(prisma, { orgUnit, unitLength: 12, month: m });
-      await addConcernAges(prisma, rows, orgUnit, 12, deps.now());
-      return { orgUnit, by: "village", month: m, rows, total: totals(rows, orgUnit, "合计", m) };
-    }
-    // Schools: children and pairing from the rows (a township is a few thousand children).
-    const rows = await figuresBySchool(prisma, orgUnit, m.slice(0, 4));
-    return {
-      orgUnit,
-      by: "school",
-      month: m,
-      rows: rows.map((r) => ({
-        ...r,
-        schoolName: r.schoolId === "" ? "未入学" : (r.schoolName ?? r.schoolId),
-        mentorCoverage: r.children ? Math.round((r.mentored / r.children) * 1000) / 1000 : null,
-      })),
-    };
-  });
+  app.get(
+    "/api/v1/reports/drilldown",
+    { schema: { tags: ["reports"], summary: "乡镇下钻：按村或按学校", querystring: DrillQuery, response: { 200: DrilldownResponse } } },
+    async (request) => {
+      const principal = request.principal!;
+      requireReader(principal);
+      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      const m = request.query.month ?? thisMonth();
+      if (request.query.by === "village") {
+        const rows = await figuresFromCounters(prisma, { orgUnit, unitLength: 12, month: m });
+        await addConcernAges(prisma, rows, orgUnit, 12, deps.now());
+        return { orgUnit, by: "village", month: m, rows, total: totals(rows, orgUnit, "合计", m) };
+      }
+      // Schools: children and pairing from the rows (a township is a few thousand children).
+      const rows = await figuresBySchool(prisma, orgUnit, m.slice(0, 4));
+      return {
+        orgUnit,
+        by: "school",
+        month: m,
+        rows: rows.map((r) => ({
+          ...r,
+          schoolName: r.schoolId === "" ? "未入学" : (r.schoolName ?? r.schoolId),
+          mentorCoverage: r.children ? Math.round((r.mentored / r.children) * 1000) / 1000 : null,
+        })),
+      };
+    },
+  );
 
   // Whether the right person is being told: deliveries and failures by channel (the deployment's, so county admins only).
   app.get(
@@ -89,7 +101,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
 
   app.get(
     "/api/v1/reports/trend",
-    { schema: { tags: ["reports"], summary: "近12个月趋势：走访记录、走访及时率、新增关注事项", querystring: TrendQuery } },
+    { schema: { tags: ["reports"], summary: "近12个月趋势：走访记录、走访及时率、新增关注事项", querystring: TrendQuery, response: { 200: TrendResponse } } },
     async (request) => {
       const principal = request.principal!;
       requireReader(principal);
@@ -100,20 +112,32 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
 
   app.get(
     "/api/v1/reports/supervision",
-    { schema: { tags: ["reports"], summary: "乡镇督导报告：未结对、逾期未访、未体检、在办关注事项", querystring: SupervisionQuery } },
+    {
+      schema: {
+        tags: ["reports"],
+        summary: "乡镇督导报告：未结对、逾期未访、未体检、在办关注事项",
+        querystring: SupervisionQuery,
+        response: { 200: SupervisionResponse },
+      },
+    },
     async (request) => {
       const principal = request.principal!;
       requireReader(principal);
       const orgUnit = scopeOf(principal, request.query.orgUnit);
       if (orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具");
       const report = await supervision(prisma, orgUnit, thisMonth().slice(0, 4), deps.now());
-      return { orgUnit, name: await orgUnitName(prisma, orgUnit), ...report };
+      return {
+        orgUnit,
+        name: await orgUnitName(prisma, orgUnit),
+        ...report,
+        openConcerns: report.openConcerns.map((c) => ({ ...c, raisedAt: c.raisedAt?.toISOString() ?? null })),
+      };
     },
   );
 
   app.post(
     "/api/v1/reports/exports",
-    { schema: { tags: ["reports"], summary: "导出报表（.xlsx，后台生成，可查询进度）", body: ExportBody } },
+    { schema: { tags: ["reports"], summary: "导出报表（.xlsx，后台生成，可查询进度）", body: ExportBody, response: { 202: ExportStartedResponse } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireReader(principal);
@@ -128,12 +152,21 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     },
   );
 
-  app.get("/api/v1/reports/exports/:id", { schema: { tags: ["reports"], summary: "导出进度", params: IdParams } }, async (request) => {
-    const principal = request.principal!;
-    const job = await reportExportState(prisma, request.params.id);
-    if (!job || job.requestedBy !== principal.username) throw new NotFoundError("导出任务", request.params.id);
-    return { ...job, progress: job.total ? Math.round((job.done / job.total) * 100) / 100 : 0 };
-  });
+  app.get(
+    "/api/v1/reports/exports/:id",
+    { schema: { tags: ["reports"], summary: "导出进度", params: IdParams, response: { 200: ExportStateResponse } } },
+    async (request) => {
+      const principal = request.principal!;
+      const job = await reportExportState(prisma, request.params.id);
+      if (!job || job.requestedBy !== principal.username) throw new NotFoundError("导出任务", request.params.id);
+      return {
+        ...job,
+        createdAt: job.createdAt.toISOString(),
+        finishedAt: job.finishedAt?.toISOString() ?? null,
+        progress: job.total ? Math.round((job.done / job.total) * 100) / 100 : 0,
+      };
+    },
+  );
 
   app.get("/api/v1/reports/exports/:id/file", { schema: { tags: ["reports"], summary: "下载导出的报表", params: IdParams } }, async (request, reply) => {
     const principal = request.principal!;
