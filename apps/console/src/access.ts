@@ -3,8 +3,9 @@ import type { Claims } from "./auth/oidc";
 /**
  * What the signed-in user may see and do in the console, decided in one place from the
  * access token's realm roles and org_unit. It only hides what the API would refuse
- * anyway (the API decides; test/access.test.ts keeps these lists equal to the
- * services' permission lists); data itself comes already reduced by need-to-know.
+ * anyway (the API decides; each list names the service's permission list it mirrors, and
+ * the console's tests check a hidden page is refused by the API too); data itself comes
+ * already reduced by need-to-know.
  */
 export const ROLE_LABELS: Record<string, string> = {
   "county-admin": "县级管理员",
@@ -24,6 +25,9 @@ const helperKeepers = ["county-admin", "federation-officer", "township-superviso
 const approvers = ["county-admin", "township-supervisor"];
 const matchers = ["county-admin", "federation-officer", "township-supervisor"];
 
+/** services/reporting/src/routes/reports.ts */
+const reportReaders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "inspector"];
+
 /** Highest first: the role a person is shown as when they hold several. */
 const rolePrecedence = Object.keys(ROLE_LABELS);
 
@@ -39,6 +43,8 @@ export interface Access {
   canApprovePairings: boolean;
   canManageHelpers: boolean;
   canRunMatching: boolean;
+  /** services/reporting/src/routes/reports.ts requireReader. */
+  canSeeReports: boolean;
   /** services/gateway/src/routes/audit.ts: county admins, their own county. */
   canReadAudit: boolean;
   /** Inspectors get counts, not files (DESIGN.md need-to-know). */
@@ -61,6 +67,7 @@ export function accessFor(claims: Claims): Access {
     canApprovePairings: has(approvers),
     canManageHelpers: has(helperKeepers),
     canRunMatching: has(matchers),
+    canSeeReports: has(reportReaders),
     canReadAudit: has(["county-admin"]),
     readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
   };

@@ -24,6 +24,7 @@ export const createRouter = () =>
             { path: "children/:id/edit", lazy: page(() => import("./pages/children/ChildForm")) },
             { path: "pairing", lazy: page(() => import("./pages/pairing")) },
             { path: "imports", lazy: page(() => import("./pages/imports")) },
+            { path: "reports", lazy: page(() => import("./pages/reports")) },
             { path: "audit", lazy: page(() => import("./pages/audit")) },
             { path: "inbox", lazy: page(() => import("./pages/inbox")) },
             { path: "*", Component: NotFound },

@@ -47,7 +47,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { notifications?: boolean; pairing?: boolean } = {}): Promise<Stack> {
+/** Services besides the registry a stack may run (each off unless asked for; the gateway answers 503 for the others). */
+const optional = ["notifications", "pairing", "reporting", "visits", "health"] as const;
+type Optional = (typeof optional)[number];
+/** The stack with reporting too (统计报表); reporting's figures need the visits service for punctuality and concerns. */
+export const canRunWithReporting = canRun && ["reporting", "visits"].every((s) => existsSync(path.join(root, `services/${s}/dist/main.js`)));
+
+export async function startStack(options: Partial<Record<Optional, boolean>> = {}): Promise<Stack> {
   let log = "";
   const procs: ChildProcess[] = [];
   const [pgc, redis]: [ScratchPostgres, ScratchRedis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
@@ -75,7 +81,7 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
     }
     throw new Error(`${url} not healthy:\n${log.slice(-3000)}`);
   };
-  const [gw, reg, iss, ntf, par] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [gw, reg, iss] = await Promise.all([freePort(), freePort(), freePort()]);
   const base = `http://127.0.0.1:${gw}`;
   const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
   const realm = JSON.parse(readFileSync(realmFile, "utf8"));
@@ -95,22 +101,12 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
   const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
   await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
   const dead = "http://127.0.0.1:9";
-  let notificationsUrl = dead;
-  if (options.notifications) {
-    notificationsUrl = `http://127.0.0.1:${ntf}`;
-    const notifications = start("services/notifications/dist/main.js", {
-      ...common,
-      PORT: String(ntf),
-      ROLE: "all",
-      DATABASE_URL: `${pg}/shouhu_notifications`,
-    });
-    await waitOk(`${notificationsUrl}/readyz`, notifications);
-  }
-  let pairingUrl = dead;
-  if (options.pairing) {
-    pairingUrl = `http://127.0.0.1:${par}`;
-    const pairing = start("services/pairing/dist/main.js", { ...common, PORT: String(par), ROLE: "all", DATABASE_URL: `${pg}/shouhu_pairing` });
-    await waitOk(`${pairingUrl}/readyz`, pairing);
+  const urls = Object.fromEntries(optional.map((name) => [name, dead])) as Record<Optional, string>;
+  for (const name of optional.filter((n) => options[n])) {
+    const port = await freePort();
+    urls[name] = `http://127.0.0.1:${port}`;
+    const child = start(`services/${name}/dist/main.js`, { ...common, PORT: String(port), ROLE: "all", DATABASE_URL: `${pg}/shouhu_${name}` });
+    await waitOk(`${urls[name]}/readyz`, child);
   }
   const gateway = start("services/gateway/dist/main.js", {
     ...common,
@@ -118,11 +114,11 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
     DATABASE_URL: `${pg}/shouhu_gateway`,
     AUDIT_JOURNAL_DIR: path.join(dir, "audit-journal"),
     REGISTRY_URL: `http://127.0.0.1:${reg}`,
-    PAIRING_URL: pairingUrl,
-    VISITS_URL: dead,
-    HEALTH_URL: dead,
-    NOTIFICATIONS_URL: notificationsUrl,
-    REPORTING_URL: dead,
+    PAIRING_URL: urls.pairing,
+    VISITS_URL: urls.visits,
+    HEALTH_URL: urls.health,
+    NOTIFICATIONS_URL: urls.notifications,
+    REPORTING_URL: urls.reporting,
   });
   await waitOk(`${base}/healthz`, gateway);
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });

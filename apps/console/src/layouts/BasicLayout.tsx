@@ -2,6 +2,7 @@ import { Suspense, useState } from "react";
 import { Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
 import {
   AuditOutlined,
+  BarChartOutlined,
   BellOutlined,
   DashboardOutlined,
   HeartOutlined,
@@ -26,6 +27,7 @@ function menuItems(access: Access): MenuProps["items"] {
     { key: "/", icon: <DashboardOutlined />, label: "工作台" },
     access.canListChildren && { key: "/children", icon: <TeamOutlined />, label: "儿童档案" },
     access.canSeePairing && { key: "/pairing", icon: <HeartOutlined />, label: "结对帮扶" },
+    access.canSeeReports && { key: "/reports", icon: <BarChartOutlined />, label: "统计报表" },
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
     { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
     access.canReadAudit && { key: "/audit", icon: <AuditOutlined />, label: "审计" },

@@ -58,3 +58,11 @@ export async function fetchBlob(path: string): Promise<Blob> {
   if (!res.ok) throw new ApiError(res.status, String(res.status), `下载失败（${res.status}）`);
   return res.blob();
 }
+
+/** Hands a downloaded file to the browser under the given name. */
+export function saveBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = Object.assign(document.createElement("a"), { href: url, download: fileName });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -3,7 +3,7 @@ import { App, Alert, Button, Card, Flex, Grid, Progress, Space, Table, Tag, Typo
 import { DownloadOutlined, InboxOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import dayjs from "dayjs";
-import { api, ApiError, fetchBlob, unwrap } from "../../services/client";
+import { api, ApiError, fetchBlob, saveBlob, unwrap } from "../../services/client";
 import type { ImportBatch, ImportRejection, Page } from "../../services/models";
 
 const STATUS: Record<string, { text: string; color: string }> = {
@@ -15,13 +15,6 @@ const STATUS: Record<string, { text: string; color: string }> = {
 };
 const statusOf = (s: string) => STATUS[s] ?? { text: s, color: "default" };
 const done = (b: ImportBatch) => ["completed", "failed", "rejected"].includes(b.status);
-
-function saveBlob(blob: Blob, fileName: string) {
-  const url = URL.createObjectURL(blob);
-  const a = Object.assign(document.createElement("a"), { href: url, download: fileName });
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /** Every rejection of a batch (the API pages by cursor; a register has at most a few thousand rows). */
 async function allRejections(id: string): Promise<ImportRejection[]> {
