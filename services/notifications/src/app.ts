@@ -5,6 +5,8 @@ import type { DeadLetterOptions } from "@shouhu/messaging";
 import type { PrismaClient } from "./data/db.js";
 import { registerInboxRoutes } from "./routes/inbox.js";
 import { registerAdminRoutes } from "./routes/admin.js";
+import { registerOfficeRoutes } from "./routes/offices.js";
+import { parseQuietHours, type QuietHours } from "./domain/quiet-hours.js";
 
 export interface NotificationsAppDeps {
   prisma: PrismaClient;
@@ -16,6 +18,8 @@ export interface NotificationsAppDeps {
   instrumentation?: FastifyOtelInstrumentation;
   /** WEBHOOK_ALLOWED_HOSTS: robot hosts allowed besides the providers' (tests). */
   webhookAllowedHosts?: readonly string[];
+  /** QUIET_HOURS: the default where neither the township nor the county set their own. */
+  quiet?: QuietHours;
 }
 
 export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise<ServiceApp> {
@@ -28,6 +32,7 @@ export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise
   });
   protectApiRoutes(app, deps.verifier);
   registerInboxRoutes(app, deps.prisma);
-  registerAdminRoutes(app, { prisma: deps.prisma, deadLetters: deps.deadLetters, webhookAllowedHosts: deps.webhookAllowedHosts });
+  registerAdminRoutes(app, { prisma: deps.prisma, deadLetters: deps.deadLetters });
+  registerOfficeRoutes(app, { prisma: deps.prisma, webhookAllowedHosts: deps.webhookAllowedHosts, quiet: deps.quiet ?? parseQuietHours("21:00-08:00") });
   return app;
 }

@@ -39,6 +39,7 @@ await runService({
           readiness,
           deadLetters: { connection: producerRedis, prefix: config.QUEUE_PREFIX },
           webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+          quiet,
         }),
       consumer: {
         handlers: notificationHandlers({ quiet }),

@@ -5,6 +5,7 @@ import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import { maskPhone } from "@shouhu/auth";
 import { ChannelError, type ChannelAdapters } from "../channels/types.js";
 import { earliestSend, type QuietHours } from "../domain/quiet-hours.js";
+import { quietHoursAt } from "./office-settings.js";
 import type { TemplateVars } from "../domain/templates.js";
 import type { PrismaClient } from "./db.js";
 
@@ -113,7 +114,9 @@ export function deliveryProcessor(deps: DeliveryDeps) {
       await job.moveToDelayed(Date.now() + Math.max(0, until - at.getTime()), token);
       throw new DelayedError();
     };
-    const earliest = earliestSend(at, deps.quiet, m.channel === "sms" && !m.urgent);
+    const quietApplies = m.channel === "sms" && !m.urgent;
+    // Settings may have changed since the message was stored: the office's quiet hours as they are now.
+    const earliest = quietApplies ? earliestSend(at, await quietHoursAt(deps.prisma, m.orgUnit, deps.quiet), true) : at;
     if (earliest.getTime() > at.getTime()) await wait(earliest.getTime());
     if (!m.urgent) {
       const freeAt = await takeRateSlot(deps, m, at);

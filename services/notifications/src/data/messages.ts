@@ -3,6 +3,7 @@ import type { NotificationChannel } from "@shouhu/contracts";
 import type { Plan } from "../domain/rules.js";
 import { render } from "../domain/templates.js";
 import { earliestSend, type QuietHours } from "../domain/quiet-hours.js";
+import { quietHoursAt } from "./office-settings.js";
 import type { SqlTx } from "@shouhu/messaging";
 import { peopleInRole, withDirectoryContacts, type Person } from "./directory.js";
 
@@ -60,6 +61,8 @@ function addressFor(channel: NotificationChannel, person: Person): string | null
 export async function storeMessages(tx: SqlTx, source: MessageSource, plans: Plan[], options: { now: Date; quiet: QuietHours }): Promise<number> {
   const rows: Row[] = [];
   const now = options.now.toISOString();
+  // The township's (or county's) own quiet hours, where its office set them.
+  const quiet = plans.some((p) => p.channels.includes("sms") && !p.urgent) ? await quietHoursAt(tx, source.orgUnit, options.quiet) : options.quiet;
   for (const plan of plans) {
     const { title, body } = render(plan.template, plan.vars);
     const base = {
@@ -86,7 +89,7 @@ export async function storeMessages(tx: SqlTx, source: MessageSource, plans: Pla
         recipient_name: name,
         secret,
         status: inapp ? "sent" : "queued",
-        not_before: earliestSend(options.now, options.quiet, channel === "sms" && !plan.urgent).toISOString(),
+        not_before: earliestSend(options.now, quiet, channel === "sms" && !plan.urgent).toISOString(),
         sent_at: inapp ? now : null,
       });
     };

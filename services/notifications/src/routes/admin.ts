@@ -1,13 +1,12 @@
 import { z } from "zod";
 import { NotificationChannel, jobQueues, contains, orgUnitCode } from "@shouhu/contracts";
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
+import { ConflictError, ForbiddenError, NotFoundError, type ServiceApp } from "@shouhu/kit";
 import { Queue } from "bullmq";
 import { assertWithinJurisdiction, hasAnyRole, type Principal } from "@shouhu/auth";
 import { listDeadLetters, replayDeadLetters, type DeadLetterOptions } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
-import { webhookUrlProblem } from "../channels/outbound.js";
 import { decideUnknown } from "../data/delivery.js";
-import { findMessage, listMessages, markForDispatch, messagesWithin, requeueFailed, setOfficeChannel } from "../data/message-admin.js";
+import { findMessage, listMessages, markForDispatch, messagesWithin, requeueFailed } from "../data/message-admin.js";
 
 const MessagesQuery = z.object({
   status: z.enum(["queued", "sending", "sent", "failed", "unknown", "read"]).optional(),
@@ -22,18 +21,12 @@ const ReplayBody = z.object({ ids: z.array(z.string().min(1)).max(1000).optional
 const MessageParams = z.object({ id: z.uuid({ message: "消息编号格式不正确" }) });
 const DecisionBody = z.object({ decision: z.enum(["resend", "mark-sent"], { message: "应为 resend（重发）或 mark-sent（确认已送达）" }) });
 
-const OfficeParams = z.object({ orgUnit: orgUnitCode(["county", "township"], "应为6位县或9位乡镇代码"), kind: z.enum(["wecom", "dingtalk"]) });
-const OfficeBody = z.object({ url: z.url("应为群机器人的 Webhook 地址"), secret: z.string().max(200).nullish() });
-
 function requireCountyAdmin(principal: Principal): void {
   if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以查看消息发送情况");
 }
 
-/** Delivery status, dead letters and office robots: for county admins. */
-export function registerAdminRoutes(
-  app: ServiceApp,
-  deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions; webhookAllowedHosts?: readonly string[] },
-): void {
+/** Delivery status and dead letters: for county admins. */
+export function registerAdminRoutes(app: ServiceApp, deps: { prisma: PrismaClient; deadLetters: DeadLetterOptions }): void {
   const { prisma } = deps;
 
   /**
@@ -130,22 +123,6 @@ export function registerAdminRoutes(
       await decideUnknown(prisma, message.id, request.body.decision, principal.name || principal.username);
       if (request.body.decision === "resend") await markForDispatch(prisma, message.id);
       return { id: message.id, status: request.body.decision === "resend" ? "queued" : "sent" };
-    },
-  );
-
-  app.put(
-    "/api/v1/notifications/offices/:orgUnit/:kind",
-    { schema: { tags: ["notifications"], summary: "设置乡镇/县办公群机器人（企业微信、钉钉）", params: OfficeParams, body: OfficeBody } },
-    async (request) => {
-      const principal = request.principal!;
-      if (!hasAnyRole(principal, ["county-admin", "township-supervisor"])) throw new ForbiddenError("当前角色无权设置办公群机器人");
-      assertWithinJurisdiction(principal, request.params.orgUnit);
-      const { orgUnit, kind } = request.params;
-      // Only the provider's own HTTPS host: anything else would let this setting point our server inside the deployment.
-      const problem = webhookUrlProblem(kind, request.body.url, deps.webhookAllowedHosts);
-      if (problem) throw ValidationError.field("url", problem);
-      await setOfficeChannel(prisma, { orgUnit, kind, url: request.body.url, secret: request.body.secret ?? null });
-      return { orgUnit, kind, configured: true };
     },
   );
 }
