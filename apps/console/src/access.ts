@@ -47,6 +47,8 @@ export interface Access {
   canSeeReports: boolean;
   /** services/gateway/src/routes/audit.ts: county admins, their own county. */
   canReadAudit: boolean;
+  /** services/notifications/src/routes/offices.ts requireOfficeKeeper. */
+  canEditNotificationSettings: boolean;
   /** Inspectors get counts, not files (DESIGN.md need-to-know). */
   readOnly: boolean;
 }
@@ -69,6 +71,7 @@ export function accessFor(claims: Claims): Access {
     canRunMatching: has(matchers),
     canSeeReports: has(reportReaders),
     canReadAudit: has(["county-admin"]),
+    canEditNotificationSettings: has(["county-admin", "township-supervisor"]),
     readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
   };
 }

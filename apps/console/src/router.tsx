@@ -26,6 +26,7 @@ export const createRouter = () =>
             { path: "imports", lazy: page(() => import("./pages/imports")) },
             { path: "reports", lazy: page(() => import("./pages/reports")) },
             { path: "audit", lazy: page(() => import("./pages/audit")) },
+            { path: "settings/notifications", lazy: page(() => import("./pages/settings/Notifications")) },
             { path: "inbox", lazy: page(() => import("./pages/inbox")) },
             { path: "*", Component: NotFound },
           ],

@@ -3,6 +3,7 @@ import { Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, 
 import {
   AuditOutlined,
   BarChartOutlined,
+  SettingOutlined,
   BellOutlined,
   DashboardOutlined,
   HeartOutlined,
@@ -31,11 +32,15 @@ function menuItems(access: Access): MenuProps["items"] {
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
     { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
     access.canReadAudit && { key: "/audit", icon: <AuditOutlined />, label: "审计" },
+    access.canEditNotificationSettings && { key: "/settings/notifications", icon: <SettingOutlined />, label: "通知设置" },
   ].filter(Boolean) as MenuProps["items"];
 }
 
-/** The menu key of the current page: its first path segment. */
-const selectedKey = (pathname: string) => (pathname === "/" ? "/" : `/${pathname.split("/")[1]}`);
+/** The menu key of the current page: its first path segment (two under /settings). */
+const selectedKey = (pathname: string) => {
+  const parts = pathname.split("/");
+  return pathname === "/" ? "/" : parts[1] === "settings" ? `/settings/${parts[2]}` : `/${parts[1]}`;
+};
 
 /**
  * Ant Design Pro's shape: a sider menu on wide screens, a drawer behind a menu button

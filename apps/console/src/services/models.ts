@@ -48,3 +48,4 @@ export type Trend = Ok<"/api/v1/reports/trend">;
 export type Drilldown = Ok<"/api/v1/reports/drilldown">;
 export type Supervision = Ok<"/api/v1/reports/supervision">;
 export type ReportExport = Ok<"/api/v1/reports/exports/{id}">;
+export type OfficeSettings = Ok<"/api/v1/notifications/offices/{orgUnit}">;
