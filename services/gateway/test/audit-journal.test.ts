@@ -8,21 +8,20 @@ import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { AUDIT_HEADER, createLogger } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool, createPrismaAdapter } from "@shouhu/db";
-import { createTestDatabase, startTestIssuer, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createPgPool } from "@shouhu/db";
+import { testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
 import { AuditJournalFullError, AuditWriter, type AuditRecord } from "../src/audit/writer.js";
 import { verifyChain } from "../src/audit/chain.js";
+import { gatewayTest } from "./harness.js";
 
 // The audit trail's write path off the request's: a crash of the gateway, an INSERT
 // whose commit was never confirmed and an outage of PostgreSQL each lose no row and
 // duplicate none, and the journal bounds what it holds.
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const CHILD = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
 
 let db: TestDatabase;
@@ -55,17 +54,16 @@ const journalText = (dir: string) =>
 const rowsLike = async (prefix: string) =>
   (await owner.query("SELECT request_id FROM audit_entries WHERE request_id LIKE $1 ORDER BY seq", [`${prefix}%`])).rows.map((r) => r.request_id as string);
 
-beforeAll(async () => {
+const test = gatewayTest("gateway_journal");
+
+test.beforeAll(async ({ db: testDb, prisma: testPrisma }) => {
+  [db, prisma] = [testDb, testPrisma];
   tmp = mkdtempSync(path.join(os.tmpdir(), "shouhu-journal-test-"));
-  db = await createTestDatabase("gateway_journal", { migrationsDir });
   owner = createPgPool(db.url, { max: 2 });
-  prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
 });
 
 afterAll(async () => {
-  await prisma?.$disconnect();
   await owner?.end();
-  await db?.drop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -198,9 +196,8 @@ describe("PostgreSQL unreachable, then back", () => {
   let hop: Awaited<ReturnType<typeof cuttablePostgres>>;
   let pool: pg.Pool;
 
-  beforeAll(async () => {
-    issuer = await startTestIssuer();
-    redis = new Redis(REDIS_URL);
+  test.beforeAll(async ({ issuer: testIssuer, redis: testRedis }) => {
+    [issuer, redis] = [testIssuer, testRedis];
     upstream = Fastify();
     upstream.get("/api/v1/children/:id", async (request, reply) => {
       const { id } = request.params as { id: string };
@@ -214,8 +211,6 @@ describe("PostgreSQL unreachable, then back", () => {
     await upstream?.close();
     await pool?.end();
     await hop?.close();
-    redis?.disconnect();
-    await issuer?.close();
   });
 
   it("reads are served while the journal grows, refused with 503 past its bound, and the journal drains by itself", async () => {

@@ -1,24 +1,22 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { AUDIT_HEADER, createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool, createPrismaAdapter } from "@shouhu/db";
-import { adminUrl, createTestDatabase, startTestIssuer, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { adminUrl, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
 import { AuditWriter, type AuditRecord } from "../src/audit/writer.js";
 import { archiveChain, verifyArchive, verifyChain } from "../src/audit/chain.js";
 import { grantRuntimeRole } from "../src/audit/grants.js";
+import { gatewayTest } from "./harness.js";
 
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const ROLE = "shouhu_gateway_app";
 const CHILD = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
 const MISSING = "0190a1b2-c3d4-7e5f-8a9b-000000000404";
@@ -66,9 +64,9 @@ async function asRuntime<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   }
 }
 
-beforeAll(async () => {
+gatewayTest("gateway_audit").beforeAll(async ({ db: testDb, issuer: testIssuer, redis: testRedis }) => {
+  [db, issuer, redis] = [testDb, testIssuer, testRedis];
   tmp = mkdtempSync(path.join(os.tmpdir(), "shouhu-audit-"));
-  db = await createTestDatabase("gateway_audit", { migrationsDir });
   // The runtime role is cluster-wide (as in a deployment): made once, granted per database.
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
@@ -84,8 +82,6 @@ beforeAll(async () => {
   runtimeUrl = u.toString();
   runtime = createPgPool(runtimeUrl, { max: 4 });
 
-  issuer = await startTestIssuer();
-  redis = new Redis(REDIS_URL);
   prisma = new PrismaClient({ adapter: createPrismaAdapter(runtimeUrl) });
   upstream = Fastify();
   upstream.get("/api/v1/children/:id", async (request, reply) => {
@@ -113,11 +109,8 @@ afterAll(async () => {
   await gateway?.close();
   await upstream?.close();
   await prisma?.$disconnect();
-  redis?.disconnect();
-  await issuer?.close();
   await runtime?.end();
   await owner?.end();
-  await db?.drop();
   rmSync(tmp, { recursive: true, force: true });
 });
 

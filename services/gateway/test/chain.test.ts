@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPrismaAdapter, createPgPool } from "@shouhu/db";
+import { createPgPool } from "@shouhu/db";
 import { eventsQueue, subscriptions } from "@shouhu/contracts";
 import { OutboxRelay, createEventConsumer } from "@shouhu/messaging";
 import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
@@ -22,6 +22,7 @@ import { startMatchPoller } from "../../pairing/src/jobs/match-poller.js";
 import { createPrisma as createVisitsPrisma, type PrismaClient as VisitsPrisma, type Tx as VisitsTx } from "../../visits/src/data/db.js";
 import { buildVisitsApp } from "../../visits/src/app.js";
 import { visitEventHandlers } from "../../visits/src/events/handlers.js";
+import { gatewayTest } from "./harness.js";
 
 /**
  * The whole chain as deployed: a child registered through the gateway reaches
@@ -30,13 +31,11 @@ import { visitEventHandlers } from "../../visits/src/events/handlers.js";
  * whose items then name the helper.
  */
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const connection = { url: REDIS_URL };
 const prefix = testPrefix("chain");
 
 let registry: Harness;
 let pairing: PairingHarness;
-let db: TestDatabase;
 let prisma: PrismaClient;
 let redis: Redis;
 let gateway: ServiceApp & { audit: AuditWriter };
@@ -47,7 +46,8 @@ let visitsApp: ServiceApp;
 let visitsSchedule: Queue;
 const stoppers: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
+gatewayTest("chain_gateway").beforeAll(async ({ prisma: testPrisma, redis: testRedis }) => {
+  [prisma, redis] = [testPrisma, testRedis];
   registry = await startRegistry("chain_registry");
   pairing = await startPairing("chain_pairing", {
     issuer: { issuerUrl: registry.issuerUrl, server: registry.issuer, token: registry.token, as: registry.as, close: async () => undefined },
@@ -66,9 +66,6 @@ beforeAll(async () => {
   });
   const visitsUrl = (await visitsApp.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
 
-  db = await createTestDatabase("chain_gateway", { migrationsDir });
-  prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
-  redis = new Redis(REDIS_URL);
   gateway = await buildGatewayApp({
     prisma,
     verifier: createTokenVerifier({ issuerUrl: registry.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
@@ -127,9 +124,6 @@ afterAll(async () => {
     await q.close();
   }
   await gateway?.close();
-  redis?.disconnect();
-  await prisma?.$disconnect();
-  await db?.drop();
   await pairingPool?.end();
   await visitsApp?.close();
   await visitsSchedule?.obliterate({ force: true }).catch(() => undefined);

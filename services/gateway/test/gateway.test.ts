@@ -1,22 +1,18 @@
-import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPrismaAdapter } from "@shouhu/db";
-import { createTestDatabase, startScratchRedis, testPrefix, until, type TestDatabase } from "@shouhu/testing";
+import { createTestDatabase, startScratchRedis, testPrefix, until } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
 import type { AuditWriter } from "../src/audit/writer.js";
 import { childBody, startRegistry, type Harness } from "../../registry/test/harness.js";
-
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+import { gatewayTest } from "./harness.js";
 
 let registry: Harness;
 let registryUrl: string;
-let db: TestDatabase;
 let prisma: PrismaClient;
 let redis: Redis;
 let gateway: ServiceApp & { audit: AuditWriter };
@@ -42,12 +38,10 @@ async function gatewayWith(upstreams: { name: string; url: string; prefixes: str
   return app;
 }
 
-beforeAll(async () => {
+gatewayTest("gateway").beforeAll(async ({ prisma: testPrisma, redis: testRedis }) => {
+  [prisma, redis] = [testPrisma, testRedis];
   registry = await startRegistry("gateway_e2e");
   registryUrl = (await registry.app.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
-  db = await createTestDatabase("gateway", { migrationsDir });
-  prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
-  redis = new Redis(REDIS_URL);
 
   fake = Fastify({ bodyLimit: 10 * 1024 * 1024 });
   fake.get("/api/v1/children/echo", async (request) => {
@@ -78,9 +72,6 @@ afterAll(async () => {
   await fake?.close();
   const keys = await redis.keys(`${namespace}*`);
   if (keys.length) await redis.del(...keys);
-  redis?.disconnect();
-  await prisma?.$disconnect();
-  await db?.drop();
   await registry?.close();
 });
 

@@ -3,10 +3,10 @@ import { Queue, type Worker } from "bullmq";
 import ExcelJS from "exceljs";
 import { Redis } from "ioredis";
 import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool, createPrismaAdapter } from "@shouhu/db";
+import { createPgPool } from "@shouhu/db";
 import { eventsQueue, subscriptions } from "@shouhu/contracts";
 import { OutboxRelay, createEventConsumer } from "@shouhu/messaging";
 import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
@@ -18,6 +18,7 @@ import { childBody, startRegistry, type Harness } from "../../registry/test/harn
 import { createPrisma as createHealthPrisma, type PrismaClient as HealthPrisma, type Tx as HealthTx } from "../../health/src/data/db.js";
 import { buildHealthApp } from "../../health/src/app.js";
 import { healthHandlers } from "../../health/src/events/handlers.js";
+import { gatewayTest } from "./harness.js";
 
 /**
  * Health as deployed behind the gateway: a child registered through the gateway
@@ -34,13 +35,13 @@ let healthDb: TestDatabase;
 let healthPrisma: HealthPrisma;
 let healthPool: pg.Pool;
 let healthApp: ServiceApp;
-let db: TestDatabase;
 let prisma: PrismaClient;
 let redis: Redis;
 let gateway: ServiceApp & { audit: AuditWriter };
 const stoppers: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
+gatewayTest("hchain_gateway").beforeAll(async ({ prisma: testPrisma, redis: testRedis }) => {
+  [prisma, redis] = [testPrisma, testRedis];
   registry = await startRegistry("hchain_registry");
   const registryUrl = (await registry.app.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
   const verifier = () => createTokenVerifier({ issuerUrl: registry.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] });
@@ -55,9 +56,6 @@ beforeAll(async () => {
   });
   const healthUrl = (await healthApp.listen({ port: 0, host: "127.0.0.1" })).replace("localhost", "127.0.0.1");
 
-  db = await createTestDatabase("hchain_gateway", { migrationsDir: fileURLToPath(new URL("../prisma/migrations", import.meta.url)) });
-  prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
-  redis = new Redis(REDIS_URL);
   gateway = await buildGatewayApp({
     prisma,
     verifier: verifier(),
@@ -106,9 +104,6 @@ afterAll(async () => {
     await q.close();
   }
   await gateway?.close();
-  redis?.disconnect();
-  await prisma?.$disconnect();
-  await db?.drop();
   await healthApp?.close();
   await healthPool?.end();
   await healthPrisma?.$disconnect();

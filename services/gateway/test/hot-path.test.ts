@@ -1,23 +1,21 @@
-import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createLogger, initTelemetry, markAudit, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool, createPrismaAdapter } from "@shouhu/db";
-import { createTestDatabase, startTestIssuer, testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createPgPool } from "@shouhu/db";
+import { testPrefix, until, type TestDatabase, type TestIssuer } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import fastifyHelmet from "@fastify/helmet";
 import { buildGatewayApp, helmetOptions, securityHeaders } from "../src/app.js";
 import { AuditWriter, type AuditRecord } from "../src/audit/writer.js";
 import { leasedRedisStore } from "../src/rate-limit-store.js";
+import { gatewayTest } from "./harness.js";
 
 // The gateway's per-request work, made cheaper for throughput, must keep its
 // guarantees: one trace across the hop, and every audited response's row written
 // (from the journal, tested in audit-journal.test.ts for crashes and outages).
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const exporter = new InMemorySpanExporter();
 const { instrumentation } = initTelemetry({ serviceName: "gateway-hot-path-test", exporter });
 
@@ -33,12 +31,9 @@ const childId = "01900000-0000-7000-8000-0000000000aa";
 const seen: Record<string, unknown>[] = [];
 const manyChildIds = Array.from({ length: 2000 }, (_, i) => `01900000-0000-7000-8000-${String(i).padStart(12, "0")}`);
 
-beforeAll(async () => {
-  db = await createTestDatabase("gateway_hot", { migrationsDir });
-  prisma = new PrismaClient({ adapter: createPrismaAdapter(db.url) });
+gatewayTest("gateway_hot").beforeAll(async ({ db: testDb, prisma: testPrisma, redis: testRedis, issuer: testIssuer }) => {
+  [db, prisma, redis, issuer] = [testDb, testPrisma, testRedis, testIssuer];
   pool = createPgPool(db.url, { max: 2 });
-  redis = new Redis(REDIS_URL);
-  issuer = await startTestIssuer();
   upstream = Fastify();
   upstream.get("/api/v1/children/:id", async (request, reply) => {
     seen.push(request.headers);
@@ -73,11 +68,7 @@ afterAll(async () => {
   await upstream?.close();
   const keys = await redis.keys(`${namespace}*`);
   if (keys.length) await redis.del(...keys);
-  redis?.disconnect();
-  await issuer?.close();
-  await prisma?.$disconnect();
   await pool?.end();
-  await db?.drop();
 });
 
 describe("tracing through the proxy", () => {

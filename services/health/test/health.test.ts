@@ -1,23 +1,19 @@
 import { Role } from "@shouhu/contracts";
 import { handMadeXlsx, sheetRows, sheetXml } from "@shouhu/testing";
 import { recordAccess } from "@shouhu/auth";
-import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import ExcelJS from "exceljs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, type ServiceApp } from "@shouhu/kit";
-import { createTokenVerifier } from "@shouhu/auth";
+import { describe, expect, it } from "vitest";
+import type { ServiceApp } from "@shouhu/kit";
 import type { ChildSnapshot, Envelope, EventData } from "@shouhu/contracts";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
-import { createTestDatabase, mentorPairing, pairingStartedData, startTestIssuer, teacherHelper, type TestDatabase, type TestIssuer } from "@shouhu/testing";
-import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
-import { buildHealthApp } from "../src/app.js";
+import { mentorPairing, pairingStartedData, teacherHelper, type TestIssuer } from "@shouhu/testing";
+import type { PrismaClient, Tx } from "../src/data/db.js";
 import { healthHandlers } from "../src/events/handlers.js";
 import { MAX_RESULT_ROWS } from "../src/domain/results-sheet.js";
 import { rosterColumns } from "../src/domain/roster.js";
+import { healthTest } from "./fixtures.js";
 
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
-let db: TestDatabase;
 let prisma: PrismaClient;
 let issuer: TestIssuer;
 let app: ServiceApp;
@@ -25,24 +21,8 @@ const now = new Date("2026-11-22T02:00:00Z");
 const handlers = healthHandlers();
 const actor = { kind: "system" as const, id: "test" };
 
-beforeAll(async () => {
-  db = await createTestDatabase("health", { migrationsDir });
-  prisma = createPrisma(db.url);
-  issuer = await startTestIssuer();
-  app = await buildHealthApp({
-    prisma,
-    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
-    logger: createLogger("health-test", "silent"),
-    now: () => now,
-  });
-  await app.ready();
-});
-
-afterAll(async () => {
-  await app?.close();
-  await issuer?.close();
-  await prisma?.$disconnect();
-  await db?.drop();
+healthTest("health", { now: () => now }).beforeAll(async ({ health }) => {
+  ({ prisma, issuer, app } = health);
 });
 
 const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));

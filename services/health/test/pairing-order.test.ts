@@ -3,33 +3,27 @@
 // right owner (the mentor, else the village child director). Its own database and
 // queue prefix; events go through Redis to real BullMQ consumers (two, as two worker
 // processes, each at concurrency 8) unless a test needs the exact interleaving.
-import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { Queue, type Worker } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, type ServiceApp } from "@shouhu/kit";
-import { createTokenVerifier } from "@shouhu/auth";
+import { afterAll, describe, expect, it } from "vitest";
+import type { ServiceApp } from "@shouhu/kit";
 import { eventsQueue, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createEventConsumer } from "@shouhu/messaging";
 import {
   childSnapshot,
-  createTestDatabase,
   mentorPairing,
   pairingEndedData,
   pairingStartedData,
-  startTestIssuer,
   teacherHelper,
-  testPrefix,
   until,
   type TestDatabase,
   type TestHelper,
   type TestIssuer,
 } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
-import { buildHealthApp } from "../src/app.js";
 import { healthHandlers } from "../src/events/handlers.js";
+import { healthTest } from "./fixtures.js";
 
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const connection = { url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" };
 const actor = { kind: "user" as const, id: "u-supervisor", name: "督导员" };
 const handlers = healthHandlers();
@@ -44,19 +38,9 @@ let prefix: string;
 let events: Queue;
 let consumers: Worker[] = [];
 
-beforeAll(async () => {
-  db = await createTestDatabase("health_pairing_order", { migrationsDir });
-  prismaA = createPrisma(db.url);
+healthTest("health_pairing_order").beforeAll(async ({ health }) => {
+  ({ db, prisma: prismaA, issuer, app, prefix } = health);
   prismaB = createPrisma(db.url);
-  issuer = await startTestIssuer();
-  app = await buildHealthApp({
-    prisma: prismaA,
-    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
-    logger: createLogger("health-pairing-test", "silent"),
-    now: () => new Date("2026-11-22T02:00:00Z"),
-  });
-  await app.ready();
-  prefix = testPrefix("health_pairing");
   events = new Queue(eventsQueue("health"), { connection, prefix });
   // What runService starts for ROLE=worker, twice: the handler and its inbox row in one transaction, 8 jobs at once each.
   consumers = [prismaA, prismaB].map((prisma) =>
@@ -68,11 +52,7 @@ afterAll(async () => {
   await Promise.all(consumers.map((c) => c.close()));
   await events?.obliterate({ force: true }).catch(() => undefined);
   await events?.close();
-  await app?.close();
-  await issuer?.close();
-  await prismaA?.$disconnect();
   await prismaB?.$disconnect();
-  await db?.drop();
 });
 
 /** Through Redis as the relay sends it (job id = event id), in this order, to the two consumers; waits for every inbox row. */

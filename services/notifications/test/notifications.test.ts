@@ -1,22 +1,17 @@
-import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
 import type { Job, Queue, Worker } from "bullmq";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { createLogger, loadConfig, type ServiceApp } from "@shouhu/kit";
-import { createTokenVerifier } from "@shouhu/auth";
-import { createPgPool } from "@shouhu/db";
 import { jobQueues, type ChildSnapshot, type Envelope, type EventData, type EventType } from "@shouhu/contracts";
-import { buildEvent, consumeEvent, createJobQueue, createRedisConnection, inPgTransaction, type SqlTx } from "@shouhu/messaging";
-import { childSnapshot, createTestDatabase, devUsersFile, realmFile, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { buildEvent, consumeEvent, createJobQueue, inPgTransaction, type SqlTx } from "@shouhu/messaging";
+import { childSnapshot, type TestIssuer } from "@shouhu/testing";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import { createPrisma, type PrismaClient } from "../src/data/db.js";
-import { buildNotificationsApp } from "../src/app.js";
+import type { PrismaClient } from "../src/data/db.js";
 import { notificationHandlers } from "../src/events/handlers.js";
-import { syncDirectoryFromRealm } from "../src/data/directory.js";
 import { dispatchQueued } from "../src/data/dispatch.js";
 import { deliveryProcessor, markFailed } from "../src/data/delivery.js";
 import { ChannelError } from "../src/channels/types.js";
@@ -28,13 +23,11 @@ import { notificationsConfigSchema } from "../src/config.js";
 import { aliyunSignature, aliyunSmsChannel } from "../src/channels/sms-aliyun.js";
 import { dingtalkChannel, dingtalkSign, wecomChannel } from "../src/channels/robots.js";
 import { BIRTHDAY_JOB, createDeliveryQueue, startBirthdayWorker, startDeliveryWorker } from "../src/jobs/workers.js";
+import { notificationsTest } from "./fixtures.js";
 
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const quiet = parseQuietHours("21:00-08:00");
 const SECRET = "test-secret";
 
-let db: TestDatabase;
 let prisma: PrismaClient;
 let pool: pg.Pool;
 let issuer: TestIssuer;
@@ -42,7 +35,7 @@ let app: ServiceApp;
 let redis: Redis;
 let queue: Queue;
 let worker: Worker;
-const prefix = testPrefix("notify");
+let prefix: string;
 const clock = { now: new Date("2026-11-22T02:00:00Z") }; // 10:00 in China
 const handlers = notificationHandlers({ now: () => clock.now, quiet });
 
@@ -89,20 +82,8 @@ function parseMail(raw: string): { headers: Record<string, string>; subject: str
 const listen = (server: Server) =>
   new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 
-beforeAll(async () => {
-  db = await createTestDatabase("notifications", { migrationsDir });
-  prisma = createPrisma(db.url);
-  pool = createPgPool(db.url, { max: 4 });
-  await syncDirectoryFromRealm(prisma, realmFile, devUsersFile);
-  issuer = await startTestIssuer();
-  redis = createRedisConnection(REDIS_URL, { role: "worker" });
-  app = await buildNotificationsApp({
-    prisma,
-    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
-    logger: createLogger("notifications-test", "silent"),
-    deadLetters: { connection: redis, prefix },
-  });
-  await app.ready();
+notificationsTest("notifications").beforeAll(async ({ notifications }) => {
+  ({ prisma, pool, issuer, app, prefix, redis } = notifications);
 
   smtp = new SMTPServer({
     authOptional: true,
@@ -196,15 +177,9 @@ afterAll(async () => {
   await queue?.close();
   const dead = createDeliveryQueue(redis, prefix, { attempts: 1, backoffMs: 10 });
   await dead.close();
-  redis?.disconnect();
-  await app?.close();
-  await issuer?.close();
   smtp?.close();
   smsServer?.close();
   robotServer?.close();
-  await prisma?.$disconnect();
-  await pool?.end();
-  await db?.drop();
 });
 
 beforeEach(() => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
@@ -7,7 +7,7 @@ import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { matchOrgUnit, runPendingMatches } from "../src/data/matching.js";
 import { consumeEvent } from "@shouhu/messaging";
 import { childEventHandlers } from "../src/events/child-events.js";
-import { childEvent, snapshot, startPairing, type PairingHarness } from "./harness.js";
+import { childEvent, snapshot, pairingTest, type PairingHarness } from "./harness.js";
 
 /**
  * Races as they happen in production: several API replicas (each its own
@@ -22,8 +22,8 @@ const REPLICAS = 4;
 let h: PairingHarness;
 const replicas: { prisma: PrismaClient; app: ServiceApp }[] = [];
 
-beforeAll(async () => {
-  h = await startPairing("pairing_race");
+pairingTest("pairing_race").beforeAll(async ({ pairing }) => {
+  h = pairing;
   for (let i = 0; i < REPLICAS; i++) {
     const prisma = createPrisma(h.db.url);
     const app = await buildPairingApp({
@@ -41,7 +41,6 @@ afterAll(async () => {
     await r.app.close();
     await r.prisma.$disconnect();
   }
-  await h?.close();
 });
 
 async function call(replica: number, method: "GET" | "POST" | "PATCH", url: string, user: string, payload?: unknown) {

@@ -4,6 +4,7 @@ import { createTokenVerifier } from "@shouhu/auth";
 import type { ChildSnapshot, Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
 import { childSnapshot, createTestDatabase, startTestIssuer, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { serviceTest } from "@shouhu/testing/vitest";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildPairingApp } from "../src/app.js";
 import { childEventHandlers } from "../src/events/child-events.js";
@@ -27,14 +28,12 @@ export interface PairingHarness {
 }
 
 /**
- * The pairing service as in production, against real PostgreSQL and the
- * development issuer — its own, or one shared with other services in the test.
+ * The pairing service as in production, against real PostgreSQL and the development
+ * issuer, on the given database and issuer. `close()` closes the app and its client, not
+ * the database or the issuer.
  */
-export async function startPairing(label: string, options: { issuer?: TestIssuer } = {}): Promise<PairingHarness> {
-  const db = await createTestDatabase(label, { migrationsDir });
+async function buildPairing({ db, issuer }: { db: TestDatabase; issuer: TestIssuer }): Promise<PairingHarness> {
   const prisma = createPrisma(db.url);
-  const ownIssuer = !options.issuer;
-  const issuer = options.issuer ?? (await startTestIssuer());
   const clock = { now: new Date("2026-11-22T02:00:00Z") };
   const app = await buildPairingApp({
     prisma,
@@ -57,8 +56,37 @@ export async function startPairing(label: string, options: { issuer?: TestIssuer
       (await prisma.outboxEvent.findMany({ where: type ? { type } : {}, orderBy: { createdAt: "asc" } })).map((row) => row.envelope as unknown as Envelope),
     async close() {
       await app.close();
-      if (ownIssuer) await issuer.close();
       await prisma.$disconnect();
+    },
+  };
+}
+
+/**
+ * The pairing test file's `test`: `pairing`, a {@link PairingHarness} on the file's `db` and
+ * `issuer` fixtures, built when a test or `test.beforeAll` first asks for it and closed
+ * (then the database dropped, the issuer stopped) after the file.
+ */
+export const pairingTest = (label: string) =>
+  serviceTest(label, migrationsDir).extend("pairing", { scope: "file" }, async ({ db, issuer }, { onCleanup }) => {
+    const pairing = await buildPairing({ db, issuer });
+    onCleanup(() => pairing.close());
+    return pairing;
+  });
+
+/**
+ * The pairing service on a database of its own, with its own issuer or one shared with
+ * other services in the file (the gateway's chain test, reporting's rebuild fan-out); its
+ * `close()` also drops the database and stops an issuer it started.
+ */
+export async function startPairing(label: string, options: { issuer?: TestIssuer } = {}): Promise<PairingHarness> {
+  const db = await createTestDatabase(label, { migrationsDir });
+  const issuer = options.issuer ?? (await startTestIssuer());
+  const pairing = await buildPairing({ db, issuer });
+  return {
+    ...pairing,
+    async close() {
+      await pairing.close();
+      if (!options.issuer) await issuer.close();
       await db.drop();
     },
   };

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Role } from "@shouhu/contracts";
 import { seesContacts } from "@shouhu/auth";
 import { places, roleCases, roleHeaders, type Place, type RoleCase } from "@shouhu/testing";
-import { childEvent, snapshot, startPairing, type PairingHarness } from "./harness.js";
+import { childEvent, snapshot, pairingTest, type PairingHarness } from "./harness.js";
 
 /**
  * Generated from the need-to-know table (@shouhu/auth): every role × every pairing route
@@ -25,8 +25,8 @@ const cases = roleCases();
 type Case = RoleCase;
 const headersFor = (c: Case) => roleHeaders(h.issuer.server, h.issuer.issuerUrl, c, pairingPlaces);
 
-beforeAll(async () => {
-  h = await startPairing("pairing_ntk");
+pairingTest("pairing_ntk").beforeAll(async ({ pairing }) => {
+  h = pairing;
   const admin = await h.as("county.admin");
   const helper = await h.app.inject({
     method: "POST",
@@ -44,10 +44,6 @@ beforeAll(async () => {
   expect(proposal, "the optimiser proposes the only helper").toBeDefined();
   pairingId = proposal!.id;
 }, 60_000);
-
-afterAll(async () => {
-  await h?.close();
-});
 
 describe.each(cases)("$role $where", (c) => {
   const inside = c.where === "inside";

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Queue } from "bullmq";
 import { eventsQueue } from "@shouhu/contracts";
 import { createEventConsumer, eventJobOptions } from "@shouhu/messaging";
 import { testPrefix } from "@shouhu/testing";
 import type { Tx } from "../src/data/db.js";
 import { childEventHandlers } from "../src/events/child-events.js";
-import { childEvent, exitEvent, snapshot, startPairing, type PairingHarness } from "./harness.js";
+import { childEvent, exitEvent, snapshot, pairingTest, type PairingHarness } from "./harness.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const CHANGLING = "360999101";
@@ -16,11 +16,8 @@ const SCHOOL = "S360999101001";
 
 let h: PairingHarness;
 
-beforeAll(async () => {
-  h = await startPairing("pairing");
-});
-afterAll(async () => {
-  await h?.close();
+pairingTest("pairing").beforeAll(async ({ pairing }) => {
+  h = pairing;
 });
 
 async function api(method: "GET" | "POST" | "PATCH", url: string, user: string, payload?: unknown) {

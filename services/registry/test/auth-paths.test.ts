@@ -1,21 +1,18 @@
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childBody, startRegistry, type Harness } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { childBody, registryTest, type Harness } from "./harness.js";
 
 // The service decides on the route the router matched (after decoding), not on the raw
 // URL: no spelling of a path reaches a child record without a token.
 let h: Harness;
 let port: number;
 
-beforeAll(async () => {
-  h = await startRegistry("auth_paths");
+registryTest("auth_paths").beforeAll(async ({ registry }) => {
+  h = registry;
   const url = await h.app.listen({ port: 0, host: "127.0.0.1" });
   port = Number(new URL(url).port);
   const res = await h.app.inject({ method: "POST", url: "/api/v1/children", headers: await h.as("changling.supervisor"), payload: childBody() });
   expect(res.statusCode).toBe(201);
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 /** A raw HTTP GET: the path goes on the wire exactly as written. */

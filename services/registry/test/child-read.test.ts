@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readChild } from "../src/data/child-read.js";
 import { loadChild } from "../src/data/children.js";
-import { childBody, startRegistry, type Harness } from "./harness.js";
+import { childBody, registryTest, type Harness } from "./harness.js";
 
 // The single-statement read must give exactly what Prisma's include + toChildRecord
 // gave (the API, masking and events are built on it), on both executors.
 let h: Harness;
-beforeAll(async () => {
-  h = await startRegistry("child-read");
+registryTest("child-read").beforeAll(async ({ registry }) => {
+  h = registry;
 });
-afterAll(async () => h?.close());
 
 async function create(body: Record<string, unknown>): Promise<string> {
   const res = await h.app.inject({ method: "POST", url: "/api/v1/children", headers: await h.as("county.admin"), payload: body });

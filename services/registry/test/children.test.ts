@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ageOutChildren } from "../src/jobs/age-out.js";
-import { childBody, residentId, startRegistry, type Harness } from "./harness.js";
+import { childBody, residentId, registryTest, type Harness } from "./harness.js";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startRegistry("children");
+registryTest("children").beforeAll(async ({ registry }) => {
+  h = registry;
 });
-afterAll(async () => h?.close());
 
 async function create(username: string, body: Record<string, unknown>) {
   return h.app.inject({ method: "POST", url: "/api/v1/children", headers: await h.as(username), payload: body });

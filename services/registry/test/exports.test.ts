@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AUDIT_HEADER } from "@shouhu/kit";
 import { AUDIT_NAMED_MAX, exportExpiresAt, purgeExpiredExports, runExport } from "../src/jobs/export-register.js";
 import { writeRegisterWorkbook } from "../src/spreadsheet/register-export.js";
-import { childBody, startRegistry, type Harness } from "./harness.js";
+import { childBody, registryTest, type Harness } from "./harness.js";
 
 /**
  * Issue 14.8: a register export is audited at download with the children it holds,
@@ -12,8 +12,8 @@ import { childBody, startRegistry, type Harness } from "./harness.js";
 let h: Harness;
 const ids: string[] = [];
 
-beforeAll(async () => {
-  h = await startRegistry("exports");
+registryTest("exports").beforeAll(async ({ registry }) => {
+  h = registry;
   for (const seq of [71, 72]) {
     const res = await h.app.inject({ method: "POST", url: "/api/v1/children", headers: await h.as("changling.supervisor"), payload: childBody({ seq }) });
     expect(res.statusCode, res.body).toBe(201);
@@ -28,7 +28,6 @@ beforeAll(async () => {
   });
   expect(elsewhere.statusCode, elsewhere.body).toBe(201);
 });
-afterAll(async () => h?.close());
 
 async function exportAs(user: string): Promise<string> {
   const res = await h.app.inject({ method: "POST", url: "/api/v1/exports", headers: await h.as(user), payload: {} });

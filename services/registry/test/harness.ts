@@ -4,7 +4,8 @@ import pg from "pg";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import type { IssuerApp } from "@shouhu/dev-issuer";
-import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase } from "@shouhu/testing";
+import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { serviceTest } from "@shouhu/testing/vitest";
 import { createPrisma, type PrismaClient } from "../src/data/db.js";
 import { seedDemoOrg } from "../src/seed/demo-org.js";
 import { buildRegistryApp } from "../src/app.js";
@@ -29,19 +30,16 @@ export interface Harness {
 
 /**
  * A registry wired as in production against real PostgreSQL, Redis and the
- * development issuer (which reads the realm export), on a database and queue
- * prefix of its own so test files run in parallel.
+ * development issuer (which reads the realm export), on the given database, issuer and
+ * queue prefix (a file's fixtures, or `startRegistry`'s own). `close()` closes what it
+ * opened (app, queues, clients), not the database or the issuer.
  */
-export async function startRegistry(label: string): Promise<Harness> {
-  const db = await createTestDatabase(label, { migrationsDir });
+async function buildRegistry({ db, issuer, prefix }: { db: TestDatabase; issuer: TestIssuer; prefix: string }): Promise<Harness> {
   const prisma = createPrisma(db.url);
   await seedDemoOrg(prisma);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const issuerUrl = issuer.issuerUrl;
 
-  const testIssuer = await startTestIssuer();
-  const issuerUrl = testIssuer.issuerUrl;
-
-  const prefix = testPrefix(label);
   const connection = { url: REDIS_URL };
   const queues = {
     imports: new Queue("registry.import", { connection, prefix }),
@@ -67,22 +65,50 @@ export async function startRegistry(label: string): Promise<Harness> {
     prisma,
     pool,
     app,
-    issuer: testIssuer.server,
+    issuer: issuer.server,
     issuerUrl,
     prefix,
     queues,
     clock,
-    token: testIssuer.token,
-    as: testIssuer.as,
+    token: issuer.token,
+    as: issuer.as,
     async close() {
       await app.close();
-      await testIssuer.close();
       for (const q of Object.values(queues)) {
         await q.obliterate({ force: true }).catch(() => undefined);
         await q.close();
       }
       await prisma.$disconnect();
       await pool.end();
+    },
+  };
+}
+
+/**
+ * The registry test file's `test`: `registry`, a {@link Harness} on the file's `db`, `issuer`
+ * and `prefix` fixtures, built when a test or `test.beforeAll` first asks for it and closed
+ * (then the database dropped, the issuer stopped) after the file.
+ */
+export const registryTest = (label: string) =>
+  serviceTest(label, migrationsDir).extend("registry", { scope: "file" }, async ({ db, issuer, prefix }, { onCleanup }) => {
+    const registry = await buildRegistry({ db, issuer, prefix });
+    onCleanup(() => registry.close());
+    return registry;
+  });
+
+/**
+ * A registry with a database, issuer and queue prefix of its own, for files that run it
+ * beside other services (the gateway's chain tests, reporting's rebuild fan-out); its
+ * `close()` also drops the database and stops the issuer.
+ */
+export async function startRegistry(label: string): Promise<Harness> {
+  const [db, issuer] = await Promise.all([createTestDatabase(label, { migrationsDir }), startTestIssuer()]);
+  const registry = await buildRegistry({ db, issuer, prefix: testPrefix(label) });
+  return {
+    ...registry,
+    async close() {
+      await registry.close();
+      await issuer.close();
       await db.drop();
     },
   };

@@ -6,7 +6,7 @@ import ExcelJS from "exceljs";
 import { Redis } from "ioredis";
 import { parseEnvelope } from "@shouhu/contracts";
 import { createLogger } from "@shouhu/kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "../src/jobs/import-register.js";
 import { startRegistryWorkers } from "../src/jobs/workers.js";
 import { firstHistory, recordFromInput } from "../src/jobs/import-prepare.js";
@@ -16,13 +16,12 @@ import { purgeExpiredExports, runExport } from "../src/jobs/export-register.js";
 import { readXlsx } from "../src/spreadsheet/xlsx-reader.js";
 import { parseRegisterWorkbook } from "../src/spreadsheet/register-import.js";
 import { writeRegisterWorkbook } from "../src/spreadsheet/register-export.js";
-import { REDIS_URL, residentId, startRegistry, type Harness } from "./harness.js";
+import { REDIS_URL, residentId, registryTest, type Harness } from "./harness.js";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startRegistry("imports");
+registryTest("imports").beforeAll(async ({ registry }) => {
+  h = registry;
 });
-afterAll(async () => h?.close());
 
 const headers = [
   "序号",

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
 import { childView, maskPhone, regionOnly, type ChildView, type Resolved } from "@shouhu/auth";
 import { mentorPairing, pairingStartedData, roleCases, roleHeaders, teacherHelper, type RoleCase } from "@shouhu/testing";
 import { registryEventHandlers } from "../src/events/pairing-events.js";
 import type { Tx } from "../src/data/db.js";
-import { childBody, startRegistry, type Harness } from "./harness.js";
+import { childBody, registryTest, type Harness } from "./harness.js";
 
 /**
  * Generated from the need-to-know table (@shouhu/auth NEED_TO_KNOW): every role ×
@@ -100,8 +100,8 @@ function checkFamily(holder: Record<string, any>, view: ChildView) {
     );
 }
 
-beforeAll(async () => {
-  h = await startRegistry("need_to_know");
+registryTest("need_to_know").beforeAll(async ({ registry }) => {
+  h = registry;
   const res = await h.app.inject({ method: "POST", url: "/api/v1/children", headers: await h.as("county.admin"), payload: body });
   expect(res.statusCode).toBe(201);
   childId = res.json().id;
@@ -141,10 +141,6 @@ beforeAll(async () => {
   );
   await consumeEvent<Tx>(event, registryEventHandlers(), (fn) => h.prisma.$transaction(fn));
 }, 60_000);
-
-afterAll(async () => {
-  await h?.close();
-});
 
 describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
   const view = childView({ roles: [c.role] }, { paired: c.paired });

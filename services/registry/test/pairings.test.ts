@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { Queue, type Worker } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { eventsQueue, type Envelope, type EventData, type HelperKind, type PairingKind } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createEventConsumer } from "@shouhu/messaging";
 import { until } from "@shouhu/testing";
 import type { Tx } from "../src/data/db.js";
 import { registryEventHandlers } from "../src/events/pairing-events.js";
-import { REDIS_URL, childBody, startRegistry, type Harness } from "./harness.js";
+import { REDIS_URL, childBody, registryTest, type Harness } from "./harness.js";
 
 let h: Harness;
 let events: Queue;
@@ -15,8 +15,8 @@ const handlers = registryEventHandlers();
 const actor = { kind: "user" as const, id: "u-supervisor", name: "督导员" };
 const connection = { url: REDIS_URL };
 
-beforeAll(async () => {
-  h = await startRegistry("pairings");
+registryTest("pairings").beforeAll(async ({ registry }) => {
+  h = registry;
   // A second school in 长岭乡, so a teacher of 长岭乡中心小学 is "of another school" for its children.
   await h.prisma.school.create({ data: { id: "S360999101002", name: "白水村小学", townshipCode: "360999101" } });
   events = new Queue(eventsQueue("registry"), { connection, prefix: h.prefix });
@@ -27,7 +27,6 @@ afterAll(async () => {
   await consumer?.close();
   await events?.obliterate({ force: true }).catch(() => undefined);
   await events?.close();
-  await h?.close();
 });
 
 async function create(body: Record<string, unknown>): Promise<string> {

@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Envelope } from "@shouhu/contracts";
 import { publishRegistrySnapshot } from "../src/jobs/snapshot.js";
-import { childBody, startRegistry, type Harness } from "./harness.js";
+import { childBody, registryTest, type Harness } from "./harness.js";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startRegistry("registry_snapshot");
-});
-afterAll(async () => {
-  await h?.close();
+registryTest("registry_snapshot").beforeAll(async ({ registry }) => {
+  h = registry;
 });
 
 describe("snapshots for a reporting rebuild", () => {

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import type pg from "pg";
 import type { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool } from "@shouhu/db";
@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { buildReportingApp } from "../src/app.js";
 import { reportingHandlers } from "../src/events/handlers.js";
-import { childBody, startRegistry, type Harness } from "../../registry/test/harness.js";
+import { childBody, registryTest, type Harness } from "../../registry/test/harness.js";
 import { startRegistryWorkers } from "../../registry/src/jobs/workers.js";
 import { SNAPSHOT_JOB as REGISTRY_SNAPSHOT_JOB, publishOrgUnits } from "../../registry/src/jobs/snapshot.js";
 import { registryEventHandlers } from "../../registry/src/events/pairing-events.js";
@@ -60,11 +60,10 @@ const pools: pg.Pool[] = [];
 const queues: Queue[] = [];
 const stoppers: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
-  registry = await startRegistry("fan_registry");
+registryTest("fan_registry").beforeAll(async ({ registry: testRegistry, issuer }) => {
+  registry = testRegistry;
   prefix = registry.prefix;
   const connection = { url: REDIS_URL };
-  const issuer = { issuerUrl: registry.issuerUrl, server: registry.issuer, token: registry.token, as: registry.as, close: async () => undefined };
   const verifier = () => createTokenVerifier({ issuerUrl: registry.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] });
   pairing = await startPairing("fan_pairing", { issuer });
   visitsDb = await createTestDatabase("fan_visits", { migrationsDir: dir("visits") });
@@ -198,7 +197,6 @@ afterAll(async () => {
   await healthDb?.drop();
   await reportingDb?.drop();
   await pairing?.close();
-  await registry?.close();
   // Whatever else the workers left under this file's prefix (dead-letter queues' meta keys).
   const cleaner = createRedisConnection(REDIS_URL, { role: "worker" });
   const left = await cleaner.keys(`${prefix}:*`);

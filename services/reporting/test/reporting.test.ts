@@ -1,8 +1,7 @@
-import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import ExcelJS from "exceljs";
 import { Queue, QueueEvents } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool } from "@shouhu/db";
@@ -18,17 +17,16 @@ import {
   type BatchPrepare,
   type SqlTx,
 } from "@shouhu/messaging";
-import { childSnapshot, createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
-import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
+import { childSnapshot, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import type { PrismaClient, Tx } from "../src/data/db.js";
 import { buildReportingApp } from "../src/app.js";
 import { inChildBatch, prepareReportingBatch, reportingHandlers } from "../src/events/handlers.js";
 import { figuresFromCounters, figuresFromRows } from "../src/data/reports.js";
 import { inBatch } from "../src/data/projection.js";
 import { startRebuild } from "../src/data/rebuild.js";
 import { purgeExpiredReports, startExportWorker } from "../src/jobs/export.js";
+import { REDIS_URL, reportingTest } from "./fixtures.js";
 
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 let db: TestDatabase;
 let prisma: PrismaClient;
 let issuer: TestIssuer;
@@ -37,15 +35,12 @@ let exportQueue: Queue;
 let exportEvents: QueueEvents;
 let exportWorker: ReturnType<typeof startExportWorker>;
 let workerRedis: ReturnType<typeof createRedisConnection>;
-const prefix = testPrefix("reporting");
+let prefix: string;
 const now = new Date("2026-11-22T02:00:00Z");
 const handlers = reportingHandlers();
 
-beforeAll(async () => {
-  db = await createTestDatabase("reporting", { migrationsDir });
-  prisma = createPrisma(db.url);
-  issuer = await startTestIssuer();
-  exportQueue = new Queue("reporting.export", { connection: { url: REDIS_URL }, prefix });
+reportingTest("reporting", { now: () => now }).beforeAll(async ({ reporting }) => {
+  ({ db, prisma, issuer, app, prefix, exportQueue } = reporting);
   exportEvents = new QueueEvents("reporting.export", { connection: { url: REDIS_URL }, prefix });
   await exportEvents.waitUntilReady();
   workerRedis = createRedisConnection(REDIS_URL, { role: "worker" });
@@ -58,26 +53,12 @@ beforeAll(async () => {
     now: () => now,
     progressEvery: 1,
   });
-  app = await buildReportingApp({
-    prisma,
-    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
-    logger: createLogger("reporting-test", "silent"),
-    exports: exportQueue,
-    now: () => now,
-  });
-  await app.ready();
 });
 
 afterAll(async () => {
-  await app?.close();
   await exportWorker?.close();
   await exportEvents?.close();
   workerRedis?.disconnect();
-  await exportQueue?.obliterate({ force: true }).catch(() => undefined);
-  await exportQueue?.close();
-  await issuer?.close();
-  await prisma?.$disconnect();
-  await db?.drop();
 });
 
 const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));

@@ -1,27 +1,12 @@
-import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, type ServiceApp } from "@shouhu/kit";
-import { createTokenVerifier, recordAccess } from "@shouhu/auth";
-import { jobQueues } from "@shouhu/contracts";
-import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
-import {
-  childSnapshot,
-  createTestDatabase,
-  mentorPairing,
-  pairingStartedData,
-  startTestIssuer,
-  teacherHelper,
-  testPrefix,
-  type TestDatabase,
-  type TestIssuer,
-  roleCases,
-  roleHeaders,
-  type RoleCase,
-} from "@shouhu/testing";
-import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
-import { buildVisitsApp } from "../src/app.js";
+import { describe, expect, it } from "vitest";
+import type { ServiceApp } from "@shouhu/kit";
+import { recordAccess } from "@shouhu/auth";
+import { buildEvent, consumeEvent } from "@shouhu/messaging";
+import { childSnapshot, mentorPairing, pairingStartedData, teacherHelper, type TestIssuer, roleCases, roleHeaders, type RoleCase } from "@shouhu/testing";
+import type { PrismaClient, Tx } from "../src/data/db.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
+import { visitsTest } from "./fixtures.js";
 
 /**
  * Generated from the need-to-know table (@shouhu/auth RECORD_ACCESS): every role ×
@@ -30,18 +15,14 @@ import { visitEventHandlers } from "../src/events/handlers.js";
  * what the body may hold follow from `recordAccess`; every withheld text (findings,
  * the visitor, a concern's description and case notes) must appear nowhere in the body.
  */
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const now = new Date("2026-11-22T02:00:00Z");
 const FINDING = "祖父腿伤未愈需人照看";
 const CONCERN = "疑似被邻村青年勒索零花钱";
 const NOTE = "已联系派出所与学校";
 
-let db: TestDatabase;
 let prisma: PrismaClient;
 let issuer: TestIssuer;
 let app: ServiceApp;
-let queue: ReturnType<typeof createJobQueue>;
-let connection: ReturnType<typeof createRedisConnection>;
 const child = childSnapshot({ name: "需知走访" });
 let recordId: string;
 let concernId: string;
@@ -51,20 +32,9 @@ const cases = roleCases({ pairedTeacher: true });
 type Case = RoleCase;
 const headersFor = (c: Case) => roleHeaders(issuer.server, issuer.issuerUrl, c);
 
-beforeAll(async () => {
-  db = await createTestDatabase("visits_ntk", { migrationsDir });
-  prisma = createPrisma(db.url);
-  issuer = await startTestIssuer();
-  connection = createRedisConnection(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { role: "producer" });
-  queue = createJobQueue(jobQueues.visitsSchedule, connection, testPrefix("visits_ntk"));
-  app = await buildVisitsApp({
-    scheduleQueue: queue,
-    prisma,
-    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
-    logger: createLogger("visits-ntk", process.env.TEST_LOG_LEVEL ?? "silent"),
-    now: () => now,
-    backdateDays: 31,
-  });
+visitsTest("visits_ntk", { now: () => now }).beforeAll(async ({ visits }) => {
+  ({ prisma, issuer, app } = visits);
+
   await app.ready();
 
   const handlers = visitEventHandlers(() => now);
@@ -113,16 +83,6 @@ beforeAll(async () => {
   });
   expect(note.statusCode, note.body).toBe(200);
 }, 60_000);
-
-afterAll(async () => {
-  await app?.close();
-  await queue?.obliterate({ force: true }).catch(() => undefined);
-  await queue?.close();
-  connection?.disconnect();
-  await issuer?.close();
-  await prisma?.$disconnect();
-  await db?.drop();
-});
 
 describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
   const visits = recordAccess({ roles: [c.role] }, "visitRecords");

@@ -3,33 +3,27 @@
 // right person (the mentor, else the village child director). Its own database and
 // queue prefix; events go through Redis to real BullMQ consumers (two, as two worker
 // processes, each at concurrency 8) unless a test needs the exact interleaving.
-import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { Queue, type Worker } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, type ServiceApp } from "@shouhu/kit";
-import { createTokenVerifier } from "@shouhu/auth";
-import { eventsQueue, jobQueues, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
-import { buildEvent, consumeEvent, createEventConsumer, createJobQueue, createRedisConnection } from "@shouhu/messaging";
+import { afterAll, describe, expect, it } from "vitest";
+import type { ServiceApp } from "@shouhu/kit";
+import { eventsQueue, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
+import { buildEvent, consumeEvent, createEventConsumer } from "@shouhu/messaging";
 import {
   childSnapshot,
-  createTestDatabase,
   mentorPairing,
   pairingEndedData,
   pairingStartedData,
-  startTestIssuer,
   teacherHelper,
-  testPrefix,
   until,
   type TestDatabase,
   type TestHelper,
   type TestIssuer,
 } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
-import { buildVisitsApp } from "../src/app.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
+import { visitsTest } from "./fixtures.js";
 
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const connection = { url: REDIS_URL };
 const VILLAGE = "360999101201";
@@ -46,26 +40,10 @@ let app: ServiceApp;
 let prefix: string;
 let events: Queue;
 let consumers: Worker[] = [];
-let scheduleQueue: ReturnType<typeof createJobQueue>;
-let producerRedis: ReturnType<typeof createRedisConnection>;
 
-beforeAll(async () => {
-  db = await createTestDatabase("visits_pairing_order", { migrationsDir });
-  prismaA = createPrisma(db.url);
+visitsTest("visits_pairing_order", { now: () => clock.now }).beforeAll(async ({ visits }) => {
+  ({ db, prisma: prismaA, issuer, app, prefix } = visits);
   prismaB = createPrisma(db.url);
-  issuer = await startTestIssuer();
-  prefix = testPrefix("visits_pairing");
-  producerRedis = createRedisConnection(REDIS_URL, { role: "producer" });
-  scheduleQueue = createJobQueue(jobQueues.visitsSchedule, producerRedis, prefix);
-  app = await buildVisitsApp({
-    scheduleQueue,
-    prisma: prismaA,
-    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
-    logger: createLogger("visits-pairing-test", process.env.TEST_LOG_LEVEL ?? "silent"),
-    now: () => clock.now,
-    backdateDays: 31,
-  });
-  await app.ready();
   events = new Queue(eventsQueue("visits"), { connection, prefix });
   // What runService starts for ROLE=worker, twice: the handler and its inbox row in one transaction, 8 jobs at once each.
   consumers = [prismaA, prismaB].map((prisma) =>
@@ -77,14 +55,7 @@ afterAll(async () => {
   await Promise.all(consumers.map((c) => c.close()));
   await events?.obliterate({ force: true }).catch(() => undefined);
   await events?.close();
-  await app?.close();
-  await scheduleQueue?.obliterate({ force: true }).catch(() => undefined);
-  await scheduleQueue?.close();
-  producerRedis?.disconnect();
-  await issuer?.close();
-  await prismaA?.$disconnect();
   await prismaB?.$disconnect();
-  await db?.drop();
 });
 
 /** Through Redis as the relay sends it (job id = event id), in this order, to the two consumers; waits for every inbox row. */

@@ -1,18 +1,17 @@
 // Two scans at the same time — two worker processes, or a stalled job run again
 // while the first is still going — must split the work and send each event once.
 // Its own database, so the scans' totals are exactly this file's items.
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createLogger } from "@shouhu/kit";
 import { jobQueues } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
-import { childSnapshot, createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
+import { childSnapshot, testPrefix, type TestDatabase } from "@shouhu/testing";
 import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
 import { SCAN_JOB, dailyScan, type ScanResult } from "../src/data/scan.js";
 import { startScanWorker } from "../src/jobs/scan-worker.js";
+import { visitsTest } from "./fixtures.js";
 
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const at = (date: string) => new Date(`${date}T02:00:00Z`);
 const CHILDREN = 40;
 
@@ -22,8 +21,8 @@ let workerA: PrismaClient;
 let workerB: PrismaClient;
 const clock = { now: at("2026-11-22") };
 
-beforeAll(async () => {
-  db = await createTestDatabase("visits_scan", { migrationsDir });
+visitsTest("visits_scan").beforeAll(async ({ db: database }) => {
+  db = database;
   workerA = createPrisma(db.url);
   workerB = createPrisma(db.url);
   const handlers = visitEventHandlers(() => clock.now);
@@ -41,7 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await workerA?.$disconnect();
   await workerB?.$disconnect();
-  await db?.drop();
 });
 
 /** Resolves once `n` parties have arrived; fails instead of hanging if one never does. */

@@ -1,70 +1,31 @@
-import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
-import { createTokenVerifier } from "@shouhu/auth";
 import { jobQueues, type ChildSnapshot, type Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent, createJobQueue, createRedisConnection } from "@shouhu/messaging";
-import {
-  childSnapshot,
-  createTestDatabase,
-  mentorPairing,
-  pairingEndedData,
-  pairingStartedData,
-  startTestIssuer,
-  testPrefix,
-  type TestDatabase,
-  type TestHelper,
-  type TestIssuer,
-} from "@shouhu/testing";
-import { createPrisma, type PrismaClient, type Tx } from "../src/data/db.js";
-import { buildVisitsApp } from "../src/app.js";
+import { childSnapshot, mentorPairing, pairingEndedData, pairingStartedData, testPrefix, type TestHelper, type TestIssuer } from "@shouhu/testing";
+import type { PrismaClient, Tx } from "../src/data/db.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
 import { SCAN_JOB, dailyScan } from "../src/data/scan.js";
 import { startScanWorker } from "../src/jobs/scan-worker.js";
 import { publishVisitsSnapshot } from "../src/data/snapshot.js";
+import { visitsTest, type VisitsHarness } from "./fixtures.js";
 
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const VILLAGE = "360999101201";
 const actor = { kind: "user" as const, id: "registrar", name: "登记员" };
 
-let db: TestDatabase;
 let prisma: PrismaClient;
 let issuer: TestIssuer;
 let app: ServiceApp;
-let scheduleQueue: ReturnType<typeof createJobQueue>;
-let queueConnection: ReturnType<typeof createRedisConnection>;
+let scheduleQueue: VisitsHarness["scheduleQueue"];
 const clock = { now: new Date("2026-11-22T02:00:00Z") };
 /** 10:00 China time on that day: the scan's and the API's "today". */
 const at = (date: string) => new Date(`${date}T02:00:00Z`);
 const setToday = (date: string) => (clock.now = at(date));
 const handlers = visitEventHandlers(() => clock.now);
 
-beforeAll(async () => {
-  db = await createTestDatabase("visits", { migrationsDir });
-  prisma = createPrisma(db.url);
-  issuer = await startTestIssuer();
-  queueConnection = createRedisConnection(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { role: "producer" });
-  scheduleQueue = createJobQueue(jobQueues.visitsSchedule, queueConnection, testPrefix("visits_app"));
-  app = await buildVisitsApp({
-    scheduleQueue,
-    prisma,
-    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
-    logger: createLogger("visits-test", process.env.TEST_LOG_LEVEL ?? "silent"),
-    now: () => clock.now,
-    backdateDays: 31,
-  });
-  await app.ready();
-});
-
-afterAll(async () => {
-  await app?.close();
-  await scheduleQueue?.obliterate({ force: true }).catch(() => undefined);
-  await scheduleQueue?.close();
-  queueConnection?.disconnect();
-  await issuer?.close();
-  await prisma?.$disconnect();
-  await db?.drop();
+visitsTest("visits", { now: () => clock.now }).beforeAll(async ({ visits }) => {
+  ({ prisma, issuer, app, scheduleQueue } = visits);
 });
 
 const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));

@@ -1,0 +1,40 @@
+import { fileURLToPath } from "node:url";
+import { createLogger, type ServiceApp } from "@shouhu/kit";
+import { createTokenVerifier } from "@shouhu/auth";
+import type { TestDatabase, TestIssuer } from "@shouhu/testing";
+import { serviceTest } from "@shouhu/testing/vitest";
+import { createPrisma, type PrismaClient } from "../src/data/db.js";
+import { buildHealthApp } from "../src/app.js";
+
+export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+
+export interface HealthHarness {
+  db: TestDatabase;
+  prisma: PrismaClient;
+  issuer: TestIssuer;
+  app: ServiceApp;
+  prefix: string;
+}
+
+/**
+ * The health test file's `test`: `health`, the service's app as in production on the file's
+ * `db`, `issuer` and `prefix` fixtures (its clock `now`, fixed by default), built when a
+ * test or `test.beforeAll` first asks for it and closed (then the database dropped, the
+ * issuer stopped) after the file.
+ */
+export const healthTest = (label: string, options: { now?: () => Date } = {}) =>
+  serviceTest(label, migrationsDir).extend("health", { scope: "file" }, async ({ db, issuer, prefix }, { onCleanup }) => {
+    const prisma = createPrisma(db.url);
+    const app = await buildHealthApp({
+      prisma,
+      verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),
+      logger: createLogger(`${label}-test`, "silent"),
+      now: options.now ?? (() => new Date("2026-11-22T02:00:00Z")),
+    });
+    onCleanup(async () => {
+      await app.close();
+      await prisma.$disconnect();
+    });
+    await app.ready();
+    return { db, prisma, issuer, app, prefix } satisfies HealthHarness;
+  });
