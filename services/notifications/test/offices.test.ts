@@ -1,38 +1,16 @@
-import { fileURLToPath } from "node:url";
 import { describe, expect } from "vitest";
-import { createLogger } from "@shouhu/kit";
-import { createTokenVerifier } from "@shouhu/auth";
-import { createRedisConnection } from "@shouhu/messaging";
-import { serviceTest } from "@shouhu/testing/vitest";
-import { createPrisma } from "../src/data/db.js";
-import { buildNotificationsApp } from "../src/app.js";
 import { quietHoursAt } from "../src/data/office-settings.js";
 import { earliestSend, parseQuietHours } from "../src/domain/quiet-hours.js";
+import { notificationsTest } from "./fixtures.js";
 
-const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 const fallback = parseQuietHours("21:00-08:00");
 
-/** The notifications API on the file's own database, issuer and queue prefix. */
-const test = serviceTest("notify_offices", migrationsDir).extend("svc", { scope: "file" }, async ({ db, issuer, prefix }, { onCleanup }) => {
-  const prisma = createPrisma(db.url);
-  const redis = createRedisConnection(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { role: "producer" });
-  const app = await buildNotificationsApp({
-    prisma,
-    verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web"] }),
-    logger: createLogger("notifications-offices-test", "silent"),
-    deadLetters: { connection: redis, prefix },
-    quiet: fallback,
-  });
-  await app.ready();
-  onCleanup(async () => {
-    await app.close();
-    redis.disconnect();
-    await prisma.$disconnect();
-  });
-  const call = async (user: string, method: "GET" | "PUT" | "DELETE", url: string, payload?: object) =>
-    app.inject({ method, url: `/api/v1/notifications/offices/${url}`, headers: await issuer.as(user), ...(payload ? { payload } : {}) });
-  return { prisma, call };
-});
+/** The notifications API (QUIET_HOURS at its default, 21:00-08:00) on the file's own database and issuer. */
+const test = notificationsTest("notify_offices").extend("svc", { scope: "file" }, async ({ notifications: n }) => ({
+  prisma: n.prisma,
+  call: async (user: string, method: "GET" | "PUT" | "DELETE", url: string, payload?: object) =>
+    n.app.inject({ method, url: `/api/v1/notifications/offices/${url}`, headers: await n.issuer.as(user), ...(payload ? { payload } : {}) }),
+}));
 
 describe("通知设置: an office's quiet hours and robots", () => {
   test("a township takes the county's quiet hours until it sets its own, and back again", async ({ svc }) => {
