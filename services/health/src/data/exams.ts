@@ -71,7 +71,7 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
       );
       if (!found) throw ValidationError.field("campaignId", "体检活动不存在");
       campaign = found;
-      if (!campaign.orgUnits.some((u) => child.villageCode.startsWith(u))) throw ValidationError.field("childId", "该儿童不在本次体检活动的范围内");
+      if (!campaign.orgUnits.some((u) => contains(u, child.villageCode))) throw ValidationError.field("childId", "该儿童不在本次体检活动的范围内");
     }
     const issues = checkExam(input, { today, birthDate: child.birthDate, campaign });
     if (issues.length) throw new ValidationError(issues);

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import { systemActor } from "@shouhu/contracts";
+import { systemActor, countyOf } from "@shouhu/contracts";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { Flag } from "../domain/evaluate.js";
 import type { PrismaClient } from "./db.js";
@@ -31,7 +31,7 @@ export async function publishHealthSnapshot(
       scope,
     );
     if (rows.length === 0) break;
-    county = rows[0]!.villageCode.slice(0, 6);
+    county = countyOf(rows[0]!.villageCode);
     await prisma.$transaction((tx) =>
       appendToOutbox(
         tx,

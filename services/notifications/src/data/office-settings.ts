@@ -1,4 +1,5 @@
 import type { SqlTx } from "@shouhu/messaging";
+import { countyOf, townshipOf } from "@shouhu/contracts";
 import { parseQuietHours, type QuietHours } from "../domain/quiet-hours.js";
 import type { PrismaClient } from "./db.js";
 
@@ -9,7 +10,7 @@ type Db = Pick<SqlTx, "$queryRawUnsafe">;
  * code): its township's own, else its county's, else the deployment's default (QUIET_HOURS).
  */
 export async function quietHoursAt(db: Db, orgUnit: string, fallback: QuietHours): Promise<QuietHours> {
-  const offices = [orgUnit.slice(0, 9), orgUnit.slice(0, 6)].filter((c, i, all) => c.length >= 6 && all.indexOf(c) === i);
+  const offices = [...new Set([townshipOf(orgUnit), countyOf(orgUnit)])];
   const rows = await db.$queryRawUnsafe<{ orgUnit: string; quietHours: string }[]>(
     `SELECT org_unit AS "orgUnit", quiet_hours AS "quietHours" FROM office_settings WHERE org_unit = ANY($1::text[]) AND quiet_hours IS NOT NULL
       ORDER BY length(org_unit) DESC LIMIT 1`,
@@ -34,7 +35,7 @@ const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2
 export async function officeView(prisma: PrismaClient, orgUnit: string, fallback: QuietHours): Promise<OfficeView> {
   const [own, county, channels] = await Promise.all([
     prisma.officeSetting.findUnique({ where: { orgUnit } }),
-    orgUnit.length > 6 ? prisma.officeSetting.findUnique({ where: { orgUnit: orgUnit.slice(0, 6) } }) : null,
+    orgUnit !== countyOf(orgUnit) ? prisma.officeSetting.findUnique({ where: { orgUnit: countyOf(orgUnit) } }) : null,
     prisma.officeChannel.findMany({ where: { orgUnit }, orderBy: { kind: "asc" } }),
   ]);
   const effective: OfficeView["effective"] = own?.quietHours

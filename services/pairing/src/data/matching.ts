@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
+import { townshipOf } from "@shouhu/contracts";
 import type { PairingKind } from "@shouhu/contracts";
 import { optimiseMatching } from "../domain/matching.js";
 import type { MatchChild, MatchHelper } from "../domain/match-rules.js";
@@ -171,7 +172,7 @@ export async function matchOrgUnit(prisma: PrismaClient, orgUnit: string, option
   const townships = await prisma.$queryRawUnsafe<{ code: string }[]>(
     `SELECT DISTINCT township_code AS code FROM children WHERE township_code LIKE $1 || '%' AND status = 'active'
      UNION SELECT DISTINCT township_code FROM helpers WHERE township_code LIKE $1 || '%' AND active ORDER BY 1`,
-    orgUnit.slice(0, 9),
+    townshipOf(orgUnit),
   );
   const summaries: RunSummary[] = [];
   for (const { code } of townships) {

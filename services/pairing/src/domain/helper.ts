@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HelperKind, Sex, orgUnitCode } from "@shouhu/contracts";
+import { HelperKind, Sex, orgUnitCode, townshipOf } from "@shouhu/contracts";
 import { normalizeName, normalizePhone } from "@shouhu/cn";
 import type { FieldIssue } from "@shouhu/kit";
 import { MAX_CAPACITY } from "./match-rules.js";
@@ -77,7 +77,7 @@ export function validateHelper(input: HelperInput, today: string): Validated<Hel
       birthDate: input.birthDate ?? null,
       phone,
       orgUnitCode: input.orgUnitCode,
-      townshipCode: input.orgUnitCode.slice(0, 9),
+      townshipCode: townshipOf(input.orgUnitCode),
       schoolId: input.schoolId ?? null,
       username: input.username ?? null,
       capacity: input.capacity ?? defaultCapacity(kind),

@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from "../data/db.js";
+import { countyOf } from "@shouhu/contracts";
 import { childInclude, toChildRecord } from "../data/child-mapper.js";
 import type { ChildRecord } from "../domain/child-record.js";
 import { childView } from "@shouhu/auth";
@@ -47,7 +48,7 @@ export async function runExport(prisma: PrismaClient, write: WriteRegister, expo
   const where = whereOf(filters);
   const totalRows = await prisma.child.count({ where });
   await prisma.exportJob.update({ where: { id: exportId }, data: { status: "running", totalRows, doneRows: 0 } });
-  const units = await prisma.orgUnit.findMany({ where: { code: { startsWith: filters.orgUnit.slice(0, 6) } } });
+  const units = await prisma.orgUnit.findMany({ where: { code: { startsWith: countyOf(filters.orgUnit) } } });
   const placeNames = new Map(units.map((u) => [u.code, u.name]));
   // An export from before roles were stored gets the narrowest view, not the widest.
   const view = childView({ roles: filters.roles ?? [] });

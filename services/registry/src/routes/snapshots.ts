@@ -1,4 +1,5 @@
 import type { Queue } from "bullmq";
+import { countyOf } from "@shouhu/contracts";
 import { v7 as uuidv7 } from "uuid";
 import { ForbiddenError, type ServiceApp } from "@shouhu/kit";
 import { hasAnyRole } from "@shouhu/auth";
@@ -13,7 +14,7 @@ export function registerSnapshotRoutes(app: ServiceApp, deps: { queue: Queue }):
     const principal = request.principal!;
     if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以发布快照");
     const runId = uuidv7();
-    await deps.queue.add(SNAPSHOT_JOB, { runId, county: principal.orgUnit.slice(0, 6) }, { jobId: `snapshot-${runId}` });
+    await deps.queue.add(SNAPSHOT_JOB, { runId, county: countyOf(principal.orgUnit) }, { jobId: `snapshot-${runId}` });
     return reply.status(202).send({ runId, status: "queued" });
   });
 }

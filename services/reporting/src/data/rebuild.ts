@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import { SnapshotProducer, type EventData } from "@shouhu/contracts";
+import { SnapshotProducer, type EventData, countyOf } from "@shouhu/contracts";
 import { appendToOutbox, buildEvent, type SqlTx } from "@shouhu/messaging";
 import type { PrismaClient } from "./db.js";
 
@@ -53,7 +53,7 @@ export async function completeSnapshot(db: Db, d: EventData<"snapshot.completed"
     d.producer,
     [...snapshotProducers],
     d.runId,
-    county.slice(0, 6),
+    countyOf(county),
   );
 }
 

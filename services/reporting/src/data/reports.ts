@@ -1,3 +1,4 @@
+import { orgLevel } from "@shouhu/contracts";
 import type { Tx } from "./db.js";
 
 type Db = Pick<Tx, "$queryRawUnsafe">;
@@ -260,7 +261,7 @@ export async function addConcernAges(db: Db, units: Figures[], orgUnit: string, 
  * from the rows, and the totals row (合计).
  */
 export async function overviewReport(db: Db, orgUnit: string, month: string, now: Date) {
-  const unitLength = orgUnit.length === 6 ? 9 : 12;
+  const unitLength = orgLevel(orgUnit) === "county" ? 9 : 12;
   const rows = await figuresFromCounters(db, { orgUnit, unitLength, month });
   await addConcernAges(db, rows, orgUnit, unitLength, now);
   return { orgUnit, name: await orgUnitName(db, orgUnit), month, rows, total: totals(rows, orgUnit, "合计", month) };

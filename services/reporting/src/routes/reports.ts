@@ -9,7 +9,7 @@ import { addConcernAges, figuresFromCounters, notificationStats, orgUnitName, ov
 import { createReportExport, figuresBySchool, reportExportState, reportExportWithFile } from "../data/report-exports.js";
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports } from "../jobs/export.js";
-import { contains, orgUnitCode } from "@shouhu/contracts";
+import { contains, orgUnitCode, countyOf } from "@shouhu/contracts";
 import { DrilldownResponse, ExportStartedResponse, ExportStateResponse, OverviewResponse, SupervisionResponse, TrendResponse } from "./schemas.js";
 
 const code = orgUnitCode();
@@ -190,14 +190,14 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
   app.post("/api/v1/reports/rebuild", { schema: { tags: ["reports"], summary: "从各服务的快照重建统计（县级管理员）" } }, async (request, reply) => {
     const principal = request.principal!;
     if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以重建统计");
-    const id = await startRebuild(prisma, principal.username, principal.orgUnit.slice(0, 6));
+    const id = await startRebuild(prisma, principal.username, countyOf(principal.orgUnit));
     // Every producer is asked by the rebuild itself (snapshot.requested); nothing to post by hand.
-    return reply.status(202).send({ id, county: principal.orgUnit.slice(0, 6), status: "running" });
+    return reply.status(202).send({ id, county: countyOf(principal.orgUnit), status: "running" });
   });
 
   app.get("/api/v1/reports/rebuild", { schema: { tags: ["reports"], summary: "本县最近一次重建的进度（各服务快照是否完成）" } }, async (request) => {
     const principal = request.principal!;
     requireReader(principal);
-    return rebuildStatus(prisma, principal.orgUnit.slice(0, 6));
+    return rebuildStatus(prisma, countyOf(principal.orgUnit));
   });
 }

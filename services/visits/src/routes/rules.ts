@@ -7,7 +7,7 @@ import { ruleSetFor, saveRuleSet } from "../data/rules.js";
 import { SNAPSHOT_JOB } from "../data/snapshot.js";
 import type { Queue } from "bullmq";
 import { v7 as uuidv7 } from "uuid";
-import { overlaps, orgUnitCode } from "@shouhu/contracts";
+import { overlaps, orgUnitCode, countyOf } from "@shouhu/contracts";
 
 const CountyParams = z.object({ countyCode: orgUnitCode(["county"], "应为6位县级行政区划代码") });
 
@@ -20,7 +20,7 @@ export function registerSnapshotRoute(app: ServiceApp, queue: Queue): void {
       if (!hasAnyRole(principal, ["county-admin"])) throw new ForbiddenError("只有县级管理员可以发布快照");
       const runId = uuidv7();
       // The admin's own county only.
-      await queue.add(SNAPSHOT_JOB, { runId, county: principal.orgUnit.slice(0, 6) }, { jobId: `snapshot-${runId}` });
+      await queue.add(SNAPSHOT_JOB, { runId, county: countyOf(principal.orgUnit) }, { jobId: `snapshot-${runId}` });
       return reply.status(202).send({ runId, status: "queued" });
     },
   );
