@@ -8,20 +8,40 @@ import {
   concernNotes,
   concernStatusLabel,
   findConcern,
+  assignConcern,
   listConcerns,
   raiseConcernAlone,
   updateConcernAlone,
   type ConcernRow,
 } from "../data/concerns.js";
 import { visibleChild } from "../data/visibility.js";
-import { caseWorkers, recorders, visitorOf } from "./permissions.js";
+import { assigners, caseWorkers, recorders, visitorOf } from "./permissions.js";
+import { responseClock } from "../domain/concern-limits.js";
 
 const IdParams = z.object({ id: z.uuid({ message: "关注事项编号格式不正确" }) });
 const RaiseBody = z.object({ childId: z.uuid(), category: ConcernCategory, description: z.string().trim().min(1, "请描述发现的情况").max(2000) });
 const UpdateBody = z.object({ status: z.enum(ConcernStatuses).optional(), note: z.string().trim().min(1, "请填写处理情况").max(2000) });
+const AssignBody = z.object({
+  username: z
+    .string()
+    .trim()
+    .min(1, "请填写被指派人的登录账号")
+    .max(100, "登录账号不超过100个字符")
+    .regex(/^[A-Za-z0-9._@-]+$/, "登录账号只能包含字母、数字和 . _ @ -"),
+  name: z.string().trim().min(1, "请填写被指派人姓名").max(40, "姓名不超过40个字"),
+  note: z.string().trim().max(500, "说明不超过500字").nullish(),
+});
+const bool = (what: string) =>
+  z
+    .enum(["true", "false"], { message: `${what}应为 true 或 false` })
+    .transform((v) => v === "true")
+    .optional();
 const ListQuery = z.object({
   orgUnit: orgUnitCode().optional(),
-  status: z.enum(ConcernStatuses).optional(),
+  status: z.enum(ConcernStatuses, { message: "状态应为 open、acknowledged、in_progress、referred 或 resolved" }).optional(),
+  category: ConcernCategory.optional(),
+  /** Only cases still 待处理 past their category's response limit (true), or only those not (false). */
+  overdue: bool("超时筛选"),
   /** One child's cases (the child's page). */
   childId: z.uuid({ message: "儿童编号格式不正确" }).optional(),
   /** Only cases not yet resolved. */
@@ -41,6 +61,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     const { raisedBy: _raisedBy, ...rest } = row;
     return {
       ...rest,
+      ...responseClock(row, deps.now()),
       resolution: access === "all" ? row.resolution : null,
       categoryLabel: labels.concernCategory[row.category],
       statusLabel: concernStatusLabel[row.status],
@@ -56,6 +77,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     raisedAt: row.raisedAt,
     resolvedAt: row.resolvedAt,
     escalatedAt: row.escalatedAt,
+    ...responseClock(row, deps.now()),
   });
   const accessOf = (principal: Principal) => recordAccess(principal, "concerns");
 
@@ -88,7 +110,10 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
       orgUnit: scopeOf(principal, q.orgUnit),
       childId: q.childId ?? null,
       status: q.status ?? null,
+      category: q.category ?? null,
       open: q.open ?? null,
+      overdue: q.overdue ?? null,
+      now: deps.now(),
       raisedBy: access === "own" ? principal.userId : null,
       limit: q.limit,
     });
@@ -126,6 +151,29 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
         note: request.body.note,
         author: visitorOf(principal),
         ownerUsername: principal.username,
+        at: deps.now(),
+      });
+      markAudit(reply, "update", [row.childId]);
+      return present((await findConcern(prisma, row.id))!, "all");
+    },
+  );
+
+  app.post(
+    "/api/v1/concerns/:id/assign",
+    { schema: { tags: ["concerns"], summary: "指派关注事项给个案工作人员（记入处理记录）", params: IdParams, body: AssignBody } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, assigners, "指派关注事项");
+      const row = await findConcern(prisma, request.params.id);
+      if (!row) throw new NotFoundError("关注事项", request.params.id);
+      await visibleChild(prisma, principal, row.childId).catch(() => {
+        throw new NotFoundError("关注事项", request.params.id);
+      });
+      await assignConcern(prisma, row.id, {
+        username: request.body.username,
+        name: request.body.name,
+        note: request.body.note ?? null,
+        author: visitorOf(principal),
         at: deps.now(),
       });
       markAudit(reply, "update", [row.childId]);
