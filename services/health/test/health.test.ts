@@ -305,6 +305,19 @@ describe("coverage and jurisdiction", () => {
     expect((await api("GET", `/api/v1/campaigns/${campaignId}/coverage`, "shimen.supervisor")).status).toBe(404);
     const missed = await api("GET", `/api/v1/campaigns/${campaignId}/missed`, "changling.supervisor");
     expect(missed.body.items.map((i: { id: string }) => i.id)).toContain(far.id);
+
+    // The roster the console's grid shows: every child in scope with this campaign's exam, or due / missed.
+    const roster = await api("GET", `/api/v1/campaigns/${campaignId}/roster`, "changling.doctor");
+    expect(roster.status).toBe(200);
+    expect(roster.body.items).toHaveLength(3);
+    const done = roster.body.items.filter((i: any) => i.status === "done");
+    expect(done).toHaveLength(1);
+    expect(done[0].exam).toMatchObject({ date: expect.any(String), flags: expect.any(Array) });
+    expect(roster.body.items.filter((i: any) => i.status !== "done").every((i: any) => i.exam === null && ["due", "missed"].includes(i.status))).toBe(true);
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}/roster`, "county.inspector")).status).toBe(403);
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}/roster`, "federation.officer")).status).toBe(403);
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}/roster`, "shimen.supervisor")).status).toBe(404);
+    expect((await api("GET", `/api/v1/campaigns/nope/roster`, "changling.doctor")).body.error.details[0].field).toBe("id");
   });
 
   it("applies a redelivered or stale child event once", async () => {
