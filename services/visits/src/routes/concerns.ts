@@ -31,6 +31,35 @@ const AssignBody = z.object({
   name: z.string().trim().min(1, "请填写被指派人姓名").max(40, "姓名不超过40个字"),
   note: z.string().trim().max(500, "说明不超过500字").nullish(),
 });
+const iso = z.string();
+/** A case as the API answers it; child, description and case work only for roles that see them (need-to-know). */
+const ConcernSchema = z.object({
+  id: z.string(),
+  villageCode: z.string(),
+  category: ConcernCategory,
+  categoryLabel: z.string(),
+  status: z.enum(ConcernStatuses),
+  statusLabel: z.string(),
+  raisedAt: iso,
+  resolvedAt: iso.nullable(),
+  escalatedAt: iso.nullable(),
+  responseLimitHours: z.number(),
+  respondBy: iso,
+  respondedAt: iso.nullable(),
+  overdue: z.boolean(),
+  childId: z.string().optional(),
+  childName: z.string().optional(),
+  recordId: z.string().nullable().optional(),
+  description: z.string().optional(),
+  ownerOrgUnit: z.string().optional(),
+  ownerUsername: z.string().nullable().optional(),
+  raisedByName: z.string().optional(),
+  resolution: z.string().nullable().optional(),
+});
+const NoteSchema = z.object({ id: z.string(), authorName: z.string(), status: z.string().nullable(), note: z.string(), createdAt: iso });
+const ConcernDetail = ConcernSchema.extend({ notes: z.array(NoteSchema).optional() });
+const ConcernList = z.object({ items: z.array(ConcernSchema) });
+const isoOf = (d: Date | null) => (d ? d.toISOString() : null);
 const bool = (what: string) =>
   z
     .enum(["true", "false"], { message: `${what}应为 true 或 false` })
@@ -59,26 +88,37 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
   // an inspector counts and timeliness only: no child, no description, no notes.
   const present = (row: ConcernRow, access: "all" | "own") => {
     const { raisedBy: _raisedBy, ...rest } = row;
+    const clock = responseClock(row, deps.now());
     return {
       ...rest,
-      ...responseClock(row, deps.now()),
+      raisedAt: row.raisedAt.toISOString(),
+      resolvedAt: isoOf(row.resolvedAt),
+      escalatedAt: isoOf(row.escalatedAt),
+      ...clock,
+      respondBy: clock.respondBy.toISOString(),
+      respondedAt: isoOf(clock.respondedAt),
       resolution: access === "all" ? row.resolution : null,
       categoryLabel: labels.concernCategory[row.category],
       statusLabel: concernStatusLabel[row.status],
     };
   };
-  const timeliness = (row: ConcernRow) => ({
-    id: row.id,
-    villageCode: row.villageCode,
-    category: row.category,
-    categoryLabel: labels.concernCategory[row.category],
-    status: row.status,
-    statusLabel: concernStatusLabel[row.status],
-    raisedAt: row.raisedAt,
-    resolvedAt: row.resolvedAt,
-    escalatedAt: row.escalatedAt,
-    ...responseClock(row, deps.now()),
-  });
+  const timeliness = (row: ConcernRow) => {
+    const clock = responseClock(row, deps.now());
+    return {
+      id: row.id,
+      villageCode: row.villageCode,
+      category: row.category,
+      categoryLabel: labels.concernCategory[row.category],
+      status: row.status,
+      statusLabel: concernStatusLabel[row.status],
+      raisedAt: row.raisedAt.toISOString(),
+      resolvedAt: isoOf(row.resolvedAt),
+      escalatedAt: isoOf(row.escalatedAt),
+      ...clock,
+      respondBy: clock.respondBy.toISOString(),
+      respondedAt: isoOf(clock.respondedAt),
+    };
+  };
   const accessOf = (principal: Principal) => recordAccess(principal, "concerns");
 
   app.post(
@@ -101,43 +141,65 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     },
   );
 
-  app.get("/api/v1/concerns", { schema: { tags: ["concerns"], summary: "关注事项（个案）列表", querystring: ListQuery } }, async (request, reply) => {
-    const principal = request.principal!;
-    const q = request.query;
-    const access = accessOf(principal);
-    if (access === "none") throw new ForbiddenError("当前角色无权查看关注事项");
-    const rows = await listConcerns(prisma, {
-      orgUnit: scopeOf(principal, q.orgUnit),
-      childId: q.childId ?? null,
-      status: q.status ?? null,
-      category: q.category ?? null,
-      open: q.open ?? null,
-      overdue: q.overdue ?? null,
-      now: deps.now(),
-      raisedBy: access === "own" ? principal.userId : null,
-      limit: q.limit,
-    });
-    if (access === "counts") return { items: rows.map(timeliness) };
-    markAudit(reply, "list", [...new Set(rows.map((r) => r.childId))]);
-    return { items: rows.map((r) => present(r, access)) };
-  });
+  app.get(
+    "/api/v1/concerns",
+    { schema: { tags: ["concerns"], summary: "关注事项（个案）列表", querystring: ListQuery, response: { 200: ConcernList } } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const q = request.query;
+      const access = accessOf(principal);
+      if (access === "none") throw new ForbiddenError("当前角色无权查看关注事项");
+      const rows = await listConcerns(prisma, {
+        orgUnit: scopeOf(principal, q.orgUnit),
+        childId: q.childId ?? null,
+        status: q.status ?? null,
+        category: q.category ?? null,
+        open: q.open ?? null,
+        overdue: q.overdue ?? null,
+        now: deps.now(),
+        raisedBy: access === "own" ? principal.userId : null,
+        limit: q.limit,
+      });
+      if (access === "counts") return { items: rows.map(timeliness) };
+      markAudit(reply, "list", [...new Set(rows.map((r) => r.childId))]);
+      return { items: rows.map((r) => present(r, access)) };
+    },
+  );
 
-  app.get("/api/v1/concerns/:id", { schema: { tags: ["concerns"], summary: "关注事项详情与处理记录", params: IdParams } }, async (request, reply) => {
-    const principal = request.principal!;
-    const access = accessOf(principal);
-    const row = await findConcern(prisma, request.params.id);
-    if (!row || access === "none" || (access === "own" && row.raisedBy !== principal.userId) || !contains(principal.orgUnit, row.villageCode)) {
-      throw new NotFoundError("关注事项", request.params.id);
-    }
-    if (access === "counts") return timeliness(row);
-    const notes = access === "all" ? await concernNotes(prisma, row.id) : [];
-    markAudit(reply, "read", [row.childId]);
-    return { ...present(row, access), notes };
-  });
+  app.get(
+    "/api/v1/concerns/:id",
+    { schema: { tags: ["concerns"], summary: "关注事项详情与处理记录", params: IdParams, response: { 200: ConcernDetail } } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const access = accessOf(principal);
+      const row = await findConcern(prisma, request.params.id);
+      if (!row || access === "none" || (access === "own" && row.raisedBy !== principal.userId) || !contains(principal.orgUnit, row.villageCode)) {
+        throw new NotFoundError("关注事项", request.params.id);
+      }
+      if (access === "counts") return timeliness(row);
+      const notes = (access === "all" ? await concernNotes(prisma, row.id) : []).map((n) => ({
+        id: n.id,
+        authorName: n.authorName,
+        status: n.status,
+        note: n.note,
+        createdAt: n.createdAt.toISOString(),
+      }));
+      markAudit(reply, "read", [row.childId]);
+      return { ...present(row, access), notes };
+    },
+  );
 
   app.post(
     "/api/v1/concerns/:id/updates",
-    { schema: { tags: ["concerns"], summary: "处理关注事项：受理、处理中、转介、解决（须写明情况）", params: IdParams, body: UpdateBody } },
+    {
+      schema: {
+        tags: ["concerns"],
+        summary: "处理关注事项：受理、处理中、转介、解决（须写明情况）",
+        params: IdParams,
+        body: UpdateBody,
+        response: { 200: ConcernSchema },
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, caseWorkers, "处理关注事项");
@@ -160,7 +222,15 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
 
   app.post(
     "/api/v1/concerns/:id/assign",
-    { schema: { tags: ["concerns"], summary: "指派关注事项给个案工作人员（记入处理记录）", params: IdParams, body: AssignBody } },
+    {
+      schema: {
+        tags: ["concerns"],
+        summary: "指派关注事项给个案工作人员（记入处理记录）",
+        params: IdParams,
+        body: AssignBody,
+        response: { 200: ConcernSchema },
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, assigners, "指派关注事项");
