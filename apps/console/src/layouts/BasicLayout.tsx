@@ -5,7 +5,9 @@ import {
   BellOutlined,
   DashboardOutlined,
   HeartOutlined,
+  AlertOutlined,
   LogoutOutlined,
+  MedicineBoxOutlined,
   MenuOutlined,
   MessageOutlined,
   TeamOutlined,
@@ -27,6 +29,8 @@ function menuItems(access: Access): MenuProps["items"] {
     access.canListChildren && { key: "/children", icon: <TeamOutlined />, label: "儿童档案" },
     access.canSeePairing && { key: "/pairing", icon: <HeartOutlined />, label: "结对帮扶" },
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
+    access.canSeeConcerns && { key: "/concerns", icon: <AlertOutlined />, label: "关注事项" },
+    access.canSeeCheckups && { key: "/checkups", icon: <MedicineBoxOutlined />, label: "体检" },
     { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
     access.canReadAudit && { key: "/audit", icon: <AuditOutlined />, label: "审计" },
   ].filter(Boolean) as MenuProps["items"];
