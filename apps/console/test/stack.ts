@@ -47,7 +47,10 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { notifications?: boolean; pairing?: boolean } = {}): Promise<Stack> {
+export const canRunWithVisits = canRun && existsSync(path.join(root, "services/visits/dist/main.js"));
+export const canRunWithHealth = canRun && existsSync(path.join(root, "services/health/dist/main.js"));
+
+export async function startStack(options: { notifications?: boolean; pairing?: boolean; visits?: boolean; health?: boolean } = {}): Promise<Stack> {
   let log = "";
   const procs: ChildProcess[] = [];
   const [pgc, redis]: [ScratchPostgres, ScratchRedis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
@@ -75,7 +78,7 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
     }
     throw new Error(`${url} not healthy:\n${log.slice(-3000)}`);
   };
-  const [gw, reg, iss, ntf, par] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [gw, reg, iss, ntf, par, vis, hea] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const base = `http://127.0.0.1:${gw}`;
   const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
   const realm = JSON.parse(readFileSync(realmFile, "utf8"));
@@ -112,6 +115,15 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
     const pairing = start("services/pairing/dist/main.js", { ...common, PORT: String(par), ROLE: "all", DATABASE_URL: `${pg}/shouhu_pairing` });
     await waitOk(`${pairingUrl}/readyz`, pairing);
   }
+  const optional = async (on: boolean | undefined, name: string, port: number) => {
+    if (!on) return dead;
+    const url = `http://127.0.0.1:${port}`;
+    const child = start(`services/${name}/dist/main.js`, { ...common, PORT: String(port), ROLE: "all", DATABASE_URL: `${pg}/shouhu_${name}` });
+    await waitOk(`${url}/readyz`, child);
+    return url;
+  };
+  const visitsUrl = await optional(options.visits, "visits", vis);
+  const healthUrl = await optional(options.health, "health", hea);
   const gateway = start("services/gateway/dist/main.js", {
     ...common,
     PORT: String(gw),
@@ -119,8 +131,8 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
     AUDIT_JOURNAL_DIR: path.join(dir, "audit-journal"),
     REGISTRY_URL: `http://127.0.0.1:${reg}`,
     PAIRING_URL: pairingUrl,
-    VISITS_URL: dead,
-    HEALTH_URL: dead,
+    VISITS_URL: visitsUrl,
+    HEALTH_URL: healthUrl,
     NOTIFICATIONS_URL: notificationsUrl,
     REPORTING_URL: dead,
   });

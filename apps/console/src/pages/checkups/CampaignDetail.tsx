@@ -10,7 +10,7 @@ import { ResultsGrid } from "./ResultsGrid";
 
 const STATUS: Record<RosterEntry["status"], { text: string; color: string }> = {
   done: { text: "已检", color: "green" },
-  due: { text: "待检", color: "orange" },
+  due: { text: "待检", color: "blue" },
   missed: { text: "未检", color: "red" },
 };
 

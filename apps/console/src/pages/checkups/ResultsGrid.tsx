@@ -28,7 +28,7 @@ function parse(values: Values): { numbers: Partial<Record<MeasureKey, number>>; 
   return { numbers, issues };
 }
 
-const bpColor: Record<string, string> = { elevated: "red", high_normal: "orange", normal: "green" };
+const bpColor: Record<string, string> = { elevated: "red", high_normal: "magenta", normal: "green" };
 
 function EvaluationCell({ state }: { state: RowState | undefined }) {
   if (!state) return <Typography.Text type="secondary">—</Typography.Text>;

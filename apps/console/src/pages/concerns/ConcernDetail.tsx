@@ -105,7 +105,7 @@ export default function ConcernDetail() {
         <Alert type="error" showIcon title={`已超过${c.categoryLabel}类事项的响应时限（${c.responseLimitHours} 小时），请立即受理`} />
       )}
       <Card>
-        <Descriptions column={{ xs: 1, md: 2 }} size="small">
+        <Descriptions column={{ xs: 1, md: 2 }} size="small" styles={{ label: { color: "rgba(0, 0, 0, 0.65)" } }}>
           <Descriptions.Item label="儿童">{c.childId ? <Link to={`/children/${c.childId}`}>{c.childName}</Link> : "—"}</Descriptions.Item>
           <Descriptions.Item label="类别">{c.categoryLabel}</Descriptions.Item>
           <Descriptions.Item label="状态">

@@ -16,7 +16,7 @@ export const CATEGORY: Record<string, string> = {
 };
 export const STATUS: Record<string, { text: string; color: string }> = {
   open: { text: "待处理", color: "red" },
-  acknowledged: { text: "已受理", color: "orange" },
+  acknowledged: { text: "已受理", color: "magenta" },
   in_progress: { text: "处理中", color: "blue" },
   referred: { text: "已转介", color: "purple" },
   resolved: { text: "已解决", color: "green" },
@@ -98,7 +98,7 @@ export function StatusTag({ status }: { status: string }) {
 
 export function EscalatedTag({ at }: { at: string | null }) {
   return at ? (
-    <Tag color="volcano" data-testid="escalated">
+    <Tag color="red" data-testid="escalated">
       已上报县级 {dateTime(at).slice(0, 10)}
     </Tag>
   ) : null;
