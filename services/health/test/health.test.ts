@@ -739,6 +739,7 @@ describe("blood pressure (WS/T 610-2018) and the evaluation the results grid sho
     expect(ok.status).toBe(200);
     expect(ok.body.bloodPressure).toMatchObject({ result: "elevated", label: "血压偏高", basis: { age: 9, heightGroup: "P50–P75", systolicP95: 119 } });
     expect(ok.body.flags).toContainEqual({ kind: "elevated_bp", severity: null, label: "血压偏高" });
+    expect(ok.body.assessed).toEqual(expect.arrayContaining(["elevated_bp", "stunting", "overweight"]));
     expect(await prisma.exam.count()).toBe(before);
     // Nothing typed yet is not an error.
     expect((await api("POST", "/api/v1/exams/evaluate", "changling.doctor", { childId: c.id, date: "2026-11-22" })).body.bloodPressure.result).toBe(

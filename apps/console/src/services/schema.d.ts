@@ -3642,6 +3642,7 @@ export interface paths {
                                 severity: ("mild" | "moderate" | "severe") | null;
                                 label: string;
                             }[];
+                            assessed: string[];
                             bloodPressure: {
                                 /** @enum {string} */
                                 result: "normal" | "high_normal" | "elevated" | "not_applicable" | "not_tested";

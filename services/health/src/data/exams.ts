@@ -58,7 +58,7 @@ export async function previewExam(prisma: PrismaClient, input: EvaluateInput, or
     bpSystolic: input.bpSystolic ?? null,
     bpDiastolic: input.bpDiastolic ?? null,
   });
-  return { childId: child.id, bmi: result.bmi, ageBand: result.ageBand, flags: result.flags, bloodPressure: result.bloodPressure };
+  return { childId: child.id, bmi: result.bmi, ageBand: result.ageBand, flags: result.flags, assessed: result.assessed, bloodPressure: result.bloodPressure };
 }
 
 export interface Recorder {

@@ -25,6 +25,8 @@ const Evaluation = z.object({
   bmi: z.number().nullable(),
   ageBand: z.number(),
   flags: z.array(FlagSchema),
+  /** Findings the values were enough to assess (found or cleared); empty: nothing could be evaluated yet. */
+  assessed: z.array(z.string()),
   bloodPressure: z.object({
     result: z.enum(["normal", "high_normal", "elevated", "not_applicable", "not_tested"]),
     label: z.string(),

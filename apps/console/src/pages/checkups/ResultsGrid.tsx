@@ -10,7 +10,7 @@ interface RowState {
   evaluation?: Evaluation;
   issues?: { field: string; message: string }[];
   saving?: boolean;
-  saved?: { flags: { label: string }[]; bloodPressure: { label: string } };
+  saved?: { flags: { label: string }[]; bloodPressure: Evaluation["bloodPressure"] };
 }
 
 /** Full-width digits and points as staff type them on a Chinese IME. */
@@ -28,8 +28,6 @@ function parse(values: Values): { numbers: Partial<Record<MeasureKey, number>>; 
   return { numbers, issues };
 }
 
-const bpColor: Record<string, string> = { elevated: "red", high_normal: "magenta", normal: "green" };
-
 function EvaluationCell({ state }: { state: RowState | undefined }) {
   if (!state) return <Typography.Text type="secondary">—</Typography.Text>;
   if (state.issues?.length)
@@ -40,18 +38,21 @@ function EvaluationCell({ state }: { state: RowState | undefined }) {
     );
   const e = state.saved ?? state.evaluation;
   if (!e) return <Typography.Text type="secondary">—</Typography.Text>;
-  const bp = "result" in e.bloodPressure ? (e.bloodPressure as Evaluation["bloodPressure"]) : null;
+  const bp = e.bloodPressure;
+  const assessedNothing = !state.saved && state.evaluation?.assessed.length === 0;
   return (
-    <Space size={[4, 4]} wrap>
-      {e.flags.length === 0 && <Tag color="green">未见异常</Tag>}
+    <div style={{ display: "flex", flexWrap: "wrap", gap: 4, alignItems: "center" }}>
+      {e.flags.length === 0 && !assessedNothing && <Tag color="green">未见异常</Tag>}
       {e.flags.map((f) => (
         <Tag key={f.label} color="red">
           {f.label}
         </Tag>
       ))}
-      {bp && bp.result !== "not_tested" && bp.result !== "elevated" && <Tag color={bpColor[bp.result] ?? "default"}>血压：{bp.label}</Tag>}
+      {bp.result === "high_normal" && <Tag color="magenta">正常高值血压</Tag>}
+      {bp.result === "not_applicable" && <Typography.Text type="secondary">血压：{bp.label}</Typography.Text>}
       {state.evaluation?.bmi != null && <Typography.Text type="secondary">BMI {state.evaluation.bmi}</Typography.Text>}
-    </Space>
+      {assessedNothing && bp.result !== "not_applicable" && <Typography.Text type="secondary">暂无可评价的项目</Typography.Text>}
+    </div>
   );
 }
 
@@ -83,6 +84,11 @@ export function ResultsGrid({ campaign, roster }: { campaign: Campaign; roster: 
     (childId: string, v: Values) => {
       const { numbers, issues } = parse(v);
       if (issues.length) return patchRow(childId, { issues, evaluation: undefined });
+      // Nothing typed (any more): nothing to show.
+      if (Object.keys(numbers).length === 0) {
+        seq.current.set(childId, (seq.current.get(childId) ?? 0) + 1);
+        return patchRow(childId, { issues: [], evaluation: undefined });
+      }
       const n = (seq.current.get(childId) ?? 0) + 1;
       seq.current.set(childId, n);
       unwrap<Evaluation>(api.POST("/api/v1/exams/evaluate", { body: { childId, date: date.format("YYYY-MM-DD"), ...numbers } }))
@@ -179,7 +185,7 @@ export function ResultsGrid({ campaign, roster }: { campaign: Campaign; roster: 
         size="small"
         rowKey="id"
         dataSource={data}
-        scroll={{ x: 1300 }}
+        scroll={{ x: 1150 }}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         columns={[
           { title: "姓名", key: "name", fixed: "left", width: 88, render: (_, r) => r.name },
@@ -205,7 +211,7 @@ export function ResultsGrid({ campaign, roster }: { campaign: Campaign; roster: 
               );
             },
           })),
-          { title: "评价（按国家标准）", key: "evaluation", width: 260, render: (_, r) => <EvaluationCell state={rows[r.id]} /> },
+          { title: "评价（按国家标准）", key: "evaluation", width: 340, render: (_, r) => <EvaluationCell state={rows[r.id]} /> },
           {
             title: "操作",
             key: "op",

@@ -84,14 +84,15 @@ export default function ConcernDetail() {
   const c = q.data;
   const next = access.canWorkConcerns ? (NEXT[c.status] ?? []) : [];
   const timeline = [
-    { key: "raised", color: "red", children: `${dateTime(c.raisedAt)} ${c.raisedByName ?? ""} 报告：${c.description ?? ""}` },
+    { key: "raised", at: c.raisedAt, color: "red", children: `${dateTime(c.raisedAt)} ${c.raisedByName ?? ""} 报告：${c.description ?? ""}` },
     ...(c.notes ?? []).map((n) => ({
       key: n.id,
+      at: n.createdAt,
       color: n.status === "resolved" ? "green" : n.status ? "blue" : "gray",
       children: `${dateTime(n.createdAt)} ${n.authorName}${n.status ? ` · ${STATUS[n.status]?.text ?? n.status}` : ""}：${n.note}`,
     })),
-    ...(c.escalatedAt ? [{ key: "esc", color: "volcano", children: `${dateTime(c.escalatedAt)} 未及时受理，已自动上报县级` }] : []),
-  ].sort((a, b) => a.children.localeCompare(b.children));
+    ...(c.escalatedAt ? [{ key: "esc", at: c.escalatedAt, color: "red", children: `${dateTime(c.escalatedAt)} 未及时受理，已自动上报县级` }] : []),
+  ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 
   return (
     <Flex vertical gap={16}>

@@ -135,10 +135,10 @@ export default function ConcernList() {
         pagination={{ pageSize: 20, hideOnSinglePage: true }}
         columns={[
           { title: "儿童", key: "child", render: (_, c) => (c.childName ? <Link to={`/concerns/${c.id}`}>{c.childName}</Link> : "—") },
+          { title: "响应时限", key: "clock", render: (_, c) => <ResponseClock c={c} now={now} /> },
           { title: "类别", key: "category", render: (_, c) => c.categoryLabel },
           { title: "状态", key: "status", render: (_, c) => <StatusTag status={c.status} /> },
           { title: "报告时间", key: "raisedAt", render: (_, c) => dateTime(c.raisedAt) },
-          { title: "响应时限", key: "clock", render: (_, c) => <ResponseClock c={c} now={now} /> },
           { title: "升级", key: "escalated", render: (_, c) => (c.escalatedAt ? <EscalatedTag at={c.escalatedAt} /> : "—") },
           {
             title: "操作",
