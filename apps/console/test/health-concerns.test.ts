@@ -106,6 +106,35 @@ describe.skipIf(!canRunWithVisits || !canRunWithHealth)("体检", () => {
     }
   }, 90_000);
 
+  it("creates a campaign on the page: name, area, period, provider", async () => {
+    const page = await open("changling.doctor", "/checkups");
+    await page.getByRole("button", { name: "新建体检活动" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("活动名称").fill("2027年春季儿童体检");
+    await dialog.getByLabel("覆盖范围").click();
+    await page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden)").getByTitle("长岭乡").click();
+    await page.keyboard.press("Escape");
+    await dialog.getByPlaceholder("开始日期").click();
+    await dialog.getByPlaceholder("开始日期").fill("2026-12-10");
+    await page.keyboard.press("Enter");
+    await dialog.getByPlaceholder("结束日期").fill("2026-12-20");
+    await page.keyboard.press("Enter");
+    await dialog.getByLabel("承担体检的医疗机构").fill("长岭乡卫生院");
+    await dialog.getByRole("button", { name: /创\s*建/ }).click();
+    await page.locator("[data-testid=campaigns]").getByText("2027年春季儿童体检").waitFor();
+    const list = await json(await stack.api("changling.doctor", "GET", "/api/v1/campaigns"));
+    expect(list.items).toContainEqual(
+      expect.objectContaining({
+        name: "2027年春季儿童体检",
+        orgUnits: ["360999101"],
+        startDate: "2026-12-10",
+        endDate: "2026-12-20",
+        provider: "长岭乡卫生院",
+      }),
+    );
+    await page.context().close();
+  }, 60_000);
+
   it("results grid: Enter moves down a column, values are evaluated as typed (WS/T 610 blood pressure, 不适用 under 7), a row saves on Ctrl+Enter", async () => {
     const page = await open("changling.doctor", `/checkups/${campaignId}?tab=grid`);
     const grid = page.locator("[data-testid=results-grid]");
@@ -291,6 +320,29 @@ describe.skipIf(!canRunWithVisits || !canRunWithHealth)("关注事项", () => {
       await page.context().close();
     }
   }, 90_000);
+
+  it("a village director reports a case on the page: child found by name, category, what was seen", async () => {
+    const page = await open("changling.director", "/concerns");
+    await page.getByRole("button", { name: "报告关注事项" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("儿童").click();
+    await page.keyboard.type("黄小宝");
+    const dropdown = page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden)");
+    await dropdown.getByText(/黄小宝/).click();
+    await dialog.getByLabel("类别").click();
+    await page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden)").getByTitle("安全隐患").click();
+    await dialog.getByRole("button", { name: /报\s*告/ }).click();
+    await dialog.getByText("请描述发现的情况").waitFor();
+    await dialog.getByLabel("发现的情况").fill("住房墙体开裂，雨天漏水");
+    await shot(page, "concern-raise-dialog-desktop", false);
+    await dialog.getByRole("button", { name: /报\s*告/ }).click();
+    await page.waitForURL(/\/concerns\/[0-9a-f-]{36}$/);
+    await page.getByText("住房墙体开裂，雨天漏水").first().waitFor();
+    await page.getByTestId("response-clock").waitFor();
+    expect(await page.getByTestId("response-clock").innerText()).toMatch(/^剩余 2[34]小时.*（时限 24 小时）$/);
+    expect(await page.locator(".ant-descriptions").innerText()).toContain("安全隐患");
+    await page.context().close();
+  }, 60_000);
 
   it("the supervisor opens the case, 受理 with a note, 指派 to the village director; the timeline shows each step", async () => {
     const page = await open("changling.supervisor", `/concerns/${late}`);

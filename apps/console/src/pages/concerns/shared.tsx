@@ -41,7 +41,8 @@ export function useNow(ms = 30_000): number {
 }
 
 export function duration(ms: number): string {
-  const minutes = Math.max(0, Math.round(ms / 60_000));
+  // Whole minutes, rounded down: time left is never overstated.
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
   const d = Math.floor(minutes / 1440);
   const h = Math.floor((minutes % 1440) / 60);
   const m = minutes % 60;
