@@ -52,7 +52,7 @@ function Roster({ roster }: { roster: RosterEntry[] }) {
                         {f.label}
                       </Tag>
                     ))
-                  : "未见异常"
+                  : "无异常记录"
                 : "—",
           },
         ]}

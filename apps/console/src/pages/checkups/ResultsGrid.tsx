@@ -211,7 +211,28 @@ export function ResultsGrid({ campaign, roster }: { campaign: Campaign; roster: 
               );
             },
           })),
-          { title: "评价（按国家标准）", key: "evaluation", width: 340, render: (_, r) => <EvaluationCell state={rows[r.id]} /> },
+          {
+            title: "评价（按国家标准）",
+            key: "evaluation",
+            width: 340,
+            render: (_, r) =>
+              // Recorded before this page was opened: the findings stored with the exam.
+              !rows[r.id] && r.exam ? (
+                <div style={{ display: "flex", flexWrap: "wrap", gap: 4 }}>
+                  {r.exam.flags.length === 0 ? (
+                    <Typography.Text type="secondary">无异常记录</Typography.Text>
+                  ) : (
+                    r.exam.flags.map((f) => (
+                      <Tag key={f.kind} color="red">
+                        {f.label}
+                      </Tag>
+                    ))
+                  )}
+                </div>
+              ) : (
+                <EvaluationCell state={rows[r.id]} />
+              ),
+          },
           {
             title: "操作",
             key: "op",
