@@ -27,6 +27,17 @@ const matchers = ["county-admin", "federation-officer", "township-supervisor"];
 
 /** services/reporting/src/routes/reports.ts */
 const reportReaders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "inspector"];
+/** services/visits/src/routes/permissions.ts; need-to-know "concerns" (packages/auth/src/need-to-know.ts). */
+const concernRecorders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher"];
+const caseWorkers = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
+const concernAssigners = ["county-admin", "federation-officer", "township-supervisor"];
+/** Cases with child and description: all (case workers) or those they raised (teachers, health workers). Inspectors: counts only. */
+const concernReaders = [...caseWorkers, "teacher", "health-worker"];
+/** services/health/src/access.ts; need-to-know "checkups": "full" (results per child). */
+const examiners = ["health-worker", "county-admin"];
+const campaignOrganisers = ["health-worker", "county-admin", "township-supervisor"];
+const checkupResultReaders = ["county-admin", "township-supervisor", "village-director", "health-worker"];
+const followUpReferrers = [...examiners, "township-supervisor", "village-director"];
 
 /** Highest first: the role a person is shown as when they hold several. */
 const rolePrecedence = Object.keys(ROLE_LABELS);
@@ -49,6 +60,17 @@ export interface Access {
   canReadAudit: boolean;
   /** services/notifications/src/routes/offices.ts requireOfficeKeeper. */
   canEditNotificationSettings: boolean;
+  /** 关注事项: the list and a case (all, or those the user raised). */
+  canSeeConcerns: boolean;
+  canRaiseConcerns: boolean;
+  /** 受理, 处理, 转介, 解决. */
+  canWorkConcerns: boolean;
+  canAssignConcerns: boolean;
+  /** 体检: campaigns, roster, findings and follow-ups (results per child). */
+  canSeeCheckups: boolean;
+  canRecordExams: boolean;
+  canOrganiseCampaigns: boolean;
+  canReferFollowUps: boolean;
   /** Inspectors get counts, not files (DESIGN.md need-to-know). */
   readOnly: boolean;
 }
@@ -72,6 +94,14 @@ export function accessFor(claims: Claims): Access {
     canSeeReports: has(reportReaders),
     canReadAudit: has(["county-admin"]),
     canEditNotificationSettings: has(["county-admin", "township-supervisor"]),
+    canSeeConcerns: has(concernReaders),
+    canRaiseConcerns: has(concernRecorders),
+    canWorkConcerns: has(caseWorkers),
+    canAssignConcerns: has(concernAssigners),
+    canSeeCheckups: has(checkupResultReaders),
+    canRecordExams: has(examiners),
+    canOrganiseCampaigns: has(campaignOrganisers),
+    canReferFollowUps: has(followUpReferrers),
     readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
   };
 }

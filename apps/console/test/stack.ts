@@ -51,6 +51,8 @@ export interface Stack {
 const optional = ["notifications", "pairing", "reporting", "visits", "health"] as const;
 type Optional = (typeof optional)[number];
 /** The stack with reporting too (统计报表); reporting's figures need the visits service for punctuality and concerns. */
+export const canRunWithVisits = canRun && existsSync(path.join(root, "services/visits/dist/main.js"));
+export const canRunWithHealth = canRun && existsSync(path.join(root, "services/health/dist/main.js"));
 export const canRunWithReporting = canRun && ["reporting", "visits"].every((s) => existsSync(path.join(root, `services/${s}/dist/main.js`)));
 
 export async function startStack(options: Partial<Record<Optional, boolean>> = {}): Promise<Stack> {

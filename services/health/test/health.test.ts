@@ -285,6 +285,19 @@ describe("coverage and jurisdiction", () => {
     expect((await api("GET", `/api/v1/campaigns/${campaignId}/coverage`, "shimen.supervisor")).status).toBe(404);
     const missed = await api("GET", `/api/v1/campaigns/${campaignId}/missed`, "changling.supervisor");
     expect(missed.body.items.map((i: { id: string }) => i.id)).toContain(far.id);
+
+    // The roster the console's grid shows: every child in scope with this campaign's exam, or due / missed.
+    const roster = await api("GET", `/api/v1/campaigns/${campaignId}/roster`, "changling.doctor");
+    expect(roster.status).toBe(200);
+    expect(roster.body.items).toHaveLength(3);
+    const done = roster.body.items.filter((i: any) => i.status === "done");
+    expect(done).toHaveLength(1);
+    expect(done[0].exam).toMatchObject({ date: expect.any(String), flags: expect.any(Array) });
+    expect(roster.body.items.filter((i: any) => i.status !== "done").every((i: any) => i.exam === null && ["due", "missed"].includes(i.status))).toBe(true);
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}/roster`, "county.inspector")).status).toBe(403);
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}/roster`, "federation.officer")).status).toBe(403);
+    expect((await api("GET", `/api/v1/campaigns/${campaignId}/roster`, "shimen.supervisor")).status).toBe(404);
+    expect((await api("GET", `/api/v1/campaigns/nope/roster`, "changling.doctor")).body.error.details[0].field).toBe("id");
   });
 
   it("applies a redelivered or stale child event once", async () => {
@@ -688,5 +701,76 @@ describe("hostile result files", () => {
       expect(res.status).toBe(400);
       expect(res.body.error.details[0]).toMatchObject({ field: "file", message: expect.stringMatching(reason) });
     }
+  });
+});
+
+describe("blood pressure (WS/T 610-2018) and the evaluation the results grid shows as values are typed", () => {
+  it("evaluates without storing, refuses bad values naming the field in Chinese, and only for examiners", async () => {
+    const c = await register({ name: "血压测", sex: "male", birthDate: "2016-11-23" });
+    const before = await prisma.exam.count();
+    const ok = await api("POST", "/api/v1/exams/evaluate", "changling.doctor", {
+      childId: c.id,
+      date: "2026-11-22",
+      heightCm: 136,
+      weightKg: 30,
+      bpSystolic: 120,
+      bpDiastolic: 70,
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.bloodPressure).toMatchObject({ result: "elevated", label: "血压偏高", basis: { age: 9, heightGroup: "P50–P75", systolicP95: 119 } });
+    expect(ok.body.flags).toContainEqual({ kind: "elevated_bp", severity: null, label: "血压偏高" });
+    expect(ok.body.assessed).toEqual(expect.arrayContaining(["elevated_bp", "stunting", "overweight"]));
+    expect(await prisma.exam.count()).toBe(before);
+    // Nothing typed yet is not an error.
+    expect((await api("POST", "/api/v1/exams/evaluate", "changling.doctor", { childId: c.id, date: "2026-11-22" })).body.bloodPressure.result).toBe(
+      "not_tested",
+    );
+    const bad = await api("POST", "/api/v1/exams/evaluate", "changling.doctor", { childId: c.id, date: "2026-11-22", bpSystolic: 300 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toContainEqual(expect.objectContaining({ field: "bpSystolic", message: "收缩压应在50–250 mmHg之间" }));
+    const crossed = await api("POST", "/api/v1/exams/evaluate", "changling.doctor", { childId: c.id, date: "2026-11-22", bpSystolic: 80, bpDiastolic: 90 });
+    expect(crossed.body.error.details).toEqual([{ field: "bpDiastolic", message: "舒张压应低于收缩压" }]);
+    const text = await api("POST", "/api/v1/exams/evaluate", "changling.doctor", { childId: c.id, date: "2026-11-22", heightCm: "abc" });
+    expect(text.status).toBe(400);
+    expect(text.body.error.details[0].field).toBe("heightCm");
+    const young = await register({ name: "血压幼", sex: "female", birthDate: "2021-03-01" });
+    const six = await api("POST", "/api/v1/exams/evaluate", "changling.doctor", {
+      childId: young.id,
+      date: "2026-11-22",
+      heightCm: 110,
+      bpSystolic: 130,
+      bpDiastolic: 85,
+    });
+    expect(six.body.bloodPressure.label).toBe("不适用（WS/T 610 适用于7岁及以上）");
+    expect((await api("POST", "/api/v1/exams/evaluate", "changling.teacher", { childId: c.id, date: "2026-11-22" })).status).toBe(403);
+    expect((await api("POST", "/api/v1/exams/evaluate", "changling.doctor", { childId: randomUUID(), date: "2026-11-22" })).status).toBe(404);
+  });
+
+  it("an exam with 血压偏高 opens a follow-up like any finding; a later normal reading resolves it", async () => {
+    const c = await register({ name: "血压随访", sex: "male", birthDate: "2016-11-23" });
+    const first = await api("POST", "/api/v1/exams", "changling.doctor", {
+      childId: c.id,
+      date: "2026-11-20",
+      examiner: "李医生",
+      heightCm: 136,
+      bpSystolic: 121,
+      bpDiastolic: 70,
+    });
+    expect(first.status).toBe(201);
+    expect(first.body.bloodPressure.result).toBe("elevated");
+    expect(first.body.followUpsOpened).toHaveLength(1);
+    const open = (await api("GET", "/api/v1/follow-ups?status=open&limit=500", "changling.doctor")).body.items.filter((f: any) => f.childId === c.id);
+    expect(open).toEqual([expect.objectContaining({ kind: "elevated_bp", label: "血压偏高" })]);
+    const flagged = await outbox("checkup.flagged", c.id);
+    expect(flagged.at(-1).findings).toContainEqual(expect.objectContaining({ kind: "elevated_bp", followUpOpened: true }));
+    const second = await api("POST", "/api/v1/exams", "changling.doctor", {
+      childId: c.id,
+      date: "2026-11-21",
+      examiner: "李医生",
+      heightCm: 136,
+      bpSystolic: 110,
+      bpDiastolic: 70,
+    });
+    expect(second.body.followUpsResolved).toBe(1);
   });
 });

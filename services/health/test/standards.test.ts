@@ -2,7 +2,17 @@ import { describe, expect, it } from "vitest";
 import { wst586 } from "../src/domain/standards/wst-586-2018.js";
 import { wst456 } from "../src/domain/standards/wst-456-2014.js";
 import { whoHemoglobin } from "../src/domain/standards/who-hemoglobin.js";
-import { ageBand, bmiOf, evaluateBmi, evaluateExam, evaluateHemoglobin, evaluateStunting, evaluateVision } from "../src/domain/evaluate.js";
+import { wst610 } from "../src/domain/standards/wst-610-2018.js";
+import {
+  ageBand,
+  bmiOf,
+  evaluateBloodPressure,
+  evaluateBmi,
+  evaluateExam,
+  evaluateHemoglobin,
+  evaluateStunting,
+  evaluateVision,
+} from "../src/domain/evaluate.js";
 
 const sexes = ["male", "female"] as const;
 const down = (x: number) => Math.round((x - 0.1) * 10) / 10;
@@ -226,5 +236,75 @@ describe("what an exam assessed", () => {
     expect(five.ageBand).toBe(5.5);
     expect(five.assessed).toEqual([]);
     expect(five.flags).toEqual([]);
+  });
+});
+
+describe("WS/T 610-2018 blood pressure, every row and height group, both sexes", () => {
+  for (const sex of sexes) {
+    it(`${sex}: 血压偏高 from P95 (≥) of the child's height group; 正常高值 from 120/80 below P95`, () => {
+      expect(wst610[sex]).toHaveLength(11);
+      for (const row of wst610[sex]) {
+        // A height inside each group: the group's lower bound (or below P5).
+        const heights = [row.heightPercentiles[0] - 0.1, ...row.heightPercentiles];
+        heights.forEach((h, g) => {
+          const [sbp, dbp] = row.p95[g]!;
+          const at = `${sex} ${row.age}岁 ${h}cm`;
+          expect(evaluateBloodPressure(sex, row.age, h, sbp, 60), at).toMatchObject({ result: "elevated", label: "血压偏高" });
+          expect(evaluateBloodPressure(sex, row.age, h, 90, dbp), at).toMatchObject({ result: "elevated" });
+          const below = evaluateBloodPressure(sex, row.age, h, sbp - 1, dbp - 1);
+          expect(below.result, at).toBe(sbp - 1 >= 120 || dbp - 1 >= 80 ? "high_normal" : "normal");
+          expect(below.basis?.systolicP95, at).toBe(sbp);
+        });
+        // Just below a group's bound belongs to the group below.
+        const g1 = evaluateBloodPressure(sex, row.age, row.heightPercentiles[0] - 0.1, 90, 60).basis!;
+        expect(g1.heightGroup).toBe("<P5");
+        expect(evaluateBloodPressure(sex, row.age, row.heightPercentiles[6], 90, 60).basis!.heightGroup).toBe("≥P95");
+      }
+    });
+  }
+
+  it("matches the transcription at hand-checked rows", () => {
+    expect(wst610.male[0]).toMatchObject({
+      age: 7,
+      p95: expect.arrayContaining([
+        [108, 72],
+        [121, 79],
+      ]),
+    });
+    expect(wst610.female.find((r) => r.age === 17)!.p95[7]).toEqual([126, 82]);
+    expect(wst610.male.find((r) => r.age === 12)!.heightPercentiles[3]).toBe(152.0);
+  });
+
+  it("正常高值 at exactly 120 systolic or 80 diastolic when below P95; 119/79 normal", () => {
+    // A 14-year-old boy at the median height: P95 129/82.
+    expect(evaluateBloodPressure("male", 14, 166, 120, 70).result).toBe("high_normal");
+    expect(evaluateBloodPressure("male", 14, 166, 110, 80).result).toBe("high_normal");
+    expect(evaluateBloodPressure("male", 14, 166, 119, 79).result).toBe("normal");
+    expect(evaluateBloodPressure("male", 14, 166, 129, 70).result).toBe("elevated");
+    expect(evaluateBloodPressure("male", 14, 166, 128, 82).result).toBe("elevated");
+  });
+
+  it("不适用 under 7, at 18, and without a height; 未测 without values", () => {
+    expect(evaluateBloodPressure("female", 6, 120, 130, 90)).toEqual({ result: "not_applicable", label: "不适用（WS/T 610 适用于7岁及以上）", basis: null });
+    expect(evaluateBloodPressure("female", 18, 160, 130, 90).result).toBe("not_applicable");
+    expect(evaluateBloodPressure("male", 10, null, 130, 90).label).toBe("不适用（须同时测量身高）");
+    expect(evaluateBloodPressure("male", 10, 140, null, null).result).toBe("not_tested");
+  });
+
+  it("an exam flags 血压偏高 (a finding, followed up) but not 正常高值; age is whole years on the exam date", () => {
+    const base = { sex: "male" as const, heightCm: 136, weightKg: null, visionLeft: null, visionRight: null, hemoglobin: null, caries: null };
+    // Born 2016-11-23, 136 cm: 9 on 2026-11-22 (P50–P75 group, P95 119/77), 10 the next day (P10–P25 group, P95 116/76).
+    const nine = evaluateExam({ ...base, birthDate: "2016-11-23", date: "2026-11-22", bpSystolic: 117, bpDiastolic: 70 });
+    expect(nine.bloodPressure).toMatchObject({ result: "normal", basis: { age: 9, heightGroup: "P50–P75", systolicP95: 119 } });
+    expect(nine.assessed).toContain("elevated_bp");
+    const ten = evaluateExam({ ...base, birthDate: "2016-11-23", date: "2026-11-23", bpSystolic: 117, bpDiastolic: 70 });
+    expect(ten.bloodPressure).toMatchObject({ result: "elevated", basis: { age: 10, heightGroup: "P10–P25", systolicP95: 116 } });
+    expect(ten.flags).toContainEqual({ kind: "elevated_bp", severity: null, label: "血压偏高" });
+    const highNormal = evaluateExam({ ...base, heightCm: 166, birthDate: "2012-01-01", date: "2026-11-22", bpSystolic: 120, bpDiastolic: 70 });
+    expect(highNormal.bloodPressure.result).toBe("high_normal");
+    expect(highNormal.flags.map((f) => f.kind)).not.toContain("elevated_bp");
+    const six = evaluateExam({ ...base, birthDate: "2020-01-01", date: "2026-11-22", bpSystolic: 130, bpDiastolic: 90 });
+    expect(six.bloodPressure.label).toMatch(/^不适用/);
+    expect(six.assessed).not.toContain("elevated_bp");
   });
 });

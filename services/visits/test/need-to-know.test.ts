@@ -7,6 +7,7 @@ import { childSnapshot, mentorPairing, pairingStartedData, teacherHelper, type T
 import type { PrismaClient, Tx } from "../src/data/db.js";
 import { visitEventHandlers } from "../src/events/handlers.js";
 import { visitsTest } from "./fixtures.js";
+import { assigners } from "../src/routes/permissions.js";
 
 /**
  * Generated from the need-to-know table (@shouhu/auth RECORD_ACCESS): every role ×
@@ -150,5 +151,18 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     } else {
       for (const secret of [CONCERN, NOTE, child.name, child.id]) expect(res.body).not.toContain(secret);
     }
+  });
+
+  it(`POST /concerns/:id/assign (${assigners.includes(c.role) ? "assigns" : "refused"})`, async () => {
+    const res = await app.inject({
+      method: "POST",
+      url: `/api/v1/concerns/${concernId}/assign`,
+      headers: await headersFor(c),
+      payload: { username: "changling.director", name: "李主任" },
+    });
+    if (!assigners.includes(c.role)) return expect(res.statusCode).toBe(403);
+    if (!inside) return expect(res.statusCode).toBe(404);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: concernId, childId: child.id, ownerUsername: "changling.director" });
   });
 });

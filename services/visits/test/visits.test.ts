@@ -359,8 +359,12 @@ describe("concerns (强制报告)", () => {
       "categoryLabel",
       "escalatedAt",
       "id",
+      "overdue",
       "raisedAt",
       "resolvedAt",
+      "respondBy",
+      "respondedAt",
+      "responseLimitHours",
       "status",
       "statusLabel",
       "villageCode",
@@ -603,6 +607,7 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
       "get /api/v1/visit-rules/{countyCode}",
       "get /api/v1/visit-summary",
       "post /api/v1/concerns",
+      "post /api/v1/concerns/{id}/assign",
       "post /api/v1/concerns/{id}/updates",
       "post /api/v1/snapshots/visits",
       "post /api/v1/visit-records",
@@ -612,5 +617,78 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     const post = doc.paths["/api/v1/visit-records"]!.post!;
     expect(JSON.stringify(post.requestBody)).toContain("durationMinutes");
     expect(doc.paths["/api/v1/visit-items"]!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["view", "orgUnit", "mine"]));
+  });
+});
+
+describe("concerns: response limits by category, filters, triage and assignment (the console's 关注事项)", () => {
+  it("shows each case's response limit and due time, filters by category and overdue, and stops the clock at the first response", async () => {
+    setToday("2026-11-22");
+    const child = await register({ villageCode: VILLAGE });
+    const abuse = await api("POST", "/api/v1/concerns", "changling.director", { childId: child.id, category: "abuse_suspected", description: "身上有伤" });
+    const other = await api("POST", "/api/v1/concerns", "changling.director", { childId: child.id, category: "other", description: "辍学风险" });
+    const detail = await api("GET", `/api/v1/concerns/${abuse.body.id}`, "changling.supervisor");
+    expect(detail.body).toMatchObject({ responseLimitHours: 24, respondBy: "2026-11-23T02:00:00.000Z", respondedAt: null, overdue: false });
+    expect((await api("GET", `/api/v1/concerns/${other.body.id}`, "changling.supervisor")).body.responseLimitHours).toBe(72);
+
+    // 25 hours later the abuse case is past its 24 h; the other (72 h) is not.
+    clock.now = new Date("2026-11-23T03:00:00Z");
+    const overdue = await api("GET", `/api/v1/concerns?childId=${child.id}&overdue=true`, "changling.supervisor");
+    expect(overdue.body.items.map((c: any) => c.id)).toEqual([abuse.body.id]);
+    expect(overdue.body.items[0].overdue).toBe(true);
+    const onTime = await api("GET", `/api/v1/concerns?childId=${child.id}&overdue=false`, "changling.supervisor");
+    expect(onTime.body.items.map((c: any) => c.id)).toEqual([other.body.id]);
+    const byCategory = await api("GET", `/api/v1/concerns?childId=${child.id}&category=other`, "changling.supervisor");
+    expect(byCategory.body.items.map((c: any) => c.id)).toEqual([other.body.id]);
+
+    // Bad filters: 400 naming the field.
+    const bad = await api("GET", `/api/v1/concerns?category=fire&overdue=maybe`, "changling.supervisor");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: any) => d.field).sort()).toEqual(["category", "overdue"]);
+    expect(bad.body.error.details.find((d: any) => d.field === "overdue").message).toBe("超时筛选应为 true 或 false");
+
+    // 受理 (triage) late: the clock stops, the case stays marked as answered late.
+    const ack = await api("POST", `/api/v1/concerns/${abuse.body.id}/updates`, "changling.supervisor", { status: "acknowledged", note: "已电话核实" });
+    expect(ack.status).toBe(200);
+    expect(ack.body).toMatchObject({ status: "acknowledged", respondedAt: "2026-11-23T03:00:00.000Z", overdue: true });
+    expect((await api("GET", `/api/v1/concerns?childId=${child.id}&overdue=true`, "changling.supervisor")).body.items).toEqual([]);
+    setToday("2026-11-22");
+  });
+
+  it("a supervisor assigns a case (owner and a timeline note); a village director may not; bad input names the field; a resolved case is not reassigned", async () => {
+    setToday("2026-11-22");
+    const child = await register({ villageCode: VILLAGE });
+    const raised = await api("POST", "/api/v1/concerns", "changling.director", { childId: child.id, category: "neglect", description: "无人照看" });
+    const id = raised.body.id;
+    const assign = await api("POST", `/api/v1/concerns/${id}/assign`, "changling.supervisor", {
+      username: "changling.director",
+      name: "赵主任",
+      note: "请今天上门",
+    });
+    expect(assign.status).toBe(200);
+    expect(assign.body.ownerUsername).toBe("changling.director");
+    const notes = (await api("GET", `/api/v1/concerns/${id}`, "changling.supervisor")).body.notes;
+    expect(notes.at(-1)).toMatchObject({ note: "指派给 赵主任（changling.director）：请今天上门", status: null });
+    // Assigning is not a response: the clock still runs.
+    expect((await api("GET", `/api/v1/concerns/${id}`, "changling.supervisor")).body.respondedAt).toBeNull();
+
+    expect((await api("POST", `/api/v1/concerns/${id}/assign`, "changling.director", { username: "a", name: "b" })).status).toBe(403);
+    expect((await api("POST", `/api/v1/concerns/${id}/assign`, "changling.teacher", { username: "a", name: "b" })).status).toBe(403);
+    const bad = await api("POST", `/api/v1/concerns/${id}/assign`, "changling.supervisor", { username: "赵 主任", name: "" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toEqual(
+      expect.arrayContaining([
+        { field: "username", message: "登录账号只能包含字母、数字和 . _ @ -" },
+        { field: "name", message: "请填写被指派人姓名" },
+      ]),
+    );
+    expect((await api("POST", `/api/v1/concerns/${randomUUID()}/assign`, "changling.supervisor", { username: "a", name: "b" })).status).toBe(404);
+    expect((await api("POST", `/api/v1/concerns/nope/assign`, "changling.supervisor", { username: "a", name: "b" })).status).toBe(400);
+    // Another township's supervisor does not find it.
+    expect((await api("POST", `/api/v1/concerns/${id}/assign`, "shimen.supervisor", { username: "a", name: "b" })).status).toBe(404);
+
+    await api("POST", `/api/v1/concerns/${id}/updates`, "changling.director", { status: "resolved", note: "已安排亲属照看" });
+    const late = await api("POST", `/api/v1/concerns/${id}/assign`, "changling.supervisor", { username: "a", name: "b" });
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toBe("该关注事项已解决，不能再指派");
   });
 });

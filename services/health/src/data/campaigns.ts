@@ -85,3 +85,32 @@ export async function rosterChildren(
     orgUnit,
   );
 }
+
+export interface RosterEntry {
+  id: string;
+  name: string;
+  sex: "male" | "female";
+  birthDate: string;
+  villageCode: string;
+  /** done: examined in this campaign; due: not yet, campaign still running; missed: not examined and the campaign is over. */
+  status: "done" | "due" | "missed";
+  exam: Record<string, unknown> | null;
+}
+
+/** The campaign's children in the caller's area with their exam in it, if any (the results grid's rows). */
+export async function rosterWithExams(prisma: PrismaClient, c: Campaign, orgUnit: string, today: string): Promise<RosterEntry[]> {
+  const rows = await prisma.$queryRawUnsafe<(Omit<RosterEntry, "status"> & { examined: boolean })[]>(
+    `SELECT c.id, c.name, c.sex, to_char(c.birth_date, 'YYYY-MM-DD') AS "birthDate", c.village_code AS "villageCode", e.id IS NOT NULL AS examined,
+            CASE WHEN e.id IS NULL THEN NULL ELSE jsonb_build_object(
+              'id', e.id, 'date', to_char(e.date, 'YYYY-MM-DD'), 'examiner', e.examiner, 'heightCm', e.height_cm::float, 'weightKg', e.weight_kg::float,
+              'visionLeft', e.vision_left::float, 'visionRight', e.vision_right::float, 'hemoglobin', e.hemoglobin, 'caries', e.caries,
+              'bpSystolic', e.bp_systolic, 'bpDiastolic', e.bp_diastolic, 'bmi', e.bmi::float, 'flags', e.flags) END AS exam
+       FROM children c LEFT JOIN exams e ON e.child_id = c.id AND e.campaign_id = $1::uuid
+      WHERE c.status = 'active' AND c.village_code LIKE ANY($2::text[]) AND c.village_code LIKE $3 || '%'
+      ORDER BY c.village_code, c.name LIMIT 5000`,
+    c.id,
+    covered(c),
+    orgUnit,
+  );
+  return rows.map(({ examined, ...r }) => ({ ...r, status: examined ? "done" : c.endDate < today ? "missed" : "due" }));
+}

@@ -2,8 +2,8 @@ import { v7 as uuidv7 } from "uuid";
 import type { Actor, Envelope, EventData } from "@shouhu/contracts";
 import { ConflictError, NotFoundError, ValidationError } from "@shouhu/kit";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
-import { evaluateExam, type Flag } from "../domain/evaluate.js";
-import { checkExam, type ExamInput } from "../domain/exam.js";
+import { evaluateExam, type BpEvaluation, type Flag } from "../domain/evaluate.js";
+import { checkExam, type EvaluateInput, type ExamInput } from "../domain/exam.js";
 import type { PrismaClient, Tx } from "./db.js";
 import { lockChildPairings } from "@shouhu/messaging";
 import { contains } from "@shouhu/contracts";
@@ -33,6 +33,34 @@ async function loadChild(db: Pick<Tx, "$queryRawUnsafe">, id: string, orgUnit: s
   return child;
 }
 
+/**
+ * What an exam's values would say for this child, stored nowhere: the results grid
+ * shows it as the values are typed. Same standards, same cross-field checks
+ * (except the campaign window and "at least one value").
+ */
+export async function previewExam(prisma: PrismaClient, input: EvaluateInput, orgUnit: string, today: string) {
+  const child = await loadChild(prisma, input.childId, orgUnit);
+  // Nothing typed yet is not an error here: the row simply has nothing to evaluate.
+  const issues = checkExam({ ...input, examiner: "-", campaignId: null }, { today, birthDate: child.birthDate, campaign: null }).filter(
+    (i) => !i.message.startsWith("至少填写"),
+  );
+  if (issues.length) throw new ValidationError(issues);
+  const result = evaluateExam({
+    sex: child.sex,
+    birthDate: child.birthDate,
+    date: input.date,
+    heightCm: input.heightCm ?? null,
+    weightKg: input.weightKg ?? null,
+    visionLeft: input.visionLeft ?? null,
+    visionRight: input.visionRight ?? null,
+    hemoglobin: input.hemoglobin ?? null,
+    caries: input.caries ?? null,
+    bpSystolic: input.bpSystolic ?? null,
+    bpDiastolic: input.bpDiastolic ?? null,
+  });
+  return { childId: child.id, bmi: result.bmi, ageBand: result.ageBand, flags: result.flags, assessed: result.assessed, bloodPressure: result.bloodPressure };
+}
+
 export interface Recorder {
   username: string;
   name: string;
@@ -45,6 +73,7 @@ export interface RecordedExam {
   bmi: number | null;
   ageBand: number;
   flags: Flag[];
+  bloodPressure: BpEvaluation;
   followUpsOpened: string[];
   followUpsResolved: number;
 }
@@ -86,6 +115,8 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
       visionRight: input.visionRight ?? null,
       hemoglobin: input.hemoglobin ?? null,
       caries: input.caries ?? null,
+      bpSystolic: input.bpSystolic ?? null,
+      bpDiastolic: input.bpDiastolic ?? null,
     });
     const examId = uuidv7();
     const inserted = await tx.$executeRawUnsafe(
@@ -195,7 +226,15 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
       );
     }
     await appendToOutbox(tx, events);
-    return { examId, bmi: result.bmi, ageBand: result.ageBand, flags: result.flags, followUpsOpened: opened, followUpsResolved: resolved };
+    return {
+      examId,
+      bmi: result.bmi,
+      ageBand: result.ageBand,
+      flags: result.flags,
+      bloodPressure: result.bloodPressure,
+      followUpsOpened: opened,
+      followUpsResolved: resolved,
+    };
   });
 }
 

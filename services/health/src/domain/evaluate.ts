@@ -2,10 +2,11 @@ import type { Sex } from "@shouhu/contracts";
 import { wst586 } from "./standards/wst-586-2018.js";
 import { wst456 } from "./standards/wst-456-2014.js";
 import { whoHemoglobin, type HbGroup } from "./standards/who-hemoglobin.js";
+import { heightGroups, highNormalFloor, wst610, type HeightGroup } from "./standards/wst-610-2018.js";
 
 export type Severity = "mild" | "moderate" | "severe";
 export interface Flag {
-  kind: "overweight" | "obese" | "wasting_mild" | "wasting_moderate_severe" | "stunting" | "low_vision" | "anaemia" | "dental_caries";
+  kind: "overweight" | "obese" | "wasting_mild" | "wasting_moderate_severe" | "stunting" | "low_vision" | "anaemia" | "dental_caries" | "elevated_bp";
   severity: Severity | null;
   /** What staff and guardians read. */
   label: string;
@@ -93,6 +94,42 @@ export function evaluateHemoglobin(sex: Sex, ageMonths: number, hb: number): Sev
   return "severe";
 }
 
+export type BpResult = "normal" | "high_normal" | "elevated" | "not_applicable" | "not_tested";
+export interface BpEvaluation {
+  result: BpResult;
+  /** What staff read: 正常 / 正常高值血压 / 血压偏高 / 不适用（…） / 未测. */
+  label: string;
+  /** The age, height group and P95 cut-offs used, when evaluated. */
+  basis: { age: number; heightGroup: HeightGroup; systolicP95: number; diastolicP95: number } | null;
+}
+
+/** Whole years reached on the exam date (实足年龄). */
+export function ageInYears(birthDate: string, examDate: string): number {
+  return Math.floor(ageInMonths(birthDate, examDate) / 12);
+}
+
+/**
+ * WS/T 610-2018: 血压偏高 when SBP or DBP is at or above the P95 of the child's sex,
+ * age and height group; 正常高值血压 when at or above 120/80 but below P95 (the
+ * standard's second definition; see wst-610-2018.ts for what the table lacks).
+ * Under 7 the standard does not apply.
+ */
+export function evaluateBloodPressure(sex: Sex, age: number, heightCm: number | null, systolic: number | null, diastolic: number | null): BpEvaluation {
+  if (systolic === null && diastolic === null) return { result: "not_tested", label: "未测", basis: null };
+  if (age < 7) return { result: "not_applicable", label: "不适用（WS/T 610 适用于7岁及以上）", basis: null };
+  const row = wst610[sex].find((r) => r.age === age);
+  if (!row) return { result: "not_applicable", label: "不适用（18岁及以上按成人标准评价）", basis: null };
+  if (heightCm === null) return { result: "not_applicable", label: "不适用（须同时测量身高）", basis: null };
+  let group = 0;
+  for (const cut of row.heightPercentiles) if (heightCm >= cut) group++;
+  const [sbp95, dbp95] = row.p95[group]!;
+  const basis = { age, heightGroup: heightGroups[group]!, systolicP95: sbp95, diastolicP95: dbp95 };
+  if ((systolic !== null && systolic >= sbp95) || (diastolic !== null && diastolic >= dbp95)) return { result: "elevated", label: "血压偏高", basis };
+  if ((systolic !== null && systolic >= highNormalFloor.systolic) || (diastolic !== null && diastolic >= highNormalFloor.diastolic))
+    return { result: "high_normal", label: "正常高值血压", basis };
+  return { result: "normal", label: "正常", basis };
+}
+
 export interface ExamValues {
   sex: Sex;
   birthDate: string;
@@ -103,6 +140,8 @@ export interface ExamValues {
   visionRight: number | null;
   hemoglobin: number | null;
   caries: number | null;
+  bpSystolic?: number | null;
+  bpDiastolic?: number | null;
 }
 
 export type FlagKind = Flag["kind"];
@@ -112,7 +151,7 @@ export type FlagKind = Flag["kind"];
  * all. Values not measured say nothing: an exam without haemoglobin neither
  * finds nor clears anaemia.
  */
-export function evaluateExam(e: ExamValues): { bmi: number | null; ageBand: number; flags: Flag[]; assessed: FlagKind[] } {
+export function evaluateExam(e: ExamValues): { bmi: number | null; ageBand: number; flags: Flag[]; assessed: FlagKind[]; bloodPressure: BpEvaluation } {
   const flags: Flag[] = [];
   const assessed = new Set<FlagKind>();
   const band = ageBand(e.birthDate, e.date);
@@ -150,6 +189,10 @@ export function evaluateExam(e: ExamValues): { bmi: number | null; ageBand: numb
   }
   if (e.caries !== null) assessed.add("dental_caries");
   if (e.caries !== null && e.caries > 0) flags.push({ kind: "dental_caries", severity: null, label: `龋齿（${e.caries}颗）` });
+  // 血压偏高 is a finding (follow-up); 正常高值 is reported with the exam but opens nothing.
+  const bloodPressure = evaluateBloodPressure(e.sex, ageInYears(e.birthDate, e.date), e.heightCm, e.bpSystolic ?? null, e.bpDiastolic ?? null);
+  if (bloodPressure.basis && e.bpSystolic != null && e.bpDiastolic != null) assessed.add("elevated_bp");
+  if (bloodPressure.result === "elevated") flags.push({ kind: "elevated_bp", severity: null, label: "血压偏高" });
   for (const f of flags) assessed.add(f.kind);
-  return { bmi, ageBand: band, flags, assessed: [...assessed] };
+  return { bmi, ageBand: band, flags, assessed: [...assessed], bloodPressure };
 }

@@ -36,6 +36,10 @@ export const ExamInput = z.object({
 });
 export type ExamInput = z.output<typeof ExamInput>;
 
+/** The values of an exam being typed, to evaluate without storing (no examiner, no campaign). */
+export const EvaluateInput = ExamInput.omit({ campaignId: true, examiner: true, notes: true });
+export type EvaluateInput = z.output<typeof EvaluateInput>;
+
 /** Checks across fields and against the child and the calendar. */
 export function checkExam(input: ExamInput, ctx: { today: string; birthDate: string; campaign: { startDate: string; endDate: string } | null }): FieldIssue[] {
   const issues: FieldIssue[] = [];

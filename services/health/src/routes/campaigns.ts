@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
+import { ForbiddenError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
-import { assertWithinJurisdiction } from "@shouhu/auth";
+import { assertWithinJurisdiction, recordAccess } from "@shouhu/auth";
 import { orgUnitCode } from "@shouhu/contracts";
 import type { PrismaClient } from "../data/db.js";
-import { campaignFor, coverage, createCampaign, listCampaigns, missedChildren, rosterChildren } from "../data/campaigns.js";
+import { campaignFor, coverage, createCampaign, listCampaigns, missedChildren, rosterChildren, rosterWithExams } from "../data/campaigns.js";
 import { recordResults } from "../data/results.js";
 import { summariseCoverage } from "../domain/coverage.js";
 import { MAX_RESULT_ROWS } from "../domain/results-sheet.js";
@@ -65,6 +65,24 @@ export function registerCampaignRoutes(app: ServiceApp, deps: { prisma: PrismaCl
     );
     return { items };
   });
+
+  app.get(
+    "/api/v1/campaigns/:id/roster",
+    { schema: { tags: ["health"], summary: "体检名单：应检儿童及其本次检查结果（已检、待检、未检）", params: IdParams } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      // Results per child: those who see results (case workers, health workers), not flags-only or coverage-only roles.
+      if (recordAccess(principal, "checkups") !== "full") throw new ForbiddenError("当前角色无权查看体检名单");
+      const campaign = await campaignFor(prisma, request.params.id, principal.orgUnit);
+      const items = await rosterWithExams(prisma, campaign, principal.orgUnit, deps.today());
+      markAudit(
+        reply,
+        "list",
+        items.map((i) => i.id),
+      );
+      return { campaign, items };
+    },
+  );
 
   app.get(
     "/api/v1/campaigns/:id/roster.xlsx",

@@ -3,8 +3,8 @@ import { ForbiddenError, ValidationError, markAudit, type ServiceApp } from "@sh
 import { recordAccess, scopeOf } from "@shouhu/auth";
 import { orgUnitCode } from "@shouhu/contracts";
 import type { PrismaClient } from "../data/db.js";
-import { listExams, listFollowUps, recordExam, referFollowUp } from "../data/exams.js";
-import { ExamInput } from "../domain/exam.js";
+import { listExams, listFollowUps, previewExam, recordExam, referFollowUp } from "../data/exams.js";
+import { EvaluateInput, ExamInput } from "../domain/exam.js";
 import { examiners, recorderOf, referrers, requireRole } from "../access.js";
 import { IdParams } from "./campaigns.js";
 
@@ -19,6 +19,20 @@ const FollowUpQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(200),
 });
 const ExamQuery = z.object({ childId: z.uuid().optional(), campaignId: z.uuid().optional(), limit: z.coerce.number().int().min(1).max(500).default(200) });
+const FlagSchema = z.object({ kind: z.string(), severity: z.enum(["mild", "moderate", "severe"]).nullable(), label: z.string() });
+const Evaluation = z.object({
+  childId: z.string(),
+  bmi: z.number().nullable(),
+  ageBand: z.number(),
+  flags: z.array(FlagSchema),
+  /** Findings the values were enough to assess (found or cleared); empty: nothing could be evaluated yet. */
+  assessed: z.array(z.string()),
+  bloodPressure: z.object({
+    result: z.enum(["normal", "high_normal", "elevated", "not_applicable", "not_tested"]),
+    label: z.string(),
+    basis: z.object({ age: z.number(), heightGroup: z.string(), systolicP95: z.number(), diastolicP95: z.number() }).nullable(),
+  }),
+});
 const STATUS_LABEL = { open: "待随访", resolved: "复查正常", referred: "已转诊", closed: "儿童已退出" } as const;
 
 /** Exams one by one, the exam list by need-to-know, follow-ups and referrals. */
@@ -33,6 +47,24 @@ export function registerExamRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       const result = await recordExam(prisma, request.body, recorderOf(request.principal!), today());
       markAudit(reply, "update", [request.body.childId]);
       return reply.status(201).send(result);
+    },
+  );
+
+  app.post(
+    "/api/v1/exams/evaluate",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "按国家标准评价一份体检数值（不保存；录入表格边输入边显示评价）",
+        body: EvaluateInput,
+        response: { 200: Evaluation },
+      },
+    },
+    async (request, reply) => {
+      requireRole(request.principal!, examiners, "录入体检结果");
+      const result = await previewExam(prisma, request.body, request.principal!.orgUnit, today());
+      markAudit(reply, "read", [result.childId]);
+      return result;
     },
   );
 

@@ -5,6 +5,7 @@ import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
 import { PRODUCER } from "./scan.js";
 import type { Visitor } from "./records.js";
+import { respondBySql } from "../domain/concern-limits.js";
 
 export interface ConcernChild {
   id: string;
@@ -152,12 +153,15 @@ export interface ConcernRow {
   resolvedAt: Date | null;
   escalatedAt: Date | null;
   resolution: string | null;
+  respondedAt: Date | null;
+  ownerUsername: string | null;
 }
 
 const concernSelect = `SELECT k.id, k.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", k.record_id AS "recordId",
        k.category, k.description, k.status, k.owner_org_unit AS "ownerOrgUnit", k.owner_username AS "ownerUsername",
        k.raised_by AS "raisedBy", k.raised_by_name AS "raisedByName", k.raised_at AS "raisedAt", k.resolved_at AS "resolvedAt", k.resolution,
-       k.escalated_at AS "escalatedAt"
+       k.escalated_at AS "escalatedAt",
+       (SELECT min(n.created_at) FROM concern_notes n WHERE n.concern_id = k.id AND n.status IS NOT NULL AND n.status <> 'open') AS "respondedAt"
   FROM concerns k JOIN children c ON c.id = k.child_id LEFT JOIN assignments a ON a.child_id = k.child_id`;
 
 type Reader = Pick<PrismaClient, "$queryRawUnsafe">;
@@ -167,21 +171,65 @@ export async function findConcern(db: Reader, id: string): Promise<ConcernRow | 
   return row;
 }
 
-/** Cases in an org unit, newest first; `raisedBy`: only those that user raised; `open`: not yet resolved. */
+/**
+ * Cases in an org unit, newest first; `raisedBy`: only those that user raised; `open`: not yet resolved;
+ * `overdue`: still 待处理 past the category's response limit (domain/concern-limits.ts).
+ */
 export async function listConcerns(
   db: Reader,
-  f: { orgUnit: string; childId: string | null; status: ConcernStatus | null; open: boolean | null; raisedBy: string | null; limit: number },
+  f: {
+    orgUnit: string;
+    childId: string | null;
+    status: ConcernStatus | null;
+    category: ConcernCategory | null;
+    open: boolean | null;
+    overdue: boolean | null;
+    raisedBy: string | null;
+    limit: number;
+    now: Date;
+  },
 ): Promise<ConcernRow[]> {
   return db.$queryRawUnsafe<ConcernRow[]>(
     `${concernSelect} WHERE c.village_code LIKE $1 || '%' AND ($2::text IS NULL OR k.status = $2) AND ($3::boolean IS NOT TRUE OR k.status <> 'resolved')
-       AND ($4::text IS NULL OR k.raised_by = $4) AND ($6::uuid IS NULL OR k.child_id = $6::uuid) ORDER BY k.raised_at DESC LIMIT $5`,
+       AND ($4::text IS NULL OR k.raised_by = $4) AND ($6::uuid IS NULL OR k.child_id = $6::uuid) AND ($7::text IS NULL OR k.category = $7)
+       AND ($8::boolean IS NULL OR ($8 = (k.status = 'open' AND ${respondBySql("k")} < $9::timestamptz)))
+     ORDER BY k.raised_at DESC LIMIT $5`,
     f.orgUnit,
     f.status,
     f.open,
     f.raisedBy,
     f.limit,
     f.childId,
+    f.category,
+    f.overdue,
+    f.now,
   );
+}
+
+/**
+ * Hands a case to a named case worker (指派): the owner changes, the hand-over is a
+ * note in the case's timeline. A resolved case is not reassigned.
+ */
+export async function assignConcern(
+  prisma: PrismaClient,
+  id: string,
+  a: { username: string; name: string; note: string | null; author: Visitor; at: Date },
+): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRawUnsafe<{ status: ConcernStatus }[]>(`SELECT status FROM concerns WHERE id = $1::uuid FOR UPDATE`, id);
+    if (!row) throw new ConflictError("CONCERN_GONE", "该关注事项不存在");
+    if (row.status === "resolved") throw new ConflictError("CONCERN_RESOLVED", "该关注事项已解决，不能再指派", { field: "username" });
+    await tx.$executeRawUnsafe(`UPDATE concerns SET owner_username = $2 WHERE id = $1::uuid`, id, a.username);
+    await tx.$executeRawUnsafe(
+      `INSERT INTO concern_notes (id, concern_id, author_id, author_name, status, note, created_at) VALUES ($1::uuid, $2::uuid, $3, $4, NULL, $5, $6)`,
+      uuidv7(),
+      id,
+      a.author.userId,
+      a.author.name,
+      `指派给 ${a.name}（${a.username}）${a.note ? `：${a.note}` : ""}`,
+      a.at,
+    );
+  });
 }
 
 export async function concernNotes(prisma: PrismaClient, concernId: string) {
