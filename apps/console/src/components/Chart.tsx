@@ -9,7 +9,7 @@ import type { EChartsOption } from "echarts";
 echarts.use([BarChart, LineChart, PieChart, AriaComponent, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
 /** The console's palette, AA against white (the theme's primary, success, warning, error). */
-export const CHART_COLORS = ["#1d4ed8", "#237804", "#ad6800", "#cf1322", "#531dab", "#006d75"];
+const CHART_COLORS = ["#1d4ed8", "#237804", "#ad6800", "#cf1322", "#531dab", "#006d75"];
 
 interface Props {
   option: EChartsOption;

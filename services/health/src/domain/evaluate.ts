@@ -94,7 +94,7 @@ export function evaluateHemoglobin(sex: Sex, ageMonths: number, hb: number): Sev
   return "severe";
 }
 
-export type BpResult = "normal" | "high_normal" | "elevated" | "not_applicable" | "not_tested";
+type BpResult = "normal" | "high_normal" | "elevated" | "not_applicable" | "not_tested";
 export interface BpEvaluation {
   result: BpResult;
   /** What staff read: 正常 / 正常高值血压 / 血压偏高 / 不适用（…） / 未测. */
@@ -104,7 +104,7 @@ export interface BpEvaluation {
 }
 
 /** Whole years reached on the exam date (实足年龄). */
-export function ageInYears(birthDate: string, examDate: string): number {
+function ageInYears(birthDate: string, examDate: string): number {
   return Math.floor(ageInMonths(birthDate, examDate) / 12);
 }
 

@@ -8,7 +8,7 @@ import { z } from "zod";
 const counts = z.record(z.string(), z.number().int());
 
 /** One unit's figures (a township, a village, or the 合计 row). */
-export const FiguresResponse = z.object({
+const FiguresResponse = z.object({
   code: z.string(),
   name: z.string(),
   children: z.number().int(),

@@ -8,7 +8,7 @@ import type { ConcernCategory } from "@shouhu/contracts";
  * the county whatever its category: the limit here is the township's own target,
  * the escalation the backstop.
  */
-export const RESPONSE_LIMIT_HOURS: Record<ConcernCategory, number> = {
+const RESPONSE_LIMIT_HOURS: Record<ConcernCategory, number> = {
   abuse_suspected: 24,
   safety: 24,
   neglect: 48,

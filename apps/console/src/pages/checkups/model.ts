@@ -9,12 +9,12 @@ export interface Campaign {
   endDate: string;
   provider: string;
 }
-export interface Flag {
+interface Flag {
   kind: string;
   severity: string | null;
   label: string;
 }
-export interface ExamValues {
+interface ExamValues {
   id: string;
   date: string;
   examiner: string;

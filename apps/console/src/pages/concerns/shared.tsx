@@ -40,7 +40,7 @@ export function useNow(ms = 30_000): number {
   return now;
 }
 
-export function duration(ms: number): string {
+function duration(ms: number): string {
   // Whole minutes, rounded down: time left is never overstated.
   const minutes = Math.max(0, Math.floor(ms / 60_000));
   const d = Math.floor(minutes / 1440);

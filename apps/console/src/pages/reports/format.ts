@@ -11,7 +11,6 @@ const flags: Record<string, string> = {
   low_vision: "视力低下",
   anaemia: "贫血",
   dental_caries: "龋齿",
-  high_normal_bp: "血压正常高值",
   elevated_bp: "血压偏高",
 };
 export const flagLabel = (code: string) => flags[code] ?? code;
