@@ -23,6 +23,8 @@ const registerKeepers = ["county-admin", "federation-officer", "township-supervi
 const helperKeepers = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
 const approvers = ["county-admin", "township-supervisor"];
 const matchers = ["county-admin", "federation-officer", "township-supervisor"];
+/** services/visits/src/routes/permissions.ts: the people who visit. */
+const visitRecorders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher"];
 
 /** Highest first: the role a person is shown as when they hold several. */
 const rolePrecedence = Object.keys(ROLE_LABELS);
@@ -43,6 +45,8 @@ export interface Access {
   canReadAudit: boolean;
   /** Inspectors get counts, not files (DESIGN.md need-to-know). */
   readOnly: boolean;
+  /** 我的走访 and the record form (offline too). */
+  canRecordVisits: boolean;
 }
 
 export function accessFor(claims: Claims): Access {
@@ -63,5 +67,6 @@ export function accessFor(claims: Claims): Access {
     canRunMatching: has(matchers),
     canReadAudit: has(["county-admin"]),
     readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
+    canRecordVisits: has(visitRecorders),
   };
 }

@@ -32,6 +32,8 @@ const built = ["services/gateway/dist/main.js", "services/registry/dist/main.js"
 export const canRun = Boolean(built && existsSync(chromiumPath) && postgresBinDir() && redisServerBinary());
 /** The stack with the notifications service too (the inbox). */
 export const canRunWithNotifications = canRun && existsSync(path.join(root, "services/notifications/dist/main.js"));
+/** The stack with the visits service too (走访). */
+export const canRunWithVisits = canRun && existsSync(path.join(root, "services/visits/dist/main.js"));
 /** The stack with the pairing service too (结对帮扶). */
 export const canRunWithPairing = canRun && existsSync(path.join(root, "services/pairing/dist/main.js"));
 
@@ -47,7 +49,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { notifications?: boolean; pairing?: boolean } = {}): Promise<Stack> {
+export async function startStack(options: { notifications?: boolean; pairing?: boolean; visits?: boolean } = {}): Promise<Stack> {
   let log = "";
   const procs: ChildProcess[] = [];
   const [pgc, redis]: [ScratchPostgres, ScratchRedis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
@@ -75,7 +77,7 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
     }
     throw new Error(`${url} not healthy:\n${log.slice(-3000)}`);
   };
-  const [gw, reg, iss, ntf, par] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [gw, reg, iss, ntf, par, vis] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const base = `http://127.0.0.1:${gw}`;
   const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
   const realm = JSON.parse(readFileSync(realmFile, "utf8"));
@@ -112,6 +114,12 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
     const pairing = start("services/pairing/dist/main.js", { ...common, PORT: String(par), ROLE: "all", DATABASE_URL: `${pg}/shouhu_pairing` });
     await waitOk(`${pairingUrl}/readyz`, pairing);
   }
+  let visitsUrl = dead;
+  if (options.visits) {
+    visitsUrl = `http://127.0.0.1:${vis}`;
+    const visits = start("services/visits/dist/main.js", { ...common, PORT: String(vis), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits` });
+    await waitOk(`${visitsUrl}/readyz`, visits);
+  }
   const gateway = start("services/gateway/dist/main.js", {
     ...common,
     PORT: String(gw),
@@ -119,7 +127,7 @@ export async function startStack(options: { notifications?: boolean; pairing?: b
     AUDIT_JOURNAL_DIR: path.join(dir, "audit-journal"),
     REGISTRY_URL: `http://127.0.0.1:${reg}`,
     PAIRING_URL: pairingUrl,
-    VISITS_URL: dead,
+    VISITS_URL: visitsUrl,
     HEALTH_URL: dead,
     NOTIFICATIONS_URL: notificationsUrl,
     REPORTING_URL: dead,

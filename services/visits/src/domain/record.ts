@@ -23,7 +23,18 @@ export const RecordInput = z.object({
     .min(1, "时长至少1分钟")
     .max(24 * 60, "时长不超过24小时")
     .nullish(),
-  findings: z.object({ livingConditions: finding, study: finding, health: finding, mood: finding, safety: finding }).strict().default({}),
+  findings: z
+    .object({
+      /** Who was met (见到了谁): the child, the guardian, a parent on the phone … */
+      metWith: z.string().trim().max(200).nullish(),
+      livingConditions: finding,
+      study: finding,
+      health: finding,
+      mood: finding,
+      safety: finding,
+    })
+    .strict()
+    .default({}),
   followUpNeeded: z.boolean().default(false),
   followUpNote: z.string().trim().max(1000).nullish(),
   /** A safety or abuse suspicion found on the visit: opens a concern case at once (强制报告). */

@@ -40,7 +40,7 @@ export const RecordListItem = z.object({
   visitorName: z.string().optional(),
   location: z.string().nullable().optional(),
   durationMinutes: z.number().int().nullable().optional(),
-  findings: z.object({ livingConditions: finding, study: finding, health: finding, mood: finding, safety: finding }).optional(),
+  findings: z.object({ metWith: finding, livingConditions: finding, study: finding, health: finding, mood: finding, safety: finding }).optional(),
   followUpNeeded: z.boolean().optional(),
   followUpNote: z.string().nullable().optional(),
   createdAt: z.string().optional(),
