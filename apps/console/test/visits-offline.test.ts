@@ -43,12 +43,21 @@ beforeAll(async () => {
     if (res.status !== 201) throw new Error(`register: ${res.status} ${await res.text()}`);
     ids[names[i]!] = (await json<{ id: string }>(res)).id;
   }
-  for (const id of Object.values(ids)) await until("items in the visits service", () => openItems(id), (items) => items.length > 0);
+  for (const id of Object.values(ids))
+    await until(
+      "items in the visits service",
+      () => openItems(id),
+      (items) => items.length > 0,
+    );
   // Two visits already late: the call with 周小雨's parents by 3 days, 吴浩然's home visit by 12.
   const pg = new pgLib.Client({ connectionString: `${stack.pgBase}/shouhu_visits` });
   await pg.connect();
-  await pg.query(`UPDATE due_items SET due_date = (now() AT TIME ZONE 'Asia/Shanghai')::date - 3 WHERE child_id = $1 AND kind = 'parent_call'`, [ids["周小雨"]]);
-  await pg.query(`UPDATE due_items SET due_date = (now() AT TIME ZONE 'Asia/Shanghai')::date - 12 WHERE child_id = $1 AND kind = 'home_visit'`, [ids["吴浩然"]]);
+  await pg.query(`UPDATE due_items SET due_date = (now() AT TIME ZONE 'Asia/Shanghai')::date - 3 WHERE child_id = $1 AND kind = 'parent_call'`, [
+    ids["周小雨"],
+  ]);
+  await pg.query(`UPDATE due_items SET due_date = (now() AT TIME ZONE 'Asia/Shanghai')::date - 12 WHERE child_id = $1 AND kind = 'home_visit'`, [
+    ids["吴浩然"],
+  ]);
   await pg.query(`UPDATE due_items SET due_date = (now() AT TIME ZONE 'Asia/Shanghai')::date + 3 WHERE child_id = $1 AND kind = 'home_visit'`, [ids["郑佳怡"]]);
   await pg.end();
 }, 240_000);
@@ -105,7 +114,12 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     await page.getByTestId("due-item").filter({ hasText: "郑佳怡 · 家访" }).waitFor();
     // Overdue first, most overdue on top, in red.
     expect(await overdue.first().innerText()).toContain("吴浩然");
-    expect(await overdue.first().locator("span", { hasText: "已逾期" }).evaluate((e) => getComputedStyle(e).color)).toBe("rgb(207, 19, 34)");
+    expect(
+      await overdue
+        .first()
+        .locator("span", { hasText: "已逾期" })
+        .evaluate((e) => getComputedStyle(e).color),
+    ).toBe("rgb(207, 19, 34)");
     expect((await axeSerious(page)).join("\n")).toBe("");
     await shot(page, "visits-mine-phone");
     // The page is controlled by the service worker before the network goes.
@@ -115,7 +129,10 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     });
 
     await ctx.setOffline(true);
-    await overdue.filter({ hasText: "周小雨" }).getByRole("button", { name: /^登\s*记$/ }).click();
+    await overdue
+      .filter({ hasText: "周小雨" })
+      .getByRole("button", { name: /^登\s*记$/ })
+      .click();
     await page.getByRole("heading", { name: "走访记录" }).waitFor();
     await page.getByText("当前离线：保存后记录留在本机").waitFor();
     await page.getByLabel("祖父母").check();
@@ -142,7 +159,11 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     // Back online: synced by itself, stored once, under the phone's id.
     await ctx.setOffline(false);
     await page.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });
-    await until("one record", () => records(ids["周小雨"]!), (r) => r.length === 1);
+    await until(
+      "one record",
+      () => records(ids["周小雨"]!),
+      (r) => r.length === 1,
+    );
     expect((await records(ids["周小雨"]!))[0]!.id).toBe(queued!.id);
 
     // The same queued record again (an answer lost on the way back): the server has it, nothing new.
@@ -196,7 +217,11 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     await page.getByTestId("due-item").filter({ hasText: "郑佳怡" }).waitFor();
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
     await ctx.setOffline(true);
-    await page.getByTestId("due-item").filter({ hasText: "郑佳怡" }).getByRole("button", { name: /^登\s*记$/ }).click();
+    await page
+      .getByTestId("due-item")
+      .filter({ hasText: "郑佳怡" })
+      .getByRole("button", { name: /^登\s*记$/ })
+      .click();
     await page.getByLabel("儿童本人").check();
     await page.getByRole("button", { name: /保\s*存/ }).click();
     await page.getByTestId("pending-count").filter({ hasText: "1 条待同步" }).waitFor();
@@ -204,7 +229,11 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     // Meanwhile the township exits the child (she moved away).
     const exit = await stack.api("changling.supervisor", "POST", `/api/v1/children/${ids["郑佳怡"]}/status`, { status: "exited", reason: "moved_away" });
     expect(exit.status, await exit.clone().text()).toBe(200);
-    await until("the visits service knows", () => openItems(ids["郑佳怡"]!), (items) => items.length === 0);
+    await until(
+      "the visits service knows",
+      () => openItems(ids["郑佳怡"]!),
+      (items) => items.length === 0,
+    );
 
     await ctx.setOffline(false);
     await page.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });
@@ -215,7 +244,11 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     expect(await records(ids["郑佳怡"]!)).toEqual([]);
     await shot(page, "visits-sync-conflict-phone", false);
     await page.getByTestId("sync-panel").getByRole("button", { name: "知道了" }).click();
-    await until("dismissed", () => queueOf(page), (q) => q.length === 0);
+    await until(
+      "dismissed",
+      () => queueOf(page),
+      (q) => q.length === 0,
+    );
     await ctx.close();
   }, 120_000);
 
@@ -223,7 +256,11 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     const { ctx, page } = await open("changling.director", "/visits", desktop);
     await page.getByTestId("overdue-item").filter({ hasText: "吴浩然" }).waitFor();
     await shot(page, "visits-mine-desktop");
-    await page.getByTestId("overdue-item").filter({ hasText: "吴浩然" }).getByRole("button", { name: /^登\s*记$/ }).click();
+    await page
+      .getByTestId("overdue-item")
+      .filter({ hasText: "吴浩然" })
+      .getByRole("button", { name: /^登\s*记$/ })
+      .click();
     await page.getByLabel("生活情况").fill("家中无人做饭，孩子独自在家");
     await page.getByTestId("concern-switch").click();
     await page.getByLabel("问题类别").click();

@@ -130,9 +130,12 @@ export function BasicLayout() {
               <Button type="text" className={styles.user} data-testid="current-user">
                 <UserOutlined />
                 <span className={styles.userName}>{claims.name || claims.username}</span>
-                <Tag color="blue" style={{ marginInlineEnd: 0 }}>
-                  {access.roleLabel}
-                </Tag>
+                {/* On a phone the role is in this menu: the header keeps room for 待同步. */}
+                {!phone && (
+                  <Tag color="blue" style={{ marginInlineEnd: 0 }}>
+                    {access.roleLabel}
+                  </Tag>
+                )}
                 {!phone && <Typography.Text type="secondary">{org.data?.name ?? access.orgUnit}</Typography.Text>}
               </Button>
             </Dropdown>

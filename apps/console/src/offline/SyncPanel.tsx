@@ -1,12 +1,19 @@
 import { useCallback, useEffect, useState } from "react";
-import { App, Badge, Button, List, Popover, Space, Tag, Typography } from "antd";
+import { App, Badge, Button, Drawer, Grid, List, Popover, Space, Tag, Typography } from "antd";
 import { CloudSyncOutlined, DisconnectOutlined } from "@ant-design/icons";
 import { OFFLINE_CHANGED, offlineStoreExists } from "./store";
 import { useOnline } from "./online";
 import type { QueuedRecord } from "./db";
 import type { SyncResult } from "./queue";
 
-const kindLabel: Record<string, string> = { home_visit: "家访", parent_call: "与父母通话", talk: "谈心", guardian_contact: "与监护人联系", letter: "书信", tutoring: "学业辅导" };
+const kindLabel: Record<string, string> = {
+  home_visit: "家访",
+  parent_call: "与父母通话",
+  talk: "谈心",
+  guardian_contact: "与监护人联系",
+  letter: "书信",
+  tutoring: "学业辅导",
+};
 const loadQueue = () => import("./queue");
 
 /**
@@ -22,6 +29,8 @@ export default function SyncPanel({ owner }: { owner: string }) {
   const [entries, setEntries] = useState<QueuedRecord[]>([]);
   const [results, setResults] = useState<SyncResult[]>([]);
   const [syncing, setSyncing] = useState(false);
+  const [open, setOpen] = useState(false);
+  const phone = !Grid.useBreakpoint().md;
 
   const refresh = useCallback(async () => {
     if (!(await offlineStoreExists())) return setEntries([]);
@@ -63,7 +72,7 @@ export default function SyncPanel({ owner }: { owner: string }) {
   if (online && !entries.length && !results.length) return null;
 
   const content = (
-    <div style={{ width: 300, maxWidth: "80vw" }} data-testid="sync-panel">
+    <div style={phone ? undefined : { width: 320 }} data-testid="sync-panel">
       {!online && (
         <Typography.Paragraph type="secondary" style={{ marginBottom: 8 }}>
           当前离线：新登记的走访保存在本机，联网后自动同步。
@@ -126,22 +135,49 @@ export default function SyncPanel({ owner }: { owner: string }) {
           )}
         />
       )}
-      <Button block type="primary" icon={<CloudSyncOutlined />} disabled={!online || !pending.length} loading={syncing} onClick={() => void sync()} style={{ marginTop: 8 }}>
+      <Button
+        block
+        type="primary"
+        icon={<CloudSyncOutlined />}
+        disabled={!online || !pending.length}
+        loading={syncing}
+        onClick={() => void sync()}
+        style={{ marginTop: 8 }}
+      >
         立即同步
       </Button>
     </div>
   );
+  const button = (
+    <Button
+      type="text"
+      data-testid="sync-indicator"
+      aria-label={`离线与同步：${pending.length} 条待同步`}
+      onClick={() => setOpen(true)}
+      style={{ paddingInline: 4 }}
+    >
+      {!online && (
+        <Tag icon={<DisconnectOutlined />} color="default" style={{ marginInlineEnd: 4 }}>
+          离线
+        </Tag>
+      )}
+      {pending.length > 0 && <span data-testid="pending-count">{pending.length} 条待同步</span>}
+      {refused.length > 0 && <Badge count={refused.length} title="未能保存" style={{ marginInlineStart: 4 }} />}
+    </Button>
+  );
+  // A phone gets a sheet from the bottom (a popover would not fit 390 px beside the header's other buttons).
+  if (phone)
+    return (
+      <>
+        {button}
+        <Drawer placement="bottom" open={open} onClose={() => setOpen(false)} title="离线与同步" size="auto" styles={{ body: { paddingTop: 8 } }}>
+          {content}
+        </Drawer>
+      </>
+    );
   return (
-    <Popover content={content} trigger="click" placement="bottomRight" title="离线与同步">
-      <Button type="text" data-testid="sync-indicator" aria-label={`离线与同步：${pending.length} 条待同步`}>
-        {!online && (
-          <Tag icon={<DisconnectOutlined />} color="default" style={{ marginInlineEnd: 4 }}>
-            离线
-          </Tag>
-        )}
-        {pending.length > 0 && <span data-testid="pending-count">{pending.length} 条待同步</span>}
-        {refused.length > 0 && <Badge count={refused.length} title="未能保存" style={{ marginInlineStart: 4 }} />}
-      </Button>
+    <Popover content={content} trigger="click" open={open} onOpenChange={setOpen} placement="bottomRight" title="离线与同步">
+      {button}
     </Popover>
   );
 }

@@ -12,7 +12,14 @@ import { useCaseload } from "./caseload";
 import styles from "./visits.module.css";
 
 /** @shouhu/contracts labels.concernCategory (not imported: it would bundle zod). */
-const concernCategory = { safety: "安全隐患", abuse_suspected: "疑似遭受侵害", neglect: "监护缺失", health: "健康问题", psychological: "心理问题", other: "其他" };
+const concernCategory = {
+  safety: "安全隐患",
+  abuse_suspected: "疑似遭受侵害",
+  neglect: "监护缺失",
+  health: "健康问题",
+  psychological: "心理问题",
+  other: "其他",
+};
 const metOptions = ["儿童本人", "祖父母", "父亲", "母亲", "其他监护人", "老师"];
 /** services/visits BACKDATE_DAYS default: older visits are refused by the API. */
 const BACKDATE_DAYS = 31;
@@ -105,7 +112,10 @@ export default function VisitForm() {
       await dismiss(body.id);
       if (result.fieldIssues?.length) {
         form.setFields(
-          result.fieldIssues.map((i) => ({ name: (i.field.startsWith("concern") ? "concernDescription" : i.field.replace(/^findings\./, "")) as keyof Values, errors: [i.message] })),
+          result.fieldIssues.map((i) => ({
+            name: (i.field.startsWith("concern") ? "concernDescription" : i.field.replace(/^findings\./, "")) as keyof Values,
+            errors: [i.message],
+          })),
         );
       }
       setRefused(result.message);
@@ -127,7 +137,6 @@ export default function VisitForm() {
       <Form<Values>
         form={form}
         layout="vertical"
-        requiredMark="optional"
         onFinish={(v) => void submit(v)}
         initialValues={{ childId: initialChild, kind: initialKind, date: dayjs(), followUpNeeded: false, concernRaised: false }}
         scrollToFirstError

@@ -80,8 +80,8 @@ export function VisitHistory({ childId }: { childId: string }) {
                   <span>{r.kindLabel}</span>
                   {r.visitorName && <Typography.Text type="secondary">{r.visitorName}</Typography.Text>}
                   {r.onTime === true && <Tag color="success">按时</Tag>}
-                  {r.onTime === false && <Tag color="warning">补访</Tag>}
-                  {r.followUpNeeded && <Tag color="orange">需跟进</Tag>}
+                  {r.onTime === false && <Tag>补访</Tag>}
+                  {r.followUpNeeded && <Tag>需跟进</Tag>}
                 </Space>
                 {r.findings &&
                   findingLabels

@@ -26,11 +26,7 @@ function ItemRow({ item, overdue }: { item: VisitItem; overdue: boolean }) {
           {item.childName} · {item.kindLabel}
         </div>
         <div className={styles.meta}>
-          {overdue ? (
-            <span className={styles.late}>已逾期 {item.daysOverdue} 天</span>
-          ) : (
-            <span>{dayjs(item.dueDate).format("M月D日")}前</span>
-          )}
+          {overdue ? <span className={styles.late}>已逾期 {item.daysOverdue} 天</span> : <span>{dayjs(item.dueDate).format("M月D日")}前</span>}
           {" · "}应于 {item.dueDate} · {item.responsible.name ?? "村儿童主任"}
         </div>
       </div>
@@ -76,7 +72,9 @@ export default function MyVisits() {
           </Button>
         </Space>
       </div>
-      {caseload.isError && <Alert type="error" showIcon message="读取走访事项失败" description={(caseload.error as Error).message} style={{ marginBottom: 12 }} />}
+      {caseload.isError && (
+        <Alert type="error" showIcon message="读取走访事项失败" description={(caseload.error as Error).message} style={{ marginBottom: 12 }} />
+      )}
       {data?.expired && (
         <Alert
           type="warning"
@@ -145,7 +143,14 @@ export default function MyVisits() {
         </>
       ) : (
         <>
-          <Input.Search allowClear placeholder="按姓名查找" aria-label="按姓名查找" value={q} onChange={(e) => setQ(e.target.value)} style={{ maxWidth: 320, marginBottom: 8 }} />
+          <Input.Search
+            allowClear
+            placeholder="按姓名查找"
+            aria-label="按姓名查找"
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+            style={{ maxWidth: 320, marginBottom: 8 }}
+          />
           {children.length ? (
             <div className={styles.grid}>
               {children.map((c) => (
