@@ -212,7 +212,7 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     await ctx.close();
   }, 180_000);
 
-  it("a child who left the programme while the record waited: the reason is shown and the record kept until read", async () => {
+  it("a child who left the programme while the record waited: the reason is shown and the record kept until read; the cache expires after 7 days", async () => {
     const { ctx, page } = await open("changling.director", "/visits");
     await page.getByTestId("due-item").filter({ hasText: "郑佳怡" }).waitFor();
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
@@ -249,6 +249,42 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
       () => queueOf(page),
       (q) => q.length === 0,
     );
+    await page.keyboard.press("Escape");
+
+    // The cached caseload expires: 8 days later, offline, it is deleted rather than shown.
+    await page.evaluate(
+      (at) =>
+        new Promise<void>((resolve) => {
+          const req = indexedDB.open("shouhu-offline");
+          req.onsuccess = () => {
+            const tx = req.result.transaction("meta", "readwrite");
+            tx.objectStore("meta").put({ key: "cachedAt", value: at });
+            tx.oncomplete = () => {
+              req.result.close();
+              resolve();
+            };
+          };
+        }),
+      Date.now() - 8 * 86_400_000,
+    );
+    await ctx.setOffline(true);
+    await page.reload();
+    await page.getByText("本机的离线资料已超过 7 天，已清除").waitFor();
+    expect(await page.getByTestId("overdue-item").count()).toBe(0);
+    const left = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const req = indexedDB.open("shouhu-offline");
+          req.onsuccess = () => {
+            const count = req.result.transaction("children").objectStore("children").count();
+            count.onsuccess = () => {
+              req.result.close();
+              resolve(count.result);
+            };
+          };
+        }),
+    );
+    expect(left).toBe(0);
     await ctx.close();
   }, 120_000);
 
