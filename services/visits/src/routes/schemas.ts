@@ -27,7 +27,7 @@ export const RecordCreated = z.object({
 
 const finding = z.string().nullish();
 /** One visit record; inspectors get date, kind and on-time only (the optional fields are left out). */
-export const RecordListItem = z.object({
+const RecordListItem = z.object({
   id: z.uuid(),
   childId: z.uuid(),
   childName: z.string(),
@@ -48,7 +48,7 @@ export const RecordListItem = z.object({
 
 export const RecordPage = z.object({ items: z.array(RecordListItem), nextCursor: z.uuid().nullable() });
 
-export const VisitItem = z.object({
+const VisitItem = z.object({
   id: z.uuid(),
   childId: z.uuid(),
   childName: z.string(),
