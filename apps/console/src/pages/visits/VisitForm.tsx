@@ -1,12 +1,13 @@
 import { useState } from "react";
 import { Alert, App, Button, Checkbox, DatePicker, Form, Input, InputNumber, Radio, Select, Space, Switch, Typography } from "antd";
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import dayjs, { type Dayjs } from "dayjs";
 import { useSession } from "../../auth/session";
 import { useOnline } from "../../offline/online";
 import { dismiss, enqueue, newRecordId, syncNow } from "../../offline/queue";
-import type { RecordBody } from "../../services/models";
+import type { Child, RecordBody } from "../../services/models";
+import { api, unwrap } from "../../services/client";
 import { labels, options } from "../../services/labels";
 import { useCaseload } from "./caseload";
 import styles from "./visits.module.css";
@@ -64,7 +65,17 @@ export default function VisitForm() {
   const [refused, setRefused] = useState<string | null>(null);
   const concernRaised = Form.useWatch("concernRaised", form);
   const followUpNeeded = Form.useWatch("followUpNeeded", form);
-  const children = caseload.data?.children ?? [];
+  const initialChild = params.get("childId") ?? undefined;
+  const cached = caseload.data?.children ?? [];
+  // Opened from a child's page for a child outside the cached caseload (a county admin's, say): named from the API.
+  const outside = useQuery({
+    queryKey: ["child", initialChild],
+    enabled: Boolean(initialChild && caseload.isSuccess && online && !cached.some((c) => c.id === initialChild)),
+    queryFn: () => unwrap<Child>(api.GET("/api/v1/children/{id}", { params: { path: { id: initialChild! } } })),
+  });
+  const children = outside.data
+    ? [...cached, { id: outside.data.id, name: outside.data.name, sex: outside.data.sex, birthDate: outside.data.birthDate }]
+    : cached;
 
   const submit = async (v: Values) => {
     setRefused(null);
@@ -124,7 +135,6 @@ export default function VisitForm() {
     }
   };
 
-  const initialChild = params.get("childId") ?? undefined;
   const initialKind = (params.get("kind") as Values["kind"] | null) ?? "home_visit";
   return (
     <div className={styles.form}>
