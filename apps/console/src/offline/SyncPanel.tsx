@@ -46,7 +46,8 @@ export default function SyncPanel({ owner }: { owner: string }) {
         setResults(done);
         const ok = done.filter((r) => r.outcome === "synced").length;
         const refused = done.filter((r) => r.outcome === "conflict" || r.outcome === "invalid").length;
-        if (refused) message.warning(`同步完成：${ok} 条成功，${refused} 条未能保存，请查看原因`);
+        // A refusal needs reading (the record stays until then): the panel opens with the reasons.
+        if (refused) setOpen(true);
         else if (ok) message.success(`已同步 ${ok} 条走访记录`);
       }
     } finally {
