@@ -26,6 +26,7 @@ export const createRouter = () =>
             { path: "visits", lazy: page(() => import("./pages/visits")) },
             { path: "visits/new", lazy: page(() => import("./pages/visits/VisitForm")) },
             { path: "visits/child/:id", lazy: page(() => import("./pages/visits/ChildVisits")) },
+            { path: "visits/scan", lazy: page(() => import("./pages/visits/Scan")) },
             { path: "imports", lazy: page(() => import("./pages/imports")) },
             { path: "audit", lazy: page(() => import("./pages/audit")) },
             { path: "inbox", lazy: page(() => import("./pages/inbox")) },

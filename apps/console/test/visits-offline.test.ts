@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pgLib from "pg";
 import type { BrowserContext, Page } from "playwright-core";
 import { childBody } from "../../../services/registry/test/harness.js";
-import { axeSerious, canRunWithVisits, shot, signIn, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRunWithVisits, shot, shots, signIn, startStack, type Stack } from "./stack.js";
 
 /**
  * Issue 18 parts 1 and 2 through the real gateway, registry, visits service and dev issuer,
@@ -326,6 +326,21 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     await page.getByTestId("visit-record").filter({ hasText: "家访" }).waitFor();
     await shot(page, "visits-child-tab-desktop");
     await ctx.close();
+
+    // The printed 联系卡 carries a QR code of the child's 走访 page; 扫码 (or pasting the link) opens it.
+    const card = await open("changling.director", `/print/cards/${ids["吴浩然"]}`, desktop);
+    const qr = card.page.getByTestId("qr-code");
+    expect(await qr.getAttribute("data-value")).toBe(`${stack.base}/visits/child/${ids["吴浩然"]}`);
+    await card.page.getByTestId("contact-card").screenshot({ path: `${shots}/visits-contact-card-qr-desktop.png` });
+    await card.ctx.close();
+    const scan = await open("changling.director", "/visits/scan", phone);
+    await scan.page.getByLabel("联系卡链接或儿童编号").fill(`${stack.base}/visits/child/${ids["吴浩然"]}`);
+    expect((await axeSerious(scan.page)).join("\n")).toBe("");
+    await shot(scan.page, "visits-scan-phone");
+    await scan.page.getByRole("button", { name: /^打\s*开$/ }).click();
+    await scan.page.waitForURL(`${stack.base}/visits/child/${ids["吴浩然"]}`);
+    await scan.page.getByRole("heading", { name: "吴浩然 · 走访记录" }).waitFor();
+    await scan.ctx.close();
 
     const form = await open("changling.director", `/visits/new?childId=${ids["吴浩然"]}&kind=talk`, phone);
     await form.page.getByTestId("concern-switch").click();

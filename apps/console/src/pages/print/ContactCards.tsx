@@ -6,6 +6,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, unwrap } from "../../services/client";
 import type { Child, ContactCard, Page } from "../../services/models";
+import { QrCode } from "../../components/QrCode";
 import { label } from "../../services/labels";
 import { Field } from "../../components/Masked";
 import { useSession } from "../../auth/session";
@@ -170,10 +171,17 @@ function Card({ card, view, printedAt }: { card: ContactCard; view: View; printe
         </tbody>
       </table>
       <div className="card-foot">
-        <span>
-          风险等级：{label("riskLevel", c.riskLevel)}　状态：{label("status", c.status)}
-        </span>
-        <span>内含个人信息，请妥善保管，不得外传 · 打印于 {printedAt}</span>
+        <div>
+          <div>
+            风险等级：{label("riskLevel", c.riskLevel)}　状态：{label("status", c.status)}
+          </div>
+          <div>内含个人信息，请妥善保管，不得外传 · 打印于 {printedAt}</div>
+        </div>
+        {/* The link opens the child's 走访 page after sign-in: nothing about the child is in it. */}
+        <figure className="card-qr">
+          <QrCode value={`${location.origin}/visits/child/${c.id}`} label={`${c.name}的走访页二维码`} />
+          <figcaption>扫码登记走访</figcaption>
+        </figure>
       </div>
     </section>
   );

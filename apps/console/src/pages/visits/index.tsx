@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import { Alert, Button, Empty, Input, Segmented, Skeleton, Space, Switch, Tag, Typography } from "antd";
-import { PlusOutlined, ReloadOutlined } from "@ant-design/icons";
+import { PlusOutlined, ReloadOutlined, ScanOutlined } from "@ant-design/icons";
 import { Link, useNavigate } from "react-router";
 import dayjs from "dayjs";
 import { useSession } from "../../auth/session";
@@ -64,6 +64,9 @@ export default function MyVisits() {
       <div className="page-header">
         <h1>我的走访</h1>
         <Space wrap>
+          <Button icon={<ScanOutlined />} onClick={() => void navigate("/visits/scan")}>
+            扫码
+          </Button>
           <Button icon={<ReloadOutlined />} disabled={!online} loading={caseload.isFetching} onClick={() => void caseload.refetch()}>
             刷新
           </Button>
