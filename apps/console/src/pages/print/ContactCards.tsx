@@ -39,6 +39,11 @@ function Card({ card, view, printedAt }: { card: ContactCard; view: View; printe
   const no = (f: keyof View) => view[f] === "none";
   return (
     <section className="contact-card" data-testid="contact-card">
+      {/* The link opens the child's 走访 page after sign-in: nothing about the child is in it. In the title's corner: the card keeps its height (one sheet). */}
+      <figure className="card-qr">
+        <figcaption>扫码登记走访</figcaption>
+        <QrCode value={`${location.origin}/visits/child/${c.id}`} size={64} label={`${c.name}的走访页二维码`} />
+      </figure>
       <h2>留守儿童联系卡</h2>
       <div className="card-sub">{[card.address.township, card.address.village].filter(Boolean).join(" ")}</div>
       <table>
@@ -171,17 +176,10 @@ function Card({ card, view, printedAt }: { card: ContactCard; view: View; printe
         </tbody>
       </table>
       <div className="card-foot">
-        <div>
-          <div>
-            风险等级：{label("riskLevel", c.riskLevel)}　状态：{label("status", c.status)}
-          </div>
-          <div>内含个人信息，请妥善保管，不得外传 · 打印于 {printedAt}</div>
-        </div>
-        {/* The link opens the child's 走访 page after sign-in: nothing about the child is in it. */}
-        <figure className="card-qr">
-          <QrCode value={`${location.origin}/visits/child/${c.id}`} label={`${c.name}的走访页二维码`} />
-          <figcaption>扫码登记走访</figcaption>
-        </figure>
+        <span>
+          风险等级：{label("riskLevel", c.riskLevel)}　状态：{label("status", c.status)}
+        </span>
+        <span>内含个人信息，请妥善保管，不得外传 · 打印于 {printedAt}</span>
       </div>
     </section>
   );
