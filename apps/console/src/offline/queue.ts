@@ -108,6 +108,11 @@ export function syncNow(owner: string, onlyId?: string): Promise<SyncResult[]> {
   return next;
 }
 
+/** One queued record, if still on the device. */
+export async function queuedRecord(id: string): Promise<QueuedRecord | undefined> {
+  return db.queue.get(id);
+}
+
 /** Records of one child still on this device (for the child's history). */
 export async function queuedFor(owner: string, childId: string): Promise<QueuedRecord[]> {
   return (await queued(owner)).filter((q) => q.body.childId === childId);

@@ -5,7 +5,7 @@ import { Link, useNavigate, useSearchParams } from "react-router";
 import dayjs, { type Dayjs } from "dayjs";
 import { useSession } from "../../auth/session";
 import { useOnline } from "../../offline/online";
-import { dismiss, enqueue, newRecordId, syncNow } from "../../offline/queue";
+import { dismiss, enqueue, newRecordId, queuedRecord, syncNow, type SyncResult } from "../../offline/queue";
 import type { Child, RecordBody } from "../../services/models";
 import { api, unwrap } from "../../services/client";
 import { labels, options } from "../../services/labels";
@@ -108,7 +108,16 @@ export default function VisitForm() {
         message.info("已保存在本机，联网后自动同步");
         return void navigate("/visits");
       }
-      const [result] = await syncNow(claims.username, body.id);
+      const [sent] = await syncNow(claims.username, body.id);
+      // The header's sync may have taken it first (it runs when the network returns): read what became of it.
+      const left = sent ? undefined : await queuedRecord(body.id);
+      const result: SyncResult | undefined =
+        sent ??
+        (left === undefined
+          ? { id: body.id, childName: "", kind: body.kind, date: body.date, outcome: "synced", message: "已同步" }
+          : left.status === "conflict"
+            ? { id: body.id, childName: "", kind: body.kind, date: body.date, outcome: "conflict", message: left.message ?? "未能保存" }
+            : undefined);
       if (!result || result.outcome === "offline") {
         message.info(`已保存在本机：${result?.message ?? "稍后自动同步"}`);
         return void navigate("/visits");
