@@ -325,6 +325,24 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     await page.getByRole("tab", { name: "走访" }).click();
     await page.getByTestId("visit-record").filter({ hasText: "家访" }).waitFor();
     await shot(page, "visits-child-tab-desktop");
+
+    // A record the server cannot be reached for stays pending; signing out asks first, since it would delete it.
+    await page.route("**/api/v1/visit-records", (route) => (route.request().method() === "POST" ? route.abort("internetdisconnected") : route.continue()));
+    await page.goto(`${stack.base}/visits/new?childId=${ids["吴浩然"]}&kind=talk`);
+    await page.getByLabel("情绪心理").fill("开朗");
+    await page.getByRole("button", { name: /保\s*存/ }).click();
+    await page.getByTestId("pending-count").filter({ hasText: "1 条待同步" }).waitFor();
+    await page.getByRole("button", { name: "退出登录" }).click();
+    const confirm = page.getByRole("dialog").filter({ hasText: "还有 1 条走访记录未同步" });
+    await confirm.waitFor();
+    await shot(page, "visits-signout-pending-desktop", false);
+    await confirm.getByRole("button", { name: "先不退出" }).click();
+    expect((await queueOf(page)).map((q) => q.status)).toEqual(["pending"]);
+    await page.unroute("**/api/v1/visit-records");
+    await page.getByTestId("sync-indicator").click();
+    await page.getByRole("button", { name: "立即同步" }).click();
+    await page.getByTestId("pending-count").waitFor({ state: "detached" });
+    expect((await records(ids["吴浩然"]!)).map((r) => r.kind).sort()).toEqual(["home_visit", "talk"]);
     await ctx.close();
 
     // The printed 联系卡 carries a QR code of the child's 走访 page; 扫码 (or pasting the link) opens it.
