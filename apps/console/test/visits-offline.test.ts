@@ -153,7 +153,9 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     await page.getByTestId("pending-count").filter({ hasText: "1 条待同步" }).waitFor();
     const [queued] = await queueOf(page);
     expect(queued).toMatchObject({ status: "pending", body: { childId: ids["周小雨"], kind: "parent_call" } });
-    expect(queued!.id).toMatch(/^[0-9a-f-]{36}$/);
+    // A UUIDv7 made on the phone: the API lists records by id, newest first.
+    expect(queued!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Math.abs(parseInt(queued!.id.replace(/-/g, "").slice(0, 12), 16) - Date.now())).toBeLessThan(120_000);
 
     // Offline reload: the service worker serves the app, IndexedDB the caseload and the queue.
     await page.reload();

@@ -10,11 +10,12 @@ import { isNetworkError } from "./online";
  * returns. A send whose answer is lost is simply sent again; the server answers the
  * record it already has (200, replayed) and never stores a second one.
  */
-export function newRecordId(): string {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  // Non-secure contexts lack randomUUID; a v4 UUID from getRandomValues is the same thing.
+export function newRecordId(at = Date.now()): string {
+  // UUIDv7, as the server makes them: the API lists records by id, newest first, so a
+  // record made offline sorts by when it was written (a v4 id would land anywhere).
   const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6]! & 0x0f) | 0x40;
+  for (let i = 0; i < 6; i++) b[i] = Math.floor(at / 2 ** (8 * (5 - i))) % 256;
+  b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -2723,7 +2723,7 @@ export interface paths {
           "application/json": {
             /**
              * Format: uuid
-             * @description 客户端生成的记录编号（UUID），即幂等键：同一编号重发返回已登记的记录，不会重复登记
+             * @description 客户端生成的记录编号（UUID，建议 v7：列表按编号倒序），即幂等键：同一编号重发返回已登记的记录，不会重复登记
              */
             id?: string;
             /** Format: uuid */
