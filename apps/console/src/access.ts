@@ -24,6 +24,8 @@ const registerKeepers = ["county-admin", "federation-officer", "township-supervi
 const helperKeepers = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
 const approvers = ["county-admin", "township-supervisor"];
 const matchers = ["county-admin", "federation-officer", "township-supervisor"];
+/** services/visits/src/routes/permissions.ts: the people who visit. */
+const visitRecorders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher"];
 
 /** services/reporting/src/routes/reports.ts */
 const reportReaders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "inspector"];
@@ -73,6 +75,8 @@ export interface Access {
   canReferFollowUps: boolean;
   /** Inspectors get counts, not files (DESIGN.md need-to-know). */
   readOnly: boolean;
+  /** 我的走访 and the record form (offline too). */
+  canRecordVisits: boolean;
 }
 
 export function accessFor(claims: Claims): Access {
@@ -103,5 +107,6 @@ export function accessFor(claims: Claims): Access {
     canOrganiseCampaigns: has(campaignOrganisers),
     canReferFollowUps: has(followUpReferrers),
     readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
+    canRecordVisits: has(visitRecorders),
   };
 }

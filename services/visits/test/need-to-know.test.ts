@@ -109,7 +109,7 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     if (visits === "all") expect(item.findings).toMatchObject({ livingConditions: FINDING });
     else {
       // summary: date, kind and on-time only — no narrative, no visitor.
-      expect(Object.keys(item).sort()).toEqual(["childId", "childName", "date", "id", "itemId", "kind", "onTime", "villageCode"]);
+      expect(Object.keys(item).sort()).toEqual(["childId", "childName", "date", "id", "itemId", "kind", "kindLabel", "onTime", "villageCode"]);
       expect(res.body).not.toContain(FINDING);
     }
   });

@@ -589,7 +589,7 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     const inspected = await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "county.inspector");
     expect(inspected.status).toBe(200);
     for (const r of inspected.body.items)
-      expect(Object.keys(r).sort()).toEqual(["childId", "childName", "date", "id", "itemId", "kind", "onTime", "villageCode"]);
+      expect(Object.keys(r).sort()).toEqual(["childId", "childName", "date", "id", "itemId", "kind", "kindLabel", "onTime", "villageCode"]);
     expect((await api("GET", "/api/v1/visit-records?orgUnit=360999101214", "changling.doctor")).status).toBe(403);
   });
 

@@ -1,4 +1,5 @@
 import { UserManager, WebStorageStateStore, type User } from "oidc-client-ts";
+import { wipeOfflineData } from "../offline/store";
 
 /** What the gateway hands the console at /config.json (not baked in at build). */
 export interface RuntimeConfig {
@@ -55,7 +56,9 @@ export function signIn(returnTo: string): Promise<void> {
   return userManager().signinRedirect({ state: { returnTo } });
 }
 
-export function signOut(): Promise<void> {
+/** Signs out and first deletes this device's offline data (caseload, queued records: issue 18.2). */
+export async function signOut(): Promise<void> {
+  await wipeOfflineData();
   return userManager().signoutRedirect();
 }
 

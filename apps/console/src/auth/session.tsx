@@ -18,12 +18,21 @@ export function SessionProvider({ user: initial, children }: { user: User; child
     const um = userManager();
     const loaded = (u: User) => setUser(u);
     // Renewal failed for good (refresh token expired or revoked): sign in again.
-    const expired = () => void um.signinRedirect({ state: { returnTo: location.pathname + location.search } });
+    // Offline (a village without signal) the session simply waits: the pages that work offline
+    // go on, and the token is renewed when the network returns.
+    const expired = () => {
+      if (navigator.onLine) void um.signinRedirect({ state: { returnTo: location.pathname + location.search } });
+    };
+    const online = () => {
+      void um.getUser().then((u) => (u?.expired ? um.signinSilent().catch(() => expired()) : undefined));
+    };
+    window.addEventListener("online", online);
     um.events.addUserLoaded(loaded);
     um.events.addAccessTokenExpired(expired);
     return () => {
       um.events.removeUserLoaded(loaded);
       um.events.removeAccessTokenExpired(expired);
+      window.removeEventListener("online", online);
     };
   }, []);
   const claims = claimsOf(user);

@@ -1,10 +1,11 @@
 import { Suspense, useState } from "react";
-import { Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
+import { App, Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
 import {
   AuditOutlined,
   BarChartOutlined,
   SettingOutlined,
   BellOutlined,
+  CarryOutOutlined,
   DashboardOutlined,
   HeartOutlined,
   AlertOutlined,
@@ -21,6 +22,8 @@ import { useSession } from "../auth/session";
 import { signOut } from "../auth/oidc";
 import { useOrgUnit, useUnreadCount } from "../services/hooks";
 import type { Access } from "../access";
+import { SyncIndicator } from "../offline/SyncIndicator";
+import { offlineStoreExists } from "../offline/store";
 import styles from "./BasicLayout.module.css";
 
 const { Header, Sider, Content } = Layout;
@@ -29,6 +32,7 @@ function menuItems(access: Access): MenuProps["items"] {
   return [
     { key: "/", icon: <DashboardOutlined />, label: "工作台" },
     access.canListChildren && { key: "/children", icon: <TeamOutlined />, label: "儿童档案" },
+    access.canRecordVisits && { key: "/visits", icon: <CarryOutOutlined />, label: "我的走访" },
     access.canSeePairing && { key: "/pairing", icon: <HeartOutlined />, label: "结对帮扶" },
     access.canSeeConcerns && { key: "/concerns", icon: <AlertOutlined />, label: "关注事项" },
     access.canSeeCheckups && { key: "/checkups", icon: <MedicineBoxOutlined />, label: "体检" },
@@ -60,6 +64,20 @@ export function BasicLayout() {
   const navigation = useNavigation();
   const org = useOrgUnit(access.orgUnit);
   const unread = useUnreadCount();
+  const { modal } = App.useApp();
+  // Sign-out wipes this device's offline data (auth/oidc.ts); records not yet synced are named first.
+  const leave = async () => {
+    const pending = (await offlineStoreExists()) ? (await (await import("../offline/queue")).pendingCount(claims.username)).pending : 0;
+    if (!pending) return signOut();
+    modal.confirm({
+      title: `还有 ${pending} 条走访记录未同步`,
+      content: "退出登录会清除本机保存的离线资料，包括这些未同步的记录。请先联网同步；确实要放弃它们才退出。",
+      okText: "仍然退出并清除",
+      okButtonProps: { danger: true },
+      cancelText: "先不退出",
+      onOk: () => signOut(),
+    });
+  };
 
   const menu = (
     <Menu
@@ -83,7 +101,7 @@ export function BasicLayout() {
     items: [
       { key: "who", disabled: true, label: `${access.roleLabel} · ${org.data?.name ?? access.orgUnit}` },
       { type: "divider" },
-      { key: "logout", icon: <LogoutOutlined />, label: "退出登录", onClick: () => void signOut() },
+      { key: "logout", icon: <LogoutOutlined />, label: "退出登录", onClick: () => void leave() },
     ],
   };
 
@@ -112,7 +130,8 @@ export function BasicLayout() {
       <Layout>
         <Header className={`${styles.header} no-print`}>
           {phone ? <Button type="text" icon={<MenuOutlined />} aria-label="打开菜单" onClick={() => setDrawerOpen(true)} /> : <span />}
-          <Space size={phone ? 8 : 16}>
+          <Space size={phone ? 4 : 16}>
+            {access.canRecordVisits && <SyncIndicator owner={claims.username} />}
             <Link to="/inbox" aria-label={`消息，未读 ${unread.data ?? 0} 条`} data-testid="unread-badge" data-unread={String(unread.data ?? "")}>
               <Badge count={unread.data ?? 0} size="small">
                 <BellOutlined className={styles.bell} />
@@ -122,14 +141,17 @@ export function BasicLayout() {
               <Button type="text" className={styles.user} data-testid="current-user">
                 <UserOutlined />
                 <span className={styles.userName}>{claims.name || claims.username}</span>
-                <Tag color="blue" style={{ marginInlineEnd: 0 }}>
-                  {access.roleLabel}
-                </Tag>
+                {/* On a phone the role is in this menu: the header keeps room for 待同步. */}
+                {!phone && (
+                  <Tag color="blue" style={{ marginInlineEnd: 0 }}>
+                    {access.roleLabel}
+                  </Tag>
+                )}
                 {!phone && <Typography.Text type="secondary">{org.data?.name ?? access.orgUnit}</Typography.Text>}
               </Button>
             </Dropdown>
             {!phone && (
-              <Button icon={<LogoutOutlined />} onClick={() => void signOut()}>
+              <Button icon={<LogoutOutlined />} onClick={() => void leave()}>
                 退出登录
               </Button>
             )}

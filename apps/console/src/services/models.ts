@@ -33,6 +33,12 @@ export type Helper = Ok<"/api/v1/helpers">["items"][number];
 export type HelperPage = Ok<"/api/v1/helpers">;
 export type UnpairedPage = Ok<"/api/v1/unpaired-children">;
 export type UnpairedSummary = Ok<"/api/v1/unpaired-children/summary">;
+export type VisitItemPage = Ok<"/api/v1/visit-items">;
+export type VisitItem = VisitItemPage["items"][number];
+export type VisitRecordPage = Ok<"/api/v1/visit-records">;
+export type VisitRecord = VisitRecordPage["items"][number];
+export type RecordCreated = Ok<"/api/v1/visit-records", "post">;
+export type RecordBody = NonNullable<paths["/api/v1/visit-records"]["post"]["requestBody"]>["content"]["application/json"];
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

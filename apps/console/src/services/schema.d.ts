@@ -2669,12 +2669,48 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                childId: string;
+                                childName: string;
+                                villageCode: string;
+                                /** @enum {string} */
+                                kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                                kindLabel: string;
+                                /** @description YYYY-MM-DD */
+                                date: string;
+                                itemId: string | null;
+                                onTime: boolean | null;
+                                visitorName?: string;
+                                location?: string | null;
+                                durationMinutes?: number | null;
+                                findings?: {
+                                    metWith?: string | null;
+                                    livingConditions?: string | null;
+                                    study?: string | null;
+                                    health?: string | null;
+                                    mood?: string | null;
+                                    safety?: string | null;
+                                };
+                                followUpNeeded?: boolean;
+                                followUpNote?: string | null;
+                                createdAt?: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
             };
         };
         put?: never;
-        /** 登记走访记录（家访、谈心、亲情电话等） */
+        /**
+         * 登记走访记录（家访、谈心、亲情电话等）
+         * @description `id`（客户端生成的 UUID）是幂等键：同一编号、同一内容重发，返回已登记的记录（200，内容与首次的 201 相同，replayed 为 true），不会登记第二条；同一编号但儿童、方式、日期或登记人不同，409 RECORD_ID_REUSED。儿童已退出关爱对象：409 CHILD_EXITED。
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2685,6 +2721,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description 客户端生成的记录编号（UUID，建议 v7：列表按编号倒序），即幂等键：同一编号重发返回已登记的记录，不会重复登记
+                         */
+                        id?: string;
                         /** Format: uuid */
                         childId: string;
                         /** @enum {string} */
@@ -2695,6 +2736,7 @@ export interface paths {
                         durationMinutes?: number | null;
                         /** @default {} */
                         findings?: {
+                            metWith?: string | null;
                             livingConditions?: string | null;
                             study?: string | null;
                             health?: string | null;
@@ -2718,7 +2760,54 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            childId: string;
+                            /** @enum {string} */
+                            kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                            kindLabel: string;
+                            /** @description YYYY-MM-DD */
+                            date: string;
+                            satisfied: {
+                                /** Format: uuid */
+                                itemId: string;
+                                period: string;
+                                onTime: boolean;
+                            } | null;
+                            concernId: string | null;
+                            replayed: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            childId: string;
+                            /** @enum {string} */
+                            kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                            kindLabel: string;
+                            /** @description YYYY-MM-DD */
+                            date: string;
+                            satisfied: {
+                                /** Format: uuid */
+                                itemId: string;
+                                period: string;
+                                onTime: boolean;
+                            } | null;
+                            concernId: string | null;
+                            replayed: boolean;
+                        };
+                    };
                 };
             };
         };
@@ -2758,7 +2847,38 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description YYYY-MM-DD */
+                            today: string;
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                childId: string;
+                                childName: string;
+                                villageCode: string;
+                                /** @enum {string} */
+                                kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                                kindLabel: string;
+                                period: string;
+                                /** @description YYYY-MM-DD */
+                                dueDate: string;
+                                /** @enum {string} */
+                                status: "open" | "done" | "closed";
+                                doneOn: string | null;
+                                daysOverdue: number;
+                                responsible: {
+                                    /** @enum {string} */
+                                    kind: "helper" | "village_director";
+                                    name: string | null;
+                                    username: string | null;
+                                    helperId?: string | null;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
             };
         };

@@ -105,9 +105,9 @@ export interface ItemRow {
   kind: VisitKind;
   period: string;
   dueDate: string;
-  status: string;
+  status: "open" | "done" | "closed";
   doneOn: string | null;
-  responsible: { kind: "helper" | "village_director"; name: string | null; username: string | null };
+  responsible: { kind: "helper" | "village_director"; name: string | null; username: string | null; helperId?: string | null };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { v7 as uuidv7 } from "uuid";
-import type { Actor } from "@shouhu/contracts";
+import type { Actor, VisitKind } from "@shouhu/contracts";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { RecordInput } from "../domain/record.js";
-import type { PrismaClient } from "./db.js";
+import type { PrismaClient, Tx } from "./db.js";
 import { ensureItems, onDay, satisfyItem, type Satisfied } from "./items.js";
 import { raiseConcern } from "./concerns.js";
 import { PRODUCER } from "./scan.js";
@@ -12,6 +12,32 @@ export interface Visitor {
   userId: string;
   name: string;
   actor: Actor;
+}
+
+/** A record already stored under an id, as its creation answered (for an idempotent replay). */
+export interface StoredRecord {
+  recordId: string;
+  childId: string;
+  kind: string;
+  date: string;
+  visitorUserId: string;
+  satisfied: Satisfied | null;
+  concernId: string | null;
+}
+
+/** The record stored under `id`, with the item it satisfied and the concern it raised; null when none. */
+export async function storedRecord(db: Pick<Tx, "$queryRawUnsafe">, id: string): Promise<StoredRecord | null> {
+  const [row] = await db.$queryRawUnsafe<(Omit<StoredRecord, "satisfied"> & { itemId: string | null; period: string | null; onTime: boolean | null })[]>(
+    `SELECT r.id AS "recordId", r.child_id AS "childId", r.kind, to_char(r.date, 'YYYY-MM-DD') AS date, r.visitor_user_id AS "visitorUserId",
+            i.id AS "itemId", i.period_key AS period, (i.done_on <= i.due_date) AS "onTime",
+            (SELECT c.id FROM concerns c WHERE c.record_id = r.id AND c.child_id = r.child_id ORDER BY c.raised_at LIMIT 1) AS "concernId"
+       FROM visit_records r LEFT JOIN due_items i ON i.id = r.item_id
+      WHERE r.id = $1::uuid`,
+    id,
+  );
+  if (!row) return null;
+  const { itemId, period, onTime, ...rest } = row;
+  return { ...rest, satisfied: itemId && period ? { itemId, period, onTime: onTime ?? false } : null };
 }
 
 /**
@@ -26,9 +52,17 @@ export async function createRecord(
   input: RecordInput,
   visitor: Visitor,
   at: Date,
-): Promise<{ recordId: string; satisfied: Satisfied | null; concernId: string | null }> {
+): Promise<{ recordId: string; satisfied: Satisfied | null; concernId: string | null; replayed: StoredRecord | null }> {
   return prisma.$transaction(async (tx) => {
-    const recordId = uuidv7();
+    const recordId = input.id ?? uuidv7();
+    if (input.id) {
+      // The client's id is the idempotency key: two sends of one record at once queue
+      // here, and the second finds the first's committed row (READ COMMITTED: each
+      // statement sees what committed before it) instead of inserting a second one.
+      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))`, `visit-record:${input.id}`);
+      const stored = await storedRecord(tx, input.id);
+      if (stored) return { recordId, satisfied: stored.satisfied, concernId: stored.concernId, replayed: stored };
+    }
     // The item for the record's period may not exist yet (the scan runs once a day).
     await ensureItems(tx, onDay(input.date), at, { countyCode: child.countyCode, childIds: [child.id] });
     const satisfied = await satisfyItem(tx, child.id, input.kind, input.date, recordId);
@@ -75,19 +109,26 @@ export async function createRecord(
         { producer: PRODUCER, now: at },
       ),
     ]);
-    return { recordId, satisfied, concernId };
+    return { recordId, satisfied, concernId, replayed: null };
   });
 }
 
 export type RecordRow = {
   id: string;
   childId: string;
-  childName?: string;
-  villageCode?: string;
-  kind?: string;
-  date?: string;
-  itemId?: string | null;
-  onTime?: boolean | null;
+  childName: string;
+  villageCode: string;
+  kind: VisitKind;
+  date: string;
+  itemId: string | null;
+  onTime: boolean | null;
+  visitorName: string;
+  location: string | null;
+  durationMinutes: number | null;
+  findings: Record<string, string | null>;
+  followUpNeeded: boolean;
+  followUpNote: string | null;
+  createdAt: Date | string;
 };
 
 /**

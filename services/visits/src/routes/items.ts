@@ -7,6 +7,7 @@ import { addDays } from "../domain/rhythm.js";
 import { teacherOnly, visibleChild } from "../data/visibility.js";
 import { itemSummary, listItems } from "../data/items.js";
 import { scopeOf } from "@shouhu/auth";
+import { VisitItemPage } from "./schemas.js";
 
 const orgUnit = orgUnitCode().optional();
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
@@ -37,7 +38,7 @@ export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient
 
   app.get(
     "/api/v1/visit-items",
-    { schema: { tags: ["visits"], summary: "走访事项：本周到期、已逾期、已完成", querystring: ItemsQuery } },
+    { schema: { tags: ["visits"], summary: "走访事项：本周到期、已逾期、已完成", querystring: ItemsQuery, response: { 200: VisitItemPage } } },
     async (request, reply) => {
       const principal = request.principal!;
       const q = request.query;

@@ -1,5 +1,5 @@
 import { Alert, Button, Card, Descriptions, Empty, Result, Skeleton, Space, Table, Tabs, Tag, Typography } from "antd";
-import { EditOutlined, PrinterOutlined } from "@ant-design/icons";
+import { EditOutlined, PlusOutlined, PrinterOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate, useParams } from "react-router";
 import { api, unwrap } from "../../services/client";
@@ -9,6 +9,7 @@ import { Field } from "../../components/Masked";
 import { useSession } from "../../auth/session";
 import { ChangeHistory } from "./ChangeHistory";
 import { ExitProgramme } from "./ExitProgramme";
+import { VisitHistory } from "../visits/VisitHistory";
 // Type-only imports inside: the need-to-know table itself, so 无权查看 is told from 未填写.
 import { childView } from "../../../../../packages/auth/src/need-to-know";
 
@@ -187,16 +188,14 @@ export default function ChildDetail() {
       key: "visits",
       label: "走访",
       children: (
-        <RemoteTable
-          path="/api/v1/visit-records"
-          childId={id}
-          columns={[
-            { title: "走访日期", key: "date", render: (r) => day(r.date) },
-            { title: "走访人", key: "visitorName" },
-            { title: "方式", key: "kind", render: (r) => label("visitKind", r.kind as string) },
-            { title: "情况", key: "findings" },
-          ]}
-        />
+        <>
+          {access.canRecordVisits && c.status === "active" && (
+            <Button icon={<PlusOutlined />} onClick={() => void navigate(`/visits/new?childId=${c.id}`)} style={{ marginBottom: 8 }}>
+              登记走访
+            </Button>
+          )}
+          <VisitHistory childId={id} />
+        </>
       ),
     },
     {

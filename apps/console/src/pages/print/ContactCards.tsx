@@ -6,6 +6,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, unwrap } from "../../services/client";
 import type { Child, ContactCard, Page } from "../../services/models";
+import { QrCode } from "../../components/QrCode";
 import { label } from "../../services/labels";
 import { Field } from "../../components/Masked";
 import { useSession } from "../../auth/session";
@@ -38,6 +39,11 @@ function Card({ card, view, printedAt }: { card: ContactCard; view: View; printe
   const no = (f: keyof View) => view[f] === "none";
   return (
     <section className="contact-card" data-testid="contact-card">
+      {/* The link opens the child's 走访 page after sign-in: nothing about the child is in it. In the title's corner: the card keeps its height (one sheet). */}
+      <figure className="card-qr">
+        <figcaption>扫码登记走访</figcaption>
+        <QrCode value={`${location.origin}/visits/child/${c.id}`} size={64} label={`${c.name}的走访页二维码`} />
+      </figure>
       <h2>留守儿童联系卡</h2>
       <div className="card-sub">{[card.address.township, card.address.village].filter(Boolean).join(" ")}</div>
       <table>
