@@ -236,6 +236,15 @@ describe.skipIf(!canRunWithVisits || !canRunWithHealth)("体检", () => {
     expect((await axeSerious(page)).join("\n")).toBe("");
     await shot(page, "checkups-roster-desktop");
     await page.context().close();
+
+    // The roster and the import on a phone.
+    const mobile = await open("changling.doctor", `/checkups/${campaignId}?tab=roster`, phone);
+    await mobile.locator("[data-testid=roster]").locator(".ant-table-row", { hasText: "黄小宝" }).waitFor();
+    await shot(mobile, "checkups-roster-phone");
+    await mobile.goto(`${stack.base}/checkups/${campaignId}?tab=import`);
+    await mobile.locator("[data-testid=results-upload]").waitFor();
+    await shot(mobile, "checkups-import-phone");
+    await mobile.context().close();
   }, 90_000);
 
   it("findings and follow-ups: the flagged child with 血压偏高, referral for those who may", async () => {

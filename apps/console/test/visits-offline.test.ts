@@ -115,7 +115,7 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     expect(index).toContain('rel="manifest"');
   });
 
-  it("records a visit offline, keeps it through an offline reload, syncs it once; a replay stores nothing new; sign-out wipes the device", async () => {
+  it("records two visits offline (one after an offline reload), syncs each once; a replay stores nothing new; sign-out wipes the device", async () => {
     const { ctx, page } = await open("changling.director", "/visits");
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
     const overdue = page.getByTestId("overdue-item");
@@ -168,24 +168,39 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     await page.keyboard.press("Escape");
     expect(await records(ids["周小雨"]!)).toEqual([]);
 
-    // Back online: synced by itself, stored once, under the phone's id.
+    // A second visit after the offline reload, still offline: a talk with 周小雨 from her line in 我的儿童.
+    await page.getByText(/^我的儿童/).click();
+    await page
+      .getByTestId("caseload-child")
+      .filter({ hasText: "周小雨" })
+      .getByRole("button", { name: /^登\s*记$/ })
+      .click();
+    await page.getByRole("heading", { name: "走访记录" }).waitFor();
+    await page.getByText("谈心", { exact: true }).click();
+    await page.getByLabel("情绪心理").fill("愿意说学校里的事");
+    await page.getByRole("button", { name: /保\s*存/ }).click();
+    await page.getByTestId("pending-count").filter({ hasText: "2 条待同步" }).waitFor();
+    const queue = await queueOf(page);
+    expect(queue.map((q) => q.body.kind).sort()).toEqual(["parent_call", "talk"]);
+
+    // Back online: both synced by themselves, each stored once, under the phone's ids.
     await ctx.setOffline(false);
     await page.getByTestId("pending-count").waitFor({ state: "detached", timeout: 30_000 });
     await until(
-      "one record",
+      "two records",
       () => records(ids["周小雨"]!),
-      (r) => r.length === 1,
+      (r) => r.length === 2,
     );
-    expect((await records(ids["周小雨"]!))[0]!.id).toBe(queued!.id);
+    expect((await records(ids["周小雨"]!)).map((r) => r.id).sort()).toEqual(queue.map((q) => q.id).sort());
 
-    // The same queued record again (an answer lost on the way back): the server has it, nothing new.
+    // The same queue again (answers lost on the way back): the server has both, nothing new.
     await page.evaluate(
-      (entry) =>
+      (entries) =>
         new Promise<void>((resolve) => {
           const req = indexedDB.open("shouhu-offline");
           req.onsuccess = () => {
             const tx = req.result.transaction("queue", "readwrite");
-            tx.objectStore("queue").put(entry);
+            for (const entry of entries) tx.objectStore("queue").put(entry);
             tx.oncomplete = () => {
               req.result.close();
               window.dispatchEvent(new Event("shouhu:offline-changed"));
@@ -193,16 +208,16 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
             };
           };
         }),
-      { ...queued!, status: "pending" },
+      queue.map((q) => ({ ...q, status: "pending" })),
     );
-    await page.getByTestId("pending-count").filter({ hasText: "1 条待同步" }).waitFor();
+    await page.getByTestId("pending-count").filter({ hasText: "2 条待同步" }).waitFor();
     await noToast(page);
     await page.getByTestId("sync-indicator").click();
     await page.getByTestId("sync-panel").getByRole("button", { name: "立即同步" }).click();
-    await page.getByTestId("sync-panel").getByText("服务器已有这条记录，未重复登记").waitFor();
+    await page.getByTestId("sync-panel").getByText("服务器已有这条记录，未重复登记").first().waitFor();
     await shot(page, "visits-sync-results-phone", false);
     await page.keyboard.press("Escape");
-    expect(await records(ids["周小雨"]!)).toHaveLength(1);
+    expect(await records(ids["周小雨"]!)).toHaveLength(2);
     expect(await queueOf(page)).toEqual([]);
     // And straight to the API: 200, the stored record, replayed.
     const again = await stack.api("changling.director", "POST", "/api/v1/visit-records", queued!.body);
@@ -361,6 +376,15 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
     await scan.page.waitForURL(`${stack.base}/visits/child/${ids["吴浩然"]}`);
     await scan.page.getByRole("heading", { name: "吴浩然 · 走访记录" }).waitFor();
     await scan.ctx.close();
+
+    // The same pages on a desktop: a child's history and 扫码.
+    const wide = await open("changling.director", `/visits/child/${ids["吴浩然"]}`, desktop);
+    await wide.page.getByTestId("visit-record").filter({ hasText: "谈心" }).waitFor();
+    await shot(wide.page, "visits-child-history-desktop");
+    await wide.page.goto(`${stack.base}/visits/scan`);
+    await wide.page.getByLabel("联系卡链接或儿童编号").waitFor();
+    await shot(wide.page, "visits-scan-desktop");
+    await wide.ctx.close();
 
     const form = await open("changling.director", `/visits/new?childId=${ids["吴浩然"]}&kind=talk`, phone);
     await form.page.getByTestId("concern-switch").click();
