@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import ExcelJS from "exceljs";
 import pgLib from "pg";
 import { childBody } from "../../../services/registry/test/harness.js";
-import { axeSerious, canRunWithHealth, canRunWithVisits, shot, signIn, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRunWithHealth, canRunWithVisits, shot, startStack, type Stack } from "./stack.js";
 
 /**
  * 体检 and 关注事项 through the real gateway, registry, visits, health and dev issuer.
@@ -18,7 +18,6 @@ import { axeSerious, canRunWithHealth, canRunWithVisits, shot, signIn, startStac
  * the API refuses them.
  */
 let stack: Stack;
-let browser: Browser;
 const desktop = { width: 1440, height: 900 };
 const phone = { width: 390, height: 844 };
 const ids: Record<string, string> = {};
@@ -38,7 +37,6 @@ const json = async (res: Response) => (await res.json()) as any;
 beforeAll(async () => {
   if (!canRunWithVisits || !canRunWithHealth) return;
   stack = await startStack({ visits: true, health: true });
-  browser = stack.browser;
   const children = [
     { name: "刘思远", birthDate: "2016-03-15", sex: "male" },
     { name: "陈雨桐", birthDate: "2015-08-02", sex: "female" },
@@ -75,12 +73,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function open(username: string, path: string, viewport = desktop): Promise<Page> {
-  const ctx = await browser.newContext({ viewport, locale: "zh-CN" });
-  const page = await ctx.newPage();
-  await signIn(page, stack.base, username, path);
-  return page;
-}
+const open = (username: string, path: string, viewport = desktop): Promise<Page> => stack.open(username, path, viewport);
 
 describe.skipIf(!canRunWithVisits || !canRunWithHealth)("体检", () => {
   it("lists campaigns and opens the create dialog (validation in Chinese); desktop and phone", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
-import { axeSerious, canRunWithNotifications, shot, signIn, startStack, type Stack } from "./stack.js";
+import type { Page } from "playwright-core";
+import { axeSerious, canRunWithNotifications, shot, startStack, type Stack } from "./stack.js";
 
 /**
  * 通知设置 through the real gateway, notifications service and dev issuer: a county admin sets
@@ -9,26 +9,19 @@ import { axeSerious, canRunWithNotifications, shot, signIn, startStack, type Sta
  * refused under its field; a village director has no such page.
  */
 let stack: Stack;
-let browser: Browser;
 const desktop = { width: 1440, height: 900 };
 const phone = { width: 390, height: 844 };
 
 beforeAll(async () => {
   if (!canRunWithNotifications) return;
   stack = await startStack({ notifications: true });
-  browser = stack.browser;
 }, 240_000);
 
 afterAll(async () => {
   await stack?.stop();
 });
 
-async function open(username: string, path: string, viewport = desktop): Promise<Page> {
-  const ctx = await browser.newContext({ viewport, locale: "zh-CN" });
-  const page = await ctx.newPage();
-  await signIn(page, stack.base, username, path);
-  return page;
-}
+const open = (username: string, path: string, viewport = desktop): Promise<Page> => stack.open(username, path, viewport);
 
 async function setTime(page: Page, label: string, hhmm: string) {
   const input = page.getByLabel(label);

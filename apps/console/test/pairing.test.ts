@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { childBody } from "../../../services/registry/test/harness.js";
-import { axeSerious, canRunWithNotifications, canRunWithPairing, shot, signIn, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRunWithNotifications, canRunWithPairing, shot, startStack, type Stack } from "./stack.js";
 
 /**
  * 结对帮扶 and the 工作台's to-dos through the real gateway, registry, pairing service
@@ -11,7 +11,6 @@ import { axeSerious, canRunWithNotifications, canRunWithPairing, shot, signIn, s
  * without the buttons; an inspector sees helpers without their phones.
  */
 let stack: Stack;
-let browser: Browser;
 const VILLAGE = "360999101201";
 const NEIGHBOUR = "360999101202";
 const desktop = { width: 1440, height: 900 };
@@ -44,7 +43,6 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 beforeAll(async () => {
   if (!canRunWithPairing || !canRunWithNotifications) return;
   stack = await startStack({ pairing: true, notifications: true });
-  browser = stack.browser;
   const names = ["周小雨", "吴浩然", "郑佳怡", "孙子轩", "钱梦琪", "冯一鸣"];
   for (let i = 0; i < names.length; i++) {
     const body = childBody({ seq: 40 + i, name: names[i], birthDate: `201${4 + (i % 3)}-0${i + 1}-15`, riskLevel: i === 0 ? "high" : "medium" });
@@ -70,12 +68,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function open(username: string, path: string, viewport = desktop): Promise<Page> {
-  const ctx = await browser.newContext({ viewport, locale: "zh-CN" });
-  const page = await ctx.newPage();
-  await signIn(page, stack.base, username, path);
-  return page;
-}
+const open = (username: string, path: string, viewport = desktop): Promise<Page> => stack.open(username, path, viewport);
 
 describe.skipIf(!canRunWithPairing || !canRunWithNotifications)("结对帮扶", () => {
   it("工作台 lists the supervisor's to-dos with the counts the APIs give", async () => {

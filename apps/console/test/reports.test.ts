@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { childBody } from "../../../services/registry/test/harness.js";
-import { axeSerious, canRunWithReporting, shot, signIn, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRunWithReporting, shot, startStack, type Stack } from "./stack.js";
 
 /**
  * 统计报表 through the real gateway, registry, visits and reporting: children registered in
@@ -12,7 +12,6 @@ import { axeSerious, canRunWithReporting, shot, signIn, startStack, type Stack }
  * progress, download); a teacher has no 统计报表 at all.
  */
 let stack: Stack;
-let browser: Browser;
 const desktop = { width: 1440, height: 900 };
 const phone = { width: 390, height: 844 };
 
@@ -34,7 +33,6 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 beforeAll(async () => {
   if (!canRunWithReporting) return;
   stack = await startStack({ reporting: true, visits: true });
-  browser = stack.browser;
   const children = [
     { name: "周小雨", villageCode: "360999101201", riskLevel: "high" },
     { name: "吴浩然", villageCode: "360999101201", riskLevel: "medium" },
@@ -62,12 +60,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function open(username: string, path: string, viewport = desktop): Promise<Page> {
-  const ctx = await browser.newContext({ viewport, locale: "zh-CN", acceptDownloads: true });
-  const page = await ctx.newPage();
-  await signIn(page, stack.base, username, path);
-  return page;
-}
+const open = (username: string, path: string, viewport = desktop): Promise<Page> => stack.open(username, path, viewport);
 
 describe.skipIf(!canRunWithReporting)("统计报表", () => {
   it("a county admin reads the county's figures and charts, then drills down to a township and a village", async () => {

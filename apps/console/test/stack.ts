@@ -43,6 +43,8 @@ export interface Stack {
   /** A password-grant token for a demo user (API calls the test makes itself). */
   token(username: string): Promise<string>;
   api(username: string, method: string, url: string, body?: unknown): Promise<Response>;
+  /** A fresh browser context (zh-CN, 1440×900 unless given), signed in as `username`, on `path`. */
+  open(username: string, path: string, viewport?: { width: number; height: number }): Promise<Page>;
   log(): string;
   stop(): Promise<void>;
 }
@@ -147,6 +149,13 @@ export async function startStack(options: Partial<Record<Optional, boolean>> = {
         headers: { authorization: `Bearer ${await token(username)}`, ...(body ? { "content-type": "application/json" } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       }),
+    open: async (username, at, viewport = { width: 1440, height: 900 }) => {
+      // Downloads allowed: exports are saved by the tests that make them.
+      const ctx = await browser.newContext({ viewport, locale: "zh-CN", acceptDownloads: true });
+      const page = await ctx.newPage();
+      await signIn(page, base, username, at);
+      return page;
+    },
     log: () => log,
     stop: async () => {
       await browser.close();

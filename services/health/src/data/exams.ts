@@ -1,12 +1,10 @@
 import { v7 as uuidv7 } from "uuid";
-import type { Actor, Envelope, EventData } from "@shouhu/contracts";
+import { contains, type Actor, type Envelope, type EventData } from "@shouhu/contracts";
 import { ConflictError, NotFoundError, ValidationError } from "@shouhu/kit";
-import { appendToOutbox, buildEvent } from "@shouhu/messaging";
-import { evaluateExam, type BpEvaluation, type Flag } from "../domain/evaluate.js";
+import { appendToOutbox, buildEvent, lockChildPairings } from "@shouhu/messaging";
+import { evaluateExam, type BpEvaluation, type ExamValues, type Flag } from "../domain/evaluate.js";
 import { checkExam, type EvaluateInput, type ExamInput } from "../domain/exam.js";
 import type { PrismaClient, Tx } from "./db.js";
-import { lockChildPairings } from "@shouhu/messaging";
-import { contains } from "@shouhu/contracts";
 
 export const PRODUCER = "health";
 
@@ -33,6 +31,23 @@ async function loadChild(db: Pick<Tx, "$queryRawUnsafe">, id: string, orgUnit: s
   return child;
 }
 
+/** What the standards evaluate: the child's sex and birth date, the exam's date and measurements (absent: null). */
+function examValues(child: { sex: "male" | "female"; birthDate: string }, input: Omit<EvaluateInput, "childId">): ExamValues {
+  return {
+    sex: child.sex,
+    birthDate: child.birthDate,
+    date: input.date,
+    heightCm: input.heightCm ?? null,
+    weightKg: input.weightKg ?? null,
+    visionLeft: input.visionLeft ?? null,
+    visionRight: input.visionRight ?? null,
+    hemoglobin: input.hemoglobin ?? null,
+    caries: input.caries ?? null,
+    bpSystolic: input.bpSystolic ?? null,
+    bpDiastolic: input.bpDiastolic ?? null,
+  };
+}
+
 /**
  * What an exam's values would say for this child, stored nowhere: the results grid
  * shows it as the values are typed. Same standards, same cross-field checks
@@ -45,19 +60,7 @@ export async function previewExam(prisma: PrismaClient, input: EvaluateInput, or
     (i) => !i.message.startsWith("至少填写"),
   );
   if (issues.length) throw new ValidationError(issues);
-  const result = evaluateExam({
-    sex: child.sex,
-    birthDate: child.birthDate,
-    date: input.date,
-    heightCm: input.heightCm ?? null,
-    weightKg: input.weightKg ?? null,
-    visionLeft: input.visionLeft ?? null,
-    visionRight: input.visionRight ?? null,
-    hemoglobin: input.hemoglobin ?? null,
-    caries: input.caries ?? null,
-    bpSystolic: input.bpSystolic ?? null,
-    bpDiastolic: input.bpDiastolic ?? null,
-  });
+  const result = evaluateExam(examValues(child, input));
   return { childId: child.id, bmi: result.bmi, ageBand: result.ageBand, flags: result.flags, assessed: result.assessed, bloodPressure: result.bloodPressure };
 }
 
@@ -105,19 +108,7 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
     const issues = checkExam(input, { today, birthDate: child.birthDate, campaign });
     if (issues.length) throw new ValidationError(issues);
 
-    const result = evaluateExam({
-      sex: child.sex,
-      birthDate: child.birthDate,
-      date: input.date,
-      heightCm: input.heightCm ?? null,
-      weightKg: input.weightKg ?? null,
-      visionLeft: input.visionLeft ?? null,
-      visionRight: input.visionRight ?? null,
-      hemoglobin: input.hemoglobin ?? null,
-      caries: input.caries ?? null,
-      bpSystolic: input.bpSystolic ?? null,
-      bpDiastolic: input.bpDiastolic ?? null,
-    });
+    const result = evaluateExam(examValues(child, input));
     const examId = uuidv7();
     const inserted = await tx.$executeRawUnsafe(
       `INSERT INTO exams (id, campaign_id, child_id, date, examiner, height_cm, weight_kg, vision_left, vision_right, hemoglobin, caries,

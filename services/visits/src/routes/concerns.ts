@@ -120,6 +120,15 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     };
   };
   const accessOf = (principal: Principal) => recordAccess(principal, "concerns");
+  /** A case whose child the caller may see; otherwise 404, as if it did not exist (no hint that it does). */
+  const concernInView = async (principal: Principal, id: string) => {
+    const row = await findConcern(prisma, id);
+    if (!row) throw new NotFoundError("关注事项", id);
+    await visibleChild(prisma, principal, row.childId).catch(() => {
+      throw new NotFoundError("关注事项", id);
+    });
+    return row;
+  };
 
   app.post(
     "/api/v1/concerns",
@@ -203,11 +212,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, caseWorkers, "处理关注事项");
-      const row = await findConcern(prisma, request.params.id);
-      if (!row) throw new NotFoundError("关注事项", request.params.id);
-      await visibleChild(prisma, principal, row.childId).catch(() => {
-        throw new NotFoundError("关注事项", request.params.id);
-      });
+      const row = await concernInView(principal, request.params.id);
       await updateConcernAlone(prisma, row.id, {
         status: request.body.status,
         note: request.body.note,
@@ -234,11 +239,7 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, assigners, "指派关注事项");
-      const row = await findConcern(prisma, request.params.id);
-      if (!row) throw new NotFoundError("关注事项", request.params.id);
-      await visibleChild(prisma, principal, row.childId).catch(() => {
-        throw new NotFoundError("关注事项", request.params.id);
-      });
+      const row = await concernInView(principal, request.params.id);
       await assignConcern(prisma, row.id, {
         username: request.body.username,
         name: request.body.name,
