@@ -1,4 +1,5 @@
 import type { Claims } from "./auth/oidc";
+import { orgLevel } from "./services/org-units";
 
 /**
  * What the signed-in user may see and do in the console, decided in one place from the
@@ -87,7 +88,7 @@ export function accessFor(claims: Claims): Access {
     primaryRole,
     roleLabel: ROLE_LABELS[primaryRole] ?? "未分配角色",
     orgUnit: code,
-    orgLevel: code.length >= 12 ? "village" : code.length >= 9 ? "township" : "county",
+    orgLevel: orgLevel(code) ?? "county",
     canListChildren: claims.roles.length > 0,
     canEditChildren: has(registrars),
     canImport: has(registerKeepers),

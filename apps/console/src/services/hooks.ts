@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "./client";
 import type { InboxMessage, OrgUnit, OrgUnitDetail, School } from "./models";
+import { contains, countyOf, orgLevel } from "./org-units";
 
 /** Org units change rarely; cached for the session. */
 export function useOrgUnit(code: string | undefined) {
@@ -37,10 +38,10 @@ export function useVillageNames(orgUnit: string) {
     staleTime: Infinity,
     queryFn: async () => {
       const names = new Map<string, string>();
-      const county = orgUnit.slice(0, 6);
+      const county = countyOf(orgUnit);
       const townships = (await unwrap<{ items: OrgUnit[] }>(api.GET("/api/v1/org-units", { params: { query: { parent: county } } }))).items;
       for (const t of townships) names.set(t.code, t.name);
-      const wanted = townships.filter((t) => t.code.startsWith(orgUnit.slice(0, 9)) || orgUnit.length === 6);
+      const wanted = townships.filter((t) => orgLevel(orgUnit) === "county" || contains(t.code, orgUnit));
       const villages = await Promise.all(
         wanted.map((t) => unwrap<{ items: OrgUnit[] }>(api.GET("/api/v1/org-units", { params: { query: { parent: t.code } } }))),
       );

@@ -8,6 +8,7 @@ import type { Child } from "../../services/models";
 import { labels, options } from "../../services/labels";
 import { useAccess } from "../../auth/session";
 import { useOrgUnit, useOrgUnits, useSchools } from "../../services/hooks";
+import { countyOf, townshipOf } from "../../services/org-units";
 
 /** The registry's ChildInput fields (services/registry/src/domain/child.ts) as the form holds them. */
 interface FormValues {
@@ -106,7 +107,7 @@ function toValues(c: Child): FormValues {
     sex: c.sex,
     birthDate: c.birthDate,
     ethnicity: c.ethnicity,
-    townshipCode: c.villageCode.slice(0, 9),
+    townshipCode: townshipOf(c.villageCode),
     villageCode: c.villageCode,
     address: c.address ?? undefined,
     schoolId: c.schoolId ?? undefined,
@@ -186,7 +187,7 @@ export default function ChildForm() {
     const own =
       access.orgLevel === "county"
         ? {}
-        : { townshipCode: access.orgUnit.slice(0, 9), ...(access.orgLevel === "village" ? { villageCode: access.orgUnit } : {}) };
+        : { townshipCode: townshipOf(access.orgUnit), ...(access.orgLevel === "village" ? { villageCode: access.orgUnit } : {}) };
     return {
       name: "",
       idNumber: "",
@@ -204,10 +205,10 @@ export default function ChildForm() {
   }, [initial, form]);
 
   // Org unit pickers reach only as far as the user's jurisdiction.
-  const county = access.orgUnit.slice(0, 6);
+  const county = countyOf(access.orgUnit);
   const township = Form.useWatch("townshipCode", form);
   const townships = useOrgUnits(access.orgLevel === "county" ? county : undefined, "township");
-  const ownTownship = useOrgUnit(access.orgLevel !== "county" ? access.orgUnit.slice(0, 9) : undefined);
+  const ownTownship = useOrgUnit(access.orgLevel !== "county" ? townshipOf(access.orgUnit) : undefined);
   const villages = useOrgUnits(access.orgLevel !== "village" ? township : undefined, "village");
   const ownVillage = useOrgUnit(access.orgLevel === "village" ? access.orgUnit : undefined);
   const schools = useSchools(township);

@@ -10,6 +10,7 @@ import type { Child, Page } from "../../services/models";
 import { label, labels, options, riskColor } from "../../services/labels";
 import { Field } from "../../components/Masked";
 import { useSchools, useVillageNames } from "../../services/hooks";
+import { contains, orgLevel, townshipOf } from "../../services/org-units";
 
 /** 批量打印联系卡: one village's cards, villages limited to the user's jurisdiction. */
 function PrintVillageCards() {
@@ -18,7 +19,7 @@ function PrintVillageCards() {
   const names = useVillageNames(access.orgUnit);
   const [village, setVillage] = useState<string>();
   const villages = [...(names.data ?? new Map<string, string>())]
-    .filter(([code]) => code.length === 12 && code.startsWith(access.orgUnit))
+    .filter(([code]) => orgLevel(code) === "village" && contains(access.orgUnit, code))
     .map(([value, label]) => ({ value, label }));
   return (
     <Space.Compact>
@@ -101,9 +102,12 @@ export default function ChildList() {
               placeholder="全部"
               // Townships then their villages, within the user's own jurisdiction.
               options={[...(places.data ?? new Map<string, string>())]
-                .filter(([code]) => code.length > 6 && code.startsWith(myUnit))
+                .filter(([code]) => orgLevel(code) !== "county" && contains(myUnit, code))
                 .sort(([a], [b]) => a.localeCompare(b))
-                .map(([code, name]) => ({ value: code, label: code.length === 9 ? name : `${places.data?.get(code.slice(0, 9)) ?? ""} / ${name}` }))}
+                .map(([code, name]) => ({
+                  value: code,
+                  label: orgLevel(code) === "township" ? name : `${places.data?.get(townshipOf(code)) ?? ""} / ${name}`,
+                }))}
             />
           </Form.Item>
           <Form.Item name="leftBehindType" label="留守类型">

@@ -10,6 +10,7 @@ import { Chart } from "../../components/Chart";
 import { ExportButton } from "./ExportButton";
 import { SupervisionReport } from "./Supervision";
 import { flagLabel, pct } from "./format";
+import { contains, countyOf, orgLevel, townshipOf } from "../../services/org-units";
 
 type SchoolRow = Extract<Drilldown["rows"][number], { schoolId: string }>;
 
@@ -37,7 +38,7 @@ export default function ReportsPage() {
     placeholderData: keepPreviousData,
     queryFn: () => unwrap<Trend>(api.GET("/api/v1/reports/trend", { params: { query: { orgUnit: unit, month: m, months: 12 } } })),
   });
-  const township = unit.length === 9;
+  const township = orgLevel(unit) === "township";
   const schools = useQuery({
     queryKey: ["reports", "schools", unit, m],
     enabled: access.canSeeReports && township && view === "schools",
@@ -46,14 +47,14 @@ export default function ReportsPage() {
   if (!access.canSeeReports) return <Result status="403" title="当前角色无权查看统计报表" />;
 
   const drill = (code: string) => {
-    if (code.length > unit.length && code.length <= 12) {
+    if (code !== unit && contains(unit, code) && orgLevel(code)) {
       setUnit(code);
       setView("units");
     }
   };
   const rows = overview.data?.rows ?? [];
   const total = overview.data?.total;
-  const canDrill = unit.length < 12;
+  const canDrill = orgLevel(unit) !== "village";
 
   return (
     <div>
@@ -213,7 +214,7 @@ export default function ReportsPage() {
 }
 
 const percent = (v: number | null | undefined) => (v == null ? null : Math.round(v * 1000) / 10);
-const childLevel = (unit: string) => (unit.length === 6 ? "乡镇" : "村");
+const childLevel = (unit: string) => (orgLevel(unit) === "county" ? "乡镇" : "村");
 
 function Kpi({ title, value, suffix }: { title: string; value: number | string | undefined; suffix?: string }) {
   return (
@@ -227,7 +228,7 @@ function Kpi({ title, value, suffix }: { title: string; value: number | string |
 
 /** Where the user is: their own unit down to the one shown; a step up is a click. */
 function UnitPath({ from, to, onPick }: { from: string; to: string; onPick: (code: string) => void }) {
-  const codes = [6, 9, 12].filter((n) => n >= from.length && n <= to.length).map((n) => to.slice(0, n));
+  const codes = [...new Set([countyOf(to), townshipOf(to), to])].filter((code) => contains(from, code));
   return (
     <Breadcrumb
       items={codes.map((code, i) => ({
@@ -269,7 +270,9 @@ function UnitTable(props: { rows: Figures[]; total?: Figures; loading: boolean; 
       pagination={false}
       scroll={{ x: 1100 }}
       locale={{ emptyText: props.error ? props.error.message : "暂无数据" }}
-      onRow={(r) => (props.canDrill && r.code.length > 6 && r.name !== "合计" ? { onClick: () => props.onDrill(r.code), style: { cursor: "pointer" } } : {})}
+      onRow={(r) =>
+        props.canDrill && orgLevel(r.code) !== "county" && r.name !== "合计" ? { onClick: () => props.onDrill(r.code), style: { cursor: "pointer" } } : {}
+      }
       columns={[
         {
           title: "单位",

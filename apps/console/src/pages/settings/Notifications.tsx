@@ -6,6 +6,7 @@ import { api, ApiError, unwrap } from "../../services/client";
 import type { OfficeSettings } from "../../services/models";
 import { useAccess } from "../../auth/session";
 import { useOrgUnit, useOrgUnits } from "../../services/hooks";
+import { countyOf, orgLevel, townshipOf } from "../../services/org-units";
 
 const KIND_LABEL: Record<string, string> = { wecom: "企业微信", dingtalk: "钉钉" };
 const FROM_LABEL: Record<string, string> = { office: "本单位设置", county: "沿用县级设置", default: "系统默认" };
@@ -18,10 +19,10 @@ const beijing = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", da
  */
 export default function NotificationSettingsPage() {
   const access = useAccess();
-  const county = access.orgUnit.slice(0, 6);
+  const county = countyOf(access.orgUnit);
   const townships = useOrgUnits(access.orgLevel === "county" ? county : undefined, "township");
   const countyUnit = useOrgUnit(county);
-  const [office, setOffice] = useState(access.orgUnit.slice(0, access.orgLevel === "county" ? 6 : 9));
+  const [office, setOffice] = useState(access.orgLevel === "county" ? countyOf(access.orgUnit) : townshipOf(access.orgUnit));
   const settings = useQuery({
     queryKey: ["office-settings", office],
     enabled: access.canEditNotificationSettings,
@@ -71,7 +72,7 @@ function QuietHoursCard({ office, settings }: { office: string; settings: Office
     onError: (e) => void message.error((e as Error).message),
   });
   const effective = settings.effective;
-  const inherited = office.length === 6 ? "系统默认" : "县级设置";
+  const inherited = orgLevel(office) === "county" ? "系统默认" : "县级设置";
   return (
     <Card title="免打扰时段" style={{ marginBottom: 16 }} data-testid="quiet-hours">
       <Typography.Paragraph type="secondary">
