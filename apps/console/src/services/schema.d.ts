@@ -104,148 +104,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/org-units": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 行政区划（县/乡镇/村） */
-        get: {
-            parameters: {
-                query?: {
-                    parent?: string;
-                    level?: "county" | "township" | "village";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                code: string;
-                                name: string;
-                                /** @description county | township | village */
-                                level: string;
-                                parentCode: string | null;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/org-units/{code}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 行政区划及其下级 */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    code: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            code: string;
-                            name: string;
-                            /** @description county | township | village */
-                            level: string;
-                            parentCode: string | null;
-                            children: {
-                                code: string;
-                                name: string;
-                                /** @description county | township | village */
-                                level: string;
-                                parentCode: string | null;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/schools": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** 学校 */
-        get: {
-            parameters: {
-                query?: {
-                    townshipCode?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: string;
-                                name: string;
-                                townshipCode: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/children": {
         parameters: {
             query?: never;
@@ -1230,6 +1088,651 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 行政区划（县/乡镇/村） */
+        get: {
+            parameters: {
+                query?: {
+                    parent?: string;
+                    level?: "county" | "township" | "village";
+                    includeRetired?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                code: string;
+                                name: string;
+                                /** @description county | township | village */
+                                level: string;
+                                parentCode: string | null;
+                                /** @description 撤销时间；未撤销为 null */
+                                retiredAt: string | null;
+                                /** @description 合并撤销时并入的区划代码 */
+                                mergedInto: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 新建乡镇或村（社区） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                        name: string;
+                        level?: unknown;
+                        parentCode?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description county | township | village */
+                            level: string;
+                            parentCode: string | null;
+                            /** @description 撤销时间；未撤销为 null */
+                            retiredAt: string | null;
+                            /** @description 合并撤销时并入的区划代码 */
+                            mergedInto: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 区划与学校管理：本县全部区划、学校及在册儿童数（县级管理员） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            county: {
+                                code: string;
+                                name: string;
+                            };
+                            units: {
+                                code: string;
+                                name: string;
+                                /** @description county | township | village */
+                                level: string;
+                                parentCode: string | null;
+                                /** @description 撤销时间；未撤销为 null */
+                                retiredAt: string | null;
+                                /** @description 合并撤销时并入的区划代码 */
+                                mergedInto: string | null;
+                                /** @description 在册儿童（未退出） */
+                                children: number;
+                            }[];
+                            schools: {
+                                id: string;
+                                /** @description 学校标识码（10位） */
+                                code: string | null;
+                                name: string;
+                                /** @description 小学 | 初中 | 九年一贯制 */
+                                type: string | null;
+                                townshipCode: string;
+                                retiredAt: string | null;
+                                children: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 行政区划及其下级 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description county | township | village */
+                            level: string;
+                            parentCode: string | null;
+                            /** @description 撤销时间；未撤销为 null */
+                            retiredAt: string | null;
+                            /** @description 合并撤销时并入的区划代码 */
+                            mergedInto: string | null;
+                            children: {
+                                code: string;
+                                name: string;
+                                /** @description county | township | village */
+                                level: string;
+                                parentCode: string | null;
+                                /** @description 撤销时间；未撤销为 null */
+                                retiredAt: string | null;
+                                /** @description 合并撤销时并入的区划代码 */
+                                mergedInto: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 区划改名（代码不变） */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        code?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description county | township | village */
+                            level: string;
+                            parentCode: string | null;
+                            /** @description 撤销时间；未撤销为 null */
+                            retiredAt: string | null;
+                            /** @description 合并撤销时并入的区划代码 */
+                            mergedInto: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/org-units/{code}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 合并区划：本区划的在册儿童（乡镇：学校）并入另一同级区划，本区划撤销 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        into: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            into: string;
+                            movedChildren: number;
+                            movedSchools: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units/{code}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 撤销区划（仍有在册儿童、学校或下级区划时拒绝，并给出数量） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description county | township | village */
+                            level: string;
+                            parentCode: string | null;
+                            /** @description 撤销时间；未撤销为 null */
+                            retiredAt: string | null;
+                            /** @description 合并撤销时并入的区划代码 */
+                            mergedInto: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 导入本县统计用区划代码表（.xlsx：区划代码、名称、级别）
+         * @description multipart/form-data，字段 file。新代码新建，已有代码名称不同则改名；代码不变、已撤销的代码不再启用。逐行给出未导入原因。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            /** @description 改名（区划）或信息变更（学校） */
+                            updated: number;
+                            unchanged: number;
+                            rejections: {
+                                rowNumber: number;
+                                code: string | null;
+                                name: string | null;
+                                reasons: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 学校 */
+        get: {
+            parameters: {
+                query?: {
+                    townshipCode?: string;
+                    includeRetired?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description 学校标识码（10位） */
+                                code: string | null;
+                                name: string;
+                                /** @description 小学 | 初中 | 九年一贯制 */
+                                type: string | null;
+                                townshipCode: string;
+                                retiredAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 新建学校（学校标识码10位） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                        name: string;
+                        townshipCode: string;
+                        /** @enum {string} */
+                        type: "小学" | "初中" | "九年一贯制";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description 学校标识码（10位） */
+                            code: string | null;
+                            name: string;
+                            /** @description 小学 | 初中 | 九年一贯制 */
+                            type: string | null;
+                            townshipCode: string;
+                            retiredAt: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 导入本县学校名单（.xlsx：学校名称、学校标识码、所在乡镇、办学类型）
+         * @description multipart/form-data，字段 file。新标识码新建，已有标识码更新名称、乡镇、类型；逐行给出未导入原因。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            /** @description 改名（区划）或信息变更（学校） */
+                            updated: number;
+                            unchanged: number;
+                            rejections: {
+                                rowNumber: number;
+                                code: string | null;
+                                name: string | null;
+                                reasons: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改学校（名称、所在乡镇、办学类型；标识码不变） */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        townshipCode?: string;
+                        /** @enum {string} */
+                        type?: "小学" | "初中" | "九年一贯制";
+                        code?: unknown;
+                        id?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description 学校标识码（10位） */
+                            code: string | null;
+                            name: string;
+                            /** @description 小学 | 初中 | 九年一贯制 */
+                            type: string | null;
+                            townshipCode: string;
+                            retiredAt: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/schools/{id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 撤销学校（仍有在册儿童时拒绝，并给出人数） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description 学校标识码（10位） */
+                            code: string | null;
+                            name: string;
+                            /** @description 小学 | 初中 | 九年一贯制 */
+                            type: string | null;
+                            townshipCode: string;
+                            retiredAt: string | null;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
