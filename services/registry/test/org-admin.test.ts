@@ -355,8 +355,8 @@ describe("importing the division table and the school list", () => {
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
     expect(body.county).toEqual({ code: "360999", name: "示范县" });
-    expect(body.units).toContainEqual(expect.objectContaining({ code: "360999102201", children: 2 }));
-    expect(body.units).toContainEqual(expect.objectContaining({ code: "360999102", children: 2 }));
-    expect(body.schools).toContainEqual(expect.objectContaining({ id: "S360999101001", children: 2 }));
+    expect(body.units).toContainEqual(expect.objectContaining({ code: "360999102201", childCount: 2 }));
+    expect(body.units).toContainEqual(expect.objectContaining({ code: "360999102", childCount: 2 }));
+    expect(body.schools).toContainEqual(expect.objectContaining({ id: "S360999101001", childCount: 2 }));
   });
 });

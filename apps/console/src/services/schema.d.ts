@@ -1224,7 +1224,7 @@ export interface paths {
                                 /** @description 合并撤销时并入的区划代码 */
                                 mergedInto: string | null;
                                 /** @description 在册儿童（未退出） */
-                                children: number;
+                                childCount: number;
                             }[];
                             schools: {
                                 id: string;
@@ -1235,7 +1235,8 @@ export interface paths {
                                 type: string | null;
                                 townshipCode: string;
                                 retiredAt: string | null;
-                                children: number;
+                                /** @description 在册儿童（未退出） */
+                                childCount: number;
                             }[];
                         };
                     };

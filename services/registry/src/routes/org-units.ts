@@ -126,9 +126,9 @@ export function registerOrgUnitRoutes(app: ServiceApp, prisma: PrismaClient, now
         county: { code: county, name: self?.name ?? county },
         units: units.map((u) => ({
           ...presentUnit(u),
-          children: u.level === "village" ? (counts.village.get(u.code) ?? 0) : u.level === "township" ? (perTownship.get(u.code) ?? 0) : 0,
+          childCount: u.level === "village" ? (counts.village.get(u.code) ?? 0) : u.level === "township" ? (perTownship.get(u.code) ?? 0) : 0,
         })),
-        schools: schools.map((s) => ({ ...presentSchool(s), children: counts.school.get(s.id) ?? 0 })),
+        schools: schools.map((s) => ({ ...presentSchool(s), childCount: counts.school.get(s.id) ?? 0 })),
       };
     },
   );

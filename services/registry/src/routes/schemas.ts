@@ -87,8 +87,8 @@ export const SchoolResponse = z.object({
 export const SchoolList = z.object({ items: z.array(SchoolResponse) });
 export const OrgOverview = z.object({
   county: z.object({ code: z.string(), name: z.string() }),
-  units: z.array(OrgUnitResponse.extend({ children: z.number().int().describe("在册儿童（未退出）") })),
-  schools: z.array(SchoolResponse.extend({ children: z.number().int() })),
+  units: z.array(OrgUnitResponse.extend({ childCount: z.number().int().describe("在册儿童（未退出）") })),
+  schools: z.array(SchoolResponse.extend({ childCount: z.number().int().describe("在册儿童（未退出）") })),
 });
 export const MergeResult = z.object({ code: z.string(), into: z.string(), movedChildren: z.number().int(), movedSchools: z.number().int() });
 export const ListImportResult = z.object({
