@@ -1,5 +1,5 @@
 import { useMemo, useState } from "react";
-import { Alert, App, Button, Card, Flex, Form, Input, Modal, Select, Space, Switch, Table, Tabs, Tag, Typography, Upload } from "antd";
+import { Alert, App, Button, Card, Flex, Form, Grid, Input, Modal, Select, Space, Switch, Table, Tabs, Tag, Typography, Upload } from "antd";
 import type { ColumnsType } from "antd/es/table";
 import { PlusOutlined, UploadOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -28,6 +28,20 @@ function Status({ unit, names }: { unit: { retiredAt: string | null; mergedInto?
   if (!unit.retiredAt) return <Tag color="green">在用</Tag>;
   if (unit.mergedInto) return <Tag>已并入{names.get(unit.mergedInto) ?? unit.mergedInto}</Tag>;
   return <Tag>已撤销</Tag>;
+}
+
+/** On a phone the name carries the count of children and (when retired) the status: four columns do not fit. */
+function NameCell({ name, count, phone, status, retired }: { name: string; count: number; phone: boolean; status: React.ReactNode; retired: boolean }) {
+  if (!phone) return name;
+  return (
+    <Flex vertical gap={2}>
+      <span>{name}</span>
+      <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+        在册儿童 {count}
+      </Typography.Text>
+      {retired && status}
+    </Flex>
+  );
 }
 
 /** The outcome of a list import: counts, then every row not imported with its reasons. */
@@ -153,12 +167,21 @@ function UnitsTab({ data }: { data: OrgOverview }) {
       },
     });
 
+  const phone = !Grid.useBreakpoint().md;
   const columns: ColumnsType<OverviewUnit> = [
-    { title: "名称", dataIndex: "name", width: 200 },
-    { title: "代码", dataIndex: "code", width: 140 },
-    { title: "级别", dataIndex: "level", width: 100, render: (l: string) => LEVEL[l] },
-    { title: "在册儿童", dataIndex: "childCount", width: 90, align: "right" },
-    { title: "状态", key: "status", width: 140, render: (_, u) => <Status unit={u} names={names} /> },
+    {
+      title: "名称",
+      dataIndex: "name",
+      width: phone ? undefined : 200,
+      render: (name: string, u) => (
+        <NameCell name={name} count={u.childCount} phone={phone} status={<Status unit={u} names={names} />} retired={Boolean(u.retiredAt)} />
+      ),
+    },
+    // On a phone: name, children, status and actions (the code is in each dialog's title and text).
+    { title: "代码", dataIndex: "code", width: 140, responsive: ["md"] },
+    { title: "级别", dataIndex: "level", width: 100, responsive: ["md"], render: (l: string) => LEVEL[l] },
+    { title: "在册儿童", dataIndex: "childCount", width: 90, align: "right", responsive: ["md"] },
+    { title: "状态", key: "status", width: 140, responsive: ["md"], render: (_, u) => <Status unit={u} names={names} /> },
     {
       title: "操作",
       key: "actions",
@@ -215,7 +238,7 @@ function UnitsTab({ data }: { data: OrgOverview }) {
         dataSource={tree(data.units, showRetired)}
         expandable={{ childrenColumnName: "rows", defaultExpandAllRows: true }}
         pagination={false}
-        scroll={{ x: 880 }}
+        scroll={{ x: "max-content" }}
       />
       <Modal
         open={dialog !== null}
@@ -326,13 +349,21 @@ function SchoolsTab({ data }: { data: OrgOverview }) {
     setEditing(s);
   };
 
+  const phone = !Grid.useBreakpoint().md;
   const columns: ColumnsType<OverviewSchool> = [
-    { title: "学校名称", dataIndex: "name", width: 200 },
-    { title: "学校标识码", key: "code", width: 130, render: (_, s) => s.code ?? "—" },
-    { title: "办学类型", dataIndex: "type", width: 110, render: (t: string | null) => t ?? "—" },
+    {
+      title: "学校名称",
+      dataIndex: "name",
+      width: phone ? undefined : 200,
+      render: (name: string, s) => (
+        <NameCell name={name} count={s.childCount} phone={phone} status={<Status unit={s} names={townshipName} />} retired={Boolean(s.retiredAt)} />
+      ),
+    },
+    { title: "学校标识码", key: "code", width: 130, responsive: ["md"], render: (_, s) => s.code ?? "—" },
+    { title: "办学类型", dataIndex: "type", width: 110, responsive: ["md"], render: (t: string | null) => t ?? "—" },
     { title: "所在乡镇", dataIndex: "townshipCode", width: 120, render: (c: string) => townshipName.get(c) ?? c },
-    { title: "在册儿童", dataIndex: "childCount", width: 90, align: "right" },
-    { title: "状态", key: "status", width: 90, render: (_, s) => <Status unit={s} names={townshipName} /> },
+    { title: "在册儿童", dataIndex: "childCount", width: 90, align: "right", responsive: ["md"] },
+    { title: "状态", key: "status", width: 90, responsive: ["md"], render: (_, s) => <Status unit={s} names={townshipName} /> },
     {
       title: "操作",
       key: "actions",
@@ -374,7 +405,7 @@ function SchoolsTab({ data }: { data: OrgOverview }) {
         columns={columns}
         dataSource={data.schools.filter((s) => showRetired || !s.retiredAt)}
         pagination={false}
-        scroll={{ x: 880 }}
+        scroll={{ x: "max-content" }}
       />
       <Modal
         open={editing !== null}
