@@ -17,15 +17,6 @@ import type { PrismaClient, Tx } from "./db.js";
  * moved by a merge each get a history row and a `child.updated`.
  */
 
-export interface SchoolRow {
-  id: string;
-  code: string | null;
-  name: string;
-  type: string | null;
-  townshipCode: string;
-  retiredAt: Date | null;
-}
-
 async function publishCounty(tx: Tx, county: string, actor: Actor): Promise<void> {
   const units = await tx.orgUnit.findMany({ where: { code: { startsWith: county } }, orderBy: { code: "asc" } });
   const schools = await tx.school.findMany({ where: { townshipCode: { startsWith: county } }, orderBy: { id: "asc" } });
@@ -60,7 +51,7 @@ function assertActive(unit: { code: string; name: string; retiredAt: Date | null
 }
 
 /** What still lies in a unit: children on the register (not exited), active schools, active villages. */
-export async function holdings(db: PrismaClient | Tx, code: string) {
+async function holdings(db: PrismaClient | Tx, code: string) {
   const level = orgLevel(code);
   const where = level === "village" ? { villageCode: code } : level === "township" ? { townshipCode: code } : { countyCode: code };
   const [children, schools, units] = await Promise.all([

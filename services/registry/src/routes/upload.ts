@@ -1,4 +1,4 @@
-import type { FastifyRequest } from "fastify";
+import type { MultipartFile } from "@fastify/multipart";
 import { ValidationError } from "@shouhu/kit";
 import { SpreadsheetLimitError, inspectXlsx, type SpreadsheetLimits } from "@shouhu/spreadsheet";
 
@@ -8,7 +8,7 @@ import { SpreadsheetLimitError, inspectXlsx, type SpreadsheetLimits } from "@sho
  * rows, columns, merged cells). Anything else is a 400 on `file` with a reason staff can act on.
  */
 export async function readUploadedXlsx(
-  request: FastifyRequest,
+  request: { isMultipart(): boolean; file(): Promise<MultipartFile | undefined> },
   limits: Partial<SpreadsheetLimits> & { maxFileBytes: number },
 ): Promise<{ content: Uint8Array<ArrayBuffer>; fileName: string }> {
   if (!request.isMultipart()) throw ValidationError.field("file", "请以 multipart/form-data 上传 .xlsx 文件（字段名 file）");
