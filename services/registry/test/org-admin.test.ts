@@ -281,7 +281,7 @@ describe("importing the division table and the school list", () => {
     const res = await upload("/api/v1/org-units/import", content);
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
-    expect(body).toMatchObject({ created: 3, updated: 1, unchanged: 1 });
+    expect(body).toMatchObject({ created: 3, updated: 1, unchanged: 2 });
     const reasons = Object.fromEntries((body.rejections as { rowNumber: number; reasons: string[] }[]).map((r) => [r.rowNumber, r.reasons.join("；")]));
     expect(reasons).toEqual({
       9: expect.stringContaining("不属于本县"),
@@ -295,6 +295,30 @@ describe("importing the division table and the school list", () => {
     expect(await h.prisma.orgUnit.findUnique({ where: { code: "360999104201" } })).toMatchObject({ name: "桃源村", parentCode: "360999104", level: "village" });
     expect((await h.prisma.orgUnit.findUnique({ where: { code: "360999100201" } }))!.name).toBe("东街社区居委会");
     expect(await orgEventsSince(t)).toHaveLength(1);
+  });
+
+  it("starts a county that has nothing yet from its part of the table", async () => {
+    const content = await book(
+      ["区划代码", "名称", "级别"],
+      [
+        ["360888000000", "新安县", "县"],
+        ["360888100000", "新安镇", "镇"],
+        ["360888100201", "新安社区", "社区"],
+        ["360999100201", "邻县的村", "村"],
+      ],
+    );
+    const res = await upload("/api/v1/org-units/import", content, await otherCountyAdmin());
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      created: 3,
+      updated: 0,
+      unchanged: 0,
+      rejections: [{ rowNumber: 6, reasons: [expect.stringContaining("不属于本县")] }],
+    });
+    expect(await h.prisma.orgUnit.findUnique({ where: { code: "360888100201" } })).toMatchObject({ level: "village", parentCode: "360888100" });
+    const overview = await h.app.inject({ method: "GET", url: "/api/v1/org-units/overview", headers: await otherCountyAdmin() });
+    expect(overview.json().county).toEqual({ code: "360888", name: "新安县" });
+    expect(overview.json().units).toHaveLength(3);
   });
 
   it("imports the school list: creates, updates by 学校标识码, rejects per row", async () => {

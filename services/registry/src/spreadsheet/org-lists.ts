@@ -83,11 +83,8 @@ export async function parseDivisionList(content: Uint8Array, county: string): Pr
       const said = levelWord ? parseLevelWord(levelWord) : null;
       if (levelWord && !said) reasons.push(`级别“${levelWord}”应为 县、乡镇 或 村（社区）`);
       else if (said && said !== level) reasons.push(`级别“${levelWord}”与代码位数不符（${code.length}位是${LEVEL_LABEL[level]}）`);
+      // The county's own row comes first in its part of the table: a new county starts from it.
       if (!contains(county, code)) reasons.push(`代码不属于本县（${county}）`);
-      else if (level === "county") {
-        // The county's own row is expected in the county's part of the table: nothing to do.
-        if (reasons.length === 0) continue;
-      }
       const earlier = seen.get(code);
       if (earlier) reasons.push(`与第 ${earlier} 行代码重复`);
       else seen.set(code, row.number);
