@@ -165,6 +165,11 @@ describe("merging org units", () => {
     expect(env.data.child).toMatchObject({ villageCode: "360999102201", townshipCode: "360999102", revision: 2 });
     const org = await orgEventsSince(t);
     expect(org).toHaveLength(1);
+    // No child is newly placed in a retired village.
+    const placed = await call("POST", "/api/v1/children", childBody({ seq: 7, villageCode: "360999101203" }), "changling.supervisor");
+    expect(placed.statusCode).toBe(400);
+    expect(fieldOf(placed)).toEqual(["villageCode"]);
+    expect(placed.json().error.message).toContain("已撤销");
     // A retired unit can now be retired no more, nor merged into.
     expect((await call("POST", "/api/v1/org-units/360999102202/merge", { into: "360999101203" })).statusCode).toBe(409);
   });
@@ -254,6 +259,9 @@ describe("schools", () => {
     const list = (await call("GET", "/api/v1/schools?townshipCode=360999101")).json().items as { id: string }[];
     expect(list.map((s) => s.id)).not.toContain("2136099960");
     expect((await call("POST", "/api/v1/schools/nope/retire")).statusCode).toBe(404);
+    const placed = await call("POST", "/api/v1/children", childBody({ seq: 8, schoolId: "2136099960" }), "changling.supervisor");
+    expect(placed.statusCode).toBe(400);
+    expect(fieldOf(placed)).toEqual(["schoolId"]);
   });
 });
 
