@@ -74,6 +74,10 @@ async function assertPlacement(
   schoolId: string | null | undefined,
   changed: { village: boolean; school: boolean } = { village: true, school: true },
 ): Promise<void> {
+  // Shared locks: a merge or retire (FOR UPDATE on the unit or school) waits for this placement to
+  // commit, and so counts or moves the child; or this waits for it, and sees the unit retired.
+  await db.$queryRawUnsafe("SELECT code FROM org_units WHERE code = $1 FOR SHARE", villageCode);
+  if (schoolId) await db.$queryRawUnsafe("SELECT id FROM schools WHERE id = $1 FOR SHARE", schoolId);
   const village = await db.orgUnit.findUnique({ where: { code: villageCode } });
   if (!village || village.level !== "village") throw ValidationError.field("villageCode", `村（社区）代码不存在：${villageCode}`);
   if (changed.village && village.retiredAt) {
