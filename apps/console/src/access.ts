@@ -21,6 +21,8 @@ export const ROLE_LABELS: Record<string, string> = {
 /** services/registry/src/routes/permissions.ts */
 const registrars = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
 const registerKeepers = ["county-admin", "federation-officer", "township-supervisor"];
+/** services/registry/src/routes/permissions.ts orgKeepers (their own county only). */
+const orgKeepers = ["county-admin"];
 /** services/pairing/src/routes/permissions.ts */
 const helperKeepers = ["county-admin", "federation-officer", "township-supervisor", "village-director"];
 const approvers = ["county-admin", "township-supervisor"];
@@ -53,6 +55,8 @@ export interface Access {
   canListChildren: boolean;
   canEditChildren: boolean;
   canImport: boolean;
+  /** 区划与学校: org units and schools of the user's own county (county-level users only). */
+  canKeepOrgUnits: boolean;
   canSeePairing: boolean;
   canApprovePairings: boolean;
   canManageHelpers: boolean;
@@ -92,6 +96,7 @@ export function accessFor(claims: Claims): Access {
     canListChildren: claims.roles.length > 0,
     canEditChildren: has(registrars),
     canImport: has(registerKeepers),
+    canKeepOrgUnits: has(orgKeepers) && code.length === 6,
     canSeePairing: has([...helperKeepers, "teacher", "inspector"]),
     canApprovePairings: has(approvers),
     canManageHelpers: has(helperKeepers),

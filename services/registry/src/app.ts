@@ -43,9 +43,10 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   // Every API route validates the bearer token again (the gateway already did):
   protectApiRoutes(app, deps.verifier);
 
-  registerOrgUnitRoutes(app, deps.prisma);
   registerChildRoutes(app, { prisma: deps.prisma, pool: deps.pool, now });
+  // Registers multipart, which the list imports of the org-unit routes use too.
   await registerImportRoutes(app, { prisma: deps.prisma, imports: deps.imports });
+  registerOrgUnitRoutes(app, deps.prisma, now);
   registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports, now, ...(deps.exportTtlMs ? { exportTtlMs: deps.exportTtlMs } : {}) });
   registerSnapshotRoutes(app, deps.snapshots);
   return app;

@@ -1,6 +1,7 @@
 import { Suspense, useState } from "react";
 import { App, Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, Tag, Typography, type MenuProps } from "antd";
 import {
+  ApartmentOutlined,
   AuditOutlined,
   BarChartOutlined,
   SettingOutlined,
@@ -38,6 +39,7 @@ function menuItems(access: Access): MenuProps["items"] {
     access.canSeeCheckups && { key: "/checkups", icon: <MedicineBoxOutlined />, label: "体检" },
     access.canSeeReports && { key: "/reports", icon: <BarChartOutlined />, label: "统计报表" },
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
+    access.canKeepOrgUnits && { key: "/org-units", icon: <ApartmentOutlined />, label: "区划与学校" },
     { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
     access.canReadAudit && { key: "/audit", icon: <AuditOutlined />, label: "审计" },
     access.canEditNotificationSettings && { key: "/settings/notifications", icon: <SettingOutlined />, label: "通知设置" },

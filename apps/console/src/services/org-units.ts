@@ -1,6 +1,6 @@
 /**
  * Org-unit codes (行政区划代码) in the console, the same rules as `@shouhu/contracts`
- * org-unit.ts (importing it would bundle zod into the app; test/org-units.test.ts keeps
+ * org-unit.ts (importing it would bundle zod into the app; test/org-unit-codes.test.ts keeps
  * the two equal): county 6 digits ⊃ township 9 ⊃ village 12, each the prefix of the next.
  */
 export type OrgLevel = "county" | "township" | "village";

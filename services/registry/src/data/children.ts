@@ -64,13 +64,29 @@ export function duplicateFor(orgUnit: string, err: DuplicateChildError): Conflic
   return new ConflictError("REGISTERED_ELSEWHERE", REGISTERED_ELSEWHERE_MESSAGE, { field: "idNumber" });
 }
 
-/** Village and school must exist and agree (a school belongs to a township). */
-async function assertPlacement(db: PrismaClient | Tx, villageCode: string, schoolId: string | null | undefined): Promise<void> {
+/**
+ * Village and school must exist; a retired one takes no child newly placed there (a child
+ * already there keeps it: an exited child's record still names the village it left).
+ */
+async function assertPlacement(
+  db: PrismaClient | Tx,
+  villageCode: string,
+  schoolId: string | null | undefined,
+  changed: { village: boolean; school: boolean } = { village: true, school: true },
+): Promise<void> {
+  // Shared locks: a merge or retire (FOR UPDATE on the unit or school) waits for this placement to
+  // commit, and so counts or moves the child; or this waits for it, and sees the unit retired.
+  await db.$queryRawUnsafe("SELECT code FROM org_units WHERE code = $1 FOR SHARE", villageCode);
+  if (schoolId) await db.$queryRawUnsafe("SELECT id FROM schools WHERE id = $1 FOR SHARE", schoolId);
   const village = await db.orgUnit.findUnique({ where: { code: villageCode } });
   if (!village || village.level !== "village") throw ValidationError.field("villageCode", `村（社区）代码不存在：${villageCode}`);
+  if (changed.village && village.retiredAt) {
+    throw ValidationError.field("villageCode", `${village.name}（${villageCode}）已撤销${village.mergedInto ? `，已并入 ${village.mergedInto}` : ""}`);
+  }
   if (schoolId) {
     const school = await db.school.findUnique({ where: { id: schoolId } });
     if (!school) throw ValidationError.field("schoolId", `学校不存在：${schoolId}`);
+    if (changed.school && school.retiredAt) throw ValidationError.field("schoolId", `${school.name}已撤销`);
   }
 }
 
@@ -207,7 +223,10 @@ export async function updateChild(
         if (other) throw duplicateError(other);
       }
       if (patch.villageCode !== undefined || patch.schoolId !== undefined) {
-        await assertPlacement(tx, patch.villageCode ?? before.villageCode, patch.schoolId === undefined ? before.schoolId : patch.schoolId);
+        await assertPlacement(tx, patch.villageCode ?? before.villageCode, patch.schoolId === undefined ? before.schoolId : patch.schoolId, {
+          village: patch.villageCode !== undefined && patch.villageCode !== before.villageCode,
+          school: patch.schoolId !== undefined && patch.schoolId !== before.schoolId,
+        });
       }
       const revision = before.revision + 1;
       await tx.child.update({ where: { id }, data: { ...childColumns(patch), revision } });

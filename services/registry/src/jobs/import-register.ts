@@ -55,8 +55,9 @@ const STORES_IN_FLIGHT = 3;
 /** Village and school names of the uploader's county, from the registry's own tables. */
 async function loadResolverData(prisma: PrismaClient, orgUnit: string): Promise<ResolverData> {
   const county = countyOf(orgUnit);
-  const units = await prisma.orgUnit.findMany({ where: { code: { startsWith: county } } });
-  const schools = await prisma.school.findMany({ where: { townshipCode: { startsWith: county } }, select: { id: true, name: true } });
+  // Retired units and schools take no new children (a merged village's rows name the one it went into).
+  const units = await prisma.orgUnit.findMany({ where: { code: { startsWith: county }, retiredAt: null } });
+  const schools = await prisma.school.findMany({ where: { townshipCode: { startsWith: county }, retiredAt: null }, select: { id: true, name: true } });
   return {
     villages: units.filter((u) => u.level === "village").map((u) => ({ code: u.code, name: u.name, parentCode: u.parentCode })),
     townships: Object.fromEntries(units.filter((u) => u.level === "township").map((u) => [u.code, u.name])),

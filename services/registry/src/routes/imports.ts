@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Queue } from "bullmq";
 import fastifyMultipart from "@fastify/multipart";
-import { NotFoundError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
-import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
+import { NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { createBatch, findBatch, findBatchOfFile, recentBatches, rejectionsPage, requeueBatch } from "../data/import-batches.js";
 import { IMPORT_JOB } from "../jobs/import-register.js";
 import { registerKeepers } from "./permissions.js";
+import { readUploadedXlsx } from "./upload.js";
 import { requireRole } from "@shouhu/auth";
 import { contains } from "@shouhu/contracts";
 import { writeRegisterWorkbook } from "../spreadsheet/register-export.js";
@@ -80,22 +80,7 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, registerKeepers, "批量导入");
-      if (!request.isMultipart()) throw ValidationError.field("file", "请以 multipart/form-data 上传 .xlsx 文件（字段名 file）");
-      const part = await request.file();
-      if (!part || part.fieldname !== "file") throw ValidationError.field("file", "缺少上传文件（字段名 file）");
-      const content = new Uint8Array(await part.toBuffer());
-      if (part.file.truncated) throw ValidationError.field("file", `文件超过 ${MAX_FILE_BYTES / 1024 / 1024} MB`);
-      // .xlsx is a zip; .xls (BIFF) and CSV are refused here with a reason staff can act on.
-      if (content.length < 4 || Buffer.from(content.buffer, content.byteOffset, 4).readUInt32LE(0) !== 0x04034b50) {
-        throw ValidationError.field("file", "文件不是 .xlsx 格式（如为 .xls，请在 Excel 中另存为 .xlsx 后再上传）");
-      }
-      // Limits before anything parses it (size, zip inflation, rows, columns, merged cells): a clear 400 now, nothing stored.
-      try {
-        inspectXlsx(content, { maxFileBytes: MAX_FILE_BYTES });
-      } catch (err) {
-        if (err instanceof SpreadsheetLimitError) throw ValidationError.field("file", err.message);
-        throw err;
-      }
+      const { content, fileName } = await readUploadedXlsx(request, { maxFileBytes: MAX_FILE_BYTES });
       const sha = createHash("sha256").update(content).digest("hex");
       const existing = await findBatchOfFile(prisma, sha, principal.orgUnit);
       if (existing && existing.status !== "failed") {
@@ -106,7 +91,7 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
         ? await requeueBatch(prisma, existing.id, content)
         : await createBatch(prisma, {
             sha256: sha,
-            fileName: part.filename || "register.xlsx",
+            fileName: fileName || "register.xlsx",
             orgUnit: principal.orgUnit,
             createdBy: principal.userId,
             createdByName: principal.name,

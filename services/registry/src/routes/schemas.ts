@@ -71,10 +71,32 @@ const OrgUnitResponse = z.object({
   name: z.string(),
   level: z.string().describe("county | township | village"),
   parentCode: z.string().nullable(),
+  retiredAt: z.string().nullable().describe("撤销时间；未撤销为 null"),
+  mergedInto: z.string().nullable().describe("合并撤销时并入的区划代码"),
 });
 export const OrgUnitList = z.object({ items: z.array(OrgUnitResponse) });
 export const OrgUnitDetail = OrgUnitResponse.extend({ children: z.array(OrgUnitResponse) });
-export const SchoolList = z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), townshipCode: z.string() })) });
+export const SchoolResponse = z.object({
+  id: z.string(),
+  code: z.string().nullable().describe("学校标识码（10位）"),
+  name: z.string(),
+  type: z.string().nullable().describe("小学 | 初中 | 九年一贯制"),
+  townshipCode: z.string(),
+  retiredAt: z.string().nullable(),
+});
+export const SchoolList = z.object({ items: z.array(SchoolResponse) });
+export const OrgOverview = z.object({
+  county: z.object({ code: z.string(), name: z.string() }),
+  units: z.array(OrgUnitResponse.extend({ childCount: z.number().int().describe("在册儿童（未退出）") })),
+  schools: z.array(SchoolResponse.extend({ childCount: z.number().int().describe("在册儿童（未退出）") })),
+});
+export const MergeResult = z.object({ code: z.string(), into: z.string(), movedChildren: z.number().int(), movedSchools: z.number().int() });
+export const ListImportResult = z.object({
+  created: z.number().int(),
+  updated: z.number().int().describe("改名（区划）或信息变更（学校）"),
+  unchanged: z.number().int(),
+  rejections: z.array(z.object({ rowNumber: z.number().int(), code: z.string().nullable(), name: z.string().nullable(), reasons: z.array(z.string()) })),
+});
 
 export const ImportBatchResponse = z.object({
   id: z.uuid(),

@@ -18,17 +18,19 @@ const demoOrgUnits = [
 ] as const;
 
 const demoSchools = [
-  { id: "S360999100001", name: "城关第一小学", townshipCode: "360999100" },
-  { id: "S360999101001", name: "长岭乡中心小学", townshipCode: "360999101" },
-  { id: "S360999102001", name: "石门镇中学", townshipCode: "360999102" },
+  { id: "S360999100001", code: "2136099901", name: "城关第一小学", type: "小学", townshipCode: "360999100" },
+  { id: "S360999101001", code: "2136099902", name: "长岭乡中心小学", type: "小学", townshipCode: "360999101" },
+  { id: "S360999102001", code: "2136099903", name: "石门镇中学", type: "初中", townshipCode: "360999102" },
 ] as const;
 
-/** Idempotent: safe at every start. */
+/** Idempotent: safe at every start; names a county admin changed since are kept. */
 export async function seedDemoOrg(prisma: PrismaClient): Promise<void> {
   for (const unit of demoOrgUnits) {
-    await prisma.orgUnit.upsert({ where: { code: unit.code }, create: unit, update: { name: unit.name } });
+    await prisma.orgUnit.upsert({ where: { code: unit.code }, create: unit, update: {} });
   }
   for (const school of demoSchools) {
-    await prisma.school.upsert({ where: { id: school.id }, create: school, update: { name: school.name } });
+    await prisma.school.upsert({ where: { id: school.id }, create: school, update: {} });
+    // Demo databases seeded before schools had a 学校标识码 get theirs once.
+    await prisma.school.updateMany({ where: { id: school.id, code: null }, data: { code: school.code, type: school.type } });
   }
 }
