@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { AppError, type FieldIssue, ServiceUnavailableError, ValidationError } from "./errors.js";
-import { isDependencyUnavailable, RETRY_AFTER_SECONDS } from "./unavailable.js";
+import { isConcurrentWriteConflict, isDependencyUnavailable, RETRY_AFTER_SECONDS } from "./unavailable.js";
 
 /** `/guardians/0/phone` → `guardians.0.phone`; the request part (body/query) as prefix when empty. */
 function fieldFromPath(instancePath: string, context: string | undefined): string {
@@ -42,6 +42,11 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   if (isDependencyUnavailable(error)) {
     request.log.warn({ err: error }, "dependency unavailable");
     return reply.status(503).header("retry-after", String(RETRY_AFTER_SECONDS)).send(new ServiceUnavailableError().toJSON());
+  }
+  // Two requests changed the same rows at once and the database rolled this one back: nothing stored.
+  if (isConcurrentWriteConflict(error)) {
+    request.log.warn({ err: error }, "concurrent write conflict");
+    return reply.status(409).send({ error: { code: "CONCURRENT_CHANGE", message: "这些数据正被他人同时修改，本次未作任何更改，请重试" } });
   }
   if (hasZodFastifySchemaValidationErrors(error) || error.validation) {
     return reply.status(400).send(new ValidationError(validationIssues(error)).toJSON());

@@ -7,5 +7,5 @@ export { processCounter, processGauge, processHistogram, processMetrics } from "
 export * from "./app.js";
 export { errorHandler, notFoundHandler, validationIssues } from "./error-handler.js";
 export * from "./audit.js";
-export { isDependencyUnavailable, RETRY_AFTER_SECONDS } from "./unavailable.js";
+export { isConcurrentWriteConflict, isDependencyUnavailable, RETRY_AFTER_SECONDS } from "./unavailable.js";
 export { scrubBindings, scrubText, scrubValue } from "./redact.js";

@@ -58,3 +58,31 @@ export function isDependencyUnavailable(err: unknown): boolean {
 
 /** Seconds a client should wait before retrying while a dependency is down. */
 export const RETRY_AFTER_SECONDS = 5;
+
+// PostgreSQL 40P01 (deadlock detected) and 40001 (serialization failure): the database rolled
+// the transaction back because another one touched the same rows at the same moment.
+const PG_CONFLICT_STATES = new Set(["40P01", "40001"]);
+
+/**
+ * Is this error two requests changing the same rows at the same moment (a deadlock or a
+ * serialization failure the database resolved by rolling this one back)? Nothing was
+ * stored and the same request may simply be sent again: a 409 saying so, never a 500.
+ */
+export function isConcurrentWriteConflict(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; current && typeof current === "object" && depth < 6; depth++) {
+    const e = current as {
+      code?: unknown;
+      kind?: unknown;
+      originalCode?: unknown;
+      meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } };
+      cause?: unknown;
+    };
+    const adapter = e.meta?.driverAdapterError?.cause;
+    for (const code of [e.code, e.originalCode, adapter?.originalCode]) if (typeof code === "string" && PG_CONFLICT_STATES.has(code)) return true;
+    // Prisma P2034: "Transaction failed due to a write conflict or a deadlock".
+    if (e.code === "P2034" || e.kind === "TransactionWriteConflict" || adapter?.kind === "TransactionWriteConflict") return true;
+    current = e.cause;
+  }
+  return false;
+}
