@@ -23,7 +23,7 @@ import { BATCH_JOB, batchJobId, buildEvent, createEventConsumer, eventJobOptions
 import { createTestDatabase, devUsersFile, realmFile, testPrefix } from "@shouhu/testing";
 import { createPrisma } from "../services/notifications/src/data/db.js";
 import { syncDirectoryFromRealm } from "../services/notifications/src/data/directory.js";
-import { notificationHandlers } from "../services/notifications/src/events/handlers.js";
+import { inChildBatch, notificationHandlers } from "../services/notifications/src/events/handlers.js";
 import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
 
 const arg = (name: string, fallback: number) => {
@@ -118,10 +118,11 @@ try {
     await consumer.close();
     return ms;
   };
-  const fullMs = await fullPath(events, (fn) => inPgTransaction(pool, fn));
+  // As main.ts runs it: a batch's child events and messages written together.
+  const fullMs = await fullPath(events, (fn) => inPgTransaction(pool, (tx) => inChildBatch(tx, fn)));
   const batchMs = await fullPath(
     Array.from({ length: N }, (_, i) => visitDue(i)),
-    (fn) => inPgTransaction(pool, fn),
+    (fn) => inPgTransaction(pool, (tx) => inChildBatch(tx, fn)),
     fillBatches,
   );
   const prismaMs = withPrisma

@@ -1,7 +1,7 @@
 import type { AnyEnvelope, ChildSnapshot } from "@shouhu/contracts";
 import { deferred, flushingFirst, rounds, type EventHandler, type EventHandlers, type SqlTx } from "@shouhu/messaging";
 import { applyChildren, endMentor, familyOf, startMentor } from "../data/projections.js";
-import { storeMessages } from "../data/messages.js";
+import { messageBatch, storeMessages } from "../data/messages.js";
 import { plansFor } from "../domain/rules.js";
 import type { QuietHours } from "../domain/quiet-hours.js";
 
@@ -27,8 +27,8 @@ const childBatch = deferred<SqlTx, ChildSnapshot>(async (tx, snapshots) => {
 });
 const childTypes = ["child.registered", "child.updated", "child.status-changed"] as const;
 
-/** Runs a consumer batch's handlers with its child events applied together (the service's `runInTransaction`). */
-export const inChildBatch = <T>(tx: SqlTx, fn: (tx: SqlTx) => Promise<T>): Promise<T> => childBatch.inBatch(tx, fn);
+/** Runs a consumer batch's handlers with its child events applied together and its messages stored by one insert (the service's `runInTransaction`). */
+export const inChildBatch = <T>(tx: SqlTx, fn: (tx: SqlTx) => Promise<T>): Promise<T> => childBatch.inBatch(tx, (t) => messageBatch.inBatch(t, fn));
 
 /**
  * Every event that asks to notify becomes messages in the consumer's
@@ -46,6 +46,7 @@ export function notificationHandlers(options: { now?: () => Date; quiet: QuietHo
     await storeMessages(tx, { id: event.id, type: event.type, orgUnit: event.orgUnit, childId: /^[0-9a-f-]{36}$/.test(childId) ? childId : null }, plans, {
       now: now(),
       quiet: options.quiet,
+      batched: true,
     });
   };
   const child: EventHandler<SqlTx, "child.registered" | "child.updated" | "child.status-changed"> = async (event, tx) => childBatch.defer(tx, event.data.child);
