@@ -7,7 +7,9 @@
  * the same Redis: the queue's own ceiling. The consumer runs its transaction on a
  * plain pg client as the worker does (services/notifications/src/data/sql.ts);
  * with `--prisma` the same events also go through a Prisma interactive
- * transaction, the way it ran before, for comparison in the same run.
+ * transaction, the way it ran before, for comparison in the same run. A third full
+ * path puts the same number of events in batch jobs of 500 (BATCH_JOB), as the outbox
+ * relay publishes them since issue 20: one job per relay batch instead of one per event.
  *
  *   npx tsx --conditions source bench/notifications-delivery.ts [--events 20000] [--concurrency 16] [--prisma]
  */
@@ -17,11 +19,11 @@ import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
 import { createPgPool, migrate } from "@shouhu/db";
 import { eventsQueue, type Envelope } from "@shouhu/contracts";
-import { buildEvent, createEventConsumer, eventJobOptions, inPgTransaction, type SqlTx } from "@shouhu/messaging";
+import { BATCH_JOB, batchJobId, buildEvent, createEventConsumer, eventJobOptions, inPgTransaction, type SqlTx } from "@shouhu/messaging";
 import { createTestDatabase, devUsersFile, realmFile, testPrefix } from "@shouhu/testing";
 import { createPrisma } from "../services/notifications/src/data/db.js";
 import { syncDirectoryFromRealm } from "../services/notifications/src/data/directory.js";
-import { notificationHandlers } from "../services/notifications/src/events/handlers.js";
+import { inChildBatch, notificationHandlers } from "../services/notifications/src/events/handlers.js";
 import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
 
 const arg = (name: string, fallback: number) => {
@@ -63,6 +65,14 @@ async function fill(queue: Queue, events: Envelope[]): Promise<void> {
   }
 }
 
+/** As the relay publishes: one job per 500 events. */
+async function fillBatches(queue: Queue, events: Envelope[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 500) {
+    const slice = events.slice(i, i + 500);
+    await queue.add(BATCH_JOB, { events: slice }, { ...eventJobOptions, jobId: batchJobId(slice.map((e) => e.id)) });
+  }
+}
+
 const db = await createTestDatabase("bench_notify");
 const prisma = createPrisma(db.url);
 const pool = createPgPool(db.url, { max: concurrency });
@@ -87,9 +97,9 @@ try {
   // Full path: the notifications consumer, as the worker runs it.
   const queue = new Queue(eventsQueue("notifications"), { connection, prefix });
   queues.push(queue);
-  const fullPath = async (batch: Envelope[], runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => Promise<T>): Promise<number> => {
+  const fullPath = async (batch: Envelope[], runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => Promise<T>, put = fill): Promise<number> => {
     const before = await prisma.message.count();
-    await fill(queue, batch);
+    await put(queue, batch);
     const start = performance.now();
     const consumer = createEventConsumer<SqlTx>({
       service: "notifications",
@@ -108,7 +118,13 @@ try {
     await consumer.close();
     return ms;
   };
-  const fullMs = await fullPath(events, (fn) => inPgTransaction(pool, fn));
+  // As main.ts runs it: a batch's child events and messages written together.
+  const fullMs = await fullPath(events, (fn) => inPgTransaction(pool, (tx) => inChildBatch(tx, fn)));
+  const batchMs = await fullPath(
+    Array.from({ length: N }, (_, i) => visitDue(i)),
+    (fn) => inPgTransaction(pool, (tx) => inChildBatch(tx, fn)),
+    fillBatches,
+  );
   const prismaMs = withPrisma
     ? await fullPath(
         Array.from({ length: N }, (_, i) => visitDue(i)),
@@ -123,8 +139,10 @@ try {
       "| --- | --: | --: | --: |",
       `| BullMQ no-op worker (same Redis, same concurrency) | ${N} | ${(noopMs / 1000).toFixed(2)} s | ${rate(noopMs)} |`,
       `| event in → in-app message stored (notifications consumer) | ${N} | ${(fullMs / 1000).toFixed(2)} s | ${rate(fullMs)} |`,
+      `| same, in batch jobs of 500 events (as the relay publishes) | ${N} | ${(batchMs / 1000).toFixed(2)} s | ${rate(batchMs)} |`,
       ...(prismaMs === null ? [] : [`| same, consumer transaction in Prisma (before) | ${N} | ${(prismaMs / 1000).toFixed(2)} s | ${rate(prismaMs)} |`]),
       `| **ratio full path / no-op** | | | **${(rate(fullMs) / rate(noopMs)).toFixed(2)}** |`,
+      `| **ratio batch jobs / no-op** | | | **${(rate(batchMs) / rate(noopMs)).toFixed(2)}** |`,
     ].join("\n"),
   );
 } finally {

@@ -16,7 +16,7 @@ import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { createPgPool, migrate } from "@shouhu/db";
 import { eventsQueue, type Envelope } from "@shouhu/contracts";
-import { CONSUMER_TRANSACTION, buildEvent, createEventConsumer, eventJobOptions, inPgTransaction } from "@shouhu/messaging";
+import { BATCH_JOB, CONSUMER_TRANSACTION, batchJobId, buildEvent, createEventConsumer, eventJobOptions, inPgTransaction } from "@shouhu/messaging";
 import { createTestDatabase, testPrefix } from "@shouhu/testing";
 import { createPrisma, type Tx } from "../services/reporting/src/data/db.js";
 import { addConcernAges, figuresFromCounters, figuresFromRows, overviewReport, totals } from "../services/reporting/src/data/reports.js";
@@ -235,9 +235,19 @@ try {
   // The same mix ingested twice side by side: one event per transaction (the consumer before
   // batching: concurrency 8, batch 1) as the baseline, then batches of 50 in one transaction each.
   const pgPool = createPgPool(db.url, { max: 2 });
-  const ingest = async (events: Envelope[], options: { concurrency: number; batch: number; plainPg?: boolean; deferred?: boolean; preload?: boolean }) => {
-    for (let i = 0; i < events.length; i += 1000)
-      await queue.addBulk(events.slice(i, i + 1000).map((e) => ({ name: e.type, data: e, opts: { ...eventJobOptions, jobId: e.id } })));
+  const ingest = async (
+    events: Envelope[],
+    options: { concurrency: number; batch: number; plainPg?: boolean; deferred?: boolean; preload?: boolean; batchJobs?: boolean },
+  ) => {
+    if (options.batchJobs)
+      // As the outbox relay publishes since issue 20: one job per relay batch (500 events).
+      for (let i = 0; i < events.length; i += 500) {
+        const slice = events.slice(i, i + 500);
+        await queue.add(BATCH_JOB, { events: slice }, { ...eventJobOptions, jobId: batchJobId(slice.map((e) => e.id)) });
+      }
+    else
+      for (let i = 0; i < events.length; i += 1000)
+        await queue.addBulk(events.slice(i, i + 1000).map((e) => ({ name: e.type, data: e, opts: { ...eventJobOptions, jobId: e.id } })));
     const before = await prisma.inboxEvent.count();
     const start = performance.now();
     const consumer = createEventConsumer<Tx>({
@@ -267,6 +277,8 @@ try {
   const deferred = await ingest(makeEvents(5), { concurrency: 100, batch: 50, deferred: true });
   // And with the batch's rows and locks read up front by set queries (how the service runs now).
   const preloaded = await ingest(makeEvents(6), { concurrency: BATCH * 2, batch: BATCH, deferred: true, preload: true });
+  // The same consumer, the events in the relay's batch jobs (one job per 500 events).
+  const batchJobs = await ingest(makeEvents(7), { concurrency: BATCH * 2, batch: BATCH, deferred: true, preload: true, batchJobs: true });
   await pgPool.end();
   // The consumer's counters still equal the rows after the ingest.
   const stillSame = isDeepStrictEqual(await figuresFromCounters(prisma, village12), await figuresFromRows(prisma, village12));
@@ -291,6 +303,7 @@ try {
       `| batches of 50 on a plain pg transaction | ${(plain.ms / 1000).toFixed(1)} | ${plain.perSecond} | ${(plain.perSecond / single.perSecond).toFixed(2)} |`,
       `| the same, counters summed per batch | ${(deferred.ms / 1000).toFixed(1)} | ${deferred.perSecond} | ${(deferred.perSecond / single.perSecond).toFixed(2)} |`,
       `| the same, rows and locks preloaded per batch of ${BATCH} (the service) | ${(preloaded.ms / 1000).toFixed(1)} | ${preloaded.perSecond} | ${(preloaded.perSecond / single.perSecond).toFixed(2)} |`,
+      `| the same, events in the relay's batch jobs of 500 | ${(batchJobs.ms / 1000).toFixed(1)} | ${batchJobs.perSecond} | ${(batchJobs.perSecond / single.perSecond).toFixed(2)} |`,
     ].join("\n"),
   );
 } finally {

@@ -22,7 +22,7 @@ import { createPrisma as pairingPrisma } from "../services/pairing/src/data/db.j
 import { childEventHandlers, inChildBatch as pairingChildBatch } from "../services/pairing/src/events/child-events.js";
 import { inChildBatch as reportingChildBatch, prepareReportingBatch, reportingHandlers } from "../services/reporting/src/events/handlers.js";
 import { inBatch as reportingBatch } from "../services/reporting/src/data/projection.js";
-import { notificationHandlers } from "../services/notifications/src/events/handlers.js";
+import { inChildBatch as notificationsChildBatch, notificationHandlers } from "../services/notifications/src/events/handlers.js";
 import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
 
 interface Consumer {
@@ -143,7 +143,7 @@ beforeAll(async () => {
       {},
       { inBatch: (tx, fn) => reportingBatch(tx, (t) => reportingChildBatch(t, fn)), prepare: prepareReportingBatch },
     ),
-    pgConsumer("notifications", notificationHandlers({ quiet: parseQuietHours("22:00-07:00") }), { mentors: true }),
+    pgConsumer("notifications", notificationHandlers({ quiet: parseQuietHours("22:00-07:00") }), { mentors: true }, { inBatch: notificationsChildBatch }),
   ]);
 });
 

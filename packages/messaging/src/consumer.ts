@@ -1,11 +1,13 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type WorkerOptions } from "bullmq";
+import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, type WorkerOptions } from "bullmq";
 import { isDependencyUnavailable } from "@shouhu/kit/unavailable";
 import { deadLetterQueue, eventsQueue, parseEnvelope, subscriptions, type Envelope, type EventType } from "@shouhu/contracts";
 import { deadLetterOnFinalFailure, openDeadLetterQueue, withDeadLetters } from "./dead-letter.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
 import type { SqlTx } from "./outbox.js";
 import { consumerBatchSize, consumerLag, watchQueue } from "./metrics.js";
+import { isBatchJob } from "./batch-job.js";
+import { eventJobOptions } from "./defaults.js";
 
 /** A handler of one event type: its envelope's `data` is that type's payload from contracts, so producers and consumers are checked by the compiler. */
 export type EventHandler<Tx extends SqlTx, T extends EventType = EventType> = (event: Envelope<T>, tx: Tx) => Promise<void>;
@@ -150,11 +152,14 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+type Entry = Pick<Pending, "event" | "context">;
+
 /**
  * Gathers the events BullMQ hands the worker concurrently into batches of `size` (or
  * what arrived within `waitMs`) and applies each batch in one transaction, one batch at
- * a time so events keep the order they were taken in. A batch that fails is applied
- * again event by event, so one bad event fails alone and the rest go through.
+ * a time so events keep the order they were taken in. The events of one batch job come
+ * in together and go into one transaction whatever their number. A batch that fails is
+ * applied again event by event, so one bad event fails alone and the rest go through.
  */
 function eventBatcher<Tx extends SqlTx>(options: EventConsumerOptions<Tx>, queue: string, size: number, waitMs: number) {
   let pending: Pending[] = [];
@@ -194,12 +199,25 @@ function eventBatcher<Tx extends SqlTx>(options: EventConsumerOptions<Tx>, queue
     pending = [];
     if (batch.length) chain = chain.then(() => applyBatch(batch));
   };
-  return (event: Envelope): Promise<ConsumeOutcome> =>
-    new Promise((resolve, reject) => {
-      pending.push({ event, context: context.active(), resolve, reject });
-      if (pending.length >= size) flush();
-      else timer ??= setTimeout(flush, waitMs);
-    });
+  /** Queues the entries together (never split between two batches); one promise per entry. */
+  return (entries: Entry[]): Promise<ConsumeOutcome>[] => {
+    const promises = entries.map((entry) => new Promise<ConsumeOutcome>((resolve, reject) => pending.push({ ...entry, resolve, reject })));
+    if (pending.length >= size) flush();
+    else if (pending.length) timer ??= setTimeout(flush, waitMs);
+    return promises;
+  };
+}
+
+/** The context a handler runs in: the producer's request, so one request is one trace across services. */
+function producerContext(traceparent: unknown) {
+  return typeof traceparent === "string" ? propagation.extract(context.active(), { traceparent }) : context.active();
+}
+
+/** What a batch job returns: how many of its events applied, were already applied, or failed and went on as jobs of their own. */
+export interface BatchOutcome {
+  applied: number;
+  duplicate: number;
+  retried: number;
 }
 
 export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOptions<Tx>): Worker {
@@ -211,12 +229,21 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
   const tracer = trace.getTracer("shouhu-messaging");
   const batchSize = Math.max(1, options.batch?.size ?? 50);
   const apply = eventBatcher(options, queue, batchSize, options.batch?.waitMs ?? 5);
+  // For a batch job's events that failed: each goes on as a job of its own (see processBatch).
+  let own: Queue | undefined;
+  const ownQueue = () => {
+    if (!own) {
+      own = new Queue(queue, { connection: options.connection, prefix: options.prefix });
+      own.on("error", (err) => logger.error({ err, queue }, "queue error"));
+    }
+    return own;
+  };
   watchQueue(queue, options.connection, options.prefix);
   watchQueue(deadLetterQueue(queue), options.connection, options.prefix);
 
-  const processEvent = async (job: Job, token?: string): Promise<ConsumeOutcome> => {
+  const processEvent = async (job: Job, token?: string): Promise<ConsumeOutcome | BatchOutcome> => {
     try {
-      return await processTraced(job);
+      return isBatchJob(job) ? await processBatch(job) : await processTraced(job);
     } catch (err) {
       // PostgreSQL down or restarting: not the event's fault. Wait and try again without
       // spending one of its attempts, so an outage of any length dead-letters nothing.
@@ -231,8 +258,7 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
 
   const processTraced = async (job: Job): Promise<ConsumeOutcome> => {
     // The producer's request context, so one request is one trace across services.
-    const traceparent = (job.data as { traceparent?: unknown } | null)?.traceparent;
-    const parent = typeof traceparent === "string" ? propagation.extract(context.active(), { traceparent }) : context.active();
+    const parent = producerContext((job.data as { traceparent?: unknown } | null)?.traceparent);
     return context.with(parent, () =>
       tracer.startActiveSpan(
         `${queue} process ${job.name}`,
@@ -246,7 +272,7 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
               throw new UnrecoverableError(`invalid event: ${(err as Error).message}`);
             }
             if (!options.handlers[event.type]) throw new UnrecoverableError(`no handler for ${event.type}`);
-            const outcome = await apply(event);
+            const outcome = await apply([{ event, context: context.active() }])[0]!;
             span.setAttribute("shouhu.outcome", outcome);
             return outcome;
           } catch (err) {
@@ -261,6 +287,83 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
     );
   };
 
+  /**
+   * A batch job (the relay's: one per outbox batch): its events go to the batcher together,
+   * so they are applied in one transaction, in the order the job holds them (one child's
+   * events keep the producer's order). An event that fails (invalid, no handler, or its
+   * handler threw even alone) does not fail the others: it goes back on this queue as a
+   * job of its own under its event id, with the usual retries, and from there to the dead
+   * letters as any single event would; the batch job completes. The database being down
+   * is not the events' fault: the whole job is postponed (the applied ones are in the inbox).
+   */
+  const processBatch = async (job: Job): Promise<BatchOutcome> => {
+    const raws = (job.data as { events?: unknown } | null)?.events;
+    if (!Array.isArray(raws)) throw new UnrecoverableError("invalid batch job: no events");
+    return tracer.startActiveSpan(
+      `${queue} process ${job.name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          "messaging.system": "bullmq",
+          "messaging.destination.name": queue,
+          "messaging.message.id": job.id ?? "",
+          "messaging.batch.message_count": raws.length,
+        },
+      },
+      async (span) => {
+        try {
+          const failed: { raw: unknown; index: number; event?: Envelope; err: unknown }[] = [];
+          const valid: { index: number; event: Envelope }[] = [];
+          raws.forEach((raw, index) => {
+            try {
+              const event = parseEnvelope(raw);
+              if (!options.handlers[event.type]) throw new UnrecoverableError(`no handler for ${event.type}`);
+              valid.push({ index, event });
+            } catch (err) {
+              failed.push({ raw, index, err });
+            }
+          });
+          const settled = await Promise.allSettled(apply(valid.map(({ event }) => ({ event, context: producerContext(event.traceparent) }))));
+          const outcome: BatchOutcome = { applied: 0, duplicate: 0, retried: 0 };
+          settled.forEach((s, i) => {
+            if (s.status === "fulfilled") outcome[s.value] += 1;
+            else failed.push({ raw: raws[valid[i]!.index], index: valid[i]!.index, event: valid[i]!.event, err: s.reason });
+          });
+          const unavailable = failed.find((f) => isDependencyUnavailable(f.err));
+          if (unavailable) throw unavailable.err;
+          if (failed.length) {
+            failed.sort((a, b) => a.index - b.index);
+            await ownQueue().addBulk(
+              failed.map((f) => ({
+                name: f.event?.type ?? "invalid",
+                data: f.raw,
+                opts: {
+                  ...eventJobOptions,
+                  ...(job.opts.attempts ? { attempts: job.opts.attempts } : {}),
+                  ...(job.opts.backoff ? { backoff: job.opts.backoff } : {}),
+                  // As a first retry's backoff: a transient failure has a moment to pass.
+                  delay: 1000,
+                  jobId: f.event?.id ?? `${job.id}-${f.index}`,
+                },
+              })),
+            );
+            for (const f of failed)
+              logger.warn({ err: f.err, queue, jobId: job.id, eventId: f.event?.id }, "event of a batch job failed; retried as a job of its own");
+            outcome.retried = failed.length;
+          }
+          span.setAttribute("shouhu.applied", outcome.applied);
+          return outcome;
+        } catch (err) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+
   const worker = new Worker(queue, withDeadLetters(processEvent, dead, logger), {
     ...EVENT_WORKER_LOCKS,
     ...options.workerOptions,
@@ -272,6 +375,9 @@ export function createEventConsumer<Tx extends SqlTx>(options: EventConsumerOpti
   worker.on("error", (err) => logger.error({ err, queue }, "worker error"));
   worker.on("failed", deadLetterOnFinalFailure(dead, logger, queue));
   worker.on("stalled", (jobId) => logger.warn({ queue, jobId }, "job stalled; redelivering"));
-  worker.on("closed", () => void dead.close());
+  worker.on("closed", () => {
+    void dead.close();
+    void own?.close();
+  });
   return worker;
 }

@@ -1,6 +1,6 @@
 export { createRedisConnection } from "./redis.js";
 export { buildEvent, appendToOutbox, OUTBOX_CHANNEL, type SqlTx, type EventFields } from "./outbox.js";
-export { OutboxRelay, type RelayOptions } from "./relay.js";
+export { OutboxRelay, batchJobId, type RelayOptions } from "./relay.js";
 export {
   EVENT_WORKER_LOCKS,
   createEventConsumer,
@@ -12,6 +12,7 @@ export {
   type EventHandlers,
   type EventConsumerOptions,
   type ConsumeOutcome,
+  type BatchOutcome,
   type BatchPrepare,
 } from "./consumer.js";
 export { listDeadLetters, replayDeadLetters, isFinalFailure, type DeadLetter, type DeadLetterOptions } from "./dead-letter.js";
@@ -25,3 +26,4 @@ export { helperEnded, helperStarted, type HelperProjection } from "./helper-proj
 export { upsertChildren, type ChildProjection } from "./child-projection.js";
 export { closeWatchedQueues, watchOutbox, watchQueue } from "./metrics.js";
 export { deferred, flushingFirst, rounds, type Deferred } from "./deferred.js";
+export { BATCH_JOB, eventsOfJob, isBatchJob, type BatchJobData } from "./batch-job.js";

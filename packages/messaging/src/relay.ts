@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type pg from "pg";
 import { Queue, type ConnectionOptions, type JobsOptions } from "bullmq";
 import { eventsQueue, type EventType } from "@shouhu/contracts";
@@ -5,6 +6,7 @@ import { eventJobOptions } from "./defaults.js";
 import { silentLogger, type MessagingLogger } from "./logger.js";
 import { OUTBOX_CHANNEL } from "./outbox.js";
 import { watchOutbox } from "./metrics.js";
+import { BATCH_JOB } from "./batch-job.js";
 
 export interface RelayOptions {
   pool: pg.Pool;
@@ -22,6 +24,12 @@ export interface RelayOptions {
   /** Published rows older than this are deleted by `prune()` (and hourly while started). Default 72 h. */
   retentionHours?: number;
   jobOptions?: JobsOptions;
+  /**
+   * "batch" (default): one BullMQ job per claimed batch and consuming queue, carrying the
+   * batch's envelopes in outbox order (see batch-job.ts); "event": one job per event and
+   * queue, its id the event id (how every relay published until issue 20).
+   */
+  jobs?: "batch" | "event";
   logger?: MessagingLogger;
   /** Fault-injection hook for tests: runs after the events are in Redis, before they are marked published. */
   beforeMarkPublished?: (ids: string[]) => Promise<void> | void;
@@ -34,10 +42,15 @@ interface OutboxRow {
 }
 
 /**
- * Moves committed outbox rows to each consuming service's queue. The job id is
- * the event id, so republishing after a crash (rows added but not yet marked)
- * does not create a second job while the first still exists; the consumer's
- * inbox covers the rest. Several relays can run at once: each batch is claimed
+ * Moves committed outbox rows to each consuming service's queue: by default one job per
+ * claimed batch and queue, holding that queue's events of the batch in outbox order, its
+ * id a hash of their ids; so republishing the same rows after a crash (added but not yet
+ * marked) does not create a second job while the first still exists, and the consumer's
+ * inbox covers the rest (a republish that claims a different set of rows, or comes after
+ * the job was removed, is a real second delivery: each event applies once all the same).
+ * One job per batch instead of one per event and queue: BullMQ's per-job work (scripts,
+ * job hashes, fetch, lock, completion) was what kept a 10,000-child import from the read
+ * models, five jobs per child. Several relays can run at once: each batch is claimed
  * with FOR UPDATE SKIP LOCKED and held until it is marked.
  */
 export class OutboxRelay {
@@ -92,16 +105,22 @@ export class OutboxRelay {
       ids = rows.map((r) => r.id);
       const opts = { ...eventJobOptions, ...this.options.jobOptions };
       // An event nobody subscribes to is still marked: there is nothing to deliver.
-      // One addBulk per consuming queue (one Redis round trip each), not one add per event and queue.
-      const perQueue = new Map<string, { name: string; data: unknown; opts: typeof opts & { jobId: string } }[]>();
+      const perQueue = new Map<string, OutboxRow[]>();
       for (const row of rows) {
         for (const service of this.options.routes[row.type as EventType] ?? []) {
-          const jobs = perQueue.get(service) ?? [];
-          jobs.push({ name: row.type, data: row.envelope, opts: { ...opts, jobId: row.id } });
-          perQueue.set(service, jobs);
+          const list = perQueue.get(service) ?? [];
+          list.push(row);
+          perQueue.set(service, list);
         }
       }
-      await Promise.all([...perQueue].map(([service, jobs]) => this.queue(service).addBulk(jobs)));
+      await Promise.all(
+        [...perQueue].map(([service, list]) =>
+          this.options.jobs === "event"
+            ? // One addBulk per consuming queue (one Redis round trip each), not one add per event and queue.
+              this.queue(service).addBulk(list.map((row) => ({ name: row.type, data: row.envelope, opts: { ...opts, jobId: row.id } })))
+            : this.queue(service).add(BATCH_JOB, { events: list.map((row) => row.envelope) }, { ...opts, jobId: batchJobId(list.map((row) => row.id)) }),
+        ),
+      );
       await this.options.beforeMarkPublished?.(ids);
       await client.query("UPDATE outbox SET published_at = now(), publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])", [
         ids,
@@ -208,4 +227,9 @@ export class OutboxRelay {
     );
     return rowCount ?? 0;
   }
+}
+
+/** A batch job's id: the same rows give the same id (no ':', never all digits). */
+export function batchJobId(eventIds: readonly string[]): string {
+  return `batch-${createHash("sha256").update(eventIds.join(",")).digest("hex").slice(0, 32)}`;
 }

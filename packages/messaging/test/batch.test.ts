@@ -2,7 +2,7 @@ import pg from "pg";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "@shouhu/testing";
-import { consumeEvents, type SqlTx } from "../src/index.js";
+import { BATCH_JOB, consumeEvents, listDeadLetters, replayDeadLetters, type SqlTx } from "../src/index.js";
 import { childRegistered, connection, effectsFor, recordingConsumer, setupFile, transactionRunner } from "./support.js";
 
 /** Batched consumers: many events in one transaction, each still exactly once, one bad event failing alone. */
@@ -78,6 +78,82 @@ describe("a batched consumer on BullMQ", () => {
     expect(await queue.getJobState(bad.id)).toBe("failed");
     // 200 events: a few batches, plus one transaction per event of the batch the bad one spoiled (each attempt).
     expect(counter.transactions).toBeLessThan(200 / 2);
+    await worker.close();
+    await queue.close();
+  });
+
+  it("a batch job is applied in one transaction, its events in the job's order, one child's events in the producer's order", async () => {
+    const { counter, run: runner } = countingRunner();
+    const order: string[] = [];
+    const worker = recordingConsumer(
+      pool,
+      "ordered",
+      prefix,
+      { inside: async (e) => void order.push(e.id) },
+      { runInTransaction: runner, batch: { size: 50, waitMs: 20 } },
+    );
+    const queue = new Queue("ordered.events", { connection, prefix });
+    const child = childRegistered();
+    const again = childRegistered(child.subject); // the same child's next event
+    const first = [child, ...Array.from({ length: 120 }, () => childRegistered())];
+    const second = [again, ...Array.from({ length: 30 }, () => childRegistered())];
+    await queue.addBulk([
+      { name: BATCH_JOB, data: { events: first }, opts: { jobId: "batch-first" } },
+      { name: BATCH_JOB, data: { events: second }, opts: { jobId: "batch-second" } },
+    ]);
+    await until("both batch jobs completed", async () => (await queue.getCompletedCount()) === 2, 30_000);
+    expect((await queue.getJob("batch-first"))!.returnvalue).toEqual({ applied: 121, duplicate: 0, retried: 0 });
+    expect(order).toEqual([...first, ...second].map((e) => e.id));
+    // One transaction per job, however many events it holds (the batch size is 50).
+    expect(counter.transactions).toBe(2);
+    await worker.close();
+    await queue.close();
+  });
+
+  it("a poison event inside a batch job: the others apply once, it goes on alone, is dead-lettered as a single event and replays", async () => {
+    const events = Array.from({ length: 100 }, () => childRegistered());
+    const bad = events[41]!;
+    const always = new Set([bad.subject]);
+    const invalid = { id: "not-an-event", type: "child.registered" };
+    const worker = recordingConsumer(pool, "poisoned", prefix, { always }, { batch: { size: 50, waitMs: 20 } });
+    const queue = new Queue("poisoned.events", { connection, prefix });
+    await queue.add(
+      BATCH_JOB,
+      { events: [...events.slice(0, 60), invalid, ...events.slice(60)] },
+      { jobId: "batch-poisoned", attempts: 2, backoff: { type: "fixed", delay: 10 } },
+    );
+    await until("the batch job completed", async () => (await queue.getJobState("batch-poisoned")) === "completed", 30_000);
+    expect((await queue.getJob("batch-poisoned"))!.returnvalue).toEqual({ applied: 99, duplicate: 0, retried: 2 });
+    const applied = await pool.query("SELECT count(*)::int AS n FROM effects WHERE event_id = ANY($1::uuid[])", [events.map((e) => e.id)]);
+    expect(applied.rows[0].n).toBe(99);
+    // The bad event as its own job, under its event id, with the batch job's retries; then a dead letter like any event's.
+    await until("the poison event's own job failed", async () => (await queue.getJobState(bad.id)) === "failed", 30_000);
+    expect((await queue.getJob(bad.id))!.attemptsMade).toBe(2);
+    await until("two dead letters", async () => (await listDeadLetters("poisoned.events", { connection, prefix })).length === 2, 10_000);
+    const letters = await listDeadLetters("poisoned.events", { connection, prefix });
+    expect(letters.find((l) => l.jobId === bad.id)).toMatchObject({ jobName: "child.registered", data: { id: bad.id }, reason: "下游暂不可用", attempts: 2 });
+    expect(letters.find((l) => l.jobId === "batch-poisoned-60")).toMatchObject({
+      jobName: "invalid",
+      data: invalid,
+      reason: expect.stringMatching(/invalid event/),
+    });
+    // Fixed downstream: replaying the letter applies the event once.
+    always.clear();
+    expect(await replayDeadLetters("poisoned.events", { connection, prefix, ids: [`dead-${bad.id}`] })).toBe(1);
+    await until("the replay applied", async () => (await effectsFor(pool, bad.id)) === 1, 10_000);
+    await worker.close();
+    await queue.close();
+  });
+
+  it("a batch job delivered twice (a crash before it completed, or a republish): every event applied once", async () => {
+    const events = Array.from({ length: 40 }, () => childRegistered());
+    await consumeEvents(events.slice(0, 25), effectHandler, transactionRunner(pool));
+    const worker = recordingConsumer(pool, "twice", prefix, {}, { batch: { size: 50, waitMs: 20 } });
+    const queue = new Queue("twice.events", { connection, prefix });
+    await queue.add(BATCH_JOB, { events }, { jobId: "batch-twice" });
+    await until("the batch job completed", async () => (await queue.getJobState("batch-twice")) === "completed", 30_000);
+    expect((await queue.getJob("batch-twice"))!.returnvalue).toEqual({ applied: 15, duplicate: 25, retried: 0 });
+    for (const e of events) expect(await effectsFor(pool, e.id)).toBe(1);
     await worker.close();
     await queue.close();
   });

@@ -6,7 +6,7 @@ import { context, propagation, trace, TraceFlags, type TextMapPropagator } from 
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { until } from "@shouhu/testing";
-import { OutboxRelay, appendToOutbox } from "../src/index.js";
+import { OutboxRelay, appendToOutbox, batchJobId, eventsOfJob, type BatchOutcome } from "../src/index.js";
 import { REDIS_URL, childRegistered, connection, effectsFor, recordingConsumer, runFixture, setupFile, transactionRunner } from "./support.js";
 
 let pool: pg.Pool;
@@ -43,8 +43,8 @@ describe("outbox and relay", () => {
     }
   });
 
-  it("a relay killed between adding to the queue and marking published: republished, applied exactly once", async () => {
-    const fixture = runFixture("crash-after-commit.ts", [dbUrl, REDIS_URL, prefix, "mid-publish", uuidv7()]);
+  it("a relay killed between adding to the queue and marking published (a job per event): republished, applied exactly once", async () => {
+    const fixture = runFixture("crash-after-commit.ts", [dbUrl, REDIS_URL, prefix, "mid-publish", uuidv7(), "event"]);
     const { eventId } = (await fixture.message("committed")) as { eventId: string };
     expect((await fixture.exited).signal).toBe("SIGKILL");
     // The job reached Redis, but the row still says unpublished.
@@ -53,7 +53,7 @@ describe("outbox and relay", () => {
     expect((await published(eventId)).published_at).toBeNull();
 
     // While the first job still exists, republishing is a no-op in Redis (same job id).
-    const relay = new OutboxRelay({ pool, connection, prefix, producer: "test", routes });
+    const relay = new OutboxRelay({ pool, connection, prefix, producer: "test", routes, jobs: "event" });
     expect(await relay.publishOnce()).toBe(1);
     expect(await queue.getJobCounts("waiting")).toMatchObject({ waiting: 1 });
     const worker = recordingConsumer(pool, "reporting", prefix);
@@ -64,6 +64,36 @@ describe("outbox and relay", () => {
     await pool.query("UPDATE outbox SET published_at = NULL WHERE id = $1", [eventId]);
     expect(await relay.publishOnce()).toBe(1);
     await until("the redelivery seen as a duplicate", async () => (await queue.getJob(eventId))?.returnvalue === "duplicate");
+    expect(await effectsFor(pool, eventId)).toBe(1);
+    await relay.stop();
+    await worker.close();
+    await queue.close();
+  });
+
+  it("a relay killed between adding a batch job and marking published: the same job id again, each event applied once", async () => {
+    const fixture = runFixture("crash-after-commit.ts", [dbUrl, REDIS_URL, prefix, "mid-publish", uuidv7(), "batch"]);
+    const { eventId } = (await fixture.message("committed")) as { eventId: string };
+    expect((await fixture.exited).signal).toBe("SIGKILL");
+    const queue = new Queue("reporting.events", { connection, prefix });
+    const jobId = batchJobId([eventId]);
+    const job = await queue.getJob(jobId);
+    expect(job?.name).toBe("events.batch");
+    expect(eventsOfJob(job!)).toMatchObject([{ id: eventId }]);
+    expect((await published(eventId)).published_at).toBeNull();
+
+    // The same rows claimed again: the same batch job id, so Redis still holds one job.
+    const relay = new OutboxRelay({ pool, connection, prefix, producer: "test", routes });
+    expect(await relay.publishOnce()).toBe(1);
+    expect((await queue.getJobs(["waiting"])).filter((j) => eventsOfJob(j).some((e) => (e as { id: string }).id === eventId))).toHaveLength(1);
+    const worker = recordingConsumer(pool, "reporting", prefix);
+    await until("one effect", async () => (await effectsFor(pool, eventId)) === 1);
+    await until("the batch job completed", async () => (await queue.getJobState(jobId)) === "completed");
+    expect((await queue.getJob(jobId))!.returnvalue).toEqual({ applied: 1, duplicate: 0, retried: 0 } satisfies BatchOutcome);
+    // Once the job is gone, a republish is a real second delivery: the inbox absorbs it.
+    await queue.remove(jobId);
+    await pool.query("UPDATE outbox SET published_at = NULL WHERE id = $1", [eventId]);
+    expect(await relay.publishOnce()).toBe(1);
+    await until("the redelivery seen as a duplicate", async () => (await queue.getJob(jobId))?.returnvalue?.duplicate === 1);
     expect(await effectsFor(pool, eventId)).toBe(1);
     await relay.stop();
     await worker.close();
@@ -97,7 +127,12 @@ describe("outbox and relay", () => {
     );
     expect(moved.reduce((a, b) => a + b, 0)).toBe(60);
     const queue = new Queue("multi.events", { connection, prefix });
-    expect(await queue.getWaitingCount()).toBe(60);
+    // One job per claimed batch (at most 7 events), every event in exactly one of them, in outbox order within it.
+    const jobs = await queue.getJobs(["waiting"]);
+    expect(jobs.length).toBeGreaterThanOrEqual(9);
+    const carried = jobs.map((j) => eventsOfJob(j).map((e) => (e as { id: string }).id));
+    expect(carried.flat().sort()).toEqual(events.map((e) => e.id).sort());
+    for (const ids of carried) expect(ids).toEqual([...ids].sort((a, b) => events.findIndex((e) => e.id === a) - events.findIndex((e) => e.id === b)));
     await Promise.all(relays.map((r) => r.stop()));
     await queue.close();
   });
@@ -132,7 +167,7 @@ describe("outbox and relay", () => {
     const queue = new Queue("notified.events", { connection, prefix });
     const t0 = Date.now();
     await transactionRunner(pool)((tx) => appendToOutbox(tx, [event]));
-    await until("the relay queued the event", async () => Boolean(await queue.getJob(event.id)), 5000);
+    await until("the relay queued the event", async () => Boolean(await queue.getJob(batchJobId([event.id]))), 5000);
     expect(Date.now() - t0).toBeLessThan(2000);
     await relay.stop();
     await queue.close();

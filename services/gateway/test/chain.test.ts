@@ -6,7 +6,7 @@ import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool } from "@shouhu/db";
 import { eventsQueue, subscriptions } from "@shouhu/contracts";
-import { OutboxRelay, createEventConsumer } from "@shouhu/messaging";
+import { OutboxRelay, createEventConsumer, eventsOfJob } from "@shouhu/messaging";
 import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
 import type { Worker } from "bullmq";
 import type pg from "pg";
@@ -143,7 +143,12 @@ async function jobsIn(service: string, type: string): Promise<{ data: any }[]> {
   const q = new Queue(eventsQueue(service), { connection, prefix });
   try {
     const jobs = await q.getJobs(["waiting", "delayed", "prioritized", "wait"]);
-    return jobs.filter((j) => j.name === type);
+    // The relay's batch jobs carry several events each: one entry per event of the type.
+    return jobs.flatMap((j) =>
+      eventsOfJob(j)
+        .filter((e) => (e as { type?: string }).type === type)
+        .map((data) => ({ data })),
+    );
   } finally {
     await q.close();
   }

@@ -8,7 +8,7 @@ import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool } from "@shouhu/db";
 import { eventsQueue, subscriptions } from "@shouhu/contracts";
-import { OutboxRelay, createEventConsumer } from "@shouhu/messaging";
+import { OutboxRelay, createEventConsumer, eventsOfJob } from "@shouhu/messaging";
 import { createTestDatabase, testPrefix, type TestDatabase } from "@shouhu/testing";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { buildGatewayApp } from "../src/app.js";
@@ -119,7 +119,12 @@ async function call(method: "GET" | "POST", url: string, user: string, payload?:
 async function jobsIn(service: string, type: string): Promise<{ data: any }[]> {
   const q = new Queue(eventsQueue(service), { connection, prefix });
   try {
-    return (await q.getJobs(["waiting", "delayed", "prioritized", "wait"])).filter((j) => j.name === type);
+    // The relay's batch jobs carry several events each: one entry per event of the type.
+    return (await q.getJobs(["waiting", "delayed", "prioritized", "wait"])).flatMap((j) =>
+      eventsOfJob(j)
+        .filter((e) => (e as { type?: string }).type === type)
+        .map((data) => ({ data })),
+    );
   } finally {
     await q.close();
   }

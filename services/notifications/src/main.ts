@@ -10,7 +10,7 @@ import { startDispatcher } from "./data/dispatch.js";
 import { parseQuietHours } from "./domain/quiet-hours.js";
 import { channelsFromConfig } from "./channels/index.js";
 import { buildNotificationsApp } from "./app.js";
-import { notificationHandlers } from "./events/handlers.js";
+import { inChildBatch, notificationHandlers } from "./events/handlers.js";
 import { createDeliveryQueue, startBirthdayWorker, startDeliveryWorker } from "./jobs/workers.js";
 
 await runService({
@@ -43,7 +43,7 @@ await runService({
         }),
       consumer: {
         handlers: notificationHandlers({ quiet }),
-        runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, fn),
+        runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, (tx) => inChildBatch(tx, fn)),
         concurrency: config.CONSUMER_CONCURRENCY,
       },
       workers: async () => {

@@ -46,10 +46,20 @@ export async function peopleInRole(db: Pick<SqlTx, "$queryRawUnsafe">, role: Rol
   );
 }
 
+const looked = new WeakMap<object, Map<string, Promise<Person | undefined>>>();
+
 /** A person's e-mail from the directory when the event named them by username only. */
 export async function withDirectoryContacts(db: Pick<SqlTx, "$queryRawUnsafe">, person: Person): Promise<Person> {
   if (!person.username) return person;
-  const [found] = await db.$queryRawUnsafe<Person[]>(`SELECT username, name, phone, email FROM staff_users WHERE username = $1`, person.username);
+  // Looked up once per transaction: a consumer batch names the same few mentors again and again.
+  let seen = looked.get(db);
+  if (!seen) looked.set(db, (seen = new Map()));
+  let lookup = seen.get(person.username);
+  if (!lookup) {
+    lookup = db.$queryRawUnsafe<Person[]>(`SELECT username, name, phone, email FROM staff_users WHERE username = $1`, person.username).then((rows) => rows[0]);
+    seen.set(person.username, lookup);
+  }
+  const found = await lookup;
   return found
     ? { username: person.username, name: person.name ?? found.name, phone: person.phone ?? found.phone, email: person.email ?? found.email }
     : person;

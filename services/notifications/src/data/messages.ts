@@ -4,7 +4,7 @@ import type { Plan } from "../domain/rules.js";
 import { render } from "../domain/templates.js";
 import { earliestSend, type QuietHours } from "../domain/quiet-hours.js";
 import { quietHoursAt } from "./office-settings.js";
-import type { SqlTx } from "@shouhu/messaging";
+import { deferred, type SqlTx } from "@shouhu/messaging";
 import { peopleInRole, withDirectoryContacts, type Person } from "./directory.js";
 
 export interface MessageSource {
@@ -36,7 +36,29 @@ interface Row {
   status: "queued" | "sent";
   not_before: string;
   sent_at: string | null;
+  created_at: string;
 }
+
+async function insertRows(tx: SqlTx, rows: Row[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  return tx.$executeRawUnsafe(
+    `INSERT INTO messages (id, dedup_key, source_event_id, source_event_type, rule, channel, template, urgent, recipient_username, address,
+                           recipient_name, org_unit, child_id, title, body, vars, secret, status, not_before, sent_at, created_at)
+     SELECT id, dedup_key, source_event_id, source_event_type, rule, channel, template, urgent, recipient_username, address,
+            recipient_name, org_unit, child_id, title, body, vars, secret, status, not_before, sent_at, created_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, dedup_key text, source_event_id text, source_event_type text, rule text, channel text,
+            template text, urgent boolean, recipient_username text, address text, recipient_name text, org_unit text, child_id uuid,
+            title text, body text, vars jsonb, secret text, status text, not_before timestamptz, sent_at timestamptz, created_at timestamptz)
+     ON CONFLICT (dedup_key) DO NOTHING`,
+    JSON.stringify(rows),
+  );
+}
+
+/**
+ * A consumer batch's messages, stored by one insert before it commits instead of one per
+ * event (nothing in the batch reads them back). Outside a batch they are stored at once.
+ */
+export const messageBatch = deferred<SqlTx, Row>(async (tx, rows) => void (await insertRows(tx, rows)));
 
 function addressFor(channel: NotificationChannel, person: Person): string | null {
   switch (channel) {
@@ -58,7 +80,13 @@ function addressFor(channel: NotificationChannel, person: Person): string | null
  * has a key made of its source, rule, channel and address: a redelivered event
  * (or a second birthday run) inserts nothing.
  */
-export async function storeMessages(tx: SqlTx, source: MessageSource, plans: Plan[], options: { now: Date; quiet: QuietHours }): Promise<number> {
+export async function storeMessages(
+  tx: SqlTx,
+  source: MessageSource,
+  plans: Plan[],
+  /** `batched`: in a consumer batch, the rows go in with the batch's (returns how many were queued). */
+  options: { now: Date; quiet: QuietHours; batched?: boolean },
+): Promise<number> {
   const rows: Row[] = [];
   const now = options.now.toISOString();
   // The township's (or county's) own quiet hours, where its office set them.
@@ -91,6 +119,7 @@ export async function storeMessages(tx: SqlTx, source: MessageSource, plans: Pla
         status: inapp ? "sent" : "queued",
         not_before: earliestSend(options.now, quiet, channel === "sms" && !plan.urgent).toISOString(),
         sent_at: inapp ? now : null,
+        created_at: now,
       });
     };
     if (plan.audience.kind === "office") {
@@ -110,17 +139,9 @@ export async function storeMessages(tx: SqlTx, source: MessageSource, plans: Pla
       }
     }
   }
-  if (rows.length === 0) return 0;
-  return tx.$executeRawUnsafe(
-    `INSERT INTO messages (id, dedup_key, source_event_id, source_event_type, rule, channel, template, urgent, recipient_username, address,
-                           recipient_name, org_unit, child_id, title, body, vars, secret, status, not_before, sent_at, created_at)
-     SELECT id, dedup_key, source_event_id, source_event_type, rule, channel, template, urgent, recipient_username, address,
-            recipient_name, org_unit, child_id, title, body, vars, secret, status, not_before, sent_at, $2::timestamptz
-       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, dedup_key text, source_event_id text, source_event_type text, rule text, channel text,
-            template text, urgent boolean, recipient_username text, address text, recipient_name text, org_unit text, child_id uuid,
-            title text, body text, vars jsonb, secret text, status text, not_before timestamptz, sent_at timestamptz)
-     ON CONFLICT (dedup_key) DO NOTHING`,
-    JSON.stringify(rows),
-    now,
-  );
+  if (options.batched) {
+    for (const row of rows) await messageBatch.defer(tx, row);
+    return rows.length;
+  }
+  return insertRows(tx, rows);
 }

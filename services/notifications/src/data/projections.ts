@@ -18,9 +18,12 @@ const children: ChildProjection<ChildSnapshot> = {
   },
 };
 
-/** The child as the registry last said (the shared rules: @shouhu/messaging child-projection). */
-export async function applyChild(tx: Pick<SqlTx, "$queryRawUnsafe">, child: ChildSnapshot): Promise<void> {
-  await upsertChildren(tx, children, [child]);
+/**
+ * The children as the registry last said (the shared rules: @shouhu/messaging child-projection):
+ * one upsert for all of them, at most one snapshot per child (a consumer batch passes them in `rounds`).
+ */
+export async function applyChildren(tx: Pick<SqlTx, "$queryRawUnsafe">, snapshots: readonly ChildSnapshot[]): Promise<void> {
+  await upsertChildren(tx, children, snapshots);
 }
 
 /** The guardian and parents as the registry last said; nothing if the child was never seen. */
