@@ -16,15 +16,7 @@ let browser: Browser;
 const desktop = { width: 1440, height: 900 };
 const phone = { width: 390, height: 844 };
 
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read().catch(() => undefined as T);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}\n${stack.log().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const until = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000) => stack.until(what, read, ok, { ms, tolerateErrors: true });
 
 async function xlsx(headers: string[], rows: (string | number | null)[][]): Promise<{ name: string; mimeType: string; buffer: Buffer }> {
   const wb = new ExcelJS.Workbook();

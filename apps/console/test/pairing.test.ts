@@ -30,15 +30,7 @@ const summary = async () =>
     totals: { children: number; paired: number; proposed: number; unmatched: number };
   };
 
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}\n${stack.log().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const until = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000) => stack.until(what, read, ok, { ms });
 
 beforeAll(async () => {
   if (!canRunWithPairing || !canRunWithNotifications) return;

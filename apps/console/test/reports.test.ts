@@ -20,15 +20,7 @@ interface Overview {
 }
 const overview = async () => (await (await stack.api("county.admin", "GET", "/api/v1/reports/overview")).json()) as Overview;
 
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read().catch(() => undefined as T);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}\n${stack.log().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const until = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000) => stack.until(what, read, ok, { ms, tolerateErrors: true });
 
 beforeAll(async () => {
   if (!canRunWithReporting) return;

@@ -43,6 +43,12 @@ export interface Stack {
   /** A password-grant token for a demo user (API calls the test makes itself). */
   token(username: string): Promise<string>;
   api(username: string, method: string, url: string, body?: unknown): Promise<Response>;
+  /**
+   * Polls `read` every 300 ms until `ok` holds for its value (returned), or fails after `ms` naming
+   * `what`, the last value and the tail of the services' log. `tolerateErrors`: a read that throws
+   * (a service still starting) counts as not yet, instead of failing at once.
+   */
+  until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, options?: { ms?: number; tolerateErrors?: boolean }): Promise<T>;
   /** A fresh browser context (zh-CN, 1440×900 unless given), signed in as `username`, on `path`. */
   open(username: string, path: string, viewport?: { width: number; height: number }): Promise<Page>;
   log(): string;
@@ -149,6 +155,20 @@ export async function startStack(options: Partial<Record<Optional, boolean>> = {
         headers: { authorization: `Bearer ${await token(username)}`, ...(body ? { "content-type": "application/json" } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       }),
+    until: async <T>(
+      what: string,
+      read: () => Promise<T>,
+      ok: (v: T) => boolean,
+      { ms = 60_000, tolerateErrors = false }: { ms?: number; tolerateErrors?: boolean } = {},
+    ): Promise<T> => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const v = tolerateErrors ? await read().catch(() => undefined) : await read();
+        if ((!tolerateErrors || v !== undefined) && ok(v as T)) return v as T;
+        if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}\n${log.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    },
     open: async (username, at, viewport = { width: 1440, height: 900 }) => {
       // Downloads allowed: exports are saved by the tests that make them.
       const ctx = await browser.newContext({ viewport, locale: "zh-CN", acceptDownloads: true });

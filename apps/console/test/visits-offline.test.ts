@@ -18,15 +18,7 @@ const desktop = { width: 1440, height: 900 };
 const phone = { width: 390, height: 844 };
 const ids: Record<string, string> = {};
 
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}\n${stack.log().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const until = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000) => stack.until(what, read, ok, { ms });
 
 const json = async <T>(res: Response) => (await res.json()) as T;
 const records = async (childId: string) =>
