@@ -11,11 +11,10 @@
 // Brings up a throwaway system (scripts/lib/system.mjs, ports 4700–4707), imports a
 // generated township register of --rows children through the gateway, and drives
 // Debian's Chromium (playwright-core). Nothing is asserted: it prints figures.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createSystem, requireBuilt, root, sleep } from "../scripts/lib/system.mjs";
+import { createSystem, generateRegister, requireBuilt, root, sleep } from "../scripts/lib/system.mjs";
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,30 +42,7 @@ let browser;
 try {
   await sys.startInfra();
   await sys.up();
-  const xlsx = path.join(tmp, "register.xlsx");
-  const gen = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "services/registry/samples/generate-register.ts", "--rows", String(ROWS), "--out", xlsx, "--clean"],
-    { cwd: root, encoding: "utf8" },
-  );
-  if (gen.status !== 0) throw new Error(`generate-register: ${gen.stderr}`);
-  const form = new FormData();
-  form.append("file", new Blob([readFileSync(xlsx)]), "register.xlsx");
-  const up = await fetch(`${sys.gateway}/api/v1/imports`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${await sys.token("county.admin")}` },
-    body: form,
-  });
-  const batch = await up.json();
-  if (up.status !== 202) throw new Error(`upload: ${up.status} ${JSON.stringify(batch)}`);
-  let status;
-  for (;;) {
-    status = await (
-      await fetch(`${sys.gateway}/api/v1/imports/${batch.id}`, { headers: { authorization: `Bearer ${await sys.token("county.admin")}` } })
-    ).json();
-    if (status.status === "completed" || status.status === "failed") break;
-    await sleep(500);
-  }
+  const status = await sys.importRegister(generateRegister(ROWS, path.join(tmp, "register.xlsx")));
   const counts = await (
     await fetch(`${sys.gateway}/api/v1/children/counts`, { headers: { authorization: `Bearer ${await sys.token("county.admin")}` } })
   ).json();

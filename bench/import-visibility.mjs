@@ -11,11 +11,10 @@
 // holds every accepted child. `--load N` runs N township-day clients (reads, child
 // registrations, edits) through the gateway meanwhile. Prints the import's own duration
 // (the baseline), each read model's lag after it, and the ratio lag / import.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createSystem, requireBuilt, root, SERVICES, sleep } from "../scripts/lib/system.mjs";
+import { createSystem, generateRegister, requireBuilt, root, SERVICES, sleep } from "../scripts/lib/system.mjs";
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,12 +68,7 @@ try {
   await sys.startInfra();
   await sys.up();
   const xlsx = path.join(tmp, "register.xlsx");
-  const gen = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "services/registry/samples/generate-register.ts", "--rows", String(ROWS), "--out", xlsx, "--clean"],
-    { cwd: root, encoding: "utf8" },
-  );
-  if (gen.status !== 0) throw new Error(`generate-register: ${gen.stderr}`);
+  generateRegister(ROWS, xlsx);
   const before = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await countChildren(s)])));
   const token = await sys.token("county.admin");
   const stats = [];

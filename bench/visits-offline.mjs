@@ -12,12 +12,11 @@
 // Slow 3G is Chrome DevTools' preset: 2,000 ms round trip, 400 kbit/s (×0.8) each way.
 // Brings up a throwaway system (scripts/lib/system.mjs, ports 4710–4717), imports a
 // generated register so 长岭村's director has a caseload. Nothing is asserted: it prints figures.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { createSystem, requireBuilt, root, sleep } from "../scripts/lib/system.mjs";
+import { createSystem, generateRegister, requireBuilt, root, sleep } from "../scripts/lib/system.mjs";
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -57,24 +56,8 @@ function uuidv7(at = Date.now()) {
 try {
   await sys.startInfra();
   await sys.up();
-  const xlsx = path.join(tmp, "register.xlsx");
-  const gen = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "services/registry/samples/generate-register.ts", "--rows", String(ROWS), "--out", xlsx, "--clean"],
-    { cwd: root, encoding: "utf8" },
-  );
-  if (gen.status !== 0) throw new Error(`generate-register: ${gen.stderr}`);
-  const form = new FormData();
-  form.append("file", new Blob([readFileSync(xlsx)]), "register.xlsx");
+  await sys.importRegister(generateRegister(ROWS, path.join(tmp, "register.xlsx")));
   const auth = async (user) => ({ authorization: `Bearer ${await sys.token(user)}` });
-  const up = await fetch(`${sys.gateway}/api/v1/imports`, { method: "POST", headers: await auth("county.admin"), body: form });
-  const batch = await up.json();
-  if (up.status !== 202) throw new Error(`upload: ${up.status} ${JSON.stringify(batch)}`);
-  for (;;) {
-    const s = await (await fetch(`${sys.gateway}/api/v1/imports/${batch.id}`, { headers: await auth("county.admin") })).json();
-    if (s.status === "completed" || s.status === "failed") break;
-    await sleep(500);
-  }
   // The director's caseload: their village's children and their open visit items.
   let items = [];
   for (let i = 0; i < 240 && items.length === 0; i++) {

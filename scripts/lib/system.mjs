@@ -2,7 +2,7 @@
 // its own PostgreSQL cluster and redis-server (@shouhu/testing scratch helpers, temp
 // dirs, free ports), the dev issuer, every service and the gateway as child processes
 // of the built `dist/` on the ports given. Never touches the dev system; builds nothing.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -32,6 +32,17 @@ export function requireBuilt(tag) {
 /**
  * @param {{ ports: Record<string, number>, tmp: string, redis?: object, log?: (m: string) => void, onUnexpectedExit?: (name: string, code: number|null, signal: string|null) => void, env?: Record<string,string> }} options
  */
+/** A generated township register of `rows` children (services/registry/samples), written to `out`. */
+export function generateRegister(rows, out) {
+  const gen = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "services/registry/samples/generate-register.ts", "--rows", String(rows), "--out", out, "--clean"],
+    { cwd: root, encoding: "utf8" },
+  );
+  if (gen.status !== 0) throw new Error(`generate-register: ${gen.stderr}`);
+  return out;
+}
+
 export function createSystem(options) {
   const { ports, tmp } = options;
   const log = options.log ?? (() => {});
@@ -212,6 +223,20 @@ export function createSystem(options) {
     },
 
     /** A token for a demo user (password grant on the dev issuer). */
+    /** Uploads a register .xlsx through the gateway as the county admin and waits for the import to end; its last status. */
+    async importRegister(file) {
+      const form = new FormData();
+      form.append("file", new Blob([readFileSync(file)]), "register.xlsx");
+      const headers = async () => ({ authorization: `Bearer ${await sys.token("county.admin")}` });
+      const up = await fetch(`${gateway}/api/v1/imports`, { method: "POST", headers: await headers(), body: form });
+      const batch = await up.json();
+      if (up.status !== 202) throw new Error(`upload: ${up.status} ${JSON.stringify(batch)}`);
+      for (;;) {
+        const status = await (await fetch(`${gateway}/api/v1/imports/${batch.id}`, { headers: await headers() })).json();
+        if (status.status === "completed" || status.status === "failed") return status;
+        await sleep(500);
+      }
+    },
     async token(username = "county.admin") {
       const res = await fetch(`${issuerUrl}/protocol/openid-connect/token`, {
         method: "POST",
