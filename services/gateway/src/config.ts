@@ -50,8 +50,12 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   NOTIFICATIONS_URL: z.url().default("http://127.0.0.1:3005"),
   REPORTING_URL: z.url().default("http://127.0.0.1:3006"),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  /** Least time between two audit INSERTs: under load each carries every row journaled meanwhile (no response waits for it). */
-  AUDIT_BATCH_INTERVAL_MS: z.coerce.number().min(0).max(1000).default(10),
+  /**
+   * Least time between two audit INSERTs: under load each carries every row journaled meanwhile
+   * (no response waits for it). PostgreSQL spends ~1 ms per INSERT on top of ~45 µs per row, so
+   * at 1,000 reads/s 100 ms (≈100 rows each) costs it a third of what 10 ms did.
+   */
+  AUDIT_BATCH_INTERVAL_MS: z.coerce.number().min(0).max(1000).default(100),
   /**
    * The audit journal: each audited response is appended here before it is released, and
    * written to PostgreSQL from here (replayed at start after a crash). One directory per
