@@ -139,7 +139,21 @@ function historyActor(actor: Actor) {
 /** Registers a child: record, history and `child.registered` in one transaction. */
 export async function createChild(prisma: PrismaClient, input: ChildInput, actor: Actor): Promise<ChildRecord> {
   try {
-    return await prisma.$transaction(async (tx) => {
+    return await prisma.$transaction((tx) => createChildInTx(tx, input, actor));
+  } catch (err) {
+    // Two registrations of the same ID racing: the unique index decides, the loser gets the pointer.
+    if (isUniqueViolation(err)) {
+      const existing = await prisma.child.findUnique({ where: { idNumber: input.idNumber }, select: { id: true, name: true, villageCode: true } });
+      if (existing) throw duplicateError(existing);
+    }
+    throw err;
+  }
+}
+
+/** Registration within a caller's transaction (a confirmed re-import row); `action` names it in the history. */
+export async function createChildInTx(tx: Tx, input: ChildInput, actor: Actor, action = "created", reason: string | null = null): Promise<ChildRecord> {
+  {
+    {
       const existing = await tx.child.findUnique({ where: { idNumber: input.idNumber }, select: { id: true, name: true, villageCode: true } });
       if (existing) throw duplicateError(existing);
       await assertPlacement(tx, input.villageCode, input.schoolId);
@@ -156,18 +170,11 @@ export async function createChild(prisma: PrismaClient, input: ChildInput, actor
       await tx.parent.createMany({ data: parentRows(id, input.parents ?? []) });
       const child = await getChild(tx, id);
       await tx.childHistory.create({
-        data: { childId: id, revision: 1, action: "created", ...historyActor(actor), changes: diffFields({}, pickEditable(child)) as object },
+        data: { childId: id, revision: 1, action, reason, ...historyActor(actor), changes: diffFields({}, pickEditable(child)) as object },
       });
       await appendToOutbox(tx, [eventFor("child.registered", child, actor, { child: toSnapshot(child) })]);
       return child;
-    });
-  } catch (err) {
-    // Two registrations of the same ID racing: the unique index decides, the loser gets the pointer.
-    if (isUniqueViolation(err)) {
-      const existing = await prisma.child.findUnique({ where: { idNumber: input.idNumber }, select: { id: true, name: true, villageCode: true } });
-      if (existing) throw duplicateError(existing);
     }
-    throw err;
   }
 }
 
@@ -207,7 +214,28 @@ export async function updateChild(
   expectedRevision?: number,
 ): Promise<{ child: ChildRecord; changed: boolean }> {
   try {
-    return await prisma.$transaction(async (tx) => {
+    return await prisma.$transaction((tx) => updateChildInTx(tx, id, patch, actor, expectedRevision));
+  } catch (err) {
+    if (isUniqueViolation(err) && patch.idNumber) {
+      const existing = await prisma.child.findUnique({ where: { idNumber: patch.idNumber }, select: { id: true, name: true, villageCode: true } });
+      if (existing) throw duplicateError(existing);
+    }
+    throw err;
+  }
+}
+
+/** An update within a caller's transaction (a confirmed re-import row); `action`/`reason` name it in the history. */
+export async function updateChildInTx(
+  tx: Tx,
+  id: string,
+  patch: ChildPatch,
+  actor: Actor,
+  expectedRevision?: number,
+  action = "updated",
+  reason: string | null = null,
+): Promise<{ child: ChildRecord; changed: boolean }> {
+  {
+    {
       await lockChild(tx, id);
       const before = await getChild(tx, id);
       if (expectedRevision !== undefined && expectedRevision !== before.revision) {
@@ -239,16 +267,10 @@ export async function updateChild(
         await tx.parent.createMany({ data: parentRows(id, patch.parents) });
       }
       const child = await getChild(tx, id);
-      await tx.childHistory.create({ data: { childId: id, revision, action: "updated", ...historyActor(actor), changes: changes as object } });
+      await tx.childHistory.create({ data: { childId: id, revision, action, reason, ...historyActor(actor), changes: changes as object } });
       await appendToOutbox(tx, [eventFor("child.updated", child, actor, { child: toSnapshot(child), changes })]);
       return { child, changed: true };
-    });
-  } catch (err) {
-    if (isUniqueViolation(err) && patch.idNumber) {
-      const existing = await prisma.child.findUnique({ where: { idNumber: patch.idNumber }, select: { id: true, name: true, villageCode: true } });
-      if (existing) throw duplicateError(existing);
     }
-    throw err;
   }
 }
 
