@@ -56,8 +56,8 @@ describe.skipIf(!canRunWithPairing)("console: 人工结对、移交、解除", (
     // Nothing chosen: the form says so and nothing is sent.
     await dialog.getByRole("button", { name: "确定结对" }).click();
     await dialog.getByText("请选择帮扶人").waitFor();
-    await dialog.getByLabel("帮扶人").click();
-    await page.getByRole("option", { name: /黄秀兰/ }).click();
+    await dialog.getByRole("combobox").click();
+    await page.locator(".ant-select-item-option", { hasText: "黄秀兰" }).click();
     await dialog.getByLabel("备注").fill("家长点名");
     await shot(page, "pairing-manual-desktop", false);
     await dialog.getByRole("button", { name: "确定结对" }).click();
@@ -70,8 +70,8 @@ describe.skipIf(!canRunWithPairing)("console: 人工结对、移交、解除", (
     const transfer = page.getByRole("dialog");
     await transfer.getByRole("button", { name: "确定移交" }).click();
     await transfer.getByText("请填写原因").waitFor();
-    await transfer.getByLabel("移交给").click();
-    await page.getByRole("option", { name: /何志强/ }).click();
+    await transfer.getByRole("combobox").click();
+    await page.locator(".ant-select-item-option", { hasText: "何志强" }).click();
     await transfer.getByLabel("移交原因").fill("黄秀兰外出务工");
     expect((await axeSerious(page)).join("\n")).toBe("");
     await transfer.getByRole("button", { name: "确定移交" }).click();
@@ -80,6 +80,12 @@ describe.skipIf(!canRunWithPairing)("console: 人工结对、移交、解除", (
     const [ended] = await pairings("ended");
     expect(ended).toMatchObject({ endReason: "transferred" });
     expect(ended!.endNote).toContain("黄秀兰外出务工");
+    await row.filter({ hasText: "何志强" }).waitFor();
+    await shot(page, "pairing-active-desktop");
+    const small = await stack.open("changling.supervisor", "/pairing?tab=active", phone);
+    await small.locator("[data-testid=active-pairings] .ant-table-row").first().waitFor();
+    await shot(small, "pairing-active-phone");
+    await small.context().close();
 
     await row
       .filter({ hasText: "何志强" })
@@ -90,12 +96,6 @@ describe.skipIf(!canRunWithPairing)("console: 人工结对、移交、解除", (
     await end.getByRole("button", { name: "确定解除" }).click();
     await page.getByText("已解除结对").waitFor();
     await expect.poll(async () => (await pairings("active")).length).toBe(0);
-    await shot(page, "pairing-active-desktop");
     await page.context().close();
-
-    const small = await stack.open("changling.supervisor", "/pairing?tab=active", phone);
-    await small.getByTestId("active-pairings").waitFor();
-    await shot(small, "pairing-active-phone");
-    await small.context().close();
   }, 240_000);
 });
