@@ -28,6 +28,7 @@ export const createRouter = () =>
             { path: "visits/child/:id", lazy: page(() => import("./pages/visits/ChildVisits")) },
             { path: "visits/scan", lazy: page(() => import("./pages/visits/Scan")) },
             { path: "imports", lazy: page(() => import("./pages/imports")) },
+            { path: "imports/:id/preview", lazy: page(() => import("./pages/imports/ReimportPreview")) },
             { path: "org-units", lazy: page(() => import("./pages/org-units")) },
             { path: "reports", lazy: page(() => import("./pages/reports")) },
             { path: "audit", lazy: page(() => import("./pages/audit")) },

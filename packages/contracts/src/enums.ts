@@ -70,6 +70,7 @@ export const PairingEndReason = z.enum([
   "child_moved", // 儿童迁至其他乡镇或转学
   "helper_deactivated", // 帮扶人调离/停用（含学年交接）
   "manual", // 人工解除
+  "transferred", // 移交给其他帮扶人
 ]);
 export type PairingEndReason = z.infer<typeof PairingEndReason>;
 
@@ -149,6 +150,7 @@ export const labels = {
     child_moved: "儿童迁出或转学",
     helper_deactivated: "帮扶人调离或停用",
     manual: "人工解除",
+    transferred: "移交其他帮扶人",
   } satisfies Record<PairingEndReason, string>,
 } as const;
 

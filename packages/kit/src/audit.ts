@@ -16,10 +16,14 @@ export type AuditAction =
   | "history"
   | "contact-card"
   | "import"
+  | "import-preview"
+  | "import-confirm"
   | "export"
   | "pairing-read"
   | "pairing-decision"
   | "pairing-end"
+  | "pairing-create"
+  | "pairing-transfer"
   | "matching";
 
 export function markAudit(reply: FastifyReply, action: AuditAction, childIds: string[]): void {

@@ -867,8 +867,10 @@ export interface paths {
                                 id: string;
                                 fileName: string;
                                 orgUnit: string;
-                                /** @description queued | running | completed | failed */
+                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
                                 status: string;
+                                /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                                mode: string;
                                 totalRows: number;
                                 processedRows: number;
                                 acceptedRows: number;
@@ -887,11 +889,13 @@ export interface paths {
         put?: never;
         /**
          * 上传乡镇/学校留守儿童登记表（.xlsx），后台逐行校验导入
-         * @description multipart/form-data，字段 file。同一文件重复上传返回同一批次，不会重复建档。
+         * @description multipart/form-data，字段 file。同一文件重复上传返回同一批次，不会重复建档。?mode=update：同一乡镇的登记表重新导入，按身份证号比对，生成预览（新增、变更、缺失），确认后才生效。
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    mode?: "create" | "update";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -909,8 +913,10 @@ export interface paths {
                             id: string;
                             fileName: string;
                             orgUnit: string;
-                            /** @description queued | running | completed | failed */
+                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
                             status: string;
+                            /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                            mode: string;
                             totalRows: number;
                             processedRows: number;
                             acceptedRows: number;
@@ -934,8 +940,10 @@ export interface paths {
                             id: string;
                             fileName: string;
                             orgUnit: string;
-                            /** @description queued | running | completed | failed */
+                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
                             status: string;
+                            /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                            mode: string;
                             totalRows: number;
                             processedRows: number;
                             acceptedRows: number;
@@ -1020,8 +1028,10 @@ export interface paths {
                             id: string;
                             fileName: string;
                             orgUnit: string;
-                            /** @description queued | running | completed | failed */
+                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
                             status: string;
+                            /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                            mode: string;
                             totalRows: number;
                             processedRows: number;
                             acceptedRows: number;
@@ -1088,6 +1098,152 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 重新导入的预览：新增儿童、逐人字段变更（原值 → 新值）、登记表中缺失的儿童 */
+        get: {
+            parameters: {
+                query?: {
+                    kind?: "new" | "changed" | "unchanged" | "missing";
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            batch: {
+                                /** Format: uuid */
+                                id: string;
+                                fileName: string;
+                                orgUnit: string;
+                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
+                                status: string;
+                                /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                                mode: string;
+                                totalRows: number;
+                                processedRows: number;
+                                acceptedRows: number;
+                                rejectedRows: number;
+                                error: string | null;
+                                createdBy: string | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                                duplicateUpload?: boolean;
+                            };
+                            counts: {
+                                new: number;
+                                changed: number;
+                                unchanged: number;
+                                missing: number;
+                                pending: number;
+                                applied: number;
+                                flagged: number;
+                            };
+                            items: {
+                                id: string;
+                                /** @description new | changed | unchanged | missing */
+                                kind: string;
+                                /** @description pending | applied | flagged */
+                                status: string;
+                                idNumber: string;
+                                name: string;
+                                childId: string | null;
+                                sheet: string | null;
+                                rowNumber: number | null;
+                                changes: {
+                                    field: string;
+                                    before: unknown;
+                                    after: unknown;
+                                }[];
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 确认重新导入的预览（全部或逐行）：变更写入档案历史，缺失儿童标记待核实（不删除） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        rows?: string[];
+                        /** @enum {boolean} */
+                        all?: true;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            applied: string[];
+                            counts: {
+                                new: number;
+                                changed: number;
+                                unchanged: number;
+                                missing: number;
+                                pending: number;
+                                applied: number;
+                                flagged: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2445,7 +2601,89 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** 人工结对：督导员直接为儿童指定帮扶人或手拉手伙伴（不经匹配建议，立即生效） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        childId: string;
+                        /** Format: uuid */
+                        helperId: string;
+                        /**
+                         * @default mentor
+                         * @enum {string}
+                         */
+                        kind?: "mentor" | "peer";
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2827,7 +3065,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 解除结对（儿童将重新匹配） */
+        /** 解除结对（须填写原因；儿童将重新匹配） */
         post: {
             parameters: {
                 query?: never;
@@ -2840,7 +3078,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        note?: string | null;
+                        note: string;
                     };
                 };
             };
@@ -2897,6 +3135,149 @@ export interface paths {
                                 username: string | null;
                                 orgUnitCode: string;
                                 schoolId: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pairings/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 移交结对：结束当前结对并改由另一位帮扶人帮扶（须填写原因） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        helperId: string;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ended: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
+                            };
+                            started: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
                             };
                         };
                     };

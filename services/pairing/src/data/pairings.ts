@@ -1,9 +1,10 @@
+import { v7 as uuidv7 } from "uuid";
 import type { Actor, PairingEndReason, PairingKind } from "@shouhu/contracts";
 import { ConflictError, NotFoundError } from "@shouhu/kit";
 import { appendToOutbox, buildEvent, type SqlTx } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
 import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
-import { contains } from "@shouhu/contracts";
+import { contains, countyOf } from "@shouhu/contracts";
 
 export const PRODUCER = "pairing";
 
@@ -252,6 +253,149 @@ export async function endPairing(prisma: PrismaClient, id: string, decider: Deci
     if (ended.length === 0) throw new ConflictError("NOT_ACTIVE", "该结对不在进行中");
     await requestMatching(tx, seen.child.townshipCode, "ended");
     return ended[0]!;
+  });
+}
+
+/** A helper's kind decides the pairing kinds it can hold: a peer student is a 手拉手 buddy, everyone else a mentor. */
+function assertKindFits(kind: PairingKind, helperKind: string, helperName: string): void {
+  if ((kind === "peer") !== (helperKind === "peer_student")) {
+    throw new ConflictError(
+      "KIND_MISMATCH",
+      kind === "peer" ? `${helperName}不是学生伙伴，不能结为手拉手伙伴` : `${helperName}是学生伙伴，只能结为手拉手伙伴`,
+      { field: "helperId" },
+    );
+  }
+}
+
+async function assertRoom(tx: Tx, helper: { active: boolean; capacity: number }, helperId: string, helperName: string): Promise<void> {
+  if (!helper.active) throw new ConflictError("HELPER_INACTIVE", `帮扶人${helperName}已停用，不能结对`, { field: "helperId" });
+  const [{ active }] = (await tx.$queryRawUnsafe<{ active: number }[]>(
+    `SELECT count(*)::int AS active FROM pairings WHERE helper_id = $1::uuid AND status = 'active'`,
+    helperId,
+  )) as [{ active: number }];
+  if (active >= helper.capacity) {
+    throw new ConflictError("HELPER_FULL", `帮扶人${helperName}已结对${active}名儿童，达到上限${helper.capacity}名`, {
+      field: "helperId",
+      active,
+      capacity: helper.capacity,
+    });
+  }
+}
+
+/** Starts an active pairing chosen by a person (not the optimiser), in the caller's transaction, with its event. */
+async function startByHand(
+  tx: Tx,
+  p: { childId: string; helperId: string; kind: PairingKind; reason: string; note: string | null },
+  decider: Decider,
+  today: string,
+): Promise<PairingView> {
+  const [row] = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `INSERT INTO pairings (id, child_id, helper_id, kind, status, match_reason, decided_at, decided_by, decision_note, start_date)
+     VALUES ($8::uuid, $1::uuid, $2::uuid, $3, 'active', $4, now(), $5, $6, $7::date) RETURNING id`,
+    p.childId,
+    p.helperId,
+    p.kind,
+    p.reason,
+    decider.name,
+    p.note,
+    today,
+    uuidv7(),
+  );
+  const [started] = await loadPairings(tx, [row!.id]);
+  await appendToOutbox(tx, [startedEvent(started!, decider.actor)]);
+  return started!;
+}
+
+/** A helper the decider may pair with: inside their county (a township's children may have a helper from the next township). */
+async function visibleHelper(tx: Tx, helperId: string, orgUnit: string): Promise<{ name: string; kind: string; orgUnitCode: string }> {
+  const [h] = await tx.$queryRawUnsafe<{ name: string; kind: string; orgUnitCode: string }[]>(
+    `SELECT name, kind, org_unit_code AS "orgUnitCode" FROM helpers WHERE id = $1::uuid`,
+    helperId,
+  );
+  if (!h || !(contains(orgUnit, h.orgUnitCode) || contains(countyOf(h.orgUnitCode), orgUnit))) throw new NotFoundError("帮扶人", helperId);
+  return h;
+}
+
+/**
+ * Pairs a child with a helper by hand, overriding the optimiser: the child's open proposal of
+ * that kind is withdrawn; a child who already has an active pairing of that kind is refused
+ * (409: transfer it instead). Capacity and the helper's state are checked under the helper's lock.
+ */
+export async function pairByHand(
+  prisma: PrismaClient,
+  input: { childId: string; helperId: string; kind: PairingKind; note: string | null },
+  decider: Decider,
+  today: string,
+): Promise<PairingView> {
+  return prisma.$transaction(async (tx) => {
+    const [child] = await tx.$queryRawUnsafe<{ villageCode: string; townshipCode: string; status: string; name: string }[]>(
+      `SELECT village_code AS "villageCode", township_code AS "townshipCode", status, name FROM children WHERE id = $1::uuid`,
+      input.childId,
+    );
+    if (!child || !contains(decider.orgUnit, child.villageCode)) throw new NotFoundError("儿童", input.childId);
+    const seenHelper = await visibleHelper(tx, input.helperId, decider.orgUnit);
+    await lockTownshipsForChange(tx, [child.townshipCode]);
+    const helper = await lockHelper(tx, input.helperId);
+    assertKindFits(input.kind, helper.kind, seenHelper.name);
+    if (child.status !== "active") throw new ConflictError("CHILD_EXITED", "该儿童已退出关爱对象，不能结对", { field: "childId" });
+    const open = await tx.$queryRawUnsafe<{ id: string; status: string; helperName: string }[]>(
+      `SELECT p.id, p.status, h.name AS "helperName" FROM pairings p JOIN helpers h ON h.id = p.helper_id
+        WHERE p.child_id = $1::uuid AND p.kind = $2 AND p.status IN ('proposed', 'active') FOR UPDATE OF p`,
+      input.childId,
+      input.kind,
+    );
+    const active = open.find((o) => o.status === "active");
+    if (active) {
+      throw new ConflictError("ALREADY_PAIRED", `${child.name}已与${active.helperName}结对，如需更换请使用“移交”`, { field: "childId", pairingId: active.id });
+    }
+    await assertRoom(tx, helper, input.helperId, seenHelper.name);
+    await tx.$executeRawUnsafe(
+      `UPDATE pairings SET status = 'withdrawn', end_reason = 'manual', end_note = '督导员人工结对，建议撤回' WHERE child_id = $1::uuid AND kind = $2 AND status = 'proposed'`,
+      input.childId,
+      input.kind,
+    );
+    return startByHand(tx, { ...input, reason: "manual" }, decider, today);
+  });
+}
+
+/**
+ * Transfers an active pairing to another helper with a reason: the old pairing ends
+ * (reason "transferred", the note saying why) and the new one starts, in one transaction,
+ * with both events. Helpers are locked in id order, so two transfers never deadlock.
+ */
+export async function transferPairing(
+  prisma: PrismaClient,
+  id: string,
+  input: { helperId: string; reason: string },
+  decider: Decider,
+  today: string,
+): Promise<{ ended: PairingView; started: PairingView }> {
+  return prisma.$transaction(async (tx) => {
+    const seen = await visiblePairing(tx, id, decider.orgUnit);
+    const seenHelper = await visibleHelper(tx, input.helperId, decider.orgUnit);
+    if (seen.status !== "active") throw new ConflictError("NOT_ACTIVE", `该结对不在进行中（当前状态：${statusLabel[seen.status] ?? seen.status}），不能移交`);
+    if (input.helperId === seen.helper.id) throw new ConflictError("SAME_HELPER", "移交对象与当前帮扶人相同", { field: "helperId" });
+    const locked = new Map<string, Awaited<ReturnType<typeof lockHelper>>>();
+    for (const hid of [seen.helper.id, input.helperId].sort()) locked.set(hid, await lockHelper(tx, hid));
+    const helper = locked.get(input.helperId)!;
+    assertKindFits(seen.kind, helper.kind, seenHelper.name);
+    await assertRoom(tx, helper, input.helperId, seenHelper.name);
+    const { ended } = await endOpenPairings(tx, {
+      pairingId: id,
+      kinds: [seen.kind],
+      reason: "transferred",
+      actor: decider.actor,
+      today,
+      note: `移交给${seenHelper.name}：${input.reason}`,
+    });
+    if (ended.length === 0) throw new ConflictError("NOT_ACTIVE", "该结对不在进行中，不能移交");
+    const started = await startByHand(
+      tx,
+      { childId: seen.child.id, helperId: input.helperId, kind: seen.kind, reason: "transfer", note: input.reason },
+      decider,
+      today,
+    );
+    return { ended: ended[0]!, started };
   });
 }
 

@@ -4,9 +4,9 @@ import { todayInChina } from "@shouhu/cn";
 import { AppError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { approvePairing, endPairing, listPairingViews, loadPairings, rejectPairing, type Decider } from "../data/pairings.js";
+import { approvePairing, endPairing, listPairingViews, loadPairings, pairByHand, rejectPairing, transferPairing, type Decider } from "../data/pairings.js";
 import { presentPairing } from "./present.js";
-import { DecisionsResponse, PairingPage, PairingResponse } from "./schemas.js";
+import { DecisionsResponse, PairingPage, PairingResponse, TransferResponse } from "./schemas.js";
 import { approvers, teacherOnly } from "./permissions.js";
 import { actorOf, requireRole, scopeOf } from "@shouhu/auth";
 
@@ -34,6 +34,22 @@ const ListQuery = z.object({
 });
 
 const NoteBody = z.object({ note: z.string().trim().max(500).nullish() });
+const reasonText = (what: string) =>
+  z
+    .string({ message: `请填写${what}` })
+    .trim()
+    .min(2, `请填写${what}（至少2个字）`)
+    .max(500, `${what}最多500字`);
+const EndBody = z.object({ note: reasonText("解除原因") }).strict();
+const ManualBody = z
+  .object({
+    childId: z.uuid({ message: "儿童编号格式不正确" }),
+    helperId: z.uuid({ message: "帮扶人编号格式不正确" }),
+    kind: PairingKind.default("mentor"),
+    note: z.string().trim().max(500, "备注最多500字").nullish(),
+  })
+  .strict();
+const TransferBody = z.object({ helperId: z.uuid({ message: "帮扶人编号格式不正确" }), reason: reasonText("移交原因") }).strict();
 const DecisionsBody = z.object({
   ids: z.array(z.uuid()).min(1, "请选择至少一条结对建议").max(500, "一次最多审批500条"),
   action: z.enum(["approve", "reject"]),
@@ -142,13 +158,53 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
 
   app.post(
     "/api/v1/pairings/:id/end",
-    { schema: { tags: ["pairings"], summary: "解除结对（儿童将重新匹配）", params: IdParams, body: NoteBody, response: { 200: PairingResponse } } },
+    { schema: { tags: ["pairings"], summary: "解除结对（须填写原因；儿童将重新匹配）", params: IdParams, body: EndBody, response: { 200: PairingResponse } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, approvers, "解除结对");
-      const p = await endPairing(prisma, request.params.id, deciderOf(principal), today(), request.body.note ?? null);
+      const p = await endPairing(prisma, request.params.id, deciderOf(principal), today(), request.body.note);
       markAudit(reply, "pairing-end", [p.child.id]);
       return presentPairing(principal, p);
+    },
+  );
+
+  app.post(
+    "/api/v1/pairings",
+    {
+      schema: {
+        tags: ["pairings"],
+        summary: "人工结对：督导员直接为儿童指定帮扶人或手拉手伙伴（不经匹配建议，立即生效）",
+        body: ManualBody,
+        response: { 201: PairingResponse },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, approvers, "人工结对");
+      const { childId, helperId, kind, note } = request.body;
+      const p = await pairByHand(prisma, { childId, helperId, kind, note: note ?? null }, deciderOf(principal), today());
+      markAudit(reply, "pairing-create", [p.child.id]);
+      return reply.status(201).send(presentPairing(principal, p));
+    },
+  );
+
+  app.post(
+    "/api/v1/pairings/:id/transfer",
+    {
+      schema: {
+        tags: ["pairings"],
+        summary: "移交结对：结束当前结对并改由另一位帮扶人帮扶（须填写原因）",
+        params: IdParams,
+        body: TransferBody,
+        response: { 200: TransferResponse },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, approvers, "移交结对");
+      const { ended, started } = await transferPairing(prisma, request.params.id, request.body, deciderOf(principal), today());
+      markAudit(reply, "pairing-transfer", [started.child.id]);
+      return { ended: presentPairing(principal, ended), started: presentPairing(principal, started) };
     },
   );
 }

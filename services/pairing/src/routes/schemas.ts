@@ -129,3 +129,5 @@ const RunSummary = z.object({
   durationMs: z.number(),
 });
 export const RunResponse = z.object({ runs: z.array(RunSummary), proposed: z.number().int(), unmatched: z.number().int() });
+
+export const TransferResponse = z.object({ ended: PairingResponse, started: PairingResponse });

@@ -139,28 +139,7 @@ function historyActor(actor: Actor) {
 /** Registers a child: record, history and `child.registered` in one transaction. */
 export async function createChild(prisma: PrismaClient, input: ChildInput, actor: Actor): Promise<ChildRecord> {
   try {
-    return await prisma.$transaction(async (tx) => {
-      const existing = await tx.child.findUnique({ where: { idNumber: input.idNumber }, select: { id: true, name: true, villageCode: true } });
-      if (existing) throw duplicateError(existing);
-      await assertPlacement(tx, input.villageCode, input.schoolId);
-      const id = uuidv7();
-      await tx.child.create({
-        data: {
-          id,
-          ...(childColumns(input) as ReturnType<typeof childColumns> & { birthDate: Date; villageCode: string; townshipCode: string; countyCode: string }),
-          revision: 1,
-          createdBy: actor.id,
-        },
-      });
-      await tx.guardian.createMany({ data: guardianRows(id, input.guardians ?? []) });
-      await tx.parent.createMany({ data: parentRows(id, input.parents ?? []) });
-      const child = await getChild(tx, id);
-      await tx.childHistory.create({
-        data: { childId: id, revision: 1, action: "created", ...historyActor(actor), changes: diffFields({}, pickEditable(child)) as object },
-      });
-      await appendToOutbox(tx, [eventFor("child.registered", child, actor, { child: toSnapshot(child) })]);
-      return child;
-    });
+    return await prisma.$transaction((tx) => createChildInTx(tx, input, actor));
   } catch (err) {
     // Two registrations of the same ID racing: the unique index decides, the loser gets the pointer.
     if (isUniqueViolation(err)) {
@@ -169,6 +148,30 @@ export async function createChild(prisma: PrismaClient, input: ChildInput, actor
     }
     throw err;
   }
+}
+
+/** Registration within a caller's transaction (a confirmed re-import row); `action` names it in the history. */
+export async function createChildInTx(tx: Tx, input: ChildInput, actor: Actor, action = "created", reason: string | null = null): Promise<ChildRecord> {
+  const existing = await tx.child.findUnique({ where: { idNumber: input.idNumber }, select: { id: true, name: true, villageCode: true } });
+  if (existing) throw duplicateError(existing);
+  await assertPlacement(tx, input.villageCode, input.schoolId);
+  const id = uuidv7();
+  await tx.child.create({
+    data: {
+      id,
+      ...(childColumns(input) as ReturnType<typeof childColumns> & { birthDate: Date; villageCode: string; townshipCode: string; countyCode: string }),
+      revision: 1,
+      createdBy: actor.id,
+    },
+  });
+  await tx.guardian.createMany({ data: guardianRows(id, input.guardians ?? []) });
+  await tx.parent.createMany({ data: parentRows(id, input.parents ?? []) });
+  const child = await getChild(tx, id);
+  await tx.childHistory.create({
+    data: { childId: id, revision: 1, action, reason, ...historyActor(actor), changes: diffFields({}, pickEditable(child)) as object },
+  });
+  await appendToOutbox(tx, [eventFor("child.registered", child, actor, { child: toSnapshot(child) })]);
+  return child;
 }
 
 export function pickEditable(child: ChildRecord): Record<string, unknown> {
@@ -207,42 +210,7 @@ export async function updateChild(
   expectedRevision?: number,
 ): Promise<{ child: ChildRecord; changed: boolean }> {
   try {
-    return await prisma.$transaction(async (tx) => {
-      await lockChild(tx, id);
-      const before = await getChild(tx, id);
-      if (expectedRevision !== undefined && expectedRevision !== before.revision) {
-        throw new ConflictError("STALE_REVISION", `档案已被他人修改（当前版本 ${before.revision}），请刷新后重试`, {
-          field: "revision",
-          currentRevision: before.revision,
-        });
-      }
-      const changes = diffFields(pickEditable(before), patch as Record<string, unknown>);
-      if (changes.length === 0) return { child: before, changed: false };
-      if (patch.idNumber !== undefined && patch.idNumber !== before.idNumber) {
-        const other = await tx.child.findUnique({ where: { idNumber: patch.idNumber }, select: { id: true, name: true, villageCode: true } });
-        if (other) throw duplicateError(other);
-      }
-      if (patch.villageCode !== undefined || patch.schoolId !== undefined) {
-        await assertPlacement(tx, patch.villageCode ?? before.villageCode, patch.schoolId === undefined ? before.schoolId : patch.schoolId, {
-          village: patch.villageCode !== undefined && patch.villageCode !== before.villageCode,
-          school: patch.schoolId !== undefined && patch.schoolId !== before.schoolId,
-        });
-      }
-      const revision = before.revision + 1;
-      await tx.child.update({ where: { id }, data: { ...childColumns(patch), revision } });
-      if (patch.guardians !== undefined) {
-        await tx.guardian.deleteMany({ where: { childId: id } });
-        await tx.guardian.createMany({ data: guardianRows(id, patch.guardians) });
-      }
-      if (patch.parents !== undefined) {
-        await tx.parent.deleteMany({ where: { childId: id } });
-        await tx.parent.createMany({ data: parentRows(id, patch.parents) });
-      }
-      const child = await getChild(tx, id);
-      await tx.childHistory.create({ data: { childId: id, revision, action: "updated", ...historyActor(actor), changes: changes as object } });
-      await appendToOutbox(tx, [eventFor("child.updated", child, actor, { child: toSnapshot(child), changes })]);
-      return { child, changed: true };
-    });
+    return await prisma.$transaction((tx) => updateChildInTx(tx, id, patch, actor, expectedRevision));
   } catch (err) {
     if (isUniqueViolation(err) && patch.idNumber) {
       const existing = await prisma.child.findUnique({ where: { idNumber: patch.idNumber }, select: { id: true, name: true, villageCode: true } });
@@ -250,6 +218,52 @@ export async function updateChild(
     }
     throw err;
   }
+}
+
+/** An update within a caller's transaction (a confirmed re-import row); `action`/`reason` name it in the history. */
+export async function updateChildInTx(
+  tx: Tx,
+  id: string,
+  patch: ChildPatch,
+  actor: Actor,
+  expectedRevision?: number,
+  action = "updated",
+  reason: string | null = null,
+): Promise<{ child: ChildRecord; changed: boolean }> {
+  await lockChild(tx, id);
+  const before = await getChild(tx, id);
+  if (expectedRevision !== undefined && expectedRevision !== before.revision) {
+    throw new ConflictError("STALE_REVISION", `档案已被他人修改（当前版本 ${before.revision}），请刷新后重试`, {
+      field: "revision",
+      currentRevision: before.revision,
+    });
+  }
+  const changes = diffFields(pickEditable(before), patch as Record<string, unknown>);
+  if (changes.length === 0) return { child: before, changed: false };
+  if (patch.idNumber !== undefined && patch.idNumber !== before.idNumber) {
+    const other = await tx.child.findUnique({ where: { idNumber: patch.idNumber }, select: { id: true, name: true, villageCode: true } });
+    if (other) throw duplicateError(other);
+  }
+  if (patch.villageCode !== undefined || patch.schoolId !== undefined) {
+    await assertPlacement(tx, patch.villageCode ?? before.villageCode, patch.schoolId === undefined ? before.schoolId : patch.schoolId, {
+      village: patch.villageCode !== undefined && patch.villageCode !== before.villageCode,
+      school: patch.schoolId !== undefined && patch.schoolId !== before.schoolId,
+    });
+  }
+  const revision = before.revision + 1;
+  await tx.child.update({ where: { id }, data: { ...childColumns(patch), revision } });
+  if (patch.guardians !== undefined) {
+    await tx.guardian.deleteMany({ where: { childId: id } });
+    await tx.guardian.createMany({ data: guardianRows(id, patch.guardians) });
+  }
+  if (patch.parents !== undefined) {
+    await tx.parent.deleteMany({ where: { childId: id } });
+    await tx.parent.createMany({ data: parentRows(id, patch.parents) });
+  }
+  const child = await getChild(tx, id);
+  await tx.childHistory.create({ data: { childId: id, revision, action, reason, ...historyActor(actor), changes: changes as object } });
+  await appendToOutbox(tx, [eventFor("child.updated", child, actor, { child: toSnapshot(child), changes })]);
+  return { child, changed: true };
 }
 
 export interface StatusChange extends StatusChangeRequest {

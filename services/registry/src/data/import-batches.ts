@@ -19,7 +19,15 @@ export async function requeueBatch(prisma: PrismaClient, id: string, content: Ui
 
 export async function createBatch(
   prisma: PrismaClient,
-  b: { sha256: string; fileName: string; orgUnit: string; createdBy: string; createdByName: string; content: Uint8Array<ArrayBuffer> },
+  b: {
+    sha256: string;
+    fileName: string;
+    orgUnit: string;
+    createdBy: string;
+    createdByName: string;
+    content: Uint8Array<ArrayBuffer>;
+    mode?: "create" | "update";
+  },
 ): Promise<ImportBatchRow> {
   return prisma.importBatch.create({
     data: {
@@ -28,6 +36,7 @@ export async function createBatch(
       fileName: b.fileName,
       orgUnit: b.orgUnit,
       status: "queued",
+      mode: b.mode ?? "create",
       createdBy: b.createdBy,
       createdByName: b.createdByName,
       file: { create: { content: b.content } },

@@ -11,6 +11,7 @@ import { enqueueImport } from "../routes/imports.js";
 import { AGE_OUT_JOB, ageOutChildren } from "./age-out.js";
 import { SNAPSHOT_JOB, publishRegistrySnapshot } from "./snapshot.js";
 import { runImport, type ParseRegister } from "./import-register.js";
+import { runReimportPreview } from "./reimport-preview.js";
 import { PURGE_EXPORTS_JOB, purgeExpiredExports, runExport, type WriteRegister } from "./export-register.js";
 
 export interface RegistryQueues {
@@ -67,6 +68,16 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
     jobQueues.registryImport,
     async (job) => {
       const { batchId } = job.data as { batchId: string };
+      const mode = (await prisma.importBatch.findUnique({ where: { id: batchId }, select: { mode: true } }))?.mode;
+      if (mode === "update") {
+        // A register uploaded again: staged as a preview, nothing changes until confirmed.
+        const batch = await runReimportPreview(
+          { prisma, pool: deps.pool, ...(deps.parse ? { parse: deps.parse } : {}), today: () => todayInChina(now()) },
+          batchId,
+        );
+        logger.info({ batchId, staged: batch.acceptedRows, rejected: batch.rejectedRows }, "re-import preview ready");
+        return;
+      }
       // No parser given: runImport parses in its worker thread while this one stores.
       const batch = await runImport({ prisma, pool: deps.pool, ...(deps.parse ? { parse: deps.parse } : {}), today: () => todayInChina(now()) }, batchId);
       logger.info({ batchId, accepted: batch.acceptedRows, rejected: batch.rejectedRows }, "import finished");

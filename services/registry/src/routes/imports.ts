@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Queue } from "bullmq";
 import fastifyMultipart from "@fastify/multipart";
@@ -7,12 +7,15 @@ import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { createBatch, findBatch, findBatchOfFile, recentBatches, rejectionsPage, requeueBatch } from "../data/import-batches.js";
 import { IMPORT_JOB } from "../jobs/import-register.js";
-import { registerKeepers } from "./permissions.js";
+import { registerKeepers, reimporters } from "./permissions.js";
 import { readUploadedXlsx } from "./upload.js";
 import { requireRole } from "@shouhu/auth";
 import { contains } from "@shouhu/contracts";
 import { writeRegisterWorkbook } from "../spreadsheet/register-export.js";
-import { ImportBatchList, ImportBatchResponse, RejectionPage } from "./schemas.js";
+import { ImportBatchList, ImportBatchResponse, RejectionPage, ReimportConfirmResponse, ReimportPreview } from "./schemas.js";
+import { confirmRows, previewCounts, previewPage } from "../data/reimport.js";
+import { ConflictError } from "@shouhu/kit";
+import { actorOf } from "@shouhu/auth";
 
 export interface ImportRoutesDeps {
   prisma: PrismaClient;
@@ -21,12 +24,35 @@ export interface ImportRoutesDeps {
 
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
 const IdParams = z.object({ id: z.uuid({ message: "导入批次编号格式不正确" }) });
+const UploadQuery = z.object({
+  mode: z.enum(["create", "update"], { message: "mode 只能是 create（新建档）或 update（重新导入，先预览后确认）" }).default("create"),
+});
+const PreviewQuery = z.object({
+  kind: z.enum(["new", "changed", "unchanged", "missing"], { message: "kind 只能是 new、changed、unchanged 或 missing" }).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, "cursor 格式不正确")
+    .optional(),
+  limit: z.coerce.number({ message: "limit 须为数字" }).int().min(1, "limit 至少为1").max(500, "limit 最多为500").default(100),
+});
+const ConfirmBody = z
+  .object({
+    rows: z
+      .array(z.string().regex(/^\d{1,18}$/, "行编号格式不正确"), { message: "rows 须为行编号数组" })
+      .min(1, "请至少选择一行")
+      .max(1000, "一次最多确认1000行")
+      .optional(),
+    all: z.literal(true, { message: "all 只能为 true" }).optional(),
+  })
+  .strict()
+  .refine((b) => (b.rows ? !b.all : b.all === true), { message: "请选择要确认的行（rows），或确认全部（all: true）", path: ["rows"] });
 const PageQuery = z.object({ cursor: z.coerce.number().int().positive().optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
 
 function presentBatch(b: {
   id: string;
   fileName: string;
   status: string;
+  mode: string;
   totalRows: number;
   processedRows: number;
   acceptedRows: number;
@@ -42,6 +68,7 @@ function presentBatch(b: {
     fileName: b.fileName,
     orgUnit: b.orgUnit,
     status: b.status,
+    mode: b.mode,
     totalRows: b.totalRows,
     processedRows: b.processedRows,
     acceptedRows: b.acceptedRows,
@@ -73,7 +100,9 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       schema: {
         tags: ["imports"],
         summary: "上传乡镇/学校留守儿童登记表（.xlsx），后台逐行校验导入",
-        description: "multipart/form-data，字段 file。同一文件重复上传返回同一批次，不会重复建档。",
+        description:
+          "multipart/form-data，字段 file。同一文件重复上传返回同一批次，不会重复建档。?mode=update：同一乡镇的登记表重新导入，按身份证号比对，生成预览（新增、变更、缺失），确认后才生效。",
+        querystring: UploadQuery,
         response: { 200: ImportBatchResponse, 202: ImportBatchResponse },
       },
     },
@@ -81,6 +110,23 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       const principal = request.principal!;
       requireRole(principal, registerKeepers, "批量导入");
       const { content, fileName } = await readUploadedXlsx(request, { maxFileBytes: MAX_FILE_BYTES });
+      if (request.query.mode === "update") {
+        requireRole(principal, reimporters, "重新导入登记表");
+        // Every re-import is its own preview (the children may have changed since the last one):
+        // keyed by a fresh id, not the content, so it never answers an earlier batch.
+        const batch = await createBatch(prisma, {
+          sha256: createHash("sha256").update(content).update(randomUUID()).digest("hex"),
+          fileName: fileName || "register.xlsx",
+          orgUnit: principal.orgUnit,
+          createdBy: principal.userId,
+          createdByName: principal.name,
+          content,
+          mode: "update",
+        });
+        await enqueueImport(deps.imports.queue, batch.id);
+        markAudit(reply, "import", []);
+        return reply.status(202).send({ ...presentBatch(batch), duplicateUpload: false });
+      }
       const sha = createHash("sha256").update(content).digest("hex");
       const existing = await findBatchOfFile(prisma, sha, principal.orgUnit);
       if (existing && existing.status !== "failed") {
@@ -145,6 +191,73 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
         items: page.map((r) => ({ sheet: r.sheet, rowNumber: r.rowNumber, name: r.name, reasons: r.reasons, existingChildId: r.existingChildId })),
         nextCursor: rows.length > request.query.limit ? String(page[page.length - 1]!.id) : null,
       };
+    },
+  );
+
+  app.get(
+    "/api/v1/imports/:id/preview",
+    {
+      schema: {
+        tags: ["imports"],
+        summary: "重新导入的预览：新增儿童、逐人字段变更（原值 → 新值）、登记表中缺失的儿童",
+        params: IdParams,
+        querystring: PreviewQuery,
+        response: { 200: ReimportPreview },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, reimporters, "查看导入预览");
+      const batch = await visibleBatch(prisma, principal, request.params.id);
+      if (batch.mode !== "update") throw new ConflictError("NOT_A_REIMPORT", "该批次不是重新导入，没有预览", { field: "id" });
+      const { kind, cursor, limit } = request.query;
+      const rows = await previewPage(prisma, batch.id, kind ?? null, cursor, limit);
+      const page = rows.slice(0, limit);
+      markAudit(
+        reply,
+        "import-preview",
+        page.flatMap((r) => (r.childId ? [r.childId] : [])),
+      );
+      return {
+        batch: presentBatch(batch),
+        counts: await previewCounts(prisma, batch.id),
+        items: page.map((r) => ({
+          id: r.id,
+          kind: r.kind,
+          status: r.status,
+          idNumber: r.idNumber,
+          name: r.name,
+          childId: r.childId,
+          sheet: r.sheet,
+          rowNumber: r.rowNumber,
+          changes: r.changes as { field: string; before: unknown; after: unknown }[],
+        })),
+        nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+      };
+    },
+  );
+
+  app.post(
+    "/api/v1/imports/:id/confirm",
+    {
+      schema: {
+        tags: ["imports"],
+        summary: "确认重新导入的预览（全部或逐行）：变更写入档案历史，缺失儿童标记待核实（不删除）",
+        params: IdParams,
+        body: ConfirmBody,
+        response: { 200: ReimportConfirmResponse },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, reimporters, "确认重新导入");
+      const batch = await visibleBatch(prisma, principal, request.params.id);
+      if (batch.mode !== "update") throw new ConflictError("NOT_A_REIMPORT", "该批次不是重新导入，无需确认", { field: "id" });
+      if (batch.status !== "preview") throw new ConflictError("PREVIEW_NOT_READY", "预览尚未生成完毕，请稍后再确认", { field: "id" });
+      const actor = actorOf(principal);
+      const { applied, childIds } = await confirmRows(prisma, batch.id, request.body.rows ?? null, actor);
+      markAudit(reply, "import-confirm", childIds);
+      return { applied, counts: await previewCounts(prisma, batch.id) };
     },
   );
 }

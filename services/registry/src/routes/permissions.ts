@@ -9,6 +9,12 @@ export const registrars: Role[] = ["county-admin", "federation-officer", "townsh
 /** Who may bulk-import or export registers. */
 export const registerKeepers: Role[] = ["county-admin", "federation-officer", "township-supervisor"];
 
+/**
+ * Who may re-import a register and see and confirm its preview: the roles that see a child's
+ * file in full (the preview shows ID numbers, phones and notes old → new), in their own unit.
+ */
+export const reimporters: Role[] = ["county-admin", "township-supervisor"];
+
 /** Writes are only allowed inside the writer's own org unit. */
 export function requireWithin(principal: Principal, villageCode: string): void {
   if (!contains(principal.orgUnit, villageCode)) throw new ForbiddenError(`无权在该地区建档或修改：${villageCode}`);

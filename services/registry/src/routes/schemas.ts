@@ -102,7 +102,8 @@ export const ImportBatchResponse = z.object({
   id: z.uuid(),
   fileName: z.string(),
   orgUnit: z.string(),
-  status: z.string().describe("queued | running | completed | failed"),
+  status: z.string().describe("queued | running | completed | failed | preview (a re-import waiting for confirmation)"),
+  mode: z.string().describe("create (new children registered at once) | update (a register uploaded again: preview, then confirm)"),
   totalRows: z.number().int(),
   processedRows: z.number().int(),
   acceptedRows: z.number().int(),
@@ -127,6 +128,34 @@ export const RejectionPage = z.object({
   ),
   nextCursor: z.string().nullable(),
 });
+const FieldChangeView = z.object({ field: z.string(), before: z.unknown(), after: z.unknown() });
+export const ReimportPreview = z.object({
+  batch: ImportBatchResponse,
+  counts: z.object({
+    new: z.number().int(),
+    changed: z.number().int(),
+    unchanged: z.number().int(),
+    missing: z.number().int(),
+    pending: z.number().int(),
+    applied: z.number().int(),
+    flagged: z.number().int(),
+  }),
+  items: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string().describe("new | changed | unchanged | missing"),
+      status: z.string().describe("pending | applied | flagged"),
+      idNumber: z.string(),
+      name: z.string(),
+      childId: z.string().nullable(),
+      sheet: z.string().nullable(),
+      rowNumber: z.number().int().nullable(),
+      changes: z.array(FieldChangeView),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+export const ReimportConfirmResponse = z.object({ applied: z.array(z.string()), counts: ReimportPreview.shape.counts });
 
 // Compile-time: the record the routes present fits the documented answer, field for field both ways.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

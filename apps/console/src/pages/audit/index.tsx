@@ -28,9 +28,13 @@ const actionLabel: Record<string, string> = {
   update: "修改",
   "status-change": "变更状态",
   import: "导入",
+  "import-preview": "查看导入预览",
+  "import-confirm": "确认重新导入",
   "pairing-read": "查看结对",
   "pairing-decision": "审批结对",
   "pairing-end": "解除结对",
+  "pairing-create": "人工结对",
+  "pairing-transfer": "移交结对",
   matching: "结对匹配",
 };
 

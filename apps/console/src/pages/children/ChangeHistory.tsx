@@ -3,7 +3,7 @@ import type { HistoryEntry } from "../../services/models";
 import { label, labels } from "../../services/labels";
 import { ROLE_LABELS } from "../../access";
 
-const fieldLabels: Record<string, string> = {
+export const fieldLabels: Record<string, string> = {
   idNumber: "身份证号",
   name: "姓名",
   sex: "性别",
@@ -35,10 +35,17 @@ const enumOf: Record<string, keyof typeof labels> = {
   status: "status",
   exitReason: "exitReason",
 };
-const actionLabels: Record<string, string> = { created: "建档", updated: "修改", status_changed: "变更状态" };
+const actionLabels: Record<string, string> = {
+  created: "建档",
+  updated: "修改",
+  status_changed: "变更状态",
+  imported: "批量导入",
+  reimported: "重新导入更新",
+  "review-flagged": "待核实（登记表中缺失）",
+};
 
 /** A recorded value as staff read it; `***` is what the API sends for a field this role may not see. */
-function Value({ field, v }: { field: string; v: unknown }) {
+export function Value({ field, v }: { field: string; v: unknown }) {
   if (v === "***")
     return (
       <span>

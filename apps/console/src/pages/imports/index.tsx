@@ -1,5 +1,6 @@
 import { useState } from "react";
-import { App, Alert, Button, Card, Flex, Grid, Progress, Space, Table, Tag, Typography, Upload } from "antd";
+import { App, Alert, Button, Card, Flex, Grid, Progress, Radio, Space, Table, Tag, Typography, Upload } from "antd";
+import { useNavigate } from "react-router";
 import { DownloadOutlined, InboxOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import dayjs from "dayjs";
@@ -11,10 +12,11 @@ const STATUS: Record<string, { text: string; color: string }> = {
   running: { text: "导入中", color: "processing" },
   completed: { text: "已完成", color: "success" },
   failed: { text: "失败", color: "error" },
+  preview: { text: "待确认", color: "warning" },
   rejected: { text: "整表未导入", color: "error" },
 };
 const statusOf = (s: string) => STATUS[s] ?? { text: s, color: "default" };
-const done = (b: ImportBatch) => ["completed", "failed", "rejected"].includes(b.status);
+const done = (b: ImportBatch) => ["completed", "failed", "rejected", "preview"].includes(b.status);
 
 /** Every rejection of a batch (the API pages by cursor; a register has at most a few thousand rows). */
 async function allRejections(id: string): Promise<ImportRejection[]> {
@@ -49,6 +51,8 @@ export default function ImportPage() {
   const screens = Grid.useBreakpoint();
   const qc = useQueryClient();
   const [current, setCurrent] = useState<string | null>(null);
+  const [mode, setMode] = useState<"create" | "update">("create");
+  const navigate = useNavigate();
 
   const batches = useQuery({
     queryKey: ["imports"],
@@ -72,12 +76,14 @@ export default function ImportPage() {
     mutationFn: async (file: File) => {
       const body = new FormData();
       body.append("file", file);
-      return unwrap<ImportBatch>(api.POST("/api/v1/imports", { body: body as never, bodySerializer: () => body }));
+      return unwrap<ImportBatch>(api.POST("/api/v1/imports", { params: { query: { mode } }, body: body as never, bodySerializer: () => body }));
     },
     onSuccess: (b) => {
       setCurrent(b.id);
       void qc.invalidateQueries({ queryKey: ["imports"], exact: true });
-      message.success(b.duplicateUpload ? "该文件已上传过，显示原批次结果" : "已上传，正在逐行校验导入");
+      message.success(
+        b.duplicateUpload ? "该文件已上传过，显示原批次结果" : b.mode === "update" ? "已上传，正在与现有档案比对，生成预览" : "已上传，正在逐行校验导入",
+      );
     },
     onError: (err) => message.error(err instanceof ApiError ? err.message : "上传失败"),
   });
@@ -102,6 +108,16 @@ export default function ImportPage() {
           </Button>
         }
       >
+        <Radio.Group
+          value={mode}
+          onChange={(e) => setMode(e.target.value as "create" | "update")}
+          style={{ marginBottom: 12 }}
+          aria-label="导入方式"
+          options={[
+            { value: "create", label: "新建档（已建档的儿童不会重复导入）" },
+            { value: "update", label: "重新导入更新（按身份证号比对，预览确认后生效）" },
+          ]}
+        />
         <div data-testid="import-upload">
           <Upload.Dragger
             accept=".xlsx"
@@ -137,6 +153,19 @@ export default function ImportPage() {
             <Typography.Text type={b.rejectedRows ? "danger" : "secondary"}>未导入 {b.rejectedRows} 行</Typography.Text>
           </Space>
           {b.error && <Alert type="error" showIcon style={{ marginTop: 12 }} title={b.error} />}
+          {b.status === "preview" && (
+            <Alert
+              type="warning"
+              showIcon
+              style={{ marginTop: 12 }}
+              title="比对完成，档案尚未改动：请查看预览并确认"
+              action={
+                <Button type="primary" onClick={() => navigate(`/imports/${b.id}/preview`)}>
+                  查看预览
+                </Button>
+              }
+            />
+          )}
         </Card>
       )}
 

@@ -7,11 +7,12 @@ import type { MatchRun, UnpairedPage, UnpairedSummary } from "../../services/mod
 import { riskColor } from "../../services/labels";
 import { useVillageNames } from "../../services/hooks";
 import { useAccess } from "../../auth/session";
+import { PairByHandButton } from "./ManualPairing";
 
 type VillageRow = UnpairedSummary["orgUnits"][number];
 
 /** The children of one village still without a mentor: waiting for approval, or why matching found nobody. */
-function VillageChildren({ villageCode }: { villageCode: string }) {
+function VillageChildren({ villageCode, canPair }: { villageCode: string; canPair: boolean }) {
   const list = useQuery({
     queryKey: ["unpaired", "children", villageCode],
     queryFn: () => unwrap<UnpairedPage>(api.GET("/api/v1/unpaired-children", { params: { query: { orgUnit: villageCode, limit: 200 } } })),
@@ -23,7 +24,7 @@ function VillageChildren({ villageCode }: { villageCode: string }) {
       dataSource={list.data?.items ?? []}
       locale={{ emptyText: "本村儿童均已结对" }}
       renderItem={(c) => (
-        <List.Item>
+        <List.Item actions={canPair ? [<PairByHandButton key="pair" child={c} />] : []}>
           <List.Item.Meta
             title={
               <span>
@@ -128,7 +129,7 @@ export default function Unpaired({ canRunMatching }: { canRunMatching: boolean }
           childrenColumnName: "subRows",
           expandedRowKeys: expanded,
           onExpandedRowsChange: (keys) => setExpanded(keys as string[]),
-          expandedRowRender: (r) => <VillageChildren villageCode={r.villageCode} />,
+          expandedRowRender: (r) => <VillageChildren villageCode={r.villageCode} canPair={access.canApprovePairings} />,
           expandRowByClick: true,
         }}
       />

@@ -4,6 +4,7 @@ import { useAccess } from "../../auth/session";
 import Proposals from "./Proposals";
 import Helpers from "./Helpers";
 import Unpaired from "./Unpaired";
+import ActivePairings from "./ManualPairing";
 
 /**
  * 结对帮扶: the optimiser's proposals to approve, the helpers and their load, and the
@@ -25,6 +26,7 @@ export default function PairingPage() {
         destroyOnHidden
         items={[
           { key: "proposals", label: "待审批建议", children: <Proposals canDecide={access.canApprovePairings} /> },
+          { key: "active", label: "结对中", children: <ActivePairings canDecide={access.canApprovePairings} /> },
           { key: "helpers", label: "帮扶人", children: <Helpers /> },
           { key: "unpaired", label: "未结对儿童", children: <Unpaired canRunMatching={access.canRunMatching} /> },
         ]}

@@ -1,0 +1,220 @@
+import ExcelJS from "exceljs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runImport } from "../src/jobs/import-register.js";
+import { runReimportPreview } from "../src/jobs/reimport-preview.js";
+import { updateChild } from "../src/data/children.js";
+import { residentId, registryTest, type Harness } from "./harness.js";
+
+let h: Harness;
+registryTest("reimport").beforeAll(async ({ registry }) => {
+  h = registry;
+});
+
+const headers = [
+  "序号",
+  "姓名",
+  "性别",
+  "出生日期",
+  "身份证号",
+  "户籍地址",
+  "就读学校",
+  "年级",
+  "班级",
+  "留守类型",
+  "监护人姓名",
+  "与儿童关系",
+  "监护人电话",
+  "帮扶责任人",
+];
+type Row = Partial<Record<string, unknown>>;
+
+function person(seq: number, overrides: Row = {}): Row {
+  const birth = `2014-0${(seq % 9) + 1}-1${seq % 9}`;
+  const sex = seq % 2 ? "male" : "female";
+  return {
+    序号: seq,
+    姓名: `学生${seq}`,
+    性别: sex === "male" ? "男" : "女",
+    出生日期: birth,
+    身份证号: residentId("360999", birth, 300 + seq, sex),
+    户籍地址: "长岭乡长岭村3组",
+    就读学校: "长岭乡中心小学",
+    年级: "三年级",
+    班级: "1班",
+    留守类型: "双留守",
+    监护人姓名: "王奶奶",
+    与儿童关系: "祖母",
+    监护人电话: "13907310002",
+    ...overrides,
+  };
+}
+
+async function workbook(rows: Row[]): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet("长岭乡");
+  ws.addRow(["长岭乡农村留守儿童信息登记表"]);
+  ws.addRow(headers);
+  for (const r of rows) ws.addRow(headers.map((k) => r[k] ?? null));
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+async function upload(content: Buffer, username = "changling.supervisor", query = "?mode=update") {
+  const boundary = "----shouhu" + Math.random().toString(16).slice(2);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="register.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return h.app.inject({
+    method: "POST",
+    url: `/api/v1/imports${query}`,
+    headers: { ...(await h.as(username)), "content-type": `multipart/form-data; boundary=${boundary}` },
+    payload: Buffer.concat([head, content, tail]),
+  });
+}
+
+const deps = () => ({ prisma: h.prisma, pool: h.pool, today: () => "2026-11-22", batchSize: 2 });
+const supervisor = () => h.as("changling.supervisor");
+const preview = async (id: string, query = "", user = "changling.supervisor") =>
+  h.app.inject({ url: `/api/v1/imports/${id}/preview${query}`, headers: await h.as(user) });
+const confirm = async (id: string, body: unknown, user = "changling.supervisor") =>
+  h.app.inject({ method: "POST", url: `/api/v1/imports/${id}/confirm`, headers: await h.as(user), payload: body as object });
+
+describe("re-importing a township register", () => {
+  let batchId: string;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    // The register as first imported: children 1–4.
+    const first = await upload(await workbook([1, 2, 3, 4].map((i) => person(i))), "changling.supervisor", "");
+    await runImport({ ...deps(), parse: undefined }, first.json().id);
+    for (const c of await h.prisma.child.findMany({ where: { importBatchId: first.json().id } })) ids[c.name] = c.id;
+    expect(Object.keys(ids)).toHaveLength(4);
+  });
+
+  it("stages a preview — new, changed (old → new), missing — and changes nothing until confirmed", async () => {
+    const before = await h.prisma.child.findMany({ orderBy: { id: "asc" } });
+    const res = await upload(
+      await workbook([
+        person(1), // unchanged
+        person(2, { 班级: "2班", 监护人电话: "13907319999" }), // changed
+        person(3, { 户籍地址: "石门镇石门村1组" }), // moved outside the uploader's township: rejected
+        person(5), // new
+        person(6, { 身份证号: "123" }), // bad row
+      ]),
+    );
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ mode: "update", status: "queued" });
+    batchId = res.json().id;
+    const batch = await runReimportPreview(deps(), batchId);
+    expect(batch.status).toBe("preview");
+
+    const p = await preview(batchId);
+    expect(p.statusCode).toBe(200);
+    const body = p.json();
+    expect(body.counts).toMatchObject({ new: 1, changed: 1, unchanged: 1, missing: 2, pending: 4 });
+    const byName = new Map(
+      (body.items as { name: string; kind: string; changes: { field: string; before: unknown; after: unknown }[] }[]).map((i) => [i.name, i]),
+    );
+    expect(byName.get("学生5")!.kind).toBe("new");
+    expect(byName.get("学生2")!.kind).toBe("changed");
+    expect(byName.get("学生2")!.changes).toEqual(expect.arrayContaining([{ field: "className", before: "1班", after: "2班" }]));
+    expect(byName.get("学生2")!.changes.find((c) => c.field === "guardians")).toBeTruthy();
+    // 学生3's row was refused (outside the township), so the child counts as missing; 学生4 is not in the file.
+    expect(byName.get("学生3")!.kind).toBe("missing");
+    expect(byName.get("学生4")!.kind).toBe("missing");
+    expect(byName.has("学生1")).toBe(false); // unchanged rows only with ?kind=unchanged
+    const rejections = (await h.app.inject({ url: `/api/v1/imports/${batchId}/rejections`, headers: await supervisor() })).json().items;
+    expect(rejections).toHaveLength(2);
+
+    // Nothing changed.
+    expect(await h.prisma.child.findMany({ orderBy: { id: "asc" } })).toEqual(before);
+    const paged = await preview(batchId, "?kind=missing&limit=1");
+    expect(paged.json().items).toHaveLength(1);
+    expect(paged.json().nextCursor).toBeTruthy();
+  });
+
+  it("bad input is a 4xx naming the field; other townships see nothing", async () => {
+    expect((await upload(await workbook([person(1)]), "changling.supervisor", "?mode=replace")).json().error.details).toEqual([
+      expect.objectContaining({ field: "mode" }),
+    ]);
+    for (const bad of [{}, { rows: [] }, { rows: ["x"] }, { all: false }, { rows: ["1"], all: true }, { rows: ["1"], extra: 1 }]) {
+      const r = await confirm(batchId, bad);
+      expect(r.statusCode, JSON.stringify(bad)).toBe(400);
+      expect(JSON.stringify(r.json().error)).toMatch(/rows|all|extra/);
+      expect(r.json().error.message).toMatch(/[\u4e00-\u9fa5]/);
+    }
+    expect((await preview(batchId, "?kind=deleted")).json().error.details).toEqual([expect.objectContaining({ field: "kind" })]);
+    expect((await preview("not-a-uuid")).statusCode).toBe(400);
+    expect((await preview(batchId, "", "shimen.supervisor")).statusCode).toBe(404);
+    expect((await confirm(batchId, { all: true }, "shimen.supervisor")).statusCode).toBe(404);
+    expect((await confirm(batchId, { all: true }, "changling.director")).statusCode).toBe(403);
+    expect((await confirm(batchId, { all: true }, "changling.teacher")).statusCode).toBe(403);
+    // The preview shows ID numbers and phones in full: federation officers (masked view) may not re-import.
+    expect((await preview(batchId, "", "federation.officer")).statusCode).toBe(403);
+    expect((await upload(await workbook([person(1)]), "federation.officer")).statusCode).toBe(403);
+  });
+
+  it("confirms per row; a second confirm of the row is a 409", async () => {
+    const items = (await preview(batchId)).json().items as { id: string; name: string }[];
+    const row2 = items.find((i) => i.name === "学生2")!;
+    const ok = await confirm(batchId, { rows: [row2.id] });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().applied).toEqual([row2.id]);
+    const child = await h.prisma.child.findUnique({ where: { id: ids["学生2"] }, include: { guardians: true } });
+    expect(child).toMatchObject({ className: "2班", revision: 2 });
+    expect(child!.guardians[0]!.phone).toBe("13907319999");
+    const history = await h.prisma.childHistory.findFirst({ where: { childId: ids["学生2"], revision: 2 } });
+    expect(history).toMatchObject({ action: "reimported" });
+    expect(history!.reason).toContain(batchId);
+    expect(await h.prisma.outboxEvent.count({ where: { type: "child.updated", subject: ids["学生2"] } })).toBe(1);
+
+    const again = await confirm(batchId, { rows: [row2.id] });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error).toMatchObject({ code: "ALREADY_CONFIRMED" });
+    expect(again.json().error.message).toContain("学生2");
+  });
+
+  it("a stale preview (the child changed since) is refused whole with a 409, nothing applied", async () => {
+    await updateChild(h.prisma, ids["学生4"]!, { remarks: "已转学" }, { kind: "user", id: "t", name: "测试" });
+    const pendingBefore = (await preview(batchId)).json().counts.pending;
+    const res = await confirm(batchId, { all: true });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error).toMatchObject({ code: "PREVIEW_STALE", details: { field: "rows" } });
+    expect(res.json().error.message).toContain("学生4");
+    expect((await preview(batchId)).json().counts.pending).toBe(pendingBefore);
+    expect(await h.prisma.child.count({ where: { name: "学生5" } })).toBe(0);
+  });
+
+  it("a fresh re-import confirmed whole registers the new, flags the missing for review and deletes nobody", async () => {
+    const res = await upload(await workbook([person(1), person(2, { 班级: "2班", 监护人电话: "13907319999" }), person(5)]));
+    const id = res.json().id;
+    await runReimportPreview(deps(), id);
+    expect((await preview(id)).json().counts).toMatchObject({ new: 1, changed: 0, unchanged: 2, missing: 2 });
+    const all = await confirm(id, { all: true });
+    expect(all.statusCode).toBe(200);
+    expect(all.json().counts).toMatchObject({ pending: 0, applied: 1, flagged: 2 });
+    const added = await h.prisma.child.findFirst({ where: { name: "学生5" } });
+    expect(added).toBeTruthy();
+    expect(await h.prisma.childHistory.findFirst({ where: { childId: added!.id } })).toMatchObject({ action: "imported" });
+    for (const name of ["学生3", "学生4"]) {
+      const c = await h.prisma.child.findUnique({ where: { id: ids[name] } });
+      expect(c).toMatchObject({ status: "active" });
+      const last = await h.prisma.childHistory.findFirst({ where: { childId: ids[name] }, orderBy: { revision: "desc" } });
+      expect(last).toMatchObject({ action: "review-flagged" });
+      expect(last!.reason).toMatch(/待核实/);
+    }
+    const twice = await confirm(id, { all: true });
+    expect(twice.statusCode).toBe(409);
+    expect(twice.json().error.code).toBe("ALREADY_CONFIRMED");
+  });
+
+  it("two confirms at once apply each row exactly once", async () => {
+    const res = await upload(await workbook([person(1), person(2, { 班级: "3班" }), person(5), person(7)]));
+    const id = res.json().id;
+    await runReimportPreview(deps(), id);
+    const [a, b] = await Promise.all([confirm(id, { all: true }), confirm(id, { all: true })]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    expect(await h.prisma.child.count({ where: { name: "学生7" } })).toBe(1);
+    expect((await h.prisma.child.findUnique({ where: { id: ids["学生2"] } }))!.className).toBe("3班");
+  });
+});
