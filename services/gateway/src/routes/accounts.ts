@@ -114,7 +114,7 @@ function email(raw: string | null | undefined): string | null | undefined {
 }
 
 /** A temporary password staff can read aloud: no 0/O, 1/l/I; letters, digits and a sign. */
-export function temporaryPassword(): string {
+function temporaryPassword(): string {
   const letters = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz";
   const digits = "23456789";
   const pick = (set: string, n: number) => Array.from({ length: n }, () => set[randomInt(set.length)]).join("");
