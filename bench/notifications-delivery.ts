@@ -20,9 +20,10 @@ import { Queue, Worker } from "bullmq";
 import { createPgPool, migrate } from "@shouhu/db";
 import { eventsQueue, type Envelope } from "@shouhu/contracts";
 import { BATCH_JOB, batchJobId, buildEvent, createEventConsumer, eventJobOptions, inPgTransaction, type SqlTx } from "@shouhu/messaging";
-import { createTestDatabase, devUsersFile, realmFile, testPrefix } from "@shouhu/testing";
+import { createTestDatabase, startTestIssuer, testPrefix } from "@shouhu/testing";
+import { KeycloakAccounts } from "@shouhu/auth/keycloak-accounts";
 import { createPrisma } from "../services/notifications/src/data/db.js";
-import { syncDirectoryFromRealm } from "../services/notifications/src/data/directory.js";
+import { syncDirectoryFromKeycloak } from "../services/notifications/src/data/directory.js";
 import { inChildBatch, notificationHandlers } from "../services/notifications/src/events/handlers.js";
 import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
 
@@ -79,7 +80,16 @@ const pool = createPgPool(db.url, { max: concurrency });
 const queues: Queue[] = [];
 try {
   await migrate({ databaseUrl: db.url, migrationsDir: `${root}/services/notifications/prisma/migrations` });
-  await syncDirectoryFromRealm(prisma, realmFile, devUsersFile);
+  // The staff directory from the dev issuer's admin API, as the service syncs it from Keycloak.
+  const issuer = await startTestIssuer();
+  try {
+    await syncDirectoryFromKeycloak(
+      prisma,
+      new KeycloakAccounts({ issuerUrl: issuer.issuerUrl, clientId: "shouhu-directory", clientSecret: "shouhu-directory-secret" }),
+    );
+  } finally {
+    await issuer.close();
+  }
   const events = Array.from({ length: N }, (_, i) => visitDue(i));
   console.log(`${N} visit.due events, concurrency ${concurrency}; ${os.cpus().length} × ${os.cpus()[0]?.model}, node ${process.version}`);
 

@@ -77,7 +77,13 @@ const processes = [
   {
     name: "notifications",
     entry: "services/notifications/dist/main.js",
-    env: { PORT: env("NOTIFICATIONS_PORT", "3005"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_notifications`, DEV_USERS_FILE: devUsersFile },
+    env: {
+      PORT: env("NOTIFICATIONS_PORT", "3005"),
+      ROLE: "all",
+      DATABASE_URL: `${pg}/shouhu_notifications`,
+      // The staff directory comes from the issuer's admin API (the realm's dev default secret).
+      KEYCLOAK_DIRECTORY_SECRET: env("SHOUHU_DIRECTORY_SECRET", "shouhu-directory-secret"),
+    },
     health: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}/readyz`,
   },
   {
@@ -91,6 +97,8 @@ const processes = [
     entry: "services/gateway/dist/main.js",
     env: {
       PORT: env("GATEWAY_PORT", "3000"),
+      // The accounts API signs in to the issuer's admin API as shouhu-accounts (the realm's dev default secret).
+      KEYCLOAK_ACCOUNTS_SECRET: env("SHOUHU_ACCOUNTS_SECRET", "shouhu-accounts-secret"),
       DATABASE_URL: `${pg}/shouhu_gateway`,
       DATABASE_RUNTIME_URL: runtimeUrl(pg, "shouhu_gateway_app", "shouhu_gateway"),
       REGISTRY_URL: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}`,

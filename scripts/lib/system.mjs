@@ -59,6 +59,8 @@ export function createSystem(options) {
         PORT: String(ports.issuer),
         ISSUER_PUBLIC_URL: issuerUrl.replace(/\/realms\/shouhu$/, ""),
         ISSUER_KEY_FILE: path.join(tmp, "issuer-key.json"),
+        // This throwaway system's own user store (accounts made through the admin API).
+        DEV_ISSUER_USERS_STORE: path.join(tmp, "issuer-users.json"),
         // A realm whose console client accepts this system's gateway as redirect target (the browser bench signs in).
         ...(options.realmFile ? { REALM_FILE: options.realmFile } : {}),
       },
@@ -67,7 +69,8 @@ export function createSystem(options) {
     ...SERVICES.map((s) => ({
       name: s,
       entry: `services/${s}/dist/main.js`,
-      env: { PORT: String(ports[s]), ROLE: "all" },
+      // notifications syncs its staff directory from the issuer's admin API (the realm's dev default secret).
+      env: { PORT: String(ports[s]), ROLE: "all", ...(s === "notifications" ? { KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret" } : {}) },
       database: `shouhu_${s}`,
       health: `http://127.0.0.1:${ports[s]}/readyz`,
     })),
@@ -75,7 +78,12 @@ export function createSystem(options) {
       name: "gateway",
       entry: "services/gateway/dist/main.js",
       // The audit journal with the rest of this throwaway system: never replayed into another's database.
-      env: { PORT: String(ports.gateway), AUDIT_JOURNAL_DIR: path.join(tmp, "audit-journal"), ...serviceUrls },
+      env: {
+        PORT: String(ports.gateway),
+        AUDIT_JOURNAL_DIR: path.join(tmp, "audit-journal"),
+        KEYCLOAK_ACCOUNTS_SECRET: "shouhu-accounts-secret",
+        ...serviceUrls,
+      },
       database: "shouhu_gateway",
       health: `${gateway}/readyz`,
     },

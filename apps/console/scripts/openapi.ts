@@ -54,6 +54,7 @@ const gateway = await buildGatewayApp({
   corsOrigins: [],
   rateLimitPerMinute: 1,
   audit: inert("audit"),
+  accounts: { accounts: inert("accounts"), orgUnitExists: inert("orgUnitExists") },
 });
 const res = await gateway.inject({ method: "GET", url: "/api/docs/json" });
 if (res.statusCode !== 200) throw new Error(`gateway answered ${res.statusCode}: ${res.body}`);

@@ -44,6 +44,9 @@ const campaignOrganisers = ["health-worker", "county-admin", "township-superviso
 const checkupResultReaders = ["county-admin", "township-supervisor", "village-director", "health-worker"];
 const followUpReferrers = [...examiners, "township-supervisor", "village-director"];
 
+/** services/gateway/src/routes/accounts.ts (ACCOUNT_MANAGERS in packages/auth/src/accounts.ts). */
+const accountManagers = ["county-admin"];
+
 /** Highest first: the role a person is shown as when they hold several. */
 const rolePrecedence = Object.keys(ROLE_LABELS);
 
@@ -63,6 +66,8 @@ export interface Access {
   canRunMatching: boolean;
   /** services/reporting/src/routes/reports.ts requireReader. */
   canSeeReports: boolean;
+  /** 账号管理: staff accounts of their jurisdiction (services/gateway/src/routes/accounts.ts). */
+  canManageAccounts: boolean;
   /** services/gateway/src/routes/audit.ts: county admins, their own county. */
   canReadAudit: boolean;
   /** services/notifications/src/routes/offices.ts requireOfficeKeeper. */
@@ -103,6 +108,7 @@ export function accessFor(claims: Claims): Access {
     canRunMatching: has(matchers),
     canSeeReports: has(reportReaders),
     canReadAudit: has(["county-admin"]),
+    canManageAccounts: has(accountManagers),
     canEditNotificationSettings: has(["county-admin", "township-supervisor"]),
     canSeeConcerns: has(concernReaders),
     canRaiseConcerns: has(concernRecorders),

@@ -32,6 +32,7 @@ export const createRouter = () =>
             { path: "org-units", lazy: page(() => import("./pages/org-units")) },
             { path: "reports", lazy: page(() => import("./pages/reports")) },
             { path: "audit", lazy: page(() => import("./pages/audit")) },
+            { path: "accounts", lazy: page(() => import("./pages/accounts")) },
             { path: "settings/notifications", lazy: page(() => import("./pages/settings/Notifications")) },
             { path: "inbox", lazy: page(() => import("./pages/inbox")) },
             { path: "concerns", lazy: page(() => import("./pages/concerns")) },

@@ -99,13 +99,24 @@ export async function startStack(options: Partial<Record<Optional, boolean>> = {
   const dir = mkdtempSync(path.join(os.tmpdir(), "console-test-"));
   writeFileSync(path.join(dir, "realm.json"), JSON.stringify(realm));
   const pg = `postgresql://root@127.0.0.1:${pgc.port}`;
-  const common = { REDIS_URL: redis.url, OIDC_ISSUER_URL: issuerUrl, PG_BASE_URL: pg, TEST_DATABASE_ADMIN_URL: pgc.url(), SHUTDOWN_DRAIN_MS: "200" };
+  const common = {
+    REDIS_URL: redis.url,
+    OIDC_ISSUER_URL: issuerUrl,
+    PG_BASE_URL: pg,
+    TEST_DATABASE_ADMIN_URL: pgc.url(),
+    SHUTDOWN_DRAIN_MS: "200",
+    // The admin API clients of the realm export (dev default secrets): accounts API, staff directory.
+    KEYCLOAK_ACCOUNTS_SECRET: "shouhu-accounts-secret",
+    KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret",
+  };
   const issuer = start("packages/dev-issuer/dist/main.js", {
     ...common,
     PORT: String(iss),
     REALM_FILE: path.join(dir, "realm.json"),
     ISSUER_PUBLIC_URL: `http://127.0.0.1:${iss}`,
     ISSUER_KEY_FILE: path.join(dir, "key.json"),
+    // The stack's own user store: accounts made in one run never reach another.
+    DEV_ISSUER_USERS_STORE: path.join(dir, "users.json"),
   });
   await waitOk(`${issuerUrl}/.well-known/openid-configuration`, issuer);
   const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });

@@ -21,3 +21,4 @@ export {
   type Resolved,
 } from "./need-to-know.js";
 export { FailedAuthLimiter, OPEN_ROUTES, addressKey, authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";
+export { ACCOUNT_MANAGERS, ROLE_LEVELS, ROLE_RANK, assignableRoles, rankOf, roleFitsOrgUnit } from "./accounts.js";

@@ -11,6 +11,8 @@ import { registerLogout } from "./logout.js";
 import { registerUserinfo } from "./userinfo.js";
 import { registerCors } from "./cors.js";
 import { redeemCode, redeemRefresh, type GrantResult } from "./grants.js";
+import { registerAdmin } from "./admin.js";
+import { UserStore, hashedPassword, passwordMatches } from "./user-store.js";
 import type { BrowserFlowContext } from "./browser-http.js";
 
 export interface IssuerOptions {
@@ -30,11 +32,18 @@ export interface IssuerOptions {
   /** Signing keys; default: loaded from / persisted to `keyFile`, else a fresh RSA 2048 key. */
   keys?: KeySet;
   keyFile?: string;
+  /**
+   * Where the human users are kept across restarts once the admin REST API has changed them
+   * (a JSON file, as Keycloak keeps them in its database). Unset: in memory only (tests).
+   */
+  usersStoreFile?: string;
 }
 
 export interface IssuerApp extends FastifyInstance {
   keys: KeySet;
   realm: RealmExport;
+  /** The users as the admin REST API changes them. */
+  store: UserStore;
   /** The realm URL (`iss`) for a base URL; default: publicBaseUrl, else the listening address. */
   issuerUrl(): string;
   /** Mints a token directly (tests): the token endpoint's shape, bad only through explicit options. */
@@ -92,10 +101,12 @@ function authenticateClient(realm: RealmExport, request: FastifyRequest, form: R
  */
 export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp> {
   const realm = loadRealm(options.realmFile, { usersFile: options.usersFile ?? defaultDevUsers(options.realmFile) });
+  const store = new UserStore(realm, options.usersStoreFile);
   const bruteForce = new BruteForceDetector(realm);
   const sessions = new SessionStore({ idleSeconds: realm.ssoSessionIdleTimeout ?? 1800, maxSeconds: realm.ssoSessionMaxLifespan ?? 36_000 });
   const keys = options.keys ?? (await KeySet.create(options.keyFile));
-  const app = Fastify({ logger: false }) as unknown as IssuerApp;
+  // Keycloak (RESTEasy) takes a trailing slash as the same path; the admin client sends /users/?max=…
+  const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true } }) as unknown as IssuerApp;
   const base = `/realms/${realm.realm}`;
   const configured = options.publicBaseUrl?.replace(/\/+$/, "");
   const issuerFor = (request?: FastifyRequest): string => {
@@ -108,6 +119,7 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
 
   app.decorate("keys", keys);
   app.decorate("realm", realm);
+  app.decorate("store", store);
   app.decorate("issuerUrl", () => issuerFor());
   app.decorate("issueToken", (username: string, clientId?: string, opts: IssueOptions & { issuer?: string } = {}) =>
     issueToken({ realm, keys, issuer: opts.issuer ?? issuerFor(), username, ...(clientId ? { clientId } : {}), ...opts }),
@@ -120,10 +132,9 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
   /** A human user by username and password, through brute-force detection (form and password grant alike). */
   const checkPassword = (username: string, password: string | undefined): RealmUser | "disabled" | undefined => {
     const user = realm.users?.find((u) => u.username === username.toLowerCase() && !u.serviceAccountClientId);
-    const stored = user?.credentials?.find((c) => c.type === "password")?.value;
     // A temporarily locked user gets the answer of a wrong password, even with the right one.
     if (user && bruteForce.isLocked(user.username)) return undefined;
-    if (!user || !sameSecret(stored, password)) {
+    if (!user || !passwordMatches(user, password)) {
       if (user) bruteForce.failure(user.username);
       return undefined;
     }
@@ -142,8 +153,15 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
       // A disabled account is refused on the form like a wrong password.
       return user === "disabled" ? undefined : user;
     },
+    passwordMatches,
+    setPassword: (user, password) => {
+      user.credentials = [hashedPassword(password, false)];
+      user.requiredActions = (user.requiredActions ?? []).filter((a) => a !== "UPDATE_PASSWORD");
+      store.save();
+    },
   };
   registerCors(app, realm, base);
+  registerAdmin(app, { realm, keys, store, issuerFor });
   registerAuthorize(app, browser);
   registerUserinfo(app, browser);
   registerLogout(app, browser, (request, form) => {
@@ -216,6 +234,8 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
       const found = checkPassword(form.username ?? "", form.password);
       if (!found) return oauthError(reply, 401, "invalid_grant", "Invalid user credentials");
       if (found === "disabled") return oauthError(reply, 400, "invalid_grant", "Account disabled");
+      // A temporary password (required action UPDATE_PASSWORD) is changed on the login page only.
+      if (found.requiredActions?.length) return oauthError(reply, 400, "invalid_grant", "Account is not fully set up");
       user = found;
       // Keycloak opens a user session for a password grant too, so its refresh token works.
       session = sessions.start(user.id, user.username, client.clientId);
@@ -234,7 +254,7 @@ export async function createIssuerApp(options: IssuerOptions): Promise<IssuerApp
     } else if (grant === "client_credentials") {
       if (client.publicClient) return oauthError(reply, 400, "unauthorized_client", "Public client not allowed to retrieve service account");
       if (!client.serviceAccountsEnabled) return oauthError(reply, 400, "unauthorized_client", "Client not enabled to retrieve service account");
-      user = realm.users?.find((u) => u.serviceAccountClientId === client.clientId);
+      user = store.users.find((u) => u.serviceAccountClientId === client.clientId);
       if (!user) return oauthError(reply, 400, "invalid_request", "Service account user not found in the realm export");
     } else {
       return oauthError(reply, 400, "unsupported_grant_type", "Unsupported grant_type");

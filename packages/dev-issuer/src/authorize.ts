@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { findClient, type RealmClient } from "./realm.js";
 import type { AuthRequest, UserSession } from "./sessions.js";
-import { errorPage, loginPage } from "./login-page.js";
+import { errorPage, loginPage, updatePasswordPage } from "./login-page.js";
 import { AUTH_SESSION_COOKIE, cookie, html, readCookie, redirectUriAllowed, SESSION_COOKIE, withParams, type BrowserFlowContext } from "./browser-http.js";
 
 type Query = Record<string, string | undefined>;
@@ -113,12 +113,47 @@ export function registerAuthorize(app: FastifyInstance, ctx: BrowserFlowContext)
     const auth = pending.request;
     const user = ctx.checkPassword((form.username ?? "").trim().toLowerCase(), form.password ?? "");
     if (!user) return showLogin(request, reply, q.session_code!, auth.clientId, { username: form.username ?? "", error: true });
-    sessions.finishLogin(q.session_code!);
+    if (user.requiredActions?.includes("UPDATE_PASSWORD")) {
+      // Keycloak's required action: a temporary password signs in only to set a new one.
+      passwordUpdates.set(q.session_code!, user.id);
+      return showUpdatePassword(request, reply, q.session_code!, auth.clientId);
+    }
+    return signedIn(request, reply, q.session_code!, user.id, user.username);
+  });
+
+  const passwordUpdates = new Map<string, string>();
+  const showUpdatePassword = (request: FastifyRequest, reply: FastifyReply, sessionCode: string, clientId: string, error?: string) => {
+    const action = `${ctx.issuerFor(request)}/login-actions/required-action?${new URLSearchParams({ session_code: sessionCode, client_id: clientId, execution: "UPDATE_PASSWORD" })}`;
+    return html(reply, 200, updatePasswordPage({ action, ...(error ? { error } : {}) }));
+  };
+
+  app.post(`${base}/login-actions/required-action`, async (request, reply) => {
+    const q = request.query as Query;
+    const form = (request.body && typeof request.body === "object" ? request.body : {}) as Record<string, string>;
+    const pending = sessions.loginRequest(q.session_code);
+    const userId = q.session_code ? passwordUpdates.get(q.session_code) : undefined;
+    if (!pending || !userId) return html(reply, 400, errorPage("登录超时，请重新登录。"));
+    if (readCookie(request, AUTH_SESSION_COOKIE) !== pending.browser) return html(reply, 400, errorPage("未找到 Cookie。请确认浏览器已启用 Cookie。"));
+    const user = realm.users?.find((u) => u.id === userId && u.enabled !== false);
+    if (!user) return html(reply, 400, errorPage("账号已停用。"));
+    const next = form["password-new"] ?? "";
+    if (next.length < 8) return showUpdatePassword(request, reply, q.session_code!, pending.request.clientId, "密码至少 8 个字符。");
+    if (next !== form["password-confirm"]) return showUpdatePassword(request, reply, q.session_code!, pending.request.clientId, "两次输入的密码不一致。");
+    if (ctx.passwordMatches(user, next)) return showUpdatePassword(request, reply, q.session_code!, pending.request.clientId, "新密码不能与临时密码相同。");
+    ctx.setPassword(user, next);
+    passwordUpdates.delete(q.session_code!);
+    return signedIn(request, reply, q.session_code!, user.id, user.username);
+  });
+
+  const signedIn = (request: FastifyRequest, reply: FastifyReply, sessionCode: string, userId: string, username: string) => {
+    const auth = sessions.loginRequest(sessionCode)!.request;
+    const user = { id: userId, username };
+    sessions.finishLogin(sessionCode);
     // The same user signing in again keeps the session; another user replaces it (Keycloak's "different user" logout).
     const previous = sessions.get(readCookie(request, SESSION_COOKIE));
     if (previous && previous.userId !== user.id) sessions.end(previous.id);
     const session = previous?.userId === user.id ? previous : sessions.start(user.id, user.username, auth.clientId);
     sessions.touch(session);
     return finish(request, reply, auth, session, [cookie(request, base, SESSION_COOKIE, session.id, sessions.maxSeconds)]);
-  });
+  };
 }

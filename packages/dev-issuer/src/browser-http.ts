@@ -14,6 +14,9 @@ export interface BrowserFlowContext {
   issuerFor(request: FastifyRequest): string;
   /** The user a login form's credentials name (brute-force detection included), or undefined. */
   checkPassword(username: string, password: string): RealmUser | undefined;
+  passwordMatches(user: RealmUser, password: string): boolean;
+  /** Sets a user's own (non-temporary) password and clears the required action UPDATE_PASSWORD. */
+  setPassword(user: RealmUser, password: string): void;
 }
 
 /** Keycloak's SSO cookie, naming the user session. */

@@ -38,6 +38,24 @@ ${error}
   );
 }
 
+/** Keycloak's login-update-password page (required action UPDATE_PASSWORD): same ids and field names. */
+export function updatePasswordPage(options: { action: string; error?: string }): string {
+  const error = options.error ? `<span id="input-error-password" class="error" aria-live="polite">${escapeHtml(options.error)}</span>` : "";
+  return page(
+    "更新密码 · 守护",
+    `<h1 id="kc-page-title">更新密码</h1>
+<p id="kc-info-message">您需要更改密码。</p>
+<form id="kc-passwd-update-form" action="${escapeHtml(options.action)}" method="post">
+<label for="password-new">新密码</label>
+<input id="password-new" name="password-new" type="password" autocomplete="new-password" autofocus>
+<label for="password-confirm">确认密码</label>
+<input id="password-confirm" name="password-confirm" type="password" autocomplete="new-password">
+${error}
+<input name="login" type="submit" value="提交">
+</form>`,
+  );
+}
+
 export function errorPage(message: string): string {
   return page("错误 · 守护", `<h1>出错了</h1><p class="error" id="kc-error-message">${escapeHtml(message)}</p>`);
 }

@@ -35,7 +35,9 @@ beforeAll(async () => {
 afterAll(async () => issuer.close());
 
 const humans = realm.users!.filter((u) => !u.serviceAccountClientId);
-const serviceAccounts = realm.users!.filter((u) => u.serviceAccountClientId);
+/** Admin REST API callers (accounts API, staff directory): realm-management roles, no org unit, no application role, no API audience. */
+const adminCallers = realm.users!.filter((u) => u.clientRoles?.["realm-management"]?.length);
+const serviceAccounts = realm.users!.filter((u) => u.serviceAccountClientId && !adminCallers.includes(u));
 const client = (id: string) => realm.clients!.find((c) => c.clientId === id)!;
 
 /** What the export says a user's token must carry, computed from the export itself. */
@@ -78,7 +80,7 @@ describe("the realm export", () => {
 
   it("gives every application role a group, and every demo user an org unit and one application role", () => {
     for (const role of Role.options) expect(realm.groups!.some((g) => g.realmRoles?.includes(role))).toBe(true);
-    for (const user of realm.users!) {
+    for (const user of realm.users!.filter((u) => !adminCallers.includes(u))) {
       expect(user.attributes?.org_unit?.[0]).toMatch(/^(\d{6}|\d{9}|\d{12})$/);
       // One application role; or, for operators, none (they see queues, no child data).
       const appRoles = expectedRoles(user).filter((r) => (Role.options as readonly string[]).includes(r));
@@ -89,6 +91,13 @@ describe("the realm export", () => {
     // Every role is held by some demo user, so each can be tried out.
     const held = new Set(realm.users!.flatMap(expectedRoles));
     for (const role of Role.options) expect(held.has(role)).toBe(true);
+  });
+
+  it("gives the admin API callers only what they need: the accounts API manages users, the directory reads them", () => {
+    const roles = (clientId: string) => adminCallers.find((u) => u.serviceAccountClientId === clientId)?.clientRoles?.["realm-management"];
+    expect(roles("shouhu-accounts")).toEqual(expect.arrayContaining(["manage-users", "view-users", "query-groups"]));
+    expect(roles("shouhu-directory")).not.toContain("manage-users");
+    for (const u of adminCallers) expect(u.realmRoles).toEqual(["default-roles-shouhu"]);
   });
 
   it("has the three clients with the settings the code relies on", () => {

@@ -11,9 +11,15 @@ export interface RealmUser {
   email?: string;
   emailVerified?: boolean;
   attributes?: Record<string, string[]>;
-  credentials?: { type: string; value?: string; temporary?: boolean }[];
+  /** `value` as exports of dev users write it; `secretData`/`credentialData` as Keycloak stores a hash. */
+  credentials?: { type: string; value?: string; temporary?: boolean; secretData?: string; credentialData?: string; createdDate?: number }[];
+  /** Keycloak's required actions, e.g. UPDATE_PASSWORD after an administrator set a temporary password. */
+  requiredActions?: string[];
+  createdTimestamp?: number;
   groups?: string[];
   realmRoles?: string[];
+  /** Client roles by client id, e.g. `{ "realm-management": ["manage-users"] }` for an admin API caller. */
+  clientRoles?: Record<string, string[]>;
   serviceAccountClientId?: string;
 }
 
@@ -41,6 +47,7 @@ export interface RealmClient {
 }
 
 export interface RealmGroup {
+  id?: string;
   name: string;
   path?: string;
   realmRoles?: string[];
@@ -70,7 +77,11 @@ export interface RealmExport {
  * Dev only: the realm export holds placeholders, never values, and a real Keycloak
  * resolves them from its own environment (docker-compose's .env).
  */
-const DEV_DEFAULTS: Record<string, string> = { SHOUHU_SERVICE_SECRET: "shouhu-service-secret" };
+const DEV_DEFAULTS: Record<string, string> = {
+  SHOUHU_SERVICE_SECRET: "shouhu-service-secret",
+  SHOUHU_ACCOUNTS_SECRET: "shouhu-accounts-secret",
+  SHOUHU_DIRECTORY_SECRET: "shouhu-directory-secret",
+};
 
 /** Keycloak's `${NAME}` / `${NAME:default}` placeholders in a realm export, from the environment. */
 export function resolvePlaceholders(text: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -11,6 +11,7 @@ import { registerAuditRoutes } from "./routes/audit.js";
 import { OpenApiAggregator, registerDocs } from "./routes/docs.js";
 import { auditUnauthenticated, registerProxy, rememberSourceIp } from "./routes/proxy.js";
 import { registerConsole, type ConsoleOptions } from "./routes/console.js";
+import { registerAccountRoutes, type AccountsOptions } from "./routes/accounts.js";
 import { registerOps, registerOpsSession, type OpsOptions } from "./routes/ops.js";
 import { Counter, Gauge } from "prom-client";
 import { MemoryFallback, leasedRedisStore } from "./rate-limit-store.js";
@@ -40,6 +41,8 @@ export interface GatewayDeps {
   trustProxy?: boolean | string | string[];
   /** Bull Board at /ops/queues for the realm role `ops` (queues' Redis and prefix); absent: not mounted. */
   ops?: Omit<OpsOptions, "verifier">;
+  /** Staff accounts in Keycloak at /api/v1/accounts (admin client, org-unit check); absent: not served. */
+  accounts?: Omit<AccountsOptions, "audit" | "prisma">;
   /** The staff console at `/` (built files, issuer, client id); absent: not served. */
   console?: Omit<ConsoleOptions, "logger">;
 }
@@ -166,6 +169,8 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
     });
     registerAuditRoutes(scoped, deps.prisma);
     registerOpsSession(scoped);
+    if (deps.accounts)
+      await scoped.register(async (accounts) => registerAccountRoutes(accounts as unknown as ServiceApp, { ...deps.accounts!, audit, prisma: deps.prisma }));
     await registerProxy(scoped, { upstreams: deps.upstreams, audit, timeoutMs: deps.timeoutMs ?? 30_000 });
   });
 

@@ -33,6 +33,13 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   OIDC_ISSUER_URL: z.url().default("http://127.0.0.1:8081/realms/shouhu"),
   OIDC_AUDIENCE: z.string().default("shouhu-api"),
   OIDC_ALLOWED_CLIENTS: commaList.default(["shouhu-web", "shouhu-console", "shouhu-service"]),
+  /**
+   * The confidential client the accounts API signs in to Keycloak's Admin REST API with
+   * (client_credentials; its service account holds realm-management manage-users).
+   * The secret unset: /api/v1/accounts is not served.
+   */
+  KEYCLOAK_ACCOUNTS_CLIENT_ID: z.string().default("shouhu-accounts"),
+  KEYCLOAK_ACCOUNTS_SECRET: z.string().optional(),
   /** The console's built files; default: apps/console/dist of this checkout (absent: / not served). */
   CONSOLE_DIR: z.string().optional(),
   /** The issuer as browsers reach it (default OIDC_ISSUER_URL), handed to the console in /config.json. */

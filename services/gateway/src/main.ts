@@ -10,6 +10,8 @@ import { buildGatewayApp } from "./app.js";
 import { upstreamTable } from "./upstreams.js";
 import { grantRuntimeRole } from "./audit/grants.js";
 import { AuditWriter } from "./audit/writer.js";
+import { KeycloakAccounts } from "@shouhu/auth/keycloak-accounts";
+import { registryOrgUnits } from "./accounts/org-units.js";
 
 const config = loadConfig(gatewayConfigSchema);
 /** host:port/database, without the credentials: whose rows an audit journal holds. */
@@ -71,6 +73,18 @@ const app = await buildGatewayApp({
   trustProxy: config.TRUST_PROXY,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
   timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  ...(config.KEYCLOAK_ACCOUNTS_SECRET
+    ? {
+        accounts: {
+          accounts: new KeycloakAccounts({
+            issuerUrl: config.OIDC_ISSUER_URL,
+            clientId: config.KEYCLOAK_ACCOUNTS_CLIENT_ID,
+            clientSecret: config.KEYCLOAK_ACCOUNTS_SECRET,
+          }),
+          orgUnitExists: registryOrgUnits(config.REGISTRY_URL),
+        },
+      }
+    : {}),
   ops: { connection: { url: config.REDIS_URL, maxRetriesPerRequest: 1, connectTimeout: 2000 }, prefix: config.QUEUE_PREFIX },
   console: {
     dir: config.CONSOLE_DIR ?? fileURLToPath(new URL("../../../apps/console/dist", import.meta.url)),

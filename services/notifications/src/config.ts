@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { commaList, serviceConfigSchema } from "@shouhu/kit";
 
@@ -14,10 +13,15 @@ const json = <T extends z.ZodType>(schema: T) =>
 
 export const notificationsConfigSchema = serviceConfigSchema({ port: 3005, database: "shouhu_notifications" })
   .extend({
-    /** Staff directory source: the realm export Keycloak imports. */
-    DIRECTORY_REALM_FILE: z.string().default(fileURLToPath(new URL("../../../infra/keycloak/shouhu-realm.json", import.meta.url))),
-    /** Development only: the demo users file (infra/keycloak/dev/shouhu-users-0.json) added to the directory; unset in production. */
-    DEV_USERS_FILE: z.string().optional(),
+    /**
+     * Staff directory source: Keycloak's Admin REST API at OIDC_ISSUER_URL, as the confidential
+     * client shouhu-directory (service account with realm-management view-users, query-groups).
+     */
+    KEYCLOAK_DIRECTORY_CLIENT_ID: z.string().default("shouhu-directory"),
+    /** Required by the service (checked at start); config tests parse without it. */
+    KEYCLOAK_DIRECTORY_SECRET: z.string().default(""),
+    /** How often the directory is synced from Keycloak again (and once at start). */
+    DIRECTORY_SYNC_SECONDS: z.coerce.number().int().min(5).max(86_400).default(60),
     /** SMTP server for e-mail, e.g. smtp://user:pass@mail.example.gov.cn:587; empty disables e-mail. */
     SMTP_URL: z.string().default(""),
     MAIL_FROM: z.string().default("守护 <noreply@shouhu.local>"),

@@ -5,7 +5,8 @@ import { createJobQueue, inPgTransaction, type SqlTx } from "@shouhu/messaging";
 import { notificationsConfigSchema } from "./config.js";
 import { createPrisma } from "./data/db.js";
 import { PRODUCER } from "./data/delivery.js";
-import { syncDirectoryFromRealm } from "./data/directory.js";
+import { KeycloakAccounts } from "@shouhu/auth/keycloak-accounts";
+import { syncDirectoryFromKeycloak } from "./data/directory.js";
 import { startDispatcher } from "./data/dispatch.js";
 import { parseQuietHours } from "./domain/quiet-hours.js";
 import { channelsFromConfig } from "./channels/index.js";
@@ -21,8 +22,14 @@ await runService({
   producer: PRODUCER,
   setup: async ({ config, logger, instrumentation, prisma, readiness, producerRedis, workerRedis, own }) => {
     const quiet = parseQuietHours(config.QUIET_HOURS);
-    const synced = await syncDirectoryFromRealm(prisma, config.DIRECTORY_REALM_FILE, config.DEV_USERS_FILE);
-    logger.info({ users: synced, file: config.DIRECTORY_REALM_FILE, devUsersFile: config.DEV_USERS_FILE }, "staff directory synced from the realm export");
+    if (!config.KEYCLOAK_DIRECTORY_SECRET) throw new Error("KEYCLOAK_DIRECTORY_SECRET is not set: the staff directory is synced from Keycloak's admin API");
+    const keycloak = new KeycloakAccounts({
+      issuerUrl: config.OIDC_ISSUER_URL,
+      clientId: config.KEYCLOAK_DIRECTORY_CLIENT_ID,
+      clientSecret: config.KEYCLOAK_DIRECTORY_SECRET,
+    });
+    const synced = await syncDirectoryFromKeycloak(prisma, keycloak);
+    logger.info({ ...synced, issuer: config.OIDC_ISSUER_URL }, "staff directory synced from Keycloak");
     const deliveryQueue = own(
       createDeliveryQueue(producerRedis, config.QUEUE_PREFIX, { attempts: config.DELIVERY_ATTEMPTS, backoffMs: config.DELIVERY_BACKOFF_MS }),
     );
@@ -48,6 +55,13 @@ await runService({
       },
       workers: async () => {
         const { channels, close: closeChannels } = channelsFromConfig(config);
+        // Accounts change in Keycloak (the console's 账号管理): the directory follows within a sync period.
+        const directorySync = setInterval(() => {
+          syncDirectoryFromKeycloak(prisma, keycloak).then(
+            (counts) => logger.debug(counts, "staff directory synced from Keycloak"),
+            (err: unknown) => logger.warn({ err }, "staff directory sync from Keycloak failed; keeping the last one"),
+          );
+        }, config.DIRECTORY_SYNC_SECONDS * 1000);
         const dispatcher = startDispatcher(prisma, deliveryQueue, { pollMs: config.DISPATCH_POLL_MS, logger });
         const delivery = startDeliveryWorker({
           prisma,
@@ -73,6 +87,7 @@ await runService({
           { name: "delivery", close: () => delivery.close() },
           { name: "birthdays", close: () => birthdays.close() },
           { name: "channels", close: async () => closeChannels() },
+          { name: "directory-sync", close: async () => clearInterval(directorySync) },
         ];
       },
     };

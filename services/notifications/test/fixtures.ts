@@ -5,13 +5,17 @@ import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import { createPgPool } from "@shouhu/db";
 import { createRedisConnection } from "@shouhu/messaging";
-import { devUsersFile, realmFile, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import type { TestDatabase, TestIssuer } from "@shouhu/testing";
 import { serviceTest } from "@shouhu/testing/vitest";
 import { createPrisma, type PrismaClient } from "../src/data/db.js";
 import { buildNotificationsApp } from "../src/app.js";
-import { syncDirectoryFromRealm } from "../src/data/directory.js";
+import { KeycloakAccounts } from "@shouhu/auth/keycloak-accounts";
+import { syncDirectoryFromKeycloak } from "../src/data/directory.js";
 
 export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+/** The staff directory's source in tests: the file's dev issuer, through its admin API, as in production. */
+export const directorySource = (issuerUrl: string) =>
+  new KeycloakAccounts({ issuerUrl, clientId: "shouhu-directory", clientSecret: "shouhu-directory-secret" });
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export interface NotificationsHarness {
@@ -28,7 +32,7 @@ export interface NotificationsHarness {
 
 /**
  * The notifications test file's `test`: `notifications`, the service's app as in production
- * (its directory synced from the realm and dev users, as main.ts does at start) on the
+ * (its directory synced from the file's dev issuer through the Keycloak admin API, as main.ts does at start) on the
  * file's `db`, `issuer` and `prefix` fixtures, built when a test or `test.beforeAll` first
  * asks for it and closed (then the database dropped, the issuer stopped) after the file.
  */
@@ -37,7 +41,7 @@ export const notificationsTest = (label: string) =>
     const prisma = createPrisma(db.url);
     const pool = createPgPool(db.url, { max: 4 });
     const redis = createRedisConnection(REDIS_URL, { role: "worker" });
-    await syncDirectoryFromRealm(prisma, realmFile, devUsersFile);
+    await syncDirectoryFromKeycloak(prisma, directorySource(issuer.issuerUrl));
     const app = await buildNotificationsApp({
       prisma,
       verifier: createTokenVerifier({ issuerUrl: issuer.issuerUrl, audience: "shouhu-api", allowedClients: ["shouhu-web", "shouhu-service"] }),

@@ -3,6 +3,7 @@ import { App, Badge, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Spin, 
 import {
   ApartmentOutlined,
   AuditOutlined,
+  IdcardOutlined,
   BarChartOutlined,
   SettingOutlined,
   BellOutlined,
@@ -41,6 +42,7 @@ function menuItems(access: Access): MenuProps["items"] {
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
     access.canKeepOrgUnits && { key: "/org-units", icon: <ApartmentOutlined />, label: "区划与学校" },
     { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
+    access.canManageAccounts && { key: "/accounts", icon: <IdcardOutlined />, label: "账号管理" },
     access.canReadAudit && { key: "/audit", icon: <AuditOutlined />, label: "审计" },
     access.canEditNotificationSettings && { key: "/settings/notifications", icon: <SettingOutlined />, label: "通知设置" },
   ].filter(Boolean) as MenuProps["items"];

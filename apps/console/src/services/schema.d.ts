@@ -104,6 +104,372 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 账号管理：本辖区的工作人员账号（仅县级管理员） */
+        get: {
+            parameters: {
+                query?: {
+                    q?: string;
+                    role?: string;
+                    orgUnit?: string;
+                    enabled?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                username: string;
+                                name: string;
+                                lastName: string | null;
+                                firstName: string | null;
+                                role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                                orgUnit: string | null;
+                                schoolCode: string | null;
+                                phone: string | null;
+                                email: string | null;
+                                enabled: boolean;
+                                mustChangePassword: boolean;
+                                createdAt: string | null;
+                                manageable: boolean;
+                            }[];
+                            assignableRoles: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector")[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 新建账号：返回一次性临时密码，首次登录须修改 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username: string;
+                        lastName: string;
+                        firstName: string;
+                        role: string;
+                        orgUnit: string;
+                        schoolCode?: string | null;
+                        phone?: string | null;
+                        email?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account: {
+                                id: string;
+                                username: string;
+                                name: string;
+                                lastName: string | null;
+                                firstName: string | null;
+                                role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                                orgUnit: string | null;
+                                schoolCode: string | null;
+                                phone: string | null;
+                                email: string | null;
+                                enabled: boolean;
+                                mustChangePassword: boolean;
+                                createdAt: string | null;
+                                manageable: boolean;
+                            };
+                            temporaryPassword: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 一个账号及其变更历史 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            username: string;
+                            name: string;
+                            lastName: string | null;
+                            firstName: string | null;
+                            role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                            orgUnit: string | null;
+                            schoolCode: string | null;
+                            phone: string | null;
+                            email: string | null;
+                            enabled: boolean;
+                            mustChangePassword: boolean;
+                            createdAt: string | null;
+                            manageable: boolean;
+                            history: {
+                                at: string;
+                                action: string;
+                                actorUsername: string;
+                                changes: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改账号：姓名、角色、所属单位、学校、手机号、邮箱 */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        lastName?: string;
+                        firstName?: string;
+                        role?: string;
+                        orgUnit?: string;
+                        schoolCode?: string | null;
+                        phone?: string | null;
+                        email?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            username: string;
+                            name: string;
+                            lastName: string | null;
+                            firstName: string | null;
+                            role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                            orgUnit: string | null;
+                            schoolCode: string | null;
+                            phone: string | null;
+                            email: string | null;
+                            enabled: boolean;
+                            mustChangePassword: boolean;
+                            createdAt: string | null;
+                            manageable: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用账号：不能再登录 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            username: string;
+                            name: string;
+                            lastName: string | null;
+                            firstName: string | null;
+                            role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                            orgUnit: string | null;
+                            schoolCode: string | null;
+                            phone: string | null;
+                            email: string | null;
+                            enabled: boolean;
+                            mustChangePassword: boolean;
+                            createdAt: string | null;
+                            manageable: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 启用账号 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            username: string;
+                            name: string;
+                            lastName: string | null;
+                            firstName: string | null;
+                            role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                            orgUnit: string | null;
+                            schoolCode: string | null;
+                            phone: string | null;
+                            email: string | null;
+                            enabled: boolean;
+                            mustChangePassword: boolean;
+                            createdAt: string | null;
+                            manageable: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重置密码：返回一次性临时密码，下次登录须修改 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            temporaryPassword: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/children": {
         parameters: {
             query?: never;

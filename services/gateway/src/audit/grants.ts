@@ -14,4 +14,8 @@ export async function grantRuntimeRole(owner: Pick<pg.Pool, "query">, role: stri
   await owner.query(`GRANT SELECT, INSERT ON audit_entries TO "${role}"`);
   await owner.query(`GRANT USAGE ON SEQUENCE audit_entries_id_seq TO "${role}"`);
   await owner.query(`GRANT SELECT ON audit_anchors TO "${role}"`);
+  // The staff accounts' history: appended by the accounts API, read by its history view.
+  await owner.query(`REVOKE ALL ON account_events FROM "${role}"`);
+  await owner.query(`GRANT SELECT, INSERT ON account_events TO "${role}"`);
+  await owner.query(`GRANT USAGE ON SEQUENCE account_events_id_seq TO "${role}"`);
 }

@@ -20,7 +20,7 @@ type Audited = { action: string; childIds: string[] };
 type Who = Pick<Principal, "userId" | "username" | "roles" | "orgUnit">;
 const NOBODY: Who = { userId: "", username: "", roles: [], orgUnit: "" };
 
-function auditRecord(request: FastifyRequest, who: Who, what: Audited, status: number, outcome: AuditRecord["outcome"]): AuditRecord {
+export function auditRecord(request: FastifyRequest, who: Who, what: Audited, status: number, outcome: AuditRecord["outcome"]): AuditRecord {
   const client = request.headers["x-request-id"];
   return {
     userId: who.userId,

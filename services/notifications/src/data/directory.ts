@@ -1,5 +1,5 @@
 import { Role } from "@shouhu/contracts";
-import { effectiveRoles, loadRealm } from "@shouhu/kit/realm";
+import type { StaffAccount } from "@shouhu/auth/keycloak-accounts";
 import type { SqlTx } from "@shouhu/messaging";
 import type { PrismaClient } from "./db.js";
 
@@ -10,31 +10,31 @@ export interface Person {
   email: string | null;
 }
 
-const CJK = /[\u3400-\u9fff]/;
+/** What the directory needs of Keycloak's accounts (KeycloakAccounts from @shouhu/auth/keycloak-accounts). */
+export interface StaffSource {
+  listAll(): Promise<Pick<StaffAccount, "username" | "name" | "roles" | "orgUnit" | "email" | "phone" | "enabled">[]>;
+}
 
 /**
- * Loads staff (username, roles, org unit, e-mail, phone) from the realm export —
- * the file Keycloak imports — so role recipients ("the township supervisor of
- * 长岭乡") resolve to people. Against a live Keycloak the same rows would come
- * from its admin API; the table is the seam. The production export holds no
- * human users; development adds the demo users file (`usersFile`).
+ * Loads staff (username, roles, org unit, e-mail, phone) from Keycloak's Admin REST API
+ * (the shouhu-directory service account), so role recipients ("the township supervisor of
+ * 长岭乡") resolve to people. Accounts no longer in Keycloak, disabled or without an org
+ * unit stay in the table inactive (messages already addressed to them keep their names).
+ * Run at start and every DIRECTORY_SYNC_SECONDS: an account the county admin creates or
+ * disables reaches the directory within that time.
  */
-export async function syncDirectoryFromRealm(prisma: PrismaClient, realmFile: string, usersFile?: string): Promise<number> {
-  const realm = loadRealm(realmFile, { usersFile: usersFile || false });
-  let count = 0;
-  for (const user of realm.users ?? []) {
-    const orgUnit = user.attributes?.org_unit?.[0];
-    if (!orgUnit || user.serviceAccountClientId || user.enabled === false) continue;
-    const roles = effectiveRoles(realm, user).filter((r) => Role.safeParse(r).success);
-    const name =
-      user.lastName && user.firstName && CJK.test(user.lastName + user.firstName)
-        ? user.lastName + user.firstName
-        : [user.firstName, user.lastName].filter(Boolean).join(" ") || user.username;
-    const row = { name, roles, orgUnit, email: user.email ?? null, phone: user.attributes?.phone?.[0] ?? null, active: true };
-    await prisma.staffUser.upsert({ where: { username: user.username }, create: { username: user.username, ...row }, update: row });
-    count++;
-  }
-  return count;
+export async function syncDirectoryFromKeycloak(prisma: PrismaClient, source: StaffSource): Promise<{ active: number; inactive: number }> {
+  const accounts = await source.listAll();
+  const active = accounts.filter((a) => a.orgUnit && a.enabled);
+  await prisma.$transaction(async (tx) => {
+    for (const a of active) {
+      const roles = a.roles.filter((r) => Role.safeParse(r).success);
+      const row = { name: a.name, roles, orgUnit: a.orgUnit!, email: a.email, phone: a.phone, active: true };
+      await tx.staffUser.upsert({ where: { username: a.username }, create: { username: a.username, ...row }, update: row });
+    }
+    await tx.staffUser.updateMany({ where: { active: true, username: { notIn: active.map((a) => a.username) } }, data: { active: false } });
+  });
+  return { active: active.length, inactive: accounts.length - active.length };
 }
 
 /** The people holding a role for exactly this org unit (the township supervisor of 360999101). */

@@ -36,6 +36,13 @@ const actionLabel: Record<string, string> = {
   "pairing-create": "人工结对",
   "pairing-transfer": "移交结对",
   matching: "结对匹配",
+  "account-list": "查看账号列表",
+  "account-read": "查看账号",
+  "account-create": "新建账号",
+  "account-update": "修改账号",
+  "account-disable": "停用账号",
+  "account-enable": "启用账号",
+  "account-reset-pw": "重置密码",
 };
 
 interface Filters {
