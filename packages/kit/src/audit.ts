@@ -20,7 +20,12 @@ export type AuditAction =
   | "pairing-read"
   | "pairing-decision"
   | "pairing-end"
-  | "matching";
+  | "matching"
+  | "promote"
+  | "handover"
+  | "transfer-request"
+  | "transfer-approve"
+  | "transfer-refuse";
 
 export function markAudit(reply: FastifyReply, action: AuditAction, childIds: string[]): void {
   reply.header(AUDIT_HEADER, JSON.stringify({ action, childIds }));
