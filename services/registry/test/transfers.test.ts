@@ -64,6 +64,17 @@ describe("transfers between townships", () => {
       expect.arrayContaining(["villageCode", "schoolId"]),
     );
 
+    const transferred = await h.prisma.outboxEvent.findFirst({ where: { subject: child.id, type: "child.transferred" } });
+    expect((transferred!.envelope as { data: unknown }).data).toMatchObject({
+      transferId: body.id,
+      fromVillage: CHANGLING_VILLAGE,
+      fromTownship: "360999101",
+      fromTownshipName: "长岭乡",
+      toTownship: "360999102",
+      toTownshipName: "石门镇",
+      child: { villageCode: SHIMEN_VILLAGE },
+    });
+
     // After approval the receiving side has the child; the sending side does not.
     expect((await call("GET", "shimen.supervisor", `/api/v1/children/${child.id}`)).statusCode).toBe(200);
     expect((await call("GET", "changling.supervisor", `/api/v1/children/${child.id}`)).statusCode).toBe(404);

@@ -3,7 +3,10 @@ import type { Actor } from "@shouhu/contracts";
 import { contains, townshipOf } from "@shouhu/contracts";
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
-import { placeChildInTx } from "./children.js";
+import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import { currentTraceparent } from "@shouhu/kit";
+import { toSnapshot } from "../domain/child-record.js";
+import { PRODUCER, placeChildInTx } from "./children.js";
 import type { PrismaClient } from "./db.js";
 
 /** What the receiving side is told when it asks for a child registered elsewhere: that, and the request's id. */
@@ -153,14 +156,43 @@ export async function decideTransfer(
         throw new ConflictError("CHILD_MOVED", "该儿童已不在本乡镇登记，申请不能批准", { field: "id" });
       }
       const changesSchool = (request.toSchoolId ?? null) !== child.schoolId;
-      await placeChildInTx(
+      const reason = `${request.reason}${note ? `（${note}）` : ""}`;
+      const { child: moved } = await placeChildInTx(
         tx,
         request.childId,
         { villageCode: request.toVillage, ...(changesSchool ? { schoolId: request.toSchoolId ?? null, className: null } : {}) },
         "transferred",
         actor,
-        `转移：${request.reason}${note ? `（${note}）` : ""}`,
+        `转移：${reason}`,
       );
+      const names = new Map(
+        (await tx.orgUnit.findMany({ where: { code: { in: [request.fromTownship, request.toTownship] } }, select: { code: true, name: true } })).map((u) => [
+          u.code,
+          u.name,
+        ]),
+      );
+      await appendToOutbox(tx, [
+        buildEvent(
+          "child.transferred",
+          {
+            subject: moved.id,
+            orgUnit: moved.villageCode,
+            actor,
+            traceparent: currentTraceparent(),
+            data: {
+              child: toSnapshot(moved),
+              transferId: request.id,
+              fromVillage: child.villageCode,
+              fromTownship: request.fromTownship,
+              fromTownshipName: names.get(request.fromTownship) ?? request.fromTownship,
+              toTownship: request.toTownship,
+              toTownshipName: names.get(request.toTownship) ?? request.toTownship,
+              reason,
+            },
+          },
+          { producer: PRODUCER },
+        ),
+      ]);
     }
     await tx.transferRequest.update({
       where: { id },
