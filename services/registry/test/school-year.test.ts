@@ -17,7 +17,8 @@ async function create(body: Record<string, unknown>): Promise<string> {
   return res.json().id;
 }
 
-const post = async (user: string, url: string, payload: unknown) => h.app.inject({ method: "POST", url, headers: await h.as(user), payload: payload as object });
+const post = async (user: string, url: string, payload: unknown) =>
+  h.app.inject({ method: "POST", url, headers: await h.as(user), payload: payload as object });
 
 describe("year-end promotion", () => {
   const ids: Record<string, string> = {};

@@ -25,7 +25,12 @@ const ask = (user: string, body: Record<string, unknown>) => call("POST", user, 
 describe("transfers between townships", () => {
   it("the receiving side learns only that the child is registered elsewhere, and sees nothing of it before approval", async () => {
     const child = await create(1);
-    const res = await ask("shimen.supervisor", { idNumber: child.idNumber, villageCode: SHIMEN_VILLAGE, schoolId: SHIMEN_SCHOOL, reason: "随父母回石门镇居住" });
+    const res = await ask("shimen.supervisor", {
+      idNumber: child.idNumber,
+      villageCode: SHIMEN_VILLAGE,
+      schoolId: SHIMEN_SCHOOL,
+      reason: "随父母回石门镇居住",
+    });
     expect(res.statusCode).toBe(201);
     const body = res.json();
     expect(Object.keys(body).sort()).toEqual(["id", "message", "status"]);
@@ -42,7 +47,12 @@ describe("transfers between townships", () => {
 
     // The sending side sees the request with the child.
     const theirs = (await call("GET", "changling.supervisor", "/api/v1/transfers?status=pending")).json().items;
-    expect(theirs[0]).toMatchObject({ id: body.id, direction: "outgoing", child: { id: child.id, name: "李小花" }, toVillage: { code: SHIMEN_VILLAGE, name: "石门村" } });
+    expect(theirs[0]).toMatchObject({
+      id: body.id,
+      direction: "outgoing",
+      child: { id: child.id, name: "李小花" },
+      toVillage: { code: SHIMEN_VILLAGE, name: "石门村" },
+    });
 
     // Only the sending side decides.
     expect((await call("POST", "shimen.supervisor", `/api/v1/transfers/${body.id}/approve`, {})).statusCode).toBe(404);

@@ -26,7 +26,12 @@ type Row = Awaited<ReturnType<PrismaClient["transferRequest"]["findMany"]>>[numb
  * is told only "registered in another township" and the request id — no name, village or
  * township — until the sending side approves.
  */
-export async function requestTransfer(prisma: PrismaClient, principal: Principal, input: TransferInput, actor: Actor): Promise<{ id: string; status: "pending"; message: string }> {
+export async function requestTransfer(
+  prisma: PrismaClient,
+  principal: Principal,
+  input: TransferInput,
+  actor: Actor,
+): Promise<{ id: string; status: "pending"; message: string }> {
   if (!contains(principal.orgUnit, input.villageCode)) throw new ForbiddenError(`只能把儿童转入本辖区：${input.villageCode}`);
   const village = await prisma.orgUnit.findUnique({ where: { code: input.villageCode } });
   if (!village || village.level !== "village") throw ValidationError.field("villageCode", `村（社区）代码不存在：${input.villageCode}`);
@@ -59,7 +64,8 @@ export async function requestTransfer(prisma: PrismaClient, principal: Principal
       },
     });
   } catch (err) {
-    if ((err as { code?: string }).code === "P2002") throw new ConflictError("TRANSFER_PENDING", "该儿童已有待审批的转移申请，请等待对方处理", { field: "idNumber" });
+    if ((err as { code?: string }).code === "P2002")
+      throw new ConflictError("TRANSFER_PENDING", "该儿童已有待审批的转移申请，请等待对方处理", { field: "idNumber" });
     throw err;
   }
   return { id, status: "pending", message: TRANSFER_REQUESTED_MESSAGE };
@@ -101,8 +107,14 @@ export async function listTransfers(prisma: PrismaClient, principal: Principal, 
     where: { id: { in: rows.map((r) => r.childId) } },
     select: { id: true, name: true, grade: true, villageCode: true, school: { select: { name: true } } },
   });
-  const units = await prisma.orgUnit.findMany({ where: { code: { in: rows.flatMap((r) => [r.toVillage, r.fromTownship]) } }, select: { code: true, name: true } });
-  const schools = await prisma.school.findMany({ where: { id: { in: rows.flatMap((r) => (r.toSchoolId ? [r.toSchoolId] : [])) } }, select: { id: true, name: true } });
+  const units = await prisma.orgUnit.findMany({
+    where: { code: { in: rows.flatMap((r) => [r.toVillage, r.fromTownship]) } },
+    select: { code: true, name: true },
+  });
+  const schools = await prisma.school.findMany({
+    where: { id: { in: rows.flatMap((r) => (r.toSchoolId ? [r.toSchoolId] : [])) } },
+    select: { id: true, name: true },
+  });
   const unitName = new Map(units.map((u) => [u.code, u.name]));
   const schoolName = new Map(schools.map((s) => [s.id, s.name]));
   const childById = new Map(children.map((c) => [c.id, c]));
@@ -196,7 +208,13 @@ export async function decideTransfer(
     }
     await tx.transferRequest.update({
       where: { id },
-      data: { status: decision.approve ? "approved" : "refused", decidedBy: actor.id, decidedName: actor.name ?? null, decidedAt: new Date(), decisionNote: note },
+      data: {
+        status: decision.approve ? "approved" : "refused",
+        decidedBy: actor.id,
+        decidedName: actor.name ?? null,
+        decidedAt: new Date(),
+        decisionNote: note,
+      },
     });
     return { id, status: decision.approve ? "approved" : "refused", childId: request.childId };
   });

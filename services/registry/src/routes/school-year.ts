@@ -49,21 +49,17 @@ export function registerSchoolYearRoutes(app: ServiceApp, prisma: PrismaClient):
     },
   );
 
-  app.get(
-    "/api/v1/children/awaiting-middle-school",
-    { schema: { tags: ["school-year"], summary: "待分配初中名单" } },
-    async (request, reply) => {
-      const principal = request.principal!;
-      requireRole(principal, promoters, "查看待分配初中名单");
-      const children = await awaitingMiddleSchool(prisma, principal);
-      markAudit(
-        reply,
-        "list",
-        children.map((c) => c.id),
-      );
-      return { items: children.map((c) => presentChild(c, childView(principal))) };
-    },
-  );
+  app.get("/api/v1/children/awaiting-middle-school", { schema: { tags: ["school-year"], summary: "待分配初中名单" } }, async (request, reply) => {
+    const principal = request.principal!;
+    requireRole(principal, promoters, "查看待分配初中名单");
+    const children = await awaitingMiddleSchool(prisma, principal);
+    markAudit(
+      reply,
+      "list",
+      children.map((c) => c.id),
+    );
+    return { items: children.map((c) => presentChild(c, childView(principal))) };
+  });
 
   app.post(
     "/api/v1/children/:id/middle-school",
