@@ -28,7 +28,7 @@ afterAll(async () => {
 async function ask(page: import("playwright-core").Page, idNumber: string, reason: string) {
   await page.getByLabel("身份证号").fill(idNumber);
   await page.getByRole("combobox", { name: "转入村（社区）" }).click();
-  await page.getByTitle("石门村").click();
+  await page.locator(".ant-select-item-option[title='石门村']").click();
   await page.getByLabel("原因").fill(reason);
   await page.getByRole("button", { name: "提交申请" }).click();
 }
@@ -47,28 +47,28 @@ describe.skipIf(!canRun)("转移", () => {
     expect(await axeSerious(shimen)).toEqual([]);
 
     const changling = await stack.open("changling.supervisor", "/transfers");
-    await expect.poll(() => changling.getByText("林小军").count()).toBe(1);
+    await expect.poll(() => changling.locator(".ant-table-row", { hasText: "林小军" }).count(), { timeout: 15_000 }).toBe(1);
     await shot(changling, "transfers-pending-desktop");
     await changling.getByRole("button", { name: /^批\s*准$/ }).click();
     await expect.poll(() => changling.getByText("已批准").count()).toBeGreaterThan(0);
 
     await shimen.reload();
-    await expect.poll(() => shimen.getByText("林小军").count()).toBe(1);
+    await expect.poll(() => shimen.locator(".ant-table-row", { hasText: "林小军" }).count(), { timeout: 15_000 }).toBe(1);
     const child = await (await stack.api("shimen.supervisor", "GET", "/api/v1/children?q=林小军")).json();
     expect(child.items[0]).toMatchObject({ villageCode: "360999102201", townshipCode: "360999102" });
     await shimen.context().close();
     await changling.context().close();
-  });
+  }, 120_000);
 
   it("a refusal needs a reason (phone)", async () => {
     const shimen = await stack.open("shimen.supervisor", "/transfers", phone);
     await ask(shimen, kids[1]!.idNumber, "就近入学");
-    await expect.poll(() => shimen.getByText(/已在其他乡镇登记，已向/).count()).toBe(1);
+    await expect.poll(async () => (await shimen.content()).includes("已在其他乡镇登记，已向")).toBe(true);
     await shot(shimen, "transfers-request-phone");
     await shimen.context().close();
 
     const changling = await stack.open("changling.supervisor", "/transfers", phone);
-    await expect.poll(() => changling.getByText("陈思彤").count()).toBe(1);
+    await expect.poll(() => changling.locator(".ant-table-row", { hasText: "陈思彤" }).count(), { timeout: 15_000 }).toBe(1);
     await shot(changling, "transfers-pending-phone");
     await changling
       .getByRole("button", { name: /^拒\s*绝$/ })
@@ -82,5 +82,5 @@ describe.skipIf(!canRun)("转移", () => {
     const still = await (await stack.api("changling.supervisor", "GET", "/api/v1/children?q=陈思彤")).json();
     expect(still.items[0].villageCode).toBe("360999101201");
     await changling.context().close();
-  });
+  }, 120_000);
 });
