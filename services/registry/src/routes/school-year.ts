@@ -9,7 +9,7 @@ import type { PrismaClient } from "../data/db.js";
 import { registerKeepers } from "./permissions.js";
 
 /** Who runs year-end promotion and decides middle schools: the county and the township keepers of the register. */
-const promoters: Role[] = registerKeepers;
+export const promoters: Role[] = registerKeepers;
 /** Who may print a class's 交接 list: the keepers, and teachers of that school. */
 const handoverReaders: Role[] = [...registerKeepers, "teacher"];
 

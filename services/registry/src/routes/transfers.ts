@@ -8,7 +8,7 @@ import { decideTransfer, listTransfers, requestTransfer } from "../data/transfer
 import type { PrismaClient } from "../data/db.js";
 
 /** Who asks for and decides transfers: township supervisors and county admins (for transfers between counties). */
-const transferers: Role[] = ["county-admin", "township-supervisor"];
+export const transferers: Role[] = ["county-admin", "township-supervisor"];
 
 const IdParams = z.object({ id: z.uuid({ message: "申请编号格式不正确" }) });
 const Reason = z.string({ message: "请说明原因" }).trim().min(1, { message: "请说明原因" }).max(200, { message: "原因不超过200个字" });
