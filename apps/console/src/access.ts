@@ -87,6 +87,10 @@ export interface Access {
   readOnly: boolean;
   /** 我的走访 and the record form (offline too). */
   canRecordVisits: boolean;
+  /** 学年: promotion, middle-school decisions, 交接 lists (services/registry/src/routes/school-year.ts promoters). */
+  canRunSchoolYear: boolean;
+  /** 转移: ask for and decide transfers (services/registry/src/routes/transfers.ts transferers). */
+  canTransfer: boolean;
 }
 
 export function accessFor(claims: Claims): Access {
@@ -120,5 +124,7 @@ export function accessFor(claims: Claims): Access {
     canReferFollowUps: has(followUpReferrers),
     readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
     canRecordVisits: has(visitRecorders),
+    canRunSchoolYear: has(registerKeepers),
+    canTransfer: has(["county-admin", "township-supervisor"]),
   };
 }

@@ -29,6 +29,8 @@ export const createRouter = () =>
             { path: "visits/scan", lazy: page(() => import("./pages/visits/Scan")) },
             { path: "imports", lazy: page(() => import("./pages/imports")) },
             { path: "imports/:id/preview", lazy: page(() => import("./pages/imports/ReimportPreview")) },
+            { path: "school-year", lazy: page(() => import("./pages/school-year")) },
+            { path: "transfers", lazy: page(() => import("./pages/transfers")) },
             { path: "org-units", lazy: page(() => import("./pages/org-units")) },
             { path: "reports", lazy: page(() => import("./pages/reports")) },
             { path: "audit", lazy: page(() => import("./pages/audit")) },

@@ -49,6 +49,20 @@ export type FieldChange = z.infer<typeof FieldChange>;
 
 export const ChildRegisteredData = z.object({ child: ChildSnapshot });
 export const ChildUpdatedData = z.object({ child: ChildSnapshot, changes: z.array(FieldChange) });
+/**
+ * A child moved to another township (or county) of this deployment on the sending side's approval
+ * (issue 19.6). Read models follow the `child.updated` written beside it; this one tells both sides.
+ */
+export const ChildTransferredData = z.object({
+  child: ChildSnapshot,
+  transferId: z.uuid(),
+  fromVillage: OrgUnitCode,
+  fromTownship: OrgUnitCode,
+  fromTownshipName: z.string(),
+  toTownship: OrgUnitCode,
+  toTownshipName: z.string(),
+  reason: z.string(),
+});
 export const ChildStatusChangedData = z.object({
   child: ChildSnapshot,
   from: ChildStatus,
@@ -292,6 +306,7 @@ export const eventSchemas = {
   "child.registered": { version: 1, data: ChildRegisteredData },
   "child.updated": { version: 1, data: ChildUpdatedData },
   "child.status-changed": { version: 1, data: ChildStatusChangedData },
+  "child.transferred": { version: 1, data: ChildTransferredData },
   "pairing.started": { version: 1, data: PairingStartedData },
   "pairing.ended": { version: 1, data: PairingEndedData },
   "visit.due": { version: 1, data: VisitDueData },

@@ -21,6 +21,8 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "child.registered": ["pairing", "visits", "health", "notifications", "reporting"],
   "child.updated": ["pairing", "visits", "health", "notifications", "reporting"],
   "child.status-changed": ["pairing", "visits", "health", "notifications", "reporting"],
+  // Read models follow the child.updated written with it; notifications tell both townships.
+  "child.transferred": ["notifications"],
   // registry: who is paired with each child (contact card, teachers' scope).
   "pairing.started": ["visits", "notifications", "reporting", "health", "registry"],
   "pairing.ended": ["visits", "notifications", "reporting", "health", "registry"],

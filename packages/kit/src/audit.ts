@@ -24,7 +24,12 @@ export type AuditAction =
   | "pairing-end"
   | "pairing-create"
   | "pairing-transfer"
-  | "matching";
+  | "matching"
+  | "promote"
+  | "handover"
+  | "transfer-request"
+  | "transfer-approve"
+  | "transfer-refuse";
 
 export function markAudit(reply: FastifyReply, action: AuditAction, childIds: string[]): void {
   reply.header(AUDIT_HEADER, JSON.stringify({ action, childIds }));

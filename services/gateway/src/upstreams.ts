@@ -21,7 +21,15 @@ export function upstreamTable(urls: {
     {
       name: "registry",
       url: urls.registry,
-      prefixes: ["/api/v1/org-units", "/api/v1/schools", "/api/v1/children", "/api/v1/imports", "/api/v1/exports", "/api/v1/snapshots/registry"],
+      prefixes: [
+        "/api/v1/org-units",
+        "/api/v1/schools",
+        "/api/v1/children",
+        "/api/v1/transfers",
+        "/api/v1/imports",
+        "/api/v1/exports",
+        "/api/v1/snapshots/registry",
+      ],
     },
     {
       name: "pairing",

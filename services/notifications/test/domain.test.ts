@@ -169,6 +169,25 @@ describe("rules: event → recipients, channel, template, urgency", () => {
       revision: 1,
     };
     expect(plansFor(ev("child.registered", { child: snapshot }), noFamily)).toEqual([]);
+    // A transfer tells both townships' supervisors in-app (issue 19.6), naming the townships.
+    const moved = { ...snapshot, villageCode: "360999102201", townshipCode: "360999102" };
+    const transfer = ev("child.transferred", {
+      child: moved,
+      transferId: randomUUID(),
+      fromVillage: "360999101201",
+      fromTownship: "360999101",
+      fromTownshipName: "长岭乡",
+      toTownship: "360999102",
+      toTownshipName: "石门镇",
+      reason: "随父母回乡",
+    });
+    const plans = plansFor(transfer, noFamily);
+    expect(summary(plans)).toEqual([
+      "transfer-in township-supervisor@360999102 inapp child_transferred_in",
+      "transfer-out township-supervisor@360999101 inapp child_transferred_out",
+    ]);
+    expect(render(plans[0]!.template, plans[0]!.vars).body).toContain("已从长岭乡转入本乡镇");
+    expect(render(plans[1]!.template, plans[1]!.vars).body).toContain("已转出至石门镇");
   });
 
   it("birthdays: the mentor in-app, parents by SMS", () => {

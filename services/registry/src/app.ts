@@ -7,6 +7,8 @@ import { registerOrgUnitRoutes } from "./routes/org-units.js";
 import { registerImportRoutes, type ImportRoutesDeps } from "./routes/imports.js";
 import { registerExportRoutes, type ExportRoutesDeps } from "./routes/exports.js";
 import { registerSnapshotRoutes } from "./routes/snapshots.js";
+import { registerSchoolYearRoutes } from "./routes/school-year.js";
+import { registerTransferRoutes } from "./routes/transfers.js";
 import type { Queue } from "bullmq";
 import type pg from "pg";
 
@@ -49,5 +51,7 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   registerOrgUnitRoutes(app, deps.prisma, now);
   registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports, now, ...(deps.exportTtlMs ? { exportTtlMs: deps.exportTtlMs } : {}) });
   registerSnapshotRoutes(app, deps.snapshots);
+  registerSchoolYearRoutes(app, deps.prisma);
+  registerTransferRoutes(app, deps.prisma, now);
   return app;
 }

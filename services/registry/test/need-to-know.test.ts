@@ -211,4 +211,14 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     noLeaks(res.body);
     if (view.guardianPhone !== "full") expect(res.body).not.toContain("13907319999");
   });
+
+  it("GET /schools/:id/handover (交接 list)", async () => {
+    const res = await get(`/api/v1/schools/${raw.schoolId ?? "S360999101001"}/handover`);
+    if (res.statusCode !== 200) {
+      expect([403, 404]).toContain(res.statusCode);
+      return expect(res.body).not.toContain(childId);
+    }
+    if (c.where === "outside") return expect(res.body).not.toContain(childId);
+    noLeaks(res.body);
+  });
 });

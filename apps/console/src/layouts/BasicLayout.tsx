@@ -18,6 +18,8 @@ import {
   TeamOutlined,
   UploadOutlined,
   UserOutlined,
+  CalendarOutlined,
+  SwapOutlined,
 } from "@ant-design/icons";
 import { Link, Outlet, useLocation, useNavigate, useNavigation } from "react-router";
 import { useSession } from "../auth/session";
@@ -40,6 +42,8 @@ function menuItems(access: Access): MenuProps["items"] {
     access.canSeeCheckups && { key: "/checkups", icon: <MedicineBoxOutlined />, label: "体检" },
     access.canSeeReports && { key: "/reports", icon: <BarChartOutlined />, label: "统计报表" },
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
+    access.canRunSchoolYear && { key: "/school-year", icon: <CalendarOutlined />, label: "学年" },
+    access.canTransfer && { key: "/transfers", icon: <SwapOutlined />, label: "转移" },
     access.canKeepOrgUnits && { key: "/org-units", icon: <ApartmentOutlined />, label: "区划与学校" },
     { key: "/inbox", icon: <MessageOutlined />, label: "消息" },
     access.canManageAccounts && { key: "/accounts", icon: <IdcardOutlined />, label: "账号管理" },

@@ -182,6 +182,28 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
       }
       return plans;
     }
+    case "child.transferred": {
+      const d = event.data;
+      const vars = { child: d.child.name, from: d.fromTownshipName, to: d.toTownshipName, village: d.child.villageCode, reason: d.reason };
+      return [
+        {
+          rule: "transfer-in",
+          audience: { kind: "role", role: "township-supervisor", orgUnit: d.toTownship },
+          channels: ["inapp"],
+          template: "child_transferred_in",
+          vars,
+          urgent: false,
+        },
+        {
+          rule: "transfer-out",
+          audience: { kind: "role", role: "township-supervisor", orgUnit: d.fromTownship },
+          channels: ["inapp"],
+          template: "child_transferred_out",
+          vars,
+          urgent: false,
+        },
+      ];
+    }
     case "pairing.ended": {
       const d = event.data;
       if (d.kind !== "mentor") return [];

@@ -16,6 +16,8 @@ export const templates = {
   checkup_flagged_guardian: { title: "体检结果提示", body: "{child}在{date}的体检中发现：{findings}。请带孩子到乡镇卫生院复查或就医。" },
   checkup_flagged_parent: { title: "孩子体检结果", body: "您的孩子{child}在{date}的体检中发现：{findings}。已通知监护人带孩子复查，请多打电话关心孩子。" },
   checkup_flagged_helper: { title: "体检异常跟进", body: "{child}体检发现：{findings}。请督促监护人带孩子复查，并跟进结果。" },
+  child_transferred_in: { title: "儿童转入", body: "{child}已从{from}转入本乡镇（{village}），原结对已解除，请安排结对帮扶和走访。原因：{reason}" },
+  child_transferred_out: { title: "儿童转出", body: "{child}已转出至{to}，本乡镇的结对和走访安排随之结束。原因：{reason}" },
   birthday_helper: { title: "生日提醒", body: "{child}将于{date}（{weekday}）过{age}岁生日，记得送上祝福。" },
   birthday_parent: { title: "孩子生日提醒", body: "{child}将于{date}（{weekday}）过{age}岁生日，记得给孩子打个电话。" },
 } as const satisfies Record<string, { title: string; body: string }>;

@@ -9,6 +9,7 @@ type Consumed =
   | "child.registered"
   | "child.updated"
   | "child.status-changed"
+  | "child.transferred"
   | "pairing.started"
   | "pairing.ended"
   | "visit.due"
@@ -55,6 +56,8 @@ export function notificationHandlers(options: { now?: () => Date; quiet: QuietHo
       "child.registered": child,
       "child.updated": child,
       "child.status-changed": child,
+      // Both townships' supervisors are told (the child's copy follows from the child.updated beside it).
+      "child.transferred": notify,
       "pairing.started": async (event, tx) => {
         await startMentor(tx, event.data, event.occurredAt);
         await notify(event, tx);

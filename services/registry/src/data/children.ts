@@ -310,3 +310,43 @@ export async function changeStatusInTx(tx: Tx, id: string, change: StatusChange,
 export async function changeStatus(prisma: PrismaClient, id: string, change: StatusChange, actor: Actor, today: string): Promise<ChildRecord> {
   return prisma.$transaction((tx) => changeStatusInTx(tx, id, change, actor, today));
 }
+
+/** A placement change the register makes itself (promotion, middle-school assignment, transfer): not a free-form edit. */
+export interface Placement {
+  villageCode?: string;
+  schoolId?: string | null;
+  grade?: string | null;
+  className?: string | null;
+}
+
+/**
+ * Changes where a child is (village, school, grade, class) within the caller's transaction:
+ * the row locked, history under `action` with `reason`, and `child.updated` (whose consumers
+ * follow a village in another township: pairing ends pairings and proposes there, visits move
+ * schedules, reporting moves counters). A change that changes nothing writes nothing.
+ */
+export async function placeChildInTx(
+  tx: Tx,
+  id: string,
+  placement: Placement,
+  action: "promoted" | "transferred" | "school_assigned",
+  actor: Actor,
+  reason: string | null,
+): Promise<{ child: ChildRecord; changed: boolean }> {
+  await lockChild(tx, id);
+  const before = await getChild(tx, id);
+  const changes = diffFields(pickEditable(before), placement as Record<string, unknown>);
+  if (changes.length === 0) return { child: before, changed: false };
+  if (placement.villageCode !== undefined || placement.schoolId !== undefined) {
+    await assertPlacement(tx, placement.villageCode ?? before.villageCode, placement.schoolId === undefined ? before.schoolId : placement.schoolId, {
+      village: placement.villageCode !== undefined && placement.villageCode !== before.villageCode,
+      school: placement.schoolId !== undefined && placement.schoolId !== before.schoolId,
+    });
+  }
+  const revision = before.revision + 1;
+  await tx.child.update({ where: { id }, data: { ...childColumns(placement as ChildPatch), revision } });
+  const child = await getChild(tx, id);
+  await tx.childHistory.create({ data: { childId: id, revision, action, ...historyActor(actor), reason, changes: changes as object } });
+  await appendToOutbox(tx, [eventFor("child.updated", child, actor, { child: toSnapshot(child), changes })]);
+  return { child, changed: true };
+}

@@ -141,8 +141,8 @@ export async function childHistory(prisma: PrismaClient, childId: string) {
   const rows = await prisma.childHistory.findMany({ where: { childId }, orderBy: { revision: "asc" } });
   return rows.map((h) => ({
     revision: h.revision,
-    // Written only by data/children.ts, with these three values.
-    action: h.action as "created" | "updated" | "status_changed",
+    // Written only by data/children.ts.
+    action: h.action as "created" | "updated" | "status_changed" | "promoted" | "school_assigned" | "transferred",
     actor: { id: h.actorId, name: h.actorName, role: h.actorRole },
     reason: h.reason,
     at: h.at.toISOString(),

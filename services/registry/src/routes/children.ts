@@ -50,7 +50,7 @@ const HistoryResponse = z.object({
   items: z.array(
     z.object({
       revision: z.number().int(),
-      action: z.enum(["created", "updated", "status_changed"]),
+      action: z.enum(["created", "updated", "status_changed", "promoted", "school_assigned", "transferred"]),
       actor: z.object({ id: z.string(), name: z.string().nullable(), role: z.string().nullable() }),
       reason: z.string().nullable(),
       at: z.string(),
