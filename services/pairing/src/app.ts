@@ -1,8 +1,9 @@
 import type { FastifyOtelInstrumentation } from "@fastify/otel";
+import fastifyMultipart from "@fastify/multipart";
 import { createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
 import { protectApiRoutes, type TokenVerifier } from "@shouhu/auth";
 import type { PrismaClient } from "./data/db.js";
-import { registerHelperRoutes } from "./routes/helpers.js";
+import { HELPER_LIST_MAX_BYTES, registerHelperRoutes } from "./routes/helpers.js";
 import { registerPairingRoutes } from "./routes/pairings.js";
 import { registerMatchingRoutes } from "./routes/matching.js";
 import { registerUnpairedRoutes } from "./routes/unpaired.js";
@@ -29,6 +30,8 @@ export async function buildPairingApp(deps: PairingAppDeps): Promise<ServiceApp>
 
   protectApiRoutes(app, deps.verifier);
 
+  // The helper list import (POST /helpers/import) takes one .xlsx.
+  await app.register(fastifyMultipart, { limits: { fileSize: HELPER_LIST_MAX_BYTES, files: 1, fields: 5 } });
   registerHelperRoutes(app, { prisma: deps.prisma, now });
   registerPairingRoutes(app, { prisma: deps.prisma, now });
   registerMatchingRoutes(app, deps.prisma);

@@ -13,7 +13,7 @@ import { firstHistory, recordFromInput } from "../src/jobs/import-prepare.js";
 import { pickEditable } from "../src/data/children.js";
 import { diffFields } from "../src/domain/diff.js";
 import { purgeExpiredExports, runExport } from "../src/jobs/export-register.js";
-import { readXlsx } from "../src/spreadsheet/xlsx-reader.js";
+import { readXlsx } from "@shouhu/spreadsheet";
 import { parseRegisterWorkbook } from "../src/spreadsheet/register-import.js";
 import { writeRegisterWorkbook } from "../src/spreadsheet/register-export.js";
 import { REDIS_URL, residentId, registryTest, type Harness } from "./harness.js";

@@ -38,6 +38,7 @@ export type PairingPage = Ok<"/api/v1/pairings">;
 export type Decisions = Ok<"/api/v1/pairings/decisions", "post">;
 export type Helper = Ok<"/api/v1/helpers">["items"][number];
 export type HelperPage = Ok<"/api/v1/helpers">;
+export type HelperImportResult = Ok<"/api/v1/helpers/import", "post">;
 export type UnpairedPage = Ok<"/api/v1/unpaired-children">;
 export type UnpairedSummary = Ok<"/api/v1/unpaired-children/summary">;
 export type VisitItemPage = Ok<"/api/v1/visit-items">;

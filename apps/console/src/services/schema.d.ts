@@ -2888,6 +2888,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/helpers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 批量导入帮扶人（.xlsx：姓名、类别、性别、手机号、所属单位代码、学校标识码、可帮扶人数）
+         * @description multipart/form-data，字段 file。第一张工作表，前10行内找表头。逐行按登记单个帮扶人的规则校验：合格行入库，不合格行给出行号和原因。同乡镇同手机号（无手机号时同姓名、单位、学校）视为已登记的帮扶人，按表更新（账号、出生日期未填则保留）；其余新建。只能导入本人管辖范围内的帮扶人。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 数据行数（不含表头和空行） */
+                            total: number;
+                            created: number;
+                            /** @description 已登记的帮扶人（同乡镇同手机号；无手机号时同姓名、单位、学校）按表更新 */
+                            updated: number;
+                            rejected: number;
+                            rows: {
+                                rowNumber: number;
+                                name: string | null;
+                                /** @enum {string} */
+                                status: "created" | "updated" | "rejected";
+                                helperId: string | null;
+                                reasons: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/helpers/{id}": {
         parameters: {
             query?: never;

@@ -4,7 +4,8 @@ import { ConflictError, NotFoundError } from "@shouhu/kit";
 import type { HelperValues } from "../domain/helper.js";
 import type { PrismaClient } from "./db.js";
 import { endOpenPairings, type PairingView } from "./pairings.js";
-import { lockTownshipsForChange, requestMatching } from "./match-requests.js";
+import { lockTownshipsForChange, requestMatching, requestMatchingIn } from "./match-requests.js";
+import { helperKey } from "../domain/helper-import.js";
 import { contains } from "@shouhu/contracts";
 
 export interface HelperRow extends HelperValues {
@@ -169,4 +170,90 @@ export async function openPairingIds(prisma: PrismaClient, helperId: string): Pr
     helperId,
   );
   return rows.map((r) => r.id);
+}
+
+export interface HelperImportOutcome {
+  created: { rowNumber: number; id: string }[];
+  updated: { rowNumber: number; id: string }[];
+  rejections: { rowNumber: number; name: string | null; reasons: string[] }[];
+}
+
+/**
+ * The valid rows of a helper list, in one transaction: a row naming a helper already
+ * registered (same phone in the same township; without phone, same name, unit and school)
+ * updates that helper, any other row creates one. A row whose helper lies outside
+ * `jurisdiction`, or whose capacity would fall below the helper's active pairings, is
+ * rejected, not stored. Each township touched is queued for matching once, as POST
+ * /helpers queues it for one helper.
+ */
+export async function importHelpers(
+  prisma: PrismaClient,
+  rows: readonly { rowNumber: number; values: HelperValues; key: string }[],
+  jurisdiction: string,
+): Promise<HelperImportOutcome> {
+  const outcome: HelperImportOutcome = { created: [], updated: [], rejections: [] };
+  if (rows.length === 0) return outcome;
+  const townships = [...new Set(rows.map((r) => r.values.townshipCode))];
+  await prisma.$transaction(
+    async (tx) => {
+      await lockTownshipsForChange(tx, townships);
+      // The helpers these rows may name, locked like updateHelper locks one.
+      const existing = await tx.$queryRawUnsafe<
+        { id: string; phone: string | null; name: string; orgUnitCode: string; townshipCode: string; schoolId: string | null; active: number }[]
+      >(
+        `SELECT h.id, h.phone, h.name, h.org_unit_code AS "orgUnitCode", h.township_code AS "townshipCode", h.school_id AS "schoolId",
+                (SELECT count(*)::int FROM pairings p WHERE p.helper_id = h.id AND p.status = 'active') AS active
+           FROM helpers h
+          WHERE h.township_code = ANY($1::text[])
+          ORDER BY h.created_at, h.id
+            FOR NO KEY UPDATE OF h`,
+        townships,
+      );
+      const byKey = new Map<string, (typeof existing)[number]>();
+      for (const h of existing) {
+        const key = helperKey(h);
+        if (!byKey.has(key)) byKey.set(key, h);
+      }
+      const creates: ({ id: string } & HelperValues)[] = [];
+      for (const row of rows) {
+        const found = byKey.get(row.key);
+        if (!found) {
+          const id = uuidv7();
+          creates.push({ id, ...row.values });
+          outcome.created.push({ rowNumber: row.rowNumber, id });
+          continue;
+        }
+        if (!contains(jurisdiction, found.orgUnitCode)) {
+          outcome.rejections.push({ rowNumber: row.rowNumber, name: row.values.name, reasons: ["该帮扶人已由您管辖范围以外的单位登记，请联系乡镇管理员修改"] });
+          continue;
+        }
+        if (row.values.capacity < found.active) {
+          outcome.rejections.push({
+            rowNumber: row.rowNumber,
+            name: row.values.name,
+            reasons: [`可帮扶人数：该帮扶人已结对${found.active}名儿童，帮扶人数不能少于${found.active}`],
+          });
+          continue;
+        }
+        // Username and birth date are kept when the list leaves them out.
+        const { username: _username, birthDate, ...values } = row.values;
+        await tx.helper.update({
+          where: { id: found.id },
+          data: { ...values, ...(birthDate ? { birthDate: new Date(`${birthDate}T00:00:00Z`) } : {}) },
+        });
+        outcome.updated.push({ rowNumber: row.rowNumber, id: found.id });
+      }
+      if (creates.length > 0) {
+        await tx.helper.createMany({
+          data: creates.map((c) => ({ ...c, birthDate: c.birthDate ? new Date(`${c.birthDate}T00:00:00Z`) : null })),
+        });
+      }
+      if (outcome.created.length + outcome.updated.length > 0) {
+        // New or changed helpers may be exactly who unpaired children were waiting for.
+        await requestMatchingIn(tx, townships, "helper");
+      }
+    },
+    { timeout: 60_000 },
+  );
+  return outcome;
 }

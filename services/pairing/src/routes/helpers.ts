@@ -2,19 +2,46 @@ import { z } from "zod";
 import { HelperKind, labels, contains, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ValidationError, type ServiceApp } from "@shouhu/kit";
+import { readUploadedXlsx, readXlsx, type Sheet } from "@shouhu/spreadsheet";
 import { actorOf, assertWithinJurisdiction, seesContacts, type Principal, requireRole, scopeOf } from "@shouhu/auth";
 import { NotFoundError } from "@shouhu/kit";
 import { HelperInput, HelperPatch, applyHelperPatch, validateHelper } from "../domain/helper.js";
-import { createHelper, deactivateHelper, getHelper, listHelpers, openPairingIds, reactivateHelper, updateHelper, type HelperRow } from "../data/helpers.js";
+import { HelperSheetError, MAX_HELPER_ROWS, parseHelperSheet } from "../domain/helper-import.js";
+import {
+  createHelper,
+  importHelpers,
+  deactivateHelper,
+  getHelper,
+  listHelpers,
+  openPairingIds,
+  reactivateHelper,
+  updateHelper,
+  type HelperRow,
+} from "../data/helpers.js";
 import { loadPairings } from "../data/pairings.js";
 import type { PrismaClient } from "../data/db.js";
 import { presentPairing } from "./present.js";
-import { DeactivateResponse, HelperDetail, HelperPage, HelperResponse } from "./schemas.js";
+import { DeactivateResponse, HelperDetail, HelperImportResult, HelperPage, HelperResponse } from "./schemas.js";
 import { helperKeepers, teacherOnly } from "./permissions.js";
 
 export interface HelperRoutesDeps {
   prisma: PrismaClient;
   now: () => Date;
+}
+
+/** A helper list is a few hundred rows; a few thousand for a county. */
+export const HELPER_LIST_MAX_BYTES = 5 * 1024 * 1024;
+const HELPER_LIST_LIMITS = { maxFileBytes: HELPER_LIST_MAX_BYTES, maxRows: MAX_HELPER_ROWS + 100, maxColumns: 64, maxMergedCells: 10_000 };
+
+async function firstSheet(content: Uint8Array): Promise<Sheet> {
+  let sheets: Sheet[];
+  try {
+    sheets = await readXlsx(content);
+  } catch {
+    throw ValidationError.field("file", "无法读取该文件：不是有效的 .xlsx 工作簿");
+  }
+  if (sheets.length === 0) throw ValidationError.field("file", "工作簿中没有工作表");
+  return sheets[0]!;
 }
 
 const IdParams = z.object({ id: z.uuid({ message: "帮扶人编号格式不正确" }) });
@@ -82,6 +109,60 @@ export function registerHelperRoutes(app: ServiceApp, deps: HelperRoutesDeps): v
       // Helper writes happen inside the writer's own org unit, like child records.
       assertWithinJurisdiction(principal, result.value.orgUnitCode);
       return reply.status(201).send(presentHelper(principal, await createHelper(prisma, result.value)));
+    },
+  );
+
+  app.post(
+    "/api/v1/helpers/import",
+    {
+      schema: {
+        tags: ["helpers"],
+        summary: "批量导入帮扶人（.xlsx：姓名、类别、性别、手机号、所属单位代码、学校标识码、可帮扶人数）",
+        description:
+          "multipart/form-data，字段 file。第一张工作表，前10行内找表头。逐行按登记单个帮扶人的规则校验：合格行入库，不合格行给出行号和原因。" +
+          "同乡镇同手机号（无手机号时同姓名、单位、学校）视为已登记的帮扶人，按表更新（账号、出生日期未填则保留）；其余新建。" +
+          "只能导入本人管辖范围内的帮扶人。",
+        response: { 200: HelperImportResult },
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      requireRole(principal, helperKeepers, "导入帮扶人");
+      const { content } = await readUploadedXlsx(request, HELPER_LIST_LIMITS);
+      const sheet = await firstSheet(content);
+      let parsed: ReturnType<typeof parseHelperSheet>;
+      try {
+        parsed = parseHelperSheet(sheet, { jurisdiction: principal.orgUnit, today: today() });
+      } catch (err) {
+        if (err instanceof HelperSheetError) throw ValidationError.field("file", err.message);
+        throw err;
+      }
+      const outcome = await importHelpers(prisma, parsed.rows, principal.orgUnit);
+      const names = new Map(parsed.rows.map((r) => [r.rowNumber, r.values.name]));
+      const rows = [
+        ...outcome.created.map((r) => ({
+          rowNumber: r.rowNumber,
+          name: names.get(r.rowNumber) ?? null,
+          status: "created" as const,
+          helperId: r.id,
+          reasons: [],
+        })),
+        ...outcome.updated.map((r) => ({
+          rowNumber: r.rowNumber,
+          name: names.get(r.rowNumber) ?? null,
+          status: "updated" as const,
+          helperId: r.id,
+          reasons: [],
+        })),
+        ...[...parsed.rejections, ...outcome.rejections].map((r) => ({ ...r, status: "rejected" as const, helperId: null })),
+      ].sort((a, b) => a.rowNumber - b.rowNumber);
+      return {
+        total: rows.length,
+        created: outcome.created.length,
+        updated: outcome.updated.length,
+        rejected: rows.length - outcome.created.length - outcome.updated.length,
+        rows,
+      };
     },
   );
 

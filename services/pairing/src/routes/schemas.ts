@@ -131,3 +131,19 @@ const RunSummary = z.object({
 export const RunResponse = z.object({ runs: z.array(RunSummary), proposed: z.number().int(), unmatched: z.number().int() });
 
 export const TransferResponse = z.object({ ended: PairingResponse, started: PairingResponse });
+
+export const HelperImportResult = z.object({
+  total: z.number().int().describe("数据行数（不含表头和空行）"),
+  created: z.number().int(),
+  updated: z.number().int().describe("已登记的帮扶人（同乡镇同手机号；无手机号时同姓名、单位、学校）按表更新"),
+  rejected: z.number().int(),
+  rows: z.array(
+    z.object({
+      rowNumber: z.number().int(),
+      name: z.string().nullable(),
+      status: z.enum(["created", "updated", "rejected"]),
+      helperId: z.uuid().nullable(),
+      reasons: z.array(z.string()),
+    }),
+  ),
+});

@@ -8,7 +8,7 @@ import type { PrismaClient } from "../data/db.js";
 import { createBatch, findBatch, findBatchOfFile, recentBatches, rejectionsPage, requeueBatch } from "../data/import-batches.js";
 import { IMPORT_JOB } from "../jobs/import-register.js";
 import { registerKeepers, reimporters } from "./permissions.js";
-import { readUploadedXlsx } from "./upload.js";
+import { readUploadedXlsx } from "@shouhu/spreadsheet";
 import { requireRole } from "@shouhu/auth";
 import { contains } from "@shouhu/contracts";
 import { writeRegisterWorkbook } from "../spreadsheet/register-export.js";

@@ -21,7 +21,7 @@ import {
 import { SchoolCode, SchoolType } from "../domain/org-admin.js";
 import { ListFormatError, parseDivisionList, parseSchoolList } from "../spreadsheet/org-lists.js";
 import { requireCountyKeeper } from "./permissions.js";
-import { readUploadedXlsx } from "./upload.js";
+import { readUploadedXlsx } from "@shouhu/spreadsheet";
 import { ListImportResult, MergeResult, OrgOverview, OrgUnitDetail, OrgUnitList, SchoolList, SchoolResponse } from "./schemas.js";
 
 const IncludeRetired = z

@@ -1,7 +1,7 @@
 import { contains, orgLevel } from "@shouhu/contracts";
 import { LEVEL_LABEL, SchoolCode, SchoolType, normaliseDivisionCode, parseLevelWord } from "../domain/org-admin.js";
 import type { DivisionRow, Rejection, SchoolListRow } from "../data/org-admin.js";
-import { readXlsx, type Cell, type Sheet } from "./xlsx-reader.js";
+import { readXlsx, type Cell, type Sheet } from "@shouhu/spreadsheet";
 
 /** Thrown when the file as a whole cannot be read as the list asked for (wrong headers, no rows): a 400 on `file`. */
 export class ListFormatError extends Error {}

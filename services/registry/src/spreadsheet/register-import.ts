@@ -4,7 +4,7 @@ import { normalizeDate, normalizeName, toHalfWidth } from "@shouhu/cn";
 import { normalizeResidentId } from "../domain/resident-id.js";
 import type { ParsedRow, ParseRegister } from "../jobs/import-register.js";
 import { columnFor, labelOf, type ColumnKey } from "./columns.js";
-import { readXlsx, type Cell, type Merge } from "./xlsx-reader.js";
+import { readXlsx, type Cell, type Merge } from "@shouhu/spreadsheet";
 
 const text = (c: Cell | Date): string | null => (c === null ? null : c instanceof Date ? c.toISOString().slice(0, 10) : toHalfWidth(String(c)).trim() || null);
 

@@ -8,6 +8,7 @@ import { labels, options } from "../../services/labels";
 import { useVillageNames } from "../../services/hooks";
 import { useAccess } from "../../auth/session";
 import { Field } from "../../components/Masked";
+import { useHelperImport } from "./HelperImport";
 
 const PAGE_SIZE = 50;
 
@@ -38,6 +39,7 @@ export default function Helpers() {
   const [kind, setKind] = useState<string>();
   const [q, setQ] = useState<string>();
   const pages = useCursorPages();
+  const helperImport = useHelperImport();
   const cursor = pages.cursor;
   const list = useQuery({
     queryKey: ["helpers", kind, q, cursor],
@@ -98,7 +100,9 @@ export default function Helpers() {
             pages.reset();
           }}
         />
+        {access.canManageHelpers && helperImport.button}
       </Space>
+      {helperImport.outcome}
       <Table<Helper>
         rowKey="id"
         size="middle"
