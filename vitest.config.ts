@@ -16,6 +16,8 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A poll gives up after 1 s by default: on two loaded cores a page's refetch after a save takes longer.
+    expect: { poll: { timeout: 15_000 } },
     // Removes each file's Redis keys (its test prefixes) after the file: runs leave none behind.
     setupFiles: ["packages/testing/src/vitest-setup.ts"],
     reporters: ["default"],

@@ -58,14 +58,23 @@ describe.skipIf(!canRun)("账号管理", () => {
     await expect.poll(async () => (await accounts("li.hua"))[0]?.phone).toBe("13907306666");
 
     await row.getByRole("button", { name: /停\s*用/ }).click();
-    await page.getByRole("button", { name: /确\s*定|OK/ }).click();
+    await page
+      .getByRole("button", { name: /确\s*定|OK/ })
+      .last()
+      .click(); // the newest popconfirm; the last one may still be closing
     await expect.poll(() => row.textContent()).toContain("已停用");
     await row.getByRole("button", { name: /启\s*用/ }).click();
-    await page.getByRole("button", { name: /确\s*定|OK/ }).click();
+    await page
+      .getByRole("button", { name: /确\s*定|OK/ })
+      .last()
+      .click(); // the newest popconfirm; the last one may still be closing
     await expect.poll(async () => (await accounts("li.hua"))[0]?.enabled).toBe(true);
 
     await row.getByRole("button", { name: "重置密码" }).click();
-    await page.getByRole("button", { name: /确\s*定|OK/ }).click();
+    await page
+      .getByRole("button", { name: /确\s*定|OK/ })
+      .last()
+      .click(); // the newest popconfirm; the last one may still be closing
     await expect.poll(() => secret.textContent()).toMatch(/^[A-Za-z]{4}-\d{4}-/);
     await page.getByRole("button", { name: "我已记下" }).click();
     await shot(page, "accounts-desktop");
