@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { canRun, shot, startStack, type Stack } from "./stack.js";
+import { canRun, choose, shot, startStack, type Stack } from "./stack.js";
 
 /**
  * 账号管理 through the real gateway, registry (org units) and dev issuer (Keycloak's admin API):
@@ -34,8 +34,7 @@ describe.skipIf(!canRun)("账号管理", () => {
     await dialog.getByLabel("用户名").fill("li.hua");
     await dialog.getByLabel("姓", { exact: true }).fill("李");
     await dialog.getByLabel("名", { exact: true }).fill("华");
-    await dialog.getByLabel("角色").click();
-    await page.locator(".ant-select-item-option").filter({ hasText: "教师" }).click();
+    await choose(page, dialog.getByLabel("角色"), "教师");
     await dialog.getByLabel("所属单位（行政区划代码）").fill("360999101");
     await dialog.getByLabel("手机号").fill("12345");
     await dialog.getByRole("button", { name: /保\s*存/ }).click();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { childBody } from "../../../services/registry/test/harness.js";
-import { axeSerious, canRunWithPairing, shot, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRunWithPairing, choose, clickUntil, shot, startStack, type Stack } from "./stack.js";
 
 /**
  * 人工结对, 移交 and 解除 on the page: a child the optimiser could not place is paired by
@@ -54,10 +54,8 @@ describe.skipIf(!canRunWithPairing)("console: 人工结对、移交、解除", (
     const dialog = page.getByRole("dialog");
     await dialog.getByText("为林小满人工结对").waitFor();
     // Nothing chosen: the form says so and nothing is sent.
-    await dialog.getByRole("button", { name: "确定结对" }).click();
-    await dialog.getByText("请选择帮扶人").waitFor();
-    await dialog.getByRole("combobox").click();
-    await page.locator(".ant-select-item-option", { hasText: "黄秀兰" }).click();
+    await clickUntil(dialog.getByRole("button", { name: "确定结对" }), dialog, "请选择帮扶人");
+    await choose(page, dialog.getByRole("combobox"), "黄秀兰");
     await dialog.getByLabel("备注").fill("家长点名");
     await shot(page, "pairing-manual-desktop", false);
     await dialog.getByRole("button", { name: "确定结对" }).click();
@@ -67,11 +65,9 @@ describe.skipIf(!canRunWithPairing)("console: 人工结对、移交、解除", (
     await page.getByRole("tab", { name: "结对中" }).click();
     const row = page.locator("[data-testid=active-pairings] .ant-table-row", { hasText: "林小满" });
     await row.getByRole("button", { name: /^移\s*交$/ }).click();
-    const transfer = page.getByRole("dialog");
-    await transfer.getByRole("button", { name: "确定移交" }).click();
-    await transfer.getByText("请填写原因").waitFor();
-    await transfer.getByRole("combobox").click();
-    await page.locator(".ant-select-item-option", { hasText: "何志强" }).click();
+    const transfer = page.getByRole("dialog").filter({ hasText: "移交结对" });
+    await clickUntil(transfer.getByRole("button", { name: "确定移交" }), transfer, "请填写原因");
+    await choose(page, transfer.getByRole("combobox"), "何志强");
     await transfer.getByLabel("移交原因").fill("黄秀兰外出务工");
     expect((await axeSerious(page)).join("\n")).toBe("");
     await transfer.getByRole("button", { name: "确定移交" }).click();
@@ -91,7 +87,7 @@ describe.skipIf(!canRunWithPairing)("console: 人工结对、移交、解除", (
       .filter({ hasText: "何志强" })
       .getByRole("button", { name: /^解\s*除$/ })
       .click();
-    const end = page.getByRole("dialog");
+    const end = page.getByRole("dialog").filter({ hasText: "解除结对" });
     await end.getByLabel("解除原因").fill("儿童随父母外出");
     await end.getByRole("button", { name: "确定解除" }).click();
     await page.getByText("已解除结对").waitFor();

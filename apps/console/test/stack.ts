@@ -4,7 +4,8 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { expect } from "vitest";
 import {
   DEMO_PASSWORD,
   freePort,
@@ -239,4 +240,35 @@ export async function axeSerious(page: Page): Promise<string[]> {
           .slice(0, 3)
           .join(", ")}`,
     );
+}
+
+/**
+ * Picks `option` in an Ant Design Select opened by `trigger`, and waits until the select shows it. On two
+ * loaded cores a click can land while the dropdown is still animating in and not register: it is tried again.
+ */
+export async function choose(page: Page, trigger: Locator, option: string) {
+  for (let attempt = 1; ; attempt++) {
+    await trigger.click();
+    await page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option", { hasText: option }).first().click();
+    const select = trigger.locator("xpath=ancestor-or-self::*[contains(concat(' ', normalize-space(@class), ' '), ' ant-select ')][1]");
+    try {
+      await expect.poll(() => select.textContent(), { timeout: 5_000 }).toContain(option);
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+/** Clicks `button` until `text` shows in `scope` (a form's check answers the click): a click lost to load is retried. */
+export async function clickUntil(button: Locator, scope: Locator, text: string) {
+  for (let attempt = 1; ; attempt++) {
+    await button.click();
+    try {
+      await scope.getByText(text).first().waitFor({ timeout: 5_000 });
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
 }
