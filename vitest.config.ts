@@ -14,6 +14,10 @@ export default defineConfig({
       "conformance/**/*.test.ts",
     ],
     pool: "forks",
+    // Vitest's default on 2 cores is one file at a time (cores − 1): the suite then took ~20 minutes, most of
+    // it waiting (browsers, stacks starting, crash tests waiting out a lock). Three files at once overlap
+    // that waiting; the files are isolated (own databases, Redis prefixes, ports), and ran in ~9 minutes.
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // A poll gives up after 1 s by default: on two loaded cores a page's refetch after a save takes longer.

@@ -6,7 +6,7 @@ import type { Page } from "playwright-core";
 import ExcelJS from "exceljs";
 import pgLib from "pg";
 import { childBody } from "../../../services/registry/test/harness.js";
-import { axeSerious, canRunWithHealth, canRunWithVisits, shot, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRunWithHealth, canRunWithVisits, clickUntil, shot, startStack, type Stack } from "./stack.js";
 
 /**
  * 体检 and 关注事项 through the real gateway, registry, visits, health and dev issuer.
@@ -79,11 +79,7 @@ describe.skipIf(!canRunWithVisits || !canRunWithHealth)("体检", () => {
       await shot(page, `checkups-campaigns-${who}`);
       if (who === "desktop") {
         await page.getByRole("button", { name: "新建体检活动" }).click();
-        await page
-          .getByRole("dialog")
-          .getByRole("button", { name: /创\s*建/ })
-          .click();
-        await page.getByText("请填写体检活动名称").waitFor();
+        await clickUntil(page.getByRole("dialog").getByRole("button", { name: /创\s*建/ }), page.getByRole("dialog"), "请填写体检活动名称");
         await page.getByText("请选择体检覆盖的乡镇或村").waitFor();
         await shot(page, "checkups-create-dialog-desktop", false);
       }
@@ -244,11 +240,7 @@ describe.skipIf(!canRunWithVisits || !canRunWithHealth)("体检", () => {
         expect((await axeSerious(page)).join("\n")).toBe("");
         await page.getByRole("button", { name: "登记转诊 刘思远 血压偏高" }).click();
         await page.getByLabel("转诊医院").fill("县人民医院儿科");
-        await page
-          .getByRole("dialog")
-          .getByRole("button", { name: /登\s*记/ })
-          .click();
-        await page.getByText("请选择转诊日期").waitFor();
+        await clickUntil(page.getByRole("dialog").getByRole("button", { name: /登\s*记/ }), page.getByRole("dialog"), "请选择转诊日期");
         await shot(page, "checkups-referral-dialog-desktop", false);
         await page.keyboard.press("Escape");
       }
@@ -325,8 +317,7 @@ describe.skipIf(!canRunWithVisits || !canRunWithHealth)("关注事项", () => {
     await dropdown.getByText(/黄小宝/).click();
     await dialog.getByLabel("类别").click();
     await page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden)").getByTitle("安全隐患").click();
-    await dialog.getByRole("button", { name: /报\s*告/ }).click();
-    await dialog.getByText("请描述发现的情况").waitFor();
+    await clickUntil(dialog.getByRole("button", { name: /报\s*告/ }), dialog, "请描述发现的情况");
     await dialog.getByLabel("发现的情况").fill("住房墙体开裂，雨天漏水");
     await shot(page, "concern-raise-dialog-desktop", false);
     await dialog.getByRole("button", { name: /报\s*告/ }).click();
@@ -345,11 +336,7 @@ describe.skipIf(!canRunWithVisits || !canRunWithHealth)("关注事项", () => {
     await shot(page, "concern-detail-overdue-desktop");
 
     await page.getByRole("button", { name: /^受\s*理$/ }).click();
-    await page
-      .getByRole("dialog")
-      .getByRole("button", { name: /保\s*存/ })
-      .click();
-    await page.getByText("请填写处理情况").waitFor();
+    await clickUntil(page.getByRole("dialog").getByRole("button", { name: /保\s*存/ }), page.getByRole("dialog"), "请填写处理情况");
     await page.getByLabel("处理情况").fill("已电话联系村委核实，今天上门");
     await page
       .getByRole("dialog")

@@ -335,6 +335,11 @@ export async function pairByHand(
     if (!child || !contains(decider.orgUnit, child.villageCode)) throw new NotFoundError("儿童", input.childId);
     const seenHelper = await visibleHelper(tx, input.helperId, decider.orgUnit);
     await lockTownshipsForChange(tx, [child.townshipCode]);
+    // The child's row locked (after the township, as the child-event handlers do): two hand pairings of one
+    // child with different helpers lock different helpers, and both found no active pairing (the second then
+    // failed on the unique index, a 500). Its status is read again under the lock.
+    const [locked] = await tx.$queryRawUnsafe<{ status: string }[]>(`SELECT status FROM children WHERE id = $1::uuid FOR UPDATE`, input.childId);
+    child.status = locked!.status;
     const helper = await lockHelper(tx, input.helperId);
     assertKindFits(input.kind, helper.kind, seenHelper.name);
     if (child.status !== "active") throw new ConflictError("CHILD_EXITED", "该儿童已退出关爱对象，不能结对", { field: "childId" });
