@@ -145,6 +145,18 @@ export const labels = {
     psychological: "心理问题",
     other: "其他",
   } satisfies Record<ConcernCategory, string>,
+  /** Check-up findings (services/health/src/domain/evaluate.ts). */
+  checkupFlag: {
+    overweight: "超重",
+    obese: "肥胖",
+    wasting_mild: "轻度消瘦",
+    wasting_moderate_severe: "中重度消瘦",
+    stunting: "生长迟缓",
+    low_vision: "视力低下",
+    anaemia: "贫血",
+    dental_caries: "龋齿",
+    elevated_bp: "血压偏高",
+  } as Record<string, string>,
   pairingEndReason: {
     child_exited: "儿童已退出",
     child_moved: "儿童迁出或转学",

@@ -239,6 +239,8 @@ export const SnapshotPairingData = z.object({
   kind: PairingKind,
   status: z.enum(["active", "ended"]),
   child: PairingChild,
+  /** Optional: snapshots published before it was added have none. */
+  helperId: z.uuid().optional(),
   startDate: z.iso.date(),
   endDate: z.iso.date().nullable(),
 });

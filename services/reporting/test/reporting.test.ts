@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import ExcelJS from "exceljs";
+import { strFromU8, unzipSync } from "fflate";
 import { Queue, QueueEvents } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
@@ -567,6 +568,55 @@ describe("numbers from a scripted sequence of events", () => {
     expect(await prisma.exportJob.findUnique({ where: { id } })).toBeNull();
   });
 
+  it("drafts a semester's 工作总结 as .docx with the figures of the area, or of one school in it", async () => {
+    const text = async (user: string, payload: object) => {
+      const headers = await issuer.as(user);
+      const res = await app.inject({ method: "POST", url: "/api/v1/reports/exports", headers, payload: { report: "work_summary", ...payload } });
+      expect(res.statusCode, res.body).toBe(202);
+      const id = res.json().id;
+      await (await exportQueue.getJob(id))!.waitUntilFinished(exportEvents, 30_000);
+      const file = await app.inject({ url: `/api/v1/reports/exports/${id}/file`, headers });
+      expect(file.headers["content-type"]).toContain("wordprocessingml");
+      const xml = strFromU8(unzipSync(new Uint8Array(file.rawPayload))["word/document.xml"]!);
+      // The document's words, runs joined (Word splits a sentence into runs by formatting).
+      return {
+        name: decodeURIComponent(String(file.headers["content-disposition"])),
+        words: [...xml.matchAll(/<w:t[^>]*>([^<]*)<\/w:t>/g)].map((m) => m[1]).join(""),
+      };
+    };
+    const county = await text("county.admin", { orgUnit: "360999", semester: "2026-2027-1" });
+    expect(county.name).toContain("示范县留守儿童关爱保护工作总结-2026—2027学年第一学期.docx");
+    for (const sentence of [
+      "示范县农村留守儿童关爱保护工作总结（2026—2027学年第一学期）",
+      "共建档在册农村留守儿童和困境儿童4名",
+      "已退出关爱名册的儿童累计1名",
+      "2名在册儿童落实了结对帮扶人，结对率50%；1名帮扶人在岗帮扶",
+      "开展“手拉手”同伴结对1对",
+      "共开展走访、谈心和亲情联系4次，覆盖儿童4名，其中家访3次、学业辅导1次",
+      "本学期应访4次，按时完成2次，补访1次，逾期未访1次，走访及时率50%",
+      "组织2名儿童参加免费健康体检，覆盖率50%；发现需关注的健康问题2名，其中超重1名、视力低下1名、贫血1名",
+      "本学期发现并登记关注事项3件，其中安全隐患1件、疑似遭受侵害1件、健康问题1件；本学期办结1件，目前仍在办理2件",
+      "1. 仍有2名在册儿童未落实结对帮扶人。",
+      "（请补充下学期的工作计划。）",
+    ])
+      expect(county.words).toContain(sentence);
+    // The last semester had none of it: the same draft, with zeros and without the problems.
+    const spring = await text("county.admin", { orgUnit: "360999", semester: "2025-2026-2" });
+    expect(spring.words).toContain("本学期应访0次");
+    expect(spring.words).toContain("本学期发现并登记关注事项0件；");
+    // One school in a township: its children only; a school of another area is one that does not exist.
+    const school = await text("changling.supervisor", { orgUnit: "360999101", schoolId: "S360999101001", semester: "2026-2027-1" });
+    expect(school.name).toContain("长岭乡中心小学留守儿童关爱保护工作总结");
+    const headers = await issuer.as("shimen.supervisor");
+    const elsewhere = await app.inject({
+      method: "POST",
+      url: "/api/v1/reports/exports",
+      headers,
+      payload: { report: "work_summary", orgUnit: "360999102", schoolId: "S360999101001" },
+    });
+    expect(elsewhere.statusCode).toBe(404);
+  });
+
   it("answers bad input with 4xx naming the field, never a 500", async () => {
     const headers = await issuer.as("county.admin");
     const field = async (url: string, method: "GET" | "POST" = "GET", payload?: object) => {
@@ -587,6 +637,10 @@ describe("numbers from a scripted sequence of events", () => {
     expect(await field("/api/v1/reports/exports", "POST", { report: "overview" })).toContain("orgUnit");
     expect(await field("/api/v1/reports/exports", "POST", { report: "supervision", orgUnit: "360999" })).toContain("orgUnit");
     expect(await field("/api/v1/reports/exports/not-an-id")).toContain("id");
+    expect(await field("/api/v1/reports/exports", "POST", { report: "work_summary", orgUnit: "360999", semester: "2026-2028-1" })).toContain("semester");
+    expect(await field("/api/v1/reports/exports", "POST", { report: "work_summary", orgUnit: "360999", semester: "2026秋" })).toContain("semester");
+    expect(await field("/api/v1/reports/exports", "POST", { report: "overview", orgUnit: "360999", semester: "2026-2027-1" })).toContain("semester");
+    expect(await field("/api/v1/reports/exports", "POST", { report: "work_summary", orgUnit: "360999", schoolId: "" })).toContain("schoolId");
     // A well-formed id nobody exported: 404, not 500.
     expect((await app.inject({ url: `/api/v1/reports/exports/${randomUUID()}`, headers })).statusCode).toBe(404);
     // No token at all: 401.

@@ -19,6 +19,17 @@ export const labels = {
   helperKind: { teacher: "教师", proxy_parent: "代理家长", volunteer: "志愿者", village_director: "村儿童主任", peer_student: "同伴学生" },
   pairingKind: { mentor: "结对帮扶人", peer: "手拉手伙伴" },
   concernCategory: { safety: "安全隐患", abuse_suspected: "疑似遭受侵害", neglect: "监护缺失", health: "健康问题", psychological: "心理问题", other: "其他" },
+  checkupFlag: {
+    overweight: "超重",
+    obese: "肥胖",
+    wasting_mild: "轻度消瘦",
+    wasting_moderate_severe: "中重度消瘦",
+    stunting: "生长迟缓",
+    low_vision: "视力低下",
+    anaemia: "贫血",
+    dental_caries: "龋齿",
+    elevated_bp: "血压偏高",
+  } as Record<string, string>,
   visitKind: { home_visit: "家访", parent_call: "与父母通话", talk: "谈心", guardian_contact: "与监护人联系", letter: "书信", tutoring: "学业辅导" },
 } as const;
 

@@ -366,7 +366,16 @@ export async function applyChildren(db: Db, children: readonly ChildSnapshot[]):
 /** A pairing is active until it ends; an end is final whichever event comes first. */
 export async function applyPairing(
   db: Db,
-  p: { id: string; childId: string; villageCode: string; kind: string; state: "active" | "ended"; startedOn?: string | null; endedOn?: string | null },
+  p: {
+    id: string;
+    childId: string;
+    villageCode: string;
+    kind: string;
+    helperId?: string | null;
+    state: "active" | "ended";
+    startedOn?: string | null;
+    endedOn?: string | null;
+  },
 ): Promise<void> {
   await lock(db, p.childId);
   const { villageCode } = await childState(db, p.childId, p.villageCode);
@@ -383,8 +392,9 @@ export async function applyPairing(
   const state = old?.state === "ended" || p.state === "ended" ? "ended" : "active";
   remember(db, (b) => b.pairings, p.id, { childId: p.childId, state, villageCode: old?.villageCode ?? villageCode, kind: old?.kind ?? p.kind });
   await db.$executeRawUnsafe(
-    `INSERT INTO pairings (id, child_id, village_code, kind, state, started_on, ended_on) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::date, $7::date)
-     ON CONFLICT (id) DO UPDATE SET state = $5, started_on = COALESCE(pairings.started_on, EXCLUDED.started_on), ended_on = COALESCE(pairings.ended_on, EXCLUDED.ended_on)`,
+    `INSERT INTO pairings (id, child_id, village_code, kind, state, started_on, ended_on, helper_id) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::date, $7::date, $8::uuid)
+     ON CONFLICT (id) DO UPDATE SET state = $5, started_on = COALESCE(pairings.started_on, EXCLUDED.started_on), ended_on = COALESCE(pairings.ended_on, EXCLUDED.ended_on),
+       helper_id = COALESCE(pairings.helper_id, EXCLUDED.helper_id)`,
     p.id,
     p.childId,
     villageCode,
@@ -392,6 +402,7 @@ export async function applyPairing(
     state,
     p.startedOn ?? null,
     p.endedOn ?? null,
+    p.helperId ?? null,
   );
   if (old?.state === "active" && state === "ended") await bump(db, old.villageCode, "pairing", old.kind, -1);
   if (!old && state === "active") await bump(db, villageCode, "pairing", p.kind, +1);

@@ -52,11 +52,27 @@ function handlers(): Handlers {
 
     "pairing.started": async (e, tx) => {
       const d = e.data;
-      await applyPairing(tx, { id: d.pairingId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, state: "active", startedOn: d.startDate });
+      await applyPairing(tx, {
+        id: d.pairingId,
+        childId: d.child.id,
+        villageCode: d.child.villageCode,
+        kind: d.kind,
+        helperId: d.helper.id,
+        state: "active",
+        startedOn: d.startDate,
+      });
     },
     "pairing.ended": async (e, tx) => {
       const d = e.data;
-      await applyPairing(tx, { id: d.pairingId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, state: "ended", endedOn: d.endDate });
+      await applyPairing(tx, {
+        id: d.pairingId,
+        childId: d.child.id,
+        villageCode: d.child.villageCode,
+        kind: d.kind,
+        helperId: d.helper.id,
+        state: "ended",
+        endedOn: d.endDate,
+      });
     },
     "snapshot.pairing": async (e, tx) => {
       const d = e.data;
@@ -65,6 +81,7 @@ function handlers(): Handlers {
         childId: d.child.id,
         villageCode: d.child.villageCode,
         kind: d.kind,
+        helperId: d.helperId,
         state: d.status,
         startedOn: d.startDate,
         endedOn: d.endDate,

@@ -5,7 +5,11 @@ import type { Logger } from "@shouhu/kit";
 import { createJobWorker } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
 import { orgUnitName, overviewReport, supervision } from "../data/reports.js";
+import { workSummaryFigures } from "../data/work-summary.js";
 import { overviewWorkbook, supervisionWorkbook, type Progress } from "../domain/workbook.js";
+import { parseSemester } from "../domain/semester.js";
+import { workSummaryDocx } from "../domain/work-summary-doc.js";
+import { todayInChina } from "@shouhu/cn";
 
 export const EXPORT_JOB = "report-export";
 /** Hourly: deletes report files past their time, row and file. */
@@ -26,8 +30,17 @@ interface ExportOptions {
   job?: Pick<Job, "updateProgress">;
 }
 
-/** Builds the workbook, storing progress (rows written / rows to write) as it goes. */
-async function runExport(prisma: PrismaClient, exportId: string, month: string, now: Date, options: ExportOptions = {}): Promise<void> {
+/** What a job carries: the month for the workbooks; the semester and an optional school for a work summary. */
+export interface ExportJobData {
+  exportId: string;
+  month: string;
+  semester?: string;
+  schoolId?: string | null;
+}
+
+/** Builds the workbook (or the work summary's document), storing progress (rows written / rows to write) as it goes. */
+async function runExport(prisma: PrismaClient, data: ExportJobData, now: Date, options: ExportOptions = {}): Promise<void> {
+  const { exportId, month } = data;
   const job = await prisma.exportJob.findUniqueOrThrow({ where: { id: exportId } });
   if (job.status === "done") return;
   await prisma.exportJob.update({ where: { id: exportId }, data: { status: "running", done: 0 } });
@@ -39,14 +52,24 @@ async function runExport(prisma: PrismaClient, exportId: string, month: string, 
       await options.job?.updateProgress({ done, total });
     },
   });
-  let buffer: ArrayBuffer;
+  let bytes: Uint8Array<ArrayBuffer>;
   let fileName: string;
   let childIds: string[] = [];
-  if (job.report === "overview") {
+  if (job.report === "work_summary") {
+    const semester = parseSemester(data.semester ?? "");
+    if (!semester) throw new Error(`work summary without a valid semester: ${data.semester}`);
+    const school = data.schoolId ? await prisma.school.findUnique({ where: { id: data.schoolId } }) : null;
+    const unitName = school ? school.name : name;
+    const figures = await workSummaryFigures(prisma, { orgUnit: job.orgUnit, schoolId: school?.id ?? null, from: semester.from, to: semester.to });
+    const asOf = [todayInChina(now), semester.to].sort()[0]!;
+    bytes = new Uint8Array(await workSummaryDocx({ unitName, semester, asOf, figures }));
+    fileName = `${unitName}留守儿童关爱保护工作总结-${semester.label}.docx`;
+    await prisma.exportJob.update({ where: { id: exportId }, data: { total: 1 } });
+  } else if (job.report === "overview") {
     const { rows, total } = await overviewReport(prisma, job.orgUnit, month, now);
     await prisma.exportJob.update({ where: { id: exportId }, data: { total: rows.length } });
     const wb = await overviewWorkbook(name, month, rows, total, progress(rows.length));
-    buffer = (await wb.xlsx.writeBuffer()) as ArrayBuffer;
+    bytes = new Uint8Array((await wb.xlsx.writeBuffer()) as ArrayBuffer);
     fileName = `${name}留守儿童统计表-${month}.xlsx`;
   } else {
     const data = await supervision(prisma, job.orgUnit, month.slice(0, 4), now);
@@ -54,7 +77,7 @@ async function runExport(prisma: PrismaClient, exportId: string, month: string, 
     await prisma.exportJob.update({ where: { id: exportId }, data: { total } });
     const villages = new Map((await prisma.orgUnit.findMany({ where: { code: { startsWith: job.orgUnit } } })).map((u) => [u.code, u.name]));
     const wb = await supervisionWorkbook(name, data, (code) => villages.get(code) ?? code, progress(total));
-    buffer = (await wb.xlsx.writeBuffer()) as ArrayBuffer;
+    bytes = new Uint8Array((await wb.xlsx.writeBuffer()) as ArrayBuffer);
     fileName = `${name}督导检查清单-${month}.xlsx`;
     // The children the list names, for the download's audit row.
     childIds = [
@@ -68,7 +91,7 @@ async function runExport(prisma: PrismaClient, exportId: string, month: string, 
   }
   await prisma.exportJob.update({
     where: { id: exportId },
-    data: { status: "done", file: new Uint8Array(buffer), fileName, finishedAt: new Date(), childIds },
+    data: { status: "done", done: job.report === "work_summary" ? 1 : undefined, file: bytes, fileName, finishedAt: new Date(), childIds },
   });
 }
 
@@ -89,8 +112,7 @@ export function startExportWorker(deps: {
         deps.logger.info({ deleted: await purgeExpiredReports(deps.prisma, now(), deps.exportTtlMs) }, "expired report exports deleted");
         return;
       }
-      const { exportId, month } = job.data as { exportId: string; month: string };
-      await runExport(deps.prisma, exportId, month, now(), { job, progressEvery: deps.progressEvery });
+      await runExport(deps.prisma, job.data as ExportJobData, now(), { job, progressEvery: deps.progressEvery });
     },
     {
       connection: deps.connection,

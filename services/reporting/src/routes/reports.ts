@@ -8,7 +8,8 @@ import type { PrismaClient } from "../data/db.js";
 import { addConcernAges, figuresFromCounters, notificationStats, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
 import { createReportExport, figuresBySchool, reportExportState, reportExportWithFile } from "../data/report-exports.js";
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
-import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports } from "../jobs/export.js";
+import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports, type ExportJobData } from "../jobs/export.js";
+import { parseSemester, semesterOf } from "../domain/semester.js";
 import { contains, orgUnitCode, countyOf } from "@shouhu/contracts";
 import { DrilldownResponse, ExportStartedResponse, ExportStateResponse, OverviewResponse, SupervisionResponse, TrendResponse } from "./schemas.js";
 
@@ -23,7 +24,19 @@ const DrillQuery = z.object({
 });
 const TrendQuery = z.object({ orgUnit: code.optional(), month: month.optional(), months: z.coerce.number().int().min(1).max(36).default(12) });
 const SupervisionQuery = z.object({ orgUnit: orgUnitCode(["township"], "督导报告按乡镇出具，应为9位乡镇代码") });
-const ExportBody = z.object({ report: z.enum(["overview", "supervision"]), orgUnit: code, month: month.optional() });
+const ExportBody = z
+  .object({
+    report: z.enum(["overview", "supervision", "work_summary"], { message: "报表类型应为 overview、supervision 或 work_summary" }),
+    orgUnit: code,
+    month: month.optional(),
+    semester: z
+      .string()
+      .refine((s) => parseSemester(s) !== null, "学期格式应为 YYYY-YYYY-1 或 YYYY-YYYY-2（如 2026-2027-1 为2026—2027学年第一学期）")
+      .optional()
+      .describe("工作总结的学期：2026-2027-1 为第一学期（9月1日至次年1月31日），2026-2027-2 为第二学期（2月1日至8月31日）；默认为当前学期"),
+    schoolId: z.string().trim().min(1).max(32).optional().describe("工作总结按学校出具时的学校代码"),
+  })
+  .strict();
 const IdParams = z.object({ id: z.uuid({ message: "导出任务编号格式不正确" }) });
 const NotificationStatsQuery = z.object({ days: z.coerce.number().int().min(1, "天数至少为1").max(366, "最多查询366天").default(30) });
 const channelLabel: Record<string, string> = { inapp: "站内消息", sms: "短信", email: "电子邮件", wecom: "企业微信", dingtalk: "钉钉" };
@@ -137,17 +150,35 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
 
   app.post(
     "/api/v1/reports/exports",
-    { schema: { tags: ["reports"], summary: "导出报表（.xlsx，后台生成，可查询进度）", body: ExportBody, response: { 202: ExportStartedResponse } } },
+    {
+      schema: {
+        tags: ["reports"],
+        summary: "导出报表（统计表、督导清单为 .xlsx，工作总结为 .docx；后台生成，可查询进度）",
+        body: ExportBody,
+        response: { 202: ExportStartedResponse },
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       requireReader(principal);
       const orgUnit = scopeOf(principal, request.body.orgUnit);
-      if (request.body.report === "supervision" && orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具，应为9位乡镇代码");
+      const { report, schoolId } = request.body;
+      if (report === "supervision" && orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具，应为9位乡镇代码");
+      if (report !== "work_summary" && (request.body.semester || schoolId)) {
+        throw ValidationError.field(request.body.semester ? "semester" : "schoolId", "学期和学校只用于工作总结");
+      }
+      if (schoolId) {
+        // A school outside the area answers as one that does not exist.
+        const school = await prisma.school.findUnique({ where: { id: schoolId } });
+        if (!school || !contains(orgUnit, school.townshipCode)) throw new NotFoundError("学校", schoolId);
+      }
+      const semester = report === "work_summary" ? (request.body.semester ?? semesterOf(todayInChina(deps.now())).code) : undefined;
       const id = uuidv7();
       // Expired reports are deleted by the hourly purge job; a new export clears them too.
       await purgeExpiredReports(prisma, deps.now(), ttlMs);
-      await createReportExport(prisma, { id, report: request.body.report, orgUnit, requestedBy: principal.username });
-      await deps.exports.add(EXPORT_JOB, { exportId: id, month: request.body.month ?? thisMonth() }, { jobId: id });
+      await createReportExport(prisma, { id, report, orgUnit, requestedBy: principal.username });
+      const data: ExportJobData = { exportId: id, month: request.body.month ?? thisMonth(), semester, schoolId: schoolId ?? null };
+      await deps.exports.add(EXPORT_JOB, data, { jobId: id });
       return reply.status(202).send({ id, status: "queued" });
     },
   );
@@ -181,8 +212,9 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     if (job.status !== "done" || !job.file) throw new ConflictError("EXPORT_NOT_READY", "报表尚未生成完毕");
     // Audited by the gateway: the children a supervision list names (an overview names none), the export id.
     reply.header(AUDIT_HEADER, JSON.stringify({ action: "export", childIds: job.childIds, exportId: job.id, childCount: job.childIds.length }));
+    const docx = job.fileName?.endsWith(".docx");
     return reply
-      .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+      .header("content-type", `application/vnd.openxmlformats-officedocument.${docx ? "wordprocessingml.document" : "spreadsheetml.sheet"}`)
       .header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(job.fileName ?? "report.xlsx")}`)
       .send(Buffer.from(job.file));
   });
