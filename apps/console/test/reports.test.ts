@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { strFromU8, unzipSync } from "fflate";
 import type { Page } from "playwright-core";
 import { childBody } from "../../../services/registry/test/harness.js";
 import { axeSerious, canRunWithReporting, shot, startStack, type Stack } from "./stack.js";
@@ -83,6 +84,18 @@ describe.skipIf(!canRunWithReporting)("统计报表", () => {
     // Back up by the breadcrumb.
     await page.locator(".ant-breadcrumb").getByRole("link", { name: "示范县" }).click();
     await expect.poll(() => kpis.textContent()).toContain("在册儿童4");
+
+    // The semester's 工作总结, drafted as .docx from the same figures.
+    expect(await page.getByRole("combobox", { name: "工作总结学期" }).locator("xpath=ancestor::*[contains(@class,'ant-select')][1]").textContent()).toMatch(
+      /\d{4}—\d{4}学年第[一二]学期/,
+    );
+    await page.getByRole("button", { name: /生成工作总结/ }).click();
+    const download = page.getByTestId("export-download");
+    await download.waitFor({ timeout: 60_000 });
+    const [file] = await Promise.all([page.waitForEvent("download"), download.click()]);
+    expect(file.suggestedFilename()).toMatch(/^示范县留守儿童关爱保护工作总结-\d{4}—\d{4}学年第[一二]学期\.docx$/);
+    const xml = strFromU8(unzipSync(new Uint8Array(readFileSync((await file.path())!)))["word/document.xml"]!);
+    expect(xml.replace(/<[^>]+>/g, "")).toContain("共建档在册农村留守儿童和困境儿童4名");
     await page.context().close();
   }, 90_000);
 

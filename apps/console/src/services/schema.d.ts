@@ -6500,7 +6500,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 导出报表（.xlsx，后台生成，可查询进度） */
+        /** 导出报表（统计表、督导清单为 .xlsx，工作总结为 .docx；后台生成，可查询进度） */
         post: {
             parameters: {
                 query?: never;
@@ -6512,9 +6512,13 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        report: "overview" | "supervision";
+                        report: "overview" | "supervision" | "work_summary";
                         orgUnit: string;
                         month?: string;
+                        /** @description 工作总结的学期：2026-2027-1 为第一学期（9月1日至次年1月31日），2026-2027-2 为第二学期（2月1日至8月31日）；默认为当前学期 */
+                        semester?: string;
+                        /** @description 工作总结按学校出具时的学校代码 */
+                        schoolId?: string;
                     };
                 };
             };

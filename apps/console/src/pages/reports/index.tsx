@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { Breadcrumb, Card, Col, DatePicker, Empty, Result, Row, Segmented, Space, Statistic, Table, Typography } from "antd";
+import { Breadcrumb, Card, Col, DatePicker, Empty, Result, Row, Segmented, Select, Space, Statistic, Table, Typography } from "antd";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import dayjs, { type Dayjs } from "dayjs";
 import { api, unwrap } from "../../services/client";
@@ -9,7 +9,7 @@ import { useOrgUnit } from "../../services/hooks";
 import { Chart } from "../../components/Chart";
 import { ExportButton } from "./ExportButton";
 import { SupervisionReport } from "./Supervision";
-import { flagLabel, pct } from "./format";
+import { flagLabel, pct, recentSemesters } from "./format";
 import { contains, countyOf, orgLevel, townshipOf } from "../../services/org-units";
 
 type SchoolRow = Extract<Drilldown["rows"][number], { schoolId: string }>;
@@ -26,6 +26,8 @@ export default function ReportsPage() {
   const [month, setMonth] = useState<Dayjs>(dayjs());
   const [view, setView] = useState<"units" | "schools" | "supervision">("units");
   const m = month.format("YYYY-MM");
+  const [semesters] = useState(() => recentSemesters(dayjs().format("YYYY-MM-DD")));
+  const [semester, setSemester] = useState(semesters[0]!.value);
   const overview = useQuery({
     queryKey: ["reports", "overview", unit, m],
     enabled: access.canSeeReports,
@@ -72,6 +74,8 @@ export default function ReportsPage() {
             onChange={(d) => d && setMonth(d)}
           />
           <ExportButton report="overview" orgUnit={unit} month={m} label="导出统计表" />
+          <Select aria-label="工作总结学期" value={semester} onChange={setSemester} options={semesters} style={{ width: 230 }} />
+          <ExportButton key={`${unit}|${semester}`} report="work_summary" orgUnit={unit} semester={semester} label="生成工作总结" />
         </Space>
       </Space>
       <UnitPath from={access.orgUnit} to={unit} onPick={setUnit} />
@@ -206,7 +210,9 @@ export default function ReportsPage() {
           ]}
         />
         {view === "units" && <UnitTable rows={rows} total={total} loading={overview.isFetching} canDrill={canDrill} onDrill={drill} error={overview.error} />}
-        {view === "schools" && township && <SchoolTable rows={(schools.data?.rows ?? []) as SchoolRow[]} loading={schools.isFetching} />}
+        {view === "schools" && township && (
+          <SchoolTable rows={(schools.data?.rows ?? []) as SchoolRow[]} loading={schools.isFetching} township={unit} semester={semester} />
+        )}
         {view === "supervision" && township && <SupervisionReport township={unit} />}
       </Card>
     </div>
@@ -312,7 +318,8 @@ function UnitTable(props: { rows: Figures[]; total?: Figures; loading: boolean; 
   );
 }
 
-function SchoolTable({ rows, loading }: { rows: SchoolRow[]; loading: boolean }) {
+/** The township's schools, each with its own 工作总结 for the semester chosen above. */
+function SchoolTable({ rows, loading, township, semester }: { rows: SchoolRow[]; loading: boolean; township: string; semester: string }) {
   return (
     <Table<SchoolRow>
       rowKey="schoolId"
@@ -329,6 +336,16 @@ function SchoolTable({ rows, loading }: { rows: SchoolRow[]; loading: boolean })
         { title: "已结对", dataIndex: "mentored", align: "right", width: 90 },
         { title: "结对覆盖率", dataIndex: "mentorCoverage", align: "right", width: 110, render: (v: number | null) => pct(v) },
         { title: "今年已体检", dataIndex: "examined", align: "right", width: 110 },
+        {
+          title: "工作总结",
+          key: "summary",
+          width: 190,
+          // Schools only, not the villages expanded under them.
+          render: (_: unknown, r: SchoolRow) =>
+            rows.includes(r) ? (
+              <ExportButton key={semester} report="work_summary" orgUnit={township} schoolId={r.schoolId} semester={semester} label="生成" />
+            ) : null,
+        },
       ]}
     />
   );
