@@ -81,6 +81,19 @@ export const RECORD_ACCESS = {
     "health-worker": "full",
     inspector: "coverage",
   },
+  /**
+   * 成长档案 awards and notes (registry growth entries): read as family notes are (teachers: the children
+   * they are paired with, and what they wrote themselves); health workers and inspectors none.
+   */
+  growthNotes: {
+    "county-admin": "all",
+    "township-supervisor": "all",
+    "village-director": "all",
+    "federation-officer": "all",
+    teacher: "own-and-paired",
+    "health-worker": "none",
+    inspector: "none",
+  },
 } as const satisfies Record<string, Record<Role, string>>;
 export type RecordKind = keyof typeof RECORD_ACCESS;
 export type RecordLevel<K extends RecordKind> = (typeof RECORD_ACCESS)[K][Role];
@@ -122,6 +135,7 @@ const RECORD_ORDER: { [K in RecordKind]: readonly RecordLevel<K>[] } = {
   visitRecords: ["all", "own-and-paired", "summary", "none"],
   concerns: ["all", "own", "counts"],
   checkups: ["full", "paired-flags", "flags", "coverage"],
+  growthNotes: ["all", "own-and-paired", "none"],
 };
 
 /** The most a caller's roles allow of a kind of record; "none" without any role. */

@@ -29,7 +29,10 @@ export type AuditAction =
   | "handover"
   | "transfer-request"
   | "transfer-approve"
-  | "transfer-refuse";
+  | "transfer-refuse"
+  | "growth"
+  | "growth-add"
+  | "growth-remove";
 
 export function markAudit(reply: FastifyReply, action: AuditAction, childIds: string[]): void {
   reply.header(AUDIT_HEADER, JSON.stringify({ action, childIds }));

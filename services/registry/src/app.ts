@@ -9,6 +9,7 @@ import { registerExportRoutes, type ExportRoutesDeps } from "./routes/exports.js
 import { registerSnapshotRoutes } from "./routes/snapshots.js";
 import { registerSchoolYearRoutes } from "./routes/school-year.js";
 import { registerTransferRoutes } from "./routes/transfers.js";
+import { registerGrowthRoutes } from "./routes/growth.js";
 import type { Queue } from "bullmq";
 import type pg from "pg";
 
@@ -46,6 +47,7 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   protectApiRoutes(app, deps.verifier);
 
   registerChildRoutes(app, { prisma: deps.prisma, pool: deps.pool, now });
+  registerGrowthRoutes(app, { prisma: deps.prisma, reads: { prisma: deps.prisma, pool: deps.pool }, now });
   // Registers multipart, which the list imports of the org-unit routes use too.
   await registerImportRoutes(app, { prisma: deps.prisma, imports: deps.imports });
   registerOrgUnitRoutes(app, deps.prisma, now);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
-import { childView, maskPhone, regionOnly, type ChildView, type Resolved } from "@shouhu/auth";
+import { childView, maskPhone, recordAccess, regionOnly, type ChildView, type Resolved } from "@shouhu/auth";
 import { mentorPairing, pairingStartedData, roleCases, roleHeaders, teacherHelper, type RoleCase } from "@shouhu/testing";
 import { registryEventHandlers } from "../src/events/pairing-events.js";
 import type { Tx } from "../src/data/db.js";
@@ -140,7 +140,17 @@ registryTest("need_to_know").beforeAll(async ({ registry }) => {
     { producer: "pairing" },
   );
   await consumeEvent<Tx>(event, registryEventHandlers(), (fn) => h.prisma.$transaction(fn));
+  // A 成长档案 note by the county: read as RECORD_ACCESS.growthNotes says.
+  const note = await h.app.inject({
+    method: "POST",
+    url: `/api/v1/children/${childId}/growth-entries`,
+    headers: await h.as("county.admin"),
+    payload: { kind: "note", date: "2026-11-02", title: "家访后记", detail: GROWTH_NOTE },
+  });
+  expect(note.statusCode).toBe(201);
 }, 60_000);
+
+const GROWTH_NOTE = "父母离异后情绪低落，需持续关注";
 
 describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
   const view = childView({ roles: [c.role] }, { paired: c.paired });
@@ -155,6 +165,20 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     expect(res.statusCode).toBe(200);
     checkChild(res.json(), view);
     noLeaks(res.body);
+  });
+
+  it("GET /children/:id/growth-entries", async () => {
+    const res = await get(`/api/v1/children/${childId}/growth-entries`);
+    if (c.where === "outside") return expect(res.statusCode).toBe(404);
+    const level = recordAccess({ roles: [c.role] }, "growthNotes");
+    if (level === "none") {
+      expect(res.statusCode).toBe(403);
+      return expect(res.body).not.toContain(GROWTH_NOTE);
+    }
+    expect(res.statusCode).toBe(200);
+    const seesAll = level === "all" || c.paired;
+    // Not paired, a teacher sees only what they wrote (nothing here).
+    expect(res.json().items.map((e: { detail: string }) => e.detail)).toEqual(seesAll ? [GROWTH_NOTE] : []);
   });
 
   it("GET /children (list)", async () => {
