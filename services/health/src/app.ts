@@ -6,6 +6,7 @@ import multipart from "@fastify/multipart";
 import { todayInChina } from "@shouhu/cn";
 import { registerCampaignRoutes } from "./routes/campaigns.js";
 import { registerExamRoutes } from "./routes/exams.js";
+import { registerReferenceRoutes } from "./routes/reference.js";
 import { registerSnapshotRoutes } from "./routes/snapshots.js";
 
 export interface HealthAppDeps {
@@ -32,5 +33,6 @@ export async function buildHealthApp(deps: HealthAppDeps): Promise<ServiceApp> {
   registerCampaignRoutes(app, routeDeps);
   registerExamRoutes(app, routeDeps);
   registerSnapshotRoutes(app, routeDeps);
+  registerReferenceRoutes(app);
   return app;
 }

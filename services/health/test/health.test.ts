@@ -112,6 +112,21 @@ describe("campaigns and scope from registry events", () => {
   });
 });
 
+describe("growth reference curves", () => {
+  it("serve the evaluation's own tables by sex to any staff role; a bad sex is a 400 naming the field", async () => {
+    const boys = await api("GET", "/api/v1/growth-reference?sex=male", "changling.teacher");
+    expect(boys.status).toBe(200);
+    expect(boys.body.stuntingHeight[0]).toEqual({ age: 6, value: 106.3 });
+    expect(boys.body.overweightBmi[0]).toEqual({ age: 6, overweight: 16.4, obese: 17.7 });
+    expect(boys.body.overweightBmi.at(-1)).toEqual({ age: 18, overweight: 24, obese: 28 });
+    const girls = await api("GET", "/api/v1/growth-reference?sex=female", "county.inspector");
+    expect(girls.body.overweightBmi[0]).toEqual({ age: 6, overweight: 16.2, obese: 17.5 });
+    const bad = await api("GET", "/api/v1/growth-reference?sex=x", "changling.teacher");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { field: string }) => d.field)).toEqual(["sex"]);
+  });
+});
+
 describe("exams, evaluation and follow-up", () => {
   it("rejects values outside physical bounds and bad dates, naming the field", async () => {
     const c = await register();
