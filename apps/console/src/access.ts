@@ -44,6 +44,11 @@ const campaignOrganisers = ["health-worker", "county-admin", "township-superviso
 const checkupResultReaders = ["county-admin", "township-supervisor", "village-director", "health-worker"];
 const followUpReferrers = [...examiners, "township-supervisor", "village-director"];
 
+/** 成长档案 awards and notes: need-to-know "growthNotes" (read), services/registry/src/routes/growth.ts (write, remove others'). */
+const growthNoteReaders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher"];
+const growthNoteWriters = ["county-admin", "township-supervisor", "village-director", "teacher"];
+const growthNoteRemovers = ["county-admin", "township-supervisor", "village-director"];
+
 /** services/gateway/src/routes/accounts.ts (ACCOUNT_MANAGERS in packages/auth/src/accounts.ts). */
 const accountManagers = ["county-admin"];
 
@@ -87,6 +92,10 @@ export interface Access {
   readOnly: boolean;
   /** 我的走访 and the record form (offline too). */
   canRecordVisits: boolean;
+  /** 成长档案: read awards and notes (teachers: of children paired with them, or their own), write them, remove others'. */
+  canSeeGrowthNotes: boolean;
+  canWriteGrowthNotes: boolean;
+  canRemoveGrowthNotes: boolean;
   /** 学年: promotion, middle-school decisions, 交接 lists (services/registry/src/routes/school-year.ts promoters). */
   canRunSchoolYear: boolean;
   /** 转移: ask for and decide transfers (services/registry/src/routes/transfers.ts transferers). */
@@ -119,6 +128,9 @@ export function accessFor(claims: Claims): Access {
     canWorkConcerns: has(caseWorkers),
     canAssignConcerns: has(concernAssigners),
     canSeeCheckups: has(checkupResultReaders),
+    canSeeGrowthNotes: has(growthNoteReaders),
+    canWriteGrowthNotes: has(growthNoteWriters),
+    canRemoveGrowthNotes: has(growthNoteRemovers),
     canRecordExams: has(examiners),
     canOrganiseCampaigns: has(campaignOrganisers),
     canReferFollowUps: has(followUpReferrers),

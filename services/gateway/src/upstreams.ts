@@ -48,7 +48,11 @@ export function upstreamTable(urls: {
         "/api/v1/snapshots/visits",
       ],
     },
-    { name: "health", url: urls.health, prefixes: ["/api/v1/campaigns", "/api/v1/exams", "/api/v1/follow-ups", "/api/v1/snapshots/health"] },
+    {
+      name: "health",
+      url: urls.health,
+      prefixes: ["/api/v1/campaigns", "/api/v1/exams", "/api/v1/follow-ups", "/api/v1/growth-reference", "/api/v1/snapshots/health"],
+    },
     { name: "notifications", url: urls.notifications, prefixes: ["/api/v1/inbox", "/api/v1/notifications"] },
     { name: "reporting", url: urls.reporting, prefixes: ["/api/v1/reports"] },
   ];

@@ -20,9 +20,9 @@ const EntryInput = z
   .strict();
 
 /** Who writes the 成长档案: the people who work with the child (teachers for the children they see). */
-const writers: Role[] = ["county-admin", "township-supervisor", "village-director", "teacher"];
+export const growthWriters: Role[] = ["county-admin", "township-supervisor", "village-director", "teacher"];
 /** Who may remove an entry someone else wrote. */
-const caseWorkers: Role[] = ["county-admin", "township-supervisor", "village-director"];
+export const growthRemovers: Role[] = ["county-admin", "township-supervisor", "village-director"];
 
 /**
  * 成长档案 awards and notes (the rest of the growth file — visits, check-ups, activities — stays with the
@@ -56,7 +56,7 @@ export function registerGrowthRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     { schema: { tags: ["children"], summary: "记一条获奖或成长记录", params: IdParams, body: EntryInput } },
     async (request, reply) => {
       const principal = request.principal!;
-      requireRole(principal, writers, "记成长记录");
+      requireRole(principal, growthWriters, "记成长记录");
       const { child } = await getVisibleChildAndView(reads, principal, request.params.id);
       const body = request.body;
       const today = todayInChina(deps.now());
@@ -80,11 +80,11 @@ export function registerGrowthRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     { schema: { tags: ["children"], summary: "删除一条成长记录（作者或个案工作者；保留备查）", params: EntryParams } },
     async (request, reply) => {
       const principal = request.principal!;
-      requireRole(principal, writers, "删除成长记录");
+      requireRole(principal, growthWriters, "删除成长记录");
       const { child } = await getVisibleChildAndView(reads, principal, request.params.id);
       const author = await growthEntryAuthor(prisma, child.id, request.params.entryId);
       if (!author) throw new NotFoundError("成长记录", request.params.entryId);
-      if (author !== principal.username && !hasAnyRole(principal, caseWorkers)) throw new ForbiddenError("只能删除自己记的成长记录");
+      if (author !== principal.username && !hasAnyRole(principal, growthRemovers)) throw new ForbiddenError("只能删除自己记的成长记录");
       if (!(await removeGrowthEntry(prisma, child.id, request.params.entryId, principal.username))) throw new NotFoundError("成长记录", request.params.entryId);
       markAudit(reply, "growth-remove", [child.id]);
       return reply.status(204).send();

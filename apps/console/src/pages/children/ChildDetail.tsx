@@ -1,12 +1,13 @@
 import { Alert, Button, Card, Descriptions, Empty, Result, Skeleton, Space, Table, Tabs, Tag, Typography } from "antd";
 import { EditOutlined, PlusOutlined, PrinterOutlined } from "@ant-design/icons";
 import { useQuery } from "@tanstack/react-query";
-import { Link, useNavigate, useParams } from "react-router";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, unwrap } from "../../services/client";
 import type { Child, HistoryEntry } from "../../services/models";
 import { label, riskColor } from "../../services/labels";
 import { Field } from "../../components/Masked";
 import { useSession } from "../../auth/session";
+import { GrowthFile } from "./GrowthFile";
 import { ChangeHistory } from "./ChangeHistory";
 import { ExitProgramme } from "./ExitProgramme";
 import { VisitHistory } from "../visits/VisitHistory";
@@ -62,6 +63,8 @@ export default function ChildDetail() {
   const { id = "" } = useParams();
   const { claims, access } = useSession();
   const navigate = useNavigate();
+  // The open tab is in the address (?tab=growth), so a link can open the 成长档案 and a reload keeps it.
+  const [params, setParams] = useSearchParams();
   // A field the caller's roles do not see (unless paired with the child) comes as null.
   const view = childView({ roles: claims.roles as never }, { paired: false });
   const withheld = (f: keyof typeof view) => view[f] === "none";
@@ -234,6 +237,7 @@ export default function ChildDetail() {
         />
       ),
     },
+    { key: "growth", label: "成长档案", children: <GrowthFile child={c} /> },
     {
       key: "history",
       label: "变更记录",
@@ -261,7 +265,7 @@ export default function ChildDetail() {
         </Space>
       </Space>
       <Card>
-        <Tabs items={tabs} />
+        <Tabs items={tabs} activeKey={params.get("tab") ?? tabs[0]!.key} onChange={(tab) => setParams({ tab }, { replace: true })} />
       </Card>
     </div>
   );
