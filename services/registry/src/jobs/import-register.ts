@@ -24,8 +24,12 @@ import {
 import { resolversFrom, type ResolverData, type Resolvers } from "./import-resolvers.js";
 import type { ImportWorkerData, ImportWorkerMessage } from "./import-worker.js";
 import { contains, countyOf } from "@shouhu/contracts";
+import { z } from "zod";
+import { defineJob } from "./job-definitions.js";
 
 export const IMPORT_JOB = "import-register";
+/** An uploaded register to import (mode create) or to stage as a preview (mode update). */
+export const importRegisterJob = defineJob({ id: IMPORT_JOB, schema: z.object({ batchId: z.uuid() }) });
 // rate(import_rows_total[1m]) is the import's rows per second, by outcome.
 const importedRows = processCounter("import_rows_total", "Register rows committed by imports, by outcome", ["outcome"]);
 export type { ParsedRow } from "./import-prepare.js";
