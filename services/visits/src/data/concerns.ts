@@ -238,6 +238,22 @@ export async function listConcerns(
 }
 
 /**
+ * The unresolved cases of some children (the 交接 handover list of a class), newest first:
+ * only children inside `orgUnit`, and with `raisedBy` only the cases that user raised.
+ */
+export async function openConcernsOf(db: Reader, f: { childIds: readonly string[]; orgUnit: string; raisedBy: string | null }): Promise<ConcernRow[]> {
+  if (f.childIds.length === 0) return [];
+  return db.$queryRawUnsafe<ConcernRow[]>(
+    `${concernSelect} WHERE k.child_id = ANY($1::uuid[]) AND k.status <> 'resolved' AND c.village_code LIKE $2 || '%'
+       AND ($3::text IS NULL OR k.raised_by = $3)
+     ORDER BY k.raised_at DESC`,
+    f.childIds,
+    f.orgUnit,
+    f.raisedBy,
+  );
+}
+
+/**
  * Hands a case to a named case worker (指派): the owner changes, the hand-over is a
  * note in the case's timeline. A resolved case is not reassigned.
  */
