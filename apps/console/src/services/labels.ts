@@ -20,6 +20,7 @@ export const labels = {
   pairingKind: { mentor: "结对帮扶人", peer: "手拉手伙伴" },
   concernCategory: { safety: "安全隐患", abuse_suspected: "疑似遭受侵害", neglect: "监护缺失", health: "健康问题", psychological: "心理问题", other: "其他" },
   visitKind: { home_visit: "家访", parent_call: "与父母通话", talk: "谈心", guardian_contact: "与监护人联系", letter: "书信", tutoring: "学业辅导" },
+  transferStatus: { pending: "待审批", approved: "已批准", refused: "已拒绝" },
 } as const;
 
 export const riskColor: Record<string, string> = { low: "green", medium: "orange", high: "red" };
