@@ -1,4 +1,3 @@
-import ExcelJS from "exceljs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "../src/jobs/import-register.js";
 import { runReimportPreview } from "../src/jobs/reimport-preview.js";
@@ -11,74 +10,15 @@ import { createLogger } from "@shouhu/kit";
 import { startRegistryWorkers } from "../src/jobs/workers.js";
 import { defineJob, handle, jobProcessor } from "../src/jobs/job-definitions.js";
 import type { PrismaClient } from "../src/data/db.js";
-import { REDIS_URL, residentId, registryTest, type Harness } from "./harness.js";
+import { REDIS_URL, registryTest, type Harness } from "./harness.js";
+import { person, uploadRegister, workbook } from "./register-file.js";
 
 let h: Harness;
 registryTest("reimport").beforeAll(async ({ registry }) => {
   h = registry;
 });
 
-const headers = [
-  "序号",
-  "姓名",
-  "性别",
-  "出生日期",
-  "身份证号",
-  "户籍地址",
-  "就读学校",
-  "年级",
-  "班级",
-  "留守类型",
-  "监护人姓名",
-  "与儿童关系",
-  "监护人电话",
-  "帮扶责任人",
-];
-type Row = Partial<Record<string, unknown>>;
-
-function person(seq: number, overrides: Row = {}): Row {
-  const birth = `2014-0${(seq % 9) + 1}-1${seq % 9}`;
-  const sex = seq % 2 ? "male" : "female";
-  return {
-    序号: seq,
-    姓名: `学生${seq}`,
-    性别: sex === "male" ? "男" : "女",
-    出生日期: birth,
-    身份证号: residentId("360999", birth, 300 + seq, sex),
-    户籍地址: "长岭乡长岭村3组",
-    就读学校: "长岭乡中心小学",
-    年级: "三年级",
-    班级: "1班",
-    留守类型: "双留守",
-    监护人姓名: "王奶奶",
-    与儿童关系: "祖母",
-    监护人电话: "13907310002",
-    ...overrides,
-  };
-}
-
-async function workbook(rows: Row[]): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
-  const ws = wb.addWorksheet("长岭乡");
-  ws.addRow(["长岭乡农村留守儿童信息登记表"]);
-  ws.addRow(headers);
-  for (const r of rows) ws.addRow(headers.map((k) => r[k] ?? null));
-  return Buffer.from(await wb.xlsx.writeBuffer());
-}
-
-async function upload(content: Buffer, username = "changling.supervisor", query = "?mode=update") {
-  const boundary = "----shouhu" + Math.random().toString(16).slice(2);
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="register.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return h.app.inject({
-    method: "POST",
-    url: `/api/v1/imports${query}`,
-    headers: { ...(await h.as(username)), "content-type": `multipart/form-data; boundary=${boundary}` },
-    payload: Buffer.concat([head, content, tail]),
-  });
-}
+const upload = (content: Buffer, username = "changling.supervisor", query = "?mode=update") => uploadRegister(h, content, { username, query });
 
 const deps = () => ({ prisma: h.prisma, pool: h.pool, today: () => "2026-11-22", batchSize: 2 });
 const supervisor = () => h.as("changling.supervisor");
