@@ -253,13 +253,14 @@ function Handover() {
     },
   });
   const perChild = concerns.data && concerns.data.access !== "counts";
+  const nowrap = () => ({ style: { whiteSpace: "nowrap" as const } });
   const columns: ColumnsType<HandoverItem> = [
-    { title: "姓名", dataIndex: "name" },
+    { title: "姓名", dataIndex: "name", onCell: nowrap },
     { title: "性别", dataIndex: "sex", render: (s: string) => SEX[s] ?? s, responsive: ["md"] },
     { title: "出生日期", dataIndex: "birthDate", responsive: ["md"] },
-    { title: "年级班级", key: "class", render: (_, c) => `${c.grade ?? ""}${c.className ?? ""}` },
+    { title: "年级班级", key: "class", onCell: nowrap, render: (_, c) => `${c.grade ?? ""}${c.className ?? ""}` },
     { title: "村（社区）", dataIndex: "villageCode", render: (v: string) => names.data?.get(v) ?? v, responsive: ["lg"] },
-    { title: "风险", dataIndex: "riskLevel", render: (r: string) => RISK[r] ?? r },
+    { title: "风险", dataIndex: "riskLevel", render: (r: string) => RISK[r] ?? r, responsive: ["sm"] },
     {
       title: "监护人",
       key: "guardian",
@@ -274,7 +275,7 @@ function Handover() {
     ...(perChild
       ? [
           {
-            title: concerns.data!.access === "own" ? "本人报告的未解决关注事项" : "未解决的关注事项",
+            title: concerns.data!.access === "own" ? "本人报告的关注事项" : "关注事项",
             key: "concerns",
             render: (_: unknown, c: HandoverItem) => {
               const s = concerns.data!.byChild.get(c.id);
