@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "../src/jobs/import-register.js";
 import { runReimportPreview } from "../src/jobs/reimport-preview.js";
 import { updateChild } from "../src/data/children.js";
-import { applyQueuedRows } from "../src/data/reimport.js";
+import { abandonConfirm, applyQueuedRows } from "../src/data/reimport.js";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { until } from "@shouhu/testing";
@@ -240,6 +240,19 @@ describe("the confirm job", () => {
     const registered = await h.prisma.child.findMany({ where: { name: { in: [20, 21, 22, 23, 24, 25, 26].map((i) => `学生${i}`) } } });
     expect(registered).toHaveLength(7);
     expect(await h.prisma.outboxEvent.count({ where: { type: "child.registered", subject: { in: registered.map((c) => c.id) } } })).toBe(7);
+  });
+
+  it("a confirm that failed for good gives its rows back: pending again, the batch in preview with the reason", async () => {
+    const res = await upload(await workbook([person(1), person(40)]));
+    const id = res.json().id;
+    await runReimportPreview(deps(), id);
+    expect((await confirm(id, { all: true })).statusCode).toBe(202);
+    await abandonConfirm(h.prisma, id, "数据库连接中断");
+    expect(await batchOf(id)).toMatchObject({ status: "preview", error: expect.stringContaining("数据库连接中断") });
+    expect((await preview(id)).json().counts).toMatchObject({ queued: 0, pending: expect.any(Number) });
+    expect(await h.prisma.child.count({ where: { name: "学生40" } })).toBe(0);
+    expect((await confirmAndApply(id, { all: true })).statusCode).toBe(202);
+    expect(await h.prisma.child.count({ where: { name: "学生40" } })).toBe(1);
   });
 
   it("runs on the import queue's worker: 202, progress on the batch, back to preview when done", async () => {

@@ -12,7 +12,8 @@ import { AGE_OUT_JOB, ageOutChildren } from "./age-out.js";
 import { SNAPSHOT_JOB, publishRegistrySnapshot } from "./snapshot.js";
 import { importRegisterJob, runImport, type ParseRegister } from "./import-register.js";
 import { handle, jobProcessor } from "./job-definitions.js";
-import { enqueueConfirm, reimportConfirmHandler, reimportConfirmJob } from "./reimport-confirm.js";
+import { confirmJobId, enqueueConfirm, reimportConfirmHandler, reimportConfirmJob } from "./reimport-confirm.js";
+import { abandonConfirm } from "../data/reimport.js";
 import { runReimportPreview } from "./reimport-preview.js";
 import { PURGE_EXPORTS_JOB, purgeExpiredExports, runExport, type WriteRegister } from "./export-register.js";
 
@@ -60,8 +61,14 @@ async function sweepImports(prisma: PrismaClient, queue: Queue): Promise<number>
     select: { id: true, status: true, confirmSeq: true },
   });
   for (const { id, status, confirmSeq } of pending) {
-    if (status === "confirming") await enqueueConfirm(queue, id, confirmSeq);
-    else await enqueueImport(queue, id);
+    if (status !== "confirming") {
+      await enqueueImport(queue, id);
+      continue;
+    }
+    // A confirm whose job failed for good but whose batch was not given back (onFailed could not write): give it back now.
+    const job = await queue.getJob(confirmJobId(id, confirmSeq));
+    if (job && (await job.isFailed())) await abandonConfirm(prisma, id, job.failedReason || "后台任务失败");
+    else await enqueueConfirm(queue, id, confirmSeq);
   }
   return pending.length;
 }
