@@ -3,7 +3,8 @@
  * real handlers of pairing, visits, reporting and notifications on their migrated databases, as
  * their consumers apply a batch. Every read model must follow the child into the new township:
  * pairing ends its pairing (child_moved) and queues the new township for proposals, visits keys
- * the child's schedule by the new village, reporting counts it there, and both townships'
+ * the child's schedule by the new village and hands its open cases to the new township (resolved
+ * ones stay), reporting counts it there, and both townships'
  * supervisors get a message.
  */
 import { randomUUID } from "node:crypto";
@@ -16,6 +17,7 @@ import { subscriptions } from "@shouhu/contracts";
 import { createTestDatabase, type TestDatabase } from "@shouhu/testing";
 import { childBody, startRegistry, type Harness } from "../services/registry/test/harness.js";
 import { inChildBatch as visitsChildBatch, visitEventHandlers } from "../services/visits/src/events/handlers.js";
+import { applyChildSnapshots } from "../services/visits/src/data/children.js";
 import { childEventHandlers, inChildBatch as pairingChildBatch } from "../services/pairing/src/events/child-events.js";
 import { inChildBatch as reportingChildBatch, prepareReportingBatch, reportingHandlers } from "../services/reporting/src/events/handlers.js";
 import { inBatch as reportingBatch } from "../services/reporting/src/data/projection.js";
@@ -104,6 +106,19 @@ it("read models follow a transfer from 长岭乡 to 石门镇", async () => {
     `INSERT INTO staff_users (username, name, roles, org_unit) VALUES ('changling.supervisor', '长岭督导', '{township-supervisor}', '360999101'), ('shimen.supervisor', '石门督导', '{township-supervisor}', '360999102')`,
   );
   await q("pairing", "DELETE FROM match_requests");
+  // Two cases in 长岭乡 (visits' own tables): one still open and assigned to a case worker there, one resolved.
+  const openConcern = randomUUID();
+  const resolvedConcern = randomUUID();
+  await q("visits", "INSERT INTO org_units (code, name) VALUES ('360999101', '长岭乡'), ('360999102', '石门镇')");
+  await q(
+    "visits",
+    `INSERT INTO concerns (id, child_id, category, description, status, owner_org_unit, owner_username, raised_by, raised_by_name, raised_at, resolved_at, resolution)
+     VALUES ($1, $3, 'safety', '房屋漏雨', 'acknowledged', '360999101', 'changling.worker', 'u1', '李主任', now(), NULL, NULL),
+            ($2, $3, 'health', '发烧', 'resolved', '360999101', 'changling.worker', 'u1', '李主任', now(), now(), '已就医')`,
+    openConcern,
+    resolvedConcern,
+    childId,
+  );
 
   const at = new Date();
   const asked = await registry.app.inject({
@@ -131,6 +146,35 @@ it("read models follow a transfer from 长岭乡 to 石门镇", async () => {
   expect(await q("visits", "SELECT village_code, township_code FROM children WHERE id = $1", childId)).toEqual([
     { village_code: "360999102201", township_code: "360999102" },
   ]);
+
+  // visits: the open case moved to 石门镇 (its 长岭乡 case worker no longer owns it), with a note; the resolved one stayed.
+  const concerns = await q("visits", "SELECT id, owner_org_unit, owner_username FROM concerns WHERE child_id = $1 ORDER BY status", childId);
+  expect(concerns).toEqual([
+    { id: openConcern, owner_org_unit: "360999102", owner_username: null },
+    { id: resolvedConcern, owner_org_unit: "360999101", owner_username: "changling.worker" },
+  ]);
+  const notes = await q<{ concern_id: string; note: string }>("visits", "SELECT concern_id, note FROM concern_notes");
+  expect(notes).toEqual([{ concern_id: openConcern, note: "儿童已转至石门镇，本关注事项随儿童移交石门镇处理（原属长岭乡）" }]);
+  // Cases are listed through the child's village: 石门镇's supervisor sees the open case, 长岭乡's no longer does.
+  const listed = (township: string) =>
+    q("visits", "SELECT k.id FROM concerns k JOIN children c ON c.id = k.child_id WHERE c.village_code LIKE $1 || '%' AND k.status <> 'resolved'", township);
+  expect(await listed("360999102")).toEqual([{ id: openConcern }]);
+  expect(await listed("360999101")).toEqual([]);
+  // Delivered again (a redelivery, or the child's next update): nothing moves twice.
+  const redelivered = await registry.prisma.outboxEvent.findMany({
+    where: { subject: childId, type: "child.updated" },
+    orderBy: { createdAt: "desc" },
+    take: 1,
+  });
+  await inPgTransaction(consumers.visits!.pool, (tx) =>
+    visitsChildBatch(tx, async (t) => {
+      const e = redelivered[0]!.envelope as unknown as Envelope<"child.updated">;
+      await applyChildSnapshots(t, [
+        { child: { ...e.data.child, revision: e.data.child.revision + 1 }, today: "2026-12-06", at: new Date(), occurredOn: "2026-12-06" },
+      ]);
+    }),
+  );
+  expect(await q("visits", "SELECT count(*)::int AS n FROM concern_notes")).toEqual([{ n: 1 }]);
 
   // reporting: the child is counted in 石门村, no longer in 长岭村.
   expect(await q("reporting", "SELECT village_code FROM children WHERE id = $1", childId)).toEqual([{ village_code: "360999102201" }]);

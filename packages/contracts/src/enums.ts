@@ -74,6 +74,10 @@ export const PairingEndReason = z.enum([
 ]);
 export type PairingEndReason = z.infer<typeof PairingEndReason>;
 
+/** A transfer request between townships (registry): asked by the receiving side, decided by the sending side. */
+export const TransferStatus = z.enum(["pending", "approved", "refused"]);
+export type TransferStatus = z.infer<typeof TransferStatus>;
+
 /** What a visit record is: the seed rhythm's kinds ("四个一次", "三个一") plus tutoring. */
 export const VisitKind = z.enum([
   "home_visit", // 家访
@@ -164,6 +168,7 @@ export const labels = {
     manual: "人工解除",
     transferred: "移交其他帮扶人",
   } satisfies Record<PairingEndReason, string>,
+  transferStatus: { pending: "待审批", approved: "已批准", refused: "已拒绝" } satisfies Record<TransferStatus, string>,
 } as const;
 
 /** Org-unit levels by code length (statistical administrative-division codes). */

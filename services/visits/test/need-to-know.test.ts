@@ -153,6 +153,33 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     }
   });
 
+  it(`POST /concerns/summary for the 交接 list (${concerns})`, async () => {
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/concerns/summary",
+      headers: await headersFor(c),
+      payload: { childIds: [child.id, randomUUID()] },
+    });
+    expect(res.statusCode).toBe(200);
+    // Case workers: the child's open case (category and status, never the description); teachers and health
+    // workers: none (someone else raised it); an inspector: the totals, no child; outside: nothing.
+    const body = res.json();
+    expect(body.access).toBe(concerns);
+    expect(res.body).not.toContain(CONCERN);
+    expect(res.body).not.toContain(NOTE);
+    if (concerns === "all" && inside) {
+      expect(body.items).toEqual([
+        expect.objectContaining({
+          childId: child.id,
+          open: 1,
+          concerns: [expect.objectContaining({ id: concernId, category: "safety", status: "in_progress" })],
+        }),
+      ]);
+    } else expect(body.items).toEqual([]);
+    if (concerns === "counts") expect(res.body).not.toContain(child.id);
+    expect(body.total.open).toBe(inside && (concerns === "all" || concerns === "counts") ? 1 : 0);
+  });
+
   it(`POST /concerns/:id/assign (${assigners.includes(c.role) ? "assigns" : "refused"})`, async () => {
     const res = await app.inject({
       method: "POST",
@@ -164,5 +191,22 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     if (!inside) return expect(res.statusCode).toBe(404);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id: concernId, childId: child.id, ownerUsername: "changling.director" });
+  });
+});
+
+describe("POST /concerns/summary bad input", () => {
+  it("is a 400 naming the field, in zh-CN", async () => {
+    const headers = await issuer.as("county.admin");
+    for (const payload of [
+      {},
+      { childIds: [] },
+      { childIds: ["x"] },
+      { childIds: Array.from({ length: 501 }, () => randomUUID()) },
+      { childIds: [child.id], x: 1 },
+    ]) {
+      const res = await app.inject({ method: "POST", url: "/api/v1/concerns/summary", headers, payload });
+      expect(res.statusCode, JSON.stringify(payload).slice(0, 80)).toBe(400);
+      expect(res.json().error.message).toMatch(/[\u4e00-\u9fa5]/);
+    }
   });
 });

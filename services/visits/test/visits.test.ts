@@ -607,6 +607,7 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
       "get /api/v1/visit-rules/{countyCode}",
       "get /api/v1/visit-summary",
       "post /api/v1/concerns",
+      "post /api/v1/concerns/summary",
       "post /api/v1/concerns/{id}/assign",
       "post /api/v1/concerns/{id}/updates",
       "post /api/v1/snapshots/visits",

@@ -31,6 +31,7 @@ export const labels = {
     elevated_bp: "血压偏高",
   } as Record<string, string>,
   visitKind: { home_visit: "家访", parent_call: "与父母通话", talk: "谈心", guardian_contact: "与监护人联系", letter: "书信", tutoring: "学业辅导" },
+  transferStatus: { pending: "待审批", approved: "已批准", refused: "已拒绝" },
 } as const;
 
 export const riskColor: Record<string, string> = { low: "green", medium: "orange", high: "red" };

@@ -1337,7 +1337,7 @@ export interface paths {
                                 id: string;
                                 fileName: string;
                                 orgUnit: string;
-                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
+                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
                                 status: string;
                                 /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
                                 mode: string;
@@ -1349,6 +1349,8 @@ export interface paths {
                                 createdBy: string | null;
                                 createdAt: string;
                                 finishedAt: string | null;
+                                confirmTotal: number;
+                                confirmDone: number;
                                 duplicateUpload?: boolean;
                             }[];
                         };
@@ -1383,7 +1385,7 @@ export interface paths {
                             id: string;
                             fileName: string;
                             orgUnit: string;
-                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
+                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
                             status: string;
                             /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
                             mode: string;
@@ -1395,6 +1397,8 @@ export interface paths {
                             createdBy: string | null;
                             createdAt: string;
                             finishedAt: string | null;
+                            confirmTotal: number;
+                            confirmDone: number;
                             duplicateUpload?: boolean;
                         };
                     };
@@ -1410,7 +1414,7 @@ export interface paths {
                             id: string;
                             fileName: string;
                             orgUnit: string;
-                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
+                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
                             status: string;
                             /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
                             mode: string;
@@ -1422,6 +1426,8 @@ export interface paths {
                             createdBy: string | null;
                             createdAt: string;
                             finishedAt: string | null;
+                            confirmTotal: number;
+                            confirmDone: number;
                             duplicateUpload?: boolean;
                         };
                     };
@@ -1498,7 +1504,7 @@ export interface paths {
                             id: string;
                             fileName: string;
                             orgUnit: string;
-                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
+                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
                             status: string;
                             /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
                             mode: string;
@@ -1510,6 +1516,8 @@ export interface paths {
                             createdBy: string | null;
                             createdAt: string;
                             finishedAt: string | null;
+                            confirmTotal: number;
+                            confirmDone: number;
                             duplicateUpload?: boolean;
                         };
                     };
@@ -1586,6 +1594,7 @@ export interface paths {
             parameters: {
                 query?: {
                     kind?: "new" | "changed" | "unchanged" | "missing";
+                    status?: "pending" | "queued" | "applied" | "flagged" | "failed";
                     cursor?: string;
                     limit?: number;
                 };
@@ -1609,7 +1618,7 @@ export interface paths {
                                 id: string;
                                 fileName: string;
                                 orgUnit: string;
-                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) */
+                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
                                 status: string;
                                 /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
                                 mode: string;
@@ -1621,6 +1630,8 @@ export interface paths {
                                 createdBy: string | null;
                                 createdAt: string;
                                 finishedAt: string | null;
+                                confirmTotal: number;
+                                confirmDone: number;
                                 duplicateUpload?: boolean;
                             };
                             counts: {
@@ -1629,14 +1640,16 @@ export interface paths {
                                 unchanged: number;
                                 missing: number;
                                 pending: number;
+                                queued: number;
                                 applied: number;
                                 flagged: number;
+                                failed: number;
                             };
                             items: {
                                 id: string;
                                 /** @description new | changed | unchanged | missing */
                                 kind: string;
-                                /** @description pending | applied | flagged */
+                                /** @description pending | queued | applied | flagged | failed */
                                 status: string;
                                 idNumber: string;
                                 name: string;
@@ -1648,6 +1661,7 @@ export interface paths {
                                     before: unknown;
                                     after: unknown;
                                 }[];
+                                error: string | null;
                             }[];
                             nextCursor: string | null;
                         };
@@ -1672,7 +1686,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 确认重新导入的预览（全部或逐行）：变更写入档案历史，缺失儿童标记待核实（不删除） */
+        /**
+         * 确认重新导入的预览（全部或逐行）：后台逐行写入档案历史，缺失儿童标记待核实（不删除）
+         * @description 答复 202：所选行进入后台确认任务，进度见批次的 confirmDone / confirmTotal（状态 confirming，完成后回到 preview）。某行自身校验未通过时记为 failed 并写明原因，其余行照常确认。
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1693,21 +1710,44 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            applied: string[];
+                            batch: {
+                                /** Format: uuid */
+                                id: string;
+                                fileName: string;
+                                orgUnit: string;
+                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
+                                status: string;
+                                /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                                mode: string;
+                                totalRows: number;
+                                processedRows: number;
+                                acceptedRows: number;
+                                rejectedRows: number;
+                                error: string | null;
+                                createdBy: string | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                                confirmTotal: number;
+                                confirmDone: number;
+                                duplicateUpload?: boolean;
+                            };
+                            queued: number;
                             counts: {
                                 new: number;
                                 changed: number;
                                 unchanged: number;
                                 missing: number;
                                 pending: number;
+                                queued: number;
                                 applied: number;
                                 flagged: number;
+                                failed: number;
                             };
                         };
                     };
@@ -4774,6 +4814,74 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concerns/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 按儿童汇总未解决的关注事项（交接清单用）
+         * @description 只读。按需知悉表：县、乡镇、村和妇联角色得到每名儿童的未解决个案；教师和卫生人员只得到本人报告的；督查人员只得到合计数与超时数，不对应到儿童。辖区外或不存在的儿童不出现在结果中。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        childIds: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            access: "all" | "own" | "counts";
+                            items: {
+                                childId: string;
+                                open: number;
+                                overdue: number;
+                                concerns: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                                    categoryLabel: string;
+                                    /** @enum {string} */
+                                    status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
+                                    statusLabel: string;
+                                    raisedAt: string;
+                                    overdue: boolean;
+                                }[];
+                            }[];
+                            total: {
+                                open: number;
+                                overdue: number;
+                            };
+                        };
+                    };
                 };
             };
         };

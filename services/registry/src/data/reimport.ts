@@ -1,8 +1,8 @@
 import type { Actor } from "@shouhu/contracts";
-import { ConflictError } from "@shouhu/kit";
+import { AppError, ConflictError } from "@shouhu/kit";
 import type { ChildInput, ChildPatch } from "../domain/child.js";
 import type { PrismaClient, Tx } from "./db.js";
-import { createChildInTx, updateChildInTx } from "./children.js";
+import { DuplicateChildError, createChildInTx, updateChildInTx } from "./children.js";
 
 export type ReimportKind = "new" | "changed" | "unchanged" | "missing";
 
@@ -25,18 +25,25 @@ export async function previewCounts(prisma: PrismaClient, batchId: string) {
     "SELECT kind, status, count(*)::int AS n FROM reimport_rows WHERE batch_id = $1::uuid GROUP BY kind, status",
     batchId,
   );
-  const counts = { new: 0, changed: 0, unchanged: 0, missing: 0, pending: 0, applied: 0, flagged: 0 };
+  const counts = { new: 0, changed: 0, unchanged: 0, missing: 0, pending: 0, queued: 0, applied: 0, flagged: 0, failed: 0 };
   for (const r of rows) {
     counts[r.kind as ReimportKind] += r.n;
-    if (r.kind !== "unchanged") counts[r.status as "pending" | "applied" | "flagged"] += r.n;
+    if (r.kind !== "unchanged") counts[r.status as "pending" | "queued" | "applied" | "flagged" | "failed"] += r.n;
   }
   return counts;
 }
 
-/** A page of a preview, one kind or all but the unchanged, in file order (missing children last). */
-export async function previewPage(prisma: PrismaClient, batchId: string, kind: ReimportKind | null, cursor: string | undefined, limit: number) {
+/** A page of a preview, one kind or all but the unchanged (and one status: the failed rows), in file order (missing children last). */
+export async function previewPage(
+  prisma: PrismaClient,
+  batchId: string,
+  kind: ReimportKind | null,
+  status: string | null,
+  cursor: string | undefined,
+  limit: number,
+) {
   const rows = await prisma.reimportRow.findMany({
-    where: { batchId, ...(kind ? { kind } : { kind: { not: "unchanged" } }), ...(cursor ? { id: { gt: BigInt(cursor) } } : {}) },
+    where: { batchId, ...(kind ? { kind } : { kind: { not: "unchanged" } }), ...(status ? { status } : {}), ...(cursor ? { id: { gt: BigInt(cursor) } } : {}) },
     orderBy: { id: "asc" },
     take: limit + 1,
   });
@@ -46,18 +53,18 @@ export async function previewPage(prisma: PrismaClient, batchId: string, kind: R
 export const MISSING_REASON = "重新导入的登记表中没有该儿童，待核实（未删除）";
 
 /**
- * Confirms rows of a preview, each in its own transaction with the row claimed
- * (`pending` → `applied`/`flagged` only if still pending), so two confirms never apply a
- * row twice. Before anything changes, every requested row is checked: one already decided
- * (a second confirm) or whose child changed since the preview (a stale preview) refuses the
- * whole request with a 409 naming the rows. A child changed between that check and its row's
- * transaction is refused the same way by the revision check inside (rows before it stay applied).
+ * Asks for rows of a preview to be confirmed (the confirm job applies them). Before anything
+ * changes, every requested row is checked: one already decided (a second confirm) or whose
+ * child changed since the preview (a stale preview) refuses the whole request with a 409
+ * naming the rows. Then, in one transaction, the rows go `pending` → `queued` and the batch
+ * `preview` → `confirming` with its progress reset, the actor kept for the job and the
+ * confirm's sequence number (its job id) raised. A confirm racing another loses with a 409.
  */
-export async function confirmRows(prisma: PrismaClient, batchId: string, rowIds: string[] | null, actor: Actor) {
+export async function queueConfirm(prisma: PrismaClient, batchId: string, rowIds: string[] | null, actor: Actor) {
   const requested = await prisma.$queryRawUnsafe<
-    { id: bigint; status: string; kind: string; name: string; current: number | null; base_revision: number | null }[]
+    { id: bigint; status: string; kind: string; name: string; child_id: string | null; current: number | null; base_revision: number | null }[]
   >(
-    `SELECT r.id, r.status, r.kind, r.name, r.base_revision, c.revision AS current
+    `SELECT r.id, r.status, r.kind, r.name, r.child_id, r.base_revision, c.revision AS current
      FROM reimport_rows r LEFT JOIN children c ON c.id = r.child_id
      WHERE r.batch_id = $1::uuid AND r.kind <> 'unchanged' AND ($2::bigint[] IS NULL OR r.id = ANY($2::bigint[]))
        AND ($2::bigint[] IS NOT NULL OR r.status = 'pending')
@@ -85,24 +92,115 @@ export async function confirmRows(prisma: PrismaClient, batchId: string, rowIds:
       rows: stale.map((r) => String(r.id)),
     });
   }
-  const applied: string[] = [];
-  const childIds: string[] = [];
-  for (const { id } of requested) {
-    const childId = await prisma.$transaction((tx) => applyRow(tx, id, actor, batchId));
-    applied.push(String(id));
-    if (childId) childIds.push(childId);
-  }
-  return { applied, childIds };
+  const ids = requested.map((r) => r.id);
+  const batch = await prisma.$transaction(async (tx) => {
+    const queued = await tx.$executeRawUnsafe(
+      `UPDATE reimport_rows SET status = 'queued', decided_by = $3, error = NULL WHERE batch_id = $1::uuid AND id = ANY($2::bigint[]) AND status = 'pending'`,
+      batchId,
+      ids,
+      actor.id,
+    );
+    if (queued !== ids.length) throw new ConflictError("ALREADY_CONFIRMED", "部分行已由他人确认，请刷新预览后再确认", { field: "rows" });
+    const [b] = await tx.$queryRawUnsafe<{ confirmSeq: number }[]>(
+      `UPDATE import_batches SET status = 'confirming', confirm_total = $2, confirm_done = 0, confirm_seq = confirm_seq + 1, confirm_actor = $3::jsonb, error = NULL
+       WHERE id = $1::uuid AND status = 'preview' RETURNING confirm_seq AS "confirmSeq"`,
+      batchId,
+      ids.length,
+      JSON.stringify(actor),
+    );
+    if (!b) throw new ConflictError("CONFIRM_RUNNING", "上一次确认仍在进行中，请稍后再确认", { field: "id" });
+    return b;
+  });
+  return { queued: ids.length, confirmSeq: batch.confirmSeq, childIds: requested.flatMap((r) => (r.child_id ? [r.child_id] : [])) };
 }
 
+/** How many queued rows the confirm job applies per transaction (each row in its own savepoint). */
+export const CONFIRM_CHUNK = 50;
+
+/**
+ * Applies the queued rows of a confirm, a chunk per transaction: each row is claimed
+ * (`queued` → `applied`/`flagged`) in the transaction that applies it, and the batch's
+ * progress is counted in the same transaction, so a crash loses nothing and applies
+ * nothing twice — a retried job takes the rows still queued. A row its own check refuses
+ * (the child changed since the preview, its ID number registered meanwhile, a village
+ * retired) is rolled back to its savepoint and marked `failed` with the reason in zh-CN;
+ * the others still apply. Any other error (the database gone) fails the chunk, and the
+ * job is retried. At the end the batch is back to `preview` (rows left pending may still be confirmed).
+ */
+export async function applyQueuedRows(prisma: PrismaClient, batchId: string, chunk = CONFIRM_CHUNK) {
+  const batch = await prisma.importBatch.findUnique({ where: { id: batchId }, select: { status: true, confirmActor: true } });
+  if (!batch) throw new Error(`import batch ${batchId} not found`);
+  if (batch.status !== "confirming") return { applied: 0, failed: 0 };
+  const actor = batch.confirmActor as unknown as Actor;
+  let applied = 0;
+  let failed = 0;
+  for (;;) {
+    const rows = await prisma.$queryRawUnsafe<{ id: bigint }[]>(
+      "SELECT id FROM reimport_rows WHERE batch_id = $1::uuid AND status = 'queued' ORDER BY id LIMIT $2",
+      batchId,
+      chunk,
+    );
+    if (rows.length === 0) break;
+    const done = await prisma.$transaction(
+      async (tx) => {
+        const n = { applied: 0, failed: 0 };
+        for (const { id } of rows) {
+          await tx.$executeRawUnsafe("SAVEPOINT reimport_row");
+          try {
+            if (await applyRow(tx, id, actor, batchId)) n.applied++;
+            await tx.$executeRawUnsafe("RELEASE SAVEPOINT reimport_row");
+          } catch (err) {
+            const reason = rowFailure(err);
+            if (reason === null) throw err;
+            await tx.$executeRawUnsafe("ROLLBACK TO SAVEPOINT reimport_row");
+            await tx.$executeRawUnsafe(
+              "UPDATE reimport_rows SET status = 'failed', error = $2, decided_at = now() WHERE id = $1 AND status = 'queued'",
+              id,
+              reason,
+            );
+            n.failed++;
+          }
+        }
+        await tx.$executeRawUnsafe("UPDATE import_batches SET confirm_done = confirm_done + $2 WHERE id = $1::uuid", batchId, rows.length);
+        return n;
+      },
+      { timeout: 120_000 },
+    );
+    applied += done.applied;
+    failed += done.failed;
+  }
+  await prisma.$executeRawUnsafe("UPDATE import_batches SET status = 'preview' WHERE id = $1::uuid AND status = 'confirming'", batchId);
+  return { applied, failed };
+}
+
+/** A confirm that failed for good: its rows not yet applied are pending again, the batch back in preview with the reason. */
+export async function abandonConfirm(prisma: PrismaClient, batchId: string, message: string) {
+  await prisma.$transaction([
+    prisma.$executeRawUnsafe("UPDATE reimport_rows SET status = 'pending', decided_by = NULL WHERE batch_id = $1::uuid AND status = 'queued'", batchId),
+    prisma.$executeRawUnsafe(
+      "UPDATE import_batches SET status = 'preview', error = $2 WHERE id = $1::uuid AND status = 'confirming'",
+      batchId,
+      `确认中断：${message}；未处理的行已恢复为待确认，可再次确认`,
+    ),
+  ]);
+}
+
+/** The zh-CN reason a row's own check refused it with, or null for a fault that is not the row's (retry the chunk). */
+function rowFailure(err: unknown): string | null {
+  if (err instanceof DuplicateChildError) return "该身份证号在预览之后已有档案，请重新上传登记表后再确认";
+  if (err instanceof AppError && err.statusCode >= 400 && err.statusCode < 500) return err.message;
+  if (typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002") return "该身份证号在预览之后已有档案，请重新上传登记表后再确认";
+  return null;
+}
+
+/** Applies one queued row within the chunk's transaction; the child it changed, or null when the row was no longer queued. */
 async function applyRow(tx: Tx, id: bigint, actor: Actor, batchId: string): Promise<string | null> {
   const [row] = await tx.$queryRawUnsafe<{ kind: string; name: string; child_id: string | null; base_revision: number | null; input: unknown }[]>(
-    `UPDATE reimport_rows SET status = CASE WHEN kind = 'missing' THEN 'flagged' ELSE 'applied' END, decided_by = $2, decided_at = now()
-     WHERE id = $1 AND status = 'pending' RETURNING kind, name, child_id, base_revision, input`,
+    `UPDATE reimport_rows SET status = CASE WHEN kind = 'missing' THEN 'flagged' ELSE 'applied' END, decided_at = now()
+     WHERE id = $1 AND status = 'queued' RETURNING kind, name, child_id, base_revision, input`,
     id,
-    actor.id,
   );
-  if (!row) throw new ConflictError("ALREADY_CONFIRMED", "该行已由他人确认，不能再次确认", { field: "rows", rows: [String(id)] });
+  if (!row) return null;
   const reason = `登记表重新导入 ${batchId}`;
   const stale = () =>
     new ConflictError("PREVIEW_STALE", `${row.name}的档案在预览之后已被修改，请重新上传登记表后再确认`, { field: "rows", rows: [String(id)] });

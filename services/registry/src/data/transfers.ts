@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from "uuid";
 import type { Actor } from "@shouhu/contracts";
-import { contains, townshipOf } from "@shouhu/contracts";
+import { contains, labels, townshipOf, type TransferStatus } from "@shouhu/contracts";
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
@@ -158,7 +158,7 @@ export async function decideTransfer(
     const request = row ? await tx.transferRequest.findUnique({ where: { id } }) : null;
     if (!request || !contains(principal.orgUnit, request.fromTownship)) throw new NotFoundError("转移申请", id);
     if (request.status !== "pending") {
-      throw new ConflictError("TRANSFER_DECIDED", request.status === "approved" ? "该申请已批准" : "该申请已拒绝", { field: "id" });
+      throw new ConflictError("TRANSFER_DECIDED", `该申请${labels.transferStatus[request.status as TransferStatus]}`, { field: "id" });
     }
     const note = decision.note?.trim() || null;
     if (!decision.approve && !note) throw ValidationError.field("reason", "拒绝转移须说明原因");

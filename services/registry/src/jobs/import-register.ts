@@ -5,8 +5,6 @@ import type pg from "pg";
 import copyStreams from "pg-copy-streams";
 import type { Actor } from "@shouhu/contracts";
 import { currentTraceparent, processCounter } from "@shouhu/kit";
-import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
-import { UnrecoverableError } from "bullmq";
 import { OUTBOX_CHANNEL } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
 import { REGISTERED_ELSEWHERE_MESSAGE } from "../data/children.js";
@@ -21,11 +19,16 @@ import {
   type PrepareContext,
   type Rejection,
 } from "./import-prepare.js";
-import { resolversFrom, type ResolverData, type Resolvers } from "./import-resolvers.js";
+import { resolversFrom, type Resolvers } from "./import-resolvers.js";
 import type { ImportWorkerData, ImportWorkerMessage } from "./import-worker.js";
-import { contains, countyOf } from "@shouhu/contracts";
+import { contains } from "@shouhu/contracts";
+import { z } from "zod";
+import { defineJob } from "./job-definitions.js";
+import { loadResolverData, schoolNames, startBatch } from "./batch-start.js";
 
 export const IMPORT_JOB = "import-register";
+/** An uploaded register to import (mode create) or to stage as a preview (mode update). */
+export const importRegisterJob = defineJob({ id: IMPORT_JOB, schema: z.object({ batchId: z.uuid() }) });
 // rate(import_rows_total[1m]) is the import's rows per second, by outcome.
 const importedRows = processCounter("import_rows_total", "Register rows committed by imports, by outcome", ["outcome"]);
 export type { ParsedRow } from "./import-prepare.js";
@@ -53,18 +56,6 @@ export interface ImportDeps {
 const STORES_IN_FLIGHT = 3;
 
 /** Village and school names of the uploader's county, from the registry's own tables. */
-async function loadResolverData(prisma: PrismaClient, orgUnit: string): Promise<ResolverData> {
-  const county = countyOf(orgUnit);
-  // Retired units and schools take no new children (a merged village's rows name the one it went into).
-  const units = await prisma.orgUnit.findMany({ where: { code: { startsWith: county }, retiredAt: null } });
-  const schools = await prisma.school.findMany({ where: { townshipCode: { startsWith: county }, retiredAt: null }, select: { id: true, name: true } });
-  return {
-    villages: units.filter((u) => u.level === "village").map((u) => ({ code: u.code, name: u.name, parentCode: u.parentCode })),
-    townships: Object.fromEntries(units.filter((u) => u.level === "township").map((u) => [u.code, u.name])),
-    schools,
-  };
-}
-
 async function copyInto(client: pg.PoolClient, table: CopyTable, parts: Uint8Array[]): Promise<void> {
   if (parts.length === 0 || parts.every((p) => p.length === 0)) return;
   await pipeline(Readable.from(parts), client.query(copyStreams.from(`COPY ${table} (${copyTables[table].join(", ")}) FROM STDIN`)));
@@ -253,27 +244,21 @@ export async function runImport(deps: ImportDeps, batchId: string) {
 
 async function importBatch(deps: ImportDeps, batchId: string, worker: Worker | undefined) {
   const { prisma } = deps;
-  const batch = await prisma.importBatch.findUnique({ where: { id: batchId }, include: { file: true } });
-  if (!batch) throw new Error(`import batch ${batchId} not found`);
-  if (batch.status === "completed") return batch;
-  if (!batch.file) throw new Error(`import batch ${batchId} has no file`);
-  // Over a limit (a bomb, a whole-sheet merge): failed at once with the reason, never
-  // retried, before anything parses it — a crash here would re-queue it without end.
-  try {
-    inspectXlsx(new Uint8Array(batch.file.content));
-  } catch (err) {
-    if (!(err instanceof SpreadsheetLimitError)) throw err;
-    await prisma.importBatch.update({ where: { id: batchId }, data: { status: "failed", error: err.message, finishedAt: new Date() } });
-    throw new UnrecoverableError(err.message);
-  }
-  await prisma.importBatch.update({ where: { id: batchId }, data: { status: "running", startedAt: new Date(), processedRows: 0, error: null } });
+  const started = await startBatch(prisma, batchId, ["completed"]);
+  if (started.done) return started.batch;
+  const { batch, file } = started;
 
   const actor: Actor = { kind: "user", id: batch.createdBy, name: batch.createdByName ?? undefined, role: "import" };
   const resolverData = await loadResolverData(prisma, batch.orgUnit);
-  const schoolNames = Object.fromEntries((await prisma.school.findMany({ select: { id: true, name: true } })).map((s) => [s.id, s.name]));
   const traceparent = currentTraceparent();
-  const context: PrepareContext = { batchId, orgUnit: batch.orgUnit, actor, producer: PRODUCER, schoolNames, ...(traceparent ? { traceparent } : {}) };
-  const file = new Uint8Array(batch.file.content); // our own copy, transferable to the worker
+  const context: PrepareContext = {
+    batchId,
+    orgUnit: batch.orgUnit,
+    actor,
+    producer: PRODUCER,
+    schoolNames: await schoolNames(prisma),
+    ...(traceparent ? { traceparent } : {}),
+  };
   const batchSize = deps.batchSize ?? 1000;
   const store = new BatchStore(deps.pool, batchId, batch.orgUnit);
   const parsing = worker

@@ -1,14 +1,13 @@
 import type pg from "pg";
-import { SpreadsheetLimitError, inspectXlsx } from "@shouhu/spreadsheet";
-import { UnrecoverableError } from "bullmq";
-import { contains, countyOf, type FieldChange } from "@shouhu/contracts";
+import { contains, type FieldChange } from "@shouhu/contracts";
 import type { PrismaClient } from "../data/db.js";
 import { REGISTERED_ELSEWHERE_MESSAGE, pickEditable } from "../data/children.js";
 import { childInclude, toChildRecord } from "../data/child-mapper.js";
 import { diffFields } from "../domain/diff.js";
 import { parseRegisterWorkbook } from "../spreadsheet/register-import.js";
 import { recordFromInput, type Rejection } from "./import-prepare.js";
-import { resolversFrom, type ResolverData } from "./import-resolvers.js";
+import { resolversFrom } from "./import-resolvers.js";
+import { loadResolverData, schoolNames, startBatch } from "./batch-start.js";
 import type { ParseRegister } from "./import-register.js";
 
 /** A staged row of a re-import preview, as written to `reimport_rows`. */
@@ -32,17 +31,6 @@ export interface ReimportDeps {
   batchSize?: number;
 }
 
-async function loadResolverData(prisma: PrismaClient, orgUnit: string): Promise<ResolverData> {
-  const county = countyOf(orgUnit);
-  const units = await prisma.orgUnit.findMany({ where: { code: { startsWith: county }, retiredAt: null } });
-  const schools = await prisma.school.findMany({ where: { townshipCode: { startsWith: county }, retiredAt: null }, select: { id: true, name: true } });
-  return {
-    villages: units.filter((u) => u.level === "village").map((u) => ({ code: u.code, name: u.name, parentCode: u.parentCode })),
-    townships: Object.fromEntries(units.filter((u) => u.level === "township").map((u) => [u.code, u.name])),
-    schools,
-  };
-}
-
 /**
  * A register uploaded again (mode "update"): nothing about any child changes here. Each
  * parsed batch of rows is matched by ID number against the children on file in ONE query,
@@ -52,29 +40,20 @@ async function loadResolverData(prisma: PrismaClient, orgUnit: string): Promise<
  */
 export async function runReimportPreview(deps: ReimportDeps, batchId: string) {
   const { prisma } = deps;
-  const batch = await prisma.importBatch.findUnique({ where: { id: batchId }, include: { file: true } });
-  if (!batch) throw new Error(`import batch ${batchId} not found`);
-  if (batch.status === "preview" || batch.status === "completed") return batch;
-  if (!batch.file) throw new Error(`import batch ${batchId} has no file`);
-  try {
-    inspectXlsx(new Uint8Array(batch.file.content));
-  } catch (err) {
-    if (!(err instanceof SpreadsheetLimitError)) throw err;
-    await prisma.importBatch.update({ where: { id: batchId }, data: { status: "failed", error: err.message, finishedAt: new Date() } });
-    throw new UnrecoverableError(err.message);
-  }
-  await prisma.importBatch.update({ where: { id: batchId }, data: { status: "running", startedAt: new Date(), processedRows: 0, error: null } });
+  const started = await startBatch(prisma, batchId, ["preview", "completed"]);
+  if (started.done) return started.batch;
+  const { batch, file } = started;
   // A retried job starts its staging again from nothing.
   await prisma.reimportRow.deleteMany({ where: { batchId } });
   await prisma.importRejection.deleteMany({ where: { batchId } });
 
   const orgUnit = batch.orgUnit;
-  const schoolNames = Object.fromEntries((await prisma.school.findMany({ select: { id: true, name: true } })).map((s) => [s.id, s.name]));
+  const names = await schoolNames(prisma);
   const resolvers = resolversFrom(await loadResolverData(prisma, orgUnit));
   const parse = deps.parse ?? parseRegisterWorkbook;
   const now = new Date().toISOString();
 
-  const { totalRows } = await parse(new Uint8Array(batch.file.content), {
+  const { totalRows } = await parse(file, {
     ...resolvers,
     today: deps.today(),
     batchSize: deps.batchSize ?? 1000,
@@ -119,7 +98,7 @@ export async function runReimportPreview(deps: ReimportDeps, batchId: string) {
           rejections.push({ sheet, rowNumber, name: input.name, idNumber: input.idNumber, reasons: [REGISTERED_ELSEWHERE_MESSAGE], existingChildId: null });
           continue;
         }
-        const after = recordFromInput(before.id, input, input.schoolId ? (schoolNames[input.schoolId] ?? null) : null, now);
+        const after = recordFromInput(before.id, input, input.schoolId ? (names[input.schoolId] ?? null) : null, now);
         const changes = diffFields(pickEditable(before), pickEditable(after));
         // The new values as the record holds them (defaults applied), so a confirm sets exactly what the preview showed.
         const patch = Object.fromEntries(changes.map((c) => [c.field, c.after]));

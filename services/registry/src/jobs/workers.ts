@@ -10,7 +10,10 @@ import type { PrismaClient } from "../data/db.js";
 import { enqueueImport } from "../routes/imports.js";
 import { AGE_OUT_JOB, ageOutChildren } from "./age-out.js";
 import { SNAPSHOT_JOB, publishRegistrySnapshot } from "./snapshot.js";
-import { runImport, type ParseRegister } from "./import-register.js";
+import { importRegisterJob, runImport, type ParseRegister } from "./import-register.js";
+import { handle, jobProcessor } from "./job-definitions.js";
+import { confirmJobId, enqueueConfirm, reimportConfirmHandler, reimportConfirmJob } from "./reimport-confirm.js";
+import { abandonConfirm } from "../data/reimport.js";
 import { runReimportPreview } from "./reimport-preview.js";
 import { PURGE_EXPORTS_JOB, purgeExpiredExports, runExport, type WriteRegister } from "./export-register.js";
 
@@ -51,10 +54,22 @@ export const IMPORT_LOCK_MS = 45_000;
 /** How often the import worker looks for a stalled (crashed) import. */
 export const IMPORT_STALL_CHECK_MS = 5_000;
 
-/** Re-queues imports whose job was lost (process died between commit and enqueue). */
+/** Re-queues imports and re-import confirms whose job was lost (process died between commit and enqueue). */
 async function sweepImports(prisma: PrismaClient, queue: Queue): Promise<number> {
-  const pending = await prisma.importBatch.findMany({ where: { status: { in: ["queued", "running"] } }, select: { id: true } });
-  for (const { id } of pending) await enqueueImport(queue, id);
+  const pending = await prisma.importBatch.findMany({
+    where: { status: { in: ["queued", "running", "confirming"] } },
+    select: { id: true, status: true, confirmSeq: true },
+  });
+  for (const { id, status, confirmSeq } of pending) {
+    if (status !== "confirming") {
+      await enqueueImport(queue, id);
+      continue;
+    }
+    // A confirm whose job failed for good but whose batch was not given back (onFailed could not write): give it back now.
+    const job = await queue.getJob(confirmJobId(id, confirmSeq));
+    if (job && (await job.isFailed())) await abandonConfirm(prisma, id, job.failedReason || "后台任务失败");
+    else await enqueueConfirm(queue, id, confirmSeq);
+  }
   return pending.length;
 }
 
@@ -64,24 +79,27 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
   const write = deps.write ?? writeRegisterWorkbook;
   const workerOptions = { connection: deps.connection, prefix: deps.prefix, logger };
 
+  const confirm = reimportConfirmHandler(prisma, logger);
   const importWorker = createJobWorker(
     jobQueues.registryImport,
-    async (job) => {
-      const { batchId } = job.data as { batchId: string };
-      const mode = (await prisma.importBatch.findUnique({ where: { id: batchId }, select: { mode: true } }))?.mode;
-      if (mode === "update") {
-        // A register uploaded again: staged as a preview, nothing changes until confirmed.
-        const batch = await runReimportPreview(
-          { prisma, pool: deps.pool, ...(deps.parse ? { parse: deps.parse } : {}), today: () => todayInChina(now()) },
-          batchId,
-        );
-        logger.info({ batchId, staged: batch.acceptedRows, rejected: batch.rejectedRows }, "re-import preview ready");
-        return;
-      }
-      // No parser given: runImport parses in its worker thread while this one stores.
-      const batch = await runImport({ prisma, pool: deps.pool, ...(deps.parse ? { parse: deps.parse } : {}), today: () => todayInChina(now()) }, batchId);
-      logger.info({ batchId, accepted: batch.acceptedRows, rejected: batch.rejectedRows }, "import finished");
-    },
+    jobProcessor(jobQueues.registryImport, [
+      handle(importRegisterJob, async ({ batchId }) => {
+        const mode = (await prisma.importBatch.findUnique({ where: { id: batchId }, select: { mode: true } }))?.mode;
+        if (mode === "update") {
+          // A register uploaded again: staged as a preview, nothing changes until confirmed.
+          const batch = await runReimportPreview(
+            { prisma, pool: deps.pool, ...(deps.parse ? { parse: deps.parse } : {}), today: () => todayInChina(now()) },
+            batchId,
+          );
+          logger.info({ batchId, staged: batch.acceptedRows, rejected: batch.rejectedRows }, "re-import preview ready");
+          return;
+        }
+        // No parser given: runImport parses in its worker thread while this one stores.
+        const batch = await runImport({ prisma, pool: deps.pool, ...(deps.parse ? { parse: deps.parse } : {}), today: () => todayInChina(now()) }, batchId);
+        logger.info({ batchId, accepted: batch.acceptedRows, rejected: batch.rejectedRows }, "import finished");
+      }),
+      confirm.job,
+    ]),
     {
       ...workerOptions,
       concurrency: 1,
@@ -94,6 +112,7 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
       onFailed: async (job, err, final) => {
         if (!final) return;
         const { batchId } = job.data as { batchId: string };
+        if (job.name === reimportConfirmJob.id) return confirm.onFinalFailure(batchId, err);
         await prisma.importBatch.update({ where: { id: batchId }, data: { status: "failed", error: `导入失败：${err.message}` } });
       },
     },

@@ -6,14 +6,16 @@ import { NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { createBatch, findBatch, findBatchOfFile, recentBatches, rejectionsPage, requeueBatch } from "../data/import-batches.js";
-import { IMPORT_JOB } from "../jobs/import-register.js";
+import { importRegisterJob } from "../jobs/import-register.js";
+import { addJob } from "../jobs/job-definitions.js";
+import { enqueueConfirm } from "../jobs/reimport-confirm.js";
 import { registerKeepers, reimporters } from "./permissions.js";
 import { readUploadedXlsx } from "@shouhu/spreadsheet";
 import { requireRole } from "@shouhu/auth";
 import { contains } from "@shouhu/contracts";
 import { writeRegisterWorkbook } from "../spreadsheet/register-export.js";
 import { ImportBatchList, ImportBatchResponse, RejectionPage, ReimportConfirmResponse, ReimportPreview } from "./schemas.js";
-import { confirmRows, previewCounts, previewPage } from "../data/reimport.js";
+import { previewCounts, previewPage, queueConfirm } from "../data/reimport.js";
 import { ConflictError } from "@shouhu/kit";
 import { actorOf } from "@shouhu/auth";
 
@@ -29,6 +31,7 @@ const UploadQuery = z.object({
 });
 const PreviewQuery = z.object({
   kind: z.enum(["new", "changed", "unchanged", "missing"], { message: "kind 只能是 new、changed、unchanged 或 missing" }).optional(),
+  status: z.enum(["pending", "queued", "applied", "flagged", "failed"], { message: "status 只能是 pending、queued、applied、flagged 或 failed" }).optional(),
   cursor: z
     .string()
     .regex(/^\d{1,18}$/, "cursor 格式不正确")
@@ -62,6 +65,8 @@ function presentBatch(b: {
   createdAt: Date;
   finishedAt: Date | null;
   createdByName: string | null;
+  confirmTotal: number;
+  confirmDone: number;
 }) {
   return {
     id: b.id,
@@ -77,6 +82,8 @@ function presentBatch(b: {
     createdBy: b.createdByName,
     createdAt: b.createdAt.toISOString(),
     finishedAt: b.finishedAt?.toISOString() ?? null,
+    confirmTotal: b.confirmTotal,
+    confirmDone: b.confirmDone,
   };
 }
 
@@ -87,7 +94,7 @@ async function visibleBatch(prisma: PrismaClient, principal: Principal, id: stri
 }
 
 export function enqueueImport(queue: Queue, batchId: string) {
-  return queue.add(IMPORT_JOB, { batchId }, { jobId: batchId, attempts: 5, backoff: { type: "exponential", delay: 2000 } });
+  return addJob(queue, importRegisterJob, { batchId }, { jobId: batchId, attempts: 5, backoff: { type: "exponential", delay: 2000 } });
 }
 
 export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDeps): Promise<void> {
@@ -210,8 +217,8 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       requireRole(principal, reimporters, "查看导入预览");
       const batch = await visibleBatch(prisma, principal, request.params.id);
       if (batch.mode !== "update") throw new ConflictError("NOT_A_REIMPORT", "该批次不是重新导入，没有预览", { field: "id" });
-      const { kind, cursor, limit } = request.query;
-      const rows = await previewPage(prisma, batch.id, kind ?? null, cursor, limit);
+      const { kind, status, cursor, limit } = request.query;
+      const rows = await previewPage(prisma, batch.id, kind ?? null, status ?? null, cursor, limit);
       const page = rows.slice(0, limit);
       markAudit(
         reply,
@@ -231,6 +238,7 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
           sheet: r.sheet,
           rowNumber: r.rowNumber,
           changes: r.changes as { field: string; before: unknown; after: unknown }[],
+          error: r.error,
         })),
         nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
       };
@@ -242,10 +250,12 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
     {
       schema: {
         tags: ["imports"],
-        summary: "确认重新导入的预览（全部或逐行）：变更写入档案历史，缺失儿童标记待核实（不删除）",
+        summary: "确认重新导入的预览（全部或逐行）：后台逐行写入档案历史，缺失儿童标记待核实（不删除）",
+        description:
+          "答复 202：所选行进入后台确认任务，进度见批次的 confirmDone / confirmTotal（状态 confirming，完成后回到 preview）。某行自身校验未通过时记为 failed 并写明原因，其余行照常确认。",
         params: IdParams,
         body: ConfirmBody,
-        response: { 200: ReimportConfirmResponse },
+        response: { 202: ReimportConfirmResponse },
       },
     },
     async (request, reply) => {
@@ -253,11 +263,19 @@ export async function registerImportRoutes(app: ServiceApp, deps: ImportRoutesDe
       requireRole(principal, reimporters, "确认重新导入");
       const batch = await visibleBatch(prisma, principal, request.params.id);
       if (batch.mode !== "update") throw new ConflictError("NOT_A_REIMPORT", "该批次不是重新导入，无需确认", { field: "id" });
+      if (batch.status === "confirming") {
+        throw new ConflictError("CONFIRM_RUNNING", `上一次确认仍在进行中（已处理 ${batch.confirmDone}/${batch.confirmTotal} 行），请稍后再确认`, {
+          field: "id",
+        });
+      }
       if (batch.status !== "preview") throw new ConflictError("PREVIEW_NOT_READY", "预览尚未生成完毕，请稍后再确认", { field: "id" });
       const actor = actorOf(principal);
-      const { applied, childIds } = await confirmRows(prisma, batch.id, request.body.rows ?? null, actor);
+      const { queued, confirmSeq, childIds } = await queueConfirm(prisma, batch.id, request.body.rows ?? null, actor);
+      // If the process dies before this add, the worker's sweep adds the same job (its id names this confirm).
+      await enqueueConfirm(deps.imports.queue, batch.id, confirmSeq);
       markAudit(reply, "import-confirm", childIds);
-      return { applied, counts: await previewCounts(prisma, batch.id) };
+      const [now, counts] = await Promise.all([visibleBatch(prisma, principal, batch.id), previewCounts(prisma, batch.id)]);
+      return reply.status(202).send({ batch: presentBatch(now), queued, counts });
     },
   );
 }

@@ -102,7 +102,9 @@ export const ImportBatchResponse = z.object({
   id: z.uuid(),
   fileName: z.string(),
   orgUnit: z.string(),
-  status: z.string().describe("queued | running | completed | failed | preview (a re-import waiting for confirmation)"),
+  status: z
+    .string()
+    .describe("queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running)"),
   mode: z.string().describe("create (new children registered at once) | update (a register uploaded again: preview, then confirm)"),
   totalRows: z.number().int(),
   processedRows: z.number().int(),
@@ -112,6 +114,9 @@ export const ImportBatchResponse = z.object({
   createdBy: z.string().nullable(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
+  /** A re-import's last confirm: rows asked for and rows decided so far (applied, flagged or failed). */
+  confirmTotal: z.number().int(),
+  confirmDone: z.number().int(),
   /** Only on upload: the same file was uploaded before and that batch is answered. */
   duplicateUpload: z.boolean().optional(),
 });
@@ -137,25 +142,34 @@ export const ReimportPreview = z.object({
     unchanged: z.number().int(),
     missing: z.number().int(),
     pending: z.number().int(),
+    queued: z.number().int(),
     applied: z.number().int(),
     flagged: z.number().int(),
+    failed: z.number().int(),
   }),
   items: z.array(
     z.object({
       id: z.string(),
       kind: z.string().describe("new | changed | unchanged | missing"),
-      status: z.string().describe("pending | applied | flagged"),
+      status: z.string().describe("pending | queued | applied | flagged | failed"),
       idNumber: z.string(),
       name: z.string(),
       childId: z.string().nullable(),
       sheet: z.string().nullable(),
       rowNumber: z.number().int().nullable(),
       changes: z.array(FieldChangeView),
+      /** Why the confirm refused this row (status failed), in zh-CN. */
+      error: z.string().nullable(),
     }),
   ),
   nextCursor: z.string().nullable(),
 });
-export const ReimportConfirmResponse = z.object({ applied: z.array(z.string()), counts: ReimportPreview.shape.counts });
+export const ReimportConfirmResponse = z.object({
+  batch: ImportBatchResponse,
+  /** Rows handed to the confirm job. */
+  queued: z.number().int(),
+  counts: ReimportPreview.shape.counts,
+});
 
 // Compile-time: the record the routes present fits the documented answer, field for field both ways.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { markAudit, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { actorOf, requireRole } from "@shouhu/auth";
-import { orgUnitCode, type Role } from "@shouhu/contracts";
+import { TransferStatus, orgUnitCode, type Role } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { parseResidentId } from "../domain/resident-id.js";
 import { decideTransfer, listTransfers, requestTransfer } from "../data/transfers.js";
@@ -19,7 +19,7 @@ const RequestBody = z.strictObject({
   reason: Reason,
 });
 const DecideBody = z.strictObject({ reason: z.string().trim().max(200, { message: "原因不超过200个字" }).nullish() });
-const ListQuery = z.object({ status: z.enum(["pending", "approved", "refused"], { message: "status 应为 pending、approved 或 refused" }).optional() });
+const ListQuery = z.object({ status: z.enum(TransferStatus.options, { message: "status 应为 pending、approved 或 refused" }).optional() });
 
 export function registerTransferRoutes(app: ServiceApp, prisma: PrismaClient, now: () => Date): void {
   app.post(

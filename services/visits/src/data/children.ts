@@ -1,6 +1,7 @@
 import type { ChildSnapshot } from "@shouhu/contracts";
 import { upsertChildren, type ChildProjection, type SqlTx } from "@shouhu/messaging";
 import { closeOpenItems, ensureItems } from "./items.js";
+import { moveOpenConcerns } from "./concerns.js";
 
 type Db = Pick<SqlTx, "$queryRawUnsafe" | "$executeRawUnsafe">;
 
@@ -60,6 +61,13 @@ export async function applyChildSnapshots(tx: Db, changes: readonly ChildChange[
   if (fresh.length === 0) return;
   const rows = await upsertChildren<ChildChange, { since: string }>(tx, children, fresh);
   const since = new Map(rows.map((r) => [r.id, r.since]));
+
+  // A child whose township changed (a transfer, or a new village in another township): its open cases follow it.
+  await moveOpenConcerns(
+    tx,
+    fresh.map((c) => c.child.id),
+    fresh[0]!.at,
+  );
 
   const exited = fresh.filter((c) => c.child.status === "exited");
   if (exited.length)

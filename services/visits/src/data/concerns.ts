@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import type { ConcernCategory } from "@shouhu/contracts";
 import { ConflictError } from "@shouhu/kit";
-import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import { appendToOutbox, buildEvent, type SqlTx } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
 import { PRODUCER } from "./scan.js";
 import type { Visitor } from "./records.js";
@@ -55,6 +55,37 @@ export async function raiseConcern(
     ),
   ]);
   return id;
+}
+
+/**
+ * The open cases of children now in another township than the one owning them move with
+ * the child (a transfer, issue 19.6): the owner becomes the child's new township, a case
+ * worker named in the old township is no longer the owner (the new supervisor assigns),
+ * and each case gets a note saying so. Resolved cases stay with the township that raised
+ * and closed them: that work was done and is counted there, and nobody has to act on them
+ * any more. The due items need nothing: they are keyed by child and read through the
+ * child's village, which the projection has just moved. Idempotent: only cases whose
+ * owner differs from the child's township move, so a redelivered event moves nothing.
+ */
+export async function moveOpenConcerns(tx: Pick<SqlTx, "$executeRawUnsafe">, childIds: readonly string[], at: Date): Promise<number> {
+  if (childIds.length === 0) return 0;
+  return tx.$executeRawUnsafe(
+    `WITH moved AS (
+       SELECT k.id, k.owner_org_unit AS old, c.township_code AS new
+         FROM concerns k JOIN children c ON c.id = k.child_id
+        WHERE k.child_id = ANY($1::uuid[]) AND k.status <> 'resolved' AND k.owner_org_unit <> c.township_code
+        ORDER BY k.id FOR UPDATE OF k
+     ), u AS (
+       UPDATE concerns k SET owner_org_unit = m.new, owner_username = NULL FROM moved m WHERE k.id = m.id RETURNING k.id, m.old, m.new
+     )
+     INSERT INTO concern_notes (id, concern_id, author_id, author_name, status, note, created_at)
+     SELECT gen_random_uuid(), u.id, 'system', '系统', NULL,
+            '儿童已转至' || COALESCE(n.name, u.new) || '，本关注事项随儿童移交' || COALESCE(n.name, u.new) || '处理（原属' || COALESCE(o.name, u.old) || '）',
+            $2::timestamptz
+       FROM u LEFT JOIN org_units n ON n.code = u.new LEFT JOIN org_units o ON o.code = u.old`,
+    childIds,
+    at,
+  );
 }
 
 export const ConcernStatuses = ["open", "acknowledged", "in_progress", "referred", "resolved"] as const;
@@ -203,6 +234,22 @@ export async function listConcerns(
     f.category,
     f.overdue,
     f.now,
+  );
+}
+
+/**
+ * The unresolved cases of some children (the 交接 handover list of a class), newest first:
+ * only children inside `orgUnit`, and with `raisedBy` only the cases that user raised.
+ */
+export async function openConcernsOf(db: Reader, f: { childIds: readonly string[]; orgUnit: string; raisedBy: string | null }): Promise<ConcernRow[]> {
+  if (f.childIds.length === 0) return [];
+  return db.$queryRawUnsafe<ConcernRow[]>(
+    `${concernSelect} WHERE k.child_id = ANY($1::uuid[]) AND k.status <> 'resolved' AND c.village_code LIKE $2 || '%'
+       AND ($3::text IS NULL OR k.raised_by = $3)
+     ORDER BY k.raised_at DESC`,
+    f.childIds,
+    f.orgUnit,
+    f.raisedBy,
   );
 }
 

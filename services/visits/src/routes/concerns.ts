@@ -10,6 +10,7 @@ import {
   findConcern,
   assignConcern,
   listConcerns,
+  openConcernsOf,
   raiseConcernAlone,
   updateConcernAlone,
   type ConcernRow,
@@ -59,6 +60,29 @@ const ConcernSchema = z.object({
 const NoteSchema = z.object({ id: z.string(), authorName: z.string(), status: z.string().nullable(), note: z.string(), createdAt: iso });
 const ConcernDetail = ConcernSchema.extend({ notes: z.array(NoteSchema).optional() });
 const ConcernList = z.object({ items: z.array(ConcernSchema) });
+const SummaryBody = z
+  .object({
+    childIds: z
+      .array(z.uuid({ message: "儿童编号格式不正确" }), { message: "childIds 须为儿童编号数组" })
+      .min(1, "请至少给出一名儿童")
+      .max(500, "一次最多查询500名儿童"),
+  })
+  .strict();
+const SummaryConcern = z.object({
+  id: z.string(),
+  category: ConcernCategory,
+  categoryLabel: z.string(),
+  status: z.enum(ConcernStatuses),
+  statusLabel: z.string(),
+  raisedAt: iso,
+  overdue: z.boolean(),
+});
+/** Per child (roles that see cases: all of them; teachers and health workers: those they raised); inspectors the totals only. */
+const ConcernSummary = z.object({
+  access: z.enum(["all", "own", "counts"]),
+  items: z.array(z.object({ childId: z.string(), open: z.number().int(), overdue: z.number().int(), concerns: z.array(SummaryConcern) })),
+  total: z.object({ open: z.number().int(), overdue: z.number().int() }),
+});
 const isoOf = (d: Date | null) => (d ? d.toISOString() : null);
 const bool = (what: string) =>
   z
@@ -172,6 +196,52 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
       if (access === "counts") return { items: rows.map(timeliness) };
       markAudit(reply, "list", [...new Set(rows.map((r) => r.childId))]);
       return { items: rows.map((r) => present(r, access)) };
+    },
+  );
+
+  app.post(
+    "/api/v1/concerns/summary",
+    {
+      schema: {
+        tags: ["concerns"],
+        summary: "按儿童汇总未解决的关注事项（交接清单用）",
+        description:
+          "只读。按需知悉表：县、乡镇、村和妇联角色得到每名儿童的未解决个案；教师和卫生人员只得到本人报告的；督查人员只得到合计数与超时数，不对应到儿童。辖区外或不存在的儿童不出现在结果中。",
+        body: SummaryBody,
+        response: { 200: ConcernSummary },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const access = accessOf(principal);
+      if (access === "none") throw new ForbiddenError("当前角色无权查看关注事项");
+      const now = deps.now();
+      const rows = await openConcernsOf(prisma, {
+        childIds: [...new Set(request.body.childIds.map((id) => id.toLowerCase()))],
+        orgUnit: principal.orgUnit,
+        raisedBy: access === "own" ? principal.userId : null,
+      });
+      const withClock = rows.map((r) => ({ row: r, overdue: responseClock(r, now).overdue }));
+      const total = { open: rows.length, overdue: withClock.filter((r) => r.overdue).length };
+      if (access === "counts") return { access, items: [], total };
+      const byChild = new Map<string, { childId: string; open: number; overdue: number; concerns: z.infer<typeof SummaryConcern>[] }>();
+      for (const { row, overdue } of withClock) {
+        const entry = byChild.get(row.childId) ?? { childId: row.childId, open: 0, overdue: 0, concerns: [] };
+        entry.open++;
+        if (overdue) entry.overdue++;
+        entry.concerns.push({
+          id: row.id,
+          category: row.category,
+          categoryLabel: labels.concernCategory[row.category],
+          status: row.status,
+          statusLabel: concernStatusLabel[row.status],
+          raisedAt: row.raisedAt.toISOString(),
+          overdue,
+        });
+        byChild.set(row.childId, entry);
+      }
+      markAudit(reply, "list", [...byChild.keys()]);
+      return { access, items: [...byChild.values()], total };
     },
   );
 

@@ -42,6 +42,13 @@ interface HandoverItem {
   helper: { name: string; phone: string | null; helperKind: string } | null;
 }
 
+/** services/visits POST /concerns/summary: open cases per child by the need-to-know table (inspectors: totals only). */
+interface ConcernSummary {
+  access: "all" | "own" | "counts";
+  items: { childId: string; open: number; overdue: number; concerns: { id: string; categoryLabel: string; statusLabel: string; overdue: boolean }[] }[];
+  total: { open: number; overdue: number };
+}
+
 const errorText = (err: unknown) => (err instanceof ApiError ? err.message : "操作失败，请稍后再试");
 const KIND: Record<string, { label: string; color: string }> = {
   promote: { label: "升级", color: "green" },
@@ -228,13 +235,32 @@ function Handover() {
         }),
       ),
   });
+  const childIds = list.data?.items.map((c) => c.id) ?? [];
+  // Open cases live in visits: asked for by the list's children (at most 500 per call), as the need-to-know table allows.
+  const concerns = useQuery({
+    queryKey: ["handover", query, "concerns", list.dataUpdatedAt],
+    enabled: access.canSeeConcerns && childIds.length > 0,
+    queryFn: async () => {
+      const parts: ConcernSummary[] = [];
+      for (let i = 0; i < childIds.length; i += 500) {
+        parts.push(await unwrap<ConcernSummary>(api.POST("/api/v1/concerns/summary", { body: { childIds: childIds.slice(i, i + 500) } })));
+      }
+      return {
+        access: parts[0]!.access,
+        byChild: new Map(parts.flatMap((p) => p.items).map((c) => [c.childId, c])),
+        total: parts.reduce((t, p) => ({ open: t.open + p.total.open, overdue: t.overdue + p.total.overdue }), { open: 0, overdue: 0 }),
+      };
+    },
+  });
+  const perChild = concerns.data && concerns.data.access !== "counts";
+  const nowrap = () => ({ style: { whiteSpace: "nowrap" as const } });
   const columns: ColumnsType<HandoverItem> = [
-    { title: "姓名", dataIndex: "name" },
+    { title: "姓名", dataIndex: "name", onCell: nowrap },
     { title: "性别", dataIndex: "sex", render: (s: string) => SEX[s] ?? s, responsive: ["md"] },
     { title: "出生日期", dataIndex: "birthDate", responsive: ["md"] },
-    { title: "年级班级", key: "class", render: (_, c) => `${c.grade ?? ""}${c.className ?? ""}` },
+    { title: "年级班级", key: "class", onCell: nowrap, render: (_, c) => `${c.grade ?? ""}${c.className ?? ""}` },
     { title: "村（社区）", dataIndex: "villageCode", render: (v: string) => names.data?.get(v) ?? v, responsive: ["lg"] },
-    { title: "风险", dataIndex: "riskLevel", render: (r: string) => RISK[r] ?? r },
+    { title: "风险", dataIndex: "riskLevel", render: (r: string) => RISK[r] ?? r, responsive: ["sm"] },
     {
       title: "监护人",
       key: "guardian",
@@ -246,6 +272,28 @@ function Handover() {
       key: "helper",
       render: (_, c) => (c.helper ? `${c.helper.name}${c.helper.phone ? ` ${c.helper.phone}` : ""}` : <Tag color="red">未结对</Tag>),
     },
+    ...(perChild
+      ? [
+          {
+            title: concerns.data!.access === "own" ? "本人报告的关注事项" : "关注事项",
+            key: "concerns",
+            render: (_: unknown, c: HandoverItem) => {
+              const s = concerns.data!.byChild.get(c.id);
+              if (!s) return <Typography.Text type="secondary">无</Typography.Text>;
+              return (
+                <Space size={[4, 4]} wrap data-testid={`concerns-${c.id}`}>
+                  {s.concerns.map((k) => (
+                    <Tag key={k.id} color={k.overdue ? "red" : "orange"}>
+                      {k.categoryLabel}·{k.statusLabel}
+                      {k.overdue ? "·超时" : ""}
+                    </Tag>
+                  ))}
+                </Space>
+              );
+            },
+          },
+        ]
+      : []),
   ];
   return (
     <Card
@@ -288,9 +336,24 @@ function Handover() {
             {list.data.school.name} {query?.grade ?? ""}
             {query?.className ?? ""} 交接名单（{list.data.items.length} 人）
           </Typography.Title>
+          {concerns.data && (
+            <Typography.Paragraph data-testid="handover-concerns">
+              {concerns.data.total.open === 0 ? (
+                "本名单中的儿童没有未解决的关注事项。"
+              ) : (
+                <>
+                  <Tag color="orange">未解决的关注事项 {concerns.data.total.open} 件</Tag>
+                  {concerns.data.total.overdue > 0 && <Tag color="red">其中超时未受理 {concerns.data.total.overdue} 件</Tag>}
+                  {concerns.data.access === "own" && "（仅列出本人报告的）"}
+                  {concerns.data.access === "counts" && "（督查角色只显示件数）"}
+                </>
+              )}
+            </Typography.Paragraph>
+          )}
+          {concerns.error && <Alert type="warning" showIcon title={`关注事项暂时无法加载：${errorText(concerns.error)}`} style={{ marginBottom: 8 }} />}
           <Table rowKey="id" size="small" pagination={false} columns={columns} dataSource={list.data.items} />
           <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}>
-            未结对的儿童请在“结对帮扶”中安排；关注事项请在“关注事项”中按儿童查看。
+            未结对的儿童请在“结对帮扶”中安排；关注事项的详情与处理记录请在“关注事项”中按儿童查看。
           </Typography.Paragraph>
         </div>
       )}

@@ -6,6 +6,7 @@ import { Navigate } from "react-router";
 import { useSession } from "../../auth/session";
 import { api, ApiError, unwrap } from "../../services/client";
 import { useSchools, useVillageNames } from "../../services/hooks";
+import { labels } from "../../services/labels";
 import { contains, orgLevel } from "../../services/org-units";
 
 /** services/registry/src/data/transfers.ts TransferView. */
@@ -26,9 +27,9 @@ interface Transfer {
 }
 
 const STATUS: Record<Transfer["status"], { label: string; color: string }> = {
-  pending: { label: "待审批", color: "blue" },
-  approved: { label: "已批准", color: "green" },
-  refused: { label: "已拒绝", color: "red" },
+  pending: { label: labels.transferStatus.pending, color: "blue" },
+  approved: { label: labels.transferStatus.approved, color: "green" },
+  refused: { label: labels.transferStatus.refused, color: "red" },
 };
 const KEY = ["transfers"];
 const errorText = (err: unknown) => (err instanceof ApiError ? err.message : "操作失败，请稍后再试");
