@@ -1182,6 +1182,15 @@ export interface paths {
                                 /** @enum {string} */
                                 source: "pairing" | "register";
                             } | null;
+                            assistantHelper: {
+                                name: string;
+                                phone?: string | null;
+                                helperKind?: string;
+                                helperKindLabel?: string;
+                                since?: string;
+                                /** @enum {string} */
+                                source: "pairing" | "register";
+                            } | null;
                             peerBuddy: {
                                 name: string;
                                 phone?: string | null;
@@ -2776,7 +2785,7 @@ export interface paths {
             parameters: {
                 query?: {
                     orgUnit?: string;
-                    kind?: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student";
+                    kind?: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student" | "village_cadre";
                     active?: "true" | "false";
                     schoolId?: string;
                     q?: string;
@@ -2837,7 +2846,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        kind: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student";
+                        kind: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student" | "village_cadre";
                         name: string;
                         sex?: ("male" | "female") | null;
                         birthDate?: string | null;
@@ -2994,6 +3003,9 @@ export interface paths {
                                 /** @enum {string} */
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
+                                /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
                                 /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
@@ -3168,6 +3180,9 @@ export interface paths {
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
                                 /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
                                 matchReason: string | null;
@@ -3320,6 +3335,9 @@ export interface paths {
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
                                 /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
                                 matchReason: string | null;
@@ -3368,7 +3386,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** 人工结对：督导员直接为儿童指定帮扶人或手拉手伙伴（不经匹配建议，立即生效） */
+        /** 人工结对：督导员直接为儿童指定主要或协助帮扶人、手拉手伙伴（不经匹配建议，立即生效） */
         post: {
             parameters: {
                 query?: never;
@@ -3388,6 +3406,11 @@ export interface paths {
                          * @enum {string}
                          */
                         kind?: "mentor" | "peer";
+                        /**
+                         * @default primary
+                         * @enum {string}
+                         */
+                        role?: "primary" | "secondary";
                         note?: string | null;
                     };
                 };
@@ -3405,6 +3428,9 @@ export interface paths {
                             /** @enum {string} */
                             kind: "mentor" | "peer";
                             kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
                             /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
@@ -3488,6 +3514,9 @@ export interface paths {
                             /** @enum {string} */
                             kind: "mentor" | "peer";
                             kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
                             /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
@@ -3575,6 +3604,9 @@ export interface paths {
                             /** @enum {string} */
                             kind: "mentor" | "peer";
                             kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
                             /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
@@ -3666,6 +3698,9 @@ export interface paths {
                             /** @enum {string} */
                             kind: "mentor" | "peer";
                             kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
                             /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
@@ -3766,6 +3801,9 @@ export interface paths {
                                     kind: "mentor" | "peer";
                                     kindLabel: string;
                                     /** @enum {string} */
+                                    role: "primary" | "secondary";
+                                    roleLabel: string;
+                                    /** @enum {string} */
                                     status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                     statusLabel: string;
                                     matchReason: string | null;
@@ -3863,6 +3901,9 @@ export interface paths {
                             kind: "mentor" | "peer";
                             kindLabel: string;
                             /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
+                            /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
                             matchReason: string | null;
@@ -3957,6 +3998,9 @@ export interface paths {
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
                                 /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
                                 matchReason: string | null;
@@ -4004,6 +4048,9 @@ export interface paths {
                                 /** @enum {string} */
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
+                                /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
                                 /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
@@ -4213,6 +4260,9 @@ export interface paths {
                                 leftBehindType: string;
                                 leftBehindTypeLabel: string;
                                 note: string | null;
+                                registerHelperName: string | null;
+                                registerMatchIssue: ("not_found" | "ambiguous" | "full" | "inactive") | null;
+                                registerMatchIssueLabel: string | null;
                                 waiting: string;
                                 proposal: {
                                     /** Format: uuid */
@@ -4271,6 +4321,7 @@ export interface paths {
                                 paired: number;
                                 proposed: number;
                                 unmatched: number;
+                                registerUnmatched: number;
                                 villageCode: string;
                             }[];
                             totals: {
@@ -4278,6 +4329,7 @@ export interface paths {
                                 paired: number;
                                 proposed: number;
                                 unmatched: number;
+                                registerUnmatched: number;
                             };
                         };
                     };
