@@ -115,6 +115,19 @@ describe("the register's 帮扶责任人 at import", () => {
     const byHand = await api("POST", "/api/v1/pairings", { childId: twoZhang.id, helperId: zhang201.id, note: "登记表帮扶人：张伟（长岭村）" });
     expect(byHand.status, JSON.stringify(byHand.body)).toBe(201);
     expect(await unpairedRow(twoZhang.id)).toBeUndefined();
+
+    // A helper registered after the register: the township's next matching run pairs the child it names, before proposing.
+    const later = snapshot({ villageCode: V201, helperName: "孙后来" });
+    await h.deliver(childEvent("child.registered", later));
+    expect(await why(later)).toEqual(["孙后来", "not_found", "未找到此人"]);
+    const sun = await addHelper({ kind: "village_cadre", name: "孙后来", phone: "13907315005", orgUnitCode: V202, capacity: 2 });
+    await h.match();
+    expect((await activeMentors(later.id)).map((p) => [p.helperId, p.matchReason, p.role])).toEqual([[sun.id, "register", "primary"]]);
+    expect(await h.prisma.pairing.count({ where: { childId: later.id, status: "proposed" } })).toBe(0);
+    expect(await unpairedRow(later.id)).toBeUndefined();
+    // Still full, still stopped: listed as before after the run.
+    expect(await why(liFull)).toEqual(["李芳", "full", "已满额"]);
+    expect(await why(stopped)).toEqual(["王停", "inactive", "已停用"]);
   });
 });
 

@@ -1,11 +1,13 @@
 import { v7 as uuidv7 } from "uuid";
 import { townshipOf } from "@shouhu/contracts";
+import { todayInChina } from "@shouhu/cn";
 import type { PairingKind } from "@shouhu/contracts";
 import { optimiseMatching } from "../domain/matching.js";
 import type { MatchChild, MatchHelper } from "../domain/match-rules.js";
 import { unmatchedNote } from "../domain/notes.js";
 import type { PrismaClient, Tx } from "./db.js";
 import { lockTownshipForRun, tryLockTownshipForRun } from "./match-requests.js";
+import { retryRegisterNames } from "./register-match.js";
 
 export interface RunSummary {
   runId: string;
@@ -33,6 +35,8 @@ export interface MatchOptions {
  */
 async function matchTownship(tx: Tx, townshipCode: string, options: MatchOptions): Promise<RunSummary[]> {
   await lockTownshipForRun(tx, townshipCode);
+  // Register names first: a child paired so is not proposed for.
+  await retryRegisterNames(tx, townshipCode, todayInChina(new Date()));
   const summaries: RunSummary[] = [];
   for (const kind of ["mentor", "peer"] as const) summaries.push(await matchKind(tx, townshipCode, kind, options));
   return summaries;

@@ -1,3 +1,4 @@
+import { systemActor, type Actor } from "@shouhu/contracts";
 import type { SqlTx } from "@shouhu/messaging";
 import { matchRegisterHelper, registerName, type RegisterCandidate, type RegisterMatchIssue } from "../domain/register-match.js";
 import type { ChildChange } from "./children.js";
@@ -17,7 +18,8 @@ const REGISTER_DECIDER = "登记表导入";
  * Runs inside `applyChildSnapshots` (township locks and the children's rows already held):
  * one query for the names, one for the candidates, one for the issues; helpers are locked in
  * id order before their capacity is counted again, so two children naming one helper in a
- * batch (or a hand pairing meanwhile) cannot push it over capacity.
+ * batch (or a hand pairing meanwhile) cannot push it over capacity. A name not paired now is
+ * tried again by the township's next matching run (`retryRegisterNames`).
  */
 export async function applyRegisterHelpers(tx: SqlTx, changes: readonly ChildChange[], heldNames: ReadonlyMap<string, string | null>): Promise<void> {
   const changed = changes.filter((c) => {
@@ -32,40 +34,70 @@ export async function applyRegisterHelpers(tx: SqlTx, changes: readonly ChildCha
     JSON.stringify(changed.map((c) => ({ id: c.child.id, name: c.child.helperName?.trim() || null }))),
   );
   const named = changed.filter((c) => c.child.status === "active" && registerName(c.child.helperName) !== null);
-  if (named.length === 0) return;
+  await pairRegisterNamed(
+    tx,
+    named.map((c) => ({
+      id: c.child.id,
+      villageCode: c.child.villageCode,
+      townshipCode: c.child.townshipCode,
+      helperName: c.child.helperName!,
+      actor: c.actor,
+      today: c.today,
+    })),
+  );
+}
 
+/** A child whose register names a 帮扶责任人, with who is deciding (the importer, or the matching run) and the day. */
+interface NamedChild {
+  id: string;
+  villageCode: string;
+  townshipCode: string;
+  helperName: string;
+  actor: Actor;
+  today: string;
+}
+
+/**
+ * Pairs each child with the helper its register names, where exactly one fits (see
+ * `applyRegisterHelpers`), and records why for the others. Children who meanwhile have an
+ * active primary are left alone.
+ */
+async function pairRegisterNamed(tx: SqlTx, named: readonly NamedChild[]): Promise<void> {
+  if (named.length === 0) return;
   const rows = await tx.$queryRawUnsafe<({ childId: string } & RegisterCandidate)[]>(
     `SELECT x.id::text AS "childId", h.id::text, h.org_unit_code AS "orgUnitCode", h.active, h.capacity,
             (SELECT count(*)::int FROM pairings p WHERE p.helper_id = h.id AND p.status = 'active') AS load
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, name text, township text)
        JOIN helpers h ON h.township_code = x.township AND h.name = x.name AND h.kind <> 'peer_student'
-      WHERE NOT EXISTS (SELECT 1 FROM pairings p WHERE p.child_id = x.id AND p.kind = 'mentor' AND p.role = 'primary' AND p.status = 'active')
       ORDER BY x.id, h.id`,
-    JSON.stringify(named.map((c) => ({ id: c.child.id, name: registerName(c.child.helperName), township: c.child.townshipCode }))),
+    JSON.stringify(named.map((c) => ({ id: c.id, name: registerName(c.helperName), township: c.townshipCode }))),
   );
   const paired = new Set(
     (
       await tx.$queryRawUnsafe<{ id: string }[]>(
         `SELECT child_id::text AS id FROM pairings WHERE child_id = ANY($1::uuid[]) AND kind = 'mentor' AND role = 'primary' AND status = 'active'`,
-        named.map((c) => c.child.id),
+        named.map((c) => c.id),
       )
     ).map((r) => r.id),
   );
   const byChild = new Map<string, RegisterCandidate[]>();
   for (const { childId, ...candidate } of rows) byChild.set(childId, [...(byChild.get(childId) ?? []), candidate]);
 
-  const issues: { id: string; issue: RegisterMatchIssue }[] = [];
-  const matches: { change: ChildChange; helperId: string }[] = [];
+  const outcomes: { id: string; issue: RegisterMatchIssue | null }[] = [];
+  const matches: { child: NamedChild; helperId: string }[] = [];
   for (const c of named) {
-    const id = c.child.id.toLowerCase();
-    if (paired.has(id)) continue;
-    const decision = matchRegisterHelper(c.child, byChild.get(id) ?? []);
-    if ("issue" in decision) issues.push({ id, issue: decision.issue });
-    else matches.push({ change: c, helperId: decision.helperId });
+    const id = c.id.toLowerCase();
+    if (paired.has(id)) {
+      outcomes.push({ id, issue: null });
+      continue;
+    }
+    const decision = matchRegisterHelper(c, byChild.get(id) ?? []);
+    if ("issue" in decision) outcomes.push({ id, issue: decision.issue });
+    else matches.push({ child: c, helperId: decision.helperId });
   }
 
   matches.sort((a, b) => a.helperId.localeCompare(b.helperId));
-  for (const { change: c, helperId } of matches) {
+  for (const { child: c, helperId } of matches) {
     // Locked, then counted again: an earlier child of this batch may have taken the last place.
     const [helper] = await tx.$queryRawUnsafe<{ active: boolean; capacity: number; load: number }[]>(
       `SELECT h.active, h.capacity, (SELECT count(*)::int FROM pairings p WHERE p.helper_id = h.id AND p.status = 'active') AS load
@@ -73,25 +105,43 @@ export async function applyRegisterHelpers(tx: SqlTx, changes: readonly ChildCha
       helperId,
     );
     if (!helper?.active || helper.load >= helper.capacity) {
-      issues.push({ id: c.child.id, issue: helper?.active ? "full" : "inactive" });
+      outcomes.push({ id: c.id, issue: helper?.active ? "full" : "inactive" });
       continue;
     }
     await tx.$executeRawUnsafe(
       `UPDATE pairings SET status = 'withdrawn', end_reason = 'manual', end_note = '登记表帮扶责任人已结对，建议撤回'
         WHERE child_id = $1::uuid AND kind = 'mentor' AND role = 'primary' AND status = 'proposed'`,
-      c.child.id,
+      c.id,
     );
     await startByHand(
       tx,
-      { childId: c.child.id, helperId, kind: "mentor", role: "primary", reason: "register", note: `登记表帮扶责任人：${c.child.helperName!.trim()}` },
+      { childId: c.id, helperId, kind: "mentor", role: "primary", reason: "register", note: `登记表帮扶责任人：${c.helperName.trim()}` },
       { actor: c.actor, name: c.actor.name ?? REGISTER_DECIDER },
       c.today,
     );
+    outcomes.push({ id: c.id, issue: null });
   }
-  if (issues.length > 0) {
-    await tx.$executeRawUnsafe(
-      `UPDATE children c SET register_match_issue = x.issue FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, issue text) WHERE c.id = x.id`,
-      JSON.stringify(issues),
-    );
-  }
+  await tx.$executeRawUnsafe(
+    `UPDATE children c SET register_match_issue = x.issue FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, issue text) WHERE c.id = x.id`,
+    JSON.stringify(outcomes),
+  );
+}
+
+/**
+ * A township's matching run first tries again the register names that were not paired: a helper
+ * registered, imported, re-activated or given room since the register came in is found now.
+ * The run holds the township's lock exclusively, so nothing else changes its pairings meanwhile.
+ */
+export async function retryRegisterNames(tx: SqlTx, townshipCode: string, today: string): Promise<void> {
+  const waiting = await tx.$queryRawUnsafe<{ id: string; villageCode: string; townshipCode: string; helperName: string }[]>(
+    `SELECT c.id::text, c.village_code AS "villageCode", c.township_code AS "townshipCode", c.register_helper_name AS "helperName"
+       FROM children c
+      WHERE c.township_code = $1 AND c.status = 'active' AND c.register_match_issue IS NOT NULL AND c.register_helper_name IS NOT NULL
+      ORDER BY c.id FOR NO KEY UPDATE`,
+    townshipCode,
+  );
+  await pairRegisterNamed(
+    tx,
+    waiting.map((c) => ({ ...c, actor: systemActor("register-match"), today })),
+  );
 }
