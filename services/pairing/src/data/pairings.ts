@@ -315,32 +315,68 @@ async function assertRoom(tx: Tx, helper: { active: boolean; capacity: number },
   }
 }
 
+/** An active pairing not proposed by the optimiser, as `startPairings` inserts it. */
+export interface PairingStart {
+  childId: string;
+  helperId: string;
+  kind: PairingKind;
+  role: PairingRole;
+  reason: "manual" | "transfer" | "register";
+  note: string | null;
+  decider: Pick<Decider, "actor" | "name">;
+  today: string;
+}
+
 /**
- * Starts an active pairing not proposed by the optimiser — chosen by a person (manual, transfer)
- * or named by the register (register) — in the caller's transaction, with its event.
+ * Starts active pairings not proposed by the optimiser — chosen by a person (manual, transfer)
+ * or named by the register (register) — in the caller's transaction, with their events: one
+ * insert, one read and one outbox append however many (a register batch starts hundreds).
  */
+export async function startPairings(tx: SqlTx, starts: readonly PairingStart[]): Promise<PairingView[]> {
+  if (starts.length === 0) return [];
+  const rows = starts.map((p) => ({ ...p, id: uuidv7() }));
+  await tx.$executeRawUnsafe(
+    `INSERT INTO pairings (id, child_id, helper_id, kind, role, status, match_reason, decided_at, decided_by, decision_note, start_date)
+     SELECT x.id, x.child_id, x.helper_id, x.kind, x.role, 'active', x.reason, now(), x.decided_by, x.note, x.today
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, child_id uuid, helper_id uuid, kind text, role text, reason text, decided_by text, note text, today date)`,
+    JSON.stringify(
+      rows.map((p) => ({
+        id: p.id,
+        child_id: p.childId,
+        helper_id: p.helperId,
+        kind: p.kind,
+        role: p.role,
+        reason: p.reason,
+        decided_by: p.decider.name,
+        note: p.note,
+        today: p.today,
+      })),
+    ),
+  );
+  const views = new Map(
+    (
+      await loadPairings(
+        tx,
+        rows.map((r) => r.id),
+      )
+    ).map((v) => [v.id, v]),
+  );
+  const started = rows.map((r) => views.get(r.id)!);
+  await appendToOutbox(
+    tx,
+    started.map((v, i) => startedEvent(v, rows[i]!.decider.actor)),
+  );
+  return started;
+}
+
+/** One pairing started by hand (`startPairings` for one). */
 export async function startByHand(
   tx: SqlTx,
-  p: { childId: string; helperId: string; kind: PairingKind; role: PairingRole; reason: "manual" | "transfer" | "register"; note: string | null },
+  p: Omit<PairingStart, "decider" | "today">,
   decider: Pick<Decider, "actor" | "name">,
   today: string,
 ): Promise<PairingView> {
-  const [row] = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `INSERT INTO pairings (id, child_id, helper_id, kind, role, status, match_reason, decided_at, decided_by, decision_note, start_date)
-     VALUES ($8::uuid, $1::uuid, $2::uuid, $3, $9, 'active', $4, now(), $5, $6, $7::date) RETURNING id`,
-    p.childId,
-    p.helperId,
-    p.kind,
-    p.reason,
-    decider.name,
-    p.note,
-    today,
-    uuidv7(),
-    p.role,
-  );
-  const [started] = await loadPairings(tx, [row!.id]);
-  await appendToOutbox(tx, [startedEvent(started!, decider.actor)]);
-  return started!;
+  return (await startPairings(tx, [{ ...p, decider, today }]))[0]!;
 }
 
 /** A helper the decider may pair with: inside their county (a township's children may have a helper from the next township). */

@@ -2,7 +2,7 @@ import { systemActor, type Actor } from "@shouhu/contracts";
 import type { SqlTx } from "@shouhu/messaging";
 import { matchRegisterHelper, registerName, type RegisterCandidate, type RegisterMatchIssue } from "../domain/register-match.js";
 import type { ChildChange } from "./children.js";
-import { startByHand } from "./pairings.js";
+import { startPairings, type PairingStart } from "./pairings.js";
 
 /** Who decided a pairing the register named, when the event's actor has no display name. */
 const REGISTER_DECIDER = "登记表导入";
@@ -96,30 +96,44 @@ async function pairRegisterNamed(tx: SqlTx, named: readonly NamedChild[]): Promi
     else matches.push({ child: c, helperId: decision.helperId });
   }
 
-  matches.sort((a, b) => a.helperId.localeCompare(b.helperId));
+  // The helpers named, locked in id order, then counted again: an earlier child of this batch
+  // (or a hand pairing meanwhile) may have taken the last place.
+  const locked = new Map(
+    (
+      await tx.$queryRawUnsafe<{ id: string; active: boolean; capacity: number; load: number }[]>(
+        `SELECT h.id::text, h.active, h.capacity, (SELECT count(*)::int FROM pairings p WHERE p.helper_id = h.id AND p.status = 'active') AS load
+           FROM helpers h WHERE h.id = ANY($1::uuid[]) ORDER BY h.id FOR NO KEY UPDATE`,
+        [...new Set(matches.map((m) => m.helperId))],
+      )
+    ).map((h) => [h.id, h]),
+  );
+  const starts: PairingStart[] = [];
   for (const { child: c, helperId } of matches) {
-    // Locked, then counted again: an earlier child of this batch may have taken the last place.
-    const [helper] = await tx.$queryRawUnsafe<{ active: boolean; capacity: number; load: number }[]>(
-      `SELECT h.active, h.capacity, (SELECT count(*)::int FROM pairings p WHERE p.helper_id = h.id AND p.status = 'active') AS load
-         FROM helpers h WHERE h.id = $1::uuid FOR NO KEY UPDATE`,
-      helperId,
-    );
+    const helper = locked.get(helperId);
     if (!helper?.active || helper.load >= helper.capacity) {
       outcomes.push({ id: c.id, issue: helper?.active ? "full" : "inactive" });
       continue;
     }
+    helper.load += 1;
+    starts.push({
+      childId: c.id,
+      helperId,
+      kind: "mentor",
+      role: "primary",
+      reason: "register",
+      note: `登记表帮扶责任人：${c.helperName.trim()}`,
+      decider: { actor: c.actor, name: c.actor.name ?? REGISTER_DECIDER },
+      today: c.today,
+    });
+    outcomes.push({ id: c.id, issue: null });
+  }
+  if (starts.length > 0) {
     await tx.$executeRawUnsafe(
       `UPDATE pairings SET status = 'withdrawn', end_reason = 'manual', end_note = '登记表帮扶责任人已结对，建议撤回'
-        WHERE child_id = $1::uuid AND kind = 'mentor' AND role = 'primary' AND status = 'proposed'`,
-      c.id,
+        WHERE child_id = ANY($1::uuid[]) AND kind = 'mentor' AND role = 'primary' AND status = 'proposed'`,
+      starts.map((p) => p.childId),
     );
-    await startByHand(
-      tx,
-      { childId: c.id, helperId, kind: "mentor", role: "primary", reason: "register", note: `登记表帮扶责任人：${c.helperName.trim()}` },
-      { actor: c.actor, name: c.actor.name ?? REGISTER_DECIDER },
-      c.today,
-    );
-    outcomes.push({ id: c.id, issue: null });
+    await startPairings(tx, starts);
   }
   await tx.$executeRawUnsafe(
     `UPDATE children c SET register_match_issue = x.issue FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, issue text) WHERE c.id = x.id`,
