@@ -58,12 +58,21 @@ export const HelperKind = z.enum([
   "volunteer", // 志愿者
   "village_director", // 村儿童主任
   "peer_student", // 手拉手好朋友（同伴学生）
+  "village_cadre", // 村干部（包村干部、村两委成员）
 ]);
 export type HelperKind = z.infer<typeof HelperKind>;
 
 /** An adult mentor (at most one active per child) or a peer buddy (at most one). */
 export const PairingKind = z.enum(["mentor", "peer"]);
 export type PairingKind = z.infer<typeof PairingKind>;
+
+/**
+ * A mentor pairing's role: each child has at most one active primary (主要帮扶人, whom visits,
+ * health and notifications treat as the child's mentor) and one active secondary (协助帮扶人).
+ * Peer buddies are always primary.
+ */
+export const PairingRole = z.enum(["primary", "secondary"]);
+export type PairingRole = z.infer<typeof PairingRole>;
 
 export const PairingEndReason = z.enum([
   "child_exited", // 儿童退出关爱对象
@@ -131,8 +140,10 @@ export const labels = {
     volunteer: "志愿者",
     village_director: "村儿童主任",
     peer_student: "同伴学生",
+    village_cadre: "村干部",
   } satisfies Record<HelperKind, string>,
   pairingKind: { mentor: "结对帮扶人", peer: "手拉手伙伴" } satisfies Record<PairingKind, string>,
+  pairingRole: { primary: "主要帮扶人", secondary: "协助帮扶人" } satisfies Record<PairingRole, string>,
   visitKind: {
     home_visit: "家访",
     parent_call: "与父母通话",

@@ -10,6 +10,7 @@ import {
   LeftBehindType,
   PairingEndReason,
   PairingKind,
+  PairingRole,
   OrgUnitCode,
   RiskLevel,
   Sex,
@@ -39,6 +40,11 @@ export const ChildSnapshot = z.object({
   exitReason: ExitReason.nullable(),
   guardian: z.object({ name: z.string(), relation: z.string(), phone: z.string().nullable() }).nullable(),
   parents: z.array(z.object({ role: z.enum(["father", "mother"]), name: z.string().nullable(), phone: z.string().nullable() })),
+  /**
+   * The register's 帮扶责任人 as written (issue 19.3: pairing matches it to a helper). Optional:
+   * events written before it was carried have none, and consumers treat absent as "not said".
+   */
+  helperName: z.string().nullable().optional(),
   /** Monotonic per child; lets consumers drop stale or reordered updates. */
   revision: z.number().int().nonnegative(),
 });
@@ -92,9 +98,19 @@ export const PairingHelper = z.object({
   schoolId: z.string().nullable(),
 });
 
+/**
+ * The pairing's role. Optional: events written before roles existed carry none, and every
+ * consumer reads a missing role as "primary" (`roleOf`); the pairing service always sets it.
+ */
+const pairingRole = PairingRole.optional();
+
+/** A pairing event's role, "primary" when the event predates roles. */
+export const roleOf = (d: { role?: PairingRole | undefined }): PairingRole => d.role ?? "primary";
+
 export const PairingStartedData = z.object({
   pairingId: z.uuid(),
   kind: PairingKind,
+  role: pairingRole,
   child: PairingChild,
   helper: PairingHelper,
   startDate: z.iso.date(),
@@ -104,6 +120,7 @@ export const PairingStartedData = z.object({
 export const PairingEndedData = z.object({
   pairingId: z.uuid(),
   kind: PairingKind,
+  role: pairingRole,
   child: PairingChild,
   helper: PairingHelper,
   endDate: z.iso.date(),
@@ -237,6 +254,7 @@ export const SnapshotPairingData = z.object({
   runId: z.uuid(),
   pairingId: z.uuid(),
   kind: PairingKind,
+  role: pairingRole,
   status: z.enum(["active", "ended"]),
   child: PairingChild,
   /** Optional: snapshots published before it was added have none. */

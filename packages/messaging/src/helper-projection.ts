@@ -1,4 +1,4 @@
-import type { EventData, PairingKind } from "@shouhu/contracts";
+import { roleOf, type EventData, type PairingKind, type PairingRole } from "@shouhu/contracts";
 import type { SqlTx } from "./outbox.js";
 import { lockChildPairings, rememberEndedPairing } from "./pairing-order.js";
 
@@ -19,9 +19,14 @@ type Exec = Pick<SqlTx, "$executeRawUnsafe">;
 export interface HelperProjection {
   service: string;
   table: string;
-  /** The conflict target: one current helper per child, or per child and pairing kind. */
-  key: readonly ["child_id"] | readonly ["child_id", "kind"];
+  /** The conflict target: one current helper per child, per child and pairing kind, or per child, kind and role. */
+  key: readonly ["child_id"] | readonly ["child_id", "kind"] | readonly ["child_id", "kind", "role"];
   kinds: readonly PairingKind[];
+  /**
+   * The roles kept; default primary only: a secondary helper (协助帮扶人) never replaces the
+   * child's primary mentor in a copy that holds one helper per child (visits, health, notifications).
+   */
+  roles?: readonly PairingRole[];
   /** The table's columns besides child_id, pairing_id and started_at: SQL type cast and value from the event. */
   columns: (d: EventData<"pairing.started">) => Record<string, { cast?: string; value: unknown }>;
   /** How a row written before started_at existed (NULL) compares with a new start; default: any start replaces it. */
@@ -29,8 +34,10 @@ export interface HelperProjection {
 }
 
 /** Applies a pairing.started; false when ignored (an ended pairing, a later start holds the place, another kind). */
+const kept = (p: HelperProjection, d: { kind: PairingKind; role?: PairingRole }) => p.kinds.includes(d.kind) && (p.roles ?? ["primary"]).includes(roleOf(d));
+
 export async function helperStarted(tx: Exec, p: HelperProjection, d: EventData<"pairing.started">, occurredAt: string): Promise<boolean> {
-  if (!p.kinds.includes(d.kind)) return false;
+  if (!kept(p, d)) return false;
   await lockChildPairings(tx, p.service, d.child.id);
   const extra = Object.entries(p.columns(d));
   const names = ["child_id", "pairing_id", "started_at", ...extra.map(([c]) => c)];
@@ -50,7 +57,7 @@ export async function helperStarted(tx: Exec, p: HelperProjection, d: EventData<
 
 /** Applies a pairing.ended: remembered, and the helper removed if it is still this pairing; true when removed. */
 export async function helperEnded(tx: Exec, p: HelperProjection, d: EventData<"pairing.ended">): Promise<boolean> {
-  if (!p.kinds.includes(d.kind)) return false;
+  if (!kept(p, d)) return false;
   await lockChildPairings(tx, p.service, d.child.id);
   await rememberEndedPairing(tx, d);
   const removed = await tx.$executeRawUnsafe(`DELETE FROM ${p.table} WHERE child_id = $1::uuid AND pairing_id = $2::uuid`, d.child.id, d.pairingId);

@@ -47,10 +47,17 @@ type MentorPairing = Omit<EventData<"pairing.started">, "startDate" | "approvedB
  * What pairing.started and pairing.ended both say of a mentor pairing: the child and
  * the helper, a teacher of 长岭乡中心小学 (so of 长岭乡, wherever the child lives).
  */
-export function mentorPairing(child: ChildSnapshot, helper: TestHelper, pairingId: string, phone = "13907300302"): MentorPairing {
+export function mentorPairing(
+  child: ChildSnapshot,
+  helper: TestHelper,
+  pairingId: string,
+  phone = "13907300302",
+  role: MentorPairing["role"] = "primary",
+): MentorPairing {
   return {
     pairingId,
     kind: "mentor",
+    role,
     child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode, schoolId: child.schoolId },
     helper: { id: helper.id, kind: "teacher", name: helper.name, phone, username: helper.username, orgUnitCode: "360999101", schoolId: "S360999101001" },
   };

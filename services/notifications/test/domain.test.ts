@@ -104,6 +104,10 @@ describe("rules: event → recipients, channel, template, urgency", () => {
       "pairing-guardian 13955550000 sms pairing_started_guardian",
     ]);
     expect(plansFor(ev("pairing.started", { ...data, kind: "peer" }), family)).toEqual([]);
+    // A secondary helper (协助帮扶人) is told; the guardian hears of the primary only.
+    expect(summary(plansFor(ev("pairing.started", { ...data, role: "secondary" }), family))).toEqual([
+      "pairing-helper changling.teacher inapp+sms pairing_started_helper",
+    ]);
     expect(summary(plansFor(ev("pairing.ended", { ...data, endDate: "2026-12-01", reason: "helper_deactivated", note: null }), family))).toEqual([
       "pairing-ended-helper changling.teacher inapp pairing_ended_helper",
     ]);

@@ -69,7 +69,7 @@ describe("helper list import", () => {
     const stored = await h.prisma.helper.findMany({ where: { phone: { startsWith: "1390731100" } }, orderBy: { phone: "asc" } });
     expect(stored.map((s) => [s.name, s.kind, s.sex, s.phone, s.orgUnitCode, s.townshipCode, s.schoolId, s.capacity])).toEqual([
       ["王老师", "teacher", "female", "13907311001", CHANGLING, CHANGLING, SCHOOL, 3],
-      ["李主任", "volunteer", "male", "13907311002", V201, CHANGLING, null, 3],
+      ["李主任", "village_cadre", "male", "13907311002", V201, CHANGLING, null, 3],
       ["赵妈妈", "proxy_parent", "female", "13907311003", V201, CHANGLING, null, 2],
       ["周主任", "village_director", "male", "13907311004", V201, CHANGLING, null, 4],
     ]);

@@ -107,7 +107,7 @@ describe("pairing by hand, transfer and end with a reason", () => {
     const results = await Promise.all(
       [x, y].map((helper) => api("POST", "/api/v1/pairings", "changling.supervisor", { childId: child.id, helperId: helper.id })),
     );
-    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(results.map((r) => r.status).sort(), JSON.stringify(results)).toEqual([201, 409]);
     expect(await h.prisma.pairing.count({ where: { childId: child.id, status: "active" } })).toBe(1);
   });
 });

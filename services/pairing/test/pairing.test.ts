@@ -312,7 +312,7 @@ describe("life cycle", () => {
     expect(withoutProposal).toHaveLength(1);
     expect(withoutProposal[0].note).toContain("名额已满");
     const summary = await api("GET", `/api/v1/unpaired-children/summary?orgUnit=${village}`, "changling.supervisor");
-    expect(summary.body.orgUnits).toEqual([{ villageCode: village, children: 3, paired: 0, proposed: 2, unmatched: 1 }]);
+    expect(summary.body.orgUnits).toEqual([{ villageCode: village, children: 3, paired: 0, proposed: 2, unmatched: 1, registerUnmatched: 0 }]);
 
     // Bring the township back for later tests.
     await h.prisma.helper.updateMany({ where: { deactivationReason: null }, data: { active: true } });
@@ -337,7 +337,8 @@ describe("life cycle", () => {
     // (The supervisor proposes the teacher by hand, e.g. after a hand-over; the proposal is approved as usual.)
     const proposal = await h.prisma.pairing.create({ data: { childId: otherSchool.id, helperId: teacher.id, kind: "mentor", status: "proposed" } });
     expect((await api("GET", `/api/v1/pairings/${proposal.id}`, "changling.teacher")).status).toBe(200);
-    expect((await api("POST", `/api/v1/pairings/${proposal.id}/approve`, "changling.supervisor")).status).toBe(200);
+    const approved = await api("POST", `/api/v1/pairings/${proposal.id}/approve`, "changling.supervisor");
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     const pairings = await api("GET", "/api/v1/pairings?orgUnit=360999101208&status=active", "changling.teacher");
     expect(pairings.body.items.map((p: { child: { id: string } }) => p.child.id)).toContain(otherSchool.id);
     const mine = await api("GET", "/api/v1/pairings?mine=true", "changling.teacher");

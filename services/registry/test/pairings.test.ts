@@ -47,15 +47,17 @@ const peerStudent: HelperFields = { kind: "peer_student", name: "周小军", pho
 interface Pairing {
   pairingId: string;
   kind: PairingKind;
+  role: "primary" | "secondary";
   child: EventData<"pairing.started">["child"];
   helper: EventData<"pairing.started">["helper"];
 }
 
-async function pairingOf(childId: string, kind: PairingKind, helper: HelperFields): Promise<Pairing> {
+async function pairingOf(childId: string, kind: PairingKind, helper: HelperFields, role: Pairing["role"] = "primary"): Promise<Pairing> {
   const c = (await h.prisma.child.findUniqueOrThrow({ where: { id: childId } }))!;
   return {
     pairingId: randomUUID(),
     kind,
+    role,
     child: { id: c.id, name: c.name, villageCode: c.villageCode, townshipCode: c.townshipCode, schoolId: c.schoolId },
     helper: { id: randomUUID(), ...helper, orgUnitCode: c.villageCode, schoolId: helper.kind === "teacher" ? "S360999101001" : c.schoolId },
   };
@@ -135,9 +137,37 @@ describe("contact card with pairing", () => {
     expect(after.body.peerBuddy).toMatchObject({ name: "周小军", source: "pairing" });
   });
 
+  it("names the secondary helper (协助帮扶人) beside the primary, never in its place, whatever the order", async () => {
+    const id = await create(childBody({ seq: 140, helperName: "张老师" }));
+    const volunteer: HelperFields = { kind: "village_cadre", name: "陈书记", phone: "13907300309", username: null };
+    const secondary = await pairingOf(id, "mentor", volunteer, "secondary");
+    const primary = await pairingOf(id, "mentor", teacher);
+    // The secondary's start arrives after the primary's and later in time: the primary stays the card's helper.
+    await publish(started(primary, new Date(Date.now() - 60_000)), started(secondary));
+    const both = await card(id);
+    expect(both.body.helper).toMatchObject({ name: "王老师", source: "pairing" });
+    expect(both.body.assistantHelper).toEqual({
+      name: "陈书记",
+      phone: "13907300309",
+      helperKind: "village_cadre",
+      helperKindLabel: "村干部",
+      since: "2026-11-20",
+      source: "pairing",
+    });
+    // The child counts as paired by its primary; ending the primary leaves the secondary named.
+    await publish(ended(primary));
+    const after = await card(id);
+    expect(after.body.helper).toEqual({ name: "张老师", source: "register" });
+    expect(after.body.assistantHelper).toMatchObject({ name: "陈书记" });
+    const unpaired = (await h.app.inject({ url: `/api/v1/children?paired=false&limit=200`, headers: await h.as("county.admin") })).json();
+    expect(unpaired.items.map((c: { id: string }) => c.id)).toContain(id);
+    await publish(ended(secondary));
+    expect((await card(id)).body.assistantHelper).toBeNull();
+  });
+
   it("with neither a pairing nor a 帮扶责任人 on the register, the card has no helper", async () => {
     const id = await create(childBody({ seq: 102 }));
-    expect((await card(id)).body).toMatchObject({ helper: null, peerBuddy: null });
+    expect((await card(id)).body).toMatchObject({ helper: null, assistantHelper: null, peerBuddy: null });
   });
 });
 

@@ -127,6 +127,21 @@ describe("交接 list", () => {
         startedAt: new Date("2026-09-01T00:00:00Z"),
       },
     });
+    // A secondary helper (协助帮扶人), started later: the list still names the primary.
+    await h.prisma.currentPairing.create({
+      data: {
+        childId: a,
+        kind: "mentor",
+        role: "secondary",
+        pairingId: "0190f000-0000-7000-8000-000000000003",
+        helperId: "0190f000-0000-7000-8000-000000000004",
+        helperKind: "village_cadre",
+        name: "陈书记",
+        phone: "13900000010",
+        since: new Date("2026-10-01"),
+        startedAt: new Date("2026-10-01T00:00:00Z"),
+      },
+    });
     const res = await h.app.inject({ url: `/api/v1/schools/${SCHOOL}/handover?grade=三年级&className=1班`, headers: await h.as("changling.supervisor") });
     expect(res.statusCode).toBe(200);
     expect(res.json().school).toEqual({ id: SCHOOL, name: "长岭乡中心小学" });

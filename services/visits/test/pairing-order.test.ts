@@ -74,16 +74,23 @@ async function register(name = "李小花"): Promise<ChildSnapshot> {
   return child;
 }
 
-const started = (child: ChildSnapshot, h: TestHelper, pairingId: string, at: Date, startDate = "2026-11-22"): Envelope =>
+const started = (
+  child: ChildSnapshot,
+  h: TestHelper,
+  pairingId: string,
+  at: Date,
+  startDate = "2026-11-22",
+  role: "primary" | "secondary" = "primary",
+): Envelope =>
   buildEvent(
     "pairing.started",
-    { subject: child.id, orgUnit: child.villageCode, actor, data: pairingStartedData(mentorPairing(child, h, pairingId, "13907311111"), startDate) },
+    { subject: child.id, orgUnit: child.villageCode, actor, data: pairingStartedData(mentorPairing(child, h, pairingId, "13907311111", role), startDate) },
     { producer: "pairing", now: at },
   );
-const ended = (child: ChildSnapshot, h: TestHelper, pairingId: string, at: Date, endDate = "2026-11-22"): Envelope =>
+const ended = (child: ChildSnapshot, h: TestHelper, pairingId: string, at: Date, endDate = "2026-11-22", role: "primary" | "secondary" = "primary"): Envelope =>
   buildEvent(
     "pairing.ended",
-    { subject: child.id, orgUnit: child.villageCode, actor, data: pairingEndedData(mentorPairing(child, h, pairingId, "13907311111"), endDate) },
+    { subject: child.id, orgUnit: child.villageCode, actor, data: pairingEndedData(mentorPairing(child, h, pairingId, "13907311111", role), endDate) },
     { producer: "pairing", now: at },
   );
 
@@ -118,6 +125,22 @@ async function interleaved(first: Envelope, second: Envelope): Promise<void> {
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
 describe("pairing events in any order converge on the right mentor and hand-over", () => {
+  it("a secondary helper (协助帮扶人) never takes the visits: they stay with the primary, and with the director once the primary ends", async () => {
+    const child = await register();
+    const primary = teacherHelper("王老师", "changling.teacher");
+    const secondary = teacherHelper("陈书记", null);
+    const [p, s] = [randomUUID(), randomUUID()];
+    // The secondary started later than the primary (a later start would win were it a primary).
+    await publish(started(child, primary, p, minutesAgo(3)), started(child, secondary, s, minutesAgo(1), "2026-11-22", "secondary"));
+    expect(await assignmentOf(child.id)).toMatchObject({ pairingId: p, name: "王老师" });
+    expect(await responsibleForOpenItems(child.id)).toEqual(["王老师"]);
+    await publish(ended(child, secondary, s, new Date(), "2026-11-22", "secondary"));
+    expect(await assignmentOf(child.id)).toMatchObject({ pairingId: p });
+    await publish(ended(child, primary, p, new Date()));
+    expect(await assignmentOf(child.id)).toBeNull();
+    expect(await responsibleForOpenItems(child.id)).toEqual(["村儿童主任"]);
+  });
+
   it("a pairing.ended delivered before its pairing.started leaves no mentor: the items stay with the village child director", async () => {
     const child = await register();
     const wang = teacherHelper("王老师", "changling.teacher");

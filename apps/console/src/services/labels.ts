@@ -16,8 +16,16 @@ export const labels = {
   sex: { male: "男", female: "女" },
   status: { active: "在册", exited: "已退出" },
   exitReason: { parent_returned: "父母返乡", turned_16: "年满16周岁", moved_away: "迁出", transferred_out: "转出本县", deceased: "死亡" },
-  helperKind: { teacher: "教师", proxy_parent: "代理家长", volunteer: "志愿者", village_director: "村儿童主任", peer_student: "同伴学生" },
+  helperKind: {
+    teacher: "教师",
+    proxy_parent: "代理家长",
+    volunteer: "志愿者",
+    village_director: "村儿童主任",
+    peer_student: "同伴学生",
+    village_cadre: "村干部",
+  },
   pairingKind: { mentor: "结对帮扶人", peer: "手拉手伙伴" },
+  pairingRole: { primary: "主要帮扶人", secondary: "协助帮扶人" },
   concernCategory: { safety: "安全隐患", abuse_suspected: "疑似遭受侵害", neglect: "监护缺失", health: "健康问题", psychological: "心理问题", other: "其他" },
   checkupFlag: {
     overweight: "超重",

@@ -1182,6 +1182,15 @@ export interface paths {
                                 /** @enum {string} */
                                 source: "pairing" | "register";
                             } | null;
+                            assistantHelper: {
+                                name: string;
+                                phone?: string | null;
+                                helperKind?: string;
+                                helperKindLabel?: string;
+                                since?: string;
+                                /** @enum {string} */
+                                source: "pairing" | "register";
+                            } | null;
                             peerBuddy: {
                                 name: string;
                                 phone?: string | null;
@@ -2920,7 +2929,7 @@ export interface paths {
             parameters: {
                 query?: {
                     orgUnit?: string;
-                    kind?: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student";
+                    kind?: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student" | "village_cadre";
                     active?: "true" | "false";
                     schoolId?: string;
                     q?: string;
@@ -2981,7 +2990,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        kind: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student";
+                        kind: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student" | "village_cadre";
                         name: string;
                         sex?: ("male" | "female") | null;
                         birthDate?: string | null;
@@ -3138,6 +3147,9 @@ export interface paths {
                                 /** @enum {string} */
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
+                                /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
                                 /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
@@ -3312,6 +3324,9 @@ export interface paths {
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
                                 /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
                                 matchReason: string | null;
@@ -3464,6 +3479,9 @@ export interface paths {
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
                                 /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
                                 matchReason: string | null;
@@ -3512,7 +3530,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** 人工结对：督导员直接为儿童指定帮扶人或手拉手伙伴（不经匹配建议，立即生效） */
+        /** 人工结对：督导员直接为儿童指定主要或协助帮扶人、手拉手伙伴（不经匹配建议，立即生效） */
         post: {
             parameters: {
                 query?: never;
@@ -3532,6 +3550,11 @@ export interface paths {
                          * @enum {string}
                          */
                         kind?: "mentor" | "peer";
+                        /**
+                         * @default primary
+                         * @enum {string}
+                         */
+                        role?: "primary" | "secondary";
                         note?: string | null;
                     };
                 };
@@ -3549,6 +3572,9 @@ export interface paths {
                             /** @enum {string} */
                             kind: "mentor" | "peer";
                             kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
                             /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
@@ -3632,6 +3658,9 @@ export interface paths {
                             /** @enum {string} */
                             kind: "mentor" | "peer";
                             kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
                             /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
@@ -3719,6 +3748,9 @@ export interface paths {
                             /** @enum {string} */
                             kind: "mentor" | "peer";
                             kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
                             /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
@@ -3810,6 +3842,9 @@ export interface paths {
                             /** @enum {string} */
                             kind: "mentor" | "peer";
                             kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
                             /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
@@ -3910,6 +3945,9 @@ export interface paths {
                                     kind: "mentor" | "peer";
                                     kindLabel: string;
                                     /** @enum {string} */
+                                    role: "primary" | "secondary";
+                                    roleLabel: string;
+                                    /** @enum {string} */
                                     status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                     statusLabel: string;
                                     matchReason: string | null;
@@ -4007,6 +4045,9 @@ export interface paths {
                             kind: "mentor" | "peer";
                             kindLabel: string;
                             /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
+                            /** @enum {string} */
                             status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                             statusLabel: string;
                             matchReason: string | null;
@@ -4101,6 +4142,9 @@ export interface paths {
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
                                 /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
                                 matchReason: string | null;
@@ -4148,6 +4192,9 @@ export interface paths {
                                 /** @enum {string} */
                                 kind: "mentor" | "peer";
                                 kindLabel: string;
+                                /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
                                 /** @enum {string} */
                                 status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
                                 statusLabel: string;
@@ -4357,6 +4404,9 @@ export interface paths {
                                 leftBehindType: string;
                                 leftBehindTypeLabel: string;
                                 note: string | null;
+                                registerHelperName: string | null;
+                                registerMatchIssue: ("not_found" | "ambiguous" | "full" | "inactive") | null;
+                                registerMatchIssueLabel: string | null;
                                 waiting: string;
                                 proposal: {
                                     /** Format: uuid */
@@ -4415,6 +4465,7 @@ export interface paths {
                                 paired: number;
                                 proposed: number;
                                 unmatched: number;
+                                registerUnmatched: number;
                                 villageCode: string;
                             }[];
                             totals: {
@@ -4422,6 +4473,7 @@ export interface paths {
                                 paired: number;
                                 proposed: number;
                                 unmatched: number;
+                                registerUnmatched: number;
                             };
                         };
                     };

@@ -1,4 +1,4 @@
-import { labels, type AnyEnvelope, type EventData, type NotificationChannel, type Role } from "@shouhu/contracts";
+import { labels, roleOf, type AnyEnvelope, type EventData, type NotificationChannel, type Role } from "@shouhu/contracts";
 import type { TemplateId, TemplateVars } from "./templates.js";
 
 /** Who a message is for, before the directory turns roles into people. */
@@ -170,7 +170,8 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
           urgent: false,
         },
       ];
-      if (ctx.guardian?.phone && d.helper.phone) {
+      // The guardian is told who the child's mentor is: the primary (主要帮扶人), not a secondary who assists.
+      if (roleOf(d) === "primary" && ctx.guardian?.phone && d.helper.phone) {
         plans.push({
           rule: "pairing-guardian",
           audience: { kind: "person", username: null, name: ctx.guardian.name, phone: ctx.guardian.phone, email: null },

@@ -2,6 +2,7 @@ import type { Actor, ChildSnapshot, PairingKind } from "@shouhu/contracts";
 import { upsertChildren, type ChildProjection, type SqlTx } from "@shouhu/messaging";
 import { endOpenPairings } from "./pairings.js";
 import { lockTownshipsForChange, requestMatchingIn } from "./match-requests.js";
+import { applyRegisterHelpers } from "./register-match.js";
 
 interface ChildRow {
   id: string;
@@ -9,6 +10,7 @@ interface ChildRow {
   schoolId: string | null;
   status: string;
   revision: number;
+  registerHelperName: string | null;
 }
 
 /** A registry snapshot as a child event brought it, with who acted and the consumer's day. */
@@ -38,7 +40,8 @@ const children: ChildProjection<ChildChange> = {
   },
 };
 
-const SELECT = `SELECT id::text, township_code AS "townshipCode", school_id AS "schoolId", status, revision FROM children WHERE id = ANY($1::uuid[]) ORDER BY id`;
+const SELECT = `SELECT id::text, township_code AS "townshipCode", school_id AS "schoolId", status, revision,
+  register_helper_name AS "registerHelperName" FROM children WHERE id = ANY($1::uuid[]) ORDER BY id`;
 const key = (c: ChildChange) => c.child.id.toLowerCase();
 
 /**
@@ -49,6 +52,8 @@ const key = (c: ChildChange) => c.child.id.toLowerCase();
  * - exited: open pairings end (active ones publish pairing.ended), proposals are withdrawn;
  * - moved to another township: everything open ends, the new township is matched;
  * - changed school: the peer buddy and a teacher mentor of the old school end;
+ * - the register's 帮扶责任人, new or changed: matched to a helper and paired, or kept with why not
+ *   (register-match.ts);
  * - an active child missing a pairing: its township is queued for matching.
  *
  * Many children at once (a consumer batch's child events): rows read and locked by one
@@ -109,10 +114,11 @@ export async function applyChildSnapshots(tx: SqlTx, changes: readonly ChildChan
     }
   }
   if (staying.length === 0) return;
+  await applyRegisterHelpers(tx, staying, new Map([...previous].map(([id, row]) => [id, row.registerHelperName])));
 
   const needing = await tx.$queryRawUnsafe<{ id: string }[]>(
     `SELECT x.id::text FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, school_id text)
-      WHERE NOT EXISTS (SELECT 1 FROM pairings WHERE child_id = x.id AND kind = 'mentor' AND status IN ('proposed', 'active'))
+      WHERE NOT EXISTS (SELECT 1 FROM pairings WHERE child_id = x.id AND kind = 'mentor' AND role = 'primary' AND status IN ('proposed', 'active'))
          OR (x.school_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pairings WHERE child_id = x.id AND kind = 'peer' AND status IN ('proposed', 'active')))`,
     JSON.stringify(staying.map((c) => ({ id: c.child.id, school_id: c.child.schoolId }))),
   );

@@ -1,11 +1,13 @@
 import { v7 as uuidv7 } from "uuid";
 import { townshipOf } from "@shouhu/contracts";
+import { todayInChina } from "@shouhu/cn";
 import type { PairingKind } from "@shouhu/contracts";
 import { optimiseMatching } from "../domain/matching.js";
 import type { MatchChild, MatchHelper } from "../domain/match-rules.js";
 import { unmatchedNote } from "../domain/notes.js";
 import type { PrismaClient, Tx } from "./db.js";
 import { lockTownshipForRun, tryLockTownshipForRun } from "./match-requests.js";
+import { retryRegisterNames } from "./register-match.js";
 
 export interface RunSummary {
   runId: string;
@@ -33,6 +35,8 @@ export interface MatchOptions {
  */
 async function matchTownship(tx: Tx, townshipCode: string, options: MatchOptions): Promise<RunSummary[]> {
   await lockTownshipForRun(tx, townshipCode);
+  // Register names first: a child paired so is not proposed for.
+  await retryRegisterNames(tx, townshipCode, todayInChina(new Date()));
   const summaries: RunSummary[] = [];
   for (const kind of ["mentor", "peer"] as const) summaries.push(await matchKind(tx, townshipCode, kind, options));
   return summaries;
@@ -54,7 +58,7 @@ async function matchKind(tx: Tx, townshipCode: string, kind: PairingKind, option
             c.left_behind_type AS "leftBehindType", c.difficulty_categories AS "difficultyCategories"
        FROM children c
       WHERE c.township_code = $1 AND c.status = 'active' AND ($2 = 'mentor' OR c.school_id IS NOT NULL)
-        AND NOT EXISTS (SELECT 1 FROM pairings p WHERE p.child_id = c.id AND p.kind = $2 AND p.status IN ('proposed', 'active'))
+        AND NOT EXISTS (SELECT 1 FROM pairings p WHERE p.child_id = c.id AND p.kind = $2 AND p.role = 'primary' AND p.status IN ('proposed', 'active'))
       ORDER BY c.id`,
     townshipCode,
     kind,
@@ -69,10 +73,11 @@ async function matchKind(tx: Tx, townshipCode: string, kind: PairingKind, option
     townshipCode,
     kind,
   );
-  // A supervisor's rejection is final for that child and helper.
+  // A supervisor's rejection is final for that child and helper; the child's secondary helper
+  // (协助帮扶人) is never proposed as its primary too. The optimiser proposes primaries only.
   const rejected = await tx.$queryRawUnsafe<{ childId: string; helperId: string }[]>(
     `SELECT p.child_id AS "childId", p.helper_id AS "helperId" FROM pairings p JOIN children c ON c.id = p.child_id
-      WHERE c.township_code = $1 AND p.kind = $2 AND p.status = 'rejected'`,
+      WHERE c.township_code = $1 AND p.kind = $2 AND (p.status = 'rejected' OR (p.status = 'active' AND p.role = 'secondary'))`,
     townshipCode,
     kind,
   );

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import type { Actor, PairingEndReason, PairingKind } from "@shouhu/contracts";
+import { labels, type Actor, type PairingEndReason, type PairingKind, type PairingRole } from "@shouhu/contracts";
 import { ConflictError, NotFoundError } from "@shouhu/kit";
 import { appendToOutbox, buildEvent, type SqlTx } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
@@ -12,6 +12,8 @@ export const PRODUCER = "pairing";
 export interface PairingView {
   id: string;
   kind: PairingKind;
+  /** primary (主要帮扶人) or secondary (协助帮扶人); proposals and peer buddies are primary. */
+  role: PairingRole;
   status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
   cost: number | null;
   matchReason: string | null;
@@ -48,7 +50,7 @@ export interface PairingView {
 }
 
 const pairingSelect = `
-  SELECT p.id, p.kind, p.status, p.cost, p.match_reason AS "matchReason", p.proposed_at AS "proposedAt",
+  SELECT p.id, p.kind, p.role, p.status, p.cost, p.match_reason AS "matchReason", p.proposed_at AS "proposedAt",
          p.decided_at AS "decidedAt", p.decided_by AS "decidedBy", p.decision_note AS "decisionNote",
          to_char(p.start_date, 'YYYY-MM-DD') AS "startDate", to_char(p.end_date, 'YYYY-MM-DD') AS "endDate",
          p.end_reason AS "endReason", p.end_note AS "endNote",
@@ -90,7 +92,7 @@ function startedEvent(p: PairingView, actor: Actor) {
       subject: p.child.id,
       orgUnit: p.child.villageCode,
       actor,
-      data: { pairingId: p.id, kind: p.kind, ...eventParties(p), startDate: p.startDate!, approvedBy: p.decidedBy ?? actor.id },
+      data: { pairingId: p.id, kind: p.kind, role: p.role, ...eventParties(p), startDate: p.startDate!, approvedBy: p.decidedBy ?? actor.id },
     },
     { producer: PRODUCER },
   );
@@ -103,7 +105,7 @@ function endedEvent(p: PairingView, actor: Actor) {
       subject: p.child.id,
       orgUnit: p.child.villageCode,
       actor,
-      data: { pairingId: p.id, kind: p.kind, ...eventParties(p), endDate: p.endDate!, reason: p.endReason!, note: p.endNote },
+      data: { pairingId: p.id, kind: p.kind, role: p.role, ...eventParties(p), endDate: p.endDate!, reason: p.endReason!, note: p.endNote },
     },
     { producer: PRODUCER },
   );
@@ -256,6 +258,37 @@ export async function endPairing(prisma: PrismaClient, id: string, decider: Deci
   });
 }
 
+/**
+ * A child has one active pairing per kind and role: a second primary is a transfer (ALREADY_PAIRED),
+ * a second secondary too (SECONDARY_TAKEN); a secondary needs a primary first (NO_PRIMARY); and one
+ * helper is never both the child's primary and secondary (SAME_HELPER; an open proposal counts).
+ */
+function assertRoleFree(
+  childName: string,
+  input: { helperId: string; kind: PairingKind; role: PairingRole },
+  open: readonly { id: string; status: string; role: PairingRole; helperId: string; helperName: string }[],
+): void {
+  const active = open.find((o) => o.status === "active" && o.role === input.role);
+  if (active) {
+    throw input.role === "primary"
+      ? new ConflictError("ALREADY_PAIRED", `${childName}已与${active.helperName}结对，如需更换请使用“移交”`, { field: "childId", pairingId: active.id })
+      : new ConflictError("SECONDARY_TAKEN", `${childName}已有协助帮扶人${active.helperName}，如需更换请使用“移交”`, { field: "role", pairingId: active.id });
+  }
+  if (input.role === "secondary" && !open.some((o) => o.status === "active" && o.role === "primary")) {
+    throw new ConflictError("NO_PRIMARY", `${childName}还没有主要帮扶人，请先指定主要帮扶人`, { field: "role" });
+  }
+  const same = open.find((o) => o.helperId === input.helperId && o.role !== input.role && (o.status === "active" || input.role === "secondary"));
+  if (same) {
+    throw new ConflictError(
+      "SAME_HELPER",
+      `${same.helperName}已是${childName}的${labels.pairingRole[same.role]}，不能同时担任${labels.pairingRole[input.role]}`,
+      {
+        field: "helperId",
+      },
+    );
+  }
+}
+
 /** A helper's kind decides the pairing kinds it can hold: a peer student is a 手拉手 buddy, everyone else a mentor. */
 function assertKindFits(kind: PairingKind, helperKind: string, helperName: string): void {
   if ((kind === "peer") !== (helperKind === "peer_student")) {
@@ -282,28 +315,68 @@ async function assertRoom(tx: Tx, helper: { active: boolean; capacity: number },
   }
 }
 
-/** Starts an active pairing chosen by a person (not the optimiser), in the caller's transaction, with its event. */
-async function startByHand(
-  tx: Tx,
-  p: { childId: string; helperId: string; kind: PairingKind; reason: string; note: string | null },
-  decider: Decider,
+/** An active pairing not proposed by the optimiser, as `startPairings` inserts it. */
+export interface PairingStart {
+  childId: string;
+  helperId: string;
+  kind: PairingKind;
+  role: PairingRole;
+  reason: "manual" | "transfer" | "register";
+  note: string | null;
+  decider: Pick<Decider, "actor" | "name">;
+  today: string;
+}
+
+/**
+ * Starts active pairings not proposed by the optimiser — chosen by a person (manual, transfer)
+ * or named by the register (register) — in the caller's transaction, with their events: one
+ * insert, one read and one outbox append however many (a register batch starts hundreds).
+ */
+export async function startPairings(tx: SqlTx, starts: readonly PairingStart[]): Promise<PairingView[]> {
+  if (starts.length === 0) return [];
+  const rows = starts.map((p) => ({ ...p, id: uuidv7() }));
+  await tx.$executeRawUnsafe(
+    `INSERT INTO pairings (id, child_id, helper_id, kind, role, status, match_reason, decided_at, decided_by, decision_note, start_date)
+     SELECT x.id, x.child_id, x.helper_id, x.kind, x.role, 'active', x.reason, now(), x.decided_by, x.note, x.today
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, child_id uuid, helper_id uuid, kind text, role text, reason text, decided_by text, note text, today date)`,
+    JSON.stringify(
+      rows.map((p) => ({
+        id: p.id,
+        child_id: p.childId,
+        helper_id: p.helperId,
+        kind: p.kind,
+        role: p.role,
+        reason: p.reason,
+        decided_by: p.decider.name,
+        note: p.note,
+        today: p.today,
+      })),
+    ),
+  );
+  const views = new Map(
+    (
+      await loadPairings(
+        tx,
+        rows.map((r) => r.id),
+      )
+    ).map((v) => [v.id, v]),
+  );
+  const started = rows.map((r) => views.get(r.id)!);
+  await appendToOutbox(
+    tx,
+    started.map((v, i) => startedEvent(v, rows[i]!.decider.actor)),
+  );
+  return started;
+}
+
+/** One pairing started by hand (`startPairings` for one). */
+export async function startByHand(
+  tx: SqlTx,
+  p: Omit<PairingStart, "decider" | "today">,
+  decider: Pick<Decider, "actor" | "name">,
   today: string,
 ): Promise<PairingView> {
-  const [row] = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `INSERT INTO pairings (id, child_id, helper_id, kind, status, match_reason, decided_at, decided_by, decision_note, start_date)
-     VALUES ($8::uuid, $1::uuid, $2::uuid, $3, 'active', $4, now(), $5, $6, $7::date) RETURNING id`,
-    p.childId,
-    p.helperId,
-    p.kind,
-    p.reason,
-    decider.name,
-    p.note,
-    today,
-    uuidv7(),
-  );
-  const [started] = await loadPairings(tx, [row!.id]);
-  await appendToOutbox(tx, [startedEvent(started!, decider.actor)]);
-  return started!;
+  return (await startPairings(tx, [{ ...p, decider, today }]))[0]!;
 }
 
 /** A helper the decider may pair with: inside their county (a township's children may have a helper from the next township). */
@@ -323,7 +396,7 @@ async function visibleHelper(tx: Tx, helperId: string, orgUnit: string): Promise
  */
 export async function pairByHand(
   prisma: PrismaClient,
-  input: { childId: string; helperId: string; kind: PairingKind; note: string | null },
+  input: { childId: string; helperId: string; kind: PairingKind; role: PairingRole; note: string | null },
   decider: Decider,
   today: string,
 ): Promise<PairingView> {
@@ -343,22 +416,21 @@ export async function pairByHand(
     const helper = await lockHelper(tx, input.helperId);
     assertKindFits(input.kind, helper.kind, seenHelper.name);
     if (child.status !== "active") throw new ConflictError("CHILD_EXITED", "该儿童已退出关爱对象，不能结对", { field: "childId" });
-    const open = await tx.$queryRawUnsafe<{ id: string; status: string; helperName: string }[]>(
-      `SELECT p.id, p.status, h.name AS "helperName" FROM pairings p JOIN helpers h ON h.id = p.helper_id
+    const open = await tx.$queryRawUnsafe<{ id: string; status: string; role: PairingRole; helperId: string; helperName: string }[]>(
+      `SELECT p.id, p.status, p.role, p.helper_id::text AS "helperId", h.name AS "helperName" FROM pairings p JOIN helpers h ON h.id = p.helper_id
         WHERE p.child_id = $1::uuid AND p.kind = $2 AND p.status IN ('proposed', 'active') FOR UPDATE OF p`,
       input.childId,
       input.kind,
     );
-    const active = open.find((o) => o.status === "active");
-    if (active) {
-      throw new ConflictError("ALREADY_PAIRED", `${child.name}已与${active.helperName}结对，如需更换请使用“移交”`, { field: "childId", pairingId: active.id });
-    }
+    assertRoleFree(child.name, input, open);
     await assertRoom(tx, helper, input.helperId, seenHelper.name);
-    await tx.$executeRawUnsafe(
-      `UPDATE pairings SET status = 'withdrawn', end_reason = 'manual', end_note = '督导员人工结对，建议撤回' WHERE child_id = $1::uuid AND kind = $2 AND status = 'proposed'`,
-      input.childId,
-      input.kind,
-    );
+    if (input.role === "primary") {
+      await tx.$executeRawUnsafe(
+        `UPDATE pairings SET status = 'withdrawn', end_reason = 'manual', end_note = '督导员人工结对，建议撤回' WHERE child_id = $1::uuid AND kind = $2 AND role = 'primary' AND status = 'proposed'`,
+        input.childId,
+        input.kind,
+      );
+    }
     return startByHand(tx, { ...input, reason: "manual" }, decider, today);
   });
 }
@@ -384,6 +456,22 @@ export async function transferPairing(
     for (const hid of [seen.helper.id, input.helperId].sort()) locked.set(hid, await lockHelper(tx, hid));
     const helper = locked.get(input.helperId)!;
     assertKindFits(seen.kind, helper.kind, seenHelper.name);
+    const [other] = await tx.$queryRawUnsafe<{ role: PairingRole }[]>(
+      `SELECT role FROM pairings WHERE child_id = $1::uuid AND kind = $2 AND helper_id = $3::uuid AND status = 'active' AND id <> $4::uuid`,
+      seen.child.id,
+      seen.kind,
+      input.helperId,
+      id,
+    );
+    if (other) {
+      throw new ConflictError(
+        "SAME_HELPER",
+        `${seenHelper.name}已是${seen.child.name}的${labels.pairingRole[other.role]}，不能同时担任${labels.pairingRole[seen.role]}`,
+        {
+          field: "helperId",
+        },
+      );
+    }
     await assertRoom(tx, helper, input.helperId, seenHelper.name);
     const { ended } = await endOpenPairings(tx, {
       pairingId: id,
@@ -396,7 +484,7 @@ export async function transferPairing(
     if (ended.length === 0) throw new ConflictError("NOT_ACTIVE", "该结对不在进行中，不能移交");
     const started = await startByHand(
       tx,
-      { childId: seen.child.id, helperId: input.helperId, kind: seen.kind, reason: "transfer", note: input.reason },
+      { childId: seen.child.id, helperId: input.helperId, kind: seen.kind, role: seen.role, reason: "transfer", note: input.reason },
       decider,
       today,
     );

@@ -26,6 +26,7 @@ export async function publishPairingSnapshot(
         id: string;
         kind: "mentor" | "peer";
         helperId: string;
+        role: "primary" | "secondary";
         startDate: string;
         childId: string;
         name: string;
@@ -34,7 +35,7 @@ export async function publishPairingSnapshot(
         schoolId: string | null;
       }[]
     >(
-      `SELECT p.id, p.kind, p.helper_id::text AS "helperId", to_char(p.start_date, 'YYYY-MM-DD') AS "startDate", c.id AS "childId", c.name, c.village_code AS "villageCode",
+      `SELECT p.id, p.kind, p.helper_id::text AS "helperId", p.role, to_char(p.start_date, 'YYYY-MM-DD') AS "startDate", c.id AS "childId", c.name, c.village_code AS "villageCode",
               c.township_code AS "townshipCode", c.school_id AS "schoolId"
          FROM pairings p JOIN children c ON c.id = p.child_id
         WHERE p.status = 'active' AND p.id > $1::uuid AND c.village_code LIKE $2 || '%' ORDER BY p.id LIMIT 1000`,
@@ -57,6 +58,7 @@ export async function publishPairingSnapshot(
                 runId,
                 pairingId: r.id,
                 kind: r.kind,
+                role: r.role,
                 status: "active",
                 child: { id: r.childId, name: r.name, villageCode: r.villageCode, townshipCode: r.townshipCode, schoolId: r.schoolId },
                 helperId: r.helperId,

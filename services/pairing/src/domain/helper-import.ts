@@ -49,7 +49,7 @@ const LABEL: Record<string, string> = {
 
 /**
  * 类别 as staff write it: the labels of HelperKind, and the words in use locally.
- * HelperKind has no village-cadre kind: a 村干部 who helps is registered as a 志愿者;
+ * A 村干部 (village cadre) is a kind of its own (`village_cadre`, serving their village);
  * the village's child director (who is usually a cadre too) is written 村儿童主任.
  */
 const KIND_WORDS: Record<string, HelperKind> = {
@@ -60,7 +60,9 @@ const KIND_WORDS: Record<string, HelperKind> = {
   爱心爸爸: "proxy_parent",
   代理妈妈: "proxy_parent",
   代理爸爸: "proxy_parent",
-  村干部: "volunteer",
+  村干部: "village_cadre",
+  包村干部: "village_cadre",
+  村委委员: "village_cadre",
   志愿者: "volunteer",
   儿童主任: "village_director",
   村儿童主任: "village_director",

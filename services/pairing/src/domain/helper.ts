@@ -66,6 +66,7 @@ export function validateHelper(input: HelperInput, today: string): Validated<Hel
     if (input.capacity !== undefined && input.capacity > 2) issues.push({ field: "capacity", message: "同伴学生最多结对2名儿童" });
   }
   if (kind === "village_director" && input.orgUnitCode.length !== 12) issues.push({ field: "orgUnitCode", message: "村儿童主任应填写12位村（社区）代码" });
+  if (kind === "village_cadre" && input.orgUnitCode.length !== 12) issues.push({ field: "orgUnitCode", message: "村干部应填写12位村（社区）代码" });
   if (input.birthDate && input.birthDate > today) issues.push({ field: "birthDate", message: "出生日期不能晚于今天" });
   if (issues.length > 0) return { ok: false, issues };
   return {

@@ -75,6 +75,10 @@ function mentorEdge(child: MatchChild, helper: MatchHelper): Edge | null {
       return helper.orgUnitCode === child.villageCode
         ? { cost: mentorCosts.same_village, reason: "same_village" }
         : { cost: mentorCosts.township, reason: "township" };
+    case "village_cadre":
+      // A 村干部 looks after their own village's children (包村到户), like a proxy parent of that
+      // village, and is not sent across the township (that is what proxy parents and volunteers are for).
+      return helper.orgUnitCode === child.villageCode ? { cost: mentorCosts.same_village, reason: "same_village" } : null;
     case "village_director":
       return helper.orgUnitCode === child.villageCode ? { cost: mentorCosts.village_director, reason: "village_director" } : null;
     case "peer_student":

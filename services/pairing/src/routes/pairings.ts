@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PairingKind, contains, orgUnitCode } from "@shouhu/contracts";
+import { PairingKind, PairingRole, contains, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { AppError, NotFoundError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { Principal } from "@shouhu/auth";
@@ -46,9 +46,12 @@ const ManualBody = z
     childId: z.uuid({ message: "儿童编号格式不正确" }),
     helperId: z.uuid({ message: "帮扶人编号格式不正确" }),
     kind: PairingKind.default("mentor"),
+    /** primary 主要帮扶人 (default) | secondary 协助帮扶人 (mentors only, beside an active primary). */
+    role: PairingRole.default("primary"),
     note: z.string().trim().max(500, "备注最多500字").nullish(),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.kind === "mentor" || b.role === "primary", { path: ["role"], message: "手拉手伙伴不分主要和协助，只能为主要" });
 const TransferBody = z.object({ helperId: z.uuid({ message: "帮扶人编号格式不正确" }), reason: reasonText("移交原因") }).strict();
 const DecisionsBody = z.object({
   ids: z.array(z.uuid()).min(1, "请选择至少一条结对建议").max(500, "一次最多审批500条"),
@@ -173,7 +176,7 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
     {
       schema: {
         tags: ["pairings"],
-        summary: "人工结对：督导员直接为儿童指定帮扶人或手拉手伙伴（不经匹配建议，立即生效）",
+        summary: "人工结对：督导员直接为儿童指定主要或协助帮扶人、手拉手伙伴（不经匹配建议，立即生效）",
         body: ManualBody,
         response: { 201: PairingResponse },
       },
@@ -181,8 +184,8 @@ export function registerPairingRoutes(app: ServiceApp, deps: PairingRoutesDeps):
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, approvers, "人工结对");
-      const { childId, helperId, kind, note } = request.body;
-      const p = await pairByHand(prisma, { childId, helperId, kind, note: note ?? null }, deciderOf(principal), today());
+      const { childId, helperId, kind, role, note } = request.body;
+      const p = await pairByHand(prisma, { childId, helperId, kind, role, note: note ?? null }, deciderOf(principal), today());
       markAudit(reply, "pairing-create", [p.child.id]);
       return reply.status(201).send(presentPairing(principal, p));
     },

@@ -10,6 +10,9 @@ const matchReasonLabel: Record<string, string> = {
   township_teacher: "本乡镇其他学校教师",
   village_director: "村儿童主任兜底",
   peer: "同校同龄同伴",
+  manual: "人工结对",
+  transfer: "移交",
+  register: "登记表帮扶责任人",
 };
 
 /** A pairing as the API shows it, with zh-CN labels; no phones for roles without contact access (inspectors). */
@@ -20,6 +23,8 @@ export function presentPairing(principal: Principal, p: PairingView) {
     id: p.id,
     kind: p.kind,
     kindLabel: labels.pairingKind[p.kind],
+    role: p.role,
+    roleLabel: labels.pairingRole[p.role],
     status: p.status,
     statusLabel: statusLabel[p.status] ?? p.status,
     matchReason: p.matchReason,

@@ -11,6 +11,9 @@ export const PairingResponse = z.object({
   id: z.uuid(),
   kind: z.enum(["mentor", "peer"]),
   kindLabel: z.string(),
+  /** primary 主要帮扶人 | secondary 协助帮扶人 */
+  role: z.enum(["primary", "secondary"]),
+  roleLabel: z.string(),
   status: z.enum(["proposed", "active", "ended", "rejected", "withdrawn"]),
   statusLabel: z.string(),
   matchReason: z.string().nullable(),
@@ -104,6 +107,10 @@ export const UnpairedPage = z.object({
       leftBehindType: z.string(),
       leftBehindTypeLabel: z.string(),
       note: z.string().nullable(),
+      /** The register's 帮扶责任人 (mentor list only), and why it was not paired: not_found 未找到此人 | ambiguous 多人同名 | full 已满额 | inactive 已停用. */
+      registerHelperName: z.string().nullable(),
+      registerMatchIssue: z.enum(["not_found", "ambiguous", "full", "inactive"]).nullable(),
+      registerMatchIssueLabel: z.string().nullable(),
       waiting: z.string(),
       proposal: z.object({ pairingId: z.uuid(), helperId: z.uuid(), helperName: z.string(), matchReason: z.string() }).nullable(),
     }),
@@ -111,7 +118,14 @@ export const UnpairedPage = z.object({
   nextCursor: z.string().nullable(),
 });
 
-const VillageCounts = z.object({ children: z.number().int(), paired: z.number().int(), proposed: z.number().int(), unmatched: z.number().int() });
+const VillageCounts = z.object({
+  children: z.number().int(),
+  paired: z.number().int(),
+  proposed: z.number().int(),
+  unmatched: z.number().int(),
+  /** Not paired although the register names a 帮扶责任人 (not found, same name twice, full or stopped): a supervisor decides. */
+  registerUnmatched: z.number().int(),
+});
 export const UnpairedSummary = z.object({
   kind: z.enum(["mentor", "peer"]),
   orgUnits: z.array(VillageCounts.extend({ villageCode: z.string() })),

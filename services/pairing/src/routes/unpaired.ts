@@ -6,6 +6,7 @@ import { teacherOnly } from "./permissions.js";
 import { unpairedByVillage, unpairedChildren } from "../data/unpaired.js";
 import { scopeOf } from "@shouhu/auth";
 import { UnpairedPage, UnpairedSummary } from "./schemas.js";
+import { registerMatchIssueLabel, type RegisterMatchIssue } from "../domain/register-match.js";
 
 const ListQuery = z.object({
   orgUnit: orgUnitCode().optional(),
@@ -28,6 +29,8 @@ interface UnpairedRow {
   riskLevel: RiskLevel;
   leftBehindType: LeftBehindType;
   note: string | null;
+  registerHelperName: string | null;
+  registerMatchIssue: RegisterMatchIssue | null;
   proposal: { pairingId: string; helperId: string; helperName: string; matchReason: string } | null;
 }
 
@@ -65,6 +68,7 @@ export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): v
         riskLevelLabel: labels.riskLevel[r.riskLevel],
         leftBehindTypeLabel: labels.leftBehindType[r.leftBehindType],
         waiting: r.proposal ? "待审批" : "未能匹配",
+        registerMatchIssueLabel: r.registerMatchIssue ? registerMatchIssueLabel[r.registerMatchIssue] : null,
       }));
       markAudit(
         reply,
@@ -96,8 +100,14 @@ export function registerUnpairedRoutes(app: ServiceApp, prisma: PrismaClient): v
         schoolId: teacher ? (teacher.schoolId ?? "-") : null,
       });
       const totals = rows.reduce(
-        (t, r) => ({ children: t.children + r.children, paired: t.paired + r.paired, proposed: t.proposed + r.proposed, unmatched: t.unmatched + r.unmatched }),
-        { children: 0, paired: 0, proposed: 0, unmatched: 0 },
+        (t, r) => ({
+          children: t.children + r.children,
+          paired: t.paired + r.paired,
+          proposed: t.proposed + r.proposed,
+          unmatched: t.unmatched + r.unmatched,
+          registerUnmatched: t.registerUnmatched + r.registerUnmatched,
+        }),
+        { children: 0, paired: 0, proposed: 0, unmatched: 0, registerUnmatched: 0 },
       );
       return { kind, orgUnits: rows, totals };
     },

@@ -11,7 +11,8 @@ import { currentHelpers, type CurrentHelper } from "./pairings.js";
  * the caller; `view` (need-to-know) decides the helpers' phones by the same
  * rule as the family's. The helper is the mentor
  * the pairing service paired (pairing.started), or — while it has none — the
- * 帮扶责任人 written on the register, marked as such; the peer buddy comes from
+ * 帮扶责任人 written on the register, marked as such; a secondary helper (协助帮扶人) is
+ * named beside it (`assistantHelper`), never in its place; the peer buddy comes from
  * pairing only.
  */
 export async function contactCard(db: { prisma: PrismaClient; pool?: pg.Pool }, child: ChildRecord, view: ChildView) {
@@ -27,7 +28,8 @@ export async function contactCard(db: { prisma: PrismaClient; pool?: pg.Pool }, 
     since: h.since,
     source: "pairing" as const,
   });
-  const mentor = helpers.find((h) => h.kind === "mentor");
+  const mentor = helpers.find((h) => h.kind === "mentor" && h.role === "primary");
+  const assistant = helpers.find((h) => h.kind === "mentor" && h.role === "secondary");
   const peer = helpers.find((h) => h.kind === "peer");
   return {
     child: {
@@ -52,6 +54,7 @@ export async function contactCard(db: { prisma: PrismaClient; pool?: pg.Pool }, 
     guardians: child.guardians,
     parents: child.parents,
     helper: mentor ? paired(mentor) : child.helperName ? { name: child.helperName, source: "register" as const } : null,
+    assistantHelper: assistant ? paired(assistant) : null,
     peerBuddy: peer ? paired(peer) : null,
   };
 }

@@ -1,18 +1,23 @@
 import type pg from "pg";
-import type { EventData, HelperKind, PairingKind } from "@shouhu/contracts";
+import { roleOf, type EventData, type HelperKind, type PairingKind, type PairingRole } from "@shouhu/contracts";
 import { helperEnded, helperStarted, type HelperProjection } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
 
 type Exec = Pick<Tx, "$executeRawUnsafe">;
 
-/** The child's current mentor and peer buddy for the contact card (the shared rules: @shouhu/messaging helper-projection). */
+/**
+ * The child's current mentors — primary (主要帮扶人) and secondary (协助帮扶人), each in its own
+ * row — and peer buddy, for the contact card (the shared rules: @shouhu/messaging helper-projection).
+ */
 const currentPairings: HelperProjection = {
   service: "registry",
   table: "current_pairings",
-  key: ["child_id", "kind"],
+  key: ["child_id", "kind", "role"],
   kinds: ["mentor", "peer"],
+  roles: ["primary", "secondary"],
   columns: (d) => ({
     kind: { value: d.kind },
+    role: { value: roleOf(d) },
     helper_id: { cast: "uuid", value: d.helper.id },
     helper_kind: { value: d.helper.kind },
     name: { value: d.helper.name },
@@ -32,6 +37,7 @@ export async function endPairing(tx: Exec, data: EventData<"pairing.ended">): Pr
 
 export interface CurrentHelper {
   kind: PairingKind;
+  role: PairingRole;
   pairingId: string;
   helperId: string;
   helperKind: HelperKind;
@@ -41,9 +47,9 @@ export interface CurrentHelper {
   since: string;
 }
 
-const CURRENT_SQL = `SELECT kind, pairing_id AS "pairingId", helper_id AS "helperId", helper_kind AS "helperKind", name, phone, username,
+const CURRENT_SQL = `SELECT kind, role, pairing_id AS "pairingId", helper_id AS "helperId", helper_kind AS "helperKind", name, phone, username,
   to_char(since, 'YYYY-MM-DD') AS since
-  FROM current_pairings WHERE child_id = $1::uuid ORDER BY kind`;
+  FROM current_pairings WHERE child_id = $1::uuid ORDER BY kind, role`;
 
 /** The child's current mentor and peer buddy (pool when there is one, else Prisma; same SQL). */
 export async function currentHelpers(db: { prisma: PrismaClient; pool?: pg.Pool }, childId: string): Promise<CurrentHelper[]> {
@@ -60,7 +66,7 @@ export async function currentHelpers(db: { prisma: PrismaClient; pool?: pg.Pool 
 export async function childIdsWithMentor(prisma: PrismaClient, scope: string): Promise<string[]> {
   const rows = await prisma.$queryRaw<{ childId: string }[]>`
     SELECT p.child_id AS "childId" FROM current_pairings p JOIN children c ON c.id = p.child_id
-     WHERE p.kind = 'mentor' AND c.village_code LIKE ${scope} || '%'`;
+     WHERE p.kind = 'mentor' AND p.role = 'primary' AND c.village_code LIKE ${scope} || '%'`;
   return rows.map((r) => r.childId);
 }
 

@@ -199,7 +199,8 @@ export async function handoverList(
     orderBy: [{ grade: "asc" }, { className: "asc" }, { name: "asc" }],
     take: 2000,
   });
-  const helpers = await prisma.currentPairing.findMany({ where: { childId: { in: rows.map((r) => r.id) }, kind: "mentor" } });
+  // The child's primary mentor (主要帮扶人); a secondary helper does not take its place on the handover list.
+  const helpers = await prisma.currentPairing.findMany({ where: { childId: { in: rows.map((r) => r.id) }, kind: "mentor", role: "primary" } });
   const byChild = new Map(helpers.map((h) => [h.childId, h]));
   return {
     school: { id: school.id, name: school.name },

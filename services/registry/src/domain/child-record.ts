@@ -99,6 +99,7 @@ export function toSnapshot(child: ChildRecord): ChildSnapshot {
     exitReason: child.exitReason,
     guardian: guardian ? { name: guardian.name, relation: guardian.relation, phone: guardian.phone } : null,
     parents: child.parents.map((p) => ({ role: p.role, name: p.name, phone: p.phone })),
+    helperName: child.helperName,
     revision: child.revision,
   };
 }

@@ -98,6 +98,8 @@ const ContactCardResponse = z.object({
     }),
   ),
   helper: ContactHelper.nullable(),
+  /** The secondary helper (协助帮扶人), beside the primary. */
+  assistantHelper: ContactHelper.nullable(),
   peerBuddy: ContactHelper.nullable(),
 });
 

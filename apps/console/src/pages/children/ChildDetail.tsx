@@ -173,7 +173,12 @@ export default function ChildDetail() {
           path="/api/v1/pairings"
           childId={id}
           columns={[
-            { title: "类型", key: "kindLabel" },
+            {
+              title: "类型",
+              key: "kindLabel",
+              // A mentor's role: 主要帮扶人 or 协助帮扶人 (both may be active at once).
+              render: (r) => (r.kind === "mentor" && r.roleLabel ? String(r.roleLabel) : String(r.kindLabel ?? "—")),
+            },
             { title: "帮扶人", key: "helper", render: (r) => (r.helper as { name?: string } | undefined)?.name ?? "—" },
             { title: "距离", key: "proximityLabel" },
             { title: "状态", key: "statusLabel" },

@@ -4,13 +4,22 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, ApiError, unwrap } from "../../services/client";
 import type { HelperPage, Pairing, PairingPage } from "../../services/models";
+import { labels, options as labelOptions } from "../../services/labels";
+import { useVillageNames } from "../../services/hooks";
+import { useAccess } from "../../auth/session";
 
 type Kind = "mentor" | "peer";
+type Role = "primary" | "secondary";
 
-/** Active helpers in the caller's area who can hold a pairing of `kind` (peer students only for 手拉手). */
+/**
+ * Active helpers in the caller's area who can hold a pairing of `kind` (peer students only for 手拉手),
+ * with their village, so two of one name (多人同名 on the register) can be told apart.
+ */
 function useHelperOptions(kind: Kind, q: string) {
+  const access = useAccess();
+  const names = useVillageNames(access.orgUnit);
   return useQuery({
-    queryKey: ["helpers", "options", kind, q],
+    queryKey: ["helpers", "options", kind, q, names.data?.size ?? 0],
     queryFn: () =>
       unwrap<HelperPage>(
         api.GET("/api/v1/helpers", {
@@ -22,18 +31,31 @@ function useHelperOptions(kind: Kind, q: string) {
         .filter((h) => (kind === "peer") === (h.kind === "peer_student"))
         .map((h) => ({
           value: h.id,
-          label: `${h.name}（${h.kindLabel}，已结对 ${h.activeCount}/${h.capacity}）`,
+          label: `${h.name}（${h.kindLabel}，${names.data?.get(h.orgUnitCode) ?? h.orgUnitCode}，已结对 ${h.activeCount}/${h.capacity}）`,
           disabled: h.activeCount >= h.capacity,
         })),
   });
 }
 
-function HelperSelect({ kind, value, onChange, exclude }: { kind: Kind; value?: string; onChange?: (v: string) => void; exclude?: string }) {
-  const [q, setQ] = useState("");
+function HelperSelect({
+  kind,
+  value,
+  onChange,
+  exclude,
+  initialSearch = "",
+}: {
+  kind: Kind;
+  value?: string;
+  onChange?: (v: string) => void;
+  exclude?: string;
+  /** Start with this name searched (the register's 帮扶责任人). */
+  initialSearch?: string;
+}) {
+  const [q, setQ] = useState(initialSearch);
   const options = useHelperOptions(kind, q);
   return (
     <Select
-      showSearch={{ filterOption: false, onSearch: setQ }}
+      showSearch={{ filterOption: false, onSearch: setQ, searchValue: q || undefined }}
       value={value}
       onChange={onChange}
       loading={options.isLoading}
@@ -47,19 +69,31 @@ function HelperSelect({ kind, value, onChange, exclude }: { kind: Kind; value?: 
 
 const errorText = (err: unknown) => (err instanceof ApiError ? err.message : "操作失败，请稍后重试");
 
-/** 人工结对: the supervisor picks the helper for a child, overriding the optimiser's proposal. */
-export function PairByHandButton({ child }: { child: { id: string; name: string } }) {
+interface PairValues {
+  kind: Kind;
+  role: Role;
+  helperId: string;
+  note?: string;
+}
+
+/**
+ * 人工结对: the supervisor picks the helper for a child, overriding the optimiser's proposal,
+ * as the primary (主要帮扶人) or secondary (协助帮扶人) mentor or as 手拉手 buddy. A child the
+ * register named a 帮扶责任人 for opens with that name searched and noted.
+ */
+export function PairByHandButton({ child, registerName, role }: { child: { id: string; name: string }; registerName?: string | null; role?: Role }) {
   const { message, modal } = App.useApp();
   const qc = useQueryClient();
   const [open, setOpen] = useState(false);
-  const [form] = Form.useForm<{ kind: Kind; helperId: string; note?: string }>();
+  const [form] = Form.useForm<PairValues>();
   const kind = Form.useWatch("kind", form) ?? "mentor";
   const pair = useMutation({
-    mutationFn: (v: { kind: Kind; helperId: string; note?: string }) => unwrap<Pairing>(api.POST("/api/v1/pairings", { body: { childId: child.id, ...v } })),
+    mutationFn: (v: PairValues) =>
+      unwrap<Pairing>(api.POST("/api/v1/pairings", { body: { childId: child.id, ...v, role: v.kind === "peer" ? "primary" : v.role } })),
     onSuccess: (p) => {
       setOpen(false);
       form.resetFields();
-      void message.success(`${p.child.name}已与${p.helper.name}结对`);
+      void message.success(`${p.child.name}已与${p.helper.name}结对（${p.kind === "peer" ? p.kindLabel : p.roleLabel}）`);
       void qc.invalidateQueries({ queryKey: ["unpaired"] });
       void qc.invalidateQueries({ queryKey: ["pairings"] });
     },
@@ -67,8 +101,8 @@ export function PairByHandButton({ child }: { child: { id: string; name: string 
   });
   return (
     <>
-      <Button size="small" onClick={() => setOpen(true)} data-testid="pair-by-hand">
-        人工结对
+      <Button size="small" onClick={() => setOpen(true)} data-testid={role === "secondary" ? "add-secondary" : "pair-by-hand"}>
+        {role === "secondary" ? "添加协助帮扶人" : "人工结对"}
       </Button>
       <Modal
         open={open}
@@ -81,7 +115,12 @@ export function PairByHandButton({ child }: { child: { id: string; name: string 
         destroyOnHidden
       >
         <Typography.Paragraph type="secondary">人工结对立即生效，该儿童待审批的匹配建议将撤回。</Typography.Paragraph>
-        <Form form={form} layout="vertical" initialValues={{ kind: "mentor" }} onFinish={(v) => pair.mutate(v)}>
+        <Form
+          form={form}
+          layout="vertical"
+          initialValues={{ kind: "mentor", role: role ?? "primary", note: registerName ? `登记表帮扶责任人：${registerName}` : undefined }}
+          onFinish={(v) => pair.mutate(v)}
+        >
           <Form.Item name="kind" label="结对类型">
             <Radio.Group
               options={[
@@ -91,8 +130,13 @@ export function PairByHandButton({ child }: { child: { id: string; name: string 
               onChange={() => form.setFieldValue("helperId", undefined)}
             />
           </Form.Item>
+          {kind === "mentor" && (
+            <Form.Item name="role" label="帮扶角色" extra="每名儿童可有一名主要帮扶人和一名协助帮扶人；走访安排给主要帮扶人">
+              <Radio.Group options={labelOptions(labels.pairingRole)} />
+            </Form.Item>
+          )}
           <Form.Item name="helperId" label="帮扶人" rules={[{ required: true, message: "请选择帮扶人" }]}>
-            <HelperSelect kind={kind} />
+            <HelperSelect kind={kind} initialSearch={kind === "mentor" ? (registerName ?? "") : ""} />
           </Form.Item>
           <Form.Item name="note" label="备注" rules={[{ max: 500, message: "备注最多500字" }]}>
             <Input.TextArea rows={2} placeholder="如：家长点名、就近照顾" />
@@ -113,6 +157,8 @@ export default function ActivePairings({ canDecide }: { canDecide: boolean }) {
     queryKey: ["pairings", "active"],
     queryFn: () => unwrap<PairingPage>(api.GET("/api/v1/pairings", { params: { query: { status: "active", limit: 200 } } })),
   });
+  // Children who already have an active secondary helper: no 添加协助帮扶人 for them.
+  const secondaryOf = new Set((list.data?.items ?? []).filter((p) => p.kind === "mentor" && p.role === "secondary").map((p) => p.child.id));
   const done = () => {
     setActing(null);
     form.resetFields();
@@ -143,7 +189,12 @@ export default function ActivePairings({ canDecide }: { canDecide: boolean }) {
         columns={[
           { title: "儿童", render: (_, p) => <Link to={`/children/${p.child.id}`}>{p.child.name}</Link> },
           { title: "帮扶人", render: (_, p) => p.helper.name },
-          { title: "类型", render: (_, p) => <Tag color={p.kind === "peer" ? "purple" : "blue"}>{p.kindLabel}</Tag>, responsive: ["md"] },
+          {
+            title: "类型",
+            render: (_, p) => (
+              <Tag color={p.kind === "peer" ? "purple" : p.role === "secondary" ? "cyan" : "blue"}>{p.kind === "peer" ? p.kindLabel : p.roleLabel}</Tag>
+            ),
+          },
           { title: "开始日期", dataIndex: "startDate", responsive: ["md"] },
           ...(canDecide
             ? [
@@ -152,6 +203,7 @@ export default function ActivePairings({ canDecide }: { canDecide: boolean }) {
                   key: "actions",
                   render: (_: unknown, p: Pairing) => (
                     <Space wrap size={4}>
+                      {p.kind === "mentor" && p.role === "primary" && !secondaryOf.has(p.child.id) && <PairByHandButton child={p.child} role="secondary" />}
                       <Button size="small" onClick={() => setActing({ pairing: p, action: "transfer" })}>
                         移交
                       </Button>

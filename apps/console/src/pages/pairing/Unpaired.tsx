@@ -24,7 +24,7 @@ function VillageChildren({ villageCode, canPair }: { villageCode: string; canPai
       dataSource={list.data?.items ?? []}
       locale={{ emptyText: "本村儿童均已结对" }}
       renderItem={(c) => (
-        <List.Item actions={canPair ? [<PairByHandButton key="pair" child={c} />] : []}>
+        <List.Item actions={canPair ? [<PairByHandButton key="pair" child={c} registerName={c.registerMatchIssue ? c.registerHelperName : null} />] : []}>
           <List.Item.Meta
             title={
               <span>
@@ -32,7 +32,16 @@ function VillageChildren({ villageCode, canPair }: { villageCode: string; canPai
                 <Tag color={c.proposal ? "blue" : "orange"}>{c.waiting}</Tag>
               </span>
             }
-            description={c.proposal ? `建议帮扶人：${c.proposal.helperName}` : (c.note ?? "尚未匹配")}
+            description={
+              <>
+                {c.registerHelperName && c.registerMatchIssue && (
+                  <div data-testid="register-helper">
+                    登记表帮扶人“{c.registerHelperName}” <Tag color="gold">{c.registerMatchIssueLabel}</Tag>
+                  </div>
+                )}
+                {c.proposal ? `建议帮扶人：${c.proposal.helperName}` : (c.note ?? "尚未匹配")}
+              </>
+            }
           />
         </List.Item>
       )}
@@ -66,13 +75,19 @@ export default function Unpaired({ canRunMatching }: { canRunMatching: boolean }
   });
   const totals = summary.data?.totals;
   const coverage = totals && totals.children ? Math.round((totals.paired / totals.children) * 100) : 0;
-  const rows = (summary.data?.orgUnits ?? []).filter((r) => r.proposed + r.unmatched > 0 || r.children === 0);
+  const rows = (summary.data?.orgUnits ?? []).filter((r) => r.proposed + r.unmatched + r.registerUnmatched > 0 || r.children === 0);
   const columns: TableColumnsType<VillageRow> = [
     { title: "村（社区）", key: "village", render: (_, r) => names.data?.get(r.villageCode) ?? r.villageCode },
     { title: "在册", dataIndex: "children", responsive: ["md"] },
     { title: "已结对", dataIndex: "paired", responsive: ["md"] },
     { title: "待审批", dataIndex: "proposed", render: (n: number) => (n ? <Tag color="blue">{n}</Tag> : 0) },
     { title: "未能匹配", dataIndex: "unmatched", render: (n: number) => (n ? <Tag color="orange">{n}</Tag> : 0) },
+    {
+      title: "登记表帮扶人待定",
+      dataIndex: "registerUnmatched",
+      responsive: ["md"],
+      render: (n: number) => (n ? <Tag color="gold">{n}</Tag> : 0),
+    },
     {
       title: "结对率",
       key: "rate",

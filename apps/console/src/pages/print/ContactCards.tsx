@@ -148,7 +148,7 @@ function Card({ card, view, printedAt }: { card: ContactCard; view: View; printe
       <table>
         <tbody>
           <tr>
-            <th>结对帮扶人</th>
+            <th>主要帮扶人</th>
             <td>
               {card.helper ? (
                 <>
@@ -161,6 +161,16 @@ function Card({ card, view, printedAt }: { card: ContactCard; view: View; printe
               )}
             </td>
           </tr>
+          {card.assistantHelper && (
+            <tr>
+              <th>协助帮扶人</th>
+              <td>
+                {card.assistantHelper.name}
+                {"helperKindLabel" in card.assistantHelper ? `（${card.assistantHelper.helperKindLabel}）` : ""}{" "}
+                {"phone" in card.assistantHelper && <Field value={card.assistantHelper.phone} withheld={no("guardianPhone")} />}
+              </td>
+            </tr>
+          )}
           <tr>
             <th>手拉手伙伴</th>
             <td>
