@@ -36,6 +36,7 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "concern.resolved": ["reporting"],
   "checkup.recorded": ["reporting"],
   "checkup.flagged": ["notifications"],
+  "activity.recorded": ["reporting"],
   "snapshot.child": ["reporting"],
   "snapshot.pairing": ["reporting"],
   "snapshot.visit-item": ["reporting"],

@@ -45,6 +45,8 @@ export function upstreamTable(urls: {
         "/api/v1/visit-summary",
         "/api/v1/visit-rules",
         "/api/v1/concerns",
+        "/api/v1/sites",
+        "/api/v1/safety-campaigns",
         "/api/v1/snapshots/visits",
       ],
     },
