@@ -19,6 +19,7 @@ export const labels = {
   helperKind: { teacher: "教师", proxy_parent: "代理家长", volunteer: "志愿者", village_director: "村儿童主任", peer_student: "同伴学生" },
   pairingKind: { mentor: "结对帮扶人", peer: "手拉手伙伴" },
   concernCategory: { safety: "安全隐患", abuse_suspected: "疑似遭受侵害", neglect: "监护缺失", health: "健康问题", psychological: "心理问题", other: "其他" },
+  activityKind: { tutoring: "课业辅导", counselling: "心理辅导", safety: "安全教育", family_call: "亲情通话", recreation: "文体活动" },
   visitKind: { home_visit: "家访", parent_call: "与父母通话", talk: "谈心", guardian_contact: "与监护人联系", letter: "书信", tutoring: "学业辅导" },
 } as const;
 
