@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { childBody } from "../../../services/registry/test/harness.js";
-import { axeSerious, canRunWithVisits, shot, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRunWithActivities, shot, startStack, type Stack } from "./stack.js";
 
 /**
- * 儿童之家 and 安全教育 through the real gateway, registry, visits and dev issuer. Children
- * registered in 长岭村 reach visits by their events; the village director sets up the
+ * 儿童之家 and 安全教育 through the real gateway, registry, activities and dev issuer. Children
+ * registered in 长岭村 reach activities by their events; the village director sets up the
  * village's home (API), records a session on a phone with attendance ticked, and the site
  * page shows it with the counts; a township campaign (防溺水) shows who is not reached and
  * the director records two children reached. Roles without the pages get no menu entry.
@@ -19,8 +19,8 @@ let campaignId = "";
 const json = async (res: Response) => (await res.json()) as any;
 
 beforeAll(async () => {
-  if (!canRunWithVisits) return;
-  stack = await startStack({ visits: true });
+  if (!canRunWithActivities) return;
+  stack = await startStack({ activities: true });
   for (const [i, c] of [
     { name: "刘思远", birthDate: "2016-03-15", sex: "male" },
     { name: "陈雨桐", birthDate: "2015-08-02", sex: "female" },
@@ -31,7 +31,7 @@ beforeAll(async () => {
     ids[c.name] = (await json(res)).id;
   }
   await stack.until(
-    "children reach visits",
+    "children reach activities",
     async () => (await json(await stack.api("changling.director", "GET", "/api/v1/sites/candidates?orgUnit=360999101201"))).items?.length,
     (n) => n === 3,
     { ms: 60_000 },
@@ -66,7 +66,7 @@ afterAll(async () => {
 
 const open = (username: string, path: string, viewport = desktop): Promise<Page> => stack.open(username, path, viewport);
 
-describe.skipIf(!canRunWithVisits)("儿童之家", () => {
+describe.skipIf(!canRunWithActivities)("儿童之家", () => {
   it("records a session on a phone with attendance; the site page shows it with counts (desktop and phone)", async () => {
     const page = await open("changling.director", `/homes/${siteId}/session`, phone);
     await page.getByText("登记活动 · 长岭村留守儿童之家").waitFor();

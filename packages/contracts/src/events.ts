@@ -190,7 +190,7 @@ export const ConcernResolvedData = z.object({
   resolvedAt: z.iso.datetime({ offset: true }),
 });
 
-/** An activity held at a children's home (visits service), with who attended: reporting counts them per township, kind and month. */
+/** An activity held at a children's home (activities service), with who attended: reporting counts them per township, kind and month. */
 export const ActivityRecordedData = z.object({
   sessionId: z.uuid(),
   site: z.object({ id: z.uuid(), name: z.string(), kind: z.enum(["village", "school"]), orgUnit: OrgUnitCode, townshipCode: OrgUnitCode }),

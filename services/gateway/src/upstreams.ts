@@ -16,6 +16,7 @@ export function upstreamTable(urls: {
   health: string;
   notifications: string;
   reporting: string;
+  activities: string;
 }): Upstream[] {
   return [
     {
@@ -45,14 +46,13 @@ export function upstreamTable(urls: {
         "/api/v1/visit-summary",
         "/api/v1/visit-rules",
         "/api/v1/concerns",
-        "/api/v1/sites",
-        "/api/v1/safety-campaigns",
         "/api/v1/snapshots/visits",
       ],
     },
     { name: "health", url: urls.health, prefixes: ["/api/v1/campaigns", "/api/v1/exams", "/api/v1/follow-ups", "/api/v1/snapshots/health"] },
     { name: "notifications", url: urls.notifications, prefixes: ["/api/v1/inbox", "/api/v1/notifications"] },
     { name: "reporting", url: urls.reporting, prefixes: ["/api/v1/reports"] },
+    { name: "activities", url: urls.activities, prefixes: ["/api/v1/sites", "/api/v1/safety-campaigns"] },
   ];
 }
 

@@ -6,8 +6,6 @@ import { registerRecordRoutes } from "./routes/records.js";
 import { registerItemRoutes } from "./routes/items.js";
 import { registerConcernRoutes } from "./routes/concerns.js";
 import { registerRuleRoutes, registerSnapshotRoute } from "./routes/rules.js";
-import { registerHomeRoutes } from "./routes/homes.js";
-import { registerSafetyRoutes } from "./routes/safety.js";
 import type { Queue } from "bullmq";
 
 export interface VisitsAppDeps {
@@ -29,7 +27,7 @@ export async function buildVisitsApp(deps: VisitsAppDeps): Promise<ServiceApp> {
     logger: deps.logger,
     readiness: deps.readiness,
     instrumentation: deps.instrumentation,
-    openapi: { title: "守护 · 走访关爱 (visits)", description: "走访节奏与规则、走访记录、到期与逾期、关注事项（强制报告）、留守儿童之家与活动、安全专题教育" },
+    openapi: { title: "守护 · 走访关爱 (visits)", description: "走访节奏与规则、走访记录、到期与逾期、关注事项（强制报告）" },
   });
   const now = deps.now ?? (() => new Date());
 
@@ -40,7 +38,5 @@ export async function buildVisitsApp(deps: VisitsAppDeps): Promise<ServiceApp> {
   registerConcernRoutes(app, { prisma: deps.prisma, now });
   registerRuleRoutes(app, deps.prisma, now);
   registerSnapshotRoute(app, deps.scheduleQueue);
-  registerHomeRoutes(app, { prisma: deps.prisma, now });
-  registerSafetyRoutes(app, { prisma: deps.prisma, now });
   return app;
 }

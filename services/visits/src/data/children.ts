@@ -22,7 +22,6 @@ const children: ChildProjection<ChildChange> = {
     township_code: { type: "text", value: (c) => c.child.townshipCode },
     county_code: { type: "text", value: (c) => c.child.countyCode },
     school_id: { type: "text", value: (c) => c.child.schoolId },
-    birth_date: { type: "date", value: (c) => c.child.birthDate },
     status: { type: "text", value: (c) => c.child.status },
     // A producer's clock ahead of ours must not start the child in the future.
     since: { type: "date", value: (c) => (c.occurredOn < c.today ? c.occurredOn : c.today) },

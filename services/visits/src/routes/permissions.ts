@@ -12,13 +12,3 @@ export const assigners: Role[] = ["county-admin", "federation-officer", "townshi
 export function visitorOf(principal: Principal): Visitor {
   return { userId: principal.userId, name: principal.name || principal.username, actor: actorOf(principal) };
 }
-
-/** 留守儿童之家: who keeps sites and records their sessions (their own village, township or school; the county all). */
-export const siteKeepers: Role[] = ["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher"];
-/** Who reads sites: the keepers and inspectors (no written summaries for inspectors: need-to-know "visitRecords" summary). */
-export const siteReaders: Role[] = [...siteKeepers, "inspector"];
-/** Who sets a safety-education campaign: the county and the townships. */
-export const campaignSetters: Role[] = ["county-admin", "federation-officer", "township-supervisor"];
-/** Who records children reached: the schools and villages (and those above them). */
-export const reachRecorders: Role[] = siteKeepers;
-export const campaignReaders: Role[] = [...siteKeepers, "inspector"];

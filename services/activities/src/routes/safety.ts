@@ -6,8 +6,7 @@ import { hasAnyRole, requireRole, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import { campaignChildren, campaignInView, createCampaign, listCampaigns, progress, recordReach, type ReachScope } from "../data/safety.js";
 import { CampaignInput, ReachInput, SAFETY_TOPICS } from "../domain/homes.js";
-import { teacherSchool } from "./homes.js";
-import { campaignReaders, campaignSetters, reachRecorders, visitorOf } from "./permissions.js";
+import { campaignReaders, campaignSetters, reachRecorders, staffOf, teacherSchool } from "../access.js";
 
 const IdParams = z.object({ id: z.uuid({ message: "专题教育编号格式不正确" }) });
 const day = z.string().describe("YYYY-MM-DD");
@@ -63,7 +62,7 @@ export function registerSafetyRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       requireRole(principal, campaignSetters, "布置安全专题教育");
       if (!contains(principal.orgUnit, request.body.orgUnit)) throw ValidationError.field("orgUnit", "只能为本辖区布置专题教育");
       if (request.body.deadline < today()) throw ValidationError.field("deadline", `截止日期不能早于今天（${today()}）`);
-      return reply.status(201).send({ id: await createCampaign(prisma, request.body, visitorOf(principal)) });
+      return reply.status(201).send({ id: await createCampaign(prisma, request.body, staffOf(principal)) });
     },
   );
 
@@ -126,7 +125,7 @@ export function registerSafetyRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       const scope = scopeFor(principal);
       const campaign = await campaignInView(prisma, scope, request.params.id);
       if (request.body.date > today()) throw ValidationError.field("date", `日期不能晚于今天（${today()}）`);
-      const result = await recordReach(prisma, scope, campaign, request.body, visitorOf(principal));
+      const result = await recordReach(prisma, scope, campaign, request.body, staffOf(principal));
       markAudit(reply, "update", request.body.childIds);
       return result;
     },

@@ -4,8 +4,8 @@ import type { ChildSnapshot, Envelope } from "@shouhu/contracts";
 import { buildEvent, consumeEvent } from "@shouhu/messaging";
 import { childSnapshot, type TestIssuer } from "@shouhu/testing";
 import type { PrismaClient, Tx } from "../src/data/db.js";
-import { visitEventHandlers } from "../src/events/handlers.js";
-import { visitsTest } from "./fixtures.js";
+import { activityHandlers } from "../src/events/handlers.js";
+import { activitiesTest } from "./fixtures.js";
 
 const VILLAGE = "360999101201";
 const OTHER_VILLAGE = "360999101202";
@@ -15,10 +15,10 @@ const actor = { kind: "user" as const, id: "registrar", name: "登记员" };
 let prisma: PrismaClient;
 let issuer: TestIssuer;
 let app: ServiceApp;
-const handlers = visitEventHandlers(() => now);
+const handlers = activityHandlers();
 
-visitsTest("homes", { now: () => now }).beforeAll(async ({ visits }) => {
-  ({ prisma, issuer, app } = visits);
+activitiesTest("homes", { now: () => now }).beforeAll(async ({ activities }) => {
+  ({ prisma, issuer, app } = activities);
 });
 
 async function register(over: Partial<ChildSnapshot> = {}): Promise<ChildSnapshot> {

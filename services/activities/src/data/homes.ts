@@ -3,10 +3,9 @@ import { townshipOf, type ActivityKind } from "@shouhu/contracts";
 import { ConflictError, NotFoundError, ValidationError } from "@shouhu/kit";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { PrismaClient, Tx } from "./db.js";
-import { PRODUCER } from "./scan.js";
-import type { Visitor } from "./records.js";
-import { STALE_DAYS, isStale, siteChanges, type SessionInput, type SiteInput, type SitePatch } from "../domain/homes.js";
-import { addDays } from "../domain/rhythm.js";
+import { PRODUCER } from "./children.js";
+import type { Staff } from "../access.js";
+import { STALE_DAYS, addDays, isStale, siteChanges, type SessionInput, type SiteInput, type SitePatch } from "../domain/homes.js";
 
 type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;
 
@@ -16,7 +15,7 @@ export interface SiteScope {
   schoolId: string | null;
 }
 
-export interface SiteRow {
+interface SiteRow {
   id: string;
   name: string;
   kind: "village" | "school";
@@ -131,7 +130,7 @@ async function checkChildren(db: Db, site: { kind: string; orgUnit: string; scho
   return unique;
 }
 
-async function history(db: Db, siteId: string, action: string, changes: unknown, by: Visitor): Promise<void> {
+async function history(db: Db, siteId: string, action: string, changes: unknown, by: Staff): Promise<void> {
   await db.$executeRawUnsafe(
     `INSERT INTO site_events (id, site_id, action, changes, actor_id, actor_name) VALUES ($1::uuid, $2::uuid, $3, $4::jsonb, $5, $6)`,
     uuidv7(),
@@ -155,7 +154,7 @@ async function setChildren(db: Db, siteId: string, ids: string[]): Promise<{ add
   return { added, removed };
 }
 
-export async function createSite(prisma: PrismaClient, input: SiteInput, by: Visitor): Promise<string> {
+export async function createSite(prisma: PrismaClient, input: SiteInput, by: Staff): Promise<string> {
   return prisma.$transaction(async (tx) => {
     const place = { kind: input.kind, orgUnit: input.orgUnit, schoolId: input.schoolId ?? null };
     const childIds = await checkChildren(tx, place, input.childIds, "childIds");
@@ -193,7 +192,7 @@ const COLUMN: Record<string, string> = {
 };
 const CAST: Record<string, string> = { equipment: "::text[]", rules: "::text[]", adults: "::jsonb" };
 
-export async function updateSite(prisma: PrismaClient, site: SiteView, patch: SitePatch, by: Visitor): Promise<void> {
+export async function updateSite(prisma: PrismaClient, site: SiteView, patch: SitePatch, by: Staff): Promise<void> {
   if (site.status !== "active") throw new ConflictError("SITE_RETIRED", "该儿童之家已撤销，不能再修改");
   await prisma.$transaction(async (tx) => {
     const changes = siteChanges(site as unknown as Record<string, unknown>, patch);
@@ -211,7 +210,7 @@ export async function updateSite(prisma: PrismaClient, site: SiteView, patch: Si
   });
 }
 
-export async function retireSite(prisma: PrismaClient, site: SiteView, reason: string, by: Visitor): Promise<void> {
+export async function retireSite(prisma: PrismaClient, site: SiteView, reason: string, by: Staff): Promise<void> {
   if (site.status !== "active") throw new ConflictError("SITE_RETIRED", "该儿童之家已撤销");
   await prisma.$transaction(async (tx) => {
     await tx.$executeRawUnsafe(`UPDATE sites SET status = 'retired', retired_at = now(), updated_at = now() WHERE id = $1::uuid`, site.id);
@@ -257,7 +256,7 @@ export async function sessionsPerKind(db: Db, siteId: string): Promise<{ kind: A
 }
 
 /** Records a session with its attendance (the site's own active children only) and publishes activity.recorded. */
-export async function recordSession(prisma: PrismaClient, site: SiteView, input: SessionInput, by: Visitor, at: Date): Promise<string> {
+export async function recordSession(prisma: PrismaClient, site: SiteView, input: SessionInput, by: Staff, at: Date): Promise<string> {
   if (site.status !== "active") throw new ConflictError("SITE_RETIRED", "该儿童之家已撤销，不能再登记活动");
   return prisma.$transaction(async (tx) => {
     const attendance = [...new Set(input.attendance.map((i) => i.toLowerCase()))];
@@ -303,13 +302,4 @@ export async function recordSession(prisma: PrismaClient, site: SiteView, input:
     ]);
     return id;
   });
-}
-
-/** Sessions a child attended, per kind (the child's page and the site's per-child counts). */
-export async function childActivity(db: Db, childId: string): Promise<{ kind: ActivityKind; sessions: number; last: string }[]> {
-  return db.$queryRawUnsafe(
-    `SELECT a.kind, count(*)::int AS sessions, to_char(max(a.date), 'YYYY-MM-DD') AS last
-       FROM activity_attendance t JOIN activity_sessions a ON a.id = t.session_id WHERE t.child_id = $1::uuid GROUP BY a.kind ORDER BY a.kind`,
-    childId,
-  );
 }

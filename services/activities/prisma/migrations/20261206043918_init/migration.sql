@@ -1,5 +1,25 @@
--- AlterTable
-ALTER TABLE "children" ADD COLUMN     "birth_date" DATE;
+-- CreateTable
+CREATE TABLE "children" (
+    "id" UUID NOT NULL,
+    "name" TEXT NOT NULL,
+    "village_code" VARCHAR(12) NOT NULL,
+    "township_code" VARCHAR(12) NOT NULL,
+    "county_code" VARCHAR(12) NOT NULL,
+    "school_id" VARCHAR(32),
+    "birth_date" DATE,
+    "status" VARCHAR(10) NOT NULL,
+    "revision" INTEGER NOT NULL,
+
+    CONSTRAINT "children_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "org_units" (
+    "code" VARCHAR(12) NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "org_units_pkey" PRIMARY KEY ("code")
+);
 
 -- CreateTable
 CREATE TABLE "sites" (
@@ -95,6 +115,36 @@ CREATE TABLE "safety_reach" (
     CONSTRAINT "safety_reach_pkey" PRIMARY KEY ("campaign_id","child_id")
 );
 
+-- CreateTable
+CREATE TABLE "outbox" (
+    "id" UUID NOT NULL,
+    "type" TEXT NOT NULL,
+    "subject" TEXT NOT NULL,
+    "org_unit" TEXT NOT NULL,
+    "envelope" JSONB NOT NULL,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "published_at" TIMESTAMPTZ(3),
+    "publish_attempts" INTEGER NOT NULL DEFAULT 0,
+    "last_error" TEXT,
+
+    CONSTRAINT "outbox_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "inbox" (
+    "event_id" UUID NOT NULL,
+    "type" TEXT NOT NULL,
+    "processed_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "inbox_pkey" PRIMARY KEY ("event_id")
+);
+
+-- CreateIndex
+CREATE INDEX "children_village_code_status_idx" ON "children"("village_code", "status");
+
+-- CreateIndex
+CREATE INDEX "children_township_code_school_id_idx" ON "children"("township_code", "school_id");
+
 -- CreateIndex
 CREATE INDEX "sites_org_unit_status_idx" ON "sites"("org_unit", "status");
 
@@ -112,3 +162,6 @@ CREATE INDEX "activity_attendance_child_id_idx" ON "activity_attendance"("child_
 
 -- CreateIndex
 CREATE INDEX "safety_campaigns_org_unit_idx" ON "safety_campaigns"("org_unit");
+
+-- CreateIndex
+CREATE INDEX "outbox_published_at_created_at_idx" ON "outbox"("published_at", "created_at");

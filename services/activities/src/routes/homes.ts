@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ActivityKind, contains, labels, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ForbiddenError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
-import { hasAnyRole, recordAccess, requireRole, scopeOf, type Principal } from "@shouhu/auth";
+import { recordAccess, requireRole, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import {
   candidateChildren,
@@ -19,7 +19,7 @@ import {
   type SiteScope,
 } from "../data/homes.js";
 import { EQUIPMENT, RULES, SessionInput, SitePatch, SiteInput, checkSessionDate } from "../domain/homes.js";
-import { siteKeepers, siteReaders, visitorOf } from "./permissions.js";
+import { siteKeepers, siteReaders, staffOf, teacherSchool } from "../access.js";
 
 const IdParams = z.object({ id: z.uuid({ message: "儿童之家编号格式不正确" }) });
 const ListQuery = z.object({
@@ -93,11 +93,6 @@ const Options = z.object({
   kinds: z.array(z.object({ value: ActivityKind, label: z.string() })),
 });
 
-/** A teacher who is not also a case worker keeps only their own school's site. */
-export function teacherSchool(principal: Principal): string | null {
-  const broader = hasAnyRole(principal, ["county-admin", "federation-officer", "township-supervisor", "village-director", "inspector"]);
-  return !broader && hasAnyRole(principal, ["teacher"]) ? (principal.schoolCode ?? "-") : null;
-}
 const scopeFor = (principal: Principal, requested?: string): SiteScope => ({ orgUnit: scopeOf(principal, requested), schoolId: teacherSchool(principal) });
 
 /** 留守儿童之家: sites with the children they serve, and the activity sessions held there with attendance. */
@@ -147,7 +142,7 @@ export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient
     if (!contains(principal.orgUnit, input.orgUnit)) throw ValidationError.field("orgUnit", "只能在本辖区内设立儿童之家");
     const school = teacherSchool(principal);
     if (school && (input.kind !== "school" || input.schoolId !== school)) throw ValidationError.field("schoolId", "教师只能为本校设立儿童之家");
-    const id = await createSite(prisma, input, visitorOf(principal));
+    const id = await createSite(prisma, input, staffOf(principal));
     markAudit(reply, "create", input.childIds);
     return reply.status(201).send({ id });
   });
@@ -178,7 +173,7 @@ export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       const principal = request.principal!;
       keep(principal);
       const site = await siteInScope(prisma, scopeFor(principal), request.params.id, today());
-      await updateSite(prisma, site, request.body, visitorOf(principal));
+      await updateSite(prisma, site, request.body, staffOf(principal));
       markAudit(reply, "update", request.body.childIds ?? []);
       return { id: site.id };
     },
@@ -191,7 +186,7 @@ export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       const principal = request.principal!;
       keep(principal);
       const site = await siteInScope(prisma, scopeFor(principal), request.params.id, today());
-      await retireSite(prisma, site, request.body.reason, visitorOf(principal));
+      await retireSite(prisma, site, request.body.reason, staffOf(principal));
       return { id: site.id, status: "retired" };
     },
   );
@@ -299,7 +294,7 @@ export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       const site = await siteInScope(prisma, scopeFor(principal), request.params.id, today());
       const issue = checkSessionDate(request.body.date, today());
       if (issue) throw new ValidationError([issue]);
-      const id = await recordSession(prisma, site, request.body, visitorOf(principal), deps.now());
+      const id = await recordSession(prisma, site, request.body, staffOf(principal), deps.now());
       markAudit(reply, "update", request.body.attendance);
       return reply.status(201).send({ id });
     },

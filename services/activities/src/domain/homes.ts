@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { ActivityKind, orgLevel, orgUnitCode } from "@shouhu/contracts";
-import { addDays } from "./rhythm.js";
+
+/** A calendar day `days` after (or before) another, both YYYY-MM-DD. */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
 
 /** What a children's home (留守儿童之家) usually holds and the rules the summaries name; staff may add their own. */
 export const EQUIPMENT = ["电脑", "亲情电话", "图书", "视频通话设备", "文体器材", "学习桌椅", "电视"] as const;
@@ -8,7 +14,7 @@ export const RULES = ["心理咨询", "健康教育", "代理家长", "安全教
 /** A site with no activity for this many days is flagged (停摆). */
 export const STALE_DAYS = 30;
 /** How far back a session may be recorded. */
-export const SESSION_BACKDATE_DAYS = 92;
+const SESSION_BACKDATE_DAYS = 92;
 export const SAFETY_TOPICS = ["防溺水", "交通安全", "防性侵", "消防安全", "食品安全", "防欺凌", "网络安全", "其他"] as const;
 
 const text = (max: number, what: string) => z.string().trim().max(max, `${what}不超过${max}个字`);

@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from "uuid";
 import { NotFoundError, ValidationError } from "@shouhu/kit";
 import { overlaps } from "@shouhu/contracts";
 import type { PrismaClient, Tx } from "./db.js";
-import type { Visitor } from "./records.js";
+import type { Staff } from "../access.js";
 import type { CampaignInput } from "../domain/homes.js";
 
 type Db = Pick<Tx, "$queryRawUnsafe" | "$executeRawUnsafe">;
@@ -32,7 +32,7 @@ const inView = (campaignUnit: string, callerUnit: string, school: string) =>
 /** $1 campaign unit, $2 caller unit, $3 school. */
 const CHILDREN_IN_VIEW = inView("$1", "$2", "$3");
 
-export async function createCampaign(prisma: PrismaClient, input: CampaignInput, by: Visitor): Promise<string> {
+export async function createCampaign(prisma: PrismaClient, input: CampaignInput, by: Staff): Promise<string> {
   const id = uuidv7();
   await prisma.$executeRawUnsafe(
     `INSERT INTO safety_campaigns (id, title, topic, description, org_unit, deadline, created_by, created_name) VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8)`,
@@ -131,7 +131,7 @@ export async function recordReach(
   scope: ReachScope,
   campaign: CampaignRow,
   input: { date: string; childIds: string[] },
-  by: Visitor,
+  by: Staff,
 ): Promise<{ recorded: number; already: number }> {
   const ids = [...new Set(input.childIds.map((i) => i.toLowerCase()))];
   return prisma.$transaction(async (tx) => {
