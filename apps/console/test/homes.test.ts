@@ -8,7 +8,8 @@ import { axeSerious, canRunWithActivities, shot, startStack, type Stack } from "
  * registered in 长岭村 reach activities by their events; the village director sets up the
  * village's home (API), records a session on a phone with attendance ticked, and the site
  * page shows it with the counts; a township campaign (防溺水) shows who is not reached and
- * the director records two children reached. Roles without the pages get no menu entry.
+ * the director records two children reached; reporting counts the session per township, kind and
+ * month (shown under the list). Roles without the pages get no menu entry.
  */
 let stack: Stack;
 const desktop = { width: 1440, height: 900 };
@@ -20,7 +21,7 @@ const json = async (res: Response) => (await res.json()) as any;
 
 beforeAll(async () => {
   if (!canRunWithActivities) return;
-  stack = await startStack({ activities: true });
+  stack = await startStack({ activities: true, reporting: true });
   for (const [i, c] of [
     { name: "刘思远", birthDate: "2016-03-15", sex: "male" },
     { name: "陈雨桐", birthDate: "2015-08-02", sex: "female" },
@@ -87,8 +88,16 @@ describe.skipIf(!canRunWithActivities)("儿童之家", () => {
     await desk.locator("[data-testid=sessions]").getByText("防溺水安全教育", { exact: false }).waitFor();
     expect((await axeSerious(desk)).join("\n")).toBe("");
     await shot(desk, "homes-site-desktop");
+    // activity.recorded reaches reporting: counted per township, kind and month under the list.
+    await stack.until(
+      "the session reaches reporting",
+      async () => (await json(await stack.api("changling.director", "GET", "/api/v1/reports/activities"))).rows?.length,
+      (n) => n === 1,
+      { ms: 60_000 },
+    );
     await desk.getByRole("menuitem", { name: "儿童之家" }).click();
     await desk.locator("[data-testid=sites]").getByText("长岭村留守儿童之家").waitFor();
+    await desk.locator("[data-testid=activity-stats]").getByText("长岭乡").waitFor();
     await shot(desk, "homes-list-desktop");
     await desk.context().close();
 

@@ -106,6 +106,10 @@ describe("children's homes (sites)", () => {
     );
     expect(school.status).toBe(201);
     expect((await api("GET", "/api/v1/sites", "changling.teacher")).body.items.map((s: any) => s.name)).toEqual(["中心小学儿童之家"]);
+    // Candidates: a school's need the school; another township's are refused.
+    expect(fieldOf((await api("GET", "/api/v1/sites/candidates?orgUnit=360999101", "changling.supervisor")).body)).toBe("schoolId");
+    expect(fieldOf((await api("GET", `/api/v1/sites/candidates?orgUnit=${VILLAGE}`, "shimen.supervisor")).body)).toBe("orgUnit");
+    expect((await api("GET", `/api/v1/sites/candidates?orgUnit=360999101&schoolId=${SCHOOL}`, "changling.supervisor")).body.items).toHaveLength(3);
     // The village director does not see the school's (township-level) home.
     expect((await api("GET", `/api/v1/sites/${school.body.id}`, "changling.director")).status).toBe(404);
   });

@@ -71,3 +71,4 @@ export type Session = Ok<"/api/v1/sites/{id}/sessions">["items"][number];
 export type SiteOptions = Ok<"/api/v1/sites/options">;
 export type SafetyCampaign = Ok<"/api/v1/safety-campaigns">["items"][number];
 export type SafetyProgress = Ok<"/api/v1/safety-campaigns/{id}">;
+export type ActivityCounts = Ok<"/api/v1/reports/activities">;

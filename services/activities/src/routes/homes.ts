@@ -236,6 +236,7 @@ export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       keep(principal);
       const { orgUnit, schoolId } = request.query;
       if (!contains(principal.orgUnit, orgUnit)) throw ValidationError.field("orgUnit", "只能选择本辖区内的村或乡镇");
+      if (orgUnit.length === 9 && !schoolId) throw ValidationError.field("schoolId", "学校儿童之家请选择学校");
       const school = teacherSchool(principal);
       if (school && schoolId !== school) throw ValidationError.field("schoolId", "教师只能选择本校儿童");
       const items = await candidateChildren(prisma, { kind: schoolId ? "school" : "village", orgUnit, schoolId: schoolId ?? null });

@@ -5,7 +5,55 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, unwrap } from "../../services/client";
 import { useSession } from "../../auth/session";
-import type { Site } from "../../services/models";
+import type { ActivityCounts, Site } from "../../services/models";
+import { labels } from "../../services/labels";
+
+const KINDS = Object.entries(labels.activityKind) as [keyof typeof labels.activityKind, string][];
+
+/** Activities per township and month (reporting's projection of activity.recorded), for those who read reports. */
+function ActivityStats() {
+  const counts = useQuery({
+    queryKey: ["reports", "activities"],
+    retry: false,
+    queryFn: () => unwrap<ActivityCounts>(api.GET("/api/v1/reports/activities", { params: { query: { months: 6 } } })),
+  });
+  if (!counts.data || counts.data.rows.length === 0) return null;
+  const groups = new Map<string, { key: string; township: string; month: string; total: number; people: number } & Record<string, number | string>>();
+  for (const r of counts.data.rows) {
+    const key = `${r.townshipCode} ${r.month}`;
+    const g = groups.get(key) ?? { key, township: r.townshipName ?? r.townshipCode, month: r.month, total: 0, people: 0 };
+    g[r.kind] = r.sessions;
+    g.total += r.sessions;
+    g.people += r.attendances;
+    groups.set(key, g);
+  }
+  return (
+    <Flex vertical gap={8}>
+      <Typography.Title level={5} style={{ margin: 0 }}>
+        活动统计（近6个月，按乡镇、月份）
+      </Typography.Title>
+      <Table
+        data-testid="activity-stats"
+        rowKey="key"
+        size="small"
+        dataSource={[...groups.values()].sort((a, b) => b.month.localeCompare(a.month) || a.township.localeCompare(b.township))}
+        scroll={{ x: 640 }}
+        pagination={{ pageSize: 12, hideOnSinglePage: true }}
+        columns={[
+          { title: "乡镇", dataIndex: "township", fixed: "left" },
+          { title: "月份", dataIndex: "month" },
+          ...KINDS.map(([kind, label]) => ({
+            title: label,
+            key: kind,
+            render: (_: unknown, g: Record<string, unknown>) => (g[kind] as number | undefined) ?? 0,
+          })),
+          { title: "合计（次）", dataIndex: "total" },
+          { title: "参加（人次）", dataIndex: "people" },
+        ]}
+      />
+    </Flex>
+  );
+}
 
 type View = "active" | "stale" | "retired";
 
@@ -90,6 +138,7 @@ export default function Homes() {
           },
         ]}
       />
+      {access.canSeeReports && <ActivityStats />}
     </Flex>
   );
 }
