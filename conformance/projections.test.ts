@@ -1,7 +1,7 @@
 /**
  * One conformance test for every copy of the child and of its current mentor (issue 16.3): the
  * registry (contact card), visits (who is responsible), health (who follows up) and
- * notifications (whom to remind) each get the same shuffled, redelivered streams of
+ * notifications (whom to remind) — and every copy of the child (activities too) each get the same shuffled, redelivered streams of
  * pairing events through their real handlers and real migrated databases, and must all
  * end where the events say: the mentor of the latest-started pairing that has not ended.
  */
@@ -24,6 +24,8 @@ import { inChildBatch as reportingChildBatch, prepareReportingBatch, reportingHa
 import { inBatch as reportingBatch } from "../services/reporting/src/data/projection.js";
 import { inChildBatch as notificationsChildBatch, notificationHandlers } from "../services/notifications/src/events/handlers.js";
 import { parseQuietHours } from "../services/notifications/src/domain/quiet-hours.js";
+import { createPrisma as activitiesPrisma } from "../services/activities/src/data/db.js";
+import { activityHandlers, inChildBatch as activitiesChildBatch } from "../services/activities/src/events/handlers.js";
 
 interface Consumer {
   name: string;
@@ -137,6 +139,7 @@ beforeAll(async () => {
     prismaConsumer("visits", visitsPrisma as never, visitEventHandlers() as never, { mentors: { table: "assignments" }, children: true }, visitsChildBatch),
     prismaConsumer("health", healthPrisma as never, healthHandlers() as never, { mentors: { table: "mentors" }, children: true }, healthChildBatch),
     prismaConsumer("pairing", pairingPrisma as never, childEventHandlers() as never, { children: true }, pairingChildBatch),
+    prismaConsumer("activities", activitiesPrisma as never, activityHandlers() as never, { children: true }, activitiesChildBatch),
     pgConsumer(
       "reporting",
       reportingHandlers(),
@@ -265,7 +268,7 @@ function childHistories(children: number) {
 describe("every service's copy of the child ends at the registry's latest revision, whatever the order", () => {
   it.each([5, 6, 7])("registered, updated twice (moving village), status changed: shuffled stream %i, redelivered", async (seed) => {
     const keepers = consumers.filter((c) => c.children);
-    expect(keepers.map((c) => c.name).sort()).toEqual(["health", "notifications", "pairing", "reporting", "visits"]);
+    expect(keepers.map((c) => c.name).sort()).toEqual(["activities", "health", "notifications", "pairing", "reporting", "visits"]);
     const { events, want } = childHistories(8);
     const stream = shuffled([...events, ...events.filter((_, n) => n % 2 === 0)], seed);
     await Promise.all(

@@ -75,6 +75,12 @@ const processes = [
     health: `http://127.0.0.1:${env("HEALTH_PORT", "3004")}/readyz`,
   },
   {
+    name: "activities",
+    entry: "services/activities/dist/main.js",
+    env: { PORT: env("ACTIVITIES_PORT", "3007"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_activities` },
+    health: `http://127.0.0.1:${env("ACTIVITIES_PORT", "3007")}/readyz`,
+  },
+  {
     name: "notifications",
     entry: "services/notifications/dist/main.js",
     env: {
@@ -107,6 +113,7 @@ const processes = [
       HEALTH_URL: `http://127.0.0.1:${env("HEALTH_PORT", "3004")}`,
       NOTIFICATIONS_URL: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}`,
       REPORTING_URL: `http://127.0.0.1:${env("REPORTING_PORT", "3006")}`,
+      ACTIVITIES_URL: `http://127.0.0.1:${env("ACTIVITIES_PORT", "3007")}`,
     },
     health: `http://127.0.0.1:${env("GATEWAY_PORT", "3000")}/readyz`,
   },
@@ -218,6 +225,7 @@ if (!stopping) {
   health    http://127.0.0.1:${env("HEALTH_PORT", "3004")}
   notifications http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}
   reporting http://127.0.0.1:${env("REPORTING_PORT", "3006")}
+  activities http://127.0.0.1:${env("ACTIVITIES_PORT", "3007")}
   issuer    ${issuerUrl}
   demo users: county.admin, changling.supervisor, changling.director, changling.doctor, county.inspector … password Shouhu@2026
   Ctrl-C stops everything.`);

@@ -27,6 +27,7 @@ COPY services/visits/package.json services/visits/
 COPY services/notifications/package.json services/notifications/
 COPY services/health/package.json services/health/
 COPY services/reporting/package.json services/reporting/
+COPY services/activities/package.json services/activities/
 RUN npm ci --no-audit --no-fund
 
 FROM deps AS build

@@ -4,7 +4,7 @@
 # Passwords come from the environment (docker-compose passes them from .env).
 # Runs once, when the postgres volume is first initialised.
 set -eu
-for svc in gateway registry pairing visits health notifications reporting; do
+for svc in gateway registry pairing visits health notifications reporting activities; do
   var=$(echo "${svc}_DB_PASSWORD" | tr '[:lower:]' '[:upper:]')
   eval "password=\${$var:?$var is not set}"
   psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \

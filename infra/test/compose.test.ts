@@ -35,6 +35,8 @@ describe("docker-compose.yml", () => {
       .filter(([, s]) => !s.profiles)
       .map(([n]) => n);
     expect(production.sort()).toEqual([
+      "activities-api",
+      "activities-worker",
       "gateway",
       "health-api",
       "health-worker",
@@ -56,7 +58,7 @@ describe("docker-compose.yml", () => {
 
   it("gives every service its own database", () => {
     const init = read("infra/postgres/init-databases.sh");
-    for (const svc of ["gateway", "registry", "pairing", "visits", "health", "notifications", "reporting"])
+    for (const svc of ["gateway", "registry", "pairing", "visits", "health", "notifications", "reporting", "activities"])
       expect(init).toMatch(new RegExp(`for svc in .*\\b${svc}\\b`));
     expect(compose.services["registry-api"].environment.DATABASE_URL).toMatch(/\/shouhu_registry$/);
     expect(compose.services.gateway.environment.DATABASE_URL).toMatch(/\/shouhu_gateway$/);
@@ -108,7 +110,7 @@ describe("docker-compose.yml", () => {
   });
 
   it("runs every service's API and worker from one image, each on its own database", () => {
-    for (const svc of ["registry", "pairing", "visits", "health", "notifications", "reporting"]) {
+    for (const svc of ["registry", "pairing", "visits", "health", "notifications", "reporting", "activities"]) {
       expect(compose.services[`${svc}-api`].environment.ROLE).toBe("api");
       expect(compose.services[`${svc}-worker`].environment.ROLE).toBe("worker");
       expect(compose.services[`${svc}-worker`].image).toBe(compose.services[`${svc}-api`].image);
@@ -125,6 +127,7 @@ describe("docker-compose.yml", () => {
       ["health", 3004],
       ["notifications", 3005],
       ["reporting", 3006],
+      ["activities", 3007],
     ] as const) {
       expect(gw.environment[`${svc.toUpperCase()}_URL`], svc).toBe(`http://${svc}-api:${port}`);
       expect(gw.depends_on[`${svc}-api`], svc).toEqual({ condition: "service_healthy" });
@@ -265,7 +268,8 @@ describe("docker-compose.yml", () => {
     const pgc = await startScratchPostgres();
     try {
       const env = { ...process.env, POSTGRES_USER: "root", PGHOST: "127.0.0.1", PGPORT: String(pgc.port) } as Record<string, string>;
-      for (const svc of ["GATEWAY", "REGISTRY", "PAIRING", "VISITS", "HEALTH", "NOTIFICATIONS", "REPORTING"]) env[`${svc}_DB_PASSWORD`] = `pw-${svc}`;
+      for (const svc of ["GATEWAY", "REGISTRY", "PAIRING", "VISITS", "HEALTH", "NOTIFICATIONS", "REPORTING", "ACTIVITIES"])
+        env[`${svc}_DB_PASSWORD`] = `pw-${svc}`;
       env.GATEWAY_APP_DB_PASSWORD = "pw-gateway-app";
       execFileSync("sh", [`${root}/infra/postgres/init-databases.sh`], { env, stdio: "pipe" });
       const as = async (user: string, db: string, sql: string) => {
@@ -286,7 +290,7 @@ describe("docker-compose.yml", () => {
       await expect(as("shouhu_gateway_app", "shouhu_gateway", "CREATE TABLE x (id int)")).rejects.toThrow(/permission denied/);
       const owners = await as("root", "postgres", "SELECT datname, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname LIKE 'shouhu_%' ORDER BY 1");
       expect(owners.rows.every((r: { datname: string; owner: string }) => r.owner === r.datname)).toBe(true);
-      expect(owners.rows).toHaveLength(7);
+      expect(owners.rows).toHaveLength(8);
     } finally {
       pgc.destroy();
     }

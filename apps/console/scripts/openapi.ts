@@ -15,6 +15,7 @@ import { buildVisitsApp } from "../../../services/visits/src/app.js";
 import { buildHealthApp } from "../../../services/health/src/app.js";
 import { buildNotificationsApp } from "../../../services/notifications/src/app.js";
 import { buildReportingApp } from "../../../services/reporting/src/app.js";
+import { buildActivitiesApp } from "../../../services/activities/src/app.js";
 import { buildGatewayApp } from "../../../services/gateway/src/app.js";
 import { upstreamTable } from "../../../services/gateway/src/upstreams.js";
 
@@ -41,6 +42,7 @@ const services: Record<string, ServiceApp> = {
   health: await buildHealthApp({ prisma, verifier, logger }),
   notifications: await buildNotificationsApp({ prisma, verifier, logger, deadLetters: inert("deadLetters") } as never),
   reporting: await buildReportingApp({ prisma, verifier, logger, exports: queue } as never),
+  activities: await buildActivitiesApp({ prisma, verifier, logger }),
 };
 const urls: Record<string, string> = {};
 for (const [name, app] of Object.entries(services)) urls[name] = await app.listen({ port: 0, host: "127.0.0.1" });

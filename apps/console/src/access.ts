@@ -48,6 +48,10 @@ const followUpReferrers = [...examiners, "township-supervisor", "village-directo
 const growthNoteReaders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher"];
 const growthNoteWriters = ["county-admin", "township-supervisor", "village-director", "teacher"];
 const growthNoteRemovers = ["county-admin", "township-supervisor", "village-director"];
+/** services/visits/src/routes/permissions.ts siteKeepers / siteReaders (留守儿童之家) and the safety campaigns' lists. */
+const siteKeepers = ["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher"];
+const siteReaders = [...siteKeepers, "inspector"];
+const safetySetters = ["county-admin", "federation-officer", "township-supervisor"];
 
 /** services/gateway/src/routes/accounts.ts (ACCOUNT_MANAGERS in packages/auth/src/accounts.ts). */
 const accountManagers = ["county-admin"];
@@ -98,6 +102,16 @@ export interface Access {
   canRemoveGrowthNotes: boolean;
   /** 学年: promotion, middle-school decisions, 交接 lists (services/registry/src/routes/school-year.ts promoters). */
   canRunSchoolYear: boolean;
+  /** 儿童之家: sites and their sessions (inspectors read, without written summaries). */
+  canSeeHomes: boolean;
+  /** Create and edit sites, record sessions with attendance. */
+  canKeepHomes: boolean;
+  /** 安全教育: campaigns and their progress. */
+  canSeeSafety: boolean;
+  /** Set a campaign (county and townships). */
+  canSetSafety: boolean;
+  /** Record children reached (schools and villages; names shown to these roles only). */
+  canRecordReach: boolean;
   /** 转移: ask for and decide transfers (services/registry/src/routes/transfers.ts transferers). */
   canTransfer: boolean;
 }
@@ -138,5 +152,10 @@ export function accessFor(claims: Claims): Access {
     canRecordVisits: has(visitRecorders),
     canRunSchoolYear: has(registerKeepers),
     canTransfer: has(["county-admin", "township-supervisor"]),
+    canSeeHomes: has(siteReaders),
+    canKeepHomes: has(siteKeepers),
+    canSeeSafety: has(siteReaders),
+    canSetSafety: has(safetySetters),
+    canRecordReach: has(siteKeepers),
   };
 }

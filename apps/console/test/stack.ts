@@ -57,11 +57,12 @@ export interface Stack {
 }
 
 /** Services besides the registry a stack may run (each off unless asked for; the gateway answers 503 for the others). */
-const optional = ["notifications", "pairing", "reporting", "visits", "health"] as const;
+const optional = ["notifications", "pairing", "reporting", "visits", "health", "activities"] as const;
 type Optional = (typeof optional)[number];
 /** The stack with reporting too (统计报表); reporting's figures need the visits service for punctuality and concerns. */
 export const canRunWithVisits = canRun && existsSync(path.join(root, "services/visits/dist/main.js"));
 export const canRunWithHealth = canRun && existsSync(path.join(root, "services/health/dist/main.js"));
+export const canRunWithActivities = canRun && existsSync(path.join(root, "services/activities/dist/main.js"));
 export const canRunWithReporting = canRun && ["reporting", "visits"].every((s) => existsSync(path.join(root, `services/${s}/dist/main.js`)));
 
 export async function startStack(options: Partial<Record<Optional, boolean>> = {}): Promise<Stack> {
@@ -141,6 +142,7 @@ export async function startStack(options: Partial<Record<Optional, boolean>> = {
     HEALTH_URL: urls.health,
     NOTIFICATIONS_URL: urls.notifications,
     REPORTING_URL: urls.reporting,
+    ACTIVITIES_URL: urls.activities,
   });
   await waitOk(`${base}/healthz`, gateway);
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });

@@ -98,6 +98,16 @@ export const VisitKind = z.enum([
 ]);
 export type VisitKind = z.infer<typeof VisitKind>;
 
+/** What an activity at a children's home (留守儿童之家) was. */
+export const ActivityKind = z.enum([
+  "tutoring", // 课业辅导
+  "counselling", // 心理辅导
+  "safety", // 安全教育
+  "family_call", // 亲情通话
+  "recreation", // 文体活动
+]);
+export type ActivityKind = z.infer<typeof ActivityKind>;
+
 export const ConcernCategory = z.enum([
   "safety", // 安全隐患
   "abuse_suspected", // 疑似遭受侵害（强制报告）
@@ -152,6 +162,13 @@ export const labels = {
     letter: "书信",
     tutoring: "学业辅导",
   } satisfies Record<VisitKind, string>,
+  activityKind: {
+    tutoring: "课业辅导",
+    counselling: "心理辅导",
+    safety: "安全教育",
+    family_call: "亲情通话",
+    recreation: "文体活动",
+  } satisfies Record<ActivityKind, string>,
   concernCategory: {
     safety: "安全隐患",
     abuse_suspected: "疑似遭受侵害",

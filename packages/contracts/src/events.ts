@@ -2,6 +2,7 @@ import { orgUnitCode } from "./org-unit.js";
 import { z } from "zod";
 import { EnvelopeBase } from "./envelope.js";
 import {
+  ActivityKind,
   ChildStatus,
   ConcernCategory,
   DifficultyCategory,
@@ -206,6 +207,17 @@ export const ConcernResolvedData = z.object({
   resolvedAt: z.iso.datetime({ offset: true }),
 });
 
+/** An activity held at a children's home (activities service), with who attended: reporting counts them per township, kind and month. */
+export const ActivityRecordedData = z.object({
+  sessionId: z.uuid(),
+  site: z.object({ id: z.uuid(), name: z.string(), kind: z.enum(["village", "school"]), orgUnit: OrgUnitCode, townshipCode: OrgUnitCode }),
+  kind: ActivityKind,
+  date: z.iso.date(),
+  leader: z.string(),
+  /** The children ticked present (ids only: reporting counts, it does not list). */
+  attendance: z.array(z.uuid()),
+});
+
 /** A check-up finding by the national screening standards (health service). */
 export const CheckupFlag = z.object({
   /** overweight | obese | wasting_mild | wasting_moderate_severe | stunting | low_vision | anaemia | dental_caries | blood_pressure … */
@@ -338,6 +350,7 @@ export const eventSchemas = {
   "notification.failed": { version: 1, data: NotificationFailedData },
   "concern.resolved": { version: 1, data: ConcernResolvedData },
   "checkup.recorded": { version: 1, data: CheckupRecordedData },
+  "activity.recorded": { version: 1, data: ActivityRecordedData },
   "checkup.flagged": { version: 1, data: CheckupFlaggedData },
   "snapshot.child": { version: 1, data: SnapshotChildData },
   "snapshot.pairing": { version: 1, data: SnapshotPairingData },

@@ -4,7 +4,7 @@ import type { EventType } from "./events.js";
  * Services that consume events. Each has exactly one queue, `<service>.events`.
  * Renaming one abandons the jobs waiting in the live queue.
  */
-export const consumerServices = ["pairing", "visits", "health", "notifications", "reporting", "registry"] as const;
+export const consumerServices = ["pairing", "visits", "health", "notifications", "reporting", "registry", "activities"] as const;
 export type ConsumerService = (typeof consumerServices)[number];
 
 export function eventsQueue(service: ConsumerService | string): string {
@@ -18,9 +18,9 @@ export function deadLetterQueue(queue: string): string {
 
 /** Which services receive which events (DESIGN.md "Services"). The relay routes by this. */
 export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
-  "child.registered": ["pairing", "visits", "health", "notifications", "reporting"],
-  "child.updated": ["pairing", "visits", "health", "notifications", "reporting"],
-  "child.status-changed": ["pairing", "visits", "health", "notifications", "reporting"],
+  "child.registered": ["pairing", "visits", "health", "notifications", "reporting", "activities"],
+  "child.updated": ["pairing", "visits", "health", "notifications", "reporting", "activities"],
+  "child.status-changed": ["pairing", "visits", "health", "notifications", "reporting", "activities"],
   // Read models follow the child.updated written with it; notifications tell both townships.
   "child.transferred": ["notifications"],
   // registry: who is paired with each child (contact card, teachers' scope).
@@ -36,12 +36,13 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "concern.resolved": ["reporting"],
   "checkup.recorded": ["reporting"],
   "checkup.flagged": ["notifications"],
+  "activity.recorded": ["reporting"],
   "snapshot.child": ["reporting"],
   "snapshot.pairing": ["reporting"],
   "snapshot.visit-item": ["reporting"],
   "snapshot.visit-record": ["reporting"],
   "snapshot.concern": ["reporting"],
-  "snapshot.org-units": ["reporting", "visits"],
+  "snapshot.org-units": ["reporting", "visits", "activities"],
   "snapshot.completed": ["reporting"],
   // A rebuild (reporting) asks every producer to re-publish its county's state.
   "snapshot.requested": ["registry", "pairing", "visits", "health"],

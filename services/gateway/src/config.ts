@@ -56,6 +56,7 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   HEALTH_URL: z.url().default("http://127.0.0.1:3004"),
   NOTIFICATIONS_URL: z.url().default("http://127.0.0.1:3005"),
   REPORTING_URL: z.url().default("http://127.0.0.1:3006"),
+  ACTIVITIES_URL: z.url().default("http://127.0.0.1:3007"),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   /**
    * Least time between two audit INSERTs: under load each carries every row journaled meanwhile

@@ -68,6 +68,7 @@ const app = await buildGatewayApp({
     health: config.HEALTH_URL,
     notifications: config.NOTIFICATIONS_URL,
     reporting: config.REPORTING_URL,
+    activities: config.ACTIVITIES_URL,
   }),
   corsOrigins: config.CORS_ORIGINS,
   trustProxy: config.TRUST_PROXY,

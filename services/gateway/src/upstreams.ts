@@ -16,6 +16,7 @@ export function upstreamTable(urls: {
   health: string;
   notifications: string;
   reporting: string;
+  activities: string;
 }): Upstream[] {
   return [
     {
@@ -55,6 +56,7 @@ export function upstreamTable(urls: {
     },
     { name: "notifications", url: urls.notifications, prefixes: ["/api/v1/inbox", "/api/v1/notifications"] },
     { name: "reporting", url: urls.reporting, prefixes: ["/api/v1/reports"] },
+    { name: "activities", url: urls.activities, prefixes: ["/api/v1/sites", "/api/v1/safety-campaigns"] },
   ];
 }
 

@@ -78,6 +78,7 @@ gatewayTest("chain_gateway").beforeAll(async ({ prisma: testPrisma, redis: testR
       health: "http://127.0.0.1:9",
       notifications: "http://127.0.0.1:9",
       reporting: "http://127.0.0.1:9",
+      activities: "http://127.0.0.1:9",
     }),
     corsOrigins: [],
     rateLimitPerMinute: 10_000,

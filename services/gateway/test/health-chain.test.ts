@@ -68,6 +68,7 @@ gatewayTest("hchain_gateway").beforeAll(async ({ prisma: testPrisma, redis: test
       health: healthUrl,
       notifications: "http://127.0.0.1:9",
       reporting: "http://127.0.0.1:9",
+      activities: "http://127.0.0.1:9",
     }),
     corsOrigins: [],
     rateLimitPerMinute: 10_000,

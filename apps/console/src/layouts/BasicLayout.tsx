@@ -20,6 +20,8 @@ import {
   UserOutlined,
   CalendarOutlined,
   SwapOutlined,
+  HomeOutlined,
+  SafetyOutlined,
 } from "@ant-design/icons";
 import { Link, Outlet, useLocation, useNavigate, useNavigation } from "react-router";
 import { useSession } from "../auth/session";
@@ -39,6 +41,8 @@ function menuItems(access: Access): MenuProps["items"] {
     access.canRecordVisits && { key: "/visits", icon: <CarryOutOutlined />, label: "我的走访" },
     access.canSeePairing && { key: "/pairing", icon: <HeartOutlined />, label: "结对帮扶" },
     access.canSeeConcerns && { key: "/concerns", icon: <AlertOutlined />, label: "关注事项" },
+    access.canSeeHomes && { key: "/homes", icon: <HomeOutlined />, label: "儿童之家" },
+    access.canSeeSafety && { key: "/safety", icon: <SafetyOutlined />, label: "安全教育" },
     access.canSeeCheckups && { key: "/checkups", icon: <MedicineBoxOutlined />, label: "体检" },
     access.canSeeReports && { key: "/reports", icon: <BarChartOutlined />, label: "统计报表" },
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },

@@ -63,3 +63,12 @@ export type Drilldown = Ok<"/api/v1/reports/drilldown">;
 export type Supervision = Ok<"/api/v1/reports/supervision">;
 export type ReportExport = Ok<"/api/v1/reports/exports/{id}">;
 export type OfficeSettings = Ok<"/api/v1/notifications/offices/{orgUnit}">;
+
+export type Site = Ok<"/api/v1/sites">["items"][number];
+export type SiteDetail = Ok<"/api/v1/sites/{id}">;
+export type SiteChild = SiteDetail["children"][number];
+export type Session = Ok<"/api/v1/sites/{id}/sessions">["items"][number];
+export type SiteOptions = Ok<"/api/v1/sites/options">;
+export type SafetyCampaign = Ok<"/api/v1/safety-campaigns">["items"][number];
+export type SafetyProgress = Ok<"/api/v1/safety-campaigns/{id}">;
+export type ActivityCounts = Ok<"/api/v1/reports/activities">;

@@ -6474,6 +6474,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 留守儿童之家活动：按乡镇、活动类型、月份统计次数与参加人次 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    month?: string;
+                    months?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            from: string;
+                            to: string;
+                            rows: {
+                                townshipCode: string;
+                                townshipName: string | null;
+                                kind: string;
+                                month: string;
+                                sessions: number;
+                                attendances: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/drilldown": {
         parameters: {
             query?: never;
@@ -6975,6 +7027,783 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童之家的常用设施、制度与活动类型 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            equipment: string[];
+                            rules: string[];
+                            kinds: {
+                                /** @enum {string} */
+                                value: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                                label: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童之家列表（含近30天活动次数与停摆标记） */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    status?: "active" | "retired" | "all";
+                    kind?: "village" | "school";
+                    stale?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** @enum {string} */
+                                kind: "village" | "school";
+                                orgUnit: string;
+                                orgUnitName: string | null;
+                                schoolId: string | null;
+                                room: string | null;
+                                equipment: string[];
+                                openingHours: string | null;
+                                adults: {
+                                    name: string;
+                                    duty: string;
+                                    phone?: string | null;
+                                }[];
+                                rules: string[];
+                                plan: string | null;
+                                /** @enum {string} */
+                                status: "active" | "retired";
+                                /** @description YYYY-MM-DD */
+                                createdOn: string;
+                                retiredAt: string | null;
+                                childCount: number;
+                                sessionCount: number;
+                                recentSessions: number;
+                                lastActivity: string | null;
+                                stale: boolean;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 新建儿童之家 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        kind: "village" | "school";
+                        orgUnit: string;
+                        schoolId?: string | null;
+                        name: string;
+                        room?: string | null;
+                        /** @default [] */
+                        equipment?: string[];
+                        openingHours?: string | null;
+                        /** @default [] */
+                        adults?: {
+                            name: string;
+                            duty: string;
+                            phone?: string | null;
+                        }[];
+                        /** @default [] */
+                        rules?: string[];
+                        plan?: string | null;
+                        /** @default [] */
+                        childIds?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童之家详情：服务儿童、各类活动次数、变更记录 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            kind: "village" | "school";
+                            orgUnit: string;
+                            orgUnitName: string | null;
+                            schoolId: string | null;
+                            room: string | null;
+                            equipment: string[];
+                            openingHours: string | null;
+                            adults: {
+                                name: string;
+                                duty: string;
+                                phone?: string | null;
+                            }[];
+                            rules: string[];
+                            plan: string | null;
+                            /** @enum {string} */
+                            status: "active" | "retired";
+                            /** @description YYYY-MM-DD */
+                            createdOn: string;
+                            retiredAt: string | null;
+                            childCount: number;
+                            sessionCount: number;
+                            recentSessions: number;
+                            lastActivity: string | null;
+                            stale: boolean;
+                            children: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                birthDate: string | null;
+                                attended?: number;
+                            }[];
+                            perKind: {
+                                /** @enum {string} */
+                                kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                                kindLabel: string;
+                                sessions: number;
+                                attendances: number;
+                            }[];
+                            history: {
+                                id: string;
+                                action: string;
+                                changes: unknown;
+                                actorName: string;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改儿童之家（设施、制度、负责人、服务儿童…） */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        room?: string | null;
+                        equipment?: string[];
+                        openingHours?: string | null;
+                        adults?: {
+                            name: string;
+                            duty: string;
+                            phone?: string | null;
+                        }[];
+                        rules?: string[];
+                        plan?: string | null;
+                        childIds?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/sites/{id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 撤销儿童之家（保留记录） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{id}/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 可选服务儿童（本村或本校在册儿童） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                birthDate: string | null;
+                                attended?: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 新建时可选服务儿童 */
+        get: {
+            parameters: {
+                query: {
+                    orgUnit: string;
+                    schoolId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                birthDate: string | null;
+                                attended?: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童之家活动记录（含签到） */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @description YYYY-MM-DD */
+                                date: string;
+                                /** @enum {string} */
+                                kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                                kindLabel: string;
+                                leader: string;
+                                summary?: string;
+                                recordedName: string;
+                                attendanceCount: number;
+                                attendance: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                }[];
+                                photos: {
+                                    id: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 登记一次活动（日期、类型、组织人、签到、文字记录） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date */
+                        date: string;
+                        /** @enum {string} */
+                        kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                        leader: string;
+                        summary: string;
+                        attendance: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety-campaigns/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 安全专题教育主题 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety-campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 安全专题教育列表（含本辖区完成进度） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                title: string;
+                                topic: string;
+                                description: string | null;
+                                orgUnit: string;
+                                orgUnitName: string | null;
+                                /** @description YYYY-MM-DD */
+                                deadline: string;
+                                createdName: string;
+                                total: number;
+                                reached: number;
+                                overdue: boolean;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 布置安全专题教育（县或乡镇） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        /** @enum {string} */
+                        topic: "防溺水" | "交通安全" | "防性侵" | "消防安全" | "食品安全" | "防欺凌" | "网络安全" | "其他";
+                        description?: string | null;
+                        orgUnit: string;
+                        /** Format: date */
+                        deadline: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety-campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 专题教育进度：按村、按学校，及未覆盖儿童 */
+        get: {
+            parameters: {
+                query?: {
+                    unreached?: "true" | "false";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            title: string;
+                            topic: string;
+                            description: string | null;
+                            orgUnit: string;
+                            orgUnitName: string | null;
+                            /** @description YYYY-MM-DD */
+                            deadline: string;
+                            createdName: string;
+                            total: number;
+                            reached: number;
+                            overdue: boolean;
+                            villages: {
+                                code: string;
+                                name: string | null;
+                                total: number;
+                                reached: number;
+                            }[];
+                            schools: {
+                                code: string;
+                                name: string | null;
+                                total: number;
+                                reached: number;
+                            }[];
+                            children: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                reachedOn: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety-campaigns/{id}/reach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 登记已完成教育的儿童 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date */
+                        date: string;
+                        childIds: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            recorded: number;
+                            already: number;
+                        };
+                    };
                 };
             };
         };

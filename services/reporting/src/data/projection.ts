@@ -551,3 +551,21 @@ export async function countNotification(db: Db, day: string, channel: string, ou
     channel,
   );
 }
+
+/** An activity at a children's home (activity.recorded): one row per session, a redelivery adds nothing. */
+export async function applyActivity(
+  db: Db,
+  e: { id: string; siteId: string; orgUnit: string; townshipCode: string; kind: string; date: string; attendance: number },
+): Promise<void> {
+  await db.$executeRawUnsafe(
+    `INSERT INTO activities (id, site_id, org_unit, township_code, kind, date, attendance) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::date, $7)
+     ON CONFLICT (id) DO NOTHING`,
+    e.id,
+    e.siteId,
+    e.orgUnit,
+    e.townshipCode,
+    e.kind,
+    e.date,
+    e.attendance,
+  );
+}

@@ -352,3 +352,23 @@ export async function notificationStats(db: Db, from: string, to: string) {
     to,
   );
 }
+
+/** Activities at children's homes per township, kind and month (the last `months` months up to `month`), within `orgUnit`. */
+export async function activityCounts(db: Db, orgUnit: string, month: string, months: number) {
+  const to = new Date(`${month}-01T00:00:00Z`);
+  const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - months + 1, 1));
+  const end = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() + 1, 1));
+  const rows = await db.$queryRawUnsafe<
+    { townshipCode: string; townshipName: string | null; kind: string; month: string; sessions: number; attendances: number }[]
+  >(
+    `SELECT a.township_code AS "townshipCode", o.name AS "townshipName", a.kind, to_char(a.date, 'YYYY-MM') AS month,
+            count(*)::int AS sessions, sum(a.attendance)::int AS attendances
+       FROM activities a LEFT JOIN org_units o ON o.code = a.township_code
+      WHERE a.org_unit LIKE $1 || '%' AND a.date >= $2::date AND a.date < $3::date
+      GROUP BY 1, 2, 3, 4 ORDER BY 1, 4, 3`,
+    orgUnit,
+    from.toISOString().slice(0, 10),
+    end.toISOString().slice(0, 10),
+  );
+  return { orgUnit, from: from.toISOString().slice(0, 7), to: month, rows };
+}

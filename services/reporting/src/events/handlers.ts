@@ -1,6 +1,7 @@
 import type { AnyEnvelope, ChildSnapshot, EventData } from "@shouhu/contracts";
 import { deferred, flushingFirst, rounds, type BatchPrepare, type EventHandlers, type SqlTx } from "@shouhu/messaging";
 import {
+  applyActivity,
   applyCheckup,
   applyChildren,
   applyConcern,
@@ -194,6 +195,19 @@ function handlers(): Handlers {
     "checkup.recorded": async (e, tx) => {
       const d = e.data;
       await applyCheckup(tx, { id: d.examId, childId: d.child.id, villageCode: d.child.villageCode, date: d.date, flags: d.flags.map((f) => f.kind) });
+    },
+
+    "activity.recorded": async (e, tx) => {
+      const d = e.data;
+      await applyActivity(tx, {
+        id: d.sessionId,
+        siteId: d.site.id,
+        orgUnit: d.site.orgUnit,
+        townshipCode: d.site.townshipCode,
+        kind: d.kind,
+        date: d.date,
+        attendance: d.attendance.length,
+      });
     },
 
     "notification.delivered": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "delivered"),

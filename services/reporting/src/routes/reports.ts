@@ -5,7 +5,17 @@ import { todayInChina } from "@shouhu/cn";
 import { AUDIT_HEADER, AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import { hasAnyRole, type Principal, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { addConcernAges, figuresFromCounters, notificationStats, orgUnitName, overviewReport, supervision, totals, trend } from "../data/reports.js";
+import {
+  activityCounts,
+  addConcernAges,
+  figuresFromCounters,
+  notificationStats,
+  orgUnitName,
+  overviewReport,
+  supervision,
+  totals,
+  trend,
+} from "../data/reports.js";
 import { createReportExport, figuresBySchool, reportExportState, reportExportWithFile } from "../data/report-exports.js";
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports, type ExportJobData } from "../jobs/export.js";
@@ -23,6 +33,26 @@ const DrillQuery = z.object({
   month: month.optional(),
 });
 const TrendQuery = z.object({ orgUnit: code.optional(), month: month.optional(), months: z.coerce.number().int().min(1).max(36).default(12) });
+const ActivitiesQuery = z.object({
+  orgUnit: code.optional(),
+  month: month.optional(),
+  months: z.coerce.number().int().min(1, "月数至少为1").max(36, "最多查询36个月").default(12),
+});
+const ActivitiesResponse = z.object({
+  orgUnit: z.string(),
+  from: z.string(),
+  to: z.string(),
+  rows: z.array(
+    z.object({
+      townshipCode: z.string(),
+      townshipName: z.string().nullable(),
+      kind: z.string(),
+      month: z.string(),
+      sessions: z.number(),
+      attendances: z.number(),
+    }),
+  ),
+});
 const SupervisionQuery = z.object({ orgUnit: orgUnitCode(["township"], "督导报告按乡镇出具，应为9位乡镇代码") });
 const ExportBody = z
   .object({
@@ -68,6 +98,24 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       requireReader(principal);
       const orgUnit = scopeOf(principal, request.query.orgUnit);
       return overviewReport(prisma, orgUnit, request.query.month ?? thisMonth(), deps.now());
+    },
+  );
+
+  app.get(
+    "/api/v1/reports/activities",
+    {
+      schema: {
+        tags: ["reports"],
+        summary: "留守儿童之家活动：按乡镇、活动类型、月份统计次数与参加人次",
+        querystring: ActivitiesQuery,
+        response: { 200: ActivitiesResponse },
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      requireReader(principal);
+      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      return activityCounts(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months);
     },
   );
 
