@@ -29,7 +29,11 @@ export type AuditAction =
   | "handover"
   | "transfer-request"
   | "transfer-approve"
-  | "transfer-refuse";
+  | "transfer-refuse"
+  | "attachment-list"
+  | "attachment-read"
+  | "attachment-upload"
+  | "attachment-delete";
 
 export function markAudit(reply: FastifyReply, action: AuditAction, childIds: string[]): void {
   reply.header(AUDIT_HEADER, JSON.stringify({ action, childIds }));
