@@ -30,7 +30,17 @@ const running = (pid: number) => {
 describe.skipIf(!built || !postgresBinDir() || !redisServerBinary())("npm start", () => {
   it("brings the whole system up, and on SIGTERM stops every child before it exits", async () => {
     [pgc, redis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
-    const names = ["GATEWAY_PORT", "REGISTRY_PORT", "PAIRING_PORT", "VISITS_PORT", "HEALTH_PORT", "NOTIFICATIONS_PORT", "REPORTING_PORT", "ISSUER_PORT"];
+    const names = [
+      "GATEWAY_PORT",
+      "REGISTRY_PORT",
+      "PAIRING_PORT",
+      "VISITS_PORT",
+      "HEALTH_PORT",
+      "NOTIFICATIONS_PORT",
+      "REPORTING_PORT",
+      "ISSUER_PORT",
+      "S3_PORT",
+    ];
     const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, String(await freePort())])));
     const start = spawn(process.execPath, ["scripts/start.mjs"], {
       cwd: root,
@@ -59,7 +69,7 @@ describe.skipIf(!built || !postgresBinDir() || !redisServerBinary())("npm start"
       .trim()
       .split("\n")
       .map(Number);
-    expect(pids).toHaveLength(8);
+    expect(pids).toHaveLength(9);
     const ready = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/readyz`);
     expect(ready.status).toBe(200);
 
