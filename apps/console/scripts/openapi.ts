@@ -35,7 +35,15 @@ const prisma = inert<never>("prisma");
 const queue = inert<never>("queue");
 
 const services: Record<string, ServiceApp> = {
-  registry: await buildRegistryApp({ prisma, verifier, logger, imports: { queue }, exports: { queue }, snapshots: { queue } } as never),
+  registry: await buildRegistryApp({
+    prisma,
+    verifier,
+    logger,
+    imports: { queue },
+    exports: { queue },
+    snapshots: { queue },
+    attachments: inert("attachments"),
+  } as never),
   pairing: await buildPairingApp({ prisma, verifier, logger }),
   visits: await buildVisitsApp({ prisma, verifier, logger, scheduleQueue: queue } as never),
   health: await buildHealthApp({ prisma, verifier, logger }),

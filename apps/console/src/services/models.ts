@@ -63,3 +63,5 @@ export type Drilldown = Ok<"/api/v1/reports/drilldown">;
 export type Supervision = Ok<"/api/v1/reports/supervision">;
 export type ReportExport = Ok<"/api/v1/reports/exports/{id}">;
 export type OfficeSettings = Ok<"/api/v1/notifications/offices/{orgUnit}">;
+export type AttachmentList = Ok<"/api/v1/children/{id}/attachments">;
+export type Attachment = AttachmentList["items"][number];

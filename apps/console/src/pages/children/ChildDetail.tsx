@@ -10,6 +10,7 @@ import { useSession } from "../../auth/session";
 import { ChangeHistory } from "./ChangeHistory";
 import { ExitProgramme } from "./ExitProgramme";
 import { VisitHistory } from "../visits/VisitHistory";
+import { ChildAttachments } from "./ChildAttachments";
 // Type-only imports inside: the need-to-know table itself, so 无权查看 is told from 未填写.
 import { childView } from "../../../../../packages/auth/src/need-to-know";
 
@@ -161,6 +162,11 @@ export default function ChildDetail() {
           />
         </>
       ),
+    },
+    {
+      key: "attachments",
+      label: "附件",
+      children: <ChildAttachments childId={id} />,
     },
     {
       key: "pairing",
