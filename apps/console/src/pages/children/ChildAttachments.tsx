@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import { Alert, App, Button, Card, Empty, Flex, Input, Popconfirm, Progress, Select, Space, Spin, Tag, Typography } from "antd";
+import { Alert, App, Button, Card, Empty, Flex, Popconfirm, Progress, Select, Space, Spin, Tag, Typography } from "antd";
 import { CameraOutlined, DeleteOutlined, DownloadOutlined, FileOutlined, FilePdfOutlined, UploadOutlined } from "@ant-design/icons";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, fetchBlob, saveBlob, unwrap } from "../../services/client";
