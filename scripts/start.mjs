@@ -81,7 +81,7 @@ const processes = [
   {
     name: "visits",
     entry: "services/visits/dist/main.js",
-    env: { PORT: env("VISITS_PORT", "3003"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits` },
+    env: { PORT: env("VISITS_PORT", "3003"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits`, ...s3 },
     health: `http://127.0.0.1:${env("VISITS_PORT", "3003")}/readyz`,
   },
   {

@@ -23,7 +23,7 @@ export const services = [
   { name: "gateway", port: 3000, worker: false, queues: [] },
   { name: "registry", port: 3001, worker: true, objectStore: true, queues: ["registry.events", "registry.import", "registry.export"] },
   { name: "pairing", port: 3002, worker: true, queues: ["pairing.events", "pairing.snapshot"] },
-  { name: "visits", port: 3003, worker: true, queues: ["visits.events"] },
+  { name: "visits", port: 3003, worker: true, objectStore: true, queues: ["visits.events"] },
   { name: "health", port: 3004, worker: true, queues: ["health.events", "health.snapshot"] },
   { name: "notifications", port: 3005, worker: true, queues: ["notifications.events", "notifications.deliver"] },
   { name: "reporting", port: 3006, worker: true, queues: ["reporting.events", "reporting.export"] },

@@ -45,7 +45,7 @@ const services: Record<string, ServiceApp> = {
     attachments: inert("attachments"),
   } as never),
   pairing: await buildPairingApp({ prisma, verifier, logger }),
-  visits: await buildVisitsApp({ prisma, verifier, logger, scheduleQueue: queue } as never),
+  visits: await buildVisitsApp({ prisma, verifier, logger, scheduleQueue: queue, attachments: inert("attachments") } as never),
   health: await buildHealthApp({ prisma, verifier, logger }),
   notifications: await buildNotificationsApp({ prisma, verifier, logger, deadLetters: inert("deadLetters") } as never),
   reporting: await buildReportingApp({ prisma, verifier, logger, exports: queue } as never),

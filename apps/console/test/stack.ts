@@ -128,7 +128,8 @@ export async function startStack(options: Partial<Record<Optional, boolean>> = {
   const s3Port = await freePort();
   const s3 = { S3_ENDPOINT: `http://127.0.0.1:${s3Port}`, S3_BUCKET: "shouhu-attachments", S3_ACCESS_KEY: "stack-key", S3_SECRET_KEY: "stack-secret-key" };
   start("packages/dev-s3/dist/main.js", { ...s3, PORT: String(s3Port), DEV_S3_DIR: path.join(dir, "s3") });
-  const registry = start("services/registry/dist/main.js", { ...common, ...s3, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
+  Object.assign(common, s3); // registry (child attachments) and visits (visit photos)
+  const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
   await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
   const dead = "http://127.0.0.1:9";
   const urls = Object.fromEntries(optional.map((name) => [name, dead])) as Record<Optional, string>;

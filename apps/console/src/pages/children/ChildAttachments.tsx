@@ -8,7 +8,7 @@ import { currentAccessToken } from "../../auth/oidc";
 
 type Kind = AttachmentList["kinds"][number];
 
-const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`);
+const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${Number((bytes / 1024 / 1024).toFixed(1))} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`);
 const day = (iso: string) => iso.slice(0, 10);
 
 /**
@@ -105,7 +105,9 @@ export function ChildAttachments({ childId }: { childId: string }) {
       void message.success(`已上传：${file.name}`);
       await queryClient.invalidateQueries({ queryKey: ["attachments", childId] });
     } catch (err) {
-      setError((err as Error).message);
+      // The reason about the file itself (type, size), without the generic "输入有误：file" prefix.
+      const issue = err instanceof ApiError ? err.fieldIssues.find((i) => i.field === "file") : undefined;
+      setError(issue ? `${file.name}：${issue.message}` : (err as Error).message);
     } finally {
       setProgress(null);
     }
