@@ -3,3 +3,4 @@ export { AttachmentStore, THUMBNAIL_SIZE, type OpenedObject, type StoredFile } f
 export { DOCUMENT_TYPES, MB, PHOTO_TYPES, allowedTypes, describeAllowed, expiresAt, type AttachmentPolicy, type FileClass } from "./policy.js";
 export { contentDisposition, safeFileName } from "./names.js";
 export { readUpload, sendObject } from "./http.js";
+export { purgeExpired, type ExpiredRow } from "./retention.js";

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import type { AttachmentStore, StoredFile } from "@shouhu/attachments";
+import { purgeExpired, type AttachmentStore, type StoredFile } from "@shouhu/attachments";
 import type { PrismaClient } from "./db.js";
 
 /** A visit record as far as its photos need it: whose child, where, who made it, the child's helper now. */
@@ -59,20 +59,17 @@ export async function removePhoto(prisma: PrismaClient, id: string, by: string, 
   return count === 1;
 }
 
-/** Retention: objects first, then rows (a failure between leaves rows the next run deletes again). */
+/** Retention: photos past `expires_at` lose their objects, then their rows (@shouhu/attachments `purgeExpired`). */
 export async function purgeExpiredPhotos(prisma: PrismaClient, store: AttachmentStore, now: Date): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const batch = await prisma.visitPhoto.findMany({
-      where: { expiresAt: { lte: now } },
-      take: 500,
-      orderBy: { expiresAt: "asc" },
-      select: { id: true, objectKey: true, thumbnailKey: true },
-    });
-    if (!batch.length) return total;
-    await store.remove(batch.flatMap((p) => (p.thumbnailKey ? [p.objectKey, p.thumbnailKey] : [p.objectKey])));
-    const { count } = await prisma.visitPhoto.deleteMany({ where: { id: { in: batch.map((p) => p.id) } } });
-    total += count;
-    if (batch.length < 500) return total;
-  }
+  return purgeExpired(
+    store,
+    (take) =>
+      prisma.visitPhoto.findMany({
+        where: { expiresAt: { lte: now } },
+        take,
+        orderBy: { expiresAt: "asc" },
+        select: { id: true, objectKey: true, thumbnailKey: true },
+      }),
+    async (ids) => (await prisma.visitPhoto.deleteMany({ where: { id: { in: ids } } })).count,
+  );
 }

@@ -13,7 +13,7 @@ export interface PhotoRoutesDeps {
 }
 
 /** Photos of a home visit: JPEG/PNG/WebP up to 15 MB, kept two years like the child's photos. */
-export const VISIT_PHOTO_POLICY: AttachmentPolicy = { accepts: "photo", maxBytes: 15 * MB, retentionDays: 2 * 365 };
+const VISIT_PHOTO_POLICY: AttachmentPolicy = { accepts: "photo", maxBytes: 15 * MB, retentionDays: 2 * 365 };
 
 const RecordParams = z.object({ id: z.uuid({ message: "走访记录编号格式不正确" }) });
 const PhotoParams = RecordParams.extend({ photoId: z.uuid({ message: "照片编号格式不正确" }) });
