@@ -4,7 +4,7 @@ import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import sharp from "sharp";
-import { ValidationError } from "@shouhu/kit";
+import { ServiceUnavailableError, ValidationError } from "@shouhu/kit";
 import { startTestObjectStore, type TestObjectStore } from "@shouhu/testing";
 import { AttachmentStore, MB, contentDisposition, safeFileName, type AttachmentPolicy } from "../src/index.js";
 
@@ -147,6 +147,18 @@ describe("AttachmentStore against the embedded S3 server", () => {
     const thumb = await sharp(await read(stored.thumbnailKey!)).metadata();
     expect(thumb.format).toBe("webp");
     expect(Math.max(thumb.width, thumb.height)).toBe(320);
+  });
+
+  it("answers 503 when the store is down or refuses the key, and nothing is kept", async () => {
+    const down = new AttachmentStore({ ...server.config, S3_ENDPOINT: "http://127.0.0.1:9" });
+    await expect(down.store(pdfStream(10_000), { prefix: "down", policy: documents })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(down.readiness().check()).rejects.toBeInstanceOf(ServiceUnavailableError);
+    down.close();
+    const wrongKey = new AttachmentStore({ ...server.config, S3_ACCESS_KEY: "someone-else" });
+    await expect(wrongKey.store(pdfStream(10_000), { prefix: "down", policy: documents })).rejects.toBeInstanceOf(ServiceUnavailableError);
+    wrongKey.close();
+    expect(await keysUnder("down")).toEqual([]);
+    await expect(store.open("nowhere/missing")).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it("keeps file names safe for storage and for Content-Disposition", () => {
