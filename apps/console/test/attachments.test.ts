@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import sharp from "sharp";
 import { childBody } from "../../../services/registry/test/harness.js";
-import { axeSerious, canRun, choose, shot, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRun, choose, clickUntil, shot, startStack, type Stack } from "./stack.js";
 
 /**
  * 附件 on a child's page (issue 21.1) through the real gateway, registry and embedded S3 server:
  * a supervisor uploads a consent form and a photo with GPS in its EXIF, sees the thumbnail,
  * downloads under the original name, is refused a program renamed .jpg, deletes; every read is
- * in the audit trail with the child's id. A village director's phone view.
+ * in the audit trail with the child's id. A village director's phone view, and a photo added to a
+ * home visit from the phone's camera (the visits service).
  */
 let stack: Stack;
 let childId: string;
@@ -16,7 +17,7 @@ const pdf = Buffer.concat([Buffer.from("%PDF-1.4\n"), Buffer.alloc(30_000, 0x20)
 
 beforeAll(async () => {
   if (!canRun) return;
-  stack = await startStack();
+  stack = await startStack({ visits: true });
   const res = await stack.api("county.admin", "POST", "/api/v1/children", childBody({ seq: 60, name: "周小雨" }));
   if (res.status !== 201) throw new Error(`register: ${res.status} ${await res.text()}`);
   childId = ((await res.json()) as { id: string }).id;
@@ -83,12 +84,36 @@ describe.skipIf(!canRun)("附件", () => {
     expect(audit.items.map((i) => i.action)).toEqual(expect.arrayContaining(["attachment-upload", "attachment-list", "attachment-read", "attachment-delete"]));
   }, 120_000);
 
-  it("a village director on a phone", async () => {
+  it("a village director on a phone: the child's 附件, and a photo of a home visit", async () => {
+    // The visit, once the visits service has the child (registry → visits event).
+    await stack.until(
+      "visit recorded",
+      async () =>
+        (
+          await stack.api("changling.director", "POST", "/api/v1/visit-records", {
+            childId,
+            kind: "home_visit",
+            date: new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date()),
+            findings: { mood: "开朗" },
+          })
+        ).status,
+      (status) => status === 201,
+    );
     const page = await stack.open("changling.director", `/children/${childId}`, phone);
     await page.getByRole("tab", { name: "附件" }).click();
     await expect.poll(() => page.locator("img[alt='家访.jpg']").count()).toBe(1);
     await expect.poll(() => page.getByRole("button", { name: "拍照上传" }).count()).toBe(1);
     await shot(page, "child-attachments-phone");
+
+    // On a phone the tab strip scrolls: the first tap may only bring 走访 into view.
+    await clickUntil(page.getByRole("tab", { name: "走访" }), page.getByTestId("visit-history"), "家访");
+    await expect.poll(() => page.getByTestId("visit-record").count()).toBe(1);
+    const photo = await sharp({ create: { width: 800, height: 600, channels: 3, background: "#a86" } })
+      .jpeg()
+      .toBuffer();
+    await page.getByTestId("visit-photo-camera").setInputFiles({ name: "走访照片.jpg", mimeType: "image/jpeg", buffer: photo });
+    await expect.poll(() => page.locator("img[alt='走访照片.jpg']").count()).toBe(1);
+    await shot(page, "visit-photos-phone");
     await page.context().close();
-  }, 60_000);
+  }, 90_000);
 });

@@ -65,3 +65,4 @@ export type ReportExport = Ok<"/api/v1/reports/exports/{id}">;
 export type OfficeSettings = Ok<"/api/v1/notifications/offices/{orgUnit}">;
 export type AttachmentList = Ok<"/api/v1/children/{id}/attachments">;
 export type Attachment = AttachmentList["items"][number];
+export type VisitPhoto = Ok<"/api/v1/visit-records/{id}/photos">["items"][number];

@@ -1,71 +1,14 @@
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import { Alert, App, Button, Card, Empty, Flex, Popconfirm, Progress, Select, Space, Spin, Tag, Typography } from "antd";
-import { CameraOutlined, DeleteOutlined, DownloadOutlined, FileOutlined, FilePdfOutlined, UploadOutlined } from "@ant-design/icons";
+import { CameraOutlined, DeleteOutlined, DownloadOutlined, UploadOutlined } from "@ant-design/icons";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, fetchBlob, saveBlob, unwrap } from "../../services/client";
 import type { Attachment, AttachmentList } from "../../services/models";
-import { currentAccessToken } from "../../auth/oidc";
+import { Thumbnail, fileSize as size, uploadFile } from "../../components/Attachments";
 
 type Kind = AttachmentList["kinds"][number];
 
-const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${Number((bytes / 1024 / 1024).toFixed(1))} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`);
 const day = (iso: string) => iso.slice(0, 10);
-
-/**
- * Sends one file as multipart (field `file`) with XMLHttpRequest, whose upload events give
- * the progress fetch does not; the API's error (a zh-CN message naming `file`) comes back
- * as an ApiError like every other call.
- */
-async function uploadFile(childId: string, kind: string, file: File, onProgress: (percent: number) => void): Promise<Attachment> {
-  const token = await currentAccessToken();
-  const body = new FormData();
-  body.append("file", file, file.name);
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api/v1/children/${childId}/attachments?kind=${encodeURIComponent(kind)}`);
-    if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
-    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(Math.round((e.loaded / e.total) * 100));
-    xhr.onerror = () => reject(new ApiError(0, "NETWORK", "网络中断，上传未完成，请重试"));
-    xhr.onload = () => {
-      let json: { error?: { code?: string; message?: string; details?: unknown } } = {};
-      try {
-        json = JSON.parse(xhr.responseText) as typeof json;
-      } catch {
-        /* not JSON */
-      }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(json as Attachment);
-      else reject(new ApiError(xhr.status, json.error?.code ?? String(xhr.status), json.error?.message ?? `上传失败（${xhr.status}）`, json.error?.details));
-    };
-    xhr.send(body);
-  });
-}
-
-/** A photo's thumbnail, fetched with the token (an <img src> would carry none) and shown from a blob URL. */
-function Thumbnail({ attachment }: { attachment: Attachment }) {
-  const thumb = useQuery({
-    queryKey: ["attachment-thumb", attachment.id],
-    enabled: attachment.thumbnailUrl !== null,
-    staleTime: Infinity,
-    queryFn: async () => URL.createObjectURL(await fetchBlob(attachment.thumbnailUrl!)),
-  });
-  useEffect(() => () => void (thumb.data && URL.revokeObjectURL(thumb.data)), [thumb.data]);
-  const box = {
-    width: 72,
-    height: 72,
-    flex: "0 0 72px",
-    borderRadius: 6,
-    background: "#f5f5f5",
-    display: "flex",
-    alignItems: "center",
-    justifyContent: "center",
-  };
-  if (!attachment.thumbnailUrl)
-    return (
-      <div style={box}>{attachment.contentType === "application/pdf" ? <FilePdfOutlined style={{ fontSize: 28, color: "#cf1322" }} /> : <FileOutlined />}</div>
-    );
-  if (!thumb.data) return <div style={box}>{thumb.isError ? <FileOutlined /> : <Spin size="small" />}</div>;
-  return <img src={thumb.data} alt={attachment.fileName} style={{ ...box, objectFit: "cover" }} />;
-}
 
 /**
  * 附件 of a child's file: 监护协议, 困境证明, 知情同意书 and photos. Phone-first: one tap opens
@@ -101,7 +44,9 @@ export function ChildAttachments({ childId }: { childId: string }) {
     }
     setProgress({ name: file.name, percent: 0 });
     try {
-      await uploadFile(childId, chosen.kind, file, (percent) => setProgress({ name: file.name, percent }));
+      await uploadFile(`/api/v1/children/${childId}/attachments?kind=${encodeURIComponent(chosen.kind)}`, file, (percent) =>
+        setProgress({ name: file.name, percent }),
+      );
       void message.success(`已上传：${file.name}`);
       await queryClient.invalidateQueries({ queryKey: ["attachments", childId] });
     } catch (err) {
@@ -178,7 +123,7 @@ export function ChildAttachments({ childId }: { childId: string }) {
           {list.data.items.map((a) => (
             <Card key={a.id} size="small" styles={{ body: { padding: 8 } }} data-testid="attachment">
               <Flex gap={12} align="center">
-                <Thumbnail attachment={a} />
+                <Thumbnail file={a} />
                 <div style={{ flex: 1, minWidth: 0 }}>
                   <Typography.Text strong ellipsis style={{ display: "block" }}>
                     {a.fileName}
