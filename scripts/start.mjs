@@ -15,6 +15,14 @@ const issuerPort = env("ISSUER_PORT", "8081");
 const issuerUrl = env("OIDC_ISSUER_URL", `http://127.0.0.1:${issuerPort}/realms/shouhu`);
 const redisUrl = env("REDIS_URL", "redis://127.0.0.1:6379");
 const pg = env("PG_BASE_URL", "postgresql://root@127.0.0.1:5432");
+// Attachments: the embedded S3 server (packages/dev-s3) stands in for MinIO, objects under .run/s3.
+const s3Port = env("S3_PORT", "9000");
+const s3 = {
+  S3_ENDPOINT: env("S3_ENDPOINT", `http://127.0.0.1:${s3Port}`),
+  S3_BUCKET: env("S3_BUCKET", "shouhu-attachments"),
+  S3_ACCESS_KEY: env("S3_ACCESS_KEY", "shouhu-dev"),
+  S3_SECRET_KEY: env("S3_SECRET_KEY", "shouhu-dev-secret"),
+};
 // The demo users (password Shouhu@2026) live outside the production realm export; this is a dev run.
 const devUsersFile = env("DEV_USERS_FILE", path.join(root, "infra/keycloak/dev/shouhu-users-0.json"));
 
@@ -51,9 +59,17 @@ const processes = [
     health: `${issuerUrl}/.well-known/openid-configuration`,
   },
   {
+    name: "s3",
+    entry: "packages/dev-s3/dist/main.js",
+    env: { PORT: s3Port, DEV_S3_DIR: path.join(root, ".run/s3"), ...s3 },
+    // Any answer will do: every S3 request without a signature is refused (403).
+    health: `${s3.S3_ENDPOINT}/`,
+    anyAnswer: true,
+  },
+  {
     name: "registry",
     entry: "services/registry/dist/main.js",
-    env: { PORT: env("REGISTRY_PORT", "3001"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` },
+    env: { PORT: env("REGISTRY_PORT", "3001"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry`, ...s3 },
     health: `http://127.0.0.1:${env("REGISTRY_PORT", "3001")}/readyz`,
   },
   {
@@ -65,7 +81,7 @@ const processes = [
   {
     name: "visits",
     entry: "services/visits/dist/main.js",
-    env: { PORT: env("VISITS_PORT", "3003"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits` },
+    env: { PORT: env("VISITS_PORT", "3003"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits`, ...s3 },
     health: `http://127.0.0.1:${env("VISITS_PORT", "3003")}/readyz`,
   },
   {
@@ -148,13 +164,13 @@ function stopAll(code) {
   });
 }
 
-async function waitHealthy(name, url, child, timeoutMs = 60_000) {
+async function waitHealthy(name, url, child, timeoutMs = 60_000, anyAnswer = false) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start-up (see its log above)`);
     try {
       const res = await fetch(url);
-      if (res.ok) return;
+      if (res.ok || (anyAnswer && res.status < 500)) return;
     } catch {
       /* not up yet */
     }
@@ -206,7 +222,7 @@ for (const p of processes) {
     }
   });
   try {
-    await waitHealthy(p.name, p.health, child);
+    await waitHealthy(p.name, p.health, child, undefined, p.anyAnswer);
     console.log(`[start] ${p.name} is up`);
   } catch (err) {
     console.error(`[start] ${err.message}`);
@@ -227,6 +243,7 @@ if (!stopping) {
   reporting http://127.0.0.1:${env("REPORTING_PORT", "3006")}
   activities http://127.0.0.1:${env("ACTIVITIES_PORT", "3007")}
   issuer    ${issuerUrl}
+  s3        ${s3.S3_ENDPOINT}   (attachments; objects in .run/s3)
   demo users: county.admin, changling.supervisor, changling.director, changling.doctor, county.inspector … password Shouhu@2026
   Ctrl-C stops everything.`);
 }

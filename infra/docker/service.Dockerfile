@@ -20,6 +20,8 @@ COPY packages/testing/package.json packages/testing/
 COPY packages/cn/package.json packages/cn/
 COPY packages/spreadsheet/package.json packages/spreadsheet/
 COPY packages/runtime/package.json packages/runtime/
+COPY packages/attachments/package.json packages/attachments/
+COPY packages/dev-s3/package.json packages/dev-s3/
 COPY services/gateway/package.json services/gateway/
 COPY services/registry/package.json services/registry/
 COPY services/pairing/package.json services/pairing/

@@ -21,9 +21,9 @@ const IMAGE = "registry.example.gov.cn/shouhu";
 /** Each service, its port, and the queues its worker drains (what KEDA scales it on). */
 export const services = [
   { name: "gateway", port: 3000, worker: false, queues: [] },
-  { name: "registry", port: 3001, worker: true, queues: ["registry.events", "registry.import", "registry.export"] },
+  { name: "registry", port: 3001, worker: true, objectStore: true, queues: ["registry.events", "registry.import", "registry.export"] },
   { name: "pairing", port: 3002, worker: true, queues: ["pairing.events", "pairing.snapshot"] },
-  { name: "visits", port: 3003, worker: true, queues: ["visits.events"] },
+  { name: "visits", port: 3003, worker: true, objectStore: true, queues: ["visits.events"] },
   { name: "health", port: 3004, worker: true, queues: ["health.events", "health.snapshot"] },
   { name: "notifications", port: 3005, worker: true, queues: ["notifications.events", "notifications.deliver"] },
   { name: "reporting", port: 3006, worker: true, queues: ["reporting.events", "reporting.export"] },
@@ -44,6 +44,13 @@ function deployment(svc, role) {
   // The gateway journals audited responses before they leave (AUDIT_JOURNAL_DIR): on an emptyDir,
   // which outlives a crashed container (the restart replays it) but not the pod; a pod that is
   // deleted writes its journal out during its graceful shutdown.
+  // Attachments (packages/attachments): the bucket's address in shouhu-common, the service's key in a Secret.
+  if (svc.objectStore) {
+    env.push(
+      { name: "S3_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "shouhu-object-store", key: "access-key" } } },
+      { name: "S3_SECRET_KEY", valueFrom: { secretKeyRef: { name: "shouhu-object-store", key: "secret-key" } } },
+    );
+  }
   const mounts = [{ name: "tmp", mountPath: "/tmp" }];
   const volumes = [{ name: "tmp", emptyDir: {} }];
   if (svc.name === "gateway") {
@@ -179,9 +186,11 @@ const policies = [
     kind: "NetworkPolicy",
     metadata: { name: "data-stores-from-services" },
     spec: {
-      podSelector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["postgresql", "redis"] }] },
+      podSelector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["postgresql", "redis", "minio"] }] },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "shouhu" } } }], ports: [{ port: 5432 }, { port: 6379 }] }],
+      ingress: [
+        { from: [{ podSelector: { matchLabels: { "app.kubernetes.io/part-of": "shouhu" } } }], ports: [{ port: 5432 }, { port: 6379 }, { port: 9000 }] },
+      ],
     },
   },
 ];
@@ -197,6 +206,9 @@ const common = {
     OIDC_ISSUER_URL: "https://sso.example.gov.cn/realms/shouhu",
     OIDC_AUDIENCE: "shouhu-api",
     REDIS_ADDRESS: "redis:6379",
+    S3_ENDPOINT: "http://minio:9000",
+    S3_BUCKET: "shouhu-attachments",
+    S3_FORCE_PATH_STYLE: "true",
   },
 };
 

@@ -41,6 +41,7 @@ describe("docker-compose.yml", () => {
       "health-api",
       "health-worker",
       "keycloak",
+      "minio",
       "notifications-api",
       "notifications-worker",
       "pairing-api",
@@ -132,6 +133,28 @@ describe("docker-compose.yml", () => {
       expect(gw.environment[`${svc.toUpperCase()}_URL`], svc).toBe(`http://${svc}-api:${port}`);
       expect(gw.depends_on[`${svc}-api`], svc).toEqual({ condition: "service_healthy" });
     }
+  });
+
+  it("keeps attachments in MinIO: bucket and the services' own key (that bucket only) made at start, registry and visits pointed at it", () => {
+    const minio = compose.services.minio;
+    expect(minio.ports).toBeUndefined();
+    expect(Object.keys(compose.volumes ?? {})).toContain("minio-data");
+    const start = read("infra/minio/start.sh");
+    expect(start).toContain('mc mb --ignore-existing "local/$S3_BUCKET"');
+    expect(start).toContain('mc admin user add local "$S3_ACCESS_KEY" "$S3_SECRET_KEY"');
+    const policy = JSON.parse(read("infra/minio/attachments-policy.json")) as { Statement: { Resource: string[] }[] };
+    for (const st of policy.Statement) for (const r of st.Resource) expect(r).toMatch(/^arn:aws:s3:::shouhu-attachments(\/\*)?$/);
+    for (const svc of ["registry-api", "registry-worker", "visits-api", "visits-worker"]) {
+      const env = compose.services[svc].environment;
+      expect(env, svc).toMatchObject({
+        S3_ENDPOINT: "http://minio:9000",
+        S3_BUCKET: "shouhu-attachments",
+        S3_ACCESS_KEY: "shouhu-attachments",
+        S3_FORCE_PATH_STYLE: "true",
+      });
+      expect(env.S3_SECRET_KEY, svc).toBe(minio.environment.S3_SECRET_KEY);
+    }
+    for (const svc of ["registry-api", "visits-api"]) expect(compose.services[svc].depends_on.minio, svc).toEqual({ condition: "service_healthy" });
   });
 
   it("keeps the gateway's audit journal on a named volume, so a recreated container replays what was not yet written", () => {

@@ -40,6 +40,7 @@ describe.skipIf(!built || !postgresBinDir() || !redisServerBinary())("npm start"
       "REPORTING_PORT",
       "ACTIVITIES_PORT",
       "ISSUER_PORT",
+      "S3_PORT",
     ];
     const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, String(await freePort())])));
     const start = spawn(process.execPath, ["scripts/start.mjs"], {
@@ -69,7 +70,7 @@ describe.skipIf(!built || !postgresBinDir() || !redisServerBinary())("npm start"
       .trim()
       .split("\n")
       .map(Number);
-    expect(pids).toHaveLength(9);
+    expect(pids).toHaveLength(10);
     const ready = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/readyz`);
     expect(ready.status).toBe(200);
 

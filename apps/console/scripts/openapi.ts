@@ -36,9 +36,17 @@ const prisma = inert<never>("prisma");
 const queue = inert<never>("queue");
 
 const services: Record<string, ServiceApp> = {
-  registry: await buildRegistryApp({ prisma, verifier, logger, imports: { queue }, exports: { queue }, snapshots: { queue } } as never),
+  registry: await buildRegistryApp({
+    prisma,
+    verifier,
+    logger,
+    imports: { queue },
+    exports: { queue },
+    snapshots: { queue },
+    attachments: inert("attachments"),
+  } as never),
   pairing: await buildPairingApp({ prisma, verifier, logger }),
-  visits: await buildVisitsApp({ prisma, verifier, logger, scheduleQueue: queue } as never),
+  visits: await buildVisitsApp({ prisma, verifier, logger, scheduleQueue: queue, attachments: inert("attachments") } as never),
   health: await buildHealthApp({ prisma, verifier, logger }),
   notifications: await buildNotificationsApp({ prisma, verifier, logger, deadLetters: inert("deadLetters") } as never),
   reporting: await buildReportingApp({ prisma, verifier, logger, exports: queue } as never),

@@ -27,9 +27,13 @@ import {
 export const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const shots = path.join(root, "docs/screenshots");
 const chromiumPath = "/usr/bin/chromium";
-const built = ["services/gateway/dist/main.js", "services/registry/dist/main.js", "packages/dev-issuer/dist/main.js", "apps/console/dist/index.html"].every(
-  (f) => existsSync(path.join(root, f)),
-);
+const built = [
+  "services/gateway/dist/main.js",
+  "services/registry/dist/main.js",
+  "packages/dev-issuer/dist/main.js",
+  "packages/dev-s3/dist/main.js",
+  "apps/console/dist/index.html",
+].every((f) => existsSync(path.join(root, f)));
 export const canRun = Boolean(built && existsSync(chromiumPath) && postgresBinDir() && redisServerBinary());
 /** The stack with the notifications service too (the inbox). */
 export const canRunWithNotifications = canRun && existsSync(path.join(root, "services/notifications/dist/main.js"));
@@ -121,6 +125,11 @@ export async function startStack(options: Partial<Record<Optional, boolean>> = {
     DEV_ISSUER_USERS_STORE: path.join(dir, "users.json"),
   });
   await waitOk(`${issuerUrl}/.well-known/openid-configuration`, issuer);
+  // Attachments: the embedded S3 server on a free port, objects in the stack's temp dir.
+  const s3Port = await freePort();
+  const s3 = { S3_ENDPOINT: `http://127.0.0.1:${s3Port}`, S3_BUCKET: "shouhu-attachments", S3_ACCESS_KEY: "stack-key", S3_SECRET_KEY: "stack-secret-key" };
+  start("packages/dev-s3/dist/main.js", { ...s3, PORT: String(s3Port), DEV_S3_DIR: path.join(dir, "s3") });
+  Object.assign(common, s3); // registry (child attachments) and visits (visit photos)
   const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
   await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
   const dead = "http://127.0.0.1:9";

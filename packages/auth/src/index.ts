@@ -2,6 +2,10 @@ export { createTokenVerifier, AuthUnavailableError, type TokenVerifier, type Ver
 export { actorOf, hasAnyRole, operationalRoles, requireRole, tokenClaims, rolesFromClaims, principalFromClaims, type Principal } from "./principal.js";
 export { withinJurisdiction, assertWithinJurisdiction, scopeOf } from "./jurisdiction.js";
 export {
+  ATTACHMENT_ACCESS,
+  CHILD_ATTACHMENT_KINDS,
+  attachmentKindsSeen,
+  type ChildAttachmentKind,
   CHILD_FIELDS,
   NEED_TO_KNOW,
   RECORD_ACCESS,

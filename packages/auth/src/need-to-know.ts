@@ -174,3 +174,29 @@ export function applyLevel(level: Resolved, value: string | null, kind: "idNumbe
   // Text has no masked form: masked or region means withheld.
   return null;
 }
+
+/**
+ * The kinds of evidence kept in a child's file, and who sees each (DESIGN.md need-to-know,
+ * "attachments"). Guardianship agreements and proofs of difficulty name the guardian, the
+ * family's situation and often ID numbers and income: as sensitive as guardian details and
+ * family notes, so a teacher sees them only as the child's helper and health workers and
+ * inspectors not at all. Consent forms are what a check-up needs, so health workers see
+ * them. Photos show the child and the home: the case workers, the federation and the
+ * child's helper. Seeing a kind is also what lets a caller upload it.
+ */
+export const CHILD_ATTACHMENT_KINDS = ["guardianship-agreement", "hardship-proof", "consent-form", "photo"] as const;
+export type ChildAttachmentKind = (typeof CHILD_ATTACHMENT_KINDS)[number];
+
+export const ATTACHMENT_ACCESS: Record<ChildAttachmentKind, Record<Role, "full" | "paired" | "none">> = {
+  "guardianship-agreement": { ...caseWorker, "federation-officer": "full", teacher: "paired", "health-worker": "none", inspector: "none" },
+  "hardship-proof": { ...caseWorker, "federation-officer": "full", teacher: "paired", "health-worker": "none", inspector: "none" },
+  "consent-form": { ...caseWorker, "federation-officer": "full", teacher: "paired", "health-worker": "full", inspector: "none" },
+  photo: { ...caseWorker, "federation-officer": "full", teacher: "paired", "health-worker": "none", inspector: "none" },
+};
+
+/** The attachment kinds of a child's file this caller sees (and may add), given whether they are its current helper. */
+export function attachmentKindsSeen(principal: Pick<Principal, "roles">, relation: { paired?: boolean } = {}): ChildAttachmentKind[] {
+  return CHILD_ATTACHMENT_KINDS.filter((kind) =>
+    principal.roles.some((role) => resolveLevel(ATTACHMENT_ACCESS[kind][role], relation.paired ?? false) === "full"),
+  );
+}

@@ -32,7 +32,11 @@ export type AuditAction =
   | "transfer-refuse"
   | "growth"
   | "growth-add"
-  | "growth-remove";
+  | "growth-remove"
+  | "attachment-list"
+  | "attachment-read"
+  | "attachment-upload"
+  | "attachment-delete";
 
 export function markAudit(reply: FastifyReply, action: AuditAction, childIds: string[]): void {
   reply.header(AUDIT_HEADER, JSON.stringify({ action, childIds }));

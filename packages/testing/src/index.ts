@@ -5,3 +5,4 @@ export { childSnapshot, teacherHelper, mentorPairing, pairingStartedData, pairin
 export { freePort, postgresBinDir, redisServerBinary, startScratchPostgres, startScratchRedis, type ScratchPostgres, type ScratchRedis } from "./scratch.js";
 export { handMadeXlsx, sheetRows, sheetXml, zip } from "./xlsx.js";
 export { places, roleCases, roleHeaders, stableSub, type Place, type RoleCase } from "./need-to-know.js";
+export { startTestObjectStore, type TestObjectStore } from "./object-store.js";

@@ -10,6 +10,8 @@ import { registerSnapshotRoutes } from "./routes/snapshots.js";
 import { registerSchoolYearRoutes } from "./routes/school-year.js";
 import { registerTransferRoutes } from "./routes/transfers.js";
 import { registerGrowthRoutes } from "./routes/growth.js";
+import { registerAttachmentRoutes } from "./routes/attachments.js";
+import type { AttachmentStore } from "@shouhu/attachments";
 import type { Queue } from "bullmq";
 import type pg from "pg";
 
@@ -29,6 +31,8 @@ export interface RegistryAppDeps {
   exportTtlMs?: number;
   /** The schedule queue, where snapshot publishing runs as a background job. */
   snapshots: { queue: Queue };
+  /** Where a child's evidence files live (S3 API); without it the attachment routes are not served (tests that need none). */
+  attachments?: AttachmentStore;
 }
 
 export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceApp> {
@@ -55,5 +59,6 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   registerSnapshotRoutes(app, deps.snapshots);
   registerSchoolYearRoutes(app, deps.prisma);
   registerTransferRoutes(app, deps.prisma, now);
+  if (deps.attachments) registerAttachmentRoutes(app, { prisma: deps.prisma, pool: deps.pool, store: deps.attachments, now });
   return app;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { serviceConfigSchema } from "@shouhu/kit";
+import { objectStoreConfigFields } from "@shouhu/attachments";
 
 export const registryConfigSchema = serviceConfigSchema({ port: 3001, database: "shouhu_registry" }).extend({
   /** Load the demo county's org units and schools at start (development and demos). */
@@ -11,4 +12,6 @@ export const registryConfigSchema = serviceConfigSchema({ port: 3001, database: 
   AGE_OUT_CRON: z.string().default("15 1 * * *"),
   /** How long an export file may be downloaded; then a scheduled job deletes it (file and record). */
   EXPORT_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
+  /** The object store holding children's attachments (S3 API: MinIO, or packages/dev-s3 in development). */
+  ...objectStoreConfigFields,
 });

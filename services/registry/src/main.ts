@@ -9,6 +9,7 @@ import { SNAPSHOT_JOB, publishOrgUnits } from "./jobs/snapshot.js";
 import { buildRegistryApp } from "./app.js";
 import { registryEventHandlers } from "./events/pairing-events.js";
 import { createRegistryQueues, startRegistryWorkers } from "./jobs/workers.js";
+import { AttachmentStore } from "@shouhu/attachments";
 
 await runService({
   name: "registry",
@@ -26,6 +27,10 @@ await runService({
     own(queues.imports);
     own(queues.exports);
     own(queues.schedule);
+    const attachments = new AttachmentStore(config);
+    // MinIO's init container makes the bucket in docker-compose; the embedded server at start. A store
+    // that is down now is not fatal: uploads and downloads answer 503 until it is back.
+    await attachments.ensureBucket().catch((err: unknown) => logger.warn({ err }, "object store not reachable at start"));
     return {
       api: (verifier) => {
         // Its own pool, so child reads never queue behind import COPYs on the workers' pool;
@@ -41,6 +46,7 @@ await runService({
           imports: { queue: queues.imports },
           exports: { queue: queues.exports },
           snapshots: { queue: queues.schedule },
+          attachments,
           exportTtlMs: config.EXPORT_TTL_HOURS * 3600_000,
         });
       },
@@ -60,6 +66,7 @@ await runService({
           logger,
           ageOutCron: config.AGE_OUT_CRON,
           exportTtlMs: config.EXPORT_TTL_HOURS * 3600_000,
+          attachments,
         }),
     };
   },

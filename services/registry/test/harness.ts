@@ -4,7 +4,8 @@ import pg from "pg";
 import { createLogger, type ServiceApp } from "@shouhu/kit";
 import { createTokenVerifier } from "@shouhu/auth";
 import type { IssuerApp } from "@shouhu/dev-issuer";
-import { createTestDatabase, startTestIssuer, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { createTestDatabase, startTestIssuer, startTestObjectStore, testPrefix, type TestDatabase, type TestIssuer } from "@shouhu/testing";
+import { AttachmentStore } from "@shouhu/attachments";
 import { serviceTest } from "@shouhu/testing/vitest";
 import { createPrisma, type PrismaClient } from "../src/data/db.js";
 import { seedDemoOrg } from "../src/seed/demo-org.js";
@@ -23,6 +24,8 @@ export interface Harness {
   prefix: string;
   queues: { imports: Queue; exports: Queue; schedule: Queue };
   clock: { now: Date };
+  /** Only on `registryWithAttachmentsTest`: the store, on the embedded S3 server. */
+  attachments?: AttachmentStore;
   token(username: string): Promise<string>;
   as(username: string): Promise<{ authorization: string }>;
   close(): Promise<void>;
@@ -34,7 +37,17 @@ export interface Harness {
  * queue prefix (a file's fixtures, or `startRegistry`'s own). `close()` closes what it
  * opened (app, queues, clients), not the database or the issuer.
  */
-async function buildRegistry({ db, issuer, prefix }: { db: TestDatabase; issuer: TestIssuer; prefix: string }): Promise<Harness> {
+async function buildRegistry({
+  db,
+  issuer,
+  prefix,
+  attachments,
+}: {
+  db: TestDatabase;
+  issuer: TestIssuer;
+  prefix: string;
+  attachments?: AttachmentStore;
+}): Promise<Harness> {
   const prisma = createPrisma(db.url);
   await seedDemoOrg(prisma);
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
@@ -57,6 +70,7 @@ async function buildRegistry({ db, issuer, prefix }: { db: TestDatabase; issuer:
     imports: { queue: queues.imports },
     exports: { queue: queues.exports },
     snapshots: { queue: queues.schedule },
+    ...(attachments ? { attachments } : {}),
   });
   await app.ready();
 
@@ -70,6 +84,7 @@ async function buildRegistry({ db, issuer, prefix }: { db: TestDatabase; issuer:
     prefix,
     queues,
     clock,
+    ...(attachments ? { attachments } : {}),
     token: issuer.token,
     as: issuer.as,
     async close() {
@@ -93,6 +108,21 @@ export const registryTest = (label: string) =>
   serviceTest(label, migrationsDir).extend("registry", { scope: "file" }, async ({ db, issuer, prefix }, { onCleanup }) => {
     const registry = await buildRegistry({ db, issuer, prefix });
     onCleanup(() => registry.close());
+    return registry;
+  });
+
+/** `registryTest` with the attachment routes, on an embedded S3 server of the file's own. */
+export const registryWithAttachmentsTest = (label: string) =>
+  serviceTest(label, migrationsDir).extend("registry", { scope: "file" }, async ({ db, issuer, prefix }, { onCleanup }) => {
+    const s3 = await startTestObjectStore();
+    const store = new AttachmentStore(s3.config);
+    await store.ensureBucket();
+    const registry = await buildRegistry({ db, issuer, prefix, attachments: store });
+    onCleanup(async () => {
+      await registry.close();
+      store.close();
+      await s3.close();
+    });
     return registry;
   });
 

@@ -7,6 +7,9 @@ import { registerItemRoutes } from "./routes/items.js";
 import { registerConcernRoutes } from "./routes/concerns.js";
 import { registerRuleRoutes, registerSnapshotRoute } from "./routes/rules.js";
 import type { Queue } from "bullmq";
+import fastifyMultipart from "@fastify/multipart";
+import type { AttachmentStore } from "@shouhu/attachments";
+import { registerPhotoRoutes } from "./routes/photos.js";
 
 export interface VisitsAppDeps {
   prisma: PrismaClient;
@@ -19,6 +22,8 @@ export interface VisitsAppDeps {
   backdateDays?: number;
   /** The schedule queue, where snapshot publishing runs as a background job. */
   scheduleQueue: Queue;
+  /** Where visit photos live (S3 API); without it the photo routes are not served (tests that need none). */
+  attachments?: AttachmentStore;
 }
 
 export async function buildVisitsApp(deps: VisitsAppDeps): Promise<ServiceApp> {
@@ -38,5 +43,9 @@ export async function buildVisitsApp(deps: VisitsAppDeps): Promise<ServiceApp> {
   registerConcernRoutes(app, { prisma: deps.prisma, now });
   registerRuleRoutes(app, deps.prisma, now);
   registerSnapshotRoute(app, deps.scheduleQueue);
+  if (deps.attachments) {
+    await app.register(fastifyMultipart, { limits: { files: 1, fields: 5 } });
+    registerPhotoRoutes(app, { prisma: deps.prisma, store: deps.attachments, now });
+  }
   return app;
 }

@@ -9,6 +9,7 @@ import { buildVisitsApp } from "./app.js";
 import { inChildBatch, visitEventHandlers } from "./events/handlers.js";
 import { startScanWorker } from "./jobs/scan-worker.js";
 import { SNAPSHOT_JOB } from "./data/snapshot.js";
+import { AttachmentStore } from "@shouhu/attachments";
 
 await runService({
   name: "visits",
@@ -20,8 +21,12 @@ await runService({
     const scheduleQueue = own(createJobQueue(jobQueues.visitsSchedule, producerRedis, config.QUEUE_PREFIX));
     // The consumer's handlers are raw SQL: plain pg transactions (as in reporting and notifications), a batch's child events applied together.
     const consumerPool = own(createPgPool(config.DATABASE_URL, { max: 2 }));
+    // Visit photos; the bucket is made by MinIO's start script or the embedded server. A store that is
+    // down answers 503 on the photo routes only.
+    const attachments = new AttachmentStore(config);
     return {
-      api: (verifier) => buildVisitsApp({ prisma, verifier, logger, instrumentation, readiness, backdateDays: config.BACKDATE_DAYS, scheduleQueue }),
+      api: (verifier) =>
+        buildVisitsApp({ prisma, verifier, logger, instrumentation, readiness, backdateDays: config.BACKDATE_DAYS, scheduleQueue, attachments }),
       consumer: {
         handlers: visitEventHandlers(undefined, {
           requestSnapshot: (runId, county) => scheduleQueue.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }),
@@ -37,6 +42,7 @@ await runService({
           cron: config.SCAN_CRON,
           concernEscalationDays: config.CONCERN_ESCALATION_DAYS,
           logger,
+          attachments,
         }),
       ],
     };

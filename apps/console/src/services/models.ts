@@ -72,3 +72,6 @@ export type SiteOptions = Ok<"/api/v1/sites/options">;
 export type SafetyCampaign = Ok<"/api/v1/safety-campaigns">["items"][number];
 export type SafetyProgress = Ok<"/api/v1/safety-campaigns/{id}">;
 export type ActivityCounts = Ok<"/api/v1/reports/activities">;
+export type AttachmentList = Ok<"/api/v1/children/{id}/attachments">;
+export type Attachment = AttachmentList["items"][number];
+export type VisitPhoto = Ok<"/api/v1/visit-records/{id}/photos">["items"][number];

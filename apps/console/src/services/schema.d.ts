@@ -2917,6 +2917,280 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/children/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童档案附件列表（按查看权限筛选；?deleted=true 含已删除的记录） */
+        get: {
+            parameters: {
+                query?: {
+                    deleted?: "true" | "false";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            childId: string;
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                childId: string;
+                                /** @enum {string} */
+                                kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                                kindLabel: string;
+                                fileName: string;
+                                contentType: string;
+                                size: number;
+                                note: string | null;
+                                uploadedBy: {
+                                    id: string;
+                                    name: string | null;
+                                };
+                                createdAt: string;
+                                expiresAt: string;
+                                fileUrl: string;
+                                thumbnailUrl: string | null;
+                                deleted: {
+                                    at: string;
+                                    by: string | null;
+                                    reason: string | null;
+                                } | null;
+                            }[];
+                            kinds: {
+                                /** @enum {string} */
+                                kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                                label: string;
+                                /** @enum {string} */
+                                accepts: "photo" | "document";
+                                maxBytes: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 上传儿童档案附件（监护协议、困境证明、知情同意书、照片）
+         * @description multipart/form-data，字段 file；?kind= 附件类别，?note= 备注。按文件内容识别类型：照片只收 JPEG/PNG/WebP，文件收 PDF 或图片；照片去除 EXIF 和 GPS 并生成缩略图。超过大小上限或类型不符返回 400（字段 file），不保存任何内容。
+         */
+        post: {
+            parameters: {
+                query: {
+                    kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                    note?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            childId: string;
+                            /** @enum {string} */
+                            kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                            kindLabel: string;
+                            fileName: string;
+                            contentType: string;
+                            size: number;
+                            note: string | null;
+                            uploadedBy: {
+                                id: string;
+                                name: string | null;
+                            };
+                            createdAt: string;
+                            expiresAt: string;
+                            fileUrl: string;
+                            thumbnailUrl: string | null;
+                            deleted: {
+                                at: string;
+                                by: string | null;
+                                reason: string | null;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/attachments/{attachmentId}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载附件（支持 Range） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    attachmentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/attachments/{attachmentId}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 照片缩略图 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    attachmentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除附件（保留删除记录，保留期满后清除） */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    attachmentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            childId: string;
+                            /** @enum {string} */
+                            kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                            kindLabel: string;
+                            fileName: string;
+                            contentType: string;
+                            size: number;
+                            note: string | null;
+                            uploadedBy: {
+                                id: string;
+                                name: string | null;
+                            };
+                            createdAt: string;
+                            expiresAt: string;
+                            fileUrl: string;
+                            thumbnailUrl: string | null;
+                            deleted: {
+                                at: string;
+                                by: string | null;
+                                reason: string | null;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/helpers": {
         parameters: {
             query?: never;
@@ -5266,6 +5540,224 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-records/{id}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 走访照片列表 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                recordId: string;
+                                /** Format: uuid */
+                                childId: string;
+                                fileName: string;
+                                contentType: string;
+                                size: number;
+                                uploadedBy: {
+                                    id: string;
+                                    name: string | null;
+                                };
+                                createdAt: string;
+                                expiresAt: string;
+                                fileUrl: string;
+                                thumbnailUrl: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 上传走访照片
+         * @description multipart/form-data，字段 file；按文件内容识别，只收 JPEG/PNG/WebP，不超过 15 MB；去除 EXIF 和 GPS 并生成缩略图。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            recordId: string;
+                            /** Format: uuid */
+                            childId: string;
+                            fileName: string;
+                            contentType: string;
+                            size: number;
+                            uploadedBy: {
+                                id: string;
+                                name: string | null;
+                            };
+                            createdAt: string;
+                            expiresAt: string;
+                            fileUrl: string;
+                            thumbnailUrl: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-records/{id}/photos/{photoId}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载走访照片 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    photoId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-records/{id}/photos/{photoId}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 走访照片缩略图 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    photoId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-records/{id}/photos/{photoId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除走访照片（保留删除记录） */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    photoId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

@@ -76,13 +76,17 @@ async function childIdsPairedToCaller(prisma: PrismaClient, principal: Principal
  * The child and the caller's view of it (need-to-know). The pairing is looked up only
  * for roles whose view depends on it (teachers); every other read stays one statement.
  */
-export async function getVisibleChildAndView(db: ChildReadDb, principal: Principal, id: string): Promise<{ child: ChildRecord; view: ChildView }> {
+export async function getVisibleChildAndView(
+  db: ChildReadDb,
+  principal: Principal,
+  id: string,
+): Promise<{ child: ChildRecord; view: ChildView; paired: boolean }> {
   const child = await readChild(db, id);
   if (!child) throw new NotFoundError("儿童档案", id);
   const lookup = needsPairing(principal) || isTeacherOnly(principal);
   const paired = lookup ? await pairedTo(db, id, principal.username) : false;
   if (!canSee(principal, child, paired)) throw new NotFoundError("儿童档案", id);
-  return { child, view: childView(principal, { paired }) };
+  return { child, view: childView(principal, { paired }), paired };
 }
 
 export async function listChildren(

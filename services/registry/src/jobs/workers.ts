@@ -16,6 +16,8 @@ import { confirmJobId, enqueueConfirm, reimportConfirmHandler, reimportConfirmJo
 import { abandonConfirm } from "../data/reimport.js";
 import { runReimportPreview } from "./reimport-preview.js";
 import { PURGE_EXPORTS_JOB, purgeExpiredExports, runExport, type WriteRegister } from "./export-register.js";
+import { PURGE_ATTACHMENTS_JOB, purgeExpiredAttachments } from "./purge-attachments.js";
+import type { AttachmentStore } from "@shouhu/attachments";
 
 export interface RegistryQueues {
   imports: Queue;
@@ -45,6 +47,8 @@ export interface WorkerDeps {
   /** Parse imports on this thread with this parser (tests); by default they parse in a worker thread. */
   parse?: ParseRegister;
   write?: WriteRegister;
+  /** The object store; with it, attachments past their retention are deleted hourly. */
+  attachments?: AttachmentStore;
 }
 
 const SWEEP_EVERY_MS = 5 * 60_000;
@@ -143,6 +147,10 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
         logger.info({ deleted: await purgeExpiredExports(prisma, now(), deps.exportTtlMs) }, "expired exports deleted");
         return;
       }
+      if (job.name === PURGE_ATTACHMENTS_JOB && deps.attachments) {
+        logger.info({ deleted: await purgeExpiredAttachments(prisma, deps.attachments, now()) }, "expired attachments deleted");
+        return;
+      }
       if (job.name !== AGE_OUT_JOB) throw new Error(`no handler for scheduled job ${job.name}`);
       const result = await ageOutChildren(prisma, todayInChina(now()));
       logger.info(result, "age-out finished");
@@ -152,6 +160,8 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
   await upsertDailySchedule(deps.queues.schedule, AGE_OUT_JOB, deps.ageOutCron, { name: AGE_OUT_JOB, data: {} });
   // Hourly: an export is gone within an hour of its 24 hours.
   await upsertDailySchedule(deps.queues.schedule, PURGE_EXPORTS_JOB, "7 * * * *", { name: PURGE_EXPORTS_JOB, data: {} });
+  // Hourly: attachments past their retention (object, thumbnail, row).
+  if (deps.attachments) await upsertDailySchedule(deps.queues.schedule, PURGE_ATTACHMENTS_JOB, "17 * * * *", { name: PURGE_ATTACHMENTS_JOB, data: {} });
 
   await sweepImports(prisma, deps.queues.imports);
   const sweep = setInterval(() => {

@@ -6,6 +6,8 @@ import { createJobWorker, upsertDailySchedule } from "@shouhu/messaging";
 import type { PrismaClient } from "../data/db.js";
 import { SCAN_JOB, dailyScan } from "../data/scan.js";
 import { SNAPSHOT_JOB, publishVisitsSnapshot } from "../data/snapshot.js";
+import { purgeExpiredPhotos } from "../data/photos.js";
+import type { AttachmentStore } from "@shouhu/attachments";
 
 /** The daily scan as a BullMQ job scheduler (one schedule however many workers upsert it); snapshot publishing runs here too. */
 export async function startScanWorker(deps: {
@@ -17,6 +19,8 @@ export async function startScanWorker(deps: {
   concernEscalationDays: number;
   logger: Logger;
   now?: () => Date;
+  /** With it, the daily scan also deletes visit photos past their retention. */
+  attachments?: AttachmentStore;
 }): Promise<{ name: string; close: () => Promise<unknown> }> {
   const now = deps.now ?? (() => new Date());
   const worker = createJobWorker(
@@ -33,6 +37,7 @@ export async function startScanWorker(deps: {
         onBatch: async (stage, claimed) => job.updateProgress({ stage, items: (done += claimed) }),
       });
       deps.logger.info(result, "daily visit scan finished");
+      if (deps.attachments) deps.logger.info({ deleted: await purgeExpiredPhotos(deps.prisma, deps.attachments, now()) }, "expired visit photos deleted");
       return result;
     },
     { connection: deps.connection, prefix: deps.prefix, logger: deps.logger, concurrency: 1 },

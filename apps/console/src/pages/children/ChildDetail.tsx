@@ -11,6 +11,7 @@ import { GrowthFile } from "./GrowthFile";
 import { ChangeHistory } from "./ChangeHistory";
 import { ExitProgramme } from "./ExitProgramme";
 import { VisitHistory } from "../visits/VisitHistory";
+import { ChildAttachments } from "./ChildAttachments";
 // Type-only imports inside: the need-to-know table itself, so 无权查看 is told from 未填写.
 import { childView } from "../../../../../packages/auth/src/need-to-know";
 
@@ -164,6 +165,11 @@ export default function ChildDetail() {
           />
         </>
       ),
+    },
+    {
+      key: "attachments",
+      label: "附件",
+      children: <ChildAttachments childId={id} />,
     },
     {
       key: "pairing",

@@ -8,6 +8,7 @@ import { label } from "../../services/labels";
 import { OFFLINE_CHANGED, offlineStoreExists } from "../../offline/store";
 import { useOnline } from "../../offline/online";
 import type { QueuedRecord } from "../../offline/db";
+import { VisitPhotos } from "./VisitPhotos";
 
 const findingLabels: [keyof NonNullable<VisitRecord["findings"]>, string][] = [
   ["metWith", "见到"],
@@ -98,6 +99,8 @@ export function VisitHistory({ childId }: { childId: string }) {
                     {r.followUpNote}
                   </div>
                 )}
+                {/* Photos are narrative: not for the summary view (inspectors), which has no findings. */}
+                {online && "findings" in r && <VisitPhotos recordId={r.id} />}
               </div>
             </List.Item>
           )}
