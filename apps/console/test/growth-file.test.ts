@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import dayjs from "dayjs";
 import { childBody } from "../../../services/registry/test/harness.js";
-import { axeSerious, canRunWithHealth, canRunWithVisits, clickUntil, shot, startStack, type Stack } from "./stack.js";
+import { axeSerious, canRunWithActivities, canRunWithHealth, canRunWithVisits, clickUntil, shot, startStack, type Stack } from "./stack.js";
 
 /**
  * 成长档案 on a child's page through the real registry, visits and health: two check-ups drawn
@@ -9,6 +9,7 @@ import { axeSerious, canRunWithHealth, canRunWithVisits, clickUntil, shot, start
  * the child does not read it.
  */
 let stack: Stack;
+const canRunHere = canRunWithVisits && canRunWithHealth && canRunWithActivities;
 let childId = "";
 const desktop = { width: 1440, height: 900 };
 const phone = { width: 390, height: 844 };
@@ -16,8 +17,8 @@ const json = async (res: Response) => (await res.json()) as any;
 const day = (n: number) => dayjs().subtract(n, "day").format("YYYY-MM-DD");
 
 beforeAll(async () => {
-  if (!canRunWithVisits || !canRunWithHealth) return;
-  stack = await startStack({ visits: true, health: true });
+  if (!canRunHere) return;
+  stack = await startStack({ visits: true, health: true, activities: true });
   const res = await stack.api("county.admin", "POST", "/api/v1/children", childBody({ seq: 90, name: "周小满", birthDate: "2015-03-07" }));
   if (res.status !== 201) throw new Error(`register: ${res.status} ${await res.text()}`);
   childId = (await json(res)).id;
@@ -49,18 +50,36 @@ beforeAll(async () => {
     (s) => s === 201,
     { ms: 60_000 },
   );
+  // A session at the village's children's home that the child attended.
+  const site = await stack.until(
+    "a children's home serves the child once the child reaches activities",
+    async () =>
+      stack.api("changling.director", "POST", "/api/v1/sites", { kind: "village", orgUnit: "360999101201", name: "长岭村留守儿童之家", childIds: [childId] }),
+    (r) => r.status === 201,
+    { ms: 60_000 },
+  );
+  const siteId = (await json(site)).id;
+  const session = await stack.api("changling.director", "POST", `/api/v1/sites/${siteId}/sessions`, {
+    date: day(3),
+    kind: "safety",
+    leader: "张主任",
+    summary: "防溺水安全教育",
+    attendance: [childId],
+  });
+  if (session.status !== 201) throw new Error(`session: ${session.status} ${await session.text()}`);
 }, 240_000);
 
 afterAll(async () => {
   await stack?.stop();
 });
 
-describe.skipIf(!canRunWithVisits || !canRunWithHealth)("成长档案", () => {
+describe.skipIf(!canRunHere)("成长档案", () => {
   it("shows visits, check-ups on the WS/T curves and awards in one timeline; a supervisor records an award", async () => {
     const page = await stack.open("changling.supervisor", `/children/${childId}`, desktop);
     await page.getByRole("tab", { name: "成长档案" }).click();
     const file = page.getByTestId("growth-file");
-    await expect.poll(() => file.getByTestId("growth-item").count()).toBe(3);
+    await expect.poll(() => file.getByTestId("growth-item").count()).toBe(4);
+    expect(await file.textContent()).toContain("长岭村留守儿童之家 · 安全教育");
     for (const chart of ["growth-height", "growth-bmi"]) expect(await file.getByTestId(chart).locator("canvas").count(), chart).toBe(1);
     expect(await file.getByTestId("growth-height").getAttribute("aria-label")).toContain("141.5厘米");
 
@@ -78,7 +97,7 @@ describe.skipIf(!canRunWithVisits || !canRunWithHealth)("成长档案", () => {
 
     // On a phone the tabs scroll; the address opens the 成长档案 directly.
     const small = await stack.open("changling.supervisor", `/children/${childId}?tab=growth`, phone);
-    await expect.poll(() => small.getByTestId("growth-item").count()).toBe(4);
+    await expect.poll(() => small.getByTestId("growth-item").count()).toBe(5);
     await shot(small, "growth-file-phone");
     await small.context().close();
   }, 120_000);

@@ -189,6 +189,15 @@ describe("activity sessions", () => {
     expect(insp[0].summary).toBeUndefined();
     expect(insp[0].attendanceCount).toBeGreaterThan(0);
     expect((await api("GET", `/api/v1/sites/${siteId}/sessions`, "changling.doctor")).status).toBe(403);
+
+    // The 成长档案's activities: what one child attended, with the home's name; outside the area 404.
+    const attended = await api("GET", `/api/v1/sites/attended?childId=${b.id}`, "changling.supervisor");
+    expect(attended.status).toBe(200);
+    expect(attended.body.items.map((i: any) => [i.date, i.kindLabel, i.siteName])).toEqual([["2026-11-21", "安全教育", detail.name]]);
+    expect((await api("GET", `/api/v1/sites/attended?childId=${a.id}`, "changling.supervisor")).body.items).toHaveLength(2);
+    expect((await api("GET", `/api/v1/sites/attended?childId=${b.id}`, "shimen.supervisor")).status).toBe(404);
+    expect((await api("GET", `/api/v1/sites/attended?childId=${b.id}`, "changling.doctor")).status).toBe(403);
+    expect(fieldOf((await api("GET", "/api/v1/sites/attended?childId=x", "changling.supervisor")).body)).toBe("childId");
   });
 
   it("flags sites with no activity for a month", async () => {

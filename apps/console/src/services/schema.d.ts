@@ -7528,6 +7528,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sites/attended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 某个儿童参加过的儿童之家活动（成长档案） */
+        get: {
+            parameters: {
+                query: {
+                    childId: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                date: string;
+                                /** @enum {string} */
+                                kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                                kindLabel: string;
+                                leader: string;
+                                siteName: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sites/options": {
         parameters: {
             query?: never;

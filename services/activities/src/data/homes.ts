@@ -303,3 +303,32 @@ export async function recordSession(prisma: PrismaClient, site: SiteView, input:
     return id;
   });
 }
+
+export interface AttendedRow {
+  id: string;
+  date: string;
+  kind: ActivityKind;
+  leader: string;
+  siteName: string;
+}
+
+/**
+ * The sessions a child attended, newest first, with the home's name (the 成长档案's activities); null when
+ * the child is not one the caller may look at (outside their area, or of another school for a teacher).
+ */
+export async function sessionsAttended(db: Db, scope: SiteScope, childId: string, limit: number): Promise<AttendedRow[] | null> {
+  const [child] = await db.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT id FROM children WHERE id = $1::uuid AND village_code LIKE $2 || '%' AND ($3::text IS NULL OR school_id = $3)`,
+    childId,
+    scope.orgUnit,
+    scope.schoolId,
+  );
+  if (!child) return null;
+  return db.$queryRawUnsafe<AttendedRow[]>(
+    `SELECT a.id, to_char(a.date, 'YYYY-MM-DD') AS date, a.kind, a.leader, s.name AS "siteName"
+       FROM activity_attendance t JOIN activity_sessions a ON a.id = t.session_id JOIN sites s ON s.id = a.site_id
+      WHERE t.child_id = $1::uuid ORDER BY a.date DESC, a.created_at DESC LIMIT $2`,
+    childId,
+    limit,
+  );
+}

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ActivityKind, contains, labels, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
-import { ForbiddenError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
+import { ForbiddenError, NotFoundError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { recordAccess, requireRole, scopeOf, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import {
@@ -11,6 +11,7 @@ import {
   listSites,
   recordSession,
   retireSite,
+  sessionsAttended,
   sessionsPerKind,
   siteChildren,
   siteHistory,
@@ -107,6 +108,35 @@ export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient
     return level === "summary" ? "summary" : "all";
   };
   const keep = (principal: Principal) => requireRole(principal, siteKeepers, "管理儿童之家");
+
+  // Before /sites/:id in the file for the reader; find-my-way prefers the static segment either way.
+  app.get(
+    "/api/v1/sites/attended",
+    {
+      schema: {
+        tags: ["homes"],
+        summary: "某个儿童参加过的儿童之家活动（成长档案）",
+        querystring: z.object({
+          childId: z.uuid({ message: "儿童档案编号格式不正确" }),
+          limit: z.coerce.number().int().min(1).max(500).default(200),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(z.object({ id: z.uuid(), date: z.string(), kind: ActivityKind, kindLabel: z.string(), leader: z.string(), siteName: z.string() })),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      sessionAccess(principal);
+      const rows = await sessionsAttended(prisma, scopeFor(principal), request.query.childId, request.query.limit);
+      // A child outside the caller's area answers as one that does not exist.
+      if (!rows) throw new NotFoundError("儿童档案", request.query.childId);
+      markAudit(reply, "list", [request.query.childId]);
+      return { items: rows.map((r) => ({ ...r, kindLabel: labels.activityKind[r.kind] })) };
+    },
+  );
 
   app.get("/api/v1/sites/options", { schema: { tags: ["homes"], summary: "儿童之家的常用设施、制度与活动类型", response: { 200: Options } } }, async () => ({
     equipment: [...EQUIPMENT],

@@ -10,6 +10,7 @@ import type { Child } from "../../services/models";
 
 type Entry = { id: string; kind: "award" | "note"; date: string; title: string; detail: string | null; author: { username: string; name: string } };
 type Exam = { id: string; date: string; heightCm?: number | null; weightKg?: number | null; bmi?: number | null; flags: { label: string }[] };
+type Activity = { id: string; date: string; kindLabel: string; leader: string; siteName: string };
 type Visit = { id: string; date: string; kindLabel: string; visitorName?: string | null; onTime?: boolean | null };
 type Reference = {
   stuntingHeight: { age: number; value: number }[];
@@ -23,7 +24,7 @@ type Item = { key: string; date: string; color: string; tag: string; title: stri
 const ageOn = (birthDate: string, day: string) => Math.round(dayjs(day).diff(dayjs(birthDate), "month", true) / 1.2) / 10;
 
 /**
- * 成长档案: one timeline per child of visits, check-ups, awards and notes, each part as the
+ * 成长档案: one timeline per child of visits, 儿童之家 activities attended, check-ups, awards and notes, each part as the
  * need-to-know table lets the caller see it (a part the caller may not read is left out, not
  * shown as an error), and the child's height and BMI by age against the WS/T reference curves.
  */
@@ -48,6 +49,12 @@ export function GrowthFile({ child }: { child: Child }) {
     queryKey: ["growth-exams", id],
     retry: false,
     queryFn: async () => (await unwrap<{ items: Exam[] }>(api.GET("/api/v1/exams", { params: { query: { childId: id } } }))).items,
+  });
+  const activities = useQuery({
+    queryKey: ["growth-activities", id],
+    enabled: access.canSeeHomes,
+    retry: false,
+    queryFn: async () => (await unwrap<{ items: Activity[] }>(api.GET("/api/v1/sites/attended", { params: { query: { childId: id } } }))).items,
   });
   const reference = useQuery({
     queryKey: ["growth-reference", child.sex],
@@ -94,6 +101,14 @@ export function GrowthFile({ child }: { child: Child }) {
       title: [v.kindLabel, v.visitorName].filter(Boolean).join(" · "),
       detail: v.onTime === false ? "补访" : null,
     })),
+    ...(activities.data ?? []).map((a) => ({
+      key: `a${a.id}`,
+      date: a.date,
+      color: "geekblue",
+      tag: "活动",
+      title: `${a.siteName} · ${a.kindLabel}`,
+      detail: `带领：${a.leader}`,
+    })),
     ...(exams.data ?? []).map((x) => ({
       key: `x${x.id}`,
       date: x.date,
@@ -116,7 +131,7 @@ export function GrowthFile({ child }: { child: Child }) {
     showSymbol: false,
     lineStyle: { type: dashed ? ("dashed" as const) : ("solid" as const), width: dashed ? 1 : 2 },
   });
-  const loading = entries.isLoading || visits.isLoading || exams.isLoading;
+  const loading = entries.isLoading || visits.isLoading || exams.isLoading || activities.isLoading;
   const mayRemove = (e: Entry) => e.author.username === claims.username || access.canRemoveGrowthNotes;
 
   return (
@@ -209,7 +224,7 @@ export function GrowthFile({ child }: { child: Child }) {
         <Timeline
           items={items.map((it) => ({
             key: it.key,
-            color: it.color,
+            color: it.color === "geekblue" ? "#2f54eb" : it.color,
             children: (
               <div data-testid="growth-item">
                 <Space wrap size={6}>
