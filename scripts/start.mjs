@@ -93,7 +93,7 @@ const processes = [
   {
     name: "activities",
     entry: "services/activities/dist/main.js",
-    env: { PORT: env("ACTIVITIES_PORT", "3007"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_activities` },
+    env: { PORT: env("ACTIVITIES_PORT", "3007"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_activities`, ...s3 },
     health: `http://127.0.0.1:${env("ACTIVITIES_PORT", "3007")}/readyz`,
   },
   {

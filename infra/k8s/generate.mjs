@@ -27,7 +27,7 @@ export const services = [
   { name: "health", port: 3004, worker: true, queues: ["health.events", "health.snapshot"] },
   { name: "notifications", port: 3005, worker: true, queues: ["notifications.events", "notifications.deliver"] },
   { name: "reporting", port: 3006, worker: true, queues: ["reporting.events", "reporting.export"] },
-  { name: "activities", port: 3007, worker: true, queues: ["activities.events"] },
+  { name: "activities", port: 3007, worker: true, objectStore: true, queues: ["activities.events"] },
 ];
 
 const labels = (service, role) => ({ "app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "shouhu", "app.kubernetes.io/component": role });

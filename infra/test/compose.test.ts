@@ -135,7 +135,7 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  it("keeps attachments in MinIO: bucket and the services' own key (that bucket only) made at start, registry and visits pointed at it", () => {
+  it("keeps attachments in MinIO: bucket and the services' own key (that bucket only) made at start, registry, visits and activities pointed at it", () => {
     const minio = compose.services.minio;
     expect(minio.ports).toBeUndefined();
     expect(Object.keys(compose.volumes ?? {})).toContain("minio-data");
@@ -144,7 +144,7 @@ describe("docker-compose.yml", () => {
     expect(start).toContain('mc admin user add local "$S3_ACCESS_KEY" "$S3_SECRET_KEY"');
     const policy = JSON.parse(read("infra/minio/attachments-policy.json")) as { Statement: { Resource: string[] }[] };
     for (const st of policy.Statement) for (const r of st.Resource) expect(r).toMatch(/^arn:aws:s3:::shouhu-attachments(\/\*)?$/);
-    for (const svc of ["registry-api", "registry-worker", "visits-api", "visits-worker"]) {
+    for (const svc of ["registry-api", "registry-worker", "visits-api", "visits-worker", "activities-api", "activities-worker"]) {
       const env = compose.services[svc].environment;
       expect(env, svc).toMatchObject({
         S3_ENDPOINT: "http://minio:9000",
@@ -154,7 +154,7 @@ describe("docker-compose.yml", () => {
       });
       expect(env.S3_SECRET_KEY, svc).toBe(minio.environment.S3_SECRET_KEY);
     }
-    for (const svc of ["registry-api", "visits-api"]) expect(compose.services[svc].depends_on.minio, svc).toEqual({ condition: "service_healthy" });
+    for (const svc of ["registry-api", "visits-api", "activities-api"]) expect(compose.services[svc].depends_on.minio, svc).toEqual({ condition: "service_healthy" });
   });
 
   it("keeps the gateway's audit journal on a named volume, so a recreated container replays what was not yet written", () => {

@@ -1,5 +1,6 @@
 import type { Actor, Role } from "@shouhu/contracts";
-import { actorOf, hasAnyRole, type Principal } from "@shouhu/auth";
+import { actorOf, hasAnyRole, scopeOf, type Principal } from "@shouhu/auth";
+import type { SiteScope } from "./data/homes.js";
 
 /** 留守儿童之家: who keeps sites and records their sessions (their own village, township or school; the county all). */
 export const siteKeepers: Role[] = ["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher"];
@@ -26,4 +27,9 @@ export function staffOf(principal: Principal): Staff {
 export function teacherSchool(principal: Principal): string | null {
   const broader = hasAnyRole(principal, ["county-admin", "federation-officer", "township-supervisor", "village-director", "inspector"]);
   return !broader && hasAnyRole(principal, ["teacher"]) ? (principal.schoolCode ?? "-") : null;
+}
+
+/** Where the caller looks for sites: their org unit (or a part of it they asked for), a teacher only their own school's. */
+export function scopeFor(principal: Principal, requested?: string): SiteScope {
+  return { orgUnit: scopeOf(principal, requested), schoolId: teacherSchool(principal) };
 }

@@ -4,6 +4,9 @@ import { protectApiRoutes, type TokenVerifier } from "@shouhu/auth";
 import type { PrismaClient } from "./data/db.js";
 import { registerHomeRoutes } from "./routes/homes.js";
 import { registerSafetyRoutes } from "./routes/safety.js";
+import { registerPhotoRoutes } from "./routes/photos.js";
+import fastifyMultipart from "@fastify/multipart";
+import type { AttachmentStore } from "@shouhu/attachments";
 
 export interface ActivitiesAppDeps {
   prisma: PrismaClient;
@@ -13,6 +16,8 @@ export interface ActivitiesAppDeps {
   instrumentation?: FastifyOtelInstrumentation;
   /** The clock, injectable so tests can fix "today". */
   now?: () => Date;
+  /** Where session photos live (S3 API); without it the photo routes are not served (tests that need none). */
+  attachments?: AttachmentStore;
 }
 
 export async function buildActivitiesApp(deps: ActivitiesAppDeps): Promise<ServiceApp> {
@@ -25,7 +30,11 @@ export async function buildActivitiesApp(deps: ActivitiesAppDeps): Promise<Servi
   });
   const now = deps.now ?? (() => new Date());
   protectApiRoutes(app, deps.verifier);
-  registerHomeRoutes(app, { prisma: deps.prisma, now });
+  registerHomeRoutes(app, { prisma: deps.prisma, now, photos: Boolean(deps.attachments) });
   registerSafetyRoutes(app, { prisma: deps.prisma, now });
+  if (deps.attachments) {
+    await app.register(fastifyMultipart, { limits: { files: 1, fields: 5 } });
+    registerPhotoRoutes(app, { prisma: deps.prisma, store: deps.attachments, now });
+  }
   return app;
 }

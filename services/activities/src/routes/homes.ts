@@ -19,8 +19,10 @@ import {
   updateSite,
   type SiteScope,
 } from "../data/homes.js";
+import { photosOf } from "../data/photos.js";
+import { PhotoResponse, presentPhoto, seesPhotos } from "./photos.js";
 import { EQUIPMENT, RULES, SessionInput, SitePatch, SiteInput, checkSessionDate } from "../domain/homes.js";
-import { siteKeepers, siteReaders, staffOf, teacherSchool } from "../access.js";
+import { scopeFor, siteKeepers, siteReaders, staffOf, teacherSchool } from "../access.js";
 
 const IdParams = z.object({ id: z.uuid({ message: "儿童之家编号格式不正确" }) });
 const ListQuery = z.object({
@@ -80,7 +82,7 @@ const SessionSchema = z.object({
   attendanceCount: z.number(),
   attendance: z.array(z.object({ id: z.uuid(), name: z.string() })),
   /** Photos: kept by the attachments service (issue 21.1), not yet wired; always empty here. */
-  photos: z.array(z.object({ id: z.string() })),
+  photos: z.array(PhotoResponse),
 });
 const SiteDetail = SiteSchema.extend({
   children: z.array(ChildSchema),
@@ -94,10 +96,9 @@ const Options = z.object({
   kinds: z.array(z.object({ value: ActivityKind, label: z.string() })),
 });
 
-const scopeFor = (principal: Principal, requested?: string): SiteScope => ({ orgUnit: scopeOf(principal, requested), schoolId: teacherSchool(principal) });
 
 /** 留守儿童之家: sites with the children they serve, and the activity sessions held there with attendance. */
-export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date }): void {
+export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date; photos?: boolean }): void {
   const { prisma } = deps;
   const today = () => todayInChina(deps.now());
   /** all: names and summaries; summary: names, no narrative (inspectors); none: 403 (health workers). */
@@ -296,13 +297,15 @@ export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       const site = await siteInScope(prisma, scopeFor(principal), request.params.id, today());
       const rows = await listSessions(prisma, site.id, request.query.limit);
       markAudit(reply, "list", [...new Set(rows.flatMap((r) => r.attendance.map((a) => a.id)))]);
+      // Photos with the written record: not for inspectors (routes/photos.ts seesPhotos).
+      const photos = deps.photos && seesPhotos(principal) ? await photosOf(prisma, rows.map((r) => r.id)) : [];
       return {
         items: rows.map((r) => ({
           ...r,
           summary: access === "all" ? r.summary : undefined,
           kindLabel: labels.activityKind[r.kind],
           attendanceCount: r.attendance.length,
-          photos: [],
+          photos: photos.filter((p) => p.sessionId === r.id).map(presentPhoto),
         })),
       };
     },

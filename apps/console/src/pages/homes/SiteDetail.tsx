@@ -2,6 +2,7 @@ import { useState } from "react";
 import { App, Button, Card, Descriptions, Empty, Flex, Input, List, Modal, Result, Skeleton, Space, Table, Tabs, Tag, Typography } from "antd";
 import { EditOutlined, PlusOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { SessionPhotos } from "./SessionPhotos";
 import { Link, useParams } from "react-router";
 import { api, ApiError, unwrap } from "../../services/client";
 import { useSession } from "../../auth/session";
@@ -141,6 +142,7 @@ export default function SiteDetail() {
                           签到：{x.attendance.map((a) => a.name).join("、")}
                         </Typography.Text>
                       )}
+                      <SessionPhotos siteId={id!} sessionId={x.id} photos={x.photos} canAdd={access.canKeepHomes && active} />
                     </Flex>
                   </List.Item>
                 )}
