@@ -31,7 +31,17 @@ requireBuilt("console-bench");
 const { chromium } = await import("playwright-core");
 const { DEMO_PASSWORD } = await import(path.join(root, "packages/testing/dist/index.js"));
 const tmp = mkdtempSync(path.join(os.tmpdir(), "shouhu-console-bench-"));
-const PORTS = { gateway: 4700, registry: 4701, pairing: 4702, visits: 4703, health: 4704, notifications: 4705, reporting: 4706, issuer: 4707 };
+const PORTS = {
+  gateway: 4700,
+  registry: 4701,
+  pairing: 4702,
+  visits: 4703,
+  health: 4704,
+  notifications: 4705,
+  reporting: 4706,
+  issuer: 4707,
+  activities: 4708,
+};
 const realm = JSON.parse(readFileSync(path.join(root, "infra/keycloak/shouhu-realm.json"), "utf8"));
 for (const c of realm.clients) if (c.clientId === "shouhu-console") c.redirectUris.push(`http://127.0.0.1:${PORTS.gateway}/*`);
 const realmFile = path.join(tmp, "realm.json");

@@ -28,7 +28,17 @@ const log = (m) => console.log(`[visibility ${((Date.now() - startedAt.getTime()
 
 requireBuilt("visibility");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "shouhu-visibility-"));
-const PORTS = { gateway: 4600, registry: 4601, pairing: 4602, visits: 4603, health: 4604, notifications: 4605, reporting: 4606, issuer: 4607 };
+const PORTS = {
+  gateway: 4600,
+  registry: 4601,
+  pairing: 4602,
+  visits: 4603,
+  health: 4604,
+  notifications: 4605,
+  reporting: 4606,
+  issuer: 4607,
+  activities: 4608,
+};
 const sys = createSystem({
   ports: PORTS,
   tmp,

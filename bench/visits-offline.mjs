@@ -34,7 +34,17 @@ requireBuilt("visits-offline-bench");
 const { chromium } = await import("playwright-core");
 const { DEMO_PASSWORD } = await import(path.join(root, "packages/testing/dist/index.js"));
 const tmp = mkdtempSync(path.join(os.tmpdir(), "shouhu-visits-bench-"));
-const PORTS = { gateway: 4710, registry: 4711, pairing: 4712, visits: 4713, health: 4714, notifications: 4715, reporting: 4716, issuer: 4717 };
+const PORTS = {
+  gateway: 4710,
+  registry: 4711,
+  pairing: 4712,
+  visits: 4713,
+  health: 4714,
+  notifications: 4715,
+  reporting: 4716,
+  issuer: 4717,
+  activities: 4718,
+};
 const realm = JSON.parse(readFileSync(path.join(root, "infra/keycloak/shouhu-realm.json"), "utf8"));
 for (const c of realm.clients) if (c.clientId === "shouhu-console") c.redirectUris.push(`http://127.0.0.1:${PORTS.gateway}/*`);
 const realmFile = path.join(tmp, "realm.json");

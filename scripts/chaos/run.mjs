@@ -3,7 +3,7 @@
 //
 // Brings up a throwaway copy of the whole system — its own PostgreSQL cluster (initdb
 // into a temp dir), its own redis-server with AOF, the dev issuer, every service and
-// the gateway on ports 4500–4507 — drives steady authenticated traffic and an import
+// the gateway on ports 4500–4508 — drives steady authenticated traffic and an import
 // through the gateway, and injects faults in turn: kill -9 of each service (the
 // registry mid-import), Redis restarted from its AOF, PostgreSQL stopped with
 // `-m immediate`, SIGTERM of a service. Then it counts: every event in each
@@ -28,7 +28,17 @@ const T = short
   ? { phase: 4_000, outage: 3_000, importRows: 2_000, importResume: 75_000, settle: 60_000, total: 10 * 60_000, workers: 2 }
   : { phase: 10_000, outage: 5_000, importRows: 6_000, importResume: 240_000, settle: 180_000, total: 14 * 60_000, workers: 3 };
 
-const PORTS = { gateway: 4500, registry: 4501, pairing: 4502, visits: 4503, health: 4504, notifications: 4505, reporting: 4506, issuer: 4507 };
+const PORTS = {
+  gateway: 4500,
+  registry: 4501,
+  pairing: 4502,
+  visits: 4503,
+  health: 4504,
+  notifications: 4505,
+  reporting: 4506,
+  issuer: 4507,
+  activities: 4508,
+};
 const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
 const log = (m) => console.log(`[chaos ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)}s] ${m}`);
 
@@ -336,7 +346,7 @@ try {
   importResult.totalSeconds = (Date.now() - importT0) / 1000;
   log(`import: ${JSON.stringify(importResult)}`);
 
-  for (const name of ["pairing", "visits", "health", "notifications", "reporting", "gateway"]) {
+  for (const name of ["pairing", "visits", "health", "activities", "notifications", "reporting", "gateway"]) {
     phase = `kill -9 ${name}`;
     statFor(phase);
     log(`phase: ${phase}`);

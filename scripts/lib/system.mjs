@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const SERVICES = ["registry", "pairing", "visits", "health", "notifications", "reporting"];
+export const SERVICES = ["registry", "pairing", "visits", "health", "activities", "notifications", "reporting"];
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Exits with code 2 when a built entry point is missing (run `npx turbo run build` first). */

@@ -7,6 +7,10 @@ import type { TestIssuer } from "@shouhu/testing";
 import type { PrismaClient, Tx } from "../src/data/db.js";
 import { reportingHandlers } from "../src/events/handlers.js";
 import { reportingTest } from "./fixtures.js";
+import { workSummaryFigures } from "../src/data/work-summary.js";
+import { workSummaryDocx } from "../src/domain/work-summary-doc.js";
+import { parseSemester } from "../src/domain/semester.js";
+import { strFromU8, unzipSync } from "fflate";
 
 let prisma: PrismaClient;
 let issuer: TestIssuer;
@@ -64,4 +68,16 @@ it("counts activities at children's homes per township, kind and month, within t
   expect(bad.status).toBe(400);
   expect(bad.body.error.details[0].field).toBe("months");
   expect((await get("changling.teacher")).status).toBe(403);
+});
+
+it("feeds the 工作总结's 儿童之家 section: sessions, attendances and homes of the area in the semester, by kind", async () => {
+  const term = { schoolId: null, from: "2026-09-01", to: "2027-01-31" };
+  const township = await workSummaryFigures(prisma, { ...term, orgUnit: "360999101" });
+  expect(township.activities).toEqual({ sessions: 3, attendances: 10, sites: 3, byKind: { safety: 2, tutoring: 1 } });
+  // The spring before: none; one school's summary: not counted (a school's home is kept by township).
+  expect((await workSummaryFigures(prisma, { ...term, orgUnit: "360999101", from: "2026-02-01", to: "2026-08-31" })).activities?.sessions).toBe(0);
+  expect((await workSummaryFigures(prisma, { ...term, orgUnit: "360999101", schoolId: "S360999101001" })).activities).toBeNull();
+  const docx = await workSummaryDocx({ unitName: "长岭乡", semester: parseSemester("2026-2027-1")!, asOf: "2026-11-22", figures: township });
+  const text = [...strFromU8(unzipSync(new Uint8Array(docx))["word/document.xml"]!).matchAll(/<w:t[^>]*>([^<]*)<\/w:t>/g)].map((m) => m[1]).join("");
+  expect(text).toContain("本学期3个留守儿童之家共开展活动3次、参与10人次，其中课业辅导1次、安全教育2次。");
 });

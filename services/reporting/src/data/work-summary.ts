@@ -27,6 +27,11 @@ export interface WorkSummaryFigures {
   };
   checkups: { examined: number; flaggedChildren: number; flags: Record<string, number> };
   concerns: { raised: number; byCategory: Record<string, number>; escalated: number; resolvedInTerm: number; openNow: number };
+  /**
+   * Sessions at the children's homes of the area (activity.recorded), attendances (人次), homes that held
+   * any, by kind; null for one school's summary (a school's home is kept by township, not by school here).
+   */
+  activities: { sessions: number; attendances: number; sites: number; byKind: Record<string, number> } | null;
 }
 
 const tally = (rows: { k: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.k, r.n]));
@@ -96,6 +101,21 @@ export async function workSummaryFigures(db: Db, q: { orgUnit: string; schoolId:
        FROM concerns k JOIN scoped s ON s.id = k.child_id`,
   );
 
+  const activities = q.schoolId
+    ? null
+    : await (async () => {
+        const window = [q.orgUnit, q.from, q.to] as const;
+        const byKind = await db.$queryRawUnsafe<{ k: string; n: number }[]>(
+          `SELECT kind AS k, count(*)::int AS n FROM activities WHERE org_unit LIKE $1 || '%' AND date BETWEEN $2::date AND $3::date GROUP BY 1`,
+          ...window,
+        );
+        const [totals] = await db.$queryRawUnsafe<{ attendances: number; sites: number }[]>(
+          `SELECT COALESCE(sum(attendance), 0)::int AS attendances, count(DISTINCT site_id)::int AS sites
+             FROM activities WHERE org_unit LIKE $1 || '%' AND date BETWEEN $2::date AND $3::date`,
+          ...window,
+        );
+        return { sessions: byKind.reduce((a, r) => a + r.n, 0), ...totals!, byKind: tally(byKind) };
+      })();
   const sum = (rows: { n: number }[]) => rows.reduce((a, r) => a + r.n, 0);
   return {
     children: { ...children, byType: tally(byType), byRisk: tally(byRisk), byCategory: tally(byCategory) },
@@ -103,5 +123,6 @@ export async function workSummaryFigures(db: Db, q: { orgUnit: string; schoolId:
     visits: { records: sum(records), byKind: tally(records), childrenVisited: visited.n, due: items.onTime + items.late + items.missed, ...items },
     checkups: { ...checkups, flags: tally(flags) },
     concerns: { raised: sum(raisedByCategory), byCategory: tally(raisedByCategory), ...concerns },
+    activities,
   };
 }

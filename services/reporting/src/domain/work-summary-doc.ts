@@ -56,6 +56,7 @@ export async function workSummaryDocx(input: { unitName: string; semester: Semes
       ["参加健康体检儿童", `${f.checkups.examined}（覆盖率 ${examinedRate}）`],
       ["新发现关注事项", `${f.concerns.raised} 件`],
       ["本学期办结关注事项", `${f.concerns.resolvedInTerm} 件`],
+      ...(f.activities ? [["儿童之家活动", `${f.activities.sessions} 次、${f.activities.attendances} 人次`]] : []),
     ].map(
       ([a, b], i) =>
         new TableRow({
@@ -129,7 +130,15 @@ export async function workSummaryDocx(input: { unitName: string; semester: Semes
               `；本学期办结${f.concerns.resolvedInTerm}件，目前仍在办理${f.concerns.openNow}件。`,
           ),
           sub("（五）留守儿童之家和主题活动"),
-          prompt("（请补充：留守儿童之家开展课业辅导、心理辅导、安全教育、亲情通话、文体活动的次数和参与人次，并附活动照片。）"),
+          ...(f.activities && f.activities.sessions > 0
+            ? [
+                body(
+                  `本学期${f.activities.sites}个留守儿童之家共开展活动${f.activities.sessions}次、参与${f.activities.attendances}人次，` +
+                    `其中${parts(f.activities.byKind, labels.activityKind, "次")}。`,
+                ),
+                prompt("（请补充：典型活动的做法和成效，并附活动照片。）"),
+              ]
+            : [prompt("（请补充：留守儿童之家开展课业辅导、心理辅导、安全教育、亲情通话、文体活动的次数和参与人次，并附活动照片。）")]),
 
           heading("三、存在的问题和不足"),
           ...problems.map((p, i) => body(`${i + 1}. ${p}`)),
