@@ -154,7 +154,8 @@ describe("docker-compose.yml", () => {
       });
       expect(env.S3_SECRET_KEY, svc).toBe(minio.environment.S3_SECRET_KEY);
     }
-    for (const svc of ["registry-api", "visits-api", "activities-api"]) expect(compose.services[svc].depends_on.minio, svc).toEqual({ condition: "service_healthy" });
+    for (const svc of ["registry-api", "visits-api", "activities-api"])
+      expect(compose.services[svc].depends_on.minio, svc).toEqual({ condition: "service_healthy" });
   });
 
   it("keeps the gateway's audit journal on a named volume, so a recreated container replays what was not yet written", () => {

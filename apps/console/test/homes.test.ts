@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
+import sharp from "sharp";
 import { childBody } from "../../../services/registry/test/harness.js";
 import { axeSerious, canRunWithActivities, shot, startStack, type Stack } from "./stack.js";
 
@@ -81,6 +82,12 @@ describe.skipIf(!canRunWithActivities)("儿童之家", () => {
     await page.getByRole("button", { name: /保\s*存/ }).click();
     await page.locator("[data-testid=sessions]").getByText("签到：刘思远、陈雨桐").waitFor();
     await page.locator("[data-testid=site-stats]").getByText("安全教育").waitFor();
+    // 每次活动均有照片: a photo taken on the phone goes under the session, as a thumbnail.
+    const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#5a8" } })
+      .jpeg()
+      .toBuffer();
+    await page.getByTestId("session-photo-input").first().setInputFiles({ name: "防溺水.jpg", mimeType: "image/jpeg", buffer: photo });
+    await page.getByTestId("session-photos").first().getByRole("button", { name: "下载 防溺水.jpg" }).waitFor();
     await shot(page, "homes-site-phone");
     await page.context().close();
 

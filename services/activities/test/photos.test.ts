@@ -35,7 +35,11 @@ function multipart(content: Buffer, fileName: string) {
 it("a keeper adds photos to a session (EXIF/GPS removed); they come with the session for case workers, not for inspectors or health workers", async () => {
   const child = childSnapshot({ villageCode: VILLAGE });
   await consumeEvent<Tx>(
-    buildEvent("child.registered", { subject: child.id, orgUnit: VILLAGE, actor: { kind: "user", id: "r", name: "r" }, data: { child } }, { producer: "registry", now }),
+    buildEvent(
+      "child.registered",
+      { subject: child.id, orgUnit: VILLAGE, actor: { kind: "user", id: "r", name: "r" }, data: { child } },
+      { producer: "registry", now },
+    ),
     activityHandlers(),
     (fn) => prisma.$transaction(fn),
   );

@@ -8054,7 +8054,20 @@ export interface paths {
                                     name: string;
                                 }[];
                                 photos: {
+                                    /** Format: uuid */
                                     id: string;
+                                    /** Format: uuid */
+                                    sessionId: string;
+                                    fileName: string;
+                                    contentType: string;
+                                    size: number;
+                                    uploadedBy: {
+                                        id: string;
+                                        name: string | null;
+                                    };
+                                    createdAt: string;
+                                    fileUrl: string;
+                                    thumbnailUrl: string | null;
                                 }[];
                             }[];
                         };

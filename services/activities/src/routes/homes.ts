@@ -96,7 +96,6 @@ const Options = z.object({
   kinds: z.array(z.object({ value: ActivityKind, label: z.string() })),
 });
 
-
 /** 留守儿童之家: sites with the children they serve, and the activity sessions held there with attendance. */
 export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date; photos?: boolean }): void {
   const { prisma } = deps;
@@ -298,7 +297,13 @@ export function registerHomeRoutes(app: ServiceApp, deps: { prisma: PrismaClient
       const rows = await listSessions(prisma, site.id, request.query.limit);
       markAudit(reply, "list", [...new Set(rows.flatMap((r) => r.attendance.map((a) => a.id)))]);
       // Photos with the written record: not for inspectors (routes/photos.ts seesPhotos).
-      const photos = deps.photos && seesPhotos(principal) ? await photosOf(prisma, rows.map((r) => r.id)) : [];
+      const photos =
+        deps.photos && seesPhotos(principal)
+          ? await photosOf(
+              prisma,
+              rows.map((r) => r.id),
+            )
+          : [];
       return {
         items: rows.map((r) => ({
           ...r,

@@ -104,20 +104,24 @@ export function registerPhotoRoutes(app: ServiceApp, deps: { prisma: PrismaClien
     ["file", "下载活动照片"],
     ["thumbnail", "活动照片缩略图"],
   ] as const) {
-    app.get(`/api/v1/sites/:id/sessions/:sessionId/photos/:photoId/${suffix}`, { schema: { tags: ["homes"], summary, params: PhotoParams } }, async (request, reply) => {
-      const principal = request.principal!;
-      reader(principal);
-      const { session: s } = await session(principal, request.params.id, request.params.sessionId);
-      const photo = await findPhoto(prisma, s.id, request.params.photoId);
-      const key = suffix === "file" ? photo?.objectKey : photo?.thumbnailKey;
-      if (!photo || !key) throw new NotFoundError("照片", request.params.photoId);
-      markAudit(reply, "attachment-read", s.attendance);
-      return sendObject(reply, store, key, {
-        fileName: suffix === "file" ? photo.fileName : `${photo.fileName}.webp`,
-        range: request.headers.range,
-        disposition: suffix === "file" ? "attachment" : "inline",
-      });
-    });
+    app.get(
+      `/api/v1/sites/:id/sessions/:sessionId/photos/:photoId/${suffix}`,
+      { schema: { tags: ["homes"], summary, params: PhotoParams } },
+      async (request, reply) => {
+        const principal = request.principal!;
+        reader(principal);
+        const { session: s } = await session(principal, request.params.id, request.params.sessionId);
+        const photo = await findPhoto(prisma, s.id, request.params.photoId);
+        const key = suffix === "file" ? photo?.objectKey : photo?.thumbnailKey;
+        if (!photo || !key) throw new NotFoundError("照片", request.params.photoId);
+        markAudit(reply, "attachment-read", s.attendance);
+        return sendObject(reply, store, key, {
+          fileName: suffix === "file" ? photo.fileName : `${photo.fileName}.webp`,
+          range: request.headers.range,
+          disposition: suffix === "file" ? "attachment" : "inline",
+        });
+      },
+    );
   }
 
   app.delete(
