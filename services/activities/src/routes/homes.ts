@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ActivityKind, contains, labels, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { ForbiddenError, NotFoundError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
-import { recordAccess, requireRole, scopeOf, type Principal } from "@shouhu/auth";
+import { recordAccess, requireRole, type Principal } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import {
   candidateChildren,
@@ -17,7 +17,6 @@ import {
   siteHistory,
   siteInScope,
   updateSite,
-  type SiteScope,
 } from "../data/homes.js";
 import { photosOf } from "../data/photos.js";
 import { PhotoResponse, presentPhoto, seesPhotos } from "./photos.js";
