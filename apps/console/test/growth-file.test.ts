@@ -80,7 +80,8 @@ describe.skipIf(!canRunHere)("成长档案", () => {
     const file = page.getByTestId("growth-file");
     await expect.poll(() => file.getByTestId("growth-item").count()).toBe(4);
     expect(await file.textContent()).toContain("长岭村留守儿童之家 · 安全教育");
-    for (const chart of ["growth-height", "growth-bmi"]) expect(await file.getByTestId(chart).locator("canvas").count(), chart).toBe(1);
+    // The charts wait for the reference curves as well as the check-ups: they may come after the timeline.
+    for (const chart of ["growth-height", "growth-bmi"]) await expect.poll(() => file.getByTestId(chart).locator("canvas").count(), { message: chart }).toBe(1);
     expect(await file.getByTestId("growth-height").getAttribute("aria-label")).toContain("141.5厘米");
 
     await file.getByRole("button", { name: /记一笔/ }).click();
