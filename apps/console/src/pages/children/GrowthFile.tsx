@@ -122,8 +122,9 @@ export function GrowthFile({ child }: { child: Child }) {
   const measured = (exams.data ?? []).filter((x) => x.heightCm).sort((a, b) => a.date.localeCompare(b.date));
   const ages = measured.map((x) => ageOn(child.birthDate, x.date));
   const ref = reference.data;
-  const near = <T extends { age: number }>(rows: T[] | undefined) =>
-    (rows ?? []).filter((r) => !ages.length || (r.age >= Math.floor(Math.min(...ages)) - 1 && r.age <= Math.ceil(Math.max(...ages)) + 1));
+  // The reference curves around the child's own ages (a year either side), not the whole 6–18 range.
+  const [lo, hi] = ages.length ? [Math.floor(Math.min(...ages)) - 1, Math.ceil(Math.max(...ages)) + 1] : [-Infinity, Infinity];
+  const near = <T extends { age: number }>(rows: T[] | undefined) => (rows ?? []).filter((r) => r.age >= lo && r.age <= hi);
   const line = (name: string, points: [number, number][], dashed = true) => ({
     type: "line" as const,
     name,
@@ -183,7 +184,7 @@ export function GrowthFile({ child }: { child: Child }) {
                   series: [
                     line(
                       "本人",
-                      measured.filter((x) => x.bmi).map((x) => [ageOn(child.birthDate, x.date), x.bmi!]),
+                      measured.flatMap((x, i) => (x.bmi ? [[ages[i]!, x.bmi] as [number, number]] : [])),
                       false,
                     ),
                     line(
