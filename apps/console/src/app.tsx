@@ -25,7 +25,7 @@ const queryClient = new QueryClient({
 });
 
 /** Primary, link and secondary text darker than AntD's defaults: WCAG AA contrast (4.5:1), checked by axe in test/children-edit.test.ts. */
-const theme = {
+export const theme = {
   token: {
     colorPrimary: "#0958d9",
     colorLink: "#0958d9",

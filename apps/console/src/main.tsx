@@ -2,6 +2,7 @@ import { createRoot } from "react-dom/client";
 import { CALLBACK_PATH, initAuth, signIn, type RuntimeConfig } from "./auth/oidc";
 import { App } from "./app";
 import { BootError } from "./pages/exception/BootError";
+import { isPublicPage } from "./public/routes";
 
 /**
  * Start-up: read the runtime config (issuer, client id) from the gateway, finish a
@@ -30,6 +31,12 @@ async function boot() {
   // The service worker (vite-plugin-pwa, Workbox) precaches the app shell so the console
   // opens without network; scope "/" (sw.js is served from the root, never long-cached).
   if ("serviceWorker" in navigator && import.meta.env.PROD) void navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => undefined);
+  // Pages opened from an SMS (a letter home, a one-time task link): no account, no sign-in, none of the console.
+  if (isPublicPage(location.pathname)) {
+    const { PublicApp } = await import("./public/PublicApp");
+    root.render(<PublicApp />);
+    return;
+  }
   try {
     const um = initAuth(await runtimeConfig());
     if (location.pathname === CALLBACK_PATH) {

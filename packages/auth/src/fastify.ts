@@ -130,6 +130,13 @@ export function requirePrincipal(request: FastifyRequest): Principal {
 export const OPEN_ROUTES: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/metrics", "/openapi.json"]);
 
 /**
+ * Routes under this prefix are answered without a token: pages reached from an SMS (a
+ * letter home, a one-time task link) and provider callbacks. Each such route checks its
+ * own credential (a signed link, a callback signature) and reaches nothing else.
+ */
+export const PUBLIC_PREFIX = "/api/v1/public/";
+
+/**
  * Inside a service every route validates the bearer token again (the network is not
  * trusted, DESIGN.md), except the open ones above. The decision is made on the route
  * the router matched — after it decoded and normalized the path — never on the raw
@@ -140,7 +147,7 @@ export function protectApiRoutes(app: Pick<FastifyInstance, "addHook">, verifier
   const check = authenticate(verifier);
   app.addHook("onRequest", (request: FastifyRequest, reply: unknown, done: HookDone) => {
     const route = request.routeOptions.url;
-    if (route !== undefined && OPEN_ROUTES.has(route)) done();
+    if (route !== undefined && (OPEN_ROUTES.has(route) || route.startsWith(PUBLIC_PREFIX))) done();
     else check(request, reply, done);
   });
 }

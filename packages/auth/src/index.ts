@@ -24,5 +24,5 @@ export {
   type RecordLevel,
   type Resolved,
 } from "./need-to-know.js";
-export { FailedAuthLimiter, OPEN_ROUTES, addressKey, authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";
+export { FailedAuthLimiter, OPEN_ROUTES, PUBLIC_PREFIX, addressKey, authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";
 export { ACCOUNT_MANAGERS, ROLE_LEVELS, ROLE_RANK, assignableRoles, rankOf, roleFitsOrgUnit } from "./accounts.js";

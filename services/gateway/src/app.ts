@@ -5,6 +5,7 @@ import fastifyRateLimit from "@fastify/rate-limit";
 import type { Redis } from "ioredis";
 import { TooManyRequestsError, createServiceApp, type Logger, type ReadinessCheck, type ServiceApp } from "@shouhu/kit";
 import { authenticate, type TokenVerifier } from "@shouhu/auth";
+import { isPublicPath } from "./upstreams.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { AuditWriter, type AuditPool } from "./audit/writer.js";
 import { registerAuditRoutes } from "./routes/audit.js";
@@ -31,6 +32,8 @@ export interface GatewayDeps {
   upstreams: Upstream[];
   corsOrigins: string[];
   rateLimitPerMinute: number;
+  /** Per source address, for the token-less `/api/v1/public/` routes (links from an SMS, provider callbacks). */
+  publicRateLimitPerMinute?: number;
   /** Redis key prefix for rate-limit counters (tests isolate theirs). */
   rateLimitNamespace?: string;
   timeoutMs?: number;
@@ -154,12 +157,17 @@ export async function buildGatewayApp(deps: GatewayDeps): Promise<ServiceApp & {
   await app.register(async (api) => {
     const scoped = api as unknown as ServiceApp;
     scoped.addHook("onRequest", rememberSourceIp);
-    scoped.addHook("onRequest", authenticate(deps.verifier));
+    // Token-less routes (a letter's page, a one-time task link, an SMS receipt): each service checks the link's or
+    // callback's own signature; the path must be plain (no escapes, no dot segments) to be taken as public.
+    const check = authenticate(deps.verifier);
+    scoped.addHook("onRequest", (request, reply, done) => (isPublicPath(request.url) ? done() : check(request, reply, done)));
     scoped.addHook("onResponse", auditUnauthenticated(audit));
     await scoped.register(fastifyRateLimit, {
       // After authentication, so the limit is per user, not per shared township NAT address.
       hook: "preHandler",
-      max: deps.rateLimitPerMinute,
+      // Provider receipts come in bursts from a few addresses and are signed: the staff limit, not the public one.
+      max: (request) =>
+        request.principal || request.url.startsWith("/api/v1/public/sms-receipts") ? deps.rateLimitPerMinute : (deps.publicRateLimitPerMinute ?? 60),
       timeWindow: 60_000,
       // Same Redis counters, taken in leases: no Redis round trip per request for a busy user.
       store: leasedRedisStore(deps.redis, deps.rateLimitNamespace ?? "shouhu-gw-rl-", fallback),

@@ -50,6 +50,8 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   CORS_ORIGINS: commaList.default([]),
   /** Requests per user per minute. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
+  /** Per source address on the token-less `/api/v1/public/` routes (letters, task links, SMS receipts). */
+  PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(60),
   REGISTRY_URL: z.url().default("http://127.0.0.1:3001"),
   PAIRING_URL: z.url().default("http://127.0.0.1:3002"),
   VISITS_URL: z.url().default("http://127.0.0.1:3003"),

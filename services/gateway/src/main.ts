@@ -73,6 +73,7 @@ const app = await buildGatewayApp({
   corsOrigins: config.CORS_ORIGINS,
   trustProxy: config.TRUST_PROXY,
   rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+  publicRateLimitPerMinute: config.PUBLIC_RATE_LIMIT_PER_MINUTE,
   timeoutMs: config.UPSTREAM_TIMEOUT_MS,
   ...(config.KEYCLOAK_ACCOUNTS_SECRET
     ? {

@@ -46,6 +46,8 @@ export function upstreamTable(urls: {
         "/api/v1/visit-summary",
         "/api/v1/visit-rules",
         "/api/v1/concerns",
+        "/api/v1/task-links",
+        "/api/v1/public/task-links",
         "/api/v1/snapshots/visits",
       ],
     },
@@ -54,7 +56,11 @@ export function upstreamTable(urls: {
       url: urls.health,
       prefixes: ["/api/v1/campaigns", "/api/v1/exams", "/api/v1/follow-ups", "/api/v1/growth-reference", "/api/v1/snapshots/health"],
     },
-    { name: "notifications", url: urls.notifications, prefixes: ["/api/v1/inbox", "/api/v1/notifications"] },
+    {
+      name: "notifications",
+      url: urls.notifications,
+      prefixes: ["/api/v1/inbox", "/api/v1/notifications", "/api/v1/letters", "/api/v1/public/letters", "/api/v1/public/sms-receipts"],
+    },
     { name: "reporting", url: urls.reporting, prefixes: ["/api/v1/reports"] },
     { name: "activities", url: urls.activities, prefixes: ["/api/v1/sites", "/api/v1/safety-campaigns"] },
   ];
@@ -62,4 +68,14 @@ export function upstreamTable(urls: {
 
 export function findUpstream(table: Upstream[], path: string): Upstream | undefined {
   return table.find((u) => u.prefixes.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`)));
+}
+
+/**
+ * A token-less request: under `/api/v1/public/` with a plain path — letters, digits and `-_.~/` only, no
+ * percent-escapes and no dot segments, so no spelling of the path can reach a route that needs a token
+ * (the services check again on the route their router matched).
+ */
+const PUBLIC_PATH = /^\/api\/v1\/public\/[A-Za-z0-9_~/-]+(?:\.[A-Za-z0-9_~-]+)*(?:\?|$)/;
+export function isPublicPath(url: string): boolean {
+  return PUBLIC_PATH.test(url) && !url.split("?")[0]!.includes("/.");
 }

@@ -1,3 +1,4 @@
+import http from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -59,6 +60,11 @@ gatewayTest("gateway").beforeAll(async ({ prisma: testPrisma, redis: testRedis }
   fake.post("/api/v1/children/upload", async (request) => {
     seenByFake.push({ headers: request.headers });
     return { got: request.body };
+  });
+  fake.get("/api/v1/public/letters/:code", async (request, reply) => {
+    seenByFake.push({ headers: request.headers });
+    // As a service marks what a link opened: the gateway audits it under the link, with the address.
+    return reply.header("x-shouhu-audit", JSON.stringify({ action: "letter-read", childIds: ["0190f000-0000-7000-8000-000000000001"] })).send({ ok: true });
   });
   fakeUrl = await fake.listen({ port: 0, host: "127.0.0.1" });
 
@@ -329,6 +335,40 @@ describe("gateway behaviour with a stand-in upstream", () => {
     const limited = await app.inject({ url: "/api/v1/children/echo", headers: a });
     expect(limited.json().error.code).toBe("RATE_LIMITED");
     expect((await app.inject({ url: "/api/v1/children/echo", headers: await bearer("changling.teacher") })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it("answers /api/v1/public/ without a token, audited under the link; any other spelling needs a token; limited per address", async () => {
+    const app = await gatewayWith([{ name: "fake", url: fakeUrl, prefixes: ["/api/v1/children", "/api/v1/public/letters"] }], {
+      publicRateLimitPerMinute: 3,
+      rateLimitNamespace: `${namespace}public-`,
+    });
+    const opened = await app.inject({ url: "/api/v1/public/letters/Abc-123_x", remoteAddress: "10.1.1.1" });
+    expect(opened.statusCode).toBe(200);
+    expect(opened.headers["x-shouhu-audit"]).toBeUndefined();
+    await app.audit.drain();
+    const [row] = await prisma.auditEntry.findMany({ where: { path: "/api/v1/public/letters/Abc-123_x" } });
+    expect(row).toMatchObject({ userId: "public", action: "letter-read", childIds: ["0190f000-0000-7000-8000-000000000001"], sourceIp: "10.1.1.1" });
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await app.inject({ url: "/api/v1/public/letters/x", remoteAddress: "10.1.1.3" })).statusCode);
+    expect(codes).toEqual([200, 200, 200, 429]);
+    // Dot segments and escapes never make a public path: the token is asked for as anywhere else. Sent raw over
+    // a socket (inject would resolve the dot segments before the gateway saw them).
+    const base = new URL(await app.listen({ port: 0, host: "127.0.0.1" }));
+    const raw = (path: string) =>
+      new Promise<number>((resolve, reject) =>
+        http.get({ host: base.hostname, port: base.port, path }, (res) => (res.resume(), resolve(res.statusCode!))).on("error", reject),
+      );
+    for (const url of [
+      "/api/v1/public/letters/../../children/echo",
+      "/api/v1/public/letters/%2e%2e/%2e%2e/children/echo",
+      "/api/v1/public/%2E%2E/children/echo",
+      "/api/v1/public/letters/./x",
+      "/api/v1/public/letters/.%2e/x",
+      "/api/v1/publicx/letters/x",
+    ]) {
+      expect(await raw(url), url).toBe(401);
+    }
     await app.close();
   });
 

@@ -43,6 +43,11 @@ describe("service-side authentication on the normalized path", () => {
     "/api/v1/children%2f",
     "/api/v1/children;x=1",
     "/api/v1/children%00",
+    // Token-less routes live under /api/v1/public/: no spelling through it reaches a route that needs a token.
+    "/api/v1/public/../children",
+    "/api/v1/public/%2e%2e/children",
+    "/api/v1/public/..%2fchildren",
+    "/api/v1/public%2f..%2fchildren",
   ];
   for (const path of tricks) {
     it(`GET ${path} without a token answers 401 or 404 and holds no child`, async () => {

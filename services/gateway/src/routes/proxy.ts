@@ -19,6 +19,8 @@ function auditFromPath(request: FastifyRequest): { action: string; childIds: str
 type Audited = { action: string; childIds: string[] };
 type Who = Pick<Principal, "userId" | "username" | "roles" | "orgUnit">;
 const NOBODY: Who = { userId: "", username: "", roles: [], orgUnit: "" };
+/** Who a token-less request (a link from an SMS, a provider callback) is in the audit trail: its source address says the rest. */
+const PUBLIC_LINK: Who = { userId: "public", username: "（公开链接）", roles: [], orgUnit: "" };
 
 export function auditRecord(request: FastifyRequest, who: Who, what: Audited, status: number, outcome: AuditRecord["outcome"]): AuditRecord {
   const client = request.headers["x-request-id"];
@@ -183,7 +185,7 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
   app.all("/api/v1/*", { schema: { hide: true }, config: { otel: { instrumentHooks: false, instrumentHandler: false } } }, async (request, reply) => {
     const upstream = findUpstream(deps.upstreams, request.url);
     if (!upstream) return reply.status(404).send({ error: { code: "NOT_FOUND", message: `接口不存在：${request.method} ${request.url.split("?")[0]}` } });
-    const principal = request.principal!;
+    const principal = request.principal ?? PUBLIC_LINK;
     const body = request.body as Readable | undefined;
     const headers = forwardable(request.headers);
     if (!body) delete headers["content-length"]; // GET, HEAD, or no body: nothing to send

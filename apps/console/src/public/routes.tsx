@@ -1,0 +1,13 @@
+import type { RouteObject } from "react-router";
+
+/**
+ * Pages reached from an SMS without an account: each reads one token-less API under
+ * `/api/v1/public/` with the code or signed token its URL carries, and links nowhere else.
+ */
+const PREFIXES = ["/l/", "/t/"];
+
+export const isPublicPage = (pathname: string) => PREFIXES.some((p) => pathname.startsWith(p));
+
+const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
+
+export const publicRoutes: RouteObject[] = [{ path: "*", lazy: page(() => import("./LinkNotFound")) }];
