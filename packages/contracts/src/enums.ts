@@ -98,6 +98,10 @@ export const VisitKind = z.enum([
 ]);
 export type VisitKind = z.infer<typeof VisitKind>;
 
+/** Who spoke with the child on a 亲情电话 (a call between the child and the parents away). */
+export const CallParty = z.enum(["father", "mother"]);
+export type CallParty = z.infer<typeof CallParty>;
+
 /** What an activity at a children's home (留守儿童之家) was. */
 export const ActivityKind = z.enum([
   "tutoring", // 课业辅导
@@ -162,6 +166,7 @@ export const labels = {
     letter: "书信",
     tutoring: "学业辅导",
   } satisfies Record<VisitKind, string>,
+  callParty: { father: "父亲", mother: "母亲" } satisfies Record<CallParty, string>,
   activityKind: {
     tutoring: "课业辅导",
     counselling: "心理辅导",

@@ -16,6 +16,7 @@ import {
   RiskLevel,
   Sex,
   VisitKind,
+  CallParty,
 } from "./enums.js";
 
 /**
@@ -167,6 +168,8 @@ export const VisitOverdueData = z.object({
   /** 1: the responsible person is told; 2: escalated to the township supervisor. */
   level: z.union([z.literal(1), z.literal(2)]),
 });
+/** What reports count of a 亲情电话: who spoke, whether the call got through, minutes (null when not said). */
+export const ParentCallFacts = z.object({ with: z.array(CallParty), connected: z.boolean(), minutes: z.number().int().nullable() });
 export const VisitRecordedData = z.object({
   recordId: z.uuid(),
   kind: VisitKind,
@@ -177,6 +180,8 @@ export const VisitRecordedData = z.object({
   satisfied: z.object({ itemId: z.uuid(), period: z.string(), onTime: z.boolean() }).nullable(),
   followUpNeeded: z.boolean(),
   concernRaised: z.boolean(),
+  /** A 亲情电话's who, whether it got through and how long (absent on other kinds and on events before it was added). */
+  call: ParentCallFacts.nullish(),
 });
 export const ConcernRaisedData = z.object({
   concernId: z.uuid(),
@@ -285,7 +290,14 @@ export const SnapshotVisitItemData = z.object({
   doneOn: z.iso.date().nullable(),
   onTime: z.boolean().nullable(),
 });
-export const SnapshotVisitRecordData = z.object({ runId: z.uuid(), recordId: z.uuid(), kind: VisitKind, date: z.iso.date(), child: VisitChild });
+export const SnapshotVisitRecordData = z.object({
+  runId: z.uuid(),
+  recordId: z.uuid(),
+  kind: VisitKind,
+  date: z.iso.date(),
+  child: VisitChild,
+  call: ParentCallFacts.nullish(),
+});
 export const SnapshotConcernData = z.object({
   runId: z.uuid(),
   concernId: z.uuid(),

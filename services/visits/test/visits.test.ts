@@ -612,6 +612,7 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
       "post /api/v1/concerns/{id}/updates",
       "post /api/v1/snapshots/visits",
       "post /api/v1/visit-records",
+      "put /api/v1/visit-items/{id}/plan",
       "put /api/v1/visit-rules/{countyCode}",
     ]);
     expect(api.every((r) => r.op.summary)).toBe(true);

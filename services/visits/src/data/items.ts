@@ -108,6 +108,45 @@ export interface ItemRow {
   status: "open" | "done" | "closed";
   doneOn: string | null;
   responsible: { kind: "helper" | "village_director"; name: string | null; username: string | null; helperId?: string | null };
+  plan: { at: string; note: string | null; by: string } | null;
+}
+
+/** 预约 in China time with its offset, as staff set it. */
+const planJson = (i: string) =>
+  `CASE WHEN ${i}.planned_at IS NULL THEN NULL ELSE json_build_object('at', to_char(${i}.planned_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"'), 'note', ${i}.plan_note, 'by', ${i}.planned_by) END`;
+
+/**
+ * Plans (预约) an open item for a time, or clears the plan (`at` null). Answers the item's child and
+ * period end, or null when the item is not open (done, closed) or not the child's.
+ */
+export async function planItem(
+  db: Pick<PrismaClient, "$queryRawUnsafe">,
+  itemId: string,
+  plan: { at: string | null; note: string | null; by: string },
+): Promise<{ childId: string; plan: ItemRow["plan"] } | null> {
+  const [row] = await db.$queryRawUnsafe<{ childId: string; plan: ItemRow["plan"] }[]>(
+    `UPDATE due_items i SET planned_at = $2::timestamptz, plan_note = CASE WHEN $2::timestamptz IS NULL THEN NULL ELSE $3 END,
+            planned_by = CASE WHEN $2::timestamptz IS NULL THEN NULL ELSE $4 END
+      WHERE i.id = $1::uuid AND i.status = 'open'
+      RETURNING i.child_id AS "childId", ${planJson("i")} AS plan`,
+    itemId,
+    plan.at,
+    plan.note,
+    plan.by,
+  );
+  return row ?? null;
+}
+
+/** The open item's child and last day of its period (what a plan must fall within); null when none is open. */
+export async function openItem(
+  db: Pick<PrismaClient, "$queryRawUnsafe">,
+  itemId: string,
+): Promise<{ childId: string; periodEnd: string; kind: VisitKind } | null> {
+  const [row] = await db.$queryRawUnsafe<{ childId: string; periodEnd: string; kind: VisitKind }[]>(
+    `SELECT child_id AS "childId", to_char(period_end, 'YYYY-MM-DD') AS "periodEnd", kind FROM due_items WHERE id = $1::uuid AND status = 'open'`,
+    itemId,
+  );
+  return row ?? null;
 }
 
 /**
@@ -134,7 +173,8 @@ export async function listItems(
     `SELECT i.id, c.id AS "childId", c.name AS "childName", c.village_code AS "villageCode", i.kind, i.period_key AS period,
             to_char(i.due_date, 'YYYY-MM-DD') AS "dueDate", i.status, to_char(i.done_on, 'YYYY-MM-DD') AS "doneOn",
             json_build_object('kind', CASE WHEN a.child_id IS NULL THEN 'village_director' ELSE 'helper' END,
-                              'name', a.name, 'username', a.username, 'helperId', a.helper_id) AS responsible
+                              'name', a.name, 'username', a.username, 'helperId', a.helper_id) AS responsible,
+            ${planJson("i")} AS plan
        FROM due_items i JOIN children c ON c.id = i.child_id ${responsibleJoin("i")}
             LEFT JOIN assignments p ON p.child_id = i.child_id
       WHERE c.village_code LIKE $1 || '%' AND i.status = $2

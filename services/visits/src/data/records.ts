@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import type { Actor, VisitKind } from "@shouhu/contracts";
+import type { Actor, CallParty, VisitKind } from "@shouhu/contracts";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { RecordInput } from "../domain/record.js";
 import type { PrismaClient, Tx } from "./db.js";
@@ -65,11 +65,12 @@ export async function createRecord(
     }
     // The item for the record's period may not exist yet (the scan runs once a day).
     await ensureItems(tx, onDay(input.date), at, { countyCode: child.countyCode, childIds: [child.id] });
-    const satisfied = await satisfyItem(tx, child.id, input.kind, input.date, recordId);
+    // A call that did not get through is an attempt: the month's 亲情电话 stays due.
+    const satisfied = input.call?.connected === false ? null : await satisfyItem(tx, child.id, input.kind, input.date, recordId);
     await tx.$executeRawUnsafe(
       `INSERT INTO visit_records (id, child_id, kind, date, visitor_user_id, visitor_name, location, duration_minutes, findings,
-                                  follow_up_needed, follow_up_note, item_id, created_at)
-       VALUES ($1::uuid, $2::uuid, $3, $4::date, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::uuid, $13::timestamptz)`,
+                                  follow_up_needed, follow_up_note, item_id, created_at, call_with, call_connected)
+       VALUES ($1::uuid, $2::uuid, $3, $4::date, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::uuid, $13::timestamptz, $14::text[], $15)`,
       recordId,
       child.id,
       input.kind,
@@ -83,6 +84,8 @@ export async function createRecord(
       input.followUpNote ?? null,
       satisfied?.itemId ?? null,
       at,
+      input.call?.with ?? null,
+      input.call?.connected ?? null,
     );
     const eventChild = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };
     const concernId = input.concern
@@ -104,6 +107,7 @@ export async function createRecord(
             satisfied,
             followUpNeeded: input.followUpNeeded,
             concernRaised: concernId !== null,
+            ...(input.call ? { call: { ...input.call, minutes: input.durationMinutes ?? null } } : {}),
           },
         },
         { producer: PRODUCER, now: at },
@@ -128,6 +132,8 @@ export type RecordRow = {
   findings: Record<string, string | null>;
   followUpNeeded: boolean;
   followUpNote: string | null;
+  /** A 亲情电话's parties and whether it got through; null on other kinds (and on calls recorded before they were asked). */
+  call: { with: CallParty[]; connected: boolean } | null;
   createdAt: Date | string;
 };
 
@@ -152,6 +158,7 @@ export async function listRecords(
     `SELECT r.id, r.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", r.kind,
             to_char(r.date, 'YYYY-MM-DD') AS date, r.visitor_name AS "visitorName", r.location, r.duration_minutes AS "durationMinutes",
             r.findings, r.follow_up_needed AS "followUpNeeded", r.follow_up_note AS "followUpNote", r.item_id AS "itemId", r.created_at AS "createdAt",
+            CASE WHEN r.call_connected IS NULL THEN NULL ELSE jsonb_build_object('with', to_jsonb(r.call_with), 'connected', r.call_connected) END AS call,
             CASE WHEN i.id IS NULL THEN NULL ELSE r.date <= i.due_date END AS "onTime"
        FROM visit_records r JOIN children c ON c.id = r.child_id LEFT JOIN assignments a ON a.child_id = c.id
        LEFT JOIN due_items i ON i.id = r.item_id

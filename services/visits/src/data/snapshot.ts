@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import { systemActor, type Envelope } from "@shouhu/contracts";
+import { systemActor, type CallParty, type Envelope } from "@shouhu/contracts";
 import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { PrismaClient } from "./db.js";
 import { PRODUCER } from "./scan.js";
@@ -83,15 +83,23 @@ export async function publishVisitsSnapshot(
       );
     },
   );
-  events += await pages<{ id: string; kind: string; date: string } & ChildCols>(
+  type Call = { with: CallParty[]; connected: boolean; minutes: number | null } | null;
+  events += await pages<{ id: string; kind: string; date: string; call: Call } & ChildCols>(
     prisma,
-    `SELECT r.id, r.kind, to_char(r.date, 'YYYY-MM-DD') AS date, ${childCols}
+    `SELECT r.id, r.kind, to_char(r.date, 'YYYY-MM-DD') AS date, ${childCols},
+            CASE WHEN r.call_connected IS NULL THEN NULL
+                 ELSE jsonb_build_object('with', to_jsonb(r.call_with), 'connected', r.call_connected, 'minutes', r.duration_minutes) END AS call
        FROM visit_records r JOIN children c ON c.id = r.child_id WHERE r.id > $1::uuid AND c.village_code LIKE $3 || '%' ORDER BY r.id LIMIT $2`,
     scope,
     (r) =>
       buildEvent(
         "snapshot.visit-record",
-        { subject: r.childId, orgUnit: r.villageCode, actor, data: { runId, recordId: r.id, kind: r.kind as never, date: r.date, child: child(r) } },
+        {
+          subject: r.childId,
+          orgUnit: r.villageCode,
+          actor,
+          data: { runId, recordId: r.id, kind: r.kind as never, date: r.date, child: child(r), ...(r.call ? { call: r.call } : {}) },
+        },
         producer,
       ),
   );

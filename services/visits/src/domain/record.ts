@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConcernCategory, VisitKind } from "@shouhu/contracts";
+import { CallParty, ConcernCategory, VisitKind } from "@shouhu/contracts";
 import type { FieldIssue } from "@shouhu/kit";
 import { addDays } from "./rhythm.js";
 
@@ -39,6 +39,19 @@ export const RecordInput = z.object({
     })
     .strict()
     .default({}),
+  /**
+   * A 亲情电话 (kind parent_call): who spoke with the child and whether the call got through. A call not
+   * answered is kept as an attempt and leaves the month's call due. Optional: phones may still sync records
+   * written before it was asked.
+   */
+  call: z
+    .object({
+      with: z.array(CallParty).min(1, "请选择与谁通话").max(2),
+      connected: z.boolean({ message: "请选择是否接通" }),
+    })
+    .strict()
+    .nullish()
+    .describe("亲情电话：与谁通话（father 父亲 / mother 母亲）、是否接通；未接通的记为一次尝试，本月亲情电话仍待完成"),
   followUpNeeded: z.boolean().default(false),
   followUpNote: z.string().trim().max(1000).nullish(),
   /** A safety or abuse suspicion found on the visit: opens a concern case at once (强制报告). */
@@ -60,4 +73,14 @@ export function checkRecordDate(date: string, today: string, backdateDays: numbe
 
 export function checkFollowUp(input: RecordInput): FieldIssue | null {
   return input.followUpNeeded && !input.followUpNote ? { field: "followUpNote", message: "需要跟进时请写明跟进事项" } : null;
+}
+
+/** The call's facts fit the record: only a 亲情电话 has them, each parent once, no minutes on a call not answered. */
+export function checkCall(input: RecordInput): FieldIssue | null {
+  const call = input.call;
+  if (!call) return null;
+  if (input.kind !== "parent_call") return { field: "call", message: "只有亲情电话（与父母通话）可填写通话情况" };
+  if (new Set(call.with).size !== call.with.length) return { field: "call.with", message: "通话对象重复" };
+  if (!call.connected && input.durationMinutes) return { field: "durationMinutes", message: "未接通的电话不填写通话时长" };
+  return null;
 }

@@ -176,3 +176,15 @@ export function itemDates(period: Period, rule: VisitRule): ItemDates {
   const dueDate = addDays(period.end, rule.graceDays);
   return { dueDate, remindOn: addDays(dueDate, -rule.remindDaysBefore), escalateOn: addDays(dueDate, rule.escalateAfterDays + 1) };
 }
+
+/**
+ * A plan (预约) must be ahead — a minute's grace for a phone's clock — and within the item's period: a plan
+ * after the period ends plans a visit that can no longer count for it.
+ */
+export function checkPlan(at: string, now: Date, periodEnd: string): { field: string; message: string } | null {
+  const when = Date.parse(at);
+  if (when < now.getTime() - 60_000) return { field: "at", message: "预约时间不能早于现在" };
+  // The period's last day ends at midnight China time.
+  if (when >= Date.parse(`${addDays(periodEnd, 1)}T00:00:00+08:00`)) return { field: "at", message: `预约时间应在本期截止日（${periodEnd}）之前` };
+  return null;
+}

@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { VisitKind, labels, orgUnitCode } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
-import { ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
+import { ConflictError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { addDays } from "../domain/rhythm.js";
 import { teacherOnly, visibleChild } from "../data/visibility.js";
-import { itemSummary, listItems } from "../data/items.js";
-import { scopeOf } from "@shouhu/auth";
-import { VisitItemPage } from "./schemas.js";
+import { itemSummary, listItems, openItem, planItem } from "../data/items.js";
+import { requireRole, scopeOf } from "@shouhu/auth";
+import { ItemPlanned, VisitItemPage } from "./schemas.js";
+import { recorders, visitorOf } from "./permissions.js";
+import { checkPlan } from "../domain/rhythm.js";
 
 const orgUnit = orgUnitCode().optional();
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
@@ -33,8 +35,44 @@ const SummaryQuery = z.object({
   to: z.iso.date().optional(),
 });
 
+const PlanBody = z
+  .object({
+    /** China time with its offset (2026-12-12T10:00:00+08:00); null clears the plan. */
+    at: z.iso.datetime({ offset: true, message: "预约时间格式应为 ISO 8601（含时区）" }).nullable(),
+    note: z.string().trim().max(200, "备注不超过200字").nullish(),
+  })
+  .strict();
+
 export function registerItemRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date }): void {
   const { prisma } = deps;
+
+  app.put(
+    "/api/v1/visit-items/:id/plan",
+    {
+      schema: {
+        tags: ["visits"],
+        summary: "预约走访或亲情电话的时间（如周六上午在儿童之家打亲情电话）；at 为 null 取消预约",
+        params: z.object({ id: z.uuid({ message: "事项编号格式不正确" }) }),
+        body: PlanBody,
+        response: { 200: ItemPlanned },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      requireRole(principal, recorders, "预约走访");
+      const item = await openItem(prisma, request.params.id);
+      // Not open, or not this caller's child: one answer, so nothing is said of items outside their area.
+      if (!item) throw new ConflictError("ITEM_NOT_OPEN", "该事项已完成或已关闭，无需预约", { field: "id" });
+      await visibleChild(prisma, principal, item.childId);
+      const { at, note } = request.body;
+      const issue = at ? checkPlan(at, deps.now(), item.periodEnd) : null;
+      if (issue) throw new ValidationError([issue]);
+      const planned = await planItem(prisma, request.params.id, { at, note: note ?? null, by: visitorOf(principal).name });
+      if (!planned) throw new ConflictError("ITEM_NOT_OPEN", "该事项已完成或已关闭，无需预约", { field: "id" });
+      markAudit(reply, "update", [item.childId]);
+      return { id: request.params.id, plan: planned.plan };
+    },
+  );
 
   app.get(
     "/api/v1/visit-items",

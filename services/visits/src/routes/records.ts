@@ -4,7 +4,7 @@ import { todayInChina } from "@shouhu/cn";
 import { ConflictError, ForbiddenError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { recordAccess, requireRole, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
-import { RecordInput, checkFollowUp, checkRecordDate } from "../domain/record.js";
+import { RecordInput, checkCall, checkFollowUp, checkRecordDate } from "../domain/record.js";
 import { createRecord, listRecords, storedRecord, type RecordRow, type StoredRecord } from "../data/records.js";
 import { RecordCreated, RecordPage } from "./schemas.js";
 import { teacherOnly, visibleChild } from "../data/visibility.js";
@@ -86,7 +86,9 @@ export function registerRecordRoutes(app: ServiceApp, deps: RecordRoutesDeps): v
       // if the child has left the programme since or the date is now past the back-date window.
       const stored = input.id ? await storedRecord(prisma, input.id) : null;
       if (stored) return replay(reply, stored, input, visitor.userId, child.id);
-      const issues = [checkRecordDate(input.date, todayInChina(deps.now()), deps.backdateDays), checkFollowUp(input)].filter((i) => i !== null);
+      const issues = [checkRecordDate(input.date, todayInChina(deps.now()), deps.backdateDays), checkFollowUp(input), checkCall(input)].filter(
+        (i) => i !== null,
+      );
       if (issues.length) throw new ValidationError(issues);
       if (child.status !== "active")
         throw new ConflictError("CHILD_EXITED", `${child.name}已退出关爱对象，不再登记走访；这条记录没有保存`, { childId: child.id, childName: child.name });

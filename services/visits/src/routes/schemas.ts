@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { VisitKind } from "@shouhu/contracts";
+import { CallParty, VisitKind } from "@shouhu/contracts";
 
 /**
  * What the visits API answers, documented so the console's types are generated from the
@@ -43,10 +43,19 @@ const RecordListItem = z.object({
   findings: z.object({ metWith: finding, livingConditions: finding, study: finding, health: finding, mood: finding, safety: finding }).optional(),
   followUpNeeded: z.boolean().optional(),
   followUpNote: z.string().nullable().optional(),
+  /** A 亲情电话: with whom, and whether it got through (an attempt satisfies nothing). */
+  call: z
+    .object({ with: z.array(CallParty), connected: z.boolean() })
+    .nullable()
+    .optional(),
   createdAt: z.string().optional(),
 });
 
 export const RecordPage = z.object({ items: z.array(RecordListItem), nextCursor: z.uuid().nullable() });
+
+const Plan = z.object({ at: z.string().describe("ISO 8601, China time"), note: z.string().nullable(), by: z.string() });
+/** PUT /api/v1/visit-items/:id/plan */
+export const ItemPlanned = z.object({ id: z.uuid(), plan: Plan.nullable() });
 
 const VisitItem = z.object({
   id: z.uuid(),
@@ -67,6 +76,8 @@ const VisitItem = z.object({
     username: z.string().nullable(),
     helperId: z.string().nullable().optional(),
   }),
+  /** When it is planned for (预约: e.g. a 亲情电话 at the children's home on Saturday at 10:00), by whom, with a note. */
+  plan: Plan.nullable(),
 });
 
 export const VisitItemPage = z.object({ today: day, items: z.array(VisitItem), nextCursor: z.uuid().nullable() });
