@@ -456,16 +456,22 @@ export async function applyItem(
   if (!old) await bump(db, child.villageCode, "item", `${item.period}|${bucket}`, +1);
 }
 
-export async function applyRecord(db: Db, r: { id: string; childId: string; villageCode: string; kind: string; date: string }): Promise<void> {
+export async function applyRecord(
+  db: Db,
+  r: { id: string; childId: string; villageCode: string; kind: string; date: string; call?: { connected: boolean; minutes: number | null } | null },
+): Promise<void> {
   await lock(db, r.childId);
   const { villageCode } = await childState(db, r.childId, r.villageCode);
   const inserted = await db.$executeRawUnsafe(
-    `INSERT INTO visit_records (id, child_id, village_code, kind, date) VALUES ($1::uuid, $2::uuid, $3, $4, $5::date) ON CONFLICT (id) DO NOTHING`,
+    `INSERT INTO visit_records (id, child_id, village_code, kind, date, call_connected, call_minutes)
+     VALUES ($1::uuid, $2::uuid, $3, $4, $5::date, $6, $7) ON CONFLICT (id) DO NOTHING`,
     r.id,
     r.childId,
     villageCode,
     r.kind,
     r.date,
+    r.call?.connected ?? null,
+    r.call?.minutes ?? null,
   );
   if (inserted) await bump(db, villageCode, "record", r.date.slice(0, 7), +1);
 }

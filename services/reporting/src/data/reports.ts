@@ -372,3 +372,49 @@ export async function activityCounts(db: Db, orgUnit: string, month: string, mon
   );
   return { orgUnit, from: from.toISOString().slice(0, 7), to: month, rows };
 }
+
+/**
+ * 亲情电话 per township and month: calls that got through (records made before "connected" was asked count as
+ * through), attempts not answered, minutes, children reached; and the month's call items — due (not closed)
+ * and done (on time or late) — so the rate of children who spoke with their parents shows beside the count.
+ */
+export async function parentCallCounts(db: Db, orgUnit: string, month: string, months: number) {
+  const to = new Date(`${month}-01T00:00:00Z`);
+  const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - months + 1, 1));
+  const end = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() + 1, 1));
+  const rows = await db.$queryRawUnsafe<
+    {
+      townshipCode: string;
+      townshipName: string | null;
+      month: string;
+      connected: number;
+      attempts: number;
+      minutes: number;
+      childrenReached: number;
+      due: number;
+      done: number;
+    }[]
+  >(
+    `WITH r AS (
+       SELECT left(village_code, 9) AS t, to_char(date, 'YYYY-MM') AS month,
+              count(*) FILTER (WHERE call_connected IS DISTINCT FROM false) AS connected, count(*) FILTER (WHERE call_connected = false) AS attempts,
+              COALESCE(sum(call_minutes) FILTER (WHERE call_connected), 0) AS minutes,
+              count(DISTINCT child_id) FILTER (WHERE call_connected IS DISTINCT FROM false) AS children
+         FROM visit_records WHERE kind = 'parent_call' AND village_code LIKE $1 || '%' AND date >= $2::date AND date < $3::date GROUP BY 1, 2),
+     i AS (
+       SELECT left(village_code, 9) AS t, period AS month, count(*) FILTER (WHERE bucket <> 'closed') AS due,
+              count(*) FILTER (WHERE bucket IN ('on_time', 'late')) AS done
+         FROM visit_items WHERE kind = 'parent_call' AND village_code LIKE $1 || '%' AND period >= $4 AND period <= $5 GROUP BY 1, 2)
+     SELECT COALESCE(r.t, i.t) AS "townshipCode", o.name AS "townshipName", COALESCE(r.month, i.month) AS month,
+            COALESCE(r.connected, 0)::int AS connected, COALESCE(r.attempts, 0)::int AS attempts, COALESCE(r.minutes, 0)::int AS minutes,
+            COALESCE(r.children, 0)::int AS "childrenReached", COALESCE(i.due, 0)::int AS due, COALESCE(i.done, 0)::int AS done
+       FROM r FULL JOIN i ON i.t = r.t AND i.month = r.month LEFT JOIN org_units o ON o.code = COALESCE(r.t, i.t)
+      ORDER BY 1, 3`,
+    orgUnit,
+    from.toISOString().slice(0, 10),
+    end.toISOString().slice(0, 10),
+    from.toISOString().slice(0, 7),
+    month,
+  );
+  return { orgUnit, from: from.toISOString().slice(0, 7), to: month, rows };
+}

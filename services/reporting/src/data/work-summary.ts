@@ -19,6 +19,8 @@ export interface WorkSummaryFigures {
     records: number;
     byKind: Record<string, number>;
     childrenVisited: number;
+    /** 亲情电话: calls that got through (calls recorded before this was asked count as through), attempts not answered, minutes said. */
+    calls: { connected: number; attempts: number; minutes: number };
     /** Visits falling due in the semester, by how they ended (pending ones not counted). */
     due: number;
     onTime: number;
@@ -75,6 +77,11 @@ export async function workSummaryFigures(db: Db, q: { orgUnit: string; schoolId:
   const visited = await one<{ n: number }>(
     `SELECT count(DISTINCT r.child_id)::int AS n FROM visit_records r JOIN scoped s ON s.id = r.child_id WHERE r.date BETWEEN $3::date AND $4::date`,
   );
+  const calls = await one<{ connected: number; attempts: number; minutes: number }>(
+    `SELECT count(*) FILTER (WHERE r.call_connected IS DISTINCT FROM false)::int AS connected, count(*) FILTER (WHERE r.call_connected = false)::int AS attempts,
+            COALESCE(sum(r.call_minutes) FILTER (WHERE r.call_connected), 0)::int AS minutes
+       FROM visit_records r JOIN scoped s ON s.id = r.child_id WHERE r.kind = 'parent_call' AND r.date BETWEEN $3::date AND $4::date`,
+  );
   const items = await one<{ onTime: number; late: number; missed: number }>(
     `SELECT count(*) FILTER (WHERE i.bucket = 'on_time')::int AS "onTime", count(*) FILTER (WHERE i.bucket = 'late')::int AS late,
             count(*) FILTER (WHERE i.bucket IN ('missed', 'escalated'))::int AS missed
@@ -120,7 +127,7 @@ export async function workSummaryFigures(db: Db, q: { orgUnit: string; schoolId:
   return {
     children: { ...children, byType: tally(byType), byRisk: tally(byRisk), byCategory: tally(byCategory) },
     pairings,
-    visits: { records: sum(records), byKind: tally(records), childrenVisited: visited.n, due: items.onTime + items.late + items.missed, ...items },
+    visits: { records: sum(records), byKind: tally(records), childrenVisited: visited.n, calls, due: items.onTime + items.late + items.missed, ...items },
     checkups: { ...checkups, flags: tally(flags) },
     concerns: { raised: sum(raisedByCategory), byCategory: tally(raisedByCategory), ...concerns },
     activities,

@@ -51,7 +51,12 @@ export async function workSummaryDocx(input: { unitName: string; semester: Semes
       ["已结对帮扶儿童", `${f.pairings.mentored}（结对率 ${pct(f.pairings.mentored, c.active)}）`],
       ["在岗帮扶人", count(f.pairings.helpers)],
       ["走访、谈心和亲情联系", `${f.visits.records} 次`],
-      ["其中亲情电话（与父母通话）", `${f.visits.byKind.parent_call ?? 0} 次`],
+      [
+        "其中亲情电话（与父母通话）",
+        `接通 ${f.visits.calls.connected} 次` +
+          (f.visits.calls.minutes ? `，共 ${f.visits.calls.minutes} 分钟` : "") +
+          (f.visits.calls.attempts ? `；未接通 ${f.visits.calls.attempts} 次` : ""),
+      ],
       ["走访及时率", pct(f.visits.onTime, f.visits.due)],
       ["参加健康体检儿童", `${f.checkups.examined}（覆盖率 ${examinedRate}）`],
       ["新发现关注事项", `${f.concerns.raised} 件`],

@@ -115,7 +115,7 @@ function handlers(): Handlers {
     },
     "visit.recorded": async (e, tx) => {
       const d = e.data;
-      await applyRecord(tx, { id: d.recordId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, date: d.date });
+      await applyRecord(tx, { id: d.recordId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, date: d.date, call: d.call });
       if (d.satisfied) {
         await applyItem(tx, {
           id: d.satisfied.itemId,
@@ -142,7 +142,7 @@ function handlers(): Handlers {
     },
     "snapshot.visit-record": async (e, tx) => {
       const d = e.data;
-      await applyRecord(tx, { id: d.recordId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, date: d.date });
+      await applyRecord(tx, { id: d.recordId, childId: d.child.id, villageCode: d.child.villageCode, kind: d.kind, date: d.date, call: d.call });
     },
 
     "concern.raised": async (e, tx) => {

@@ -7,6 +7,7 @@ import { hasAnyRole, type Principal, scopeOf } from "@shouhu/auth";
 import type { PrismaClient } from "../data/db.js";
 import {
   activityCounts,
+  parentCallCounts,
   addConcernAges,
   figuresFromCounters,
   notificationStats,
@@ -37,6 +38,24 @@ const ActivitiesQuery = z.object({
   orgUnit: code.optional(),
   month: month.optional(),
   months: z.coerce.number().int().min(1, "月数至少为1").max(36, "最多查询36个月").default(12),
+});
+const ParentCallsResponse = z.object({
+  orgUnit: z.string(),
+  from: z.string(),
+  to: z.string(),
+  rows: z.array(
+    z.object({
+      townshipCode: z.string(),
+      townshipName: z.string().nullable(),
+      month: z.string(),
+      connected: z.number(),
+      attempts: z.number(),
+      minutes: z.number(),
+      childrenReached: z.number(),
+      due: z.number(),
+      done: z.number(),
+    }),
+  ),
 });
 const ActivitiesResponse = z.object({
   orgUnit: z.string(),
@@ -116,6 +135,24 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       requireReader(principal);
       const orgUnit = scopeOf(principal, request.query.orgUnit);
       return activityCounts(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months);
+    },
+  );
+
+  app.get(
+    "/api/v1/reports/parent-calls",
+    {
+      schema: {
+        tags: ["reports"],
+        summary: "亲情电话：按乡镇、月份统计接通次数、未接通、通话分钟、通话儿童数，及本月应通话与已完成",
+        querystring: ActivitiesQuery,
+        response: { 200: ParentCallsResponse },
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      requireReader(principal);
+      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      return parentCallCounts(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months);
     },
   );
 
