@@ -38,6 +38,7 @@ export const labels = {
     dental_caries: "龋齿",
     elevated_bp: "血压偏高",
   } as Record<string, string>,
+  callParty: { father: "父亲", mother: "母亲" },
   activityKind: { tutoring: "课业辅导", counselling: "心理辅导", safety: "安全教育", family_call: "亲情通话", recreation: "文体活动" },
   visitKind: { home_visit: "家访", parent_call: "与父母通话", talk: "谈心", guardian_contact: "与监护人联系", letter: "书信", tutoring: "学业辅导" },
   transferStatus: { pending: "待审批", approved: "已批准", refused: "已拒绝" },

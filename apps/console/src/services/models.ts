@@ -75,3 +75,4 @@ export type ActivityCounts = Ok<"/api/v1/reports/activities">;
 export type AttachmentList = Ok<"/api/v1/children/{id}/attachments">;
 export type Attachment = AttachmentList["items"][number];
 export type VisitPhoto = Ok<"/api/v1/visit-records/{id}/photos">["items"][number];
+export type ParentCallCounts = paths["/api/v1/reports/parent-calls"]["get"]["responses"]["200"]["content"]["application/json"];

@@ -9,6 +9,7 @@ import { useOrgUnit } from "../../services/hooks";
 import { Chart } from "../../components/Chart";
 import { ExportButton } from "./ExportButton";
 import { SupervisionReport } from "./Supervision";
+import { ParentCallsCard } from "./ParentCalls";
 import { flagLabel, pct, recentSemesters } from "./format";
 import { contains, countyOf, orgLevel, townshipOf } from "../../services/org-units";
 
@@ -191,6 +192,9 @@ export default function ReportsPage() {
               </Col>
             </Row>
           </Card>
+        </Col>
+        <Col xs={24} lg={12}>
+          <ParentCallsCard orgUnit={unit} month={m} />
         </Col>
       </Row>
 

@@ -42,6 +42,9 @@ interface Values {
   concernRaised?: boolean;
   concernCategory?: NonNullable<RecordBody["concern"]>["category"];
   concernDescription?: string;
+  /** 亲情电话: father / mother, and whether the call got through. */
+  callWith?: "father" | "mother" | "both";
+  callConnected?: boolean;
 }
 
 const text = (v?: string) => (v && v.trim() ? v.trim() : undefined);
@@ -65,6 +68,9 @@ export default function VisitForm() {
   const [refused, setRefused] = useState<string | null>(null);
   const concernRaised = Form.useWatch("concernRaised", form);
   const followUpNeeded = Form.useWatch("followUpNeeded", form);
+  const kind = Form.useWatch("kind", form);
+  const callConnected = Form.useWatch("callConnected", form);
+  const isCall = kind === "parent_call";
   const initialChild = params.get("childId") ?? undefined;
   const cached = caseload.data?.children ?? [];
   // Opened from a child's page for a child outside the cached caseload (a county admin's, say): named from the API.
@@ -81,7 +87,7 @@ export default function VisitForm() {
     setRefused(null);
     const child = children.find((c) => c.id === v.childId);
     const findings = {
-      metWith: v.met?.length ? v.met.join("、") : undefined,
+      metWith: !isCall && v.met?.length ? v.met.join("、") : undefined,
       livingConditions: text(v.livingConditions),
       study: text(v.study),
       health: text(v.health),
@@ -93,8 +99,13 @@ export default function VisitForm() {
       childId: v.childId,
       kind: v.kind,
       date: v.date.format("YYYY-MM-DD"),
-      location: text(v.location) ?? null,
-      durationMinutes: v.durationMinutes ?? null,
+      location: isCall ? null : (text(v.location) ?? null),
+      // A call not answered has no length.
+      durationMinutes: isCall && v.callConnected === false ? null : (v.durationMinutes ?? null),
+      call:
+        isCall && v.callWith && v.callConnected !== undefined
+          ? { with: v.callWith === "both" ? ["father", "mother"] : [v.callWith], connected: v.callConnected }
+          : null,
       findings: Object.fromEntries(Object.entries(findings).filter(([, x]) => x !== undefined)),
       followUpNeeded: Boolean(v.followUpNeeded),
       followUpNote: v.followUpNeeded ? (text(v.followUpNote) ?? null) : null,
@@ -126,6 +137,7 @@ export default function VisitForm() {
         message.success(result.record?.concernId ? "已登记，发现的问题已上报" : "已登记");
         void queryClient.invalidateQueries({ queryKey: ["caseload"] });
         void queryClient.invalidateQueries({ queryKey: ["visit-history", body.childId] });
+        void queryClient.invalidateQueries({ queryKey: ["child-items", body.childId] });
         return void navigate("/visits");
       }
       // Refused now, while the user is here: show why on the form, keep nothing on the device.
@@ -133,7 +145,13 @@ export default function VisitForm() {
       if (result.fieldIssues?.length) {
         form.setFields(
           result.fieldIssues.map((i) => ({
-            name: (i.field.startsWith("concern") ? "concernDescription" : i.field.replace(/^findings\./, "")) as keyof Values,
+            name: (i.field.startsWith("concern")
+              ? "concernDescription"
+              : i.field === "call.with"
+                ? "callWith"
+                : i.field.startsWith("call")
+                  ? "callConnected"
+                  : i.field.replace(/^findings\./, "")) as keyof Values,
             errors: [i.message],
           })),
         );
@@ -181,10 +199,33 @@ export default function VisitForm() {
             style={{ width: 180 }}
           />
         </Form.Item>
-        <Form.Item name="met" label="见到了谁">
-          <Checkbox.Group options={metOptions} />
-        </Form.Item>
-        <Typography.Text strong>看到的情况</Typography.Text>
+        {isCall ? (
+          <>
+            <Form.Item name="callWith" label="与谁通话" rules={[{ required: true, message: "请选择与谁通话" }]}>
+              {/* One tap on a phone; a radio group also carries aria-required, which a checkbox group may not. */}
+              <Radio.Group optionType="button" options={[...options(labels.callParty), { value: "both", label: "父母双方" }]} />
+            </Form.Item>
+            <Form.Item
+              name="callConnected"
+              label="是否接通"
+              rules={[{ required: true, message: "请选择是否接通" }]}
+              extra={callConnected === false ? "未接通记为一次尝试，本月亲情电话仍待完成" : undefined}
+            >
+              <Radio.Group
+                optionType="button"
+                options={[
+                  { value: true, label: "已接通" },
+                  { value: false, label: "未接通" },
+                ]}
+              />
+            </Form.Item>
+          </>
+        ) : (
+          <Form.Item name="met" label="见到了谁">
+            <Checkbox.Group options={metOptions} />
+          </Form.Item>
+        )}
+        <Typography.Text strong>{isCall ? "通话情况" : "看到的情况"}</Typography.Text>
         <Form.Item name="livingConditions" label="生活情况" style={{ marginTop: 8 }}>
           <Input.TextArea autoSize={{ minRows: 1, maxRows: 4 }} maxLength={1000} placeholder="吃住、卫生、照料" />
         </Form.Item>
@@ -194,19 +235,23 @@ export default function VisitForm() {
         <Form.Item name="health" label="身体状况">
           <Input.TextArea autoSize={{ minRows: 1, maxRows: 4 }} maxLength={1000} />
         </Form.Item>
-        <Form.Item name="mood" label="情绪心理">
+        <Form.Item name="mood" label={isCall ? "聊了什么、孩子的情绪" : "情绪心理"}>
           <Input.TextArea autoSize={{ minRows: 1, maxRows: 4 }} maxLength={1000} />
         </Form.Item>
         <Form.Item name="safety" label="安全情况">
           <Input.TextArea autoSize={{ minRows: 1, maxRows: 4 }} maxLength={1000} />
         </Form.Item>
         <Space wrap size={16}>
-          <Form.Item name="location" label="地点">
-            <Input maxLength={200} placeholder="家中、学校" />
-          </Form.Item>
-          <Form.Item name="durationMinutes" label="时长（分钟）">
-            <InputNumber min={1} max={1440} />
-          </Form.Item>
+          {!isCall && (
+            <Form.Item name="location" label="地点">
+              <Input maxLength={200} placeholder="家中、学校" />
+            </Form.Item>
+          )}
+          {!(isCall && callConnected === false) && (
+            <Form.Item name="durationMinutes" label={isCall ? "通话时长（分钟）" : "时长（分钟）"}>
+              <InputNumber min={1} max={1440} />
+            </Form.Item>
+          )}
         </Space>
         <Form.Item name="followUpNeeded" label="需要跟进" valuePropName="checked">
           <Switch />

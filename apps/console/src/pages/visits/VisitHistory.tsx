@@ -83,13 +83,19 @@ export function VisitHistory({ childId }: { childId: string }) {
                   {r.onTime === true && <Tag color="success">按时</Tag>}
                   {r.onTime === false && <Tag>补访</Tag>}
                   {r.followUpNeeded && <Tag>需跟进</Tag>}
+                  {r.call && (
+                    <Tag color={r.call.connected ? "blue" : "default"} data-testid="call-tag">
+                      {r.call.with.map((p) => label("callParty", p)).join("、")}
+                      {r.call.connected ? (r.durationMinutes ? ` · 通话 ${r.durationMinutes} 分钟` : " · 已接通") : " · 未接通"}
+                    </Tag>
+                  )}
                 </Space>
                 {r.findings &&
                   findingLabels
                     .filter(([k]) => r.findings?.[k])
                     .map(([k, name]) => (
                       <div key={k} style={{ fontSize: 13 }}>
-                        <Typography.Text type="secondary">{name}：</Typography.Text>
+                        <Typography.Text type="secondary">{k === "mood" && r.kind === "parent_call" ? "通话情况" : name}：</Typography.Text>
                         {r.findings?.[k]}
                       </div>
                     ))}

@@ -9,32 +9,13 @@ import { OFFLINE_TTL_DAYS } from "../../offline/store";
 import type { VisitItem } from "../../services/models";
 import { label, riskColor } from "../../services/labels";
 import { useCaseload } from "./caseload";
+import { ItemRow } from "./ItemRow";
 import styles from "./visits.module.css";
 
 /** Whether the signed-in person answers for the item: their paired child's, or the village director's where nobody is paired. */
 function isMine(item: VisitItem, username: string, role: string): boolean {
   if (item.responsible.kind === "helper") return item.responsible.username === username;
   return role === "village-director";
-}
-
-function ItemRow({ item, overdue }: { item: VisitItem; overdue: boolean }) {
-  const navigate = useNavigate();
-  return (
-    <div className={`${styles.item} ${overdue ? styles.overdue : styles.due}`} data-testid={overdue ? "overdue-item" : "due-item"}>
-      <div>
-        <div className={styles.name}>
-          {item.childName} · {item.kindLabel}
-        </div>
-        <div className={styles.meta}>
-          {overdue ? <span className={styles.late}>已逾期 {item.daysOverdue} 天</span> : <span>{dayjs(item.dueDate).format("M月D日")}前</span>}
-          {" · "}应于 {item.dueDate} · {item.responsible.name ?? "村儿童主任"}
-        </div>
-      </div>
-      <Button type={overdue ? "primary" : "default"} onClick={() => void navigate(`/visits/new?childId=${item.childId}&kind=${item.kind}`)}>
-        登记
-      </Button>
-    </div>
-  );
 }
 
 /**
