@@ -3,7 +3,7 @@ import { Alert, App, Button, Card, Col, DatePicker, Empty, Form, Input, Modal, P
 import { PlusOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import dayjs, { type Dayjs } from "dayjs";
-import { api, unwrap } from "../../services/client";
+import { ApiError, api, unwrap } from "../../services/client";
 import { useSession } from "../../auth/session";
 import { Chart } from "../../components/Chart";
 import type { Child } from "../../services/models";
@@ -133,6 +133,15 @@ export function GrowthFile({ child }: { child: Child }) {
     lineStyle: { type: dashed ? ("dashed" as const) : ("solid" as const), width: dashed ? 1 : 2 },
   });
   const loading = entries.isLoading || visits.isLoading || exams.isLoading || activities.isLoading;
+  // A part refused by need-to-know (403) is left out quietly; one that failed otherwise (a service down: 503,
+  // the network) is said, so a missing strand is never mistaken for "nothing happened".
+  const failed = (q: { isError: boolean; error: unknown }) => q.isError && !(q.error instanceof ApiError && q.error.status === 403);
+  const unavailable = [
+    failed(entries) && "获奖和成长记录",
+    failed(visits) && "走访记录",
+    failed(activities) && "儿童之家活动",
+    failed(exams) && "体检记录",
+  ].filter((x): x is string => Boolean(x));
   const mayRemove = (e: Entry) => e.author.username === claims.username || access.canRemoveGrowthNotes;
 
   return (
@@ -217,6 +226,15 @@ export function GrowthFile({ child }: { child: Child }) {
         </Button>
       )}
       {!access.canSeeGrowthNotes && <Alert type="info" showIcon style={{ marginBottom: 12 }} message="获奖和成长记录仅个案工作者和结对教师可见" />}
+      {unavailable.length > 0 && (
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginBottom: 12 }}
+          data-testid="growth-unavailable"
+          message={`${unavailable.join("、")}暂时无法读取，时间线中缺少这部分，请稍后刷新`}
+        />
+      )}
       {loading ? (
         <Skeleton active />
       ) : items.length === 0 ? (
