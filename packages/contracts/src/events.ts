@@ -223,6 +223,9 @@ export const ActivityRecordedData = z.object({
   attendance: z.array(z.uuid()),
 });
 
+/** An activity session re-published for a rebuild (activities' snapshot). */
+export const SnapshotActivityData = ActivityRecordedData.extend({ runId: z.uuid() });
+
 /** A check-up finding by the national screening standards (health service). */
 export const CheckupFlag = z.object({
   /** overweight | obese | wasting_mild | wasting_moderate_severe | stunting | low_vision | anaemia | dental_caries | blood_pressure … */
@@ -315,7 +318,7 @@ export const SnapshotOrgUnitsData = z.object({
 });
 export const SnapshotCompletedData = z.object({ runId: z.uuid(), producer: z.string(), events: z.number().int().nonnegative() });
 /** The services that re-publish their state as snapshots for a rebuild. */
-export const SnapshotProducer = z.enum(["registry", "pairing", "visits", "health"]);
+export const SnapshotProducer = z.enum(["registry", "pairing", "visits", "health", "activities"]);
 export type SnapshotProducer = z.infer<typeof SnapshotProducer>;
 /**
  * A rebuild asks the producers for their state (reporting's outbox → each producer's
@@ -370,6 +373,7 @@ export const eventSchemas = {
   "snapshot.visit-record": { version: 1, data: SnapshotVisitRecordData },
   "snapshot.concern": { version: 1, data: SnapshotConcernData },
   "snapshot.org-units": { version: 1, data: SnapshotOrgUnitsData },
+  "snapshot.activity": { version: 1, data: SnapshotActivityData },
   "snapshot.completed": { version: 1, data: SnapshotCompletedData },
   "snapshot.requested": { version: 1, data: SnapshotRequestedData },
 } as const;

@@ -43,9 +43,10 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "snapshot.visit-record": ["reporting"],
   "snapshot.concern": ["reporting"],
   "snapshot.org-units": ["reporting", "visits", "activities"],
+  "snapshot.activity": ["reporting"],
   "snapshot.completed": ["reporting"],
   // A rebuild (reporting) asks every producer to re-publish its county's state.
-  "snapshot.requested": ["registry", "pairing", "visits", "health"],
+  "snapshot.requested": ["registry", "pairing", "visits", "health", "activities"],
 };
 
 /** Queues for a service's own background work (not events). */

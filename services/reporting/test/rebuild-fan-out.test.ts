@@ -31,6 +31,8 @@ import { createPrisma as createHealthPrisma, type PrismaClient as HealthPrisma, 
 import { buildHealthApp } from "../../health/src/app.js";
 import { healthHandlers } from "../../health/src/events/handlers.js";
 import { requestSnapshot as requestHealthSnapshot, startSnapshotWorker as startHealthSnapshots } from "../../health/src/jobs/snapshot.js";
+import { createPrisma as createActivitiesPrisma, type PrismaClient as ActivitiesPrisma } from "../../activities/src/data/db.js";
+import { activityHandlers, inChildBatch } from "../../activities/src/events/handlers.js";
 
 /**
  * Issue 15.8 (part): POST /api/v1/reports/rebuild reaches every producer by itself.
@@ -51,6 +53,8 @@ let visits: VisitsPrisma;
 let healthDb: TestDatabase;
 let health: HealthPrisma;
 let healthApp: ServiceApp;
+let activitiesDb: TestDatabase;
+let activities: ActivitiesPrisma;
 let reportingDb: TestDatabase;
 let reporting: PrismaClient;
 let reportingApp: ServiceApp;
@@ -71,6 +75,8 @@ registryTest("fan_registry").beforeAll(async ({ registry: testRegistry, issuer }
   healthDb = await createTestDatabase("fan_health", { migrationsDir: dir("health") });
   health = createHealthPrisma(healthDb.url);
   healthApp = await buildHealthApp({ prisma: health, verifier: verifier(), logger, now: clock });
+  activitiesDb = await createTestDatabase("fan_activities", { migrationsDir: dir("activities") });
+  activities = createActivitiesPrisma(activitiesDb.url);
   reportingDb = await createTestDatabase("fan_reporting", { migrationsDir: dir("reporting") });
   reporting = createPrisma(reportingDb.url);
   const reportingExports = new Queue(jobQueues.reportingExport, { connection, prefix });
@@ -85,6 +91,7 @@ registryTest("fan_registry").beforeAll(async ({ registry: testRegistry, issuer }
     ["pairing", pairing.db.url],
     ["visits", visitsDb.url],
     ["health", healthDb.url],
+    ["activities", activitiesDb.url],
     ["reporting", reportingDb.url],
   ] as const) {
     const pool = createPgPool(url, { max: 2 });
@@ -130,6 +137,13 @@ registryTest("fan_registry").beforeAll(async ({ registry: testRegistry, issuer }
       handlers: healthHandlers({ requestSnapshot: requestHealthSnapshot(healthSnapshots) }),
       runInTransaction: (fn) => health.$transaction(fn),
     }),
+    createEventConsumer<Tx>({
+      service: "activities",
+      connection,
+      prefix,
+      handlers: activityHandlers(),
+      runInTransaction: (fn) => activities.$transaction((tx) => inChildBatch(tx as never, fn as never)) as never,
+    }),
     createEventConsumer<Tx>({ service: "reporting", connection, prefix, handlers: reportingHandlers(), runInTransaction: (fn) => reporting.$transaction(fn) }),
   ];
   for (const c of consumers) stoppers.push(() => c.close());
@@ -169,7 +183,7 @@ registryTest("fan_registry").beforeAll(async ({ registry: testRegistry, issuer }
 
 afterAll(async () => {
   for (const stop of stoppers) await stop().catch(() => undefined);
-  for (const service of ["registry", "pairing", "visits", "health", "notifications", "reporting"]) {
+  for (const service of ["registry", "pairing", "visits", "health", "activities", "notifications", "reporting"]) {
     const q = new Queue(eventsQueue(service), { connection: { url: REDIS_URL }, prefix });
     queues.push(q, new Queue(`${eventsQueue(service)}.dead`, { connection: { url: REDIS_URL }, prefix }));
   }
@@ -192,6 +206,8 @@ afterAll(async () => {
   await reportingApp?.close();
   await visits?.$disconnect();
   await health?.$disconnect();
+  await activities?.$disconnect();
+  await activitiesDb?.drop();
   await reporting?.$disconnect();
   await visitsDb?.drop();
   await healthDb?.drop();
@@ -211,8 +227,8 @@ async function api(app: ServiceApp, method: "GET" | "POST", url: string, user: s
 
 /** Every outbox published and every event queue empty: nothing left in flight. */
 async function settled() {
-  const dbs = [registry.prisma, pairing.prisma, visits, health, reporting] as unknown as { $queryRawUnsafe<T>(sql: string): Promise<T> }[];
-  const events = ["registry", "pairing", "visits", "health", "notifications", "reporting"].map(
+  const dbs = [registry.prisma, pairing.prisma, visits, health, activities, reporting] as unknown as { $queryRawUnsafe<T>(sql: string): Promise<T> }[];
+  const events = ["registry", "pairing", "visits", "health", "activities", "notifications", "reporting"].map(
     (s) => new Queue(eventsQueue(s), { connection: { url: REDIS_URL }, prefix }),
   );
   try {
@@ -223,7 +239,7 @@ async function settled() {
           for (const db of dbs)
             pending += (await db.$queryRawUnsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`))[0]!.n;
           // Notifications has no consumer here: its queue only fills.
-          for (const q of events.slice(0, 4).concat(events[5]!))
+          for (const q of events.filter((_, i) => i !== 5))
             pending += Object.values(await q.getJobCounts("waiting", "active", "delayed", "prioritized")).reduce((a, b) => a + b, 0);
           return pending;
         },
@@ -284,6 +300,26 @@ describe("a rebuild fans out to every producer by itself", () => {
     });
     expect(exam.status, JSON.stringify(exam.body)).toBe(201);
 
+    // A session at 长岭村's home whose activity.recorded never reached reporting (written here by hand): the rebuild
+    // brings it in from activities' own tables.
+    await expect.poll(async () => activities.child.count(), { timeout: 15_000, interval: 100 }).toBe(3);
+    const siteId = "0190f000-0000-7000-8000-0000000000a1";
+    const sessionId = "0190f000-0000-7000-8000-0000000000a2";
+    await activities.$executeRawUnsafe(
+      `INSERT INTO sites (id, name, kind, org_unit, adults, status, created_by) VALUES ($1::uuid, '长岭村留守儿童之家', 'village', '360999101201', '[]', 'active', 'test')`,
+      siteId,
+    );
+    await activities.$executeRawUnsafe(
+      `INSERT INTO activity_sessions (id, site_id, date, kind, leader, summary, recorded_by, recorded_name) VALUES ($1::uuid, $2::uuid, '2026-11-21', 'safety', '张主任', '防溺水', 'test', '张主任')`,
+      sessionId,
+      siteId,
+    );
+    await activities.$executeRawUnsafe(
+      `INSERT INTO activity_attendance (session_id, child_id) SELECT $1::uuid, unnest($2::uuid[])`,
+      sessionId,
+      ids.slice(0, 2),
+    );
+
     // The daily scan announces what is due (visit.due), as it does every morning.
     await dailyScan(visits, new Date("2026-11-30T02:00:00Z"), { concernEscalationDays: 3 });
 
@@ -312,7 +348,7 @@ describe("a rebuild fans out to every producer by itself", () => {
     expect((request!.envelope as unknown as Envelope).data).toEqual({
       runId: rebuildId,
       county: "360999",
-      producers: ["registry", "pairing", "visits", "health"],
+      producers: ["registry", "pairing", "visits", "health", "activities"],
     });
 
     // Each producer's part shows as it completes; all four without anyone posting a snapshot.
@@ -321,7 +357,7 @@ describe("a rebuild fans out to every producer by itself", () => {
       .poll(async () => (status = (await api(reportingApp, "GET", "/api/v1/reports/rebuild", "county.admin")).body).status, { timeout: 30_000, interval: 200 })
       .toBe("finished");
     expect(status).toMatchObject({ id: rebuildId, county: "360999" });
-    expect(status.producers).toEqual(["registry", "pairing", "visits", "health"].map((producer) => ({ producer, done: true, label: "已完成" })));
+    expect(status.producers).toEqual(["registry", "pairing", "visits", "health", "activities"].map((producer) => ({ producer, done: true, label: "已完成" })));
     for (const outbox of [registry.prisma.outboxEvent, pairing.prisma.outboxEvent]) {
       const done = (await (outbox as any).findMany({ where: { type: "snapshot.completed" } })) as { envelope: Envelope }[];
       expect(done.map((d) => d.envelope.data)).toContainEqual(expect.objectContaining({ runId: rebuildId }));
@@ -330,6 +366,10 @@ describe("a rebuild fans out to every producer by itself", () => {
     // Snapshot events still in flight after the last completion marker are applied too.
     await settled();
     expect(await figures()).toEqual(live);
+    // …and the session the live path lost, from activities' snapshot.
+    expect(await reporting.$queryRawUnsafe(`SELECT id::text, org_unit AS "orgUnit", kind, attendance FROM activities`)).toEqual([
+      { id: sessionId, orgUnit: "360999101201", kind: "safety", attendance: 2 },
+    ]);
     // The numbers came back from the producers' snapshots (the rebuild emptied them first).
     const applied = await reporting.$queryRawUnsafe<{ type: string; n: number }[]>(
       `SELECT type, count(*)::int AS n FROM inbox WHERE type LIKE 'snapshot.%' GROUP BY type ORDER BY type`,
@@ -337,7 +377,8 @@ describe("a rebuild fans out to every producer by itself", () => {
     expect(Object.fromEntries(applied.map((a) => [a.type, a.n]))).toMatchObject({
       "snapshot.child": 3,
       "snapshot.pairing": 1,
-      "snapshot.completed": 4,
+      "snapshot.completed": 5,
+      "snapshot.activity": 1,
       "snapshot.visit-item": expect.any(Number),
     });
   });

@@ -936,6 +936,8 @@ describe("rebuild from snapshots", () => {
       // Health re-publishes its exams as checkup.recorded (new event ids).
       ...events.filter((e) => e.type === "checkup.recorded").map((e) => ev("checkup.recorded", e.subject, e.orgUnit, e.data as EventData<"checkup.recorded">)),
       ev("snapshot.completed", "360999", "360999", { runId, producer: "health", events: 3 }),
+      // Activities: no session held in this script.
+      ev("snapshot.completed", "360999", "360999", { runId, producer: "activities", events: 0 }),
     ];
     for (const e of snapshots) await deliver(e);
     const rebuilt = (await overview()).body;
@@ -949,7 +951,7 @@ describe("rebuild from snapshots", () => {
     expect(await prisma.notificationStat.findMany()).toEqual(notificationsBefore);
     expectScriptTotals(rebuilt);
     const status = (await app.inject({ url: "/api/v1/reports/rebuild", headers: await issuer.as("county.admin") })).json();
-    expect(status).toMatchObject({ id: rebuildId, completed: ["registry", "pairing", "visits", "health"] });
+    expect(status).toMatchObject({ id: rebuildId, completed: ["registry", "pairing", "visits", "health", "activities"] });
     expect(status.finishedAt).not.toBeNull();
   });
 });

@@ -2,8 +2,9 @@ import type { ChildSnapshot } from "@shouhu/contracts";
 import { deferred, rounds, type EventHandler, type EventHandlers, type SqlTx } from "@shouhu/messaging";
 import { applyChildren } from "../data/children.js";
 import { applyOrgUnitNames } from "../data/org-units.js";
+import { publishActivitiesSnapshot } from "../data/snapshot.js";
 
-type Consumed = "child.registered" | "child.updated" | "child.status-changed" | "snapshot.org-units";
+type Consumed = "child.registered" | "child.updated" | "child.status-changed" | "snapshot.org-units" | "snapshot.requested";
 
 /** A consumer batch's child events, applied together: one upsert per round (a child's second event goes in the next round). */
 const childBatch = deferred<SqlTx, ChildSnapshot>(async (tx, children) => {
@@ -23,6 +24,10 @@ export function activityHandlers(): Required<Pick<EventHandlers<SqlTx>, Consumed
     "snapshot.org-units": async (event, tx) => {
       await childBatch.flush(tx);
       await applyOrgUnitNames(tx, event.data);
+    },
+    // A reporting rebuild: the county's sessions again, so its activity counts survive a lost event too.
+    "snapshot.requested": async (event, tx) => {
+      if (event.data.producers.includes("activities")) await publishActivitiesSnapshot(tx, event.data);
     },
   };
 }

@@ -27,6 +27,8 @@ export async function startRebuild(prisma: PrismaClient, by: string, county: str
     for (const table of ["children", "pairings", "visit_items", "visit_records", "concerns", "checkups", "counters"]) {
       await tx.$executeRawUnsafe(`DELETE FROM ${table} WHERE village_code LIKE $1 || '%'`, county);
     }
+    // Activities are kept per home (a village or a township's school): activities re-publishes them too.
+    await tx.$executeRawUnsafe(`DELETE FROM activities WHERE org_unit LIKE $1 || '%'`, county);
     await tx.$executeRawUnsafe(`INSERT INTO rebuilds (id, started_by, county, completed) VALUES ($1::uuid, $2, $3, '{}')`, id, by, county);
     await appendToOutbox(tx, [
       buildEvent(

@@ -40,6 +40,18 @@ export const inChildBatch = <T>(tx: SqlTx, fn: (tx: SqlTx) => Promise<T>): Promi
  * A batch's child snapshots are applied together; every other handler applies
  * the ones before it first.
  */
+/** A session at a children's home, live or re-published for a rebuild: counted once per session id. */
+const activity = (d: EventData<"activity.recorded">, tx: SqlTx) =>
+  applyActivity(tx, {
+    id: d.sessionId,
+    siteId: d.site.id,
+    orgUnit: d.site.orgUnit,
+    townshipCode: d.site.townshipCode,
+    kind: d.kind,
+    date: d.date,
+    attendance: d.attendance.length,
+  });
+
 export function reportingHandlers(): Handlers {
   return flushingFirst<SqlTx, Handlers>(handlers(), childBatch.flush, CHILD_EVENTS);
 }
@@ -197,18 +209,8 @@ function handlers(): Handlers {
       await applyCheckup(tx, { id: d.examId, childId: d.child.id, villageCode: d.child.villageCode, date: d.date, flags: d.flags.map((f) => f.kind) });
     },
 
-    "activity.recorded": async (e, tx) => {
-      const d = e.data;
-      await applyActivity(tx, {
-        id: d.sessionId,
-        siteId: d.site.id,
-        orgUnit: d.site.orgUnit,
-        townshipCode: d.site.townshipCode,
-        kind: d.kind,
-        date: d.date,
-        attendance: d.attendance.length,
-      });
-    },
+    "activity.recorded": async (e, tx) => activity(e.data, tx),
+    "snapshot.activity": async (e, tx) => activity(e.data, tx),
 
     "notification.delivered": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "delivered"),
     "notification.failed": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "failed"),
