@@ -233,6 +233,11 @@ export const CheckupRecordedData = z.object({
   date: z.iso.date(),
   child: VisitChild,
   flags: z.array(CheckupFlag),
+  /**
+   * The figures measured (optional: events from before 2026-12-06 have none). The registry keeps them for the
+   * 成长档案 in the handover pack; the need-to-know table (checkups "full") decides who reads them there.
+   */
+  measures: z.object({ heightCm: z.number().nullable(), weightKg: z.number().nullable(), bmi: z.number().nullable() }).optional(),
 });
 
 /** One finding of an exam and the follow-up (待随访) health keeps for it: one follow-up per finding. */

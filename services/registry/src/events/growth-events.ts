@@ -1,0 +1,14 @@
+import type { EventHandlers } from "@shouhu/messaging";
+import type { Tx } from "../data/db.js";
+import { recordActivity, recordCheckup, recordVisit } from "../data/growth-strands.js";
+
+type Consumed = "visit.recorded" | "activity.recorded" | "checkup.recorded";
+
+/** The 成长档案 strands other services own, kept for the handover pack (交接包); the inbox makes each event count once. */
+export function growthEventHandlers(): Required<Pick<EventHandlers<Tx>, Consumed>> {
+  return {
+    "visit.recorded": async (event, tx) => recordVisit(tx, event.data),
+    "activity.recorded": async (event, tx) => recordActivity(tx, event.data),
+    "checkup.recorded": async (event, tx) => recordCheckup(tx, event.data),
+  };
+}
