@@ -86,7 +86,16 @@ export async function writeHandoverPdf(cover: PackCover, sections: AsyncIterable
     })
     .fillColor("black");
 
+  // A row is never split over two pages: a new page (the child's name again) when too little is left.
+  let current = "";
+  const room = () => {
+    if (doc.y < doc.page.height - 90) return;
+    doc.addPage();
+    doc.fontSize(9).fillColor(GREY).text(`${current}（续）`, 50, 50, { width }).fillColor("black").fontSize(10.5);
+    doc.moveDown(0.6);
+  };
   const heading = (text: string) => {
+    room();
     doc.moveDown(0.8).fontSize(13).fillColor("#0f172a").text(text, 50, undefined, { width });
     const y = doc.y + 2;
     doc
@@ -99,6 +108,7 @@ export async function writeHandoverPdf(cover: PackCover, sections: AsyncIterable
   };
   const rows = (pairs: [string, string][]) => {
     for (const [k, v] of pairs) {
+      room();
       const y = doc.y;
       doc.fillColor(GREY).text(k, 50, y, { width: 90 });
       const afterLabel = doc.y;
@@ -109,6 +119,7 @@ export async function writeHandoverPdf(cover: PackCover, sections: AsyncIterable
   };
 
   for await (const s of sections) {
+    current = s.name;
     doc.addPage();
     doc.fontSize(20).fillColor("black").text(s.name, 50, 50, { width });
     heading("基本情况");
@@ -118,6 +129,7 @@ export async function writeHandoverPdf(cover: PackCover, sections: AsyncIterable
     heading("成长档案");
     if (s.timeline.items.length === 0) doc.fillColor(GREY).text("暂无记录", 50, undefined, { width }).fillColor("black");
     for (const item of s.timeline.items) {
+      room();
       const y = doc.y;
       doc.fillColor(GREY).text(item.date, 50, y, { width: 75 });
       doc.fillColor(TAG_COLOUR[item.tag] ?? "black").text(item.tag, 128, y, { width: 55 });
