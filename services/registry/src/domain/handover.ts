@@ -10,7 +10,7 @@ export interface PackRequester {
   roles: Role[];
 }
 
-export interface TimelineItem {
+interface TimelineItem {
   date: string;
   /** 走访 | 活动 | 体检 | 获奖 | 成长记录 */
   tag: string;

@@ -16,7 +16,7 @@ import { presentJob } from "./exports.js";
 /** Who makes a class's handover pack: as the 交接名单 — the register's keepers, and teachers of that school. */
 export const handoverPackMakers: Role[] = [...registerKeepers, "teacher"];
 /** A class bigger than this is a wrong filter, not a class: the pack is refused rather than built for hours. */
-export const HANDOVER_MAX_CHILDREN = 300;
+const HANDOVER_MAX_CHILDREN = 300;
 
 const teacherOnly = (p: Principal) => p.roles.length === 1 && p.roles[0] === "teacher";
 
