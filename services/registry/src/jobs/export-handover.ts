@@ -66,14 +66,30 @@ export async function runHandover(prisma: PrismaClient, font: PackFont, exportId
   const villageName = new Map(units.map((u) => [u.code, u.name]));
   const of = <T extends { childId: string }>(list: T[], id: string) => list.filter((x) => x.childId === id);
 
+  // Each child's record as the requester sees it; the 联系卡 (two reads each) are read a few children ahead of the
+  // layout, so their round trips overlap instead of adding up.
+  const prepared = rows.map((row) => {
+    const record = toChildRecord(row);
+    const isPaired = paired.has(record.id);
+    const view = childView({ roles: f.roles }, { paired: isPaired });
+    return { record, isPaired, view, child: presentChild(record, view) };
+  });
+  const cards: ReturnType<typeof contactCard>[] = [];
+  const cardOf = (i: number) => {
+    if (!cards[i]) {
+      cards[i] = contactCard({ prisma }, prepared[i]!.child, prepared[i]!.view);
+      cards[i]!.catch(() => undefined); // awaited in turn below; not an unhandled rejection meanwhile
+    }
+    return cards[i]!;
+  };
+  const AHEAD = 8;
+
   async function* sections(): AsyncIterable<PackSection> {
     let done = 0;
-    for (const row of rows) {
-      const record = toChildRecord(row);
-      const isPaired = paired.has(record.id);
-      const view = childView({ roles: f.roles }, { paired: isPaired });
-      const child = presentChild(record, view);
-      const card = await contactCard({ prisma }, child, view);
+    let reported = Date.now();
+    for (const [i, { record, isPaired, child }] of prepared.entries()) {
+      for (let k = i + 1; k < Math.min(i + AHEAD, prepared.length); k++) void cardOf(k);
+      const card = await cardOf(i);
       const facts: [string, string][] = [
         ["性别", labels.sex[child.sex]],
         ["出生日期", child.birthDate],
@@ -112,7 +128,11 @@ export async function runHandover(prisma: PrismaClient, font: PackFont, exportId
       });
       yield { name: child.name, facts, contacts, timeline };
       done += 1;
-      await prisma.exportJob.update({ where: { id: exportId }, data: { doneRows: done } });
+      // Progress every fifth child (and at least each second): a write per child was a fifth of a 50-child pack's time.
+      if (done % 5 === 0 || Date.now() - reported > 1000) {
+        reported = Date.now();
+        await prisma.exportJob.update({ where: { id: exportId }, data: { doneRows: done } });
+      }
     }
   }
 
