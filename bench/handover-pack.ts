@@ -120,7 +120,7 @@ try {
   for (let i = 0; i < events.length; i += 100)
     await consumeEvents<Tx>(events.slice(i, i + 100), handlers, (fn) => h.prisma.$transaction(fn, { timeout: 60_000 }));
 
-  const rounds: { ms: number; bytes: number }[] = [];
+  const rounds: { ms: number; bytes: number; pages: number }[] = [];
   for (let r = 0; r < 3; r++) {
     const res = await h.app.inject({
       method: "POST",
@@ -133,7 +133,8 @@ try {
     await runHandover(h.prisma, DEFAULT_PACK_FONT, res.json().id);
     const ms = performance.now() - t;
     const job = await h.prisma.exportJob.findUniqueOrThrow({ where: { id: res.json().id } });
-    rounds.push({ ms: Math.round(ms), bytes: job.content!.length });
+    const pages = Buffer.from(job.content!).toString("latin1").match(/\/Type \/Page\b(?!s)/g)?.length ?? 0;
+    rounds.push({ ms: Math.round(ms), bytes: job.content!.length, pages });
   }
   const sorted = [...rounds].sort((a, b) => a.ms - b.ms);
   console.log(

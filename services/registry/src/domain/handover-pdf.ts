@@ -89,7 +89,7 @@ export async function writeHandoverPdf(cover: PackCover, sections: AsyncIterable
   // A row is never split over two pages: a new page (the child's name again) when too little is left.
   let current = "";
   const room = () => {
-    if (doc.y < doc.page.height - 90) return;
+    if (doc.y < doc.page.height - 75) return;
     doc.addPage();
     doc.fontSize(9).fillColor(GREY).text(`${current}（续）`, 50, 50, { width }).fillColor("black").fontSize(10.5);
     doc.moveDown(0.6);
@@ -106,6 +106,25 @@ export async function writeHandoverPdf(cover: PackCover, sections: AsyncIterable
       .stroke();
     doc.moveDown(0.4).fontSize(10.5).fillColor("black");
   };
+  // Short facts two to a line (a year's timeline then fits the child's first page); long ones use rows().
+  const pairsOfTwo = (pairs: [string, string][]) => {
+    const half = width / 2;
+    for (let i = 0; i < pairs.length; i += 2) {
+      room();
+      const y = doc.y;
+      let bottom = y;
+      for (const [j, [k, v]] of pairs.slice(i, i + 2).entries()) {
+        const x = 50 + j * half;
+        doc.fillColor(GREY).text(k, x, y, { width: 70 });
+        bottom = Math.max(bottom, doc.y);
+        doc.fillColor("black").text(v, x + 75, y, { width: half - 80 });
+        bottom = Math.max(bottom, doc.y);
+      }
+      doc.y = bottom;
+      doc.x = 50;
+      doc.moveDown(0.15);
+    }
+  };
   const rows = (pairs: [string, string][]) => {
     for (const [k, v] of pairs) {
       room();
@@ -114,7 +133,7 @@ export async function writeHandoverPdf(cover: PackCover, sections: AsyncIterable
       const afterLabel = doc.y;
       doc.fillColor("black").text(v, 145, y, { width: width - 95 });
       doc.y = Math.max(doc.y, afterLabel);
-      doc.moveDown(0.2);
+      doc.moveDown(0.15);
     }
   };
 
@@ -123,7 +142,8 @@ export async function writeHandoverPdf(cover: PackCover, sections: AsyncIterable
     doc.addPage();
     doc.fontSize(20).fillColor("black").text(s.name, 50, 50, { width });
     heading("基本情况");
-    rows(s.facts);
+    pairsOfTwo(s.facts.filter(([, v]) => v.length <= 20));
+    rows(s.facts.filter(([, v]) => v.length > 20));
     heading("联系卡");
     rows(s.contacts.length ? s.contacts : [["", "（无可查看的联系方式）"]]);
     heading("成长档案");
@@ -134,7 +154,7 @@ export async function writeHandoverPdf(cover: PackCover, sections: AsyncIterable
       doc.fillColor(GREY).text(item.date, 50, y, { width: 75 });
       doc.fillColor(TAG_COLOUR[item.tag] ?? "black").text(item.tag, 128, y, { width: 55 });
       doc.fillColor("black").text(item.text, 185, y, { width: width - 135 });
-      doc.moveDown(0.25);
+      doc.moveDown(0.12);
     }
     if (s.timeline.withheld.length) {
       doc
