@@ -290,7 +290,16 @@ export const SnapshotVisitItemData = z.object({
   doneOn: z.iso.date().nullable(),
   onTime: z.boolean().nullable(),
 });
-export const SnapshotVisitRecordData = z.object({ runId: z.uuid(), recordId: z.uuid(), kind: VisitKind, date: z.iso.date(), child: VisitChild });
+export const SnapshotVisitRecordData = z.object({
+  runId: z.uuid(),
+  recordId: z.uuid(),
+  kind: VisitKind,
+  date: z.iso.date(),
+  child: VisitChild,
+  /** Who visited and whether the item it satisfied was on time (optional: older producers send neither) — the registry's growth file. */
+  visitor: z.object({ userId: z.string(), name: z.string() }).optional(),
+  onTime: z.boolean().nullable().optional(),
+});
 export const SnapshotConcernData = z.object({
   runId: z.uuid(),
   concernId: z.uuid(),

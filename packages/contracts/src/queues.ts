@@ -41,7 +41,8 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "snapshot.child": ["reporting"],
   "snapshot.pairing": ["reporting"],
   "snapshot.visit-item": ["reporting"],
-  "snapshot.visit-record": ["reporting"],
+  // registry: a rebuild fills the handover pack's visits with the records made before it kept them.
+  "snapshot.visit-record": ["reporting", "registry"],
   "snapshot.concern": ["reporting"],
   "snapshot.org-units": ["reporting", "visits", "activities"],
   "snapshot.completed": ["reporting"],

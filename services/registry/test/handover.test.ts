@@ -139,6 +139,25 @@ describe("the registry's projection of the growth file's strands", () => {
     expect(await h.prisma.growthActivity.count()).toBe(2);
     expect(await h.prisma.growthCheckup.findMany()).toMatchObject([{ childId: ids.a, heightCm: 132.5, weightKg: 28.4, bmi: 16.2 }]);
   });
+
+  it("a rebuild's snapshot.visit-record fills in a visit made before (kept when it names the visitor)", async () => {
+    const c = await h.prisma.child.findUniqueOrThrow({ where: { id: ids.other } });
+    const snap = (recordId: string, extra: object) =>
+      buildEvent(
+        "snapshot.visit-record",
+        {
+          subject: c.id,
+          orgUnit: c.villageCode,
+          actor,
+          data: { runId: randomUUID(), recordId, kind: "home_visit", date: "2026-05-01", child: vc(c), ...extra },
+        },
+        { producer: "visits" },
+      );
+    const [named, old] = [randomUUID(), randomUUID()];
+    await consume(snap(named, { visitor: { userId: "u9", name: "赵老师" }, onTime: true }));
+    await consume(snap(old, {}));
+    expect(await h.prisma.growthVisit.findMany({ where: { childId: c.id } })).toMatchObject([{ recordId: named, visitorName: "赵老师", onTime: true }]);
+  });
 });
 
 describe("the handover pack", () => {

@@ -5,18 +5,38 @@ import type { PrismaClient, Tx } from "./db.js";
  * The 成长档案's strands owned by other services (visits, activities, health), kept from their events for the
  * handover pack. Each row is keyed by the owner's id: a redelivered or re-published event writes nothing new.
  */
-export async function recordVisit(tx: Tx, d: EventData<"visit.recorded">): Promise<void> {
+interface VisitRow {
+  recordId: string;
+  childId: string;
+  date: string;
+  kind: string;
+  visitor: { userId: string; name: string };
+  /** null: the record satisfied no due item. */
+  onTime: boolean | null;
+}
+
+async function insertVisit(tx: Tx, v: VisitRow): Promise<void> {
   await tx.$executeRawUnsafe(
     `INSERT INTO growth_visits (record_id, child_id, date, kind, visitor_user_id, visitor_name, on_time)
      VALUES ($1::uuid, $2::uuid, $3::date, $4, $5, $6, $7) ON CONFLICT (record_id) DO NOTHING`,
-    d.recordId,
-    d.child.id,
-    d.date,
-    d.kind,
-    d.visitor.userId,
-    d.visitor.name,
-    d.satisfied?.onTime ?? null,
+    v.recordId,
+    v.childId,
+    v.date,
+    v.kind,
+    v.visitor.userId,
+    v.visitor.name,
+    v.onTime,
   );
+}
+
+export async function recordVisit(tx: Tx, d: EventData<"visit.recorded">): Promise<void> {
+  await insertVisit(tx, { recordId: d.recordId, childId: d.child.id, date: d.date, kind: d.kind, visitor: d.visitor, onTime: d.satisfied?.onTime ?? null });
+}
+
+/** A visit re-published by visits' snapshot (a rebuild): kept when it names the visitor (producers from before 2026-12-06 do not). */
+export async function recordSnapshotVisit(tx: Tx, d: EventData<"snapshot.visit-record">): Promise<void> {
+  if (!d.visitor) return;
+  await insertVisit(tx, { recordId: d.recordId, childId: d.child.id, date: d.date, kind: d.kind, visitor: d.visitor, onTime: d.onTime ?? null });
 }
 
 export async function recordActivity(tx: Tx, d: EventData<"activity.recorded">): Promise<void> {

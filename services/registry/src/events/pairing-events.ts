@@ -3,7 +3,8 @@ import type { Tx } from "../data/db.js";
 import { endPairing, startPairing } from "../data/pairings.js";
 import { growthEventHandlers } from "./growth-events.js";
 
-type Consumed = "pairing.started" | "pairing.ended" | "snapshot.requested" | "visit.recorded" | "activity.recorded" | "checkup.recorded";
+type Consumed =
+  "pairing.started" | "pairing.ended" | "snapshot.requested" | "visit.recorded" | "activity.recorded" | "checkup.recorded" | "snapshot.visit-record";
 
 /** Queues a county's snapshot for a rebuild; the job id is the run's, so a redelivered request is the same job. */
 export type RequestSnapshot = (runId: string, county: string) => Promise<unknown>;

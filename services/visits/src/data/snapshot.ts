@@ -83,15 +83,30 @@ export async function publishVisitsSnapshot(
       );
     },
   );
-  events += await pages<{ id: string; kind: string; date: string } & ChildCols>(
+  events += await pages<{ id: string; kind: string; date: string; visitorUserId: string; visitorName: string; onTime: boolean | null } & ChildCols>(
     prisma,
-    `SELECT r.id, r.kind, to_char(r.date, 'YYYY-MM-DD') AS date, ${childCols}
-       FROM visit_records r JOIN children c ON c.id = r.child_id WHERE r.id > $1::uuid AND c.village_code LIKE $3 || '%' ORDER BY r.id LIMIT $2`,
+    `SELECT r.id, r.kind, to_char(r.date, 'YYYY-MM-DD') AS date, r.visitor_user_id AS "visitorUserId", r.visitor_name AS "visitorName",
+            CASE WHEN i.id IS NULL THEN NULL ELSE COALESCE(i.done_on <= i.due_date, false) END AS "onTime", ${childCols}
+       FROM visit_records r JOIN children c ON c.id = r.child_id LEFT JOIN due_items i ON i.id = r.item_id
+      WHERE r.id > $1::uuid AND c.village_code LIKE $3 || '%' ORDER BY r.id LIMIT $2`,
     scope,
     (r) =>
       buildEvent(
         "snapshot.visit-record",
-        { subject: r.childId, orgUnit: r.villageCode, actor, data: { runId, recordId: r.id, kind: r.kind as never, date: r.date, child: child(r) } },
+        {
+          subject: r.childId,
+          orgUnit: r.villageCode,
+          actor,
+          data: {
+            runId,
+            recordId: r.id,
+            kind: r.kind as never,
+            date: r.date,
+            child: child(r),
+            visitor: { userId: r.visitorUserId, name: r.visitorName },
+            onTime: r.onTime,
+          },
+        },
         producer,
       ),
   );
