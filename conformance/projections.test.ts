@@ -331,3 +331,93 @@ describe("the same streams applied in consumer batches (many events per transact
     expect(byBatch).toEqual(byEvent);
   });
 });
+
+/**
+ * Issue 21.6: the registry keeps the growth file's strands (visits, activities, check-ups) for the handover pack. Shuffled,
+ * redelivered, one at a time or in batches, each visit, attendance and check-up is kept once, with the check-up's figures.
+ */
+describe("the registry's growth-file strands (交接包) take each visit, activity and check-up once, whatever the order", () => {
+  function strandEvents(children: number) {
+    const events: Envelope[] = [];
+    const actor = { kind: "system", id: "test" } as const;
+    const kids = Array.from({ length: children }, () => childSnapshot());
+    for (const child of kids) {
+      const vc = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };
+      for (const date of ["2026-09-10", "2026-10-10"])
+        events.push(
+          buildEvent(
+            "visit.recorded",
+            {
+              subject: child.id,
+              orgUnit: child.villageCode,
+              actor,
+              data: {
+                recordId: randomUUID(),
+                kind: "home_visit",
+                date,
+                child: vc,
+                visitor: { userId: "u1", name: "李主任" },
+                satisfied: null,
+                followUpNeeded: false,
+                concernRaised: false,
+              },
+            },
+            { producer: "visits" },
+          ),
+        );
+      events.push(
+        buildEvent(
+          "checkup.recorded",
+          {
+            subject: child.id,
+            orgUnit: child.villageCode,
+            actor,
+            data: { examId: randomUUID(), campaignId: null, date: "2026-09-01", child: vc, flags: [], measures: { heightCm: 130, weightKg: 27.5, bmi: 16.3 } },
+          },
+          { producer: "health" },
+        ),
+      );
+    }
+    // One session every child attended, one with half of them.
+    for (const attendance of [kids.map((k) => k.id), kids.filter((_, n) => n % 2 === 0).map((k) => k.id)])
+      events.push(
+        buildEvent(
+          "activity.recorded",
+          {
+            subject: randomUUID(),
+            orgUnit: kids[0]!.villageCode,
+            actor,
+            data: {
+              sessionId: randomUUID(),
+              site: { id: randomUUID(), name: "儿童之家", kind: "village", orgUnit: kids[0]!.villageCode, townshipCode: kids[0]!.townshipCode },
+              kind: "recreation",
+              date: "2026-10-01",
+              leader: "周老师",
+              attendance,
+            },
+          },
+          { producer: "activities" },
+        ),
+      );
+    return { events, ids: kids.map((k) => k.id), attendances: children + Math.ceil(children / 2) };
+  }
+  const counts = async (c: Consumer, ids: string[]) =>
+    (
+      await c.query<{ v: number; a: number; x: number; h: number }>(
+        `SELECT (SELECT count(*)::int FROM growth_visits WHERE child_id = ANY($1::uuid[])) AS v,
+                (SELECT count(*)::int FROM growth_activities WHERE child_id = ANY($1::uuid[])) AS a,
+                (SELECT count(*)::int FROM growth_checkups WHERE child_id = ANY($1::uuid[])) AS x,
+                (SELECT count(*)::int FROM growth_checkups WHERE child_id = ANY($1::uuid[]) AND height_cm = 130 AND weight_kg = 27.5) AS h`,
+        ids,
+      )
+    )[0];
+
+  it.each([31, 32])("shuffled %i, redelivered, by event and in batches of 7", async (seed) => {
+    const registry = consumers.find((c) => c.name === "registry")!;
+    for (const t of ["visit.recorded", "activity.recorded", "checkup.recorded"]) expect(registry.handles.has(t), t).toBe(true);
+    const [one, two] = [strandEvents(6), strandEvents(6)];
+    for (const e of shuffled([...one.events, ...one.events.filter((_, n) => n % 2 === 0)], seed)) await registry.deliver(e);
+    for (const batch of batchesOf(shuffled([...two.events, ...two.events.filter((_, n) => n % 3 === 0)], seed), 7)) await registry.deliverBatch(batch);
+    for (const run of [one, two]) expect(await counts(registry, run.ids)).toEqual({ v: 12, a: run.attendances, x: 6, h: 6 });
+  });
+});

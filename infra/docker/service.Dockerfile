@@ -53,6 +53,11 @@ COPY --from=build --chown=node:node /app/services/${SERVICE}/dist ./services/${S
 COPY --from=build --chown=node:node /app/services/${SERVICE}/prisma ./services/${SERVICE}/prisma
 # The realm export: notifications reads its staff directory from it.
 COPY --from=build --chown=node:node /app/infra/keycloak ./infra/keycloak
+# The handover pack (交接包) embeds a subset of Noto Sans CJK (registry HANDOVER_FONT_PATH, default Debian's
+# fonts-noto-cjk path): installed in the registry's image only.
+RUN if [ "$SERVICE" = "registry" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk && rm -rf /var/lib/apt/lists/*; \
+    fi
 # The gateway's audit journal (AUDIT_JOURNAL_DIR in compose): a volume mounted here starts
 # out with this directory's owner, so the node user can write it.
 RUN mkdir -p /var/lib/shouhu/audit-journal && chown -R node:node /var/lib/shouhu

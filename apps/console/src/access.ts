@@ -102,6 +102,8 @@ export interface Access {
   canRemoveGrowthNotes: boolean;
   /** 学年: promotion, middle-school decisions, 交接 lists (services/registry/src/routes/school-year.ts promoters). */
   canRunSchoolYear: boolean;
+  /** 交接名单 and 交接包 of a class (registry routes/handover.ts handoverPackMakers: the keepers and teachers of the school). */
+  canMakeHandoverPack: boolean;
   /** 儿童之家: sites and their sessions (inspectors read, without written summaries). */
   canSeeHomes: boolean;
   /** Create and edit sites, record sessions with attendance. */
@@ -151,6 +153,7 @@ export function accessFor(claims: Claims): Access {
     readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
     canRecordVisits: has(visitRecorders),
     canRunSchoolYear: has(registerKeepers),
+    canMakeHandoverPack: has([...registerKeepers, "teacher"]),
     canTransfer: has(["county-admin", "township-supervisor"]),
     canSeeHomes: has(siteReaders),
     canKeepHomes: has(siteKeepers),

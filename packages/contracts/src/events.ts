@@ -241,6 +241,11 @@ export const CheckupRecordedData = z.object({
   date: z.iso.date(),
   child: VisitChild,
   flags: z.array(CheckupFlag),
+  /**
+   * The figures measured (optional: events from before 2026-12-06 have none). The registry keeps them for the
+   * 成长档案 in the handover pack; the need-to-know table (checkups "full") decides who reads them there.
+   */
+  measures: z.object({ heightCm: z.number().nullable(), weightKg: z.number().nullable(), bmi: z.number().nullable() }).optional(),
 });
 
 /** One finding of an exam and the follow-up (待随访) health keeps for it: one follow-up per finding. */
@@ -300,6 +305,9 @@ export const SnapshotVisitRecordData = z.object({
   date: z.iso.date(),
   child: VisitChild,
   call: ParentCallFacts.nullish(),
+  /** Who visited and whether the item it satisfied was on time (optional: older producers send neither) — the registry's growth file. */
+  visitor: z.object({ userId: z.string(), name: z.string() }).optional(),
+  onTime: z.boolean().nullable().optional(),
 });
 export const SnapshotConcernData = z.object({
   runId: z.uuid(),

@@ -203,6 +203,8 @@ describe("exams, evaluation and follow-up", () => {
 
     const recorded = await outbox("checkup.recorded", c.id);
     expect(recorded).toHaveLength(1);
+    // The figures, for the registry's growth file (handover pack).
+    expect(recorded[0].measures).toEqual({ heightCm: 140, weightKg: 27.2, bmi: 13.9 });
     // Three findings, one exam: one checkup.flagged naming all three, each with the follow-up it opened.
     const flagged: EventData<"checkup.flagged">[] = await outbox("checkup.flagged", c.id);
     expect(flagged).toHaveLength(1);

@@ -11,6 +11,8 @@ import { registerSchoolYearRoutes } from "./routes/school-year.js";
 import { registerTransferRoutes } from "./routes/transfers.js";
 import { registerGrowthRoutes } from "./routes/growth.js";
 import { registerAttachmentRoutes } from "./routes/attachments.js";
+import { registerHandoverRoutes } from "./routes/handover.js";
+import { DEFAULT_PACK_FONT, type PackFont } from "./domain/handover-pdf.js";
 import type { AttachmentStore } from "@shouhu/attachments";
 import type { Queue } from "bullmq";
 import type pg from "pg";
@@ -33,6 +35,8 @@ export interface RegistryAppDeps {
   snapshots: { queue: Queue };
   /** Where a child's evidence files live (S3 API); without it the attachment routes are not served (tests that need none). */
   attachments?: AttachmentStore;
+  /** The CJK font the handover pack embeds; a request is refused (503) while it is missing. */
+  handoverFont?: PackFont;
 }
 
 export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceApp> {
@@ -56,6 +60,12 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   await registerImportRoutes(app, { prisma: deps.prisma, imports: deps.imports });
   registerOrgUnitRoutes(app, deps.prisma, now);
   registerExportRoutes(app, { prisma: deps.prisma, exports: deps.exports, now, ...(deps.exportTtlMs ? { exportTtlMs: deps.exportTtlMs } : {}) });
+  registerHandoverRoutes(app, {
+    prisma: deps.prisma,
+    exports: deps.exports,
+    font: deps.handoverFont ?? DEFAULT_PACK_FONT,
+    ...(deps.exportTtlMs ? { exportTtlMs: deps.exportTtlMs } : {}),
+  });
   registerSnapshotRoutes(app, deps.snapshots);
   registerSchoolYearRoutes(app, deps.prisma);
   registerTransferRoutes(app, deps.prisma, now);

@@ -48,6 +48,7 @@ await runService({
           snapshots: { queue: queues.schedule },
           attachments,
           exportTtlMs: config.EXPORT_TTL_HOURS * 3600_000,
+          handoverFont: { path: config.HANDOVER_FONT_PATH, name: config.HANDOVER_FONT_NAME || undefined },
         });
       },
       consumer: {
@@ -67,6 +68,7 @@ await runService({
           ageOutCron: config.AGE_OUT_CRON,
           exportTtlMs: config.EXPORT_TTL_HOURS * 3600_000,
           attachments,
+          handoverFont: { path: config.HANDOVER_FONT_PATH, name: config.HANDOVER_FONT_NAME || undefined },
         }),
     };
   },

@@ -6,6 +6,17 @@ import { mentorPairing, pairingStartedData, roleCases, roleHeaders, teacherHelpe
 import { registryEventHandlers } from "../src/events/pairing-events.js";
 import type { Tx } from "../src/data/db.js";
 import { childBody, registryTest, type Harness } from "./harness.js";
+import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
+import { runHandover } from "../src/jobs/export-handover.js";
+import { DEFAULT_PACK_FONT } from "../src/domain/handover-pdf.js";
+
+async function pdfText(bytes: Uint8Array): Promise<string> {
+  const doc = await getDocument({ data: bytes, isEvalSupported: false }).promise;
+  const pages: string[] = [];
+  for (let i = 1; i <= doc.numPages; i++) pages.push((await (await doc.getPage(i)).getTextContent()).items.map((it) => ("str" in it ? it.str : "")).join(""));
+  await doc.destroy();
+  return pages.join("\n");
+}
 
 /**
  * Generated from the need-to-know table (@shouhu/auth NEED_TO_KNOW): every role ×
@@ -244,5 +255,27 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     }
     if (c.where === "outside") return expect(res.body).not.toContain(childId);
     noLeaks(res.body);
+  });
+
+  it("POST /exports/handover (交接包): the PDF holds what the table gives", async () => {
+    const authorization = `Bearer ${await tokenFor(c)}`;
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/v1/exports/handover",
+      headers: { authorization },
+      payload: { schoolId: raw.schoolId ?? "S360999101001", className: raw.className ?? "2班" },
+    });
+    if (res.statusCode !== 202) {
+      expect([400, 403, 404]).toContain(res.statusCode);
+      return expect(res.body).not.toContain(raw.name);
+    }
+    await runHandover(h.prisma, DEFAULT_PACK_FONT, res.json().id);
+    const file = await h.app.inject({ url: `/api/v1/exports/${res.json().id}/file`, headers: { authorization } });
+    expect(file.statusCode).toBe(200);
+    const text = await pdfText(new Uint8Array(file.rawPayload));
+    expect(text).toContain(raw.name);
+    noLeaks(text);
+    if (recordAccess({ roles: [c.role] }, "growthNotes") === "none" || (c.role === "teacher" && !c.paired)) expect(text).not.toContain(GROWTH_NOTE);
+    else expect(text).toContain(GROWTH_NOTE);
   });
 });

@@ -300,6 +300,13 @@ describe("snapshots for a reporting rebuild", () => {
     const snap = await prisma.outboxEvent.findMany({ where: { type: "snapshot.visit-item" } });
     const states = new Set(snap.map((r) => ((r.envelope as unknown as Envelope).data as { state: string }).state));
     expect([...states].sort()).toEqual(expect.arrayContaining(["closed", "done", "due", "escalated"]));
+    // Each record names its visitor and, when it satisfied an item, whether in time (the registry's handover pack).
+    const recs = (await prisma.outboxEvent.findMany({ where: { type: "snapshot.visit-record" } })).map(
+      (r) => (r.envelope as unknown as Envelope<"snapshot.visit-record">).data,
+    );
+    expect(recs.length).toBeGreaterThan(0);
+    for (const r of recs) expect(r.visitor).toEqual({ userId: expect.any(String), name: expect.any(String) });
+    expect(recs.some((r) => typeof r.onTime === "boolean")).toBe(true);
   });
 });
 

@@ -46,7 +46,7 @@ function menuItems(access: Access): MenuProps["items"] {
     access.canSeeCheckups && { key: "/checkups", icon: <MedicineBoxOutlined />, label: "体检" },
     access.canSeeReports && { key: "/reports", icon: <BarChartOutlined />, label: "统计报表" },
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },
-    access.canRunSchoolYear && { key: "/school-year", icon: <CalendarOutlined />, label: "学年" },
+    (access.canRunSchoolYear || access.canMakeHandoverPack) && { key: "/school-year", icon: <CalendarOutlined />, label: "学年" },
     access.canTransfer && { key: "/transfers", icon: <SwapOutlined />, label: "转移" },
     access.canKeepOrgUnits && { key: "/org-units", icon: <ApartmentOutlined />, label: "区划与学校" },
     { key: "/inbox", icon: <MessageOutlined />, label: "消息" },

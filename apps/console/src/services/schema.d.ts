@@ -4,8508 +4,8545 @@
  */
 
 export interface paths {
-  "/api/v1/audit": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 审计记录：谁在何时查看、导出、修改（或试图查看）了哪个儿童档案（仅县级管理员，本县） */
-    get: {
-      parameters: {
-        query?: {
-          childId?: string;
-          userId?: string;
-          username?: string;
-          action?: string;
-          outcome?: "allowed" | "refused";
-          from?: string;
-          to?: string;
-          cursor?: number;
-          limit?: number;
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                id: string;
-                seq: string | null;
-                at: string;
-                userId: string | null;
-                username: string | null;
-                roles: string[];
-                orgUnit: string | null;
-                action: string;
-                outcome: string;
-                childIds: string[];
-                method: string;
-                path: string;
-                status: number;
-                requestId: string | null;
-                clientRequestId: string | null;
-                sourceIp: string | null;
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/ops/session": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 进入队列运维（仅运维角色）：设置只用于 /ops 的会话 Cookie */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/accounts": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 账号管理：本辖区的工作人员账号（仅县级管理员） */
-    get: {
-      parameters: {
-        query?: {
-          q?: string;
-          role?: string;
-          orgUnit?: string;
-          enabled?: "true" | "false";
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                id: string;
-                username: string;
-                name: string;
-                lastName: string | null;
-                firstName: string | null;
-                role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
-                orgUnit: string | null;
-                schoolCode: string | null;
-                phone: string | null;
-                email: string | null;
-                enabled: boolean;
-                mustChangePassword: boolean;
-                createdAt: string | null;
-                manageable: boolean;
-              }[];
-              assignableRoles: (
-                "county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector"
-              )[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    /** 新建账号：返回一次性临时密码，首次登录须修改 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            username: string;
-            lastName: string;
-            firstName: string;
-            role: string;
-            orgUnit: string;
-            schoolCode?: string | null;
-            phone?: string | null;
-            email?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              account: {
-                id: string;
-                username: string;
-                name: string;
-                lastName: string | null;
-                firstName: string | null;
-                role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
-                orgUnit: string | null;
-                schoolCode: string | null;
-                phone: string | null;
-                email: string | null;
-                enabled: boolean;
-                mustChangePassword: boolean;
-                createdAt: string | null;
-                manageable: boolean;
-              };
-              temporaryPassword: string;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/accounts/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 一个账号及其变更历史 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              username: string;
-              name: string;
-              lastName: string | null;
-              firstName: string | null;
-              role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
-              orgUnit: string | null;
-              schoolCode: string | null;
-              phone: string | null;
-              email: string | null;
-              enabled: boolean;
-              mustChangePassword: boolean;
-              createdAt: string | null;
-              manageable: boolean;
-              history: {
-                at: string;
-                action: string;
-                actorUsername: string;
-                changes: {
-                  [key: string]: unknown;
+        /** 审计记录：谁在何时查看、导出、修改（或试图查看）了哪个儿童档案（仅县级管理员，本县） */
+        get: {
+            parameters: {
+                query?: {
+                    childId?: string;
+                    userId?: string;
+                    username?: string;
+                    action?: string;
+                    outcome?: "allowed" | "refused";
+                    from?: string;
+                    to?: string;
+                    cursor?: number;
+                    limit?: number;
                 };
-              }[];
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    /** 修改账号：姓名、角色、所属单位、学校、手机号、邮箱 */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            lastName?: string;
-            firstName?: string;
-            role?: string;
-            orgUnit?: string;
-            schoolCode?: string | null;
-            phone?: string | null;
-            email?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              username: string;
-              name: string;
-              lastName: string | null;
-              firstName: string | null;
-              role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
-              orgUnit: string | null;
-              schoolCode: string | null;
-              phone: string | null;
-              email: string | null;
-              enabled: boolean;
-              mustChangePassword: boolean;
-              createdAt: string | null;
-              manageable: boolean;
-            };
-          };
-        };
-      };
-    };
-    trace?: never;
-  };
-  "/api/v1/accounts/{id}/disable": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 停用账号：不能再登录 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              username: string;
-              name: string;
-              lastName: string | null;
-              firstName: string | null;
-              role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
-              orgUnit: string | null;
-              schoolCode: string | null;
-              phone: string | null;
-              email: string | null;
-              enabled: boolean;
-              mustChangePassword: boolean;
-              createdAt: string | null;
-              manageable: boolean;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/accounts/{id}/enable": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 启用账号 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              username: string;
-              name: string;
-              lastName: string | null;
-              firstName: string | null;
-              role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
-              orgUnit: string | null;
-              schoolCode: string | null;
-              phone: string | null;
-              email: string | null;
-              enabled: boolean;
-              mustChangePassword: boolean;
-              createdAt: string | null;
-              manageable: boolean;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/accounts/{id}/reset-password": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 重置密码：返回一次性临时密码，下次登录须修改 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              temporaryPassword: string;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 查询儿童名册（游标分页） */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          leftBehindType?: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
-          difficultyCategory?: "de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other";
-          riskLevel?: "low" | "medium" | "high";
-          status?: "active" | "exited";
-          schoolId?: string;
-          q?: string;
-          paired?: "true" | "false";
-          cursor?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                idNumber: string;
-                name: string;
-                /** @enum {string} */
-                sex: "male" | "female";
-                birthDate: string;
-                ethnicity: string;
-                villageCode: string;
-                townshipCode: string;
-                countyCode: string;
-                address: string | null;
-                schoolId: string | null;
-                schoolName: string | null;
-                grade: string | null;
-                className: string | null;
-                /** @enum {string} */
-                leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
-                difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
-                /** @enum {string} */
-                riskLevel: "low" | "medium" | "high";
-                /** @enum {string} */
-                status: "active" | "exited";
-                exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
-                exitNote: string | null;
-                exitedAt: string | null;
-                familySituation: string | null;
-                healthNotes: string | null;
-                psychologicalNotes: string | null;
-                helperName: string | null;
-                remarks: string | null;
-                guardians: {
-                  name: string;
-                  relation: string;
-                  phone: string | null;
-                  age: number | null;
-                  health: string | null;
-                }[];
-                parents: {
-                  /** @enum {string} */
-                  role: "father" | "mother";
-                  name: string | null;
-                  phone: string | null;
-                  workProvince: string | null;
-                  workCity: string | null;
-                  employer: string | null;
-                  awaySince: string | null;
-                }[];
-                revision: number;
-                createdAt: string;
-                updatedAt: string;
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    /** 建档：登记一名儿童 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            idNumber: string;
-            name: string;
-            /** @enum {string} */
-            sex?: "male" | "female";
-            birthDate?: string;
-            ethnicity?: string;
-            villageCode: string;
-            address?: string | null;
-            schoolId?: string | null;
-            grade?: string | null;
-            className?: string | null;
-            /** @enum {string} */
-            leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
-            /** @default [] */
-            difficultyCategories?: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
-            /**
-             * @default low
-             * @enum {string}
-             */
-            riskLevel?: "low" | "medium" | "high";
-            /** @default [] */
-            guardians?: {
-              name: string;
-              relation: string;
-              phone?: string | null;
-              age?: number | null;
-              health?: string | null;
-            }[];
-            /** @default [] */
-            parents?: {
-              /** @enum {string} */
-              role: "father" | "mother";
-              name?: string | null;
-              phone?: string | null;
-              workProvince?: string | null;
-              workCity?: string | null;
-              employer?: string | null;
-              awaySince?: string | null;
-            }[];
-            familySituation?: string | null;
-            healthNotes?: string | null;
-            psychologicalNotes?: string | null;
-            helperName?: string | null;
-            remarks?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              idNumber: string;
-              name: string;
-              /** @enum {string} */
-              sex: "male" | "female";
-              birthDate: string;
-              ethnicity: string;
-              villageCode: string;
-              townshipCode: string;
-              countyCode: string;
-              address: string | null;
-              schoolId: string | null;
-              schoolName: string | null;
-              grade: string | null;
-              className: string | null;
-              /** @enum {string} */
-              leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
-              difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
-              /** @enum {string} */
-              riskLevel: "low" | "medium" | "high";
-              /** @enum {string} */
-              status: "active" | "exited";
-              exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
-              exitNote: string | null;
-              exitedAt: string | null;
-              familySituation: string | null;
-              healthNotes: string | null;
-              psychologicalNotes: string | null;
-              helperName: string | null;
-              remarks: string | null;
-              guardians: {
-                name: string;
-                relation: string;
-                phone: string | null;
-                age: number | null;
-                health: string | null;
-              }[];
-              parents: {
-                /** @enum {string} */
-                role: "father" | "mother";
-                name: string | null;
-                phone: string | null;
-                workProvince: string | null;
-                workCity: string | null;
-                employer: string | null;
-                awaySince: string | null;
-              }[];
-              revision: number;
-              createdAt: string;
-              updatedAt: string;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/counts": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 辖区在册儿童数（按风险等级、留守类型） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              active: number;
-              byRiskLevel: {
-                [key: string]: number;
-              };
-              byLeftBehindType: {
-                [key: string]: number;
-              };
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 查看儿童档案 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              idNumber: string;
-              name: string;
-              /** @enum {string} */
-              sex: "male" | "female";
-              birthDate: string;
-              ethnicity: string;
-              villageCode: string;
-              townshipCode: string;
-              countyCode: string;
-              address: string | null;
-              schoolId: string | null;
-              schoolName: string | null;
-              grade: string | null;
-              className: string | null;
-              /** @enum {string} */
-              leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
-              difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
-              /** @enum {string} */
-              riskLevel: "low" | "medium" | "high";
-              /** @enum {string} */
-              status: "active" | "exited";
-              exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
-              exitNote: string | null;
-              exitedAt: string | null;
-              familySituation: string | null;
-              healthNotes: string | null;
-              psychologicalNotes: string | null;
-              helperName: string | null;
-              remarks: string | null;
-              guardians: {
-                name: string;
-                relation: string;
-                phone: string | null;
-                age: number | null;
-                health: string | null;
-              }[];
-              parents: {
-                /** @enum {string} */
-                role: "father" | "mother";
-                name: string | null;
-                phone: string | null;
-                workProvince: string | null;
-                workCity: string | null;
-                employer: string | null;
-                awaySince: string | null;
-              }[];
-              revision: number;
-              createdAt: string;
-              updatedAt: string;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    /** 修改儿童档案（动态管理，保留修改记录） */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            idNumber?: string;
-            name?: string;
-            /** @enum {string} */
-            sex?: "male" | "female";
-            birthDate?: string;
-            ethnicity?: string;
-            villageCode?: string;
-            address?: string | null;
-            schoolId?: string | null;
-            grade?: string | null;
-            className?: string | null;
-            /** @enum {string} */
-            leftBehindType?: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
-            difficultyCategories?: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
-            /** @enum {string} */
-            riskLevel?: "low" | "medium" | "high";
-            guardians?: {
-              name: string;
-              relation: string;
-              phone?: string | null;
-              age?: number | null;
-              health?: string | null;
-            }[];
-            parents?: {
-              /** @enum {string} */
-              role: "father" | "mother";
-              name?: string | null;
-              phone?: string | null;
-              workProvince?: string | null;
-              workCity?: string | null;
-              employer?: string | null;
-              awaySince?: string | null;
-            }[];
-            familySituation?: string | null;
-            healthNotes?: string | null;
-            psychologicalNotes?: string | null;
-            helperName?: string | null;
-            remarks?: string | null;
-            revision?: number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              idNumber: string;
-              name: string;
-              /** @enum {string} */
-              sex: "male" | "female";
-              birthDate: string;
-              ethnicity: string;
-              villageCode: string;
-              townshipCode: string;
-              countyCode: string;
-              address: string | null;
-              schoolId: string | null;
-              schoolName: string | null;
-              grade: string | null;
-              className: string | null;
-              /** @enum {string} */
-              leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
-              difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
-              /** @enum {string} */
-              riskLevel: "low" | "medium" | "high";
-              /** @enum {string} */
-              status: "active" | "exited";
-              exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
-              exitNote: string | null;
-              exitedAt: string | null;
-              familySituation: string | null;
-              healthNotes: string | null;
-              psychologicalNotes: string | null;
-              helperName: string | null;
-              remarks: string | null;
-              guardians: {
-                name: string;
-                relation: string;
-                phone: string | null;
-                age: number | null;
-                health: string | null;
-              }[];
-              parents: {
-                /** @enum {string} */
-                role: "father" | "mother";
-                name: string | null;
-                phone: string | null;
-                workProvince: string | null;
-                workCity: string | null;
-                employer: string | null;
-                awaySince: string | null;
-              }[];
-              revision: number;
-              createdAt: string;
-              updatedAt: string;
-            };
-          };
-        };
-      };
-    };
-    trace?: never;
-  };
-  "/api/v1/children/{id}/status": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 变更在册状态（退出/恢复），须说明原因 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            status: "active" | "exited";
-            reason?: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
-            note?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              idNumber: string;
-              name: string;
-              /** @enum {string} */
-              sex: "male" | "female";
-              birthDate: string;
-              ethnicity: string;
-              villageCode: string;
-              townshipCode: string;
-              countyCode: string;
-              address: string | null;
-              schoolId: string | null;
-              schoolName: string | null;
-              grade: string | null;
-              className: string | null;
-              /** @enum {string} */
-              leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
-              difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
-              /** @enum {string} */
-              riskLevel: "low" | "medium" | "high";
-              /** @enum {string} */
-              status: "active" | "exited";
-              exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
-              exitNote: string | null;
-              exitedAt: string | null;
-              familySituation: string | null;
-              healthNotes: string | null;
-              psychologicalNotes: string | null;
-              helperName: string | null;
-              remarks: string | null;
-              guardians: {
-                name: string;
-                relation: string;
-                phone: string | null;
-                age: number | null;
-                health: string | null;
-              }[];
-              parents: {
-                /** @enum {string} */
-                role: "father" | "mother";
-                name: string | null;
-                phone: string | null;
-                workProvince: string | null;
-                workCity: string | null;
-                employer: string | null;
-                awaySince: string | null;
-              }[];
-              revision: number;
-              createdAt: string;
-              updatedAt: string;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}/history": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 档案修改记录 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              childId: string;
-              items: {
-                revision: number;
-                /** @enum {string} */
-                action: "created" | "updated" | "status_changed" | "promoted" | "school_assigned" | "transferred";
-                actor: {
-                  id: string;
-                  name: string | null;
-                  role: string | null;
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                seq: string | null;
+                                at: string;
+                                userId: string | null;
+                                username: string | null;
+                                roles: string[];
+                                orgUnit: string | null;
+                                action: string;
+                                outcome: string;
+                                childIds: string[];
+                                method: string;
+                                path: string;
+                                status: number;
+                                requestId: string | null;
+                                clientRequestId: string | null;
+                                sourceIp: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
                 };
-                reason: string | null;
-                at: string;
-                changes: {
-                  field: string;
-                  before: unknown;
-                  after: unknown;
-                }[];
-              }[];
             };
-          };
         };
-      };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}/contact-card": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 联系卡：儿童、监护人、父母、学校、结对帮扶人与手拉手伙伴 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
+    "/api/v1/ops/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              child: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                /** @enum {string} */
-                sex: "male" | "female";
-                sexLabel: string;
-                birthDate: string;
-                idNumber: string | null;
-                /** @enum {string} */
-                status: "active" | "exited";
-                leftBehindType: string;
-                leftBehindTypeLabel: string;
-                /** @enum {string} */
-                riskLevel: "low" | "medium" | "high";
-              };
-              address: {
-                villageCode: string;
-                village: string | null;
-                township: string | null;
-                detail?: string | null;
-              };
-              school: {
-                id: string;
-                name?: string | null;
-                grade?: string | null;
-                className?: string | null;
-              } | null;
-              guardians: {
-                name: string;
-                relation: string;
-                phone?: string | null;
-                age?: number | null;
-                health?: string | null;
-              }[];
-              parents: {
-                /** @enum {string} */
-                role: "father" | "mother";
-                name?: string | null;
-                phone?: string | null;
-                workProvince?: string | null;
-                workCity?: string | null;
-                employer?: string | null;
-                awaySince?: string | null;
-              }[];
-              helper: {
-                name: string;
-                phone?: string | null;
-                helperKind?: string;
-                helperKindLabel?: string;
-                since?: string;
-                /** @enum {string} */
-                source: "pairing" | "register";
-              } | null;
-              assistantHelper: {
-                name: string;
-                phone?: string | null;
-                helperKind?: string;
-                helperKindLabel?: string;
-                since?: string;
-                /** @enum {string} */
-                source: "pairing" | "register";
-              } | null;
-              peerBuddy: {
-                name: string;
-                phone?: string | null;
-                helperKind?: string;
-                helperKindLabel?: string;
-                since?: string;
-                /** @enum {string} */
-                source: "pairing" | "register";
-              } | null;
+        get?: never;
+        put?: never;
+        /** 进入队列运维（仅运维角色）：设置只用于 /ops 的会话 Cookie */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}/growth-entries": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 成长档案：获奖和成长记录 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    /** 记一条获奖或成长记录 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            kind: "award" | "note";
-            /** Format: date */
-            date: string;
-            title: string;
-            detail?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}/growth-entries/{entryId}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post?: never;
-    /** 删除一条成长记录（作者或个案工作者；保留备查） */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          entryId: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/imports": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 导入批次列表 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                fileName: string;
-                orgUnit: string;
-                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
-                status: string;
-                /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
-                mode: string;
-                totalRows: number;
-                processedRows: number;
-                acceptedRows: number;
-                rejectedRows: number;
-                error: string | null;
-                createdBy: string | null;
-                createdAt: string;
-                finishedAt: string | null;
-                confirmTotal: number;
-                confirmDone: number;
-                duplicateUpload?: boolean;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    /**
-     * 上传乡镇/学校留守儿童登记表（.xlsx），后台逐行校验导入
-     * @description multipart/form-data，字段 file。同一文件重复上传返回同一批次，不会重复建档。?mode=update：同一乡镇的登记表重新导入，按身份证号比对，生成预览（新增、变更、缺失），确认后才生效。
-     */
-    post: {
-      parameters: {
-        query?: {
-          mode?: "create" | "update";
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              fileName: string;
-              orgUnit: string;
-              /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
-              status: string;
-              /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
-              mode: string;
-              totalRows: number;
-              processedRows: number;
-              acceptedRows: number;
-              rejectedRows: number;
-              error: string | null;
-              createdBy: string | null;
-              createdAt: string;
-              finishedAt: string | null;
-              confirmTotal: number;
-              confirmDone: number;
-              duplicateUpload?: boolean;
-            };
-          };
-        };
-        /** @description Default Response */
-        202: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              fileName: string;
-              orgUnit: string;
-              /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
-              status: string;
-              /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
-              mode: string;
-              totalRows: number;
-              processedRows: number;
-              acceptedRows: number;
-              rejectedRows: number;
-              error: string | null;
-              createdBy: string | null;
-              createdAt: string;
-              finishedAt: string | null;
-              confirmTotal: number;
-              confirmDone: number;
-              duplicateUpload?: boolean;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/imports/template": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 下载留守儿童登记表模板（.xlsx） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/imports/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 导入进度与结果 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              fileName: string;
-              orgUnit: string;
-              /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
-              status: string;
-              /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
-              mode: string;
-              totalRows: number;
-              processedRows: number;
-              acceptedRows: number;
-              rejectedRows: number;
-              error: string | null;
-              createdBy: string | null;
-              createdAt: string;
-              finishedAt: string | null;
-              confirmTotal: number;
-              confirmDone: number;
-              duplicateUpload?: boolean;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/imports/{id}/rejections": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 未导入的行及原因 */
-    get: {
-      parameters: {
-        query?: {
-          cursor?: number;
-          limit?: number;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                sheet: string;
-                rowNumber: number;
-                name: string | null;
-                reasons: string[];
-                existingChildId: string | null;
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/imports/{id}/preview": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 重新导入的预览：新增儿童、逐人字段变更（原值 → 新值）、登记表中缺失的儿童 */
-    get: {
-      parameters: {
-        query?: {
-          kind?: "new" | "changed" | "unchanged" | "missing";
-          status?: "pending" | "queued" | "applied" | "flagged" | "failed";
-          cursor?: string;
-          limit?: number;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              batch: {
-                /** Format: uuid */
-                id: string;
-                fileName: string;
-                orgUnit: string;
-                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
-                status: string;
-                /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
-                mode: string;
-                totalRows: number;
-                processedRows: number;
-                acceptedRows: number;
-                rejectedRows: number;
-                error: string | null;
-                createdBy: string | null;
-                createdAt: string;
-                finishedAt: string | null;
-                confirmTotal: number;
-                confirmDone: number;
-                duplicateUpload?: boolean;
-              };
-              counts: {
-                new: number;
-                changed: number;
-                unchanged: number;
-                missing: number;
-                pending: number;
-                queued: number;
-                applied: number;
-                flagged: number;
-                failed: number;
-              };
-              items: {
-                id: string;
-                /** @description new | changed | unchanged | missing */
-                kind: string;
-                /** @description pending | queued | applied | flagged | failed */
-                status: string;
-                idNumber: string;
-                name: string;
-                childId: string | null;
-                sheet: string | null;
-                rowNumber: number | null;
-                changes: {
-                  field: string;
-                  before: unknown;
-                  after: unknown;
-                }[];
-                error: string | null;
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/imports/{id}/confirm": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * 确认重新导入的预览（全部或逐行）：后台逐行写入档案历史，缺失儿童标记待核实（不删除）
-     * @description 答复 202：所选行进入后台确认任务，进度见批次的 confirmDone / confirmTotal（状态 confirming，完成后回到 preview）。某行自身校验未通过时记为 failed 并写明原因，其余行照常确认。
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            rows?: string[];
-            /** @enum {boolean} */
-            all?: true;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        202: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              batch: {
-                /** Format: uuid */
-                id: string;
-                fileName: string;
-                orgUnit: string;
-                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
-                status: string;
-                /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
-                mode: string;
-                totalRows: number;
-                processedRows: number;
-                acceptedRows: number;
-                rejectedRows: number;
-                error: string | null;
-                createdBy: string | null;
-                createdAt: string;
-                finishedAt: string | null;
-                confirmTotal: number;
-                confirmDone: number;
-                duplicateUpload?: boolean;
-              };
-              queued: number;
-              counts: {
-                new: number;
-                changed: number;
-                unchanged: number;
-                missing: number;
-                pending: number;
-                queued: number;
-                applied: number;
-                flagged: number;
-                failed: number;
-              };
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/org-units": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 行政区划（县/乡镇/村） */
-    get: {
-      parameters: {
-        query?: {
-          parent?: string;
-          level?: "county" | "township" | "village";
-          includeRetired?: "true" | "false";
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                code: string;
-                name: string;
-                /** @description county | township | village */
-                level: string;
-                parentCode: string | null;
-                /** @description 撤销时间；未撤销为 null */
-                retiredAt: string | null;
-                /** @description 合并撤销时并入的区划代码 */
-                mergedInto: string | null;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    /** 新建乡镇或村（社区） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            code: string;
-            name: string;
-            level?: unknown;
-            parentCode?: unknown;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              code: string;
-              name: string;
-              /** @description county | township | village */
-              level: string;
-              parentCode: string | null;
-              /** @description 撤销时间；未撤销为 null */
-              retiredAt: string | null;
-              /** @description 合并撤销时并入的区划代码 */
-              mergedInto: string | null;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/org-units/overview": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 区划与学校管理：本县全部区划、学校及在册儿童数（县级管理员） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              county: {
-                code: string;
-                name: string;
-              };
-              units: {
-                code: string;
-                name: string;
-                /** @description county | township | village */
-                level: string;
-                parentCode: string | null;
-                /** @description 撤销时间；未撤销为 null */
-                retiredAt: string | null;
-                /** @description 合并撤销时并入的区划代码 */
-                mergedInto: string | null;
-                /** @description 在册儿童（未退出） */
-                childCount: number;
-              }[];
-              schools: {
-                id: string;
-                /** @description 学校标识码（10位） */
-                code: string | null;
-                name: string;
-                /** @description 小学 | 初中 | 九年一贯制 */
-                type: string | null;
-                townshipCode: string;
-                retiredAt: string | null;
-                /** @description 在册儿童（未退出） */
-                childCount: number;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/org-units/{code}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 行政区划及其下级 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          code: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              code: string;
-              name: string;
-              /** @description county | township | village */
-              level: string;
-              parentCode: string | null;
-              /** @description 撤销时间；未撤销为 null */
-              retiredAt: string | null;
-              /** @description 合并撤销时并入的区划代码 */
-              mergedInto: string | null;
-              children: {
-                code: string;
-                name: string;
-                /** @description county | township | village */
-                level: string;
-                parentCode: string | null;
-                /** @description 撤销时间；未撤销为 null */
-                retiredAt: string | null;
-                /** @description 合并撤销时并入的区划代码 */
-                mergedInto: string | null;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    /** 区划改名（代码不变） */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          code: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name: string;
-            code?: unknown;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              code: string;
-              name: string;
-              /** @description county | township | village */
-              level: string;
-              parentCode: string | null;
-              /** @description 撤销时间；未撤销为 null */
-              retiredAt: string | null;
-              /** @description 合并撤销时并入的区划代码 */
-              mergedInto: string | null;
-            };
-          };
-        };
-      };
-    };
-    trace?: never;
-  };
-  "/api/v1/org-units/{code}/merge": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 合并区划：本区划的在册儿童（乡镇：学校）并入另一同级区划，本区划撤销 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          code: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            into: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              code: string;
-              into: string;
-              movedChildren: number;
-              movedSchools: number;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/org-units/{code}/retire": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 撤销区划（仍有在册儿童、学校或下级区划时拒绝，并给出数量） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          code: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              code: string;
-              name: string;
-              /** @description county | township | village */
-              level: string;
-              parentCode: string | null;
-              /** @description 撤销时间；未撤销为 null */
-              retiredAt: string | null;
-              /** @description 合并撤销时并入的区划代码 */
-              mergedInto: string | null;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/org-units/import": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * 导入本县统计用区划代码表（.xlsx：区划代码、名称、级别）
-     * @description multipart/form-data，字段 file。新代码新建，已有代码名称不同则改名；代码不变、已撤销的代码不再启用。逐行给出未导入原因。
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              created: number;
-              /** @description 改名（区划）或信息变更（学校） */
-              updated: number;
-              unchanged: number;
-              rejections: {
-                rowNumber: number;
-                code: string | null;
-                name: string | null;
-                reasons: string[];
-              }[];
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/schools": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 学校 */
-    get: {
-      parameters: {
-        query?: {
-          townshipCode?: string;
-          includeRetired?: "true" | "false";
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                id: string;
-                /** @description 学校标识码（10位） */
-                code: string | null;
-                name: string;
-                /** @description 小学 | 初中 | 九年一贯制 */
-                type: string | null;
-                townshipCode: string;
-                retiredAt: string | null;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    /** 新建学校（学校标识码10位） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            code: string;
-            name: string;
-            townshipCode: string;
-            /** @enum {string} */
-            type: "小学" | "初中" | "九年一贯制";
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              /** @description 学校标识码（10位） */
-              code: string | null;
-              name: string;
-              /** @description 小学 | 初中 | 九年一贯制 */
-              type: string | null;
-              townshipCode: string;
-              retiredAt: string | null;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/schools/import": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * 导入本县学校名单（.xlsx：学校名称、学校标识码、所在乡镇、办学类型）
-     * @description multipart/form-data，字段 file。新标识码新建，已有标识码更新名称、乡镇、类型；逐行给出未导入原因。
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              created: number;
-              /** @description 改名（区划）或信息变更（学校） */
-              updated: number;
-              unchanged: number;
-              rejections: {
-                rowNumber: number;
-                code: string | null;
-                name: string | null;
-                reasons: string[];
-              }[];
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/schools/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    /** 修改学校（名称、所在乡镇、办学类型；标识码不变） */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name?: string;
-            townshipCode?: string;
-            /** @enum {string} */
-            type?: "小学" | "初中" | "九年一贯制";
-            code?: unknown;
-            id?: unknown;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              /** @description 学校标识码（10位） */
-              code: string | null;
-              name: string;
-              /** @description 小学 | 初中 | 九年一贯制 */
-              type: string | null;
-              townshipCode: string;
-              retiredAt: string | null;
-            };
-          };
-        };
-      };
-    };
-    trace?: never;
-  };
-  "/api/v1/schools/{id}/retire": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 撤销学校（仍有在册儿童时拒绝，并给出人数） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              /** @description 学校标识码（10位） */
-              code: string | null;
-              name: string;
-              /** @description 小学 | 初中 | 九年一贯制 */
-              type: string | null;
-              townshipCode: string;
-              retiredAt: string | null;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/exports": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 导出登记表（.xlsx，与导入模板同列），后台生成 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            orgUnit?: string;
-            /** @enum {string} */
-            leftBehindType?: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
-            /** @enum {string} */
-            difficultyCategory?: "de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other";
-            /** @enum {string} */
-            riskLevel?: "low" | "medium" | "high";
-            /** @enum {string} */
-            status?: "active" | "exited";
-            schoolId?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/exports/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 导出进度 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/exports/{id}/file": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 下载导出文件 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/snapshots/registry": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 发布全部档案快照（供统计重建） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/schools/{id}/promotion-preview": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 学年升级预览：按年级统计将升级、待分配初中的人数（不做修改） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            schoolYear: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/schools/{id}/promotions": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 学年升级：年级+1，小学最高年级转入待分配初中；同一学年只升级一次 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            schoolYear: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/awaiting-middle-school": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 待分配初中名单 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}/middle-school": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 分配初中（七年级） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            schoolId: string;
-            className?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/schools/{id}/handover": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 交接名单：一个班的儿童、帮扶人，供新任教师 */
-    get: {
-      parameters: {
-        query?: {
-          grade?: string;
-          className?: string;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/transfers": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 转移申请：本辖区转出（待审批）与转入 */
-    get: {
-      parameters: {
-        query?: {
-          status?: "pending" | "approved" | "refused";
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    /** 申请转入：按身份证号申请把在其他乡镇登记的儿童转入本辖区 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            idNumber: string;
-            villageCode: string;
-            schoolId?: string | null;
-            reason: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/transfers/{id}/approve": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 批准转出：儿童档案转入申请方 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            reason?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/transfers/{id}/refuse": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 拒绝转出（须说明原因） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            reason?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}/attachments": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 儿童档案附件列表（按查看权限筛选；?deleted=true 含已删除的记录） */
-    get: {
-      parameters: {
-        query?: {
-          deleted?: "true" | "false";
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              childId: string;
-              items: {
-                /** Format: uuid */
-                id: string;
-                /** Format: uuid */
-                childId: string;
-                /** @enum {string} */
-                kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
-                kindLabel: string;
-                fileName: string;
-                contentType: string;
-                size: number;
-                note: string | null;
-                uploadedBy: {
-                  id: string;
-                  name: string | null;
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
-                createdAt: string;
-                expiresAt: string;
-                fileUrl: string;
-                thumbnailUrl: string | null;
-                deleted: {
-                  at: string;
-                  by: string | null;
-                  reason: string | null;
-                } | null;
-              }[];
-              kinds: {
-                /** @enum {string} */
-                kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
-                label: string;
-                /** @enum {string} */
-                accepts: "photo" | "document";
-                maxBytes: number;
-              }[];
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    /**
-     * 上传儿童档案附件（监护协议、困境证明、知情同意书、照片）
-     * @description multipart/form-data，字段 file；?kind= 附件类别，?note= 备注。按文件内容识别类型：照片只收 JPEG/PNG/WebP，文件收 PDF 或图片；照片去除 EXIF 和 GPS 并生成缩略图。超过大小上限或类型不符返回 400（字段 file），不保存任何内容。
-     */
-    post: {
-      parameters: {
-        query: {
-          kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
-          note?: string;
+    "/api/v1/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** Format: uuid */
-              childId: string;
-              /** @enum {string} */
-              kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
-              kindLabel: string;
-              fileName: string;
-              contentType: string;
-              size: number;
-              note: string | null;
-              uploadedBy: {
-                id: string;
-                name: string | null;
-              };
-              createdAt: string;
-              expiresAt: string;
-              fileUrl: string;
-              thumbnailUrl: string | null;
-              deleted: {
-                at: string;
-                by: string | null;
-                reason: string | null;
-              } | null;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}/attachments/{attachmentId}/file": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 下载附件（支持 Range） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          attachmentId: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}/attachments/{attachmentId}/thumbnail": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 照片缩略图 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          attachmentId: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/children/{id}/attachments/{attachmentId}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post?: never;
-    /** 删除附件（保留删除记录，保留期满后清除） */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          attachmentId: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            reason?: string;
-          } | null;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** Format: uuid */
-              childId: string;
-              /** @enum {string} */
-              kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
-              kindLabel: string;
-              fileName: string;
-              contentType: string;
-              size: number;
-              note: string | null;
-              uploadedBy: {
-                id: string;
-                name: string | null;
-              };
-              createdAt: string;
-              expiresAt: string;
-              fileUrl: string;
-              thumbnailUrl: string | null;
-              deleted: {
-                at: string;
-                by: string | null;
-                reason: string | null;
-              } | null;
-            };
-          };
-        };
-      };
-    };
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/helpers": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 帮扶人名单 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          kind?: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student" | "village_cadre";
-          active?: "true" | "false";
-          schoolId?: string;
-          q?: string;
-          cursor?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                kind: string;
-                kindLabel: string;
-                name: string;
-                sex: ("male" | "female") | null;
-                birthDate: string | null;
-                phone: string | null;
-                orgUnitCode: string;
-                townshipCode: string;
-                schoolId: string | null;
-                username: string | null;
-                capacity: number;
-                activeCount: number;
-                proposedCount: number;
-                free: number;
-                active: boolean;
-                deactivatedAt: string | null;
-                deactivationReason: string | null;
-                createdAt: string;
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    /** 登记帮扶人（教师、代理家长、志愿者、村儿童主任、同伴学生） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            kind: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student" | "village_cadre";
-            name: string;
-            sex?: ("male" | "female") | null;
-            birthDate?: string | null;
-            phone?: string | null;
-            orgUnitCode: string;
-            schoolId?: string | null;
-            username?: string | null;
-            capacity?: number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              kind: string;
-              kindLabel: string;
-              name: string;
-              sex: ("male" | "female") | null;
-              birthDate: string | null;
-              phone: string | null;
-              orgUnitCode: string;
-              townshipCode: string;
-              schoolId: string | null;
-              username: string | null;
-              capacity: number;
-              activeCount: number;
-              proposedCount: number;
-              free: number;
-              active: boolean;
-              deactivatedAt: string | null;
-              deactivationReason: string | null;
-              createdAt: string;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/helpers/import": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * 批量导入帮扶人（.xlsx：姓名、类别、性别、手机号、所属单位代码、学校标识码、可帮扶人数）
-     * @description multipart/form-data，字段 file。第一张工作表，前10行内找表头。逐行按登记单个帮扶人的规则校验：合格行入库，不合格行给出行号和原因。同乡镇同手机号（无手机号时同姓名、单位、学校）视为已登记的帮扶人，按表更新（账号、出生日期未填则保留）；其余新建。只能导入本人管辖范围内的帮扶人。
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** @description 数据行数（不含表头和空行） */
-              total: number;
-              created: number;
-              /** @description 已登记的帮扶人（同乡镇同手机号；无手机号时同姓名、单位、学校）按表更新 */
-              updated: number;
-              rejected: number;
-              rows: {
-                rowNumber: number;
-                name: string | null;
-                /** @enum {string} */
-                status: "created" | "updated" | "rejected";
-                helperId: string | null;
-                reasons: string[];
-              }[];
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/helpers/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 帮扶人详情（含当前结对） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              kind: string;
-              kindLabel: string;
-              name: string;
-              sex: ("male" | "female") | null;
-              birthDate: string | null;
-              phone: string | null;
-              orgUnitCode: string;
-              townshipCode: string;
-              schoolId: string | null;
-              username: string | null;
-              capacity: number;
-              activeCount: number;
-              proposedCount: number;
-              free: number;
-              active: boolean;
-              deactivatedAt: string | null;
-              deactivationReason: string | null;
-              createdAt: string;
-              pairings: {
-                /** Format: uuid */
-                id: string;
-                /** @enum {string} */
-                kind: "mentor" | "peer";
-                kindLabel: string;
-                /** @enum {string} */
-                role: "primary" | "secondary";
-                roleLabel: string;
-                /** @enum {string} */
-                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-                statusLabel: string;
-                matchReason: string | null;
-                matchReasonLabel: string | null;
-                cost: number | null;
-                /** @enum {string} */
-                proximity: "same_village" | "same_school" | "same_township" | "other_township";
-                proximityLabel: string;
-                ageGapYears: number | null;
-                proposedAt: string;
-                decidedAt: string | null;
-                decidedBy: string | null;
-                decisionNote: string | null;
-                startDate: string | null;
-                endDate: string | null;
-                endReason: string | null;
-                endReasonLabel: string | null;
-                endNote: string | null;
-                child: {
-                  /** Format: uuid */
-                  id: string;
-                  name: string;
-                  villageCode: string;
-                  townshipCode: string;
-                  schoolId: string | null;
-                  schoolName: string | null;
-                  riskLevel: string;
-                  leftBehindType: string;
-                  status: string;
+        /** 账号管理：本辖区的工作人员账号（仅县级管理员） */
+        get: {
+            parameters: {
+                query?: {
+                    q?: string;
+                    role?: string;
+                    orgUnit?: string;
+                    enabled?: "true" | "false";
                 };
-                helper: {
-                  /** Format: uuid */
-                  id: string;
-                  kind: string;
-                  name: string;
-                  phone: string | null;
-                  username: string | null;
-                  orgUnitCode: string;
-                  schoolId: string | null;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                username: string;
+                                name: string;
+                                lastName: string | null;
+                                firstName: string | null;
+                                role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                                orgUnit: string | null;
+                                schoolCode: string | null;
+                                phone: string | null;
+                                email: string | null;
+                                enabled: boolean;
+                                mustChangePassword: boolean;
+                                createdAt: string | null;
+                                manageable: boolean;
+                            }[];
+                            assignableRoles: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector")[];
+                        };
+                    };
                 };
-              }[];
             };
-          };
         };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    /** 修改帮扶人信息 */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name?: string;
-            sex?: ("male" | "female") | null;
-            birthDate?: string | null;
-            phone?: string | null;
-            orgUnitCode?: string;
-            schoolId?: string | null;
-            username?: string | null;
-            capacity?: number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              kind: string;
-              kindLabel: string;
-              name: string;
-              sex: ("male" | "female") | null;
-              birthDate: string | null;
-              phone: string | null;
-              orgUnitCode: string;
-              townshipCode: string;
-              schoolId: string | null;
-              username: string | null;
-              capacity: number;
-              activeCount: number;
-              proposedCount: number;
-              free: number;
-              active: boolean;
-              deactivatedAt: string | null;
-              deactivationReason: string | null;
-              createdAt: string;
+        put?: never;
+        /** 新建账号：返回一次性临时密码，首次登录须修改 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    trace?: never;
-  };
-  "/api/v1/helpers/{id}/deactivate": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 停用帮扶人（调离、学年交接）：结束其结对并为儿童重新匹配 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            reason: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              helper: {
-                /** Format: uuid */
-                id: string;
-                kind: string;
-                kindLabel: string;
-                name: string;
-                sex: ("male" | "female") | null;
-                birthDate: string | null;
-                phone: string | null;
-                orgUnitCode: string;
-                townshipCode: string;
-                schoolId: string | null;
-                username: string | null;
-                capacity: number;
-                activeCount: number;
-                proposedCount: number;
-                free: number;
-                active: boolean;
-                deactivatedAt: string | null;
-                deactivationReason: string | null;
-                createdAt: string;
-              };
-              endedPairings: {
-                /** Format: uuid */
-                id: string;
-                /** @enum {string} */
-                kind: "mentor" | "peer";
-                kindLabel: string;
-                /** @enum {string} */
-                role: "primary" | "secondary";
-                roleLabel: string;
-                /** @enum {string} */
-                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-                statusLabel: string;
-                matchReason: string | null;
-                matchReasonLabel: string | null;
-                cost: number | null;
-                /** @enum {string} */
-                proximity: "same_village" | "same_school" | "same_township" | "other_township";
-                proximityLabel: string;
-                ageGapYears: number | null;
-                proposedAt: string;
-                decidedAt: string | null;
-                decidedBy: string | null;
-                decisionNote: string | null;
-                startDate: string | null;
-                endDate: string | null;
-                endReason: string | null;
-                endReasonLabel: string | null;
-                endNote: string | null;
-                child: {
-                  /** Format: uuid */
-                  id: string;
-                  name: string;
-                  villageCode: string;
-                  townshipCode: string;
-                  schoolId: string | null;
-                  schoolName: string | null;
-                  riskLevel: string;
-                  leftBehindType: string;
-                  status: string;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username: string;
+                        lastName: string;
+                        firstName: string;
+                        role: string;
+                        orgUnit: string;
+                        schoolCode?: string | null;
+                        phone?: string | null;
+                        email?: string | null;
+                    };
                 };
-                helper: {
-                  /** Format: uuid */
-                  id: string;
-                  kind: string;
-                  name: string;
-                  phone: string | null;
-                  username: string | null;
-                  orgUnitCode: string;
-                  schoolId: string | null;
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account: {
+                                id: string;
+                                username: string;
+                                name: string;
+                                lastName: string | null;
+                                firstName: string | null;
+                                role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                                orgUnit: string | null;
+                                schoolCode: string | null;
+                                phone: string | null;
+                                email: string | null;
+                                enabled: boolean;
+                                mustChangePassword: boolean;
+                                createdAt: string | null;
+                                manageable: boolean;
+                            };
+                            temporaryPassword: string;
+                        };
+                    };
                 };
-              }[];
-              withdrawnProposals: number;
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/helpers/{id}/activate": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 重新启用帮扶人 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
+    "/api/v1/accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              kind: string;
-              kindLabel: string;
-              name: string;
-              sex: ("male" | "female") | null;
-              birthDate: string | null;
-              phone: string | null;
-              orgUnitCode: string;
-              townshipCode: string;
-              schoolId: string | null;
-              username: string | null;
-              capacity: number;
-              activeCount: number;
-              proposedCount: number;
-              free: number;
-              active: boolean;
-              deactivatedAt: string | null;
-              deactivationReason: string | null;
-              createdAt: string;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/pairings": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 结对记录与待审批建议 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          status?: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-          kind?: "mentor" | "peer";
-          childId?: string;
-          helperId?: string;
-          mine?: "true" | "false";
-          cursor?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                /** @enum {string} */
-                kind: "mentor" | "peer";
-                kindLabel: string;
-                /** @enum {string} */
-                role: "primary" | "secondary";
-                roleLabel: string;
-                /** @enum {string} */
-                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-                statusLabel: string;
-                matchReason: string | null;
-                matchReasonLabel: string | null;
-                cost: number | null;
-                /** @enum {string} */
-                proximity: "same_village" | "same_school" | "same_township" | "other_township";
-                proximityLabel: string;
-                ageGapYears: number | null;
-                proposedAt: string;
-                decidedAt: string | null;
-                decidedBy: string | null;
-                decisionNote: string | null;
-                startDate: string | null;
-                endDate: string | null;
-                endReason: string | null;
-                endReasonLabel: string | null;
-                endNote: string | null;
-                child: {
-                  /** Format: uuid */
-                  id: string;
-                  name: string;
-                  villageCode: string;
-                  townshipCode: string;
-                  schoolId: string | null;
-                  schoolName: string | null;
-                  riskLevel: string;
-                  leftBehindType: string;
-                  status: string;
-                };
-                helper: {
-                  /** Format: uuid */
-                  id: string;
-                  kind: string;
-                  name: string;
-                  phone: string | null;
-                  username: string | null;
-                  orgUnitCode: string;
-                  schoolId: string | null;
-                };
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    /** 人工结对：督导员直接为儿童指定主要或协助帮扶人、手拉手伙伴（不经匹配建议，立即生效） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: uuid */
-            childId: string;
-            /** Format: uuid */
-            helperId: string;
-            /**
-             * @default mentor
-             * @enum {string}
-             */
-            kind?: "mentor" | "peer";
-            /**
-             * @default primary
-             * @enum {string}
-             */
-            role?: "primary" | "secondary";
-            note?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** @enum {string} */
-              kind: "mentor" | "peer";
-              kindLabel: string;
-              /** @enum {string} */
-              role: "primary" | "secondary";
-              roleLabel: string;
-              /** @enum {string} */
-              status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-              statusLabel: string;
-              matchReason: string | null;
-              matchReasonLabel: string | null;
-              cost: number | null;
-              /** @enum {string} */
-              proximity: "same_village" | "same_school" | "same_township" | "other_township";
-              proximityLabel: string;
-              ageGapYears: number | null;
-              proposedAt: string;
-              decidedAt: string | null;
-              decidedBy: string | null;
-              decisionNote: string | null;
-              startDate: string | null;
-              endDate: string | null;
-              endReason: string | null;
-              endReasonLabel: string | null;
-              endNote: string | null;
-              child: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                townshipCode: string;
-                schoolId: string | null;
-                schoolName: string | null;
-                riskLevel: string;
-                leftBehindType: string;
-                status: string;
-              };
-              helper: {
-                /** Format: uuid */
-                id: string;
-                kind: string;
-                name: string;
-                phone: string | null;
-                username: string | null;
-                orgUnitCode: string;
-                schoolId: string | null;
-              };
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/pairings/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 结对详情 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** @enum {string} */
-              kind: "mentor" | "peer";
-              kindLabel: string;
-              /** @enum {string} */
-              role: "primary" | "secondary";
-              roleLabel: string;
-              /** @enum {string} */
-              status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-              statusLabel: string;
-              matchReason: string | null;
-              matchReasonLabel: string | null;
-              cost: number | null;
-              /** @enum {string} */
-              proximity: "same_village" | "same_school" | "same_township" | "other_township";
-              proximityLabel: string;
-              ageGapYears: number | null;
-              proposedAt: string;
-              decidedAt: string | null;
-              decidedBy: string | null;
-              decisionNote: string | null;
-              startDate: string | null;
-              endDate: string | null;
-              endReason: string | null;
-              endReasonLabel: string | null;
-              endNote: string | null;
-              child: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                townshipCode: string;
-                schoolId: string | null;
-                schoolName: string | null;
-                riskLevel: string;
-                leftBehindType: string;
-                status: string;
-              };
-              helper: {
-                /** Format: uuid */
-                id: string;
-                kind: string;
-                name: string;
-                phone: string | null;
-                username: string | null;
-                orgUnitCode: string;
-                schoolId: string | null;
-              };
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/pairings/{id}/approve": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 审批通过结对建议 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** @enum {string} */
-              kind: "mentor" | "peer";
-              kindLabel: string;
-              /** @enum {string} */
-              role: "primary" | "secondary";
-              roleLabel: string;
-              /** @enum {string} */
-              status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-              statusLabel: string;
-              matchReason: string | null;
-              matchReasonLabel: string | null;
-              cost: number | null;
-              /** @enum {string} */
-              proximity: "same_village" | "same_school" | "same_township" | "other_township";
-              proximityLabel: string;
-              ageGapYears: number | null;
-              proposedAt: string;
-              decidedAt: string | null;
-              decidedBy: string | null;
-              decisionNote: string | null;
-              startDate: string | null;
-              endDate: string | null;
-              endReason: string | null;
-              endReasonLabel: string | null;
-              endNote: string | null;
-              child: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                townshipCode: string;
-                schoolId: string | null;
-                schoolName: string | null;
-                riskLevel: string;
-                leftBehindType: string;
-                status: string;
-              };
-              helper: {
-                /** Format: uuid */
-                id: string;
-                kind: string;
-                name: string;
-                phone: string | null;
-                username: string | null;
-                orgUnitCode: string;
-                schoolId: string | null;
-              };
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/pairings/{id}/reject": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 驳回结对建议（将为该儿童另行匹配） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            note?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** @enum {string} */
-              kind: "mentor" | "peer";
-              kindLabel: string;
-              /** @enum {string} */
-              role: "primary" | "secondary";
-              roleLabel: string;
-              /** @enum {string} */
-              status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-              statusLabel: string;
-              matchReason: string | null;
-              matchReasonLabel: string | null;
-              cost: number | null;
-              /** @enum {string} */
-              proximity: "same_village" | "same_school" | "same_township" | "other_township";
-              proximityLabel: string;
-              ageGapYears: number | null;
-              proposedAt: string;
-              decidedAt: string | null;
-              decidedBy: string | null;
-              decisionNote: string | null;
-              startDate: string | null;
-              endDate: string | null;
-              endReason: string | null;
-              endReasonLabel: string | null;
-              endNote: string | null;
-              child: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                townshipCode: string;
-                schoolId: string | null;
-                schoolName: string | null;
-                riskLevel: string;
-                leftBehindType: string;
-                status: string;
-              };
-              helper: {
-                /** Format: uuid */
-                id: string;
-                kind: string;
-                name: string;
-                phone: string | null;
-                username: string | null;
-                orgUnitCode: string;
-                schoolId: string | null;
-              };
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/pairings/decisions": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 批量审批或驳回结对建议（逐条处理，逐条返回结果） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            ids: string[];
-            /** @enum {string} */
-            action: "approve" | "reject";
-            note?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              succeeded: number;
-              failed: number;
-              results: {
-                /** Format: uuid */
-                id: string;
-                ok: boolean;
-                pairing?: {
-                  /** Format: uuid */
-                  id: string;
-                  /** @enum {string} */
-                  kind: "mentor" | "peer";
-                  kindLabel: string;
-                  /** @enum {string} */
-                  role: "primary" | "secondary";
-                  roleLabel: string;
-                  /** @enum {string} */
-                  status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-                  statusLabel: string;
-                  matchReason: string | null;
-                  matchReasonLabel: string | null;
-                  cost: number | null;
-                  /** @enum {string} */
-                  proximity: "same_village" | "same_school" | "same_township" | "other_township";
-                  proximityLabel: string;
-                  ageGapYears: number | null;
-                  proposedAt: string;
-                  decidedAt: string | null;
-                  decidedBy: string | null;
-                  decisionNote: string | null;
-                  startDate: string | null;
-                  endDate: string | null;
-                  endReason: string | null;
-                  endReasonLabel: string | null;
-                  endNote: string | null;
-                  child: {
-                    /** Format: uuid */
+        /** 一个账号及其变更历史 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
                     id: string;
-                    name: string;
-                    villageCode: string;
-                    townshipCode: string;
-                    schoolId: string | null;
-                    schoolName: string | null;
-                    riskLevel: string;
-                    leftBehindType: string;
-                    status: string;
-                  };
-                  helper: {
-                    /** Format: uuid */
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            username: string;
+                            name: string;
+                            lastName: string | null;
+                            firstName: string | null;
+                            role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                            orgUnit: string | null;
+                            schoolCode: string | null;
+                            phone: string | null;
+                            email: string | null;
+                            enabled: boolean;
+                            mustChangePassword: boolean;
+                            createdAt: string | null;
+                            manageable: boolean;
+                            history: {
+                                at: string;
+                                action: string;
+                                actorUsername: string;
+                                changes: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改账号：姓名、角色、所属单位、学校、手机号、邮箱 */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
                     id: string;
-                    kind: string;
-                    name: string;
-                    phone: string | null;
-                    username: string | null;
-                    orgUnitCode: string;
-                    schoolId: string | null;
-                  };
                 };
-                error?: {
-                  code: string;
-                  message: string;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        lastName?: string;
+                        firstName?: string;
+                        role?: string;
+                        orgUnit?: string;
+                        schoolCode?: string | null;
+                        phone?: string | null;
+                        email?: string | null;
+                    };
                 };
-              }[];
             };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/pairings/{id}/end": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 解除结对（须填写原因；儿童将重新匹配） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            note: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** @enum {string} */
-              kind: "mentor" | "peer";
-              kindLabel: string;
-              /** @enum {string} */
-              role: "primary" | "secondary";
-              roleLabel: string;
-              /** @enum {string} */
-              status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-              statusLabel: string;
-              matchReason: string | null;
-              matchReasonLabel: string | null;
-              cost: number | null;
-              /** @enum {string} */
-              proximity: "same_village" | "same_school" | "same_township" | "other_township";
-              proximityLabel: string;
-              ageGapYears: number | null;
-              proposedAt: string;
-              decidedAt: string | null;
-              decidedBy: string | null;
-              decisionNote: string | null;
-              startDate: string | null;
-              endDate: string | null;
-              endReason: string | null;
-              endReasonLabel: string | null;
-              endNote: string | null;
-              child: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                townshipCode: string;
-                schoolId: string | null;
-                schoolName: string | null;
-                riskLevel: string;
-                leftBehindType: string;
-                status: string;
-              };
-              helper: {
-                /** Format: uuid */
-                id: string;
-                kind: string;
-                name: string;
-                phone: string | null;
-                username: string | null;
-                orgUnitCode: string;
-                schoolId: string | null;
-              };
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/pairings/{id}/transfer": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 移交结对：结束当前结对并改由另一位帮扶人帮扶（须填写原因） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: uuid */
-            helperId: string;
-            reason: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              ended: {
-                /** Format: uuid */
-                id: string;
-                /** @enum {string} */
-                kind: "mentor" | "peer";
-                kindLabel: string;
-                /** @enum {string} */
-                role: "primary" | "secondary";
-                roleLabel: string;
-                /** @enum {string} */
-                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-                statusLabel: string;
-                matchReason: string | null;
-                matchReasonLabel: string | null;
-                cost: number | null;
-                /** @enum {string} */
-                proximity: "same_village" | "same_school" | "same_township" | "other_township";
-                proximityLabel: string;
-                ageGapYears: number | null;
-                proposedAt: string;
-                decidedAt: string | null;
-                decidedBy: string | null;
-                decisionNote: string | null;
-                startDate: string | null;
-                endDate: string | null;
-                endReason: string | null;
-                endReasonLabel: string | null;
-                endNote: string | null;
-                child: {
-                  /** Format: uuid */
-                  id: string;
-                  name: string;
-                  villageCode: string;
-                  townshipCode: string;
-                  schoolId: string | null;
-                  schoolName: string | null;
-                  riskLevel: string;
-                  leftBehindType: string;
-                  status: string;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            username: string;
+                            name: string;
+                            lastName: string | null;
+                            firstName: string | null;
+                            role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                            orgUnit: string | null;
+                            schoolCode: string | null;
+                            phone: string | null;
+                            email: string | null;
+                            enabled: boolean;
+                            mustChangePassword: boolean;
+                            createdAt: string | null;
+                            manageable: boolean;
+                        };
+                    };
                 };
-                helper: {
-                  /** Format: uuid */
-                  id: string;
-                  kind: string;
-                  name: string;
-                  phone: string | null;
-                  username: string | null;
-                  orgUnitCode: string;
-                  schoolId: string | null;
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用账号：不能再登录 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
                 };
-              };
-              started: {
-                /** Format: uuid */
-                id: string;
-                /** @enum {string} */
-                kind: "mentor" | "peer";
-                kindLabel: string;
-                /** @enum {string} */
-                role: "primary" | "secondary";
-                roleLabel: string;
-                /** @enum {string} */
-                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
-                statusLabel: string;
-                matchReason: string | null;
-                matchReasonLabel: string | null;
-                cost: number | null;
-                /** @enum {string} */
-                proximity: "same_village" | "same_school" | "same_township" | "other_township";
-                proximityLabel: string;
-                ageGapYears: number | null;
-                proposedAt: string;
-                decidedAt: string | null;
-                decidedBy: string | null;
-                decisionNote: string | null;
-                startDate: string | null;
-                endDate: string | null;
-                endReason: string | null;
-                endReasonLabel: string | null;
-                endNote: string | null;
-                child: {
-                  /** Format: uuid */
-                  id: string;
-                  name: string;
-                  villageCode: string;
-                  townshipCode: string;
-                  schoolId: string | null;
-                  schoolName: string | null;
-                  riskLevel: string;
-                  leftBehindType: string;
-                  status: string;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            username: string;
+                            name: string;
+                            lastName: string | null;
+                            firstName: string | null;
+                            role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                            orgUnit: string | null;
+                            schoolCode: string | null;
+                            phone: string | null;
+                            email: string | null;
+                            enabled: boolean;
+                            mustChangePassword: boolean;
+                            createdAt: string | null;
+                            manageable: boolean;
+                        };
+                    };
                 };
-                helper: {
-                  /** Format: uuid */
-                  id: string;
-                  kind: string;
-                  name: string;
-                  phone: string | null;
-                  username: string | null;
-                  orgUnitCode: string;
-                  schoolId: string | null;
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/accounts/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 启用账号 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
                 };
-              };
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/pairing-runs": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 最近的匹配记录 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    /** 按乡镇为未结对儿童生成结对建议（最优匹配） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            orgUnit: string;
-            /** @default false */
-            replan?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              runs: {
-                /** Format: uuid */
-                runId: string;
-                townshipCode: string;
-                /** @enum {string} */
-                kind: "mentor" | "peer";
-                children: number;
-                proposed: number;
-                unmatched: number;
-                cost: number;
-                durationMs: number;
-              }[];
-              proposed: number;
-              unmatched: number;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/snapshots/pairing": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 发布全部在办结对的快照（供统计重建） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/unpaired-children": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 未结对儿童名单（按村排列，含待审批建议或未能匹配的原因） */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          kind?: "mentor" | "peer";
-          cursor?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                schoolId: string | null;
-                schoolName: string | null;
-                /** @enum {string} */
-                riskLevel: "low" | "medium" | "high";
-                riskLevelLabel: string;
-                leftBehindType: string;
-                leftBehindTypeLabel: string;
-                note: string | null;
-                registerHelperName: string | null;
-                registerMatchIssue: ("not_found" | "ambiguous" | "full" | "inactive") | null;
-                registerMatchIssueLabel: string | null;
-                waiting: string;
-                proposal: {
-                  /** Format: uuid */
-                  pairingId: string;
-                  /** Format: uuid */
-                  helperId: string;
-                  helperName: string;
-                  matchReason: string;
-                } | null;
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/unpaired-children/summary": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 各村结对情况汇总：在册、已结对、待审批、未能匹配 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          kind?: "mentor" | "peer";
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              kind: "mentor" | "peer";
-              orgUnits: {
-                children: number;
-                paired: number;
-                proposed: number;
-                unmatched: number;
-                registerUnmatched: number;
-                villageCode: string;
-              }[];
-              totals: {
-                children: number;
-                paired: number;
-                proposed: number;
-                unmatched: number;
-                registerUnmatched: number;
-              };
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/visit-records": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 走访记录 */
-    get: {
-      parameters: {
-        query?: {
-          childId?: string;
-          orgUnit?: string;
-          from?: string;
-          to?: string;
-          cursor?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                /** Format: uuid */
-                childId: string;
-                childName: string;
-                villageCode: string;
-                /** @enum {string} */
-                kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
-                kindLabel: string;
-                /** @description YYYY-MM-DD */
-                date: string;
-                itemId: string | null;
-                onTime: boolean | null;
-                visitorName?: string;
-                location?: string | null;
-                durationMinutes?: number | null;
-                findings?: {
-                  metWith?: string | null;
-                  livingConditions?: string | null;
-                  study?: string | null;
-                  health?: string | null;
-                  mood?: string | null;
-                  safety?: string | null;
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            username: string;
+                            name: string;
+                            lastName: string | null;
+                            firstName: string | null;
+                            role: ("county-admin" | "federation-officer" | "township-supervisor" | "village-director" | "teacher" | "health-worker" | "inspector") | null;
+                            orgUnit: string | null;
+                            schoolCode: string | null;
+                            phone: string | null;
+                            email: string | null;
+                            enabled: boolean;
+                            mustChangePassword: boolean;
+                            createdAt: string | null;
+                            manageable: boolean;
+                        };
+                    };
                 };
-                followUpNeeded?: boolean;
-                followUpNote?: string | null;
-                call?: {
-                  with: ("father" | "mother")[];
-                  connected: boolean;
-                } | null;
-                createdAt?: string;
-              }[];
-              nextCursor: string | null;
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    /**
-     * 登记走访记录（家访、谈心、亲情电话等）
-     * @description `id`（客户端生成的 UUID）是幂等键：同一编号、同一内容重发，返回已登记的记录（200，内容与首次的 201 相同，replayed 为 true），不会登记第二条；同一编号但儿童、方式、日期或登记人不同，409 RECORD_ID_REUSED。儿童已退出关爱对象：409 CHILD_EXITED。
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /**
-             * Format: uuid
-             * @description 客户端生成的记录编号（UUID，建议 v7：列表按编号倒序），即幂等键：同一编号重发返回已登记的记录，不会重复登记
-             */
-            id?: string;
-            /** Format: uuid */
-            childId: string;
-            /** @enum {string} */
-            kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
-            /** Format: date */
-            date: string;
-            location?: string | null;
-            durationMinutes?: number | null;
-            /** @default {} */
-            findings?: {
-              metWith?: string | null;
-              livingConditions?: string | null;
-              study?: string | null;
-              health?: string | null;
-              mood?: string | null;
-              safety?: string | null;
-            };
-            /** @description 亲情电话：与谁通话（father 父亲 / mother 母亲）、是否接通；未接通的记为一次尝试，本月亲情电话仍待完成 */
-            call?: {
-              with: ("father" | "mother")[];
-              connected: boolean;
-            } | null;
-            /** @default false */
-            followUpNeeded?: boolean;
-            followUpNote?: string | null;
-            concern?: {
-              /** @enum {string} */
-              category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
-              description: string;
-            } | null;
-          };
+    "/api/v1/accounts/{id}/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** Format: uuid */
-              childId: string;
-              /** @enum {string} */
-              kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
-              kindLabel: string;
-              /** @description YYYY-MM-DD */
-              date: string;
-              satisfied: {
-                /** Format: uuid */
-                itemId: string;
-                period: string;
-                onTime: boolean;
-              } | null;
-              concernId: string | null;
-              replayed: boolean;
-            };
-          };
-        };
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** Format: uuid */
-              childId: string;
-              /** @enum {string} */
-              kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
-              kindLabel: string;
-              /** @description YYYY-MM-DD */
-              date: string;
-              satisfied: {
-                /** Format: uuid */
-                itemId: string;
-                period: string;
-                onTime: boolean;
-              } | null;
-              concernId: string | null;
-              replayed: boolean;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/visit-items/{id}/plan": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    /** 预约走访或亲情电话的时间（如周六上午在儿童之家打亲情电话）；at 为 null 取消预约 */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            at: string | null;
-            note?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              plan: {
-                /** @description ISO 8601, China time */
-                at: string;
-                note: string | null;
-                by: string;
-              } | null;
-            };
-          };
-        };
-      };
-    };
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/visit-items": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 走访事项：本周到期、已逾期、已完成 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          childId?: string;
-          kind?: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
-          view?: "open" | "due_this_week" | "overdue" | "done" | "closed";
-          mine?: "true" | "false";
-          cursor?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** @description YYYY-MM-DD */
-              today: string;
-              items: {
-                /** Format: uuid */
-                id: string;
-                /** Format: uuid */
-                childId: string;
-                childName: string;
-                villageCode: string;
-                /** @enum {string} */
-                kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
-                kindLabel: string;
-                period: string;
-                /** @description YYYY-MM-DD */
-                dueDate: string;
-                /** @enum {string} */
-                status: "open" | "done" | "closed";
-                doneOn: string | null;
-                daysOverdue: number;
-                responsible: {
-                  /** @enum {string} */
-                  kind: "helper" | "village_director";
-                  name: string | null;
-                  username: string | null;
-                  helperId?: string | null;
+        get?: never;
+        put?: never;
+        /** 重置密码：返回一次性临时密码，下次登录须修改 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
                 };
-                plan: {
-                  /** @description ISO 8601, China time */
-                  at: string;
-                  note: string | null;
-                  by: string;
-                } | null;
-              }[];
-              nextCursor: string | null;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/visit-summary": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 走访及时率：按村或按帮扶人统计应访、按时、补访、未访 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          groupBy?: "village" | "township" | "helper";
-          from?: string;
-          to?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/concerns": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 关注事项（个案）列表 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          status?: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
-          category?: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
-          overdue?: "true" | "false";
-          childId?: string;
-          open?: "true" | "false";
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                id: string;
-                villageCode: string;
-                /** @enum {string} */
-                category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
-                categoryLabel: string;
-                /** @enum {string} */
-                status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
-                statusLabel: string;
-                raisedAt: string;
-                resolvedAt: string | null;
-                escalatedAt: string | null;
-                responseLimitHours: number;
-                respondBy: string;
-                respondedAt: string | null;
-                overdue: boolean;
-                childId?: string;
-                childName?: string;
-                recordId?: string | null;
-                description?: string;
-                ownerOrgUnit?: string;
-                ownerUsername?: string | null;
-                raisedByName?: string;
-                resolution?: string | null;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    /** 报告关注事项（强制报告，立即通知乡镇督导员） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: uuid */
-            childId: string;
-            /** @enum {string} */
-            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
-            description: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/concerns/summary": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * 按儿童汇总未解决的关注事项（交接清单用）
-     * @description 只读。按需知悉表：县、乡镇、村和妇联角色得到每名儿童的未解决个案；教师和卫生人员只得到本人报告的；督查人员只得到合计数与超时数，不对应到儿童。辖区外或不存在的儿童不出现在结果中。
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            childIds: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** @enum {string} */
-              access: "all" | "own" | "counts";
-              items: {
-                childId: string;
-                open: number;
-                overdue: number;
-                concerns: {
-                  id: string;
-                  /** @enum {string} */
-                  category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
-                  categoryLabel: string;
-                  /** @enum {string} */
-                  status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
-                  statusLabel: string;
-                  raisedAt: string;
-                  overdue: boolean;
-                }[];
-              }[];
-              total: {
-                open: number;
-                overdue: number;
-              };
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/concerns/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 关注事项详情与处理记录 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              villageCode: string;
-              /** @enum {string} */
-              category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
-              categoryLabel: string;
-              /** @enum {string} */
-              status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
-              statusLabel: string;
-              raisedAt: string;
-              resolvedAt: string | null;
-              escalatedAt: string | null;
-              responseLimitHours: number;
-              respondBy: string;
-              respondedAt: string | null;
-              overdue: boolean;
-              childId?: string;
-              childName?: string;
-              recordId?: string | null;
-              description?: string;
-              ownerOrgUnit?: string;
-              ownerUsername?: string | null;
-              raisedByName?: string;
-              resolution?: string | null;
-              notes?: {
-                id: string;
-                authorName: string;
-                status: string | null;
-                note: string;
-                createdAt: string;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/concerns/{id}/updates": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 处理关注事项：受理、处理中、转介、解决（须写明情况） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            status?: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
-            note: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              villageCode: string;
-              /** @enum {string} */
-              category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
-              categoryLabel: string;
-              /** @enum {string} */
-              status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
-              statusLabel: string;
-              raisedAt: string;
-              resolvedAt: string | null;
-              escalatedAt: string | null;
-              responseLimitHours: number;
-              respondBy: string;
-              respondedAt: string | null;
-              overdue: boolean;
-              childId?: string;
-              childName?: string;
-              recordId?: string | null;
-              description?: string;
-              ownerOrgUnit?: string;
-              ownerUsername?: string | null;
-              raisedByName?: string;
-              resolution?: string | null;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/concerns/{id}/assign": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 指派关注事项给个案工作人员（记入处理记录） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            username: string;
-            name: string;
-            note?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              villageCode: string;
-              /** @enum {string} */
-              category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
-              categoryLabel: string;
-              /** @enum {string} */
-              status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
-              statusLabel: string;
-              raisedAt: string;
-              resolvedAt: string | null;
-              escalatedAt: string | null;
-              responseLimitHours: number;
-              respondBy: string;
-              respondedAt: string | null;
-              overdue: boolean;
-              childId?: string;
-              childName?: string;
-              recordId?: string | null;
-              description?: string;
-              ownerOrgUnit?: string;
-              ownerUsername?: string | null;
-              raisedByName?: string;
-              resolution?: string | null;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/visit-rules/{countyCode}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 本县走访规则与学期设置（未设置时为默认节奏） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          countyCode: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    /** 设置本县走访规则与学期（县级管理员） */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          countyCode: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            rules: {
-              /** @enum {string} */
-              kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter";
-              /** @enum {string} */
-              frequency: "monthly" | "semester" | "yearly";
-              /**
-               * @default mentor
-               * @enum {string}
-               */
-              responsible?: "mentor" | "village_director";
-              graceDays: number;
-              remindDaysBefore: number;
-              escalateAfterDays: number;
-            }[];
-            calendar: {
-              spring: {
-                start: string;
-                end: string;
-              };
-              autumn: {
-                start: string;
-                end: string;
-              };
-            };
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/snapshots/visits": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 发布全部走访事项、记录和关注事项的快照（供统计重建） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/visit-records/{id}/photos": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 走访照片列表 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                /** Format: uuid */
-                recordId: string;
-                /** Format: uuid */
-                childId: string;
-                fileName: string;
-                contentType: string;
-                size: number;
-                uploadedBy: {
-                  id: string;
-                  name: string | null;
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            temporaryPassword: string;
+                        };
+                    };
                 };
-                createdAt: string;
-                expiresAt: string;
-                fileUrl: string;
-                thumbnailUrl: string | null;
-              }[];
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    /**
-     * 上传走访照片
-     * @description multipart/form-data，字段 file；按文件内容识别，只收 JPEG/PNG/WebP，不超过 15 MB；去除 EXIF 和 GPS 并生成缩略图。
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
+    "/api/v1/children": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** Format: uuid */
-              recordId: string;
-              /** Format: uuid */
-              childId: string;
-              fileName: string;
-              contentType: string;
-              size: number;
-              uploadedBy: {
-                id: string;
-                name: string | null;
-              };
-              createdAt: string;
-              expiresAt: string;
-              fileUrl: string;
-              thumbnailUrl: string | null;
+        /** 查询儿童名册（游标分页） */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    leftBehindType?: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                    difficultyCategory?: "de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other";
+                    riskLevel?: "low" | "medium" | "high";
+                    status?: "active" | "exited";
+                    schoolId?: string;
+                    q?: string;
+                    paired?: "true" | "false";
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/visit-records/{id}/photos/{photoId}/file": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 下载走访照片 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          photoId: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/visit-records/{id}/photos/{photoId}/thumbnail": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 走访照片缩略图 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          photoId: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/visit-records/{id}/photos/{photoId}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post?: never;
-    /** 删除走访照片（保留删除记录） */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          photoId: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            reason?: string;
-          } | null;
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/campaigns": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 体检活动列表 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    /** 创建体检活动 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name: string;
-            orgUnits: string[];
-            /** Format: date */
-            startDate: string;
-            /** Format: date */
-            endDate: string;
-            provider: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/campaigns/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 体检活动详情 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/campaigns/{id}/coverage": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 体检覆盖：应检、已检、未检，按村；异常检出按类别 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/campaigns/{id}/missed": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 本次体检未检儿童名单 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/campaigns/{id}/roster": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 体检名单：应检儿童及其本次检查结果（已检、待检、未检） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/campaigns/{id}/roster.xlsx": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 下载体检名单（填写结果后上传） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/campaigns/{id}/results": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 批量录入体检结果（上传填好的名单 .xlsx，逐行返回错误） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/exams": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 体检记录（按儿童或活动） */
-    get: {
-      parameters: {
-        query?: {
-          childId?: string;
-          campaignId?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    /** 录入一份体检记录（按国家标准评价，异常自动生成随访并通知） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: uuid */
-            childId: string;
-            campaignId?: string | null;
-            /** Format: date */
-            date: string;
-            examiner: string;
-            heightCm?: number | null;
-            weightKg?: number | null;
-            visionLeft?: number | null;
-            visionRight?: number | null;
-            hemoglobin?: number | null;
-            caries?: number | null;
-            bpSystolic?: number | null;
-            bpDiastolic?: number | null;
-            notes?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/exams/evaluate": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 按国家标准评价一份体检数值（不保存；录入表格边输入边显示评价） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: uuid */
-            childId: string;
-            /** Format: date */
-            date: string;
-            heightCm?: number | null;
-            weightKg?: number | null;
-            visionLeft?: number | null;
-            visionRight?: number | null;
-            hemoglobin?: number | null;
-            caries?: number | null;
-            bpSystolic?: number | null;
-            bpDiastolic?: number | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              childId: string;
-              bmi: number | null;
-              ageBand: number;
-              flags: {
-                kind: string;
-                severity: ("mild" | "moderate" | "severe") | null;
-                label: string;
-              }[];
-              assessed: string[];
-              bloodPressure: {
-                /** @enum {string} */
-                result: "normal" | "high_normal" | "elevated" | "not_applicable" | "not_tested";
-                label: string;
-                basis: {
-                  age: number;
-                  heightGroup: string;
-                  systolicP95: number;
-                  diastolicP95: number;
-                } | null;
-              };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                idNumber: string;
+                                name: string;
+                                /** @enum {string} */
+                                sex: "male" | "female";
+                                birthDate: string;
+                                ethnicity: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                countyCode: string;
+                                address: string | null;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                grade: string | null;
+                                className: string | null;
+                                /** @enum {string} */
+                                leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                                difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                                /** @enum {string} */
+                                riskLevel: "low" | "medium" | "high";
+                                /** @enum {string} */
+                                status: "active" | "exited";
+                                exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                                exitNote: string | null;
+                                exitedAt: string | null;
+                                familySituation: string | null;
+                                healthNotes: string | null;
+                                psychologicalNotes: string | null;
+                                helperName: string | null;
+                                remarks: string | null;
+                                guardians: {
+                                    name: string;
+                                    relation: string;
+                                    phone: string | null;
+                                    age: number | null;
+                                    health: string | null;
+                                }[];
+                                parents: {
+                                    /** @enum {string} */
+                                    role: "father" | "mother";
+                                    name: string | null;
+                                    phone: string | null;
+                                    workProvince: string | null;
+                                    workCity: string | null;
+                                    employer: string | null;
+                                    awaySince: string | null;
+                                }[];
+                                revision: number;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
             };
-          };
         };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/follow-ups": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 体检异常随访事项 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          status?: "open" | "resolved" | "referred" | "closed";
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/follow-ups/{id}/referral": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 登记转诊（关闭随访事项） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            hospital: string;
-            /** Format: date */
-            date: string;
-            note?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/snapshots/health": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 发布全部体检记录的快照（供统计重建） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/growth-reference": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 生长发育参考曲线（WS/T 456-2014、WS/T 586-2018） */
-    get: {
-      parameters: {
-        query: {
-          sex: "male" | "female";
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/inbox": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 我的站内消息 */
-    get: {
-      parameters: {
-        query?: {
-          unread?: "true" | "false";
-          cursor?: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              unread: number;
-              items: {
-                /** Format: uuid */
-                id: string;
-                title: string;
-                body: string;
-                template: string;
-                urgent: boolean;
-                status: string;
-                sourceEventType: string | null;
-                childId: string | null;
-                createdAt: string;
-                readAt: string | null;
-              }[];
-              nextCursor: string | null;
+        put?: never;
+        /** 建档：登记一名儿童 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/inbox/{id}/read": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 标记为已读 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              readAt: string;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        idNumber: string;
+                        name: string;
+                        /** @enum {string} */
+                        sex?: "male" | "female";
+                        birthDate?: string;
+                        ethnicity?: string;
+                        villageCode: string;
+                        address?: string | null;
+                        schoolId?: string | null;
+                        grade?: string | null;
+                        className?: string | null;
+                        /** @enum {string} */
+                        leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                        /** @default [] */
+                        difficultyCategories?: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                        /**
+                         * @default low
+                         * @enum {string}
+                         */
+                        riskLevel?: "low" | "medium" | "high";
+                        /** @default [] */
+                        guardians?: {
+                            name: string;
+                            relation: string;
+                            phone?: string | null;
+                            age?: number | null;
+                            health?: string | null;
+                        }[];
+                        /** @default [] */
+                        parents?: {
+                            /** @enum {string} */
+                            role: "father" | "mother";
+                            name?: string | null;
+                            phone?: string | null;
+                            workProvince?: string | null;
+                            workCity?: string | null;
+                            employer?: string | null;
+                            awaySince?: string | null;
+                        }[];
+                        familySituation?: string | null;
+                        healthNotes?: string | null;
+                        psychologicalNotes?: string | null;
+                        helperName?: string | null;
+                        remarks?: string | null;
+                    };
+                };
             };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/inbox/read-all": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 全部标记为已读 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              marked: number;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            idNumber: string;
+                            name: string;
+                            /** @enum {string} */
+                            sex: "male" | "female";
+                            birthDate: string;
+                            ethnicity: string;
+                            villageCode: string;
+                            townshipCode: string;
+                            countyCode: string;
+                            address: string | null;
+                            schoolId: string | null;
+                            schoolName: string | null;
+                            grade: string | null;
+                            className: string | null;
+                            /** @enum {string} */
+                            leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                            difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                            /** @enum {string} */
+                            riskLevel: "low" | "medium" | "high";
+                            /** @enum {string} */
+                            status: "active" | "exited";
+                            exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                            exitNote: string | null;
+                            exitedAt: string | null;
+                            familySituation: string | null;
+                            healthNotes: string | null;
+                            psychologicalNotes: string | null;
+                            helperName: string | null;
+                            remarks: string | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone: string | null;
+                                age: number | null;
+                                health: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name: string | null;
+                                phone: string | null;
+                                workProvince: string | null;
+                                workCity: string | null;
+                                employer: string | null;
+                                awaySince: string | null;
+                            }[];
+                            revision: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/notifications/messages": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 消息发送状态（排队、已发送、失败、已读） */
-    get: {
-      parameters: {
-        query?: {
-          status?: "queued" | "sending" | "sent" | "failed" | "unknown" | "read";
-          channel?: "inapp" | "email" | "sms" | "wecom" | "dingtalk";
-          sourceEventType?: string;
-          childId?: string;
-          orgUnit?: string;
-          cursor?: string;
-          limit?: number;
+    "/api/v1/children/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/notifications/dead-letters": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 发送失败（死信）的消息及原因 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/notifications/dead-letters/replay": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 重新发送死信（修复原因后） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            ids?: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/notifications/messages/{id}/decision": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 处理发送结果未知的消息：重发或确认已送达 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            decision: "resend" | "mark-sent";
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/notifications/offices/{orgUnit}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 通知设置：免打扰时段与办公群机器人 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          orgUnit: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              orgUnit: string;
-              quietHours: string | null;
-              effective: {
-                quietHours: string | null;
-                /** @enum {string} */
-                from: "office" | "county" | "default";
-              };
-              channels: {
-                kind: string;
-                host: string;
-                signed: boolean;
-                updatedAt: string;
-              }[];
+        /** 辖区在册儿童数（按风险等级、留守类型） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/notifications/offices/{orgUnit}/quiet-hours": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    /** 设置免打扰时段（北京时间；非紧急短信顺延到时段结束，紧急事项不受限） */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          orgUnit: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            quietHours: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              orgUnit: string;
-              quietHours: string | null;
-              effective: {
-                quietHours: string | null;
-                /** @enum {string} */
-                from: "office" | "county" | "default";
-              };
-              channels: {
-                kind: string;
-                host: string;
-                signed: boolean;
-                updatedAt: string;
-              }[];
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: number;
+                            byRiskLevel: {
+                                [key: string]: number;
+                            };
+                            byLeftBehindType: {
+                                [key: string]: number;
+                            };
+                        };
+                    };
+                };
             };
-          };
         };
-      };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/notifications/offices/{orgUnit}/{kind}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    /** 设置乡镇/县办公群机器人（企业微信、钉钉） */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          orgUnit: string;
-          kind: "wecom" | "dingtalk";
+    "/api/v1/children/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: uri */
-            url: string;
-            secret?: string | null;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    post?: never;
-    /** 移除办公群机器人 */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          orgUnit: string;
-          kind: "wecom" | "dingtalk";
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/overview": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 总览：每个下级单位一行（县→乡镇，乡镇→村），含合计 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          month?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              orgUnit: string;
-              name: string;
-              month: string;
-              rows: {
-                code: string;
-                name: string;
-                children: number;
-                exited: number;
-                byType: {
-                  [key: string]: number;
+        /** 查看儿童档案 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
                 };
-                byRisk: {
-                  [key: string]: number;
-                };
-                byCategory: {
-                  [key: string]: number;
-                };
-                breakdown: {
-                  children: {
-                    [key: string]: number;
-                  };
-                  categories: {
-                    [key: string]: number;
-                  };
-                };
-                mentored: number;
-                mentorCoverage: number | null;
-                peerBuddies: number;
-                visits: {
-                  month: string;
-                  records: number;
-                  due: number;
-                  onTime: number;
-                  late: number;
-                  missed: number;
-                  punctuality: number | null;
-                };
-                checkups: {
-                  year: string;
-                  examined: number;
-                  coverage: number | null;
-                  flags: {
-                    [key: string]: number;
-                  };
-                };
-                concerns: {
-                  open: number;
-                  escalated: number;
-                  age?: {
-                    upTo7Days: number;
-                    upTo30Days: number;
-                    over30Days: number;
-                    oldestDays: number | null;
-                  };
-                };
-              }[];
-              total: {
-                code: string;
-                name: string;
-                children: number;
-                exited: number;
-                byType: {
-                  [key: string]: number;
-                };
-                byRisk: {
-                  [key: string]: number;
-                };
-                byCategory: {
-                  [key: string]: number;
-                };
-                breakdown: {
-                  children: {
-                    [key: string]: number;
-                  };
-                  categories: {
-                    [key: string]: number;
-                  };
-                };
-                mentored: number;
-                mentorCoverage: number | null;
-                peerBuddies: number;
-                visits: {
-                  month: string;
-                  records: number;
-                  due: number;
-                  onTime: number;
-                  late: number;
-                  missed: number;
-                  punctuality: number | null;
-                };
-                checkups: {
-                  year: string;
-                  examined: number;
-                  coverage: number | null;
-                  flags: {
-                    [key: string]: number;
-                  };
-                };
-                concerns: {
-                  open: number;
-                  escalated: number;
-                  age?: {
-                    upTo7Days: number;
-                    upTo30Days: number;
-                    over30Days: number;
-                    oldestDays: number | null;
-                  };
-                };
-              };
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/activities": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 留守儿童之家活动：按乡镇、活动类型、月份统计次数与参加人次 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          month?: string;
-          months?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              orgUnit: string;
-              from: string;
-              to: string;
-              rows: {
-                townshipCode: string;
-                townshipName: string | null;
-                kind: string;
-                month: string;
-                sessions: number;
-                attendances: number;
-              }[];
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            idNumber: string;
+                            name: string;
+                            /** @enum {string} */
+                            sex: "male" | "female";
+                            birthDate: string;
+                            ethnicity: string;
+                            villageCode: string;
+                            townshipCode: string;
+                            countyCode: string;
+                            address: string | null;
+                            schoolId: string | null;
+                            schoolName: string | null;
+                            grade: string | null;
+                            className: string | null;
+                            /** @enum {string} */
+                            leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                            difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                            /** @enum {string} */
+                            riskLevel: "low" | "medium" | "high";
+                            /** @enum {string} */
+                            status: "active" | "exited";
+                            exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                            exitNote: string | null;
+                            exitedAt: string | null;
+                            familySituation: string | null;
+                            healthNotes: string | null;
+                            psychologicalNotes: string | null;
+                            helperName: string | null;
+                            remarks: string | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone: string | null;
+                                age: number | null;
+                                health: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name: string | null;
+                                phone: string | null;
+                                workProvince: string | null;
+                                workCity: string | null;
+                                employer: string | null;
+                                awaySince: string | null;
+                            }[];
+                            revision: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
             };
-          };
         };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/parent-calls": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 亲情电话：按乡镇、月份统计接通次数、未接通、通话分钟、通话儿童数，及本月应通话与已完成 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          month?: string;
-          months?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              orgUnit: string;
-              from: string;
-              to: string;
-              rows: {
-                townshipCode: string;
-                townshipName: string | null;
-                month: string;
-                connected: number;
-                attempts: number;
-                minutes: number;
-                childrenReached: number;
-                due: number;
-                done: number;
-              }[];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改儿童档案（动态管理，保留修改记录） */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
             };
-          };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        idNumber?: string;
+                        name?: string;
+                        /** @enum {string} */
+                        sex?: "male" | "female";
+                        birthDate?: string;
+                        ethnicity?: string;
+                        villageCode?: string;
+                        address?: string | null;
+                        schoolId?: string | null;
+                        grade?: string | null;
+                        className?: string | null;
+                        /** @enum {string} */
+                        leftBehindType?: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                        difficultyCategories?: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                        /** @enum {string} */
+                        riskLevel?: "low" | "medium" | "high";
+                        guardians?: {
+                            name: string;
+                            relation: string;
+                            phone?: string | null;
+                            age?: number | null;
+                            health?: string | null;
+                        }[];
+                        parents?: {
+                            /** @enum {string} */
+                            role: "father" | "mother";
+                            name?: string | null;
+                            phone?: string | null;
+                            workProvince?: string | null;
+                            workCity?: string | null;
+                            employer?: string | null;
+                            awaySince?: string | null;
+                        }[];
+                        familySituation?: string | null;
+                        healthNotes?: string | null;
+                        psychologicalNotes?: string | null;
+                        helperName?: string | null;
+                        remarks?: string | null;
+                        revision?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            idNumber: string;
+                            name: string;
+                            /** @enum {string} */
+                            sex: "male" | "female";
+                            birthDate: string;
+                            ethnicity: string;
+                            villageCode: string;
+                            townshipCode: string;
+                            countyCode: string;
+                            address: string | null;
+                            schoolId: string | null;
+                            schoolName: string | null;
+                            grade: string | null;
+                            className: string | null;
+                            /** @enum {string} */
+                            leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                            difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                            /** @enum {string} */
+                            riskLevel: "low" | "medium" | "high";
+                            /** @enum {string} */
+                            status: "active" | "exited";
+                            exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                            exitNote: string | null;
+                            exitedAt: string | null;
+                            familySituation: string | null;
+                            healthNotes: string | null;
+                            psychologicalNotes: string | null;
+                            helperName: string | null;
+                            remarks: string | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone: string | null;
+                                age: number | null;
+                                health: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name: string | null;
+                                phone: string | null;
+                                workProvince: string | null;
+                                workCity: string | null;
+                                employer: string | null;
+                                awaySince: string | null;
+                            }[];
+                            revision: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
         };
-      };
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/drilldown": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 乡镇下钻：按村或按学校 */
-    get: {
-      parameters: {
-        query: {
-          orgUnit: string;
-          by?: "village" | "school";
-          month?: string;
+    "/api/v1/children/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              orgUnit: string;
-              by: string;
-              month: string;
-              rows: (
-                | {
+        get?: never;
+        put?: never;
+        /** 变更在册状态（退出/恢复），须说明原因 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "active" | "exited";
+                        reason?: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            idNumber: string;
+                            name: string;
+                            /** @enum {string} */
+                            sex: "male" | "female";
+                            birthDate: string;
+                            ethnicity: string;
+                            villageCode: string;
+                            townshipCode: string;
+                            countyCode: string;
+                            address: string | null;
+                            schoolId: string | null;
+                            schoolName: string | null;
+                            grade: string | null;
+                            className: string | null;
+                            /** @enum {string} */
+                            leftBehindType: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                            difficultyCategories: ("de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other")[];
+                            /** @enum {string} */
+                            riskLevel: "low" | "medium" | "high";
+                            /** @enum {string} */
+                            status: "active" | "exited";
+                            exitReason: ("parent_returned" | "turned_16" | "moved_away" | "transferred_out" | "deceased") | null;
+                            exitNote: string | null;
+                            exitedAt: string | null;
+                            familySituation: string | null;
+                            healthNotes: string | null;
+                            psychologicalNotes: string | null;
+                            helperName: string | null;
+                            remarks: string | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone: string | null;
+                                age: number | null;
+                                health: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name: string | null;
+                                phone: string | null;
+                                workProvince: string | null;
+                                workCity: string | null;
+                                employer: string | null;
+                                awaySince: string | null;
+                            }[];
+                            revision: number;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 档案修改记录 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            childId: string;
+                            items: {
+                                revision: number;
+                                /** @enum {string} */
+                                action: "created" | "updated" | "status_changed" | "promoted" | "school_assigned" | "transferred";
+                                actor: {
+                                    id: string;
+                                    name: string | null;
+                                    role: string | null;
+                                };
+                                reason: string | null;
+                                at: string;
+                                changes: {
+                                    field: string;
+                                    before: unknown;
+                                    after: unknown;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/contact-card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 联系卡：儿童、监护人、父母、学校、结对帮扶人与手拉手伙伴 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** @enum {string} */
+                                sex: "male" | "female";
+                                sexLabel: string;
+                                birthDate: string;
+                                idNumber: string | null;
+                                /** @enum {string} */
+                                status: "active" | "exited";
+                                leftBehindType: string;
+                                leftBehindTypeLabel: string;
+                                /** @enum {string} */
+                                riskLevel: "low" | "medium" | "high";
+                            };
+                            address: {
+                                villageCode: string;
+                                village: string | null;
+                                township: string | null;
+                                detail?: string | null;
+                            };
+                            school: {
+                                id: string;
+                                name?: string | null;
+                                grade?: string | null;
+                                className?: string | null;
+                            } | null;
+                            guardians: {
+                                name: string;
+                                relation: string;
+                                phone?: string | null;
+                                age?: number | null;
+                                health?: string | null;
+                            }[];
+                            parents: {
+                                /** @enum {string} */
+                                role: "father" | "mother";
+                                name?: string | null;
+                                phone?: string | null;
+                                workProvince?: string | null;
+                                workCity?: string | null;
+                                employer?: string | null;
+                                awaySince?: string | null;
+                            }[];
+                            helper: {
+                                name: string;
+                                phone?: string | null;
+                                helperKind?: string;
+                                helperKindLabel?: string;
+                                since?: string;
+                                /** @enum {string} */
+                                source: "pairing" | "register";
+                            } | null;
+                            assistantHelper: {
+                                name: string;
+                                phone?: string | null;
+                                helperKind?: string;
+                                helperKindLabel?: string;
+                                since?: string;
+                                /** @enum {string} */
+                                source: "pairing" | "register";
+                            } | null;
+                            peerBuddy: {
+                                name: string;
+                                phone?: string | null;
+                                helperKind?: string;
+                                helperKindLabel?: string;
+                                since?: string;
+                                /** @enum {string} */
+                                source: "pairing" | "register";
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/growth-entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 成长档案：获奖和成长记录 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** 记一条获奖或成长记录 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        kind: "award" | "note";
+                        /** Format: date */
+                        date: string;
+                        title: string;
+                        detail?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/growth-entries/{entryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除一条成长记录（作者或个案工作者；保留备查） */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    entryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导入批次列表 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                fileName: string;
+                                orgUnit: string;
+                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
+                                status: string;
+                                /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                                mode: string;
+                                totalRows: number;
+                                processedRows: number;
+                                acceptedRows: number;
+                                rejectedRows: number;
+                                error: string | null;
+                                createdBy: string | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                                confirmTotal: number;
+                                confirmDone: number;
+                                duplicateUpload?: boolean;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 上传乡镇/学校留守儿童登记表（.xlsx），后台逐行校验导入
+         * @description multipart/form-data，字段 file。同一文件重复上传返回同一批次，不会重复建档。?mode=update：同一乡镇的登记表重新导入，按身份证号比对，生成预览（新增、变更、缺失），确认后才生效。
+         */
+        post: {
+            parameters: {
+                query?: {
+                    mode?: "create" | "update";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            fileName: string;
+                            orgUnit: string;
+                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
+                            status: string;
+                            /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                            mode: string;
+                            totalRows: number;
+                            processedRows: number;
+                            acceptedRows: number;
+                            rejectedRows: number;
+                            error: string | null;
+                            createdBy: string | null;
+                            createdAt: string;
+                            finishedAt: string | null;
+                            confirmTotal: number;
+                            confirmDone: number;
+                            duplicateUpload?: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            fileName: string;
+                            orgUnit: string;
+                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
+                            status: string;
+                            /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                            mode: string;
+                            totalRows: number;
+                            processedRows: number;
+                            acceptedRows: number;
+                            rejectedRows: number;
+                            error: string | null;
+                            createdBy: string | null;
+                            createdAt: string;
+                            finishedAt: string | null;
+                            confirmTotal: number;
+                            confirmDone: number;
+                            duplicateUpload?: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载留守儿童登记表模板（.xlsx） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导入进度与结果 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            fileName: string;
+                            orgUnit: string;
+                            /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
+                            status: string;
+                            /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                            mode: string;
+                            totalRows: number;
+                            processedRows: number;
+                            acceptedRows: number;
+                            rejectedRows: number;
+                            error: string | null;
+                            createdBy: string | null;
+                            createdAt: string;
+                            finishedAt: string | null;
+                            confirmTotal: number;
+                            confirmDone: number;
+                            duplicateUpload?: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/rejections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 未导入的行及原因 */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                sheet: string;
+                                rowNumber: number;
+                                name: string | null;
+                                reasons: string[];
+                                existingChildId: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 重新导入的预览：新增儿童、逐人字段变更（原值 → 新值）、登记表中缺失的儿童 */
+        get: {
+            parameters: {
+                query?: {
+                    kind?: "new" | "changed" | "unchanged" | "missing";
+                    status?: "pending" | "queued" | "applied" | "flagged" | "failed";
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            batch: {
+                                /** Format: uuid */
+                                id: string;
+                                fileName: string;
+                                orgUnit: string;
+                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
+                                status: string;
+                                /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                                mode: string;
+                                totalRows: number;
+                                processedRows: number;
+                                acceptedRows: number;
+                                rejectedRows: number;
+                                error: string | null;
+                                createdBy: string | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                                confirmTotal: number;
+                                confirmDone: number;
+                                duplicateUpload?: boolean;
+                            };
+                            counts: {
+                                new: number;
+                                changed: number;
+                                unchanged: number;
+                                missing: number;
+                                pending: number;
+                                queued: number;
+                                applied: number;
+                                flagged: number;
+                                failed: number;
+                            };
+                            items: {
+                                id: string;
+                                /** @description new | changed | unchanged | missing */
+                                kind: string;
+                                /** @description pending | queued | applied | flagged | failed */
+                                status: string;
+                                idNumber: string;
+                                name: string;
+                                childId: string | null;
+                                sheet: string | null;
+                                rowNumber: number | null;
+                                changes: {
+                                    field: string;
+                                    before: unknown;
+                                    after: unknown;
+                                }[];
+                                error: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 确认重新导入的预览（全部或逐行）：后台逐行写入档案历史，缺失儿童标记待核实（不删除）
+         * @description 答复 202：所选行进入后台确认任务，进度见批次的 confirmDone / confirmTotal（状态 confirming，完成后回到 preview）。某行自身校验未通过时记为 failed 并写明原因，其余行照常确认。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        rows?: string[];
+                        /** @enum {boolean} */
+                        all?: true;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            batch: {
+                                /** Format: uuid */
+                                id: string;
+                                fileName: string;
+                                orgUnit: string;
+                                /** @description queued | running | completed | failed | preview (a re-import waiting for confirmation) | confirming (a re-import's confirm job running) */
+                                status: string;
+                                /** @description create (new children registered at once) | update (a register uploaded again: preview, then confirm) */
+                                mode: string;
+                                totalRows: number;
+                                processedRows: number;
+                                acceptedRows: number;
+                                rejectedRows: number;
+                                error: string | null;
+                                createdBy: string | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                                confirmTotal: number;
+                                confirmDone: number;
+                                duplicateUpload?: boolean;
+                            };
+                            queued: number;
+                            counts: {
+                                new: number;
+                                changed: number;
+                                unchanged: number;
+                                missing: number;
+                                pending: number;
+                                queued: number;
+                                applied: number;
+                                flagged: number;
+                                failed: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 行政区划（县/乡镇/村） */
+        get: {
+            parameters: {
+                query?: {
+                    parent?: string;
+                    level?: "county" | "township" | "village";
+                    includeRetired?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                code: string;
+                                name: string;
+                                /** @description county | township | village */
+                                level: string;
+                                parentCode: string | null;
+                                /** @description 撤销时间；未撤销为 null */
+                                retiredAt: string | null;
+                                /** @description 合并撤销时并入的区划代码 */
+                                mergedInto: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 新建乡镇或村（社区） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                        name: string;
+                        level?: unknown;
+                        parentCode?: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description county | township | village */
+                            level: string;
+                            parentCode: string | null;
+                            /** @description 撤销时间；未撤销为 null */
+                            retiredAt: string | null;
+                            /** @description 合并撤销时并入的区划代码 */
+                            mergedInto: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 区划与学校管理：本县全部区划、学校及在册儿童数（县级管理员） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            county: {
+                                code: string;
+                                name: string;
+                            };
+                            units: {
+                                code: string;
+                                name: string;
+                                /** @description county | township | village */
+                                level: string;
+                                parentCode: string | null;
+                                /** @description 撤销时间；未撤销为 null */
+                                retiredAt: string | null;
+                                /** @description 合并撤销时并入的区划代码 */
+                                mergedInto: string | null;
+                                /** @description 在册儿童（未退出） */
+                                childCount: number;
+                            }[];
+                            schools: {
+                                id: string;
+                                /** @description 学校标识码（10位） */
+                                code: string | null;
+                                name: string;
+                                /** @description 小学 | 初中 | 九年一贯制 */
+                                type: string | null;
+                                townshipCode: string;
+                                retiredAt: string | null;
+                                /** @description 在册儿童（未退出） */
+                                childCount: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 行政区划及其下级 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
                     code: string;
-                    name: string;
-                    children: number;
-                    exited: number;
-                    byType: {
-                      [key: string]: number;
-                    };
-                    byRisk: {
-                      [key: string]: number;
-                    };
-                    byCategory: {
-                      [key: string]: number;
-                    };
-                    breakdown: {
-                      children: {
-                        [key: string]: number;
-                      };
-                      categories: {
-                        [key: string]: number;
-                      };
-                    };
-                    mentored: number;
-                    mentorCoverage: number | null;
-                    peerBuddies: number;
-                    visits: {
-                      month: string;
-                      records: number;
-                      due: number;
-                      onTime: number;
-                      late: number;
-                      missed: number;
-                      punctuality: number | null;
-                    };
-                    checkups: {
-                      year: string;
-                      examined: number;
-                      coverage: number | null;
-                      flags: {
-                        [key: string]: number;
-                      };
-                    };
-                    concerns: {
-                      open: number;
-                      escalated: number;
-                      age?: {
-                        upTo7Days: number;
-                        upTo30Days: number;
-                        over30Days: number;
-                        oldestDays: number | null;
-                      };
-                    };
-                  }
-                | {
-                    schoolId: string;
-                    schoolName: string;
-                    children: number;
-                    mentored: number;
-                    examined: number;
-                    mentorCoverage: number | null;
-                  }
-              )[];
-              total?: {
-                code: string;
-                name: string;
-                children: number;
-                exited: number;
-                byType: {
-                  [key: string]: number;
                 };
-                byRisk: {
-                  [key: string]: number;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description county | township | village */
+                            level: string;
+                            parentCode: string | null;
+                            /** @description 撤销时间；未撤销为 null */
+                            retiredAt: string | null;
+                            /** @description 合并撤销时并入的区划代码 */
+                            mergedInto: string | null;
+                            children: {
+                                code: string;
+                                name: string;
+                                /** @description county | township | village */
+                                level: string;
+                                parentCode: string | null;
+                                /** @description 撤销时间；未撤销为 null */
+                                retiredAt: string | null;
+                                /** @description 合并撤销时并入的区划代码 */
+                                mergedInto: string | null;
+                            }[];
+                        };
+                    };
                 };
-                byCategory: {
-                  [key: string]: number;
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 区划改名（代码不变） */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
                 };
-                breakdown: {
-                  children: {
-                    [key: string]: number;
-                  };
-                  categories: {
-                    [key: string]: number;
-                  };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        code?: unknown;
+                    };
                 };
-                mentored: number;
-                mentorCoverage: number | null;
-                peerBuddies: number;
-                visits: {
-                  month: string;
-                  records: number;
-                  due: number;
-                  onTime: number;
-                  late: number;
-                  missed: number;
-                  punctuality: number | null;
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description county | township | village */
+                            level: string;
+                            parentCode: string | null;
+                            /** @description 撤销时间；未撤销为 null */
+                            retiredAt: string | null;
+                            /** @description 合并撤销时并入的区划代码 */
+                            mergedInto: string | null;
+                        };
+                    };
                 };
-                checkups: {
-                  year: string;
-                  examined: number;
-                  coverage: number | null;
-                  flags: {
-                    [key: string]: number;
-                  };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/org-units/{code}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 合并区划：本区划的在册儿童（乡镇：学校）并入另一同级区划，本区划撤销 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
                 };
-                concerns: {
-                  open: number;
-                  escalated: number;
-                  age?: {
-                    upTo7Days: number;
-                    upTo30Days: number;
-                    over30Days: number;
-                    oldestDays: number | null;
-                  };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        into: string;
+                    };
                 };
-              };
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/notifications": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 通知送达统计：按日、按渠道的送达与失败条数 */
-    get: {
-      parameters: {
-        query?: {
-          days?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/trend": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 近12个月趋势：走访记录、走访及时率、新增关注事项 */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          month?: string;
-          months?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              orgUnit: string;
-              months: {
-                month: string;
-                visitRecords: number;
-                itemsDue: number;
-                onTime: number;
-                late: number;
-                missed: number;
-                punctuality: number | null;
-                concernsRaised: number;
-              }[];
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            into: string;
+                            movedChildren: number;
+                            movedSchools: number;
+                        };
+                    };
+                };
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/supervision": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 乡镇督导报告：未结对、逾期未访、未体检、在办关注事项 */
-    get: {
-      parameters: {
-        query: {
-          orgUnit: string;
+    "/api/v1/org-units/{code}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              orgUnit: string;
-              name: string;
-              unpaired: {
-                id: string;
-                name: string;
-                villageCode: string;
-                riskLevel: string;
-                leftBehindType: string;
-              }[];
-              overdue: {
-                childId: string;
-                name: string;
-                villageCode: string;
-                kind: string;
-                period: string;
-                dueDate: string | null;
-                escalated: boolean;
-              }[];
-              unexamined: {
-                id: string;
-                name: string;
-                villageCode: string;
-              }[];
-              openConcerns: {
-                id: string;
-                childId: string;
-                childName: string;
-                villageCode: string;
-                category: string;
-                raisedAt: string | null;
-                escalated: boolean;
-                ageDays: number | null;
-              }[];
+        get?: never;
+        put?: never;
+        /** 撤销区划（仍有在册儿童、学校或下级区划时拒绝，并给出数量） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/exports": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 导出报表（统计表、督导清单为 .xlsx，工作总结为 .docx；后台生成，可查询进度） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            report: "overview" | "supervision" | "work_summary";
-            orgUnit: string;
-            month?: string;
-            /** @description 工作总结的学期：2026-2027-1 为第一学期（9月1日至次年1月31日），2026-2027-2 为第二学期（2月1日至8月31日）；默认为当前学期 */
-            semester?: string;
-            /** @description 工作总结按学校出具时的学校代码 */
-            schoolId?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        202: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              /** @enum {string} */
-              status: "queued";
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            name: string;
+                            /** @description county | township | village */
+                            level: string;
+                            parentCode: string | null;
+                            /** @description 撤销时间；未撤销为 null */
+                            retiredAt: string | null;
+                            /** @description 合并撤销时并入的区划代码 */
+                            mergedInto: string | null;
+                        };
+                    };
+                };
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/exports/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 导出进度 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
+    "/api/v1/org-units/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              report: string;
-              orgUnit: string;
-              status: string;
-              total: number;
-              done: number;
-              progress: number;
-              fileName: string | null;
-              error: string | null;
-              createdAt: string;
-              finishedAt: string | null;
+        get?: never;
+        put?: never;
+        /**
+         * 导入本县统计用区划代码表（.xlsx：区划代码、名称、级别）
+         * @description multipart/form-data，字段 file。新代码新建，已有代码名称不同则改名；代码不变、已撤销的代码不再启用。逐行给出未导入原因。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/exports/{id}/file": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 下载导出的报表 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/reports/rebuild": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 本县最近一次重建的进度（各服务快照是否完成） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    /** 从各服务的快照重建统计（县级管理员） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/sites/attended": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 某个儿童参加过的儿童之家活动（成长档案） */
-    get: {
-      parameters: {
-        query: {
-          childId: string;
-          limit?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                date: string;
-                /** @enum {string} */
-                kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
-                kindLabel: string;
-                leader: string;
-                siteName: string;
-              }[];
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            /** @description 改名（区划）或信息变更（学校） */
+                            updated: number;
+                            unchanged: number;
+                            rejections: {
+                                rowNumber: number;
+                                code: string | null;
+                                name: string | null;
+                                reasons: string[];
+                            }[];
+                        };
+                    };
+                };
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/sites/options": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 儿童之家的常用设施、制度与活动类型 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              equipment: string[];
-              rules: string[];
-              kinds: {
-                /** @enum {string} */
-                value: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
-                label: string;
-              }[];
+    "/api/v1/schools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 学校 */
+        get: {
+            parameters: {
+                query?: {
+                    townshipCode?: string;
+                    includeRetired?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/sites": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 儿童之家列表（含近30天活动次数与停摆标记） */
-    get: {
-      parameters: {
-        query?: {
-          orgUnit?: string;
-          status?: "active" | "retired" | "all";
-          kind?: "village" | "school";
-          stale?: "true" | "false";
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                /** @enum {string} */
-                kind: "village" | "school";
-                orgUnit: string;
-                orgUnitName: string | null;
-                schoolId: string | null;
-                room: string | null;
-                equipment: string[];
-                openingHours: string | null;
-                adults: {
-                  name: string;
-                  duty: string;
-                  phone?: string | null;
-                }[];
-                rules: string[];
-                plan: string | null;
-                /** @enum {string} */
-                status: "active" | "retired";
-                /** @description YYYY-MM-DD */
-                createdOn: string;
-                retiredAt: string | null;
-                childCount: number;
-                sessionCount: number;
-                recentSessions: number;
-                lastActivity: string | null;
-                stale: boolean;
-              }[];
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description 学校标识码（10位） */
+                                code: string | null;
+                                name: string;
+                                /** @description 小学 | 初中 | 九年一贯制 */
+                                type: string | null;
+                                townshipCode: string;
+                                retiredAt: string | null;
+                            }[];
+                        };
+                    };
+                };
             };
-          };
         };
-      };
-    };
-    put?: never;
-    /** 新建儿童之家 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** @enum {string} */
-            kind: "village" | "school";
-            orgUnit: string;
-            schoolId?: string | null;
-            name: string;
-            room?: string | null;
-            /** @default [] */
-            equipment?: string[];
-            openingHours?: string | null;
-            /** @default [] */
-            adults?: {
-              name: string;
-              duty: string;
-              phone?: string | null;
-            }[];
-            /** @default [] */
-            rules?: string[];
-            plan?: string | null;
-            /** @default [] */
-            childIds?: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
+        put?: never;
+        /** 新建学校（学校标识码10位） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/sites/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 儿童之家详情：服务儿童、各类活动次数、变更记录 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              name: string;
-              /** @enum {string} */
-              kind: "village" | "school";
-              orgUnit: string;
-              orgUnitName: string | null;
-              schoolId: string | null;
-              room: string | null;
-              equipment: string[];
-              openingHours: string | null;
-              adults: {
-                name: string;
-                duty: string;
-                phone?: string | null;
-              }[];
-              rules: string[];
-              plan: string | null;
-              /** @enum {string} */
-              status: "active" | "retired";
-              /** @description YYYY-MM-DD */
-              createdOn: string;
-              retiredAt: string | null;
-              childCount: number;
-              sessionCount: number;
-              recentSessions: number;
-              lastActivity: string | null;
-              stale: boolean;
-              children: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                schoolId: string | null;
-                birthDate: string | null;
-                attended?: number;
-              }[];
-              perKind: {
-                /** @enum {string} */
-                kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
-                kindLabel: string;
-                sessions: number;
-                attendances: number;
-              }[];
-              history: {
-                id: string;
-                action: string;
-                changes: unknown;
-                actorName: string;
-                at: string;
-              }[];
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                        name: string;
+                        townshipCode: string;
+                        /** @enum {string} */
+                        type: "小学" | "初中" | "九年一贯制";
+                    };
+                };
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    /** 修改儿童之家（设施、制度、负责人、服务儿童…） */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            name?: string;
-            room?: string | null;
-            equipment?: string[];
-            openingHours?: string | null;
-            adults?: {
-              name: string;
-              duty: string;
-              phone?: string | null;
-            }[];
-            rules?: string[];
-            plan?: string | null;
-            childIds?: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    trace?: never;
-  };
-  "/api/v1/sites/{id}/retire": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 撤销儿童之家（保留记录） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            reason: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/sites/{id}/candidates": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 可选服务儿童（本村或本校在册儿童） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                schoolId: string | null;
-                birthDate: string | null;
-                attended?: number;
-              }[];
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description 学校标识码（10位） */
+                            code: string | null;
+                            name: string;
+                            /** @description 小学 | 初中 | 九年一贯制 */
+                            type: string | null;
+                            townshipCode: string;
+                            retiredAt: string | null;
+                        };
+                    };
+                };
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/sites/candidates": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 新建时可选服务儿童 */
-    get: {
-      parameters: {
-        query: {
-          orgUnit: string;
-          schoolId?: string;
+    "/api/v1/schools/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                schoolId: string | null;
-                birthDate: string | null;
-                attended?: number;
-              }[];
+        get?: never;
+        put?: never;
+        /**
+         * 导入本县学校名单（.xlsx：学校名称、学校标识码、所在乡镇、办学类型）
+         * @description multipart/form-data，字段 file。新标识码新建，已有标识码更新名称、乡镇、类型；逐行给出未导入原因。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            /** @description 改名（区划）或信息变更（学校） */
+                            updated: number;
+                            unchanged: number;
+                            rejections: {
+                                rowNumber: number;
+                                code: string | null;
+                                name: string | null;
+                                reasons: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/sites/{id}/sessions": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 儿童之家活动记录（含签到） */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
+    "/api/v1/schools/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                /** @description YYYY-MM-DD */
-                date: string;
-                /** @enum {string} */
-                kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
-                kindLabel: string;
-                leader: string;
-                summary?: string;
-                recordedName: string;
-                attendanceCount: number;
-                attendance: {
-                  /** Format: uuid */
-                  id: string;
-                  name: string;
-                }[];
-                photos: {
-                  /** Format: uuid */
-                  id: string;
-                  /** Format: uuid */
-                  sessionId: string;
-                  fileName: string;
-                  contentType: string;
-                  size: number;
-                  uploadedBy: {
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改学校（名称、所在乡镇、办学类型；标识码不变） */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
                     id: string;
-                    name: string | null;
-                  };
-                  createdAt: string;
-                  fileUrl: string;
-                  thumbnailUrl: string | null;
-                }[];
-              }[];
+                };
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    /** 登记一次活动（日期、类型、组织人、签到、文字记录） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: date */
-            date: string;
-            /** @enum {string} */
-            kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
-            leader: string;
-            summary: string;
-            attendance: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        townshipCode?: string;
+                        /** @enum {string} */
+                        type?: "小学" | "初中" | "九年一贯制";
+                        code?: unknown;
+                        id?: unknown;
+                    };
+                };
             };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/safety-campaigns/topics": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 安全专题教育主题 */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: string[];
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description 学校标识码（10位） */
+                            code: string | null;
+                            name: string;
+                            /** @description 小学 | 初中 | 九年一贯制 */
+                            type: string | null;
+                            townshipCode: string;
+                            retiredAt: string | null;
+                        };
+                    };
+                };
             };
-          };
         };
-      };
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/safety-campaigns": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 安全专题教育列表（含本辖区完成进度） */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              items: {
-                /** Format: uuid */
-                id: string;
-                title: string;
-                topic: string;
-                description: string | null;
-                orgUnit: string;
-                orgUnitName: string | null;
-                /** @description YYYY-MM-DD */
-                deadline: string;
-                createdName: string;
-                total: number;
-                reached: number;
-                overdue: boolean;
-              }[];
+    "/api/v1/schools/{id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 撤销学校（仍有在册儿童时拒绝，并给出人数） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    /** 布置安全专题教育（县或乡镇） */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            title: string;
-            /** @enum {string} */
-            topic: "防溺水" | "交通安全" | "防性侵" | "消防安全" | "食品安全" | "防欺凌" | "网络安全" | "其他";
-            description?: string | null;
-            orgUnit: string;
-            /** Format: date */
-            deadline: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description 学校标识码（10位） */
+                            code: string | null;
+                            name: string;
+                            /** @description 小学 | 初中 | 九年一贯制 */
+                            type: string | null;
+                            townshipCode: string;
+                            retiredAt: string | null;
+                        };
+                    };
+                };
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/safety-campaigns/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** 专题教育进度：按村、按学校，及未覆盖儿童 */
-    get: {
-      parameters: {
-        query?: {
-          unreached?: "true" | "false";
+    "/api/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              /** Format: uuid */
-              id: string;
-              title: string;
-              topic: string;
-              description: string | null;
-              orgUnit: string;
-              orgUnitName: string | null;
-              /** @description YYYY-MM-DD */
-              deadline: string;
-              createdName: string;
-              total: number;
-              reached: number;
-              overdue: boolean;
-              villages: {
-                code: string;
-                name: string | null;
-                total: number;
-                reached: number;
-              }[];
-              schools: {
-                code: string;
-                name: string | null;
-                total: number;
-                reached: number;
-              }[];
-              children: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-                villageCode: string;
-                schoolId: string | null;
-                reachedOn: string | null;
-              }[];
+        get?: never;
+        put?: never;
+        /** 导出登记表（.xlsx，与导入模板同列），后台生成 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/api/v1/safety-campaigns/{id}/reach": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** 登记已完成教育的儿童 */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": {
-            /** Format: date */
-            date: string;
-            childIds: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              recorded: number;
-              already: number;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        orgUnit?: string;
+                        /** @enum {string} */
+                        leftBehindType?: "both_parents_away" | "one_parent_away" | "one_away_other_unable" | "not_left_behind";
+                        /** @enum {string} */
+                        difficultyCategory?: "de_facto_unattended" | "severe_illness" | "disability" | "economic_hardship" | "orphan" | "other";
+                        /** @enum {string} */
+                        riskLevel?: "low" | "medium" | "high";
+                        /** @enum {string} */
+                        status?: "active" | "exited";
+                        schoolId?: string;
+                    };
+                };
             };
-          };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
+    "/api/v1/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出进度 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载导出文件 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 制作交接包：一个班的成长档案与联系卡（PDF），后台生成 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schoolId: string;
+                        className: string;
+                        grade?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/snapshots/registry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发布全部档案快照（供统计重建） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{id}/promotion-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 学年升级预览：按年级统计将升级、待分配初中的人数（不做修改） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schoolYear: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{id}/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 学年升级：年级+1，小学最高年级转入待分配初中；同一学年只升级一次 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schoolYear: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/awaiting-middle-school": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 待分配初中名单 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/middle-school": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 分配初中（七年级） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        schoolId: string;
+                        className?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/schools/{id}/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 交接名单：一个班的儿童、帮扶人，供新任教师 */
+        get: {
+            parameters: {
+                query?: {
+                    grade?: string;
+                    className?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 转移申请：本辖区转出（待审批）与转入 */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "pending" | "approved" | "refused";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** 申请转入：按身份证号申请把在其他乡镇登记的儿童转入本辖区 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        idNumber: string;
+                        villageCode: string;
+                        schoolId?: string | null;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 批准转出：儿童档案转入申请方 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers/{id}/refuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 拒绝转出（须说明原因） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童档案附件列表（按查看权限筛选；?deleted=true 含已删除的记录） */
+        get: {
+            parameters: {
+                query?: {
+                    deleted?: "true" | "false";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            childId: string;
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                childId: string;
+                                /** @enum {string} */
+                                kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                                kindLabel: string;
+                                fileName: string;
+                                contentType: string;
+                                size: number;
+                                note: string | null;
+                                uploadedBy: {
+                                    id: string;
+                                    name: string | null;
+                                };
+                                createdAt: string;
+                                expiresAt: string;
+                                fileUrl: string;
+                                thumbnailUrl: string | null;
+                                deleted: {
+                                    at: string;
+                                    by: string | null;
+                                    reason: string | null;
+                                } | null;
+                            }[];
+                            kinds: {
+                                /** @enum {string} */
+                                kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                                label: string;
+                                /** @enum {string} */
+                                accepts: "photo" | "document";
+                                maxBytes: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 上传儿童档案附件（监护协议、困境证明、知情同意书、照片）
+         * @description multipart/form-data，字段 file；?kind= 附件类别，?note= 备注。按文件内容识别类型：照片只收 JPEG/PNG/WebP，文件收 PDF 或图片；照片去除 EXIF 和 GPS 并生成缩略图。超过大小上限或类型不符返回 400（字段 file），不保存任何内容。
+         */
+        post: {
+            parameters: {
+                query: {
+                    kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                    note?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            childId: string;
+                            /** @enum {string} */
+                            kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                            kindLabel: string;
+                            fileName: string;
+                            contentType: string;
+                            size: number;
+                            note: string | null;
+                            uploadedBy: {
+                                id: string;
+                                name: string | null;
+                            };
+                            createdAt: string;
+                            expiresAt: string;
+                            fileUrl: string;
+                            thumbnailUrl: string | null;
+                            deleted: {
+                                at: string;
+                                by: string | null;
+                                reason: string | null;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/attachments/{attachmentId}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载附件（支持 Range） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    attachmentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/attachments/{attachmentId}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 照片缩略图 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    attachmentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除附件（保留删除记录，保留期满后清除） */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    attachmentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            childId: string;
+                            /** @enum {string} */
+                            kind: "guardianship-agreement" | "hardship-proof" | "consent-form" | "photo";
+                            kindLabel: string;
+                            fileName: string;
+                            contentType: string;
+                            size: number;
+                            note: string | null;
+                            uploadedBy: {
+                                id: string;
+                                name: string | null;
+                            };
+                            createdAt: string;
+                            expiresAt: string;
+                            fileUrl: string;
+                            thumbnailUrl: string | null;
+                            deleted: {
+                                at: string;
+                                by: string | null;
+                                reason: string | null;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/helpers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 帮扶人名单 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    kind?: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student" | "village_cadre";
+                    active?: "true" | "false";
+                    schoolId?: string;
+                    q?: string;
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                kindLabel: string;
+                                name: string;
+                                sex: ("male" | "female") | null;
+                                birthDate: string | null;
+                                phone: string | null;
+                                orgUnitCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                username: string | null;
+                                capacity: number;
+                                activeCount: number;
+                                proposedCount: number;
+                                free: number;
+                                active: boolean;
+                                deactivatedAt: string | null;
+                                deactivationReason: string | null;
+                                createdAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 登记帮扶人（教师、代理家长、志愿者、村儿童主任、同伴学生） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        kind: "teacher" | "proxy_parent" | "volunteer" | "village_director" | "peer_student" | "village_cadre";
+                        name: string;
+                        sex?: ("male" | "female") | null;
+                        birthDate?: string | null;
+                        phone?: string | null;
+                        orgUnitCode: string;
+                        schoolId?: string | null;
+                        username?: string | null;
+                        capacity?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            kindLabel: string;
+                            name: string;
+                            sex: ("male" | "female") | null;
+                            birthDate: string | null;
+                            phone: string | null;
+                            orgUnitCode: string;
+                            townshipCode: string;
+                            schoolId: string | null;
+                            username: string | null;
+                            capacity: number;
+                            activeCount: number;
+                            proposedCount: number;
+                            free: number;
+                            active: boolean;
+                            deactivatedAt: string | null;
+                            deactivationReason: string | null;
+                            createdAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/helpers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 批量导入帮扶人（.xlsx：姓名、类别、性别、手机号、所属单位代码、学校标识码、可帮扶人数）
+         * @description multipart/form-data，字段 file。第一张工作表，前10行内找表头。逐行按登记单个帮扶人的规则校验：合格行入库，不合格行给出行号和原因。同乡镇同手机号（无手机号时同姓名、单位、学校）视为已登记的帮扶人，按表更新（账号、出生日期未填则保留）；其余新建。只能导入本人管辖范围内的帮扶人。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 数据行数（不含表头和空行） */
+                            total: number;
+                            created: number;
+                            /** @description 已登记的帮扶人（同乡镇同手机号；无手机号时同姓名、单位、学校）按表更新 */
+                            updated: number;
+                            rejected: number;
+                            rows: {
+                                rowNumber: number;
+                                name: string | null;
+                                /** @enum {string} */
+                                status: "created" | "updated" | "rejected";
+                                helperId: string | null;
+                                reasons: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/helpers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 帮扶人详情（含当前结对） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            kindLabel: string;
+                            name: string;
+                            sex: ("male" | "female") | null;
+                            birthDate: string | null;
+                            phone: string | null;
+                            orgUnitCode: string;
+                            townshipCode: string;
+                            schoolId: string | null;
+                            username: string | null;
+                            capacity: number;
+                            activeCount: number;
+                            proposedCount: number;
+                            free: number;
+                            active: boolean;
+                            deactivatedAt: string | null;
+                            deactivationReason: string | null;
+                            createdAt: string;
+                            pairings: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改帮扶人信息 */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        sex?: ("male" | "female") | null;
+                        birthDate?: string | null;
+                        phone?: string | null;
+                        orgUnitCode?: string;
+                        schoolId?: string | null;
+                        username?: string | null;
+                        capacity?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            kindLabel: string;
+                            name: string;
+                            sex: ("male" | "female") | null;
+                            birthDate: string | null;
+                            phone: string | null;
+                            orgUnitCode: string;
+                            townshipCode: string;
+                            schoolId: string | null;
+                            username: string | null;
+                            capacity: number;
+                            activeCount: number;
+                            proposedCount: number;
+                            free: number;
+                            active: boolean;
+                            deactivatedAt: string | null;
+                            deactivationReason: string | null;
+                            createdAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/helpers/{id}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用帮扶人（调离、学年交接）：结束其结对并为儿童重新匹配 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                kindLabel: string;
+                                name: string;
+                                sex: ("male" | "female") | null;
+                                birthDate: string | null;
+                                phone: string | null;
+                                orgUnitCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                username: string | null;
+                                capacity: number;
+                                activeCount: number;
+                                proposedCount: number;
+                                free: number;
+                                active: boolean;
+                                deactivatedAt: string | null;
+                                deactivationReason: string | null;
+                                createdAt: string;
+                            };
+                            endedPairings: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
+                            }[];
+                            withdrawnProposals: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/helpers/{id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重新启用帮扶人 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            kindLabel: string;
+                            name: string;
+                            sex: ("male" | "female") | null;
+                            birthDate: string | null;
+                            phone: string | null;
+                            orgUnitCode: string;
+                            townshipCode: string;
+                            schoolId: string | null;
+                            username: string | null;
+                            capacity: number;
+                            activeCount: number;
+                            proposedCount: number;
+                            free: number;
+                            active: boolean;
+                            deactivatedAt: string | null;
+                            deactivationReason: string | null;
+                            createdAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pairings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 结对记录与待审批建议 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    status?: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                    kind?: "mentor" | "peer";
+                    childId?: string;
+                    helperId?: string;
+                    mine?: "true" | "false";
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 人工结对：督导员直接为儿童指定主要或协助帮扶人、手拉手伙伴（不经匹配建议，立即生效） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        childId: string;
+                        /** Format: uuid */
+                        helperId: string;
+                        /**
+                         * @default mentor
+                         * @enum {string}
+                         */
+                        kind?: "mentor" | "peer";
+                        /**
+                         * @default primary
+                         * @enum {string}
+                         */
+                        role?: "primary" | "secondary";
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pairings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 结对详情 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pairings/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 审批通过结对建议 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pairings/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 驳回结对建议（将为该儿童另行匹配） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pairings/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 批量审批或驳回结对建议（逐条处理，逐条返回结果） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ids: string[];
+                        /** @enum {string} */
+                        action: "approve" | "reject";
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            succeeded: number;
+                            failed: number;
+                            results: {
+                                /** Format: uuid */
+                                id: string;
+                                ok: boolean;
+                                pairing?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** @enum {string} */
+                                    kind: "mentor" | "peer";
+                                    kindLabel: string;
+                                    /** @enum {string} */
+                                    role: "primary" | "secondary";
+                                    roleLabel: string;
+                                    /** @enum {string} */
+                                    status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                    statusLabel: string;
+                                    matchReason: string | null;
+                                    matchReasonLabel: string | null;
+                                    cost: number | null;
+                                    /** @enum {string} */
+                                    proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                    proximityLabel: string;
+                                    ageGapYears: number | null;
+                                    proposedAt: string;
+                                    decidedAt: string | null;
+                                    decidedBy: string | null;
+                                    decisionNote: string | null;
+                                    startDate: string | null;
+                                    endDate: string | null;
+                                    endReason: string | null;
+                                    endReasonLabel: string | null;
+                                    endNote: string | null;
+                                    child: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                        villageCode: string;
+                                        townshipCode: string;
+                                        schoolId: string | null;
+                                        schoolName: string | null;
+                                        riskLevel: string;
+                                        leftBehindType: string;
+                                        status: string;
+                                    };
+                                    helper: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        kind: string;
+                                        name: string;
+                                        phone: string | null;
+                                        username: string | null;
+                                        orgUnitCode: string;
+                                        schoolId: string | null;
+                                    };
+                                };
+                                error?: {
+                                    code: string;
+                                    message: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pairings/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 解除结对（须填写原因；儿童将重新匹配） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            kindLabel: string;
+                            /** @enum {string} */
+                            role: "primary" | "secondary";
+                            roleLabel: string;
+                            /** @enum {string} */
+                            status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                            statusLabel: string;
+                            matchReason: string | null;
+                            matchReasonLabel: string | null;
+                            cost: number | null;
+                            /** @enum {string} */
+                            proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                            proximityLabel: string;
+                            ageGapYears: number | null;
+                            proposedAt: string;
+                            decidedAt: string | null;
+                            decidedBy: string | null;
+                            decisionNote: string | null;
+                            startDate: string | null;
+                            endDate: string | null;
+                            endReason: string | null;
+                            endReasonLabel: string | null;
+                            endNote: string | null;
+                            child: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                townshipCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                riskLevel: string;
+                                leftBehindType: string;
+                                status: string;
+                            };
+                            helper: {
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                name: string;
+                                phone: string | null;
+                                username: string | null;
+                                orgUnitCode: string;
+                                schoolId: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pairings/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 移交结对：结束当前结对并改由另一位帮扶人帮扶（须填写原因） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        helperId: string;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ended: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
+                            };
+                            started: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                kindLabel: string;
+                                /** @enum {string} */
+                                role: "primary" | "secondary";
+                                roleLabel: string;
+                                /** @enum {string} */
+                                status: "proposed" | "active" | "ended" | "rejected" | "withdrawn";
+                                statusLabel: string;
+                                matchReason: string | null;
+                                matchReasonLabel: string | null;
+                                cost: number | null;
+                                /** @enum {string} */
+                                proximity: "same_village" | "same_school" | "same_township" | "other_township";
+                                proximityLabel: string;
+                                ageGapYears: number | null;
+                                proposedAt: string;
+                                decidedAt: string | null;
+                                decidedBy: string | null;
+                                decisionNote: string | null;
+                                startDate: string | null;
+                                endDate: string | null;
+                                endReason: string | null;
+                                endReasonLabel: string | null;
+                                endNote: string | null;
+                                child: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    villageCode: string;
+                                    townshipCode: string;
+                                    schoolId: string | null;
+                                    schoolName: string | null;
+                                    riskLevel: string;
+                                    leftBehindType: string;
+                                    status: string;
+                                };
+                                helper: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    kind: string;
+                                    name: string;
+                                    phone: string | null;
+                                    username: string | null;
+                                    orgUnitCode: string;
+                                    schoolId: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pairing-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 最近的匹配记录 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** 按乡镇为未结对儿童生成结对建议（最优匹配） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        orgUnit: string;
+                        /** @default false */
+                        replan?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            runs: {
+                                /** Format: uuid */
+                                runId: string;
+                                townshipCode: string;
+                                /** @enum {string} */
+                                kind: "mentor" | "peer";
+                                children: number;
+                                proposed: number;
+                                unmatched: number;
+                                cost: number;
+                                durationMs: number;
+                            }[];
+                            proposed: number;
+                            unmatched: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/snapshots/pairing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发布全部在办结对的快照（供统计重建） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/unpaired-children": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 未结对儿童名单（按村排列，含待审批建议或未能匹配的原因） */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    kind?: "mentor" | "peer";
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                /** @enum {string} */
+                                riskLevel: "low" | "medium" | "high";
+                                riskLevelLabel: string;
+                                leftBehindType: string;
+                                leftBehindTypeLabel: string;
+                                note: string | null;
+                                registerHelperName: string | null;
+                                registerMatchIssue: ("not_found" | "ambiguous" | "full" | "inactive") | null;
+                                registerMatchIssueLabel: string | null;
+                                waiting: string;
+                                proposal: {
+                                    /** Format: uuid */
+                                    pairingId: string;
+                                    /** Format: uuid */
+                                    helperId: string;
+                                    helperName: string;
+                                    matchReason: string;
+                                } | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/unpaired-children/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 各村结对情况汇总：在册、已结对、待审批、未能匹配 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    kind?: "mentor" | "peer";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "mentor" | "peer";
+                            orgUnits: {
+                                children: number;
+                                paired: number;
+                                proposed: number;
+                                unmatched: number;
+                                registerUnmatched: number;
+                                villageCode: string;
+                            }[];
+                            totals: {
+                                children: number;
+                                paired: number;
+                                proposed: number;
+                                unmatched: number;
+                                registerUnmatched: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 走访记录 */
+        get: {
+            parameters: {
+                query?: {
+                    childId?: string;
+                    orgUnit?: string;
+                    from?: string;
+                    to?: string;
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                childId: string;
+                                childName: string;
+                                villageCode: string;
+                                /** @enum {string} */
+                                kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                                kindLabel: string;
+                                /** @description YYYY-MM-DD */
+                                date: string;
+                                itemId: string | null;
+                                onTime: boolean | null;
+                                visitorName?: string;
+                                location?: string | null;
+                                durationMinutes?: number | null;
+                                findings?: {
+                                    metWith?: string | null;
+                                    livingConditions?: string | null;
+                                    study?: string | null;
+                                    health?: string | null;
+                                    mood?: string | null;
+                                    safety?: string | null;
+                                };
+                                followUpNeeded?: boolean;
+                                followUpNote?: string | null;
+                                call?: {
+                                    with: ("father" | "mother")[];
+                                    connected: boolean;
+                                } | null;
+                                createdAt?: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 登记走访记录（家访、谈心、亲情电话等）
+         * @description `id`（客户端生成的 UUID）是幂等键：同一编号、同一内容重发，返回已登记的记录（200，内容与首次的 201 相同，replayed 为 true），不会登记第二条；同一编号但儿童、方式、日期或登记人不同，409 RECORD_ID_REUSED。儿童已退出关爱对象：409 CHILD_EXITED。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description 客户端生成的记录编号（UUID，建议 v7：列表按编号倒序），即幂等键：同一编号重发返回已登记的记录，不会重复登记
+                         */
+                        id?: string;
+                        /** Format: uuid */
+                        childId: string;
+                        /** @enum {string} */
+                        kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                        /** Format: date */
+                        date: string;
+                        location?: string | null;
+                        durationMinutes?: number | null;
+                        /** @default {} */
+                        findings?: {
+                            metWith?: string | null;
+                            livingConditions?: string | null;
+                            study?: string | null;
+                            health?: string | null;
+                            mood?: string | null;
+                            safety?: string | null;
+                        };
+                        /** @description 亲情电话：与谁通话（father 父亲 / mother 母亲）、是否接通；未接通的记为一次尝试，本月亲情电话仍待完成 */
+                        call?: {
+                            with: ("father" | "mother")[];
+                            connected: boolean;
+                        } | null;
+                        /** @default false */
+                        followUpNeeded?: boolean;
+                        followUpNote?: string | null;
+                        concern?: {
+                            /** @enum {string} */
+                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                            description: string;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            childId: string;
+                            /** @enum {string} */
+                            kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                            kindLabel: string;
+                            /** @description YYYY-MM-DD */
+                            date: string;
+                            satisfied: {
+                                /** Format: uuid */
+                                itemId: string;
+                                period: string;
+                                onTime: boolean;
+                            } | null;
+                            concernId: string | null;
+                            replayed: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            childId: string;
+                            /** @enum {string} */
+                            kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                            kindLabel: string;
+                            /** @description YYYY-MM-DD */
+                            date: string;
+                            satisfied: {
+                                /** Format: uuid */
+                                itemId: string;
+                                period: string;
+                                onTime: boolean;
+                            } | null;
+                            concernId: string | null;
+                            replayed: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-items/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 预约走访或亲情电话的时间（如周六上午在儿童之家打亲情电话）；at 为 null 取消预约 */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        at: string | null;
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            plan: {
+                                /** @description ISO 8601, China time */
+                                at: string;
+                                note: string | null;
+                                by: string;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 走访事项：本周到期、已逾期、已完成 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    childId?: string;
+                    kind?: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                    view?: "open" | "due_this_week" | "overdue" | "done" | "closed";
+                    mine?: "true" | "false";
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description YYYY-MM-DD */
+                            today: string;
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                childId: string;
+                                childName: string;
+                                villageCode: string;
+                                /** @enum {string} */
+                                kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter" | "tutoring";
+                                kindLabel: string;
+                                period: string;
+                                /** @description YYYY-MM-DD */
+                                dueDate: string;
+                                /** @enum {string} */
+                                status: "open" | "done" | "closed";
+                                doneOn: string | null;
+                                daysOverdue: number;
+                                responsible: {
+                                    /** @enum {string} */
+                                    kind: "helper" | "village_director";
+                                    name: string | null;
+                                    username: string | null;
+                                    helperId?: string | null;
+                                };
+                                plan: {
+                                    /** @description ISO 8601, China time */
+                                    at: string;
+                                    note: string | null;
+                                    by: string;
+                                } | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 走访及时率：按村或按帮扶人统计应访、按时、补访、未访 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    groupBy?: "village" | "township" | "helper";
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concerns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 关注事项（个案）列表 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    status?: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
+                    category?: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                    overdue?: "true" | "false";
+                    childId?: string;
+                    open?: "true" | "false";
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                villageCode: string;
+                                /** @enum {string} */
+                                category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                                categoryLabel: string;
+                                /** @enum {string} */
+                                status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
+                                statusLabel: string;
+                                raisedAt: string;
+                                resolvedAt: string | null;
+                                escalatedAt: string | null;
+                                responseLimitHours: number;
+                                respondBy: string;
+                                respondedAt: string | null;
+                                overdue: boolean;
+                                childId?: string;
+                                childName?: string;
+                                recordId?: string | null;
+                                description?: string;
+                                ownerOrgUnit?: string;
+                                ownerUsername?: string | null;
+                                raisedByName?: string;
+                                resolution?: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 报告关注事项（强制报告，立即通知乡镇督导员） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        childId: string;
+                        /** @enum {string} */
+                        category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                        description: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concerns/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 按儿童汇总未解决的关注事项（交接清单用）
+         * @description 只读。按需知悉表：县、乡镇、村和妇联角色得到每名儿童的未解决个案；教师和卫生人员只得到本人报告的；督查人员只得到合计数与超时数，不对应到儿童。辖区外或不存在的儿童不出现在结果中。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        childIds: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            access: "all" | "own" | "counts";
+                            items: {
+                                childId: string;
+                                open: number;
+                                overdue: number;
+                                concerns: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                                    categoryLabel: string;
+                                    /** @enum {string} */
+                                    status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
+                                    statusLabel: string;
+                                    raisedAt: string;
+                                    overdue: boolean;
+                                }[];
+                            }[];
+                            total: {
+                                open: number;
+                                overdue: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concerns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 关注事项详情与处理记录 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            villageCode: string;
+                            /** @enum {string} */
+                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                            categoryLabel: string;
+                            /** @enum {string} */
+                            status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
+                            statusLabel: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            escalatedAt: string | null;
+                            responseLimitHours: number;
+                            respondBy: string;
+                            respondedAt: string | null;
+                            overdue: boolean;
+                            childId?: string;
+                            childName?: string;
+                            recordId?: string | null;
+                            description?: string;
+                            ownerOrgUnit?: string;
+                            ownerUsername?: string | null;
+                            raisedByName?: string;
+                            resolution?: string | null;
+                            notes?: {
+                                id: string;
+                                authorName: string;
+                                status: string | null;
+                                note: string;
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concerns/{id}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 处理关注事项：受理、处理中、转介、解决（须写明情况） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status?: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            villageCode: string;
+                            /** @enum {string} */
+                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                            categoryLabel: string;
+                            /** @enum {string} */
+                            status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
+                            statusLabel: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            escalatedAt: string | null;
+                            responseLimitHours: number;
+                            respondBy: string;
+                            respondedAt: string | null;
+                            overdue: boolean;
+                            childId?: string;
+                            childName?: string;
+                            recordId?: string | null;
+                            description?: string;
+                            ownerOrgUnit?: string;
+                            ownerUsername?: string | null;
+                            raisedByName?: string;
+                            resolution?: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/concerns/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 指派关注事项给个案工作人员（记入处理记录） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        username: string;
+                        name: string;
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            villageCode: string;
+                            /** @enum {string} */
+                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                            categoryLabel: string;
+                            /** @enum {string} */
+                            status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
+                            statusLabel: string;
+                            raisedAt: string;
+                            resolvedAt: string | null;
+                            escalatedAt: string | null;
+                            responseLimitHours: number;
+                            respondBy: string;
+                            respondedAt: string | null;
+                            overdue: boolean;
+                            childId?: string;
+                            childName?: string;
+                            recordId?: string | null;
+                            description?: string;
+                            ownerOrgUnit?: string;
+                            ownerUsername?: string | null;
+                            raisedByName?: string;
+                            resolution?: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-rules/{countyCode}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本县走访规则与学期设置（未设置时为默认节奏） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    countyCode: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** 设置本县走访规则与学期（县级管理员） */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    countyCode: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        rules: {
+                            /** @enum {string} */
+                            kind: "home_visit" | "parent_call" | "talk" | "guardian_contact" | "letter";
+                            /** @enum {string} */
+                            frequency: "monthly" | "semester" | "yearly";
+                            /**
+                             * @default mentor
+                             * @enum {string}
+                             */
+                            responsible?: "mentor" | "village_director";
+                            graceDays: number;
+                            remindDaysBefore: number;
+                            escalateAfterDays: number;
+                        }[];
+                        calendar: {
+                            spring: {
+                                start: string;
+                                end: string;
+                            };
+                            autumn: {
+                                start: string;
+                                end: string;
+                            };
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/snapshots/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发布全部走访事项、记录和关注事项的快照（供统计重建） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-records/{id}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 走访照片列表 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                recordId: string;
+                                /** Format: uuid */
+                                childId: string;
+                                fileName: string;
+                                contentType: string;
+                                size: number;
+                                uploadedBy: {
+                                    id: string;
+                                    name: string | null;
+                                };
+                                createdAt: string;
+                                expiresAt: string;
+                                fileUrl: string;
+                                thumbnailUrl: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 上传走访照片
+         * @description multipart/form-data，字段 file；按文件内容识别，只收 JPEG/PNG/WebP，不超过 15 MB；去除 EXIF 和 GPS 并生成缩略图。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            recordId: string;
+                            /** Format: uuid */
+                            childId: string;
+                            fileName: string;
+                            contentType: string;
+                            size: number;
+                            uploadedBy: {
+                                id: string;
+                                name: string | null;
+                            };
+                            createdAt: string;
+                            expiresAt: string;
+                            fileUrl: string;
+                            thumbnailUrl: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-records/{id}/photos/{photoId}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载走访照片 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    photoId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-records/{id}/photos/{photoId}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 走访照片缩略图 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    photoId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-records/{id}/photos/{photoId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除走访照片（保留删除记录） */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    photoId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 体检活动列表 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** 创建体检活动 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        orgUnits: string[];
+                        /** Format: date */
+                        startDate: string;
+                        /** Format: date */
+                        endDate: string;
+                        provider: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 体检活动详情 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 体检覆盖：应检、已检、未检，按村；异常检出按类别 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/missed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本次体检未检儿童名单 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/roster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 体检名单：应检儿童及其本次检查结果（已检、待检、未检） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/roster.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载体检名单（填写结果后上传） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 批量录入体检结果（上传填好的名单 .xlsx，逐行返回错误） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 体检记录（按儿童或活动） */
+        get: {
+            parameters: {
+                query?: {
+                    childId?: string;
+                    campaignId?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** 录入一份体检记录（按国家标准评价，异常自动生成随访并通知） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        childId: string;
+                        campaignId?: string | null;
+                        /** Format: date */
+                        date: string;
+                        examiner: string;
+                        heightCm?: number | null;
+                        weightKg?: number | null;
+                        visionLeft?: number | null;
+                        visionRight?: number | null;
+                        hemoglobin?: number | null;
+                        caries?: number | null;
+                        bpSystolic?: number | null;
+                        bpDiastolic?: number | null;
+                        notes?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exams/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 按国家标准评价一份体检数值（不保存；录入表格边输入边显示评价） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        childId: string;
+                        /** Format: date */
+                        date: string;
+                        heightCm?: number | null;
+                        weightKg?: number | null;
+                        visionLeft?: number | null;
+                        visionRight?: number | null;
+                        hemoglobin?: number | null;
+                        caries?: number | null;
+                        bpSystolic?: number | null;
+                        bpDiastolic?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            childId: string;
+                            bmi: number | null;
+                            ageBand: number;
+                            flags: {
+                                kind: string;
+                                severity: ("mild" | "moderate" | "severe") | null;
+                                label: string;
+                            }[];
+                            assessed: string[];
+                            bloodPressure: {
+                                /** @enum {string} */
+                                result: "normal" | "high_normal" | "elevated" | "not_applicable" | "not_tested";
+                                label: string;
+                                basis: {
+                                    age: number;
+                                    heightGroup: string;
+                                    systolicP95: number;
+                                    diastolicP95: number;
+                                } | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/follow-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 体检异常随访事项 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    status?: "open" | "resolved" | "referred" | "closed";
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/follow-ups/{id}/referral": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 登记转诊（关闭随访事项） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        hospital: string;
+                        /** Format: date */
+                        date: string;
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/snapshots/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发布全部体检记录的快照（供统计重建） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/growth-reference": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 生长发育参考曲线（WS/T 456-2014、WS/T 586-2018） */
+        get: {
+            parameters: {
+                query: {
+                    sex: "male" | "female";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的站内消息 */
+        get: {
+            parameters: {
+                query?: {
+                    unread?: "true" | "false";
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            unread: number;
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                title: string;
+                                body: string;
+                                template: string;
+                                urgent: boolean;
+                                status: string;
+                                sourceEventType: string | null;
+                                childId: string | null;
+                                createdAt: string;
+                                readAt: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 标记为已读 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            readAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 全部标记为已读 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            marked: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 消息发送状态（排队、已发送、失败、已读） */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "queued" | "sending" | "sent" | "failed" | "unknown" | "read";
+                    channel?: "inapp" | "email" | "sms" | "wecom" | "dingtalk";
+                    sourceEventType?: string;
+                    childId?: string;
+                    orgUnit?: string;
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 发送失败（死信）的消息及原因 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/dead-letters/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重新发送死信（修复原因后） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        ids?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/messages/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 处理发送结果未知的消息：重发或确认已送达 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        decision: "resend" | "mark-sent";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/offices/{orgUnit}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 通知设置：免打扰时段与办公群机器人 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    orgUnit: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            quietHours: string | null;
+                            effective: {
+                                quietHours: string | null;
+                                /** @enum {string} */
+                                from: "office" | "county" | "default";
+                            };
+                            channels: {
+                                kind: string;
+                                host: string;
+                                signed: boolean;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/offices/{orgUnit}/quiet-hours": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 设置免打扰时段（北京时间；非紧急短信顺延到时段结束，紧急事项不受限） */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    orgUnit: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        quietHours: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            quietHours: string | null;
+                            effective: {
+                                quietHours: string | null;
+                                /** @enum {string} */
+                                from: "office" | "county" | "default";
+                            };
+                            channels: {
+                                kind: string;
+                                host: string;
+                                signed: boolean;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/offices/{orgUnit}/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 设置乡镇/县办公群机器人（企业微信、钉钉） */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    orgUnit: string;
+                    kind: "wecom" | "dingtalk";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uri */
+                        url: string;
+                        secret?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        /** 移除办公群机器人 */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    orgUnit: string;
+                    kind: "wecom" | "dingtalk";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 总览：每个下级单位一行（县→乡镇，乡镇→村），含合计 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    month?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            name: string;
+                            month: string;
+                            rows: {
+                                code: string;
+                                name: string;
+                                children: number;
+                                exited: number;
+                                byType: {
+                                    [key: string]: number;
+                                };
+                                byRisk: {
+                                    [key: string]: number;
+                                };
+                                byCategory: {
+                                    [key: string]: number;
+                                };
+                                breakdown: {
+                                    children: {
+                                        [key: string]: number;
+                                    };
+                                    categories: {
+                                        [key: string]: number;
+                                    };
+                                };
+                                mentored: number;
+                                mentorCoverage: number | null;
+                                peerBuddies: number;
+                                visits: {
+                                    month: string;
+                                    records: number;
+                                    due: number;
+                                    onTime: number;
+                                    late: number;
+                                    missed: number;
+                                    punctuality: number | null;
+                                };
+                                checkups: {
+                                    year: string;
+                                    examined: number;
+                                    coverage: number | null;
+                                    flags: {
+                                        [key: string]: number;
+                                    };
+                                };
+                                concerns: {
+                                    open: number;
+                                    escalated: number;
+                                    age?: {
+                                        upTo7Days: number;
+                                        upTo30Days: number;
+                                        over30Days: number;
+                                        oldestDays: number | null;
+                                    };
+                                };
+                            }[];
+                            total: {
+                                code: string;
+                                name: string;
+                                children: number;
+                                exited: number;
+                                byType: {
+                                    [key: string]: number;
+                                };
+                                byRisk: {
+                                    [key: string]: number;
+                                };
+                                byCategory: {
+                                    [key: string]: number;
+                                };
+                                breakdown: {
+                                    children: {
+                                        [key: string]: number;
+                                    };
+                                    categories: {
+                                        [key: string]: number;
+                                    };
+                                };
+                                mentored: number;
+                                mentorCoverage: number | null;
+                                peerBuddies: number;
+                                visits: {
+                                    month: string;
+                                    records: number;
+                                    due: number;
+                                    onTime: number;
+                                    late: number;
+                                    missed: number;
+                                    punctuality: number | null;
+                                };
+                                checkups: {
+                                    year: string;
+                                    examined: number;
+                                    coverage: number | null;
+                                    flags: {
+                                        [key: string]: number;
+                                    };
+                                };
+                                concerns: {
+                                    open: number;
+                                    escalated: number;
+                                    age?: {
+                                        upTo7Days: number;
+                                        upTo30Days: number;
+                                        over30Days: number;
+                                        oldestDays: number | null;
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 留守儿童之家活动：按乡镇、活动类型、月份统计次数与参加人次 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    month?: string;
+                    months?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            from: string;
+                            to: string;
+                            rows: {
+                                townshipCode: string;
+                                townshipName: string | null;
+                                kind: string;
+                                month: string;
+                                sessions: number;
+                                attendances: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/parent-calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 亲情电话：按乡镇、月份统计接通次数、未接通、通话分钟、通话儿童数，及本月应通话与已完成 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    month?: string;
+                    months?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            from: string;
+                            to: string;
+                            rows: {
+                                townshipCode: string;
+                                townshipName: string | null;
+                                month: string;
+                                connected: number;
+                                attempts: number;
+                                minutes: number;
+                                childrenReached: number;
+                                due: number;
+                                done: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/drilldown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 乡镇下钻：按村或按学校 */
+        get: {
+            parameters: {
+                query: {
+                    orgUnit: string;
+                    by?: "village" | "school";
+                    month?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            by: string;
+                            month: string;
+                            rows: ({
+                                code: string;
+                                name: string;
+                                children: number;
+                                exited: number;
+                                byType: {
+                                    [key: string]: number;
+                                };
+                                byRisk: {
+                                    [key: string]: number;
+                                };
+                                byCategory: {
+                                    [key: string]: number;
+                                };
+                                breakdown: {
+                                    children: {
+                                        [key: string]: number;
+                                    };
+                                    categories: {
+                                        [key: string]: number;
+                                    };
+                                };
+                                mentored: number;
+                                mentorCoverage: number | null;
+                                peerBuddies: number;
+                                visits: {
+                                    month: string;
+                                    records: number;
+                                    due: number;
+                                    onTime: number;
+                                    late: number;
+                                    missed: number;
+                                    punctuality: number | null;
+                                };
+                                checkups: {
+                                    year: string;
+                                    examined: number;
+                                    coverage: number | null;
+                                    flags: {
+                                        [key: string]: number;
+                                    };
+                                };
+                                concerns: {
+                                    open: number;
+                                    escalated: number;
+                                    age?: {
+                                        upTo7Days: number;
+                                        upTo30Days: number;
+                                        over30Days: number;
+                                        oldestDays: number | null;
+                                    };
+                                };
+                            } | {
+                                schoolId: string;
+                                schoolName: string;
+                                children: number;
+                                mentored: number;
+                                examined: number;
+                                mentorCoverage: number | null;
+                            })[];
+                            total?: {
+                                code: string;
+                                name: string;
+                                children: number;
+                                exited: number;
+                                byType: {
+                                    [key: string]: number;
+                                };
+                                byRisk: {
+                                    [key: string]: number;
+                                };
+                                byCategory: {
+                                    [key: string]: number;
+                                };
+                                breakdown: {
+                                    children: {
+                                        [key: string]: number;
+                                    };
+                                    categories: {
+                                        [key: string]: number;
+                                    };
+                                };
+                                mentored: number;
+                                mentorCoverage: number | null;
+                                peerBuddies: number;
+                                visits: {
+                                    month: string;
+                                    records: number;
+                                    due: number;
+                                    onTime: number;
+                                    late: number;
+                                    missed: number;
+                                    punctuality: number | null;
+                                };
+                                checkups: {
+                                    year: string;
+                                    examined: number;
+                                    coverage: number | null;
+                                    flags: {
+                                        [key: string]: number;
+                                    };
+                                };
+                                concerns: {
+                                    open: number;
+                                    escalated: number;
+                                    age?: {
+                                        upTo7Days: number;
+                                        upTo30Days: number;
+                                        over30Days: number;
+                                        oldestDays: number | null;
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 通知送达统计：按日、按渠道的送达与失败条数 */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 近12个月趋势：走访记录、走访及时率、新增关注事项 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    month?: string;
+                    months?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            months: {
+                                month: string;
+                                visitRecords: number;
+                                itemsDue: number;
+                                onTime: number;
+                                late: number;
+                                missed: number;
+                                punctuality: number | null;
+                                concernsRaised: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/supervision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 乡镇督导报告：未结对、逾期未访、未体检、在办关注事项 */
+        get: {
+            parameters: {
+                query: {
+                    orgUnit: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            name: string;
+                            unpaired: {
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                riskLevel: string;
+                                leftBehindType: string;
+                            }[];
+                            overdue: {
+                                childId: string;
+                                name: string;
+                                villageCode: string;
+                                kind: string;
+                                period: string;
+                                dueDate: string | null;
+                                escalated: boolean;
+                            }[];
+                            unexamined: {
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                            }[];
+                            openConcerns: {
+                                id: string;
+                                childId: string;
+                                childName: string;
+                                villageCode: string;
+                                category: string;
+                                raisedAt: string | null;
+                                escalated: boolean;
+                                ageDays: number | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 导出报表（统计表、督导清单为 .xlsx，工作总结为 .docx；后台生成，可查询进度） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        report: "overview" | "supervision" | "work_summary";
+                        orgUnit: string;
+                        month?: string;
+                        /** @description 工作总结的学期：2026-2027-1 为第一学期（9月1日至次年1月31日），2026-2027-2 为第二学期（2月1日至8月31日）；默认为当前学期 */
+                        semester?: string;
+                        /** @description 工作总结按学校出具时的学校代码 */
+                        schoolId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            status: "queued";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出进度 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            report: string;
+                            orgUnit: string;
+                            status: string;
+                            total: number;
+                            done: number;
+                            progress: number;
+                            fileName: string | null;
+                            error: string | null;
+                            createdAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/exports/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载导出的报表 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/rebuild": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本县最近一次重建的进度（各服务快照是否完成） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** 从各服务的快照重建统计（县级管理员） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/attended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 某个儿童参加过的儿童之家活动（成长档案） */
+        get: {
+            parameters: {
+                query: {
+                    childId: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                date: string;
+                                /** @enum {string} */
+                                kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                                kindLabel: string;
+                                leader: string;
+                                siteName: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童之家的常用设施、制度与活动类型 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            equipment: string[];
+                            rules: string[];
+                            kinds: {
+                                /** @enum {string} */
+                                value: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                                label: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童之家列表（含近30天活动次数与停摆标记） */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    status?: "active" | "retired" | "all";
+                    kind?: "village" | "school";
+                    stale?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** @enum {string} */
+                                kind: "village" | "school";
+                                orgUnit: string;
+                                orgUnitName: string | null;
+                                schoolId: string | null;
+                                room: string | null;
+                                equipment: string[];
+                                openingHours: string | null;
+                                adults: {
+                                    name: string;
+                                    duty: string;
+                                    phone?: string | null;
+                                }[];
+                                rules: string[];
+                                plan: string | null;
+                                /** @enum {string} */
+                                status: "active" | "retired";
+                                /** @description YYYY-MM-DD */
+                                createdOn: string;
+                                retiredAt: string | null;
+                                childCount: number;
+                                sessionCount: number;
+                                recentSessions: number;
+                                lastActivity: string | null;
+                                stale: boolean;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 新建儿童之家 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        kind: "village" | "school";
+                        orgUnit: string;
+                        schoolId?: string | null;
+                        name: string;
+                        room?: string | null;
+                        /** @default [] */
+                        equipment?: string[];
+                        openingHours?: string | null;
+                        /** @default [] */
+                        adults?: {
+                            name: string;
+                            duty: string;
+                            phone?: string | null;
+                        }[];
+                        /** @default [] */
+                        rules?: string[];
+                        plan?: string | null;
+                        /** @default [] */
+                        childIds?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童之家详情：服务儿童、各类活动次数、变更记录 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            kind: "village" | "school";
+                            orgUnit: string;
+                            orgUnitName: string | null;
+                            schoolId: string | null;
+                            room: string | null;
+                            equipment: string[];
+                            openingHours: string | null;
+                            adults: {
+                                name: string;
+                                duty: string;
+                                phone?: string | null;
+                            }[];
+                            rules: string[];
+                            plan: string | null;
+                            /** @enum {string} */
+                            status: "active" | "retired";
+                            /** @description YYYY-MM-DD */
+                            createdOn: string;
+                            retiredAt: string | null;
+                            childCount: number;
+                            sessionCount: number;
+                            recentSessions: number;
+                            lastActivity: string | null;
+                            stale: boolean;
+                            children: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                birthDate: string | null;
+                                attended?: number;
+                            }[];
+                            perKind: {
+                                /** @enum {string} */
+                                kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                                kindLabel: string;
+                                sessions: number;
+                                attendances: number;
+                            }[];
+                            history: {
+                                id: string;
+                                action: string;
+                                changes: unknown;
+                                actorName: string;
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改儿童之家（设施、制度、负责人、服务儿童…） */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        room?: string | null;
+                        equipment?: string[];
+                        openingHours?: string | null;
+                        adults?: {
+                            name: string;
+                            duty: string;
+                            phone?: string | null;
+                        }[];
+                        rules?: string[];
+                        plan?: string | null;
+                        childIds?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/sites/{id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 撤销儿童之家（保留记录） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{id}/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 可选服务儿童（本村或本校在册儿童） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                birthDate: string | null;
+                                attended?: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 新建时可选服务儿童 */
+        get: {
+            parameters: {
+                query: {
+                    orgUnit: string;
+                    schoolId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                birthDate: string | null;
+                                attended?: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sites/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童之家活动记录（含签到） */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @description YYYY-MM-DD */
+                                date: string;
+                                /** @enum {string} */
+                                kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                                kindLabel: string;
+                                leader: string;
+                                summary?: string;
+                                recordedName: string;
+                                attendanceCount: number;
+                                attendance: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                }[];
+                                photos: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** Format: uuid */
+                                    sessionId: string;
+                                    fileName: string;
+                                    contentType: string;
+                                    size: number;
+                                    uploadedBy: {
+                                        id: string;
+                                        name: string | null;
+                                    };
+                                    createdAt: string;
+                                    fileUrl: string;
+                                    thumbnailUrl: string | null;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 登记一次活动（日期、类型、组织人、签到、文字记录） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date */
+                        date: string;
+                        /** @enum {string} */
+                        kind: "tutoring" | "counselling" | "safety" | "family_call" | "recreation";
+                        leader: string;
+                        summary: string;
+                        attendance: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety-campaigns/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 安全专题教育主题 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety-campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 安全专题教育列表（含本辖区完成进度） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                title: string;
+                                topic: string;
+                                description: string | null;
+                                orgUnit: string;
+                                orgUnitName: string | null;
+                                /** @description YYYY-MM-DD */
+                                deadline: string;
+                                createdName: string;
+                                total: number;
+                                reached: number;
+                                overdue: boolean;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 布置安全专题教育（县或乡镇） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        /** @enum {string} */
+                        topic: "防溺水" | "交通安全" | "防性侵" | "消防安全" | "食品安全" | "防欺凌" | "网络安全" | "其他";
+                        description?: string | null;
+                        orgUnit: string;
+                        /** Format: date */
+                        deadline: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety-campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 专题教育进度：按村、按学校，及未覆盖儿童 */
+        get: {
+            parameters: {
+                query?: {
+                    unreached?: "true" | "false";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            title: string;
+                            topic: string;
+                            description: string | null;
+                            orgUnit: string;
+                            orgUnitName: string | null;
+                            /** @description YYYY-MM-DD */
+                            deadline: string;
+                            createdName: string;
+                            total: number;
+                            reached: number;
+                            overdue: boolean;
+                            villages: {
+                                code: string;
+                                name: string | null;
+                                total: number;
+                                reached: number;
+                            }[];
+                            schools: {
+                                code: string;
+                                name: string | null;
+                                total: number;
+                                reached: number;
+                            }[];
+                            children: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                villageCode: string;
+                                schoolId: string | null;
+                                reachedOn: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety-campaigns/{id}/reach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 登记已完成教育的儿童 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date */
+                        date: string;
+                        childIds: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            recorded: number;
+                            already: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
-  responses: never;
-  parameters: never;
-  requestBodies: never;
-  headers: never;
-  pathItems: never;
+    schemas: never;
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
 }
 export type $defs = Record<string, never>;
 export type operations = Record<string, never>;

@@ -160,7 +160,14 @@ export async function recordExam(prisma: PrismaClient, input: ExamInput, recorde
         subject: child.id,
         orgUnit: child.villageCode,
         actor: recorder.actor,
-        data: { examId, campaignId: input.campaignId ?? null, date: input.date, child: eventChild, flags: result.flags },
+        data: {
+          examId,
+          campaignId: input.campaignId ?? null,
+          date: input.date,
+          child: eventChild,
+          flags: result.flags,
+          measures: { heightCm: input.heightCm ?? null, weightKg: input.weightKg ?? null, bmi: result.bmi },
+        },
       },
       { producer: PRODUCER },
     );

@@ -22,9 +22,22 @@ export async function publishHealthSnapshot(
   let county = options.county ?? "000000";
   for (;;) {
     const rows = await prisma.$queryRawUnsafe<
-      { id: string; campaignId: string | null; date: string; flags: Flag[]; childId: string; name: string; villageCode: string; townshipCode: string }[]
+      {
+        id: string;
+        campaignId: string | null;
+        date: string;
+        flags: Flag[];
+        childId: string;
+        name: string;
+        villageCode: string;
+        townshipCode: string;
+        heightCm: number | null;
+        weightKg: number | null;
+        bmi: number | null;
+      }[]
     >(
-      `SELECT e.id, e.campaign_id AS "campaignId", to_char(e.date, 'YYYY-MM-DD') AS date, e.flags, c.id AS "childId", c.name,
+      `SELECT e.id, e.campaign_id AS "campaignId", to_char(e.date, 'YYYY-MM-DD') AS date, e.flags,
+              e.height_cm::float8 AS "heightCm", e.weight_kg::float8 AS "weightKg", e.bmi::float8 AS bmi, c.id AS "childId", c.name,
               c.village_code AS "villageCode", c.township_code AS "townshipCode"
          FROM exams e JOIN children c ON c.id = e.child_id WHERE e.id > $1::uuid AND c.village_code LIKE $2 || '%' ORDER BY e.id LIMIT 1000`,
       after,
@@ -48,6 +61,7 @@ export async function publishHealthSnapshot(
                 date: r.date,
                 child: { id: r.childId, name: r.name, villageCode: r.villageCode, townshipCode: r.townshipCode },
                 flags: r.flags,
+                measures: { heightCm: r.heightCm, weightKg: r.weightKg, bmi: r.bmi },
               },
             },
             { producer: PRODUCER },

@@ -1,8 +1,21 @@
 import { v7 as uuidv7 } from "uuid";
 import type { Prisma, PrismaClient } from "./db.js";
 
-export async function createExportJob(prisma: PrismaClient, j: { filters: Prisma.InputJsonValue; orgUnit: string; createdBy: string }) {
-  return prisma.exportJob.create({ data: { id: uuidv7(), status: "queued", filters: j.filters, orgUnit: j.orgUnit, createdBy: j.createdBy } });
+export async function createExportJob(
+  prisma: PrismaClient,
+  j: { filters: Prisma.InputJsonValue; orgUnit: string; createdBy: string; kind?: "register" | "handover"; totalRows?: number },
+) {
+  return prisma.exportJob.create({
+    data: {
+      id: uuidv7(),
+      status: "queued",
+      filters: j.filters,
+      orgUnit: j.orgUnit,
+      createdBy: j.createdBy,
+      kind: j.kind ?? "register",
+      totalRows: j.totalRows ?? 0,
+    },
+  });
 }
 
 /** An export's state, without its file and the ids it holds. */

@@ -5,8 +5,12 @@ import type { ChildRecord } from "../domain/child-record.js";
 import { childView } from "@shouhu/auth";
 import type { Role } from "@shouhu/contracts";
 import { presentChild } from "../domain/present.js";
+import { z } from "zod";
+import { defineJob } from "./job-definitions.js";
 
 export const EXPORT_JOB = "export-register";
+/** The register export on the export queue (the handover pack is the other job there). */
+export const exportRegisterJob = defineJob({ id: EXPORT_JOB, schema: z.object({ exportId: z.uuid() }) });
 
 /** Writes children to an .xlsx (same columns as the import template); injected. */
 export type WriteRegister = (children: AsyncIterable<ChildRecord>, options: { title: string; placeNames?: Map<string, string> }) => Promise<Buffer>;

@@ -15,7 +15,9 @@ import { handle, jobProcessor } from "./job-definitions.js";
 import { confirmJobId, enqueueConfirm, reimportConfirmHandler, reimportConfirmJob } from "./reimport-confirm.js";
 import { abandonConfirm } from "../data/reimport.js";
 import { runReimportPreview } from "./reimport-preview.js";
-import { PURGE_EXPORTS_JOB, purgeExpiredExports, runExport, type WriteRegister } from "./export-register.js";
+import { PURGE_EXPORTS_JOB, exportRegisterJob, purgeExpiredExports, runExport, type WriteRegister } from "./export-register.js";
+import { exportHandoverJob, runHandover } from "./export-handover.js";
+import { DEFAULT_PACK_FONT, assertFont, type PackFont } from "../domain/handover-pdf.js";
 import { PURGE_ATTACHMENTS_JOB, purgeExpiredAttachments } from "./purge-attachments.js";
 import type { AttachmentStore } from "@shouhu/attachments";
 
@@ -49,6 +51,8 @@ export interface WorkerDeps {
   write?: WriteRegister;
   /** The object store; with it, attachments past their retention are deleted hourly. */
   attachments?: AttachmentStore;
+  /** The CJK font the handover pack embeds (HANDOVER_FONT_PATH / HANDOVER_FONT_NAME). */
+  handoverFont?: PackFont;
 }
 
 const SWEEP_EVERY_MS = 5 * 60_000;
@@ -122,17 +126,31 @@ export async function startRegistryWorkers(deps: WorkerDeps): Promise<{ name: st
     },
   );
 
-  const exportWorker = createJobWorker(jobQueues.registryExport, async (job) => runExport(prisma, write, (job.data as { exportId: string }).exportId), {
-    ...workerOptions,
-    concurrency: 1,
-    onFailed: async (job, err, final) => {
-      if (!final) return;
-      await prisma.exportJob.update({
-        where: { id: (job.data as { exportId: string }).exportId },
-        data: { status: "failed", error: `导出失败：${err.message}` },
-      });
+  // Said at start, loudly: without the font every handover pack fails (each one says why, too).
+  const handoverFont = deps.handoverFont ?? DEFAULT_PACK_FONT;
+  try {
+    assertFont(handoverFont);
+  } catch (err) {
+    logger.error({ err }, "handover pack font missing: 交接包 cannot be made");
+  }
+  const exportWorker = createJobWorker(
+    jobQueues.registryExport,
+    jobProcessor(jobQueues.registryExport, [
+      handle(exportRegisterJob, ({ exportId }) => runExport(prisma, write, exportId)),
+      handle(exportHandoverJob, ({ exportId }) => runHandover(prisma, handoverFont, exportId, now)),
+    ]),
+    {
+      ...workerOptions,
+      concurrency: 1,
+      onFailed: async (job, err, final) => {
+        if (!final) return;
+        await prisma.exportJob.update({
+          where: { id: (job.data as { exportId: string }).exportId },
+          data: { status: "failed", error: `导出失败：${err.message}` },
+        });
+      },
     },
-  });
+  );
 
   const scheduleWorker = createJobWorker(
     jobQueues.registrySchedule,

@@ -6,6 +6,7 @@ import type { PrismaClient } from "../data/db.js";
 import { createExportJob, exportJobState, exportJobWithFile } from "../data/export-jobs.js";
 import { EXPORT_JOB, EXPORT_TTL_MS, exportExpiresAt } from "../jobs/export-register.js";
 import { registerKeepers } from "./permissions.js";
+import { assertMayTakeHandover } from "./handover.js";
 import { requireRole, type Principal } from "@shouhu/auth";
 
 export interface ExportRoutesDeps {
@@ -22,8 +23,9 @@ export interface ExportRoutesDeps {
  * moved to another township or role gets 403), and the roles it was made for (the
  * file holds what they could see) must be the caller's roles still.
  */
-function assertMayDownload(principal: Principal, job: { orgUnit: string; filters: unknown }): void {
-  requireRole(principal, registerKeepers, "下载导出文件");
+function assertMayDownload(principal: Principal, job: { orgUnit: string; filters: unknown; kind: string }): void {
+  if (job.kind === "handover") assertMayTakeHandover(principal, job.filters as { schoolId: string });
+  else requireRole(principal, registerKeepers, "下载导出文件");
   const filters = job.filters as { orgUnit?: string; roles?: string[] };
   const scope = filters.orgUnit ?? job.orgUnit;
   if (!contains(principal.orgUnit, scope)) throw new ForbiddenError("导出范围已不在您的管辖范围内，无法下载");
@@ -46,12 +48,23 @@ type ExportFilters = z.infer<typeof ExportFilters>;
 
 const IdParams = z.object({ id: z.uuid({ message: "导出任务编号格式不正确" }) });
 
-function presentJob(
-  j: { id: string; status: string; totalRows: number; doneRows: number; error: string | null; createdAt: Date; finishedAt: Date | null; filters: unknown },
+export function presentJob(
+  j: {
+    id: string;
+    kind: string;
+    status: string;
+    totalRows: number;
+    doneRows: number;
+    error: string | null;
+    createdAt: Date;
+    finishedAt: Date | null;
+    filters: unknown;
+  },
   ttlMs: number,
 ) {
   return {
     id: j.id,
+    kind: j.kind,
     status: j.status,
     filters: j.filters,
     totalRows: j.totalRows,
@@ -105,10 +118,18 @@ export function registerExportRoutes(app: ServiceApp, deps: ExportRoutesDeps): v
     // The download is audited by the gateway: the children the file holds, by id, or for a
     // big export (ids not kept) the export id and its child count. markAudit carries ids
     // only, so the header is written here with the two extra fields.
-    reply.header(AUDIT_HEADER, JSON.stringify({ action: "export", childIds: job.childIds, exportId: job.id, childCount: job.totalRows }));
-    const name = encodeURIComponent(`儿童登记表-${job.orgUnit}-${job.createdAt.toISOString().slice(0, 10)}.xlsx`);
+    const pack = job.kind === "handover";
+    reply.header(
+      AUDIT_HEADER,
+      JSON.stringify({ action: pack ? "handover-pack" : "export", childIds: job.childIds, exportId: job.id, childCount: job.totalRows }),
+    );
+    const day = job.createdAt.toISOString().slice(0, 10);
+    const f = job.filters as { schoolId?: string; grade?: string | null; className?: string };
+    const name = encodeURIComponent(
+      pack ? `交接包-${f.schoolId}-${[f.grade, f.className].filter(Boolean).join("")}-${day}.pdf` : `儿童登记表-${job.orgUnit}-${day}.xlsx`,
+    );
     return reply
-      .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+      .header("content-type", pack ? "application/pdf" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
       .header("content-disposition", `attachment; filename*=UTF-8''${name}`)
       .send(Buffer.from(job.content));
   });

@@ -84,12 +84,14 @@ export async function publishVisitsSnapshot(
     },
   );
   type Call = { with: CallParty[]; connected: boolean; minutes: number | null } | null;
-  events += await pages<{ id: string; kind: string; date: string; call: Call } & ChildCols>(
+  events += await pages<{ id: string; kind: string; date: string; visitorUserId: string; visitorName: string; onTime: boolean | null; call: Call } & ChildCols>(
     prisma,
-    `SELECT r.id, r.kind, to_char(r.date, 'YYYY-MM-DD') AS date, ${childCols},
+    `SELECT r.id, r.kind, to_char(r.date, 'YYYY-MM-DD') AS date, r.visitor_user_id AS "visitorUserId", r.visitor_name AS "visitorName",
+            CASE WHEN i.id IS NULL THEN NULL ELSE COALESCE(i.done_on <= i.due_date, false) END AS "onTime", ${childCols},
             CASE WHEN r.call_connected IS NULL THEN NULL
                  ELSE jsonb_build_object('with', to_jsonb(r.call_with), 'connected', r.call_connected, 'minutes', r.duration_minutes) END AS call
-       FROM visit_records r JOIN children c ON c.id = r.child_id WHERE r.id > $1::uuid AND c.village_code LIKE $3 || '%' ORDER BY r.id LIMIT $2`,
+       FROM visit_records r JOIN children c ON c.id = r.child_id LEFT JOIN due_items i ON i.id = r.item_id
+      WHERE r.id > $1::uuid AND c.village_code LIKE $3 || '%' ORDER BY r.id LIMIT $2`,
     scope,
     (r) =>
       buildEvent(
@@ -98,7 +100,16 @@ export async function publishVisitsSnapshot(
           subject: r.childId,
           orgUnit: r.villageCode,
           actor,
-          data: { runId, recordId: r.id, kind: r.kind as never, date: r.date, child: child(r), ...(r.call ? { call: r.call } : {}) },
+          data: {
+            runId,
+            recordId: r.id,
+            kind: r.kind as never,
+            date: r.date,
+            child: child(r),
+            visitor: { userId: r.visitorUserId, name: r.visitorName },
+            onTime: r.onTime,
+            ...(r.call ? { call: r.call } : {}),
+          },
         },
         producer,
       ),

@@ -7,6 +7,7 @@ import { Navigate } from "react-router";
 import { useSession } from "../../auth/session";
 import { api, ApiError, unwrap } from "../../services/client";
 import { useSchools, useVillageNames } from "../../services/hooks";
+import { HandoverPack } from "./HandoverPack";
 
 /** services/registry/src/data/school-year.ts PromotionPlan. */
 interface PromotionPlan {
@@ -351,6 +352,11 @@ function Handover() {
             </Typography.Paragraph>
           )}
           {concerns.error && <Alert type="warning" showIcon title={`关注事项暂时无法加载：${errorText(concerns.error)}`} style={{ marginBottom: 8 }} />}
+          {query && list.data.items.length > 0 && (
+            <div style={{ marginBottom: 12 }}>
+              <HandoverPack key={JSON.stringify(query)} schoolId={query.schoolId} grade={query.grade} className={query.className} />
+            </div>
+          )}
           <Table rowKey="id" size="small" pagination={false} columns={columns} dataSource={list.data.items} />
           <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}>
             未结对的儿童请在“结对帮扶”中安排；关注事项的详情与处理记录请在“关注事项”中按儿童查看。
@@ -361,17 +367,22 @@ function Handover() {
   );
 }
 
-/** 学年: year-end promotion, middle-school decisions, the 交接 list per class (issue 19.5). */
+/** 学年: year-end promotion, middle-school decisions, the 交接 list per class (issue 19.5) and its 交接包 PDF (issue 21.6). */
 export default function SchoolYearPage() {
   const { access } = useSession();
   const screens = Grid.useBreakpoint();
-  if (!access.canRunSchoolYear) return <Navigate to="/" replace />;
+  if (!access.canRunSchoolYear && !access.canMakeHandoverPack) return <Navigate to="/" replace />;
+  // Teachers get the 交接 tab only (their school's classes); promotion stays with the register's keepers.
   return (
     <Tabs
       size={screens.md ? "middle" : "small"}
       items={[
-        { key: "promotion", label: "学年升级", children: <Promotion /> },
-        { key: "awaiting", label: "待分配初中", children: <AwaitingMiddleSchool /> },
+        ...(access.canRunSchoolYear
+          ? [
+              { key: "promotion", label: "学年升级", children: <Promotion /> },
+              { key: "awaiting", label: "待分配初中", children: <AwaitingMiddleSchool /> },
+            ]
+          : []),
         { key: "handover", label: "交接名单", children: <Handover /> },
       ]}
     />
