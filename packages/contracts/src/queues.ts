@@ -37,6 +37,8 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "checkup.recorded": ["reporting"],
   "checkup.flagged": ["notifications"],
   "activity.recorded": ["reporting"],
+  // visits raises a dropout-risk concern on 辍学; reporting counts the enrolment rate.
+  "enrolment.changed": ["visits", "reporting"],
   "snapshot.child": ["reporting"],
   "snapshot.pairing": ["reporting"],
   "snapshot.visit-item": ["reporting"],

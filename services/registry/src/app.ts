@@ -11,6 +11,7 @@ import { registerSchoolYearRoutes } from "./routes/school-year.js";
 import { registerTransferRoutes } from "./routes/transfers.js";
 import { registerGrowthRoutes } from "./routes/growth.js";
 import { registerAttachmentRoutes } from "./routes/attachments.js";
+import { registerEnrolmentRoutes } from "./routes/enrolment.js";
 import type { AttachmentStore } from "@shouhu/attachments";
 import type { Queue } from "bullmq";
 import type pg from "pg";
@@ -59,6 +60,7 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   registerSnapshotRoutes(app, deps.snapshots);
   registerSchoolYearRoutes(app, deps.prisma);
   registerTransferRoutes(app, deps.prisma, now);
+  registerEnrolmentRoutes(app, { prisma: deps.prisma, reads: { prisma: deps.prisma, pool: deps.pool }, now });
   if (deps.attachments) registerAttachmentRoutes(app, { prisma: deps.prisma, pool: deps.pool, store: deps.attachments, now });
   return app;
 }

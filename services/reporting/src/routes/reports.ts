@@ -19,7 +19,7 @@ import {
 import { createReportExport, figuresBySchool, reportExportState, reportExportWithFile } from "../data/report-exports.js";
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports, type ExportJobData } from "../jobs/export.js";
-import { parseSemester, semesterOf } from "../domain/semester.js";
+import { parseSemester, semesterOf } from "@shouhu/cn";
 import { contains, orgUnitCode, countyOf } from "@shouhu/contracts";
 import { DrilldownResponse, ExportStartedResponse, ExportStateResponse, OverviewResponse, SupervisionResponse, TrendResponse } from "./schemas.js";
 
