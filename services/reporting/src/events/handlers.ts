@@ -5,6 +5,7 @@ import {
   applyCheckup,
   applyChildren,
   applyConcern,
+  applyEnrolment,
   applyItem,
   applyPairing,
   applyRecord,
@@ -197,6 +198,18 @@ function handlers(): Handlers {
       await applyCheckup(tx, { id: d.examId, childId: d.child.id, villageCode: d.child.villageCode, date: d.date, flags: d.flags.map((f) => f.kind) });
     },
 
+    "enrolment.changed": async (e, tx) => {
+      const d = e.data;
+      await applyEnrolment(tx, {
+        childId: d.child.id,
+        semester: d.semester,
+        status: d.status,
+        schoolId: d.school?.id ?? null,
+        schoolName: d.school?.name ?? null,
+        villageCode: d.child.villageCode,
+        at: e.occurredAt,
+      });
+    },
     "activity.recorded": async (e, tx) => {
       const d = e.data;
       await applyActivity(tx, {
