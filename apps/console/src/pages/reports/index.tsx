@@ -9,6 +9,7 @@ import { useOrgUnit } from "../../services/hooks";
 import { Chart } from "../../components/Chart";
 import { ExportButton } from "./ExportButton";
 import { SupervisionReport } from "./Supervision";
+import { EnrolmentRate } from "./EnrolmentRate";
 import { flagLabel, pct, recentSemesters } from "./format";
 import { contains, countyOf, orgLevel, townshipOf } from "../../services/org-units";
 
@@ -215,6 +216,7 @@ export default function ReportsPage() {
         )}
         {view === "supervision" && township && <SupervisionReport township={unit} />}
       </Card>
+      <EnrolmentRate orgUnit={unit} semester={semester} />
     </div>
   );
 }
