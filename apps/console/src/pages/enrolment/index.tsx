@@ -57,7 +57,8 @@ interface ImportPreview {
 type Status = "enrolled" | "suspended" | "dropped_out" | "transferred_out";
 
 const errorText = (err: unknown) => (err instanceof ApiError ? err.message : "操作失败，请稍后再试");
-const KIND_COLOR: Record<ListRow["kind"], string> = { matched: "green", name_mismatch: "gold", not_in_register: "default", invalid: "red" };
+// Tag colours with AA contrast (DEVELOPERS.md: gold, orange, cyan and volcano are too light).
+const KIND_COLOR: Record<ListRow["kind"], string> = { matched: "green", name_mismatch: "magenta", not_in_register: "default", invalid: "red" };
 const STATUS_OPTIONS = (Object.entries(labels.enrolmentStatus) as [Status, string][]).map(([value, label]) => ({ value, label }));
 
 /**
@@ -77,17 +78,18 @@ export default function EnrolmentPage() {
   if (!access.canSeeEnrolment) return <Result status="403" title="当前角色无权查看控辍保学" />;
   const rows = schools.data?.items ?? [];
   const columns: ColumnsType<SchoolRow> = [
-    { title: "学校", dataIndex: "schoolName", fixed: "left", width: 150 },
+    { title: "学校", dataIndex: "schoolName" },
     { title: "乡镇", dataIndex: "townshipName", responsive: ["md"] },
     { title: "在读", dataIndex: "enrolled", align: "right" },
     { title: "休学", dataIndex: "suspended", align: "right" },
     { title: "辍学", dataIndex: "droppedOut", align: "right", render: (v: number) => (v > 0 ? <Tag color="red">{v}</Tag> : v) },
-    { title: "转学", dataIndex: "transferredOut", align: "right" },
-    { title: "本校建档儿童", dataIndex: "registered", align: "right" },
-    { title: "未入名单", dataIndex: "missing", align: "right", render: (v: number) => (v > 0 ? <Tag color="gold">{v}</Tag> : v) },
+    { title: "转学", dataIndex: "transferredOut", align: "right", responsive: ["sm"] },
+    { title: "本校建档儿童", dataIndex: "registered", align: "right", responsive: ["md"] },
+    { title: "未入名单", dataIndex: "missing", align: "right", render: (v: number) => (v > 0 ? <Tag color="purple">{v}</Tag> : v) },
     {
       title: "名单",
       dataIndex: "lastImportAt",
+      responsive: ["md"],
       render: (v: string | null) => (v ? `已上传 ${dayjs(v).format("MM-DD HH:mm")}` : <Typography.Text type="secondary">未上传</Typography.Text>),
     },
   ];
@@ -101,16 +103,7 @@ export default function EnrolmentPage() {
       </Flex>
       <Card title="各校学籍" size="small">
         {schools.error && <Alert type="error" showIcon message={errorText(schools.error)} />}
-        <Table
-          size="small"
-          rowKey="schoolId"
-          aria-label="各校学籍"
-          loading={schools.isLoading}
-          dataSource={rows}
-          columns={columns}
-          pagination={false}
-          scroll={{ x: 760 }}
-        />
+        <Table size="small" rowKey="schoolId" aria-label="各校学籍" loading={schools.isLoading} dataSource={rows} columns={columns} pagination={false} />
       </Card>
       {access.canKeepEnrolment && <ListUpload semester={semester} schools={rows} />}
       {access.canKeepEnrolment && (
@@ -203,7 +196,7 @@ function ListUpload({ semester, schools }: { semester: string; schools: SchoolRo
         <Flex vertical gap={8} style={{ marginTop: 12 }}>
           <Space wrap aria-label="比对结果">
             <Tag color="green">已匹配 {s.matched}</Tag>
-            <Tag color="gold">姓名不一致 {s.nameMismatch}</Tag>
+            <Tag color="magenta">姓名不一致 {s.nameMismatch}</Tag>
             <Tag>未在档案中 {s.notInRegister}</Tag>
             <Tag color="red">未通过 {s.invalid}</Tag>
             <Typography.Text type="secondary">共 {s.total} 行</Typography.Text>
@@ -215,7 +208,6 @@ function ListUpload({ semester, schools }: { semester: string; schools: SchoolRo
             dataSource={preview.rows.filter((r) => r.kind !== "not_in_register")}
             columns={columns}
             pagination={{ pageSize: 20, hideOnSinglePage: true }}
-            scroll={{ x: 640 }}
           />
           {preview.state === "confirmed" ? (
             <Alert type="success" showIcon message="该名单已确认，记入本学期学籍" />

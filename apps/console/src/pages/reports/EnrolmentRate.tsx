@@ -23,7 +23,7 @@ interface EnrolmentReport {
 }
 
 const figureColumns = [
-  { title: "6–15周岁建档", dataIndex: "schoolAge", align: "right" as const },
+  { title: "6–15周岁建档", dataIndex: "schoolAge", align: "right" as const, responsive: ["sm" as const] },
   { title: "在读", dataIndex: "enrolled", align: "right" as const },
   { title: "入学率", dataIndex: "rate", align: "right" as const, render: (v: number | null) => pct(v) },
   {
@@ -32,9 +32,9 @@ const figureColumns = [
     align: "right" as const,
     render: (v: number) => (v > 0 ? <Typography.Text type="danger">{v}</Typography.Text> : v),
   },
-  { title: "休学", dataIndex: "suspended", align: "right" as const },
-  { title: "转学", dataIndex: "transferredOut", align: "right" as const },
-  { title: "未入名单", dataIndex: "unlisted", align: "right" as const },
+  { title: "休学", dataIndex: "suspended", align: "right" as const, responsive: ["md" as const] },
+  { title: "转学", dataIndex: "transferredOut", align: "right" as const, responsive: ["md" as const] },
+  { title: "未入名单", dataIndex: "unlisted", align: "right" as const, responsive: ["sm" as const] },
 ];
 
 /** 控辍保学 in the reports: the semester's enrolment rate per sub-unit and school (reporting's read model). */
@@ -59,7 +59,6 @@ export function EnrolmentRate({ orgUnit, semester }: { orgUnit: string; semester
             rowKey="code"
             aria-label="入学率（按单位）"
             pagination={false}
-            scroll={{ x: 640 }}
             dataSource={r.units}
             columns={[{ title: "单位", dataIndex: "name", render: (v: string | null, row) => v ?? row.code }, ...figureColumns]}
           />
@@ -71,7 +70,6 @@ export function EnrolmentRate({ orgUnit, semester }: { orgUnit: string; semester
             rowKey={(row) => row.schoolId ?? "none"}
             aria-label="入学率（按学校）"
             pagination={false}
-            scroll={{ x: 640 }}
             dataSource={r.schools}
             columns={[{ title: "学校", dataIndex: "schoolName" }, ...figureColumns]}
           />
