@@ -101,6 +101,19 @@ describe("控辍保学: a school's list", () => {
     // Another township's school: not there. A teacher of another school: refused. A village director: no role.
     expect((await upload(file, `?schoolId=${SHIMEN}&semester=${SEMESTER}`)).statusCode).toBe(404);
     expect((await upload(file, `?schoolId=${SCHOOL}&semester=${SEMESTER}`, "changling.director")).statusCode).toBe(403);
+    // A teacher acts for their own school only: another school of the same township is refused, and not in their table.
+    const second = await h.app.inject({
+      method: "POST",
+      url: "/api/v1/schools",
+      headers: await h.as("county.admin"),
+      payload: { code: "2136099911", name: "长岭乡第二小学", townshipCode: "360999101", type: "小学" },
+    });
+    expect(second.statusCode).toBe(201);
+    expect((await upload(file, `?schoolId=${second.json().id}&semester=${SEMESTER}`, "changling.teacher")).statusCode).toBe(403);
+    const mine = await h.app.inject({ url: `/api/v1/enrolments/schools?semester=${SEMESTER}`, headers: await h.as("changling.teacher") });
+    expect(mine.json().items.map((s: { schoolId: string }) => s.schoolId)).toEqual([SCHOOL]);
+    const all = await h.app.inject({ url: `/api/v1/enrolments/schools?semester=${SEMESTER}`, headers: await h.as("changling.supervisor") });
+    expect(all.json().items).toHaveLength(2);
     const other = await h.app.inject({ url: `/api/v1/enrolment-imports/${importId}`, headers: await h.as("shimen.supervisor") });
     expect(other.statusCode).toBe(404);
     expect(await h.prisma.enrolmentImport.count()).toBe(1);
