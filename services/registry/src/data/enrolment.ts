@@ -13,7 +13,7 @@ import type { PrismaClient, Tx } from "./db.js";
 const CONFIRM_TX = { timeout: 60_000, maxWait: 10_000 };
 
 /** A teacher who is not also a case worker or inspector acts only for their own school (as at 儿童之家). */
-export function teacherSchool(principal: Principal): string | null {
+function teacherSchool(principal: Principal): string | null {
   const broader = hasAnyRole(principal, ["county-admin", "federation-officer", "township-supervisor", "village-director", "inspector"]);
   return !broader && hasAnyRole(principal, ["teacher"]) ? (principal.schoolCode ?? "-") : null;
 }

@@ -4,7 +4,7 @@ import { bornOnOrBefore, parseSemester, type Semester } from "@shouhu/cn";
 import { ValidationError } from "@shouhu/kit";
 
 /** Compulsory education (义务教育): children 6 to 15 at the start of the semester are expected in some school's list. */
-export const SCHOOL_AGE = { from: 6, to: 15 } as const;
+const SCHOOL_AGE = { from: 6, to: 15 } as const;
 
 /** The semester a request names, or a 400 on `field` in words staff can act on. */
 export function requireSemester(code: string, field = "semester"): Semester {

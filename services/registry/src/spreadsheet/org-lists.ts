@@ -7,7 +7,7 @@ import { readXlsx, type Cell, type Sheet } from "@shouhu/spreadsheet";
 export class ListFormatError extends Error {}
 
 /** Rows a county's list can have: a county has a few hundred villages and schools. */
-export const MAX_LIST_ROWS = 5000;
+const MAX_LIST_ROWS = 5000;
 
 export const text = (c: Cell | undefined): string => (c === null || c === undefined ? "" : String(c).replace(/\s+/gu, " ").trim());
 /** A code cell: Excel turns long digit strings into numbers; 3.60999e+11 is read back exactly as an integer. */
