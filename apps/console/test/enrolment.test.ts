@@ -102,6 +102,12 @@ describe.skipIf(!canRunWithReporting)("控辍保学", () => {
     expect(await axeSerious(page)).toEqual([]);
     await page.context().close();
 
+    // The child's 学籍 tab: the status by hand, kept as history.
+    const file = await stack.open("changling.supervisor", `/children/${ids["郑佳怡"]}?tab=enrolment`, phone);
+    await expect.poll(() => file.locator(".ant-table-row", { hasText: "休学" }).count()).toBe(1);
+    await shot(file, "child-enrolment-phone");
+    await file.context().close();
+
     const director = await stack.open("changling.director", "/enrolment");
     await expect.poll(() => director.locator(".ant-card", { hasText: "未在任何学校名单中" }).count()).toBe(1);
     expect(await director.getByText("上传学校学籍名单").count()).toBe(0);

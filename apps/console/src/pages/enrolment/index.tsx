@@ -1,16 +1,16 @@
 import { useState } from "react";
-import { Alert, App, Button, Card, Checkbox, Flex, Form, Input, Modal, Result, Select, Space, Table, Tag, Typography, Upload } from "antd";
+import { Alert, App, Button, Card, Checkbox, Flex, Input, Result, Select, Space, Table, Tag, Typography, Upload } from "antd";
 import type { ColumnsType } from "antd/es/table";
 import { UploadOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import dayjs from "dayjs";
 import { useAccess } from "../../auth/session";
 import { api, ApiError, unwrap } from "../../services/client";
-import { labels } from "../../services/labels";
 import { recentSemesters } from "../reports/format";
+import { MarkStatus } from "./MarkStatus";
 
 /** services/registry/src/data/enrolment.ts SchoolRow. */
-interface SchoolRow {
+export interface SchoolRow {
   schoolId: string;
   schoolName: string;
   townshipCode: string;
@@ -54,12 +54,10 @@ interface ImportPreview {
   summary: { total: number; matched: number; nameMismatch: number; notInRegister: number; invalid: number };
   rows: ListRow[];
 }
-type Status = "enrolled" | "suspended" | "dropped_out" | "transferred_out";
 
 const errorText = (err: unknown) => (err instanceof ApiError ? err.message : "操作失败，请稍后再试");
 // Tag colours with AA contrast (DEVELOPERS.md: gold, orange, cyan and volcano are too light).
 const KIND_COLOR: Record<ListRow["kind"], string> = { matched: "green", name_mismatch: "magenta", not_in_register: "default", invalid: "red" };
-const STATUS_OPTIONS = (Object.entries(labels.enrolmentStatus) as [Status, string][]).map(([value, label]) => ({ value, label }));
 
 /**
  * 控辍保学: a semester's enrolment — each school's list uploaded, previewed and confirmed; the per-school table;
@@ -112,7 +110,7 @@ export default function EnrolmentPage() {
         </Card>
       )}
       {access.canSeeMissingEnrolment && <Missing semester={semester} onMark={access.canKeepEnrolment ? setMarking : undefined} />}
-      {marking && <MarkStatus child={marking} semester={semester} schools={rows} onClose={() => setMarking(null)} />}
+      {marking && <MarkStatus child={marking} semester={semester} onClose={() => setMarking(null)} />}
     </Flex>
   );
 }
@@ -310,63 +308,5 @@ function ChildPicker({ onPick }: { onPick: (c: { id: string; name: string }) => 
       ))}
       {found.data && found.data.items.length === 0 && <Typography.Text type="secondary">未找到</Typography.Text>}
     </Flex>
-  );
-}
-
-function MarkStatus({
-  child,
-  semester,
-  schools,
-  onClose,
-}: {
-  child: { id: string; name: string };
-  semester: string;
-  schools: SchoolRow[];
-  onClose: () => void;
-}) {
-  const { message } = App.useApp();
-  const qc = useQueryClient();
-  const [form] = Form.useForm<{ status: Status; schoolId?: string; note?: string }>();
-  const [error, setError] = useState<string>();
-  const save = useMutation({
-    mutationFn: (v: { status: Status; schoolId?: string; note?: string }) =>
-      unwrap<{ changed: boolean }>(
-        api.PUT("/api/v1/children/{id}/enrolment", {
-          params: { path: { id: child.id } },
-          body: { semester, status: v.status, schoolId: v.schoolId ?? null, note: v.note?.trim() || null },
-        }),
-      ),
-    onSuccess: (r, v) => {
-      message.success(
-        r.changed ? `已登记：${child.name}${labels.enrolmentStatus[v.status]}${v.status === "dropped_out" ? "，已生成关注事项" : ""}` : "状态未变",
-      );
-      void qc.invalidateQueries({ queryKey: ["enrolment"] });
-      onClose();
-    },
-    onError: (err) => setError(errorText(err)),
-  });
-  return (
-    <Modal
-      open
-      title={`登记就读状态：${child.name}`}
-      okText="保存"
-      onOk={() => form.submit()}
-      confirmLoading={save.isPending}
-      onCancel={onClose}
-      destroyOnHidden
-    >
-      <Form form={form} layout="vertical" onFinish={(v) => save.mutate(v)} initialValues={{ status: "enrolled" }}>
-        <Form.Item name="status" label="就读状态" rules={[{ required: true, message: "请选择就读状态" }]}>
-          <Select aria-label="就读状态" options={STATUS_OPTIONS} />
-        </Form.Item>
-        <Form.Item name="schoolId" label="学校" extra="不选则为档案中的学校">
-          <Select aria-label="就读学校" allowClear options={schools.map((x) => ({ value: x.schoolId, label: x.schoolName }))} />
-        </Form.Item>
-        <Form.Item name="note" label="说明">
-          <Input.TextArea maxLength={500} rows={2} placeholder="如：外出务工、病休、转至外县学校" />
-        </Form.Item>
-        {error && <Alert type="error" showIcon message={error} />}
-      </Form>
-    </Modal>
   );
 }
