@@ -195,6 +195,13 @@ describe("控辍保学: a school's list", () => {
     expect(dropped.json()).toMatchObject({ changed: true });
     const history = await h.app.inject({ url: `/api/v1/children/${ids.c}/enrolments`, headers: await h.as("changling.supervisor") });
     expect(history.json().items.map((i: { status: string }) => i.status)).toEqual(["dropped_out", "suspended"]);
+    expect(history.json().items[1]).toMatchObject({ note: "病休", source: "manual" });
+    const inspected = await h.app.inject({ url: `/api/v1/children/${ids.c}/enrolments`, headers: await h.as("county.inspector") });
+    expect(inspected.json().items.map((i: { note: string | null }) => i.note)).toEqual([null, null]);
+    expect(inspected.body).not.toContain("病休");
+    // A village director sees the township's schools with their counts.
+    const village = await h.app.inject({ url: `/api/v1/enrolments/schools?semester=${SEMESTER}`, headers: await h.as("changling.director") });
+    expect(village.json().items.map((s: { schoolId: string }) => s.schoolId)).toContain(SCHOOL);
     expect(await events()).toHaveLength(4);
 
     const before = await enrolmentRows();

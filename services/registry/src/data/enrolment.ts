@@ -347,7 +347,8 @@ export async function schoolTable(prisma: PrismaClient, principal: Principal, se
                 count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM enrolments x WHERE x.child_id = c.id AND x.semester = $2)) AS missing
            FROM children c WHERE c.school_id = s.id AND c.status = 'active' AND c.birth_date <= $3::date AND c.birth_date > $4::date) r ON true
        LEFT JOIN LATERAL (SELECT max(confirmed_at) AS at FROM enrolment_imports WHERE school_id = s.id AND semester = $2) i ON true
-      WHERE s.township_code LIKE $1 || '%' AND s.retired_at IS NULL AND ($5::text IS NULL OR s.id = $5)
+      -- A village's users see their township's schools (schools belong to townships).
+      WHERE (s.township_code LIKE $1 || '%' OR $1 LIKE s.township_code || '%') AND s.retired_at IS NULL AND ($5::text IS NULL OR s.id = $5)
       ORDER BY s.township_code, s.name`,
     orgUnit,
     semester.code,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { markAudit, ValidationError, type ServiceApp } from "@shouhu/kit";
-import { actorOf, applyLevel, childView, requireRole, scopeOf, type Principal } from "@shouhu/auth";
+import { actorOf, applyLevel, childView, hasAnyRole, requireRole, scopeOf, type Principal } from "@shouhu/auth";
 import { orgUnitCode, type Role } from "@shouhu/contracts";
 import { semesterOf, todayInChina } from "@shouhu/cn";
 import { readUploadedXlsx } from "@shouhu/spreadsheet";
@@ -190,7 +190,17 @@ export function registerEnrolmentRoutes(app: ServiceApp, deps: { prisma: PrismaC
       requireRole(principal, enrolmentReaders, "查看学籍记录");
       const { child } = await getVisibleChildAndView(deps.reads, principal, request.params.id);
       markAudit(reply, "enrolment-read", [child.id]);
-      return { childId: child.id, items: (await childEnrolments(prisma, child.id)).map((e) => ({ ...e, statusLabel: statusLabel(e.status) })) };
+      // Notes (病休, 外出务工 …) are narrative: inspectors get the statuses without them, or who wrote them.
+      const narrative = hasAnyRole(principal, missingReaders);
+      return {
+        childId: child.id,
+        items: (await childEnrolments(prisma, child.id)).map((e) => ({
+          ...e,
+          note: narrative ? e.note : null,
+          actorName: narrative ? e.actorName : null,
+          statusLabel: statusLabel(e.status),
+        })),
+      };
     },
   );
 
