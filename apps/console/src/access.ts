@@ -53,6 +53,11 @@ const siteKeepers = ["county-admin", "federation-officer", "township-supervisor"
 const siteReaders = [...siteKeepers, "inspector"];
 const safetySetters = ["county-admin", "federation-officer", "township-supervisor"];
 
+/** services/registry/src/routes/enrolment.ts (控辍保学): keepers record lists and statuses, readers see the per-school table. */
+const enrolmentKeepers = ["county-admin", "federation-officer", "township-supervisor", "teacher"];
+const enrolmentReaders = [...enrolmentKeepers, "village-director", "inspector"];
+const missingReaders = [...enrolmentKeepers, "village-director"];
+
 /** services/gateway/src/routes/accounts.ts (ACCOUNT_MANAGERS in packages/auth/src/accounts.ts). */
 const accountManagers = ["county-admin"];
 
@@ -116,6 +121,12 @@ export interface Access {
   canRecordReach: boolean;
   /** 转移: ask for and decide transfers (services/registry/src/routes/transfers.ts transferers). */
   canTransfer: boolean;
+  /** 控辍保学: the per-school table (inspectors: counts only). */
+  canSeeEnrolment: boolean;
+  /** Upload a school's list, confirm it, set a child's status by hand (teachers: their own school). */
+  canKeepEnrolment: boolean;
+  /** The names of school-age children in no list (not inspectors). */
+  canSeeMissingEnrolment: boolean;
 }
 
 export function accessFor(claims: Claims): Access {
@@ -160,5 +171,8 @@ export function accessFor(claims: Claims): Access {
     canSeeSafety: has(siteReaders),
     canSetSafety: has(safetySetters),
     canRecordReach: has(siteKeepers),
+    canSeeEnrolment: has(enrolmentReaders),
+    canKeepEnrolment: has(enrolmentKeepers),
+    canSeeMissingEnrolment: has(missingReaders),
   };
 }

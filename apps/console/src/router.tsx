@@ -30,6 +30,7 @@ export const createRouter = () =>
             { path: "imports", lazy: page(() => import("./pages/imports")) },
             { path: "imports/:id/preview", lazy: page(() => import("./pages/imports/ReimportPreview")) },
             { path: "school-year", lazy: page(() => import("./pages/school-year")) },
+            { path: "enrolment", lazy: page(() => import("./pages/enrolment")) },
             { path: "transfers", lazy: page(() => import("./pages/transfers")) },
             { path: "org-units", lazy: page(() => import("./pages/org-units")) },
             { path: "reports", lazy: page(() => import("./pages/reports")) },

@@ -1,2 +1,3 @@
 export * from "./normalize.js";
 export * from "./dates.js";
+export * from "./semester.js";

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { ageOn, bornOnOrBefore, excelSerialToIso, normalizeDate, normalizeName, normalizePhone, todayInChina, toHalfWidth } from "../src/index.js";
+import {
+  ageOn,
+  bornOnOrBefore,
+  excelSerialToIso,
+  normalizeDate,
+  normalizeName,
+  normalizePhone,
+  parseSemester,
+  semesterOf,
+  todayInChina,
+  toHalfWidth,
+} from "../src/index.js";
 
 describe("normalising what staff type", () => {
   it("turns full-width characters half-width and cleans names", () => {
@@ -33,5 +44,16 @@ describe("China time and ages", () => {
     expect(ageOn("2010-11-22", "2026-11-22")).toBe(16);
     expect(ageOn("2010-11-23", "2026-11-22")).toBe(15);
     expect(bornOnOrBefore("2026-11-22", 16)).toBe("2010-11-22");
+  });
+});
+
+describe("semesters (控辍保学, 工作总结)", () => {
+  it("parses YYYY-YYYY-1|2 and finds the semester of a day", () => {
+    expect(parseSemester("2026-2027-1")).toEqual({ code: "2026-2027-1", label: "2026—2027学年第一学期", from: "2026-09-01", to: "2027-01-31" });
+    expect(parseSemester("2026-2027-2")).toMatchObject({ from: "2027-02-01", to: "2027-08-31" });
+    for (const bad of ["2026-2028-1", "2026-2027-3", "2026-1", ""]) expect(parseSemester(bad)).toBeNull();
+    expect(semesterOf("2027-01-31").code).toBe("2026-2027-1");
+    expect(semesterOf("2027-02-01").code).toBe("2026-2027-2");
+    expect(semesterOf("2027-09-01").code).toBe("2027-2028-1");
   });
 });

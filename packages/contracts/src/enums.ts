@@ -119,8 +119,13 @@ export const ConcernCategory = z.enum([
   "health", // 健康
   "psychological", // 心理
   "other",
+  "dropout_risk", // 控辍保学：辍学风险（学籍状态改为辍学时由系统提出）
 ]);
 export type ConcernCategory = z.infer<typeof ConcernCategory>;
+
+/** A child's enrolment in a semester (控辍保学): 在读, 休学, 辍学, 转学 (left for a school outside the county's lists). */
+export const EnrolmentStatus = z.enum(["enrolled", "suspended", "dropped_out", "transferred_out"]);
+export type EnrolmentStatus = z.infer<typeof EnrolmentStatus>;
 
 /** Chinese labels shown to staff (UI, exports, import reports). */
 export const labels = {
@@ -181,7 +186,14 @@ export const labels = {
     health: "健康问题",
     psychological: "心理问题",
     other: "其他",
+    dropout_risk: "辍学风险",
   } satisfies Record<ConcernCategory, string>,
+  enrolmentStatus: {
+    enrolled: "在读",
+    suspended: "休学",
+    dropped_out: "辍学",
+    transferred_out: "转学",
+  } satisfies Record<EnrolmentStatus, string>,
   /** Check-up findings (services/health/src/domain/evaluate.ts). */
   checkupFlag: {
     overweight: "超重",

@@ -6,6 +6,7 @@ import {
   ChildStatus,
   ConcernCategory,
   DifficultyCategory,
+  EnrolmentStatus,
   ExitReason,
   HelperKind,
   LeftBehindType,
@@ -225,6 +226,20 @@ export const ActivityRecordedData = z.object({
 
 /** An activity session re-published for a rebuild (activities' snapshot). */
 export const SnapshotActivityData = ActivityRecordedData.extend({ runId: z.uuid() });
+/**
+ * A child's enrolment status in a semester changed (控辍保学, registry): by a school's list or by hand.
+ * Visits opens a dropout-risk concern on `dropped_out`; reporting counts the enrolment rate.
+ */
+export const EnrolmentChangedData = z.object({
+  child: z.object({ id: z.uuid(), name: z.string(), villageCode: OrgUnitCode, townshipCode: OrgUnitCode }),
+  /** `2026-2027-1` (autumn) or `2026-2027-2` (spring), as reports name semesters. */
+  semester: z.string().regex(/^\d{4}-\d{4}-[12]$/),
+  status: EnrolmentStatus,
+  previousStatus: EnrolmentStatus.nullable(),
+  school: z.object({ id: z.string(), name: z.string(), townshipCode: OrgUnitCode }).nullable(),
+  source: z.enum(["import", "manual"]),
+  note: z.string().nullable(),
+});
 
 /** A check-up finding by the national screening standards (health service). */
 export const CheckupFlag = z.object({
@@ -374,6 +389,7 @@ export const eventSchemas = {
   "concern.resolved": { version: 1, data: ConcernResolvedData },
   "checkup.recorded": { version: 1, data: CheckupRecordedData },
   "activity.recorded": { version: 1, data: ActivityRecordedData },
+  "enrolment.changed": { version: 1, data: EnrolmentChangedData },
   "checkup.flagged": { version: 1, data: CheckupFlaggedData },
   "snapshot.child": { version: 1, data: SnapshotChildData },
   "snapshot.pairing": { version: 1, data: SnapshotPairingData },

@@ -38,6 +38,8 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "checkup.recorded": ["reporting", "registry"],
   "checkup.flagged": ["notifications"],
   "activity.recorded": ["reporting", "registry"],
+  // visits raises a dropout-risk concern on 辍学; reporting counts the enrolment rate.
+  "enrolment.changed": ["visits", "reporting"],
   "snapshot.child": ["reporting"],
   "snapshot.pairing": ["reporting"],
   "snapshot.visit-item": ["reporting"],

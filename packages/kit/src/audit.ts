@@ -36,7 +36,12 @@ export type AuditAction =
   | "attachment-list"
   | "attachment-read"
   | "attachment-upload"
-  | "attachment-delete";
+  | "attachment-delete"
+  | "enrolment-preview"
+  | "enrolment-confirm"
+  | "enrolment-missing"
+  | "enrolment-read"
+  | "enrolment-set";
 
 export function markAudit(reply: FastifyReply, action: AuditAction, childIds: string[]): void {
   reply.header(AUDIT_HEADER, JSON.stringify({ action, childIds }));

@@ -27,6 +27,8 @@ export function upstreamTable(urls: {
         "/api/v1/schools",
         "/api/v1/children",
         "/api/v1/transfers",
+        "/api/v1/enrolments",
+        "/api/v1/enrolment-imports",
         "/api/v1/imports",
         "/api/v1/exports",
         "/api/v1/snapshots/registry",

@@ -13,6 +13,7 @@ import { registerGrowthRoutes } from "./routes/growth.js";
 import { registerAttachmentRoutes } from "./routes/attachments.js";
 import { registerHandoverRoutes } from "./routes/handover.js";
 import { DEFAULT_PACK_FONT, type PackFont } from "./domain/handover-pdf.js";
+import { registerEnrolmentRoutes } from "./routes/enrolment.js";
 import type { AttachmentStore } from "@shouhu/attachments";
 import type { Queue } from "bullmq";
 import type pg from "pg";
@@ -69,6 +70,7 @@ export async function buildRegistryApp(deps: RegistryAppDeps): Promise<ServiceAp
   registerSnapshotRoutes(app, deps.snapshots);
   registerSchoolYearRoutes(app, deps.prisma);
   registerTransferRoutes(app, deps.prisma, now);
+  registerEnrolmentRoutes(app, { prisma: deps.prisma, reads: { prisma: deps.prisma, pool: deps.pool }, now });
   if (deps.attachments) registerAttachmentRoutes(app, { prisma: deps.prisma, pool: deps.pool, store: deps.attachments, now });
   return app;
 }

@@ -278,4 +278,22 @@ describe.each(cases)("$role $where${paired ? ', paired' : ''}", (c) => {
     if (recordAccess({ roles: [c.role] }, "growthNotes") === "none" || (c.role === "teacher" && !c.paired)) expect(text).not.toContain(GROWTH_NOTE);
     else expect(text).toContain(GROWTH_NOTE);
   });
+
+  it("GET /enrolments/missing (控辍保学: names, village, school — never the ID number or family)", async () => {
+    const res = await get(`/api/v1/enrolments/missing?semester=2026-2027-1`);
+    if (res.statusCode !== 200) {
+      expect([403, 404]).toContain(res.statusCode);
+      return expect(res.body).not.toContain(childId);
+    }
+    if (c.where === "outside") return expect(res.body).not.toContain(childId);
+    expect(res.body).not.toContain(raw.idNumber.slice(6));
+    noLeaks(res.body);
+  });
+
+  it("GET /children/:id/enrolments", async () => {
+    const res = await get(`/api/v1/children/${childId}/enrolments`);
+    if (c.where === "outside") return expect([403, 404]).toContain(res.statusCode);
+    expect([200, 403]).toContain(res.statusCode);
+    noLeaks(res.body);
+  });
 });

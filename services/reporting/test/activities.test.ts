@@ -9,7 +9,7 @@ import { reportingHandlers } from "../src/events/handlers.js";
 import { reportingTest } from "./fixtures.js";
 import { workSummaryFigures } from "../src/data/work-summary.js";
 import { workSummaryDocx } from "../src/domain/work-summary-doc.js";
-import { parseSemester } from "../src/domain/semester.js";
+import { parseSemester } from "@shouhu/cn";
 import { strFromU8, unzipSync } from "fflate";
 
 let prisma: PrismaClient;

@@ -26,7 +26,16 @@ export const labels = {
   },
   pairingKind: { mentor: "结对帮扶人", peer: "手拉手伙伴" },
   pairingRole: { primary: "主要帮扶人", secondary: "协助帮扶人" },
-  concernCategory: { safety: "安全隐患", abuse_suspected: "疑似遭受侵害", neglect: "监护缺失", health: "健康问题", psychological: "心理问题", other: "其他" },
+  concernCategory: {
+    safety: "安全隐患",
+    abuse_suspected: "疑似遭受侵害",
+    neglect: "监护缺失",
+    health: "健康问题",
+    psychological: "心理问题",
+    other: "其他",
+    dropout_risk: "辍学风险",
+  },
+  enrolmentStatus: { enrolled: "在读", suspended: "休学", dropped_out: "辍学", transferred_out: "转学" },
   checkupFlag: {
     overweight: "超重",
     obese: "肥胖",

@@ -2959,6 +2959,282 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/enrolment-imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 上传学校学籍名单（.xlsx：身份证号、姓名，可选年级、班级、就读状态），按身份证号比对，生成预览
+         * @description multipart/form-data，字段 file；?schoolId=&semester=2026-2027-1。不修改任何学籍，确认后才生效。
+         */
+        post: {
+            parameters: {
+                query: {
+                    schoolId: string;
+                    semester: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enrolment-imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 学籍名单预览：已匹配、姓名不一致、未在档案中、未通过 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enrolment-imports/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 确认学籍名单：已匹配的儿童记入本学期学籍（姓名不一致的需 includeNameMismatches）；只能确认一次 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        includeNameMismatches?: boolean;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enrolments/schools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 各校本学期学籍：在读、休学、辍学、转学人数，档案中未入名单人数 */
+        get: {
+            parameters: {
+                query?: {
+                    semester?: string;
+                    orgUnit?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/enrolments/missing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 未在任何学校名单中：辖区内6–15周岁在册儿童，本学期无学籍记录 */
+        get: {
+            parameters: {
+                query?: {
+                    semester?: string;
+                    orgUnit?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/enrolments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 儿童学籍记录（每学期的状态变化，保留历史） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/children/{id}/enrolment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 登记儿童本学期就读状态（在读、休学、辍学、转学） */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        semester: string;
+                        /** @enum {string} */
+                        status: "enrolled" | "suspended" | "dropped_out" | "transferred_out";
+                        schoolId?: string | null;
+                        note?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/children/{id}/attachments": {
         parameters: {
             query?: never;
@@ -4921,7 +5197,7 @@ export interface paths {
                         followUpNote?: string | null;
                         concern?: {
                             /** @enum {string} */
-                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other" | "dropout_risk";
                             description: string;
                         } | null;
                     };
@@ -5175,7 +5451,7 @@ export interface paths {
                 query?: {
                     orgUnit?: string;
                     status?: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
-                    category?: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                    category?: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other" | "dropout_risk";
                     overdue?: "true" | "false";
                     childId?: string;
                     open?: "true" | "false";
@@ -5198,7 +5474,7 @@ export interface paths {
                                 id: string;
                                 villageCode: string;
                                 /** @enum {string} */
-                                category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                                category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other" | "dropout_risk";
                                 categoryLabel: string;
                                 /** @enum {string} */
                                 status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
@@ -5239,7 +5515,7 @@ export interface paths {
                         /** Format: uuid */
                         childId: string;
                         /** @enum {string} */
-                        category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                        category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other" | "dropout_risk";
                         description: string;
                     };
                 };
@@ -5304,7 +5580,7 @@ export interface paths {
                                 concerns: {
                                     id: string;
                                     /** @enum {string} */
-                                    category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                                    category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other" | "dropout_risk";
                                     categoryLabel: string;
                                     /** @enum {string} */
                                     status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
@@ -5357,7 +5633,7 @@ export interface paths {
                             id: string;
                             villageCode: string;
                             /** @enum {string} */
-                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other" | "dropout_risk";
                             categoryLabel: string;
                             /** @enum {string} */
                             status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
@@ -5436,7 +5712,7 @@ export interface paths {
                             id: string;
                             villageCode: string;
                             /** @enum {string} */
-                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other" | "dropout_risk";
                             categoryLabel: string;
                             /** @enum {string} */
                             status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
@@ -5506,7 +5782,7 @@ export interface paths {
                             id: string;
                             villageCode: string;
                             /** @enum {string} */
-                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other";
+                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other" | "dropout_risk";
                             categoryLabel: string;
                             /** @enum {string} */
                             status: "open" | "acknowledged" | "in_progress" | "referred" | "resolved";
@@ -7171,6 +7447,80 @@ export interface paths {
                                 due: number;
                                 done: number;
                             }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/enrolment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 控辍保学：学期入学率（在读 ÷ 建档的6–15周岁儿童）、辍学、休学、转学、未入名单人数，按下级单位和学校 */
+        get: {
+            parameters: {
+                query?: {
+                    orgUnit?: string;
+                    semester?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orgUnit: string;
+                            semester: string;
+                            semesterLabel: string;
+                            units: {
+                                code: string;
+                                name: string | null;
+                                schoolAge: number;
+                                enrolled: number;
+                                suspended: number;
+                                droppedOut: number;
+                                transferredOut: number;
+                                unlisted: number;
+                                rate: number | null;
+                            }[];
+                            schools: {
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                schoolAge: number;
+                                enrolled: number;
+                                suspended: number;
+                                droppedOut: number;
+                                transferredOut: number;
+                                unlisted: number;
+                                rate: number | null;
+                            }[];
+                            total: {
+                                schoolAge: number;
+                                enrolled: number;
+                                suspended: number;
+                                droppedOut: number;
+                                transferredOut: number;
+                                unlisted: number;
+                                rate: number | null;
+                            };
                         };
                     };
                 };

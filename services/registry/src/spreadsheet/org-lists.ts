@@ -9,12 +9,12 @@ export class ListFormatError extends Error {}
 /** Rows a county's list can have: a county has a few hundred villages and schools. */
 const MAX_LIST_ROWS = 5000;
 
-const text = (c: Cell | undefined): string => (c === null || c === undefined ? "" : String(c).replace(/\s+/gu, " ").trim());
+export const text = (c: Cell | undefined): string => (c === null || c === undefined ? "" : String(c).replace(/\s+/gu, " ").trim());
 /** A code cell: Excel turns long digit strings into numbers; 3.60999e+11 is read back exactly as an integer. */
 const codeText = (c: Cell | undefined): string => (typeof c === "number" ? (Number.isInteger(c) ? String(c) : "") : text(c).replace(/\s/gu, ""));
 
 /** The first row (within the first ten) that names every required column; the column of each header. */
-function findHeader(sheet: Sheet, columns: Record<string, string[]>, required: string[]) {
+export function findHeader(sheet: Sheet, columns: Record<string, string[]>, required: string[]) {
   let seen = 0;
   for (const row of sheet.rows()) {
     if (++seen > 10) break;
@@ -30,7 +30,7 @@ function findHeader(sheet: Sheet, columns: Record<string, string[]>, required: s
   return null;
 }
 
-async function firstSheet(content: Uint8Array): Promise<Sheet> {
+export async function firstSheet(content: Uint8Array): Promise<Sheet> {
   let sheets: Sheet[];
   try {
     sheets = await readXlsx(content);
@@ -41,7 +41,7 @@ async function firstSheet(content: Uint8Array): Promise<Sheet> {
   return sheets[0]!;
 }
 
-function* dataRows(sheet: Sheet, headerRow: number) {
+export function* dataRows(sheet: Sheet, headerRow: number) {
   let n = 0;
   for (const row of sheet.rows()) {
     if (row.number <= headerRow || row.cells.every((c) => text(c) === "")) continue;

@@ -264,11 +264,12 @@ function childKeys(c: ChildRow): [string, string][] {
 }
 
 /** The children the counts are kept for (the shared rules: @shouhu/messaging child-projection). */
-const childRows: ChildProjection<{ id: string; name: string; next: ChildRow }> = {
+const childRows: ChildProjection<{ id: string; name: string; birthDate: string; next: ChildRow }> = {
   table: "children",
   child: (c) => ({ id: c.id, revision: c.next.revision }),
   columns: {
     name: { type: "text", value: (c) => c.name },
+    birth_date: { type: "date", value: (c) => c.birthDate },
     village_code: { type: "text", value: (c) => c.next.villageCode },
     school_id: { type: "text", value: (c) => c.next.schoolId },
     left_behind_type: { type: "text", value: (c) => c.next.leftBehindType },
@@ -310,6 +311,7 @@ export async function applyChildren(db: Db, children: readonly ChildSnapshot[]):
     .map(({ child, old }) => ({
       id: child.id,
       name: child.name,
+      birthDate: child.birthDate,
       old,
       next: {
         villageCode: child.villageCode,
@@ -573,5 +575,29 @@ export async function applyActivity(
     e.kind,
     e.date,
     e.attendance,
+  );
+}
+
+/**
+ * 控辍保学: a child's status in a semester (registry's enrolment.changed). The newest event wins, so a
+ * redelivered or late older one changes nothing; the row follows the child's village at the time of the event.
+ */
+export async function applyEnrolment(
+  db: Db,
+  e: { childId: string; semester: string; status: string; schoolId: string | null; schoolName: string | null; villageCode: string; at: string },
+): Promise<void> {
+  await db.$executeRawUnsafe(
+    `INSERT INTO enrolments (child_id, semester, status, school_id, school_name, village_code, at)
+     VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::timestamptz)
+     ON CONFLICT (child_id, semester) DO UPDATE SET status = EXCLUDED.status, school_id = EXCLUDED.school_id,
+       school_name = EXCLUDED.school_name, village_code = EXCLUDED.village_code, at = EXCLUDED.at
+     WHERE enrolments.at <= EXCLUDED.at`,
+    e.childId,
+    e.semester,
+    e.status,
+    e.schoolId,
+    e.schoolName,
+    e.villageCode,
+    e.at,
   );
 }

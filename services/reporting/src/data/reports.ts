@@ -418,3 +418,66 @@ export async function parentCallCounts(db: Db, orgUnit: string, month: string, m
   );
   return { orgUnit, from: from.toISOString().slice(0, 7), to: month, rows };
 }
+
+export interface EnrolmentFigures {
+  schoolAge: number;
+  enrolled: number;
+  suspended: number;
+  droppedOut: number;
+  transferredOut: number;
+  /** School-age children whose enrolment nobody has recorded this semester (未在任何学校名单中). */
+  unlisted: number;
+  /** 在读 ÷ school-age children archived, or null when there are none. */
+  rate: number | null;
+}
+
+type EnrolmentRow = { key: string; name: string | null } & Omit<EnrolmentFigures, "rate">;
+
+const withRate = <T extends Omit<EnrolmentFigures, "rate">>(r: T): T & { rate: number | null } => ({
+  ...r,
+  rate: r.schoolAge > 0 ? Math.round((r.enrolled / r.schoolAge) * 1000) / 1000 : null,
+});
+
+/**
+ * 控辍保学: the enrolment rate of a semester — active children of school age (born in (`after`, `onOrBefore`]:
+ * 6–15 at the semester's start) in the area, by their status that semester — per sub-unit (township under a
+ * county, village under a township) and per school (where the child is listed, else the register's school).
+ */
+export async function enrolmentRate(db: Db, orgUnit: string, semester: string, ages: { onOrBefore: string; after: string }) {
+  const unitLength = orgUnit.length === 6 ? 9 : 12;
+  const figures = `count(*)::int AS "schoolAge",
+      count(*) FILTER (WHERE e.status = 'enrolled')::int AS enrolled,
+      count(*) FILTER (WHERE e.status = 'suspended')::int AS suspended,
+      count(*) FILTER (WHERE e.status = 'dropped_out')::int AS "droppedOut",
+      count(*) FILTER (WHERE e.status = 'transferred_out')::int AS "transferredOut",
+      count(*) FILTER (WHERE e.status IS NULL)::int AS unlisted`;
+  const kids = `FROM children c LEFT JOIN enrolments e ON e.child_id = c.id AND e.semester = $2
+      WHERE c.village_code LIKE $1 || '%' AND c.status = 'active' AND c.birth_date <= $3::date AND c.birth_date > $4::date`;
+  const args = [orgUnit, semester, ages.onOrBefore, ages.after] as const;
+  const units = await db.$queryRawUnsafe<EnrolmentRow[]>(
+    `SELECT k.key, o.name, k."schoolAge", k.enrolled, k.suspended, k."droppedOut", k."transferredOut", k.unlisted
+       FROM (SELECT substr(c.village_code, 1, ${unitLength}) AS key, ${figures} ${kids} GROUP BY 1) k
+       LEFT JOIN org_units o ON o.code = k.key ORDER BY k.key`,
+    ...args,
+  );
+  const schools = await db.$queryRawUnsafe<EnrolmentRow[]>(
+    `SELECT k.key, COALESCE(s.name, k.listed) AS name, k."schoolAge", k.enrolled, k.suspended, k."droppedOut", k."transferredOut", k.unlisted
+       FROM (SELECT COALESCE(e.school_id, NULLIF(c.school_id, '')) AS key, max(e.school_name) AS listed, ${figures} ${kids} GROUP BY 1) k
+       LEFT JOIN schools s ON s.id = k.key ORDER BY k.key NULLS LAST`,
+    ...args,
+  );
+  const sum = (k: keyof Omit<EnrolmentFigures, "rate">) => units.reduce((n, r) => n + r[k], 0);
+  const total = withRate({
+    schoolAge: sum("schoolAge"),
+    enrolled: sum("enrolled"),
+    suspended: sum("suspended"),
+    droppedOut: sum("droppedOut"),
+    transferredOut: sum("transferredOut"),
+    unlisted: sum("unlisted"),
+  });
+  return {
+    units: units.map(({ key, name, ...f }) => ({ code: key, name, ...withRate(f) })),
+    schools: schools.map(({ key, name, ...f }) => ({ schoolId: key, schoolName: key ? name : "未登记学校", ...withRate(f) })),
+    total,
+  };
+}

@@ -1,7 +1,7 @@
 import { AlignmentType, Document, Packer, Paragraph, Table, TableCell, TableRow, TextRun, WidthType } from "docx";
 import { labels } from "@shouhu/contracts";
 import type { WorkSummaryFigures } from "../data/work-summary.js";
-import type { Semester } from "./semester.js";
+import type { Semester } from "@shouhu/cn";
 
 /**
  * A semester's 工作总结 drafted as .docx, in the structure such summaries keep (一、基本情况 二、主要工作及成效

@@ -5,6 +5,7 @@ import {
   applyCheckup,
   applyChildren,
   applyConcern,
+  applyEnrolment,
   applyItem,
   applyPairing,
   applyRecord,
@@ -211,6 +212,18 @@ function handlers(): Handlers {
 
     "activity.recorded": async (e, tx) => activity(e.data, tx),
     "snapshot.activity": async (e, tx) => activity(e.data, tx),
+    "enrolment.changed": async (e, tx) => {
+      const d = e.data;
+      await applyEnrolment(tx, {
+        childId: d.child.id,
+        semester: d.semester,
+        status: d.status,
+        schoolId: d.school?.id ?? null,
+        schoolName: d.school?.name ?? null,
+        villageCode: d.child.villageCode,
+        at: e.occurredAt,
+      });
+    },
 
     "notification.delivered": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "delivered"),
     "notification.failed": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "failed"),

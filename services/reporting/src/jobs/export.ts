@@ -7,7 +7,7 @@ import type { PrismaClient } from "../data/db.js";
 import { orgUnitName, overviewReport, supervision } from "../data/reports.js";
 import { workSummaryFigures } from "../data/work-summary.js";
 import { overviewWorkbook, supervisionWorkbook, type Progress } from "../domain/workbook.js";
-import { parseSemester } from "../domain/semester.js";
+import { parseSemester } from "@shouhu/cn";
 import { workSummaryDocx } from "../domain/work-summary-doc.js";
 import { todayInChina } from "@shouhu/cn";
 

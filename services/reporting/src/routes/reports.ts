@@ -9,6 +9,7 @@ import {
   activityCounts,
   parentCallCounts,
   addConcernAges,
+  enrolmentRate,
   figuresFromCounters,
   notificationStats,
   orgUnitName,
@@ -20,7 +21,7 @@ import {
 import { createReportExport, figuresBySchool, reportExportState, reportExportWithFile } from "../data/report-exports.js";
 import { rebuildStatus, startRebuild } from "../data/rebuild.js";
 import { EXPORT_JOB, REPORT_EXPORT_TTL_MS, purgeExpiredReports, type ExportJobData } from "../jobs/export.js";
-import { parseSemester, semesterOf } from "../domain/semester.js";
+import { bornOnOrBefore, parseSemester, semesterOf } from "@shouhu/cn";
 import { contains, orgUnitCode, countyOf } from "@shouhu/contracts";
 import { DrilldownResponse, ExportStartedResponse, ExportStateResponse, OverviewResponse, SupervisionResponse, TrendResponse } from "./schemas.js";
 
@@ -71,6 +72,31 @@ const ActivitiesResponse = z.object({
       attendances: z.number(),
     }),
   ),
+});
+const EnrolmentQuery = z.object({
+  orgUnit: code.optional(),
+  semester: z
+    .string()
+    .max(20)
+    .refine((s) => parseSemester(s) !== null, "学期格式应为 YYYY-YYYY-1 或 YYYY-YYYY-2（如 2026-2027-1 为2026—2027学年第一学期）")
+    .optional(),
+});
+const EnrolmentFiguresShape = {
+  schoolAge: z.number(),
+  enrolled: z.number(),
+  suspended: z.number(),
+  droppedOut: z.number(),
+  transferredOut: z.number(),
+  unlisted: z.number(),
+  rate: z.number().nullable(),
+};
+const EnrolmentResponse = z.object({
+  orgUnit: z.string(),
+  semester: z.string(),
+  semesterLabel: z.string(),
+  units: z.array(z.object({ code: z.string(), name: z.string().nullable(), ...EnrolmentFiguresShape })),
+  schools: z.array(z.object({ schoolId: z.string().nullable(), schoolName: z.string().nullable(), ...EnrolmentFiguresShape })),
+  total: z.object(EnrolmentFiguresShape),
 });
 const SupervisionQuery = z.object({ orgUnit: orgUnitCode(["township"], "督导报告按乡镇出具，应为9位乡镇代码") });
 const ExportBody = z
@@ -153,6 +179,27 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       requireReader(principal);
       const orgUnit = scopeOf(principal, request.query.orgUnit);
       return parentCallCounts(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months);
+    },
+  );
+
+  app.get(
+    "/api/v1/reports/enrolment",
+    {
+      schema: {
+        tags: ["reports"],
+        summary: "控辍保学：学期入学率（在读 ÷ 建档的6–15周岁儿童）、辍学、休学、转学、未入名单人数，按下级单位和学校",
+        querystring: EnrolmentQuery,
+        response: { 200: EnrolmentResponse },
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      requireReader(principal);
+      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      const semester = request.query.semester ? parseSemester(request.query.semester)! : semesterOf(todayInChina(deps.now()));
+      // Compulsory-education age, 6 to 15 at the semester's start (as the registry's missing list counts it).
+      const ages = { onOrBefore: bornOnOrBefore(semester.from, 6), after: bornOnOrBefore(semester.from, 16) };
+      return { orgUnit, semester: semester.code, semesterLabel: semester.label, ...(await enrolmentRate(prisma, orgUnit, semester.code, ages)) };
     },
   );
 

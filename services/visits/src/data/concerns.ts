@@ -16,7 +16,7 @@ export interface ConcernChild {
 
 /** Opens a case owned by the child's township (its supervisor) and publishes concern.raised, urgent. */
 export async function raiseConcern(
-  tx: Tx,
+  tx: Pick<SqlTx, "$executeRawUnsafe" | "$queryRawUnsafe">,
   c: { child: ConcernChild; recordId: string | null; category: ConcernCategory; description: string; raisedBy: Visitor; at: Date },
 ): Promise<string> {
   const id = uuidv7();
@@ -86,6 +86,44 @@ export async function moveOpenConcerns(tx: Pick<SqlTx, "$executeRawUnsafe">, chi
     childIds,
     at,
   );
+}
+
+/**
+ * 控辍保学: a child reported 辍学 (registry's `enrolment.changed`) gets a dropout-risk case owned by the child's
+ * township, raised as the person who recorded the status. One open dropout case per child: while one is
+ * unresolved, a later report (another semester, another list) is added to it as a note instead. Two reports
+ * handled at once on two workers queue on a per-child advisory lock, so the second finds the first's case.
+ */
+export async function raiseDropoutConcern(
+  tx: Pick<SqlTx, "$executeRawUnsafe" | "$queryRawUnsafe">,
+  c: { child: ConcernChild; description: string; raisedBy: Visitor; at: Date },
+): Promise<{ concernId: string; raised: boolean }> {
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))`, `dropout-concern:${c.child.id}`);
+  const [open] = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT id::text FROM concerns WHERE child_id = $1::uuid AND category = 'dropout_risk' AND status <> 'resolved' ORDER BY raised_at LIMIT 1`,
+    c.child.id,
+  );
+  if (open) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO concern_notes (id, concern_id, author_id, author_name, status, note, created_at) VALUES ($1::uuid, $2::uuid, $3, $4, NULL, $5, $6::timestamptz)`,
+      uuidv7(),
+      open.id,
+      c.raisedBy.userId,
+      c.raisedBy.name,
+      `再次报告：${c.description}`,
+      c.at,
+    );
+    return { concernId: open.id, raised: false };
+  }
+  const concernId = await raiseConcern(tx, {
+    child: c.child,
+    recordId: null,
+    category: "dropout_risk",
+    description: c.description,
+    raisedBy: c.raisedBy,
+    at: c.at,
+  });
+  return { concernId, raised: true };
 }
 
 export const ConcernStatuses = ["open", "acknowledged", "in_progress", "referred", "resolved"] as const;

@@ -15,6 +15,8 @@ const RESPONSE_LIMIT_HOURS: Record<ConcernCategory, number> = {
   health: 48,
   psychological: 48,
   other: 72,
+  // 控辍保学: the township starts 劝返 (persuading the child back) within two days.
+  dropout_risk: 48,
 };
 
 export interface ResponseClock {

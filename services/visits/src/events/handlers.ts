@@ -1,11 +1,20 @@
-import { todayInChina } from "@shouhu/cn";
+import { parseSemester, todayInChina } from "@shouhu/cn";
+import { labels } from "@shouhu/contracts";
 import { deferred, rounds, type EventHandler, type EventHandlers, type SqlTx } from "@shouhu/messaging";
 import { applyChildSnapshots, type ChildChange } from "../data/children.js";
 import { endAssignment, startAssignment } from "../data/assignments.js";
 import { applyOrgUnitNames } from "../data/org-units.js";
+import { raiseDropoutConcern } from "../data/concerns.js";
 
 type Consumed =
-  "child.registered" | "child.updated" | "child.status-changed" | "pairing.started" | "pairing.ended" | "snapshot.org-units" | "snapshot.requested";
+  | "child.registered"
+  | "child.updated"
+  | "child.status-changed"
+  | "pairing.started"
+  | "pairing.ended"
+  | "snapshot.org-units"
+  | "snapshot.requested"
+  | "enrolment.changed";
 
 /** Queues a county's snapshot for a rebuild; the job id is the run's, so a redelivered request is the same job. */
 export type RequestSnapshot = (runId: string, county: string) => Promise<unknown>;
@@ -49,6 +58,25 @@ export function visitEventHandlers(
       await endAssignment(tx, event.data);
     },
     "snapshot.org-units": async (event, tx) => applyOrgUnitNames(tx, event.data),
+    // 控辍保学: 辍学 opens a dropout-risk case for the township. 休学 (leave the school granted, e.g. illness) and
+    // 转学 (moved school) do not: they are counted in reports, and a child missing from every list is listed there.
+    "enrolment.changed": async (event, tx) => {
+      const d = event.data;
+      if (d.status !== "dropped_out") return;
+      await childBatch.flush(tx);
+      const semester = parseSemester(d.semester)?.label ?? d.semester;
+      const how = d.source === "import" ? "学籍名单" : "登记";
+      const description =
+        `${semester}${d.school ? `，${d.school.name}` : ""}${how}显示${d.child.name}${labels.enrolmentStatus[d.status]}` +
+        `${d.note ? `（${d.note}）` : ""}。请核实情况，落实劝返复学（控辍保学）。`;
+      const actor = event.actor;
+      await raiseDropoutConcern(tx, {
+        child: d.child,
+        description,
+        raisedBy: { userId: actor.id, name: actor.name ?? "系统", actor },
+        at: new Date(event.occurredAt),
+      });
+    },
     // A rebuild asks for this county's items, records and concerns.
     "snapshot.requested": async (event) => {
       const d = event.data;

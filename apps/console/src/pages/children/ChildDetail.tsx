@@ -12,6 +12,7 @@ import { ChangeHistory } from "./ChangeHistory";
 import { ExitProgramme } from "./ExitProgramme";
 import { VisitHistory } from "../visits/VisitHistory";
 import { ChildAttachments } from "./ChildAttachments";
+import { ChildEnrolment } from "../enrolment/ChildEnrolment";
 // Type-only imports inside: the need-to-know table itself, so 无权查看 is told from 未填写.
 import { childView } from "../../../../../packages/auth/src/need-to-know";
 
@@ -249,6 +250,7 @@ export default function ChildDetail() {
       ),
     },
     { key: "growth", label: "成长档案", children: <GrowthFile child={c} /> },
+    ...(access.canSeeEnrolment ? [{ key: "enrolment", label: "学籍", children: <ChildEnrolment child={{ id: c.id, name: c.name }} /> }] : []),
     {
       key: "history",
       label: "变更记录",

@@ -13,6 +13,7 @@ export const CATEGORY: Record<string, string> = {
   health: "健康问题",
   psychological: "心理问题",
   other: "其他",
+  dropout_risk: "辍学风险",
 };
 export const STATUS: Record<string, { text: string; color: string }> = {
   open: { text: "待处理", color: "red" },

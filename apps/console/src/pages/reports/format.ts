@@ -7,7 +7,7 @@ export const pct = (v: number | null | undefined) => (v == null ? "—" : `${Mat
 export const flagLabel = (code: string) => labels.checkupFlag[code] ?? code;
 
 /**
- * School semesters as the API names them (services/reporting/src/domain/semester.ts): `2026-2027-1` is the
+ * School semesters as the API names them (packages/cn/src/semester.ts): `2026-2027-1` is the
  * autumn term (September to January), `2026-2027-2` the spring term with the summer (February to August).
  * The one `day` falls in first, then the `count - 1` before it.
  */

@@ -10,6 +10,7 @@ import { Chart } from "../../components/Chart";
 import { ExportButton } from "./ExportButton";
 import { SupervisionReport } from "./Supervision";
 import { ParentCallsCard } from "./ParentCalls";
+import { EnrolmentRate } from "./EnrolmentRate";
 import { flagLabel, pct, recentSemesters } from "./format";
 import { contains, countyOf, orgLevel, townshipOf } from "../../services/org-units";
 
@@ -219,6 +220,7 @@ export default function ReportsPage() {
         )}
         {view === "supervision" && township && <SupervisionReport township={unit} />}
       </Card>
+      <EnrolmentRate orgUnit={unit} semester={semester} />
     </div>
   );
 }

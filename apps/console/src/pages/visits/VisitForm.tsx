@@ -20,6 +20,7 @@ const concernCategory = {
   health: "健康问题",
   psychological: "心理问题",
   other: "其他",
+  dropout_risk: "辍学风险",
 };
 const metOptions = ["儿童本人", "祖父母", "父亲", "母亲", "其他监护人", "老师"];
 /** services/visits BACKDATE_DAYS default: older visits are refused by the API. */

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import type { ChildSnapshot, Envelope, EventData } from "@shouhu/contracts";
+import { buildEvent, consumeEvent } from "@shouhu/messaging";
+import { childSnapshot, type TestIssuer } from "@shouhu/testing";
+import type { ServiceApp } from "@shouhu/kit";
+import type { PrismaClient, Tx } from "../src/data/db.js";
+import { visitEventHandlers } from "../src/events/handlers.js";
+import { visitsTest } from "./fixtures.js";
+
+const clock = { now: new Date("2026-11-22T02:00:00Z") };
+const handlers = visitEventHandlers(() => clock.now);
+const teacher = { kind: "user" as const, id: "teacher-1", name: "王老师" };
+
+let prisma: PrismaClient;
+let issuer: TestIssuer;
+let app: ServiceApp;
+visitsTest("dropout", { now: () => clock.now }).beforeAll(async ({ visits }) => {
+  ({ prisma, issuer, app } = visits);
+});
+
+const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));
+
+function enrolment(child: ChildSnapshot, over: Partial<EventData<"enrolment.changed">> = {}): Envelope {
+  return buildEvent(
+    "enrolment.changed",
+    {
+      subject: child.id,
+      orgUnit: child.villageCode,
+      actor: teacher,
+      data: {
+        child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode },
+        semester: "2026-2027-1",
+        status: "dropped_out",
+        previousStatus: "enrolled",
+        school: { id: "S360999101001", name: "长岭乡中心小学", townshipCode: "360999101" },
+        source: "import",
+        note: null,
+        ...over,
+      },
+    },
+    { producer: "registry", now: clock.now },
+  );
+}
+
+describe("控辍保学: a child reported 辍学 raises a dropout-risk concern", () => {
+  it("opens one case owned by the township, publishes concern.raised (urgent), once per event and once per open case", async () => {
+    const child = childSnapshot({ name: "辍学娃" });
+    await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor: teacher, data: { child } }, { producer: "registry" }));
+
+    await deliver(enrolment(child, { status: "suspended", previousStatus: null }));
+    expect(await prisma.concern.count({ where: { childId: child.id } })).toBe(0);
+
+    const dropped = enrolment(child);
+    await deliver(dropped);
+    await deliver(dropped); // redelivered: the inbox has it
+    const cases = await prisma.concern.findMany({ where: { childId: child.id } });
+    expect(cases).toHaveLength(1);
+    expect(cases[0]).toMatchObject({ category: "dropout_risk", status: "open", ownerOrgUnit: "360999101", raisedBy: "teacher-1", raisedByName: "王老师" });
+    expect(cases[0]!.description).toContain("2026—2027学年第一学期，长岭乡中心小学学籍名单显示辍学娃辍学");
+    const raised = await prisma.outboxEvent.findMany({ where: { type: "concern.raised", subject: child.id } });
+    expect(raised).toHaveLength(1);
+    expect((raised[0]!.envelope as { data: unknown }).data).toMatchObject({ category: "dropout_risk", urgent: true, ownerOrgUnit: "360999101" });
+
+    // Reported again (next semester, by hand) while the case is open: a note on it, no second case.
+    await deliver(enrolment(child, { semester: "2026-2027-2", source: "manual", note: "外出打工" }));
+    expect(await prisma.concern.count({ where: { childId: child.id } })).toBe(1);
+    expect(await prisma.concernNote.count({ where: { concernId: cases[0]!.id } })).toBe(1);
+
+    // The township supervisor sees it in the concern list with the new category; a response limit applies.
+    const res = await app.inject({ url: `/api/v1/concerns?childId=${child.id}`, headers: await issuer.as("changling.supervisor") });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toMatchObject([{ category: "dropout_risk", responseLimitHours: 48 }]);
+    expect((await app.inject({ url: `/api/v1/concerns?category=dropout_risk`, headers: await issuer.as("changling.supervisor") })).statusCode).toBe(200);
+
+    // Resolved (劝返复学), a later report opens a new case.
+    await prisma.concern.update({ where: { id: cases[0]!.id }, data: { status: "resolved", resolvedAt: clock.now, resolution: "已返校" } });
+    await deliver(enrolment(child, { semester: "2027-2028-1" }));
+    expect(await prisma.concern.count({ where: { childId: child.id, category: "dropout_risk" } })).toBe(2);
+  });
+});
