@@ -36,9 +36,16 @@ export function fitList(items: readonly string[], maxLength: number): string {
   return room >= 2 ? cut(items[0]!, room) + more : cut(all, maxLength);
 }
 
+/** Variables never cut: a cut link opens nothing (a provider refusing its length says so in the failure instead). */
+const UNCUT = new Set(["link"]);
+
 /** Variables as SendSms takes them: strings, cut to the provider's length (a concern's description can be long; lists at an item). */
 export function templateParam(vars: TemplateVars, maxLength: number): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? fitList(v, maxLength) : cut(String(v), maxLength)])));
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? fitList(v, maxLength) : UNCUT.has(k) ? String(v) : cut(String(v), maxLength)]),
+    ),
+  );
 }
 
 /** RFC 3986 encoding as Alibaba Cloud's RPC signature wants it. */
