@@ -1,6 +1,9 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import { aliyunSignature } from "@shouhu/cn/aliyun";
 import { LIST_SEPARATOR, type TemplateVars } from "../domain/templates.js";
 import { ChannelError, post, type ChannelAdapter } from "./types.js";
+
+export { aliyunSignature };
 
 export interface AliyunSmsOptions {
   endpoint: string;
@@ -46,21 +49,6 @@ export function templateParam(vars: TemplateVars, maxLength: number): string {
       Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? fitList(v, maxLength) : UNCUT.has(k) ? String(v) : cut(String(v), maxLength)]),
     ),
   );
-}
-
-/** RFC 3986 encoding as Alibaba Cloud's RPC signature wants it. */
-function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** Signature V1 (HMAC-SHA1 over the sorted, encoded parameters) of the RPC API. */
-export function aliyunSignature(method: "GET" | "POST", params: Record<string, string>, accessKeySecret: string): string {
-  const canonical = Object.keys(params)
-    .sort()
-    .map((k) => `${percentEncode(k)}=${percentEncode(params[k]!)}`)
-    .join("&");
-  const stringToSign = `${method}&${percentEncode("/")}&${percentEncode(canonical)}`;
-  return createHmac("sha1", `${accessKeySecret}&`).update(stringToSign).digest("base64");
 }
 
 /** Provider codes that mean the message can never go out as it is. */

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { smsReceiptSignature } from "@shouhu/cn/aliyun";
 
 /** The variables a letter's text may use, filled per recipient on the read page. */
 export const LETTER_VARIABLES = ["儿童姓名", "监护人姓名", "学校", "班级"] as const;
@@ -47,11 +48,6 @@ export function hashLinkCode(code: string): string {
 
 export const LINK_CODE = /^[A-Za-z0-9_-]{22}$/;
 
-/** The SMS provider's status push is signed: HMAC-SHA256 over `${timestamp}.${body}` with SMS_CALLBACK_SECRET, hex. */
-export function receiptSignature(secret: string, timestamp: string, body: string): string {
-  return createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
-}
-
 /** A receipt's signature and timestamp (unix seconds, within `skewSeconds` of now): both or refused. */
 export function receiptSignatureProblem(
   secret: string,
@@ -65,7 +61,7 @@ export function receiptSignatureProblem(
   if (!timestamp || !/^\d{9,11}$/.test(timestamp)) return "缺少或无效的时间戳";
   if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > skewSeconds) return "时间戳已过期";
   if (!signature || !/^[0-9a-f]{64}$/i.test(signature)) return "缺少签名";
-  const expected = Buffer.from(receiptSignature(secret, timestamp, body), "hex");
+  const expected = Buffer.from(smsReceiptSignature(secret, timestamp, body), "hex");
   return timingSafeEqual(expected, Buffer.from(signature.toLowerCase(), "hex")) ? null : "签名不匹配";
 }
 
