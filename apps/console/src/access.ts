@@ -53,6 +53,9 @@ const siteKeepers = ["county-admin", "federation-officer", "township-supervisor"
 const siteReaders = [...siteKeepers, "inspector"];
 const safetySetters = ["county-admin", "federation-officer", "township-supervisor"];
 
+/** services/notifications/src/domain/letters.ts LETTER_SENDERS: 致家长的一封信 (teachers cannot). */
+const letterSenders = ["county-admin", "federation-officer", "township-supervisor"];
+
 /** services/gateway/src/routes/accounts.ts (ACCOUNT_MANAGERS in packages/auth/src/accounts.ts). */
 const accountManagers = ["county-admin"];
 
@@ -114,6 +117,8 @@ export interface Access {
   canRecordReach: boolean;
   /** 转移: ask for and decide transfers (services/registry/src/routes/transfers.ts transferers). */
   canTransfer: boolean;
+  /** 致家长的一封信: write, send and follow letters home within their area. */
+  canSendLetters: boolean;
 }
 
 export function accessFor(claims: Claims): Access {
@@ -157,5 +162,6 @@ export function accessFor(claims: Claims): Access {
     canSeeSafety: has(siteReaders),
     canSetSafety: has(safetySetters),
     canRecordReach: has(siteKeepers),
+    canSendLetters: has(letterSenders),
   };
 }

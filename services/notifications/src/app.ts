@@ -38,9 +38,9 @@ export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise
   registerInboxRoutes(app, deps.prisma);
   registerAdminRoutes(app, { prisma: deps.prisma, deadLetters: deps.deadLetters });
   registerOfficeRoutes(app, { prisma: deps.prisma, webhookAllowedHosts: deps.webhookAllowedHosts, quiet: deps.quiet ?? parseQuietHours("21:00-08:00") });
-  if (deps.letters) {
-    registerLetterRoutes(app, { prisma: deps.prisma, enqueueLetter: deps.letters.enqueue, now: deps.letters.now });
-    registerPublicLetterRoutes(app, { prisma: deps.prisma, callbackSecret: deps.letters.callbackSecret, now: deps.letters.now });
-  }
+  // Letters home: the routes are always there (the API description has them); without a queue a send fails with 503-like error.
+  const letters = deps.letters ?? { enqueue: () => Promise.reject(new Error("letters queue not configured")), callbackSecret: "" };
+  registerLetterRoutes(app, { prisma: deps.prisma, enqueueLetter: letters.enqueue, now: letters.now });
+  registerPublicLetterRoutes(app, { prisma: deps.prisma, callbackSecret: letters.callbackSecret, now: letters.now });
   return app;
 }

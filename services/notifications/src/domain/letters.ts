@@ -1,5 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { smsReceiptSignature } from "@shouhu/cn/aliyun";
+import type { Role } from "@shouhu/contracts";
+
+/** Who writes letters home: the county, the women's federation and a township's supervisor, within their area (teachers cannot). */
+export const LETTER_SENDERS: readonly Role[] = ["county-admin", "federation-officer", "township-supervisor"];
 
 /** The variables a letter's text may use, filled per recipient on the read page. */
 export const LETTER_VARIABLES = ["儿童姓名", "监护人姓名", "学校", "班级"] as const;

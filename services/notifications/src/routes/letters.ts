@@ -17,10 +17,7 @@ import {
   type LetterInput,
   type LetterRow,
 } from "../data/letters.js";
-import { LETTER_CATEGORIES, LETTER_VARIABLES, renderLetter, unknownVariables } from "../domain/letters.js";
-
-/** Who writes letters home: the county, the women's federation and a township's supervisor, within their area (teachers cannot). */
-export const LETTER_SENDERS = ["county-admin", "federation-officer", "township-supervisor"] as const;
+import { LETTER_CATEGORIES, LETTER_SENDERS, LETTER_VARIABLES, renderLetter, unknownVariables } from "../domain/letters.js";
 
 const text = (max: number, what: string) =>
   z
@@ -126,7 +123,7 @@ const SchoolsResponse = z.object({
 });
 
 function requireSender(principal: Principal): void {
-  if (!hasAnyRole(principal, [...LETTER_SENDERS])) throw new ForbiddenError("当前角色无权发送致家长的一封信");
+  if (!hasAnyRole(principal, LETTER_SENDERS)) throw new ForbiddenError("当前角色无权发送致家长的一封信");
 }
 
 /** A letter outside the caller's area is as absent as one that does not exist (its existence is not theirs to learn). */
