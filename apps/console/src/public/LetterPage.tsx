@@ -37,7 +37,7 @@ export default function LetterPage() {
   const l = letter.data!;
   const [y, m, d] = (l.date ?? "").split("-");
   return (
-    <Flex justify="center" style={{ padding: "16px 12px", minHeight: "100vh", background: "#f5f5f5" }}>
+    <Flex justify="center" align="flex-start" style={{ padding: "16px 12px", minHeight: "100vh", background: "#f5f5f5" }}>
       <Card style={{ width: "100%", maxWidth: 720 }} styles={{ body: { padding: "24px 20px" } }}>
         <article data-testid="public-letter">
           <Typography.Title level={3} style={{ textAlign: "center", marginTop: 0 }}>

@@ -2,9 +2,15 @@ import { App, Alert, Button, Card, Descriptions, Flex, Modal, Popconfirm, Statis
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useParams } from "react-router";
 import { api, unwrap } from "../../services/client";
-import { CATEGORY_LABELS, STATUS_LABELS, type Letter, type Preview, type Reach, type ReachCounts } from "./model";
+import { CATEGORY_LABELS, STATUS_LABELS, type Letter, type Preview, type Reach, type ReachCounts, type SchoolOption } from "./model";
 
-const scopeText = (l: Letter) => [l.scope.schoolId ? "指定学校" : "全乡镇", l.scope.grade, l.scope.className].filter(Boolean).join(" · ");
+const scopeText = (l: Letter, schools: SchoolOption[] | undefined) =>
+  [
+    l.scope.schoolId ? (schools?.find((s) => s.id === l.scope.schoolId)?.name ?? l.scope.schoolId) : "全乡镇",
+    [l.scope.grade, l.scope.className].filter(Boolean).join(""),
+  ]
+    .filter(Boolean)
+    .join(" · ");
 
 /** The sample letter as a guardian will read it. */
 function Sample({ preview }: { preview: Preview }) {
@@ -171,6 +177,12 @@ export default function LetterDetail() {
     refetchInterval: (q) => (q.state.data?.status === "sending" ? 1000 : false),
   });
   const l = letter.data;
+  const schools = useQuery({
+    queryKey: ["letter-schools", l?.scope.townshipCode],
+    enabled: Boolean(l?.scope.schoolId),
+    queryFn: async () =>
+      (await unwrap<{ schools: SchoolOption[] }>(api.GET("/api/v1/letters/schools", { params: { query: { townshipCode: l!.scope.townshipCode } } }))).schools,
+  });
   if (letter.error) return <Alert type="error" showIcon title={letter.error.message} />;
   if (!l) return <Card loading />;
   return (
@@ -184,9 +196,10 @@ export default function LetterDetail() {
       <Descriptions
         size="small"
         column={{ xs: 1, sm: 2 }}
+        styles={{ label: { color: "rgba(0, 0, 0, 0.65)" } }}
         items={[
           { key: "to", label: "收信人", children: l.categories.map((c) => CATEGORY_LABELS[c] ?? c).join("、") },
-          { key: "scope", label: "范围", children: scopeText(l) },
+          { key: "scope", label: "范围", children: scopeText(l, schools.data) },
           { key: "signature", label: "落款", children: l.signature },
           { key: "sent", label: "发送时间", children: l.sentAt ? new Date(l.sentAt).toLocaleString("zh-CN") : "—" },
         ]}
