@@ -247,6 +247,12 @@ describe("致家长的一封信", () => {
 
     const reach = (await svc.call("changling.supervisor", "GET", `/api/v1/letters/${made.id}/reach`)).json();
     expect(reach.total).toMatchObject({ recipients: 3, sent: 3, delivered: 1, failed: 1, read: 1 });
+    // No letter route hands out a phone number, to any sender (federation officers see phones masked elsewhere).
+    for (const path of ["", "/preview", "/reach"]) {
+      const res = await svc.call("federation.officer", "GET", `/api/v1/letters/${made.id}${path}`);
+      expect(res.statusCode).toBe(200);
+      expect(res.body).not.toMatch(/1[3-9]\d{9}/);
+    }
     expect(reach.schools.map((s: { schoolName: string }) => s.schoolName)).toEqual(["长岭乡中心小学", "长岭乡二小"]);
 
     // Withdrawn: the link answers 410.
