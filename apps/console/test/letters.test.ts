@@ -113,6 +113,18 @@ describe.skipIf(!canRunWithNotifications)("致家长的一封信", () => {
     await page.context().close();
   }, 240_000);
 
+  it("the list, and the compose form on a phone", async () => {
+    const list = await stack.open("changling.supervisor", "/letters", desktop);
+    await expect.poll(() => list.getByTestId("letters").textContent(), { timeout: 30_000 }).toContain("寒假安全致家长的一封信");
+    await shot(list, "letters-list-desktop");
+    await list.context().close();
+    const page = await stack.open("changling.supervisor", "/letters/new", phone);
+    await expect.poll(() => page.getByRole("button", { name: "{儿童姓名}" }).count(), { timeout: 30_000 }).toBe(1);
+    await shot(page, "letters-compose-phone");
+    expect(await axeSerious(page)).toEqual([]);
+    await page.context().close();
+  }, 90_000);
+
   it("a teacher has no such page and the API refuses; a receipt without a signature is 401", async () => {
     expect((await stack.api("changling.teacher", "GET", "/api/v1/letters")).status).toBe(403);
     const forged = await fetch(`${stack.base}/api/v1/public/sms-receipts`, {
