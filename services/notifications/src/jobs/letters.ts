@@ -7,7 +7,7 @@ import type { PrismaClient } from "../data/db.js";
 import { expandLetter } from "../data/letters.js";
 import type { QuietHours } from "../domain/quiet-hours.js";
 
-export const LETTER_JOB = "send-letter";
+const LETTER_JOB = "send-letter";
 
 /** The letters queue: a sent letter is one job (job id = letter id, so a second click adds nothing). */
 export function createLetterQueue(connection: Redis, prefix: string | undefined): Queue {
