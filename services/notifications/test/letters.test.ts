@@ -7,7 +7,7 @@ import { startDevSms } from "@shouhu/dev-sms";
 import { buildNotificationsApp } from "../src/app.js";
 import { applyChildren } from "../src/data/projections.js";
 import { expandLetter } from "../src/data/letters.js";
-import { aliyunSmsChannel } from "../src/channels/sms-aliyun.js";
+import { aliyunSmsChannel, templateParam } from "../src/channels/sms-aliyun.js";
 import { parseQuietHours } from "../src/domain/quiet-hours.js";
 import { notificationsTest } from "./fixtures.js";
 
@@ -175,6 +175,17 @@ describe("致家长的一封信", () => {
     const reach = (await svc.call("changling.supervisor", "GET", `/api/v1/letters/${made.id}/reach`)).json();
     expect(reach.total).toEqual({ recipients: 3, sent: 0, delivered: 0, failed: 0, read: 0, held: 3 });
     svc.setClock(NOON);
+    // Withdrawn before the morning: the held SMS never go out.
+    expect((await svc.call("changling.supervisor", "POST", `/api/v1/letters/${made.id}/withdraw`)).json().status).toBe("withdrawn");
+    expect((await svc.prisma.message.findMany({ where: { sourceEventId: made.id } })).map((m) => m.status)).toEqual(["failed", "failed", "failed"]);
+    expect((await svc.call("changling.supervisor", "POST", `/api/v1/letters/${made.id}/withdraw`)).statusCode).toBe(409);
+    // The SMS adapter never cuts the link (a cut link opens nothing); other variables keep the provider's length.
+    const param = JSON.parse(templateParam({ title: "很长的标题".repeat(10), link: `https://shouhu.example.cn/l/${"A".repeat(22)}` }, 35)) as Record<
+      string,
+      string
+    >;
+    expect(param.link).toBe(`https://shouhu.example.cn/l/${"A".repeat(22)}`);
+    expect([...param.title!]).toHaveLength(35);
   });
 
   test("receipts: signed ones recorded once, a bad or stale signature 401 and nothing changes, unknown ids counted; the read page records 已阅", async ({
