@@ -266,6 +266,14 @@ describe("致家长的一封信", () => {
     }
     expect(reach.schools.map((s: { schoolName: string }) => s.schoolName)).toEqual(["长岭乡中心小学", "长岭乡二小"]);
 
+    // Older than 90 days: the link has expired (410), and nothing is recorded.
+    await svc.prisma.letter.update({ where: { id: made.id }, data: { sentAt: new Date(NOON.getTime() - 91 * 86_400_000) } });
+    const expired = await svc.open(code);
+    expect(expired.statusCode).toBe(410);
+    expect(expired.json().error.message).toBe("链接已过期");
+    expect(await svc.prisma.letterRecipient.findFirst({ where: { letterId: made.id, phone: "13900000001" } })).toMatchObject({ reads: 2 });
+    await svc.prisma.letter.update({ where: { id: made.id }, data: { sentAt: NOON } });
+
     // Withdrawn: the link answers 410.
     expect((await svc.call("changling.supervisor", "POST", `/api/v1/letters/${made.id}/withdraw`)).statusCode).toBe(200);
     const gone = await svc.open(code);
