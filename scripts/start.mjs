@@ -23,6 +23,15 @@ const s3 = {
   S3_ACCESS_KEY: env("S3_ACCESS_KEY", "shouhu-dev"),
   S3_SECRET_KEY: env("S3_SECRET_KEY", "shouhu-dev-secret"),
 };
+// SMS: the local provider (packages/dev-sms) stands in for Alibaba Cloud; its texts at http://127.0.0.1:9010/, and its
+// signed receipts come back through the gateway like a real provider's status push.
+const smsPort = env("SMS_PORT", "9010");
+const gatewayPort = env("GATEWAY_PORT", "3000");
+const sms = {
+  SMS_ACCESS_KEY_ID: env("SMS_ACCESS_KEY_ID", "shouhu-dev-sms"),
+  SMS_ACCESS_KEY_SECRET: env("SMS_ACCESS_KEY_SECRET", "shouhu-dev-sms-secret"),
+  SMS_CALLBACK_SECRET: env("SMS_CALLBACK_SECRET", "shouhu-dev-sms-callback"),
+};
 // The demo users (password Shouhu@2026) live outside the production realm export; this is a dev run.
 const devUsersFile = env("DEV_USERS_FILE", path.join(root, "infra/keycloak/dev/shouhu-users-0.json"));
 
@@ -67,6 +76,12 @@ const processes = [
     anyAnswer: true,
   },
   {
+    name: "sms",
+    entry: "packages/dev-sms/dist/main.js",
+    env: { PORT: smsPort, ...sms, SMS_CALLBACK_URL: `http://127.0.0.1:${gatewayPort}/api/v1/public/sms-receipts` },
+    health: `http://127.0.0.1:${smsPort}/messages`,
+  },
+  {
     name: "registry",
     entry: "services/registry/dist/main.js",
     env: { PORT: env("REGISTRY_PORT", "3001"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry`, ...s3 },
@@ -105,6 +120,11 @@ const processes = [
       DATABASE_URL: `${pg}/shouhu_notifications`,
       // The staff directory comes from the issuer's admin API (the realm's dev default secret).
       KEYCLOAK_DIRECTORY_SECRET: env("SHOUHU_DIRECTORY_SECRET", "shouhu-directory-secret"),
+      ...sms,
+      SMS_ENDPOINT: env("SMS_ENDPOINT", `http://127.0.0.1:${smsPort}/`),
+      SMS_TEMPLATE_CODES: env("SMS_TEMPLATE_CODES", JSON.stringify({ letter_home: "SMS_LETTER_HOME" })),
+      // Links in SMS (letters home) open the console here.
+      PUBLIC_LINK_BASE_URL: env("PUBLIC_LINK_BASE_URL", `http://127.0.0.1:${gatewayPort}`),
     },
     health: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}/readyz`,
   },
@@ -244,6 +264,7 @@ if (!stopping) {
   activities http://127.0.0.1:${env("ACTIVITIES_PORT", "3007")}
   issuer    ${issuerUrl}
   s3        ${s3.S3_ENDPOINT}   (attachments; objects in .run/s3)
+  sms       http://127.0.0.1:${smsPort}/   (the texts sent; receipts go back to the gateway)
   demo users: county.admin, changling.supervisor, changling.director, changling.doctor, county.inspector … password Shouhu@2026
   Ctrl-C stops everything.`);
 }

@@ -25,7 +25,7 @@ export const services = [
   { name: "pairing", port: 3002, worker: true, queues: ["pairing.events", "pairing.snapshot"] },
   { name: "visits", port: 3003, worker: true, objectStore: true, queues: ["visits.events"] },
   { name: "health", port: 3004, worker: true, queues: ["health.events", "health.snapshot"] },
-  { name: "notifications", port: 3005, worker: true, queues: ["notifications.events", "notifications.deliver"] },
+  { name: "notifications", port: 3005, worker: true, queues: ["notifications.events", "notifications.deliver", "notifications.letters"] },
   { name: "reporting", port: 3006, worker: true, queues: ["reporting.events", "reporting.export"] },
   { name: "activities", port: 3007, worker: true, objectStore: true, queues: ["activities.events"] },
 ];

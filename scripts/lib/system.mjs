@@ -70,7 +70,11 @@ export function createSystem(options) {
       name: s,
       entry: `services/${s}/dist/main.js`,
       // notifications syncs its staff directory from the issuer's admin API (the realm's dev default secret).
-      env: { PORT: String(ports[s]), ROLE: "all", ...(s === "notifications" ? { KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret" } : {}) },
+      env: {
+        PORT: String(ports[s]),
+        ROLE: "all",
+        ...(s === "notifications" ? { KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret", PUBLIC_LINK_BASE_URL: gateway } : {}),
+      },
       database: `shouhu_${s}`,
       health: `http://127.0.0.1:${ports[s]}/readyz`,
     })),

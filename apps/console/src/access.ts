@@ -57,6 +57,8 @@ const safetySetters = ["county-admin", "federation-officer", "township-superviso
 const enrolmentKeepers = ["county-admin", "federation-officer", "township-supervisor", "teacher"];
 const enrolmentReaders = [...enrolmentKeepers, "village-director", "inspector"];
 const missingReaders = [...enrolmentKeepers, "village-director"];
+/** services/notifications/src/domain/letters.ts LETTER_SENDERS: 致家长的一封信 (teachers cannot). */
+const letterSenders = ["county-admin", "federation-officer", "township-supervisor"];
 
 /** services/gateway/src/routes/accounts.ts (ACCOUNT_MANAGERS in packages/auth/src/accounts.ts). */
 const accountManagers = ["county-admin"];
@@ -127,6 +129,8 @@ export interface Access {
   canKeepEnrolment: boolean;
   /** The names of school-age children in no list (not inspectors). */
   canSeeMissingEnrolment: boolean;
+  /** 致家长的一封信: write, send and follow letters home within their area. */
+  canSendLetters: boolean;
 }
 
 export function accessFor(claims: Claims): Access {
@@ -174,5 +178,6 @@ export function accessFor(claims: Claims): Access {
     canSeeEnrolment: has(enrolmentReaders),
     canKeepEnrolment: has(enrolmentKeepers),
     canSeeMissingEnrolment: has(missingReaders),
+    canSendLetters: has(letterSenders),
   };
 }

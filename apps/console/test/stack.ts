@@ -42,6 +42,8 @@ export const canRunWithPairing = canRun && existsSync(path.join(root, "services/
 
 export interface Stack {
   base: string;
+  /** The local SMS provider (packages/dev-sms) when asked for with `sms: true`: GET `${sms}messages` lists the texts. */
+  sms: string | null;
   /** The scratch PostgreSQL server's base URL (`${pgBase}/shouhu_notifications` …), for seeding. */
   pgBase: string;
   browser: Browser;
@@ -69,7 +71,8 @@ export const canRunWithHealth = canRun && existsSync(path.join(root, "services/h
 export const canRunWithActivities = canRun && existsSync(path.join(root, "services/activities/dist/main.js"));
 export const canRunWithReporting = canRun && ["reporting", "visits"].every((s) => existsSync(path.join(root, `services/${s}/dist/main.js`)));
 
-export async function startStack(options: Partial<Record<Optional, boolean>> = {}): Promise<Stack> {
+/** `sms`: notifications sends SMS to the local provider (packages/dev-sms), whose receipts come back through the gateway. */
+export async function startStack(options: Partial<Record<Optional | "sms", boolean>> = {}): Promise<Stack> {
   let log = "";
   const procs: ChildProcess[] = [];
   const [pgc, redis]: [ScratchPostgres, ScratchRedis] = await Promise.all([startScratchPostgres(), startScratchRedis()]);
@@ -133,11 +136,37 @@ export async function startStack(options: Partial<Record<Optional, boolean>> = {
   const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
   await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
   const dead = "http://127.0.0.1:9";
+  let sms: string | null = null;
+  const smsEnv: Record<string, string> = { PUBLIC_LINK_BASE_URL: base };
+  if (options.sms) {
+    const smsPort = await freePort();
+    const keys = { SMS_ACCESS_KEY_ID: "stack-sms", SMS_ACCESS_KEY_SECRET: "stack-sms-secret", SMS_CALLBACK_SECRET: "stack-sms-callback" };
+    sms = `http://127.0.0.1:${smsPort}/`;
+    const child = start("packages/dev-sms/dist/main.js", {
+      ...keys,
+      PORT: String(smsPort),
+      SMS_CALLBACK_URL: `${base}/api/v1/public/sms-receipts`,
+      DEV_SMS_RECEIPT_DELAY_MS: "300",
+    });
+    await waitOk(`${sms}messages`, child);
+    Object.assign(smsEnv, keys, {
+      SMS_ENDPOINT: sms,
+      SMS_TEMPLATE_CODES: JSON.stringify({ letter_home: "SMS_LETTER_HOME" }),
+      DISPATCH_POLL_MS: "200",
+      QUIET_HOURS: "00:00-00:00",
+    }); // a test at any hour sends at once
+  }
   const urls = Object.fromEntries(optional.map((name) => [name, dead])) as Record<Optional, string>;
   for (const name of optional.filter((n) => options[n])) {
     const port = await freePort();
     urls[name] = `http://127.0.0.1:${port}`;
-    const child = start(`services/${name}/dist/main.js`, { ...common, PORT: String(port), ROLE: "all", DATABASE_URL: `${pg}/shouhu_${name}` });
+    const child = start(`services/${name}/dist/main.js`, {
+      ...common,
+      ...(name === "notifications" ? smsEnv : {}),
+      PORT: String(port),
+      ROLE: "all",
+      DATABASE_URL: `${pg}/shouhu_${name}`,
+    });
     await waitOk(`${urls[name]}/readyz`, child);
   }
   const gateway = start("services/gateway/dist/main.js", {
@@ -169,6 +198,7 @@ export async function startStack(options: Partial<Record<Optional, boolean>> = {
   };
   return {
     base,
+    sms,
     pgBase: pg,
     browser,
     token,

@@ -61,6 +61,8 @@ export const jobQueues = {
   visitsSchedule: "visits.schedule",
   notificationsDeliver: "notifications.deliver",
   notificationsSchedule: "notifications.schedule",
+  /** 致家长的一封信: a letter sent, turned into its recipients and SMS in the background. */
+  notificationsLetters: "notifications.letters",
   reportingExport: "reporting.export",
   /** Snapshot runs a rebuild asked for (pairing and health have no other job queue). */
   pairingSnapshot: "pairing.snapshot",

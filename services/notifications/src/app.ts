@@ -6,6 +6,8 @@ import type { PrismaClient } from "./data/db.js";
 import { registerInboxRoutes } from "./routes/inbox.js";
 import { registerAdminRoutes } from "./routes/admin.js";
 import { registerOfficeRoutes } from "./routes/offices.js";
+import { registerLetterRoutes } from "./routes/letters.js";
+import { registerPublicLetterRoutes } from "./routes/public-letters.js";
 import { parseQuietHours, type QuietHours } from "./domain/quiet-hours.js";
 
 export interface NotificationsAppDeps {
@@ -20,6 +22,8 @@ export interface NotificationsAppDeps {
   webhookAllowedHosts?: readonly string[];
   /** QUIET_HOURS: the default where neither the township nor the county set their own. */
   quiet?: QuietHours;
+  /** Letters home: how a sent letter reaches its job (jobs/letters.ts), and the SMS receipts' secret. */
+  letters?: { enqueue: (letterId: string) => Promise<void>; callbackSecret: string; now?: () => Date };
 }
 
 export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise<ServiceApp> {
@@ -34,5 +38,9 @@ export async function buildNotificationsApp(deps: NotificationsAppDeps): Promise
   registerInboxRoutes(app, deps.prisma);
   registerAdminRoutes(app, { prisma: deps.prisma, deadLetters: deps.deadLetters });
   registerOfficeRoutes(app, { prisma: deps.prisma, webhookAllowedHosts: deps.webhookAllowedHosts, quiet: deps.quiet ?? parseQuietHours("21:00-08:00") });
+  // Letters home: the routes are always there (the API description has them); without a queue a send fails with 503-like error.
+  const letters = deps.letters ?? { enqueue: () => Promise.reject(new Error("letters queue not configured")), callbackSecret: "" };
+  registerLetterRoutes(app, { prisma: deps.prisma, enqueueLetter: letters.enqueue, now: letters.now });
+  registerPublicLetterRoutes(app, { prisma: deps.prisma, callbackSecret: letters.callbackSecret, now: letters.now });
   return app;
 }

@@ -34,6 +34,10 @@ export const notificationsConfigSchema = serviceConfigSchema({ port: 3005, datab
     SMS_TEMPLATE_CODES: json(z.record(z.string(), z.string())).default({}),
     /** Longest template variable value the provider accepts (Alibaba Cloud notification templates: 35). */
     SMS_MAX_VAR_LENGTH: z.coerce.number().int().min(1).max(500).default(35),
+    /** The console's public origin, for links in SMS (a letter home: `${PUBLIC_LINK_BASE_URL}/l/<code>`). */
+    PUBLIC_LINK_BASE_URL: z.url().default("http://127.0.0.1:3000"),
+    /** Shared secret of the SMS provider's status pushes (HMAC-SHA256 over timestamp + body); empty refuses every push. */
+    SMS_CALLBACK_SECRET: z.string().default(""),
     /** China time; SMS that is not urgent waits for the end. */
     QUIET_HOURS: z
       .string()

@@ -12,6 +12,7 @@ import { parseQuietHours } from "./domain/quiet-hours.js";
 import { channelsFromConfig } from "./channels/index.js";
 import { buildNotificationsApp } from "./app.js";
 import { inChildBatch, notificationHandlers } from "./events/handlers.js";
+import { createLetterQueue, enqueueLetter, startLetterWorker } from "./jobs/letters.js";
 import { createDeliveryQueue, startBirthdayWorker, startDeliveryWorker } from "./jobs/workers.js";
 
 await runService({
@@ -34,6 +35,7 @@ await runService({
       createDeliveryQueue(producerRedis, config.QUEUE_PREFIX, { attempts: config.DELIVERY_ATTEMPTS, backoffMs: config.DELIVERY_BACKOFF_MS }),
     );
     const scheduleQueue = own(createJobQueue(jobQueues.notificationsSchedule, producerRedis, config.QUEUE_PREFIX));
+    const letterQueue = own(createLetterQueue(producerRedis, config.QUEUE_PREFIX));
     // The consumer's own connections on plain pg (its handlers are raw SQL); it commits one batch at a time.
     const consumerPool = own(createPgPool(config.DATABASE_URL, { max: 2 }));
     return {
@@ -47,6 +49,7 @@ await runService({
           deadLetters: { connection: producerRedis, prefix: config.QUEUE_PREFIX },
           webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
           quiet,
+          letters: { enqueue: enqueueLetter(letterQueue), callbackSecret: config.SMS_CALLBACK_SECRET },
         }),
       consumer: {
         handlers: notificationHandlers({ quiet }),
@@ -82,7 +85,16 @@ await runService({
           quiet,
           logger,
         });
+        const letters = startLetterWorker({
+          prisma,
+          connection: workerRedis,
+          prefix: config.QUEUE_PREFIX,
+          quiet,
+          linkBase: config.PUBLIC_LINK_BASE_URL,
+          logger,
+        });
         return [
+          { name: "letters", close: () => letters.close() },
           { name: "dispatcher", close: () => dispatcher.close() },
           { name: "delivery", close: () => delivery.close() },
           { name: "birthdays", close: () => birthdays.close() },

@@ -23,6 +23,7 @@ import {
   SwapOutlined,
   HomeOutlined,
   SafetyOutlined,
+  MailOutlined,
 } from "@ant-design/icons";
 import { Link, Outlet, useLocation, useNavigate, useNavigation } from "react-router";
 import { useSession } from "../auth/session";
@@ -44,6 +45,7 @@ function menuItems(access: Access): MenuProps["items"] {
     access.canSeeConcerns && { key: "/concerns", icon: <AlertOutlined />, label: "关注事项" },
     access.canSeeHomes && { key: "/homes", icon: <HomeOutlined />, label: "儿童之家" },
     access.canSeeSafety && { key: "/safety", icon: <SafetyOutlined />, label: "安全教育" },
+    access.canSendLetters && { key: "/letters", icon: <MailOutlined />, label: "致家长的一封信" },
     access.canSeeCheckups && { key: "/checkups", icon: <MedicineBoxOutlined />, label: "体检" },
     access.canSeeReports && { key: "/reports", icon: <BarChartOutlined />, label: "统计报表" },
     access.canImport && { key: "/imports", icon: <UploadOutlined />, label: "导入" },

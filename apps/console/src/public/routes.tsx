@@ -10,4 +10,8 @@ export const isPublicPage = (pathname: string) => PREFIXES.some((p) => pathname.
 
 const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
 
-export const publicRoutes: RouteObject[] = [{ path: "*", lazy: page(() => import("./LinkNotFound")) }];
+export const publicRoutes: RouteObject[] = [
+  // 致家长的一封信: the letter a guardian's SMS links to.
+  { path: "/l/:code", lazy: page(() => import("./LetterPage")) },
+  { path: "*", lazy: page(() => import("./LinkNotFound")) },
+];

@@ -7204,6 +7204,594 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 致家长的一封信：列表 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                orgUnit: string;
+                                title: string;
+                                body: string;
+                                signature: string;
+                                scope: {
+                                    townshipCode: string;
+                                    schoolId?: string | null;
+                                    grade?: string | null;
+                                    className?: string | null;
+                                };
+                                categories: string[];
+                                /** @enum {string} */
+                                status: "draft" | "sending" | "sent" | "withdrawn";
+                                createdBy: string;
+                                createdAt: string;
+                                sentAt: string | null;
+                                recipients: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 起草一封信 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        body: string;
+                        signature: string;
+                        scope: {
+                            townshipCode: string;
+                            schoolId?: string | null;
+                            grade?: string | null;
+                            className?: string | null;
+                        };
+                        categories: ("guardian" | "father" | "mother")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            orgUnit: string;
+                            title: string;
+                            body: string;
+                            signature: string;
+                            scope: {
+                                townshipCode: string;
+                                schoolId?: string | null;
+                                grade?: string | null;
+                                className?: string | null;
+                            };
+                            categories: string[];
+                            /** @enum {string} */
+                            status: "draft" | "sending" | "sent" | "withdrawn";
+                            createdBy: string;
+                            createdAt: string;
+                            sentAt: string | null;
+                            recipients: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/letters/schools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 乡镇内的学校与班级（选择收信范围） */
+        get: {
+            parameters: {
+                query: {
+                    townshipCode: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            schools: {
+                                id: string;
+                                name: string;
+                                children: number;
+                                classes: {
+                                    grade: string | null;
+                                    className: string | null;
+                                    children: number;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/letters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 一封信 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            orgUnit: string;
+                            title: string;
+                            body: string;
+                            signature: string;
+                            scope: {
+                                townshipCode: string;
+                                schoolId?: string | null;
+                                grade?: string | null;
+                                className?: string | null;
+                            };
+                            categories: string[];
+                            /** @enum {string} */
+                            status: "draft" | "sending" | "sent" | "withdrawn";
+                            createdBy: string;
+                            createdAt: string;
+                            sentAt: string | null;
+                            recipients: number;
+                        };
+                    };
+                };
+            };
+        };
+        /** 修改草稿 */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        title: string;
+                        body: string;
+                        signature: string;
+                        scope: {
+                            townshipCode: string;
+                            schoolId?: string | null;
+                            grade?: string | null;
+                            className?: string | null;
+                        };
+                        categories: ("guardian" | "father" | "mother")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            orgUnit: string;
+                            title: string;
+                            body: string;
+                            signature: string;
+                            scope: {
+                                townshipCode: string;
+                                schoolId?: string | null;
+                                grade?: string | null;
+                                className?: string | null;
+                            };
+                            categories: string[];
+                            /** @enum {string} */
+                            status: "draft" | "sending" | "sent" | "withdrawn";
+                            createdBy: string;
+                            createdAt: string;
+                            sentAt: string | null;
+                            recipients: number;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/letters/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 预览：收信人数、示例、无手机号的儿童 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            recipients: number;
+                            byCategory: {
+                                [key: string]: number;
+                            };
+                            sample: {
+                                to: string | null;
+                                title: string;
+                                body: string;
+                                signature: string;
+                            } | null;
+                            unreachable: {
+                                childId: string;
+                                childName: string;
+                                schoolName: string | null;
+                                classLabel: string | null;
+                                missing: string[];
+                            }[];
+                            unreachableTotal: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/letters/{id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发送（后台逐一生成短信，免打扰时段顺延） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            orgUnit: string;
+                            title: string;
+                            body: string;
+                            signature: string;
+                            scope: {
+                                townshipCode: string;
+                                schoolId?: string | null;
+                                grade?: string | null;
+                                className?: string | null;
+                            };
+                            categories: string[];
+                            /** @enum {string} */
+                            status: "draft" | "sending" | "sent" | "withdrawn";
+                            createdBy: string;
+                            createdAt: string;
+                            sentAt: string | null;
+                            recipients: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/letters/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 撤回（链接失效；尚未发出的短信不再发送） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            orgUnit: string;
+                            title: string;
+                            body: string;
+                            signature: string;
+                            scope: {
+                                townshipCode: string;
+                                schoolId?: string | null;
+                                grade?: string | null;
+                                className?: string | null;
+                            };
+                            categories: string[];
+                            /** @enum {string} */
+                            status: "draft" | "sending" | "sent" | "withdrawn";
+                            createdBy: string;
+                            createdAt: string;
+                            sentAt: string | null;
+                            recipients: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/letters/{id}/reach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 送达与阅读情况（按学校） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            letterId: string;
+                            status: string;
+                            schools: {
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                recipients: number;
+                                sent: number;
+                                delivered: number;
+                                failed: number;
+                                read: number;
+                                held: number;
+                            }[];
+                            total: {
+                                recipients: number;
+                                sent: number;
+                                delivered: number;
+                                failed: number;
+                                read: number;
+                                held: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/letters/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 家长阅读信件（短信链接；记录已阅） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            title: string;
+                            body: string;
+                            signature: string;
+                            date: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/sms-receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 短信状态回执（服务商推送，HMAC-SHA256 签名） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            recorded: number;
+                            repeated: number;
+                            unknown: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/overview": {
         parameters: {
             query?: never;

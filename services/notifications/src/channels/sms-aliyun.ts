@@ -1,6 +1,9 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import { aliyunSignature } from "@shouhu/cn/aliyun";
 import { LIST_SEPARATOR, type TemplateVars } from "../domain/templates.js";
 import { ChannelError, post, type ChannelAdapter } from "./types.js";
+
+export { aliyunSignature };
 
 export interface AliyunSmsOptions {
   endpoint: string;
@@ -36,24 +39,16 @@ export function fitList(items: readonly string[], maxLength: number): string {
   return room >= 2 ? cut(items[0]!, room) + more : cut(all, maxLength);
 }
 
+/** Variables never cut: a cut link opens nothing (a provider refusing its length says so in the failure instead). */
+const UNCUT = new Set(["link"]);
+
 /** Variables as SendSms takes them: strings, cut to the provider's length (a concern's description can be long; lists at an item). */
 export function templateParam(vars: TemplateVars, maxLength: number): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? fitList(v, maxLength) : cut(String(v), maxLength)])));
-}
-
-/** RFC 3986 encoding as Alibaba Cloud's RPC signature wants it. */
-function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** Signature V1 (HMAC-SHA1 over the sorted, encoded parameters) of the RPC API. */
-export function aliyunSignature(method: "GET" | "POST", params: Record<string, string>, accessKeySecret: string): string {
-  const canonical = Object.keys(params)
-    .sort()
-    .map((k) => `${percentEncode(k)}=${percentEncode(params[k]!)}`)
-    .join("&");
-  const stringToSign = `${method}&${percentEncode("/")}&${percentEncode(canonical)}`;
-  return createHmac("sha1", `${accessKeySecret}&`).update(stringToSign).digest("base64");
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? fitList(v, maxLength) : UNCUT.has(k) ? String(v) : cut(String(v), maxLength)]),
+    ),
+  );
 }
 
 /** Provider codes that mean the message can never go out as it is. */

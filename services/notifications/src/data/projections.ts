@@ -15,6 +15,11 @@ const children: ChildProjection<ChildSnapshot> = {
     guardian_name: { type: "text", value: (c) => c.guardian?.name ?? null },
     guardian_phone: { type: "text", value: (c) => c.guardian?.phone ?? null },
     parents: { type: "jsonb", value: (c) => c.parents },
+    // Letters home are addressed by school and class.
+    school_id: { type: "text", value: (c) => c.schoolId },
+    school_name: { type: "text", value: (c) => c.schoolName },
+    grade: { type: "text", value: (c) => c.grade },
+    class_name: { type: "text", value: (c) => c.className },
   },
 };
 

@@ -19,6 +19,8 @@ export const templates = {
   child_transferred_in: { title: "儿童转入", body: "{child}已从{from}转入本乡镇（{village}），原结对已解除，请安排结对帮扶和走访。原因：{reason}" },
   child_transferred_out: { title: "儿童转出", body: "{child}已转出至{to}，本乡镇的结对和走访安排随之结束。原因：{reason}" },
   birthday_helper: { title: "生日提醒", body: "{child}将于{date}（{weekday}）过{age}岁生日，记得送上祝福。" },
+  // 致家长的一封信: the letter itself is on the read page behind the link; the registered SMS template carries title and link only.
+  letter_home: { title: "{title}", body: "您有一封来信《{title}》，请点击查看：{link}" },
   birthday_parent: { title: "孩子生日提醒", body: "{child}将于{date}（{weekday}）过{age}岁生日，记得给孩子打个电话。" },
 } as const satisfies Record<string, { title: string; body: string }>;
 
