@@ -6,7 +6,6 @@ const link = {
   itemId: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
   childId: "11111111-2222-4333-8444-555555555555",
   helperId: "66666666-7777-4888-9999-aaaaaaaaaaaa",
-  kind: "parent_call",
 };
 const now = new Date("2026-12-06T08:00:00Z");
 const later = new Date(now.getTime() + 72 * 3600_000);
@@ -17,7 +16,8 @@ describe("task links", () => {
     const b = mintTaskLink(secret, { ...link, expiresAt: later });
     expect(a.token).not.toBe(b.token);
     expect(a.tokenId).not.toBe(b.tokenId);
-    expect(a.token.length).toBeLessThan(130);
+    // A URL path parameter: Fastify's limit is 100 characters.
+    expect(a.token.length).toBeLessThanOrEqual(100);
     expect(a.token).toMatch(/^[A-Za-z0-9_-]+$/);
     const check = verifyTaskLink(secret, a.token, now);
     expect(check).toEqual({ ok: true, claims: { ...link, exp: Math.floor(later.getTime() / 1000), tokenId: a.tokenId } });
@@ -26,7 +26,7 @@ describe("task links", () => {
   it("refuses a tampered token, another secret, garbage and huge input as invalid (nothing said about why)", () => {
     const { token } = mintTaskLink(secret, { ...link, expiresAt: later });
     const raw = Buffer.from(token, "base64url");
-    for (const i of [0, 5, 20, 40, 50, 55, 62, raw.length - 1]) {
+    for (const i of [0, 5, 20, 40, 50, 55, 62, 70, raw.length - 1]) {
       const bad = Buffer.from(raw);
       bad[i] = bad[i]! ^ 0x01;
       expect(verifyTaskLink(secret, bad.toString("base64url"), now)).toEqual({ ok: false, reason: "invalid" });
