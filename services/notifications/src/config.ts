@@ -46,6 +46,17 @@ export const notificationsConfigSchema = serviceConfigSchema({ port: 3005, datab
     CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(100),
     DISPATCH_POLL_MS: z.coerce.number().int().positive().default(500),
     BIRTHDAY_CRON: z.string().default("0 8 * * *"),
+    /** Signs the one-time task links SMS reminders carry to helpers without an account (shared with visits); empty: none. */
+    TASK_LINK_SECRET: z.union([z.literal(""), z.string().min(32, "至少32个字符")]).default(""),
+    /** How long such a link lives (visits also ends it on its item's escalation day). */
+    TASK_LINK_TTL_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 31)
+      .default(72),
+    /** The console's public origin, for links in SMS. */
+    PUBLIC_LINK_BASE_URL: z.url().default("http://127.0.0.1:3000"),
     /** Hosts office robots may post to besides qyapi.weixin.qq.com and oapi.dingtalk.com (tests, a private relay); empty in production. */
     WEBHOOK_ALLOWED_HOSTS: commaList.default([]),
   })

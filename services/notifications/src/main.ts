@@ -49,7 +49,10 @@ await runService({
           quiet,
         }),
       consumer: {
-        handlers: notificationHandlers({ quiet }),
+        handlers: notificationHandlers({
+          quiet,
+          taskLinks: { secret: config.TASK_LINK_SECRET, ttlHours: config.TASK_LINK_TTL_HOURS, baseUrl: config.PUBLIC_LINK_BASE_URL },
+        }),
         runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, (tx) => inChildBatch(tx, fn)),
         concurrency: config.CONSUMER_CONCURRENCY,
       },

@@ -38,7 +38,9 @@ export function fitList(items: readonly string[], maxLength: number): string {
 
 /** Variables as SendSms takes them: strings, cut to the provider's length (a concern's description can be long; lists at an item). */
 export function templateParam(vars: TemplateVars, maxLength: number): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Array.isArray(v) ? fitList(v, maxLength) : cut(String(v), maxLength)])));
+  // A link is never cut (half a link opens nothing): its template registers it as a link variable.
+  const fit = (k: string, v: TemplateVars[string]) => (Array.isArray(v) ? fitList(v, maxLength) : k === "link" ? String(v) : cut(String(v), maxLength));
+  return JSON.stringify(Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, fit(k, v)])));
 }
 
 /** RFC 3986 encoding as Alibaba Cloud's RPC signature wants it. */
