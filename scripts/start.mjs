@@ -23,6 +23,11 @@ const s3 = {
   S3_ACCESS_KEY: env("S3_ACCESS_KEY", "shouhu-dev"),
   S3_SECRET_KEY: env("S3_SECRET_KEY", "shouhu-dev-secret"),
 };
+// One-time task links in SMS (issue 22.2): visits verifies what notifications mints; links open the console's public page.
+const taskLinks = {
+  TASK_LINK_SECRET: env("TASK_LINK_SECRET", "shouhu-dev-task-link-secret-not-for-production"),
+  PUBLIC_LINK_BASE_URL: env("PUBLIC_LINK_BASE_URL", `http://127.0.0.1:${env("GATEWAY_PORT", "3000")}`),
+};
 // The demo users (password Shouhu@2026) live outside the production realm export; this is a dev run.
 const devUsersFile = env("DEV_USERS_FILE", path.join(root, "infra/keycloak/dev/shouhu-users-0.json"));
 
@@ -81,7 +86,7 @@ const processes = [
   {
     name: "visits",
     entry: "services/visits/dist/main.js",
-    env: { PORT: env("VISITS_PORT", "3003"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits`, ...s3 },
+    env: { PORT: env("VISITS_PORT", "3003"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits`, ...s3, ...taskLinks },
     health: `http://127.0.0.1:${env("VISITS_PORT", "3003")}/readyz`,
   },
   {
@@ -105,6 +110,7 @@ const processes = [
       DATABASE_URL: `${pg}/shouhu_notifications`,
       // The staff directory comes from the issuer's admin API (the realm's dev default secret).
       KEYCLOAK_DIRECTORY_SECRET: env("SHOUHU_DIRECTORY_SECRET", "shouhu-directory-secret"),
+      ...taskLinks,
     },
     health: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}/readyz`,
   },

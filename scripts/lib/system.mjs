@@ -70,7 +70,13 @@ export function createSystem(options) {
       name: s,
       entry: `services/${s}/dist/main.js`,
       // notifications syncs its staff directory from the issuer's admin API (the realm's dev default secret).
-      env: { PORT: String(ports[s]), ROLE: "all", ...(s === "notifications" ? { KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret" } : {}) },
+      env: {
+        PORT: String(ports[s]),
+        ROLE: "all",
+        ...(s === "notifications" ? { KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret" } : {}),
+        // One-time task links (issue 22.2): minted by notifications, verified by visits, opened on this system's gateway.
+        ...(s === "notifications" || s === "visits" ? { TASK_LINK_SECRET: "shouhu-system-task-link-secret-0123456789", PUBLIC_LINK_BASE_URL: gateway } : {}),
+      },
       database: `shouhu_${s}`,
       health: `http://127.0.0.1:${ports[s]}/readyz`,
     })),
