@@ -10,4 +10,8 @@ export const isPublicPage = (pathname: string) => PREFIXES.some((p) => pathname.
 
 const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
 
-export const publicRoutes: RouteObject[] = [{ path: "*", lazy: page(() => import("./LinkNotFound")) }];
+export const publicRoutes: RouteObject[] = [
+  // A one-time task link (issue 22.2): a proxy parent records one visit or call.
+  { path: "/t/:token", lazy: page(() => import("./TaskLink")) },
+  { path: "*", lazy: page(() => import("./LinkNotFound")) },
+];

@@ -9,6 +9,7 @@ import { OFFLINE_TTL_DAYS } from "../../offline/store";
 import type { VisitItem } from "../../services/models";
 import { label, riskColor } from "../../services/labels";
 import { useCaseload } from "./caseload";
+import { SendTaskLink } from "./SendTaskLink";
 import styles from "./visits.module.css";
 
 /** Whether the signed-in person answers for the item: their paired child's, or the village director's where nobody is paired. */
@@ -19,6 +20,10 @@ function isMine(item: VisitItem, username: string, role: string): boolean {
 
 function ItemRow({ item, overdue }: { item: VisitItem; overdue: boolean }) {
   const navigate = useNavigate();
+  const { access } = useSession();
+  const online = useOnline();
+  // A helper without an account (a proxy parent) cannot sign in: staff send them a one-time link instead.
+  const proxy = item.responsible.kind === "helper" && !item.responsible.username;
   return (
     <div className={`${styles.item} ${overdue ? styles.overdue : styles.due}`} data-testid={overdue ? "overdue-item" : "due-item"}>
       <div>
@@ -30,9 +35,12 @@ function ItemRow({ item, overdue }: { item: VisitItem; overdue: boolean }) {
           {" · "}应于 {item.dueDate} · {item.responsible.name ?? "村儿童主任"}
         </div>
       </div>
-      <Button type={overdue ? "primary" : "default"} onClick={() => void navigate(`/visits/new?childId=${item.childId}&kind=${item.kind}`)}>
-        登记
-      </Button>
+      <Space size={4} wrap style={{ justifyContent: "flex-end" }}>
+        {proxy && access.canIssueTaskLinks && online && <SendTaskLink item={item} />}
+        <Button type={overdue ? "primary" : "default"} onClick={() => void navigate(`/visits/new?childId=${item.childId}&kind=${item.kind}`)}>
+          登记
+        </Button>
+      </Space>
     </div>
   );
 }
