@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { FastifyRequest } from "fastify";
-import { ConcernCategory, contains, labels } from "@shouhu/contracts";
+import { ConcernCategory, contains, labels, type Role } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { AppError, ConflictError, NotFoundError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
 import { mintTaskLink, requireRole, verifyTaskLink, type TaskLinkClaims } from "@shouhu/auth";
@@ -34,7 +34,7 @@ export interface TaskLinkRoutesDeps {
 }
 
 /** Who may hand a link to a proxy parent: the people who answer for the child's visits being done. */
-const issuers = ["county-admin", "township-supervisor", "village-director"] as const;
+export const taskLinkIssuers: readonly Role[] = ["county-admin", "township-supervisor", "village-director"];
 
 /**
  * The token as a wildcard, not a `:token` parameter: Fastify answers a parameter over 100 characters with its own
@@ -258,7 +258,7 @@ export function registerTaskLinkRoutes(app: ServiceApp, deps: TaskLinkRoutesDeps
     },
     async (request, reply) => {
       const principal = request.principal!;
-      requireRole(principal, [...issuers], "生成填报链接");
+      requireRole(principal, [...taskLinkIssuers], "生成填报链接");
       const at = now();
       const item = await itemForLink(prisma, request.body.itemId);
       if (!item || !contains(principal.orgUnit, item.villageCode)) throw new NotFoundError("事项", request.body.itemId);
