@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { FastifyRequest } from "fastify";
 import { ConcernCategory, contains, labels, type Role } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { AppError, ConflictError, NotFoundError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
@@ -81,8 +80,11 @@ const LinkView = z.object({
 const LinkRecorded = z.object({ kindLabel: z.string(), date: day, onTime: z.boolean(), concernRaised: z.boolean() });
 const IssuedLink = z.object({ url: z.string(), expiresAt: z.string() });
 
+/** What the link checks read of a request (its headers and socket address). */
+type LinkRequest = { headers: Record<string, string | string[] | undefined>; ip: string };
+
 /** The caller's address as the gateway saw it (it sets x-forwarded-for on token-less routes), else the socket's. */
-function sourceOf(request: FastifyRequest): string | null {
+function sourceOf(request: LinkRequest): string | null {
   const xff = request.headers["x-forwarded-for"];
   const first = (Array.isArray(xff) ? xff[0] : xff)?.split(",")[0]?.trim();
   return first || request.ip || null;
@@ -98,7 +100,7 @@ const refusals: Record<Exclude<LinkOutcome, "ok" | "invalid" | "bad_input">, () 
 };
 
 /** The end of a link's life: its TTL, but never past the day its item is escalated to the township. */
-export function linkExpiry(now: Date, ttlHours: number, escalateOn: string): Date {
+function linkExpiry(now: Date, ttlHours: number, escalateOn: string): Date {
   return new Date(Math.min(now.getTime() + ttlHours * 3600_000, Date.parse(`${escalateOn}T00:00:00+08:00`)));
 }
 
@@ -106,7 +108,7 @@ export function registerTaskLinkRoutes(app: ServiceApp, deps: TaskLinkRoutesDeps
   const { prisma, now, links } = deps;
 
   /** Verifies the token and its item; every refusal is audited before it is thrown. */
-  async function resolve(request: FastifyRequest, token: string, action: LinkAction): Promise<{ claims: TaskLinkClaims; target: LinkTarget; at: Date }> {
+  async function resolve(request: LinkRequest, token: string, action: LinkAction): Promise<{ claims: TaskLinkClaims; target: LinkTarget; at: Date }> {
     const at = now();
     const address = sourceOf(request);
     const check = verifyTaskLink(links.secret, token, at);
