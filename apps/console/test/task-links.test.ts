@@ -84,6 +84,22 @@ describe.skipIf(!canRunWithVisits)("one-time task links (issue 22.2)", () => {
     );
     expect(records.items).toHaveLength(1);
     expect(records.items[0]).toMatchObject({ kind: "parent_call", visitorName: "李奶奶", via: "task_link", findings: { metWith: "母亲" } });
+    // The gateway's audit trail has the link's open and submit under "public", naming the child.
+    const gw = new pgLib.Client({ connectionString: `${stack.pgBase}/shouhu_gateway` });
+    await gw.connect();
+    const trail = await stack.until(
+      "the link's uses in the gateway's audit trail",
+      async () =>
+        (
+          await gw.query<{ method: string; action: string; status: number }>(
+            `SELECT method, action, status FROM audit_entries WHERE user_id = 'public' AND path LIKE '/api/v1/public/task-links/%' AND $1 = ANY(child_ids) ORDER BY id`,
+            [childId],
+          )
+        ).rows,
+      (rows) => rows.some((r) => r.method === "POST"),
+    );
+    await gw.end();
+    expect(trail.map((r) => `${r.method}:${r.action}:${r.status}`)).toEqual(expect.arrayContaining(["GET:read:200", "POST:create:201"]));
     await staff.context().close();
   }, 180_000);
 
