@@ -46,6 +46,11 @@ afterAll(async () => {
 
 describe.skipIf(!canRunWithVisits)("one-time task links (issue 22.2)", () => {
   it("staff send a link; a proxy parent records the call on a phone without an account; the link is then used", async () => {
+    // On a phone, the action sits beside 登记 on the item.
+    const staffPhone = await stack.open("changling.supervisor", "/visits", phone);
+    await staffPhone.getByRole("button", { name: /发送填报链接/ }).waitFor({ timeout: 30_000 });
+    await shot(staffPhone, "task-link-issue-phone", false);
+    await staffPhone.context().close();
     // The supervisor's 我的走访: the proxy parent's call offers 发送填报链接, which shows the link once.
     const staff = await stack.open("changling.supervisor", "/visits", desktop);
     const row = staff.getByTestId("due-item").filter({ hasText: "赵小雨" }).filter({ hasText: "与父母通话" });
