@@ -55,6 +55,9 @@ describe.skipIf(!canRunWithVisits)("one-time task links (issue 22.2)", () => {
     const staff = await stack.open("changling.supervisor", "/visits", desktop);
     const row = staff.getByTestId("due-item").filter({ hasText: "赵小雨" }).filter({ hasText: "与父母通话" });
     await row.getByRole("button", { name: /发送填报链接/ }).click();
+    await staff.getByText("没有系统账号").waitFor();
+    await shot(staff, "task-link-choice-desktop", false);
+    await staff.getByRole("button", { name: /生成链接/ }).click();
     const urlText = staff.getByTestId("task-link-url");
     await expect.poll(async () => (await urlText.textContent()) ?? "", { timeout: 30_000 }).toMatch(/\/t\/[A-Za-z0-9_-]+$/);
     const url = (await urlText.textContent())!.trim();

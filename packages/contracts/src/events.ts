@@ -167,6 +167,12 @@ export const VisitOverdueData = z.object({
   /** 1: the responsible person is told; 2: escalated to the township supervisor. */
   level: z.union([z.literal(1), z.literal(2)]),
 });
+/**
+ * Staff asked for a one-time task link (issue 22.2) to be sent by SMS to the item's helper without an account: the
+ * notifications service mints it (it holds the SMS channel and the link secret) — the link itself never travels in
+ * an event.
+ */
+export const TaskLinkRequestedData = z.object({ ...VisitItem, requestedBy: z.object({ userId: z.string(), name: z.string() }) });
 export const VisitRecordedData = z.object({
   recordId: z.uuid(),
   kind: VisitKind,
@@ -343,6 +349,7 @@ export const eventSchemas = {
   "pairing.ended": { version: 1, data: PairingEndedData },
   "visit.due": { version: 1, data: VisitDueData },
   "visit.overdue": { version: 1, data: VisitOverdueData },
+  "task-link.requested": { version: 1, data: TaskLinkRequestedData },
   "visit.recorded": { version: 1, data: VisitRecordedData },
   "concern.raised": { version: 1, data: ConcernRaisedData },
   "concern.escalated": { version: 1, data: ConcernEscalatedData },

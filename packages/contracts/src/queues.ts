@@ -28,6 +28,7 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "pairing.ended": ["visits", "notifications", "reporting", "health", "registry"],
   "visit.due": ["notifications", "reporting"],
   "visit.overdue": ["notifications", "reporting"],
+  "task-link.requested": ["notifications"],
   "visit.recorded": ["reporting"],
   "concern.raised": ["notifications", "reporting"],
   "concern.escalated": ["notifications", "reporting"],

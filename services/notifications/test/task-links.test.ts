@@ -135,6 +135,19 @@ describe("reminders of helpers without an account (issue 22.2)", () => {
     expect((await messagesOf(noPhone.child.id)).filter((m) => m.channel === "sms")).toHaveLength(0);
   });
 
+  it("staff's task-link.requested → the same SMS with a link, once per request", async () => {
+    const d = item(null);
+    const data = { ...d, requestedBy: { userId: "u-director", name: "周主任" } };
+    await deliver("task-link.requested", data as never, d.child.id);
+    const [sms, ...rest] = await messagesOf(d.child.id);
+    expect(rest).toHaveLength(0);
+    expect(sms).toMatchObject({ channel: "sms", address: "13907312345", rule: "task-link-requested", template: "visit_due_link" });
+    expect(verifyTaskLink(LINK_SECRET, (sms!.vars as { link: string }).link.split("/t/")[1]!, clock.now)).toMatchObject({
+      ok: true,
+      claims: { itemId: d.itemId },
+    });
+  });
+
   it("names the child in an SMS by given name", () => {
     expect(smsChildName("李小花")).toBe("小花");
     expect(smsChildName("王华")).toBe("王*");

@@ -234,6 +234,24 @@ describe("one-time task links (public)", () => {
     expect(issued.body.expiresAt).toBe("2026-11-25T02:00:00.000Z");
     expect((await call("GET", token)).status).toBe(200);
 
+    // Sent by SMS through notifications instead: an event naming the item and its helper, never a link.
+    const sent = await app.inject({
+      method: "POST",
+      url: "/api/v1/task-links",
+      headers: await issuer.as("changling.director"),
+      payload: { itemId: item("parent_call"), send: true },
+    });
+    expect(sent.statusCode).toBe(202);
+    expect(sent.json()).toEqual({ sent: true, to: "139****2345" });
+    const [requested] = await prisma.outboxEvent.findMany({ where: { type: "task-link.requested", subject: child.id } });
+    expect((requested!.envelope as any).data).toMatchObject({
+      itemId: item("parent_call"),
+      kind: "parent_call",
+      responsible: { kind: "helper", helperId: helper.id, phone: "13907312345", username: null },
+    });
+    expect(JSON.stringify(requested!.envelope)).not.toMatch(/\/t\//);
+    expect((await uses(null)).filter((u) => u.itemId === item("parent_call")).map((u) => `${u.action}:${u.outcome}`)).toEqual(["issue:ok"]);
+
     expect((await issue("shimen.supervisor", item("home_visit"))).status).toBe(404);
     expect((await issue("changling.teacher", item("home_visit"))).status).toBe(403);
     const withAccount = await childWith({ id: randomUUID(), name: "王老师", username: "changling.teacher" });

@@ -5662,8 +5662,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * 为无账号的帮扶人（代理家长等）生成一次性填报链接
-         * @description 仅限负责人没有系统账号、但登记了手机号的待办事项。回答链接一次（不保存），由工作人员通过短信发送。
+         * 为无账号的帮扶人（代理家长等）生成或短信发送一次性填报链接
+         * @description 仅限负责人没有系统账号的待办事项。`send: false`（默认）回答链接一次（201，不保存），由工作人员转发；`send: true` 由通知服务生成链接并短信发送给该帮扶人（202，链接不经过本接口），需登记了手机号。
          */
         post: {
             parameters: {
@@ -5677,6 +5677,8 @@ export interface paths {
                     "application/json": {
                         /** Format: uuid */
                         itemId: string;
+                        /** @default false */
+                        send?: boolean;
                     };
                 };
             };
@@ -5690,6 +5692,20 @@ export interface paths {
                         "application/json": {
                             url: string;
                             expiresAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            sent: true;
+                            /** @description 手机号（脱敏） */
+                            to: string;
                         };
                     };
                 };

@@ -106,6 +106,11 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
         },
       ];
     }
+    case "task-link.requested": {
+      // Staff sent a link by hand (issue 22.2): the same SMS as the reminder's, for this request.
+      const viaLink = linkReminder(event.data, ctx.taskLink, null, "task-link-requested");
+      return viaLink ? [viaLink] : [];
+    }
     case "concern.raised": {
       const d = event.data;
       const vars = {

@@ -44,14 +44,14 @@ export function smsChildName(name: string): string {
  * one-time link to record the visit or call instead. Null when the item's helper has an account, no phone, or links
  * are off — the usual rules apply then.
  */
-export function linkReminder(item: VisitItem, mint: TaskLinkMinter | undefined, overdueDays: number | null): Plan | null {
+export function linkReminder(item: VisitItem, mint: TaskLinkMinter | undefined, overdueDays: number | null, rule?: string): Plan | null {
   const r = item.responsible;
   if (r.kind !== "helper" || r.username || !r.phone || !mint) return null;
   const link = mint(item);
   if (!link) return null;
   const vars = { child: smsChildName(item.child.name), kind: labels.visitKind[item.kind], dueDate: item.dueDate, link };
   return {
-    rule: overdueDays === null ? "visit-due-link" : "visit-overdue-link",
+    rule: rule ?? (overdueDays === null ? "visit-due-link" : "visit-overdue-link"),
     audience: { kind: "person", username: null, name: r.name, phone: r.phone, email: null },
     channels: ["sms"],
     template: overdueDays === null ? "visit_due_link" : "visit_overdue_link",

@@ -15,6 +15,7 @@ type Consumed =
   | "pairing.ended"
   | "visit.due"
   | "visit.overdue"
+  | "task-link.requested"
   | "concern.raised"
   | "concern.escalated"
   | "checkup.flagged";
@@ -75,6 +76,7 @@ export function notificationHandlers(options: {
       },
       "visit.due": notify,
       "visit.overdue": notify,
+      "task-link.requested": notify,
       "concern.raised": notify,
       "concern.escalated": notify,
       "checkup.flagged": notify,

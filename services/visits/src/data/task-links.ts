@@ -3,7 +3,9 @@ import type { TaskLinkClaims } from "@shouhu/auth";
 import type { VisitKind } from "@shouhu/contracts";
 import type { RecordInput } from "../domain/record.js";
 import type { PrismaClient, Tx } from "./db.js";
+import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import { storeRecord, type Visitor } from "./records.js";
+import { PRODUCER } from "./scan.js";
 import type { Satisfied } from "./items.js";
 
 /** The item a link names, with what the page shows and what the checks need. */
@@ -89,7 +91,7 @@ export type LinkOutcome = "ok" | "invalid" | "expired" | "used" | "done" | "gone
 
 /** One row of the link's audit trail, outside any refused transaction (a refusal is kept too). */
 export async function auditLinkUse(
-  db: Pick<PrismaClient, "$executeRawUnsafe">,
+  db: Pick<Tx, "$executeRawUnsafe">,
   use: { tokenId: string | null; itemId: string | null; childId: string | null; action: LinkAction; outcome: LinkOutcome; address: string | null; at: Date },
 ): Promise<void> {
   await db.$executeRawUnsafe(
@@ -105,27 +107,70 @@ export async function auditLinkUse(
   );
 }
 
-/** An open item a helper without an account answers for, for a hand-issued link (in the caller's org unit). */
-export async function itemForLink(
-  db: Pick<PrismaClient, "$queryRawUnsafe">,
-  itemId: string,
-): Promise<{
+/** An item and its responsible helper, for a hand-issued link (the caller checks jurisdiction and that it fits). */
+export interface ItemForLink {
   itemId: string;
-  kind: string;
+  kind: VisitKind;
+  period: string;
+  dueDate: string;
   status: string;
   escalateOn: string;
-  childId: string;
-  villageCode: string;
+  child: { id: string; name: string; villageCode: string; townshipCode: string };
   helperId: string | null;
+  helperName: string | null;
   helperUsername: string | null;
   helperPhone: string | null;
-} | null> {
-  const [row] = await db.$queryRawUnsafe<NonNullable<Awaited<ReturnType<typeof itemForLink>>>[]>(
-    `SELECT i.id AS "itemId", i.kind, i.status, to_char(i.escalate_on, 'YYYY-MM-DD') AS "escalateOn", c.id AS "childId", c.village_code AS "villageCode",
-            a.helper_id AS "helperId", a.username AS "helperUsername", a.phone AS "helperPhone"
+}
+
+export async function itemForLink(db: Pick<PrismaClient, "$queryRawUnsafe">, itemId: string): Promise<ItemForLink | null> {
+  const [row] = await db.$queryRawUnsafe<ItemForLink[]>(
+    `SELECT i.id AS "itemId", i.kind, i.period_key AS period, to_char(i.due_date, 'YYYY-MM-DD') AS "dueDate", i.status,
+            to_char(i.escalate_on, 'YYYY-MM-DD') AS "escalateOn",
+            json_build_object('id', c.id, 'name', c.name, 'villageCode', c.village_code, 'townshipCode', c.township_code) AS child,
+            a.helper_id AS "helperId", a.name AS "helperName", a.username AS "helperUsername", a.phone AS "helperPhone"
        FROM due_items i JOIN children c ON c.id = i.child_id LEFT JOIN assignments a ON a.child_id = i.child_id AND i.responsible = 'mentor'
       WHERE i.id = $1::uuid`,
     itemId,
   );
   return row ?? null;
+}
+
+/** Asks notifications to send the item's helper a one-time link by SMS (it mints the link): an outbox row and the audit row. */
+export async function requestLinkSms(
+  prisma: PrismaClient,
+  item: ItemForLink & { helperId: string },
+  requestedBy: Visitor,
+  at: Date,
+  address: string | null,
+): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await appendToOutbox(tx, [
+      buildEvent(
+        "task-link.requested",
+        {
+          subject: item.child.id,
+          orgUnit: item.child.villageCode,
+          actor: requestedBy.actor,
+          data: {
+            itemId: item.itemId,
+            kind: item.kind,
+            period: item.period,
+            dueDate: item.dueDate,
+            child: item.child,
+            responsible: {
+              kind: "helper",
+              helperId: item.helperId,
+              name: item.helperName,
+              phone: item.helperPhone,
+              username: item.helperUsername,
+              villageCode: item.child.villageCode,
+            },
+            requestedBy: { userId: requestedBy.userId, name: requestedBy.name },
+          },
+        },
+        { producer: PRODUCER, now: at },
+      ),
+    ]);
+    await auditLinkUse(tx, { tokenId: null, itemId: item.itemId, childId: item.child.id, action: "issue", outcome: "ok", address, at });
+  });
 }

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { ConcernCategory, contains, labels, type Role } from "@shouhu/contracts";
 import { todayInChina } from "@shouhu/cn";
 import { AppError, ConflictError, NotFoundError, ValidationError, markAudit, type ServiceApp } from "@shouhu/kit";
-import { mintTaskLink, requireRole, verifyTaskLink, type TaskLinkClaims } from "@shouhu/auth";
+import { maskPhone, mintTaskLink, requireRole, verifyTaskLink, type TaskLinkClaims } from "@shouhu/auth";
+import { visitorOf } from "./permissions.js";
 import type { PrismaClient } from "../data/db.js";
 import { checkFollowUp, checkRecordDate, type RecordInput } from "../domain/record.js";
 import {
@@ -12,6 +13,7 @@ import {
   itemForLink,
   linkTarget,
   recordByLink,
+  requestLinkSms,
   type LinkAction,
   type LinkOutcome,
   type LinkTarget,
@@ -79,6 +81,7 @@ const LinkView = z.object({
 });
 const LinkRecorded = z.object({ kindLabel: z.string(), date: day, onTime: z.boolean(), concernRaised: z.boolean() });
 const IssuedLink = z.object({ url: z.string(), expiresAt: z.string() });
+const LinkSent = z.object({ sent: z.literal(true), to: z.string().describe("手机号（脱敏）") });
 
 /** What the link checks read of a request (its headers and socket address). */
 type LinkRequest = { headers: Record<string, string | string[] | undefined>; ip: string };
@@ -252,10 +255,12 @@ export function registerTaskLinkRoutes(app: ServiceApp, deps: TaskLinkRoutesDeps
     {
       schema: {
         tags: ["task-links"],
-        summary: "为无账号的帮扶人（代理家长等）生成一次性填报链接",
-        description: "仅限负责人没有系统账号、但登记了手机号的待办事项。回答链接一次（不保存），由工作人员通过短信发送。",
-        body: z.object({ itemId: z.uuid({ message: "事项编号格式不正确" }) }),
-        response: { 201: IssuedLink },
+        summary: "为无账号的帮扶人（代理家长等）生成或短信发送一次性填报链接",
+        description:
+          "仅限负责人没有系统账号的待办事项。`send: false`（默认）回答链接一次（201，不保存），由工作人员转发；" +
+          "`send: true` 由通知服务生成链接并短信发送给该帮扶人（202，链接不经过本接口），需登记了手机号。",
+        body: z.object({ itemId: z.uuid({ message: "事项编号格式不正确" }), send: z.boolean().default(false) }),
+        response: { 201: IssuedLink, 202: LinkSent },
       },
     },
     async (request, reply) => {
@@ -263,24 +268,31 @@ export function registerTaskLinkRoutes(app: ServiceApp, deps: TaskLinkRoutesDeps
       requireRole(principal, [...taskLinkIssuers], "生成填报链接");
       const at = now();
       const item = await itemForLink(prisma, request.body.itemId);
-      if (!item || !contains(principal.orgUnit, item.villageCode)) throw new NotFoundError("事项", request.body.itemId);
+      if (!item || !contains(principal.orgUnit, item.child.villageCode)) throw new NotFoundError("事项", request.body.itemId);
       if (item.status !== "open") throw new ConflictError("ITEM_NOT_OPEN", "该事项已完成或已取消，无需发送链接", { field: "itemId" });
-      if (!item.helperId || item.helperUsername)
+      const helperId = item.helperId;
+      if (!helperId || item.helperUsername)
         throw new ConflictError("HELPER_HAS_ACCOUNT", "该事项的负责人有系统账号（或由村儿童主任负责），请在系统中登记", { field: "itemId" });
       if (!links.secret) throw new ConflictError("LINKS_DISABLED", "未配置填报链接（TASK_LINK_SECRET），无法生成");
       const expiresAt = linkExpiry(at, links.ttlHours, item.escalateOn);
       if (expiresAt <= at) throw new ConflictError("ITEM_ESCALATED", "该事项已上报乡镇督办，不能再发送填报链接", { field: "itemId" });
-      const minted = mintTaskLink(links.secret, { itemId: item.itemId, childId: item.childId, helperId: item.helperId, expiresAt });
+      markAudit(reply, "create", [item.child.id]);
+      if (request.body.send) {
+        if (!item.helperPhone)
+          throw new ConflictError("NO_PHONE", `${item.helperName ?? "该帮扶人"}没有登记手机号，无法短信发送；请生成链接后转交`, { field: "send" });
+        await requestLinkSms(prisma, { ...item, helperId }, visitorOf(principal), at, sourceOf(request));
+        return reply.status(202).send({ sent: true as const, to: maskPhone(item.helperPhone) });
+      }
+      const minted = mintTaskLink(links.secret, { itemId: item.itemId, childId: item.child.id, helperId, expiresAt });
       await auditLinkUse(prisma, {
         tokenId: minted.tokenId,
         itemId: item.itemId,
-        childId: item.childId,
+        childId: item.child.id,
         action: "issue",
         outcome: "ok",
         address: sourceOf(request),
         at,
       });
-      markAudit(reply, "create", [item.childId]);
       return reply.status(201).send({ url: `${links.baseUrl.replace(/\/+$/, "")}/t/${minted.token}`, expiresAt: minted.expiresAt.toISOString() });
     },
   );
