@@ -173,7 +173,8 @@ export function registerTaskLinkRoutes(app: ServiceApp, deps: TaskLinkRoutesDeps
         helperName: target.helperName ?? "",
         earliestDate: target.periodStart > backdated ? target.periodStart : backdated,
         today,
-        expiresAt: new Date(claims.exp * 1000).toISOString(),
+        // The link ends at its own expiry or its item's escalation, whichever comes first.
+        expiresAt: new Date(Math.min(claims.exp * 1000, Date.parse(`${target.escalateOn}T00:00:00+08:00`))).toISOString(),
       };
     },
   );
