@@ -32,6 +32,11 @@ const sms = {
   SMS_ACCESS_KEY_SECRET: env("SMS_ACCESS_KEY_SECRET", "shouhu-dev-sms-secret"),
   SMS_CALLBACK_SECRET: env("SMS_CALLBACK_SECRET", "shouhu-dev-sms-callback"),
 };
+// One-time task links in SMS (issue 22.2): visits verifies what notifications mints; links open the console's public page.
+const taskLinks = {
+  TASK_LINK_SECRET: env("TASK_LINK_SECRET", "shouhu-dev-task-link-secret-not-for-production"),
+  PUBLIC_LINK_BASE_URL: env("PUBLIC_LINK_BASE_URL", `http://127.0.0.1:${gatewayPort}`),
+};
 // The demo users (password Shouhu@2026) live outside the production realm export; this is a dev run.
 const devUsersFile = env("DEV_USERS_FILE", path.join(root, "infra/keycloak/dev/shouhu-users-0.json"));
 
@@ -96,7 +101,7 @@ const processes = [
   {
     name: "visits",
     entry: "services/visits/dist/main.js",
-    env: { PORT: env("VISITS_PORT", "3003"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits`, ...s3 },
+    env: { PORT: env("VISITS_PORT", "3003"), ROLE: "all", DATABASE_URL: `${pg}/shouhu_visits`, ...s3, ...taskLinks },
     health: `http://127.0.0.1:${env("VISITS_PORT", "3003")}/readyz`,
   },
   {
@@ -122,9 +127,12 @@ const processes = [
       KEYCLOAK_DIRECTORY_SECRET: env("SHOUHU_DIRECTORY_SECRET", "shouhu-directory-secret"),
       ...sms,
       SMS_ENDPOINT: env("SMS_ENDPOINT", `http://127.0.0.1:${smsPort}/`),
-      SMS_TEMPLATE_CODES: env("SMS_TEMPLATE_CODES", JSON.stringify({ letter_home: "SMS_LETTER_HOME" })),
-      // Links in SMS (letters home) open the console here.
-      PUBLIC_LINK_BASE_URL: env("PUBLIC_LINK_BASE_URL", `http://127.0.0.1:${gatewayPort}`),
+      SMS_TEMPLATE_CODES: env(
+        "SMS_TEMPLATE_CODES",
+        JSON.stringify({ letter_home: "SMS_LETTER_HOME", visit_due_link: "SMS_VISIT_DUE_LINK", visit_overdue_link: "SMS_VISIT_OVERDUE_LINK" }),
+      ),
+      // Links in SMS (letters home, task links) open the console here.
+      ...taskLinks,
     },
     health: `http://127.0.0.1:${env("NOTIFICATIONS_PORT", "3005")}/readyz`,
   },

@@ -51,6 +51,9 @@ function deployment(svc, role) {
       { name: "S3_SECRET_KEY", valueFrom: { secretKeyRef: { name: "shouhu-object-store", key: "secret-key" } } },
     );
   }
+  // One-time task links in SMS (issue 22.2): notifications mints, visits verifies, with one secret.
+  if (svc.name === "visits" || svc.name === "notifications")
+    env.push({ name: "TASK_LINK_SECRET", valueFrom: { secretKeyRef: { name: "shouhu-task-links", key: "secret" } } });
   const mounts = [{ name: "tmp", mountPath: "/tmp" }];
   const volumes = [{ name: "tmp", emptyDir: {} }];
   if (svc.name === "gateway") {
@@ -209,6 +212,7 @@ const common = {
     S3_ENDPOINT: "http://minio:9000",
     S3_BUCKET: "shouhu-attachments",
     S3_FORCE_PATH_STYLE: "true",
+    PUBLIC_LINK_BASE_URL: "https://shouhu.example.gov.cn",
   },
 };
 

@@ -73,7 +73,9 @@ export function createSystem(options) {
       env: {
         PORT: String(ports[s]),
         ROLE: "all",
-        ...(s === "notifications" ? { KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret", PUBLIC_LINK_BASE_URL: gateway } : {}),
+        ...(s === "notifications" ? { KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret" } : {}),
+        // One-time task links (issue 22.2): minted by notifications, verified by visits, opened on this system's gateway.
+        ...(s === "notifications" || s === "visits" ? { TASK_LINK_SECRET: "shouhu-system-task-link-secret-0123456789", PUBLIC_LINK_BASE_URL: gateway } : {}),
       },
       database: `shouhu_${s}`,
       health: `http://127.0.0.1:${ports[s]}/readyz`,

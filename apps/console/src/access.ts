@@ -29,6 +29,8 @@ const approvers = ["county-admin", "township-supervisor"];
 const matchers = ["county-admin", "federation-officer", "township-supervisor"];
 /** services/visits/src/routes/permissions.ts: the people who visit. */
 const visitRecorders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "teacher"];
+/** services/visits/src/routes/task-links.ts issuers: who hands a one-time link to a helper without an account. */
+const taskLinkIssuers = ["county-admin", "township-supervisor", "village-director"];
 
 /** services/reporting/src/routes/reports.ts */
 const reportReaders = ["county-admin", "federation-officer", "township-supervisor", "village-director", "inspector"];
@@ -103,6 +105,8 @@ export interface Access {
   readOnly: boolean;
   /** 我的走访 and the record form (offline too). */
   canRecordVisits: boolean;
+  /** 发送填报链接: a one-time link for a due item whose helper has no account (a proxy parent). */
+  canIssueTaskLinks: boolean;
   /** 成长档案: read awards and notes (teachers: of children paired with them, or their own), write them, remove others'. */
   canSeeGrowthNotes: boolean;
   canWriteGrowthNotes: boolean;
@@ -167,6 +171,7 @@ export function accessFor(claims: Claims): Access {
     canReferFollowUps: has(followUpReferrers),
     readOnly: claims.roles.length > 0 && claims.roles.every((r) => r === "inspector"),
     canRecordVisits: has(visitRecorders),
+    canIssueTaskLinks: has(taskLinkIssuers),
     canRunSchoolYear: has(registerKeepers),
     canMakeHandoverPack: has([...registerKeepers, "teacher"]),
     canTransfer: has(["county-admin", "township-supervisor"]),

@@ -27,6 +27,8 @@ import {
 export const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const shots = path.join(root, "docs/screenshots");
 const chromiumPath = "/usr/bin/chromium";
+/** The stack's TASK_LINK_SECRET (visits and notifications): a test mints links with it (@shouhu/auth mintTaskLink). */
+export const STACK_TASK_LINK_SECRET = "console-stack-task-link-secret-0123456789";
 const built = [
   "services/gateway/dist/main.js",
   "services/registry/dist/main.js",
@@ -117,6 +119,9 @@ export async function startStack(options: Partial<Record<Optional | "sms", boole
     // The admin API clients of the realm export (dev default secrets): accounts API, staff directory.
     KEYCLOAK_ACCOUNTS_SECRET: "shouhu-accounts-secret",
     KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret",
+    // One-time task links (issue 22.2): tests may mint their own with STACK_TASK_LINK_SECRET.
+    TASK_LINK_SECRET: STACK_TASK_LINK_SECRET,
+    PUBLIC_LINK_BASE_URL: base,
   };
   const issuer = start("packages/dev-issuer/dist/main.js", {
     ...common,

@@ -26,3 +26,4 @@ export {
 } from "./need-to-know.js";
 export { FailedAuthLimiter, OPEN_ROUTES, PUBLIC_PREFIX, addressKey, authenticate, bearerToken, protectApiRoutes, requirePrincipal } from "./fastify.js";
 export { ACCOUNT_MANAGERS, ROLE_LEVELS, ROLE_RANK, assignableRoles, rankOf, roleFitsOrgUnit } from "./accounts.js";
+export { TASK_LINK_MAX_LENGTH, mintTaskLink, verifyTaskLink, type TaskLinkCheck, type TaskLinkClaims } from "./task-link.js";

@@ -171,6 +171,12 @@ export const VisitOverdueData = z.object({
 });
 /** What reports count of a 亲情电话: who spoke, whether the call got through, minutes (null when not said). */
 export const ParentCallFacts = z.object({ with: z.array(CallParty), connected: z.boolean(), minutes: z.number().int().nullable() });
+/**
+ * Staff asked for a one-time task link (issue 22.2) to be sent by SMS to the item's helper without an account: the
+ * notifications service mints it (it holds the SMS channel and the link secret) — the link itself never travels in
+ * an event.
+ */
+export const TaskLinkRequestedData = z.object({ ...VisitItem, requestedBy: z.object({ userId: z.string(), name: z.string() }) });
 export const VisitRecordedData = z.object({
   recordId: z.uuid(),
   kind: VisitKind,
@@ -381,6 +387,7 @@ export const eventSchemas = {
   "pairing.ended": { version: 1, data: PairingEndedData },
   "visit.due": { version: 1, data: VisitDueData },
   "visit.overdue": { version: 1, data: VisitOverdueData },
+  "task-link.requested": { version: 1, data: TaskLinkRequestedData },
   "visit.recorded": { version: 1, data: VisitRecordedData },
   "concern.raised": { version: 1, data: ConcernRaisedData },
   "concern.escalated": { version: 1, data: ConcernEscalatedData },

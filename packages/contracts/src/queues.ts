@@ -28,6 +28,7 @@ export const subscriptions: Record<EventType, readonly ConsumerService[]> = {
   "pairing.ended": ["visits", "notifications", "reporting", "health", "registry"],
   "visit.due": ["notifications", "reporting"],
   "visit.overdue": ["notifications", "reporting"],
+  "task-link.requested": ["notifications"],
   // registry: the 成长档案 strands of the handover pack (交接包), kept as a small projection.
   "visit.recorded": ["reporting", "registry"],
   "concern.raised": ["notifications", "reporting"],

@@ -34,7 +34,7 @@ export const notificationsConfigSchema = serviceConfigSchema({ port: 3005, datab
     SMS_TEMPLATE_CODES: json(z.record(z.string(), z.string())).default({}),
     /** Longest template variable value the provider accepts (Alibaba Cloud notification templates: 35). */
     SMS_MAX_VAR_LENGTH: z.coerce.number().int().min(1).max(500).default(35),
-    /** The console's public origin, for links in SMS (a letter home: `${PUBLIC_LINK_BASE_URL}/l/<code>`). */
+    /** The console's public origin, for links in SMS (a letter home `/l/<code>`, a one-time task link `/t/<token>`). */
     PUBLIC_LINK_BASE_URL: z.url().default("http://127.0.0.1:3000"),
     /** Shared secret of the SMS provider's status pushes (HMAC-SHA256 over timestamp + body); empty refuses every push. */
     SMS_CALLBACK_SECRET: z.string().default(""),
@@ -50,6 +50,15 @@ export const notificationsConfigSchema = serviceConfigSchema({ port: 3005, datab
     CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(100),
     DISPATCH_POLL_MS: z.coerce.number().int().positive().default(500),
     BIRTHDAY_CRON: z.string().default("0 8 * * *"),
+    /** Signs the one-time task links SMS reminders carry to helpers without an account (shared with visits); empty: none. */
+    TASK_LINK_SECRET: z.union([z.literal(""), z.string().min(32, "至少32个字符")]).default(""),
+    /** How long such a link lives (visits also ends it on its item's escalation day). */
+    TASK_LINK_TTL_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 31)
+      .default(72),
     /** Hosts office robots may post to besides qyapi.weixin.qq.com and oapi.dingtalk.com (tests, a private relay); empty in production. */
     WEBHOOK_ALLOWED_HOSTS: commaList.default([]),
   })

@@ -52,7 +52,10 @@ await runService({
           letters: { enqueue: enqueueLetter(letterQueue), callbackSecret: config.SMS_CALLBACK_SECRET },
         }),
       consumer: {
-        handlers: notificationHandlers({ quiet }),
+        handlers: notificationHandlers({
+          quiet,
+          taskLinks: { secret: config.TASK_LINK_SECRET, ttlHours: config.TASK_LINK_TTL_HOURS, baseUrl: config.PUBLIC_LINK_BASE_URL },
+        }),
         runInTransaction: <T>(fn: (tx: SqlTx) => Promise<T>) => inPgTransaction(consumerPool, (tx) => inChildBatch(tx, fn)),
         concurrency: config.CONSUMER_CONCURRENCY,
       },

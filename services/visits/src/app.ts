@@ -10,6 +10,7 @@ import type { Queue } from "bullmq";
 import fastifyMultipart from "@fastify/multipart";
 import type { AttachmentStore } from "@shouhu/attachments";
 import { registerPhotoRoutes } from "./routes/photos.js";
+import { registerTaskLinkRoutes, type TaskLinkOptions } from "./routes/task-links.js";
 
 export interface VisitsAppDeps {
   prisma: PrismaClient;
@@ -24,6 +25,8 @@ export interface VisitsAppDeps {
   scheduleQueue: Queue;
   /** Where visit photos live (S3 API); without it the photo routes are not served (tests that need none). */
   attachments?: AttachmentStore;
+  /** One-time links for helpers without an account (issue 22.2); without a secret every link is invalid. */
+  taskLinks?: TaskLinkOptions;
 }
 
 export async function buildVisitsApp(deps: VisitsAppDeps): Promise<ServiceApp> {
@@ -43,6 +46,12 @@ export async function buildVisitsApp(deps: VisitsAppDeps): Promise<ServiceApp> {
   registerConcernRoutes(app, { prisma: deps.prisma, now });
   registerRuleRoutes(app, deps.prisma, now);
   registerSnapshotRoute(app, deps.scheduleQueue);
+  registerTaskLinkRoutes(app, {
+    prisma: deps.prisma,
+    now,
+    backdateDays: deps.backdateDays ?? 31,
+    links: deps.taskLinks ?? { secret: "", ttlHours: 72, baseUrl: "http://127.0.0.1:3000" },
+  });
   if (deps.attachments) {
     await app.register(fastifyMultipart, { limits: { files: 1, fields: 5 } });
     registerPhotoRoutes(app, { prisma: deps.prisma, store: deps.attachments, now });

@@ -26,7 +26,17 @@ await runService({
     const attachments = new AttachmentStore(config);
     return {
       api: (verifier) =>
-        buildVisitsApp({ prisma, verifier, logger, instrumentation, readiness, backdateDays: config.BACKDATE_DAYS, scheduleQueue, attachments }),
+        buildVisitsApp({
+          prisma,
+          verifier,
+          logger,
+          instrumentation,
+          readiness,
+          backdateDays: config.BACKDATE_DAYS,
+          scheduleQueue,
+          attachments,
+          taskLinks: { secret: config.TASK_LINK_SECRET, ttlHours: config.TASK_LINK_TTL_HOURS, baseUrl: config.PUBLIC_LINK_BASE_URL },
+        }),
       consumer: {
         handlers: visitEventHandlers(undefined, {
           requestSnapshot: (runId, county) => scheduleQueue.add(SNAPSHOT_JOB, { runId, county }, { jobId: `snapshot-${runId}` }),

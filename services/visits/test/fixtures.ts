@@ -8,6 +8,7 @@ import { AttachmentStore } from "@shouhu/attachments";
 import { serviceTest } from "@shouhu/testing/vitest";
 import { createPrisma, type PrismaClient } from "../src/data/db.js";
 import { buildVisitsApp } from "../src/app.js";
+import type { TaskLinkOptions } from "../src/routes/task-links.js";
 
 export const migrationsDir = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 
@@ -30,7 +31,7 @@ export interface VisitsHarness {
  * `prefix` fixtures, built when a test or `test.beforeAll` first asks for it and closed
  * (then the database dropped, the issuer stopped) after the file.
  */
-export const visitsTest = (label: string, options: { now?: () => Date; attachments?: boolean } = {}) =>
+export const visitsTest = (label: string, options: { now?: () => Date; attachments?: boolean; taskLinks?: TaskLinkOptions } = {}) =>
   serviceTest(label, migrationsDir).extend("visits", { scope: "file" }, async ({ db, issuer, prefix }, { onCleanup }) => {
     const prisma = createPrisma(db.url);
     const connection = createRedisConnection(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { role: "producer" });
@@ -46,6 +47,7 @@ export const visitsTest = (label: string, options: { now?: () => Date; attachmen
       logger: createLogger(`${label}-test`, process.env.TEST_LOG_LEVEL ?? "silent"),
       now: options.now ?? (() => new Date("2026-11-22T02:00:00Z")),
       backdateDays: 31,
+      ...(options.taskLinks ? { taskLinks: options.taskLinks } : {}),
     });
     onCleanup(async () => {
       await app.close();

@@ -609,6 +609,7 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
     expect(api.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
       "get /api/v1/concerns",
       "get /api/v1/concerns/{id}",
+      "get /api/v1/public/task-links/{*}",
       "get /api/v1/visit-items",
       "get /api/v1/visit-records",
       "get /api/v1/visit-rules/{countyCode}",
@@ -617,7 +618,9 @@ describe("audit of issue 4: rules, schedules, boundaries, views, jurisdiction, O
       "post /api/v1/concerns/summary",
       "post /api/v1/concerns/{id}/assign",
       "post /api/v1/concerns/{id}/updates",
+      "post /api/v1/public/task-links/{*}",
       "post /api/v1/snapshots/visits",
+      "post /api/v1/task-links",
       "post /api/v1/visit-records",
       "put /api/v1/visit-items/{id}/plan",
       "put /api/v1/visit-rules/{countyCode}",

@@ -13,5 +13,7 @@ const page = (load: () => Promise<{ default: React.ComponentType }>) => async ()
 export const publicRoutes: RouteObject[] = [
   // 致家长的一封信: the letter a guardian's SMS links to.
   { path: "/l/:code", lazy: page(() => import("./LetterPage")) },
+  // A one-time task link (issue 22.2): a proxy parent records one visit or call.
+  { path: "/t/:token", lazy: page(() => import("./TaskLink")) },
   { path: "*", lazy: page(() => import("./LinkNotFound")) },
 ];

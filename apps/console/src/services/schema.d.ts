@@ -5143,6 +5143,7 @@ export interface paths {
                                     connected: boolean;
                                 } | null;
                                 createdAt?: string;
+                                via?: string | null;
                             }[];
                             nextCursor: string | null;
                         };
@@ -5923,6 +5924,177 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/task-links/{*}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 打开一次性填报链接（无需登录）
+         * @description 短信中的签名链接：只回答填报页所需（儿童姓名、村、事项、应完成日期、帮扶人姓名）。链接无效 404，过期或已使用 410，已由他人完成 409。
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 短信链接中的令牌 */
+                    "*": string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            childName: string;
+                            villageName: string;
+                            kind: string;
+                            kindLabel: string;
+                            period: string;
+                            /** @description YYYY-MM-DD */
+                            dueDate: string;
+                            helperName: string;
+                            /** @description YYYY-MM-DD */
+                            earliestDate: string;
+                            /** @description YYYY-MM-DD */
+                            today: string;
+                            expiresAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * 通过一次性链接登记走访或亲情电话（无需登录）
+         * @description 以该帮扶人的名义登记、完成链接所指的事项；链接随即失效（再次提交 410，不会重复登记）。发现安全问题即开启关注事项（强制报告）。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 短信链接中的令牌 */
+                    "*": string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date */
+                        date: string;
+                        durationMinutes?: number | null;
+                        metWith: string;
+                        howItWent?: string | null;
+                        /** @default false */
+                        followUpNeeded?: boolean;
+                        followUpNote?: string | null;
+                        concern?: {
+                            /** @enum {string} */
+                            category: "safety" | "abuse_suspected" | "neglect" | "health" | "psychological" | "other" | "dropout_risk";
+                            description: string;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            kindLabel: string;
+                            /** @description YYYY-MM-DD */
+                            date: string;
+                            onTime: boolean;
+                            concernRaised: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/task-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 为无账号的帮扶人（代理家长等）生成或短信发送一次性填报链接
+         * @description 仅限负责人没有系统账号的待办事项。`send: false`（默认）回答链接一次（201，不保存），由工作人员转发；`send: true` 由通知服务生成链接并短信发送给该帮扶人（202，链接不经过本接口），需登记了手机号。
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        itemId: string;
+                        /** @default false */
+                        send?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            url: string;
+                            expiresAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            sent: true;
+                            /** @description 手机号（脱敏） */
+                            to: string;
+                        };
+                    };
                 };
             };
         };

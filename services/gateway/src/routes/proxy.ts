@@ -190,6 +190,8 @@ export async function registerProxy(app: ServiceApp, deps: { upstreams: Upstream
     const headers = forwardable(request.headers);
     if (!body) delete headers["content-length"]; // GET, HEAD, or no body: nothing to send
     Object.assign(headers, requestTraceHeaders(request), { "x-request-id": request.id });
+    // The address the gateway trusts (its own trustProxy), not whatever the client wrote: a token-less route audits it.
+    if (!request.principal) headers["x-forwarded-for"] = sourceIps.get(request) ?? request.ip;
 
     let upstreamRes: Awaited<ReturnType<Pool["request"]>>;
     try {

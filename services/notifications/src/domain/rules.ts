@@ -1,5 +1,6 @@
 import { labels, roleOf, type AnyEnvelope, type EventData, type NotificationChannel, type Role } from "@shouhu/contracts";
 import type { TemplateId, TemplateVars } from "./templates.js";
+import { linkReminder, type TaskLinkMinter } from "./task-links.js";
 
 /** Who a message is for, before the directory turns roles into people. */
 type Audience =
@@ -31,7 +32,10 @@ export interface Family {
   parents: Parent[];
 }
 
-export type PlanContext = Family;
+export type PlanContext = Family & {
+  /** Mints one-time task links for helpers without an account (issue 22.2); absent: no links. */
+  taskLink?: TaskLinkMinter;
+};
 
 /** Parents reachable by SMS; one who is also the guardian (same phone) hears it once, as the guardian. */
 function parentsToText(family: Family, guardianPhone: string | null | undefined): Audience[] {
@@ -62,6 +66,8 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
   switch (event.type) {
     case "visit.due": {
       const d = event.data;
+      const viaLink = linkReminder(d, ctx.taskLink, null);
+      if (viaLink) return [viaLink];
       return [
         {
           rule: "visit-due",
@@ -76,6 +82,8 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
     case "visit.overdue": {
       const d = event.data;
       if (d.level === 1) {
+        const viaLink = linkReminder(d, ctx.taskLink, d.daysOverdue);
+        if (viaLink) return [viaLink];
         return [
           {
             rule: "visit-overdue",
@@ -97,6 +105,11 @@ export function plansFor(event: AnyEnvelope, ctx: PlanContext): Plan[] {
           urgent: false,
         },
       ];
+    }
+    case "task-link.requested": {
+      // Staff sent a link by hand (issue 22.2): the same SMS as the reminder's, for this request.
+      const viaLink = linkReminder(event.data, ctx.taskLink, null, "task-link-requested");
+      return viaLink ? [viaLink] : [];
     }
     case "concern.raised": {
       const d = event.data;

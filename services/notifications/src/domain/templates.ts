@@ -7,6 +7,8 @@
 export const templates = {
   visit_due: { title: "走访提醒", body: "{child}的{kind}应在{dueDate}前完成（还有{daysLeft}天）。" },
   visit_overdue: { title: "走访逾期", body: "{child}的{kind}已逾期{days}天（应于{dueDate}前完成），请尽快补访。" },
+  visit_due_link: { title: "走访提醒", body: "{child}的{kind}请在{dueDate}前完成。完成后点此链接登记（仅限本次使用）：{link}" },
+  visit_overdue_link: { title: "走访逾期", body: "{child}的{kind}已逾期{days}天（应于{dueDate}前完成）。完成后点此链接登记（仅限本次使用）：{link}" },
   visit_escalated: { title: "走访逾期督办", body: "{child}的{kind}已逾期{days}天，责任人：{responsible}。请督促落实。" },
   concern_raised: { title: "紧急：儿童关注事项", body: "{child}：{category}。{description}（报告人：{raisedBy}）请立即核实处置。" },
   concern_escalated: { title: "关注事项超时未受理", body: "{child}的关注事项（{category}）已{days}天无人受理，已上报县级。" },

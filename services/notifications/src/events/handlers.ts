@@ -4,6 +4,7 @@ import { applyChildren, endMentor, familyOf, startMentor } from "../data/project
 import { messageBatch, storeMessages } from "../data/messages.js";
 import { plansFor } from "../domain/rules.js";
 import type { QuietHours } from "../domain/quiet-hours.js";
+import { taskLinkMinter, type TaskLinkOptions } from "../domain/task-links.js";
 
 type Consumed =
   | "child.registered"
@@ -14,6 +15,7 @@ type Consumed =
   | "pairing.ended"
   | "visit.due"
   | "visit.overdue"
+  | "task-link.requested"
   | "concern.raised"
   | "concern.escalated"
   | "checkup.flagged";
@@ -36,14 +38,20 @@ export const inChildBatch = <T>(tx: SqlTx, fn: (tx: SqlTx) => Promise<T>): Promi
  * transaction (with its inbox row); child and pairing events also keep the
  * projections birthdays and guardian messages need.
  */
-export function notificationHandlers(options: { now?: () => Date; quiet: QuietHours }): Required<Pick<EventHandlers<SqlTx>, Consumed>> {
+export function notificationHandlers(options: {
+  now?: () => Date;
+  quiet: QuietHours;
+  /** One-time task links in the reminders of helpers without an account (issue 22.2). */
+  taskLinks?: TaskLinkOptions;
+}): Required<Pick<EventHandlers<SqlTx>, Consumed>> {
   const now = options.now ?? (() => new Date());
+  const taskLink = options.taskLinks?.secret ? taskLinkMinter(options.taskLinks, now) : undefined;
   const notify = async (event: AnyEnvelope, tx: SqlTx) => {
     const childId = event.subject;
     // Only rules that write to the family need it (guardian and parents' phones).
     const family =
       event.type === "pairing.started" || event.type === "checkup.flagged" ? await familyOf(tx, event.data.child.id) : { guardian: null, parents: [] };
-    const plans = plansFor(event, family);
+    const plans = plansFor(event, { ...family, taskLink });
     await storeMessages(tx, { id: event.id, type: event.type, orgUnit: event.orgUnit, childId: /^[0-9a-f-]{36}$/.test(childId) ? childId : null }, plans, {
       now: now(),
       quiet: options.quiet,
@@ -68,6 +76,7 @@ export function notificationHandlers(options: { now?: () => Date; quiet: QuietHo
       },
       "visit.due": notify,
       "visit.overdue": notify,
+      "task-link.requested": notify,
       "concern.raised": notify,
       "concern.escalated": notify,
       "checkup.flagged": notify,

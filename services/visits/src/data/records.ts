@@ -67,54 +67,73 @@ export async function createRecord(
     await ensureItems(tx, onDay(input.date), at, { countyCode: child.countyCode, childIds: [child.id] });
     // A call that did not get through is an attempt: the month's 亲情电话 stays due.
     const satisfied = input.call?.connected === false ? null : await satisfyItem(tx, child.id, input.kind, input.date, recordId);
-    await tx.$executeRawUnsafe(
-      `INSERT INTO visit_records (id, child_id, kind, date, visitor_user_id, visitor_name, location, duration_minutes, findings,
-                                  follow_up_needed, follow_up_note, item_id, created_at, call_with, call_connected)
-       VALUES ($1::uuid, $2::uuid, $3, $4::date, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::uuid, $13::timestamptz, $14::text[], $15)`,
-      recordId,
-      child.id,
-      input.kind,
-      input.date,
-      visitor.userId,
-      visitor.name,
-      input.location ?? null,
-      input.durationMinutes ?? null,
-      JSON.stringify(input.findings),
-      input.followUpNeeded,
-      input.followUpNote ?? null,
-      satisfied?.itemId ?? null,
-      at,
-      input.call?.with ?? null,
-      input.call?.connected ?? null,
-    );
-    const eventChild = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };
-    const concernId = input.concern
-      ? await raiseConcern(tx, { child: eventChild, recordId, category: input.concern.category, description: input.concern.description, raisedBy: visitor, at })
-      : null;
-    await appendToOutbox(tx, [
-      buildEvent(
-        "visit.recorded",
-        {
-          subject: child.id,
-          orgUnit: child.villageCode,
-          actor: visitor.actor,
-          data: {
-            recordId,
-            kind: input.kind,
-            date: input.date,
-            child: eventChild,
-            visitor: { userId: visitor.userId, name: visitor.name },
-            satisfied,
-            followUpNeeded: input.followUpNeeded,
-            concernRaised: concernId !== null,
-            ...(input.call ? { call: { ...input.call, minutes: input.durationMinutes ?? null } } : {}),
-          },
-        },
-        { producer: PRODUCER, now: at },
-      ),
-    ]);
+    const concernId = await storeRecord(tx, child, { ...input, id: recordId }, visitor, at, satisfied);
     return { recordId, satisfied, concernId, replayed: null };
   });
+}
+
+/**
+ * The record's own rows in the caller's transaction, once the item it satisfies is settled: the record, the concern
+ * it raises (强制报告, at once) and visit.recorded. Shared by staff records and one-time task links (`via`).
+ */
+export async function storeRecord(
+  tx: Tx,
+  child: VisibleChild,
+  input: RecordInput & { id: string },
+  visitor: Visitor,
+  at: Date,
+  satisfied: Satisfied | null,
+  via: "task_link" | null = null,
+): Promise<string | null> {
+  const recordId = input.id;
+  await tx.$executeRawUnsafe(
+    `INSERT INTO visit_records (id, child_id, kind, date, visitor_user_id, visitor_name, location, duration_minutes, findings,
+                                  follow_up_needed, follow_up_note, item_id, created_at, via, call_with, call_connected)
+       VALUES ($1::uuid, $2::uuid, $3, $4::date, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::uuid, $13::timestamptz, $14, $15::text[], $16)`,
+    recordId,
+    child.id,
+    input.kind,
+    input.date,
+    visitor.userId,
+    visitor.name,
+    input.location ?? null,
+    input.durationMinutes ?? null,
+    JSON.stringify(input.findings),
+    input.followUpNeeded,
+    input.followUpNote ?? null,
+    satisfied?.itemId ?? null,
+    at,
+    via,
+    input.call?.with ?? null,
+    input.call?.connected ?? null,
+  );
+  const eventChild = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };
+  const concernId = input.concern
+    ? await raiseConcern(tx, { child: eventChild, recordId, category: input.concern.category, description: input.concern.description, raisedBy: visitor, at })
+    : null;
+  await appendToOutbox(tx, [
+    buildEvent(
+      "visit.recorded",
+      {
+        subject: child.id,
+        orgUnit: child.villageCode,
+        actor: visitor.actor,
+        data: {
+          recordId,
+          kind: input.kind,
+          date: input.date,
+          child: eventChild,
+          visitor: { userId: visitor.userId, name: visitor.name },
+          satisfied,
+          followUpNeeded: input.followUpNeeded,
+          concernRaised: concernId !== null,
+          ...(input.call ? { call: { ...input.call, minutes: input.durationMinutes ?? null } } : {}),
+        },
+      },
+      { producer: PRODUCER, now: at },
+    ),
+  ]);
+  return concernId;
 }
 
 export type RecordRow = {
@@ -135,6 +154,8 @@ export type RecordRow = {
   /** A 亲情电话's parties and whether it got through; null on other kinds (and on calls recorded before they were asked). */
   call: { with: CallParty[]; connected: boolean } | null;
   createdAt: Date | string;
+  /** "task_link": written by a proxy parent through a one-time SMS link. */
+  via: string | null;
 };
 
 /**
@@ -157,7 +178,7 @@ export async function listRecords(
   return prisma.$queryRawUnsafe<RecordRow[]>(
     `SELECT r.id, r.child_id AS "childId", c.name AS "childName", c.village_code AS "villageCode", r.kind,
             to_char(r.date, 'YYYY-MM-DD') AS date, r.visitor_name AS "visitorName", r.location, r.duration_minutes AS "durationMinutes",
-            r.findings, r.follow_up_needed AS "followUpNeeded", r.follow_up_note AS "followUpNote", r.item_id AS "itemId", r.created_at AS "createdAt",
+            r.findings, r.follow_up_needed AS "followUpNeeded", r.follow_up_note AS "followUpNote", r.item_id AS "itemId", r.created_at AS "createdAt", r.via,
             CASE WHEN r.call_connected IS NULL THEN NULL ELSE jsonb_build_object('with', to_jsonb(r.call_with), 'connected', r.call_connected) END AS call,
             CASE WHEN i.id IS NULL THEN NULL ELSE r.date <= i.due_date END AS "onTime"
        FROM visit_records r JOIN children c ON c.id = r.child_id LEFT JOIN assignments a ON a.child_id = c.id

@@ -49,6 +49,8 @@ const RecordListItem = z.object({
     .nullable()
     .optional(),
   createdAt: z.string().optional(),
+  /** "task_link": written by a proxy parent (代理家长) through a one-time SMS link, not by a signed-in user. */
+  via: z.string().nullable().optional(),
 });
 
 export const RecordPage = z.object({ items: z.array(RecordListItem), nextCursor: z.uuid().nullable() });

@@ -4,14 +4,19 @@ import { useNavigate } from "react-router";
 import dayjs from "dayjs";
 import { useOnline } from "../../offline/online";
 import type { VisitItem } from "../../services/models";
+import { useSession } from "../../auth/session";
 import { PlanModal } from "./PlanModal";
+import { SendTaskLink } from "./SendTaskLink";
 import styles from "./visits.module.css";
 
-/** One due visit or call: child, kind, due date, who answers for it, its 预约; 登记 and (online) 预约. */
+/** One due visit or call: child, kind, due date, who answers for it, its 预约; 登记, and online 预约 and (for a proxy parent) 发送填报链接. */
 export function ItemRow({ item, overdue }: { item: VisitItem; overdue: boolean }) {
   const navigate = useNavigate();
   const online = useOnline();
+  const { access } = useSession();
   const [planning, setPlanning] = useState(false);
+  // A helper without an account (a proxy parent) cannot sign in: staff send them a one-time link instead.
+  const proxy = item.responsible.kind === "helper" && !item.responsible.username;
   return (
     <div className={`${styles.item} ${overdue ? styles.overdue : styles.due}`} data-testid={overdue ? "overdue-item" : "due-item"}>
       <div>
@@ -38,6 +43,7 @@ export function ItemRow({ item, overdue }: { item: VisitItem; overdue: boolean }
             {item.plan ? "改预约" : "预约"}
           </Button>
         )}
+        {proxy && access.canIssueTaskLinks && online && <SendTaskLink item={item} />}
       </Space>
       {planning && <PlanModal item={item} onClose={() => setPlanning(false)} />}
     </div>

@@ -80,6 +80,7 @@ export function VisitHistory({ childId }: { childId: string }) {
                   <Typography.Text strong>{r.date}</Typography.Text>
                   <span>{r.kindLabel}</span>
                   {r.visitorName && <Typography.Text type="secondary">{r.visitorName}</Typography.Text>}
+                  {r.via === "task_link" && <Tag color="purple">代理家长 · 短信链接</Tag>}
                   {r.onTime === true && <Tag color="success">按时</Tag>}
                   {r.onTime === false && <Tag>补访</Tag>}
                   {r.followUpNeeded && <Tag>需跟进</Tag>}
