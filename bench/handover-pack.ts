@@ -133,7 +133,10 @@ try {
     await runHandover(h.prisma, DEFAULT_PACK_FONT, res.json().id);
     const ms = performance.now() - t;
     const job = await h.prisma.exportJob.findUniqueOrThrow({ where: { id: res.json().id } });
-    const pages = Buffer.from(job.content!).toString("latin1").match(/\/Type \/Page\b(?!s)/g)?.length ?? 0;
+    const pages =
+      Buffer.from(job.content!)
+        .toString("latin1")
+        .match(/\/Type \/Page\b(?!s)/g)?.length ?? 0;
     rounds.push({ ms: Math.round(ms), bytes: job.content!.length, pages });
   }
   const sorted = [...rounds].sort((a, b) => a.ms - b.ms);

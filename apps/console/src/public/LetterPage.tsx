@@ -1,14 +1,8 @@
 import { Card, Flex, Result, Spin, Typography } from "antd";
 import { useQuery } from "@tanstack/react-query";
 import { useParams } from "react-router";
+import type { OpenedLetter } from "../services/models";
 import { publicApi, PublicApiError } from "./api";
-
-interface OpenedLetter {
-  title: string;
-  body: string;
-  signature: string;
-  date: string | null;
-}
 
 /** 致家长的一封信 as a guardian opens it from the SMS: the letter, large type, nothing else (opening it records 已阅). */
 export default function LetterPage() {

@@ -76,3 +76,12 @@ export type AttachmentList = Ok<"/api/v1/children/{id}/attachments">;
 export type Attachment = AttachmentList["items"][number];
 export type VisitPhoto = Ok<"/api/v1/visit-records/{id}/photos">["items"][number];
 export type ParentCallCounts = paths["/api/v1/reports/parent-calls"]["get"]["responses"]["200"]["content"]["application/json"];
+
+// 致家长的一封信 (notifications)
+export type Letter = Ok<"/api/v1/letters/{id}">;
+export type LetterPreview = Ok<"/api/v1/letters/{id}/preview">;
+export type LetterReach = Ok<"/api/v1/letters/{id}/reach">;
+export type LetterSchools = Ok<"/api/v1/letters/schools">;
+export type OpenedLetter = Ok<"/api/v1/public/letters/{code}">;
+// 控辍保学 (reporting)
+export type EnrolmentReport = Ok<"/api/v1/reports/enrolment">;

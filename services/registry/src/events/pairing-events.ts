@@ -4,7 +4,14 @@ import { endPairing, startPairing } from "../data/pairings.js";
 import { growthEventHandlers } from "./growth-events.js";
 
 type Consumed =
-  "pairing.started" | "pairing.ended" | "snapshot.requested" | "visit.recorded" | "activity.recorded" | "checkup.recorded" | "snapshot.visit-record" | "snapshot.activity";
+  | "pairing.started"
+  | "pairing.ended"
+  | "snapshot.requested"
+  | "visit.recorded"
+  | "activity.recorded"
+  | "checkup.recorded"
+  | "snapshot.visit-record"
+  | "snapshot.activity";
 
 /** Queues a county's snapshot for a rebuild; the job id is the run's, so a redelivered request is the same job. */
 export type RequestSnapshot = (runId: string, county: string) => Promise<unknown>;

@@ -1,26 +1,8 @@
 import { Alert, Card, Space, Statistic, Table, Typography } from "antd";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../../services/client";
+import type { EnrolmentReport } from "../../services/models";
 import { pct } from "./format";
-
-interface Figures {
-  schoolAge: number;
-  enrolled: number;
-  suspended: number;
-  droppedOut: number;
-  transferredOut: number;
-  unlisted: number;
-  rate: number | null;
-}
-/** services/reporting GET /api/v1/reports/enrolment. */
-interface EnrolmentReport {
-  orgUnit: string;
-  semester: string;
-  semesterLabel: string;
-  units: (Figures & { code: string; name: string | null })[];
-  schools: (Figures & { schoolId: string | null; schoolName: string | null })[];
-  total: Figures;
-}
 
 const figureColumns = [
   { title: "6–15周岁建档", dataIndex: "schoolAge", align: "right" as const, responsive: ["sm" as const] },
