@@ -22,6 +22,7 @@ COPY packages/spreadsheet/package.json packages/spreadsheet/
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/attachments/package.json packages/attachments/
 COPY packages/dev-s3/package.json packages/dev-s3/
+COPY packages/dev-sms/package.json packages/dev-sms/
 COPY services/gateway/package.json services/gateway/
 COPY services/registry/package.json services/registry/
 COPY services/pairing/package.json services/pairing/

@@ -41,6 +41,7 @@ describe.skipIf(!built || !postgresBinDir() || !redisServerBinary())("npm start"
       "ACTIVITIES_PORT",
       "ISSUER_PORT",
       "S3_PORT",
+      "SMS_PORT",
     ];
     const ports = Object.fromEntries(await Promise.all(names.map(async (n) => [n, String(await freePort())])));
     const start = spawn(process.execPath, ["scripts/start.mjs"], {
@@ -70,7 +71,8 @@ describe.skipIf(!built || !postgresBinDir() || !redisServerBinary())("npm start"
       .trim()
       .split("\n")
       .map(Number);
-    expect(pids).toHaveLength(10);
+    // Eight services, the dev issuer, the local S3 and the local SMS provider.
+    expect(pids).toHaveLength(11);
     const ready = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/readyz`);
     expect(ready.status).toBe(200);
 

@@ -137,14 +137,16 @@ describe.skipIf(!canRunWithVisits)("走访 on a phone, offline", () => {
       .click();
     await page.getByRole("heading", { name: "走访记录" }).waitFor();
     await page.getByText("当前离线：保存后记录留在本机").waitFor();
-    await page.getByLabel("祖父母").check();
+    // A 亲情电话: who spoke and whether it got through (issue 22.3), then how it went.
+    await page.getByText("母亲", { exact: true }).click();
+    await page.getByText("已接通", { exact: true }).click();
     await page.getByLabel("生活情况").fill("祖父照料，饮食正常");
-    await page.getByLabel("情绪心理").fill("想念妈妈，情绪稳定");
+    await page.getByLabel("聊了什么、孩子的情绪").fill("想念妈妈，情绪稳定");
     await shot(page, "visits-form-offline-phone");
     await page.getByRole("button", { name: /保\s*存/ }).click();
     await page.getByTestId("pending-count").filter({ hasText: "1 条待同步" }).waitFor();
     const [queued] = await queueOf(page);
-    expect(queued).toMatchObject({ status: "pending", body: { childId: ids["周小雨"], kind: "parent_call" } });
+    expect(queued).toMatchObject({ status: "pending", body: { childId: ids["周小雨"], kind: "parent_call", call: { with: ["mother"], connected: true } } });
     // A UUIDv7 made on the phone: the API lists records by id, newest first.
     expect(queued!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(Math.abs(parseInt(queued!.id.replace(/-/g, "").slice(0, 12), 16) - Date.now())).toBeLessThan(120_000);
