@@ -141,6 +141,18 @@ describe("预约", () => {
     expect(cleared.body.plan).toBeNull();
     expect((await callItem(child.id)).plan).toBeNull();
 
+    // Once the period is over (the call overdue, a make-up still owed): within the next 14 days.
+    const saved = clock.now;
+    clock.now = new Date("2026-12-08T02:00:00Z");
+    try {
+      expect((await plan("changling.director", { at: "2026-12-12T10:00:00+08:00" })).status).toBe(200);
+      const far = await plan("changling.director", { at: "2026-12-30T10:00:00+08:00" });
+      expect(far.status).toBe(400);
+      expect(far.body.error.details[0].message).toBe("逾期事项请在14天内预约补访");
+    } finally {
+      clock.now = saved;
+    }
+
     // Done items take no plan.
     await api("POST", "/api/v1/visit-records", "changling.director", {
       childId: child.id,

@@ -178,13 +178,17 @@ export function itemDates(period: Period, rule: VisitRule): ItemDates {
 }
 
 /**
- * A plan (预约) must be ahead — a minute's grace for a phone's clock — and within the item's period: a plan
- * after the period ends plans a visit that can no longer count for it.
+ * A plan (预约) must be ahead — a minute's grace for a phone's clock. While the item's period runs, within it (a
+ * visit planned after it would count late); once the period is over (the item overdue, a make-up visit still
+ * owed), within the next 14 days.
  */
 export function checkPlan(at: string, now: Date, periodEnd: string): { field: string; message: string } | null {
   const when = Date.parse(at);
   if (when < now.getTime() - 60_000) return { field: "at", message: "预约时间不能早于现在" };
   // The period's last day ends at midnight China time.
-  if (when >= Date.parse(`${addDays(periodEnd, 1)}T00:00:00+08:00`)) return { field: "at", message: `预约时间应在本期截止日（${periodEnd}）之前` };
+  const periodOver = Date.parse(`${addDays(periodEnd, 1)}T00:00:00+08:00`);
+  if (periodOver > now.getTime()) {
+    if (when >= periodOver) return { field: "at", message: `预约时间应在本期截止日（${periodEnd}）之前` };
+  } else if (when > now.getTime() + 14 * 86_400_000) return { field: "at", message: "逾期事项请在14天内预约补访" };
   return null;
 }

@@ -70,7 +70,12 @@ export function PlanModal({ item, onClose }: { item: VisitItem; onClose: () => v
         initialValues={{ at: item.plan ? dayjs(item.plan.at) : undefined, note: item.plan?.note ?? undefined }}
         onFinish={(v) => void save(v.at, v.note)}
       >
-        <Form.Item name="at" label="时间" rules={[{ required: true, message: "请选择预约时间" }]} extra={`应于 ${item.dueDate} 前完成；预约时间须在本期之内`}>
+        <Form.Item
+          name="at"
+          label="时间"
+          rules={[{ required: true, message: "请选择预约时间" }]}
+          extra={item.daysOverdue > 0 ? "已逾期：请在14天内预约补访" : `应于 ${item.dueDate} 前完成；预约时间须在本期之内`}
+        >
           <DatePicker showTime={{ format: "HH:mm", minuteStep: 5 }} format="YYYY-MM-DD HH:mm" inputReadOnly disabledDate={(d) => d.isBefore(dayjs(), "day")} />
         </Form.Item>
         <Form.Item name="note" label="备注">
