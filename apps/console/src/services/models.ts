@@ -85,3 +85,8 @@ export type LetterSchools = Ok<"/api/v1/letters/schools">;
 export type OpenedLetter = Ok<"/api/v1/public/letters/{code}">;
 // 控辍保学 (reporting)
 export type EnrolmentReport = Ok<"/api/v1/reports/enrolment">;
+// 控辍保学 (registry)
+export type EnrolmentSchools = Ok<"/api/v1/enrolments/schools">;
+export type EnrolmentMissing = Ok<"/api/v1/enrolments/missing">;
+export type EnrolmentImport = Ok<"/api/v1/enrolment-imports/{id}">;
+export type ChildEnrolments = Ok<"/api/v1/children/{id}/enrolments">;

@@ -2985,11 +2985,47 @@ export interface paths {
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            schoolId: string;
+                            schoolName: string;
+                            semester: string;
+                            fileName: string;
+                            /** @enum {string} */
+                            state: "preview" | "confirmed";
+                            actorName: string | null;
+                            createdAt: string;
+                            confirmedAt: string | null;
+                            summary: {
+                                total: number;
+                                matched: number;
+                                nameMismatch: number;
+                                notInRegister: number;
+                                invalid: number;
+                            };
+                            rows: {
+                                rowNumber: number;
+                                idNumber: string | null;
+                                name: string;
+                                grade: string | null;
+                                className: string | null;
+                                status: ("enrolled" | "suspended" | "dropped_out" | "transferred_out") | null;
+                                /** @enum {string} */
+                                kind: "matched" | "name_mismatch" | "not_in_register" | "invalid";
+                                childId: string | null;
+                                registerName: string | null;
+                                reasons: string[];
+                                kindLabel: string;
+                                statusLabel: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3023,7 +3059,43 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            schoolId: string;
+                            schoolName: string;
+                            semester: string;
+                            fileName: string;
+                            /** @enum {string} */
+                            state: "preview" | "confirmed";
+                            actorName: string | null;
+                            createdAt: string;
+                            confirmedAt: string | null;
+                            summary: {
+                                total: number;
+                                matched: number;
+                                nameMismatch: number;
+                                notInRegister: number;
+                                invalid: number;
+                            };
+                            rows: {
+                                rowNumber: number;
+                                idNumber: string | null;
+                                name: string;
+                                grade: string | null;
+                                className: string | null;
+                                status: ("enrolled" | "suspended" | "dropped_out" | "transferred_out") | null;
+                                /** @enum {string} */
+                                kind: "matched" | "name_mismatch" | "not_in_register" | "invalid";
+                                childId: string | null;
+                                registerName: string | null;
+                                reasons: string[];
+                                kindLabel: string;
+                                statusLabel: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3067,7 +3139,48 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            changed: number;
+                            unchanged: number;
+                            skipped: number;
+                            import: {
+                                /** Format: uuid */
+                                id: string;
+                                schoolId: string;
+                                schoolName: string;
+                                semester: string;
+                                fileName: string;
+                                /** @enum {string} */
+                                state: "preview" | "confirmed";
+                                actorName: string | null;
+                                createdAt: string;
+                                confirmedAt: string | null;
+                                summary: {
+                                    total: number;
+                                    matched: number;
+                                    nameMismatch: number;
+                                    notInRegister: number;
+                                    invalid: number;
+                                };
+                                rows: {
+                                    rowNumber: number;
+                                    idNumber: string | null;
+                                    name: string;
+                                    grade: string | null;
+                                    className: string | null;
+                                    status: ("enrolled" | "suspended" | "dropped_out" | "transferred_out") | null;
+                                    /** @enum {string} */
+                                    kind: "matched" | "name_mismatch" | "not_in_register" | "invalid";
+                                    childId: string | null;
+                                    registerName: string | null;
+                                    reasons: string[];
+                                    kindLabel: string;
+                                    statusLabel: string | null;
+                                }[];
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -3103,7 +3216,25 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            semester: string;
+                            semesterLabel: string;
+                            items: {
+                                schoolId: string;
+                                schoolName: string;
+                                townshipCode: string;
+                                townshipName: string | null;
+                                enrolled: number;
+                                suspended: number;
+                                droppedOut: number;
+                                transferredOut: number;
+                                registered: number;
+                                missing: number;
+                                lastImportAt: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3141,7 +3272,25 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            semester: string;
+                            semesterLabel: string;
+                            total: number;
+                            schoolsWithLists: number;
+                            items: {
+                                id: string;
+                                name: string;
+                                sex: string;
+                                birthDate: string;
+                                villageCode: string;
+                                villageName: string | null;
+                                schoolName: string | null;
+                                grade: string | null;
+                                className: string | null;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3177,7 +3326,23 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            childId: string;
+                            items: {
+                                semester: string;
+                                /** @enum {string} */
+                                status: "enrolled" | "suspended" | "dropped_out" | "transferred_out";
+                                statusLabel: string;
+                                schoolId: string | null;
+                                schoolName: string | null;
+                                source: string;
+                                note: string | null;
+                                actorName: string | null;
+                                at: string;
+                            }[];
+                        };
+                    };
                 };
             };
         };
@@ -3224,7 +3389,14 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            changed: boolean;
+                            semester: string;
+                            /** @enum {string} */
+                            status: "enrolled" | "suspended" | "dropped_out" | "transferred_out";
+                        };
+                    };
                 };
             };
         };

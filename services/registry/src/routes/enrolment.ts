@@ -45,6 +45,93 @@ const AreaQuery = z.object({
   limit: z.coerce.number().int().min(1).max(2000).optional(),
 });
 
+const Status = z.enum(["enrolled", "suspended", "dropped_out", "transferred_out"]);
+/** What the enrolment routes answer, documented so the console's types are generated from them (fields left out here are left out of the answer). */
+const ImportAnswer = z.object({
+  id: z.uuid(),
+  schoolId: z.string(),
+  schoolName: z.string(),
+  semester: z.string(),
+  fileName: z.string(),
+  state: z.enum(["preview", "confirmed"]),
+  actorName: z.string().nullable(),
+  createdAt: z.string(),
+  confirmedAt: z.string().nullable(),
+  summary: z.object({ total: z.number(), matched: z.number(), nameMismatch: z.number(), notInRegister: z.number(), invalid: z.number() }),
+  rows: z.array(
+    z.object({
+      rowNumber: z.number(),
+      idNumber: z.string().nullable(),
+      name: z.string(),
+      grade: z.string().nullable(),
+      className: z.string().nullable(),
+      status: Status.nullable(),
+      kind: z.enum(["matched", "name_mismatch", "not_in_register", "invalid"]),
+      childId: z.string().nullable(),
+      registerName: z.string().nullable(),
+      reasons: z.array(z.string()),
+      kindLabel: z.string(),
+      statusLabel: z.string().nullable(),
+    }),
+  ),
+});
+const ConfirmAnswer = z.object({ changed: z.number(), unchanged: z.number(), skipped: z.number(), import: ImportAnswer });
+const SchoolsAnswer = z.object({
+  semester: z.string(),
+  semesterLabel: z.string(),
+  items: z.array(
+    z.object({
+      schoolId: z.string(),
+      schoolName: z.string(),
+      townshipCode: z.string(),
+      townshipName: z.string().nullable(),
+      enrolled: z.number(),
+      suspended: z.number(),
+      droppedOut: z.number(),
+      transferredOut: z.number(),
+      registered: z.number(),
+      missing: z.number(),
+      lastImportAt: z.string().nullable(),
+    }),
+  ),
+});
+const MissingAnswer = z.object({
+  semester: z.string(),
+  semesterLabel: z.string(),
+  total: z.number(),
+  schoolsWithLists: z.number(),
+  items: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      sex: z.string(),
+      birthDate: z.string(),
+      villageCode: z.string(),
+      villageName: z.string().nullable(),
+      schoolName: z.string().nullable(),
+      grade: z.string().nullable(),
+      className: z.string().nullable(),
+    }),
+  ),
+});
+const HistoryAnswer = z.object({
+  childId: z.string(),
+  items: z.array(
+    z.object({
+      semester: z.string(),
+      status: Status,
+      statusLabel: z.string(),
+      schoolId: z.string().nullable(),
+      schoolName: z.string().nullable(),
+      source: z.string(),
+      note: z.string().nullable(),
+      actorName: z.string().nullable(),
+      at: z.string(),
+    }),
+  ),
+});
+const SetAnswer = z.object({ changed: z.boolean(), semester: z.string(), status: Status });
+
 function presentImport(imp: ImportRecord, principal: Principal) {
   const idLevel = childView(principal).idNumber;
   const count = (k: ListRow["kind"]) => imp.rows.filter((r) => r.kind === k).length;
@@ -91,6 +178,7 @@ export function registerEnrolmentRoutes(app: ServiceApp, deps: { prisma: PrismaC
         summary: "上传学校学籍名单（.xlsx：身份证号、姓名，可选年级、班级、就读状态），按身份证号比对，生成预览",
         description: "multipart/form-data，字段 file；?schoolId=&semester=2026-2027-1。不修改任何学籍，确认后才生效。",
         querystring: UploadQuery,
+        response: { 201: ImportAnswer },
       },
     },
     async (request, reply) => {
@@ -119,7 +207,7 @@ export function registerEnrolmentRoutes(app: ServiceApp, deps: { prisma: PrismaC
 
   app.get(
     "/api/v1/enrolment-imports/:id",
-    { schema: { tags: ["enrolment"], summary: "学籍名单预览：已匹配、姓名不一致、未在档案中、未通过", params: ImportParams } },
+    { schema: { tags: ["enrolment"], summary: "学籍名单预览：已匹配、姓名不一致、未在档案中、未通过", params: ImportParams, response: { 200: ImportAnswer } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, enrolmentKeepers, "查看学籍名单");
@@ -141,6 +229,7 @@ export function registerEnrolmentRoutes(app: ServiceApp, deps: { prisma: PrismaC
         summary: "确认学籍名单：已匹配的儿童记入本学期学籍（姓名不一致的需 includeNameMismatches）；只能确认一次",
         params: ImportParams,
         body: ConfirmBody,
+        response: { 200: ConfirmAnswer },
       },
     },
     async (request, reply) => {
@@ -154,7 +243,14 @@ export function registerEnrolmentRoutes(app: ServiceApp, deps: { prisma: PrismaC
 
   app.get(
     "/api/v1/enrolments/schools",
-    { schema: { tags: ["enrolment"], summary: "各校本学期学籍：在读、休学、辍学、转学人数，档案中未入名单人数", querystring: AreaQuery } },
+    {
+      schema: {
+        tags: ["enrolment"],
+        summary: "各校本学期学籍：在读、休学、辍学、转学人数，档案中未入名单人数",
+        querystring: AreaQuery,
+        response: { 200: SchoolsAnswer },
+      },
+    },
     async (request) => {
       const principal = request.principal!;
       requireRole(principal, enrolmentReaders, "查看学籍统计");
@@ -166,7 +262,14 @@ export function registerEnrolmentRoutes(app: ServiceApp, deps: { prisma: PrismaC
 
   app.get(
     "/api/v1/enrolments/missing",
-    { schema: { tags: ["enrolment"], summary: "未在任何学校名单中：辖区内6–15周岁在册儿童，本学期无学籍记录", querystring: AreaQuery } },
+    {
+      schema: {
+        tags: ["enrolment"],
+        summary: "未在任何学校名单中：辖区内6–15周岁在册儿童，本学期无学籍记录",
+        querystring: AreaQuery,
+        response: { 200: MissingAnswer },
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, missingReaders, "查看未入学籍名单的儿童");
@@ -184,7 +287,7 @@ export function registerEnrolmentRoutes(app: ServiceApp, deps: { prisma: PrismaC
 
   app.get(
     "/api/v1/children/:id/enrolments",
-    { schema: { tags: ["enrolment"], summary: "儿童学籍记录（每学期的状态变化，保留历史）", params: ChildParams } },
+    { schema: { tags: ["enrolment"], summary: "儿童学籍记录（每学期的状态变化，保留历史）", params: ChildParams, response: { 200: HistoryAnswer } } },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, enrolmentReaders, "查看学籍记录");
@@ -206,7 +309,15 @@ export function registerEnrolmentRoutes(app: ServiceApp, deps: { prisma: PrismaC
 
   app.put(
     "/api/v1/children/:id/enrolment",
-    { schema: { tags: ["enrolment"], summary: "登记儿童本学期就读状态（在读、休学、辍学、转学）", params: ChildParams, body: SetEnrolmentBody } },
+    {
+      schema: {
+        tags: ["enrolment"],
+        summary: "登记儿童本学期就读状态（在读、休学、辍学、转学）",
+        params: ChildParams,
+        body: SetEnrolmentBody,
+        response: { 200: SetAnswer },
+      },
+    },
     async (request, reply) => {
       const principal = request.principal!;
       requireRole(principal, enrolmentKeepers, "登记就读状态");

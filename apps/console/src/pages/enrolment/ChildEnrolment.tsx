@@ -5,19 +5,9 @@ import dayjs from "dayjs";
 import { api, unwrap } from "../../services/client";
 import { useAccess } from "../../auth/session";
 import { recentSemesters } from "../reports/format";
+import type { ChildEnrolments } from "../../services/models";
 import { MarkStatus } from "./MarkStatus";
 
-/** services/registry GET /children/:id/enrolments. */
-interface EnrolmentEntry {
-  semester: string;
-  status: string;
-  statusLabel: string;
-  schoolName: string | null;
-  source: string;
-  note: string | null;
-  actorName: string | null;
-  at: string;
-}
 const STATUS_COLOR: Record<string, string> = { enrolled: "green", suspended: "blue", dropped_out: "red", transferred_out: "purple" };
 
 /** The child's 学籍 tab: every recorded status by semester (newest first), and 登记 for this semester. */
@@ -27,7 +17,7 @@ export function ChildEnrolment({ child }: { child: { id: string; name: string } 
   const [open, setOpen] = useState(false);
   const items = useQuery({
     queryKey: ["child-enrolments", child.id],
-    queryFn: () => unwrap<{ items: EnrolmentEntry[] }>(api.GET("/api/v1/children/{id}/enrolments", { params: { path: { id: child.id } } })),
+    queryFn: () => unwrap<ChildEnrolments>(api.GET("/api/v1/children/{id}/enrolments", { params: { path: { id: child.id } } })),
   });
   return (
     <Flex vertical gap={8}>

@@ -7,53 +7,14 @@ import dayjs from "dayjs";
 import { useAccess } from "../../auth/session";
 import { api, ApiError, unwrap } from "../../services/client";
 import { recentSemesters } from "../reports/format";
+import type { EnrolmentImport, EnrolmentMissing, EnrolmentSchools } from "../../services/models";
 import { MarkStatus } from "./MarkStatus";
 
-/** services/registry/src/data/enrolment.ts SchoolRow. */
-export interface SchoolRow {
-  schoolId: string;
-  schoolName: string;
-  townshipCode: string;
-  townshipName: string | null;
-  enrolled: number;
-  suspended: number;
-  droppedOut: number;
-  transferredOut: number;
-  registered: number;
-  missing: number;
-  lastImportAt: string | null;
-}
-interface MissingChild {
-  id: string;
-  name: string;
-  sex: string;
-  birthDate: string;
-  villageName: string | null;
-  schoolName: string | null;
-  grade: string | null;
-  className: string | null;
-}
-/** services/registry/src/routes/enrolment.ts presentImport. */
-interface ListRow {
-  rowNumber: number;
-  idNumber: string | null;
-  name: string;
-  grade: string | null;
-  className: string | null;
-  kind: "matched" | "name_mismatch" | "not_in_register" | "invalid";
-  kindLabel: string;
-  statusLabel: string | null;
-  registerName: string | null;
-  reasons: string[];
-}
-interface ImportPreview {
-  id: string;
-  schoolName: string;
-  semester: string;
-  state: "preview" | "confirmed";
-  summary: { total: number; matched: number; nameMismatch: number; notInRegister: number; invalid: number };
-  rows: ListRow[];
-}
+/** The registry's answers, as its OpenAPI document gives them. */
+export type SchoolRow = EnrolmentSchools["items"][number];
+type MissingChild = EnrolmentMissing["items"][number];
+type ImportPreview = EnrolmentImport;
+type ListRow = ImportPreview["rows"][number];
 
 const errorText = (err: unknown) => (err instanceof ApiError ? err.message : "操作失败，请稍后再试");
 // Tag colours with AA contrast (DEVELOPERS.md: gold, orange, cyan and volcano are too light).
