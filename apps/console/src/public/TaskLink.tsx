@@ -3,27 +3,12 @@ import { Alert, Button, Card, Checkbox, DatePicker, Form, Input, InputNumber, Ra
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "react-router";
 import dayjs, { type Dayjs } from "dayjs";
+import type { TaskLinkRecorded, TaskLinkView } from "../services/models";
 import { PublicApiError, publicApi } from "./api";
 
-/** GET /api/v1/public/task-links/{token}: only what this page shows (no phones, no other children, no records). */
-interface LinkView {
-  childName: string;
-  villageName: string;
-  kind: string;
-  kindLabel: string;
-  period: string;
-  dueDate: string;
-  helperName: string;
-  earliestDate: string;
-  today: string;
-  expiresAt: string;
-}
-interface Recorded {
-  kindLabel: string;
-  date: string;
-  onTime: boolean;
-  concernRaised: boolean;
-}
+/** GET and POST /api/v1/public/task-links/{token} as visits documents them: only what this page shows (no phones, no other children, no records). */
+type LinkView = TaskLinkView;
+type Recorded = TaskLinkRecorded;
 interface Values {
   date: Dayjs;
   durationMinutes?: number;

@@ -5,7 +5,7 @@
  */
 import type { paths } from "./schema";
 
-type Method = "get" | "post" | "patch";
+type Method = "get" | "post" | "patch" | "put";
 /** A route's documented success body (200, else 201/202). */
 type Ok<P extends keyof paths, M extends Method = "get"> = paths[P][M] extends {
   responses: { 200: { content: { "application/json": infer T } } };
@@ -90,3 +90,6 @@ export type EnrolmentSchools = Ok<"/api/v1/enrolments/schools">;
 export type EnrolmentMissing = Ok<"/api/v1/enrolments/missing">;
 export type EnrolmentImport = Ok<"/api/v1/enrolment-imports/{id}">;
 export type ChildEnrolments = Ok<"/api/v1/children/{id}/enrolments">;
+// A proxy parent's one-time task link (visits, token-less)
+export type TaskLinkView = Ok<"/api/v1/public/task-links/{*}">;
+export type TaskLinkRecorded = Ok<"/api/v1/public/task-links/{*}", "post">;
