@@ -77,4 +77,36 @@ describe("控辍保学: a child reported 辍学 raises a dropout-risk concern", 
     await deliver(enrolment(child, { semester: "2027-2028-1" }));
     expect(await prisma.concern.count({ where: { childId: child.id, category: "dropout_risk" } })).toBe(2);
   });
+
+  it("a dropout risk reported by hand or with a visit joins the child's open dropout case; another category opens its own", async () => {
+    const child = childSnapshot({ name: "劝返娃" });
+    await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor: teacher, data: { child } }, { producer: "registry" }));
+    const raise = async (category: string) =>
+      app.inject({
+        method: "POST",
+        url: "/api/v1/concerns",
+        headers: await issuer.as("changling.director"),
+        payload: { childId: child.id, category, description: "听说要跟父母去外地打工，不上学了" },
+      });
+    const first = await raise("dropout_risk");
+    expect(first.statusCode).toBe(201);
+    const again = await raise("dropout_risk");
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ id: first.json().id, status: "open" });
+    const visit = await app.inject({
+      method: "POST",
+      url: "/api/v1/visit-records",
+      headers: await issuer.as("changling.director"),
+      payload: { childId: child.id, kind: "home_visit", date: "2026-11-22", concern: { category: "dropout_risk", description: "家访时孩子说不想上学" } },
+    });
+    expect(visit.statusCode).toBe(201);
+    expect(visit.json().concernId).toBe(first.json().id);
+    expect(await prisma.concern.count({ where: { childId: child.id, category: "dropout_risk" } })).toBe(1);
+    expect(await prisma.concernNote.count({ where: { concernId: first.json().id } })).toBe(2);
+    // concern.raised once: the joins are notes on a case already reported.
+    const raised = await prisma.outboxEvent.findMany({ where: { type: "concern.raised", subject: child.id } });
+    expect(raised).toHaveLength(1);
+    expect((await raise("safety")).statusCode).toBe(201);
+    expect(await prisma.concern.count({ where: { childId: child.id } })).toBe(2);
+  });
 });

@@ -96,11 +96,11 @@ export async function moveOpenConcerns(tx: Pick<SqlTx, "$executeRawUnsafe">, chi
  */
 export async function raiseDropoutConcern(
   tx: Pick<SqlTx, "$executeRawUnsafe" | "$queryRawUnsafe">,
-  c: { child: ConcernChild; description: string; raisedBy: Visitor; at: Date },
-): Promise<{ concernId: string; raised: boolean }> {
+  c: { child: ConcernChild; description: string; raisedBy: Visitor; at: Date; recordId?: string | null },
+): Promise<{ concernId: string; raised: boolean; status: string }> {
   await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))`, `dropout-concern:${c.child.id}`);
-  const [open] = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `SELECT id::text FROM concerns WHERE child_id = $1::uuid AND category = 'dropout_risk' AND status <> 'resolved' ORDER BY raised_at LIMIT 1`,
+  const [open] = await tx.$queryRawUnsafe<{ id: string; status: string }[]>(
+    `SELECT id::text, status FROM concerns WHERE child_id = $1::uuid AND category = 'dropout_risk' AND status <> 'resolved' ORDER BY raised_at LIMIT 1`,
     c.child.id,
   );
   if (open) {
@@ -113,17 +113,29 @@ export async function raiseDropoutConcern(
       `再次报告：${c.description}`,
       c.at,
     );
-    return { concernId: open.id, raised: false };
+    return { concernId: open.id, raised: false, status: open.status };
   }
   const concernId = await raiseConcern(tx, {
     child: c.child,
-    recordId: null,
+    recordId: c.recordId ?? null,
     category: "dropout_risk",
     description: c.description,
     raisedBy: c.raisedBy,
     at: c.at,
   });
-  return { concernId, raised: true };
+  return { concernId, raised: true, status: "open" };
+}
+
+/**
+ * A concern raised by hand or with a visit record. A dropout-risk one joins the child's open dropout case as a note
+ * (one open case per child, as for the registry's reports); any other category opens its own case.
+ */
+export async function raiseOrJoin(
+  tx: Pick<SqlTx, "$executeRawUnsafe" | "$queryRawUnsafe">,
+  c: Parameters<typeof raiseConcern>[1],
+): Promise<{ concernId: string; raised: boolean; status: string }> {
+  if (c.category === "dropout_risk") return raiseDropoutConcern(tx, c);
+  return { concernId: await raiseConcern(tx, c), raised: true, status: "open" };
 }
 
 export const ConcernStatuses = ["open", "acknowledged", "in_progress", "referred", "resolved"] as const;
@@ -322,8 +334,8 @@ export async function concernNotes(prisma: PrismaClient, concernId: string) {
 }
 
 /** A concern raised on its own (not with a visit record): the case and its event in one transaction. */
-export async function raiseConcernAlone(prisma: PrismaClient, c: Parameters<typeof raiseConcern>[1]): Promise<string> {
-  return prisma.$transaction((tx) => raiseConcern(tx, c));
+export async function raiseConcernAlone(prisma: PrismaClient, c: Parameters<typeof raiseConcern>[1]) {
+  return prisma.$transaction((tx) => raiseOrJoin(tx, c));
 }
 
 /** An update of a concern and its note (and event) in one transaction. */

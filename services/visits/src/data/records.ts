@@ -4,7 +4,7 @@ import { appendToOutbox, buildEvent } from "@shouhu/messaging";
 import type { RecordInput } from "../domain/record.js";
 import type { PrismaClient, Tx } from "./db.js";
 import { ensureItems, onDay, satisfyItem, type Satisfied } from "./items.js";
-import { raiseConcern } from "./concerns.js";
+import { raiseOrJoin } from "./concerns.js";
 import { PRODUCER } from "./scan.js";
 import type { VisibleChild } from "./visibility.js";
 
@@ -109,7 +109,8 @@ export async function storeRecord(
   );
   const eventChild = { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode };
   const concernId = input.concern
-    ? await raiseConcern(tx, { child: eventChild, recordId, category: input.concern.category, description: input.concern.description, raisedBy: visitor, at })
+    ? (await raiseOrJoin(tx, { child: eventChild, recordId, category: input.concern.category, description: input.concern.description, raisedBy: visitor, at }))
+        .concernId
     : null;
   await appendToOutbox(tx, [
     buildEvent(

@@ -161,7 +161,11 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
       const principal = request.principal!;
       requireRole(principal, recorders, "报告关注事项");
       const child = await visibleChild(prisma, principal, request.body.childId);
-      const id = await raiseConcernAlone(prisma, {
+      const {
+        concernId: id,
+        raised,
+        status,
+      } = await raiseConcernAlone(prisma, {
         child: { id: child.id, name: child.name, villageCode: child.villageCode, townshipCode: child.townshipCode },
         recordId: null,
         category: request.body.category,
@@ -170,7 +174,9 @@ export function registerConcernRoutes(app: ServiceApp, deps: { prisma: PrismaCli
         at: deps.now(),
       });
       markAudit(reply, "update", [child.id]);
-      return reply.status(201).send({ id, status: "open", statusLabel: concernStatusLabel.open });
+      // A dropout risk while the child's dropout case is open: added to that case (200), not a second one.
+      const known = status as keyof typeof concernStatusLabel;
+      return reply.status(raised ? 201 : 200).send({ id, status: known, statusLabel: concernStatusLabel[known] });
     },
   );
 
