@@ -12,8 +12,20 @@ const built = existsSync(`${root}/services/gateway/dist/main.js`) && existsSync(
 
 let pgc: ScratchPostgres | undefined;
 let redis: ScratchRedis | undefined;
+/** What this file started, stopped even when an assertion failed half-way (they would hold their ports). */
+let started: { start: ReturnType<typeof spawn>; pids: number[] } | undefined;
 
 afterAll(async () => {
+  if (started) {
+    for (const pid of started.pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    if (started.start.exitCode === null) started.start.kill("SIGKILL");
+  }
   await redis?.destroy();
   pgc?.destroy();
 });
@@ -58,6 +70,7 @@ describe.skipIf(!built || !postgresBinDir() || !redisServerBinary())("npm start"
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    started = { start, pids: [] };
     let out = "";
     start.stdout!.on("data", (d) => (out += d));
     start.stderr!.on("data", (d) => (out += d));
@@ -71,6 +84,7 @@ describe.skipIf(!built || !postgresBinDir() || !redisServerBinary())("npm start"
       .trim()
       .split("\n")
       .map(Number);
+    started.pids = pids;
     // Eight services, the dev issuer, the local S3 and the local SMS provider.
     expect(pids).toHaveLength(11);
     const ready = await fetch(`http://127.0.0.1:${ports.GATEWAY_PORT}/readyz`);
