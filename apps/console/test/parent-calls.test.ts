@@ -48,16 +48,28 @@ it.runIf(canRunWithReporting)(
     const row = items.getByTestId(/due-item|overdue-item/).filter({ hasText: kind });
     await row.getByRole("button", { name: "预约" }).click();
     const modal = page.locator(".ant-modal");
-    await modal.getByLabel("时间").click();
-    // The day may be clicked while the dropdown still animates in: click until the panel takes it (OK enabled).
-    const ok = page.locator(".ant-picker-dropdown .ant-picker-ok button");
-    for (let n = 0; n < 20 && !(await ok.isEnabled().catch(() => false)); n++) {
-      await page.locator(`.ant-picker-dropdown td[title="${tomorrow.format("YYYY-MM-DD")}"]`).click();
-      await page.waitForTimeout(250);
+    // Under load a click on the day or on 确定 can land while the dropdown animates: pick until the input holds the day.
+    const day = tomorrow.format("YYYY-MM-DD");
+    const input = modal.getByLabel("时间");
+    const dropdown = page.locator(".ant-picker-dropdown:not(.ant-picker-dropdown-hidden)");
+    for (let n = 0; n < 5 && !(await input.inputValue()).startsWith(day); n++) {
+      await input.click();
+      const ok = dropdown.locator(".ant-picker-ok button");
+      for (let m = 0; m < 20 && !(await ok.isEnabled().catch(() => false)); m++) {
+        await dropdown
+          .locator(`td[title="${day}"]`)
+          .click({ timeout: 2_000 })
+          .catch(() => undefined);
+        await page.waitForTimeout(250);
+      }
+      await ok.click({ timeout: 2_000 }).catch(() => undefined);
+      await page.waitForTimeout(300);
     }
-    await ok.click();
+    expect(await input.inputValue()).toContain(day);
     await modal.getByLabel("备注").fill("周六上午在儿童之家打，妈妈休息");
-    await clickUntil(modal.getByRole("button", { name: /保\s*存/ }), page.locator("body"), "已预约");
+    await clickUntil(modal.getByRole("button", { name: /保\s*存/ }), page.locator("body"), "已预约").catch(async (err) => {
+      throw new Error(`预约 not saved; the dialog says: ${await modal.textContent().catch(() => "(gone)")}`, { cause: err });
+    });
     await expect
       .poll(async () => (await row.getByTestId("item-plan").textContent()) ?? "", { timeout: 15_000 })
       .toContain(`已预约 ${tomorrow.format("M月D日")}`);
