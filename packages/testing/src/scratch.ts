@@ -10,16 +10,25 @@ import path from "node:path";
  * the shared servers on 5432/6379 are never touched.
  */
 
-/** A free TCP port on 127.0.0.1. */
+/** Ports this process has handed out: the kernel may give a just-closed port again before its first taker binds it. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1, never one this process has handed out before. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.once("error", reject);
+      srv.listen(0, "127.0.0.1", () => {
+        const { port } = srv.address() as { port: number };
+        srv.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** The directory holding initdb/pg_ctl, or null when PostgreSQL's server binaries are not installed. */
