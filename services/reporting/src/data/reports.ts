@@ -353,11 +353,17 @@ export async function notificationStats(db: Db, from: string, to: string) {
   );
 }
 
-/** Activities at children's homes per township, kind and month (the last `months` months up to `month`), within `orgUnit`. */
-export async function activityCounts(db: Db, orgUnit: string, month: string, months: number) {
+/** The `months` months ending with `month` (YYYY-MM): first day, and the day after the last (exclusive). */
+function monthWindow(month: string, months: number): { from: string; end: string } {
   const to = new Date(`${month}-01T00:00:00Z`);
   const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - months + 1, 1));
   const end = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() + 1, 1));
+  return { from: from.toISOString().slice(0, 10), end: end.toISOString().slice(0, 10) };
+}
+
+/** Activities at children's homes per township, kind and month (the last `months` months up to `month`), within `orgUnit`. */
+export async function activityCounts(db: Db, orgUnit: string, month: string, months: number) {
+  const { from, end } = monthWindow(month, months);
   const rows = await db.$queryRawUnsafe<
     { townshipCode: string; townshipName: string | null; kind: string; month: string; sessions: number; attendances: number }[]
   >(
@@ -367,10 +373,10 @@ export async function activityCounts(db: Db, orgUnit: string, month: string, mon
       WHERE a.org_unit LIKE $1 || '%' AND a.date >= $2::date AND a.date < $3::date
       GROUP BY 1, 2, 3, 4 ORDER BY 1, 4, 3`,
     orgUnit,
-    from.toISOString().slice(0, 10),
-    end.toISOString().slice(0, 10),
+    from,
+    end,
   );
-  return { orgUnit, from: from.toISOString().slice(0, 7), to: month, rows };
+  return { orgUnit, from: from.slice(0, 7), to: month, rows };
 }
 
 /**
@@ -379,9 +385,7 @@ export async function activityCounts(db: Db, orgUnit: string, month: string, mon
  * and done (on time or late) — so the rate of children who spoke with their parents shows beside the count.
  */
 export async function parentCallCounts(db: Db, orgUnit: string, month: string, months: number) {
-  const to = new Date(`${month}-01T00:00:00Z`);
-  const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - months + 1, 1));
-  const end = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() + 1, 1));
+  const { from, end } = monthWindow(month, months);
   const rows = await db.$queryRawUnsafe<
     {
       townshipCode: string;
@@ -411,12 +415,12 @@ export async function parentCallCounts(db: Db, orgUnit: string, month: string, m
        FROM r FULL JOIN i ON i.t = r.t AND i.month = r.month LEFT JOIN org_units o ON o.code = COALESCE(r.t, i.t)
       ORDER BY 1, 3`,
     orgUnit,
-    from.toISOString().slice(0, 10),
-    end.toISOString().slice(0, 10),
-    from.toISOString().slice(0, 7),
+    from,
+    end,
+    from.slice(0, 7),
     month,
   );
-  return { orgUnit, from: from.toISOString().slice(0, 7), to: month, rows };
+  return { orgUnit, from: from.slice(0, 7), to: month, rows };
 }
 
 export interface EnrolmentFigures {
