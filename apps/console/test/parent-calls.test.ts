@@ -48,12 +48,14 @@ it.runIf(canRunWithReporting)(
     const row = items.getByTestId(/due-item|overdue-item/).filter({ hasText: kind });
     await row.getByRole("button", { name: "预约" }).click();
     const modal = page.locator(".ant-modal");
-    // Under load a click on the day or on 确定 can land while the dropdown animates: pick until the input holds the day.
+    // Under load a click on the day or on 确定 can land while the dropdown animates. The input shows a picked day
+    // before 确定 commits it (a form value stays empty until then): pick until the day is in and the dropdown shut.
     const day = tomorrow.format("YYYY-MM-DD");
     const input = modal.getByLabel("时间");
     const dropdown = page.locator(".ant-picker-dropdown:not(.ant-picker-dropdown-hidden)");
-    for (let n = 0; n < 5 && !(await input.inputValue()).startsWith(day); n++) {
-      await input.click();
+    const committed = async () => (await input.inputValue()).startsWith(day) && !(await dropdown.isVisible());
+    for (let n = 0; n < 5 && !(await committed()); n++) {
+      if (!(await dropdown.isVisible())) await input.click();
       const ok = dropdown.locator(".ant-picker-ok button");
       for (let m = 0; m < 20 && !(await ok.isEnabled().catch(() => false)); m++) {
         await dropdown
@@ -63,8 +65,9 @@ it.runIf(canRunWithReporting)(
         await page.waitForTimeout(250);
       }
       await ok.click({ timeout: 2_000 }).catch(() => undefined);
-      await page.waitForTimeout(300);
+      await dropdown.waitFor({ state: "hidden", timeout: 3_000 }).catch(() => undefined);
     }
+    expect(await committed()).toBe(true);
     expect(await input.inputValue()).toContain(day);
     await modal.getByLabel("备注").fill("周六上午在儿童之家打，妈妈休息");
     await clickUntil(modal.getByRole("button", { name: /保\s*存/ }), page.locator("body"), "已预约").catch(async (err) => {
