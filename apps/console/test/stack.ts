@@ -102,147 +102,156 @@ export async function startStack(options: Partial<Record<Optional | "sms", boole
     }
     throw new Error(`${url} not healthy:\n${log.slice(-3000)}`);
   };
-  const [gw, reg, iss] = await Promise.all([freePort(), freePort(), freePort()]);
-  const base = `http://127.0.0.1:${gw}`;
-  const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
-  const realm = JSON.parse(readFileSync(realmFile, "utf8"));
-  for (const c of realm.clients) if (c.clientId === "shouhu-console") c.redirectUris.push(`${base}/*`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), "console-test-"));
-  writeFileSync(path.join(dir, "realm.json"), JSON.stringify(realm));
-  const pg = `postgresql://root@127.0.0.1:${pgc.port}`;
-  const common = {
-    REDIS_URL: redis.url,
-    OIDC_ISSUER_URL: issuerUrl,
-    PG_BASE_URL: pg,
-    TEST_DATABASE_ADMIN_URL: pgc.url(),
-    SHUTDOWN_DRAIN_MS: "200",
-    // The admin API clients of the realm export (dev default secrets): accounts API, staff directory.
-    KEYCLOAK_ACCOUNTS_SECRET: "shouhu-accounts-secret",
-    KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret",
-    // One-time task links (issue 22.2): tests may mint their own with STACK_TASK_LINK_SECRET.
-    TASK_LINK_SECRET: STACK_TASK_LINK_SECRET,
-    PUBLIC_LINK_BASE_URL: base,
+  // A start-up that fails half-way stops what it started (services holding ports, scratch databases), then says why.
+  let browser: Browser | undefined;
+  const teardown = async () => {
+    await browser?.close().catch(() => undefined);
+    for (const p of [...procs].reverse()) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
+    await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once("exit", r)))));
+    await redis.destroy();
+    pgc.destroy();
   };
-  const issuer = start("packages/dev-issuer/dist/main.js", {
-    ...common,
-    PORT: String(iss),
-    REALM_FILE: path.join(dir, "realm.json"),
-    ISSUER_PUBLIC_URL: `http://127.0.0.1:${iss}`,
-    ISSUER_KEY_FILE: path.join(dir, "key.json"),
-    // The stack's own user store: accounts made in one run never reach another.
-    DEV_ISSUER_USERS_STORE: path.join(dir, "users.json"),
-  });
-  await waitOk(`${issuerUrl}/.well-known/openid-configuration`, issuer);
-  // Attachments: the embedded S3 server on a free port, objects in the stack's temp dir.
-  const s3Port = await freePort();
-  const s3 = { S3_ENDPOINT: `http://127.0.0.1:${s3Port}`, S3_BUCKET: "shouhu-attachments", S3_ACCESS_KEY: "stack-key", S3_SECRET_KEY: "stack-secret-key" };
-  start("packages/dev-s3/dist/main.js", { ...s3, PORT: String(s3Port), DEV_S3_DIR: path.join(dir, "s3") });
-  Object.assign(common, s3); // registry (child attachments) and visits (visit photos)
-  const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
-  await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
-  const dead = "http://127.0.0.1:9";
-  let sms: string | null = null;
-  const smsEnv: Record<string, string> = { PUBLIC_LINK_BASE_URL: base };
-  if (options.sms) {
-    const smsPort = await freePort();
-    const keys = { SMS_ACCESS_KEY_ID: "stack-sms", SMS_ACCESS_KEY_SECRET: "stack-sms-secret", SMS_CALLBACK_SECRET: "stack-sms-callback" };
-    sms = `http://127.0.0.1:${smsPort}/`;
-    const child = start("packages/dev-sms/dist/main.js", {
-      ...keys,
-      PORT: String(smsPort),
-      SMS_CALLBACK_URL: `${base}/api/v1/public/sms-receipts`,
-      DEV_SMS_RECEIPT_DELAY_MS: "300",
-    });
-    await waitOk(`${sms}messages`, child);
-    Object.assign(smsEnv, keys, {
-      SMS_ENDPOINT: sms,
-      SMS_TEMPLATE_CODES: JSON.stringify({ letter_home: "SMS_LETTER_HOME" }),
-      DISPATCH_POLL_MS: "200",
-      QUIET_HOURS: "00:00-00:00",
-    }); // a test at any hour sends at once
-  }
-  const urls = Object.fromEntries(optional.map((name) => [name, dead])) as Record<Optional, string>;
-  for (const name of optional.filter((n) => options[n])) {
-    const port = await freePort();
-    urls[name] = `http://127.0.0.1:${port}`;
-    const child = start(`services/${name}/dist/main.js`, {
+  try {
+    const [gw, reg, iss] = await Promise.all([freePort(), freePort(), freePort()]);
+    const base = `http://127.0.0.1:${gw}`;
+    const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
+    const realm = JSON.parse(readFileSync(realmFile, "utf8"));
+    for (const c of realm.clients) if (c.clientId === "shouhu-console") c.redirectUris.push(`${base}/*`);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "console-test-"));
+    writeFileSync(path.join(dir, "realm.json"), JSON.stringify(realm));
+    const pg = `postgresql://root@127.0.0.1:${pgc.port}`;
+    const common = {
+      REDIS_URL: redis.url,
+      OIDC_ISSUER_URL: issuerUrl,
+      PG_BASE_URL: pg,
+      TEST_DATABASE_ADMIN_URL: pgc.url(),
+      SHUTDOWN_DRAIN_MS: "200",
+      // The admin API clients of the realm export (dev default secrets): accounts API, staff directory.
+      KEYCLOAK_ACCOUNTS_SECRET: "shouhu-accounts-secret",
+      KEYCLOAK_DIRECTORY_SECRET: "shouhu-directory-secret",
+      // One-time task links (issue 22.2): tests may mint their own with STACK_TASK_LINK_SECRET.
+      TASK_LINK_SECRET: STACK_TASK_LINK_SECRET,
+      PUBLIC_LINK_BASE_URL: base,
+    };
+    const issuer = start("packages/dev-issuer/dist/main.js", {
       ...common,
-      ...(name === "notifications" ? smsEnv : {}),
-      PORT: String(port),
-      ROLE: "all",
-      DATABASE_URL: `${pg}/shouhu_${name}`,
+      PORT: String(iss),
+      REALM_FILE: path.join(dir, "realm.json"),
+      ISSUER_PUBLIC_URL: `http://127.0.0.1:${iss}`,
+      ISSUER_KEY_FILE: path.join(dir, "key.json"),
+      // The stack's own user store: accounts made in one run never reach another.
+      DEV_ISSUER_USERS_STORE: path.join(dir, "users.json"),
     });
-    await waitOk(`${urls[name]}/readyz`, child);
-  }
-  const gateway = start("services/gateway/dist/main.js", {
-    ...common,
-    PORT: String(gw),
-    DATABASE_URL: `${pg}/shouhu_gateway`,
-    AUDIT_JOURNAL_DIR: path.join(dir, "audit-journal"),
-    REGISTRY_URL: `http://127.0.0.1:${reg}`,
-    PAIRING_URL: urls.pairing,
-    VISITS_URL: urls.visits,
-    HEALTH_URL: urls.health,
-    NOTIFICATIONS_URL: urls.notifications,
-    REPORTING_URL: urls.reporting,
-    ACTIVITIES_URL: urls.activities,
-  });
-  await waitOk(`${base}/healthz`, gateway);
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
-  const tokens = new Map<string, string>();
-  const token = async (username: string) => {
-    if (!tokens.has(username)) {
-      const res = await fetch(`${issuerUrl}/protocol/openid-connect/token`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ grant_type: "password", client_id: "shouhu-web", username, password: DEMO_PASSWORD, scope: "openid" }),
+    await waitOk(`${issuerUrl}/.well-known/openid-configuration`, issuer);
+    // Attachments: the embedded S3 server on a free port, objects in the stack's temp dir.
+    const s3Port = await freePort();
+    const s3 = { S3_ENDPOINT: `http://127.0.0.1:${s3Port}`, S3_BUCKET: "shouhu-attachments", S3_ACCESS_KEY: "stack-key", S3_SECRET_KEY: "stack-secret-key" };
+    start("packages/dev-s3/dist/main.js", { ...s3, PORT: String(s3Port), DEV_S3_DIR: path.join(dir, "s3") });
+    Object.assign(common, s3); // registry (child attachments) and visits (visit photos)
+    const registry = start("services/registry/dist/main.js", { ...common, PORT: String(reg), ROLE: "all", DATABASE_URL: `${pg}/shouhu_registry` });
+    await waitOk(`http://127.0.0.1:${reg}/readyz`, registry);
+    const dead = "http://127.0.0.1:9";
+    let sms: string | null = null;
+    const smsEnv: Record<string, string> = { PUBLIC_LINK_BASE_URL: base };
+    if (options.sms) {
+      const smsPort = await freePort();
+      const keys = { SMS_ACCESS_KEY_ID: "stack-sms", SMS_ACCESS_KEY_SECRET: "stack-sms-secret", SMS_CALLBACK_SECRET: "stack-sms-callback" };
+      sms = `http://127.0.0.1:${smsPort}/`;
+      const child = start("packages/dev-sms/dist/main.js", {
+        ...keys,
+        PORT: String(smsPort),
+        SMS_CALLBACK_URL: `${base}/api/v1/public/sms-receipts`,
+        DEV_SMS_RECEIPT_DELAY_MS: "300",
       });
-      tokens.set(username, ((await res.json()) as { access_token: string }).access_token);
+      await waitOk(`${sms}messages`, child);
+      Object.assign(smsEnv, keys, {
+        SMS_ENDPOINT: sms,
+        SMS_TEMPLATE_CODES: JSON.stringify({ letter_home: "SMS_LETTER_HOME" }),
+        DISPATCH_POLL_MS: "200",
+        QUIET_HOURS: "00:00-00:00",
+      }); // a test at any hour sends at once
     }
-    return tokens.get(username)!;
-  };
-  return {
-    base,
-    sms,
-    pgBase: pg,
-    browser,
-    token,
-    api: async (username, method, url, body) =>
-      fetch(`${base}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${await token(username)}`, ...(body ? { "content-type": "application/json" } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      }),
-    until: async <T>(
-      what: string,
-      read: () => Promise<T>,
-      ok: (v: T) => boolean,
-      { ms = 60_000, tolerateErrors = false }: { ms?: number; tolerateErrors?: boolean } = {},
-    ): Promise<T> => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const v = tolerateErrors ? await read().catch(() => undefined) : await read();
-        if ((!tolerateErrors || v !== undefined) && ok(v as T)) return v as T;
-        if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}\n${log.slice(-2000)}`);
-        await new Promise((r) => setTimeout(r, 300));
+    const urls = Object.fromEntries(optional.map((name) => [name, dead])) as Record<Optional, string>;
+    for (const name of optional.filter((n) => options[n])) {
+      const port = await freePort();
+      urls[name] = `http://127.0.0.1:${port}`;
+      const child = start(`services/${name}/dist/main.js`, {
+        ...common,
+        ...(name === "notifications" ? smsEnv : {}),
+        PORT: String(port),
+        ROLE: "all",
+        DATABASE_URL: `${pg}/shouhu_${name}`,
+      });
+      await waitOk(`${urls[name]}/readyz`, child);
+    }
+    const gateway = start("services/gateway/dist/main.js", {
+      ...common,
+      PORT: String(gw),
+      DATABASE_URL: `${pg}/shouhu_gateway`,
+      AUDIT_JOURNAL_DIR: path.join(dir, "audit-journal"),
+      REGISTRY_URL: `http://127.0.0.1:${reg}`,
+      PAIRING_URL: urls.pairing,
+      VISITS_URL: urls.visits,
+      HEALTH_URL: urls.health,
+      NOTIFICATIONS_URL: urls.notifications,
+      REPORTING_URL: urls.reporting,
+      ACTIVITIES_URL: urls.activities,
+    });
+    await waitOk(`${base}/healthz`, gateway);
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
+    const launched = browser;
+    const tokens = new Map<string, string>();
+    const token = async (username: string) => {
+      if (!tokens.has(username)) {
+        const res = await fetch(`${issuerUrl}/protocol/openid-connect/token`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ grant_type: "password", client_id: "shouhu-web", username, password: DEMO_PASSWORD, scope: "openid" }),
+        });
+        tokens.set(username, ((await res.json()) as { access_token: string }).access_token);
       }
-    },
-    open: async (username, at, viewport = { width: 1440, height: 900 }) => {
-      // Downloads allowed: exports are saved by the tests that make them.
-      const ctx = await browser.newContext({ viewport, locale: "zh-CN", acceptDownloads: true });
-      const page = await ctx.newPage();
-      await signIn(page, base, username, at);
-      return page;
-    },
-    log: () => log,
-    stop: async () => {
-      await browser.close();
-      for (const p of procs.reverse()) p.kill("SIGTERM");
-      await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise((r) => p.once("exit", r)))));
-      await redis.destroy();
-      pgc.destroy();
-    },
-  };
+      return tokens.get(username)!;
+    };
+    return {
+      base,
+      sms,
+      pgBase: pg,
+      browser: launched,
+      token,
+      api: async (username, method, url, body) =>
+        fetch(`${base}${url}`, {
+          method,
+          headers: { authorization: `Bearer ${await token(username)}`, ...(body ? { "content-type": "application/json" } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        }),
+      until: async <T>(
+        what: string,
+        read: () => Promise<T>,
+        ok: (v: T) => boolean,
+        { ms = 60_000, tolerateErrors = false }: { ms?: number; tolerateErrors?: boolean } = {},
+      ): Promise<T> => {
+        const deadline = Date.now() + ms;
+        for (;;) {
+          const v = tolerateErrors ? await read().catch(() => undefined) : await read();
+          if ((!tolerateErrors || v !== undefined) && ok(v as T)) return v as T;
+          if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}\n${log.slice(-2000)}`);
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      },
+      open: async (username, at, viewport = { width: 1440, height: 900 }) => {
+        // Downloads allowed: exports are saved by the tests that make them.
+        const ctx = await launched.newContext({ viewport, locale: "zh-CN", acceptDownloads: true });
+        const page = await ctx.newPage();
+        await signIn(page, base, username, at);
+        return page;
+      },
+      log: () => log,
+      stop: teardown,
+    };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
 }
 
 /** Signs in on the dev issuer's login page and lands on `path`. */
