@@ -20,6 +20,15 @@ type Handlers = EventHandlers<SqlTx>;
 const snapshotBucket = (d: EventData<"snapshot.visit-item">): Bucket =>
   d.state === "due" ? "pending" : d.state === "overdue" ? "missed" : d.state === "done" ? (d.onTime ? "on_time" : "late") : d.state;
 
+/** What every concern event says of the concern (the rest differs per event). */
+const concernOf = (d: EventData<"concern.raised" | "concern.escalated" | "concern.resolved" | "snapshot.concern">) => ({
+  id: d.concernId,
+  childId: d.child.id,
+  childName: d.child.name,
+  villageCode: d.child.villageCode,
+  category: d.category,
+});
+
 const CHILD_EVENTS = ["child.registered", "child.updated", "child.status-changed", "snapshot.child"] as const;
 
 /**
@@ -159,50 +168,16 @@ function handlers(): Handlers {
     },
 
     "concern.raised": async (e, tx) => {
-      const d = e.data;
-      await applyConcern(tx, {
-        id: d.concernId,
-        childId: d.child.id,
-        childName: d.child.name,
-        villageCode: d.child.villageCode,
-        category: d.category,
-        raisedAt: e.occurredAt,
-      });
+      await applyConcern(tx, { ...concernOf(e.data), raisedAt: e.occurredAt });
     },
     "concern.escalated": async (e, tx) => {
-      const d = e.data;
-      await applyConcern(tx, {
-        id: d.concernId,
-        childId: d.child.id,
-        childName: d.child.name,
-        villageCode: d.child.villageCode,
-        category: d.category,
-        escalated: true,
-      });
+      await applyConcern(tx, { ...concernOf(e.data), escalated: true });
     },
     "concern.resolved": async (e, tx) => {
-      const d = e.data;
-      await applyConcern(tx, {
-        id: d.concernId,
-        childId: d.child.id,
-        childName: d.child.name,
-        villageCode: d.child.villageCode,
-        category: d.category,
-        resolvedAt: d.resolvedAt,
-      });
+      await applyConcern(tx, { ...concernOf(e.data), resolvedAt: e.data.resolvedAt });
     },
     "snapshot.concern": async (e, tx) => {
-      const d = e.data;
-      await applyConcern(tx, {
-        id: d.concernId,
-        childId: d.child.id,
-        childName: d.child.name,
-        villageCode: d.child.villageCode,
-        category: d.category,
-        raisedAt: d.raisedAt,
-        escalated: d.escalated,
-        resolvedAt: d.resolvedAt,
-      });
+      await applyConcern(tx, { ...concernOf(e.data), raisedAt: e.data.raisedAt, escalated: e.data.escalated, resolvedAt: e.data.resolvedAt });
     },
 
     "checkup.recorded": async (e, tx) => {

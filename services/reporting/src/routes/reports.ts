@@ -123,6 +123,12 @@ function requireReader(principal: Principal): void {
   }
 }
 
+/** A report reader's area: the unit asked for, within their jurisdiction (their own unit when none is asked). */
+function readerScope(principal: Principal, orgUnit: string | undefined): string {
+  requireReader(principal);
+  return scopeOf(principal, orgUnit);
+}
+
 export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClient; now: () => Date; exports: Queue; exportTtlMs?: number }): void {
   const { prisma } = deps;
   const ttlMs = deps.exportTtlMs ?? REPORT_EXPORT_TTL_MS;
@@ -139,9 +145,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       },
     },
     async (request) => {
-      const principal = request.principal!;
-      requireReader(principal);
-      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      const orgUnit = readerScope(request.principal!, request.query.orgUnit);
       return overviewReport(prisma, orgUnit, request.query.month ?? thisMonth(), deps.now());
     },
   );
@@ -157,9 +161,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       },
     },
     async (request) => {
-      const principal = request.principal!;
-      requireReader(principal);
-      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      const orgUnit = readerScope(request.principal!, request.query.orgUnit);
       return activityCounts(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months);
     },
   );
@@ -175,9 +177,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       },
     },
     async (request) => {
-      const principal = request.principal!;
-      requireReader(principal);
-      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      const orgUnit = readerScope(request.principal!, request.query.orgUnit);
       return parentCallCounts(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months);
     },
   );
@@ -193,9 +193,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       },
     },
     async (request) => {
-      const principal = request.principal!;
-      requireReader(principal);
-      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      const orgUnit = readerScope(request.principal!, request.query.orgUnit);
       const semester = request.query.semester ? parseSemester(request.query.semester)! : semesterOf(todayInChina(deps.now()));
       // Compulsory-education age, 6 to 15 at the semester's start (as the registry's missing list counts it).
       const ages = { onOrBefore: bornOnOrBefore(semester.from, 6), after: bornOnOrBefore(semester.from, 16) };
@@ -207,9 +205,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     "/api/v1/reports/drilldown",
     { schema: { tags: ["reports"], summary: "乡镇下钻：按村或按学校", querystring: DrillQuery, response: { 200: DrilldownResponse } } },
     async (request) => {
-      const principal = request.principal!;
-      requireReader(principal);
-      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      const orgUnit = readerScope(request.principal!, request.query.orgUnit);
       const m = request.query.month ?? thisMonth();
       if (request.query.by === "village") {
         const rows = await figuresFromCounters(prisma, { orgUnit, unitLength: 12, month: m });
@@ -248,9 +244,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
     "/api/v1/reports/trend",
     { schema: { tags: ["reports"], summary: "近12个月趋势：走访记录、走访及时率、新增关注事项", querystring: TrendQuery, response: { 200: TrendResponse } } },
     async (request) => {
-      const principal = request.principal!;
-      requireReader(principal);
-      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      const orgUnit = readerScope(request.principal!, request.query.orgUnit);
       return { orgUnit, months: await trend(prisma, orgUnit, request.query.month ?? thisMonth(), request.query.months) };
     },
   );
@@ -266,9 +260,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       },
     },
     async (request) => {
-      const principal = request.principal!;
-      requireReader(principal);
-      const orgUnit = scopeOf(principal, request.query.orgUnit);
+      const orgUnit = readerScope(request.principal!, request.query.orgUnit);
       if (orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具");
       const report = await supervision(prisma, orgUnit, thisMonth().slice(0, 4), deps.now());
       return {
@@ -291,9 +283,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       },
     },
     async (request, reply) => {
-      const principal = request.principal!;
-      requireReader(principal);
-      const orgUnit = scopeOf(principal, request.body.orgUnit);
+      const orgUnit = readerScope(request.principal!, request.body.orgUnit);
       const { report, schoolId } = request.body;
       if (report === "supervision" && orgUnit.length !== 9) throw ValidationError.field("orgUnit", "督导报告按乡镇出具，应为9位乡镇代码");
       if (report !== "work_summary" && (request.body.semester || schoolId)) {
@@ -308,7 +298,7 @@ export function registerReportRoutes(app: ServiceApp, deps: { prisma: PrismaClie
       const id = uuidv7();
       // Expired reports are deleted by the hourly purge job; a new export clears them too.
       await purgeExpiredReports(prisma, deps.now(), ttlMs);
-      await createReportExport(prisma, { id, report, orgUnit, requestedBy: principal.username });
+      await createReportExport(prisma, { id, report, orgUnit, requestedBy: request.principal!.username });
       const data: ExportJobData = { exportId: id, month: request.body.month ?? thisMonth(), semester, schoolId: schoolId ?? null };
       await deps.exports.add(EXPORT_JOB, data, { jobId: id });
       return reply.status(202).send({ id, status: "queued" });
