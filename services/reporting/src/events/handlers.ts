@@ -20,6 +20,24 @@ type Handlers = EventHandlers<SqlTx>;
 const snapshotBucket = (d: EventData<"snapshot.visit-item">): Bucket =>
   d.state === "due" ? "pending" : d.state === "overdue" ? "missed" : d.state === "done" ? (d.onTime ? "on_time" : "late") : d.state;
 
+/** What every pairing event says of the pairing. */
+const pairingOf = (d: EventData<"pairing.started" | "pairing.ended" | "snapshot.pairing">) => ({
+  id: d.pairingId,
+  childId: d.child.id,
+  villageCode: d.child.villageCode,
+  kind: d.kind,
+});
+
+/** What every visit-item event says of the item (its bucket differs). */
+const itemOf = (d: EventData<"visit.due" | "visit.overdue" | "snapshot.visit-item">) => ({
+  id: d.itemId,
+  childId: d.child.id,
+  villageCode: d.child.villageCode,
+  kind: d.kind,
+  period: d.period,
+  dueDate: d.dueDate,
+});
+
 /** What every concern event says of the concern (the rest differs per event). */
 const concernOf = (d: EventData<"concern.raised" | "concern.escalated" | "concern.resolved" | "snapshot.concern">) => ({
   id: d.concernId,
@@ -74,66 +92,20 @@ function handlers(): Handlers {
     "snapshot.child": async (e, tx) => childBatch.defer(tx, e.data.child),
 
     "pairing.started": async (e, tx) => {
-      const d = e.data;
-      await applyPairing(tx, {
-        id: d.pairingId,
-        childId: d.child.id,
-        villageCode: d.child.villageCode,
-        kind: d.kind,
-        helperId: d.helper.id,
-        state: "active",
-        startedOn: d.startDate,
-      });
+      await applyPairing(tx, { ...pairingOf(e.data), helperId: e.data.helper.id, state: "active", startedOn: e.data.startDate });
     },
     "pairing.ended": async (e, tx) => {
-      const d = e.data;
-      await applyPairing(tx, {
-        id: d.pairingId,
-        childId: d.child.id,
-        villageCode: d.child.villageCode,
-        kind: d.kind,
-        helperId: d.helper.id,
-        state: "ended",
-        endedOn: d.endDate,
-      });
+      await applyPairing(tx, { ...pairingOf(e.data), helperId: e.data.helper.id, state: "ended", endedOn: e.data.endDate });
     },
     "snapshot.pairing": async (e, tx) => {
-      const d = e.data;
-      await applyPairing(tx, {
-        id: d.pairingId,
-        childId: d.child.id,
-        villageCode: d.child.villageCode,
-        kind: d.kind,
-        helperId: d.helperId,
-        state: d.status,
-        startedOn: d.startDate,
-        endedOn: d.endDate,
-      });
+      await applyPairing(tx, { ...pairingOf(e.data), helperId: e.data.helperId, state: e.data.status, startedOn: e.data.startDate, endedOn: e.data.endDate });
     },
 
     "visit.due": async (e, tx) => {
-      const d = e.data;
-      await applyItem(tx, {
-        id: d.itemId,
-        childId: d.child.id,
-        villageCode: d.child.villageCode,
-        kind: d.kind,
-        period: d.period,
-        dueDate: d.dueDate,
-        bucket: "pending",
-      });
+      await applyItem(tx, { ...itemOf(e.data), bucket: "pending" });
     },
     "visit.overdue": async (e, tx) => {
-      const d = e.data;
-      await applyItem(tx, {
-        id: d.itemId,
-        childId: d.child.id,
-        villageCode: d.child.villageCode,
-        kind: d.kind,
-        period: d.period,
-        dueDate: d.dueDate,
-        bucket: d.level === 1 ? "missed" : "escalated",
-      });
+      await applyItem(tx, { ...itemOf(e.data), bucket: e.data.level === 1 ? "missed" : "escalated" });
     },
     "visit.recorded": async (e, tx) => {
       const d = e.data;
@@ -151,16 +123,7 @@ function handlers(): Handlers {
       }
     },
     "snapshot.visit-item": async (e, tx) => {
-      const d = e.data;
-      await applyItem(tx, {
-        id: d.itemId,
-        childId: d.child.id,
-        villageCode: d.child.villageCode,
-        kind: d.kind,
-        period: d.period,
-        dueDate: d.dueDate,
-        bucket: snapshotBucket(d),
-      });
+      await applyItem(tx, { ...itemOf(e.data), bucket: snapshotBucket(e.data) });
     },
     "snapshot.visit-record": async (e, tx) => {
       const d = e.data;
