@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -104,12 +104,15 @@ export async function startStack(options: Partial<Record<Optional | "sms", boole
   };
   // A start-up that fails half-way stops what it started (services holding ports, scratch databases), then says why.
   let browser: Browser | undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), "console-test-"));
   const teardown = async () => {
     await browser?.close().catch(() => undefined);
     for (const p of [...procs].reverse()) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
     await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once("exit", r)))));
     await redis.destroy();
     pgc.destroy();
+    // The realm copy, the S3 objects and the audit journal of this stack only.
+    rmSync(dir, { recursive: true, force: true });
   };
   try {
     const [gw, reg, iss] = await Promise.all([freePort(), freePort(), freePort()]);
@@ -117,7 +120,6 @@ export async function startStack(options: Partial<Record<Optional | "sms", boole
     const issuerUrl = `http://127.0.0.1:${iss}/realms/shouhu`;
     const realm = JSON.parse(readFileSync(realmFile, "utf8"));
     for (const c of realm.clients) if (c.clientId === "shouhu-console") c.redirectUris.push(`${base}/*`);
-    const dir = mkdtempSync(path.join(os.tmpdir(), "console-test-"));
     writeFileSync(path.join(dir, "realm.json"), JSON.stringify(realm));
     const pg = `postgresql://root@127.0.0.1:${pgc.port}`;
     const common = {
