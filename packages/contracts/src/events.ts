@@ -245,6 +245,12 @@ export const EnrolmentChangedData = z.object({
   school: z.object({ id: z.string(), name: z.string(), townshipCode: OrgUnitCode }).nullable(),
   source: z.enum(["import", "manual"]),
   note: z.string().nullable(),
+  /**
+   * The enrolment record's revision (child and semester), one higher at each write: consumers keep the highest
+   * applied and ignore an older or repeated one (a redelivered or late event). Absent from events published before
+   * it was added: those order by `occurredAt`, below any with a revision.
+   */
+  revision: z.number().int().positive().optional(),
 });
 
 /** A check-up finding by the national screening standards (health service). */
