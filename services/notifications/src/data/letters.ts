@@ -1,21 +1,23 @@
+import { createHash, randomBytes } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 import type { SqlTx } from "@shouhu/messaging";
 import type { PrismaClient } from "./db.js";
 import { quietHoursAt } from "./office-settings.js";
 import { earliestSend, type QuietHours } from "../domain/quiet-hours.js";
 import { render } from "../domain/templates.js";
-import {
-  LETTER_SMS_TEMPLATE,
-  classLabel,
-  hashLinkCode,
-  newLinkCode,
-  renderLetter,
-  type LetterCategory,
-  type LetterScope,
-  type LetterVariable,
-} from "../domain/letters.js";
+import { LETTER_SMS_TEMPLATE, classLabel, renderLetter, type LetterCategory, type LetterScope, type LetterVariable } from "../domain/letters.js";
 
 type Db = Pick<SqlTx, "$queryRawUnsafe">;
+
+/** A letter link's code (minted here, with the row that stores its hash): 128 random bits, base64url (22 characters; plain path characters for the gateway's public check). */
+function newLinkCode(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+/** What is stored of a code: its SHA-256 (a leaked table opens no letter). */
+function hashLinkCode(code: string): string {
+  return createHash("sha256").update(code).digest("hex");
+}
 
 export interface LetterRow {
   id: string;
