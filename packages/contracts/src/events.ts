@@ -381,7 +381,17 @@ const NotificationOutcome = {
   recipient: z.string(),
 };
 export const NotificationDeliveredData = z.object({ ...NotificationOutcome, attempts: z.number().int().nonnegative() });
-export const NotificationFailedData = z.object({ ...NotificationOutcome, attempts: z.number().int().nonnegative(), reason: z.string() });
+export const NotificationFailedData = z.object({
+  ...NotificationOutcome,
+  attempts: z.number().int().nonnegative(),
+  reason: z.string(),
+  /**
+   * Set when the provider's delivery receipt failed a message already published as `notification.delivered`: that
+   * event's `occurredAt` (the message's sent time). A consumer counting deliveries takes this one back from that day.
+   * Absent when the message failed before it was sent.
+   */
+  sentAt: z.iso.datetime().optional(),
+});
 
 /** Every event type with its payload schema and current version. Renaming a type breaks live consumers. */
 export const eventSchemas = {

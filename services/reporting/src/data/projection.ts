@@ -551,12 +551,17 @@ export async function applyCheckup(db: Db, e: { id: string; childId: string; vil
   for (const flag of new Set(e.flags)) await bump(db, child.villageCode, "flag", `${year}|${flag}`, +1);
 }
 
-export async function countNotification(db: Db, day: string, channel: string, outcome: "delivered" | "failed"): Promise<void> {
+/**
+ * Adds `by` (1, or -1 to take a delivery back) to a day's count. A sum, so the order events arrive in does not
+ * matter: a failed receipt applied before its delivery leaves -1 that the delivery brings back to 0.
+ */
+export async function countNotification(db: Db, day: string, channel: string, outcome: "delivered" | "failed", by: 1 | -1 = 1): Promise<void> {
   await db.$executeRawUnsafe(
-    `INSERT INTO notification_stats (day, channel, ${outcome}) VALUES ($1::date, $2, 1)
-     ON CONFLICT (day, channel) DO UPDATE SET ${outcome} = notification_stats.${outcome} + 1`,
+    `INSERT INTO notification_stats (day, channel, ${outcome}) VALUES ($1::date, $2, $3)
+     ON CONFLICT (day, channel) DO UPDATE SET ${outcome} = notification_stats.${outcome} + $3`,
     day,
     channel,
+    by,
   );
 }
 
