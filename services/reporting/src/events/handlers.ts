@@ -222,6 +222,7 @@ function handlers(): Handlers {
         schoolName: d.school?.name ?? null,
         villageCode: d.child.villageCode,
         at: e.occurredAt,
+        revision: d.revision ?? 0,
       });
     },
 
