@@ -54,9 +54,9 @@ interface MessageRow {
   childId: string | null;
 }
 
-const select = `SELECT id, status, channel, address, recipient_name AS "recipientName", recipient_username AS "recipientUsername", template, title, body, vars,
-  secret, urgent, attempts, source_event_id AS "sourceEventId", source_event_type AS "sourceEventType", org_unit AS "orgUnit", child_id AS "childId"
-  FROM messages WHERE id = $1::uuid`;
+const columns = `id, status, channel, address, recipient_name AS "recipientName", recipient_username AS "recipientUsername", template, title, body, vars,
+  secret, urgent, attempts, source_event_id AS "sourceEventId", source_event_type AS "sourceEventType", org_unit AS "orgUnit", child_id AS "childId"`;
+const select = `SELECT ${columns} FROM messages WHERE id = $1::uuid`;
 
 /** What reporting may know of a recipient: a username, or a masked address. */
 function recipientLabel(m: MessageRow): string {
@@ -268,10 +268,7 @@ export async function publishReceiptFailures(
 ): Promise<number> {
   if (!failed.length) return 0;
   const rows = await tx.$queryRawUnsafe<(MessageRow & { sentAt: Date })[]>(
-    `SELECT id, status, channel, address, recipient_name AS "recipientName", recipient_username AS "recipientUsername", template, title, body, vars,
-            secret, urgent, attempts, source_event_id AS "sourceEventId", source_event_type AS "sourceEventType", org_unit AS "orgUnit",
-            child_id AS "childId", sent_at AS "sentAt"
-       FROM messages WHERE id = ANY($1::uuid[]) AND status = 'sent' AND sent_at IS NOT NULL ORDER BY id`,
+    `SELECT ${columns}, sent_at AS "sentAt" FROM messages WHERE id = ANY($1::uuid[]) AND status = 'sent' AND sent_at IS NOT NULL ORDER BY id`,
     failed.map((f) => f.id),
   );
   const errors = new Map(failed.map((f) => [f.id, f.error]));
