@@ -245,6 +245,12 @@ export const EnrolmentChangedData = z.object({
   school: z.object({ id: z.string(), name: z.string(), townshipCode: OrgUnitCode }).nullable(),
   source: z.enum(["import", "manual"]),
   note: z.string().nullable(),
+  /**
+   * The enrolment record's revision (child and semester), one higher at each write: consumers keep the highest
+   * applied and ignore an older or repeated one (a redelivered or late event). Absent from events published before
+   * it was added: those order by `occurredAt`, below any with a revision.
+   */
+  revision: z.number().int().positive().optional(),
 });
 
 /** A check-up finding by the national screening standards (health service). */
@@ -375,7 +381,17 @@ const NotificationOutcome = {
   recipient: z.string(),
 };
 export const NotificationDeliveredData = z.object({ ...NotificationOutcome, attempts: z.number().int().nonnegative() });
-export const NotificationFailedData = z.object({ ...NotificationOutcome, attempts: z.number().int().nonnegative(), reason: z.string() });
+export const NotificationFailedData = z.object({
+  ...NotificationOutcome,
+  attempts: z.number().int().nonnegative(),
+  reason: z.string(),
+  /**
+   * Set when the provider's delivery receipt failed a message already published as `notification.delivered`: that
+   * event's `occurredAt` (the message's sent time). A consumer counting deliveries takes this one back from that day.
+   * Absent when the message failed before it was sent.
+   */
+  sentAt: z.iso.datetime().optional(),
+});
 
 /** Every event type with its payload schema and current version. Renaming a type breaks live consumers. */
 export const eventSchemas = {

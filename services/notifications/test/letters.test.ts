@@ -281,6 +281,62 @@ describe("致家长的一封信", () => {
     expect(gone.json().error.message).toBe("这封信已被撤回");
   });
 
+  test("a failed receipt of a sent SMS publishes notification.failed through the outbox, once however often the provider repeats it", async ({ svc }) => {
+    const made = (await svc.call("changling.supervisor", "POST", "/api/v1/letters", letter())).json();
+    await svc.call("changling.supervisor", "POST", `/api/v1/letters/${made.id}/send`);
+    await expandLetter(svc.prisma, made.id, { now: NOON, quiet, linkBase: "http://127.0.0.1:3000" });
+    const [delivered, failed, notSent] = await svc.prisma.message.findMany({ where: { sourceEventId: made.id }, orderBy: { address: "asc" } });
+    await svc.prisma.message.updateMany({ where: { id: { in: [delivered!.id, failed!.id] } }, data: { status: "sent", sentAt: NOON } });
+    const item = (id: string, success: boolean) => ({
+      phone_number: "13900000000",
+      report_time: "2026-12-07 12:00:05",
+      success,
+      err_code: success ? "DELIVERED" : "IS_CLOSE",
+      err_msg: success ? "用户接收成功" : "用户停机",
+      out_id: id,
+    });
+    const failedEvents = () =>
+      svc.prisma.outboxEvent.findMany({ where: { type: "notification.failed", envelope: { path: ["data", "messageId"], equals: failed!.id } } });
+    const body = JSON.stringify([item(delivered!.id, true), item(failed!.id, false)]);
+    expect((await svc.receipts(body, sign(body))).json()).toMatchObject({ recorded: 2, repeated: 0 });
+    const [event, ...more] = await failedEvents();
+    expect(more).toHaveLength(0);
+    expect(event!.publishedAt).toBeNull(); // the relay's to publish
+    expect((event!.envelope as { data: unknown }).data).toEqual({
+      messageId: failed!.id,
+      sourceEventId: made.id,
+      sourceEventType: failed!.sourceEventType,
+      channel: "sms",
+      template: "letter_home",
+      urgent: false,
+      recipient: expect.stringMatching(/^139\*{4}\d{4}$/),
+      attempts: failed!.attempts,
+      reason: "短信回执：未送达（IS_CLOSE 用户停机）",
+      sentAt: NOON.toISOString(),
+    });
+    // A delivered receipt publishes nothing more (its notification.delivered went out when it was sent).
+    expect(
+      await svc.prisma.outboxEvent.count({ where: { type: "notification.failed", envelope: { path: ["data", "messageId"], equals: delivered!.id } } }),
+    ).toBe(0);
+
+    // The provider repeats the push, twice at once and once more: recorded already, no second event.
+    const again = await Promise.all([svc.receipts(body, sign(body)), svc.receipts(body, sign(body))]);
+    expect(again.map((r) => r.json())).toMatchObject([
+      { recorded: 0, repeated: 2 },
+      { recorded: 0, repeated: 2 },
+    ]);
+    const flipped = JSON.stringify([item(failed!.id, true)]);
+    expect((await svc.receipts(flipped, sign(flipped))).json()).toMatchObject({ recorded: 0, repeated: 1 });
+    expect(await failedEvents()).toHaveLength(1);
+
+    // A failed receipt for a message never sent (here: still queued) records the receipt, but there was no delivery to take back.
+    const early = JSON.stringify([item(notSent!.id, false)]);
+    expect((await svc.receipts(early, sign(early))).json()).toMatchObject({ recorded: 1 });
+    expect(await svc.prisma.outboxEvent.count({ where: { type: "notification.failed", envelope: { path: ["data", "messageId"], equals: notSent!.id } } })).toBe(
+      0,
+    );
+  });
+
   test("the dev SMS provider checks the adapter's signature, keeps the text and pushes signed receipts (numbers ending 0000 fail)", async () => {
     const got: { body: string; ts: string; sig: string }[] = [];
     const { createServer } = await import("node:http");

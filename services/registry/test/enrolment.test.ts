@@ -161,6 +161,7 @@ describe("控辍保学: a school's list", () => {
       status: "dropped_out",
       previousStatus: null,
       source: "import",
+      revision: 1,
       school: { id: SCHOOL },
       child: { id: ids.b, townshipCode: "360999101" },
     });
@@ -203,6 +204,9 @@ describe("控辍保学: a school's list", () => {
     const village = await h.app.inject({ url: `/api/v1/enrolments/schools?semester=${SEMESTER}`, headers: await h.as("changling.director") });
     expect(village.json().items.map((s: { schoolId: string }) => s.schoolId)).toContain(SCHOOL);
     expect(await events()).toHaveLength(4);
+    // Every write raises the row's revision (the unchanged one too, which publishes nothing): consumers order by it.
+    const revisions = (await events()).filter((e) => e.subject === ids.c).map((e) => (e.envelope as { data: { revision?: number } }).data.revision);
+    expect(revisions).toEqual([1, 3]);
 
     const before = await enrolmentRows();
     expect((await put("changling.supervisor", ids.c!, { semester: SEMESTER, status: "gone" })).json().error.details[0]).toMatchObject({ field: "status" });

@@ -24,7 +24,7 @@ const register = async (over: Partial<ChildSnapshot>) => {
   await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor, data: { child } }, { producer: "registry" }));
   return child;
 };
-const enrolment = (child: ChildSnapshot, status: EnrolmentStatus, occurredAt: Date, semester = "2026-2027-1") =>
+const enrolment = (child: ChildSnapshot, status: EnrolmentStatus, occurredAt: Date, semester = "2026-2027-1", revision?: number) =>
   buildEvent(
     "enrolment.changed",
     {
@@ -39,6 +39,7 @@ const enrolment = (child: ChildSnapshot, status: EnrolmentStatus, occurredAt: Da
         school: { id: "S360999101001", name: "长岭乡中心小学", townshipCode: "360999101" },
         source: "import",
         note: null,
+        ...(revision === undefined ? {} : { revision }),
       },
     },
     { producer: "registry", now: occurredAt },
@@ -83,4 +84,16 @@ it("reports the semester's enrolment rate (在读 ÷ school-age children archive
   const bad = await get("county.admin", "?semester=2026-2028-1");
   expect(bad.status).toBe(400);
   expect(bad.body.error.message).toContain("学期格式");
+});
+
+it("orders a child's events by the enrolment's revision first: a newer revision wins even with an earlier clock, and beats events without one", async () => {
+  const e = await register({ birthDate: "2015-06-06", name: "复学娃" });
+  const held = () => prisma.enrolment.findUnique({ where: { childId_semester: { childId: e.id, semester: "2026-2027-2" } } });
+  await deliver(enrolment(e, "dropped_out", new Date("2027-03-01T02:00:00.000Z"), "2026-2027-2")); // before revisions were carried
+  await deliver(enrolment(e, "enrolled", new Date("2027-03-02T02:00:00.000Z"), "2026-2027-2", 2));
+  // Revision 1, stamped later by another registry instance's clock: older, so nothing changes.
+  await deliver(enrolment(e, "dropped_out", new Date("2027-03-03T02:00:00.000Z"), "2026-2027-2", 1));
+  expect(await held()).toMatchObject({ status: "enrolled", revision: 2 });
+  await deliver(enrolment(e, "transferred_out", new Date("2027-03-01T00:00:00.000Z"), "2026-2027-2", 3));
+  expect(await held()).toMatchObject({ status: "transferred_out", revision: 3 });
 });

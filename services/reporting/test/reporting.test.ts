@@ -670,6 +670,39 @@ describe("notification delivery statistics", () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.details[0].field).toBe("days");
   });
+
+  it("a failed receipt of a sent SMS moves it from delivered (the day it was sent) to failed, in whichever order the two events arrive", async () => {
+    const outcome = {
+      sourceEventId: "y",
+      sourceEventType: "letter",
+      template: "letter_home",
+      urgent: false,
+      recipient: "139****0000",
+      attempts: 1,
+      channel: "sms" as const,
+    };
+    const sms = async (day: string) =>
+      (await app.inject({ url: "/api/v1/reports/notifications?days=366", headers: await issuer.as("county.admin") }))
+        .json()
+        .items.find((i: { day: string; channel: string }) => i.day === day && i.channel === "sms");
+    const pair = (messageId: string, sentAt: string, failedAt: string) => [
+      ev("notification.delivered", ids.A, kids.A.villageCode, { ...outcome, messageId }, sentAt),
+      ev("notification.failed", ids.A, kids.A.villageCode, { ...outcome, messageId, reason: "短信回执：未送达（IS_CLOSE 用户停机）", sentAt }, failedAt),
+    ];
+    // Sent late on the 18th (UTC), the receipt on the 19th: the 18th loses its delivery, the 19th counts the failure.
+    const [delivered, failed] = pair(randomUUID(), "2026-11-18T23:59:00.000Z", "2026-11-19T00:01:00.000Z");
+    await deliver(delivered!);
+    expect(await sms("2026-11-18")).toMatchObject({ delivered: 1, failed: 0 });
+    await deliver(failed!);
+    expect(await deliver(failed!)).toBe("duplicate");
+    expect(await sms("2026-11-18")).toMatchObject({ delivered: 0, failed: 0 });
+    expect(await sms("2026-11-19")).toMatchObject({ delivered: 0, failed: 1 });
+    // The receipt's event applied before the delivery's: the same numbers once both are in.
+    const [d2, f2] = pair(randomUUID(), "2026-11-17T02:00:00.000Z", "2026-11-17T02:05:00.000Z");
+    await deliver(f2!);
+    await deliver(d2!);
+    expect(await sms("2026-11-17")).toMatchObject({ delivered: 0, failed: 1 });
+  });
 });
 
 describe("idempotent and order-independent", () => {

@@ -20,7 +20,10 @@ visitsTest("dropout", { now: () => clock.now }).beforeAll(async ({ visits }) => 
 
 const deliver = (event: Envelope) => consumeEvent<Tx>(event, handlers, (fn) => prisma.$transaction(fn));
 
-function enrolment(child: ChildSnapshot, over: Partial<EventData<"enrolment.changed">> = {}): Envelope {
+/** The registry's enrolment revision: each event here is newer than the one before unless a test says otherwise. */
+let revision = 0;
+
+function enrolment(child: ChildSnapshot, over: Partial<EventData<"enrolment.changed">> = {}, at = clock.now): Envelope {
   return buildEvent(
     "enrolment.changed",
     {
@@ -35,10 +38,11 @@ function enrolment(child: ChildSnapshot, over: Partial<EventData<"enrolment.chan
         school: { id: "S360999101001", name: "长岭乡中心小学", townshipCode: "360999101" },
         source: "import",
         note: null,
+        revision: ++revision,
         ...over,
       },
     },
-    { producer: "registry", now: clock.now },
+    { producer: "registry", now: at },
   );
 }
 
@@ -108,5 +112,72 @@ describe("控辍保学: a child reported 辍学 raises a dropout-risk concern", 
     expect(raised).toHaveLength(1);
     expect((await raise("safety")).statusCode).toBe(201);
     expect(await prisma.concern.count({ where: { childId: child.id } })).toBe(2);
+  });
+});
+
+describe("控辍保学: enrolment events out of order or redelivered", () => {
+  const registered = async (name: string) => {
+    const child = childSnapshot({ name });
+    await deliver(buildEvent("child.registered", { subject: child.id, orgUnit: child.villageCode, actor: teacher, data: { child } }, { producer: "registry" }));
+    return child;
+  };
+  const dropoutCases = (childId: string) => prisma.concern.findMany({ where: { childId, category: "dropout_risk" } });
+  const raisedEvents = (childId: string) => prisma.outboxEvent.count({ where: { type: "concern.raised", subject: childId } });
+
+  it("a stale 辍学 arriving after the child is recorded back 在读 opens nothing", async () => {
+    const child = await registered("复学娃");
+    const dropped = enrolment(child, { revision: 1 }, new Date("2026-11-20T02:00:00Z"));
+    const back = enrolment(child, { status: "enrolled", previousStatus: "dropped_out", revision: 2 }, new Date("2026-11-21T02:00:00Z"));
+    await deliver(back);
+    await deliver(dropped);
+    expect(await dropoutCases(child.id)).toHaveLength(0);
+    expect(await raisedEvents(child.id)).toBe(0);
+    expect(await prisma.enrolment.findUnique({ where: { childId_semester: { childId: child.id, semester: "2026-2027-1" } } })).toMatchObject({
+      status: "enrolled",
+      revision: 2,
+    });
+    // Another semester is its own line: a 辍学 there still opens a case.
+    await deliver(enrolment(child, { semester: "2026-2027-2", revision: 1 }));
+    expect(await dropoutCases(child.id)).toHaveLength(1);
+  });
+
+  it("in order, 辍学 opens one case; the later 在读 leaves it for the township to close", async () => {
+    const child = await registered("顺序娃");
+    await deliver(enrolment(child, { status: "enrolled", previousStatus: null, revision: 1 }));
+    await deliver(enrolment(child, { revision: 2 }));
+    await deliver(enrolment(child, { status: "enrolled", previousStatus: "dropped_out", revision: 3 }));
+    expect(await dropoutCases(child.id)).toHaveLength(1);
+    expect(await raisedEvents(child.id)).toBe(1);
+  });
+
+  it("a redelivered 辍学 (the same event, or a copy under a new id) opens no second case and adds no note, even once the case is resolved", async () => {
+    const child = await registered("重投娃");
+    const dropped = enrolment(child, { revision: 1 });
+    await deliver(dropped);
+    await deliver(dropped);
+    await deliver({ ...dropped, id: enrolment(child).id });
+    const [only, ...rest] = await dropoutCases(child.id);
+    expect(rest).toHaveLength(0);
+    expect(await prisma.concernNote.count({ where: { concernId: only!.id } })).toBe(0);
+    await prisma.concern.update({ where: { id: only!.id }, data: { status: "resolved", resolvedAt: clock.now, resolution: "已返校" } });
+    await deliver({ ...dropped, id: enrolment(child).id });
+    expect(await dropoutCases(child.id)).toHaveLength(1);
+    expect(await raisedEvents(child.id)).toBe(1);
+  });
+
+  it("events published before the revision was carried order by occurredAt, below any with a revision", async () => {
+    const child = await registered("旧事件娃");
+    const legacy = (status: "enrolled" | "dropped_out", at: string) => {
+      const e = enrolment(child, { status }, new Date(at));
+      delete (e.data as { revision?: number }).revision;
+      return e;
+    };
+    await deliver(legacy("enrolled", "2026-11-21T02:00:00Z"));
+    await deliver(legacy("dropped_out", "2026-11-20T02:00:00Z"));
+    expect(await dropoutCases(child.id)).toHaveLength(0);
+    // A newer one with a revision wins over any legacy event; a legacy event after it changes nothing.
+    await deliver(enrolment(child, { status: "enrolled", revision: 1 }, new Date("2026-11-19T02:00:00Z")));
+    await deliver(legacy("dropped_out", "2026-11-22T02:00:00Z"));
+    expect(await dropoutCases(child.id)).toHaveLength(0);
   });
 });

@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { NotificationChannel } from "@shouhu/contracts";
-import { appendToOutbox, buildEvent } from "@shouhu/messaging";
+import { appendToOutbox, buildEvent, type SqlTx } from "@shouhu/messaging";
 import { maskPhone } from "@shouhu/auth";
 import { ChannelError, type ChannelAdapters } from "../channels/types.js";
 import { earliestSend, type QuietHours } from "../domain/quiet-hours.js";
@@ -54,9 +54,9 @@ interface MessageRow {
   childId: string | null;
 }
 
-const select = `SELECT id, status, channel, address, recipient_name AS "recipientName", recipient_username AS "recipientUsername", template, title, body, vars,
-  secret, urgent, attempts, source_event_id AS "sourceEventId", source_event_type AS "sourceEventType", org_unit AS "orgUnit", child_id AS "childId"
-  FROM messages WHERE id = $1::uuid`;
+const columns = `id, status, channel, address, recipient_name AS "recipientName", recipient_username AS "recipientUsername", template, title, body, vars,
+  secret, urgent, attempts, source_event_id AS "sourceEventId", source_event_type AS "sourceEventType", org_unit AS "orgUnit", child_id AS "childId"`;
+const select = `SELECT ${columns} FROM messages WHERE id = $1::uuid`;
 
 /** What reporting may know of a recipient: a username, or a masked address. */
 function recipientLabel(m: MessageRow): string {
@@ -168,11 +168,14 @@ export function deliveryProcessor(deps: DeliveryDeps) {
         await markUnknown(deps.prisma, m.id, `发送结果未知：${message}`);
         return "unknown";
       }
+      // One time for the row and the event: a failed receipt later takes the delivery back from that day (sentAt).
+      const sentAt = new Date();
       await deps.prisma.$transaction(async (tx) => {
         await tx.$executeRawUnsafe(
-          `UPDATE messages SET status = 'sent', sent_at = now(), provider_id = $2, last_error = NULL WHERE id = $1::uuid`,
+          `UPDATE messages SET status = 'sent', sent_at = $3::timestamptz, provider_id = $2, last_error = NULL WHERE id = $1::uuid`,
           m.id,
           providerId,
+          sentAt,
         );
         await appendToOutbox(tx, [
           buildEvent(
@@ -183,7 +186,7 @@ export function deliveryProcessor(deps: DeliveryDeps) {
               actor: { kind: "system", id: "notifications" },
               data: { ...outcome(m), attempts: fresh.attempts },
             },
-            { producer: PRODUCER },
+            { producer: PRODUCER, now: sentAt },
           ),
         ]);
       });
@@ -233,14 +236,56 @@ export async function decideUnknown(prisma: PrismaClient, messageId: string, dec
       await tx.$executeRawUnsafe(`UPDATE messages SET status = 'queued', last_error = $2 WHERE id = $1::uuid`, m.id, `${by} 决定重发`);
       return true;
     }
-    await tx.$executeRawUnsafe(`UPDATE messages SET status = 'sent', sent_at = now(), last_error = $2 WHERE id = $1::uuid`, m.id, `${by} 确认已送达`);
+    const sentAt = new Date();
+    await tx.$executeRawUnsafe(
+      `UPDATE messages SET status = 'sent', sent_at = $3::timestamptz, last_error = $2 WHERE id = $1::uuid`,
+      m.id,
+      `${by} 确认已送达`,
+      sentAt,
+    );
     await appendToOutbox(tx, [
       buildEvent(
         "notification.delivered",
         { subject: m.childId ?? m.id, orgUnit: m.orgUnit, actor: { kind: "system", id: "notifications" }, data: { ...outcome(m), attempts: m.attempts } },
-        { producer: PRODUCER },
+        { producer: PRODUCER, now: sentAt },
       ),
     ]);
     return true;
   });
+}
+
+/** The reason a failed receipt gives, as staff read it. */
+const receiptReason = (error: string | null) => `短信回执：未送达${error ? `（${error}）` : ""}`;
+
+/**
+ * Messages a provider's delivery receipt has just failed (their receipt written in this transaction, first receipt
+ * only): each one that was sent, and so published as `notification.delivered`, publishes `notification.failed`
+ * carrying its `sentAt`, in the caller's transaction. A repeated receipt writes nothing, so it reaches none here.
+ */
+export async function publishReceiptFailures(
+  tx: Pick<SqlTx, "$queryRawUnsafe" | "$executeRawUnsafe">,
+  failed: { id: string; error: string | null }[],
+): Promise<number> {
+  if (!failed.length) return 0;
+  const rows = await tx.$queryRawUnsafe<(MessageRow & { sentAt: Date })[]>(
+    `SELECT ${columns}, sent_at AS "sentAt" FROM messages WHERE id = ANY($1::uuid[]) AND status = 'sent' AND sent_at IS NOT NULL ORDER BY id`,
+    failed.map((f) => f.id),
+  );
+  const errors = new Map(failed.map((f) => [f.id, f.error]));
+  await appendToOutbox(
+    tx,
+    rows.map((m) =>
+      buildEvent(
+        "notification.failed",
+        {
+          subject: m.childId ?? m.id,
+          orgUnit: m.orgUnit,
+          actor: { kind: "system", id: "notifications" },
+          data: { ...outcome(m), attempts: m.attempts, reason: receiptReason(errors.get(m.id) ?? null), sentAt: m.sentAt.toISOString() },
+        },
+        { producer: PRODUCER },
+      ),
+    ),
+  );
+  return rows.length;
 }

@@ -1,21 +1,24 @@
+import { createHash, randomBytes } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 import type { SqlTx } from "@shouhu/messaging";
 import type { PrismaClient } from "./db.js";
 import { quietHoursAt } from "./office-settings.js";
+import { publishReceiptFailures } from "./delivery.js";
 import { earliestSend, type QuietHours } from "../domain/quiet-hours.js";
 import { render } from "../domain/templates.js";
-import {
-  LETTER_SMS_TEMPLATE,
-  classLabel,
-  hashLinkCode,
-  newLinkCode,
-  renderLetter,
-  type LetterCategory,
-  type LetterScope,
-  type LetterVariable,
-} from "../domain/letters.js";
+import { LETTER_SMS_TEMPLATE, classLabel, renderLetter, type LetterCategory, type LetterScope, type LetterVariable } from "../domain/letters.js";
 
 type Db = Pick<SqlTx, "$queryRawUnsafe">;
+
+/** A letter link's code (minted here, with the row that stores its hash): 128 random bits, base64url (22 characters; plain path characters for the gateway's public check). */
+function newLinkCode(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+/** What is stored of a code: its SHA-256 (a leaked table opens no letter). */
+function hashLinkCode(code: string): string {
+  return createHash("sha256").update(code).digest("hex");
+}
 
 export interface LetterRow {
   id: string;
@@ -330,16 +333,23 @@ export async function recordReceipts(prisma: PrismaClient, receipts: Receipt[]):
     const knownIds = new Set(known.map((k) => k.id));
     const first = new Map<string, Receipt>();
     for (const r of receipts) if (knownIds.has(r.messageId) && !first.has(r.messageId)) first.set(r.messageId, r);
-    const updated = first.size
-      ? await tx.$executeRawUnsafe(
+    // Row locks order two pushes of the same receipt: the second finds it written and writes nothing.
+    const written = first.size
+      ? await tx.$queryRawUnsafe<{ id: string; receipt: string; error: string | null }[]>(
           `UPDATE messages SET receipt = x.receipt, receipt_at = x.at, receipt_error = x.error
              FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, receipt text, at timestamptz, error text)
-            WHERE messages.id = x.id AND messages.receipt IS NULL`,
+            WHERE messages.id = x.id AND messages.receipt IS NULL
+           RETURNING messages.id::text, messages.receipt, messages.receipt_error AS error`,
           JSON.stringify([...first.values()].map((r) => ({ id: r.messageId, receipt: r.delivered ? "delivered" : "failed", at: r.at, error: r.error }))),
         )
-      : 0;
+      : [];
+    // A sent SMS the receipt turns into failed: notification.failed, once (only the first receipt writes).
+    await publishReceiptFailures(
+      tx,
+      written.filter((w) => w.receipt === "failed"),
+    );
     const unknown = receipts.filter((r) => !knownIds.has(r.messageId)).length;
-    return { recorded: updated, repeated: receipts.length - unknown - updated, unknown };
+    return { recorded: written.length, repeated: receipts.length - unknown - written.length, unknown };
   });
 }
 

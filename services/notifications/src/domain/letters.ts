@@ -1,5 +1,3 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { smsReceiptSignature } from "@shouhu/cn/aliyun";
 import type { Role } from "@shouhu/contracts";
 
 /** Who writes letters home: the county, the women's federation and a township's supervisor, within their area (teachers cannot). */
@@ -40,34 +38,7 @@ export function renderLetter(text: string, vars: Record<LetterVariable, string |
   });
 }
 
-/** A link's code: 128 random bits, base64url (22 characters; plain path characters for the gateway's public check). */
-export function newLinkCode(): string {
-  return randomBytes(16).toString("base64url");
-}
-
-/** What is stored of a code: its SHA-256 (a leaked table opens no letter). */
-export function hashLinkCode(code: string): string {
-  return createHash("sha256").update(code).digest("hex");
-}
-
 export const LINK_CODE = /^[A-Za-z0-9_-]{22}$/;
-
-/** A receipt's signature and timestamp (unix seconds, within `skewSeconds` of now): both or refused. */
-export function receiptSignatureProblem(
-  secret: string,
-  timestamp: string | undefined,
-  signature: string | undefined,
-  body: string,
-  now: Date,
-  skewSeconds = 300,
-): string | null {
-  if (!secret) return "未配置回执密钥";
-  if (!timestamp || !/^\d{9,11}$/.test(timestamp)) return "缺少或无效的时间戳";
-  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > skewSeconds) return "时间戳已过期";
-  if (!signature || !/^[0-9a-f]{64}$/i.test(signature)) return "缺少签名";
-  const expected = Buffer.from(smsReceiptSignature(secret, timestamp, body), "hex");
-  return timingSafeEqual(expected, Buffer.from(signature.toLowerCase(), "hex")) ? null : "签名不匹配";
-}
 
 /** A class as staff read it: 三年级2班. */
 export const classLabel = (grade: string | null, className: string | null) => [grade, className].filter(Boolean).join("") || null;

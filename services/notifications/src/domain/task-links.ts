@@ -1,37 +1,13 @@
 import { labels, type EventData } from "@shouhu/contracts";
-import { mintTaskLink } from "@shouhu/auth";
 import type { Plan } from "./rules.js";
 
 type VisitItem = Omit<EventData<"visit.due">, "daysLeft">;
 
-/** Mints the one-time link of an item for its helper; null when links are off (no TASK_LINK_SECRET). */
-export type TaskLinkMinter = (item: VisitItem) => string | null;
-
-export interface TaskLinkOptions {
-  /** TASK_LINK_SECRET, shared with visits (which verifies); empty: reminders go without a link. */
-  secret: string;
-  ttlHours: number;
-  /** PUBLIC_LINK_BASE_URL: the console's public origin. */
-  baseUrl: string;
-}
-
 /**
- * Links valid for `ttlHours` from the reminder. Visits refuses a link from its item's escalation day on (the
- * township supervisor has it then), so notifications need not know that day.
+ * Mints the one-time link of an item for its helper; null when links are off (no TASK_LINK_SECRET). Handed in by
+ * the event handlers (`events/task-links.ts`): the secret and the random nonce are not domain logic.
  */
-export function taskLinkMinter(options: TaskLinkOptions, now: () => Date): TaskLinkMinter {
-  return (item) => {
-    const helperId = item.responsible.helperId;
-    if (!options.secret || !helperId) return null;
-    const { token } = mintTaskLink(options.secret, {
-      itemId: item.itemId,
-      childId: item.child.id,
-      helperId,
-      expiresAt: new Date(now().getTime() + options.ttlHours * 3600_000),
-    });
-    return `${options.baseUrl.replace(/\/+$/, "")}/t/${token}`;
-  };
-}
+export type TaskLinkMinter = (item: VisitItem) => string | null;
 
 /** The child as an SMS names them: the given name (小花 of 李小花), or the surname and a star for a two-character name. */
 export function smsChildName(name: string): string {

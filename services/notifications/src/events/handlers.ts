@@ -4,7 +4,7 @@ import { applyChildren, endMentor, familyOf, startMentor } from "../data/project
 import { messageBatch, storeMessages } from "../data/messages.js";
 import { plansFor } from "../domain/rules.js";
 import type { QuietHours } from "../domain/quiet-hours.js";
-import { taskLinkMinter, type TaskLinkOptions } from "../domain/task-links.js";
+import { taskLinkMinter, type TaskLinkOptions } from "./task-links.js";
 
 type Consumed =
   | "child.registered"

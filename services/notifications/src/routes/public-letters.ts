@@ -1,8 +1,10 @@
+import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { smsReceiptSignature } from "@shouhu/cn/aliyun";
 import { AppError, NotFoundError, UnauthorizedError, ValidationError, type ServiceApp } from "@shouhu/kit";
 import type { PrismaClient } from "../data/db.js";
 import { openLetter, recordReceipts } from "../data/letters.js";
-import { LETTER_LINK_DAYS, LINK_CODE, receiptSignatureProblem } from "../domain/letters.js";
+import { LETTER_LINK_DAYS, LINK_CODE } from "../domain/letters.js";
 
 const CodeParams = z.object({ code: z.string().max(64) });
 const OpenedResponse = z.object({ title: z.string(), body: z.string(), signature: z.string(), date: z.string().nullable() });
@@ -32,6 +34,23 @@ class GoneError extends AppError {
   constructor(code: string, message: string) {
     super(410, code, message);
   }
+}
+
+/** A receipt's signature and timestamp (unix seconds, within `skewSeconds` of now): both or refused. */
+function receiptSignatureProblem(
+  secret: string,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  body: string,
+  now: Date,
+  skewSeconds = 300,
+): string | null {
+  if (!secret) return "未配置回执密钥";
+  if (!timestamp || !/^\d{9,11}$/.test(timestamp)) return "缺少或无效的时间戳";
+  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > skewSeconds) return "时间戳已过期";
+  if (!signature || !/^[0-9a-f]{64}$/i.test(signature)) return "缺少签名";
+  const expected = Buffer.from(smsReceiptSignature(secret, timestamp, body), "hex");
+  return timingSafeEqual(expected, Buffer.from(signature.toLowerCase(), "hex")) ? null : "签名不匹配";
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -173,13 +173,15 @@ async function applyEnrolments(
       changed: w.changed,
     })),
   );
-  await tx.$executeRawUnsafe(
+  // Each write raises the row's revision (the children are locked above): the event carries it for ordering.
+  const written = await tx.$queryRawUnsafe<{ childId: string; revision: number }[]>(
     `INSERT INTO enrolments (child_id, semester, school_id, status, grade, class_name, source, import_id, note, actor_id, actor_name, at)
      SELECT r.child_id, $2, r.school_id, r.status, r.grade, r.class_name, $3, $4::uuid, r.note, $5, $6, $7::timestamptz
        FROM jsonb_to_recordset($1::jsonb) AS r(child_id uuid, school_id text, status text, grade text, class_name text, note text)
      ON CONFLICT (child_id, semester) DO UPDATE SET school_id = EXCLUDED.school_id, status = EXCLUDED.status, grade = EXCLUDED.grade,
        class_name = EXCLUDED.class_name, source = EXCLUDED.source, import_id = EXCLUDED.import_id, note = EXCLUDED.note,
-       actor_id = EXCLUDED.actor_id, actor_name = EXCLUDED.actor_name, at = EXCLUDED.at`,
+       actor_id = EXCLUDED.actor_id, actor_name = EXCLUDED.actor_name, at = EXCLUDED.at, revision = enrolments.revision + 1
+     RETURNING child_id::text AS "childId", revision`,
     doc,
     semester,
     source,
@@ -201,6 +203,7 @@ async function applyEnrolments(
     actor.name ?? null,
     at,
   );
+  const revisions = new Map(written.map((r) => [r.childId, r.revision]));
   const traceparent = currentTraceparent();
   await appendToOutbox(
     tx,
@@ -214,7 +217,16 @@ async function applyEnrolments(
             orgUnit: w.child.villageCode,
             actor,
             traceparent,
-            data: { child: w.child, semester, status: w.status, previousStatus: w.previous, school: w.school, source, note: w.note },
+            data: {
+              child: w.child,
+              semester,
+              status: w.status,
+              previousStatus: w.previous,
+              school: w.school,
+              source,
+              note: w.note,
+              revision: revisions.get(w.child.id),
+            },
           },
           { producer: PRODUCER, now: at },
         ),

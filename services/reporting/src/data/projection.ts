@@ -551,12 +551,17 @@ export async function applyCheckup(db: Db, e: { id: string; childId: string; vil
   for (const flag of new Set(e.flags)) await bump(db, child.villageCode, "flag", `${year}|${flag}`, +1);
 }
 
-export async function countNotification(db: Db, day: string, channel: string, outcome: "delivered" | "failed"): Promise<void> {
+/**
+ * Adds `by` (1, or -1 to take a delivery back) to a day's count. A sum, so the order events arrive in does not
+ * matter: a failed receipt applied before its delivery leaves -1 that the delivery brings back to 0.
+ */
+export async function countNotification(db: Db, day: string, channel: string, outcome: "delivered" | "failed", by: 1 | -1 = 1): Promise<void> {
   await db.$executeRawUnsafe(
-    `INSERT INTO notification_stats (day, channel, ${outcome}) VALUES ($1::date, $2, 1)
-     ON CONFLICT (day, channel) DO UPDATE SET ${outcome} = notification_stats.${outcome} + 1`,
+    `INSERT INTO notification_stats (day, channel, ${outcome}) VALUES ($1::date, $2, $3)
+     ON CONFLICT (day, channel) DO UPDATE SET ${outcome} = notification_stats.${outcome} + $3`,
     day,
     channel,
+    by,
   );
 }
 
@@ -579,19 +584,29 @@ export async function applyActivity(
 }
 
 /**
- * 控辍保学: a child's status in a semester (registry's enrolment.changed). The newest event wins, so a
- * redelivered or late older one changes nothing; the row follows the child's village at the time of the event.
+ * 控辍保学: a child's status in a semester (registry's enrolment.changed). The newest event wins, by the enrolment's
+ * revision and then `occurredAt` (as visits orders them; events without a revision count as 0), so a redelivered
+ * or late older one changes nothing; the row follows the child's village at the time of the event.
  */
 export async function applyEnrolment(
   db: Db,
-  e: { childId: string; semester: string; status: string; schoolId: string | null; schoolName: string | null; villageCode: string; at: string },
+  e: {
+    childId: string;
+    semester: string;
+    status: string;
+    schoolId: string | null;
+    schoolName: string | null;
+    villageCode: string;
+    at: string;
+    revision: number;
+  },
 ): Promise<void> {
   await db.$executeRawUnsafe(
-    `INSERT INTO enrolments (child_id, semester, status, school_id, school_name, village_code, at)
-     VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::timestamptz)
+    `INSERT INTO enrolments (child_id, semester, status, school_id, school_name, village_code, at, revision)
+     VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::timestamptz, $8)
      ON CONFLICT (child_id, semester) DO UPDATE SET status = EXCLUDED.status, school_id = EXCLUDED.school_id,
-       school_name = EXCLUDED.school_name, village_code = EXCLUDED.village_code, at = EXCLUDED.at
-     WHERE enrolments.at <= EXCLUDED.at`,
+       school_name = EXCLUDED.school_name, village_code = EXCLUDED.village_code, at = EXCLUDED.at, revision = EXCLUDED.revision
+     WHERE (enrolments.revision, enrolments.at) <= (EXCLUDED.revision, EXCLUDED.at)`,
     e.childId,
     e.semester,
     e.status,
@@ -599,5 +614,6 @@ export async function applyEnrolment(
     e.schoolName,
     e.villageCode,
     e.at,
+    e.revision,
   );
 }

@@ -160,11 +160,16 @@ function handlers(): Handlers {
         schoolName: d.school?.name ?? null,
         villageCode: d.child.villageCode,
         at: e.occurredAt,
+        revision: d.revision ?? 0,
       });
     },
 
     "notification.delivered": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "delivered"),
-    "notification.failed": async (e, tx) => countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "failed"),
+    "notification.failed": async (e, tx) => {
+      await countNotification(tx, e.occurredAt.slice(0, 10), e.data.channel, "failed");
+      // A delivery receipt failed a message counted delivered on the day it was sent: that delivery is taken back.
+      if (e.data.sentAt) await countNotification(tx, e.data.sentAt.slice(0, 10), e.data.channel, "delivered", -1);
+    },
 
     "snapshot.org-units": async (e, tx) => applyOrgUnits(tx, e.data),
     "snapshot.completed": async (e, tx) => completeSnapshot(tx, e.data, e.orgUnit),

@@ -5,6 +5,7 @@ import { applyChildSnapshots, type ChildChange } from "../data/children.js";
 import { endAssignment, startAssignment } from "../data/assignments.js";
 import { applyOrgUnitNames } from "../data/org-units.js";
 import { raiseDropoutConcern } from "../data/concerns.js";
+import { applyEnrolment } from "../data/enrolments.js";
 
 type Consumed =
   | "child.registered"
@@ -60,8 +61,11 @@ export function visitEventHandlers(
     "snapshot.org-units": async (event, tx) => applyOrgUnitNames(tx, event.data),
     // 控辍保学: 辍学 opens a dropout-risk case for the township. 休学 (leave the school granted, e.g. illness) and
     // 转学 (moved school) do not: they are counted in reports, and a child missing from every list is listed there.
+    // Every status is kept per child and semester, so an older or repeated event (a stale 辍学 arriving after the
+    // child was recorded back 在读) opens nothing.
     "enrolment.changed": async (event, tx) => {
       const d = event.data;
+      if (!(await applyEnrolment(tx, d, event.occurredAt))) return;
       if (d.status !== "dropped_out") return;
       await childBatch.flush(tx);
       const semester = parseSemester(d.semester)?.label ?? d.semester;
