@@ -10,7 +10,7 @@ export {
   type PhotoAction,
   type PhotoDb,
   type PhotoRow,
-  type PhotoRowBase,
+  type AttachmentRowBase,
   type PhotoRoutes,
   type PhotoTable,
   type PhotoTableSpec,

@@ -22,7 +22,8 @@ export interface PhotoDb {
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
 }
 
-export interface PhotoRowBase {
+/** The columns every attachment table has (registry's child attachments, visits' and activities' photos). */
+export interface AttachmentRowBase {
   id: string;
   fileName: string;
   contentType: string;
@@ -39,7 +40,7 @@ export interface PhotoRowBase {
 }
 
 /** A row: the common columns and the owner's (uuid) columns by their property names. */
-export type PhotoRow<K extends string> = PhotoRowBase & Record<K, string>;
+export type PhotoRow<K extends string> = AttachmentRowBase & Record<K, string>;
 
 export interface PhotoTableSpec<K extends string> {
   table: string;
@@ -51,7 +52,7 @@ export interface PhotoTableSpec<K extends string> {
   deleteReason?: boolean;
 }
 
-const BASE_COLUMNS: Record<keyof PhotoRowBase, string> = {
+const BASE_COLUMNS: Record<keyof AttachmentRowBase, string> = {
   id: "id",
   fileName: "file_name",
   contentType: "content_type",
