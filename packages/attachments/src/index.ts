@@ -4,3 +4,14 @@ export { DOCUMENT_TYPES, MB, PHOTO_TYPES, allowedTypes, describeAllowed, expires
 export { contentDisposition, safeFileName } from "./names.js";
 export { readUpload, sendObject } from "./http.js";
 export { purgeExpired, type ExpiredRow } from "./retention.js";
+export {
+  photoTable,
+  registerPhotoRoutes,
+  type PhotoAction,
+  type PhotoDb,
+  type PhotoRow,
+  type AttachmentRowBase,
+  type PhotoRoutes,
+  type PhotoTable,
+  type PhotoTableSpec,
+} from "./photos.js";

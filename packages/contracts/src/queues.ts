@@ -68,4 +68,6 @@ export const jobQueues = {
   /** Snapshot runs a rebuild asked for (pairing and health have no other job queue). */
   pairingSnapshot: "pairing.snapshot",
   healthSnapshot: "health.snapshot",
+  /** Activities' periodic work (the purge of expired session photos). */
+  activitiesSchedule: "activities.schedule",
 } as const;

@@ -1,12 +1,14 @@
 /**
  * The embedded S3-compatible server for `npm start` and tests: the maintained fork of
- * s3rver (@20minutes/s3rver), objects on disk, the access key checked against the one key
- * pair given here (see allowMismatchedSignatures below). Production and docker-compose use MinIO; @shouhu/attachments talks
+ * s3rver (@20minutes/s3rver), objects on disk, every request's AWS Signature V4 checked against
+ * the one key pair given here (`verifySignature`, see signature.ts). Production and docker-compose use MinIO; @shouhu/attachments talks
  * to both through @aws-sdk/client-s3 with path-style addressing.
  */
 import { mkdirSync } from "node:fs";
 import S3rver from "@20minutes/s3rver";
 import account from "@20minutes/s3rver/lib/models/account.js";
+import S3Error from "@20minutes/s3rver/lib/models/error.js";
+import { SignatureError, verifySignature } from "./signature.js";
 
 export interface DevS3Options {
   /** 0 picks a free port (tests). */
@@ -44,10 +46,21 @@ export async function startDevS3(options: DevS3Options): Promise<DevS3> {
     silent: true,
     vhostBuckets: false,
     // s3rver signs bucket-level requests (HeadBucket, ListObjectsV2) over "/bucket/" where the
-    // SDK signs "/bucket", so their signatures never match: the access key is still checked
-    // (an unknown key is refused), the signature is not. MinIO checks both.
+    // SDK signs "/bucket", so its own check never matches them: it is left off, and every request
+    // is checked before s3rver's routes by `verifySignature` (the SDK's own signer), as MinIO does.
     allowMismatchedSignatures: true,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
+  });
+  // Before the routes (the last middleware): a request not signed with the key pair never reaches them.
+  server.middleware.splice(server.middleware.length - 1, 0, async (ctx, next) => {
+    if (ctx.method !== "OPTIONS") {
+      try {
+        await verifySignature({ method: ctx.method, url: ctx.req.url ?? "/", headers: ctx.req.headers }, (key) => (key === accessKey ? secretKey : undefined));
+      } catch (err) {
+        throw err instanceof SignatureError ? new S3Error(err.code, err.message) : err;
+      }
+    }
+    await next();
   });
   const { address, port } = await server.run();
   return {

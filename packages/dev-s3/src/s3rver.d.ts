@@ -10,9 +10,15 @@ declare module "@20minutes/s3rver" {
     vhostBuckets?: boolean;
     configureBuckets?: { name: string; configs?: unknown[] }[];
   }
+  interface KoaContext {
+    method: string;
+    req: { url?: string; headers: Record<string, string | string[] | undefined> };
+  }
   class S3rver {
     constructor(options: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
+    /** Koa's middleware list; composed when the server starts listening. */
+    middleware: ((ctx: KoaContext, next: () => Promise<void>) => Promise<void>)[];
     close(): Promise<void>;
   }
   export default S3rver;
@@ -23,4 +29,11 @@ declare module "@20minutes/s3rver/lib/models/account.js" {
   }
   const account: { DUMMY_ACCOUNT: AWSAccount };
   export default account;
+}
+declare module "@20minutes/s3rver/lib/models/error.js" {
+  /** s3rver's error: thrown from a middleware it answers with the code's status and S3's XML error body. */
+  class S3Error extends Error {
+    constructor(code: string, message: string, detail?: Record<string, string>);
+  }
+  export default S3Error;
 }

@@ -1,25 +1,12 @@
 import { v7 as uuidv7 } from "uuid";
-import type { StoredFile } from "@shouhu/attachments";
+import type { AttachmentRowBase, StoredFile } from "@shouhu/attachments";
 import type { ChildAttachmentKind } from "@shouhu/auth";
 import type { PrismaClient } from "./db.js";
 
-export interface AttachmentRow {
-  id: string;
+export interface AttachmentRow extends AttachmentRowBase {
   childId: string;
   kind: string;
-  fileName: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  objectKey: string;
-  thumbnailKey: string | null;
   note: string | null;
-  uploadedBy: string;
-  uploadedByName: string | null;
-  createdAt: Date;
-  expiresAt: Date;
-  deletedAt: Date | null;
-  deletedBy: string | null;
   deletedByName: string | null;
   deleteReason: string | null;
 }
