@@ -71,17 +71,29 @@ describe.skipIf(!canRunWithNotifications)("致家长的一封信", () => {
     await shot(page, "letters-preview-desktop");
     expect(await axeSerious(page)).toEqual([]);
 
-    await page
-      .getByRole("button", { name: /发\s*送/ })
-      .first()
-      .click();
-    await page
-      .locator(".ant-modal-confirm")
-      .getByRole("button", { name: /发\s*送/ })
-      .click();
+    // Under load a click can land while the confirm dialog animates in and do nothing: confirm until it has gone.
+    const confirm = page.locator(".ant-modal-confirm");
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (!(await confirm.isVisible()))
+        await page
+          .getByRole("button", { name: /发\s*送/ })
+          .first()
+          .click();
+      await confirm
+        .getByRole("button", { name: /发\s*送/ })
+        .click({ timeout: 5_000 })
+        .catch(() => undefined);
+      if (
+        await confirm.waitFor({ state: "hidden", timeout: 5_000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+    }
 
     // The provider receives both texts; their receipts (one delivered, one failed) come back signed.
-    const texts = await stack.until("two SMS at the provider", smsMessages, (m) => m.length === 2, { ms: 60_000 });
+    const texts = await stack.until("two SMS at the provider", smsMessages, (m) => m.length === 2, { ms: 90_000 });
     const link = /http:\/\/\S+\/l\/[A-Za-z0-9_-]{22}/.exec(texts.find((m) => m.phone === "13907310071")!.text)?.[0];
     expect(texts.map((m) => m.text).join("\n")).toContain("【守护】您有一封来信《寒假安全致家长的一封信》");
     expect(link).toBeTruthy();
