@@ -48,7 +48,14 @@ function parseQuery(rawQuery: string): Record<string, string | string[]> {
   for (const part of rawQuery.split("&")) {
     if (!part) continue;
     const eq = part.indexOf("=");
-    const [k, v] = (eq < 0 ? [part, ""] : [part.slice(0, eq), part.slice(eq + 1)]).map((s) => decodeURIComponent(s.replace(/\+/g, "%20")));
+    const [k, v] = (eq < 0 ? [part, ""] : [part.slice(0, eq), part.slice(eq + 1)]).map((s) => {
+      try {
+        return decodeURIComponent(s.replace(/\+/g, "%20"));
+      } catch {
+        // A broken percent-escape is the client's fault: 400, as S3 answers it, not the URIError's 500.
+        throw new SignatureError("InvalidRequest", "The query string has an invalid percent-escape");
+      }
+    });
     const prev = query[k!];
     query[k!] = prev === undefined ? v! : Array.isArray(prev) ? [...prev, v!] : [prev, v!];
   }

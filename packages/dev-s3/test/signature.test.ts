@@ -137,3 +137,9 @@ it("UNSIGNED-PAYLOAD and the SDK's streaming variant are signed like any other r
   expect(await refusal(right.send(new GetObjectCommand({ Bucket: bucket, Key: "streamed.txt" })))).toMatchObject({ name: "NoSuchKey" });
   for (const c of [right, wrong, streaming]) c.destroy();
 });
+
+it("a query with a broken percent-escape is a 400, not a 500", async () => {
+  const res = await fetch(`${server.endpoint}/${bucket}?list-type=%E0%A4%A`);
+  expect(res.status).toBe(400);
+  expect(await res.text()).toContain("<Code>InvalidRequest</Code>");
+});
