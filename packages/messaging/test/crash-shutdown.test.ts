@@ -80,7 +80,9 @@ describe("crashes and shutdown", () => {
   });
 
   it("SIGTERM: graceful shutdown waits for the job in flight, then exits 0", async () => {
-    const fixture = runFixture("consumer-process.ts", [dbUrl, prefix, "shutdown", "800", "10000"]);
+    // The production locks: the fixture's 1 s test lock, renewed late on a loaded machine, was lost mid-job once
+    // (the effect applied, exit 0, but BullMQ refused the completion and the job stayed active) — not what this tests.
+    const fixture = runFixture("consumer-process.ts", [dbUrl, prefix, "shutdown", "800", "10000", "default-locks"]);
     await fixture.message("ready");
     const event = childRegistered();
     await queue.add(event.type, event, { jobId: event.id });
